@@ -1,0 +1,1 @@
+"""Rater similarity, diversity and polarization from learned embeddings."""

@@ -1,0 +1,1 @@
+"""Readers and writers of the public Community Notes files (TSV, zip, Parquet)."""

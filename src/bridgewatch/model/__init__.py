@@ -1,0 +1,1 @@
+"""Domain types: ids, enums, typed records and id <-> row index maps."""

@@ -1,0 +1,1 @@
+"""Batch scoring of dumps, the event log, the incremental worker and scheduled refits."""

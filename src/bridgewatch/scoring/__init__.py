@@ -1,0 +1,1 @@
+"""Pure numerical kernels of the scoring algorithm, one subpackage per model."""

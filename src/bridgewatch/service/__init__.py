@@ -1,0 +1,1 @@
+"""The HTTP service: storage, API, auth and limits."""

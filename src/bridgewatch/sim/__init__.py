@@ -1,0 +1,1 @@
+"""Synthetic communities and adversaries."""
