@@ -1,1 +1,21 @@
 """Domain types: ids, enums, typed records and id <-> row index maps."""
+
+from bridgewatch.model.enums import (
+    Classification,
+    EnrollmentState,
+    HelpfulnessLevel,
+    NoteStatus,
+    RatingSource,
+)
+from bridgewatch.model.ids import IdIndex
+from bridgewatch.model.ratings import Ratings
+
+__all__ = [
+    "Classification",
+    "EnrollmentState",
+    "HelpfulnessLevel",
+    "IdIndex",
+    "NoteStatus",
+    "RatingSource",
+    "Ratings",
+]
