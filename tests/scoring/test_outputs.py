@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from bridgewatch.errors import InputError
+from bridgewatch.io.writers import write_note_status_history, write_scored_notes
 from bridgewatch.model import NoteStatus
 from bridgewatch.scoring.history import StatusHistory
 from bridgewatch.scoring.meta import (
@@ -144,3 +145,19 @@ def test_unknown_columns_and_wrong_lengths_are_rejected() -> None:
         build_helpfulness_scores(np.array(["p1"]), {"notAColumn": [1]})
     with pytest.raises(InputError, match="meanNoteScore"):
         build_helpfulness_scores(np.array(["p1"]), {"meanNoteScore": [1, 2]})
+
+
+def test_frames_write_through_the_io_writers_in_public_format(tmp_path: Path) -> None:
+    rules, _, history = results()
+    write_scored_notes(scored_notes(), tmp_path / "scored_notes.tsv")
+    write_note_status_history(build_note_status_history(history), tmp_path / "nsh.tsv")
+    lines = (tmp_path / "scored_notes.tsv").read_text(encoding="utf-8").splitlines()
+    assert lines[0].split("\t") == header("scored_notes.tsv")
+    row = dict(zip(lines[0].split("\t"), lines[1].split("\t"), strict=True))
+    assert row["coreActiveRules"] == "InitialNMR (v1.0)"
+    assert row["coreRatingStatus"] == "NEEDS_MORE_RATINGS" and row["groupNoteIntercept"] == ""
+    assert row["timestampMillisOfCurrentStatus"] == "123.0"
+    nsh = (tmp_path / "nsh.tsv").read_text(encoding="utf-8").splitlines()
+    assert nsh[0].split("\t") == header("note_status_history.tsv")
+    assert nsh[1].split("\t")[:3] == ["10", "a", "1"]
+    assert rules.status.tolist() == [0, -1]
