@@ -152,3 +152,12 @@ def test_firm_reject_core_status_and_new_notes() -> None:
     assert new.current_core_status.tolist() == [FR, -1]
     assert new.current_decided_by.tolist() == [CORE, "MetaInitialNMR (v1.0)"]
     assert h.current_status.tolist() == [-1, -1]  # input untouched
+
+
+def test_rows_without_a_final_status_pass_through_unchanged() -> None:
+    h = history(2, 20.0, current_status=[CRH, CRH], most_recent_status_change_ts=[3.0, 3.0])
+    new = update_status_history(h, run([-1, NMR]), NOW)
+    assert new.current_status.tolist() == [CRH, NMR]
+    assert new.most_recent_status_change_ts.tolist() == [3.0, float(NOW)]
+    assert new.locked_status.tolist() == [-1, NMR]
+    assert np.isnan(new.current_status_ts[0]) and new.current_decided_by[0] == ""
