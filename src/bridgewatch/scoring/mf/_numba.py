@@ -1,8 +1,11 @@
 """numba kernels of the ALS solver over grouped (CSR-like) ratings.
 
 Each kernel has a plain-numpy twin in :mod:`bridgewatch.scoring.mf._reference`; tests check
-that they agree. Rows are solved independently (``prange``), each by one thread with a
-sequential sum, so results do not depend on the thread count.
+that they agree. The kernels are single-threaded on purpose: rows are independent and
+``prange`` would be a one-word change, but on a shared 2-core machine the per-call thread
+synchronisation cost more than it saved (a 20-sweep fit of tiny data took 0.1-3 s instead
+of 5 ms under load, and 1M-rating sweeps were 3x slower). Run several fits in parallel
+instead. Sums run sequentially per row, so results are bit-for-bit reproducible.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 __all__ = ["row_error_sums", "row_pointers", "scatter_by_key", "solve_rows"]
 
@@ -41,7 +44,7 @@ def scatter_by_key(keys: _Array, indptr: _Array, column: _Array) -> _Array:  # p
     return out
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def solve_rows(  # pragma: no cover
     indptr: _Array,
     other: _Array,
@@ -64,7 +67,7 @@ def solve_rows(  # pragma: no cover
     n_rows = indptr.shape[0] - 1
     k = other_fac.shape[1]
     if k == 1:
-        for r in prange(n_rows):
+        for r in range(n_rows):
             s = indptr[r]
             e = indptr[r + 1]
             if s == e:
@@ -89,7 +92,7 @@ def solve_rows(  # pragma: no cover
             row_fac[r, 0] = (a00 * b1 - a01 * b0) / det
         return
     d = k + 1
-    for r in prange(n_rows):
+    for r in range(n_rows):
         s = indptr[r]
         e = indptr[r + 1]
         if s == e:
@@ -139,7 +142,7 @@ def solve_rows(  # pragma: no cover
             row_fac[r, q] = b[q + 1]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def row_error_sums(  # pragma: no cover
     indptr: _Array,
     other: _Array,
@@ -157,7 +160,7 @@ def row_error_sums(  # pragma: no cover
     """Per row: sse_out[r] = Σ w·e², se_out[r] = Σ w·e with e = y − ŷ (float64 outputs)."""
     n_rows = indptr.shape[0] - 1
     k = other_fac.shape[1]
-    for r in prange(n_rows):
+    for r in range(n_rows):
         s = indptr[r]
         e = indptr[r + 1]
         sse = 0.0
