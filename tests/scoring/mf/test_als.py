@@ -145,7 +145,8 @@ def test_relabelling_notes_and_raters_permutes_the_result(seed: int, perm_seed: 
     note_factors = init_rng.uniform(-0.5, 0.5, (8, 1))
     rater_factors = init_rng.uniform(-0.5, 0.5, (10, 1))
     init = MFInit(np.zeros(8), note_factors, np.zeros(10), rater_factors)
-    base = _fit(prob, init=init)
+    tight = MFConfig(tolerance=1e-15, param_tolerance=1e-11)
+    base = _fit(prob, init=init, config=tight)
     pn, pu = rng.permutation(8), rng.permutation(10)  # new index of old row i is pn[i]
     inv_n, inv_u = np.argsort(pn), np.argsort(pu)
     order = rng.permutation(prob.values.size)
@@ -155,6 +156,7 @@ def test_relabelling_notes_and_raters_permutes_the_result(seed: int, perm_seed: 
         prob.values[order],
         n_notes=8,
         n_raters=10,
+        config=tight,
         init=MFInit(
             note_intercepts=np.zeros(8),
             note_factors=note_factors[inv_n],
@@ -163,10 +165,10 @@ def test_relabelling_notes_and_raters_permutes_the_result(seed: int, perm_seed: 
         ),
     )
     np.testing.assert_allclose(
-        moved.params.note_intercepts[pn], base.params.note_intercepts, atol=1e-8
+        moved.params.note_intercepts[pn], base.params.note_intercepts, atol=1e-9
     )
-    np.testing.assert_allclose(moved.params.note_factors[pn], base.params.note_factors, atol=1e-8)
-    np.testing.assert_allclose(moved.params.rater_factors[pu], base.params.rater_factors, atol=1e-8)
+    np.testing.assert_allclose(moved.params.note_factors[pn], base.params.note_factors, atol=1e-9)
+    np.testing.assert_allclose(moved.params.rater_factors[pu], base.params.rater_factors, atol=1e-9)
     assert moved.loss == pytest.approx(base.loss, abs=1e-12)
 
 
