@@ -176,6 +176,17 @@ def test_pseudo_rater_bounds_equal_refits_with_explicit_pseudo_ratings() -> None
     np.testing.assert_allclose(bounds.intercept_median, np.median(ints, axis=0), atol=1e-13)
     np.testing.assert_allclose(bounds.factor_max, facs.max(axis=0), atol=1e-13)
     np.testing.assert_allclose(bounds.factor_median, np.median(facs, axis=0), atol=1e-13)
+    slow = pseudo_rater_bounds(
+        prob.note_idx,
+        prob.rater_idx,
+        prob.values,
+        n_notes=prob.n_notes,
+        rater_intercepts=ri,
+        rater_factors=rf,
+        global_intercept=mu,
+        engine="numpy",
+    )
+    np.testing.assert_allclose(slow.intercept_max, bounds.intercept_max, atol=1e-12)
     # A helpful pseudo-rating can only raise the best-case intercept above refit_orig.
     assert np.all(bounds.intercept_max >= bounds.intercept_refit_orig)
 
