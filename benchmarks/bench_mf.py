@@ -64,13 +64,33 @@ def make_ratings(n_ratings: int, seed: int = 0) -> Synthetic:
 
 def run_one(n_ratings: int) -> None:
     tiny = make_ratings(2000, seed=1)
-    fit_mf(
+    warm_up = fit_mf(
         tiny.note_idx,
         tiny.rater_idx,
         tiny.values,
         n_notes=tiny.n_notes,
         n_raters=tiny.n_raters,
         rng=np.random.default_rng(0),
+    ).params
+    ri0 = np.nan_to_num(warm_up.rater_intercepts)
+    rf0 = np.nan_to_num(warm_up.rater_factors)
+    fit_note_params(
+        tiny.note_idx,
+        tiny.rater_idx,
+        tiny.values,
+        n_notes=tiny.n_notes,
+        rater_intercepts=ri0,
+        rater_factors=rf0,
+        global_intercept=0.0,
+    )
+    pseudo_rater_bounds(
+        tiny.note_idx,
+        tiny.rater_idx,
+        tiny.values,
+        n_notes=tiny.n_notes,
+        rater_intercepts=ri0,
+        rater_factors=rf0,
+        global_intercept=0.0,
     )
     data = make_ratings(n_ratings)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
