@@ -28,7 +28,6 @@ __all__ = ["fit_mf", "identify_signs"]
 logger = logging.getLogger(__name__)
 
 
-
 def identify_signs(params: MFParams) -> MFParams:
     """Flip factors so that most raters have a negative factor (scoring-core.md §3.3).
 
