@@ -95,6 +95,12 @@ class RaterHelpfulness:
     above_threshold: NDArray[np.bool_]
 
 
+def _sum_by(
+    index: NDArray[np.integer], weights: NDArray[np.generic], n: int
+) -> NDArray[np.float64]:
+    return np.asarray(np.bincount(index, weights=weights, minlength=n), dtype=np.float64)
+
+
 def _ratio(numerator: NDArray[np.float64], denominator: NDArray[np.int64]) -> NDArray[np.float64]:
     out = np.full(numerator.shape[0], np.nan)
     np.divide(numerator, denominator, out=out, where=denominator > 0)
@@ -138,9 +144,9 @@ def score_rater_helpfulness(
     scored = ~np.isnan(note_intercepts) & (provisional_notes.author_idx >= 0)
     author = provisional_notes.author_idx[scored]
     n_notes = np.bincount(author, minlength=n).astype(np.int64)
-    crh = np.bincount(author, weights=provisional_notes.is_crh[scored], minlength=n)
-    crnh = np.bincount(author, weights=provisional_notes.is_crnh[scored], minlength=n)
-    score_sum = np.bincount(author, weights=note_intercepts[scored], minlength=n)
+    crh = _sum_by(author, provisional_notes.is_crh[scored], n)
+    crnh = _sum_by(author, provisional_notes.is_crnh[scored], n)
+    score_sum = _sum_by(author, note_intercepts[scored], n)
     ratio_difference = _ratio(crh, n_notes) - config.crnh_multiplier * _ratio(crnh, n_notes)
     mean_score = _ratio(score_sum, n_notes)
 
@@ -154,7 +160,7 @@ def score_rater_helpfulness(
         with np.errstate(invalid="ignore"):
             hit = (source.helpful_num == 1.0) & (h >= config.min_harassment_intercept)
         weights = config.harassment_penalty * h[hit] / config.min_harassment_intercept
-        penalty = np.bincount(source.rater_idx[hit], weights=weights, minlength=n)
+        penalty = _sum_by(source.rater_idx[hit], weights, n)
     agree_ratio = _ratio(agree, n_valid)
     agree_ratio_penalised = _ratio(agree - penalty, n_valid)
 
