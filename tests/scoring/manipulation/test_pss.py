@@ -50,8 +50,8 @@ def _random_community(
     seed: int, *, n_raters: int, n_notes: int, n_posts: int, n_ratings: int, span_ms: int
 ) -> tuple[Ratings, np.ndarray]:
     rng = np.random.default_rng(seed)
-    pairs = set()
-    rows = []
+    pairs: set[tuple[int, int]] = set()
+    rows: list[tuple[int, int, int]] = []
     while len(rows) < n_ratings:
         rater, note = int(rng.integers(n_raters)), int(rng.integers(n_notes))
         if (rater, note) in pairs:
@@ -148,11 +148,11 @@ def test_planted_brigade_is_one_cluster_and_independent_raters_are_none(seed: in
             delay = int(rng.integers(0, 24 * 60 * MINUTE))
             rows.append((rater, int(post), int(post_time[post]) + delay))
     # The brigade rates the same 30 posts, all within five minutes of each other.
-    for post in rng.choice(n_posts, size=30, replace=False):
-        start = int(post_time[post]) + int(rng.integers(0, 24 * 60 * MINUTE))
-        for rater in brigade:
-            if (int(rater), int(post)) not in seen:
-                rows.append((int(rater), int(post), start + int(rng.integers(0, 5 * MINUTE))))
+    for brigade_post in rng.choice(n_posts, size=30, replace=False).tolist():
+        start = int(post_time[brigade_post]) + int(rng.integers(0, 24 * 60 * MINUTE))
+        for member in brigade.tolist():
+            if (member, brigade_post) not in seen:
+                rows.append((member, brigade_post, start + int(rng.integers(0, 5 * MINUTE))))
     ratings = _ratings(rows, n_notes=n_posts, n_participants=n_p)
     authors = np.full(n_posts, -1, dtype=np.int32)
     result = find_post_selection_clusters(
