@@ -59,7 +59,8 @@ def _bit_columns(bits: NDArray[np.unsignedinteger], names: tuple[str, ...]) -> d
 
 
 def _nulls(name: str, n: int, dtype: pl.DataType | type[pl.DataType]) -> pl.Series:
-    return pl.Series(name, [None] * n, dtype=dtype) if n else pl.Series(name, [], dtype=dtype)
+    empty = pl.Series(name, [], dtype=dtype)
+    return pl.Series(name, [None], dtype=dtype).new_from_index(0, n) if n else empty
 
 
 def notes_frame(notes: NotePopulation, raters: RaterPopulation) -> pl.DataFrame:
