@@ -88,7 +88,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--ratings-per-file",
         type=int,
         default=None,
-        help="split ratings into files of at most this many rows (default: one file)",
+        help="split ratings into ratings/ratings-NNNNN.tsv files of at most this many rows"
+        " (default: one ratings-00000.tsv)",
     )
     p.set_defaults(func=run)
 

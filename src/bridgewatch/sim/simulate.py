@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from bridgewatch.sim.adversary import AdversaryPlan, draw_adversaries
 from bridgewatch.sim.config import SimConfig
 from bridgewatch.sim.frames import (
+    IdColumns,
     enrollment_frame,
     note_status_history_frame,
     note_truth_frame,
@@ -38,9 +39,11 @@ from bridgewatch.sim.ratings import (
 __all__ = [
     "Community",
     "SimulationPlan",
+    "SmallFrames",
     "iter_rating_blocks",
     "iter_rating_frames",
     "plan_simulation",
+    "public_small_frames",
     "simulate",
 ]
 
@@ -58,6 +61,7 @@ class SimulationPlan:
     notes : every note, in time order.
     counts : int64 array of shape (n_notes,), organic ratings per note.
     adversaries : the brigades' members, ratings and targets.
+    ids : the external ids as String series.
     """
 
     config: SimConfig
@@ -65,6 +69,7 @@ class SimulationPlan:
     notes: NotePopulation
     counts: NDArray[np.int64]
     adversaries: AdversaryPlan
+    ids: IdColumns
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,7 @@ def plan_simulation(config: SimConfig) -> SimulationPlan:
         notes=notes,
         counts=counts,
         adversaries=adversaries,
+        ids=IdColumns.of(notes, adversaries.raters),
     )
 
 
@@ -131,9 +137,8 @@ def iter_rating_blocks(plan: SimulationPlan) -> Iterator[RatingArrays]:
 
 def iter_rating_frames(plan: SimulationPlan) -> Iterator[pl.DataFrame]:
     """``iter_rating_blocks`` as frames in the public ratings layout."""
-    rater_ids = pl.Series("raterParticipantId", plan.raters.ids, dtype=pl.String)
     for block in iter_rating_blocks(plan):
-        yield ratings_frame(block, plan.notes, rater_ids)
+        yield ratings_frame(block, plan.ids)
 
 
 def simulate(config: SimConfig) -> Community:
@@ -156,14 +161,39 @@ def simulate(config: SimConfig) -> Community:
         plan.raters.n,
         ratings.height,
     )
+    small = public_small_frames(plan)
     return Community(
         config=config,
-        notes=notes_frame(plan.notes, plan.raters),
+        notes=small.notes,
         ratings=ratings,
+        note_status_history=small.note_status_history,
+        user_enrollment=small.user_enrollment,
+        note_truth=small.note_truth,
+        rater_truth=small.rater_truth,
+    )
+
+
+@dataclass(frozen=True)
+class SmallFrames:
+    """Every frame of a community except the ratings (see ``Community``)."""
+
+    notes: pl.DataFrame
+    note_status_history: pl.DataFrame
+    user_enrollment: pl.DataFrame
+    note_truth: pl.DataFrame
+    rater_truth: pl.DataFrame
+
+
+def public_small_frames(plan: SimulationPlan) -> SmallFrames:
+    """The notes, status history, enrollment and ground-truth frames of a plan."""
+    return SmallFrames(
+        notes=notes_frame(plan.notes, plan.ids),
         note_status_history=note_status_history_frame(
-            plan.notes, plan.raters, seeded=config.seed_status_history
+            plan.notes, plan.ids, seeded=plan.config.seed_status_history
         ),
         user_enrollment=enrollment_frame(plan.raters),
-        note_truth=note_truth_frame(config, plan.notes, plan.adversaries.target_brigade),
-        rater_truth=rater_truth_frame(plan.raters),
+        note_truth=note_truth_frame(
+            plan.config, plan.notes, plan.ids, plan.adversaries.target_brigade
+        ),
+        rater_truth=rater_truth_frame(plan.raters, plan.ids),
     )
