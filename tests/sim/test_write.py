@@ -30,7 +30,12 @@ _FIXTURE_INPUT = Path("/work/shared/fixtures/S-core/input")
 _CONFIG = SimConfig(
     seed=5, n_notes=200, n_raters=300, n_ratings=4_000, brigades=(BrigadeConfig(n_members=4),)
 )
-_PUBLIC = ("notes-00000.tsv", "noteStatusHistory-00000.tsv", "userEnrollment-00000.tsv")
+_PUBLIC = (
+    "notes-00000.tsv",
+    "noteStatusHistory-00000.tsv",
+    "userEnrollment-00000.tsv",
+    "noteRequests-00000.tsv",
+)
 
 
 def _read_tsv(path: Path) -> pl.DataFrame:

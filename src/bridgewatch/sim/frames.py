@@ -24,11 +24,13 @@ from bridgewatch.sim.config import SimConfig
 from bridgewatch.sim.notes import NotePopulation
 from bridgewatch.sim.population import RaterPopulation
 from bridgewatch.sim.ratings import RatingArrays
+from bridgewatch.sim.requests import NoteRequests
 from bridgewatch.sim.text import TOPICS
 
 __all__ = [
     "IdColumns",
     "enrollment_frame",
+    "note_requests_frame",
     "note_status_history_frame",
     "note_truth_frame",
     "notes_frame",
@@ -190,6 +192,23 @@ def note_status_history_frame(
     )
     # conform adds the remaining (optional) columns as nulls, in published order.
     return conform(frame, schemas.NOTE_STATUS_HISTORY)
+
+
+def note_requests_frame(requests: NoteRequests) -> pl.DataFrame:
+    """Note requests, one row per requested post (``io.schemas.NOTE_REQUESTS``)."""
+    eligible = requests.eligible_at_ms
+    frame = pl.DataFrame(
+        {
+            "tweetId": pl.Series(requests.tweet_ids).cast(pl.String),
+            "noteRequestFeedEligibleAtMillis": pl.Series(eligible[:, 0]),
+            "apiSmallFeedEligibleAtMillis": pl.Series(eligible[:, 1]),
+            "apiLargeFeedEligibleAtMillis": pl.Series(eligible[:, 2]),
+            "apiXlFeedEligibleAtMillis": pl.Series(eligible[:, 3]),
+            "sourceLinks": pl.Series(requests.source_links, dtype=pl.String).replace("", None),
+            "suggestions": pl.Series(["[]"] * len(requests.source_links), dtype=pl.String),
+        }
+    )
+    return conform(frame, schemas.NOTE_REQUESTS)
 
 
 def note_truth_frame(

@@ -21,6 +21,7 @@ from bridgewatch.sim.config import SimConfig
 from bridgewatch.sim.frames import (
     IdColumns,
     enrollment_frame,
+    note_requests_frame,
     note_status_history_frame,
     note_truth_frame,
     notes_frame,
@@ -35,6 +36,7 @@ from bridgewatch.sim.ratings import (
     draw_note_rating_counts,
     iter_organic_blocks,
 )
+from bridgewatch.sim.requests import draw_note_requests
 
 __all__ = [
     "Community",
@@ -83,6 +85,7 @@ class Community:
     ratings : ``ratings-*.tsv`` frame (``RATINGS_COLUMNS``), sorted by note then time.
     note_status_history : ``noteStatusHistory-*.tsv`` frame, empty or seeded.
     user_enrollment : ``userEnrollment-*.tsv`` frame, one row per participant.
+    note_requests : ``noteRequests-*.tsv`` frame, one row per requested post.
     note_truth : per note: quality, slant, oneSided, topic, attackTarget, brigadeId,
         attackGoal.
     rater_truth : per participant: position, camp, leniency, activity, isAdversary,
@@ -94,6 +97,7 @@ class Community:
     ratings: pl.DataFrame
     note_status_history: pl.DataFrame
     user_enrollment: pl.DataFrame
+    note_requests: pl.DataFrame
     note_truth: pl.DataFrame
     rater_truth: pl.DataFrame
 
@@ -168,6 +172,7 @@ def simulate(config: SimConfig) -> Community:
         ratings=ratings,
         note_status_history=small.note_status_history,
         user_enrollment=small.user_enrollment,
+        note_requests=small.note_requests,
         note_truth=small.note_truth,
         rater_truth=small.rater_truth,
     )
@@ -180,6 +185,7 @@ class SmallFrames:
     notes: pl.DataFrame
     note_status_history: pl.DataFrame
     user_enrollment: pl.DataFrame
+    note_requests: pl.DataFrame
     note_truth: pl.DataFrame
     rater_truth: pl.DataFrame
 
@@ -192,6 +198,7 @@ def public_small_frames(plan: SimulationPlan) -> SmallFrames:
             plan.notes, plan.ids, seeded=plan.config.seed_status_history
         ),
         user_enrollment=enrollment_frame(plan.raters),
+        note_requests=note_requests_frame(draw_note_requests(plan.config, plan.notes)),
         note_truth=note_truth_frame(
             plan.config, plan.notes, plan.ids, plan.adversaries.target_brigade
         ),

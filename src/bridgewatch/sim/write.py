@@ -3,7 +3,7 @@
 Layout of ``out_dir``::
 
     notes-00000.tsv  ratings-00000.tsv  noteStatusHistory-00000.tsv  userEnrollment-00000.tsv
-    truth/notes.tsv  truth/raters.tsv  truth/config.json
+    noteRequests-00000.tsv  truth/notes.tsv  truth/raters.tsv  truth/config.json
 
 as in the fixtures' ``input/`` folders. With ``ratings_per_file`` the ratings go to
 ``ratings/ratings-00000.tsv``, ``ratings/ratings-00001.tsv``, ... instead: a directory of
@@ -29,6 +29,7 @@ import polars as pl
 from bridgewatch.errors import ConfigError
 from bridgewatch.io import (
     atomic_output,
+    write_note_requests,
     write_note_status_history,
     write_notes,
     write_tsv,
@@ -53,7 +54,8 @@ class WrittenFiles:
 
     Parameters
     ----------
-    notes, note_status_history, user_enrollment : the single files of each kind.
+    notes, note_status_history, user_enrollment, note_requests : the single files of
+        each kind.
     ratings : the ratings files in order.
     note_truth, rater_truth, config : the ground-truth files.
     n_ratings : ratings written over all ratings files.
@@ -63,6 +65,7 @@ class WrittenFiles:
     ratings: tuple[Path, ...]
     note_status_history: Path
     user_enrollment: Path
+    note_requests: Path
     note_truth: Path
     rater_truth: Path
     config: Path
@@ -144,6 +147,7 @@ def _write_all(
         ratings=tuple(sink.paths),
         note_status_history=out_dir / "noteStatusHistory-00000.tsv",
         user_enrollment=out_dir / "userEnrollment-00000.tsv",
+        note_requests=out_dir / "noteRequests-00000.tsv",
         note_truth=truth_dir / "notes.tsv",
         rater_truth=truth_dir / "raters.tsv",
         config=config_path,
@@ -152,6 +156,7 @@ def _write_all(
     write_notes(small.notes, written.notes)
     write_note_status_history(small.note_status_history, written.note_status_history)
     write_user_enrollment(small.user_enrollment, written.user_enrollment)
+    write_note_requests(small.note_requests, written.note_requests)
     write_tsv(small.note_truth, written.note_truth)
     write_tsv(small.rater_truth, written.rater_truth)
     return written
@@ -173,6 +178,7 @@ def write_community(
         notes=community.notes,
         note_status_history=community.note_status_history,
         user_enrollment=community.user_enrollment,
+        note_requests=community.note_requests,
         note_truth=community.note_truth,
         rater_truth=community.rater_truth,
     )
