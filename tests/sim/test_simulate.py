@@ -17,7 +17,7 @@ from bridgewatch.io.columns import (
     RATINGS_COLUMNS,
     USER_ENROLLMENT_COLUMNS,
 )
-from bridgewatch.sim import Community, SimConfig, simulate
+from bridgewatch.sim import Community, SimConfig, simulate, simulate_ratings
 from bridgewatch.sim.strategies import communities
 from bridgewatch.sim.text import TOPIC_TERMS
 
@@ -239,3 +239,17 @@ def test_structure_holds_for_any_small_community(community: Community) -> None:
     assert r.select("noteId", "createdAtMillis").equals(
         r.select("noteId", "createdAtMillis").sort("noteId", "createdAtMillis")
     )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_camp_structure_holds_across_seeds(seed: int) -> None:
+    data = simulate_ratings(SimConfig(seed=seed, n_notes=400, n_raters=300, n_ratings=12_000))
+    r = data.ratings
+    one_sided = np.abs(data.note_slant[r.note_idx]) > 0.5
+    same_camp = np.sign(data.note_slant[r.note_idx]) == data.rater_camp[r.rater_idx]
+    helpful = r.helpful_num == 1.0
+    assert helpful[one_sided & same_camp].mean() > helpful[one_sided & ~same_camp].mean() + 0.3
+    # Quality drives helpfulness for everyone.
+    good = data.note_quality[r.note_idx] > 1.0
+    bad = data.note_quality[r.note_idx] < -1.0
+    assert helpful[good].mean() > helpful[bad].mean() + 0.4
