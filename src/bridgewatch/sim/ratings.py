@@ -25,6 +25,8 @@ from bridgewatch.sim.population import RaterPopulation
 __all__ = [
     "BLOCK_NOTES",
     "RatingArrays",
+    "choose_raters",
+    "choose_raters_reference",
     "draw_levels",
     "draw_note_rating_counts",
     "draw_tags",
@@ -138,7 +140,7 @@ def draw_note_rating_counts(
     return np.minimum(counts, max(n_eligible, 0)).astype(np.int64)
 
 
-def _choose_raters(
+def choose_raters(
     counts: NDArray[np.int64],
     authors: NDArray[np.int32],
     weights: NDArray[np.float64],
@@ -186,6 +188,35 @@ def _choose_raters(
     ]
     keys_done = np.sort(np.concatenate([keys_done, *extra]))
     return keys_done // n_raters, keys_done % n_raters
+
+
+def choose_raters_reference(
+    counts: NDArray[np.int64],
+    authors: NDArray[np.int32],
+    weights: NDArray[np.float64],
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Plain per-note reference of the vectorized rater choice: for each note, draw
+    ``counts[i]`` distinct raters with ``rng.choice(replace=False, p=...)`` (successive
+    sampling with probabilities proportional to ``weights``, the author excluded).
+
+    Same distribution as the vectorized sampler, not the same draws. Slow; for tests.
+
+    Returns
+    -------
+    (note positions, rater indexes), int64 arrays sorted by note then rater.
+    """
+    n_raters = weights.shape[0]
+    parts = []
+    for note, k in enumerate(counts.tolist()):
+        w = weights.copy()
+        w[authors[note]] = 0.0
+        k = min(k, int(np.count_nonzero(w)))
+        if k:
+            chosen = np.sort(rng.choice(n_raters, size=k, replace=False, p=w / w.sum()))
+            parts.append(note * n_raters + chosen.astype(np.int64))
+    keys = np.concatenate(parts) if parts else np.empty(0, np.int64)
+    return keys // n_raters, keys % n_raters
 
 
 def _first_occurrences(values: NDArray[np.int64]) -> NDArray[np.bool_]:
@@ -428,7 +459,7 @@ def iter_organic_blocks(
     for b, start in enumerate(range(0, notes.n, BLOCK_NOTES)):
         stop = min(start + BLOCK_NOTES, notes.n)
         rng = np.random.default_rng([config.seed, 1, b])
-        local, rater_idx = _choose_raters(
+        local, rater_idx = choose_raters(
             counts[start:stop], notes.author_idx[start:stop], weights, rng
         )
         block = rate_pairs(config, raters, notes, local + start, rater_idx, rng)
