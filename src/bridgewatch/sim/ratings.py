@@ -30,6 +30,7 @@ __all__ = [
     "draw_levels",
     "draw_note_rating_counts",
     "draw_tags",
+    "first_occurrences",
     "iter_organic_blocks",
     "rate_pairs",
 ]
@@ -172,7 +173,7 @@ def choose_raters(
         raters = np.searchsorted(cumulative, rng.random(notes.shape[0]) * total, side="right")
         raters = np.minimum(raters, n_raters - 1)
         keys = notes * n_raters + raters
-        first = _first_occurrences(keys) & (raters != authors[notes])
+        first = first_occurrences(keys) & (raters != authors[notes])
         if keys_done.size:
             first &= ~np.isin(keys, keys_done)
         # Rank of each first occurrence within its note's stream (1-based).
@@ -219,7 +220,7 @@ def choose_raters_reference(
     return keys // n_raters, keys % n_raters
 
 
-def _first_occurrences(values: NDArray[np.int64]) -> NDArray[np.bool_]:
+def first_occurrences(values: NDArray[np.int64]) -> NDArray[np.bool_]:
     """True where a value appears for the first time, scanning in order."""
     first = np.zeros(values.size, dtype=np.bool_)
     if values.size == 0:
