@@ -196,19 +196,24 @@ def draw_adversaries(
     AdversaryPlan; with no brigades, the organic raters and no ratings.
     """
     target_brigade = np.full(notes.n, -1, dtype=np.int32)
-    population = raters
+    rngs = [np.random.default_rng([config.seed, 2, b]) for b in range(len(config.brigades))]
+    new = [
+        _draw_members(config, brigade, b, rng)
+        for b, (brigade, rng) in enumerate(zip(config.brigades, rngs, strict=True))
+    ]
+    population = raters.concat(*new)
+    first_member = raters.n + np.cumsum([0, *(m.n for m in new)])
     parts: list[RatingArrays] = []
     attack_parts: list[NDArray[np.bool_]] = []
     for b, brigade in enumerate(config.brigades):
-        rng = np.random.default_rng([config.seed, 2, b])
-        new = _draw_members(config, brigade, b, rng)
-        members = np.arange(population.n, population.n + new.n, dtype=np.int64)
-        population = population.concat(new)
-        targets = _choose_targets(brigade, notes, int(new.joined_at_ms.max()), target_brigade >= 0)
+        rng = rngs[b]
+        members = np.arange(first_member[b], first_member[b + 1], dtype=np.int64)
+        joined = new[b].joined_at_ms
+        targets = _choose_targets(brigade, notes, int(joined.max()), target_brigade >= 0)
         target_brigade[targets] = b
         attack = _attack_ratings(config, brigade, members, targets, notes, rng)
         note_idx, rater_idx = _organic_pairs(
-            brigade, members, new.joined_at_ms, notes, target_brigade >= 0, rng
+            brigade, members, joined, notes, target_brigade >= 0, rng
         )
         organic = rate_pairs(config, population, notes, note_idx, rater_idx, rng)
         parts += [organic, attack]
