@@ -1,19 +1,12 @@
-"""Rating kernels: levels, tags, rater choice."""
+"""Rating kernels: rating counts per note and levels from latent scores."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from bridgewatch.model import HelpfulnessLevel
 from bridgewatch.sim.config import SimConfig
-from bridgewatch.sim.ratings import (
-    choose_raters,
-    choose_raters_reference,
-    draw_levels,
-    draw_note_rating_counts,
-    draw_tags,
-)
+from bridgewatch.sim.ratings import draw_levels, draw_note_rating_counts
 
 H, S, N = HelpfulnessLevel.HELPFUL, HelpfulnessLevel.SOMEWHAT_HELPFUL, HelpfulnessLevel.NOT_HELPFUL
 
@@ -28,86 +21,9 @@ def test_zero_band_has_no_somewhat_helpful() -> None:
     assert not (draw_levels(latent, 0.0) == S).any()
 
 
-def test_tags_are_consistent_with_levels() -> None:
-    rng = np.random.default_rng(1)
-    level = rng.integers(0, 3, size=20_000).astype(np.int8)
-    opposed = rng.random(20_000) < 0.3
-    sources = rng.random(20_000) < 0.6
-    helpful_tags, not_helpful_tags = draw_tags(level, opposed, sources, rng)
-    assert (helpful_tags[level == H] > 0).all()
-    assert (not_helpful_tags[level == H] == 0).all()
-    assert (not_helpful_tags[level == N] > 0).all()
-    assert (helpful_tags[level == N] == 0).all()
-    # Somewhat-helpful ratings carry either kind, sometimes none.
-    somewhat = level == S
-    assert (helpful_tags[somewhat] > 0).any() and (not_helpful_tags[somewhat] > 0).any()
-    assert ((helpful_tags[somewhat] == 0) & (not_helpful_tags[somewhat] == 0)).any()
-    assert helpful_tags.max() < 1 << 9 and not_helpful_tags.max() < 1 << 13
-
-
-def test_opposed_raters_call_notes_argumentative_more_often() -> None:
-    rng = np.random.default_rng(2)
-    m = 20_000
-    level = np.full(m, N, dtype=np.int8)
-    opposed = np.arange(m) < m // 2
-    _, not_helpful_tags = draw_tags(level, opposed, np.ones(m, np.bool_), rng)
-    argumentative = (not_helpful_tags >> 7) & 1
-    assert argumentative[opposed].mean() > 2 * argumentative[~opposed].mean()
-
-
 def test_counts_sum_to_n_ratings_unless_capped() -> None:
     rng = np.random.default_rng(3)
     counts = draw_note_rating_counts(SimConfig(n_ratings=10_000), 200, 10_000, rng)
     assert counts.sum() == 10_000
     capped = draw_note_rating_counts(SimConfig(n_ratings=10_000), 200, 7, rng)
     assert capped.max() <= 7
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_chosen_raters_are_distinct_exact_and_never_the_author(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    n_raters = 12
-    weights = rng.lognormal(0, 1.5, size=n_raters)
-    weights[3] = 0.0  # a rater who never rates
-    counts = np.array([0, 1, 5, 10, 10, 7], dtype=np.int64)  # 10 = every eligible rater
-    authors = np.array([0, 1, 2, 4, 5, 6], dtype=np.int32)
-    notes, raters = choose_raters(counts, authors, weights, rng)
-    assert np.bincount(notes, minlength=counts.size).tolist() == counts.tolist()
-    pairs = notes * n_raters + raters
-    assert np.unique(pairs).size == pairs.size
-    assert not (raters == authors[notes]).any()
-    assert not (raters == 3).any()
-
-
-def test_heavy_raters_are_chosen_more_often() -> None:
-    rng = np.random.default_rng(4)
-    weights = np.ones(1000)
-    weights[:10] = 20.0
-    counts = np.full(2000, 5, dtype=np.int64)
-    _, raters = choose_raters(counts, np.full(2000, 999, np.int32), weights, rng)
-    per_rater = np.bincount(raters, minlength=1000)
-    assert per_rater[:10].mean() > 10 * per_rater[10:].mean()
-
-
-@pytest.mark.parametrize("seed", range(2))
-def test_vectorized_choice_matches_the_reference_distribution(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    weights = np.array([8.0, 4.0, 2.0, 1.0, 1.0, 0.5, 0.5, 0.0])
-    n_notes = 2_500
-    counts = rng.integers(0, 6, size=n_notes).astype(np.int64)
-    authors = rng.integers(0, 8, size=n_notes).astype(np.int32)
-    fast_notes, fast = choose_raters(counts, authors, weights, np.random.default_rng(seed))
-    ref_notes, ref = choose_raters_reference(counts, authors, weights, np.random.default_rng(9))
-    assert np.array_equal(fast_notes, ref_notes)  # same counts per note, both sorted
-    fast_share = np.bincount(fast, minlength=8) / fast.size
-    ref_share = np.bincount(ref, minlength=8) / ref.size
-    assert np.abs(fast_share - ref_share).max() < 0.02
-    # Joint inclusion of the two heaviest raters on notes of 2 ratings.
-    two = counts[fast_notes] == 2
-
-    def both_top(notes: np.ndarray, raters: np.ndarray) -> float:
-        pairs = np.zeros(n_notes, np.int64)
-        np.add.at(pairs, notes[two & (raters < 2)], 1)
-        return float((pairs[counts == 2] == 2).mean())
-
-    assert abs(both_top(fast_notes, fast) - both_top(ref_notes, ref)) < 0.06

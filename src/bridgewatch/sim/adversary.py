@@ -13,7 +13,9 @@ from bridgewatch.sim.config import BrigadeConfig, BrigadeGoal, SimConfig
 from bridgewatch.sim.ids import participant_ids
 from bridgewatch.sim.notes import NotePopulation
 from bridgewatch.sim.population import RaterPopulation, draw_enrollment
-from bridgewatch.sim.ratings import RatingArrays, draw_tags, first_occurrences, rate_pairs
+from bridgewatch.sim.ratings import RatingArrays, rate_pairs
+from bridgewatch.sim.sampling import first_occurrences
+from bridgewatch.sim.tags import draw_tags
 
 __all__ = ["AdversaryPlan", "draw_adversaries"]
 
