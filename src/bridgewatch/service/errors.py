@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -73,7 +74,12 @@ def error_response(
 
 
 def _field_path(loc: Sequence[Any]) -> str | None:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    # Fields left at their default are reported by their Python name: use the JSON one.
+    parts = [
+        to_camel(p) if isinstance(p, str) and "_" in p else str(p)
+        for p in loc
+        if p not in ("body", "query", "path", "header")
+    ]
     return ".".join(parts) or None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 __all__ = [
@@ -193,29 +193,35 @@ class NoteCreate(_Body):
 
     post_id: str = _Id
     classification: ClassificationName
-    misleading_reasons: list[MisleadingReason] = Field(default_factory=list, max_length=7)
-    not_misleading_reasons: list[NotMisleadingReason] = Field(default_factory=list, max_length=5)
+    misleading_reasons: list[MisleadingReason] = Field(default_factory=list, max_length=7, validate_default=True)
+    not_misleading_reasons: list[NotMisleadingReason] = Field(default_factory=list, max_length=5, validate_default=True)
     trustworthy_sources: bool
     summary: str = Field(min_length=1, max_length=2000)
     is_media_note: bool = False
 
-    @model_validator(mode="after")
-    def _reasons_match_classification(self) -> NoteCreate:
-        if len(set(self.misleading_reasons)) != len(self.misleading_reasons):
-            raise ValueError("misleadingReasons: a reason is listed twice")
-        if len(set(self.not_misleading_reasons)) != len(self.not_misleading_reasons):
-            raise ValueError("notMisleadingReasons: a reason is listed twice")
-        if self.classification == "NOT_MISLEADING":
-            if self.misleading_reasons or not self.not_misleading_reasons:
-                raise ValueError(
-                    "a NOT_MISLEADING note needs notMisleadingReasons and no misleadingReasons"
-                )
-        elif self.not_misleading_reasons or not self.misleading_reasons:
-            raise ValueError(
-                "a MISINFORMED_OR_POTENTIALLY_MISLEADING note needs misleadingReasons and no "
-                "notMisleadingReasons"
-            )
-        return self
+    @field_validator("misleading_reasons")
+    @classmethod
+    def _misleading_reasons_match(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a reason is listed twice")
+        classification = info.data.get("classification")
+        if classification == "NOT_MISLEADING" and value:
+            raise ValueError("a NOT_MISLEADING note takes no misleading reasons")
+        if classification == "MISINFORMED_OR_POTENTIALLY_MISLEADING" and not value:
+            raise ValueError("a misleading note needs at least one misleading reason")
+        return value
+
+    @field_validator("not_misleading_reasons")
+    @classmethod
+    def _not_misleading_reasons_match(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a reason is listed twice")
+        classification = info.data.get("classification")
+        if classification == "MISINFORMED_OR_POTENTIALLY_MISLEADING" and value:
+            raise ValueError("a misleading note takes no not-misleading reasons")
+        if classification == "NOT_MISLEADING" and not value:
+            raise ValueError("a NOT_MISLEADING note needs at least one not-misleading reason")
+        return value
 
 
 class NotePublic(_Body):
@@ -298,22 +304,28 @@ class RatingCreate(_Body):
     """
 
     helpfulness_level: HelpfulnessLevelName
-    helpful_tags: list[HelpfulTag] = Field(default_factory=list, max_length=6)
-    not_helpful_tags: list[NotHelpfulTag] = Field(default_factory=list, max_length=10)
+    helpful_tags: list[HelpfulTag] = Field(default_factory=list, max_length=6, validate_default=True)
+    not_helpful_tags: list[NotHelpfulTag] = Field(default_factory=list, max_length=10, validate_default=True)
     rated_on_post_id: str | None = Field(default=None, min_length=1, max_length=64)
     rating_source: Literal["DEFAULT", "POPULATION_SAMPLED"] = "DEFAULT"
 
-    @model_validator(mode="after")
-    def _tags_match_level(self) -> RatingCreate:
-        if len(set(self.helpful_tags)) != len(self.helpful_tags):
-            raise ValueError("helpfulTags: a tag is listed twice")
-        if len(set(self.not_helpful_tags)) != len(self.not_helpful_tags):
-            raise ValueError("notHelpfulTags: a tag is listed twice")
-        if self.helpfulness_level == "HELPFUL" and self.not_helpful_tags:
-            raise ValueError("a HELPFUL rating takes helpfulTags only")
-        if self.helpfulness_level == "NOT_HELPFUL" and self.helpful_tags:
-            raise ValueError("a NOT_HELPFUL rating takes notHelpfulTags only")
-        return self
+    @field_validator("helpful_tags")
+    @classmethod
+    def _helpful_tags_match(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a tag is listed twice")
+        if value and info.data.get("helpfulness_level") == "NOT_HELPFUL":
+            raise ValueError("a NOT_HELPFUL rating takes no helpful tags")
+        return value
+
+    @field_validator("not_helpful_tags")
+    @classmethod
+    def _not_helpful_tags_match(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a tag is listed twice")
+        if value and info.data.get("helpfulness_level") == "HELPFUL":
+            raise ValueError("a HELPFUL rating takes no not-helpful tags")
+        return value
 
 
 class RatingPublic(_Body):
