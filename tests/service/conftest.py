@@ -23,8 +23,8 @@ from sqlalchemy.exc import OperationalError
 
 from bridgewatch.model import EnrollmentState
 from bridgewatch.service import Settings, create_app, make_engine, upgrade_database
-from bridgewatch.service.repositories.auth import create_api_key
 from bridgewatch.service.db import make_session_factory
+from bridgewatch.service.repositories.auth import create_api_key
 from bridgewatch.service.tables import contributor_scores, enrollment, metadata
 
 with warnings.catch_warnings():
@@ -79,7 +79,9 @@ def pg_engine() -> Iterator[Engine]:
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
     """A migrated database on each backend, emptied after the test."""
-    eng: Engine = request.getfixturevalue(f"{'pg' if request.param == 'postgresql' else 'sqlite'}_engine")
+    eng: Engine = request.getfixturevalue(
+        f"{'pg' if request.param == 'postgresql' else 'sqlite'}_engine"
+    )
     yield eng
     with eng.begin() as conn:
         for table in reversed(metadata.sorted_tables):

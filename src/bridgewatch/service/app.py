@@ -16,9 +16,7 @@ from bridgewatch.service.idempotency import install_replay_handler
 from bridgewatch.service.middleware import BodySizeLimit, Metrics, RequestObserver
 from bridgewatch.service.settings import Settings
 
-__all__ = ["API_PREFIX", "create_app"]
-
-API_PREFIX = "/api/v1"
+__all__ = ["create_app"]
 
 
 def _wall_clock_ms() -> int:
@@ -60,7 +58,7 @@ def create_app(
     install_error_handlers(app)
     install_replay_handler(app)
     for module in (participants, posts, notes, timelines):
-        app.include_router(module.router, prefix=API_PREFIX)
+        app.include_router(module.router)
     app.include_router(health.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestObserver, metrics=app.state.metrics)

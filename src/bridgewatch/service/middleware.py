@@ -25,7 +25,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-class _TooLarge(Exception):
+class _TooLarge(BaseException):
+    # BaseException: FastAPI turns any Exception raised while reading a body into a 400.
     pass
 
 

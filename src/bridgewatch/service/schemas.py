@@ -193,8 +193,12 @@ class NoteCreate(_Body):
 
     post_id: str = _Id
     classification: ClassificationName
-    misleading_reasons: list[MisleadingReason] = Field(default_factory=list, max_length=7, validate_default=True)
-    not_misleading_reasons: list[NotMisleadingReason] = Field(default_factory=list, max_length=5, validate_default=True)
+    misleading_reasons: list[MisleadingReason] = Field(
+        default_factory=list, max_length=7, validate_default=True
+    )
+    not_misleading_reasons: list[NotMisleadingReason] = Field(
+        default_factory=list, max_length=5, validate_default=True
+    )
     trustworthy_sources: bool
     summary: str = Field(min_length=1, max_length=2000)
     is_media_note: bool = False
@@ -304,8 +308,12 @@ class RatingCreate(_Body):
     """
 
     helpfulness_level: HelpfulnessLevelName
-    helpful_tags: list[HelpfulTag] = Field(default_factory=list, max_length=6, validate_default=True)
-    not_helpful_tags: list[NotHelpfulTag] = Field(default_factory=list, max_length=10, validate_default=True)
+    helpful_tags: list[HelpfulTag] = Field(
+        default_factory=list, max_length=6, validate_default=True
+    )
+    not_helpful_tags: list[NotHelpfulTag] = Field(
+        default_factory=list, max_length=10, validate_default=True
+    )
     rated_on_post_id: str | None = Field(default=None, min_length=1, max_length=64)
     rating_source: Literal["DEFAULT", "POPULATION_SAMPLED"] = "DEFAULT"
 

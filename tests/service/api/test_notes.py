@@ -73,7 +73,9 @@ def test_states_with_writing_ability_may_write(service: Service, state: Enrollme
     pid, headers = service.join()
     service.set_state(pid, state)
     service.post(headers)
-    assert service.client.post("/api/v1/notes", json=_note_body(), headers=headers).status_code == 201
+    assert (
+        service.client.post("/api/v1/notes", json=_note_body(), headers=headers).status_code == 201
+    )
 
 
 @pytest.mark.parametrize(
@@ -205,7 +207,9 @@ def test_idempotency_keys_are_scoped_per_participant(service: Service) -> None:
     _, b = service.writer()
     service.post(a)
     service.client.post("/api/v1/notes", json=_note_body(), headers=a | {"Idempotency-Key": "k"})
-    r = service.client.post("/api/v1/notes", json=_note_body(), headers=b | {"Idempotency-Key": "k"})
+    r = service.client.post(
+        "/api/v1/notes", json=_note_body(), headers=b | {"Idempotency-Key": "k"}
+    )
     assert r.status_code == 201
     assert _count(service, notes) == 2
 
@@ -286,5 +290,7 @@ def test_post_notes_list_decided_notes_by_helpfulness_then_others_by_recency(
                     core_note_intercept=intercept,
                 )
             )
-    order = [int(n["noteId"]) for n in service.client.get("/api/v1/posts/1001/notes").json()["notes"]]
+    order = [
+        int(n["noteId"]) for n in service.client.get("/api/v1/posts/1001/notes").json()["notes"]
+    ]
     assert order == [ids[1][1], ids[0][1], ids[3][1], ids[2][1]]

@@ -39,9 +39,7 @@ def test_profile_shows_rating_impact_and_what_is_still_needed(service: Service) 
 
 def test_writer_profile_shows_daily_note_limit(service: Service) -> None:
     pid, _ = service.writer()
-    service.set_scores(
-        pid, notes_currently_rated_helpful=4, notes_currently_rated_not_helpful=1
-    )
+    service.set_scores(pid, notes_currently_rated_helpful=4, notes_currently_rated_not_helpful=1)
     ability = service.client.get(f"/api/v1/participants/{pid}").json()["writingAbility"]
     # WI = 3, hitRate = 3/5 -> min(8, 120) = 8.
     assert ability["canWrite"] is True
@@ -61,7 +59,9 @@ def test_closed_registration_needs_an_api_key(make_service: Callable[..., Servic
     r = service.client.post("/api/v1/participants", headers={"X-API-Key": key})
     assert r.status_code == 201
     other = service.api_key("notes:write")
-    assert service.client.post("/api/v1/participants", headers={"X-API-Key": other}).status_code == 403
+    assert (
+        service.client.post("/api/v1/participants", headers={"X-API-Key": other}).status_code == 403
+    )
 
 
 def test_session_tokens_expire_and_can_be_ended(
@@ -88,9 +88,7 @@ def test_unknown_credentials_are_401(service: Service) -> None:
 def test_integration_issues_sessions_on_behalf_of_a_participant(service: Service) -> None:
     pid, _ = service.join()
     key = service.api_key("sessions:write")
-    r = service.client.post(
-        "/api/v1/sessions", headers={"X-API-Key": key, "X-Participant-Id": pid}
-    )
+    r = service.client.post("/api/v1/sessions", headers={"X-API-Key": key, "X-Participant-Id": pid})
     assert r.status_code == 201
     token = r.json()["sessionToken"]
     me = service.client.get("/api/v1/participants/me", headers={"Authorization": f"Bearer {token}"})

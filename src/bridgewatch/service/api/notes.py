@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Response
 
 from bridgewatch.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from bridgewatch.service.api import API_PREFIX
 from bridgewatch.service.convert import note_public, note_values, rating_public, rating_values
 from bridgewatch.service.deps import Actor, Db, Now, acting_participant, get_settings, rater, writer
 from bridgewatch.service.idempotency import Idempotency
@@ -36,7 +37,7 @@ from bridgewatch.service.text import find_urls, summary_length
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["notes"])
+router = APIRouter(prefix=API_PREFIX, tags=["notes"])
 _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 422, 429)
 }

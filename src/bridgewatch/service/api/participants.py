@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 
 from bridgewatch.errors import NotFoundError, PermissionDeniedError
 from bridgewatch.model import EnrollmentState
+from bridgewatch.service.api import API_PREFIX
 from bridgewatch.service.convert import enrollment_public
 from bridgewatch.service.deps import (
     Actor,
@@ -43,7 +44,7 @@ from bridgewatch.service.settings import Settings
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["participants"])
+router = APIRouter(prefix=API_PREFIX, tags=["participants"])
 _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 422, 429)
 }

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Response
 
 from bridgewatch.errors import PermissionDeniedError
+from bridgewatch.service.api import API_PREFIX
 from bridgewatch.service.convert import note_public, post_public
 from bridgewatch.service.deps import (
     Actor,
@@ -39,7 +40,7 @@ from bridgewatch.service.settings import Settings
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["posts"])
+router = APIRouter(prefix=API_PREFIX, tags=["posts"])
 _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 422, 429)
 }

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 
 from bridgewatch.errors import InputError
+from bridgewatch.service.api import API_PREFIX
 from bridgewatch.service.convert import note_public
 from bridgewatch.service.deps import Actor, Db, acting_participant, get_settings
 from bridgewatch.service.repositories.notes import TimelinePosition, TimelineTab, timeline
@@ -17,7 +18,7 @@ from bridgewatch.service.settings import Settings
 
 __all__ = ["decode_cursor", "encode_cursor", "router"]
 
-router = APIRouter(tags=["timelines"])
+router = APIRouter(prefix=API_PREFIX, tags=["timelines"])
 _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody} for code in (401, 403, 422)
 }
