@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic.alias_generators import to_camel
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bridgewatch.errors import (
@@ -128,6 +128,12 @@ async def _integrity_handler(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(409, "conflict", "the request conflicts with a concurrent write")
 
 
+async def _data_handler(_request: Request, exc: Exception) -> JSONResponse:
+    # A value the database cannot store or compare (out of range, bad encoding).
+    _log.info("data error: %s", exc)
+    return error_response(422, "validation_error", "a value cannot be stored by the database")
+
+
 async def _operational_handler(_request: Request, exc: Exception) -> JSONResponse:
     _log.warning("database unavailable: %s", exc)
     return error_response(
@@ -150,5 +156,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(BridgewatchError, _domain_handler)
     app.add_exception_handler(IntegrityError, _integrity_handler)
+    app.add_exception_handler(DataError, _data_handler)
     app.add_exception_handler(OperationalError, _operational_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)

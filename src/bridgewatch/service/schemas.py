@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "RatingPublic",
     "SessionCreated",
     "StatusChange",
+    "Text",
     "WritingAbility",
 ]
 
@@ -68,6 +69,16 @@ NotHelpfulTag = Literal[
     "SpamHarassmentOrAbuse",
     "Other",
 ]
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it on every backend alike.
+    if "\x00" in value:
+        raise ValueError("NUL characters are not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
 _Id = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
 
 
@@ -169,8 +180,8 @@ class PostCreate(_Body):
     """A platform's post that notes can be written on."""
 
     post_id: str = _Id
-    author_id: str | None = Field(default=None, max_length=128)
-    text: str | None = Field(default=None, max_length=20_000)
+    author_id: Text | None = Field(default=None, max_length=128)
+    text: Text | None = Field(default=None, max_length=20_000)
     url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://\S+$")
 
 
@@ -200,7 +211,7 @@ class NoteCreate(_Body):
         default_factory=list, max_length=5, validate_default=True
     )
     trustworthy_sources: bool
-    summary: str = Field(min_length=1, max_length=2000)
+    summary: Text = Field(min_length=1, max_length=2000)
     is_media_note: bool = False
 
     @field_validator("misleading_reasons")
@@ -354,7 +365,7 @@ class NoteRequestCreate(_Body):
     """A request for a note on a post (spec-extended §6.1)."""
 
     source_link: str | None = Field(default=None, max_length=2048, pattern=r"^https?://\S+$")
-    suggestion: str | None = Field(default=None, max_length=1000)
+    suggestion: Text | None = Field(default=None, max_length=1000)
 
 
 class NoteRequestPublic(_Body):

@@ -294,3 +294,16 @@ def test_post_notes_list_decided_notes_by_helpfulness_then_others_by_recency(
         int(n["noteId"]) for n in service.client.get("/api/v1/posts/1001/notes").json()["notes"]
     ]
     assert order == [ids[1][1], ids[0][1], ids[3][1], ids[2][1]]
+
+
+def test_nul_characters_are_refused_not_a_server_error(service: Service) -> None:
+    _, headers = service.writer()
+    service.post(headers)
+    r = service.client.post(
+        "/api/v1/notes", json=_note_body(summary=f"bad \x00 byte {URL}"), headers=headers
+    )
+    assert r.status_code == 422
+    r = service.client.post(
+        "/api/v1/posts", json={"postId": "9", "text": "a\x00b"}, headers=headers
+    )
+    assert r.status_code == 422

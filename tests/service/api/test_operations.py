@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import select
 
@@ -44,7 +44,7 @@ def test_streamed_oversized_body_is_413(make_service: Callable[..., Service]) ->
     service = make_service(max_request_bytes=2048)
     _, headers = service.join()
 
-    def chunks() -> object:
+    def chunks() -> Iterator[bytes]:
         yield b'{"postId": "p", "text": "'
         for _ in range(10):
             yield b"x" * 500
@@ -52,7 +52,7 @@ def test_streamed_oversized_body_is_413(make_service: Callable[..., Service]) ->
 
     r = service.client.post(
         "/api/v1/posts",
-        content=chunks(),  # type: ignore[arg-type]
+        content=chunks(),
         headers=headers | {"Content-Type": "application/json"},
     )
     assert r.status_code == 413

@@ -113,3 +113,8 @@ def test_removed_participant_can_do_nothing(service: Service) -> None:
     pid, headers = service.join()
     service.set_state(pid, EnrollmentState.removed)
     assert service.client.get("/api/v1/participants/me", headers=headers).status_code == 403
+
+
+def test_nul_in_a_path_id_is_not_a_server_error(service: Service) -> None:
+    r = service.client.get("/api/v1/participants/a%00b")
+    assert r.status_code in (404, 422)
