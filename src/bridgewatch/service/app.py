@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from bridgewatch import __version__
-from bridgewatch.service.api import health, notes, participants, posts, timelines
+from bridgewatch.service.api import export, health, notes, participants, posts, timelines
 from bridgewatch.service.db import make_engine, make_session_factory
 from bridgewatch.service.errors import install_error_handlers
 from bridgewatch.service.idempotency import install_replay_handler
@@ -57,7 +57,7 @@ def create_app(
     app.state.metrics = Metrics()
     install_error_handlers(app)
     install_replay_handler(app)
-    for module in (participants, posts, notes, timelines):
+    for module in (participants, posts, notes, timelines, export):
         app.include_router(module.router)
     app.include_router(health.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
