@@ -305,7 +305,9 @@ def _export_frames(conn: Connection, cutoff_ms: int) -> dict[str, pl.DataFrame]:
             enrollment.c.participantId
         ),
         USER_ENROLLMENT_COLUMNS,
-    ).with_columns(pl.col("enrollmentState").replace_strict(names, return_dtype=pl.String))
+    ).with_columns(
+        pl.col("enrollmentState").cast(pl.Int64).replace_strict(names, return_dtype=pl.String)
+    )
     requests_frame = _frame(
         conn,
         select(
