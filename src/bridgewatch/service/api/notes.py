@@ -14,6 +14,7 @@ from bridgewatch.service.deps import Actor, Db, Now, acting_participant, get_set
 from bridgewatch.service.idempotency import Idempotency
 from bridgewatch.service.limits import check_note_limits, check_rating_rate
 from bridgewatch.service.repositories.notes import (
+    get_note_brief,
     get_scoring,
     insert_note,
     list_status_changes,
@@ -73,7 +74,7 @@ def _ratable_note(
     db: Db, note_id: NoteIdPath, actor: Annotated[Actor, Depends(rater)]
 ) -> _RatableNote:
     """The note, if the acting participant may rate it: it is live and not their own."""
-    note = require_note(db, note_id)
+    note = get_note_brief(db, note_id)
     if note["noteAuthorParticipantId"] == actor.participant_id:
         raise PermissionDeniedError("you cannot rate your own note")
     if note["deleted_at_ms"] is not None:

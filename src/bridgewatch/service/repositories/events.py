@@ -13,6 +13,8 @@ from bridgewatch.service.tables import events
 
 __all__ = ["append_event", "count_recent_events", "list_events"]
 
+_INSERT = insert(events)
+
 
 def append_event(
     session: Session,
@@ -33,14 +35,16 @@ def append_event(
     entity_id : the id of the written entity (``noteId``, ``noteId:raterId`` ...).
     payload : the written record as JSON-serialisable values (Any: raw JSON boundary).
     """
+    # Parameters, not .values(): the compiled INSERT is cached across calls.
     session.execute(
-        insert(events).values(
-            created_at_ms=now_ms,
-            event_type=event_type,
-            actor_participant_id=actor_participant_id,
-            entity_id=entity_id,
-            payload=json.dumps(payload, sort_keys=True, separators=(",", ":")),
-        )
+        _INSERT,
+        {
+            "created_at_ms": now_ms,
+            "event_type": event_type,
+            "actor_participant_id": actor_participant_id,
+            "entity_id": entity_id,
+            "payload": json.dumps(payload, sort_keys=True, separators=(",", ":")),
+        },
     )
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "count_recent_notes",
     "count_recent_notes_on_post_author",
     "get_note",
+    "get_note_brief",
     "get_scoring",
     "insert_note",
     "list_status_changes",
@@ -131,6 +132,23 @@ def require_note(session: Session, note_id: int) -> dict[str, Any]:
     if note is None:
         raise NotFoundError(f"note {note_id} does not exist")
     return note
+
+
+def get_note_brief(session: Session, note_id: int) -> dict[str, Any]:
+    """Id, author and deletion time of a note (the cheap lookup of the rating path).
+
+    Raises
+    ------
+    NotFoundError : no such note.
+    """
+    row = session.execute(
+        select(notes.c.noteId, notes.c.noteAuthorParticipantId, notes.c.deleted_at_ms).where(
+            notes.c.noteId == note_id
+        )
+    ).first()
+    if row is None:
+        raise NotFoundError(f"note {note_id} does not exist")
+    return dict(row._mapping)
 
 
 def notes_on_post(session: Session, post_id: str) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,19 @@ from bridgewatch.service.tables import ratings
 __all__ = ["delete_rating", "get_rating", "upsert_rating"]
 
 _KEY = ("noteId", "raterParticipantId")
+
+
+@functools.cache
+def _upsert_statement(dialect: str) -> Any:
+    # Built once per dialect with bound parameters so SQLAlchemy's statement cache applies
+    # (building 35-column VALUES per request costs more than the database work). Any: the
+    # dialect-specific Insert types differ.
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = builder(ratings)
+    return stmt.on_conflict_do_update(
+        index_elements=list(_KEY),
+        set_={c.name: stmt.excluded[c.name] for c in ratings.columns if c.name not in _KEY},
+    )
 
 
 def get_rating(
@@ -46,13 +60,7 @@ def upsert_rating(session: Session, *, now_ms: int, values: Mapping[str, Any]) -
         ).first()
         is not None
     )
-    dialect = session.get_bind().dialect.name
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = builder(ratings).values(**row)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(_KEY), set_={k: v for k, v in row.items() if k not in _KEY}
-    )
-    session.execute(stmt)
+    session.execute(_upsert_statement(session.get_bind().dialect.name), row)
     append_event(
         session,
         now_ms=now_ms,
