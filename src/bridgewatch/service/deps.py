@@ -19,12 +19,12 @@ from bridgewatch.errors import PermissionDeniedError
 from bridgewatch.model import EnrollmentState
 from bridgewatch.service.errors import AuthenticationError
 from bridgewatch.service.impact import WRITING_STATES
-from bridgewatch.service.repositories.auth import (
-    ApiKeyRecord,
-    find_api_key,
-    find_session_participant,
+from bridgewatch.service.repositories.auth import ApiKeyRecord, find_api_key
+from bridgewatch.service.repositories.participants import (
+    Participant,
+    get_participant,
+    get_session_participant,
 )
-from bridgewatch.service.repositories.participants import Participant, get_participant
 from bridgewatch.service.settings import Settings
 
 __all__ = [
@@ -82,6 +82,8 @@ class Principal:
 
     participant_id: str | None
     api_key: ApiKeyRecord | None
+    # Loaded with the session token (saves a query); None for API keys.
+    participant: Participant | None = None
 
     def allows(self, scope: str) -> bool:
         """Sessions may do everything a participant may; keys only their scopes."""
@@ -121,10 +123,12 @@ def optional_principal(
             raise AuthenticationError("unknown or revoked API key")
         return Principal(participant_id=on_behalf_of, api_key=record)
     if bearer is not None:
-        participant_id = find_session_participant(db, bearer.credentials, now_ms=now)
-        if participant_id is None:
+        participant = get_session_participant(db, bearer.credentials, now_ms=now)
+        if participant is None:
             raise AuthenticationError("unknown or expired session token")
-        return Principal(participant_id=participant_id, api_key=None)
+        return Principal(
+            participant_id=participant.participant_id, api_key=None, participant=participant
+        )
     return None
 
 
@@ -162,7 +166,7 @@ def acting_participant(scope: str) -> Callable[[Session, Principal], Actor]:
             raise PermissionDeniedError(f"this API key lacks the scope {scope!r}")
         if principal.participant_id is None:
             raise PermissionDeniedError("an API key must name the participant in X-Participant-Id")
-        participant = get_participant(db, principal.participant_id)
+        participant = principal.participant or get_participant(db, principal.participant_id)
         if participant is None:
             raise PermissionDeniedError(f"participant {principal.participant_id!r} does not exist")
         if participant.enrollment_state == EnrollmentState.removed:

@@ -19,7 +19,6 @@ __all__ = [
     "create_session_token",
     "delete_session_token",
     "find_api_key",
-    "find_session_participant",
     "revoke_api_key",
 ]
 
@@ -103,17 +102,6 @@ def create_session_token(
         )
     )
     return token, expires_at_ms
-
-
-def find_session_participant(session: Session, token: str, *, now_ms: int) -> str | None:
-    """The participant id of a live session token, or ``None``."""
-    row = session.execute(
-        select(session_tokens.c.participant_id).where(
-            session_tokens.c.token_hash == hash_secret(token),
-            session_tokens.c.expires_at_ms > now_ms,
-        )
-    ).first()
-    return None if row is None else str(row.participant_id)
 
 
 def delete_session_token(session: Session, token: str) -> None:

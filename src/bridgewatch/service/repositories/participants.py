@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bridgewatch.errors import NotFoundError
 from bridgewatch.model import EnrollmentState
-from bridgewatch.service.identifiers import new_alias, new_participant_id
+from bridgewatch.service.identifiers import hash_secret, new_alias, new_participant_id
 from bridgewatch.service.repositories.events import append_event
 from bridgewatch.service.tables import (
     contributor_scores,
@@ -19,6 +19,7 @@ from bridgewatch.service.tables import (
     notes,
     participants,
     ratings,
+    session_tokens,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "get_contributor_scores",
     "get_enrollment",
     "get_participant",
+    "get_session_participant",
 ]
 
 # successfulRatingNeededToEarnIn of a new user (spec-extended §2.6).
@@ -115,6 +117,38 @@ def get_participant(session: Session, participant_id: str) -> Participant | None
         )
         .select_from(participants.outerjoin(enrollment))
         .where(participants.c.participantId == participant_id)
+    ).first()
+    if row is None:
+        return None
+    state = (
+        EnrollmentState.newUser
+        if row.enrollmentState is None
+        else EnrollmentState(row.enrollmentState)
+    )
+    return Participant(
+        row.participantId, row.alias, row.created_at_ms, bool(row.is_api_writer), state
+    )
+
+
+def get_session_participant(session: Session, token: str, *, now_ms: int) -> Participant | None:
+    """The participant of a live session token, with enrollment, in one query; or ``None``."""
+    row = session.execute(
+        select(
+            participants.c.participantId,
+            participants.c.alias,
+            participants.c.created_at_ms,
+            participants.c.is_api_writer,
+            enrollment.c.enrollmentState,
+        )
+        .select_from(
+            session_tokens.join(
+                participants, participants.c.participantId == session_tokens.c.participant_id
+            ).outerjoin(enrollment)
+        )
+        .where(
+            session_tokens.c.token_hash == hash_secret(token),
+            session_tokens.c.expires_at_ms > now_ms,
+        )
     ).first()
     if row is None:
         return None
