@@ -19,7 +19,17 @@ from bridgewatch.errors import BridgewatchError
 __all__ = ["build_parser", "main"]
 
 # One entry per command module under bridgewatch.cli; keep sorted.
-_COMMAND_MODULES: tuple[str, ...] = ("convert", "info", "simulate", "validate")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "apikey",
+    "convert",
+    "db",
+    "export",
+    "import_dump",
+    "info",
+    "serve",
+    "simulate",
+    "validate",
+)
 
 _log = logging.getLogger(__name__)
 
