@@ -44,7 +44,7 @@ _BOOL_TEXT = {"True": True, "False": False, "true": True, "false": False, "1": T
 _MAX_SHOWN = 80
 
 # Bytes of TSV parsed at a time.
-_BLOCK_BYTES = 256 << 20
+_BLOCK_BYTES = 192 << 20
 
 
 @dataclass(frozen=True)
@@ -338,22 +338,26 @@ def _blocks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as handle:
         header = handle.readline()
         carry = b""
+        carry_quotes = 0
         while True:
             chunk = handle.read(_BLOCK_BYTES)
-            data = carry + chunk
             if not chunk:
-                if data.strip():
-                    yield header + data
+                if carry.strip():
+                    yield header + carry
                 return
-            cut = data.rfind(b"\n") + 1
-            quotes = data.count(b'"', 0, cut)
+            cut = chunk.rfind(b"\n") + 1
+            quotes = carry_quotes + chunk.count(b'"', 0, cut)
             while cut and quotes % 2:
-                previous = data.rfind(b"\n", 0, cut - 1) + 1
-                quotes -= data.count(b'"', previous, cut)
+                previous = chunk.rfind(b"\n", 0, cut - 1) + 1
+                quotes -= chunk.count(b'"', previous, cut)
                 cut = previous
-            if cut:
-                yield header + data[:cut]
-            carry = data[cut:]
+            if not cut:
+                carry += chunk
+                carry_quotes += chunk.count(b'"')
+                continue
+            yield b"".join((header, carry, memoryview(chunk)[:cut]))
+            carry = chunk[cut:]
+            carry_quotes = carry.count(b'"')
 
 
 def _read_blocks(
@@ -404,13 +408,14 @@ def _hash_block(
         column = block[h].cast(pl.String)
         key = column.hash(seed=0)
         keyed = pl.DataFrame({"key": key, "check": column.hash(seed=1), "id": column})
-        tables[h].append(
-            keyed.group_by("key").agg(
-                pl.col("id").drop_nulls().first(),
-                pl.col("check").min().alias("lo"),
-                pl.col("check").max().alias("hi"),
-            )
+        found = keyed.group_by("key").agg(
+            pl.col("id").drop_nulls().first(),
+            pl.col("check").min().alias("lo"),
+            pl.col("check").max().alias("hi"),
         )
+        # Merge as we go: the table stays one row per distinct id instead of growing by
+        # every block's ids.
+        tables[h] = [_merge_ranges([*tables[h], found])]
         # Keep nulls null, so that empty key fields are still seen as empty.
         keys[h] = pl.when(column.is_not_null()).then(key)
     return block.with_columns(keys[h].alias(h) for h in hashed)
@@ -422,6 +427,16 @@ def _collect(
     """Collect an in-memory query, hashing the ``hashed`` id columns (see _hash_block)."""
     tables: dict[str, list[pl.DataFrame]] = {h: [] for h in hashed}
     return _hash_block(lazy.collect(), hashed, tables), tables
+
+
+def _merge_ranges(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    if len(parts) == 1:
+        return parts[0]
+    return (
+        pl.concat(parts)
+        .group_by("key")
+        .agg(pl.col("id").drop_nulls().first(), pl.col("lo").min(), pl.col("hi").max())
+    )
 
 
 def _merge_distinct(parts: list[pl.DataFrame]) -> pl.DataFrame:
