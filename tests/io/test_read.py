@@ -237,3 +237,23 @@ def test_block_reading_keeps_quoted_fields_and_line_numbers(
     assert blocks.equals(whole)
     assert blocks["summary"][0] == 'multi\nline "0" text'
     assert blocks["createdAtMillis"].to_list() == list(range(40))
+
+
+def test_distinct_id_merge_flags_collisions_and_keeps_them() -> None:
+    def found(keys: list[int], checks: list[int | None], ids: list[str]) -> pl.DataFrame:
+        return pl.DataFrame(
+            {"key": keys, "check": checks, "id": ids},
+            schema={"key": pl.UInt64, "check": pl.UInt64, "id": pl.String},
+        )
+
+    known = read_module._merge_found(None, found([1, 2], [10, 20], ["a", "b"]))
+    known = read_module._merge_found(known, found([2, 3], [20, 30], ["b", "c"]))
+    merged = read_module._merge_distinct([known])
+    assert sorted(merged["id"].to_list()) == ["a", "b", "c"]
+    assert not merged["collision"].any()
+    # Key 3 comes back with another second hash: a different id with the same key.
+    clash = read_module._merge_found(known, found([3], [31], ["d"]))
+    clash = read_module._merge_found(clash, found([3], [30], ["c"]))
+    flagged = read_module._merge_distinct([clash])
+    assert flagged.filter(pl.col("key") == 3)["collision"].to_list() == [True]
+    assert flagged.filter(pl.col("key") == 1)["collision"].to_list() == [False]

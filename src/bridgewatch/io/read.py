@@ -346,7 +346,8 @@ def _blocks(path: Path) -> Iterator[bytes]:
                     yield header + carry
                 return
             cut = chunk.rfind(b"\n") + 1
-            quotes = carry_quotes + chunk.count(b'"', 0, cut)
+            # Most dumps have no quotes at all: one fast scan saves counting them.
+            quotes = carry_quotes + (chunk.count(b'"', 0, cut) if b'"' in chunk else 0)
             while cut and quotes % 2:
                 previous = chunk.rfind(b"\n", 0, cut - 1) + 1
                 quotes -= chunk.count(b'"', previous, cut)
@@ -358,6 +359,7 @@ def _blocks(path: Path) -> Iterator[bytes]:
             yield b"".join((header, carry, memoryview(chunk)[:cut]))
             carry = chunk[cut:]
             carry_quotes = carry.count(b'"')
+            del chunk
 
 
 def _read_blocks(
@@ -408,14 +410,12 @@ def _hash_block(
         column = block[h].cast(pl.String)
         key = column.hash(seed=0)
         keyed = pl.DataFrame({"key": key, "check": column.hash(seed=1), "id": column})
-        found = keyed.group_by("key").agg(
-            pl.col("id").drop_nulls().first(),
-            pl.col("check").min().alias("lo"),
-            pl.col("check").max().alias("hi"),
-        )
-        # Merge as we go: the table stays one row per distinct id instead of growing by
-        # every block's ids.
-        tables[h] = [_merge_ranges([*tables[h], found])]
+        found = keyed.unique(subset="key", keep="any")
+        # Two different ids with one key almost surely differ in the second hash, which
+        # makes more distinct (key xor check) values than keys.
+        if keyed.select(pl.col("key").xor(pl.col("check")).n_unique()).item() != found.height:
+            found = found.with_columns(check=pl.lit(None, dtype=pl.UInt64))
+        tables[h] = [_merge_found(tables[h][0] if tables[h] else None, found)]
         # Keep nulls null, so that empty key fields are still seen as empty.
         keys[h] = pl.when(column.is_not_null()).then(key)
     return block.with_columns(keys[h].alias(h) for h in hashed)
@@ -429,26 +429,38 @@ def _collect(
     return _hash_block(lazy.collect(), hashed, tables), tables
 
 
-def _merge_ranges(parts: list[pl.DataFrame]) -> pl.DataFrame:
-    if len(parts) == 1:
-        return parts[0]
-    return (
-        pl.concat(parts)
-        .group_by("key")
-        .agg(pl.col("id").drop_nulls().first(), pl.col("lo").min(), pl.col("hi").max())
-    )
+def _merge_found(known: pl.DataFrame | None, found: pl.DataFrame) -> pl.DataFrame:
+    """Add a block's distinct ids (key, check, id) to the known ones.
+
+    ``check`` is the second hash of the id, or null once a collision has been seen for the
+    key (a collision is sticky: it makes the caller read again without hashing).
+    """
+    if known is None:
+        return found.select("key", "check", "id")
+    both = found.join(known, on="key", how="inner", suffix="_known")
+    clash = both.filter(
+        pl.col("check").is_null()
+        | pl.col("check_known").is_null()
+        | (pl.col("check") != pl.col("check_known"))
+    )["key"]
+    new = found.join(known, on="key", how="anti").select("key", "check", "id")
+    merged = pl.concat([known, new])
+    if clash.len():
+        merged = merged.with_columns(
+            check=pl.when(pl.col("key").is_in(clash.implode())).then(None).otherwise("check")
+        )
+    return merged
 
 
 def _merge_distinct(parts: list[pl.DataFrame]) -> pl.DataFrame:
-    # A key whose second hashes differ belongs to two different ids.
-    if not parts:
+    """The distinct-id table of ``ReadResult.hashed`` from per-file tables."""
+    known: pl.DataFrame | None = None
+    for part in parts:
+        known = _merge_found(known, part)
+    if known is None:
         return pl.DataFrame(schema={"key": pl.UInt64, "id": pl.String, "collision": pl.Boolean})
-    return (
-        pl.concat(parts)
-        .group_by("key")
-        .agg(pl.col("id").drop_nulls().first(), pl.col("lo").min(), pl.col("hi").max())
-        .filter(pl.col("id").is_not_null() & pl.col("key").is_not_null())
-        .select("key", "id", (pl.col("lo") != pl.col("hi")).alias("collision"))
+    return known.filter(pl.col("id").is_not_null()).select(
+        "key", "id", pl.col("check").is_null().alias("collision")
     )
 
 
