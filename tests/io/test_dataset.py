@@ -11,7 +11,7 @@ import pytest
 
 from bridgewatch.errors import InputError
 from bridgewatch.io import read as read_module
-from bridgewatch.io import readers, schemas
+from bridgewatch.io import readers, schemas, writers
 from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.io.dataset import load_dataset, ratings_from_frame
 from bridgewatch.io.idmap import hash_ids, rows_in_index, sorted_union
@@ -234,3 +234,13 @@ def test_conflict_message_shows_the_ids(write_tsv_text: WriteTsv) -> None:
     )
     with pytest.raises(InputError, match="rater rater-x on note n9"):
         load_dataset(notes=paths["notes"], ratings=path)
+
+
+def test_parquet_ratings_load_like_tsv(write_tsv_text: WriteTsv, tmp_path: Path) -> None:
+    paths = _tiny(write_tsv_text)
+    parquet = tmp_path / "ratings.parquet"
+    writers.write_ratings(readers.read_ratings(paths["ratings"]), parquet)
+    from_parquet = load_dataset(notes=paths["notes"], ratings=parquet)
+    from_tsv = load_dataset(notes=paths["notes"], ratings=paths["ratings"])
+    assert np.array_equal(from_parquet.ratings.note_idx, from_tsv.ratings.note_idx)
+    assert np.array_equal(from_parquet.ratings.helpful_tags, from_tsv.ratings.helpful_tags)
