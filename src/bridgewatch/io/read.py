@@ -1,0 +1,437 @@
+"""The generic typed reader: one schema, one file / zip / directory of shards -> polars frame.
+
+Columns are matched by header name, never by position. Optional columns that a file lacks
+become null columns; columns the schema does not know are dropped with one warning.
+
+Speed: each file is parsed once by polars straight into the schema's dtypes. Only if that
+fails (a malformed number, an unknown enum literal, ...) is the file parsed again as strings
+to find the bad rows, with vectorized casts (``strict=False``) and a comparison of the nulls
+that came out with the fields that were empty going in.
+
+Missing values are null; a float field written as ``nan`` (as the reference sometimes does)
+reads as null too.
+
+Line numbers in errors are 1-based file lines with the header as line 1, assuming one line
+per row (a quoted field that spans lines shifts the count). For Parquet input, ``line`` is the
+1-based row number.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from bridgewatch.errors import InputError
+from bridgewatch.io.schema import Column, Schema
+
+__all__ = ["ReadResult", "SkippedRow", "read_table", "source_files"]
+
+_log = logging.getLogger(__name__)
+
+# Internal columns: which source file a row came from, and its line there.
+FILE_COL = "__file"
+LINE_COL = "__line"
+
+_SUFFIXES = (".tsv", ".zip", ".parquet")
+_BOOL_TEXT = {"True": True, "False": False, "true": True, "false": False, "1": True, "0": False}
+_MAX_SHOWN = 80
+
+
+@dataclass(frozen=True)
+class SkippedRow:
+    """A row that lenient reading skipped.
+
+    Parameters
+    ----------
+    path : the file (``archive.zip!member.tsv`` inside a zip).
+    line : 1-based line (header = 1); for Parquet the 1-based row.
+    field : the first bad column of the row.
+    value : the bad text, ``None`` for an empty field.
+    reason : what is wrong with it.
+    """
+
+    path: str
+    line: int | None
+    field: str
+    value: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """What :func:`read_table` read.
+
+    Parameters
+    ----------
+    frame : the rows, canonical column names and dtypes, in the schema's column order (plus
+        ``__file`` (UInt32, index into ``files``) and ``__line`` (Int64) when requested).
+    files : the source files in read order.
+    skipped : rows skipped in lenient mode, in file and line order.
+    absent : optional schema columns that at least one source file did not have.
+    """
+
+    frame: pl.DataFrame
+    files: tuple[str, ...]
+    skipped: tuple[SkippedRow, ...]
+    absent: frozenset[str]
+
+
+def source_files(path: str | Path) -> list[Path]:
+    """The files behind ``path``: itself, or every ``*.tsv`` / ``*.zip`` / ``*.parquet`` in a
+    directory, sorted by name.
+
+    Raises
+    ------
+    InputError
+        ``path`` does not exist, or is a directory with no such file.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix in _SUFFIXES)
+        if not files:
+            raise InputError("directory holds no .tsv, .zip or .parquet file", path=path)
+        return files
+    if not path.exists():
+        raise InputError("no such file or directory", path=path)
+    return [path]
+
+
+@contextlib.contextmanager
+def _members(path: Path) -> Iterator[list[tuple[str, Path]]]:
+    """(display name, local path) of each table in ``path``; zips are extracted to a temp dir."""
+    if path.suffix != ".zip":
+        yield [(str(path), path)]
+        return
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise InputError(f"not a zip archive: {exc}", path=path) from exc
+    with archive, tempfile.TemporaryDirectory(prefix="bridgewatch-zip-") as tmp:
+        names = sorted(n for n in archive.namelist() if n.endswith((".tsv", ".parquet")))
+        if not names:
+            raise InputError("zip archive holds no .tsv or .parquet file", path=path)
+        out = []
+        for i, name in enumerate(names):
+            local = Path(tmp) / f"{i:05d}{Path(name).suffix}"
+            with archive.open(name) as src, local.open("wb") as dst:
+                while chunk := src.read(1 << 22):
+                    dst.write(chunk)
+            out.append((f"{path}!{name}", local))
+        yield out
+
+
+def _read_header(display: str, path: Path) -> list[str]:
+    with path.open("rb") as handle:
+        first = handle.readline()
+    if not first:
+        raise InputError("empty file, expected a header row", path=display, line=1)
+    text = first.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    return text.split("\t")
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How the header of one file maps onto the schema."""
+
+    read: dict[str, Column]  # header name -> schema column, for the columns to read
+    absent: list[Column]  # optional schema columns the file lacks
+
+
+def _layout(display: str, header: list[str], schema: Schema, warned: set[str]) -> _Layout:
+    read: dict[str, Column] = {}
+    seen: dict[str, str] = {}
+    unknown = []
+    for name in header:
+        column = schema.column(name)
+        if column is None:
+            unknown.append(name)
+            continue
+        if column.name in seen:
+            raise InputError(
+                f"column appears twice in the header (as {seen[column.name]!r} and {name!r})",
+                path=display,
+                line=1,
+                field=column.name,
+            )
+        seen[column.name] = name
+        read[name] = column
+    new_unknown = [u for u in unknown if u not in warned]
+    if new_unknown:
+        warned.update(new_unknown)
+        _log.warning(
+            "%s: ignoring columns unknown to the %s schema: %s", display, schema.name, new_unknown
+        )
+    for column in schema.columns:
+        if column.required and column.name not in seen:
+            raise InputError(
+                f"required {schema.name} column is missing from the header",
+                path=display,
+                line=1,
+                field=column.name,
+            )
+    for group in schema.required_any:
+        if not any(all(n in seen for n in alternative) for alternative in group):
+            options = " or ".join("+".join(alt) for alt in group)
+            raise InputError(
+                f"the {schema.name} header needs {options}",
+                path=display,
+                line=1,
+                field=group[0][0],
+            )
+    absent = [c for c in schema.columns if c.name not in seen]
+    return _Layout(read, absent)
+
+
+def _parse_text(text: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """``text`` (String) parsed as ``dtype``; null where it does not parse."""
+    if dtype.is_integer():
+        # The reference writes integer columns that may hold NaN as floats ("17935.0").
+        whole = text.str.replace(r"\.0*$", "")
+        return pl.coalesce(text.cast(dtype, strict=False), whole.cast(dtype, strict=False))
+    if dtype == pl.Boolean:
+        return text.replace_strict(_BOOL_TEXT, default=None, return_dtype=pl.Boolean)
+    if dtype == pl.String or isinstance(dtype, pl.Categorical):
+        return text.cast(dtype)
+    return text.cast(dtype, strict=False)
+
+
+def _reason(column: Column) -> str:
+    allowed = column.allowed
+    if allowed is not None:
+        return f"unknown {column.name} value; allowed: {', '.join(allowed)}"
+    if column.dtype.is_integer():
+        return "malformed integer"
+    if column.dtype.is_float():
+        return "malformed number"
+    if column.dtype == pl.Boolean:
+        return "malformed boolean (expected True or False)"
+    return f"cannot parse as {column.dtype}"
+
+
+def _bad_rows(
+    raw: pl.DataFrame, columns: Mapping[str, Column], dtypes: Mapping[str, pl.DataType]
+) -> pl.DataFrame:
+    """One row per (row, field) that does not parse: columns line, field, value, reason."""
+    parts = []
+    for name, column in columns.items():
+        parsed = _parse_text(pl.col(name), dtypes[name])
+        bad = parsed.is_null() & pl.col(name).is_not_null()
+        reason = _reason(column)
+        if not column.nullable:
+            bad = bad | pl.col(name).is_null()
+            reason_expr = (
+                pl.when(pl.col(name).is_null())
+                .then(pl.lit("empty field; a value is required"))
+                .otherwise(pl.lit(reason))
+            )
+        else:
+            reason_expr = pl.lit(reason)
+        part = raw.filter(bad).select(
+            pl.col(LINE_COL).alias("line"),
+            pl.lit(column.name).alias("field"),
+            pl.col(name).alias("value"),
+            reason_expr.alias("reason"),
+        )
+        parts.append(part)
+    if not parts:
+        return pl.DataFrame(
+            schema={"line": pl.Int64, "field": pl.String, "value": pl.String, "reason": pl.String}
+        )
+    return pl.concat(parts).sort("line", maintain_order=True)
+
+
+def _handle_bad(
+    display: str, bad: pl.DataFrame, lenient: bool, skipped: list[SkippedRow]
+) -> set[int]:
+    """Raise on the first bad row, or (lenient) record them all; returns the bad lines."""
+    if bad.height == 0:
+        return set()
+    first = bad.row(0, named=True)
+    if not lenient:
+        value = first["value"]
+        shown = "empty" if value is None else repr(value[:_MAX_SHOWN])
+        raise InputError(
+            f"{first['reason']} (got {shown})",
+            path=display,
+            line=int(first["line"]),
+            field=first["field"],
+        )
+    per_row = bad.unique(subset="line", keep="first", maintain_order=True)
+    for row in per_row.iter_rows(named=True):
+        skipped.append(
+            SkippedRow(display, int(row["line"]), row["field"], row["value"], row["reason"])
+        )
+    _log.warning(
+        "%s: skipped %d bad rows (first: line %d, field %r: %s)",
+        display,
+        per_row.height,
+        first["line"],
+        first["field"],
+        first["reason"],
+    )
+    return set(per_row["line"].to_list())
+
+
+def _read_tsv(
+    display: str,
+    path: Path,
+    layout: _Layout,
+    dtypes: Mapping[str, pl.DataType],
+    lenient: bool,
+    skipped: list[SkippedRow],
+) -> pl.DataFrame:
+    names = list(layout.read)
+    common = {
+        "separator": "\t",
+        "has_header": True,
+        "columns": names,
+        "quote_char": '"',
+        "row_index_name": LINE_COL,
+        "row_index_offset": 2,
+        "raise_if_empty": False,
+    }
+    try:
+        frame = pl.read_csv(path, schema_overrides=dict(dtypes), **common)  # type: ignore[arg-type]
+        key_nulls = [
+            c.name for h, c in layout.read.items() if not c.nullable and frame[h].null_count() > 0
+        ]
+        if not key_nulls:
+            return frame.with_columns(pl.col(LINE_COL).cast(pl.Int64))
+        _log.debug("%s: empty key fields %s, locating bad rows", display, key_nulls)
+    except pl.exceptions.PolarsError as exc:
+        _log.debug("%s: typed parse failed (%s), locating bad rows", display, exc)
+    try:
+        raw = pl.read_csv(
+            path,
+            schema_overrides=dict.fromkeys(names, pl.String),
+            **common,  # type: ignore[arg-type]
+        ).with_columns(pl.col(LINE_COL).cast(pl.Int64))
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"malformed TSV: {exc}", path=display) from exc
+    return _typed_from_text(display, raw, layout, dtypes, lenient, skipped)
+
+
+def _typed_from_text(
+    display: str,
+    raw: pl.DataFrame,
+    layout: _Layout,
+    dtypes: Mapping[str, pl.DataType],
+    lenient: bool,
+    skipped: list[SkippedRow],
+) -> pl.DataFrame:
+    bad = _bad_rows(raw, layout.read, dtypes)
+    bad_lines = _handle_bad(display, bad, lenient, skipped)
+    if bad_lines:
+        raw = raw.filter(~pl.col(LINE_COL).is_in(sorted(bad_lines)))
+    return raw.select(
+        pl.col(LINE_COL), *(_parse_text(pl.col(n), dtypes[n]).alias(n) for n in layout.read)
+    )
+
+
+def _read_parquet(
+    display: str,
+    path: Path,
+    schema: Schema,
+    warned: set[str],
+    dtypes_for: Mapping[str, pl.DataType],
+    lenient: bool,
+    skipped: list[SkippedRow],
+) -> tuple[pl.DataFrame, _Layout]:
+    try:
+        header = list(pl.read_parquet_schema(path))
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(f"not a readable Parquet file: {exc}", path=display) from exc
+    layout = _layout(display, header, schema, warned)
+    dtypes = {h: dtypes_for[c.name] for h, c in layout.read.items()}
+    frame = pl.read_parquet(path, columns=list(layout.read)).with_row_index(LINE_COL, offset=1)
+    frame = frame.with_columns(pl.col(LINE_COL).cast(pl.Int64))
+    mismatched = {h: c for h, c in layout.read.items() if frame.schema[h] != dtypes[h]}
+    key_nulls = any(frame[h].null_count() for h, c in layout.read.items() if not c.nullable)
+    if mismatched or key_nulls:
+        as_text = frame.with_columns(pl.col(h).cast(pl.String) for h in mismatched)
+        checked = {h: c for h, c in layout.read.items() if h in mismatched or not c.nullable}
+        sub = _Layout(checked, [])
+        bad = _bad_rows(as_text, checked, {h: dtypes[h] for h in checked})
+        bad_lines = _handle_bad(display, bad, lenient, skipped)
+        if bad_lines:
+            as_text = as_text.filter(~pl.col(LINE_COL).is_in(sorted(bad_lines)))
+        del sub
+        frame = as_text.with_columns(_parse_text(pl.col(h), dtypes[h]).alias(h) for h in mismatched)
+    return frame, layout
+
+
+def _final(column: Column, dtype: pl.DataType, absent: bool) -> pl.Expr:
+    if absent:
+        return pl.lit(None, dtype=dtype).alias(column.name)
+    if dtype.is_float():
+        # pandas reads "nan" and "" alike; one canonical missing value (null) keeps
+        # round trips exact.
+        return pl.col(column.name).fill_nan(None)
+    return pl.col(column.name)
+
+
+def read_table(
+    path: str | Path,
+    schema: Schema,
+    *,
+    lenient: bool = False,
+    dtypes: Mapping[str, pl.DataType] | None = None,
+    line_numbers: bool = False,
+) -> ReadResult:
+    """Read one file type from a TSV file, a zip of TSVs, Parquet, or a directory of those.
+
+    Parameters
+    ----------
+    path : a ``.tsv``, ``.zip`` (holding ``.tsv`` files, as downloaded) or ``.parquet``
+        file, or a directory whose ``*.tsv`` / ``*.zip`` / ``*.parquet`` files are shards of
+        one table, read in sorted name order.
+    schema : the file type.
+    lenient : skip bad rows (and report them in ``skipped``) instead of raising.
+    dtypes : per-column dtype overrides (for example ``pl.Categorical`` for ids, to save
+        memory on very large tables).
+    line_numbers : keep the ``__file`` / ``__line`` columns in the frame.
+
+    Raises
+    ------
+    InputError
+        A file is missing or unreadable, a required column is missing (line 1), or (unless
+        ``lenient``) a field does not parse or a required field is empty (its line).
+    """
+    dtypes_for = {c.name: c.dtype for c in schema.columns} | dict(dtypes or {})
+    warned: set[str] = set()
+    skipped: list[SkippedRow] = []
+    frames: list[pl.DataFrame] = []
+    files: list[str] = []
+    absent: set[str] = set()
+    for source in source_files(path):
+        with _members(source) as members:
+            for display, local in members:
+                if local.suffix == ".parquet":
+                    frame, layout = _read_parquet(
+                        display, local, schema, warned, dtypes_for, lenient, skipped
+                    )
+                else:
+                    header = _read_header(display, local)
+                    layout = _layout(display, header, schema, warned)
+                    read_dtypes = {h: dtypes_for[c.name] for h, c in layout.read.items()}
+                    frame = _read_tsv(display, local, layout, read_dtypes, lenient, skipped)
+                absent.update(c.name for c in layout.absent)
+                frame = frame.rename({h: c.name for h, c in layout.read.items() if h != c.name})
+                frame = frame.select(
+                    pl.lit(len(files), dtype=pl.UInt32).alias(FILE_COL),
+                    pl.col(LINE_COL),
+                    *(_final(c, dtypes_for[c.name], c in layout.absent) for c in schema.columns),
+                )
+                frames.append(frame)
+                files.append(display)
+    frame = frames[0] if len(frames) == 1 else pl.concat(frames, rechunk=False)
+    if not line_numbers:
+        frame = frame.drop(FILE_COL, LINE_COL)
+    return ReadResult(frame, tuple(files), tuple(skipped), frozenset(absent))

@@ -1,0 +1,206 @@
+"""One reader per public file type, returning polars frames with canonical names and dtypes.
+
+Each reader accepts a ``.tsv`` file, a downloaded ``.zip`` (a zip holding the TSV), a
+``.parquet`` file, or a directory of shards (every ``*.tsv`` / ``*.zip`` / ``*.parquet`` in it,
+in sorted order). Bad input raises :class:`~bridgewatch.errors.InputError` naming the file,
+line and field; with ``lenient=True`` bad rows are skipped instead, logged, and appended to
+``skipped`` when a list is given.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import polars as pl
+
+from bridgewatch.errors import InputError
+from bridgewatch.io import schemas
+from bridgewatch.io.read import FILE_COL, LINE_COL, ReadResult, SkippedRow, read_table
+from bridgewatch.io.schema import Schema
+
+__all__ = [
+    "read_aux_note_info",
+    "read_helpfulness_scores",
+    "read_note_requests",
+    "read_note_status_history",
+    "read_notes",
+    "read_ratings",
+    "read_scored_notes",
+    "read_user_enrollment",
+]
+
+_log = logging.getLogger(__name__)
+
+_RATING_KEY = ("raterParticipantId", "noteId")
+
+
+def _frame(
+    path: str | Path, schema: Schema, lenient: bool, skipped: list[SkippedRow] | None
+) -> ReadResult:
+    result = read_table(path, schema, lenient=lenient)
+    if skipped is not None:
+        skipped.extend(result.skipped)
+    return result
+
+
+def read_notes(
+    path: str | Path, *, lenient: bool = False, skipped: list[SkippedRow] | None = None
+) -> pl.DataFrame:
+    """Read notes (schema ``NOTES``, scoring-core.md §2.1)."""
+    return _frame(path, schemas.NOTES, lenient, skipped).frame
+
+
+def read_user_enrollment(
+    path: str | Path, *, lenient: bool = False, skipped: list[SkippedRow] | None = None
+) -> pl.DataFrame:
+    """Read user enrollment (schema ``USER_ENROLLMENT``, scoring-core.md §2.1)."""
+    return _frame(path, schemas.USER_ENROLLMENT, lenient, skipped).frame
+
+
+def read_note_requests(
+    path: str | Path, *, lenient: bool = False, skipped: list[SkippedRow] | None = None
+) -> pl.DataFrame:
+    """Read note requests, published as ``batSignals-*.tsv`` (schema ``NOTE_REQUESTS``)."""
+    return _frame(path, schemas.NOTE_REQUESTS, lenient, skipped).frame
+
+
+def read_note_status_history(
+    path: str | Path, *, lenient: bool = False, skipped: list[SkippedRow] | None = None
+) -> pl.DataFrame:
+    """Read note status history, 24-column or older 23-column layout (scoring-core.md §2.1).
+
+    As the reference does, a file without ``abovePcrhThresholdTime`` (the 23-column layout)
+    also has ``timestampMillisOfFirstNmrDueToMinStableCrhTime`` reset to null. The reference's
+    own ``note_status_history.tsv`` output (integers written as ``17935.0``) reads too.
+    """
+    result = _frame(path, schemas.NOTE_STATUS_HISTORY, lenient, skipped)
+    frame = result.frame
+    if "abovePcrhThresholdTime" in result.absent:
+        frame = frame.with_columns(
+            pl.lit(None, dtype=pl.Int64).alias("timestampMillisOfFirstNmrDueToMinStableCrhTime")
+        )
+    return frame
+
+
+def read_scored_notes(
+    path: str | Path, *, lenient: bool = False, skipped: list[SkippedRow] | None = None
+) -> pl.DataFrame:
+    """Read a scorer's ``scored_notes.tsv`` (schema ``SCORED_NOTES``, §11.1)."""
+    return _frame(path, schemas.SCORED_NOTES, lenient, skipped).frame
+
+
+def read_aux_note_info(
+    path: str | Path, *, lenient: bool = False, skipped: list[SkippedRow] | None = None
+) -> pl.DataFrame:
+    """Read a scorer's ``aux_note_info.tsv`` (schema ``AUX_NOTE_INFO``, §11.2)."""
+    return _frame(path, schemas.AUX_NOTE_INFO, lenient, skipped).frame
+
+
+def read_helpfulness_scores(
+    path: str | Path, *, lenient: bool = False, skipped: list[SkippedRow] | None = None
+) -> pl.DataFrame:
+    """Read a scorer's ``helpfulness_scores.tsv`` (schema ``HELPFULNESS_SCORES``, §11.4)."""
+    return _frame(path, schemas.HELPFULNESS_SCORES, lenient, skipped).frame
+
+
+def read_ratings(
+    path: str | Path,
+    *,
+    lenient: bool = False,
+    skipped: list[SkippedRow] | None = None,
+    dtypes: Mapping[str, pl.DataType] | None = None,
+) -> pl.DataFrame:
+    """Read ratings: one file, a downloaded zip, or a directory of shards (§2.1, §2.2).
+
+    Rows identical in every column are dropped silently, keeping the first, as the
+    reference does. Two different ratings by one rater on one note are an error naming both
+    lines (lenient: every rating of that pair is skipped).
+
+    Parameters
+    ----------
+    path : file, zip or directory of shards.
+    lenient : skip bad rows instead of raising.
+    skipped : if given, skipped rows are appended to it.
+    dtypes : dtype overrides, e.g. ``pl.Categorical`` ids to save memory on large dumps.
+    """
+    result = read_table(path, schemas.RATINGS, lenient=lenient, dtypes=dtypes, line_numbers=True)
+    bad: list[SkippedRow] = list(result.skipped)
+    frame = drop_duplicate_ratings(result.frame, result.files, lenient=lenient, skipped=bad)
+    if skipped is not None:
+        skipped.extend(bad)
+    return frame.drop(FILE_COL, LINE_COL)
+
+
+def drop_duplicate_ratings(
+    frame: pl.DataFrame,
+    files: tuple[str, ...],
+    *,
+    lenient: bool = False,
+    skipped: list[SkippedRow] | None = None,
+) -> pl.DataFrame:
+    """Drop identical duplicate ratings; raise (or, lenient, skip) on conflicting ones.
+
+    Parameters
+    ----------
+    frame : ratings with the ``__file`` / ``__line`` columns of :func:`read_table`.
+    files : the source file names that ``__file`` indexes.
+
+    Returns
+    -------
+    ``frame`` without the duplicates, in the same order, still with ``__file`` / ``__line``.
+
+    Raises
+    ------
+    InputError
+        Two different ratings for one (rater, note), naming both lines.
+    """
+    keyed = frame.select(_RATING_KEY)
+    dup_mask = keyed.is_duplicated()
+    del keyed
+    if not dup_mask.any():
+        return frame
+    data_cols = [c for c in frame.columns if c not in (FILE_COL, LINE_COL)]
+    rows = frame.with_row_index("__row").filter(dup_mask)
+    repeated = ~rows.select(pl.struct(data_cols).is_first_distinct()).to_series()
+    drop_rows = rows.filter(repeated)["__row"]
+    rows = rows.filter(~repeated)
+    conflicts = rows.filter(rows.select(_RATING_KEY).is_duplicated())
+    if conflicts.height:
+        conflicts = conflicts.sort("__row")
+        first = conflicts.row(0, named=True)
+        other = conflicts.filter(
+            (pl.col("raterParticipantId") == first["raterParticipantId"])
+            & (pl.col("noteId") == first["noteId"])
+        ).row(1, named=True)
+        where_other = (
+            f"line {other[LINE_COL]}"
+            if other[FILE_COL] == first[FILE_COL]
+            else f"{files[other[FILE_COL]]} line {other[LINE_COL]}"
+        )
+        message = (
+            f"conflicting ratings by rater {first['raterParticipantId']} on note "
+            f"{first['noteId']}: line {first[LINE_COL]} and {where_other} differ"
+        )
+        if not lenient:
+            raise InputError(
+                message, path=files[first[FILE_COL]], line=first[LINE_COL], field="noteId"
+            )
+        for row in conflicts.iter_rows(named=True):
+            if skipped is not None:
+                skipped.append(
+                    SkippedRow(
+                        files[row[FILE_COL]],
+                        row[LINE_COL],
+                        "noteId",
+                        str(row["noteId"]),
+                        "conflicting ratings for one (rater, note)",
+                    )
+                )
+        _log.warning("skipped %d conflicting ratings (first: %s)", conflicts.height, message)
+        drop_rows = pl.concat([drop_rows, conflicts["__row"]])
+    _log.debug("dropping %d identical duplicate ratings", int(repeated.sum()))
+    keep = pl.Series(values=[True], dtype=pl.Boolean).extend_constant(True, frame.height - 1)
+    keep = keep.scatter(drop_rows.cast(pl.Int64).to_numpy(), False)
+    return frame.filter(keep)
