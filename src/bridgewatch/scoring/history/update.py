@@ -113,8 +113,8 @@ def update_status_history(
     timestamp := now if the final status differs from the previous ``currentStatus``, else
     -1 if empty; (3) copy the current statuses, decidedBy and now; (4) lock unlocked notes
     older than ``lock_after_ms`` (strict) whose decidedBy is lock-eligible; (5) locked notes:
-    stabilization and pcrh timestamps := -1; (6) unlocked notes: copy the new stabilization
-    timestamp (and the first one if empty) and the pcrh timestamp; (7) notes created before
+    stabilization timestamp := -1; (6) unlocked notes: copy the new stabilization timestamp
+    (and the first one if empty) and the pcrh timestamp; (7) notes created before
     the cutoff stop; (8) a non-NMR final status sets the first / most recent non-NMR status.
 
     Parameters
@@ -177,12 +177,10 @@ def update_status_history(
         history.first_nmr_due_to_min_stable_crh_ts,
     )
     new_pcrh = opt_float(run.above_pcrh_threshold_ts, "above_pcrh_threshold_ts")
-    pcrh = np.where(
-        is_locked,
-        -1.0,
-        np.where(np.isnan(new_pcrh), history.above_pcrh_threshold_ts, new_pcrh),
-    )
-
+    # The spec (§10 step 5) also sets abovePcrhThresholdTime := -1 on locked notes, but the
+    # reference's written NSH keeps it empty on every locked note (fixtures S-core, S-full):
+    # its pcrh column is re-merged after the lock step. We follow the output.
+    pcrh = np.where(~is_locked & ~np.isnan(new_pcrh), new_pcrh, history.above_pcrh_threshold_ts)
     eligible = (
         (history.created_at_ms >= cfg.first_status_cutoff_ms) & (final >= 0) & (final != _NMR)
     )
