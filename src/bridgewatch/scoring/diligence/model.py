@@ -42,7 +42,13 @@ _TARGET_MASK = np.uint16(sum(1 << NOT_HELPFUL_TAGS.index(t) for t in LOW_DILIGEN
 
 _ROUND12_TRAINABLE = {
     1: ("note_factors", "rater_factors", "note_intercepts", "rater_intercepts", "global_intercept"),
-    2: ("note_factors", "rater_factors", "rater_reputations", "rater_intercepts", "global_intercept"),
+    2: (
+        "note_factors",
+        "rater_factors",
+        "rater_reputations",
+        "rater_intercepts",
+        "global_intercept",
+    ),
 }
 _ROUND3_TRAINABLE = ("note_intercepts", "rater_intercepts", "global_intercept")
 
@@ -177,7 +183,11 @@ def _expand(values: NDArray[np.float64], present: NDArray[np.int64], n: int) -> 
 
 
 def _take_or(
-    values: NDArray[np.floating] | None, present: NDArray[np.int64], default: float, n: int, name: str
+    values: NDArray[np.floating] | None,
+    present: NDArray[np.int64],
+    default: float,
+    n: int,
+    name: str,
 ) -> NDArray[np.float64]:
     if values is None:
         return np.full(present.shape[0], default)
@@ -324,7 +334,10 @@ def fit_low_diligence_final(
     DiligenceFinalResult
     """
     y = _check_inputs(note_idx, rater_idx, targets, n_notes, n_raters)
-    for name, value in (("ratings_per_note", ratings_per_note), ("ratings_per_rater", ratings_per_rater)):
+    for name, value in (
+        ("ratings_per_note", ratings_per_note),
+        ("ratings_per_rater", ratings_per_rater),
+    ):
         if not (np.isfinite(value) and value > 0.0):
             raise InputError(f"must be a finite number > 0, got {value!r}", field=name)
     notes, note_c = _compact(note_idx, n_notes)

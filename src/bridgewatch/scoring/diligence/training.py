@@ -48,7 +48,13 @@ PARAM_GROUPS: tuple[str, ...] = (
 )
 
 GradientFn = Callable[
-    [NDArray[np.int32], NDArray[np.int32], NDArray[np.float64], NDArray[np.float64], DiligenceParams],
+    [
+        NDArray[np.int32],
+        NDArray[np.int32],
+        NDArray[np.float64],
+        NDArray[np.float64],
+        DiligenceParams,
+    ],
     Gradient,
 ]
 
