@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,7 +20,7 @@ from bridgewatch.errors import ConvergenceWarning
 from bridgewatch.scoring.mf._engines import make_engine
 from bridgewatch.scoring.mf._inputs import check_ratings, check_ratio, start_values
 from bridgewatch.scoring.mf.config import MFConfig
-from bridgewatch.scoring.mf.objective import penalties_for, regularisation
+from bridgewatch.scoring.mf.objective import Penalties, penalties_for, regularisation
 from bridgewatch.scoring.mf.params import MFInit, MFParams, MFResult
 
 __all__ = ["fit_mf", "identify_signs"]
@@ -53,6 +54,94 @@ def identify_signs(params: MFParams) -> MFParams:
         rater_factors=rf * sign,
         global_intercept=params.global_intercept,
     )
+
+
+@dataclass(frozen=True)
+class _Shift:
+    global_intercept: float
+    note_intercepts: float
+    rater_intercepts: float
+
+
+def _offset_step(
+    se: float,
+    w_total: float,
+    mu: float,
+    ni: FloatArray,
+    ri: FloatArray,
+    note_ok: NDArray[np.bool_],
+    rater_ok: NDArray[np.bool_],
+    pen: Penalties,
+    *,
+    free_raters: bool,
+    free_global: bool,
+) -> _Shift:
+    """Exact minimiser over (a, b, c) of J(μ + a, i_n + b, i_u + c), factors fixed.
+
+    All three moves shift every prediction by s = a + b + c, so the data term only sees s;
+    the stationarity conditions give each block's new mean as g/(P·count) with
+    g = (Σw·e + W·base)/(1 + W·H), H = Σ 1/(P·count), base = Σ current means (free blocks
+    only). This replaces the plain μ update (its special case b = c = 0) and removes the
+    slow trade-off between μ and the intercept means that plain ALS crawls through.
+    """
+    blocks: list[tuple[float, float, float]] = []  # (penalty, count, current mean)
+    if free_global:
+        blocks.append((pen.global_intercept, 1.0, mu))
+    n_notes = float(np.count_nonzero(note_ok))
+    blocks.append((pen.note_intercept, n_notes, float(np.sum(ni[note_ok])) / n_notes))
+    if free_raters:
+        n_raters = float(np.count_nonzero(rater_ok))
+        blocks.append((pen.rater_intercept, n_raters, float(np.sum(ri[rater_ok])) / n_raters))
+    h = sum(1.0 / (p * n) for p, n, _ in blocks)
+    base = sum(m for _, _, m in blocks)
+    g = (se + w_total * base) / (1.0 + w_total * h)
+    moves = [g / (p * n) - m for p, n, m in blocks]
+    a = moves.pop(0) if free_global else 0.0
+    b = moves.pop(0)
+    c = moves.pop(0) if free_raters else 0.0
+    return _Shift(global_intercept=a, note_intercepts=b, rater_intercepts=c)
+
+
+class _AndersonMixer:
+    """Type-II Anderson acceleration of the ALS fixed-point map x -> G(x), depth m.
+
+    Given the last m differences of inputs' residuals f = G(x) − x and of outputs G(x), it
+    proposes G(x_k) − ΔG·γ with γ = argmin ‖f_k − ΔF·γ‖ (normal equations, tiny ridge).
+    The caller accepts a proposal only when it lowers the objective, so every accepted
+    iterate is no worse than a plain sweep and convergence stays monotone.
+    """
+
+    def __init__(self, depth: int) -> None:
+        self._depth = depth
+        self._d_f: list[FloatArray] = []
+        self._d_g: list[FloatArray] = []
+        self._last: tuple[FloatArray, FloatArray] | None = None
+
+    def reset(self) -> None:
+        self._d_f.clear()
+        self._d_g.clear()
+        self._last = None
+
+    def propose(self, x: FloatArray, g: FloatArray) -> FloatArray | None:
+        if self._depth == 0:
+            return None
+        f = g - x
+        if self._last is not None:
+            last_f, last_g = self._last
+            self._d_f.append(f - last_f)
+            self._d_g.append(g - last_g)
+            if len(self._d_f) > self._depth:
+                self._d_f.pop(0)
+                self._d_g.pop(0)
+        self._last = (f, g.copy())
+        if not self._d_f:
+            return None
+        d_f = np.stack(self._d_f)
+        gram = d_f @ d_f.T
+        ridge = 1e-12 * float(np.trace(gram)) + 1e-300
+        gamma = np.linalg.solve(gram + ridge * np.eye(gram.shape[0]), d_f @ f)
+        proposal: FloatArray = g - gamma @ np.stack(self._d_g)
+        return proposal if np.all(np.isfinite(proposal)) else None
 
 
 def _as_init(init: MFInit | MFParams | None) -> MFInit | None:
@@ -92,8 +181,10 @@ def fit_mf(
     P_fn = λ_fn·ρ; likewise for raters with ``rater_ratio``.
 
     Each sweep solves, exactly: every note's (k+1)-square ridge system given raters and μ;
-    every rater's given notes and μ (skipped when ``freeze_raters``); then
-    μ = Σ w·(y − i_u − i_n − f_u·f_n) / (Σ w + P_μ) (skipped when ``freeze_global``).
+    every rater's given notes and μ (skipped when ``freeze_raters``); then the joint exact
+    optimum of μ and a uniform shift of all note and all rater intercepts (frozen blocks
+    excluded; with notes and raters fixed this is μ = Σ w·(y − i_u − i_n − f_u·f_n) /
+    (Σ w + P_μ)).
     Sweeps stop when the objective decreases by at most ``config.tolerance`` (relative) and
     no parameter moves by more than ``config.param_tolerance``. The problem is non-convex:
     like the reference, start from a stable initialisation where one exists (§4.2).
@@ -147,9 +238,22 @@ def fit_mf(
         rater_ratio=rater_ratio,
     )
     start = start_values(_as_init(init), note_ok, rater_ok, cfg.n_factors, rng)
-    ni, nf = start.note_intercepts.copy(), start.note_factors.copy()
-    ri, rf = start.rater_intercepts.copy(), start.rater_factors.copy()
-    mu = start.global_intercept
+    k = cfg.n_factors
+    # One flat parameter vector with views per block: Anderson mixing works on the vector,
+    # the kernels on the views, and nothing is copied between them.
+    theta = np.concatenate(
+        (
+            start.note_intercepts,
+            start.note_factors.ravel(),
+            start.rater_intercepts,
+            start.rater_factors.ravel(),
+            [start.global_intercept],
+        )
+    )
+    o1, o2 = n_notes, n_notes * (1 + k)
+    o3 = o2 + n_raters
+    ni, nf = theta[:o1], theta[o1:o2].reshape(n_notes, k)
+    ri, rf = theta[o2:o3], theta[o3:-1].reshape(n_raters, k)
     eng = make_engine(
         engine,
         note_idx,
@@ -162,38 +266,75 @@ def fit_mf(
     )
     w_total = float(n_ratings if weights is None else np.sum(weights, dtype=np.float64))
 
-    def current(mu_value: float) -> MFParams:
-        return MFParams(ni, nf, ri, rf, mu_value)
+    def objective() -> tuple[float, float, float]:
+        """(loss L, Σ w·e², Σ w·e) at theta: one pass over the ratings."""
+        mu = float(theta[-1])
+        sse, se = eng.error_sums(ni, nf, ri, rf, mu)
+        reg = regularisation(MFParams(ni, nf, ri, rf, mu), pen, note_ok, rater_ok)
+        return (sse + reg) / n_ratings, sse, se
 
-    sse, _ = eng.error_sums(ni, nf, ri, rf, mu)
-    loss = (sse + regularisation(current(mu), pen, note_ok, rater_ok)) / n_ratings
+    def sweep() -> tuple[float, float]:
+        """One ALS sweep in place; returns (loss, Σ w·e²) at the new theta."""
+        mu = float(theta[-1])
+        eng.solve_notes(ni, nf, ri, rf, mu, pen.note_intercept, pen.note_factor)
+        if not freeze_raters:
+            eng.solve_raters(ni, nf, ri, rf, mu, pen.rater_intercept, pen.rater_factor)
+        sse, se = eng.error_sums(ni, nf, ri, rf, mu)
+        shift = _offset_step(
+            se,
+            w_total,
+            mu,
+            ni,
+            ri,
+            note_ok,
+            rater_ok,
+            pen,
+            free_raters=not freeze_raters,
+            free_global=not freeze_global,
+        )
+        theta[-1] = mu + shift.global_intercept
+        ni[note_ok] += shift.note_intercepts
+        if not freeze_raters:
+            ri[rater_ok] += shift.rater_intercepts
+        s_all = shift.global_intercept + shift.note_intercepts + shift.rater_intercepts
+        # Every prediction moved by s_all: update Σ w·e² without another data pass.
+        sse = sse - 2.0 * s_all * se + s_all * s_all * w_total
+        reg = regularisation(MFParams(ni, nf, ri, rf, float(theta[-1])), pen, note_ok, rater_ok)
+        return (sse + reg) / n_ratings, sse
+
+    loss, sse, _ = objective()
+    mixer = _AndersonMixer(cfg.acceleration_depth)
     converged = False
     n_iter = 0
     # With raters and μ frozen the note step is the exact optimum: one sweep suffices.
     cap = 1 if (freeze_raters and freeze_global) else cfg.max_iterations
     while n_iter < cap:
         n_iter += 1
-        old = np.concatenate((ni, nf.ravel(), ri, rf.ravel(), [mu]))
-        eng.solve_notes(ni, nf, ri, rf, mu, pen.note_intercept, pen.note_factor)
-        if not freeze_raters:
-            eng.solve_raters(ni, nf, ri, rf, mu, pen.rater_intercept, pen.rater_factor)
-        sse, se = eng.error_sums(ni, nf, ri, rf, mu)
-        if not freeze_global:
-            # Closed-form μ, and the squared errors moved by δ without another data pass.
-            new_mu = (se + mu * w_total) / (w_total + pen.global_intercept)
-            delta = new_mu - mu
-            sse = sse - 2.0 * delta * se + delta * delta * w_total
-            mu = new_mu
-        new_loss = (sse + regularisation(current(mu), pen, note_ok, rater_ok)) / n_ratings
-        step = np.concatenate((ni, nf.ravel(), ri, rf.ravel(), [mu])) - old
-        max_step = float(np.max(np.abs(step[np.isfinite(step)]), initial=0.0))
+        x = theta.copy()
+        new_loss, sse = sweep()
+        step = theta - x
+        max_step = float(np.max(np.abs(step)))
         decrease = loss - new_loss
         loss = new_loss
+        logger.debug(
+            "sweep %d: loss %.12g, decrease %.3g, max step %.3g", n_iter, loss, decrease, max_step
+        )
         if (freeze_raters and freeze_global) or (
             decrease <= cfg.tolerance * abs(new_loss) and max_step <= cfg.param_tolerance
         ):
             converged = True
             break
+        candidate = mixer.propose(x, theta)
+        if candidate is not None:
+            g = theta.copy()
+            theta[:] = candidate
+            mixed_loss, mixed_sse, _ = objective()
+            if mixed_loss < loss:
+                loss, sse = mixed_loss, mixed_sse
+            else:
+                # Safeguard: keep the plain sweep and restart the mixing history.
+                theta[:] = g
+                mixer.reset()
     if not converged:
         warnings.warn(
             ConvergenceWarning("MF by ALS stopped at max_iterations", n_iter), stacklevel=2
@@ -203,7 +344,7 @@ def fit_mf(
     nf[nan_rows] = np.nan
     ri[~rater_ok] = np.nan
     rf[~rater_ok] = np.nan
-    params = MFParams(ni, nf, ri, rf, float(mu))
+    params = MFParams(ni.copy(), nf.copy(), ri.copy(), rf.copy(), float(theta[-1]))
     if sign_identify:
         params = identify_signs(params)
     logger.debug(

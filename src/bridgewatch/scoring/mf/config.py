@@ -19,11 +19,11 @@ class MFConfig:
 
     Parameters
     ----------
-    rater_factor_lambda : λ_fu, dimensionless, >= 0 (§3.2, default 0.03).
-    note_factor_lambda : λ_fn, dimensionless, >= 0 (§3.2, default 0.03).
-    rater_intercept_lambda : λ_iu, dimensionless, >= 0 (§3.2, default 0.15).
-    note_intercept_lambda : λ_in, dimensionless, >= 0 (§3.2, default 0.15).
-    global_intercept_lambda : λ_μ, dimensionless, >= 0 (§3.2, default 0.15).
+    rater_factor_lambda : λ_fu, dimensionless, > 0 (§3.2, default 0.03).
+    note_factor_lambda : λ_fn, dimensionless, > 0 (§3.2, default 0.03).
+    rater_intercept_lambda : λ_iu, dimensionless, > 0 (§3.2, default 0.15).
+    note_intercept_lambda : λ_in, dimensionless, > 0 (§3.2, default 0.15).
+    global_intercept_lambda : λ_μ, dimensionless, > 0 (§3.2, default 0.15).
     diamond_lambda : λ_◇ (§3.2). Only 0 is supported: the |f_n·i_n| term is non-smooth and
         no Core fit uses it.
     n_factors : k, factor dimensions, >= 1 (§3.1 uses 1).
@@ -32,6 +32,8 @@ class MFConfig:
     param_tolerance : ... and the largest absolute change of any parameter in that sweep is
         at most this (rating units), > 0.
     max_iterations : cap on ALS sweeps, >= 1. Hitting it raises a ConvergenceWarning.
+    acceleration_depth : history length m of the safeguarded Anderson acceleration of the
+        sweeps, >= 0 (0 = plain ALS). Costs 2·m parameter vectors of memory.
     """
 
     rater_factor_lambda: float = 0.03
@@ -44,6 +46,7 @@ class MFConfig:
     tolerance: float = 1e-10
     param_tolerance: float = 1e-6
     max_iterations: int = 2000
+    acceleration_depth: int = 5
 
     def __post_init__(self) -> None:
         for name in (
@@ -54,8 +57,9 @@ class MFConfig:
             "global_intercept_lambda",
         ):
             value = getattr(self, name)
-            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-                raise ConfigError(name, value, "a finite number >= 0")
+            # > 0 keeps every block subproblem strictly convex (unique closed-form optimum).
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise ConfigError(name, value, "a finite number > 0")
         if self.diamond_lambda != 0:
             raise ConfigError("diamond_lambda", self.diamond_lambda, "0 (the only value supported)")
         if isinstance(self.n_factors, bool) or not isinstance(self.n_factors, int):
@@ -76,3 +80,9 @@ class MFConfig:
             or self.max_iterations < 1
         ):
             raise ConfigError("max_iterations", self.max_iterations, "an integer >= 1")
+        if (
+            isinstance(self.acceleration_depth, bool)
+            or not isinstance(self.acceleration_depth, int)
+            or self.acceleration_depth < 0
+        ):
+            raise ConfigError("acceleration_depth", self.acceleration_depth, "an integer >= 0")
