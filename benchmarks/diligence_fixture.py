@@ -76,7 +76,7 @@ def main() -> None:
         bits |= ratings[tag].fill_null(0).to_numpy().astype(np.uint16) << np.uint16(
             NOT_HELPFUL_TAGS.index(tag)
         )
-    y = ((bits != 0)).astype(np.float64)
+    y = (bits != 0).astype(np.float64)
 
     h_ids = helpfulness["raterParticipantId"].to_numpy().astype(str)
     pos = np.searchsorted(rater_ids, h_ids)

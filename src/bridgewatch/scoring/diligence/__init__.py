@@ -14,7 +14,7 @@ from bridgewatch.scoring.diligence.model import (
     fit_low_diligence_prescoring,
     low_diligence_targets,
 )
-from bridgewatch.scoring.diligence.training import RoundStats
+from bridgewatch.scoring.diligence.training import RoundStats, train_round, train_round_reference
 
 __all__ = [
     "LOW_DILIGENCE_TAGS",
@@ -28,4 +28,6 @@ __all__ = [
     "fit_low_diligence_final",
     "fit_low_diligence_prescoring",
     "low_diligence_targets",
+    "train_round",
+    "train_round_reference",
 ]

@@ -183,3 +183,128 @@ def data_loss_and_grad_reference(
         rater_reputations=np.bincount(rater_c, d * bn, minlength=n_raters),
         global_intercept=float(np.sum(d)),
     )
+
+
+@_njit
+def _adam_update(values, grad, m, v, reg, inv_r, b1, b2, step_size, bc2_sqrt, eps):  # type: ignore[no-untyped-def]
+    for i in range(values.shape[0]):
+        g = grad[i] * inv_r + reg * values[i]
+        m[i] = b1 * m[i] + (1.0 - b1) * g
+        v[i] = b2 * v[i] + (1.0 - b2) * g * g
+        values[i] -= step_size * m[i] / (np.sqrt(v[i]) / bc2_sqrt + eps)
+
+
+@_njit
+def _round_pass(  # type: ignore[no-untyped-def]
+    note_c, rater_c, y, w, f_n, b_n, f_u, b_u, rep, mu, gr, trainable, with_loss
+):
+    g_fn, g_bn, g_fu, g_bu, g_rep = gr[0], gr[1], gr[2], gr[3], gr[4]
+    for k in range(5):
+        if trainable[k]:
+            gr[k][:] = 0.0
+    loss = 0.0
+    g_mu = 0.0
+    for r in range(note_c.shape[0]):
+        n = note_c[r]
+        u = rater_c[r]
+        x = f_n[n] * f_u[u] + b_n[n] * rep[u] + b_u[u] + mu
+        # one branch-free exp for the gradient (inf for x < -709 still gives s = 0)
+        s = 1.0 / (1.0 + np.exp(-x))
+        if with_loss:
+            sp = x + np.log1p(np.exp(-x)) if x >= 0.0 else np.log1p(np.exp(x))
+            loss += w[r] * (sp - y[r] * x)
+        d = w[r] * (s - y[r])
+        if trainable[0]:
+            g_fn[n] += d * f_u[u]
+        if trainable[1]:
+            g_bn[n] += d * rep[u]
+        if trainable[2]:
+            g_fu[u] += d * f_n[n]
+        if trainable[3]:
+            g_bu[u] += d
+        if trainable[4]:
+            g_rep[u] += d * b_n[n]
+        g_mu += d
+    return loss, g_mu
+
+
+@_njit
+def adam_round(  # type: ignore[no-untyped-def]
+    note_c,
+    rater_c,
+    y,
+    w,
+    f_n,
+    b_n,
+    f_u,
+    b_u,
+    rep,
+    mu_arr,
+    trainable,
+    reg_grad,
+    reg_loss,
+    lr,
+    b1,
+    b2,
+    eps,
+    max_epochs,
+    period,
+    convergence,
+):
+    """Whole Adam round in one numba call; same contract as ``training.train_round``.
+
+    ``trainable`` is a bool array over (f_n, b_n, f_u, b_u, ρ, μ); ``reg_grad[k]`` is the
+    coefficient c of the gradient c·θ of group k's L2 term, ``reg_loss[k]`` that of its
+    value c·Σθ². Updates the parameter arrays in place; returns (steps, loss, converged).
+    """
+    groups = (f_n, b_n, f_u, b_u, rep)
+    grads = [np.zeros_like(f_n), np.zeros_like(b_n), np.zeros_like(f_u), np.zeros_like(b_u)]
+    grads.append(np.zeros_like(rep))
+    ms = [np.zeros_like(g) for g in grads]
+    vs = [np.zeros_like(g) for g in grads]
+    m_mu = 0.0
+    v_mu = 0.0
+    inv_r = 1.0 / note_c.shape[0]
+    prior = 0.0
+    have_prior = False
+    loss = np.nan
+    epoch = 0
+    while epoch <= max_epochs:
+        check = epoch % period == 0
+        data_loss, g_mu = _round_pass(
+            note_c, rater_c, y, w, f_n, b_n, f_u, b_u, rep, mu_arr[0], grads, trainable, check
+        )
+        if check:
+            loss = data_loss * inv_r + reg_loss[5] * mu_arr[0] * mu_arr[0]
+            for k in range(5):
+                g = groups[k]
+                loss += reg_loss[k] * np.dot(g, g)
+            if have_prior and abs(prior - loss) < convergence:
+                return epoch, loss, True
+            prior = loss
+            have_prior = True
+        step = epoch + 1
+        step_size = lr / (1.0 - b1**step)
+        bc2_sqrt = np.sqrt(1.0 - b2**step)
+        for k in range(5):
+            if trainable[k]:
+                _adam_update(
+                    groups[k],
+                    grads[k],
+                    ms[k],
+                    vs[k],
+                    reg_grad[k],
+                    inv_r,
+                    b1,
+                    b2,
+                    step_size,
+                    bc2_sqrt,
+                    eps,
+                )
+        if trainable[5]:
+            g = g_mu * inv_r + reg_grad[5] * mu_arr[0]
+            m_mu = b1 * m_mu + (1.0 - b1) * g
+            v_mu = b2 * v_mu + (1.0 - b2) * g * g
+            mu_arr[0] -= step_size * m_mu / (np.sqrt(v_mu) / bc2_sqrt + eps)
+        epoch += 1
+    return epoch, loss, False

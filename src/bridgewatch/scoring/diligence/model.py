@@ -11,9 +11,9 @@ from numpy.typing import NDArray
 from bridgewatch.errors import InputError
 from bridgewatch.io.columns import NOT_HELPFUL_TAGS
 from bridgewatch.scoring.diligence.config import DiligenceConfig
-from bridgewatch.scoring.diligence.kernels import DiligenceParams, data_loss_and_grad
+from bridgewatch.scoring.diligence.kernels import DiligenceParams
 from bridgewatch.scoring.diligence.training import (
-    GradientFn,
+    RoundFn,
     RoundStats,
     TrainingData,
     round3_weights,
@@ -168,6 +168,14 @@ def _check_inputs(
     return y
 
 
+def _canonical(
+    note_c: NDArray[np.int32], rater_c: NDArray[np.int32], y: NDArray[np.float64]
+) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
+    """Ratings sorted by (note, rater): sums run in an order independent of the input rows."""
+    order = np.lexsort((rater_c, note_c))
+    return note_c[order], rater_c[order], y[order]
+
+
 def _compact(idx: NDArray[np.integer], n: int) -> tuple[NDArray[np.int64], NDArray[np.int32]]:
     """Present rows in ascending (sorted-id) order and each rating's compact row."""
     present = np.flatnonzero(np.bincount(idx, minlength=n))
@@ -209,7 +217,7 @@ def fit_low_diligence_prescoring(
     init_rater_factors: NDArray[np.floating] | None,
     config: DiligenceConfig,
     rng: np.random.Generator,
-    grad_fn: GradientFn = data_loss_and_grad,
+    round_fn: RoundFn = train_round,
 ) -> DiligencePrescoringResult:
     """Fit the low-diligence reputation MF of prescoring (scoring-core.md §4.8).
 
@@ -238,8 +246,8 @@ def fit_low_diligence_prescoring(
     config : DiligenceConfig
     rng : numpy.random.Generator
         Source of the N(0, 1) initial values.
-    grad_fn : callable, optional
-        Loss/gradient pass; the numpy reference can be passed for testing.
+    round_fn : callable, optional
+        One Adam round; ``training.train_round_reference`` (plain numpy) for testing.
 
     Returns
     -------
@@ -249,6 +257,7 @@ def fit_low_diligence_prescoring(
     notes, note_c = _compact(note_idx, n_notes)
     raters, rater_c = _compact(rater_idx, n_raters)
     nn_, nu = notes.shape[0], raters.shape[0]
+    note_c, rater_c, y = _canonical(note_c, rater_c, y)
     data = TrainingData(note_c, rater_c, y, float(max(nn_, 1)), float(max(nu, 1)))
     f_n = rng.standard_normal(nn_)
     b_n = rng.standard_normal(nn_)
@@ -270,11 +279,11 @@ def fit_low_diligence_prescoring(
         b_n2, b_u2 = p.note_intercepts.copy(), p.rater_intercepts.copy()
     else:
         for rnd in (1, 2):
-            stats.append(train_round(data, p, w12, _ROUND12_TRAINABLE[rnd], config, grad_fn))
+            stats.append(round_fn(data, p, w12, _ROUND12_TRAINABLE[rnd], config))
             globals_.append(float(p.global_intercept[0]))
         b_n2, b_u2 = p.note_intercepts.copy(), p.rater_intercepts.copy()
         w3 = round3_weights(data, p.rater_reputations, nn_, config)
-        stats.append(train_round(data, p, w3, _ROUND3_TRAINABLE, config, grad_fn))
+        stats.append(round_fn(data, p, w3, _ROUND3_TRAINABLE, config))
         globals_.append(float(p.global_intercept[0]))
     logger.debug("low-diligence prescoring rounds: %s", stats)
     state = DiligenceState(
@@ -303,7 +312,7 @@ def fit_low_diligence_final(
     ratings_per_note: float,
     ratings_per_rater: float,
     config: DiligenceConfig,
-    grad_fn: GradientFn = data_loss_and_grad,
+    round_fn: RoundFn = train_round,
 ) -> DiligenceFinalResult:
     """Fit the low-diligence model of final scoring (scoring-core.md §5.4); deterministic.
 
@@ -327,7 +336,8 @@ def fit_low_diligence_final(
     ratings_per_note, ratings_per_rater : float
         ρ_note and ρ_user: prescoring finalRoundNumRatings / NumNotes and / NumUsers.
     config : DiligenceConfig
-    grad_fn : callable, optional
+    round_fn : callable, optional
+        One Adam round (numba by default).
 
     Returns
     -------
@@ -343,6 +353,7 @@ def fit_low_diligence_final(
     notes, note_c = _compact(note_idx, n_notes)
     raters, rater_c = _compact(rater_idx, n_raters)
     m = max(int(y.shape[0]), 1)
+    note_c, rater_c, y = _canonical(note_c, rater_c, y)
     data = TrainingData(note_c, rater_c, y, m / ratings_per_note, m / ratings_per_rater)
     p = DiligenceParams(
         note_factors=_take_or(state.note_factors, notes, 0.0, n_notes, "note_factors"),
@@ -361,13 +372,13 @@ def fit_low_diligence_final(
     stats: list[RoundStats] = []
     if y.shape[0]:
         w_a = np.where(y == 1.0, config.pos_weight, 1.0)
-        stats.append(train_round(data, p, w_a, ("note_factors",), config, grad_fn))
+        stats.append(round_fn(data, p, w_a, ("note_factors",), config))
         p.global_intercept[0] = state.global_round3
         p.rater_intercepts = _take_or(
             state.rater_intercepts, raters, 0.0, n_raters, "rater_intercepts"
         )
         w_b = round3_weights(data, p.rater_reputations, notes.shape[0], config)
-        stats.append(train_round(data, p, w_b, ("note_intercepts",), config, grad_fn))
+        stats.append(round_fn(data, p, w_b, ("note_intercepts",), config))
     intercepts = _expand(p.note_intercepts, notes, n_notes)
     with np.errstate(invalid="ignore"):
         above = intercepts > config.low_diligence_threshold

@@ -27,15 +27,18 @@ from bridgewatch.scoring.diligence.config import DiligenceConfig
 from bridgewatch.scoring.diligence.kernels import (
     DiligenceParams,
     Gradient,
-    data_loss_and_grad,
+    adam_round,
+    data_loss_and_grad_reference,
 )
 
 __all__ = [
     "PARAM_GROUPS",
+    "RoundFn",
     "RoundStats",
     "TrainingData",
     "round3_weights",
     "train_round",
+    "train_round_reference",
 ]
 
 PARAM_GROUPS: tuple[str, ...] = (
@@ -164,9 +167,55 @@ def train_round(
     w: NDArray[np.float64],
     trainable: tuple[str, ...],
     config: DiligenceConfig,
-    grad_fn: GradientFn = data_loss_and_grad,
 ) -> RoundStats:
-    """Run one round of full-batch Adam on ``p`` in place (module docstring).
+    """Run one round of full-batch Adam on ``p`` in place, in one numba call.
+
+    Same contract as :func:`train_round_reference`, of which it is the accelerated version:
+    the loss is only evaluated at the epochs where the stopping test reads it.
+    """
+    flags = np.array([g in trainable for g in PARAM_GROUPS], dtype=np.bool_)
+    mult = _reg_multipliers(config)
+    reg_loss = np.array([config.l2_lambda * mult[g] / _denominator(data, g) for g in PARAM_GROUPS])
+    steps, loss, converged = adam_round(
+        data.note_c,
+        data.rater_c,
+        data.y,
+        w,
+        p.note_factors,
+        p.note_intercepts,
+        p.rater_factors,
+        p.rater_intercepts,
+        p.rater_reputations,
+        p.global_intercept,
+        flags,
+        2.0 * reg_loss,
+        reg_loss,
+        config.learning_rate,
+        config.adam_beta1,
+        config.adam_beta2,
+        config.adam_eps,
+        config.max_epochs,
+        config.stable_period,
+        config.convergence,
+    )
+    return RoundStats(n_steps=int(steps), loss=float(loss), converged=bool(converged))
+
+
+RoundFn = Callable[
+    [TrainingData, DiligenceParams, NDArray[np.float64], tuple[str, ...], DiligenceConfig],
+    RoundStats,
+]
+
+
+def train_round_reference(
+    data: TrainingData,
+    p: DiligenceParams,
+    w: NDArray[np.float64],
+    trainable: tuple[str, ...],
+    config: DiligenceConfig,
+    grad_fn: GradientFn = data_loss_and_grad_reference,
+) -> RoundStats:
+    """Run one round of full-batch Adam on ``p`` in place (module docstring); plain numpy.
 
     Parameters
     ----------
@@ -179,7 +228,7 @@ def train_round(
         Names from ``PARAM_GROUPS``.
     config : DiligenceConfig
     grad_fn : callable
-        The loss/gradient pass (numba kernel by default, the numpy reference in tests).
+        The loss/gradient pass (the numpy reference by default).
 
     Returns
     -------
