@@ -73,15 +73,15 @@ def _choose_targets(
 ) -> NDArray[np.int64]:
     """Target notes created after ``after_ms`` and not yet targeted.
 
-    PROMOTE takes the lowest-quality notes slanted towards the brigade's camp, one-sided
-    ones first; SUPPRESS takes the highest-quality notes not slanted towards it.
+    PROMOTE takes the lowest-quality one-sided notes slanted towards the brigade's camp;
+    SUPPRESS takes the highest-quality notes not slanted towards it. Fewer targets than asked
+    for are taken (with a logged warning) when not enough notes qualify.
     """
     towards = np.sign(notes.slant) == brigade.camp
     free = (notes.created_at_ms > after_ms) & ~taken
     if brigade.goal is BrigadeGoal.PROMOTE:
-        eligible = free & towards
-        # One-sided notes sort before the rest, then by quality ascending.
-        key = notes.quality - 1e6 * notes.one_sided
+        eligible = free & towards & notes.one_sided
+        key = notes.quality
     else:
         eligible = free & ~towards
         key = -notes.quality

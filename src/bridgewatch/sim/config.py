@@ -51,9 +51,10 @@ class BrigadeConfig:
     makes ``organic_ratings`` ordinary ratings (the latent model, like anyone) and then rates
     every target note within ``max_reaction_minutes`` of the note's creation: HELPFUL when the
     goal is PROMOTE (targets: the lowest-quality one-sided notes slanted towards the
-    brigade's camp), NOT_HELPFUL when it is SUPPRESS (targets: the best notes slanted against
-    it). Sleeper accounts (old accounts that build a reputation first) can be added later as
-    further fields with defaults that keep today's behaviour.
+    brigade's camp, created after the members joined), NOT_HELPFUL when it is SUPPRESS
+    (targets: the best notes not slanted towards it). Sleeper accounts (old accounts that
+    build a reputation first) can be added later as further fields whose defaults keep
+    today's behaviour.
 
     Parameters
     ----------
