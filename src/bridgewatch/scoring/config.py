@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from bridgewatch.errors import ConfigError
 from bridgewatch.scoring.diligence import DiligenceConfig
+from bridgewatch.scoring.harassment import HarassmentConfig
 from bridgewatch.scoring.helpfulness import (
     ContributorConfig,
     HelpfulnessConfig,
@@ -41,7 +42,8 @@ class ScoringConfig:
         when the subset is empty, round 1 starts from random factors.
     max_round1_train_mse : the run aborts when round 1's train MSE exceeds this on data with
         at least ``preprocess.min_notes_for_safeguards`` notes (0.16, §3.3).
-    helpfulness : author/rater helpfulness and the harassment penalty (§4.5).
+    helpfulness : author/rater helpfulness (§4.5).
+    harassment : the harassment tag-consensus model and its penalty (§4.5, §4.6).
     mf : the helpfulness MF (§3).
     diligence : the low-diligence model (§4.8, §5.4).
     final_min_ratings_per_note : notes need this many ratings in a final-scoring fit (5).
@@ -60,6 +62,7 @@ class ScoringConfig:
     use_stable_initialization: bool = True
     max_round1_train_mse: float = 0.16
     helpfulness: HelpfulnessConfig = field(default_factory=HelpfulnessConfig)
+    harassment: HarassmentConfig = field(default_factory=HarassmentConfig)
     mf: MFConfig = field(default_factory=MFConfig)
     diligence: DiligenceConfig = field(default_factory=DiligenceConfig)
     final_min_ratings_per_note: int = 5

@@ -21,13 +21,18 @@ from bridgewatch.scoring.diligence import (
     fit_low_diligence_prescoring,
     low_diligence_targets,
 )
+from bridgewatch.scoring.harassment import (
+    HarassmentResult,
+    fit_harassment_model,
+    label_harassment_ratings,
+    rater_harassment_penalties,
+)
 from bridgewatch.scoring.helpfulness import (
     HelpfulnessScores,
     IncorrectPropensity,
     classify_valid_ratings,
     compute_helpfulness_scores,
     filter_ratings_for_training,
-    harassment_penalty,
     incorrect_propensity,
     ratings_before_note_status,
     stable_init_mask,
@@ -60,7 +65,7 @@ class PrescoringResult:
     num_ratings : int64 per note, scoped ratings on the note.
     provisional_status : int8 per note, §4.3 labels (-1 for notes without scoped ratings).
     helpfulness_unpenalised : helpfulness before the harassment model (§4.6 step 1).
-    harassment_note_intercept : float64 per note, NaN where not fitted.
+    harassment : the harassment tag-consensus fit (§4.6; NaN intercepts when skipped).
     helpfulness : helpfulness with the harassment penalty (written out, gates final scoring).
     final_round : the MF final-round params (raters outside the round are NaN).
     final_round_num_ratings, final_round_num_notes, final_round_num_users : sizes of the
@@ -77,7 +82,7 @@ class PrescoringResult:
     num_ratings: NDArray[np.int64]
     provisional_status: NDArray[np.int8]
     helpfulness_unpenalised: HelpfulnessScores
-    harassment_note_intercept: NDArray[np.float64]
+    harassment: HarassmentResult
     helpfulness: HelpfulnessScores
     final_round: MFParams
     final_round_num_ratings: int
@@ -184,6 +189,45 @@ def _helpfulness(
     )
 
 
+def _fit_harassment(
+    ratings: Ratings, round1: MFParams, config: ScoringConfig, rng: np.random.Generator
+) -> HarassmentResult:
+    """§4.6 steps 2-6 on the training ratings of raters above the unpenalised threshold."""
+    n_notes, n_part = ratings.n_notes, ratings.n_participants
+    labelled = label_harassment_ratings(
+        ratings.note_idx,
+        ratings.rater_idx,
+        ratings.created_at_ms,
+        ratings.not_helpful_tags,
+        ratings.helpfulness_level,
+        n_notes=n_notes,
+        n_raters=n_part,
+        config=config.harassment,
+    )
+    result = fit_harassment_model(
+        ratings.note_idx[labelled.rows],
+        ratings.rater_idx[labelled.rows],
+        labelled.labels,
+        n_notes=n_notes,
+        n_raters=n_part,
+        init_rater_factors=round1.rater_factors[:, 0],
+        init_note_factors=round1.note_factors[:, 0],
+        config=config.harassment,
+        rng=rng,
+    )
+    if result.skipped:
+        _log.info("harassment model skipped: %s", result.skip_reason)
+    else:
+        _log.info(
+            "harassment model: %d ratings, p=%.4f, %d notes with intercept >= %.1f",
+            result.n_ratings,
+            result.positive_rate,
+            int(np.sum(result.note_intercepts >= config.harassment.min_intercept_to_penalize)),
+            config.harassment.min_intercept_to_penalize,
+        )
+    return result
+
+
 def run_prescoring(
     inputs: CoreInputs, config: ScoringConfig, rng: np.random.Generator
 ) -> PrescoringResult:
@@ -219,11 +263,19 @@ def run_prescoring(
         scored=num_ratings > 0,
     )
     unpenalised = _helpfulness(inputs, round1, provisional, config, None)
-    # The harassment tag-consensus model (§4.6) is not part of this build: every harassment
-    # intercept is NaN, as when the reference skips the model, so nobody is penalised.
-    harassment = np.full(n_notes, np.nan)
-    penalty = harassment_penalty(
-        train.rater_idx, train.note_idx, train.helpful_num, harassment, n_part, config.helpfulness
+    harassment = _fit_harassment(
+        train.subset(unpenalised.above_helpfulness_threshold[train.rater_idx]),
+        round1,
+        config,
+        rng,
+    )
+    penalty = rater_harassment_penalties(
+        train.note_idx,
+        train.rater_idx,
+        train.helpful_num,
+        harassment.note_intercepts,
+        n_raters=n_part,
+        config=config.harassment,
     )
     helpfulness = _helpfulness(inputs, round1, provisional, config, penalty)
 
@@ -272,7 +324,7 @@ def run_prescoring(
         num_ratings=num_ratings,
         provisional_status=provisional,
         helpfulness_unpenalised=unpenalised,
-        harassment_note_intercept=harassment,
+        harassment=harassment,
         helpfulness=helpfulness,
         final_round=final.params,
         final_round_num_ratings=final_ratings.n_ratings,

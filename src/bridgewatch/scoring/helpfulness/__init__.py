@@ -18,7 +18,6 @@ from bridgewatch.scoring.helpfulness.propensity import IncorrectPropensity, inco
 from bridgewatch.scoring.helpfulness.scores import (
     HelpfulnessScores,
     compute_helpfulness_scores,
-    harassment_penalty,
 )
 from bridgewatch.scoring.helpfulness.training import filter_ratings_for_training, stable_init_mask
 from bridgewatch.scoring.helpfulness.valid import (
@@ -43,7 +42,6 @@ __all__ = [
     "compute_contributor_stats",
     "compute_helpfulness_scores",
     "filter_ratings_for_training",
-    "harassment_penalty",
     "incorrect_propensity",
     "ratings_before_note_status",
     "stable_init_mask",

@@ -79,14 +79,14 @@ class ValidRatingsConfig:
 class HelpfulnessConfig:
     """Author and rater helpfulness and the ``aboveHelpfulnessThreshold`` gate (§4.5).
 
+    The harassment penalty's constants belong to ``HarassmentConfig``.
+
     Parameters
     ----------
     crnh_multiplier : weight of the CRNH ratio in ``crhCrnhRatioDifference`` (5).
     min_crh_crnh_ratio_difference : author condition (0.0).
     min_mean_note_score : author condition on the mean round-1 intercept (0.05).
     min_rater_agree_ratio : rater condition, with and without harassment penalty (0.66).
-    harassment_penalty_multiplier : penalty per helpful rating is this x h / threshold (10).
-    harassment_min_intercept : harassment note intercept h at which ratings are penalised (2.0).
     valid : ValidRatingsConfig
     """
 
@@ -94,8 +94,6 @@ class HelpfulnessConfig:
     min_crh_crnh_ratio_difference: float = 0.0
     min_mean_note_score: float = 0.05
     min_rater_agree_ratio: float = 0.66
-    harassment_penalty_multiplier: float = 10.0
-    harassment_min_intercept: float = 2.0
     valid: ValidRatingsConfig = field(default_factory=ValidRatingsConfig)
 
     def __post_init__(self) -> None:
@@ -103,7 +101,3 @@ class HelpfulnessConfig:
             raise ConfigError("crnh_multiplier", self.crnh_multiplier, "a value >= 0")
         if not 0.0 <= self.min_rater_agree_ratio <= 1.0:
             raise ConfigError("min_rater_agree_ratio", self.min_rater_agree_ratio, "0..1")
-        if self.harassment_min_intercept <= 0:
-            raise ConfigError(
-                "harassment_min_intercept", self.harassment_min_intercept, "a value > 0"
-            )

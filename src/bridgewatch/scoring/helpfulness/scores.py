@@ -11,7 +11,7 @@ from bridgewatch.model import NoteStatus
 from bridgewatch.scoring.helpfulness.config import HelpfulnessConfig
 from bridgewatch.scoring.helpfulness.valid import ValidRatingCounts
 
-__all__ = ["HelpfulnessScores", "compute_helpfulness_scores", "harassment_penalty"]
+__all__ = ["HelpfulnessScores", "compute_helpfulness_scores"]
 
 
 @dataclass(frozen=True)
@@ -41,38 +41,6 @@ class HelpfulnessScores:
     counts: ValidRatingCounts
 
 
-def harassment_penalty(
-    rater_idx: NDArray[np.int32],
-    note_idx: NDArray[np.int32],
-    helpful_num: NDArray[np.float32],
-    note_harassment_intercept: NDArray[np.float64],
-    n_raters: int,
-    config: HelpfulnessConfig,
-) -> NDArray[np.float64]:
-    """Total harassment penalty per rater (§4.5, "Harassment penalty").
-
-    Every helpful (1.0) rating on a note whose harassment intercept h is at least
-    ``harassment_min_intercept`` costs ``multiplier * h / harassment_min_intercept``, at any
-    time, valid or not.
-
-    Parameters
-    ----------
-    rater_idx, note_idx : int32 arrays of shape (n_ratings,), the training ratings
-    helpful_num : float32 array of shape (n_ratings,)
-    note_harassment_intercept : float64 array of shape (n_notes,), NaN where not fitted
-    n_raters : size of the rater index
-    config : HelpfulnessConfig
-
-    Returns
-    -------
-    float64 array of shape (n_raters,)
-    """
-    h = note_harassment_intercept[note_idx]
-    hit = (helpful_num == 1.0) & (h >= config.harassment_min_intercept)
-    weights = config.harassment_penalty_multiplier * h[hit] / config.harassment_min_intercept
-    return np.bincount(rater_idx[hit], weights=weights, minlength=n_raters).astype(np.float64)
-
-
 def compute_helpfulness_scores(
     note_author_idx: NDArray[np.int32],
     note_intercept: NDArray[np.float64],
@@ -99,8 +67,9 @@ def compute_helpfulness_scores(
     counts : per-rater valid-rating counts over (n_participants,)
     n_participants : size of the participant index
     config : HelpfulnessConfig
-    penalty : float64 array of shape (n_participants,) from ``harassment_penalty``; None for
-        the first, unpenalised computation
+    penalty : float64 array of shape (n_participants,), the total harassment penalty per
+        rater (``bridgewatch.scoring.harassment.rater_harassment_penalties``); None for the
+        first, unpenalised computation
 
     Returns
     -------
