@@ -5,10 +5,12 @@ Schemas (one per file type) live in :mod:`bridgewatch.io.schemas`; the generic t
 :mod:`bridgewatch.io.writers`; generic atomic writers in :mod:`bridgewatch.io.write`.
 """
 
+from bridgewatch.io.dataset import Dataset, load_dataset, ratings_from_frame
 from bridgewatch.io.read import ReadResult, SkippedRow, read_table, source_files
 from bridgewatch.io.readers import (
     drop_duplicate_ratings,
     read_aux_note_info,
+    read_file,
     read_helpfulness_scores,
     read_note_requests,
     read_note_status_history,
@@ -32,13 +34,17 @@ from bridgewatch.io.writers import (
 
 __all__ = [
     "Column",
+    "Dataset",
     "ReadResult",
     "Schema",
     "SkippedRow",
     "atomic_output",
     "conform",
     "drop_duplicate_ratings",
+    "load_dataset",
+    "ratings_from_frame",
     "read_aux_note_info",
+    "read_file",
     "read_helpfulness_scores",
     "read_note_requests",
     "read_note_status_history",

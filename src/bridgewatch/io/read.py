@@ -22,7 +22,7 @@ import contextlib
 import logging
 import tempfile
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,7 +144,13 @@ class _Layout:
     absent: list[Column]  # optional schema columns the file lacks
 
 
-def _layout(display: str, header: list[str], schema: Schema, warned: set[str]) -> _Layout:
+def _layout(
+    display: str,
+    header: list[str],
+    schema: Schema,
+    warned: set[str],
+    skip_columns: Collection[str] = (),
+) -> _Layout:
     read: dict[str, Column] = {}
     seen: dict[str, str] = {}
     unknown = []
@@ -152,6 +158,8 @@ def _layout(display: str, header: list[str], schema: Schema, warned: set[str]) -
         column = schema.column(name)
         if column is None:
             unknown.append(name)
+            continue
+        if column.name in skip_columns:
             continue
         if column.name in seen:
             raise InputError(
@@ -185,7 +193,7 @@ def _layout(display: str, header: list[str], schema: Schema, warned: set[str]) -
                 line=1,
                 field=group[0][0],
             )
-    absent = [c for c in schema.columns if c.name not in seen]
+    absent = [c for c in schema.columns if c.name not in seen and c.name not in skip_columns]
     return _Layout(read, absent)
 
 
@@ -288,34 +296,44 @@ def _read_tsv(
     skipped: list[SkippedRow],
 ) -> pl.DataFrame:
     names = list(layout.read)
-    common = {
-        "separator": "\t",
-        "has_header": True,
-        "columns": names,
-        "quote_char": '"',
-        "row_index_name": LINE_COL,
-        "row_index_offset": 2,
-        "raise_if_empty": False,
-    }
+    # Categorical columns are parsed as strings and cast in the streaming engine, so the
+    # strings of a large file never sit in memory all at once.
+    to_cast = {h: dt for h, dt in dtypes.items() if isinstance(dt, pl.Categorical)}
+    parse = {h: (pl.String() if h in to_cast else dt) for h, dt in dtypes.items()}
     try:
-        frame = pl.read_csv(path, schema_overrides=dict(dtypes), **common)  # type: ignore[arg-type]
+        frame = (
+            _scan(path, parse)
+            .select(LINE_COL, *names)
+            .with_columns(pl.col(h).cast(dt) for h, dt in to_cast.items())
+            .collect(engine="streaming")
+        )
         key_nulls = [
             c.name for h, c in layout.read.items() if not c.nullable and frame[h].null_count() > 0
         ]
         if not key_nulls:
-            return frame.with_columns(pl.col(LINE_COL).cast(pl.Int64))
+            return frame
         _log.debug("%s: empty key fields %s, locating bad rows", display, key_nulls)
     except pl.exceptions.PolarsError as exc:
         _log.debug("%s: typed parse failed (%s), locating bad rows", display, exc)
     try:
-        raw = pl.read_csv(
-            path,
-            schema_overrides=dict.fromkeys(names, pl.String),
-            **common,  # type: ignore[arg-type]
-        ).with_columns(pl.col(LINE_COL).cast(pl.Int64))
+        raw = _scan(path, dict.fromkeys(names, pl.String())).select(LINE_COL, *names).collect()
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"malformed TSV: {exc}", path=display) from exc
     return _typed_from_text(display, raw, layout, dtypes, lenient, skipped)
+
+
+def _scan(path: Path, dtypes: Mapping[str, pl.DataType]) -> pl.LazyFrame:
+    return pl.scan_csv(
+        path,
+        separator="\t",
+        has_header=True,
+        quote_char='"',
+        schema_overrides=dict(dtypes),
+        infer_schema=False,
+        row_index_name=LINE_COL,
+        row_index_offset=2,
+        raise_if_empty=False,
+    ).with_columns(pl.col(LINE_COL).cast(pl.Int64))
 
 
 def _typed_from_text(
@@ -343,12 +361,13 @@ def _read_parquet(
     dtypes_for: Mapping[str, pl.DataType],
     lenient: bool,
     skipped: list[SkippedRow],
+    skip_columns: Collection[str],
 ) -> tuple[pl.DataFrame, _Layout]:
     try:
         header = list(pl.read_parquet_schema(path))
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"not a readable Parquet file: {exc}", path=display) from exc
-    layout = _layout(display, header, schema, warned)
+    layout = _layout(display, header, schema, warned, skip_columns)
     dtypes = {h: dtypes_for[c.name] for h, c in layout.read.items()}
     frame = pl.read_parquet(path, columns=list(layout.read)).with_row_index(LINE_COL, offset=1)
     frame = frame.with_columns(pl.col(LINE_COL).cast(pl.Int64))
@@ -384,6 +403,7 @@ def read_table(
     lenient: bool = False,
     dtypes: Mapping[str, pl.DataType] | None = None,
     line_numbers: bool = False,
+    skip_columns: Collection[str] = (),
 ) -> ReadResult:
     """Read one file type from a TSV file, a zip of TSVs, Parquet, or a directory of those.
 
@@ -397,6 +417,8 @@ def read_table(
     dtypes : per-column dtype overrides (for example ``pl.Categorical`` for ids, to save
         memory on very large tables).
     line_numbers : keep the ``__file`` / ``__line`` columns in the frame.
+    skip_columns : optional schema columns not to parse at all; they are absent from the
+        frame (saves time on large files).
 
     Raises
     ------
@@ -415,11 +437,11 @@ def read_table(
             for display, local in members:
                 if local.suffix == ".parquet":
                     frame, layout = _read_parquet(
-                        display, local, schema, warned, dtypes_for, lenient, skipped
+                        display, local, schema, warned, dtypes_for, lenient, skipped, skip_columns
                     )
                 else:
                     header = _read_header(display, local)
-                    layout = _layout(display, header, schema, warned)
+                    layout = _layout(display, header, schema, warned, skip_columns)
                     read_dtypes = {h: dtypes_for[c.name] for h, c in layout.read.items()}
                     frame = _read_tsv(display, local, layout, read_dtypes, lenient, skipped)
                 absent.update(c.name for c in layout.absent)
@@ -427,7 +449,11 @@ def read_table(
                 frame = frame.select(
                     pl.lit(len(files), dtype=pl.UInt32).alias(FILE_COL),
                     pl.col(LINE_COL),
-                    *(_final(c, dtypes_for[c.name], c in layout.absent) for c in schema.columns),
+                    *(
+                        _final(c, dtypes_for[c.name], c in layout.absent)
+                        for c in schema.columns
+                        if c.name not in skip_columns
+                    ),
                 )
                 frames.append(frame)
                 files.append(display)

@@ -21,7 +21,9 @@ from bridgewatch.io.read import FILE_COL, LINE_COL, ReadResult, SkippedRow, read
 from bridgewatch.io.schema import Schema
 
 __all__ = [
+    "drop_duplicate_ratings",
     "read_aux_note_info",
+    "read_file",
     "read_helpfulness_scores",
     "read_note_requests",
     "read_note_status_history",
@@ -75,13 +77,16 @@ def read_note_status_history(
     also has ``timestampMillisOfFirstNmrDueToMinStableCrhTime`` reset to null. The reference's
     own ``note_status_history.tsv`` output (integers written as ``17935.0``) reads too.
     """
-    result = _frame(path, schemas.NOTE_STATUS_HISTORY, lenient, skipped)
-    frame = result.frame
-    if "abovePcrhThresholdTime" in result.absent:
-        frame = frame.with_columns(
-            pl.lit(None, dtype=pl.Int64).alias("timestampMillisOfFirstNmrDueToMinStableCrhTime")
-        )
-    return frame
+    return _reset_legacy_nsh(_frame(path, schemas.NOTE_STATUS_HISTORY, lenient, skipped)).frame
+
+
+def _reset_legacy_nsh(result: ReadResult) -> ReadResult:
+    if "abovePcrhThresholdTime" not in result.absent:
+        return result
+    frame = result.frame.with_columns(
+        pl.lit(None, dtype=pl.Int64).alias("timestampMillisOfFirstNmrDueToMinStableCrhTime")
+    )
+    return ReadResult(frame, result.files, result.skipped, result.absent)
 
 
 def read_scored_notes(
@@ -133,6 +138,14 @@ def read_ratings(
     return frame.drop(FILE_COL, LINE_COL)
 
 
+def _pair_key(schema: pl.Schema) -> pl.Expr:
+    """One value per (rater, note): a UInt64 of the two categorical codes when possible."""
+    if all(isinstance(schema[c], pl.Categorical) for c in _RATING_KEY):
+        rater, note = (pl.col(c).to_physical().cast(pl.UInt64) for c in _RATING_KEY)
+        return rater * (1 << 32) + note
+    return pl.struct(_RATING_KEY)
+
+
 def drop_duplicate_ratings(
     frame: pl.DataFrame,
     files: tuple[str, ...],
@@ -156,9 +169,7 @@ def drop_duplicate_ratings(
     InputError
         Two different ratings for one (rater, note), naming both lines.
     """
-    keyed = frame.select(_RATING_KEY)
-    dup_mask = keyed.is_duplicated()
-    del keyed
+    dup_mask = frame.select(_pair_key(frame.schema).is_duplicated()).to_series()
     if not dup_mask.any():
         return frame
     data_cols = [c for c in frame.columns if c not in (FILE_COL, LINE_COL)]
@@ -204,3 +215,35 @@ def drop_duplicate_ratings(
     keep = pl.Series(values=[True], dtype=pl.Boolean).extend_constant(True, frame.height - 1)
     keep = keep.scatter(drop_rows.cast(pl.Int64).to_numpy(), False)
     return frame.filter(keep)
+
+
+def read_file(
+    path: str | Path, schema: Schema | None = None, *, lenient: bool = False
+) -> ReadResult:
+    """Read any public file type, found from the name of ``path`` unless ``schema`` is given.
+
+    Applies the per-type rules of the readers above (ratings duplicates, the 23-column NSH
+    reset) and returns the frame with the files read, the skipped rows and absent columns.
+
+    Raises
+    ------
+    InputError
+        The type cannot be told from the name, or the input is bad.
+    """
+    if schema is None:
+        schema = schemas.schema_for_name(Path(path).name)
+        if schema is None:
+            raise InputError(
+                "cannot tell the file type from the name; expected a public file name such as "
+                "notes-00000.tsv, ratings-00000.zip or scored_notes.tsv",
+                path=path,
+            )
+    if schema is schemas.RATINGS:
+        result = read_table(path, schema, lenient=lenient, line_numbers=True)
+        bad = list(result.skipped)
+        frame = drop_duplicate_ratings(result.frame, result.files, lenient=lenient, skipped=bad)
+        return ReadResult(frame.drop(FILE_COL, LINE_COL), result.files, tuple(bad), result.absent)
+    result = read_table(path, schema, lenient=lenient)
+    if schema is schemas.NOTE_STATUS_HISTORY:
+        result = _reset_legacy_nsh(result)
+    return result

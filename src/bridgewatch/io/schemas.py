@@ -43,6 +43,7 @@ __all__ = [
     "SCHEMAS",
     "SCORED_NOTES",
     "USER_ENROLLMENT",
+    "schema_for_name",
 ]
 
 _S = pl.String()
@@ -121,7 +122,8 @@ RATINGS = Schema(
     (
         _key(_ratings[0]),
         _key(Column("raterParticipantId", _S, aliases=("participantId",))),
-        *_require(_ratings[2:], {"createdAtMillis"}),
+        _key(_ratings[2]),
+        *_ratings[3:],
     ),
     required_any=((("helpfulnessLevel",), ("helpful", "notHelpful")),),
 )
@@ -443,3 +445,29 @@ SCHEMAS: dict[str, Schema] = {
         HELPFULNESS_SCORES,
     )
 }
+
+# File name prefixes (the part before the first "-" or ".") of each file type.
+_PREFIXES: dict[str, Schema] = {
+    "notes": NOTES,
+    "ratings": RATINGS,
+    "noteStatusHistory": NOTE_STATUS_HISTORY,
+    "note_status_history": NOTE_STATUS_HISTORY,
+    "userEnrollment": USER_ENROLLMENT,
+    "batSignals": NOTE_REQUESTS,
+    "noteRequests": NOTE_REQUESTS,
+    "scored_notes": SCORED_NOTES,
+    "aux_note_info": AUX_NOTE_INFO,
+    "helpfulness_scores": HELPFULNESS_SCORES,
+}
+
+
+def schema_for_name(name: str) -> Schema | None:
+    """The schema of a file or directory named like the public files, ``None`` if unknown.
+
+    ``ratings-00003.zip``, ``noteStatusHistory-00000.tsv``, ``batSignals`` (note requests),
+    ``scored_notes.parquet`` and the like; a schema name (``"ratings"``) works too.
+    """
+    if name in SCHEMAS:
+        return SCHEMAS[name]
+    token = name.split("-", 1)[0].split(".", 1)[0]
+    return _PREFIXES.get(token)

@@ -1,0 +1,67 @@
+"""`bridgewatch validate`: check public data files and print a summary of each."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bridgewatch.errors import InputError
+from bridgewatch.io.readers import read_file
+from bridgewatch.io.schemas import SCHEMAS, schema_for_name
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `validate` command."""
+    parser = subparsers.add_parser(
+        "validate",
+        help="check public data files (TSV, zip, Parquet, directories of shards)",
+        description=(
+            "Check each file against its schema (the type is told from the file name, e.g. "
+            "notes-00000.tsv, ratings-00003.zip, noteStatusHistory-00000.tsv, "
+            "userEnrollment-00000.tsv, batSignals-00000.tsv, scored_notes.tsv) and print a "
+            "summary. Exits 1 with file, line and field of the first problem in any file."
+        ),
+    )
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file or directory")
+    parser.add_argument(
+        "--type",
+        choices=sorted(SCHEMAS),
+        help="file type of every PATH (default: from each file name)",
+    )
+    parser.add_argument(
+        "--lenient", action="store_true", help="skip bad rows and report them instead of failing"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate every path; 0 if all are good (or lenient), 1 otherwise."""
+    failed = 0
+    for path in args.paths:
+        schema = SCHEMAS[args.type] if args.type else schema_for_name(path.name)
+        try:
+            if schema is None:
+                raise InputError("cannot tell the file type from the name; pass --type", path=path)
+            result = read_file(path, schema, lenient=args.lenient)
+        except InputError as exc:
+            failed += 1
+            sys.stderr.write(f"bridgewatch validate: error: {exc}\n")
+            continue
+        present = len(schema.columns) - len(result.absent)
+        line = (
+            f"{path}: ok, {schema.name}, {result.frame.height} rows, "
+            f"{present}/{len(schema.columns)} columns, {len(result.files)} file(s)"
+        )
+        if result.absent:
+            line += f"; absent optional columns: {', '.join(sorted(result.absent))}"
+        if result.skipped:
+            first = result.skipped[0]
+            line += (
+                f"; skipped {len(result.skipped)} bad rows (first: {first.path} line "
+                f"{first.line}, field {first.field!r}: {first.reason})"
+            )
+        sys.stdout.write(line + "\n")
+    return 1 if failed else 0

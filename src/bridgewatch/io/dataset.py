@@ -1,0 +1,254 @@
+"""Load the scorer's inputs: typed frames for the small files, columnar arrays for ratings.
+
+:func:`load_dataset` is the one entry point the scorer and the command line use. Ratings go
+straight from the TSV into :class:`~bridgewatch.model.Ratings` arrays: ids are parsed as
+categoricals (4 bytes a row instead of the strings), mapped to dense indexes through a lookup
+table over the distinct ids, and the parsed frame is released once the arrays are built.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from bridgewatch.io import schemas
+from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
+from bridgewatch.io.read import FILE_COL, LINE_COL, SkippedRow, read_table
+from bridgewatch.io.readers import (
+    drop_duplicate_ratings,
+    read_note_status_history,
+    read_notes,
+    read_user_enrollment,
+)
+from bridgewatch.io.schema import Schema
+from bridgewatch.model import IdIndex, Ratings
+
+__all__ = ["Dataset", "load_dataset", "ratings_from_frame"]
+
+_log = logging.getLogger(__name__)
+
+# Never parsed by load_dataset: the scorer does not use them, and skipping the string columns
+# saves a sixth of the parse time. Identical-duplicate detection therefore compares the other
+# 32 columns.
+_UNUSED_RATING_COLUMNS = ("ratedOnTweetId", "suggestion", "suggestionId")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The inputs of one scoring run.
+
+    Parameters
+    ----------
+    notes : notes frame (schema ``NOTES``).
+    status_history : note status history frame (schema ``NOTE_STATUS_HISTORY``); empty if
+        none was given.
+    enrollment : user enrollment frame (schema ``USER_ENROLLMENT``); empty if none was given.
+    ratings : the ratings with a value, as columnar arrays (scoring-core.md §2.2).
+    note_ids : union of the note ids of the notes file, the status history and the ratings.
+    participant_ids : union of raters, note authors (notes and status history) and enrolled
+        participants.
+    skipped : rows skipped by lenient loading (empty otherwise).
+    """
+
+    notes: pl.DataFrame
+    status_history: pl.DataFrame
+    enrollment: pl.DataFrame
+    ratings: Ratings
+    note_ids: IdIndex
+    participant_ids: IdIndex
+    skipped: tuple[SkippedRow, ...] = ()
+
+
+def _fresh_categorical(kind: str) -> pl.Categorical:
+    # A private category mapping per load: codes stay dense (0 .. n_distinct - 1), and polars
+    # frees the mapping with the last column that uses it.
+    return pl.Categorical(pl.Categories(f"bridgewatch-{kind}-{uuid.uuid4().hex}"))
+
+
+def _strings(series: pl.Series) -> NDArray[np.str_]:
+    return np.asarray(series.drop_nulls().cast(pl.String).to_list(), dtype=np.str_)
+
+
+def _code_lookup(column: pl.Series, index: IdIndex) -> NDArray[np.int32]:
+    """int32 array of shape (len(column),): the row in ``index`` of each categorical value."""
+    distinct = column.unique().drop_nulls()
+    codes = distinct.to_physical().cast(pl.Int64).to_numpy()
+    table = np.full(int(codes.max()) + 1 if codes.size else 1, -1, dtype=np.int32)
+    table[codes] = index.lookup(_strings(distinct))
+    physical = column.to_physical().to_numpy()
+    out: NDArray[np.int32] = table[physical]
+    return out
+
+
+def _value_exprs() -> list[pl.Expr]:
+    level = pl.col("helpfulnessLevel").to_physical().cast(pl.Int8)
+    # scoring-core.md §2.2: later rules overwrite earlier ones, so test them in reverse.
+    helpful_num = (
+        pl.when(level.is_not_null())
+        .then(level.cast(pl.Float32) * 0.5)
+        .when(pl.col("notHelpful") == 1)
+        .then(pl.lit(0.0, dtype=pl.Float32))
+        .when(pl.col("helpful") == 1)
+        .then(pl.lit(1.0, dtype=pl.Float32))
+        .otherwise(pl.lit(None, dtype=pl.Float32))
+    )
+    return [
+        helpful_num.alias("helpful_num"),
+        level.fill_null(-1).alias("helpfulness_level"),
+        _tag_bits(HELPFUL_TAGS).alias("helpful_tags"),
+        _tag_bits(NOT_HELPFUL_TAGS).alias("not_helpful_tags"),
+        (pl.col("ratingSourceBucketed").to_physical() == 1)
+        .fill_null(False)
+        .alias("population_sampled"),
+    ]
+
+
+def _tag_bits(tags: tuple[str, ...]) -> pl.Expr:
+    # Missing tag values count as 0 (scoring-core.md §2.5).
+    return pl.sum_horizontal(
+        (pl.col(tag) == 1).fill_null(False).cast(pl.UInt16) * (1 << bit)
+        for bit, tag in enumerate(tags)
+    ).cast(pl.UInt16)
+
+
+def ratings_from_frame(frame: pl.DataFrame, note_ids: IdIndex, participant_ids: IdIndex) -> Ratings:
+    """Columnar :class:`Ratings` of the ratings in ``frame`` that have a value.
+
+    Parameters
+    ----------
+    frame : ratings with the ``RATINGS`` schema's columns; ids may be String or Categorical.
+    note_ids, participant_ids : indexes that contain every note and rater id in ``frame``.
+
+    Returns
+    -------
+    The ratings with a value (scoring-core.md §2.2), in ``frame`` order. ``helpful_num`` is
+    1.0 / 0.5 / 0.0; ``helpfulness_level`` -1 where only the legacy columns were set.
+    """
+    values = frame.select(_value_exprs())
+    keep = values["helpful_num"].is_not_null()
+    n_dropped = frame.height - int(keep.sum())
+    if n_dropped:
+        _log.info("dropping %d ratings with no helpfulness value", n_dropped)
+    if n_dropped:
+        values = values.filter(keep)
+        ids = frame.select("noteId", "raterParticipantId", "createdAtMillis").filter(keep)
+    else:
+        ids = frame.select("noteId", "raterParticipantId", "createdAtMillis")
+    note_idx = _index_of(ids["noteId"], note_ids)
+    rater_idx = _index_of(ids["raterParticipantId"], participant_ids)
+    return Ratings(
+        note_idx=note_idx,
+        rater_idx=rater_idx,
+        helpful_num=values["helpful_num"].to_numpy().astype(np.float32, copy=False),
+        helpfulness_level=values["helpfulness_level"].to_numpy().astype(np.int8, copy=False),
+        created_at_ms=ids["createdAtMillis"].to_numpy().astype(np.int64, copy=False),
+        helpful_tags=values["helpful_tags"].to_numpy().astype(np.uint16, copy=False),
+        not_helpful_tags=values["not_helpful_tags"].to_numpy().astype(np.uint16, copy=False),
+        population_sampled=values["population_sampled"].to_numpy().astype(np.bool_, copy=False),
+        note_ids=note_ids,
+        participant_ids=participant_ids,
+    )
+
+
+def _index_of(column: pl.Series, index: IdIndex) -> NDArray[np.int32]:
+    if isinstance(column.dtype, pl.Categorical):
+        return _code_lookup(column, index)
+    return _code_lookup(column.cast(_fresh_categorical("ids")), index)
+
+
+def _id_index(*columns: pl.Series) -> IdIndex:
+    # polars sorts strings by UTF-8 bytes, which is code point order, as numpy sorts.
+    ids = pl.concat([c.cast(pl.String) for c in columns]).drop_nulls().unique().sort()
+    return IdIndex(np.asarray(ids.to_list(), dtype=np.str_))
+
+
+def _empty(schema: Schema) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema.polars_schema)
+
+
+def load_dataset(
+    *,
+    notes: str | Path,
+    ratings: str | Path,
+    status_history: str | Path | None = None,
+    enrollment: str | Path | None = None,
+    lenient: bool = False,
+) -> Dataset:
+    """Read and validate a scoring run's inputs (scoring-core.md §2.1, §2.2).
+
+    Parameters
+    ----------
+    notes : notes file (TSV, zip, Parquet) or directory of shards.
+    ratings : ratings file, downloaded zip, or directory of shards.
+    status_history : note status history (24- or 23-column layout), if any.
+    enrollment : user enrollment, if any.
+    lenient : skip bad rows (reported in ``Dataset.skipped`` and the log) instead of raising.
+
+    Returns
+    -------
+    The typed frames, the ratings as arrays (identical duplicate rows dropped, ratings with no
+    value dropped), and the note and participant id indexes.
+
+    Raises
+    ------
+    InputError
+        Bad input, naming the file, line and field (see :func:`bridgewatch.io.read_table`),
+        including two conflicting ratings for one (rater, note).
+    """
+    skipped: list[SkippedRow] = []
+    notes_frame = read_notes(notes, lenient=lenient, skipped=skipped)
+    nsh_frame = (
+        read_note_status_history(status_history, lenient=lenient, skipped=skipped)
+        if status_history is not None
+        else _empty(schemas.NOTE_STATUS_HISTORY)
+    )
+    enrollment_frame = (
+        read_user_enrollment(enrollment, lenient=lenient, skipped=skipped)
+        if enrollment is not None
+        else _empty(schemas.USER_ENROLLMENT)
+    )
+    result = read_table(
+        ratings,
+        schemas.RATINGS,
+        lenient=lenient,
+        line_numbers=True,
+        dtypes={
+            "noteId": _fresh_categorical("notes"),
+            "raterParticipantId": _fresh_categorical("participants"),
+        },
+        skip_columns=_UNUSED_RATING_COLUMNS,
+    )
+    skipped.extend(result.skipped)
+    frame = drop_duplicate_ratings(result.frame, result.files, lenient=lenient, skipped=skipped)
+    del result
+    frame = frame.drop(FILE_COL, LINE_COL)
+    note_ids = _id_index(notes_frame["noteId"], nsh_frame["noteId"], frame["noteId"].unique())
+    participant_ids = _id_index(
+        frame["raterParticipantId"].unique(),
+        notes_frame["noteAuthorParticipantId"],
+        nsh_frame["noteAuthorParticipantId"],
+        enrollment_frame["participantId"],
+    )
+    ratings_arrays = ratings_from_frame(frame, note_ids, participant_ids)
+    del frame
+    _log.info(
+        "loaded %d ratings on %d notes by %d participants",
+        ratings_arrays.n_ratings,
+        len(note_ids),
+        len(participant_ids),
+    )
+    return Dataset(
+        notes=notes_frame,
+        status_history=nsh_frame,
+        enrollment=enrollment_frame,
+        ratings=ratings_arrays,
+        note_ids=note_ids,
+        participant_ids=participant_ids,
+        skipped=tuple(skipped),
+    )
