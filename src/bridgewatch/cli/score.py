@@ -9,6 +9,7 @@ import sys
 from tqdm import tqdm
 
 from bridgewatch.pipeline.batch import EXPLANATIONS_FILE, OUTPUT_FILES, run_batch
+from bridgewatch.scoring.config import ScoringConfig
 
 __all__ = ["register", "run"]
 
@@ -37,6 +38,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help='"now" in ms since the epoch (default: the newest timestamp in the data)',
     )
     parser.add_argument("--seed", type=int, help="random seed (default: fresh entropy)")
+    parser.add_argument(
+        "--no-topics",
+        action="store_true",
+        help="keep topic notes in Core (skip the topic classifier, which needs enough posts)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -60,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
             outdir=args.outdir,
             as_of_ms=args.as_of,
             seed=args.seed,
+            config=ScoringConfig(topics=None) if args.no_topics else ScoringConfig(),
             progress=progress,
         )
         bar.n = bar.total or 0

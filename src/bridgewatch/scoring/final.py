@@ -134,6 +134,36 @@ def _fit_notes(
     )
 
 
+def _only_scored(
+    scored: NDArray[np.bool_],
+    tags: TagAggregates,
+    incorrect: IncorrectAggregates,
+    low_diligence: NDArray[np.float64],
+) -> tuple[TagAggregates, IncorrectAggregates, NDArray[np.float64]]:
+    """The per-note Core figures with NaN outside ``scored``."""
+
+    def keep(values: NDArray[np.float64]) -> NDArray[np.float64]:
+        mask = scored if values.ndim == 1 else scored[:, None]
+        out: NDArray[np.float64] = np.where(mask, values, np.nan)
+        return out
+
+    return (
+        TagAggregates(
+            keep(tags.rating_weight),
+            keep(tags.adjusted),
+            keep(tags.adjusted_ratio),
+            tags.distance_scale,
+        ),
+        IncorrectAggregates(
+            keep(incorrect.incorrect),
+            keep(incorrect.p_incorrect_user),
+            keep(incorrect.num_voters),
+            keep(incorrect.tf_idf),
+        ),
+        keep(low_diligence),
+    )
+
+
 def run_final_scoring(
     inputs: CoreInputs, pre: PrescoringResult, config: ScoringConfig
 ) -> FinalScoringResult:
@@ -205,6 +235,9 @@ def run_final_scoring(
         config.status,
     )
     scored = (signs.num_ratings > 0) & inputs.captured
+    # Notes without a Core row (no scoped ratings, or below the capture share) have no Core
+    # figures at all in the reference's outputs.
+    tags, incorrect, low_diligence = _only_scored(scored, tags, incorrect, low_diligence)
     rules = apply_core_rules(
         CoreRuleInputs(
             scored=scored,

@@ -199,12 +199,15 @@ def _helpfulness_table(
 
     success = v.successful_helpful + v.successful_not_helpful
     failure = v.unsuccessful_helpful + v.unsuccessful_not_helpful
-    columns: dict[str, list[object] | NDArray[np.generic]] = {
-        "coreRaterIntercept": pre.final_round.rater_intercepts[rows],
-        "coreRaterFactor1": pre.final_round.rater_factors[rows, 0],
-        "crhCrnhRatioDifference": h.crh_crnh_ratio_difference[rows],
-        "meanNoteScore": h.mean_note_score[rows],
-        "raterAgreeRatio": h.rater_agree_ratio[rows],
+    def floats(values: NDArray[np.float64]) -> pl.Series:
+        return pl.Series(values[rows], dtype=pl.Float64).fill_nan(None)
+
+    columns: dict[str, list[object] | NDArray[np.generic] | pl.Series] = {
+        "coreRaterIntercept": floats(pre.final_round.rater_intercepts),
+        "coreRaterFactor1": floats(pre.final_round.rater_factors[:, 0]),
+        "crhCrnhRatioDifference": floats(h.crh_crnh_ratio_difference),
+        "meanNoteScore": floats(h.mean_note_score),
+        "raterAgreeRatio": floats(h.rater_agree_ratio),
         "aboveHelpfulnessThreshold": on(has_help, h.above_helpfulness_threshold),
         "successfulRatingHelpfulCount": on(is_rater, v.successful_helpful),
         "successfulRatingNotHelpfulCount": on(is_rater, v.successful_not_helpful),
@@ -219,8 +222,8 @@ def _helpfulness_table(
         "notesAwaitingMoreRatings": on(stats.is_author, stats.notes_nmr),
         "aggregateRatingReceivedTotal": on(stats.is_author, stats.aggregate_rating_received_total),
         "modelingGroup": on(inputs.modeling_group >= 0, inputs.modeling_group.astype(np.float64)),
-        "coreFirstRoundRaterIntercept": pre.round1.rater_intercepts[rows],
-        "coreFirstRoundRaterFactor1": pre.round1.rater_factors[rows, 0],
+        "coreFirstRoundRaterIntercept": floats(pre.round1.rater_intercepts),
+        "coreFirstRoundRaterFactor1": floats(pre.round1.rater_factors[:, 0]),
         "crhTotal14d": stats.crh_14d[rows],
         "crnhTotal14d": stats.crnh_14d[rows],
         "nmrTotal14d": stats.nmr_14d[rows],
