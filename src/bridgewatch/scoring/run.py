@@ -98,16 +98,16 @@ def default_as_of_ms(dataset: Dataset) -> int:
     The scorer's "now" defaults to this, never to the wall clock, so a rerun on the same
     files gives the same result.
     """
-    candidates = [int(dataset.ratings.created_at_ms.max())] if dataset.ratings.n_ratings else []
+    candidates = [dataset.ratings.created_at_ms.astype(np.float64)]
     if dataset.notes.height:
-        candidates.append(int(dataset.notes["createdAtMillis"].cast(pl.Int64).max()))
+        candidates.append(dataset.notes["createdAtMillis"].cast(pl.Float64).to_numpy())
     nsh = dataset.status_history
     for column in ("createdAtMillis", "timestampMillisOfCurrentStatus"):
         if nsh.height and column in nsh.columns:
-            value = nsh[column].cast(pl.Float64).max()
-            if value is not None:
-                candidates.append(int(value))
-    return max(candidates) if candidates else 0
+            candidates.append(nsh[column].cast(pl.Float64).to_numpy())
+    values = np.concatenate(candidates)
+    values = values[np.isfinite(values)]
+    return int(values.max()) if values.size else 0
 
 
 class _Stages:
