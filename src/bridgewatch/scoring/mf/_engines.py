@@ -1,8 +1,8 @@
 """The two interchangeable ALS back ends: numba over grouped ratings, numpy over COO.
 
 Both expose the same three operations on full-size float64 parameter arrays:
-``solve_notes`` and ``solve_raters`` (per-row ridge solves, in place, present rows only)
-and ``error_sums`` -> (Σ w·e², Σ w·e).
+``solve_notes`` and ``solve_raters`` (per-row ridge solves, in place, present rows only,
+returning (Σ w·e², Σ w·e) at the new values) and ``error_sums`` -> (Σ w·e², Σ w·e).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class Engine(Protocol):
         mu: float,
         pen_int: float,
         pen_fac: float,
-    ) -> None: ...
+    ) -> tuple[float, float]: ...
 
     def solve_raters(
         self,
@@ -40,7 +40,7 @@ class Engine(Protocol):
         mu: float,
         pen_int: float,
         pen_fac: float,
-    ) -> None: ...
+    ) -> tuple[float, float]: ...
 
     def error_sums(
         self, ni: FloatArray, nf: FloatArray, ri: FloatArray, rf: FloatArray, mu: float
@@ -83,6 +83,8 @@ class NumbaEngine:
             self._u_w = _numba.scatter_by_key(rater_idx, self._u_ptr, w) if self._has_w else w
         self._sse = np.empty(n_notes)
         self._se = np.empty(n_notes)
+        self._u_sse = np.empty(n_raters if need_rater_groups else 0)
+        self._u_se = np.empty(n_raters if need_rater_groups else 0)
 
     def solve_notes(
         self,
@@ -93,7 +95,7 @@ class NumbaEngine:
         mu: float,
         pen_int: float,
         pen_fac: float,
-    ) -> None:
+    ) -> tuple[float, float]:
         _numba.solve_rows(
             self._n_ptr,
             self._n_other,
@@ -107,7 +109,10 @@ class NumbaEngine:
             pen_fac,
             ni,
             nf,
+            self._sse,
+            self._se,
         )
+        return float(np.sum(self._sse)), float(np.sum(self._se))
 
     def solve_raters(
         self,
@@ -118,7 +123,7 @@ class NumbaEngine:
         mu: float,
         pen_int: float,
         pen_fac: float,
-    ) -> None:
+    ) -> tuple[float, float]:
         if not self._has_raters:
             raise RuntimeError("rater groups were not built (raters frozen)")
         _numba.solve_rows(
@@ -134,7 +139,10 @@ class NumbaEngine:
             pen_fac,
             ri,
             rf,
+            self._u_sse,
+            self._u_se,
         )
+        return float(np.sum(self._u_sse)), float(np.sum(self._u_se))
 
     def error_sums(
         self, ni: FloatArray, nf: FloatArray, ri: FloatArray, rf: FloatArray, mu: float
@@ -186,7 +194,7 @@ class NumpyEngine:
         mu: float,
         pen_int: float,
         pen_fac: float,
-    ) -> None:
+    ) -> tuple[float, float]:
         g = _reference.row_gram(
             self._note_idx,
             self._rater_idx,
@@ -199,6 +207,7 @@ class NumpyEngine:
         )
         ok = self._note_ok
         ni[ok], nf[ok] = _reference.solve_gram(g.gram[ok], g.rhs[ok], pen_int, pen_fac)
+        return self.error_sums(ni, nf, ri, rf, mu)
 
     def solve_raters(
         self,
@@ -209,7 +218,7 @@ class NumpyEngine:
         mu: float,
         pen_int: float,
         pen_fac: float,
-    ) -> None:
+    ) -> tuple[float, float]:
         g = _reference.row_gram(
             self._rater_idx,
             self._note_idx,
@@ -222,6 +231,7 @@ class NumpyEngine:
         )
         ok = self._rater_ok
         ri[ok], rf[ok] = _reference.solve_gram(g.gram[ok], g.rhs[ok], pen_int, pen_fac)
+        return self.error_sums(ni, nf, ri, rf, mu)
 
     def error_sums(
         self, ni: FloatArray, nf: FloatArray, ri: FloatArray, rf: FloatArray, mu: float

@@ -276,10 +276,10 @@ def fit_mf(
     def sweep() -> tuple[float, float]:
         """One ALS sweep in place; returns (loss, Σ w·e²) at the new theta."""
         mu = float(theta[-1])
-        eng.solve_notes(ni, nf, ri, rf, mu, pen.note_intercept, pen.note_factor)
+        # The last block solve also returns the error sums at the new values.
+        sse, se = eng.solve_notes(ni, nf, ri, rf, mu, pen.note_intercept, pen.note_factor)
         if not freeze_raters:
-            eng.solve_raters(ni, nf, ri, rf, mu, pen.rater_intercept, pen.rater_factor)
-        sse, se = eng.error_sums(ni, nf, ri, rf, mu)
+            sse, se = eng.solve_raters(ni, nf, ri, rf, mu, pen.rater_intercept, pen.rater_factor)
         shift = _offset_step(
             se,
             w_total,

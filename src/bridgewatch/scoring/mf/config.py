@@ -44,7 +44,7 @@ class MFConfig:
     diamond_lambda: float = 0.0
     n_factors: int = 1
     tolerance: float = 1e-10
-    param_tolerance: float = 1e-6
+    param_tolerance: float = 1e-7
     max_iterations: int = 2000
     acceleration_depth: int = 5
 

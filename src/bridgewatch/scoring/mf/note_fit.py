@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.errors import ConfigError, InputError
-from bridgewatch.scoring.mf import _reference
+from bridgewatch.scoring.mf import _numba, _reference
 from bridgewatch.scoring.mf._inputs import check_ratings
 from bridgewatch.scoring.mf.als import fit_mf
 from bridgewatch.scoring.mf.config import MFConfig
@@ -139,6 +139,7 @@ def pseudo_rater_bounds(
     rater_factors: NDArray[np.floating],
     global_intercept: float,
     config: MFConfig | None = None,
+    engine: str = "numba",
 ) -> PseudoRaterBounds:
     """Note-intercept bounds from extreme pseudo-raters (scoring-core.md §5.3).
 
@@ -161,6 +162,8 @@ def pseudo_rater_bounds(
     global_intercept : float
         Frozen μ.
     config : MFConfig, default MFConfig(); ``n_factors`` must be 1.
+    engine : {"numba", "numpy"}
+        How the per-note normal equations are accumulated (same results to ~1e-12).
 
     Returns
     -------
@@ -175,15 +178,33 @@ def pseudo_rater_bounds(
     ri = np.nan_to_num(np.asarray(rater_intercepts, dtype=np.float64))
     rf = np.nan_to_num(np.asarray(rater_factors, dtype=np.float64))
     mu = float(global_intercept)
-    g = _reference.row_gram(note_idx, rater_idx, values, None, ri, rf, mu, n_notes)
-    ok = g.counts > 0
+    counts = np.bincount(note_idx, minlength=n_notes).astype(np.int64)
+    ok = counts > 0
+    if engine == "numba":
+        indptr = _numba.row_pointers(note_idx, n_notes)
+        gram_all, rhs_all = np.empty((n_notes, 2, 2)), np.empty((n_notes, 2))
+        _numba.row_gram(
+            indptr,
+            _numba.scatter_by_key(note_idx, indptr, rater_idx),
+            _numba.scatter_by_key(note_idx, indptr, values),
+            ri,
+            rf,
+            mu,
+            gram_all,
+            rhs_all,
+        )
+    elif engine == "numpy":
+        g = _reference.row_gram(note_idx, rater_idx, values, None, ri, rf, mu, n_notes)
+        gram_all, rhs_all = g.gram, g.rhs
+    else:
+        raise ValueError(f"engine={engine!r} is not allowed: expected 'numba' or 'numpy'")
     n_ratings = int(values.shape[0])
     n_fit_notes = int(np.count_nonzero(ok))
     used = np.bincount(rater_idx, minlength=n_raters) > 0
     pseudo_int = float(np.min(ri[used]))
     pseudo_fac = np.array([np.min(rf[used, 0]), 0.0, np.max(rf[used, 0])])
 
-    gram, rhs = g.gram[ok], g.rhs[ok]
+    gram, rhs = gram_all[ok], rhs_all[ok]
     lam_i, lam_f = cfg.note_intercept_lambda, cfg.note_factor_lambda
     ints = np.empty((4, n_fit_notes))
     facs = np.empty((4, n_fit_notes))
@@ -220,7 +241,7 @@ def pseudo_rater_bounds(
         factor_median=spread(facs, "median"),
         intercept_refit_orig=orig(ints[0]),
         factor_refit_orig=orig(facs[0]),
-        rating_count_all=g.counts,
+        rating_count_all=counts,
         rating_count_neg_fac=np.bincount(note_idx[f_u < 0], minlength=n_notes).astype(np.int64),
         rating_count_pos_fac=np.bincount(note_idx[f_u > 0], minlength=n_notes).astype(np.int64),
         pseudo_rater_intercept=pseudo_int,
