@@ -158,6 +158,10 @@ def data_loss_and_grad(
     return Gradient(float(loss), g_fn, g_bn, g_fu, g_bu, g_rep, float(g_mu))
 
 
+def _sum_by(idx: NDArray[np.int32], values: NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    return np.asarray(np.bincount(idx, values, minlength=n), dtype=np.float64)
+
+
 def data_loss_and_grad_reference(
     note_c: NDArray[np.int32],
     rater_c: NDArray[np.int32],
@@ -176,11 +180,11 @@ def data_loss_and_grad_reference(
     n_raters = p.rater_factors.shape[0]
     return Gradient(
         loss_sum=float(np.sum(w * (softplus(x) - y * x))),
-        note_factors=np.bincount(note_c, d * fu, minlength=n_notes),
-        note_intercepts=np.bincount(note_c, d * rep, minlength=n_notes),
-        rater_factors=np.bincount(rater_c, d * fn, minlength=n_raters),
-        rater_intercepts=np.bincount(rater_c, d, minlength=n_raters),
-        rater_reputations=np.bincount(rater_c, d * bn, minlength=n_raters),
+        note_factors=_sum_by(note_c, d * fu, n_notes),
+        note_intercepts=_sum_by(note_c, d * rep, n_notes),
+        rater_factors=_sum_by(rater_c, d * fn, n_raters),
+        rater_intercepts=_sum_by(rater_c, d, n_raters),
+        rater_reputations=_sum_by(rater_c, d * bn, n_raters),
         global_intercept=float(np.sum(d)),
     )
 

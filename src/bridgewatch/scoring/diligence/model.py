@@ -66,7 +66,7 @@ def low_diligence_targets(not_helpful_tags: NDArray[np.uint16]) -> NDArray[np.fl
     float64 array of shape (n_ratings,)
     """
     bits = np.asarray(not_helpful_tags, dtype=np.uint16)
-    return ((bits & _TARGET_MASK) != 0).astype(np.float64)
+    return np.asarray((bits & _TARGET_MASK) != 0, dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -259,9 +259,9 @@ def fit_low_diligence_prescoring(
     nn_, nu = notes.shape[0], raters.shape[0]
     note_c, rater_c, y = _canonical(note_c, rater_c, y)
     data = TrainingData(note_c, rater_c, y, float(max(nn_, 1)), float(max(nu, 1)))
-    f_n = rng.standard_normal(nn_)
-    b_n = rng.standard_normal(nn_)
-    b_u = rng.standard_normal(nu)
+    f_n = np.asarray(rng.standard_normal(nn_), dtype=np.float64)
+    b_n = np.asarray(rng.standard_normal(nn_), dtype=np.float64)
+    b_u = np.asarray(rng.standard_normal(nu), dtype=np.float64)
     p = DiligenceParams(
         note_factors=f_n,
         note_intercepts=b_n,

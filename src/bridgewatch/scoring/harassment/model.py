@@ -96,7 +96,7 @@ def _initial_factors(
             raise InputError("give initial factors or a random generator", field=name)
         # the reference's Xavier-uniform init of a (count x 1) embedding (§3.3)
         bound = np.sqrt(6.0 / (present.shape[0] + 1))
-        return rng.uniform(-bound, bound, present.shape[0])
+        return np.asarray(rng.uniform(-bound, bound, present.shape[0]), dtype=np.float64)
     arr = np.asarray(init, dtype=np.float64)
     if arr.shape != (n,):
         raise InputError(f"expected shape ({n},), got {arr.shape}", field=name)
@@ -272,4 +272,4 @@ def rater_harassment_penalties(
     with np.errstate(invalid="ignore"):
         hit = (np.asarray(helpful_num) == 1.0) & (h >= config.min_intercept_to_penalize)
     amount = config.penalty_per_rating * h[hit] / config.min_intercept_to_penalize
-    return np.bincount(rater_idx[hit], amount, minlength=n_raters)
+    return np.asarray(np.bincount(rater_idx[hit], amount, minlength=n_raters), dtype=np.float64)
