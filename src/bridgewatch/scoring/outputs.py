@@ -1,8 +1,9 @@
 """Builders of the four output tables in the reference's exact column order (scoring-core.md §11).
 
 Pure: typed results in, polars frames out; writing (TSV, NaN as empty, booleans as
-``True``/``False``) is left to ``bridgewatch.io``. Columns of scorers bridgewatch does not
-run are present and null; callers may fill them through ``extra``.
+``True``/``False``) is left to the writers of ``bridgewatch.io.writers``, whose schemas
+(``bridgewatch.io.schemas``) give the column order used here. Columns of scorers
+bridgewatch does not run are present and null; callers may fill them through ``extra``.
 """
 
 from __future__ import annotations
@@ -16,11 +17,7 @@ from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
 from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
-from bridgewatch.io.output_columns import (
-    AUX_NOTE_INFO_COLUMNS,
-    HELPFULNESS_SCORES_COLUMNS,
-    SCORED_NOTES_COLUMNS,
-)
+from bridgewatch.io.schemas import AUX_NOTE_INFO, HELPFULNESS_SCORES, SCORED_NOTES
 from bridgewatch.model import Classification, NoteStatus
 from bridgewatch.scoring.history.table import StatusHistory, status_names
 from bridgewatch.scoring.meta.rules import MetaResult
@@ -178,7 +175,7 @@ def build_scored_notes(
             "coreNoteInterceptPopulationSampled", core.intercept_population_sampled
         ),
     }
-    return _ordered_frame(n, SCORED_NOTES_COLUMNS, data, extra, "scored_notes")
+    return _ordered_frame(n, SCORED_NOTES.names, data, extra, "scored_notes")
 
 
 def build_aux_note_info(
@@ -257,7 +254,7 @@ def build_aux_note_info(
     data["corePosFactor_populationSampledRatingCount"] = pl.Series(
         np.asarray(population_sampled_pos_count, dtype=np.int64)
     )
-    return _ordered_frame(n, AUX_NOTE_INFO_COLUMNS, data, extra, "aux_note_info")
+    return _ordered_frame(n, AUX_NOTE_INFO.names, data, extra, "aux_note_info")
 
 
 def build_helpfulness_scores(
@@ -285,7 +282,7 @@ def build_helpfulness_scores(
     ids = np.asarray(participant_ids, dtype=np.str_)
     data = {"raterParticipantId": _text("raterParticipantId", ids)}
     return _ordered_frame(
-        ids.shape[0], HELPFULNESS_SCORES_COLUMNS, data, columns, "helpfulness_scores"
+        ids.shape[0], HELPFULNESS_SCORES.names, data, columns, "helpfulness_scores"
     )
 
 

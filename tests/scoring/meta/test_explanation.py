@@ -99,7 +99,7 @@ def test_fewer_than_two_qualifying_tags_is_insufficient() -> None:
                 helpful(Clear=9, Other=9),
                 helpful(Clear=9, Other=9),
             ]
-        ),  # fmt: skip
+        ),
         np.array([not_helpful()] * 4),
         MetaConfig(),
     )

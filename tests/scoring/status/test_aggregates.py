@@ -31,7 +31,7 @@ def test_sign_buckets_by_hand() -> None:
             (4, 0, 1.0),
             (4, 1, 1.0),
             (4, 2, 1.0),
-        ],  # fmt: skip
+        ],
         n_notes=5,
         n_participants=5,
         population_sampled=[True, False, False, True] + [False] * 9,

@@ -35,7 +35,7 @@ def test_tag_aggregates_by_hand() -> None:
             [],
             ["notHelpfulOther"],
             ["notHelpfulOther"],
-        ],  # fmt: skip
+        ],
     )
     agg = compute_tag_aggregates(
         ratings, np.array([-1.0, 1.0, NAN]), np.array([-1.0, 1.0, NAN]), CONFIG
@@ -84,7 +84,7 @@ def test_incorrect_aggregates_by_hand() -> None:
             [],
             ["notHelpfulIncorrect"],
             ["notHelpfulIncorrect"],
-        ],  # fmt: skip
+        ],
     )
     agg = compute_incorrect_aggregates(
         ratings,

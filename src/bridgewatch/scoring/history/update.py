@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -122,7 +122,8 @@ def update_status_history(
     history : StatusHistory
         Input NSH with every scored note already present (see ``with_new_notes``).
     run : RunStatuses
-        This run's results aligned with ``history`` rows.
+        This run's results aligned with ``history`` rows. Rows whose ``final_status`` is -1
+        were not rescored (incremental runs, extended §4.11) and are passed through unchanged.
     now_ms : int
         Update time in epoch milliseconds (``epochMillis`` when overridden, §10).
     config : StatusHistoryConfig, optional
@@ -193,7 +194,7 @@ def update_status_history(
     )
     latest_ts = np.where(latest_change, now, history.latest_non_nmr_ts)
 
-    return history.with_columns(
+    updated = history.with_columns(
         final_scoring_output_minute=np.full(n, np.nan),
         most_recent_status_change_ts=change_ts,
         current_status=final.copy(),
@@ -214,6 +215,15 @@ def update_status_history(
         first_non_nmr_ts=first_ts,
         most_recent_non_nmr_status=latest_status,
         latest_non_nmr_ts=latest_ts,
+    )
+    rescored = final >= 0
+    if rescored.all():
+        return updated
+    return StatusHistory(
+        **{
+            f.name: np.where(rescored, getattr(updated, f.name), getattr(history, f.name))
+            for f in fields(StatusHistory)
+        }
     )
 
 
