@@ -13,6 +13,11 @@ Public surface::
 """
 
 from bridgewatch.scoring.enrollment.config import EnrollmentConfig
+from bridgewatch.scoring.enrollment.helpfulness import (
+    HelpfulnessConfig,
+    RaterHelpfulness,
+    score_rater_helpfulness,
+)
 from bridgewatch.scoring.enrollment.notes import MISSING_MS, ScoredNoteFacts
 from bridgewatch.scoring.enrollment.rating_outcomes import (
     RatingOutcomes,
@@ -42,6 +47,8 @@ __all__ = [
     "EnrollmentConfig",
     "EnrollmentResult",
     "EnrollmentTable",
+    "HelpfulnessConfig",
+    "RaterHelpfulness",
     "RatingOutcomes",
     "ScoredNoteFacts",
     "WritingOutcomes",
@@ -49,6 +56,7 @@ __all__ = [
     "find_emerging_writers",
     "find_top_writers",
     "pre_status_ratings",
+    "score_rater_helpfulness",
     "score_rating_outcomes",
     "score_writing_outcomes",
     "transition_enrollment",
