@@ -64,6 +64,7 @@ def main() -> None:
     out = args.out or Path(tempfile.mkdtemp(prefix="bench_simulate_"))
     try:
         started = time.perf_counter()
+        cpu_started = time.process_time()
         if args.no_write:
             plan = plan_simulation(config)
             planned = time.perf_counter()
@@ -82,7 +83,8 @@ def main() -> None:
         if not args.no_write:
             size_gb = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 1e9
             print(f"ratings written: {written.n_ratings:,}; output {size_gb:.2f} GB in {out}")
-        print(f"total wall time: {total:.1f} s")
+        print(f"total wall time: {total:.1f} s (CPU {time.process_time() - cpu_started:.1f} s)")
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
         print(f"peak RSS: {_peak_rss_gb():.2f} GB")
     finally:
         if args.out is None:

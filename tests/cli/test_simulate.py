@@ -37,6 +37,7 @@ def test_simulate_writes_a_community(tmp_path: Path) -> None:
         "ratings-00000.tsv",
         "noteStatusHistory-00000.tsv",
         "userEnrollment-00000.tsv",
+        "noteRequests-00000.tsv",
         "truth/notes.tsv",
         "truth/raters.tsv",
         "truth/config.json",

@@ -16,6 +16,7 @@ _MODULES = [
     "bridgewatch.sim.notes",
     "bridgewatch.sim.population",
     "bridgewatch.sim.ratings",
+    "bridgewatch.sim.requests",
     "bridgewatch.sim.simulate",
     "bridgewatch.sim.strategies",
     "bridgewatch.sim.text",

@@ -36,6 +36,7 @@ def _frames(community: Community) -> list[pl.DataFrame]:
         community.ratings,
         community.note_status_history,
         community.user_enrollment,
+        community.note_requests,
         community.note_truth,
         community.rater_truth,
     ]

@@ -5,10 +5,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
 from bridgewatch.errors import ConfigError
+from bridgewatch.io import (
+    load_dataset,
+    read_note_status_history,
+    read_notes,
+    read_ratings,
+    read_user_enrollment,
+)
 from bridgewatch.io.columns import (
     NOTE_STATUS_HISTORY_COLUMNS,
     NOTES_COLUMNS,
@@ -16,12 +24,18 @@ from bridgewatch.io.columns import (
     USER_ENROLLMENT_COLUMNS,
 )
 from bridgewatch.sim import BrigadeConfig, SimConfig, simulate, write_community, write_simulation
+from bridgewatch.sim.arrays import simulate_ratings
 
 _FIXTURE_INPUT = Path("/work/shared/fixtures/S-core/input")
 _CONFIG = SimConfig(
     seed=5, n_notes=200, n_raters=300, n_ratings=4_000, brigades=(BrigadeConfig(n_members=4),)
 )
-_PUBLIC = ("notes-00000.tsv", "noteStatusHistory-00000.tsv", "userEnrollment-00000.tsv")
+_PUBLIC = (
+    "notes-00000.tsv",
+    "noteStatusHistory-00000.tsv",
+    "userEnrollment-00000.tsv",
+    "noteRequests-00000.tsv",
+)
 
 
 def _read_tsv(path: Path) -> pl.DataFrame:
@@ -120,3 +134,43 @@ def test_ground_truth_files(tmp_path: Path) -> None:
 def test_bad_ratings_per_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         write_simulation(_CONFIG, tmp_path, ratings_per_file=0)
+
+
+def test_files_load_with_the_io_readers(tmp_path: Path) -> None:
+    community = simulate(_CONFIG)
+    written = write_community(community, tmp_path, ratings_per_file=1_500)
+    assert read_notes(written.notes).equals(community.notes, null_equal=True)
+    assert written.ratings[0] == tmp_path / "ratings" / "ratings-00000.tsv"
+    assert read_ratings(written.ratings[0]).height == 1_500
+    assert read_ratings(tmp_path / "ratings").equals(community.ratings, null_equal=True)
+    history = read_note_status_history(written.note_status_history)
+    assert history.equals(community.note_status_history, null_equal=True)
+    enrollment = read_user_enrollment(written.user_enrollment)
+    assert enrollment.equals(community.user_enrollment, null_equal=True)
+
+
+def test_load_dataset_gives_the_simulated_ratings_arrays(tmp_path: Path) -> None:
+    write_simulation(_CONFIG, tmp_path, ratings_per_file=1_500)
+    dataset = load_dataset(
+        notes=tmp_path / "notes-00000.tsv",
+        ratings=tmp_path / "ratings",
+        status_history=tmp_path / "noteStatusHistory-00000.tsv",
+        enrollment=tmp_path / "userEnrollment-00000.tsv",
+    )
+    expected = simulate_ratings(_CONFIG).ratings
+    loaded = dataset.ratings
+    assert np.array_equal(loaded.note_ids.ids, expected.note_ids.ids)
+    assert np.array_equal(loaded.participant_ids.ids, expected.participant_ids.ids)
+    order = np.lexsort((loaded.rater_idx, loaded.note_idx))
+    want = np.lexsort((expected.rater_idx, expected.note_idx))
+    for name in (
+        "note_idx",
+        "rater_idx",
+        "helpful_num",
+        "helpfulness_level",
+        "created_at_ms",
+        "helpful_tags",
+        "not_helpful_tags",
+        "population_sampled",
+    ):
+        assert np.array_equal(getattr(loaded, name)[order], getattr(expected, name)[want]), name

@@ -1,7 +1,8 @@
 """`bridgewatch simulate`: write a synthetic community in the public Community Notes format.
 
-Writes notes-00000.tsv, ratings-NNNNN.tsv, noteStatusHistory-00000.tsv and
-userEnrollment-00000.tsv into --out, with ground truth under --out/truth/.
+Writes notes-00000.tsv, ratings-00000.tsv (or ratings/ shards), noteStatusHistory-00000.tsv,
+userEnrollment-00000.tsv and noteRequests-00000.tsv into --out, with ground truth under
+--out/truth/.
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="share of raters in modelingPopulation EXPANSION",
     )
     p.add_argument(
+        "--note-request-share",
+        type=float,
+        default=defaults.note_request_share,
+        help="share of posts with note requests",
+    )
+    p.add_argument(
         "--no-status-history",
         action="store_true",
         help="write an empty noteStatusHistory instead of one NMR row per note",
@@ -88,7 +95,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--ratings-per-file",
         type=int,
         default=None,
-        help="split ratings into files of at most this many rows (default: one file)",
+        help="split ratings into ratings/ratings-NNNNN.tsv files of at most this many rows"
+        " (default: one ratings-00000.tsv)",
     )
     p.set_defaults(func=run)
 
@@ -134,6 +142,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         one_sided_share=args.one_sided_share,
         topic_share=args.topic_share,
         expansion_share=args.expansion_share,
+        note_request_share=args.note_request_share,
         seed_status_history=not args.no_status_history,
         brigades=brigades,
     )

@@ -139,6 +139,7 @@ class SimConfig:
     expansion_share : share of raters in modelingPopulation EXPANSION (others CORE).
     seed_status_history : write one NEEDS_MORE_RATINGS status-history row per note (as the
         fixtures do) instead of an empty history.
+    note_request_share : share of posts with note requests (the noteRequests file).
 
     Adversaries
     -----------
@@ -174,6 +175,7 @@ class SimConfig:
     stable_group_extra_share: float = 0.175
     expansion_share: float = 0.0
     seed_status_history: bool = True
+    note_request_share: float = 0.3
     brigades: tuple[BrigadeConfig, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -212,6 +214,7 @@ class SimConfig:
             "population_sampled_share",
             "stable_group_extra_share",
             "expansion_share",
+            "note_request_share",
         ):
             _check_range(name, getattr(self, name), 0.0, 1.0)
         weights = self.notes_per_post_weights

@@ -104,8 +104,13 @@ class RatingArrays:
         )
 
     def sorted_by_note_time(self) -> RatingArrays:
-        """Rows ordered by (note_idx, created_at_ms, rater_idx)."""
-        return self.take(np.lexsort((self.rater_idx, self.created_at_ms, self.note_idx)))
+        """Rows ordered by (note_idx, created_at_ms); ties keep their current order.
+
+        Uses one int64 key, note_idx << 41 | created_at_ms: note_idx < 2**22 and
+        created_at_ms < 2**41 (both enforced by ``SimConfig``), so the key stays positive.
+        """
+        key = (self.note_idx.astype(np.int64) << 41) | self.created_at_ms
+        return self.take(np.argsort(key, kind="stable"))
 
 
 _FIELDS = tuple(RatingArrays.__dataclass_fields__)
@@ -141,14 +146,15 @@ def _choose_raters(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Distinct raters per note, drawn with probability proportional to ``weights``.
 
-    Oversampled draws with replacement are deduplicated and trimmed (random order decides
-    which survive); notes still short after a few rounds fall back to an exact draw without
-    replacement. The author and zero-weight raters are never chosen.
+    Each note takes the first distinct eligible raters of a stream of draws with
+    replacement (successive sampling, i.e. weighted sampling without replacement); notes
+    still short after a few rounds fall back to an exact draw without replacement. The
+    author and zero-weight raters are never chosen.
 
     Returns
     -------
     (note positions within ``counts``, rater indexes), both int64 of the same length
-    ``counts.sum()``, grouped by note.
+    ``counts.sum()``, sorted by note then rater.
     """
     n_raters = weights.shape[0]
     cumulative = np.cumsum(weights)
@@ -164,24 +170,36 @@ def _choose_raters(
         raters = np.searchsorted(cumulative, rng.random(notes.shape[0]) * total, side="right")
         raters = np.minimum(raters, n_raters - 1)
         keys = notes * n_raters + raters
-        keep = raters != authors[notes]
-        keys = np.unique(keys[keep])
-        keys = keys[~np.isin(keys, keys_done, assume_unique=True)]
-        keys = keys[np.argsort(rng.random(keys.shape[0]), kind="stable")]
-        notes = keys // n_raters
-        order = np.argsort(notes, kind="stable")
-        keys, notes = keys[order], notes[order]
-        starts = np.searchsorted(notes, notes, side="left")
-        rank = np.arange(notes.shape[0]) - starts
-        accepted = keys[rank < remaining[notes]]
-        keys_done = np.sort(np.concatenate([keys_done, accepted]))
-        remaining -= np.bincount(accepted // n_raters, minlength=counts.shape[0])
+        first = _first_occurrences(keys) & (raters != authors[notes])
+        if keys_done.size:
+            first &= ~np.isin(keys, keys_done)
+        # Rank of each first occurrence within its note's stream (1-based).
+        seen = np.cumsum(first)
+        group_start = np.repeat(np.cumsum(draws) - draws, draws)
+        rank = seen - (seen[group_start] - first[group_start])
+        accepted = first & (rank <= remaining[notes])
+        keys_done = np.sort(np.concatenate([keys_done, keys[accepted]]))
+        remaining -= np.bincount(notes[accepted], minlength=counts.shape[0])
     extra = [
         _exact_draw(int(i), int(remaining[i]), authors[i], weights, keys_done, rng)
         for i in np.flatnonzero(remaining > 0)
     ]
     keys_done = np.sort(np.concatenate([keys_done, *extra]))
     return keys_done // n_raters, keys_done % n_raters
+
+
+def _first_occurrences(values: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """True where a value appears for the first time, scanning in order."""
+    first = np.zeros(values.size, dtype=np.bool_)
+    if values.size == 0:
+        return first
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new = np.empty(values.size, dtype=np.bool_)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    first[order] = new
+    return first
 
 
 def _exact_draw(
@@ -223,23 +241,74 @@ def draw_levels(latent: NDArray[np.float64], somewhat_band: float) -> NDArray[np
 
 
 def _bits(on: NDArray[np.bool_]) -> NDArray[np.uint16]:
-    weights = np.left_shift(np.uint16(1), np.arange(on.shape[1], dtype=np.uint16))
-    bits: NDArray[np.uint16] = (on.astype(np.uint16) * weights).sum(axis=1, dtype=np.uint16)
+    """Rows of up to 16 booleans as uint16 bit masks (column k -> bit k)."""
+    packed = np.packbits(on, axis=1, bitorder="little")
+    if packed.shape[1] == 1:
+        packed = np.concatenate([packed, np.zeros_like(packed)], axis=1)
+    bits: NDArray[np.uint16] = np.ascontiguousarray(packed).view("<u2").ravel().astype(np.uint16)
     return bits
 
 
+def _tag_share_tables() -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Per-tag shares for each (level, opposed, has_sources) combination.
+
+    Row ``level * 4 + opposed * 2 + has_sources`` of each table holds the helpful
+    (shape (12, 9)) and not-helpful (shape (12, 13)) tag shares.
+    """
+    helpful = np.zeros((12, _HELPFUL_TAG_SHARES.size))
+    not_helpful = np.zeros((12, _NOT_HELPFUL_TAG_SHARES.size))
+    h_scale = {
+        HelpfulnessLevel.HELPFUL: 1.0,
+        HelpfulnessLevel.SOMEWHAT_HELPFUL: _SOMEWHAT_HELPFUL_SCALE,
+    }
+    nh_scale = {
+        HelpfulnessLevel.NOT_HELPFUL: 1.0,
+        HelpfulnessLevel.SOMEWHAT_HELPFUL: _SOMEWHAT_NOT_HELPFUL_SCALE,
+    }
+    for level in HelpfulnessLevel:
+        for opposed in (0, 1):
+            for has_sources in (0, 1):
+                row = int(level) * 4 + opposed * 2 + has_sources
+                h = _HELPFUL_TAG_SHARES * h_scale.get(level, 0.0)
+                nh = _NOT_HELPFUL_TAG_SHARES * nh_scale.get(level, 0.0)
+                if opposed:
+                    nh[_NH_ARGUMENTATIVE] *= 3.0
+                    nh[_NH_OPINION] *= 2.5
+                if not has_sources:
+                    h[_H_GOOD_SOURCES] *= 0.3
+                    nh[_NH_SOURCES_MISSING] *= 1.8
+                helpful[row] = h
+                not_helpful[row] = np.minimum(nh, 0.9)
+    return helpful.astype(np.float32), not_helpful.astype(np.float32)
+
+
+_HELPFUL_TABLE, _NOT_HELPFUL_TABLE = _tag_share_tables()
+
+
 def _draw_tag_matrix(
-    rng: np.random.Generator, shares: NDArray[np.float64], at_least_one: NDArray[np.bool_]
+    rng: np.random.Generator,
+    table: NDArray[np.float32],
+    combo: NDArray[np.intp],
+    at_least_one: NDArray[np.bool_],
 ) -> NDArray[np.bool_]:
-    """Bernoulli tags with per-row shares (m, k); rows in ``at_least_one`` get >= 1 tag."""
-    on = rng.random(shares.shape, dtype=np.float32) < shares
-    force = at_least_one & ~on.any(axis=1)
-    rows = np.flatnonzero(force)
-    if rows.size:
-        cumulative = np.cumsum(shares[rows], axis=1)
-        u = rng.random(rows.size) * cumulative[:, -1]
+    """Bernoulli tags with shares ``table[combo]`` (m, k); rows in ``at_least_one`` get >= 1.
+
+    Only rows and columns with a nonzero share draw random numbers.
+    """
+    on = np.zeros((combo.shape[0], table.shape[1]), dtype=np.bool_)
+    live_cols = np.flatnonzero(table.max(axis=0) > 0)
+    rows = np.flatnonzero(table.sum(axis=1)[combo] > 0)
+    if rows.size == 0 or live_cols.size == 0:
+        return on
+    shares = table[np.ix_(combo[rows], live_cols)] if rows.size else table[:0, live_cols]
+    drawn = rng.random(shares.shape, dtype=np.float32) < shares
+    missing = np.flatnonzero(at_least_one[rows] & ~drawn.any(axis=1))
+    if missing.size:
+        cumulative = np.cumsum(shares[missing], axis=1)
+        u = rng.random(missing.size, dtype=np.float32) * cumulative[:, -1]
         cols = (cumulative <= u[:, None]).sum(axis=1)
-        on[rows, np.minimum(cols, shares.shape[1] - 1)] = True
+        drawn[missing, np.minimum(cols, live_cols.size - 1)] = True
+    on[np.ix_(rows, live_cols)] = drawn
     return on
 
 
@@ -254,7 +323,7 @@ def draw_tags(
     HELPFUL ratings get >= 1 helpful tag and no not-helpful tag; NOT_HELPFUL the reverse;
     SOMEWHAT_HELPFUL may carry either kind or none. Raters on the opposite side of a slanted
     note favour "argumentative" and "opinion" tags; notes without a source draw "sources
-    missing" more and "good sources" less.
+    missing" more and "good sources" less. Shares are those of the S-core fixture.
 
     Parameters
     ----------
@@ -267,25 +336,9 @@ def draw_tags(
     -------
     (helpful_tags, not_helpful_tags): uint16 arrays of shape (m,), bit k = tag k in TSV order.
     """
-    m = level.shape[0]
-    helpful = level == HelpfulnessLevel.HELPFUL
-    somewhat = level == HelpfulnessLevel.SOMEWHAT_HELPFUL
-    not_helpful = level == HelpfulnessLevel.NOT_HELPFUL
-    h_scale = np.where(helpful, 1.0, np.where(somewhat, _SOMEWHAT_HELPFUL_SCALE, 0.0))
-    h_shares = (
-        np.broadcast_to(_HELPFUL_TAG_SHARES, (m, _HELPFUL_TAG_SHARES.size)) * h_scale[:, None]
-    )
-    h_shares = h_shares.copy()
-    h_shares[~has_sources, _H_GOOD_SOURCES] *= 0.3
-    nh_scale = np.where(not_helpful, 1.0, np.where(somewhat, _SOMEWHAT_NOT_HELPFUL_SCALE, 0.0))
-    nh_shares = np.broadcast_to(_NOT_HELPFUL_TAG_SHARES, (m, _NOT_HELPFUL_TAG_SHARES.size))
-    nh_shares = nh_shares * nh_scale[:, None]
-    nh_shares[opposed, _NH_ARGUMENTATIVE] *= 3.0
-    nh_shares[opposed, _NH_OPINION] *= 2.5
-    nh_shares[~has_sources, _NH_SOURCES_MISSING] *= 1.8
-    np.minimum(nh_shares, 0.9, out=nh_shares)
-    h_on = _draw_tag_matrix(rng, h_shares, helpful)
-    nh_on = _draw_tag_matrix(rng, nh_shares, not_helpful)
+    combo = level.astype(np.intp) * 4 + opposed.astype(np.intp) * 2 + has_sources.astype(np.intp)
+    h_on = _draw_tag_matrix(rng, _HELPFUL_TABLE, combo, level == HelpfulnessLevel.HELPFUL)
+    nh_on = _draw_tag_matrix(rng, _NOT_HELPFUL_TABLE, combo, level == HelpfulnessLevel.NOT_HELPFUL)
     return _bits(h_on), _bits(nh_on)
 
 

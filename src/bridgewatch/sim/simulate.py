@@ -19,7 +19,9 @@ from numpy.typing import NDArray
 from bridgewatch.sim.adversary import AdversaryPlan, draw_adversaries
 from bridgewatch.sim.config import SimConfig
 from bridgewatch.sim.frames import (
+    IdColumns,
     enrollment_frame,
+    note_requests_frame,
     note_status_history_frame,
     note_truth_frame,
     notes_frame,
@@ -34,13 +36,16 @@ from bridgewatch.sim.ratings import (
     draw_note_rating_counts,
     iter_organic_blocks,
 )
+from bridgewatch.sim.requests import draw_note_requests
 
 __all__ = [
     "Community",
     "SimulationPlan",
+    "SmallFrames",
     "iter_rating_blocks",
     "iter_rating_frames",
     "plan_simulation",
+    "public_small_frames",
     "simulate",
 ]
 
@@ -58,6 +63,7 @@ class SimulationPlan:
     notes : every note, in time order.
     counts : int64 array of shape (n_notes,), organic ratings per note.
     adversaries : the brigades' members, ratings and targets.
+    ids : the external ids as String series.
     """
 
     config: SimConfig
@@ -65,6 +71,7 @@ class SimulationPlan:
     notes: NotePopulation
     counts: NDArray[np.int64]
     adversaries: AdversaryPlan
+    ids: IdColumns
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,7 @@ class Community:
     ratings : ``ratings-*.tsv`` frame (``RATINGS_COLUMNS``), sorted by note then time.
     note_status_history : ``noteStatusHistory-*.tsv`` frame, empty or seeded.
     user_enrollment : ``userEnrollment-*.tsv`` frame, one row per participant.
+    note_requests : ``noteRequests-*.tsv`` frame, one row per requested post.
     note_truth : per note: quality, slant, oneSided, topic, attackTarget, brigadeId,
         attackGoal.
     rater_truth : per participant: position, camp, leniency, activity, isAdversary,
@@ -89,6 +97,7 @@ class Community:
     ratings: pl.DataFrame
     note_status_history: pl.DataFrame
     user_enrollment: pl.DataFrame
+    note_requests: pl.DataFrame
     note_truth: pl.DataFrame
     rater_truth: pl.DataFrame
 
@@ -109,6 +118,7 @@ def plan_simulation(config: SimConfig) -> SimulationPlan:
         notes=notes,
         counts=counts,
         adversaries=adversaries,
+        ids=IdColumns.of(notes, adversaries.raters),
     )
 
 
@@ -131,9 +141,8 @@ def iter_rating_blocks(plan: SimulationPlan) -> Iterator[RatingArrays]:
 
 def iter_rating_frames(plan: SimulationPlan) -> Iterator[pl.DataFrame]:
     """``iter_rating_blocks`` as frames in the public ratings layout."""
-    rater_ids = pl.Series("raterParticipantId", plan.raters.ids, dtype=pl.String)
     for block in iter_rating_blocks(plan):
-        yield ratings_frame(block, plan.notes, rater_ids)
+        yield ratings_frame(block, plan.ids)
 
 
 def simulate(config: SimConfig) -> Community:
@@ -156,14 +165,42 @@ def simulate(config: SimConfig) -> Community:
         plan.raters.n,
         ratings.height,
     )
+    small = public_small_frames(plan)
     return Community(
         config=config,
-        notes=notes_frame(plan.notes, plan.raters),
+        notes=small.notes,
         ratings=ratings,
+        note_status_history=small.note_status_history,
+        user_enrollment=small.user_enrollment,
+        note_requests=small.note_requests,
+        note_truth=small.note_truth,
+        rater_truth=small.rater_truth,
+    )
+
+
+@dataclass(frozen=True)
+class SmallFrames:
+    """Every frame of a community except the ratings (see ``Community``)."""
+
+    notes: pl.DataFrame
+    note_status_history: pl.DataFrame
+    user_enrollment: pl.DataFrame
+    note_requests: pl.DataFrame
+    note_truth: pl.DataFrame
+    rater_truth: pl.DataFrame
+
+
+def public_small_frames(plan: SimulationPlan) -> SmallFrames:
+    """The notes, status history, enrollment and ground-truth frames of a plan."""
+    return SmallFrames(
+        notes=notes_frame(plan.notes, plan.ids),
         note_status_history=note_status_history_frame(
-            plan.notes, plan.raters, seeded=config.seed_status_history
+            plan.notes, plan.ids, seeded=plan.config.seed_status_history
         ),
         user_enrollment=enrollment_frame(plan.raters),
-        note_truth=note_truth_frame(config, plan.notes, plan.adversaries.target_brigade),
-        rater_truth=rater_truth_frame(plan.raters),
+        note_requests=note_requests_frame(draw_note_requests(plan.config, plan.notes)),
+        note_truth=note_truth_frame(
+            plan.config, plan.notes, plan.ids, plan.adversaries.target_brigade
+        ),
+        rater_truth=rater_truth_frame(plan.raters, plan.ids),
     )

@@ -2,35 +2,48 @@
 
 Layout of ``out_dir``::
 
-    notes-00000.tsv  ratings-00000.tsv [ratings-00001.tsv ...]  noteStatusHistory-00000.tsv
-    userEnrollment-00000.tsv  truth/notes.tsv  truth/raters.tsv  truth/config.json
+    notes-00000.tsv  ratings-00000.tsv  noteStatusHistory-00000.tsv  userEnrollment-00000.tsv
+    noteRequests-00000.tsv  truth/notes.tsv  truth/raters.tsv  truth/config.json
 
-Every file is written to a temporary name and renamed into place, so readers never see a
-half-written file. ``write_community`` (from an in-memory ``Community``) and
-``write_simulation`` (streaming, for sizes that do not fit in memory) write the same bytes.
+as in the fixtures' ``input/`` folders. With ``ratings_per_file`` the ratings go to
+``ratings/ratings-00000.tsv``, ``ratings/ratings-00001.tsv``, ... instead: a directory of
+shards that the io readers (and the reference scorer) read as one ratings table.
+
+The public files go through the ``bridgewatch.io`` writers (atomic, public TSV format);
+ratings are streamed block by block into ``io.atomic_output`` files in the same format.
+``write_community`` (from an in-memory ``Community``) and ``write_simulation`` (streaming,
+for sizes that do not fit in memory) write the same bytes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import BinaryIO
 
 import polars as pl
 
 from bridgewatch.errors import ConfigError
-from bridgewatch.sim.config import SimConfig
-from bridgewatch.sim.frames import (
-    enrollment_frame,
-    note_status_history_frame,
-    note_truth_frame,
-    notes_frame,
-    rater_truth_frame,
+from bridgewatch.io import (
+    atomic_output,
+    write_note_requests,
+    write_note_status_history,
+    write_notes,
+    write_tsv,
+    write_user_enrollment,
 )
-from bridgewatch.sim.simulate import Community, iter_rating_frames, plan_simulation
+from bridgewatch.io.write import tsv_text_frame
+from bridgewatch.sim.config import SimConfig
+from bridgewatch.sim.simulate import (
+    Community,
+    SmallFrames,
+    iter_rating_frames,
+    plan_simulation,
+    public_small_frames,
+)
 
 __all__ = ["WrittenFiles", "write_community", "write_simulation"]
 
@@ -41,7 +54,8 @@ class WrittenFiles:
 
     Parameters
     ----------
-    notes, note_status_history, user_enrollment : the single files of each kind.
+    notes, note_status_history, user_enrollment, note_requests : the single files of
+        each kind.
     ratings : the ratings files in order.
     note_truth, rater_truth, config : the ground-truth files.
     n_ratings : ratings written over all ratings files.
@@ -51,44 +65,34 @@ class WrittenFiles:
     ratings: tuple[Path, ...]
     note_status_history: Path
     user_enrollment: Path
+    note_requests: Path
     note_truth: Path
     rater_truth: Path
     config: Path
     n_ratings: int
 
 
-def _write_tsv_to(frame: pl.DataFrame, handle: IO[bytes], *, header: bool) -> None:
-    # The public files carry no quoting; summaries never contain tabs or newlines.
-    frame.write_csv(handle, separator="\t", quote_style="never", include_header=header)
-
-
-def _write_tsv(frame: pl.DataFrame, path: Path) -> Path:
-    """Write one TSV atomically (temporary file, then rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("wb") as handle:
-        _write_tsv_to(frame, handle, header=True)
-    os.replace(tmp, path)
-    return path
-
-
 class _RatingsSink:
-    """Appends rating frames to ratings-NNNNN.tsv files of at most ``per_file`` rows."""
+    """Appends rating frames to ratings-NNNNN.tsv files of at most ``per_file`` rows.
 
-    def __init__(self, out_dir: Path, per_file: int | None) -> None:
+    Files are ``io.atomic_output`` handles held in ``stack``: they appear under their final
+    names only when the stack closes without an error.
+    """
+
+    def __init__(self, out_dir: Path, per_file: int | None, stack: contextlib.ExitStack) -> None:
         self._out_dir = out_dir
         self._per_file = per_file
-        self._handle: IO[bytes] | None = None
+        self._stack = stack
+        self._handle: BinaryIO | None = None
         self._rows_in_file = 0
         self._header_pending = True
-        self._tmp_paths: list[Path] = []
+        self.paths: list[Path] = []
         self.n_ratings = 0
 
-    def _open_next(self) -> IO[bytes]:
-        if self._handle is not None:
-            self._handle.close()
-        path = self._out_dir / f"ratings-{len(self._tmp_paths):05d}.tsv.tmp"
-        self._tmp_paths.append(path)
-        self._handle = path.open("wb")
+    def _open_next(self) -> BinaryIO:
+        path = self._out_dir / f"ratings-{len(self.paths):05d}.tsv"
+        self.paths.append(path)
+        self._handle = self._stack.enter_context(atomic_output(path))
         self._rows_in_file = 0
         self._header_pending = True
         return self._handle
@@ -102,28 +106,26 @@ class _RatingsSink:
             if self._per_file is not None:
                 room = min(room, self._per_file - self._rows_in_file)
             part = frame.slice(offset, room)
-            _write_tsv_to(part, handle, header=self._header_pending)
+            # The same options as io.write_tsv, appended block by block.
+            tsv_text_frame(part).write_csv(
+                handle,
+                separator="\t",
+                include_header=self._header_pending,
+                null_value="",
+                quote_style="necessary",
+                line_terminator="\n",
+            )
             self._header_pending = False
             self._rows_in_file += part.height
             offset += part.height
         self.n_ratings += frame.height
-
-    def close(self) -> tuple[Path, ...]:
-        if self._handle is not None:
-            self._handle.close()
-        final = []
-        for tmp in self._tmp_paths:
-            path = tmp.with_name(tmp.name.removesuffix(".tmp"))
-            os.replace(tmp, path)
-            final.append(path)
-        return tuple(final)
 
 
 def _write_all(
     out_dir: Path,
     *,
     config: SimConfig,
-    small: dict[str, pl.DataFrame],
+    small: SmallFrames,
     rating_frames: Iterable[pl.DataFrame],
     ratings_per_file: int | None,
 ) -> WrittenFiles:
@@ -131,24 +133,33 @@ def _write_all(
         raise ConfigError("ratings_per_file", ratings_per_file, "None or an integer >= 1")
     truth_dir = out_dir / "truth"
     truth_dir.mkdir(parents=True, exist_ok=True)
-    sink = _RatingsSink(out_dir, ratings_per_file)
-    for frame in rating_frames:
-        sink.write(frame)
-    ratings = sink.close()
+    ratings_dir = out_dir if ratings_per_file is None else out_dir / "ratings"
+    ratings_dir.mkdir(exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        sink = _RatingsSink(ratings_dir, ratings_per_file, stack)
+        for frame in rating_frames:
+            sink.write(frame)
     config_path = truth_dir / "config.json"
-    tmp = config_path.with_name("config.json.tmp")
-    tmp.write_text(json.dumps(config.describe(), indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, config_path)
-    return WrittenFiles(
-        notes=_write_tsv(small["notes"], out_dir / "notes-00000.tsv"),
-        ratings=ratings,
-        note_status_history=_write_tsv(small["history"], out_dir / "noteStatusHistory-00000.tsv"),
-        user_enrollment=_write_tsv(small["enrollment"], out_dir / "userEnrollment-00000.tsv"),
-        note_truth=_write_tsv(small["note_truth"], truth_dir / "notes.tsv"),
-        rater_truth=_write_tsv(small["rater_truth"], truth_dir / "raters.tsv"),
+    with atomic_output(config_path) as handle:
+        handle.write((json.dumps(config.describe(), indent=2, sort_keys=True) + "\n").encode())
+    written = WrittenFiles(
+        notes=out_dir / "notes-00000.tsv",
+        ratings=tuple(sink.paths),
+        note_status_history=out_dir / "noteStatusHistory-00000.tsv",
+        user_enrollment=out_dir / "userEnrollment-00000.tsv",
+        note_requests=out_dir / "noteRequests-00000.tsv",
+        note_truth=truth_dir / "notes.tsv",
+        rater_truth=truth_dir / "raters.tsv",
         config=config_path,
         n_ratings=sink.n_ratings,
     )
+    write_notes(small.notes, written.notes)
+    write_note_status_history(small.note_status_history, written.note_status_history)
+    write_user_enrollment(small.user_enrollment, written.user_enrollment)
+    write_note_requests(small.note_requests, written.note_requests)
+    write_tsv(small.note_truth, written.note_truth)
+    write_tsv(small.rater_truth, written.rater_truth)
+    return written
 
 
 def write_community(
@@ -160,18 +171,21 @@ def write_community(
     ----------
     community : from ``simulate``.
     out_dir : the directory to write into; existing files of the same names are replaced.
-    ratings_per_file : split ratings into files of at most this many rows (None: one file).
+    ratings_per_file : split ratings into ``ratings/`` files of at most this many rows
+        (None: one ``ratings-00000.tsv`` file).
     """
+    small = SmallFrames(
+        notes=community.notes,
+        note_status_history=community.note_status_history,
+        user_enrollment=community.user_enrollment,
+        note_requests=community.note_requests,
+        note_truth=community.note_truth,
+        rater_truth=community.rater_truth,
+    )
     return _write_all(
         Path(out_dir),
         config=community.config,
-        small={
-            "notes": community.notes,
-            "history": community.note_status_history,
-            "enrollment": community.user_enrollment,
-            "note_truth": community.note_truth,
-            "rater_truth": community.rater_truth,
-        },
+        small=small,
         rating_frames=[community.ratings],
         ratings_per_file=ratings_per_file,
     )
@@ -185,19 +199,10 @@ def write_simulation(
     Writes the same bytes as ``write_community(simulate(config), out_dir, ...)``.
     """
     plan = plan_simulation(config)
-    small = {
-        "notes": notes_frame(plan.notes, plan.raters),
-        "history": note_status_history_frame(
-            plan.notes, plan.raters, seeded=config.seed_status_history
-        ),
-        "enrollment": enrollment_frame(plan.raters),
-        "note_truth": note_truth_frame(config, plan.notes, plan.adversaries.target_brigade),
-        "rater_truth": rater_truth_frame(plan.raters),
-    }
     return _write_all(
         Path(out_dir),
         config=config,
-        small=small,
+        small=public_small_frames(plan),
         rating_frames=iter_rating_frames(plan),
         ratings_per_file=ratings_per_file,
     )
