@@ -10,11 +10,7 @@ import polars as pl
 import pytest
 
 from bridgewatch.io.dataset import Dataset, load_dataset
-from bridgewatch.io.output_columns import (
-    AUX_NOTE_INFO_COLUMNS,
-    HELPFULNESS_SCORES_COLUMNS,
-    SCORED_NOTES_COLUMNS,
-)
+from bridgewatch.io.schemas import AUX_NOTE_INFO, HELPFULNESS_SCORES, SCORED_NOTES
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.run import STAGES, ScoringResult, default_as_of_ms, score_core
 from tests.scoring.community import write_small_community
@@ -62,9 +58,9 @@ def test_same_data_and_seed_give_identical_outputs_and_report_progress(
 
 
 def test_tables_have_the_reference_columns_and_a_row_per_note(first: ScoringResult) -> None:
-    assert tuple(first.scored_notes.columns) == SCORED_NOTES_COLUMNS
-    assert tuple(first.aux_note_info.columns) == AUX_NOTE_INFO_COLUMNS
-    assert tuple(first.helpfulness_scores.columns) == HELPFULNESS_SCORES_COLUMNS
+    assert tuple(first.scored_notes.columns) == SCORED_NOTES.names
+    assert tuple(first.aux_note_info.columns) == AUX_NOTE_INFO.names
+    assert tuple(first.helpfulness_scores.columns) == HELPFULNESS_SCORES.names
     n = first.inputs.n_notes
     assert first.scored_notes.height == n == first.note_status_history.height
     assert first.scored_notes["noteId"].n_unique() == n

@@ -199,6 +199,7 @@ def _helpfulness_table(
 
     success = v.successful_helpful + v.successful_not_helpful
     failure = v.unsuccessful_helpful + v.unsuccessful_not_helpful
+
     def floats(values: NDArray[np.float64]) -> pl.Series:
         return pl.Series(values[rows], dtype=pl.Float64).fill_nan(None)
 
