@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from bridgewatch.errors import ConfigError
 from bridgewatch.scoring.diligence import DiligenceConfig
+from bridgewatch.scoring.enrollment import EnrollmentConfig
 from bridgewatch.scoring.harassment import HarassmentConfig
 from bridgewatch.scoring.helpfulness import (
     ContributorConfig,
@@ -52,6 +53,7 @@ class ScoringConfig:
     meta : meta-scoring constants (§9).
     history : NSH update constants (§10).
     contributor : contributor statistics (§11.4).
+    enrollment : the enrollment state machine (scoring-extended.md §2).
     """
 
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
@@ -71,6 +73,7 @@ class ScoringConfig:
     meta: MetaConfig = field(default_factory=MetaConfig)
     history: StatusHistoryConfig = field(default_factory=StatusHistoryConfig)
     contributor: ContributorConfig = field(default_factory=ContributorConfig)
+    enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
 
     def __post_init__(self) -> None:
         if not self.max_round1_train_mse > 0:

@@ -20,9 +20,9 @@ from numpy.typing import NDArray
 from bridgewatch.io.dataset import Dataset
 from bridgewatch.model import NoteStatus
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.contributors import Contributors, score_contributors
 from bridgewatch.scoring.explain import build_note_explanations
 from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
-from bridgewatch.scoring.helpfulness import ContributorStats, compute_contributor_stats
 from bridgewatch.scoring.history import RunStatuses, StatusHistory, update_status_history
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
 from bridgewatch.scoring.meta import MetaInputs, MetaResult, ScorerStatus, apply_meta_rules
@@ -67,7 +67,7 @@ class ScoringResult:
     ----------
     inputs, prescoring, final, meta : the stage results.
     history : the new note status history (§10).
-    contributors : contributor statistics (§11.4).
+    contributors : contributor statistics (§11.4) and the enrollment update.
     tag_counts : raw tag counts per note over all post-PSS ratings.
     scored_notes, aux_note_info, note_status_history, helpfulness_scores : the four output
         tables in the reference's column order (§11).
@@ -81,7 +81,7 @@ class ScoringResult:
     final: FinalScoringResult
     meta: MetaResult
     history: StatusHistory
-    contributors: ContributorStats
+    contributors: Contributors
     tag_counts: TagCounts
     scored_notes: pl.DataFrame
     aux_note_info: pl.DataFrame
@@ -155,41 +155,19 @@ def _meta_scoring(
     )
 
 
-def _contributor_stats(
-    inputs: CoreInputs,
-    history: StatusHistory,
-    final_status: NDArray[np.int8],
-    num_ratings: NDArray[np.int64],
-    config: ScoringConfig,
-) -> ContributorStats:
-    ratings = inputs.ratings
-    return compute_contributor_stats(
-        ratings.note_idx,
-        ratings.rater_idx,
-        ratings.created_at_ms,
-        ratings.helpful_num,
-        np.ones(inputs.n_notes, dtype=np.bool_),
-        history.created_at_ms,
-        inputs.note_info.author_idx,
-        history.latest_non_nmr_ts,
-        final_status,
-        num_ratings,
-        inputs.n_participants,
-        config.contributor,
-    )
-
-
 def _helpfulness_table(
-    inputs: CoreInputs, pre: PrescoringResult, stats: ContributorStats
+    inputs: CoreInputs, pre: PrescoringResult, contributors: Contributors
 ) -> pl.DataFrame:
     """``helpfulness_scores`` rows: raters of preprocessed ratings, authors, prescoring rows."""
     n = inputs.n_participants
     is_rater = np.bincount(inputs.ratings.rater_idx, minlength=n) > 0
     final_round = np.isfinite(pre.final_round.rater_intercepts)
     has_help = pre.helpfulness.has_row
-    rows = np.flatnonzero(is_rater | stats.is_author | has_help | final_round)
+    rows = np.flatnonzero(is_rater | contributors.stats.is_author | has_help | final_round)
     h = pre.helpfulness
+    stats = contributors.stats
     v = stats.valid
+    table = contributors.enrollment.table
 
     def on(mask: NDArray[np.bool_], values: NDArray[np.generic]) -> list[object]:
         return [
@@ -222,6 +200,19 @@ def _helpfulness_table(
         "notesCurrentlyRatedNotHelpful": on(stats.is_author, stats.notes_crnh),
         "notesAwaitingMoreRatings": on(stats.is_author, stats.notes_nmr),
         "aggregateRatingReceivedTotal": on(stats.is_author, stats.aggregate_rating_received_total),
+        "enrollmentState": on(table.state >= 0, table.state),
+        "successfulRatingNeededToEarnIn": on(
+            table.successful_rating_needed_to_earn_in >= 0,
+            table.successful_rating_needed_to_earn_in,
+        ),
+        "timestampOfLastStateChange": on(
+            table.last_state_change_ms >= 0, table.last_state_change_ms
+        ),
+        "timestampOfLastEarnOut": on(
+            table.last_earn_out_ms >= 0, table.last_earn_out_ms.astype(np.float64)
+        ),
+        "numberOfTimesEarnedOut": on(table.times_earned_out >= 0, table.times_earned_out),
+        "isEmergingWriter": contributors.enrollment.is_emerging_writer[rows],
         "modelingGroup": on(inputs.modeling_group >= 0, inputs.modeling_group.astype(np.float64)),
         "coreFirstRoundRaterIntercept": floats(pre.round1.rater_intercepts),
         "coreFirstRoundRaterFactor1": floats(pre.round1.rater_factors[:, 0]),
@@ -289,7 +280,16 @@ def score_core(
         )
     num_ratings = np.bincount(inputs.post_pss.note_idx, minlength=inputs.n_notes).astype(np.int64)
     with stages.stage("contributors"):
-        stats = _contributor_stats(inputs, history, meta.final_status, num_ratings, config)
+        contributors = score_contributors(
+            inputs,
+            dataset.enrollment,
+            history,
+            meta.final_status,
+            num_ratings,
+            np.where(final.scored, final.main.intercept, np.nan),
+            as_of_ms,
+            config,
+        )
     with stages.stage("output tables"):
         bounds = final.bounds
         nan = np.full(inputs.n_notes, np.nan)
@@ -344,7 +344,7 @@ def score_core(
             scored_notes,
             aux,
             build_note_status_history(history),
-            _helpfulness_table(inputs, pre, stats),
+            _helpfulness_table(inputs, pre, contributors),
         )
     return ScoringResult(
         inputs=inputs,
@@ -352,7 +352,7 @@ def score_core(
         final=final,
         meta=meta,
         history=history,
-        contributors=stats,
+        contributors=contributors,
         tag_counts=tag_counts,
         scored_notes=tables[0],
         aux_note_info=tables[1],
