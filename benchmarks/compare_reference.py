@@ -70,6 +70,8 @@ def _print_run(run: str, batch: BatchRun, reference: pl.DataFrame, traces: int) 
     )
     differing = report.differing.join(ref, on="noteId", how="left")
     explanations = batch.result.note_explanations
+    note_rows = {nid: i for i, nid in enumerate(batch.result.inputs.note_ids.ids.tolist())}
+    rules = batch.result.final.rules
     print(f"-- {differing.height} differing notes")
     for k, row in enumerate(differing.iter_rows(named=True)):
         print(
@@ -80,7 +82,9 @@ def _print_run(run: str, batch: BatchRun, reference: pl.DataFrame, traces: int) 
         if k < traces:
             ours = explanations.filter(pl.col("noteId") == row["noteId"]).to_dicts()
             if ours:
-                text = render_note_explanation(ours[0])
+                row_idx = note_rows[row["noteId"]]
+                trace = rules.explain(row_idx) if rules.inputs.scored[row_idx] else None
+                text = render_note_explanation(ours[0], trace)
                 print("    " + text.replace("\n", "\n    "))
 
 

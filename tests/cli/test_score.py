@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from bridgewatch.cli import main
-from bridgewatch.pipeline.batch import EXPLANATIONS_FILE, OUTPUT_FILES
+from bridgewatch.pipeline.batch import CORE_RULES_FILE, EXPLANATIONS_FILE, OUTPUT_FILES
 from tests.scoring.community import write_small_community
 
 
@@ -40,7 +40,7 @@ def scores(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_score_writes_every_output(scores: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for name in (*OUTPUT_FILES, EXPLANATIONS_FILE):
+    for name in (*OUTPUT_FILES, EXPLANATIONS_FILE, CORE_RULES_FILE):
         assert (scores / name).is_file(), name
 
 

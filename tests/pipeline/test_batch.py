@@ -8,7 +8,13 @@ import polars as pl
 import pytest
 
 from bridgewatch.pipeline import batch
-from bridgewatch.pipeline.batch import EXPLANATIONS_FILE, OUTPUT_FILES, BatchRun, run_batch
+from bridgewatch.pipeline.batch import (
+    CORE_RULES_FILE,
+    EXPLANATIONS_FILE,
+    OUTPUT_FILES,
+    BatchRun,
+    run_batch,
+)
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.sim import WrittenFiles
 from tests.scoring.community import write_small_community
@@ -32,10 +38,10 @@ def run(files: WrittenFiles, tmp_path_factory: pytest.TempPathFactory) -> BatchR
     )
 
 
-def test_writes_the_four_reference_files_and_the_explanations(run: BatchRun) -> None:
+def test_writes_the_four_reference_files_and_the_explanation_files(run: BatchRun) -> None:
     out = run.files[0].parent
-    assert [p.name for p in run.files] == [*OUTPUT_FILES, EXPLANATIONS_FILE]
-    assert sorted(p.name for p in out.iterdir()) == sorted(run.files[i].name for i in range(5))
+    assert [p.name for p in run.files] == [*OUTPUT_FILES, EXPLANATIONS_FILE, CORE_RULES_FILE]
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in run.files)
     scored = pl.read_csv(out / "scored_notes.tsv", separator="\t", infer_schema_length=0)
     assert scored.height == run.result.scored_notes.height
     assert scored["noteId"].to_list() == run.result.scored_notes["noteId"].to_list()

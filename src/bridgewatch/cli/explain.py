@@ -9,8 +9,9 @@ from pathlib import Path
 import polars as pl
 
 from bridgewatch.errors import InputError, NotFoundError
-from bridgewatch.pipeline.batch import EXPLANATIONS_FILE
+from bridgewatch.pipeline.batch import CORE_RULES_FILE, EXPLANATIONS_FILE
 from bridgewatch.scoring.explain import render_note_explanation
+from bridgewatch.scoring.trace_store import load_note_rules
 
 __all__ = ["register", "run"]
 
@@ -40,5 +41,7 @@ def run(args: argparse.Namespace) -> int:
     rows = pl.scan_parquet(path).filter(pl.col("noteId") == str(args.note_id)).collect().to_dicts()
     if not rows:
         raise NotFoundError(f"note {args.note_id} is not in {path}")
-    sys.stdout.write(render_note_explanation(rows[0]) + "\n")
+    rules = load_note_rules(Path(args.scores) / CORE_RULES_FILE, str(args.note_id))
+    trace = rules.explain(0) if rules is not None else None
+    sys.stdout.write(render_note_explanation(rows[0], trace) + "\n")
     return 0

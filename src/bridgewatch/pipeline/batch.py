@@ -1,7 +1,8 @@
 """Batch scoring of public data dumps: load the files, score, write the outputs.
 
 The four reference output files (``scored_notes.tsv``, ``aux_note_info.tsv``,
-``note_status_history.tsv``, ``helpfulness_scores.tsv``) and ``note_explanations.parquet`` are
+``note_status_history.tsv``, ``helpfulness_scores.tsv``), ``note_explanations.parquet`` and
+``core_rules.npz`` (what ``bridgewatch explain`` reads) are
 first written into a staging directory inside the output directory and then renamed into
 place, so a failed run leaves no partial set of outputs behind.
 """
@@ -28,8 +29,10 @@ from bridgewatch.io import (
 from bridgewatch.io.dataset import load_dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.run import ProgressCallback, ScoringResult, default_as_of_ms, score_core
+from bridgewatch.scoring.trace_store import save_core_rules
 
 __all__ = [
+    "CORE_RULES_FILE",
     "EXPLANATIONS_FILE",
     "OUTPUT_FILES",
     "BatchRun",
@@ -46,8 +49,9 @@ OUTPUT_FILES: tuple[str, ...] = (
     "note_status_history.tsv",
     "helpfulness_scores.tsv",
 )
-# The per-note rule trace read by ``bridgewatch explain``.
+# The per-note decisions and Core rule figures read by ``bridgewatch explain``.
 EXPLANATIONS_FILE = "note_explanations.parquet"
+CORE_RULES_FILE = "core_rules.npz"
 
 _WRITERS: dict[str, Callable[[pl.DataFrame, Path], None]] = {
     "scored_notes.tsv": write_scored_notes,
@@ -65,7 +69,7 @@ class BatchRun:
     Attributes
     ----------
     result : the scorer's result.
-    files : the written files, in ``OUTPUT_FILES`` order, then the explanations file.
+    files : the written files, in ``OUTPUT_FILES`` order, then the two explanation files.
     timings : seconds per step: ``load``, every scoring stage, ``write``.
     """
 
@@ -75,7 +79,8 @@ class BatchRun:
 
 
 def write_outputs(result: ScoringResult, outdir: str | Path) -> tuple[Path, ...]:
-    """Write the four output files and the explanations into ``outdir`` (created if needed).
+    """Write the four output files and the explanation files into ``outdir`` (created if
+    needed).
 
     All files are written into a staging directory inside ``outdir`` first and renamed into
     place only when every one was written.
@@ -93,8 +98,9 @@ def write_outputs(result: ScoringResult, outdir: str | Path) -> tuple[Path, ...]
     try:
         for name, frame in frames.items():
             _WRITERS[name](frame, staging / name)
+        save_core_rules(result.final.rules, result.inputs.note_ids.ids, staging / CORE_RULES_FILE)
         written = []
-        for name in frames:
+        for name in (*frames, CORE_RULES_FILE):
             (staging / name).replace(out / name)
             written.append(out / name)
     finally:

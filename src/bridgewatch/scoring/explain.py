@@ -7,7 +7,7 @@ files; ``render_note_explanation`` turns one row of it back into text for
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -40,7 +40,6 @@ EXPLANATION_COLUMNS: tuple[str, ...] = (
     "coreNoteInterceptPopulationSampled",
     "numRatings",
     "asOfMillis",
-    "coreRuleTrace",
 )
 
 
@@ -55,12 +54,14 @@ def build_note_explanations(
     locked_status: NDArray[np.int8],
     as_of_ms: int,
 ) -> pl.DataFrame:
-    """One row per note with the meta decision, the Core decision and the Core rule trace.
+    """One row per note with the meta decision, the Core decision and their figures.
+
+    The per-rule figures of the Core table are stored separately (``trace_store``).
 
     Parameters
     ----------
     note_ids : str array of shape (n_notes,)
-    rules : the final Core rule outcome (its ``explain`` gives the per-rule figures).
+    rules : the final Core rule outcome.
     meta : MetaResult
     core : CoreNoteScores, the Core intercepts written to ``scored_notes``.
     num_ratings : int64 array of shape (n_notes,), post-PSS ratings per note.
@@ -72,10 +73,6 @@ def build_note_explanations(
     polars.DataFrame with ``EXPLANATION_COLUMNS``.
     """
     n = note_ids.shape[0]
-    scored = np.asarray(rules.inputs.scored)
-    trace: list[str | None] = [None] * n
-    for i in np.flatnonzero(scored).tolist():
-        trace[i] = "\n".join(rules.explain(i))
     return pl.DataFrame(
         {
             "noteId": note_ids.tolist(),
@@ -97,9 +94,8 @@ def build_note_explanations(
             "coreNoteInterceptPopulationSampled": core.intercept_population_sampled,
             "numRatings": num_ratings,
             "asOfMillis": np.full(n, as_of_ms, dtype=np.int64),
-            "coreRuleTrace": trace,
         },
-        schema_overrides={"coreRuleTrace": pl.String, "lockedStatus": pl.String},
+        schema_overrides={"lockedStatus": pl.String, "unlockedRatingStatus": pl.String},
     ).select(EXPLANATION_COLUMNS)
 
 
@@ -144,12 +140,15 @@ def _meta_reason(row: Mapping[str, object]) -> str:
     return "decided by another scorer"
 
 
-def render_note_explanation(row: Mapping[str, object]) -> str:
+def render_note_explanation(
+    row: Mapping[str, object], core_rules: Sequence[str] | None = None
+) -> str:
     """Text for ``bridgewatch explain``: the final status, the deciding rule, the figures.
 
     Parameters
     ----------
     row : one row of the table of ``build_note_explanations`` (column name -> value).
+    core_rules : the note's Core rule trace (``CoreRulesResult.explain``), if it has one.
 
     Returns
     -------
@@ -166,10 +165,9 @@ def render_note_explanation(row: Mapping[str, object]) -> str:
         f"no correlated {_num(row['coreNoteInterceptNoCorrelated'])}, population-sampled "
         f"{_num(row['coreNoteInterceptPopulationSampled'])}",
     ]
-    trace = row.get("coreRuleTrace")
-    if trace:
+    if core_rules:
         lines.append("Core rules:")
-        lines.extend(f"  {line}" for line in str(trace).split("\n"))
+        lines.extend(f"  {line}" for line in core_rules)
     else:
         lines.append("Core rules: the note has no Core row")
     return "\n".join(lines)
