@@ -1,4 +1,4 @@
-"""The Core scorer against the reference scorer's outputs on the S-core fixture.
+"""The Core scorer against the reference scorer's outputs on the S-core (and S-full) fixture.
 
 Replays the fixture's two runs: run 1 on the input status history with now = 1793494800000,
 run 2 two hours later on **our** run-1 status history (seed 1 both times). Over the notes the
@@ -21,7 +21,6 @@ from bridgewatch.pipeline.batch import BatchRun, run_batch
 pytestmark = pytest.mark.slow
 
 FIXTURES = Path(os.environ.get("BRIDGEWATCH_FIXTURES", "/work/shared/fixtures"))
-S_CORE = FIXTURES / "S-core"
 RUN1_NOW_MS = 1_793_494_800_000
 RUN2_NOW_MS = 1_793_502_000_000
 
@@ -30,34 +29,37 @@ MIN_CRH_JACCARD = 0.93
 MIN_INTERCEPT_CORRELATION = 0.99
 
 
-def _input(name: str) -> Path:
-    path = S_CORE / "input" / name
+def _input(fixture: str, name: str) -> Path:
+    path = FIXTURES / fixture / "input" / name
     if not path.exists():
         pytest.skip(f"fixture file {path} is not available")
     return path
 
 
-def _reference(run: str) -> pl.DataFrame:
+def _reference(fixture: str, run: str, name: str = "scored_notes.tsv") -> pl.DataFrame:
     return pl.read_csv(
-        S_CORE / "reference" / run / "scored_notes.tsv",
+        FIXTURES / fixture / "reference" / run / name,
         separator="\t",
         infer_schema_length=0,
         quote_char=None,
     )
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BatchRun]:
-    out = tmp_path_factory.mktemp("s-core")
+@pytest.fixture(scope="module", params=["S-core", "S-full"])
+def runs(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, BatchRun | str]:
+    fixture: str = request.param
+    out = tmp_path_factory.mktemp(fixture)
     common = {
-        "notes": _input("notes-00000.tsv"),
-        "ratings": _input("ratings-00000.tsv"),
-        "enrollment": _input("userEnrollment-00000.tsv"),
+        "notes": _input(fixture, "notes-00000.tsv"),
+        "ratings": _input(fixture, "ratings-00000.tsv"),
+        "enrollment": _input(fixture, "userEnrollment-00000.tsv"),
         "seed": 1,
     }
     run1 = run_batch(
         **common,  # type: ignore[arg-type]
-        status_history=_input("noteStatusHistory-00000.tsv"),
+        status_history=_input(fixture, "noteStatusHistory-00000.tsv"),
         outdir=out / "run1",
         as_of_ms=RUN1_NOW_MS,
     )
@@ -67,15 +69,24 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BatchRun]:
         outdir=out / "run2",
         as_of_ms=RUN2_NOW_MS,
     )
-    return {"run1": run1, "run2": run2}
+    return {"fixture": fixture, "run1": run1, "run2": run2}
 
 
-def _report(runs: dict[str, BatchRun], run: str) -> FidelityReport:
-    return compare_scored_notes(runs[run].result.scored_notes, _reference(run))
+def _run(runs: dict[str, BatchRun | str], run: str) -> BatchRun:
+    batch = runs[run]
+    assert isinstance(batch, BatchRun)
+    return batch
+
+
+def _report(runs: dict[str, BatchRun | str], run: str) -> FidelityReport:
+    fixture = str(runs["fixture"])
+    return compare_scored_notes(_run(runs, run).result.scored_notes, _reference(fixture, run))
 
 
 @pytest.mark.parametrize("run", ["run1", "run2"])
-def test_core_path_statuses_agree_with_the_reference(runs: dict[str, BatchRun], run: str) -> None:
+def test_core_path_statuses_agree_with_the_reference(
+    runs: dict[str, BatchRun | str], run: str
+) -> None:
     report = _report(runs, run)
     assert report.n_notes > 1000
     assert report.status_agreement >= MIN_STATUS_AGREEMENT, report.confusion
@@ -87,22 +98,24 @@ def test_core_path_statuses_agree_with_the_reference(runs: dict[str, BatchRun], 
 
 
 @pytest.mark.parametrize("run", ["run1", "run2"])
-def test_core_intercepts_correlate_with_the_reference(runs: dict[str, BatchRun], run: str) -> None:
+def test_core_intercepts_correlate_with_the_reference(
+    runs: dict[str, BatchRun | str], run: str
+) -> None:
     report = _report(runs, run)
     assert report.n_intercepts > 1000
     assert report.intercept_correlation >= MIN_INTERCEPT_CORRELATION
 
 
-def test_run2_releases_helpful_notes_held_in_run1(runs: dict[str, BatchRun]) -> None:
+def test_run2_releases_helpful_notes_held_in_run1(runs: dict[str, BatchRun | str]) -> None:
     # Run 1 cannot produce CRH (stabilization, scoring-core.md §9.4); run 2 releases them.
-    first = runs["run1"].result.scored_notes["finalRatingStatus"]
-    second = runs["run2"].result.scored_notes["finalRatingStatus"]
+    first = _run(runs, "run1").result.scored_notes["finalRatingStatus"]
+    second = _run(runs, "run2").result.scored_notes["finalRatingStatus"]
     assert (first == "CURRENTLY_RATED_HELPFUL").sum() == 0
     assert (second == "CURRENTLY_RATED_HELPFUL").sum() > 100
 
 
-def test_outputs_have_the_reference_columns(runs: dict[str, BatchRun]) -> None:
-    out = runs["run2"].files[0].parent
+def test_outputs_have_the_reference_columns(runs: dict[str, BatchRun | str]) -> None:
+    out = _run(runs, "run2").files[0].parent
     for name in (
         "scored_notes.tsv",
         "aux_note_info.tsv",
@@ -110,7 +123,4 @@ def test_outputs_have_the_reference_columns(runs: dict[str, BatchRun]) -> None:
         "helpfulness_scores.tsv",
     ):
         ours = pl.read_csv(out / name, separator="\t", n_rows=1, infer_schema_length=0)
-        ref = pl.read_csv(
-            S_CORE / "reference" / "run2" / name, separator="\t", n_rows=1, infer_schema_length=0
-        )
-        assert ours.columns == ref.columns, name
+        assert ours.columns == _reference(str(runs["fixture"]), "run2", name).columns, name
