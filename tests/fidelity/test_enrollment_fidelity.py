@@ -1,7 +1,9 @@
 """Contributor scoring against the reference's helpfulness_scores.tsv on the fixtures.
 
 Given the reference's own final statuses and updated status history of run 2, every
-enrollment and count column agrees for every participant the reference writes.
+contributor column that does not come from a matrix factorisation (counts, enrollment,
+emerging writer, recent outcome counts) agrees for every participant the reference writes,
+nulls included.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bridgewatch.scoring.enrollment import (
     EnrollmentConfig,
     EnrollmentTable,
     ScoredNoteFacts,
+    helpfulness_enrollment_frame,
     update_enrollment,
 )
 
@@ -77,7 +80,11 @@ def test_enrollment_columns_match_the_reference(fixture: str) -> None:
     facts = (
         pl.DataFrame({"noteId": note_ids.ids})
         .join(nsh, on="noteId", how="left")
-        .join(scored.select("noteId", "finalRatingStatus", "numRatings"), on="noteId", how="left")
+        .join(
+            scored.select("noteId", "finalRatingStatus", "numRatings", "coreNoteIntercept"),
+            on="noteId",
+            how="left",
+        )
     )
     status = {s.name: int(s) for s in NoteStatus}
     notes = ScoredNoteFacts(
@@ -100,33 +107,21 @@ def test_enrollment_columns_match_the_reference(fixture: str) -> None:
     table.last_earn_out_ms[rows] = _ints(enrolled, "timestampOfLastEarnOut")
     table.times_earned_out[rows] = _ints(enrolled, "numberOfTimesEarnedOut")
 
-    result = update_enrollment(ratings, notes, table, now_ms=RUN2_NOW_MS, config=EnrollmentConfig())
-
-    at = people.lookup(reference["raterParticipantId"].to_numpy())
-    assert np.all(at >= 0)
-    r, w, t = result.ratings, result.writing, result.table
-    expected_int: dict[str, NDArray[np.integer]] = {
-        "enrollmentState": t.state,
-        "successfulRatingNeededToEarnIn": t.successful_rating_needed_to_earn_in,
-        "timestampOfLastEarnOut": t.last_earn_out_ms,
-        "numberOfTimesEarnedOut": t.times_earned_out,
-        "timestampOfLastStateChange": t.last_state_change_ms,
-        "crnhTotal14d": w.crnh_14d,
-        "nmrTotal90d": w.nmr_90d,
-    }
-    for column, ours in expected_int.items():
-        theirs = _ints(reference, column)
-        assert np.array_equal(theirs, ours[at]), column
-    with_counts: dict[str, tuple[NDArray[np.int64], NDArray[np.bool_]]] = {
-        "successfulRatingTotal": (r.successful_total, r.has_counts),
-        "unsuccessfulRatingTotal": (r.unsuccessful_total, r.has_counts),
-        "unsuccessfulRatingNotHelpfulCount": (r.unsuccessful_not_helpful, r.has_counts),
-        "ratingsAwaitingMoreRatings": (r.ratings_awaiting_more_ratings, r.has_counts),
-        "ratedAfterDecision": (r.rated_after_decision, r.has_counts),
-        "notesCurrentlyRatedHelpful": (w.notes_crh, w.is_author),
-        "notesCurrentlyRatedNotHelpful": (w.notes_crnh, w.is_author),
-        "aggregateRatingReceivedTotal": (w.aggregate_ratings_received, w.is_author),
-    }
-    for column, (values, present) in with_counts.items():
-        ours = np.where(present, values, MISSING_MS)[at]
-        assert np.array_equal(_ints(reference, column), ours), column
+    core = facts["coreNoteIntercept"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    result = update_enrollment(
+        ratings,
+        notes,
+        table,
+        now_ms=RUN2_NOW_MS,
+        config=EnrollmentConfig(),
+        core_note_intercepts=core,
+    )
+    ours = helpfulness_enrollment_frame(result, people)
+    assert ours.height == reference.height
+    joined = reference.join(ours, on="raterParticipantId", how="inner", suffix="_ours")
+    assert joined.height == reference.height
+    for column in ours.columns[1:]:
+        theirs = joined[column].replace({"True": "1", "False": "0"}).cast(pl.Float64)
+        mine = joined[column + "_ours"].cast(pl.Float64)
+        same = ((theirs == mine) | (theirs.is_null() & mine.is_null())).fill_null(False)
+        assert bool(same.all()), f"{column}: {int((~same).sum())} rows differ"

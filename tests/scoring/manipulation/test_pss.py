@@ -62,12 +62,13 @@ def _random_community(
     return _ratings(rows, n_notes=n_notes, n_participants=n_raters), note_post
 
 
+@pytest.mark.parametrize("accelerated", [True, False])
 @pytest.mark.parametrize("seed", range(6))
-def test_vectorised_co_rating_counts_equal_the_loop_version(seed: int) -> None:
+def test_vectorised_co_rating_counts_equal_the_loop_version(seed: int, accelerated: bool) -> None:
     ratings, note_post = _random_community(
         seed, n_raters=40, n_notes=25, n_posts=8, n_ratings=400, span_ms=6 * 60 * MINUTE
     )
-    fast = count_co_ratings(ratings, note_post, CONFIG)
+    fast = count_co_ratings(ratings, note_post, CONFIG, accelerated=accelerated)
     slow = count_co_ratings_reference(ratings, note_post, CONFIG)
     np.testing.assert_array_equal(fast.pairs, slow.pairs)
     np.testing.assert_array_equal(fast.co_posts, slow.co_posts)

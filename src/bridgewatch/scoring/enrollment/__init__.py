@@ -13,6 +13,10 @@ Public surface::
 """
 
 from bridgewatch.scoring.enrollment.config import EnrollmentConfig
+from bridgewatch.scoring.enrollment.frames import (
+    helpfulness_enrollment_frame,
+    user_enrollment_frame,
+)
 from bridgewatch.scoring.enrollment.helpfulness import (
     HelpfulnessConfig,
     RaterHelpfulness,
@@ -55,10 +59,12 @@ __all__ = [
     "count_window_crnh",
     "find_emerging_writers",
     "find_top_writers",
+    "helpfulness_enrollment_frame",
     "pre_status_ratings",
     "score_rater_helpfulness",
     "score_rating_outcomes",
     "score_writing_outcomes",
     "transition_enrollment",
     "update_enrollment",
+    "user_enrollment_frame",
 ]

@@ -53,6 +53,9 @@ class EnrollmentResult:
         CRNH notes in the recent window (after step 0).
     is_top_writer : bool array of shape (n_participants,)
     is_emerging_writer : bool array of shape (n_participants,)
+    is_listed : bool array of shape (n_participants,)
+        Participants who rated or authored a note: the rows the reference writes to
+        helpfulness_scores.tsv (enrollment-only participants are left out).
     """
 
     table: EnrollmentTable
@@ -62,6 +65,7 @@ class EnrollmentResult:
     window_crnh: NDArray[np.int64]
     is_top_writer: NDArray[np.bool_]
     is_emerging_writer: NDArray[np.bool_]
+    is_listed: NDArray[np.bool_]
 
 
 def find_top_writers(writing: WritingOutcomes, config: EnrollmentConfig) -> NDArray[np.bool_]:
@@ -181,4 +185,12 @@ def update_enrollment(
         window_crnh=window_crnh,
         is_top_writer=top,
         is_emerging_writer=emerging,
+        is_listed=_listed(ratings, notes),
     )
+
+
+def _listed(ratings: Ratings, notes: ScoredNoteFacts) -> NDArray[np.bool_]:
+    listed = np.zeros(ratings.n_participants, dtype=np.bool_)
+    listed[ratings.rater_idx] = True
+    listed[notes.author_idx[notes.in_history & (notes.author_idx >= 0)]] = True
+    return listed

@@ -24,19 +24,29 @@ from bridgewatch.scoring.manipulation.pss import (
     find_co_rating_pairs,
     find_post_selection_clusters,
 )
+from bridgewatch.scoring.manipulation.quasi_clique import (
+    CollisionCounts,
+    QuasiCliqueResult,
+    count_collisions,
+    find_quasi_cliques,
+)
 
 __all__ = [
     "NO_CLUSTER",
     "CoRatingCounts",
+    "CollisionCounts",
     "PostSelectionApplication",
     "PostSelectionConfig",
     "PostSelectionResult",
     "QuasiCliqueConfig",
+    "QuasiCliqueResult",
     "apply_post_selection",
     "cluster_pairs",
     "count_co_ratings",
     "count_co_ratings_reference",
+    "count_collisions",
     "find_author_rater_pairs",
     "find_co_rating_pairs",
     "find_post_selection_clusters",
+    "find_quasi_cliques",
 ]

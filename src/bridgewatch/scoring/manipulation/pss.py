@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
@@ -41,11 +42,24 @@ NO_CLUSTER = -1
 _MINUTE_MS = 60_000
 
 
-def _unique_counts(keys: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    if keys.shape[0] == 0:
-        return keys, np.zeros(0, dtype=np.int64)
-    values, counts = np.unique(keys, return_counts=True)
-    return values.astype(np.int64), counts.astype(np.int64)
+def _sorted_unique(keys: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Distinct keys, ascending (a sort; faster than hashing for large int64 arrays)."""
+    ordered = np.sort(keys)
+    if ordered.shape[0] == 0:
+        return ordered
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+
+
+def _unique_counts(
+    keys: NDArray[np.int64], *, is_sorted: bool = False
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Distinct keys, ascending, with their multiplicities."""
+    ordered = keys if is_sorted else np.sort(keys)
+    if ordered.shape[0] == 0:
+        return ordered, np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    counts = np.diff(np.r_[starts, ordered.shape[0]])
+    return ordered[starts], counts.astype(np.int64)
 
 
 def find_author_rater_pairs(
@@ -151,8 +165,57 @@ def _window_starts(
     return starts
 
 
+def _pair_keys_numpy(
+    starts: NDArray[np.int64], rater: NDArray[np.int64], post: NDArray[np.int64], n_p: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Every co-rating (rating i, earlier rating j of the note in the window) as
+    (pair key lo * n_p + hi, post), plain numpy; rows for equal raters dropped."""
+    n_before = np.arange(rater.shape[0], dtype=np.int64) - starts
+    total = int(n_before.sum())
+    i = np.repeat(np.arange(rater.shape[0], dtype=np.int64), n_before)
+    first = np.cumsum(n_before) - n_before
+    j = np.repeat(starts, n_before) + (
+        np.arange(total, dtype=np.int64) - np.repeat(first, n_before)
+    )
+    a, b = rater[i], rater[j]
+    differ = a != b
+    pair_key = np.minimum(a, b)[differ] * n_p + np.maximum(a, b)[differ]
+    return pair_key, post[i][differ]
+
+
+@njit(cache=True)
+def _pair_post_keys_numba(
+    starts: NDArray[np.int64],
+    rater: NDArray[np.int64],
+    post: NDArray[np.int64],
+    n_p: int,
+    n_posts: int,
+) -> NDArray[np.int64]:  # pragma: no cover - compiled
+    """Same rows as ``_pair_keys_numpy`` as one key ``pair_key * n_posts + post``."""
+    n = rater.shape[0]
+    total = 0
+    for i in range(n):
+        total += i - starts[i]
+    out = np.empty(total, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        a = rater[i]
+        for j in range(starts[i], i):
+            b = rater[j]
+            if a != b:
+                lo = min(a, b)
+                hi = max(a, b)
+                out[k] = (lo * n_p + hi) * n_posts + post[i]
+                k += 1
+    return out[:k]
+
+
 def count_co_ratings(
-    ratings: Ratings, note_post_idx: NDArray[np.int64], config: PostSelectionConfig
+    ratings: Ratings,
+    note_post_idx: NDArray[np.int64],
+    config: PostSelectionConfig,
+    *,
+    accelerated: bool = True,
 ) -> CoRatingCounts:
     """Count, per rater pair, the posts where they rated a note within the window (§3.1 B).
 
@@ -167,6 +230,9 @@ def count_co_ratings(
         Post row of each note; -1 for notes without a real post (or absent from the notes
         file), whose ratings are ignored.
     config : PostSelectionConfig
+    accelerated : bool
+        Generate pair keys with the numba kernel (default) instead of plain numpy; both
+        give identical counts.
 
     Returns
     -------
@@ -179,26 +245,25 @@ def count_co_ratings(
     time = ratings.created_at_ms[keep]
     rater = ratings.rater_idx[keep].astype(np.int64)
     post = post_of_rating[keep].astype(np.int64)
-    post_rater = np.unique(post * n_p + rater)
+    post_rater = _sorted_unique(post * n_p + rater)
     rater_posts = np.bincount(post_rater % n_p, minlength=n_p).astype(np.int64)
 
     order = np.lexsort((time, note))
     note, time, rater, post = note[order], time[order], rater[order], post[order]
     starts = _window_starts(note, time, config.co_rating_window_ms)
-    n_before = np.arange(note.shape[0], dtype=np.int64) - starts
-    total = int(n_before.sum())
-    i = np.repeat(np.arange(note.shape[0], dtype=np.int64), n_before)
-    first = np.cumsum(n_before) - n_before
-    j = np.repeat(starts, n_before) + (
-        np.arange(total, dtype=np.int64) - np.repeat(first, n_before)
-    )
-    a, b = rater[i], rater[j]
-    differ = a != b
-    lo, hi, pair_post = np.minimum(a, b)[differ], np.maximum(a, b)[differ], post[i][differ]
-    # Count each (post, pair) once, then count posts per pair.
-    pair_key = lo * n_p + hi
-    distinct = np.unique(np.stack([pair_post, pair_key], axis=1), axis=0).reshape(-1, 2)
-    keys, co = _unique_counts(distinct[:, 1])
+    n_posts = int(post.max(initial=0)) + 1
+    if accelerated and n_p * n_p < (1 << 62) // n_posts:
+        # One int64 key per (pair, post): a single sort finds the distinct rows, already
+        # grouped by pair.
+        keys_with_post = _pair_post_keys_numba(starts, rater, post, n_p, n_posts)
+        distinct = _sorted_unique(keys_with_post) // n_posts
+    else:
+        pair_key, pair_post = _pair_keys_numpy(starts, rater, post, n_p)
+        order = np.lexsort((pair_post, pair_key))
+        pair_key, pair_post = pair_key[order], pair_post[order]
+        changed = (pair_key[1:] != pair_key[:-1]) | (pair_post[1:] != pair_post[:-1])
+        distinct = pair_key[np.r_[True, changed][: pair_key.shape[0]]]
+    keys, co = _unique_counts(distinct, is_sorted=True)
     pairs = np.stack([keys // n_p, keys % n_p], axis=1).astype(np.int64)
     return CoRatingCounts(pairs, co, rater_posts, int(post_rater.shape[0]))
 

@@ -18,6 +18,7 @@ from bridgewatch.scoring.topics.assign import (
     train_topic_classifier,
 )
 from bridgewatch.scoring.topics.classifier import SoftmaxModel, fit_softmax_regression
+from bridgewatch.scoring.topics.confidence import topic_note_confidence
 from bridgewatch.scoring.topics.config import TopicConfig, TopicSeeds, x_topic_seeds
 from bridgewatch.scoring.topics.text import (
     PostTexts,
@@ -45,6 +46,7 @@ __all__ = [
     "prepare_post_texts",
     "seed_stop_words",
     "tokenize",
+    "topic_note_confidence",
     "train_topic_classifier",
     "x_topic_seeds",
 ]
