@@ -12,6 +12,7 @@ import pytest
 from bridgewatch.io.dataset import Dataset, load_dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
+from bridgewatch.scoring.manipulation import PostSelectionConfig, QuasiCliqueConfig
 from bridgewatch.scoring.preprocess import CORE_MODELING_GROUPS
 from tests.scoring.community import write_small_community
 
@@ -89,3 +90,24 @@ def test_without_enrollment_everyone_is_in_scope(tmp_path: Path) -> None:
     result = prepare_core_inputs(data, CONFIG)
     assert result.in_scope.all()
     assert result.scoped.n_ratings == result.post_pss.n_ratings
+
+
+def test_manipulation_detection_runs_when_configured(dataset: Dataset) -> None:
+    config = replace(
+        CONFIG, post_selection=PostSelectionConfig(), quasi_cliques=QuasiCliqueConfig()
+    )
+    result = prepare_core_inputs(dataset, config)
+    # The simulated community has no brigade: nothing is coalesced or flagged.
+    assert result.post_pss.n_ratings == result.ratings.n_ratings
+    assert not result.correlated.any()
+
+
+def test_given_clusters_coalesce_ratings(dataset: Dataset, inputs: CoreInputs) -> None:
+    cluster = np.full(inputs.n_participants, -1, dtype=np.int64)
+    raters = np.unique(inputs.ratings.rater_idx)[:50]
+    cluster[raters] = 0  # one big cluster
+    clique = np.zeros(inputs.n_participants, dtype=np.int64)
+    clique[raters[:5]] = 1
+    result = prepare_core_inputs(dataset, CONFIG, rater_cluster=cluster, rater_quasi_clique=clique)
+    assert result.post_pss.n_ratings < result.ratings.n_ratings
+    assert result.correlated.any()

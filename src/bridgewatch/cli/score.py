@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import replace
 
 from tqdm import tqdm
 
 from bridgewatch.pipeline.batch import EXPLANATIONS_FILE, OUTPUT_FILES, run_batch
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.manipulation import PostSelectionConfig, QuasiCliqueConfig
 
 __all__ = ["register", "run"]
 
@@ -43,8 +45,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="keep topic notes in Core (skip the topic classifier, which needs enough posts)",
     )
+    parser.add_argument(
+        "--detect-manipulation",
+        action="store_true",
+        help="compute post-selection-similarity clusters and quasi-cliques (slower)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
+
+
+def _config(args: argparse.Namespace) -> ScoringConfig:
+    config = ScoringConfig()
+    if args.no_topics:
+        config = replace(config, topics=None)
+    if args.detect_manipulation:
+        config = replace(
+            config, post_selection=PostSelectionConfig(), quasi_cliques=QuasiCliqueConfig()
+        )
+    return config
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             outdir=args.outdir,
             as_of_ms=args.as_of,
             seed=args.seed,
-            config=ScoringConfig(topics=None) if args.no_topics else ScoringConfig(),
+            config=_config(args),
             progress=progress,
         )
         bar.n = bar.total or 0

@@ -18,6 +18,7 @@ from bridgewatch.scoring.helpfulness import (
     TrainingFilterConfig,
 )
 from bridgewatch.scoring.history.update import StatusHistoryConfig
+from bridgewatch.scoring.manipulation import PostSelectionConfig, QuasiCliqueConfig
 from bridgewatch.scoring.meta import MetaConfig
 from bridgewatch.scoring.mf import MFConfig
 from bridgewatch.scoring.preprocess import CoreScopeConfig, PreprocessConfig
@@ -35,6 +36,10 @@ class ScoringConfig:
     ----------
     preprocess : filters applied before any scorer (§2.3).
     scope : Core rater scope and capture threshold (§2.4).
+    post_selection : compute post-selection-similarity clusters (scoring-extended.md §3.1)
+        and apply them (§2.3 step 5); None (default) skips the detection.
+    quasi_cliques : compute quasi-cliques (scoring-extended.md §3.2) for the
+        ``correlatedRater`` flag; None (default) skips the detection.
     topics : topic assignment (scoring-extended.md §4.3); notes with a topic leave the Core
         fit. None scores every note in Core (no topic model).
     training : the one-pass training filter (§4.1).
@@ -58,6 +63,8 @@ class ScoringConfig:
 
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
     scope: CoreScopeConfig = field(default_factory=CoreScopeConfig)
+    post_selection: PostSelectionConfig | None = None
+    quasi_cliques: QuasiCliqueConfig | None = None
     topics: TopicConfig | None = field(default_factory=TopicConfig)
     training: TrainingFilterConfig = field(default_factory=TrainingFilterConfig)
     stable_init: StableInitConfig = field(default_factory=StableInitConfig)

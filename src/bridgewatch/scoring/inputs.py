@@ -15,9 +15,10 @@ from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
 from bridgewatch.io.dataset import Dataset
-from bridgewatch.model import IdIndex, Ratings
+from bridgewatch.model import Classification, IdIndex, Ratings
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.history import StatusHistory
+from bridgewatch.scoring.manipulation import find_post_selection_clusters, find_quasi_cliques
 from bridgewatch.scoring.preprocess import (
     NoteInfo,
     apply_pss,
@@ -153,6 +154,45 @@ def _take_info(info: NoteInfo, rows: NDArray[np.int32]) -> NoteInfo:
     return NoteInfo(**{f.name: getattr(info, f.name)[rows] for f in fields(info)})
 
 
+def _detect_manipulation(
+    dataset: Dataset,
+    kept: Ratings,
+    info: NoteInfo,
+    history: StatusHistory,
+    rows: NDArray[np.int32],
+    config: ScoringConfig,
+) -> tuple[NDArray[np.int64] | None, NDArray[np.int64] | None]:
+    """PSS clusters and quasi-cliques per participant, when the config asks for them."""
+    if config.post_selection is None and config.quasi_cliques is None:
+        return None, None
+    n_rows = history.n_notes
+    post_idx = np.full(n_rows, -1, dtype=np.int64)
+    notes = dataset.notes
+    if notes.height:
+        tweet = _ids(notes["tweetId"])
+        _, codes = np.unique(tweet, return_inverse=True)
+        to_row = np.full(len(dataset.note_ids), -1, dtype=np.int64)
+        to_row[rows] = np.arange(n_rows)
+        note_rows = to_row[dataset.note_ids.lookup(_ids(notes["noteId"]))]
+        real = (note_rows >= 0) & (tweet != "-1") & (tweet != "")
+        post_idx[note_rows[real]] = codes[real]
+    cluster = clique = None
+    if config.post_selection is not None:
+        found = find_post_selection_clusters(
+            kept, info.author_idx, history.created_at_ms, post_idx, config.post_selection
+        )
+        cluster = found.post_selection_value.astype(np.int64)
+        _log.info("post-selection similarity: %d clusters", found.n_clusters)
+    if config.quasi_cliques is not None:
+        misleading = info.classification == Classification.MISINFORMED_OR_POTENTIALLY_MISLEADING
+        cliques = find_quasi_cliques(
+            kept, history.created_at_ms, post_idx, misleading, config.quasi_cliques
+        )
+        clique = cliques.quasi_clique_value.astype(np.int64)
+        _log.info("quasi-cliques: %d", cliques.clique_sizes.shape[0])
+    return cluster, clique
+
+
 def prepare_core_inputs(
     dataset: Dataset,
     config: ScoringConfig,
@@ -167,8 +207,10 @@ def prepare_core_inputs(
     dataset : the loaded inputs.
     config : ScoringConfig
     rater_cluster : int64 array of shape (n_participants,), PSS ``postSelectionValue`` per
-        participant (-1 none); None when no clustering was computed.
-    rater_quasi_clique : int64 array of shape (n_participants,), ``quasiCliqueValue``.
+        participant (-1 none); None: detect them when ``config.post_selection`` is set, else
+        no clusters.
+    rater_quasi_clique : int64 array of shape (n_participants,), ``quasiCliqueValue``;
+        None: detect them when ``config.quasi_cliques`` is set, else none.
 
     Returns
     -------
@@ -218,6 +260,12 @@ def prepare_core_inputs(
     info = _take_info(info, rows)
     n_rows = history.n_notes
 
+    if rater_cluster is None or rater_quasi_clique is None:
+        detected_cluster, detected_clique = _detect_manipulation(
+            dataset, kept, info, history, rows, config
+        )
+        rater_cluster = detected_cluster if rater_cluster is None else rater_cluster
+        rater_quasi_clique = detected_clique if rater_quasi_clique is None else rater_quasi_clique
     pss = apply_pss(
         kept.note_idx,
         kept.rater_idx,
