@@ -8,6 +8,7 @@ import sys
 from dataclasses import replace
 
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from bridgewatch.pipeline.batch import EXPLANATIONS_FILE, OUTPUT_FILES, run_batch
 from bridgewatch.scoring.config import ScoringConfig
@@ -76,17 +77,18 @@ def run(args: argparse.Namespace) -> int:
         bar.refresh()
 
     try:
-        batch = run_batch(
-            notes=args.notes,
-            ratings=args.ratings,
-            status_history=args.status,
-            enrollment=args.enrollment,
-            outdir=args.outdir,
-            as_of_ms=args.as_of,
-            seed=args.seed,
-            config=_config(args),
-            progress=progress,
-        )
+        with logging_redirect_tqdm():
+            batch = run_batch(
+                notes=args.notes,
+                ratings=args.ratings,
+                status_history=args.status,
+                enrollment=args.enrollment,
+                outdir=args.outdir,
+                as_of_ms=args.as_of,
+                seed=args.seed,
+                config=_config(args),
+                progress=progress,
+            )
         bar.n = bar.total or 0
         bar.set_description("done")
     finally:
