@@ -27,6 +27,13 @@ from bridgewatch.scoring.status import (
 )
 
 
+def sparse_tags(rng: np.random.Generator, m: int, n_tags: int) -> np.ndarray:  # type: ignore[type-arg]
+    """Like the public data: most ratings carry no tag of a family, some one or two."""
+    first = np.where(rng.random(m) < 0.35, 1 << rng.integers(0, n_tags, m), 0)
+    second = np.where(rng.random(m) < 0.15, 1 << rng.integers(0, n_tags, m), 0)
+    return (first | second).astype(np.uint16)
+
+
 def main() -> None:
     n_notes = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
     per_note = int(sys.argv[2]) if len(sys.argv) > 2 else 20
@@ -39,8 +46,8 @@ def main() -> None:
         helpful_num=rng.choice(np.array([0.0, 0.5, 1.0], np.float32), m),
         helpfulness_level=np.full(m, -1, np.int8),
         created_at_ms=rng.integers(0, 10**12, m),
-        helpful_tags=rng.integers(0, 1 << 9, m, dtype=np.uint16),
-        not_helpful_tags=(rng.integers(0, 1 << 13, m) * (rng.random(m) < 0.3)).astype(np.uint16),
+        helpful_tags=sparse_tags(rng, m, 9),
+        not_helpful_tags=sparse_tags(rng, m, 13),
         population_sampled=rng.random(m) < 0.05,
         note_ids=IdIndex(np.arange(n_notes).astype(str)),
         participant_ids=IdIndex(np.arange(n_raters).astype(str)),

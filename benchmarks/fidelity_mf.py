@@ -9,7 +9,9 @@ estimates the frozen μ. It then
    params frozen) and compares them with ``coreNoteIntercept`` / ``coreNoteFactor1``;
 2. computes pseudo-rater bounds and compares with ``coreNoteInterceptMax`` / ``Min``;
 3. refits the prescoring final round with ``fit_mf`` (mean mode, raters initialised from
-   the reference's round-1 params) and compares rater params with ``coreRaterIntercept``.
+   the reference's round-1 params) and compares rater params with ``coreRaterIntercept``;
+4. runs round 1 from a random start with the stable-initialisation scheme (§4.2,
+   ``fit_with_stable_init``) and compares with ``coreFirstRoundRater*``.
 
 Usage: python benchmarks/fidelity_mf.py [FIXTURE_DIR]   (default: S-core)
 """
@@ -23,9 +25,16 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from bridgewatch.scoring.mf import MFInit, fit_mf, fit_note_params, pseudo_rater_bounds
+from bridgewatch.scoring.mf import (
+    MFInit,
+    fit_mf,
+    fit_note_params,
+    fit_with_stable_init,
+    pseudo_rater_bounds,
+)
 
 FIXTURE = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/shared/fixtures/S-core")
+CORE_GROUPS = [1.0, 2.0, 3.0, 6.0, 8.0, 9.0, 10.0, 11.0, 13.0, 14.0, 19.0, 21.0, 25.0]  # §2.4
 
 
 def load() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -203,6 +212,74 @@ def main() -> None:
     )
     d = ours_i[ok] - ref_i[ok]
     print(f"note intercept mean signed diff (ours - ref): {d.mean():+.5f}")
+
+    round_one(ratings, raters)
+
+
+def round_one(ratings: pl.DataFrame, raters: pl.DataFrame) -> None:
+    """§4.2 from a random start, compared with the reference's round-1 rater params."""
+    enrollment = pl.read_csv(
+        FIXTURE / "input" / "userEnrollment-00000.tsv",
+        separator="\t",
+        columns=["participantId", "modelingGroup"],
+        infer_schema_length=0,
+    ).with_columns(pl.col("modelingGroup").cast(pl.Float64))
+    scoped = ratings.join(
+        enrollment.rename({"participantId": "raterParticipantId"}),
+        on="raterParticipantId",
+        how="left",
+    ).filter(
+        pl.col("modelingGroup").is_in(CORE_GROUPS)
+        | ~pl.col("raterParticipantId").is_in(enrollment["participantId"].implode())
+    )
+    training = min_count(
+        min_count(min_count(scoped, "noteId", 5), "raterParticipantId", 10), "noteId", 5
+    )
+    g13 = (pl.col("modelingGroup") == 13).fill_null(False)
+    share = training.with_columns(
+        (g13.cast(pl.Float64).mean().over("noteId")).alias("share13"),
+        pl.col("modelingGroup").is_not_null().sum().over("noteId").alias("joined"),
+    )
+    stable = (
+        (pl.col("share13") >= 0.75) & (pl.col("joined") >= 5) & g13
+    )  # share over joined ratings ≈ over all: S-core raters are all enrolled
+    share = share.with_columns(stable.alias("stable"))
+    notes = share["noteId"].unique().sort().to_list()
+    users = share["raterParticipantId"].unique().sort().to_list()
+    n_idx = {v: i for i, v in enumerate(notes)}
+    u_idx = {v: i for i, v in enumerate(users)}
+    ni = np.array([n_idx[v] for v in share["noteId"].to_list()], dtype=np.int32)
+    ui = np.array([u_idx[v] for v in share["raterParticipantId"].to_list()], dtype=np.int32)
+    y = share["y"].to_numpy().astype(np.float32)
+    t0 = time.perf_counter()
+    res = fit_with_stable_init(
+        ni,
+        ui,
+        y,
+        stable=share["stable"].to_numpy(),
+        n_notes=len(notes),
+        n_raters=len(users),
+        rng=np.random.default_rng(0),
+    )
+    t1 = time.perf_counter()
+    print(
+        f"round 1: {share.height} ratings ({int(share['stable'].sum())} stable), "
+        f"{res.stable.n_iterations}+{res.full.n_iterations} sweeps, {1e3 * (t1 - t0):.0f} ms, "
+        f"train MSE {res.full.train_mse:.5f}"
+    )
+    ref = pl.DataFrame({"raterParticipantId": users}).join(
+        raters, on="raterParticipantId", how="left"
+    )
+    compare(
+        "rater intercept (round 1)",
+        res.full.params.rater_intercepts,
+        ref["coreFirstRoundRaterIntercept"].to_numpy(),
+    )
+    compare(
+        "rater factor (round 1)",
+        res.full.params.rater_factors[:, 0],
+        ref["coreFirstRoundRaterFactor1"].to_numpy(),
+    )
 
 
 if __name__ == "__main__":

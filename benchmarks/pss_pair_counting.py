@@ -77,7 +77,7 @@ def main() -> int:
         family_a = find_author_rater_pairs(ratings, author, created, config)
         t_a = time.perf_counter() - t
         t, cpu = time.perf_counter(), time.process_time()
-        counts = count_co_ratings(ratings, post, config)
+        counts = count_co_ratings(ratings, post, config, min_rater_posts=config.min_unique_posts)
         t_b, cpu_b = time.perf_counter() - t, time.process_time() - cpu
         t = time.perf_counter()
         flagged = find_co_rating_pairs(counts, config)

@@ -73,6 +73,7 @@ class Fixture:
     nsh_out: StatusHistory
     now: int
     core_path: NDArray[np.bool_]
+    fed_path: NDArray[np.bool_]
 
 
 def load(name: str, run: str) -> Fixture:
@@ -108,6 +109,9 @@ def load(name: str, run: str) -> Fixture:
         nsh_in=StatusHistory.from_frame(nsh_in),
         nsh_out=StatusHistory.from_frame(nsh_out),
         now=NOW[run],
+        fed_path=np.array(
+            [d in allowed and a <= allowed for d, a in zip(decided, acted, strict=True)]
+        ),
         core_path=np.array(
             [d in CORE_PATH and a <= allowed for d, a in zip(decided, acted, strict=True)]
         ),
@@ -182,6 +186,12 @@ def test_meta_scoring_reproduces_core_path_decisions(fixture: str, run: str) -> 
         ]
     )
     assert agree == dict.fromkeys(agree, 1.0)
+    # Notes decided by the scorer-model rules we feed (Expansion, ExpansionPlus,
+    # CoreWithTopics statuses copied from the reference) agree as well.
+    fed = fx.fed_path
+    assert fed.sum() > core.sum()
+    assert (result.final_status == final)[fed].all()
+    assert (result.decided_by_labels() == np.array(sn["decidedBy"].to_list()))[fed].all()
 
 
 @pytest.mark.parametrize(("fixture", "run"), CASES)

@@ -14,6 +14,7 @@ from bridgewatch.scoring.manipulation import (
     count_co_ratings,
     count_co_ratings_reference,
     find_author_rater_pairs,
+    find_co_rating_pairs,
     find_post_selection_clusters,
 )
 
@@ -168,3 +169,18 @@ def test_planted_brigade_is_one_cluster_and_independent_raters_are_none(seed: in
     assert clusters[brigade[0]] >= 1
     assert np.all(clusters[:n_indep] == -1)
     assert result.n_clusters == 1
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_skipping_raters_with_few_posts_keeps_the_flagged_pairs(seed: int) -> None:
+    ratings, note_post = _random_community(
+        seed, n_raters=60, n_notes=40, n_posts=30, n_ratings=700, span_ms=2 * 60 * MINUTE
+    )
+    config = PostSelectionConfig(npmi_threshold=0.05, min_sim_threshold=0.15)
+    full = find_co_rating_pairs(count_co_ratings(ratings, note_post, config), config)
+    pruned_counts = count_co_ratings(ratings, note_post, config, min_rater_posts=10)
+    np.testing.assert_array_equal(find_co_rating_pairs(pruned_counts, config), full)
+    assert full.shape[0] > 0
+    assert (
+        pruned_counts.pairs.shape[0] < count_co_ratings(ratings, note_post, config).pairs.shape[0]
+    )

@@ -10,7 +10,13 @@ import pytest
 
 from bridgewatch.errors import ConfigError, InputError
 from bridgewatch.model import NoteStatus
-from bridgewatch.scoring.meta import MetaConfig, MetaInputs, ScorerStatus, apply_meta_rules
+from bridgewatch.scoring.meta import (
+    MetaConfig,
+    MetaInputs,
+    ScorerStatus,
+    apply_meta_rules,
+    explain_meta,
+)
 from bridgewatch.scoring.status import TagCounts
 
 NMR = NoteStatus.NEEDS_MORE_RATINGS
@@ -162,3 +168,23 @@ def test_bad_shapes_and_config() -> None:
         apply_meta_rules(inputs, NOW, MetaConfig())
     with pytest.raises(ConfigError, match="max_stable_crh_minutes"):
         MetaConfig(max_stable_crh_minutes=10.0)
+
+
+def test_explain_meta_tells_the_story_of_a_held_note() -> None:
+    case = {"core": CRH, "prev": NMR, "ts": NAN, "first": -1}
+    v = {k: [case.get(k, BASE[k])] for k in BASE}
+    inputs = MetaInputs(
+        scorers=(ScorerStatus("CoreModel", "v1.1", np.array(v["core"], np.int8)),),
+        core_intercept=np.array(v["core_i"], float),
+        core_intercept_population_sampled=np.array(v["pop_i"], float),
+        population_sampled_neg_count=np.array(v["neg"]),
+        population_sampled_pos_count=np.array(v["pos"]),
+        previous_status=np.array(v["prev"], np.int8),
+        stabilization_ts=np.array(v["ts"], float),
+        first_non_nmr_status=np.array(v["first"], np.int8),
+        locked_status=np.array(v["locked"], np.int8),
+        tag_counts=TagCounts(np.array(v["helpful"]), np.array(v["not_helpful"])),
+    )
+    lines = explain_meta(inputs, apply_meta_rules(inputs, NOW, MetaConfig()), 0, NOW)
+    assert lines[0] == "final NEEDS_MORE_RATINGS, decided by NmrDueToMinStableCrhTime (v1.0)"
+    assert "stabilization: never held -> held since" in lines[4]

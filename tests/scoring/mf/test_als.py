@@ -359,3 +359,21 @@ def test_empty_ratings_are_rejected() -> None:
     empty = np.array([], dtype=np.int64)
     with pytest.raises(InputError, match="no ratings"):
         fit_mf(empty, empty, np.array([]), n_notes=1, n_raters=1, rng=np.random.default_rng(0))
+
+
+def test_weighted_fit_reports_the_weighted_objective_and_weights_matter() -> None:
+    prob = two_camps(12)
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, prob.values.size)
+    res = _fit(prob, 1, weights=weights)
+    obj = mf_objective(
+        prob.note_idx,
+        prob.rater_idx,
+        prob.values,
+        params=res.params,
+        config=MFConfig(),
+        weights=weights,
+    )
+    assert obj.loss == pytest.approx(res.loss, abs=1e-13)
+    assert obj.train_mse == pytest.approx(res.train_mse, abs=1e-13)
+    plain = _fit(prob, 1)
+    assert not np.allclose(plain.params.note_intercepts, res.params.note_intercepts)

@@ -8,7 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridgewatch.errors import InputError
-from bridgewatch.scoring.status import compute_sign_aggregates, count_recent_ratings, count_tags
+from bridgewatch.scoring.status import (
+    compute_sign_aggregates,
+    count_recent_ratings,
+    count_tags,
+    sum_tags_per_note,
+)
 from tests.scoring.factories import make_ratings
 
 NAN = float("nan")
@@ -85,3 +90,26 @@ def test_tag_counts_and_recent_ratings() -> None:
     assert counts.not_helpful[1].tolist() == [1] + [0] * 11 + [1]
     assert count_recent_ratings(ratings, now_ms=350, window_ms=200).tolist() == [1, 1]
     assert count_recent_ratings(ratings, now_ms=400, window_ms=200).tolist() == [0, 1]
+
+
+def test_helpful_num_outside_the_three_levels_is_rejected() -> None:
+    ratings = make_ratings([(0, 0, 0.3)], n_notes=1, n_participants=1)
+    with pytest.raises(InputError, match="helpful_num"):
+        compute_sign_aggregates(ratings, np.zeros(1))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 2**16 - 1), st.floats(0, 2)), max_size=60)
+)
+def test_tag_sums_equal_a_per_tag_loop(rows: list[tuple[int, int, float]]) -> None:
+    note = np.array([r[0] for r in rows], dtype=np.int32)
+    bits = np.array([r[1] for r in rows], dtype=np.uint16)
+    weights = np.array([r[2] for r in rows], dtype=np.float64)
+    fast = sum_tags_per_note(note, bits, 13, 5, weights=weights)
+    slow = np.zeros((5, 13))
+    for k in range(13):
+        has = ((bits >> k) & 1).astype(np.float64)
+        slow[:, k] = np.bincount(note, weights=weights * has, minlength=5)
+    np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
+    assert sum_tags_per_note(note, bits, 16, 5).sum() == sum(bin(b).count("1") for b in bits)

@@ -216,6 +216,7 @@ def count_co_ratings(
     config: PostSelectionConfig,
     *,
     accelerated: bool = True,
+    min_rater_posts: int = 0,
 ) -> CoRatingCounts:
     """Count, per rater pair, the posts where they rated a note within the window (§3.1 B).
 
@@ -233,6 +234,10 @@ def count_co_ratings(
     accelerated : bool
         Generate pair keys with the numba kernel (default) instead of plain numpy; both
         give identical counts.
+    min_rater_posts : int
+        Skip pairs involving raters with fewer distinct posts (family B ignores them anyway;
+        passing ``min_unique_posts`` saves memory). ``rater_posts`` and ``N`` still count
+        every rating.
 
     Returns
     -------
@@ -247,6 +252,9 @@ def count_co_ratings(
     post = post_of_rating[keep].astype(np.int64)
     post_rater = _sorted_unique(post * n_p + rater)
     rater_posts = np.bincount(post_rater % n_p, minlength=n_p).astype(np.int64)
+    if min_rater_posts > 0:
+        active = rater_posts[rater] >= min_rater_posts
+        note, time, rater, post = note[active], time[active], rater[active], post[active]
 
     order = np.lexsort((time, note))
     note, time, rater, post = note[order], time[order], rater[order], post[order]
@@ -425,7 +433,10 @@ def find_post_selection_clusters(
         if arr.shape != (n_notes,):
             raise ValueError(f"{name} has shape {arr.shape}, expected ({n_notes},)")
     family_a = find_author_rater_pairs(ratings, note_author_idx, note_created_at_ms, config)
-    family_b = find_co_rating_pairs(count_co_ratings(ratings, note_post_idx, config), config)
+    counts = count_co_ratings(
+        ratings, note_post_idx, config, min_rater_posts=config.min_unique_posts
+    )
+    family_b = find_co_rating_pairs(counts, config)
     clusters = cluster_pairs(np.concatenate([family_a, family_b]), ratings.n_participants)
     return PostSelectionResult(
         post_selection_value=clusters,

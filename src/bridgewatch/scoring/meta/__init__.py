@@ -1,6 +1,7 @@
 """Meta scoring for the Core path: scorer statuses to the final status (scoring-core.md §9)."""
 
 from bridgewatch.scoring.meta.config import MetaConfig
+from bridgewatch.scoring.meta.explain import explain_meta
 from bridgewatch.scoring.meta.explanation import (
     ALL_TAGS,
     HELPFUL_TIE_BREAK,
@@ -30,5 +31,6 @@ __all__ = [
     "StabilizationResult",
     "apply_meta_rules",
     "apply_stabilization",
+    "explain_meta",
     "explanation_tags",
 ]

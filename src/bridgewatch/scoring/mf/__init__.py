@@ -11,6 +11,7 @@ from bridgewatch.scoring.mf.config import MFConfig
 from bridgewatch.scoring.mf.note_fit import fit_note_params, pseudo_rater_bounds
 from bridgewatch.scoring.mf.objective import MFObjective, mf_objective
 from bridgewatch.scoring.mf.params import MFInit, MFParams, MFResult, PseudoRaterBounds
+from bridgewatch.scoring.mf.stable_init import StableInitResult, fit_with_stable_init
 
 __all__ = [
     "MFConfig",
@@ -19,8 +20,10 @@ __all__ = [
     "MFParams",
     "MFResult",
     "PseudoRaterBounds",
+    "StableInitResult",
     "fit_mf",
     "fit_note_params",
+    "fit_with_stable_init",
     "identify_signs",
     "mf_objective",
     "pseudo_rater_bounds",

@@ -9,6 +9,7 @@ from bridgewatch.scoring.status.aggregates import (
     compute_sign_aggregates,
     count_recent_ratings,
     count_tags,
+    sum_tags_per_note,
 )
 from bridgewatch.scoring.status.config import StatusRulesConfig
 from bridgewatch.scoring.status.rules import (
@@ -44,5 +45,6 @@ __all__ = [
     "count_tags",
     "labels_from_bitmask",
     "provisional_statuses",
+    "sum_tags_per_note",
     "tag_filter_thresholds",
 ]

@@ -23,6 +23,7 @@ __all__ = [
     "compute_sign_aggregates",
     "count_recent_ratings",
     "count_tags",
+    "sum_tags_per_note",
 ]
 
 
@@ -95,6 +96,10 @@ def _check_rater_array(ratings: Ratings, values: NDArray[np.floating], name: str
 def compute_sign_aggregates(ratings: Ratings, rater_factor: NDArray[np.floating]) -> SignAggregates:
     """Sign buckets, net helpful counts and population-sampled counts (§5.5a-b).
 
+    One ``np.bincount`` over (note, bucket, value, population-sampled) cells gives every
+    count; ``helpfulNum`` only takes the values 0, 0.5 and 1, so bucket means and net counts
+    follow from the counts.
+
     Parameters
     ----------
     ratings : Ratings
@@ -106,46 +111,93 @@ def compute_sign_aggregates(ratings: Ratings, rater_factor: NDArray[np.floating]
     -------
     SignAggregates
         Arrays of shape (ratings.n_notes,).
+
+    Raises
+    ------
+    InputError
+        A ``helpful_num`` other than 0, 0.5 or 1.
     """
     _check_rater_array(ratings, rater_factor, "rater_factor")
     n = ratings.n_notes
-    note = ratings.note_idx
     f_u = np.asarray(rater_factor, dtype=np.float64)[ratings.rater_idx]
-    has = np.isfinite(f_u)
-    neg = has & (f_u < 0.0)
-    pos = has & (f_u >= 0.0)
-    y = ratings.helpful_num.astype(np.float64)
-    net_value = np.where(y == 1.0, 1, np.where(y == 0.0, -1, 0)).astype(np.float64)
-
-    num_ratings = np.bincount(note, minlength=n).astype(np.int64)
-    neg_count = _count(note, neg, n)
-    pos_count = _count(note, pos, n)
-    neg_sum = np.bincount(note[neg], weights=y[neg], minlength=n)
-    pos_sum = np.bincount(note[pos], weights=y[pos], minlength=n)
-    net_neg = np.rint(np.bincount(note[neg], weights=net_value[neg], minlength=n)).astype(np.int64)
-    net_pos = np.rint(np.bincount(note[pos], weights=net_value[pos], minlength=n)).astype(np.int64)
+    bucket = np.where(np.isnan(f_u), 0, np.where(f_u < 0.0, 1, 2))  # none / neg / pos
+    doubled = ratings.helpful_num.astype(np.float64) * 2.0  # 0, 1 (somewhat), 2
+    value = np.rint(doubled)
+    if ((value != doubled) | (value < 0) | (value > 2)).any():
+        raise InputError("helpful_num must be 0, 0.5 or 1", field="helpful_num")
+    cell = (bucket * 3 + value.astype(np.int64)) * 2 + ratings.population_sampled
+    counts = np.bincount(ratings.note_idx.astype(np.int64) * 18 + cell, minlength=n * 18).reshape(
+        n, 3, 3, 2
+    )
+    by_value = counts.sum(axis=3)  # (n, bucket, value)
+    num_ratings = by_value.sum(axis=(1, 2))
+    per_bucket = by_value.sum(axis=2)  # (n, bucket)
+    neg_count, pos_count = per_bucket[:, 1], per_bucket[:, 2]
+    helpful_sum = 0.5 * by_value[:, :, 1] + by_value[:, :, 2]
+    net = by_value[:, :, 2] - by_value[:, :, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
-        neg_mean = np.where(neg_count > 0, neg_sum / neg_count, np.nan)
-        pos_mean = np.where(pos_count > 0, pos_sum / pos_count, np.nan)
+        means = np.where(per_bucket > 0, helpful_sum / np.maximum(per_bucket, 1), np.nan)
+    net_neg, net_pos = net[:, 1], net[:, 2]
     net_min = np.maximum(0, np.minimum(net_neg, net_pos))
     with_params = neg_count + pos_count
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(with_params > 0, net_min / np.maximum(with_params, 1), np.nan)
-    pop = ratings.population_sampled
+    ratio = np.where(with_params > 0, net_min / np.maximum(with_params, 1), np.nan)
+    pop = counts[:, :, :, 1].sum(axis=2)
     return SignAggregates(
-        num_ratings=num_ratings,
-        neg_count=neg_count,
-        pos_count=pos_count,
-        min_sign_count=np.minimum(neg_count, pos_count),
-        neg_mean_helpful=neg_mean,
-        pos_mean_helpful=pos_mean,
-        net_neg=net_neg,
-        net_pos=net_pos,
-        net_min_helpful=net_min,
+        num_ratings=num_ratings.astype(np.int64),
+        neg_count=neg_count.astype(np.int64),
+        pos_count=pos_count.astype(np.int64),
+        min_sign_count=np.minimum(neg_count, pos_count).astype(np.int64),
+        neg_mean_helpful=means[:, 1].astype(np.float64),
+        pos_mean_helpful=means[:, 2].astype(np.float64),
+        net_neg=net_neg.astype(np.int64),
+        net_pos=net_pos.astype(np.int64),
+        net_min_helpful=net_min.astype(np.int64),
         net_min_helpful_ratio=ratio.astype(np.float64),
-        pop_neg_count=_count(note, neg & pop, n),
-        pop_pos_count=_count(note, pos & pop, n),
+        pop_neg_count=pop[:, 1].astype(np.int64),
+        pop_pos_count=pop[:, 2].astype(np.int64),
     )
+
+
+def sum_tags_per_note(
+    note_idx: NDArray[np.int32],
+    bits: NDArray[np.uint16],
+    n_tags: int,
+    n_notes: int,
+    weights: NDArray[np.float64] | None = None,
+) -> NDArray[np.float64]:
+    """Per-note sums of each tag bit (optionally weighted).
+
+    Only ratings with at least one tag are visited after one pass over ``bits``; most
+    ratings carry no tag.
+
+    Parameters
+    ----------
+    note_idx : int array of shape (m,)
+    bits : uint16 array of shape (m,)
+        Tag bit-sets; bit k is tag k.
+    n_tags : int
+        Number of tags (bits) to sum, at most 16.
+    n_notes : int
+    weights : float64 array of shape (m,), optional
+        Per-rating weight; default 1.
+
+    Returns
+    -------
+    float64 array of shape (n_notes, n_tags)
+    """
+    tagged = np.flatnonzero(bits)  # most ratings carry no tag: work on the rest only
+    notes = note_idx[tagged]
+    sub_bits = bits[tagged]
+    sub_weights = None if weights is None else np.asarray(weights, np.float64)[tagged]
+    out = np.empty((n_notes, n_tags), dtype=np.float64)
+    for k in range(n_tags):
+        has = (sub_bits & np.uint16(1 << k)) != 0
+        out[:, k] = np.bincount(
+            notes[has],
+            weights=None if sub_weights is None else sub_weights[has],
+            minlength=n_notes,
+        )
+    return out
 
 
 def count_tags(ratings: Ratings) -> TagCounts:
@@ -161,18 +213,11 @@ def count_tags(ratings: Ratings) -> TagCounts:
     TagCounts
     """
     n = ratings.n_notes
-
-    def block(bits: NDArray[np.uint16], n_tags: int) -> NDArray[np.int64]:
-        out = np.zeros((n, n_tags), dtype=np.int64)
-        for k in range(n_tags):
-            mask = (bits & np.uint16(1 << k)) != 0
-            out[:, k] = np.bincount(ratings.note_idx[mask], minlength=n)
-        return out
-
-    return TagCounts(
-        helpful=block(ratings.helpful_tags, len(HELPFUL_TAGS)),
-        not_helpful=block(ratings.not_helpful_tags, len(NOT_HELPFUL_TAGS)),
+    helpful = sum_tags_per_note(ratings.note_idx, ratings.helpful_tags, len(HELPFUL_TAGS), n)
+    not_helpful = sum_tags_per_note(
+        ratings.note_idx, ratings.not_helpful_tags, len(NOT_HELPFUL_TAGS), n
     )
+    return TagCounts(helpful=helpful.astype(np.int64), not_helpful=not_helpful.astype(np.int64))
 
 
 def count_recent_ratings(

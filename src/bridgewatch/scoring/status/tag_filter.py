@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 from bridgewatch.errors import InputError
 from bridgewatch.io.columns import NOT_HELPFUL_TAGS
 from bridgewatch.model import Ratings
+from bridgewatch.scoring.status.aggregates import sum_tags_per_note
 from bridgewatch.scoring.status.config import StatusRulesConfig
 
 __all__ = [
@@ -139,10 +140,7 @@ def compute_tag_aggregates(
         w = 1.0 / (1.0 + scaled**config.tag_filter_distance_exponent)
     weight = np.bincount(note, weights=w, minlength=n)
     present = np.bincount(note, minlength=n) > 0
-    adjusted = np.empty((n, _N_NH), dtype=np.float64)
-    for k in range(_N_NH):
-        tag = ((bits >> np.uint16(k)) & np.uint16(1)).astype(np.float64)
-        adjusted[:, k] = np.bincount(note, weights=w * tag, minlength=n)
+    adjusted = sum_tags_per_note(note, bits, _N_NH, n, weights=w)
     rating_weight = np.where(present, weight, np.nan)
     adjusted[~present] = np.nan
     with np.errstate(divide="ignore", invalid="ignore"):
