@@ -19,7 +19,19 @@ from bridgewatch.errors import BridgewatchError
 __all__ = ["build_parser", "main"]
 
 # One entry per command module under bridgewatch.cli; keep sorted.
-_COMMAND_MODULES: tuple[str, ...] = ("convert", "explain", "info", "score", "simulate", "validate")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "apikey",
+    "convert",
+    "db",
+    "explain",
+    "export",
+    "import_dump",
+    "info",
+    "score",
+    "serve",
+    "simulate",
+    "validate",
+)
 
 _log = logging.getLogger(__name__)
 
