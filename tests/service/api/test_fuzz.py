@@ -17,7 +17,7 @@ from schemathesis import GenerationMode
 
 from tests.service.conftest import Service
 
-_EXAMPLES = 5
+_EXAMPLES = 4
 
 
 def _operations(service: Service) -> list[Any]:
