@@ -23,6 +23,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "apikey",
     "convert",
     "db",
+    "demo",
     "export",
     "import_dump",
     "info",
