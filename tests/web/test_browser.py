@@ -52,8 +52,9 @@ def live_server(db_engine: Engine, tmp_path: Path) -> Iterator[str]:
     )
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
-                       ws="none")
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="none"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -12,8 +12,9 @@ def _c(
     hi: float | None = None,
     t: int = 0,
 ) -> Candidate:
-    return Candidate(note_id, n, neg, pos, None if lo is None else (lo + (hi or lo)) / 2, 0.0,
-                     lo, hi, t)
+    return Candidate(
+        note_id, n, neg, pos, None if lo is None else (lo + (hi or lo)) / 2, 0.0, lo, hi, t
+    )
 
 
 def test_missing_side_ranks_first_and_says_why() -> None:

@@ -21,8 +21,12 @@ def _csrf(client: TestClient) -> str:
 def _login(client: TestClient, username: str = "demo") -> None:
     r = client.post(
         "/login",
-        data={"username": username, "password": "demo-password", "csrf_token": _csrf(client),
-              "next": "/me"},
+        data={
+            "username": username,
+            "password": "demo-password",
+            "csrf_token": _csrf(client),
+            "next": "/me",
+        },
     )
     assert r.status_code == 303, r.text
     assert r.headers["location"] == "/me"
@@ -31,8 +35,16 @@ def _login(client: TestClient, username: str = "demo") -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/timeline/new", "/timeline/needs-your-help", "/timeline/rated-helpful",
-     "/timeline/rated-not-helpful", "/transparency", "/login", "/signup", "/posts/post-001"],
+    [
+        "/timeline/new",
+        "/timeline/needs-your-help",
+        "/timeline/rated-helpful",
+        "/timeline/rated-not-helpful",
+        "/transparency",
+        "/login",
+        "/signup",
+        "/posts/post-001",
+    ],
 )
 def test_public_pages_render(client: TestClient, path: str) -> None:
     r = client.get(path)
@@ -66,26 +78,34 @@ def test_forms_refuse_a_missing_or_wrong_csrf_token(client: TestClient) -> None:
 
 def test_wrong_password_and_open_redirect(client: TestClient) -> None:
     token = _csrf(client)
-    r = client.post("/login", data={"username": "demo", "password": "nope-nope", "csrf_token": token})
+    r = client.post(
+        "/login", data={"username": "demo", "password": "nope-nope", "csrf_token": token}
+    )
     assert r.status_code == 401 and "Wrong username or password" in r.text
     r = client.post(
         "/login",
-        data={"username": "demo", "password": "demo-password", "csrf_token": token,
-              "next": "//evil.example"},
+        data={
+            "username": "demo",
+            "password": "demo-password",
+            "csrf_token": token,
+            "next": "//evil.example",
+        },
     )
     assert r.headers["location"] == "/"
 
 
 def test_signup_starts_as_a_rater_who_cannot_write(client: TestClient) -> None:
     token = _csrf(client)
-    r = client.post("/signup", data={"username": "fresh_one", "password": "pass-word-1",
-                                     "csrf_token": token})
+    r = client.post(
+        "/signup", data={"username": "fresh_one", "password": "pass-word-1", "csrf_token": token}
+    )
     assert r.status_code == 303
     r = client.get("/posts/post-001/write")
     assert r.status_code == 200
     assert "You cannot write notes yet" in r.text and "Still needed" in r.text
-    r = client.post("/signup", data={"username": "fresh_one", "password": "pass-word-1",
-                                     "csrf_token": token})
+    r = client.post(
+        "/signup", data={"username": "fresh_one", "password": "pass-word-1", "csrf_token": token}
+    )
     assert r.status_code == 422 and "is taken" in r.text
 
 
@@ -104,8 +124,11 @@ def test_rating_changes_the_status_and_says_so(client: TestClient, seeded_db: Se
     note_id = seeded_db.result.pivot_note_ids[0]
     r = client.post(
         f"/notes/{note_id}/rate",
-        data={"helpfulness_level": "HELPFUL", "helpful_tags": ["Clear", "GoodSources"],
-              "csrf_token": _csrf(client)},
+        data={
+            "helpfulness_level": "HELPFUL",
+            "helpful_tags": ["Clear", "GoodSources"],
+            "csrf_token": _csrf(client),
+        },
     )
     assert r.status_code == 303, r.text
     page = client.get(r.headers["location"])
@@ -119,11 +142,14 @@ def test_rating_changes_the_status_and_says_so(client: TestClient, seeded_db: Se
     assert f"/notes/{note_id}" in profile
 
 
-def test_rating_with_tags_that_do_not_match_is_refused(client: TestClient, seeded_db: Seeded) -> None:
+def test_rating_with_tags_that_do_not_match_is_refused(
+    client: TestClient, seeded_db: Seeded
+) -> None:
     _login(client)
     note_id = seeded_db.result.pivot_note_ids[1]
-    r = client.post(f"/notes/{note_id}/rate",
-                    data={"helpfulness_level": "MAYBE", "csrf_token": _csrf(client)})
+    r = client.post(
+        f"/notes/{note_id}/rate", data={"helpfulness_level": "MAYBE", "csrf_token": _csrf(client)}
+    )
     assert r.status_code == 403 and "choose Yes, Somewhat or No" in r.text
 
 
@@ -132,19 +158,32 @@ def test_write_a_note(client: TestClient) -> None:
     page = client.get("/posts/post-002/write")
     assert 'id="summary"' in page.text and 'for="summary"' in page.text
     token = _csrf(client)
-    base = {"classification": "MISINFORMED_OR_POTENTIALLY_MISLEADING",
-            "misleading_reasons": ["FactualError"], "csrf_token": token}
-    r = client.post("/posts/post-002/write", data={**base, "summary": "x" * 281,
-                                                   "source_link": "https://a.example/1"})
+    base = {
+        "classification": "MISINFORMED_OR_POTENTIALLY_MISLEADING",
+        "misleading_reasons": ["FactualError"],
+        "csrf_token": token,
+    }
+    r = client.post(
+        "/posts/post-002/write",
+        data={**base, "summary": "x" * 281, "source_link": "https://a.example/1"},
+    )
     assert r.status_code == 422 and "282 characters (links not counted)" in r.text  # + space
     r = client.post("/posts/post-002/write", data={**base, "summary": "No source given."})
     assert r.status_code == 422 and "needs a source link" in r.text
-    r = client.post("/posts/post-002/write", data={
-        "classification": "MISINFORMED_OR_POTENTIALLY_MISLEADING", "csrf_token": token,
-        "summary": "Reason missing.", "source_link": "https://a.example/2"})
+    r = client.post(
+        "/posts/post-002/write",
+        data={
+            "classification": "MISINFORMED_OR_POTENTIALLY_MISLEADING",
+            "csrf_token": token,
+            "summary": "Reason missing.",
+            "source_link": "https://a.example/2",
+        },
+    )
     assert r.status_code == 422 and "at least one misleading reason" in r.text
-    r = client.post("/posts/post-002/write", data={
-        **base, "summary": "The memo is from 2009.", "source_link": "https://a.example/3"})
+    r = client.post(
+        "/posts/post-002/write",
+        data={**base, "summary": "The memo is from 2009.", "source_link": "https://a.example/3"},
+    )
     assert r.status_code == 303, r.text
     details = client.get(r.headers["location"])
     assert "Your note was published" in details.text

@@ -16,7 +16,7 @@ from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, inse
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConflictError, InputError
-from bridgewatch.service.repositories.participants import Participant, create_participant
+from bridgewatch.service.repositories.participants import create_participant
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
@@ -85,10 +85,10 @@ def create_account(
     password: str,
     now_ms: int,
     participant_id: str | None = None,
-) -> Participant | str:
+) -> str:
     """Create a participant (or bind an existing one by ``participant_id``) with a login.
 
-    Returns the new :class:`Participant`, or the bound participant id when one was given.
+    Returns the participant id.
 
     Raises
     ------
@@ -108,12 +108,11 @@ def create_account(
     ).first()
     if taken is not None:
         raise ConflictError(f"the username {username!r} is taken")
-    result: Participant | str
-    if participant_id is None:
-        result = create_participant(session, now_ms=now_ms)
-        pid = result.participant_id
-    else:
-        result = pid = participant_id
+    pid = (
+        create_participant(session, now_ms=now_ms).participant_id
+        if participant_id is None
+        else participant_id
+    )
     session.execute(
         insert(web_accounts).values(
             username=username,
@@ -122,7 +121,7 @@ def create_account(
             created_at_ms=now_ms,
         )
     )
-    return result
+    return pid
 
 
 def authenticate(session: Session, *, username: str, password: str) -> str | None:

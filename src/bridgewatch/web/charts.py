@@ -72,9 +72,8 @@ def rater_axis_svg(points: Sequence[tuple[float, str]], *, title: str) -> str:
         return left + (v + span) / (2 * span) * (width - left - right)
 
     counts = {lvl: sum(1 for _, level in points if level == lvl) for lvl in rows}
-    desc = (
-        f"{len(points)} ratings placed by rater factor. "
-        + ", ".join(f"{_LEVEL_LABELS[k]}: {v}" for k, v in counts.items())
+    desc = f"{len(points)} ratings placed by rater factor. " + ", ".join(
+        f"{_LEVEL_LABELS[k]}: {v}" for k, v in counts.items()
     )
     parts = _open(width, height, title, desc)
     parts.append(
@@ -87,9 +86,7 @@ def rater_axis_svg(points: Sequence[tuple[float, str]], *, title: str) -> str:
             f'<text x="{left - 10}" y="{y + 4}" text-anchor="end" font-size="14" '
             f'fill="#1f2328">{_LEVEL_LABELS[level]}</text>'
         )
-        parts.append(
-            f'<line x1="{left}" y1="{y}" x2="{width - right}" y2="{y}" stroke="#d0d7de"/>'
-        )
+        parts.append(f'<line x1="{left}" y1="{y}" x2="{width - right}" y2="{y}" stroke="#d0d7de"/>')
         for k, (factor, lvl) in enumerate(points):
             if lvl != level:
                 continue
@@ -147,8 +144,7 @@ def histogram_svg(values: Sequence[float], *, title: str, n_bins: int = 20) -> s
             f'font-size="12" fill="#1f2328">{v:.2f}</text>'
         )
     parts.append(
-        f'<text x="{left - 8}" y="22" text-anchor="end" font-size="12" fill="#1f2328">'
-        f"{top}</text>"
+        f'<text x="{left - 8}" y="22" text-anchor="end" font-size="12" fill="#1f2328">{top}</text>'
     )
     parts.append("</svg>")
     return "".join(parts)
@@ -188,10 +184,7 @@ def intercept_factor_svg(
         f'<text x="{_f(px(xs[1]) - 4)}" y="{_f(py(crh_threshold) - 6)}" text-anchor="end" '
         f'font-size="12" fill="#116329">Helpful: intercept ≥ {crh_threshold:.2f}</text>'
     )
-    v_pts = [
-        (f, crnh_intercept + crnh_factor_multiplier * abs(f))
-        for f in (xs[0], 0.0, xs[1])
-    ]
+    v_pts = [(f, crnh_intercept + crnh_factor_multiplier * abs(f)) for f in (xs[0], 0.0, xs[1])]
     parts.append(
         '<polyline fill="none" stroke="#a40e26" stroke-dasharray="6 4" points="'
         + " ".join(f"{_f(px(f))},{_f(py(i))}" for f, i in v_pts)
@@ -258,12 +251,11 @@ def status_lines_svg(
     for status, counts in series.items():
         colour = STATUS_COLOURS.get(status, "#0550ae")
         pts = " ".join(f"{_f(px(k))},{_f(py(c))}" for k, c in enumerate(counts))
-        parts.append(
-            f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" points="{pts}"/>'
-        )
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" points="{pts}"/>')
     for k in sorted({0, n // 2, n - 1}):
+        anchor = "start" if k == 0 else ("end" if k == n - 1 else "middle")
         parts.append(
-            f'<text x="{_f(px(k))}" y="{height - bottom + 18}" text-anchor="middle" '
+            f'<text x="{_f(px(k))}" y="{height - bottom + 18}" text-anchor="{anchor}" '
             f'font-size="12" fill="#1f2328">{escape(days[k])}</text>'
         )
     parts.append(

@@ -26,8 +26,8 @@ __all__ = [
     "RaterPoint",
     "RecentRating",
     "needs_help_candidates",
-    "note_rater_points",
     "note_points",
+    "note_rater_points",
     "rater_factors",
     "recent_ratings",
     "status_counts",
@@ -83,8 +83,10 @@ def note_rater_points(session: Session, note_id: int) -> list[RaterPoint]:
         .where(ratings.c.noteId == note_id)
     ).all()
     return [
-        RaterPoint(None if r.core_rater_factor1 is None else float(r.core_rater_factor1),
-                   str(r.helpfulnessLevel))
+        RaterPoint(
+            None if r.core_rater_factor1 is None else float(r.core_rater_factor1),
+            str(r.helpfulnessLevel),
+        )
         for r in rows
     ]
 
@@ -189,8 +191,15 @@ def recent_ratings(session: Session, participant_id: str, *, limit: int = 20) ->
         else:
             outcome = "disagreed"
         out.append(
-            RecentRating(int(r.noteId), str(r.tweetId), str(r.summary), level, st,
-                         int(r.createdAtMillis), outcome)
+            RecentRating(
+                int(r.noteId),
+                str(r.tweetId),
+                str(r.summary),
+                level,
+                st,
+                int(r.createdAtMillis),
+                outcome,
+            )
         )
     return out
 
@@ -219,9 +228,11 @@ def status_over_time(session: Session) -> tuple[list[str], dict[str, list[int]]]
     """
     created = session.execute(select(notes.c.noteId, notes.c.createdAtMillis)).all()
     changes = session.execute(
-        select(note_status_changes.c.note_id, note_status_changes.c.changed_at_ms,
-               note_status_changes.c.status)
-        .order_by(note_status_changes.c.changed_at_ms, note_status_changes.c.id)
+        select(
+            note_status_changes.c.note_id,
+            note_status_changes.c.changed_at_ms,
+            note_status_changes.c.status,
+        ).order_by(note_status_changes.c.changed_at_ms, note_status_changes.c.id)
     ).all()
     if not created:
         return [], {}
@@ -229,7 +240,9 @@ def status_over_time(session: Session) -> tuple[list[str], dict[str, list[int]]]
     def day(ms: int) -> dt.date:
         return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).date()
 
-    events: list[tuple[int, int, int, str]] = [(int(t), 0, int(n), NEEDS_MORE_RATINGS) for n, t in created]
+    events: list[tuple[int, int, int, str]] = [
+        (int(t), 0, int(n), NEEDS_MORE_RATINGS) for n, t in created
+    ]
     events += [(int(t), 1, int(n), str(s)) for n, t, s in changes]
     events.sort()
     first, last = day(events[0][0]), day(events[-1][0])
@@ -260,8 +273,11 @@ def rater_factors(session: Session) -> list[float]:
 def note_points(session: Session) -> list[tuple[float, float, str]]:
     """(factor, intercept, status) of every live scored note."""
     rows = session.execute(
-        select(note_scores.c.core_note_factor1, note_scores.c.core_note_intercept,
-               note_scores.c.final_rating_status)
+        select(
+            note_scores.c.core_note_factor1,
+            note_scores.c.core_note_intercept,
+            note_scores.c.final_rating_status,
+        )
         .select_from(note_scores.join(notes, notes.c.noteId == note_scores.c.note_id))
         .where(
             and_(
@@ -278,5 +294,7 @@ def post_titles(session: Session, post_ids: list[str]) -> dict[str, str]:
     """Post id -> its text (for note cards on timelines)."""
     if not post_ids:
         return {}
-    rows = session.execute(select(posts.c.post_id, posts.c.text).where(posts.c.post_id.in_(post_ids)))
+    rows = session.execute(
+        select(posts.c.post_id, posts.c.text).where(posts.c.post_id.in_(post_ids))
+    )
     return {str(p): str(t or "") for p, t in rows}

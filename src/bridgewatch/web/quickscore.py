@@ -18,7 +18,9 @@ stabilization delay): statuses are labelled with ``decidedBy = CoreModel (quick 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -173,10 +175,14 @@ def _record_status(
         select(note_status_history.c.currentStatus).where(note_status_history.c.noteId == note_id)
     ).first()
     previous = NMR if row is None or row.currentStatus is None else str(row.currentStatus)
-    non_nmr = {} if status == NMR else {
-        "timestampMillisOfLatestNonNMRStatus": now_ms,
-        "mostRecentNonNMRStatus": status,
-    }
+    non_nmr = (
+        {}
+        if status == NMR
+        else {
+            "timestampMillisOfLatestNonNMRStatus": now_ms,
+            "mostRecentNonNMRStatus": status,
+        }
+    )
     if row is None:
         session.execute(
             insert(note_status_history).values(
@@ -367,7 +373,9 @@ def score_all(session: Session, *, now_ms: int, seed: int = 0) -> ScoreRun:
             algorithm=ALGORITHM,
         )
     )
-    _log.info("quick fit: %d ratings, %d notes, %d raters, mu=%.3f", len(kept), n_notes, n_raters, mu)
+    _log.info(
+        "quick fit: %d ratings, %d notes, %d raters, mu=%.3f", len(kept), n_notes, n_raters, mu
+    )
     return run
 
 
@@ -378,8 +386,8 @@ def _write_contributor_scores(
     rater_ids: list[str],
     rater_i: NDArray[np.floating],
     rater_f: NDArray[np.floating],
-    rating_rows: list,  # type: ignore[type-arg]
-    note_rows: list,  # type: ignore[type-arg]
+    rating_rows: Sequence[Any],
+    note_rows: Sequence[Any],
     status_by_note: dict[int, str],
 ) -> None:
     """Rater params and the success counts behind Rating and Writing Impact (§2.3, §2.4)."""
@@ -481,8 +489,8 @@ def rescore_note(session: Session, *, note_id: int, now_ms: int) -> NoteRescore 
         values = np.array([_HELPFUL_NUM[r.helpfulnessLevel] for r in rows])
         ri = np.array([float(r.core_rater_intercept) for r in rows])
         rf = np.array([[float(r.core_rater_factor1)] for r in rows])
-        # Mean-mode regularization as if this note were one of the run's notes.
-        ratio = run.n_ratings / max(1, run.n_notes)
+        # Mean mode over this one note (Λ_i = λ_in·n), the same regularization as the
+        # pseudo-rater bounds' refit below, so the intercept sits inside its bounds.
         fit = fit_note_params(
             n_idx,
             r_idx,
@@ -491,7 +499,6 @@ def rescore_note(session: Session, *, note_id: int, now_ms: int) -> NoteRescore 
             rater_intercepts=ri,
             rater_factors=rf,
             global_intercept=run.global_intercept,
-            note_ratio=ratio,
         )
         intercept = float(fit.params.note_intercepts[0])
         factor = float(fit.params.note_factors[0, 0])

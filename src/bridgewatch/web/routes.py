@@ -247,7 +247,11 @@ def timeline_page(request: Request, db: Db, user: User, tab: str) -> HTMLRespons
 
 @router.get("/posts/{post_id}", response_class=HTMLResponse)
 def post_page(
-    request: Request, db: Db, user: User, post_id: str, rated: int | None = None,
+    request: Request,
+    db: Db,
+    user: User,
+    post_id: str,
+    rated: int | None = None,
     was: str | None = None,
 ) -> HTMLResponse:
     """A post with its notes (status, top tags) and the rating dialog on each."""
@@ -312,9 +316,9 @@ def rate_note(
         level = helpfulness_level
         try:
             body = RatingCreate(
-                helpfulness_level=level,  # type: ignore[arg-type]
-                helpful_tags=[] if level == "NOT_HELPFUL" else (helpful_tags or []),  # type: ignore[arg-type]
-                not_helpful_tags=[] if level == "HELPFUL" else (not_helpful_tags or []),  # type: ignore[arg-type]
+                helpfulness_level=level,
+                helpful_tags=[] if level == "NOT_HELPFUL" else (helpful_tags or []),
+                not_helpful_tags=[] if level == "HELPFUL" else (not_helpful_tags or []),
             )
         except ValidationError as exc:
             raise PermissionDeniedError(
@@ -412,9 +416,9 @@ def write_note(
         try:
             body = NoteCreate(
                 post_id=post_id,
-                classification=classification,  # type: ignore[arg-type]
-                misleading_reasons=misleading_reasons or [],  # type: ignore[arg-type]
-                not_misleading_reasons=not_misleading_reasons or [],  # type: ignore[arg-type]
+                classification=classification,
+                misleading_reasons=misleading_reasons or [],
+                not_misleading_reasons=not_misleading_reasons or [],
                 trustworthy_sources=trustworthy_sources is not None or bool(find_urls(text)),
                 summary=text,
             )
@@ -451,7 +455,7 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
     points = queries.note_rater_points(db, note_id)
     placed = [(p.factor, p.level) for p in points if p.factor is not None]
     sides: dict[str, dict[str, int]] = {
-        side: {lvl: 0 for lvl in LEVEL_LABELS} for side in ("negative", "positive", "unscored")
+        side: dict.fromkeys(LEVEL_LABELS, 0) for side in ("negative", "positive", "unscored")
     }
     for p in points:
         side = "unscored" if p.factor is None else ("negative" if p.factor < 0 else "positive")
@@ -581,8 +585,12 @@ def login(
         return _render(
             request,
             "login.html",
-            {"next": _safe_next(next, "/"), "error": "Wrong username or password.",
-             "username": username, "title": "Log in"},
+            {
+                "next": _safe_next(next, "/"),
+                "error": "Wrong username or password.",
+                "username": username,
+                "title": "Log in",
+            },
             user=user,
             status_code=401,
         )
@@ -611,7 +619,7 @@ def signup(
     if not settings.open_registration:
         return _error(request, user, PermissionDeniedError("registration is closed"))
     try:
-        created = create_account(db, username=username, password=password, now_ms=now)
+        pid = create_account(db, username=username, password=password, now_ms=now)
     except BridgewatchError as exc:
         return _render(
             request,
@@ -620,14 +628,11 @@ def signup(
             user=user,
             status_code=422,
         )
-    pid = created if isinstance(created, str) else created.participant_id
     return _start_session(db, now, settings, pid, "/timeline/needs-your-help")
 
 
 @router.post("/logout")
-def logout(
-    request: Request, db: Db, csrf_token: Annotated[str | None, Form()] = None
-) -> Response:
+def logout(request: Request, db: Db, csrf_token: Annotated[str | None, Form()] = None) -> Response:
     """End the session."""
     check_csrf(request, csrf_token)
     token = request.cookies.get(SESSION_COOKIE)

@@ -118,7 +118,14 @@ class SeedResult:
 
 
 def _rate(
-    session: Session, *, note_id: int, rater: str, helpful: bool, somewhat: bool, rng: np.random.Generator, now_ms: int
+    session: Session,
+    *,
+    note_id: int,
+    rater: str,
+    helpful: bool,
+    somewhat: bool,
+    rng: np.random.Generator,
+    now_ms: int,
 ) -> None:
     if helpful:
         level = "SOMEWHAT_HELPFUL" if somewhat else "HELPFUL"
@@ -161,15 +168,29 @@ def _rate_pivots(
     ).all()
     for k, nid in enumerate(pivot_ids):
         ok = [r for r in rows if r.participant_id != authors[nid]]
-        neg = sorted((r for r in ok if r.core_rater_factor1 < 0), key=lambda r: r.core_rater_intercept)
-        pos = sorted((r for r in ok if r.core_rater_factor1 >= 0), key=lambda r: r.core_rater_intercept)
+        neg = sorted(
+            (r for r in ok if r.core_rater_factor1 < 0), key=lambda r: r.core_rater_intercept
+        )
+        pos = sorted(
+            (r for r in ok if r.core_rater_factor1 >= 0), key=lambda r: r.core_rater_intercept
+        )
         for j, r in enumerate([*neg[:2], *pos[:2]]):
             t = now_ms - (len(pivot_ids) - k) * 600_000 + j * 60_000
-            _rate(session, note_id=nid, rater=str(r.participant_id), helpful=True, somewhat=False, rng=rng, now_ms=t)
+            _rate(
+                session,
+                note_id=nid,
+                rater=str(r.participant_id),
+                helpful=True,
+                somewhat=False,
+                rng=rng,
+                now_ms=t,
+            )
         rescore_note(session, note_id=nid, now_ms=now_ms - 60_000)
 
 
-def seed_community(session: Session, *, now_ms: int, config: SeedConfig | None = None) -> SeedResult:
+def seed_community(
+    session: Session, *, now_ms: int, config: SeedConfig | None = None
+) -> SeedResult:
     """Fill an empty service database with a scored synthetic community.
 
     Parameters
@@ -190,10 +211,8 @@ def seed_community(session: Session, *, now_ms: int, config: SeedConfig | None =
     raters = [f"{k:064X}" for k in range(1, cfg.n_raters + 1)]
     for pid in raters:
         create_participant(session, now_ms=start, participant_id=pid)
-    demo = create_account(session, username="demo", password=DEMO_PASSWORD, now_ms=start)
-    newcomer = create_account(session, username="newcomer", password=DEMO_PASSWORD, now_ms=now_ms)
-    assert not isinstance(demo, str) and not isinstance(newcomer, str)  # noqa: S101 - typing
-    demo_id = demo.participant_id
+    demo_id = create_account(session, username="demo", password=DEMO_PASSWORD, now_ms=start)
+    create_account(session, username="newcomer", password=DEMO_PASSWORD, now_ms=now_ms)
     writers = raters[: cfg.n_writers]
     session.execute(
         update(enrollment)
@@ -205,7 +224,6 @@ def seed_community(session: Session, *, now_ms: int, config: SeedConfig | None =
     note_ids: list[int] = []
     note_q: list[tuple[float, float]] = []
     note_time: list[int] = []
-    pivots: list[int] = []
     for p in range(cfg.n_posts):
         post_time = start + int(p * (cfg.days - 2) * _DAY_MS / cfg.n_posts)
         post_id = f"post-{p + 1:03d}"
@@ -225,7 +243,9 @@ def seed_community(session: Session, *, now_ms: int, config: SeedConfig | None =
             summary = str(template[int(rng.integers(len(template)))]).format(url=url)
             if "http" not in summary:
                 summary = f"{summary} {url}"
-            quality, polarity = ((0.8, 0.0), (0.1, float(rng.choice([-0.9, 0.9]))), (-0.7, 0.0))[kind]
+            quality, polarity = ((0.8, 0.0), (0.1, float(rng.choice([-0.9, 0.9]))), (-0.7, 0.0))[
+                kind
+            ]
             created = post_time + int(rng.integers(1, 6 * 3_600_000))
             author = writers[int(rng.integers(len(writers)))]
             row = insert_note(
@@ -270,14 +290,24 @@ def seed_community(session: Session, *, now_ms: int, config: SeedConfig | None =
     cuts = [len(planned) // 3, 2 * len(planned) // 3, len(planned)]
     done = 0
     for cut in cuts:
-        for t, n, u, helpful, somewhat in planned[done:cut]:
-            _rate(session, note_id=note_ids[n], rater=all_raters[u], helpful=helpful, somewhat=somewhat, rng=rng, now_ms=t)
+        for t, note_k, rater_k, helpful, somewhat in planned[done:cut]:
+            _rate(
+                session,
+                note_id=note_ids[note_k],
+                rater=all_raters[rater_k],
+                helpful=helpful,
+                somewhat=somewhat,
+                rng=rng,
+                now_ms=t,
+            )
         done = cut
         run_at = planned[cut - 1][0] + 60_000 if cut else now_ms
         score_all(session, now_ms=run_at, seed=cfg.seed)
     pivot_ids = [note_ids[n] for n in sorted(pivot_idx)]
     _rate_pivots(session, pivot_ids, authors=authors, exclude=demo_id, rng=rng, now_ms=now_ms)
-    _log.info("seeded %d raters, %d notes, %d ratings", len(all_raters), len(note_ids), len(planned))
+    _log.info(
+        "seeded %d raters, %d notes, %d ratings", len(all_raters), len(note_ids), len(planned)
+    )
     return SeedResult(
         n_participants=len(all_raters) + 1,
         n_notes=len(note_ids),
