@@ -4,8 +4,9 @@ Starts `bridgewatch serve` (uvicorn, --workers N) on a fresh database, seeds rat
 session tokens and notes directly in the database, then drives POST
 /api/v1/notes/{id}/ratings from a closed-loop load generator (C concurrent keep-alive
 connections, a minimal asyncio HTTP/1.1 client so that the generator costs little CPU) on the
-same machine. Every rating is a real write: auth lookup, rate-limit count, upsert of the
-rating and its outbox event in one transaction.
+same machine. It also reports the server's CPU time per rating (warm-up included, so an upper
+bound), which stays meaningful on a shared machine. Every rating is a real write: auth lookup,
+rate-limit count, upsert of the rating and its outbox event in one transaction.
 
     python benchmarks/bench_api.py --backend sqlite
     python benchmarks/bench_api.py --backend postgresql \
@@ -171,6 +172,21 @@ async def _load(
     return latencies, statuses, duration_s
 
 
+def _cpu_seconds(root_pid: int) -> float:
+    """CPU time (user + system, s) of the server process and its worker processes (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if root_pid in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -254,18 +270,24 @@ def main() -> int:
             f"backend: {args.backend}, server workers: {args.workers}, raters: {args.raters}, "
             f"notes: {args.notes}, load generator on the same machine"
         )
-        print("| backend | concurrency | ratings/s | p50 ms | p99 ms | non-2xx |")
-        print("|---|---|---|---|---|---|")
+        print(
+            "| backend | concurrency | ratings/s | p50 ms | p99 ms | non-2xx "
+            "| server CPU ms/rating |"
+        )
+        print("|---|---|---|---|---|---|---|")
         for concurrency in args.concurrency:
+            cpu_before = _cpu_seconds(server.pid)
             latencies, statuses, duration = asyncio.run(
                 _load(port, tokens, note_ids, concurrency, args.warmup, args.duration)
             )
+            cpu_used = _cpu_seconds(server.pid) - cpu_before
             ok = sum(n for s, n in statuses.items() if 200 <= s < 300)
             bad = sum(n for s, n in statuses.items() if not 200 <= s < 300)
             print(
                 f"| {args.backend} | {concurrency} | {ok / duration:.0f} | "
                 f"{_percentile(latencies, 0.5) * 1000:.1f} | "
-                f"{_percentile(latencies, 0.99) * 1000:.1f} | {bad} |",
+                f"{_percentile(latencies, 0.99) * 1000:.1f} | {bad} | "
+                f"{cpu_used * 1000 / max(1, len(latencies)):.2f} |",
                 flush=True,
             )
     finally:

@@ -12,7 +12,10 @@ from sqlalchemy import inspect
 from bridgewatch.cli import main
 from bridgewatch.service.db import make_engine
 
-FIXTURE = Path("/work/shared/fixtures/S-core/input")
+# ../shared beside the repository (CI), else the shared folder of the worktree layout.
+FIXTURE = Path(__file__).parents[3] / "shared" / "fixtures" / "S-core" / "input"
+if not FIXTURE.is_dir():
+    FIXTURE = Path("/work/shared/fixtures/S-core/input")
 
 
 def test_db_upgrade_creates_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -59,13 +59,13 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_now(request: Request) -> int:
+async def get_now(request: Request) -> int:
     """The current time in ms, from the app's clock (tests substitute their own)."""
     clock: Callable[[], int] = request.app.state.clock
     return clock()
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
@@ -132,7 +132,7 @@ def optional_principal(
     return None
 
 
-def get_principal(
+async def get_principal(
     principal: Annotated[Principal | None, Depends(optional_principal)],
 ) -> Principal:
     """The authenticated caller; raises ``AuthenticationError`` without credentials."""
@@ -176,7 +176,7 @@ def acting_participant(scope: str) -> Callable[[Session, Principal], Actor]:
     return dependency
 
 
-def _writer(actor: Annotated[Actor, Depends(acting_participant("notes:write"))]) -> Actor:
+async def _writer(actor: Annotated[Actor, Depends(acting_participant("notes:write"))]) -> Actor:
     state = actor.participant.enrollment_state
     if state not in WRITING_STATES:
         raise PermissionDeniedError(
@@ -186,7 +186,7 @@ def _writer(actor: Annotated[Actor, Depends(acting_participant("notes:write"))])
     return actor
 
 
-def _rater(actor: Annotated[Actor, Depends(acting_participant("ratings:write"))]) -> Actor:
+async def _rater(actor: Annotated[Actor, Depends(acting_participant("ratings:write"))]) -> Actor:
     if actor.participant.is_api_writer or actor.participant.enrollment_state in (
         EnrollmentState.apiEarnedIn,
         EnrollmentState.apiEarnedOut,
