@@ -28,6 +28,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "import_dump",
     "info",
     "serve",
+    "simulate",
     "validate",
 )
 
