@@ -266,7 +266,9 @@ def _write_note_score(
     )
 
 
-def score_all(session: Session, *, now_ms: int, seed: int = 0) -> ScoreRun:
+def score_all(
+    session: Session, *, now_ms: int, seed: int = 0, until_ms: int | None = None
+) -> ScoreRun:
     """Fit every rating, set every live note's status and every rater's figures.
 
     Parameters
@@ -274,16 +276,23 @@ def score_all(session: Session, *, now_ms: int, seed: int = 0) -> ScoreRun:
     session : an open transaction on the service database.
     now_ms : the run's timestamp, ms since the epoch.
     seed : seed of the fit's random start (same data + seed -> same results).
+    until_ms : score only the notes and ratings created at or before this time (replaying
+        history, as the demo does); default: everything.
 
     Returns
     -------
     The stored :class:`ScoreRun`.
     """
-    note_rows = session.execute(
-        select(notes.c.noteId, notes.c.noteAuthorParticipantId, notes.c.createdAtMillis)
-    ).all()
+    note_stmt = select(notes.c.noteId, notes.c.noteAuthorParticipantId, notes.c.createdAtMillis)
+    rating_stmt = select(ratings.c.noteId, ratings.c.raterParticipantId, ratings.c.helpfulnessLevel)
+    if until_ms is not None:
+        note_stmt = note_stmt.where(notes.c.createdAtMillis <= until_ms)
+        rating_stmt = rating_stmt.join(notes, notes.c.noteId == ratings.c.noteId).where(
+            ratings.c.createdAtMillis <= until_ms, notes.c.createdAtMillis <= until_ms
+        )
+    note_rows = session.execute(note_stmt.order_by(notes.c.noteId)).all()
     rating_rows = session.execute(
-        select(ratings.c.noteId, ratings.c.raterParticipantId, ratings.c.helpfulnessLevel)
+        rating_stmt.order_by(ratings.c.noteId, ratings.c.raterParticipantId)
     ).all()
     note_ids = np.array([r.noteId for r in note_rows], dtype=np.int64)
     note_pos = {int(n): k for k, n in enumerate(note_ids)}
