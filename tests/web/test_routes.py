@@ -202,3 +202,51 @@ def test_transparency_shows_charts_and_version(client: TestClient) -> None:
     r = client.get("/transparency")
     assert r.text.count("<svg") == 3
     assert "bridgewatch quick fit" in r.text and "/api/v1/export" in r.text
+
+
+def test_timeline_pages_with_older_link(
+    client: TestClient, seeded_db: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridgewatch.web import routes
+
+    monkeypatch.setattr(routes, "_PAGE", 5)
+    seen: list[str] = []
+    url: str | None = "/timeline/new"
+    while url is not None:
+        page = client.get(url).text
+        ids = re.findall(r'<article class="note" id="note-(\d+)"', page)
+        assert 0 < len(ids) <= 5
+        seen += ids
+        link = re.search(r'href="(/timeline/new\?before=[0-9-]+)"', page)
+        url = None if link is None else link.group(1)
+    assert len(seen) == len(set(seen)) == seeded_db.result.n_notes
+
+
+def test_bad_cursor_is_ignored(client: TestClient) -> None:
+    assert client.get("/timeline/new?before=garbage").status_code == 200
+
+
+def test_ai_writers_cannot_rate(client: TestClient, seeded_db: Seeded, web_app: object) -> None:
+    from sqlalchemy import select, update
+
+    from bridgewatch.model import EnrollmentState
+    from bridgewatch.service.tables import enrollment
+    from bridgewatch.web.accounts import web_accounts
+
+    engine = web_app.state.engine  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        pid = conn.execute(
+            select(web_accounts.c.participant_id).where(web_accounts.c.username == "demo")
+        ).scalar_one()
+        conn.execute(
+            update(enrollment)
+            .where(enrollment.c.participantId == pid)
+            .values(enrollmentState=int(EnrollmentState.apiEarnedIn))
+        )
+    _login(client)
+    note_id = seeded_db.result.pivot_note_ids[0]
+    r = client.post(
+        f"/notes/{note_id}/rate",
+        data={"helpfulness_level": "HELPFUL", "csrf_token": _csrf(client)},
+    )
+    assert r.status_code == 403 and "cannot rate" in r.text

@@ -35,6 +35,7 @@ from bridgewatch.service.impact import WRITING_STATES
 from bridgewatch.service.limits import check_note_limits, check_rating_rate
 from bridgewatch.service.repositories.auth import create_session_token, delete_session_token
 from bridgewatch.service.repositories.notes import (
+    TimelinePosition,
     get_note_brief,
     get_scoring,
     insert_note,
@@ -76,6 +77,15 @@ STATUS_LABELS = {
     "CURRENTLY_RATED_HELPFUL": "Helpful",
     "CURRENTLY_RATED_NOT_HELPFUL": "Not helpful",
 }
+# The same rule as the API's rater dependency: removed accounts and AI writers do not rate.
+_CANNOT_RATE = frozenset(
+    {
+        EnrollmentState.removed,
+        EnrollmentState.apiEarnedIn,
+        EnrollmentState.apiEarnedOut,
+        EnrollmentState.apiTestUser,
+    }
+)
 LEVEL_LABELS = {"HELPFUL": "Yes", "SOMEWHAT_HELPFUL": "Somewhat", "NOT_HELPFUL": "No"}
 TAG_LABELS = {
     "Clear": "Clear and easy to understand",
@@ -217,8 +227,23 @@ def home(user: User) -> RedirectResponse:
     return RedirectResponse("/timeline/needs-your-help" if user else "/timeline/new", 303)
 
 
+_PAGE = 30
+
+
+def _position(before: str | None) -> TimelinePosition | None:
+    """``<createdAtMillis>-<noteId>`` of the last note shown, or ``None``."""
+    if not before:
+        return None
+    created, _, note_id = before.partition("-")
+    if not (created.isdigit() and note_id.isdigit()):
+        return None
+    return TimelinePosition(int(created), int(note_id))
+
+
 @router.get("/timeline/{tab}", response_class=HTMLResponse)
-def timeline_page(request: Request, db: Db, user: User, tab: str) -> HTMLResponse:
+def timeline_page(
+    request: Request, db: Db, user: User, tab: str, before: str | None = None
+) -> HTMLResponse:
     """One of the four timelines; Needs your help ranks notes by what the viewer's rating
     would teach the scorer, each with its reasons."""
     if tab not in TABS:
@@ -235,12 +260,22 @@ def timeline_page(request: Request, db: Db, user: User, tab: str) -> HTMLRespons
         )
         items = [{**rows[s.note_id], "reasons": s.reasons} for s in ranked]
     else:
-        items = timeline(db, tab=tab, viewer_participant_id=viewer, after=None, limit=50)  # type: ignore[arg-type]
+        items = timeline(
+            db,
+            tab=tab,  # type: ignore[arg-type]
+            viewer_participant_id=viewer,
+            after=_position(before),
+            limit=_PAGE + 1,
+        )
+    older = None
+    if tab != "needs-your-help" and len(items) > _PAGE:
+        items = items[:_PAGE]
+        older = f"{items[-1]['createdAtMillis']}-{items[-1]['noteId']}"
     posts = queries.post_titles(db, sorted({str(n["tweetId"]) for n in items}))
     return _render(
         request,
         "timeline.html",
-        {"tab": tab, "items": items, "posts": posts, "title": TABS[tab]},
+        {"tab": tab, "items": items, "posts": posts, "older": older, "title": TABS[tab]},
         user=user,
     )
 
@@ -311,7 +346,7 @@ def rate_note(
             raise PermissionDeniedError("you cannot rate your own note")
         if note["deleted_at_ms"] is not None:
             raise ConflictError(f"note {note_id} was deleted")
-        if user.enrollment_state in (EnrollmentState.removed, EnrollmentState.apiEarnedIn):
+        if user.is_api_writer or user.enrollment_state in _CANNOT_RATE:
             raise PermissionDeniedError("this account cannot rate notes")
         level = helpfulness_level
         try:
@@ -377,7 +412,6 @@ def write_note(
     not_misleading_reasons: Annotated[list[str] | None, Form()] = None,
     summary: Annotated[str, Form()] = "",
     source_link: Annotated[str, Form()] = "",
-    trustworthy_sources: Annotated[str | None, Form()] = None,
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Validate and store a note with the same rules as the API; re-show the form with the
@@ -419,7 +453,7 @@ def write_note(
                 classification=classification,
                 misleading_reasons=misleading_reasons or [],
                 not_misleading_reasons=not_misleading_reasons or [],
-                trustworthy_sources=trustworthy_sources is not None or bool(find_urls(text)),
+                trustworthy_sources=bool(find_urls(text)),
                 summary=text,
             )
             check_note_limits(
