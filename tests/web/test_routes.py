@@ -250,3 +250,16 @@ def test_ai_writers_cannot_rate(client: TestClient, seeded_db: Seeded, web_app: 
         data={"helpfulness_level": "HELPFUL", "csrf_token": _csrf(client)},
     )
     assert r.status_code == 403 and "cannot rate" in r.text
+
+
+def test_pages_forbid_framing_and_foreign_scripts(client: TestClient) -> None:
+    r = client.get("/timeline/new")
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+    # Session and CSRF cookies are not readable from scripts.
+    token = _csrf(client)
+    r = client.post(
+        "/login", data={"username": "demo", "password": "demo-password", "csrf_token": token}
+    )
+    assert "httponly" in r.headers["set-cookie"].lower()

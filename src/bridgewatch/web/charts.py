@@ -185,12 +185,17 @@ def intercept_factor_svg(
         f'font-size="12" fill="#116329">Helpful: intercept ≥ {crh_threshold:.2f}</text>'
     )
     v_pts = [(f, crnh_intercept + crnh_factor_multiplier * abs(f)) for f in (xs[0], 0.0, xs[1])]
+    key = "clip" + hashlib.sha1(title.encode()).hexdigest()[:8]
+    plot_h = height - bottom - 15
     parts.append(
-        '<polyline fill="none" stroke="#a40e26" stroke-dasharray="6 4" points="'
+        f'<clipPath id="{key}"><rect x="{left}" y="15" width="{width - left - 20}" '
+        f'height="{plot_h}"/></clipPath>'
+        f'<polyline fill="none" stroke="#a40e26" stroke-dasharray="6 4" '
+        f'clip-path="url(#{key})" points="'
         + " ".join(f"{_f(px(f))},{_f(py(i))}" for f, i in v_pts)
         + '"/>'
-        f'<text x="{_f(px(0.0))}" y="{_f(py(crnh_intercept) + 18)}" text-anchor="middle" '
-        f'font-size="12" fill="#a40e26">Not helpful below</text>'
+        f'<text x="{left + 6}" y="{15 + plot_h - 6}" font-size="12" fill="#a40e26">'
+        "Not helpful: below the red V</text>"
     )
     for f, i, st in notes:
         parts.append(
