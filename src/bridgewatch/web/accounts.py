@@ -13,6 +13,7 @@ import re
 import secrets
 
 from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, insert, select
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConflictError, InputError
@@ -52,7 +53,11 @@ def ensure_web_schema(engine: Engine) -> None:
     """Create the web app's own tables (accounts, scoring runs) if they are missing."""
     import bridgewatch.web.quickscore  # noqa: F401  (registers web_scoring_runs)
 
-    web_metadata.create_all(engine, checkfirst=True)
+    try:
+        web_metadata.create_all(engine, checkfirst=True)
+    except DatabaseError:
+        # Another worker process created them between our check and our CREATE.
+        web_metadata.create_all(engine, checkfirst=True)
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:
