@@ -23,7 +23,10 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "apikey",
     "convert",
     "db",
+_COMMAND_MODULES: tuple[str, ...] = (
+    "demo",
     "explain",
+)
     "export",
     "import_dump",
     "info",
