@@ -23,10 +23,8 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "apikey",
     "convert",
     "db",
-_COMMAND_MODULES: tuple[str, ...] = (
     "demo",
     "explain",
-)
     "export",
     "import_dump",
     "info",
