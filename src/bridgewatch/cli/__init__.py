@@ -19,7 +19,7 @@ from bridgewatch.errors import BridgewatchError
 __all__ = ["build_parser", "main"]
 
 # One entry per command module under bridgewatch.cli; keep sorted.
-_COMMAND_MODULES: tuple[str, ...] = ("convert", "info", "simulate", "validate")
+_COMMAND_MODULES: tuple[str, ...] = ("convert", "explain", "info", "score", "simulate", "validate")
 
 _log = logging.getLogger(__name__)
 
