@@ -19,7 +19,15 @@ from bridgewatch.errors import BridgewatchError
 __all__ = ["build_parser", "main"]
 
 # One entry per command module under bridgewatch.cli; keep sorted.
-_COMMAND_MODULES: tuple[str, ...] = ("convert", "explain", "info", "score", "simulate", "validate")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "attack_bench",
+    "convert",
+    "explain",
+    "info",
+    "score",
+    "simulate",
+    "validate",
+)
 
 _log = logging.getLogger(__name__)
 

@@ -184,7 +184,8 @@ def draw_adversaries(
 
     Brigade b draws from ``default_rng([seed, 2, b])``. Members join late (see
     ``BrigadeConfig``), make ``organic_ratings`` ordinary ratings on notes created after they
-    joined, and rate each target within minutes of its creation. A note is attacked by at
+    joined, and rate each target (created ``dormant_days`` or more after they joined) within
+    minutes of its creation. A note is attacked by at
     most one brigade.
 
     Parameters
@@ -211,7 +212,8 @@ def draw_adversaries(
         rng = rngs[b]
         members = np.arange(first_member[b], first_member[b + 1], dtype=np.int64)
         joined = new[b].joined_at_ms
-        targets = _choose_targets(brigade, notes, int(joined.max()), target_brigade >= 0)
+        awake = int(joined.max()) + round(brigade.dormant_days * _DAY_MS)
+        targets = _choose_targets(brigade, notes, awake, target_brigade >= 0)
         target_brigade[targets] = b
         attack = _attack_ratings(config, brigade, members, targets, notes, rng)
         note_idx, rater_idx = _organic_pairs(
