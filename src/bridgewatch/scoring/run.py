@@ -166,8 +166,14 @@ def _apply_trust(
     """Rater trust and the inputs of the final fits without untrusted raters' scoped ratings."""
     if config.trust is None:
         return None, inputs
-    helpful = pre.helpfulness.has_row & pre.helpfulness.above_helpfulness_threshold
-    trust = rater_trust(inputs.scoped, helpful, config.trust)
+    h = pre.helpfulness
+    # Seeds: raters whose ratings agree with bridged outcomes on enough decided notes.
+    helpful = (
+        h.has_row
+        & h.above_helpfulness_threshold
+        & (h.counts.valid >= config.trust.min_seed_ratings)
+    )
+    trust = rater_trust(inputs.scoped, inputs.history.created_at_ms, helpful, config.trust)
     keep = trust.trusted[inputs.scoped.rater_idx]
     if keep.all():
         return trust, inputs

@@ -1,4 +1,4 @@
-"""Rater trust for the scorer: the rater-(note, verdict) graph of the scoped ratings, seeded
+"""Rater trust for the scorer: the rater-(note, early/late, verdict) graph of the scoped ratings, seeded
 by the raters whose ratings agree with bridged outcomes (prescoring helpfulness, §4.5)."""
 
 from __future__ import annotations
@@ -35,22 +35,43 @@ class RaterTrust:
     trusted: NDArray[np.bool_]
 
 
-def verdict_items(ratings: Ratings) -> NDArray[np.int64]:
-    """Item of each rating: ``3 * note + verdict`` with verdict 0 (NOT_HELPFUL), 1 (SOMEWHAT),
-    2 (HELPFUL), from ``helpful_num`` in {0, 0.5, 1}; int64 array of shape (n_ratings,)."""
+def verdict_items(
+    ratings: Ratings, note_created_at_ms: NDArray[np.int64], early_window_ms: float
+) -> NDArray[np.int64]:
+    """Item of each rating: ``6 * note + 3 * early + verdict``.
+
+    Parameters
+    ----------
+    ratings : Ratings
+    note_created_at_ms : int64 array of shape (n_notes,), note creation times in ms.
+    early_window_ms : a rating is early (1) when made within this many ms after its note's
+        creation; 0 makes no rating early.
+
+    Returns
+    -------
+    int64 array of shape (n_ratings,); verdict 0 (NOT_HELPFUL), 1 (SOMEWHAT), 2 (HELPFUL)
+    from ``helpful_num`` in {0, 0.5, 1}. Items range over [0, 6 * n_notes).
+    """
     verdict = np.rint(np.asarray(ratings.helpful_num, dtype=np.float64) * 2.0).astype(np.int64)
-    out: NDArray[np.int64] = 3 * ratings.note_idx.astype(np.int64) + np.clip(verdict, 0, 2)
+    note = ratings.note_idx.astype(np.int64)
+    delay = ratings.created_at_ms - note_created_at_ms[note]
+    early = (delay <= early_window_ms).astype(np.int64) if early_window_ms > 0 else 0
+    out: NDArray[np.int64] = 6 * note + 3 * early + np.clip(verdict, 0, 2)
     return out
 
 
 def rater_trust(
-    ratings: Ratings, helpful_raters: NDArray[np.bool_], config: TrustConfig
+    ratings: Ratings,
+    note_created_at_ms: NDArray[np.int64],
+    helpful_raters: NDArray[np.bool_],
+    config: TrustConfig,
 ) -> RaterTrust:
     """Propagate trust from the helpful raters over the ratings' rater-verdict graph.
 
     Parameters
     ----------
     ratings : the ratings the final fit would use (Core scoped ratings).
+    note_created_at_ms : int64 array of shape (n_notes,), note creation times in ms.
     helpful_raters : bool array of shape (n_participants,), raters above the helpfulness
         threshold of prescoring (their ratings agree with bridged outcomes, §4.5).
     config : TrustConfig
@@ -67,9 +88,9 @@ def rater_trust(
         return RaterTrust(None, seeds, np.ones(n, dtype=np.bool_))
     result = propagate_trust(
         ratings.rater_idx,
-        verdict_items(ratings),
+        verdict_items(ratings, note_created_at_ms, config.early_window_minutes * 60_000.0),
         n_raters=n,
-        n_items=3 * ratings.n_notes,
+        n_items=6 * ratings.n_notes,
         seed_weight=seeds.astype(np.float64),
         config=config,
     )
