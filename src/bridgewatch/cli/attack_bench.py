@@ -13,6 +13,7 @@ from bridgewatch.analysis.attack import (
     to_markdown,
 )
 from bridgewatch.analysis.attack_plot import plot_attack_bench
+from bridgewatch.scoring.config import ScoringConfig
 
 __all__ = ["register", "run"]
 
@@ -56,6 +57,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--days", type=float, default=defaults.days, help="window in days")
     parser.add_argument("--targets", type=int, default=defaults.n_targets, help="per brigade")
     parser.add_argument("--no-sleepers", action="store_true", help="fresh accounts only")
+    parser.add_argument(
+        "--no-topics",
+        action="store_true",
+        help="score every note in Core (no topic model; for communities too small to train it)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -73,7 +79,10 @@ def run(args: argparse.Namespace) -> int:
     )
     outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    cells = run_attack_bench(bench, progress=lambda label: _log.info("scoring %s", label))
+    scoring = ScoringConfig(topics=None) if args.no_topics else ScoringConfig()
+    cells = run_attack_bench(
+        bench, scoring=scoring, progress=lambda label: _log.info("scoring %s", label)
+    )
     table = summarize(cells)
     table.write_csv(outdir / "attack_bench.tsv", separator="\t")
     markdown = to_markdown(table)
