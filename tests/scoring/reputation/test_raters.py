@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bridgewatch.scoring.reputation import TrustConfig, rater_trust, verdict_items
 from bridgewatch.model import Ratings
+from bridgewatch.scoring.reputation import TrustConfig, rater_trust, verdict_items
 from tests.scoring.factories import make_ratings
 
 

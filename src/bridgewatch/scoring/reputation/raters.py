@@ -1,5 +1,6 @@
-"""Rater trust for the scorer: the rater-(note, early/late, verdict) graph of the scoped ratings, seeded
-by the raters whose ratings agree with bridged outcomes (prescoring helpfulness, §4.5)."""
+"""Rater trust for the scorer: the rater-(note, early/late, verdict) graph of the scoped
+ratings, seeded by the raters whose ratings agree with bridged outcomes (prescoring
+helpfulness, §4.5)."""
 
 from __future__ import annotations
 
