@@ -48,6 +48,8 @@ def plot_attack_bench(table: pl.DataFrame, path: str | Path) -> Path:
         ax.set_xlabel("brigade size (% of raters, each brigade)")
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
+    axes[0].set_ylim(-3, 103)
+    axes[1].set_ylim(-3, 103)
     axes[2].axhline(2.0, color="grey", lw=0.8, ls=":")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
