@@ -172,3 +172,17 @@ def test_dormant_days_must_be_shorter_than_account_age() -> None:
     with pytest.raises(ConfigError):
         BrigadeConfig(dormant_days=-1)
     assert BrigadeConfig().dormant_days == 0.0
+
+
+def test_target_quality_picks_the_closest_eligible_notes() -> None:
+    brigade = BrigadeConfig(n_members=5, n_targets=4, target_quality=0.0, account_age_days=20)
+    c = _community(brigade)
+    joined = int(c.rater_truth.filter(pl.col("isAdversary"))["joinedAtMillis"].max())  # type: ignore[arg-type]
+    eligible = (
+        c.note_truth.join(c.notes.select("noteId", "createdAtMillis"), on="noteId")
+        .filter(pl.col("oneSided") & (pl.col("slant") > 0) & (pl.col("createdAtMillis") > joined))
+        .with_columns(pl.col("quality").abs().alias("distance"))
+    )
+    chosen = eligible.filter(pl.col("attackTarget"))
+    assert chosen.height == 4
+    assert chosen["distance"].max() <= eligible.filter(~pl.col("attackTarget"))["distance"].min()

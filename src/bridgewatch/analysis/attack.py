@@ -2,7 +2,7 @@
 manipulation defences off and on.
 
 Each cell is one (seed, brigade share, sleeper) community: the organic community of that
-seed plus one PROMOTE brigade (camp +1, rates the worst one-sided notes of its camp HELPFUL)
+seed plus one PROMOTE brigade (camp +1, rates borderline one-sided notes of its camp HELPFUL)
 and one SUPPRESS brigade (camp -1, rates the best notes of the other side NOT_HELPFUL), each
 with ``share * n_raters`` members. Brigades draw from their own random streams, so every
 cell of a seed shares the same organic notes, raters and ratings, and share 0 is the
@@ -71,6 +71,9 @@ class AttackBenchConfig:
         dormant period as shares of the window, and their honest ratings.
     max_reaction_minutes : attack ratings land within this many minutes of the target.
     helpful_quality : notes with at least this true quality count as truly helpful.
+    promote_target_quality : the PROMOTE brigade targets one-sided notes of its camp whose
+        true quality is closest to this (0.0: borderline notes a push could tip); None
+        targets the worst ones.
     """
 
     shares: tuple[float, ...] = (0.0, 0.01, 0.02, 0.05, 0.10, 0.20)
@@ -88,6 +91,7 @@ class AttackBenchConfig:
     sleeper_dormant_share: float = 0.5
     max_reaction_minutes: float = 30.0
     helpful_quality: float = 1.0
+    promote_target_quality: float | None = 0.0
 
     def __post_init__(self) -> None:
         if not self.shares or any(not 0.0 <= s <= 1.0 for s in self.shares):
@@ -136,6 +140,7 @@ class AttackBenchConfig:
                 goal=goal,
                 camp=camp,
                 max_reaction_minutes=self.max_reaction_minutes,
+                target_quality=self.promote_target_quality if goal is BrigadeGoal.PROMOTE else None,
                 **kind,  # type: ignore[arg-type]
             )
             for goal, camp in ((BrigadeGoal.PROMOTE, 1), (BrigadeGoal.SUPPRESS, -1))

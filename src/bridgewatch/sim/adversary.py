@@ -76,7 +76,8 @@ def _choose_targets(
     """Target notes created after ``after_ms`` and not yet targeted.
 
     PROMOTE takes the lowest-quality one-sided notes slanted towards the brigade's camp;
-    SUPPRESS takes the highest-quality notes not slanted towards it. Fewer targets than asked
+    SUPPRESS takes the highest-quality notes not slanted towards it; with a
+    ``target_quality`` both take the notes whose quality is closest to it. Fewer targets than asked
     for are taken (with a logged warning) when not enough notes qualify.
     """
     towards = np.sign(notes.slant) == brigade.camp
@@ -87,6 +88,8 @@ def _choose_targets(
     else:
         eligible = free & ~towards
         key = -notes.quality
+    if brigade.target_quality is not None:
+        key = np.abs(notes.quality - brigade.target_quality)
     candidates = np.flatnonzero(eligible)
     chosen = candidates[np.argsort(key[candidates], kind="stable")][: brigade.n_targets]
     if chosen.size < brigade.n_targets:

@@ -67,6 +67,9 @@ class BrigadeConfig:
     organic_ratings : ordinary ratings per member, made after account creation.
     max_reaction_minutes : each attack rating lands uniformly within this many minutes
         after the target note's creation.
+    target_quality : None (default) takes the extreme notes described above; a number takes
+        the eligible notes whose true quality is closest to it instead (e.g. borderline
+        notes for a PROMOTE brigade).
     dormant_days : targets are notes created at least this many days after the last member
         joined (0: any note created after the members joined); must be below
         ``account_age_days``.
@@ -80,6 +83,7 @@ class BrigadeConfig:
     organic_ratings: int = 3
     max_reaction_minutes: float = 30.0
     dormant_days: float = 0.0
+    target_quality: float | None = None
 
     def __post_init__(self) -> None:
         _check_int("n_members", self.n_members, 1, 1_000_000)
@@ -92,6 +96,8 @@ class BrigadeConfig:
         _check_int("organic_ratings", self.organic_ratings, 0, 100_000)
         _check_range("max_reaction_minutes", self.max_reaction_minutes, 0.0, 1440.0, low_open=True)
         _check_range("dormant_days", self.dormant_days, 0.0, 3650.0)
+        if self.target_quality is not None:
+            _check_range("target_quality", self.target_quality, -100.0, 100.0)
         if self.dormant_days >= self.account_age_days and self.dormant_days > 0:
             raise ConfigError(
                 "dormant_days",
