@@ -181,3 +181,13 @@ def test_trust_filter_drops_only_untrusted_raters_before_the_final_fits(
         strict.prescoring.final_round.rater_intercepts,
         first.prescoring.final_round.rater_intercepts,
     )
+
+
+def test_too_few_ratings_leave_every_note_needing_more(dataset: Dataset) -> None:
+    # Only the first 40 ratings: no note reaches 5 ratings, nothing can be fitted.
+    keep = np.zeros(dataset.ratings.n_ratings, dtype=np.bool_)
+    keep[:40] = True
+    tiny = replace(dataset, ratings=dataset.ratings.subset(keep))
+    result = score_core(tiny, CONFIG, as_of_ms=default_as_of_ms(dataset), seed=1)
+    assert set(result.scored_notes["finalRatingStatus"].to_list()) == {"NEEDS_MORE_RATINGS"}
+    assert result.scored_notes["coreNoteIntercept"].null_count() == result.scored_notes.height

@@ -20,11 +20,16 @@ __all__ = ["build_parser", "main"]
 
 # One entry per command module under bridgewatch.cli; keep sorted.
 _COMMAND_MODULES: tuple[str, ...] = (
+    "apikey",
     "attack_bench",
     "convert",
+    "db",
     "explain",
+    "export",
+    "import_dump",
     "info",
     "score",
+    "serve",
     "simulate",
     "validate",
 )

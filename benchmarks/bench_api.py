@@ -1,0 +1,306 @@
+"""Sustained rating writes per second through the HTTP API, with p50 / p99 latency.
+
+Starts `bridgewatch serve` (uvicorn, --workers N) on a fresh database, seeds raters with
+session tokens and notes directly in the database, then drives POST
+/api/v1/notes/{id}/ratings from a closed-loop load generator (C concurrent keep-alive
+connections, a minimal asyncio HTTP/1.1 client so that the generator costs little CPU) on the
+same machine. It also reports the server's CPU time per rating (warm-up included, so an upper
+bound), which stays meaningful on a shared machine. Every rating is a real write: auth lookup,
+rate-limit count, upsert of the rating and its outbox event in one transaction.
+
+    python benchmarks/bench_api.py --backend sqlite
+    python benchmarks/bench_api.py --backend postgresql \
+        --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlalchemy import create_engine, text
+
+from bridgewatch.model import EnrollmentState
+from bridgewatch.service.db import make_engine, make_session_factory
+from bridgewatch.service.migrate import upgrade_database
+from bridgewatch.service.repositories.auth import create_session_token
+from bridgewatch.service.repositories.notes import insert_note
+from bridgewatch.service.repositories.participants import create_participant
+from bridgewatch.service.repositories.posts import create_post
+from bridgewatch.service.tables import enrollment
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _seed(url: str, n_raters: int, n_notes: int) -> tuple[list[str], list[int]]:
+    engine = make_engine(url)
+    upgrade_database(engine)
+    now = time.time_ns() // 1_000_000
+    tokens, note_ids = [], []
+    with make_session_factory(engine)() as session, session.begin():
+        writers = []
+        for _ in range(max(1, n_notes // 5)):
+            writer = create_participant(session, now_ms=now)
+            session.execute(
+                enrollment.update()
+                .where(enrollment.c.participantId == writer.participant_id)
+                .values(enrollmentState=int(EnrollmentState.earnedIn))
+            )
+            writers.append(writer.participant_id)
+        for i in range(n_notes):
+            post_id = f"bench-{i}"
+            create_post(
+                session,
+                now_ms=now,
+                actor_participant_id=None,
+                post_id=post_id,
+                author_id=f"author-{i}",
+                text="a claim",
+                url=None,
+            )
+            row = insert_note(
+                session,
+                now_ms=now + i,
+                author_participant_id=writers[i % len(writers)],
+                values={
+                    "tweetId": post_id,
+                    "classification": "MISINFORMED_OR_POTENTIALLY_MISLEADING",
+                    "misleadingFactualError": 1,
+                    "trustworthySources": 1,
+                    "summary": "Wrong figure, see https://stats.example.org/r",
+                    "isMediaNote": 0,
+                    "isCollaborativeNote": 0,
+                },
+            )
+            note_ids.append(int(row["noteId"]))
+        for _ in range(n_raters):
+            rater = create_participant(session, now_ms=now)
+            token, _ = create_session_token(
+                session, participant_id=rater.participant_id, now_ms=now, ttl_s=86_400
+            )
+            tokens.append(token)
+    engine.dispose()
+    return tokens, note_ids
+
+
+_BODIES = [
+    json.dumps(b).encode()
+    for b in (
+        {"helpfulnessLevel": "HELPFUL", "helpfulTags": ["Clear", "GoodSources"]},
+        {"helpfulnessLevel": "NOT_HELPFUL", "notHelpfulTags": ["Incorrect"]},
+        {"helpfulnessLevel": "SOMEWHAT_HELPFUL"},
+    )
+]
+
+
+async def _worker(
+    port: int,
+    tokens: list[str],
+    note_ids: list[int],
+    stop_at: float,
+    measure_from: float,
+    latencies: list[float],
+    statuses: dict[int, int],
+    seed: int,
+) -> None:
+    rng = random.Random(seed)
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while True:
+            now = time.perf_counter()
+            if now >= stop_at:
+                return
+            body = rng.choice(_BODIES)
+            request = (
+                f"POST /api/v1/notes/{rng.choice(note_ids)}/ratings HTTP/1.1\r\n"
+                f"Host: 127.0.0.1\r\nAuthorization: Bearer {rng.choice(tokens)}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+            start = time.perf_counter()
+            writer.write(request)
+            await writer.drain()
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+            end = time.perf_counter()
+            if start >= measure_from:
+                latencies.append(end - start)
+                statuses[status] = statuses.get(status, 0) + 1
+    finally:
+        writer.close()
+
+
+async def _load(
+    port: int,
+    tokens: list[str],
+    note_ids: list[int],
+    concurrency: int,
+    warmup_s: float,
+    duration_s: float,
+) -> tuple[list[float], dict[int, int], float]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    t0 = time.perf_counter()
+    measure_from = t0 + warmup_s
+    stop_at = measure_from + duration_s
+    await asyncio.gather(
+        *[
+            _worker(port, tokens, note_ids, stop_at, measure_from, latencies, statuses, i)
+            for i in range(concurrency)
+        ]
+    )
+    return latencies, statuses, duration_s
+
+
+def _cpu_seconds(root_pid: int) -> float:
+    """CPU time (user + system, s) of the server process and its worker processes (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if root_pid in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _hardware() -> str:
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return f"{model}, {os.cpu_count()} logical cores, load average {load:.1f} at start"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get(
+            "BRIDGEWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
+    parser.add_argument("--raters", type=int, default=2000)
+    parser.add_argument("--notes", type=int, default=500)
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds")
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds per level")
+    args = parser.parse_args()
+
+    tmp = tempfile.TemporaryDirectory()
+    schema = None
+    if args.backend == "sqlite":
+        url = f"sqlite:///{Path(tmp.name) / 'bench.sqlite3'}"
+    else:
+        schema = f"bw_bench_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(args.pg_url)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{args.pg_url}?options={quote(f'-csearch_path={schema}')}"
+    port = _free_port()
+    server = None
+    try:
+        tokens, note_ids = _seed(url, args.raters, args.notes)
+        env = os.environ | {
+            "BRIDGEWATCH_DATABASE_URL": url,
+            "BRIDGEWATCH_RATINGS_PER_MINUTE": "1000000",
+            "BRIDGEWATCH_LOG_LEVEL": "30",
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from bridgewatch.cli import main; raise SystemExit(main())",
+                "serve",
+                "--no-migrate",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            env=env,
+        )
+        deadline = time.time() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.time() > deadline or server.poll() is not None:
+                    raise SystemExit("server did not start") from None
+                time.sleep(0.2)
+        time.sleep(1.0)
+        print(f"hardware: {_hardware()}")
+        print(
+            f"backend: {args.backend}, server workers: {args.workers}, raters: {args.raters}, "
+            f"notes: {args.notes}, load generator on the same machine"
+        )
+        print(
+            "| backend | concurrency | ratings/s | p50 ms | p99 ms | non-2xx "
+            "| server CPU ms/rating |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        for concurrency in args.concurrency:
+            cpu_before = _cpu_seconds(server.pid)
+            latencies, statuses, duration = asyncio.run(
+                _load(port, tokens, note_ids, concurrency, args.warmup, args.duration)
+            )
+            cpu_used = _cpu_seconds(server.pid) - cpu_before
+            ok = sum(n for s, n in statuses.items() if 200 <= s < 300)
+            bad = sum(n for s, n in statuses.items() if not 200 <= s < 300)
+            print(
+                f"| {args.backend} | {concurrency} | {ok / duration:.0f} | "
+                f"{_percentile(latencies, 0.5) * 1000:.1f} | "
+                f"{_percentile(latencies, 0.99) * 1000:.1f} | {bad} | "
+                f"{cpu_used * 1000 / max(1, len(latencies)):.2f} |",
+                flush=True,
+            )
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        if schema is not None:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

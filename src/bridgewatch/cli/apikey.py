@@ -1,0 +1,46 @@
+"""`bridgewatch apikey create NAME --scope ...` / `revoke NAME`: integration API keys."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from bridgewatch.cli.db import settings_from_args
+from bridgewatch.service.db import make_engine, make_session_factory
+from bridgewatch.service.repositories.auth import API_KEY_SCOPES, create_api_key, revoke_api_key
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `apikey` command."""
+    parser = subparsers.add_parser("apikey", help="create or revoke API keys", description=__doc__)
+    parser.add_argument("action", choices=("create", "revoke"))
+    parser.add_argument("name", help="a unique name for the key (the integration)")
+    parser.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        choices=sorted(API_KEY_SCOPES),
+        help="what the key may do (repeat); create only",
+    )
+    parser.add_argument("--database-url")
+    parser.add_argument("--data-dir")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Create a key (printing its secret once) or revoke one."""
+    engine = make_engine(settings_from_args(args).resolved_database_url())
+    now_ms = time.time_ns() // 1_000_000
+    try:
+        with make_session_factory(engine)() as session, session.begin():
+            if args.action == "create":
+                secret = create_api_key(session, name=args.name, scopes=args.scope, now_ms=now_ms)
+                sys.stdout.write(f"{secret}\n")
+                return 0
+            if not revoke_api_key(session, name=args.name, now_ms=now_ms):
+                sys.stderr.write(f"no live API key named {args.name!r}\n")
+                return 1
+            return 0
+    finally:
+        engine.dispose()

@@ -1,0 +1,65 @@
+"""The application factory: ``create_app(settings)``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from bridgewatch import __version__
+from bridgewatch.service.api import export, health, notes, participants, posts, timelines
+from bridgewatch.service.db import make_engine, make_session_factory
+from bridgewatch.service.errors import install_error_handlers
+from bridgewatch.service.idempotency import install_replay_handler
+from bridgewatch.service.middleware import BodySizeLimit, Metrics, RequestObserver
+from bridgewatch.service.settings import Settings
+
+__all__ = ["create_app"]
+
+
+def _wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], int] | None = None,
+) -> FastAPI:
+    """Build the HTTP service.
+
+    Parameters
+    ----------
+    settings : the service configuration (database, limits).
+    engine : an existing engine (tests pass one bound to their schema); default: one made
+        from ``settings``. The schema must be migrated (``bridgewatch db upgrade``).
+    clock : returns "now" in ms since the epoch; default the wall clock.
+
+    Returns
+    -------
+    The FastAPI app: API under ``/api/v1``, OpenAPI at ``/docs``, ``/healthz``, ``/metrics``.
+    """
+    if engine is None:
+        engine = make_engine(settings.resolved_database_url(), pool_size=settings.pool_size)
+    app = FastAPI(
+        title="bridgewatch",
+        version=__version__,
+        description="Community notes with bridging-based scoring: participants, posts, notes, "
+        "ratings, note requests, timelines and public data.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.clock = clock or _wall_clock_ms
+    app.state.metrics = Metrics()
+    install_error_handlers(app)
+    install_replay_handler(app)
+    for module in (participants, posts, notes, timelines, export):
+        app.include_router(module.router)
+    app.include_router(health.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestObserver, metrics=app.state.metrics)
+    return app

@@ -1,0 +1,59 @@
+"""Engines and sessions: SQLite (WAL, foreign keys on) by default, PostgreSQL via psycopg 3."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["make_engine", "make_session_factory"]
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Any: the DB-API connection object of sqlite3, untyped by SQLAlchemy's event API.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str, *, pool_size: int = 10, search_path: str | None = None) -> Engine:
+    """Create an engine for ``url``.
+
+    Parameters
+    ----------
+    url : SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``).
+    pool_size : connections kept per process (PostgreSQL only).
+    search_path : PostgreSQL schema to work in (tests isolate each session in one).
+
+    Returns
+    -------
+    Engine with SQLite pragmas (WAL, foreign keys, busy timeout) set on every connection.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if search_path is not None:
+        connect_args["options"] = f"-csearch_path={search_path}"
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that never expire objects on commit (the service uses Core rows)."""
+    return sessionmaker(engine, expire_on_commit=False, autoflush=False)

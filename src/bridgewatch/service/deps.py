@@ -1,0 +1,215 @@
+"""FastAPI dependencies: the request's transaction, the clock, authentication and the
+authorization rules (acting participant, scopes, writing ability, rating ability).
+
+The acting rater or author always comes from here, never from a request body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session, sessionmaker
+
+from bridgewatch.errors import PermissionDeniedError
+from bridgewatch.model import EnrollmentState
+from bridgewatch.service.errors import AuthenticationError
+from bridgewatch.service.impact import WRITING_STATES
+from bridgewatch.service.repositories.auth import ApiKeyRecord, find_api_key
+from bridgewatch.service.repositories.participants import (
+    Participant,
+    get_participant,
+    get_session_participant,
+)
+from bridgewatch.service.settings import Settings
+
+__all__ = [
+    "Actor",
+    "Db",
+    "Now",
+    "Principal",
+    "RequestHash",
+    "acting_participant",
+    "get_db",
+    "get_now",
+    "get_principal",
+    "get_settings",
+    "optional_principal",
+    "rater",
+    "request_hash",
+    "writer",
+]
+
+_bearer = HTTPBearer(auto_error=False, description="Session token of a participant")
+_api_key = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="API key of a platform integration; name the participant in X-Participant-Id",
+)
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """The request's transaction: committed when the route returns, rolled back on error."""
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with factory() as session, session.begin():
+        yield session
+
+
+async def get_now(request: Request) -> int:
+    """The current time in ms, from the app's clock (tests substitute their own)."""
+    clock: Callable[[], int] = request.app.state.clock
+    return clock()
+
+
+async def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+Db = Annotated[Session, Depends(get_db, scope="function")]
+Now = Annotated[int, Depends(get_now)]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a participant's session, or an integration's API key that may name
+    the participant it acts for."""
+
+    participant_id: str | None
+    api_key: ApiKeyRecord | None
+    # Loaded with the session token (saves a query); None for API keys.
+    participant: Participant | None = None
+
+    def allows(self, scope: str) -> bool:
+        """Sessions may do everything a participant may; keys only their scopes."""
+        return self.api_key is None or scope in self.api_key.scopes
+
+    @property
+    def name(self) -> str:
+        """A stable name of the caller (idempotency keys are scoped by it)."""
+        if self.api_key is None:
+            return f"participant:{self.participant_id}"
+        return f"key:{self.api_key.key_id}:{self.participant_id or '-'}"
+
+
+def optional_principal(
+    db: Db,
+    now: Now,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+    on_behalf_of: Annotated[
+        str | None,
+        Header(
+            alias="X-Participant-Id",
+            max_length=64,
+            description="With an API key: the participant the integration acts for",
+        ),
+    ] = None,
+) -> Principal | None:
+    """The authenticated caller, or ``None`` without credentials.
+
+    Raises
+    ------
+    AuthenticationError : credentials given but unknown, expired or revoked.
+    """
+    if api_key is not None:
+        record = find_api_key(db, api_key)
+        if record is None:
+            raise AuthenticationError("unknown or revoked API key")
+        return Principal(participant_id=on_behalf_of, api_key=record)
+    if bearer is not None:
+        participant = get_session_participant(db, bearer.credentials, now_ms=now)
+        if participant is None:
+            raise AuthenticationError("unknown or expired session token")
+        return Principal(
+            participant_id=participant.participant_id, api_key=None, participant=participant
+        )
+    return None
+
+
+async def get_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    """The authenticated caller; raises ``AuthenticationError`` without credentials."""
+    if principal is None:
+        raise AuthenticationError("authentication required: a session token or an API key")
+    return principal
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The participant acting in this request, and how they authenticated."""
+
+    participant: Participant
+    principal: Principal
+
+    @property
+    def participant_id(self) -> str:
+        """The acting participant's id."""
+        return self.participant.participant_id
+
+
+def acting_participant(scope: str) -> Callable[[Session, Principal], Actor]:
+    """A dependency giving the acting participant, checking the key scope ``scope``.
+
+    Refuses (403) keys without the scope, keys that name no participant, unknown
+    participants and participants removed for rule violations.
+    """
+
+    def dependency(db: Db, principal: Annotated[Principal, Depends(get_principal)]) -> Actor:
+        if not principal.allows(scope):
+            raise PermissionDeniedError(f"this API key lacks the scope {scope!r}")
+        if principal.participant_id is None:
+            raise PermissionDeniedError("an API key must name the participant in X-Participant-Id")
+        participant = principal.participant or get_participant(db, principal.participant_id)
+        if participant is None:
+            raise PermissionDeniedError(f"participant {principal.participant_id!r} does not exist")
+        if participant.enrollment_state == EnrollmentState.removed:
+            raise PermissionDeniedError("this participant was removed")
+        return Actor(participant=participant, principal=principal)
+
+    return dependency
+
+
+async def _writer(actor: Annotated[Actor, Depends(acting_participant("notes:write"))]) -> Actor:
+    state = actor.participant.enrollment_state
+    if state not in WRITING_STATES:
+        raise PermissionDeniedError(
+            f"writing notes needs writing ability (enrollment state {state.name}); earn it "
+            "by rating notes (see /api/v1/participants/me)"
+        )
+    return actor
+
+
+async def _rater(actor: Annotated[Actor, Depends(acting_participant("ratings:write"))]) -> Actor:
+    if actor.participant.is_api_writer or actor.participant.enrollment_state in (
+        EnrollmentState.apiEarnedIn,
+        EnrollmentState.apiEarnedOut,
+        EnrollmentState.apiTestUser,
+    ):
+        raise PermissionDeniedError("AI note writers cannot rate notes")
+    return actor
+
+
+writer = _writer
+rater = _rater
+
+
+async def request_hash(request: Request) -> str:
+    """SHA-256 of method, path and body: what an idempotency key is bound to."""
+    body = await request.body()
+    digest = hashlib.sha256()
+    digest.update(request.method.encode())
+    digest.update(b"\0")
+    digest.update(request.url.path.encode())
+    digest.update(b"\0")
+    digest.update(body)
+    return digest.hexdigest()
+
+
+RequestHash = Annotated[str, Depends(request_hash)]

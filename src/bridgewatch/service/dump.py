@@ -1,0 +1,404 @@
+"""Public data dumps: load one into the database, and export the database as one.
+
+The export writes the public files (scoring-extended.md §7.9) as TSV and Parquet with a
+manifest of row counts, sizes and SHA-256 checksums. Content younger than the publication
+delay (48 h by default) is left out; deleted notes leave the notes file but keep their
+status history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, Engine, Select, Table, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from bridgewatch.errors import ConflictError, InputError
+from bridgewatch.io import (
+    read_notes,
+    read_ratings,
+    read_table,
+    read_user_enrollment,
+    write_note_requests,
+    write_note_status_history,
+    write_notes,
+    write_ratings,
+    write_user_enrollment,
+)
+from bridgewatch.io.columns import (
+    NOTE_STATUS_HISTORY_COLUMNS,
+    NOTES_COLUMNS,
+    RATINGS_COLUMNS,
+    USER_ENROLLMENT_COLUMNS,
+)
+from bridgewatch.io.schemas import NOTE_STATUS_HISTORY
+from bridgewatch.model import EnrollmentState
+from bridgewatch.service.db import make_session_factory
+from bridgewatch.service.repositories.events import append_event
+from bridgewatch.service.tables import (
+    enrollment,
+    note_requests,
+    note_status_history,
+    notes,
+    participants,
+    posts,
+    ratings,
+)
+
+__all__ = [
+    "PUBLICATION_DELAY_MS",
+    "ExportManifest",
+    "ExportedFile",
+    "ImportSummary",
+    "export_dump",
+    "import_dump",
+]
+
+_log = logging.getLogger(__name__)
+
+# Public files only hold content created at least 48 h before release (§7.9).
+PUBLICATION_DELAY_MS = 48 * 3600 * 1000
+_CHUNK = 5000
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """Rows loaded per table by :func:`import_dump`."""
+
+    participants: int
+    posts: int
+    notes: int
+    ratings: int
+    note_status_history: int
+    enrollment: int
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    """One exported file: name, row count, size in bytes and SHA-256 hex digest."""
+
+    name: str
+    rows: int
+    bytes: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ExportManifest:
+    """What :func:`export_dump` wrote (also written as ``manifest.json``)."""
+
+    as_of_millis: int
+    cutoff_millis: int
+    files: tuple[ExportedFile, ...]
+
+    def to_json(self) -> str:
+        """The manifest as JSON text."""
+        body = asdict(self)
+        body["format"] = "bridgewatch-public-export/1"
+        return json.dumps(body, indent=2, sort_keys=True) + "\n"
+
+
+def _shards(directory: Path, prefix: str) -> list[Path]:
+    return sorted(
+        p
+        for p in directory.glob(f"{prefix}*")
+        if p.is_file() and p.suffix in (".tsv", ".zip", ".parquet")
+    )
+
+
+def _concat(frames: Sequence[pl.DataFrame]) -> pl.DataFrame | None:
+    return pl.concat(frames, how="diagonal_relaxed") if frames else None
+
+
+def _rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    # Enum columns become their TSV literal; everything else stays as typed.
+    casts = [
+        pl.col(name).cast(pl.String)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, (pl.Enum, pl.Categorical))
+    ]
+    return (frame.with_columns(casts) if casts else frame).to_dicts()
+
+
+def _insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
+    for start in range(0, len(rows), _CHUNK):
+        conn.execute(insert(table), rows[start : start + _CHUNK])
+    return len(rows)
+
+
+def _note_ids(frame: pl.DataFrame, path: Path, column: str = "noteId") -> pl.DataFrame:
+    try:
+        return frame.with_columns(pl.col(column).cast(pl.Int64, strict=True))
+    except pl.exceptions.InvalidOperationError as exc:
+        raise InputError("noteId is not a 64-bit integer", path=path, field=column) from exc
+
+
+def _read_dump(directory: Path) -> dict[str, pl.DataFrame | None]:
+    notes_frames = [_note_ids(read_notes(p), p) for p in _shards(directory, "notes-")]
+    ratings_frames = [_note_ids(read_ratings(p), p) for p in _shards(directory, "ratings-")]
+    # The generic reader keeps every NSH value as given (the typed reader resets two
+    # columns of the 23-column layout, as the scorer does).
+    nsh_frames = [
+        _note_ids(read_table(p, NOTE_STATUS_HISTORY).frame, p)
+        for p in _shards(directory, "noteStatusHistory-")
+    ]
+    enrollment_frames = [read_user_enrollment(p) for p in _shards(directory, "userEnrollment-")]
+    if _shards(directory, "batSignals-"):
+        _log.warning("note requests (batSignals) are aggregated per post; not imported")
+    return {
+        "notes": _concat(notes_frames),
+        "ratings": _concat(ratings_frames),
+        "nsh": _concat(nsh_frames),
+        "enrollment": _concat(enrollment_frames),
+    }
+
+
+def _participant_ids(frames: dict[str, pl.DataFrame | None]) -> list[str]:
+    ids: set[str] = set()
+    for key, column in (
+        ("notes", "noteAuthorParticipantId"),
+        ("ratings", "raterParticipantId"),
+        ("enrollment", "participantId"),
+        ("nsh", "noteAuthorParticipantId"),
+    ):
+        frame = frames[key]
+        if frame is not None:
+            ids.update(frame.get_column(column).drop_nulls().unique().to_list())
+    return sorted(ids)
+
+
+def import_dump(engine: Engine, directory: str | Path, *, now_ms: int) -> ImportSummary:
+    """Load a public data dump (notes, ratings, noteStatusHistory, userEnrollment files,
+    each possibly sharded) into an empty database, in one transaction.
+
+    Participants are created for every id in the files (alias ``imported-<id prefix>``);
+    posts for every ``tweetId``. One ``dump.imported`` event records the load (the
+    real-time pipeline refits from the tables after it).
+
+    Raises
+    ------
+    InputError : a file is malformed (names file, line and field), or nothing to import.
+    ConflictError : the database already holds some of the rows.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError("not a directory", path=directory)
+    frames = _read_dump(directory)
+    if all(f is None for f in frames.values()):
+        raise InputError(
+            "no notes-, ratings-, noteStatusHistory- or userEnrollment- files", path=directory
+        )
+    pids = _participant_ids(frames)
+    factory = make_session_factory(engine)
+    try:
+        with factory() as session, session.begin():
+            conn = session.connection()
+            n_participants = _insert(
+                conn,
+                participants,
+                [
+                    {
+                        "participantId": pid,
+                        "alias": f"imported-{pid[:24]}",
+                        "created_at_ms": now_ms,
+                        "is_api_writer": False,
+                    }
+                    for pid in pids
+                ],
+            )
+            n_posts = n_notes = n_ratings = n_nsh = n_enrollment = 0
+            if (frame := frames["enrollment"]) is not None:
+                codes = {m.name: int(m) for m in EnrollmentState}
+                frame = frame.with_columns(
+                    pl.col("enrollmentState")
+                    .cast(pl.String)
+                    .replace_strict(codes, return_dtype=pl.Int16),
+                    pl.col("timestampOfLastEarnOut").fill_null(1),
+                    pl.col("numberOfTimesEarnedOut").fill_null(0),
+                    pl.col("successfulRatingNeededToEarnIn").fill_null(5),
+                )
+                n_enrollment = _insert(conn, enrollment, _rows(frame))
+            if (frame := frames["notes"]) is not None:
+                post_rows = (
+                    frame.group_by("tweetId")
+                    .agg(pl.col("createdAtMillis").min().alias("created_at_ms"))
+                    .rename({"tweetId": "post_id"})
+                    .sort("post_id")
+                )
+                n_posts = _insert(conn, posts, post_rows.to_dicts())
+                n_notes = _insert(conn, notes, _rows(frame.select(NOTES_COLUMNS)))
+            if (frame := frames["ratings"]) is not None:
+                n_ratings = _insert(conn, ratings, _rows(frame.select(RATINGS_COLUMNS)))
+            if (frame := frames["nsh"]) is not None:
+                n_nsh = _insert(
+                    conn, note_status_history, _rows(frame.select(NOTE_STATUS_HISTORY_COLUMNS))
+                )
+            summary = ImportSummary(
+                n_participants, n_posts, n_notes, n_ratings, n_nsh, n_enrollment
+            )
+            append_event(
+                session,
+                now_ms=now_ms,
+                event_type="dump.imported",
+                actor_participant_id=None,
+                entity_id=str(directory.name),
+                payload=asdict(summary),
+            )
+    except IntegrityError as exc:
+        raise ConflictError(
+            f"the database already holds rows of this dump or the dump is inconsistent: {exc.orig}"
+        ) from exc
+    _log.info("imported %s from %s", summary, directory)
+    return summary
+
+
+def _frame(conn: Connection, stmt: Select[Any], columns: Sequence[str]) -> pl.DataFrame:
+    result = conn.execute(stmt)
+    data: dict[str, list[Any]] = {c: [] for c in columns}
+    for row in result:
+        for column, value in zip(columns, row, strict=True):
+            data[column].append(value)
+    return pl.DataFrame(data, strict=False)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _export_frames(conn: Connection, cutoff_ms: int) -> dict[str, pl.DataFrame]:
+    notes_frame = _frame(
+        conn,
+        select(*[notes.c[c] for c in NOTES_COLUMNS])
+        .where(notes.c.deleted_at_ms.is_(None), notes.c.createdAtMillis <= cutoff_ms)
+        .order_by(notes.c.createdAtMillis, notes.c.noteId),
+        NOTES_COLUMNS,
+    )
+    ratings_frame = _frame(
+        conn,
+        select(*[ratings.c[c] for c in RATINGS_COLUMNS])
+        .where(ratings.c.createdAtMillis <= cutoff_ms)
+        .order_by(ratings.c.createdAtMillis, ratings.c.noteId, ratings.c.raterParticipantId),
+        RATINGS_COLUMNS,
+    )
+    nsh_frame = _frame(
+        conn,
+        select(*[note_status_history.c[c] for c in NOTE_STATUS_HISTORY_COLUMNS])
+        .where(note_status_history.c.createdAtMillis <= cutoff_ms)
+        .order_by(note_status_history.c.createdAtMillis, note_status_history.c.noteId),
+        NOTE_STATUS_HISTORY_COLUMNS,
+    )
+    names = {int(m): m.name for m in EnrollmentState}
+    enrollment_frame = _frame(
+        conn,
+        select(*[enrollment.c[c] for c in USER_ENROLLMENT_COLUMNS]).order_by(
+            enrollment.c.participantId
+        ),
+        USER_ENROLLMENT_COLUMNS,
+    ).with_columns(
+        pl.col("enrollmentState").cast(pl.Int64).replace_strict(names, return_dtype=pl.String)
+    )
+    requests_frame = _frame(
+        conn,
+        select(
+            note_requests.c.post_id,
+            func.count(),
+        )
+        .where(note_requests.c.created_at_ms <= cutoff_ms)
+        .group_by(note_requests.c.post_id)
+        .order_by(note_requests.c.post_id),
+        ("tweetId", "requests"),
+    )
+    links = _frame(
+        conn,
+        select(note_requests.c.post_id, note_requests.c.source_link, note_requests.c.suggestion)
+        .where(note_requests.c.created_at_ms <= cutoff_ms)
+        .order_by(note_requests.c.post_id, note_requests.c.created_at_ms, note_requests.c.id),
+        ("tweetId", "sourceLink", "suggestion"),
+    )
+    if links.height:
+        per_post = links.group_by("tweetId", maintain_order=True).agg(
+            pl.col("sourceLink").drop_nulls().str.join(",").alias("sourceLinks"),
+            pl.col("suggestion").drop_nulls().alias("suggestionList"),
+        )
+        per_post = per_post.with_columns(
+            pl.col("suggestionList")
+            .map_elements(lambda s: json.dumps(list(s)), return_dtype=pl.String)
+            .alias("suggestions")
+        ).drop("suggestionList")
+        requests_frame = requests_frame.join(per_post, on="tweetId", how="left").drop("requests")
+    else:
+        requests_frame = pl.DataFrame(
+            {"tweetId": [], "sourceLinks": [], "suggestions": []},
+            schema={"tweetId": pl.String, "sourceLinks": pl.String, "suggestions": pl.String},
+        )
+    return {
+        "notes": notes_frame.with_columns(pl.col("noteId").cast(pl.String)),
+        "ratings": ratings_frame.with_columns(pl.col("noteId").cast(pl.String)),
+        "noteStatusHistory": nsh_frame.with_columns(pl.col("noteId").cast(pl.String)),
+        "userEnrollment": enrollment_frame,
+        "batSignals": requests_frame,
+    }
+
+
+_WRITERS = {
+    "notes": write_notes,
+    "ratings": write_ratings,
+    "noteStatusHistory": write_note_status_history,
+    "userEnrollment": write_user_enrollment,
+    "batSignals": write_note_requests,
+}
+
+
+def export_dump(
+    engine: Engine,
+    directory: str | Path,
+    *,
+    as_of_ms: int,
+    delay_ms: int = PUBLICATION_DELAY_MS,
+    formats: Iterable[str] = ("tsv", "parquet"),
+) -> ExportManifest:
+    """Write the public files of everything in the database, with ``manifest.json`` and
+    ``SHA256SUMS``.
+
+    Parameters
+    ----------
+    directory : output directory (created if missing).
+    as_of_ms : release time, ms; content created after ``as_of_ms - delay_ms`` is left out.
+    delay_ms : publication delay, ms (48 h by default, spec-extended §7.9).
+    formats : ``tsv`` and/or ``parquet``.
+
+    Returns
+    -------
+    The manifest: per file its name, rows, bytes and SHA-256.
+    """
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    formats = tuple(formats)
+    unknown = sorted(set(formats) - {"tsv", "parquet"})
+    if unknown:
+        raise InputError(f"unknown export format(s) {unknown}", field="formats")
+    cutoff = as_of_ms - delay_ms
+    with engine.connect() as conn, conn.begin():
+        frames = _export_frames(conn, cutoff)
+    files = []
+    for name, frame in frames.items():
+        for fmt in formats:
+            path = out / f"{name}-00000.{fmt}"
+            _WRITERS[name](frame, path)
+            files.append(ExportedFile(path.name, frame.height, path.stat().st_size, _sha256(path)))
+    manifest = ExportManifest(as_of_ms, cutoff, tuple(files))
+    (out / "manifest.json").write_text(manifest.to_json())
+    (out / "SHA256SUMS").write_text("".join(f"{f.sha256}  {f.name}\n" for f in files))
+    _log.info("exported %d files to %s", len(files), out)
+    return manifest

@@ -1,0 +1,109 @@
+"""API keys for integrations and session tokens for the web app (stored as SHA-256 digests)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from bridgewatch.errors import ConflictError, InputError
+from bridgewatch.service.identifiers import hash_secret, new_secret
+from bridgewatch.service.tables import api_keys, session_tokens
+
+__all__ = [
+    "API_KEY_SCOPES",
+    "ApiKeyRecord",
+    "create_api_key",
+    "create_session_token",
+    "delete_session_token",
+    "find_api_key",
+    "revoke_api_key",
+]
+
+# What an integration key may do on behalf of a participant.
+API_KEY_SCOPES: frozenset[str] = frozenset(
+    {
+        "participants:write",
+        "sessions:write",
+        "posts:write",
+        "notes:write",
+        "ratings:write",
+        "requests:write",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    """A live API key: its id, name and scopes."""
+
+    key_id: int
+    name: str
+    scopes: frozenset[str]
+
+
+def create_api_key(session: Session, *, name: str, scopes: Collection[str], now_ms: int) -> str:
+    """Store a new API key and return its secret (shown once, only its digest is kept)."""
+    unknown = sorted(set(scopes) - API_KEY_SCOPES)
+    if unknown:
+        raise InputError(
+            f"unknown scope(s) {unknown}; allowed: {sorted(API_KEY_SCOPES)}", field="scopes"
+        )
+    if session.execute(select(api_keys.c.id).where(api_keys.c.name == name)).first():
+        raise ConflictError(f"an API key named {name!r} exists")
+    secret = new_secret("bwk")
+    session.execute(
+        insert(api_keys).values(
+            name=name,
+            key_hash=hash_secret(secret),
+            scopes=" ".join(sorted(set(scopes))),
+            created_at_ms=now_ms,
+        )
+    )
+    return secret
+
+
+def revoke_api_key(session: Session, *, name: str, now_ms: int) -> bool:
+    """Revoke the key called ``name``; returns whether a live key was revoked."""
+    result = session.execute(
+        update(api_keys)
+        .where(api_keys.c.name == name, api_keys.c.revoked_at_ms.is_(None))
+        .values(revoked_at_ms=now_ms)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def find_api_key(session: Session, secret: str) -> ApiKeyRecord | None:
+    """The live key whose secret is ``secret``, or ``None``."""
+    row = session.execute(
+        select(api_keys.c.id, api_keys.c.name, api_keys.c.scopes).where(
+            api_keys.c.key_hash == hash_secret(secret), api_keys.c.revoked_at_ms.is_(None)
+        )
+    ).first()
+    if row is None:
+        return None
+    return ApiKeyRecord(key_id=row.id, name=row.name, scopes=frozenset(row.scopes.split()))
+
+
+def create_session_token(
+    session: Session, *, participant_id: str, now_ms: int, ttl_s: int
+) -> tuple[str, int]:
+    """Issue a session token; returns the token and its expiry (ms)."""
+    token = new_secret("bws")
+    expires_at_ms = now_ms + ttl_s * 1000
+    session.execute(
+        insert(session_tokens).values(
+            token_hash=hash_secret(token),
+            participant_id=participant_id,
+            created_at_ms=now_ms,
+            expires_at_ms=expires_at_ms,
+        )
+    )
+    return token, expires_at_ms
+
+
+def delete_session_token(session: Session, token: str) -> None:
+    """End a session (log out)."""
+    session.execute(delete(session_tokens).where(session_tokens.c.token_hash == hash_secret(token)))

@@ -1,0 +1,57 @@
+"""Service settings: one pydantic-settings object passed to ``create_app(settings)``.
+
+Values come from the arguments, then from environment variables prefixed ``BRIDGEWATCH_``
+(for example ``BRIDGEWATCH_DATABASE_URL``), read only when ``Settings()`` is constructed,
+never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Configuration of the HTTP service.
+
+    Attributes
+    ----------
+    database_url : SQLAlchemy URL. ``None`` means a SQLite file ``bridgewatch.sqlite3`` in
+        ``data_dir`` (WAL mode). PostgreSQL: ``postgresql+psycopg://user@host:5432/db``.
+    data_dir : directory for the default SQLite database and exports.
+    open_registration : allow anyone to join without an API key (web app sign-up).
+    session_ttl_s : lifetime of a session token, seconds.
+    ratings_per_minute : ratings (new or replaced) one participant may write per 60 s.
+    note_requests_per_day : note requests one participant may make per 24 h (spec-extended
+        §6.1).
+    notes_per_post_author_per_day : notes one writer may write on one post author's posts per
+        24 h (spec-extended §7.2.1, initial value).
+    max_request_bytes : largest accepted request body, bytes.
+    summary_max_chars : longest note summary, characters, URLs excluded (spec-extended §7.2).
+    max_page_size : largest ``limit`` of a paginated list.
+    pool_size : database connection pool size per worker process.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="BRIDGEWATCH_", extra="ignore")
+
+    database_url: str | None = None
+    data_dir: Path = Path("data")
+    open_registration: bool = True
+    session_ttl_s: int = Field(default=30 * 24 * 3600, gt=0)
+    ratings_per_minute: int = Field(default=30, ge=1)
+    note_requests_per_day: int = Field(default=5, ge=1)
+    notes_per_post_author_per_day: int = Field(default=3, ge=1)
+    max_request_bytes: int = Field(default=64 * 1024, ge=1024)
+    summary_max_chars: int = Field(default=280, ge=1)
+    max_page_size: int = Field(default=100, ge=1)
+    pool_size: int = Field(default=10, ge=1)
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'bridgewatch.sqlite3').resolve()}"

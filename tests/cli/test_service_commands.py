@@ -1,0 +1,58 @@
+"""The service commands: db upgrade, apikey, import and export on a SQLite file."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from bridgewatch.cli import main
+from bridgewatch.service.db import make_engine
+
+# ../shared beside the repository (CI), else the shared folder of the worktree layout.
+FIXTURE = Path(__file__).parents[3] / "shared" / "fixtures" / "S-core" / "input"
+if not FIXTURE.is_dir():
+    FIXTURE = Path("/work/shared/fixtures/S-core/input")
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade", "--data-dir", str(tmp_path)]) == 0
+    engine = make_engine(f"sqlite:///{tmp_path / 'bridgewatch.sqlite3'}")
+    assert "ratings" in inspect(engine).get_table_names()
+    engine.dispose()
+    assert "head" in capsys.readouterr().out
+
+
+def test_apikey_create_and_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["db", "upgrade", "--data-dir", str(tmp_path)])
+    capsys.readouterr()
+    args = ["--data-dir", str(tmp_path)]
+    assert main(["apikey", "create", "forum", "--scope", "ratings:write", *args]) == 0
+    assert capsys.readouterr().out.startswith("bwk_")
+    assert main(["apikey", "create", "forum", "--scope", "ratings:write", *args]) == 1
+    assert main(["apikey", "revoke", "forum", *args]) == 0
+    assert main(["apikey", "revoke", "forum", *args]) == 1
+
+
+def test_import_and_export_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    with (FIXTURE / "notes-00000.tsv").open() as src:
+        lines = src.readlines()[:11]
+    (dump / "notes-00000.tsv").write_text("".join(lines))
+    data = tmp_path / "data"
+    assert main(["import", str(dump), "--data-dir", str(data)]) == 0
+    assert "imported 10 notes" in capsys.readouterr().out
+    out = tmp_path / "out"
+    code = main(
+        ["export", str(out), "--data-dir", str(data), "--delay-hours", "0", "--format", "tsv"]
+    )
+    assert code == 0
+    manifest = json.loads(capsys.readouterr().out)
+    assert {f["name"] for f in manifest["files"]} >= {"notes-00000.tsv", "ratings-00000.tsv"}
+    with (out / "notes-00000.tsv").open() as handle:
+        assert len(list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))) == 11
+    assert main(["import", str(dump), "--data-dir", str(data)]) == 1
