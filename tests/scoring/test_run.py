@@ -12,6 +12,7 @@ import pytest
 from bridgewatch.io.dataset import Dataset, load_dataset
 from bridgewatch.io.schemas import AUX_NOTE_INFO, HELPFULNESS_SCORES, SCORED_NOTES
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.reputation import TrustConfig
 from bridgewatch.scoring.run import STAGES, ScoringResult, default_as_of_ms, score_core
 from bridgewatch.scoring.trace_store import load_note_rules, save_core_rules
 from tests.scoring.community import write_small_community
@@ -150,6 +151,36 @@ def test_scores_without_enrollment_or_status_history(tmp_path: Path) -> None:
     result = score_core(data, CONFIG, as_of_ms=default_as_of_ms(data), seed=2)
     assert result.scored_notes.height == data.notes.height
     assert result.prescoring.used_stable_initialization is False
+
+
+def test_trust_is_off_by_default(first: ScoringResult) -> None:
+    assert CONFIG.trust is None
+    assert first.trust is None
+
+
+def test_trust_filter_drops_only_untrusted_raters_before_the_final_fits(
+    dataset: Dataset, first: ScoringResult
+) -> None:
+    now = default_as_of_ms(dataset)
+    keep_all = score_core(
+        dataset, replace(CONFIG, trust=TrustConfig(min_relative_trust=0.0)), as_of_ms=now, seed=1
+    )
+    assert keep_all.trust is not None and keep_all.trust.trusted.all()
+    assert keep_all.scored_notes.equals(first.scored_notes)
+    strict = score_core(
+        dataset, replace(CONFIG, trust=TrustConfig(min_relative_trust=0.9)), as_of_ms=now, seed=1
+    )
+    assert strict.trust is not None and strict.trust.result is not None
+    dropped = ~strict.trust.trusted
+    assert dropped.any()
+    fit = strict.final.main.ratings
+    assert not dropped[fit.rater_idx].any()
+    assert fit.n_ratings < first.final.main.ratings.n_ratings
+    # Prescoring does not see the filter.
+    np.testing.assert_array_equal(
+        strict.prescoring.final_round.rater_intercepts,
+        first.prescoring.final_round.rater_intercepts,
+    )
 
 
 def test_too_few_ratings_leave_every_note_needing_more(dataset: Dataset) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from bridgewatch.errors import ConfigError
 from bridgewatch.sim import BrigadeConfig, BrigadeGoal, Community, SimConfig, simulate
 from bridgewatch.sim.adversary import _organic_pairs
 from bridgewatch.sim.notes import draw_notes
@@ -137,3 +138,52 @@ def test_members_organic_notes_are_distinct_recent_and_never_targets() -> None:
     available = pool.size - np.searchsorted(notes.created_at_ms[pool], joined, side="right")
     per_member = np.bincount(rater_idx - 1_000, minlength=300)
     assert np.array_equal(per_member, np.minimum(5, available))
+
+
+def test_sleepers_rate_honestly_for_their_dormant_period_then_attack() -> None:
+    sleeper = BrigadeConfig(
+        n_members=12,
+        n_targets=3,
+        goal=BrigadeGoal.SUPPRESS,
+        camp=-1,
+        account_age_days=25,
+        organic_ratings=15,
+        dormant_days=15,
+    )
+    c = _community(sleeper)
+    rated = _member_ratings(c, 0)
+    targets = set(c.note_truth.filter(pl.col("attackTarget"))["noteId"].to_list())
+    assert len(targets) == 3
+    attack = rated.filter(pl.col("noteId").is_in(list(targets)))
+    organic = rated.filter(~pl.col("noteId").is_in(list(targets)))
+    last_join = int(rated["joinedAtMillis"].max())  # type: ignore[arg-type]
+    # Every target appears after the dormant period; every member rates every target.
+    assert (attack["noteMs"] > last_join + 15 * 86_400_000).all()
+    assert attack.height == 12 * 3
+    assert (attack["helpfulnessLevel"].cast(pl.String) == "NOT_HELPFUL").all()
+    # The reputation-building ratings come first: some land inside the dormant period.
+    assert organic.height == 12 * 15
+    assert (organic["createdAtMillis"] < last_join + 15 * 86_400_000).any()
+
+
+def test_dormant_days_must_be_shorter_than_account_age() -> None:
+    with pytest.raises(ConfigError):
+        BrigadeConfig(account_age_days=10, dormant_days=10)
+    with pytest.raises(ConfigError):
+        BrigadeConfig(dormant_days=-1)
+    assert BrigadeConfig().dormant_days == 0.0
+
+
+def test_target_quality_picks_the_closest_eligible_notes() -> None:
+    brigade = BrigadeConfig(n_members=5, n_targets=4, target_quality=0.0, account_age_days=20)
+    c = _community(brigade)
+    joined = int(c.rater_truth.filter(pl.col("isAdversary"))["joinedAtMillis"].max())  # type: ignore[arg-type]
+    eligible = (
+        c.note_truth.join(c.notes.select("noteId", "createdAtMillis"), on="noteId")
+        .filter(pl.col("oneSided") & (pl.col("slant") > 0) & (pl.col("createdAtMillis") > joined))
+        .with_columns(pl.col("quality").abs().alias("distance"))
+    )
+    chosen = eligible.filter(pl.col("attackTarget"))
+    assert chosen.height == 4
+    others = eligible.filter(~pl.col("attackTarget"))["distance"].to_numpy()
+    assert chosen["distance"].to_numpy().max() <= others.min()

@@ -21,6 +21,7 @@ __all__ = ["build_parser", "main"]
 # One entry per command module under bridgewatch.cli; keep sorted.
 _COMMAND_MODULES: tuple[str, ...] = (
     "apikey",
+    "attack_bench",
     "convert",
     "db",
     "demo",

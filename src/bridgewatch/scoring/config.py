@@ -22,6 +22,7 @@ from bridgewatch.scoring.manipulation import PostSelectionConfig, QuasiCliqueCon
 from bridgewatch.scoring.meta import MetaConfig
 from bridgewatch.scoring.mf import MFConfig
 from bridgewatch.scoring.preprocess import CoreScopeConfig, PreprocessConfig
+from bridgewatch.scoring.reputation import TrustConfig
 from bridgewatch.scoring.status import StatusRulesConfig
 from bridgewatch.scoring.topics import TopicConfig
 
@@ -59,6 +60,9 @@ class ScoringConfig:
     history : NSH update constants (§10).
     contributor : contributor statistics (§11.4).
     enrollment : the enrollment state machine (scoring-extended.md §2).
+    trust : trust propagation over the rater-note graph (``bridgewatch.scoring.reputation``):
+        raters below its relative-trust threshold lose their ratings before the final fits.
+        None (default) skips it (the reference's behaviour).
     """
 
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
@@ -81,6 +85,7 @@ class ScoringConfig:
     history: StatusHistoryConfig = field(default_factory=StatusHistoryConfig)
     contributor: ContributorConfig = field(default_factory=ContributorConfig)
     enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
+    trust: TrustConfig | None = None
 
     def __post_init__(self) -> None:
         if not self.max_round1_train_mse > 0:

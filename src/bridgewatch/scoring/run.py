@@ -7,6 +7,7 @@ file I/O. Pure apart from logging: "now" is an argument and randomness comes fro
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ from bridgewatch.scoring.outputs import (
     build_scored_notes,
 )
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
+from bridgewatch.scoring.reputation import RaterTrust, rater_trust
 from bridgewatch.scoring.status import TagCounts, count_recent_ratings, count_tags
 
 __all__ = ["STAGES", "ProgressCallback", "ScoringResult", "default_as_of_ms", "score_core"]
@@ -71,6 +73,8 @@ class ScoringResult:
     note_explanations : per-note rule trace: which rule decided the status and the figures.
     timings : seconds per stage, in ``STAGES`` order.
     as_of_ms : "now" of the run, ms since the epoch.
+    trust : rater trust when ``config.trust`` is set (its untrusted raters' ratings left the
+        final fits), else None.
     """
 
     inputs: CoreInputs
@@ -87,6 +91,7 @@ class ScoringResult:
     note_explanations: pl.DataFrame
     timings: dict[str, float]
     as_of_ms: int
+    trust: RaterTrust | None = None
 
 
 def default_as_of_ms(dataset: Dataset) -> int:
@@ -149,6 +154,30 @@ def _meta_scoring(
         ),
         as_of_ms,
         config.meta,
+    )
+
+
+def _apply_trust(
+    inputs: CoreInputs, pre: PrescoringResult, config: ScoringConfig
+) -> tuple[RaterTrust | None, CoreInputs]:
+    """Rater trust and the inputs of the final fits without untrusted raters' scoped ratings."""
+    if config.trust is None:
+        return None, inputs
+    h = pre.helpfulness
+    # Seeds: raters whose ratings agree with bridged outcomes on enough decided notes.
+    helpful = (
+        h.has_row
+        & h.above_helpfulness_threshold
+        & (h.counts.valid >= config.trust.min_seed_ratings)
+    )
+    trust = rater_trust(inputs.scoped, inputs.history.created_at_ms, helpful, config.trust)
+    keep = trust.trusted[inputs.scoped.rater_idx]
+    if keep.all():
+        return trust, inputs
+    return trust, dataclasses.replace(
+        inputs,
+        scoped=inputs.scoped.subset(keep),
+        scoped_correlated=inputs.scoped_correlated[keep],
     )
 
 
@@ -259,7 +288,8 @@ def score_core(
     with stages.stage("prescoring"):
         pre = run_prescoring(inputs, config, rng)
     with stages.stage("final scoring"):
-        final = run_final_scoring(inputs, pre, config)
+        trust, final_inputs = _apply_trust(inputs, pre, config)
+        final = run_final_scoring(final_inputs, pre, config)
     with stages.stage("meta scoring"):
         tag_counts = count_tags(inputs.post_pss)
         meta = _meta_scoring(inputs, final, tag_counts, as_of_ms, config)
@@ -358,4 +388,5 @@ def score_core(
         note_explanations=explanations,
         timings=dict(stages.timings),
         as_of_ms=as_of_ms,
+        trust=trust,
     )

@@ -76,7 +76,8 @@ def _choose_targets(
     """Target notes created after ``after_ms`` and not yet targeted.
 
     PROMOTE takes the lowest-quality one-sided notes slanted towards the brigade's camp;
-    SUPPRESS takes the highest-quality notes not slanted towards it. Fewer targets than asked
+    SUPPRESS takes the highest-quality notes not slanted towards it; with a
+    ``target_quality`` both take the notes whose quality is closest to it. Fewer targets than asked
     for are taken (with a logged warning) when not enough notes qualify.
     """
     towards = np.sign(notes.slant) == brigade.camp
@@ -87,6 +88,8 @@ def _choose_targets(
     else:
         eligible = free & ~towards
         key = -notes.quality
+    if brigade.target_quality is not None:
+        key = np.abs(notes.quality - brigade.target_quality)
     candidates = np.flatnonzero(eligible)
     chosen = candidates[np.argsort(key[candidates], kind="stable")][: brigade.n_targets]
     if chosen.size < brigade.n_targets:
@@ -184,7 +187,8 @@ def draw_adversaries(
 
     Brigade b draws from ``default_rng([seed, 2, b])``. Members join late (see
     ``BrigadeConfig``), make ``organic_ratings`` ordinary ratings on notes created after they
-    joined, and rate each target within minutes of its creation. A note is attacked by at
+    joined, and rate each target (created ``dormant_days`` or more after they joined) within
+    minutes of its creation. A note is attacked by at
     most one brigade.
 
     Parameters
@@ -211,7 +215,8 @@ def draw_adversaries(
         rng = rngs[b]
         members = np.arange(first_member[b], first_member[b + 1], dtype=np.int64)
         joined = new[b].joined_at_ms
-        targets = _choose_targets(brigade, notes, int(joined.max()), target_brigade >= 0)
+        awake = int(joined.max()) + round(brigade.dormant_days * _DAY_MS)
+        targets = _choose_targets(brigade, notes, awake, target_brigade >= 0)
         target_brigade[targets] = b
         attack = _attack_ratings(config, brigade, members, targets, notes, rng)
         note_idx, rater_idx = _organic_pairs(

@@ -52,9 +52,9 @@ class BrigadeConfig:
     every target note within ``max_reaction_minutes`` of the note's creation: HELPFUL when the
     goal is PROMOTE (targets: the lowest-quality one-sided notes slanted towards the
     brigade's camp, created after the members joined), NOT_HELPFUL when it is SUPPRESS
-    (targets: the best notes not slanted towards it). Sleeper accounts (old accounts that
-    build a reputation first) can be added later as further fields whose defaults keep
-    today's behaviour.
+    (targets: the best notes not slanted towards it). Sleeper brigades set ``dormant_days``:
+    their accounts rate like anyone for that long, building a reputation, before the first
+    target appears (pair it with an old ``account_age_days`` and many ``organic_ratings``).
 
     Parameters
     ----------
@@ -67,6 +67,12 @@ class BrigadeConfig:
     organic_ratings : ordinary ratings per member, made after account creation.
     max_reaction_minutes : each attack rating lands uniformly within this many minutes
         after the target note's creation.
+    target_quality : None (default) takes the extreme notes described above; a number takes
+        the eligible notes whose true quality is closest to it instead (e.g. borderline
+        notes for a PROMOTE brigade).
+    dormant_days : targets are notes created at least this many days after the last member
+        joined (0: any note created after the members joined); must be below
+        ``account_age_days``.
     """
 
     n_members: int = 20
@@ -76,6 +82,8 @@ class BrigadeConfig:
     account_age_days: float = 14.0
     organic_ratings: int = 3
     max_reaction_minutes: float = 30.0
+    dormant_days: float = 0.0
+    target_quality: float | None = None
 
     def __post_init__(self) -> None:
         _check_int("n_members", self.n_members, 1, 1_000_000)
@@ -87,6 +95,15 @@ class BrigadeConfig:
         _check_range("account_age_days", self.account_age_days, 0.0, 3650.0, low_open=True)
         _check_int("organic_ratings", self.organic_ratings, 0, 100_000)
         _check_range("max_reaction_minutes", self.max_reaction_minutes, 0.0, 1440.0, low_open=True)
+        _check_range("dormant_days", self.dormant_days, 0.0, 3650.0)
+        if self.target_quality is not None:
+            _check_range("target_quality", self.target_quality, -100.0, 100.0)
+        if self.dormant_days >= self.account_age_days and self.dormant_days > 0:
+            raise ConfigError(
+                "dormant_days",
+                self.dormant_days,
+                f"less than account_age_days={self.account_age_days}",
+            )
 
 
 @dataclass(frozen=True)

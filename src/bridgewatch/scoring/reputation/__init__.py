@@ -1,0 +1,25 @@
+"""Rater reputation by trust propagation over the rater-note graph (personalized PageRank).
+
+``propagate_trust`` is the pure sparse kernel; ``rater_trust`` builds the graph from the
+scorer's ratings and seeds it with the prescoring helpfulness; the scorer drops the ratings
+of raters below ``TrustConfig.min_relative_trust`` before the final fit when
+``ScoringConfig.trust`` is set.
+"""
+
+from bridgewatch.scoring.reputation.config import TrustConfig
+from bridgewatch.scoring.reputation.propagate import (
+    TrustResult,
+    propagate_trust,
+    propagate_trust_reference,
+)
+from bridgewatch.scoring.reputation.raters import RaterTrust, rater_trust, verdict_items
+
+__all__ = [
+    "RaterTrust",
+    "TrustConfig",
+    "TrustResult",
+    "propagate_trust",
+    "propagate_trust_reference",
+    "rater_trust",
+    "verdict_items",
+]
