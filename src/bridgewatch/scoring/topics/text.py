@@ -164,9 +164,9 @@ def label_seeds(texts: Sequence[str], config: TopicConfig) -> SeedLabels:
     matched = np.zeros((len(texts), config.n_classes), dtype=np.bool_)
     for row, text in enumerate(texts):
         for match in regex.finditer(text.lower()):
-            for name, value in match.groupdict().items():
-                if value:
-                    matched[row, id_of[name]] = True
+            # The topic groups are the outermost groups of one alternation: exactly one takes
+            # part in a match and, closing last, it is ``lastgroup``.
+            matched[row, id_of[str(match.lastgroup)]] = True
     n_matched = matched.sum(axis=1)
     labels = np.where(n_matched == 1, matched.argmax(axis=1), 0).astype(np.int8)
     return SeedLabels(labels, matched)
