@@ -6,6 +6,7 @@ import numpy as np
 
 from bridgewatch.scoring.topics import (
     TopicConfig,
+    TopicSeeds,
     label_seeds,
     prepare_post_texts,
     seed_stop_words,
@@ -48,6 +49,20 @@ def test_two_topics_make_a_conflicted_unlabelled_post() -> None:
     assert seeds.labels.tolist() == [0]
     assert seeds.conflicted.tolist() == [True]
     assert np.flatnonzero(seeds.matched[0]).tolist() == [1, 3]
+
+
+def test_seed_patterns_with_their_own_groups_label_their_topic() -> None:
+    config = TopicConfig(
+        topics=(
+            TopicSeeds(1, "Alpha", (r"(al)pha", r"(?P<inner>beta)")),
+            TopicSeeds(2, "Gamma", (r"gam((m)a)",)),
+        )
+    )
+    seeds = label_seeds(["alpha", "beta", "gamma", "alpha gamma", "none"], config)
+    assert seeds.labels.tolist() == [1, 1, 2, 0, 0]
+    assert seeds.matched[:, 1:].tolist() == [
+        [True, False], [True, False], [False, True], [True, True], [False, False]
+    ]  # fmt: skip
 
 
 def test_plain_seed_needs_whitespace_or_start_before_it() -> None:

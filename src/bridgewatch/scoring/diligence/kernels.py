@@ -200,34 +200,48 @@ def _adam_update(values, grad, m, v, reg, inv_r, b1, b2, step_size, bc2_sqrt, ep
 
 @_njit
 def _round_pass(  # type: ignore[no-untyped-def]
-    note_c, rater_c, y, w, f_n, b_n, f_u, b_u, rep, mu, gr, trainable, with_loss
+    note_c, rater_c, y, w, f_n, b_n, f_u, b_u, rep, mu, gr, t_fn, t_bn, t_fu, t_bu, t_rep, with_loss
 ):
+    # The trainable flags arrive as scalar booleans (not array loads inside the loop), so
+    # LLVM can unswitch the loop on them; each parameter is read once per rating.
     g_fn, g_bn, g_fu, g_bu, g_rep = gr[0], gr[1], gr[2], gr[3], gr[4]
-    for k in range(5):
-        if trainable[k]:
-            gr[k][:] = 0.0
+    if t_fn:
+        g_fn[:] = 0.0
+    if t_bn:
+        g_bn[:] = 0.0
+    if t_fu:
+        g_fu[:] = 0.0
+    if t_bu:
+        g_bu[:] = 0.0
+    if t_rep:
+        g_rep[:] = 0.0
     loss = 0.0
     g_mu = 0.0
     for r in range(note_c.shape[0]):
         n = note_c[r]
         u = rater_c[r]
-        x = f_n[n] * f_u[u] + b_n[n] * rep[u] + b_u[u] + mu
+        fn = f_n[n]
+        bn = b_n[n]
+        fu = f_u[u]
+        ru = rep[u]
+        x = fn * fu + bn * ru + b_u[u] + mu
         # one branch-free exp for the gradient (inf for x < -709 still gives s = 0)
-        s = 1.0 / (1.0 + np.exp(-x))
+        e = np.exp(-x)
+        s = 1.0 / (1.0 + e)
         if with_loss:
-            sp = x + np.log1p(np.exp(-x)) if x >= 0.0 else np.log1p(np.exp(x))
+            sp = x + np.log1p(e) if x >= 0.0 else np.log1p(np.exp(x))
             loss += w[r] * (sp - y[r] * x)
         d = w[r] * (s - y[r])
-        if trainable[0]:
-            g_fn[n] += d * f_u[u]
-        if trainable[1]:
-            g_bn[n] += d * rep[u]
-        if trainable[2]:
-            g_fu[u] += d * f_n[n]
-        if trainable[3]:
+        if t_fn:
+            g_fn[n] += d * fu
+        if t_bn:
+            g_bn[n] += d * ru
+        if t_fu:
+            g_fu[u] += d * fn
+        if t_bu:
             g_bu[u] += d
-        if trainable[4]:
-            g_rep[u] += d * b_n[n]
+        if t_rep:
+            g_rep[u] += d * bn
         g_mu += d
     return loss, g_mu
 
@@ -262,6 +276,11 @@ def adam_round(  # type: ignore[no-untyped-def]
     value c·Σθ². Updates the parameter arrays in place; returns (steps, loss, converged).
     """
     groups = (f_n, b_n, f_u, b_u, rep)
+    t_fn = bool(trainable[0])
+    t_bn = bool(trainable[1])
+    t_fu = bool(trainable[2])
+    t_bu = bool(trainable[3])
+    t_rep = bool(trainable[4])
     grads = [np.zeros_like(f_n), np.zeros_like(b_n), np.zeros_like(f_u), np.zeros_like(b_u)]
     grads.append(np.zeros_like(rep))
     ms = [np.zeros_like(g) for g in grads]
@@ -276,8 +295,9 @@ def adam_round(  # type: ignore[no-untyped-def]
     while epoch <= max_epochs:
         check = epoch % period == 0
         data_loss, g_mu = _round_pass(
-            note_c, rater_c, y, w, f_n, b_n, f_u, b_u, rep, mu_arr[0], grads, trainable, check
-        )
+            note_c, rater_c, y, w, f_n, b_n, f_u, b_u, rep, mu_arr[0], grads,
+            t_fn, t_bn, t_fu, t_bu, t_rep, check,
+        )  # fmt: skip
         if check:
             loss = data_loss * inv_r + reg_loss[5] * mu_arr[0] * mu_arr[0]
             for k in range(5):

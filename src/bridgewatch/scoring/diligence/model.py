@@ -171,8 +171,14 @@ def _check_inputs(
 def _canonical(
     note_c: NDArray[np.int32], rater_c: NDArray[np.int32], y: NDArray[np.float64]
 ) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
-    """Ratings sorted by (note, rater): sums run in an order independent of the input rows."""
-    order = np.lexsort((rater_c, note_c))
+    """Ratings sorted by (rater, note): sums run in an order independent of the input rows.
+
+    Rater-major because raters usually outnumber notes: the rater parameters and gradients
+    (three of each) are then walked sequentially and the smaller note arrays stay in cache.
+    Each per-note and per-rater gradient sum runs in the same order as under (note, rater)
+    sorting; only the global sums (loss, μ gradient) change order.
+    """
+    order = np.lexsort((note_c, rater_c))
     return note_c[order], rater_c[order], y[order]
 
 

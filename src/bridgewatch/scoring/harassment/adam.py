@@ -44,11 +44,12 @@ def _loss_grad(note_c, rater_c, y, c, th, n_notes, n_raters, lams, grad):  # typ
         n = note_c[k]
         u = rater_c[k]
         x = mu + th[b + u] + th[n] + th[e + u] * th[a + n]
+        ex = np.exp(-x)  # shared by the loss (x >= 0) and the sigmoid: one exp per rating
         if x >= 0.0:
-            loss += c[k] * (x + np.log1p(np.exp(-x)) - y[k] * x)
+            loss += c[k] * (x + np.log1p(ex) - y[k] * x)
         else:
             loss += c[k] * (np.log1p(np.exp(x)) - y[k] * x)
-        d = c[k] * (1.0 / (1.0 + np.exp(-x)) - y[k])
+        d = c[k] * (1.0 / (1.0 + ex) - y[k])
         grad[n] += d
         grad[a + n] += d * th[e + u]
         grad[b + u] += d

@@ -85,7 +85,13 @@ class TopicClassifier:
 
     def predict_proba(self, texts: Sequence[str], config: TopicConfig) -> NDArray[np.float64]:
         """Topic probabilities of cleaned post texts, shape (n_posts, config.n_classes)."""
-        counts = count_tokens(tokenize(texts, config), self.vocabulary)
+        return self.predict_proba_tokens(tokenize(texts, config), config)
+
+    def predict_proba_tokens(
+        self, tokens: Sequence[Sequence[str]], config: TopicConfig
+    ) -> NDArray[np.float64]:
+        """:meth:`predict_proba` of posts already tokenized with ``text.tokenize``."""
+        counts = count_tokens(tokens, self.vocabulary)
         return self.model.predict_proba(tfidf_transform(counts, self.idf), config.n_classes)
 
 
@@ -147,7 +153,11 @@ def balanced_accuracy(truth: NDArray[np.integer], predicted: NDArray[np.integer]
 
 
 def train_topic_classifier(
-    posts: PostTexts, seeds: SeedLabels, config: TopicConfig
+    posts: PostTexts,
+    seeds: SeedLabels,
+    config: TopicConfig,
+    *,
+    tokens: Sequence[Sequence[str]] | None = None,
 ) -> TopicClassifier | None:
     """Fit the TF-IDF + logistic regression classifier on unconflicted posts (§4.3).
 
@@ -158,6 +168,8 @@ def train_topic_classifier(
     seeds : SeedLabels
         Seed labels of ``posts``.
     config : TopicConfig
+    tokens : sequence of token lists, optional
+        ``tokenize(posts.texts, config)`` when the caller already has it.
 
     Returns
     -------
@@ -173,7 +185,8 @@ def train_topic_classifier(
     labels = seeds.labels[train]
     if np.unique(labels).shape[0] < 2:
         return None
-    tokens = tokenize(posts.texts, config)
+    if tokens is None:
+        tokens = tokenize(posts.texts, config)
     all_tokens = sorted({t for post_tokens in tokens for t in post_tokens})
     stop_words = seed_stop_words(all_tokens, config)
     n_posts = posts.n_posts
@@ -263,14 +276,19 @@ def assign_topics(
     """
     posts = prepare_post_texts(post_ids, note_texts, config)
     seeds = label_seeds(posts.texts, config)
-    if classifier is None:
-        classifier = train_topic_classifier(posts, seeds, config)
+    tokens: list[list[str]] | None = None
+    if classifier is None and np.unique(seeds.labels[~seeds.conflicted]).shape[0] >= 2:
+        # tokenized once, for both training and prediction
+        tokens = tokenize(posts.texts, config)
+        classifier = train_topic_classifier(posts, seeds, config, tokens=tokens)
     if classifier is None:
         probs = np.zeros((posts.n_posts, config.n_classes), dtype=np.float64)
         probs[np.arange(posts.n_posts), seeds.labels] = 1.0
         accuracy = float("nan")
     else:
-        probs = classifier.predict_proba(posts.texts, config)
+        if tokens is None:
+            tokens = tokenize(posts.texts, config)
+        probs = classifier.predict_proba_tokens(tokens, config)
         unconflicted = ~seeds.conflicted
         accuracy = balanced_accuracy(seeds.labels[unconflicted], probs[unconflicted].argmax(axis=1))
         if not accuracy > config.min_balanced_accuracy:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,6 +83,11 @@ def filter_url_tokens(text: str, config: TopicConfig) -> str:
     URLs matching one of ``config.preserved_url_patterns`` are kept verbatim (§4.3). This stops
     short URL fragments (``sc`` of ``sc_lang``) from matching short seed terms.
     """
+    return _url_filter(config)(text)
+
+
+def _url_filter(config: TopicConfig) -> Callable[[str], str]:
+    """:func:`filter_url_tokens` with the preserved patterns compiled once."""
     preserved = [re.compile(p) for p in config.preserved_url_patterns]
     min_len = config.url_min_token_length
 
@@ -92,7 +97,12 @@ def filter_url_tokens(text: str, config: TopicConfig) -> str:
             return url
         return " ".join(t for t in _ALPHA_RUN.findall(url) if len(t) >= min_len)
 
-    return _URL.sub(_replace, text)
+    def _filter(text: str) -> str:
+        if "http" not in text:
+            return text  # every URL match starts with http
+        return _URL.sub(_replace, text)
+
+    return _filter
 
 
 def prepare_post_texts(
@@ -122,9 +132,8 @@ def prepare_post_texts(
     for note, post in enumerate(note_post_idx.tolist()):
         text = note_texts[note]
         parts[post].append("" if text is None else str(text))
-    texts = tuple(
-        filter_url_tokens(" ".join(p), config).replace("_", " ").replace("/", " ") for p in parts
-    )
+    url_filter = _url_filter(config)
+    texts = tuple(url_filter(" ".join(p)).replace("_", " ").replace("/", " ") for p in parts)
     return PostTexts(unique_posts, texts, note_post_idx.astype(np.int32))
 
 
@@ -164,15 +173,17 @@ def label_seeds(texts: Sequence[str], config: TopicConfig) -> SeedLabels:
     matched = np.zeros((len(texts), config.n_classes), dtype=np.bool_)
     for row, text in enumerate(texts):
         for match in regex.finditer(text.lower()):
-            for name, value in match.groupdict().items():
-                if value:
-                    matched[row, id_of[name]] = True
+            # The topic groups are the outermost groups of one alternation: exactly one takes
+            # part in a match and, closing last, it is ``lastgroup``.
+            matched[row, id_of[str(match.lastgroup)]] = True
     n_matched = matched.sum(axis=1)
     labels = np.where(n_matched == 1, matched.argmax(axis=1), 0).astype(np.int8)
     return SeedLabels(labels, matched)
 
 
 def _strip_accents(text: str) -> str:
+    if text.isascii():
+        return text  # ASCII is unchanged by NFKD and has no combining marks
     normalized = unicodedata.normalize("NFKD", text)
     if normalized.isascii():
         # No combining marks outside ASCII's complement: skip the per-character scan.
