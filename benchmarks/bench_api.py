@@ -260,9 +260,9 @@ def main() -> int:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
-            except OSError:
+            except OSError as exc:
                 if time.time() > deadline or server.poll() is not None:
-                    raise SystemExit("server did not start") from None
+                    raise SystemExit(f"server did not start: {exc!r}") from None
                 time.sleep(0.2)
         time.sleep(1.0)
         print(f"hardware: {_hardware()}")
