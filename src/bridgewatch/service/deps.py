@@ -7,13 +7,14 @@ The acting rater or author always comes from here, never from a request body.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from bridgewatch.errors import PermissionDeniedError
 from bridgewatch.model import EnrollmentState
@@ -52,11 +53,32 @@ _api_key = APIKeyHeader(
 )
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """The request's transaction: committed when the route returns, rolled back on error."""
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """The request's transaction: committed when the route returns, rolled back on error.
+
+    Opening the session does no I/O (it connects on its first statement), so it happens on
+    the event loop; only the commit or rollback goes to a worker thread (one thread hop per
+    request instead of two).
+    """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session, session.begin():
+    session = factory()
+    transaction = session.begin()
+    try:
         yield session
+    except BaseException:
+        await run_in_threadpool(_finish, session, transaction, commit=False)
+        raise
+    await run_in_threadpool(_finish, session, transaction, commit=True)
+
+
+def _finish(session: Session, transaction: SessionTransaction, *, commit: bool) -> None:
+    try:
+        if commit:
+            transaction.commit()
+        else:
+            transaction.rollback()
+    finally:
+        session.close()
 
 
 async def get_now(request: Request) -> int:
