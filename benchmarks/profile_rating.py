@@ -93,6 +93,7 @@ def main() -> int:
         ),
     )
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--no-pre-ping", action="store_true", help="pool_pre_ping off")
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary")
     args = parser.parse_args()
 
@@ -109,7 +110,7 @@ def main() -> int:
     try:
         tokens, note_ids = _seed(url, 500, 200)
         settings = Settings(database_url=url, ratings_per_minute=1_000_000)
-        engine = make_engine(url)
+        engine = make_engine(url, pool_pre_ping=not args.no_pre_ping)
         app = create_app(settings, engine=engine)
         statements: list[str] = []
 
