@@ -6,14 +6,15 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, insert, literal_column, select
+from sqlalchemy import Select, bindparam, case, delete, func, insert, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bridgewatch.errors import NotFoundError
 from bridgewatch.service.repositories.events import append_event, encode_payload
-from bridgewatch.service.tables import events, ratings
+from bridgewatch.service.tables import events, notes, ratings
 
-__all__ = ["delete_rating", "get_rating", "upsert_rating"]
+__all__ = ["delete_rating", "get_rating", "get_rating_target", "upsert_rating"]
 
 _KEY = ("noteId", "raterParticipantId")
 
@@ -65,6 +66,53 @@ def _pg_upsert_with_event() -> Any:
         )
         .returning(events.c.event_type)
     )
+
+
+@functools.cache
+def _target_statement(n_types: int) -> Select[Any]:
+    recent = (
+        select(func.count())
+        .where(
+            events.c.actor_participant_id == bindparam("rater"),
+            events.c.event_type.in_([bindparam(f"type_{i}") for i in range(n_types)]),
+            events.c.created_at_ms >= bindparam("since"),
+        )
+        .scalar_subquery()
+    )
+    return select(
+        notes.c.noteId,
+        notes.c.noteAuthorParticipantId,
+        notes.c.deleted_at_ms,
+        recent.label("recent_events"),
+    ).where(notes.c.noteId == bindparam("note_id"))
+
+
+def get_rating_target(
+    session: Session,
+    *,
+    note_id: int,
+    rater_participant_id: str,
+    event_types: tuple[str, ...],
+    since_ms: int,
+) -> dict[str, Any]:
+    """The note about to be rated and the rater's recent rating events, in one query.
+
+    Returns
+    -------
+    ``noteId``, ``noteAuthorParticipantId``, ``deleted_at_ms`` of the note and
+    ``recent_events``: how many events of ``event_types`` the rater caused at or after
+    ``since_ms`` (what the rating rate limit counts).
+
+    Raises
+    ------
+    NotFoundError : no such note.
+    """
+    params: dict[str, Any] = {f"type_{i}": t for i, t in enumerate(event_types)}
+    params |= {"rater": rater_participant_id, "since": since_ms, "note_id": note_id}
+    row = session.execute(_target_statement(len(event_types)), params).first()
+    if row is None:
+        raise NotFoundError(f"note {note_id} does not exist")
+    return dict(row._mapping)
 
 
 def get_rating(
