@@ -7,7 +7,7 @@ The acting rater or author always comes from here, never from a request body.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -176,19 +176,23 @@ class Actor:
         return self.participant.participant_id
 
 
-def acting_participant(scope: str) -> Callable[[Session, Principal], Actor]:
+def acting_participant(scope: str) -> Callable[[Session, Principal], Awaitable[Actor]]:
     """A dependency giving the acting participant, checking the key scope ``scope``.
 
     Refuses (403) keys without the scope, keys that name no participant, unknown
     participants and participants removed for rule violations.
     """
 
-    def dependency(db: Db, principal: Annotated[Principal, Depends(get_principal)]) -> Actor:
+    async def dependency(db: Db, principal: Annotated[Principal, Depends(get_principal)]) -> Actor:
+        # Async: a session token already loaded the participant, so only an API key costs
+        # a query (and a worker-thread hop for it).
         if not principal.allows(scope):
             raise PermissionDeniedError(f"this API key lacks the scope {scope!r}")
         if principal.participant_id is None:
             raise PermissionDeniedError("an API key must name the participant in X-Participant-Id")
-        participant = principal.participant or get_participant(db, principal.participant_id)
+        participant = principal.participant or await run_in_threadpool(
+            get_participant, db, principal.participant_id
+        )
         if participant is None:
             raise PermissionDeniedError(f"participant {principal.participant_id!r} does not exist")
         if participant.enrollment_state == EnrollmentState.removed:
