@@ -218,6 +218,11 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--raters", type=int, default=2000)
     parser.add_argument("--notes", type=int, default=500)
+    parser.add_argument(
+        "--no-pre-ping",
+        action="store_true",
+        help="serve with BRIDGEWATCH_POOL_PRE_PING=false (one round trip less per request)",
+    )
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per level")
     args = parser.parse_args()
@@ -240,6 +245,7 @@ def main() -> int:
             "BRIDGEWATCH_DATABASE_URL": url,
             "BRIDGEWATCH_RATINGS_PER_MINUTE": "1000000",
             "BRIDGEWATCH_LOG_LEVEL": "30",
+            "BRIDGEWATCH_POOL_PRE_PING": "false" if args.no_pre_ping else "true",
         }
         server = subprocess.Popen(
             [
@@ -260,34 +266,38 @@ def main() -> int:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
-            except OSError:
+            except OSError as exc:
                 if time.time() > deadline or server.poll() is not None:
-                    raise SystemExit("server did not start") from None
+                    raise SystemExit(f"server did not start: {exc!r}") from None
                 time.sleep(0.2)
         time.sleep(1.0)
         print(f"hardware: {_hardware()}")
         print(
             f"backend: {args.backend}, server workers: {args.workers}, raters: {args.raters}, "
-            f"notes: {args.notes}, load generator on the same machine"
+            f"notes: {args.notes}, pool pre-ping: {not args.no_pre_ping}, "
+            "load generator on the same machine"
         )
         print(
             "| backend | concurrency | ratings/s | p50 ms | p99 ms | non-2xx "
-            "| server CPU ms/rating |"
+            "| server CPU ms/rating | client CPU ms/rating |"
         )
-        print("|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|")
         for concurrency in args.concurrency:
             cpu_before = _cpu_seconds(server.pid)
+            client_before = time.process_time()
             latencies, statuses, duration = asyncio.run(
                 _load(port, tokens, note_ids, concurrency, args.warmup, args.duration)
             )
             cpu_used = _cpu_seconds(server.pid) - cpu_before
+            client_used = time.process_time() - client_before
             ok = sum(n for s, n in statuses.items() if 200 <= s < 300)
             bad = sum(n for s, n in statuses.items() if not 200 <= s < 300)
             print(
                 f"| {args.backend} | {concurrency} | {ok / duration:.0f} | "
                 f"{_percentile(latencies, 0.5) * 1000:.1f} | "
                 f"{_percentile(latencies, 0.99) * 1000:.1f} | {bad} | "
-                f"{cpu_used * 1000 / max(1, len(latencies)):.2f} |",
+                f"{cpu_used * 1000 / max(1, len(latencies)):.2f} | "
+                f"{client_used * 1000 / max(1, len(latencies)):.2f} |",
                 flush=True,
             )
     finally:

@@ -43,7 +43,12 @@ def create_app(
     The FastAPI app: API under ``/api/v1``, OpenAPI at ``/docs``, ``/healthz``, ``/metrics``.
     """
     if engine is None:
-        engine = make_engine(settings.resolved_database_url(), pool_size=settings.pool_size)
+        engine = make_engine(
+            settings.resolved_database_url(),
+            pool_size=settings.pool_size,
+            pool_pre_ping=settings.pool_pre_ping,
+            pool_recycle_s=settings.pool_recycle_s,
+        )
     app = FastAPI(
         title="bridgewatch",
         version=__version__,

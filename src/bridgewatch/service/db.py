@@ -22,7 +22,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, pool_size: int = 10, search_path: str | None = None) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    search_path: str | None = None,
+    pool_pre_ping: bool = True,
+    pool_recycle_s: int = 1800,
+) -> Engine:
     """Create an engine for ``url``.
 
     Parameters
@@ -30,6 +37,8 @@ def make_engine(url: str, *, pool_size: int = 10, search_path: str | None = None
     url : SQLAlchemy URL (``sqlite:///path`` or ``postgresql+psycopg://...``).
     pool_size : connections kept per process (PostgreSQL only).
     search_path : PostgreSQL schema to work in (tests isolate each session in one).
+    pool_pre_ping : test a pooled connection with a round trip at each checkout (PostgreSQL).
+    pool_recycle_s : replace pooled connections older than this, seconds (PostgreSQL).
 
     Returns
     -------
@@ -49,7 +58,8 @@ def make_engine(url: str, *, pool_size: int = 10, search_path: str | None = None
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=pool_pre_ping,
+        pool_recycle=pool_recycle_s,
         connect_args=connect_args,
     )
 

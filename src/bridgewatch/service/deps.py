@@ -7,13 +7,14 @@ The acting rater or author always comes from here, never from a request body.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from bridgewatch.errors import PermissionDeniedError
 from bridgewatch.model import EnrollmentState
@@ -52,11 +53,32 @@ _api_key = APIKeyHeader(
 )
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """The request's transaction: committed when the route returns, rolled back on error."""
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """The request's transaction: committed when the route returns, rolled back on error.
+
+    Opening the session does no I/O (it connects on its first statement), so it happens on
+    the event loop; only the commit or rollback goes to a worker thread (one thread hop per
+    request instead of two).
+    """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session, session.begin():
+    session = factory()
+    transaction = session.begin()
+    try:
         yield session
+    except BaseException:
+        await run_in_threadpool(_finish, session, transaction, commit=False)
+        raise
+    await run_in_threadpool(_finish, session, transaction, commit=True)
+
+
+def _finish(session: Session, transaction: SessionTransaction, *, commit: bool) -> None:
+    try:
+        if commit:
+            transaction.commit()
+        else:
+            transaction.rollback()
+    finally:
+        session.close()
 
 
 async def get_now(request: Request) -> int:
@@ -154,19 +176,23 @@ class Actor:
         return self.participant.participant_id
 
 
-def acting_participant(scope: str) -> Callable[[Session, Principal], Actor]:
+def acting_participant(scope: str) -> Callable[[Session, Principal], Awaitable[Actor]]:
     """A dependency giving the acting participant, checking the key scope ``scope``.
 
     Refuses (403) keys without the scope, keys that name no participant, unknown
     participants and participants removed for rule violations.
     """
 
-    def dependency(db: Db, principal: Annotated[Principal, Depends(get_principal)]) -> Actor:
+    async def dependency(db: Db, principal: Annotated[Principal, Depends(get_principal)]) -> Actor:
+        # Async: a session token already loaded the participant, so only an API key costs
+        # a query (and a worker-thread hop for it).
         if not principal.allows(scope):
             raise PermissionDeniedError(f"this API key lacks the scope {scope!r}")
         if principal.participant_id is None:
             raise PermissionDeniedError("an API key must name the participant in X-Participant-Id")
-        participant = principal.participant or get_participant(db, principal.participant_id)
+        participant = principal.participant or await run_in_threadpool(
+            get_participant, db, principal.participant_id
+        )
         if participant is None:
             raise PermissionDeniedError(f"participant {principal.participant_id!r} does not exist")
         if participant.enrollment_state == EnrollmentState.removed:

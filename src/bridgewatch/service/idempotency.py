@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from bridgewatch.errors import InputError
 from bridgewatch.service.deps import Db, Now, Principal, RequestHash, get_principal
@@ -58,7 +59,7 @@ class IdempotencyGuard:
         )
 
 
-def _guard(
+async def _guard(
     db: Db,
     now: Now,
     principal: Annotated[Principal, Depends(get_principal)],
@@ -74,8 +75,9 @@ def _guard(
         ),
     ] = None,
 ) -> IdempotencyGuard:
+    # Async: without a key (the common case) there is nothing to look up and no thread hop.
     if key is not None:
-        stored = find_response(db, principal=principal.name, key=key)
+        stored = await run_in_threadpool(find_response, db, principal=principal.name, key=key)
         if stored is not None:
             if stored.request_hash != rhash:
                 raise InputError(

@@ -22,10 +22,19 @@ from bridgewatch.service.repositories.participants import get_contributor_scores
 from bridgewatch.service.repositories.posts import count_recent_requests
 from bridgewatch.service.settings import Settings
 
-__all__ = ["check_note_limits", "check_rating_rate", "check_request_rate"]
+__all__ = [
+    "RATING_EVENT_TYPES",
+    "RATING_WINDOW_MS",
+    "check_note_limits",
+    "check_rating_rate",
+    "check_request_rate",
+]
 
 _DAY_MS = 24 * 3600 * 1000
 _MINUTE_MS = 60 * 1000
+#: The events the rating rate limit counts, and over how long a window (ms).
+RATING_EVENT_TYPES = ("rating.created", "rating.replaced")
+RATING_WINDOW_MS = _MINUTE_MS
 
 
 def check_note_limits(
@@ -67,14 +76,27 @@ def check_note_limits(
             )
 
 
-def check_rating_rate(db: Session, *, settings: Settings, now_ms: int, participant_id: str) -> None:
-    """Refuse a rating beyond ``settings.ratings_per_minute`` in the last 60 s."""
-    recent = count_recent_events(
-        db,
-        actor_participant_id=participant_id,
-        event_types=("rating.created", "rating.replaced"),
-        since_ms=now_ms - _MINUTE_MS,
-    )
+def check_rating_rate(
+    db: Session,
+    *,
+    settings: Settings,
+    now_ms: int,
+    participant_id: str,
+    recent: int | None = None,
+) -> None:
+    """Refuse a rating beyond ``settings.ratings_per_minute`` in the last 60 s.
+
+    ``recent``: the participant's events of ``RATING_EVENT_TYPES`` since
+    ``now_ms - RATING_WINDOW_MS`` when the caller already counted them in this transaction
+    (the rating path does, with the note lookup); counted here otherwise.
+    """
+    if recent is None:
+        recent = count_recent_events(
+            db,
+            actor_participant_id=participant_id,
+            event_types=RATING_EVENT_TYPES,
+            since_ms=now_ms - RATING_WINDOW_MS,
+        )
     if recent >= settings.ratings_per_minute:
         raise RateLimitedError(
             f"at most {settings.ratings_per_minute} ratings per minute",

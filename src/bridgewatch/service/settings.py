@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     summary_max_chars : longest note summary, characters, URLs excluded (spec-extended §7.2).
     max_page_size : largest ``limit`` of a paginated list.
     pool_size : database connection pool size per worker process.
+    pool_pre_ping : test each pooled connection with a round trip when a request takes it
+        (PostgreSQL), so that a database restart costs no failed request. Off saves one
+        round trip per request; connections are then recycled after ``pool_recycle_s`` and
+        a broken one fails one request and empties the pool.
+    pool_recycle_s : replace pooled connections older than this, seconds.
     """
 
     model_config = SettingsConfigDict(env_prefix="BRIDGEWATCH_", extra="ignore")
@@ -49,6 +54,8 @@ class Settings(BaseSettings):
     summary_max_chars: int = Field(default=280, ge=1)
     max_page_size: int = Field(default=100, ge=1)
     pool_size: int = Field(default=10, ge=1)
+    pool_pre_ping: bool = True
+    pool_recycle_s: int = Field(default=1800, ge=1)
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under ``data_dir``."""

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from bridgewatch.service.tables import events
 
-__all__ = ["append_event", "count_recent_events", "list_events"]
+__all__ = ["append_event", "count_recent_events", "encode_payload", "list_events"]
 
 _INSERT = insert(events)
 
@@ -43,21 +44,35 @@ def append_event(
             "event_type": event_type,
             "actor_participant_id": actor_participant_id,
             "entity_id": entity_id,
-            "payload": json.dumps(payload, sort_keys=True, separators=(",", ":")),
+            "payload": encode_payload(payload),
         },
     )
+
+
+def encode_payload(payload: Mapping[str, Any]) -> str:
+    """The stored form of an event payload: compact JSON with sorted keys (Any: raw JSON)."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"))
 
 
 def count_recent_events(
     session: Session, *, actor_participant_id: str, event_types: Collection[str], since_ms: int
 ) -> int:
     """How many events of ``event_types`` the actor caused at or after ``since_ms``."""
-    stmt = select(func.count()).where(
-        events.c.actor_participant_id == actor_participant_id,
-        events.c.event_type.in_(list(event_types)),
-        events.c.created_at_ms >= since_ms,
+    types = list(event_types)
+    params: dict[str, Any] = {f"type_{i}": t for i, t in enumerate(types)}
+    params |= {"actor": actor_participant_id, "since": since_ms}
+    return int(session.execute(_count_statement(len(types)), params).scalar_one())
+
+
+@functools.cache
+def _count_statement(n_types: int) -> Select[int]:
+    # One bound parameter per type instead of an expanding IN: the SQL text is the same on
+    # every call, so neither SQLAlchemy nor the driver re-renders or re-prepares it.
+    return select(func.count()).where(
+        events.c.actor_participant_id == bindparam("actor"),
+        events.c.event_type.in_([bindparam(f"type_{i}") for i in range(n_types)]),
+        events.c.created_at_ms >= bindparam("since"),
     )
-    return int(session.execute(stmt).scalar_one())
 
 
 def list_events(session: Session, *, after_id: int = 0, limit: int = 1000) -> list[dict[str, Any]]:

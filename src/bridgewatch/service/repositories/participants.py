@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -130,25 +130,31 @@ def get_participant(session: Session, participant_id: str) -> Participant | None
     )
 
 
+# Built once with bound parameters: every authenticated request runs it.
+_SESSION_PARTICIPANT = (
+    select(
+        participants.c.participantId,
+        participants.c.alias,
+        participants.c.created_at_ms,
+        participants.c.is_api_writer,
+        enrollment.c.enrollmentState,
+    )
+    .select_from(
+        session_tokens.join(
+            participants, participants.c.participantId == session_tokens.c.participant_id
+        ).outerjoin(enrollment)
+    )
+    .where(
+        session_tokens.c.token_hash == bindparam("token_hash"),
+        session_tokens.c.expires_at_ms > bindparam("now"),
+    )
+)
+
+
 def get_session_participant(session: Session, token: str, *, now_ms: int) -> Participant | None:
     """The participant of a live session token, with enrollment, in one query; or ``None``."""
     row = session.execute(
-        select(
-            participants.c.participantId,
-            participants.c.alias,
-            participants.c.created_at_ms,
-            participants.c.is_api_writer,
-            enrollment.c.enrollmentState,
-        )
-        .select_from(
-            session_tokens.join(
-                participants, participants.c.participantId == session_tokens.c.participant_id
-            ).outerjoin(enrollment)
-        )
-        .where(
-            session_tokens.c.token_hash == hash_secret(token),
-            session_tokens.c.expires_at_ms > now_ms,
-        )
+        _SESSION_PARTICIPANT, {"token_hash": hash_secret(token), "now": now_ms}
     ).first()
     if row is None:
         return None
