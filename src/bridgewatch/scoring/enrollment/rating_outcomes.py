@@ -1,0 +1,159 @@
+"""Valid ratings and Rating Impact (scoring-extended.md §2.2-§2.3, scoring-core.md §11.4).
+
+A rating is *pre-status* when it was made less than 48 h after the note's creation and, for
+notes created from 2022-05-19, before the note's latest CRH/CRNH decision (for older notes:
+among the note's first 5 such ratings by time). A pre-status rating is *valid* when the note's
+final status this run is CRH or CRNH and the rating is HELPFUL (1.0) or NOT_HELPFUL (0.0)::
+
+    rating \\ note     CRH                        CRNH
+    HELPFUL          successfulHelpful          unsuccessfulNotHelpful
+    NOT_HELPFUL      unsuccessfulHelpful        successfulNotHelpful
+
+    RI = successfulTotal - unsuccessfulTotal - unsuccessfulNotHelpful
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bridgewatch.model import Ratings
+from bridgewatch.scoring.enrollment.config import EnrollmentConfig
+from bridgewatch.scoring.enrollment.notes import MISSING_MS, ScoredNoteFacts
+
+__all__ = ["RatingOutcomes", "pre_status_ratings", "score_rating_outcomes"]
+
+
+@dataclass(frozen=True)
+class RatingOutcomes:
+    """Per-participant counts of valid ratings, and the per-rating validity.
+
+    All count arrays are int64 of shape (n_participants,), indexed by ``rater_idx``.
+
+    Parameters
+    ----------
+    successful_helpful : HELPFUL valid ratings on CRH notes.
+    successful_not_helpful : NOT_HELPFUL valid ratings on CRNH notes.
+    unsuccessful_helpful : NOT_HELPFUL valid ratings on CRH notes (the name follows the note).
+    unsuccessful_not_helpful : HELPFUL valid ratings on CRNH notes.
+    ratings_awaiting_more_ratings : pre-status ratings on notes that are NMR now.
+    rated_after_decision : ratings made after the note's latest CRH/CRNH decision.
+    has_counts : bool array of shape (n_participants,)
+        The participant made at least one pre-status rating on a scored note; the reference
+        leaves every count above empty (NaN) for the others.
+    is_valid : bool array of shape (n_ratings,)
+        Each rating's validity (§2.2), in input rating order.
+    """
+
+    successful_helpful: NDArray[np.int64]
+    successful_not_helpful: NDArray[np.int64]
+    unsuccessful_helpful: NDArray[np.int64]
+    unsuccessful_not_helpful: NDArray[np.int64]
+    ratings_awaiting_more_ratings: NDArray[np.int64]
+    rated_after_decision: NDArray[np.int64]
+    has_counts: NDArray[np.bool_]
+    is_valid: NDArray[np.bool_]
+
+    @property
+    def successful_total(self) -> NDArray[np.int64]:
+        """int64 (n_participants,): valid ratings that match the note's final status."""
+        return self.successful_helpful + self.successful_not_helpful
+
+    @property
+    def unsuccessful_total(self) -> NDArray[np.int64]:
+        """int64 (n_participants,): valid ratings that oppose the note's final status."""
+        return self.unsuccessful_helpful + self.unsuccessful_not_helpful
+
+    @property
+    def rating_impact(self) -> NDArray[np.int64]:
+        """int64 (n_participants,): RI of §2.3 (HELPFUL on a CRNH note costs 2)."""
+        return self.successful_total - self.unsuccessful_total - self.unsuccessful_not_helpful
+
+
+def _first_n_per_note(
+    note_idx: NDArray[np.int32],
+    created_at_ms: NDArray[np.int64],
+    eligible: NDArray[np.bool_],
+    n: int,
+) -> NDArray[np.bool_]:
+    """Mark the first ``n`` eligible ratings of each note by time (ties: input order)."""
+    rows = np.flatnonzero(eligible)
+    order = rows[np.lexsort((rows, created_at_ms[rows], note_idx[rows]))]
+    notes_sorted = note_idx[order]
+    starts = np.flatnonzero(np.r_[True, notes_sorted[1:] != notes_sorted[:-1]])
+    run_start = np.repeat(starts, np.diff(np.r_[starts, order.shape[0]]))
+    rank = np.arange(order.shape[0]) - run_start
+    out = np.zeros(eligible.shape[0], dtype=np.bool_)
+    out[order[rank < n]] = True
+    return out
+
+
+def pre_status_ratings(
+    ratings: Ratings, notes: ScoredNoteFacts, config: EnrollmentConfig
+) -> NDArray[np.bool_]:
+    """Ratings made early enough to count (§2.2 rules 1-2), bool of shape (n_ratings,)."""
+    note_created = notes.created_at_ms[ratings.note_idx]
+    scored = note_created != MISSING_MS
+    within_delay = scored & (ratings.created_at_ms - note_created < config.public_tsv_delay_ms)
+    latest = notes.latest_non_nmr_ms[ratings.note_idx]
+    before_decision = (latest == MISSING_MS) | (ratings.created_at_ms < latest)
+    old = note_created < config.tombstone_launch_ms
+    new_ok = ~old & within_delay & before_decision
+    old_ok = _first_n_per_note(
+        ratings.note_idx,
+        ratings.created_at_ms,
+        old & within_delay,
+        config.max_historical_valid_ratings,
+    )
+    return np.asarray(new_ok | old_ok)
+
+
+def score_rating_outcomes(
+    ratings: Ratings, notes: ScoredNoteFacts, config: EnrollmentConfig
+) -> RatingOutcomes:
+    """Count each participant's valid ratings by outcome (§2.2-§2.3, core §11.4).
+
+    Parameters
+    ----------
+    ratings : Ratings
+        All preprocessed ratings *before* PSS filtering (contributor scoring sees them all).
+    notes : ScoredNoteFacts
+        Facts of every note in ``ratings.note_ids``, with this run's final statuses.
+    config : EnrollmentConfig
+
+    Returns
+    -------
+    RatingOutcomes
+    """
+    if notes.n_notes != ratings.n_notes:
+        raise ValueError(f"{notes.n_notes} note facts for {ratings.n_notes} notes in ratings")
+    n_participants = ratings.n_participants
+    pre_status = pre_status_ratings(ratings, notes, config)
+    crh = notes.is_crh[ratings.note_idx]
+    crnh = notes.is_crnh[ratings.note_idx]
+    nmr = notes.is_nmr[ratings.note_idx]
+    helpful = ratings.helpful_num == 1.0
+    not_helpful = ratings.helpful_num == 0.0
+    valid = pre_status & (crh | crnh) & (helpful | not_helpful)
+    latest = notes.latest_non_nmr_ms[ratings.note_idx]
+    after = (
+        notes.in_history[ratings.note_idx]
+        & (latest != MISSING_MS)
+        & (ratings.created_at_ms > latest)
+    )
+
+    def count(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
+        return np.bincount(ratings.rater_idx[mask], minlength=n_participants).astype(np.int64)
+
+    return RatingOutcomes(
+        successful_helpful=count(valid & crh & helpful),
+        successful_not_helpful=count(valid & crnh & not_helpful),
+        unsuccessful_helpful=count(valid & crh & not_helpful),
+        unsuccessful_not_helpful=count(valid & crnh & helpful),
+        ratings_awaiting_more_ratings=count(pre_status & nmr),
+        rated_after_decision=count(after),
+        has_counts=count(pre_status) > 0,
+        is_valid=np.asarray(valid),
+    )

@@ -1,0 +1,52 @@
+"""Coordinated-manipulation safeguards: PSS clusters and quasi-cliques (extended §3.1-3.2).
+
+Public surface::
+
+    from bridgewatch.scoring.manipulation import (
+        PostSelectionConfig, find_post_selection_clusters, apply_post_selection,
+    )
+
+    pss = find_post_selection_clusters(ratings, note_author_idx, note_created_at_ms,
+                                       note_post_idx, PostSelectionConfig())
+    pss.post_selection_value     # int32 (n_participants,), cluster id or -1
+"""
+
+from bridgewatch.scoring.manipulation.apply import PostSelectionApplication, apply_post_selection
+from bridgewatch.scoring.manipulation.config import PostSelectionConfig, QuasiCliqueConfig
+from bridgewatch.scoring.manipulation.pss import (
+    NO_CLUSTER,
+    CoRatingCounts,
+    PostSelectionResult,
+    cluster_pairs,
+    count_co_ratings,
+    count_co_ratings_reference,
+    find_author_rater_pairs,
+    find_co_rating_pairs,
+    find_post_selection_clusters,
+)
+from bridgewatch.scoring.manipulation.quasi_clique import (
+    CollisionCounts,
+    QuasiCliqueResult,
+    count_collisions,
+    find_quasi_cliques,
+)
+
+__all__ = [
+    "NO_CLUSTER",
+    "CoRatingCounts",
+    "CollisionCounts",
+    "PostSelectionApplication",
+    "PostSelectionConfig",
+    "PostSelectionResult",
+    "QuasiCliqueConfig",
+    "QuasiCliqueResult",
+    "apply_post_selection",
+    "cluster_pairs",
+    "count_co_ratings",
+    "count_co_ratings_reference",
+    "count_collisions",
+    "find_author_rater_pairs",
+    "find_co_rating_pairs",
+    "find_post_selection_clusters",
+    "find_quasi_cliques",
+]

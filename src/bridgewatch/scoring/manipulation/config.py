@@ -1,0 +1,129 @@
+"""Configuration of Post Selection Similarity and quasi-clique detection (extended §3.1-3.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bridgewatch.errors import ConfigError
+
+__all__ = ["PostSelectionConfig", "QuasiCliqueConfig"]
+
+_MINUTE_MS = 60_000
+
+
+@dataclass(frozen=True)
+class PostSelectionConfig:
+    """Hyperparameters of Post Selection Similarity (scoring-extended.md §3.1, core App. B).
+
+    Parameters
+    ----------
+    latency_windows_min : tuple of int
+        Family A latency windows L, minutes after note creation (1, 5, 20).
+    writer_coverage_thresholds : tuple of float
+        Flag (author, rater) when ``pairTotal_L / writerTotal`` reaches these, one per
+        window (0.2, 0.3, 0.4).
+    rater_affinity_thresholds : tuple of float
+        ... or when ``pairTotal_L / raterTotal_L`` reaches these (0.2, 0.45, 0.7).
+    min_denominator : int
+        A ratio is undefined when its denominator is below this (10).
+    co_rating_window_ms : int
+        Family B: two ratings of the same note at most this far apart co-rate (20 min).
+    pmi_regularization : float
+        Pseudocount added to each rater's post count in the PMI denominator (500).
+    npmi_threshold : float
+        Flag a rater pair when its smoothed NPMI reaches this (0.55) ...
+    min_sim_threshold : float
+        ... or when ``co / (min(n_A, n_B) + min_sim_pseudocounts)`` reaches this (0.4).
+    min_sim_pseudocounts : int
+        (10).
+    min_unique_posts : int
+        Raters with fewer distinct rated posts are ignored by family B (10).
+    min_notes_to_apply : int
+        Below this many notes, applying PSS keeps every rating (200; §1 small-data guard).
+    """
+
+    latency_windows_min: tuple[int, ...] = (1, 5, 20)
+    writer_coverage_thresholds: tuple[float, ...] = (0.2, 0.3, 0.4)
+    rater_affinity_thresholds: tuple[float, ...] = (0.2, 0.45, 0.7)
+    min_denominator: int = 10
+    co_rating_window_ms: int = 20 * _MINUTE_MS
+    pmi_regularization: float = 500.0
+    npmi_threshold: float = 0.55
+    min_sim_threshold: float = 0.4
+    min_sim_pseudocounts: int = 10
+    min_unique_posts: int = 10
+    min_notes_to_apply: int = 200
+
+    def __post_init__(self) -> None:
+        n = len(self.latency_windows_min)
+        if n == 0 or any(w < 0 for w in self.latency_windows_min):
+            raise ConfigError("latency_windows_min", self.latency_windows_min, "minutes >= 0")
+        for name in ("writer_coverage_thresholds", "rater_affinity_thresholds"):
+            if len(getattr(self, name)) != n:
+                raise ConfigError(name, getattr(self, name), f"{n} values, one per window")
+        if self.min_denominator < 1:
+            raise ConfigError("min_denominator", self.min_denominator, ">= 1")
+        if self.co_rating_window_ms < 0:
+            raise ConfigError("co_rating_window_ms", self.co_rating_window_ms, ">= 0")
+        if self.pmi_regularization < 0 or self.min_sim_pseudocounts < 0:
+            raise ConfigError("pmi_regularization", self.pmi_regularization, ">= 0")
+        if self.min_unique_posts < 1:
+            raise ConfigError("min_unique_posts", self.min_unique_posts, ">= 1")
+        if self.min_notes_to_apply < 0:
+            raise ConfigError("min_notes_to_apply", self.min_notes_to_apply, ">= 0")
+
+
+@dataclass(frozen=True)
+class QuasiCliqueConfig:
+    """Hyperparameters of quasi-clique detection (scoring-extended.md §3.2, core App. B).
+
+    Parameters
+    ----------
+    recent_window_ms : int
+        Only notes created within this long before the newest note (13 weeks).
+    min_pair_posts : int
+        Keep rater pairs that collided on at least this many posts (5).
+    min_seed_posts : int
+        Seeds are pairs with strictly more collision posts than this (50).
+    max_growth_steps : int
+        Grow a clique at most this many times (2000).
+    member_fraction : float
+        A group action needs max(member_fraction * |C|, min(|C|, min_action_members))
+        members (0.25).
+    min_action_members : int
+        (4).
+    min_clique_posts : int
+        A grown clique needs group actions on at least this many posts (25).
+    min_member_post_fraction : float
+        Every member with a matching action must match on at least this share of the
+        clique's posts (0.25).
+    min_clique_size : int
+        Keep cliques with at least this many raters (5).
+    """
+
+    recent_window_ms: int = 13 * 7 * 24 * 60 * _MINUTE_MS
+    min_pair_posts: int = 5
+    min_seed_posts: int = 50
+    max_growth_steps: int = 2000
+    member_fraction: float = 0.25
+    min_action_members: int = 4
+    min_clique_posts: int = 25
+    min_member_post_fraction: float = 0.25
+    min_clique_size: int = 5
+
+    def __post_init__(self) -> None:
+        for name in (
+            "recent_window_ms",
+            "min_pair_posts",
+            "max_growth_steps",
+            "min_action_members",
+            "min_clique_posts",
+            "min_clique_size",
+        ):
+            if getattr(self, name) < 1:
+                raise ConfigError(name, getattr(self, name), "an integer >= 1")
+        if self.min_seed_posts < 0:
+            raise ConfigError("min_seed_posts", self.min_seed_posts, ">= 0")
+        for name in ("member_fraction", "min_member_post_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(name, getattr(self, name), "in [0, 1]")

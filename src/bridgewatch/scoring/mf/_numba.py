@@ -1,0 +1,249 @@
+"""numba kernels of the ALS solver over grouped (CSR-like) ratings.
+
+Each kernel has a plain-numpy twin in :mod:`bridgewatch.scoring.mf._reference`; tests check
+that they agree. The kernels are single-threaded on purpose: rows are independent and
+``prange`` would be a one-word change, but on a shared 2-core machine the per-call thread
+synchronisation cost more than it saved (a 20-sweep fit of tiny data took 0.1-3 s instead
+of 5 ms under load, and 1M-rating sweeps were 3x slower). Run several fits in parallel
+instead. Sums run sequentially per row, so results are bit-for-bit reproducible.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+__all__ = ["row_error_sums", "row_gram", "row_pointers", "scatter_by_key", "solve_rows"]
+
+# numba dispatchers are untyped callables; the typed wrappers live in _layout.py / als.py.
+_Array = Any
+
+
+@njit(cache=True)
+def row_pointers(keys: _Array, n_keys: int) -> _Array:  # pragma: no cover
+    """indptr (int64, shape (n_keys + 1,)) of the stable counting sort of ``keys``."""
+    indptr = np.zeros(n_keys + 1, np.int64)
+    for j in range(keys.shape[0]):
+        indptr[keys[j] + 1] += 1
+    for r in range(n_keys):
+        indptr[r + 1] += indptr[r]
+    return indptr
+
+
+@njit(cache=True)
+def scatter_by_key(keys: _Array, indptr: _Array, column: _Array) -> _Array:  # pragma: no cover
+    """``column`` reordered by a stable counting sort on ``keys`` (same dtype)."""
+    pos = indptr[:-1].copy()
+    out = np.empty_like(column)
+    for j in range(keys.shape[0]):
+        r = keys[j]
+        out[pos[r]] = column[j]
+        pos[r] += 1
+    return out
+
+
+@njit(cache=True)
+def solve_rows(  # pragma: no cover
+    indptr: _Array,
+    other: _Array,
+    values: _Array,
+    weights: _Array,
+    has_weights: bool,
+    other_int: _Array,
+    other_fac: _Array,
+    mu: float,
+    pen_int: float,
+    pen_fac: float,
+    row_int: _Array,
+    row_fac: _Array,
+    sse_out: _Array,
+    se_out: _Array,
+) -> None:
+    """Ridge-solve (i_r, f_r) for every non-empty row, in place in row_int / row_fac.
+
+    minimise Σ_j w_j (y_j − μ − i_o − i_r − f_o·f_r)² + pen_int·i_r² + pen_fac·|f_r|²
+    over the row's ratings j (o = other entity), via the (k+1)x(k+1) normal equations.
+    Then, while the row is still in cache, sse_out[r] = Σ w·e² and se_out[r] = Σ w·e at
+    the new values (e = y − ŷ), which spares the sweep a separate pass over the ratings.
+    """
+    n_rows = indptr.shape[0] - 1
+    k = other_fac.shape[1]
+    if k == 1:
+        for r in range(n_rows):
+            s = indptr[r]
+            e = indptr[r + 1]
+            if s == e:
+                sse_out[r] = 0.0
+                se_out[r] = 0.0
+                continue
+            a00 = pen_int
+            a01 = 0.0
+            a11 = pen_fac
+            b0 = 0.0
+            b1 = 0.0
+            for j in range(s, e):
+                o = other[j]
+                w = weights[j] if has_weights else 1.0
+                f = other_fac[o, 0]
+                t = values[j] - mu - other_int[o]
+                a00 += w
+                a01 += w * f
+                a11 += w * f * f
+                b0 += w * t
+                b1 += w * f * t
+            det = a00 * a11 - a01 * a01
+            x0 = (a11 * b0 - a01 * b1) / det
+            x1 = (a00 * b1 - a01 * b0) / det
+            row_int[r] = x0
+            row_fac[r, 0] = x1
+            sse = 0.0
+            se = 0.0
+            for j in range(s, e):
+                o = other[j]
+                w = weights[j] if has_weights else 1.0
+                err = values[j] - mu - other_int[o] - x0 - other_fac[o, 0] * x1
+                sse += w * err * err
+                se += w * err
+            sse_out[r] = sse
+            se_out[r] = se
+        return
+    d = k + 1
+    for r in range(n_rows):
+        s = indptr[r]
+        e = indptr[r + 1]
+        if s == e:
+            sse_out[r] = 0.0
+            se_out[r] = 0.0
+            continue
+        a = np.zeros((d, d))
+        b = np.zeros(d)
+        z = np.empty(d)
+        a[0, 0] = pen_int
+        for q in range(1, d):
+            a[q, q] = pen_fac
+        z[0] = 1.0
+        for j in range(s, e):
+            o = other[j]
+            w = weights[j] if has_weights else 1.0
+            t = values[j] - mu - other_int[o]
+            for q in range(k):
+                z[q + 1] = other_fac[o, q]
+            for p in range(d):
+                wz = w * z[p]
+                b[p] += wz * t
+                for q in range(p + 1):
+                    a[p, q] += wz * z[q]
+        # Cholesky of the lower triangle, then forward and back substitution.
+        for p in range(d):
+            acc = a[p, p]
+            for q in range(p):
+                acc -= a[p, q] * a[p, q]
+            diag = np.sqrt(acc)
+            a[p, p] = diag
+            for m in range(p + 1, d):
+                acc2 = a[m, p]
+                for q in range(p):
+                    acc2 -= a[m, q] * a[p, q]
+                a[m, p] = acc2 / diag
+        for p in range(d):
+            acc = b[p]
+            for q in range(p):
+                acc -= a[p, q] * b[q]
+            b[p] = acc / a[p, p]
+        for p in range(d - 1, -1, -1):
+            acc = b[p]
+            for q in range(p + 1, d):
+                acc -= a[q, p] * b[q]
+            b[p] = acc / a[p, p]
+        row_int[r] = b[0]
+        for q in range(k):
+            row_fac[r, q] = b[q + 1]
+        sse = 0.0
+        se = 0.0
+        for j in range(s, e):
+            o = other[j]
+            w = weights[j] if has_weights else 1.0
+            err = values[j] - mu - other_int[o] - b[0]
+            for q in range(k):
+                err -= other_fac[o, q] * b[q + 1]
+            sse += w * err * err
+            se += w * err
+        sse_out[r] = sse
+        se_out[r] = se
+
+
+@njit(cache=True)
+def row_error_sums(  # pragma: no cover
+    indptr: _Array,
+    other: _Array,
+    values: _Array,
+    weights: _Array,
+    has_weights: bool,
+    row_int: _Array,
+    row_fac: _Array,
+    other_int: _Array,
+    other_fac: _Array,
+    mu: float,
+    sse_out: _Array,
+    se_out: _Array,
+) -> None:
+    """Per row: sse_out[r] = Σ w·e², se_out[r] = Σ w·e with e = y − ŷ (float64 outputs)."""
+    n_rows = indptr.shape[0] - 1
+    k = other_fac.shape[1]
+    for r in range(n_rows):
+        s = indptr[r]
+        e = indptr[r + 1]
+        sse = 0.0
+        se = 0.0
+        base = mu + row_int[r] if s < e else 0.0
+        for j in range(s, e):
+            o = other[j]
+            w = weights[j] if has_weights else 1.0
+            dot = 0.0
+            for q in range(k):
+                dot += row_fac[r, q] * other_fac[o, q]
+            err = values[j] - base - other_int[o] - dot
+            sse += w * err * err
+            se += w * err
+        sse_out[r] = sse
+        se_out[r] = se
+
+
+@njit(cache=True)
+def row_gram(  # pragma: no cover
+    indptr: _Array,
+    other: _Array,
+    values: _Array,
+    other_int: _Array,
+    other_fac: _Array,
+    mu: float,
+    gram_out: _Array,
+    rhs_out: _Array,
+) -> None:
+    """Unpenalised normal equations per row: gram_out[r] = Σ z zᵀ, rhs_out[r] = Σ z·t,
+    z = (1, f_o), t = y − μ − i_o (unit weights). Shapes (n_rows, k+1, k+1), (n_rows, k+1).
+    """
+    n_rows = indptr.shape[0] - 1
+    k = other_fac.shape[1]
+    d = k + 1
+    z = np.empty(d)
+    z[0] = 1.0
+    for r in range(n_rows):
+        for p in range(d):
+            rhs_out[r, p] = 0.0
+            for q in range(d):
+                gram_out[r, p, q] = 0.0
+        for j in range(indptr[r], indptr[r + 1]):
+            o = other[j]
+            t = values[j] - mu - other_int[o]
+            for q in range(k):
+                z[q + 1] = other_fac[o, q]
+            for p in range(d):
+                rhs_out[r, p] += z[p] * t
+                for q in range(p + 1):
+                    gram_out[r, p, q] += z[p] * z[q]
+        for p in range(d):
+            for q in range(p + 1, d):
+                gram_out[r, p, q] = gram_out[r, q, p]

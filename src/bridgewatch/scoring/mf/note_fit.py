@@ -1,0 +1,249 @@
+"""Note-only fits with raters and μ frozen (scoring-core.md §5.2, §5.3, §12).
+
+With raters and μ fixed, the objective splits into one independent ridge problem per note::
+
+    minimise over (i_n, f_n):  Σ_{u∈R(n)} w·(y_un − μ − i_u − i_n − f_u·f_n)²
+                               + Λ_i·i_n² + Λ_f·|f_n|²
+
+with Λ = λ·ρ_note in ratio mode and Λ_i = λ_in·|R|/|N|, Λ_f = λ_fn·|R|/(|N|·k) in mean mode.
+It is strictly convex, so its closed-form solution is exactly the optimum the reference's
+Adam loop approaches, whatever the starting point.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bridgewatch.errors import ConfigError, InputError
+from bridgewatch.scoring.mf import _numba, _reference
+from bridgewatch.scoring.mf._inputs import check_ratings
+from bridgewatch.scoring.mf.als import fit_mf
+from bridgewatch.scoring.mf.config import MFConfig
+from bridgewatch.scoring.mf.params import MFInit, MFResult, PseudoRaterBounds
+
+__all__ = ["fit_note_params", "pseudo_rater_bounds"]
+
+FloatArray = NDArray[np.float64]
+
+
+def _check_frozen_raters(
+    rater_idx: NDArray[np.integer],
+    rater_intercepts: NDArray[np.floating],
+    rater_factors: NDArray[np.floating],
+    global_intercept: float,
+    n_factors: int,
+) -> None:
+    n_raters = rater_intercepts.shape[0]
+    if rater_intercepts.ndim != 1 or rater_factors.shape != (n_raters, n_factors):
+        raise InputError(
+            f"expected shapes (n_raters,) and (n_raters, {n_factors}), got "
+            f"{rater_intercepts.shape} and {rater_factors.shape}",
+            field="rater_factors",
+        )
+    used = np.bincount(rater_idx, minlength=n_raters) > 0
+    ok = np.isfinite(rater_intercepts) & np.all(np.isfinite(rater_factors), axis=1)
+    if np.any(used & ~ok):
+        bad = int(np.flatnonzero(used & ~ok)[0])
+        raise InputError(
+            f"rater row {bad} has ratings but no finite frozen parameters; filter its ratings",
+            field="rater_intercepts",
+        )
+    if not np.isfinite(global_intercept):
+        raise InputError("must be finite", field="global_intercept")
+
+
+def fit_note_params(
+    note_idx: NDArray[np.integer],
+    rater_idx: NDArray[np.integer],
+    values: NDArray[np.floating],
+    *,
+    n_notes: int,
+    rater_intercepts: NDArray[np.floating],
+    rater_factors: NDArray[np.floating],
+    global_intercept: float,
+    config: MFConfig | None = None,
+    note_ratio: float | None = None,
+    weights: NDArray[np.floating] | None = None,
+    engine: str = "numba",
+) -> MFResult:
+    """Final-scoring note fit: raters and μ frozen, no sign flip (scoring-core.md §5.2).
+
+    Solves the per-note ridge problem of the module docstring in closed form (one exact
+    sweep of the same per-row solver :func:`fit_mf` uses), in ratio mode when
+    ``note_ratio`` ρ is given (Λ_i = λ_in·ρ, Λ_f = λ_fn·ρ; the final scoring passes
+    ρ = prescoring finalRoundNumRatings / finalRoundNumNotes), else in mean mode.
+
+    Parameters
+    ----------
+    note_idx, rater_idx : int array of shape (n_ratings,)
+    values : float array of shape (n_ratings,)
+        helpfulNum.
+    n_notes : int
+    rater_intercepts : float array of shape (n_raters,)
+        Frozen i_u; must be finite for every rater with ratings.
+    rater_factors : float array of shape (n_raters, n_factors)
+        Frozen f_u.
+    global_intercept : float
+        Frozen μ.
+    config : MFConfig, default MFConfig()
+    note_ratio : float > 0, optional
+        ρ_note for ratio mode.
+    weights : float array of shape (n_ratings,), optional
+    engine : {"numba", "numpy"}
+
+    Returns
+    -------
+    MFResult
+        ``params.note_*`` hold the fitted notes (NaN without ratings); rater arrays are the
+        frozen values (NaN for raters without ratings); ``loss`` is the objective with the
+        frozen terms included; ``n_iterations`` is 1.
+    """
+    cfg = config if config is not None else MFConfig()
+    n_raters = int(rater_intercepts.shape[0])
+    check_ratings(note_idx, rater_idx, values, weights, n_notes, n_raters)
+    _check_frozen_raters(
+        rater_idx, rater_intercepts, rater_factors, global_intercept, cfg.n_factors
+    )
+    init = MFInit(
+        note_intercepts=np.zeros(n_notes),
+        note_factors=np.zeros((n_notes, cfg.n_factors)),
+        rater_intercepts=rater_intercepts,
+        rater_factors=rater_factors,
+        global_intercept=float(global_intercept),
+    )
+    return fit_mf(
+        note_idx,
+        rater_idx,
+        values,
+        n_notes=n_notes,
+        n_raters=n_raters,
+        config=cfg,
+        init=init,
+        freeze_raters=True,
+        freeze_global=True,
+        note_ratio=note_ratio,
+        sign_identify=False,
+        weights=weights,
+        engine=engine,
+    )
+
+
+def pseudo_rater_bounds(
+    note_idx: NDArray[np.integer],
+    rater_idx: NDArray[np.integer],
+    values: NDArray[np.floating],
+    *,
+    n_notes: int,
+    rater_intercepts: NDArray[np.floating],
+    rater_factors: NDArray[np.floating],
+    global_intercept: float,
+    config: MFConfig | None = None,
+    engine: str = "numba",
+) -> PseudoRaterBounds:
+    """Note-intercept bounds from extreme pseudo-raters (scoring-core.md §5.3).
+
+    Three pseudo-raters share intercept min i_u and have factors (min f_u, 0, max f_u),
+    over the raters with ratings here. Four note-only refits run in MEAN mode with raters
+    and μ frozen: ``refit_orig`` on the unchanged ratings (Λ_i = λ_in·|R|/|N|), and one per
+    pseudo-rater, which adds one 1.0 rating to every note with ratings
+    (Λ_i = λ_in·(|R| + |N|)/|N|). Each refit is the exact per-note optimum, so the
+    reference's starting point (the note fit's params) does not matter.
+
+    Parameters
+    ----------
+    note_idx, rater_idx : int array of shape (n_ratings,)
+        The note fit's ratings (its finalRoundRatings).
+    values : float array of shape (n_ratings,)
+    n_notes : int
+    rater_intercepts : float array of shape (n_raters,)
+    rater_factors : float array of shape (n_raters, 1)
+        Frozen rater params; finite for every rater with ratings. Only 1 factor is supported.
+    global_intercept : float
+        Frozen μ.
+    config : MFConfig, default MFConfig(); ``n_factors`` must be 1.
+    engine : {"numba", "numpy"}
+        How the per-note normal equations are accumulated (same results to ~1e-12).
+
+    Returns
+    -------
+    PseudoRaterBounds
+    """
+    cfg = config if config is not None else MFConfig()
+    if cfg.n_factors != 1:
+        raise ConfigError("n_factors", cfg.n_factors, "1 for pseudo-rater bounds")
+    n_raters = int(rater_intercepts.shape[0])
+    check_ratings(note_idx, rater_idx, values, None, n_notes, n_raters)
+    _check_frozen_raters(rater_idx, rater_intercepts, rater_factors, global_intercept, 1)
+    ri = np.nan_to_num(np.asarray(rater_intercepts, dtype=np.float64))
+    rf = np.nan_to_num(np.asarray(rater_factors, dtype=np.float64))
+    mu = float(global_intercept)
+    counts = np.bincount(note_idx, minlength=n_notes).astype(np.int64)
+    ok = counts > 0
+    if engine == "numba":
+        indptr = _numba.row_pointers(note_idx, n_notes)
+        gram_all, rhs_all = np.empty((n_notes, 2, 2)), np.empty((n_notes, 2))
+        _numba.row_gram(
+            indptr,
+            _numba.scatter_by_key(note_idx, indptr, rater_idx),
+            _numba.scatter_by_key(note_idx, indptr, values),
+            ri,
+            rf,
+            mu,
+            gram_all,
+            rhs_all,
+        )
+    elif engine == "numpy":
+        g = _reference.row_gram(note_idx, rater_idx, values, None, ri, rf, mu, n_notes)
+        gram_all, rhs_all = g.gram, g.rhs
+    else:
+        raise ValueError(f"engine={engine!r} is not allowed: expected 'numba' or 'numpy'")
+    n_ratings = int(values.shape[0])
+    n_fit_notes = int(np.count_nonzero(ok))
+    used = np.bincount(rater_idx, minlength=n_raters) > 0
+    pseudo_int = float(np.min(ri[used]))
+    pseudo_fac = np.array([np.min(rf[used, 0]), 0.0, np.max(rf[used, 0])])
+
+    gram, rhs = gram_all[ok], rhs_all[ok]
+    lam_i, lam_f = cfg.note_intercept_lambda, cfg.note_factor_lambda
+    ints = np.empty((4, n_fit_notes))
+    facs = np.empty((4, n_fit_notes))
+    base = n_ratings / n_fit_notes
+    ints[0], f0 = _reference.solve_gram(gram, rhs, lam_i * base, lam_f * base)
+    facs[0] = f0[:, 0]
+    n_aug = n_ratings + n_fit_notes
+    aug = n_aug / n_fit_notes
+    target = 1.0 - mu - pseudo_int
+    for j, fp in enumerate(pseudo_fac, start=1):
+        z = np.array([1.0, fp])
+        i_j, f_j = _reference.solve_gram(
+            gram + np.outer(z, z), rhs + z * target, lam_i * aug, lam_f * aug
+        )
+        ints[j], facs[j] = i_j, f_j[:, 0]
+
+    def spread(block: FloatArray, fn: str) -> FloatArray:
+        out = np.full(n_notes, np.nan)
+        out[ok] = getattr(np, fn)(block, axis=0)
+        return out
+
+    def orig(row: FloatArray) -> FloatArray:
+        out = np.full(n_notes, np.nan)
+        out[ok] = row
+        return out
+
+    f_u = rf[rater_idx, 0]
+    return PseudoRaterBounds(
+        intercept_max=spread(ints, "max"),
+        intercept_min=spread(ints, "min"),
+        intercept_median=spread(ints, "median"),
+        factor_max=spread(facs, "max"),
+        factor_min=spread(facs, "min"),
+        factor_median=spread(facs, "median"),
+        intercept_refit_orig=orig(ints[0]),
+        factor_refit_orig=orig(facs[0]),
+        rating_count_all=counts,
+        rating_count_neg_fac=np.bincount(note_idx[f_u < 0], minlength=n_notes).astype(np.int64),
+        rating_count_pos_fac=np.bincount(note_idx[f_u > 0], minlength=n_notes).astype(np.int64),
+        pseudo_rater_intercept=pseudo_int,
+        pseudo_rater_factors=pseudo_fac,
+    )

@@ -1,0 +1,404 @@
+"""The ordered Core status rule table, applied in vectorised form (scoring-core.md §6).
+
+Mechanics (§6.1): rules run in a fixed order; each emits (note, status) updates for the notes
+that meet its condition among its candidates; the latest assignment wins; candidates are
+defined by the label assigned so far in this rule list; comparisons with NaN are false.
+``coreActiveRules`` lists every rule that emitted for the note, in order, as ``Name (vX.Y)``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bridgewatch.errors import InputError
+from bridgewatch.io.columns import NOT_HELPFUL_TAGS
+from bridgewatch.model import Classification, NoteStatus
+from bridgewatch.scoring.status.aggregates import SignAggregates
+from bridgewatch.scoring.status.config import StatusRulesConfig
+from bridgewatch.scoring.status.tag_filter import IncorrectAggregates, TagAggregates
+
+__all__ = [
+    "CORE_RULE_NAMES",
+    "CoreRuleInputs",
+    "CoreRulesResult",
+    "apply_core_rules",
+    "labels_from_bitmask",
+    "provisional_statuses",
+]
+
+logger = logging.getLogger(__name__)
+
+# §6.2, in table order; bit k of ``CoreRulesResult.active_rules`` is rule k.
+CORE_RULE_NAMES: tuple[str, ...] = (
+    "InitialNMR (v1.0)",
+    "GeneralCRH (v1.0)",
+    "GeneralCRNH (v1.0)",
+    "UcbCRNH (v1.0)",
+    "RatioCRNH (v1.0)",
+    "NmCRNH (v1.0)",
+    "GeneralCRHInertia (v1.0)",
+    "TagFilter (v1.0)",
+    "FilterIncorrect (v1.0)",
+    "FilterLowDiligence (v1.0)",
+    "FilterLargeFactor (v1.0)",
+    "RejectLowIntercept (v1.0)",
+    "MinMinorityRaters (v1.0)",
+    "RaterBalance (v1.0)",
+    "NoHighVolIntercept (v1.0)",
+    "NoCorrelatedIntercept (v1.0)",
+)
+_PROVISIONAL_RULES = frozenset({0, 1, 2, 3, 5})  # §4.3: rules 1-4 and 6 (0-based here)
+_HARD_TO_UNDERSTAND = NOT_HELPFUL_TAGS.index("notHelpfulHardToUnderstand")
+
+_NMR = np.int8(NoteStatus.NEEDS_MORE_RATINGS)
+_CRH = np.int8(NoteStatus.CURRENTLY_RATED_HELPFUL)
+_CRNH = np.int8(NoteStatus.CURRENTLY_RATED_NOT_HELPFUL)
+_FR = np.int8(NoteStatus.FIRM_REJECT)
+_NYH = np.int8(NoteStatus.NEEDS_YOUR_HELP)
+
+
+@dataclass(frozen=True)
+class CoreRuleInputs:
+    """Per-note figures the rules read; every array has shape (n_notes,) unless stated.
+
+    Attributes
+    ----------
+    scored : bool
+        Notes that get a Core row (the caller's scope: ≥1 scoped rating, capture filter).
+        Other notes get status -1 and no rules.
+    num_ratings : int
+        ``numRatings`` (§5.5a).
+    classification : int8
+        ``Classification`` code, -1 for deleted notes (which count as misleading).
+    intercept, factor : float
+        Note intercept i_n and factor f_n; NaN when the note has none.
+    previous_status : int8, optional
+        ``currentStatus`` of the input NSH (-1 missing); rule 7. Required when final_round.
+    intercept_max : float, optional
+        Pseudo-rater upper bound ``coreNoteInterceptMax``; rule 4 (no-op when None).
+    signs : SignAggregates, optional
+        Rules 5, 13, 14. Required when final_round.
+    tags : TagAggregates, optional
+        Rule 8. Required when final_round.
+    tag_thresholds : float array of shape (13,), optional
+        threshold_t of §4.9, NOT_HELPFUL_TAGS order. Required when final_round.
+    incorrect : IncorrectAggregates, optional
+        Rule 9. Required when final_round.
+    low_diligence_intercept : float, optional
+        Rule 10. Required when final_round.
+    intercept_no_high_vol, intercept_no_correlated : float, optional
+        Rules 15-16 (NaN never blocks). Required when final_round.
+    """
+
+    scored: NDArray[np.bool_]
+    num_ratings: NDArray[np.integer]
+    classification: NDArray[np.int8]
+    intercept: NDArray[np.floating]
+    factor: NDArray[np.floating]
+    previous_status: NDArray[np.int8] | None = None
+    intercept_max: NDArray[np.floating] | None = None
+    signs: SignAggregates | None = None
+    tags: TagAggregates | None = None
+    tag_thresholds: NDArray[np.floating] | None = None
+    incorrect: IncorrectAggregates | None = None
+    low_diligence_intercept: NDArray[np.floating] | None = None
+    intercept_no_high_vol: NDArray[np.floating] | None = None
+    intercept_no_correlated: NDArray[np.floating] | None = None
+
+    @property
+    def n_notes(self) -> int:
+        """Number of notes."""
+        return int(self.scored.shape[0])
+
+
+@dataclass(frozen=True)
+class CoreRulesResult:
+    """Outcome of the Core rule table, with a per-note trace for explanations.
+
+    Attributes
+    ----------
+    status : int8 array of shape (n_notes,)
+        ``coreRatingStatus`` as ``NoteStatus`` codes (FIRM_REJECT, NEEDS_YOUR_HELP possible);
+        -1 for notes outside ``scored``.
+    active_rules : uint32 array of shape (n_notes,)
+        Bit k set when rule ``CORE_RULE_NAMES[k]`` emitted an update for the note.
+    decided_by : int8 array of shape (n_notes,)
+        Index in ``CORE_RULE_NAMES`` of the last rule that emitted for the note (-1 if none).
+    filter_tags : uint16 array of shape (n_notes,)
+        Bit k set when tag ``NOT_HELPFUL_TAGS[k]`` triggered TagFilter (``activeFilterTags``).
+    crnh_bound : float64 array of shape (n_notes,)
+        Rule 3's bound ``crnh_intercept + crnh_factor_multiplier·|f_n|``.
+    inertia_conflicts : int64 array
+        Notes that rule 7 would promote although i_n > the CRH threshold; the reference aborts
+        the run here (§6.3). We skip those notes (they keep their label) and log a warning.
+    final_round : bool
+        False for the provisional (§4.3) rule set.
+    inputs : CoreRuleInputs
+        The figures the rules read, kept for ``explain``.
+    config : StatusRulesConfig
+        The thresholds used.
+    """
+
+    status: NDArray[np.int8]
+    active_rules: NDArray[np.uint32]
+    decided_by: NDArray[np.int8]
+    filter_tags: NDArray[np.uint16]
+    crnh_bound: NDArray[np.float64]
+    inertia_conflicts: NDArray[np.int64]
+    final_round: bool
+    inputs: CoreRuleInputs
+    config: StatusRulesConfig
+
+    def active_rules_labels(self) -> list[str | None]:
+        """``coreActiveRules`` strings per note (None outside ``scored``)."""
+        labels = labels_from_bitmask(self.active_rules, CORE_RULE_NAMES)
+        return [lab if s else None for lab, s in zip(labels, self.inputs.scored, strict=True)]
+
+    def filter_tags_labels(self) -> list[str | None]:
+        """``activeFilterTags`` strings per note (None when no tag triggered)."""
+        labels = labels_from_bitmask(self.filter_tags, NOT_HELPFUL_TAGS)
+        return [lab if lab else None for lab in labels]
+
+    def explain(self, note: int) -> list[str]:
+        """Human-readable lines: each rule's figures vs thresholds for one note."""
+        from bridgewatch.scoring.status.explain import explain_core_rules
+
+        return explain_core_rules(self, note)
+
+
+def labels_from_bitmask(bits: NDArray[np.unsignedinteger], names: tuple[str, ...]) -> list[str]:
+    """Comma-join the names of the set bits, in bit order, for every entry.
+
+    Builds one string per distinct mask, so the cost is O(n + distinct masks · len(names)).
+    """
+    unique, inverse = np.unique(np.asarray(bits), return_inverse=True)
+    texts = [
+        ",".join(name for k, name in enumerate(names) if (int(mask) >> k) & 1) for mask in unique
+    ]
+    return [texts[i] for i in inverse.ravel()]
+
+
+def _float(a: NDArray[np.floating] | None, n: int, name: str) -> NDArray[np.float64]:
+    if a is None:
+        return np.full(n, np.nan)
+    arr = np.asarray(a, dtype=np.float64)
+    if arr.shape != (n,):
+        raise InputError(f"expected shape ({n},), got {arr.shape}", field=name)
+    return arr
+
+
+_T = TypeVar("_T")
+
+
+def _need(value: _T | None, name: str) -> _T:
+    if value is None:
+        raise InputError("required for the final-round rule set (§6.2)", field=name)
+    return value
+
+
+class _Engine:
+    """Latest-assignment-wins bookkeeping over the rule list."""
+
+    def __init__(self, scored: NDArray[np.bool_]) -> None:
+        n = scored.shape[0]
+        self.scored = scored
+        self.status = np.full(n, -1, dtype=np.int8)
+        self.active = np.zeros(n, dtype=np.uint32)
+        self.decided = np.full(n, -1, dtype=np.int8)
+
+    def emit(self, rule: int, mask: NDArray[np.bool_], status: np.int8) -> None:
+        mask = mask & self.scored
+        self.status[mask] = status
+        self.active[mask] |= np.uint32(1 << rule)
+        self.decided[mask] = rule
+
+
+def apply_core_rules(
+    inputs: CoreRuleInputs,
+    config: StatusRulesConfig,
+    *,
+    final_round: bool = True,
+) -> CoreRulesResult:
+    """Apply the ordered Core rule table of §6.2.
+
+    With ``final_round=False`` only rules 1-4 and 6 run (the provisional statuses of §4.3).
+
+    Parameters
+    ----------
+    inputs : CoreRuleInputs
+    config : StatusRulesConfig
+    final_round : bool
+        Run the full final-scoring table (rules 1-16).
+
+    Returns
+    -------
+    CoreRulesResult
+    """
+    n = inputs.n_notes
+    scored = np.asarray(inputs.scored, dtype=np.bool_)
+    num = np.asarray(inputs.num_ratings)
+    if num.shape != (n,) or np.asarray(inputs.classification).shape != (n,):
+        raise InputError(f"expected shape ({n},)", field="num_ratings/classification")
+    cls = np.asarray(inputs.classification)
+    i_n = _float(inputs.intercept, n, "intercept")
+    f_n = _float(inputs.factor, n, "factor")
+    i_max = _float(inputs.intercept_max, n, "intercept_max")
+    enough = num >= config.min_ratings_to_get_rating
+    misleading = cls != Classification.NOT_MISLEADING
+    crnh_bound = config.crnh_intercept + config.crnh_factor_multiplier * np.abs(f_n)
+
+    e = _Engine(scored)
+    e.emit(0, np.ones(n, dtype=np.bool_), _NMR)
+    e.emit(1, misleading & enough & (i_n >= config.crh_threshold), _CRH)
+    e.emit(2, enough & (i_n <= crnh_bound), _CRNH)
+    e.emit(3, enough & (i_max < config.crnh_ucb_threshold), _CRNH)
+    filter_tags = np.zeros(n, dtype=np.uint16)
+    conflicts = np.zeros(0, dtype=np.int64)
+    if final_round:
+        signs = _need(inputs.signs, "signs")
+        neg, pos = signs.neg_mean_helpful, signs.pos_mean_helpful
+        e.emit(
+            4,
+            enough
+            & (signs.min_sign_count >= config.ratio_crnh_min_sign_count)
+            & (neg <= config.ratio_crnh_max_side_mean)
+            & (pos <= config.ratio_crnh_max_side_mean)
+            & ((neg + pos) / 2.0 <= config.ratio_crnh_max_average_mean),
+            _CRNH,
+        )
+    nm = cls == Classification.NOT_MISLEADING
+    e.emit(5, nm & (i_n < config.nm_crnh_threshold), _CRNH)
+    if final_round:
+        filter_tags, conflicts = _final_round_rules(e, inputs, config, i_n, f_n, enough)
+    return CoreRulesResult(
+        status=e.status,
+        active_rules=e.active,
+        decided_by=e.decided,
+        filter_tags=filter_tags,
+        crnh_bound=crnh_bound,
+        inertia_conflicts=conflicts,
+        final_round=final_round,
+        inputs=inputs,
+        config=config,
+    )
+
+
+def _final_round_rules(
+    e: _Engine,
+    inputs: CoreRuleInputs,
+    config: StatusRulesConfig,
+    i_n: NDArray[np.float64],
+    f_n: NDArray[np.float64],
+    enough: NDArray[np.bool_],
+) -> tuple[NDArray[np.uint16], NDArray[np.int64]]:
+    n = inputs.n_notes
+    prev = np.asarray(_need(inputs.previous_status, "previous_status"))
+    misleading = np.asarray(inputs.classification) != Classification.NOT_MISLEADING
+    inertia = (
+        (e.status != _CRH)
+        & misleading
+        & enough
+        & (i_n >= config.crh_threshold - config.crh_inertia_delta)
+        & (prev == _CRH)
+    )
+    over = inertia & e.scored & (i_n > config.crh_threshold)
+    conflicts = np.flatnonzero(over).astype(np.int64)
+    if conflicts.size:
+        logger.warning(
+            "GeneralCRHInertia: %d note(s) with intercept above %.2f and a previous CRH status "
+            "are not CRH now (the reference aborts here, scoring-core.md §6.3); they keep "
+            "their current label. First note rows: %s",
+            conflicts.size,
+            config.crh_threshold,
+            conflicts[:10].tolist(),
+        )
+    e.emit(6, inertia & ~over, _CRH)
+
+    tags = _need(inputs.tags, "tags")
+    thresholds = _need(inputs.tag_thresholds, "tag_thresholds")
+    incorrect = _need(inputs.incorrect, "incorrect")
+    signs = _need(inputs.signs, "signs")
+    thr = np.asarray(thresholds, dtype=np.float64)
+    if thr.shape != (len(NOT_HELPFUL_TAGS),):
+        raise InputError(f"expected shape ({len(NOT_HELPFUL_TAGS)},)", field="tag_thresholds")
+    trigger = (tags.adjusted > config.tag_filter_min_adjusted) & (tags.adjusted_ratio > thr)
+    trigger[:, _HARD_TO_UNDERSTAND] = False
+    weights = (np.uint16(1) << np.arange(len(NOT_HELPFUL_TAGS), dtype=np.uint16)).astype(np.uint16)
+    filter_tags = (trigger.astype(np.uint16) * weights).sum(axis=1).astype(np.uint16)
+    not_crnh = e.status != _CRNH
+    filter_tags[~(not_crnh & e.scored)] = 0
+    e.emit(7, not_crnh & trigger.any(axis=1), _FR)
+
+    not_crnh = e.status != _CRNH
+    e.emit(
+        8,
+        not_crnh
+        & (incorrect.incorrect >= config.incorrect_min_tags)
+        & (incorrect.num_voters >= config.incorrect_min_voters)
+        & (incorrect.tf_idf >= config.incorrect_min_tf_idf),
+        _FR,
+    )
+    _need(inputs.low_diligence_intercept, "low_diligence_intercept")
+    _need(inputs.intercept_no_high_vol, "intercept_no_high_vol")
+    _need(inputs.intercept_no_correlated, "intercept_no_correlated")
+    low_dil = _float(inputs.low_diligence_intercept, n, "low_diligence_intercept")
+    e.emit(9, (e.status != _CRNH) & (low_dil > config.low_diligence_threshold), _FR)
+    e.emit(10, (e.status == _CRH) & (np.abs(f_n) > config.large_factor_threshold), _FR)
+    e.emit(11, (e.status != _CRNH) & (i_n < config.firm_reject_threshold), _FR)
+    net = signs.net_min_helpful
+    e.emit(12, (e.status == _CRH) & (net < config.min_net_helpful), _NYH)
+    e.emit(
+        13,
+        (e.status == _CRH)
+        & (net >= config.min_net_helpful)
+        & (net < config.net_helpful_balance_upper)
+        & (signs.net_min_helpful_ratio < config.min_net_helpful_ratio),
+        _NYH,
+    )
+    no_hv = _float(inputs.intercept_no_high_vol, n, "intercept_no_high_vol")
+    e.emit(14, (e.status == _CRH) & (no_hv < config.no_high_vol_threshold), _NYH)
+    no_corr = _float(inputs.intercept_no_correlated, n, "intercept_no_correlated")
+    e.emit(15, (e.status == _CRH) & (no_corr < config.no_correlated_threshold), _NYH)
+    return filter_tags, conflicts
+
+
+def provisional_statuses(
+    intercept: NDArray[np.floating],
+    factor: NDArray[np.floating],
+    num_ratings: NDArray[np.integer],
+    classification: NDArray[np.int8],
+    config: StatusRulesConfig,
+    scored: NDArray[np.bool_] | None = None,
+) -> NDArray[np.int8]:
+    """Provisional statuses of prescoring (§4.3): rules 1-4 and 6 on round-1 params.
+
+    Parameters
+    ----------
+    intercept, factor : float arrays of shape (n_notes,)
+        Round-1 note params (NaN where none).
+    num_ratings : int array of shape (n_notes,)
+        Count of scoped ratings per note.
+    classification : int8 array of shape (n_notes,)
+    config : StatusRulesConfig
+    scored : bool array of shape (n_notes,), optional
+        Notes to label; default every note.
+
+    Returns
+    -------
+    int8 array of shape (n_notes,)
+        NMR / CRH / CRNH codes (-1 outside ``scored``).
+    """
+    n = np.asarray(intercept).shape[0]
+    inputs = CoreRuleInputs(
+        scored=np.ones(n, dtype=np.bool_) if scored is None else np.asarray(scored, np.bool_),
+        num_ratings=num_ratings,
+        classification=classification,
+        intercept=intercept,
+        factor=factor,
+    )
+    return apply_core_rules(inputs, config, final_round=False).status

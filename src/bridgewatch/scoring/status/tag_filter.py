@@ -1,0 +1,256 @@
+"""Tag and "incorrect" aggregates and the tag-filter thresholds (scoring-core.md §4.9, §5.5d-e).
+
+Vectorised over ratings with ``np.bincount``: one pass per not-helpful tag, never per note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bridgewatch.errors import InputError
+from bridgewatch.io.columns import NOT_HELPFUL_TAGS
+from bridgewatch.model import Ratings
+from bridgewatch.scoring.status.aggregates import sum_tags_per_note
+from bridgewatch.scoring.status.config import StatusRulesConfig
+
+__all__ = [
+    "IncorrectAggregates",
+    "TagAggregates",
+    "compute_incorrect_aggregates",
+    "compute_tag_aggregates",
+    "tag_filter_thresholds",
+]
+
+_N_NH = len(NOT_HELPFUL_TAGS)
+_INCORRECT_BIT = NOT_HELPFUL_TAGS.index("notHelpfulIncorrect")
+
+
+@dataclass(frozen=True)
+class TagAggregates:
+    """Distance-weighted not-helpful tag sums per note (§5.5d).
+
+    Attributes
+    ----------
+    rating_weight : float64 array of shape (n_notes,)
+        ``ratingWeight`` = Σ w over the note's ratings whose note and rater have params;
+        NaN when there is no such rating.
+    adjusted : float64 array of shape (n_notes, 13)
+        ``<tag>Adjusted`` = Σ w·tag, columns in ``NOT_HELPFUL_TAGS`` order; NaN as above.
+    adjusted_ratio : float64 array of shape (n_notes, 13)
+        ``<tag>AdjustedRatio`` = adjusted / rating_weight.
+    distance_scale : float
+        p40, the percentile of the standardised rater-note factor distance (NaN if no rating).
+    """
+
+    rating_weight: NDArray[np.float64]
+    adjusted: NDArray[np.float64]
+    adjusted_ratio: NDArray[np.float64]
+    distance_scale: float
+
+
+@dataclass(frozen=True)
+class IncorrectAggregates:
+    """ "Incorrect" tag aggregates over raters near the note's viewpoint (§5.5e).
+
+    All arrays have shape (n_notes,) and are NaN for notes without any kept rating.
+
+    Attributes
+    ----------
+    incorrect : float64
+        ``notHelpfulIncorrect_interval``, Σ notHelpfulIncorrect.
+    p_incorrect_user : float64
+        ``p_incorrect_user_interval``, Σ p_u of the kept raters.
+    num_voters : float64
+        ``num_voters_interval``, number of kept ratings.
+    tf_idf : float64
+        ``tf_idf_incorrect_interval = incorrect / ln(1 + p_incorrect_user)`` (NaN for 0/0).
+    """
+
+    incorrect: NDArray[np.float64]
+    p_incorrect_user: NDArray[np.float64]
+    num_voters: NDArray[np.float64]
+    tf_idf: NDArray[np.float64]
+
+
+def _check(values: NDArray[np.floating], n: int, name: str) -> NDArray[np.float64]:
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.shape != (n,):
+        raise InputError(f"expected shape ({n},), got {arr.shape}", field=name)
+    return arr
+
+
+def _standardise(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Z-score over the finite entries (population std); a zero std leaves values centred."""
+    finite = np.isfinite(values)
+    if not finite.any():
+        return values.copy()
+    mean = values[finite].mean()
+    std = values[finite].std()
+    out: NDArray[np.float64] = (values - mean) / (std if std > 0.0 else 1.0)
+    return out
+
+
+def compute_tag_aggregates(
+    ratings: Ratings,
+    note_factor: NDArray[np.floating],
+    rater_factor: NDArray[np.floating],
+    config: StatusRulesConfig,
+) -> TagAggregates:
+    """Distance-weighted not-helpful tag aggregates per note (§5.5d).
+
+    1. Standardise note factors over the notes with a factor, rater factors over the raters
+       with a factor (mean, population std).
+    2. For each rating whose note and rater both have a factor, d = |f̃_u − f̃_n|;
+       p40 = the ``tag_filter_distance_percentile`` percentile of d (linear interpolation);
+       w = 1 / (1 + (d / p40)^exponent).
+    3. Per note: ratingWeight = Σ w, tAdjusted = Σ w·t, tAdjustedRatio = tAdjusted / ratingWeight.
+
+    Parameters
+    ----------
+    ratings : Ratings
+        Scoped ratings of this run.
+    note_factor : float array of shape (n_notes,)
+        Note factors of this fit; NaN where the note has none.
+    rater_factor : float array of shape (n_participants,)
+        Rater factors of this fit's raters; NaN for everyone else.
+    config : StatusRulesConfig
+
+    Returns
+    -------
+    TagAggregates
+    """
+    n = ratings.n_notes
+    f_n = _standardise(_check(note_factor, n, "note_factor"))
+    f_u = _standardise(_check(rater_factor, ratings.n_participants, "rater_factor"))
+    d_all = np.abs(f_u[ratings.rater_idx] - f_n[ratings.note_idx])
+    keep = np.isfinite(d_all)
+    d = d_all[keep]
+    note = ratings.note_idx[keep]
+    bits = ratings.not_helpful_tags[keep]
+    if d.size == 0:
+        nan_n = np.full(n, np.nan)
+        nan_tags = np.full((n, _N_NH), np.nan)
+        return TagAggregates(nan_n, nan_tags, nan_tags.copy(), float("nan"))
+    p = float(np.percentile(d, config.tag_filter_distance_percentile))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = d / p if p > 0.0 else np.where(d > 0.0, np.inf, 0.0)
+        w = 1.0 / (1.0 + scaled**config.tag_filter_distance_exponent)
+    weight = np.bincount(note, weights=w, minlength=n)
+    present = np.bincount(note, minlength=n) > 0
+    adjusted = sum_tags_per_note(note, bits, _N_NH, n, weights=w)
+    rating_weight = np.where(present, weight, np.nan)
+    adjusted[~present] = np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = adjusted / rating_weight[:, None]
+    return TagAggregates(rating_weight, adjusted, ratio, p)
+
+
+def compute_incorrect_aggregates(
+    ratings: Ratings,
+    note_factor: NDArray[np.floating],
+    rater_factor: NDArray[np.floating],
+    rater_incorrect_count: NDArray[np.floating],
+    rater_total_count: NDArray[np.floating],
+    config: StatusRulesConfig,
+) -> IncorrectAggregates:
+    """ "Incorrect" aggregates over ratings from raters close to the note (§5.5e).
+
+    Uses ratings with at least one not-helpful tag whose note and rater have a factor.
+    p_u = incorrect / total of the rater (§4.10), 0 when undefined. A rating is kept when
+    ``|clip(f_u, ±c) − clip(f_n, ±c)| < half_width``.
+
+    Parameters
+    ----------
+    ratings : Ratings
+        Scoped ratings of this run.
+    note_factor : float array of shape (n_notes,)
+        Final-scoring note factors; NaN where none.
+    rater_factor : float array of shape (n_participants,)
+        Frozen rater factors; NaN for raters without params.
+    rater_incorrect_count, rater_total_count : float arrays of shape (n_participants,)
+        ``incorrectTagRatingsMadeByRater`` and ``totalRatingsMadeByRater`` (§4.10); NaN if none.
+    config : StatusRulesConfig
+
+    Returns
+    -------
+    IncorrectAggregates
+    """
+    n = ratings.n_notes
+    n_p = ratings.n_participants
+    f_n_all = _check(note_factor, n, "note_factor")
+    f_u_all = _check(rater_factor, n_p, "rater_factor")
+    inc = _check(rater_incorrect_count, n_p, "rater_incorrect_count")
+    tot = _check(rater_total_count, n_p, "rater_total_count")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_rater = inc / tot
+    p_rater = np.where(np.isfinite(p_rater), p_rater, 0.0)
+
+    f_n = f_n_all[ratings.note_idx]
+    f_u = f_u_all[ratings.rater_idx]
+    c = config.incorrect_factor_clip
+    with np.errstate(invalid="ignore"):
+        close = np.abs(np.clip(f_u, -c, c) - np.clip(f_n, -c, c)) < (
+            config.incorrect_interval_half_width
+        )
+    keep = (ratings.not_helpful_tags != 0) & np.isfinite(f_n) & np.isfinite(f_u) & close
+    note = ratings.note_idx[keep]
+    incorrect_tag = (
+        (ratings.not_helpful_tags[keep] >> np.uint16(_INCORRECT_BIT)) & np.uint16(1)
+    ).astype(np.float64)
+    voters: NDArray[np.float64] = np.bincount(note, minlength=n).astype(np.float64)
+    present = voters > 0
+    incorrect = np.bincount(note, weights=incorrect_tag, minlength=n).astype(np.float64)
+    p_sum = np.bincount(note, weights=p_rater[ratings.rater_idx[keep]], minlength=n).astype(
+        np.float64
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tf_idf = incorrect / np.log1p(p_sum)
+
+    def masked(a: NDArray[np.float64]) -> NDArray[np.float64]:
+        out: NDArray[np.float64] = np.where(present, a, np.nan)
+        return out
+
+    return IncorrectAggregates(masked(incorrect), masked(p_sum), masked(voters), masked(tf_idf))
+
+
+def tag_filter_thresholds(
+    adjusted_ratio: NDArray[np.floating],
+    provisional_crh: NDArray[np.bool_],
+    config: StatusRulesConfig,
+) -> NDArray[np.float64]:
+    """Per-tag thresholds of the tag-outlier filter (§4.9).
+
+    threshold_t = the ``tag_filter_percentile`` percentile (linear interpolation) of
+    ``tAdjustedRatio`` over the notes whose provisional (round-1) status is CRH, skipping NaN.
+
+    Parameters
+    ----------
+    adjusted_ratio : float array of shape (n_notes, 13)
+        ``TagAggregates.adjusted_ratio`` computed with the prescoring final-round params.
+    provisional_crh : bool array of shape (n_notes,)
+        Notes whose provisional status (§4.3) is CRH.
+    config : StatusRulesConfig
+
+    Returns
+    -------
+    float64 array of shape (13,)
+        In ``NOT_HELPFUL_TAGS`` order; NaN for a tag with no CRH note value (never triggers).
+    """
+    ratio = np.asarray(adjusted_ratio, dtype=np.float64)
+    crh = np.asarray(provisional_crh, dtype=np.bool_)
+    if ratio.ndim != 2 or ratio.shape[1] != _N_NH or crh.shape != (ratio.shape[0],):
+        raise InputError(
+            f"expected ratios of shape (n, {_N_NH}) and a mask of shape (n,), got "
+            f"{ratio.shape} and {crh.shape}",
+            field="adjusted_ratio",
+        )
+    out = np.full(_N_NH, np.nan)
+    rows = ratio[crh]
+    for k in range(_N_NH):
+        values = rows[:, k][np.isfinite(rows[:, k])]
+        if values.size:
+            out[k] = np.percentile(values, config.tag_filter_percentile)
+    return out

@@ -1,0 +1,244 @@
+"""Post text, seed labels, tokens and stop words of the topic classifier (extended §4.3).
+
+The unit of topic assignment is the post: the texts of all notes on a post are joined, URLs
+are reduced to their long alphabetic runs, and ``_`` and ``/`` become spaces. Seed terms then
+label posts, and the classifier's vocabulary excludes every token that contains a seed term.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bridgewatch.scoring.topics.config import TopicConfig
+
+__all__ = [
+    "PostTexts",
+    "SeedLabels",
+    "filter_url_tokens",
+    "label_seeds",
+    "prepare_post_texts",
+    "seed_stop_words",
+    "tokenize",
+]
+
+_URL = re.compile(r"https?://[^\s)\]]+")
+_ALPHA_RUN = re.compile(r"[a-zA-Z]+")
+
+
+@dataclass(frozen=True)
+class PostTexts:
+    """Notes grouped by post, with the joined and cleaned post text.
+
+    Parameters
+    ----------
+    post_ids : array of shape (n_posts,)
+        The distinct post ids, sorted ascending (same dtype as the input post ids).
+    texts : tuple of str, length n_posts
+        Cleaned post text: the post's note texts joined by single spaces in input order,
+        URLs filtered, ``_`` and ``/`` replaced by spaces.
+    note_post_idx : int32 array of shape (n_notes,)
+        Row in ``post_ids`` of each note's post.
+    """
+
+    post_ids: NDArray[np.generic]
+    texts: tuple[str, ...]
+    note_post_idx: NDArray[np.int32]
+
+    @property
+    def n_posts(self) -> int:
+        """Number of posts."""
+        return len(self.texts)
+
+
+@dataclass(frozen=True)
+class SeedLabels:
+    """Seed-term labels of posts.
+
+    Parameters
+    ----------
+    labels : int8 array of shape (n_posts,)
+        The topic id when the post's text matches seed terms of exactly one topic, else 0.
+    matched : bool array of shape (n_posts, n_classes)
+        ``matched[p, t]`` is true when post p matches a seed term of topic t (column 0 unused).
+    """
+
+    labels: NDArray[np.int8]
+    matched: NDArray[np.bool_]
+
+    @property
+    def conflicted(self) -> NDArray[np.bool_]:
+        """bool array of shape (n_posts,): the post matches seed terms of several topics."""
+        return np.asarray(self.matched.sum(axis=1) > 1)
+
+
+def filter_url_tokens(text: str, config: TopicConfig) -> str:
+    """Replace each URL by its alphabetic runs of at least ``url_min_token_length`` chars.
+
+    URLs matching one of ``config.preserved_url_patterns`` are kept verbatim (§4.3). This stops
+    short URL fragments (``sc`` of ``sc_lang``) from matching short seed terms.
+    """
+    preserved = [re.compile(p) for p in config.preserved_url_patterns]
+    min_len = config.url_min_token_length
+
+    def _replace(match: re.Match[str]) -> str:
+        url = match.group(0)
+        if any(p.search(url) for p in preserved):
+            return url
+        return " ".join(t for t in _ALPHA_RUN.findall(url) if len(t) >= min_len)
+
+    return _URL.sub(_replace, text)
+
+
+def prepare_post_texts(
+    post_ids: NDArray[np.generic], note_texts: Sequence[str | None], config: TopicConfig
+) -> PostTexts:
+    """Group note texts by post and clean them (§4.3, "Unit = post").
+
+    Parameters
+    ----------
+    post_ids : array of shape (n_notes,)
+        Each note's post id (``tweetId``); any sortable dtype.
+    note_texts : sequence of str or None, length n_notes
+        Each note's text (``summary``); None counts as empty.
+    config : TopicConfig
+
+    Returns
+    -------
+    PostTexts
+    """
+    post_ids = np.asarray(post_ids)
+    if post_ids.ndim != 1 or post_ids.shape[0] != len(note_texts):
+        raise ValueError(
+            f"post_ids has shape {post_ids.shape} but there are {len(note_texts)} note texts"
+        )
+    unique_posts, note_post_idx = np.unique(post_ids, return_inverse=True)
+    parts: list[list[str]] = [[] for _ in range(unique_posts.shape[0])]
+    for note, post in enumerate(note_post_idx.tolist()):
+        text = note_texts[note]
+        parts[post].append("" if text is None else str(text))
+    texts = tuple(
+        filter_url_tokens(" ".join(p), config).replace("_", " ").replace("/", " ") for p in parts
+    )
+    return PostTexts(unique_posts, texts, note_post_idx.astype(np.int32))
+
+
+def _seed_regex(config: TopicConfig) -> re.Pattern[str]:
+    """One alternation with a named group per topic, in topic order."""
+    groups = []
+    for topic in config.topics:
+        alternatives = []
+        for pattern in topic.patterns:
+            if r"\." in pattern or pattern.startswith((r"\b", r"\s")):
+                alternatives.append(pattern)
+            else:
+                alternatives.append(rf"(?:\s|^){pattern}")
+        groups.append(f"(?P<{topic.name}>{'|'.join(alternatives)})")
+    return re.compile("|".join(groups), re.IGNORECASE)
+
+
+def label_seeds(texts: Sequence[str], config: TopicConfig) -> SeedLabels:
+    """Label posts by their seed terms (§4.3).
+
+    Matches are the non-overlapping matches of one alternation over all topics on the
+    lower-cased text, as the reference scans them. A post matching exactly one topic is
+    labelled with it; several topics make it conflicted (label 0); none leaves label 0.
+
+    Parameters
+    ----------
+    texts : sequence of str, length n_posts
+        Cleaned post texts (``PostTexts.texts``).
+    config : TopicConfig
+
+    Returns
+    -------
+    SeedLabels
+    """
+    regex = _seed_regex(config)
+    id_of = {t.name: t.topic_id for t in config.topics}
+    matched = np.zeros((len(texts), config.n_classes), dtype=np.bool_)
+    for row, text in enumerate(texts):
+        for match in regex.finditer(text.lower()):
+            for name, value in match.groupdict().items():
+                if value:
+                    matched[row, id_of[name]] = True
+    n_matched = matched.sum(axis=1)
+    labels = np.where(n_matched == 1, matched.argmax(axis=1), 0).astype(np.int8)
+    return SeedLabels(labels, matched)
+
+
+def _strip_accents(text: str) -> str:
+    normalized = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in normalized if not unicodedata.combining(ch))
+
+
+def _url_seed_terms(config: TopicConfig) -> list[str]:
+    return [p for t in config.topics for p in t.patterns if r"\." in p]
+
+
+def _token_regex(config: TopicConfig) -> re.Pattern[str]:
+    seed_urls = "".join(rf"(?:https?://)?({term})(?:/[^\s]+)?|" for term in _url_seed_terms(config))
+    return re.compile(rf"(?i){seed_urls}\b\w\w+\b")
+
+
+def tokenize(texts: Sequence[str], config: TopicConfig) -> list[list[str]]:
+    """Tokens of each text: lower-cased, accent-stripped words of >= 2 word characters.
+
+    Seed terms that contain a literal period (``help.x.com``) are kept whole as tokens, with
+    any ``http(s)://`` prefix and trailing path dropped (§4.3 "custom tokenizer").
+
+    Parameters
+    ----------
+    texts : sequence of str
+    config : TopicConfig
+
+    Returns
+    -------
+    list of list of str, one token list per text, in text order.
+    """
+    regex = _token_regex(config)
+    out: list[list[str]] = []
+    for text in texts:
+        tokens = []
+        for match in regex.finditer(_strip_accents(text.lower())):
+            seed = next((g for g in match.groups() if g is not None), None)
+            tokens.append(match.group(0) if seed is None else seed)
+        out.append(tokens)
+    return out
+
+
+def _blocked_substrings(config: TopicConfig) -> set[str]:
+    """Seed terms as literal strings, the way the reference strips their regex syntax.
+
+    Two spellings per term: ``\\s``/``\\b`` removed, and every escaped character turned into
+    a period. Both are kept, quirks included (``\\bgc\\b`` blocks every token containing gc).
+    """
+    blocked: set[str] = set()
+    for topic in config.topics:
+        for pattern in topic.patterns:
+            term = pattern.strip()
+            blocked.add(re.sub(r"\\[sb]", "", term))
+            blocked.add(re.sub(r"\\.", ".", term))
+    return blocked
+
+
+def seed_stop_words(vocabulary: Sequence[str], config: TopicConfig) -> frozenset[str]:
+    """Vocabulary tokens that contain a seed term; the classifier never sees them (§4.3).
+
+    Parameters
+    ----------
+    vocabulary : sequence of str
+        Distinct tokens of all posts (training and conflicted).
+    config : TopicConfig
+
+    Returns
+    -------
+    frozenset of str
+    """
+    blocked = _blocked_substrings(config)
+    return frozenset(v for v in vocabulary if any(b in v for b in blocked))

@@ -1,0 +1,82 @@
+"""Post text cleaning, seed labels, tokens and stop words (scoring-extended.md §4.3)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bridgewatch.scoring.topics import (
+    TopicConfig,
+    label_seeds,
+    prepare_post_texts,
+    seed_stop_words,
+    tokenize,
+)
+from bridgewatch.scoring.topics.text import filter_url_tokens
+
+CONFIG = TopicConfig()
+
+
+def test_url_is_reduced_to_its_long_alphabetic_runs() -> None:
+    text = "see https://news.example.org/sc_lang/a/123?x=ukr for more"
+    assert filter_url_tokens(text, CONFIG) == "see https news example lang for more"
+
+
+def test_seed_term_urls_are_kept_verbatim() -> None:
+    text = "read https://help.x.com/en/rules now"
+    assert filter_url_tokens(text, CONFIG) == text
+
+
+def test_url_stops_at_closing_bracket() -> None:
+    assert filter_url_tokens("(https://a.example.com/xy)", CONFIG) == "(https example)"
+
+
+def test_notes_are_joined_per_post_in_input_order_and_cleaned() -> None:
+    posts = prepare_post_texts(np.array([20, 10, 20]), ["first_note", None, "second/note"], CONFIG)
+    assert posts.post_ids.tolist() == [10, 20]
+    assert posts.texts == ("", "first note second note")
+    assert posts.note_post_idx.tolist() == [1, 0, 1]
+
+
+def test_single_topic_match_labels_the_post() -> None:
+    seeds = label_seeds(["this concerns russia.", "a crypto scam", "nothing here"], CONFIG)
+    assert seeds.labels.tolist() == [1, 4, 0]
+    assert seeds.conflicted.tolist() == [False, False, False]
+
+
+def test_two_topics_make_a_conflicted_unlabelled_post() -> None:
+    seeds = label_seeds(["Putin and Messi"], CONFIG)
+    assert seeds.labels.tolist() == [0]
+    assert seeds.conflicted.tolist() == [True]
+    assert np.flatnonzero(seeds.matched[0]).tolist() == [1, 3]
+
+
+def test_plain_seed_needs_whitespace_or_start_before_it() -> None:
+    # "prussia" has no boundary before "russia"; "ukrainian" matches the stem "ukrain".
+    seeds = label_seeds(["old prussia", "ukrainian grain", "russia"], CONFIG)
+    assert seeds.labels.tolist() == [0, 1, 1]
+
+
+def test_bounded_seeds_respect_word_boundaries() -> None:
+    seeds = label_seeds(
+        ["messiah", "messi, again", "hamasville", "(hamas)", "sc, st quota"], CONFIG
+    )
+    assert seeds.labels.tolist() == [0, 3, 0, 2, 5]
+
+
+def test_multiword_seed_matches_across_exactly_one_whitespace() -> None:
+    texts = ["an undisclosed ad", "an undisclosed  ad", "an undisclosedad", "drop\tship it"]
+    assert label_seeds(texts, CONFIG).labels.tolist() == [4, 0, 0, 4]
+
+
+def test_tokens_are_lowercase_accent_free_words_of_two_or_more_chars() -> None:
+    assert tokenize(["Café à la Crème, x y2 help.x.com"], CONFIG) == [
+        ["cafe", "la", "creme", "y2", "help.x.com"]
+    ]
+
+
+def test_tokens_containing_any_seed_spelling_are_stop_words() -> None:
+    vocabulary = ["russian", "science", "transfer", "spammy", "rumour", "help.x.com", "gcse"]
+    # "sc" and "gc" are InDimensionTwo seeds, so the reference also drops "science", "gcse".
+    assert seed_stop_words(vocabulary, CONFIG) == frozenset(
+        {"russian", "science", "spammy", "help.x.com", "gcse"}
+    )
