@@ -23,10 +23,13 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "apikey",
     "convert",
     "db",
+    "explain",
     "export",
     "import_dump",
     "info",
+    "score",
     "serve",
+    "simulate",
     "validate",
 )
 

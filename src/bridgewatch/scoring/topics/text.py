@@ -174,6 +174,9 @@ def label_seeds(texts: Sequence[str], config: TopicConfig) -> SeedLabels:
 
 def _strip_accents(text: str) -> str:
     normalized = unicodedata.normalize("NFKD", text)
+    if normalized.isascii():
+        # No combining marks outside ASCII's complement: skip the per-character scan.
+        return normalized
     return "".join(ch for ch in normalized if not unicodedata.combining(ch))
 
 
@@ -206,8 +209,9 @@ def tokenize(texts: Sequence[str], config: TopicConfig) -> list[list[str]]:
     for text in texts:
         tokens = []
         for match in regex.finditer(_strip_accents(text.lower())):
-            seed = next((g for g in match.groups() if g is not None), None)
-            tokens.append(match.group(0) if seed is None else seed)
+            # At most one seed-URL group can match; lastindex names it (None for a word).
+            group = match.lastindex
+            tokens.append(match.group(0) if group is None else match.group(group))
         out.append(tokens)
     return out
 

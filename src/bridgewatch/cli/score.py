@@ -1,0 +1,104 @@
+"""`bridgewatch score`: score a data dump with the Core scorer and write the output files."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import replace
+
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from bridgewatch.pipeline.batch import EXPLANATIONS_FILE, OUTPUT_FILES, run_batch
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.manipulation import PostSelectionConfig, QuasiCliqueConfig
+
+__all__ = ["register", "run"]
+
+_log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `score` command."""
+    parser = subparsers.add_parser(
+        "score",
+        help="score notes from the public TSV files",
+        description=(
+            "Run the Core scorer on notes, ratings, note status history and user enrollment "
+            f"files; write {', '.join(OUTPUT_FILES)} and {EXPLANATIONS_FILE} to --outdir."
+        ),
+    )
+    parser.add_argument("--notes", required=True, help="notes file (TSV, zip or Parquet)")
+    parser.add_argument("--ratings", required=True, help="ratings file or directory of shards")
+    parser.add_argument("--status", help="note status history of the previous run")
+    parser.add_argument("--enrollment", help="user enrollment file")
+    parser.add_argument("--outdir", required=True, help="directory for the output files")
+    parser.add_argument(
+        "--as-of",
+        type=int,
+        metavar="MS",
+        help='"now" in ms since the epoch (default: the newest timestamp in the data)',
+    )
+    parser.add_argument("--seed", type=int, help="random seed (default: fresh entropy)")
+    parser.add_argument(
+        "--no-topics",
+        action="store_true",
+        help="keep topic notes in Core (skip the topic classifier, which needs enough posts)",
+    )
+    parser.add_argument(
+        "--detect-manipulation",
+        action="store_true",
+        help="compute post-selection-similarity clusters and quasi-cliques (slower)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def _config(args: argparse.Namespace) -> ScoringConfig:
+    config = ScoringConfig()
+    if args.no_topics:
+        config = replace(config, topics=None)
+    if args.detect_manipulation:
+        config = replace(
+            config, post_selection=PostSelectionConfig(), quasi_cliques=QuasiCliqueConfig()
+        )
+    return config
+
+
+def run(args: argparse.Namespace) -> int:
+    """Score the files and write the outputs; print the written paths."""
+    bar = tqdm(total=None, file=sys.stderr, disable=args.no_progress, unit="stage")
+
+    def progress(stage: str, index: int, n_stages: int) -> None:
+        bar.total = n_stages
+        bar.n = index
+        bar.set_description(stage)
+        bar.refresh()
+
+    try:
+        with logging_redirect_tqdm():
+            batch = run_batch(
+                notes=args.notes,
+                ratings=args.ratings,
+                status_history=args.status,
+                enrollment=args.enrollment,
+                outdir=args.outdir,
+                as_of_ms=args.as_of,
+                seed=args.seed,
+                config=_config(args),
+                progress=progress,
+            )
+        bar.n = bar.total or 0
+        bar.set_description("done")
+    finally:
+        bar.close()
+    total = sum(batch.timings.values())
+    _log.info(
+        "timings: %s; total %.2f s",
+        ", ".join(f"{k} {v:.2f} s" for k, v in batch.timings.items()),
+        total,
+    )
+    for path in batch.files:
+        sys.stdout.write(f"{path}\n")
+    return 0

@@ -1,0 +1,164 @@
+"""`bridgewatch simulate`: write a synthetic community in the public Community Notes format.
+
+Writes notes-00000.tsv, ratings-00000.tsv (or ratings/ shards), noteStatusHistory-00000.tsv,
+userEnrollment-00000.tsv and noteRequests-00000.tsv into --out, with ground truth under
+--out/truth/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+
+from bridgewatch.errors import ConfigError
+from bridgewatch.sim import BrigadeConfig, BrigadeGoal, SimConfig, write_simulation
+
+__all__ = ["brigades_for_share", "config_from_args", "register", "run"]
+
+_log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `simulate` command."""
+    defaults = SimConfig()
+    brigade = BrigadeConfig()
+    p = subparsers.add_parser(
+        "simulate",
+        help="write a synthetic community (public TSV format + ground truth)",
+        description=__doc__,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--out", required=True, help="output directory (created if missing)")
+    p.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
+    p.add_argument("--n-notes", type=int, default=defaults.n_notes, help="notes")
+    p.add_argument("--n-raters", type=int, default=defaults.n_raters, help="organic raters")
+    p.add_argument("--n-ratings", type=int, default=defaults.n_ratings, help="organic ratings")
+    p.add_argument("--days", type=float, default=defaults.days, help="window length in days")
+    p.add_argument(
+        "--end-ms", type=int, default=defaults.end_ms, help="window end, ms since the epoch"
+    )
+    p.add_argument(
+        "--polarization",
+        type=float,
+        default=defaults.polarization,
+        help="camp centres at +-this on the viewpoint axis",
+    )
+    p.add_argument(
+        "--one-sided-share",
+        type=float,
+        default=defaults.one_sided_share,
+        help="share of notes slanted towards their author's camp",
+    )
+    p.add_argument(
+        "--topic-share",
+        type=float,
+        default=defaults.topic_share,
+        help="share of notes mentioning topic seed terms",
+    )
+    p.add_argument(
+        "--expansion-share",
+        type=float,
+        default=defaults.expansion_share,
+        help="share of raters in modelingPopulation EXPANSION",
+    )
+    p.add_argument(
+        "--note-request-share",
+        type=float,
+        default=defaults.note_request_share,
+        help="share of posts with note requests",
+    )
+    p.add_argument(
+        "--no-status-history",
+        action="store_true",
+        help="write an empty noteStatusHistory instead of one NMR row per note",
+    )
+    p.add_argument(
+        "--adversary-share",
+        type=float,
+        default=0.0,
+        help="brigade members as a share of --n-raters (0: no adversaries)",
+    )
+    p.add_argument(
+        "--brigade-size", type=int, default=brigade.n_members, help="members per brigade"
+    )
+    p.add_argument(
+        "--brigade-targets", type=int, default=brigade.n_targets, help="target notes per brigade"
+    )
+    p.add_argument(
+        "--brigade-goal",
+        choices=[g.value for g in BrigadeGoal],
+        default=brigade.goal.value,
+        help="promote bad one-sided notes or suppress good notes",
+    )
+    p.add_argument(
+        "--ratings-per-file",
+        type=int,
+        default=None,
+        help="split ratings into ratings/ratings-NNNNN.tsv files of at most this many rows"
+        " (default: one ratings-00000.tsv)",
+    )
+    p.set_defaults(func=run)
+
+
+def brigades_for_share(
+    share: float, n_raters: int, size: int, targets: int, goal: BrigadeGoal
+) -> tuple[BrigadeConfig, ...]:
+    """Brigades of ``size`` members totalling about ``share * n_raters`` accounts.
+
+    Camps alternate +1, -1, ...; the last brigade takes the remainder. Share 0 gives none.
+    """
+    total = round(share * n_raters)
+    if total <= 0:
+        return ()
+    if size < 1:
+        raise ConfigError("brigade_size", size, "an integer >= 1")
+    sizes = [size] * (total // size) + ([total % size] if total % size else [])
+    return tuple(
+        BrigadeConfig(n_members=s, n_targets=targets, goal=goal, camp=1 if i % 2 == 0 else -1)
+        for i, s in enumerate(sizes)
+    )
+
+
+def config_from_args(args: argparse.Namespace) -> SimConfig:
+    """The ``SimConfig`` the parsed arguments describe (raises ConfigError when invalid)."""
+    if not 0.0 <= args.adversary_share <= 1.0:
+        raise ConfigError("adversary_share", args.adversary_share, "a number in [0, 1]")
+    brigades = brigades_for_share(
+        args.adversary_share,
+        args.n_raters,
+        args.brigade_size,
+        args.brigade_targets,
+        BrigadeGoal(args.brigade_goal),
+    )
+    return SimConfig(
+        seed=args.seed,
+        n_notes=args.n_notes,
+        n_raters=args.n_raters,
+        n_ratings=args.n_ratings,
+        days=args.days,
+        end_ms=args.end_ms,
+        polarization=args.polarization,
+        one_sided_share=args.one_sided_share,
+        topic_share=args.topic_share,
+        expansion_share=args.expansion_share,
+        note_request_share=args.note_request_share,
+        seed_status_history=not args.no_status_history,
+        brigades=brigades,
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Simulate and write; logs what was written."""
+    config = config_from_args(args)
+    started = time.perf_counter()
+    written = write_simulation(config, args.out, ratings_per_file=args.ratings_per_file)
+    _log.info(
+        "wrote %d notes, %d participants, %d ratings to %s in %.1f s",
+        config.n_notes,
+        config.n_raters + config.n_brigade_members,
+        written.n_ratings,
+        args.out,
+        time.perf_counter() - started,
+    )
+    return 0

@@ -1,0 +1,154 @@
+"""Batch scoring of public data dumps: load the files, score, write the outputs.
+
+The four reference output files (``scored_notes.tsv``, ``aux_note_info.tsv``,
+``note_status_history.tsv``, ``helpfulness_scores.tsv``), ``note_explanations.parquet`` and
+``core_rules.npz`` (what ``bridgewatch explain`` reads) are
+first written into a staging directory inside the output directory and then renamed into
+place, so a failed run leaves no partial set of outputs behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from bridgewatch.io import (
+    write_aux_note_info,
+    write_helpfulness_scores,
+    write_note_status_history,
+    write_parquet,
+    write_scored_notes,
+)
+from bridgewatch.io.dataset import load_dataset
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.run import ProgressCallback, ScoringResult, default_as_of_ms, score_core
+from bridgewatch.scoring.trace_store import save_core_rules
+
+__all__ = [
+    "CORE_RULES_FILE",
+    "EXPLANATIONS_FILE",
+    "OUTPUT_FILES",
+    "BatchRun",
+    "run_batch",
+    "write_outputs",
+]
+
+_log = logging.getLogger(__name__)
+
+# The reference's output file names (scoring-core.md §11), in writing order.
+OUTPUT_FILES: tuple[str, ...] = (
+    "scored_notes.tsv",
+    "aux_note_info.tsv",
+    "note_status_history.tsv",
+    "helpfulness_scores.tsv",
+)
+# The per-note decisions and Core rule figures read by ``bridgewatch explain``.
+EXPLANATIONS_FILE = "note_explanations.parquet"
+CORE_RULES_FILE = "core_rules.npz"
+
+_WRITERS: dict[str, Callable[[pl.DataFrame, Path], None]] = {
+    "scored_notes.tsv": write_scored_notes,
+    "aux_note_info.tsv": write_aux_note_info,
+    "note_status_history.tsv": write_note_status_history,
+    "helpfulness_scores.tsv": write_helpfulness_scores,
+    EXPLANATIONS_FILE: write_parquet,
+}
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    """One batch run.
+
+    Attributes
+    ----------
+    result : the scorer's result.
+    files : the written files, in ``OUTPUT_FILES`` order, then the two explanation files.
+    timings : seconds per step: ``load``, every scoring stage, ``write``.
+    """
+
+    result: ScoringResult
+    files: tuple[Path, ...]
+    timings: dict[str, float]
+
+
+def write_outputs(result: ScoringResult, outdir: str | Path) -> tuple[Path, ...]:
+    """Write the four output files and the explanation files into ``outdir`` (created if
+    needed).
+
+    All files are written into a staging directory inside ``outdir`` first and renamed into
+    place only when every one was written.
+    """
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    frames = {
+        "scored_notes.tsv": result.scored_notes,
+        "aux_note_info.tsv": result.aux_note_info,
+        "note_status_history.tsv": result.note_status_history,
+        "helpfulness_scores.tsv": result.helpfulness_scores,
+        EXPLANATIONS_FILE: result.note_explanations,
+    }
+    staging = Path(tempfile.mkdtemp(prefix=".bridgewatch-", dir=out))
+    try:
+        for name, frame in frames.items():
+            _WRITERS[name](frame, staging / name)
+        save_core_rules(result.final.rules, result.inputs.note_ids.ids, staging / CORE_RULES_FILE)
+        written = []
+        for name in (*frames, CORE_RULES_FILE):
+            (staging / name).replace(out / name)
+            written.append(out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return tuple(written)
+
+
+def run_batch(
+    *,
+    notes: str | Path,
+    ratings: str | Path,
+    outdir: str | Path,
+    status_history: str | Path | None = None,
+    enrollment: str | Path | None = None,
+    as_of_ms: int | None = None,
+    seed: int | None = None,
+    config: ScoringConfig | None = None,
+    progress: ProgressCallback | None = None,
+) -> BatchRun:
+    """Load the public files, run the Core scorer and write its outputs.
+
+    Parameters
+    ----------
+    notes, ratings, status_history, enrollment : input files (ratings may be a directory).
+    outdir : directory of the outputs.
+    as_of_ms : "now" in ms since the epoch; default the newest timestamp in the data.
+    seed : random seed of the scorer (None: fresh entropy).
+    config : ScoringConfig, default ``ScoringConfig()``.
+    progress : called as ``progress(stage, index, n_stages)`` when a scoring stage starts.
+
+    Returns
+    -------
+    BatchRun
+    """
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    dataset = load_dataset(
+        notes=notes, ratings=ratings, status_history=status_history, enrollment=enrollment
+    )
+    timings["load"] = time.perf_counter() - start
+    _log.info("load: %.3f s", timings["load"])
+    now = default_as_of_ms(dataset) if as_of_ms is None else as_of_ms
+    result = score_core(
+        dataset, config or ScoringConfig(), as_of_ms=now, seed=seed, progress=progress
+    )
+    timings.update(result.timings)
+    start = time.perf_counter()
+    files = write_outputs(result, outdir)
+    timings["write"] = time.perf_counter() - start
+    _log.info("write: %.3f s", timings["write"])
+    return BatchRun(result=result, files=files, timings=timings)

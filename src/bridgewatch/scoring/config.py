@@ -1,0 +1,97 @@
+"""The top-level configuration of the Core scorer: one frozen object composing every model's.
+
+Variants are values: ``dataclasses.replace(ScoringConfig(), scope=CoreScopeConfig(...))``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bridgewatch.errors import ConfigError
+from bridgewatch.scoring.diligence import DiligenceConfig
+from bridgewatch.scoring.enrollment import EnrollmentConfig
+from bridgewatch.scoring.harassment import HarassmentConfig
+from bridgewatch.scoring.helpfulness import (
+    ContributorConfig,
+    HelpfulnessConfig,
+    StableInitConfig,
+    TrainingFilterConfig,
+)
+from bridgewatch.scoring.history.update import StatusHistoryConfig
+from bridgewatch.scoring.manipulation import PostSelectionConfig, QuasiCliqueConfig
+from bridgewatch.scoring.meta import MetaConfig
+from bridgewatch.scoring.mf import MFConfig
+from bridgewatch.scoring.preprocess import CoreScopeConfig, PreprocessConfig
+from bridgewatch.scoring.status import StatusRulesConfig
+from bridgewatch.scoring.topics import TopicConfig
+
+__all__ = ["ScoringConfig"]
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """Every hyperparameter of one Core scoring run (scoring-core.md, Appendix A).
+
+    Parameters
+    ----------
+    preprocess : filters applied before any scorer (§2.3).
+    scope : Core rater scope and capture threshold (§2.4).
+    post_selection : compute post-selection-similarity clusters (scoring-extended.md §3.1)
+        and apply them (§2.3 step 5); None (default) skips the detection.
+    quasi_cliques : compute quasi-cliques (scoring-extended.md §3.2) for the
+        ``correlatedRater`` flag; None (default) skips the detection.
+    topics : topic assignment (scoring-extended.md §4.3); notes with a topic leave the Core
+        fit. None scores every note in Core (no topic model).
+    training : the one-pass training filter (§4.1).
+    stable_init : the stable-initialization subset (§4.2).
+    use_stable_initialization : fit round 1 from the stable subset (§4.2); when False, or
+        when the subset is empty, round 1 starts from random factors.
+    max_round1_train_mse : the run aborts when round 1's train MSE exceeds this on data with
+        at least ``preprocess.min_notes_for_safeguards`` notes (0.16, §3.3).
+    helpfulness : author/rater helpfulness (§4.5).
+    harassment : the harassment tag-consensus model and its penalty (§4.5, §4.6).
+    mf : the helpfulness MF (§3).
+    diligence : the low-diligence model (§4.8, §5.4).
+    final_min_ratings_per_note : notes need this many ratings in a final-scoring fit (5).
+    population_sampled_note_ratio : ρ_note of the population-sampled fit (10.0, §5.1).
+    status : Core rule thresholds (§6).
+    meta : meta-scoring constants (§9).
+    history : NSH update constants (§10).
+    contributor : contributor statistics (§11.4).
+    enrollment : the enrollment state machine (scoring-extended.md §2).
+    """
+
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+    scope: CoreScopeConfig = field(default_factory=CoreScopeConfig)
+    post_selection: PostSelectionConfig | None = None
+    quasi_cliques: QuasiCliqueConfig | None = None
+    topics: TopicConfig | None = field(default_factory=TopicConfig)
+    training: TrainingFilterConfig = field(default_factory=TrainingFilterConfig)
+    stable_init: StableInitConfig = field(default_factory=StableInitConfig)
+    use_stable_initialization: bool = True
+    max_round1_train_mse: float = 0.16
+    helpfulness: HelpfulnessConfig = field(default_factory=HelpfulnessConfig)
+    harassment: HarassmentConfig = field(default_factory=HarassmentConfig)
+    mf: MFConfig = field(default_factory=MFConfig)
+    diligence: DiligenceConfig = field(default_factory=DiligenceConfig)
+    final_min_ratings_per_note: int = 5
+    population_sampled_note_ratio: float = 10.0
+    status: StatusRulesConfig = field(default_factory=StatusRulesConfig)
+    meta: MetaConfig = field(default_factory=MetaConfig)
+    history: StatusHistoryConfig = field(default_factory=StatusHistoryConfig)
+    contributor: ContributorConfig = field(default_factory=ContributorConfig)
+    enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
+
+    def __post_init__(self) -> None:
+        if not self.max_round1_train_mse > 0:
+            raise ConfigError("max_round1_train_mse", self.max_round1_train_mse, "a value > 0")
+        if self.final_min_ratings_per_note < 0:
+            raise ConfigError(
+                "final_min_ratings_per_note", self.final_min_ratings_per_note, "an int >= 0"
+            )
+        if not self.population_sampled_note_ratio > 0:
+            raise ConfigError(
+                "population_sampled_note_ratio",
+                self.population_sampled_note_ratio,
+                "a value > 0",
+            )

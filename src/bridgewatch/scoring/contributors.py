@@ -1,0 +1,134 @@
+"""Stage 5 of the Core scorer: contributor statistics and enrollment (scoring-core.md §11.4,
+scoring-extended.md §2), from this run's final statuses and new status history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from bridgewatch.model import IdIndex
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.enrollment import (
+    MISSING_MS,
+    EnrollmentResult,
+    EnrollmentTable,
+    ScoredNoteFacts,
+    update_enrollment,
+)
+from bridgewatch.scoring.helpfulness import ContributorStats, compute_contributor_stats
+from bridgewatch.scoring.history import StatusHistory
+from bridgewatch.scoring.inputs import CoreInputs
+
+__all__ = ["Contributors", "enrollment_table", "score_contributors"]
+
+
+@dataclass(frozen=True)
+class Contributors:
+    """Contributor scoring of one run.
+
+    Attributes
+    ----------
+    stats : rating and writing counts of ``helpfulness_scores`` (§11.4).
+    enrollment : the enrollment state machine's result (new states, targets, recognitions).
+    """
+
+    stats: ContributorStats
+    enrollment: EnrollmentResult
+
+
+def enrollment_table(frame: pl.DataFrame, participant_ids: IdIndex) -> EnrollmentTable:
+    """The loaded ``userEnrollment`` rows as an ``EnrollmentTable`` over ``participant_ids``.
+
+    Parameters
+    ----------
+    frame : enrollment frame with the io schema (``enrollmentState`` an Enum in code order).
+    participant_ids : the participant index; absent participants are new users.
+    """
+    table = EnrollmentTable.empty(len(participant_ids))
+    if frame.height == 0:
+        return table
+    rows = participant_ids.lookup(
+        np.asarray(frame["participantId"].cast(pl.String).to_list(), dtype=np.str_)
+    )
+
+    def ints(column: str) -> NDArray[np.int64]:
+        return frame[column].cast(pl.Float64).fill_null(-1.0).to_numpy().astype(np.int64)
+
+    state = frame["enrollmentState"].to_physical().cast(pl.Int8).fill_null(-1).to_numpy()
+    ok = rows >= 0
+    table.state[rows[ok]] = state[ok]
+    table.successful_rating_needed_to_earn_in[rows[ok]] = ints("successfulRatingNeededToEarnIn")[ok]
+    table.last_state_change_ms[rows[ok]] = ints("timestampOfLastStateChange")[ok]
+    table.last_earn_out_ms[rows[ok]] = ints("timestampOfLastEarnOut")[ok]
+    table.times_earned_out[rows[ok]] = ints("numberOfTimesEarnedOut")[ok]
+    return table
+
+
+def _sort_keys(note_ids: NDArray[np.str_]) -> NDArray[np.int64]:
+    """Rank of each note id in numeric order (snowflake ids are time-ordered)."""
+    lengths = np.char.str_len(note_ids)
+    order = np.lexsort((note_ids, lengths))
+    keys = np.empty(note_ids.shape[0], dtype=np.int64)
+    keys[order] = np.arange(note_ids.shape[0], dtype=np.int64)
+    return keys
+
+
+def score_contributors(
+    inputs: CoreInputs,
+    enrollment: pl.DataFrame,
+    history: StatusHistory,
+    final_status: NDArray[np.int8],
+    num_ratings: NDArray[np.int64],
+    core_intercept: NDArray[np.float64],
+    as_of_ms: int,
+    config: ScoringConfig,
+) -> Contributors:
+    """Contributor counts (§11.4) and the enrollment update (extended §2).
+
+    Parameters
+    ----------
+    inputs : CoreInputs (the preprocessed, pre-PSS ratings are used).
+    enrollment : the loaded ``userEnrollment`` frame.
+    history : the new status history (rows aligned with the notes).
+    final_status : int8 array of shape (n_notes,), this run's final statuses.
+    num_ratings : int64 array of shape (n_notes,), ``numRatings``.
+    core_intercept : float64 array of shape (n_notes,), Core intercepts (NaN where none).
+    as_of_ms : "now", ms since the epoch.
+    config : ScoringConfig
+    """
+    ratings = inputs.ratings
+    stats = compute_contributor_stats(
+        ratings.note_idx,
+        ratings.rater_idx,
+        ratings.created_at_ms,
+        ratings.helpful_num,
+        np.ones(inputs.n_notes, dtype=np.bool_),
+        history.created_at_ms,
+        inputs.note_info.author_idx,
+        history.latest_non_nmr_ts,
+        final_status,
+        num_ratings,
+        inputs.n_participants,
+        config.contributor,
+    )
+    latest = history.latest_non_nmr_ts
+    facts = ScoredNoteFacts(
+        author_idx=inputs.note_info.author_idx,
+        created_at_ms=history.created_at_ms,
+        sort_key=_sort_keys(history.note_id),
+        final_status=final_status,
+        latest_non_nmr_ms=np.where(np.isnan(latest), MISSING_MS, latest).astype(np.int64),
+        num_ratings=num_ratings,
+    )
+    result = update_enrollment(
+        ratings,
+        facts,
+        enrollment_table(enrollment, inputs.participant_ids),
+        now_ms=as_of_ms,
+        config=config.enrollment,
+        core_note_intercepts=core_intercept,
+    )
+    return Contributors(stats=stats, enrollment=result)

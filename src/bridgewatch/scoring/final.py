@@ -1,0 +1,279 @@
+"""Stage 2 of the Core scorer: final scoring and the Core status rules (scoring-core.md §5, §6).
+
+Four note-only fits with raters and μ frozen (no high-volume raters, no correlated raters,
+population-sampled ratings only, everything); the last one also gets pseudo-rater bounds, the
+low-diligence model and the per-note aggregates, then the rule table. Fits 1-3 only keep
+their intercept, so their pseudo-rater and diligence passes (which the reference runs and
+discards) are skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bridgewatch.model import Ratings
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.diligence import (
+    DiligenceFinalResult,
+    fit_low_diligence_final,
+    low_diligence_targets,
+)
+from bridgewatch.scoring.inputs import CoreInputs
+from bridgewatch.scoring.mf import PseudoRaterBounds, fit_note_params, pseudo_rater_bounds
+from bridgewatch.scoring.prescoring import PrescoringResult
+from bridgewatch.scoring.status import (
+    CoreRuleInputs,
+    CoreRulesResult,
+    IncorrectAggregates,
+    SignAggregates,
+    TagAggregates,
+    apply_core_rules,
+    compute_incorrect_aggregates,
+    compute_sign_aggregates,
+    compute_tag_aggregates,
+)
+
+__all__ = ["FinalScoringResult", "NoteFit", "run_final_scoring"]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NoteFit:
+    """One final-scoring note fit (§5.2); note arrays (n_notes,), NaN where not fitted.
+
+    Attributes
+    ----------
+    ratings : this fit's finalRoundRatings (notes with enough ratings, gated raters).
+    intercept, factor : float64 note intercept and factor.
+    rater_factor : float64 array of shape (n_participants,), the frozen factor of the raters
+        in ``ratings``, NaN for everyone else.
+    """
+
+    ratings: Ratings
+    intercept: NDArray[np.float64]
+    factor: NDArray[np.float64]
+    rater_factor: NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class FinalScoringResult:
+    """Core final scoring; note arrays have shape (n_notes,).
+
+    Attributes
+    ----------
+    main : the fit on all scoped ratings (its params are ``coreNoteIntercept/Factor1``).
+    intercept_no_high_vol, intercept_no_correlated, intercept_population_sampled : float64,
+        the auxiliary intercepts of fits 1-3 (§5.1).
+    bounds : pseudo-rater bounds of the main fit (§5.3); None when it has no ratings.
+    diligence : the final low-diligence fit (§5.4); None when the main fit has no ratings.
+    low_diligence_intercept : float64, ``lowDiligenceIntercept`` (NaN where none).
+    signs, tags, incorrect : the per-note aggregates of §5.5.
+    scored : bool, notes with a Core row (scoped ratings and captured, §2.4).
+    rules : the Core rule table's outcome and trace (§6).
+    num_final_round_ratings : int64, ``coreNumFinalRoundRatings`` (§5.6).
+    """
+
+    main: NoteFit
+    intercept_no_high_vol: NDArray[np.float64]
+    intercept_no_correlated: NDArray[np.float64]
+    intercept_population_sampled: NDArray[np.float64]
+    bounds: PseudoRaterBounds | None
+    diligence: DiligenceFinalResult | None
+    low_diligence_intercept: NDArray[np.float64]
+    signs: SignAggregates
+    tags: TagAggregates
+    incorrect: IncorrectAggregates
+    scored: NDArray[np.bool_]
+    rules: CoreRulesResult
+    num_final_round_ratings: NDArray[np.int64]
+
+
+def _fit_notes(
+    ratings: Ratings,
+    pre: PrescoringResult,
+    config: ScoringConfig,
+    note_ratio: float,
+) -> NoteFit:
+    """§5.2: notes with >= min ratings; raters with final-round params and above threshold."""
+    n_notes = ratings.n_notes
+    counts = np.bincount(ratings.note_idx, minlength=n_notes)
+    rater_int = pre.final_round.rater_intercepts
+    rater_fac = pre.final_round.rater_factors
+    gated = np.isfinite(rater_int) & pre.helpfulness.above_helpfulness_threshold
+    keep = (counts[ratings.note_idx] >= config.final_min_ratings_per_note) & gated[
+        ratings.rater_idx
+    ]
+    fit_ratings = ratings.subset(keep)
+    rater_factor = np.full(ratings.n_participants, np.nan)
+    if fit_ratings.n_ratings == 0:
+        nan = np.full(n_notes, np.nan)
+        return NoteFit(fit_ratings, nan, nan.copy(), rater_factor)
+    result = fit_note_params(
+        fit_ratings.note_idx,
+        fit_ratings.rater_idx,
+        fit_ratings.helpful_num,
+        n_notes=n_notes,
+        rater_intercepts=rater_int,
+        rater_factors=rater_fac,
+        global_intercept=pre.final_round.global_intercept,
+        config=config.mf,
+        note_ratio=note_ratio,
+    )
+    used = np.unique(fit_ratings.rater_idx)
+    rater_factor[used] = rater_fac[used, 0]
+    return NoteFit(
+        fit_ratings,
+        result.params.note_intercepts,
+        result.params.note_factors[:, 0],
+        rater_factor,
+    )
+
+
+def _only_scored(
+    scored: NDArray[np.bool_],
+    tags: TagAggregates,
+    incorrect: IncorrectAggregates,
+    low_diligence: NDArray[np.float64],
+) -> tuple[TagAggregates, IncorrectAggregates, NDArray[np.float64]]:
+    """The per-note Core figures with NaN outside ``scored``."""
+
+    def keep(values: NDArray[np.float64]) -> NDArray[np.float64]:
+        mask = scored if values.ndim == 1 else scored[:, None]
+        out: NDArray[np.float64] = np.where(mask, values, np.nan)
+        return out
+
+    return (
+        TagAggregates(
+            keep(tags.rating_weight),
+            keep(tags.adjusted),
+            keep(tags.adjusted_ratio),
+            tags.distance_scale,
+        ),
+        IncorrectAggregates(
+            keep(incorrect.incorrect),
+            keep(incorrect.p_incorrect_user),
+            keep(incorrect.num_voters),
+            keep(incorrect.tf_idf),
+        ),
+        keep(low_diligence),
+    )
+
+
+def run_final_scoring(
+    inputs: CoreInputs, pre: PrescoringResult, config: ScoringConfig
+) -> FinalScoringResult:
+    """Final scoring and the Core rules (§5, §6); deterministic given prescoring.
+
+    Parameters
+    ----------
+    inputs : CoreInputs
+    pre : PrescoringResult
+    config : ScoringConfig
+
+    Returns
+    -------
+    FinalScoringResult
+    """
+    scoped = inputs.scoped
+    n_notes = inputs.n_notes
+    no_high_vol = _fit_notes(
+        scoped.subset(~inputs.high_volume[scoped.rater_idx]), pre, config, pre.note_ratio
+    )
+    no_correlated = _fit_notes(
+        scoped.subset(~inputs.scoped_correlated), pre, config, pre.note_ratio
+    )
+    population = _fit_notes(
+        scoped.subset(scoped.population_sampled),
+        pre,
+        config,
+        config.population_sampled_note_ratio,
+    )
+    main = _fit_notes(scoped, pre, config, pre.note_ratio)
+    _log.info("final scoring: main fit on %d ratings", main.ratings.n_ratings)
+
+    bounds: PseudoRaterBounds | None = None
+    diligence: DiligenceFinalResult | None = None
+    low_diligence = np.full(n_notes, np.nan)
+    if main.ratings.n_ratings:
+        fr = main.ratings
+        bounds = pseudo_rater_bounds(
+            fr.note_idx,
+            fr.rater_idx,
+            fr.helpful_num,
+            n_notes=n_notes,
+            rater_intercepts=pre.final_round.rater_intercepts,
+            rater_factors=pre.final_round.rater_factors,
+            global_intercept=pre.final_round.global_intercept,
+            config=config.mf,
+        )
+        diligence = fit_low_diligence_final(
+            fr.note_idx,
+            fr.rater_idx,
+            low_diligence_targets(fr.not_helpful_tags),
+            n_notes=n_notes,
+            n_raters=inputs.n_participants,
+            state=pre.diligence,
+            ratings_per_note=pre.note_ratio,
+            ratings_per_rater=pre.rater_ratio,
+            config=config.diligence,
+        )
+        low_diligence = diligence.note_intercepts
+
+    signs = compute_sign_aggregates(scoped, main.rater_factor)
+    tags = compute_tag_aggregates(scoped, main.factor, main.rater_factor, config.status)
+    incorrect = compute_incorrect_aggregates(
+        scoped,
+        main.factor,
+        main.rater_factor,
+        pre.incorrect.incorrect_tag_ratings.astype(np.float64),
+        pre.incorrect.total_ratings.astype(np.float64),
+        config.status,
+    )
+    scored = (signs.num_ratings > 0) & inputs.captured
+    # Notes without a Core row (no scoped ratings, or below the capture share) have no Core
+    # figures at all in the reference's outputs.
+    tags, incorrect, low_diligence = _only_scored(scored, tags, incorrect, low_diligence)
+    rules = apply_core_rules(
+        CoreRuleInputs(
+            scored=scored,
+            num_ratings=signs.num_ratings,
+            classification=inputs.note_info.classification,
+            intercept=main.intercept,
+            factor=main.factor,
+            previous_status=inputs.history.current_status,
+            intercept_max=None if bounds is None else bounds.intercept_max,
+            signs=signs,
+            tags=tags,
+            tag_thresholds=pre.tag_thresholds,
+            incorrect=incorrect,
+            low_diligence_intercept=low_diligence,
+            intercept_no_high_vol=no_high_vol.intercept,
+            intercept_no_correlated=no_correlated.intercept,
+        ),
+        config.status,
+        final_round=True,
+    )
+    has_row = pre.helpfulness.has_row | np.isfinite(pre.final_round.rater_intercepts)
+    num_final = np.bincount(scoped.note_idx[has_row[scoped.rater_idx]], minlength=n_notes).astype(
+        np.int64
+    )
+    return FinalScoringResult(
+        main=main,
+        intercept_no_high_vol=no_high_vol.intercept,
+        intercept_no_correlated=no_correlated.intercept,
+        intercept_population_sampled=population.intercept,
+        bounds=bounds,
+        diligence=diligence,
+        low_diligence_intercept=low_diligence,
+        signs=signs,
+        tags=tags,
+        incorrect=incorrect,
+        scored=scored,
+        rules=rules,
+        num_final_round_ratings=num_final,
+    )

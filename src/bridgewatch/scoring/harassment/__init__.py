@@ -1,0 +1,33 @@
+"""Harassment/abuse tag-consensus model of the Core scorer (scoring-core.md §4.5-§4.6)."""
+
+from bridgewatch.scoring.harassment.config import HarassmentConfig
+from bridgewatch.scoring.harassment.labels import HarassmentLabels, label_harassment_ratings
+from bridgewatch.scoring.harassment.model import (
+    HarassmentResult,
+    fit_harassment_model,
+    rater_harassment_penalties,
+)
+from bridgewatch.scoring.harassment.newton import solve_newton
+from bridgewatch.scoring.harassment.problem import (
+    HarassmentParams,
+    HarassmentProblem,
+    SolverOutcome,
+    objective_and_gradient,
+)
+from bridgewatch.scoring.harassment.reference import solve_adam, solve_lbfgs
+
+__all__ = [
+    "HarassmentConfig",
+    "HarassmentLabels",
+    "HarassmentParams",
+    "HarassmentProblem",
+    "HarassmentResult",
+    "SolverOutcome",
+    "fit_harassment_model",
+    "label_harassment_ratings",
+    "objective_and_gradient",
+    "rater_harassment_penalties",
+    "solve_adam",
+    "solve_lbfgs",
+    "solve_newton",
+]

@@ -1,0 +1,64 @@
+"""Hyperparameters of the harassment/abuse tag-consensus model (scoring-core.md §4.5-§4.6)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from bridgewatch.errors import ConfigError
+
+__all__ = ["HarassmentConfig"]
+
+
+@dataclass(frozen=True)
+class HarassmentConfig:
+    """Constants of the tag-consensus model and of the rater penalty it drives."""
+
+    # L2 weights of the mean-mode objective (§3.2 Core defaults), dimensionless.
+    rater_factor_lambda: float = 0.03
+    note_factor_lambda: float = 0.03
+    rater_intercept_lambda: float = 0.15
+    note_intercept_lambda: float = 0.15
+    global_intercept_lambda: float = 0.15
+    # Initial factors = this x the round-1 helpfulness factors (§4.6 step 6).
+    init_factor_multiplier: float = 2.0
+    # Ratings created before this instant are not labelled, ms since epoch (§4.6 step 2).
+    min_created_at_ms: int = 1639699200000
+    # Minimum labelled ratings per note and per rater, note -> rater -> note (§4.6 step 4).
+    min_ratings_per_note: int = 5
+    min_ratings_per_rater: int = 10
+    # Penalty: each helpful rating on a note with harassment intercept >= min_intercept costs
+    # the rater penalty_per_rating x intercept / min_intercept agree-ratio units (§4.5).
+    min_intercept_to_penalize: float = 2.0
+    penalty_per_rating: float = 10.0
+    # Solver: stop when no parameter moved more than this in a sweep (logit units).
+    tolerance: float = 1e-9
+    # Solver: at most this many alternating sweeps (then a ConvergenceWarning).
+    max_sweeps: int = 2000
+
+    def __post_init__(self) -> None:
+        for name in (
+            "rater_factor_lambda",
+            "note_factor_lambda",
+            "rater_intercept_lambda",
+            "note_intercept_lambda",
+            "global_intercept_lambda",
+        ):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0.0):
+                raise ConfigError(name, value, "a finite number >= 0")
+        for name in (
+            "init_factor_multiplier",
+            "min_intercept_to_penalize",
+            "penalty_per_rating",
+            "tolerance",
+        ):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0.0):
+                raise ConfigError(name, value, "a finite number > 0")
+        for name in ("min_ratings_per_note", "min_ratings_per_rater", "max_sweeps"):
+            value = getattr(self, name)
+            if value < 1:
+                raise ConfigError(name, value, "an integer >= 1")
+        if self.min_created_at_ms < 0:
+            raise ConfigError("min_created_at_ms", self.min_created_at_ms, "an integer >= 0")

@@ -1,0 +1,153 @@
+"""Valid ratings: ratings made before the note's status was public (§4.4, extended §2.2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bridgewatch.model import NoteStatus
+from bridgewatch.scoring.helpfulness.config import ValidRatingsConfig
+
+__all__ = ["ValidRatings", "classify_valid_ratings", "ratings_before_note_status"]
+
+
+def ratings_before_note_status(
+    note_idx: NDArray[np.int32],
+    created_at_ms: NDArray[np.int64],
+    note_in_nsh: NDArray[np.bool_],
+    note_created_at_ms: NDArray[np.int64],
+    note_latest_non_nmr_ms: NDArray[np.float64],
+    config: ValidRatingsConfig,
+) -> NDArray[np.bool_]:
+    """Ratings made before the note's status and before the ratings became public.
+
+    A rating qualifies when its note is in NSH, it was made less than ``public_delay_ms`` after
+    the note's creation, and either (note created at or after ``tombstone_launch_ms``) the note
+    has no latest non-NMR timestamp or the rating is strictly earlier than it, or (older note)
+    it is among the first ``first_n_old_notes`` ratings by time of the note's ratings in the
+    window (ties by input order).
+
+    Parameters
+    ----------
+    note_idx : int32 array of shape (n_ratings,)
+    created_at_ms : int64 array of shape (n_ratings,), ms since the epoch
+    note_in_nsh : bool array of shape (n_notes,)
+    note_created_at_ms : int64 array of shape (n_notes,), ms since the epoch
+    note_latest_non_nmr_ms : float64 array of shape (n_notes,), NSH
+        ``timestampMillisOfLatestNonNMRStatus`` in ms, NaN where missing
+    config : ValidRatingsConfig
+
+    Returns
+    -------
+    bool array of shape (n_ratings,)
+    """
+    in_nsh = note_in_nsh[note_idx]
+    note_created = note_created_at_ms[note_idx]
+    in_window = in_nsh & (created_at_ms - note_created < config.public_delay_ms)
+    latest = note_latest_non_nmr_ms[note_idx]
+    before_label = np.isnan(latest) | (created_at_ms.astype(np.float64) < latest)
+    old_note = note_created < config.tombstone_launch_ms
+    result = in_window & ~old_note & before_label
+    old_rows = np.flatnonzero(in_window & old_note)
+    if old_rows.size:
+        order = np.lexsort((created_at_ms[old_rows], note_idx[old_rows]))
+        sorted_rows = old_rows[order]
+        sorted_notes = note_idx[sorted_rows]
+        starts = np.ones(sorted_rows.shape[0], dtype=np.bool_)
+        starts[1:] = sorted_notes[1:] != sorted_notes[:-1]
+        group_start = np.maximum.accumulate(np.where(starts, np.arange(sorted_rows.shape[0]), 0))
+        rank = np.arange(sorted_rows.shape[0]) - group_start
+        result[sorted_rows[rank < config.first_n_old_notes]] = True
+    return result
+
+
+@dataclass(frozen=True)
+class ValidRatings:
+    """Valid ratings split by outcome; every array has shape (n_ratings,).
+
+    Attributes
+    ----------
+    valid : the rating is valid (before status, on a CRH/CRNH note, value 0 or 1).
+    agree : valid and matching the status (1.0 on CRH or 0.0 on CRNH).
+    successful_helpful : 1.0 on a CRH note (``successfulRatingHelpfulCount``).
+    successful_not_helpful : 0.0 on a CRNH note (``successfulRatingNotHelpfulCount``).
+    unsuccessful_helpful : 0.0 on a CRH note (``unsuccessfulRatingHelpfulCount``; the name
+        refers to the note).
+    unsuccessful_not_helpful : 1.0 on a CRNH note (``unsuccessfulRatingNotHelpfulCount``).
+    """
+
+    valid: NDArray[np.bool_]
+    agree: NDArray[np.bool_]
+    successful_helpful: NDArray[np.bool_]
+    successful_not_helpful: NDArray[np.bool_]
+    unsuccessful_helpful: NDArray[np.bool_]
+    unsuccessful_not_helpful: NDArray[np.bool_]
+
+    def per_rater(self, rater_idx: NDArray[np.int32], n_raters: int) -> ValidRatingCounts:
+        """Per-rater counts of each class; arrays of shape (n_raters,)."""
+
+        def count(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
+            return np.bincount(rater_idx[mask], minlength=n_raters).astype(np.int64)
+
+        return ValidRatingCounts(
+            valid=count(self.valid),
+            agree=count(self.agree),
+            successful_helpful=count(self.successful_helpful),
+            successful_not_helpful=count(self.successful_not_helpful),
+            unsuccessful_helpful=count(self.unsuccessful_helpful),
+            unsuccessful_not_helpful=count(self.unsuccessful_not_helpful),
+        )
+
+
+@dataclass(frozen=True)
+class ValidRatingCounts:
+    """Per-rater counts of valid ratings by class; int64 arrays of shape (n_raters,)."""
+
+    valid: NDArray[np.int64]
+    agree: NDArray[np.int64]
+    successful_helpful: NDArray[np.int64]
+    successful_not_helpful: NDArray[np.int64]
+    unsuccessful_helpful: NDArray[np.int64]
+    unsuccessful_not_helpful: NDArray[np.int64]
+
+
+def classify_valid_ratings(
+    note_idx: NDArray[np.int32],
+    helpful_num: NDArray[np.float32],
+    before_status: NDArray[np.bool_],
+    note_status: NDArray[np.int8],
+) -> ValidRatings:
+    """Split the before-status ratings on decided notes into the four outcome classes (§4.4).
+
+    Parameters
+    ----------
+    note_idx : int32 array of shape (n_ratings,)
+    helpful_num : float32 array of shape (n_ratings,), 0.0 / 0.5 / 1.0
+    before_status : bool array of shape (n_ratings,), from ``ratings_before_note_status``
+    note_status : int8 array of shape (n_notes,), ``NoteStatus`` code (provisional in
+        prescoring, final in contributor scoring), -1 where none
+
+    Returns
+    -------
+    ValidRatings
+    """
+    status = note_status[note_idx]
+    crh = status == NoteStatus.CURRENTLY_RATED_HELPFUL
+    crnh = status == NoteStatus.CURRENTLY_RATED_NOT_HELPFUL
+    helpful = helpful_num == 1.0
+    not_helpful = helpful_num == 0.0
+    valid = before_status & (crh | crnh) & (helpful | not_helpful)
+    s_h = valid & crh & helpful
+    s_nh = valid & crnh & not_helpful
+    u_h = valid & crh & not_helpful
+    u_nh = valid & crnh & helpful
+    return ValidRatings(
+        valid=valid,
+        agree=s_h | s_nh,
+        successful_helpful=s_h,
+        successful_not_helpful=s_nh,
+        unsuccessful_helpful=u_h,
+        unsuccessful_not_helpful=u_nh,
+    )

@@ -1,0 +1,336 @@
+"""Stage 1 of the Core scorer: prescoring (scoring-core.md §4).
+
+Training filter -> MF round 1 with stable initialization -> provisional statuses -> valid
+ratings and helpfulness -> harassment penalty -> MF final round -> low-diligence model ->
+tag-filter thresholds and incorrect propensity. Arrays in, a frozen result out.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bridgewatch.errors import InputError
+from bridgewatch.model import NoteStatus, Ratings
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.diligence import (
+    DiligenceState,
+    fit_low_diligence_prescoring,
+    low_diligence_targets,
+)
+from bridgewatch.scoring.harassment import (
+    HarassmentResult,
+    fit_harassment_model,
+    label_harassment_ratings,
+    rater_harassment_penalties,
+)
+from bridgewatch.scoring.helpfulness import (
+    HelpfulnessScores,
+    IncorrectPropensity,
+    classify_valid_ratings,
+    compute_helpfulness_scores,
+    filter_ratings_for_training,
+    incorrect_propensity,
+    ratings_before_note_status,
+    stable_init_mask,
+)
+from bridgewatch.scoring.inputs import CoreInputs
+from bridgewatch.scoring.mf import MFInit, MFParams, fit_mf
+from bridgewatch.scoring.status import (
+    compute_tag_aggregates,
+    provisional_statuses,
+    tag_filter_thresholds,
+)
+
+__all__ = ["PrescoringResult", "run_prescoring"]
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PrescoringResult:
+    """Everything final scoring and the outputs need from prescoring (§4.11).
+
+    Note arrays have shape (n_notes,), participant arrays (n_participants,).
+
+    Attributes
+    ----------
+    training : bool array of shape (scoped.n_ratings,), ratingsForTraining (§4.1).
+    round1 : MF round-1 params (``noteParamsUnfiltered`` / ``raterParamsUnfiltered``).
+    round1_train_mse : unregularised train MSE of round 1.
+    used_stable_initialization : round 1 started from the stable-init fit.
+    num_ratings : int64 per note, scoped ratings on the note.
+    provisional_status : int8 per note, §4.3 labels (-1 for notes without scoped ratings).
+    helpfulness_unpenalised : helpfulness before the harassment model (§4.6 step 1).
+    harassment : the harassment tag-consensus fit (§4.6; NaN intercepts when skipped).
+    helpfulness : helpfulness with the harassment penalty (written out, gates final scoring).
+    final_round : the MF final-round params (raters outside the round are NaN).
+    final_round_num_ratings, final_round_num_notes, final_round_num_users : sizes of the
+        final-round data (§4.7 step 3).
+    diligence : low-diligence prescoring state (§4.8).
+    tag_thresholds : float64 array of shape (13,), §4.9 thresholds, NOT_HELPFUL_TAGS order.
+    incorrect : per-rater incorrect-tag counts (§4.10).
+    """
+
+    training: NDArray[np.bool_]
+    round1: MFParams
+    round1_train_mse: float
+    used_stable_initialization: bool
+    num_ratings: NDArray[np.int64]
+    provisional_status: NDArray[np.int8]
+    helpfulness_unpenalised: HelpfulnessScores
+    harassment: HarassmentResult
+    helpfulness: HelpfulnessScores
+    final_round: MFParams
+    final_round_num_ratings: int
+    final_round_num_notes: int
+    final_round_num_users: int
+    diligence: DiligenceState
+    tag_thresholds: NDArray[np.float64]
+    incorrect: IncorrectPropensity
+
+    @property
+    def note_ratio(self) -> float:
+        """ρ_note = finalRoundNumRatings / finalRoundNumNotes (§5.2)."""
+        return self.final_round_num_ratings / max(self.final_round_num_notes, 1)
+
+    @property
+    def rater_ratio(self) -> float:
+        """ρ_user = finalRoundNumRatings / finalRoundNumUsers (§5.4)."""
+        return self.final_round_num_ratings / max(self.final_round_num_users, 1)
+
+
+def _fit_round1(
+    inputs: CoreInputs,
+    train: Ratings,
+    config: ScoringConfig,
+    rng: np.random.Generator,
+) -> tuple[MFParams, float, bool]:
+    """MF round 1 with stable initialization (§4.2); returns params, train MSE, stable used."""
+    n_notes, n_part = inputs.n_notes, inputs.n_participants
+    init: MFInit | None = None
+    if config.use_stable_initialization:
+        stable = stable_init_mask(
+            train.note_idx,
+            train.rater_idx,
+            inputs.modeling_group,
+            inputs.enrolled,
+            n_notes,
+            config.stable_init,
+        )
+        if stable.any():
+            first = fit_mf(
+                train.note_idx[stable],
+                train.rater_idx[stable],
+                train.helpful_num[stable],
+                n_notes=n_notes,
+                n_raters=n_part,
+                config=config.mf,
+                rng=rng,
+            )
+            init = MFInit.from_params(first.params)
+            _log.info("stable init: %d ratings, train MSE %.4f", int(stable.sum()), first.train_mse)
+        else:
+            _log.warning(
+                "stable-initialization subset (group %d) is empty: round 1 starts at random",
+                config.stable_init.modeling_group,
+            )
+    result = fit_mf(
+        train.note_idx,
+        train.rater_idx,
+        train.helpful_num,
+        n_notes=n_notes,
+        n_raters=n_part,
+        config=config.mf,
+        init=init,
+        rng=rng,
+    )
+    n_fit_notes = int(np.unique(train.note_idx).shape[0])
+    if (
+        result.train_mse > config.max_round1_train_mse
+        and n_fit_notes >= config.preprocess.min_notes_for_safeguards
+    ):
+        raise InputError(
+            f"MF round 1 train MSE {result.train_mse:.4f} exceeds "
+            f"max_round1_train_mse={config.max_round1_train_mse} (scoring-core.md §3.3)",
+            field="ratings",
+        )
+    return result.params, result.train_mse, init is not None
+
+
+def _helpfulness(
+    inputs: CoreInputs,
+    round1: MFParams,
+    provisional: NDArray[np.int8],
+    config: ScoringConfig,
+    penalty: NDArray[np.float64] | None,
+) -> HelpfulnessScores:
+    scoped = inputs.scoped
+    before = ratings_before_note_status(
+        scoped.note_idx,
+        scoped.created_at_ms,
+        inputs.note_info.in_nsh,
+        inputs.note_info.created_at_ms,
+        inputs.history.latest_non_nmr_ts,
+        config.helpfulness.valid,
+    )
+    valid = classify_valid_ratings(scoped.note_idx, scoped.helpful_num, before, provisional)
+    return compute_helpfulness_scores(
+        inputs.note_info.author_idx,
+        round1.note_intercepts,
+        provisional,
+        valid.per_rater(scoped.rater_idx, inputs.n_participants),
+        inputs.n_participants,
+        config.helpfulness,
+        penalty=penalty,
+    )
+
+
+def _fit_harassment(
+    ratings: Ratings, round1: MFParams, config: ScoringConfig, rng: np.random.Generator
+) -> HarassmentResult:
+    """§4.6 steps 2-6 on the training ratings of raters above the unpenalised threshold."""
+    n_notes, n_part = ratings.n_notes, ratings.n_participants
+    labelled = label_harassment_ratings(
+        ratings.note_idx,
+        ratings.rater_idx,
+        ratings.created_at_ms,
+        ratings.not_helpful_tags,
+        ratings.helpfulness_level,
+        n_notes=n_notes,
+        n_raters=n_part,
+        config=config.harassment,
+    )
+    result = fit_harassment_model(
+        ratings.note_idx[labelled.rows],
+        ratings.rater_idx[labelled.rows],
+        labelled.labels,
+        n_notes=n_notes,
+        n_raters=n_part,
+        init_rater_factors=round1.rater_factors[:, 0],
+        init_note_factors=round1.note_factors[:, 0],
+        config=config.harassment,
+        rng=rng,
+    )
+    if result.skipped:
+        _log.info("harassment model skipped: %s", result.skip_reason)
+    else:
+        _log.info(
+            "harassment model: %d ratings, p=%.4f, %d notes with intercept >= %.1f",
+            result.n_ratings,
+            result.positive_rate,
+            int(np.sum(result.note_intercepts >= config.harassment.min_intercept_to_penalize)),
+            config.harassment.min_intercept_to_penalize,
+        )
+    return result
+
+
+def run_prescoring(
+    inputs: CoreInputs, config: ScoringConfig, rng: np.random.Generator
+) -> PrescoringResult:
+    """Run Core prescoring (§4) on the scoped ratings.
+
+    Parameters
+    ----------
+    inputs : CoreInputs
+    config : ScoringConfig
+    rng : numpy.random.Generator
+        Source of every random initial value (stable-init factors, diligence N(0, 1)).
+
+    Returns
+    -------
+    PrescoringResult
+    """
+    scoped = inputs.scoped
+    n_notes, n_part = inputs.n_notes, inputs.n_participants
+    training = filter_ratings_for_training(
+        scoped.note_idx, scoped.rater_idx, n_notes, n_part, config.training
+    )
+    train = scoped.subset(training)
+    round1, train_mse, stable_used = _fit_round1(inputs, train, config, rng)
+    _log.info("round 1: %d ratings, train MSE %.4f", train.n_ratings, train_mse)
+
+    num_ratings = np.bincount(scoped.note_idx, minlength=n_notes).astype(np.int64)
+    provisional = provisional_statuses(
+        round1.note_intercepts,
+        round1.note_factors[:, 0],
+        num_ratings,
+        inputs.note_info.classification,
+        config.status,
+        scored=num_ratings > 0,
+    )
+    unpenalised = _helpfulness(inputs, round1, provisional, config, None)
+    harassment = _fit_harassment(
+        train.subset(unpenalised.above_helpfulness_threshold[train.rater_idx]),
+        round1,
+        config,
+        rng,
+    )
+    penalty = rater_harassment_penalties(
+        train.note_idx,
+        train.rater_idx,
+        train.helpful_num,
+        harassment.note_intercepts,
+        n_raters=n_part,
+        config=config.harassment,
+    )
+    helpfulness = _helpfulness(inputs, round1, provisional, config, penalty)
+
+    final_mask = helpfulness.above_helpfulness_threshold[train.rater_idx]
+    final_ratings = train.subset(final_mask)
+    final = fit_mf(
+        final_ratings.note_idx,
+        final_ratings.rater_idx,
+        final_ratings.helpful_num,
+        n_notes=n_notes,
+        n_raters=n_part,
+        config=config.mf,
+        init=MFInit.from_params(round1, with_global=False),
+        rng=rng,
+    )
+    n_final_notes = int(np.unique(final_ratings.note_idx).shape[0])
+    n_final_users = int(np.unique(final_ratings.rater_idx).shape[0])
+    _log.info(
+        "final round: %d ratings, %d notes, %d raters, mu %.4f",
+        final_ratings.n_ratings,
+        n_final_notes,
+        n_final_users,
+        final.params.global_intercept,
+    )
+    diligence = fit_low_diligence_prescoring(
+        final_ratings.note_idx,
+        final_ratings.rater_idx,
+        low_diligence_targets(final_ratings.not_helpful_tags),
+        n_notes=n_notes,
+        n_raters=n_part,
+        init_rater_factors=final.params.rater_factors[:, 0],
+        config=config.diligence,
+        rng=rng,
+    )
+    tags = compute_tag_aggregates(
+        scoped, final.params.note_factors[:, 0], final.params.rater_factors[:, 0], config.status
+    )
+    thresholds = tag_filter_thresholds(
+        tags.adjusted_ratio, provisional == NoteStatus.CURRENTLY_RATED_HELPFUL, config.status
+    )
+    return PrescoringResult(
+        training=training,
+        round1=round1,
+        round1_train_mse=train_mse,
+        used_stable_initialization=stable_used,
+        num_ratings=num_ratings,
+        provisional_status=provisional,
+        helpfulness_unpenalised=unpenalised,
+        harassment=harassment,
+        helpfulness=helpfulness,
+        final_round=final.params,
+        final_round_num_ratings=final_ratings.n_ratings,
+        final_round_num_notes=n_final_notes,
+        final_round_num_users=n_final_users,
+        diligence=diligence.state,
+        tag_thresholds=thresholds,
+        incorrect=incorrect_propensity(scoped.rater_idx, scoped.not_helpful_tags, n_part),
+    )

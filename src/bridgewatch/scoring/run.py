@@ -1,0 +1,364 @@
+"""The whole Core scorer on arrays: preprocessing -> prescoring -> final scoring -> rules ->
+meta scoring -> status history -> contributor statistics (scoring-core.md §1).
+
+``score_core`` is the one entry point; the batch pipeline and the command line wrap it with
+file I/O. Pure apart from logging: "now" is an argument and randomness comes from ``seed``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from bridgewatch.io.dataset import Dataset
+from bridgewatch.model import NoteStatus
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.contributors import Contributors, score_contributors
+from bridgewatch.scoring.explain import build_note_explanations
+from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
+from bridgewatch.scoring.history import RunStatuses, StatusHistory, update_status_history
+from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
+from bridgewatch.scoring.meta import MetaInputs, MetaResult, ScorerStatus, apply_meta_rules
+from bridgewatch.scoring.outputs import (
+    CoreNoteScores,
+    build_aux_note_info,
+    build_helpfulness_scores,
+    build_note_status_history,
+    build_scored_notes,
+)
+from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
+from bridgewatch.scoring.status import TagCounts, count_recent_ratings, count_tags
+
+__all__ = ["STAGES", "ProgressCallback", "ScoringResult", "default_as_of_ms", "score_core"]
+
+_log = logging.getLogger(__name__)
+
+# Stage names in run order, as reported to the progress callback and in ``timings``.
+STAGES: tuple[str, ...] = (
+    "preprocess",
+    "prescoring",
+    "final scoring",
+    "meta scoring",
+    "status history",
+    "contributors",
+    "output tables",
+)
+
+ProgressCallback = Callable[[str, int, int], None]
+"""Called as ``progress(stage, index, n_stages)`` when a stage starts."""
+
+_NMR = NoteStatus.NEEDS_MORE_RATINGS
+
+
+@dataclass(frozen=True)
+class ScoringResult:
+    """Everything one Core run produced: typed arrays per stage and the output tables.
+
+    Note arrays follow ``inputs.history`` rows (sorted by note id).
+
+    Attributes
+    ----------
+    inputs, prescoring, final, meta : the stage results.
+    history : the new note status history (§10).
+    contributors : contributor statistics (§11.4) and the enrollment update.
+    tag_counts : raw tag counts per note over all post-PSS ratings.
+    scored_notes, aux_note_info, note_status_history, helpfulness_scores : the four output
+        tables in the reference's column order (§11).
+    note_explanations : per-note rule trace: which rule decided the status and the figures.
+    timings : seconds per stage, in ``STAGES`` order.
+    as_of_ms : "now" of the run, ms since the epoch.
+    """
+
+    inputs: CoreInputs
+    prescoring: PrescoringResult
+    final: FinalScoringResult
+    meta: MetaResult
+    history: StatusHistory
+    contributors: Contributors
+    tag_counts: TagCounts
+    scored_notes: pl.DataFrame
+    aux_note_info: pl.DataFrame
+    note_status_history: pl.DataFrame
+    helpfulness_scores: pl.DataFrame
+    note_explanations: pl.DataFrame
+    timings: dict[str, float]
+    as_of_ms: int
+
+
+def default_as_of_ms(dataset: Dataset) -> int:
+    """The newest timestamp in the data (ratings, notes, status history), in ms.
+
+    The scorer's "now" defaults to this, never to the wall clock, so a rerun on the same
+    files gives the same result.
+    """
+    candidates = [dataset.ratings.created_at_ms.astype(np.float64)]
+    if dataset.notes.height:
+        candidates.append(dataset.notes["createdAtMillis"].cast(pl.Float64).to_numpy())
+    nsh = dataset.status_history
+    for column in ("createdAtMillis", "timestampMillisOfCurrentStatus"):
+        if nsh.height and column in nsh.columns:
+            candidates.append(nsh[column].cast(pl.Float64).to_numpy())
+    values = np.concatenate(candidates)
+    values = values[np.isfinite(values)]
+    return int(values.max()) if values.size else 0
+
+
+class _Stages:
+    """Times stages and reports them to the progress callback."""
+
+    def __init__(self, progress: ProgressCallback | None) -> None:
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        if self.progress is not None:
+            self.progress(name, STAGES.index(name), len(STAGES))
+        start = time.perf_counter()
+        yield
+        self.timings[name] = time.perf_counter() - start
+        _log.info("stage %s: %.3f s", name, self.timings[name])
+
+
+def _meta_scoring(
+    inputs: CoreInputs,
+    final: FinalScoringResult,
+    tag_counts: TagCounts,
+    as_of_ms: int,
+    config: ScoringConfig,
+) -> MetaResult:
+    """Meta scoring of the Core path (§9): Core is the only scorer model rule."""
+    history = inputs.history
+    return apply_meta_rules(
+        MetaInputs(
+            scorers=(ScorerStatus("CoreModel", "v1.1", final.rules.status),),
+            core_intercept=final.main.intercept,
+            core_intercept_population_sampled=final.intercept_population_sampled,
+            population_sampled_neg_count=final.signs.pop_neg_count,
+            population_sampled_pos_count=final.signs.pop_pos_count,
+            previous_status=history.current_status,
+            stabilization_ts=history.nmr_due_to_min_stable_crh_ts,
+            first_non_nmr_status=history.first_non_nmr_status,
+            locked_status=history.locked_status,
+            tag_counts=tag_counts,
+            has_topic=inputs.note_topic >= 0,
+        ),
+        as_of_ms,
+        config.meta,
+    )
+
+
+def _helpfulness_table(
+    inputs: CoreInputs, pre: PrescoringResult, contributors: Contributors
+) -> pl.DataFrame:
+    """``helpfulness_scores`` rows: raters of preprocessed ratings, authors, prescoring rows."""
+    n = inputs.n_participants
+    is_rater = np.bincount(inputs.ratings.rater_idx, minlength=n) > 0
+    final_round = np.isfinite(pre.final_round.rater_intercepts)
+    has_help = pre.helpfulness.has_row
+    rows = np.flatnonzero(is_rater | contributors.stats.is_author | has_help | final_round)
+    h = pre.helpfulness
+    stats = contributors.stats
+    v = stats.valid
+    table = contributors.enrollment.table
+
+    def on(mask: NDArray[np.bool_], values: NDArray[np.generic]) -> list[object]:
+        return [
+            x if m else None
+            for x, m in zip(values[rows].tolist(), mask[rows].tolist(), strict=True)
+        ]
+
+    success = v.successful_helpful + v.successful_not_helpful
+    failure = v.unsuccessful_helpful + v.unsuccessful_not_helpful
+
+    def floats(values: NDArray[np.float64]) -> pl.Series:
+        return pl.Series(values[rows], dtype=pl.Float64).fill_nan(None)
+
+    columns: dict[str, list[object] | NDArray[np.generic] | pl.Series] = {
+        "coreRaterIntercept": floats(pre.final_round.rater_intercepts),
+        "coreRaterFactor1": floats(pre.final_round.rater_factors[:, 0]),
+        "crhCrnhRatioDifference": floats(h.crh_crnh_ratio_difference),
+        "meanNoteScore": floats(h.mean_note_score),
+        "raterAgreeRatio": floats(h.rater_agree_ratio),
+        "aboveHelpfulnessThreshold": on(has_help, h.above_helpfulness_threshold),
+        "successfulRatingHelpfulCount": on(is_rater, v.successful_helpful),
+        "successfulRatingNotHelpfulCount": on(is_rater, v.successful_not_helpful),
+        "successfulRatingTotal": on(is_rater, success),
+        "unsuccessfulRatingHelpfulCount": on(is_rater, v.unsuccessful_helpful),
+        "unsuccessfulRatingNotHelpfulCount": on(is_rater, v.unsuccessful_not_helpful),
+        "unsuccessfulRatingTotal": on(is_rater, failure),
+        "ratingsAwaitingMoreRatings": on(is_rater, stats.ratings_awaiting_more_ratings),
+        "ratedAfterDecision": on(is_rater, stats.rated_after_decision),
+        "notesCurrentlyRatedHelpful": on(stats.is_author, stats.notes_crh),
+        "notesCurrentlyRatedNotHelpful": on(stats.is_author, stats.notes_crnh),
+        "notesAwaitingMoreRatings": on(stats.is_author, stats.notes_nmr),
+        "aggregateRatingReceivedTotal": on(stats.is_author, stats.aggregate_rating_received_total),
+        "enrollmentState": on(table.state >= 0, table.state),
+        "successfulRatingNeededToEarnIn": on(
+            table.successful_rating_needed_to_earn_in >= 0,
+            table.successful_rating_needed_to_earn_in,
+        ),
+        "timestampOfLastStateChange": on(
+            table.last_state_change_ms >= 0, table.last_state_change_ms
+        ),
+        "timestampOfLastEarnOut": on(
+            table.last_earn_out_ms >= 0, table.last_earn_out_ms.astype(np.float64)
+        ),
+        "numberOfTimesEarnedOut": on(table.times_earned_out >= 0, table.times_earned_out),
+        "isEmergingWriter": contributors.enrollment.is_emerging_writer[rows],
+        "modelingGroup": on(inputs.modeling_group >= 0, inputs.modeling_group.astype(np.float64)),
+        "coreFirstRoundRaterIntercept": floats(pre.round1.rater_intercepts),
+        "coreFirstRoundRaterFactor1": floats(pre.round1.rater_factors[:, 0]),
+        "crhTotal14d": stats.crh_14d[rows],
+        "crnhTotal14d": stats.crnh_14d[rows],
+        "nmrTotal14d": stats.nmr_14d[rows],
+        "crhTotal90d": stats.crh_90d[rows],
+        "crnhTotal90d": stats.crnh_90d[rows],
+        "nmrTotal90d": stats.nmr_90d[rows],
+    }
+    return build_helpfulness_scores(inputs.participant_ids.ids[rows], columns)
+
+
+def score_core(
+    dataset: Dataset,
+    config: ScoringConfig,
+    *,
+    as_of_ms: int,
+    seed: int | None,
+    progress: ProgressCallback | None = None,
+    rater_cluster: NDArray[np.int64] | None = None,
+    rater_quasi_clique: NDArray[np.int64] | None = None,
+) -> ScoringResult:
+    """Score every note with the Core scorer and update the status history.
+
+    Parameters
+    ----------
+    dataset : the loaded inputs (notes, ratings, status history, enrollment).
+    config : ScoringConfig
+    as_of_ms : "now" in ms since the epoch (the reference's ``epochMillis``); status history
+        timestamps and the stabilization delay use it.
+    seed : seed of the ``numpy.random.Generator`` behind every random initial value; the same
+        data and seed give bit-identical results. None draws fresh entropy.
+    progress : optional callback told when each stage of ``STAGES`` starts.
+    rater_cluster, rater_quasi_clique : optional PSS inputs per participant (§2.3 step 5).
+
+    Returns
+    -------
+    ScoringResult
+    """
+    rng = np.random.default_rng(seed)
+    stages = _Stages(progress)
+    with stages.stage("preprocess"):
+        inputs = prepare_core_inputs(
+            dataset, config, rater_cluster=rater_cluster, rater_quasi_clique=rater_quasi_clique
+        )
+    with stages.stage("prescoring"):
+        pre = run_prescoring(inputs, config, rng)
+    with stages.stage("final scoring"):
+        final = run_final_scoring(inputs, pre, config)
+    with stages.stage("meta scoring"):
+        tag_counts = count_tags(inputs.post_pss)
+        meta = _meta_scoring(inputs, final, tag_counts, as_of_ms, config)
+    with stages.stage("status history"):
+        history = update_status_history(
+            inputs.history,
+            RunStatuses(
+                final_status=meta.final_status,
+                core_status=final.rules.status,
+                decided_by=meta.decided_by_labels(),
+                stabilization_ts=meta.stabilization_ts,
+            ),
+            as_of_ms,
+            config.history,
+        )
+    num_ratings = np.bincount(inputs.post_pss.note_idx, minlength=inputs.n_notes).astype(np.int64)
+    with stages.stage("contributors"):
+        contributors = score_contributors(
+            inputs,
+            dataset.enrollment,
+            history,
+            meta.final_status,
+            num_ratings,
+            np.where(final.scored, final.main.intercept, np.nan),
+            as_of_ms,
+            config,
+        )
+    with stages.stage("output tables"):
+        bounds = final.bounds
+        nan = np.full(inputs.n_notes, np.nan)
+        scored_core = np.where(final.scored, 1.0, np.nan)
+        core = CoreNoteScores(
+            intercept=final.main.intercept * scored_core,
+            factor=final.main.factor * scored_core,
+            intercept_min=nan if bounds is None else bounds.intercept_min * scored_core,
+            intercept_max=nan if bounds is None else bounds.intercept_max * scored_core,
+            intercept_no_high_vol=final.intercept_no_high_vol * scored_core,
+            intercept_no_correlated=final.intercept_no_correlated * scored_core,
+            intercept_population_sampled=final.intercept_population_sampled * scored_core,
+            num_final_round_ratings=final.num_final_round_ratings.astype(np.float64) * scored_core,
+        )
+        scored_notes = build_scored_notes(
+            note_ids=inputs.note_ids.ids,
+            classification=inputs.note_info.classification,
+            num_ratings=num_ratings,
+            core=core,
+            rules=final.rules,
+            meta=meta,
+            history=history,
+            epoch_ms=as_of_ms,
+        )
+        post = inputs.post_pss
+        aux = build_aux_note_info(
+            history=history,
+            previous_status=inputs.history.current_status,
+            meta=meta,
+            tag_counts=tag_counts,
+            tags=final.tags,
+            incorrect=final.incorrect,
+            low_diligence_intercept=final.low_diligence_intercept,
+            population_sampled_neg_count=final.signs.pop_neg_count,
+            population_sampled_pos_count=final.signs.pop_pos_count,
+            num_ratings_last_28=count_recent_ratings(post, as_of_ms),
+            num_population_sampled_ratings=np.bincount(
+                post.note_idx[post.population_sampled], minlength=inputs.n_notes
+            ),
+        )
+        explanations = build_note_explanations(
+            note_ids=inputs.note_ids.ids,
+            rules=final.rules,
+            meta=meta,
+            core=core,
+            num_ratings=num_ratings,
+            previous_status=inputs.history.current_status,
+            locked_status=inputs.history.locked_status,
+            as_of_ms=as_of_ms,
+        )
+        tables = (
+            scored_notes,
+            aux,
+            build_note_status_history(history),
+            _helpfulness_table(inputs, pre, contributors),
+        )
+    return ScoringResult(
+        inputs=inputs,
+        prescoring=pre,
+        final=final,
+        meta=meta,
+        history=history,
+        contributors=contributors,
+        tag_counts=tag_counts,
+        scored_notes=tables[0],
+        aux_note_info=tables[1],
+        note_status_history=tables[2],
+        helpfulness_scores=tables[3],
+        note_explanations=explanations,
+        timings=dict(stages.timings),
+        as_of_ms=as_of_ms,
+    )

@@ -1,0 +1,196 @@
+"""Adversaries: brigades of coordinated new accounts that promote or suppress chosen notes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bridgewatch.model import HelpfulnessLevel
+from bridgewatch.sim.config import BrigadeConfig, BrigadeGoal, SimConfig
+from bridgewatch.sim.ids import participant_ids
+from bridgewatch.sim.notes import NotePopulation
+from bridgewatch.sim.population import RaterPopulation, draw_enrollment
+from bridgewatch.sim.ratings import RatingArrays, draw_tags, rate_pairs
+
+__all__ = ["AdversaryPlan", "draw_adversaries"]
+
+_log = logging.getLogger(__name__)
+_DAY_MS = 86_400_000
+_MINUTE_MS = 60_000
+
+
+@dataclass(frozen=True)
+class AdversaryPlan:
+    """What the brigades add to a community.
+
+    Parameters
+    ----------
+    raters : all participants: the organic ones followed by every brigade member.
+    ratings : RatingArrays of the members' ratings (organic and attack), any order.
+    attack : bool array of shape (ratings.n,), the rating is part of an attack.
+    target_brigade : int32 array of shape (n_notes,), the brigade attacking each note, -1 none.
+    """
+
+    raters: RaterPopulation
+    ratings: RatingArrays
+    attack: NDArray[np.bool_]
+    target_brigade: NDArray[np.int32]
+
+
+def _draw_members(
+    config: SimConfig, brigade: BrigadeConfig, b: int, rng: np.random.Generator
+) -> RaterPopulation:
+    n = brigade.n_members
+    # Accounts appear within one day starting account_age_days before the window end.
+    created = config.end_ms - round(brigade.account_age_days * _DAY_MS)
+    spread = min(_DAY_MS, round(brigade.account_age_days * _DAY_MS) // 2)
+    joined = created + rng.integers(0, max(spread, 1), size=n, dtype=np.int64)
+    enrollment = draw_enrollment(config, rng, n, new_accounts_ms=joined)
+    return RaterPopulation(
+        ids=participant_ids(rng, n),
+        positions=brigade.camp * config.polarization + rng.normal(0, config.position_sd, n),
+        camps=np.full(n, brigade.camp, dtype=np.int8),
+        leniency=np.zeros(n),
+        activity=np.zeros(n),
+        is_adversary=np.ones(n, dtype=np.bool_),
+        brigade_id=np.full(n, b, dtype=np.int32),
+        joined_at_ms=joined,
+        enrollment_state=enrollment.enrollment_state,
+        successful_rating_needed=enrollment.successful_rating_needed,
+        last_state_change_ms=enrollment.last_state_change_ms,
+        last_earn_out_ms=enrollment.last_earn_out_ms,
+        expansion=enrollment.expansion,
+        modeling_group=enrollment.modeling_group,
+        times_earned_out=enrollment.times_earned_out,
+    )
+
+
+def _choose_targets(
+    brigade: BrigadeConfig, notes: NotePopulation, after_ms: int, taken: NDArray[np.bool_]
+) -> NDArray[np.int64]:
+    """Target notes created after ``after_ms`` and not yet targeted.
+
+    PROMOTE takes the lowest-quality one-sided notes slanted towards the brigade's camp;
+    SUPPRESS takes the highest-quality notes not slanted towards it. Fewer targets than asked
+    for are taken (with a logged warning) when not enough notes qualify.
+    """
+    towards = np.sign(notes.slant) == brigade.camp
+    free = (notes.created_at_ms > after_ms) & ~taken
+    if brigade.goal is BrigadeGoal.PROMOTE:
+        eligible = free & towards & notes.one_sided
+        key = notes.quality
+    else:
+        eligible = free & ~towards
+        key = -notes.quality
+    candidates = np.flatnonzero(eligible)
+    chosen = candidates[np.argsort(key[candidates], kind="stable")][: brigade.n_targets]
+    if chosen.size < brigade.n_targets:
+        _log.warning(
+            "brigade wants %d targets but only %d notes qualify", brigade.n_targets, chosen.size
+        )
+    return np.sort(chosen)
+
+
+def _attack_ratings(
+    config: SimConfig,
+    brigade: BrigadeConfig,
+    members: NDArray[np.int64],
+    targets: NDArray[np.int64],
+    notes: NotePopulation,
+    rng: np.random.Generator,
+) -> RatingArrays:
+    """Every member rates every target within ``max_reaction_minutes`` of its creation."""
+    note_idx = np.repeat(targets, members.size)
+    rater_idx = np.tile(members, targets.size)
+    m = note_idx.size
+    reaction = rng.random(m) * brigade.max_reaction_minutes * _MINUTE_MS
+    created = notes.created_at_ms[note_idx] + np.maximum(reaction.astype(np.int64), 1_000)
+    created = np.minimum(created, config.end_ms - 1)
+    goal_level = (
+        HelpfulnessLevel.HELPFUL
+        if brigade.goal is BrigadeGoal.PROMOTE
+        else HelpfulnessLevel.NOT_HELPFUL
+    )
+    level = np.full(m, goal_level, dtype=np.int8)
+    helpful_tags, not_helpful_tags = draw_tags(
+        level, np.zeros(m, np.bool_), notes.trustworthy_sources[note_idx], rng
+    )
+    return RatingArrays(
+        note_idx=note_idx.astype(np.int32),
+        rater_idx=rater_idx.astype(np.int32),
+        created_at_ms=created,
+        level=level,
+        helpful_tags=helpful_tags,
+        not_helpful_tags=not_helpful_tags,
+        population_sampled=np.zeros(m, np.bool_),
+    )
+
+
+def _organic_pairs(
+    brigade: BrigadeConfig,
+    members: NDArray[np.int64],
+    joined: NDArray[np.int64],
+    notes: NotePopulation,
+    excluded: NDArray[np.bool_],
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Distinct notes, created after each member joined, for the members' ordinary ratings."""
+    note_parts, rater_parts = [], []
+    for member, joined_ms in zip(members, joined, strict=True):
+        pool = np.flatnonzero((notes.created_at_ms > joined_ms) & ~excluded)
+        k = min(brigade.organic_ratings, pool.size)
+        note_parts.append(np.sort(rng.choice(pool, size=k, replace=False)))
+        rater_parts.append(np.full(k, member, dtype=np.int64))
+    if not note_parts:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(note_parts), np.concatenate(rater_parts)
+
+
+def draw_adversaries(
+    config: SimConfig, raters: RaterPopulation, notes: NotePopulation
+) -> AdversaryPlan:
+    """Add the configured brigades to a community.
+
+    Brigade b draws from ``default_rng([seed, 2, b])``. Members join late (see
+    ``BrigadeConfig``), make ``organic_ratings`` ordinary ratings on notes created after they
+    joined, and rate each target within minutes of its creation. A note is attacked by at
+    most one brigade.
+
+    Parameters
+    ----------
+    config : the simulation config with its ``brigades``.
+    raters : the organic participants.
+    notes : the notes.
+
+    Returns
+    -------
+    AdversaryPlan; with no brigades, the organic raters and no ratings.
+    """
+    target_brigade = np.full(notes.n, -1, dtype=np.int32)
+    population = raters
+    parts: list[RatingArrays] = []
+    attack_parts: list[NDArray[np.bool_]] = []
+    for b, brigade in enumerate(config.brigades):
+        rng = np.random.default_rng([config.seed, 2, b])
+        new = _draw_members(config, brigade, b, rng)
+        members = np.arange(population.n, population.n + new.n, dtype=np.int64)
+        population = population.concat(new)
+        targets = _choose_targets(brigade, notes, int(new.joined_at_ms.max()), target_brigade >= 0)
+        target_brigade[targets] = b
+        attack = _attack_ratings(config, brigade, members, targets, notes, rng)
+        note_idx, rater_idx = _organic_pairs(
+            brigade, members, new.joined_at_ms, notes, target_brigade >= 0, rng
+        )
+        organic = rate_pairs(config, population, notes, note_idx, rater_idx, rng)
+        parts += [organic, attack]
+        attack_parts += [np.zeros(organic.n, np.bool_), np.ones(attack.n, np.bool_)]
+    attack_flags = np.concatenate(attack_parts) if attack_parts else np.empty(0, np.bool_)
+    return AdversaryPlan(
+        raters=population,
+        ratings=RatingArrays.concat(parts),
+        attack=attack_flags,
+        target_brigade=target_brigade,
+    )

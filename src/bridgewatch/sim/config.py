@@ -1,0 +1,256 @@
+"""Configuration of the community simulator: one frozen dataclass per concern.
+
+Defaults mirror the S-core fixture (``/work/shared/fixtures/README.md``): 2,000 notes,
+5,000 raters, 100,000 ratings over 60 days ending 2026-11-01T00:00Z, two camps, 5%
+population-sampled ratings, about 15% of notes on a topic. Adversaries are off by default.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+
+from bridgewatch.errors import ConfigError
+
+__all__ = ["BrigadeConfig", "BrigadeGoal", "SimConfig"]
+
+# 2026-11-01T00:00Z, the end of the fixtures' 60-day window (fixtures/README.md).
+_FIXTURE_END_MS = 1_793_491_200_000
+# Snowflake ids carry 22 low bits below the millisecond timestamp; the simulator puts the row
+# index there, so ids stay unique while the number of notes (posts) fits in 22 bits.
+MAX_NOTES = 1 << 22
+
+
+class BrigadeGoal(Enum):
+    """What a brigade does to its target notes."""
+
+    PROMOTE = "promote"  # rate bad one-sided notes HELPFUL
+    SUPPRESS = "suppress"  # rate good notes NOT_HELPFUL
+
+
+def _check_range(
+    name: str, value: float, low: float, high: float, *, low_open: bool = False
+) -> None:
+    ok = math.isfinite(value) and (low < value if low_open else low <= value) and value <= high
+    if not ok:
+        bracket = "(" if low_open else "["
+        raise ConfigError(name, value, f"a finite number in {bracket}{low}, {high}]")
+
+
+def _check_int(name: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(name, value, f"an integer in [{low}, {high}]")
+
+
+@dataclass(frozen=True)
+class BrigadeConfig:
+    """One group of coordinated accounts (kind of adversary).
+
+    Members are new accounts created ``account_age_days`` before the end of the window; each
+    makes ``organic_ratings`` ordinary ratings (the latent model, like anyone) and then rates
+    every target note within ``max_reaction_minutes`` of the note's creation: HELPFUL when the
+    goal is PROMOTE (targets: the lowest-quality one-sided notes slanted towards the
+    brigade's camp, created after the members joined), NOT_HELPFUL when it is SUPPRESS
+    (targets: the best notes not slanted towards it). Sleeper accounts (old accounts that
+    build a reputation first) can be added later as further fields whose defaults keep
+    today's behaviour.
+
+    Parameters
+    ----------
+    n_members : accounts in the brigade.
+    n_targets : notes the brigade attacks (all members rate every target).
+    goal : PROMOTE or SUPPRESS.
+    camp : +1 or -1, the viewpoint camp the brigade pushes.
+    account_age_days : days before the window end at which the accounts are created, in
+        (0, days of the window].
+    organic_ratings : ordinary ratings per member, made after account creation.
+    max_reaction_minutes : each attack rating lands uniformly within this many minutes
+        after the target note's creation.
+    """
+
+    n_members: int = 20
+    n_targets: int = 5
+    goal: BrigadeGoal = BrigadeGoal.PROMOTE
+    camp: int = 1
+    account_age_days: float = 14.0
+    organic_ratings: int = 3
+    max_reaction_minutes: float = 30.0
+
+    def __post_init__(self) -> None:
+        _check_int("n_members", self.n_members, 1, 1_000_000)
+        _check_int("n_targets", self.n_targets, 1, 1_000_000)
+        if not isinstance(self.goal, BrigadeGoal):
+            raise ConfigError("goal", self.goal, "a BrigadeGoal")
+        if self.camp not in (-1, 1) or isinstance(self.camp, bool):
+            raise ConfigError("camp", self.camp, "+1 or -1")
+        _check_range("account_age_days", self.account_age_days, 0.0, 3650.0, low_open=True)
+        _check_int("organic_ratings", self.organic_ratings, 0, 100_000)
+        _check_range("max_reaction_minutes", self.max_reaction_minutes, 0.0, 1440.0, low_open=True)
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """Everything that shapes a synthetic community; the seed makes it reproducible.
+
+    Sizes and timing
+    ----------------
+    seed : seed of the ``numpy.random.Generator`` streams; same seed, same files bit for bit.
+    n_notes : notes (at most 2**22; each post has 1-3 of them).
+    n_raters : organic participants (raters and note authors); brigade members come on top.
+    n_ratings : organic ratings to aim for; the count is exact unless notes run out of
+        eligible raters (every rater already rated the note).
+    days : length of the window in days; notes and ratings fall in it.
+    end_ms : end of the window, ms since the Unix epoch (exclusive).
+    rating_delay_median_hours, rating_delay_sigma : rating delay after the note is lognormal
+        (median in hours, sigma of its log); the defaults put 97% of ratings within the 48 h
+        that valid ratings need (scoring-core.md §4.4).
+
+    Viewpoints and activity
+    -----------------------
+    polarization : camp centres on the viewpoint axis are at +-polarization.
+    position_sd : sd of rater positions around their camp centre.
+    camp_share : share of raters in camp +1.
+    activity_sigma : rater activity weights are lognormal with this sigma (power-law tail).
+    note_ratings_sigma : ratings per note follow lognormal weights with this sigma.
+    rater_leniency_sd : sd of the per-rater intercept (some raters like every note).
+
+    Notes
+    -----
+    quality_mean, quality_sd : true note quality (helpfulness intercept) ~ N(mean, sd).
+    one_sided_share : share of notes slanted towards their author's camp.
+    slant_sd : |slant| of one-sided notes ~ |N(0, slant_sd)| + slant_sd/2; other notes
+        have slant ~ N(0, slant_sd / 10).
+    not_misleading_share : share of NOT_MISLEADING notes.
+    topic_share : share of notes whose text mentions a topic seed term.
+    media_share, trustworthy_sources_share : shares of media notes and notes with a link.
+    notes_per_post_weights : relative frequency of posts with 1, 2 and 3 notes.
+
+    Ratings
+    -------
+    noise_sd : sd of the Gaussian noise of the latent rating score.
+    somewhat_band : latent scores within +-somewhat_band/2 are SOMEWHAT_HELPFUL.
+    population_sampled_share : share of POPULATION_SAMPLED ratings.
+
+    Enrollment
+    ----------
+    stable_group_extra_share : extra share of raters in modelingGroup 13 (the stable-init
+        group, scoring-core.md §4.2) on top of a uniform draw over groups 0..14.
+    expansion_share : share of raters in modelingPopulation EXPANSION (others CORE).
+    seed_status_history : write one NEEDS_MORE_RATINGS status-history row per note (as the
+        fixtures do) instead of an empty history.
+    note_request_share : share of posts with note requests (the noteRequests file).
+
+    Adversaries
+    -----------
+    brigades : the brigades; empty (no adversaries) by default.
+    """
+
+    seed: int = 0
+    n_notes: int = 2_000
+    n_raters: int = 5_000
+    n_ratings: int = 100_000
+    days: float = 60.0
+    end_ms: int = _FIXTURE_END_MS
+    rating_delay_median_hours: float = 4.0
+    rating_delay_sigma: float = 1.28
+    polarization: float = 1.0
+    position_sd: float = 0.35
+    camp_share: float = 0.5
+    activity_sigma: float = 1.0
+    note_ratings_sigma: float = 1.0
+    rater_leniency_sd: float = 0.3
+    quality_mean: float = 0.0
+    quality_sd: float = 1.0
+    one_sided_share: float = 0.17
+    slant_sd: float = 1.0
+    not_misleading_share: float = 0.02
+    topic_share: float = 0.15
+    media_share: float = 0.045
+    trustworthy_sources_share: float = 0.6
+    notes_per_post_weights: tuple[float, float, float] = (0.6, 0.3, 0.1)
+    noise_sd: float = 1.0
+    somewhat_band: float = 0.5
+    population_sampled_share: float = 0.05
+    stable_group_extra_share: float = 0.175
+    expansion_share: float = 0.0
+    seed_status_history: bool = True
+    note_request_share: float = 0.3
+    brigades: tuple[BrigadeConfig, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        _check_int("seed", self.seed, 0, 2**63 - 1)
+        _check_int("n_notes", self.n_notes, 1, MAX_NOTES)
+        _check_int("n_raters", self.n_raters, 2, 2**31 - 2)
+        _check_int("n_ratings", self.n_ratings, 0, 2**40)
+        _check_range("days", self.days, 0.0, 36_500.0, low_open=True)
+        _check_int("end_ms", self.end_ms, 1_288_834_974_657 + 86_400_000, 2**41)
+        if self.end_ms - self.days * 86_400_000 < 1_288_834_974_657:
+            raise ConfigError("days", self.days, "a window that starts after 2010-11-04")
+        _check_range(
+            "rating_delay_median_hours", self.rating_delay_median_hours, 0, 1e4, low_open=True
+        )
+        for name in (
+            "rating_delay_sigma",
+            "polarization",
+            "position_sd",
+            "activity_sigma",
+            "note_ratings_sigma",
+            "rater_leniency_sd",
+            "quality_sd",
+            "slant_sd",
+            "noise_sd",
+            "somewhat_band",
+        ):
+            _check_range(name, getattr(self, name), 0.0, 100.0)
+        _check_range("quality_mean", self.quality_mean, -100.0, 100.0)
+        for name in (
+            "camp_share",
+            "one_sided_share",
+            "not_misleading_share",
+            "topic_share",
+            "media_share",
+            "trustworthy_sources_share",
+            "population_sampled_share",
+            "stable_group_extra_share",
+            "expansion_share",
+            "note_request_share",
+        ):
+            _check_range(name, getattr(self, name), 0.0, 1.0)
+        weights = self.notes_per_post_weights
+        if (
+            len(weights) != 3
+            or not all(math.isfinite(w) and w >= 0 for w in weights)
+            or sum(weights) <= 0
+        ):
+            raise ConfigError(
+                "notes_per_post_weights", weights, "three finite weights >= 0 with a positive sum"
+            )
+        if not isinstance(self.seed_status_history, bool):
+            raise ConfigError("seed_status_history", self.seed_status_history, "a bool")
+        if not all(isinstance(b, BrigadeConfig) for b in self.brigades):
+            raise ConfigError("brigades", self.brigades, "a tuple of BrigadeConfig")
+        for i, brigade in enumerate(self.brigades):
+            if brigade.account_age_days > self.days:
+                raise ConfigError(
+                    f"brigades[{i}].account_age_days",
+                    brigade.account_age_days,
+                    f"at most the window length days={self.days}",
+                )
+
+    @property
+    def start_ms(self) -> int:
+        """Start of the window, ms since the Unix epoch."""
+        return self.end_ms - round(self.days * 86_400_000)
+
+    @property
+    def n_brigade_members(self) -> int:
+        """Accounts in all brigades together."""
+        return sum(b.n_members for b in self.brigades)
+
+    def describe(self) -> dict[str, object]:
+        """The configuration as a JSON-ready dict of plain values (for ground truth)."""
+        out = asdict(self)
+        out["brigades"] = [{**asdict(b), "goal": b.goal.value} for b in self.brigades]
+        out["notes_per_post_weights"] = list(self.notes_per_post_weights)
+        return out

@@ -1,0 +1,208 @@
+"""Write a synthetic community as the public TSV files plus its ground truth.
+
+Layout of ``out_dir``::
+
+    notes-00000.tsv  ratings-00000.tsv  noteStatusHistory-00000.tsv  userEnrollment-00000.tsv
+    noteRequests-00000.tsv  truth/notes.tsv  truth/raters.tsv  truth/config.json
+
+as in the fixtures' ``input/`` folders. With ``ratings_per_file`` the ratings go to
+``ratings/ratings-00000.tsv``, ``ratings/ratings-00001.tsv``, ... instead: a directory of
+shards that the io readers (and the reference scorer) read as one ratings table.
+
+The public files go through the ``bridgewatch.io`` writers (atomic, public TSV format);
+ratings are streamed block by block into ``io.atomic_output`` files in the same format.
+``write_community`` (from an in-memory ``Community``) and ``write_simulation`` (streaming,
+for sizes that do not fit in memory) write the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import polars as pl
+
+from bridgewatch.errors import ConfigError
+from bridgewatch.io import (
+    atomic_output,
+    write_note_requests,
+    write_note_status_history,
+    write_notes,
+    write_tsv,
+    write_user_enrollment,
+)
+from bridgewatch.io.write import tsv_text_frame
+from bridgewatch.sim.config import SimConfig
+from bridgewatch.sim.simulate import (
+    Community,
+    SmallFrames,
+    iter_rating_frames,
+    plan_simulation,
+    public_small_frames,
+)
+
+__all__ = ["WrittenFiles", "write_community", "write_simulation"]
+
+
+@dataclass(frozen=True)
+class WrittenFiles:
+    """Paths written and the number of ratings.
+
+    Parameters
+    ----------
+    notes, note_status_history, user_enrollment, note_requests : the single files of
+        each kind.
+    ratings : the ratings files in order.
+    note_truth, rater_truth, config : the ground-truth files.
+    n_ratings : ratings written over all ratings files.
+    """
+
+    notes: Path
+    ratings: tuple[Path, ...]
+    note_status_history: Path
+    user_enrollment: Path
+    note_requests: Path
+    note_truth: Path
+    rater_truth: Path
+    config: Path
+    n_ratings: int
+
+
+class _RatingsSink:
+    """Appends rating frames to ratings-NNNNN.tsv files of at most ``per_file`` rows.
+
+    Files are ``io.atomic_output`` handles held in ``stack``: they appear under their final
+    names only when the stack closes without an error.
+    """
+
+    def __init__(self, out_dir: Path, per_file: int | None, stack: contextlib.ExitStack) -> None:
+        self._out_dir = out_dir
+        self._per_file = per_file
+        self._stack = stack
+        self._handle: BinaryIO | None = None
+        self._rows_in_file = 0
+        self._header_pending = True
+        self.paths: list[Path] = []
+        self.n_ratings = 0
+
+    def _open_next(self) -> BinaryIO:
+        path = self._out_dir / f"ratings-{len(self.paths):05d}.tsv"
+        self.paths.append(path)
+        self._handle = self._stack.enter_context(atomic_output(path))
+        self._rows_in_file = 0
+        self._header_pending = True
+        return self._handle
+
+    def write(self, frame: pl.DataFrame) -> None:
+        offset = 0
+        while offset < frame.height or self._handle is None:
+            full = self._per_file is not None and self._rows_in_file >= self._per_file
+            handle = self._open_next() if self._handle is None or full else self._handle
+            room = frame.height - offset
+            if self._per_file is not None:
+                room = min(room, self._per_file - self._rows_in_file)
+            part = frame.slice(offset, room)
+            # The same options as io.write_tsv, appended block by block.
+            tsv_text_frame(part).write_csv(
+                handle,
+                separator="\t",
+                include_header=self._header_pending,
+                null_value="",
+                quote_style="necessary",
+                line_terminator="\n",
+            )
+            self._header_pending = False
+            self._rows_in_file += part.height
+            offset += part.height
+        self.n_ratings += frame.height
+
+
+def _write_all(
+    out_dir: Path,
+    *,
+    config: SimConfig,
+    small: SmallFrames,
+    rating_frames: Iterable[pl.DataFrame],
+    ratings_per_file: int | None,
+) -> WrittenFiles:
+    if ratings_per_file is not None and ratings_per_file < 1:
+        raise ConfigError("ratings_per_file", ratings_per_file, "None or an integer >= 1")
+    truth_dir = out_dir / "truth"
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    ratings_dir = out_dir if ratings_per_file is None else out_dir / "ratings"
+    ratings_dir.mkdir(exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        sink = _RatingsSink(ratings_dir, ratings_per_file, stack)
+        for frame in rating_frames:
+            sink.write(frame)
+    config_path = truth_dir / "config.json"
+    with atomic_output(config_path) as handle:
+        handle.write((json.dumps(config.describe(), indent=2, sort_keys=True) + "\n").encode())
+    written = WrittenFiles(
+        notes=out_dir / "notes-00000.tsv",
+        ratings=tuple(sink.paths),
+        note_status_history=out_dir / "noteStatusHistory-00000.tsv",
+        user_enrollment=out_dir / "userEnrollment-00000.tsv",
+        note_requests=out_dir / "noteRequests-00000.tsv",
+        note_truth=truth_dir / "notes.tsv",
+        rater_truth=truth_dir / "raters.tsv",
+        config=config_path,
+        n_ratings=sink.n_ratings,
+    )
+    write_notes(small.notes, written.notes)
+    write_note_status_history(small.note_status_history, written.note_status_history)
+    write_user_enrollment(small.user_enrollment, written.user_enrollment)
+    write_note_requests(small.note_requests, written.note_requests)
+    write_tsv(small.note_truth, written.note_truth)
+    write_tsv(small.rater_truth, written.rater_truth)
+    return written
+
+
+def write_community(
+    community: Community, out_dir: str | Path, *, ratings_per_file: int | None = None
+) -> WrittenFiles:
+    """Write an in-memory community to ``out_dir`` (created if missing).
+
+    Parameters
+    ----------
+    community : from ``simulate``.
+    out_dir : the directory to write into; existing files of the same names are replaced.
+    ratings_per_file : split ratings into ``ratings/`` files of at most this many rows
+        (None: one ``ratings-00000.tsv`` file).
+    """
+    small = SmallFrames(
+        notes=community.notes,
+        note_status_history=community.note_status_history,
+        user_enrollment=community.user_enrollment,
+        note_requests=community.note_requests,
+        note_truth=community.note_truth,
+        rater_truth=community.rater_truth,
+    )
+    return _write_all(
+        Path(out_dir),
+        config=community.config,
+        small=small,
+        rating_frames=[community.ratings],
+        ratings_per_file=ratings_per_file,
+    )
+
+
+def write_simulation(
+    config: SimConfig, out_dir: str | Path, *, ratings_per_file: int | None = None
+) -> WrittenFiles:
+    """Simulate and write block by block, never holding all ratings in memory.
+
+    Writes the same bytes as ``write_community(simulate(config), out_dir, ...)``.
+    """
+    plan = plan_simulation(config)
+    return _write_all(
+        Path(out_dir),
+        config=config,
+        small=public_small_frames(plan),
+        rating_frames=iter_rating_frames(plan),
+        ratings_per_file=ratings_per_file,
+    )

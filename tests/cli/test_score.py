@@ -1,0 +1,73 @@
+"""`bridgewatch score` and `bridgewatch explain` end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from bridgewatch.cli import main
+from bridgewatch.pipeline.batch import CORE_RULES_FILE, EXPLANATIONS_FILE, OUTPUT_FILES
+from tests.scoring.community import write_small_community
+
+
+@pytest.fixture(scope="module")
+def scores(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    files = write_small_community(tmp_path_factory.mktemp("community"))
+    out = tmp_path_factory.mktemp("scores")
+    code = main(
+        [
+            "score",
+            "--notes",
+            str(files.notes),
+            "--ratings",
+            str(files.ratings[0]),
+            "--status",
+            str(files.note_status_history),
+            "--enrollment",
+            str(files.user_enrollment),
+            "--outdir",
+            str(out),
+            "--seed",
+            "1",
+            "--no-topics",
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    return out
+
+
+def test_score_writes_every_output(scores: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in (*OUTPUT_FILES, EXPLANATIONS_FILE, CORE_RULES_FILE):
+        assert (scores / name).is_file(), name
+
+
+def test_explain_names_the_deciding_rule_and_its_figures(
+    scores: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scored = pl.read_csv(scores / "scored_notes.tsv", separator="\t", infer_schema_length=0)
+    row = scored.filter(pl.col("coreRatingStatus") == "CURRENTLY_RATED_NOT_HELPFUL").row(
+        0, named=True
+    )
+    capsys.readouterr()
+    assert main(["explain", row["noteId"], "--scores", str(scores)]) == 0
+    text = capsys.readouterr().out
+    assert f"note {row['noteId']}: {row['finalRatingStatus']}" in text
+    assert f"decided by {row['decidedBy']}" in text
+    assert "Core rules:" in text and "fired" in text
+
+
+def test_explain_of_an_unknown_note_fails_cleanly(
+    scores: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["explain", "123", "--scores", str(scores)]) == 1
+    assert "note 123 is not in" in capsys.readouterr().err
+
+
+def test_explain_without_a_scoring_run_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["explain", "1", "--scores", str(tmp_path)]) == 1
+    assert "run `bridgewatch score` first" in capsys.readouterr().err

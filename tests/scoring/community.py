@@ -1,0 +1,16 @@
+"""A small simulated community on disk, shared by the scorer's end-to-end tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bridgewatch.sim import SimConfig, WrittenFiles, simulate, write_community
+
+# 300 notes, 600 raters, 9,000 ratings in two camps over 20 days: big enough for the >= 200
+# note safeguards, small enough to score in about a second.
+SMALL = SimConfig(seed=3, n_notes=300, n_raters=600, n_ratings=9_000, days=20.0)
+
+
+def write_small_community(directory: Path, config: SimConfig = SMALL) -> WrittenFiles:
+    """Simulate ``config`` and write it in the public format into ``directory``."""
+    return write_community(simulate(config), directory)

@@ -1,0 +1,34 @@
+"""Core scope and the capture threshold (scoring-core.md §2.4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bridgewatch.errors import ConfigError
+from bridgewatch.scoring.preprocess import CoreScopeConfig, capture_mask, raters_in_scope
+
+
+def test_absent_raters_are_in_scope_enrolled_without_group_are_not() -> None:
+    groups = np.array([1, 4, -1, -1, 13], dtype=np.int64)
+    enrolled = np.array([True, True, True, False, True])
+    scope = raters_in_scope(groups, enrolled, CoreScopeConfig())
+    assert scope.tolist() == [True, False, False, True, True]
+
+
+def test_single_population_puts_everyone_in_scope() -> None:
+    groups = np.array([4, -1], dtype=np.int64)
+    scope = raters_in_scope(groups, np.array([True, True]), CoreScopeConfig(single_population=True))
+    assert scope.all()
+
+
+def test_capture_needs_half_of_all_ratings_in_scope() -> None:
+    note = np.array([0, 0, 1, 1, 1], dtype=np.int32)
+    in_scope = np.array([True, False, True, False, False])
+    captured = capture_mask(note, in_scope, 3, CoreScopeConfig())
+    assert captured.tolist() == [True, False, False]  # 1/2 >= 0.5, 1/3 < 0.5, no ratings
+
+
+def test_empty_group_set_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="modeling_groups"):
+        CoreScopeConfig(modeling_groups=frozenset())

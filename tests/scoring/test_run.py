@@ -1,0 +1,152 @@
+"""The composed Core scorer on a small simulated community (scoring-core.md §1)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from bridgewatch.io.dataset import Dataset, load_dataset
+from bridgewatch.io.schemas import AUX_NOTE_INFO, HELPFULNESS_SCORES, SCORED_NOTES
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.run import STAGES, ScoringResult, default_as_of_ms, score_core
+from bridgewatch.scoring.trace_store import load_note_rules, save_core_rules
+from tests.scoring.community import write_small_community
+
+CONFIG = ScoringConfig(topics=None)
+HOUR_MS = 3_600_000
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    files = write_small_community(tmp_path_factory.mktemp("community"))
+    return load_dataset(
+        notes=files.notes,
+        ratings=files.ratings[0],
+        status_history=files.note_status_history,
+        enrollment=files.user_enrollment,
+    )
+
+
+@pytest.fixture(scope="module")
+def first(dataset: Dataset) -> ScoringResult:
+    return score_core(dataset, CONFIG, as_of_ms=default_as_of_ms(dataset), seed=1)
+
+
+@pytest.fixture(scope="module")
+def second(dataset: Dataset, first: ScoringResult) -> ScoringResult:
+    later = replace(dataset, status_history=first.note_status_history)
+    return score_core(later, CONFIG, as_of_ms=first.as_of_ms + 2 * HOUR_MS, seed=1)
+
+
+def test_same_data_and_seed_give_identical_outputs_and_report_progress(
+    dataset: Dataset, first: ScoringResult
+) -> None:
+    seen: list[tuple[str, int, int]] = []
+    again = score_core(
+        dataset,
+        CONFIG,
+        as_of_ms=first.as_of_ms,
+        seed=1,
+        progress=lambda stage, i, n: seen.append((stage, i, n)),
+    )
+    assert seen == [(stage, i, len(STAGES)) for i, stage in enumerate(STAGES)]
+    for name in ("scored_notes", "aux_note_info", "note_status_history", "helpfulness_scores"):
+        assert getattr(again, name).equals(getattr(first, name)), name
+
+
+def test_tables_have_the_reference_columns_and_a_row_per_note(first: ScoringResult) -> None:
+    assert tuple(first.scored_notes.columns) == SCORED_NOTES.names
+    assert tuple(first.aux_note_info.columns) == AUX_NOTE_INFO.names
+    assert tuple(first.helpfulness_scores.columns) == HELPFULNESS_SCORES.names
+    n = first.inputs.n_notes
+    assert first.scored_notes.height == n == first.note_status_history.height
+    assert first.scored_notes["noteId"].n_unique() == n
+
+
+def test_final_statuses_are_public_ones_and_core_scored_notes_have_intercepts(
+    first: ScoringResult,
+) -> None:
+    statuses = set(first.scored_notes["finalRatingStatus"].to_list())
+    assert statuses <= {
+        "NEEDS_MORE_RATINGS",
+        "CURRENTLY_RATED_HELPFUL",
+        "CURRENTLY_RATED_NOT_HELPFUL",
+    }
+    core = first.scored_notes.filter(pl.col("coreRatingStatus").is_not_null())
+    assert core.height > 200
+    with_five = core.filter(pl.col("numRatings") >= 20)
+    assert with_five["coreNoteIntercept"].null_count() == 0
+
+
+def test_every_stage_is_timed_in_order(first: ScoringResult) -> None:
+    assert tuple(first.timings) == STAGES
+
+
+def test_new_helpful_notes_wait_one_run_then_are_released(
+    first: ScoringResult, second: ScoringResult
+) -> None:
+    core_crh = first.scored_notes.filter(pl.col("coreRatingStatus") == "CURRENTLY_RATED_HELPFUL")
+    assert core_crh.height > 0
+    assert (first.scored_notes["finalRatingStatus"] == "CURRENTLY_RATED_HELPFUL").sum() == 0
+    held = set(core_crh["noteId"].to_list())
+    released = second.scored_notes.filter(pl.col("finalRatingStatus") == "CURRENTLY_RATED_HELPFUL")[
+        "noteId"
+    ].to_list()
+    assert released and set(released) <= held | set(
+        second.scored_notes.filter(pl.col("coreRatingStatus") == "CURRENTLY_RATED_HELPFUL")[
+            "noteId"
+        ].to_list()
+    )
+
+
+def test_explanations_agree_with_scored_notes(first: ScoringResult) -> None:
+    ex = first.note_explanations
+    sn = first.scored_notes
+    assert ex["noteId"].to_list() == sn["noteId"].to_list()
+    assert ex["decidedBy"].to_list() == sn["decidedBy"].to_list()
+    assert ex["finalRatingStatus"].to_list() == sn["finalRatingStatus"].to_list()
+    assert ex["coreRatingStatus"].to_list() == sn["coreRatingStatus"].to_list()
+
+
+def test_stored_rule_figures_render_the_same_trace(first: ScoringResult, tmp_path: Path) -> None:
+    path = tmp_path / "rules.npz"
+    save_core_rules(first.final.rules, first.inputs.note_ids.ids, path)
+    scored = np.flatnonzero(first.final.scored)
+    for row in (int(scored[0]), int(scored[-1])):
+        note_id = str(first.inputs.note_ids.ids[row])
+        loaded = load_note_rules(path, note_id)
+        assert loaded is not None
+        assert loaded.explain(0) == first.final.rules.explain(row)
+    assert load_note_rules(path, "no-such-note") is None
+
+
+def test_default_now_is_the_newest_timestamp_in_the_data(dataset: Dataset) -> None:
+    newest = int(dataset.ratings.created_at_ms.max())
+    assert default_as_of_ms(dataset) >= newest
+    created = dataset.notes["createdAtMillis"].max()
+    assert isinstance(created, int)
+    assert default_as_of_ms(dataset) >= created
+
+
+def test_helpfulness_rows_cover_raters_and_gate_the_final_round(first: ScoringResult) -> None:
+    hs = first.helpfulness_scores
+    raters = np.unique(first.inputs.ratings.rater_idx)
+    assert hs.height >= raters.shape[0]
+    above = hs.filter(pl.col("aboveHelpfulnessThreshold"))
+    assert above.height > 0
+    # Every rater with final-round parameters passed the gate (§4.7).
+    in_round = hs.filter(pl.col("coreRaterIntercept").is_not_null())
+    assert in_round["aboveHelpfulnessThreshold"].all()
+
+
+def test_scores_without_enrollment_or_status_history(tmp_path: Path) -> None:
+    # The scorer runs without enrollment or history (everyone in scope, all notes new).
+    files = write_small_community(tmp_path)
+    data = load_dataset(notes=files.notes, ratings=files.ratings[0])
+    result = score_core(data, CONFIG, as_of_ms=default_as_of_ms(data), seed=2)
+    assert result.scored_notes.height == data.notes.height
+    assert result.prescoring.used_stable_initialization is False

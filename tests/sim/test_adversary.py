@@ -1,0 +1,116 @@
+"""Brigades: members, targets and the timing of the attack."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+
+from bridgewatch.sim import BrigadeConfig, BrigadeGoal, Community, SimConfig, simulate
+
+_MINUTE_MS = 60_000
+
+
+def _community(*brigades: BrigadeConfig, seed: int = 0) -> Community:
+    return simulate(
+        SimConfig(seed=seed, n_notes=1500, n_raters=800, n_ratings=20_000, brigades=brigades)
+    )
+
+
+def _member_ratings(c: Community, brigade: int) -> pl.DataFrame:
+    members = c.rater_truth.filter(pl.col("brigadeId") == brigade).select(
+        pl.col("participantId").alias("raterParticipantId"), "joinedAtMillis"
+    )
+    return c.ratings.join(members, on="raterParticipantId").join(
+        c.notes.select("noteId", pl.col("createdAtMillis").alias("noteMs")), on="noteId"
+    )
+
+
+def test_no_adversaries_by_default() -> None:
+    c = _community()
+    assert not c.rater_truth["isAdversary"].any()
+    assert not c.note_truth["attackTarget"].any()
+    assert (c.rater_truth["brigadeId"] == -1).all()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_promoting_brigade_rates_its_targets_helpful_within_minutes(seed: int) -> None:
+    brigade = BrigadeConfig(
+        n_members=15,
+        n_targets=4,
+        camp=1,
+        account_age_days=10,
+        organic_ratings=2,
+        max_reaction_minutes=20,
+    )
+    c = _community(brigade, seed=seed)
+    truth = c.rater_truth.filter(pl.col("isAdversary"))
+    assert truth.height == 15 and (truth["brigadeId"] == 0).all() and (truth["camp"] == 1).all()
+    # Members are new accounts: enrolled as newUser when they joined, late in the window.
+    enrolled = c.user_enrollment.join(
+        truth.select(pl.col("participantId"), "joinedAtMillis"), on="participantId"
+    )
+    assert (enrolled["enrollmentState"].cast(pl.String) == "newUser").all()
+    assert enrolled["timestampOfLastStateChange"].equals(
+        enrolled["joinedAtMillis"], check_names=False
+    )
+    assert (truth["joinedAtMillis"].to_numpy() >= c.config.end_ms - 20 * 86_400_000).all()
+
+    targets = c.note_truth.filter(pl.col("attackTarget"))
+    assert targets.height == 4
+    assert (targets["brigadeId"] == 0).all() and (targets["attackGoal"] == "promote").all()
+    assert (targets["slant"].to_numpy() > 0).all()
+    # Promoted notes are the worst one-sided notes of the camp created after the members joined.
+    eligible = c.note_truth.join(c.notes.select("noteId", "createdAtMillis"), on="noteId").filter(
+        pl.col("oneSided")
+        & (pl.col("slant") > 0)
+        & (pl.col("createdAtMillis") > truth["joinedAtMillis"].max())
+    )
+    assert targets["oneSided"].all()
+    others = eligible.filter(~pl.col("attackTarget"))["quality"].to_numpy()
+    assert others.size == 0 or targets["quality"].to_numpy().max() <= others.min()
+    rated = _member_ratings(c, 0)
+    on_target = rated.join(targets.select("noteId"), on="noteId")
+    assert on_target.height == 15 * 4
+    assert (on_target["helpfulnessLevel"].cast(pl.String) == "HELPFUL").all()
+    delay = on_target["createdAtMillis"].to_numpy() - on_target["noteMs"].to_numpy()
+    assert (delay > 0).all() and (delay <= 20 * _MINUTE_MS).all()
+    # Few organic ratings, all after the account was created.
+    organic = rated.join(targets.select("noteId"), on="noteId", how="anti")
+    assert organic.height == 15 * 2
+    assert (organic["createdAtMillis"].to_numpy() >= organic["joinedAtMillis"].to_numpy()).all()
+
+
+def test_suppressing_brigade_rates_good_notes_not_helpful() -> None:
+    brigade = BrigadeConfig(n_members=10, n_targets=3, goal=BrigadeGoal.SUPPRESS, camp=-1)
+    c = _community(brigade)
+    targets = c.note_truth.filter(pl.col("attackTarget"))
+    assert targets.height == 3 and (targets["attackGoal"] == "suppress").all()
+    assert (
+        targets["quality"].to_numpy() > np.quantile(c.note_truth["quality"].to_numpy(), 0.9)
+    ).all()
+    assert (targets["slant"].to_numpy() >= 0).all()  # not slanted towards camp -1
+    on_target = _member_ratings(c, 0).join(targets.select("noteId"), on="noteId")
+    assert on_target.height == 30
+    assert (on_target["helpfulnessLevel"].cast(pl.String) == "NOT_HELPFUL").all()
+
+
+def test_two_brigades_never_share_a_target_and_keep_pairs_unique() -> None:
+    c = _community(BrigadeConfig(camp=1), BrigadeConfig(camp=1, n_members=5))
+    targets = c.note_truth.filter(pl.col("attackTarget"))
+    assert targets.height == 10
+    assert targets.group_by("brigadeId").len().sort("brigadeId")["len"].to_list() == [5, 5]
+    assert not c.ratings.select("noteId", "raterParticipantId").is_duplicated().any()
+    assert c.user_enrollment.height == 800 + 25
+
+
+def test_brigade_lifts_its_targets_helpful_share() -> None:
+    plain = _community()
+    attacked = _community(BrigadeConfig(n_members=40, n_targets=5))
+    targets = attacked.note_truth.filter(pl.col("attackTarget")).select("noteId")
+
+    def helpful_share(c: Community) -> float:
+        r = c.ratings.join(targets, on="noteId")
+        return float((r["helpfulnessLevel"].cast(pl.String) == "HELPFUL").to_numpy().mean())
+
+    assert helpful_share(attacked) > helpful_share(plain) + 0.2
