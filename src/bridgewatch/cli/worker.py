@@ -41,6 +41,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the refits")
     parser.add_argument(
+        "--no-topics", action="store_true", help="score without the topic model (scope)"
+    )
+    parser.add_argument(
         "--refit-now", action="store_true", help="request a full refit from the workers and exit"
     )
     parser.add_argument(
@@ -68,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         worker = Worker(
             engine,
-            ScoringConfig(),
+            ScoringConfig(topics=None) if args.no_topics else ScoringConfig(),
             WorkerConfig(
                 consumer=args.consumer,
                 batch_size=args.batch_size,
