@@ -19,7 +19,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from bridgewatch.errors import PermissionDeniedError
-from bridgewatch.pipeline.worker import REFIT_REQUESTED, STATUS_CHANGED
+from bridgewatch.pipeline.event_types import REFIT_REQUESTED, STATUS_CHANGED
 from bridgewatch.service.deps import Db, Principal, get_now, get_principal
 from bridgewatch.service.repositories.events import append_event
 from bridgewatch.service.tables import events

@@ -350,17 +350,26 @@ class LiveState:
         return PassResult(rows, changes, pending, int(result.resolved.sum()))
 
 
+# Every pass stamps every note's row with its time; a row is only rewritten when something
+# else changed (so a pass writes the notes it changed, not all of them).
+_NOT_COMPARED = frozenset({"noteId", "timestampMillisOfCurrentStatus"})
+
+
 def _diff(
     old: StatusHistory, new: StatusHistory, as_of_ms: int
 ) -> tuple[list[dict[str, Any]], list[StatusChange]]:
-    """NSH rows of ``new`` that differ from ``old`` (or are new) and the status changes."""
+    """NSH rows of ``new`` that differ from ``old`` (or are new) and the status changes.
+
+    ``timestampMillisOfCurrentStatus`` alone does not make a row differ: in the database
+    it is the time of the last pass that changed the row.
+    """
     new_frame = new.to_frame()
     old_frame = old.to_frame()
     if old_frame.height:
         joined = new_frame.join(old_frame, on="noteId", how="left", suffix="__old")
         same = pl.lit(True)
         for column in new_frame.columns:
-            if column == "noteId":
+            if column in _NOT_COMPARED:
                 continue
             same = same & pl.col(column).eq_missing(pl.col(f"{column}__old"))
         changed_mask = ~joined.select(same.alias("same"))["same"]

@@ -31,13 +31,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConfigError
+from bridgewatch.pipeline.event_types import STATUS_CHANGED
 from bridgewatch.pipeline.tables import (
     ensure_pipeline_schema,
     pipeline_offsets,
     webhook_deliveries,
     webhook_endpoints,
 )
-from bridgewatch.pipeline.worker import STATUS_CHANGED
 from bridgewatch.service.tables import events
 
 __all__ = [

@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConfigError
+from bridgewatch.pipeline.event_types import REFIT_REQUESTED, STATUS_CHANGED
 from bridgewatch.pipeline.incremental import IncrementalConfig
 from bridgewatch.pipeline.state import LiveState, PassResult, Refit, load_history, load_snapshot
 from bridgewatch.pipeline.tables import (
@@ -48,8 +49,6 @@ __all__ = ["REFIT_REQUESTED", "STATUS_CHANGED", "StepResult", "Worker", "WorkerC
 
 _log = logging.getLogger(__name__)
 
-STATUS_CHANGED = "note.status_changed"
-REFIT_REQUESTED = "pipeline.refit_requested"
 
 _INT_COLUMNS = frozenset(
     c.name for c in note_status_history.columns if c.type.python_type is int and c.name != "noteId"
