@@ -307,3 +307,18 @@ def test_nul_characters_are_refused_not_a_server_error(service: Service) -> None
         "/api/v1/posts", json={"postId": "9", "text": "a\x00b"}, headers=headers
     )
     assert r.status_code == 422
+
+
+def test_integration_writes_on_behalf_of_a_named_writer(service: Service) -> None:
+    pid, headers = service.writer()
+    service.post(headers)
+    key = service.api_key("notes:write")
+    on_behalf = {"X-API-Key": key, "X-Participant-Id": pid}
+    r = service.client.post("/api/v1/notes", json=_note_body(), headers=on_behalf)
+    assert r.status_code == 201, r.text
+    assert r.json()["noteAuthorParticipantId"] == pid
+    newbie, _ = service.join()
+    r = service.client.post(
+        "/api/v1/notes", json=_note_body(), headers={"X-API-Key": key, "X-Participant-Id": newbie}
+    )
+    assert r.status_code == 403
