@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bridgewatch.sim import SimConfig, simulate, write_community, write_simulation
+from bridgewatch.cli.simulate import brigades_for_share
+from bridgewatch.sim import BrigadeGoal, SimConfig, simulate, write_community, write_simulation
 from bridgewatch.sim.simulate import iter_rating_blocks, plan_simulation
 
 
@@ -47,19 +48,27 @@ def main() -> None:
     parser.add_argument("--n-raters", type=int, default=250_000)
     parser.add_argument("--n-ratings", type=int, default=10_000_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--adversary-share", type=float, default=0.0, help="brigade members / raters (20 each)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="keep the files here")
     parser.add_argument(
         "--in-memory", action="store_true", help="simulate() the whole community, then write"
     )
     parser.add_argument("--no-write", action="store_true", help="only generate the rating arrays")
     args = parser.parse_args()
+    brigades = brigades_for_share(args.adversary_share, args.n_raters, 20, 5, BrigadeGoal.PROMOTE)
     config = SimConfig(
-        seed=args.seed, n_notes=args.n_notes, n_raters=args.n_raters, n_ratings=args.n_ratings
+        seed=args.seed,
+        n_notes=args.n_notes,
+        n_raters=args.n_raters,
+        n_ratings=args.n_ratings,
+        brigades=brigades,
     )
     print(f"hardware: {_hardware()}")
     print(
         f"config: {config.n_notes:,} notes, {config.n_raters:,} raters,"
-        f" {config.n_ratings:,} ratings"
+        f" {config.n_ratings:,} ratings, {len(config.brigades)} brigades"
     )
     out = args.out or Path(tempfile.mkdtemp(prefix="bench_simulate_"))
     try:

@@ -39,7 +39,7 @@ def scores(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_score_writes_every_output(scores: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_score_writes_every_output(scores: Path) -> None:
     for name in (*OUTPUT_FILES, EXPLANATIONS_FILE, CORE_RULES_FILE):
         assert (scores / name).is_file(), name
 

@@ -23,7 +23,11 @@ from bridgewatch.scoring.helpfulness import (
 )
 from bridgewatch.scoring.history import StatusHistory, status_codes
 
-FIXTURES = Path(os.environ.get("BRIDGEWATCH_FIXTURES", "/work/shared/fixtures"))
+# $BRIDGEWATCH_FIXTURES, else ../shared beside the repository (CI), else the worktree layout.
+_BESIDE = Path(__file__).parents[3] / "shared" / "fixtures"
+FIXTURES = Path(
+    os.environ.get("BRIDGEWATCH_FIXTURES", _BESIDE if _BESIDE.is_dir() else "/work/shared/fixtures")
+)
 
 
 def _tsv(path: Path) -> pl.DataFrame:

@@ -20,7 +20,11 @@ from bridgewatch.pipeline.batch import BatchRun, run_batch
 
 pytestmark = pytest.mark.slow
 
-FIXTURES = Path(os.environ.get("BRIDGEWATCH_FIXTURES", "/work/shared/fixtures"))
+# $BRIDGEWATCH_FIXTURES, else ../shared beside the repository (CI), else the worktree layout.
+_BESIDE = Path(__file__).parents[3] / "shared" / "fixtures"
+FIXTURES = Path(
+    os.environ.get("BRIDGEWATCH_FIXTURES", _BESIDE if _BESIDE.is_dir() else "/work/shared/fixtures")
+)
 RUN1_NOW_MS = 1_793_494_800_000
 RUN2_NOW_MS = 1_793_502_000_000
 

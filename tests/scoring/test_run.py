@@ -150,3 +150,13 @@ def test_scores_without_enrollment_or_status_history(tmp_path: Path) -> None:
     result = score_core(data, CONFIG, as_of_ms=default_as_of_ms(data), seed=2)
     assert result.scored_notes.height == data.notes.height
     assert result.prescoring.used_stable_initialization is False
+
+
+def test_too_few_ratings_leave_every_note_needing_more(dataset: Dataset) -> None:
+    # Only the first 40 ratings: no note reaches 5 ratings, nothing can be fitted.
+    keep = np.zeros(dataset.ratings.n_ratings, dtype=np.bool_)
+    keep[:40] = True
+    tiny = replace(dataset, ratings=dataset.ratings.subset(keep))
+    result = score_core(tiny, CONFIG, as_of_ms=default_as_of_ms(dataset), seed=1)
+    assert set(result.scored_notes["finalRatingStatus"].to_list()) == {"NEEDS_MORE_RATINGS"}
+    assert result.scored_notes["coreNoteIntercept"].null_count() == result.scored_notes.height

@@ -7,6 +7,9 @@ import polars as pl
 import pytest
 
 from bridgewatch.sim import BrigadeConfig, BrigadeGoal, Community, SimConfig, simulate
+from bridgewatch.sim.adversary import _organic_pairs
+from bridgewatch.sim.notes import draw_notes
+from bridgewatch.sim.population import draw_raters
 
 _MINUTE_MS = 60_000
 
@@ -114,3 +117,23 @@ def test_brigade_lifts_its_targets_helpful_share() -> None:
         return float((r["helpfulnessLevel"].cast(pl.String) == "HELPFUL").to_numpy().mean())
 
     assert helpful_share(attacked) > helpful_share(plain) + 0.2
+
+
+def test_members_organic_notes_are_distinct_recent_and_never_targets() -> None:
+    config = SimConfig(n_notes=500)
+    rng = np.random.default_rng(0)
+    notes = draw_notes(config, draw_raters(config, rng), rng)
+    excluded = np.zeros(notes.n, dtype=np.bool_)
+    excluded[::7] = True
+    joined = np.sort(rng.integers(config.start_ms, config.end_ms, size=300))
+    members = np.arange(1_000, 1_300, dtype=np.int64)
+    note_idx, rater_idx = _organic_pairs(
+        BrigadeConfig(organic_ratings=5), members, joined, notes, excluded, rng
+    )
+    assert len(set(zip(note_idx.tolist(), rater_idx.tolist(), strict=True))) == note_idx.size
+    assert (notes.created_at_ms[note_idx] > joined[rater_idx - 1_000]).all()
+    assert not excluded[note_idx].any()
+    pool = np.flatnonzero(~excluded)
+    available = pool.size - np.searchsorted(notes.created_at_ms[pool], joined, side="right")
+    per_member = np.bincount(rater_idx - 1_000, minlength=300)
+    assert np.array_equal(per_member, np.minimum(5, available))

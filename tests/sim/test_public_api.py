@@ -17,8 +17,10 @@ _MODULES = [
     "bridgewatch.sim.population",
     "bridgewatch.sim.ratings",
     "bridgewatch.sim.requests",
+    "bridgewatch.sim.sampling",
     "bridgewatch.sim.simulate",
     "bridgewatch.sim.strategies",
+    "bridgewatch.sim.tags",
     "bridgewatch.sim.text",
     "bridgewatch.sim.write",
 ]

@@ -17,7 +17,8 @@ from bridgewatch.io.columns import (
     RATINGS_COLUMNS,
     USER_ENROLLMENT_COLUMNS,
 )
-from bridgewatch.sim import Community, SimConfig, simulate
+from bridgewatch.scoring.mf import fit_mf
+from bridgewatch.sim import Community, SimConfig, simulate, simulate_ratings
 from bridgewatch.sim.strategies import communities
 from bridgewatch.sim.text import TOPIC_TERMS
 
@@ -239,3 +240,42 @@ def test_structure_holds_for_any_small_community(community: Community) -> None:
     assert r.select("noteId", "createdAtMillis").equals(
         r.select("noteId", "createdAtMillis").sort("noteId", "createdAtMillis")
     )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_camp_structure_holds_across_seeds(seed: int) -> None:
+    data = simulate_ratings(SimConfig(seed=seed, n_notes=400, n_raters=300, n_ratings=12_000))
+    r = data.ratings
+    one_sided = np.abs(data.note_slant[r.note_idx]) > 0.5
+    same_camp = np.sign(data.note_slant[r.note_idx]) == data.rater_camp[r.rater_idx]
+    helpful = r.helpful_num == 1.0
+    assert helpful[one_sided & same_camp].mean() > helpful[one_sided & ~same_camp].mean() + 0.3
+    # Quality drives helpfulness for everyone.
+    good = data.note_quality[r.note_idx] > 1.0
+    bad = data.note_quality[r.note_idx] < -1.0
+    assert helpful[good].mean() > helpful[bad].mean() + 0.4
+
+
+def test_bridging_mf_recovers_the_simulated_structure() -> None:
+    """The latent model is what bridging MF (scoring-core.md §3) looks for: a fit recovers
+    camps (rater factors), slants (note factors) and quality (note intercepts)."""
+    data = simulate_ratings(SimConfig(seed=11, n_notes=600, n_raters=800, n_ratings=30_000))
+    r = data.ratings
+    fit = fit_mf(
+        r.note_idx,
+        r.rater_idx,
+        r.helpful_num,
+        n_notes=r.n_notes,
+        n_raters=r.n_participants,
+        rng=np.random.default_rng(0),
+    ).params
+    active = np.bincount(r.rater_idx, minlength=r.n_participants) >= 5
+    rated = np.bincount(r.note_idx, minlength=r.n_notes) >= 10
+
+    def corr(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.corrcoef(a, b)[0, 1])
+
+    # Factor signs are arbitrary; intercepts are not.
+    assert abs(corr(fit.rater_factors[active, 0], data.rater_position[active])) > 0.5
+    assert abs(corr(fit.note_factors[rated, 0], data.note_slant[rated])) > 0.6
+    assert corr(fit.note_intercepts[rated], data.note_quality[rated]) > 0.8

@@ -16,6 +16,7 @@ from bridgewatch.io import (
     read_notes,
     read_ratings,
     read_user_enrollment,
+    write_ratings,
 )
 from bridgewatch.io.columns import (
     NOTE_STATUS_HISTORY_COLUMNS,
@@ -174,3 +175,10 @@ def test_load_dataset_gives_the_simulated_ratings_arrays(tmp_path: Path) -> None
         "population_sampled",
     ):
         assert np.array_equal(getattr(loaded, name)[order], getattr(expected, name)[want]), name
+
+
+def test_streamed_ratings_match_the_io_writer_byte_for_byte(tmp_path: Path) -> None:
+    written = write_simulation(_CONFIG, tmp_path / "streamed")
+    reference = tmp_path / "io-ratings.tsv"
+    write_ratings(simulate(_CONFIG).ratings, reference)
+    assert written.ratings[0].read_bytes() == reference.read_bytes()

@@ -1,15 +1,14 @@
 """Load the scorer's inputs: typed frames for the small files, columnar arrays for ratings.
 
 :func:`load_dataset` is the one entry point the scorer and the command line use. Ratings go
-straight from the TSV into :class:`~bridgewatch.model.Ratings` arrays: ids are parsed as
-categoricals (4 bytes a row instead of the strings), mapped to dense indexes through a lookup
-table over the distinct ids, and the parsed frame is released once the arrays are built.
+straight from the TSV into :class:`~bridgewatch.model.Ratings` arrays: ids are mapped to dense
+indexes on 64-bit hashes (see :mod:`bridgewatch.io.idmap`), and the parsed frame is released
+once the arrays are built.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,8 +16,10 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from bridgewatch.errors import InputError
 from bridgewatch.io import schemas
 from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
+from bridgewatch.io.idmap import hash_ids, id_index, rows_in_index, sorted_union
 from bridgewatch.io.read import FILE_COL, LINE_COL, SkippedRow, read_table
 from bridgewatch.io.readers import (
     drop_duplicate_ratings,
@@ -36,6 +37,9 @@ _log = logging.getLogger(__name__)
 # Never parsed by load_dataset: the scorer does not use them, and skipping the string columns
 # saves a sixth of the parse time. Identical-duplicate detection therefore compares the other
 # 32 columns.
+# Odd 64-bit constant (golden ratio) that mixes rater and note keys into one pair key.
+_MIX = 0x9E3779B97F4A7C15
+
 _UNUSED_RATING_COLUMNS = ("ratedOnTweetId", "suggestion", "suggestionId")
 
 
@@ -63,27 +67,6 @@ class Dataset:
     note_ids: IdIndex
     participant_ids: IdIndex
     skipped: tuple[SkippedRow, ...] = ()
-
-
-def _fresh_categorical(kind: str) -> pl.Categorical:
-    # A private category mapping per load: codes stay dense (0 .. n_distinct - 1), and polars
-    # frees the mapping with the last column that uses it.
-    return pl.Categorical(pl.Categories(f"bridgewatch-{kind}-{uuid.uuid4().hex}"))
-
-
-def _strings(series: pl.Series) -> NDArray[np.str_]:
-    return np.asarray(series.drop_nulls().cast(pl.String).to_list(), dtype=np.str_)
-
-
-def _code_lookup(column: pl.Series, index: IdIndex) -> NDArray[np.int32]:
-    """int32 array of shape (len(column),): the row in ``index`` of each categorical value."""
-    distinct = column.unique().drop_nulls()
-    codes = distinct.to_physical().cast(pl.Int64).to_numpy()
-    table = np.full(int(codes.max()) + 1 if codes.size else 1, -1, dtype=np.int32)
-    table[codes] = index.lookup(_strings(distinct))
-    physical = column.to_physical().to_numpy()
-    out: NDArray[np.int32] = table[physical]
-    return out
 
 
 def _value_exprs() -> list[pl.Expr]:
@@ -122,7 +105,7 @@ def ratings_from_frame(frame: pl.DataFrame, note_ids: IdIndex, participant_ids: 
 
     Parameters
     ----------
-    frame : ratings with the ``RATINGS`` schema's columns; ids may be String or Categorical.
+    frame : ratings with the ``RATINGS`` schema's columns (String or Categorical ids).
     note_ids, participant_ids : indexes that contain every note and rater id in ``frame``.
 
     Returns
@@ -130,42 +113,46 @@ def ratings_from_frame(frame: pl.DataFrame, note_ids: IdIndex, participant_ids: 
     The ratings with a value (scoring-core.md §2.2), in ``frame`` order. ``helpful_num`` is
     1.0 / 0.5 / 0.0; ``helpfulness_level`` -1 where only the legacy columns were set.
     """
-    values = frame.select(_value_exprs())
+    note_rows = pl.Series(note_ids.ids.tolist(), dtype=pl.String)
+    participant_rows = pl.Series(participant_ids.ids.tolist(), dtype=pl.String)
+    return _ratings(
+        frame,
+        rows_in_index(hash_ids(frame["noteId"]), note_rows),
+        rows_in_index(hash_ids(frame["raterParticipantId"]), participant_rows),
+        note_ids,
+        participant_ids,
+    )
+
+
+def _ratings(
+    frame: pl.DataFrame,
+    note_idx: NDArray[np.int32],
+    rater_idx: NDArray[np.int32],
+    note_ids: IdIndex,
+    participant_ids: IdIndex,
+) -> Ratings:
+    values = frame.select(*_value_exprs(), pl.col("createdAtMillis"))
     keep = values["helpful_num"].is_not_null()
     n_dropped = frame.height - int(keep.sum())
     if n_dropped:
         _log.info("dropping %d ratings with no helpfulness value", n_dropped)
-    if n_dropped:
         values = values.filter(keep)
-        ids = frame.select("noteId", "raterParticipantId", "createdAtMillis").filter(keep)
-    else:
-        ids = frame.select("noteId", "raterParticipantId", "createdAtMillis")
-    note_idx = _index_of(ids["noteId"], note_ids)
-    rater_idx = _index_of(ids["raterParticipantId"], participant_ids)
+        mask = keep.to_numpy()
+        note_idx, rater_idx = note_idx[mask], rater_idx[mask]
+    if (note_idx < 0).any() or (rater_idx < 0).any():
+        raise InputError("a rating refers to a note or rater missing from the id index")
     return Ratings(
         note_idx=note_idx,
         rater_idx=rater_idx,
         helpful_num=values["helpful_num"].to_numpy().astype(np.float32, copy=False),
         helpfulness_level=values["helpfulness_level"].to_numpy().astype(np.int8, copy=False),
-        created_at_ms=ids["createdAtMillis"].to_numpy().astype(np.int64, copy=False),
+        created_at_ms=values["createdAtMillis"].to_numpy().astype(np.int64, copy=False),
         helpful_tags=values["helpful_tags"].to_numpy().astype(np.uint16, copy=False),
         not_helpful_tags=values["not_helpful_tags"].to_numpy().astype(np.uint16, copy=False),
         population_sampled=values["population_sampled"].to_numpy().astype(np.bool_, copy=False),
         note_ids=note_ids,
         participant_ids=participant_ids,
     )
-
-
-def _index_of(column: pl.Series, index: IdIndex) -> NDArray[np.int32]:
-    if isinstance(column.dtype, pl.Categorical):
-        return _code_lookup(column, index)
-    return _code_lookup(column.cast(_fresh_categorical("ids")), index)
-
-
-def _id_index(*columns: pl.Series) -> IdIndex:
-    # polars sorts strings by UTF-8 bytes, which is code point order, as numpy sorts.
-    ids = pl.concat([c.cast(pl.String) for c in columns]).drop_nulls().unique().sort()
-    return IdIndex(np.asarray(ids.to_list(), dtype=np.str_))
 
 
 def _empty(schema: Schema) -> pl.DataFrame:
@@ -218,25 +205,44 @@ def load_dataset(
         schemas.RATINGS,
         lenient=lenient,
         line_numbers=True,
-        dtypes={
-            "noteId": _fresh_categorical("notes"),
-            "raterParticipantId": _fresh_categorical("participants"),
-        },
         skip_columns=_UNUSED_RATING_COLUMNS,
     )
     skipped.extend(result.skipped)
-    frame = drop_duplicate_ratings(result.frame, result.files, lenient=lenient, skipped=skipped)
+    frame, files = result.frame, result.files
     del result
-    frame = frame.drop(FILE_COL, LINE_COL)
-    note_ids = _id_index(notes_frame["noteId"], nsh_frame["noteId"], frame["noteId"].unique())
-    participant_ids = _id_index(
-        frame["raterParticipantId"].unique(),
+    notes_hashed = hash_ids(frame["noteId"])
+    raters_hashed = hash_ids(frame["raterParticipantId"])
+    pair_keys = raters_hashed.keys.to_numpy() * np.uint64(_MIX) ^ notes_hashed.keys.to_numpy()
+    before = frame.height
+    frame = drop_duplicate_ratings(
+        frame, files, lenient=lenient, skipped=skipped, pair_keys=pair_keys
+    )
+    if frame.height != before:
+        # Rare: rehash the survivors rather than carry a row mask through.
+        notes_hashed = hash_ids(frame["noteId"])
+        raters_hashed = hash_ids(frame["raterParticipantId"])
+    del pair_keys
+    # The id strings are the bulk of the frame; the hashed keys replace them from here on.
+    frame = frame.drop(FILE_COL, LINE_COL, "noteId", "raterParticipantId")
+    note_rows = sorted_union(
+        notes_frame["noteId"], nsh_frame["noteId"], notes_hashed.distinct["id"]
+    )
+    participant_rows = sorted_union(
+        raters_hashed.distinct["id"],
         notes_frame["noteAuthorParticipantId"],
         nsh_frame["noteAuthorParticipantId"],
         enrollment_frame["participantId"],
     )
-    ratings_arrays = ratings_from_frame(frame, note_ids, participant_ids)
-    del frame
+    note_ids = id_index(note_rows)
+    participant_ids = id_index(participant_rows)
+    ratings_arrays = _ratings(
+        frame,
+        rows_in_index(notes_hashed, note_rows),
+        rows_in_index(raters_hashed, participant_rows),
+        note_ids,
+        participant_ids,
+    )
+    del frame, notes_hashed, raters_hashed
     _log.info(
         "loaded %d ratings on %d notes by %d participants",
         ratings_arrays.n_ratings,

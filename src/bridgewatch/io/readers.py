@@ -13,7 +13,9 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
 from bridgewatch.io import schemas
@@ -138,12 +140,19 @@ def read_ratings(
     return frame.drop(FILE_COL, LINE_COL)
 
 
-def _pair_key(schema: pl.Schema) -> pl.Expr:
-    """One value per (rater, note): a UInt64 of the two categorical codes when possible."""
-    if all(isinstance(schema[c], pl.Categorical) for c in _RATING_KEY):
-        rater, note = (pl.col(c).to_physical().cast(pl.UInt64) for c in _RATING_KEY)
-        return rater * (1 << 32) + note
-    return pl.struct(_RATING_KEY)
+# Odd 64-bit constant (golden ratio) to mix the two hashes of a (rater, note) pair.
+_MIX = 0x9E3779B97F4A7C15
+
+
+def _pair_keys(frame: pl.DataFrame) -> NDArray[np.uint64]:
+    """One UInt64 per row, equal for equal (rater, note) pairs (collisions are possible and
+    only make extra candidates for the exact comparison)."""
+    rater, note = (pl.col(c) for c in _RATING_KEY)
+    if all(isinstance(frame.schema[c], pl.Categorical) for c in _RATING_KEY):
+        rater, note = rater.to_physical(), note.to_physical()
+    key = (rater.hash(seed=0) * pl.lit(_MIX, dtype=pl.UInt64)).xor(note.hash(seed=0))
+    out: NDArray[np.uint64] = frame.select(key).to_series().to_numpy()
+    return out
 
 
 def drop_duplicate_ratings(
@@ -152,6 +161,7 @@ def drop_duplicate_ratings(
     *,
     lenient: bool = False,
     skipped: list[SkippedRow] | None = None,
+    pair_keys: NDArray[np.uint64] | None = None,
 ) -> pl.DataFrame:
     """Drop identical duplicate ratings; raise (or, lenient, skip) on conflicting ones.
 
@@ -159,6 +169,11 @@ def drop_duplicate_ratings(
     ----------
     frame : ratings with the ``__file`` / ``__line`` columns of :func:`read_table`.
     files : the source file names that ``__file`` indexes.
+    lenient : skip every rating of a conflicting pair (appended to ``skipped``).
+    skipped : list to append skipped rows to.
+    pair_keys : uint64 array of shape (n,), equal for equal (rater, note) pairs; computed
+        from the id columns when not given. Equal keys only make candidates: duplicates are
+        confirmed on the actual columns.
 
     Returns
     -------
@@ -169,10 +184,14 @@ def drop_duplicate_ratings(
     InputError
         Two different ratings for one (rater, note), naming both lines.
     """
-    dup_mask = frame.select(_pair_key(frame.schema).is_duplicated()).to_series()
-    if not dup_mask.any():
+    keys = _pair_keys(frame) if pair_keys is None else pair_keys
+    ordered = np.sort(keys)
+    repeats = ordered[1:][ordered[1:] == ordered[:-1]]
+    del ordered
+    if repeats.size == 0:
         return frame
-    data_cols = [c for c in frame.columns if c not in (FILE_COL, LINE_COL)]
+    dup_mask = pl.Series(np.isin(keys, repeats))
+    data_cols = [c for c in frame.columns if not c.startswith("__")]
     rows = frame.with_row_index("__row").filter(dup_mask)
     repeated = ~rows.select(pl.struct(data_cols).is_first_distinct()).to_series()
     drop_rows = rows.filter(repeated)["__row"]

@@ -103,6 +103,17 @@ class PrescoringResult:
         return self.final_round_num_ratings / max(self.final_round_num_users, 1)
 
 
+def _no_params(n_notes: int, n_raters: int, n_factors: int) -> MFParams:
+    """All-NaN parameters: what a fit on no ratings leaves (every note stays NMR)."""
+    return MFParams(
+        note_intercepts=np.full(n_notes, np.nan),
+        note_factors=np.full((n_notes, n_factors), np.nan),
+        rater_intercepts=np.full(n_raters, np.nan),
+        rater_factors=np.full((n_raters, n_factors), np.nan),
+        global_intercept=float("nan"),
+    )
+
+
 def _fit_round1(
     inputs: CoreInputs,
     train: Ratings,
@@ -111,6 +122,9 @@ def _fit_round1(
 ) -> tuple[MFParams, float, bool]:
     """MF round 1 with stable initialization (§4.2); returns params, train MSE, stable used."""
     n_notes, n_part = inputs.n_notes, inputs.n_participants
+    if train.n_ratings == 0:
+        _log.warning("no ratings pass the training filter: every note needs more ratings")
+        return _no_params(n_notes, n_part, config.mf.n_factors), float("nan"), False
     init: MFInit | None = None
     if config.use_stable_initialization:
         stable = stable_init_mask(
@@ -281,15 +295,19 @@ def run_prescoring(
 
     final_mask = helpfulness.above_helpfulness_threshold[train.rater_idx]
     final_ratings = train.subset(final_mask)
-    final = fit_mf(
-        final_ratings.note_idx,
-        final_ratings.rater_idx,
-        final_ratings.helpful_num,
-        n_notes=n_notes,
-        n_raters=n_part,
-        config=config.mf,
-        init=MFInit.from_params(round1, with_global=False),
-        rng=rng,
+    final = (
+        _no_params(n_notes, n_part, config.mf.n_factors)
+        if final_ratings.n_ratings == 0
+        else fit_mf(
+            final_ratings.note_idx,
+            final_ratings.rater_idx,
+            final_ratings.helpful_num,
+            n_notes=n_notes,
+            n_raters=n_part,
+            config=config.mf,
+            init=MFInit.from_params(round1, with_global=False),
+            rng=rng,
+        ).params
     )
     n_final_notes = int(np.unique(final_ratings.note_idx).shape[0])
     n_final_users = int(np.unique(final_ratings.rater_idx).shape[0])
@@ -298,7 +316,7 @@ def run_prescoring(
         final_ratings.n_ratings,
         n_final_notes,
         n_final_users,
-        final.params.global_intercept,
+        final.global_intercept,
     )
     diligence = fit_low_diligence_prescoring(
         final_ratings.note_idx,
@@ -306,12 +324,12 @@ def run_prescoring(
         low_diligence_targets(final_ratings.not_helpful_tags),
         n_notes=n_notes,
         n_raters=n_part,
-        init_rater_factors=final.params.rater_factors[:, 0],
+        init_rater_factors=final.rater_factors[:, 0],
         config=config.diligence,
         rng=rng,
     )
     tags = compute_tag_aggregates(
-        scoped, final.params.note_factors[:, 0], final.params.rater_factors[:, 0], config.status
+        scoped, final.note_factors[:, 0], final.rater_factors[:, 0], config.status
     )
     thresholds = tag_filter_thresholds(
         tags.adjusted_ratio, provisional == NoteStatus.CURRENTLY_RATED_HELPFUL, config.status
@@ -326,7 +344,7 @@ def run_prescoring(
         helpfulness_unpenalised=unpenalised,
         harassment=harassment,
         helpfulness=helpfulness,
-        final_round=final.params,
+        final_round=final,
         final_round_num_ratings=final_ratings.n_ratings,
         final_round_num_notes=n_final_notes,
         final_round_num_users=n_final_users,

@@ -18,7 +18,6 @@ import polars as pl
 from numpy.typing import NDArray
 
 from bridgewatch.io.dataset import Dataset
-from bridgewatch.model import NoteStatus
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.contributors import Contributors, score_contributors
 from bridgewatch.scoring.explain import build_note_explanations
@@ -53,8 +52,6 @@ STAGES: tuple[str, ...] = (
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(stage, index, n_stages)`` when a stage starts."""
-
-_NMR = NoteStatus.NEEDS_MORE_RATINGS
 
 
 @dataclass(frozen=True)

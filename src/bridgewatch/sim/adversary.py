@@ -13,7 +13,9 @@ from bridgewatch.sim.config import BrigadeConfig, BrigadeGoal, SimConfig
 from bridgewatch.sim.ids import participant_ids
 from bridgewatch.sim.notes import NotePopulation
 from bridgewatch.sim.population import RaterPopulation, draw_enrollment
-from bridgewatch.sim.ratings import RatingArrays, draw_tags, rate_pairs
+from bridgewatch.sim.ratings import RatingArrays, rate_pairs
+from bridgewatch.sim.sampling import first_occurrences
+from bridgewatch.sim.tags import draw_tags
 
 __all__ = ["AdversaryPlan", "draw_adversaries"]
 
@@ -137,16 +139,42 @@ def _organic_pairs(
     excluded: NDArray[np.bool_],
     rng: np.random.Generator,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Distinct notes, created after each member joined, for the members' ordinary ratings."""
-    note_parts, rater_parts = [], []
-    for member, joined_ms in zip(members, joined, strict=True):
-        pool = np.flatnonzero((notes.created_at_ms > joined_ms) & ~excluded)
-        k = min(brigade.organic_ratings, pool.size)
-        note_parts.append(np.sort(rng.choice(pool, size=k, replace=False)))
-        rater_parts.append(np.full(k, member, dtype=np.int64))
-    if not note_parts:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(note_parts), np.concatenate(rater_parts)
+    """Distinct notes, created after each member joined, for the members' ordinary ratings.
+
+    Each member takes the first distinct notes of a stream of uniform draws from its pool
+    (notes are in time order, so a pool is a suffix of the non-excluded notes); members
+    whose stream falls short draw exactly with ``rng.choice``.
+
+    Returns
+    -------
+    (note_idx, rater_idx): int64 arrays, grouped by member.
+    """
+    pool = np.flatnonzero(~excluded)
+    start = np.searchsorted(notes.created_at_ms[pool], joined, side="right")
+    size = pool.size - start
+    want = np.minimum(brigade.organic_ratings, size).astype(np.int64)
+    draws = np.where(want > 0, 2 * want + 4, 0)
+    member_pos = np.repeat(np.arange(members.size), draws)
+    offsets = (rng.random(member_pos.size) * size[member_pos]).astype(np.int64)
+    picks = start[member_pos] + offsets
+    first = first_occurrences(member_pos * (pool.size + 1) + picks)
+    seen = np.cumsum(first)
+    group_start = np.repeat(np.cumsum(draws) - draws, draws)
+    rank = seen - (seen[group_start] - first[group_start])
+    accepted = first & (rank <= want[member_pos])
+    got = np.bincount(member_pos[accepted], minlength=members.size)
+    short = got < want
+    keep = accepted & ~short[member_pos]
+    note_idx = [pool[picks[keep]]]
+    rater_pos = [member_pos[keep]]
+    for m in np.flatnonzero(short):
+        chosen = rng.choice(pool[start[m] :], size=int(want[m]), replace=False)
+        note_idx.append(chosen.astype(np.int64))
+        rater_pos.append(np.full(chosen.size, m, dtype=np.int64))
+    notes_out = np.concatenate(note_idx)
+    raters_out = np.concatenate(rater_pos)
+    order = np.lexsort((notes_out, raters_out))
+    return notes_out[order], members[raters_out[order]]
 
 
 def draw_adversaries(
@@ -170,19 +198,24 @@ def draw_adversaries(
     AdversaryPlan; with no brigades, the organic raters and no ratings.
     """
     target_brigade = np.full(notes.n, -1, dtype=np.int32)
-    population = raters
+    rngs = [np.random.default_rng([config.seed, 2, b]) for b in range(len(config.brigades))]
+    new = [
+        _draw_members(config, brigade, b, rng)
+        for b, (brigade, rng) in enumerate(zip(config.brigades, rngs, strict=True))
+    ]
+    population = raters.concat(*new)
+    first_member = raters.n + np.cumsum([0, *(m.n for m in new)])
     parts: list[RatingArrays] = []
     attack_parts: list[NDArray[np.bool_]] = []
     for b, brigade in enumerate(config.brigades):
-        rng = np.random.default_rng([config.seed, 2, b])
-        new = _draw_members(config, brigade, b, rng)
-        members = np.arange(population.n, population.n + new.n, dtype=np.int64)
-        population = population.concat(new)
-        targets = _choose_targets(brigade, notes, int(new.joined_at_ms.max()), target_brigade >= 0)
+        rng = rngs[b]
+        members = np.arange(first_member[b], first_member[b + 1], dtype=np.int64)
+        joined = new[b].joined_at_ms
+        targets = _choose_targets(brigade, notes, int(joined.max()), target_brigade >= 0)
         target_brigade[targets] = b
         attack = _attack_ratings(config, brigade, members, targets, notes, rng)
         note_idx, rater_idx = _organic_pairs(
-            brigade, members, new.joined_at_ms, notes, target_brigade >= 0, rng
+            brigade, members, joined, notes, target_brigade >= 0, rng
         )
         organic = rate_pairs(config, population, notes, note_idx, rater_idx, rng)
         parts += [organic, attack]

@@ -36,6 +36,7 @@ __all__ = [
     "notes_frame",
     "rater_truth_frame",
     "ratings_frame",
+    "ratings_text_frame",
 ]
 
 _MISLEADING_TAGS = NOTES_COLUMNS[8:15]
@@ -147,6 +148,48 @@ def ratings_frame(ratings: RatingArrays, ids: IdColumns) -> pl.DataFrame:
         }
     )
     return conform(frame, schemas.RATINGS)
+
+
+def _tag_texts(n_bits: int) -> pl.Series:
+    """Entry b: the tab-joined 0/1 tag fields of bit mask b (bit k = k-th field)."""
+    masks = np.arange(1 << n_bits)
+    fields = ((masks[:, None] >> np.arange(n_bits)) & 1).astype(str)
+    return pl.Series(["\t".join(row) for row in fields.tolist()], dtype=pl.String)
+
+
+_HELPFUL_TAG_TEXTS = _tag_texts(len(HELPFUL_TAGS))
+_NOT_HELPFUL_TAG_TEXTS = _tag_texts(len(NOT_HELPFUL_TAGS))
+# version, agree, disagree, helpful, notHelpful: the same on every simulated rating.
+_FIXED_FIELDS = "2\t0\t0\t0\t0"
+
+
+def ratings_text_frame(ratings: RatingArrays, ids: IdColumns) -> pl.DataFrame:
+    """The rows of ``ratings_frame`` as 11 wide text columns for fast writing.
+
+    Written tab-separated with nulls as empty fields and no header, it gives exactly the
+    bytes of ``ratings_frame(ratings, ids)`` in the public TSV format (the 5 constant
+    columns and the 9 + 13 tag columns are each pre-joined into one field), at about half
+    the cost of formatting 35 columns.
+    """
+    m = ratings.n
+    source = ratings.population_sampled.astype(np.int8) * np.int8(RatingSource.POPULATION_SAMPLED)
+    return pl.DataFrame(
+        {
+            "noteId": ids.note_ids.gather(ratings.note_idx),
+            "raterParticipantId": ids.participant_ids.gather(ratings.rater_idx),
+            "createdAtMillis": pl.Series(ratings.created_at_ms, dtype=pl.Int64),
+            "fixed": pl.Series([_FIXED_FIELDS], dtype=pl.String).new_from_index(0, m)
+            if m
+            else pl.Series([], dtype=pl.String),
+            "helpfulnessLevel": _codes_to_enum(ratings.level, HelpfulnessLevel),
+            "helpfulTags": _HELPFUL_TAG_TEXTS.gather(ratings.helpful_tags),
+            "notHelpfulTags": _NOT_HELPFUL_TAG_TEXTS.gather(ratings.not_helpful_tags),
+            "ratedOnTweetId": ids.tweet_ids.gather(ratings.note_idx),
+            "ratingSourceBucketed": _codes_to_enum(source, RatingSource),
+            "suggestion": _nulls("suggestion", m, pl.String),
+            "suggestionId": _nulls("suggestionId", m, pl.String),
+        }
+    )
 
 
 def enrollment_frame(raters: RaterPopulation) -> pl.DataFrame:

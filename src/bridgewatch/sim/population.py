@@ -76,12 +76,11 @@ class RaterPopulation:
         """Number of participants."""
         return int(self.ids.shape[0])
 
-    def concat(self, other: RaterPopulation) -> RaterPopulation:
-        """This population followed by ``other`` (rows of ``other`` get indexes n..)."""
+    def concat(self, *others: RaterPopulation) -> RaterPopulation:
+        """This population followed by ``others`` in order (their rows get indexes n..)."""
+        parts = (self, *others)
         names = RaterPopulation.__dataclass_fields__
-        return RaterPopulation(
-            **{k: np.concatenate([getattr(self, k), getattr(other, k)]) for k in names}
-        )
+        return RaterPopulation(**{k: np.concatenate([getattr(p, k) for p in parts]) for k in names})
 
 
 @dataclass(frozen=True)

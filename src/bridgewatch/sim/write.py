@@ -22,7 +22,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 import polars as pl
 
@@ -35,17 +35,21 @@ from bridgewatch.io import (
     write_tsv,
     write_user_enrollment,
 )
+from bridgewatch.io.columns import RATINGS_COLUMNS
 from bridgewatch.io.write import tsv_text_frame
 from bridgewatch.sim.config import SimConfig
+from bridgewatch.sim.frames import ratings_text_frame
 from bridgewatch.sim.simulate import (
     Community,
     SmallFrames,
-    iter_rating_frames,
+    iter_rating_blocks,
     plan_simulation,
     public_small_frames,
 )
 
 __all__ = ["WrittenFiles", "write_community", "write_simulation"]
+
+_RATINGS_HEADER = ("\t".join(RATINGS_COLUMNS) + "\n").encode()
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,6 @@ class _RatingsSink:
         self._stack = stack
         self._handle: BinaryIO | None = None
         self._rows_in_file = 0
-        self._header_pending = True
         self.paths: list[Path] = []
         self.n_ratings = 0
 
@@ -93,11 +96,18 @@ class _RatingsSink:
         path = self._out_dir / f"ratings-{len(self.paths):05d}.tsv"
         self.paths.append(path)
         self._handle = self._stack.enter_context(atomic_output(path))
+        self._handle.write(_RATINGS_HEADER)
         self._rows_in_file = 0
-        self._header_pending = True
         return self._handle
 
     def write(self, frame: pl.DataFrame) -> None:
+        """Append rows: a public ratings frame, or a ``ratings_text_frame`` (same bytes)."""
+        # A text frame holds pre-joined fields with tabs inside: it must not be quoted (no
+        # simulated rating field contains a tab, quote or newline of its own).
+        quote_style: Literal["necessary", "never"] = "never"
+        if frame.columns == list(RATINGS_COLUMNS):
+            frame = tsv_text_frame(frame)
+            quote_style = "necessary"
         offset = 0
         while offset < frame.height or self._handle is None:
             full = self._per_file is not None and self._rows_in_file >= self._per_file
@@ -107,15 +117,14 @@ class _RatingsSink:
                 room = min(room, self._per_file - self._rows_in_file)
             part = frame.slice(offset, room)
             # The same options as io.write_tsv, appended block by block.
-            tsv_text_frame(part).write_csv(
+            part.write_csv(
                 handle,
                 separator="\t",
-                include_header=self._header_pending,
+                include_header=False,
                 null_value="",
-                quote_style="necessary",
+                quote_style=quote_style,
                 line_terminator="\n",
             )
-            self._header_pending = False
             self._rows_in_file += part.height
             offset += part.height
         self.n_ratings += frame.height
@@ -199,10 +208,11 @@ def write_simulation(
     Writes the same bytes as ``write_community(simulate(config), out_dir, ...)``.
     """
     plan = plan_simulation(config)
+    text_frames = (ratings_text_frame(block, plan.ids) for block in iter_rating_blocks(plan))
     return _write_all(
         Path(out_dir),
         config=config,
         small=public_small_frames(plan),
-        rating_frames=iter_rating_frames(plan),
+        rating_frames=text_frames,
         ratings_per_file=ratings_per_file,
     )

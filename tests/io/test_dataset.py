@@ -1,0 +1,192 @@
+"""Tests of load_dataset and the columnar ratings model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from bridgewatch.errors import InputError
+from bridgewatch.io import readers, schemas
+from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
+from bridgewatch.io.dataset import load_dataset, ratings_from_frame
+from bridgewatch.io.idmap import hash_ids, rows_in_index, sorted_union
+from bridgewatch.model import IdIndex
+from tests.io.conftest import FIXTURES, WriteTsv
+
+NOTES_HEADER = ["noteId", "noteAuthorParticipantId", "createdAtMillis", "classification"]
+RATINGS_HEADER = [
+    "noteId",
+    "raterParticipantId",
+    "createdAtMillis",
+    "helpful",
+    "notHelpful",
+    "helpfulnessLevel",
+    "helpfulClear",
+    "helpfulUnbiasedLanguage",
+    "notHelpfulOther",
+    "notHelpfulNoteNotNeeded",
+    "ratingSourceBucketed",
+]
+
+
+def _tiny(write_tsv_text: WriteTsv) -> dict[str, Path]:
+    notes = write_tsv_text(
+        "notes.tsv",
+        NOTES_HEADER,
+        [["n2", "author", "1", "NOT_MISLEADING"], ["n1", "r1", "2", "NOT_MISLEADING"]],
+    )
+    ratings = write_tsv_text(
+        "ratings.tsv",
+        RATINGS_HEADER,
+        [
+            # legacy helpful=1 -> 1.0; the level column is empty
+            ["n1", "r2", "10", "1", "0", "", "1", "0", "0", "0", "DEFAULT"],
+            # legacy notHelpful wins over helpful -> 0.0
+            ["n1", "r3", "11", "1", "1", "", "0", "0", "0", "0", ""],
+            # helpfulnessLevel wins over the legacy columns -> 0.5
+            ["n2", "r2", "12", "0", "1", "SOMEWHAT_HELPFUL", "0", "1", "1", "1",
+             "POPULATION_SAMPLED"],
+            # no value at all -> dropped
+            ["n2", "r3", "13", "0", "0", "", "0", "0", "0", "0", "DEFAULT"],
+            ["n3", "r1", "14", "", "", "NOT_HELPFUL", "", "", "", "1", "DEFAULT"],
+            # identical duplicate of the first row -> dropped
+            ["n1", "r2", "10", "1", "0", "", "1", "0", "0", "0", "DEFAULT"],
+        ],
+    )  # fmt: skip
+    nsh = write_tsv_text(
+        "nsh.tsv",
+        ["noteId", "noteAuthorParticipantId", "createdAtMillis"],
+        [["n0", "gone", "0"]],
+    )
+    enrollment = write_tsv_text(
+        "ue.tsv", ["participantId", "enrollmentState"], [["e1", "newUser"], ["r1", "earnedIn"]]
+    )
+    return {"notes": notes, "ratings": ratings, "status_history": nsh, "enrollment": enrollment}
+
+
+def test_tiny_dataset_by_hand(write_tsv_text: WriteTsv) -> None:
+    paths = _tiny(write_tsv_text)
+    ds = load_dataset(
+        notes=paths["notes"],
+        ratings=paths["ratings"],
+        status_history=paths["status_history"],
+        enrollment=paths["enrollment"],
+    )
+    r = ds.ratings
+    assert ds.note_ids.ids.tolist() == ["n0", "n1", "n2", "n3"]
+    assert ds.participant_ids.ids.tolist() == ["author", "e1", "gone", "r1", "r2", "r3"]
+    assert r.n_ratings == 4
+    assert r.note_ids is ds.note_ids and r.participant_ids is ds.participant_ids
+    assert r.note_idx.dtype == np.int32 and r.rater_idx.dtype == np.int32
+    assert r.note_ids.to_ids(r.note_idx).tolist() == ["n1", "n1", "n2", "n3"]
+    assert r.participant_ids.to_ids(r.rater_idx).tolist() == ["r2", "r3", "r2", "r1"]
+    assert r.helpful_num.dtype == np.float32
+    assert r.helpful_num.tolist() == [1.0, 0.0, 0.5, 0.0]
+    assert r.helpfulness_level.tolist() == [-1, -1, 1, 0]
+    assert r.created_at_ms.tolist() == [10, 11, 12, 14]
+    clear, unbiased = (
+        HELPFUL_TAGS.index("helpfulClear"),
+        HELPFUL_TAGS.index("helpfulUnbiasedLanguage"),
+    )
+    other, not_needed = (
+        NOT_HELPFUL_TAGS.index("notHelpfulOther"),
+        NOT_HELPFUL_TAGS.index("notHelpfulNoteNotNeeded"),
+    )
+    assert r.helpful_tags.tolist() == [1 << clear, 0, 1 << unbiased, 0]
+    assert r.not_helpful_tags.tolist() == [0, 0, (1 << other) | (1 << not_needed), 1 << not_needed]
+    assert r.population_sampled.tolist() == [False, False, True, False]
+    assert ds.status_history.height == 1 and ds.enrollment.height == 2
+
+
+def test_optional_inputs_default_to_empty_frames(write_tsv_text: WriteTsv) -> None:
+    paths = _tiny(write_tsv_text)
+    ds = load_dataset(notes=paths["notes"], ratings=paths["ratings"])
+    assert ds.status_history.schema == schemas.NOTE_STATUS_HISTORY.polars_schema
+    assert ds.enrollment.height == 0
+    assert "n0" not in ds.note_ids.ids.tolist()
+
+
+def test_conflicting_ratings_fail_the_load(write_tsv_text: WriteTsv) -> None:
+    paths = _tiny(write_tsv_text)
+    path = write_tsv_text(
+        "r2.tsv",
+        ["noteId", "raterParticipantId", "createdAtMillis", "helpfulnessLevel"],
+        [["n1", "a", "1", "HELPFUL"], ["n1", "a", "1", "NOT_HELPFUL"]],
+    )
+    with pytest.raises(InputError) as err:
+        load_dataset(notes=paths["notes"], ratings=path)
+    assert "line 2 and line 3" in str(err.value)
+
+
+def test_lenient_load_reports_skipped_rows(write_tsv_text: WriteTsv) -> None:
+    paths = _tiny(write_tsv_text)
+    path = write_tsv_text(
+        "r2.tsv",
+        ["noteId", "raterParticipantId", "createdAtMillis", "helpfulnessLevel"],
+        [["n1", "a", "1", "HELPFUL"], ["n1", "b", "x", "HELPFUL"], ["n1", "c", "1", "MEH"]],
+    )
+    ds = load_dataset(notes=paths["notes"], ratings=path, lenient=True)
+    assert ds.ratings.n_ratings == 1
+    assert [(s.line, s.field) for s in ds.skipped] == [
+        (3, "createdAtMillis"),
+        (4, "helpfulnessLevel"),
+    ]
+
+
+@pytest.mark.parametrize("community", ["S-core", "S-full"])
+def test_fixture_datasets_load(community: str) -> None:
+    base = FIXTURES / community / "input"
+    ds = load_dataset(
+        notes=base / "notes-00000.tsv",
+        ratings=base / "ratings-00000.tsv",
+        status_history=base / "noteStatusHistory-00000.tsv",
+        enrollment=base / "userEnrollment-00000.tsv",
+    )
+    frame = readers.read_ratings(base / "ratings-00000.tsv")
+    assert ds.ratings.n_ratings == frame.height == 100_000
+    assert len(ds.note_ids) == 2000
+    assert ds.ratings.population_sampled.mean() == pytest.approx(0.05, abs=0.01)
+    # The arrays agree with the typed frame row by row.
+    expected_notes = frame["noteId"].to_numpy().astype(np.str_)
+    assert np.array_equal(ds.note_ids.to_ids(ds.ratings.note_idx), expected_notes)
+    level = frame["helpfulnessLevel"].to_physical().to_numpy()
+    assert np.array_equal(ds.ratings.helpful_num, (level * 0.5).astype(np.float32))
+    same = ratings_from_frame(frame, ds.note_ids, ds.participant_ids)
+    assert np.array_equal(same.rater_idx, ds.ratings.rater_idx)
+    assert np.array_equal(same.not_helpful_tags, ds.ratings.not_helpful_tags)
+
+
+def test_rows_in_index_matches_id_index_lookup() -> None:
+    rng = np.random.default_rng(0)
+    pool = np.array([f"id{v:05d}" for v in range(300)])
+    column = pl.Series("c", [*pool[rng.integers(0, 300, 5000)].tolist(), None])
+    hashed = hash_ids(column)
+    assert hashed.distinct.height == column.drop_nulls().n_unique()
+    ids = sorted_union(column, pl.Series(["zz-extra"]))
+    index = IdIndex(np.asarray(ids.to_list(), dtype=np.str_))
+    rows = rows_in_index(hashed, ids)
+    assert rows[-1] == -1
+    assert np.array_equal(rows[:-1], index.lookup(np.asarray(column.to_list()[:-1], dtype=np.str_)))
+
+
+def test_ratings_from_frame_rejects_unknown_ids() -> None:
+    frame = pl.DataFrame(
+        {
+            "noteId": ["n1"],
+            "raterParticipantId": ["r1"],
+            "createdAtMillis": [1],
+            "helpful": pl.Series([1], dtype=pl.Int8),
+            "notHelpful": pl.Series([0], dtype=pl.Int8),
+            "helpfulnessLevel": pl.Series([None], dtype=schemas.HELPFULNESS_LEVEL_DTYPE),
+            "ratingSourceBucketed": pl.Series([None], dtype=schemas.RATING_SOURCE_DTYPE),
+            **{t: pl.Series([0], dtype=pl.Int8) for t in HELPFUL_TAGS + NOT_HELPFUL_TAGS},
+        }
+    )
+    index = IdIndex(np.array(["n1"], dtype=np.str_))
+    with pytest.raises(InputError, match="missing from the id index"):
+        ratings_from_frame(frame, index, IdIndex(np.array(["other"], dtype=np.str_)))
+    ok = ratings_from_frame(frame, index, IdIndex(np.array(["r1"], dtype=np.str_)))
+    assert ok.helpful_num.tolist() == [1.0]
