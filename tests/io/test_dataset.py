@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,8 @@ import polars as pl
 import pytest
 
 from bridgewatch.errors import InputError
-from bridgewatch.io import readers, schemas
+from bridgewatch.io import read as read_module
+from bridgewatch.io import readers, schemas, writers
 from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.io.dataset import load_dataset, ratings_from_frame
 from bridgewatch.io.idmap import hash_ids, rows_in_index, sorted_union
@@ -190,3 +192,55 @@ def test_ratings_from_frame_rejects_unknown_ids() -> None:
         ratings_from_frame(frame, index, IdIndex(np.array(["other"], dtype=np.str_)))
     ok = ratings_from_frame(frame, index, IdIndex(np.array(["r1"], dtype=np.str_)))
     assert ok.helpful_num.tolist() == [1.0]
+
+
+def test_ratings_as_downloaded_zip_shards(write_tsv_text: WriteTsv, tmp_path: Path) -> None:
+    paths = _tiny(write_tsv_text)
+    text = paths["ratings"].read_text().splitlines()
+    shards = tmp_path / "ratings"
+    shards.mkdir()
+    for i, rows in enumerate([text[1:3], text[3:]]):
+        with zipfile.ZipFile(shards / f"ratings-0000{i}.zip", "w") as archive:
+            archive.writestr(f"ratings-0000{i}.tsv", "\n".join([text[0], *rows]) + "\n")
+    from_zips = load_dataset(notes=paths["notes"], ratings=shards)
+    from_tsv = load_dataset(notes=paths["notes"], ratings=paths["ratings"])
+    assert np.array_equal(from_zips.ratings.rater_idx, from_tsv.ratings.rater_idx)
+    assert np.array_equal(from_zips.ratings.helpful_num, from_tsv.ratings.helpful_num)
+
+
+def test_hash_collision_falls_back_to_exact_ids(
+    write_tsv_text: WriteTsv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = _tiny(write_tsv_text)
+    normal = load_dataset(notes=paths["notes"], ratings=paths["ratings"])
+    merge = read_module._merge_distinct
+
+    def colliding(parts: list[pl.DataFrame]) -> pl.DataFrame:
+        return merge(parts).with_columns(collision=pl.lit(True))
+
+    monkeypatch.setattr(read_module, "_merge_distinct", colliding)
+    exact = load_dataset(notes=paths["notes"], ratings=paths["ratings"])
+    assert np.array_equal(exact.ratings.rater_idx, normal.ratings.rater_idx)
+    assert np.array_equal(exact.ratings.note_idx, normal.ratings.note_idx)
+    assert exact.participant_ids.ids.tolist() == normal.participant_ids.ids.tolist()
+
+
+def test_conflict_message_shows_the_ids(write_tsv_text: WriteTsv) -> None:
+    paths = _tiny(write_tsv_text)
+    path = write_tsv_text(
+        "r3.tsv",
+        ["noteId", "raterParticipantId", "createdAtMillis", "helpfulnessLevel"],
+        [["n9", "rater-x", "1", "HELPFUL"], ["n9", "rater-x", "2", "HELPFUL"]],
+    )
+    with pytest.raises(InputError, match="rater rater-x on note n9"):
+        load_dataset(notes=paths["notes"], ratings=path)
+
+
+def test_parquet_ratings_load_like_tsv(write_tsv_text: WriteTsv, tmp_path: Path) -> None:
+    paths = _tiny(write_tsv_text)
+    parquet = tmp_path / "ratings.parquet"
+    writers.write_ratings(readers.read_ratings(paths["ratings"]), parquet)
+    from_parquet = load_dataset(notes=paths["notes"], ratings=parquet)
+    from_tsv = load_dataset(notes=paths["notes"], ratings=paths["ratings"])
+    assert np.array_equal(from_parquet.ratings.note_idx, from_tsv.ratings.note_idx)
+    assert np.array_equal(from_parquet.ratings.helpful_tags, from_tsv.ratings.helpful_tags)

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from bridgewatch.errors import InputError
+from bridgewatch.io import read as read_module
 from bridgewatch.io import schemas
 from bridgewatch.io.read import read_table, source_files
 from tests.io.conftest import WriteTsv
@@ -205,3 +206,54 @@ def test_skip_columns_are_not_read(write_tsv_text: WriteTsv) -> None:
     path = write_tsv_text("ue.tsv", UE_HEADER, _ue_rows())
     frame = read_table(path, schemas.USER_ENROLLMENT, skip_columns=("modelingGroup",)).frame
     assert "modelingGroup" not in frame.columns
+
+
+def test_bom_and_crlf_line_ends(tmp_path: Path) -> None:
+    path = tmp_path / "ue.tsv"
+    path.write_bytes(
+        b"\xef\xbb\xbfparticipantId\tenrollmentState\tmodelingGroup\r\n"
+        b"p1\tearnedIn\t3\r\np2\tnewUser\t\r\n"
+    )
+    frame = read_table(path, schemas.USER_ENROLLMENT).frame
+    assert frame["participantId"].to_list() == ["p1", "p2"]
+    assert frame["modelingGroup"].to_list() == [3, None]
+
+
+def test_block_reading_keeps_quoted_fields_and_line_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    header = "noteId\tnoteAuthorParticipantId\tcreatedAtMillis\tclassification\tsummary"
+    rows = [
+        f'n{i}\ta\t{i}\tNOT_MISLEADING\t"multi\nline ""{i}"" text"'
+        if i % 3 == 0
+        else f"n{i}\ta\t{i}\tNOT_MISLEADING\tplain"
+        for i in range(40)
+    ]
+    path = tmp_path / "notes.tsv"
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    whole = read_table(path, schemas.NOTES, line_numbers=True).frame
+    monkeypatch.setattr(read_module, "_BLOCK_BYTES", 50)
+    blocks = read_table(path, schemas.NOTES, line_numbers=True).frame
+    assert blocks.equals(whole)
+    assert blocks["summary"][0] == 'multi\nline "0" text'
+    assert blocks["createdAtMillis"].to_list() == list(range(40))
+
+
+def test_distinct_id_merge_flags_collisions_and_keeps_them() -> None:
+    def found(keys: list[int], checks: list[int | None], ids: list[str]) -> pl.DataFrame:
+        return pl.DataFrame(
+            {"key": keys, "check": checks, "id": ids},
+            schema={"key": pl.UInt64, "check": pl.UInt64, "id": pl.String},
+        )
+
+    known = read_module._merge_found(None, found([1, 2], [10, 20], ["a", "b"]))
+    known = read_module._merge_found(known, found([2, 3], [20, 30], ["b", "c"]))
+    merged = read_module._merge_distinct([known])
+    assert sorted(merged["id"].to_list()) == ["a", "b", "c"]
+    assert not merged["collision"].any()
+    # Key 3 comes back with another second hash: a different id with the same key.
+    clash = read_module._merge_found(known, found([3], [31], ["d"]))
+    clash = read_module._merge_found(clash, found([3], [30], ["c"]))
+    flagged = read_module._merge_distinct([clash])
+    assert flagged.filter(pl.col("key") == 3)["collision"].to_list() == [True]
+    assert flagged.filter(pl.col("key") == 1)["collision"].to_list() == [False]

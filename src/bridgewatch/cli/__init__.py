@@ -23,6 +23,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "apikey",
     "convert",
     "db",
+    "demo",
     "explain",
     "export",
     "import_dump",

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from bridgewatch.errors import InputError
 from bridgewatch.io import schemas
 from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
-from bridgewatch.io.idmap import hash_ids, id_index, rows_in_index, sorted_union
+from bridgewatch.io.idmap import HashedIds, hash_ids, id_index, rows_in_index, sorted_union
 from bridgewatch.io.read import FILE_COL, LINE_COL, SkippedRow, read_table
 from bridgewatch.io.readers import (
     drop_duplicate_ratings,
@@ -34,12 +34,14 @@ __all__ = ["Dataset", "load_dataset", "ratings_from_frame"]
 
 _log = logging.getLogger(__name__)
 
-# Never parsed by load_dataset: the scorer does not use them, and skipping the string columns
-# saves a sixth of the parse time. Identical-duplicate detection therefore compares the other
-# 32 columns.
 # Odd 64-bit constant (golden ratio) that mixes rater and note keys into one pair key.
 _MIX = 0x9E3779B97F4A7C15
 
+_ID_COLUMNS = ("noteId", "raterParticipantId")
+
+# Never parsed by load_dataset: the scorer does not use them, and skipping the string columns
+# saves a sixth of the parse time. Identical-duplicate detection therefore compares the other
+# 32 columns.
 _UNUSED_RATING_COLUMNS = ("ratedOnTweetId", "suggestion", "suggestionId")
 
 
@@ -159,6 +161,67 @@ def _empty(schema: Schema) -> pl.DataFrame:
     return pl.DataFrame(schema=schema.polars_schema)
 
 
+def _load_ratings(
+    path: str | Path,
+    notes: pl.DataFrame,
+    nsh: pl.DataFrame,
+    enrollment: pl.DataFrame,
+    lenient: bool,
+    skipped: list[SkippedRow],
+) -> Ratings:
+    """Ratings as arrays: ids arrive from the reader as 64-bit keys with distinct-id tables."""
+    result = read_table(
+        path,
+        schemas.RATINGS,
+        lenient=lenient,
+        line_numbers=True,
+        skip_columns=_UNUSED_RATING_COLUMNS,
+        hash_columns=_ID_COLUMNS,
+    )
+    if any(bool(result.hashed[c]["collision"].any()) for c in _ID_COLUMNS):
+        _log.info("64-bit id hash collision; reading the ratings again with exact ids")
+        result = read_table(
+            path,
+            schemas.RATINGS,
+            lenient=lenient,
+            line_numbers=True,
+            skip_columns=_UNUSED_RATING_COLUMNS,
+        )
+        exact = {c: hash_ids(result.frame[c]) for c in _ID_COLUMNS}
+        frame = result.frame.with_columns(exact[c].keys.alias(c) for c in _ID_COLUMNS)
+        distinct = {c: exact[c].distinct for c in _ID_COLUMNS}
+    else:
+        frame = result.frame
+        distinct = {c: result.hashed[c].select("key", "id") for c in _ID_COLUMNS}
+    skipped.extend(result.skipped)
+    files = result.files
+    del result
+    # With collision-free keys, equal keys mean equal ids, so duplicates can be found on them.
+    pair_keys = frame["raterParticipantId"].to_numpy() * np.uint64(_MIX) ^ (
+        frame["noteId"].to_numpy()
+    )
+    frame = drop_duplicate_ratings(
+        frame, files, lenient=lenient, skipped=skipped, pair_keys=pair_keys, id_text=distinct
+    )
+    del pair_keys
+    frame = frame.drop(FILE_COL, LINE_COL)
+    note_rows = sorted_union(notes["noteId"], nsh["noteId"], distinct["noteId"]["id"])
+    participant_rows = sorted_union(
+        distinct["raterParticipantId"]["id"],
+        notes["noteAuthorParticipantId"],
+        nsh["noteAuthorParticipantId"],
+        enrollment["participantId"],
+    )
+    note_ids = id_index(note_rows)
+    participant_ids = id_index(participant_rows)
+    note_idx = rows_in_index(HashedIds(frame["noteId"], distinct["noteId"]), note_rows)
+    rater_idx = rows_in_index(
+        HashedIds(frame["raterParticipantId"], distinct["raterParticipantId"]), participant_rows
+    )
+    frame = frame.drop(*_ID_COLUMNS)
+    return _ratings(frame, note_idx, rater_idx, note_ids, participant_ids)
+
+
 def load_dataset(
     *,
     notes: str | Path,
@@ -180,7 +243,13 @@ def load_dataset(
     Returns
     -------
     The typed frames, the ratings as arrays (identical duplicate rows dropped, ratings with no
-    value dropped), and the note and participant id indexes.
+    value dropped), and the note and participant id indexes. ``ratedOnTweetId``,
+    ``suggestion`` and ``suggestionId`` are not read, so two ratings that differ only there
+    count as identical duplicates.
+
+    Memory: the ratings are parsed in blocks of whole rows, each block's id strings replaced
+    by 64-bit keys before the next block is read, so peak memory is about one block of text
+    plus ~65 bytes per rating while parsing and ~30 bytes per rating in the result.
 
     Raises
     ------
@@ -200,49 +269,10 @@ def load_dataset(
         if enrollment is not None
         else _empty(schemas.USER_ENROLLMENT)
     )
-    result = read_table(
-        ratings,
-        schemas.RATINGS,
-        lenient=lenient,
-        line_numbers=True,
-        skip_columns=_UNUSED_RATING_COLUMNS,
+    ratings_arrays = _load_ratings(
+        ratings, notes_frame, nsh_frame, enrollment_frame, lenient, skipped
     )
-    skipped.extend(result.skipped)
-    frame, files = result.frame, result.files
-    del result
-    notes_hashed = hash_ids(frame["noteId"])
-    raters_hashed = hash_ids(frame["raterParticipantId"])
-    pair_keys = raters_hashed.keys.to_numpy() * np.uint64(_MIX) ^ notes_hashed.keys.to_numpy()
-    before = frame.height
-    frame = drop_duplicate_ratings(
-        frame, files, lenient=lenient, skipped=skipped, pair_keys=pair_keys
-    )
-    if frame.height != before:
-        # Rare: rehash the survivors rather than carry a row mask through.
-        notes_hashed = hash_ids(frame["noteId"])
-        raters_hashed = hash_ids(frame["raterParticipantId"])
-    del pair_keys
-    # The id strings are the bulk of the frame; the hashed keys replace them from here on.
-    frame = frame.drop(FILE_COL, LINE_COL, "noteId", "raterParticipantId")
-    note_rows = sorted_union(
-        notes_frame["noteId"], nsh_frame["noteId"], notes_hashed.distinct["id"]
-    )
-    participant_rows = sorted_union(
-        raters_hashed.distinct["id"],
-        notes_frame["noteAuthorParticipantId"],
-        nsh_frame["noteAuthorParticipantId"],
-        enrollment_frame["participantId"],
-    )
-    note_ids = id_index(note_rows)
-    participant_ids = id_index(participant_rows)
-    ratings_arrays = _ratings(
-        frame,
-        rows_in_index(notes_hashed, note_rows),
-        rows_in_index(raters_hashed, participant_rows),
-        note_ids,
-        participant_ids,
-    )
-    del frame, notes_hashed, raters_hashed
+    note_ids, participant_ids = ratings_arrays.note_ids, ratings_arrays.participant_ids
     _log.info(
         "loaded %d ratings on %d notes by %d participants",
         ratings_arrays.n_ratings,

@@ -23,7 +23,7 @@ import logging
 import tempfile
 import zipfile
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -42,6 +42,9 @@ LINE_COL = "__line"
 _SUFFIXES = (".tsv", ".zip", ".parquet")
 _BOOL_TEXT = {"True": True, "False": False, "true": True, "false": False, "1": True, "0": False}
 _MAX_SHOWN = 80
+
+# Bytes of TSV parsed at a time.
+_BLOCK_BYTES = 192 << 20
 
 
 @dataclass(frozen=True)
@@ -75,12 +78,17 @@ class ReadResult:
     files : the source files in read order.
     skipped : rows skipped in lenient mode, in file and line order.
     absent : optional schema columns that at least one source file did not have.
+    hashed : for each column named in ``read_table(hash_columns=...)``, its distinct ids:
+        a frame with ``key`` (UInt64, the value in ``frame``), ``id`` (String) and
+        ``collision`` (Boolean, true where two different ids share the key; see
+        :func:`read_table`).
     """
 
     frame: pl.DataFrame
     files: tuple[str, ...]
     skipped: tuple[SkippedRow, ...]
     absent: frozenset[str]
+    hashed: Mapping[str, pl.DataFrame] = field(default_factory=dict)
 
 
 def source_files(path: str | Path) -> list[Path]:
@@ -294,24 +302,20 @@ def _read_tsv(
     dtypes: Mapping[str, pl.DataType],
     lenient: bool,
     skipped: list[SkippedRow],
-) -> pl.DataFrame:
+    hashed: Collection[str],
+) -> tuple[pl.DataFrame, dict[str, list[pl.DataFrame]]]:
     names = list(layout.read)
     # Categorical columns are parsed as strings and cast in the streaming engine, so the
     # strings of a large file never sit in memory all at once.
     to_cast = {h: dt for h, dt in dtypes.items() if isinstance(dt, pl.Categorical)}
     parse = {h: (pl.String() if h in to_cast else dt) for h, dt in dtypes.items()}
     try:
-        frame = (
-            _scan(path, parse)
-            .select(LINE_COL, *names)
-            .with_columns(pl.col(h).cast(dt) for h, dt in to_cast.items())
-            .collect(engine="streaming")
-        )
+        frame, distinct = _read_blocks(path, names, parse, to_cast, hashed)
         key_nulls = [
             c.name for h, c in layout.read.items() if not c.nullable and frame[h].null_count() > 0
         ]
         if not key_nulls:
-            return frame
+            return frame, distinct
         _log.debug("%s: empty key fields %s, locating bad rows", display, key_nulls)
     except pl.exceptions.PolarsError as exc:
         _log.debug("%s: typed parse failed (%s), locating bad rows", display, exc)
@@ -319,7 +323,145 @@ def _read_tsv(
         raw = _scan(path, dict.fromkeys(names, pl.String())).select(LINE_COL, *names).collect()
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"malformed TSV: {exc}", path=display) from exc
-    return _typed_from_text(display, raw, layout, dtypes, lenient, skipped)
+    typed = _typed_from_text(display, raw, layout, dtypes, lenient, skipped)
+    return _collect(typed.lazy(), hashed)
+
+
+def _blocks(path: Path) -> Iterator[bytes]:
+    """The file in blocks of whole rows, each with the header line in front.
+
+    Blocks end at a newline with
+    an even number of double quotes before it, so no quoted field is cut in two. Reading in
+    blocks keeps memory (and the resident pages of the file) to about one block, where a
+    memory-mapped parse would hold the whole file resident.
+    """
+    with path.open("rb") as handle:
+        header = handle.readline()
+        carry = b""
+        carry_quotes = 0
+        while True:
+            chunk = handle.read(_BLOCK_BYTES)
+            if not chunk:
+                if carry.strip():
+                    yield header + carry
+                return
+            cut = chunk.rfind(b"\n") + 1
+            # Most dumps have no quotes at all: one fast scan saves counting them.
+            quotes = carry_quotes + (chunk.count(b'"', 0, cut) if b'"' in chunk else 0)
+            while cut and quotes % 2:
+                previous = chunk.rfind(b"\n", 0, cut - 1) + 1
+                quotes -= chunk.count(b'"', previous, cut)
+                cut = previous
+            if not cut:
+                carry += chunk
+                carry_quotes += chunk.count(b'"')
+                continue
+            yield b"".join((header, carry, memoryview(chunk)[:cut]))
+            carry = chunk[cut:]
+            carry_quotes = carry.count(b'"')
+            del chunk
+
+
+def _read_blocks(
+    path: Path,
+    names: list[str],
+    parse: Mapping[str, pl.DataType],
+    to_cast: Mapping[str, pl.DataType],
+    hashed: Collection[str],
+) -> tuple[pl.DataFrame, dict[str, list[pl.DataFrame]]]:
+    parts: list[pl.DataFrame] = []
+    tables: dict[str, list[pl.DataFrame]] = {h: [] for h in hashed}
+    first_line = 2
+    for data in _blocks(path):
+        block = pl.read_csv(
+            data,
+            separator="\t",
+            has_header=True,
+            columns=names,
+            quote_char='"',
+            schema_overrides=dict(parse),
+            infer_schema=False,
+            row_index_name=LINE_COL,
+            row_index_offset=first_line,
+            raise_if_empty=False,
+        )
+        del data
+        block = block.select(
+            pl.col(LINE_COL).cast(pl.Int64),
+            *(pl.col(n).cast(to_cast[n]) if n in to_cast else pl.col(n) for n in names),
+        )
+        first_line += block.height
+        parts.append(_hash_block(block, hashed, tables))
+    if not parts:
+        empty = pl.DataFrame(
+            schema={LINE_COL: pl.Int64, **{n: to_cast.get(n, parse[n]) for n in names}}
+        )
+        parts.append(_hash_block(empty, hashed, tables))
+    return pl.concat(parts, rechunk=False), tables
+
+
+def _hash_block(
+    block: pl.DataFrame, hashed: Collection[str], tables: dict[str, list[pl.DataFrame]]
+) -> pl.DataFrame:
+    """``block`` with each ``hashed`` id column replaced by its 64-bit hash; appends the
+    block's distinct ids (key, id, and the range lo..hi of a second hash) to ``tables``."""
+    keys = {}
+    for h in hashed:
+        column = block[h].cast(pl.String)
+        key = column.hash(seed=0)
+        keyed = pl.DataFrame({"key": key, "check": column.hash(seed=1), "id": column})
+        found = keyed.unique(subset="key", keep="any")
+        # Two different ids with one key almost surely differ in the second hash, which
+        # makes more distinct (key xor check) values than keys.
+        if keyed.select(pl.col("key").xor(pl.col("check")).n_unique()).item() != found.height:
+            found = found.with_columns(check=pl.lit(None, dtype=pl.UInt64))
+        tables[h] = [_merge_found(tables[h][0] if tables[h] else None, found)]
+        # Keep nulls null, so that empty key fields are still seen as empty.
+        keys[h] = pl.when(column.is_not_null()).then(key)
+    return block.with_columns(keys[h].alias(h) for h in hashed)
+
+
+def _collect(
+    lazy: pl.LazyFrame, hashed: Collection[str]
+) -> tuple[pl.DataFrame, dict[str, list[pl.DataFrame]]]:
+    """Collect an in-memory query, hashing the ``hashed`` id columns (see _hash_block)."""
+    tables: dict[str, list[pl.DataFrame]] = {h: [] for h in hashed}
+    return _hash_block(lazy.collect(), hashed, tables), tables
+
+
+def _merge_found(known: pl.DataFrame | None, found: pl.DataFrame) -> pl.DataFrame:
+    """Add a block's distinct ids (key, check, id) to the known ones.
+
+    ``check`` is the second hash of the id, or null once a collision has been seen for the
+    key (a collision is sticky: it makes the caller read again without hashing).
+    """
+    if known is None:
+        return found.select("key", "check", "id")
+    both = found.join(known, on="key", how="inner", suffix="_known")
+    clash = both.filter(
+        pl.col("check").is_null()
+        | pl.col("check_known").is_null()
+        | (pl.col("check") != pl.col("check_known"))
+    )["key"]
+    new = found.join(known, on="key", how="anti").select("key", "check", "id")
+    merged = pl.concat([known, new])
+    if clash.len():
+        merged = merged.with_columns(
+            check=pl.when(pl.col("key").is_in(clash.implode())).then(None).otherwise("check")
+        )
+    return merged
+
+
+def _merge_distinct(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The distinct-id table of ``ReadResult.hashed`` from per-file tables."""
+    known: pl.DataFrame | None = None
+    for part in parts:
+        known = _merge_found(known, part)
+    if known is None:
+        return pl.DataFrame(schema={"key": pl.UInt64, "id": pl.String, "collision": pl.Boolean})
+    return known.filter(pl.col("id").is_not_null()).select(
+        "key", "id", pl.col("check").is_null().alias("collision")
+    )
 
 
 def _scan(path: Path, dtypes: Mapping[str, pl.DataType]) -> pl.LazyFrame:
@@ -404,6 +546,7 @@ def read_table(
     dtypes: Mapping[str, pl.DataType] | None = None,
     line_numbers: bool = False,
     skip_columns: Collection[str] = (),
+    hash_columns: Collection[str] = (),
 ) -> ReadResult:
     """Read one file type from a TSV file, a zip of TSVs, Parquet, or a directory of those.
 
@@ -419,6 +562,11 @@ def read_table(
     line_numbers : keep the ``__file`` / ``__line`` columns in the frame.
     skip_columns : optional schema columns not to parse at all; they are absent from the
         frame (saves time on large files).
+    hash_columns : String columns (ids) to return as UInt64 keys (64-bit hashes) instead
+        of strings, with their distinct ids in ``ReadResult.hashed``; the strings of a large
+        file are then never all in memory. Keys identify ids exactly unless a ``collision``
+        is flagged (two ids with one first hash, told apart by a second hash): the caller
+        must then read again without hashing.
 
     Raises
     ------
@@ -432,6 +580,7 @@ def read_table(
     frames: list[pl.DataFrame] = []
     files: list[str] = []
     absent: set[str] = set()
+    distinct_parts: dict[str, list[pl.DataFrame]] = {c: [] for c in hash_columns}
     for source in source_files(path):
         with _members(source) as members:
             for display, local in members:
@@ -439,11 +588,18 @@ def read_table(
                     frame, layout = _read_parquet(
                         display, local, schema, warned, dtypes_for, lenient, skipped, skip_columns
                     )
+                    hashed_here = [h for h, c in layout.read.items() if c.name in hash_columns]
+                    frame, distinct = _collect(frame.lazy(), hashed_here)
                 else:
                     header = _read_header(display, local)
                     layout = _layout(display, header, schema, warned, skip_columns)
                     read_dtypes = {h: dtypes_for[c.name] for h, c in layout.read.items()}
-                    frame = _read_tsv(display, local, layout, read_dtypes, lenient, skipped)
+                    hashed_here = [h for h, c in layout.read.items() if c.name in hash_columns]
+                    frame, distinct = _read_tsv(
+                        display, local, layout, read_dtypes, lenient, skipped, hashed_here
+                    )
+                for h, tables in distinct.items():
+                    distinct_parts[layout.read[h].name].extend(tables)
                 absent.update(c.name for c in layout.absent)
                 frame = frame.rename({h: c.name for h, c in layout.read.items() if h != c.name})
                 frame = frame.select(
@@ -460,4 +616,5 @@ def read_table(
     frame = frames[0] if len(frames) == 1 else pl.concat(frames, rechunk=False)
     if not line_numbers:
         frame = frame.drop(FILE_COL, LINE_COL)
-    return ReadResult(frame, tuple(files), tuple(skipped), frozenset(absent))
+    hashed = {c: _merge_distinct(parts) for c, parts in distinct_parts.items()}
+    return ReadResult(frame, tuple(files), tuple(skipped), frozenset(absent), hashed)

@@ -155,6 +155,14 @@ def _pair_keys(frame: pl.DataFrame) -> NDArray[np.uint64]:
     return out
 
 
+def _id_text(id_text: Mapping[str, pl.DataFrame] | None, column: str, value: object) -> str:
+    if id_text is None or column not in id_text:
+        return str(value)
+    table = id_text[column]
+    match = table.filter(pl.col("key") == value)["id"]
+    return str(match[0]) if match.len() else str(value)
+
+
 def drop_duplicate_ratings(
     frame: pl.DataFrame,
     files: tuple[str, ...],
@@ -162,6 +170,7 @@ def drop_duplicate_ratings(
     lenient: bool = False,
     skipped: list[SkippedRow] | None = None,
     pair_keys: NDArray[np.uint64] | None = None,
+    id_text: Mapping[str, pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
     """Drop identical duplicate ratings; raise (or, lenient, skip) on conflicting ones.
 
@@ -174,6 +183,8 @@ def drop_duplicate_ratings(
     pair_keys : uint64 array of shape (n,), equal for equal (rater, note) pairs; computed
         from the id columns when not given. Equal keys only make candidates: duplicates are
         confirmed on the actual columns.
+    id_text : for id columns that hold keys rather than ids, a frame with columns ``key`` and
+        ``id`` to show the ids in messages.
 
     Returns
     -------
@@ -209,9 +220,11 @@ def drop_duplicate_ratings(
             if other[FILE_COL] == first[FILE_COL]
             else f"{files[other[FILE_COL]]} line {other[LINE_COL]}"
         )
+        rater = _id_text(id_text, "raterParticipantId", first["raterParticipantId"])
+        note = _id_text(id_text, "noteId", first["noteId"])
         message = (
-            f"conflicting ratings by rater {first['raterParticipantId']} on note "
-            f"{first['noteId']}: line {first[LINE_COL]} and {where_other} differ"
+            f"conflicting ratings by rater {rater} on note {note}: "
+            f"line {first[LINE_COL]} and {where_other} differ"
         )
         if not lenient:
             raise InputError(
@@ -224,7 +237,7 @@ def drop_duplicate_ratings(
                         files[row[FILE_COL]],
                         row[LINE_COL],
                         "noteId",
-                        str(row["noteId"]),
+                        _id_text(id_text, "noteId", row["noteId"]),
                         "conflicting ratings for one (rater, note)",
                     )
                 )

@@ -21,7 +21,10 @@ __all__ = ["app_from_environment"]
 
 
 def app_from_environment() -> FastAPI:
-    """Build the app from the environment (JSON logs unless BRIDGEWATCH_LOG_FORMAT=text)."""
+    """Build the app (API and web pages) from the environment (JSON logs unless
+    BRIDGEWATCH_LOG_FORMAT=text)."""
     if os.environ.get("BRIDGEWATCH_LOG_FORMAT", "json") == "json":
         configure_json_logging(int(os.environ.get("BRIDGEWATCH_LOG_LEVEL", logging.INFO)))
-    return create_app(Settings())
+    from bridgewatch.web import install_web
+
+    return install_web(create_app(Settings()))

@@ -1,4 +1,5 @@
-"""The Newton solver reaches the optimum that L-BFGS and the reference's Adam approach."""
+"""The Newton solver reaches the optimum of a direct L-BFGS minimisation; the reference's Adam
+stops near it on these small, well-determined problems."""
 
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def test_newton_is_close_to_the_reference_adam_procedure(seed: int) -> None:
     # The reference's Adam (lr 2.0) stops once the loss rises after epoch 100, a little short of
     # the optimum; its intercepts agree to a few hundredths.
     newton = _fit(seed, solve_newton, HarassmentConfig())
-    adam = _fit(seed, solve_adam, HarassmentConfig(tolerance=1e-7, max_sweeps=100_000))
+    adam = _fit(seed, solve_adam, HarassmentConfig())
     assert adam.loss >= newton.loss - 1e-12
     assert adam.loss - newton.loss < 1e-3
     np.testing.assert_allclose(newton.note_intercepts, adam.note_intercepts, atol=0.1)

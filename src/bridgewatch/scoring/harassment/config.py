@@ -31,9 +31,18 @@ class HarassmentConfig:
     # the rater penalty_per_rating x intercept / min_intercept agree-ratio units (§4.5).
     min_intercept_to_penalize: float = 2.0
     penalty_per_rating: float = 10.0
-    # Solver: stop when no parameter moved more than this in a sweep (logit units).
+    # Reference Adam (default solver, §3.3, §4.6): learning rate, global gradient-norm clip,
+    # stop when the mean-loss change is at most this, or when the loss rises after this epoch.
+    adam_learning_rate: float = 2.0
+    adam_clip_norm: float = 1.0
+    adam_loss_tolerance: float = 1e-7
+    adam_rise_check_after: int = 100
+    # Safety cap on Adam epochs (the reference has none; then a ConvergenceWarning).
+    adam_max_epochs: int = 100_000
+    # Newton / L-BFGS solvers: stop when no parameter moved more than this in a sweep
+    # (Newton) or the projected gradient of the mean loss is below it (L-BFGS).
     tolerance: float = 1e-9
-    # Solver: at most this many alternating sweeps (then a ConvergenceWarning).
+    # Newton / L-BFGS solvers: at most this many sweeps / iterations.
     max_sweeps: int = 2000
 
     def __post_init__(self) -> None:
@@ -52,13 +61,25 @@ class HarassmentConfig:
             "min_intercept_to_penalize",
             "penalty_per_rating",
             "tolerance",
+            "adam_learning_rate",
+            "adam_clip_norm",
+            "adam_loss_tolerance",
         ):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0.0):
                 raise ConfigError(name, value, "a finite number > 0")
-        for name in ("min_ratings_per_note", "min_ratings_per_rater", "max_sweeps"):
+        for name in (
+            "min_ratings_per_note",
+            "min_ratings_per_rater",
+            "max_sweeps",
+            "adam_max_epochs",
+        ):
             value = getattr(self, name)
             if value < 1:
                 raise ConfigError(name, value, "an integer >= 1")
+        if self.adam_rise_check_after < 0:
+            raise ConfigError(
+                "adam_rise_check_after", self.adam_rise_check_after, "an integer >= 0"
+            )
         if self.min_created_at_ms < 0:
             raise ConfigError("min_created_at_ms", self.min_created_at_ms, "an integer >= 0")

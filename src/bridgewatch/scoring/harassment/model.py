@@ -10,8 +10,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.errors import ConvergenceWarning, InputError
+from bridgewatch.scoring.harassment.adam import solve_adam_fast
 from bridgewatch.scoring.harassment.config import HarassmentConfig
-from bridgewatch.scoring.harassment.newton import solve_newton
 from bridgewatch.scoring.harassment.problem import (
     HarassmentParams,
     HarassmentProblem,
@@ -122,17 +122,20 @@ def fit_harassment_model(
     init_note_factors: NDArray[np.floating] | None,
     config: HarassmentConfig,
     rng: np.random.Generator | None = None,
-    solver: Solver = solve_newton,
+    solver: Solver = solve_adam_fast,
 ) -> HarassmentResult:
     """Fit the harassment tag-consensus MF (scoring-core.md §4.6 steps 5-6); deterministic.
 
-    Minimises the mean-mode weighted BCE-with-logits MF objective of the ``problem`` module,
-    with positive-class weight (1 − p)/p and the Core default lambdas, starting from factors =
+    Objective: the mean-mode weighted BCE-with-logits MF of the ``problem`` module, with
+    positive-class weight (1 − p)/p and the Core default lambdas. Start: factors =
     ``config.init_factor_multiplier`` × the given round-1 helpfulness factors (0 where NaN),
-    intercepts and μ at 0. The reference runs Adam (lr 2.0) until the loss change is below
-    1e-7, i.e. to (near) the stationary point; the default solver reaches it with alternating
-    per-row Newton steps (``newton`` module). Then factors are sign-identified: when fewer
-    than half of the raters with a non-zero factor have a negative one, all factors flip.
+    intercepts and μ at 0. The default solver runs the reference's own procedure (full-batch
+    Adam at lr 2.0 with gradient clipping and its stopping rule, ``adam`` module): the objective
+    is flat and non-convex, the reference stops well before a stationary point, and a solver
+    that converges (``solve_newton``, ``reference.solve_lbfgs``) lands elsewhere, with note
+    intercepts that differ by up to a few logits on notes with few ratings. Afterwards factors
+    are sign-identified: when fewer than half of the raters with a non-zero factor have a
+    negative one, all factors flip.
 
     Skipped (all NaN, ``skip_reason`` set) when there are no ratings or p is 0, 1 or NaN.
 
@@ -153,7 +156,8 @@ def fit_harassment_model(
     rng : numpy.random.Generator, optional
         Only used when an initial factor array is None.
     solver : callable, optional
-        ``solve_newton`` (default) or a reference solver from ``harassment.reference``.
+        ``solve_adam_fast`` (default, the reference procedure), ``solve_newton`` (converged
+        stationary point), or the plain solvers of ``harassment.reference``.
 
     Returns
     -------
@@ -208,7 +212,7 @@ def fit_harassment_model(
         ),
         global_intercept=0.0,
     )
-    outcome = solver(problem, params, config.tolerance, config.max_sweeps)
+    outcome = solver(problem, params, config)
     if not outcome.converged:
         warnings.warn(
             ConvergenceWarning("harassment model did not converge", outcome.iterations),

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.scoring._logistic import bce_with_logits, sigmoid
+
+if TYPE_CHECKING:
+    from bridgewatch.scoring.harassment.config import HarassmentConfig
 
 __all__ = [
     "HarassmentParams",
@@ -109,8 +113,8 @@ class SolverOutcome:
     converged: bool
 
 
-Solver = Callable[[HarassmentProblem, HarassmentParams, float, int], SolverOutcome]
-"""A solver improves the params in place: ``solver(problem, params, tolerance, max_iter)``."""
+Solver = Callable[[HarassmentProblem, HarassmentParams, "HarassmentConfig"], SolverOutcome]
+"""A solver improves the params in place: ``solver(problem, params, config)``."""
 
 
 def objective_and_gradient(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
+from bridgewatch.scoring.harassment.config import HarassmentConfig
 from bridgewatch.scoring.harassment.problem import (
     HarassmentParams,
     HarassmentProblem,
@@ -31,12 +32,14 @@ def _write_back(params: HarassmentParams, best: HarassmentParams) -> None:
 
 
 def solve_lbfgs(
-    problem: HarassmentProblem, params: HarassmentParams, tolerance: float, max_iter: int
+    problem: HarassmentProblem, params: HarassmentParams, config: HarassmentConfig
 ) -> SolverOutcome:
     """Minimise S with L-BFGS-B from ``params`` (updated in place).
 
-    ``tolerance`` bounds the projected gradient of the mean loss S/|R|.
+    ``config.tolerance`` bounds the projected gradient of the mean loss S/|R|;
+    ``config.max_sweeps`` caps the iterations.
     """
+    tolerance, max_iter = config.tolerance, config.max_sweeps
     scale = 1.0 / max(problem.n_ratings, 1)
 
     def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -55,19 +58,14 @@ def solve_lbfgs(
 
 
 def solve_adam(
-    problem: HarassmentProblem,
-    params: HarassmentParams,
-    tolerance: float = 1e-7,
-    max_iter: int = 100_000,
-    *,
-    learning_rate: float = 2.0,
-    clip_norm: float = 1.0,
+    problem: HarassmentProblem, params: HarassmentParams, config: HarassmentConfig
 ) -> SolverOutcome:
     """The reference's full-batch Adam loop (§3.3) on L = S/|R|; updates ``params`` in place.
 
-    ``tolerance`` is the loss-change stop (1e-7 in the reference) and ``max_iter`` a safety
-    cap on epochs (the reference has none).
+    Plain-numpy twin of ``adam.solve_adam_fast``, with the same ``config.adam_*`` settings.
     """
+    tolerance, max_iter = config.adam_loss_tolerance, config.adam_max_epochs
+    learning_rate, clip_norm = config.adam_learning_rate, config.adam_clip_norm
     scale = 1.0 / max(problem.n_ratings, 1)
     theta = params.pack()
     m = np.zeros_like(theta)
@@ -76,6 +74,7 @@ def solve_adam(
     value, grad = objective_and_gradient(problem, theta)
     loss = value * scale
     epoch = 0
+    stopped = False
     while epoch < max_iter:
         prev = loss
         g = grad * scale
@@ -92,7 +91,9 @@ def solve_adam(
         value, grad = objective_and_gradient(problem, theta)
         loss = value * scale
         epoch += 1
-        if not (abs(loss - prev) > tolerance and not (epoch > 100 and loss > prev)):
+        rise = epoch > config.adam_rise_check_after and loss > prev
+        if not (abs(loss - prev) > tolerance and not rise):
+            stopped = True
             break
     _write_back(params, HarassmentParams.unpack(theta, problem.n_notes, problem.n_raters))
-    return SolverOutcome(epoch, epoch < max_iter)
+    return SolverOutcome(epoch, stopped)

@@ -1,0 +1,300 @@
+"""Read queries the pages need beyond the service repositories (figures for charts, the
+active-learning candidates, a contributor's recent ratings)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from bridgewatch.service.repositories.notes import NEEDS_MORE_RATINGS, timeline
+from bridgewatch.service.tables import (
+    contributor_scores,
+    note_scores,
+    note_status_changes,
+    note_status_history,
+    notes,
+    posts,
+    ratings,
+)
+from bridgewatch.web.needs_help import Candidate
+
+__all__ = [
+    "RaterPoint",
+    "RecentRating",
+    "needs_help_candidates",
+    "note_points",
+    "note_rater_points",
+    "rater_factors",
+    "recent_ratings",
+    "status_counts",
+    "status_over_time",
+    "viewer_factor",
+]
+
+_CRH = "CURRENTLY_RATED_HELPFUL"
+_CRNH = "CURRENTLY_RATED_NOT_HELPFUL"
+
+
+@dataclass(frozen=True)
+class RaterPoint:
+    """One rating of a note placed on the viewpoint axis (factor ``None`` if unscored)."""
+
+    factor: float | None
+    level: str
+
+
+@dataclass(frozen=True)
+class RecentRating:
+    """A contributor's rating and how it turned out against the note's current status."""
+
+    note_id: int
+    post_id: str
+    summary: str
+    level: str
+    status: str
+    created_at_ms: int
+    outcome: str
+
+
+def viewer_factor(session: Session, participant_id: str) -> float | None:
+    """The participant's rater factor from the last scoring run, if any."""
+    value = session.execute(
+        select(contributor_scores.c.core_rater_factor1).where(
+            contributor_scores.c.participant_id == participant_id
+        )
+    ).scalar_one_or_none()
+    return None if value is None else float(value)
+
+
+def note_rater_points(session: Session, note_id: int) -> list[RaterPoint]:
+    """Every rating of the note with its rater's factor."""
+    rows = session.execute(
+        select(ratings.c.helpfulnessLevel, contributor_scores.c.core_rater_factor1)
+        .select_from(
+            ratings.outerjoin(
+                contributor_scores,
+                contributor_scores.c.participant_id == ratings.c.raterParticipantId,
+            )
+        )
+        .where(ratings.c.noteId == note_id)
+    ).all()
+    return [
+        RaterPoint(
+            None if r.core_rater_factor1 is None else float(r.core_rater_factor1),
+            str(r.helpfulnessLevel),
+        )
+        for r in rows
+    ]
+
+
+def needs_help_candidates(
+    session: Session, *, viewer_participant_id: str | None, limit: int = 200
+) -> list[tuple[Candidate, dict[str, Any]]]:
+    """Notes needing more ratings the viewer did not write or rate, with side counts.
+
+    Returns (candidate, note view row) pairs for up to ``limit`` newest such notes.
+    """
+    rows = timeline(
+        session,
+        tab="needs-your-help",
+        viewer_participant_id=viewer_participant_id,
+        after=None,
+        limit=limit,
+    )
+    if not rows:
+        return []
+    ids = [int(r["noteId"]) for r in rows]
+    factor = contributor_scores.c.core_rater_factor1
+    sides = session.execute(
+        select(
+            ratings.c.noteId,
+            func.sum(case((factor < 0, 1), else_=0)).label("neg"),
+            func.sum(case((factor >= 0, 1), else_=0)).label("pos"),
+        )
+        .select_from(
+            ratings.join(
+                contributor_scores,
+                contributor_scores.c.participant_id == ratings.c.raterParticipantId,
+            )
+        )
+        .where(ratings.c.noteId.in_(ids))
+        .group_by(ratings.c.noteId)
+    ).all()
+    by_note = {int(r.noteId): (int(r.neg or 0), int(r.pos or 0)) for r in sides}
+    scores = {
+        int(r.note_id): r
+        for r in session.execute(select(note_scores).where(note_scores.c.note_id.in_(ids)))
+    }
+    out = []
+    for r in rows:
+        nid = int(r["noteId"])
+        neg, pos = by_note.get(nid, (0, 0))
+        sc = scores.get(nid)
+        out.append(
+            (
+                Candidate(
+                    note_id=nid,
+                    n_ratings=int(r["num_ratings"]),
+                    ratings_negative_side=neg,
+                    ratings_positive_side=pos,
+                    intercept=None if sc is None else sc.core_note_intercept,
+                    factor=None if sc is None else sc.core_note_factor1,
+                    intercept_min=None if sc is None else sc.core_note_intercept_min,
+                    intercept_max=None if sc is None else sc.core_note_intercept_max,
+                    created_at_ms=int(r["createdAtMillis"]),
+                ),
+                r,
+            )
+        )
+    return out
+
+
+def recent_ratings(session: Session, participant_id: str, *, limit: int = 20) -> list[RecentRating]:
+    """The participant's latest ratings, with the note's status and the outcome.
+
+    Outcome: ``agreed`` (Helpful on a Helpful note, Not helpful on a Not Helpful note),
+    ``disagreed`` (the opposite), ``awaiting`` (the note needs more ratings) or ``neutral``
+    (Somewhat helpful on a decided note).
+    """
+    status = func.coalesce(note_status_history.c.currentStatus, NEEDS_MORE_RATINGS)
+    rows = session.execute(
+        select(
+            ratings.c.noteId,
+            ratings.c.helpfulnessLevel,
+            ratings.c.createdAtMillis,
+            notes.c.tweetId,
+            notes.c.summary,
+            status.label("status"),
+        )
+        .select_from(
+            ratings.join(notes, notes.c.noteId == ratings.c.noteId).outerjoin(
+                note_status_history, note_status_history.c.noteId == ratings.c.noteId
+            )
+        )
+        .where(ratings.c.raterParticipantId == participant_id)
+        .order_by(ratings.c.createdAtMillis.desc(), ratings.c.noteId.desc())
+        .limit(limit)
+    ).all()
+    out = []
+    for r in rows:
+        st, level = str(r.status), str(r.helpfulnessLevel)
+        if st not in (_CRH, _CRNH):
+            outcome = "awaiting"
+        elif level == "SOMEWHAT_HELPFUL":
+            outcome = "neutral"
+        elif (level == "HELPFUL") == (st == _CRH):
+            outcome = "agreed"
+        else:
+            outcome = "disagreed"
+        out.append(
+            RecentRating(
+                int(r.noteId),
+                str(r.tweetId),
+                str(r.summary),
+                level,
+                st,
+                int(r.createdAtMillis),
+                outcome,
+            )
+        )
+    return out
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    """Live notes per current status."""
+    status = func.coalesce(note_status_history.c.currentStatus, NEEDS_MORE_RATINGS)
+    rows = session.execute(
+        select(status.label("s"), func.count())
+        .select_from(
+            notes.outerjoin(note_status_history, note_status_history.c.noteId == notes.c.noteId)
+        )
+        .where(notes.c.deleted_at_ms.is_(None))
+        .group_by(status)
+    ).all()
+    counts = {NEEDS_MORE_RATINGS: 0, _CRH: 0, _CRNH: 0}
+    counts.update({str(s): int(c) for s, c in rows})
+    return counts
+
+
+def status_over_time(session: Session) -> tuple[list[str], dict[str, list[int]]]:
+    """Notes per status at the end of each day (UTC), replaying the status change log.
+
+    Returns the days (ISO dates, oldest first, gaps filled) and status -> counts per day;
+    a note counts from its creation day (as Needs more ratings until its first change).
+    """
+    created = session.execute(select(notes.c.noteId, notes.c.createdAtMillis)).all()
+    changes = session.execute(
+        select(
+            note_status_changes.c.note_id,
+            note_status_changes.c.changed_at_ms,
+            note_status_changes.c.status,
+        ).order_by(note_status_changes.c.changed_at_ms, note_status_changes.c.id)
+    ).all()
+    if not created:
+        return [], {}
+
+    def day(ms: int) -> dt.date:
+        return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).date()
+
+    events: list[tuple[int, int, int, str]] = [
+        (int(t), 0, int(n), NEEDS_MORE_RATINGS) for n, t in created
+    ]
+    events += [(int(t), 1, int(n), str(s)) for n, t, s in changes]
+    events.sort()
+    first, last = day(events[0][0]), day(events[-1][0])
+    days = [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
+    current: dict[int, str] = {}
+    series: dict[str, list[int]] = {NEEDS_MORE_RATINGS: [], _CRH: [], _CRNH: []}
+    k = 0
+    for d in days:
+        while k < len(events) and day(events[k][0]) <= d:
+            _, _, nid, st = events[k]
+            current[nid] = st
+            k += 1
+        for s in series:
+            series[s].append(sum(1 for v in current.values() if v == s))
+    return [d.isoformat() for d in days], series
+
+
+def rater_factors(session: Session) -> list[float]:
+    """Every scored rater's factor from the last run."""
+    rows = session.execute(
+        select(contributor_scores.c.core_rater_factor1).where(
+            contributor_scores.c.core_rater_factor1.is_not(None)
+        )
+    ).scalars()
+    return [float(v) for v in rows]
+
+
+def note_points(session: Session) -> list[tuple[float, float, str]]:
+    """(factor, intercept, status) of every live scored note."""
+    rows = session.execute(
+        select(
+            note_scores.c.core_note_factor1,
+            note_scores.c.core_note_intercept,
+            note_scores.c.final_rating_status,
+        )
+        .select_from(note_scores.join(notes, notes.c.noteId == note_scores.c.note_id))
+        .where(
+            and_(
+                note_scores.c.core_note_intercept.is_not(None),
+                note_scores.c.core_note_factor1.is_not(None),
+                notes.c.deleted_at_ms.is_(None),
+            )
+        )
+    ).all()
+    return [(float(f), float(i), str(s)) for f, i, s in rows]
+
+
+def post_titles(session: Session, post_ids: list[str]) -> dict[str, str]:
+    """Post id -> its text (for note cards on timelines)."""
+    if not post_ids:
+        return {}
+    rows = session.execute(
+        select(posts.c.post_id, posts.c.text).where(posts.c.post_id.in_(post_ids))
+    )
+    return {str(p): str(t or "") for p, t in rows}

@@ -1,0 +1,686 @@
+"""The contributor pages: timelines, posts with the rating dialog, note writing, note
+details, profiles, transparency, sign-up / log-in / log-out.
+
+Forms post back with a CSRF token (see :mod:`bridgewatch.web.csrf`); the session is the
+service's session token in an HttpOnly cookie. Writes go through the service repositories
+and limits, so the web app and the HTTP API enforce the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from bridgewatch import __version__
+from bridgewatch.errors import BridgewatchError, ConflictError, NotFoundError, PermissionDeniedError
+from bridgewatch.model import EnrollmentState
+from bridgewatch.scoring.status.config import StatusRulesConfig
+from bridgewatch.service.api.participants import _profile
+from bridgewatch.service.convert import (
+    HELPFUL_TAG_COLUMNS,
+    NOT_HELPFUL_TAG_COLUMNS,
+    note_values,
+    rating_values,
+)
+from bridgewatch.service.deps import Db, Now, get_settings
+from bridgewatch.service.impact import WRITING_STATES
+from bridgewatch.service.limits import check_note_limits, check_rating_rate
+from bridgewatch.service.repositories.auth import create_session_token, delete_session_token
+from bridgewatch.service.repositories.notes import (
+    TimelinePosition,
+    get_note_brief,
+    get_scoring,
+    insert_note,
+    list_status_changes,
+    notes_on_post,
+    require_note,
+    timeline,
+)
+from bridgewatch.service.repositories.participants import Participant, get_session_participant
+from bridgewatch.service.repositories.posts import count_post_requests, get_post, require_post
+from bridgewatch.service.repositories.ratings import get_rating, upsert_rating
+from bridgewatch.service.schemas import NoteCreate, RatingCreate
+from bridgewatch.service.settings import Settings
+from bridgewatch.service.tables import MISLEADING_REASONS, NOT_MISLEADING_REASONS
+from bridgewatch.service.text import find_urls, summary_length
+from bridgewatch.web import charts, queries
+from bridgewatch.web.accounts import authenticate, create_account
+from bridgewatch.web.csrf import CSRF_COOKIE, check_csrf, csrf_token_for
+from bridgewatch.web.needs_help import rank_needs_help
+from bridgewatch.web.quickscore import ALGORITHM, latest_run, rescore_note
+
+__all__ = ["SESSION_COOKIE", "router", "templates"]
+
+_log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "bw_session"
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+router = APIRouter(include_in_schema=False)
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+TABS = {
+    "needs-your-help": "Needs your help",
+    "new": "New",
+    "rated-helpful": "Rated helpful",
+    "rated-not-helpful": "Rated not helpful",
+}
+STATUS_LABELS = {
+    "NEEDS_MORE_RATINGS": "Needs more ratings",
+    "CURRENTLY_RATED_HELPFUL": "Helpful",
+    "CURRENTLY_RATED_NOT_HELPFUL": "Not helpful",
+}
+# The same rule as the API's rater dependency: removed accounts and AI writers do not rate.
+_CANNOT_RATE = frozenset(
+    {
+        EnrollmentState.removed,
+        EnrollmentState.apiEarnedIn,
+        EnrollmentState.apiEarnedOut,
+        EnrollmentState.apiTestUser,
+    }
+)
+LEVEL_LABELS = {"HELPFUL": "Yes", "SOMEWHAT_HELPFUL": "Somewhat", "NOT_HELPFUL": "No"}
+TAG_LABELS = {
+    "Clear": "Clear and easy to understand",
+    "GoodSources": "Cites high-quality sources",
+    "AddressesClaim": "Directly addresses the post's claim",
+    "ImportantContext": "Provides important context",
+    "UnbiasedLanguage": "Neutral or unbiased language",
+    "Other": "Other",
+    "Incorrect": "Incorrect information",
+    "SourcesMissingOrUnreliable": "Sources not included or unreliable",
+    "IrrelevantSources": "Sources do not support the note",
+    "OpinionSpeculation": "Opinion or speculation",
+    "HardToUnderstand": "Typos or unclear language",
+    "MissingKeyPoints": "Misses key points or irrelevant",
+    "ArgumentativeOrBiased": "Argumentative or biased language",
+    "NoteNotNeeded": "Note not needed on this post",
+    "SpamHarassmentOrAbuse": "Harassment or abuse",
+}
+_TSV_TAG_LABELS = {
+    **{col: TAG_LABELS[tag] for tag, col in HELPFUL_TAG_COLUMNS.items()},
+    **{col: TAG_LABELS[tag] for tag, col in NOT_HELPFUL_TAG_COLUMNS.items()},
+}
+MISLEADING_CHOICES = [
+    (c.removeprefix("misleading"), label)
+    for c, label in zip(
+        MISLEADING_REASONS,
+        (
+            "Other",
+            "It contains a factual error",
+            "It is a manipulated or AI-generated photo or video",
+            "It contains outdated information that may be misleading",
+            "It is a misrepresentation or missing important context",
+            "It presents an unverified claim as a fact",
+            "It is a joke or satire that might be misinterpreted as a fact",
+        ),
+        strict=True,
+    )
+]
+NOT_MISLEADING_CHOICES = [
+    (c.removeprefix("notMisleading"), label)
+    for c, label in zip(
+        NOT_MISLEADING_REASONS,
+        (
+            "Other",
+            "It expresses a factually correct claim",
+            "It was correct when written, but is out of date now",
+            "It is clearly satirical or a joke",
+            "It expresses a personal opinion",
+        ),
+        strict=True,
+    )
+]
+
+
+def _when(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+templates.env.filters["when"] = _when
+templates.env.filters["status_label"] = lambda s: STATUS_LABELS.get(str(s), str(s))
+templates.env.filters["tag_label"] = lambda t: _TSV_TAG_LABELS.get(str(t), str(t))
+templates.env.globals.update(
+    TABS=TABS,
+    LEVEL_LABELS=LEVEL_LABELS,
+    TAG_LABELS=TAG_LABELS,
+    HELPFUL_TAGS=list(HELPFUL_TAG_COLUMNS),
+    NOT_HELPFUL_TAGS=list(NOT_HELPFUL_TAG_COLUMNS),
+    VERSION=__version__,
+)
+
+
+def current_user(request: Request, db: Db, now: Now) -> Participant | None:
+    """The logged-in participant (session cookie), or ``None``."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or len(token) > 200:
+        return None
+    return get_session_participant(db, token, now_ms=now)
+
+
+User = Annotated[Participant | None, Depends(current_user)]
+
+
+def _render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    user: Participant | None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    token = csrf_token_for(request)
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {"user": user, "csrf_token": token, **context},
+        status_code=status_code,
+    )
+    if request.cookies.get(CSRF_COOKIE) != token:
+        response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict", path="/")
+    response.headers["Cache-Control"] = "no-store"
+    # Only our own scripts and styles; no framing (clickjacking), no referrer leaks.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def _error(request: Request, user: Participant | None, exc: BridgewatchError) -> HTMLResponse:
+    code = 400
+    if isinstance(exc, NotFoundError):
+        code = 404
+    elif isinstance(exc, PermissionDeniedError):
+        code = 403
+    elif isinstance(exc, ConflictError):
+        code = 409
+    elif type(exc).__name__ == "RateLimitedError":
+        code = 429
+    return _render(request, "error.html", {"message": str(exc)}, user=user, status_code=code)
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+
+def _safe_next(target: str | None, default: str) -> str:
+    """Only same-site absolute paths are followed after a form (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return default
+
+
+def _validation_message(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'form'}: {err['msg']}" for err in exc.errors()
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(user: User) -> RedirectResponse:
+    """Start on the timeline that fits: Needs your help when logged in, else New."""
+    return RedirectResponse("/timeline/needs-your-help" if user else "/timeline/new", 303)
+
+
+_PAGE = 30
+
+
+def _position(before: str | None) -> TimelinePosition | None:
+    """``<createdAtMillis>-<noteId>`` of the last note shown, or ``None``."""
+    if not before:
+        return None
+    created, _, note_id = before.partition("-")
+    if not (created.isdigit() and note_id.isdigit()):
+        return None
+    return TimelinePosition(int(created), int(note_id))
+
+
+@router.get("/timeline/{tab}", response_class=HTMLResponse)
+def timeline_page(
+    request: Request, db: Db, user: User, tab: str, before: str | None = None
+) -> HTMLResponse:
+    """One of the four timelines; Needs your help ranks notes by what the viewer's rating
+    would teach the scorer, each with its reasons."""
+    if tab not in TABS:
+        return _error(request, user, NotFoundError(f"no timeline called {tab!r}"))
+    viewer = user.participant_id if user else None
+    items: list[dict[str, Any]] = []
+    if tab == "needs-your-help":
+        candidates = queries.needs_help_candidates(db, viewer_participant_id=viewer)
+        rows = {c.note_id: row for c, row in candidates}
+        ranked = rank_needs_help(
+            [c for c, _ in candidates],
+            viewer_factor=queries.viewer_factor(db, viewer) if viewer else None,
+            limit=30,
+        )
+        items = [{**rows[s.note_id], "reasons": s.reasons} for s in ranked]
+    else:
+        items = timeline(
+            db,
+            tab=tab,  # type: ignore[arg-type]
+            viewer_participant_id=viewer,
+            after=_position(before),
+            limit=_PAGE + 1,
+        )
+    older = None
+    if tab != "needs-your-help" and len(items) > _PAGE:
+        items = items[:_PAGE]
+        older = f"{items[-1]['createdAtMillis']}-{items[-1]['noteId']}"
+    posts = queries.post_titles(db, sorted({str(n["tweetId"]) for n in items}))
+    return _render(
+        request,
+        "timeline.html",
+        {"tab": tab, "items": items, "posts": posts, "older": older, "title": TABS[tab]},
+        user=user,
+    )
+
+
+@router.get("/posts/{post_id}", response_class=HTMLResponse)
+def post_page(
+    request: Request,
+    db: Db,
+    user: User,
+    post_id: str,
+    rated: int | None = None,
+    was: str | None = None,
+) -> HTMLResponse:
+    """A post with its notes (status, top tags) and the rating dialog on each."""
+    post = get_post(db, post_id)
+    if post is None:
+        return _error(request, user, NotFoundError(f"post {post_id!r} does not exist"))
+    items = notes_on_post(db, post_id)
+    mine: dict[int, str] = {}
+    if user is not None:
+        for n in items:
+            r = get_rating(db, note_id=int(n["noteId"]), rater_participant_id=user.participant_id)
+            if r is not None:
+                mine[int(n["noteId"])] = str(r["helpfulnessLevel"])
+    flash = None
+    if rated is not None:
+        note = next((n for n in items if int(n["noteId"]) == rated), None)
+        if note is not None:
+            old = was if was in STATUS_LABELS else None
+            flash = {"note_id": rated, "old": old, "new": note["status"]}
+    return _render(
+        request,
+        "post.html",
+        {
+            "post": post,
+            "items": items,
+            "mine": mine,
+            "flash": flash,
+            "requests": count_post_requests(db, post_id),
+            "can_write": user is not None and user.enrollment_state in WRITING_STATES,
+            "title": f"Post {post_id}",
+        },
+        user=user,
+    )
+
+
+@router.post("/notes/{note_id}/rate")
+def rate_note(
+    request: Request,
+    db: Db,
+    now: Now,
+    user: User,
+    settings: SettingsDep,
+    note_id: int,
+    helpfulness_level: Annotated[str, Form()] = "",
+    helpful_tags: Annotated[list[str] | None, Form()] = None,
+    not_helpful_tags: Annotated[list[str] | None, Form()] = None,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Store the rating (replacing an earlier one), re-fit the note and go back to its post
+    showing the status before and after."""
+    check_csrf(request, csrf_token)
+    if user is None:
+        return _login_redirect(request)
+    try:
+        note = get_note_brief(db, note_id)
+        if note["noteAuthorParticipantId"] == user.participant_id:
+            raise PermissionDeniedError("you cannot rate your own note")
+        if note["deleted_at_ms"] is not None:
+            raise ConflictError(f"note {note_id} was deleted")
+        if user.is_api_writer or user.enrollment_state in _CANNOT_RATE:
+            raise PermissionDeniedError("this account cannot rate notes")
+        level = helpfulness_level
+        try:
+            body = RatingCreate(
+                helpfulness_level=level,
+                helpful_tags=[] if level == "NOT_HELPFUL" else (helpful_tags or []),
+                not_helpful_tags=[] if level == "HELPFUL" else (not_helpful_tags or []),
+            )
+        except ValidationError as exc:
+            raise PermissionDeniedError(
+                "choose Yes, Somewhat or No (and only tags that match it): "
+                + _validation_message(exc)
+            ) from exc
+        check_rating_rate(db, settings=settings, now_ms=now, participant_id=user.participant_id)
+        full = require_note(db, note_id)
+        before = str(full["status"])
+        upsert_rating(
+            db,
+            now_ms=now,
+            values=rating_values(body, note_id=note_id, rater_participant_id=user.participant_id),
+        )
+        rescore_note(db, note_id=note_id, now_ms=now)
+    except BridgewatchError as exc:
+        return _error(request, user, exc)
+    target = f"/posts/{quote(str(full['tweetId']))}?rated={note_id}&was={before}#note-{note_id}"
+    return RedirectResponse(target, status_code=303)
+
+
+def _write_context(db: Db, user: Participant | None, post: dict[str, Any]) -> dict[str, Any]:
+    profile = _profile(db, user.participant_id) if user is not None else None
+    return {
+        "post": post,
+        "profile": profile,
+        "misleading_choices": MISLEADING_CHOICES,
+        "not_misleading_choices": NOT_MISLEADING_CHOICES,
+        "max_chars": 280,
+        "title": "Write a note",
+    }
+
+
+@router.get("/posts/{post_id}/write", response_class=HTMLResponse)
+def write_page(request: Request, db: Db, user: User, post_id: str) -> Response:
+    """The note-writing form, or what the contributor still needs to earn to write."""
+    if user is None:
+        return _login_redirect(request)
+    try:
+        post = require_post(db, post_id)
+    except NotFoundError as exc:
+        return _error(request, user, exc)
+    return _render(request, "write.html", {**_write_context(db, user, post), "form": {}}, user=user)
+
+
+@router.post("/posts/{post_id}/write")
+def write_note(
+    request: Request,
+    db: Db,
+    now: Now,
+    user: User,
+    settings: SettingsDep,
+    post_id: str,
+    classification: Annotated[str, Form()] = "",
+    misleading_reasons: Annotated[list[str] | None, Form()] = None,
+    not_misleading_reasons: Annotated[list[str] | None, Form()] = None,
+    summary: Annotated[str, Form()] = "",
+    source_link: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Validate and store a note with the same rules as the API; re-show the form with the
+    reason on an error."""
+    check_csrf(request, csrf_token)
+    if user is None:
+        return _login_redirect(request)
+    try:
+        post = require_post(db, post_id)
+    except NotFoundError as exc:
+        return _error(request, user, exc)
+    form = {
+        "classification": classification,
+        "misleading_reasons": misleading_reasons or [],
+        "not_misleading_reasons": not_misleading_reasons or [],
+        "summary": summary,
+        "source_link": source_link,
+    }
+    text = summary.strip()
+    link = source_link.strip()
+    if link and link not in text:
+        text = f"{text} {link}"
+    error: str | None = None
+    if user.enrollment_state not in WRITING_STATES:
+        error = "You cannot write notes yet: earn writing ability by rating notes first."
+    elif link and not find_urls(link):
+        error = "The source link must be a web address starting with http:// or https://."
+    elif summary_length(text) > settings.summary_max_chars:
+        error = (
+            f"The summary has {summary_length(text)} characters (links not counted); "
+            f"at most {settings.summary_max_chars} are allowed."
+        )
+    elif classification != "NOT_MISLEADING" and not find_urls(text):
+        error = "A note saying the post is misleading needs a source link."
+    if error is None:
+        try:
+            body = NoteCreate(
+                post_id=post_id,
+                classification=classification,
+                misleading_reasons=misleading_reasons or [],
+                not_misleading_reasons=not_misleading_reasons or [],
+                trustworthy_sources=bool(find_urls(text)),
+                summary=text,
+            )
+            check_note_limits(
+                db, settings=settings, now_ms=now, participant_id=user.participant_id, post=post
+            )
+            row = insert_note(
+                db, now_ms=now, author_participant_id=user.participant_id, values=note_values(body)
+            )
+        except ValidationError as exc:
+            error = _validation_message(exc)
+        except BridgewatchError as exc:
+            error = str(exc)
+        else:
+            return RedirectResponse(f"/notes/{row['noteId']}?written=1", status_code=303)
+    return _render(
+        request,
+        "write.html",
+        {**_write_context(db, user, post), "form": form, "error": error},
+        user=user,
+        status_code=422,
+    )
+
+
+@router.get("/notes/{note_id}", response_class=HTMLResponse)
+def note_page(request: Request, db: Db, user: User, note_id: int, written: int = 0) -> Response:
+    """Note details: status, deciding model and rule, intercept and factor, rating counts by
+    side, status history and who rated it how along the viewpoint axis."""
+    try:
+        note = require_note(db, note_id)
+    except NotFoundError as exc:
+        return _error(request, user, exc)
+    scoring = get_scoring(db, note_id)
+    points = queries.note_rater_points(db, note_id)
+    placed = [(p.factor, p.level) for p in points if p.factor is not None]
+    sides: dict[str, dict[str, int]] = {
+        side: dict.fromkeys(LEVEL_LABELS, 0) for side in ("negative", "positive", "unscored")
+    }
+    for p in points:
+        side = "unscored" if p.factor is None else ("negative" if p.factor < 0 else "positive")
+        if p.level in LEVEL_LABELS:
+            sides[side][p.level] += 1
+    chart = charts.rater_axis_svg(placed, title="Who rated this note how, by viewpoint")
+    post = get_post(db, str(note["tweetId"]))
+    return _render(
+        request,
+        "note.html",
+        {
+            "note": note,
+            "post": post,
+            "scoring": scoring,
+            "history": list_status_changes(db, note_id),
+            "sides": sides,
+            "chart": chart,
+            "written": bool(written),
+            "title": f"Note {note_id}",
+        },
+        user=user,
+    )
+
+
+@router.get("/me", response_class=HTMLResponse)
+def my_page(request: Request, user: User) -> Response:
+    """The logged-in contributor's profile."""
+    if user is None:
+        return _login_redirect(request)
+    return RedirectResponse(f"/contributors/{user.participant_id}", status_code=303)
+
+
+@router.get("/contributors/{participant_id}", response_class=HTMLResponse)
+def profile_page(request: Request, db: Db, user: User, participant_id: str) -> Response:
+    """Rating impact, writing impact, enrollment and recent ratings with their outcomes."""
+    try:
+        profile = _profile(db, participant_id)
+    except NotFoundError as exc:
+        return _error(request, user, exc)
+    return _render(
+        request,
+        "profile.html",
+        {
+            "profile": profile,
+            "recent": queries.recent_ratings(db, participant_id),
+            "is_me": user is not None and user.participant_id == participant_id,
+            "title": f"Contributor {profile.participant.alias}",
+        },
+        user=user,
+    )
+
+
+@router.get("/transparency", response_class=HTMLResponse)
+def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
+    """Status counts over time, rater factors, notes' intercept vs factor with thresholds,
+    the data export and the algorithm version."""
+    cfg = StatusRulesConfig()
+    days, series = queries.status_over_time(db)
+    run = latest_run(db)
+    return _render(
+        request,
+        "transparency.html",
+        {
+            "counts": queries.status_counts(db),
+            "status_chart": charts.status_lines_svg(
+                days, series, title="Notes per status over time"
+            ),
+            "factor_chart": charts.histogram_svg(
+                queries.rater_factors(db), title="Distribution of rater factors"
+            ),
+            "scatter_chart": charts.intercept_factor_svg(
+                queries.note_points(db),
+                title="Note intercept against note factor",
+                crh_threshold=cfg.crh_threshold,
+                crnh_intercept=cfg.crnh_intercept,
+                crnh_factor_multiplier=cfg.crnh_factor_multiplier,
+            ),
+            "run": run,
+            "algorithm": ALGORITHM,
+            "cfg": cfg,
+            "title": "Transparency",
+        },
+        user=user,
+    )
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, user: User, next: str = "/") -> HTMLResponse:
+    """The log-in form."""
+    return _render(
+        request, "login.html", {"next": _safe_next(next, "/"), "title": "Log in"}, user=user
+    )
+
+
+def _start_session(
+    request: Request, db: Db, now: Now, settings: Settings, pid: str, target: str
+) -> Response:
+    token, _expires = create_session_token(
+        db, participant_id=pid, now_ms=now, ttl_s=settings.session_ttl_s
+    )
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.session_ttl_s,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    db: Db,
+    now: Now,
+    user: User,
+    settings: SettingsDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Check the password; start a session."""
+    check_csrf(request, csrf_token)
+    pid = authenticate(db, username=username, password=password)
+    if pid is None:
+        return _render(
+            request,
+            "login.html",
+            {
+                "next": _safe_next(next, "/"),
+                "error": "Wrong username or password.",
+                "username": username,
+                "title": "Log in",
+            },
+            user=user,
+            status_code=401,
+        )
+    return _start_session(request, db, now, settings, pid, _safe_next(next, "/"))
+
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_page(request: Request, user: User) -> HTMLResponse:
+    """The sign-up form."""
+    return _render(request, "signup.html", {"title": "Join"}, user=user)
+
+
+@router.post("/signup")
+def signup(
+    request: Request,
+    db: Db,
+    now: Now,
+    user: User,
+    settings: SettingsDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Create an account (a new participant: rating first, writing once earned)."""
+    check_csrf(request, csrf_token)
+    if not settings.open_registration:
+        return _error(request, user, PermissionDeniedError("registration is closed"))
+    try:
+        pid = create_account(db, username=username, password=password, now_ms=now)
+    except BridgewatchError as exc:
+        return _render(
+            request,
+            "signup.html",
+            {"error": str(exc), "username": username, "title": "Join"},
+            user=user,
+            status_code=422,
+        )
+    return _start_session(request, db, now, settings, pid, "/timeline/needs-your-help")
+
+
+@router.post("/logout")
+def logout(request: Request, db: Db, csrf_token: Annotated[str | None, Form()] = None) -> Response:
+    """End the session."""
+    check_csrf(request, csrf_token)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        delete_session_token(db, token)
+    response = RedirectResponse("/timeline/new", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

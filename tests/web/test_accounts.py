@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+
+from bridgewatch.errors import ConflictError, InputError
+from bridgewatch.service.db import make_session_factory
+from bridgewatch.web.accounts import authenticate, create_account, hash_password, verify_password
+
+
+def test_hash_is_salted_and_verifies() -> None:
+    a, b = hash_password("correct horse"), hash_password("correct horse")
+    assert a != b  # fresh salt each time
+    assert a.startswith("scrypt$")
+    assert verify_password("correct horse", a)
+    assert not verify_password("correct horsf", a)
+    assert not verify_password("x", "not-a-hash")
+
+
+def test_hash_with_fixed_salt_is_deterministic() -> None:
+    salt = bytes(range(16))
+    assert hash_password("pw-12345", salt=salt) == hash_password("pw-12345", salt=salt)
+
+
+def test_create_and_authenticate(db_engine: Engine) -> None:
+    factory = make_session_factory(db_engine)
+    with factory() as s, s.begin():
+        created = create_account(s, username="alice_1", password="long enough", now_ms=1)
+        with pytest.raises(ConflictError):
+            create_account(s, username="alice_1", password="long enough", now_ms=2)
+        with pytest.raises(InputError) as exc:
+            create_account(s, username="a b", password="long enough", now_ms=2)
+        assert exc.value.field == "username"
+        with pytest.raises(InputError) as exc:
+            create_account(s, username="bob", password="short", now_ms=2)
+        assert exc.value.field == "password"
+    with factory() as s:
+        assert authenticate(s, username="alice_1", password="long enough") == created
+        assert authenticate(s, username="alice_1", password="wrong one") is None
+        assert authenticate(s, username="nobody", password="long enough") is None

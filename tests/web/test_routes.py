@@ -1,0 +1,265 @@
+from __future__ import annotations
+
+import re
+import warnings
+
+import pytest
+
+from tests.web.conftest import Seeded
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=".*httpx2.*")
+    from starlette.testclient import TestClient
+
+
+def _csrf(client: TestClient) -> str:
+    if "bw_csrf" not in client.cookies:
+        client.get("/login")
+    return str(client.cookies["bw_csrf"])
+
+
+def _login(client: TestClient, username: str = "demo") -> None:
+    r = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": "demo-password",
+            "csrf_token": _csrf(client),
+            "next": "/me",
+        },
+    )
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == "/me"
+    assert "bw_session" in client.cookies
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/timeline/new",
+        "/timeline/needs-your-help",
+        "/timeline/rated-helpful",
+        "/timeline/rated-not-helpful",
+        "/transparency",
+        "/login",
+        "/signup",
+        "/posts/post-001",
+    ],
+)
+def test_public_pages_render(client: TestClient, path: str) -> None:
+    r = client.get(path)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert '<main id="main"' in r.text and 'name="viewport"' in r.text
+
+
+def test_home_redirects_by_login_state(client: TestClient) -> None:
+    assert client.get("/").headers["location"] == "/timeline/new"
+    _login(client)
+    assert client.get("/").headers["location"] == "/timeline/needs-your-help"
+
+
+def test_unknown_things_are_404_pages(client: TestClient) -> None:
+    for path in ("/timeline/nope", "/posts/nope", "/notes/1", "/contributors/nobody"):
+        r = client.get(path)
+        assert r.status_code == 404, path
+        assert 'role="alert"' in r.text
+
+
+def test_forms_refuse_a_missing_or_wrong_csrf_token(client: TestClient) -> None:
+    _csrf(client)
+    r = client.post("/login", data={"username": "demo", "password": "demo-password"})
+    assert r.status_code == 403
+    r = client.post(
+        "/login", data={"username": "demo", "password": "demo-password", "csrf_token": "x" * 43}
+    )
+    assert r.status_code == 403
+
+
+def test_wrong_password_and_open_redirect(client: TestClient) -> None:
+    token = _csrf(client)
+    r = client.post(
+        "/login", data={"username": "demo", "password": "nope-nope", "csrf_token": token}
+    )
+    assert r.status_code == 401 and "Wrong username or password" in r.text
+    r = client.post(
+        "/login",
+        data={
+            "username": "demo",
+            "password": "demo-password",
+            "csrf_token": token,
+            "next": "//evil.example",
+        },
+    )
+    assert r.headers["location"] == "/"
+
+
+def test_signup_starts_as_a_rater_who_cannot_write(client: TestClient) -> None:
+    token = _csrf(client)
+    r = client.post(
+        "/signup", data={"username": "fresh_one", "password": "pass-word-1", "csrf_token": token}
+    )
+    assert r.status_code == 303
+    r = client.get("/posts/post-001/write")
+    assert r.status_code == 200
+    assert "You cannot write notes yet" in r.text and "Still needed" in r.text
+    r = client.post(
+        "/signup", data={"username": "fresh_one", "password": "pass-word-1", "csrf_token": token}
+    )
+    assert r.status_code == 422 and "is taken" in r.text
+
+
+def test_needs_your_help_explains_each_note(client: TestClient, seeded_db: Seeded) -> None:
+    _login(client)
+    r = client.get("/timeline/needs-your-help")
+    assert r.status_code == 200
+    cards = r.text.count('class="note"')
+    assert cards > 0
+    assert r.text.count("Why you see this:") == cards
+    assert f"note-{seeded_db.result.pivot_note_ids[0]}" in r.text
+
+
+def test_rating_changes_the_status_and_says_so(client: TestClient, seeded_db: Seeded) -> None:
+    _login(client)
+    note_id = seeded_db.result.pivot_note_ids[0]
+    r = client.post(
+        f"/notes/{note_id}/rate",
+        data={
+            "helpfulness_level": "HELPFUL",
+            "helpful_tags": ["Clear", "GoodSources"],
+            "csrf_token": _csrf(client),
+        },
+    )
+    assert r.status_code == 303, r.text
+    page = client.get(r.headers["location"])
+    flash = re.search(r'<div class="flash".*?</div>', page.text, re.S)
+    assert flash is not None
+    assert "Needs more ratings</strong> → <strong>Helpful" in flash.group(0)
+    details = client.get(f"/notes/{note_id}").text
+    assert '<dd id="status">Helpful</dd>' in details
+    assert "GeneralCRH" in details and "CoreModel (quick fit)" in details
+    profile = client.get(client.get("/me").headers["location"]).text
+    assert f"/notes/{note_id}" in profile
+
+
+def test_rating_with_tags_that_do_not_match_is_refused(
+    client: TestClient, seeded_db: Seeded
+) -> None:
+    _login(client)
+    note_id = seeded_db.result.pivot_note_ids[1]
+    r = client.post(
+        f"/notes/{note_id}/rate", data={"helpfulness_level": "MAYBE", "csrf_token": _csrf(client)}
+    )
+    assert r.status_code == 403 and "choose Yes, Somewhat or No" in r.text
+
+
+def test_write_a_note(client: TestClient) -> None:
+    _login(client)
+    page = client.get("/posts/post-002/write")
+    assert 'id="summary"' in page.text and 'for="summary"' in page.text
+    token = _csrf(client)
+    base = {
+        "classification": "MISINFORMED_OR_POTENTIALLY_MISLEADING",
+        "misleading_reasons": ["FactualError"],
+        "csrf_token": token,
+    }
+    r = client.post(
+        "/posts/post-002/write",
+        data={**base, "summary": "x" * 281, "source_link": "https://a.example/1"},
+    )
+    assert r.status_code == 422 and "282 characters (links not counted)" in r.text  # + space
+    r = client.post("/posts/post-002/write", data={**base, "summary": "No source given."})
+    assert r.status_code == 422 and "needs a source link" in r.text
+    r = client.post(
+        "/posts/post-002/write",
+        data={
+            "classification": "MISINFORMED_OR_POTENTIALLY_MISLEADING",
+            "csrf_token": token,
+            "summary": "Reason missing.",
+            "source_link": "https://a.example/2",
+        },
+    )
+    assert r.status_code == 422 and "at least one misleading reason" in r.text
+    r = client.post(
+        "/posts/post-002/write",
+        data={**base, "summary": "The memo is from 2009.", "source_link": "https://a.example/3"},
+    )
+    assert r.status_code == 303, r.text
+    details = client.get(r.headers["location"])
+    assert "Your note was published" in details.text
+    assert "The memo is from 2009. https://a.example/3" in details.text
+
+
+def test_logout_ends_the_session(client: TestClient) -> None:
+    _login(client)
+    r = client.post("/logout", data={"csrf_token": _csrf(client)})
+    assert r.status_code == 303
+    assert client.get("/me").status_code == 303
+    assert client.get("/me").headers["location"].startswith("/login")
+
+
+def test_transparency_shows_charts_and_version(client: TestClient) -> None:
+    r = client.get("/transparency")
+    assert r.text.count("<svg") == 3
+    assert "bridgewatch quick fit" in r.text and "/api/v1/export" in r.text
+
+
+def test_timeline_pages_with_older_link(
+    client: TestClient, seeded_db: Seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridgewatch.web import routes
+
+    monkeypatch.setattr(routes, "_PAGE", 5)
+    seen: list[str] = []
+    url: str | None = "/timeline/new"
+    while url is not None:
+        page = client.get(url).text
+        ids = re.findall(r'<article class="note" id="note-(\d+)"', page)
+        assert 0 < len(ids) <= 5
+        seen += ids
+        link = re.search(r'href="(/timeline/new\?before=[0-9-]+)"', page)
+        url = None if link is None else link.group(1)
+    assert len(seen) == len(set(seen)) == seeded_db.result.n_notes
+
+
+def test_bad_cursor_is_ignored(client: TestClient) -> None:
+    assert client.get("/timeline/new?before=garbage").status_code == 200
+
+
+def test_ai_writers_cannot_rate(client: TestClient, seeded_db: Seeded, web_app: object) -> None:
+    from sqlalchemy import select, update
+
+    from bridgewatch.model import EnrollmentState
+    from bridgewatch.service.tables import enrollment
+    from bridgewatch.web.accounts import web_accounts
+
+    engine = web_app.state.engine  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        pid = conn.execute(
+            select(web_accounts.c.participant_id).where(web_accounts.c.username == "demo")
+        ).scalar_one()
+        conn.execute(
+            update(enrollment)
+            .where(enrollment.c.participantId == pid)
+            .values(enrollmentState=int(EnrollmentState.apiEarnedIn))
+        )
+    _login(client)
+    note_id = seeded_db.result.pivot_note_ids[0]
+    r = client.post(
+        f"/notes/{note_id}/rate",
+        data={"helpfulness_level": "HELPFUL", "csrf_token": _csrf(client)},
+    )
+    assert r.status_code == 403 and "cannot rate" in r.text
+
+
+def test_pages_forbid_framing_and_foreign_scripts(client: TestClient) -> None:
+    r = client.get("/timeline/new")
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+    # Session and CSRF cookies are not readable from scripts.
+    token = _csrf(client)
+    r = client.post(
+        "/login", data={"username": "demo", "password": "demo-password", "csrf_token": token}
+    )
+    assert "httponly" in r.headers["set-cookie"].lower()
