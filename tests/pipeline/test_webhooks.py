@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 
 import pytest
@@ -15,6 +16,7 @@ from bridgewatch.pipeline.webhooks import (
     WebhookConfig,
     WebhookDispatcher,
     add_endpoint,
+    run_dispatcher,
     sign,
     verify,
 )
@@ -128,3 +130,19 @@ def test_config_checks(engine: Engine) -> None:
         add_endpoint(engine, url="ftp://x", secret=SECRET, now_ms=0)
     with pytest.raises(ConfigError):
         add_endpoint(engine, url="https://x", secret="short", now_ms=0)
+
+
+def test_run_dispatcher_enqueues_and_delivers(engine: Engine) -> None:
+    got: list[bytes] = []
+
+    def sender(url: str, headers: Mapping[str, str], body: bytes) -> int:
+        got.append(body)
+        return 204
+
+    dispatcher = WebhookDispatcher(engine, WebhookConfig(), lambda: 0, sender)
+    dispatcher.setup()
+    add_endpoint(engine, url="https://hooks.example.org/a", secret=SECRET, now_ms=0)
+    _status_event(engine, "9")
+    stop = threading.Event()
+    assert run_dispatcher(dispatcher, stop, interval_s=0.01, max_rounds=3) == 3
+    assert len(got) == 1 and b'"noteId":"9"' in got[0]

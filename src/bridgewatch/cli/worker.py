@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
 import time
 
 from bridgewatch.pipeline.incremental import IncrementalConfig
+from bridgewatch.pipeline.webhooks import (
+    WebhookConfig,
+    WebhookDispatcher,
+    add_endpoint,
+    run_dispatcher,
+)
 from bridgewatch.pipeline.worker import REFIT_REQUESTED, Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.service.db import make_engine, make_session_factory
@@ -47,6 +54,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--refit-now", action="store_true", help="request a full refit from the workers and exit"
     )
     parser.add_argument(
+        "--webhooks",
+        action="store_true",
+        help="also deliver status-change webhooks (signed, retried) from this process",
+    )
+    parser.add_argument(
+        "--add-webhook",
+        metavar="URL",
+        help="register a webhook endpoint (secret from BRIDGEWATCH_WEBHOOK_SECRET) and exit",
+    )
+    parser.add_argument(
         "--until-idle", action="store_true", help="exit once the log is fully processed"
     )
     parser.set_defaults(func=run)
@@ -57,6 +74,13 @@ def run(args: argparse.Namespace) -> int:
     url = args.database_url or Settings().resolved_database_url()
     engine = make_engine(url)
     try:
+        if args.add_webhook:
+            secret = os.environ.get("BRIDGEWATCH_WEBHOOK_SECRET", "")
+            endpoint = add_endpoint(
+                engine, url=args.add_webhook, secret=secret, now_ms=int(time.time() * 1000)
+            )
+            _log.info("webhook endpoint %d added", endpoint)
+            return 0
         if args.refit_now:
             with make_session_factory(engine)() as s, s.begin():
                 append_event(
@@ -89,7 +113,16 @@ def run(args: argparse.Namespace) -> int:
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
+        hooks = None
+        if args.webhooks:
+            dispatcher = WebhookDispatcher(engine, WebhookConfig(), lambda: int(time.time() * 1000))
+            hooks = threading.Thread(
+                target=run_dispatcher, args=(dispatcher, stop), name="webhooks", daemon=True
+            )
+            hooks.start()
         steps = worker.run(stop)
+        if hooks is not None:
+            hooks.join(timeout=30)
         _log.info("worker stopped after %d micro-batches", steps)
         return 0
     finally:

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,7 @@ __all__ = [
     "WebhookConfig",
     "WebhookDispatcher",
     "add_endpoint",
+    "run_dispatcher",
     "sign",
     "verify",
 ]
@@ -274,3 +276,29 @@ class WebhookDispatcher:
             .where(webhook_deliveries.c.id == delivery_id)
             .values(**values)
         )
+
+
+def run_dispatcher(
+    dispatcher: WebhookDispatcher,
+    stop: threading.Event,
+    *,
+    interval_s: float = 0.5,
+    max_rounds: int | None = None,
+) -> int:
+    """Enqueue and deliver until ``stop`` is set (or ``max_rounds``); returns rounds run.
+
+    Errors of one round (a database restart) are logged and retried next round.
+    """
+    dispatcher.setup()
+    rounds = 0
+    while not stop.is_set() and (max_rounds is None or rounds < max_rounds):
+        busy = False
+        try:
+            busy = dispatcher.enqueue() > 0
+            busy = dispatcher.deliver_due() > 0 or busy
+        except Exception as exc:  # keep delivering after transient failures
+            _log.warning("webhook round failed: %s", exc)
+        rounds += 1
+        if not busy:
+            stop.wait(interval_s)
+    return rounds
