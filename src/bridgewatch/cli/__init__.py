@@ -33,6 +33,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "serve",
     "simulate",
     "validate",
+    "worker",
 )
 
 _log = logging.getLogger(__name__)

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from bridgewatch import __version__
+from bridgewatch.pipeline import api as pipeline_api
 from bridgewatch.service.api import export, health, notes, participants, posts, timelines
 from bridgewatch.service.db import make_engine, make_session_factory
 from bridgewatch.service.errors import install_error_handlers
@@ -65,6 +66,7 @@ def create_app(
     for module in (participants, posts, notes, timelines, export):
         app.include_router(module.router)
     app.include_router(health.router)
+    app.include_router(pipeline_api.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestObserver, metrics=app.state.metrics)
     return app

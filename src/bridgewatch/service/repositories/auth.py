@@ -31,6 +31,8 @@ API_KEY_SCOPES: frozenset[str] = frozenset(
         "notes:write",
         "ratings:write",
         "requests:write",
+        # Operations of the real-time pipeline (POST /api/v1/admin/refit).
+        "pipeline:admin",
     }
 )
 

@@ -1,0 +1,442 @@
+"""The real-time worker: tail the event log, rescore touched notes, publish status changes.
+
+Delivery is at-least-once (events are read after the consumer offset) and effects are
+exactly-once: a micro-batch's status history rows, status-change log rows, its
+``note.status_changed`` events and the new offset commit in one transaction. The offset row
+is locked for the whole transaction (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the
+first write takes the database's single writer lock), so several workers can run: one
+applies a batch at a time, the others wait, then catch their in-memory state up on the
+events applied meanwhile (data only, no effects) before going on.
+
+PostgreSQL: the worker sleeps on ``LISTEN bridgewatch_events`` (a trigger on ``events``
+notifies) with polling as the fallback; SQLite: polling. A lost database connection rolls
+the micro-batch back (the in-memory state too) and the worker reconnects with backoff.
+
+Ids of PostgreSQL serial columns are taken before commit, so a later id can become visible
+before an earlier one: the worker stops at a gap in the ids and waits up to
+``gap_timeout_s`` for it to fill (a rolled-back insert leaves a gap forever).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from bridgewatch.errors import ConfigError
+from bridgewatch.pipeline.event_types import REFIT_REQUESTED, STATUS_CHANGED
+from bridgewatch.pipeline.incremental import IncrementalConfig
+from bridgewatch.pipeline.state import LiveState, PassResult, Refit, load_history, load_snapshot
+from bridgewatch.pipeline.tables import (
+    NOTIFY_CHANNEL,
+    ensure_pipeline_schema,
+    pipeline_offsets,
+    pipeline_refits,
+)
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.service.repositories.events import append_event, list_events
+from bridgewatch.service.tables import note_status_changes, note_status_history
+
+__all__ = ["REFIT_REQUESTED", "STATUS_CHANGED", "StepResult", "Worker", "WorkerConfig"]
+
+_log = logging.getLogger(__name__)
+
+
+_INT_COLUMNS = frozenset(
+    c.name for c in note_status_history.columns if c.type.python_type is int and c.name != "noteId"
+)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """Worker settings.
+
+    Attributes
+    ----------
+    consumer : name of the offset row; workers sharing it share the work.
+    batch_size : most events per micro-batch (> 0).
+    poll_interval_s : sleep between polls when idle, s (> 0); with LISTEN, the longest wait.
+    refit_interval_s : time between scheduled full refits, s (> 0; default hourly).
+    gap_timeout_s : how long to wait for a missing event id before skipping it, s (>= 0).
+    listen : use LISTEN/NOTIFY on PostgreSQL.
+    seed : seed of each refit.
+    """
+
+    consumer: str = "worker"
+    batch_size: int = 500
+    poll_interval_s: float = 0.2
+    refit_interval_s: float = 3600.0
+    gap_timeout_s: float = 5.0
+    listen: bool = True
+    seed: int = 0
+    incremental: IncrementalConfig = field(default_factory=IncrementalConfig)
+
+    def __post_init__(self) -> None:
+        if self.batch_size <= 0:
+            raise ConfigError("batch_size", self.batch_size, "> 0")
+        if self.poll_interval_s <= 0:
+            raise ConfigError("poll_interval_s", self.poll_interval_s, "> 0")
+        if self.refit_interval_s <= 0:
+            raise ConfigError("refit_interval_s", self.refit_interval_s, "> 0")
+        if self.gap_timeout_s < 0:
+            raise ConfigError("gap_timeout_s", self.gap_timeout_s, ">= 0")
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One micro-batch: events consumed, events that changed data, the pass (if any)."""
+
+    consumed: int
+    applied: int
+    scoring: PassResult | None
+    offset: int
+
+
+class Worker:
+    """Consumes the event log into note statuses (see the module docstring).
+
+    Parameters
+    ----------
+    engine : the service's database.
+    config : the scorer's config (the same as the batch scorer's).
+    worker : WorkerConfig.
+    clock : seconds since the epoch (injected for tests).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        config: ScoringConfig,
+        worker: WorkerConfig | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.settings = worker if worker is not None else WorkerConfig()
+        self.clock = clock
+        self.state: LiveState | None = None
+        self._last_refit_s = 0.0
+        self._refit_id: int | None = None
+        self._gap: tuple[int, float] | None = None
+        self._pg = engine.dialect.name == "postgresql"
+        self._refit_requested = False
+
+    # ---- setup and refits --------------------------------------------------------------
+    def setup(self) -> None:
+        """Create the pipeline tables and this consumer's offset row (idempotent)."""
+        ensure_pipeline_schema(self.engine)
+        builder = postgresql.insert if self._pg else sqlite.insert
+        stmt = builder(pipeline_offsets).on_conflict_do_nothing(index_elements=["consumer"])
+        with Session(self.engine) as s, s.begin():
+            s.execute(
+                stmt,
+                {
+                    "consumer": self.settings.consumer,
+                    "last_event_id": 0,
+                    "updated_at_ms": int(self.clock() * 1000),
+                },
+            )
+
+    def _snapshot_state(self) -> LiveState:
+        with self.engine.connect() as conn:
+            if self._pg:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                frames, offset = load_snapshot(conn, self.settings.consumer)
+        return LiveState(
+            frames=frames,
+            position=offset,
+            config=self.config,
+            incremental=self.settings.incremental,
+            seed=self.settings.seed,
+        )
+
+    def refit(self) -> None:
+        """Full refit on a consistent snapshot, published and swapped in atomically.
+
+        The snapshot is read with the consumer's offset; the events after that offset
+        (including the writes that arrive during the refit) are replayed on top by the
+        following micro-batches. The refit is stored in ``pipeline_refits`` so every
+        worker scores with it from its next micro-batch on.
+        """
+        state = self._snapshot_state()
+        refit = state.refit()
+        now_ms = int(self.clock() * 1000)
+        with Session(self.engine) as s, s.begin():
+            refit_id = s.execute(
+                insert(pipeline_refits).returning(pipeline_refits.c.id),
+                {
+                    "created_at_ms": now_ms,
+                    "snapshot_offset": state.position,
+                    "payload": refit.to_bytes(),
+                },
+            ).scalar_one()
+            s.execute(
+                update(pipeline_offsets)
+                .where(pipeline_offsets.c.consumer == self.settings.consumer)
+                .values(last_refit_at_ms=now_ms)
+            )
+        self.state = state  # the swap
+        self._refit_id = int(refit_id)
+        self._last_refit_s = now_ms / 1000
+        self._refit_requested = False
+
+    def _adopt_latest_refit(self, s: Session, state: LiveState) -> None:
+        """Install the newest stored refit if it is not the one in use."""
+        latest = s.execute(
+            select(pipeline_refits.c.id, pipeline_refits.c.created_at_ms)
+            .order_by(pipeline_refits.c.id.desc())
+            .limit(1)
+        ).first()
+        if latest is None or int(latest[0]) == self._refit_id:
+            return
+        payload = s.execute(
+            select(pipeline_refits.c.payload).where(pipeline_refits.c.id == latest[0])
+        ).scalar_one()
+        state.install(Refit.from_bytes(payload))
+        self._refit_id = int(latest[0])
+        self._last_refit_s = int(latest[1]) / 1000
+
+    def refit_due(self) -> bool:
+        """Whether a scheduled or requested refit should run now."""
+        if self._refit_requested:
+            return True
+        if self.state is None:
+            return False
+        return self.clock() - self._last_refit_s >= self.settings.refit_interval_s
+
+    def _ensure_state(self) -> LiveState:
+        if self.state is None:
+            self._refit_id = None
+            state = self._snapshot_state()
+            with Session(self.engine) as s:
+                self._adopt_latest_refit(s, state)
+            if not state.has_refit:
+                self.refit()
+                if self.state is None:  # pragma: no cover - refit() sets it
+                    raise RuntimeError("no state")
+                return self.state
+            self.state = state
+        return self.state
+
+    # ---- one micro-batch ------------------------------------------------------------------
+    def _lock_offset(self, s: Session) -> int:
+        table = pipeline_offsets
+        where = table.c.consumer == self.settings.consumer
+        if self._pg:
+            value = s.execute(select(table.c.last_event_id).where(where).with_for_update())
+        else:
+            # A write first: SQLite's writer lock is held until commit.
+            s.execute(update(table).where(where).values(updated_at_ms=table.c.updated_at_ms))
+            value = s.execute(select(table.c.last_event_id).where(where))
+        return int(value.scalar_one())
+
+    def _contiguous(self, batch: list[dict[str, Any]], offset: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        expected = offset + 1
+        for ev in batch:
+            if ev["id"] != expected:
+                now = self.clock()
+                if self._gap is None or self._gap[0] != expected:
+                    self._gap = (expected, now)
+                if now - self._gap[1] < self.settings.gap_timeout_s:
+                    break
+                _log.warning("skipping event ids %d..%d (never committed)", expected, ev["id"] - 1)
+            out.append(ev)
+            expected = int(ev["id"]) + 1
+        return out
+
+    def step(self) -> StepResult:
+        """Process one micro-batch in one transaction; returns what it did."""
+        if self.refit_due():
+            self.refit()
+        state = self._ensure_state()
+        saved = state.checkpoint()
+        try:
+            with Session(self.engine) as s, s.begin():
+                offset = self._lock_offset(s)
+                self._adopt_latest_refit(s, state)
+                if state.position > offset:
+                    # Ahead of the committed offset: only possible if the offset was reset.
+                    raise _Resync
+                behind = state.position < offset
+                while state.position < offset:
+                    gap = list_events(
+                        s, after_id=state.position, limit=min(self.settings.batch_size * 10, 10_000)
+                    )
+                    gap = [ev for ev in gap if ev["id"] <= offset]
+                    if not gap:
+                        break
+                    state.apply_events(gap)
+                    state.position = max(state.position, int(gap[-1]["id"]))
+                state.position = offset
+                if behind:
+                    # Another worker applied those events: take its published history.
+                    state.frames.history = load_history(s.connection())
+                batch = self._contiguous(
+                    list_events(s, after_id=offset, limit=self.settings.batch_size), offset
+                )
+                if not batch:
+                    return StepResult(0, 0, None, offset)
+                applied = state.apply_events(batch)
+                if any(ev["event_type"] == REFIT_REQUESTED for ev in batch):
+                    self._refit_requested = True
+                scoring = None
+                if applied:
+                    as_of = max(int(ev["created_at_ms"]) for ev in batch)
+                    scoring = state.rescore(as_of)
+                    self._write_effects(s, scoring)
+                new_offset = int(batch[-1]["id"])
+                s.execute(
+                    update(pipeline_offsets)
+                    .where(pipeline_offsets.c.consumer == self.settings.consumer)
+                    .values(last_event_id=new_offset, updated_at_ms=int(self.clock() * 1000))
+                )
+            return StepResult(len(batch), applied, scoring, new_offset)
+        except _Resync:
+            self.state = None
+            return StepResult(0, 0, None, state.position)
+        except BaseException:
+            state.restore(saved)
+            raise
+
+    def _write_effects(self, s: Session, scoring: PassResult) -> None:
+        if scoring.history_rows:
+            builder = postgresql.insert if self._pg else sqlite.insert
+            stmt = builder(note_status_history)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["noteId"],
+                set_={
+                    c.name: stmt.excluded[c.name]
+                    for c in note_status_history.columns
+                    if c.name != "noteId"
+                },
+            )
+            s.execute(stmt, [_nsh_row(r) for r in scoring.history_rows])
+        for change in scoring.changes:
+            if change.status is not None:
+                s.execute(
+                    insert(note_status_changes),
+                    {
+                        "note_id": int(change.note_id),
+                        "changed_at_ms": change.at_ms,
+                        "status": change.status,
+                        "decided_by": change.decided_by,
+                    },
+                )
+            append_event(
+                s,
+                now_ms=change.at_ms,
+                event_type=STATUS_CHANGED,
+                actor_participant_id=None,
+                entity_id=change.note_id,
+                payload={
+                    "noteId": change.note_id,
+                    "status": change.status,
+                    "previousStatus": change.previous,
+                    "decidedBy": change.decided_by,
+                },
+            )
+
+    # ---- the loop ---------------------------------------------------------------------
+    def run(self, stop: threading.Event | None = None, *, max_steps: int | None = None) -> int:
+        """Loop until ``stop`` is set (or ``max_steps`` micro-batches ran); returns steps.
+
+        Database errors roll the batch back and are retried with exponential backoff
+        (0.1 s doubling to 5 s), so a restarted server is picked up again.
+        """
+        stop = stop if stop is not None else threading.Event()
+        self.setup_with_retry(stop)
+        waiter = _Waiter(self.engine, self.settings) if self._pg and self.settings.listen else None
+        steps = 0
+        backoff = 0.1
+        try:
+            while not stop.is_set() and (max_steps is None or steps < max_steps):
+                try:
+                    result = self.step()
+                    backoff = 0.1
+                except DBAPIError as exc:
+                    _log.warning("database error, retrying in %.1f s: %s", backoff, exc)
+                    stop.wait(backoff)
+                    backoff = min(backoff * 2, 5.0)
+                    if waiter is not None:
+                        waiter.close()
+                    continue
+                steps += 1
+                if result.consumed < self.settings.batch_size:
+                    if waiter is not None:
+                        waiter.wait(self.settings.poll_interval_s)
+                    else:
+                        stop.wait(self.settings.poll_interval_s)
+        finally:
+            if waiter is not None:
+                waiter.close()
+        return steps
+
+    def setup_with_retry(self, stop: threading.Event) -> None:
+        """``setup`` retried while the database is unreachable."""
+        backoff = 0.1
+        while True:
+            try:
+                self.setup()
+                return
+            except DBAPIError as exc:
+                if stop.is_set():
+                    raise
+                _log.warning("database unavailable, retrying in %.1f s: %s", backoff, exc)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+
+class _Resync(Exception):
+    """The in-memory state must be rebuilt from a snapshot."""
+
+
+def _nsh_row(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"noteId": int(row["noteId"])}
+    for name, value in row.items():
+        if name == "noteId":
+            continue
+        out[name] = int(value) if (value is not None and name in _INT_COLUMNS) else value
+    return out
+
+
+class _Waiter:
+    """LISTEN on PostgreSQL: wait for a NOTIFY or a timeout; reconnects lazily."""
+
+    def __init__(self, engine: Engine, settings: WorkerConfig) -> None:
+        self._url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._conn: Any = None  # Any: psycopg.Connection, imported lazily
+
+    def _connect(self) -> Any:
+        import psycopg
+
+        conn = psycopg.connect(self._url, autocommit=True)
+        conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        return conn
+
+    def wait(self, timeout_s: float) -> None:
+        try:
+            if self._conn is None:
+                self._conn = self._connect()
+            for _ in self._conn.notifies(timeout=timeout_s, stop_after=1):
+                pass
+        except Exception as exc:  # any connection failure falls back to a plain sleep
+            _log.warning("LISTEN failed (%s); polling", exc)
+            self.close()
+            time.sleep(timeout_s)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
