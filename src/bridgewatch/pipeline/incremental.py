@@ -33,7 +33,12 @@ from bridgewatch.scoring.diligence import (
     fit_low_diligence_final,
     low_diligence_targets,
 )
-from bridgewatch.scoring.final import FinalScoringResult, NoteFit, _fit_notes, _only_scored
+from bridgewatch.scoring.final import (
+    FinalScoringResult,
+    NoteFit,
+    _fit_notes,
+    assemble_final_result,
+)
 from bridgewatch.scoring.history import RunStatuses, StatusHistory, update_status_history
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.meta import MetaResult
@@ -41,11 +46,6 @@ from bridgewatch.scoring.mf import MFParams, PseudoRaterBounds, pseudo_rater_bou
 from bridgewatch.scoring.prescoring import PrescoringResult
 from bridgewatch.scoring.run import _meta_scoring
 from bridgewatch.scoring.status import (
-    CoreRuleInputs,
-    apply_core_rules,
-    compute_incorrect_aggregates,
-    compute_sign_aggregates,
-    compute_tag_aggregates,
     count_tags,
 )
 
@@ -452,56 +452,17 @@ def rescore_final(
         else:
             low_diligence = cache.low_diligence.copy()
 
-    signs = compute_sign_aggregates(scoped, main.rater_factor)
-    tags = compute_tag_aggregates(scoped, main.factor, main.rater_factor, config.status)
-    incorrect = compute_incorrect_aggregates(
-        scoped,
-        main.factor,
-        main.rater_factor,
-        pre.incorrect.incorrect_tag_ratings.astype(np.float64),
-        pre.incorrect.total_ratings.astype(np.float64),
-        config.status,
-    )
-    scored = (signs.num_ratings > 0) & inputs.captured
-    tags, incorrect, low_diligence = _only_scored(scored, tags, incorrect, low_diligence)
-    rules = apply_core_rules(
-        CoreRuleInputs(
-            scored=scored,
-            num_ratings=signs.num_ratings,
-            classification=inputs.note_info.classification,
-            intercept=main.intercept,
-            factor=main.factor,
-            previous_status=inputs.history.current_status,
-            intercept_max=None if bounds is None else bounds.intercept_max,
-            signs=signs,
-            tags=tags,
-            tag_thresholds=pre.tag_thresholds,
-            incorrect=incorrect,
-            low_diligence_intercept=low_diligence,
-            intercept_no_high_vol=intercepts["no_high_vol"],
-            intercept_no_correlated=intercepts["no_correlated"],
-        ),
-        config.status,
-        final_round=True,
-    )
-    has_row = pre.helpfulness.has_row | np.isfinite(pre.final_round.rater_intercepts)
-    num_final = np.bincount(scoped.note_idx[has_row[scoped.rater_idx]], minlength=n_notes).astype(
-        np.int64
-    )
-    final = FinalScoringResult(
+    final = assemble_final_result(
+        inputs,
+        pre,
+        config,
         main=main,
+        bounds=bounds,
+        diligence=diligence,
+        low_diligence=low_diligence,
         intercept_no_high_vol=intercepts["no_high_vol"],
         intercept_no_correlated=intercepts["no_correlated"],
         intercept_population_sampled=intercepts["population"],
-        bounds=bounds,
-        diligence=diligence,
-        low_diligence_intercept=low_diligence,
-        signs=signs,
-        tags=tags,
-        incorrect=incorrect,
-        scored=scored,
-        rules=rules,
-        num_final_round_ratings=num_final,
     )
     raw_low_diligence = (
         diligence.note_intercepts if diligence is not None else cache.low_diligence.copy()

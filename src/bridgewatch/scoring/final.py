@@ -37,7 +37,7 @@ from bridgewatch.scoring.status import (
     compute_tag_aggregates,
 )
 
-__all__ = ["FinalScoringResult", "NoteFit", "run_final_scoring"]
+__all__ = ["FinalScoringResult", "NoteFit", "assemble_final_result", "run_final_scoring"]
 
 _log = logging.getLogger(__name__)
 
@@ -224,6 +224,55 @@ def run_final_scoring(
         )
         low_diligence = diligence.note_intercepts
 
+    return assemble_final_result(
+        inputs,
+        pre,
+        config,
+        main=main,
+        bounds=bounds,
+        diligence=diligence,
+        low_diligence=low_diligence,
+        intercept_no_high_vol=no_high_vol.intercept,
+        intercept_no_correlated=no_correlated.intercept,
+        intercept_population_sampled=population.intercept,
+    )
+
+
+def assemble_final_result(
+    inputs: CoreInputs,
+    pre: PrescoringResult,
+    config: ScoringConfig,
+    *,
+    main: NoteFit,
+    bounds: PseudoRaterBounds | None,
+    diligence: DiligenceFinalResult | None,
+    low_diligence: NDArray[np.float64],
+    intercept_no_high_vol: NDArray[np.float64],
+    intercept_no_correlated: NDArray[np.float64],
+    intercept_population_sampled: NDArray[np.float64],
+) -> FinalScoringResult:
+    """Per-note aggregates (§5.5) and the Core rules (§6) on top of the final fits.
+
+    Shared by the batch final phase and the incremental rescoring, so both apply the same
+    rule inputs. Every array is indexed by ``note_idx`` (shape (n_notes,)); intercepts are
+    NaN where a fit has no parameters for the note.
+
+    Parameters
+    ----------
+    inputs, pre, config : as for :func:`run_final_scoring`.
+    main : the main note fit (all scoped ratings).
+    bounds : pseudo-rater bounds of the main fit, or None when it had no ratings.
+    diligence : the final low-diligence fit, or None when it did not run.
+    low_diligence : float64 array of shape (n_notes,), the low-diligence note intercepts.
+    intercept_no_high_vol, intercept_no_correlated, intercept_population_sampled :
+        float64 arrays of shape (n_notes,), the auxiliary fits' intercepts (§5.1).
+
+    Returns
+    -------
+    FinalScoringResult
+    """
+    scoped = inputs.scoped
+    n_notes = inputs.n_notes
     signs = compute_sign_aggregates(scoped, main.rater_factor)
     tags = compute_tag_aggregates(scoped, main.factor, main.rater_factor, config.status)
     incorrect = compute_incorrect_aggregates(
@@ -252,8 +301,8 @@ def run_final_scoring(
             tag_thresholds=pre.tag_thresholds,
             incorrect=incorrect,
             low_diligence_intercept=low_diligence,
-            intercept_no_high_vol=no_high_vol.intercept,
-            intercept_no_correlated=no_correlated.intercept,
+            intercept_no_high_vol=intercept_no_high_vol,
+            intercept_no_correlated=intercept_no_correlated,
         ),
         config.status,
         final_round=True,
@@ -264,9 +313,9 @@ def run_final_scoring(
     )
     return FinalScoringResult(
         main=main,
-        intercept_no_high_vol=no_high_vol.intercept,
-        intercept_no_correlated=no_correlated.intercept,
-        intercept_population_sampled=population.intercept,
+        intercept_no_high_vol=intercept_no_high_vol,
+        intercept_no_correlated=intercept_no_correlated,
+        intercept_population_sampled=intercept_population_sampled,
         bounds=bounds,
         diligence=diligence,
         low_diligence_intercept=low_diligence,
