@@ -3,7 +3,7 @@
 Raters, μ, the note ratio and every other prescoring figure stay frozen from the last full
 refit, so each note's four final-scoring fits (§5.1, §5.2) are independent closed-form
 problems: a note whose fit ratings did not change keeps its cached parameters, and a changed
-note is re-solved with the very same solver (``bridgewatch.scoring.final._fit_notes``) on its
+note is re-solved with the very same solver (``bridgewatch.scoring.final.fit_final_notes``) on its
 ratings only. The figures that couple notes are recomputed over all notes, as the batch pass
 does: pseudo-rater bounds (their regularization uses |R|/|N| of the whole fit and the
 pseudo-raters the extreme rater params of the fit, §5.3), the low-diligence fit (one joint
@@ -36,15 +36,15 @@ from bridgewatch.scoring.diligence import (
 from bridgewatch.scoring.final import (
     FinalScoringResult,
     NoteFit,
-    _fit_notes,
     assemble_final_result,
+    fit_final_notes,
 )
 from bridgewatch.scoring.history import RunStatuses, StatusHistory, update_status_history
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.meta import MetaResult
 from bridgewatch.scoring.mf import MFParams, PseudoRaterBounds, pseudo_rater_bounds
 from bridgewatch.scoring.prescoring import PrescoringResult
-from bridgewatch.scoring.run import _meta_scoring
+from bridgewatch.scoring.run import run_meta_scoring
 from bridgewatch.scoring.status import (
     count_tags,
 )
@@ -285,7 +285,7 @@ def _fit_subset(
     intercept = cache.intercepts[name].copy()
     factor = cache.factors[name].copy()
     if changed.any():
-        fit = _fit_notes(ratings.subset(changed[ratings.note_idx]), pre, config, note_ratio)
+        fit = fit_final_notes(ratings.subset(changed[ratings.note_idx]), pre, config, note_ratio)
         intercept[changed] = fit.intercept[changed]
         factor[changed] = fit.factor[changed]
     return intercept, factor, prints, changed
@@ -298,7 +298,7 @@ def _main_fit(
     intercept: NDArray[np.float64],
     factor: NDArray[np.float64],
 ) -> NoteFit:
-    """The main fit's ratings and rater factors, as ``_fit_notes`` selects them (§5.2)."""
+    """The main fit's ratings and rater factors, as ``fit_final_notes`` selects them (§5.2)."""
     counts = np.bincount(scoped.note_idx, minlength=scoped.n_notes)
     gated = (
         np.isfinite(pre.final_round.rater_intercepts) & pre.helpfulness.above_helpfulness_threshold
@@ -500,7 +500,7 @@ def update_statuses(
     ``config.history``; ``as_of_ms`` is the pass's "now" (the worker passes the time of the
     newest event it applied, never the wall clock, so a replay gives the same history).
     """
-    meta = _meta_scoring(inputs, final, count_tags(inputs.post_pss), as_of_ms, config)
+    meta = run_meta_scoring(inputs, final, count_tags(inputs.post_pss), as_of_ms, config)
     history = update_status_history(
         inputs.history,
         RunStatuses(

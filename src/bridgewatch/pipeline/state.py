@@ -39,7 +39,7 @@ from bridgewatch.scoring.final import run_final_scoring
 from bridgewatch.scoring.history import StatusHistory
 from bridgewatch.scoring.inputs import prepare_core_inputs
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
-from bridgewatch.service.dump import _export_frames
+from bridgewatch.service.dump import export_frames
 from bridgewatch.service.tables import events, note_status_history
 
 __all__ = [
@@ -91,7 +91,7 @@ def load_snapshot(conn: Connection, consumer: str) -> tuple[Frames, int]:
     offset = conn.execute(
         select(pipeline_offsets.c.last_event_id).where(pipeline_offsets.c.consumer == consumer)
     ).scalar()
-    frames = _export_frames(conn, _NO_CUTOFF)
+    frames = export_frames(conn, _NO_CUTOFF)
     nsh = frames["noteStatusHistory"]
     history = StatusHistory.from_frame(nsh) if nsh.height else StatusHistory.empty()
     out = Frames(

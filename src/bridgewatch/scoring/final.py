@@ -37,7 +37,13 @@ from bridgewatch.scoring.status import (
     compute_tag_aggregates,
 )
 
-__all__ = ["FinalScoringResult", "NoteFit", "assemble_final_result", "run_final_scoring"]
+__all__ = [
+    "FinalScoringResult",
+    "NoteFit",
+    "assemble_final_result",
+    "fit_final_notes",
+    "run_final_scoring",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -93,7 +99,7 @@ class FinalScoringResult:
     num_final_round_ratings: NDArray[np.int64]
 
 
-def _fit_notes(
+def fit_final_notes(
     ratings: Ratings,
     pre: PrescoringResult,
     config: ScoringConfig,
@@ -181,19 +187,19 @@ def run_final_scoring(
     """
     scoped = inputs.scoped
     n_notes = inputs.n_notes
-    no_high_vol = _fit_notes(
+    no_high_vol = fit_final_notes(
         scoped.subset(~inputs.high_volume[scoped.rater_idx]), pre, config, pre.note_ratio
     )
-    no_correlated = _fit_notes(
+    no_correlated = fit_final_notes(
         scoped.subset(~inputs.scoped_correlated), pre, config, pre.note_ratio
     )
-    population = _fit_notes(
+    population = fit_final_notes(
         scoped.subset(scoped.population_sampled),
         pre,
         config,
         config.population_sampled_note_ratio,
     )
-    main = _fit_notes(scoped, pre, config, pre.note_ratio)
+    main = fit_final_notes(scoped, pre, config, pre.note_ratio)
     _log.info("final scoring: main fit on %d ratings", main.ratings.n_ratings)
 
     bounds: PseudoRaterBounds | None = None

@@ -37,7 +37,14 @@ from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
 from bridgewatch.scoring.reputation import RaterTrust, rater_trust
 from bridgewatch.scoring.status import TagCounts, count_recent_ratings, count_tags
 
-__all__ = ["STAGES", "ProgressCallback", "ScoringResult", "default_as_of_ms", "score_core"]
+__all__ = [
+    "STAGES",
+    "ProgressCallback",
+    "ScoringResult",
+    "default_as_of_ms",
+    "run_meta_scoring",
+    "score_core",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -129,7 +136,7 @@ class _Stages:
         _log.info("stage %s: %.3f s", name, self.timings[name])
 
 
-def _meta_scoring(
+def run_meta_scoring(
     inputs: CoreInputs,
     final: FinalScoringResult,
     tag_counts: TagCounts,
@@ -292,7 +299,7 @@ def score_core(
         final = run_final_scoring(final_inputs, pre, config)
     with stages.stage("meta scoring"):
         tag_counts = count_tags(inputs.post_pss)
-        meta = _meta_scoring(inputs, final, tag_counts, as_of_ms, config)
+        meta = run_meta_scoring(inputs, final, tag_counts, as_of_ms, config)
     with stages.stage("status history"):
         history = update_status_history(
             inputs.history,

@@ -58,6 +58,7 @@ __all__ = [
     "ExportedFile",
     "ImportSummary",
     "export_dump",
+    "export_frames",
     "import_dump",
 ]
 
@@ -276,7 +277,14 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _export_frames(conn: Connection, cutoff_ms: int) -> dict[str, pl.DataFrame]:
+def export_frames(conn: Connection, cutoff_ms: int) -> dict[str, pl.DataFrame]:
+    """The public tables as frames in the published layouts, keyed by file kind.
+
+    Content created after ``cutoff_ms`` (ms since the epoch) is left out, as the public
+    export's 48-hour delay requires (scoring-extended.md §7.9). Deleted notes are left out;
+    their ratings and status-history rows stay, since they still count. The real-time pipeline
+    reads its snapshots through this function too.
+    """
     notes_frame = _frame(
         conn,
         select(*[notes.c[c] for c in NOTES_COLUMNS])
@@ -390,7 +398,7 @@ def export_dump(
         raise InputError(f"unknown export format(s) {unknown}", field="formats")
     cutoff = as_of_ms - delay_ms
     with engine.connect() as conn, conn.begin():
-        frames = _export_frames(conn, cutoff)
+        frames = export_frames(conn, cutoff)
     files = []
     for name, frame in frames.items():
         for fmt in formats:

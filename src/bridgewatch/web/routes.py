@@ -23,7 +23,7 @@ from bridgewatch import __version__
 from bridgewatch.errors import BridgewatchError, ConflictError, NotFoundError, PermissionDeniedError
 from bridgewatch.model import EnrollmentState
 from bridgewatch.scoring.status.config import StatusRulesConfig
-from bridgewatch.service.api.participants import _profile
+from bridgewatch.service.api.participants import participant_profile
 from bridgewatch.service.convert import (
     HELPFUL_TAG_COLUMNS,
     NOT_HELPFUL_TAG_COLUMNS,
@@ -382,7 +382,7 @@ def rate_note(
 
 
 def _write_context(db: Db, user: Participant | None, post: dict[str, Any]) -> dict[str, Any]:
-    profile = _profile(db, user.participant_id) if user is not None else None
+    profile = participant_profile(db, user.participant_id) if user is not None else None
     return {
         "post": post,
         "profile": profile,
@@ -532,7 +532,7 @@ def my_page(request: Request, user: User) -> Response:
 def profile_page(request: Request, db: Db, user: User, participant_id: str) -> Response:
     """Rating impact, writing impact, enrollment and recent ratings with their outcomes."""
     try:
-        profile = _profile(db, participant_id)
+        profile = participant_profile(db, participant_id)
     except NotFoundError as exc:
         return _error(request, user, exc)
     return _render(

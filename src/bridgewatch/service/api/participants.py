@@ -42,7 +42,7 @@ from bridgewatch.service.schemas import (
 )
 from bridgewatch.service.settings import Settings
 
-__all__ = ["router"]
+__all__ = ["participant_profile", "router"]
 
 router = APIRouter(prefix=API_PREFIX, tags=["participants"])
 _ERRORS: dict[int | str, dict[str, object]] = {
@@ -116,7 +116,12 @@ def end_session(
     return Response(status_code=204)
 
 
-def _profile(db: Db, participant_id: str) -> ContributorProfile:
+def participant_profile(db: Db, participant_id: str) -> ContributorProfile:
+    """A contributor's public profile: impact, enrollment and what writing still needs.
+
+    Raises ``NotFoundError`` when the participant does not exist. Shared by the API route and
+    the web app's profile page.
+    """
     participant = get_participant(db, participant_id)
     if participant is None:
         raise NotFoundError(f"participant {participant_id!r} does not exist")
@@ -167,10 +172,10 @@ def my_profile(
     db: Db, actor: Annotated[Actor, Depends(acting_participant("participants:write"))]
 ) -> ContributorProfile:
     """The caller's own profile: impact, enrollment and what writing ability still needs."""
-    return _profile(db, actor.participant_id)
+    return participant_profile(db, actor.participant_id)
 
 
 @router.get("/participants/{participant_id}", response_model=ContributorProfile, responses=_ERRORS)
 def profile(db: Db, participant_id: ParticipantIdPath) -> ContributorProfile:
     """A contributor's public profile (all contributions are public, spec-extended §7.1)."""
-    return _profile(db, participant_id)
+    return participant_profile(db, participant_id)
