@@ -195,18 +195,9 @@ class NumpyEngine:
         pen_int: float,
         pen_fac: float,
     ) -> tuple[float, float]:
-        g = _reference.row_gram(
-            self._note_idx,
-            self._rater_idx,
-            self._values,
-            self._weights,
-            ri,
-            rf,
-            mu,
-            self._n_notes,
+        self._solve_block(
+            self._note_idx, self._rater_idx, self._note_ok, ni, nf, ri, rf, mu, pen_int, pen_fac
         )
-        ok = self._note_ok
-        ni[ok], nf[ok] = _reference.solve_gram(g.gram[ok], g.rhs[ok], pen_int, pen_fac)
         return self.error_sums(ni, nf, ri, rf, mu)
 
     def solve_raters(
@@ -219,19 +210,30 @@ class NumpyEngine:
         pen_int: float,
         pen_fac: float,
     ) -> tuple[float, float]:
-        g = _reference.row_gram(
-            self._rater_idx,
-            self._note_idx,
-            self._values,
-            self._weights,
-            ni,
-            nf,
-            mu,
-            self._n_raters,
+        self._solve_block(
+            self._rater_idx, self._note_idx, self._rater_ok, ri, rf, ni, nf, mu, pen_int, pen_fac
         )
-        ok = self._rater_ok
-        ri[ok], rf[ok] = _reference.solve_gram(g.gram[ok], g.rhs[ok], pen_int, pen_fac)
         return self.error_sums(ni, nf, ri, rf, mu)
+
+    def _solve_block(
+        self,
+        rows: NDArray[np.integer],
+        cols: NDArray[np.integer],
+        ok: NDArray[np.bool_],
+        own_i: FloatArray,
+        own_f: FloatArray,
+        other_i: FloatArray,
+        other_f: FloatArray,
+        mu: float,
+        pen_int: float,
+        pen_fac: float,
+    ) -> None:
+        # One ALS half-step: every row entity (notes or raters) that has ratings is solved in
+        # place, with the other block and mu held fixed.
+        g = _reference.row_gram(
+            rows, cols, self._values, self._weights, other_i, other_f, mu, ok.shape[0]
+        )
+        own_i[ok], own_f[ok] = _reference.solve_gram(g.gram[ok], g.rhs[ok], pen_int, pen_fac)
 
     def error_sums(
         self, ni: FloatArray, nf: FloatArray, ri: FloatArray, rf: FloatArray, mu: float
