@@ -196,10 +196,10 @@ def _helpfulness_table(
     is_rater = np.bincount(inputs.ratings.rater_idx, minlength=n) > 0
     final_round = np.isfinite(pre.final_round.rater_intercepts)
     has_help = pre.helpfulness.has_row
-    rows = np.flatnonzero(is_rater | contributors.stats.is_author | has_help | final_round)
+    r = contributors.enrollment.ratings
+    w = contributors.enrollment.writing
+    rows = np.flatnonzero(is_rater | w.is_author | has_help | final_round)
     h = pre.helpfulness
-    stats = contributors.stats
-    v = stats.valid
     table = contributors.enrollment.table
 
     def on(mask: NDArray[np.bool_], values: NDArray[np.generic]) -> list[object]:
@@ -207,9 +207,6 @@ def _helpfulness_table(
             x if m else None
             for x, m in zip(values[rows].tolist(), mask[rows].tolist(), strict=True)
         ]
-
-    success = v.successful_helpful + v.successful_not_helpful
-    failure = v.unsuccessful_helpful + v.unsuccessful_not_helpful
 
     def floats(values: NDArray[np.float64]) -> pl.Series:
         return pl.Series(values[rows], dtype=pl.Float64).fill_nan(None)
@@ -221,18 +218,18 @@ def _helpfulness_table(
         "meanNoteScore": floats(h.mean_note_score),
         "raterAgreeRatio": floats(h.rater_agree_ratio),
         "aboveHelpfulnessThreshold": on(has_help, h.above_helpfulness_threshold),
-        "successfulRatingHelpfulCount": on(is_rater, v.successful_helpful),
-        "successfulRatingNotHelpfulCount": on(is_rater, v.successful_not_helpful),
-        "successfulRatingTotal": on(is_rater, success),
-        "unsuccessfulRatingHelpfulCount": on(is_rater, v.unsuccessful_helpful),
-        "unsuccessfulRatingNotHelpfulCount": on(is_rater, v.unsuccessful_not_helpful),
-        "unsuccessfulRatingTotal": on(is_rater, failure),
-        "ratingsAwaitingMoreRatings": on(is_rater, stats.ratings_awaiting_more_ratings),
-        "ratedAfterDecision": on(is_rater, stats.rated_after_decision),
-        "notesCurrentlyRatedHelpful": on(stats.is_author, stats.notes_crh),
-        "notesCurrentlyRatedNotHelpful": on(stats.is_author, stats.notes_crnh),
-        "notesAwaitingMoreRatings": on(stats.is_author, stats.notes_nmr),
-        "aggregateRatingReceivedTotal": on(stats.is_author, stats.aggregate_rating_received_total),
+        "successfulRatingHelpfulCount": on(is_rater, r.successful_helpful),
+        "successfulRatingNotHelpfulCount": on(is_rater, r.successful_not_helpful),
+        "successfulRatingTotal": on(is_rater, r.successful_total),
+        "unsuccessfulRatingHelpfulCount": on(is_rater, r.unsuccessful_helpful),
+        "unsuccessfulRatingNotHelpfulCount": on(is_rater, r.unsuccessful_not_helpful),
+        "unsuccessfulRatingTotal": on(is_rater, r.unsuccessful_total),
+        "ratingsAwaitingMoreRatings": on(is_rater, r.ratings_awaiting_more_ratings),
+        "ratedAfterDecision": on(is_rater, r.rated_after_decision),
+        "notesCurrentlyRatedHelpful": on(w.is_author, w.notes_crh),
+        "notesCurrentlyRatedNotHelpful": on(w.is_author, w.notes_crnh),
+        "notesAwaitingMoreRatings": on(w.is_author, w.notes_nmr),
+        "aggregateRatingReceivedTotal": on(w.is_author, w.aggregate_ratings_received),
         "enrollmentState": on(table.state >= 0, table.state),
         "successfulRatingNeededToEarnIn": on(
             table.successful_rating_needed_to_earn_in >= 0,
@@ -249,12 +246,12 @@ def _helpfulness_table(
         "modelingGroup": on(inputs.modeling_group >= 0, inputs.modeling_group.astype(np.float64)),
         "coreFirstRoundRaterIntercept": floats(pre.round1.rater_intercepts),
         "coreFirstRoundRaterFactor1": floats(pre.round1.rater_factors[:, 0]),
-        "crhTotal14d": stats.crh_14d[rows],
-        "crnhTotal14d": stats.crnh_14d[rows],
-        "nmrTotal14d": stats.nmr_14d[rows],
-        "crhTotal90d": stats.crh_90d[rows],
-        "crnhTotal90d": stats.crnh_90d[rows],
-        "nmrTotal90d": stats.nmr_90d[rows],
+        "crhTotal14d": w.crh_14d[rows],
+        "crnhTotal14d": w.crnh_14d[rows],
+        "nmrTotal14d": w.nmr_14d[rows],
+        "crhTotal90d": w.crh_90d[rows],
+        "crnhTotal90d": w.crnh_90d[rows],
+        "nmrTotal90d": w.nmr_90d[rows],
     }
     return build_helpfulness_scores(inputs.participant_ids.ids[rows], columns)
 
