@@ -201,6 +201,11 @@ def _helpfulness_table(
     rows = np.flatnonzero(is_rater | w.is_author | has_help | final_round)
     h = pre.helpfulness
     table = contributors.enrollment.table
+    # The prescoring rater table is an outer join of the final round's raters with the
+    # helpfulness rows (§4.11): a round-1 rater with neither has no round-1 params written.
+    prescored = final_round | has_help
+    round1_intercept = pre.round1.rater_intercepts
+    round1_factor = pre.round1.rater_factors[:, 0]
 
     def on(mask: NDArray[np.bool_], values: NDArray[np.generic]) -> list[object]:
         return [
@@ -244,8 +249,8 @@ def _helpfulness_table(
         "numberOfTimesEarnedOut": on(table.times_earned_out >= 0, table.times_earned_out),
         "isEmergingWriter": contributors.enrollment.is_emerging_writer[rows],
         "modelingGroup": on(inputs.modeling_group >= 0, inputs.modeling_group.astype(np.float64)),
-        "coreFirstRoundRaterIntercept": floats(pre.round1.rater_intercepts),
-        "coreFirstRoundRaterFactor1": floats(pre.round1.rater_factors[:, 0]),
+        "coreFirstRoundRaterIntercept": floats(np.where(prescored, round1_intercept, np.nan)),
+        "coreFirstRoundRaterFactor1": floats(np.where(prescored, round1_factor, np.nan)),
         "crhTotal14d": w.crh_14d[rows],
         "crnhTotal14d": w.crnh_14d[rows],
         "nmrTotal14d": w.nmr_14d[rows],
@@ -333,7 +338,11 @@ def score_core(
             intercept_no_high_vol=final.intercept_no_high_vol * scored_core,
             intercept_no_correlated=final.intercept_no_correlated * scored_core,
             intercept_population_sampled=final.intercept_population_sampled * scored_core,
-            num_final_round_ratings=final.num_final_round_ratings.astype(np.float64) * scored_core,
+            # A count the reference takes from a group-by: notes without such ratings get none.
+            num_final_round_ratings=np.where(
+                final.num_final_round_ratings > 0, final.num_final_round_ratings, np.nan
+            )
+            * scored_core,
         )
         scored_notes = build_scored_notes(
             note_ids=inputs.note_ids.ids,
