@@ -4,9 +4,12 @@ Starts `bridgewatch serve` (uvicorn, --workers N) on a fresh database, seeds rat
 session tokens and notes directly in the database, then drives POST
 /api/v1/notes/{id}/ratings from a closed-loop load generator (C concurrent keep-alive
 connections, a minimal asyncio HTTP/1.1 client so that the generator costs little CPU) on the
-same machine. It also reports the server's CPU time per rating (warm-up included, so an upper
-bound), which stays meaningful on a shared machine. Every rating is a real write: auth lookup,
-rate-limit count, upsert of the rating and its outbox event in one transaction.
+same machine. It also reports CPU time per rating of the server processes, of the
+PostgreSQL backends serving them (tagged by application_name, read from /proc) and of the
+load generator itself, over warm-up and measurement divided by every request sent; these
+stay meaningful on a shared machine where wall-clock throughput does not. Every rating is a
+real write: auth check, rate-limit count, upsert of the rating and its outbox event in one
+transaction.
 
     python benchmarks/bench_api.py --backend sqlite
     python benchmarks/bench_api.py --backend postgresql \
@@ -117,6 +120,7 @@ async def _worker(
     measure_from: float,
     latencies: list[float],
     statuses: dict[int, int],
+    counter: list[int],
     seed: int,
 ) -> None:
     rng = random.Random(seed)
@@ -143,6 +147,7 @@ async def _worker(
                     length = int(line.split(b":", 1)[1])
             await reader.readexactly(length)
             end = time.perf_counter()
+            counter[0] += 1
             if start >= measure_from:
                 latencies.append(end - start)
                 statuses[status] = statuses.get(status, 0) + 1
@@ -157,19 +162,22 @@ async def _load(
     concurrency: int,
     warmup_s: float,
     duration_s: float,
-) -> tuple[list[float], dict[int, int], float]:
+) -> tuple[list[float], dict[int, int], float, int]:
+    """Latencies and statuses of the measured requests, the measured duration (s) and the
+    number of requests sent in all (warm-up included)."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    counter = [0]
     t0 = time.perf_counter()
     measure_from = t0 + warmup_s
     stop_at = measure_from + duration_s
     await asyncio.gather(
         *[
-            _worker(port, tokens, note_ids, stop_at, measure_from, latencies, statuses, i)
+            _worker(port, tokens, note_ids, stop_at, measure_from, latencies, statuses, counter, i)
             for i in range(concurrency)
         ]
     )
-    return latencies, statuses, duration_s
+    return latencies, statuses, duration_s, counter[0]
 
 
 def _cpu_seconds(root_pid: int) -> float:
@@ -187,9 +195,40 @@ def _cpu_seconds(root_pid: int) -> float:
     return total
 
 
+def _postgres_backend_cpu(admin_url: str, application_name: str) -> dict[int, float]:
+    """CPU seconds (user + system) of each PostgreSQL backend serving ``application_name``.
+
+    Reads /proc of the backend processes, so the database server must run on this machine.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    engine = create_engine(admin_url)
+    try:
+        with engine.connect() as conn:
+            pids = conn.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE application_name = :a"),
+                {"a": application_name},
+            ).scalars()
+            out = {}
+            for pid in pids:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                out[int(pid)] = (int(fields[11]) + int(fields[12])) / ticks
+            return out
+    finally:
+        engine.dispose()
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _pg_cpu(args: argparse.Namespace, app_name: str) -> dict[int, float]:
+    if args.backend != "postgresql":
+        return {}
+    return _postgres_backend_cpu(args.pg_url, app_name)
 
 
 def _hardware() -> str:
@@ -223,20 +262,36 @@ def main() -> int:
         action="store_true",
         help="serve with BRIDGEWATCH_POOL_PRE_PING=false (one round trip less per request)",
     )
+    parser.add_argument(
+        "--no-fast-path",
+        action="store_true",
+        help="serve with BRIDGEWATCH_RATING_FAST_PATH=false (the general SQLAlchemy path)",
+    )
+    parser.add_argument(
+        "--client-loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="event loop of the load generator",
+    )
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per level")
     args = parser.parse_args()
 
     tmp = tempfile.TemporaryDirectory()
     schema = None
+    app_name = f"bw_bench_{uuid.uuid4().hex[:10]}"
     if args.backend == "sqlite":
         url = f"sqlite:///{Path(tmp.name) / 'bench.sqlite3'}"
     else:
-        schema = f"bw_bench_{uuid.uuid4().hex[:10]}"
+        schema = app_name
         admin = create_engine(args.pg_url)
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{args.pg_url}?options={quote(f'-csearch_path={schema}')}"
+        # application_name tags the server's connections so that their backends' CPU can
+        # be told from the other clients of the database.
+        url = (
+            f"{args.pg_url}?options={quote(f'-csearch_path={schema}')}&application_name={app_name}"
+        )
     port = _free_port()
     server = None
     try:
@@ -246,6 +301,7 @@ def main() -> int:
             "BRIDGEWATCH_RATINGS_PER_MINUTE": "1000000",
             "BRIDGEWATCH_LOG_LEVEL": "30",
             "BRIDGEWATCH_POOL_PRE_PING": "false" if args.no_pre_ping else "true",
+            "BRIDGEWATCH_RATING_FAST_PATH": "false" if args.no_fast_path else "true",
         }
         server = subprocess.Popen(
             [
@@ -275,29 +331,41 @@ def main() -> int:
         print(
             f"backend: {args.backend}, server workers: {args.workers}, raters: {args.raters}, "
             f"notes: {args.notes}, pool pre-ping: {not args.no_pre_ping}, "
+            f"rating fast path: {not args.no_fast_path}, client loop: {args.client_loop}, "
             "load generator on the same machine"
         )
         print(
             "| backend | concurrency | ratings/s | p50 ms | p99 ms | non-2xx "
-            "| server CPU ms/rating | client CPU ms/rating |"
+            "| server CPU ms/rating | PostgreSQL CPU ms/rating | client CPU ms/rating |"
         )
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|")
+        loop_factory = None
+        if args.client_loop == "uvloop":
+            import uvloop
+
+            loop_factory = uvloop.new_event_loop
         for concurrency in args.concurrency:
+            # CPU is counted over warm-up and measurement alike (an upper bound per rating).
+            pg_before = _pg_cpu(args, app_name)
             cpu_before = _cpu_seconds(server.pid)
             client_before = time.process_time()
-            latencies, statuses, duration = asyncio.run(
-                _load(port, tokens, note_ids, concurrency, args.warmup, args.duration)
-            )
+            with asyncio.Runner(loop_factory=loop_factory) as runner:
+                latencies, statuses, duration, total = runner.run(
+                    _load(port, tokens, note_ids, concurrency, args.warmup, args.duration)
+                )
             cpu_used = _cpu_seconds(server.pid) - cpu_before
             client_used = time.process_time() - client_before
+            pg_after = _pg_cpu(args, app_name)
+            pg_used = sum(cpu - pg_before.get(pid, 0.0) for pid, cpu in pg_after.items())
             ok = sum(n for s, n in statuses.items() if 200 <= s < 300)
             bad = sum(n for s, n in statuses.items() if not 200 <= s < 300)
+            pg_cell = f"{pg_used * 1000 / max(1, total):.2f}" if pg_after else "-"
             print(
                 f"| {args.backend} | {concurrency} | {ok / duration:.0f} | "
                 f"{_percentile(latencies, 0.5) * 1000:.1f} | "
                 f"{_percentile(latencies, 0.99) * 1000:.1f} | {bad} | "
-                f"{cpu_used * 1000 / max(1, len(latencies)):.2f} | "
-                f"{client_used * 1000 / max(1, len(latencies)):.2f} |",
+                f"{cpu_used * 1000 / max(1, total):.2f} | {pg_cell} | "
+                f"{client_used * 1000 / max(1, total):.2f} |",
                 flush=True,
             )
     finally:

@@ -28,6 +28,7 @@ __all__ = [
     "check_note_limits",
     "check_rating_rate",
     "check_request_rate",
+    "rating_rate_error",
 ]
 
 _DAY_MS = 24 * 3600 * 1000
@@ -98,11 +99,16 @@ def check_rating_rate(
             since_ms=now_ms - RATING_WINDOW_MS,
         )
     if recent >= settings.ratings_per_minute:
-        raise RateLimitedError(
-            f"at most {settings.ratings_per_minute} ratings per minute",
-            limit_name="ratings_per_minute",
-            retry_after_s=60,
-        )
+        raise rating_rate_error(settings)
+
+
+def rating_rate_error(settings: Settings) -> RateLimitedError:
+    """The error answering a rating beyond ``settings.ratings_per_minute``."""
+    return RateLimitedError(
+        f"at most {settings.ratings_per_minute} ratings per minute",
+        limit_name="ratings_per_minute",
+        retry_after_s=60,
+    )
 
 
 def check_request_rate(

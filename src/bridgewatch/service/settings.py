@@ -39,6 +39,8 @@ class Settings(BaseSettings):
         round trip per request; connections are then recycled after ``pool_recycle_s`` and
         a broken one fails one request and empties the pool.
     pool_recycle_s : replace pooled connections older than this, seconds.
+    rating_fast_path : on PostgreSQL, write a session's rating with one statement on an
+        asynchronous connection (``service.pg_ratings``); off: the general SQLAlchemy path.
     """
 
     model_config = SettingsConfigDict(env_prefix="BRIDGEWATCH_", extra="ignore")
@@ -56,6 +58,7 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=10, ge=1)
     pool_pre_ping: bool = True
     pool_recycle_s: int = Field(default=1800, ge=1)
+    rating_fast_path: bool = True
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under ``data_dir``."""
