@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+
 from bridgewatch.model import EnrollmentState
 from bridgewatch.service.limits import RATING_EVENT_TYPES
 from bridgewatch.service.tables import ratings
@@ -76,7 +77,7 @@ class AsyncConnectionPool:
                 raise
             # psycopg's mark of a pooled connection: no ResourceWarning when the process
             # (or a test's app) ends with it still open.
-            conn._pool = self  # type: ignore[attr-defined]
+            conn._pool = self
         return conn
 
     def release(self, conn: psycopg.AsyncConnection[Any]) -> None:
@@ -119,7 +120,9 @@ def _rating_statement() -> str:
     # The row arrives as its outbox payload (JSON of every column) and becomes a ratings
     # record with jsonb_populate_record: a short statement with few parameters, which
     # psycopg caches parsed (it re-parses statements over 4 kB or 50 parameters each time).
-    updates = ", ".join(_quoted(c.name) for c in ratings.columns if c.name not in _KEY)
+    updated = [_quoted(c.name) for c in ratings.columns if c.name not in _KEY]
+    updates = ", ".join(updated)
+    excluded = ", ".join(f"EXCLUDED.{name}" for name in updated)
     ai_states = ", ".join(str(int(s)) for s in _AI_WRITER_STATES)
     event_types = ", ".join(f"'{t}'" for t in RATING_EVENT_TYPES)
     return f"""
@@ -154,7 +157,7 @@ WITH actor AS (
     SELECT r.* FROM verdict, jsonb_populate_record(NULL::ratings, %(payload)s::jsonb) AS r
     WHERE verdict = 'ok'
     ON CONFLICT ({", ".join(_quoted(k) for k in _KEY)})
-    DO UPDATE SET ({updates}) = (SELECT {", ".join(f"EXCLUDED.{_quoted(c.name)}" for c in ratings.columns if c.name not in _KEY)})
+    DO UPDATE SET ({updates}) = ROW({excluded})
     RETURNING xmax <> 0 AS replaced
 ), logged AS (
     INSERT INTO events (created_at_ms, event_type, actor_participant_id, entity_id, payload)
