@@ -317,7 +317,7 @@ def main() -> int:
             ],
             env=env,
         )
-        deadline = time.time() + 30
+        deadline = time.time() + 180  # importing the app takes a while on a busy machine
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
