@@ -29,7 +29,10 @@ class Settings(BaseSettings):
     note_requests_per_day : note requests one participant may make per 24 h (spec-extended
         §6.1).
     notes_per_post_author_per_day : notes one writer may write on one post author's posts per
-        24 h (spec-extended §7.2.1, initial value).
+        24 h until they have 6 notes there (spec-extended §7.2.1, initial value); then the
+        limit follows their helpful rate on that author.
+    post_author_history_since_ms : the per-post-author helpful rate counts notes created
+        from this time on (ms since the epoch; the spec's 2025-05-28).
     max_request_bytes : largest accepted request body, bytes.
     summary_max_chars : longest note summary, characters, URLs excluded (spec-extended §7.2).
     max_page_size : largest ``limit`` of a paginated list.
@@ -52,6 +55,7 @@ class Settings(BaseSettings):
     ratings_per_minute: int = Field(default=30, ge=1)
     note_requests_per_day: int = Field(default=5, ge=1)
     notes_per_post_author_per_day: int = Field(default=3, ge=1)
+    post_author_history_since_ms: int = Field(default=1_748_390_400_000, ge=0)
     max_request_bytes: int = Field(default=64 * 1024, ge=1024)
     summary_max_chars: int = Field(default=280, ge=1)
     max_page_size: int = Field(default=100, ge=1)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from bridgewatch.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from bridgewatch.model import EnrollmentState
 from bridgewatch.service.api import API_PREFIX
 from bridgewatch.service.convert import note_public, note_values, rating_public, rating_values
 from bridgewatch.service.deps import (
@@ -147,7 +148,14 @@ def write_note(
     _check_summary(body, settings)
     post = require_post(db, body.post_id)
     check_note_limits(
-        db, settings=settings, now_ms=now, participant_id=actor.participant_id, post=post
+        db,
+        settings=settings,
+        now_ms=now,
+        participant_id=actor.participant_id,
+        post=post,
+        is_media_note=body.is_media_note,
+        ai_writer=actor.participant.is_api_writer
+        or actor.participant.enrollment_state == EnrollmentState.apiEarnedIn,
     )
     row = insert_note(
         db, now_ms=now, author_participant_id=actor.participant_id, values=note_values(body)
