@@ -5,7 +5,7 @@ session tokens and notes directly in the database, then drives POST
 /api/v1/notes/{id}/ratings from a closed-loop load generator (C concurrent keep-alive
 connections, a minimal asyncio HTTP/1.1 client so that the generator costs little CPU) on the
 same machine. It also reports CPU time per rating of the server processes, of the
-PostgreSQL backends serving them (tagged by application_name, read from /proc) and of the
+PostgreSQL backends serving them (tagged by application_name, sampled from /proc) and of the
 load generator itself, over warm-up and measurement divided by every request sent; these
 stay meaningful on a shared machine where wall-clock throughput does not. Every rating is a
 real write: auth check, rate-limit count, upsert of the rating and its outbox event in one
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -28,6 +29,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -195,40 +197,62 @@ def _cpu_seconds(root_pid: int) -> float:
     return total
 
 
-def _postgres_backend_cpu(admin_url: str, application_name: str) -> dict[int, float]:
-    """CPU seconds (user + system) of each PostgreSQL backend serving ``application_name``.
+class _PostgresCpuSampler:
+    """CPU seconds (user + system) of the PostgreSQL backends serving ``application_name``.
 
-    Reads /proc of the backend processes, so the database server must run on this machine.
+    Samples pg_stat_activity and /proc of the backend processes every ``every_s`` seconds in
+    a thread, keeping each backend's last reading, so backends that exit during the run
+    (connections a pool closes) still count up to their last sample. The database server
+    must run on this machine.
     """
-    ticks = os.sysconf("SC_CLK_TCK")
-    engine = create_engine(admin_url)
-    try:
-        with engine.connect() as conn:
+
+    def __init__(self, admin_url: str, application_name: str, every_s: float = 0.2) -> None:
+        self._engine = create_engine(admin_url, pool_size=1)
+        self._name = application_name
+        self._every = every_s
+        self._seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        ticks = os.sysconf("SC_CLK_TCK")
+        with self._engine.connect() as conn:
             pids = conn.execute(
                 text("SELECT pid FROM pg_stat_activity WHERE application_name = :a"),
-                {"a": application_name},
+                {"a": self._name},
             ).scalars()
-            out = {}
             for pid in pids:
                 try:
                     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 except OSError:
                     continue
-                out[int(pid)] = (int(fields[11]) + int(fields[12])) / ticks
-            return out
-    finally:
-        engine.dispose()
+                self._seen[int(pid)] = (int(fields[11]) + int(fields[12])) / ticks
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            self._sample()
+
+    def __enter__(self) -> _PostgresCpuSampler:
+        self._sample()
+        self._before = dict(self._seen)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        self._engine.dispose()
+
+    @property
+    def used_s(self) -> float:
+        """CPU seconds the backends used between entering and leaving."""
+        return sum(cpu - self._before.get(pid, 0.0) for pid, cpu in self._seen.items())
 
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _pg_cpu(args: argparse.Namespace, app_name: str) -> dict[int, float]:
-    if args.backend != "postgresql":
-        return {}
-    return _postgres_backend_cpu(args.pg_url, app_name)
 
 
 def _hardware() -> str:
@@ -346,20 +370,26 @@ def main() -> int:
             loop_factory = uvloop.new_event_loop
         for concurrency in args.concurrency:
             # CPU is counted over warm-up and measurement alike (an upper bound per rating).
-            pg_before = _pg_cpu(args, app_name)
+            sampler = (
+                _PostgresCpuSampler(args.pg_url, app_name)
+                if args.backend == "postgresql"
+                else contextlib.nullcontext()
+            )
             cpu_before = _cpu_seconds(server.pid)
             client_before = time.process_time()
-            with asyncio.Runner(loop_factory=loop_factory) as runner:
+            with sampler, asyncio.Runner(loop_factory=loop_factory) as runner:
                 latencies, statuses, duration, total = runner.run(
                     _load(port, tokens, note_ids, concurrency, args.warmup, args.duration)
                 )
             cpu_used = _cpu_seconds(server.pid) - cpu_before
             client_used = time.process_time() - client_before
-            pg_after = _pg_cpu(args, app_name)
-            pg_used = sum(cpu - pg_before.get(pid, 0.0) for pid, cpu in pg_after.items())
             ok = sum(n for s, n in statuses.items() if 200 <= s < 300)
             bad = sum(n for s, n in statuses.items() if not 200 <= s < 300)
-            pg_cell = f"{pg_used * 1000 / max(1, total):.2f}" if pg_after else "-"
+            pg_cell = (
+                f"{sampler.used_s * 1000 / max(1, total):.2f}"
+                if isinstance(sampler, _PostgresCpuSampler)
+                else "-"
+            )
             print(
                 f"| {args.backend} | {concurrency} | {ok / duration:.0f} | "
                 f"{_percentile(latencies, 0.5) * 1000:.1f} | "
