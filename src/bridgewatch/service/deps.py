@@ -46,6 +46,7 @@ __all__ = [
     "get_now",
     "get_principal",
     "get_settings",
+    "is_ai_writer",
     "optional_principal",
     "rater",
     "request_hash",
@@ -268,13 +269,18 @@ async def _writer(actor: Annotated[Actor, Depends(acting_participant("notes:writ
     return actor
 
 
-def check_rater(actor: Actor) -> Actor:
-    """The actor, unless an AI note writer (they cannot rate notes; 403)."""
-    if actor.participant.is_api_writer or actor.participant.enrollment_state in (
+def is_ai_writer(participant: Participant) -> bool:
+    """Whether the participant is an AI note writer (spec-extended §7.8)."""
+    return participant.is_api_writer or participant.enrollment_state in (
         EnrollmentState.apiEarnedIn,
         EnrollmentState.apiEarnedOut,
         EnrollmentState.apiTestUser,
-    ):
+    )
+
+
+def check_rater(actor: Actor) -> Actor:
+    """The actor, unless an AI note writer (they cannot rate notes; 403)."""
+    if is_ai_writer(actor.participant):
         raise PermissionDeniedError("AI note writers cannot rate notes")
     return actor
 

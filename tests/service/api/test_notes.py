@@ -455,3 +455,16 @@ def test_integration_writes_on_behalf_of_a_named_writer(service: Service) -> Non
         "/api/v1/notes", json=_note_body(), headers={"X-API-Key": key, "X-Participant-Id": newbie}
     )
     assert r.status_code == 403
+
+
+def test_ai_writers_need_writing_impact_hundred_for_media_notes(service: Service) -> None:
+    pid, headers = service.writer()
+    service.set_state(pid, EnrollmentState.apiEarnedIn)
+    service.set_scores(pid, notes_currently_rated_helpful=2)
+    service.post(headers)
+    body = _note_body(isMediaNote=True)
+    r = service.client.post("/api/v1/notes", json=body, headers=headers)
+    assert r.status_code == 403
+    assert "at least 100" in r.json()["message"]
+    service.set_scores(pid, notes_currently_rated_helpful=100)
+    assert service.client.post("/api/v1/notes", json=body, headers=headers).status_code == 201

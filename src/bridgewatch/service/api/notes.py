@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from bridgewatch.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
-from bridgewatch.model import EnrollmentState
 from bridgewatch.service.api import API_PREFIX
 from bridgewatch.service.convert import note_public, note_values, rating_public, rating_values
 from bridgewatch.service.deps import (
@@ -26,6 +25,7 @@ from bridgewatch.service.deps import (
     bearer_header,
     check_rater,
     get_settings,
+    is_ai_writer,
     request_hash,
     resolve_principal,
     writer,
@@ -154,8 +154,7 @@ def write_note(
         participant_id=actor.participant_id,
         post=post,
         is_media_note=body.is_media_note,
-        ai_writer=actor.participant.is_api_writer
-        or actor.participant.enrollment_state == EnrollmentState.apiEarnedIn,
+        ai_writer=is_ai_writer(actor.participant),
     )
     row = insert_note(
         db, now_ms=now, author_participant_id=actor.participant_id, values=note_values(body)
@@ -212,6 +211,13 @@ def delete_note(db: Db, now: Now, owned: Annotated[_OwnedNote, Depends(_own_note
     return Response(status_code=204)
 
 
+@dataclass(frozen=True)
+class _Credentials:
+    session_token: str | None
+    api_key: str | None
+    on_behalf_of: str | None
+
+
 async def _credentials(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_header)],
     api_key: Annotated[str | None, Depends(api_key_header)],
@@ -221,13 +227,6 @@ async def _credentials(
     if api_key is None and bearer is None:
         raise AuthenticationError("authentication required: a session token or an API key")
     return _Credentials(None if bearer is None else bearer.credentials, api_key, on_behalf_of)
-
-
-@dataclass(frozen=True)
-class _Credentials:
-    session_token: str | None
-    api_key: str | None
-    on_behalf_of: str | None
 
 
 @router.post(
