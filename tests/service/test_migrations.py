@@ -12,7 +12,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, insert, inspect, select, text
+from sqlalchemy import Engine, MetaData, create_engine, insert, inspect, select, text
 from sqlalchemy.exc import OperationalError
 
 from bridgewatch.pipeline.tables import ensure_pipeline_schema, pipeline_metadata, pipeline_offsets
@@ -23,12 +23,16 @@ from bridgewatch.web.accounts import ensure_web_schema, web_accounts, web_metada
 from tests.service.conftest import _pg_unavailable, pg_url
 
 ALL_METADATA = [metadata, pipeline_metadata, web_metadata]
+MERGED = MetaData()
+for _m in ALL_METADATA:
+    for _table in _m.sorted_tables:
+        _table.to_metadata(MERGED)
 ADDED_IN_0002 = {t.name for m in (pipeline_metadata, web_metadata) for t in m.sorted_tables}
 
 
 def _diff(engine: Engine) -> list[object]:
     with engine.connect() as conn:
-        return list(compare_metadata(MigrationContext.configure(conn), ALL_METADATA))
+        return list(compare_metadata(MigrationContext.configure(conn), MERGED))
 
 
 def _trigger_count(engine: Engine) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.schema import SchemaItem
 
 revision = "0002"
 down_revision = "0001"
@@ -35,7 +36,7 @@ FOR EACH STATEMENT EXECUTE FUNCTION bridgewatch_notify_events()
 """
 
 
-def _tables() -> list[tuple[str, list[sa.SchemaItem]]]:
+def _tables() -> list[tuple[str, list[SchemaItem]]]:
     return [
         (
             "pipeline_offsets",
