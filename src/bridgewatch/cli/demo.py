@@ -82,6 +82,10 @@ class _Progress:
 
 def run(args: argparse.Namespace) -> int:
     """Simulate, import, score and publish the demo database, then serve it live."""
+    if not args.verbose:
+        # Progress lines instead of the scorer's stage log; -v brings the log back.
+        logging.getLogger().setLevel(logging.WARNING)
+        logging.getLogger("bridgewatch.scoring").setLevel(logging.ERROR)
     progress = _Progress(5 if args.no_serve else 6)
     progress("loading bridgewatch")
     from bridgewatch.service import make_engine, upgrade_database

@@ -97,10 +97,13 @@ def dataset_from_frames(
     notes, ratings = frames.notes, frames.ratings
     if until_ms is not None:
         notes = notes.filter(pl.col("createdAtMillis") <= until_ms)
-        ratings = ratings.filter(
-            (pl.col("createdAtMillis") <= until_ms) & pl.col("noteId").is_in(notes["noteId"])
+        kept = notes.select("noteId")
+        ratings = ratings.filter(pl.col("createdAtMillis") <= until_ms).join(
+            kept, on="noteId", how="semi"
         )
-        history = history.filter(pl.col("noteId").cast(pl.String).is_in(notes["noteId"]))
+        history = history.with_columns(pl.col("noteId").cast(pl.String)).join(
+            kept, on="noteId", how="semi"
+        )
     ids = pl.concat(
         [
             ratings["raterParticipantId"],
@@ -128,8 +131,8 @@ def dataset_from_frames(
 def _merge_history(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
     """``new``'s rows plus ``old``'s rows of notes ``new`` does not cover."""
     new = new.with_columns(pl.col("noteId").cast(pl.String))
-    kept = old.with_columns(pl.col("noteId").cast(pl.String)).filter(
-        ~pl.col("noteId").is_in(new["noteId"])
+    kept = old.with_columns(pl.col("noteId").cast(pl.String)).join(
+        new.select("noteId"), on="noteId", how="anti"
     )
     return pl.concat([_typed(kept, new.schema), new]) if kept.height else new
 

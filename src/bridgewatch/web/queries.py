@@ -200,6 +200,7 @@ def needs_help_candidates(
                     intercept_min=None if sc is None else sc.core_note_intercept_min,
                     intercept_max=None if sc is None else sc.core_note_intercept_max,
                     created_at_ms=int(r["createdAtMillis"]),
+                    core_status=None if sc is None else sc.core_rating_status,
                 ),
                 r,
             )

@@ -77,6 +77,12 @@ STATUS_LABELS = {
     "CURRENTLY_RATED_HELPFUL": "Helpful",
     "CURRENTLY_RATED_NOT_HELPFUL": "Not helpful",
 }
+# The Core model's own statuses that never show as a note's status (scoring-core.md §6.2).
+CORE_STATUS_LABELS = {
+    **STATUS_LABELS,
+    "NEEDS_YOUR_HELP": "Helpful so far, needs raters from more viewpoints",
+    "FIRM_REJECT": "Firm reject: cannot become helpful",
+}
 # The same rule as the API's rater dependency: removed accounts and AI writers do not rate.
 _CANNOT_RATE = frozenset(
     {
@@ -148,6 +154,7 @@ def _when(ms: int | None) -> str:
 
 templates.env.filters["when"] = _when
 templates.env.filters["status_label"] = lambda s: STATUS_LABELS.get(str(s), str(s))
+templates.env.filters["core_status_label"] = lambda s: CORE_STATUS_LABELS.get(str(s), str(s))
 templates.env.filters["tag_label"] = lambda t: _TSV_TAG_LABELS.get(str(t), str(t))
 templates.env.globals.update(
     TABS=TABS,

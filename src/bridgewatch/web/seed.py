@@ -24,7 +24,7 @@ from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.service.db import make_session_factory
 from bridgewatch.service.dump import ImportSummary, import_dump
 from bridgewatch.service.impact import WRITING_STATES
-from bridgewatch.service.tables import enrollment, notes, ratings
+from bridgewatch.service.tables import enrollment, notes, participants, ratings
 from bridgewatch.sim import SimConfig, simulate, write_community
 from bridgewatch.web.accounts import create_account
 
@@ -85,6 +85,14 @@ def add_demo_logins(engine: Engine, *, now_ms: int) -> str:
         create_account(
             session, username="demo", password=DEMO_PASSWORD, now_ms=now_ms, participant_id=pid
         )
+        # Show "demo" rather than the imported alias on the pages (aliases are unique).
+        if (
+            session.execute(select(participants).where(participants.c.alias == "demo")).first()
+            is None
+        ):
+            session.execute(
+                update(participants).where(participants.c.participantId == pid).values(alias="demo")
+            )
         create_account(session, username="newcomer", password=DEMO_PASSWORD, now_ms=now_ms)
     return str(pid)
 
