@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -181,26 +182,47 @@ def _serve(
         sys.stderr.write(f"the web app could not start on {args.host}:{args.port}\n")
         return 1
     progress.finish()
+    age = _process_age_s()
+    took = f"{age:.1f} s after the command started" if age is not None else ""
     sys.stdout.write(
         f"\nbridgewatch demo is running at http://{args.host}:{args.port}/ "
-        f"(ready in {progress.elapsed():.1f} s)\n" + logins + "  press Ctrl-C to stop\n"
+        f"(ready {took or f'in {progress.elapsed():.1f} s'})\n"
+        + logins
+        + "  press Ctrl-C to stop\n"
     )
     sys.stdout.flush()
     # SIGTERM stops the demo like Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
+        # Sleep, not join: a signal that interrupts Thread.join can leave the thread
+        # marked as stopped, and the join below would then not wait for it.
         while server_thread.is_alive() and not failure:
-            server_thread.join(timeout=0.5)
+            time.sleep(0.25)
     except KeyboardInterrupt:
-        sys.stdout.write("\nstopping ...\n")
+        sys.stdout.write("\nstopping ...")
+        sys.stdout.flush()
     finally:
+        stopping = time.perf_counter()
         server.should_exit = True
         stop.set()
         server_thread.join(timeout=10)
         worker_thread.join(timeout=30)
         worker_engine.dispose()
         engine.dispose()
+        sys.stdout.write(f" stopped in {time.perf_counter() - stopping:.1f} s\n")
     return 1 if failure else 0
+
+
+def _process_age_s() -> float | None:
+    """Seconds since this process started (Linux ``/proc``), or ``None`` elsewhere."""
+    try:
+        with open("/proc/self/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime") as f:
+            uptime_s = float(f.read().split()[0])
+        return uptime_s - int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
