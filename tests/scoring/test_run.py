@@ -191,3 +191,68 @@ def test_too_few_ratings_leave_every_note_needing_more(dataset: Dataset) -> None
     result = score_core(tiny, CONFIG, as_of_ms=default_as_of_ms(dataset), seed=1)
     assert set(result.scored_notes["finalRatingStatus"].to_list()) == {"NEEDS_MORE_RATINGS"}
     assert result.scored_notes["coreNoteIntercept"].null_count() == result.scored_notes.height
+
+
+def _add_late_rater(notes: Path, ratings: Path) -> tuple[str, str]:
+    """Append a rater whose 12 ratings all come 3 days after the note (never valid, §4.4),
+    and a note that only this rater rates. Returns (rater id, note id)."""
+    rater, note = "F" * 64, "2199999999999999999"
+    note_rows = notes.read_text().splitlines()
+    first_note = note_rows[1].split("\t")
+    lone_note = [note, first_note[1], first_note[2], *first_note[3:]]
+    notes.write_text("\n".join([*note_rows, "\t".join(lone_note)]) + "\n")
+    rating_rows = ratings.read_text().splitlines()
+    body = [row.split("\t") for row in rating_rows[1:]]
+    per_note: dict[str, int] = {}
+    for row in body:
+        per_note[row[0]] = per_note.get(row[0], 0) + 1
+    created = {row[0]: int(row[2]) for row in (r.split("\t") for r in note_rows[1:])}
+    busiest = sorted(per_note, key=lambda n: (-per_note[n], n))[:12]
+    template = body[0]
+    added = []
+    for note_id in [*busiest, note]:
+        row = list(template)
+        row[0], row[1] = note_id, rater
+        row[2] = str(created.get(note_id, int(first_note[2])) + 72 * HOUR_MS)
+        added.append("\t".join(row))
+    ratings.write_text("\n".join([*rating_rows, *added]) + "\n")
+    return rater, note
+
+
+def test_round1_params_and_final_round_counts_follow_the_reference_joins(
+    tmp_path: Path,
+) -> None:
+    files = write_small_community(tmp_path)
+    rater, note = _add_late_rater(files.notes, files.ratings[0])
+    data = load_dataset(
+        notes=files.notes,
+        ratings=files.ratings[0],
+        status_history=files.note_status_history,
+        enrollment=files.user_enrollment,
+    )
+    result = score_core(data, CONFIG, as_of_ms=default_as_of_ms(data), seed=1)
+    row = data.participant_ids.lookup(np.array([rater]))[0]
+    # The late rater is in MF round 1 but has no valid rating, so no helpfulness row and no
+    # final round: the reference's prescoring table (an outer join of the two, §4.11) leaves
+    # its round-1 params out.
+    assert np.isfinite(result.prescoring.round1.rater_intercepts[row])
+    assert not result.prescoring.helpfulness.has_row[row]
+    hs = result.helpfulness_scores.filter(pl.col("raterParticipantId") == rater)
+    assert hs.height == 1
+    assert hs["coreFirstRoundRaterIntercept"].is_null().all()
+    assert hs["coreFirstRoundRaterFactor1"].is_null().all()
+    prescored = result.helpfulness_scores.filter(
+        pl.col("coreFirstRoundRaterIntercept").is_not_null()
+    )
+    assert prescored.height > 100
+    assert (
+        prescored["coreRaterIntercept"].is_not_null()
+        | prescored["raterAgreeRatio"].is_not_null()
+        | prescored["meanNoteScore"].is_not_null()
+    ).all()
+    # The note only the late rater rated has a Core row but no final-round ratings: the
+    # count is empty, not 0 (§5.6).
+    scored = result.scored_notes.filter(pl.col("noteId") == note)
+    assert scored["coreRatingStatus"].is_not_null().all()
+    assert scored["coreNumFinalRoundRatings"].is_null().all()
+    assert (result.scored_notes["coreNumFinalRoundRatings"].drop_nulls() > 0).all()

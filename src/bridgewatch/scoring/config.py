@@ -12,7 +12,6 @@ from bridgewatch.scoring.diligence import DiligenceConfig
 from bridgewatch.scoring.enrollment import EnrollmentConfig
 from bridgewatch.scoring.harassment import HarassmentConfig
 from bridgewatch.scoring.helpfulness import (
-    ContributorConfig,
     HelpfulnessConfig,
     StableInitConfig,
     TrainingFilterConfig,
@@ -58,8 +57,8 @@ class ScoringConfig:
     status : Core rule thresholds (§6).
     meta : meta-scoring constants (§9).
     history : NSH update constants (§10).
-    contributor : contributor statistics (§11.4).
-    enrollment : the enrollment state machine (scoring-extended.md §2).
+    enrollment : contributor statistics (§11.4) and the enrollment state machine
+        (scoring-extended.md §2).
     trust : trust propagation over the rater-note graph (``bridgewatch.scoring.reputation``):
         raters below its relative-trust threshold lose their ratings before the final fits.
         None (default) skips it (the reference's behaviour).
@@ -83,7 +82,6 @@ class ScoringConfig:
     status: StatusRulesConfig = field(default_factory=StatusRulesConfig)
     meta: MetaConfig = field(default_factory=MetaConfig)
     history: StatusHistoryConfig = field(default_factory=StatusHistoryConfig)
-    contributor: ContributorConfig = field(default_factory=ContributorConfig)
     enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
     trust: TrustConfig | None = None
 

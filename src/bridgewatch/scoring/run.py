@@ -196,20 +196,22 @@ def _helpfulness_table(
     is_rater = np.bincount(inputs.ratings.rater_idx, minlength=n) > 0
     final_round = np.isfinite(pre.final_round.rater_intercepts)
     has_help = pre.helpfulness.has_row
-    rows = np.flatnonzero(is_rater | contributors.stats.is_author | has_help | final_round)
+    r = contributors.enrollment.ratings
+    w = contributors.enrollment.writing
+    rows = np.flatnonzero(is_rater | w.is_author | has_help | final_round)
     h = pre.helpfulness
-    stats = contributors.stats
-    v = stats.valid
     table = contributors.enrollment.table
+    # The prescoring rater table is an outer join of the final round's raters with the
+    # helpfulness rows (§4.11): a round-1 rater with neither has no round-1 params written.
+    prescored = final_round | has_help
+    round1_intercept = pre.round1.rater_intercepts
+    round1_factor = pre.round1.rater_factors[:, 0]
 
     def on(mask: NDArray[np.bool_], values: NDArray[np.generic]) -> list[object]:
         return [
             x if m else None
             for x, m in zip(values[rows].tolist(), mask[rows].tolist(), strict=True)
         ]
-
-    success = v.successful_helpful + v.successful_not_helpful
-    failure = v.unsuccessful_helpful + v.unsuccessful_not_helpful
 
     def floats(values: NDArray[np.float64]) -> pl.Series:
         return pl.Series(values[rows], dtype=pl.Float64).fill_nan(None)
@@ -221,18 +223,18 @@ def _helpfulness_table(
         "meanNoteScore": floats(h.mean_note_score),
         "raterAgreeRatio": floats(h.rater_agree_ratio),
         "aboveHelpfulnessThreshold": on(has_help, h.above_helpfulness_threshold),
-        "successfulRatingHelpfulCount": on(is_rater, v.successful_helpful),
-        "successfulRatingNotHelpfulCount": on(is_rater, v.successful_not_helpful),
-        "successfulRatingTotal": on(is_rater, success),
-        "unsuccessfulRatingHelpfulCount": on(is_rater, v.unsuccessful_helpful),
-        "unsuccessfulRatingNotHelpfulCount": on(is_rater, v.unsuccessful_not_helpful),
-        "unsuccessfulRatingTotal": on(is_rater, failure),
-        "ratingsAwaitingMoreRatings": on(is_rater, stats.ratings_awaiting_more_ratings),
-        "ratedAfterDecision": on(is_rater, stats.rated_after_decision),
-        "notesCurrentlyRatedHelpful": on(stats.is_author, stats.notes_crh),
-        "notesCurrentlyRatedNotHelpful": on(stats.is_author, stats.notes_crnh),
-        "notesAwaitingMoreRatings": on(stats.is_author, stats.notes_nmr),
-        "aggregateRatingReceivedTotal": on(stats.is_author, stats.aggregate_rating_received_total),
+        "successfulRatingHelpfulCount": on(is_rater, r.successful_helpful),
+        "successfulRatingNotHelpfulCount": on(is_rater, r.successful_not_helpful),
+        "successfulRatingTotal": on(is_rater, r.successful_total),
+        "unsuccessfulRatingHelpfulCount": on(is_rater, r.unsuccessful_helpful),
+        "unsuccessfulRatingNotHelpfulCount": on(is_rater, r.unsuccessful_not_helpful),
+        "unsuccessfulRatingTotal": on(is_rater, r.unsuccessful_total),
+        "ratingsAwaitingMoreRatings": on(is_rater, r.ratings_awaiting_more_ratings),
+        "ratedAfterDecision": on(is_rater, r.rated_after_decision),
+        "notesCurrentlyRatedHelpful": on(w.is_author, w.notes_crh),
+        "notesCurrentlyRatedNotHelpful": on(w.is_author, w.notes_crnh),
+        "notesAwaitingMoreRatings": on(w.is_author, w.notes_nmr),
+        "aggregateRatingReceivedTotal": on(w.is_author, w.aggregate_ratings_received),
         "enrollmentState": on(table.state >= 0, table.state),
         "successfulRatingNeededToEarnIn": on(
             table.successful_rating_needed_to_earn_in >= 0,
@@ -247,14 +249,14 @@ def _helpfulness_table(
         "numberOfTimesEarnedOut": on(table.times_earned_out >= 0, table.times_earned_out),
         "isEmergingWriter": contributors.enrollment.is_emerging_writer[rows],
         "modelingGroup": on(inputs.modeling_group >= 0, inputs.modeling_group.astype(np.float64)),
-        "coreFirstRoundRaterIntercept": floats(pre.round1.rater_intercepts),
-        "coreFirstRoundRaterFactor1": floats(pre.round1.rater_factors[:, 0]),
-        "crhTotal14d": stats.crh_14d[rows],
-        "crnhTotal14d": stats.crnh_14d[rows],
-        "nmrTotal14d": stats.nmr_14d[rows],
-        "crhTotal90d": stats.crh_90d[rows],
-        "crnhTotal90d": stats.crnh_90d[rows],
-        "nmrTotal90d": stats.nmr_90d[rows],
+        "coreFirstRoundRaterIntercept": floats(np.where(prescored, round1_intercept, np.nan)),
+        "coreFirstRoundRaterFactor1": floats(np.where(prescored, round1_factor, np.nan)),
+        "crhTotal14d": w.crh_14d[rows],
+        "crnhTotal14d": w.crnh_14d[rows],
+        "nmrTotal14d": w.nmr_14d[rows],
+        "crhTotal90d": w.crh_90d[rows],
+        "crnhTotal90d": w.crnh_90d[rows],
+        "nmrTotal90d": w.nmr_90d[rows],
     }
     return build_helpfulness_scores(inputs.participant_ids.ids[rows], columns)
 
@@ -336,7 +338,11 @@ def score_core(
             intercept_no_high_vol=final.intercept_no_high_vol * scored_core,
             intercept_no_correlated=final.intercept_no_correlated * scored_core,
             intercept_population_sampled=final.intercept_population_sampled * scored_core,
-            num_final_round_ratings=final.num_final_round_ratings.astype(np.float64) * scored_core,
+            # A count the reference takes from a group-by: notes without such ratings get none.
+            num_final_round_ratings=np.where(
+                final.num_final_round_ratings > 0, final.num_final_round_ratings, np.nan
+            )
+            * scored_core,
         )
         scored_notes = build_scored_notes(
             note_ids=inputs.note_ids.ids,

@@ -3,15 +3,16 @@
 Public surface::
 
     from bridgewatch.scoring.manipulation import (
-        PostSelectionConfig, find_post_selection_clusters, apply_post_selection,
+        PostSelectionConfig, find_post_selection_clusters,
     )
 
     pss = find_post_selection_clusters(ratings, note_author_idx, note_created_at_ms,
                                        note_post_idx, PostSelectionConfig())
     pss.post_selection_value     # int32 (n_participants,), cluster id or -1
+
+Applying the clusters to ratings is preprocessing's (``bridgewatch.scoring.preprocess.apply_pss``).
 """
 
-from bridgewatch.scoring.manipulation.apply import PostSelectionApplication, apply_post_selection
 from bridgewatch.scoring.manipulation.config import PostSelectionConfig, QuasiCliqueConfig
 from bridgewatch.scoring.manipulation.pss import (
     NO_CLUSTER,
@@ -35,12 +36,10 @@ __all__ = [
     "NO_CLUSTER",
     "CoRatingCounts",
     "CollisionCounts",
-    "PostSelectionApplication",
     "PostSelectionConfig",
     "PostSelectionResult",
     "QuasiCliqueConfig",
     "QuasiCliqueResult",
-    "apply_post_selection",
     "cluster_pairs",
     "count_co_ratings",
     "count_co_ratings_reference",

@@ -38,8 +38,6 @@ class PostSelectionConfig:
         (10).
     min_unique_posts : int
         Raters with fewer distinct rated posts are ignored by family B (10).
-    min_notes_to_apply : int
-        Below this many notes, applying PSS keeps every rating (200; §1 small-data guard).
     """
 
     latency_windows_min: tuple[int, ...] = (1, 5, 20)
@@ -52,7 +50,6 @@ class PostSelectionConfig:
     min_sim_threshold: float = 0.4
     min_sim_pseudocounts: int = 10
     min_unique_posts: int = 10
-    min_notes_to_apply: int = 200
 
     def __post_init__(self) -> None:
         n = len(self.latency_windows_min)
@@ -69,8 +66,6 @@ class PostSelectionConfig:
             raise ConfigError("pmi_regularization", self.pmi_regularization, ">= 0")
         if self.min_unique_posts < 1:
             raise ConfigError("min_unique_posts", self.min_unique_posts, ">= 1")
-        if self.min_notes_to_apply < 0:
-            raise ConfigError("min_notes_to_apply", self.min_notes_to_apply, ">= 0")
 
 
 @dataclass(frozen=True)
