@@ -190,7 +190,7 @@ def test_note_details_profile_and_transparency(page: Any, seeded_db: Seeded) -> 
     page.screenshot(path=str(ARTIFACTS / "profile.png"), full_page=True)
 
 
-def test_phone_sized_screen_and_keyboard(page: Any) -> None:
+def test_phone_sized_screen_and_keyboard(page: Any, seeded_db: Seeded) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/timeline/new")
     # No horizontal scrolling on a phone.
@@ -204,3 +204,9 @@ def test_phone_sized_screen_and_keyboard(page: Any) -> None:
     page.goto("/transparency")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(ARTIFACTS / "transparency-phone.png"), full_page=True)
+    page.goto(f"/notes/{seeded_db.pivot.note_id}")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(ARTIFACTS / "note-details-phone.png"), full_page=True)
+    page.goto(f"/posts/{seeded_db.pivot.post_id}")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(ARTIFACTS / "post-phone.png"), full_page=True)
