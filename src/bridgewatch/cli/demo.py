@@ -76,9 +76,12 @@ class _Progress:
         sys.stdout.flush()
         self._t = None
 
-    def elapsed(self) -> float:
-        """Seconds since the command started."""
-        return time.perf_counter() - self.start
+    def ready(self) -> str:
+        """The "ready N s after the command started" text (process age where known)."""
+        age = _process_age_s()
+        if age is None:
+            return f"ready in {time.perf_counter() - self.start:.1f} s"
+        return f"ready {age:.1f} s after the command started"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -133,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.no_serve:
         engine.dispose()
-        sys.stdout.write(f"ready in {progress.elapsed():.1f} s\n" + logins)
+        sys.stdout.write(progress.ready() + "\n" + logins)
         return 0
     return _serve(args, url, engine, config, progress, logins)
 
@@ -182,13 +185,9 @@ def _serve(
         sys.stderr.write(f"the web app could not start on {args.host}:{args.port}\n")
         return 1
     progress.finish()
-    age = _process_age_s()
-    took = f"{age:.1f} s after the command started" if age is not None else ""
     sys.stdout.write(
         f"\nbridgewatch demo is running at http://{args.host}:{args.port}/ "
-        f"(ready {took or f'in {progress.elapsed():.1f} s'})\n"
-        + logins
-        + "  press Ctrl-C to stop\n"
+        f"({progress.ready()})\n" + logins + "  press Ctrl-C to stop\n"
     )
     sys.stdout.flush()
     # SIGTERM stops the demo like Ctrl-C does.
