@@ -68,6 +68,8 @@ def test_unknown_things_are_404_pages(client: TestClient) -> None:
         r = client.get(path)
         assert r.status_code == 404, path
         assert 'role="alert"' in r.text
+    r = client.get("/notes/1/live?after=0")
+    assert r.status_code == 404 and r.json() == {"detail": "note 1 does not exist"}
 
 
 def test_forms_refuse_a_missing_or_wrong_csrf_token(client: TestClient) -> None:
