@@ -8,10 +8,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from numpy.typing import NDArray
 
 from bridgewatch.io.dataset import Dataset, load_dataset
+from bridgewatch.model import Ratings
 from bridgewatch.io.schemas import AUX_NOTE_INFO, HELPFULNESS_SCORES, SCORED_NOTES
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.manipulation import BurstConfig
 from bridgewatch.scoring.reputation import TrustConfig
 from bridgewatch.scoring.run import STAGES, ScoringResult, default_as_of_ms, score_core
 from bridgewatch.scoring.trace_store import load_note_rules, save_core_rules
@@ -181,6 +184,71 @@ def test_trust_filter_drops_only_untrusted_raters_before_the_final_fits(
         strict.prescoring.final_round.rater_intercepts,
         first.prescoring.final_round.rater_intercepts,
     )
+
+
+def test_trust_weight_mode_weights_the_final_fits(dataset: Dataset, first: ScoringResult) -> None:
+    now = default_as_of_ms(dataset)
+    weighted = score_core(
+        dataset,
+        replace(CONFIG, trust=TrustConfig(min_relative_trust=0.9, mode="weight")),
+        as_of_ms=now,
+        seed=1,
+    )
+    assert weighted.trust is not None
+    w = weighted.trust.weight
+    partial = (w > 0) & (w < 1.0)
+    assert partial.any()
+    # Raters with a weight in (0, 1) keep every rating in the fit (a weight, not a
+    # filter); only weight-0 raters leave it. The intercepts move.
+    def count(fit: Ratings, raters: NDArray[np.bool_]) -> int:
+        return int(raters[fit.rater_idx].sum())
+
+    assert count(weighted.final.main.ratings, partial) == count(first.final.main.ratings, partial)
+    assert count(weighted.final.main.ratings, w == 0) == 0
+    a, b = weighted.final.main.intercept, first.final.main.intercept
+    assert np.nanmax(np.abs(a - b)) > 1e-6
+    # With threshold 0 every weight is 1: the fit is the unweighted one exactly.
+    ones = score_core(
+        dataset,
+        replace(CONFIG, trust=TrustConfig(min_relative_trust=0.0, mode="weight")),
+        as_of_ms=now,
+        seed=1,
+    )
+    assert ones.scored_notes.equals(first.scored_notes)
+
+
+def test_bursts_are_off_by_default_and_drop_only_flagged_ratings(
+    dataset: Dataset, first: ScoringResult
+) -> None:
+    assert CONFIG.bursts is None and first.bursts is None
+    now = default_as_of_ms(dataset)
+    # The organic community has no brigade: nothing is flagged, scores are unchanged.
+    defended = score_core(dataset, replace(CONFIG, bursts=BurstConfig()), as_of_ms=now, seed=1)
+    assert defended.bursts is not None and not defended.bursts.flagged.any()
+    assert defended.scored_notes.equals(first.scored_notes)
+    # A loose config flags bursts of two: the flagged ratings leave the final fits only.
+    loose = BurstConfig(min_burst_ratings=2, min_shared_bursts=1, min_partners=1)
+    flagged = score_core(dataset, replace(CONFIG, bursts=loose), as_of_ms=now, seed=1)
+    assert flagged.bursts is not None and flagged.bursts.flagged.any()
+    scoped = first.inputs.scoped
+    gone = set(
+        zip(
+            scoped.note_idx[flagged.bursts.flagged].tolist(),
+            scoped.rater_idx[flagged.bursts.flagged].tolist(),
+            strict=True,
+        )
+    )
+    fit = flagged.final.main.ratings
+    kept = set(zip(fit.note_idx.tolist(), fit.rater_idx.tolist(), strict=True))
+    assert not gone & kept
+    assert fit.n_ratings < first.final.main.ratings.n_ratings
+    halved = score_core(
+        dataset,
+        replace(CONFIG, bursts=replace(loose, rating_weight=0.5)),
+        as_of_ms=now,
+        seed=1,
+    )
+    assert halved.final.main.ratings.n_ratings == first.final.main.ratings.n_ratings
 
 
 def test_too_few_ratings_leave_every_note_needing_more(dataset: Dataset) -> None:

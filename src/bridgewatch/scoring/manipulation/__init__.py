@@ -1,4 +1,5 @@
-"""Coordinated-manipulation safeguards: PSS clusters and quasi-cliques (extended §3.1-3.2).
+"""Coordinated-manipulation safeguards: PSS clusters and quasi-cliques (extended §3.1-3.2),
+and coordinated rating bursts (a bridgewatch defence).
 
 Public surface::
 
@@ -12,7 +13,17 @@ Public surface::
 """
 
 from bridgewatch.scoring.manipulation.apply import PostSelectionApplication, apply_post_selection
-from bridgewatch.scoring.manipulation.config import PostSelectionConfig, QuasiCliqueConfig
+from bridgewatch.scoring.manipulation.burst import (
+    BurstResult,
+    find_rating_bursts,
+    find_rating_bursts_reference,
+    rater_sides,
+)
+from bridgewatch.scoring.manipulation.config import (
+    BurstConfig,
+    PostSelectionConfig,
+    QuasiCliqueConfig,
+)
 from bridgewatch.scoring.manipulation.pss import (
     NO_CLUSTER,
     CoRatingCounts,
@@ -33,6 +44,8 @@ from bridgewatch.scoring.manipulation.quasi_clique import (
 
 __all__ = [
     "NO_CLUSTER",
+    "BurstConfig",
+    "BurstResult",
     "CoRatingCounts",
     "CollisionCounts",
     "PostSelectionApplication",
@@ -49,4 +62,7 @@ __all__ = [
     "find_co_rating_pairs",
     "find_post_selection_clusters",
     "find_quasi_cliques",
+    "find_rating_bursts",
+    "find_rating_bursts_reference",
+    "rater_sides",
 ]
