@@ -11,8 +11,8 @@ import pytest
 from numpy.typing import NDArray
 
 from bridgewatch.io.dataset import Dataset, load_dataset
-from bridgewatch.model import Ratings
 from bridgewatch.io.schemas import AUX_NOTE_INFO, HELPFULNESS_SCORES, SCORED_NOTES
+from bridgewatch.model import Ratings
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.manipulation import BurstConfig
 from bridgewatch.scoring.reputation import TrustConfig
@@ -198,6 +198,7 @@ def test_trust_weight_mode_weights_the_final_fits(dataset: Dataset, first: Scori
     w = weighted.trust.weight
     partial = (w > 0) & (w < 1.0)
     assert partial.any()
+
     # Raters with a weight in (0, 1) keep every rating in the fit (a weight, not a
     # filter); only weight-0 raters leave it. The intercepts move.
     def count(fit: Ratings, raters: NDArray[np.bool_]) -> int:

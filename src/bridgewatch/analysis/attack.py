@@ -6,8 +6,10 @@ that seed plus one PROMOTE brigade (rates borderline one-sided notes of camp +1 
 and one SUPPRESS brigade (rates the best notes not slanted towards camp -1 NOT_HELPFUL),
 each with ``share * n_raters`` members. Kinds: ``fresh`` (new accounts that attack at
 once), ``sleeper`` (old accounts with many honest ratings that attack only after a dormant
-period; the PROMOTE brigade in camp +1, the SUPPRESS one in camp -1) and ``two-camp``
-(sleepers with half of each brigade in each camp, faking agreement across viewpoints).
+period; the PROMOTE brigade in camp +1, the SUPPRESS one in camp -1), ``two-camp``
+(sleepers with half of each brigade in each camp, faking agreement across viewpoints) and
+``slow`` (two-camp sleepers that spread their attack ratings over
+``slow_reaction_minutes`` instead of ``max_reaction_minutes``: the timing signal fades).
 Statuses are the Core scorer's statuses before the stabilization delay
 (``preStabilizationRatingStatus``).
 
@@ -42,8 +44,7 @@ from bridgewatch.errors import ConfigError
 from bridgewatch.io.dataset import Dataset, load_dataset
 from bridgewatch.model import NoteStatus
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.scoring.manipulation import BurstConfig, PostSelectionConfig, QuasiCliqueConfig
-from bridgewatch.scoring.reputation import TrustConfig
+from bridgewatch.scoring.defences import with_defences
 from bridgewatch.scoring.run import default_as_of_ms, score_core
 from bridgewatch.sim import (
     BrigadeConfig,
@@ -68,7 +69,7 @@ __all__ = [
 _log = logging.getLogger(__name__)
 _CRH = int(NoteStatus.CURRENTLY_RATED_HELPFUL)
 
-BRIGADE_KINDS: tuple[str, ...] = ("fresh", "sleeper", "two-camp")
+BRIGADE_KINDS: tuple[str, ...] = ("fresh", "sleeper", "two-camp", "slow")
 """The brigade kinds of the benchmark (see the module docstring)."""
 
 
@@ -88,6 +89,7 @@ class AttackBenchConfig:
         dormant period as shares of the window, and their honest ratings.
     two_camp_share : share of a two-camp brigade's members in the other camp.
     max_reaction_minutes : attack ratings land within this many minutes of the target.
+    slow_reaction_minutes : ... for the ``slow`` kind.
     helpful_quality : notes with at least this true quality count as truly helpful.
     promote_target_quality : the PROMOTE brigade targets one-sided notes of its camp whose
         true quality is closest to this (0.0: borderline notes a push could tip); None
@@ -109,6 +111,7 @@ class AttackBenchConfig:
     sleeper_dormant_share: float = 0.5
     two_camp_share: float = 0.5
     max_reaction_minutes: float = 30.0
+    slow_reaction_minutes: float = 360.0
     helpful_quality: float = 1.0
     promote_target_quality: float | None = 0.0
 
@@ -158,15 +161,18 @@ class AttackBenchConfig:
                 "organic_ratings": self.sleeper_organic_ratings,
                 "dormant_days": self.sleeper_dormant_share * self.days,
             }
-        if kind == "two-camp":
+        reaction = self.max_reaction_minutes
+        if kind in ("two-camp", "slow"):
             accounts["cross_camp_share"] = self.two_camp_share
+        if kind == "slow":
+            reaction = self.slow_reaction_minutes
         brigades = tuple(
             BrigadeConfig(
                 n_members=members,
                 n_targets=self.n_targets,
                 goal=goal,
                 camp=camp,
-                max_reaction_minutes=self.max_reaction_minutes,
+                max_reaction_minutes=reaction,
                 target_quality=self.promote_target_quality if goal is BrigadeGoal.PROMOTE else None,
                 **accounts,  # type: ignore[arg-type]
             )
@@ -176,15 +182,10 @@ class AttackBenchConfig:
 
 
 def defence_config(base: ScoringConfig | None = None) -> ScoringConfig:
-    """``base`` with every defence on: PSS clusters, quasi-cliques (the NoCorrelated fit),
-    coordinated rating bursts and trust propagation before the final fits."""
-    return dataclasses.replace(
-        base or ScoringConfig(),
-        post_selection=PostSelectionConfig(),
-        quasi_cliques=QuasiCliqueConfig(),
-        bursts=BurstConfig(),
-        trust=TrustConfig(),
-    )
+    """``base`` with every defence on (``bridgewatch.scoring.defences.with_defences``): PSS
+    clusters, quasi-cliques (the NoCorrelated fit), coordinated rating bursts and trust
+    propagation before the final fits."""
+    return with_defences(base)
 
 
 def drop_attack_ratings(community: Community) -> Community:
@@ -200,8 +201,7 @@ def drop_attack_ratings(community: Community) -> Community:
         .join(notes, on="noteId", how="left")
         .filter(
             ~(
-                (pl.col("_raterBrigade") >= 0)
-                & (pl.col("_raterBrigade") == pl.col("_noteBrigade"))
+                (pl.col("_raterBrigade") >= 0) & (pl.col("_raterBrigade") == pl.col("_noteBrigade"))
             ).fill_null(False)
         )
         .drop("_raterBrigade", "_noteBrigade")

@@ -31,13 +31,21 @@ from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.manipulation import (
     BurstConfig,
     BurstResult,
+    PostSelectionConfig,
+    QuasiCliqueConfig,
     find_rating_bursts,
     rater_sides,
 )
 from bridgewatch.scoring.prescoring import PrescoringResult
-from bridgewatch.scoring.reputation import RaterTrust, rater_trust
+from bridgewatch.scoring.reputation import RaterTrust, TrustConfig, rater_trust
 
-__all__ = ["BurstScreening", "Defences", "apply_defences", "screen_bursts"]
+__all__ = [
+    "BurstScreening",
+    "Defences",
+    "apply_defences",
+    "screen_bursts",
+    "with_defences",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -74,6 +82,19 @@ class Defences:
     rating_weights: NDArray[np.float64] | None
     bursts: BurstResult | None
     trust: RaterTrust | None
+
+
+def with_defences(base: ScoringConfig | None = None) -> ScoringConfig:
+    """``base`` (default ``ScoringConfig()``) with every manipulation defence on, each at its
+    default: PSS clusters and quasi-cliques (extended §3.1-3.2; the NoCorrelated fit),
+    coordinated rating bursts and trust propagation ("filter" mode)."""
+    return dataclasses.replace(
+        base or ScoringConfig(),
+        post_selection=PostSelectionConfig(),
+        quasi_cliques=QuasiCliqueConfig(),
+        bursts=BurstConfig(),
+        trust=TrustConfig(),
+    )
 
 
 def _subset(inputs: CoreInputs, keep: NDArray[np.bool_]) -> CoreInputs:
@@ -148,9 +169,7 @@ def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringCon
     weights: NDArray[np.float64] | None = None
     bursts: BurstResult | None = None
     if config.bursts is not None and config.bursts.split_sides:
-        bursts = _detect(
-            inputs, rater_sides(pre.final_round.rater_factors[:, 0]), config.bursts
-        )
+        bursts = _detect(inputs, rater_sides(pre.final_round.rater_factors[:, 0]), config.bursts)
         if bursts.flagged.any():
             if config.bursts.rating_weight == 0.0:
                 inputs = _subset(inputs, ~bursts.flagged)

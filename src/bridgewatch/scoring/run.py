@@ -20,10 +20,12 @@ from numpy.typing import NDArray
 from bridgewatch.io.dataset import Dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.contributors import Contributors, score_contributors
+from bridgewatch.scoring.defences import apply_defences, screen_bursts
 from bridgewatch.scoring.explain import build_note_explanations
 from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
 from bridgewatch.scoring.history import RunStatuses, StatusHistory, update_status_history
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
+from bridgewatch.scoring.manipulation import BurstResult
 from bridgewatch.scoring.meta import MetaInputs, MetaResult, ScorerStatus, apply_meta_rules
 from bridgewatch.scoring.outputs import (
     CoreNoteScores,
@@ -33,8 +35,6 @@ from bridgewatch.scoring.outputs import (
     build_scored_notes,
 )
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
-from bridgewatch.scoring.defences import apply_defences, screen_bursts
-from bridgewatch.scoring.manipulation import BurstResult
 from bridgewatch.scoring.reputation import RaterTrust
 from bridgewatch.scoring.status import TagCounts, count_recent_ratings, count_tags
 

@@ -129,7 +129,7 @@ def test_config_and_input_checks() -> None:
         {"min_partners": True},
     ):
         with pytest.raises(ConfigError):
-            BurstConfig(**bad)  # type: ignore[arg-type]
+            BurstConfig(**bad)
     one = np.zeros(1, np.int64)
     with pytest.raises(ConfigError, match="levels"):
         find_rating_bursts(one, one, one + 3, one, np.zeros(1, np.int8), BurstConfig())

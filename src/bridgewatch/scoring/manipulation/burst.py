@@ -96,7 +96,11 @@ def _check(
     rater_side: NDArray[np.integer],
 ) -> int:
     n = note_idx.shape[0]
-    for name, arr in (("rater_idx", rater_idx), ("levels", levels), ("created_at_ms", created_at_ms)):
+    for name, arr in (
+        ("rater_idx", rater_idx),
+        ("levels", levels),
+        ("created_at_ms", created_at_ms),
+    ):
         if arr.shape != (n,):
             raise ConfigError(name, arr.shape, f"shape ({n},) like note_idx")
     if n and (rater_idx.min() < 0 or rater_idx.max() >= rater_side.shape[0]):
@@ -130,7 +134,7 @@ def _burst_members(
     if n == 0:
         return np.zeros(0, dtype=np.bool_)
     seconds = (created_at_ms.astype(np.int64) - int(created_at_ms.min())) // _SECOND_MS
-    window_s = int(round(config.window_minutes * 60.0))
+    window_s = round(config.window_minutes * 60.0)
     span = int(seconds.max()) + window_s + 1
     _, dense = np.unique(group, return_inverse=True)
     dense = dense.astype(np.int64)
@@ -256,7 +260,7 @@ def find_rating_bursts_reference(
     """Plain-loop version of ``find_rating_bursts`` (small inputs only; used to test it)."""
     n = _check(note_idx, rater_idx, levels, created_at_ms, rater_side)
     n_raters = int(rater_side.shape[0])
-    window_ms = int(round(config.window_minutes * 60.0)) * _SECOND_MS
+    window_ms = round(config.window_minutes * 60.0) * _SECOND_MS
     t0 = int(created_at_ms.min()) if n else 0
     secs = [(int(t) - t0) // _SECOND_MS * _SECOND_MS for t in created_at_ms.tolist()]
     keys = [
@@ -269,7 +273,9 @@ def find_rating_bursts_reference(
             if keys[j] != keys[i] or not secs[j] <= secs[i] <= secs[j] + window_ms:
                 continue
             held = sum(
-                1 for m in range(n) if keys[m] == keys[j] and secs[j] <= secs[m] <= secs[j] + window_ms
+                1
+                for m in range(n)
+                if keys[m] == keys[j] and secs[j] <= secs[m] <= secs[j] + window_ms
             )
             group_size = sum(1 for m in range(n) if keys[m] == keys[j])
             if held >= config.min_burst_ratings and held >= config.min_burst_share * group_size:

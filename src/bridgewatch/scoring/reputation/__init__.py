@@ -1,9 +1,10 @@
 """Rater reputation by trust propagation over the rater-note graph (personalized PageRank).
 
 ``propagate_trust`` is the pure sparse kernel; ``rater_trust`` builds the graph from the
-scorer's ratings and seeds it with the prescoring helpfulness; when ``ScoringConfig.trust`` is set the scorer drops the ratings of raters below
-``TrustConfig.min_relative_trust`` before the final fits ("filter" mode) or weights them by
-``trust_weights`` in those fits ("weight" mode).
+scorer's ratings and seeds it with the prescoring helpfulness. When ``ScoringConfig.trust``
+is set, the scorer drops the ratings of raters below ``TrustConfig.min_relative_trust``
+before the final fits ("filter" mode) or weights them by ``trust_weights`` in those fits
+("weight" mode).
 """
 
 from bridgewatch.scoring.reputation.config import TrustConfig
