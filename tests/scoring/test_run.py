@@ -18,7 +18,8 @@ from bridgewatch.scoring.manipulation import BurstConfig
 from bridgewatch.scoring.reputation import TrustConfig
 from bridgewatch.scoring.run import STAGES, ScoringResult, default_as_of_ms, score_core
 from bridgewatch.scoring.trace_store import load_note_rules, save_core_rules
-from tests.scoring.community import write_small_community
+from bridgewatch.sim import BrigadeConfig, BrigadeGoal, WrittenFiles
+from tests.scoring.community import SMALL, write_small_community
 
 CONFIG = ScoringConfig(topics=None)
 HOUR_MS = 3_600_000
@@ -260,3 +261,36 @@ def test_too_few_ratings_leave_every_note_needing_more(dataset: Dataset) -> None
     result = score_core(tiny, CONFIG, as_of_ms=default_as_of_ms(dataset), seed=1)
     assert set(result.scored_notes["finalRatingStatus"].to_list()) == {"NEEDS_MORE_RATINGS"}
     assert result.scored_notes["coreNoteIntercept"].null_count() == result.scored_notes.height
+
+
+def test_bursts_remove_a_planted_sleeper_brigade_before_prescoring(tmp_path: Path) -> None:
+    brigade = BrigadeConfig(
+        n_members=30,
+        n_targets=5,
+        goal=BrigadeGoal.SUPPRESS,
+        camp=-1,
+        account_age_days=18.0,
+        organic_ratings=20,
+        dormant_days=8.0,
+        cross_camp_share=0.5,
+    )
+    files = write_small_community(tmp_path, replace(SMALL, brigades=(brigade,)))
+    data = load_dataset(notes=files.notes, ratings=files.ratings[0])
+    config = replace(CONFIG, bursts=BurstConfig())
+    result = score_core(data, config, as_of_ms=default_as_of_ms(data), seed=1)
+    assert result.bursts is not None
+    scoped = result.inputs.scoped
+    flagged = result.bursts.flagged
+    members = np.isin(
+        np.asarray(scoped.participant_ids.ids, dtype=object)[scoped.rater_idx], _members(files)
+    )
+    # Every flagged rating is a member's; nearly all 150 attack ratings are flagged.
+    assert flagged.any() and members[flagged].all()
+    assert flagged.sum() >= 0.9 * 150
+    # The honest phase of the sleepers stays in.
+    assert (members & ~flagged).sum() > 0
+
+
+def _members(files: WrittenFiles) -> list[str]:
+    truth = pl.read_csv(files.rater_truth, separator="\t", infer_schema_length=0)
+    return truth.filter(pl.col("brigadeId") != "-1")["participantId"].to_list()

@@ -185,16 +185,17 @@ def _coordinated_pairs(
     if raters.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
     # A rater rates a note once, so its bursts are distinct; drop duplicates anyway.
-    pairs_rb = np.unique(np.stack([raters, bursts], axis=1), axis=0)
-    degree = np.bincount(pairs_rb[:, 0], minlength=n_raters)
+    n_bursts = int(bursts.max()) + 1
+    key = np.unique(raters * n_bursts + bursts)
+    raters, bursts = key // n_bursts, key % n_bursts
+    degree = np.bincount(raters, minlength=n_raters)
     # Only raters with enough bursts can reach min_shared_bursts with anyone.
-    eligible = degree[pairs_rb[:, 0]] >= config.min_shared_bursts
-    pairs_rb = pairs_rb[eligible]
-    if pairs_rb.shape[0] == 0:
+    eligible = degree[raters] >= config.min_shared_bursts
+    raters, bursts = raters[eligible], bursts[eligible]
+    if raters.size == 0:
         return np.zeros((0, 2), dtype=np.int64)
     b = sp.csr_matrix(
-        (np.ones(pairs_rb.shape[0], dtype=np.int32), (pairs_rb[:, 0], pairs_rb[:, 1])),
-        shape=(n_raters, int(bursts.max()) + 1),
+        (np.ones(raters.size, dtype=np.int32), (raters, bursts)), shape=(n_raters, n_bursts)
     )
     shared = sp.triu(b @ b.T, k=1).tocoo()
     a, c, count = shared.row.astype(np.int64), shared.col.astype(np.int64), shared.data
