@@ -229,28 +229,40 @@ def test_bursts_are_off_by_default_and_drop_only_flagged_ratings(
     assert defended.bursts is not None and not defended.bursts.flagged.any()
     assert defended.scored_notes.equals(first.scored_notes)
     # A loose config flags bursts of two: the flagged ratings leave the final fits only.
+    # A loose config flags bursts of two. The pass before prescoring drops its flagged
+    # ratings from prescoring and the final fits.
     loose = BurstConfig(min_burst_ratings=2, min_shared_bursts=1, min_partners=1)
-    flagged = score_core(dataset, replace(CONFIG, bursts=loose), as_of_ms=now, seed=1)
-    assert flagged.bursts is not None and flagged.bursts.flagged.any()
+    screened = score_core(
+        dataset, replace(CONFIG, bursts=replace(loose, split_sides=False)), as_of_ms=now, seed=1
+    )
+    assert screened.bursts is not None and screened.bursts.flagged.any()
+    assert screened.side_bursts is None
     scoped = first.inputs.scoped
     gone = set(
         zip(
-            scoped.note_idx[flagged.bursts.flagged].tolist(),
-            scoped.rater_idx[flagged.bursts.flagged].tolist(),
+            scoped.note_idx[screened.bursts.flagged].tolist(),
+            scoped.rater_idx[screened.bursts.flagged].tolist(),
             strict=True,
         )
     )
-    fit = flagged.final.main.ratings
+    fit = screened.final.main.ratings
     kept = set(zip(fit.note_idx.tolist(), fit.rater_idx.tolist(), strict=True))
     assert not gone & kept
     assert fit.n_ratings < first.final.main.ratings.n_ratings
-    halved = score_core(
-        dataset,
-        replace(CONFIG, bursts=replace(loose, rating_weight=0.5)),
-        as_of_ms=now,
-        seed=1,
+    assert not np.array_equal(
+        screened.prescoring.final_round.rater_intercepts,
+        first.prescoring.final_round.rater_intercepts,
     )
-    assert halved.final.main.ratings.n_ratings == first.final.main.ratings.n_ratings
+    # The side-aware pass after prescoring with rating_weight 0.5 keeps its flagged ratings
+    # in the final fits at half weight: same ratings as without it, other intercepts.
+    halved = score_core(
+        dataset, replace(CONFIG, bursts=replace(loose, rating_weight=0.5)), as_of_ms=now, seed=1
+    )
+    assert halved.side_bursts is not None and halved.side_bursts.flagged.any()
+    assert halved.final.main.ratings.n_ratings == fit.n_ratings
+    assert np.nanmax(np.abs(halved.final.main.intercept - screened.final.main.intercept)) > 1e-6
+    dropped = score_core(dataset, replace(CONFIG, bursts=loose), as_of_ms=now, seed=1)
+    assert dropped.final.main.ratings.n_ratings < fit.n_ratings
 
 
 def test_too_few_ratings_leave_every_note_needing_more(dataset: Dataset) -> None:
