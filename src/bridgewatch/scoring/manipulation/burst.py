@@ -197,7 +197,7 @@ def _coordinated_pairs(
     b = sp.csr_matrix(
         (np.ones(raters.size, dtype=np.int32), (raters, bursts)), shape=(n_raters, n_bursts)
     )
-    shared = sp.triu(b @ b.T, k=1).tocoo()
+    shared = sp.coo_matrix(sp.triu(b @ b.T, k=1))
     a, c, count = shared.row.astype(np.int64), shared.col.astype(np.int64), shared.data
     larger = np.maximum(degree[a], degree[c])
     ok = (count >= config.min_shared_bursts) & (count >= config.min_shared_fraction * larger)
