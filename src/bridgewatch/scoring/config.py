@@ -17,7 +17,7 @@ from bridgewatch.scoring.helpfulness import (
     TrainingFilterConfig,
 )
 from bridgewatch.scoring.history.update import StatusHistoryConfig
-from bridgewatch.scoring.manipulation import PostSelectionConfig, QuasiCliqueConfig
+from bridgewatch.scoring.manipulation import BurstConfig, PostSelectionConfig, QuasiCliqueConfig
 from bridgewatch.scoring.meta import MetaConfig
 from bridgewatch.scoring.mf import MFConfig
 from bridgewatch.scoring.preprocess import CoreScopeConfig, PreprocessConfig
@@ -62,6 +62,9 @@ class ScoringConfig:
     trust : trust propagation over the rater-note graph (``bridgewatch.scoring.reputation``):
         raters below its relative-trust threshold lose their ratings before the final fits.
         None (default) skips it (the reference's behaviour).
+    bursts : coordinated rating-burst detection (``bridgewatch.scoring.manipulation.burst``):
+        flagged burst ratings are dropped or down-weighted before the final fits. None
+        (default) skips it (the reference's behaviour).
     """
 
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
@@ -84,6 +87,7 @@ class ScoringConfig:
     history: StatusHistoryConfig = field(default_factory=StatusHistoryConfig)
     enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
     trust: TrustConfig | None = None
+    bursts: BurstConfig | None = None
 
     def __post_init__(self) -> None:
         if not self.max_round1_train_mse > 0:

@@ -104,8 +104,14 @@ def fit_final_notes(
     pre: PrescoringResult,
     config: ScoringConfig,
     note_ratio: float,
+    weights: NDArray[np.float64] | None = None,
 ) -> NoteFit:
-    """§5.2: notes with >= min ratings; raters with final-round params and above threshold."""
+    """§5.2: notes with >= min ratings; raters with final-round params and above threshold.
+
+    ``weights`` (float64, shape (ratings.n_ratings,), optional) are per-rating weights of
+    the weighted closed-form note fit (the defences' down-weighting); None is the
+    reference's unweighted fit. The minimum-ratings gate counts ratings, not weight.
+    """
     n_notes = ratings.n_notes
     counts = np.bincount(ratings.note_idx, minlength=n_notes)
     rater_int = pre.final_round.rater_intercepts
@@ -115,6 +121,7 @@ def fit_final_notes(
         ratings.rater_idx
     ]
     fit_ratings = ratings.subset(keep)
+    fit_weights = None if weights is None else weights[keep]
     rater_factor = np.full(ratings.n_participants, np.nan)
     if fit_ratings.n_ratings == 0:
         nan = np.full(n_notes, np.nan)
@@ -129,6 +136,7 @@ def fit_final_notes(
         global_intercept=pre.final_round.global_intercept,
         config=config.mf,
         note_ratio=note_ratio,
+        weights=fit_weights,
     )
     used = np.unique(fit_ratings.rater_idx)
     rater_factor[used] = rater_fac[used, 0]
@@ -171,7 +179,10 @@ def _only_scored(
 
 
 def run_final_scoring(
-    inputs: CoreInputs, pre: PrescoringResult, config: ScoringConfig
+    inputs: CoreInputs,
+    pre: PrescoringResult,
+    config: ScoringConfig,
+    rating_weights: NDArray[np.float64] | None = None,
 ) -> FinalScoringResult:
     """Final scoring and the Core rules (§5, §6); deterministic given prescoring.
 
@@ -180,6 +191,10 @@ def run_final_scoring(
     inputs : CoreInputs
     pre : PrescoringResult
     config : ScoringConfig
+    rating_weights : optional float64 array of shape (inputs.scoped.n_ratings,), weights of
+        the scoped ratings in the four note fits (the manipulation defences' down-weighting,
+        ``bridgewatch.scoring.defences``). None (the reference) weighs every rating 1. The
+        pseudo-rater bounds, the low-diligence fit and the aggregates stay unweighted.
 
     Returns
     -------
@@ -187,19 +202,19 @@ def run_final_scoring(
     """
     scoped = inputs.scoped
     n_notes = inputs.n_notes
-    no_high_vol = fit_final_notes(
-        scoped.subset(~inputs.high_volume[scoped.rater_idx]), pre, config, pre.note_ratio
-    )
-    no_correlated = fit_final_notes(
-        scoped.subset(~inputs.scoped_correlated), pre, config, pre.note_ratio
-    )
-    population = fit_final_notes(
-        scoped.subset(scoped.population_sampled),
-        pre,
-        config,
-        config.population_sampled_note_ratio,
-    )
-    main = fit_final_notes(scoped, pre, config, pre.note_ratio)
+    w = rating_weights
+
+    def fit(mask: NDArray[np.bool_] | None, note_ratio: float) -> NoteFit:
+        if mask is None:
+            return fit_final_notes(scoped, pre, config, note_ratio, w)
+        return fit_final_notes(
+            scoped.subset(mask), pre, config, note_ratio, None if w is None else w[mask]
+        )
+
+    no_high_vol = fit(~inputs.high_volume[scoped.rater_idx], pre.note_ratio)
+    no_correlated = fit(~inputs.scoped_correlated, pre.note_ratio)
+    population = fit(scoped.population_sampled, config.population_sampled_note_ratio)
+    main = fit(None, pre.note_ratio)
     _log.info("final scoring: main fit on %d ratings", main.ratings.n_ratings)
 
     bounds: PseudoRaterBounds | None = None

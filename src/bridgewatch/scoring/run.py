@@ -7,7 +7,6 @@ file I/O. Pure apart from logging: "now" is an argument and randomness comes fro
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -21,10 +20,12 @@ from numpy.typing import NDArray
 from bridgewatch.io.dataset import Dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.contributors import Contributors, score_contributors
+from bridgewatch.scoring.defences import apply_defences, screen_bursts
 from bridgewatch.scoring.explain import build_note_explanations
 from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
 from bridgewatch.scoring.history import RunStatuses, StatusHistory, update_status_history
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
+from bridgewatch.scoring.manipulation import BurstResult
 from bridgewatch.scoring.meta import MetaInputs, MetaResult, ScorerStatus, apply_meta_rules
 from bridgewatch.scoring.outputs import (
     CoreNoteScores,
@@ -34,7 +35,7 @@ from bridgewatch.scoring.outputs import (
     build_scored_notes,
 )
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
-from bridgewatch.scoring.reputation import RaterTrust, rater_trust
+from bridgewatch.scoring.reputation import RaterTrust
 from bridgewatch.scoring.status import TagCounts, count_recent_ratings, count_tags
 
 __all__ = [
@@ -81,7 +82,11 @@ class ScoringResult:
     timings : seconds per stage, in ``STAGES`` order.
     as_of_ms : "now" of the run, ms since the epoch.
     trust : rater trust when ``config.trust`` is set (its untrusted raters' ratings left the
-        final fits), else None.
+        final fits, or were weighted by trust), else None.
+    bursts : the pre-prescoring burst pass on the scoped ratings when ``config.bursts`` is
+        set (its flagged ratings left prescoring and the final fits), else None.
+    side_bursts : the side-aware burst pass after prescoring (flagged ratings left or were
+        down-weighted in the final fits), else None.
     """
 
     inputs: CoreInputs
@@ -99,6 +104,8 @@ class ScoringResult:
     timings: dict[str, float]
     as_of_ms: int
     trust: RaterTrust | None = None
+    bursts: BurstResult | None = None
+    side_bursts: BurstResult | None = None
 
 
 def default_as_of_ms(dataset: Dataset) -> int:
@@ -161,30 +168,6 @@ def run_meta_scoring(
         ),
         as_of_ms,
         config.meta,
-    )
-
-
-def _apply_trust(
-    inputs: CoreInputs, pre: PrescoringResult, config: ScoringConfig
-) -> tuple[RaterTrust | None, CoreInputs]:
-    """Rater trust and the inputs of the final fits without untrusted raters' scoped ratings."""
-    if config.trust is None:
-        return None, inputs
-    h = pre.helpfulness
-    # Seeds: raters whose ratings agree with bridged outcomes on enough decided notes.
-    helpful = (
-        h.has_row
-        & h.above_helpfulness_threshold
-        & (h.counts.valid >= config.trust.min_seed_ratings)
-    )
-    trust = rater_trust(inputs.scoped, inputs.history.created_at_ms, helpful, config.trust)
-    keep = trust.trusted[inputs.scoped.rater_idx]
-    if keep.all():
-        return trust, inputs
-    return trust, dataclasses.replace(
-        inputs,
-        scoped=inputs.scoped.subset(keep),
-        scoped_correlated=inputs.scoped_correlated[keep],
     )
 
 
@@ -295,10 +278,11 @@ def score_core(
             dataset, config, rater_cluster=rater_cluster, rater_quasi_clique=rater_quasi_clique
         )
     with stages.stage("prescoring"):
-        pre = run_prescoring(inputs, config, rng)
+        screening = screen_bursts(inputs, config)
+        pre = run_prescoring(screening.inputs, config, rng)
     with stages.stage("final scoring"):
-        trust, final_inputs = _apply_trust(inputs, pre, config)
-        final = run_final_scoring(final_inputs, pre, config)
+        defences = apply_defences(screening.inputs, pre, config)
+        final = run_final_scoring(defences.inputs, pre, config, defences.rating_weights)
     with stages.stage("meta scoring"):
         tag_counts = count_tags(inputs.post_pss)
         meta = run_meta_scoring(inputs, final, tag_counts, as_of_ms, config)
@@ -401,5 +385,7 @@ def score_core(
         note_explanations=explanations,
         timings=dict(stages.timings),
         as_of_ms=as_of_ms,
-        trust=trust,
+        trust=defences.trust,
+        bursts=screening.bursts,
+        side_bursts=defences.bursts,
     )

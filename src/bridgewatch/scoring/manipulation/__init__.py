@@ -1,4 +1,5 @@
-"""Coordinated-manipulation safeguards: PSS clusters and quasi-cliques (extended §3.1-3.2).
+"""Coordinated-manipulation safeguards: PSS clusters and quasi-cliques (extended §3.1-3.2),
+and coordinated rating bursts (a bridgewatch defence).
 
 Public surface::
 
@@ -13,7 +14,17 @@ Public surface::
 Applying the clusters to ratings is preprocessing's (``bridgewatch.scoring.preprocess.apply_pss``).
 """
 
-from bridgewatch.scoring.manipulation.config import PostSelectionConfig, QuasiCliqueConfig
+from bridgewatch.scoring.manipulation.burst import (
+    BurstResult,
+    find_rating_bursts,
+    find_rating_bursts_reference,
+    rater_sides,
+)
+from bridgewatch.scoring.manipulation.config import (
+    BurstConfig,
+    PostSelectionConfig,
+    QuasiCliqueConfig,
+)
 from bridgewatch.scoring.manipulation.pss import (
     NO_CLUSTER,
     CoRatingCounts,
@@ -34,6 +45,8 @@ from bridgewatch.scoring.manipulation.quasi_clique import (
 
 __all__ = [
     "NO_CLUSTER",
+    "BurstConfig",
+    "BurstResult",
     "CoRatingCounts",
     "CollisionCounts",
     "PostSelectionConfig",
@@ -48,4 +61,7 @@ __all__ = [
     "find_co_rating_pairs",
     "find_post_selection_clusters",
     "find_quasi_cliques",
+    "find_rating_bursts",
+    "find_rating_bursts_reference",
+    "rater_sides",
 ]
