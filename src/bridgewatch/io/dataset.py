@@ -18,8 +18,14 @@ from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
 from bridgewatch.io import schemas
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
-from bridgewatch.io.idmap import HashedIds, hash_ids, id_index, rows_in_index, sorted_union
+from bridgewatch.io.idmap import (
+    HashedIds,
+    hash_ids,
+    id_index,
+    positions_in_index,
+    rows_in_index,
+    sorted_union,
+)
 from bridgewatch.io.read import FILE_COL, LINE_COL, SkippedRow, read_table
 from bridgewatch.io.readers import (
     drop_duplicate_ratings,
@@ -27,6 +33,7 @@ from bridgewatch.io.readers import (
     read_notes,
     read_user_enrollment,
 )
+from bridgewatch.io.ratings_stream import RatingColumns, rating_value_exprs, stream_ratings
 from bridgewatch.io.schema import Schema
 from bridgewatch.model import IdIndex, Ratings
 
@@ -71,37 +78,6 @@ class Dataset:
     skipped: tuple[SkippedRow, ...] = ()
 
 
-def _value_exprs() -> list[pl.Expr]:
-    level = pl.col("helpfulnessLevel").to_physical().cast(pl.Int8)
-    # scoring-core.md §2.2: later rules overwrite earlier ones, so test them in reverse.
-    helpful_num = (
-        pl.when(level.is_not_null())
-        .then(level.cast(pl.Float32) * 0.5)
-        .when(pl.col("notHelpful") == 1)
-        .then(pl.lit(0.0, dtype=pl.Float32))
-        .when(pl.col("helpful") == 1)
-        .then(pl.lit(1.0, dtype=pl.Float32))
-        .otherwise(pl.lit(None, dtype=pl.Float32))
-    )
-    return [
-        helpful_num.alias("helpful_num"),
-        level.fill_null(-1).alias("helpfulness_level"),
-        _tag_bits(HELPFUL_TAGS).alias("helpful_tags"),
-        _tag_bits(NOT_HELPFUL_TAGS).alias("not_helpful_tags"),
-        (pl.col("ratingSourceBucketed").to_physical() == 1)
-        .fill_null(False)
-        .alias("population_sampled"),
-    ]
-
-
-def _tag_bits(tags: tuple[str, ...]) -> pl.Expr:
-    # Missing tag values count as 0 (scoring-core.md §2.5).
-    return pl.sum_horizontal(
-        (pl.col(tag) == 1).fill_null(False).cast(pl.UInt16) * (1 << bit)
-        for bit, tag in enumerate(tags)
-    ).cast(pl.UInt16)
-
-
 def ratings_from_frame(frame: pl.DataFrame, note_ids: IdIndex, participant_ids: IdIndex) -> Ratings:
     """Columnar :class:`Ratings` of the ratings in ``frame`` that have a value.
 
@@ -133,7 +109,7 @@ def _ratings(
     note_ids: IdIndex,
     participant_ids: IdIndex,
 ) -> Ratings:
-    values = frame.select(*_value_exprs(), pl.col("createdAtMillis"))
+    values = frame.select(*rating_value_exprs(), pl.col("createdAtMillis"))
     keep = values["helpful_num"].is_not_null()
     n_dropped = frame.height - int(keep.sum())
     if n_dropped:
@@ -169,7 +145,52 @@ def _load_ratings(
     lenient: bool,
     skipped: list[SkippedRow],
 ) -> Ratings:
-    """Ratings as arrays: ids arrive from the reader as 64-bit keys with distinct-id tables."""
+    """Ratings as arrays: the streaming fast path for clean TSV input, else the general
+    reader (which reports or skips bad rows)."""
+    columns = stream_ratings(
+        path, lenient=lenient, skipped=skipped, skip_columns=_UNUSED_RATING_COLUMNS
+    )
+    if columns is None:
+        return _load_ratings_general(path, notes, nsh, enrollment, lenient, skipped)
+    return _ratings_from_columns(columns, notes, nsh, enrollment)
+
+
+def _ratings_from_columns(
+    columns: RatingColumns, notes: pl.DataFrame, nsh: pl.DataFrame, enrollment: pl.DataFrame
+) -> Ratings:
+    note_rows = sorted_union(notes["noteId"], nsh["noteId"], columns.note_ids)
+    participant_rows = sorted_union(
+        columns.rater_ids,
+        notes["noteAuthorParticipantId"],
+        nsh["noteAuthorParticipantId"],
+        enrollment["participantId"],
+    )
+    note_pos = positions_in_index(columns.note_ids, note_rows)
+    rater_pos = positions_in_index(columns.rater_ids, participant_rows)
+    return Ratings(
+        note_idx=note_pos[columns.note_code],
+        rater_idx=rater_pos[columns.rater_code],
+        helpful_num=columns.helpful_num,
+        helpfulness_level=columns.helpfulness_level,
+        created_at_ms=columns.created_at_ms,
+        helpful_tags=columns.helpful_tags,
+        not_helpful_tags=columns.not_helpful_tags,
+        population_sampled=columns.population_sampled,
+        note_ids=id_index(note_rows),
+        participant_ids=id_index(participant_rows),
+    )
+
+
+def _load_ratings_general(
+    path: str | Path,
+    notes: pl.DataFrame,
+    nsh: pl.DataFrame,
+    enrollment: pl.DataFrame,
+    lenient: bool,
+    skipped: list[SkippedRow],
+) -> Ratings:
+    """Ratings as arrays via the general reader: ids arrive as 64-bit keys with distinct-id
+    tables."""
     result = read_table(
         path,
         schemas.RATINGS,
