@@ -26,6 +26,7 @@ from bridgewatch.io.idmap import (
     rows_in_index,
     sorted_union,
 )
+from bridgewatch.io.ratings_stream import RatingColumns, rating_value_exprs, stream_ratings
 from bridgewatch.io.read import FILE_COL, LINE_COL, SkippedRow, read_table
 from bridgewatch.io.readers import (
     drop_duplicate_ratings,
@@ -33,7 +34,6 @@ from bridgewatch.io.readers import (
     read_notes,
     read_user_enrollment,
 )
-from bridgewatch.io.ratings_stream import RatingColumns, rating_value_exprs, stream_ratings
 from bridgewatch.io.schema import Schema
 from bridgewatch.model import IdIndex, Ratings
 

@@ -107,8 +107,10 @@ def positions_in_index(values: pl.Series, ids: pl.Series) -> NDArray[np.int32]:
     int32 array of shape (len(values),); -1 for values not in ``ids``.
     """
     positions = ids.cast(pl.String).to_frame("id").with_row_index("pos")
-    found = values.cast(pl.String).to_frame("id").join(
-        positions, on="id", how="left", maintain_order="left"
+    found = (
+        values.cast(pl.String)
+        .to_frame("id")
+        .join(positions, on="id", how="left", maintain_order="left")
     )
     out: NDArray[np.int32] = found["pos"].cast(pl.Int32).fill_null(-1).to_numpy()
     return out

@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 from bridgewatch.io import schemas
 from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.io.intern import IdInterner
+from bridgewatch.io.rating_kernels import FLAG_NULL, LEVEL_NULL, derive_columns, repeated_pairs
 from bridgewatch.io.read import (
     FILE_COL,
     LINE_COL,
@@ -50,9 +51,8 @@ _log = logging.getLogger(__name__)
 # enough that a batch's id strings stay a few tens of MB.
 _BATCH_ROWS = 1 << 18
 
-# 0/1 flag columns packed 2 bits each (null -> 0, 0 -> 1, 1 -> 2) into the content word.
-_FLAGS = ("agree", "disagree", "helpful", "notHelpful", *HELPFUL_TAGS, *NOT_HELPFUL_TAGS)
-_VERSION_NULL_BIT = 2 * len(_FLAGS) + 4
+# The 0/1 flag columns, in the column order of derive_columns' ``flags``.
+_FLAGS = ("helpful", "notHelpful", "agree", "disagree", *HELPFUL_TAGS, *NOT_HELPFUL_TAGS)
 
 
 class _Unusual(Exception):
@@ -124,36 +124,6 @@ def rating_value_exprs() -> list[pl.Expr]:
     ]
 
 
-def _content_exprs() -> list[pl.Expr]:
-    """``content``: every parsed column but ids, timestamp and version, packed exactly into
-    a UInt64 (valid while ``unusual`` is false); ``unusual``: a flag outside {0, 1}."""
-    one = pl.lit(1, dtype=pl.UInt64)
-    terms = [
-        pl.when(pl.col(f).is_null())
-        .then(pl.lit(0, dtype=pl.UInt64))
-        .otherwise(pl.col(f).cast(pl.UInt64, strict=False) + one)
-        * pl.lit(1 << (2 * i), dtype=pl.UInt64)
-        for i, f in enumerate(_FLAGS)
-    ]
-    base = 2 * len(_FLAGS)
-    terms.append(
-        pl.col("helpfulnessLevel").to_physical().cast(pl.UInt64).fill_null(3)
-        * pl.lit(1 << base, dtype=pl.UInt64)
-    )
-    terms.append(
-        pl.col("ratingSourceBucketed").to_physical().cast(pl.UInt64).fill_null(3)
-        * pl.lit(1 << (base + 2), dtype=pl.UInt64)
-    )
-    terms.append(
-        pl.col("version").is_null().cast(pl.UInt64)
-        * pl.lit(1 << _VERSION_NULL_BIT, dtype=pl.UInt64)
-    )
-    unusual = pl.any_horizontal(
-        (pl.col(f).is_not_null() & (pl.col(f) != 0) & (pl.col(f) != 1)) for f in _FLAGS
-    )
-    return [pl.sum_horizontal(terms).alias("content"), unusual.alias("unusual")]
-
-
 def _query(path: Path, header: list[str], read: dict[str, str]) -> pl.LazyFrame:
     """The per-file streaming query; ``read`` maps header names to canonical names."""
     dtypes = {c.name: c.dtype for c in schemas.RATINGS.columns}
@@ -178,9 +148,11 @@ def _query(path: Path, header: list[str], read: dict[str, str]) -> pl.LazyFrame:
         "noteId",
         "raterParticipantId",
         "createdAtMillis",
-        "version",
-        *rating_value_exprs(),
-        *_content_exprs(),
+        pl.col("version").fill_null(0),
+        pl.col("version").is_null().alias("version_null"),
+        pl.col("helpfulnessLevel").to_physical().cast(pl.Int8).fill_null(LEVEL_NULL),
+        pl.col("ratingSourceBucketed").to_physical().cast(pl.Int8).fill_null(LEVEL_NULL),
+        *_FLAGS,
     )
 
 
@@ -202,18 +174,40 @@ class _Parts:
 
 def _add_batch(batch: pl.DataFrame, parts: _Parts, notes: IdInterner, raters: IdInterner) -> None:
     keys = ("noteId", "raterParticipantId", "createdAtMillis")
-    if any(batch[k].null_count() for k in keys) or batch["unusual"].any():
+    if any(batch[k].null_count() for k in keys):
+        raise _Unusual
+    n_null = sum(batch[f].null_count() for f in _FLAGS)
+    flags = batch.select(pl.col(_FLAGS).fill_null(FLAG_NULL)).to_numpy()
+    (
+        helpful_num,
+        level,
+        helpful_tags,
+        not_helpful_tags,
+        sampled,
+        content,
+        n_flag_null,
+        n_bad,
+    ) = derive_columns(
+        flags,
+        batch["helpfulnessLevel"].to_numpy(),
+        batch["ratingSourceBucketed"].to_numpy(),
+        batch["version_null"].to_numpy(),
+        len(HELPFUL_TAGS),
+        len(NOT_HELPFUL_TAGS),
+    )
+    # A flag written as 2 would read as empty: the counts of empty fields tell them apart.
+    if n_bad or n_flag_null != n_null:
         raise _Unusual
     parts.note.append(notes.codes(batch["noteId"]))
     parts.rater.append(raters.codes(batch["raterParticipantId"]))
     parts.created.append(batch["createdAtMillis"].to_numpy())
-    parts.version.append(batch["version"].fill_null(0).to_numpy())
-    parts.content.append(batch["content"].to_numpy())
-    parts.helpful_num.append(batch["helpful_num"].to_numpy())
-    parts.level.append(batch["helpfulness_level"].to_numpy())
-    parts.helpful_tags.append(batch["helpful_tags"].to_numpy())
-    parts.not_helpful_tags.append(batch["not_helpful_tags"].to_numpy())
-    parts.sampled.append(batch["population_sampled"].to_numpy())
+    parts.version.append(batch["version"].to_numpy())
+    parts.content.append(content)
+    parts.helpful_num.append(helpful_num)
+    parts.level.append(level)
+    parts.helpful_tags.append(helpful_tags)
+    parts.not_helpful_tags.append(not_helpful_tags)
+    parts.sampled.append(sampled)
 
 
 def _cat(chunks: list[NDArray[np.generic]], dtype: type[np.generic]) -> NDArray[np.generic]:
@@ -230,11 +224,13 @@ def _duplicates(
     skipped: list[SkippedRow],
 ) -> NDArray[np.int64]:
     """Rows to drop: identical duplicates after the first, and (lenient) conflicting ones."""
-    pair = parts["rater"].astype(np.int64) * max(n_notes, 1) + parts["note"]
-    repeated = pl.Series(pair).is_duplicated().to_numpy()
+    rater = parts["rater"].astype(np.int32, copy=False)
+    note = parts["note"].astype(np.int32, copy=False)
+    repeated = repeated_pairs(rater, note, len(ids["raterParticipantId"]), n_notes)
     if not repeated.any():
         return np.zeros(0, dtype=np.int64)
     rows = np.flatnonzero(repeated)
+    pair = rater[rows].astype(np.int64) * max(n_notes, 1) + note[rows]
     file_idx = np.searchsorted(file_starts, rows, side="right") - 1
     frame = pl.DataFrame(
         {
@@ -257,7 +253,7 @@ def _duplicates(
         files,
         lenient=lenient,
         skipped=skipped,
-        pair_keys=pair[rows].view(np.uint64),
+        pair_keys=pair.view(np.uint64),
         id_text=id_text,
     )
     return np.setdiff1d(rows, kept["__pos"].to_numpy())
