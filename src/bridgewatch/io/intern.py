@@ -85,7 +85,7 @@ def _find(
     while True:
         entry = slots[s]
         if entry == _EMPTY:
-            return -1, s
+            return -1, int(s)
         if (entry & _HIGH) == tag:
             code = np.int64(entry & _LOW)
             at = starts[code]
@@ -96,7 +96,7 @@ def _find(
                         same = False
                         break
                 if same:
-                    return code, s
+                    return int(code), int(s)
         s = (s + np.int64(1)) & mask
 
 
@@ -174,18 +174,18 @@ def _intern(
             continue
         lo = offsets[i]
         hi = offsets[i + 1]
-        code, s = _find(data, lo, hi, h[i], slots, starts, arena)
-        if code < 0:
-            code = n
+        found, slot = _find(data, lo, hi, h[i], slots, starts, arena)
+        if found < 0:
+            found = n
             hashes[n] = h[i]
             at = starts[n]
             for k in range(hi - lo):
                 arena[at + k] = data[lo + k]
             starts[n + 1] = at + hi - lo
-            slots[s] = (h[i] & _HIGH) | np.uint64(n)
+            slots[slot] = (h[i] & _HIGH) | np.uint64(n)
             n += 1
-        out[i] = code
-    return n, np.int64(sink)
+        out[i] = found
+    return n, int(sink)
 
 
 # Rows per kernel call: the table is kept at most half full for this many new ids.

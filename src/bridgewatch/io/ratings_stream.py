@@ -20,9 +20,10 @@ lenient mode, skips them) by file, line and field.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -210,7 +211,7 @@ def _add_batch(batch: pl.DataFrame, parts: _Parts, notes: IdInterner, raters: Id
     parts.sampled.append(sampled)
 
 
-def _cat(chunks: list[NDArray[np.generic]], dtype: type[np.generic]) -> NDArray[np.generic]:
+def _cat(chunks: Sequence[NDArray[Any]], dtype: type[np.generic]) -> NDArray[Any]:
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=dtype)
 
 
