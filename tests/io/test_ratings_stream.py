@@ -184,3 +184,19 @@ def test_parquet_shards_take_the_general_reader(write_tsv_text: WriteTsv, tmp_pa
     writers.write_ratings(readers.read_ratings(path), parquet)
     assert stream_ratings(parquet) is None
     assert stream_ratings(path) is not None
+
+
+def test_header_only_file_loads_empty(
+    write_tsv_text: WriteTsv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = write_tsv_text(
+        "notes.tsv",
+        ["noteId", "noteAuthorParticipantId", "createdAtMillis", "classification"],
+        [["n1", "a", "1", "NOT_MISLEADING"]],
+    )
+    path = write_tsv_text(
+        "ratings.tsv", ["noteId", "raterParticipantId", "createdAtMillis", "helpfulnessLevel"], []
+    )
+    fast = load_dataset(notes=notes, ratings=path)
+    assert fast.ratings.n_ratings == 0
+    _assert_same(fast, _general(monkeypatch, notes=notes, ratings=path))
