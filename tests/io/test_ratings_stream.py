@@ -200,3 +200,23 @@ def test_header_only_file_loads_empty(
     fast = load_dataset(notes=notes, ratings=path)
     assert fast.ratings.n_ratings == 0
     _assert_same(fast, _general(monkeypatch, notes=notes, ratings=path))
+
+
+def test_bom_crlf_and_quoted_ids_load_the_same(
+    tmp_path: Path, write_tsv_text: WriteTsv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = write_tsv_text(
+        "notes.tsv",
+        ["noteId", "noteAuthorParticipantId", "createdAtMillis", "classification"],
+        [["n1", "a", "1", "NOT_MISLEADING"]],
+    )
+    path = tmp_path / "ratings.tsv"
+    path.write_bytes(
+        b"\xef\xbb\xbfnoteId\traterParticipantId\tcreatedAtMillis\thelpfulnessLevel\r\n"
+        b'"n1"\tr1\t5\tHELPFUL\r\nn1\t"r""2"\t6\tNOT_HELPFUL\r\nn2\tr1\t7\t'
+    )
+    assert stream_ratings(path) is not None
+    fast = load_dataset(notes=notes, ratings=path)
+    assert fast.participant_ids.ids.tolist() == ["a", 'r"2', "r1"]
+    assert fast.ratings.n_ratings == 2
+    _assert_same(fast, _general(monkeypatch, notes=notes, ratings=path))
