@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from bridgewatch.errors import InputError
+from bridgewatch.io import dataset as dataset_module
 from bridgewatch.io import read as read_module
 from bridgewatch.io import readers, schemas, writers
 from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
@@ -213,6 +214,8 @@ def test_hash_collision_falls_back_to_exact_ids(
 ) -> None:
     paths = _tiny(write_tsv_text)
     normal = load_dataset(notes=paths["notes"], ratings=paths["ratings"])
+    # The hashing reader is the general path, taken when the streaming one steps aside.
+    monkeypatch.setattr(dataset_module, "stream_ratings", lambda *a, **k: None)
     merge = read_module._merge_distinct
 
     def colliding(parts: list[pl.DataFrame]) -> pl.DataFrame:
