@@ -12,7 +12,7 @@ from bridgewatch.scoring.topics import (
     seed_stop_words,
     tokenize,
 )
-from bridgewatch.scoring.topics.text import filter_url_tokens
+from bridgewatch.scoring.topics.text import _required_literals, filter_url_tokens
 
 CONFIG = TopicConfig()
 
@@ -95,3 +95,25 @@ def test_tokens_containing_any_seed_spelling_are_stop_words() -> None:
     assert seed_stop_words(vocabulary, CONFIG) == frozenset(
         {"russian", "science", "spammy", "help.x.com", "gcse"}
     )
+
+
+def test_required_literals_come_from_top_level_literal_runs() -> None:
+    assert _required_literals(r"\bsc[,\s]+st\b") == ["sc", "st"]
+    assert _required_literals(r"help\.x\.com") == ["help.x.com"]
+    assert _required_literals("a|b") == []  # a top-level alternation has no required run
+    assert _required_literals("आरक्षण") == ["आरक्षण"]  # matches no ASCII text
+    assert _required_literals("\u212a") == []  # the Kelvin sign matches "k"
+
+
+def test_prefiltered_seed_labels_equal_the_full_scan() -> None:
+    rng = np.random.default_rng(3)
+    words = [
+        "the", "scam", "ſcam", "\u212aiev", "kiev", "st,sc", "sc", "gc", "Gaza", "messi",
+        "messiah", "x.com/tos", "aapostas", "आरक्षण", "school", "drop ship", "hamas.", "",
+    ]  # fmt: skip
+    texts = [" ".join(rng.choice(words, size=rng.integers(0, 6))) for _ in range(400)]
+    config = TopicConfig()
+    fast = label_seeds(texts, config)
+    full = label_seeds(texts, config, prefilter=False)
+    np.testing.assert_array_equal(fast.matched, full.matched)
+    assert full.matched[:, 1:].any(axis=0).all()  # every topic occurs

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.scoring.diligence.config import DiligenceConfig
+from bridgewatch.scoring.diligence.epochs import adam_round_vectorized
 from bridgewatch.scoring.diligence.kernels import (
     DiligenceParams,
     Gradient,
@@ -38,6 +39,7 @@ __all__ = [
     "TrainingData",
     "round3_weights",
     "train_round",
+    "train_round_fused",
     "train_round_reference",
 ]
 
@@ -161,6 +163,25 @@ def regularized_loss(
     return total
 
 
+def _rater_major(
+    data: TrainingData, w: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]:
+    """Rater row pointers and the ratings' note, y and w in rater-major order."""
+    note_c, rater_c, y = data.note_c, data.rater_c, data.y
+    n_raters = int(rater_c.max()) + 1 if rater_c.shape[0] else 0
+    if rater_c.shape[0] > 1 and bool(np.any(rater_c[1:] < rater_c[:-1])):
+        order = np.argsort(rater_c, kind="stable")
+        note_c, rater_c, y, w = note_c[order], rater_c[order], y[order], w[order]
+    ptr = np.zeros(n_raters + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rater_c, minlength=n_raters), out=ptr[1:])
+    return (
+        ptr,
+        np.ascontiguousarray(note_c, dtype=np.int32),
+        np.ascontiguousarray(y, dtype=np.float64),
+        np.ascontiguousarray(w, dtype=np.float64),
+    )
+
+
 def train_round(
     data: TrainingData,
     p: DiligenceParams,
@@ -168,10 +189,58 @@ def train_round(
     trainable: tuple[str, ...],
     config: DiligenceConfig,
 ) -> RoundStats:
-    """Run one round of full-batch Adam on ``p`` in place, in one numba call.
+    """Run one round of full-batch Adam on ``p`` in place (``epochs.adam_round_vectorized``).
 
     Same contract as :func:`train_round_reference`, of which it is the accelerated version:
-    the loss is only evaluated at the epochs where the stopping test reads it.
+    the ratings are walked rater-major, ``exp`` runs vectorized over all ratings, and the loss
+    is only evaluated at the epochs where the stopping test reads it.
+    """
+    flags = np.array([g in trainable for g in PARAM_GROUPS], dtype=np.bool_)
+    mult = _reg_multipliers(config)
+    reg_loss = np.array([config.l2_lambda * mult[g] / _denominator(data, g) for g in PARAM_GROUPS])
+    n_notes, n_raters = p.note_factors.shape[0], p.rater_factors.shape[0]
+    ptr, note_c, y, w_sorted = _rater_major(data, w)
+    if ptr.shape[0] < n_raters + 1:  # raters without ratings at the end of the index
+        ptr = np.concatenate([ptr, np.full(n_raters + 1 - ptr.shape[0], ptr[-1])])
+    theta = np.concatenate([getattr(p, g) for g in PARAM_GROUPS]).astype(np.float64)
+    steps, loss, converged = adam_round_vectorized(
+        ptr,
+        note_c,
+        y,
+        w_sorted,
+        theta,
+        n_notes,
+        n_raters,
+        flags,
+        2.0 * reg_loss,
+        reg_loss,
+        lr=config.learning_rate,
+        b1=config.adam_beta1,
+        b2=config.adam_beta2,
+        eps=config.adam_eps,
+        max_epochs=config.max_epochs,
+        period=config.stable_period,
+        convergence=config.convergence,
+    )
+    start = 0
+    for g in PARAM_GROUPS:
+        values: NDArray[np.float64] = getattr(p, g)
+        values[:] = theta[start : start + values.shape[0]]
+        start += values.shape[0]
+    return RoundStats(n_steps=int(steps), loss=float(loss), converged=bool(converged))
+
+
+def train_round_fused(
+    data: TrainingData,
+    p: DiligenceParams,
+    w: NDArray[np.float64],
+    trainable: tuple[str, ...],
+    config: DiligenceConfig,
+) -> RoundStats:
+    """Run one round of full-batch Adam on ``p`` in place, in one scalar numba call.
+
+    The plain compiled kernel (``kernels.adam_round``) next to the vectorized
+    :func:`train_round`; both follow :func:`train_round_reference`.
     """
     flags = np.array([g in trainable for g in PARAM_GROUPS], dtype=np.bool_)
     mult = _reg_multipliers(config)
