@@ -117,3 +117,22 @@ def test_prefiltered_seed_labels_equal_the_full_scan() -> None:
     full = label_seeds(texts, config, prefilter=False)
     np.testing.assert_array_equal(fast.matched, full.matched)
     assert full.matched[:, 1:].any(axis=0).all()  # every topic occurs
+
+
+def test_word_only_shortcut_gives_the_tokens_of_the_full_scan() -> None:
+    from bridgewatch.scoring.topics.text import _strip_accents, _token_regex
+
+    rng = np.random.default_rng(5)
+    words = [
+        "Café", "https://help.x.com/en/rules", "x.com/tos", "HELP.X.COM", "a", "it's",
+        "naïve", "ok_go", "déjà-vu", "42", "x", "tos", "help",
+    ]  # fmt: skip
+    texts = [" ".join(rng.choice(words, size=rng.integers(0, 7))) for _ in range(300)]
+    regex = _token_regex(CONFIG)
+    full = [
+        [m.group(0) if m.lastindex is None else m.group(m.lastindex) for m in
+         regex.finditer(_strip_accents(t.lower()))]
+        for t in texts
+    ]  # fmt: skip
+    assert tokenize(texts, CONFIG) == full
+    assert any("help.x.com" in tokens for tokens in full)

@@ -224,16 +224,14 @@ def label_seeds(texts: Sequence[str], config: TopicConfig, *, prefilter: bool = 
     regex = _seed_regex(config)
     id_of = {t.name: t.topic_id for t in config.topics}
     literals = _seed_literals(config) if prefilter else None
+    # A plain alternation of literals: the regex engine skips ahead on its first characters.
+    candidate = None if literals is None else re.compile("|".join(map(re.escape, literals)))
     matched = np.zeros((len(texts), config.n_classes), dtype=np.bool_)
     for row, text in enumerate(texts):
         lowered = text.lower()
         # Exact shortcut: an ASCII text (matched case-insensitively only by ASCII literals)
         # that contains no pattern's required literal cannot match; the scan is the slow part.
-        if (
-            literals is not None
-            and lowered.isascii()
-            and not any(lit in lowered for lit in literals)
-        ):
+        if candidate is not None and lowered.isascii() and candidate.search(lowered) is None:
             continue
         for match in regex.finditer(lowered):
             # The topic groups are the outermost groups of one alternation: exactly one takes
@@ -279,10 +277,28 @@ def tokenize(texts: Sequence[str], config: TopicConfig) -> list[list[str]]:
     list of list of str, one token list per text, in text order.
     """
     regex = _token_regex(config)
+    words = re.compile(r"\b\w\w+\b")
+    # Literals every seed-URL match contains; None when one is not evident (no shortcut).
+    url_literals: list[str] | None = []
+    for term in _url_seed_terms(config):
+        found = _required_literals(term)
+        if not found or url_literals is None:
+            url_literals = None
+            continue
+        url_literals.append(found[0])
     out: list[list[str]] = []
     for text in texts:
+        lowered = _strip_accents(text.lower())
+        if (
+            url_literals is not None
+            and lowered.isascii()
+            and not any(lit in lowered for lit in url_literals)
+        ):
+            # No seed-URL alternative can match, so the scan finds exactly the words
+            out.append(words.findall(lowered))
+            continue
         tokens = []
-        for match in regex.finditer(_strip_accents(text.lower())):
+        for match in regex.finditer(lowered):
             # At most one seed-URL group can match; lastindex names it (None for a word).
             group = match.lastindex
             tokens.append(match.group(0) if group is None else match.group(group))
