@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from bridgewatch.scoring._logit_passes import rater_major
 from bridgewatch.scoring.diligence.config import DiligenceConfig
 from bridgewatch.scoring.diligence.epochs import adam_round_vectorized
 from bridgewatch.scoring.diligence.kernels import (
@@ -163,25 +164,6 @@ def regularized_loss(
     return total
 
 
-def _rater_major(
-    data: TrainingData, w: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]:
-    """Rater row pointers and the ratings' note, y and w in rater-major order."""
-    note_c, rater_c, y = data.note_c, data.rater_c, data.y
-    n_raters = int(rater_c.max()) + 1 if rater_c.shape[0] else 0
-    if rater_c.shape[0] > 1 and bool(np.any(rater_c[1:] < rater_c[:-1])):
-        order = np.argsort(rater_c, kind="stable")
-        note_c, rater_c, y, w = note_c[order], rater_c[order], y[order], w[order]
-    ptr = np.zeros(n_raters + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rater_c, minlength=n_raters), out=ptr[1:])
-    return (
-        ptr,
-        np.ascontiguousarray(note_c, dtype=np.int32),
-        np.ascontiguousarray(y, dtype=np.float64),
-        np.ascontiguousarray(w, dtype=np.float64),
-    )
-
-
 def train_round(
     data: TrainingData,
     p: DiligenceParams,
@@ -199,9 +181,9 @@ def train_round(
     mult = _reg_multipliers(config)
     reg_loss = np.array([config.l2_lambda * mult[g] / _denominator(data, g) for g in PARAM_GROUPS])
     n_notes, n_raters = p.note_factors.shape[0], p.rater_factors.shape[0]
-    ptr, note_c, y, w_sorted = _rater_major(data, w)
-    if ptr.shape[0] < n_raters + 1:  # raters without ratings at the end of the index
-        ptr = np.concatenate([ptr, np.full(n_raters + 1 - ptr.shape[0], ptr[-1])])
+    ptr, note_c, (y, w_sorted) = rater_major(
+        data.note_c, data.rater_c, data.y, w, n_raters=n_raters
+    )
     theta = np.concatenate([getattr(p, g) for g in PARAM_GROUPS]).astype(np.float64)
     steps, loss, converged = adam_round_vectorized(
         ptr,
