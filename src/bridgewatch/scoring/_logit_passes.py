@@ -166,6 +166,9 @@ class LogitPasses:
     y, w : float64 arrays of shape (n_ratings,)
         Targets in {0, 1} and rating weights.
     n_notes, n_raters : int
+    workers : int, optional
+        Threads (default: one per range when there are cores and ``PARALLEL_MIN`` ratings).
+        The result does not depend on it.
     """
 
     def __init__(
@@ -176,6 +179,8 @@ class LogitPasses:
         w: NDArray[np.float64],
         n_notes: int,
         n_raters: int,
+        *,
+        workers: int | None = None,
     ) -> None:
         self.ptr, self.note_c, self.y, self.w = rater_ptr, note_c, y, w
         self.nn, self.nu = n_notes, n_raters
@@ -185,7 +190,8 @@ class LogitPasses:
         self.lse = np.empty(m)
         self.chunks = _rater_chunks(rater_ptr, N_CHUNKS)
         self.note_grads = np.zeros((len(self.chunks), 2 * n_notes))
-        workers = min(len(self.chunks), os.cpu_count() or 1) if m >= PARALLEL_MIN else 1
+        if workers is None:
+            workers = min(len(self.chunks), os.cpu_count() or 1) if m >= PARALLEL_MIN else 1
         self._pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
 
     def __enter__(self) -> LogitPasses:
