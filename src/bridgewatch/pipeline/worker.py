@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -39,11 +39,12 @@ from bridgewatch.pipeline.tables import (
     NOTIFY_CHANNEL,
     ensure_pipeline_schema,
     pipeline_offsets,
+    pipeline_pending,
     pipeline_refits,
 )
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.service.repositories.events import append_event, list_events
-from bridgewatch.service.tables import note_status_changes, note_status_history
+from bridgewatch.service.tables import note_scores, note_status_changes, note_status_history
 
 __all__ = ["REFIT_REQUESTED", "STATUS_CHANGED", "StepResult", "Worker", "WorkerConfig"]
 
@@ -184,6 +185,10 @@ class Worker:
                 .where(pipeline_offsets.c.consumer == self.settings.consumer)
                 .values(last_refit_at_ms=now_ms)
             )
+            # What waits for the next refit, as of the snapshot; the passes that replay the
+            # later events keep the rows of the notes they touch current.
+            s.execute(delete(pipeline_pending))
+            self._write_pending(s, state.count_pending(), now_ms, now_ms)
         self.state = state  # the swap
         self._refit_id = int(refit_id)
         self._last_refit_s = now_ms / 1000
@@ -308,19 +313,47 @@ class Worker:
             state.restore(saved)
             raise
 
+    def _upsert(self, table: Any, key: str) -> Any:
+        builder = postgresql.insert if self._pg else sqlite.insert
+        stmt = builder(table)
+        return stmt.on_conflict_do_update(
+            index_elements=[key],
+            set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != key},
+        )
+
+    def _write_pending(
+        self, s: Session, pending: dict[str, int], refit_at_ms: int, now_ms: int
+    ) -> None:
+        """Upsert the pending counts (0: delete the row)."""
+        next_ms = refit_at_ms + int(self.settings.refit_interval_s * 1000)
+        waiting = [
+            {
+                "note_id": int(note),
+                "pending_ratings": n,
+                "next_refit_at_ms": next_ms,
+                "updated_at_ms": now_ms,
+            }
+            for note, n in sorted(pending.items())
+            if n > 0
+        ]
+        done = [int(note) for note, n in pending.items() if n <= 0]
+        if waiting:
+            s.execute(self._upsert(pipeline_pending, "note_id"), waiting)
+        if done:
+            s.execute(delete(pipeline_pending).where(pipeline_pending.c.note_id.in_(done)))
+
     def _write_effects(self, s: Session, scoring: PassResult) -> None:
         if scoring.history_rows:
-            builder = postgresql.insert if self._pg else sqlite.insert
-            stmt = builder(note_status_history)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["noteId"],
-                set_={
-                    c.name: stmt.excluded[c.name]
-                    for c in note_status_history.columns
-                    if c.name != "noteId"
-                },
+            s.execute(
+                self._upsert(note_status_history, "noteId"),
+                [_nsh_row(r) for r in scoring.history_rows],
             )
-            s.execute(stmt, [_nsh_row(r) for r in scoring.history_rows])
+        if scoring.scores:
+            # The rule trace the note details show, for the notes this pass rescored.
+            s.execute(self._upsert(note_scores, "note_id"), scoring.scores)
+        if scoring.pending:
+            now_ms = int(self.clock() * 1000)
+            self._write_pending(s, scoring.pending, int(self._last_refit_s * 1000), now_ms)
         for change in scoring.changes:
             if change.status is not None:
                 s.execute(
