@@ -440,6 +440,17 @@ class LiveState:
         pending = {k: self.pending.get(k, 0) for k in touched_ids}
         return PassResult(rows, changes, pending, int(result.resolved.sum()), scores)
 
+    def warm_up(self) -> None:
+        """Run a pass and throw its results away: the first pass after a refit then costs
+        what every pass costs (JIT compilation, the note context, the aligned prescoring)."""
+        saved = self.checkpoint()
+        try:
+            self.rescore(as_of_ms=self.store.newest_ms())
+        finally:
+            context, pre = self._context, self._pre
+            self.restore(saved)
+            self._context, self._pre = context, pre
+
     def count_pending(self) -> dict[str, int]:
         """Note id -> ratings by raters the installed refit does not know (sets ``pending``)."""
         if self._refit is None:

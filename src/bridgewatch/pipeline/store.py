@@ -218,6 +218,11 @@ class RatingStore:
         """Row numbers of the current ratings, in storage order."""
         return np.flatnonzero(self._alive[: self._n])
 
+    def newest_ms(self) -> int:
+        """Creation time of the newest stored rating (0 if none), ms."""
+        created = self._cols["created_at_ms"][: self._n]
+        return int(created.max()) if self._n else 0
+
     def note_of(self, rows: NDArray[np.int64]) -> NDArray[np.int32]:
         """Note keys of ``rows``."""
         return self._note[rows]

@@ -189,6 +189,7 @@ class Worker:
             # later events keep the rows of the notes they touch current.
             s.execute(delete(pipeline_pending))
             self._write_pending(s, state.count_pending(), now_ms, now_ms)
+        state.warm_up()
         self.state = state  # the swap
         self._refit_id = int(refit_id)
         self._last_refit_s = now_ms / 1000
@@ -229,6 +230,7 @@ class Worker:
                 if self.state is None:  # pragma: no cover - refit() sets it
                     raise RuntimeError("no state")
                 return self.state
+            state.warm_up()
             self.state = state
         return self.state
 
@@ -264,6 +266,7 @@ class Worker:
         if self.refit_due():
             self.refit()
         state = self._ensure_state()
+        started = time.perf_counter()
         saved = state.checkpoint()
         try:
             with Session(self.engine) as s, s.begin():
@@ -289,6 +292,7 @@ class Worker:
                 batch = self._contiguous(
                     list_events(s, after_id=offset, limit=self.settings.batch_size), offset
                 )
+                read_s = time.perf_counter()
                 if not batch:
                     return StepResult(0, 0, None, offset)
                 applied = state.apply_events(batch)
@@ -304,6 +308,18 @@ class Worker:
                     update(pipeline_offsets)
                     .where(pipeline_offsets.c.consumer == self.settings.consumer)
                     .values(last_event_id=new_offset, updated_at_ms=int(self.clock() * 1000))
+                )
+                scored_s = time.perf_counter()
+            if _log.isEnabledFor(logging.DEBUG):
+                done = time.perf_counter()
+                _log.debug(
+                    "batch of %d events (%d applied): %.1f ms, of which scoring %.1f ms, "
+                    "commit %.1f ms",
+                    len(batch),
+                    applied,
+                    (done - started) * 1000,
+                    (scored_s - read_s) * 1000,
+                    (done - scored_s) * 1000,
                 )
             return StepResult(len(batch), applied, scoring, new_offset)
         except _Resync:
