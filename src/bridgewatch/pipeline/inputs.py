@@ -117,6 +117,11 @@ class NoteContext:
         )
 
 
+def _subset(ratings: Ratings, mask: NDArray[np.bool_]) -> Ratings:
+    """``ratings.subset(mask)``, without the copy when every rating is kept."""
+    return ratings if bool(mask.all()) else ratings.subset(mask)
+
+
 def live_core_inputs(
     context: NoteContext, ratings: Ratings, history: StatusHistory, config: ScoringConfig
 ) -> CoreInputs:
@@ -140,10 +145,11 @@ def live_core_inputs(
         ratings.rater_idx, ratings.created_at_ms, ratings.note_idx, n_part, config.preprocess
     )
     info = base.note_info
-    kept = ratings.subset(
+    kept = _subset(
+        ratings,
         filter_misleading_or_deleted(
             ratings.note_idx, info, context.in_input_nsh, config.preprocess
-        )
+        ),
     )
     pss = apply_pss(
         kept.note_idx,
@@ -155,7 +161,7 @@ def live_core_inputs(
         rater_cluster=None,
         rater_quasi_clique=None,
     )
-    post_pss = kept.subset(pss.keep)
+    post_pss = _subset(kept, pss.keep)
     correlated = pss.correlated_rater[pss.keep]
     rating_in_scope = base.in_scope[post_pss.rater_idx]
     scoped_mask = rating_in_scope & (base.note_topic[post_pss.note_idx] < 0)
@@ -165,7 +171,7 @@ def live_core_inputs(
         ratings=kept,
         post_pss=post_pss,
         correlated=correlated,
-        scoped=post_pss.subset(scoped_mask),
+        scoped=_subset(post_pss, scoped_mask),
         scoped_correlated=correlated[scoped_mask],
         high_volume=high_volume,
         captured=captured,

@@ -488,7 +488,10 @@ def _ids(series: pl.Series) -> NDArray[np.str_]:
 
 
 def _or_none(values: NDArray[np.float64]) -> list[float | None]:
-    return [float(v) if np.isfinite(v) else None for v in values.tolist()]
+    out = values.astype(object)
+    out[~np.isfinite(values)] = None
+    result: list[float | None] = out.tolist()
+    return result
 
 
 def note_score_rows(
@@ -528,8 +531,9 @@ def note_score_rows(
     num_ratings = np.bincount(inputs.post_pss.note_idx, minlength=inputs.n_notes)[rows].tolist()
     final_round = final.num_final_round_ratings[rows].tolist()
     out = []
+    scored_list = scored.tolist()
     for k, note_id in enumerate(inputs.note_ids.ids[rows].tolist()):
-        s = bool(scored[k])
+        s = scored_list[k]
         out.append(
             {
                 "note_id": int(note_id),

@@ -22,6 +22,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from bridgewatch.io import schemas
+from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.io.dataset import _value_exprs
 from bridgewatch.model import IdIndex, Ratings
 
@@ -63,6 +64,43 @@ def _values(frame: pl.DataFrame) -> tuple[NDArray[np.int64], dict[str, NDArray[A
         for name, dtype in _VALUES
     }
     return kept.astype(np.int64), out
+
+
+_SCHEMA = schemas.RATINGS.polars_schema
+_LEVELS = {name: code for code, name in enumerate(_SCHEMA["helpfulnessLevel"].categories)}  # type: ignore[attr-defined]
+_POPULATION = _SCHEMA["ratingSourceBucketed"].categories[1]  # type: ignore[attr-defined]
+
+
+def _flag(value: Any) -> bool:
+    return value is not None and int(value) == 1
+
+
+def _row_values(row: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """One event row's value columns, in ``_VALUES`` order, or None when it has no value.
+
+    The rules of ``_value_exprs`` (scoring-core.md §2.2) for one row, without building a
+    frame; ``tests/pipeline/test_live_inputs.py`` checks they agree.
+    """
+    level_name = row.get("helpfulnessLevel")
+    level = _LEVELS[level_name] if level_name is not None else -1
+    if level >= 0:
+        value = level * 0.5
+    elif _flag(row.get("notHelpful")):
+        value = 0.0
+    elif _flag(row.get("helpful")):
+        value = 1.0
+    else:
+        return None
+    helpful_tags = sum(1 << bit for bit, tag in enumerate(HELPFUL_TAGS) if _flag(row.get(tag)))
+    not_helpful = sum(1 << bit for bit, tag in enumerate(NOT_HELPFUL_TAGS) if _flag(row.get(tag)))
+    return (
+        value,
+        level,
+        int(row["createdAtMillis"]),
+        helpful_tags,
+        not_helpful,
+        row.get("ratingSourceBucketed") == _POPULATION,
+    )
 
 
 class RatingStore:
@@ -137,27 +175,20 @@ class RatingStore:
         rows = list(rows)
         if not rows:
             return
-        frame = _typed(pl.DataFrame([dict(r) for r in rows], infer_schema_length=None))
-        keys = [
-            (self.note_key(str(r["noteId"])), self.rater_key(str(r["raterParticipantId"])))
-            for r in rows
-        ]
-        kept, values = _values(frame)
-        has_value = np.zeros(len(rows), dtype=np.bool_)
-        has_value[kept] = True
-        for key, ok in zip(keys, has_value.tolist(), strict=True):
-            if not ok:
+        self._grow(len(rows))
+        for r in rows:
+            key = (self.note_key(str(r["noteId"])), self.rater_key(str(r["raterParticipantId"])))
+            values = _row_values(r)
+            if values is None:
                 self._kill(key)
-        self._grow(kept.shape[0])
-        for j, pos in enumerate(kept.tolist()):
-            key = keys[pos]
+                continue
             self._kill(key, journal=False)
             row = self._n
             self._n += 1
             self._note[row], self._rater[row] = key
             self._alive[row] = True
-            for name, column in self._cols.items():
-                column[row] = values[name][j]
+            for column, value in zip(self._cols.values(), values, strict=True):
+                column[row] = value
             self._journal.append((key, self._row.get(key)))
             self._row[key] = row
         self.version += 1

@@ -19,6 +19,7 @@ before an earlier one: the worker stops at a gap in the ids and waits up to
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -26,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -43,8 +44,13 @@ from bridgewatch.pipeline.tables import (
     pipeline_refits,
 )
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.service.repositories.events import append_event, list_events
-from bridgewatch.service.tables import note_scores, note_status_changes, note_status_history
+from bridgewatch.service.repositories.events import encode_payload, list_events
+from bridgewatch.service.tables import (
+    events,
+    note_scores,
+    note_status_changes,
+    note_status_history,
+)
 
 __all__ = ["REFIT_REQUESTED", "STATUS_CHANGED", "StepResult", "Worker", "WorkerConfig"]
 
@@ -358,41 +364,67 @@ class Worker:
         if done:
             s.execute(delete(pipeline_pending).where(pipeline_pending.c.note_id.in_(done)))
 
+    def _bulk_upsert(self, s: Session, table: Any, key: str, rows: list[dict[str, Any]]) -> None:
+        """Insert or update ``rows`` (every column of ``table``) by ``key``.
+
+        PostgreSQL: one statement whose rows travel as one JSON parameter (an executemany
+        costs a round trip and the driver's parameter handling per row); SQLite: executemany.
+        """
+        if not rows:
+            return
+        if not self._pg:
+            s.execute(self._upsert(table, key), rows)
+            return
+        names = [c.name for c in table.columns]
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in names if c != key)
+        stmt = text(
+            f'INSERT INTO "{table.name}" SELECT * FROM '
+            f'json_populate_recordset(NULL::"{table.name}", :rows) '
+            f'ON CONFLICT ("{key}") DO UPDATE SET {updates}'
+        )
+        s.execute(stmt, {"rows": json.dumps(rows, allow_nan=False)})
+
     def _write_effects(self, s: Session, scoring: PassResult) -> None:
-        if scoring.history_rows:
-            s.execute(
-                self._upsert(note_status_history, "noteId"),
-                [_nsh_row(r) for r in scoring.history_rows],
-            )
-        if scoring.scores:
-            # The rule trace the note details show, for the notes this pass rescored.
-            s.execute(self._upsert(note_scores, "note_id"), scoring.scores)
+        self._bulk_upsert(
+            s, note_status_history, "noteId", [_nsh_row(r) for r in scoring.history_rows]
+        )
+        # The rule trace the note details show, for the notes this pass rescored.
+        self._bulk_upsert(s, note_scores, "note_id", scoring.scores)
         if scoring.pending:
             now_ms = int(self.clock() * 1000)
             self._write_pending(s, scoring.pending, int(self._last_refit_s * 1000), now_ms)
-        for change in scoring.changes:
-            if change.status is not None:
-                s.execute(
-                    insert(note_status_changes),
+        changes = [
+            {
+                "note_id": int(c.note_id),
+                "changed_at_ms": c.at_ms,
+                "status": c.status,
+                "decided_by": c.decided_by,
+            }
+            for c in scoring.changes
+            if c.status is not None
+        ]
+        if changes:
+            s.execute(insert(note_status_changes), changes)
+        if scoring.changes:
+            s.execute(
+                insert(events),
+                [
                     {
-                        "note_id": int(change.note_id),
-                        "changed_at_ms": change.at_ms,
-                        "status": change.status,
-                        "decided_by": change.decided_by,
-                    },
-                )
-            append_event(
-                s,
-                now_ms=change.at_ms,
-                event_type=STATUS_CHANGED,
-                actor_participant_id=None,
-                entity_id=change.note_id,
-                payload={
-                    "noteId": change.note_id,
-                    "status": change.status,
-                    "previousStatus": change.previous,
-                    "decidedBy": change.decided_by,
-                },
+                        "created_at_ms": c.at_ms,
+                        "event_type": STATUS_CHANGED,
+                        "actor_participant_id": None,
+                        "entity_id": c.note_id,
+                        "payload": encode_payload(
+                            {
+                                "noteId": c.note_id,
+                                "status": c.status,
+                                "previousStatus": c.previous,
+                                "decidedBy": c.decided_by,
+                            }
+                        ),
+                    }
+                    for c in scoring.changes
+                ],
             )
 
     # ---- the loop ---------------------------------------------------------------------
