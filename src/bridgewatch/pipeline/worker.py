@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, text, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -133,6 +133,8 @@ class Worker:
         self._last_refit_s = 0.0
         self._refit_id: int | None = None
         self._gap: tuple[int, float] | None = None
+        self._gap_seen_db: Any = None  # server time when the current gap was first seen
+        self._gap_dead: int | None = None  # a gap id no open transaction can still fill
         self._pg = engine.dialect.name == "postgresql"
         self._refit_requested = False
 
@@ -260,12 +262,39 @@ class Worker:
                 now = self.clock()
                 if self._gap is None or self._gap[0] != expected:
                     self._gap = (expected, now)
-                if now - self._gap[1] < self.settings.gap_timeout_s:
+                    self._gap_seen_db = None
+                waited = now - self._gap[1]
+                if waited < self.settings.gap_timeout_s and self._gap_dead != expected:
                     break
                 _log.warning("skipping event ids %d..%d (never committed)", expected, ev["id"] - 1)
             out.append(ev)
             expected = int(ev["id"]) + 1
         return out
+
+    def _check_gap(self, s: Session) -> None:
+        """PostgreSQL: find out early whether the gap the worker waits at can still fill.
+
+        A missing id was taken before the next id, which committed before the worker saw
+        the gap, so only a transaction that started before that moment can still commit
+        it. Once no such transaction is open (in this database, other than ours), the id
+        will never appear (its insert rolled back) and is skipped without waiting for
+        ``gap_timeout_s``. Events committed meanwhile are read after this check.
+        """
+        if not self._pg or self._gap is None:
+            return
+        if self._gap_seen_db is None:
+            self._gap_seen_db = s.execute(select(func.clock_timestamp())).scalar_one()
+            return
+        open_older = s.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND state <> 'idle' AND xact_start <= :seen)"
+            ),
+            {"seen": self._gap_seen_db},
+        ).scalar_one()
+        if not open_older:
+            self._gap_dead = self._gap[0]
 
     def step(self) -> StepResult:
         """Process one micro-batch in one transaction; returns what it did."""
@@ -295,9 +324,17 @@ class Worker:
                 if behind:
                     # Another worker applied those events: take its published history.
                     state.frames.history = load_history(s.connection())
+                if self._gap is not None and self._gap[0] == offset + 1:
+                    self._check_gap(s)
                 batch = self._contiguous(
                     list_events(s, after_id=offset, limit=self.settings.batch_size), offset
                 )
+                if (
+                    self._gap is not None
+                    and self._gap[0] == offset + 1
+                    and (self._gap_seen_db is None)
+                ):
+                    self._check_gap(s)  # first seen now: note the server's time
                 read_s = time.perf_counter()
                 if not batch:
                     return StepResult(0, 0, None, offset)
