@@ -219,7 +219,7 @@ class LiveState:
     _cache: NoteFitCache = field(default_factory=NoteFitCache.empty)
     store: RatingStore = field(default_factory=RatingStore)
     _context: NoteContext | None = None
-    _pre: tuple[int, int, PrescoringResult] | None = None
+    _pre: tuple[Refit, NDArray[np.str_], PrescoringResult] | None = None
     _rater_map: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     _note_map: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     _touched: set[str] = field(default_factory=set)
@@ -371,11 +371,15 @@ class LiveState:
         return live_core_inputs(context, ratings, history, config)
 
     def _aligned_pre(self, refit: Refit, note_ids: NDArray[np.str_]) -> PrescoringResult:
-        key = (id(refit), id(self._context))
-        if self._pre is not None and self._pre[:2] == key:
-            return self._pre[2]
+        cached = self._pre
+        if (
+            cached is not None
+            and cached[0] is refit
+            and (cached[1] is note_ids or np.array_equal(cached[1], note_ids))
+        ):
+            return cached[2]
         pre = align_prescoring(refit.pre, refit.note_ids, note_ids)
-        self._pre = (key[0], key[1], pre)
+        self._pre = (refit, note_ids, pre)
         return pre
 
     # ---- scoring ----------------------------------------------------------------------
@@ -420,7 +424,7 @@ class LiveState:
         if refit is None:  # pragma: no cover - refit() always sets it
             raise RuntimeError("no refit")
         inputs = self._pass_inputs(refit)
-        note_ids = np.asarray(inputs.note_ids.ids, dtype=np.str_)
+        note_ids = inputs.note_ids.ids
         pre = self._aligned_pre(refit, note_ids)
         result = rescore_final(inputs, pre, self.config, self._cache, self.incremental)
         self._cache = result.cache
