@@ -257,6 +257,11 @@ class Worker:
     def _contiguous(self, batch: list[dict[str, Any]], offset: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         expected = offset + 1
+        if self._gap is not None and batch and batch[0]["id"] == self._gap[0] == expected:
+            waited = self.clock() - self._gap[1]
+            if waited >= 1.0:
+                _log.info("event id %d committed after a %.1f s wait", expected, waited)
+            self._gap = None
         for ev in batch:
             if ev["id"] != expected:
                 now = self.clock()
