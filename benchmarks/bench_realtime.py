@@ -392,6 +392,12 @@ def _lag_run(
         time.sleep(0.05)
         poller.stop()
         lag = poller.lags_ms(committed)
+        dump = os.environ.get("BENCH_LAG_DUMP")  # path: event id, commit time, lag per rating
+        if dump:
+            np.savetxt(
+                f"{dump}.{drive}.txt",
+                [(c[0], c[1], x) for c, x in zip(committed, lag, strict=True)],
+            )
         load = os.getloadavg()
         print(
             f"[{drive}] writes: {len(committed)} ratings at {achieved:.0f}/s "
