@@ -22,6 +22,10 @@ throughput in events/s.
     python benchmarks/bench_realtime.py --backend postgresql \
         --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test
     python benchmarks/bench_realtime.py --backend sqlite --drive direct
+
+``--pass-cpu N`` measures instead the CPU time of the worker's in-memory pass (apply a batch
+of rating events, rescore, diff the history, build the trace rows) on a simulated community
+of N ratings, without a database.
 """
 
 from __future__ import annotations
@@ -448,6 +452,87 @@ def _throughput_run(
         worker.wait(timeout=60)
 
 
+def _pass_cpu(args: argparse.Namespace) -> None:
+    from bridgewatch.io import read_ratings as read
+    from bridgewatch.pipeline.incremental import IncrementalConfig
+    from bridgewatch.pipeline.state import Frames, LiveState
+    from bridgewatch.scoring.config import ScoringConfig
+    from bridgewatch.scoring.history import StatusHistory
+
+    n = args.pass_cpu
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        config = SimConfig(seed=3, n_notes=n // 30, n_raters=n // 15, n_ratings=n, days=20.0)
+        files = write_community(simulate(config), Path(tmp_dir) / "c")
+        text_frame = read(files.ratings[0])
+        text_frame = text_frame.with_columns(
+            pl.col(c).cast(pl.String)
+            for c, t in text_frame.schema.items()
+            if isinstance(t, pl.Enum)
+        )
+        notes = pl.read_csv(files.notes, separator="\t", infer_schema_length=0)
+        enrollment = pl.read_csv(files.user_enrollment, separator="\t", infer_schema_length=0)
+        nsh = pl.read_csv(files.note_status_history, separator="\t", infer_schema_length=0)
+    from bridgewatch.io import schemas
+
+    def typed(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+        return frame.select(
+            (pl.col(k) if k in frame.columns else pl.lit(None)).cast(t).alias(k)
+            for k, t in schema.items()
+        )
+
+    state = LiveState(
+        frames=Frames(
+            notes=typed(notes, schemas.NOTES.polars_schema),
+            ratings=typed(text_frame, schemas.RATINGS.polars_schema),
+            enrollment=typed(enrollment, schemas.USER_ENROLLMENT.polars_schema),
+            history=StatusHistory.from_frame(typed(nsh, schemas.NOTE_STATUS_HISTORY.polars_schema)),
+        ),
+        position=0,
+        config=ScoringConfig(topics=None),
+        incremental=IncrementalConfig(diligence=args.diligence),
+    )
+    state.refit()
+    note_ids = [str(x) for x in notes["noteId"].to_list()]
+    rater_ids = sorted(set(text_frame["raterParticipantId"].to_list()))
+    newest = int(text_frame["createdAtMillis"].max())  # type: ignore[arg-type]
+    rng = random.Random(1)
+    event_id = 0
+
+    def batch(size: int) -> list[dict[str, object]]:
+        nonlocal event_id
+        out: list[dict[str, object]] = []
+        for _ in range(size):
+            event_id += 1
+            values = _rating(rng, [0], rater_ids)
+            values |= {"noteId": rng.choice(note_ids), "createdAtMillis": newest + event_id}
+            out.append(
+                {
+                    "id": event_id,
+                    "event_type": "rating.created",
+                    "created_at_ms": newest + event_id,
+                    "payload": values,
+                }
+            )
+        return out
+
+    state.apply_events(batch(args.batch_size))  # untimed: JIT compilation, caches
+    state.rescore(newest + event_id)
+    times = []
+    for _ in range(args.passes):
+        events_batch = batch(args.batch_size)
+        start = time.process_time()
+        state.apply_events(events_batch)
+        state.rescore(newest + event_id)
+        times.append(time.process_time() - start)
+    ms = np.array(times) * 1000
+    print(
+        f"worker pass CPU, {n} ratings, {n // 30} notes, {args.batch_size} rating events per "
+        f"pass, diligence {args.diligence}: median {np.median(ms):.0f} ms, "
+        f"min {ms.min():.0f} ms over {args.passes} passes "
+        f"({np.median(ms) / args.batch_size:.3f} ms per event)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="postgresql")
@@ -475,7 +560,14 @@ def main() -> int:
     parser.add_argument("--notes", type=int, default=1000)
     parser.add_argument("--raters", type=int, default=2000)
     parser.add_argument("--ratings", type=int, default=30_000)
+    parser.add_argument(
+        "--pass-cpu", type=int, metavar="N", help="time in-memory passes on N ratings instead"
+    )
+    parser.add_argument("--passes", type=int, default=20, help="--pass-cpu: passes to time")
     args = parser.parse_args()
+    if args.pass_cpu:
+        _pass_cpu(args)
+        return 0
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
     print(f"worker: batch size {args.batch_size}, diligence {args.diligence}")
     print(f"community: {args.notes} notes, {args.raters} raters, {args.ratings} ratings")
