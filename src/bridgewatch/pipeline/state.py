@@ -451,9 +451,11 @@ class LiveState:
         try:
             self.rescore(as_of_ms=self.store.newest_ms())
         finally:
-            context, pre = self._context, self._pre
+            # The fit cache is checked against rating fingerprints on every pass, so the
+            # warm pass's cache (of the same data) stays valid; so do the note caches.
+            context, pre, cache = self._context, self._pre, self._cache
             self.restore(saved)
-            self._context, self._pre = context, pre
+            self._context, self._pre, self._cache = context, pre, cache
 
     def count_pending(self) -> dict[str, int]:
         """Note id -> ratings by raters the installed refit does not know (sets ``pending``)."""
