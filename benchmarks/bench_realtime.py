@@ -56,6 +56,7 @@ from bridgewatch.service.db import make_engine
 from bridgewatch.service.dump import import_dump
 from bridgewatch.service.migrate import upgrade_database
 from bridgewatch.service.repositories.auth import create_session_token
+from bridgewatch.service.repositories.events import append_event
 from bridgewatch.service.repositories.ratings import upsert_rating
 from bridgewatch.service.tables import events, ratings
 from bridgewatch.sim import SimConfig, simulate, write_community
@@ -358,6 +359,9 @@ def _drive_api(
             r: create_session_token(s, participant_id=r, now_ms=now, ttl_s=86_400)[0]
             for r in with_tokens
         }
+    with engine.connect() as conn:
+        last = int(conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
+    _wait_for(engine, last, 600)  # the worker is past the logins' events
     start = time.perf_counter()
     answers = asyncio.run(_post_ratings(args.port, plan, tokens, args.connections))
     achieved = len(plan) / (time.perf_counter() - start)
@@ -379,9 +383,21 @@ def _lag_run(
         time.sleep(1.0)
     worker = _start_worker(url, args.batch_size, args.diligence)
     try:
+        # A marker event: the offset passes it only once this worker is up (its refit or the
+        # stored one, the warm-up), even when an earlier run's worker left the offset at the
+        # end of the log.
+        with Session(engine) as s, s.begin():
+            append_event(
+                s,
+                now_ms=int(time.time() * 1000),
+                event_type="bench.ready",
+                actor_participant_id=None,
+                entity_id="bench",
+                payload={},
+            )
         with engine.connect() as conn:
             last = int(conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
-        _wait_for(engine, last, 600)  # the refit and the import event
+        _wait_for(engine, last, 600)
         poller = _OffsetPoller(engine)
         cpu0, wall0 = _cpu_seconds(worker.pid), time.perf_counter()
         failed = 0
