@@ -8,6 +8,7 @@ per note in ``pipeline_pending`` (see :mod:`bridgewatch.pipeline.tables`).
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,8 +19,9 @@ from bridgewatch.pipeline.tables import pipeline_pending
 
 __all__ = ["PendingRatings", "pending_ratings"]
 
-# Whether the pipeline tables exist, per engine (a database no worker ever ran on has none).
-_HAS_TABLE: dict[int, tuple[bool, float]] = {}
+# Whether the pipeline tables exist, per engine (a database no worker ever ran on has none);
+# weak keys: a disposed engine's entry goes with it (an id() could be reused).
+_HAS_TABLE: weakref.WeakKeyDictionary[Engine, tuple[bool, float]] = weakref.WeakKeyDictionary()
 _RECHECK_S = 30.0
 
 
@@ -51,11 +53,11 @@ class PendingRatings:
 def _has_table(session: Session) -> bool:
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
-    known = _HAS_TABLE.get(id(engine))
+    known = _HAS_TABLE.get(engine)
     if known is not None and (known[0] or time.monotonic() - known[1] < _RECHECK_S):
         return known[0]
     exists = inspect(session.connection()).has_table(pipeline_pending.name)
-    _HAS_TABLE[id(engine)] = (exists, time.monotonic())
+    _HAS_TABLE[engine] = (exists, time.monotonic())
     return exists
 
 
