@@ -1,4 +1,5 @@
-"""Tables of the real-time pipeline: consumer offsets, webhooks and their delivery log.
+"""Tables of the real-time pipeline: consumer offsets, refits, ratings waiting for a refit,
+webhooks and their delivery log.
 
 They live in their own ``MetaData``; the service's Alembic migrations create them (revision
 0002, with the PostgreSQL statement trigger on ``events`` that sends ``NOTIFY
@@ -30,6 +31,7 @@ __all__ = [
     "ensure_pipeline_schema",
     "pipeline_metadata",
     "pipeline_offsets",
+    "pipeline_pending",
     "pipeline_refits",
     "webhook_deliveries",
     "webhook_endpoints",
@@ -62,6 +64,18 @@ pipeline_refits = Table(
     Column("created_at_ms", BigInteger, nullable=False),
     Column("snapshot_offset", BigInteger, nullable=False),
     Column("payload", LargeBinary, nullable=False),
+)
+
+# Notes with ratings by raters the last refit does not know: those ratings wait for the next
+# refit (expected at ``next_refit_at_ms``). Rewritten at each refit, kept current by the
+# worker's passes for the notes they touch; no row: nothing waits.
+pipeline_pending = Table(
+    "pipeline_pending",
+    pipeline_metadata,
+    Column("note_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("pending_ratings", Integer, nullable=False),
+    Column("next_refit_at_ms", BigInteger, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
 )
 
 webhook_endpoints = Table(

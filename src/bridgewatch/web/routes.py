@@ -23,6 +23,7 @@ from bridgewatch import __version__
 from bridgewatch.cli.info import ALGORITHM
 from bridgewatch.errors import BridgewatchError, ConflictError, NotFoundError, PermissionDeniedError
 from bridgewatch.model import EnrollmentState
+from bridgewatch.pipeline.pending import pending_ratings
 from bridgewatch.scoring.status.config import StatusRulesConfig
 from bridgewatch.service.api.participants import participant_profile
 from bridgewatch.service.convert import (
@@ -553,6 +554,7 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
             "note": note,
             "post": post,
             "scoring": scoring,
+            "pending": pending_ratings(db, note_id),
             "history": list_status_changes(db, note_id),
             "sides": sides,
             "chart": chart,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from bridgewatch.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from bridgewatch.pipeline.pending import pending_ratings
 from bridgewatch.service.api import API_PREFIX
 from bridgewatch.service.convert import note_public, note_values, rating_public, rating_values
 from bridgewatch.service.deps import (
@@ -63,6 +64,7 @@ from bridgewatch.service.schemas import (
     NoteDetails,
     NotePublic,
     NoteScoring,
+    PendingRatings,
     RatingCreate,
     RatingPublic,
     StatusChange,
@@ -170,6 +172,7 @@ def note_details(db: Db, note_id: NoteIdPath) -> NoteDetails:
     behind it and its status history."""
     note = require_note(db, note_id)
     scoring = get_scoring(db, note_id)
+    pending = pending_ratings(db, note_id)
     return NoteDetails(
         note=note_public(note),
         decided_by=note["decided_by"],
@@ -197,6 +200,13 @@ def note_details(db: Db, note_id: NoteIdPath) -> NoteDetails:
             )
             for c in list_status_changes(db, note_id)
         ],
+        pending=None
+        if pending is None
+        else PendingRatings(
+            ratings=pending.ratings,
+            next_refit_at_millis=pending.next_refit_at_ms,
+            message=pending.message,
+        ),
     )
 
 
