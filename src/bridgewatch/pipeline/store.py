@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from bridgewatch.io import schemas
 from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
-from bridgewatch.io.dataset import _value_exprs
+from bridgewatch.io.ratings_stream import rating_value_exprs
 from bridgewatch.model import IdIndex, Ratings
 
 __all__ = ["RatingStore"]
@@ -55,7 +55,7 @@ def _values(frame: pl.DataFrame) -> tuple[NDArray[np.int64], dict[str, NDArray[A
     The value columns are computed by the scorer's own expressions (the same as
     ``ratings_from_frame``), with the dtypes of :class:`Ratings`.
     """
-    values = frame.select(*_value_exprs(), pl.col("createdAtMillis"))
+    values = frame.select(*rating_value_exprs(), pl.col("createdAtMillis"))
     kept = np.flatnonzero(values["helpful_num"].is_not_null().to_numpy())
     out = {
         name: values["createdAtMillis" if name == "created_at_ms" else name]
@@ -78,7 +78,7 @@ def _flag(value: Any) -> bool:
 def _row_values(row: Mapping[str, Any]) -> tuple[Any, ...] | None:
     """One event row's value columns, in ``_VALUES`` order, or None when it has no value.
 
-    The rules of ``_value_exprs`` (scoring-core.md §2.2) for one row, without building a
+    The rules of ``rating_value_exprs`` (scoring-core.md §2.2) for one row, without building a
     frame; ``tests/pipeline/test_live_inputs.py`` checks they agree.
     """
     level_name = row.get("helpfulnessLevel")

@@ -11,8 +11,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from re import _constants as sre_constants  # type: ignore[attr-defined]  # stdlib regex parser
-from re import _parser as sre_parse  # type: ignore[attr-defined]
+from re import _constants as sre_constants  # type: ignore[attr-defined,unused-ignore]  # stdlib regex parser
+from re import _parser as sre_parse  # type: ignore[attr-defined,unused-ignore]
 
 import numpy as np
 from numpy.typing import NDArray
