@@ -13,6 +13,7 @@ from bridgewatch.pipeline import api as pipeline_api
 from bridgewatch.service.api import export, health, notes, participants, posts, timelines
 from bridgewatch.service.db import make_engine, make_session_factory, psycopg_connect_kwargs
 from bridgewatch.service.errors import install_error_handlers
+from bridgewatch.service.fast_ratings import FastRatingRoute
 from bridgewatch.service.idempotency import install_replay_handler
 from bridgewatch.service.middleware import BodySizeLimit, Metrics, RequestObserver
 from bridgewatch.service.pg_ratings import RatingWriter
@@ -74,6 +75,8 @@ def create_app(
         app.include_router(module.router)
     app.include_router(health.router)
     app.include_router(pipeline_api.router)
+    # Innermost of ours: inside the size limit and the metrics, in front of FastAPI.
+    app.add_middleware(FastRatingRoute, fastapi_app=app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestObserver, metrics=app.state.metrics)
     return app

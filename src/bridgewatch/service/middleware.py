@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 import time
-import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -100,6 +101,30 @@ class Metrics:
             buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
             registry=self.registry,
         )
+        # The labelled children, cached: ``labels()`` validates and locks on every call.
+        self._counts: dict[tuple[str, str, int], Any] = {}
+        self._latencies: dict[tuple[str, str], Any] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one request and record its latency."""
+        counted = self._counts.get((method, route, status))
+        if counted is None:
+            counted = self._counts[method, route, status] = self.requests.labels(
+                method, route, str(status)
+            )
+        counted.inc()
+        timed = self._latencies.get((method, route))
+        if timed is None:
+            timed = self._latencies[method, route] = self.latency.labels(method, route)
+        timed.observe(seconds)
+
+
+def _request_ids() -> Iterator[bytes]:
+    """Unique request ids: 32 hex digits, a random per-process prefix and a counter (a
+    fresh ``uuid4`` per request costs a system call)."""
+    prefix = os.urandom(8).hex()
+    for n in itertools.count():
+        yield f"{prefix}{n & 0xFFFFFFFFFFFFFFFF:016x}".encode()
 
 
 class RequestObserver:
@@ -109,24 +134,21 @@ class RequestObserver:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._ids = _request_ids()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        request_id = uuid.uuid4().hex
+        request_id = next(self._ids)
         status = 500
 
         async def observing_send(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                message.setdefault("headers", [])
-                message["headers"] = [
-                    *message["headers"],
-                    (b"x-request-id", request_id.encode()),
-                ]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", request_id)]
             await send(message)
 
         try:
@@ -136,15 +158,14 @@ class RequestObserver:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = str(scope.get("method", ""))
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(elapsed)
+            self.metrics.observe(method, template, status, elapsed)
             if _log.isEnabledFor(logging.INFO):
                 _log.info(
                     "%s",
                     json.dumps(
                         {
                             "event": "request",
-                            "request_id": request_id,
+                            "request_id": request_id.decode(),
                             "method": method,
                             "path": scope.get("path"),
                             "route": template,

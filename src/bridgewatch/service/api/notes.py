@@ -72,7 +72,7 @@ from bridgewatch.service.schemas import (
 from bridgewatch.service.settings import Settings
 from bridgewatch.service.text import find_urls, summary_length
 
-__all__ = ["router"]
+__all__ = ["rate_on_postgresql", "router"]
 
 router = APIRouter(prefix=API_PREFIX, tags=["notes"])
 _ERRORS: dict[int | str, dict[str, object]] = {
@@ -267,7 +267,7 @@ async def rate_note(
         and idempotency_key is None
         and body.rating_source == "DEFAULT"
     ):
-        status, answer = await _rate_on_postgresql(
+        status, answer = await rate_on_postgresql(
             fast,
             settings=settings,
             now_ms=now,
@@ -304,7 +304,7 @@ _VERDICT_ERRORS: dict[str, Callable[[int], Exception]] = {
 }
 
 
-async def _rate_on_postgresql(
+async def rate_on_postgresql(
     writer: RatingWriter,
     *,
     settings: Settings,
@@ -313,7 +313,10 @@ async def _rate_on_postgresql(
     body: RatingCreate,
     session_token: str,
 ) -> tuple[int, RatingPublic]:
-    """A session's rating in one statement on PostgreSQL (see ``service.pg_ratings``)."""
+    """A session's rating in one statement on PostgreSQL (see ``service.pg_ratings``).
+
+    Shared by this route and the ASGI route in front of FastAPI (``service.fast_ratings``).
+    """
     token_hash = hash_secret(session_token)
     rater_id = await writer.token_participant(token_hash, now_ms)
     if rater_id is None:
