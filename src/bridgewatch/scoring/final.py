@@ -104,17 +104,27 @@ def fit_final_notes(
     pre: PrescoringResult,
     config: ScoringConfig,
     note_ratio: float,
+    *,
+    mask: NDArray[np.bool_] | None = None,
 ) -> NoteFit:
-    """§5.2: notes with >= min ratings; raters with final-round params and above threshold."""
+    """§5.2: notes with >= min ratings; raters with final-round params and above threshold.
+
+    ``mask`` (bool array of shape (ratings.n_ratings,)) restricts the fit to those ratings,
+    as ``fit_final_notes(ratings.subset(mask), ...)`` would, without the intermediate copy.
+    """
     n_notes = ratings.n_notes
-    counts = np.bincount(ratings.note_idx, minlength=n_notes)
+    note_idx = ratings.note_idx
+    counts = np.bincount(note_idx if mask is None else note_idx[mask], minlength=n_notes)
     rater_int = pre.final_round.rater_intercepts
     rater_fac = pre.final_round.rater_factors
     gated = np.isfinite(rater_int) & pre.helpfulness.above_helpfulness_threshold
-    keep = (counts[ratings.note_idx] >= config.final_min_ratings_per_note) & gated[
-        ratings.rater_idx
-    ]
+    keep = (counts >= config.final_min_ratings_per_note)[note_idx]
+    keep &= gated[ratings.rater_idx]
+    if mask is not None:
+        keep &= mask
+    del counts
     fit_ratings = ratings.subset(keep)
+    del keep
     rater_factor = np.full(ratings.n_participants, np.nan)
     if fit_ratings.n_ratings == 0:
         nan = np.full(n_notes, np.nan)
@@ -130,7 +140,7 @@ def fit_final_notes(
         config=config.mf,
         note_ratio=note_ratio,
     )
-    used = np.unique(fit_ratings.rater_idx)
+    used = np.bincount(fit_ratings.rater_idx, minlength=ratings.n_participants) > 0
     rater_factor[used] = rater_fac[used, 0]
     return NoteFit(
         fit_ratings,
@@ -138,6 +148,17 @@ def fit_final_notes(
         result.params.note_factors[:, 0],
         rater_factor,
     )
+
+
+def _aux_intercept(
+    scoped: Ratings,
+    mask: NDArray[np.bool_],
+    pre: PrescoringResult,
+    config: ScoringConfig,
+    note_ratio: float,
+) -> NDArray[np.float64]:
+    """Intercepts of one auxiliary fit (§5.1); its ratings are released on return."""
+    return fit_final_notes(scoped, pre, config, note_ratio, mask=mask).intercept
 
 
 def _only_scored(
@@ -187,14 +208,14 @@ def run_final_scoring(
     """
     scoped = inputs.scoped
     n_notes = inputs.n_notes
-    no_high_vol = fit_final_notes(
-        scoped.subset(~inputs.high_volume[scoped.rater_idx]), pre, config, pre.note_ratio
+    # The auxiliary fits keep only their intercepts, so one fit's ratings are alive at a time.
+    no_high_vol = _aux_intercept(
+        scoped, ~inputs.high_volume[scoped.rater_idx], pre, config, pre.note_ratio
     )
-    no_correlated = fit_final_notes(
-        scoped.subset(~inputs.scoped_correlated), pre, config, pre.note_ratio
-    )
-    population = fit_final_notes(
-        scoped.subset(scoped.population_sampled),
+    no_correlated = _aux_intercept(scoped, ~inputs.scoped_correlated, pre, config, pre.note_ratio)
+    population = _aux_intercept(
+        scoped,
+        scoped.population_sampled,
         pre,
         config,
         config.population_sampled_note_ratio,
@@ -238,9 +259,9 @@ def run_final_scoring(
         bounds=bounds,
         diligence=diligence,
         low_diligence=low_diligence,
-        intercept_no_high_vol=no_high_vol.intercept,
-        intercept_no_correlated=no_correlated.intercept,
-        intercept_population_sampled=population.intercept,
+        intercept_no_high_vol=no_high_vol,
+        intercept_no_correlated=no_correlated,
+        intercept_population_sampled=population,
     )
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from bridgewatch.scoring.outputs import (
 )
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
 from bridgewatch.scoring.reputation import RaterTrust, rater_trust
+from bridgewatch.scoring.stages import StageClock, StageUsage
 from bridgewatch.scoring.status import TagCounts, count_recent_ratings, count_tags
 
 __all__ = [
@@ -78,10 +78,11 @@ class ScoringResult:
     scored_notes, aux_note_info, note_status_history, helpfulness_scores : the four output
         tables in the reference's column order (§11).
     note_explanations : per-note rule trace: which rule decided the status and the figures.
-    timings : seconds per stage, in ``STAGES`` order.
+    timings : wall seconds per stage, in ``STAGES`` order.
     as_of_ms : "now" of the run, ms since the epoch.
     trust : rater trust when ``config.trust`` is set (its untrusted raters' ratings left the
         final fits), else None.
+    usage : wall time, CPU time and memory per stage, in ``STAGES`` order.
     """
 
     inputs: CoreInputs
@@ -99,6 +100,7 @@ class ScoringResult:
     timings: dict[str, float]
     as_of_ms: int
     trust: RaterTrust | None = None
+    usage: dict[str, StageUsage] = dataclasses.field(default_factory=dict)
 
 
 def default_as_of_ms(dataset: Dataset) -> int:
@@ -119,21 +121,19 @@ def default_as_of_ms(dataset: Dataset) -> int:
     return int(values.max()) if values.size else 0
 
 
-class _Stages:
-    """Times stages and reports them to the progress callback."""
+class _Stages(StageClock):
+    """Times stages (wall, CPU, memory) and reports them to the progress callback."""
 
     def __init__(self, progress: ProgressCallback | None) -> None:
+        super().__init__(_log)
         self.progress = progress
-        self.timings: dict[str, float] = {}
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         if self.progress is not None:
             self.progress(name, STAGES.index(name), len(STAGES))
-        start = time.perf_counter()
-        yield
-        self.timings[name] = time.perf_counter() - start
-        _log.info("stage %s: %.3f s", name, self.timings[name])
+        with super().stage(name):
+            yield
 
 
 def run_meta_scoring(
@@ -202,11 +202,14 @@ def _helpfulness_table(
     v = stats.valid
     table = contributors.enrollment.table
 
-    def on(mask: NDArray[np.bool_], values: NDArray[np.generic]) -> list[object]:
-        return [
-            x if m else None
-            for x, m in zip(values[rows].tolist(), mask[rows].tolist(), strict=True)
-        ]
+    def on(mask: NDArray[np.bool_], values: NDArray[np.generic]) -> pl.Series:
+        # Null where ``mask`` is false; integers widen to Int64 (vectorised: one column of
+        # a few million participants would otherwise be as many Python objects).
+        picked = values[rows]
+        if picked.dtype.kind in "iu":
+            picked = picked.astype(np.int64)
+        series = pl.Series(picked)
+        return pl.select(pl.when(pl.Series(mask[rows])).then(series)).to_series()
 
     success = v.successful_helpful + v.successful_not_helpful
     failure = v.unsuccessful_helpful + v.unsuccessful_not_helpful
@@ -214,7 +217,7 @@ def _helpfulness_table(
     def floats(values: NDArray[np.float64]) -> pl.Series:
         return pl.Series(values[rows], dtype=pl.Float64).fill_nan(None)
 
-    columns: dict[str, list[object] | NDArray[np.generic] | pl.Series] = {
+    columns: dict[str, NDArray[np.generic] | pl.Series] = {
         "coreRaterIntercept": floats(pre.final_round.rater_intercepts),
         "coreRaterFactor1": floats(pre.final_round.rater_factors[:, 0]),
         "crhCrnhRatioDifference": floats(h.crh_crnh_ratio_difference),
@@ -396,4 +399,5 @@ def score_core(
         timings=dict(stages.timings),
         as_of_ms=as_of_ms,
         trust=trust,
+        usage=dict(stages.usage),
     )
