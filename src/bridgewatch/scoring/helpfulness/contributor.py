@@ -13,6 +13,7 @@ from bridgewatch.scoring.helpfulness.config import ValidRatingsConfig
 from bridgewatch.scoring.helpfulness.valid import (
     ValidRatingCounts,
     classify_valid_ratings,
+    created_after,
     ratings_before_note_status,
 )
 
@@ -130,8 +131,7 @@ def compute_contributor_stats(
     )
     valid = classify_valid_ratings(note_idx, helpful_num, before, note_final_status)
     awaiting = before & (note_final_status[note_idx] == NoteStatus.NEEDS_MORE_RATINGS)
-    latest = note_latest_non_nmr_ms[note_idx]
-    after = created_at_ms.astype(np.float64) > latest
+    after = created_after(created_at_ms, note_idx, note_latest_non_nmr_ms)
 
     has_author = note_in_nsh & (note_author_idx >= 0)
     authors = np.where(has_author, note_author_idx, 0).astype(np.int32)
