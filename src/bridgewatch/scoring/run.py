@@ -109,7 +109,9 @@ def default_as_of_ms(dataset: Dataset) -> int:
     The scorer's "now" defaults to this, never to the wall clock, so a rerun on the same
     files gives the same result.
     """
-    candidates = [dataset.ratings.created_at_ms.astype(np.float64)]
+    ratings_ms = dataset.ratings.created_at_ms
+    # The ratings' maximum first: a float64 copy of every rating's time is not needed.
+    candidates = [np.array([ratings_ms.max()] if ratings_ms.size else [], dtype=np.float64)]
     if dataset.notes.height:
         candidates.append(dataset.notes["createdAtMillis"].cast(pl.Float64).to_numpy())
     nsh = dataset.status_history
