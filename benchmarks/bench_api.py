@@ -4,9 +4,12 @@ Starts `bridgewatch serve` (uvicorn, --workers N) on a fresh database, seeds rat
 session tokens and notes directly in the database, then drives POST
 /api/v1/notes/{id}/ratings from a closed-loop load generator (C concurrent keep-alive
 connections, a minimal asyncio HTTP/1.1 client so that the generator costs little CPU) on the
-same machine. It also reports the server's CPU time per rating (warm-up included, so an upper
-bound), which stays meaningful on a shared machine. Every rating is a real write: auth lookup,
-rate-limit count, upsert of the rating and its outbox event in one transaction.
+same machine. It also reports CPU time per rating of the server processes, of the
+PostgreSQL backends serving them (tagged by application_name, sampled from /proc) and of the
+load generator itself, over warm-up and measurement divided by every request sent; these
+stay meaningful on a shared machine where wall-clock throughput does not. Every rating is a
+real write: auth check, rate-limit count, upsert of the rating and its outbox event in one
+transaction.
 
     python benchmarks/bench_api.py --backend sqlite
     python benchmarks/bench_api.py --backend postgresql \
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -25,6 +29,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -117,6 +122,7 @@ async def _worker(
     measure_from: float,
     latencies: list[float],
     statuses: dict[int, int],
+    counter: list[int],
     seed: int,
 ) -> None:
     rng = random.Random(seed)
@@ -143,6 +149,7 @@ async def _worker(
                     length = int(line.split(b":", 1)[1])
             await reader.readexactly(length)
             end = time.perf_counter()
+            counter[0] += 1
             if start >= measure_from:
                 latencies.append(end - start)
                 statuses[status] = statuses.get(status, 0) + 1
@@ -157,19 +164,22 @@ async def _load(
     concurrency: int,
     warmup_s: float,
     duration_s: float,
-) -> tuple[list[float], dict[int, int], float]:
+) -> tuple[list[float], dict[int, int], float, int]:
+    """Latencies and statuses of the measured requests, the measured duration (s) and the
+    number of requests sent in all (warm-up included)."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
+    counter = [0]
     t0 = time.perf_counter()
     measure_from = t0 + warmup_s
     stop_at = measure_from + duration_s
     await asyncio.gather(
         *[
-            _worker(port, tokens, note_ids, stop_at, measure_from, latencies, statuses, i)
+            _worker(port, tokens, note_ids, stop_at, measure_from, latencies, statuses, counter, i)
             for i in range(concurrency)
         ]
     )
-    return latencies, statuses, duration_s
+    return latencies, statuses, duration_s, counter[0]
 
 
 def _cpu_seconds(root_pid: int) -> float:
@@ -185,6 +195,59 @@ def _cpu_seconds(root_pid: int) -> float:
         if root_pid in (pid, ppid):
             total += (int(fields[11]) + int(fields[12])) / ticks
     return total
+
+
+class _PostgresCpuSampler:
+    """CPU seconds (user + system) of the PostgreSQL backends serving ``application_name``.
+
+    Samples pg_stat_activity and /proc of the backend processes every ``every_s`` seconds in
+    a thread, keeping each backend's last reading, so backends that exit during the run
+    (connections a pool closes) still count up to their last sample. The database server
+    must run on this machine.
+    """
+
+    def __init__(self, admin_url: str, application_name: str, every_s: float = 0.2) -> None:
+        self._engine = create_engine(admin_url, pool_size=1)
+        self._name = application_name
+        self._every = every_s
+        self._seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        ticks = os.sysconf("SC_CLK_TCK")
+        with self._engine.connect() as conn:
+            pids = conn.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE application_name = :a"),
+                {"a": self._name},
+            ).scalars()
+            for pid in pids:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                self._seen[int(pid)] = (int(fields[11]) + int(fields[12])) / ticks
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            self._sample()
+
+    def __enter__(self) -> _PostgresCpuSampler:
+        self._sample()
+        self._before = dict(self._seen)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        self._engine.dispose()
+
+    @property
+    def used_s(self) -> float:
+        """CPU seconds the backends used between entering and leaving."""
+        return sum(cpu - self._before.get(pid, 0.0) for pid, cpu in self._seen.items())
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -223,20 +286,36 @@ def main() -> int:
         action="store_true",
         help="serve with BRIDGEWATCH_POOL_PRE_PING=false (one round trip less per request)",
     )
+    parser.add_argument(
+        "--no-fast-path",
+        action="store_true",
+        help="serve with BRIDGEWATCH_RATING_FAST_PATH=false (the general SQLAlchemy path)",
+    )
+    parser.add_argument(
+        "--client-loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop",
+        help="event loop of the load generator",
+    )
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per level")
     args = parser.parse_args()
 
     tmp = tempfile.TemporaryDirectory()
     schema = None
+    app_name = f"bw_bench_{uuid.uuid4().hex[:10]}"
     if args.backend == "sqlite":
         url = f"sqlite:///{Path(tmp.name) / 'bench.sqlite3'}"
     else:
-        schema = f"bw_bench_{uuid.uuid4().hex[:10]}"
+        schema = app_name
         admin = create_engine(args.pg_url)
         with admin.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{args.pg_url}?options={quote(f'-csearch_path={schema}')}"
+        # application_name tags the server's connections so that their backends' CPU can
+        # be told from the other clients of the database.
+        url = (
+            f"{args.pg_url}?options={quote(f'-csearch_path={schema}')}&application_name={app_name}"
+        )
     port = _free_port()
     server = None
     try:
@@ -246,6 +325,7 @@ def main() -> int:
             "BRIDGEWATCH_RATINGS_PER_MINUTE": "1000000",
             "BRIDGEWATCH_LOG_LEVEL": "30",
             "BRIDGEWATCH_POOL_PRE_PING": "false" if args.no_pre_ping else "true",
+            "BRIDGEWATCH_RATING_FAST_PATH": "false" if args.no_fast_path else "true",
         }
         server = subprocess.Popen(
             [
@@ -261,7 +341,7 @@ def main() -> int:
             ],
             env=env,
         )
-        deadline = time.time() + 30
+        deadline = time.time() + 180  # importing the app takes a while on a busy machine
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -275,29 +355,47 @@ def main() -> int:
         print(
             f"backend: {args.backend}, server workers: {args.workers}, raters: {args.raters}, "
             f"notes: {args.notes}, pool pre-ping: {not args.no_pre_ping}, "
+            f"rating fast path: {not args.no_fast_path}, client loop: {args.client_loop}, "
             "load generator on the same machine"
         )
         print(
             "| backend | concurrency | ratings/s | p50 ms | p99 ms | non-2xx "
-            "| server CPU ms/rating | client CPU ms/rating |"
+            "| server CPU ms/rating | PostgreSQL CPU ms/rating | client CPU ms/rating |"
         )
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|")
+        loop_factory = None
+        if args.client_loop == "uvloop":
+            import uvloop
+
+            loop_factory = uvloop.new_event_loop
         for concurrency in args.concurrency:
+            # CPU is counted over warm-up and measurement alike (an upper bound per rating).
+            sampler = (
+                _PostgresCpuSampler(args.pg_url, app_name)
+                if args.backend == "postgresql"
+                else contextlib.nullcontext()
+            )
             cpu_before = _cpu_seconds(server.pid)
             client_before = time.process_time()
-            latencies, statuses, duration = asyncio.run(
-                _load(port, tokens, note_ids, concurrency, args.warmup, args.duration)
-            )
+            with sampler, asyncio.Runner(loop_factory=loop_factory) as runner:
+                latencies, statuses, duration, total = runner.run(
+                    _load(port, tokens, note_ids, concurrency, args.warmup, args.duration)
+                )
             cpu_used = _cpu_seconds(server.pid) - cpu_before
             client_used = time.process_time() - client_before
             ok = sum(n for s, n in statuses.items() if 200 <= s < 300)
             bad = sum(n for s, n in statuses.items() if not 200 <= s < 300)
+            pg_cell = (
+                f"{sampler.used_s * 1000 / max(1, total):.2f}"
+                if isinstance(sampler, _PostgresCpuSampler)
+                else "-"
+            )
             print(
                 f"| {args.backend} | {concurrency} | {ok / duration:.0f} | "
                 f"{_percentile(latencies, 0.5) * 1000:.1f} | "
                 f"{_percentile(latencies, 0.99) * 1000:.1f} | {bad} | "
-                f"{cpu_used * 1000 / max(1, len(latencies)):.2f} | "
-                f"{client_used * 1000 / max(1, len(latencies)):.2f} |",
+                f"{cpu_used * 1000 / max(1, total):.2f} | {pg_cell} | "
+                f"{client_used * 1000 / max(1, total):.2f} |",
                 flush=True,
             )
     finally:

@@ -3,24 +3,40 @@ worker's maximum throughput.
 
 Seeds a simulated community into a fresh database (import of the public files), starts
 `bridgewatch worker` as a separate process, lets it refit, then writes ratings (random
-raters and values on random notes, through the same repository call and transaction as
-POST /api/v1/notes/{id}/ratings: rating upsert + outbox event) at a sustained rate from
-this process. The lag of a rating is the time from its commit to the commit of the worker
-transaction that rescored its note (the consumer offset passing its event id; the offset is
-polled every 2 ms). Then it stops the worker, writes a backlog and times a fresh worker
-draining it: the worker's maximum throughput in events/s.
+raters and values on random notes) at a sustained, open-loop rate, in one or both ways:
+
+- ``direct``: from this process through the service's write function in its own
+  transaction (``upsert_rating``: rating upsert + outbox event, as POST
+  /api/v1/notes/{id}/ratings commits them), so the worker is measured at the target rate
+  whatever the API sustains on the machine;
+- ``api``: POST /api/v1/notes/{id}/ratings to `bridgewatch serve` (uvicorn, 2 processes) with
+  session tokens of the community's raters, from an asyncio client in this process.
+
+The lag of a rating is the time from its commit (direct) or from its HTTP response (api; the
+response follows the commit) to the commit of the worker transaction that rescored its note
+(the consumer offset passing its event id; the offset is polled every 2 ms). The worker's CPU
+time (user + system, from /proc) over the run gives its CPU per event. Then it stops the
+worker, writes a backlog and times a fresh worker draining it: the worker's maximum
+throughput in events/s.
 
     python benchmarks/bench_realtime.py --backend postgresql \
         --pg-url postgresql+psycopg://postgres@127.0.0.1:5432/test
-    python benchmarks/bench_realtime.py --backend sqlite
+    python benchmarks/bench_realtime.py --backend sqlite --drive direct
+
+``--pass-cpu N`` measures instead the CPU time of the worker's in-memory pass (apply a batch
+of rating events, rescore, diff the history, build the trace rows) on a simulated community
+of N ratings, without a database.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import platform
 import random
+import socket
 import subprocess
 import sys
 import tempfile
@@ -39,8 +55,10 @@ from bridgewatch.pipeline.tables import ensure_pipeline_schema, pipeline_offsets
 from bridgewatch.service.db import make_engine
 from bridgewatch.service.dump import import_dump
 from bridgewatch.service.migrate import upgrade_database
+from bridgewatch.service.repositories.auth import create_session_token
+from bridgewatch.service.repositories.events import append_event
 from bridgewatch.service.repositories.ratings import upsert_rating
-from bridgewatch.service.tables import events
+from bridgewatch.service.tables import events, ratings
 from bridgewatch.sim import SimConfig, simulate, write_community
 
 _LEVELS = ("HELPFUL", "SOMEWHAT_HELPFUL", "NOT_HELPFUL")
@@ -64,9 +82,16 @@ def _seed(engine: Engine, tmp: Path, config: SimConfig) -> tuple[list[int], list
     return notes, raters
 
 
+# Every ratings column (upsert_rating takes them all); unset ones are empty.
+_EMPTY_RATING: dict[str, object] = {
+    c.name: None for c in ratings.columns if c.name != "createdAtMillis"
+}
+
+
 def _rating(rng: random.Random, notes: list[int], raters: list[str]) -> dict[str, object]:
     level = rng.choice(_LEVELS)
     return {
+        **_EMPTY_RATING,
         "noteId": rng.choice(notes),
         "raterParticipantId": rng.choice(raters),
         "version": 2,
@@ -77,16 +102,43 @@ def _rating(rng: random.Random, notes: list[int], raters: list[str]) -> dict[str
     }
 
 
-def _write_one(engine: Engine, values: dict[str, object]) -> tuple[int, float]:
+def _write_one(engine: Engine, values: dict[str, object]) -> float:
+    """One rating in its own transaction, as the API commits it; returns the commit time."""
     with Session(engine) as s, s.begin():
         upsert_rating(s, now_ms=int(time.time() * 1000), values=values)
-        entity = f"{values['noteId']}:{values['raterParticipantId']}"
-        event_id = int(
-            s.execute(
-                select(func.max(events.c.id)).where(events.c.entity_id == entity)
-            ).scalar_one()
-        )
-    return event_id, time.perf_counter()
+    return time.perf_counter()
+
+
+def _plan(
+    args: argparse.Namespace, notes: list[int], raters: list[str]
+) -> list[tuple[float, int, str, str]]:
+    """(start offset s, note, rater, level) of each write: pairs nobody rates twice in the
+    run, so each write's event is its pair's newest."""
+    rng = random.Random(7)
+    n = int(args.rate * args.seconds)
+    pairs: set[tuple[int, str]] = set()
+    while len(pairs) < n:
+        pairs.add((rng.choice(notes), rng.choice(raters)))
+    chosen = sorted(pairs)
+    rng.shuffle(chosen)
+    return [
+        (i / args.rate, note, rater, rng.choice(_LEVELS)) for i, (note, rater) in enumerate(chosen)
+    ]
+
+
+def _event_ids(engine: Engine, done: list[tuple[int, str, float]]) -> list[tuple[int, float]]:
+    """(event id, commit time) of each (note, rater, commit time) written in the run."""
+    entities = [f"{note}:{rater}" for note, rater, _ in done]
+    ids: dict[str, int] = {}
+    with engine.connect() as conn:
+        for i in range(0, len(entities), 1000):
+            rows = conn.execute(
+                select(events.c.entity_id, func.max(events.c.id))
+                .where(events.c.entity_id.in_(entities[i : i + 1000]))
+                .group_by(events.c.entity_id)
+            ).all()
+            ids.update({str(e): int(m) for e, m in rows})
+    return [(ids[f"{note}:{rater}"], at) for note, rater, at in done]
 
 
 def _offset(engine: Engine) -> int:
@@ -98,11 +150,14 @@ def _offset(engine: Engine) -> int:
 
 
 def _start_worker(url: str, batch_size: int, diligence: str) -> subprocess.Popen[bytes]:
+    # BENCH_WORKER_LOG=path: the worker's debug log (one line per micro-batch) goes there.
+    log_path = os.environ.get("BENCH_WORKER_LOG")
     return subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import sys; from bridgewatch.cli import main; sys.exit(main(sys.argv[1:]))",
+            *(["-v", "-v"] if log_path else []),
             "worker",
             "--database-url",
             url,
@@ -117,6 +172,7 @@ def _start_worker(url: str, batch_size: int, diligence: str) -> subprocess.Popen
             diligence,
         ],
         stdout=subprocess.DEVNULL,
+        stderr=open(log_path, "a") if log_path else None,
     )
 
 
@@ -128,66 +184,260 @@ def _wait_for(engine: Engine, target: int, timeout_s: float) -> None:
         time.sleep(0.05)
 
 
-def _lag_run(
-    engine: Engine, url: str, args: argparse.Namespace, notes: list[int], raters: list[str]
-) -> None:
-    worker = _start_worker(url, args.batch_size, args.diligence)
-    try:
-        with engine.connect() as conn:
-            last = int(conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
-        _wait_for(engine, last, 600)  # the refit and the import event
-        committed: list[tuple[int, float]] = []
-        seen: dict[int, float] = {}
-        stop = threading.Event()
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children (Linux /proc), s."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if pid in (int(stat.parent.name), int(fields[1])):
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
-        def poll() -> None:
-            while not stop.is_set():
-                seen[_offset(engine)] = time.perf_counter()
-                time.sleep(0.002)
 
-        poller = threading.Thread(target=poll, daemon=True)
-        poller.start()
-        n = int(args.rate * args.seconds)
-        lock = threading.Lock()
-        start = time.perf_counter()
+class _OffsetPoller:
+    """Records when the worker's offset was first seen at or past each value."""
 
-        def writer(k: int) -> None:
-            local = random.Random(k)
-            for i in range(k, n, args.writers):
-                delay = start + i / args.rate - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                result = _write_one(engine, _rating(local, notes, raters))
-                with lock:
-                    committed.append(result)
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seen: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
 
-        writers = [threading.Thread(target=writer, args=(k,)) for k in range(args.writers)]
-        for w in writers:
-            w.start()
-        for w in writers:
-            w.join()
-        committed.sort()
-        achieved = n / (time.perf_counter() - start)
-        _wait_for(engine, max(c[0] for c in committed), 120)
-        time.sleep(0.05)
-        stop.set()
-        poller.join()
-        offsets = np.array(sorted(seen))
-        times = np.array([seen[o] for o in offsets])
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            self.seen[_offset(self.engine)] = time.perf_counter()
+            time.sleep(0.002)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def lags_ms(self, committed: list[tuple[int, float]]) -> np.ndarray:
+        offsets = np.array(sorted(self.seen))
+        times = np.array([self.seen[o] for o in offsets])
         # First time the offset was seen at or past each event id (offsets only grow).
         first_seen = np.minimum.accumulate(times[::-1])[::-1]
         ids = np.array([c[0] for c in committed])
         at = np.array([c[1] for c in committed])
         pos = np.searchsorted(offsets, ids)
-        lag = (first_seen[pos] - at) * 1000
-        print(f"writes: {n} ratings at {achieved:.0f}/s (target {args.rate}/s)")
+        out: np.ndarray = (first_seen[pos] - at) * 1000
+        return out
+
+
+def _drive_direct(
+    engine: Engine, args: argparse.Namespace, notes: list[int], raters: list[str]
+) -> tuple[list[tuple[int, float]], float]:
+    plan = _plan(args, notes, raters)
+    done: list[tuple[int, str, float]] = []
+    lock = threading.Lock()
+    start = time.perf_counter()
+
+    def writer(k: int) -> None:
+        local = random.Random(k)
+        for at, note, rater, level in plan[k :: args.writers]:
+            delay = start + at - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            values = {**_rating(local, notes, raters), "noteId": note}
+            values |= {"raterParticipantId": rater, "helpfulnessLevel": level}
+            values |= {
+                "helpful": int(level == "HELPFUL"),
+                "notHelpful": int(level == "NOT_HELPFUL"),
+            }
+            committed_at = _write_one(engine, values)
+            with lock:
+                done.append((note, rater, committed_at))
+
+    writers = [threading.Thread(target=writer, args=(k,)) for k in range(args.writers)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join()
+    achieved = len(plan) / (time.perf_counter() - start)
+    return _event_ids(engine, done), achieved
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_api(url: str) -> tuple[subprocess.Popen[bytes], int]:
+    port = _free_port()
+    env = os.environ | {
+        "BRIDGEWATCH_DATABASE_URL": url,
+        "BRIDGEWATCH_RATINGS_PER_MINUTE": "1000000",
+        "BRIDGEWATCH_LOG_LEVEL": "30",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from bridgewatch.cli import main; raise SystemExit(main())",
+            "serve",
+            "--no-migrate",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server, port
+        except OSError:
+            if time.time() > deadline or server.poll() is not None:
+                raise SystemExit("the API server did not start") from None
+            time.sleep(0.2)
+
+
+async def _post_ratings(
+    port: int,
+    plan: list[tuple[float, int, str, str]],
+    tokens: dict[str, str],
+    connections: int,
+) -> list[tuple[int, str, float, int]]:
+    """Send ``plan`` (start offset s, note, rater, level) open-loop over keep-alive
+    connections; returns (note, rater, response time, status) per request."""
+    out: list[tuple[int, str, float, int]] = []
+    t0 = time.perf_counter()
+
+    async def client(k: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for at, note, rater, level in plan[k::connections]:
+                delay = t0 + at - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                body = json.dumps({"helpfulnessLevel": level}).encode()
+                writer.write(
+                    (
+                        f"POST /api/v1/notes/{note}/ratings HTTP/1.1\r\n"
+                        f"Host: 127.0.0.1\r\nAuthorization: Bearer {tokens[rater]}\r\n"
+                        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                    ).encode()
+                    + body
+                )
+                await writer.drain()
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head.split(b" ", 2)[1])
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                await reader.readexactly(length)
+                out.append((note, rater, time.perf_counter(), status))
+        finally:
+            writer.close()
+
+    await asyncio.gather(*[client(k) for k in range(connections)])
+    return out
+
+
+def _drive_api(
+    engine: Engine,
+    url: str,
+    args: argparse.Namespace,
+    notes: list[int],
+    raters: list[str],
+) -> tuple[list[tuple[int, float]], float, int]:
+    with_tokens = raters[: args.api_raters]
+    plan = _plan(args, notes, with_tokens)
+    now = int(time.time() * 1000)
+    with Session(engine) as s, s.begin():
+        tokens = {
+            r: create_session_token(s, participant_id=r, now_ms=now, ttl_s=86_400)[0]
+            for r in with_tokens
+        }
+    with engine.connect() as conn:
+        last = int(conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
+    _wait_for(engine, last, 600)  # the worker is past the logins' events
+    start = time.perf_counter()
+    answers = asyncio.run(_post_ratings(args.port, plan, tokens, args.connections))
+    achieved = len(plan) / (time.perf_counter() - start)
+    ok = [(note, rater, at) for note, rater, at, status in answers if 200 <= status < 300]
+    return _event_ids(engine, ok), achieved, len(answers) - len(ok)
+
+
+def _lag_run(
+    engine: Engine,
+    url: str,
+    args: argparse.Namespace,
+    notes: list[int],
+    raters: list[str],
+    drive: str,
+) -> None:
+    server = None
+    if drive == "api":
+        server, args.port = _start_api(url)
+        time.sleep(1.0)
+    worker = _start_worker(url, args.batch_size, args.diligence)
+    try:
+        # A marker event: the offset passes it only once this worker is up (its refit or the
+        # stored one, the warm-up), even when an earlier run's worker left the offset at the
+        # end of the log.
+        with Session(engine) as s, s.begin():
+            append_event(
+                s,
+                now_ms=int(time.time() * 1000),
+                event_type="bench.ready",
+                actor_participant_id=None,
+                entity_id="bench",
+                payload={},
+            )
+        with engine.connect() as conn:
+            last = int(conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
+        _wait_for(engine, last, 600)
+        poller = _OffsetPoller(engine)
+        cpu0, wall0 = _cpu_seconds(worker.pid), time.perf_counter()
+        failed = 0
+        if drive == "direct":
+            committed, achieved = _drive_direct(engine, args, notes, raters)
+        else:
+            committed, achieved, failed = _drive_api(engine, url, args, notes, raters)
+        committed.sort()
+        _wait_for(engine, max(c[0] for c in committed), 120)
+        cpu = _cpu_seconds(worker.pid) - cpu0
+        wall = time.perf_counter() - wall0
+        time.sleep(0.05)
+        poller.stop()
+        lag = poller.lags_ms(committed)
+        dump = os.environ.get("BENCH_LAG_DUMP")  # path: event id, commit time, lag per rating
+        if dump:
+            np.savetxt(
+                f"{dump}.{drive}.txt",
+                [(c[0], c[1], x) for c, x in zip(committed, lag, strict=True)],
+            )
+        load = os.getloadavg()
         print(
-            f"lag commit -> rescored status: p50 {np.percentile(lag, 50):.0f} ms, "
+            f"[{drive}] writes: {len(committed)} ratings at {achieved:.0f}/s "
+            f"(target {args.rate:.0f}/s{f', {failed} failed' if failed else ''})"
+        )
+        print(
+            f"[{drive}] lag commit -> rescored status: p50 {np.percentile(lag, 50):.0f} ms, "
             f"p99 {np.percentile(lag, 99):.0f} ms, max {lag.max():.0f} ms"
+        )
+        print(
+            f"[{drive}] worker CPU {cpu:.1f} s over {wall:.1f} s wall "
+            f"({cpu * 1000 / len(committed):.2f} ms per rating event); "
+            f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
         )
     finally:
         worker.terminate()
         worker.wait(timeout=60)
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=60)
 
 
 def _throughput_run(
@@ -218,6 +468,87 @@ def _throughput_run(
         worker.wait(timeout=60)
 
 
+def _pass_cpu(args: argparse.Namespace) -> None:
+    from bridgewatch.io import read_ratings as read
+    from bridgewatch.pipeline.incremental import IncrementalConfig
+    from bridgewatch.pipeline.state import Frames, LiveState
+    from bridgewatch.scoring.config import ScoringConfig
+    from bridgewatch.scoring.history import StatusHistory
+
+    n = args.pass_cpu
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        config = SimConfig(seed=3, n_notes=n // 30, n_raters=n // 15, n_ratings=n, days=20.0)
+        files = write_community(simulate(config), Path(tmp_dir) / "c")
+        text_frame = read(files.ratings[0])
+        text_frame = text_frame.with_columns(
+            pl.col(c).cast(pl.String)
+            for c, t in text_frame.schema.items()
+            if isinstance(t, pl.Enum)
+        )
+        notes = pl.read_csv(files.notes, separator="\t", infer_schema_length=0)
+        enrollment = pl.read_csv(files.user_enrollment, separator="\t", infer_schema_length=0)
+        nsh = pl.read_csv(files.note_status_history, separator="\t", infer_schema_length=0)
+    from bridgewatch.io import schemas
+
+    def typed(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+        return frame.select(
+            (pl.col(k) if k in frame.columns else pl.lit(None)).cast(t).alias(k)
+            for k, t in schema.items()
+        )
+
+    state = LiveState(
+        frames=Frames(
+            notes=typed(notes, schemas.NOTES.polars_schema),
+            ratings=typed(text_frame, schemas.RATINGS.polars_schema),
+            enrollment=typed(enrollment, schemas.USER_ENROLLMENT.polars_schema),
+            history=StatusHistory.from_frame(typed(nsh, schemas.NOTE_STATUS_HISTORY.polars_schema)),
+        ),
+        position=0,
+        config=ScoringConfig(topics=None),
+        incremental=IncrementalConfig(diligence=args.diligence),
+    )
+    state.refit()
+    note_ids = [str(x) for x in notes["noteId"].to_list()]
+    rater_ids = sorted(set(text_frame["raterParticipantId"].to_list()))
+    newest = int(text_frame["createdAtMillis"].max())  # type: ignore[arg-type]
+    rng = random.Random(1)
+    event_id = 0
+
+    def batch(size: int) -> list[dict[str, object]]:
+        nonlocal event_id
+        out: list[dict[str, object]] = []
+        for _ in range(size):
+            event_id += 1
+            values = _rating(rng, [0], rater_ids)
+            values |= {"noteId": rng.choice(note_ids), "createdAtMillis": newest + event_id}
+            out.append(
+                {
+                    "id": event_id,
+                    "event_type": "rating.created",
+                    "created_at_ms": newest + event_id,
+                    "payload": values,
+                }
+            )
+        return out
+
+    state.apply_events(batch(args.batch_size))  # untimed: JIT compilation, caches
+    state.rescore(newest + event_id)
+    times = []
+    for _ in range(args.passes):
+        events_batch = batch(args.batch_size)
+        start = time.process_time()
+        state.apply_events(events_batch)
+        state.rescore(newest + event_id)
+        times.append(time.process_time() - start)
+    ms = np.array(times) * 1000
+    print(
+        f"worker pass CPU, {n} ratings, {n // 30} notes, {args.batch_size} rating events per "
+        f"pass, diligence {args.diligence}: median {np.median(ms):.0f} ms, "
+        f"min {ms.min():.0f} ms over {args.passes} passes "
+        f"({np.median(ms) / args.batch_size:.3f} ms per event)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="postgresql")
@@ -231,13 +562,28 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--diligence", choices=("full", "frozen"), default="full")
-    parser.add_argument("--writers", type=int, default=8, help="concurrent writer threads")
+    parser.add_argument("--writers", type=int, default=8, help="direct: writer threads")
+    parser.add_argument(
+        "--drive",
+        choices=("direct", "api", "both"),
+        default="both",
+        help="write through the service's write function, the HTTP API, or both",
+    )
+    parser.add_argument("--connections", type=int, default=32, help="api: HTTP connections")
+    parser.add_argument("--api-raters", type=int, default=1000, help="api: raters with tokens")
     parser.add_argument("--backlog", type=int, default=20_000)
     parser.add_argument("--backlog-batch-size", type=int, default=2000)
     parser.add_argument("--notes", type=int, default=1000)
     parser.add_argument("--raters", type=int, default=2000)
     parser.add_argument("--ratings", type=int, default=30_000)
+    parser.add_argument(
+        "--pass-cpu", type=int, metavar="N", help="time in-memory passes on N ratings instead"
+    )
+    parser.add_argument("--passes", type=int, default=20, help="--pass-cpu: passes to time")
     args = parser.parse_args()
+    if args.pass_cpu:
+        _pass_cpu(args)
+        return 0
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
     print(f"worker: batch size {args.batch_size}, diligence {args.diligence}")
     print(f"community: {args.notes} notes, {args.raters} raters, {args.ratings} ratings")
@@ -263,7 +609,9 @@ def main() -> int:
                 seed=3, n_notes=args.notes, n_raters=args.raters, n_ratings=args.ratings, days=20.0
             )
             notes, raters = _seed(engine, tmp, config)
-            _lag_run(engine, url, args, notes, raters)
+            drives = ("direct", "api") if args.drive == "both" else (args.drive,)
+            for drive in drives:
+                _lag_run(engine, url, args, notes, raters, drive)
             _throughput_run(engine, url, args, notes, raters)
         finally:
             engine.dispose()

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import polars as pl
 
+from bridgewatch.analysis.enrollment_fidelity import REFERENCE_RUN_NOW_MS
 from bridgewatch.analysis.fidelity import compare_scored_notes
 from bridgewatch.pipeline.batch import BatchRun, run_batch
 from bridgewatch.scoring.explain import render_note_explanation
 
-RUNS = {"run1": 1_793_494_800_000, "run2": 1_793_502_000_000}
+RUNS = REFERENCE_RUN_NOW_MS
 
 
 def _tsv(path: Path) -> pl.DataFrame:

@@ -2,7 +2,9 @@
 
 Drives the ASGI app directly (no sockets, no server process) on a fresh database seeded like
 ``bench_api.py``, so the figures isolate the service's own work. ``--profile`` prints the
-top functions by cumulative time (cProfile).
+top functions by cumulative time (cProfile). SQL statements are counted on the SQLAlchemy
+engine, so PostgreSQL's one-statement rating path (``service.pg_ratings``, off the engine)
+shows 0; ``--no-fast-path`` measures the general path.
 
     python benchmarks/profile_rating.py --backend sqlite
     python benchmarks/profile_rating.py --backend postgresql --profile
@@ -94,6 +96,11 @@ def main() -> int:
     )
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--no-pre-ping", action="store_true", help="pool_pre_ping off")
+    parser.add_argument(
+        "--no-fast-path",
+        action="store_true",
+        help="the general SQLAlchemy path instead of PostgreSQL's one-statement path",
+    )
     parser.add_argument("--profile", action="store_true", help="print a cProfile summary")
     args = parser.parse_args()
 
@@ -109,7 +116,11 @@ def main() -> int:
         url = f"{args.pg_url}?options={quote(f'-csearch_path={schema}')}"
     try:
         tokens, note_ids = _seed(url, 500, 200)
-        settings = Settings(database_url=url, ratings_per_minute=1_000_000)
+        settings = Settings(
+            database_url=url,
+            ratings_per_minute=1_000_000,
+            rating_fast_path=not args.no_fast_path,
+        )
         engine = make_engine(url, pool_pre_ping=not args.no_pre_ping)
         app = create_app(settings, engine=engine)
         statements: list[str] = []

@@ -1,6 +1,13 @@
 """bridgewatch: crowdsourced context notes scored by bridging matrix factorization."""
 
+import os
 from importlib.metadata import PackageNotFoundError, version
+
+# One OpenBLAS thread unless the user chose otherwise (set before numpy loads OpenBLAS). The
+# scorer's BLAS calls are on vectors and small matrices (L-BFGS-B of the topic classifier,
+# Anderson mixing), where a second thread only spins: on a busy 2-core machine it tripled the
+# classifier's CPU time. The heavy kernels are numba and do not use BLAS.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 try:
     __version__ = version("bridgewatch")

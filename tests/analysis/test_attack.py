@@ -11,6 +11,7 @@ from bridgewatch.analysis.attack import (
     AttackBenchConfig,
     AttackCell,
     defence_config,
+    drop_attack_ratings,
     run_attack_bench,
     summarize,
     to_markdown,
@@ -19,65 +20,92 @@ from bridgewatch.analysis.attack_plot import plot_attack_bench
 from bridgewatch.cli import main
 from bridgewatch.errors import ConfigError
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.sim import BrigadeGoal
+from bridgewatch.sim import BrigadeGoal, simulate
 
 
-def _cell(share: float, defences: bool, crh: set[str], promoted: int = 0) -> AttackCell:
+def _cell(
+    share: float, defences: bool, crh: set[str], ref: set[str], kind: str = "fresh"
+) -> AttackCell:
     return AttackCell(
         seed=0,
         share=share,
-        sleeper=False,
+        kind=kind if share else "none",
         defences=defences,
-        n_promote_targets=2 if share else 0,
-        promoted_crh=promoted,
-        n_suppress_targets=2 if share else 0,
+        promote_target_ids=frozenset({"p1", "p2"}) if share else frozenset(),
         suppress_target_ids=frozenset({"s1", "s2"}) if share else frozenset(),
         honest_ids=frozenset({"h1", "h2", "h3", "h4"}),
         crh_ids=frozenset(crh),
+        ref_crh_ids=frozenset(ref),
     )
 
 
-def test_summary_counts_against_the_community_without_adversaries() -> None:
+def test_summary_counts_against_the_same_community_without_the_attack() -> None:
+    # The reference (no attack, defences off) has h1, h2, s1, p2 helpful.
+    ref = {"h1", "h2", "s1", "p2"}
     cells = [
-        _cell(0.0, False, {"h1", "h2", "s1"}),
-        _cell(0.0, True, {"h1", "h2", "s1", "s2"}),
-        _cell(0.1, False, {"h1", "p1"}, promoted=1),
-        _cell(0.1, True, {"h1", "h2", "h3", "s2"}),
+        _cell(0.1, False, {"h1", "p1", "p2"}, ref),
+        _cell(0.1, True, {"h1", "h2", "h3", "s1", "p2"}, ref),
     ]
     table = summarize(cells)
     rows = {(r["brigade"], r["defences"]): r for r in table.iter_rows(named=True)}
     off, on = rows[("fresh", "off")], rows[("fresh", "on")]
-    assert (off["promoted_crh"], off["promote_targets"]) == (1, 2)
-    # s1 was helpful without adversaries (defences off) and is not under attack.
+    assert (off["promoted_crh"], off["promote_crh_ref"], off["promote_targets"]) == (2, 1, 2)
+    # s1 was helpful without the attack; s2 never was, so it is no good target.
     assert (off["good_suppressed"], off["good_targets"]) == (1, 1)
-    # With defences on, the baseline has s1 and s2; s1 lost.
-    assert (on["good_suppressed"], on["good_targets"]) == (1, 2)
-    assert off["honest_lost"] == 1 and on["honest_lost"] == 0
+    assert (on["good_suppressed"], on["good_targets"]) == (0, 1)
+    assert (off["honest_lost"], off["honest_gained"], off["honest_crh_ref"]) == (1, 0, 2)
+    assert (on["honest_lost"], on["honest_gained"]) == (0, 1)
     assert off["honest_helpful_rate"] == pytest.approx(25.0)
     assert off["honest_helpful_drop"] == pytest.approx(25.0)
     assert on["honest_helpful_drop"] == pytest.approx(-25.0)
     markdown = to_markdown(table)
-    assert "| fresh | 10% | off | 1/2 | 1/1 | 1/2 | 25.0% | +25.0 |" in markdown
+    assert "| fresh | 10% | off | 2/2 | 1/1 | 1 / 0 of 2 | 25.0% | +25.0 |" in markdown
 
 
 def test_bench_cells_have_one_promote_and_one_suppress_brigade() -> None:
     bench = AttackBenchConfig(n_raters=1000, days=30.0)
-    sim = bench.community(3, 0.05, sleeper=True)
+    sim = bench.community(3, 0.05, "sleeper")
     assert [b.goal for b in sim.brigades] == [BrigadeGoal.PROMOTE, BrigadeGoal.SUPPRESS]
     assert all(b.n_members == 50 and b.dormant_days == 15.0 for b in sim.brigades)
-    assert not bench.community(3, 0.0, sleeper=True).brigades
+    assert all(b.cross_camp_share == 0.0 for b in sim.brigades)
+    two = bench.community(3, 0.05, "two-camp")
+    assert all(b.cross_camp_share == 0.5 and b.max_reaction_minutes == 30.0 for b in two.brigades)
+    slow = bench.community(3, 0.05, "slow")
+    assert all(b.max_reaction_minutes == 360.0 for b in slow.brigades)
+    assert not bench.community(3, 0.0, "sleeper").brigades
     defended = defence_config()
     assert defended.trust is not None and defended.post_selection is not None
+    assert defended.bursts is not None
     with pytest.raises(ConfigError):
         AttackBenchConfig(shares=(1.5,))
     with pytest.raises(ConfigError):
         AttackBenchConfig(sleeper_dormant_share=0.9)
+    with pytest.raises(ConfigError):
+        AttackBenchConfig(kinds=("sleepy",))
+
+
+def test_drop_attack_ratings_keeps_the_members_honest_ratings() -> None:
+    bench = AttackBenchConfig(n_notes=200, n_raters=300, n_ratings=3_000, days=20.0, n_targets=2)
+    community = simulate(bench.community(0, 0.05, "sleeper"))
+    clean = drop_attack_ratings(community)
+    raters = community.rater_truth.select(
+        pl.col("participantId").alias("raterParticipantId"), pl.col("brigadeId").alias("rb")
+    )
+    notes = community.note_truth.select("noteId", pl.col("brigadeId").alias("nb"))
+    rated = community.ratings.join(raters, on="raterParticipantId").join(notes, on="noteId")
+    members = rated.filter(pl.col("rb") >= 0)
+    attack = members.filter(pl.col("rb") == pl.col("nb"))
+    assert attack.height == 2 * 15 * 2  # two brigades of 15 members, two targets each
+    assert clean.ratings.height == community.ratings.height - attack.height
+    kept = clean.ratings.join(raters, on="raterParticipantId").filter(pl.col("rb") >= 0)
+    # The members' honest ratings stay, those on the other brigade's targets included.
+    assert kept.height == members.height - attack.height > 0
 
 
 def test_tiny_bench_end_to_end(tmp_path: Path) -> None:
     bench = AttackBenchConfig(
         shares=(0.0, 0.1),
-        sleepers=(False,),
+        kinds=("two-camp",),
         seeds=(0,),
         n_notes=300,
         n_raters=600,
@@ -89,7 +117,8 @@ def test_tiny_bench_end_to_end(tmp_path: Path) -> None:
     cells = run_attack_bench(bench, scoring=ScoringConfig(topics=None), progress=labels.append)
     assert len(cells) == 4 and len(labels) == 2
     attacked = [c for c in cells if c.share > 0]
-    assert all(c.n_promote_targets == 3 and c.n_suppress_targets == 3 for c in attacked)
+    assert all(len(c.promote_target_ids) == len(c.suppress_target_ids) == 3 for c in attacked)
+    assert all(c.kind == "two-camp" for c in attacked)
     table = summarize(cells)
     assert table.height == 4
     assert set(table["defences"].to_list()) == {"off", "on"}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from bridgewatch.cli import main
+from bridgewatch.cli.score import _config, register
 from bridgewatch.pipeline.batch import CORE_RULES_FILE, EXPLANATIONS_FILE, OUTPUT_FILES
 from tests.scoring.community import write_small_community
 
@@ -71,3 +73,14 @@ def test_explain_without_a_scoring_run_says_so(
 ) -> None:
     assert main(["explain", "1", "--scores", str(tmp_path)]) == 1
     assert "run `bridgewatch score` first" in capsys.readouterr().err
+
+
+def test_defences_are_off_unless_asked_for(tmp_path: Path) -> None:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    base = ["score", "--notes", "n", "--ratings", "r", "--outdir", str(tmp_path)]
+    plain = _config(parser.parse_args(base))
+    assert plain.bursts is None and plain.trust is None and plain.post_selection is None
+    defended = _config(parser.parse_args([*base, "--defences"]))
+    assert defended.bursts is not None and defended.trust is not None
+    assert defended.post_selection is not None and defended.quasi_cliques is not None

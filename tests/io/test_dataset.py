@@ -215,6 +215,8 @@ def test_hash_collision_falls_back_to_exact_ids(
 ) -> None:
     paths = _tiny(write_tsv_text)
     normal = load_dataset(notes=paths["notes"], ratings=paths["ratings"])
+    # The hashing reader is the general path, taken when the streaming one steps aside.
+    monkeypatch.setattr(dataset_module, "stream_ratings", lambda *a, **k: None)
     merge = read_module._merge_distinct
 
     def colliding(parts: list[pl.DataFrame]) -> pl.DataFrame:
@@ -248,11 +250,16 @@ def test_parquet_ratings_load_like_tsv(write_tsv_text: WriteTsv, tmp_path: Path)
     assert np.array_equal(from_parquet.ratings.helpful_tags, from_tsv.ratings.helpful_tags)
 
 
-def _shards(tmp_path: Path, header: str, parts: list[list[str]]) -> Path:
+def _shards(tmp_path: Path, header: str, parts: list[list[str]], parquet: bool = False) -> Path:
+    """A directory of ratings shards (Parquet ones take the general reader)."""
     shards = tmp_path / "shards"
     shards.mkdir()
     for i, rows in enumerate(parts):
-        (shards / f"ratings-0000{i}.tsv").write_text("\n".join([header, *rows]) + "\n")
+        tsv = shards / f"ratings-0000{i}.tsv"
+        tsv.write_text("\n".join([header, *rows]) + "\n")
+        if parquet:
+            writers.write_ratings(readers.read_ratings(tsv), tsv.with_suffix(".parquet"))
+            tsv.unlink()
     return shards
 
 
@@ -263,7 +270,7 @@ def test_shards_are_reduced_one_at_a_time_with_the_whole_table_result(
     text = paths["ratings"].read_text().splitlines()[:-1]  # without the duplicate row
     whole = tmp_path / "whole.tsv"
     whole.write_text("\n".join(text) + "\n")
-    shards = _shards(tmp_path, text[0], [text[1:3], text[3:]])
+    shards = _shards(tmp_path, text[0], [text[1:3], text[3:]], parquet=True)
     streamed: list[bool] = []
     reduce = dataset_module._load_sharded_ratings
 
@@ -296,9 +303,11 @@ def test_a_pair_repeated_across_shards_is_checked_on_the_whole_table(tmp_path: P
     notes = tmp_path / "notes.tsv"
     notes.write_text("\t".join(NOTES_HEADER) + "\nn9\ta\t1\tNOT_MISLEADING\n")
     same = "n9\trater-x\t1\tHELPFUL"
-    shards = _shards(tmp_path, header, [[same], [same, "n9\trater-y\t1\tHELPFUL"]])
+    shards = _shards(tmp_path, header, [[same], [same, "n9\trater-y\t1\tHELPFUL"]], parquet=True)
     loaded = load_dataset(notes=notes, ratings=shards)
     assert loaded.ratings.n_ratings == 2  # the identical duplicate is dropped
-    (shards / "ratings-00002.tsv").write_text(header + "\nn9\trater-x\t5\tNOT_HELPFUL\n")
-    with pytest.raises(InputError, match=r"ratings-00002\.tsv line 2"):
+    conflict = tmp_path / "conflict.tsv"
+    conflict.write_text(header + "\nn9\trater-x\t5\tNOT_HELPFUL\n")
+    writers.write_ratings(readers.read_ratings(conflict), shards / "ratings-00002.parquet")
+    with pytest.raises(InputError, match=r"ratings-00002\.parquet line 1 differ"):
         load_dataset(notes=notes, ratings=shards)

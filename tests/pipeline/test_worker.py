@@ -172,3 +172,33 @@ def test_worker_config_checks() -> None:
         WorkerConfig(batch_size=0)
     with pytest.raises(ConfigError):
         WorkerConfig(gap_timeout_s=-1)
+
+
+def test_a_rolled_back_event_id_is_skipped_without_the_gap_timeout(
+    loaded: Engine, community: Community
+) -> None:
+    now = [1000.0]
+    worker = Worker(
+        loaded, CONFIG, WorkerConfig(gap_timeout_s=3600.0), clock=lambda: now[0]
+    )  # the clock never moves: only the open-transaction check can skip the gap
+    worker.setup()
+    _drain(worker)
+    with Session(loaded) as s:
+        s.begin()
+        append_event(
+            s,
+            now_ms=1,
+            event_type="rating.created",
+            actor_participant_id=None,
+            entity_id="rolled-back",
+            payload={},
+        )
+        s.flush()
+        s.rollback()  # its id is taken on PostgreSQL and never commits
+    _write(loaded, community.later[:20])
+    last = _count(loaded, select(func.max(events.c.id)))
+    for _ in range(5):
+        worker.step()
+        if _offset(loaded) >= last:
+            break
+    assert _offset(loaded) >= last

@@ -8,15 +8,19 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from numpy.typing import NDArray
 
 from bridgewatch.io.dataset import Dataset, load_dataset
 from bridgewatch.io.schemas import AUX_NOTE_INFO, HELPFULNESS_SCORES, SCORED_NOTES
+from bridgewatch.model import Ratings
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.final import fit_final_notes
+from bridgewatch.scoring.manipulation import BurstConfig
 from bridgewatch.scoring.reputation import TrustConfig
 from bridgewatch.scoring.run import STAGES, ScoringResult, default_as_of_ms, score_core
 from bridgewatch.scoring.trace_store import load_note_rules, save_core_rules
-from tests.scoring.community import write_small_community
+from bridgewatch.sim import BrigadeConfig, BrigadeGoal, WrittenFiles
+from tests.scoring.community import SMALL, write_small_community
 
 CONFIG = ScoringConfig(topics=None)
 HOUR_MS = 3_600_000
@@ -207,6 +211,84 @@ def test_trust_filter_drops_only_untrusted_raters_before_the_final_fits(
     )
 
 
+def test_trust_weight_mode_weights_the_final_fits(dataset: Dataset, first: ScoringResult) -> None:
+    now = default_as_of_ms(dataset)
+    weighted = score_core(
+        dataset,
+        replace(CONFIG, trust=TrustConfig(min_relative_trust=0.9, mode="weight")),
+        as_of_ms=now,
+        seed=1,
+    )
+    assert weighted.trust is not None
+    w = weighted.trust.weight
+    partial = (w > 0) & (w < 1.0)
+    assert partial.any()
+
+    # Raters with a weight in (0, 1) keep every rating in the fit (a weight, not a
+    # filter); only weight-0 raters leave it. The intercepts move.
+    def count(fit: Ratings, raters: NDArray[np.bool_]) -> int:
+        return int(raters[fit.rater_idx].sum())
+
+    assert count(weighted.final.main.ratings, partial) == count(first.final.main.ratings, partial)
+    assert count(weighted.final.main.ratings, w == 0) == 0
+    a, b = weighted.final.main.intercept, first.final.main.intercept
+    assert np.nanmax(np.abs(a - b)) > 1e-6
+    # With threshold 0 every weight is 1: the fit is the unweighted one exactly.
+    ones = score_core(
+        dataset,
+        replace(CONFIG, trust=TrustConfig(min_relative_trust=0.0, mode="weight")),
+        as_of_ms=now,
+        seed=1,
+    )
+    assert ones.scored_notes.equals(first.scored_notes)
+
+
+def test_bursts_are_off_by_default_and_drop_only_flagged_ratings(
+    dataset: Dataset, first: ScoringResult
+) -> None:
+    assert CONFIG.bursts is None and first.bursts is None
+    now = default_as_of_ms(dataset)
+    # The organic community has no brigade: nothing is flagged, scores are unchanged.
+    defended = score_core(dataset, replace(CONFIG, bursts=BurstConfig()), as_of_ms=now, seed=1)
+    assert defended.bursts is not None and not defended.bursts.flagged.any()
+    assert defended.scored_notes.equals(first.scored_notes)
+    # A loose config flags bursts of two: the flagged ratings leave the final fits only.
+    # A loose config flags bursts of two. The pass before prescoring drops its flagged
+    # ratings from prescoring and the final fits.
+    loose = BurstConfig(min_burst_ratings=2, min_shared_bursts=1, min_partners=1)
+    screened = score_core(
+        dataset, replace(CONFIG, bursts=replace(loose, split_sides=False)), as_of_ms=now, seed=1
+    )
+    assert screened.bursts is not None and screened.bursts.flagged.any()
+    assert screened.side_bursts is None
+    scoped = first.inputs.scoped
+    gone = set(
+        zip(
+            scoped.note_idx[screened.bursts.flagged].tolist(),
+            scoped.rater_idx[screened.bursts.flagged].tolist(),
+            strict=True,
+        )
+    )
+    fit = screened.final.main.ratings
+    kept = set(zip(fit.note_idx.tolist(), fit.rater_idx.tolist(), strict=True))
+    assert not gone & kept
+    assert fit.n_ratings < first.final.main.ratings.n_ratings
+    assert not np.array_equal(
+        screened.prescoring.final_round.rater_intercepts,
+        first.prescoring.final_round.rater_intercepts,
+    )
+    # The side-aware pass after prescoring with rating_weight 0.5 keeps its flagged ratings
+    # in the final fits at half weight: same ratings as without it, other intercepts.
+    halved = score_core(
+        dataset, replace(CONFIG, bursts=replace(loose, rating_weight=0.5)), as_of_ms=now, seed=1
+    )
+    assert halved.side_bursts is not None and halved.side_bursts.flagged.any()
+    assert halved.final.main.ratings.n_ratings == fit.n_ratings
+    assert np.nanmax(np.abs(halved.final.main.intercept - screened.final.main.intercept)) > 1e-6
+    dropped = score_core(dataset, replace(CONFIG, bursts=loose), as_of_ms=now, seed=1)
+    assert dropped.final.main.ratings.n_ratings < fit.n_ratings
+
+
 def test_too_few_ratings_leave_every_note_needing_more(dataset: Dataset) -> None:
     # Only the first 40 ratings: no note reaches 5 ratings, nothing can be fitted.
     keep = np.zeros(dataset.ratings.n_ratings, dtype=np.bool_)
@@ -215,3 +297,101 @@ def test_too_few_ratings_leave_every_note_needing_more(dataset: Dataset) -> None
     result = score_core(tiny, CONFIG, as_of_ms=default_as_of_ms(dataset), seed=1)
     assert set(result.scored_notes["finalRatingStatus"].to_list()) == {"NEEDS_MORE_RATINGS"}
     assert result.scored_notes["coreNoteIntercept"].null_count() == result.scored_notes.height
+
+
+def _add_late_rater(notes: Path, ratings: Path) -> tuple[str, str]:
+    """Append a rater whose 12 ratings all come 3 days after the note (never valid, §4.4),
+    and a note that only this rater rates. Returns (rater id, note id)."""
+    rater, note = "F" * 64, "2199999999999999999"
+    note_rows = notes.read_text().splitlines()
+    first_note = note_rows[1].split("\t")
+    lone_note = [note, first_note[1], first_note[2], *first_note[3:]]
+    notes.write_text("\n".join([*note_rows, "\t".join(lone_note)]) + "\n")
+    rating_rows = ratings.read_text().splitlines()
+    body = [row.split("\t") for row in rating_rows[1:]]
+    per_note: dict[str, int] = {}
+    for row in body:
+        per_note[row[0]] = per_note.get(row[0], 0) + 1
+    created = {row[0]: int(row[2]) for row in (r.split("\t") for r in note_rows[1:])}
+    busiest = sorted(per_note, key=lambda n: (-per_note[n], n))[:12]
+    template = body[0]
+    added = []
+    for note_id in [*busiest, note]:
+        row = list(template)
+        row[0], row[1] = note_id, rater
+        row[2] = str(created.get(note_id, int(first_note[2])) + 72 * HOUR_MS)
+        added.append("\t".join(row))
+    ratings.write_text("\n".join([*rating_rows, *added]) + "\n")
+    return rater, note
+
+
+def test_round1_params_and_final_round_counts_follow_the_reference_joins(
+    tmp_path: Path,
+) -> None:
+    files = write_small_community(tmp_path)
+    rater, note = _add_late_rater(files.notes, files.ratings[0])
+    data = load_dataset(
+        notes=files.notes,
+        ratings=files.ratings[0],
+        status_history=files.note_status_history,
+        enrollment=files.user_enrollment,
+    )
+    result = score_core(data, CONFIG, as_of_ms=default_as_of_ms(data), seed=1)
+    row = data.participant_ids.lookup(np.array([rater]))[0]
+    # The late rater is in MF round 1 but has no valid rating, so no helpfulness row and no
+    # final round: the reference's prescoring table (an outer join of the two, §4.11) leaves
+    # its round-1 params out.
+    assert np.isfinite(result.prescoring.round1.rater_intercepts[row])
+    assert not result.prescoring.helpfulness.has_row[row]
+    hs = result.helpfulness_scores.filter(pl.col("raterParticipantId") == rater)
+    assert hs.height == 1
+    assert hs["coreFirstRoundRaterIntercept"].is_null().all()
+    assert hs["coreFirstRoundRaterFactor1"].is_null().all()
+    prescored = result.helpfulness_scores.filter(
+        pl.col("coreFirstRoundRaterIntercept").is_not_null()
+    )
+    assert prescored.height > 100
+    assert (
+        prescored["coreRaterIntercept"].is_not_null()
+        | prescored["raterAgreeRatio"].is_not_null()
+        | prescored["meanNoteScore"].is_not_null()
+    ).all()
+    # The note only the late rater rated has a Core row but no final-round ratings: the
+    # count is empty, not 0 (§5.6).
+    scored = result.scored_notes.filter(pl.col("noteId") == note)
+    assert scored["coreRatingStatus"].is_not_null().all()
+    assert scored["coreNumFinalRoundRatings"].is_null().all()
+    assert (result.scored_notes["coreNumFinalRoundRatings"].drop_nulls() > 0).all()
+
+
+def test_bursts_remove_a_planted_sleeper_brigade_before_prescoring(tmp_path: Path) -> None:
+    brigade = BrigadeConfig(
+        n_members=30,
+        n_targets=5,
+        goal=BrigadeGoal.SUPPRESS,
+        camp=-1,
+        account_age_days=18.0,
+        organic_ratings=20,
+        dormant_days=8.0,
+        cross_camp_share=0.5,
+    )
+    files = write_small_community(tmp_path, replace(SMALL, brigades=(brigade,)))
+    data = load_dataset(notes=files.notes, ratings=files.ratings[0])
+    config = replace(CONFIG, bursts=BurstConfig())
+    result = score_core(data, config, as_of_ms=default_as_of_ms(data), seed=1)
+    assert result.bursts is not None
+    scoped = result.inputs.scoped
+    flagged = result.bursts.flagged
+    members = np.isin(
+        np.asarray(scoped.participant_ids.ids, dtype=object)[scoped.rater_idx], _members(files)
+    )
+    # Every flagged rating is a member's; nearly all 150 attack ratings are flagged.
+    assert flagged.any() and members[flagged].all()
+    assert flagged.sum() >= 0.9 * 150
+    # The honest phase of the sleepers stays in.
+    assert (members & ~flagged).sum() > 0
+
+
+def _members(files: WrittenFiles) -> list[str]:
+    truth = pl.read_csv(files.rater_truth, separator="\t", infer_schema_length=0)
+    return truth.filter(pl.col("brigadeId") != "-1")["participantId"].to_list()

@@ -187,3 +187,34 @@ def test_target_quality_picks_the_closest_eligible_notes() -> None:
     assert chosen.height == 4
     others = eligible.filter(~pl.col("attackTarget"))["distance"].to_numpy()
     assert chosen["distance"].to_numpy().max() <= others.min()
+
+
+def test_two_camp_brigade_puts_a_share_of_its_members_in_the_other_camp() -> None:
+    brigade = BrigadeConfig(n_members=10, n_targets=2, camp=1, cross_camp_share=0.4)
+    c = _community(brigade)
+    truth = c.rater_truth.filter(pl.col("isAdversary"))
+    assert sorted(truth["camp"].to_list()) == [-1] * 4 + [1] * 6
+    # Members sit around their own camp's centre.
+    positions = truth.select(pl.col("position") * pl.col("camp"))
+    assert (positions.to_series() > 0).mean() > 0.9  # type: ignore[operator]
+    with pytest.raises(ConfigError):
+        BrigadeConfig(cross_camp_share=1.5)
+
+
+def test_members_pick_their_ordinary_notes_by_popularity() -> None:
+    config = SimConfig(n_notes=400)
+    rng = np.random.default_rng(1)
+    notes = draw_notes(config, draw_raters(config, rng), rng)
+    excluded = np.zeros(notes.n, dtype=np.bool_)
+    joined = np.full(200, config.start_ms, dtype=np.int64)
+    members = np.arange(200, dtype=np.int64)
+    popularity = np.zeros(notes.n, dtype=np.int64)
+    popularity[:20] = 1_000  # 20 notes hold almost all the organic ratings
+    note_idx, _ = _organic_pairs(
+        BrigadeConfig(organic_ratings=5), members, joined, notes, excluded, rng, popularity
+    )
+    assert (note_idx < 20).mean() > 0.9
+    uniform, _ = _organic_pairs(
+        BrigadeConfig(organic_ratings=5), members, joined, notes, excluded, rng
+    )
+    assert (uniform < 20).mean() < 0.2

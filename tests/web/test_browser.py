@@ -1,5 +1,6 @@
 """Browser tests: headless Chromium (Debian's package) driven by Playwright against a live
-server on a free 127.0.0.1 port, with screenshots of each main page in test-artifacts/web/."""
+server on a free 127.0.0.1 port with the real-time worker running beside it (as in
+``bridgewatch demo``), with screenshots of each main page in test-artifacts/web/."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from bridgewatch.service import Settings, create_app
+from bridgewatch.pipeline.worker import Worker, WorkerConfig
+from bridgewatch.service import Settings, create_app, make_engine
 from bridgewatch.web import install_web
-from tests.web.conftest import NOW_MS, Clock, Seeded
+from bridgewatch.web.routes import LEVEL_LABELS, STATUS_LABELS
+from bridgewatch.web.seed import demo_scoring_config
+from tests.web.conftest import RATE_AT_MS, SIM, Clock, Seeded, worker_clock
 
 pytestmark = pytest.mark.browser
 
@@ -47,9 +51,19 @@ def live_server(db_engine: Engine, tmp_path: Path) -> Iterator[str]:
         create_app(
             Settings(data_dir=tmp_path, ratings_per_minute=1000),
             engine=db_engine,
-            clock=Clock(NOW_MS + 3_600_000),
+            clock=Clock(RATE_AT_MS),
         )
     )
+    stop = threading.Event()
+    worker_engine = make_engine(str(db_engine.url))
+    worker = Worker(
+        worker_engine,
+        demo_scoring_config(),
+        WorkerConfig(seed=SIM.seed, poll_interval_s=0.1, refit_interval_s=86_400),
+        clock=worker_clock(),
+    )
+    worker_thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    worker_thread.start()
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -65,7 +79,10 @@ def live_server(db_engine: Engine, tmp_path: Path) -> Iterator[str]:
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
+    stop.set()
     thread.join(timeout=10)
+    worker_thread.join(timeout=30)
+    worker_engine.dispose()
 
 
 @pytest.fixture
@@ -85,42 +102,56 @@ def page(live_server: str) -> Iterator[Any]:
         browser.close()
 
 
-def _login(page: Any) -> None:
+def _login(page: Any, username: str = "demo") -> None:
     page.goto("/login")
-    page.get_by_label("Username").fill("demo")
+    page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill("demo-password")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/timeline/needs-your-help")
 
 
+_TAG_LABEL = {"HELPFUL": "Cites high-quality sources", "NOT_HELPFUL": "Incorrect information"}
+
+
 def test_log_in_rate_a_note_and_see_its_status_change(page: Any, seeded_db: Seeded) -> None:
     _login(page)
     assert page.get_by_role("heading", name="Needs your help").is_visible()
+    cards = page.locator("article.note")
+    assert cards.count() > 0
+    assert "Why you see this" in cards.first.inner_text()
     page.screenshot(path=str(ARTIFACTS / "timeline-needs-your-help.png"), full_page=True)
-    note_id = seeded_db.result.pivot_note_ids[0]
-    card = page.locator(f"#note-{note_id}")
-    assert "Why you see this" in card.inner_text()
-    card.get_by_role("link", name="Rate it").click()
-    note = page.locator(f"#note-{note_id}")
+    pivot = seeded_db.pivot
+    page.goto(f"/posts/{pivot.post_id}#note-{pivot.note_id}")
+    note = page.locator(f"#note-{pivot.note_id}")
+    assert note.locator(".badge").inner_text() == STATUS_LABELS[pivot.before]
     note.locator("summary").click()
     # Tags appear only once an answer is chosen, and only the matching ones.
     assert not note.get_by_text("Cites high-quality sources").is_visible()
     note.get_by_label("Yes").check()
     assert note.get_by_label("Cites high-quality sources").is_visible()
     assert not note.get_by_label("Incorrect information").is_visible()
-    note.get_by_label("Cites high-quality sources").check()
+    note.get_by_label(LEVEL_LABELS[pivot.level], exact=True).check()
+    note.get_by_label(_TAG_LABEL[pivot.level]).check()
     page.screenshot(path=str(ARTIFACTS / "post-rating-dialog.png"), full_page=True)
     note.get_by_role("button", name="Save rating").click()
     flash = page.get_by_role("status")
     flash.wait_for()
-    assert "Needs more ratings → Helpful" in " ".join(flash.inner_text().split())
-    assert page.locator(f"#note-{note_id} .badge").inner_text() == "Helpful"
+    # The real-time worker scores the rating; the page follows until it has.
+    change = f"{STATUS_LABELS[pivot.before]} → {STATUS_LABELS[pivot.after]}"
+    page.wait_for_function(
+        "text => document.getElementById('flash').innerText.includes(text)", arg=change
+    )
+    assert page.locator(f"#note-{pivot.note_id} .badge").inner_text() == STATUS_LABELS[pivot.after]
     page.screenshot(path=str(ARTIFACTS / "post-after-rating.png"), full_page=True)
+    # A fresh load shows the published status, decided by the Core model.
+    page.goto(f"/notes/{pivot.note_id}")
+    assert page.locator("#status").inner_text() == STATUS_LABELS[pivot.after]
+    assert "CoreModel (v1.1)" in page.locator("dl.facts").inner_text()
 
 
-def test_write_a_note_with_live_count(page: Any) -> None:
+def test_write_a_note_with_live_count(page: Any, seeded_db: Seeded) -> None:
     _login(page)
-    page.goto("/posts/post-002/write")
+    page.goto(f"/posts/{seeded_db.post_id}/write")
     page.get_by_label("It contains a factual error").check()
     page.get_by_label("Your note").fill("The memo is from 2009 and about another city.")
     assert page.locator("#count").inner_text() == "235 characters left"
@@ -133,6 +164,13 @@ def test_write_a_note_with_live_count(page: Any) -> None:
     page.wait_for_url("**/notes/*")
     assert "Your note was published" in page.get_by_role("status").inner_text()
     assert "archive.example.org/memo-2009" in page.locator(".summary").inner_text()
+
+
+def test_newcomer_sees_what_to_earn(page: Any, seeded_db: Seeded) -> None:
+    _login(page, "newcomer")
+    page.goto(f"/posts/{seeded_db.post_id}/write")
+    assert "You cannot write notes yet" in page.locator("main").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "write-note-newcomer.png"), full_page=True)
 
 
 def test_note_details_profile_and_transparency(page: Any, seeded_db: Seeded) -> None:
@@ -152,7 +190,7 @@ def test_note_details_profile_and_transparency(page: Any, seeded_db: Seeded) -> 
     page.screenshot(path=str(ARTIFACTS / "profile.png"), full_page=True)
 
 
-def test_phone_sized_screen_and_keyboard(page: Any) -> None:
+def test_phone_sized_screen_and_keyboard(page: Any, seeded_db: Seeded) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/timeline/new")
     # No horizontal scrolling on a phone.
@@ -166,3 +204,9 @@ def test_phone_sized_screen_and_keyboard(page: Any) -> None:
     page.goto("/transparency")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(ARTIFACTS / "transparency-phone.png"), full_page=True)
+    page.goto(f"/notes/{seeded_db.pivot.note_id}")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(ARTIFACTS / "note-details-phone.png"), full_page=True)
+    page.goto(f"/posts/{seeded_db.pivot.post_id}")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(ARTIFACTS / "post-phone.png"), full_page=True)

@@ -43,3 +43,11 @@ def test_limit_and_tie_break_newest_first() -> None:
     ranked = rank_needs_help(cands, viewer_factor=None, limit=3)
     assert [s.note_id for s in ranked] == [4, 3, 2]
     assert all(s.reasons for s in ranked)
+
+
+def test_held_for_minority_raters_is_a_reason() -> None:
+    held = Candidate(5, 9, 1, 8, 0.45, 0.1, 0.41, 0.5, 0, core_status="NEEDS_YOUR_HELP")
+    plain = Candidate(6, 9, 1, 8, 0.45, 0.1, 0.41, 0.5, 1)
+    ranked = rank_needs_help([plain, held], viewer_factor=0.5, limit=2)
+    assert [s.note_id for s in ranked] == [5, 6]
+    assert any("needs more raters from the side" in r for r in ranked[0].reasons)

@@ -4,8 +4,12 @@ import re
 import warnings
 
 import pytest
+from sqlalchemy import Engine
 
-from tests.web.conftest import Seeded
+from bridgewatch.pipeline.worker import Worker, WorkerConfig
+from bridgewatch.web.routes import STATUS_LABELS
+from bridgewatch.web.seed import demo_scoring_config
+from tests.web.conftest import SIM, Seeded, rating_body, sqlite_rows, worker_clock
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")
@@ -43,11 +47,11 @@ def _login(client: TestClient, username: str = "demo") -> None:
         "/transparency",
         "/login",
         "/signup",
-        "/posts/post-001",
+        "/posts/{post}",
     ],
 )
-def test_public_pages_render(client: TestClient, path: str) -> None:
-    r = client.get(path)
+def test_public_pages_render(client: TestClient, seeded_db: Seeded, path: str) -> None:
+    r = client.get(path.format(post=seeded_db.post_id))
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
     assert '<main id="main"' in r.text and 'name="viewport"' in r.text
@@ -64,6 +68,8 @@ def test_unknown_things_are_404_pages(client: TestClient) -> None:
         r = client.get(path)
         assert r.status_code == 404, path
         assert 'role="alert"' in r.text
+    r = client.get("/notes/1/live?after=0")
+    assert r.status_code == 404 and r.json() == {"detail": "note 1 does not exist"}
 
 
 def test_forms_refuse_a_missing_or_wrong_csrf_token(client: TestClient) -> None:
@@ -94,13 +100,13 @@ def test_wrong_password_and_open_redirect(client: TestClient) -> None:
     assert r.headers["location"] == "/"
 
 
-def test_signup_starts_as_a_rater_who_cannot_write(client: TestClient) -> None:
+def test_signup_starts_as_a_rater_who_cannot_write(client: TestClient, seeded_db: Seeded) -> None:
     token = _csrf(client)
     r = client.post(
         "/signup", data={"username": "fresh_one", "password": "pass-word-1", "csrf_token": token}
     )
     assert r.status_code == 303
-    r = client.get("/posts/post-001/write")
+    r = client.get(f"/posts/{seeded_db.post_id}/write")
     assert r.status_code == 200
     assert "You cannot write notes yet" in r.text and "Still needed" in r.text
     r = client.post(
@@ -116,46 +122,92 @@ def test_needs_your_help_explains_each_note(client: TestClient, seeded_db: Seede
     cards = r.text.count('class="note"')
     assert cards > 0
     assert r.text.count("Why you see this:") == cards
-    assert f"note-{seeded_db.result.pivot_note_ids[0]}" in r.text
 
 
-def test_rating_changes_the_status_and_says_so(client: TestClient, seeded_db: Seeded) -> None:
+def test_rating_changes_the_status_through_the_worker(
+    client: TestClient, seeded_db: Seeded, db_engine: Engine
+) -> None:
     _login(client)
-    note_id = seeded_db.result.pivot_note_ids[0]
+    pivot = seeded_db.pivot
+    body = rating_body(pivot.level)
     r = client.post(
-        f"/notes/{note_id}/rate",
+        f"/notes/{pivot.note_id}/rate",
         data={
-            "helpfulness_level": "HELPFUL",
-            "helpful_tags": ["Clear", "GoodSources"],
+            "helpfulness_level": body.helpfulness_level,
+            "helpful_tags": body.helpful_tags,
+            "not_helpful_tags": body.not_helpful_tags,
             "csrf_token": _csrf(client),
         },
     )
     assert r.status_code == 303, r.text
-    page = client.get(r.headers["location"])
-    flash = re.search(r'<div class="flash".*?</div>', page.text, re.S)
+    target = r.headers["location"]
+    after = int(re.search(r"after=(\d+)", target).group(1))  # type: ignore[union-attr]
+    # Before the worker has run: the page says it is scoring, the live endpoint agrees.
+    page = client.get(target).text
+    assert f'data-note="{pivot.note_id}"' in page and "Scoring it now" in page
+    live = client.get(f"/notes/{pivot.note_id}/live?after={after}").json()
+    assert live == {
+        "noteId": str(pivot.note_id),
+        "status": pivot.before,
+        "label": STATUS_LABELS[pivot.before],
+        "decidedBy": live["decidedBy"],
+        "scored": False,
+    }
+    worker = Worker(
+        db_engine,
+        demo_scoring_config(),
+        WorkerConfig(seed=SIM.seed, refit_interval_s=86_400),
+        clock=worker_clock(),
+    )
+    worker.setup()
+    while worker.step().consumed:
+        pass
+    live = client.get(f"/notes/{pivot.note_id}/live?after={after}").json()
+    assert live["scored"] is True and live["status"] == pivot.after
+    assert live["decidedBy"] == "CoreModel (v1.1)"
+    flash = re.search(r'<div class="flash".*?</div>', client.get(target).text, re.S)
     assert flash is not None
-    assert "Needs more ratings</strong> → <strong>Helpful" in flash.group(0)
-    details = client.get(f"/notes/{note_id}").text
-    assert '<dd id="status">Helpful</dd>' in details
-    assert "GeneralCRH" in details and "CoreModel (quick fit)" in details
+    text = " ".join(flash.group(0).split())
+    assert (
+        f"<strong>{STATUS_LABELS[pivot.before]}</strong> → "
+        f"<strong>{STATUS_LABELS[pivot.after]}</strong>" in text
+    )
+    details = client.get(f"/notes/{pivot.note_id}").text
+    assert f'<dd id="status">{STATUS_LABELS[pivot.after]}</dd>' in details
+    assert "CoreModel (v1.1)" in details
+    history = re.search(r'<ol class="history">.*?</ol>', details, re.S)
+    assert history is not None and STATUS_LABELS[pivot.after] in history.group(0)
     profile = client.get(client.get("/me").headers["location"]).text
-    assert f"/notes/{note_id}" in profile
+    assert f"/notes/{pivot.note_id}" in profile
+
+
+def test_note_details_show_the_scorers_figures(client: TestClient, seeded_db: Seeded) -> None:
+    with sqlite_rows(seeded_db) as rows:
+        decided = rows(
+            "SELECT note_id, core_active_rules, meta_scorer_active_rules, core_note_intercept "
+            "FROM note_scores WHERE final_rating_status != 'NEEDS_MORE_RATINGS' LIMIT 1"
+        )[0]
+    page = client.get(f"/notes/{decided[0]}").text
+    assert decided[1] in page and decided[2] in page
+    assert f"{decided[3]:.3f}" in page
+    assert "Ratings by viewpoint side" in page and "<svg" in page
 
 
 def test_rating_with_tags_that_do_not_match_is_refused(
     client: TestClient, seeded_db: Seeded
 ) -> None:
     _login(client)
-    note_id = seeded_db.result.pivot_note_ids[1]
+    note_id = seeded_db.pivot.note_id
     r = client.post(
         f"/notes/{note_id}/rate", data={"helpfulness_level": "MAYBE", "csrf_token": _csrf(client)}
     )
     assert r.status_code == 403 and "choose Yes, Somewhat or No" in r.text
 
 
-def test_write_a_note(client: TestClient) -> None:
+def test_write_a_note(client: TestClient, seeded_db: Seeded) -> None:
     _login(client)
-    page = client.get("/posts/post-002/write")
+    write = f"/posts/{seeded_db.post_id}/write"
+    page = client.get(write)
     assert 'id="summary"' in page.text and 'for="summary"' in page.text
     token = _csrf(client)
     base = {
@@ -164,14 +216,14 @@ def test_write_a_note(client: TestClient) -> None:
         "csrf_token": token,
     }
     r = client.post(
-        "/posts/post-002/write",
+        write,
         data={**base, "summary": "x" * 281, "source_link": "https://a.example/1"},
     )
     assert r.status_code == 422 and "282 characters (links not counted)" in r.text  # + space
-    r = client.post("/posts/post-002/write", data={**base, "summary": "No source given."})
+    r = client.post(write, data={**base, "summary": "No source given."})
     assert r.status_code == 422 and "needs a source link" in r.text
     r = client.post(
-        "/posts/post-002/write",
+        write,
         data={
             "classification": "MISINFORMED_OR_POTENTIALLY_MISLEADING",
             "csrf_token": token,
@@ -181,7 +233,7 @@ def test_write_a_note(client: TestClient) -> None:
     )
     assert r.status_code == 422 and "at least one misleading reason" in r.text
     r = client.post(
-        "/posts/post-002/write",
+        write,
         data={**base, "summary": "The memo is from 2009.", "source_link": "https://a.example/3"},
     )
     assert r.status_code == 303, r.text
@@ -201,7 +253,8 @@ def test_logout_ends_the_session(client: TestClient) -> None:
 def test_transparency_shows_charts_and_version(client: TestClient) -> None:
     r = client.get("/transparency")
     assert r.text.count("<svg") == 3
-    assert "bridgewatch quick fit" in r.text and "/api/v1/export" in r.text
+    assert "reference commit" in r.text and "/api/v1/export" in r.text
+    assert "Last full scoring run" in r.text and "none yet" not in r.text
 
 
 def test_timeline_pages_with_older_link(
@@ -219,7 +272,7 @@ def test_timeline_pages_with_older_link(
         seen += ids
         link = re.search(r'href="(/timeline/new\?before=[0-9-]+)"', page)
         url = None if link is None else link.group(1)
-    assert len(seen) == len(set(seen)) == seeded_db.result.n_notes
+    assert len(seen) == len(set(seen)) == seeded_db.n_notes
 
 
 def test_bad_cursor_is_ignored(client: TestClient) -> None:
@@ -244,7 +297,7 @@ def test_ai_writers_cannot_rate(client: TestClient, seeded_db: Seeded, web_app: 
             .values(enrollmentState=int(EnrollmentState.apiEarnedIn))
         )
     _login(client)
-    note_id = seeded_db.result.pivot_note_ids[0]
+    note_id = seeded_db.pivot.note_id
     r = client.post(
         f"/notes/{note_id}/rate",
         data={"helpfulness_level": "HELPFUL", "csrf_token": _csrf(client)},

@@ -24,7 +24,12 @@ def plot_attack_bench(table: pl.DataFrame, path: str | Path) -> Path:
         ("honest_helpful_drop", None, "honest helpful rate drop (points)"),
     )
     base = table.filter(pl.col("brigade") == "none")
-    for brigade, marker in (("fresh", "o"), ("sleeper", "s")):
+    for brigade, marker in (
+        ("fresh", "o"),
+        ("sleeper", "s"),
+        ("two-camp", "^"),
+        ("slow", "v"),
+    ):
         for defences, style in (("off", "--"), ("on", "-")):
             rows = pl.concat(
                 [

@@ -36,11 +36,48 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "worker",
 )
 
+# Command name and one-line help per module, so that a run imports only the module of the
+# command it runs (the others pull in numba, polars, scipy, FastAPI, ...: seconds of start-up).
+# A module missing here is imported eagerly, which is slower but still correct.
+_COMMAND_HELP: dict[str, tuple[str, str]] = {
+    "apikey": ("apikey", "create or revoke API keys"),
+    "attack_bench": ("attack-bench", "simulate brigades and score with the defences off and on"),
+    "convert": ("convert", "convert a public data file between TSV and Parquet"),
+    "db": ("db", "manage the service database"),
+    "demo": ("demo", "simulate a community and serve the web app"),
+    "explain": ("explain", "print which rule decided a note's status, with its figures"),
+    "export": ("export", "export the public data files"),
+    "import_dump": ("import", "load a public data dump into the database"),
+    "info": ("info", "print the version and algorithm"),
+    "score": ("score", "score notes from the public TSV files"),
+    "serve": ("serve", "run the HTTP API (OpenAPI at /docs)"),
+    "simulate": ("simulate", "write a synthetic community (public TSV format + ground truth)"),
+    "validate": (
+        "validate",
+        "check public data files (TSV, zip, Parquet, directories of shards)",
+    ),
+    "worker": ("worker", "real-time scoring from the event log"),
+}
+
 _log = logging.getLogger(__name__)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the top-level parser with every registered sub-command."""
+def _requested_command(argv: Sequence[str]) -> str | None:
+    """The sub-command named in ``argv`` (the first word that is not a global option)."""
+    for word in argv:
+        if word in ("-v", "--verbose") or (word.startswith("-v") and set(word[1:]) == {"v"}):
+            continue
+        return None if word.startswith("-") else word
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """Build the top-level parser.
+
+    With ``argv``, only the module of the command that ``argv`` names is imported; every other
+    command gets a light parser that lists it in ``--help``. Without it, every command module
+    is imported and registered in full.
+    """
     parser = argparse.ArgumentParser(
         prog="bridgewatch",
         description="Crowdsourced context notes scored by bridging matrix factorization.",
@@ -50,16 +87,22 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more log output (repeat for debug)"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    wanted = _requested_command(argv) if argv is not None else None
     for name in _COMMAND_MODULES:
-        module = importlib.import_module(f"bridgewatch.cli.{name}")
-        module.register(subparsers)
+        known = _COMMAND_HELP.get(name)
+        if argv is None or known is None or known[0] == wanted:
+            module = importlib.import_module(f"bridgewatch.cli.{name}")
+            module.register(subparsers)
+        else:
+            subparsers.add_parser(known[0], help=known[1])
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
+    args = parser.parse_args(words)
     level = logging.WARNING - 10 * min(args.verbose, 2) if args.verbose else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not getattr(args, "func", None):

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from bridgewatch.analysis.attack import (
+    BRIGADE_KINDS,
     AttackBenchConfig,
     run_attack_bench,
     summarize,
@@ -34,9 +35,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "attack-bench",
         help="simulate brigades and score with the defences off and on",
         description=(
-            "Simulate communities with PROMOTE and SUPPRESS brigades (fresh or sleeper "
-            "accounts) of growing size, score each with the manipulation defences off and "
-            "on, and write attack_bench.tsv, attack_bench.md and attack_bench.png to --outdir."
+            "Simulate communities with PROMOTE and SUPPRESS brigades (fresh, sleeper, "
+            "two-camp or slow two-camp sleeper accounts) of growing size, score each with "
+            "the manipulation defences off and on against the same community without the "
+            "attack, and write attack_bench.tsv, attack_bench.md and attack_bench.png to "
+            "--outdir."
         ),
     )
     defaults = AttackBenchConfig()
@@ -56,7 +59,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--ratings", type=int, default=defaults.n_ratings, help="organic ratings")
     parser.add_argument("--days", type=float, default=defaults.days, help="window in days")
     parser.add_argument("--targets", type=int, default=defaults.n_targets, help="per brigade")
-    parser.add_argument("--no-sleepers", action="store_true", help="fresh accounts only")
+    parser.add_argument(
+        "--reaction-minutes",
+        type=float,
+        default=defaults.max_reaction_minutes,
+        help="attack ratings land within this many minutes of the target (default 30)",
+    )
+    parser.add_argument(
+        "--kinds",
+        type=lambda text: tuple(k.strip() for k in text.split(",") if k.strip()),
+        default=defaults.kinds,
+        metavar="KIND,...",
+        help=f"brigade kinds from {','.join(BRIGADE_KINDS)} (default all)",
+    )
+    parser.add_argument(
+        "--no-sleepers", action="store_true", help="fresh accounts only (same as --kinds fresh)"
+    )
     parser.add_argument(
         "--no-topics",
         action="store_true",
@@ -69,13 +87,14 @@ def run(args: argparse.Namespace) -> int:
     """Run the benchmark; returns 0."""
     bench = AttackBenchConfig(
         shares=tuple(args.shares),
-        sleepers=(False,) if args.no_sleepers else (False, True),
+        kinds=("fresh",) if args.no_sleepers else tuple(args.kinds),
         seeds=tuple(args.seeds),
         n_notes=args.notes,
         n_raters=args.raters,
         n_ratings=args.ratings,
         days=args.days,
         n_targets=args.targets,
+        max_reaction_minutes=args.reaction_minutes,
     )
     outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from bridgewatch.pipeline.batch import EXPLANATIONS_FILE, OUTPUT_FILES, run_batch
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.defences import with_defences
 from bridgewatch.scoring.manipulation import PostSelectionConfig, QuasiCliqueConfig
 
 __all__ = ["register", "run"]
@@ -56,6 +57,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="compute post-selection-similarity clusters and quasi-cliques (slower)",
     )
+    parser.add_argument(
+        "--defences",
+        action="store_true",
+        help=(
+            "turn every manipulation defence on: PSS clusters, quasi-cliques, coordinated "
+            "rating bursts and trust propagation (scores then differ from the reference's)"
+        ),
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -68,6 +77,8 @@ def _config(args: argparse.Namespace) -> ScoringConfig:
         config = replace(
             config, post_selection=PostSelectionConfig(), quasi_cliques=QuasiCliqueConfig()
         )
+    if args.defences:
+        config = with_defences(config)
     return config
 
 

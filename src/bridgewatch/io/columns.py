@@ -34,17 +34,8 @@ NOTES_COLUMNS: tuple[str, ...] = (
     "isCollaborativeNote",
 )
 
-# ratings-*.tsv, 35 columns (scoring-core.md §2.1).
-RATINGS_COLUMNS: tuple[str, ...] = (
-    "noteId",
-    "raterParticipantId",
-    "createdAtMillis",
-    "version",
-    "agree",
-    "disagree",
-    "helpful",
-    "notHelpful",
-    "helpfulnessLevel",
+# The 9 helpful tags in TSV order.
+HELPFUL_TAGS: tuple[str, ...] = (
     "helpfulOther",
     "helpfulInformative",
     "helpfulClear",
@@ -54,6 +45,10 @@ RATINGS_COLUMNS: tuple[str, ...] = (
     "helpfulAddressesClaim",
     "helpfulImportantContext",
     "helpfulUnbiasedLanguage",
+)
+
+# The 13 not-helpful tags in TSV order.
+NOT_HELPFUL_TAGS: tuple[str, ...] = (
     "notHelpfulOther",
     "notHelpfulIncorrect",
     "notHelpfulSourcesMissingOrUnreliable",
@@ -67,6 +62,21 @@ RATINGS_COLUMNS: tuple[str, ...] = (
     "notHelpfulIrrelevantSources",
     "notHelpfulOpinionSpeculation",
     "notHelpfulNoteNotNeeded",
+)
+
+# ratings-*.tsv, 35 columns (scoring-core.md §2.1).
+RATINGS_COLUMNS: tuple[str, ...] = (
+    "noteId",
+    "raterParticipantId",
+    "createdAtMillis",
+    "version",
+    "agree",
+    "disagree",
+    "helpful",
+    "notHelpful",
+    "helpfulnessLevel",
+    *HELPFUL_TAGS,
+    *NOT_HELPFUL_TAGS,
     "ratedOnTweetId",
     "ratingSourceBucketed",
     "suggestion",
@@ -113,35 +123,6 @@ USER_ENROLLMENT_COLUMNS: tuple[str, ...] = (
     "numberOfTimesEarnedOut",
 )
 
-# The 9 helpful tags in TSV order.
-HELPFUL_TAGS: tuple[str, ...] = (
-    "helpfulOther",
-    "helpfulInformative",
-    "helpfulClear",
-    "helpfulEmpathetic",
-    "helpfulGoodSources",
-    "helpfulUniqueContext",
-    "helpfulAddressesClaim",
-    "helpfulImportantContext",
-    "helpfulUnbiasedLanguage",
-)
-
-# The 13 not-helpful tags in TSV order.
-NOT_HELPFUL_TAGS: tuple[str, ...] = (
-    "notHelpfulOther",
-    "notHelpfulIncorrect",
-    "notHelpfulSourcesMissingOrUnreliable",
-    "notHelpfulOpinionSpeculationOrBias",
-    "notHelpfulMissingKeyPoints",
-    "notHelpfulOutdated",
-    "notHelpfulHardToUnderstand",
-    "notHelpfulArgumentativeOrBiased",
-    "notHelpfulOffTopic",
-    "notHelpfulSpamHarassmentOrAbuse",
-    "notHelpfulIrrelevantSources",
-    "notHelpfulOpinionSpeculation",
-    "notHelpfulNoteNotNeeded",
-)
 
 __all__ = [
     "HELPFUL_TAGS",

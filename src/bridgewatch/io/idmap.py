@@ -18,7 +18,14 @@ from numpy.typing import NDArray
 
 from bridgewatch.model import IdIndex
 
-__all__ = ["HashedIds", "hash_ids", "id_index", "rows_in_index", "sorted_union"]
+__all__ = [
+    "HashedIds",
+    "hash_ids",
+    "id_index",
+    "positions_in_index",
+    "rows_in_index",
+    "sorted_union",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -88,4 +95,22 @@ def rows_in_index(hashed: HashedIds, ids: pl.Series) -> NDArray[np.int32]:
     key_pos = hashed.distinct.join(positions, on="id", how="left").select("key", "pos")
     rows = hashed.keys.to_frame("key").join(key_pos, on="key", how="left", maintain_order="left")
     out: NDArray[np.int32] = rows["pos"].cast(pl.Int32).fill_null(-1).to_numpy()
+    return out
+
+
+def positions_in_index(values: pl.Series, ids: pl.Series) -> NDArray[np.int32]:
+    """Position of each of ``values`` (String, distinct) in ``ids`` (sorted, as from
+    :func:`sorted_union`).
+
+    Returns
+    -------
+    int32 array of shape (len(values),); -1 for values not in ``ids``.
+    """
+    positions = ids.cast(pl.String).to_frame("id").with_row_index("pos")
+    found = (
+        values.cast(pl.String)
+        .to_frame("id")
+        .join(positions, on="id", how="left", maintain_order="left")
+    )
+    out: NDArray[np.int32] = found["pos"].cast(pl.Int32).fill_null(-1).to_numpy()
     return out

@@ -5,7 +5,13 @@ transaction on PostgreSQL, one read transaction on SQLite) together with the wor
 consumer offset; ``refit`` runs the batch Core scorer on it (prescoring parameters, the
 fit cache); ``apply_events`` applies rating and note events (idempotent: a rating event
 carries the whole row, so applying it twice leaves the same data); ``rescore`` runs the
-incremental final scoring, meta rules and status history and returns the changed rows.
+incremental final scoring, meta rules and status history and returns the changed rows and
+the rule trace of the notes it rescored.
+
+Per pass the work that does not depend on the ratings is not redone: ratings are kept in a
+:class:`~bridgewatch.pipeline.store.RatingStore` updated per event, the note-level
+preprocessing in a :class:`~bridgewatch.pipeline.inputs.NoteContext`, and the per-note fits
+of notes whose ratings did not change come from the fit cache.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import logging
 import pickle
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -22,8 +28,8 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, func, select
 
 from bridgewatch.io import schemas
-from bridgewatch.io.columns import NOTE_STATUS_HISTORY_COLUMNS
-from bridgewatch.io.dataset import Dataset, ratings_from_frame
+from bridgewatch.io.columns import NOT_HELPFUL_TAGS, NOTE_STATUS_HISTORY_COLUMNS
+from bridgewatch.io.dataset import Dataset
 from bridgewatch.model import IdIndex
 from bridgewatch.pipeline.incremental import (
     IncrementalConfig,
@@ -33,12 +39,17 @@ from bridgewatch.pipeline.incremental import (
     rescore_final,
     update_statuses,
 )
+from bridgewatch.pipeline.inputs import NoteContext, history_frame, live_core_inputs
+from bridgewatch.pipeline.store import RatingStore
 from bridgewatch.pipeline.tables import pipeline_offsets
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.scoring.final import run_final_scoring
-from bridgewatch.scoring.history import StatusHistory
-from bridgewatch.scoring.inputs import prepare_core_inputs
+from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
+from bridgewatch.scoring.history import StatusHistory, status_names
+from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
+from bridgewatch.scoring.meta import MetaResult
+from bridgewatch.scoring.meta.explanation import ALL_TAGS
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
+from bridgewatch.scoring.status import CORE_RULE_NAMES, labels_from_bitmask
 from bridgewatch.service.dump import export_frames
 from bridgewatch.service.tables import events, note_status_history
 
@@ -139,14 +150,18 @@ class PassResult:
     ----------
     history_rows : NSH rows (public column names) of the notes whose row changed.
     changes : notes whose ``currentStatus`` changed.
-    pending : note id -> ratings waiting for the next refit (raters it does not know).
+    pending : note id -> ratings waiting for the next refit (raters it does not know), for
+        the notes with rating events in this pass (0: none wait).
     resolved : number of notes whose fits were re-solved.
+    scores : ``note_scores`` rows (the rule trace) of the notes this pass rescored: those
+        with rating events, re-solved fits or a changed status-history row.
     """
 
     history_rows: list[dict[str, Any]]
     changes: list[StatusChange]
     pending: dict[str, int]
     resolved: int
+    scores: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -182,10 +197,15 @@ class Refit:
 class LiveState:
     """The data, the last refit and the fit cache of one worker.
 
+    The ratings live in a :class:`RatingStore` (updated per event); the notes and the
+    enrollment stay frames (they change rarely) and the note-level preprocessing of a pass
+    is cached in a :class:`NoteContext` until a note event or a refit changes it.
+
     Attributes
     ----------
-    frames : the data as of ``position``.
-    position : id of the last event applied to ``frames``.
+    frames : the notes, enrollment and status history as of ``position`` (``frames.ratings``
+        is only read once, into ``store``).
+    position : id of the last event applied.
     config : the scorer's config; incremental : how jointly fitted figures are handled.
     seed : seed of each refit's random initial values.
     """
@@ -197,20 +217,42 @@ class LiveState:
     seed: int = 0
     _refit: Refit | None = None
     _cache: NoteFitCache = field(default_factory=NoteFitCache.empty)
+    store: RatingStore = field(default_factory=RatingStore)
+    _context: NoteContext | None = None
+    _pre: tuple[Refit, NDArray[np.str_], PrescoringResult] | None = None
+    _rater_map: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    _note_map: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    _touched: set[str] = field(default_factory=set)
+    pending: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.frames.ratings.height:
+            self.store = RatingStore.from_frame(self.frames.ratings)
+            self.frames.ratings = self.frames.ratings.clear()
 
     @property
     def has_refit(self) -> bool:
         """Whether a refit has run (rescoring needs one)."""
         return self._refit is not None
 
-    def checkpoint(self) -> tuple[Frames, int, NoteFitCache]:
-        """The mutable parts (frames and cache are never changed in place)."""
+    def checkpoint(self) -> _Saved:
+        """Start a unit of work that :meth:`restore` can undo."""
+        self.store.mark()
         f = self.frames
-        return Frames(f.notes, f.ratings, f.enrollment, f.history), self.position, self._cache
+        return _Saved(
+            Frames(f.notes, f.ratings, f.enrollment, f.history),
+            self.position,
+            self._cache,
+            self._context,
+            set(self._touched),
+            dict(self.pending),
+        )
 
-    def restore(self, saved: tuple[Frames, int, NoteFitCache]) -> None:
+    def restore(self, saved: _Saved) -> None:
         """Undo everything since ``checkpoint`` (a pass whose transaction did not commit)."""
-        self.frames, self.position, self._cache = saved
+        self.store.undo()
+        self.frames, self.position, self._cache = saved.frames, saved.position, saved.cache
+        self._context, self._touched, self.pending = saved.context, saved.touched, saved.pending
 
     # ---- events -----------------------------------------------------------------------
     def apply_events(self, batch: Iterable[Mapping[str, Any]]) -> int:
@@ -235,7 +277,11 @@ class LiveState:
         if new_notes:
             self._add_notes(new_notes)
         if upserts:
-            self._apply_ratings(upserts)
+            for (note_id, rater_id), row in upserts.items():
+                if row is None:
+                    self.store.delete(note_id, rater_id)
+            self.store.upsert(r for r in upserts.values() if r is not None)
+            self._touched.update(k[0] for k in upserts)
         self.position = last
         return applied
 
@@ -245,68 +291,104 @@ class LiveState:
         frame = _typed(pl.DataFrame(fresh, infer_schema_length=None), notes.schema)
         kept = notes.filter(~pl.col("noteId").is_in(list(rows)))
         self.frames.notes = pl.concat([kept, frame])
+        self._context = None
 
-    def _apply_ratings(self, upserts: Mapping[tuple[str, str], Mapping[str, Any] | None]) -> None:
-        ratings = self.frames.ratings
-        keys = pl.DataFrame(
-            {"noteId": [k[0] for k in upserts], "raterParticipantId": [k[1] for k in upserts]},
-            schema={"noteId": pl.String, "raterParticipantId": pl.String},
-        )
-        kept = ratings.join(keys, on=list(_RATING_KEY), how="anti")
-        rows = [dict(r) for r in upserts.values() if r is not None]
-        if rows:
-            frame = _typed(pl.DataFrame(rows, infer_schema_length=None), ratings.schema)
-            kept = pl.concat([kept, frame])
-        self.frames.ratings = kept
+    # ---- the data of a pass -----------------------------------------------------------
+    def _key_rows(
+        self, keys: list[str], cached: NDArray[np.int32], index: IdIndex
+    ) -> NDArray[np.int32]:
+        """Position in ``index`` of every interned key (extends ``cached``, -1 if absent)."""
+        if cached.shape[0] == len(keys):
+            return cached
+        fresh = index.lookup(np.asarray(keys[cached.shape[0] :], dtype=np.str_))
+        return np.concatenate([cached, fresh.astype(np.int32)])
 
-    # ---- scoring ----------------------------------------------------------------------
-    def _dataset(self, participant_ids: IdIndex | None) -> tuple[Dataset, dict[str, int]]:
+    def _dataset(self, participant_ids: IdIndex | None) -> Dataset:
+        """The current data as a scorer ``Dataset`` (the refit's, or a fallback pass's).
+
+        ``participant_ids`` None: every participant of the data (a refit); otherwise the
+        ratings of raters not in it are left out (they wait for the next refit).
+        """
         f = self.frames
-        ratings = f.ratings
-        pending: dict[str, int] = {}
+        store = self.store
+        rows = store.live_rows()
+        rater_keys = np.asarray(store.rater_keys, dtype=np.str_)
         if participant_ids is None:
-            ids = pl.concat(
-                [
-                    ratings["raterParticipantId"],
-                    f.notes["noteAuthorParticipantId"],
-                    pl.Series(f.history.author_id.tolist(), dtype=pl.String),
-                    f.enrollment["participantId"],
-                ]
+            raters = rater_keys[np.unique(store.rater_of(rows))]
+            participant_ids = IdIndex.from_values(
+                raters,
+                _ids(f.notes["noteAuthorParticipantId"]),
+                f.history.author_id[f.history.author_id != ""],
+                _ids(f.enrollment["participantId"]),
             )
-            participant_ids = IdIndex(
-                np.asarray(ids.drop_nulls().unique().sort().to_list(), dtype=np.str_)
-            )
-        else:
-            known = np.asarray(participant_ids.ids)
-            is_known = ratings["raterParticipantId"].is_in(known.tolist())
-            waiting = ratings.filter(~is_known)
-            if waiting.height:
-                counts = waiting.group_by("noteId").len()
-                pending = dict(
-                    zip(counts["noteId"].to_list(), counts["len"].to_list(), strict=True)
-                )
-            ratings = ratings.filter(is_known)
-        nsh = f.history.to_frame()
-        note_ids = pl.concat([f.notes["noteId"], nsh["noteId"].cast(pl.String), ratings["noteId"]])
-        note_index = IdIndex(np.asarray(note_ids.unique().sort().to_list(), dtype=np.str_))
-        dataset = Dataset(
+        rater_row = participant_ids.lookup(rater_keys)
+        rows = rows[rater_row[store.rater_of(rows)] >= 0]
+        note_keys = np.asarray(store.note_keys, dtype=np.str_)
+        note_index = IdIndex.from_values(
+            _ids(f.notes["noteId"]), f.history.note_id, note_keys[np.unique(store.note_of(rows))]
+        )
+        return Dataset(
             notes=f.notes,
-            status_history=_typed(nsh, schemas.NOTE_STATUS_HISTORY.polars_schema)
-            if nsh.height
-            else pl.DataFrame(schema=schemas.NOTE_STATUS_HISTORY.polars_schema),
+            status_history=history_frame(f.history),
             enrollment=f.enrollment,
-            ratings=ratings_from_frame(ratings, note_index, participant_ids),
+            ratings=store.ratings(
+                rows, note_index.lookup(note_keys), rater_row, note_index, participant_ids
+            ),
             note_ids=note_index,
             participant_ids=participant_ids,
         )
-        return dataset, pending
 
+    def _pass_inputs(self, refit: Refit) -> CoreInputs:
+        """The scorer's inputs of an incremental pass; sets ``pending``."""
+        store = self.store
+        rows = self._pass_pending(refit)
+        config = self.config
+        if config.post_selection is not None or config.quasi_cliques is not None:
+            return prepare_core_inputs(self._dataset(refit.participant_ids), config)
+        context = self._context
+        if context is None or not context.accepts(self.frames.history, refit.participant_ids):
+            context = NoteContext.build(
+                self.frames.notes,
+                self.frames.history,
+                self.frames.enrollment,
+                refit.participant_ids,
+                config,
+            )
+            self._context = context
+            self._note_map = np.zeros(0, dtype=np.int32)
+        history = context.base.history
+        if np.array_equal(self.frames.history.note_id, history.note_id):
+            history = self.frames.history
+        self._note_map = self._key_rows(store.note_keys, self._note_map, context.base.note_ids)
+        note_row = self._note_map[store.note_of(rows)]
+        if (note_row < 0).any():
+            # Ratings on notes in neither the notes nor the history: the batch path drops them
+            # with its own rules.
+            return prepare_core_inputs(self._dataset(refit.participant_ids), config)
+        ratings = store.ratings(
+            rows, self._note_map, self._rater_map, context.base.note_ids, refit.participant_ids
+        )
+        return live_core_inputs(context, ratings, history, config)
+
+    def _aligned_pre(self, refit: Refit, note_ids: NDArray[np.str_]) -> PrescoringResult:
+        cached = self._pre
+        if (
+            cached is not None
+            and cached[0] is refit
+            and (cached[1] is note_ids or np.array_equal(cached[1], note_ids))
+        ):
+            return cached[2]
+        pre = align_prescoring(refit.pre, refit.note_ids, note_ids)
+        self._pre = (refit, note_ids, pre)
+        return pre
+
+    # ---- scoring ----------------------------------------------------------------------
     def refit(self) -> Refit:
         """Full refit on the current data: prescoring, then a batch final pass as the cache.
 
         The new refit is installed (see :meth:`install`) and returned.
         """
-        dataset, _ = self._dataset(None)
+        dataset = self._dataset(None)
         inputs = prepare_core_inputs(dataset, self.config)
         pre = run_prescoring(inputs, self.config, np.random.default_rng(self.seed))
         final = run_final_scoring(inputs, pre, self.config)
@@ -330,6 +412,9 @@ class LiveState:
         """Swap in a refit: rater params, note params and cache change together."""
         self._refit = refit
         self._cache = refit.cache
+        self._context = None
+        self._pre = None
+        self._rater_map = np.zeros(0, dtype=np.int32)
 
     def rescore(self, as_of_ms: int) -> PassResult:
         """One incremental pass at ``as_of_ms``; updates ``frames.history``."""
@@ -338,60 +423,199 @@ class LiveState:
         refit = self._refit
         if refit is None:  # pragma: no cover - refit() always sets it
             raise RuntimeError("no refit")
-        dataset, pending = self._dataset(refit.participant_ids)
-        inputs = prepare_core_inputs(dataset, self.config)
-        note_ids = np.asarray(inputs.note_ids.ids, dtype=np.str_)
-        pre = align_prescoring(refit.pre, refit.note_ids, note_ids)
+        inputs = self._pass_inputs(refit)
+        note_ids = inputs.note_ids.ids
+        pre = self._aligned_pre(refit, note_ids)
         result = rescore_final(inputs, pre, self.config, self._cache, self.incremental)
         self._cache = result.cache
         update = update_statuses(inputs, result.final, as_of_ms, self.config)
-        rows, changes = _diff(self.frames.history, update.history, as_of_ms)
+        # Rows the database does not have yet (new notes) are written even if unchanged.
+        fresh = ~np.isin(note_ids, self.frames.history.note_id)
+        rows, changes, changed_idx = _diff(inputs.history, update.history, as_of_ms, fresh)
         self.frames.history = update.history
-        return PassResult(rows, changes, pending, int(result.resolved.sum()))
+        touched_ids = sorted(self._touched)
+        self._touched = set()
+        touched = np.isin(note_ids, np.asarray(touched_ids, dtype=np.str_))
+        touched[changed_idx] = True
+        touched |= result.resolved
+        scores = note_score_rows(
+            inputs, result.final, update.meta, np.flatnonzero(touched), as_of_ms
+        )
+        pending = {k: self.pending.get(k, 0) for k in touched_ids}
+        return PassResult(rows, changes, pending, int(result.resolved.sum()), scores)
+
+    def warm_up(self) -> None:
+        """Run a pass and throw its results away: the first pass after a refit then costs
+        what every pass costs (JIT compilation, the note context, the aligned prescoring)."""
+        saved = self.checkpoint()
+        try:
+            self.rescore(as_of_ms=self.store.newest_ms())
+        finally:
+            # The fit cache is checked against rating fingerprints on every pass, so the
+            # warm pass's cache (of the same data) stays valid; so do the note caches.
+            context, pre, cache = self._context, self._pre, self._cache
+            self.restore(saved)
+            self._context, self._pre, self._cache = context, pre, cache
+
+    def count_pending(self) -> dict[str, int]:
+        """Note id -> ratings by raters the installed refit does not know (sets ``pending``)."""
+        if self._refit is None:
+            return {}
+        self._pass_pending(self._refit)
+        return dict(self.pending)
+
+    def _pass_pending(self, refit: Refit) -> NDArray[np.int64]:
+        """Live rows by raters ``refit`` knows; sets ``pending`` from the others."""
+        store = self.store
+        self._rater_map = self._key_rows(store.rater_keys, self._rater_map, refit.participant_ids)
+        rows = store.live_rows()
+        unknown = self._rater_map[store.rater_of(rows)] < 0
+        pending: dict[str, int] = {}
+        if unknown.any():
+            keys, counts = np.unique(store.note_of(rows[unknown]), return_counts=True)
+            pending = {store.note_keys[k]: int(c) for k, c in zip(keys, counts, strict=True)}
+        self.pending = pending
+        return rows[~unknown]
+
+
+@dataclass(frozen=True)
+class _Saved:
+    frames: Frames
+    position: int
+    cache: NoteFitCache
+    context: NoteContext | None
+    touched: set[str]
+    pending: dict[str, int]
+
+
+def _ids(series: pl.Series) -> NDArray[np.str_]:
+    values = series.cast(pl.String).drop_nulls()
+    return np.asarray(values.filter(values != "").to_list(), dtype=np.str_)
+
+
+def _or_none(values: NDArray[np.float64]) -> list[float | None]:
+    out = values.astype(object)
+    out[~np.isfinite(values)] = None
+    result: list[float | None] = out.tolist()
+    return result
+
+
+def note_score_rows(
+    inputs: CoreInputs,
+    final: FinalScoringResult,
+    meta: MetaResult,
+    rows: NDArray[np.int64],
+    as_of_ms: int,
+) -> list[dict[str, Any]]:
+    """``note_scores`` rows (the rule trace the note details show) of the notes at ``rows``.
+
+    The same figures as ``scored_notes`` (scoring-core.md §11.1): Core figures only where the
+    note has a Core row.
+    """
+    if rows.shape[0] == 0:
+        return []
+    scored = final.scored[rows]
+    nan = np.full(rows.shape[0], np.nan)
+
+    def core(values: NDArray[np.float64]) -> list[float | None]:
+        return _or_none(np.where(scored, values[rows], np.nan))
+
+    bounds = final.bounds
+    rules = final.rules
+    intercept = core(final.main.intercept)
+    factor = core(final.main.factor)
+    low = core(bounds.intercept_min) if bounds is not None else _or_none(nan)
+    high = core(bounds.intercept_max) if bounds is not None else _or_none(nan)
+    active = labels_from_bitmask(rules.active_rules[rows], CORE_RULE_NAMES)
+    filters = labels_from_bitmask(rules.filter_tags[rows], NOT_HELPFUL_TAGS)
+    meta_rules = labels_from_bitmask(meta.active_rules[rows], meta.rule_names)
+    decided = np.asarray(meta.rule_names)[meta.decided_by[rows]].tolist()
+    final_status = status_names(meta.final_status[rows])
+    core_status = status_names(rules.status[rows])
+    first = meta.first_tag[rows].tolist()
+    second = meta.second_tag[rows].tolist()
+    num_ratings = np.bincount(inputs.post_pss.note_idx, minlength=inputs.n_notes)[rows].tolist()
+    final_round = final.num_final_round_ratings[rows].tolist()
+    out = []
+    scored_list = scored.tolist()
+    for k, note_id in enumerate(inputs.note_ids.ids[rows].tolist()):
+        s = scored_list[k]
+        out.append(
+            {
+                "note_id": int(note_id),
+                "scored_at_ms": int(as_of_ms),
+                "final_rating_status": final_status[k] or "NEEDS_MORE_RATINGS",
+                "decided_by": decided[k],
+                "first_tag": ALL_TAGS[first[k]] if first[k] >= 0 else None,
+                "second_tag": ALL_TAGS[second[k]] if second[k] >= 0 else None,
+                "core_note_intercept": intercept[k],
+                "core_note_factor1": factor[k],
+                "core_note_intercept_min": low[k],
+                "core_note_intercept_max": high[k],
+                "core_rating_status": core_status[k] if s else None,
+                "core_active_rules": (active[k] or None) if s else None,
+                "meta_scorer_active_rules": meta_rules[k] or None,
+                "active_filter_tags": filters[k] or None,
+                "num_ratings": int(num_ratings[k]),
+                "core_num_final_round_ratings": int(final_round[k]) if s else None,
+            }
+        )
+    return out
 
 
 # Every pass stamps every note's row with its time; a row is only rewritten when something
 # else changed (so a pass writes the notes it changed, not all of them).
-_NOT_COMPARED = frozenset({"noteId", "timestampMillisOfCurrentStatus"})
+_NOT_COMPARED = frozenset({"note_id", "current_status_ts"})
+
+
+def _same(a: NDArray[Any], b: NDArray[Any]) -> NDArray[np.bool_]:
+    eq: NDArray[np.bool_] = a == b
+    if a.dtype.kind == "f":
+        eq |= np.isnan(a) & np.isnan(b)
+    return eq
 
 
 def _diff(
-    old: StatusHistory, new: StatusHistory, as_of_ms: int
-) -> tuple[list[dict[str, Any]], list[StatusChange]]:
-    """NSH rows of ``new`` that differ from ``old`` (or are new) and the status changes.
+    old: StatusHistory, new: StatusHistory, as_of_ms: int, fresh: NDArray[np.bool_]
+) -> tuple[list[dict[str, Any]], list[StatusChange], NDArray[np.int64]]:
+    """NSH rows of ``new`` that differ from ``old`` and the status changes.
 
-    ``timestampMillisOfCurrentStatus`` alone does not make a row differ: in the database
-    it is the time of the last pass that changed the row.
+    ``old`` is the pass's input history and ``new`` its output, row for row (same notes,
+    same order). ``timestampMillisOfCurrentStatus`` alone does not make a row differ: in the
+    database it is the time of the last pass that changed the row. ``fresh`` rows (bool per
+    row: not in the database yet) count as changed.
+
+    Returns
+    -------
+    (rows, changes, changed): rows with the public column names, the status changes, and
+    the positions of the changed rows in ``new``.
     """
-    new_frame = new.to_frame()
-    old_frame = old.to_frame()
-    if old_frame.height:
-        joined = new_frame.join(old_frame, on="noteId", how="left", suffix="__old")
-        same = pl.lit(True)
-        for column in new_frame.columns:
-            if column in _NOT_COMPARED:
-                continue
-            same = same & pl.col(column).eq_missing(pl.col(f"{column}__old"))
-        changed_mask = ~joined.select(same.alias("same"))["same"]
-        changed = new_frame.filter(changed_mask)
-        prev = dict(
-            zip(old_frame["noteId"].to_list(), old_frame["currentStatus"].to_list(), strict=True)
+    if old.n_notes != new.n_notes or not np.array_equal(old.note_id, new.note_id):
+        raise ValueError("the histories of a pass must have the same notes in the same order")
+    same = ~fresh
+    for f in fields(StatusHistory):
+        if f.name not in _NOT_COMPARED:
+            same &= _same(getattr(old, f.name), getattr(new, f.name))
+    changed = np.flatnonzero(~same)
+    if changed.shape[0] == 0:
+        return [], [], changed
+    subset = new.with_columns(**{f.name: getattr(new, f.name)[changed] for f in fields(new)})
+    rows = subset.to_frame().to_dicts()
+    previous = [
+        None if new_row else before
+        for new_row, before in zip(
+            fresh[changed].tolist(), status_names(old.current_status[changed]), strict=True
         )
-    else:
-        changed = new_frame
-        prev = {}
-    rows = changed.to_dicts()
-    changes = []
-    for row in rows:
-        before = prev.get(row["noteId"])
-        if row["currentStatus"] != before:
-            changes.append(
-                StatusChange(
-                    note_id=str(row["noteId"]),
-                    status=row["currentStatus"],
-                    previous=before,
-                    decided_by=row["currentDecidedBy"],
-                    at_ms=as_of_ms,
-                )
-            )
-    return rows, changes
+    ]
+    changes = [
+        StatusChange(
+            note_id=str(row["noteId"]),
+            status=row["currentStatus"],
+            previous=before,
+            decided_by=row["currentDecidedBy"],
+            at_ms=as_of_ms,
+        )
+        for row, before in zip(rows, previous, strict=True)
+        if row["currentStatus"] != before
+    ]
+    return rows, changes, changed

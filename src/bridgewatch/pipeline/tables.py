@@ -1,8 +1,10 @@
-"""Tables of the real-time pipeline: consumer offsets, webhooks and their delivery log.
+"""Tables of the real-time pipeline: consumer offsets, refits, ratings waiting for a refit,
+webhooks and their delivery log.
 
-They live in their own ``MetaData`` (created by :func:`ensure_pipeline_schema`, idempotent)
-so the service's migrations stay the backend's. On PostgreSQL a statement trigger on
-``events`` sends ``NOTIFY bridgewatch_events`` so workers wake up without polling.
+They live in their own ``MetaData``; the service's Alembic migrations create them (revision
+0002, with the PostgreSQL statement trigger on ``events`` that sends ``NOTIFY
+bridgewatch_events`` so workers wake up without polling). ``tests/service/test_migrations.py``
+checks that the migrated schema matches these definitions.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    text,
 )
+
+from bridgewatch.service.migrate import require_tables
 
 __all__ = [
     "NOTIFY_CHANNEL",
     "ensure_pipeline_schema",
     "pipeline_metadata",
     "pipeline_offsets",
+    "pipeline_pending",
     "pipeline_refits",
     "webhook_deliveries",
     "webhook_endpoints",
@@ -62,6 +66,18 @@ pipeline_refits = Table(
     Column("payload", LargeBinary, nullable=False),
 )
 
+# Notes with ratings by raters the last refit does not know: those ratings wait for the next
+# refit (expected at ``next_refit_at_ms``). Rewritten at each refit, kept current by the
+# worker's passes for the notes they touch; no row: nothing waits.
+pipeline_pending = Table(
+    "pipeline_pending",
+    pipeline_metadata,
+    Column("note_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("pending_ratings", Integer, nullable=False),
+    Column("next_refit_at_ms", BigInteger, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
+)
+
 webhook_endpoints = Table(
     "webhook_endpoints",
     pipeline_metadata,
@@ -89,28 +105,12 @@ webhook_deliveries = Table(
     Index("uq_webhook_deliveries_endpoint_event", "endpoint_id", "event_id", unique=True),
 )
 
-_TRIGGER_SQL = (
-    f"""
-CREATE OR REPLACE FUNCTION bridgewatch_notify_events() RETURNS trigger AS $$
-BEGIN
-  PERFORM pg_notify('{NOTIFY_CHANNEL}', '');
-  RETURN NULL;
-END $$ LANGUAGE plpgsql
-""",
-    "DROP TRIGGER IF EXISTS bridgewatch_events_notify ON events",
-    """
-CREATE TRIGGER bridgewatch_events_notify AFTER INSERT ON events
-FOR EACH STATEMENT EXECUTE FUNCTION bridgewatch_notify_events()
-""",
-)
-
 
 def ensure_pipeline_schema(engine: Engine) -> None:
-    """Create the pipeline tables (and the NOTIFY trigger on PostgreSQL) if missing."""
-    pipeline_metadata.create_all(engine, checkfirst=True)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            # Serialise concurrent installs (several workers starting at once).
-            conn.execute(text("SELECT pg_advisory_xact_lock(724515)"))
-            for statement in _TRIGGER_SQL:
-                conn.execute(text(statement))
+    """Check that the pipeline tables exist (``bridgewatch db upgrade`` creates them).
+
+    Raises
+    ------
+    SchemaOutdatedError : a table is missing.
+    """
+    require_tables(engine, pipeline_metadata.tables)

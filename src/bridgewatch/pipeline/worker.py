@@ -19,6 +19,7 @@ before an earlier one: the worker stops at a gap in the ids and waits up to
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -26,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -39,11 +40,17 @@ from bridgewatch.pipeline.tables import (
     NOTIFY_CHANNEL,
     ensure_pipeline_schema,
     pipeline_offsets,
+    pipeline_pending,
     pipeline_refits,
 )
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.service.repositories.events import append_event, list_events
-from bridgewatch.service.tables import note_status_changes, note_status_history
+from bridgewatch.service.repositories.events import encode_payload, list_events
+from bridgewatch.service.tables import (
+    events,
+    note_scores,
+    note_status_changes,
+    note_status_history,
+)
 
 __all__ = ["REFIT_REQUESTED", "STATUS_CHANGED", "StepResult", "Worker", "WorkerConfig"]
 
@@ -126,6 +133,8 @@ class Worker:
         self._last_refit_s = 0.0
         self._refit_id: int | None = None
         self._gap: tuple[int, float] | None = None
+        self._gap_seen_db: Any = None  # server time when the current gap was first seen
+        self._gap_dead: int | None = None  # a gap id no open transaction can still fill
         self._pg = engine.dialect.name == "postgresql"
         self._refit_requested = False
 
@@ -184,6 +193,11 @@ class Worker:
                 .where(pipeline_offsets.c.consumer == self.settings.consumer)
                 .values(last_refit_at_ms=now_ms)
             )
+            # What waits for the next refit, as of the snapshot; the passes that replay the
+            # later events keep the rows of the notes they touch current.
+            s.execute(delete(pipeline_pending))
+            self._write_pending(s, state.count_pending(), now_ms, now_ms)
+        state.warm_up()
         self.state = state  # the swap
         self._refit_id = int(refit_id)
         self._last_refit_s = now_ms / 1000
@@ -224,6 +238,7 @@ class Worker:
                 if self.state is None:  # pragma: no cover - refit() sets it
                     raise RuntimeError("no state")
                 return self.state
+            state.warm_up()
             self.state = state
         return self.state
 
@@ -242,23 +257,56 @@ class Worker:
     def _contiguous(self, batch: list[dict[str, Any]], offset: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         expected = offset + 1
+        if self._gap is not None and batch and batch[0]["id"] == self._gap[0] == expected:
+            waited = self.clock() - self._gap[1]
+            if waited >= 1.0:
+                _log.info("event id %d committed after a %.1f s wait", expected, waited)
+            self._gap = None
         for ev in batch:
             if ev["id"] != expected:
                 now = self.clock()
                 if self._gap is None or self._gap[0] != expected:
                     self._gap = (expected, now)
-                if now - self._gap[1] < self.settings.gap_timeout_s:
+                    self._gap_seen_db = None
+                waited = now - self._gap[1]
+                if waited < self.settings.gap_timeout_s and self._gap_dead != expected:
                     break
                 _log.warning("skipping event ids %d..%d (never committed)", expected, ev["id"] - 1)
             out.append(ev)
             expected = int(ev["id"]) + 1
         return out
 
+    def _check_gap(self, s: Session) -> None:
+        """PostgreSQL: find out early whether the gap the worker waits at can still fill.
+
+        A missing id was taken before the next id, which committed before the worker saw
+        the gap, so only a transaction that started before that moment can still commit
+        it. Once no such transaction is open (in this database, other than ours), the id
+        will never appear (its insert rolled back) and is skipped without waiting for
+        ``gap_timeout_s``. Events committed meanwhile are read after this check.
+        """
+        if not self._pg or self._gap is None:
+            return
+        if self._gap_seen_db is None:
+            self._gap_seen_db = s.execute(select(func.clock_timestamp())).scalar_one()
+            return
+        open_older = s.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND state <> 'idle' AND xact_start <= :seen)"
+            ),
+            {"seen": self._gap_seen_db},
+        ).scalar_one()
+        if not open_older:
+            self._gap_dead = self._gap[0]
+
     def step(self) -> StepResult:
         """Process one micro-batch in one transaction; returns what it did."""
         if self.refit_due():
             self.refit()
         state = self._ensure_state()
+        started = time.perf_counter()
         saved = state.checkpoint()
         try:
             with Session(self.engine) as s, s.begin():
@@ -281,9 +329,18 @@ class Worker:
                 if behind:
                     # Another worker applied those events: take its published history.
                     state.frames.history = load_history(s.connection())
+                if self._gap is not None and self._gap[0] == offset + 1:
+                    self._check_gap(s)
                 batch = self._contiguous(
                     list_events(s, after_id=offset, limit=self.settings.batch_size), offset
                 )
+                if (
+                    self._gap is not None
+                    and self._gap[0] == offset + 1
+                    and (self._gap_seen_db is None)
+                ):
+                    self._check_gap(s)  # first seen now: note the server's time
+                read_s = time.perf_counter()
                 if not batch:
                     return StepResult(0, 0, None, offset)
                 applied = state.apply_events(batch)
@@ -300,6 +357,18 @@ class Worker:
                     .where(pipeline_offsets.c.consumer == self.settings.consumer)
                     .values(last_event_id=new_offset, updated_at_ms=int(self.clock() * 1000))
                 )
+                scored_s = time.perf_counter()
+            if _log.isEnabledFor(logging.DEBUG):
+                done = time.perf_counter()
+                _log.debug(
+                    "batch of %d events (%d applied): %.1f ms, of which scoring %.1f ms, "
+                    "commit %.1f ms",
+                    len(batch),
+                    applied,
+                    (done - started) * 1000,
+                    (scored_s - read_s) * 1000,
+                    (done - scored_s) * 1000,
+                )
             return StepResult(len(batch), applied, scoring, new_offset)
         except _Resync:
             self.state = None
@@ -308,42 +377,96 @@ class Worker:
             state.restore(saved)
             raise
 
+    def _upsert(self, table: Any, key: str) -> Any:
+        builder = postgresql.insert if self._pg else sqlite.insert
+        stmt = builder(table)
+        return stmt.on_conflict_do_update(
+            index_elements=[key],
+            set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name != key},
+        )
+
+    def _write_pending(
+        self, s: Session, pending: dict[str, int], refit_at_ms: int, now_ms: int
+    ) -> None:
+        """Upsert the pending counts (0: delete the row)."""
+        next_ms = refit_at_ms + int(self.settings.refit_interval_s * 1000)
+        waiting = [
+            {
+                "note_id": int(note),
+                "pending_ratings": n,
+                "next_refit_at_ms": next_ms,
+                "updated_at_ms": now_ms,
+            }
+            for note, n in sorted(pending.items())
+            if n > 0
+        ]
+        done = [int(note) for note, n in pending.items() if n <= 0]
+        if waiting:
+            s.execute(self._upsert(pipeline_pending, "note_id"), waiting)
+        if done:
+            s.execute(delete(pipeline_pending).where(pipeline_pending.c.note_id.in_(done)))
+
+    def _bulk_upsert(self, s: Session, table: Any, key: str, rows: list[dict[str, Any]]) -> None:
+        """Insert or update ``rows`` (every column of ``table``) by ``key``.
+
+        PostgreSQL: one statement whose rows travel as one JSON parameter (an executemany
+        costs a round trip and the driver's parameter handling per row); SQLite: executemany.
+        """
+        if not rows:
+            return
+        if not self._pg:
+            s.execute(self._upsert(table, key), rows)
+            return
+        names = [c.name for c in table.columns]
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in names if c != key)
+        stmt = text(
+            f'INSERT INTO "{table.name}" SELECT * FROM '
+            f'json_populate_recordset(NULL::"{table.name}", :rows) '
+            f'ON CONFLICT ("{key}") DO UPDATE SET {updates}'
+        )
+        s.execute(stmt, {"rows": json.dumps(rows, allow_nan=False)})
+
     def _write_effects(self, s: Session, scoring: PassResult) -> None:
-        if scoring.history_rows:
-            builder = postgresql.insert if self._pg else sqlite.insert
-            stmt = builder(note_status_history)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["noteId"],
-                set_={
-                    c.name: stmt.excluded[c.name]
-                    for c in note_status_history.columns
-                    if c.name != "noteId"
-                },
-            )
-            s.execute(stmt, [_nsh_row(r) for r in scoring.history_rows])
-        for change in scoring.changes:
-            if change.status is not None:
-                s.execute(
-                    insert(note_status_changes),
+        self._bulk_upsert(
+            s, note_status_history, "noteId", [_nsh_row(r) for r in scoring.history_rows]
+        )
+        # The rule trace the note details show, for the notes this pass rescored.
+        self._bulk_upsert(s, note_scores, "note_id", scoring.scores)
+        if scoring.pending:
+            now_ms = int(self.clock() * 1000)
+            self._write_pending(s, scoring.pending, int(self._last_refit_s * 1000), now_ms)
+        changes = [
+            {
+                "note_id": int(c.note_id),
+                "changed_at_ms": c.at_ms,
+                "status": c.status,
+                "decided_by": c.decided_by,
+            }
+            for c in scoring.changes
+            if c.status is not None
+        ]
+        if changes:
+            s.execute(insert(note_status_changes), changes)
+        if scoring.changes:
+            s.execute(
+                insert(events),
+                [
                     {
-                        "note_id": int(change.note_id),
-                        "changed_at_ms": change.at_ms,
-                        "status": change.status,
-                        "decided_by": change.decided_by,
-                    },
-                )
-            append_event(
-                s,
-                now_ms=change.at_ms,
-                event_type=STATUS_CHANGED,
-                actor_participant_id=None,
-                entity_id=change.note_id,
-                payload={
-                    "noteId": change.note_id,
-                    "status": change.status,
-                    "previousStatus": change.previous,
-                    "decidedBy": change.decided_by,
-                },
+                        "created_at_ms": c.at_ms,
+                        "event_type": STATUS_CHANGED,
+                        "actor_participant_id": None,
+                        "entity_id": c.note_id,
+                        "payload": encode_payload(
+                            {
+                                "noteId": c.note_id,
+                                "status": c.status,
+                                "previousStatus": c.previous,
+                                "decidedBy": c.decided_by,
+                            }
+                        ),
+                    }
+                    for c in scoring.changes
+                ],
             )
 
     # ---- the loop ---------------------------------------------------------------------

@@ -12,13 +12,12 @@ from bridgewatch.scoring.diligence import DiligenceConfig
 from bridgewatch.scoring.enrollment import EnrollmentConfig
 from bridgewatch.scoring.harassment import HarassmentConfig
 from bridgewatch.scoring.helpfulness import (
-    ContributorConfig,
     HelpfulnessConfig,
     StableInitConfig,
     TrainingFilterConfig,
 )
 from bridgewatch.scoring.history.update import StatusHistoryConfig
-from bridgewatch.scoring.manipulation import PostSelectionConfig, QuasiCliqueConfig
+from bridgewatch.scoring.manipulation import BurstConfig, PostSelectionConfig, QuasiCliqueConfig
 from bridgewatch.scoring.meta import MetaConfig
 from bridgewatch.scoring.mf import MFConfig
 from bridgewatch.scoring.preprocess import CoreScopeConfig, PreprocessConfig
@@ -58,11 +57,14 @@ class ScoringConfig:
     status : Core rule thresholds (§6).
     meta : meta-scoring constants (§9).
     history : NSH update constants (§10).
-    contributor : contributor statistics (§11.4).
-    enrollment : the enrollment state machine (scoring-extended.md §2).
+    enrollment : contributor statistics (§11.4) and the enrollment state machine
+        (scoring-extended.md §2).
     trust : trust propagation over the rater-note graph (``bridgewatch.scoring.reputation``):
         raters below its relative-trust threshold lose their ratings before the final fits.
         None (default) skips it (the reference's behaviour).
+    bursts : coordinated rating-burst detection (``bridgewatch.scoring.manipulation.burst``):
+        flagged burst ratings are dropped or down-weighted before the final fits. None
+        (default) skips it (the reference's behaviour).
     """
 
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
@@ -83,9 +85,9 @@ class ScoringConfig:
     status: StatusRulesConfig = field(default_factory=StatusRulesConfig)
     meta: MetaConfig = field(default_factory=MetaConfig)
     history: StatusHistoryConfig = field(default_factory=StatusHistoryConfig)
-    contributor: ContributorConfig = field(default_factory=ContributorConfig)
     enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
     trust: TrustConfig | None = None
+    bursts: BurstConfig | None = None
 
     def __post_init__(self) -> None:
         if not self.max_round1_train_mse > 0:

@@ -18,7 +18,6 @@ from bridgewatch.scoring.enrollment import (
     ScoredNoteFacts,
     update_enrollment,
 )
-from bridgewatch.scoring.helpfulness import ContributorStats, compute_contributor_stats
 from bridgewatch.scoring.history import StatusHistory
 from bridgewatch.scoring.inputs import CoreInputs
 
@@ -31,11 +30,11 @@ class Contributors:
 
     Attributes
     ----------
-    stats : rating and writing counts of ``helpfulness_scores`` (§11.4).
-    enrollment : the enrollment state machine's result (new states, targets, recognitions).
+    enrollment : the enrollment state machine's result (new states, targets, recognitions)
+        with the rating and writing counts of ``helpfulness_scores`` (§11.4) in
+        ``enrollment.ratings`` and ``enrollment.writing``.
     """
 
-    stats: ContributorStats
     enrollment: EnrollmentResult
 
 
@@ -100,20 +99,6 @@ def score_contributors(
     config : ScoringConfig
     """
     ratings = inputs.ratings
-    stats = compute_contributor_stats(
-        ratings.note_idx,
-        ratings.rater_idx,
-        ratings.created_at_ms,
-        ratings.helpful_num,
-        np.ones(inputs.n_notes, dtype=np.bool_),
-        history.created_at_ms,
-        inputs.note_info.author_idx,
-        history.latest_non_nmr_ts,
-        final_status,
-        num_ratings,
-        inputs.n_participants,
-        config.contributor,
-    )
     latest = history.latest_non_nmr_ts
     facts = ScoredNoteFacts(
         author_idx=inputs.note_info.author_idx,
@@ -131,4 +116,4 @@ def score_contributors(
         config=config.enrollment,
         core_note_intercepts=core_intercept,
     )
-    return Contributors(stats=stats, enrollment=result)
+    return Contributors(enrollment=result)

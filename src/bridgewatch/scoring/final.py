@@ -104,13 +104,18 @@ def fit_final_notes(
     pre: PrescoringResult,
     config: ScoringConfig,
     note_ratio: float,
+    weights: NDArray[np.float64] | None = None,
     *,
     mask: NDArray[np.bool_] | None = None,
 ) -> NoteFit:
     """§5.2: notes with >= min ratings; raters with final-round params and above threshold.
 
+    ``weights`` (float64, shape (ratings.n_ratings,), optional) are per-rating weights of
+    the weighted closed-form note fit (the defences' down-weighting); None is the
+    reference's unweighted fit. The minimum-ratings gate counts ratings, not weight.
     ``mask`` (bool array of shape (ratings.n_ratings,)) restricts the fit to those ratings,
-    as ``fit_final_notes(ratings.subset(mask), ...)`` would, without the intermediate copy.
+    as ``fit_final_notes(ratings.subset(mask), ..., weights[mask])`` would, without the
+    intermediate copy.
     """
     n_notes = ratings.n_notes
     note_idx = ratings.note_idx
@@ -124,6 +129,7 @@ def fit_final_notes(
         keep &= mask
     del counts
     fit_ratings = ratings.subset(keep)
+    fit_weights = None if weights is None else weights[keep]
     del keep
     rater_factor = np.full(ratings.n_participants, np.nan)
     if fit_ratings.n_ratings == 0:
@@ -139,6 +145,7 @@ def fit_final_notes(
         global_intercept=pre.final_round.global_intercept,
         config=config.mf,
         note_ratio=note_ratio,
+        weights=fit_weights,
     )
     used = np.bincount(fit_ratings.rater_idx, minlength=ratings.n_participants) > 0
     rater_factor[used] = rater_fac[used, 0]
@@ -152,13 +159,14 @@ def fit_final_notes(
 
 def _aux_intercept(
     scoped: Ratings,
+    weights: NDArray[np.float64] | None,
     mask: NDArray[np.bool_],
     pre: PrescoringResult,
     config: ScoringConfig,
     note_ratio: float,
 ) -> NDArray[np.float64]:
     """Intercepts of one auxiliary fit (§5.1); its ratings are released on return."""
-    return fit_final_notes(scoped, pre, config, note_ratio, mask=mask).intercept
+    return fit_final_notes(scoped, pre, config, note_ratio, weights, mask=mask).intercept
 
 
 def _only_scored(
@@ -192,7 +200,10 @@ def _only_scored(
 
 
 def run_final_scoring(
-    inputs: CoreInputs, pre: PrescoringResult, config: ScoringConfig
+    inputs: CoreInputs,
+    pre: PrescoringResult,
+    config: ScoringConfig,
+    rating_weights: NDArray[np.float64] | None = None,
 ) -> FinalScoringResult:
     """Final scoring and the Core rules (§5, §6); deterministic given prescoring.
 
@@ -201,6 +212,10 @@ def run_final_scoring(
     inputs : CoreInputs
     pre : PrescoringResult
     config : ScoringConfig
+    rating_weights : optional float64 array of shape (inputs.scoped.n_ratings,), weights of
+        the scoped ratings in the four note fits (the manipulation defences' down-weighting,
+        ``bridgewatch.scoring.defences``). None (the reference) weighs every rating 1. The
+        pseudo-rater bounds, the low-diligence fit and the aggregates stay unweighted.
 
     Returns
     -------
@@ -208,19 +223,23 @@ def run_final_scoring(
     """
     scoped = inputs.scoped
     n_notes = inputs.n_notes
+    w = rating_weights
     # The auxiliary fits keep only their intercepts, so one fit's ratings are alive at a time.
     no_high_vol = _aux_intercept(
-        scoped, ~inputs.high_volume[scoped.rater_idx], pre, config, pre.note_ratio
+        scoped, w, ~inputs.high_volume[scoped.rater_idx], pre, config, pre.note_ratio
     )
-    no_correlated = _aux_intercept(scoped, ~inputs.scoped_correlated, pre, config, pre.note_ratio)
+    no_correlated = _aux_intercept(
+        scoped, w, ~inputs.scoped_correlated, pre, config, pre.note_ratio
+    )
     population = _aux_intercept(
         scoped,
+        w,
         scoped.population_sampled,
         pre,
         config,
         config.population_sampled_note_ratio,
     )
-    main = fit_final_notes(scoped, pre, config, pre.note_ratio)
+    main = fit_final_notes(scoped, pre, config, pre.note_ratio, w)
     _log.info("final scoring: main fit on %d ratings", main.ratings.n_ratings)
 
     bounds: PseudoRaterBounds | None = None

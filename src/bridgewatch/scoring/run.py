@@ -7,11 +7,10 @@ file I/O. Pure apart from logging: "now" is an argument and randomness comes fro
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -20,10 +19,12 @@ from numpy.typing import NDArray
 from bridgewatch.io.dataset import Dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.contributors import Contributors, score_contributors
+from bridgewatch.scoring.defences import apply_defences, screen_bursts
 from bridgewatch.scoring.explain import build_note_explanations
 from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
 from bridgewatch.scoring.history import RunStatuses, StatusHistory, update_status_history
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
+from bridgewatch.scoring.manipulation import BurstResult
 from bridgewatch.scoring.meta import MetaInputs, MetaResult, ScorerStatus, apply_meta_rules
 from bridgewatch.scoring.outputs import (
     CoreNoteScores,
@@ -33,7 +34,7 @@ from bridgewatch.scoring.outputs import (
     build_scored_notes,
 )
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
-from bridgewatch.scoring.reputation import RaterTrust, rater_trust
+from bridgewatch.scoring.reputation import RaterTrust
 from bridgewatch.scoring.stages import StageClock, StageUsage
 from bridgewatch.scoring.status import TagCounts, count_recent_ratings, count_tags
 
@@ -81,7 +82,11 @@ class ScoringResult:
     timings : wall seconds per stage, in ``STAGES`` order.
     as_of_ms : "now" of the run, ms since the epoch.
     trust : rater trust when ``config.trust`` is set (its untrusted raters' ratings left the
-        final fits), else None.
+        final fits, or were weighted by trust), else None.
+    bursts : the pre-prescoring burst pass on the scoped ratings when ``config.bursts`` is
+        set (its flagged ratings left prescoring and the final fits), else None.
+    side_bursts : the side-aware burst pass after prescoring (flagged ratings left or were
+        down-weighted in the final fits), else None.
     usage : wall time, CPU time and memory per stage, in ``STAGES`` order.
     """
 
@@ -100,7 +105,9 @@ class ScoringResult:
     timings: dict[str, float]
     as_of_ms: int
     trust: RaterTrust | None = None
-    usage: dict[str, StageUsage] = dataclasses.field(default_factory=dict)
+    bursts: BurstResult | None = None
+    side_bursts: BurstResult | None = None
+    usage: dict[str, StageUsage] = field(default_factory=dict)
 
 
 def default_as_of_ms(dataset: Dataset) -> int:
@@ -166,30 +173,6 @@ def run_meta_scoring(
     )
 
 
-def _apply_trust(
-    inputs: CoreInputs, pre: PrescoringResult, config: ScoringConfig
-) -> tuple[RaterTrust | None, CoreInputs]:
-    """Rater trust and the inputs of the final fits without untrusted raters' scoped ratings."""
-    if config.trust is None:
-        return None, inputs
-    h = pre.helpfulness
-    # Seeds: raters whose ratings agree with bridged outcomes on enough decided notes.
-    helpful = (
-        h.has_row
-        & h.above_helpfulness_threshold
-        & (h.counts.valid >= config.trust.min_seed_ratings)
-    )
-    trust = rater_trust(inputs.scoped, inputs.history.created_at_ms, helpful, config.trust)
-    keep = trust.trusted[inputs.scoped.rater_idx]
-    if keep.all():
-        return trust, inputs
-    return trust, dataclasses.replace(
-        inputs,
-        scoped=inputs.scoped.subset(keep),
-        scoped_correlated=inputs.scoped_correlated[keep],
-    )
-
-
 def _helpfulness_table(
     inputs: CoreInputs, pre: PrescoringResult, contributors: Contributors
 ) -> pl.DataFrame:
@@ -198,11 +181,16 @@ def _helpfulness_table(
     is_rater = np.bincount(inputs.ratings.rater_idx, minlength=n) > 0
     final_round = np.isfinite(pre.final_round.rater_intercepts)
     has_help = pre.helpfulness.has_row
-    rows = np.flatnonzero(is_rater | contributors.stats.is_author | has_help | final_round)
+    r = contributors.enrollment.ratings
+    w = contributors.enrollment.writing
+    rows = np.flatnonzero(is_rater | w.is_author | has_help | final_round)
     h = pre.helpfulness
-    stats = contributors.stats
-    v = stats.valid
     table = contributors.enrollment.table
+    # The prescoring rater table is an outer join of the final round's raters with the
+    # helpfulness rows (§4.11): a round-1 rater with neither has no round-1 params written.
+    prescored = final_round | has_help
+    round1_intercept = pre.round1.rater_intercepts
+    round1_factor = pre.round1.rater_factors[:, 0]
 
     def on(mask: NDArray[np.bool_], values: NDArray[np.generic]) -> pl.Series:
         # Null where ``mask`` is false; integers widen to Int64 (vectorised: one column of
@@ -212,9 +200,6 @@ def _helpfulness_table(
             picked = picked.astype(np.int64)
         series = pl.Series(picked)
         return pl.select(pl.when(pl.Series(mask[rows])).then(series)).to_series()
-
-    success = v.successful_helpful + v.successful_not_helpful
-    failure = v.unsuccessful_helpful + v.unsuccessful_not_helpful
 
     def floats(values: NDArray[np.float64]) -> pl.Series:
         return pl.Series(values[rows], dtype=pl.Float64).fill_nan(None)
@@ -226,18 +211,18 @@ def _helpfulness_table(
         "meanNoteScore": floats(h.mean_note_score),
         "raterAgreeRatio": floats(h.rater_agree_ratio),
         "aboveHelpfulnessThreshold": on(has_help, h.above_helpfulness_threshold),
-        "successfulRatingHelpfulCount": on(is_rater, v.successful_helpful),
-        "successfulRatingNotHelpfulCount": on(is_rater, v.successful_not_helpful),
-        "successfulRatingTotal": on(is_rater, success),
-        "unsuccessfulRatingHelpfulCount": on(is_rater, v.unsuccessful_helpful),
-        "unsuccessfulRatingNotHelpfulCount": on(is_rater, v.unsuccessful_not_helpful),
-        "unsuccessfulRatingTotal": on(is_rater, failure),
-        "ratingsAwaitingMoreRatings": on(is_rater, stats.ratings_awaiting_more_ratings),
-        "ratedAfterDecision": on(is_rater, stats.rated_after_decision),
-        "notesCurrentlyRatedHelpful": on(stats.is_author, stats.notes_crh),
-        "notesCurrentlyRatedNotHelpful": on(stats.is_author, stats.notes_crnh),
-        "notesAwaitingMoreRatings": on(stats.is_author, stats.notes_nmr),
-        "aggregateRatingReceivedTotal": on(stats.is_author, stats.aggregate_rating_received_total),
+        "successfulRatingHelpfulCount": on(is_rater, r.successful_helpful),
+        "successfulRatingNotHelpfulCount": on(is_rater, r.successful_not_helpful),
+        "successfulRatingTotal": on(is_rater, r.successful_total),
+        "unsuccessfulRatingHelpfulCount": on(is_rater, r.unsuccessful_helpful),
+        "unsuccessfulRatingNotHelpfulCount": on(is_rater, r.unsuccessful_not_helpful),
+        "unsuccessfulRatingTotal": on(is_rater, r.unsuccessful_total),
+        "ratingsAwaitingMoreRatings": on(is_rater, r.ratings_awaiting_more_ratings),
+        "ratedAfterDecision": on(is_rater, r.rated_after_decision),
+        "notesCurrentlyRatedHelpful": on(w.is_author, w.notes_crh),
+        "notesCurrentlyRatedNotHelpful": on(w.is_author, w.notes_crnh),
+        "notesAwaitingMoreRatings": on(w.is_author, w.notes_nmr),
+        "aggregateRatingReceivedTotal": on(w.is_author, w.aggregate_ratings_received),
         "enrollmentState": on(table.state >= 0, table.state),
         "successfulRatingNeededToEarnIn": on(
             table.successful_rating_needed_to_earn_in >= 0,
@@ -252,14 +237,14 @@ def _helpfulness_table(
         "numberOfTimesEarnedOut": on(table.times_earned_out >= 0, table.times_earned_out),
         "isEmergingWriter": contributors.enrollment.is_emerging_writer[rows],
         "modelingGroup": on(inputs.modeling_group >= 0, inputs.modeling_group.astype(np.float64)),
-        "coreFirstRoundRaterIntercept": floats(pre.round1.rater_intercepts),
-        "coreFirstRoundRaterFactor1": floats(pre.round1.rater_factors[:, 0]),
-        "crhTotal14d": stats.crh_14d[rows],
-        "crnhTotal14d": stats.crnh_14d[rows],
-        "nmrTotal14d": stats.nmr_14d[rows],
-        "crhTotal90d": stats.crh_90d[rows],
-        "crnhTotal90d": stats.crnh_90d[rows],
-        "nmrTotal90d": stats.nmr_90d[rows],
+        "coreFirstRoundRaterIntercept": floats(np.where(prescored, round1_intercept, np.nan)),
+        "coreFirstRoundRaterFactor1": floats(np.where(prescored, round1_factor, np.nan)),
+        "crhTotal14d": w.crh_14d[rows],
+        "crnhTotal14d": w.crnh_14d[rows],
+        "nmrTotal14d": w.nmr_14d[rows],
+        "crhTotal90d": w.crh_90d[rows],
+        "crnhTotal90d": w.crnh_90d[rows],
+        "nmrTotal90d": w.nmr_90d[rows],
     }
     return build_helpfulness_scores(inputs.participant_ids.ids[rows], columns)
 
@@ -298,10 +283,11 @@ def score_core(
             dataset, config, rater_cluster=rater_cluster, rater_quasi_clique=rater_quasi_clique
         )
     with stages.stage("prescoring"):
-        pre = run_prescoring(inputs, config, rng)
+        screening = screen_bursts(inputs, config)
+        pre = run_prescoring(screening.inputs, config, rng)
     with stages.stage("final scoring"):
-        trust, final_inputs = _apply_trust(inputs, pre, config)
-        final = run_final_scoring(final_inputs, pre, config)
+        defences = apply_defences(screening.inputs, pre, config)
+        final = run_final_scoring(defences.inputs, pre, config, defences.rating_weights)
     with stages.stage("meta scoring"):
         tag_counts = count_tags(inputs.post_pss)
         meta = run_meta_scoring(inputs, final, tag_counts, as_of_ms, config)
@@ -341,7 +327,11 @@ def score_core(
             intercept_no_high_vol=final.intercept_no_high_vol * scored_core,
             intercept_no_correlated=final.intercept_no_correlated * scored_core,
             intercept_population_sampled=final.intercept_population_sampled * scored_core,
-            num_final_round_ratings=final.num_final_round_ratings.astype(np.float64) * scored_core,
+            # A count the reference takes from a group-by: notes without such ratings get none.
+            num_final_round_ratings=np.where(
+                final.num_final_round_ratings > 0, final.num_final_round_ratings, np.nan
+            )
+            * scored_core,
         )
         scored_notes = build_scored_notes(
             note_ids=inputs.note_ids.ids,
@@ -400,6 +390,8 @@ def score_core(
         note_explanations=explanations,
         timings=dict(stages.timings),
         as_of_ms=as_of_ms,
-        trust=trust,
+        trust=defences.trust,
+        bursts=screening.bursts,
+        side_bursts=defences.bursts,
         usage=dict(stages.usage),
     )

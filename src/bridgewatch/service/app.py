@@ -11,10 +11,11 @@ from sqlalchemy import Engine
 from bridgewatch import __version__
 from bridgewatch.pipeline import api as pipeline_api
 from bridgewatch.service.api import export, health, notes, participants, posts, timelines
-from bridgewatch.service.db import make_engine, make_session_factory
+from bridgewatch.service.db import make_engine, make_session_factory, psycopg_connect_kwargs
 from bridgewatch.service.errors import install_error_handlers
 from bridgewatch.service.idempotency import install_replay_handler
 from bridgewatch.service.middleware import BodySizeLimit, Metrics, RequestObserver
+from bridgewatch.service.pg_ratings import RatingWriter
 from bridgewatch.service.settings import Settings
 
 __all__ = ["create_app"]
@@ -60,6 +61,12 @@ def create_app(
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.clock = clock or _wall_clock_ms
+    # PostgreSQL: session ratings take the one-statement asynchronous path.
+    app.state.rating_writer = (
+        RatingWriter(psycopg_connect_kwargs(engine), pool_size=settings.pool_size)
+        if settings.rating_fast_path and engine.dialect.name == "postgresql"
+        else None
+    )
     app.state.metrics = Metrics()
     install_error_handlers(app)
     install_replay_handler(app)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 from bridgewatch.model import EnrollmentState
 from bridgewatch.service.schemas import (
     EnrollmentPublic,
+    HelpfulTag,
     NoteCreate,
     NotePublic,
+    NotHelpfulTag,
     PostPublic,
     RatingCreate,
     RatingPublic,
@@ -29,24 +31,9 @@ __all__ = [
 
 _DECIDED = ("CURRENTLY_RATED_HELPFUL", "CURRENTLY_RATED_NOT_HELPFUL")
 # Form tag -> public TSV column (spec-extended §7.3).
-HELPFUL_TAG_COLUMNS: dict[str, str] = {
-    tag: f"helpful{tag}"
-    for tag in ("Clear", "GoodSources", "AddressesClaim", "ImportantContext", "UnbiasedLanguage")
-} | {"Other": "helpfulOther"}
+HELPFUL_TAG_COLUMNS: dict[str, str] = {tag: f"helpful{tag}" for tag in get_args(HelpfulTag)}
 NOT_HELPFUL_TAG_COLUMNS: dict[str, str] = {
-    tag: f"notHelpful{tag}"
-    for tag in (
-        "Incorrect",
-        "SourcesMissingOrUnreliable",
-        "IrrelevantSources",
-        "OpinionSpeculation",
-        "HardToUnderstand",
-        "MissingKeyPoints",
-        "ArgumentativeOrBiased",
-        "NoteNotNeeded",
-        "SpamHarassmentOrAbuse",
-        "Other",
-    )
+    tag: f"notHelpful{tag}" for tag in get_args(NotHelpfulTag)
 }
 _HELPFUL_TSV_TAGS = {column: tag for tag, column in HELPFUL_TAG_COLUMNS.items()}
 _NOT_HELPFUL_TSV_TAGS = {column: tag for tag, column in NOT_HELPFUL_TAG_COLUMNS.items()}

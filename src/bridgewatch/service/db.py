@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,11 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["make_engine", "make_session_factory"]
+__all__ = ["make_engine", "make_session_factory", "psycopg_connect_kwargs"]
+
+# Extra connection arguments of the engines made here (the search path of a test schema):
+# the asynchronous rating path opens its own connections and needs the same ones.
+_EXTRA_CONNECT_ARGS: weakref.WeakKeyDictionary[Engine, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -54,7 +59,7 @@ def make_engine(
     connect_args: dict[str, Any] = {}
     if search_path is not None:
         connect_args["options"] = f"-csearch_path={search_path}"
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -62,6 +67,20 @@ def make_engine(
         pool_recycle=pool_recycle_s,
         connect_args=connect_args,
     )
+    _EXTRA_CONNECT_ARGS[engine] = connect_args
+    return engine
+
+
+def psycopg_connect_kwargs(engine: Engine) -> dict[str, Any]:
+    """Keyword arguments of ``psycopg.connect`` reaching the database of a PostgreSQL engine.
+
+    The URL's host, port, user, password, database and query options, plus the extra
+    connection arguments ``make_engine`` gave the engine (``search_path``). Any: psycopg's
+    connection keywords are heterogeneous.
+    """
+    _args, kwargs = engine.dialect.create_connect_args(engine.url)
+    kwargs.pop("context", None)  # SQLAlchemy's own type adapters
+    return {**kwargs, **_EXTRA_CONNECT_ARGS.get(engine, {})}
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -32,25 +32,43 @@ __all__ = [
     "Actor",
     "Db",
     "Now",
+    "OnBehalfOf",
     "Principal",
     "RequestHash",
     "acting_participant",
+    "acting_participant_sync",
+    "api_key_header",
+    "bearer_header",
+    "check_participant",
+    "check_rater",
+    "check_scope",
     "get_db",
     "get_now",
     "get_principal",
     "get_settings",
+    "is_ai_writer",
     "optional_principal",
     "rater",
     "request_hash",
+    "resolve_principal",
     "writer",
 ]
 
 _bearer = HTTPBearer(auto_error=False, description="Session token of a participant")
-_api_key = APIKeyHeader(
+api_key_header = APIKeyHeader(
     name="X-API-Key",
     auto_error=False,
     description="API key of a platform integration; name the participant in X-Participant-Id",
 )
+bearer_header = _bearer
+OnBehalfOf = Annotated[
+    str | None,
+    Header(
+        alias="X-Participant-Id",
+        max_length=64,
+        description="With an API key: the participant the integration acts for",
+    ),
+]
 
 
 async def get_db(request: Request) -> AsyncIterator[Session]:
@@ -123,17 +141,33 @@ def optional_principal(
     db: Db,
     now: Now,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    api_key: Annotated[str | None, Depends(_api_key)],
-    on_behalf_of: Annotated[
-        str | None,
-        Header(
-            alias="X-Participant-Id",
-            max_length=64,
-            description="With an API key: the participant the integration acts for",
-        ),
-    ] = None,
+    api_key: Annotated[str | None, Depends(api_key_header)],
+    on_behalf_of: OnBehalfOf = None,
 ) -> Principal | None:
     """The authenticated caller, or ``None`` without credentials.
+
+    Raises
+    ------
+    AuthenticationError : credentials given but unknown, expired or revoked.
+    """
+    return resolve_principal(
+        db,
+        now_ms=now,
+        session_token=None if bearer is None else bearer.credentials,
+        api_key=api_key,
+        on_behalf_of=on_behalf_of,
+    )
+
+
+def resolve_principal(
+    db: Session,
+    *,
+    now_ms: int,
+    session_token: str | None,
+    api_key: str | None,
+    on_behalf_of: str | None,
+) -> Principal | None:
+    """The caller of these credentials (an API key wins over a session token), or ``None``.
 
     Raises
     ------
@@ -144,8 +178,8 @@ def optional_principal(
         if record is None:
             raise AuthenticationError("unknown or revoked API key")
         return Principal(participant_id=on_behalf_of, api_key=record)
-    if bearer is not None:
-        participant = get_session_participant(db, bearer.credentials, now_ms=now)
+    if session_token is not None:
+        participant = get_session_participant(db, session_token, now_ms=now_ms)
         if participant is None:
             raise AuthenticationError("unknown or expired session token")
         return Principal(
@@ -176,6 +210,36 @@ class Actor:
         return self.participant.participant_id
 
 
+def check_scope(principal: Principal, scope: str) -> str:
+    """The participant id the principal acts for, if its key has ``scope``.
+
+    Raises
+    ------
+    PermissionDeniedError : the key lacks the scope or names no participant.
+    """
+    if not principal.allows(scope):
+        raise PermissionDeniedError(f"this API key lacks the scope {scope!r}")
+    if principal.participant_id is None:
+        raise PermissionDeniedError("an API key must name the participant in X-Participant-Id")
+    return principal.participant_id
+
+
+def check_participant(principal: Principal, participant: Participant | None) -> Actor:
+    """The actor, if the participant exists and was not removed (else 403)."""
+    if participant is None:
+        raise PermissionDeniedError(f"participant {principal.participant_id!r} does not exist")
+    if participant.enrollment_state == EnrollmentState.removed:
+        raise PermissionDeniedError("this participant was removed")
+    return Actor(participant=participant, principal=principal)
+
+
+def acting_participant_sync(db: Session, principal: Principal, scope: str) -> Actor:
+    """:func:`acting_participant` for code already running in a worker thread."""
+    participant_id = check_scope(principal, scope)
+    participant = principal.participant or get_participant(db, participant_id)
+    return check_participant(principal, participant)
+
+
 def acting_participant(scope: str) -> Callable[[Session, Principal], Awaitable[Actor]]:
     """A dependency giving the acting participant, checking the key scope ``scope``.
 
@@ -186,18 +250,11 @@ def acting_participant(scope: str) -> Callable[[Session, Principal], Awaitable[A
     async def dependency(db: Db, principal: Annotated[Principal, Depends(get_principal)]) -> Actor:
         # Async: a session token already loaded the participant, so only an API key costs
         # a query (and a worker-thread hop for it).
-        if not principal.allows(scope):
-            raise PermissionDeniedError(f"this API key lacks the scope {scope!r}")
-        if principal.participant_id is None:
-            raise PermissionDeniedError("an API key must name the participant in X-Participant-Id")
+        participant_id = check_scope(principal, scope)
         participant = principal.participant or await run_in_threadpool(
-            get_participant, db, principal.participant_id
+            get_participant, db, participant_id
         )
-        if participant is None:
-            raise PermissionDeniedError(f"participant {principal.participant_id!r} does not exist")
-        if participant.enrollment_state == EnrollmentState.removed:
-            raise PermissionDeniedError("this participant was removed")
-        return Actor(participant=participant, principal=principal)
+        return check_participant(principal, participant)
 
     return dependency
 
@@ -212,14 +269,24 @@ async def _writer(actor: Annotated[Actor, Depends(acting_participant("notes:writ
     return actor
 
 
-async def _rater(actor: Annotated[Actor, Depends(acting_participant("ratings:write"))]) -> Actor:
-    if actor.participant.is_api_writer or actor.participant.enrollment_state in (
+def is_ai_writer(participant: Participant) -> bool:
+    """Whether the participant is an AI note writer (spec-extended §7.8)."""
+    return participant.is_api_writer or participant.enrollment_state in (
         EnrollmentState.apiEarnedIn,
         EnrollmentState.apiEarnedOut,
         EnrollmentState.apiTestUser,
-    ):
+    )
+
+
+def check_rater(actor: Actor) -> Actor:
+    """The actor, unless an AI note writer (they cannot rate notes; 403)."""
+    if is_ai_writer(actor.participant):
         raise PermissionDeniedError("AI note writers cannot rate notes")
     return actor
+
+
+async def _rater(actor: Annotated[Actor, Depends(acting_participant("ratings:write"))]) -> Actor:
+    return check_rater(actor)
 
 
 writer = _writer

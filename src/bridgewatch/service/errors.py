@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -155,7 +156,11 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that map every known error to a JSON answer."""
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(BridgewatchError, _domain_handler)
-    app.add_exception_handler(IntegrityError, _integrity_handler)
-    app.add_exception_handler(DataError, _data_handler)
-    app.add_exception_handler(OperationalError, _operational_handler)
+    # The psycopg errors come from the asynchronous PostgreSQL rating path (pg_ratings).
+    for integrity in (IntegrityError, psycopg.IntegrityError):
+        app.add_exception_handler(integrity, _integrity_handler)
+    for data in (DataError, psycopg.DataError):
+        app.add_exception_handler(data, _data_handler)
+    for operational in (OperationalError, psycopg.OperationalError):
+        app.add_exception_handler(operational, _operational_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from bridgewatch.errors import InputError
@@ -23,7 +24,14 @@ from bridgewatch.service.repositories.idempotency import (
     store_response,
 )
 
-__all__ = ["Idempotency", "IdempotencyGuard", "IdempotentReplay", "install_replay_handler"]
+__all__ = [
+    "Idempotency",
+    "IdempotencyGuard",
+    "IdempotencyKey",
+    "IdempotentReplay",
+    "install_replay_handler",
+    "replay_stored_answer",
+]
 
 
 class IdempotentReplay(Exception):
@@ -59,32 +67,47 @@ class IdempotencyGuard:
         )
 
 
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Retries with the same key return the first answer; nothing is written twice",
+    ),
+]
+
+
+def replay_stored_answer(db: Session, *, principal: str, key: str, request_hash: str) -> None:
+    """Raise :class:`IdempotentReplay` when (principal, key) already has an answer.
+
+    Raises
+    ------
+    IdempotentReplay : the stored answer, for the same request.
+    InputError : the key was used for a different request (422).
+    """
+    stored = find_response(db, principal=principal, key=key)
+    if stored is not None:
+        if stored.request_hash != request_hash:
+            raise InputError(
+                "this Idempotency-Key was used for a different request",
+                field="Idempotency-Key",
+            )
+        raise IdempotentReplay(stored)
+
+
 async def _guard(
     db: Db,
     now: Now,
     principal: Annotated[Principal, Depends(get_principal)],
     rhash: RequestHash,
-    key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            min_length=1,
-            max_length=255,
-            description="Retries with the same key return the first answer; nothing is "
-            "written twice",
-        ),
-    ] = None,
+    key: IdempotencyKey = None,
 ) -> IdempotencyGuard:
     # Async: without a key (the common case) there is nothing to look up and no thread hop.
     if key is not None:
-        stored = await run_in_threadpool(find_response, db, principal=principal.name, key=key)
-        if stored is not None:
-            if stored.request_hash != rhash:
-                raise InputError(
-                    "this Idempotency-Key was used for a different request",
-                    field="Idempotency-Key",
-                )
-            raise IdempotentReplay(stored)
+        await run_in_threadpool(
+            replay_stored_answer, db, principal=principal.name, key=key, request_hash=rhash
+        )
     return IdempotencyGuard(db, principal.name, key, rhash, now)
 
 

@@ -7,16 +7,18 @@ can both pass (the limit may be exceeded by the number of concurrent requests).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bridgewatch.errors import PermissionDeniedError
 from bridgewatch.service.errors import RateLimitedError
 from bridgewatch.service.impact import compute_impact, daily_note_limit
 from bridgewatch.service.repositories.events import count_recent_events
 from bridgewatch.service.repositories.notes import (
     count_recent_notes,
-    count_recent_notes_on_post_author,
+    post_author_history,
 )
 from bridgewatch.service.repositories.participants import get_contributor_scores
 from bridgewatch.service.repositories.posts import count_recent_requests
@@ -25,16 +27,68 @@ from bridgewatch.service.settings import Settings
 __all__ = [
     "RATING_EVENT_TYPES",
     "RATING_WINDOW_MS",
+    "PostAuthorLimit",
     "check_note_limits",
     "check_rating_rate",
     "check_request_rate",
+    "post_author_note_limit",
+    "rating_rate_error",
 ]
 
 _DAY_MS = 24 * 3600 * 1000
+_WEEK_MS = 7 * _DAY_MS
+# Per-post-author escalation (§7.2.1): the author-specific rate applies from this many
+# notes on the author's posts, and a rate under 1 % means 1 note a week from this many.
+_ESCALATION_AFTER_NOTES = 6
+_WEEKLY_AFTER_NOTES = 15
+# Writing Impact needed for a media note (§7.2.2): writers, and AI note writers.
+_MEDIA_NOTE_MIN_WI = 2
+_AI_MEDIA_NOTE_MIN_WI = 100
 _MINUTE_MS = 60 * 1000
 #: The events the rating rate limit counts, and over how long a window (ms).
 RATING_EVENT_TYPES = ("rating.created", "rating.replaced")
 RATING_WINDOW_MS = _MINUTE_MS
+
+
+@dataclass(frozen=True)
+class PostAuthorLimit:
+    """How many notes a writer may write on one post author's posts, and over what window.
+
+    Attributes
+    ----------
+    notes : notes allowed per window.
+    window_ms : the sliding window, ms (24 h or 7 days).
+    reason : which rule of §7.2.1 applies, for the error message.
+    """
+
+    notes: int
+    window_ms: int
+    reason: str
+
+
+def post_author_note_limit(
+    history_notes: int, history_helpful: int, *, initial: int
+) -> PostAuthorLimit:
+    """The per-post-author note limit (spec-extended §7.2.1).
+
+    ``history_notes`` notes on that author's posts since the history start, of which
+    ``history_helpful`` are currently rated helpful (the author-specific CRH rate
+    r = helpful / notes). Up to 6 notes, ``initial`` per 24 h (3 in the spec). From 6
+    notes on: r >= 5 % allows floor(r in percent) per 24 h; 1 % <= r < 5 %, or r < 1 % with
+    fewer than 15 notes, 1 per 24 h; r < 1 % with 15 notes or more, 1 per 7 days. The rate
+    is compared in integers (100 * helpful against notes), so no rounding decides a
+    boundary.
+    """
+    if history_notes < _ESCALATION_AFTER_NOTES:
+        return PostAuthorLimit(initial, _DAY_MS, f"at most {initial} notes per 24 h")
+    percent_times_notes = 100 * history_helpful
+    rate = f"{history_helpful} of your {history_notes} notes on this author are rated helpful"
+    if percent_times_notes >= 5 * history_notes:
+        per_day = percent_times_notes // history_notes
+        return PostAuthorLimit(per_day, _DAY_MS, f"{rate}: at most {per_day} notes per 24 h")
+    if percent_times_notes >= history_notes or history_notes < _WEEKLY_AFTER_NOTES:
+        return PostAuthorLimit(1, _DAY_MS, f"{rate}: at most 1 note per 24 h")
+    return PostAuthorLimit(1, _WEEK_MS, f"{rate}: at most 1 note per 7 days")
 
 
 def check_note_limits(
@@ -44,15 +98,27 @@ def check_note_limits(
     now_ms: int,
     participant_id: str,
     post: Mapping[str, Any],
+    is_media_note: bool = False,
+    ai_writer: bool = False,
 ) -> None:
-    """Refuse a note beyond the daily limit or the per-post-author limit (§7.2.1).
+    """Refuse a note beyond the daily limit or the per-post-author limit (§7.2.1), or a
+    media note by a writer without the Writing Impact for it (§7.2.2).
 
     Raises
     ------
     RateLimitedError : ``daily_notes`` or ``notes_per_post_author`` is exhausted.
+    PermissionDeniedError : a media note needs WI >= 2 (AI writers: WI >= 100).
     """
     since = now_ms - _DAY_MS
-    limit = daily_note_limit(compute_impact(get_contributor_scores(db, participant_id)))
+    impact = compute_impact(get_contributor_scores(db, participant_id))
+    if is_media_note:
+        needed = _AI_MEDIA_NOTE_MIN_WI if ai_writer else _MEDIA_NOTE_MIN_WI
+        if impact.writing_impact < needed:
+            raise PermissionDeniedError(
+                f"media notes need a Writing Impact of at least {needed} "
+                f"(yours is {impact.writing_impact})"
+            )
+    limit = daily_note_limit(impact)
     written = count_recent_notes(db, author_participant_id=participant_id, since_ms=since)
     if written >= limit:
         raise RateLimitedError(
@@ -61,16 +127,21 @@ def check_note_limits(
             retry_after_s=3600,
         )
     if post["author_id"] is not None:
-        on_author = count_recent_notes_on_post_author(
+        history = post_author_history(
             db,
             author_participant_id=participant_id,
             post_author_id=post["author_id"],
-            since_ms=since,
+            history_since_ms=settings.post_author_history_since_ms,
+            day_since_ms=since,
+            week_since_ms=now_ms - _WEEK_MS,
         )
-        if on_author >= settings.notes_per_post_author_per_day:
+        rule = post_author_note_limit(
+            history.notes, history.helpful, initial=settings.notes_per_post_author_per_day
+        )
+        recent = history.last_day if rule.window_ms == _DAY_MS else history.last_week
+        if recent >= rule.notes:
             raise RateLimitedError(
-                f"at most {settings.notes_per_post_author_per_day} notes per 24 h on one "
-                "post author's posts",
+                f"note limit on one post author's posts reached: {rule.reason}",
                 limit_name="notes_per_post_author",
                 retry_after_s=3600,
             )
@@ -98,11 +169,16 @@ def check_rating_rate(
             since_ms=now_ms - RATING_WINDOW_MS,
         )
     if recent >= settings.ratings_per_minute:
-        raise RateLimitedError(
-            f"at most {settings.ratings_per_minute} ratings per minute",
-            limit_name="ratings_per_minute",
-            retry_after_s=60,
-        )
+        raise rating_rate_error(settings)
+
+
+def rating_rate_error(settings: Settings) -> RateLimitedError:
+    """The error answering a rating beyond ``settings.ratings_per_minute``."""
+    return RateLimitedError(
+        f"at most {settings.ratings_per_minute} ratings per minute",
+        limit_name="ratings_per_minute",
+        retry_after_s=60,
+    )
 
 
 def check_request_rate(

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 
-__all__ = ["alembic_config", "upgrade_database"]
+from bridgewatch.errors import BridgewatchError
+
+__all__ = ["SchemaOutdatedError", "alembic_config", "require_tables", "upgrade_database"]
+
+
+class SchemaOutdatedError(BridgewatchError):
+    """The database lacks tables of the current schema: ``bridgewatch db upgrade`` adds them."""
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -20,3 +28,20 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade_database(engine: Engine, revision: str = "head") -> None:
     """Upgrade the database behind ``engine`` to ``revision`` (default: the latest)."""
     command.upgrade(alembic_config(engine), revision)
+
+
+def require_tables(engine: Engine, names: Iterable[str]) -> None:
+    """Check that every table in ``names`` exists (the migrations create them).
+
+    Raises
+    ------
+    SchemaOutdatedError : naming the missing tables and the command that creates them.
+    """
+    present = set(inspect(engine).get_table_names())
+    missing = sorted(set(names) - present)
+    if missing:
+        raise SchemaOutdatedError(
+            f"the database at {engine.url.render_as_string(hide_password=True)} lacks the "
+            f"tables {', '.join(missing)}: run `bridgewatch db upgrade` "
+            "(`bridgewatch serve` upgrades unless --no-migrate)"
+        )

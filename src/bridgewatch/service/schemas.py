@@ -28,6 +28,7 @@ __all__ = [
     "NotesPage",
     "ParticipantCreated",
     "ParticipantPublic",
+    "PendingRatings",
     "PostCreate",
     "PostNotes",
     "PostPublic",
@@ -286,6 +287,14 @@ class NoteScoring(_Body):
     core_num_final_round_ratings: int | None
 
 
+class PendingRatings(_Body):
+    """Ratings by raters the last full refit does not know: they wait for the next one."""
+
+    ratings: int
+    next_refit_at_millis: int
+    message: str
+
+
 class NoteDetails(_Body):
     """A note, the decision behind its status and its status history."""
 
@@ -294,6 +303,7 @@ class NoteDetails(_Body):
     locked_status: str | None
     scoring: NoteScoring | None
     status_history: list[StatusChange]
+    pending: PendingRatings | None = None
 
 
 class NotesPage(_Body):

@@ -29,7 +29,10 @@ class Settings(BaseSettings):
     note_requests_per_day : note requests one participant may make per 24 h (spec-extended
         §6.1).
     notes_per_post_author_per_day : notes one writer may write on one post author's posts per
-        24 h (spec-extended §7.2.1, initial value).
+        24 h until they have 6 notes there (spec-extended §7.2.1, initial value); then the
+        limit follows their helpful rate on that author.
+    post_author_history_since_ms : the per-post-author helpful rate counts notes created
+        from this time on (ms since the epoch; the spec's 2025-05-28).
     max_request_bytes : largest accepted request body, bytes.
     summary_max_chars : longest note summary, characters, URLs excluded (spec-extended §7.2).
     max_page_size : largest ``limit`` of a paginated list.
@@ -39,6 +42,8 @@ class Settings(BaseSettings):
         round trip per request; connections are then recycled after ``pool_recycle_s`` and
         a broken one fails one request and empties the pool.
     pool_recycle_s : replace pooled connections older than this, seconds.
+    rating_fast_path : on PostgreSQL, write a session's rating with one statement on an
+        asynchronous connection (``service.pg_ratings``); off: the general SQLAlchemy path.
     """
 
     model_config = SettingsConfigDict(env_prefix="BRIDGEWATCH_", extra="ignore")
@@ -50,12 +55,14 @@ class Settings(BaseSettings):
     ratings_per_minute: int = Field(default=30, ge=1)
     note_requests_per_day: int = Field(default=5, ge=1)
     notes_per_post_author_per_day: int = Field(default=3, ge=1)
+    post_author_history_since_ms: int = Field(default=1_748_390_400_000, ge=0)
     max_request_bytes: int = Field(default=64 * 1024, ge=1024)
     summary_max_chars: int = Field(default=280, ge=1)
     max_page_size: int = Field(default=100, ge=1)
     pool_size: int = Field(default=10, ge=1)
     pool_pre_ping: bool = True
     pool_recycle_s: int = Field(default=1800, ge=1)
+    rating_fast_path: bool = True
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under ``data_dir``."""

@@ -51,10 +51,16 @@ def _draw_members(
     spread = min(_DAY_MS, round(brigade.account_age_days * _DAY_MS) // 2)
     joined = created + rng.integers(0, max(spread, 1), size=n, dtype=np.int64)
     enrollment = draw_enrollment(config, rng, n, new_accounts_ms=joined)
+    ids = participant_ids(rng, n)
+    positions = rng.normal(0, config.position_sd, n)
+    camps = np.full(n, brigade.camp, dtype=np.int8)
+    if brigade.cross_camp_share > 0:
+        # Drawn after the ids and offsets, so one-camp brigades keep their old streams.
+        camps[: round(brigade.cross_camp_share * n)] = -brigade.camp
     return RaterPopulation(
-        ids=participant_ids(rng, n),
-        positions=brigade.camp * config.polarization + rng.normal(0, config.position_sd, n),
-        camps=np.full(n, brigade.camp, dtype=np.int8),
+        ids=ids,
+        positions=camps * config.polarization + positions,
+        camps=camps,
         leniency=np.zeros(n),
         activity=np.zeros(n),
         is_adversary=np.ones(n, dtype=np.bool_),
@@ -141,12 +147,15 @@ def _organic_pairs(
     notes: NotePopulation,
     excluded: NDArray[np.bool_],
     rng: np.random.Generator,
+    popularity: NDArray[np.int64] | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Distinct notes, created after each member joined, for the members' ordinary ratings.
 
-    Each member takes the first distinct notes of a stream of uniform draws from its pool
-    (notes are in time order, so a pool is a suffix of the non-excluded notes); members
-    whose stream falls short draw exactly with ``rng.choice``.
+    Each member takes the first distinct notes of a stream of draws from its pool (notes
+    are in time order, so a pool is a suffix of the non-excluded notes): uniform draws, or
+    draws in proportion to ``popularity + 1`` (the organic rating counts: members then rate
+    like anyone, mostly the notes everyone rates, instead of flooding obscure ones).
+    Members whose stream falls short draw exactly with ``rng.choice``.
 
     Returns
     -------
@@ -158,8 +167,17 @@ def _organic_pairs(
     want = np.minimum(brigade.organic_ratings, size).astype(np.int64)
     draws = np.where(want > 0, 2 * want + 4, 0)
     member_pos = np.repeat(np.arange(members.size), draws)
-    offsets = (rng.random(member_pos.size) * size[member_pos]).astype(np.int64)
-    picks = start[member_pos] + offsets
+    weight: NDArray[np.float64] | None = None
+    if popularity is None:
+        offsets = (rng.random(member_pos.size) * size[member_pos]).astype(np.int64)
+        picks = start[member_pos] + offsets
+    else:
+        weight = popularity[pool].astype(np.float64) + 1.0
+        cum = np.concatenate([[0.0], np.cumsum(weight)])
+        low = cum[start[member_pos]]
+        u = low + rng.random(member_pos.size) * (cum[-1] - low)
+        picks = np.searchsorted(cum, u, side="right") - 1
+        picks = np.clip(picks, start[member_pos], pool.size - 1)
     first = first_occurrences(member_pos * (pool.size + 1) + picks)
     seen = np.cumsum(first)
     group_start = np.repeat(np.cumsum(draws) - draws, draws)
@@ -171,7 +189,8 @@ def _organic_pairs(
     note_idx = [pool[picks[keep]]]
     rater_pos = [member_pos[keep]]
     for m in np.flatnonzero(short):
-        chosen = rng.choice(pool[start[m] :], size=int(want[m]), replace=False)
+        p = None if weight is None else weight[start[m] :] / weight[start[m] :].sum()
+        chosen = rng.choice(pool[start[m] :], size=int(want[m]), replace=False, p=p)
         note_idx.append(chosen.astype(np.int64))
         rater_pos.append(np.full(chosen.size, m, dtype=np.int64))
     notes_out = np.concatenate(note_idx)
@@ -181,21 +200,26 @@ def _organic_pairs(
 
 
 def draw_adversaries(
-    config: SimConfig, raters: RaterPopulation, notes: NotePopulation
+    config: SimConfig,
+    raters: RaterPopulation,
+    notes: NotePopulation,
+    popularity: NDArray[np.int64] | None = None,
 ) -> AdversaryPlan:
     """Add the configured brigades to a community.
 
     Brigade b draws from ``default_rng([seed, 2, b])``. Members join late (see
     ``BrigadeConfig``), make ``organic_ratings`` ordinary ratings on notes created after they
-    joined, and rate each target (created ``dormant_days`` or more after they joined) within
-    minutes of its creation. A note is attacked by at
-    most one brigade.
+    joined (picked like organic raters pick them, by popularity), and rate each target
+    (created ``dormant_days`` or more after they joined) within minutes of its creation. A
+    note is attacked by at most one brigade.
 
     Parameters
     ----------
     config : the simulation config with its ``brigades``.
     raters : the organic participants.
     notes : the notes.
+    popularity : int64 array of shape (n_notes,), the organic ratings per note; members
+        pick the notes of their ordinary ratings in proportion to it (+1). None: uniformly.
 
     Returns
     -------
@@ -220,7 +244,7 @@ def draw_adversaries(
         target_brigade[targets] = b
         attack = _attack_ratings(config, brigade, members, targets, notes, rng)
         note_idx, rater_idx = _organic_pairs(
-            brigade, members, joined, notes, target_brigade >= 0, rng
+            brigade, members, joined, notes, target_brigade >= 0, rng, popularity
         )
         organic = rate_pairs(config, population, notes, note_idx, rater_idx, rng)
         parts += [organic, attack]

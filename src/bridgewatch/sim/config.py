@@ -73,6 +73,9 @@ class BrigadeConfig:
     dormant_days : targets are notes created at least this many days after the last member
         joined (0: any note created after the members joined); must be below
         ``account_age_days``.
+    cross_camp_share : share of the members placed in the other camp (0: a one-camp
+        brigade). A two-camp brigade (0.5) fakes agreement across viewpoints: its members
+        still rate every target the same way, so the target looks bridged.
     """
 
     n_members: int = 20
@@ -84,8 +87,10 @@ class BrigadeConfig:
     max_reaction_minutes: float = 30.0
     dormant_days: float = 0.0
     target_quality: float | None = None
+    cross_camp_share: float = 0.0
 
     def __post_init__(self) -> None:
+        _check_range("cross_camp_share", self.cross_camp_share, 0.0, 1.0)
         _check_int("n_members", self.n_members, 1, 1_000_000)
         _check_int("n_targets", self.n_targets, 1, 1_000_000)
         if not isinstance(self.goal, BrigadeGoal):

@@ -111,7 +111,7 @@ def plan_simulation(config: SimConfig) -> SimulationPlan:
     organic = draw_raters(config, rng)
     notes = draw_notes(config, organic, rng)
     counts = draw_note_rating_counts(config, notes.n, organic.n - 1, rng)
-    adversaries = draw_adversaries(config, organic, notes)
+    adversaries = draw_adversaries(config, organic, notes, counts)
     return SimulationPlan(
         config=config,
         raters=adversaries.raters,

@@ -12,7 +12,7 @@ __all__ = ["install_web"]
 
 
 def install_web(app: FastAPI) -> FastAPI:
-    """Add the web pages and ``/static`` to the service app; create the web tables.
+    """Add the web pages and ``/static`` to the service app (its web tables must exist).
 
     Parameters
     ----------

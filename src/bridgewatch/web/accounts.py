@@ -1,8 +1,8 @@
 """Web accounts: a username and a scrypt-hashed password bound to a participant.
 
 The backend knows participants and session tokens; the web app adds sign-in by password.
-The ``web_accounts`` table lives in its own metadata (created by :func:`ensure_web_schema`)
-so that the service migrations stay untouched.
+The ``web_accounts`` table lives in the web app's own metadata; the service's Alembic
+migrations create it (revision 0002).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import re
 import secrets
 
 from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, insert, select
-from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConflictError, InputError
+from bridgewatch.service.migrate import require_tables
 from bridgewatch.service.repositories.participants import create_participant
 
 __all__ = [
@@ -50,14 +50,13 @@ web_accounts = Table(
 
 
 def ensure_web_schema(engine: Engine) -> None:
-    """Create the web app's own tables (accounts, scoring runs) if they are missing."""
-    import bridgewatch.web.quickscore  # noqa: F401  (registers web_scoring_runs)
+    """Check that the web app's tables exist (``bridgewatch db upgrade`` creates them).
 
-    try:
-        web_metadata.create_all(engine, checkfirst=True)
-    except DatabaseError:
-        # Another worker process created them between our check and our CREATE.
-        web_metadata.create_all(engine, checkfirst=True)
+    Raises
+    ------
+    SchemaOutdatedError : a table is missing.
+    """
+    require_tables(engine, web_metadata.tables)
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:

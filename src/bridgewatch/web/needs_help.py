@@ -8,7 +8,9 @@ viewpoint axis have rated it (scoring-core.md §6.2). A rating teaches most when
   agreement across sides, so the missing side's view is what the model lacks;
 - the note's pseudo-rater intercept bounds [i_min, i_max] straddle a status threshold
   (0.40 for Helpful, -0.05 - 0.8 |f_n| for Not Helpful): one more rating can tip it;
-- the note is one rating short of the minimum needed for any status (5).
+- the note is one rating short of the minimum needed for any status (5);
+- the Core model already finds it helpful but holds it at ``NEEDS_YOUR_HELP`` because too
+  few raters from the minority side of the axis rated it (the MinMinorityRaters rule).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ class Candidate:
     """A note the viewer may rate, with what the scorer knows about it.
 
     ``ratings_by_side`` counts its raters with factor < 0 and >= 0 (raters without a factor
-    are not counted); ``intercept_min``/``max`` are the pseudo-rater bounds, if scored.
+    are not counted); ``intercept_min``/``max`` are the pseudo-rater bounds, if scored;
+    ``core_status`` is the Core model's status from the last full run, if scored.
     """
 
     note_id: int
@@ -38,6 +41,7 @@ class Candidate:
     intercept_min: float | None
     intercept_max: float | None
     created_at_ms: int
+    core_status: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,12 @@ def rank_needs_help(
                     f"Its helpfulness range ({lo:.2f} to {hi:.2f}) straddles the Not "
                     f"Helpful threshold {crnh_line:.2f}."
                 )
+        if c.core_status == "NEEDS_YOUR_HELP":
+            score += 2.0
+            reasons.append(
+                "Raters so far find it helpful, but it needs more raters from the side of the "
+                "viewpoint axis that rated it least before it can be shown."
+            )
         missing = cfg.min_ratings_to_get_rating - c.n_ratings
         if missing == 1:
             score += 1.5

@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from bridgewatch.pipeline.tables import pipeline_offsets, pipeline_refits
 from bridgewatch.service.repositories.notes import NEEDS_MORE_RATINGS, timeline
 from bridgewatch.service.tables import (
     contributor_scores,
+    events,
     note_scores,
     note_status_changes,
     note_status_history,
@@ -23,11 +25,15 @@ from bridgewatch.service.tables import (
 from bridgewatch.web.needs_help import Candidate
 
 __all__ = [
+    "PipelineState",
     "RaterPoint",
     "RecentRating",
+    "latest_event_id",
     "needs_help_candidates",
     "note_points",
     "note_rater_points",
+    "note_status",
+    "pipeline_state",
     "rater_factors",
     "recent_ratings",
     "status_counts",
@@ -58,6 +64,54 @@ class RecentRating:
     status: str
     created_at_ms: int
     outcome: str
+
+
+@dataclass(frozen=True)
+class PipelineState:
+    """Where the real-time worker is: its offset, when it last moved, its last full refit."""
+
+    worker_offset: int | None
+    worker_updated_at_ms: int | None
+    refit_at_ms: int | None
+    refits: int
+
+
+def latest_event_id(session: Session) -> int:
+    """The newest event id in the log (0 if empty), as seen by this transaction."""
+    return int(session.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
+
+
+def pipeline_state(session: Session, consumer: str = "worker") -> PipelineState:
+    """The worker consumer's offset and the newest stored refit."""
+    offset = session.execute(
+        select(pipeline_offsets.c.last_event_id, pipeline_offsets.c.updated_at_ms).where(
+            pipeline_offsets.c.consumer == consumer
+        )
+    ).first()
+    refit = session.execute(
+        select(func.max(pipeline_refits.c.created_at_ms), func.count(pipeline_refits.c.id))
+    ).one()
+    return PipelineState(
+        worker_offset=None if offset is None else int(offset.last_event_id),
+        worker_updated_at_ms=None if offset is None else int(offset.updated_at_ms),
+        refit_at_ms=None if refit[0] is None else int(refit[0]),
+        refits=int(refit[1]),
+    )
+
+
+def note_status(session: Session, note_id: int) -> tuple[str, str | None] | None:
+    """The note's published status and deciding model (``None``: no such note)."""
+    row = session.execute(
+        select(
+            func.coalesce(note_status_history.c.currentStatus, NEEDS_MORE_RATINGS),
+            note_status_history.c.currentDecidedBy,
+        )
+        .select_from(
+            notes.outerjoin(note_status_history, note_status_history.c.noteId == notes.c.noteId)
+        )
+        .where(notes.c.noteId == note_id)
+    ).first()
+    return None if row is None else (str(row[0]), None if row[1] is None else str(row[1]))
 
 
 def viewer_factor(session: Session, participant_id: str) -> float | None:
@@ -146,6 +200,7 @@ def needs_help_candidates(
                     intercept_min=None if sc is None else sc.core_note_intercept_min,
                     intercept_max=None if sc is None else sc.core_note_intercept_max,
                     created_at_ms=int(r["createdAtMillis"]),
+                    core_status=None if sc is None else sc.core_rating_status,
                 ),
                 r,
             )

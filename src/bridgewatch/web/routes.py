@@ -15,13 +15,15 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from bridgewatch import __version__
+from bridgewatch.cli.info import ALGORITHM
 from bridgewatch.errors import BridgewatchError, ConflictError, NotFoundError, PermissionDeniedError
 from bridgewatch.model import EnrollmentState
+from bridgewatch.pipeline.pending import pending_ratings
 from bridgewatch.scoring.status.config import StatusRulesConfig
 from bridgewatch.service.api.participants import participant_profile
 from bridgewatch.service.convert import (
@@ -55,7 +57,6 @@ from bridgewatch.web import charts, queries
 from bridgewatch.web.accounts import authenticate, create_account
 from bridgewatch.web.csrf import CSRF_COOKIE, check_csrf, csrf_token_for
 from bridgewatch.web.needs_help import rank_needs_help
-from bridgewatch.web.quickscore import ALGORITHM, latest_run, rescore_note
 
 __all__ = ["SESSION_COOKIE", "router", "templates"]
 
@@ -76,6 +77,12 @@ STATUS_LABELS = {
     "NEEDS_MORE_RATINGS": "Needs more ratings",
     "CURRENTLY_RATED_HELPFUL": "Helpful",
     "CURRENTLY_RATED_NOT_HELPFUL": "Not helpful",
+}
+# The Core model's own statuses that never show as a note's status (scoring-core.md §6.2).
+CORE_STATUS_LABELS = {
+    **STATUS_LABELS,
+    "NEEDS_YOUR_HELP": "Helpful so far, needs raters from more viewpoints",
+    "FIRM_REJECT": "Firm reject: cannot become helpful",
 }
 # The same rule as the API's rater dependency: removed accounts and AI writers do not rate.
 _CANNOT_RATE = frozenset(
@@ -148,6 +155,7 @@ def _when(ms: int | None) -> str:
 
 templates.env.filters["when"] = _when
 templates.env.filters["status_label"] = lambda s: STATUS_LABELS.get(str(s), str(s))
+templates.env.filters["core_status_label"] = lambda s: CORE_STATUS_LABELS.get(str(s), str(s))
 templates.env.filters["tag_label"] = lambda t: _TSV_TAG_LABELS.get(str(t), str(t))
 templates.env.globals.update(
     TABS=TABS,
@@ -294,8 +302,13 @@ def post_page(
     post_id: str,
     rated: int | None = None,
     was: str | None = None,
+    after: int | None = None,
 ) -> HTMLResponse:
-    """A post with its notes (status, top tags) and the rating dialog on each."""
+    """A post with its notes (status, top tags) and the rating dialog on each.
+
+    After a rating (``rated``: the note, ``was``: its status before, ``after``: the event
+    id of the rating) the flash says whether the real-time worker has scored the rating
+    yet; if not, the page's script asks ``/notes/{id}/live`` until it has."""
     post = get_post(db, post_id)
     if post is None:
         return _error(request, user, NotFoundError(f"post {post_id!r} does not exist"))
@@ -311,7 +324,14 @@ def post_page(
         note = next((n for n in items if int(n["noteId"]) == rated), None)
         if note is not None:
             old = was if was in STATUS_LABELS else None
-            flash = {"note_id": rated, "old": old, "new": note["status"]}
+            offset = queries.pipeline_state(db).worker_offset
+            flash = {
+                "note_id": rated,
+                "old": old,
+                "new": note["status"],
+                "after": after or 0,
+                "scored": after is None or (offset is not None and offset >= after),
+            }
     return _render(
         request,
         "post.html",
@@ -341,8 +361,8 @@ def rate_note(
     not_helpful_tags: Annotated[list[str] | None, Form()] = None,
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
-    """Store the rating (replacing an earlier one), re-fit the note and go back to its post
-    showing the status before and after."""
+    """Store the rating (replacing an earlier one) and go back to the post, which follows
+    the note's status until the real-time worker has scored the rating."""
     check_csrf(request, csrf_token)
     if user is None:
         return _login_redirect(request)
@@ -374,11 +394,35 @@ def rate_note(
             now_ms=now,
             values=rating_values(body, note_id=note_id, rater_participant_id=user.participant_id),
         )
-        rescore_note(db, note_id=note_id, now_ms=now)
+        after = queries.latest_event_id(db)  # the rating's event (same transaction)
     except BridgewatchError as exc:
         return _error(request, user, exc)
-    target = f"/posts/{quote(str(full['tweetId']))}?rated={note_id}&was={before}#note-{note_id}"
+    target = (
+        f"/posts/{quote(str(full['tweetId']))}?rated={note_id}&was={before}&after={after}"
+        f"#note-{note_id}"
+    )
     return RedirectResponse(target, status_code=303)
+
+
+@router.get("/notes/{note_id}/live")
+def note_live(db: Db, note_id: int, after: int = 0) -> JSONResponse:
+    """The note's published status, and whether the worker has consumed event ``after``
+    (so a page can tell "scored, unchanged" from "not scored yet")."""
+    found = queries.note_status(db, note_id)
+    if found is None:
+        return JSONResponse({"detail": f"note {note_id} does not exist"}, status_code=404)
+    status, decided_by = found
+    offset = queries.pipeline_state(db).worker_offset
+    return JSONResponse(
+        {
+            "noteId": str(note_id),
+            "status": status,
+            "label": STATUS_LABELS.get(status, status),
+            "decidedBy": decided_by,
+            "scored": offset is not None and offset >= after,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _write_context(db: Db, user: Participant | None, post: dict[str, Any]) -> dict[str, Any]:
@@ -510,6 +554,7 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
             "note": note,
             "post": post,
             "scoring": scoring,
+            "pending": pending_ratings(db, note_id),
             "history": list_status_changes(db, note_id),
             "sides": sides,
             "chart": chart,
@@ -554,7 +599,6 @@ def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
     the data export and the algorithm version."""
     cfg = StatusRulesConfig()
     days, series = queries.status_over_time(db)
-    run = latest_run(db)
     return _render(
         request,
         "transparency.html",
@@ -573,7 +617,7 @@ def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
                 crnh_intercept=cfg.crnh_intercept,
                 crnh_factor_multiplier=cfg.crnh_factor_multiplier,
             ),
-            "run": run,
+            "pipeline": queries.pipeline_state(db),
             "algorithm": ALGORITHM,
             "cfg": cfg,
             "title": "Transparency",

@@ -7,7 +7,12 @@ import pytest
 
 from bridgewatch.scoring.diligence import DiligenceConfig, train_round, train_round_reference
 from bridgewatch.scoring.diligence.kernels import DiligenceParams
-from bridgewatch.scoring.diligence.training import TrainingData, round3_weights
+from bridgewatch.scoring.diligence.training import (
+    RoundFn,
+    TrainingData,
+    round3_weights,
+    train_round_fused,
+)
 from tests.scoring.diligence.conftest import make_toy
 
 CFG = DiligenceConfig()
@@ -28,15 +33,16 @@ def _data() -> tuple[TrainingData, DiligenceParams]:
     return data, p
 
 
+@pytest.mark.parametrize("round_fn", [train_round, train_round_fused])
 @pytest.mark.parametrize(
     "trainable",
     [ALL, ("note_factors",), ("note_intercepts", "rater_reputations", "global_intercept")],
 )
-def test_numba_round_equals_numpy_round(trainable: tuple[str, ...]) -> None:
+def test_numba_round_equals_numpy_round(trainable: tuple[str, ...], round_fn: RoundFn) -> None:
     data, p = _data()
     q = p.copy()
     w = np.where(data.y == 1.0, 100.0, 1.0)
-    fast = train_round(data, p, w, trainable, CFG)
+    fast = round_fn(data, p, w, trainable, CFG)
     ref = train_round_reference(data, q, w, trainable, CFG)
     assert fast.n_steps == ref.n_steps and fast.converged == ref.converged
     assert fast.loss == pytest.approx(ref.loss, rel=1e-10)
@@ -90,3 +96,22 @@ def test_round3_weights_follow_class_reputation_and_note_norm() -> None:
         data, np.array([4.0, -1.0]), 2, DiligenceConfig(note_norm_exponent=0.0)
     )
     np.testing.assert_allclose(no_norm, raw, rtol=1e-12)
+
+
+def test_vectorized_round_is_bit_identical_across_runs_and_ignores_row_order() -> None:
+    data, p = _data()
+    w = np.where(data.y == 1.0, 100.0, 1.0)
+    order = np.lexsort((data.note_c, data.rater_c))
+    ranked = TrainingData(
+        data.note_c[order], data.rater_c[order], data.y[order],
+        data.note_denominator, data.rater_denominator,
+    )  # fmt: skip
+    results = []
+    for d, weights in ((data, w), (data, w), (ranked, w[order])):
+        q = p.copy()
+        stats = train_round(d, q, weights, ALL, CFG)
+        results.append((stats, q))
+    for stats, q in results[1:]:
+        assert stats == results[0][0]
+        for name in ("note_factors", "note_intercepts", "rater_factors", "rater_intercepts"):
+            assert np.array_equal(getattr(q, name), getattr(results[0][1], name))

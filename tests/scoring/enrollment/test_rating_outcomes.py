@@ -63,7 +63,7 @@ def test_rating_exactly_at_the_decision_or_48_hours_is_not_valid() -> None:
 
 
 def test_old_notes_count_their_first_five_early_ratings_even_after_the_decision() -> None:
-    created = CONFIG.tombstone_launch_ms - 24 * HOUR_MS
+    created = CONFIG.valid.tombstone_launch_ms - 24 * HOUR_MS
     notes = make_notes([(9, created, 1, CRH, created + HOUR_MS)])
     rows = [(k, 0, 1.0, created + (7 - k) * HOUR_MS) for k in range(7)]
     rows.append((7, 0, 1.0, created + 50 * HOUR_MS))

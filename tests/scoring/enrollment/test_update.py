@@ -69,7 +69,7 @@ def test_table_must_cover_every_participant() -> None:
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("public_tsv_delay_ms", 0),
+        ("recent_note_window_short_ms", 0),
         ("max_history_earn_out", 0),
         ("rating_impact_for_earn_in", -1),
         ("at_risk_crnh_count", 5),

@@ -10,12 +10,15 @@ from bridgewatch.scoring.harassment import (
     fit_harassment_model,
     solve_adam,
     solve_adam_fast,
+    solve_adam_vectorized,
 )
+from bridgewatch.scoring.harassment.problem import Solver
 from tests.scoring.harassment.conftest import make_toy
 
 
+@pytest.mark.parametrize("fast_solver", [solve_adam_fast, solve_adam_vectorized])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_numba_adam_equals_numpy_adam(seed: int) -> None:
+def test_numba_adam_equals_numpy_adam(seed: int, fast_solver: Solver) -> None:
     toy = make_toy(seed)
     fits = [
         fit_harassment_model(
@@ -29,7 +32,7 @@ def test_numba_adam_equals_numpy_adam(seed: int) -> None:
             config=HarassmentConfig(),
             solver=solver,
         )
-        for solver in (solve_adam_fast, solve_adam)
+        for solver in (fast_solver, solve_adam)
     ]
     fast, plain = fits
     assert fast.iterations == plain.iterations and fast.converged

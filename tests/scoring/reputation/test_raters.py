@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from bridgewatch.model import Ratings
-from bridgewatch.scoring.reputation import TrustConfig, rater_trust, verdict_items
+from bridgewatch.scoring.reputation import TrustConfig, rater_trust, trust_weights, verdict_items
 from tests.scoring.factories import make_ratings
 
 
@@ -64,3 +64,24 @@ def test_zero_threshold_keeps_everyone() -> None:
         ratings, _NOTES_MS, np.ones(n, dtype=np.bool_), TrustConfig(min_relative_trust=0.0)
     )
     assert trust.trusted.all()
+
+
+def test_trust_weights_ramp_to_one_at_the_threshold() -> None:
+    rel = np.array([0.0, 0.3, 0.6, 2.0, np.nan])
+    np.testing.assert_allclose(trust_weights(rel, 0.6), [0.0, 0.5, 1.0, 1.0, 1.0])
+    np.testing.assert_allclose(trust_weights(rel, 0.0), np.ones(5))
+
+
+def test_weight_mode_keeps_the_brigade_at_a_low_weight() -> None:
+    ratings, n = _brigade_ratings()
+    helpful = np.zeros(n, dtype=np.bool_)
+    helpful[:20] = True
+    trust = rater_trust(
+        ratings, _NOTES_MS, helpful, TrustConfig(min_relative_trust=0.7, mode="weight")
+    )
+    assert trust.result is not None
+    np.testing.assert_allclose(trust.weight[:40], 1.0)
+    assert (trust.weight[40:] < 0.8).all()
+    np.testing.assert_allclose(
+        trust.weight, trust_weights(trust.result.relative_trust, 0.7), atol=0
+    )

@@ -12,7 +12,7 @@ from bridgewatch.scoring.topics import (
     seed_stop_words,
     tokenize,
 )
-from bridgewatch.scoring.topics.text import filter_url_tokens
+from bridgewatch.scoring.topics.text import _required_literals, filter_url_tokens
 
 CONFIG = TopicConfig()
 
@@ -95,3 +95,44 @@ def test_tokens_containing_any_seed_spelling_are_stop_words() -> None:
     assert seed_stop_words(vocabulary, CONFIG) == frozenset(
         {"russian", "science", "spammy", "help.x.com", "gcse"}
     )
+
+
+def test_required_literals_come_from_top_level_literal_runs() -> None:
+    assert _required_literals(r"\bsc[,\s]+st\b") == ["sc", "st"]
+    assert _required_literals(r"help\.x\.com") == ["help.x.com"]
+    assert _required_literals("a|b") == []  # a top-level alternation has no required run
+    assert _required_literals("आरक्षण") == ["आरक्षण"]  # matches no ASCII text
+    assert _required_literals("\u212a") == []  # the Kelvin sign matches "k"
+
+
+def test_prefiltered_seed_labels_equal_the_full_scan() -> None:
+    rng = np.random.default_rng(3)
+    words = [
+        "the", "scam", "ſcam", "\u212aiev", "kiev", "st,sc", "sc", "gc", "Gaza", "messi",
+        "messiah", "x.com/tos", "aapostas", "आरक्षण", "school", "drop ship", "hamas.", "",
+    ]  # fmt: skip
+    texts = [" ".join(rng.choice(words, size=rng.integers(0, 6))) for _ in range(400)]
+    config = TopicConfig()
+    fast = label_seeds(texts, config)
+    full = label_seeds(texts, config, prefilter=False)
+    np.testing.assert_array_equal(fast.matched, full.matched)
+    assert full.matched[:, 1:].any(axis=0).all()  # every topic occurs
+
+
+def test_word_only_shortcut_gives_the_tokens_of_the_full_scan() -> None:
+    from bridgewatch.scoring.topics.text import _strip_accents, _token_regex
+
+    rng = np.random.default_rng(5)
+    words = [
+        "Café", "https://help.x.com/en/rules", "x.com/tos", "HELP.X.COM", "a", "it's",
+        "naïve", "ok_go", "déjà-vu", "42", "x", "tos", "help",
+    ]  # fmt: skip
+    texts = [" ".join(rng.choice(words, size=rng.integers(0, 7))) for _ in range(300)]
+    regex = _token_regex(CONFIG)
+    full = [
+        [m.group(0) if m.lastindex is None else m.group(m.lastindex) for m in
+         regex.finditer(_strip_accents(t.lower()))]
+        for t in texts
+    ]  # fmt: skip
+    assert tokenize(texts, CONFIG) == full
+    assert any("help.x.com" in tokens for tokens in full)

@@ -187,6 +187,139 @@ def test_at_most_three_notes_a_day_on_one_post_authors_posts(service: Service) -
     assert r.json()["details"][0]["reason"] == "notes_per_post_author"
 
 
+def _backdated_notes(service: Service, author_id: str, n: int, *, post_author: str) -> list[int]:
+    """``n`` notes by ``author_id`` on posts of ``post_author``, written 8 days ago and
+    earlier (outside the 24 h and 7-day windows, inside the helpful-rate history)."""
+    from bridgewatch.service.db import make_session_factory
+    from bridgewatch.service.repositories.notes import insert_note
+    from bridgewatch.service.repositories.posts import create_post
+
+    ids = []
+    with make_session_factory(service.engine)() as session, session.begin():
+        for i in range(n):
+            when = service.clock.now_ms - (8 + i) * 24 * 3600 * 1000
+            post_id = f"old-{post_author}-{i}"
+            create_post(
+                session,
+                now_ms=when,
+                actor_participant_id=None,
+                post_id=post_id,
+                author_id=post_author,
+                text="a claim",
+                url=None,
+            )
+            row = insert_note(
+                session,
+                now_ms=when,
+                author_participant_id=author_id,
+                values={
+                    "tweetId": post_id,
+                    "classification": "MISINFORMED_OR_POTENTIALLY_MISLEADING",
+                    "misleadingFactualError": 1,
+                    "trustworthySources": 1,
+                    "summary": f"Wrong, see {URL}",
+                    "isMediaNote": 0,
+                    "isCollaborativeNote": 0,
+                },
+            )
+            ids.append(int(row["noteId"]))
+    return ids
+
+
+def _mark_helpful(service: Service, author_id: str, note_ids: list[int]) -> None:
+    from bridgewatch.service.tables import note_status_history
+
+    with service.engine.begin() as conn:
+        for note_id in note_ids:
+            conn.execute(
+                note_status_history.insert().values(
+                    noteId=note_id,
+                    noteAuthorParticipantId=author_id,
+                    createdAtMillis=0,
+                    currentStatus="CURRENTLY_RATED_HELPFUL",
+                )
+            )
+
+
+def _write_on(service: Service, headers: dict[str, str], post_id: str) -> Any:
+    service.post(headers, post_id=post_id, author="bob")
+    return service.client.post("/api/v1/notes", json=_note_body(postId=post_id), headers=headers)
+
+
+def test_after_six_unhelpful_notes_on_an_author_one_note_a_day(service: Service) -> None:
+    _, headers = service.writer()
+    for day in range(2):  # 3 a day on bob's posts: 6 notes in two days
+        for i in range(3):
+            assert _write_on(service, headers, f"{day}-{i}").status_code == 201
+        service.clock.advance(24 * 3600 + 1)
+    assert _write_on(service, headers, "2-0").status_code == 201
+    r = _write_on(service, headers, "2-1")
+    assert r.status_code == 429, r.text
+    assert r.json()["details"][0]["reason"] == "notes_per_post_author"
+    assert "0 of your 7 notes" in r.json()["message"]
+    assert "1 note per 24 h" in r.json()["message"]
+    # Another author's posts are not affected.
+    service.post(headers, post_id="9", author="carol")
+    assert (
+        service.client.post(
+            "/api/v1/notes", json=_note_body(postId="9"), headers=headers
+        ).status_code
+        == 201
+    )
+    service.clock.advance(24 * 3600 + 1)
+    assert _write_on(service, headers, "3-0").status_code == 201
+
+
+def test_a_helpful_record_on_an_author_raises_the_limit_above_three(service: Service) -> None:
+    pid, headers = service.writer()
+    old = _backdated_notes(service, pid, 6, post_author="bob")
+    _mark_helpful(service, pid, old[:2])  # r = 33 %: up to 33 a day on bob
+    for i in range(5):  # the daily limit of a new writer (5) is what stops them now
+        assert _write_on(service, headers, f"n{i}").status_code == 201
+    r = _write_on(service, headers, "n5")
+    assert r.status_code == 429
+    assert r.json()["details"][0]["reason"] == "daily_notes"
+
+
+def test_under_one_percent_helpful_after_fifteen_notes_one_note_a_week(service: Service) -> None:
+    pid, headers = service.writer()
+    _backdated_notes(service, pid, 15, post_author="bob")
+    assert _write_on(service, headers, "w0").status_code == 201
+    service.clock.advance(2 * 24 * 3600)
+    r = _write_on(service, headers, "w1")
+    assert r.status_code == 429
+    assert "1 note per 7 days" in r.json()["message"]
+    service.clock.advance(5 * 24 * 3600 + 1)
+    assert _write_on(service, headers, "w2").status_code == 201
+
+
+def test_notes_before_the_history_start_do_not_count(
+    make_service: Callable[..., Service],
+) -> None:
+    from tests.service.conftest import T0_MS
+
+    service = make_service(post_author_history_since_ms=T0_MS - 24 * 3600 * 1000)
+    pid, headers = service.writer()
+    _backdated_notes(service, pid, 15, post_author="bob")  # all before the history start
+    for i in range(3):
+        assert _write_on(service, headers, f"h{i}").status_code == 201
+    assert _write_on(service, headers, "h3").status_code == 429
+
+
+def test_media_notes_need_writing_impact_two(service: Service) -> None:
+    pid, headers = service.writer()
+    service.post(headers)
+    body = _note_body(isMediaNote=True)
+    r = service.client.post("/api/v1/notes", json=body, headers=headers)
+    assert r.status_code == 403
+    assert "Writing Impact of at least 2" in r.json()["message"]
+    assert _count(service, notes) == 0
+    service.set_scores(pid, notes_currently_rated_helpful=2)
+    r = service.client.post("/api/v1/notes", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["isMediaNote"] is True
+
+
 def test_retried_post_with_idempotency_key_writes_once(service: Service) -> None:
     _, headers = service.writer()
     service.post(headers)
@@ -322,3 +455,16 @@ def test_integration_writes_on_behalf_of_a_named_writer(service: Service) -> Non
         "/api/v1/notes", json=_note_body(), headers={"X-API-Key": key, "X-Participant-Id": newbie}
     )
     assert r.status_code == 403
+
+
+def test_ai_writers_need_writing_impact_hundred_for_media_notes(service: Service) -> None:
+    pid, headers = service.writer()
+    service.set_state(pid, EnrollmentState.apiEarnedIn)
+    service.set_scores(pid, notes_currently_rated_helpful=2)
+    service.post(headers)
+    body = _note_body(isMediaNote=True)
+    r = service.client.post("/api/v1/notes", json=body, headers=headers)
+    assert r.status_code == 403
+    assert "at least 100" in r.json()["message"]
+    service.set_scores(pid, notes_currently_rated_helpful=100)
+    assert service.client.post("/api/v1/notes", json=body, headers=headers).status_code == 201

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -199,3 +200,112 @@ def test_retried_rating_with_idempotency_key_is_written_once(service: Service) -
             list(conn.execute(select(events).where(events.c.event_type.like("rating.%"))))
         )
     assert n_events == 1
+
+
+def test_session_ratings_on_postgresql_take_the_one_statement_path(service: Service) -> None:
+    """On PostgreSQL a session's rating runs off the SQLAlchemy engine (one statement on
+    the asynchronous connection); on SQLite it goes through the engine."""
+    from sqlalchemy import event
+
+    note_id, _, rater = _setup(service)
+    statements: list[str] = []
+
+    def count(*args: Any, **_kw: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(service.engine, "before_cursor_execute", count)
+    try:
+        r = service.client.post(
+            f"/api/v1/notes/{note_id}/ratings", json={"helpfulnessLevel": "HELPFUL"}, headers=rater
+        )
+    finally:
+        event.remove(service.engine, "before_cursor_execute", count)
+    assert r.status_code == 201
+    if service.engine.dialect.name == "postgresql":
+        assert statements == []
+    else:
+        assert statements
+    assert len(_rows(service)) == 1
+
+
+def test_a_logged_out_session_cannot_rate_at_once(service: Service) -> None:
+    note_id, _, rater = _setup(service)
+    url = f"/api/v1/notes/{note_id}/ratings"
+    assert (
+        service.client.post(url, json={"helpfulnessLevel": "HELPFUL"}, headers=rater).status_code
+        == 201
+    )
+    assert service.client.delete("/api/v1/sessions/current", headers=rater).status_code == 204
+    r = service.client.post(url, json={"helpfulnessLevel": "NOT_HELPFUL"}, headers=rater)
+    assert r.status_code == 401
+    assert _rows(service)[0].helpfulnessLevel == "HELPFUL"
+    assert service.client.post(url, json={"helpfulnessLevel": "HELPFUL"}).status_code == 401
+
+
+def test_expired_session_and_removed_participant_cannot_rate(service: Service) -> None:
+    note_id, rater_id, rater = _setup(service)
+    url = f"/api/v1/notes/{note_id}/ratings"
+    service.set_state(rater_id, EnrollmentState.removed)
+    r = service.client.post(url, json={"helpfulnessLevel": "HELPFUL"}, headers=rater)
+    assert r.status_code == 403
+    assert "removed" in r.json()["message"]
+    service.set_state(rater_id, EnrollmentState.newUser)
+    assert (
+        service.client.post(url, json={"helpfulnessLevel": "HELPFUL"}, headers=rater).status_code
+        == 201
+    )
+    service.clock.advance(service.settings.session_ttl_s + 1)
+    r = service.client.post(url, json={"helpfulnessLevel": "HELPFUL"}, headers=rater)
+    assert r.status_code == 401
+    with service.engine.connect() as conn:
+        n_events = len(
+            list(conn.execute(select(events).where(events.c.event_type.like("rating.%"))))
+        )
+    assert n_events == 1
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_both_rating_paths_answer_alike(
+    make_service: Callable[..., Service], fast_path: bool
+) -> None:
+    """The one-statement PostgreSQL path and the general path give the same answers."""
+    service = make_service(rating_fast_path=fast_path, ratings_per_minute=2)
+    _, author = service.writer()
+    service.post(author)
+    note_id = service.note(author)
+    rater_id, rater = service.join()
+    url = f"/api/v1/notes/{note_id}/ratings"
+    answers = [
+        service.client.post(
+            "/api/v1/notes/999/ratings", json={"helpfulnessLevel": "HELPFUL"}, headers=rater
+        ),
+        service.client.post(url, json={"helpfulnessLevel": "HELPFUL"}, headers=author),
+        service.client.post(
+            url, json={"helpfulnessLevel": "HELPFUL", "helpfulTags": ["Clear"]}, headers=rater
+        ),
+        service.client.post(url, json={"helpfulnessLevel": "NOT_HELPFUL"}, headers=rater),
+        service.client.post(url, json={"helpfulnessLevel": "NOT_HELPFUL"}, headers=rater),
+    ]
+    assert [a.status_code for a in answers] == [404, 403, 201, 200, 429]
+    assert answers[2].json() == {
+        "noteId": note_id,
+        "raterParticipantId": rater_id,
+        "createdAtMillis": service.clock.now_ms,
+        "helpfulnessLevel": "HELPFUL",
+        "helpfulTags": ["Clear"],
+        "notHelpfulTags": [],
+        "ratedOnPostId": None,
+        "ratingSource": "DEFAULT",
+        "replaced": False,
+    }
+    assert answers[4].headers["Retry-After"] == "60"
+    with service.engine.connect() as conn:
+        logged = list(
+            conn.execute(
+                select(events).where(events.c.event_type.like("rating.%")).order_by(events.c.id)
+            )
+        )
+    assert [e.event_type for e in logged] == ["rating.created", "rating.replaced"]
+    assert logged[1].entity_id == f"{note_id}:{rater_id}"
+    payload = json.loads(logged[1].payload)
+    assert payload["noteId"] == note_id and payload["helpfulnessLevel"] == "NOT_HELPFUL"

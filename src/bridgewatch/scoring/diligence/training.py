@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from bridgewatch.scoring._logit_passes import rater_major
 from bridgewatch.scoring.diligence.config import DiligenceConfig
+from bridgewatch.scoring.diligence.epochs import adam_round_vectorized
 from bridgewatch.scoring.diligence.kernels import (
     DiligenceParams,
     Gradient,
@@ -38,6 +40,7 @@ __all__ = [
     "TrainingData",
     "round3_weights",
     "train_round",
+    "train_round_fused",
     "train_round_reference",
 ]
 
@@ -168,10 +171,58 @@ def train_round(
     trainable: tuple[str, ...],
     config: DiligenceConfig,
 ) -> RoundStats:
-    """Run one round of full-batch Adam on ``p`` in place, in one numba call.
+    """Run one round of full-batch Adam on ``p`` in place (``epochs.adam_round_vectorized``).
 
     Same contract as :func:`train_round_reference`, of which it is the accelerated version:
-    the loss is only evaluated at the epochs where the stopping test reads it.
+    the ratings are walked rater-major, ``exp`` runs vectorized over all ratings, and the loss
+    is only evaluated at the epochs where the stopping test reads it.
+    """
+    flags = np.array([g in trainable for g in PARAM_GROUPS], dtype=np.bool_)
+    mult = _reg_multipliers(config)
+    reg_loss = np.array([config.l2_lambda * mult[g] / _denominator(data, g) for g in PARAM_GROUPS])
+    n_notes, n_raters = p.note_factors.shape[0], p.rater_factors.shape[0]
+    ptr, note_c, (y, w_sorted) = rater_major(
+        data.note_c, data.rater_c, data.y, w, n_raters=n_raters
+    )
+    theta = np.concatenate([getattr(p, g) for g in PARAM_GROUPS]).astype(np.float64)
+    steps, loss, converged = adam_round_vectorized(
+        ptr,
+        note_c,
+        y,
+        w_sorted,
+        theta,
+        n_notes,
+        n_raters,
+        flags,
+        2.0 * reg_loss,
+        reg_loss,
+        lr=config.learning_rate,
+        b1=config.adam_beta1,
+        b2=config.adam_beta2,
+        eps=config.adam_eps,
+        max_epochs=config.max_epochs,
+        period=config.stable_period,
+        convergence=config.convergence,
+    )
+    start = 0
+    for g in PARAM_GROUPS:
+        values: NDArray[np.float64] = getattr(p, g)
+        values[:] = theta[start : start + values.shape[0]]
+        start += values.shape[0]
+    return RoundStats(n_steps=int(steps), loss=float(loss), converged=bool(converged))
+
+
+def train_round_fused(
+    data: TrainingData,
+    p: DiligenceParams,
+    w: NDArray[np.float64],
+    trainable: tuple[str, ...],
+    config: DiligenceConfig,
+) -> RoundStats:
+    """Run one round of full-batch Adam on ``p`` in place, in one scalar numba call.
+
+    The plain compiled kernel (``kernels.adam_round``) next to the vectorized
+    :func:`train_round`; both follow :func:`train_round_reference`.
     """
     flags = np.array([g in trainable for g in PARAM_GROUPS], dtype=np.bool_)
     mult = _reg_multipliers(config)

@@ -17,17 +17,8 @@ from bridgewatch.scoring.enrollment.frames import (
     helpfulness_enrollment_frame,
     user_enrollment_frame,
 )
-from bridgewatch.scoring.enrollment.helpfulness import (
-    HelpfulnessConfig,
-    RaterHelpfulness,
-    score_rater_helpfulness,
-)
 from bridgewatch.scoring.enrollment.notes import MISSING_MS, ScoredNoteFacts
-from bridgewatch.scoring.enrollment.rating_outcomes import (
-    RatingOutcomes,
-    pre_status_ratings,
-    score_rating_outcomes,
-)
+from bridgewatch.scoring.enrollment.rating_outcomes import RatingOutcomes, score_rating_outcomes
 from bridgewatch.scoring.enrollment.state import (
     NEVER_EARNED_OUT_MS,
     EnrollmentTable,
@@ -51,8 +42,6 @@ __all__ = [
     "EnrollmentConfig",
     "EnrollmentResult",
     "EnrollmentTable",
-    "HelpfulnessConfig",
-    "RaterHelpfulness",
     "RatingOutcomes",
     "ScoredNoteFacts",
     "WritingOutcomes",
@@ -60,8 +49,6 @@ __all__ = [
     "find_emerging_writers",
     "find_top_writers",
     "helpfulness_enrollment_frame",
-    "pre_status_ratings",
-    "score_rater_helpfulness",
     "score_rating_outcomes",
     "score_writing_outcomes",
     "transition_enrollment",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bridgewatch.errors import ConfigError
+from bridgewatch.scoring.helpfulness.config import ValidRatingsConfig
 
 __all__ = ["EnrollmentConfig"]
 
@@ -17,14 +18,10 @@ class EnrollmentConfig:
 
     Parameters
     ----------
-    public_tsv_delay_ms : int
-        A rating is valid only if made less than this long after the note's creation
-        (48 h; §2.2 rule 1, ``publicTSVTimeDelay``).
-    tombstone_launch_ms : int
-        Notes created before this instant (2022-05-19T00:00Z) use the first-N rule instead
-        of the before-decision rule (§2.2 rule 2).
-    max_historical_valid_ratings : int
-        N of the first-N rule for old notes (5).
+    valid : ValidRatingsConfig
+        Which ratings count (§2.2): the 48 h ``publicTSVTimeDelay``, the 2022-05-19
+        tombstone launch before which the first-5 rule applies; the same rules as
+        prescoring's valid ratings (core §4.4).
     max_history_earn_out : int
         Size of the recent-notes window of the state machine (5, ``maxHistoryEarnOut``, §2.4).
     at_risk_crnh_count : int
@@ -52,9 +49,7 @@ class EnrollmentConfig:
         A 14-day note that is neither CRH nor CRNH counts only with this many ratings (10).
     """
 
-    public_tsv_delay_ms: int = 2 * _DAY_MS
-    tombstone_launch_ms: int = 1_652_918_400_000
-    max_historical_valid_ratings: int = 5
+    valid: ValidRatingsConfig = field(default_factory=ValidRatingsConfig)
     max_history_earn_out: int = 5
     at_risk_crnh_count: int = 2
     rating_impact_for_earn_in: int = 5
@@ -69,8 +64,6 @@ class EnrollmentConfig:
 
     def __post_init__(self) -> None:
         positive = (
-            "public_tsv_delay_ms",
-            "max_historical_valid_ratings",
             "max_history_earn_out",
             "recent_note_window_short_ms",
             "recent_note_window_long_ms",
@@ -79,7 +72,6 @@ class EnrollmentConfig:
             if getattr(self, name) < 1:
                 raise ConfigError(name, getattr(self, name), "an integer >= 1")
         non_negative = (
-            "tombstone_launch_ms",
             "rating_impact_for_earn_in",
             "top_writer_writing_impact",
             "emerging_min_recent_ratings",

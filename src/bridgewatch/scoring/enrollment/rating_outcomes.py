@@ -10,6 +10,9 @@ final status this run is CRH or CRNH and the rating is HELPFUL (1.0) or NOT_HELP
     NOT_HELPFUL      unsuccessfulHelpful        successfulNotHelpful
 
     RI = successfulTotal - unsuccessfulTotal - unsuccessfulNotHelpful
+
+The pre-status and validity rules are prescoring's (``bridgewatch.scoring.helpfulness.valid``,
+core §4.4), applied here to all ratings against this run's final statuses.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from numpy.typing import NDArray
 from bridgewatch.model import Ratings
 from bridgewatch.scoring.enrollment.config import EnrollmentConfig
 from bridgewatch.scoring.enrollment.notes import MISSING_MS, ScoredNoteFacts
+from bridgewatch.scoring.helpfulness.valid import classify_valid_ratings, ratings_before_note_status
 
-__all__ = ["RatingOutcomes", "pre_status_ratings", "score_rating_outcomes"]
+__all__ = ["RatingOutcomes", "score_rating_outcomes"]
 
 
 @dataclass(frozen=True)
@@ -72,44 +76,6 @@ class RatingOutcomes:
         return self.successful_total - self.unsuccessful_total - self.unsuccessful_not_helpful
 
 
-def _first_n_per_note(
-    note_idx: NDArray[np.int32],
-    created_at_ms: NDArray[np.int64],
-    eligible: NDArray[np.bool_],
-    n: int,
-) -> NDArray[np.bool_]:
-    """Mark the first ``n`` eligible ratings of each note by time (ties: input order)."""
-    rows = np.flatnonzero(eligible)
-    order = rows[np.lexsort((rows, created_at_ms[rows], note_idx[rows]))]
-    notes_sorted = note_idx[order]
-    starts = np.flatnonzero(np.r_[True, notes_sorted[1:] != notes_sorted[:-1]])
-    run_start = np.repeat(starts, np.diff(np.r_[starts, order.shape[0]]))
-    rank = np.arange(order.shape[0]) - run_start
-    out = np.zeros(eligible.shape[0], dtype=np.bool_)
-    out[order[rank < n]] = True
-    return out
-
-
-def pre_status_ratings(
-    ratings: Ratings, notes: ScoredNoteFacts, config: EnrollmentConfig
-) -> NDArray[np.bool_]:
-    """Ratings made early enough to count (§2.2 rules 1-2), bool of shape (n_ratings,)."""
-    note_created = notes.created_at_ms[ratings.note_idx]
-    scored = note_created != MISSING_MS
-    within_delay = scored & (ratings.created_at_ms - note_created < config.public_tsv_delay_ms)
-    latest = notes.latest_non_nmr_ms[ratings.note_idx]
-    before_decision = (latest == MISSING_MS) | (ratings.created_at_ms < latest)
-    old = note_created < config.tombstone_launch_ms
-    new_ok = ~old & within_delay & before_decision
-    old_ok = _first_n_per_note(
-        ratings.note_idx,
-        ratings.created_at_ms,
-        old & within_delay,
-        config.max_historical_valid_ratings,
-    )
-    return np.asarray(new_ok | old_ok)
-
-
 def score_rating_outcomes(
     ratings: Ratings, notes: ScoredNoteFacts, config: EnrollmentConfig
 ) -> RatingOutcomes:
@@ -130,30 +96,34 @@ def score_rating_outcomes(
     if notes.n_notes != ratings.n_notes:
         raise ValueError(f"{notes.n_notes} note facts for {ratings.n_notes} notes in ratings")
     n_participants = ratings.n_participants
-    pre_status = pre_status_ratings(ratings, notes, config)
-    crh = notes.is_crh[ratings.note_idx]
-    crnh = notes.is_crnh[ratings.note_idx]
+    latest = notes.latest_non_nmr_ms
+    latest_or_nan = np.where(latest == MISSING_MS, np.nan, latest.astype(np.float64))
+    pre_status = ratings_before_note_status(
+        ratings.note_idx,
+        ratings.created_at_ms,
+        notes.in_history,
+        notes.created_at_ms,
+        latest_or_nan,
+        config.valid,
+    )
+    split = classify_valid_ratings(
+        ratings.note_idx, ratings.helpful_num, pre_status, notes.final_status
+    )
     nmr = notes.is_nmr[ratings.note_idx]
-    helpful = ratings.helpful_num == 1.0
-    not_helpful = ratings.helpful_num == 0.0
-    valid = pre_status & (crh | crnh) & (helpful | not_helpful)
-    latest = notes.latest_non_nmr_ms[ratings.note_idx]
-    after = (
-        notes.in_history[ratings.note_idx]
-        & (latest != MISSING_MS)
-        & (ratings.created_at_ms > latest)
+    after = notes.in_history[ratings.note_idx] & (
+        ratings.created_at_ms.astype(np.float64) > latest_or_nan[ratings.note_idx]
     )
 
     def count(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
         return np.bincount(ratings.rater_idx[mask], minlength=n_participants).astype(np.int64)
 
     return RatingOutcomes(
-        successful_helpful=count(valid & crh & helpful),
-        successful_not_helpful=count(valid & crnh & not_helpful),
-        unsuccessful_helpful=count(valid & crh & not_helpful),
-        unsuccessful_not_helpful=count(valid & crnh & helpful),
+        successful_helpful=count(split.successful_helpful),
+        successful_not_helpful=count(split.successful_not_helpful),
+        unsuccessful_helpful=count(split.unsuccessful_helpful),
+        unsuccessful_not_helpful=count(split.unsuccessful_not_helpful),
         ratings_awaiting_more_ratings=count(pre_status & nmr),
         rated_after_decision=count(after),
         has_counts=count(pre_status) > 0,
-        is_valid=np.asarray(valid),
+        is_valid=split.valid,
     )

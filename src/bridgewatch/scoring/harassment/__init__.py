@@ -1,6 +1,6 @@
 """Harassment/abuse tag-consensus model of the Core scorer (scoring-core.md §4.5-§4.6)."""
 
-from bridgewatch.scoring.harassment.adam import solve_adam_fast
+from bridgewatch.scoring.harassment.adam import solve_adam_fast, solve_adam_vectorized
 from bridgewatch.scoring.harassment.config import HarassmentConfig
 from bridgewatch.scoring.harassment.labels import HarassmentLabels, label_harassment_ratings
 from bridgewatch.scoring.harassment.model import (
@@ -30,6 +30,7 @@ __all__ = [
     "rater_harassment_penalties",
     "solve_adam",
     "solve_adam_fast",
+    "solve_adam_vectorized",
     "solve_lbfgs",
     "solve_newton",
 ]

@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.errors import ConvergenceWarning, InputError
-from bridgewatch.scoring.harassment.adam import solve_adam_fast
+from bridgewatch.scoring.harassment.adam import solve_adam_vectorized
 from bridgewatch.scoring.harassment.config import HarassmentConfig
 from bridgewatch.scoring.harassment.problem import (
     HarassmentParams,
@@ -122,7 +122,7 @@ def fit_harassment_model(
     init_note_factors: NDArray[np.floating] | None,
     config: HarassmentConfig,
     rng: np.random.Generator | None = None,
-    solver: Solver = solve_adam_fast,
+    solver: Solver = solve_adam_vectorized,
 ) -> HarassmentResult:
     """Fit the harassment tag-consensus MF (scoring-core.md §4.6 steps 5-6); deterministic.
 
@@ -156,8 +156,9 @@ def fit_harassment_model(
     rng : numpy.random.Generator, optional
         Only used when an initial factor array is None.
     solver : callable, optional
-        ``solve_adam_fast`` (default, the reference procedure), ``solve_newton`` (converged
-        stationary point), or the plain solvers of ``harassment.reference``.
+        ``solve_adam_vectorized`` (default, the reference procedure), its scalar-kernel twin
+        ``solve_adam_fast``, ``solve_newton`` (converged stationary point), or the plain
+        solvers of ``harassment.reference``.
 
     Returns
     -------

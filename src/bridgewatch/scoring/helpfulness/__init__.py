@@ -1,6 +1,7 @@
 """Rater and author helpfulness: training filter, valid ratings, helpfulness gate (§4.1-§4.10).
 
-Also the contributor statistics written to ``helpfulness_scores.tsv`` (§11.4).
+The contributor statistics of ``helpfulness_scores.tsv`` (§11.4) are
+``bridgewatch.scoring.enrollment``'s; they reuse the valid-rating kernels of this package.
 """
 
 from bridgewatch.scoring.helpfulness.config import (
@@ -8,11 +9,6 @@ from bridgewatch.scoring.helpfulness.config import (
     StableInitConfig,
     TrainingFilterConfig,
     ValidRatingsConfig,
-)
-from bridgewatch.scoring.helpfulness.contributor import (
-    ContributorConfig,
-    ContributorStats,
-    compute_contributor_stats,
 )
 from bridgewatch.scoring.helpfulness.propensity import IncorrectPropensity, incorrect_propensity
 from bridgewatch.scoring.helpfulness.scores import (
@@ -28,8 +24,6 @@ from bridgewatch.scoring.helpfulness.valid import (
 )
 
 __all__ = [
-    "ContributorConfig",
-    "ContributorStats",
     "HelpfulnessConfig",
     "HelpfulnessScores",
     "IncorrectPropensity",
@@ -39,7 +33,6 @@ __all__ = [
     "ValidRatings",
     "ValidRatingsConfig",
     "classify_valid_ratings",
-    "compute_contributor_stats",
     "compute_helpfulness_scores",
     "filter_ratings_for_training",
     "incorrect_propensity",

@@ -1,18 +1,30 @@
-"""Coordinated-manipulation safeguards: PSS clusters and quasi-cliques (extended §3.1-3.2).
+"""Coordinated-manipulation safeguards: PSS clusters and quasi-cliques (extended §3.1-3.2),
+and coordinated rating bursts (a bridgewatch defence).
 
 Public surface::
 
     from bridgewatch.scoring.manipulation import (
-        PostSelectionConfig, find_post_selection_clusters, apply_post_selection,
+        PostSelectionConfig, find_post_selection_clusters,
     )
 
     pss = find_post_selection_clusters(ratings, note_author_idx, note_created_at_ms,
                                        note_post_idx, PostSelectionConfig())
     pss.post_selection_value     # int32 (n_participants,), cluster id or -1
+
+Applying the clusters to ratings is preprocessing's (``bridgewatch.scoring.preprocess.apply_pss``).
 """
 
-from bridgewatch.scoring.manipulation.apply import PostSelectionApplication, apply_post_selection
-from bridgewatch.scoring.manipulation.config import PostSelectionConfig, QuasiCliqueConfig
+from bridgewatch.scoring.manipulation.burst import (
+    BurstResult,
+    find_rating_bursts,
+    find_rating_bursts_reference,
+    rater_sides,
+)
+from bridgewatch.scoring.manipulation.config import (
+    BurstConfig,
+    PostSelectionConfig,
+    QuasiCliqueConfig,
+)
 from bridgewatch.scoring.manipulation.pss import (
     NO_CLUSTER,
     CoRatingCounts,
@@ -33,14 +45,14 @@ from bridgewatch.scoring.manipulation.quasi_clique import (
 
 __all__ = [
     "NO_CLUSTER",
+    "BurstConfig",
+    "BurstResult",
     "CoRatingCounts",
     "CollisionCounts",
-    "PostSelectionApplication",
     "PostSelectionConfig",
     "PostSelectionResult",
     "QuasiCliqueConfig",
     "QuasiCliqueResult",
-    "apply_post_selection",
     "cluster_pairs",
     "count_co_ratings",
     "count_co_ratings_reference",
@@ -49,4 +61,7 @@ __all__ = [
     "find_co_rating_pairs",
     "find_post_selection_clusters",
     "find_quasi_cliques",
+    "find_rating_bursts",
+    "find_rating_bursts_reference",
+    "rater_sides",
 ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bridgewatch.errors import ConfigError
 
-__all__ = ["PostSelectionConfig", "QuasiCliqueConfig"]
+__all__ = ["BurstConfig", "PostSelectionConfig", "QuasiCliqueConfig"]
 
 _MINUTE_MS = 60_000
 
@@ -38,8 +38,6 @@ class PostSelectionConfig:
         (10).
     min_unique_posts : int
         Raters with fewer distinct rated posts are ignored by family B (10).
-    min_notes_to_apply : int
-        Below this many notes, applying PSS keeps every rating (200; §1 small-data guard).
     """
 
     latency_windows_min: tuple[int, ...] = (1, 5, 20)
@@ -52,7 +50,6 @@ class PostSelectionConfig:
     min_sim_threshold: float = 0.4
     min_sim_pseudocounts: int = 10
     min_unique_posts: int = 10
-    min_notes_to_apply: int = 200
 
     def __post_init__(self) -> None:
         n = len(self.latency_windows_min)
@@ -69,8 +66,6 @@ class PostSelectionConfig:
             raise ConfigError("pmi_regularization", self.pmi_regularization, ">= 0")
         if self.min_unique_posts < 1:
             raise ConfigError("min_unique_posts", self.min_unique_posts, ">= 1")
-        if self.min_notes_to_apply < 0:
-            raise ConfigError("min_notes_to_apply", self.min_notes_to_apply, ">= 0")
 
 
 @dataclass(frozen=True)
@@ -127,3 +122,52 @@ class QuasiCliqueConfig:
         for name in ("member_fraction", "min_member_post_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(name, getattr(self, name), "in [0, 1]")
+
+
+@dataclass(frozen=True)
+class BurstConfig:
+    """Coordinated rating bursts (``bridgewatch.scoring.manipulation.burst``; not in the
+    reference: a bridgewatch defence built on the ideas of extended §3.1-3.2).
+
+    Parameters
+    ----------
+    window_minutes : a burst is ratings of one (note, rater side, level) within this many
+        minutes (60).
+    min_burst_ratings : ... at least this many of them (5) ...
+    min_burst_share : ... and at least this share of all the note's ratings of that side
+        and level (0.25).
+    min_shared_bursts : a coordinated pair shares at least this many bursts (3) ...
+    min_shared_fraction : ... and at least this share of the bursts of its member with
+        more bursts (0.5).
+    min_partners : coordinated raters are the core of the pair graph in which everyone has
+        at least this many coordinated partners (4): groups of min_partners + 1 or more.
+    rating_weight : weight of a flagged rating of the side-aware pass in the final fits,
+        in [0, 1) (0: dropped). Ratings flagged before prescoring are always dropped.
+    split_sides : run the second, side-aware pass after prescoring (True); the first pass
+        (before prescoring, no rater factors yet) groups both sides together.
+    """
+
+    window_minutes: float = 60.0
+    min_burst_ratings: int = 5
+    min_burst_share: float = 0.25
+    min_shared_bursts: int = 3
+    min_shared_fraction: float = 0.5
+    min_partners: int = 4
+    rating_weight: float = 0.0
+    split_sides: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.window_minutes <= 7 * 24 * 60:
+            raise ConfigError("window_minutes", self.window_minutes, "in (0, 10080]")
+        for name in ("min_burst_ratings", "min_shared_bursts", "min_partners"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(name, value, "an int >= 1")
+        if self.min_burst_ratings < 2:
+            raise ConfigError("min_burst_ratings", self.min_burst_ratings, "an int >= 2")
+        if not 0.0 <= self.min_burst_share <= 1.0:
+            raise ConfigError("min_burst_share", self.min_burst_share, "in [0, 1]")
+        if not 0.0 <= self.min_shared_fraction <= 1.0:
+            raise ConfigError("min_shared_fraction", self.min_shared_fraction, "in [0, 1]")
+        if not 0.0 <= self.rating_weight < 1.0:
+            raise ConfigError("rating_weight", self.rating_weight, "in [0, 1)")

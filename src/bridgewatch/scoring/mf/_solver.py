@@ -79,38 +79,60 @@ class _AndersonMixer:
     proposes G(x_k) − ΔG·γ with γ = argmin ‖f_k − ΔF·γ‖ (normal equations, tiny ridge).
     The caller accepts a proposal only when it lowers the objective, so every accepted
     iterate is no worse than a plain sweep and convergence stays monotone.
+
+    The differences live in two (m, n) ring buffers and the Gram matrix ΔF·ΔFᵀ is updated
+    one row per call (m dot products instead of m²), all with ``np.einsum``: no copies of
+    the history, and no multithreaded BLAS call whose spinning threads cost CPU time on a
+    busy machine. Slots are filled in a fixed order, so results are deterministic.
     """
 
     def __init__(self, depth: int) -> None:
         self._depth = depth
-        self._d_f: list[FloatArray] = []
-        self._d_g: list[FloatArray] = []
+        self._d_f: FloatArray | None = None
+        self._d_g: FloatArray | None = None
+        self._gram = np.zeros((depth, depth))
+        self._count = 0
+        self._head = 0
         self._last: tuple[FloatArray, FloatArray] | None = None
 
     def reset(self) -> None:
-        self._d_f.clear()
-        self._d_g.clear()
+        self._count = 0
+        self._head = 0
         self._last = None
+
+    def _order(self) -> NDArray[np.intp]:
+        """Slots of the stored differences, oldest first."""
+        start = (self._head - self._count) % self._depth
+        return (start + np.arange(self._count)) % self._depth
 
     def propose(self, x: FloatArray, g: FloatArray) -> FloatArray | None:
         if self._depth == 0:
             return None
         f = g - x
         if self._last is not None:
+            if self._d_f is None or self._d_g is None:
+                self._d_f = np.zeros((self._depth, f.shape[0]))
+                self._d_g = np.zeros((self._depth, f.shape[0]))
             last_f, last_g = self._last
-            self._d_f.append(f - last_f)
-            self._d_g.append(g - last_g)
-            if len(self._d_f) > self._depth:
-                self._d_f.pop(0)
-                self._d_g.pop(0)
+            slot = self._head
+            np.subtract(f, last_f, out=self._d_f[slot])
+            np.subtract(g, last_g, out=self._d_g[slot])
+            self._head = (slot + 1) % self._depth
+            self._count = min(self._count + 1, self._depth)
+            order = self._order()
+            row = np.einsum("ij,j->i", self._d_f, self._d_f[slot])[order]
+            self._gram[slot, order] = row
+            self._gram[order, slot] = row
         self._last = (f, g.copy())
-        if not self._d_f:
+        if self._count == 0 or self._d_f is None or self._d_g is None:
             return None
-        d_f = np.stack(self._d_f)
-        gram = d_f @ d_f.T
+        order = self._order()
+        gram = self._gram[np.ix_(order, order)]
         ridge = 1e-12 * float(np.trace(gram)) + 1e-300
-        gamma = np.linalg.solve(gram + ridge * np.eye(gram.shape[0]), d_f @ f)
-        proposal: FloatArray = g - gamma @ np.stack(self._d_g)
+        rhs = np.einsum("ij,j->i", self._d_f, f)[order]
+        gamma = np.zeros(self._depth)  # 0 for slots not in use
+        gamma[order] = np.linalg.solve(gram + ridge * np.eye(order.shape[0]), rhs)
+        proposal: FloatArray = g - np.einsum("i,ij->j", gamma, self._d_g)
         return proposal if np.all(np.isfinite(proposal)) else None
 
 

@@ -1,7 +1,8 @@
 """Application of post-selection-similarity clusters to the ratings (scoring-core.md §2.3 step 5).
 
-How clusters are found is outside this module; it takes rater -> cluster and rater ->
-quasi-clique arrays and returns which ratings survive and which are flagged correlated.
+How clusters are found is outside this module (``bridgewatch.scoring.manipulation`` finds
+them, scoring-extended.md §3.1-3.2); it takes rater -> cluster and rater -> quasi-clique
+arrays and returns which ratings survive and which are flagged correlated.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def apply_pss(
     *,
     rater_cluster: NDArray[np.int64] | None = None,
     rater_quasi_clique: NDArray[np.int64] | None = None,
+    require_both: bool = False,
 ) -> PSSResult:
     """Coalesce ratings of post-selection-similar raters and flag quasi-clique raters.
 
@@ -61,6 +63,9 @@ def apply_pss(
     rater_cluster : int64 array of shape (n_participants,), ``postSelectionValue``, -1 for none
     rater_quasi_clique : int64 array of shape (n_participants,), ``quasiCliqueValue``, -1 or 0
         for none
+    require_both : reproduce the reference's final-scoring quirk (scoring-extended.md §3.1):
+        only raters with both a cluster id and a quasi-clique value >= 1 are coalesced and
+        flagged (the reference drops table rows with any missing value first)
 
     Returns
     -------
@@ -68,6 +73,13 @@ def apply_pss(
     """
     n = note_idx.shape[0]
     keep = np.ones(n, dtype=np.bool_)
+    if require_both:
+        if rater_cluster is None or rater_quasi_clique is None:
+            rater_cluster = rater_quasi_clique = None
+        else:
+            both = (rater_cluster >= 0) & (rater_quasi_clique >= 1)
+            rater_cluster = np.where(both, rater_cluster, -1)
+            rater_quasi_clique = np.where(both, rater_quasi_clique, 0)
     if rater_quasi_clique is None:
         correlated = np.zeros(n, dtype=np.bool_)
     else:

@@ -1,9 +1,10 @@
 """Rater reputation by trust propagation over the rater-note graph (personalized PageRank).
 
 ``propagate_trust`` is the pure sparse kernel; ``rater_trust`` builds the graph from the
-scorer's ratings and seeds it with the prescoring helpfulness; the scorer drops the ratings
-of raters below ``TrustConfig.min_relative_trust`` before the final fit when
-``ScoringConfig.trust`` is set.
+scorer's ratings and seeds it with the prescoring helpfulness. When ``ScoringConfig.trust``
+is set, the scorer drops the ratings of raters below ``TrustConfig.min_relative_trust``
+before the final fits ("filter" mode) or weights them by ``trust_weights`` in those fits
+("weight" mode).
 """
 
 from bridgewatch.scoring.reputation.config import TrustConfig
@@ -12,7 +13,12 @@ from bridgewatch.scoring.reputation.propagate import (
     propagate_trust,
     propagate_trust_reference,
 )
-from bridgewatch.scoring.reputation.raters import RaterTrust, rater_trust, verdict_items
+from bridgewatch.scoring.reputation.raters import (
+    RaterTrust,
+    rater_trust,
+    trust_weights,
+    verdict_items,
+)
 
 __all__ = [
     "RaterTrust",
@@ -21,5 +27,6 @@ __all__ = [
     "propagate_trust",
     "propagate_trust_reference",
     "rater_trust",
+    "trust_weights",
     "verdict_items",
 ]

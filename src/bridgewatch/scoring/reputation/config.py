@@ -21,7 +21,12 @@ class TrustConfig:
     max_iterations : iteration cap (200); reaching it warns with ``ConvergenceWarning``.
     min_relative_trust : raters whose relative trust (trust over the degree-proportional
         share a walk without restarts would give them) is below this lose their ratings
-        before the final fit (0.6). 0 keeps every rater.
+        before the final fit (0.6) in "filter" mode, or get a weight below 1 in "weight"
+        mode. 0 keeps every rater at full weight.
+    mode : how the final fits use trust: "filter" (default) drops the ratings of raters
+        below ``min_relative_trust``; "weight" keeps them with rating weight
+        ``min(1, relative_trust / min_relative_trust)`` in the weighted closed-form note
+        fits (a ramp instead of a step, so a rater just under the threshold still counts).
     min_seed_ratings : seeds need at least this many ratings in the graph and, in the
         scorer, this many valid ratings (on notes with a bridged outcome, §4.4) (5).
     early_window_minutes : ratings made within this many minutes of the note's creation
@@ -36,6 +41,7 @@ class TrustConfig:
     min_relative_trust: float = 0.6
     min_seed_ratings: int = 5
     early_window_minutes: float = 60.0
+    mode: str = "filter"
 
     def __post_init__(self) -> None:
         if not 0.0 < self.damping < 1.0:
@@ -48,5 +54,7 @@ class TrustConfig:
             raise ConfigError("min_relative_trust", self.min_relative_trust, "a value >= 0")
         if not 0.0 <= self.early_window_minutes <= 1e7:
             raise ConfigError("early_window_minutes", self.early_window_minutes, "in [0, 1e7]")
+        if self.mode not in ("filter", "weight"):
+            raise ConfigError("mode", self.mode, "'filter' or 'weight'")
         if isinstance(self.min_seed_ratings, bool) or self.min_seed_ratings < 0:
             raise ConfigError("min_seed_ratings", self.min_seed_ratings, "an int >= 0")

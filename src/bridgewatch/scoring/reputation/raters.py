@@ -14,7 +14,7 @@ from bridgewatch.model import Ratings
 from bridgewatch.scoring.reputation.config import TrustConfig
 from bridgewatch.scoring.reputation.propagate import TrustResult, propagate_trust
 
-__all__ = ["RaterTrust", "rater_trust", "verdict_items"]
+__all__ = ["RaterTrust", "rater_trust", "trust_weights", "verdict_items"]
 
 _log = logging.getLogger(__name__)
 
@@ -29,11 +29,15 @@ class RaterTrust:
     seeds : bool array of shape (n_participants,), the restart set.
     trusted : bool array of shape (n_participants,), relative trust >= the threshold (raters
         without ratings count as trusted: they have nothing to filter).
+    weight : float64 array of shape (n_participants,), the rating weight of each rater in
+        [0, 1]: ``min(1, relative_trust / min_relative_trust)`` (1 for raters without
+        ratings, and for everyone when the threshold is 0 or there were no seeds).
     """
 
     result: TrustResult | None
     seeds: NDArray[np.bool_]
     trusted: NDArray[np.bool_]
+    weight: NDArray[np.float64]
 
 
 def verdict_items(
@@ -86,7 +90,7 @@ def rater_trust(
     seeds = helpful_raters & (degree >= max(config.min_seed_ratings, 1))
     if not seeds.any():
         _log.warning("trust propagation: no seed raters; every rater kept")
-        return RaterTrust(None, seeds, np.ones(n, dtype=np.bool_))
+        return RaterTrust(None, seeds, np.ones(n, dtype=np.bool_), np.ones(n))
     result = propagate_trust(
         ratings.rater_idx,
         verdict_items(ratings, note_created_at_ms, config.early_window_minutes * 60_000.0),
@@ -97,6 +101,7 @@ def rater_trust(
     )
     rel = result.relative_trust
     trusted = ~(rel < config.min_relative_trust)  # NaN (no ratings) counts as trusted
+    weight = trust_weights(rel, config.min_relative_trust)
     _log.info(
         "trust propagation: %d seeds, %d iterations, %d of %d raters below %.3g",
         int(seeds.sum()),
@@ -105,4 +110,25 @@ def rater_trust(
         int((degree > 0).sum()),
         config.min_relative_trust,
     )
-    return RaterTrust(result, seeds, trusted)
+    return RaterTrust(result, seeds, trusted, weight)
+
+
+def trust_weights(
+    relative_trust: NDArray[np.float64], min_relative_trust: float
+) -> NDArray[np.float64]:
+    """Rating weight per rater: ``min(1, relative_trust / min_relative_trust)``.
+
+    Parameters
+    ----------
+    relative_trust : float64 array of shape (n_raters,), NaN for raters without ratings.
+    min_relative_trust : the full-weight threshold; 0 gives everyone weight 1.
+
+    Returns
+    -------
+    float64 array of shape (n_raters,) in [0, 1]; 1 where ``relative_trust`` is NaN.
+    """
+    if min_relative_trust <= 0:
+        return np.ones(relative_trust.shape[0])
+    ratio = np.nan_to_num(relative_trust / min_relative_trust, nan=1.0)
+    out: NDArray[np.float64] = np.clip(ratio, 0.0, 1.0)
+    return out

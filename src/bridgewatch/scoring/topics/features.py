@@ -6,8 +6,10 @@ features (and every float sum over them) come out in one fixed order.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,12 +39,10 @@ def fit_vocabulary(
     -------
     tuple of str, sorted ascending.
     """
-    doc_freq: dict[str, int] = {}
-    for tokens in token_lists:
-        for token in set(tokens):
-            if token not in stop_words:
-                doc_freq[token] = doc_freq.get(token, 0) + 1
-    return tuple(sorted(t for t, df in doc_freq.items() if min_df <= df <= max_df))
+    doc_freq = Counter(chain.from_iterable(map(set, token_lists)))
+    return tuple(
+        sorted(t for t, df in doc_freq.items() if min_df <= df <= max_df and t not in stop_words)
+    )
 
 
 def count_tokens(token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str]) -> sp.csr_matrix:

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from re import _constants as sre_constants  # type: ignore[attr-defined,unused-ignore]  # stdlib regex parser
+from re import _parser as sre_parse  # type: ignore[attr-defined,unused-ignore]
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,6 +31,7 @@ __all__ = [
 
 _URL = re.compile(r"https?://[^\s)\]]+")
 _ALPHA_RUN = re.compile(r"[a-zA-Z]+")
+_ASCII = "".join(map(chr, range(128)))
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,54 @@ def _seed_regex(config: TopicConfig) -> re.Pattern[str]:
     return re.compile("|".join(groups), re.IGNORECASE)
 
 
-def label_seeds(texts: Sequence[str], config: TopicConfig) -> SeedLabels:
+def _matches_ascii(char: str) -> bool:
+    """Whether ``char`` matches some ASCII character case-insensitively (K, the Kelvin sign)."""
+    return re.search(re.escape(char), _ASCII, re.IGNORECASE) is not None
+
+
+def _required_literals(pattern: str) -> list[str]:
+    """Strings that every match of ``pattern`` in a lower-cased ASCII text contains.
+
+    Built from the runs of plain literal characters at the top level of the parsed pattern
+    (groups, classes and repeats interrupt runs; nothing inside them is used). An ASCII run
+    gives its lower-case form; a non-ASCII run with a character that matches no ASCII
+    character gives itself (such a pattern cannot match ASCII text, and no ASCII text contains
+    the run). Longest first; empty when there is none.
+    """
+    runs: list[str] = []
+    current: list[str] = []
+    for op, arg in sre_parse.parse(pattern):
+        if op is sre_constants.LITERAL:
+            current.append(chr(arg))
+            continue
+        runs.append("".join(current))
+        current = []
+    runs.append("".join(current))
+    usable = [
+        run.lower() if run.isascii() else run
+        for run in runs
+        if run and (run.isascii() or not all(_matches_ascii(c) for c in run))
+    ]
+    return sorted(usable, key=len, reverse=True)
+
+
+def _seed_literals(config: TopicConfig) -> tuple[str, ...] | None:
+    """One required literal per seed pattern, or None when a pattern has none.
+
+    A pattern with several candidates takes one that another pattern already requires (the
+    test then costs nothing more), else its longest.
+    """
+    candidates = [_required_literals(p) for t in config.topics for p in t.patterns]
+    if any(not c for c in candidates):
+        return None
+    chosen = {c[0] for c in candidates if len(c) == 1}
+    for c in candidates:
+        if len(c) > 1 and not chosen.intersection(c):
+            chosen.add(c[0])
+    return tuple(sorted(chosen))
+
+
+def label_seeds(texts: Sequence[str], config: TopicConfig, *, prefilter: bool = True) -> SeedLabels:
     """Label posts by their seed terms (§4.3).
 
     Matches are the non-overlapping matches of one alternation over all topics on the
@@ -163,6 +213,9 @@ def label_seeds(texts: Sequence[str], config: TopicConfig) -> SeedLabels:
     texts : sequence of str, length n_posts
         Cleaned post texts (``PostTexts.texts``).
     config : TopicConfig
+    prefilter : bool
+        Skip the regex scan of ASCII texts that contain none of the patterns' required
+        literals (same labels, several times faster); False scans every text.
 
     Returns
     -------
@@ -170,9 +223,17 @@ def label_seeds(texts: Sequence[str], config: TopicConfig) -> SeedLabels:
     """
     regex = _seed_regex(config)
     id_of = {t.name: t.topic_id for t in config.topics}
+    literals = _seed_literals(config) if prefilter else None
+    # A plain alternation of literals: the regex engine skips ahead on its first characters.
+    candidate = None if literals is None else re.compile("|".join(map(re.escape, literals)))
     matched = np.zeros((len(texts), config.n_classes), dtype=np.bool_)
     for row, text in enumerate(texts):
-        for match in regex.finditer(text.lower()):
+        lowered = text.lower()
+        # Exact shortcut: an ASCII text (matched case-insensitively only by ASCII literals)
+        # that contains no pattern's required literal cannot match; the scan is the slow part.
+        if candidate is not None and lowered.isascii() and candidate.search(lowered) is None:
+            continue
+        for match in regex.finditer(lowered):
             # The topic groups are the outermost groups of one alternation: exactly one takes
             # part in a match and, closing last, it is ``lastgroup``.
             matched[row, id_of[str(match.lastgroup)]] = True
@@ -216,10 +277,28 @@ def tokenize(texts: Sequence[str], config: TopicConfig) -> list[list[str]]:
     list of list of str, one token list per text, in text order.
     """
     regex = _token_regex(config)
+    words = re.compile(r"\b\w\w+\b")
+    # Literals every seed-URL match contains; None when one is not evident (no shortcut).
+    url_literals: list[str] | None = []
+    for term in _url_seed_terms(config):
+        found = _required_literals(term)
+        if not found or url_literals is None:
+            url_literals = None
+            continue
+        url_literals.append(found[0])
     out: list[list[str]] = []
     for text in texts:
+        lowered = _strip_accents(text.lower())
+        if (
+            url_literals is not None
+            and lowered.isascii()
+            and not any(lit in lowered for lit in url_literals)
+        ):
+            # No seed-URL alternative can match, so the scan finds exactly the words
+            out.append(words.findall(lowered))
+            continue
         tokens = []
-        for match in regex.finditer(_strip_accents(text.lower())):
+        for match in regex.finditer(lowered):
             # At most one seed-URL group can match; lastindex names it (None for a word).
             group = match.lastindex
             tokens.append(match.group(0) if group is None else match.group(group))

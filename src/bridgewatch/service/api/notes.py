@@ -2,22 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from bridgewatch.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from bridgewatch.pipeline.pending import pending_ratings
 from bridgewatch.service.api import API_PREFIX
 from bridgewatch.service.convert import note_public, note_values, rating_public, rating_values
-from bridgewatch.service.deps import Actor, Db, Now, acting_participant, get_settings, rater, writer
-from bridgewatch.service.idempotency import Idempotency
+from bridgewatch.service.deps import (
+    Actor,
+    Db,
+    Now,
+    OnBehalfOf,
+    acting_participant,
+    acting_participant_sync,
+    api_key_header,
+    bearer_header,
+    check_rater,
+    get_settings,
+    is_ai_writer,
+    request_hash,
+    resolve_principal,
+    writer,
+)
+from bridgewatch.service.errors import AuthenticationError
+from bridgewatch.service.idempotency import Idempotency, IdempotencyKey, replay_stored_answer
+from bridgewatch.service.identifiers import hash_secret
 from bridgewatch.service.limits import (
     RATING_EVENT_TYPES,
     RATING_WINDOW_MS,
     check_note_limits,
     check_rating_rate,
+    rating_rate_error,
 )
+from bridgewatch.service.pg_ratings import RatingWriter
+from bridgewatch.service.repositories.idempotency import store_response
 from bridgewatch.service.repositories.notes import (
     get_scoring,
     insert_note,
@@ -30,6 +55,7 @@ from bridgewatch.service.repositories.ratings import (
     delete_rating,
     get_rating,
     get_rating_target,
+    rating_event_payload,
     upsert_rating,
 )
 from bridgewatch.service.schemas import (
@@ -38,6 +64,7 @@ from bridgewatch.service.schemas import (
     NoteDetails,
     NotePublic,
     NoteScoring,
+    PendingRatings,
     RatingCreate,
     RatingPublic,
     StatusChange,
@@ -73,15 +100,7 @@ def _own_note(
     return _OwnedNote(actor, note)
 
 
-@dataclass(frozen=True)
-class _RatableNote:
-    actor: Actor
-    note: dict[str, Any]
-
-
-def _ratable_note(
-    db: Db, now: Now, note_id: NoteIdPath, actor: Annotated[Actor, Depends(rater)]
-) -> _RatableNote:
+def _ratable_note(db: Session, now_ms: int, note_id: int, actor: Actor) -> dict[str, Any]:
     """The note, if the acting participant may rate it: it is live and not their own.
 
     The rater's recent rating events come with it (``recent_events``, one query less).
@@ -91,13 +110,13 @@ def _ratable_note(
         note_id=note_id,
         rater_participant_id=actor.participant_id,
         event_types=RATING_EVENT_TYPES,
-        since_ms=now - RATING_WINDOW_MS,
+        since_ms=now_ms - RATING_WINDOW_MS,
     )
     if note["noteAuthorParticipantId"] == actor.participant_id:
         raise PermissionDeniedError("you cannot rate your own note")
     if note["deleted_at_ms"] is not None:
         raise ConflictError(f"note {note_id} was deleted")
-    return _RatableNote(actor, note)
+    return note
 
 
 def _check_summary(body: NoteCreate, settings: Settings) -> None:
@@ -131,7 +150,13 @@ def write_note(
     _check_summary(body, settings)
     post = require_post(db, body.post_id)
     check_note_limits(
-        db, settings=settings, now_ms=now, participant_id=actor.participant_id, post=post
+        db,
+        settings=settings,
+        now_ms=now,
+        participant_id=actor.participant_id,
+        post=post,
+        is_media_note=body.is_media_note,
+        ai_writer=is_ai_writer(actor.participant),
     )
     row = insert_note(
         db, now_ms=now, author_participant_id=actor.participant_id, values=note_values(body)
@@ -147,6 +172,7 @@ def note_details(db: Db, note_id: NoteIdPath) -> NoteDetails:
     behind it and its status history."""
     note = require_note(db, note_id)
     scoring = get_scoring(db, note_id)
+    pending = pending_ratings(db, note_id)
     return NoteDetails(
         note=note_public(note),
         decided_by=note["decided_by"],
@@ -174,6 +200,13 @@ def note_details(db: Db, note_id: NoteIdPath) -> NoteDetails:
             )
             for c in list_status_changes(db, note_id)
         ],
+        pending=None
+        if pending is None
+        else PendingRatings(
+            ratings=pending.ratings,
+            next_refit_at_millis=pending.next_refit_at_ms,
+            message=pending.message,
+        ),
     )
 
 
@@ -188,41 +221,174 @@ def delete_note(db: Db, now: Now, owned: Annotated[_OwnedNote, Depends(_own_note
     return Response(status_code=204)
 
 
+@dataclass(frozen=True)
+class _Credentials:
+    session_token: str | None
+    api_key: str | None
+    on_behalf_of: str | None
+
+
+async def _credentials(
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_header)],
+    api_key: Annotated[str | None, Depends(api_key_header)],
+    on_behalf_of: OnBehalfOf = None,
+) -> _Credentials:
+    # Resolved before the body is validated, so a request without credentials is a 401.
+    if api_key is None and bearer is None:
+        raise AuthenticationError("authentication required: a session token or an API key")
+    return _Credentials(None if bearer is None else bearer.credentials, api_key, on_behalf_of)
+
+
 @router.post(
     "/notes/{note_id}/ratings",
     status_code=201,
     response_model=RatingPublic,
     responses={**_ERRORS, 200: {"model": RatingPublic, "description": "rating replaced"}},
 )
-def rate_note(
+async def rate_note(
+    request: Request,
     body: RatingCreate,
-    db: Db,
-    now: Now,
-    idem: Idempotency,
-    response: Response,
-    settings: SettingsDep,
-    target: Annotated[_RatableNote, Depends(_ratable_note)],
-) -> RatingPublic:
+    note_id: NoteIdPath,
+    credentials: Annotated[_Credentials, Depends(_credentials)],
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     """Rate a note: one rating per rater per note, a new rating replaces the previous one
     (answer 200 instead of 201). Rating one's own note is refused."""
-    if body.rating_source == "POPULATION_SAMPLED" and target.actor.principal.api_key is None:
-        raise PermissionDeniedError("only an integration may mark a rating POPULATION_SAMPLED")
-    check_rating_rate(
-        db,
-        settings=settings,
-        now_ms=now,
-        participant_id=target.actor.participant_id,
-        recent=int(target.note["recent_events"]),
+    # The hot path of the service: the clock and settings come from the app state rather
+    # than from dependencies (each costs FastAPI work per request).
+    state = request.app.state
+    now: int = state.clock()
+    settings: Settings = state.settings
+    fast: RatingWriter | None = state.rating_writer
+    if (
+        fast is not None
+        and credentials.api_key is None
+        and credentials.session_token is not None
+        and idempotency_key is None
+        and body.rating_source == "DEFAULT"
+    ):
+        status, answer = await _rate_on_postgresql(
+            fast,
+            settings=settings,
+            now_ms=now,
+            note_id=note_id,
+            body=body,
+            session_token=credentials.session_token,
+        )
+    else:
+        status, answer = await run_in_threadpool(
+            _rate_in_transaction,
+            state.session_factory,
+            settings=settings,
+            now_ms=now,
+            note_id=note_id,
+            body=body,
+            credentials=credentials,
+            idempotency_key=idempotency_key,
+            request_hash=None if idempotency_key is None else await request_hash(request),
+        )
+    return Response(
+        content=answer.model_dump_json(by_alias=True),
+        status_code=status,
+        media_type="application/json",
     )
-    values = rating_values(
-        body, note_id=target.note["noteId"], rater_participant_id=target.actor.participant_id
+
+
+_VERDICT_ERRORS: dict[str, Callable[[int], Exception]] = {
+    "unauthenticated": lambda _n: AuthenticationError("unknown or expired session token"),
+    "removed": lambda _n: PermissionDeniedError("this participant was removed"),
+    "ai_writer": lambda _n: PermissionDeniedError("AI note writers cannot rate notes"),
+    "not_found": lambda n: NotFoundError(f"note {n} does not exist"),
+    "own_note": lambda _n: PermissionDeniedError("you cannot rate your own note"),
+    "deleted": lambda n: ConflictError(f"note {n} was deleted"),
+}
+
+
+async def _rate_on_postgresql(
+    writer: RatingWriter,
+    *,
+    settings: Settings,
+    now_ms: int,
+    note_id: int,
+    body: RatingCreate,
+    session_token: str,
+) -> tuple[int, RatingPublic]:
+    """A session's rating in one statement on PostgreSQL (see ``service.pg_ratings``)."""
+    token_hash = hash_secret(session_token)
+    rater_id = await writer.token_participant(token_hash, now_ms)
+    if rater_id is None:
+        raise AuthenticationError("unknown or expired session token")
+    values = rating_values(body, note_id=note_id, rater_participant_id=rater_id)
+    row = {**values, "createdAtMillis": now_ms}
+    outcome = await writer.write(
+        token_hash=token_hash,
+        values=row,
+        now_ms=now_ms,
+        since_ms=now_ms - RATING_WINDOW_MS,
+        limit=settings.ratings_per_minute,
+        payload=rating_event_payload(row),
     )
-    replaced = upsert_rating(db, now_ms=now, values=values)
-    answer = rating_public({**values, "createdAtMillis": now}, replaced=replaced)
-    status = 200 if replaced else 201
-    response.status_code = status
-    idem.remember(status, answer)
-    return answer
+    if outcome.verdict == "rate_limited":
+        raise rating_rate_error(settings)
+    if outcome.verdict != "ok":
+        raise _VERDICT_ERRORS[outcome.verdict](note_id)
+    return (200 if outcome.replaced else 201), rating_public(row, replaced=outcome.replaced)
+
+
+def _rate_in_transaction(
+    factory: sessionmaker[Session],
+    *,
+    settings: Settings,
+    now_ms: int,
+    note_id: int,
+    body: RatingCreate,
+    credentials: _Credentials,
+    idempotency_key: str | None,
+    request_hash: str | None,
+) -> tuple[int, RatingPublic]:
+    """The general rating path: every check and the write in one transaction, in one
+    worker thread (API keys, idempotency keys, SQLite)."""
+    with factory() as db, db.begin():
+        principal = resolve_principal(
+            db,
+            now_ms=now_ms,
+            session_token=credentials.session_token,
+            api_key=credentials.api_key,
+            on_behalf_of=credentials.on_behalf_of,
+        )
+        assert principal is not None  # _credentials saw some
+        if idempotency_key is not None:
+            assert request_hash is not None
+            replay_stored_answer(
+                db, principal=principal.name, key=idempotency_key, request_hash=request_hash
+            )
+        actor = check_rater(acting_participant_sync(db, principal, "ratings:write"))
+        note = _ratable_note(db, now_ms, note_id, actor)
+        if body.rating_source == "POPULATION_SAMPLED" and principal.api_key is None:
+            raise PermissionDeniedError("only an integration may mark a rating POPULATION_SAMPLED")
+        check_rating_rate(
+            db,
+            settings=settings,
+            now_ms=now_ms,
+            participant_id=actor.participant_id,
+            recent=int(note["recent_events"]),
+        )
+        values = rating_values(body, note_id=note_id, rater_participant_id=actor.participant_id)
+        replaced = upsert_rating(db, now_ms=now_ms, values=values)
+        answer = rating_public({**values, "createdAtMillis": now_ms}, replaced=replaced)
+        status = 200 if replaced else 201
+        if idempotency_key is not None:
+            assert request_hash is not None
+            store_response(
+                db,
+                principal=principal.name,
+                key=idempotency_key,
+                request_hash=request_hash,
+                status_code=status,
+                response_body=answer.model_dump_json(by_alias=True),
+                now_ms=now_ms,
+            )
+    return status, answer
 
 
 @router.get("/notes/{note_id}/ratings/me", response_model=RatingPublic, responses=_ERRORS)

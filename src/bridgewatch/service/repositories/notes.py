@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Select, and_, exists, func, insert, not_, or_, select, update
+from sqlalchemy import Select, and_, case, exists, func, insert, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import NotFoundError
@@ -23,10 +23,10 @@ from bridgewatch.service.tables import (
 
 __all__ = [
     "NEEDS_MORE_RATINGS",
+    "PostAuthorHistory",
     "TimelinePosition",
     "TimelineTab",
     "count_recent_notes",
-    "count_recent_notes_on_post_author",
     "get_note",
     "get_note_brief",
     "get_scoring",
@@ -34,6 +34,7 @@ __all__ = [
     "list_status_changes",
     "mark_note_deleted",
     "notes_on_post",
+    "post_author_history",
     "require_note",
     "timeline",
 ]
@@ -235,18 +236,52 @@ def count_recent_notes(session: Session, *, author_participant_id: str, since_ms
     )
 
 
-def count_recent_notes_on_post_author(
-    session: Session, *, author_participant_id: str, post_author_id: str, since_ms: int
-) -> int:
-    """Notes the author wrote at or after ``since_ms`` on posts by ``post_author_id``."""
-    return int(
-        session.execute(
-            select(func.count())
-            .select_from(notes.join(posts, posts.c.post_id == notes.c.tweetId))
-            .where(
-                notes.c.noteAuthorParticipantId == author_participant_id,
-                notes.c.createdAtMillis >= since_ms,
-                posts.c.author_id == post_author_id,
+@dataclass(frozen=True)
+class PostAuthorHistory:
+    """A writer's notes on one post author's posts (deleted ones included).
+
+    Attributes
+    ----------
+    notes : notes created at or after the history start.
+    helpful : of those, notes whose current status is CURRENTLY_RATED_HELPFUL.
+    last_day : notes created at or after ``day_since_ms``.
+    last_week : notes created at or after ``week_since_ms``.
+    """
+
+    notes: int
+    helpful: int
+    last_day: int
+    last_week: int
+
+
+def post_author_history(
+    session: Session,
+    *,
+    author_participant_id: str,
+    post_author_id: str,
+    history_since_ms: int,
+    day_since_ms: int,
+    week_since_ms: int,
+) -> PostAuthorHistory:
+    """Count the author's notes on posts by ``post_author_id``, in one query (§7.2.1)."""
+    on_author = notes.c.noteAuthorParticipantId == author_participant_id
+    in_history = notes.c.createdAtMillis >= history_since_ms
+
+    def count_if(condition: Any) -> Any:  # Any: SQL expressions
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    row = session.execute(
+        select(
+            count_if(in_history),
+            count_if(and_(in_history, _status == "CURRENTLY_RATED_HELPFUL")),
+            count_if(notes.c.createdAtMillis >= day_since_ms),
+            count_if(notes.c.createdAtMillis >= week_since_ms),
+        )
+        .select_from(
+            notes.join(posts, posts.c.post_id == notes.c.tweetId).outerjoin(
+                _nsh, _nsh.c.noteId == notes.c.noteId
             )
-        ).scalar_one()
-    )
+        )
+        .where(on_author, posts.c.author_id == post_author_id)
+    ).one()
+    return PostAuthorHistory(*(int(v) for v in row))

@@ -105,21 +105,18 @@ def create_participant(
     return Participant(pid, alias, now_ms, is_api_writer, state)
 
 
-def get_participant(session: Session, participant_id: str) -> Participant | None:
-    """The participant with its enrollment state, or ``None``."""
-    row = session.execute(
-        select(
-            participants.c.participantId,
-            participants.c.alias,
-            participants.c.created_at_ms,
-            participants.c.is_api_writer,
-            enrollment.c.enrollmentState,
-        )
-        .select_from(participants.outerjoin(enrollment))
-        .where(participants.c.participantId == participant_id)
-    ).first()
-    if row is None:
-        return None
+# The columns a ``Participant`` is read from (participants outer-joined with enrollment).
+_PARTICIPANT_COLUMNS = (
+    participants.c.participantId,
+    participants.c.alias,
+    participants.c.created_at_ms,
+    participants.c.is_api_writer,
+    enrollment.c.enrollmentState,
+)
+
+
+def _participant_from_row(row: Any) -> Participant:
+    """A ``Participant`` from a row of ``_PARTICIPANT_COLUMNS`` (no enrollment: newUser)."""
     state = (
         EnrollmentState.newUser
         if row.enrollmentState is None
@@ -130,15 +127,19 @@ def get_participant(session: Session, participant_id: str) -> Participant | None
     )
 
 
+def get_participant(session: Session, participant_id: str) -> Participant | None:
+    """The participant with its enrollment state, or ``None``."""
+    row = session.execute(
+        select(*_PARTICIPANT_COLUMNS)
+        .select_from(participants.outerjoin(enrollment))
+        .where(participants.c.participantId == participant_id)
+    ).first()
+    return None if row is None else _participant_from_row(row)
+
+
 # Built once with bound parameters: every authenticated request runs it.
 _SESSION_PARTICIPANT = (
-    select(
-        participants.c.participantId,
-        participants.c.alias,
-        participants.c.created_at_ms,
-        participants.c.is_api_writer,
-        enrollment.c.enrollmentState,
-    )
+    select(*_PARTICIPANT_COLUMNS)
     .select_from(
         session_tokens.join(
             participants, participants.c.participantId == session_tokens.c.participant_id
@@ -156,16 +157,7 @@ def get_session_participant(session: Session, token: str, *, now_ms: int) -> Par
     row = session.execute(
         _SESSION_PARTICIPANT, {"token_hash": hash_secret(token), "now": now_ms}
     ).first()
-    if row is None:
-        return None
-    state = (
-        EnrollmentState.newUser
-        if row.enrollmentState is None
-        else EnrollmentState(row.enrollmentState)
-    )
-    return Participant(
-        row.participantId, row.alias, row.created_at_ms, bool(row.is_api_writer), state
-    )
+    return None if row is None else _participant_from_row(row)
 
 
 def get_enrollment(session: Session, participant_id: str) -> dict[str, Any]:

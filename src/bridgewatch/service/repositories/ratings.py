@@ -14,7 +14,13 @@ from bridgewatch.errors import NotFoundError
 from bridgewatch.service.repositories.events import append_event, encode_payload
 from bridgewatch.service.tables import events, notes, ratings
 
-__all__ = ["delete_rating", "get_rating", "get_rating_target", "upsert_rating"]
+__all__ = [
+    "delete_rating",
+    "get_rating",
+    "get_rating_target",
+    "rating_event_payload",
+    "upsert_rating",
+]
 
 _KEY = ("noteId", "raterParticipantId")
 
@@ -137,7 +143,7 @@ def upsert_rating(session: Session, *, now_ms: int, values: Mapping[str, Any]) -
     row = {**values, "createdAtMillis": now_ms}
     rater = str(row["raterParticipantId"])
     entity_id = f"{row['noteId']}:{rater}"
-    payload = {**row, "noteId": str(row["noteId"])}
+    payload = _payload(row)
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         params = {
@@ -168,6 +174,15 @@ def upsert_rating(session: Session, *, now_ms: int, values: Mapping[str, Any]) -
         payload=payload,
     )
     return replaced
+
+
+def _payload(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {**row, "noteId": str(row["noteId"])}
+
+
+def rating_event_payload(row: Mapping[str, Any]) -> str:
+    """The encoded outbox payload of a stored rating (every column, ``noteId`` as text)."""
+    return encode_payload(_payload(row))
 
 
 def delete_rating(

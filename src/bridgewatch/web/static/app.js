@@ -36,6 +36,65 @@
     update();
   }
 
+  // After a rating: ask for the note's status until the real-time worker has scored the
+  // rating, then say what happened and update the note's badge.
+  function followRating(flash) {
+    var noteId = flash.getAttribute("data-note");
+    if (!noteId) return;
+    var after = flash.getAttribute("data-after") || "0";
+    var was = flash.getAttribute("data-was") || "";
+    var live = flash.querySelector(".live");
+    var tries = 0;
+    function label(status) {
+      var labels = {
+        NEEDS_MORE_RATINGS: "Needs more ratings",
+        CURRENTLY_RATED_HELPFUL: "Helpful",
+        CURRENTLY_RATED_NOT_HELPFUL: "Not helpful"
+      };
+      return labels[status] || status;
+    }
+    function strong(text) {
+      var el = document.createElement("strong");
+      el.textContent = text;
+      return el;
+    }
+    function show(data) {
+      var badge = document.querySelector("#note-" + noteId + " .badge");
+      if (badge) {
+        badge.textContent = data.label;
+        badge.className = "badge s-" + data.status.toLowerCase();
+      }
+      live.textContent = "";
+      if (was && was !== data.status) {
+        live.appendChild(document.createTextNode("The note's status changed: "));
+        live.appendChild(strong(label(was)));
+        live.appendChild(document.createTextNode(" \u2192 "));
+        live.appendChild(strong(data.label));
+        live.appendChild(document.createTextNode("."));
+      } else {
+        live.appendChild(document.createTextNode("The note's status is still "));
+        live.appendChild(strong(data.label));
+        live.appendChild(document.createTextNode("."));
+      }
+    }
+    function poll() {
+      tries += 1;
+      fetch("/notes/" + noteId + "/live?after=" + after, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (data && data.scored) { show(data); return; }
+          if (tries >= 60) {
+            live.textContent = "The real-time worker has not scored it yet; the status " +
+              "updates when it does (is bridgewatch worker running?).";
+            return;
+          }
+          window.setTimeout(poll, 500);
+        })
+        .catch(function () { if (tries < 60) window.setTimeout(poll, 1000); });
+    }
+    poll();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     summaryCount();
     document.querySelectorAll("form.rating-form").forEach(function (f) {
@@ -45,6 +104,9 @@
       matchFieldsets(f, "classification");
     });
     var flash = document.getElementById("flash");
-    if (flash) flash.focus && flash.setAttribute("tabindex", "-1");
+    if (flash) {
+      flash.setAttribute("tabindex", "-1");
+      followRating(flash);
+    }
   });
 })();

@@ -1,0 +1,257 @@
+"""Per-epoch passes of a weighted logistic MF over rater-major ratings, in parallel threads.
+
+Shared by the low-diligence model (``diligence.epochs``) and the harassment model
+(``harassment.adam``), whose logits are both ``x_r = f_n·f_u + b_n·ρ_u + b_u + μ`` (ρ_u = 1
+for harassment). One call of :meth:`LogitPasses.run` does, for every rating:
+
+1. a numba gather pass writing ``-x_r`` (ratings sorted rater-major, so the rater's
+   parameters are loaded once per rater);
+2. ``numpy.exp`` over that array, which numpy evaluates with SIMD (several ratings per
+   instruction), and on loss epochs ``log1p(exp(−|x|))`` the same way;
+3. a numba pass turning ``e_r = exp(-x_r)`` into ``d_r = w_r·(σ(x_r) − y_r)``, scattering it
+   to the note gradients and summing the rater gradients in registers (one store per rater),
+   plus the data loss ``Σ w·(softplus(x) − y·x)`` when asked.
+
+The passes run on ``N_CHUNKS`` fixed rater ranges of about equal rating counts, in parallel
+threads (numba and numpy release the GIL); each range sums its own note gradients, and the
+ranges' sums are added in range order. The split does not depend on the number of threads, so
+every sum runs in the same order on any machine: results are bit-identical from run to run.
+Parameters live in one float64 vector ``theta = [f_n, b_n, f_u, b_u, ρ_u, μ]`` (sizes nn, nn,
+nu, nu, nu, 1); the gradient vector has the same layout.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import Any
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["N_CHUNKS", "LogitPasses", "rater_major"]
+
+_njit: Any = numba.njit(cache=True, nogil=True)
+
+# The ratings are always split into this many rater ranges, whatever the number of threads,
+# so that every sum runs in the same order: results do not depend on the machine's cores.
+N_CHUNKS = 2
+# Below this many ratings the passes run in the calling thread (thread hand-off costs more).
+PARALLEL_MIN = 50_000
+
+
+@_njit
+def _neg_logits(rptr, note_c, theta, nn, nu, u_lo, u_hi, neg_x):  # type: ignore[no-untyped-def]
+    f_n = theta[0:nn]
+    b_n = theta[nn : 2 * nn]
+    f_u = theta[2 * nn : 2 * nn + nu]
+    b_u = theta[2 * nn + nu : 2 * nn + 2 * nu]
+    rep = theta[2 * nn + 2 * nu : 2 * nn + 3 * nu]
+    mu = theta[2 * nn + 3 * nu]
+    for u in range(u_lo, u_hi):
+        fu = f_u[u]
+        ru = rep[u]
+        c = b_u[u] + mu
+        for r in range(rptr[u], rptr[u + 1]):
+            n = note_c[r]
+            neg_x[r] = -(f_n[n] * fu + b_n[n] * ru + c)
+
+
+@_njit
+def _gradient(  # type: ignore[no-untyped-def]
+    rptr, note_c, y, w, neg_x, e, lse, theta, nn, nu, u_lo, u_hi, grad, note_grad, t_fn, t_bn,
+    with_loss,
+):  # fmt: skip
+    """Gradient sums of raters u_lo..u_hi-1: rater entries into ``grad`` (disjoint per chunk),
+    note entries into this chunk's own ``note_grad`` (2·nn: f_n then b_n); returns
+    (data loss, μ gradient) of the chunk."""
+    f_n = theta[0:nn]
+    b_n = theta[nn : 2 * nn]
+    f_u = theta[2 * nn : 2 * nn + nu]
+    rep = theta[2 * nn + 2 * nu : 2 * nn + 3 * nu]
+    g_fn = note_grad[0:nn]
+    g_bn = note_grad[nn : 2 * nn]
+    g_fu = grad[2 * nn : 2 * nn + nu]
+    g_bu = grad[2 * nn + nu : 2 * nn + 2 * nu]
+    g_rep = grad[2 * nn + 2 * nu : 2 * nn + 3 * nu]
+    g_fn[:] = 0.0
+    g_bn[:] = 0.0
+    loss = 0.0
+    g_mu = 0.0
+    for u in range(u_lo, u_hi):
+        fu = f_u[u]
+        ru = rep[u]
+        a_fu = 0.0
+        a_bu = 0.0
+        a_rep = 0.0
+        for r in range(rptr[u], rptr[u + 1]):
+            n = note_c[r]
+            er = e[r]
+            # σ(x) = 1/(1 + e^-x); e = inf for x < -709 gives 0
+            d = w[r] * (1.0 / (1.0 + er) - y[r])
+            if t_fn:
+                g_fn[n] += d * fu
+            if t_bn:
+                g_bn[n] += d * ru
+            a_fu += d * f_n[n]
+            a_bu += d
+            a_rep += d * b_n[n]
+            if with_loss:
+                # softplus(x) − y·x with softplus(x) = max(x, 0) + log1p(exp(−|x|))
+                x = -neg_x[r]
+                loss += w[r] * (max(x, 0.0) + lse[r] - y[r] * x)
+        g_fu[u] = a_fu
+        g_bu[u] = a_bu
+        g_rep[u] = a_rep
+        g_mu += a_bu
+    return loss, g_mu
+
+
+@_njit
+def _combine_notes(grad, note_grads, nn):  # type: ignore[no-untyped-def]
+    """Note gradient = the chunks' sums added in chunk order (fixed, so deterministic)."""
+    for i in range(2 * nn):
+        total = 0.0
+        for c in range(note_grads.shape[0]):
+            total += note_grads[c, i]
+        grad[i] = total
+
+
+def _rater_chunks(rater_ptr: NDArray[np.int64], n_chunks: int) -> list[tuple[int, int]]:
+    """``n_chunks`` consecutive rater ranges holding about equal numbers of ratings."""
+    n_raters = rater_ptr.shape[0] - 1
+    total = int(rater_ptr[-1])
+    cuts = [0]
+    for c in range(1, n_chunks):
+        cuts.append(max(cuts[-1], int(np.searchsorted(rater_ptr, total * c // n_chunks))))
+    cuts.append(n_raters)
+    return [(cuts[c], max(cuts[c], min(cuts[c + 1], n_raters))) for c in range(n_chunks)]
+
+
+def rater_major(
+    note_c: NDArray[np.integer],
+    rater_c: NDArray[np.integer],
+    *columns: NDArray[np.float64],
+    n_raters: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int32], list[NDArray[np.float64]]]:
+    """Rater row pointers (n_raters + 1), and note indexes and ``columns`` in rater-major order.
+
+    A stable sort by rater (the input order within a rater is kept); no copy when the ratings
+    are already rater-major.
+    """
+    if rater_c.shape[0] > 1 and bool(np.any(rater_c[1:] < rater_c[:-1])):
+        order = np.argsort(rater_c, kind="stable")
+        note_c, rater_c = note_c[order], rater_c[order]
+        columns = tuple(col[order] for col in columns)
+    ptr = np.zeros(n_raters + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rater_c, minlength=n_raters), out=ptr[1:])
+    return (
+        ptr,
+        np.ascontiguousarray(note_c, dtype=np.int32),
+        [np.ascontiguousarray(col, dtype=np.float64) for col in columns],
+    )
+
+
+class LogitPasses:
+    """Loss and gradient passes over fixed ratings (module docstring); use as a context manager.
+
+    Parameters
+    ----------
+    rater_ptr : int64 array of shape (n_raters + 1,)
+        Ratings of rater u are rows ``rater_ptr[u]:rater_ptr[u + 1]``.
+    note_c : int32 array of shape (n_ratings,)
+        Note of each rating.
+    y, w : float64 arrays of shape (n_ratings,)
+        Targets in {0, 1} and rating weights.
+    n_notes, n_raters : int
+    workers : int, optional
+        Threads (default: one per range when there are cores and ``PARALLEL_MIN`` ratings).
+        The result does not depend on it.
+    """
+
+    def __init__(
+        self,
+        rater_ptr: NDArray[np.int64],
+        note_c: NDArray[np.int32],
+        y: NDArray[np.float64],
+        w: NDArray[np.float64],
+        n_notes: int,
+        n_raters: int,
+        *,
+        workers: int | None = None,
+    ) -> None:
+        self.ptr, self.note_c, self.y, self.w = rater_ptr, note_c, y, w
+        self.nn, self.nu = n_notes, n_raters
+        m = note_c.shape[0]
+        self.neg_x = np.empty(m)
+        self.e = np.empty(m)
+        self.lse = np.empty(m)
+        self.chunks = _rater_chunks(rater_ptr, N_CHUNKS)
+        self.note_grads = np.zeros((len(self.chunks), 2 * n_notes))
+        if workers is None:
+            workers = min(len(self.chunks), os.cpu_count() or 1) if m >= PARALLEL_MIN else 1
+        self._pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+
+    def __enter__(self) -> LogitPasses:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def _chunk(
+        self, c: int, theta: NDArray[np.float64], grad: NDArray[np.float64], flags: tuple[bool, ...]
+    ) -> tuple[float, float]:
+        t_fn, t_bn, with_loss = flags
+        u_lo, u_hi = self.chunks[c]
+        r_lo, r_hi = int(self.ptr[u_lo]), int(self.ptr[u_hi])
+        _neg_logits(self.ptr, self.note_c, theta, self.nn, self.nu, u_lo, u_hi, self.neg_x)
+        np.exp(self.neg_x[r_lo:r_hi], out=self.e[r_lo:r_hi])
+        if with_loss:  # log1p(exp(−|x|)), vectorized like exp
+            part = self.lse[r_lo:r_hi]
+            np.abs(self.neg_x[r_lo:r_hi], out=part)
+            np.negative(part, out=part)
+            np.exp(part, out=part)
+            np.log1p(part, out=part)
+        loss_c, g_mu_c = _gradient(
+            self.ptr, self.note_c, self.y, self.w, self.neg_x, self.e, self.lse, theta,
+            self.nn, self.nu, u_lo, u_hi, grad, self.note_grads[c], t_fn, t_bn, with_loss,
+        )  # fmt: skip
+        return float(loss_c), float(g_mu_c)
+
+    def run(
+        self,
+        theta: NDArray[np.float64],
+        grad: NDArray[np.float64],
+        *,
+        note_factors: bool,
+        note_intercepts: bool,
+        with_loss: bool,
+    ) -> float:
+        """Write Σ_r ∂(w·ℓ)/∂θ into ``grad`` and return Σ_r w·ℓ (0 unless ``with_loss``).
+
+        ``note_factors`` / ``note_intercepts`` False skip (and zero) those note gradients.
+        """
+        flags = (note_factors, note_intercepts, with_loss)
+        n = len(self.chunks)
+        if self._pool is None:
+            parts = [self._chunk(c, theta, grad, flags) for c in range(n)]
+        else:
+            parts = list(
+                self._pool.map(self._chunk, range(n), [theta] * n, [grad] * n, [flags] * n)
+            )
+        _combine_notes(grad, self.note_grads, self.nn)
+        data_loss = 0.0
+        g_mu = 0.0
+        for loss_c, g_mu_c in parts:  # range order: deterministic
+            data_loss += loss_c
+            g_mu += g_mu_c
+        grad[2 * self.nn + 3 * self.nu] = g_mu
+        return data_loss
