@@ -15,3 +15,6 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0.0.0"
 
 __all__ = ["__version__"]
+
+# Sets the allocator configuration of polars before any module loads polars.
+from bridgewatch import _allocator  # noqa: F401

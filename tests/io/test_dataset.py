@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -16,7 +17,7 @@ from bridgewatch.io import readers, schemas, writers
 from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.io.dataset import load_dataset, ratings_from_frame
 from bridgewatch.io.idmap import hash_ids, rows_in_index, sorted_union
-from bridgewatch.model import IdIndex
+from bridgewatch.model import IdIndex, Ratings
 from tests.io.conftest import FIXTURES, WriteTsv
 
 NOTES_HEADER = ["noteId", "noteAuthorParticipantId", "createdAtMillis", "classification"]
@@ -247,3 +248,66 @@ def test_parquet_ratings_load_like_tsv(write_tsv_text: WriteTsv, tmp_path: Path)
     from_tsv = load_dataset(notes=paths["notes"], ratings=paths["ratings"])
     assert np.array_equal(from_parquet.ratings.note_idx, from_tsv.ratings.note_idx)
     assert np.array_equal(from_parquet.ratings.helpful_tags, from_tsv.ratings.helpful_tags)
+
+
+def _shards(tmp_path: Path, header: str, parts: list[list[str]], parquet: bool = False) -> Path:
+    """A directory of ratings shards (Parquet ones take the general reader)."""
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    for i, rows in enumerate(parts):
+        tsv = shards / f"ratings-0000{i}.tsv"
+        tsv.write_text("\n".join([header, *rows]) + "\n")
+        if parquet:
+            writers.write_ratings(readers.read_ratings(tsv), tsv.with_suffix(".parquet"))
+            tsv.unlink()
+    return shards
+
+
+def test_shards_are_reduced_one_at_a_time_with_the_whole_table_result(
+    write_tsv_text: WriteTsv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = _tiny(write_tsv_text)
+    text = paths["ratings"].read_text().splitlines()[:-1]  # without the duplicate row
+    whole = tmp_path / "whole.tsv"
+    whole.write_text("\n".join(text) + "\n")
+    shards = _shards(tmp_path, text[0], [text[1:3], text[3:]], parquet=True)
+    streamed: list[bool] = []
+    reduce = dataset_module._load_sharded_ratings
+
+    def spy(*args: Any) -> Ratings | None:
+        result = reduce(*args)
+        streamed.append(result is not None)
+        return result
+
+    monkeypatch.setattr(dataset_module, "_load_sharded_ratings", spy)
+    from_shards, from_whole = (
+        load_dataset(
+            notes=paths["notes"],
+            ratings=ratings,
+            status_history=paths["status_history"],
+            enrollment=paths["enrollment"],
+        )
+        for ratings in (shards, whole)
+    )
+    assert streamed == [True]
+    for name in ("note_idx", "rater_idx", "helpful_num", "helpfulness_level", "created_at_ms"):
+        assert np.array_equal(getattr(from_shards.ratings, name), getattr(from_whole.ratings, name))
+    for name in ("helpful_tags", "not_helpful_tags", "population_sampled"):
+        assert np.array_equal(getattr(from_shards.ratings, name), getattr(from_whole.ratings, name))
+    assert from_shards.note_ids.ids.tolist() == from_whole.note_ids.ids.tolist()
+    assert from_shards.participant_ids.ids.tolist() == from_whole.participant_ids.ids.tolist()
+
+
+def test_a_pair_repeated_across_shards_is_checked_on_the_whole_table(tmp_path: Path) -> None:
+    header = "\t".join(["noteId", "raterParticipantId", "createdAtMillis", "helpfulnessLevel"])
+    notes = tmp_path / "notes.tsv"
+    notes.write_text("\t".join(NOTES_HEADER) + "\nn9\ta\t1\tNOT_MISLEADING\n")
+    same = "n9\trater-x\t1\tHELPFUL"
+    shards = _shards(tmp_path, header, [[same], [same, "n9\trater-y\t1\tHELPFUL"]], parquet=True)
+    loaded = load_dataset(notes=notes, ratings=shards)
+    assert loaded.ratings.n_ratings == 2  # the identical duplicate is dropped
+    conflict = tmp_path / "conflict.tsv"
+    conflict.write_text(header + "\nn9\trater-x\t5\tNOT_HELPFUL\n")
+    writers.write_ratings(readers.read_ratings(conflict), shards / "ratings-00002.parquet")
+    with pytest.raises(InputError, match=r"ratings-00002\.parquet line 1 differ"):
+        load_dataset(notes=notes, ratings=shards)

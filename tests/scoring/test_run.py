@@ -14,6 +14,7 @@ from bridgewatch.io.dataset import Dataset, load_dataset
 from bridgewatch.io.schemas import AUX_NOTE_INFO, HELPFULNESS_SCORES, SCORED_NOTES
 from bridgewatch.model import Ratings
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.final import fit_final_notes
 from bridgewatch.scoring.manipulation import BurstConfig
 from bridgewatch.scoring.reputation import TrustConfig
 from bridgewatch.scoring.run import STAGES, ScoringResult, default_as_of_ms, score_core
@@ -89,6 +90,29 @@ def test_final_statuses_are_public_ones_and_core_scored_notes_have_intercepts(
 
 def test_every_stage_is_timed_in_order(first: ScoringResult) -> None:
     assert tuple(first.timings) == STAGES
+
+
+def test_stage_usage_covers_every_stage_with_cpu_and_memory(first: ScoringResult) -> None:
+    assert tuple(first.usage) == STAGES
+    assert all(u.wall_s == first.timings[name] for name, u in first.usage.items())
+    # The kernel's peak and current counters are synced lazily: no order between them.
+    assert all(
+        u.cpu_s >= 0.0 and u.rss_mib > 0.0 and u.peak_rss_mib > 0 for u in first.usage.values()
+    )
+
+
+def test_a_masked_final_fit_equals_the_fit_on_the_subset(first: ScoringResult) -> None:
+    scoped = first.inputs.scoped
+    mask = first.inputs.scoped.population_sampled | (scoped.rater_idx % 3 == 0)
+    config = CONFIG
+    note_ratio = first.prescoring.note_ratio
+    masked = fit_final_notes(scoped, first.prescoring, config, note_ratio, mask=mask)
+    subset = fit_final_notes(scoped.subset(mask), first.prescoring, config, note_ratio)
+    assert masked.ratings.n_ratings == subset.ratings.n_ratings > 0
+    for name in ("intercept", "factor", "rater_factor"):
+        assert np.array_equal(getattr(masked, name), getattr(subset, name), equal_nan=True)
+    everything = np.ones(scoped.n_ratings, dtype=np.bool_)
+    assert scoped.subset(everything) is scoped
 
 
 def test_new_helpful_notes_wait_one_run_then_are_released(

@@ -135,6 +135,25 @@ def test_ground_truth_files(tmp_path: Path) -> None:
 def test_bad_ratings_per_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         write_simulation(_CONFIG, tmp_path, ratings_per_file=0)
+    with pytest.raises(ConfigError):
+        write_simulation(_CONFIG, tmp_path, ratings_format="csv")  # type: ignore[arg-type]
+
+
+def test_parquet_ratings_stream_into_shards_with_the_simulated_rows(tmp_path: Path) -> None:
+    community = simulate(_CONFIG)
+    written = write_simulation(
+        _CONFIG, tmp_path / "streamed", ratings_per_file=1_500, ratings_format="parquet"
+    )
+    names = [p.name for p in written.ratings]
+    assert names == ["ratings-00000.parquet", "ratings-00001.parquet", "ratings-00002.parquet"]
+    assert [pl.read_parquet(p).height for p in written.ratings][:2] == [1_500, 1_500]
+    assert not list((tmp_path / "streamed").rglob("*.tmp"))
+    shards = read_ratings(tmp_path / "streamed" / "ratings")
+    assert shards.equals(community.ratings, null_equal=True)
+    # One file in memory and one streamed block by block hold the same rows.
+    single = write_community(community, tmp_path / "whole", ratings_format="parquet")
+    assert single.ratings == (tmp_path / "whole" / "ratings-00000.parquet",)
+    assert read_ratings(single.ratings[0]).equals(community.ratings, null_equal=True)
 
 
 def test_files_load_with_the_io_readers(tmp_path: Path) -> None:

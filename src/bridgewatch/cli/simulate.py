@@ -1,8 +1,8 @@
 """`bridgewatch simulate`: write a synthetic community in the public Community Notes format.
 
-Writes notes-00000.tsv, ratings-00000.tsv (or ratings/ shards), noteStatusHistory-00000.tsv,
-userEnrollment-00000.tsv and noteRequests-00000.tsv into --out, with ground truth under
---out/truth/.
+Writes notes-00000.tsv, ratings-00000.tsv (or ratings/ shards, TSV or Parquet),
+noteStatusHistory-00000.tsv, userEnrollment-00000.tsv and noteRequests-00000.tsv into --out,
+with ground truth under --out/truth/.
 """
 
 from __future__ import annotations
@@ -98,6 +98,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="split ratings into ratings/ratings-NNNNN.tsv files of at most this many rows"
         " (default: one ratings-00000.tsv)",
     )
+    p.add_argument(
+        "--ratings-format",
+        choices=("tsv", "parquet"),
+        default="tsv",
+        help="ratings files in the public TSV format, or Parquet (ratings-NNNNN.parquet,"
+        " streamed; with --ratings-per-file for 100M+ ratings, so that loading reads one"
+        " shard at a time)",
+    )
     p.set_defaults(func=run)
 
 
@@ -152,7 +160,12 @@ def run(args: argparse.Namespace) -> int:
     """Simulate and write; logs what was written."""
     config = config_from_args(args)
     started = time.perf_counter()
-    written = write_simulation(config, args.out, ratings_per_file=args.ratings_per_file)
+    written = write_simulation(
+        config,
+        args.out,
+        ratings_per_file=args.ratings_per_file,
+        ratings_format=args.ratings_format,
+    )
     _log.info(
         "wrote %d notes, %d participants, %d ratings to %s in %.1f s",
         config.n_notes,

@@ -9,6 +9,7 @@ ids on 64-bit hashes (:mod:`bridgewatch.io.idmap`) and reports or skips bad rows
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,7 @@ from bridgewatch.io.idmap import (
     sorted_union,
 )
 from bridgewatch.io.ratings_stream import RatingColumns, rating_value_exprs, stream_ratings
-from bridgewatch.io.read import FILE_COL, LINE_COL, SkippedRow, read_table
+from bridgewatch.io.read import FILE_COL, LINE_COL, SkippedRow, read_table, source_files
 from bridgewatch.io.readers import (
     drop_duplicate_ratings,
     read_note_status_history,
@@ -118,6 +119,17 @@ def _ratings(
         values = values.filter(keep)
         mask = keep.to_numpy()
         note_idx, rater_idx = note_idx[mask], rater_idx[mask]
+    return _from_values(values, note_idx, rater_idx, note_ids, participant_ids)
+
+
+def _from_values(
+    values: pl.DataFrame,
+    note_idx: NDArray[np.int32],
+    rater_idx: NDArray[np.int32],
+    note_ids: IdIndex,
+    participant_ids: IdIndex,
+) -> Ratings:
+    """``Ratings`` from the ``rating_value_exprs`` columns (rows with a value) and the indexes."""
     if (note_idx < 0).any() or (rater_idx < 0).any():
         raise InputError("a rating refers to a note or rater missing from the id index")
     return Ratings(
@@ -136,6 +148,111 @@ def _ratings(
 
 def _empty(schema: Schema) -> pl.DataFrame:
     return pl.DataFrame(schema=schema.polars_schema)
+
+
+@dataclass(frozen=True)
+class _Shard:
+    """One ratings file reduced to what the scorer keeps (~42 bytes per rating).
+
+    ``pair_keys`` covers every row (for the duplicate check); the other fields only the
+    rows with a value.
+    """
+
+    pair_keys: NDArray[np.uint64]
+    note_keys: NDArray[np.uint64]
+    rater_keys: NDArray[np.uint64]
+    values: pl.DataFrame  # the ``rating_value_exprs`` columns and createdAtMillis
+    distinct: dict[str, pl.DataFrame]  # per id column: ``key`` and ``id``
+
+
+def _read_shard(path: Path, lenient: bool, skipped: list[SkippedRow]) -> _Shard | None:
+    """One file of a sharded ratings table, or None on a 64-bit id hash collision."""
+    result = read_table(
+        path,
+        schemas.RATINGS,
+        lenient=lenient,
+        skip_columns=_UNUSED_RATING_COLUMNS,
+        hash_columns=_ID_COLUMNS,
+    )
+    if any(bool(result.hashed[c]["collision"].any()) for c in _ID_COLUMNS):
+        return None
+    skipped.extend(result.skipped)
+    distinct = {c: result.hashed[c].select("key", "id") for c in _ID_COLUMNS}
+    frame = result.frame
+    del result
+    notes, raters = frame["noteId"].to_numpy(), frame["raterParticipantId"].to_numpy()
+    pair_keys = raters * np.uint64(_MIX) ^ notes
+    values = frame.select(*rating_value_exprs(), pl.col("createdAtMillis"))
+    del frame
+    keep = values["helpful_num"].is_not_null().to_numpy()
+    if not keep.all():
+        notes, raters = notes[keep], raters[keep]
+        values = values.filter(pl.Series(keep))
+    return _Shard(pair_keys, notes, raters, values, distinct)
+
+
+def _load_sharded_ratings(
+    sources: list[Path],
+    notes: pl.DataFrame,
+    nsh: pl.DataFrame,
+    enrollment: pl.DataFrame,
+    lenient: bool,
+    skipped: list[SkippedRow],
+) -> Ratings | None:
+    """Ratings of a directory of shards, one shard's parsed columns in memory at a time.
+
+    Each shard is reduced to its value columns and 64-bit id keys before the next is read,
+    so the ~80 bytes per rating of the parsed columns never exist for all shards at once.
+    Returns None (the caller then reads the whole table at once) when two rows share a
+    (rater, note) key, which needs the full rows to tell identical from conflicting
+    duplicates, or when two ids share a 64-bit key across shards; otherwise the result is
+    the one the whole-table path gives.
+    """
+    shards: list[_Shard] = []
+    shard_skipped: list[SkippedRow] = []
+    for source in sources:
+        shard = _read_shard(source, lenient, shard_skipped)
+        if shard is None:
+            return None
+        shards.append(shard)
+    pair_keys = np.concatenate([s.pair_keys for s in shards])
+    n_rows = pair_keys.shape[0]
+    shards = [dataclasses.replace(s, pair_keys=pair_keys[:0]) for s in shards]
+    pair_keys.sort()
+    if bool(np.any(pair_keys[1:] == pair_keys[:-1])):
+        _log.info("repeated (rater, note) keys across shards; reading the table at once")
+        return None
+    del pair_keys
+    distinct: dict[str, pl.DataFrame] = {}
+    for c in _ID_COLUMNS:
+        table = pl.concat([s.distinct[c] for s in shards]).unique(maintain_order=True)
+        if table["key"].n_unique() != table.height:
+            _log.info("64-bit %s hash collision across shards; reading the table at once", c)
+            return None
+        distinct[c] = table
+    skipped.extend(shard_skipped)
+    note_keys = pl.Series(np.concatenate([s.note_keys for s in shards]))
+    rater_keys = pl.Series(np.concatenate([s.rater_keys for s in shards]))
+    values = pl.concat([s.values for s in shards], rechunk=True)
+    del shards
+    if n_rows > values.height:
+        _log.info("dropping %d ratings with no helpfulness value", n_rows - values.height)
+    note_rows = sorted_union(notes["noteId"], nsh["noteId"], distinct["noteId"]["id"])
+    participant_rows = sorted_union(
+        distinct["raterParticipantId"]["id"],
+        notes["noteAuthorParticipantId"],
+        nsh["noteAuthorParticipantId"],
+        enrollment["participantId"],
+    )
+    note_idx = rows_in_index(HashedIds(note_keys, distinct["noteId"]), note_rows)
+    del note_keys
+    rater_idx = rows_in_index(
+        HashedIds(rater_keys, distinct["raterParticipantId"]), participant_rows
+    )
+    del rater_keys
+    return _from_values(
+        values, note_idx, rater_idx, id_index(note_rows), id_index(participant_rows)
+    )
 
 
 def _load_ratings(
@@ -191,7 +308,12 @@ def _load_ratings_general(
     skipped: list[SkippedRow],
 ) -> Ratings:
     """Ratings as arrays via the general reader: ids arrive as 64-bit keys with distinct-id
-    tables."""
+    tables; a directory of several files is reduced one file at a time when it can be."""
+    sources = source_files(path)
+    if len(sources) > 1:
+        streamed = _load_sharded_ratings(sources, notes, nsh, enrollment, lenient, skipped)
+        if streamed is not None:
+            return streamed
     result = read_table(
         path,
         schemas.RATINGS,

@@ -36,8 +36,10 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-# Rows formatted and written per chunk, to bound the memory of the text columns.
-_CHUNK_ROWS = 1_000_000
+# Rows formatted and written per chunk, to bound the memory of the text columns: writing
+# scored_notes for 2M notes took 0.9 GiB more memory with 1M-row chunks than with 100k-row
+# ones (40 MiB), for the same CPU time (31-33 s).
+_CHUNK_ROWS = 100_000
 
 # Permissions of written files (mkstemp creates them owner-only).
 _FILE_MODE = 0o644

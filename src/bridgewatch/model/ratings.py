@@ -67,7 +67,14 @@ class Ratings:
         return len(self.participant_ids)
 
     def subset(self, mask: NDArray[np.bool_]) -> Ratings:
-        """The ratings where ``mask`` is true, with the same id indexes."""
+        """The ratings where ``mask`` is true, with the same id indexes.
+
+        When ``mask`` keeps every rating the result is ``self`` (no copy: the arrays are
+        never modified in place), which saves ~26 bytes per rating at every filter that drops
+        nothing.
+        """
+        if mask.shape[0] == self.n_ratings and bool(mask.all()):
+            return self
         return Ratings(
             note_idx=self.note_idx[mask],
             rater_idx=self.rater_idx[mask],

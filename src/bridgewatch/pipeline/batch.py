@@ -12,9 +12,8 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -29,6 +28,7 @@ from bridgewatch.io import (
 from bridgewatch.io.dataset import load_dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.run import ProgressCallback, ScoringResult, default_as_of_ms, score_core
+from bridgewatch.scoring.stages import StageClock, StageUsage
 from bridgewatch.scoring.trace_store import save_core_rules
 
 __all__ = [
@@ -70,12 +70,14 @@ class BatchRun:
     ----------
     result : the scorer's result.
     files : the written files, in ``OUTPUT_FILES`` order, then the two explanation files.
-    timings : seconds per step: ``load``, every scoring stage, ``write``.
+    timings : wall seconds per step: ``load``, every scoring stage, ``write``.
+    usage : wall time, CPU time and memory per step, in the same order.
     """
 
     result: ScoringResult
     files: tuple[Path, ...]
     timings: dict[str, float]
+    usage: dict[str, StageUsage] = field(default_factory=dict)
 
 
 def write_outputs(result: ScoringResult, outdir: str | Path) -> tuple[Path, ...]:
@@ -135,20 +137,21 @@ def run_batch(
     -------
     BatchRun
     """
-    timings: dict[str, float] = {}
-    start = time.perf_counter()
-    dataset = load_dataset(
-        notes=notes, ratings=ratings, status_history=status_history, enrollment=enrollment
-    )
-    timings["load"] = time.perf_counter() - start
-    _log.info("load: %.3f s", timings["load"])
+    clock = StageClock(_log)
+    with clock.stage("load"):
+        dataset = load_dataset(
+            notes=notes, ratings=ratings, status_history=status_history, enrollment=enrollment
+        )
     now = default_as_of_ms(dataset) if as_of_ms is None else as_of_ms
     result = score_core(
         dataset, config or ScoringConfig(), as_of_ms=now, seed=seed, progress=progress
     )
-    timings.update(result.timings)
-    start = time.perf_counter()
-    files = write_outputs(result, outdir)
-    timings["write"] = time.perf_counter() - start
-    _log.info("write: %.3f s", timings["write"])
-    return BatchRun(result=result, files=files, timings=timings)
+    with clock.stage("write"):
+        files = write_outputs(result, outdir)
+    usage = {"load": clock.usage["load"], **result.usage, "write": clock.usage["write"]}
+    return BatchRun(
+        result=result,
+        files=files,
+        timings={name: u.wall_s for name, u in usage.items()},
+        usage=usage,
+    )

@@ -105,23 +105,32 @@ def fit_final_notes(
     config: ScoringConfig,
     note_ratio: float,
     weights: NDArray[np.float64] | None = None,
+    *,
+    mask: NDArray[np.bool_] | None = None,
 ) -> NoteFit:
     """§5.2: notes with >= min ratings; raters with final-round params and above threshold.
 
     ``weights`` (float64, shape (ratings.n_ratings,), optional) are per-rating weights of
     the weighted closed-form note fit (the defences' down-weighting); None is the
     reference's unweighted fit. The minimum-ratings gate counts ratings, not weight.
+    ``mask`` (bool array of shape (ratings.n_ratings,)) restricts the fit to those ratings,
+    as ``fit_final_notes(ratings.subset(mask), ..., weights[mask])`` would, without the
+    intermediate copy.
     """
     n_notes = ratings.n_notes
-    counts = np.bincount(ratings.note_idx, minlength=n_notes)
+    note_idx = ratings.note_idx
+    counts = np.bincount(note_idx if mask is None else note_idx[mask], minlength=n_notes)
     rater_int = pre.final_round.rater_intercepts
     rater_fac = pre.final_round.rater_factors
     gated = np.isfinite(rater_int) & pre.helpfulness.above_helpfulness_threshold
-    keep = (counts[ratings.note_idx] >= config.final_min_ratings_per_note) & gated[
-        ratings.rater_idx
-    ]
+    keep = (counts >= config.final_min_ratings_per_note)[note_idx]
+    keep &= gated[ratings.rater_idx]
+    if mask is not None:
+        keep &= mask
+    del counts
     fit_ratings = ratings.subset(keep)
     fit_weights = None if weights is None else weights[keep]
+    del keep
     rater_factor = np.full(ratings.n_participants, np.nan)
     if fit_ratings.n_ratings == 0:
         nan = np.full(n_notes, np.nan)
@@ -138,7 +147,7 @@ def fit_final_notes(
         note_ratio=note_ratio,
         weights=fit_weights,
     )
-    used = np.unique(fit_ratings.rater_idx)
+    used = np.bincount(fit_ratings.rater_idx, minlength=ratings.n_participants) > 0
     rater_factor[used] = rater_fac[used, 0]
     return NoteFit(
         fit_ratings,
@@ -146,6 +155,18 @@ def fit_final_notes(
         result.params.note_factors[:, 0],
         rater_factor,
     )
+
+
+def _aux_intercept(
+    scoped: Ratings,
+    weights: NDArray[np.float64] | None,
+    mask: NDArray[np.bool_],
+    pre: PrescoringResult,
+    config: ScoringConfig,
+    note_ratio: float,
+) -> NDArray[np.float64]:
+    """Intercepts of one auxiliary fit (§5.1); its ratings are released on return."""
+    return fit_final_notes(scoped, pre, config, note_ratio, weights, mask=mask).intercept
 
 
 def _only_scored(
@@ -203,18 +224,22 @@ def run_final_scoring(
     scoped = inputs.scoped
     n_notes = inputs.n_notes
     w = rating_weights
-
-    def fit(mask: NDArray[np.bool_] | None, note_ratio: float) -> NoteFit:
-        if mask is None:
-            return fit_final_notes(scoped, pre, config, note_ratio, w)
-        return fit_final_notes(
-            scoped.subset(mask), pre, config, note_ratio, None if w is None else w[mask]
-        )
-
-    no_high_vol = fit(~inputs.high_volume[scoped.rater_idx], pre.note_ratio)
-    no_correlated = fit(~inputs.scoped_correlated, pre.note_ratio)
-    population = fit(scoped.population_sampled, config.population_sampled_note_ratio)
-    main = fit(None, pre.note_ratio)
+    # The auxiliary fits keep only their intercepts, so one fit's ratings are alive at a time.
+    no_high_vol = _aux_intercept(
+        scoped, w, ~inputs.high_volume[scoped.rater_idx], pre, config, pre.note_ratio
+    )
+    no_correlated = _aux_intercept(
+        scoped, w, ~inputs.scoped_correlated, pre, config, pre.note_ratio
+    )
+    population = _aux_intercept(
+        scoped,
+        w,
+        scoped.population_sampled,
+        pre,
+        config,
+        config.population_sampled_note_ratio,
+    )
+    main = fit_final_notes(scoped, pre, config, pre.note_ratio, w)
     _log.info("final scoring: main fit on %d ratings", main.ratings.n_ratings)
 
     bounds: PseudoRaterBounds | None = None
@@ -253,9 +278,9 @@ def run_final_scoring(
         bounds=bounds,
         diligence=diligence,
         low_diligence=low_diligence,
-        intercept_no_high_vol=no_high_vol.intercept,
-        intercept_no_correlated=no_correlated.intercept,
-        intercept_population_sampled=population.intercept,
+        intercept_no_high_vol=no_high_vol,
+        intercept_no_correlated=no_correlated,
+        intercept_population_sampled=population,
     )
 
 

@@ -146,8 +146,16 @@ def _history(dataset: Dataset) -> StatusHistory:
 
 
 def _reindex_notes(ratings: Ratings, to_row: NDArray[np.int32], note_ids: IdIndex) -> Ratings:
-    """The same ratings with ``note_idx`` mapped through ``to_row`` onto ``note_ids``."""
-    return replace(ratings, note_idx=to_row[ratings.note_idx], note_ids=note_ids)
+    """The same ratings with ``note_idx`` mapped through ``to_row`` onto ``note_ids``.
+
+    When ``to_row`` is the identity (every note has a history row: the usual case) the
+    ratings keep their ``note_idx`` array instead of a copy of it.
+    """
+    identity = to_row.shape[0] == len(note_ids) and bool(
+        np.array_equal(to_row, np.arange(to_row.shape[0], dtype=to_row.dtype))
+    )
+    note_idx = ratings.note_idx if identity else to_row[ratings.note_idx]
+    return replace(ratings, note_idx=note_idx, note_ids=note_ids)
 
 
 def _take_info(info: NoteInfo, rows: NDArray[np.int32]) -> NoteInfo:
@@ -253,7 +261,7 @@ def prepare_core_inputs(
     rows = dataset.note_ids.lookup(history.note_id)
     to_row = np.full(n_notes, -1, dtype=np.int32)
     to_row[rows] = np.arange(rows.shape[0], dtype=np.int32)
-    if np.any(to_row[kept.note_idx] < 0):
+    if np.any((to_row < 0)[kept.note_idx]):
         raise InputError("a kept rating's note has no status-history row", field="noteId")
     note_ids = IdIndex(history.note_id)
     kept = _reindex_notes(kept, to_row, note_ids)

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
 from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
+from bridgewatch.io.schema import Schema
 from bridgewatch.io.schemas import AUX_NOTE_INFO, HELPFULNESS_SCORES, SCORED_NOTES
 from bridgewatch.model import Classification, NoteStatus
 from bridgewatch.scoring.history.table import StatusHistory, status_names
@@ -70,7 +71,7 @@ def _text(name: str, values: Sequence[str | None] | NDArray[np.str_]) -> pl.Seri
 
 def _ordered_frame(
     n: int,
-    order: tuple[str, ...],
+    schema: Schema,
     data: dict[str, pl.Series],
     extra: Mapping[str, ColumnValues] | None,
     table: str,
@@ -78,16 +79,21 @@ def _ordered_frame(
     columns = dict(data)
     for name, values in (extra or {}).items():
         columns[name] = values if isinstance(values, pl.Series) else pl.Series(name, values)
-    known = set(order)
+    known = set(schema.names)
     for name, series in columns.items():
         if name not in known:
             raise InputError(f"not a column of {table}", field=name)
         if series.len() != n:
             raise InputError(f"expected {n} values, got {series.len()}", field=name)
+    # Columns nobody computed are all-null columns of their schema dtype, made by
+    # ``pl.repeat``: a list of n Nones per column cost ~16 bytes per row and column (2 GB
+    # for scored_notes at 2M notes) and a cast to the schema dtype at write time.
     return pl.DataFrame(
         [
-            columns[name].alias(name) if name in columns else pl.Series(name, [None] * n, pl.Utf8)
-            for name in order
+            columns[c.name].alias(c.name)
+            if c.name in columns
+            else pl.repeat(None, n, dtype=c.dtype, eager=True).alias(c.name)
+            for c in schema.columns
         ]
     )
 
@@ -175,7 +181,7 @@ def build_scored_notes(
             "coreNoteInterceptPopulationSampled", core.intercept_population_sampled
         ),
     }
-    return _ordered_frame(n, SCORED_NOTES.names, data, extra, "scored_notes")
+    return _ordered_frame(n, SCORED_NOTES, data, extra, "scored_notes")
 
 
 def build_aux_note_info(
@@ -254,7 +260,7 @@ def build_aux_note_info(
     data["corePosFactor_populationSampledRatingCount"] = pl.Series(
         np.asarray(population_sampled_pos_count, dtype=np.int64)
     )
-    return _ordered_frame(n, AUX_NOTE_INFO.names, data, extra, "aux_note_info")
+    return _ordered_frame(n, AUX_NOTE_INFO, data, extra, "aux_note_info")
 
 
 def build_helpfulness_scores(
@@ -281,9 +287,7 @@ def build_helpfulness_scores(
     """
     ids = np.asarray(participant_ids, dtype=np.str_)
     data = {"raterParticipantId": _text("raterParticipantId", ids)}
-    return _ordered_frame(
-        ids.shape[0], HELPFULNESS_SCORES.names, data, columns, "helpfulness_scores"
-    )
+    return _ordered_frame(ids.shape[0], HELPFULNESS_SCORES, data, columns, "helpfulness_scores")
 
 
 def build_note_status_history(history: StatusHistory) -> pl.DataFrame:

@@ -103,6 +103,11 @@ class PrescoringResult:
         return self.final_round_num_ratings / max(self.final_round_num_users, 1)
 
 
+def _n_distinct(idx: NDArray[np.int32], n: int) -> int:
+    """Number of distinct values in ``idx`` (all in [0, n)): one counting pass, no sort."""
+    return int(np.count_nonzero(np.bincount(idx, minlength=n)))
+
+
 def _no_params(n_notes: int, n_raters: int, n_factors: int) -> MFParams:
     """All-NaN parameters: what a fit on no ratings leaves (every note stays NMR)."""
     return MFParams(
@@ -162,7 +167,7 @@ def _fit_round1(
         init=init,
         rng=rng,
     )
-    n_fit_notes = int(np.unique(train.note_idx).shape[0])
+    n_fit_notes = _n_distinct(train.note_idx, n_notes)
     if (
         result.train_mse > config.max_round1_train_mse
         and n_fit_notes >= config.preprocess.min_notes_for_safeguards
@@ -293,8 +298,8 @@ def run_prescoring(
     )
     helpfulness = _helpfulness(inputs, round1, provisional, config, penalty)
 
-    final_mask = helpfulness.above_helpfulness_threshold[train.rater_idx]
-    final_ratings = train.subset(final_mask)
+    final_ratings = train.subset(helpfulness.above_helpfulness_threshold[train.rater_idx])
+    del train  # nothing below reads it: one training-size copy of the ratings less
     final = (
         _no_params(n_notes, n_part, config.mf.n_factors)
         if final_ratings.n_ratings == 0
@@ -309,8 +314,8 @@ def run_prescoring(
             rng=rng,
         ).params
     )
-    n_final_notes = int(np.unique(final_ratings.note_idx).shape[0])
-    n_final_users = int(np.unique(final_ratings.rater_idx).shape[0])
+    n_final_notes = _n_distinct(final_ratings.note_idx, n_notes)
+    n_final_users = _n_distinct(final_ratings.rater_idx, n_part)
     _log.info(
         "final round: %d ratings, %d notes, %d raters, mu %.4f",
         final_ratings.n_ratings,

@@ -8,10 +8,9 @@ file I/O. Pure apart from logging: "now" is an argument and randomness comes fro
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -36,6 +35,7 @@ from bridgewatch.scoring.outputs import (
 )
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
 from bridgewatch.scoring.reputation import RaterTrust
+from bridgewatch.scoring.stages import StageClock, StageUsage
 from bridgewatch.scoring.status import TagCounts, count_recent_ratings, count_tags
 
 __all__ = [
@@ -79,7 +79,7 @@ class ScoringResult:
     scored_notes, aux_note_info, note_status_history, helpfulness_scores : the four output
         tables in the reference's column order (§11).
     note_explanations : per-note rule trace: which rule decided the status and the figures.
-    timings : seconds per stage, in ``STAGES`` order.
+    timings : wall seconds per stage, in ``STAGES`` order.
     as_of_ms : "now" of the run, ms since the epoch.
     trust : rater trust when ``config.trust`` is set (its untrusted raters' ratings left the
         final fits, or were weighted by trust), else None.
@@ -87,6 +87,7 @@ class ScoringResult:
         set (its flagged ratings left prescoring and the final fits), else None.
     side_bursts : the side-aware burst pass after prescoring (flagged ratings left or were
         down-weighted in the final fits), else None.
+    usage : wall time, CPU time and memory per stage, in ``STAGES`` order.
     """
 
     inputs: CoreInputs
@@ -106,6 +107,7 @@ class ScoringResult:
     trust: RaterTrust | None = None
     bursts: BurstResult | None = None
     side_bursts: BurstResult | None = None
+    usage: dict[str, StageUsage] = field(default_factory=dict)
 
 
 def default_as_of_ms(dataset: Dataset) -> int:
@@ -114,7 +116,9 @@ def default_as_of_ms(dataset: Dataset) -> int:
     The scorer's "now" defaults to this, never to the wall clock, so a rerun on the same
     files gives the same result.
     """
-    candidates = [dataset.ratings.created_at_ms.astype(np.float64)]
+    ratings_ms = dataset.ratings.created_at_ms
+    # The ratings' maximum first: a float64 copy of every rating's time is not needed.
+    candidates = [np.array([ratings_ms.max()] if ratings_ms.size else [], dtype=np.float64)]
     if dataset.notes.height:
         candidates.append(dataset.notes["createdAtMillis"].cast(pl.Float64).to_numpy())
     nsh = dataset.status_history
@@ -126,21 +130,19 @@ def default_as_of_ms(dataset: Dataset) -> int:
     return int(values.max()) if values.size else 0
 
 
-class _Stages:
-    """Times stages and reports them to the progress callback."""
+class _Stages(StageClock):
+    """Times stages (wall, CPU, memory) and reports them to the progress callback."""
 
     def __init__(self, progress: ProgressCallback | None) -> None:
+        super().__init__(_log)
         self.progress = progress
-        self.timings: dict[str, float] = {}
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         if self.progress is not None:
             self.progress(name, STAGES.index(name), len(STAGES))
-        start = time.perf_counter()
-        yield
-        self.timings[name] = time.perf_counter() - start
-        _log.info("stage %s: %.3f s", name, self.timings[name])
+        with super().stage(name):
+            yield
 
 
 def run_meta_scoring(
@@ -190,16 +192,19 @@ def _helpfulness_table(
     round1_intercept = pre.round1.rater_intercepts
     round1_factor = pre.round1.rater_factors[:, 0]
 
-    def on(mask: NDArray[np.bool_], values: NDArray[np.generic]) -> list[object]:
-        return [
-            x if m else None
-            for x, m in zip(values[rows].tolist(), mask[rows].tolist(), strict=True)
-        ]
+    def on(mask: NDArray[np.bool_], values: NDArray[np.generic]) -> pl.Series:
+        # Null where ``mask`` is false; integers widen to Int64 (vectorised: one column of
+        # a few million participants would otherwise be as many Python objects).
+        picked = values[rows]
+        if picked.dtype.kind in "iu":
+            picked = picked.astype(np.int64)
+        series = pl.Series(picked)
+        return pl.select(pl.when(pl.Series(mask[rows])).then(series)).to_series()
 
     def floats(values: NDArray[np.float64]) -> pl.Series:
         return pl.Series(values[rows], dtype=pl.Float64).fill_nan(None)
 
-    columns: dict[str, list[object] | NDArray[np.generic] | pl.Series] = {
+    columns: dict[str, NDArray[np.generic] | pl.Series] = {
         "coreRaterIntercept": floats(pre.final_round.rater_intercepts),
         "coreRaterFactor1": floats(pre.final_round.rater_factors[:, 0]),
         "crhCrnhRatioDifference": floats(h.crh_crnh_ratio_difference),
@@ -388,4 +393,5 @@ def score_core(
         trust=defences.trust,
         bursts=screening.bursts,
         side_bursts=defences.bursts,
+        usage=dict(stages.usage),
     )

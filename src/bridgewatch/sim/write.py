@@ -7,7 +7,10 @@ Layout of ``out_dir``::
 
 as in the fixtures' ``input/`` folders. With ``ratings_per_file`` the ratings go to
 ``ratings/ratings-00000.tsv``, ``ratings/ratings-00001.tsv``, ... instead: a directory of
-shards that the io readers (and the reference scorer) read as one ratings table.
+shards that the io readers (and the reference scorer) read as one ratings table. With
+``ratings_format="parquet"`` the ratings files are Parquet (zstd, the dtypes of
+``io.schemas.RATINGS``, one row group per simulated block) named ``ratings-NNNNN.parquet``:
+about a seventh of the TSV's size and faster to load, for communities of 100M+ ratings.
 
 The public files go through the ``bridgewatch.io`` writers (atomic, public TSV format);
 ratings are streamed block by block into ``io.atomic_output`` files in the same format.
@@ -25,10 +28,13 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from bridgewatch.errors import ConfigError
 from bridgewatch.io import (
     atomic_output,
+    schemas,
     write_note_requests,
     write_note_status_history,
     write_notes,
@@ -36,9 +42,9 @@ from bridgewatch.io import (
     write_user_enrollment,
 )
 from bridgewatch.io.columns import RATINGS_COLUMNS
-from bridgewatch.io.write import tsv_text_frame
+from bridgewatch.io.write import conform, tsv_text_frame
 from bridgewatch.sim.config import SimConfig
-from bridgewatch.sim.frames import ratings_text_frame
+from bridgewatch.sim.frames import ratings_frame, ratings_text_frame
 from bridgewatch.sim.simulate import (
     Community,
     SmallFrames,
@@ -47,9 +53,12 @@ from bridgewatch.sim.simulate import (
     public_small_frames,
 )
 
-__all__ = ["WrittenFiles", "write_community", "write_simulation"]
+__all__ = ["RatingsFormat", "WrittenFiles", "write_community", "write_simulation"]
 
 _RATINGS_HEADER = ("\t".join(RATINGS_COLUMNS) + "\n").encode()
+
+RatingsFormat = Literal["tsv", "parquet"]
+"""File format of the simulated ratings: the public TSV format, or Parquet."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +139,52 @@ class _RatingsSink:
         self.n_ratings += frame.height
 
 
+class _ParquetRatingsSink:
+    """Streams public ratings frames into ratings-NNNNN.parquet files of at most ``per_file``
+    rows, one row group per frame (never more than one frame in memory).
+
+    Files are ``io.atomic_output`` handles held in ``stack``, as for ``_RatingsSink``.
+    """
+
+    def __init__(self, out_dir: Path, per_file: int | None, stack: contextlib.ExitStack) -> None:
+        self._out_dir = out_dir
+        self._per_file = per_file
+        self._stack = stack
+        self._writer: pq.ParquetWriter | None = None
+        self._rows_in_file = 0
+        self.paths: list[Path] = []
+        self.n_ratings = 0
+
+    def _open_next(self, schema: pa.Schema) -> pq.ParquetWriter:
+        path = self._out_dir / f"ratings-{len(self.paths):05d}.parquet"
+        self.paths.append(path)
+        handle = self._stack.enter_context(atomic_output(path))
+        # Registered after the handle, so it is closed (footer written) before the rename.
+        self._writer = self._stack.enter_context(
+            pq.ParquetWriter(handle, schema, compression="zstd")
+        )
+        self._rows_in_file = 0
+        return self._writer
+
+    def write(self, frame: pl.DataFrame) -> None:
+        """Append rows of a public ratings frame (any column order; cast to the schema)."""
+        table = conform(frame, schemas.RATINGS).to_arrow()
+        offset = 0
+        while offset < table.num_rows or self._writer is None:
+            full = self._per_file is not None and self._rows_in_file >= self._per_file
+            writer = self._writer
+            if writer is None or full:
+                writer = self._open_next(table.schema)
+            room = table.num_rows - offset
+            if self._per_file is not None:
+                room = min(room, self._per_file - self._rows_in_file)
+            if room:
+                writer.write_table(table.slice(offset, room))
+            self._rows_in_file += room
+            offset += room
+        self.n_ratings += table.num_rows
+
+
 def _write_all(
     out_dir: Path,
     *,
@@ -137,15 +192,22 @@ def _write_all(
     small: SmallFrames,
     rating_frames: Iterable[pl.DataFrame],
     ratings_per_file: int | None,
+    ratings_format: RatingsFormat,
 ) -> WrittenFiles:
     if ratings_per_file is not None and ratings_per_file < 1:
         raise ConfigError("ratings_per_file", ratings_per_file, "None or an integer >= 1")
+    if ratings_format not in ("tsv", "parquet"):
+        raise ConfigError("ratings_format", ratings_format, "'tsv' or 'parquet'")
     truth_dir = out_dir / "truth"
     truth_dir.mkdir(parents=True, exist_ok=True)
     ratings_dir = out_dir if ratings_per_file is None else out_dir / "ratings"
     ratings_dir.mkdir(exist_ok=True)
     with contextlib.ExitStack() as stack:
-        sink = _RatingsSink(ratings_dir, ratings_per_file, stack)
+        sink: _RatingsSink | _ParquetRatingsSink = (
+            _RatingsSink(ratings_dir, ratings_per_file, stack)
+            if ratings_format == "tsv"
+            else _ParquetRatingsSink(ratings_dir, ratings_per_file, stack)
+        )
         for frame in rating_frames:
             sink.write(frame)
     config_path = truth_dir / "config.json"
@@ -172,7 +234,11 @@ def _write_all(
 
 
 def write_community(
-    community: Community, out_dir: str | Path, *, ratings_per_file: int | None = None
+    community: Community,
+    out_dir: str | Path,
+    *,
+    ratings_per_file: int | None = None,
+    ratings_format: RatingsFormat = "tsv",
 ) -> WrittenFiles:
     """Write an in-memory community to ``out_dir`` (created if missing).
 
@@ -182,6 +248,7 @@ def write_community(
     out_dir : the directory to write into; existing files of the same names are replaced.
     ratings_per_file : split ratings into ``ratings/`` files of at most this many rows
         (None: one ``ratings-00000.tsv`` file).
+    ratings_format : ``"tsv"`` (the public format) or ``"parquet"``.
     """
     small = SmallFrames(
         notes=community.notes,
@@ -197,22 +264,34 @@ def write_community(
         small=small,
         rating_frames=[community.ratings],
         ratings_per_file=ratings_per_file,
+        ratings_format=ratings_format,
     )
 
 
 def write_simulation(
-    config: SimConfig, out_dir: str | Path, *, ratings_per_file: int | None = None
+    config: SimConfig,
+    out_dir: str | Path,
+    *,
+    ratings_per_file: int | None = None,
+    ratings_format: RatingsFormat = "tsv",
 ) -> WrittenFiles:
     """Simulate and write block by block, never holding all ratings in memory.
 
-    Writes the same bytes as ``write_community(simulate(config), out_dir, ...)``.
+    Writes the same TSV bytes as ``write_community(simulate(config), out_dir, ...)``, and
+    the same Parquet rows (one row group per block here, one in total there).
     """
     plan = plan_simulation(config)
-    text_frames = (ratings_text_frame(block, plan.ids) for block in iter_rating_blocks(plan))
+    blocks = iter_rating_blocks(plan)
+    frames = (
+        (ratings_text_frame(block, plan.ids) for block in blocks)
+        if ratings_format == "tsv"
+        else (ratings_frame(block, plan.ids) for block in blocks)
+    )
     return _write_all(
         Path(out_dir),
         config=config,
         small=public_small_frames(plan),
-        rating_frames=text_frames,
+        rating_frames=frames,
         ratings_per_file=ratings_per_file,
+        ratings_format=ratings_format,
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bridgewatch.model import NoteStatus
 from bridgewatch.scoring.helpfulness import (
@@ -10,6 +12,7 @@ from bridgewatch.scoring.helpfulness import (
     classify_valid_ratings,
     ratings_before_note_status,
 )
+from bridgewatch.scoring.helpfulness.valid import created_after, created_before
 
 H = 3_600_000
 NEW = 1_700_000_000_000  # after the 2022-05-19 tombstone launch
@@ -60,3 +63,29 @@ def test_classes_follow_the_reference_naming() -> None:
     counts = v.per_rater(np.array([0, 0, 0, 1, 1, 1, 1], dtype=np.int32), 2)
     assert counts.valid.tolist() == [2, 2]
     assert counts.agree.tolist() == [1, 1]
+
+
+_MS = st.integers(min_value=-(2**53), max_value=2**53)
+_NOTE_MS = st.one_of(
+    st.just(float("nan")),
+    st.just(float("inf")),
+    st.just(float("-inf")),
+    st.floats(min_value=-1e300, max_value=1e300),
+    _MS.map(float),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(created=st.lists(_MS, min_size=1, max_size=20), note_ms=st.lists(_NOTE_MS, min_size=1))
+def test_integer_time_comparisons_match_the_float_definitions(
+    created: list[int], note_ms: list[float]
+) -> None:
+    c = np.array(created, dtype=np.int64)
+    x = np.array(note_ms, dtype=np.float64)
+    idx = (np.arange(c.shape[0]) % x.shape[0]).astype(np.int32)
+    gathered = x[idx]
+    before = np.isnan(gathered) | (c.astype(np.float64) < gathered)
+    assert np.array_equal(created_before(c, idx, x), before)
+    with np.errstate(invalid="ignore"):
+        after = c.astype(np.float64) > gathered
+    assert np.array_equal(created_after(c, idx, x), after)

@@ -10,7 +10,48 @@ from numpy.typing import NDArray
 from bridgewatch.model import NoteStatus
 from bridgewatch.scoring.helpfulness.config import ValidRatingsConfig
 
-__all__ = ["ValidRatings", "classify_valid_ratings", "ratings_before_note_status"]
+__all__ = [
+    "ValidRatings",
+    "classify_valid_ratings",
+    "created_after",
+    "created_before",
+    "ratings_before_note_status",
+]
+
+_INT64_MAX = np.iinfo(np.int64).max
+_LIMIT = float(2**62)  # timestamps are far inside (+-2**62 ms); both bounds are exact floats
+
+
+def _integer_cutoffs(note_ms: NDArray[np.float64], *, before: bool) -> NDArray[np.int64]:
+    """Per-note int64 cutoffs t with ``c < x`` iff ``c < t`` (``before``), else ``c > x`` iff
+    ``c > t``, for every integer ``|c| < 2**62``; where ``x`` is NaN the cutoff is the int64
+    maximum, which every such ``c`` is below (``before``) and none is above."""
+    nan = np.isnan(note_ms)
+    with np.errstate(invalid="ignore"):
+        rounded = np.ceil(note_ms) if before else np.floor(note_ms)
+    cutoffs = np.clip(np.where(nan, 0.0, rounded), -_LIMIT, _LIMIT).astype(np.int64)
+    cutoffs[nan] = _INT64_MAX
+    return cutoffs
+
+
+def created_before(
+    created_at_ms: NDArray[np.int64], note_idx: NDArray[np.int32], note_ms: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """``isnan(x) | (created < x)`` with ``x = note_ms[note_idx]``, per rating.
+
+    Equal to comparing ``created_at_ms.astype(float64)`` with the gathered float64 times
+    (integer ms below 2**53 are exact), without two float64 arrays per rating.
+    """
+    result: NDArray[np.bool_] = created_at_ms < _integer_cutoffs(note_ms, before=True)[note_idx]
+    return result
+
+
+def created_after(
+    created_at_ms: NDArray[np.int64], note_idx: NDArray[np.int32], note_ms: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """``created > x`` with ``x = note_ms[note_idx]`` (false where x is NaN), per rating."""
+    result: NDArray[np.bool_] = created_at_ms > _integer_cutoffs(note_ms, before=False)[note_idx]
+    return result
 
 
 def ratings_before_note_status(
@@ -43,13 +84,14 @@ def ratings_before_note_status(
     -------
     bool array of shape (n_ratings,)
     """
-    in_nsh = note_in_nsh[note_idx]
-    note_created = note_created_at_ms[note_idx]
-    in_window = in_nsh & (created_at_ms - note_created < config.public_delay_ms)
-    latest = note_latest_non_nmr_ms[note_idx]
-    before_label = np.isnan(latest) | (created_at_ms.astype(np.float64) < latest)
-    old_note = note_created < config.tombstone_launch_ms
+    # Per-note figures first, then one gather per rating (these arrays have one entry per
+    # rating: gathering int64/float64 note times would cost 8 bytes per rating each).
+    in_window = created_at_ms < (note_created_at_ms + config.public_delay_ms)[note_idx]
+    in_window &= note_in_nsh[note_idx]
+    old_note = (note_created_at_ms < config.tombstone_launch_ms)[note_idx]
+    before_label = created_before(created_at_ms, note_idx, note_latest_non_nmr_ms)
     result = in_window & ~old_note & before_label
+    del before_label
     old_rows = np.flatnonzero(in_window & old_note)
     if old_rows.size:
         order = np.lexsort((created_at_ms[old_rows], note_idx[old_rows]))

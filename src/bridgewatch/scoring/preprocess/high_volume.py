@@ -41,7 +41,7 @@ def flag_high_volume_raters(
     flags = np.zeros(n_raters, dtype=np.bool_)
     if rater_idx.shape[0] == 0:
         return flags
-    if np.unique(note_idx).shape[0] < config.min_notes_for_safeguards:
+    if np.count_nonzero(np.bincount(note_idx)) < config.min_notes_for_safeguards:
         return flags
     newest = int(created_at_ms.max())
     for window_ms in config.high_volume_windows_ms:

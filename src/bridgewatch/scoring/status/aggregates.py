@@ -119,16 +119,30 @@ def compute_sign_aggregates(ratings: Ratings, rater_factor: NDArray[np.floating]
     """
     _check_rater_array(ratings, rater_factor, "rater_factor")
     n = ratings.n_notes
-    f_u = np.asarray(rater_factor, dtype=np.float64)[ratings.rater_idx]
-    bucket = np.where(np.isnan(f_u), 0, np.where(f_u < 0.0, 1, 2))  # none / neg / pos
-    doubled = ratings.helpful_num.astype(np.float64) * 2.0  # 0, 1 (somewhat), 2
+    # Bucket per rater first, then one byte per rating (the per-rating arrays here are the
+    # size of the scoped ratings: keep them narrow).
+    f = np.asarray(rater_factor, dtype=np.float64)
+    rater_bucket = np.where(np.isnan(f), 0, np.where(f < 0.0, 1, 2)).astype(np.int8)
+    bucket = rater_bucket[ratings.rater_idx]  # none / neg / pos
+    doubled = ratings.helpful_num * np.float32(2.0)  # 0, 1 (somewhat), 2; exact in float32
     value = np.rint(doubled)
     if ((value != doubled) | (value < 0) | (value > 2)).any():
         raise InputError("helpful_num must be 0, 0.5 or 1", field="helpful_num")
-    cell = (bucket * 3 + value.astype(np.int64)) * 2 + ratings.population_sampled
-    counts = np.bincount(ratings.note_idx.astype(np.int64) * 18 + cell, minlength=n * 18).reshape(
-        n, 3, 3, 2
+    cell = bucket * np.int8(3)
+    cell += value.astype(np.int8)
+    del doubled, value
+    cell *= np.int8(2)
+    cell += ratings.population_sampled  # 0..17
+    key: NDArray[np.int64] | NDArray[np.int32] = (
+        ratings.note_idx.astype(np.int64)
+        if n * 18 >= np.iinfo(np.int32).max
+        else ratings.note_idx.astype(np.int32)
     )
+    key *= 18
+    key += cell
+    del cell, bucket
+    counts = np.bincount(key, minlength=n * 18).reshape(n, 3, 3, 2)
+    del key
     by_value = counts.sum(axis=3)  # (n, bucket, value)
     num_ratings = by_value.sum(axis=(1, 2))
     per_bucket = by_value.sum(axis=2)  # (n, bucket)

@@ -125,19 +125,31 @@ def compute_tag_aggregates(
     n = ratings.n_notes
     f_n = _standardise(_check(note_factor, n, "note_factor"))
     f_u = _standardise(_check(rater_factor, ratings.n_participants, "rater_factor"))
-    d_all = np.abs(f_u[ratings.rater_idx] - f_n[ratings.note_idx])
+    # In place where possible: these arrays have one float64 per scoped rating.
+    d_all = f_u[ratings.rater_idx]
+    d_all -= f_n[ratings.note_idx]
+    np.abs(d_all, out=d_all)
     keep = np.isfinite(d_all)
     d = d_all[keep]
+    del d_all
     note = ratings.note_idx[keep]
     bits = ratings.not_helpful_tags[keep]
+    del keep
     if d.size == 0:
         nan_n = np.full(n, np.nan)
         nan_tags = np.full((n, _N_NH), np.nan)
         return TagAggregates(nan_n, nan_tags, nan_tags.copy(), float("nan"))
     p = float(np.percentile(d, config.tag_filter_distance_percentile))
     with np.errstate(divide="ignore", invalid="ignore"):
-        scaled = d / p if p > 0.0 else np.where(d > 0.0, np.inf, 0.0)
-        w = 1.0 / (1.0 + scaled**config.tag_filter_distance_exponent)
+        # w = 1 / (1 + (d / p)^exponent), computed in d's buffer.
+        w = d
+        if p > 0.0:
+            w /= p
+        else:
+            w[:] = np.where(d > 0.0, np.inf, 0.0)
+        np.power(w, config.tag_filter_distance_exponent, out=w)
+        w += 1.0
+        np.divide(1.0, w, out=w)
     weight = np.bincount(note, weights=w, minlength=n)
     present = np.bincount(note, minlength=n) > 0
     adjusted = sum_tags_per_note(note, bits, _N_NH, n, weights=w)
@@ -188,14 +200,23 @@ def compute_incorrect_aggregates(
         p_rater = inc / tot
     p_rater = np.where(np.isfinite(p_rater), p_rater, 0.0)
 
-    f_n = f_n_all[ratings.note_idx]
-    f_u = f_u_all[ratings.rater_idx]
+    # Only ratings with a not-helpful tag count, and most ratings have none: select them
+    # first; clipping and finiteness are per note and per rater, so they are taken before
+    # the gathers (same values, a fraction of the per-rating memory).
+    tagged = np.flatnonzero(ratings.not_helpful_tags)
+    t_note = ratings.note_idx[tagged]
+    t_rater = ratings.rater_idx[tagged]
     c = config.incorrect_factor_clip
     with np.errstate(invalid="ignore"):
-        close = np.abs(np.clip(f_u, -c, c) - np.clip(f_n, -c, c)) < (
-            config.incorrect_interval_half_width
-        )
-    keep = (ratings.not_helpful_tags != 0) & np.isfinite(f_n) & np.isfinite(f_u) & close
+        distance = np.clip(f_u_all, -c, c)[t_rater]
+        distance -= np.clip(f_n_all, -c, c)[t_note]
+        np.abs(distance, out=distance)
+        close = distance < config.incorrect_interval_half_width
+    del distance
+    close &= np.isfinite(f_n_all)[t_note]
+    close &= np.isfinite(f_u_all)[t_rater]
+    keep = tagged[close]
+    del tagged, t_note, t_rater, close
     note = ratings.note_idx[keep]
     incorrect_tag = (
         (ratings.not_helpful_tags[keep] >> np.uint16(_INCORRECT_BIT)) & np.uint16(1)
