@@ -43,6 +43,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -350,7 +351,10 @@ def _drive_api(
     args: argparse.Namespace,
     notes: list[int],
     raters: list[str],
-) -> tuple[list[tuple[int, float]], float, int]:
+) -> tuple[list[tuple[int, float]], float, Counter[int]]:
+    """Write the plan through the HTTP API; returns (event id, commit time) of each accepted
+    write, the rate reached and the count of each refusal's status code (a planned pair can
+    be the rater's own note: 403)."""
     with_tokens = raters[: args.api_raters]
     plan = _plan(args, notes, with_tokens)
     now = int(time.time() * 1000)
@@ -366,7 +370,16 @@ def _drive_api(
     answers = asyncio.run(_post_ratings(args.port, plan, tokens, args.connections))
     achieved = len(plan) / (time.perf_counter() - start)
     ok = [(note, rater, at) for note, rater, at, status in answers if 200 <= status < 300]
-    return _event_ids(engine, ok), achieved, len(answers) - len(ok)
+    refused = Counter(status for *_, status in answers if not 200 <= status < 300)
+    return _event_ids(engine, ok), achieved, refused
+
+
+def _refusals(failed: Counter[int]) -> str:
+    """ ", 4 refused (403: 4)" or "" when every write was accepted."""
+    if not failed:
+        return ""
+    codes = ", ".join(f"{code}: {n}" for code, n in sorted(failed.items()))
+    return f", {sum(failed.values())} refused ({codes})"
 
 
 def _lag_run(
@@ -400,7 +413,7 @@ def _lag_run(
         _wait_for(engine, last, 600)
         poller = _OffsetPoller(engine)
         cpu0, wall0 = _cpu_seconds(worker.pid), time.perf_counter()
-        failed = 0
+        failed: Counter[int] = Counter()
         if drive == "direct":
             committed, achieved = _drive_direct(engine, args, notes, raters)
         else:
@@ -421,7 +434,7 @@ def _lag_run(
         load = os.getloadavg()
         print(
             f"[{drive}] writes: {len(committed)} ratings at {achieved:.0f}/s "
-            f"(target {args.rate:.0f}/s{f', {failed} failed' if failed else ''})"
+            f"(target {args.rate:.0f}/s{_refusals(failed)})"
         )
         print(
             f"[{drive}] lag commit -> rescored status: p50 {np.percentile(lag, 50):.0f} ms, "
