@@ -15,7 +15,7 @@ from bridgewatch.io.schemas import AUX_NOTE_INFO, HELPFULNESS_SCORES, SCORED_NOT
 from bridgewatch.model import Ratings
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.final import fit_final_notes
-from bridgewatch.scoring.manipulation import BurstConfig
+from bridgewatch.scoring.manipulation import BurstConfig, CoRatingConfig
 from bridgewatch.scoring.reputation import TrustConfig
 from bridgewatch.scoring.run import STAGES, ScoringResult, default_as_of_ms, score_core
 from bridgewatch.scoring.trace_store import load_note_rules, save_core_rules
@@ -287,6 +287,35 @@ def test_bursts_are_off_by_default_and_drop_only_flagged_ratings(
     assert np.nanmax(np.abs(halved.final.main.intercept - screened.final.main.intercept)) > 1e-6
     dropped = score_core(dataset, replace(CONFIG, bursts=loose), as_of_ms=now, seed=1)
     assert dropped.final.main.ratings.n_ratings < fit.n_ratings
+
+
+def test_co_rating_is_off_by_default_and_drops_only_flagged_ratings(
+    dataset: Dataset, first: ScoringResult
+) -> None:
+    assert CONFIG.co_rating is None and first.co_rating is None
+    now = default_as_of_ms(dataset)
+    # The organic community has no brigade: nothing is flagged, scores are unchanged.
+    on = score_core(dataset, replace(CONFIG, co_rating=CoRatingConfig()), as_of_ms=now, seed=1)
+    assert on.co_rating is not None and not on.co_rating.flagged.any()
+    assert on.scored_notes.equals(first.scored_notes)
+    # A loose config flags chance groups: their flagged ratings leave prescoring and the
+    # final fits.
+    loose = CoRatingConfig(
+        min_shared_cells=2, min_lift=1.0, max_pair_p=1.0, min_partners=1, max_cell_p=1.0
+    )
+    screened = score_core(dataset, replace(CONFIG, co_rating=loose), as_of_ms=now, seed=1)
+    assert screened.co_rating is not None and screened.co_rating.flagged.any()
+    scoped = first.inputs.scoped
+    flagged = screened.co_rating.flagged
+    gone = set(
+        zip(scoped.note_idx[flagged].tolist(), scoped.rater_idx[flagged].tolist(), strict=True)
+    )
+    fit = screened.final.main.ratings
+    assert not gone & set(zip(fit.note_idx.tolist(), fit.rater_idx.tolist(), strict=True))
+    assert not np.array_equal(
+        screened.prescoring.final_round.rater_intercepts,
+        first.prescoring.final_round.rater_intercepts,
+    )
 
 
 def test_too_few_ratings_leave_every_note_needing_more(dataset: Dataset) -> None:

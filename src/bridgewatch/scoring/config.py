@@ -17,7 +17,12 @@ from bridgewatch.scoring.helpfulness import (
     TrainingFilterConfig,
 )
 from bridgewatch.scoring.history.update import StatusHistoryConfig
-from bridgewatch.scoring.manipulation import BurstConfig, PostSelectionConfig, QuasiCliqueConfig
+from bridgewatch.scoring.manipulation import (
+    BurstConfig,
+    CoRatingConfig,
+    PostSelectionConfig,
+    QuasiCliqueConfig,
+)
 from bridgewatch.scoring.meta import MetaConfig
 from bridgewatch.scoring.mf import MFConfig
 from bridgewatch.scoring.preprocess import CoreScopeConfig, PreprocessConfig
@@ -65,6 +70,10 @@ class ScoringConfig:
     bursts : coordinated rating-burst detection (``bridgewatch.scoring.manipulation.burst``):
         flagged burst ratings are dropped or down-weighted before the final fits. None
         (default) skips it (the reference's behaviour).
+    co_rating : timing-free coordinated co-rating detection
+        (``bridgewatch.scoring.manipulation.co_rating``): ratings of rater groups that give
+        the same verdicts on the same notes far beyond chance are dropped before
+        prescoring, on the notes where the group concentrates. None (default) skips it.
     """
 
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
@@ -88,6 +97,7 @@ class ScoringConfig:
     enrollment: EnrollmentConfig = field(default_factory=EnrollmentConfig)
     trust: TrustConfig | None = None
     bursts: BurstConfig | None = None
+    co_rating: CoRatingConfig | None = None
 
     def __post_init__(self) -> None:
         if not self.max_round1_train_mse > 0:

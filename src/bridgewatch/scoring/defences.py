@@ -1,6 +1,12 @@
 """Manipulation defences around the Core fits (not in the reference).
 
-Two configurable defences act on the scoped ratings:
+Three configurable defences act on the scoped ratings:
+
+* coordinated co-rating (``ScoringConfig.co_rating``, ``bridgewatch.scoring.manipulation
+  .co_rating``), timing-free: before prescoring (in ``screen_bursts``), ratings of groups
+  of raters who give the same verdicts on the same notes far beyond chance are dropped on
+  the notes where the group concentrates, so slow brigades that no burst window catches
+  cannot bend prescoring or the final fits.
 
 * coordinated rating bursts (``ScoringConfig.bursts``, ``bridgewatch.scoring.manipulation
   .burst``), in two passes. ``screen_bursts`` runs before prescoring, without viewpoint
@@ -13,7 +19,7 @@ Two configurable defences act on the scoped ratings:
   bursts: in "filter" mode the ratings of untrusted raters leave the final fits, in
   "weight" mode every rating is weighted by its rater's trust weight.
 
-With neither config set (the reference-faithful default) the inputs pass through untouched
+With none of these configs set (the reference-faithful default) the inputs pass through untouched
 and the final fits are unweighted.
 """
 
@@ -31,8 +37,11 @@ from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.manipulation import (
     BurstConfig,
     BurstResult,
+    CoRatingConfig,
+    CoRatingResult,
     PostSelectionConfig,
     QuasiCliqueConfig,
+    find_co_rating_groups,
     find_rating_bursts,
     rater_sides,
 )
@@ -52,17 +61,20 @@ _log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BurstScreening:
-    """The pre-prescoring burst pass.
+    """The pre-prescoring pass: coordinated co-rating, then bursts.
 
     Attributes
     ----------
     inputs : CoreInputs without the flagged scoped ratings (prescoring's input).
-    bursts : the detection on the original scoped ratings (rater sides all 0), or None
-        when ``ScoringConfig.bursts`` is None.
+    bursts : the burst detection on the scoped ratings the co-rating pass left (rater
+        sides all 0), or None when ``ScoringConfig.bursts`` is None.
+    co_rating : the co-rating detection on the original scoped ratings, or None when
+        ``ScoringConfig.co_rating`` is None.
     """
 
     inputs: CoreInputs
     bursts: BurstResult | None
+    co_rating: CoRatingResult | None = None
 
 
 @dataclass(frozen=True)
@@ -87,13 +99,15 @@ class Defences:
 def with_defences(base: ScoringConfig | None = None) -> ScoringConfig:
     """``base`` (default ``ScoringConfig()``) with every manipulation defence on, each at its
     default: PSS clusters and quasi-cliques (extended §3.1-3.2; the NoCorrelated fit),
-    coordinated rating bursts and trust propagation ("filter" mode)."""
+    coordinated co-rating, coordinated rating bursts and trust propagation ("filter"
+    mode)."""
     return dataclasses.replace(
         base or ScoringConfig(),
         post_selection=PostSelectionConfig(),
         quasi_cliques=QuasiCliqueConfig(),
         bursts=BurstConfig(),
         trust=TrustConfig(),
+        co_rating=CoRatingConfig(),
     )
 
 
@@ -132,24 +146,49 @@ def _detect(inputs: CoreInputs, sides: NDArray[np.int8], config: BurstConfig) ->
     return bursts
 
 
+def _co_rating(inputs: CoreInputs, config: CoRatingConfig) -> CoRatingResult:
+    scoped = inputs.scoped
+    found = find_co_rating_groups(
+        scoped.note_idx,
+        scoped.rater_idx,
+        _levels(scoped.helpful_num),
+        inputs.n_participants,
+        config,
+    )
+    _log.info(
+        "co-rating: %d coordinated pairs, %d groups, %d raters, %d ratings flagged",
+        found.n_pairs,
+        found.n_groups,
+        int((found.group >= 0).sum()),
+        int(found.flagged.sum()),
+    )
+    return found
+
+
 def screen_bursts(inputs: CoreInputs, config: ScoringConfig) -> BurstScreening:
-    """The pre-prescoring burst pass: drop flagged scoped ratings (rater sides unknown).
+    """The pre-prescoring pass: drop the scoped ratings flagged by coordinated co-rating,
+    then those flagged by bursts (rater sides unknown).
 
     Parameters
     ----------
     inputs : CoreInputs of the run.
-    config : ScoringConfig; nothing happens when ``bursts`` is None.
+    config : ScoringConfig; nothing happens when ``co_rating`` and ``bursts`` are None.
 
     Returns
     -------
     BurstScreening
     """
+    co_rating: CoRatingResult | None = None
+    if config.co_rating is not None:
+        co_rating = _co_rating(inputs, config.co_rating)
+        if co_rating.flagged.any():
+            inputs = _subset(inputs, ~co_rating.flagged)
     if config.bursts is None:
-        return BurstScreening(inputs, None)
+        return BurstScreening(inputs, None, co_rating)
     bursts = _detect(inputs, np.zeros(inputs.n_participants, dtype=np.int8), config.bursts)
     if bursts.flagged.any():
         inputs = _subset(inputs, ~bursts.flagged)
-    return BurstScreening(inputs, bursts)
+    return BurstScreening(inputs, bursts, co_rating)
 
 
 def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringConfig) -> Defences:

@@ -24,7 +24,7 @@ from bridgewatch.scoring.explain import build_note_explanations
 from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
 from bridgewatch.scoring.history import RunStatuses, StatusHistory, update_status_history
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
-from bridgewatch.scoring.manipulation import BurstResult
+from bridgewatch.scoring.manipulation import BurstResult, CoRatingResult
 from bridgewatch.scoring.meta import MetaInputs, MetaResult, ScorerStatus, apply_meta_rules
 from bridgewatch.scoring.outputs import (
     CoreNoteScores,
@@ -87,6 +87,9 @@ class ScoringResult:
         set (its flagged ratings left prescoring and the final fits), else None.
     side_bursts : the side-aware burst pass after prescoring (flagged ratings left or were
         down-weighted in the final fits), else None.
+    co_rating : the coordinated co-rating pass on the scoped ratings when
+        ``config.co_rating`` is set (its flagged ratings left prescoring and the final fits),
+        else None.
     usage : wall time, CPU time and memory per stage, in ``STAGES`` order.
     """
 
@@ -107,6 +110,7 @@ class ScoringResult:
     trust: RaterTrust | None = None
     bursts: BurstResult | None = None
     side_bursts: BurstResult | None = None
+    co_rating: CoRatingResult | None = None
     usage: dict[str, StageUsage] = field(default_factory=dict)
 
 
@@ -393,5 +397,6 @@ def score_core(
         trust=defences.trust,
         bursts=screening.bursts,
         side_bursts=defences.bursts,
+        co_rating=screening.co_rating,
         usage=dict(stages.usage),
     )

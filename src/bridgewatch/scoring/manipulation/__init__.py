@@ -1,5 +1,5 @@
 """Coordinated-manipulation safeguards: PSS clusters and quasi-cliques (extended §3.1-3.2),
-and coordinated rating bursts (a bridgewatch defence).
+coordinated rating bursts and coordinated co-rating (bridgewatch defences).
 
 Public surface::
 
@@ -20,8 +20,14 @@ from bridgewatch.scoring.manipulation.burst import (
     find_rating_bursts_reference,
     rater_sides,
 )
+from bridgewatch.scoring.manipulation.co_rating import (
+    CoRatingResult,
+    find_co_rating_groups,
+    find_co_rating_groups_reference,
+)
 from bridgewatch.scoring.manipulation.config import (
     BurstConfig,
+    CoRatingConfig,
     PostSelectionConfig,
     QuasiCliqueConfig,
 )
@@ -47,7 +53,9 @@ __all__ = [
     "NO_CLUSTER",
     "BurstConfig",
     "BurstResult",
+    "CoRatingConfig",
     "CoRatingCounts",
+    "CoRatingResult",
     "CollisionCounts",
     "PostSelectionConfig",
     "PostSelectionResult",
@@ -58,6 +66,8 @@ __all__ = [
     "count_co_ratings_reference",
     "count_collisions",
     "find_author_rater_pairs",
+    "find_co_rating_groups",
+    "find_co_rating_groups_reference",
     "find_co_rating_pairs",
     "find_post_selection_clusters",
     "find_quasi_cliques",

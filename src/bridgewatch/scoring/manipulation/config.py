@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bridgewatch.errors import ConfigError
 
-__all__ = ["BurstConfig", "PostSelectionConfig", "QuasiCliqueConfig"]
+__all__ = ["BurstConfig", "CoRatingConfig", "PostSelectionConfig", "QuasiCliqueConfig"]
 
 _MINUTE_MS = 60_000
 
@@ -171,3 +171,47 @@ class BurstConfig:
             raise ConfigError("min_shared_fraction", self.min_shared_fraction, "in [0, 1]")
         if not 0.0 <= self.rating_weight < 1.0:
             raise ConfigError("rating_weight", self.rating_weight, "in [0, 1)")
+
+
+@dataclass(frozen=True)
+class CoRatingConfig:
+    """Coordinated co-rating (``bridgewatch.scoring.manipulation.co_rating``; not in the
+    reference: a timing-free bridgewatch defence).
+
+    Parameters
+    ----------
+    min_shared_cells : a coordinated pair shares at least this many (note, verdict) cells
+        (5); raters with fewer ratings are not paired.
+    min_lift : ... at least this many times the null model's expectation (pair step) and
+        a flagged cell holds this many times the expected group members (4.0) ...
+    max_pair_p : ... and the Poisson upper tail of its shared count is at most this (1e-4).
+    min_partners : coordinated raters are the core of the pair graph in which everyone has
+        at least this many coordinated partners (4): groups of min_partners + 1 or more.
+    min_cell_members : a group's ratings on a cell are flagged when at least this many
+        members rated it (3) ...
+    min_cell_share : ... and at least this share of the group (0.2) ...
+    max_cell_p : ... and the Poisson upper tail of the member count is at most this (1e-6).
+    max_cell_raters : cells with more raters are left out of the pair count (5000).
+    """
+
+    min_shared_cells: int = 5
+    min_lift: float = 4.0
+    max_pair_p: float = 1e-4
+    min_partners: int = 4
+    min_cell_members: int = 3
+    min_cell_share: float = 0.2
+    max_cell_p: float = 1e-6
+    max_cell_raters: int = 5000
+
+    def __post_init__(self) -> None:
+        for name in ("min_shared_cells", "min_partners", "min_cell_members", "max_cell_raters"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(name, value, "an int >= 1")
+        if not self.min_lift >= 1.0:
+            raise ConfigError("min_lift", self.min_lift, ">= 1")
+        for name in ("max_pair_p", "max_cell_p"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise ConfigError(name, getattr(self, name), "in (0, 1]")
+        if not 0.0 <= self.min_cell_share <= 1.0:
+            raise ConfigError("min_cell_share", self.min_cell_share, "in [0, 1]")

@@ -1,0 +1,278 @@
+"""Coordinated co-rating: raters who give the same verdict on the same notes far more often
+than their activity and the notes' popularity predict (timing-free; a bridgewatch defence).
+
+The burst detector (``burst.py``) needs a brigade to strike within its window; a brigade
+that spreads its ratings over hours escapes it. What such a brigade cannot hide is that
+its members keep giving *the same verdict on the same notes*: every member rates every
+target the same way. The detector tests exactly that, against a null model in which each
+rater picks (note, verdict) cells in proportion to their popularity:
+
+1. **Cells.** A rating is a cell ``j = (note, level)``. ``X`` is the 0/1 rater x cell
+   matrix, ``d_a`` rater ``a``'s number of ratings, ``w_j`` cell ``j``'s number of raters
+   and ``W = sum_j w_j`` the number of ratings. Cells with more than ``max_cell_raters``
+   raters are left out of the pair count (they carry little evidence and cost ``w_j^2``
+   pairs; the brigade's targets stay below it unless the brigade is that large).
+2. **Pairs.** ``C = X X^T`` counts the cells two raters share. Under the null (a
+   Chung-Lu / configuration model: ``P(a rates j) = d_a w_j / W``) the expected count is
+   ``E_ab = d_a d_b S`` with ``S = sum_j w_j^2 / W^2``, so prolific raters and popular
+   notes are expected to meet often. A pair is *coordinated* when ``C_ab >=
+   min_shared_cells``, ``C_ab >= min_lift * E_ab`` and the Poisson upper tail
+   ``P(X >= C_ab | E_ab) <= max_pair_p``. Same-camp honest raters agree more often than
+   the null (a verdict follows viewpoint), hence the lift and a tail far below 1 / pairs.
+3. **Core.** Coordinated raters are the ``min_partners``-core of the pair graph, and the
+   groups its connected components: a chain of chance pairs does not make a group.
+4. **Flags.** For a group ``G`` (``D_G = sum_{a in G} d_a``) and a cell ``j`` rated by
+   ``g_j`` of its members and ``o_j`` other raters, the null expects ``e_j = D_G o_j /
+   (W - D_G)`` members. The members' ratings on cell ``j`` are flagged when ``g_j >=
+   max(min_cell_members, min_cell_share * |G|)``, ``g_j >= min_lift * e_j`` and
+   ``P(X >= g_j | e_j) <= max_cell_p``: the cells where the group's shared verdicts
+   concentrate. A member's other (honest) ratings stay.
+
+The scorer drops flagged ratings before prescoring (``bridgewatch.scoring.defences``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import connected_components
+from scipy.stats import poisson
+
+from bridgewatch.errors import ConfigError
+from bridgewatch.scoring.manipulation.burst import _k_core
+from bridgewatch.scoring.manipulation.config import CoRatingConfig
+
+__all__ = ["CoRatingResult", "find_co_rating_groups", "find_co_rating_groups_reference"]
+
+
+@dataclass(frozen=True)
+class CoRatingResult:
+    """Coordinated co-rating groups and their flagged ratings.
+
+    Attributes
+    ----------
+    group : int64 array of shape (n_raters,), the rater's group id (0..n_groups-1) or -1.
+    flagged : bool array of shape (n_ratings,), ratings of group members on the group's
+        concentrated cells (step 4).
+    n_pairs : number of coordinated pairs (before the core is taken).
+    n_groups : number of groups.
+    """
+
+    group: NDArray[np.int64]
+    flagged: NDArray[np.bool_]
+    n_pairs: int
+    n_groups: int
+
+
+def _check(
+    note_idx: NDArray[np.integer], rater_idx: NDArray[np.integer], levels: NDArray[np.integer]
+) -> int:
+    n = note_idx.shape[0]
+    for name, arr in (("rater_idx", rater_idx), ("levels", levels)):
+        if arr.shape != (n,):
+            raise ConfigError(name, arr.shape, f"shape ({n},) like note_idx")
+    if n and (note_idx.min() < 0 or rater_idx.min() < 0):
+        raise ConfigError("note_idx", "negative", "indexes >= 0")
+    if n and (levels.min() < 0 or levels.max() > 2):
+        raise ConfigError("levels", "out of range", "0 (not helpful), 1 (somewhat), 2 (helpful)")
+    return int(n)
+
+
+def _pair_tests(
+    count: NDArray[np.int64], expected: NDArray[np.float64], config: CoRatingConfig
+) -> NDArray[np.bool_]:
+    ok = (count >= config.min_shared_cells) & (count >= config.min_lift * expected)
+    if ok.any():
+        tail = poisson.sf(count[ok] - 1, expected[ok])
+        ok[np.flatnonzero(ok)] = tail <= config.max_pair_p
+    return ok
+
+
+def _cell_tests(
+    members: NDArray[np.int64],
+    others: NDArray[np.int64],
+    group_ratings: float,
+    total: float,
+    group_size: int,
+    config: CoRatingConfig,
+) -> NDArray[np.bool_]:
+    rest = max(total - group_ratings, 1.0)
+    expected = group_ratings * others.astype(np.float64) / rest
+    need = max(float(config.min_cell_members), config.min_cell_share * group_size)
+    ok = (members >= need) & (members >= config.min_lift * expected)
+    if ok.any():
+        tail = poisson.sf(members[ok] - 1, expected[ok])
+        ok[np.flatnonzero(ok)] = tail <= config.max_cell_p
+    return ok
+
+
+def _groups(
+    pairs: NDArray[np.int64], n_raters: int, min_partners: int
+) -> tuple[NDArray[np.int64], int]:
+    core = _k_core(pairs, n_raters, min_partners)
+    group = np.full(n_raters, -1, dtype=np.int64)
+    if not core.any():
+        return group, 0
+    kept = pairs[core[pairs[:, 0]] & core[pairs[:, 1]]]
+    graph = sp.coo_matrix(
+        (np.ones(kept.shape[0], dtype=np.int8), (kept[:, 0], kept[:, 1])),
+        shape=(n_raters, n_raters),
+    )
+    _, labels = connected_components(graph, directed=False)
+    _, dense = np.unique(labels[core], return_inverse=True)
+    group[core] = dense
+    return group, int(dense.max()) + 1
+
+
+def _flag(
+    cells: NDArray[np.int64],
+    rater_idx: NDArray[np.int64],
+    group: NDArray[np.int64],
+    n_groups: int,
+    config: CoRatingConfig,
+) -> NDArray[np.bool_]:
+    n = cells.shape[0]
+    flagged = np.zeros(n, dtype=np.bool_)
+    if n_groups == 0:
+        return flagged
+    n_cells = int(cells.max()) + 1
+    w = np.bincount(cells, minlength=n_cells)
+    d = np.bincount(rater_idx, minlength=group.shape[0])
+    sizes = np.bincount(group[group >= 0], minlength=n_groups)
+    g_of = group[rater_idx]
+    for g in range(n_groups):
+        mine = g_of == g
+        members = np.bincount(cells[mine], minlength=n_cells)
+        concentrated = _cell_tests(
+            members,
+            w - members,
+            float(d[group == g].sum()),
+            float(n),
+            int(sizes[g]),
+            config,
+        )
+        flagged |= mine & concentrated[cells]
+    return flagged
+
+
+def find_co_rating_groups(
+    note_idx: NDArray[np.integer],
+    rater_idx: NDArray[np.integer],
+    levels: NDArray[np.integer],
+    n_raters: int,
+    config: CoRatingConfig,
+) -> CoRatingResult:
+    """Find coordinated co-rating groups (see the module docstring).
+
+    Parameters
+    ----------
+    note_idx, rater_idx : int arrays of shape (n_ratings,); a rater rates a note once.
+    levels : int array of shape (n_ratings,), 0 NOT_HELPFUL, 1 SOMEWHAT_HELPFUL, 2 HELPFUL.
+    n_raters : number of raters (``rater_idx < n_raters``).
+    config : CoRatingConfig
+
+    Returns
+    -------
+    CoRatingResult
+    """
+    n = _check(note_idx, rater_idx, levels)
+    if n and int(rater_idx.max()) >= n_raters:
+        raise ConfigError("rater_idx", "out of range", f"indexes in [0, {n_raters})")
+    raters = rater_idx.astype(np.int64)
+    cells = note_idx.astype(np.int64) * 3 + levels.astype(np.int64)
+    empty = CoRatingResult(np.full(n_raters, -1, dtype=np.int64), np.zeros(n, dtype=np.bool_), 0, 0)
+    if n == 0:
+        return empty
+    n_cells = int(cells.max()) + 1
+    w = np.bincount(cells, minlength=n_cells).astype(np.float64)
+    d = np.bincount(raters, minlength=n_raters).astype(np.float64)
+    total = float(n)
+    s = float((w * w).sum()) / (total * total)
+    # Pair counting: raters with enough ratings, cells not too popular.
+    use = (d[raters] >= config.min_shared_cells) & (w[cells] <= config.max_cell_raters)
+    x = sp.csr_matrix(
+        (np.ones(int(use.sum()), dtype=np.int32), (raters[use], cells[use])),
+        shape=(n_raters, n_cells),
+    )
+    shared = sp.coo_matrix(sp.triu(x @ x.T, k=1))
+    a, b = shared.row.astype(np.int64), shared.col.astype(np.int64)
+    count = shared.data.astype(np.int64)
+    ok = _pair_tests(count, d[a] * d[b] * s, config)
+    pairs = np.stack([a[ok], b[ok]], axis=1)
+    group, n_groups = _groups(pairs, n_raters, config.min_partners)
+    flagged = _flag(cells, raters, group, n_groups, config)
+    return CoRatingResult(group, flagged, int(pairs.shape[0]), n_groups)
+
+
+def find_co_rating_groups_reference(
+    note_idx: NDArray[np.integer],
+    rater_idx: NDArray[np.integer],
+    levels: NDArray[np.integer],
+    n_raters: int,
+    config: CoRatingConfig,
+) -> CoRatingResult:
+    """Plain-loop version of ``find_co_rating_groups`` (small inputs only; used to test it)."""
+    n = _check(note_idx, rater_idx, levels)
+    cells = [int(t) * 3 + int(lv) for t, lv in zip(note_idx.tolist(), levels.tolist(), strict=True)]
+    raters = [int(r) for r in rater_idx.tolist()]
+    w: dict[int, int] = {}
+    d = [0] * n_raters
+    rated: list[set[int]] = [set() for _ in range(n_raters)]
+    for c, r in zip(cells, raters, strict=True):
+        w[c] = w.get(c, 0) + 1
+        d[r] += 1
+    for c, r in zip(cells, raters, strict=True):
+        if d[r] >= config.min_shared_cells and w[c] <= config.max_cell_raters:
+            rated[r].add(c)
+    s = sum(v * v for v in w.values()) / float(n * n) if n else 0.0
+    pairs = []
+    for a in range(n_raters):
+        for b in range(a + 1, n_raters):
+            c_ab = len(rated[a] & rated[b])
+            if c_ab == 0:
+                continue
+            expected = d[a] * d[b] * s
+            if (
+                c_ab >= config.min_shared_cells
+                and c_ab >= config.min_lift * expected
+                and float(poisson.sf(c_ab - 1, expected)) <= config.max_pair_p
+            ):
+                pairs.append((a, b))
+    pair_arr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    # Core and components (as in the vectorized version, on the plain pair list).
+    core = _k_core(pair_arr, n_raters, config.min_partners)
+    group = np.full(n_raters, -1, dtype=np.int64)
+    n_groups = 0
+    for start in range(n_raters):
+        if not core[start] or group[start] >= 0:
+            continue
+        stack = [start]
+        group[start] = n_groups
+        while stack:
+            u = stack.pop()
+            for p, q in pairs:
+                v = q if p == u else p if q == u else -1
+                if v >= 0 and core[v] and group[v] < 0:
+                    group[v] = n_groups
+                    stack.append(v)
+        n_groups += 1
+    flagged = np.zeros(n, dtype=np.bool_)
+    for g in range(n_groups):
+        members = [r for r in range(n_raters) if group[r] == g]
+        group_ratings = float(sum(d[r] for r in members))
+        rest = max(n - group_ratings, 1.0)
+        need = max(float(config.min_cell_members), config.min_cell_share * len(members))
+        for i in range(n):
+            if group[raters[i]] != g:
+                continue
+            inside = sum(1 for k in range(n) if cells[k] == cells[i] and group[raters[k]] == g)
+            expected = group_ratings * (w[cells[i]] - inside) / rest
+            flagged[i] = (
+                inside >= need
+                and inside >= config.min_lift * expected
+                and float(poisson.sf(inside - 1, expected)) <= config.max_cell_p
+            )
+    return CoRatingResult(group, flagged, len(pairs), n_groups)

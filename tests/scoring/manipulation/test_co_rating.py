@@ -1,0 +1,167 @@
+"""Coordinated co-rating: a planted slow group, honest prolific raters on popular notes,
+the plain version."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.typing import NDArray
+
+from bridgewatch.errors import ConfigError
+from bridgewatch.scoring.manipulation import (
+    CoRatingConfig,
+    CoRatingResult,
+    find_co_rating_groups,
+    find_co_rating_groups_reference,
+)
+
+Arrays = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]
+
+
+def _honest(
+    rng: np.random.Generator,
+    n_notes: int,
+    n_raters: int,
+    prolific: int,
+    ratings: tuple[int, int] = (5, 30),
+) -> tuple[list[tuple[int, int, int]], NDArray[np.int64]]:
+    """Honest raters in two camps pick notes by (Zipf-like) popularity; the verdict
+    follows the note's slant and the rater's camp, with noise. The first ``prolific``
+    raters rate 40% of the notes each (mostly the popular ones), the others a number in
+    ``ratings`` (high exclusive)."""
+    popularity = 1.0 / np.arange(1, n_notes + 1) ** 0.8
+    popularity /= popularity.sum()
+    slant = rng.choice([-1, 0, 1], size=n_notes)
+    camps = rng.choice([-1, 1], size=n_raters)
+    rows = []
+    for r in range(n_raters):
+        d = int(0.4 * n_notes) if r < prolific else int(rng.integers(*ratings))
+        for note in rng.choice(n_notes, size=d, replace=False, p=popularity):
+            agree = slant[note] == 0 or slant[note] == camps[r]
+            level = 2 if agree else 0
+            if rng.random() < 0.2:
+                level = int(rng.integers(0, 3))
+            rows.append((int(note), r, level))
+    return rows, camps
+
+
+def _arrays(rows: list[tuple[int, int, int]]) -> Arrays:
+    a = np.array(rows, dtype=np.int64)
+    return a[:, 0], a[:, 1], a[:, 2]
+
+
+def _attack(members: range, targets: list[int], level: int) -> list[tuple[int, int, int]]:
+    return [(t, m, level) for m in members for t in targets]
+
+
+def test_planted_slow_group_is_found_and_only_its_attack_ratings_are_flagged() -> None:
+    rng = np.random.default_rng(7)
+    n_notes, n_honest = 400, 300
+    rows, _ = _honest(rng, n_notes, n_honest, prolific=10)
+    # A group of 12 sleepers: 10-19 honest-looking ratings each on popular notes, then every
+    # member rates the same 12 targets HELPFUL (no timing involved at all).
+    members = range(n_honest, n_honest + 12)
+    sleeper_rows, _ = _honest(np.random.default_rng(8), n_notes, 12, prolific=0, ratings=(10, 20))
+    rows += [(note, n_honest + r, level) for note, r, level in sleeper_rows]
+    targets = [50, 80, 120, 160, 200, 230, 260, 310, 333, 350, 370, 399]
+    attack = _attack(members, targets, 2)
+    attack_keys = {(t, m) for t, m, _ in attack}
+    rows = [row for row in rows if (row[0], row[1]) not in attack_keys] + attack
+    note, rater, level = _arrays(rows)
+    result = find_co_rating_groups(note, rater, level, n_honest + 12, CoRatingConfig())
+    assert result.n_groups == 1
+    np.testing.assert_array_equal(np.flatnonzero(result.group >= 0), list(members))
+    is_attack = np.array(
+        [(int(t), int(m)) in attack_keys for t, m in zip(note, rater, strict=True)]
+    )
+    np.testing.assert_array_equal(result.flagged, is_attack)
+
+
+def test_honest_prolific_raters_on_popular_notes_are_not_flagged() -> None:
+    rng = np.random.default_rng(3)
+    # 30 prolific raters each rate 40% of the notes, mostly the popular ones, and agree
+    # with their camp: they share many (note, verdict) cells, as the null model expects.
+    rows, _ = _honest(rng, 300, 400, prolific=30)
+    note, rater, level = _arrays(rows)
+    result = find_co_rating_groups(note, rater, level, 400, CoRatingConfig())
+    assert result.n_groups == 0
+    assert not result.flagged.any()
+    assert (result.group == -1).all()
+
+
+def test_group_smaller_than_the_core_or_sharing_few_cells_is_not_flagged() -> None:
+    rng = np.random.default_rng(11)
+    rows, _ = _honest(rng, 300, 200, prolific=0)
+    base = [row for row in rows if row[1] < 200]
+    # 4 members (< min_partners + 1 = 5) on 10 targets; 8 members on only 4 targets.
+    for members, targets in (
+        (range(200, 204), list(range(250, 260))),
+        (range(204, 212), [1, 2, 3, 4]),
+    ):
+        attack = _attack(members, targets, 0)
+        keys = {(t, m) for t, m, _ in attack}
+        note, rater, level = _arrays([r for r in base if (r[0], r[1]) not in keys] + attack)
+        result = find_co_rating_groups(note, rater, level, 212, CoRatingConfig())
+        assert result.n_groups == 0 and not result.flagged.any()
+
+
+def test_config_and_input_checks() -> None:
+    for bad in (
+        {"min_shared_cells": 0},
+        {"min_partners": True},
+        {"min_lift": 0.5},
+        {"max_pair_p": 0.0},
+        {"max_cell_p": 1.5},
+        {"min_cell_share": -0.1},
+        {"max_cell_raters": 0},
+    ):
+        with pytest.raises(ConfigError):
+            CoRatingConfig(**bad)
+    one = np.zeros(1, np.int64)
+    with pytest.raises(ConfigError, match="levels"):
+        find_co_rating_groups(one, one, one + 3, 1, CoRatingConfig())
+    with pytest.raises(ConfigError, match="rater_idx"):
+        find_co_rating_groups(one, one + 1, one, 1, CoRatingConfig())
+    with pytest.raises(ConfigError, match="rater_idx"):
+        find_co_rating_groups(one, np.zeros(2, np.int64), one, 1, CoRatingConfig())
+    empty = np.zeros(0, np.int64)
+    result = find_co_rating_groups(empty, empty, empty, 3, CoRatingConfig())
+    assert result.n_groups == 0 and result.flagged.shape == (0,) and (result.group == -1).all()
+
+
+def _same(a: CoRatingResult, b: CoRatingResult) -> None:
+    np.testing.assert_array_equal(a.group, b.group, err_msg="group")
+    np.testing.assert_array_equal(a.flagged, b.flagged, err_msg="flagged")
+    assert (a.n_pairs, a.n_groups) == (b.n_pairs, b.n_groups)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 8), st.integers(0, 2)),
+        min_size=1,
+        max_size=50,
+        unique_by=lambda t: (t[0], t[1]),
+    ),
+    max_cell_raters=st.integers(2, 10),
+)
+def test_vectorized_matches_plain_loops(
+    rows: list[tuple[int, int, int]], max_cell_raters: int
+) -> None:
+    config = CoRatingConfig(
+        min_shared_cells=2,
+        min_lift=1.0,
+        max_pair_p=0.6,
+        min_partners=1,
+        min_cell_members=2,
+        min_cell_share=0.3,
+        max_cell_p=0.6,
+        max_cell_raters=max_cell_raters,
+    )
+    note, rater, level = _arrays(rows)
+    _same(
+        find_co_rating_groups(note, rater, level, 9, config),
+        find_co_rating_groups_reference(note, rater, level, 9, config),
+    )
