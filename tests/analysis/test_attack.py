@@ -75,7 +75,7 @@ def test_bench_cells_have_one_promote_and_one_suppress_brigade() -> None:
     assert not bench.community(3, 0.0, "sleeper").brigades
     defended = defence_config()
     assert defended.trust is not None and defended.post_selection is not None
-    assert defended.bursts is not None
+    assert defended.bursts is not None and defended.co_rating is not None
     with pytest.raises(ConfigError):
         AttackBenchConfig(shares=(1.5,))
     with pytest.raises(ConfigError):

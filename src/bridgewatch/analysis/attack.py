@@ -183,8 +183,8 @@ class AttackBenchConfig:
 
 def defence_config(base: ScoringConfig | None = None) -> ScoringConfig:
     """``base`` with every defence on (``bridgewatch.scoring.defences.with_defences``): PSS
-    clusters, quasi-cliques (the NoCorrelated fit), coordinated rating bursts and trust
-    propagation before the final fits."""
+    clusters, quasi-cliques (the NoCorrelated fit), coordinated co-rating, coordinated rating
+    bursts and trust propagation before the final fits."""
     return with_defences(base)
 
 

@@ -62,7 +62,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help=(
             "turn every manipulation defence on: PSS clusters, quasi-cliques, coordinated "
-            "rating bursts and trust propagation (scores then differ from the reference's)"
+            "co-rating, coordinated rating bursts and trust propagation (scores then differ "
+            "from the reference's)"
         ),
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
