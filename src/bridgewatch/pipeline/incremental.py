@@ -30,13 +30,12 @@ from bridgewatch.model import Ratings
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.diligence import (
     DiligenceFinalResult,
-    fit_low_diligence_final,
-    low_diligence_targets,
 )
 from bridgewatch.scoring.final import (
     FinalScoringResult,
     NoteFit,
     assemble_final_result,
+    fit_final_low_diligence,
     fit_final_notes,
 )
 from bridgewatch.scoring.history import RunStatuses, StatusHistory, update_status_history
@@ -437,17 +436,7 @@ def rescore_final(
         fr = main.ratings
         bounds = _bounds(fr, n_notes, pre, config)
         if inc.diligence == "full":
-            diligence = fit_low_diligence_final(
-                fr.note_idx,
-                fr.rater_idx,
-                low_diligence_targets(fr.not_helpful_tags),
-                n_notes=n_notes,
-                n_raters=inputs.n_participants,
-                state=pre.diligence,
-                ratings_per_note=pre.note_ratio,
-                ratings_per_rater=pre.rater_ratio,
-                config=config.diligence,
-            )
+            diligence = fit_final_low_diligence(fr, inputs, pre, config)
             low_diligence = diligence.note_intercepts
         else:
             low_diligence = cache.low_diligence.copy()

@@ -41,6 +41,7 @@ __all__ = [
     "FinalScoringResult",
     "NoteFit",
     "assemble_final_result",
+    "fit_final_low_diligence",
     "fit_final_notes",
     "run_final_scoring",
 ]
@@ -199,6 +200,25 @@ def _only_scored(
     )
 
 
+def fit_final_low_diligence(
+    fit_ratings: Ratings, inputs: CoreInputs, pre: PrescoringResult, config: ScoringConfig
+) -> DiligenceFinalResult:
+    """The low-diligence final fit (§5.5) on the main fit's ratings, with the rater side
+    frozen from prescoring. Batch and incremental final scoring both call it."""
+    fr = fit_ratings
+    return fit_low_diligence_final(
+        fr.note_idx,
+        fr.rater_idx,
+        low_diligence_targets(fr.not_helpful_tags),
+        n_notes=inputs.n_notes,
+        n_raters=inputs.n_participants,
+        state=pre.diligence,
+        ratings_per_note=pre.note_ratio,
+        ratings_per_rater=pre.rater_ratio,
+        config=config.diligence,
+    )
+
+
 def run_final_scoring(
     inputs: CoreInputs,
     pre: PrescoringResult,
@@ -257,17 +277,7 @@ def run_final_scoring(
             global_intercept=pre.final_round.global_intercept,
             config=config.mf,
         )
-        diligence = fit_low_diligence_final(
-            fr.note_idx,
-            fr.rater_idx,
-            low_diligence_targets(fr.not_helpful_tags),
-            n_notes=n_notes,
-            n_raters=inputs.n_participants,
-            state=pre.diligence,
-            ratings_per_note=pre.note_ratio,
-            ratings_per_rater=pre.rater_ratio,
-            config=config.diligence,
-        )
+        diligence = fit_final_low_diligence(fr, inputs, pre, config)
         low_diligence = diligence.note_intercepts
 
     return assemble_final_result(
