@@ -31,7 +31,9 @@ import time
 from pathlib import Path
 
 CHILD = r"""
-import json, resource, sys, threading, time
+import json, logging, resource, sys, threading, time
+logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                    format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
 from pathlib import Path
 args = json.loads(sys.argv[1])
 from bridgewatch.scoring.stages import current_rss_mib, peak_rss_mib
@@ -54,7 +56,10 @@ def cpu():
 
 rows = []
 def mark(name, wall0, cpu0):
-    rows.append({"stage": name, "wall_s": time.perf_counter() - wall0, "cpu_s": cpu() - cpu0})
+    row = {"stage": name, "wall_s": time.perf_counter() - wall0, "cpu_s": cpu() - cpu0}
+    rows.append(row)
+    print(f"[bench] {name}: {row['wall_s']:.1f} s wall, {row['cpu_s']:.1f} s CPU, "
+          f"peak {state['peak'].get(name, 0.0):.0f} MiB", file=sys.stderr, flush=True)
 
 t0, c0 = time.perf_counter(), cpu()
 from bridgewatch.io.dataset import load_dataset

@@ -61,3 +61,23 @@ def test_two_threads_give_the_bits_of_one() -> None:
         assert loss == out[0][0]
         assert np.array_equal(grad, out[0][1])
     assert not out[0][1][40:80].any()  # note intercepts not asked: zero
+
+
+def test_fractional_targets_and_skewed_notes_match_the_reference() -> None:
+    """Targets outside {0, 1} keep their float path; a note that most ratings hit moves to the
+    front of the passes' note layout, which must not change the gradient."""
+    p, note, rater, y, w = _problem(3)
+    note[::2] = 37  # one hot note: its slot becomes 0
+    y = np.linspace(0.0, 1.0, y.shape[0])
+    ref = data_loss_and_grad_reference(note, rater, y, w, p)
+    ptr, note_c, (ys, ws) = rater_major(note, rater, y, w, n_raters=60)
+    theta = _theta(p)
+    grad = np.zeros_like(theta)
+    with LogitPasses(ptr, note_c, ys, ws, 40, 60) as passes:
+        assert passes.y.dtype == np.float64
+        assert passes.slot[37] == 0
+        loss = passes.run(theta, grad, note_factors=True, note_intercepts=True, with_loss=True)
+    assert loss == pytest.approx(ref.loss_sum, rel=1e-12)
+    np.testing.assert_allclose(grad[:40], ref.note_factors, rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(grad[40:80], ref.note_intercepts, rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(grad[80:140], ref.rater_factors, rtol=1e-11, atol=1e-12)
