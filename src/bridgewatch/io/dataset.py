@@ -191,6 +191,31 @@ def _read_shard(path: Path, lenient: bool, skipped: list[SkippedRow]) -> _Shard 
     return _Shard(pair_keys, notes, raters, values, distinct)
 
 
+def _concat_and_release(shards: list[_Shard], name: str) -> NDArray[np.uint64]:
+    """The shards' ``name`` arrays end to end; each shard's own copy is dropped as soon as
+    it is copied, so the peak is one full column plus one shard's, not two full columns."""
+    out = np.empty(sum(getattr(s, name).shape[0] for s in shards), dtype=np.uint64)
+    start = 0
+    for i, shard in enumerate(shards):
+        part = getattr(shard, name)
+        out[start : start + part.shape[0]] = part
+        start += part.shape[0]
+        shards[i] = dataclasses.replace(shard, **{name: part[:0]})
+    return out
+
+
+def _concat_frames_and_release(shards: list[_Shard]) -> pl.DataFrame:
+    """The shards' value frames end to end, one column at a time (each shard's column is
+    dropped once copied), so the peak holds one extra column, not a second copy of all."""
+    columns = shards[0].values.columns if shards else []
+    out: dict[str, pl.Series] = {}
+    for name in columns:
+        out[name] = pl.concat([s.values[name] for s in shards], rechunk=True)
+        for i, shard in enumerate(shards):
+            shards[i] = dataclasses.replace(shard, values=shard.values.drop(name))
+    return pl.DataFrame(out)
+
+
 def _load_sharded_ratings(
     sources: list[Path],
     notes: pl.DataFrame,
@@ -231,9 +256,9 @@ def _load_sharded_ratings(
             return None
         distinct[c] = table
     skipped.extend(shard_skipped)
-    note_keys = pl.Series(np.concatenate([s.note_keys for s in shards]))
-    rater_keys = pl.Series(np.concatenate([s.rater_keys for s in shards]))
-    values = pl.concat([s.values for s in shards], rechunk=True)
+    note_keys = pl.Series(_concat_and_release(shards, "note_keys"))
+    rater_keys = pl.Series(_concat_and_release(shards, "rater_keys"))
+    values = _concat_frames_and_release(shards)
     del shards
     if n_rows > values.height:
         _log.info("dropping %d ratings with no helpfulness value", n_rows - values.height)

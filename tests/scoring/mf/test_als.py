@@ -377,3 +377,25 @@ def test_weighted_fit_reports_the_weighted_objective_and_weights_matter() -> Non
     assert obj.train_mse == pytest.approx(res.train_mse, abs=1e-13)
     plain = _fit(prob, 1)
     assert not np.allclose(plain.params.note_intercepts, res.params.note_intercepts)
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_two_solver_threads_give_the_bits_of_one(k: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large fits solve two row ranges in threads; every row's sums run alone, so the result
+    must not change by a bit (the threshold is lowered to force the threaded path here)."""
+    from bridgewatch.scoring.mf import _engines
+
+    prob = two_camps(11, n_notes=40, n_raters=60)
+    weights = np.random.default_rng(3).uniform(0.5, 2.0, prob.values.size)
+    cfg = MFConfig(n_factors=k)
+    serial = _fit(prob, 4, config=cfg, weights=weights)
+    monkeypatch.setattr(_engines, "PARALLEL_MIN_RATINGS", 1)
+    threaded = _fit(prob, 4, config=cfg, weights=weights)
+    engine = _engines.NumbaEngine(
+        prob.note_idx, prob.rater_idx, prob.values, weights, prob.n_notes, prob.n_raters,
+        need_rater_groups=True,
+    )  # fmt: skip
+    assert len(engine._notes.ranges) == 2 and engine._notes.ranges[0][1] > 0
+    for name in ("note_intercepts", "note_factors", "rater_intercepts", "rater_factors"):
+        assert np.array_equal(getattr(serial.params, name), getattr(threaded.params, name))
+    assert serial.loss == threaded.loss

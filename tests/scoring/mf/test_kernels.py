@@ -94,3 +94,32 @@ def test_row_gram_matches_numpy(k: int) -> None:
     ref = _reference.row_gram(rows, other, values, None, o_int, o_fac, 0.1, 22)
     np.testing.assert_allclose(gram, ref.gram, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(rhs, ref.rhs, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_row_ranges_cover_the_rows_like_one_call(k: int) -> None:
+    """solve_range on two ranges and error_sums_range equal the whole-table kernels."""
+    rng = np.random.default_rng(20 + k)
+    rows, other = rng.integers(0, 25, 500), rng.integers(0, 35, 500)
+    values = rng.choice([0.0, 0.5, 1.0], 500)
+    o_int, o_fac = rng.normal(size=35), rng.normal(size=(35, k))
+    indptr = _numba.row_pointers(rows, 25)
+    g_other = _numba.scatter_by_key(rows, indptr, other)
+    g_vals = _numba.scatter_by_key(rows, indptr, values)
+    whole = [np.zeros(25), np.zeros((25, k)), np.zeros(25), np.zeros(25)]
+    _numba.solve_rows(
+        indptr, g_other, g_vals, np.ones(1), False, o_int, o_fac, 0.1, 1.0, 0.5, *whole
+    )
+    split = [np.zeros(25), np.zeros((25, k)), np.zeros(25), np.zeros(25)]
+    packed = _numba.pack_other(o_int, o_fac)
+    for lo, hi in ((0, 11), (11, 25)):
+        _numba.solve_range(
+            indptr, g_other, g_vals, np.ones(1), False, packed, 0.1, 1.0, 0.5, *split, lo, hi
+        )
+    for a, b in zip(whole, split, strict=True):
+        assert np.array_equal(a, b)
+    sse, se = np.empty(25), np.empty(25)
+    _numba.error_sums_range(
+        indptr, g_other, g_vals, np.ones(1), False, split[0], split[1], packed, 0.1, sse, se, 0, 25
+    )
+    np.testing.assert_allclose(sse, split[2], rtol=1e-12, atol=1e-14)

@@ -291,7 +291,7 @@ def fit_low_diligence_prescoring(
         w3 = round3_weights(data, p.rater_reputations, nn_, config)
         stats.append(round_fn(data, p, w3, _ROUND3_TRAINABLE, config))
         globals_.append(float(p.global_intercept[0]))
-    logger.debug("low-diligence prescoring rounds: %s", stats)
+    logger.info("low-diligence prescoring rounds: %s", stats)
     state = DiligenceState(
         note_intercepts=_expand(p.note_intercepts, notes, n_notes),
         note_factors=_expand(p.note_factors, notes, n_notes),

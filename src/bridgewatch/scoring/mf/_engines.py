@@ -7,6 +7,9 @@ returning (Σ w·e², Σ w·e) at the new values) and ``error_sums`` -> (Σ w·e
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import numpy as np
@@ -14,7 +17,7 @@ from numpy.typing import NDArray
 
 from bridgewatch.scoring.mf import _numba, _reference
 
-__all__ = ["Engine", "NumbaEngine", "NumpyEngine", "make_engine"]
+__all__ = ["PARALLEL_MIN_RATINGS", "Engine", "NumbaEngine", "NumpyEngine", "make_engine"]
 
 FloatArray = NDArray[np.float64]
 
@@ -54,8 +57,89 @@ def _kernel_values(values: NDArray[np.floating]) -> NDArray[np.floating]:
     return values.astype(np.float64)
 
 
+# Fits with at least this many ratings solve their rows in two threads (each on a fixed range
+# of rows; results do not depend on it). Below it, thread hand-off costs more than it saves.
+PARALLEL_MIN_RATINGS = 1_000_000
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The process-wide pair of solver threads (created on first use)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bridgewatch-als")
+    return _POOL
+
+
+def _row_ranges(indptr: NDArray[np.int64], parallel: bool) -> list[tuple[int, int]]:
+    """[0, n_rows) whole, or in two ranges holding about equal numbers of ratings."""
+    n_rows = indptr.shape[0] - 1
+    if not parallel:
+        return [(0, n_rows)]
+    cut = int(np.searchsorted(indptr, indptr[-1] // 2))
+    cut = min(max(cut, 0), n_rows)
+    return [(0, cut), (cut, n_rows)]
+
+
+class _Groups:
+    """Ratings grouped by one side (CSR): row pointers, the other side, values, weights."""
+
+    def __init__(
+        self,
+        keys: NDArray[np.integer],
+        other: NDArray[np.integer],
+        vals: NDArray[np.floating],
+        w: NDArray[np.float64],
+        has_w: bool,
+        n_rows: int,
+        parallel: bool,
+    ) -> None:
+        self.ptr = _numba.row_pointers(keys, n_rows)
+        self.other = _numba.scatter_by_key(keys, self.ptr, other)
+        self.vals = _numba.scatter_by_key(keys, self.ptr, vals)
+        self.w = _numba.scatter_by_key(keys, self.ptr, w) if has_w else w
+        self.has_w = has_w
+        self.sse = np.empty(n_rows)
+        self.se = np.empty(n_rows)
+        self.ranges = _row_ranges(self.ptr, parallel)
+
+    def _run(self, kernel: Callable[..., None], *args: object) -> tuple[float, float]:
+        common = (self.ptr, self.other, self.vals, self.w, self.has_w, *args, self.sse, self.se)
+        if len(self.ranges) == 1:
+            kernel(*common, *self.ranges[0])
+        else:
+            futures = [_pool().submit(kernel, *common, lo, hi) for lo, hi in self.ranges]
+            for future in futures:
+                future.result()
+        return float(np.sum(self.sse)), float(np.sum(self.se))
+
+    def solve(
+        self,
+        own_i: FloatArray,
+        own_f: FloatArray,
+        other_i: FloatArray,
+        other_f: FloatArray,
+        mu: float,
+        pen_int: float,
+        pen_fac: float,
+    ) -> tuple[float, float]:
+        other_p = _numba.pack_other(other_i, other_f)
+        return self._run(_numba.solve_range, other_p, mu, pen_int, pen_fac, own_i, own_f)
+
+    def error_sums(
+        self, own_i: FloatArray, own_f: FloatArray, other_i: FloatArray, other_f: FloatArray,
+        mu: float,
+    ) -> tuple[float, float]:  # fmt: skip
+        other_p = _numba.pack_other(other_i, other_f)
+        return self._run(_numba.error_sums_range, own_i, own_f, other_p, mu)
+
+
 class NumbaEngine:
-    """Ratings grouped by note (CSR) and, unless raters are frozen, by rater (CSC)."""
+    """Ratings grouped by note (CSR) and, unless raters are frozen, by rater (CSC).
+
+    Fits of ``PARALLEL_MIN_RATINGS`` or more solve two fixed row ranges in threads.
+    """
 
     def __init__(
         self,
@@ -67,24 +151,19 @@ class NumbaEngine:
         n_raters: int,
         *,
         need_rater_groups: bool,
+        parallel: bool | None = None,
     ) -> None:
         vals = _kernel_values(values)
-        self._has_w = weights is not None
+        has_w = weights is not None
         w = np.ones(1) if weights is None else np.asarray(weights, dtype=np.float64)
-        self._n_ptr = _numba.row_pointers(note_idx, n_notes)
-        self._n_other = _numba.scatter_by_key(note_idx, self._n_ptr, rater_idx)
-        self._n_vals = _numba.scatter_by_key(note_idx, self._n_ptr, vals)
-        self._n_w = _numba.scatter_by_key(note_idx, self._n_ptr, w) if self._has_w else w
-        self._has_raters = need_rater_groups
-        if need_rater_groups:
-            self._u_ptr = _numba.row_pointers(rater_idx, n_raters)
-            self._u_other = _numba.scatter_by_key(rater_idx, self._u_ptr, note_idx)
-            self._u_vals = _numba.scatter_by_key(rater_idx, self._u_ptr, vals)
-            self._u_w = _numba.scatter_by_key(rater_idx, self._u_ptr, w) if self._has_w else w
-        self._sse = np.empty(n_notes)
-        self._se = np.empty(n_notes)
-        self._u_sse = np.empty(n_raters if need_rater_groups else 0)
-        self._u_se = np.empty(n_raters if need_rater_groups else 0)
+        if parallel is None:
+            parallel = note_idx.shape[0] >= PARALLEL_MIN_RATINGS and (os.cpu_count() or 1) > 1
+        self._notes = _Groups(note_idx, rater_idx, vals, w, has_w, n_notes, parallel)
+        self._raters = (
+            _Groups(rater_idx, note_idx, vals, w, has_w, n_raters, parallel)
+            if need_rater_groups
+            else None
+        )
 
     def solve_notes(
         self,
@@ -96,23 +175,7 @@ class NumbaEngine:
         pen_int: float,
         pen_fac: float,
     ) -> tuple[float, float]:
-        _numba.solve_rows(
-            self._n_ptr,
-            self._n_other,
-            self._n_vals,
-            self._n_w,
-            self._has_w,
-            ri,
-            rf,
-            mu,
-            pen_int,
-            pen_fac,
-            ni,
-            nf,
-            self._sse,
-            self._se,
-        )
-        return float(np.sum(self._sse)), float(np.sum(self._se))
+        return self._notes.solve(ni, nf, ri, rf, mu, pen_int, pen_fac)
 
     def solve_raters(
         self,
@@ -124,44 +187,14 @@ class NumbaEngine:
         pen_int: float,
         pen_fac: float,
     ) -> tuple[float, float]:
-        if not self._has_raters:
+        if self._raters is None:
             raise RuntimeError("rater groups were not built (raters frozen)")
-        _numba.solve_rows(
-            self._u_ptr,
-            self._u_other,
-            self._u_vals,
-            self._u_w,
-            self._has_w,
-            ni,
-            nf,
-            mu,
-            pen_int,
-            pen_fac,
-            ri,
-            rf,
-            self._u_sse,
-            self._u_se,
-        )
-        return float(np.sum(self._u_sse)), float(np.sum(self._u_se))
+        return self._raters.solve(ri, rf, ni, nf, mu, pen_int, pen_fac)
 
     def error_sums(
         self, ni: FloatArray, nf: FloatArray, ri: FloatArray, rf: FloatArray, mu: float
     ) -> tuple[float, float]:
-        _numba.row_error_sums(
-            self._n_ptr,
-            self._n_other,
-            self._n_vals,
-            self._n_w,
-            self._has_w,
-            ni,
-            nf,
-            ri,
-            rf,
-            mu,
-            self._sse,
-            self._se,
-        )
-        return float(np.sum(self._sse)), float(np.sum(self._se))
+        return self._notes.error_sums(ni, nf, ri, rf, mu)
 
 
 class NumpyEngine:

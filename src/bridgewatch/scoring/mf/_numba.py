@@ -1,11 +1,12 @@
 """numba kernels of the ALS solver over grouped (CSR-like) ratings.
 
 Each kernel has a plain-numpy twin in :mod:`bridgewatch.scoring.mf._reference`; tests check
-that they agree. The kernels are single-threaded on purpose: rows are independent and
-``prange`` would be a one-word change, but on a shared 2-core machine the per-call thread
-synchronisation cost more than it saved (a 20-sweep fit of tiny data took 0.1-3 s instead
-of 5 ms under load, and 1M-rating sweeps were 3x slower). Run several fits in parallel
-instead. Sums run sequentially per row, so results are bit-for-bit reproducible.
+that they agree. Every row's solve is independent and its sums run sequentially, so results
+are bit-for-bit reproducible however rows are split. The ``*_range`` kernels release the GIL
+and solve one range of rows: the engine runs two fixed ranges in threads on large fits (below
+a size threshold thread hand-off cost more than it saved on a shared 2-core machine). They
+read the other side's parameters packed as ``(intercept, factors...)`` rows, one cache line
+per rating instead of two (the random reads are what costs at scale).
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-__all__ = ["row_error_sums", "row_gram", "row_pointers", "scatter_by_key", "solve_rows"]
+__all__ = [
+    "error_sums_range",
+    "pack_other",
+    "row_error_sums",
+    "row_gram",
+    "row_pointers",
+    "scatter_by_key",
+    "solve_range",
+    "solve_rows",
+]
 
 # numba dispatchers are untyped callables; the typed wrappers live in _layout.py / als.py.
 _Array = Any
@@ -44,15 +54,26 @@ def scatter_by_key(keys: _Array, indptr: _Array, column: _Array) -> _Array:  # p
     return out
 
 
-@njit(cache=True)
-def solve_rows(  # pragma: no cover
+@njit(cache=True, nogil=True)
+def pack_other(other_int: _Array, other_fac: _Array) -> _Array:  # pragma: no cover
+    """(n, k + 1) float64 rows ``(i_o, f_o...)`` of the other side's parameters."""
+    n, k = other_fac.shape
+    out = np.empty((n, k + 1))
+    for o in range(n):
+        out[o, 0] = other_int[o]
+        for q in range(k):
+            out[o, q + 1] = other_fac[o, q]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def solve_range(  # pragma: no cover
     indptr: _Array,
     other: _Array,
     values: _Array,
     weights: _Array,
     has_weights: bool,
-    other_int: _Array,
-    other_fac: _Array,
+    other_p: _Array,
     mu: float,
     pen_int: float,
     pen_fac: float,
@@ -60,18 +81,20 @@ def solve_rows(  # pragma: no cover
     row_fac: _Array,
     sse_out: _Array,
     se_out: _Array,
+    r_lo: int,
+    r_hi: int,
 ) -> None:
-    """Ridge-solve (i_r, f_r) for every non-empty row, in place in row_int / row_fac.
+    """Ridge-solve (i_r, f_r) for every non-empty row in [r_lo, r_hi), in place.
 
     minimise Σ_j w_j (y_j − μ − i_o − i_r − f_o·f_r)² + pen_int·i_r² + pen_fac·|f_r|²
-    over the row's ratings j (o = other entity), via the (k+1)x(k+1) normal equations.
-    Then, while the row is still in cache, sse_out[r] = Σ w·e² and se_out[r] = Σ w·e at
-    the new values (e = y − ŷ), which spares the sweep a separate pass over the ratings.
+    over the row's ratings j (o = other entity, ``other_p[o] = (i_o, f_o)``), via the
+    (k+1)x(k+1) normal equations. Then, while the row is still in cache, sse_out[r] = Σ w·e²
+    and se_out[r] = Σ w·e at the new values (e = y − ŷ), which spares the sweep a separate
+    pass over the ratings.
     """
-    n_rows = indptr.shape[0] - 1
-    k = other_fac.shape[1]
+    k = other_p.shape[1] - 1
     if k == 1:
-        for r in range(n_rows):
+        for r in range(r_lo, r_hi):
             s = indptr[r]
             e = indptr[r + 1]
             if s == e:
@@ -86,8 +109,8 @@ def solve_rows(  # pragma: no cover
             for j in range(s, e):
                 o = other[j]
                 w = weights[j] if has_weights else 1.0
-                f = other_fac[o, 0]
-                t = values[j] - mu - other_int[o]
+                f = other_p[o, 1]
+                t = values[j] - mu - other_p[o, 0]
                 a00 += w
                 a01 += w * f
                 a11 += w * f * f
@@ -103,23 +126,25 @@ def solve_rows(  # pragma: no cover
             for j in range(s, e):
                 o = other[j]
                 w = weights[j] if has_weights else 1.0
-                err = values[j] - mu - other_int[o] - x0 - other_fac[o, 0] * x1
+                err = values[j] - mu - other_p[o, 0] - x0 - other_p[o, 1] * x1
                 sse += w * err * err
                 se += w * err
             sse_out[r] = sse
             se_out[r] = se
         return
     d = k + 1
-    for r in range(n_rows):
+    a = np.zeros((d, d))
+    b = np.zeros(d)
+    z = np.empty(d)
+    for r in range(r_lo, r_hi):
         s = indptr[r]
         e = indptr[r + 1]
         if s == e:
             sse_out[r] = 0.0
             se_out[r] = 0.0
             continue
-        a = np.zeros((d, d))
-        b = np.zeros(d)
-        z = np.empty(d)
+        a[:, :] = 0.0
+        b[:] = 0.0
         a[0, 0] = pen_int
         for q in range(1, d):
             a[q, q] = pen_fac
@@ -127,9 +152,9 @@ def solve_rows(  # pragma: no cover
         for j in range(s, e):
             o = other[j]
             w = weights[j] if has_weights else 1.0
-            t = values[j] - mu - other_int[o]
+            t = values[j] - mu - other_p[o, 0]
             for q in range(k):
-                z[q + 1] = other_fac[o, q]
+                z[q + 1] = other_p[o, q + 1]
             for p in range(d):
                 wz = w * z[p]
                 b[p] += wz * t
@@ -165,9 +190,70 @@ def solve_rows(  # pragma: no cover
         for j in range(s, e):
             o = other[j]
             w = weights[j] if has_weights else 1.0
-            err = values[j] - mu - other_int[o] - b[0]
+            err = values[j] - mu - other_p[o, 0] - b[0]
             for q in range(k):
-                err -= other_fac[o, q] * b[q + 1]
+                err -= other_p[o, q + 1] * b[q + 1]
+            sse += w * err * err
+            se += w * err
+        sse_out[r] = sse
+        se_out[r] = se
+
+
+@njit(cache=True)
+def solve_rows(  # pragma: no cover
+    indptr: _Array,
+    other: _Array,
+    values: _Array,
+    weights: _Array,
+    has_weights: bool,
+    other_int: _Array,
+    other_fac: _Array,
+    mu: float,
+    pen_int: float,
+    pen_fac: float,
+    row_int: _Array,
+    row_fac: _Array,
+    sse_out: _Array,
+    se_out: _Array,
+) -> None:
+    """:func:`solve_range` over all rows, from unpacked other-side parameters."""
+    solve_range(
+        indptr, other, values, weights, has_weights, pack_other(other_int, other_fac), mu,
+        pen_int, pen_fac, row_int, row_fac, sse_out, se_out, 0, indptr.shape[0] - 1,
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def error_sums_range(  # pragma: no cover
+    indptr: _Array,
+    other: _Array,
+    values: _Array,
+    weights: _Array,
+    has_weights: bool,
+    row_int: _Array,
+    row_fac: _Array,
+    other_p: _Array,
+    mu: float,
+    sse_out: _Array,
+    se_out: _Array,
+    r_lo: int,
+    r_hi: int,
+) -> None:
+    """Rows [r_lo, r_hi): sse_out[r] = Σ w·e², se_out[r] = Σ w·e with e = y − ŷ."""
+    k = row_fac.shape[1]
+    for r in range(r_lo, r_hi):
+        s = indptr[r]
+        e = indptr[r + 1]
+        sse = 0.0
+        se = 0.0
+        base = mu + row_int[r] if s < e else 0.0
+        for j in range(s, e):
+            o = other[j]
+            w = weights[j] if has_weights else 1.0
+            dot = 0.0
+            for q in range(k):
+                dot += row_fac[r, q] * other_p[o, q + 1]
+            err = values[j] - base - other_p[o, 0] - dot
             sse += w * err * err
             se += w * err
         sse_out[r] = sse
@@ -190,25 +276,10 @@ def row_error_sums(  # pragma: no cover
     se_out: _Array,
 ) -> None:
     """Per row: sse_out[r] = Σ w·e², se_out[r] = Σ w·e with e = y − ŷ (float64 outputs)."""
-    n_rows = indptr.shape[0] - 1
-    k = other_fac.shape[1]
-    for r in range(n_rows):
-        s = indptr[r]
-        e = indptr[r + 1]
-        sse = 0.0
-        se = 0.0
-        base = mu + row_int[r] if s < e else 0.0
-        for j in range(s, e):
-            o = other[j]
-            w = weights[j] if has_weights else 1.0
-            dot = 0.0
-            for q in range(k):
-                dot += row_fac[r, q] * other_fac[o, q]
-            err = values[j] - base - other_int[o] - dot
-            sse += w * err * err
-            se += w * err
-        sse_out[r] = sse
-        se_out[r] = se
+    error_sums_range(
+        indptr, other, values, weights, has_weights, row_int, row_fac,
+        pack_other(other_int, other_fac), mu, sse_out, se_out, 0, indptr.shape[0] - 1,
+    )  # fmt: skip
 
 
 @njit(cache=True)
