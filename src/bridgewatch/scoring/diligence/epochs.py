@@ -18,6 +18,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.scoring._logit_passes import LogitPasses
+from bridgewatch.scoring._note_passes import NoteMajorPasses
+
+Passes = LogitPasses | NoteMajorPasses
 
 __all__ = ["adam_round_vectorized"]
 
@@ -51,13 +54,11 @@ def _reg_loss(theta, bounds, reg_loss):  # type: ignore[no-untyped-def]
 
 
 def adam_round_vectorized(
-    rater_ptr: NDArray[np.int64],
-    note_c: NDArray[np.int32],
-    y: NDArray[np.float64],
-    w: NDArray[np.float64],
+    passes: Passes,
     theta: NDArray[np.float64],
     n_notes: int,
     n_raters: int,
+    n_ratings: int,
     trainable: NDArray[np.bool_],
     reg_grad: NDArray[np.float64],
     reg_loss: NDArray[np.float64],
@@ -74,15 +75,12 @@ def adam_round_vectorized(
 
     Parameters
     ----------
-    rater_ptr : int64 array of shape (n_raters + 1,)
-        Ratings of compact rater u are rows ``rater_ptr[u]:rater_ptr[u + 1]`` (rater-major).
-    note_c : int32 array of shape (n_ratings,)
-        Compact note of each rating.
-    y, w : float64 arrays of shape (n_ratings,)
-        Targets in {0, 1} and rating weights.
+    passes : LogitPasses or NoteMajorPasses
+        The per-epoch loss and gradient pass over the round's ratings (entered and left
+        by the caller); ``NoteMajorPasses`` only when no rater group or μ trains.
     theta : float64 array of shape (2·n_notes + 3·n_raters + 1,)
         ``[f_n, b_n, f_u, b_u, ρ_u, μ]``, updated in place.
-    n_notes, n_raters : int
+    n_notes, n_raters, n_ratings : int
     trainable : bool array of shape (6,)
         Per group of ``theta``, in that order.
     reg_grad, reg_loss : float64 arrays of shape (6,)
@@ -99,7 +97,7 @@ def adam_round_vectorized(
     (steps, loss, converged)
     """
     nn, nu = n_notes, n_raters
-    m_ratings = note_c.shape[0]
+    m_ratings = n_ratings
     bounds = np.cumsum([0, nn, nn, nu, nu, nu, 1]).astype(np.int64)
     grad = np.zeros_like(theta)
     m = np.zeros_like(theta)
@@ -110,24 +108,23 @@ def adam_round_vectorized(
     have_prior = False
     loss = float("nan")
     epoch = 0
-    with LogitPasses(rater_ptr, note_c, y, w, nn, nu) as passes:
-        while epoch <= max_epochs:
-            check = epoch % period == 0
-            data_loss = passes.run(
-                theta, grad, note_factors=t_fn, note_intercepts=t_bn, with_loss=check
-            )
-            if check:
-                loss = data_loss * inv_r + float(_reg_loss(theta, bounds, reg_loss))
-                if have_prior and abs(prior - loss) < convergence:
-                    return epoch, loss, True
-                prior = loss
-                have_prior = True
-            step = epoch + 1
-            step_size = lr / (1.0 - b1**step)
-            bc2_sqrt = float(np.sqrt(1.0 - b2**step))
-            _adam_step(
-                theta, grad, m, v, bounds, trainable, reg_grad, inv_r, b1, b2, step_size,
-                bc2_sqrt, eps,
-            )  # fmt: skip
-            epoch += 1
+    while epoch <= max_epochs:
+        check = epoch % period == 0
+        data_loss = passes.run(
+            theta, grad, note_factors=t_fn, note_intercepts=t_bn, with_loss=check
+        )
+        if check:
+            loss = data_loss * inv_r + float(_reg_loss(theta, bounds, reg_loss))
+            if have_prior and abs(prior - loss) < convergence:
+                return epoch, loss, True
+            prior = loss
+            have_prior = True
+        step = epoch + 1
+        step_size = lr / (1.0 - b1**step)
+        bc2_sqrt = float(np.sqrt(1.0 - b2**step))
+        _adam_step(
+            theta, grad, m, v, bounds, trainable, reg_grad, inv_r, b1, b2, step_size,
+            bc2_sqrt, eps,
+        )  # fmt: skip
+        epoch += 1
     return epoch, loss, False

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from bridgewatch.scoring._logit_passes import rater_major
+from bridgewatch.scoring._logit_passes import LogitPasses, rater_major
+from bridgewatch.scoring._note_passes import NoteMajorPasses
 from bridgewatch.scoring.diligence.config import DiligenceConfig
 from bridgewatch.scoring.diligence.epochs import adam_round_vectorized
 from bridgewatch.scoring.diligence.kernels import (
@@ -52,6 +53,9 @@ PARAM_GROUPS: tuple[str, ...] = (
     "rater_reputations",
     "global_intercept",
 )
+
+# Rounds that train only these groups freeze the rater side: note-major streaming passes.
+_NOTE_GROUPS = frozenset({"note_factors", "note_intercepts"})
 
 GradientFn = Callable[
     [
@@ -174,36 +178,42 @@ def train_round(
     """Run one round of full-batch Adam on ``p`` in place (``epochs.adam_round_vectorized``).
 
     Same contract as :func:`train_round_reference`, of which it is the accelerated version:
-    the ratings are walked rater-major, ``exp`` runs vectorized over all ratings, and the loss
-    is only evaluated at the epochs where the stopping test reads it.
+    the ratings are walked rater-major (note-major, with the frozen rater terms gathered
+    once, when only note groups train), ``exp`` runs vectorized over all ratings, and the
+    loss is only evaluated at the epochs where the stopping test reads it.
     """
     flags = np.array([g in trainable for g in PARAM_GROUPS], dtype=np.bool_)
     mult = _reg_multipliers(config)
     reg_loss = np.array([config.l2_lambda * mult[g] / _denominator(data, g) for g in PARAM_GROUPS])
     n_notes, n_raters = p.note_factors.shape[0], p.rater_factors.shape[0]
-    ptr, note_c, (y, w_sorted) = rater_major(
-        data.note_c, data.rater_c, data.y, w, n_raters=n_raters
-    )
     theta = np.concatenate([getattr(p, g) for g in PARAM_GROUPS]).astype(np.float64)
-    steps, loss, converged = adam_round_vectorized(
-        ptr,
-        note_c,
-        y,
-        w_sorted,
-        theta,
-        n_notes,
-        n_raters,
-        flags,
-        2.0 * reg_loss,
-        reg_loss,
-        lr=config.learning_rate,
-        b1=config.adam_beta1,
-        b2=config.adam_beta2,
-        eps=config.adam_eps,
-        max_epochs=config.max_epochs,
-        period=config.stable_period,
-        convergence=config.convergence,
-    )
+    passes: LogitPasses | NoteMajorPasses
+    if set(trainable) <= _NOTE_GROUPS:
+        # Raters and μ frozen: stream the ratings note-major (``_note_passes``).
+        passes = NoteMajorPasses(data.note_c, data.rater_c, data.y, w, theta, n_notes, n_raters)
+    else:
+        ptr, note_c, (y, w_sorted) = rater_major(
+            data.note_c, data.rater_c, data.y, w, n_raters=n_raters
+        )
+        passes = LogitPasses(ptr, note_c, y, w_sorted, n_notes, n_raters)
+    with passes:
+        steps, loss, converged = adam_round_vectorized(
+            passes,
+            theta,
+            n_notes,
+            n_raters,
+            data.n_ratings,
+            flags,
+            2.0 * reg_loss,
+            reg_loss,
+            lr=config.learning_rate,
+            b1=config.adam_beta1,
+            b2=config.adam_beta2,
+            eps=config.adam_eps,
+            max_epochs=config.max_epochs,
+            period=config.stable_period,
+            convergence=config.convergence,
+        )
     start = 0
     for g in PARAM_GROUPS:
         values: NDArray[np.float64] = getattr(p, g)
