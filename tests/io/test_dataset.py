@@ -311,3 +311,17 @@ def test_a_pair_repeated_across_shards_is_checked_on_the_whole_table(tmp_path: P
     writers.write_ratings(readers.read_ratings(conflict), shards / "ratings-00002.parquet")
     with pytest.raises(InputError, match=r"ratings-00002\.parquet line 1 differ"):
         load_dataset(notes=notes, ratings=shards)
+
+
+def test_rows_in_index_probes_past_keys_that_share_low_bits() -> None:
+    """Keys equal in their low bits land on one slot and are found by probing; keys of ids
+    missing from the index, and keys not in the distinct table, give -1."""
+    from bridgewatch.io.idmap import HashedIds
+
+    keys = np.array([0, 1 << 40, 2 << 40, 3, 2 << 40, 7, 0], dtype=np.uint64)
+    distinct = pl.DataFrame(
+        {"key": pl.Series([0, 1 << 40, 2 << 40, 3], dtype=pl.UInt64), "id": ["a", "b", "c", "x"]}
+    )
+    rows = rows_in_index(HashedIds(pl.Series(keys), distinct), pl.Series(["a", "b", "c", "d"]))
+    assert rows.dtype == np.int32
+    assert rows.tolist() == [0, 1, 2, -1, 2, -1, 0]
