@@ -66,3 +66,36 @@ def test_same_data_gives_bit_identical_fits() -> None:
     a = fit_softmax_regression(features, labels, inverse_regularization=1.0, max_iter=100, tol=1e-4)
     b = fit_softmax_regression(features, labels, inverse_regularization=1.0, max_iter=100, tol=1e-4)
     assert np.array_equal(a.coef, b.coef) and np.array_equal(a.intercept, b.intercept)
+
+
+def test_repeated_documents_fit_like_the_full_sum() -> None:
+    """Repeated (row, label) documents enter the objective once with their count; the fit
+    must equal L-BFGS on every document (same objective, other summation order)."""
+    from scipy.optimize import minimize
+
+    from bridgewatch.scoring.topics.classifier import _distinct_documents
+
+    rng = np.random.default_rng(5)
+    pool = sp.random(25, 8, density=0.4, random_state=3, format="csr")
+    pick = rng.integers(0, 25, 700)
+    features = sp.csr_matrix(pool[pick])
+    labels = ((pick + (rng.random(700) < 0.1)) % 3).astype(np.int64)  # some rows: 2 labels
+    rows, counts = _distinct_documents(features, labels)  # type: ignore[misc]
+    assert counts.sum() == 700 and rows.shape[0] < 80
+    assert np.all(np.diff(rows) > 0)  # first occurrences, in document order
+    model = fit_softmax_regression(
+        features, labels, inverse_regularization=1.0, max_iter=500, tol=1e-8
+    )
+    onehot = np.eye(3)[labels]
+    full = minimize(
+        softmax_loss_and_gradient,
+        np.zeros(3 * 9),
+        args=(features, onehot, 1.0),
+        method="L-BFGS-B",
+        jac=True,
+        options={"gtol": 1e-8, "maxiter": 500},
+    )
+    w = full.x.reshape(3, 9)
+    np.testing.assert_allclose(model.coef, w[:, :-1], atol=1e-5)
+    np.testing.assert_allclose(model.intercept, w[:, -1], atol=1e-5)
+    assert _distinct_documents(sp.csr_matrix(np.eye(4)), np.arange(4)) is None

@@ -9,6 +9,11 @@ fitted probabilities match the reference's to the precision of floating-point su
         sum_i [ logsumexp(x_i W^T + b) - (x_i W^T + b)_{y_i} ] + ||W||_F^2 / (2 C)
 
 where k is the number of classes present in the training labels.
+
+Documents that repeat another's feature row and label (common: the vocabulary is about a
+hundred seed-derived words) enter the sum once, weighted by their count; the objective is the
+same, only its summation order differs. At 1.3M posts this cut the fit from minutes to
+seconds.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import logging
 import warnings
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
@@ -81,6 +87,7 @@ def softmax_loss_and_gradient(
     features: sp.csr_matrix,
     onehot: NDArray[np.float64],
     alpha: float,
+    counts: NDArray[np.float64] | None = None,
 ) -> tuple[float, NDArray[np.float64]]:
     """Objective and gradient of the regularised multinomial log-loss.
 
@@ -93,6 +100,8 @@ def softmax_loss_and_gradient(
         Indicator of each document's class.
     alpha : float
         L2 strength, ``1 / C``.
+    counts : float64 array of shape (n_docs,), optional
+        How many documents each row stands for (default: one each).
 
     Returns
     -------
@@ -104,12 +113,81 @@ def softmax_loss_and_gradient(
     weights = w[:, :-1]
     logits = np.asarray(features @ weights.T) + w[:, -1]
     log_probs = logits - logsumexp(logits, axis=1)[:, np.newaxis]
-    loss = -float((onehot * log_probs).sum()) + 0.5 * alpha * float((weights * weights).sum())
+    picked = onehot * log_probs
+    if counts is not None:
+        picked *= counts[:, np.newaxis]
+    loss = -float(picked.sum()) + 0.5 * alpha * float((weights * weights).sum())
     diff = np.exp(log_probs) - onehot
+    if counts is not None:
+        diff *= counts[:, np.newaxis]
     grad = np.zeros_like(w)
     grad[:, :-1] = np.asarray(features.T @ diff).T + alpha * weights
     grad[:, -1] = diff.sum(axis=0)
     return loss, grad.ravel()
+
+
+@numba.njit(cache=True)
+def _row_hashes(indptr, indices, bits, labels):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Two 64-bit hashes of each (feature row, label): splitmix64 over its entries."""
+    n = indptr.shape[0] - 1
+    h1 = np.empty(n, np.uint64)
+    h2 = np.empty(n, np.uint64)
+    for i in range(n):
+        a = np.uint64(labels[i]) + np.uint64(0x9E3779B97F4A7C15)
+        b = np.uint64(labels[i]) ^ np.uint64(0xD1B54A32D192ED03)
+        for j in range(indptr[i], indptr[i + 1]):
+            for v in (np.uint64(indices[j]), bits[j]):
+                a = (a ^ v) * np.uint64(0xBF58476D1CE4E5B9)
+                a ^= a >> np.uint64(31)
+                b = (b + v) * np.uint64(0x94D049BB133111EB)
+                b ^= b >> np.uint64(29)
+        h1[i] = a
+        h2[i] = b
+    return h1, h2
+
+
+@numba.njit(cache=True)
+def _same_as_first(indptr, indices, bits, labels, order, starts):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """Whether every row in each group of ``order`` (groups begin at ``starts``) equals the
+    group's first row exactly: the hashes only proposed the groups."""
+    n_groups = starts.shape[0] - 1
+    for g in range(n_groups):
+        first = order[starts[g]]
+        lo, hi = indptr[first], indptr[first + 1]
+        for t in range(starts[g] + 1, starts[g + 1]):
+            row = order[t]
+            if labels[row] != labels[first] or indptr[row + 1] - indptr[row] != hi - lo:
+                return False
+            for k in range(hi - lo):
+                j = indptr[row] + k
+                if indices[j] != indices[lo + k] or bits[j] != bits[lo + k]:
+                    return False
+    return True
+
+
+def _distinct_documents(
+    features: sp.csr_matrix, labels: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]] | None:
+    """First document of each distinct (feature row, label), in document order, and how many
+    documents each stands for; None when no two documents repeat."""
+    csr = features.tocsr()
+    csr.sort_indices()
+    bits = np.ascontiguousarray(csr.data, dtype=np.float64).view(np.uint64)
+    indptr = csr.indptr.astype(np.int64)
+    indices = csr.indices.astype(np.int64)
+    h1, h2 = _row_hashes(indptr, indices, bits, labels)
+    order = np.lexsort((h2, h1))  # stable: each group starts at its first document
+    new = np.ones(order.shape[0], dtype=np.bool_)
+    new[1:] = (h1[order][1:] != h1[order][:-1]) | (h2[order][1:] != h2[order][:-1])
+    starts = np.append(np.flatnonzero(new), order.shape[0]).astype(np.int64)
+    if starts.shape[0] - 1 == order.shape[0]:
+        return None
+    if not _same_as_first(indptr, indices, bits, labels, order, starts):
+        return None  # a hash collision: fit on every document
+    firsts = order[starts[:-1]]
+    counts = np.diff(starts).astype(np.float64)
+    by_doc = np.argsort(firsts, kind="stable")
+    return firsts[by_doc], counts[by_doc]
 
 
 def fit_softmax_regression(
@@ -144,14 +222,19 @@ def fit_softmax_regression(
     classes, y = np.unique(labels, return_inverse=True)
     if classes.shape[0] < 2:
         raise ValueError(f"need at least two classes to fit, got {classes.tolist()}")
-    onehot = np.zeros((labels.shape[0], classes.shape[0]), dtype=np.float64)
-    onehot[np.arange(labels.shape[0]), y] = 1.0
+    counts: NDArray[np.float64] | None = None
+    distinct = _distinct_documents(features, y.astype(np.int64))
+    if distinct is not None:
+        rows, counts = distinct
+        features, y = features[rows], y[rows]
+    onehot = np.zeros((y.shape[0], classes.shape[0]), dtype=np.float64)
+    onehot[np.arange(y.shape[0]), y] = 1.0
     n_features = features.shape[1]
     start = np.zeros(classes.shape[0] * (n_features + 1), dtype=np.float64)
     result = minimize(
         softmax_loss_and_gradient,
         start,
-        args=(features, onehot, 1.0 / inverse_regularization),
+        args=(features, onehot, 1.0 / inverse_regularization, counts),
         method="L-BFGS-B",
         jac=True,
         options={"gtol": tol, "maxiter": max_iter},
