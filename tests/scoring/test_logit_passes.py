@@ -81,3 +81,32 @@ def test_fractional_targets_and_skewed_notes_match_the_reference() -> None:
     np.testing.assert_allclose(grad[:40], ref.note_factors, rtol=1e-11, atol=1e-12)
     np.testing.assert_allclose(grad[40:80], ref.note_intercepts, rtol=1e-11, atol=1e-12)
     np.testing.assert_allclose(grad[80:140], ref.rater_factors, rtol=1e-11, atol=1e-12)
+
+
+@pytest.mark.parametrize("block", [1, 8])
+def test_cache_blocks_keep_the_gradient_and_thread_invariance(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With note blocks of 1 or 8 slots (40 notes: 40 or 5 blocks) a rater's gradient adds up
+    block by block: still the reference gradient, and still the same bits on 1 or 2 threads."""
+    from bridgewatch.scoring import _logit_passes
+
+    monkeypatch.setattr(_logit_passes, "NOTE_BLOCK", block)
+    p, note, rater, y, w = _problem(5)
+    ref = data_loss_and_grad_reference(note, rater, y, w, p)
+    ptr, note_c, (ys, ws) = rater_major(note, rater, y, w, n_raters=60)
+    theta = _theta(p)
+    out = []
+    for workers in (1, 2):
+        grad = np.zeros_like(theta)
+        with LogitPasses(ptr, note_c, ys, ws, 40, 60, workers=workers) as passes:
+            assert passes.seg_rater.shape[0] > 60  # raters split across blocks
+            loss = passes.run(theta, grad, note_factors=True, note_intercepts=True, with_loss=True)
+        out.append((loss, grad))
+    assert out[0][0] == out[1][0] and np.array_equal(out[0][1], out[1][1])
+    assert out[0][0] == pytest.approx(ref.loss_sum, rel=1e-12)
+    expected = np.concatenate(
+        [ref.note_factors, ref.note_intercepts, ref.rater_factors, ref.rater_intercepts,
+         ref.rater_reputations, [ref.global_intercept]]
+    )  # fmt: skip
+    np.testing.assert_allclose(out[0][1], expected, rtol=1e-11, atol=1e-12)

@@ -16,8 +16,12 @@ Memory layout, which decides the speed at scale (ratings rater-major, so the not
 note-gradient writes are the random accesses): the passes keep their own copy of the note
 parameters as (f_n, b_n) pairs, and note gradients the same way, so one cache line serves
 both; the pairs are stored by descending rating count, so the most-rated notes share the
-cache; and 0/1 targets are read as bytes. None of this changes an operation or its order: at
-65M ratings on 1.6M notes an epoch went from 4.6 s to 2.0 s, bit for bit the same.
+cache; 0/1 targets are read as bytes; and the ratings are walked in cache blocks of
+``NOTE_BLOCK`` note slots (within each rater chunk: block by block, raters ascending), so
+the random accesses of a block stay in L2. A rater's gradient then adds up block by block
+(with one block, up to 32k notes, the order is exactly rater-major). At 65M ratings on 1.6M
+notes an epoch went from 4.6 s to 2.0 s with the pairs alone; blocks took 30M ratings on
+800k notes from 0.93 s to 0.41 s (one thread, CPU).
 
 The passes run on ``N_CHUNKS`` fixed rater ranges of about equal rating counts, in parallel
 threads (numba and numpy release the GIL); each range sums its own note gradients, and the
@@ -38,38 +42,44 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["N_CHUNKS", "LogitPasses", "rater_major"]
+__all__ = ["NOTE_BLOCK", "N_CHUNKS", "LogitPasses", "rater_major"]
 
 _njit: Any = numba.njit(cache=True, nogil=True)
 
 # The ratings are always split into this many rater ranges, whatever the number of threads,
 # so that every sum runs in the same order: results do not depend on the machine's cores.
 N_CHUNKS = 2
+# Notes per cache block: a block's (f_n, b_n) pairs and one chunk's note gradients take
+# 32 bytes a note, 1 MiB here, so they stay in a core's L2 cache while the block is walked.
+NOTE_BLOCK = 32_768
 # Below this many ratings the passes run in the calling thread (thread hand-off costs more).
 PARALLEL_MIN = 50_000
 
 
 @_njit
-def _neg_logits(rptr, note_c, note_p, theta, nn, nu, u_lo, u_hi, neg_x):  # type: ignore[no-untyped-def]
+def _neg_logits(seg_ptr, seg_rater, s_lo, s_hi, note_c, note_p, theta, nn, nu, neg_x):  # type: ignore[no-untyped-def]
+    """``neg_x[r] = −x_r`` for the ratings of segments s_lo..s_hi-1 (one rater, one block)."""
     f_u = theta[2 * nn : 2 * nn + nu]
     b_u = theta[2 * nn + nu : 2 * nn + 2 * nu]
     rep = theta[2 * nn + 2 * nu : 2 * nn + 3 * nu]
     mu = theta[2 * nn + 3 * nu]
-    for u in range(u_lo, u_hi):
+    for s in range(s_lo, s_hi):
+        u = seg_rater[s]
         fu = f_u[u]
         ru = rep[u]
         c = b_u[u] + mu
-        for r in range(rptr[u], rptr[u + 1]):
+        for r in range(seg_ptr[s], seg_ptr[s + 1]):
             n = note_c[r]
             neg_x[r] = -(note_p[n, 0] * fu + note_p[n, 1] * ru + c)
 
 
 @_njit
 def _gradient(  # type: ignore[no-untyped-def]
-    rptr, note_c, y, w, neg_x, e, lse, note_p, theta, nn, nu, u_lo, u_hi, grad, note_grad,
-    t_fn, t_bn, with_loss,
+    seg_ptr, seg_rater, s_lo, s_hi, u_lo, u_hi, note_c, y, w, neg_x, e, lse, note_p, theta,
+    nn, nu, grad, note_grad, t_fn, t_bn, with_loss,
 ):  # fmt: skip
-    """Gradient sums of raters u_lo..u_hi-1: rater entries into ``grad`` (disjoint per chunk),
+    """Gradient sums of the segments s_lo..s_hi-1, whose raters are u_lo..u_hi-1: rater
+    entries into ``grad`` (disjoint per chunk; a rater's segments add up in block order),
     note entries into this chunk's own ``note_grad`` (shape (nn, 2): f_n, b_n side by side);
     returns (data loss, μ gradient) of the chunk."""
     f_u = theta[2 * nn : 2 * nn + nu]
@@ -78,15 +88,20 @@ def _gradient(  # type: ignore[no-untyped-def]
     g_bu = grad[2 * nn + nu : 2 * nn + 2 * nu]
     g_rep = grad[2 * nn + 2 * nu : 2 * nn + 3 * nu]
     note_grad[:, :] = 0.0
+    for u in range(u_lo, u_hi):
+        g_fu[u] = 0.0
+        g_bu[u] = 0.0
+        g_rep[u] = 0.0
     loss = 0.0
     g_mu = 0.0
-    for u in range(u_lo, u_hi):
+    for s in range(s_lo, s_hi):
+        u = seg_rater[s]
         fu = f_u[u]
         ru = rep[u]
         a_fu = 0.0
         a_bu = 0.0
         a_rep = 0.0
-        for r in range(rptr[u], rptr[u + 1]):
+        for r in range(seg_ptr[s], seg_ptr[s + 1]):
             n = note_c[r]
             er = e[r]
             yr = float(y[r])
@@ -103,9 +118,9 @@ def _gradient(  # type: ignore[no-untyped-def]
                 # softplus(x) − y·x with softplus(x) = max(x, 0) + log1p(exp(−|x|))
                 x = -neg_x[r]
                 loss += w[r] * (max(x, 0.0) + lse[r] - yr * x)
-        g_fu[u] = a_fu
-        g_bu[u] = a_bu
-        g_rep[u] = a_rep
+        g_fu[u] += a_fu
+        g_bu[u] += a_bu
+        g_rep[u] += a_rep
         g_mu += a_bu
     return loss, g_mu
 
@@ -152,6 +167,49 @@ def _rater_chunks(rater_ptr: NDArray[np.int64], n_chunks: int) -> list[tuple[int
         cuts.append(max(cuts[-1], int(np.searchsorted(rater_ptr, total * c // n_chunks))))
     cuts.append(n_raters)
     return [(cuts[c], max(cuts[c], min(cuts[c + 1], n_raters))) for c in range(n_chunks)]
+
+
+def _segments(
+    rater_ptr: NDArray[np.int64],
+    slots: NDArray[np.int32],
+    chunks: list[tuple[int, int]],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int32], list[tuple[int, int]]]:
+    """The passes' rating order and its segments (module docstring, "cache blocks").
+
+    Within each rater chunk the rater-major ratings are stably sorted by note block
+    (``NOTE_BLOCK`` consecutive note slots), so a chunk walks block after block, raters
+    ascending within a block. A segment is one rater's ratings in one block.
+
+    Returns
+    -------
+    order : int64 array of shape (n_ratings,), rating positions in pass order
+    seg_ptr : int64 array of shape (n_segments + 1,), segment s is ``seg_ptr[s]:seg_ptr[s+1]``
+        of the reordered ratings
+    seg_rater : int32 array of shape (n_segments,)
+    seg_ranges : per chunk, its segments ``(s_lo, s_hi)``
+    """
+    m = slots.shape[0]
+    block = slots // NOTE_BLOCK
+    rater_of = np.repeat(np.arange(rater_ptr.shape[0] - 1, dtype=np.int32), np.diff(rater_ptr))
+    parts = [
+        int(rater_ptr[u_lo]) + np.argsort(block[rater_ptr[u_lo] : rater_ptr[u_hi]], kind="stable")
+        for u_lo, u_hi in chunks
+    ]
+    order = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    rater_o, block_o = rater_of[order], block[order]
+    del rater_of, block
+    change = np.ones(m, dtype=np.bool_)
+    change[1:] = (rater_o[1:] != rater_o[:-1]) | (block_o[1:] != block_o[:-1])
+    starts = np.flatnonzero(change)
+    seg_ptr = np.append(starts, m).astype(np.int64)
+    seg_ranges = [
+        (
+            int(np.searchsorted(starts, rater_ptr[u_lo])),
+            int(np.searchsorted(starts, rater_ptr[u_hi])),
+        )
+        for u_lo, u_hi in chunks
+    ]
+    return order, seg_ptr, rater_o[starts], seg_ranges
 
 
 def rater_major(
@@ -207,17 +265,24 @@ class LogitPasses:
         workers: int | None = None,
     ) -> None:
         self.slot = _note_slots(note_c, n_notes)
-        self.ptr, self.note_c, self.w = rater_ptr, self.slot[note_c], w
+        self.nn, self.nu = n_notes, n_raters
+        m = note_c.shape[0]
+        self.ptr = rater_ptr
+        self.chunks = _rater_chunks(rater_ptr, N_CHUNKS)
+        order, self.seg_ptr, self.seg_rater, self.seg_ranges = _segments(
+            rater_ptr, self.slot[note_c], self.chunks
+        )
+        self.note_c = self.slot[note_c][order]
+        self.w = w[order]
+        y = y[order]
         # 0/1 targets (all callers') read as one byte instead of eight: less memory traffic
         # per rating and epoch, same arithmetic (the kernel converts to float64).
         binary = bool(np.all((y == 0.0) | (y == 1.0)))
         self.y: NDArray[np.generic] = y.astype(np.int8) if binary else y
-        self.nn, self.nu = n_notes, n_raters
-        m = note_c.shape[0]
+        del order
         self.neg_x = np.empty(m)
         self.e = np.empty(m)
         self.lse = np.empty(m)
-        self.chunks = _rater_chunks(rater_ptr, N_CHUNKS)
         self.note_grads = np.zeros((len(self.chunks), n_notes, 2))
         self.note_p = np.empty((n_notes, 2))
         if workers is None:
@@ -241,10 +306,12 @@ class LogitPasses:
     ) -> tuple[float, float]:
         t_fn, t_bn, with_loss = flags
         u_lo, u_hi = self.chunks[c]
+        s_lo, s_hi = self.seg_ranges[c]
         r_lo, r_hi = int(self.ptr[u_lo]), int(self.ptr[u_hi])
         _neg_logits(
-            self.ptr, self.note_c, self.note_p, theta, self.nn, self.nu, u_lo, u_hi, self.neg_x
-        )
+            self.seg_ptr, self.seg_rater, s_lo, s_hi, self.note_c, self.note_p, theta,
+            self.nn, self.nu, self.neg_x,
+        )  # fmt: skip
         np.exp(self.neg_x[r_lo:r_hi], out=self.e[r_lo:r_hi])
         if with_loss:  # log1p(exp(−|x|)), vectorized like exp
             part = self.lse[r_lo:r_hi]
@@ -253,9 +320,9 @@ class LogitPasses:
             np.exp(part, out=part)
             np.log1p(part, out=part)
         loss_c, g_mu_c = _gradient(
-            self.ptr, self.note_c, self.y, self.w, self.neg_x, self.e, self.lse, self.note_p,
-            theta, self.nn, self.nu, u_lo, u_hi, grad, self.note_grads[c], t_fn, t_bn,
-            with_loss,
+            self.seg_ptr, self.seg_rater, s_lo, s_hi, u_lo, u_hi, self.note_c, self.y, self.w,
+            self.neg_x, self.e, self.lse, self.note_p, theta, self.nn, self.nu, grad,
+            self.note_grads[c], t_fn, t_bn, with_loss,
         )  # fmt: skip
         return float(loss_c), float(g_mu_c)
 

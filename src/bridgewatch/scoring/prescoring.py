@@ -238,8 +238,9 @@ def _fit_harassment(
         _log.info("harassment model skipped: %s", result.skip_reason)
     else:
         _log.info(
-            "harassment model: %d ratings, p=%.4f, %d notes with intercept >= %.1f",
+            "harassment model: %d ratings, %d epochs, p=%.4f, %d notes with intercept >= %.1f",
             result.n_ratings,
+            result.iterations,
             result.positive_rate,
             int(np.sum(result.note_intercepts >= config.harassment.min_intercept_to_penalize)),
             config.harassment.min_intercept_to_penalize,
