@@ -136,3 +136,46 @@ def test_word_only_shortcut_gives_the_tokens_of_the_full_scan() -> None:
     ]  # fmt: skip
     assert tokenize(texts, CONFIG) == full
     assert any("help.x.com" in tokens for tokens in full)
+
+
+def test_anchored_scan_finds_the_matches_of_the_full_scan() -> None:
+    """The scan tries the regex only next to literal occurrences; on texts built to hit
+    every edge (text start, punctuation, tabs and newlines, overlapping and repeated
+    literals, leads of several characters) it must find exactly the full scan's matches."""
+    from bridgewatch.scoring.topics.text import (
+        _anchored_matches,
+        _seed_anchors,
+        _seed_regex,
+    )
+
+    custom = TopicConfig(
+        topics=(
+            TopicSeeds(1, "Lead", (r"(?:foo|ba)rk\w*", r"\bab{1,3}cd", r"x\.y")),
+            TopicSeeds(2, "Plain", ("bark", r"\bcdcd\b", "rkr")),
+        )
+    )
+    words = [
+        "bark", "barkbark", "fooRK", "abbcd", "abcdcd", "cdcd", "x.y", "xxy", "rkrk", "\tbark",
+        "\nfoork", "ba-rk", "sc,st", "st, sc", "ScAm", "drop\tship", "dropship", "kyiv.",
+        "gaza", "(gaza)", "hamas", "x.com/tos", "", "e",
+    ]  # fmt: skip
+    rng = np.random.default_rng(11)
+    texts = ["".join(rng.choice(words, size=rng.integers(0, 8))) for _ in range(600)]
+    texts += [" ".join(rng.choice(words, size=rng.integers(0, 8))) for _ in range(600)]
+    for config in (TopicConfig(), custom):
+        anchors = _seed_anchors(config)
+        assert anchors is not None
+        regex = _seed_regex(config)
+        for text in texts:
+            lowered = text.lower()
+            found = _anchored_matches(regex, lowered, anchors)
+            full = list(regex.finditer(lowered))
+            assert found is not None
+            assert [(m.span(), m.lastgroup) for m in found] == [
+                (m.span(), m.lastgroup) for m in full
+            ], text
+        np.testing.assert_array_equal(
+            label_seeds(texts, config).matched, label_seeds(texts, config, prefilter=False).matched
+        )
+    unbounded = TopicConfig(topics=(TopicSeeds(1, "Any", (r"\w+zz",)),))
+    assert _seed_anchors(unbounded) is None  # no bound on the lead: full scans

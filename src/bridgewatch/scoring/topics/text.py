@@ -140,9 +140,9 @@ def prepare_post_texts(
     return PostTexts(unique_posts, texts, note_post_idx.astype(np.int32))
 
 
-def _seed_regex(config: TopicConfig) -> re.Pattern[str]:
-    """One alternation with a named group per topic, in topic order."""
-    groups = []
+def _seed_alternatives(config: TopicConfig) -> list[list[str]]:
+    """Per topic, in topic order, the regex alternatives of its seed patterns."""
+    out = []
     for topic in config.topics:
         alternatives = []
         for pattern in topic.patterns:
@@ -150,8 +150,88 @@ def _seed_regex(config: TopicConfig) -> re.Pattern[str]:
                 alternatives.append(pattern)
             else:
                 alternatives.append(rf"(?:\s|^){pattern}")
-        groups.append(f"(?P<{topic.name}>{'|'.join(alternatives)})")
+        out.append(alternatives)
+    return out
+
+
+def _seed_regex(config: TopicConfig) -> re.Pattern[str]:
+    """One alternation with a named group per topic, in topic order."""
+    groups = [
+        f"(?P<{topic.name}>{'|'.join(alternatives)})"
+        for topic, alternatives in zip(config.topics, _seed_alternatives(config), strict=True)
+    ]
     return re.compile("|".join(groups), re.IGNORECASE)
+
+
+def _anchor(alternative: str) -> tuple[str, int] | bool | None:
+    """Where a match of ``alternative`` can start in a lower-cased ASCII text.
+
+    Returns (literal, lead): every match contains ``literal`` (lower-case ASCII) beginning
+    at most ``lead`` characters after the match start (the first top-level run of plain
+    characters, and the widest the items before it can be). False when the alternative
+    cannot match ASCII text at all; None when no such bound is evident.
+    """
+    parsed = sre_parse.parse(alternative, re.IGNORECASE)
+    items = list(parsed)
+    for i, (op, _) in enumerate(items):
+        if op is not sre_constants.LITERAL:
+            continue
+        j = i
+        while j < len(items) and items[j][0] is sre_constants.LITERAL:
+            j += 1
+        run = "".join(chr(arg) for _, arg in items[i:j])
+        if not run.isascii():
+            # A character that matches no ASCII one: no ASCII text can hold a match.
+            return False if not all(_matches_ascii(c) for c in run) else None
+        lead = sre_parse.SubPattern(parsed.state, items[:i]).getwidth()[1]
+        if lead >= sre_constants.MAXREPEAT:
+            return None
+        return run.lower(), int(lead)
+    return None
+
+
+def _seed_anchors(config: TopicConfig) -> list[tuple[str, int]] | None:
+    """Every alternative's (literal, lead) of :func:`_anchor`, or None when one has none."""
+    anchors = []
+    for alternatives in _seed_alternatives(config):
+        for alternative in alternatives:
+            anchor = _anchor(alternative)
+            if anchor is None or anchor is True:
+                return None
+            if anchor is not False:
+                anchors.append(anchor)
+    return anchors
+
+
+def _anchored_matches(
+    regex: re.Pattern[str], lowered: str, anchors: list[tuple[str, int]]
+) -> list[re.Match[str]] | None:
+    """``list(regex.finditer(lowered))``, trying the regex only where a match can start.
+
+    Every match starts at most ``lead`` characters before an occurrence of its alternative's
+    literal, so the scan's first match from a position is the first success of
+    ``regex.match`` (same alternation order, same look-behind context) at those candidate
+    starts. None when a match is empty (the scan's rule differs there; the caller scans).
+    """
+    starts: set[int] = set()
+    for literal, lead in anchors:
+        at = lowered.find(literal)
+        while at >= 0:
+            starts.update(range(max(at - lead, 0), at + 1))
+            at = lowered.find(literal, at + 1)
+    matches = []
+    pos = 0
+    for start in sorted(starts):
+        if start < pos:
+            continue
+        match = regex.match(lowered, start)
+        if match is None:
+            continue
+        if match.end() == start:
+            return None
+        matches.append(match)
+        pos = match.end()
+    return matches
 
 
 def _matches_ascii(char: str) -> bool:
@@ -215,7 +295,9 @@ def label_seeds(texts: Sequence[str], config: TopicConfig, *, prefilter: bool = 
     config : TopicConfig
     prefilter : bool
         Skip the regex scan of ASCII texts that contain none of the patterns' required
-        literals (same labels, several times faster); False scans every text.
+        literals, and in the others try the regex only where a match can start (next to an
+        occurrence of a literal; same matches, several times faster); False scans every
+        text in full.
 
     Returns
     -------
@@ -224,16 +306,23 @@ def label_seeds(texts: Sequence[str], config: TopicConfig, *, prefilter: bool = 
     regex = _seed_regex(config)
     id_of = {t.name: t.topic_id for t in config.topics}
     literals = _seed_literals(config) if prefilter else None
+    anchors = _seed_anchors(config) if prefilter else None
     # A plain alternation of literals: the regex engine skips ahead on its first characters.
     candidate = None if literals is None else re.compile("|".join(map(re.escape, literals)))
     matched = np.zeros((len(texts), config.n_classes), dtype=np.bool_)
     for row, text in enumerate(texts):
         lowered = text.lower()
+        ascii_text = lowered.isascii()
         # Exact shortcut: an ASCII text (matched case-insensitively only by ASCII literals)
         # that contains no pattern's required literal cannot match; the scan is the slow part.
-        if candidate is not None and lowered.isascii() and candidate.search(lowered) is None:
+        if candidate is not None and ascii_text and candidate.search(lowered) is None:
             continue
-        for match in regex.finditer(lowered):
+        found = (
+            _anchored_matches(regex, lowered, anchors)
+            if anchors is not None and ascii_text
+            else None
+        )
+        for match in regex.finditer(lowered) if found is None else found:
             # The topic groups are the outermost groups of one alternation: exactly one takes
             # part in a match and, closing last, it is ``lastgroup``.
             matched[row, id_of[str(match.lastgroup)]] = True
