@@ -13,6 +13,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -123,7 +124,7 @@ def _ratings(
 
 
 def _from_values(
-    values: pl.DataFrame,
+    values: pl.DataFrame | dict[str, NDArray[np.generic]],
     note_idx: NDArray[np.int32],
     rater_idx: NDArray[np.int32],
     note_ids: IdIndex,
@@ -132,15 +133,19 @@ def _from_values(
     """``Ratings`` from the ``rating_value_exprs`` columns (rows with a value) and the indexes."""
     if (note_idx < 0).any() or (rater_idx < 0).any():
         raise InputError("a rating refers to a note or rater missing from the id index")
+
+    def column(name: str, dtype: type[np.generic]) -> NDArray[Any]:
+        return np.asarray(values[name]).astype(dtype, copy=False)
+
     return Ratings(
         note_idx=note_idx,
         rater_idx=rater_idx,
-        helpful_num=values["helpful_num"].to_numpy().astype(np.float32, copy=False),
-        helpfulness_level=values["helpfulness_level"].to_numpy().astype(np.int8, copy=False),
-        created_at_ms=values["createdAtMillis"].to_numpy().astype(np.int64, copy=False),
-        helpful_tags=values["helpful_tags"].to_numpy().astype(np.uint16, copy=False),
-        not_helpful_tags=values["not_helpful_tags"].to_numpy().astype(np.uint16, copy=False),
-        population_sampled=values["population_sampled"].to_numpy().astype(np.bool_, copy=False),
+        helpful_num=column("helpful_num", np.float32),
+        helpfulness_level=column("helpfulness_level", np.int8),
+        created_at_ms=column("createdAtMillis", np.int64),
+        helpful_tags=column("helpful_tags", np.uint16),
+        not_helpful_tags=column("not_helpful_tags", np.uint16),
+        population_sampled=column("population_sampled", np.bool_),
         note_ids=note_ids,
         participant_ids=participant_ids,
     )
@@ -155,13 +160,15 @@ class _Shard:
     """One ratings file reduced to what the scorer keeps (~42 bytes per rating).
 
     ``pair_keys`` covers every row (for the duplicate check); the other fields only the
-    rows with a value.
+    rows with a value. ``distinct`` holds fresh copies of the id strings: a filtered
+    String column still points into the buffers of the whole parsed column, which kept ~40
+    more bytes per rating alive per shard (at 150M ratings, ~6 GB of the load peak).
     """
 
     pair_keys: NDArray[np.uint64]
     note_keys: NDArray[np.uint64]
     rater_keys: NDArray[np.uint64]
-    values: pl.DataFrame  # the ``rating_value_exprs`` columns and createdAtMillis
+    values: dict[str, NDArray[np.generic]]  # ``rating_value_exprs`` columns, createdAtMillis
     distinct: dict[str, pl.DataFrame]  # per id column: ``key`` and ``id``
 
 
@@ -177,7 +184,17 @@ def _read_shard(path: Path, lenient: bool, skipped: list[SkippedRow]) -> _Shard 
     if any(bool(result.hashed[c]["collision"].any()) for c in _ID_COLUMNS):
         return None
     skipped.extend(result.skipped)
-    distinct = {c: result.hashed[c].select("key", "id") for c in _ID_COLUMNS}
+    # Fresh string buffers: a filtered String column still points into the whole parsed
+    # column's buffers (~40 bytes per rating over two id columns otherwise kept per shard).
+    distinct = {
+        c: pl.DataFrame(
+            {
+                "key": result.hashed[c]["key"],
+                "id": pl.Series("id", result.hashed[c]["id"].to_list(), dtype=pl.String),
+            }
+        )
+        for c in _ID_COLUMNS
+    }
     frame = result.frame
     del result
     notes, raters = frame["noteId"].to_numpy(), frame["raterParticipantId"].to_numpy()
@@ -188,7 +205,8 @@ def _read_shard(path: Path, lenient: bool, skipped: list[SkippedRow]) -> _Shard 
     if not keep.all():
         notes, raters = notes[keep], raters[keep]
         values = values.filter(pl.Series(keep))
-    return _Shard(pair_keys, notes, raters, values, distinct)
+    columns = {name: values[name].to_numpy() for name in values.columns}
+    return _Shard(pair_keys, notes, raters, columns, distinct)
 
 
 def _concat_and_release(shards: list[_Shard], name: str) -> NDArray[np.uint64]:
@@ -204,16 +222,16 @@ def _concat_and_release(shards: list[_Shard], name: str) -> NDArray[np.uint64]:
     return out
 
 
-def _concat_frames_and_release(shards: list[_Shard]) -> pl.DataFrame:
-    """The shards' value frames end to end, one column at a time (each shard's column is
+def _concat_values_and_release(shards: list[_Shard]) -> dict[str, NDArray[np.generic]]:
+    """The shards' value columns end to end, one column at a time (each shard's column is
     dropped once copied), so the peak holds one extra column, not a second copy of all."""
-    columns = shards[0].values.columns if shards else []
-    out: dict[str, pl.Series] = {}
-    for name in columns:
-        out[name] = pl.concat([s.values[name] for s in shards], rechunk=True)
-        for i, shard in enumerate(shards):
-            shards[i] = dataclasses.replace(shard, values=shard.values.drop(name))
-    return pl.DataFrame(out)
+    names = list(shards[0].values) if shards else []
+    out: dict[str, NDArray[np.generic]] = {}
+    for name in names:
+        out[name] = np.concatenate([s.values[name] for s in shards])
+        for shard in shards:
+            del shard.values[name]
+    return out
 
 
 def _load_sharded_ratings(
@@ -258,10 +276,11 @@ def _load_sharded_ratings(
     skipped.extend(shard_skipped)
     note_keys = pl.Series(_concat_and_release(shards, "note_keys"))
     rater_keys = pl.Series(_concat_and_release(shards, "rater_keys"))
-    values = _concat_frames_and_release(shards)
+    values = _concat_values_and_release(shards)
     del shards
-    if n_rows > values.height:
-        _log.info("dropping %d ratings with no helpfulness value", n_rows - values.height)
+    n_kept = int(values["helpful_num"].shape[0]) if values else 0
+    if n_rows > n_kept:
+        _log.info("dropping %d ratings with no helpfulness value", n_rows - n_kept)
     note_rows = sorted_union(notes["noteId"], nsh["noteId"], distinct["noteId"]["id"])
     participant_rows = sorted_union(
         distinct["raterParticipantId"]["id"],
