@@ -111,11 +111,13 @@ def test_row_ranges_cover_the_rows_like_one_call(k: int) -> None:
         indptr, g_other, g_vals, np.ones(1), False, o_int, o_fac, 0.1, 1.0, 0.5, *whole
     )
     split = [np.zeros(25), np.zeros((25, k)), np.zeros(25), np.zeros(25)]
+    s_int, s_fac, s_sse, s_se = split
     packed = _numba.pack_other(o_int, o_fac)
     for lo, hi in ((0, 11), (11, 25)):
         _numba.solve_range(
-            indptr, g_other, g_vals, np.ones(1), False, packed, 0.1, 1.0, 0.5, *split, lo, hi
-        )
+            indptr, g_other, g_vals, np.ones(1), False, packed, 0.1, 1.0, 0.5,
+            s_int, s_fac, s_sse, s_se, lo, hi,
+        )  # fmt: skip
     for a, b in zip(whole, split, strict=True):
         assert np.array_equal(a, b)
     sse, se = np.empty(25), np.empty(25)

@@ -76,7 +76,7 @@ def test_repeated_documents_fit_like_the_full_sum() -> None:
     from bridgewatch.scoring.topics.classifier import _distinct_documents
 
     rng = np.random.default_rng(5)
-    pool = sp.random(25, 8, density=0.4, random_state=3, format="csr")
+    pool = sp.csr_matrix(sp.random(25, 8, density=0.4, random_state=3))
     pick = rng.integers(0, 25, 700)
     features = sp.csr_matrix(pool[pick])
     labels = ((pick + (rng.random(700) < 0.1)) % 3).astype(np.int64)  # some rows: 2 labels
