@@ -399,3 +399,25 @@ def test_two_solver_threads_give_the_bits_of_one(k: int, monkeypatch: pytest.Mon
     for name in ("note_intercepts", "note_factors", "rater_intercepts", "rater_factors"):
         assert np.array_equal(getattr(serial.params, name), getattr(threaded.params, name))
     assert serial.loss == threaded.loss
+
+
+def test_fit_on_few_entities_of_a_large_index_runs_compact_and_agrees(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fit touching few rows of the index runs on compact rows; it must give the fit on the
+    full index (absent rows NaN), up to the order of float sums."""
+    from bridgewatch.scoring.mf import als
+
+    prob = two_camps(13, n_notes=30, n_raters=40)
+    spread_n, spread_r = prob.note_idx * 50 + 7, prob.rater_idx * 30 + 3  # 1,500 x 1,200 index
+    kwargs: dict[str, Any] = {"n_notes": 1500, "n_raters": 1200}
+    compact = fit_mf(spread_n, spread_r, prob.values, rng=np.random.default_rng(2), **kwargs)
+    monkeypatch.setattr(als, "_COMPACT_BELOW", 0.0)
+    full = fit_mf(spread_n, spread_r, prob.values, rng=np.random.default_rng(2), **kwargs)
+    assert compact.n_iterations == full.n_iterations
+    for name in ("note_intercepts", "note_factors", "rater_intercepts", "rater_factors"):
+        a, b = getattr(compact.params, name), getattr(full.params, name)
+        assert np.array_equal(np.isnan(a), np.isnan(b))
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    assert np.isnan(compact.params.note_intercepts[8])  # a row no rating touches
+    assert compact.loss == pytest.approx(full.loss, rel=1e-12)

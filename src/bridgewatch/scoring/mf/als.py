@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from bridgewatch.errors import ConvergenceWarning
 from bridgewatch.scoring.mf._engines import make_engine
-from bridgewatch.scoring.mf._inputs import check_ratings, check_ratio, start_values
+from bridgewatch.scoring.mf._inputs import StartValues, check_ratings, check_ratio, start_values
 from bridgewatch.scoring.mf._solver import AlsSolver
 from bridgewatch.scoring.mf.config import MFConfig
 from bridgewatch.scoring.mf.objective import penalties_for
@@ -58,6 +58,66 @@ def _as_init(init: MFInit | MFParams | None) -> MFInit | None:
     if isinstance(init, MFParams):
         return MFInit.from_params(init)
     return init
+
+
+# Fits whose present notes (or raters) are below this share of the index run on compact rows.
+_COMPACT_BELOW = 0.5
+
+
+def _compact_rows(ok: NDArray[np.bool_]) -> NDArray[np.int64] | None:
+    """Rows present in the fit when they are few enough to compact, else None."""
+    kept = np.flatnonzero(ok)
+    return kept if kept.shape[0] < _COMPACT_BELOW * ok.shape[0] else None
+
+
+def _compact_fit(
+    start: StartValues,
+    note_ok: NDArray[np.bool_],
+    rater_ok: NDArray[np.bool_],
+    note_idx: NDArray[np.integer],
+    rater_idx: NDArray[np.integer],
+    notes_kept: NDArray[np.int64] | None,
+    raters_kept: NDArray[np.int64] | None,
+) -> tuple[StartValues, NDArray[np.bool_], NDArray[np.bool_], NDArray[np.int32], NDArray[np.int32]]:
+    """Start values, presence and rating indexes on the compact rows of each side that has
+    them (``None``: that side keeps its full index)."""
+
+    def side(
+        kept: NDArray[np.int64] | None,
+        ok: NDArray[np.bool_],
+        idx: NDArray[np.integer],
+        inter: NDArray[np.float64],
+        fac: NDArray[np.float64],
+    ) -> tuple[NDArray[np.bool_], NDArray[np.int32], NDArray[np.float64], NDArray[np.float64]]:
+        if kept is None:
+            return ok, np.asarray(idx), inter, fac
+        row = np.full(ok.shape[0], -1, dtype=np.int32)
+        row[kept] = np.arange(kept.shape[0], dtype=np.int32)
+        return np.ones(kept.shape[0], dtype=np.bool_), row[idx], inter[kept], fac[kept]
+
+    n_ok, n_idx, ni, nf = side(
+        notes_kept, note_ok, note_idx, start.note_intercepts, start.note_factors
+    )
+    r_ok, r_idx, ri, rf = side(
+        raters_kept, rater_ok, rater_idx, start.rater_intercepts, start.rater_factors
+    )
+    return StartValues(ni, nf, ri, rf, start.global_intercept), n_ok, r_ok, n_idx, r_idx
+
+
+def _expand_rows(
+    inter: NDArray[np.float64],
+    fac: NDArray[np.float64],
+    kept: NDArray[np.int64] | None,
+    n: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Compact-row parameters back in the full index (NaN for rows not in the fit)."""
+    if kept is None:
+        return inter, fac
+    full_i = np.full(n, np.nan)
+    full_f = np.full((n, fac.shape[1]), np.nan)
+    full_i[kept] = inter
+    full_f[kept] = fac
+    return full_i, full_f
 
 
 def fit_mf(
@@ -148,15 +208,26 @@ def fit_mf(
         rater_ratio=rater_ratio,
     )
     start = start_values(_as_init(init), note_ok, rater_ok, cfg.n_factors, rng)
+    # A fit on few of the index's entities (the stable-initialization subset: ~1% of the notes
+    # and raters) runs on compact rows: a sweep's cost then follows the ratings, not the index
+    # size (a 13k-rating fit in a 2M x 2M index took 56 s). Absent rows are 0 and stay out of
+    # every sum, so only the order of some float sums changes.
+    notes_kept = _compact_rows(note_ok)
+    raters_kept = _compact_rows(rater_ok)
+    fit_notes, fit_raters = note_idx, rater_idx
+    if notes_kept is not None or raters_kept is not None:
+        start, note_ok, rater_ok, fit_notes, fit_raters = _compact_fit(
+            start, note_ok, rater_ok, note_idx, rater_idx, notes_kept, raters_kept
+        )
     solver = AlsSolver(
         make_engine(
             engine,
-            note_idx,
-            rater_idx,
+            fit_notes,
+            fit_raters,
             values,
             weights,
-            n_notes,
-            n_raters,
+            note_ok.shape[0],
+            rater_ok.shape[0],
             need_rater_groups=not freeze_raters,
         ),
         start,
@@ -181,6 +252,8 @@ def fit_mf(
     nf[nan_rows] = np.nan
     ri[~rater_ok] = np.nan
     rf[~rater_ok] = np.nan
+    ni, nf = _expand_rows(ni, nf, notes_kept, n_notes)
+    ri, rf = _expand_rows(ri, rf, raters_kept, n_raters)
     params = MFParams(ni.copy(), nf.copy(), ri.copy(), rf.copy(), solver.global_intercept)
     if sign_identify:
         params = identify_signs(params)
