@@ -44,7 +44,14 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["NOTE_BLOCK", "N_CHUNKS", "LogitPasses", "rater_major"]
+__all__ = [
+    "NOTE_BLOCK",
+    "N_CHUNKS",
+    "LogitPasses",
+    "compact_targets",
+    "exp_terms",
+    "rater_major",
+]
 
 _njit: Any = numba.njit(cache=True, nogil=True)
 
@@ -222,6 +229,31 @@ def _pieces(seg_ptr: NDArray[np.int64], s_lo: int, s_hi: int) -> list[tuple[int,
     return [(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
 
 
+def compact_targets(y: NDArray[np.float64]) -> NDArray[np.generic]:
+    """0/1 targets (all callers') as int8, read as one byte instead of eight: less memory
+    traffic per rating and epoch, same arithmetic (the kernels convert to float64)."""
+    return y.astype(np.int8) if bool(np.all((y == 0.0) | (y == 1.0))) else y
+
+
+def exp_terms(
+    neg_x: NDArray[np.float64],
+    e: NDArray[np.float64],
+    lse: NDArray[np.float64],
+    lo: int,
+    hi: int,
+    with_loss: bool,
+) -> None:
+    """``e = exp(−x)`` and, for the loss, ``lse = log1p(exp(−|x|))`` on rows lo..hi-1,
+    vectorized by numpy (SIMD), in place."""
+    np.exp(neg_x[lo:hi], out=e[lo:hi])
+    if with_loss:
+        part = lse[lo:hi]
+        np.abs(neg_x[lo:hi], out=part)
+        np.negative(part, out=part)
+        np.exp(part, out=part)
+        np.log1p(part, out=part)
+
+
 def rater_major(
     note_c: NDArray[np.integer],
     rater_c: NDArray[np.integer],
@@ -286,10 +318,7 @@ class LogitPasses:
         self.note_c = self.slot[note_c][order]
         self.w = w[order]
         y = y[order]
-        # 0/1 targets (all callers') read as one byte instead of eight: less memory traffic
-        # per rating and epoch, same arithmetic (the kernel converts to float64).
-        binary = bool(np.all((y == 0.0) | (y == 1.0)))
-        self.y: NDArray[np.generic] = y.astype(np.int8) if binary else y
+        self.y = compact_targets(y)
         del order
         self.neg_x = np.empty(m)
         self.e = np.empty(m)
@@ -329,13 +358,7 @@ class LogitPasses:
                 self.seg_ptr, self.seg_rater, s_a, s_b, self.note_c, self.note_p, theta,
                 nn, nu, self.neg_x,
             )  # fmt: skip
-            np.exp(self.neg_x[r_a:r_b], out=self.e[r_a:r_b])
-            if with_loss:  # log1p(exp(−|x|)), vectorized like exp
-                part = self.lse[r_a:r_b]
-                np.abs(self.neg_x[r_a:r_b], out=part)
-                np.negative(part, out=part)
-                np.exp(part, out=part)
-                np.log1p(part, out=part)
+            exp_terms(self.neg_x, self.e, self.lse, r_a, r_b, with_loss)
             loss_p, g_mu_p = _gradient(
                 self.seg_ptr, self.seg_rater, s_a, s_b, u_lo, u_hi, self.note_c, self.y,
                 self.w, self.neg_x, self.e, self.lse, self.note_p, theta, nn, nu, grad,

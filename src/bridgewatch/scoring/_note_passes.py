@@ -24,7 +24,12 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from bridgewatch.scoring._logit_passes import N_CHUNKS, PARALLEL_MIN
+from bridgewatch.scoring._logit_passes import (
+    N_CHUNKS,
+    PARALLEL_MIN,
+    compact_targets,
+    exp_terms,
+)
 
 __all__ = ["NoteMajorPasses"]
 
@@ -114,9 +119,7 @@ class NoteMajorPasses:
         self.ru = theta[2 * nn + 2 * nu : 2 * nn + 3 * nu][rater_o]
         self.cu = theta[2 * nn + nu : 2 * nn + 2 * nu][rater_o] + theta[2 * nn + 3 * nu]
         del rater_o
-        y_o = y[order]
-        binary = bool(np.all((y_o == 0.0) | (y_o == 1.0)))
-        self.y: NDArray[np.generic] = y_o.astype(np.int8) if binary else y_o
+        self.y = compact_targets(y[order])
         self.w = np.ascontiguousarray(w[order], dtype=np.float64)
         self.nn, self.nu = nn, nu
         m = note_c.shape[0]
@@ -147,13 +150,7 @@ class NoteMajorPasses:
         n_lo, n_hi = self.ranges[c]
         r_lo, r_hi = int(self.nptr[n_lo]), int(self.nptr[n_hi])
         _neg_logits(self.nptr, theta, self.nn, self.fu, self.ru, self.cu, n_lo, n_hi, self.neg_x)
-        np.exp(self.neg_x[r_lo:r_hi], out=self.e[r_lo:r_hi])
-        if with_loss:  # log1p(exp(−|x|)), vectorized like exp
-            part = self.lse[r_lo:r_hi]
-            np.abs(self.neg_x[r_lo:r_hi], out=part)
-            np.negative(part, out=part)
-            np.exp(part, out=part)
-            np.log1p(part, out=part)
+        exp_terms(self.neg_x, self.e, self.lse, r_lo, r_hi, with_loss)
         return float(
             _gradient(
                 self.nptr, self.y, self.w, self.neg_x, self.e, self.lse, self.fu, self.ru,
