@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,8 @@ from bridgewatch.io import (
 )
 from bridgewatch.io.dataset import load_dataset
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.scoring.run import ProgressCallback, ScoringResult, default_as_of_ms, score_core
+from bridgewatch.scoring.run import ProgressCallback, ScoringResult, default_as_of_ms, score
+from bridgewatch.scoring.scorers import ScorerSpec
 from bridgewatch.scoring.stages import StageClock, StageUsage
 from bridgewatch.scoring.trace_store import save_core_rules
 
@@ -121,8 +123,10 @@ def run_batch(
     seed: int | None = None,
     config: ScoringConfig | None = None,
     progress: ProgressCallback | None = None,
+    scorers: Sequence[ScorerSpec] | None = None,
+    executor: Executor | None = None,
 ) -> BatchRun:
-    """Load the public files, run the Core scorer and write its outputs.
+    """Load the public files, run the scorers and write their outputs.
 
     Parameters
     ----------
@@ -132,6 +136,9 @@ def run_batch(
     seed : random seed of the scorer (None: fresh entropy).
     config : ScoringConfig, default ``ScoringConfig()``.
     progress : called as ``progress(stage, index, n_stages)`` when a scoring stage starts.
+    scorers : the roster (``bridgewatch.scoring.scorers``); default every scorer of the
+        reference's default run.
+    executor : where the independent scorer tasks run (default: serially).
 
     Returns
     -------
@@ -143,8 +150,14 @@ def run_batch(
             notes=notes, ratings=ratings, status_history=status_history, enrollment=enrollment
         )
     now = default_as_of_ms(dataset) if as_of_ms is None else as_of_ms
-    result = score_core(
-        dataset, config or ScoringConfig(), as_of_ms=now, seed=seed, progress=progress
+    result = score(
+        dataset,
+        config or ScoringConfig(),
+        as_of_ms=now,
+        seed=seed,
+        scorers=scorers,
+        executor=executor,
+        progress=progress,
     )
     with clock.stage("write"):
         files = write_outputs(result, outdir)

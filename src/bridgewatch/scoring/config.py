@@ -70,6 +70,12 @@ class ScoringConfig:
     bursts : coordinated rating-burst detection (``bridgewatch.scoring.manipulation.burst``):
         flagged burst ratings are dropped or down-weighted before the final fits. None
         (default) skips it (the reference's behaviour).
+    use_reputation : prescoring gates raters on helpfulness, fits the harassment model and
+        refits a final round (scoring-multimodel.md §2.4); False for the topic scorers, whose
+        round-1 parameters are the prescoring parameters and whose final fits take every rater
+        with a prescoring intercept.
+    pseudo_raters : compute the pseudo-rater bounds of the main final fit (UcbCRNH, §5.3);
+        Core and CoreWithTopics only.
     co_rating : timing-free coordinated co-rating detection
         (``bridgewatch.scoring.manipulation.co_rating``): ratings of rater groups that give
         the same verdicts on the same notes far beyond chance are dropped before
@@ -98,6 +104,8 @@ class ScoringConfig:
     trust: TrustConfig | None = None
     bursts: BurstConfig | None = None
     co_rating: CoRatingConfig | None = None
+    use_reputation: bool = True
+    pseudo_raters: bool = True
 
     def __post_init__(self) -> None:
         if not self.max_round1_train_mse > 0:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,6 +41,7 @@ from bridgewatch.scoring.status import (
 __all__ = [
     "FinalScoringResult",
     "NoteFit",
+    "NoteFitter",
     "assemble_final_result",
     "fit_final_low_diligence",
     "fit_final_notes",
@@ -65,6 +67,21 @@ class NoteFit:
     intercept: NDArray[np.float64]
     factor: NDArray[np.float64]
     rater_factor: NDArray[np.float64]
+
+
+class NoteFitter(Protocol):
+    """A final-scoring note fit: ``fit_final_notes``'s signature (MF or Gaussian)."""
+
+    def __call__(
+        self,
+        ratings: Ratings,
+        pre: PrescoringResult,
+        config: ScoringConfig,
+        note_ratio: float,
+        weights: NDArray[np.float64] | None = None,
+        *,
+        mask: NDArray[np.bool_] | None = None,
+    ) -> NoteFit: ...
 
 
 @dataclass(frozen=True)
@@ -158,18 +175,6 @@ def fit_final_notes(
     )
 
 
-def _aux_intercept(
-    scoped: Ratings,
-    weights: NDArray[np.float64] | None,
-    mask: NDArray[np.bool_],
-    pre: PrescoringResult,
-    config: ScoringConfig,
-    note_ratio: float,
-) -> NDArray[np.float64]:
-    """Intercepts of one auxiliary fit (§5.1); its ratings are released on return."""
-    return fit_final_notes(scoped, pre, config, note_ratio, weights, mask=mask).intercept
-
-
 def _only_scored(
     scored: NDArray[np.bool_],
     tags: TagAggregates,
@@ -224,6 +229,7 @@ def run_final_scoring(
     pre: PrescoringResult,
     config: ScoringConfig,
     rating_weights: NDArray[np.float64] | None = None,
+    fit_notes: NoteFitter | None = None,
 ) -> FinalScoringResult:
     """Final scoring and the Core rules (§5, §6); deterministic given prescoring.
 
@@ -236,6 +242,8 @@ def run_final_scoring(
         the scoped ratings in the four note fits (the manipulation defences' down-weighting,
         ``bridgewatch.scoring.defences``). None (the reference) weighs every rating 1. The
         pseudo-rater bounds, the low-diligence fit and the aggregates stay unweighted.
+    fit_notes : the note fit of each of the four fits; default ``fit_final_notes`` (the MF
+        note fit). The Gaussian scorers pass their aggregation (scoring-multimodel.md §6).
 
     Returns
     -------
@@ -244,22 +252,17 @@ def run_final_scoring(
     scoped = inputs.scoped
     n_notes = inputs.n_notes
     w = rating_weights
+    fit = fit_final_notes if fit_notes is None else fit_notes
+
+    def _aux_intercept(mask: NDArray[np.bool_], note_ratio: float) -> NDArray[np.float64]:
+        # One auxiliary fit (§5.1): only its intercepts are kept, its ratings released.
+        return fit(scoped, pre, config, note_ratio, w, mask=mask).intercept
+
     # The auxiliary fits keep only their intercepts, so one fit's ratings are alive at a time.
-    no_high_vol = _aux_intercept(
-        scoped, w, ~inputs.high_volume[scoped.rater_idx], pre, config, pre.note_ratio
-    )
-    no_correlated = _aux_intercept(
-        scoped, w, ~inputs.scoped_correlated, pre, config, pre.note_ratio
-    )
-    population = _aux_intercept(
-        scoped,
-        w,
-        scoped.population_sampled,
-        pre,
-        config,
-        config.population_sampled_note_ratio,
-    )
-    main = fit_final_notes(scoped, pre, config, pre.note_ratio, w)
+    no_high_vol = _aux_intercept(~inputs.high_volume[scoped.rater_idx], pre.note_ratio)
+    no_correlated = _aux_intercept(~inputs.scoped_correlated, pre.note_ratio)
+    population = _aux_intercept(scoped.population_sampled, config.population_sampled_note_ratio)
+    main = fit(scoped, pre, config, pre.note_ratio, w)
     _log.info("final scoring: main fit on %d ratings", main.ratings.n_ratings)
 
     bounds: PseudoRaterBounds | None = None
@@ -267,15 +270,19 @@ def run_final_scoring(
     low_diligence = np.full(n_notes, np.nan)
     if main.ratings.n_ratings:
         fr = main.ratings
-        bounds = pseudo_rater_bounds(
-            fr.note_idx,
-            fr.rater_idx,
-            fr.helpful_num,
-            n_notes=n_notes,
-            rater_intercepts=pre.final_round.rater_intercepts,
-            rater_factors=pre.final_round.rater_factors,
-            global_intercept=pre.final_round.global_intercept,
-            config=config.mf,
+        bounds = (
+            None
+            if not config.pseudo_raters
+            else pseudo_rater_bounds(
+                fr.note_idx,
+                fr.rater_idx,
+                fr.helpful_num,
+                n_notes=n_notes,
+                rater_intercepts=pre.final_round.rater_intercepts,
+                rater_factors=pre.final_round.rater_factors,
+                global_intercept=pre.final_round.global_intercept,
+                config=config.mf,
+            )
         )
         diligence = fit_final_low_diligence(fr, inputs, pre, config)
         low_diligence = diligence.note_intercepts
@@ -339,7 +346,11 @@ def assemble_final_result(
         pre.incorrect.total_ratings.astype(np.float64),
         config.status,
     )
-    scored = (signs.num_ratings > 0) & inputs.captured
+    scored = inputs.captured.copy()
+    if config.scope.min_capture_share is not None:
+        # Capture-filtered scorers keep rows only for notes they saw ratings of; the others
+        # (ExpansionPlus, topic scorers) emit a row for every note of their note scope.
+        scored &= signs.num_ratings > 0
     # Notes without a Core row (no scoped ratings, or below the capture share) have no Core
     # figures at all in the reference's outputs.
     tags, incorrect, low_diligence = _only_scored(scored, tags, incorrect, low_diligence)

@@ -8,7 +8,7 @@ tag-filter thresholds and incorrect propensity. Arrays in, a frozen result out.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,6 +26,7 @@ from bridgewatch.scoring.harassment import (
     fit_harassment_model,
     label_harassment_ratings,
     rater_harassment_penalties,
+    skipped_harassment,
 )
 from bridgewatch.scoring.helpfulness import (
     HelpfulnessScores,
@@ -283,6 +284,19 @@ def run_prescoring(
         scored=num_ratings > 0,
     )
     unpenalised = _helpfulness(inputs, round1, provisional, config, None)
+    if not config.use_reputation:
+        return _without_reputation(
+            inputs,
+            config,
+            rng,
+            training,
+            train,
+            round1,
+            train_mse,
+            num_ratings,
+            provisional,
+            unpenalised,
+        )
     harassment = _fit_harassment(
         train.subset(unpenalised.above_helpfulness_threshold[train.rater_idx]),
         round1,
@@ -315,6 +329,86 @@ def run_prescoring(
             rng=rng,
         ).params
     )
+    return _finish(
+        inputs,
+        config,
+        rng,
+        training=training,
+        round1=round1,
+        train_mse=train_mse,
+        stable_used=stable_used,
+        num_ratings=num_ratings,
+        provisional=provisional,
+        unpenalised=unpenalised,
+        harassment=harassment,
+        helpfulness=helpfulness,
+        final=final,
+        final_ratings=final_ratings,
+    )
+
+
+def _without_reputation(
+    inputs: CoreInputs,
+    config: ScoringConfig,
+    rng: np.random.Generator,
+    training: NDArray[np.bool_],
+    train: Ratings,
+    round1: MFParams,
+    train_mse: float,
+    num_ratings: NDArray[np.int64],
+    provisional: NDArray[np.int8],
+    unpenalised: HelpfulnessScores,
+) -> PrescoringResult:
+    """Prescoring of a scorer without reputation (topic scorers, multimodel §5.2).
+
+    No helpfulness gate, no harassment model, no final-round refit: round 1's parameters
+    are the prescoring parameters, every rater with a round-1 intercept passes the gate, and
+    the diligence model and ρ come from the training (5/10-filtered) ratings.
+    """
+    n_part = inputs.n_participants
+    open_gate = replace(
+        unpenalised,
+        above_helpfulness_threshold=np.isfinite(round1.rater_intercepts),
+    )
+    harassment = skipped_harassment(inputs.n_notes, n_part, "the scorer uses no reputation")
+    return _finish(
+        inputs,
+        config,
+        rng,
+        training=training,
+        round1=round1,
+        train_mse=train_mse,
+        stable_used=False,
+        num_ratings=num_ratings,
+        provisional=provisional,
+        unpenalised=unpenalised,
+        harassment=harassment,
+        helpfulness=open_gate,
+        final=round1,
+        final_ratings=train,
+    )
+
+
+def _finish(
+    inputs: CoreInputs,
+    config: ScoringConfig,
+    rng: np.random.Generator,
+    *,
+    training: NDArray[np.bool_],
+    round1: MFParams,
+    train_mse: float,
+    stable_used: bool,
+    num_ratings: NDArray[np.int64],
+    provisional: NDArray[np.int8],
+    unpenalised: HelpfulnessScores,
+    harassment: HarassmentResult,
+    helpfulness: HelpfulnessScores,
+    final: MFParams,
+    final_ratings: Ratings,
+) -> PrescoringResult:
+    """Final-round sizes, the low-diligence model, tag thresholds and incorrect counts."""
+    scoped = inputs.scoped
+    n_notes, n_part = inputs.n_notes, inputs.n_participants
     n_final_notes = _n_distinct(final_ratings.note_idx, n_notes)
     n_final_users = _n_distinct(final_ratings.rater_idx, n_part)
     _log.info(

@@ -8,7 +8,8 @@ file I/O. Pure apart from logging: "now" is an argument and randomness comes fro
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -19,9 +20,8 @@ from numpy.typing import NDArray
 from bridgewatch.io.dataset import Dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.contributors import Contributors, score_contributors
-from bridgewatch.scoring.defences import apply_defences, screen_bursts
 from bridgewatch.scoring.explain import build_note_explanations
-from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
+from bridgewatch.scoring.final import FinalScoringResult
 from bridgewatch.scoring.history import RunStatuses, StatusHistory, update_status_history
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
 from bridgewatch.scoring.manipulation import BurstResult, CoRatingResult
@@ -33,8 +33,21 @@ from bridgewatch.scoring.outputs import (
     build_note_status_history,
     build_scored_notes,
 )
-from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
+from bridgewatch.scoring.prescoring import PrescoringResult
 from bridgewatch.scoring.reputation import RaterTrust
+from bridgewatch.scoring.scorers import (
+    CORE_NAME,
+    RosterResult,
+    ScorerSpec,
+    family_columns,
+    final_roster,
+    helpfulness_columns,
+    prescore_roster,
+    scored_note_columns,
+)
+from bridgewatch.scoring.scorers.gaussian_fit import gaussian_note_fitter
+from bridgewatch.scoring.scorers.meta import roster_meta
+from bridgewatch.scoring.scorers.roster import core_scorer, default_roster
 from bridgewatch.scoring.stages import StageClock, StageUsage
 from bridgewatch.scoring.status import TagCounts, count_recent_ratings, count_tags
 
@@ -44,6 +57,7 @@ __all__ = [
     "ScoringResult",
     "default_as_of_ms",
     "run_meta_scoring",
+    "score",
     "score_core",
 ]
 
@@ -91,6 +105,7 @@ class ScoringResult:
         ``config.co_rating`` is set (its flagged ratings left prescoring and the final fits),
         else None.
     usage : wall time, CPU time and memory per stage, in ``STAGES`` order.
+    roster : every scorer's run (``inputs``/``prescoring``/``final`` above are Core's).
     """
 
     inputs: CoreInputs
@@ -112,6 +127,7 @@ class ScoringResult:
     side_bursts: BurstResult | None = None
     co_rating: CoRatingResult | None = None
     usage: dict[str, StageUsage] = field(default_factory=dict)
+    roster: RosterResult | None = None
 
 
 def default_as_of_ms(dataset: Dataset) -> int:
@@ -178,7 +194,10 @@ def run_meta_scoring(
 
 
 def _helpfulness_table(
-    inputs: CoreInputs, pre: PrescoringResult, contributors: Contributors
+    inputs: CoreInputs,
+    pre: PrescoringResult,
+    contributors: Contributors,
+    roster: RosterResult,
 ) -> pl.DataFrame:
     """``helpfulness_scores`` rows: raters of preprocessed ratings, authors, prescoring rows."""
     n = inputs.n_participants
@@ -243,6 +262,10 @@ def _helpfulness_table(
         "modelingGroup": on(inputs.modeling_group >= 0, inputs.modeling_group.astype(np.float64)),
         "coreFirstRoundRaterIntercept": floats(np.where(prescored, round1_intercept, np.nan)),
         "coreFirstRoundRaterFactor1": floats(np.where(prescored, round1_factor, np.nan)),
+        **{
+            name: floats(values)
+            for name, values in helpfulness_columns(roster, inputs.modeling_group, n).items()
+        },
         "crhTotal14d": w.crh_14d[rows],
         "crnhTotal14d": w.crnh_14d[rows],
         "nmrTotal14d": w.nmr_14d[rows],
@@ -251,6 +274,14 @@ def _helpfulness_table(
         "nmrTotal90d": w.nmr_90d[rows],
     }
     return build_helpfulness_scores(inputs.participant_ids.ids[rows], columns)
+
+
+def _with_core(config: ScoringConfig, roster: tuple[ScorerSpec, ...]) -> tuple[ScorerSpec, ...]:
+    """``roster`` with MFCoreScorer first if it is missing: the Core columns, contributor
+    scoring and the population-sampled rule read Core's results."""
+    if any(s.name == CORE_NAME for s in roster):
+        return roster
+    return (core_scorer(config), *roster)
 
 
 def score_core(
@@ -263,16 +294,46 @@ def score_core(
     rater_cluster: NDArray[np.int64] | None = None,
     rater_quasi_clique: NDArray[np.int64] | None = None,
 ) -> ScoringResult:
-    """Score every note with the Core scorer and update the status history.
+    """Score every note with the Core scorer alone (the Core path) and update the status
+    history: ``score`` with ``scorers=(core_scorer(config),)``."""
+    return score(
+        dataset,
+        config,
+        as_of_ms=as_of_ms,
+        seed=seed,
+        scorers=(core_scorer(config),),
+        progress=progress,
+        rater_cluster=rater_cluster,
+        rater_quasi_clique=rater_quasi_clique,
+    )
+
+
+def score(
+    dataset: Dataset,
+    config: ScoringConfig,
+    *,
+    as_of_ms: int,
+    seed: int | None,
+    scorers: Sequence[ScorerSpec] | None = None,
+    executor: Executor | None = None,
+    progress: ProgressCallback | None = None,
+    rater_cluster: NDArray[np.int64] | None = None,
+    rater_quasi_clique: NDArray[np.int64] | None = None,
+) -> ScoringResult:
+    """Score every note with a roster of scorers, meta-score and update the status history.
 
     Parameters
     ----------
     dataset : the loaded inputs (notes, ratings, status history, enrollment).
-    config : ScoringConfig
+    config : ScoringConfig (Core's; the other scorers' configs derive from it).
     as_of_ms : "now" in ms since the epoch (the reference's ``epochMillis``); status history
         timestamps and the stabilization delay use it.
-    seed : seed of the ``numpy.random.Generator`` behind every random initial value; the same
-        data and seed give bit-identical results. None draws fresh entropy.
+    seed : seed of every random initial value; each scorer draws from its own stream
+        (``scorers.scorer_seed``). The same data and seed give bit-identical results. None
+        draws fresh entropy.
+    scorers : the roster; default ``default_roster(config)`` (every scorer of the reference's
+        default run). MFCoreScorer is added when missing.
+    executor : where the independent scorer tasks run (default: serially).
     progress : optional callback told when each stage of ``STAGES`` starts.
     rater_cluster, rater_quasi_clique : optional PSS inputs per participant (§2.3 step 5).
 
@@ -280,21 +341,25 @@ def score_core(
     -------
     ScoringResult
     """
-    rng = np.random.default_rng(seed)
+    roster = _with_core(config, default_roster(config) if scorers is None else tuple(scorers))
     stages = _Stages(progress)
     with stages.stage("preprocess"):
         inputs = prepare_core_inputs(
             dataset, config, rater_cluster=rater_cluster, rater_quasi_clique=rater_quasi_clique
         )
     with stages.stage("prescoring"):
-        screening = screen_bursts(inputs, config)
-        pre = run_prescoring(screening.inputs, config, rng)
+        prescored = prescore_roster(inputs, roster, seed=seed, executor=executor)
     with stages.stage("final scoring"):
-        defences = apply_defences(screening.inputs, pre, config)
-        final = run_final_scoring(defences.inputs, pre, config, defences.rating_weights)
+        runs = final_roster(
+            inputs, roster, prescored, gaussian_fitter=gaussian_note_fitter, executor=executor
+        )
+    core_run = runs[CORE_NAME]
+    pre, final = core_run.prescoring, core_run.final
+    assert pre is not None and final is not None  # Core always runs
+    families = family_columns(runs, inputs.n_notes)
     with stages.stage("meta scoring"):
         tag_counts = count_tags(inputs.post_pss)
-        meta = run_meta_scoring(inputs, final, tag_counts, as_of_ms, config)
+        meta = roster_meta(inputs, final, families, tag_counts, as_of_ms, config)
     with stages.stage("status history"):
         history = update_status_history(
             inputs.history,
@@ -346,6 +411,7 @@ def score_core(
             meta=meta,
             history=history,
             epoch_ms=as_of_ms,
+            extra=scored_note_columns(families, _topic_names(config)),
         )
         post = inputs.post_pss
         aux = build_aux_note_info(
@@ -377,7 +443,7 @@ def score_core(
             scored_notes,
             aux,
             build_note_status_history(history),
-            _helpfulness_table(inputs, pre, contributors),
+            _helpfulness_table(inputs, pre, contributors, runs),
         )
     return ScoringResult(
         inputs=inputs,
@@ -394,9 +460,17 @@ def score_core(
         note_explanations=explanations,
         timings=dict(stages.timings),
         as_of_ms=as_of_ms,
-        trust=defences.trust,
-        bursts=screening.bursts,
-        side_bursts=defences.bursts,
-        co_rating=screening.co_rating,
+        trust=None if core_run.defences is None else core_run.defences.trust,
+        bursts=None if core_run.screening is None else core_run.screening.bursts,
+        side_bursts=None if core_run.defences is None else core_run.defences.bursts,
+        co_rating=None if core_run.screening is None else core_run.screening.co_rating,
         usage=dict(stages.usage),
+        roster=runs,
     )
+
+
+def _topic_names(config: ScoringConfig) -> dict[int, str]:
+    """Topic id -> ``noteTopic`` name of the run's topic config."""
+    if config.topics is None:
+        return {}
+    return {t.topic_id: t.name for t in config.topics.topics}

@@ -7,6 +7,7 @@ from bridgewatch.scoring.harassment.model import (
     HarassmentResult,
     fit_harassment_model,
     rater_harassment_penalties,
+    skipped_harassment,
 )
 from bridgewatch.scoring.harassment.newton import solve_newton
 from bridgewatch.scoring.harassment.problem import (
@@ -28,6 +29,7 @@ __all__ = [
     "label_harassment_ratings",
     "objective_and_gradient",
     "rater_harassment_penalties",
+    "skipped_harassment",
     "solve_adam",
     "solve_adam_fast",
     "solve_adam_vectorized",

@@ -31,6 +31,9 @@ class HarassmentConfig:
     # the rater penalty_per_rating x intercept / min_intercept agree-ratio units (§4.5).
     min_intercept_to_penalize: float = 2.0
     penalty_per_rating: float = 10.0
+    # True: the penalty scales with the intercept (x h / min_intercept); False: flat
+    # penalty_per_rating per helpful rating (group 14, scoring-multimodel.md §4.2).
+    penalty_scales_with_intercept: bool = True
     # Reference Adam (default solver, §3.3, §4.6): learning rate, global gradient-norm clip,
     # stop when the mean-loss change is at most this, or when the loss rises after this epoch.
     adam_learning_rate: float = 2.0

@@ -19,7 +19,12 @@ from bridgewatch.scoring.harassment.problem import (
     objective_and_gradient,
 )
 
-__all__ = ["HarassmentResult", "fit_harassment_model", "rater_harassment_penalties"]
+__all__ = [
+    "HarassmentResult",
+    "fit_harassment_model",
+    "rater_harassment_penalties",
+    "skipped_harassment",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +86,11 @@ def _skipped(n_notes: int, n_raters: int, rate: float, m: int, reason: str) -> H
         nan_n, nan_n.copy(), nan_u, nan_u.copy(), float("nan"), rate, float("nan"),
         float("nan"), m, 0, 0, 0, True, reason,
     )  # fmt: skip
+
+
+def skipped_harassment(n_notes: int, n_raters: int, reason: str) -> HarassmentResult:
+    """A harassment result for a scorer that does not fit the model: nobody is penalised."""
+    return _skipped(n_notes, n_raters, float("nan"), 0, reason)
 
 
 def _initial_factors(
@@ -276,5 +286,8 @@ def rater_harassment_penalties(
     h = np.asarray(note_intercepts, dtype=np.float64)[note_idx]
     with np.errstate(invalid="ignore"):
         hit = (np.asarray(helpful_num) == 1.0) & (h >= config.min_intercept_to_penalize)
-    amount = config.penalty_per_rating * h[hit] / config.min_intercept_to_penalize
+    if config.penalty_scales_with_intercept:
+        amount = config.penalty_per_rating * h[hit] / config.min_intercept_to_penalize
+    else:  # group 14 (scoring-multimodel.md §4.2): a flat penalty per helpful rating
+        amount = np.full(int(hit.sum()), config.penalty_per_rating)
     return np.asarray(np.bincount(rater_idx[hit], amount, minlength=n_raters), dtype=np.float64)

@@ -61,15 +61,20 @@ class CoreScopeConfig:
         enrollment file are in scope too, raters present with no group are not.
     single_population : put every rater in scope regardless of enrollment.
     min_capture_share : a note keeps its Core result only if at least this share of all its
-        ratings comes from in-scope raters (0.5).
+        ratings comes from in-scope raters (0.5). None: no capture filter, every note in the
+        scorer's note scope gets a row, even without ratings (ExpansionPlus and the topic
+        scorers, scoring-multimodel.md §2.3).
+    include_unassigned : raters absent from the enrollment file are in scope (Core and the
+        broad scorers); False for group scorers (scoring-multimodel.md §1.3).
     """
 
     modeling_groups: frozenset[int] = CORE_MODELING_GROUPS
     single_population: bool = False
-    min_capture_share: float = 0.5
+    min_capture_share: float | None = 0.5
+    include_unassigned: bool = True
 
     def __post_init__(self) -> None:
         if not self.modeling_groups and not self.single_population:
             raise ConfigError("modeling_groups", self.modeling_groups, "a non-empty set of groups")
-        if not 0.0 <= self.min_capture_share <= 1.0:
+        if self.min_capture_share is not None and not 0.0 <= self.min_capture_share <= 1.0:
             raise ConfigError("min_capture_share", self.min_capture_share, "0 <= share <= 1")

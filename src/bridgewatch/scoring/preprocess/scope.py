@@ -21,8 +21,8 @@ def raters_in_scope(
     """Participants whose ratings the Core scorer sees.
 
     In scope: enrolled with ``modelingGroup`` in ``config.modeling_groups``, or absent from the
-    enrollment file. Enrolled participants with no group (``-1``) are out of scope. With
-    ``config.single_population`` everyone is in scope.
+    enrollment file (when ``config.include_unassigned``). Enrolled participants with no
+    group (``-1``) are out of scope. With ``config.single_population`` everyone is in scope.
 
     Parameters
     ----------
@@ -38,7 +38,7 @@ def raters_in_scope(
         return np.ones(modeling_group.shape[0], dtype=np.bool_)
     groups = np.fromiter(sorted(config.modeling_groups), dtype=np.int64)
     in_group = np.isin(modeling_group, groups) & (modeling_group >= 0)
-    return in_group | ~enrolled
+    return in_group | (~enrolled if config.include_unassigned else np.zeros_like(enrolled))
 
 
 def capture_mask(
@@ -58,8 +58,11 @@ def capture_mask(
 
     Returns
     -------
-    bool array of shape (n_notes,); false for notes with no ratings.
+    bool array of shape (n_notes,); false for notes with no ratings. Without a capture
+    threshold every note is captured.
     """
+    if config.min_capture_share is None:
+        return np.ones(n_notes, dtype=np.bool_)
     total = np.bincount(note_idx, minlength=n_notes)
     in_scope = np.bincount(note_idx, weights=rater_in_scope.astype(np.float64), minlength=n_notes)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -64,10 +64,17 @@ class StatusRulesConfig:
     # §6.2 rules 15-16: NYH when the NoHighVol / NoCorrelated intercept is below these.
     no_high_vol_threshold: float = 0.37
     no_correlated_threshold: float = 0.37
+    # Scorers without a firm-reject threshold (scoring-multimodel.md §2.6): rules 8-11 set
+    # NEEDS_MORE_RATINGS instead of FIRM_REJECT and rule 12 (RejectLowIntercept) is absent.
+    firm_reject: bool = True
+    # Rules 13-14 (net-helpful minimums) run only for scorers that set them (§2.6).
+    net_helpful_rules: bool = True
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
+            if isinstance(value, bool):
+                continue
             if not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ConfigError(f.name, value, "a finite number")
         for name in (

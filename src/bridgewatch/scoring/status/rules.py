@@ -330,9 +330,11 @@ def _final_round_rules(
     trigger[:, _HARD_TO_UNDERSTAND] = False
     weights = (np.uint16(1) << np.arange(len(NOT_HELPFUL_TAGS), dtype=np.uint16)).astype(np.uint16)
     filter_tags = (trigger.astype(np.uint16) * weights).sum(axis=1).astype(np.uint16)
+    # Scorers without a firm-reject threshold filter to NMR instead (multimodel §2.6).
+    reject = _FR if config.firm_reject else _NMR
     not_crnh = e.status != _CRNH
     filter_tags[~(not_crnh & e.scored)] = 0
-    e.emit(7, not_crnh & trigger.any(axis=1), _FR)
+    e.emit(7, not_crnh & trigger.any(axis=1), reject)
 
     not_crnh = e.status != _CRNH
     e.emit(
@@ -341,25 +343,27 @@ def _final_round_rules(
         & (incorrect.incorrect >= config.incorrect_min_tags)
         & (incorrect.num_voters >= config.incorrect_min_voters)
         & (incorrect.tf_idf >= config.incorrect_min_tf_idf),
-        _FR,
+        reject,
     )
     _need(inputs.low_diligence_intercept, "low_diligence_intercept")
     _need(inputs.intercept_no_high_vol, "intercept_no_high_vol")
     _need(inputs.intercept_no_correlated, "intercept_no_correlated")
     low_dil = _float(inputs.low_diligence_intercept, n, "low_diligence_intercept")
-    e.emit(9, (e.status != _CRNH) & (low_dil > config.low_diligence_threshold), _FR)
-    e.emit(10, (e.status == _CRH) & (np.abs(f_n) > config.large_factor_threshold), _FR)
-    e.emit(11, (e.status != _CRNH) & (i_n < config.firm_reject_threshold), _FR)
-    net = signs.net_min_helpful
-    e.emit(12, (e.status == _CRH) & (net < config.min_net_helpful), _NYH)
-    e.emit(
-        13,
-        (e.status == _CRH)
-        & (net >= config.min_net_helpful)
-        & (net < config.net_helpful_balance_upper)
-        & (signs.net_min_helpful_ratio < config.min_net_helpful_ratio),
-        _NYH,
-    )
+    e.emit(9, (e.status != _CRNH) & (low_dil > config.low_diligence_threshold), reject)
+    e.emit(10, (e.status == _CRH) & (np.abs(f_n) > config.large_factor_threshold), reject)
+    if config.firm_reject:
+        e.emit(11, (e.status != _CRNH) & (i_n < config.firm_reject_threshold), _FR)
+    if config.net_helpful_rules:
+        net = signs.net_min_helpful
+        e.emit(12, (e.status == _CRH) & (net < config.min_net_helpful), _NYH)
+        e.emit(
+            13,
+            (e.status == _CRH)
+            & (net >= config.min_net_helpful)
+            & (net < config.net_helpful_balance_upper)
+            & (signs.net_min_helpful_ratio < config.min_net_helpful_ratio),
+            _NYH,
+        )
     no_hv = _float(inputs.intercept_no_high_vol, n, "intercept_no_high_vol")
     e.emit(14, (e.status == _CRH) & (no_hv < config.no_high_vol_threshold), _NYH)
     no_corr = _float(inputs.intercept_no_correlated, n, "intercept_no_correlated")

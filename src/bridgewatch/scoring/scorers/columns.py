@@ -1,0 +1,235 @@
+"""The roster's output columns: each scorer's family in ``scored_notes`` and
+``helpfulness_scores`` (scoring-multimodel.md §2.7, §9.1, §9.2).
+
+Group, multi-group and topic scorers write the same family; their rows never overlap (each
+capture threshold exceeds one half), so coalescing is taking each scorer's rows. Arrays
+in, per-note or per-participant arrays out; the table builders of ``scoring.outputs`` take
+them as ``extra`` columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from bridgewatch.scoring.final import FinalScoringResult
+from bridgewatch.scoring.history.table import status_names
+from bridgewatch.scoring.scorers.run import RosterResult, ScorerRun
+from bridgewatch.scoring.scorers.spec import Family, ScorerKind
+
+__all__ = [
+    "FamilyColumns",
+    "family_columns",
+    "helpfulness_columns",
+    "scored_note_columns",
+    "topic_confidence",
+]
+
+_STATUS_NONE = np.int8(-1)
+
+
+@dataclass
+class FamilyColumns:
+    """One column family's per-note values, coalesced over the scorers that write it.
+
+    Every array has shape (n_notes,); NaN / -1 / "" / None where no scorer of the family
+    has a row for the note. ``scorer`` names the scorer that wrote each row ("" none).
+    """
+
+    intercept: NDArray[np.float64]
+    factor: NDArray[np.float64]
+    status: NDArray[np.int8]
+    active_rules: list[str | None]
+    num_final_round_ratings: NDArray[np.float64]
+    intercept_no_high_vol: NDArray[np.float64]
+    intercept_no_correlated: NDArray[np.float64]
+    intercept_min: NDArray[np.float64]
+    intercept_max: NDArray[np.float64]
+    intercept_population_sampled: NDArray[np.float64]
+    group: NDArray[np.float64]
+    topic: NDArray[np.int8]
+    topic_confident: NDArray[np.bool_]
+    scorer: NDArray[np.object_]
+
+    @classmethod
+    def empty(cls, n: int) -> FamilyColumns:
+        """No rows."""
+        nan = np.full(n, np.nan)
+        return cls(
+            nan,
+            nan.copy(),
+            np.full(n, _STATUS_NONE, dtype=np.int8),
+            [None] * n,
+            nan.copy(),
+            nan.copy(),
+            nan.copy(),
+            nan.copy(),
+            nan.copy(),
+            nan.copy(),
+            nan.copy(),
+            np.full(n, -1, dtype=np.int8),
+            np.zeros(n, dtype=np.bool_),
+            np.full(n, "", dtype=object),
+        )
+
+    @property
+    def has_row(self) -> NDArray[np.bool_]:
+        """Notes some scorer of the family wrote a row for."""
+        return np.asarray(self.status >= 0)
+
+
+def topic_confidence(run: ScorerRun) -> NDArray[np.bool_]:
+    """``topicNoteConfident`` (multimodel §5.4): more than ``min`` ratings, over all
+    post-PSS ratings, from raters with a factor in the topic scorer's rater output on each
+    side (factor >= 0 vs < 0). Rater output: the main final fit's raters (MF topics) or
+    every rater with a prescoring factor (topic 5, Gaussian)."""
+    final, pre = run.final, run.prescoring
+    n = run.inputs.n_notes
+    if final is None or pre is None:
+        return np.zeros(n, dtype=np.bool_)
+    if run.spec.kind is ScorerKind.GAUSSIAN:
+        factor = pre.final_round.rater_factors[:, 0]
+    else:
+        factor = final.main.rater_factor
+    post = run.inputs.post_pss
+    f = factor[post.rater_idx]
+    known = np.isfinite(f)
+    pos = np.bincount(post.note_idx[known & (f >= 0)], minlength=n)
+    neg = np.bincount(post.note_idx[known & (f < 0)], minlength=n)
+    k = run.spec.topic_confidence_min_per_side
+    return (pos > k) & (neg > k) & np.isfinite(final.main.intercept)
+
+
+def _fill(columns: FamilyColumns, run: ScorerRun, final: FinalScoringResult) -> None:
+    rows = final.scored
+    main = final.main
+    columns.intercept[rows] = main.intercept[rows]
+    columns.factor[rows] = main.factor[rows]
+    columns.status[rows] = final.rules.status[rows]
+    labels = final.rules.active_rules_labels()
+    for i in np.flatnonzero(rows).tolist():
+        columns.active_rules[i] = labels[i]
+    num = final.num_final_round_ratings.astype(np.float64)
+    columns.num_final_round_ratings[rows] = np.where(num > 0, num, np.nan)[rows]
+    columns.intercept_no_high_vol[rows] = final.intercept_no_high_vol[rows]
+    columns.intercept_no_correlated[rows] = final.intercept_no_correlated[rows]
+    columns.intercept_population_sampled[rows] = final.intercept_population_sampled[rows]
+    if final.bounds is not None:
+        columns.intercept_min[rows] = final.bounds.intercept_min[rows]
+        columns.intercept_max[rows] = final.bounds.intercept_max[rows]
+    if run.spec.group is not None:
+        columns.group[rows] = float(run.spec.group)
+    if run.spec.topic is not None:
+        columns.topic[rows] = run.spec.topic
+        columns.topic_confident[rows] = topic_confidence(run)[rows]
+    columns.scorer[rows] = run.spec.name
+
+
+def family_columns(result: RosterResult, n_notes: int) -> dict[Family, FamilyColumns]:
+    """Every family's coalesced per-note columns (families without a scorer: no rows)."""
+    out = {family: FamilyColumns.empty(n_notes) for family in Family}
+    for run in result.final_runs():
+        assert run.final is not None
+        _fill(out[run.spec.family], run, run.final)
+    return out
+
+
+def _names(codes: NDArray[np.int8]) -> list[str | None]:
+    return status_names(codes)
+
+
+def scored_note_columns(
+    families: dict[Family, FamilyColumns], topic_names: dict[int, str]
+) -> dict[str, pl.Series | list[object] | NDArray[np.generic]]:
+    """``scored_notes`` columns of every family but Core's (multimodel §9.1).
+
+    Parameters
+    ----------
+    families : ``family_columns`` output.
+    topic_names : topic id -> name written to ``noteTopic``.
+    """
+    out: dict[str, pl.Series | list[object] | NDArray[np.generic]] = {}
+
+    def floats(name: str, values: NDArray[np.float64]) -> None:
+        out[name] = pl.Series(name, values, pl.Float64, nan_to_null=True)
+
+    for family, cols in families.items():
+        if family is Family.CORE:
+            continue
+        p = family.value
+        floats(f"{p}NoteIntercept", cols.intercept)
+        floats(f"{p}NoteFactor1", cols.factor)
+        out[f"{p}RatingStatus"] = pl.Series(f"{p}RatingStatus", _names(cols.status), pl.Utf8)
+        out[f"{p}ActiveRules"] = pl.Series(f"{p}ActiveRules", cols.active_rules, pl.Utf8)
+        floats(f"{p}NumFinalRoundRatings", cols.num_final_round_ratings)
+        floats(f"{p}NoteInterceptNoHighVol", cols.intercept_no_high_vol)
+        floats(f"{p}NoteInterceptNoCorrelated", cols.intercept_no_correlated)
+        if family is Family.CORE_WITH_TOPICS:
+            floats(f"{p}NoteInterceptMin", cols.intercept_min)
+            floats(f"{p}NoteInterceptMax", cols.intercept_max)
+        if family in (Family.GAUSSIAN, Family.GAUSSIAN_CORE_WITH_TOPICS):
+            floats(f"{p}NoteInterceptPopulationSampled", cols.intercept_population_sampled)
+        if family is Family.GROUP:
+            floats("modelingGroup", cols.group)
+        if family is Family.MULTI_GROUP:
+            floats("modelingMultiGroup", cols.group)
+        if family is Family.TOPIC:
+            has = cols.has_row
+            out["noteTopic"] = pl.Series(
+                "noteTopic",
+                [
+                    topic_names.get(int(t)) if h else None
+                    for t, h in zip(cols.topic, has, strict=True)
+                ],
+                pl.Utf8,
+            )
+            out["topicNoteConfident"] = pl.Series(
+                "topicNoteConfident",
+                [bool(c) if h else None for c, h in zip(cols.topic_confident, has, strict=True)],
+                pl.Boolean,
+            )
+    return out
+
+
+def helpfulness_columns(
+    result: RosterResult, modeling_group: NDArray[np.int64], n_participants: int
+) -> dict[str, NDArray[np.float64]]:
+    """Multi-model rater columns of ``helpfulness_scores`` (multimodel §9.2), per
+    participant: each broad scorer's prescoring final-round rater params; the group params of
+    the rater's enrolled group, and ``modelingMultiGroup`` = 1 for raters in the multi-group
+    scorer's prescoring output. NaN where none."""
+    nan = np.full(n_participants, np.nan)
+    out: dict[str, NDArray[np.float64]] = {}
+    broad = {
+        Family.EXPANSION: "expansion",
+        Family.EXPANSION_PLUS: "expansionPlus",
+        Family.CORE_WITH_TOPICS: "coreWithTopics",
+        Family.MULTI_GROUP: "multiGroup",
+    }
+    group_i, group_f = nan.copy(), nan.copy()
+    multi = nan.copy()
+    for run in result.runs.values():
+        pre = run.prescoring
+        if pre is None or run.spec.kind is not ScorerKind.MF:
+            continue
+        fam = run.spec.family
+        intercept = pre.final_round.rater_intercepts
+        factor = pre.final_round.rater_factors[:, 0]
+        in_output = pre.helpfulness.has_row | np.isfinite(intercept)
+        if fam in broad:
+            out[f"{broad[fam]}RaterIntercept"] = intercept.copy()
+            out[f"{broad[fam]}RaterFactor1"] = factor.copy()
+        if fam is Family.MULTI_GROUP:
+            members = in_output & run.inputs.in_scope
+            multi[members] = 1.0
+        if fam is Family.GROUP and run.spec.group is not None:
+            members = in_output & (modeling_group == run.spec.group)
+            group_i[members] = intercept[members]
+            group_f[members] = factor[members]
+    out["groupRaterIntercept"] = group_i
+    out["groupRaterFactor1"] = group_f
+    out["modelingMultiGroup"] = multi
+    return out

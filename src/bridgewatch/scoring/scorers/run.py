@@ -1,0 +1,272 @@
+"""Running a roster of scorers after the shared preprocessing (scoring-multimodel.md §11).
+
+Prescoring runs for every scorer that prescores, then final scoring for every scorer that
+scores (the Gaussian scorers read the prescoring of the scorer they borrow from). Scorers
+are independent within a phase; they run through one executor seam
+(``concurrent.futures.Executor``; serial by default), and each scorer draws its random
+numbers from its own seed, so the output is the same whatever the executor or the order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
+
+import numpy as np
+
+from bridgewatch.errors import BridgewatchError
+from bridgewatch.scoring.defences import BurstScreening, Defences, apply_defences, screen_bursts
+from bridgewatch.scoring.final import FinalScoringResult, NoteFitter, run_final_scoring
+from bridgewatch.scoring.inputs import CoreInputs
+from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
+from bridgewatch.scoring.scorers.scope import scorer_inputs
+from bridgewatch.scoring.scorers.spec import ScorerKind, ScorerSpec
+
+__all__ = [
+    "CORE_NAME",
+    "Prescored",
+    "RosterResult",
+    "ScorerRun",
+    "SerialExecutor",
+    "final_roster",
+    "prescore_roster",
+    "run_roster",
+    "scorer_seed",
+]
+
+_log = logging.getLogger(__name__)
+_R = TypeVar("_R")
+
+CORE_NAME = "MFCoreScorer"
+
+
+class SerialExecutor(Executor):
+    """An executor that runs each task at once in the calling thread (the default seam)."""
+
+    def submit(self, fn: Callable[..., _R], /, *args: object, **kwargs: object) -> Future[_R]:
+        future: Future[_R] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # the future carries it to the caller, like a pool's
+            future.set_exception(exc)
+        return future
+
+
+def scorer_seed(seed: int | None, name: str) -> np.random.Generator:
+    """The random generator of one scorer: its own stream, fixed by the run seed and its name.
+
+    MFCoreScorer draws from ``default_rng(seed)`` itself, so the Core path alone and Core
+    inside the whole roster give the same numbers. ``seed=None`` draws fresh entropy.
+    """
+    if seed is None:
+        return np.random.default_rng()
+    if name == CORE_NAME:
+        return np.random.default_rng(seed)
+    return np.random.default_rng([seed, zlib.crc32(name.encode())])
+
+
+@dataclass(frozen=True)
+class ScorerRun:
+    """One scorer's results; note arrays follow the shared note index.
+
+    Attributes
+    ----------
+    spec : the scorer.
+    inputs : its view of the shared inputs (``scoped``, ``captured``), after the defences'
+        screening.
+    prescoring : its own prescoring (MF) or the borrowed one (Gaussian); None when it had
+        no data.
+    final : final scoring and its rules; None for prescoring-only scorers and scorers
+        without data (they emit no rows).
+    seconds : wall time of this scorer's own work (prescoring and final scoring).
+    skipped : why it produced nothing (no scoped ratings, none left after the 5/10
+        filter, an error it survived), None when it ran.
+    screening, defences : what the manipulation defences did before prescoring and before
+        the final fits (None when they did not run).
+    """
+
+    spec: ScorerSpec
+    inputs: CoreInputs
+    prescoring: PrescoringResult | None
+    final: FinalScoringResult | None
+    seconds: float
+    skipped: str | None = None
+    screening: BurstScreening | None = None
+    defences: Defences | None = None
+
+
+@dataclass(frozen=True)
+class RosterResult:
+    """Every scorer's run, by name, in roster order."""
+
+    runs: dict[str, ScorerRun]
+
+    def __getitem__(self, name: str) -> ScorerRun:
+        return self.runs[name]
+
+    def get(self, name: str) -> ScorerRun | None:
+        """The run of ``name``, or None when it is not in the roster."""
+        return self.runs.get(name)
+
+    def final_runs(self) -> Iterator[ScorerRun]:
+        """Runs with final results, in roster order."""
+        return (r for r in self.runs.values() if r.final is not None)
+
+
+@dataclass(frozen=True)
+class Prescored:
+    """One scorer's prescoring phase: its screened view and prescoring (None: no data)."""
+
+    spec: ScorerSpec
+    inputs: CoreInputs
+    prescoring: PrescoringResult | None
+    seconds: float
+    skipped: str | None
+    screening: BurstScreening | None = None
+
+
+def _prescore(shared: CoreInputs, spec: ScorerSpec, seed: int | None) -> Prescored:
+    """One scorer's prescoring on its own view; no data -> skipped (never an abort).
+
+    Core always runs (its prescoring of no ratings is all-NaN, every note NMR), as the
+    Core-only path always has.
+    """
+    start = time.perf_counter()
+    core = spec.name == CORE_NAME
+    view = scorer_inputs(shared, spec)
+    if view.scoped.n_ratings == 0 and not core:
+        return Prescored(spec, view, None, time.perf_counter() - start, "no ratings in scope")
+    screening = screen_bursts(view, spec.config)
+    try:
+        pre = run_prescoring(screening.inputs, spec.config, scorer_seed(seed, spec.name))
+    except BridgewatchError as exc:
+        if core:
+            raise
+        _log.warning("%s: prescoring failed, the scorer reports nothing: %s", spec.name, exc)
+        return Prescored(spec, view, None, time.perf_counter() - start, str(exc))
+    seconds = time.perf_counter() - start
+    if not pre.training.any() and not core:
+        reason = "no ratings left after the training filter"
+        _log.info("%s: %s", spec.name, reason)
+        return Prescored(spec, view, None, seconds, reason)
+    _log.info("%s: prescoring on %d ratings, %.2f s", spec.name, view.scoped.n_ratings, seconds)
+    return Prescored(spec, screening.inputs, pre, seconds, None, screening)
+
+
+def _final(
+    spec: ScorerSpec,
+    shared: CoreInputs,
+    prescored: dict[str, Prescored],
+    gaussian_fitter: GaussianFitterFactory | None,
+) -> ScorerRun:
+    """One scorer's final scoring (its own prescoring, or the borrowed one)."""
+    start = time.perf_counter()
+    source = prescored[spec.borrows if spec.borrows is not None else spec.name]
+    pre = source.prescoring
+    if spec.kind is ScorerKind.MF:
+        view, screening, own = source.inputs, source.screening, source.seconds
+    else:
+        view, screening, own = scorer_inputs(shared, spec), None, 0.0
+    if pre is None:
+        return ScorerRun(spec, view, None, None, own, source.skipped)
+    fitter: NoteFitter | None = None
+    if spec.kind is ScorerKind.GAUSSIAN:
+        if view.scoped.n_ratings == 0:
+            return ScorerRun(spec, view, pre, None, 0.0, "no ratings in scope")
+        if gaussian_fitter is None:
+            raise BridgewatchError(f"{spec.name} needs a Gaussian note fit")
+        screening = screen_bursts(view, spec.config)
+        view = screening.inputs
+        fitter = gaussian_fitter(spec, source.inputs)
+    defences = apply_defences(view, pre, spec.config)
+    final = run_final_scoring(
+        defences.inputs, pre, spec.config, defences.rating_weights, fit_notes=fitter
+    )
+    seconds = time.perf_counter() - start
+    _log.info("%s: final scoring, %.2f s", spec.name, seconds)
+    return ScorerRun(spec, view, pre, final, own + seconds, None, screening, defences)
+
+
+GaussianFitterFactory = Callable[[ScorerSpec, CoreInputs], NoteFitter]
+"""Builds a Gaussian scorer's note fit from its spec and the borrowed scorer's view."""
+
+
+def _check(roster: tuple[ScorerSpec, ...]) -> None:
+    names = [s.name for s in roster]
+    if len(set(names)) != len(names):
+        raise BridgewatchError(f"scorer names must be unique: {names}")
+    for spec in roster:
+        if spec.borrows is not None and spec.borrows not in names:
+            raise BridgewatchError(f"{spec.name} borrows {spec.borrows}, which is not selected")
+
+
+def prescore_roster(
+    shared: CoreInputs,
+    roster: tuple[ScorerSpec, ...],
+    *,
+    seed: int | None,
+    executor: Executor | None = None,
+) -> dict[str, Prescored]:
+    """Prescoring of every scorer of ``roster`` that prescores, by name (multimodel §11.1).
+
+    Parameters
+    ----------
+    shared : the run's preprocessed inputs (``prepare_core_inputs``).
+    roster : the scorers.
+    seed : run seed; each scorer's stream is ``scorer_seed(seed, name)``.
+    executor : where the independent tasks run; default serial, in roster order.
+    """
+    _check(roster)
+    ex = SerialExecutor() if executor is None else executor
+    specs = [s for s in roster if s.prescoring]
+    done = ex.map(partial(_prescore, shared, seed=seed), specs)
+    return {p.spec.name: p for p in done}
+
+
+def final_roster(
+    shared: CoreInputs,
+    roster: tuple[ScorerSpec, ...],
+    prescored: dict[str, Prescored],
+    *,
+    gaussian_fitter: GaussianFitterFactory | None = None,
+    executor: Executor | None = None,
+) -> RosterResult:
+    """Final scoring of every scorer of ``roster`` that scores; prescoring-only scorers keep
+    a run without final results (their rater parameters reach the outputs)."""
+    _check(roster)
+    ex = SerialExecutor() if executor is None else executor
+    specs = [s for s in roster if s.final]
+    task = partial(_final, shared=shared, prescored=prescored, gaussian_fitter=gaussian_fitter)
+    runs = {r.spec.name: r for r in ex.map(task, specs)}
+    ordered: dict[str, ScorerRun] = {}
+    for spec in roster:
+        if spec.name in runs:
+            ordered[spec.name] = runs[spec.name]
+        else:
+            p = prescored[spec.name]
+            ordered[spec.name] = ScorerRun(
+                spec, p.inputs, p.prescoring, None, p.seconds, p.skipped, p.screening
+            )
+    return RosterResult(ordered)
+
+
+def run_roster(
+    shared: CoreInputs,
+    roster: tuple[ScorerSpec, ...],
+    *,
+    seed: int | None,
+    gaussian_fitter: GaussianFitterFactory | None = None,
+    executor: Executor | None = None,
+) -> RosterResult:
+    """Prescore, then score, every scorer of ``roster`` (both phases of ``prescore_roster``
+    and ``final_roster``)."""
+    prescored = prescore_roster(shared, roster, seed=seed, executor=executor)
+    return final_roster(
+        shared, roster, prescored, gaussian_fitter=gaussian_fitter, executor=executor
+    )

@@ -1,0 +1,81 @@
+"""Each scorer's slice of the shared preprocessed inputs (scoring-multimodel.md §2.2, §2.3).
+
+The shared preprocessing (scoring-core.md §2.3, PSS, topic assignment) runs once; a scorer
+sees a view of it whose ``scoped`` ratings, ``in_scope`` raters and ``captured`` notes are
+its own. Note and participant indexes are shared, so every scorer's arrays line up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bridgewatch.scoring.inputs import CoreInputs
+from bridgewatch.scoring.preprocess import capture_mask, raters_in_scope
+from bridgewatch.scoring.scorers.spec import ScorerSpec
+
+__all__ = ["capture_share", "scorer_inputs"]
+
+
+def capture_share(
+    note_idx: NDArray[np.int32], rating_in_scope: NDArray[np.bool_], n_notes: int
+) -> NDArray[np.float64]:
+    """Share of each note's ratings whose rater is in scope; NaN for notes without ratings.
+
+    Parameters
+    ----------
+    note_idx : int32 array of shape (n_ratings,), the note of every post-PSS rating.
+    rating_in_scope : bool array of shape (n_ratings,).
+    n_notes : size of the note index.
+    """
+    total = np.bincount(note_idx, minlength=n_notes)
+    hits = np.bincount(note_idx, weights=rating_in_scope.astype(np.float64), minlength=n_notes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(hits / total, dtype=np.float64)
+
+
+def scorer_inputs(shared: CoreInputs, spec: ScorerSpec) -> CoreInputs:
+    """The view of ``shared`` that ``spec`` scores.
+
+    Rater scope from ``spec.config.scope`` (§1.3: in group, unassigned when included, never
+    an enrolled rater without a group); note scope from the topic filters (§2.2 steps 1-2)
+    and strict inclusion (step 4); capture over all post-PSS ratings (§2.3). Without a
+    capture threshold every note of the note scope is captured.
+
+    Parameters
+    ----------
+    shared : the run's preprocessed inputs (Core's view: their ``scoped``/``captured`` are
+        replaced here).
+    spec : ScorerSpec
+
+    Returns
+    -------
+    CoreInputs
+    """
+    scope = spec.config.scope
+    post = shared.post_pss
+    n_notes = shared.n_notes
+    in_scope = raters_in_scope(shared.modeling_group, shared.enrolled, scope)
+    rating_in_scope = in_scope[post.rater_idx]
+    topic = shared.note_topic
+    if spec.topic is not None:
+        note_ok = topic == spec.topic
+    elif spec.exclude_topics:
+        note_ok = topic < 0
+    else:
+        note_ok = np.ones(n_notes, dtype=np.bool_)
+    if spec.strict_inclusion and scope.min_capture_share is not None:
+        share = capture_share(post.note_idx, rating_in_scope, n_notes)
+        with np.errstate(invalid="ignore"):
+            note_ok = note_ok & (share >= scope.min_capture_share)
+    mask = rating_in_scope & note_ok[post.note_idx]
+    captured = capture_mask(post.note_idx, rating_in_scope, n_notes, scope) & note_ok
+    return replace(
+        shared,
+        scoped=post.subset(mask),
+        scoped_correlated=shared.correlated[mask],
+        in_scope=in_scope,
+        captured=captured,
+    )
