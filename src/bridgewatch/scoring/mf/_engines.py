@@ -3,6 +3,7 @@
 Both expose the same three operations on full-size float64 parameter arrays:
 ``solve_notes`` and ``solve_raters`` (per-row ridge solves, in place, present rows only,
 returning (Σ w·e², Σ w·e) at the new values) and ``error_sums`` -> (Σ w·e², Σ w·e).
+``solve_notes`` also takes the diamond penalty P_◇ (one factor only; 0 = plain ridge).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Engine(Protocol):
         mu: float,
         pen_int: float,
         pen_fac: float,
+        pen_dia: float = 0.0,
     ) -> tuple[float, float]: ...
 
     def solve_raters(
@@ -123,8 +125,13 @@ class _Groups:
         mu: float,
         pen_int: float,
         pen_fac: float,
+        pen_dia: float = 0.0,
     ) -> tuple[float, float]:
         other_p = _numba.pack_other(other_i, other_f)
+        if pen_dia != 0.0:
+            return self._run(
+                _numba.solve_range_diamond, other_p, mu, pen_int, pen_fac, pen_dia, own_i, own_f
+            )
         return self._run(_numba.solve_range, other_p, mu, pen_int, pen_fac, own_i, own_f)
 
     def error_sums(
@@ -174,8 +181,9 @@ class NumbaEngine:
         mu: float,
         pen_int: float,
         pen_fac: float,
+        pen_dia: float = 0.0,
     ) -> tuple[float, float]:
-        return self._notes.solve(ni, nf, ri, rf, mu, pen_int, pen_fac)
+        return self._notes.solve(ni, nf, ri, rf, mu, pen_int, pen_fac, pen_dia)
 
     def solve_raters(
         self,
@@ -227,9 +235,20 @@ class NumpyEngine:
         mu: float,
         pen_int: float,
         pen_fac: float,
+        pen_dia: float = 0.0,
     ) -> tuple[float, float]:
         self._solve_block(
-            self._note_idx, self._rater_idx, self._note_ok, ni, nf, ri, rf, mu, pen_int, pen_fac
+            self._note_idx,
+            self._rater_idx,
+            self._note_ok,
+            ni,
+            nf,
+            ri,
+            rf,
+            mu,
+            pen_int,
+            pen_fac,
+            pen_dia,
         )
         return self.error_sums(ni, nf, ri, rf, mu)
 
@@ -260,13 +279,19 @@ class NumpyEngine:
         mu: float,
         pen_int: float,
         pen_fac: float,
+        pen_dia: float = 0.0,
     ) -> None:
         # One ALS half-step: every row entity (notes or raters) that has ratings is solved in
         # place, with the other block and mu held fixed.
         g = _reference.row_gram(
             rows, cols, self._values, self._weights, other_i, other_f, mu, ok.shape[0]
         )
-        own_i[ok], own_f[ok] = _reference.solve_gram(g.gram[ok], g.rhs[ok], pen_int, pen_fac)
+        if pen_dia != 0.0:
+            own_i[ok], own_f[ok] = _reference.solve_gram_diamond(
+                g.gram[ok], g.rhs[ok], pen_int, pen_fac, pen_dia
+            )
+        else:
+            own_i[ok], own_f[ok] = _reference.solve_gram(g.gram[ok], g.rhs[ok], pen_int, pen_fac)
 
     def error_sums(
         self, ni: FloatArray, nf: FloatArray, ri: FloatArray, rf: FloatArray, mu: float

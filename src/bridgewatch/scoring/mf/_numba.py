@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit
 
 __all__ = [
+    "diamond_argmin",
     "error_sums_range",
     "pack_other",
     "row_error_sums",
@@ -24,6 +25,7 @@ __all__ = [
     "row_pointers",
     "scatter_by_key",
     "solve_range",
+    "solve_range_diamond",
     "solve_rows",
 ]
 
@@ -193,6 +195,108 @@ def solve_range(  # pragma: no cover
             err = values[j] - mu - other_p[o, 0] - b[0]
             for q in range(k):
                 err -= other_p[o, q + 1] * b[q + 1]
+            sse += w * err * err
+            se += w * err
+        sse_out[r] = sse
+        se_out[r] = se
+
+
+@njit(cache=True, nogil=True)
+def diamond_argmin(  # pragma: no cover
+    a00: float, a01: float, a11: float, b0: float, b1: float, pen_dia: float
+) -> tuple[float, float]:
+    """Global minimiser (x0, x1) of q(x) = xᵀAx − 2bᵀx + pen_dia·|x0·x1|, A = [[a00, a01],
+    [a01, a11]] positive definite, pen_dia >= 0.
+
+    In each closed sign quadrant σ = sign(x0·x1) ∈ {+1, −1} the penalty is σ·pen_dia·x0·x1, so
+    q is the quadratic with off-diagonal a01 + σ·pen_dia/2. On the axes the penalty is 0. The
+    global minimum lies in some closed quadrant, hence either at an interior stationary point
+    of that quadrant's quadratic (which must then be positive definite, and the point strictly
+    inside the quadrant) or on an axis, where q is the plain ridge objective with 1-D optimum
+    b0/a00 (x1 = 0) or b1/a11 (x0 = 0). All candidates are compared by their value −bᵀx
+    (the minimum of xᵀMx − 2bᵀx at its stationary point); the first strict minimum wins, in
+    the order: x1 = 0 axis, x0 = 0 axis, σ = +1, σ = −1.
+    """
+    best0 = b0 / a00
+    best1 = 0.0
+    best = -b0 * best0
+    y1 = b1 / a11
+    val = -b1 * y1
+    if val < best:
+        best0 = 0.0
+        best1 = y1
+        best = val
+    for sigma in (1.0, -1.0):
+        c = a01 + 0.5 * sigma * pen_dia
+        det = a00 * a11 - c * c
+        if det > 0.0:
+            x0 = (a11 * b0 - c * b1) / det
+            x1 = (a00 * b1 - c * b0) / det
+            if sigma * x0 * x1 > 0.0:
+                val = -(b0 * x0 + b1 * x1)
+                if val < best:
+                    best0 = x0
+                    best1 = x1
+                    best = val
+    return best0, best1
+
+
+@njit(cache=True, nogil=True)
+def solve_range_diamond(  # pragma: no cover
+    indptr: _Array,
+    other: _Array,
+    values: _Array,
+    weights: _Array,
+    has_weights: bool,
+    other_p: _Array,
+    mu: float,
+    pen_int: float,
+    pen_fac: float,
+    pen_dia: float,
+    row_int: _Array,
+    row_fac: _Array,
+    sse_out: _Array,
+    se_out: _Array,
+    r_lo: int,
+    r_hi: int,
+) -> None:
+    """:func:`solve_range` for one factor with the diamond penalty pen_dia·|f_r·i_r| added.
+
+    minimise Σ_j w_j (y_j − μ − i_o − i_r − f_o·f_r)² + pen_int·i_r² + pen_fac·f_r²
+    + pen_dia·|i_r·f_r| exactly per row (:func:`diamond_argmin`); the row's error sums at
+    the new values go to sse_out[r], se_out[r] as in :func:`solve_range`.
+    """
+    for r in range(r_lo, r_hi):
+        s = indptr[r]
+        e = indptr[r + 1]
+        if s == e:
+            sse_out[r] = 0.0
+            se_out[r] = 0.0
+            continue
+        a00 = pen_int
+        a01 = 0.0
+        a11 = pen_fac
+        b0 = 0.0
+        b1 = 0.0
+        for j in range(s, e):
+            o = other[j]
+            w = weights[j] if has_weights else 1.0
+            f = other_p[o, 1]
+            t = values[j] - mu - other_p[o, 0]
+            a00 += w
+            a01 += w * f
+            a11 += w * f * f
+            b0 += w * t
+            b1 += w * f * t
+        x0, x1 = diamond_argmin(a00, a01, a11, b0, b1, pen_dia)
+        row_int[r] = x0
+        row_fac[r, 0] = x1
+        sse = 0.0
+        se = 0.0
+        for j in range(s, e):
+            o = other[j]
+            w = weights[j] if has_weights else 1.0
+            err = values[j] - mu - other_p[o, 0] - x0 - other_p[o, 1] * x1
             sse += w * err * err
             se += w * err
         sse_out[r] = sse

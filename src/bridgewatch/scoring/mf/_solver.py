@@ -1,8 +1,10 @@
 """The ALS sweep loop behind :func:`bridgewatch.scoring.mf.fit_mf` (scoring-core.md §3, §12).
 
-A sweep solves, exactly and in order: every note's (i_n, f_n) given raters and μ; every
-rater's (i_u, f_u) given notes and μ; then μ jointly with a uniform shift of all note and
-all rater intercepts. Between sweeps a safeguarded Anderson step may jump ahead.
+A sweep solves, exactly and in order: every note's (i_n, f_n) given raters and μ (with the
+diamond penalty: the global optimum of the non-convex 2-D subproblem); every rater's
+(i_u, f_u) given notes and μ; then μ jointly with a uniform shift of all note (not with the
+diamond penalty) and all rater intercepts. Between sweeps a safeguarded Anderson step may
+jump ahead.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def _offset_step(
     *,
     free_raters: bool,
     free_global: bool,
+    shift_notes: bool = True,
 ) -> _Shift:
     """Exact minimiser over (a, b, c) of J(μ + a, i_n + b, i_u + c), factors fixed.
 
@@ -53,21 +56,35 @@ def _offset_step(
     g = (Σw·e + W·base)/(1 + W·H), H = Σ 1/(P·count), base = Σ current means (free blocks
     only). This replaces the plain μ update (its special case b = c = 0) and removes the
     slow trade-off between μ and the intercept means that plain ALS crawls through.
+
+    An unregularised μ (P_μ = 0) forces g = 0: the other blocks' means go to 0 and μ takes
+    the rest of s = Σw·e/W (left in place when W = 0, where any μ is optimal). With the
+    diamond penalty (``shift_notes=False``) a uniform note-intercept shift is not a quadratic
+    move, so b = 0 and only μ and the rater intercepts take part.
     """
     blocks: list[tuple[float, float, float]] = []  # (penalty, count, current mean)
     if free_global:
         blocks.append((pen.global_intercept, 1.0, mu))
-    n_notes = float(np.count_nonzero(note_ok))
-    blocks.append((pen.note_intercept, n_notes, float(np.sum(ni[note_ok])) / n_notes))
+    if shift_notes:
+        n_notes = float(np.count_nonzero(note_ok))
+        blocks.append((pen.note_intercept, n_notes, float(np.sum(ni[note_ok])) / n_notes))
     if free_raters:
         n_raters = float(np.count_nonzero(rater_ok))
         blocks.append((pen.rater_intercept, n_raters, float(np.sum(ri[rater_ok])) / n_raters))
-    h = sum(1.0 / (p * n) for p, n, _ in blocks)
-    base = sum(m for _, _, m in blocks)
-    g = (se + w_total * base) / (1.0 + w_total * h)
-    moves = [g / (p * n) - m for p, n, m in blocks]
+    if not blocks:
+        return _Shift(global_intercept=0.0, note_intercepts=0.0, rater_intercepts=0.0)
+    if free_global and pen.global_intercept == 0.0:
+        # Only μ can be unpenalised (the config keeps every other lambda > 0).
+        moves = [0.0] + [-m for _, _, m in blocks[1:]]
+        if w_total > 0.0:
+            moves[0] = se / w_total - sum(moves[1:])
+    else:
+        h = sum(1.0 / (p * n) for p, n, _ in blocks)
+        base = sum(m for _, _, m in blocks)
+        g = (se + w_total * base) / (1.0 + w_total * h)
+        moves = [g / (p * n) - m for p, n, m in blocks]
     a = moves.pop(0) if free_global else 0.0
-    b = moves.pop(0)
+    b = moves.pop(0) if shift_notes else 0.0
     c = moves.pop(0) if free_raters else 0.0
     return _Shift(global_intercept=a, note_intercepts=b, rater_intercepts=c)
 
@@ -209,7 +226,9 @@ class AlsSolver:
         ni, nf, ri, rf, pen = self.ni, self.nf, self.ri, self.rf, self._pen
         mu = self.global_intercept
         # The last block solve also returns the error sums at the new values.
-        sse, se = self._eng.solve_notes(ni, nf, ri, rf, mu, pen.note_intercept, pen.note_factor)
+        sse, se = self._eng.solve_notes(
+            ni, nf, ri, rf, mu, pen.note_intercept, pen.note_factor, pen.diamond
+        )
         if self._free_raters:
             sse, se = self._eng.solve_raters(
                 ni, nf, ri, rf, mu, pen.rater_intercept, pen.rater_factor
@@ -225,6 +244,7 @@ class AlsSolver:
             pen,
             free_raters=self._free_raters,
             free_global=self._free_global,
+            shift_notes=pen.diamond == 0.0,
         )
         self.theta[-1] = mu + shift.global_intercept
         ni[self._note_ok] += shift.note_intercepts

@@ -9,17 +9,20 @@ when they lower the objective, so the objective never increases.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 
 import numpy as np
 from numpy.typing import NDArray
 
-from bridgewatch.errors import ConvergenceWarning
+from bridgewatch.errors import ConvergenceWarning, InputError
+from bridgewatch.scoring.mf import _reference
 from bridgewatch.scoring.mf._engines import make_engine
 from bridgewatch.scoring.mf._inputs import StartValues, check_ratings, check_ratio, start_values
 from bridgewatch.scoring.mf._solver import AlsSolver
 from bridgewatch.scoring.mf.config import MFConfig
+from bridgewatch.scoring.mf.normalized import normalized_loss_weights
 from bridgewatch.scoring.mf.objective import penalties_for
 from bridgewatch.scoring.mf.params import MFInit, MFParams, MFResult
 
@@ -143,21 +146,38 @@ def fit_mf(
     Minimises the reference objective (§3.2) ``L = J/|R|`` with::
 
         J = Σ_R w·(y − μ − i_u − i_n − f_u·f_n)² + P_in·Σ_N i_n² + P_fn·Σ_N |f_n|²
-            + P_iu·Σ_U i_u² + P_fu·Σ_U |f_u|² + P_μ·μ²
+            + P_◇·Σ_N |f_n·i_n| + P_iu·Σ_U i_u² + P_fu·Σ_U |f_u|² + P_μ·μ²
 
-    Mean mode: P_in = λ_in·|R|/|N|, P_fn = λ_fn·|R|/(|N|·k), P_iu = λ_iu·|R|/|U|,
-    P_fu = λ_fu·|R|/(|U|·k), P_μ = λ_μ·|R|, where |N| and |U| count the notes and raters
-    that appear in the ratings. Ratio mode (``note_ratio`` ρ given): P_in = λ_in·ρ,
-    P_fn = λ_fn·ρ; likewise for raters with ``rater_ratio``.
+    Mean mode: P_in = λ_in·|R|/|N|, P_fn = λ_fn·|R|/(|N|·k), P_◇ = λ_◇·|R|/(|N|·k),
+    P_iu = λ_iu·|R|/|U|, P_fu = λ_fu·|R|/(|U|·k), P_μ = λ_μ·|R|, where |N| and |U| count
+    the notes and raters that appear in the ratings. Ratio mode (``note_ratio`` ρ given):
+    P_in = λ_in·ρ, P_fn = λ_fn·ρ, P_◇ = λ_◇·ρ; likewise for raters with ``rater_ratio``.
+    λ_μ may be 0 (μ unregularised); with ``config.use_global_intercept=False`` μ is not in
+    the model at all (fixed at 0, no P_μ term, reported as 0.0).
 
-    Each sweep solves, exactly: every note's (k+1)-square ridge system given raters and μ;
-    every rater's given notes and μ (skipped when ``freeze_raters``); then the joint exact
-    optimum of μ and a uniform shift of all note and all rater intercepts (frozen blocks
-    excluded; with notes and raters fixed this is μ = Σ w·(y − i_u − i_n − f_u·f_n) /
-    (Σ w + P_μ)).
+    Each sweep solves, exactly: every note's (k+1)-square ridge system given raters and μ
+    (with λ_◇ > 0: the global optimum of the non-convex 2-D note problem, by sign-quadrant
+    case analysis); every rater's given notes and μ (skipped when ``freeze_raters``); then
+    the joint exact optimum of μ and a uniform shift of all note (not with λ_◇ > 0) and all
+    rater intercepts (frozen blocks excluded; with notes and raters fixed this is
+    μ = Σ w·(y − i_u − i_n − f_u·f_n) / (Σ w + P_μ)).
     Sweeps stop when the objective decreases by at most ``config.tolerance`` (relative) and
     no parameter moves by more than ``config.param_tolerance``. The problem is non-convex:
     like the reference, start from a stable initialisation where one exists (§4.2).
+
+    **Normalized two-stage fit** (``config.normalized_loss`` set; group 14, multimodel
+    §4.2). Stage 1 is the fit above with the call's init, freezes and modes. Rating weights
+    are then built from stage-1 rater factors (sign-identified when ``sign_identify``) by
+    :func:`~bridgewatch.scoring.mf.normalized_loss_weights`. Stage 2 is a new weighted fit
+    from Xavier-random note factors (drawn from ``rng``), zero note intercepts, the call's
+    rater initial values (random when none) and μ = 0, in the same regularisation modes.
+    ⚠ As the reference codes it, the call's freezes are **not** applied in stage 2: rater
+    parameters and μ are trained there even when ``freeze_raters`` / ``freeze_global`` are
+    set (see :func:`~bridgewatch.scoring.mf.fit_note_params_normalized`). The result holds
+    the stage-2 parameters, ``loss`` = stage-2 weighted objective, ``train_mse`` = the
+    *unweighted* stage-2 MSE (the reference's train error), ``n_iterations`` / ``converged``
+    of stage 2, and the stage-1 result in ``stage1``. Needs ``rng``; ``weights`` must be
+    None (the stage-2 weights replace them).
 
     Parameters
     ----------
@@ -172,7 +192,8 @@ def fit_mf(
     init : MFInit or MFParams, optional
         Initial values with the §3.3 semantics (see :class:`MFInit`). Without them, factors
         are Xavier-uniform U(±sqrt(6/(count + k))) drawn from ``rng`` (raters, then notes)
-        and intercepts and μ start at 0. An MFParams passes μ when it is finite.
+        and intercepts and μ start at 0. An MFParams passes μ when it is finite. Without a
+        global intercept any initial μ is ignored.
     freeze_raters, freeze_global : bool
         Keep (i_u, f_u) / μ at their initial values. Frozen terms stay in the loss.
     note_ratio, rater_ratio : float > 0, optional
@@ -180,7 +201,7 @@ def fit_mf(
     sign_identify : bool, default True
         Apply :func:`identify_signs` to the result (final scoring turns it off).
     rng : numpy.random.Generator, optional
-        Required only when a random initialisation is needed.
+        Required when a random initialisation is needed (always with ``normalized_loss``).
     weights : float array of shape (n_ratings,), optional
         Per-rating weights w >= 0 of the squared errors (1 when None).
     engine : {"numba", "numpy"}
@@ -196,6 +217,115 @@ def fit_mf(
     check_ratings(note_idx, rater_idx, values, weights, n_notes, n_raters)
     check_ratio("note_ratio", note_ratio)
     check_ratio("rater_ratio", rater_ratio)
+    call = _Call(
+        note_idx=note_idx,
+        rater_idx=rater_idx,
+        values=values,
+        n_notes=n_notes,
+        n_raters=n_raters,
+        cfg=cfg,
+        note_ratio=note_ratio,
+        rater_ratio=rater_ratio,
+        sign_identify=sign_identify,
+        engine=engine,
+    )
+    if cfg.normalized_loss is not None:
+        if weights is not None:
+            raise InputError(
+                "cannot be combined with config.normalized_loss (it sets the weights)",
+                field="weights",
+            )
+        if rng is None:
+            raise InputError(
+                "the normalized two-stage fit draws its stage-2 note factors from rng",
+                field="rng",
+            )
+        return _fit_normalized(
+            call, _as_init(init), freeze_raters=freeze_raters, freeze_global=freeze_global, rng=rng
+        )
+    return _fit_single(
+        call,
+        _as_init(init),
+        freeze_raters=freeze_raters,
+        freeze_global=freeze_global,
+        rng=rng,
+        weights=weights,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Call:
+    """The arguments of a :func:`fit_mf` call that every stage of it shares."""
+
+    note_idx: NDArray[np.integer]
+    rater_idx: NDArray[np.integer]
+    values: NDArray[np.floating]
+    n_notes: int
+    n_raters: int
+    cfg: MFConfig
+    note_ratio: float | None
+    rater_ratio: float | None
+    sign_identify: bool
+    engine: str
+
+
+def _fit_normalized(
+    call: _Call,
+    init: MFInit | None,
+    *,
+    freeze_raters: bool,
+    freeze_global: bool,
+    rng: np.random.Generator,
+) -> MFResult:
+    """The two-stage normalized fit (multimodel §4.2); see :func:`fit_mf`."""
+    assert call.cfg.normalized_loss is not None
+    stage1 = _fit_single(
+        call, init, freeze_raters=freeze_raters, freeze_global=freeze_global, rng=rng
+    )
+    weights = normalized_loss_weights(
+        call.note_idx,
+        call.rater_idx,
+        stage1.params.rater_factors,
+        n_notes=call.n_notes,
+        config=call.cfg.normalized_loss,
+    )
+    # A new model: random note factors, zero note intercepts, the call's rater init, μ = 0,
+    # and (as coded, ⚠) none of the call's freezes.
+    stage2_init = MFInit(
+        rater_intercepts=None if init is None else init.rater_intercepts,
+        rater_factors=None if init is None else init.rater_factors,
+    )
+    stage2 = _fit_single(
+        call, stage2_init, freeze_raters=False, freeze_global=False, rng=rng, weights=weights
+    )
+    p = stage2.params
+    # The reference's train error is the unweighted MSE of the stage-2 model.
+    sse, _ = _reference.error_sums(
+        call.note_idx,
+        call.rater_idx,
+        call.values,
+        None,
+        p.note_intercepts,
+        p.note_factors,
+        p.rater_intercepts,
+        p.rater_factors,
+        p.global_intercept,
+    )
+    return dataclasses.replace(stage2, train_mse=float(sse / call.values.shape[0]), stage1=stage1)
+
+
+def _fit_single(
+    call: _Call,
+    init: MFInit | None,
+    *,
+    freeze_raters: bool,
+    freeze_global: bool,
+    rng: np.random.Generator | None,
+    weights: NDArray[np.floating] | None = None,
+) -> MFResult:
+    """One ALS fit (the whole of :func:`fit_mf` without a normalized loss)."""
+    cfg, note_idx, rater_idx, values = call.cfg, call.note_idx, call.rater_idx, call.values
+    n_notes, n_raters = call.n_notes, call.n_raters
     note_ok = np.bincount(note_idx, minlength=n_notes) > 0
     rater_ok = np.bincount(rater_idx, minlength=n_raters) > 0
     n_ratings = int(values.shape[0])
@@ -204,10 +334,14 @@ def fit_mf(
         n_ratings=n_ratings,
         n_notes=int(np.count_nonzero(note_ok)),
         n_raters=int(np.count_nonzero(rater_ok)),
-        note_ratio=note_ratio,
-        rater_ratio=rater_ratio,
+        note_ratio=call.note_ratio,
+        rater_ratio=call.rater_ratio,
     )
-    start = start_values(_as_init(init), note_ok, rater_ok, cfg.n_factors, rng)
+    start = start_values(init, note_ok, rater_ok, cfg.n_factors, rng)
+    if not cfg.use_global_intercept:
+        # No μ in the model: it stays at 0 whatever the initial values say.
+        start = dataclasses.replace(start, global_intercept=0.0)
+    free_global = not freeze_global and cfg.use_global_intercept
     # A fit on few of the index's entities (the stable-initialization subset: ~1% of the notes
     # and raters) runs on compact rows: a sweep's cost then follows the ratings, not the index
     # size (a 13k-rating fit in a 2M x 2M index took 56 s). Absent rows are 0 and stay out of
@@ -221,7 +355,7 @@ def fit_mf(
         )
     solver = AlsSolver(
         make_engine(
-            engine,
+            call.engine,
             fit_notes,
             fit_raters,
             values,
@@ -236,15 +370,16 @@ def fit_mf(
         rater_ok,
         w_total=float(n_ratings if weights is None else np.sum(weights, dtype=np.float64)),
         free_raters=not freeze_raters,
-        free_global=not freeze_global,
+        free_global=free_global,
     )
-    # With raters and μ frozen the note step is the exact optimum: one sweep suffices.
-    cap = 1 if (freeze_raters and freeze_global) else cfg.max_iterations
-    outcome = solver.run(cap, cfg, exact_in_one=freeze_raters and freeze_global)
+    # With raters and μ fixed the note step is the exact optimum: one sweep suffices.
+    exact = freeze_raters and not free_global
+    cap = 1 if exact else cfg.max_iterations
+    outcome = solver.run(cap, cfg, exact_in_one=exact)
     if not outcome.converged:
         warnings.warn(
             ConvergenceWarning("MF by ALS stopped at max_iterations", outcome.n_iterations),
-            stacklevel=2,
+            stacklevel=3,
         )
     ni, nf, ri, rf = solver.ni, solver.nf, solver.ri, solver.rf
     nan_rows = ~note_ok
@@ -255,7 +390,7 @@ def fit_mf(
     ni, nf = _expand_rows(ni, nf, notes_kept, n_notes)
     ri, rf = _expand_rows(ri, rf, raters_kept, n_raters)
     params = MFParams(ni.copy(), nf.copy(), ri.copy(), rf.copy(), solver.global_intercept)
-    if sign_identify:
+    if call.sign_identify:
         params = identify_signs(params)
     logger.debug(
         "MF fit: %d ratings, %d sweeps, loss %.10g, train MSE %.6g",

@@ -1,4 +1,10 @@
-"""Hyperparameters of the bridging matrix-factorization model (scoring-core.md §3)."""
+"""Hyperparameters of the bridging matrix-factorization model (scoring-core.md §3).
+
+Variants of the non-Core scorers (scoring-multimodel.md §4.2-§4.5, §5.3, §8.1) are values of
+the same :class:`MFConfig`: an unregularised μ (``global_intercept_lambda=0``), no μ at all
+(``use_global_intercept=False``), the "diamond" penalty (``diamond_lambda``) and the
+normalized two-stage fit of group 14 (``normalized_loss``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,55 @@ from dataclasses import dataclass
 
 from bridgewatch.errors import ConfigError
 
-__all__ = ["MFConfig"]
+__all__ = ["MFConfig", "NormalizedLossConfig"]
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@dataclass(frozen=True)
+class NormalizedLossConfig:
+    """Per-rating weights of the stage-2 fit of group 14 (scoring-multimodel.md §4.2).
+
+    Weights start at 1 for every training rating and are then changed in this order (the
+    reference's ``NormalizedLoss``), from the stage-1 rater factors f_u (first factor):
+
+    1. note sign (when ``note_sign_alpha`` is not None): on every note with at least one
+       rating with f_u > 0 and one with f_u <= 0, the positive-side weights are multiplied by
+       (α + W_neg)/(α + W_pos) (weight sums of the note's two sides), then the note's weights
+       are rescaled to their previous total;
+    2. global sign (when ``global_sign_norm``): with P = #ratings with f_u > 0 and
+       N = #ratings with f_u <= 0, the f_u > 0 weights are multiplied by N/P, then all weights
+       are rescaled so their sum is unchanged;
+    3. note norm (when ``note_norm_exponent`` != 0): w <- w·(Σ of the note's weights)^exp;
+    4. rater norm (when ``rater_norm_exponent`` != 0): w <- w·(Σ of the rater's weights)^exp.
+
+    The defaults are group 14's: global sign norm on, note sign α None, note norm exponent 0,
+    rater norm exponent −0.25.
+
+    Parameters
+    ----------
+    global_sign_norm : bool, default True
+    rater_norm_exponent : float, default −0.25; finite.
+    note_norm_exponent : float, default 0 (step 3 off); finite.
+    note_sign_alpha : float >= 0 or None, default None (step 1 off); rating-weight units.
+    """
+
+    global_sign_norm: bool = True
+    rater_norm_exponent: float = -0.25
+    note_norm_exponent: float = 0.0
+    note_sign_alpha: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.global_sign_norm, bool):
+            raise ConfigError("global_sign_norm", self.global_sign_norm, "a bool")
+        for name in ("rater_norm_exponent", "note_norm_exponent"):
+            if not _finite(getattr(self, name)):
+                raise ConfigError(name, getattr(self, name), "a finite number")
+        alpha = self.note_sign_alpha
+        if alpha is not None and not (_finite(alpha) and alpha >= 0):
+            raise ConfigError("note_sign_alpha", alpha, "None or a finite number >= 0")
 
 
 @dataclass(frozen=True)
@@ -23,9 +77,19 @@ class MFConfig:
     note_factor_lambda : λ_fn, dimensionless, > 0 (§3.2, default 0.03).
     rater_intercept_lambda : λ_iu, dimensionless, > 0 (§3.2, default 0.15).
     note_intercept_lambda : λ_in, dimensionless, > 0 (§3.2, default 0.15).
-    global_intercept_lambda : λ_μ, dimensionless, > 0 (§3.2, default 0.15).
-    diamond_lambda : λ_◇ (§3.2). Only 0 is supported: the |f_n·i_n| term is non-smooth and
-        no Core fit uses it.
+    global_intercept_lambda : λ_μ, dimensionless, >= 0 (§3.2, default 0.15). 0 leaves μ
+        unregularised (groups 15 and 18, multimodel §4.4-§4.5); the μ update stays exact
+        and unique as long as the ratings' total weight is > 0.
+    diamond_lambda : λ_◇, dimensionless, >= 0 (§3.2, default 0; group 14: 0.75). Penalty on
+        |f_n·i_n| per note, normalised like the other note terms (mean over the n·k entries
+        of the note-factor matrix, or ×ρ_note/|R| in ratio mode). The per-note subproblem is
+        then non-smooth and non-convex; ALS solves it exactly by a sign-quadrant case
+        analysis. Needs ``n_factors == 1``.
+    use_global_intercept : bool, default True. False: no μ in the prediction (topic 5
+        prescoring, multimodel §5.3); μ is fixed at 0, carries no penalty and is reported
+        as 0.0 (the reference reports None).
+    normalized_loss : NormalizedLossConfig or None, default None. When set, every fit is the
+        two-stage normalized fit of group 14 (multimodel §4.2; see ``fit_mf``).
     n_factors : k, factor dimensions, >= 1 (§3.1 uses 1).
     tolerance : stop when the objective's decrease over one ALS sweep is at most
         ``tolerance`` times the objective (relative), in (0, 1).
@@ -47,6 +111,8 @@ class MFConfig:
     param_tolerance: float = 1e-7
     max_iterations: int = 2000
     acceleration_depth: int = 5
+    use_global_intercept: bool = True
+    normalized_loss: NormalizedLossConfig | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -54,18 +120,24 @@ class MFConfig:
             "note_factor_lambda",
             "rater_intercept_lambda",
             "note_intercept_lambda",
-            "global_intercept_lambda",
         ):
             value = getattr(self, name)
-            # > 0 keeps every block subproblem strictly convex (unique closed-form optimum).
+            # > 0 keeps every note / rater block subproblem strictly convex (the ridge part
+            # alone is positive definite), so its optimum is unique.
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise ConfigError(name, value, "a finite number > 0")
-        if self.diamond_lambda != 0:
-            raise ConfigError("diamond_lambda", self.diamond_lambda, "0 (the only value supported)")
+        for name in ("global_intercept_lambda", "diamond_lambda"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise ConfigError(name, value, "a finite number >= 0")
         if isinstance(self.n_factors, bool) or not isinstance(self.n_factors, int):
             raise ConfigError("n_factors", self.n_factors, "an integer >= 1")
         if self.n_factors < 1:
             raise ConfigError("n_factors", self.n_factors, "an integer >= 1")
+        if self.diamond_lambda > 0 and self.n_factors != 1:
+            raise ConfigError(
+                "diamond_lambda", self.diamond_lambda, "0 unless n_factors is 1 (1-factor only)"
+            )
         if not (isinstance(self.tolerance, int | float) and 0 < self.tolerance < 1):
             raise ConfigError("tolerance", self.tolerance, "a number in (0, 1)")
         if not (
@@ -86,3 +158,11 @@ class MFConfig:
             or self.acceleration_depth < 0
         ):
             raise ConfigError("acceleration_depth", self.acceleration_depth, "an integer >= 0")
+        if not isinstance(self.use_global_intercept, bool):
+            raise ConfigError("use_global_intercept", self.use_global_intercept, "a bool")
+        if self.normalized_loss is not None and not isinstance(
+            self.normalized_loss, NormalizedLossConfig
+        ):
+            raise ConfigError(
+                "normalized_loss", self.normalized_loss, "None or a NormalizedLossConfig"
+            )

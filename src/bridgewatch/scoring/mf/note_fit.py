@@ -7,7 +7,12 @@ With raters and μ fixed, the objective splits into one independent ridge proble
 
 with Λ = λ·ρ_note in ratio mode and Λ_i = λ_in·|R|/|N|, Λ_f = λ_fn·|R|/(|N|·k) in mean mode.
 It is strictly convex, so its closed-form solution is exactly the optimum the reference's
-Adam loop approaches, whatever the starting point.
+Adam loop approaches, whatever the starting point. With the diamond penalty
+P_◇·|f_n·i_n| (group 14) it is not convex; the per-note solve is then the global optimum by
+sign-quadrant case analysis (still exact, still one sweep).
+
+Group 14's normalized loss is the exception to "raters frozen": as the reference codes it,
+its stage-2 fit trains raters and μ too (:func:`fit_note_params_normalized`).
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from bridgewatch.scoring.mf.als import fit_mf
 from bridgewatch.scoring.mf.config import MFConfig
 from bridgewatch.scoring.mf.params import MFInit, MFResult, PseudoRaterBounds
 
-__all__ = ["fit_note_params", "pseudo_rater_bounds"]
+__all__ = ["fit_note_params", "fit_note_params_normalized", "pseudo_rater_bounds"]
 
 FloatArray = NDArray[np.float64]
 
@@ -31,8 +36,10 @@ def _check_frozen_raters(
     rater_idx: NDArray[np.integer],
     rater_intercepts: NDArray[np.floating],
     rater_factors: NDArray[np.floating],
-    global_intercept: float,
+    global_intercept: float | None,
     n_factors: int,
+    *,
+    need_global: bool = True,
 ) -> None:
     n_raters = rater_intercepts.shape[0]
     if rater_intercepts.ndim != 1 or rater_factors.shape != (n_raters, n_factors):
@@ -49,8 +56,30 @@ def _check_frozen_raters(
             f"rater row {bad} has ratings but no finite frozen parameters; filter its ratings",
             field="rater_intercepts",
         )
-    if not np.isfinite(global_intercept):
+    if need_global and (global_intercept is None or not np.isfinite(global_intercept)):
         raise InputError("must be finite", field="global_intercept")
+
+
+def _frozen_init(
+    n_notes: int,
+    n_factors: int,
+    rater_intercepts: NDArray[np.floating],
+    rater_factors: NDArray[np.floating],
+    global_intercept: float | None,
+    cfg: MFConfig,
+) -> MFInit:
+    """Zero notes, the given raters, and μ (None without a global intercept)."""
+    return MFInit(
+        note_intercepts=np.zeros(n_notes),
+        note_factors=np.zeros((n_notes, n_factors)),
+        rater_intercepts=rater_intercepts,
+        rater_factors=rater_factors,
+        global_intercept=(
+            float(global_intercept)
+            if cfg.use_global_intercept and global_intercept is not None
+            else None
+        ),
+    )
 
 
 def fit_note_params(
@@ -61,11 +90,12 @@ def fit_note_params(
     n_notes: int,
     rater_intercepts: NDArray[np.floating],
     rater_factors: NDArray[np.floating],
-    global_intercept: float,
+    global_intercept: float | None,
     config: MFConfig | None = None,
     note_ratio: float | None = None,
     weights: NDArray[np.floating] | None = None,
     engine: str = "numba",
+    rng: np.random.Generator | None = None,
 ) -> MFResult:
     """Final-scoring note fit: raters and μ frozen, no sign flip (scoring-core.md §5.2).
 
@@ -84,13 +114,18 @@ def fit_note_params(
         Frozen i_u; must be finite for every rater with ratings.
     rater_factors : float array of shape (n_raters, n_factors)
         Frozen f_u.
-    global_intercept : float
-        Frozen μ.
+    global_intercept : float or None
+        Frozen μ; finite. Ignored (None allowed) when ``config.use_global_intercept`` is
+        False: μ is then 0.
     config : MFConfig, default MFConfig()
+        With ``normalized_loss`` set the call is delegated to
+        :func:`fit_note_params_normalized` (group 14; raters and μ are then NOT frozen).
     note_ratio : float > 0, optional
         ρ_note for ratio mode.
     weights : float array of shape (n_ratings,), optional
     engine : {"numba", "numpy"}
+    rng : numpy.random.Generator, optional
+        Only used (and then required) with ``config.normalized_loss``.
 
     Returns
     -------
@@ -100,17 +135,42 @@ def fit_note_params(
         frozen terms included; ``n_iterations`` is 1.
     """
     cfg = config if config is not None else MFConfig()
+    if cfg.normalized_loss is not None:
+        if weights is not None:
+            raise InputError(
+                "cannot be combined with config.normalized_loss (it sets the weights)",
+                field="weights",
+            )
+        if rng is None:
+            raise InputError(
+                "the normalized two-stage fit draws its stage-2 note factors from rng",
+                field="rng",
+            )
+        return fit_note_params_normalized(
+            note_idx,
+            rater_idx,
+            values,
+            n_notes=n_notes,
+            rater_intercepts=rater_intercepts,
+            rater_factors=rater_factors,
+            global_intercept=global_intercept,
+            config=cfg,
+            rng=rng,
+            note_ratio=note_ratio,
+            engine=engine,
+        )
     n_raters = int(rater_intercepts.shape[0])
     check_ratings(note_idx, rater_idx, values, weights, n_notes, n_raters)
     _check_frozen_raters(
-        rater_idx, rater_intercepts, rater_factors, global_intercept, cfg.n_factors
+        rater_idx,
+        rater_intercepts,
+        rater_factors,
+        global_intercept,
+        cfg.n_factors,
+        need_global=cfg.use_global_intercept,
     )
-    init = MFInit(
-        note_intercepts=np.zeros(n_notes),
-        note_factors=np.zeros((n_notes, cfg.n_factors)),
-        rater_intercepts=rater_intercepts,
-        rater_factors=rater_factors,
-        global_intercept=float(global_intercept),
+    init = _frozen_init(
+        n_notes, cfg.n_factors, rater_intercepts, rater_factors, global_intercept, cfg
     )
     return fit_mf(
         note_idx,
@@ -129,6 +189,92 @@ def fit_note_params(
     )
 
 
+def fit_note_params_normalized(
+    note_idx: NDArray[np.integer],
+    rater_idx: NDArray[np.integer],
+    values: NDArray[np.floating],
+    *,
+    n_notes: int,
+    rater_intercepts: NDArray[np.floating],
+    rater_factors: NDArray[np.floating],
+    global_intercept: float | None,
+    config: MFConfig,
+    rng: np.random.Generator,
+    note_ratio: float | None = None,
+    engine: str = "numba",
+) -> MFResult:
+    """Group 14's final-scoring note fit, as the reference codes it (multimodel §4.2).
+
+    ⚠ **Quirk reproduced on purpose.** The reference's final scoring calls its MF with
+    raters and μ frozen, but the normalized loss builds a *new* model for stage 2 without
+    re-applying the freezes. So:
+
+    * stage 1 is the ordinary frozen note fit (exact, as :func:`fit_note_params`); it only
+      feeds the weights, and those depend only on the frozen rater factors;
+    * the weights come from the frozen (prescoring) rater factors, no sign flip;
+    * stage 2 is a full, non-convex MF of notes **and raters and μ**: note factors
+      Xavier-random from ``rng``, note intercepts 0, raters starting from the given frozen
+      values, μ starting from **0** (not from ``global_intercept``), notes in ratio mode
+      (ρ = ``note_ratio``), rater terms in mean mode over the raters of these ratings,
+      weighted by the normalized loss, no sign flip.
+
+    The stage-2 parameters are returned, so ``params.rater_*`` and ``params.global_intercept``
+    are the **moved** stage-2 values, not the frozen inputs; the note intercepts are what
+    the group-14 rules read. ``train_mse`` is the unweighted stage-2 MSE; ``stage1`` holds
+    the frozen fit. This is :func:`fit_mf` with ``freeze_raters=freeze_global=True`` and
+    ``config.normalized_loss`` set, which applies the freezes to stage 1 only.
+
+    Parameters
+    ----------
+    note_idx, rater_idx, values : arrays of shape (n_ratings,)
+        As for :func:`fit_note_params`.
+    n_notes : int
+    rater_intercepts : float array of shape (n_raters,)
+        Prescoring i_u; finite for every rater with ratings.
+    rater_factors : float array of shape (n_raters, n_factors)
+        Prescoring f_u.
+    global_intercept : float or None
+        Prescoring μ (stage 1 only); ignored without a global intercept.
+    config : MFConfig
+        Must have ``normalized_loss`` set.
+    rng : numpy.random.Generator
+        Draws the stage-2 note factors.
+    note_ratio : float > 0, optional
+        ρ_note for ratio mode.
+    engine : {"numba", "numpy"}
+    """
+    if config.normalized_loss is None:
+        raise ConfigError("normalized_loss", None, "a NormalizedLossConfig for this fit")
+    n_raters = int(rater_intercepts.shape[0])
+    check_ratings(note_idx, rater_idx, values, None, n_notes, n_raters)
+    _check_frozen_raters(
+        rater_idx,
+        rater_intercepts,
+        rater_factors,
+        global_intercept,
+        config.n_factors,
+        need_global=config.use_global_intercept,
+    )
+    init = _frozen_init(
+        n_notes, config.n_factors, rater_intercepts, rater_factors, global_intercept, config
+    )
+    return fit_mf(
+        note_idx,
+        rater_idx,
+        values,
+        n_notes=n_notes,
+        n_raters=n_raters,
+        config=config,
+        init=init,
+        freeze_raters=True,
+        freeze_global=True,
+        note_ratio=note_ratio,
+        sign_identify=False,
+        rng=rng,
+        engine=engine,
+    )
+
+
 def pseudo_rater_bounds(
     note_idx: NDArray[np.integer],
     rater_idx: NDArray[np.integer],
@@ -137,7 +283,7 @@ def pseudo_rater_bounds(
     n_notes: int,
     rater_intercepts: NDArray[np.floating],
     rater_factors: NDArray[np.floating],
-    global_intercept: float,
+    global_intercept: float | None,
     config: MFConfig | None = None,
     engine: str = "numba",
 ) -> PseudoRaterBounds:
@@ -159,9 +305,10 @@ def pseudo_rater_bounds(
     rater_intercepts : float array of shape (n_raters,)
     rater_factors : float array of shape (n_raters, 1)
         Frozen rater params; finite for every rater with ratings. Only 1 factor is supported.
-    global_intercept : float
-        Frozen μ.
-    config : MFConfig, default MFConfig(); ``n_factors`` must be 1.
+    global_intercept : float or None
+        Frozen μ (ignored, None allowed, without a global intercept: μ = 0).
+    config : MFConfig, default MFConfig(); ``n_factors`` must be 1, no diamond penalty and
+        no normalized loss.
     engine : {"numba", "numpy"}
         How the per-note normal equations are accumulated (same results to ~1e-12).
 
@@ -172,12 +319,28 @@ def pseudo_rater_bounds(
     cfg = config if config is not None else MFConfig()
     if cfg.n_factors != 1:
         raise ConfigError("n_factors", cfg.n_factors, "1 for pseudo-rater bounds")
+    # No scorer with these variants runs pseudo-raters (multimodel §8.1).
+    if cfg.diamond_lambda != 0:
+        raise ConfigError("diamond_lambda", cfg.diamond_lambda, "0 for pseudo-rater bounds")
+    if cfg.normalized_loss is not None:
+        raise ConfigError("normalized_loss", cfg.normalized_loss, "None for pseudo-rater bounds")
     n_raters = int(rater_intercepts.shape[0])
     check_ratings(note_idx, rater_idx, values, None, n_notes, n_raters)
-    _check_frozen_raters(rater_idx, rater_intercepts, rater_factors, global_intercept, 1)
+    _check_frozen_raters(
+        rater_idx,
+        rater_intercepts,
+        rater_factors,
+        global_intercept,
+        1,
+        need_global=cfg.use_global_intercept,
+    )
     ri = np.nan_to_num(np.asarray(rater_intercepts, dtype=np.float64))
     rf = np.nan_to_num(np.asarray(rater_factors, dtype=np.float64))
-    mu = float(global_intercept)
+    mu = (
+        float(global_intercept)
+        if cfg.use_global_intercept and global_intercept is not None
+        else 0.0
+    )
     counts = np.bincount(note_idx, minlength=n_notes).astype(np.int64)
     ok = counts > 0
     if engine == "numba":

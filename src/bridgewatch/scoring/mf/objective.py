@@ -4,13 +4,17 @@ Multiplying the reference's loss L by |R| gives the sum-of-squares form every so
 works with::
 
     J = Σ_R w·(y_un − μ − i_u − i_n − f_u·f_n)²
-        + P_in·Σ_N i_n² + P_fn·Σ_N |f_n|² + P_iu·Σ_U i_u² + P_fu·Σ_U |f_u|² + P_μ·μ²
+        + P_in·Σ_N i_n² + P_fn·Σ_N |f_n|² + P_◇·Σ_N Σ_q |f_nq·i_n|
+        + P_iu·Σ_U i_u² + P_fu·Σ_U |f_u|² + P_μ·μ²
 
-with, in mean mode, P_in = λ_in·|R|/|N| and P_fn = λ_fn·|R|/(|N|·k) (the reference's
-``.mean()`` runs over all n·k entries of the factor matrix), the same for raters with |U|,
-and P_μ = λ_μ·|R|. In ratio mode (a ratings-per-note ratio ρ given) P_in = λ_in·ρ and
-P_fn = λ_fn·ρ; likewise for raters. |N| and |U| count only the notes and raters that appear
-in the training ratings, and L = J/|R|.
+with, in mean mode, P_in = λ_in·|R|/|N|, P_fn = λ_fn·|R|/(|N|·k) and P_◇ = λ_◇·|R|/(|N|·k)
+(the reference's ``.mean()`` runs over all n·k entries of the factor matrix and of
+f_n·i_n), the same for raters with |U|, and P_μ = λ_μ·|R|. In ratio mode (a ratings-per-note
+ratio ρ given) P_in = λ_in·ρ, P_fn = λ_fn·ρ and P_◇ = λ_◇·ρ; likewise for raters. |N| and
+|U| count only the notes and raters that appear in the training ratings, and L = J/|R|.
+Without a global intercept (``use_global_intercept=False``) μ ≡ 0 and P_μ = 0. Per-rating
+weights w (the normalized loss of multimodel §4.2) enter only the data term; |R| stays the
+number of ratings.
 """
 
 from __future__ import annotations
@@ -33,9 +37,11 @@ class Penalties:
     Parameters
     ----------
     note_intercept, note_factor, rater_intercept, rater_factor, global_intercept : float
-        P_in, P_fn, P_iu, P_fu, P_μ.
+        P_in, P_fn, P_iu, P_fu, P_μ (0 without a global intercept).
     n_ratings : int
         |R|, the divisor that turns J back into the reference's L.
+    diamond : float
+        P_◇ (0 unless ``diamond_lambda`` > 0).
     """
 
     note_intercept: float
@@ -44,6 +50,7 @@ class Penalties:
     rater_factor: float
     global_intercept: float
     n_ratings: int
+    diamond: float = 0.0
 
 
 def penalties_for(
@@ -68,9 +75,11 @@ def penalties_for(
     if note_ratio is None:
         p_in = config.note_intercept_lambda * n_ratings / n_notes
         p_fn = config.note_factor_lambda * n_ratings / (n_notes * k)
+        p_dia = config.diamond_lambda * n_ratings / (n_notes * k)
     else:
         p_in = config.note_intercept_lambda * note_ratio
         p_fn = config.note_factor_lambda * note_ratio
+        p_dia = config.diamond_lambda * note_ratio
     if rater_ratio is None:
         p_iu = config.rater_intercept_lambda * n_ratings / n_raters
         p_fu = config.rater_factor_lambda * n_ratings / (n_raters * k)
@@ -82,8 +91,13 @@ def penalties_for(
         note_factor=float(p_fn),
         rater_intercept=float(p_iu),
         rater_factor=float(p_fu),
-        global_intercept=float(config.global_intercept_lambda * n_ratings),
+        global_intercept=(
+            float(config.global_intercept_lambda * n_ratings)
+            if config.use_global_intercept
+            else 0.0
+        ),
         n_ratings=int(n_ratings),
+        diamond=float(p_dia),
     )
 
 
@@ -116,7 +130,10 @@ def regularisation(
     total += pen.note_factor * float(np.sum(nf[note_ok] ** 2))
     total += pen.rater_intercept * float(np.sum(ri[rater_ok] ** 2))
     total += pen.rater_factor * float(np.sum(rf[rater_ok] ** 2))
-    total += pen.global_intercept * params.global_intercept**2
+    if pen.global_intercept != 0.0:
+        total += pen.global_intercept * params.global_intercept**2
+    if pen.diamond != 0.0:
+        total += pen.diamond * float(np.sum(np.abs(nf[note_ok] * ni[note_ok, None])))
     return total
 
 
@@ -140,8 +157,11 @@ def mf_objective(
     values : float array of shape (n_ratings,)
         y_un.
     params : MFParams
-        Parameters; every note and rater that appears in the ratings must be finite.
+        Parameters; every note and rater that appears in the ratings must be finite. μ is
+        ignored when ``config.use_global_intercept`` is False.
     config : MFConfig
+        Lambdas (including λ_◇) and whether μ is in the model; ``normalized_loss`` plays no
+        part here: pass the stage-2 weights as ``weights`` to evaluate the weighted loss.
     note_ratio, rater_ratio : ratio-mode ratios, or None for mean mode.
     weights : float array of shape (n_ratings,) or None
         Per-rating weights w of the data term (1 when None).
@@ -159,8 +179,9 @@ def mf_objective(
         note_ratio=note_ratio,
         rater_ratio=rater_ratio,
     )
+    mu = params.global_intercept if config.use_global_intercept else 0.0
     pred = (
-        params.global_intercept
+        mu
         + params.rater_intercepts[rater_idx]
         + params.note_intercepts[note_idx]
         + np.sum(params.rater_factors[rater_idx] * params.note_factors[note_idx], axis=1)

@@ -94,13 +94,17 @@ class MFResult:
         The fitted (and, if asked, sign-identified) parameters.
     train_mse : float
         Unregularised mean of (weighted) squared errors over the training ratings, the
-        reference's "train error" (scoring-core.md §3.3), rating units squared.
+        reference's "train error" (scoring-core.md §3.3), rating units squared. After a
+        normalized two-stage fit: the *unweighted* MSE of stage 2 (multimodel §4.2).
     loss : float
         The regularised objective L of scoring-core.md §3.2 at ``params``.
     n_iterations : int
         ALS sweeps run.
     converged : bool
         Whether the tolerances were met before ``max_iterations``.
+    stage1 : MFResult or None
+        The stage-1 (ordinary) fit of a normalized two-stage fit; the other fields then
+        describe stage 2. None for a plain fit.
     """
 
     params: MFParams
@@ -108,6 +112,7 @@ class MFResult:
     loss: float
     n_iterations: int
     converged: bool
+    stage1: MFResult | None = None
 
 
 @dataclass(frozen=True)

@@ -82,5 +82,7 @@ def fit_with_stable_init(
         n_raters=n_raters,
         config=config,
         init=MFInit.from_params(first.params),
+        # Draws nothing unless the config's normalized loss needs stage-2 note factors.
+        rng=rng,
     )
     return StableInitResult(stable=first, full=full)
