@@ -16,24 +16,38 @@ from numpy.typing import NDArray
 from bridgewatch.errors import InputError
 from bridgewatch.model import NoteStatus
 from bridgewatch.scoring.meta.config import MetaConfig
-from bridgewatch.scoring.meta.explanation import ALL_TAGS, explanation_tags
+from bridgewatch.scoring.meta.explanation import explanation_tags
+from bridgewatch.scoring.meta.result import MetaResult, RuleChain
 from bridgewatch.scoring.meta.stabilization import apply_stabilization
 from bridgewatch.scoring.status.aggregates import TagCounts
-from bridgewatch.scoring.status.rules import labels_from_bitmask
 
 __all__ = [
+    "DRIFT_GUARD",
+    "INSUFFICIENT_EXPLANATION",
     "META_INITIAL_NMR",
+    "POPULATION_SAMPLED_INTERCEPT",
+    "POST_CHAIN_RULES",
+    "STABILIZATION",
     "MetaInputs",
     "MetaResult",
+    "PostChainInputs",
     "ScorerStatus",
     "apply_meta_rules",
+    "finish_chain",
 ]
 
 META_INITIAL_NMR = "MetaInitialNMR (v1.0)"
-_POPULATION_SAMPLED = "PopulationSampledIntercept (v1.0)"
-_STABILIZATION = "NmrDueToMinStableCrhTime (v1.0)"
-_DRIFT_GUARD = "ScoringDriftGuard (v1.0)"
-_INSUFFICIENT = "InsufficientExplanation (v1.0)"
+POPULATION_SAMPLED_INTERCEPT = "PopulationSampledIntercept (v1.0)"
+STABILIZATION = "NmrDueToMinStableCrhTime (v1.0)"
+DRIFT_GUARD = "ScoringDriftGuard (v1.0)"
+INSUFFICIENT_EXPLANATION = "InsufficientExplanation (v1.0)"
+# The rules that close every chain, in order (scoring-multimodel.md §10.3 steps 12-15).
+POST_CHAIN_RULES: tuple[str, ...] = (
+    POPULATION_SAMPLED_INTERCEPT,
+    STABILIZATION,
+    DRIFT_GUARD,
+    INSUFFICIENT_EXPLANATION,
+)
 
 _NMR = np.int8(NoteStatus.NEEDS_MORE_RATINGS)
 _CRH = np.int8(NoteStatus.CURRENTLY_RATED_HELPFUL)
@@ -111,71 +125,6 @@ class MetaInputs:
         return int(np.asarray(self.previous_status).shape[0])
 
 
-@dataclass(frozen=True)
-class MetaResult:
-    """Outcome of meta scoring; arrays of shape (n_notes,).
-
-    Attributes
-    ----------
-    final_status : int8
-        ``finalRatingStatus``: NMR, CRH or CRNH.
-    decided_by : int8
-        Index into ``rule_names`` of the last rule that emitted for the note.
-    active_rules : uint64
-        Bit k set when ``rule_names[k]`` emitted for the note.
-    rule_names : tuple of str
-        The meta rules in order, as ``Name (vX.Y)``.
-    pre_stabilization_status : int8
-        ``preStabilizationRatingStatus``: the label before NmrDueToMinStableCrhTime.
-    unlocked_status : int8
-        ``unlockedRatingStatus``: the label ScoringDriftGuard replaced; -1 elsewhere.
-    stabilization_ts : float64
-        New ``timestampMillisOfNmrDueToMinStableCrhTime`` before the NSH lock reset (§10).
-    first_tag, second_tag : int8
-        Explanation tags as indexes into ``ALL_TAGS``; -1 when none.
-    """
-
-    final_status: NDArray[np.int8]
-    decided_by: NDArray[np.int8]
-    active_rules: NDArray[np.uint64]
-    rule_names: tuple[str, ...]
-    pre_stabilization_status: NDArray[np.int8]
-    unlocked_status: NDArray[np.int8]
-    stabilization_ts: NDArray[np.float64]
-    first_tag: NDArray[np.int8]
-    second_tag: NDArray[np.int8]
-
-    def decided_by_labels(self) -> NDArray[np.str_]:
-        """``decidedBy`` strings per note."""
-        return np.asarray(self.rule_names)[self.decided_by]
-
-    def active_rules_labels(self) -> list[str]:
-        """``metaScorerActiveRules`` strings per note."""
-        return labels_from_bitmask(self.active_rules, self.rule_names)
-
-    def tag_labels(self) -> tuple[list[str | None], list[str | None]]:
-        """``firstTag`` and ``secondTag`` strings per note (None when empty)."""
-
-        def names(codes: NDArray[np.int8]) -> list[str | None]:
-            return [ALL_TAGS[c] if c >= 0 else None for c in codes.tolist()]
-
-        return names(self.first_tag), names(self.second_tag)
-
-
-class _Chain:
-    def __init__(self, n: int, n_rules: int) -> None:
-        if n_rules > 64:
-            raise InputError(f"at most 64 meta rules, got {n_rules}", field="scorers")
-        self.status = np.full(n, _NMR, dtype=np.int8)
-        self.active = np.zeros(n, dtype=np.uint64)
-        self.decided = np.zeros(n, dtype=np.int8)
-
-    def emit(self, rule: int, mask: NDArray[np.bool_], status: NDArray[np.int8] | np.int8) -> None:
-        self.status[mask] = status[mask] if isinstance(status, np.ndarray) else status
-        self.active[mask] |= np.uint64(1 << rule)
-        self.decided[mask] = rule
-
-
 def _shape(arr: NDArray[np.generic], n: int, name: str) -> None:
     if arr.shape != (n,):
         raise InputError(f"expected shape ({n},), got {arr.shape}", field=name)
@@ -199,38 +148,65 @@ def _i8(a: NDArray[np.int8], n: int, name: str) -> NDArray[np.int8]:
     return arr
 
 
-def apply_meta_rules(inputs: MetaInputs, now_ms: int, config: MetaConfig) -> MetaResult:
-    """Run the meta-scoring rule chain of §9 for the Core path.
+@dataclass(frozen=True)
+class PostChainInputs:
+    """Per-note inputs of the rules that close every chain (§9.3-§9.5); shapes (n_notes,).
+
+    Attributes
+    ----------
+    core_intercept, core_intercept_population_sampled : float
+        ``coreNoteIntercept`` and ``coreNoteInterceptPopulationSampled`` (NaN if none).
+    population_sampled_neg_count, population_sampled_pos_count : int
+        §5.5b population-sampled sign counts (0 where Core has no row).
+    previous_status, first_non_nmr_status, locked_status : int8
+        Input NSH ``currentStatus``, ``firstNonNMRStatus``, ``lockedStatus`` (-1 missing).
+    stabilization_ts : float
+        Input NSH ``timestampMillisOfNmrDueToMinStableCrhTime`` (NaN / -1 / > 0).
+    tag_counts : TagCounts
+        Raw tag counts over all post-PSS ratings, all raters.
+    has_topic, topic_confident, pflip_predicts_crh : bool, optional
+        Inputs of the stabilization holds; missing = no topic / not confident / no
+        prediction.
+    """
+
+    core_intercept: NDArray[np.floating]
+    core_intercept_population_sampled: NDArray[np.floating]
+    population_sampled_neg_count: NDArray[np.integer]
+    population_sampled_pos_count: NDArray[np.integer]
+    previous_status: NDArray[np.int8]
+    stabilization_ts: NDArray[np.floating]
+    first_non_nmr_status: NDArray[np.int8]
+    locked_status: NDArray[np.int8]
+    tag_counts: TagCounts
+    has_topic: NDArray[np.bool_] | None = None
+    topic_confident: NDArray[np.bool_] | None = None
+    pflip_predicts_crh: NDArray[np.bool_] | None = None
+
+
+def finish_chain(
+    chain: RuleChain, inputs: PostChainInputs, now_ms: int, config: MetaConfig
+) -> MetaResult:
+    """Apply PopulationSampledIntercept, NmrDueToMinStableCrhTime, ScoringDriftGuard and
+    InsufficientExplanation to ``chain`` (in place) and return the result (§9.3-§9.5).
+
+    ``chain.rule_names`` must end with ``POST_CHAIN_RULES``.
 
     Parameters
     ----------
-    inputs : MetaInputs
+    chain : RuleChain
+        The labels after the scorer-model rules.
+    inputs : PostChainInputs
     now_ms : int
-        "Now" in epoch milliseconds (``epochMillis``), used by the stabilization delay.
+        "Now" in epoch milliseconds, used by the stabilization delay.
     config : MetaConfig
 
     Returns
     -------
     MetaResult
     """
-    n = inputs.n_notes
-    names = (
-        META_INITIAL_NMR,
-        *(s.label for s in inputs.scorers),
-        _POPULATION_SAMPLED,
-        _STABILIZATION,
-        _DRIFT_GUARD,
-        _INSUFFICIENT,
-    )
-    chain = _Chain(n, len(names))
-    chain.emit(0, np.ones(n, dtype=np.bool_), _NMR)
-    for k, scorer in enumerate(inputs.scorers, start=1):
-        st = _i8(scorer.status, n, f"{scorer.name}.status")
-        if scorer.firm_reject_to_nmr:
-            st = np.where(st == _FR, _NMR, st).astype(np.int8)
-        chain.emit(k, st >= 0, st)
-    rule = len(inputs.scorers) + 1
-
+    n = chain.status.shape[0]
+    if chain.rule_names[-len(POST_CHAIN_RULES) :] != POST_CHAIN_RULES:
+        raise InputError("the chain must end with the post-chain rules", field="rule_names")
     core_i = _f64(inputs.core_intercept, n, "core_intercept")
     pop_i = _f64(inputs.core_intercept_population_sampled, n, "core_intercept_population_sampled")
     neg = _i64(inputs.population_sampled_neg_count, n, "population_sampled_neg_count")
@@ -246,7 +222,7 @@ def apply_meta_rules(inputs: MetaInputs, now_ms: int, config: MetaConfig) -> Met
             & (pop_i < config.pop_sampled_max_intercept)
             & (core_i - pop_i >= config.pop_sampled_min_gap)
         )
-    chain.emit(rule, pop_drop, _NMR)
+    chain.emit(POPULATION_SAMPLED_INTERCEPT, pop_drop, _NMR)
 
     pre_stabilization = chain.status.copy()
     stab = apply_stabilization(
@@ -260,25 +236,72 @@ def apply_meta_rules(inputs: MetaInputs, now_ms: int, config: MetaConfig) -> Met
         topic_confident=inputs.topic_confident,
         pflip_predicts_crh=inputs.pflip_predicts_crh,
     )
-    chain.emit(rule + 1, stab.emitted, stab.status)
+    chain.emit(STABILIZATION, stab.emitted, stab.status)
 
     locked = _i8(inputs.locked_status, n, "locked_status")
     drift = (locked >= 0) & (locked != chain.status)
     unlocked = np.where(drift, chain.status, -1).astype(np.int8)
-    chain.emit(rule + 2, drift, locked)
+    chain.emit(DRIFT_GUARD, drift, locked)
 
     tags = explanation_tags(
         chain.status, inputs.tag_counts.helpful, inputs.tag_counts.not_helpful, config
     )
-    chain.emit(rule + 3, tags.insufficient, _NMR)
+    chain.emit(INSUFFICIENT_EXPLANATION, tags.insufficient, _NMR)
     return MetaResult(
         final_status=chain.status,
         decided_by=chain.decided,
         active_rules=chain.active,
-        rule_names=names,
+        rule_names=chain.rule_names,
         pre_stabilization_status=pre_stabilization,
         unlocked_status=unlocked,
         stabilization_ts=stab.stabilization_ts,
         first_tag=tags.first_tag,
         second_tag=tags.second_tag,
     )
+
+
+def apply_meta_rules(inputs: MetaInputs, now_ms: int, config: MetaConfig) -> MetaResult:
+    """Run the meta-scoring rule chain of §9 with the given scorer-model rules.
+
+    MetaInitialNMR, then each of ``inputs.scorers`` copies its status where present, then
+    the post-chain rules (``finish_chain``). The Core path passes ``(CoreModel (v1.1),)``;
+    ``apply_meta_chain`` runs the full multi-model chain.
+
+    Parameters
+    ----------
+    inputs : MetaInputs
+    now_ms : int
+        "Now" in epoch milliseconds (``epochMillis``), used by the stabilization delay.
+    config : MetaConfig
+
+    Returns
+    -------
+    MetaResult
+    """
+    n = inputs.n_notes
+    names = (META_INITIAL_NMR, *(s.label for s in inputs.scorers), *POST_CHAIN_RULES)
+    try:
+        chain = RuleChain(n, names)
+    except InputError as exc:
+        raise InputError(exc.message, field="scorers") from exc
+    chain.emit(META_INITIAL_NMR, np.ones(n, dtype=np.bool_), _NMR)
+    for scorer in inputs.scorers:
+        st = _i8(scorer.status, n, f"{scorer.name}.status")
+        if scorer.firm_reject_to_nmr:
+            st = np.where(st == _FR, _NMR, st).astype(np.int8)
+        chain.emit(scorer.label, st >= 0, st)
+    post = PostChainInputs(
+        core_intercept=inputs.core_intercept,
+        core_intercept_population_sampled=inputs.core_intercept_population_sampled,
+        population_sampled_neg_count=inputs.population_sampled_neg_count,
+        population_sampled_pos_count=inputs.population_sampled_pos_count,
+        previous_status=inputs.previous_status,
+        stabilization_ts=inputs.stabilization_ts,
+        first_non_nmr_status=inputs.first_non_nmr_status,
+        locked_status=inputs.locked_status,
+        tag_counts=inputs.tag_counts,
+        has_topic=inputs.has_topic,
+        topic_confident=inputs.topic_confident,
+        pflip_predicts_crh=inputs.pflip_predicts_crh,
+    )
+    return finish_chain(chain, post, now_ms, config)
