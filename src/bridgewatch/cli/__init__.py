@@ -30,6 +30,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "import_dump",
     "info",
     "score",
+    "scorers",
     "serve",
     "simulate",
     "validate",
@@ -50,6 +51,7 @@ _COMMAND_HELP: dict[str, tuple[str, str]] = {
     "import_dump": ("import", "load a public data dump into the database"),
     "info": ("info", "print the version and algorithm"),
     "score": ("score", "score notes from the public TSV files"),
+    "scorers": ("scorers", "list the scorers of the roster and the --scorers keywords"),
     "serve": ("serve", "run the HTTP API (OpenAPI at /docs)"),
     "simulate": ("simulate", "write a synthetic community (public TSV format + ground truth)"),
     "validate": (

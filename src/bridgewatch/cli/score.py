@@ -1,4 +1,4 @@
-"""`bridgewatch score`: score a data dump with the Core scorer and write the output files."""
+"""`bridgewatch score`: score a data dump with the scorer roster and write the output files."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from bridgewatch.pipeline.batch import EXPLANATIONS_FILE, OUTPUT_FILES, run_batc
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
 from bridgewatch.scoring.manipulation import PostSelectionConfig, QuasiCliqueConfig
+from bridgewatch.scoring.scorers import default_roster, select_scorers
 
 __all__ = ["register", "run"]
 
@@ -26,8 +27,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "score",
         help="score notes from the public TSV files",
         description=(
-            "Run the Core scorer on notes, ratings, note status history and user enrollment "
-            f"files; write {', '.join(OUTPUT_FILES)} and {EXPLANATIONS_FILE} to --outdir."
+            "Run the published algorithm's scorers (all of them by default, like the "
+            "reference; see `bridgewatch scorers`) on notes, ratings, note status history "
+            "and user enrollment files; write "
+            f"{', '.join(OUTPUT_FILES)} and {EXPLANATIONS_FILE} to --outdir."
         ),
     )
     parser.add_argument("--notes", required=True, help="notes file (TSV, zip or Parquet)")
@@ -66,6 +69,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "from the reference's)"
         ),
     )
+    parser.add_argument(
+        "--scorers",
+        default="all",
+        metavar="NAMES",
+        help=(
+            "comma-separated scorer names or keywords (all, core, broad, groups, multigroup, "
+            "topics, gaussian; `bridgewatch scorers` lists them). MFCoreScorer always runs. "
+            "Default: all"
+        ),
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -93,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         bar.set_description(stage)
         bar.refresh()
 
+    config = _config(args)
     try:
         with logging_redirect_tqdm():
             batch = run_batch(
@@ -103,8 +117,9 @@ def run(args: argparse.Namespace) -> int:
                 outdir=args.outdir,
                 as_of_ms=args.as_of,
                 seed=args.seed,
-                config=_config(args),
+                config=config,
                 progress=progress,
+                scorers=select_scorers(default_roster(config), args.scorers.split(",")),
             )
         bar.n = bar.total or 0
         bar.set_description("done")

@@ -17,6 +17,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from bridgewatch.io import (
@@ -29,7 +30,7 @@ from bridgewatch.io import (
 from bridgewatch.io.dataset import load_dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.run import ProgressCallback, ScoringResult, default_as_of_ms, score
-from bridgewatch.scoring.scorers import ScorerSpec
+from bridgewatch.scoring.scorers import CORE_NAME, ScorerSpec
 from bridgewatch.scoring.stages import StageClock, StageUsage
 from bridgewatch.scoring.trace_store import save_core_rules
 
@@ -54,6 +55,8 @@ OUTPUT_FILES: tuple[str, ...] = (
 # The per-note decisions and Core rule figures read by ``bridgewatch explain``.
 EXPLANATIONS_FILE = "note_explanations.parquet"
 CORE_RULES_FILE = "core_rules.npz"
+# The rule figures of every other scorer, one file per scorer (its own notes only).
+SCORER_RULES_DIR = "scorer_rules"
 
 _WRITERS: dict[str, Callable[[pl.DataFrame, Path], None]] = {
     "scored_notes.tsv": write_scored_notes,
@@ -102,9 +105,25 @@ def write_outputs(result: ScoringResult, outdir: str | Path) -> tuple[Path, ...]
     try:
         for name, frame in frames.items():
             _WRITERS[name](frame, staging / name)
-        save_core_rules(result.final.rules, result.inputs.note_ids.ids, staging / CORE_RULES_FILE)
+        note_ids = result.inputs.note_ids.ids
+        save_core_rules(result.final.rules, note_ids, staging / CORE_RULES_FILE)
+        extra = []
+        if result.roster is not None:
+            for run in result.roster.final_runs():
+                if run.final is None or run.spec.name == CORE_NAME:
+                    continue
+                save_core_rules(
+                    run.final.rules,
+                    note_ids,
+                    staging / SCORER_RULES_DIR / f"{run.spec.name}.npz",
+                    rows=np.flatnonzero(run.final.scored),
+                )
+        if (staging / SCORER_RULES_DIR).is_dir():
+            extra.append(SCORER_RULES_DIR)
         written = []
-        for name in (*frames, CORE_RULES_FILE):
+        for name in (*frames, CORE_RULES_FILE, *extra):
+            if (out / name).is_dir():
+                shutil.rmtree(out / name)
             (staging / name).replace(out / name)
             written.append(out / name)
     finally:

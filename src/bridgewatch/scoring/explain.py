@@ -18,7 +18,12 @@ from bridgewatch.scoring.meta import MetaResult
 from bridgewatch.scoring.outputs import CoreNoteScores
 from bridgewatch.scoring.status import CoreRulesResult
 
-__all__ = ["EXPLANATION_COLUMNS", "build_note_explanations", "render_note_explanation"]
+__all__ = [
+    "EXPLANATION_COLUMNS",
+    "build_note_explanations",
+    "render_note_explanation",
+    "render_scorer_rules",
+]
 
 EXPLANATION_COLUMNS: tuple[str, ...] = (
     "noteId",
@@ -137,7 +142,56 @@ def _meta_reason(row: Mapping[str, object]) -> str:
         return "fewer than 2 explanation tags were used by at least 2 raters each"
     if decided.startswith("MetaInitialNMR"):
         return "no scorer gave the note a status (no Core row: no scoped ratings or a topic)"
+    name = decided.split(" (")[0]
+    return _OTHER_RULES.get(name, _group_or_topic_reason(name))
+
+
+# What the meta rules of the other scorers do (scoring-multimodel.md §10.3).
+_OTHER_RULES: dict[str, str] = {
+    "ExpansionPlusModel": "the ExpansionPlus scorer's status was copied (no broader scorer "
+    "captured the note)",
+    "ExpansionModel": "the Expansion scorer's status was copied (Core and CoreWithTopics did "
+    "not capture the note)",
+    "CoreWithTopicsModel": "the CoreWithTopics scorer's status was copied (a topic note, "
+    "which Core leaves out)",
+    "MultiGroupModel01": "the multi-group scorer's status replaced the others' (at least 80% "
+    "of the note's ratings come from its groups)",
+    "GaussianModel": "the Gaussian scorer filled in a status the MF scorers left open "
+    "(NMR or NEEDS_YOUR_HELP)",
+    "GaussianCoreWithTopicsModel": "the Gaussian CoreWithTopics scorer filled in a status "
+    "the MF scorers left open",
+}
+
+
+def _group_or_topic_reason(name: str) -> str:
+    if name.startswith("GroupModel") and name.endswith("NMR"):
+        return (
+            f"{name}: the note's own modeling group did not find it helpful, so a helpful "
+            "label from a broader scorer was demoted to NMR"
+        )
+    if name.startswith("GroupModel"):
+        return (
+            f"{name}: the note's modeling group rated it helpful and the broader scorer's "
+            "intercept was within the safeguard, so its status was promoted"
+        )
+    if name.startswith("TopicModel"):
+        return (
+            f"{name}: the topic scorer was confident the note does not bridge its topic's "
+            "viewpoints (low intercept or large factor), so a helpful label was demoted to NMR"
+        )
     return "decided by another scorer"
+
+
+def render_scorer_rules(name: str, rules: CoreRulesResult) -> str:
+    """The status, intercept, factor and rule trace of one note (row 0 of ``rules``) under
+    one scorer, for ``bridgewatch explain``."""
+    status = status_names(rules.status)[0]
+    lines = [
+        f"{name}: {status}, intercept {_num(rules.inputs.intercept[0])}, factor "
+        f"{_num(rules.inputs.factor[0])}"
+    ]
+    lines.extend(f"  {line}" for line in rules.explain(0))
+    return "\n".join(lines)
 
 
 def render_note_explanation(

@@ -125,6 +125,7 @@ def fit_final_notes(
     weights: NDArray[np.float64] | None = None,
     *,
     mask: NDArray[np.bool_] | None = None,
+    seed: int | list[int] | None = None,
 ) -> NoteFit:
     """§5.2: notes with >= min ratings; raters with final-round params and above threshold.
 
@@ -133,7 +134,9 @@ def fit_final_notes(
     reference's unweighted fit. The minimum-ratings gate counts ratings, not weight.
     ``mask`` (bool array of shape (ratings.n_ratings,)) restricts the fit to those ratings,
     as ``fit_final_notes(ratings.subset(mask), ..., weights[mask])`` would, without the
-    intermediate copy.
+    intermediate copy. ``seed`` seeds the random start of the normalized two-stage fit
+    (``config.mf.normalized_loss``, group 14), afresh at every call as the reference
+    re-seeds every final fit; other fits draw nothing.
     """
     n_notes = ratings.n_notes
     note_idx = ratings.note_idx
@@ -164,6 +167,7 @@ def fit_final_notes(
         config=config.mf,
         note_ratio=note_ratio,
         weights=fit_weights,
+        rng=None if config.mf.normalized_loss is None else np.random.default_rng(seed),
     )
     used = np.bincount(fit_ratings.rater_idx, minlength=ratings.n_participants) > 0
     rater_factor[used] = rater_fac[used, 0]

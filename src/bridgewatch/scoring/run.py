@@ -22,7 +22,7 @@ from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.contributors import Contributors, score_contributors
 from bridgewatch.scoring.explain import build_note_explanations
 from bridgewatch.scoring.final import FinalScoringResult
-from bridgewatch.scoring.history import RunStatuses, StatusHistory, update_status_history
+from bridgewatch.scoring.history import StatusHistory, update_status_history
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
 from bridgewatch.scoring.manipulation import BurstResult, CoRatingResult
 from bridgewatch.scoring.meta import MetaInputs, MetaResult, ScorerStatus, apply_meta_rules
@@ -351,7 +351,12 @@ def score(
         prescored = prescore_roster(inputs, roster, seed=seed, executor=executor)
     with stages.stage("final scoring"):
         runs = final_roster(
-            inputs, roster, prescored, gaussian_fitter=gaussian_note_fitter, executor=executor
+            inputs,
+            roster,
+            prescored,
+            seed=seed,
+            gaussian_fitter=gaussian_note_fitter,
+            executor=executor,
         )
     core_run = runs[CORE_NAME]
     pre, final = core_run.prescoring, core_run.final
@@ -359,19 +364,9 @@ def score(
     families = family_columns(runs, inputs.n_notes)
     with stages.stage("meta scoring"):
         tag_counts = count_tags(inputs.post_pss)
-        meta = roster_meta(inputs, final, families, tag_counts, as_of_ms, config)
+        meta, run_statuses = roster_meta(inputs, final, families, tag_counts, as_of_ms, config)
     with stages.stage("status history"):
-        history = update_status_history(
-            inputs.history,
-            RunStatuses(
-                final_status=meta.final_status,
-                core_status=final.rules.status,
-                decided_by=meta.decided_by_labels(),
-                stabilization_ts=meta.stabilization_ts,
-            ),
-            as_of_ms,
-            config.history,
-        )
+        history = update_status_history(inputs.history, run_statuses, as_of_ms, config.history)
     num_ratings = np.bincount(inputs.post_pss.note_idx, minlength=inputs.n_notes).astype(np.int64)
     with stages.stage("contributors"):
         contributors = score_contributors(

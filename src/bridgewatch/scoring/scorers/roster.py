@@ -13,6 +13,8 @@ from typing import Any
 
 from bridgewatch.errors import ConfigError
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.gaussian import GaussianConfig
+from bridgewatch.scoring.mf import NormalizedLossConfig
 from bridgewatch.scoring.preprocess import CoreScopeConfig
 from bridgewatch.scoring.scorers.spec import Family, ScorerKind, ScorerSpec
 from bridgewatch.scoring.status import StatusRulesConfig
@@ -136,6 +138,7 @@ def default_roster(base: ScoringConfig | None = None) -> tuple[ScorerSpec, ...]:
             prescoring=False,
             exclude_topics=True,
             borrows="MFCoreScorer",
+            gaussian=GaussianConfig(),
         ),
         ScorerSpec(
             "GaussianCoreWithTopicsScorer",
@@ -144,6 +147,7 @@ def default_roster(base: ScoringConfig | None = None) -> tuple[ScorerSpec, ...]:
             gauss,
             prescoring=False,
             borrows="MFCoreScorer",
+            gaussian=GaussianConfig(),
         ),
         _gaussian_group_15(base),
         ScorerSpec("MFCoreWithTopicsScorer", ScorerKind.MF, Family.CORE_WITH_TOPICS, cwt),
@@ -196,8 +200,6 @@ def default_roster(base: ScoringConfig | None = None) -> tuple[ScorerSpec, ...]:
 
 def _group_14(base: ScoringConfig) -> ScorerSpec:
     """MFGroupScorer_14, the "expanded consensus" trial (§4.2)."""
-    from bridgewatch.scoring.mf import NormalizedLossConfig
-
     config = _with(
         _group_base(base, frozenset({14}), 0.51),
         mf={
@@ -279,6 +281,7 @@ def _gaussian_group_15(base: ScoringConfig) -> ScorerSpec:
         prescoring=False,
         group=15,
         borrows="MFGroupScorer_15",
+        gaussian=GaussianConfig(),
     )
 
 
@@ -317,7 +320,7 @@ def _in_dimension_two(base: ScoringConfig) -> tuple[ScorerSpec, ScorerSpec]:
             prescoring=False,
             topic=topic_id,
             borrows=f"MFTopicScorer_{name}",
-            gaussian_crh_bandwidth=0.05,
+            gaussian=GaussianConfig.topic_in_dimension_two(),
             topic_confidence_min_per_side=0,
         ),
     )

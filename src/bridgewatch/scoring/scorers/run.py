@@ -22,7 +22,12 @@ import numpy as np
 
 from bridgewatch.errors import BridgewatchError
 from bridgewatch.scoring.defences import BurstScreening, Defences, apply_defences, screen_bursts
-from bridgewatch.scoring.final import FinalScoringResult, NoteFitter, run_final_scoring
+from bridgewatch.scoring.final import (
+    FinalScoringResult,
+    NoteFitter,
+    fit_final_notes,
+    run_final_scoring,
+)
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
 from bridgewatch.scoring.scorers.scope import scorer_inputs
@@ -58,17 +63,18 @@ class SerialExecutor(Executor):
         return future
 
 
-def scorer_seed(seed: int | None, name: str) -> np.random.Generator:
-    """The random generator of one scorer: its own stream, fixed by the run seed and its name.
+def scorer_entropy(seed: int | None, name: str) -> int | list[int] | None:
+    """The seed material of one scorer: fixed by the run seed and its name (None: fresh
+    entropy). MFCoreScorer's is the run seed itself, so the Core path alone and Core inside
+    the whole roster draw the same numbers."""
+    if seed is None or name == CORE_NAME:
+        return seed
+    return [seed, zlib.crc32(name.encode())]
 
-    MFCoreScorer draws from ``default_rng(seed)`` itself, so the Core path alone and Core
-    inside the whole roster give the same numbers. ``seed=None`` draws fresh entropy.
-    """
-    if seed is None:
-        return np.random.default_rng()
-    if name == CORE_NAME:
-        return np.random.default_rng(seed)
-    return np.random.default_rng([seed, zlib.crc32(name.encode())])
+
+def scorer_seed(seed: int | None, name: str) -> np.random.Generator:
+    """The random generator of one scorer's prescoring (``scorer_entropy``)."""
+    return np.random.default_rng(scorer_entropy(seed, name))
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,7 @@ def _final(
     shared: CoreInputs,
     prescored: dict[str, Prescored],
     gaussian_fitter: GaussianFitterFactory | None,
+    seed: int | None,
 ) -> ScorerRun:
     """One scorer's final scoring (its own prescoring, or the borrowed one)."""
     start = time.perf_counter()
@@ -176,6 +183,8 @@ def _final(
     if pre is None:
         return ScorerRun(spec, view, None, None, own, source.skipped)
     fitter: NoteFitter | None = None
+    if spec.config.mf.normalized_loss is not None:  # its final fits start at random
+        fitter = partial(fit_final_notes, seed=scorer_entropy(seed, spec.name))
     if spec.kind is ScorerKind.GAUSSIAN:
         if view.scoped.n_ratings == 0:
             return ScorerRun(spec, view, pre, None, 0.0, "no ratings in scope")
@@ -234,6 +243,7 @@ def final_roster(
     roster: tuple[ScorerSpec, ...],
     prescored: dict[str, Prescored],
     *,
+    seed: int | None,
     gaussian_fitter: GaussianFitterFactory | None = None,
     executor: Executor | None = None,
 ) -> RosterResult:
@@ -242,7 +252,9 @@ def final_roster(
     _check(roster)
     ex = SerialExecutor() if executor is None else executor
     specs = [s for s in roster if s.final]
-    task = partial(_final, shared=shared, prescored=prescored, gaussian_fitter=gaussian_fitter)
+    task = partial(
+        _final, shared=shared, prescored=prescored, gaussian_fitter=gaussian_fitter, seed=seed
+    )
     runs = {r.spec.name: r for r in ex.map(task, specs)}
     ordered: dict[str, ScorerRun] = {}
     for spec in roster:
@@ -268,5 +280,5 @@ def run_roster(
     and ``final_roster``)."""
     prescored = prescore_roster(shared, roster, seed=seed, executor=executor)
     return final_roster(
-        shared, roster, prescored, gaussian_fitter=gaussian_fitter, executor=executor
+        shared, roster, prescored, seed=seed, gaussian_fitter=gaussian_fitter, executor=executor
     )

@@ -13,6 +13,7 @@ from enum import Enum
 
 from bridgewatch.errors import ConfigError
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.gaussian import GaussianConfig
 
 __all__ = ["Family", "ScorerKind", "ScorerSpec"]
 
@@ -64,7 +65,8 @@ class ScorerSpec:
     group : the ``modelingGroup`` value written on the scorer's rows (group scorers), or 1
         for ``modelingMultiGroup`` (the multi-group scorer); None elsewhere.
     borrows : name of the MF scorer whose prescoring a Gaussian scorer reads.
-    gaussian_crh_bandwidth : bandwidth σ of the Gaussian CRH pass (0.1; 0.05 for topic 5).
+    gaussian : the Gaussian aggregation's config (Gaussian scorers only; topic 5 has its
+        own CRH bandwidth and no helpfulness gate).
     topic_confidence_min_per_side : a topic note is confident with more than this many
         ratings from raters on each factor side (4; 0 for topic 5, multimodel §5.4).
     """
@@ -80,7 +82,7 @@ class ScorerSpec:
     strict_inclusion: bool = False
     group: int | None = None
     borrows: str | None = None
-    gaussian_crh_bandwidth: float = 0.1
+    gaussian: GaussianConfig | None = None
     topic_confidence_min_per_side: int = 4
 
     def __post_init__(self) -> None:
@@ -89,6 +91,8 @@ class ScorerSpec:
                 raise ConfigError("borrows", None, "the name of an MF scorer to borrow from")
             if self.prescoring:
                 raise ConfigError("prescoring", True, "False for a Gaussian scorer")
+            if self.gaussian is None:
+                raise ConfigError("gaussian", None, "a GaussianConfig for a Gaussian scorer")
         elif self.borrows is not None:
             raise ConfigError("borrows", self.borrows, "None for an MF scorer")
         if self.topic is not None and self.exclude_topics:
