@@ -28,6 +28,7 @@ from bridgewatch.scoring.meta import (
     apply_meta_chain,
     apply_meta_rules,
     chain_rule_names,
+    explain_meta,
     run_statuses,
 )
 from bridgewatch.scoring.status import TagCounts
@@ -474,3 +475,23 @@ def test_bad_inputs_and_config_name_the_field() -> None:
         TopicDemotion(0, 0.24, 0.51)
     with pytest.raises(ConfigError, match="min_intercept"):
         GroupPromotion(3, float("nan"))
+
+
+def test_explain_meta_lists_the_scorers_that_had_a_status() -> None:
+    case = {
+        "expansion_status": CRH,
+        "modeling_group": 33,
+        "group_status": NMR,
+        "note_topic": 5,
+        "topic_confident": True,
+        "topic_intercept": 0.6,
+        "topic_factor": 0.0,
+    }
+    chain_inputs = inputs([case])
+    lines = explain_meta(chain_inputs, apply_meta_chain(chain_inputs, NOW, MetaConfig()), 0, NOW)
+    assert lines[0] == "final NEEDS_MORE_RATINGS, decided by GroupModel33NMR (v1.1)"
+    assert lines[2:5] == [
+        "Expansion status: CURRENTLY_RATED_HELPFUL",
+        "Group status: NEEDS_MORE_RATINGS (modeling group 33)",
+        "topic 5: confident",
+    ]
