@@ -161,3 +161,40 @@ def test_rows_without_a_final_status_pass_through_unchanged() -> None:
     assert new.most_recent_status_change_ts.tolist() == [3.0, float(NOW)]
     assert new.locked_status.tolist() == [-1, NMR]
     assert np.isnan(new.current_status_ts[0]) and new.current_decided_by[0] == ""
+
+
+def test_multi_model_columns_are_copied_and_missing_scorers_cleared() -> None:
+    """scoring-multimodel.md §9.3: the other scorers' statuses and modeling ids, this run's."""
+    NYH = NoteStatus.NEEDS_YOUR_HELP
+    h = history(
+        2,
+        30.0,
+        current_expansion_status=[CRH, CRH],
+        current_group_status=[CRH, CRH],
+        current_modeling_group=[4.0, 4.0],
+        current_multi_group_status=[NMR, NMR],
+        current_modeling_multi_group=[1.0, 1.0],
+    )
+    runs = RunStatuses(
+        final_status=np.array([NMR, CRH], np.int8),
+        core_status=np.array([-1, -1], np.int8),
+        decided_by=np.array(["GroupModel33NMR (v1.1)", "TopicModel05 (v1.0)"]),
+        stabilization_ts=np.array([NAN, NAN]),
+        expansion_status=np.array([FR, CRNH], np.int8),
+        group_status=np.array([NMR, -1], np.int8),
+        multi_group_status=np.array([-1, NYH], np.int8),
+        modeling_group=np.array([33.0, NAN]),
+        modeling_multi_group=np.array([NAN, 1.0]),
+    )
+    new = update_status_history(h, runs, NOW)
+    assert new.current_expansion_status.tolist() == [FR, CRNH]
+    assert new.current_group_status.tolist() == [NMR, -1]
+    np.testing.assert_array_equal(new.current_modeling_group, [33.0, NAN])
+    assert new.current_multi_group_status.tolist() == [-1, NYH]
+    np.testing.assert_array_equal(new.current_modeling_multi_group, [NAN, 1.0])
+    # A group demotion may lock; a topic demotion may not.
+    assert new.locked_status.tolist() == [NMR, -1]
+    # A run without those scorers clears their columns.
+    cleared = update_status_history(new, run([NMR, NMR]), NOW + 1)
+    assert cleared.current_expansion_status.tolist() == [-1, -1]
+    assert np.isnan(cleared.current_modeling_group).all()

@@ -95,10 +95,16 @@ class RunStatuses:
 
 def lock_eligible(decided_by: NDArray[np.str_], rules: frozenset[str]) -> NDArray[np.bool_]:
     """Whether each ``decidedBy`` label names a lock-eligible rule (version ignored)."""
-    labels = np.asarray(decided_by, dtype=np.str_)
-    unique, inverse = np.unique(labels, return_inverse=True)
-    ok = np.array([_VERSION.sub("", str(u)) in rules for u in unique], dtype=np.bool_)
-    return ok[inverse.ravel()] if labels.size else np.zeros(0, dtype=np.bool_)
+    labels = np.asarray(decided_by, dtype=np.str_).ravel().tolist()
+    # A run has a few dozen distinct labels: look each up once (np.unique sorts strings).
+    known: dict[str, bool] = {}
+    out = np.empty(len(labels), dtype=np.bool_)
+    for k, label in enumerate(labels):
+        ok = known.get(label)
+        if ok is None:
+            ok = known[label] = _VERSION.sub("", label) in rules
+        out[k] = ok
+    return out
 
 
 def update_status_history(
@@ -158,11 +164,8 @@ def update_status_history(
         raise InputError(f"expected shape ({n},)", field="decided_by")
 
     unlocked = history.locked_status < 0
-    lock = (
-        unlocked
-        & (now - history.created_at_ms.astype(np.float64) > cfg.lock_after_ms)
-        & lock_eligible(decided_by, cfg.lock_eligible_rules)
-    )
+    lock = unlocked & (now - history.created_at_ms.astype(np.float64) > cfg.lock_after_ms)
+    lock[lock] = lock_eligible(decided_by[lock], cfg.lock_eligible_rules)
     locked_status = np.where(lock, final, history.locked_status).astype(np.int8)
     lock_ts = np.where(lock, now, history.status_lock_ts)
     is_locked = locked_status >= 0

@@ -318,8 +318,9 @@ def apply_meta_chain(inputs: MetaChainInputs, now_ms: int, config: MetaConfig) -
             & group_up
             & open_label
             & ~((group == _NYH) & (label == _NYH))
-            & _safeguard(promotion, core_i, expansion_i)
         )
+        rows = np.flatnonzero(mask)  # few notes per group: check the safeguard on them only
+        mask[rows] = _safeguard(promotion, core_i[rows], expansion_i[rows])
         chain.emit(group_promotion_rule(promotion.group), mask, group)
 
     # Steps 9b-9d: group demotions of CRH/NYH labels to NMR.

@@ -79,16 +79,23 @@ class ExplanationTags:
 
 
 def _top_two(
-    counts: NDArray[np.integer], order: tuple[str, ...], names: tuple[str, ...], min_count: int
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-    """Best and second-best qualifying tag (column index) per row, and #qualifying tags."""
-    # rank: larger wins ties; a qualifying tag's key = count * (n_tags + 1) + rank + 1 > 0.
+    counts: NDArray[np.integer],
+    rows: NDArray[np.intp],
+    order: tuple[str, ...],
+    names: tuple[str, ...],
+    min_count: int,
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.int64]]:
+    """Best and second-best qualifying tag (column index) of each of ``rows``, and the
+    number of qualifying tags. The tags are meaningful only where that number is >= 1 / 2."""
+    # rank: larger wins ties; a qualifying tag's key = count * (n_tags + 1) + rank + 1 > 0,
+    # distinct per tag, so two argmax passes give the top two.
     rank = np.array([len(order) - 1 - order.index(name) for name in names], dtype=np.int64)
-    c = np.asarray(counts, dtype=np.int64)
+    c = np.asarray(counts)[rows].astype(np.int64)
     qualifies = c >= max(min_count, 1)
     key = np.where(qualifies, c * (len(names) + 1) + rank + 1, 0)
-    best = np.argsort(-key, axis=1, kind="stable")[:, :2]
-    return best[:, 0], best[:, 1], qualifies.sum(axis=1)
+    best = key.argmax(axis=1)
+    key[np.arange(rows.shape[0]), best] = -1
+    return best, key.argmax(axis=1), qualifies.sum(axis=1)
 
 
 def explanation_tags(
@@ -121,18 +128,23 @@ def explanation_tags(
     ):
         raise InputError("tag counts must have shapes (n, 9) and (n, 13)", field="tag_counts")
     need = config.min_tags_needed_for_status
-    h1, h2, h_n = _top_two(
-        helpful_counts, HELPFUL_TIE_BREAK, HELPFUL_TAGS, config.min_ratings_to_get_tag
-    )
-    u1, u2, u_n = _top_two(
-        not_helpful_counts, NOT_HELPFUL_TIE_BREAK, NOT_HELPFUL_TAGS, config.min_ratings_to_get_tag
-    )
     crh, crnh = s == _CRH, s == _CRNH
-    n_qual = np.where(crh, h_n, np.where(crnh, u_n, 0))
+    n_qual = np.zeros(n, dtype=np.int64)
+    first = np.full(n, -1, dtype=np.int64)
+    second = np.full(n, -1, dtype=np.int64)
+    # Only CRH notes need helpful tags and only CRNH notes not-helpful ones.
+    for mask, counts, order, names, offset in (
+        (crh, helpful_counts, HELPFUL_TIE_BREAK, HELPFUL_TAGS, 0),
+        (crnh, not_helpful_counts, NOT_HELPFUL_TIE_BREAK, NOT_HELPFUL_TAGS, len(HELPFUL_TAGS)),
+    ):
+        rows = np.flatnonzero(mask)
+        best, runner_up, qualifying = _top_two(
+            counts, rows, order, names, config.min_ratings_to_get_tag
+        )
+        first[rows] = best + offset
+        second[rows] = runner_up + offset
+        n_qual[rows] = qualifying
     insufficient = (crh | crnh) & (n_qual < need)
-    offset = len(HELPFUL_TAGS)
-    first = np.where(crh, h1, np.where(crnh, u1 + offset, -1))
-    second = np.where(crh, h2, np.where(crnh, u2 + offset, -1))
     first = np.where((crh | crnh) & ~insufficient & (n_qual >= 1), first, -1)
     second = np.where((crh | crnh) & ~insufficient & (n_qual >= 2), second, -1)
     return ExplanationTags(

@@ -102,6 +102,9 @@ class RuleChain:
     def emit(self, rule: str, mask: NDArray[np.bool_], status: NDArray[np.int8] | np.int8) -> None:
         """Rule ``rule`` updates the notes in ``mask`` to ``status`` (array or scalar)."""
         k = self._index[rule]
-        self.status[mask] = status[mask] if isinstance(status, np.ndarray) else status
-        self.active[mask] |= np.uint64(1 << k)
-        self.decided[mask] = k
+        rows = np.flatnonzero(mask)
+        if rows.size == 0:
+            return
+        self.status[rows] = status[rows] if isinstance(status, np.ndarray) else status
+        self.active[rows] |= np.uint64(1 << k)
+        self.decided[rows] = k
