@@ -1,10 +1,13 @@
-"""The Core scorer against the reference scorer's outputs on the S-core (and S-full) fixture.
+"""The whole scorer roster against the reference scorer's outputs on the S-core, S-full and
+S-groups fixtures.
 
-Replays the fixture's two runs: run 1 on the input status history with now = 1793494800000,
-run 2 two hours later on **our** run-1 status history (seed 1 both times). Over the notes the
-reference decided on the Core path, at least 98% must get the same final status and the
+Replays each fixture's two runs: run 1 on the input status history with now = 1793494800000,
+run 2 two hours later on **our** run-1 status history (seed 1 both times), with every scorer of
+the default roster. Over all notes, and over the notes the reference decided on the Core path,
+at least 98% (Core path: 99% in run 2) must get the same final status and the
 CURRENTLY_RATED_HELPFUL sets must overlap with Jaccard >= 0.93 (the reference agrees with
-itself across seeds at 99.2% / 0.96 on S-full, fixtures/README.md).
+itself across seeds at 99.2% / 0.96 on S-full, fixtures/README.md). Each scorer's own status
+column is compared where both have one (multimodel §13).
 """
 
 from __future__ import annotations
@@ -15,7 +18,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from bridgewatch.analysis.fidelity import FidelityReport, compare_scored_notes
+from bridgewatch.analysis.fidelity import (
+    FidelityReport,
+    agreement_by_decided_by,
+    compare_scored_notes,
+    compare_scorer_columns,
+)
 from bridgewatch.pipeline.batch import BatchRun, run_batch
 
 pytestmark = pytest.mark.slow
@@ -49,7 +57,7 @@ def _reference(fixture: str, run: str, name: str = "scored_notes.tsv") -> pl.Dat
     )
 
 
-@pytest.fixture(scope="module", params=["S-core", "S-full"])
+@pytest.fixture(scope="module", params=["S-core", "S-full", "S-groups"])
 def runs(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, BatchRun | str]:
@@ -128,3 +136,48 @@ def test_outputs_have_the_reference_columns(runs: dict[str, BatchRun | str]) -> 
     ):
         ours = pl.read_csv(out / name, separator="\t", n_rows=1, infer_schema_length=0)
         assert ours.columns == _reference(str(runs["fixture"]), "run2", name).columns, name
+
+
+@pytest.mark.parametrize("run", ["run1", "run2"])
+def test_all_notes_agree_with_the_reference(runs: dict[str, BatchRun | str], run: str) -> None:
+    fixture = str(runs["fixture"])
+    ours = _run(runs, run).result.scored_notes
+    report = compare_scored_notes(ours, _reference(fixture, run), rules=None)
+    assert report.n_notes == 2000
+    by_rule = agreement_by_decided_by(ours, _reference(fixture, run))
+    assert report.status_agreement >= MIN_STATUS_AGREEMENT, (report.confusion, by_rule)
+    assert report.crh_jaccard >= MIN_CRH_JACCARD, (
+        report.n_crh_ours,
+        report.n_crh_reference,
+        report.n_crh_both,
+    )
+
+
+def test_core_path_stays_at_99_percent_in_run2(runs: dict[str, BatchRun | str]) -> None:
+    report = _report(runs, "run2")
+    assert report.status_agreement >= 0.99, report.confusion
+
+
+# Each scorer family's own status where both have one (multimodel §13's first check). The
+# rows each scorer emits must be the reference's exactly. Measured floors per fixture; the
+# README lists the figures and why topic and group 14 fall short of 97% (non-convex fits
+# that land in another optimum than the reference's gradient descent).
+MIN_FAMILY_AGREEMENT: dict[str, dict[str, float]] = {
+    "S-core": {"topic": 0.97, "group": 0.97},
+    "S-full": {"topic": 0.97, "group": 0.95},
+    "S-groups": {"topic": 0.88, "group": 0.97},
+}
+
+
+def test_each_scorer_agrees_with_the_reference(runs: dict[str, BatchRun | str]) -> None:
+    fixture = str(runs["fixture"])
+    table = compare_scorer_columns(
+        _run(runs, "run2").result.scored_notes, _reference(fixture, "run2")
+    )
+    floors = MIN_FAMILY_AGREEMENT[fixture]
+    for row in table.iter_rows(named=True):
+        assert row["reference_only"] == 0 and row["ours_only"] == 0, row
+        if row["both"]:
+            assert row["agreement"] >= floors.get(row["family"], 0.97), row
+        if row["family"] in ("core", "coreWithTopics", "expansion", "expansionPlus", "gaussian"):
+            assert row["intercept_r"] >= 0.99, row

@@ -11,8 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from numpy.typing import NDArray
 
-__all__ = ["CORE_PATH_RULES", "FidelityReport", "compare_scored_notes"]
+__all__ = [
+    "CORE_PATH_RULES",
+    "SCORER_FAMILIES",
+    "FidelityReport",
+    "agreement_by_decided_by",
+    "compare_scored_notes",
+    "compare_scorer_columns",
+]
 
 # Meta rules of the Core path (scoring-core.md §9.1); other decidedBy values come from scorers
 # this project does not implement.
@@ -62,8 +70,13 @@ def _rule_name(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.Utf8).str.replace(r"\s*\(v[0-9.]+\)$", "")
 
 
-def compare_scored_notes(ours: pl.DataFrame, reference: pl.DataFrame) -> FidelityReport:
-    """Compare our ``scored_notes`` with the reference's over the reference's Core-path notes.
+def compare_scored_notes(
+    ours: pl.DataFrame,
+    reference: pl.DataFrame,
+    rules: tuple[str, ...] | None = CORE_PATH_RULES,
+) -> FidelityReport:
+    """Compare our ``scored_notes`` with the reference's over the notes whose reference
+    ``decidedBy`` is one of ``rules`` (default the Core path; None: every note).
 
     Parameters
     ----------
@@ -80,7 +93,9 @@ def compare_scored_notes(ours: pl.DataFrame, reference: pl.DataFrame) -> Fidelit
         pl.col("finalRatingStatus").cast(pl.Utf8).alias("reference"),
         pl.col("coreNoteIntercept").cast(pl.Float64).alias("referenceIntercept"),
         _rule_name(pl.col("decidedBy")).alias("decidedBy"),
-    ).filter(pl.col("decidedBy").is_in(CORE_PATH_RULES))
+    )
+    if rules is not None:
+        ref = ref.filter(pl.col("decidedBy").is_in(rules))
     mine = ours.select(
         pl.col("noteId").cast(pl.Utf8),
         pl.col("finalRatingStatus").cast(pl.Utf8).alias("ours"),
@@ -122,4 +137,96 @@ def compare_scored_notes(ours: pl.DataFrame, reference: pl.DataFrame) -> Fidelit
         n_intercepts=both.height,
         confusion=confusion,
         differing=differing,
+    )
+
+
+# Column families of the scorers (scoring-multimodel.md §9.1): prefix of each family's
+# ``…RatingStatus`` / ``…NoteIntercept`` columns.
+SCORER_FAMILIES: tuple[str, ...] = (
+    "core",
+    "coreWithTopics",
+    "expansion",
+    "expansionPlus",
+    "group",
+    "multiGroup",
+    "topic",
+    "gaussian",
+    "gaussianCoreWithTopics",
+)
+
+
+def _pearson(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
+    ok = np.isfinite(a) & np.isfinite(b)
+    if ok.sum() < 2 or np.std(a[ok]) == 0 or np.std(b[ok]) == 0:
+        return float("nan")
+    return float(np.corrcoef(a[ok], b[ok])[0, 1])
+
+
+def compare_scorer_columns(ours: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFrame:
+    """Each scorer family's own status and intercept against the reference's.
+
+    Returns one row per family of ``SCORER_FAMILIES``: ``family``, ``both`` (notes where both
+    have a status), ``reference_only``, ``ours_only``, ``agreement`` (same status among
+    ``both``) and ``intercept_r`` (Pearson r of the note intercepts where both are finite).
+    """
+    rows = []
+    for family in SCORER_FAMILIES:
+        status, intercept = f"{family}RatingStatus", f"{family}NoteIntercept"
+        if status not in reference.columns or status not in ours.columns:
+            continue
+        ref = reference.select(
+            pl.col("noteId").cast(pl.Utf8),
+            pl.col(status).cast(pl.Utf8).alias("r"),
+            pl.col(intercept).cast(pl.Float64, strict=False).alias("ri"),
+        )
+        mine = ours.select(
+            pl.col("noteId").cast(pl.Utf8),
+            pl.col(status).cast(pl.Utf8).alias("o"),
+            pl.col(intercept).cast(pl.Float64, strict=False).alias("oi"),
+        )
+        j = ref.join(mine, on="noteId", how="full", coalesce=True)
+        both = j.filter(pl.col("r").is_not_null() & pl.col("o").is_not_null())
+        rows.append(
+            {
+                "family": family,
+                "both": both.height,
+                "reference_only": j.filter(
+                    pl.col("r").is_not_null() & pl.col("o").is_null()
+                ).height,
+                "ours_only": j.filter(pl.col("r").is_null() & pl.col("o").is_not_null()).height,
+                "agreement": (
+                    float(np.mean((both["r"] == both["o"]).to_numpy()))
+                    if both.height
+                    else float("nan")
+                ),
+                "intercept_r": _pearson(
+                    both["ri"].fill_null(np.nan).to_numpy(), both["oi"].fill_null(np.nan).to_numpy()
+                ),
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def agreement_by_decided_by(ours: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFrame:
+    """Final-status agreement per reference ``decidedBy`` rule: ``decidedBy``, ``notes``,
+    ``agreement``, and how many of those notes ours decided by the same rule (``same_rule``)."""
+    ref = reference.select(
+        pl.col("noteId").cast(pl.Utf8),
+        pl.col("finalRatingStatus").cast(pl.Utf8).alias("r"),
+        _rule_name(pl.col("decidedBy")).alias("decidedBy"),
+    )
+    mine = ours.select(
+        pl.col("noteId").cast(pl.Utf8),
+        pl.col("finalRatingStatus").cast(pl.Utf8).alias("o"),
+        _rule_name(pl.col("decidedBy")).alias("oursBy"),
+    )
+    return (
+        ref.join(mine, on="noteId", how="left")
+        .group_by("decidedBy")
+        .agg(
+            pl.len().alias("notes"),
+            (pl.col("r") == pl.col("o")).mean().alias("agreement"),
+            (pl.col("decidedBy") == pl.col("oursBy")).sum().alias("same_rule"),
+        )
+        .sort("notes", descending=True)
     )

@@ -1,0 +1,135 @@
+"""The whole roster on small simulated communities: determinism whatever the executor or the
+order, and the population and group structures the reference aborts on (multimodel §2.4)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import numpy as np
+import polars as pl
+import pytest
+
+from bridgewatch.io.dataset import Dataset, load_dataset
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.preprocess import CoreScopeConfig
+from bridgewatch.scoring.run import ScoringResult, default_as_of_ms, score, score_core
+from bridgewatch.scoring.scorers import Family, default_roster, scorer_inputs
+from tests.scoring.community import write_small_community
+
+CONFIG = ScoringConfig(topics=None)
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    files = write_small_community(tmp_path_factory.mktemp("community"))
+    return load_dataset(
+        notes=files.notes,
+        ratings=files.ratings[0],
+        status_history=files.note_status_history,
+        enrollment=files.user_enrollment,
+    )
+
+
+def _score(dataset: Dataset, config: ScoringConfig = CONFIG, **kw: object) -> ScoringResult:
+    return score(dataset, config, as_of_ms=default_as_of_ms(dataset), seed=7, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def whole(dataset: Dataset) -> ScoringResult:
+    return _score(dataset)
+
+
+def _same(a: ScoringResult, b: ScoringResult) -> None:
+    assert a.scored_notes.equals(b.scored_notes)
+    assert a.helpfulness_scores.equals(b.helpfulness_scores)
+    assert a.note_status_history.equals(b.note_status_history)
+
+
+def test_every_family_scores_the_simulated_community(whole: ScoringResult) -> None:
+    notes = whole.scored_notes
+    for column in (
+        "expansionRatingStatus",
+        "expansionPlusRatingStatus",
+        "coreWithTopicsRatingStatus",
+        "gaussianRatingStatus",
+        "groupRatingStatus",
+    ):
+        assert notes[column].is_not_null().sum() > 0, column
+    # ExpansionPlus has no capture filter: a row for every note (multimodel §3.3).
+    assert notes["expansionPlusRatingStatus"].is_not_null().all()
+    assert notes["decidedBy"].is_not_null().all()
+    # modelingGroup appears exactly on the group scorers' rows.
+    assert (notes["modelingGroup"].is_not_null() == notes["groupRatingStatus"].is_not_null()).all()
+
+
+def test_executor_and_order_do_not_change_a_bit(dataset: Dataset, whole: ScoringResult) -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        _same(whole, _score(dataset, executor=pool))
+    _same(whole, _score(dataset, scorers=tuple(reversed(default_roster(CONFIG)))))
+
+
+def test_core_inside_the_roster_is_the_core_path(dataset: Dataset, whole: ScoringResult) -> None:
+    alone = score_core(dataset, CONFIG, as_of_ms=default_as_of_ms(dataset), seed=7)
+    for column in ("coreNoteIntercept", "coreNoteFactor1", "coreRatingStatus"):
+        assert whole.scored_notes[column].equals(alone.scored_notes[column]), column
+
+
+def _with_groups(dataset: Dataset, groups: pl.Expr) -> Dataset:
+    return replace(dataset, enrollment=dataset.enrollment.with_columns(modelingGroup=groups))
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "everyone in group 1",
+        "one rater in group 33",
+        "no groups at all",
+        "no enrollment",
+        "single population",
+    ],
+)
+def test_population_structures_score_without_error(dataset: Dataset, case: str) -> None:
+    config = CONFIG
+    data = dataset
+    if case == "everyone in group 1":
+        data = _with_groups(dataset, pl.lit(1.0))
+    elif case == "one rater in group 33":
+        first = pl.int_range(pl.len()) == 0
+        data = _with_groups(dataset, pl.when(first).then(33.0).otherwise(pl.col("modelingGroup")))
+    elif case == "no groups at all":
+        data = _with_groups(dataset, pl.lit(None, dtype=pl.Float64))
+    elif case == "no enrollment":
+        data = replace(dataset, enrollment=dataset.enrollment.head(0))
+    else:
+        config = replace(CONFIG, scope=CoreScopeConfig(single_population=True))
+    result = _score(data, config)
+    notes = result.scored_notes
+    assert notes.height == dataset.status_history.height or notes.height > 0
+    assert notes["finalRatingStatus"].is_not_null().all()
+    if case == "no groups at all":
+        # Every enrolled rater without a group is out of every group-filtered scope.
+        assert notes["groupRatingStatus"].is_null().all()
+        assert notes["coreRatingStatus"].is_null().all()
+    if case == "everyone in group 1":
+        assert notes["groupRatingStatus"].is_not_null().sum() > 0
+        assert notes["multiGroupRatingStatus"].is_null().all()
+
+
+def test_a_scorer_view_keeps_only_its_raters_and_notes(dataset: Dataset) -> None:
+    from bridgewatch.scoring.inputs import prepare_core_inputs
+
+    shared = prepare_core_inputs(dataset, CONFIG)
+    by_name = {s.name: s for s in default_roster(CONFIG)}
+    group = scorer_inputs(shared, by_name["MFGroupScorer_3"])
+    raters = group.scoped.rater_idx
+    assert np.all(shared.modeling_group[raters] == 3)
+    post = shared.post_pss
+    in_group = shared.modeling_group[post.rater_idx] == 3
+    share = np.bincount(post.note_idx, in_group, minlength=shared.n_notes) / np.maximum(
+        np.bincount(post.note_idx, minlength=shared.n_notes), 1
+    )
+    assert np.array_equal(group.captured, share >= 0.8)
+    plus = scorer_inputs(shared, by_name["MFExpansionPlusScorer"])
+    assert plus.captured.all()  # no capture threshold: every note gets a row
+    assert by_name["MFGroupScorer_3"].family is Family.GROUP
