@@ -143,6 +143,17 @@ def test_fit_combines_the_kernel_and_the_mf_factor() -> None:
     assert not np.allclose(t5.factor[:3], result.factor[:3])
 
 
+def test_a_fit_without_ratings_is_all_nan() -> None:
+    _, r = ratings()
+    pre = prescoring(np.zeros(N_RATERS, dtype=bool))  # nobody above the threshold
+    result = fit_gaussian_notes(
+        r, pre, np.zeros(N_NOTES, np.int64), MFConfig(), GaussianConfig(), 7.0
+    )
+    assert result.ratings.n_ratings == 0 and result.n_author_rows == 0
+    for values in (result.intercept, result.factor, result.rater_factor):
+        assert np.isnan(values).all()
+
+
 def test_final_runs_four_fits_with_rho_ten_for_population_sampled() -> None:
     rows, r = ratings()
     pre = prescoring(np.ones(N_RATERS, dtype=bool))
