@@ -1,10 +1,11 @@
-"""The GaussianScorer note fit (scoring-multimodel.md §6) against the reference (run 2).
+"""The Gaussian note fits (scoring-multimodel.md §6) against the reference (run 2).
 
 Run 2 of S-core and S-full is replayed from the reference's run-1 status history (seed 1):
-our Core prescoring, then the GaussianScorer scope (coverage groups or unenrolled raters,
-topic notes out) and its four fits. ``gaussianNoteIntercept`` / ``gaussianNoteFactor1`` must
-correlate with the reference's at r >= 0.99 and fall on the same side of the CRH (0.51) and
-CRNH (-0.5) thresholds for >= 97% of notes. A second test feeds the reference's own rater
+our Core prescoring, then the scope of GaussianScorer (coverage groups or unenrolled raters,
+topic notes out) or GaussianCoreWithTopics (same raters, topic notes in) and its four fits.
+The main ``…NoteIntercept`` / ``…NoteFactor1`` must correlate with the reference's at
+r >= 0.99 and fall on the same side of the CRH (0.51) and CRNH (-0.5) thresholds for >= 97%
+of notes. A second test feeds the reference's own rater
 factors and gate (helpfulness_scores.tsv) into the aggregation: free of prescoring noise,
 it must reproduce the reference's intercepts to float32 precision.
 """
@@ -39,6 +40,12 @@ SEED = 1
 CRH_THRESHOLD, CRNH_THRESHOLD = 0.51, -0.5
 MIN_CORRELATION = 0.99
 MIN_SIDE_AGREEMENT = 0.97
+# The auxiliary fits see fewer ratings per note, so one note on the other side of a pass
+# moves r more (GCWT population-sampled on S-core: 0.983 over 209 notes).
+MIN_AUX_CORRELATION = 0.975
+FIXTURE_NAMES = ["S-core", "S-full"]
+# Output-column prefix -> does the scorer exclude topic notes (§6.1)?
+VARIANTS = {"gaussian": True, "gaussianCoreWithTopics": False}
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,6 @@ class Replay:
     """Our run-2 Core inputs and prescoring, the Gaussian scope and the reference outputs."""
 
     inputs: CoreInputs
-    gaussian_inputs: CoreInputs
     pre: PrescoringResult
     scored: pl.DataFrame
     helpfulness: pl.DataFrame
@@ -60,12 +66,15 @@ class Replay:
         return out
 
 
-def _gaussian_scope(inputs: CoreInputs) -> CoreInputs:
-    """GaussianScorer's ratings: coverage-group or unenrolled raters, no topic notes (§6.1)."""
+def gaussian_scope(inputs: CoreInputs, exclude_topics: bool) -> CoreInputs:
+    """The scorer's ratings: coverage-group or unenrolled raters, topic notes out for
+    GaussianScorer (§6.1)."""
     group = inputs.modeling_group
     in_scope = (np.isin(group, COVERAGE_GROUPS) & (group >= 0)) | ~inputs.enrolled
     post = inputs.post_pss
-    keep = in_scope[post.rater_idx] & (inputs.note_topic[post.note_idx] < 0)
+    keep = in_scope[post.rater_idx]
+    if exclude_topics:
+        keep &= inputs.note_topic[post.note_idx] < 0
     return replace(inputs, scoped=post.subset(keep), scoped_correlated=inputs.correlated[keep])
 
 
@@ -87,7 +96,6 @@ def replay(fixture: str) -> Replay:
     scored = read(root / "reference" / "run2" / "scored_notes.tsv")
     return Replay(
         inputs=inputs,
-        gaussian_inputs=_gaussian_scope(inputs),
         pre=pre,
         scored=scored,
         helpfulness=read(root / "reference" / "run2" / "helpfulness_scores.tsv"),
@@ -96,9 +104,9 @@ def replay(fixture: str) -> Replay:
 
 
 @cache
-def final_fits(fixture: str) -> GaussianFinalFits:
+def final_fits(fixture: str, prefix: str) -> GaussianFinalFits:
     run = replay(fixture)
-    g = run.gaussian_inputs
+    g = gaussian_scope(run.inputs, VARIANTS[prefix])
     return fit_gaussian_final(
         g.scoped,
         g.scoped_correlated,
@@ -126,10 +134,11 @@ def _side_agreement(ours: NDArray[np.float64], ref: NDArray[np.float64]) -> tupl
     return crh, crnh
 
 
-@pytest.mark.parametrize("fixture", ["S-core", "S-full"])
-def test_main_fit_matches_reference(fixture: str) -> None:
-    run, fits = replay(fixture), final_fits(fixture)
-    ref = run.reference("gaussianNoteIntercept")
+@pytest.mark.parametrize("prefix", list(VARIANTS))
+@pytest.mark.parametrize("fixture", FIXTURE_NAMES)
+def test_main_fit_matches_reference(fixture: str, prefix: str) -> None:
+    run, fits = replay(fixture), final_fits(fixture, prefix)
+    ref = run.reference(f"{prefix}NoteIntercept")
     ours = fits.main.intercept
     both = _both(ours, ref)
     r = float(np.corrcoef(ours[both], ref[both])[0, 1])
@@ -138,37 +147,42 @@ def test_main_fit_matches_reference(fixture: str) -> None:
     assert r >= MIN_CORRELATION, figures
     assert crh >= MIN_SIDE_AGREEMENT and crnh >= MIN_SIDE_AGREEMENT, figures
 
-    ref_factor = run.reference("gaussianNoteFactor1")
+    ref_factor = run.reference(f"{prefix}NoteFactor1")
     both = _both(fits.main.factor, ref_factor)
     r_factor = float(np.corrcoef(fits.main.factor[both], ref_factor[both])[0, 1])
     assert r_factor >= MIN_CORRELATION, f"{fixture}: factor r={r_factor:.5f}"
 
 
-@pytest.mark.parametrize("fixture", ["S-core", "S-full"])
+@pytest.mark.parametrize("prefix", list(VARIANTS))
+@pytest.mark.parametrize("fixture", FIXTURE_NAMES)
 @pytest.mark.parametrize(
     ("column", "attribute"),
     [
-        ("gaussianNoteInterceptNoHighVol", "intercept_no_high_vol"),
-        ("gaussianNoteInterceptNoCorrelated", "intercept_no_correlated"),
-        ("gaussianNoteInterceptPopulationSampled", "intercept_population_sampled"),
+        ("NoteInterceptNoHighVol", "intercept_no_high_vol"),
+        ("NoteInterceptNoCorrelated", "intercept_no_correlated"),
+        ("NoteInterceptPopulationSampled", "intercept_population_sampled"),
     ],
 )
-def test_auxiliary_fits_match_reference(fixture: str, column: str, attribute: str) -> None:
-    run, fits = replay(fixture), final_fits(fixture)
-    ref = run.reference(column)
+def test_auxiliary_fits_match_reference(
+    fixture: str, prefix: str, column: str, attribute: str
+) -> None:
+    run, fits = replay(fixture), final_fits(fixture, prefix)
+    ref = run.reference(prefix + column)
     ours: NDArray[np.float64] = getattr(fits, attribute)
     both = np.isfinite(ref) & np.isfinite(ours)
     assert not (np.isfinite(ref) & ~np.isfinite(ours)).any()
     assert both.sum() > 100
-    assert float(np.corrcoef(ours[both], ref[both])[0, 1]) >= 0.98
+    r = float(np.corrcoef(ours[both], ref[both])[0, 1])
+    assert r >= MIN_AUX_CORRELATION, f"{fixture} {prefix}{column}: r={r:.5f}"
     crh, crnh = _side_agreement(ours[both], ref[both])
     assert crh >= MIN_SIDE_AGREEMENT and crnh >= MIN_SIDE_AGREEMENT
 
 
-@pytest.mark.parametrize("fixture", ["S-core", "S-full"])
-def test_kernel_on_reference_factors_reproduces_reference(fixture: str) -> None:
+@pytest.mark.parametrize("prefix", list(VARIANTS))
+@pytest.mark.parametrize("fixture", FIXTURE_NAMES)
+def test_kernel_on_reference_factors_reproduces_reference(fixture: str, prefix: str) -> None:
     run = replay(fixture)
-    g = run.gaussian_inputs
+    g = gaussian_scope(run.inputs, VARIANTS[prefix])
     n = g.n_participants
     hs = run.helpfulness
     rows = g.participant_ids.lookup(np.array(hs["raterParticipantId"].to_list()))
@@ -185,7 +199,7 @@ def test_kernel_on_reference_factors_reproduces_reference(fixture: str) -> None:
     extra = author_rows(fit, g.note_info.author_idx, factor)
     assert (extra >= 0).sum() > 100  # the fixture exercises the author rows
 
-    ref = run.reference("gaussianNoteIntercept")
+    ref = run.reference(f"{prefix}NoteIntercept")
     result = aggregate_gaussian(
         fit.note_idx,
         fit.rater_idx,

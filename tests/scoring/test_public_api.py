@@ -1,4 +1,5 @@
-"""Every name in the ``__all__`` of the status, meta, history and outputs modules exists."""
+"""Every name in the ``__all__`` of the status, meta, history, outputs and gaussian modules
+exists."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ MODULES = [
     "bridgewatch.scoring.history.table",
     "bridgewatch.scoring.history.update",
     "bridgewatch.scoring.outputs",
+    "bridgewatch.scoring.gaussian",
+    "bridgewatch.scoring.gaussian.aggregate",
+    "bridgewatch.scoring.gaussian.config",
+    "bridgewatch.scoring.gaussian.fit",
 ]
 
 

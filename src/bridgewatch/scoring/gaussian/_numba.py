@@ -57,30 +57,37 @@ def pass_range(  # pragma: no cover  (compiled; covered through aggregate.py)
     neg_h = np.float32(1.0) if flip else np.float32(0.0)
     k_pts = points.shape[0]
     log_base = np.log(base)
-    w0 = np.empty(k_pts)
-    ww = np.empty(k_pts)
-    vv = np.empty(k_pts)
+    w_pos = np.empty(k_pts)
+    w_neg = np.empty(k_pts)
+    v_pos = np.empty(k_pts)
     for n in range(lo, hi):
         start, end = indptr[n], indptr[n + 1]
-        extra = extra_rater[n]
-        count = end - start + (1 if extra >= 0 else 0)
+        stop = end + (1 if extra_rater[n] >= 0 else 0)
+        count = stop - start
         if count == 0:
             out_score[n] = np.nan
             out_factor[n] = np.nan
             out_insufficient[n] = False
             continue
-        # Step 4 statistics, step 7 f-hat and step 8 side counts in one sweep.
+        for k in range(k_pts):
+            w_pos[k] = 0.0
+            w_neg[k] = 0.0
+            v_pos[k] = 0.0
+        # One sweep: step 4 statistics, step 7 f-hat, step 8 side counts and the kernel sums
+        # split by y = 0 or not. Rows with y = 0 add nothing to V, and their extra weight
+        # M·negWeight is the same for the whole note, so W = W_pos + M·negWeight·W_neg and
+        # the unweighted mass of step 3 is W_pos + W_neg.
         neg_sum = 0.0
         neg_count = 0
         fac_sum = 0.0
         n_neg = 0
         n_pos = 0
-        for j in range(start, end + (1 if extra >= 0 else 0)):
+        for j in range(start, stop):
             if j < end:
                 r = raters[j]
                 h = values[j]
             else:
-                r = extra
+                r = extra_rater[n]
                 h = np.float32(1.0)
             f = factors[r]
             if h == neg_h:
@@ -92,47 +99,37 @@ def pass_range(  # pragma: no cover  (compiled; covered through aggregate.py)
                 n_neg += 1
             elif f > 0:
                 n_pos += 1
+            y = somewhat if h == np.float32(0.5) else h
+            if flip:
+                y = np.float32(1.0) - y
+            row = table[r]
+            if y == np.float32(0.0):
+                for k in range(k_pts):
+                    w_neg[k] += row[k]
+            else:
+                for k in range(k_pts):
+                    w = row[k]
+                    w_pos[k] += w
+                    v_pos[k] += w * y
         mult = 1.0
         if neg_count > 0:
             mean = neg_sum / neg_count
             unexpected = 0.0
-            for j in range(start, end + (1 if extra >= 0 else 0)):
+            for j in range(start, stop):
                 if j < end:
                     r = raters[j]
                     h = values[j]
                 else:
-                    r = extra
+                    r = extra_rater[n]
                     h = np.float32(1.0)
                 if h == neg_h:
                     d = abs(factors[r] - mean)
                     unexpected += 1.0 / (1.0 + np.exp(-s_slope * (d - s_window)))
             mult = min(1.0 + m_slope * (unexpected / count), m_cap)
-        # Steps 2-3, 5-6: kernel sums.
-        for k in range(k_pts):
-            w0[k] = 0.0
-            ww[k] = 0.0
-            vv[k] = 0.0
-        for j in range(start, end + (1 if extra >= 0 else 0)):
-            if j < end:
-                r = raters[j]
-                h = values[j]
-            else:
-                r = extra
-                h = np.float32(1.0)
-            y = somewhat if h == np.float32(0.5) else h
-            if flip:
-                y = np.float32(1.0) - y
-            negative = y == np.float32(0.0)
-            for k in range(k_pts):
-                w = table[r, k]
-                w0[k] += w
-                if negative:
-                    w = np.float32(np.float32(w * mult) * neg_weight)
-                ww[k] += w
-                vv[k] += w * y
+        neg_scale = mult * neg_weight
         insufficient = False
         for k in range(k_pts):
-            if np.float32(w0[k]) < floor:
+            if np.float32(w_pos[k] + w_neg[k]) < floor:
                 insufficient = True
         f_hat = fac_sum / count
         out_factor[n] = f_hat
@@ -148,8 +145,8 @@ def pass_range(  # pragma: no cover  (compiled; covered through aggregate.py)
                 prior = sparse_prior
             else:
                 prior = max(min(f_hat * points[k] / 2.0 + v, v), min_prior)
-            den = ww[k] + weight
-            mu = (vv[k] + prior * weight) / den if den != 0.0 else clip_lo
+            den = w_pos[k] + neg_scale * w_neg[k] + weight
+            mu = (v_pos[k] + prior * weight) / den if den != 0.0 else clip_lo
             mu = min(max(mu, clip_lo), clip_hi)
             log_sum += np.log(mu)
         out_score[n] = np.exp(log_sum / k_pts)
