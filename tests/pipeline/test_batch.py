@@ -12,6 +12,7 @@ from bridgewatch.pipeline.batch import (
     CORE_RULES_FILE,
     EXPLANATIONS_FILE,
     OUTPUT_FILES,
+    SCORER_RULES_DIR,
     BatchRun,
     run_batch,
 )
@@ -40,8 +41,16 @@ def run(files: WrittenFiles, tmp_path_factory: pytest.TempPathFactory) -> BatchR
 
 def test_writes_the_four_reference_files_and_the_explanation_files(run: BatchRun) -> None:
     out = run.files[0].parent
-    assert [p.name for p in run.files] == [*OUTPUT_FILES, EXPLANATIONS_FILE, CORE_RULES_FILE]
+    assert [p.name for p in run.files] == [
+        *OUTPUT_FILES,
+        EXPLANATIONS_FILE,
+        CORE_RULES_FILE,
+        SCORER_RULES_DIR,
+    ]
     assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in run.files)
+    # One rule-figure file per scorer that scored notes besides Core.
+    per_scorer = {p.stem for p in (out / SCORER_RULES_DIR).iterdir()}
+    assert {"MFExpansionScorer", "MFExpansionPlusScorer", "GaussianScorer"} <= per_scorer
     scored = pl.read_csv(out / "scored_notes.tsv", separator="\t", infer_schema_length=0)
     assert scored.height == run.result.scored_notes.height
     assert scored["noteId"].to_list() == run.result.scored_notes["noteId"].to_list()
