@@ -133,3 +133,18 @@ def test_a_scorer_view_keeps_only_its_raters_and_notes(dataset: Dataset) -> None
     plus = scorer_inputs(shared, by_name["MFExpansionPlusScorer"])
     assert plus.captured.all()  # no capture threshold: every note gets a row
     assert by_name["MFGroupScorer_3"].family is Family.GROUP
+
+
+def test_the_defences_screen_every_mf_scorer(dataset: Dataset) -> None:
+    from bridgewatch.scoring.manipulation import BurstConfig, CoRatingConfig
+
+    defended = replace(CONFIG, co_rating=CoRatingConfig(), bursts=BurstConfig())
+    result = _score(dataset, defended)
+    assert result.roster is not None
+    for name in ("MFCoreScorer", "MFExpansionScorer", "MFGroupScorer_13"):
+        run = result.roster[name]
+        assert run.screening is not None and run.screening.co_rating is not None, name
+        assert run.screening.bursts is not None, name
+        assert run.defences is not None and run.defences.bursts is not None, name
+    gaussian = result.roster["GaussianScorer"]
+    assert gaussian.screening is not None and gaussian.screening.co_rating is not None
