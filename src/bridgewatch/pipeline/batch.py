@@ -121,6 +121,7 @@ def run_batch(
     seed: int | None = None,
     config: ScoringConfig | None = None,
     progress: ProgressCallback | None = None,
+    lenient: bool = False,
 ) -> BatchRun:
     """Load the public files, run the Core scorer and write its outputs.
 
@@ -132,6 +133,7 @@ def run_batch(
     seed : random seed of the scorer (None: fresh entropy).
     config : ScoringConfig, default ``ScoringConfig()``.
     progress : called as ``progress(stage, index, n_stages)`` when a scoring stage starts.
+    lenient : skip bad input rows (logged with file and line) instead of failing.
 
     Returns
     -------
@@ -140,7 +142,11 @@ def run_batch(
     clock = StageClock(_log)
     with clock.stage("load"):
         dataset = load_dataset(
-            notes=notes, ratings=ratings, status_history=status_history, enrollment=enrollment
+            notes=notes,
+            ratings=ratings,
+            status_history=status_history,
+            enrollment=enrollment,
+            lenient=lenient,
         )
     now = default_as_of_ms(dataset) if as_of_ms is None else as_of_ms
     result = score_core(
