@@ -12,6 +12,7 @@ import pytest
 from bridgewatch.errors import InputError
 from bridgewatch.io import dataset, readers, schemas
 from bridgewatch.io.dataset import load_dataset
+from bridgewatch.io.read import SkippedRow
 from bridgewatch.io.readers import detect_schema
 from tests.io.conftest import FIXTURES
 
@@ -35,11 +36,14 @@ def notes(tmp_path: Path) -> Path:
     return _write(tmp_path / "notes-00000.tsv", _head("notes", 2000))
 
 
-def _load(notes: Path, ratings: Path, fast: bool, mp: pytest.MonkeyPatch, **kw: bool) -> object:
+def _load(
+    notes: Path, ratings: Path, fast: bool, mp: pytest.MonkeyPatch, lenient: bool = False
+) -> dataset.Dataset:
+    """load_dataset by the streaming ratings path, or (fast=False) the general reader."""
     with mp.context() as patch:
         if not fast:
             patch.setattr(dataset, "stream_ratings", lambda *a, **k: None)
-        return load_dataset(notes=notes, ratings=ratings, **kw)
+        return load_dataset(notes=notes, ratings=ratings, lenient=lenient)
 
 
 def _cut(lines: list[str]) -> list[str]:
@@ -133,7 +137,6 @@ def test_lenient_skips_and_reports_bad_rows(
     lines[30] = lines[30].replace("\t", "\t\x00", 1)
     ratings = _write(tmp_path / "ratings-00000.tsv", lines, end="")
     loaded = _load(notes, ratings, fast, monkeypatch, lenient=True)
-    assert isinstance(loaded, dataset.Dataset)
     assert [(s.line, s.field) for s in loaded.skipped] == [
         (11, "version"),
         (21, ""),
@@ -154,7 +157,7 @@ def test_lenient_keeps_the_original_line_numbers_of_later_bad_values(tmp_path: P
     fields[1] = "wizard"  # unknown enrollmentState, line 26
     lines[25] = "\t".join(fields)
     path = _write(tmp_path / "userEnrollment-00000.tsv", lines)
-    skipped: list[readers.SkippedRow] = []
+    skipped: list[SkippedRow] = []
     frame = readers.read_user_enrollment(path, lenient=True, skipped=skipped)
     assert [(s.line, s.field) for s in skipped] == [(6, "enrollmentState"), (26, "enrollmentState")]
     assert frame.height == 38
@@ -177,7 +180,7 @@ def test_ratings_without_any_value_are_refused(
     )
     legacy.write_csv(ratings, separator="\t")
     loaded = _load(notes, ratings, fast, monkeypatch)
-    assert isinstance(loaded, dataset.Dataset) and loaded.ratings.n_ratings == 500
+    assert loaded.ratings.n_ratings == 500
 
 
 def test_type_is_told_from_a_directory_or_a_header(tmp_path: Path) -> None:
@@ -218,6 +221,6 @@ def test_nul_in_a_parquet_id_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         readers.read_user_enrollment(path)
     assert (caught.value.line, caught.value.field) == (13, "participantId")
-    skipped: list[readers.SkippedRow] = []
+    skipped: list[SkippedRow] = []
     assert readers.read_user_enrollment(path, lenient=True, skipped=skipped).height == 19
     assert [s.line for s in skipped] == [13]
