@@ -139,7 +139,7 @@ def test_lenient_skips_and_reports_bad_rows(
     loaded = _load(notes, ratings, fast, monkeypatch, lenient=True)
     assert [(s.line, s.field) for s in loaded.skipped] == [
         (11, "version"),
-        (21, ""),
+        (21, "#36"),
         (31, "raterParticipantId"),
         (N_ROWS + 1, "version"),
     ]

@@ -47,7 +47,7 @@ def test_well_formed_rows_pass(tmp_path: Path, data: bytes) -> None:
     [
         (b"1\t2\t3\n4\t5", 3, "c", "row has 2 of 3 fields (the file ends inside it: truncated?)"),
         (b"1\t2\t3\n4\n7\t8\t9\n", 3, "b", "row has 1 of 3 fields"),
-        (b"1\t2\t3\t4\n", 2, None, "row has 4 fields, the header 3"),
+        (b"1\t2\t3\t4\n", 2, "#4", "row has 4 fields, the header 3"),
         (b"1\t2\x003\t3\n", 2, "b", "NUL byte in the field"),
         (b'1\t"a\x00"\t3\n', 2, "b", "NUL byte in the field"),
         (b"1\t2\t3\n\n4\t5\t6\n", 3, "a", "empty line (a row of 3 fields expected)"),
@@ -58,7 +58,7 @@ def test_well_formed_rows_pass(tmp_path: Path, data: bytes) -> None:
     ],
 )
 def test_bad_rows_name_line_and_field(
-    tmp_path: Path, data: bytes, line: int, field: str | None, reason: str
+    tmp_path: Path, data: bytes, line: int, field: str, reason: str
 ) -> None:
     path = _file(tmp_path, data)
     with pytest.raises(InputError) as caught:

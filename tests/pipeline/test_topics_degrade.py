@@ -4,6 +4,7 @@ aborts): the batch pipeline and the worker's refit go on without topics, with a 
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import numpy as np
 import pytest
@@ -30,6 +31,7 @@ def test_core_inputs_without_topics_when_the_classifier_fails(
         ratings=community.dump / "ratings-00000.tsv",
         status_history=community.dump / "noteStatusHistory-00000.tsv",
     )
+    caplog.set_level(logging.WARNING, logger="bridgewatch.scoring.inputs")
     inputs = prepare_core_inputs(dataset, FAILING)
     assert "topic classifier failed" in caplog.text
     assert np.all(inputs.note_topic == -1)
@@ -42,6 +44,7 @@ def test_core_inputs_without_topics_when_the_classifier_fails(
 def test_worker_refit_goes_on_when_the_classifier_fails(
     loaded: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="bridgewatch.scoring.inputs")
     worker = Worker(loaded, FAILING, WorkerConfig(gap_timeout_s=0.0))
     worker.setup()
     while worker.step().consumed:

@@ -378,7 +378,7 @@ def _read_tsv_without(
     """Lenient reading of a file with rows of the wrong shape: they are reported and
     skipped, the rest is read from a copy without them (lines still name the file's)."""
     for row in bad:
-        skipped.append(SkippedRow(display, row.line, row.field or "", None, row.reason))
+        skipped.append(SkippedRow(display, row.line, row.field, None, row.reason))
     first = bad[0]
     _log.warning(
         "%s: skipped %d rows of the wrong shape (first: line %d: %s)",

@@ -227,15 +227,15 @@ class BadRow:
     ----------
     record : 0-based row index (header excluded), as polars counts rows.
     line : 1-based physical line the row starts on (header = line 1).
-    field : the column concerned (the first missing one of a short row, the one holding a
-        NUL byte or a stray quote), ``None`` for extra fields.
+    field : the column concerned: the first missing one of a short row, the one holding a
+        NUL byte or a stray quote; for extra fields the first of them as ``#k`` (1-based).
     reason : what is wrong, in words.
     start, end : byte range of the row in the file (end past its newline).
     """
 
     record: int
     line: int
-    field: str | None
+    field: str
     reason: str
     start: int
     end: int
@@ -259,7 +259,7 @@ def _column(header: Sequence[str], index: int) -> str:
     return header[index] if 0 <= index < len(header) else f"#{index + 1}"
 
 
-def _describe(row: NDArray[np.int64], header: Sequence[str], last: bool) -> tuple[str | None, str]:
+def _describe(row: NDArray[np.int64], header: Sequence[str], last: bool) -> tuple[str, str]:
     kind, index = int(row[2]), int(row[3])
     n = len(header)
     if kind == EMPTY:
@@ -268,7 +268,7 @@ def _describe(row: NDArray[np.int64], header: Sequence[str], last: bool) -> tupl
         cut = " (the file ends inside it: truncated?)" if last else ""
         return _column(header, index), f"row has {index} of {n} fields{cut}"
     if kind == LONG:
-        return None, f"row has {index} fields, the header {n}"
+        return _column(header, n), f"row has {index} fields, the header {n}"
     if kind == NUL:
         return _column(header, index), "NUL byte in the field"
     if kind == STRAY_QUOTE:
