@@ -453,7 +453,8 @@ def load_dataset(
     ------
     InputError
         Bad input, naming the file, line and field (see :func:`bridgewatch.io.read_table`),
-        including two conflicting ratings for one (rater, note).
+        including two conflicting ratings for one (rater, note), and ratings of which none
+        has a value (``helpfulnessLevel`` missing and no legacy helpful/notHelpful 1).
     """
     skipped: list[SkippedRow] = []
     notes_frame = read_notes(notes, lenient=lenient, skipped=skipped)

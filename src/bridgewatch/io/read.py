@@ -9,7 +9,9 @@ to find the bad rows, with vectorized casts (``strict=False``) and a comparison 
 that came out with the fields that were empty going in.
 
 Missing values are null; a float field written as ``nan`` (as the reference sometimes does)
-reads as null too.
+reads as null too. Before parsing, every TSV row is checked to have the header's number of
+fields and no NUL byte (:mod:`~bridgewatch.io.row_shape`), since polars would pad a short or
+cut row with nulls; the header must be UTF-8 (a UTF-16 file is named as such).
 
 Line numbers in errors are 1-based file lines with the header as line 1, assuming one line
 per row (a quoted field that spans lines shifts the count). For Parquet input, ``line`` is the
@@ -670,8 +672,9 @@ def read_table(
     Raises
     ------
     InputError
-        A file is missing or unreadable, a required column is missing (line 1), or (unless
-        ``lenient``) a field does not parse or a required field is empty (its line).
+        A file is missing or unreadable or not UTF-8, a required column is missing (line 1),
+        or (unless ``lenient``) a row has too few or too many fields or a NUL byte, a field
+        does not parse or a required field is empty (its line and field).
     """
     dtypes_for = {c.name: c.dtype for c in schema.columns} | dict(dtypes or {})
     warned: set[str] = set()
