@@ -53,7 +53,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--no-topics",
         action="store_true",
-        help="keep topic notes in Core (skip the topic classifier, which needs enough posts)",
+        help=(
+            "keep topic notes in Core (skip the topic classifier; where it fails, as on a "
+            "small community, scoring goes on without topics and a warning)"
+        ),
     )
     parser.add_argument(
         "--detect-manipulation",
