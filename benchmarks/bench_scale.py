@@ -65,7 +65,8 @@ t0, c0 = time.perf_counter(), cpu()
 from bridgewatch.io.dataset import load_dataset
 from bridgewatch.pipeline.batch import write_outputs
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.scoring.run import default_as_of_ms, score_core
+from bridgewatch.scoring.run import default_as_of_ms, score
+from bridgewatch.scoring.scorers import default_roster, select_scorers
 mark("import", t0, c0)
 
 state["stage"] = "load"
@@ -87,7 +88,8 @@ def progress(stage, index, n):
 
 config = ScoringConfig() if args["topics"] else ScoringConfig(topics=None)
 now_ms = default_as_of_ms(dataset)
-result = score_core(dataset, config, as_of_ms=now_ms, seed=1, progress=progress)
+roster = select_scorers(default_roster(config), args["scorers"].split(","))
+result = score(dataset, config, as_of_ms=now_ms, seed=1, progress=progress, scorers=roster)
 mark(clock["stage"], *clock["start"])
 
 state["stage"] = "write"
@@ -101,7 +103,9 @@ for row in rows:
 print(json.dumps({"rows": rows, "total_wall_s": time.perf_counter() - t0,
                   "total_cpu_s": cpu() - c0, "maxrss_mib": peak_rss_mib(),
                   "n_ratings": n_ratings, "n_notes": n_notes,
-                  "n_participants": n_participants}))
+                  "n_participants": n_participants,
+                  "scorers": {name: round(run.seconds, 2)
+                              for name, run in result.roster.runs.items()}}))
 """
 
 
@@ -143,6 +147,7 @@ def main() -> None:
     parser.add_argument("--per-file", type=int, default=None, help="ratings per shard")
     parser.add_argument("--no-topics", action="store_true", help="skip the topic classifier")
     parser.add_argument("--outdir", type=Path, default=None, help="keep the outputs here")
+    parser.add_argument("--scorers", default="all", help="scorer names or keywords (all, core)")
     args = parser.parse_args()
     if not (args.data / "notes-00000.tsv").exists():
         _simulate(args)
@@ -159,6 +164,7 @@ def main() -> None:
             "enrollment": str(_find(args.data, "userEnrollment")),
             "outdir": str(args.outdir or Path(tmp) / "out"),
             "topics": not args.no_topics,
+            "scorers": args.scorers,
         }
         out = subprocess.run(
             [sys.executable, "-c", CHILD, json.dumps(run)],
@@ -180,6 +186,8 @@ def main() -> None:
     print(
         f"{'total':<16}{r['total_wall_s']:>10.1f}{r['total_cpu_s']:>10.1f}{r['maxrss_mib']:>14.0f}"
     )
+    slowest = sorted(r["scorers"].items(), key=lambda kv: -kv[1])
+    print("per scorer, wall s: " + ", ".join(f"{name} {sec:.1f}" for name, sec in slowest))
     per_rating = r["maxrss_mib"] * 1024 * 1024 / max(r["n_ratings"], 1)
     print(
         f"peak RSS {r['maxrss_mib'] / 1024:.2f} GiB = {per_rating:.0f} bytes per rating; "

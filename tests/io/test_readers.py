@@ -179,6 +179,9 @@ def test_read_file_detects_the_type(tmp_path: Path) -> None:
     path = FIXTURES / "S-core" / "input" / "userEnrollment-00000.tsv"
     result = readers.read_file(path)
     assert result.frame.height == 5000
+    with pytest.raises(InputError, match="no such file or directory"):
+        readers.read_file(tmp_path / "mystery.tsv")
+    (tmp_path / "mystery.tsv").write_text("a\tb\n1\t2\n")
     with pytest.raises(InputError, match="cannot tell the file type"):
         readers.read_file(tmp_path / "mystery.tsv")
 

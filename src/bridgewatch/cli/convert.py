@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from bridgewatch.errors import InputError
-from bridgewatch.io.readers import read_file
-from bridgewatch.io.schemas import SCHEMAS, schema_for_name
+from bridgewatch.io.readers import detect_schema, read_file
+from bridgewatch.io.schemas import SCHEMAS
 from bridgewatch.io.write import conform, write_parquet, write_tsv
 
 __all__ = ["register", "run"]
@@ -42,9 +42,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Convert; 0 on success (errors propagate as InputError, exit 1)."""
-    schema = SCHEMAS[args.type] if args.type else schema_for_name(args.input.name)
+    schema = SCHEMAS[args.type] if args.type else detect_schema(args.input)
     if schema is None:
-        raise InputError("cannot tell the file type from the name; pass --type", path=args.input)
+        raise InputError(
+            "cannot tell the file type from the name or the header; pass --type", path=args.input
+        )
     result = read_file(args.input, schema, lenient=args.lenient)
     to = args.to or ("parquet" if args.output.suffix == ".parquet" else "tsv")
     frame = conform(result.frame, schema, path=args.output)

@@ -7,6 +7,7 @@ import logging
 import sys
 from dataclasses import replace
 
+import polars as pl
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
@@ -19,6 +20,8 @@ from bridgewatch.scoring.scorers import default_roster, select_scorers
 __all__ = ["register", "run"]
 
 _log = logging.getLogger(__name__)
+
+_STATUSES = ("CURRENTLY_RATED_HELPFUL", "CURRENTLY_RATED_NOT_HELPFUL", "NEEDS_MORE_RATINGS")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,7 +56,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--no-topics",
         action="store_true",
-        help="keep topic notes in Core (skip the topic classifier, which needs enough posts)",
+        help=(
+            "keep topic notes in Core (skip the topic classifier; where it fails, as on a "
+            "small community, scoring goes on without topics and a warning)"
+        ),
     )
     parser.add_argument(
         "--detect-manipulation",
@@ -80,6 +86,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="skip bad input rows (reported with file and line) instead of failing",
+    )
     parser.set_defaults(func=run)
 
 
@@ -120,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
                 config=config,
                 progress=progress,
                 scorers=select_scorers(default_roster(config), args.scorers.split(",")),
+                lenient=args.lenient,
             )
         bar.n = bar.total or 0
         bar.set_description("done")
@@ -133,4 +145,20 @@ def run(args: argparse.Namespace) -> int:
     )
     for path in batch.files:
         sys.stdout.write(f"{path}\n")
+    sys.stdout.write(status_summary(batch.result.scored_notes) + "\n")
     return 0
+
+
+def status_summary(scored_notes: pl.DataFrame) -> str:
+    """One line of status counts of a run's ``scored_notes``: helpful (CRH), not helpful
+    (CRNH), needs more ratings (NMR), and how many NMR notes the stabilization delay holds
+    back from CRH (decided by ``NmrDueToMinStableCrhTime``)."""
+    status = scored_notes["finalRatingStatus"].cast(pl.String)
+    held = scored_notes["decidedBy"].cast(pl.String).str.starts_with("NmrDueToMinStableCrhTime")
+    counts = {s: int((status == s).sum()) for s in _STATUSES}
+    return (
+        f"{scored_notes.height} notes: {counts['CURRENTLY_RATED_HELPFUL']} helpful (CRH), "
+        f"{counts['CURRENTLY_RATED_NOT_HELPFUL']} not helpful (CRNH), "
+        f"{counts['NEEDS_MORE_RATINGS']} needs more ratings (NMR), of which "
+        f"{int(held.fill_null(False).sum())} held by the stabilization delay"
+    )

@@ -36,6 +36,7 @@ from bridgewatch.io.readers import (
     read_note_status_history,
     read_notes,
     read_user_enrollment,
+    require_rating_values,
 )
 from bridgewatch.io.schema import Schema
 from bridgewatch.model import IdIndex, Ratings
@@ -313,8 +314,16 @@ def _load_ratings(
         path, lenient=lenient, skipped=skipped, skip_columns=_UNUSED_RATING_COLUMNS
     )
     if columns is None:
-        return _load_ratings_general(path, notes, nsh, enrollment, lenient, skipped)
-    return _ratings_from_columns(columns, notes, nsh, enrollment)
+        ratings = _load_ratings_general(path, notes, nsh, enrollment, lenient, skipped)
+    else:
+        ratings = _ratings_from_columns(columns, notes, nsh, enrollment)
+    if ratings.n_ratings == 0:
+        # Rare and small: read again to tell an empty file from one with no values.
+        result = read_table(
+            path, schemas.RATINGS, lenient=lenient, skip_columns=_UNUSED_RATING_COLUMNS
+        )
+        require_rating_values(path, result.frame.height, 0, result.absent)
+    return ratings
 
 
 def _ratings_from_columns(
@@ -444,7 +453,8 @@ def load_dataset(
     ------
     InputError
         Bad input, naming the file, line and field (see :func:`bridgewatch.io.read_table`),
-        including two conflicting ratings for one (rater, note).
+        including two conflicting ratings for one (rater, note), and ratings of which none
+        has a value (``helpfulnessLevel`` missing and no legacy helpful/notHelpful 1).
     """
     skipped: list[SkippedRow] = []
     notes_frame = read_notes(notes, lenient=lenient, skipped=skipped)

@@ -11,8 +11,10 @@ Identical duplicates are dropped and conflicting ones reported exactly as
 its timestamp, ``version`` and a 64-bit word that packs every other parsed column exactly
 (2 bits per 0/1 flag and per enum), and duplicates are compared on those.
 
-This path only takes clean input. On anything unusual (a field that does not parse, an empty
-key field, a flag other than 0/1, a Parquet shard) :func:`stream_ratings` returns ``None``
+This path only takes clean input. A row of the wrong shape (short, long, a NUL byte; see
+:mod:`~bridgewatch.io.row_shape`) raises, naming its line. On anything else unusual (a field
+that does not parse, an empty key field, a flag other than 0/1, a Parquet shard, or a bad
+row in lenient mode) :func:`stream_ratings` returns ``None``
 and the caller reads the files with the general reader, which reports the bad rows (or, in
 lenient mode, skips them) by file, line and field.
 """
@@ -43,6 +45,7 @@ from bridgewatch.io.read import (
     source_files,
 )
 from bridgewatch.io.readers import drop_duplicate_ratings
+from bridgewatch.io.row_shape import check_row_shape
 
 __all__ = ["RatingColumns", "rating_value_exprs", "stream_ratings"]
 
@@ -293,6 +296,9 @@ def stream_ratings(
                         raise _Unusual
                     header = _read_header(display, local)
                     layout = _layout(display, header, schemas.RATINGS, warned, skip_columns)
+                    # Strict: a row of the wrong shape raises here, naming its line.
+                    if check_row_shape(display, local, header, lenient=lenient).bad:
+                        raise _Unusual
                     read = {h: c.name for h, c in layout.read.items()}
                     query = _query(local, header, read)
                     rows = 0

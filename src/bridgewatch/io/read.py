@@ -9,7 +9,9 @@ to find the bad rows, with vectorized casts (``strict=False``) and a comparison 
 that came out with the fields that were empty going in.
 
 Missing values are null; a float field written as ``nan`` (as the reference sometimes does)
-reads as null too.
+reads as null too. Before parsing, every TSV row is checked to have the header's number of
+fields and no NUL byte (:mod:`~bridgewatch.io.row_shape`), since polars would pad a short or
+cut row with nulls; the header must be UTF-8 (a UTF-16 file is named as such).
 
 Line numbers in errors are 1-based file lines with the header as line 1, assuming one line
 per row (a quoted field that spans lines shifts the count). For Parquet input, ``line`` is the
@@ -22,13 +24,14 @@ import contextlib
 import logging
 import tempfile
 import zipfile
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from bridgewatch.errors import InputError
+from bridgewatch.io.row_shape import BadRow, check_row_shape, clean_copy, original_lines
 from bridgewatch.io.schema import Column, Schema
 
 __all__ = ["ReadResult", "SkippedRow", "read_table", "source_files"]
@@ -135,12 +138,46 @@ def _members(path: Path) -> Iterator[list[tuple[str, Path]]]:
         yield out
 
 
+# Byte-order marks of encodings other than UTF-8, longest first.
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+
+def _encoding_problem(first: bytes) -> str | None:
+    """Why a header line ``first`` (bytes) is not UTF-8 text, or None if it is."""
+    for bom, name in _BOMS:
+        if first.startswith(bom):
+            return f"file is {name}; convert it to UTF-8"
+    if first.startswith(b"\x1f\x8b"):
+        return "file is gzip-compressed; decompress it first"
+    if first.startswith(b"PK\x03\x04"):
+        return "file is a zip archive; name it *.zip or extract it"
+    if b"\x00" in first:
+        # UTF-16 without a byte-order mark: every other byte of ASCII text is NUL.
+        odd, even = first[1::2], first[0::2]
+        if odd.count(0) > len(odd) // 2 or even.count(0) > len(even) // 2:
+            return "file is UTF-16; convert it to UTF-8"
+        return "header holds NUL bytes: not a UTF-8 text file"
+    try:
+        first.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"header is not UTF-8 (byte {exc.start}); convert the file to UTF-8"
+    return None
+
+
 def _read_header(display: str, path: Path) -> list[str]:
     with path.open("rb") as handle:
         first = handle.readline()
     if not first:
         raise InputError("empty file, expected a header row", path=display, line=1)
-    text = first.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    problem = _encoding_problem(first)
+    if problem is not None:
+        raise InputError(problem, path=display, line=1)
+    text = first.decode("utf-8").lstrip("\ufeff").rstrip("\r\n")
     return text.split("\t")
 
 
@@ -298,12 +335,16 @@ def _handle_bad(
 def _read_tsv(
     display: str,
     path: Path,
+    header: list[str],
     layout: _Layout,
     dtypes: Mapping[str, pl.DataType],
     lenient: bool,
     skipped: list[SkippedRow],
     hashed: Collection[str],
 ) -> tuple[pl.DataFrame, dict[str, list[pl.DataFrame]]]:
+    shape = check_row_shape(display, path, header, lenient=lenient)
+    if shape.bad:
+        return _read_tsv_without(display, path, shape.bad, layout, dtypes, skipped, hashed)
     names = list(layout.read)
     # Categorical columns are parsed as strings and cast in the streaming engine, so the
     # strings of a large file never sit in memory all at once.
@@ -324,6 +365,41 @@ def _read_tsv(
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"malformed TSV: {exc}", path=display) from exc
     typed = _typed_from_text(display, raw, layout, dtypes, lenient, skipped)
+    return _collect(typed.lazy(), hashed)
+
+
+def _read_tsv_without(
+    display: str,
+    path: Path,
+    bad: Sequence[BadRow],
+    layout: _Layout,
+    dtypes: Mapping[str, pl.DataType],
+    skipped: list[SkippedRow],
+    hashed: Collection[str],
+) -> tuple[pl.DataFrame, dict[str, list[pl.DataFrame]]]:
+    """Lenient reading of a file with rows of the wrong shape: they are reported and
+    skipped, the rest is read from a copy without them (lines still name the file's)."""
+    for row in bad:
+        skipped.append(SkippedRow(display, row.line, row.field, None, row.reason))
+    first = bad[0]
+    _log.warning(
+        "%s: skipped %d rows of the wrong shape (first: line %d: %s)",
+        display,
+        len(bad),
+        first.line,
+        first.reason,
+    )
+    names = list(layout.read)
+    with tempfile.TemporaryDirectory(prefix="bridgewatch-clean-") as tmp:
+        copy = Path(tmp) / "clean.tsv"
+        clean_copy(path, bad, copy)
+        try:
+            raw = _scan(copy, dict.fromkeys(names, pl.String())).select(LINE_COL, *names).collect()
+        except pl.exceptions.PolarsError as exc:
+            raise InputError(f"malformed TSV: {exc}", path=display) from exc
+    lines = original_lines(raw[LINE_COL].to_numpy(), bad)
+    raw = raw.with_columns(pl.Series(LINE_COL, lines, dtype=pl.Int64))
+    typed = _typed_from_text(display, raw, layout, dtypes, True, skipped)
     return _collect(typed.lazy(), hashed)
 
 
@@ -513,6 +589,7 @@ def _read_parquet(
     dtypes = {h: dtypes_for[c.name] for h, c in layout.read.items()}
     frame = pl.read_parquet(path, columns=list(layout.read)).with_row_index(LINE_COL, offset=1)
     frame = frame.with_columns(pl.col(LINE_COL).cast(pl.Int64))
+    frame = _without_nul_rows(display, frame, layout, lenient, skipped)
     mismatched = {h: c for h, c in layout.read.items() if frame.schema[h] != dtypes[h]}
     key_nulls = any(frame[h].null_count() for h, c in layout.read.items() if not c.nullable)
     if mismatched or key_nulls:
@@ -526,6 +603,30 @@ def _read_parquet(
         del sub
         frame = as_text.with_columns(_parse_text(pl.col(h), dtypes[h]).alias(h) for h in mismatched)
     return frame, layout
+
+
+def _without_nul_rows(
+    display: str, frame: pl.DataFrame, layout: _Layout, lenient: bool, skipped: list[SkippedRow]
+) -> pl.DataFrame:
+    """``frame`` (Parquet rows) after a check that no text field holds a NUL byte (the TSV
+    reader checks the raw bytes; see :mod:`~bridgewatch.io.row_shape`)."""
+    text = [h for h in layout.read if frame.schema[h] in (pl.String, pl.Categorical)]
+    if not text:
+        return frame
+    parts = [
+        frame.filter(pl.col(h).cast(pl.String).str.contains("\x00", literal=True)).select(
+            pl.col(LINE_COL).alias("line"),
+            pl.lit(layout.read[h].name).alias("field"),
+            pl.col(h).cast(pl.String).alias("value"),
+            pl.lit("NUL byte in the field").alias("reason"),
+        )
+        for h in text
+    ]
+    bad = pl.concat(parts).sort("line", maintain_order=True)
+    bad_lines = _handle_bad(display, bad, lenient, skipped)
+    if bad_lines:
+        frame = frame.filter(~pl.col(LINE_COL).is_in(sorted(bad_lines)))
+    return frame
 
 
 def _final(column: Column, dtype: pl.DataType, absent: bool) -> pl.Expr:
@@ -571,8 +672,9 @@ def read_table(
     Raises
     ------
     InputError
-        A file is missing or unreadable, a required column is missing (line 1), or (unless
-        ``lenient``) a field does not parse or a required field is empty (its line).
+        A file is missing or unreadable or not UTF-8, a required column is missing (line 1),
+        or (unless ``lenient``) a row has too few or too many fields or a NUL byte, a field
+        does not parse or a required field is empty (its line and field).
     """
     dtypes_for = {c.name: c.dtype for c in schema.columns} | dict(dtypes or {})
     warned: set[str] = set()
@@ -596,7 +698,7 @@ def read_table(
                     read_dtypes = {h: dtypes_for[c.name] for h, c in layout.read.items()}
                     hashed_here = [h for h, c in layout.read.items() if c.name in hash_columns]
                     frame, distinct = _read_tsv(
-                        display, local, layout, read_dtypes, lenient, skipped, hashed_here
+                        display, local, header, layout, read_dtypes, lenient, skipped, hashed_here
                     )
                 for h, tables in distinct.items():
                     distinct_parts[layout.read[h].name].extend(tables)

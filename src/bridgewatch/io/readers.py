@@ -10,7 +10,7 @@ line and field; with ``lenient=True`` bad rows are skipped instead, logged, and 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +19,20 @@ from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
 from bridgewatch.io import schemas
-from bridgewatch.io.read import FILE_COL, LINE_COL, ReadResult, SkippedRow, read_table
+from bridgewatch.io.read import (
+    FILE_COL,
+    LINE_COL,
+    ReadResult,
+    SkippedRow,
+    _members,
+    _read_header,
+    read_table,
+    source_files,
+)
 from bridgewatch.io.schema import Schema
 
 __all__ = [
+    "detect_schema",
     "drop_duplicate_ratings",
     "read_aux_note_info",
     "read_file",
@@ -33,6 +43,7 @@ __all__ = [
     "read_ratings",
     "read_scored_notes",
     "read_user_enrollment",
+    "require_rating_values",
 ]
 
 _log = logging.getLogger(__name__)
@@ -249,10 +260,94 @@ def drop_duplicate_ratings(
     return frame.filter(keep)
 
 
+def require_rating_values(
+    path: str | Path, n_rows: int, n_valued: int, absent: Collection[str]
+) -> None:
+    """Raise unless some of ``n_rows`` ratings has a value (scoring needs one).
+
+    A ratings file may lack ``helpfulnessLevel`` when it has the legacy ``helpful`` /
+    ``notHelpful`` pair; but when no row then has a value, every rating would be dropped
+    and every note scored on nothing.
+
+    Raises
+    ------
+    InputError
+        ``n_rows > 0`` and ``n_valued == 0``, naming ``helpfulnessLevel``.
+    """
+    if n_rows == 0 or n_valued > 0:
+        return
+    if "helpfulnessLevel" in absent:
+        message = (
+            f"none of the {n_rows} ratings has a value: the helpfulnessLevel column is "
+            "missing and neither helpful nor notHelpful is 1 in any row"
+        )
+    else:
+        message = f"none of the {n_rows} ratings has a value (helpfulnessLevel is empty)"
+    raise InputError(message, path=path, field="helpfulnessLevel")
+
+
+def _header_of(path: Path) -> list[str]:
+    """Column names of the first table in ``path`` (a file or a zip)."""
+    if path.suffix == ".parquet":
+        try:
+            return list(pl.read_parquet_schema(path))
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise InputError(f"not a readable Parquet file: {exc}", path=path) from exc
+    with _members(path) as members:
+        display, local = members[0]
+        if local.suffix == ".parquet":
+            return _header_of(local)
+        return _read_header(display, local)
+
+
+def _schema_for_header(header: list[str]) -> Schema | None:
+    """The schema whose required columns the header has and which knows most of its
+    names; ``None`` when none fits or two fit equally well."""
+    scored = []
+    for schema in schemas.SCHEMAS.values():
+        names = {c.name for c in (schema.column(h) for h in header) if c is not None}
+        if not all(name in names for name in schema.required):
+            continue
+        if not all(
+            any(all(n in names for n in alt) for alt in group) for group in schema.required_any
+        ):
+            continue
+        scored.append((len(names), schema))
+    scored.sort(key=lambda pair: -pair[0])
+    if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+        return None
+    return scored[0][1]
+
+
+def detect_schema(path: str | Path) -> Schema | None:
+    """The file type of ``path``: from its name (``ratings-00003.zip``, a ``ratings/``
+    directory), else from the names of the files in a directory, else from the header of
+    the (first) file; ``None`` if it cannot be told.
+
+    Raises
+    ------
+    InputError
+        ``path`` does not exist, a directory holds no table file, or the header cannot be
+        read (for example a UTF-16 file).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such file or directory", path=path)
+    schema = schemas.schema_for_name(path.name)
+    if schema is not None:
+        return schema
+    files = source_files(path)
+    if path.is_dir():
+        named = {schemas.schema_for_name(f.name) for f in files}
+        if len(named) == 1 and None not in named:
+            return named.pop()
+    return _schema_for_header(_header_of(files[0]))
+
+
 def read_file(
     path: str | Path, schema: Schema | None = None, *, lenient: bool = False
 ) -> ReadResult:
-    """Read any public file type, found from the name of ``path`` unless ``schema`` is given.
+    """Read any public file type, found by :func:`detect_schema` unless ``schema`` is given.
 
     Applies the per-type rules of the readers above (ratings duplicates, the 23-column NSH
     reset) and returns the frame with the files read, the skipped rows and absent columns.
@@ -260,14 +355,14 @@ def read_file(
     Raises
     ------
     InputError
-        The type cannot be told from the name, or the input is bad.
+        The type cannot be told (see :func:`detect_schema`), or the input is bad.
     """
     if schema is None:
-        schema = schemas.schema_for_name(Path(path).name)
+        schema = detect_schema(path)
         if schema is None:
             raise InputError(
-                "cannot tell the file type from the name; expected a public file name such as "
-                "notes-00000.tsv, ratings-00000.zip or scored_notes.tsv",
+                "cannot tell the file type from the name or the header; expected a public "
+                "file name such as notes-00000.tsv, ratings-00000.zip or scored_notes.tsv",
                 path=path,
             )
     if schema is schemas.RATINGS:

@@ -144,6 +144,7 @@ def run_batch(
     progress: ProgressCallback | None = None,
     scorers: Sequence[ScorerSpec] | None = None,
     executor: Executor | None = None,
+    lenient: bool = False,
 ) -> BatchRun:
     """Load the public files, run the scorers and write their outputs.
 
@@ -158,6 +159,7 @@ def run_batch(
     scorers : the roster (``bridgewatch.scoring.scorers``); default every scorer of the
         reference's default run.
     executor : where the independent scorer tasks run (default: serially).
+    lenient : skip bad input rows (logged with file and line) instead of failing.
 
     Returns
     -------
@@ -166,7 +168,11 @@ def run_batch(
     clock = StageClock(_log)
     with clock.stage("load"):
         dataset = load_dataset(
-            notes=notes, ratings=ratings, status_history=status_history, enrollment=enrollment
+            notes=notes,
+            ratings=ratings,
+            status_history=status_history,
+            enrollment=enrollment,
+            lenient=lenient,
         )
     now = default_as_of_ms(dataset) if as_of_ms is None else as_of_ms
     result = score(

@@ -28,7 +28,7 @@ from bridgewatch.scoring.preprocess import (
     merge_note_info,
     raters_in_scope,
 )
-from bridgewatch.scoring.topics import assign_topics
+from bridgewatch.scoring.topics import TopicClassifierError, assign_topics
 
 __all__ = ["CoreInputs", "prepare_core_inputs"]
 
@@ -122,11 +122,17 @@ def _note_topics(dataset: Dataset, config: ScoringConfig) -> NDArray[np.int8]:
     notes = dataset.notes
     if config.topics is None or notes.height == 0:
         return topics
-    assignment = assign_topics(
-        notes["tweetId"].cast(pl.String).fill_null("").to_numpy(),
-        notes["summary"].cast(pl.String).to_list(),
-        config.topics,
-    )
+    try:
+        assignment = assign_topics(
+            notes["tweetId"].cast(pl.String).fill_null("").to_numpy(),
+            notes["summary"].cast(pl.String).to_list(),
+            config.topics,
+        )
+    except TopicClassifierError as exc:
+        # The reference aborts the run here; scoring goes on without topics instead (as
+        # with --no-topics: no note is assigned a topic, the topic scorers report nothing).
+        _log.warning("topic classifier failed (%s); scoring without topic assignment", exc)
+        return topics
     topics[dataset.note_ids.lookup(_ids(notes["noteId"]))] = assignment.note_topics
     return topics
 

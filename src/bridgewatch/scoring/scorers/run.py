@@ -32,6 +32,7 @@ from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
 from bridgewatch.scoring.scorers.scope import scorer_inputs
 from bridgewatch.scoring.scorers.spec import ScorerKind, ScorerSpec
+from bridgewatch.scoring.stages import current_rss_mib
 
 __all__ = [
     "CORE_NAME",
@@ -161,7 +162,13 @@ def _prescore(shared: CoreInputs, spec: ScorerSpec, seed: int | None) -> Prescor
         reason = "no ratings left after the training filter"
         _log.info("%s: %s", spec.name, reason)
         return Prescored(spec, view, None, seconds, reason)
-    _log.info("%s: prescoring on %d ratings, %.2f s", spec.name, view.scoped.n_ratings, seconds)
+    _log.info(
+        "%s: prescoring on %d ratings, %.2f s, RSS %.0f MiB",
+        spec.name,
+        view.scoped.n_ratings,
+        seconds,
+        current_rss_mib(),
+    )
     return Prescored(spec, screening.inputs, pre, seconds, None, screening)
 
 
@@ -198,7 +205,7 @@ def _final(
         defences.inputs, pre, spec.config, defences.rating_weights, fit_notes=fitter
     )
     seconds = time.perf_counter() - start
-    _log.info("%s: final scoring, %.2f s", spec.name, seconds)
+    _log.info("%s: final scoring, %.2f s, RSS %.0f MiB", spec.name, seconds, current_rss_mib())
     return ScorerRun(spec, view, pre, final, own + seconds, None, screening, defences)
 
 
