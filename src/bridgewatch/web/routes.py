@@ -51,11 +51,25 @@ from bridgewatch.service.repositories.posts import count_post_requests, get_post
 from bridgewatch.service.repositories.ratings import get_rating, upsert_rating
 from bridgewatch.service.schemas import NoteCreate, RatingCreate
 from bridgewatch.service.settings import Settings
-from bridgewatch.service.tables import MISLEADING_REASONS, NOT_MISLEADING_REASONS
 from bridgewatch.service.text import find_urls, summary_length
 from bridgewatch.web import charts, queries
 from bridgewatch.web.accounts import authenticate, create_account
 from bridgewatch.web.csrf import CSRF_COOKIE, check_csrf, csrf_token_for
+from bridgewatch.web.explain import (
+    SideCounts,
+    enrollment_label,
+    explain_note,
+    rule_list,
+    rule_meanings,
+    scorer_label,
+    split_rules,
+)
+from bridgewatch.web.forms import (
+    FIELD_LABELS,
+    MISLEADING_CHOICES,
+    NOT_MISLEADING_CHOICES,
+    friendly_note_errors,
+)
 from bridgewatch.web.needs_help import rank_needs_help
 
 __all__ = ["SESSION_COOKIE", "router", "templates"]
@@ -115,36 +129,6 @@ _TSV_TAG_LABELS = {
     **{col: TAG_LABELS[tag] for tag, col in HELPFUL_TAG_COLUMNS.items()},
     **{col: TAG_LABELS[tag] for tag, col in NOT_HELPFUL_TAG_COLUMNS.items()},
 }
-MISLEADING_CHOICES = [
-    (c.removeprefix("misleading"), label)
-    for c, label in zip(
-        MISLEADING_REASONS,
-        (
-            "Other",
-            "It contains a factual error",
-            "It is a manipulated or AI-generated photo or video",
-            "It contains outdated information that may be misleading",
-            "It is a misrepresentation or missing important context",
-            "It presents an unverified claim as a fact",
-            "It is a joke or satire that might be misinterpreted as a fact",
-        ),
-        strict=True,
-    )
-]
-NOT_MISLEADING_CHOICES = [
-    (c.removeprefix("notMisleading"), label)
-    for c, label in zip(
-        NOT_MISLEADING_REASONS,
-        (
-            "Other",
-            "It expresses a factually correct claim",
-            "It was correct when written, but is out of date now",
-            "It is clearly satirical or a joke",
-            "It expresses a personal opinion",
-        ),
-        strict=True,
-    )
-]
 
 
 def _when(ms: int | None) -> str:
@@ -157,6 +141,13 @@ templates.env.filters["when"] = _when
 templates.env.filters["status_label"] = lambda s: STATUS_LABELS.get(str(s), str(s))
 templates.env.filters["core_status_label"] = lambda s: CORE_STATUS_LABELS.get(str(s), str(s))
 templates.env.filters["tag_label"] = lambda t: _TSV_TAG_LABELS.get(str(t), str(t))
+templates.env.filters["tag_list"] = lambda text: ", ".join(
+    _TSV_TAG_LABELS.get(t, t) for t in split_rules(text)
+)
+templates.env.filters["enrollment_label"] = enrollment_label
+templates.env.filters["rule_list"] = rule_list
+templates.env.filters["rule_meanings"] = rule_meanings
+templates.env.filters["scorer_label"] = scorer_label
 templates.env.globals.update(
     TABS=TABS,
     LEVEL_LABELS=LEVEL_LABELS,
@@ -433,6 +424,7 @@ def _write_context(db: Db, user: Participant | None, post: dict[str, Any]) -> di
         "misleading_choices": MISLEADING_CHOICES,
         "not_misleading_choices": NOT_MISLEADING_CHOICES,
         "max_chars": 280,
+        "field_labels": FIELD_LABELS,
         "title": "Write a note",
     }
 
@@ -446,7 +438,12 @@ def write_page(request: Request, db: Db, user: User, post_id: str) -> Response:
         post = require_post(db, post_id)
     except NotFoundError as exc:
         return _error(request, user, exc)
-    return _render(request, "write.html", {**_write_context(db, user, post), "form": {}}, user=user)
+    return _render(
+        request,
+        "write.html",
+        {**_write_context(db, user, post), "form": {}, "errors": {}},
+        user=user,
+    )
 
 
 @router.post("/posts/{post_id}/write")
@@ -473,6 +470,12 @@ def write_note(
         post = require_post(db, post_id)
     except NotFoundError as exc:
         return _error(request, user, exc)
+    # Reasons of the answer not chosen are dropped (the page's script unticks them; without
+    # the script they may still be ticked), as the rating form drops non-matching tags.
+    if classification == "NOT_MISLEADING":
+        misleading_reasons = []
+    elif classification == "MISINFORMED_OR_POTENTIALLY_MISLEADING":
+        not_misleading_reasons = []
     form = {
         "classification": classification,
         "misleading_reasons": misleading_reasons or [],
@@ -484,19 +487,24 @@ def write_note(
     link = source_link.strip()
     if link and link not in text:
         text = f"{text} {link}"
-    error: str | None = None
+    errors: dict[str, str] = {}
     if user.enrollment_state not in WRITING_STATES:
-        error = "You cannot write notes yet: earn writing ability by rating notes first."
-    elif link and not find_urls(link):
-        error = "The source link must be a web address starting with http:// or https://."
-    elif summary_length(text) > settings.summary_max_chars:
-        error = (
-            f"The summary has {summary_length(text)} characters (links not counted); "
-            f"at most {settings.summary_max_chars} are allowed."
-        )
-    elif classification != "NOT_MISLEADING" and not find_urls(text):
-        error = "A note saying the post is misleading needs a source link."
-    if error is None:
+        errors["form"] = "You cannot write notes yet: earn writing ability by rating notes first."
+    else:
+        if link and not find_urls(link):
+            errors["source_link"] = (
+                "The source link must be a web address starting with http:// or https://."
+            )
+        elif classification != "NOT_MISLEADING" and not find_urls(text):
+            errors["source_link"] = (
+                "A note saying the post is misleading needs a source link: add the address "
+                "of a page that supports your note."
+            )
+        if summary_length(text) > settings.summary_max_chars:
+            errors["summary"] = (
+                f"The note has {summary_length(text)} characters (links not counted); "
+                f"at most {settings.summary_max_chars} are allowed."
+            )
         try:
             body = NoteCreate(
                 post_id=post_id,
@@ -506,22 +514,26 @@ def write_note(
                 trustworthy_sources=bool(find_urls(text)),
                 summary=text,
             )
+        except ValidationError as exc:
+            for field, message in friendly_note_errors(exc).items():
+                errors.setdefault(field, message)
+    if not errors:
+        try:
             check_note_limits(
                 db, settings=settings, now_ms=now, participant_id=user.participant_id, post=post
             )
             row = insert_note(
                 db, now_ms=now, author_participant_id=user.participant_id, values=note_values(body)
             )
-        except ValidationError as exc:
-            error = _validation_message(exc)
         except BridgewatchError as exc:
-            error = str(exc)
+            errors["form"] = str(exc)
         else:
             return RedirectResponse(f"/notes/{row['noteId']}?written=1", status_code=303)
+    ordered = {k: errors[k] for k in FIELD_LABELS if k in errors}
     return _render(
         request,
         "write.html",
-        {**_write_context(db, user, post), "form": form, "error": error},
+        {**_write_context(db, user, post), "form": form, "errors": ordered},
         user=user,
         status_code=422,
     )
@@ -547,6 +559,16 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
             sides[side][p.level] += 1
     chart = charts.rater_axis_svg(placed, title="Who rated this note how, by viewpoint")
     post = get_post(db, str(note["tweetId"]))
+    explanation = explain_note(
+        status=str(note["status"]),
+        decided_by=note["decided_by"],
+        scoring=scoring,
+        num_ratings=int(note["num_ratings"]),
+        negative=SideCounts.from_levels(sides["negative"]),
+        positive=SideCounts.from_levels(sides["positive"]),
+        unplaced=SideCounts.from_levels(sides["unscored"]),
+        tag_labels=_TSV_TAG_LABELS,
+    )
     return _render(
         request,
         "note.html",
@@ -558,6 +580,8 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
             "history": list_status_changes(db, note_id),
             "sides": sides,
             "chart": chart,
+            "explanation": explanation,
+            "cfg": StatusRulesConfig(),
             "written": bool(written),
             "title": f"Note {note_id}",
         },
