@@ -15,6 +15,7 @@ from bridgewatch.service.repositories.notes import NEEDS_MORE_RATINGS, timeline
 from bridgewatch.service.tables import (
     contributor_scores,
     events,
+    note_requests,
     note_scores,
     note_status_changes,
     note_status_history,
@@ -25,14 +26,17 @@ from bridgewatch.service.tables import (
 from bridgewatch.web.needs_help import Candidate
 
 __all__ = [
+    "AuthoredNote",
     "PipelineState",
     "RaterPoint",
     "RecentRating",
+    "has_requested",
     "latest_event_id",
     "needs_help_candidates",
     "note_points",
     "note_rater_points",
     "note_status",
+    "notes_by_author",
     "pipeline_state",
     "rater_factors",
     "recent_ratings",
@@ -64,6 +68,18 @@ class RecentRating:
     status: str
     created_at_ms: int
     outcome: str
+
+
+@dataclass(frozen=True)
+class AuthoredNote:
+    """A note the contributor wrote, with its current status and rating count."""
+
+    note_id: int
+    post_id: str
+    summary: str
+    status: str
+    num_ratings: int
+    created_at_ms: int
 
 
 @dataclass(frozen=True)
@@ -143,6 +159,17 @@ def note_rater_points(session: Session, note_id: int) -> list[RaterPoint]:
         )
         for r in rows
     ]
+
+
+def has_requested(session: Session, post_id: str, participant_id: str) -> bool:
+    """Whether the participant already requested a note on the post."""
+    row = session.execute(
+        select(note_requests.c.id).where(
+            note_requests.c.post_id == post_id,
+            note_requests.c.requester_participant_id == participant_id,
+        )
+    ).first()
+    return row is not None
 
 
 def needs_help_candidates(
@@ -257,6 +284,46 @@ def recent_ratings(session: Session, participant_id: str, *, limit: int = 20) ->
             )
         )
     return out
+
+
+def notes_by_author(
+    session: Session, participant_id: str, *, limit: int = 50
+) -> list[AuthoredNote]:
+    """The participant's live notes, newest first, with status and number of ratings."""
+    status = func.coalesce(note_status_history.c.currentStatus, NEEDS_MORE_RATINGS)
+    n_ratings = (
+        select(func.count())
+        .where(ratings.c.noteId == notes.c.noteId)
+        .correlate(notes)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(
+            notes.c.noteId,
+            notes.c.tweetId,
+            notes.c.summary,
+            notes.c.createdAtMillis,
+            status.label("status"),
+            n_ratings.label("num_ratings"),
+        )
+        .select_from(
+            notes.outerjoin(note_status_history, note_status_history.c.noteId == notes.c.noteId)
+        )
+        .where(notes.c.noteAuthorParticipantId == participant_id, notes.c.deleted_at_ms.is_(None))
+        .order_by(notes.c.createdAtMillis.desc(), notes.c.noteId.desc())
+        .limit(limit)
+    ).all()
+    return [
+        AuthoredNote(
+            int(r.noteId),
+            str(r.tweetId),
+            str(r.summary),
+            str(r.status),
+            int(r.num_ratings),
+            int(r.createdAtMillis),
+        )
+        for r in rows
+    ]
 
 
 def status_counts(session: Session) -> dict[str, int]:

@@ -34,22 +34,29 @@ from bridgewatch.service.convert import (
 )
 from bridgewatch.service.deps import Db, Now, get_settings
 from bridgewatch.service.impact import WRITING_STATES
-from bridgewatch.service.limits import check_note_limits, check_rating_rate
+from bridgewatch.service.limits import check_note_limits, check_rating_rate, check_request_rate
 from bridgewatch.service.repositories.auth import create_session_token, delete_session_token
 from bridgewatch.service.repositories.notes import (
     TimelinePosition,
+    delete_own_note,
     get_note_brief,
     get_scoring,
     insert_note,
     list_status_changes,
     notes_on_post,
     require_note,
+    require_own_note,
     timeline,
 )
 from bridgewatch.service.repositories.participants import Participant, get_session_participant
-from bridgewatch.service.repositories.posts import count_post_requests, get_post, require_post
+from bridgewatch.service.repositories.posts import (
+    count_post_requests,
+    create_note_request,
+    get_post,
+    require_post,
+)
 from bridgewatch.service.repositories.ratings import get_rating, upsert_rating
-from bridgewatch.service.schemas import NoteCreate, RatingCreate
+from bridgewatch.service.schemas import NoteCreate, NoteRequestCreate, RatingCreate
 from bridgewatch.service.settings import Settings
 from bridgewatch.service.text import find_urls, summary_length
 from bridgewatch.web import charts, queries
@@ -294,12 +301,33 @@ def post_page(
     rated: int | None = None,
     was: str | None = None,
     after: int | None = None,
+    requested: int = 0,
 ) -> HTMLResponse:
-    """A post with its notes (status, top tags) and the rating dialog on each.
+    """A post with its notes (status, top tags), the rating dialog on each, and its note
+    requests (with the form to request one).
 
     After a rating (``rated``: the note, ``was``: its status before, ``after``: the event
     id of the rating) the flash says whether the real-time worker has scored the rating
     yet; if not, the page's script asks ``/notes/{id}/live`` until it has."""
+    return _post_response(
+        request, db, user, post_id, rated=rated, was=was, after=after, requested=bool(requested)
+    )
+
+
+def _post_response(
+    request: Request,
+    db: Db,
+    user: Participant | None,
+    post_id: str,
+    *,
+    rated: int | None = None,
+    was: str | None = None,
+    after: int | None = None,
+    requested: bool = False,
+    request_form: dict[str, str] | None = None,
+    request_error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     post = get_post(db, post_id)
     if post is None:
         return _error(request, user, NotFoundError(f"post {post_id!r} does not exist"))
@@ -332,11 +360,82 @@ def post_page(
             "mine": mine,
             "flash": flash,
             "requests": count_post_requests(db, post_id),
+            "my_request": (
+                user is not None and queries.has_requested(db, post_id, user.participant_id)
+            ),
+            "requested": requested,
+            "request_form": request_form or {},
+            "request_error": request_error,
             "can_write": user is not None and user.enrollment_state in WRITING_STATES,
             "title": f"Post {post_id}",
         },
         user=user,
+        status_code=status_code,
     )
+
+
+@router.post("/posts/{post_id}/requests")
+def request_note(
+    request: Request,
+    db: Db,
+    now: Now,
+    user: User,
+    settings: SettingsDep,
+    post_id: str,
+    source_link: Annotated[str, Form()] = "",
+    suggestion: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Request a note on the post: the API's ``POST /posts/{id}/requests`` (same schema,
+    daily limit and one request per contributor and post), then back to the post."""
+    check_csrf(request, csrf_token)
+    if user is None:
+        return _login_redirect(request)
+    form = {"source_link": source_link, "suggestion": suggestion}
+    try:
+        require_post(db, post_id)
+    except NotFoundError as exc:
+        return _error(request, user, exc)
+    message: str | None = None
+    try:
+        body = NoteRequestCreate(
+            source_link=source_link.strip() or None, suggestion=suggestion.strip() or None
+        )
+    except ValidationError as exc:
+        fields = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        message = (
+            "The source link must be a web address starting with http:// or https://."
+            if "source_link" in fields
+            else "The suggestion can have at most 1,000 characters."
+        )
+    else:
+        try:
+            if user.enrollment_state == EnrollmentState.removed:
+                raise PermissionDeniedError("this participant was removed")
+            check_request_rate(
+                db, settings=settings, now_ms=now, participant_id=user.participant_id
+            )
+            create_note_request(
+                db,
+                now_ms=now,
+                post_id=post_id,
+                requester_participant_id=user.participant_id,
+                source_link=body.source_link,
+                suggestion=body.suggestion,
+            )
+        except BridgewatchError as exc:
+            message = str(exc)[:1].upper() + str(exc)[1:] + "."
+    if message is not None:
+        return _post_response(
+            request,
+            db,
+            user,
+            post_id,
+            request_form=form,
+            request_error=message,
+            status_code=422,
+        )
+    return RedirectResponse(f"/posts/{quote(post_id)}?requested=1#requests", status_code=303)
 
 
 @router.post("/notes/{note_id}/rate")
@@ -500,7 +599,9 @@ def write_note(
                 "A note saying the post is misleading needs a source link: add the address "
                 "of a page that supports your note."
             )
-        if summary_length(text) > settings.summary_max_chars:
+        if not summary.strip():
+            errors["summary"] = "Write the text of your note."
+        elif summary_length(text) > settings.summary_max_chars:
             errors["summary"] = (
                 f"The note has {summary_length(text)} characters (links not counted); "
                 f"at most {settings.summary_max_chars} are allowed."
@@ -589,6 +690,46 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
     )
 
 
+@router.get("/notes/{note_id}/delete", response_class=HTMLResponse)
+def delete_note_page(request: Request, db: Db, user: User, note_id: int) -> Response:
+    """Ask the author to confirm deleting their note (others get the API's 403 reason)."""
+    if user is None:
+        return _login_redirect(request)
+    try:
+        note = require_own_note(db, note_id, user.participant_id)
+        if note["deleted_at_ms"] is not None:
+            raise ConflictError(f"note {note_id} was already deleted")
+    except BridgewatchError as exc:
+        return _error(request, user, exc)
+    return _render(request, "delete.html", {"note": note, "title": "Delete your note"}, user=user)
+
+
+@router.post("/notes/{note_id}/delete")
+def delete_note(
+    request: Request,
+    db: Db,
+    now: Now,
+    user: User,
+    note_id: int,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Delete the author's own note with the API's rules (only the author; removed
+    accounts cannot act; deleting twice is a no-op). The note leaves timelines and posts;
+    its ratings and status history stay, as in the public data."""
+    check_csrf(request, csrf_token)
+    if user is None:
+        return _login_redirect(request)
+    try:
+        if user.enrollment_state == EnrollmentState.removed:
+            raise PermissionDeniedError("this participant was removed")
+        delete_own_note(db, note_id=note_id, participant_id=user.participant_id, now_ms=now)
+    except BridgewatchError as exc:
+        return _error(request, user, exc)
+    return RedirectResponse(
+        f"/contributors/{quote(user.participant_id)}?deleted={note_id}", status_code=303
+    )
+
+
 @router.get("/me", response_class=HTMLResponse)
 def my_page(request: Request, user: User) -> Response:
     """The logged-in contributor's profile."""
@@ -598,19 +739,25 @@ def my_page(request: Request, user: User) -> Response:
 
 
 @router.get("/contributors/{participant_id}", response_class=HTMLResponse)
-def profile_page(request: Request, db: Db, user: User, participant_id: str) -> Response:
-    """Rating impact, writing impact, enrollment and recent ratings with their outcomes."""
+def profile_page(
+    request: Request, db: Db, user: User, participant_id: str, deleted: int | None = None
+) -> Response:
+    """Rating impact, writing impact, enrollment, the contributor's notes with their status
+    and recent ratings with their outcomes."""
     try:
         profile = participant_profile(db, participant_id)
     except NotFoundError as exc:
         return _error(request, user, exc)
+    is_me = user is not None and user.participant_id == participant_id
     return _render(
         request,
         "profile.html",
         {
             "profile": profile,
             "recent": queries.recent_ratings(db, participant_id),
-            "is_me": user is not None and user.participant_id == participant_id,
+            "authored": queries.notes_by_author(db, participant_id),
+            "is_me": is_me,
+            "deleted": deleted if is_me else None,
             "title": f"Contributor {profile.participant.alias}",
         },
         user=user,
