@@ -194,3 +194,16 @@ def test_enrollment_is_shown_in_words(client: TestClient, seeded_db: Seeded) -> 
     assert ">newUser<" not in profile and ">earnedIn<" not in profile
     write = client.get(f"/posts/{seeded_db.post_id}/write").text
     assert ENROLLMENT_LABELS["newUser"] in write
+
+
+def test_needs_your_help_without_a_factor_is_general_and_honest(client: TestClient) -> None:
+    _login(client, "newcomer")  # rated nothing: no factor yet
+    page = client.get("/timeline/needs-your-help").text
+    assert "has not placed you on the viewpoint axis yet" in page
+    reasons = re.findall(r"<li>([^<]*)</li>", page)
+    assert reasons
+    assert not [r for r in reasons if "your side" in r or "Only 0" in r]
+    assert not [r for r in reasons if "One more rating" in r]
+    _login(client)  # demo has a factor
+    page = client.get("/timeline/needs-your-help").text
+    assert "picked for your place on the viewpoint axis" in page

@@ -190,11 +190,16 @@ def needs_help_candidates(
         return []
     ids = [int(r["noteId"]) for r in rows]
     factor = contributor_scores.c.core_rater_factor1
+    level = ratings.c.helpfulnessLevel
     sides = session.execute(
         select(
             ratings.c.noteId,
             func.sum(case((factor < 0, 1), else_=0)).label("neg"),
             func.sum(case((factor >= 0, 1), else_=0)).label("pos"),
+            func.sum(case((and_(factor < 0, level == "HELPFUL"), 1), else_=0)).label("neg_yes"),
+            func.sum(case((and_(factor < 0, level == "NOT_HELPFUL"), 1), else_=0)).label("neg_no"),
+            func.sum(case((and_(factor >= 0, level == "HELPFUL"), 1), else_=0)).label("pos_yes"),
+            func.sum(case((and_(factor >= 0, level == "NOT_HELPFUL"), 1), else_=0)).label("pos_no"),
         )
         .select_from(
             ratings.join(
@@ -205,7 +210,15 @@ def needs_help_candidates(
         .where(ratings.c.noteId.in_(ids))
         .group_by(ratings.c.noteId)
     ).all()
-    by_note = {int(r.noteId): (int(r.neg or 0), int(r.pos or 0)) for r in sides}
+    by_note = {
+        int(r.noteId): (
+            int(r.neg or 0),
+            int(r.pos or 0),
+            int(r.neg_yes or 0) - int(r.neg_no or 0),
+            int(r.pos_yes or 0) - int(r.pos_no or 0),
+        )
+        for r in sides
+    }
     scores = {
         int(r.note_id): r
         for r in session.execute(select(note_scores).where(note_scores.c.note_id.in_(ids)))
@@ -213,7 +226,7 @@ def needs_help_candidates(
     out = []
     for r in rows:
         nid = int(r["noteId"])
-        neg, pos = by_note.get(nid, (0, 0))
+        neg, pos, net_neg, net_pos = by_note.get(nid, (0, 0, 0, 0))
         sc = scores.get(nid)
         out.append(
             (
@@ -228,6 +241,8 @@ def needs_help_candidates(
                     intercept_max=None if sc is None else sc.core_note_intercept_max,
                     created_at_ms=int(r["createdAtMillis"]),
                     core_status=None if sc is None else sc.core_rating_status,
+                    net_negative_side=net_neg,
+                    net_positive_side=net_pos,
                 ),
                 r,
             )

@@ -261,15 +261,14 @@ def timeline_page(
     if tab not in TABS:
         return _error(request, user, NotFoundError(f"no timeline called {tab!r}"))
     viewer = user.participant_id if user else None
+    placed = False
     items: list[dict[str, Any]] = []
     if tab == "needs-your-help":
         candidates = queries.needs_help_candidates(db, viewer_participant_id=viewer)
         rows = {c.note_id: row for c, row in candidates}
-        ranked = rank_needs_help(
-            [c for c, _ in candidates],
-            viewer_factor=queries.viewer_factor(db, viewer) if viewer else None,
-            limit=30,
-        )
+        factor = queries.viewer_factor(db, viewer) if viewer else None
+        placed = factor is not None
+        ranked = rank_needs_help([c for c, _ in candidates], viewer_factor=factor, limit=30)
         items = [{**rows[s.note_id], "reasons": s.reasons} for s in ranked]
     else:
         items = timeline(
@@ -287,7 +286,14 @@ def timeline_page(
     return _render(
         request,
         "timeline.html",
-        {"tab": tab, "items": items, "posts": posts, "older": older, "title": TABS[tab]},
+        {
+            "tab": tab,
+            "items": items,
+            "posts": posts,
+            "older": older,
+            "placed": placed,
+            "title": TABS[tab],
+        },
         user=user,
     )
 
