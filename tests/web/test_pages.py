@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 import warnings
+from pathlib import Path
 
 from sqlalchemy import Engine, select
 
+from bridgewatch.service.dump import export_dump
 from bridgewatch.service.tables import events, note_requests, notes
 from bridgewatch.web.explain import ENROLLMENT_LABELS
-from tests.web.conftest import Seeded, sqlite_rows
+from tests.web.conftest import RATE_AT_MS, Seeded, sqlite_rows
 from tests.web.test_routes import _csrf, _login
 
 with warnings.catch_warnings():
@@ -207,3 +209,25 @@ def test_needs_your_help_without_a_factor_is_general_and_honest(client: TestClie
     _login(client)  # demo has a factor
     page = client.get("/timeline/needs-your-help").text
     assert "picked for your place on the viewpoint axis" in page
+
+
+def test_export_link_works_before_and_after_an_export(
+    client: TestClient, db_engine: Engine, tmp_path: Path
+) -> None:
+    page = client.get("/transparency").text
+    link = re.search(r'href="([^"]+)">Public data export<', page)
+    assert link is not None
+    before = client.get(link.group(1))
+    assert before.status_code == 200 and before.headers["content-type"].startswith("text/html")
+    assert 'id="no-export"' in before.text and "bridgewatch export" in before.text
+    # The web app's data dir is tmp_path (see the web_app fixture): publish an export there.
+    manifest = export_dump(
+        db_engine, tmp_path / "export", as_of_ms=RATE_AT_MS, delay_ms=0, formats=("tsv",)
+    )
+    after = client.get(link.group(1)).text
+    files = re.findall(r'<a href="(/api/v1/export/[^"]+)" download>', after)
+    assert len(files) == len(manifest.files) > 0
+    for f in manifest.files:
+        assert f"{f.rows:,}" in after and f.sha256 in after
+    r = client.get(files[0])
+    assert r.status_code == 200 and r.headers["x-checksum-sha256"] in after

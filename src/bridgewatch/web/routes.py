@@ -9,6 +9,7 @@ and limits, so the web app and the HTTP API enforce the same rules.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,6 +34,7 @@ from bridgewatch.service.convert import (
     rating_values,
 )
 from bridgewatch.service.deps import Db, Now, get_settings
+from bridgewatch.service.dump import PUBLICATION_DELAY_MS
 from bridgewatch.service.impact import WRITING_STATES
 from bridgewatch.service.limits import check_note_limits, check_rating_rate, check_request_rate
 from bridgewatch.service.repositories.auth import create_session_token, delete_session_token
@@ -798,6 +800,35 @@ def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
             "algorithm": ALGORITHM,
             "cfg": cfg,
             "title": "Transparency",
+        },
+        user=user,
+    )
+
+
+def _latest_export(settings: Settings) -> dict[str, Any] | None:
+    """The manifest the API's ``/api/v1/export`` serves, or ``None`` when nothing is
+    published yet (or the manifest cannot be read)."""
+    path = settings.data_dir / "export" / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) and "files" in manifest else None
+
+
+@router.get("/transparency/export", response_class=HTMLResponse)
+def export_page(request: Request, user: User, settings: SettingsDep) -> HTMLResponse:
+    """The public data export: its files with links, sizes and checksums, or how an
+    operator publishes one when none is published yet."""
+    manifest = _latest_export(settings)
+    return _render(
+        request,
+        "export.html",
+        {
+            "manifest": manifest,
+            "files": [] if manifest is None else list(manifest["files"]),
+            "delay_hours": PUBLICATION_DELAY_MS // 3_600_000,
+            "title": "Public data export",
         },
         user=user,
     )
