@@ -256,7 +256,7 @@ def test_logout_ends_the_session(client: TestClient) -> None:
 
 def test_transparency_shows_charts_and_version(client: TestClient) -> None:
     r = client.get("/transparency")
-    assert r.text.count("<svg") == 3
+    assert r.text.count("<svg") == 6  # each chart drawn wide and narrow
     assert "reference commit" in r.text and 'href="/transparency/export"' in r.text
     assert "Last full scoring run" in r.text and "none yet" not in r.text
 

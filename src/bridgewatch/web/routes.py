@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -666,7 +667,11 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
         side = "unscored" if p.factor is None else ("negative" if p.factor < 0 else "positive")
         if p.level in LEVEL_LABELS:
             sides[side][p.level] += 1
-    chart = charts.rater_axis_svg(placed, title="Who rated this note how, by viewpoint")
+    chart_title = "Who rated this note how, by viewpoint"
+    chart = charts.responsive(
+        charts.rater_axis_svg(placed, title=chart_title),
+        charts.rater_axis_svg(placed, title=chart_title, width=charts.NARROW_WIDTH),
+    )
     post = get_post(db, str(note["tweetId"]))
     explanation = explain_note(
         status=str(note["status"]),
@@ -778,23 +783,36 @@ def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
     the data export and the algorithm version."""
     cfg = StatusRulesConfig()
     days, series = queries.status_over_time(db)
+    factors = queries.rater_factors(db)
+    points = queries.note_points(db)
+
+    def both(draw: Callable[[int], str]) -> str:
+        return charts.responsive(draw(640), draw(charts.NARROW_WIDTH))
+
     return _render(
         request,
         "transparency.html",
         {
             "counts": queries.status_counts(db),
-            "status_chart": charts.status_lines_svg(
-                days, series, title="Notes per status over time"
+            "status_chart": both(
+                lambda w: charts.status_lines_svg(
+                    days, series, title="Notes per status over time", width=w
+                )
             ),
-            "factor_chart": charts.histogram_svg(
-                queries.rater_factors(db), title="Distribution of rater factors"
+            "factor_chart": both(
+                lambda w: charts.histogram_svg(
+                    factors, title="Distribution of rater factors", width=w
+                )
             ),
-            "scatter_chart": charts.intercept_factor_svg(
-                queries.note_points(db),
-                title="Note intercept against note factor",
-                crh_threshold=cfg.crh_threshold,
-                crnh_intercept=cfg.crnh_intercept,
-                crnh_factor_multiplier=cfg.crnh_factor_multiplier,
+            "scatter_chart": both(
+                lambda w: charts.intercept_factor_svg(
+                    points,
+                    title="Note intercept against note factor",
+                    crh_threshold=cfg.crh_threshold,
+                    crnh_intercept=cfg.crnh_intercept,
+                    crnh_factor_multiplier=cfg.crnh_factor_multiplier,
+                    width=w,
+                )
             ),
             "pipeline": queries.pipeline_state(db),
             "algorithm": ALGORITHM,
