@@ -153,6 +153,18 @@ def test_log_in_rate_a_note_and_see_its_status_change(page: Any, seeded_db: Seed
 def test_write_a_note_with_live_count(page: Any, seeded_db: Seeded) -> None:
     _login(page)
     page.goto(f"/posts/{seeded_db.post_id}/write")
+    # No reason chosen: the form comes back with the error next to the reasons, in words.
+    page.get_by_label("Your note").fill("The memo is from 2009 and about another city.")
+    page.get_by_label("Source link").fill("https://archive.example.org/memo-2009")
+    page.get_by_role("button", name="Publish note").click()
+    page.wait_for_selector("#err-misleading_reasons")
+    assert page.locator("#err-misleading_reasons").inner_text() == (
+        "Choose at least one reason why the post is misleading."
+    )
+    assert "Value error" not in page.locator("main").inner_text()
+    labels = page.locator("#misleading_reasons label").all_inner_texts()
+    assert labels[-1].strip() == "Other reason"
+    page.screenshot(path=str(ARTIFACTS / "write-note-error.png"), full_page=True)
     page.get_by_label("It contains a factual error").check()
     page.get_by_label("Your note").fill("The memo is from 2009 and about another city.")
     assert page.locator("#count").inner_text() == "235 characters left"
@@ -291,3 +303,16 @@ def test_viewpoint_chart_is_readable_390_px_wide(page: Any, seeded_db: Seeded) -
     narrow.scroll_into_view_if_needed()
     narrow.screenshot(path=str(ARTIFACTS / "viewpoint-chart-390.png"))
     page.screenshot(path=str(ARTIFACTS / "note-details-390.png"), full_page=True)
+
+
+def test_request_a_note_from_the_post_page(page: Any, seeded_db: Seeded) -> None:
+    _login(page, "newcomer")
+    page.goto(f"/posts/{seeded_db.post_id}")
+    assert page.locator("#request-count").inner_text() == "0 note requests"
+    page.get_by_text("Request a note on this post").click()
+    page.get_by_label("What context is missing?").fill("Which year is the memo from?")
+    page.get_by_role("button", name="Request a note").click()
+    page.wait_for_url("**?requested=1#requests")
+    assert page.locator("#request-count").inner_text() == "1 note request"
+    assert page.locator("#my-request").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "post-note-request.png"), full_page=True)

@@ -204,6 +204,7 @@ def test_rating_with_tags_that_do_not_match_is_refused(
         f"/notes/{note_id}/rate", data={"helpfulness_level": "MAYBE", "csrf_token": _csrf(client)}
     )
     assert r.status_code == 403 and "choose Yes, Somewhat or No" in r.text
+    assert "Input should be" not in r.text and "helpfulness_level" not in r.text
 
 
 def test_write_a_note(client: TestClient, seeded_db: Seeded) -> None:

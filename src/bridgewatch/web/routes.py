@@ -230,12 +230,6 @@ def _safe_next(target: str | None, default: str) -> str:
     return default
 
 
-def _validation_message(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'form'}: {err['msg']}" for err in exc.errors()
-    )
-
-
 @router.get("/", response_class=HTMLResponse)
 def home(user: User) -> RedirectResponse:
     """Start on the timeline that fits: Needs your help when logged in, else New."""
@@ -481,9 +475,11 @@ def rate_note(
                 not_helpful_tags=[] if level == "HELPFUL" else (not_helpful_tags or []),
             )
         except ValidationError as exc:
+            fields = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
             raise PermissionDeniedError(
-                "choose Yes, Somewhat or No (and only tags that match it): "
-                + _validation_message(exc)
+                "choose Yes, Somewhat or No"
+                if "helpfulness_level" in fields
+                else "choose Yes, Somewhat or No, and only reasons from the list that match it"
             ) from exc
         check_rating_rate(db, settings=settings, now_ms=now, participant_id=user.participant_id)
         full = require_note(db, note_id)
