@@ -166,6 +166,12 @@ class StatusExplanation:
     decided: str
 
 
+def _n(x: float) -> str:
+    """Two decimals without a negative zero (-0.001 -> "0.00")."""
+    text = f"{x:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -224,7 +230,7 @@ def explain_note(
         None
         if intercept is None
         else f"Its helpfulness score (the part of its ratings that viewpoint does not explain) "
-        f"is {intercept:.2f}; a note is shown from {cfg.crh_threshold:.2f}."
+        f"is {_n(intercept)}; a note is shown from {cfg.crh_threshold:.2f}."
     )
     held = "NmrDueToMinStableCrhTime" in meta_rules or _bare(decided_by or "") == (
         "NmrDueToMinStableCrhTime"
@@ -252,7 +258,7 @@ def explain_note(
             )
         else:
             line = cfg.crnh_intercept + cfg.crnh_factor_multiplier * abs(factor or 0.0)
-            why = f"its helpfulness score is at or below the Not helpful line ({line:.2f})"
+            why = f"its helpfulness score is at or below the Not helpful line ({_n(line)})"
         return StatusExplanation(
             "Not shown: people from both sides of the viewpoint axis rated it not helpful.",
             tuple(x for x in (sides, score) if x),
@@ -311,14 +317,14 @@ def explain_note(
             reasons.append("its helpful ratings look careless (the low-diligence model)")
         if "FilterLargeFactor" in core_rules:
             reasons.append(
-                f"its ratings split along the viewpoint axis (factor {factor:.2f}, more than "
+                f"its ratings split along the viewpoint axis (factor {_n(factor)}, more than "
                 f"{cfg.large_factor_threshold:.2f} from 0)"
                 if factor is not None
                 else "its ratings split along the viewpoint axis"
             )
         if "RejectLowIntercept" in core_rules:
             reasons.append(
-                f"its helpfulness score {intercept:.2f} is below {cfg.firm_reject_threshold:.2f}"
+                f"its helpfulness score {_n(intercept)} is below {cfg.firm_reject_threshold:.2f}"
             )
         why = "; ".join(reasons) or "a filter rule held it back"
         return StatusExplanation(
@@ -344,8 +350,8 @@ def explain_note(
         "Needs more ratings: the scorer has not reached a decision.",
         (
             sides,
-            f"Its helpfulness score {intercept:.2f} lies between the Not helpful line "
-            f"({line:.2f} for its viewpoint factor) and the Helpful threshold "
+            f"Its helpfulness score {_n(intercept)} lies between the Not helpful line "
+            f"({_n(line)} for its viewpoint factor) and the Helpful threshold "
             f"{cfg.crh_threshold:.2f}.",
         ),
         "Not decided yet: the scorer has not reached a decision (its score is between the "

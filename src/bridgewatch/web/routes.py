@@ -106,7 +106,7 @@ STATUS_LABELS = {
 CORE_STATUS_LABELS = {
     **STATUS_LABELS,
     "NEEDS_YOUR_HELP": "Helpful so far, needs raters from more viewpoints",
-    "FIRM_REJECT": "Firm reject: cannot become helpful",
+    "FIRM_REJECT": "Held back: cannot be rated helpful in this run",
 }
 # The same rule as the API's rater dependency: removed accounts and AI writers do not rate.
 _CANNOT_RATE = frozenset(
