@@ -146,12 +146,26 @@ def test_log_in_rate_a_note_and_see_its_status_change(page: Any, seeded_db: Seed
     # A fresh load shows the published status, decided by the Core model.
     page.goto(f"/notes/{pivot.note_id}")
     assert page.locator("#status").inner_text() == STATUS_LABELS[pivot.after]
-    assert "CoreModel (v1.1)" in page.locator("dl.facts").inner_text()
+    assert "CoreModel (v1.1)" in page.locator("#figures").inner_text()
+    # What decided it is said in words; the scorer's name stays in the technical figures.
+    assert "CoreModel" not in page.locator("#decided").inner_text()
 
 
 def test_write_a_note_with_live_count(page: Any, seeded_db: Seeded) -> None:
     _login(page)
     page.goto(f"/posts/{seeded_db.post_id}/write")
+    # No reason chosen: the form comes back with the error next to the reasons, in words.
+    page.get_by_label("Your note").fill("The memo is from 2009 and about another city.")
+    page.get_by_label("Source link").fill("https://archive.example.org/memo-2009")
+    page.get_by_role("button", name="Publish note").click()
+    page.wait_for_selector("#err-misleading_reasons")
+    assert page.locator("#err-misleading_reasons").inner_text() == (
+        "Choose at least one reason why the post is misleading."
+    )
+    assert "Value error" not in page.locator("main").inner_text()
+    labels = page.locator("#misleading_reasons label").all_inner_texts()
+    assert labels[-1].strip() == "Other reason"
+    page.screenshot(path=str(ARTIFACTS / "write-note-error.png"), full_page=True)
     page.get_by_label("It contains a factual error").check()
     page.get_by_label("Your note").fill("The memo is from 2009 and about another city.")
     assert page.locator("#count").inner_text() == "235 characters left"
@@ -182,7 +196,9 @@ def test_note_details_profile_and_transparency(page: Any, seeded_db: Seeded) -> 
     assert page.locator("svg.chart circle").count() > 0
     page.screenshot(path=str(ARTIFACTS / "note-details.png"), full_page=True)
     page.goto("/transparency")
-    assert page.locator("svg.chart").count() == 3
+    assert page.locator(".chart-wide svg.chart").count() == 3
+    assert all(svg.is_visible() for svg in page.locator(".chart-wide svg.chart").all())
+    assert not page.locator(".chart-narrow svg.chart").first.is_visible()
     page.screenshot(path=str(ARTIFACTS / "transparency.png"), full_page=True)
     _login(page)
     page.goto("/me")
@@ -210,3 +226,94 @@ def test_phone_sized_screen_and_keyboard(page: Any, seeded_db: Seeded) -> None:
     page.goto(f"/posts/{seeded_db.pivot.post_id}")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(ARTIFACTS / "post-phone.png"), full_page=True)
+
+
+def test_author_deletes_own_note_with_confirmation(page: Any, seeded_db: Seeded) -> None:
+    _login(page)
+    page.goto(f"/posts/{seeded_db.post_id}/write")
+    page.get_by_label("It contains a factual error").check()
+    page.get_by_label("Your note").fill("A note its author deletes again.")
+    page.get_by_label("Source link").fill("https://archive.example.org/delete-me")
+    page.get_by_role("button", name="Publish note").click()
+    page.wait_for_url("**/notes/*")
+    note_url = page.url.split("?")[0]
+    page.get_by_role("link", name="Delete this note").click()
+    page.wait_for_url("**/delete")
+    assert page.get_by_role("heading", name="Delete your note?").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "delete-note-confirm.png"), full_page=True)
+    # "No" keeps it.
+    page.get_by_role("link", name="No, keep it").click()
+    page.wait_for_url(note_url)
+    page.get_by_role("link", name="Delete this note").click()
+    page.get_by_role("button", name="Yes, delete this note").click()
+    page.wait_for_url("**/contributors/*?deleted=*")
+    assert "Your note was deleted." in page.get_by_role("status").inner_text()
+    assert "A note its author deletes again." not in page.locator("main").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "delete-note-done.png"), full_page=True)
+    page.goto(f"/posts/{seeded_db.post_id}")
+    assert "A note its author deletes again." not in page.locator("main").inner_text()
+    page.goto(note_url)
+    assert page.locator("#deleted").is_visible()
+    assert page.get_by_role("link", name="Delete this note").count() == 0
+
+
+def test_viewpoint_chart_is_readable_390_px_wide(page: Any, seeded_db: Seeded) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/notes/{seeded_db.pivot.note_id}")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    wide = page.locator(".chart-wide svg.chart")
+    narrow = page.locator(".chart-narrow svg.chart")
+    assert not wide.is_visible() and narrow.is_visible()
+    box = narrow.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    # Rendered text sizes in CSS px: the chart's smallest label is at least 11 px tall on
+    # screen (the wide drawing squeezed into 390 px gave about 7 px).
+    smallest = page.evaluate(
+        """() => Math.min(...Array.from(
+            document.querySelectorAll('.chart-narrow svg.chart text'),
+            t => t.getBoundingClientRect().height))"""
+    )
+    assert smallest >= 11, smallest
+    # No two tick labels of the axis overlap on screen.
+    overlaps = page.evaluate(
+        """() => {
+            const r = Array.from(document.querySelectorAll('.chart-narrow svg.chart text'),
+                                 t => t.getBoundingClientRect());
+            let n = 0;
+            for (let i = 0; i < r.length; i++) for (let j = i + 1; j < r.length; j++) {
+                const a = r[i], b = r[j];
+                if (a.left < b.right - 1 && b.left < a.right - 1 &&
+                    a.top < b.bottom - 1 && b.top < a.bottom - 1) n++;
+            }
+            return n;
+        }"""
+    )
+    assert overlaps == 0
+    # Every label lies inside the chart (none cut off at an edge).
+    outside = page.evaluate(
+        """() => {
+            const svg = document.querySelector('.chart-narrow svg.chart')
+                .getBoundingClientRect();
+            return Array.from(document.querySelectorAll('.chart-narrow svg.chart text'))
+                .filter(t => { const r = t.getBoundingClientRect();
+                    return r.left < svg.left || r.right > svg.right; })
+                .map(t => t.textContent);
+        }"""
+    )
+    assert outside == []
+    narrow.scroll_into_view_if_needed()
+    narrow.screenshot(path=str(ARTIFACTS / "viewpoint-chart-390.png"))
+    page.screenshot(path=str(ARTIFACTS / "note-details-390.png"), full_page=True)
+
+
+def test_request_a_note_from_the_post_page(page: Any, seeded_db: Seeded) -> None:
+    _login(page, "newcomer")
+    page.goto(f"/posts/{seeded_db.post_id}")
+    assert page.locator("#request-count").inner_text() == "0 note requests"
+    page.get_by_text("Request a note on this post").click()
+    page.get_by_label("What context is missing?").fill("Which year is the memo from?")
+    page.get_by_role("button", name="Request a note").click()
+    page.wait_for_url("**?requested=1#requests")
+    assert page.locator("#request-count").inner_text() == "1 note request"
+    assert page.locator("#my-request").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "post-note-request.png"), full_page=True)

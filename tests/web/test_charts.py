@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 
 from bridgewatch.web.charts import (
@@ -61,3 +62,26 @@ def test_status_lines_one_polyline_per_status() -> None:
     lines = root.findall(f"{NS}polyline")
     assert len(lines) == 2
     assert len(lines[0].get("points", "").split()) == 2
+
+
+def test_narrow_rater_axis_keeps_text_readable_and_ids_apart() -> None:
+    from bridgewatch.web.charts import NARROW_WIDTH, responsive
+
+    points = [(-1.0, "HELPFUL"), (0.4, "SOMEWHAT_HELPFUL"), (1.2, "NOT_HELPFUL")]
+    wide = rater_axis_svg(points, title="t")
+    narrow = rater_axis_svg(points, title="t", width=NARROW_WIDTH)
+    root = _parse(narrow)
+    assert root.get("viewBox") == f"0 0 {NARROW_WIDTH} 190"
+    # Shown about NARROW_WIDTH px wide on a phone, so text units are roughly px: >= 12.
+    sizes = [float(t.get("font-size", "0")) for t in root.iter(f"{NS}text")]
+    assert sizes and min(sizes) >= 12
+    # Every dot stays inside the drawing, and the labels do not overlap: tick labels at
+    # least 40 units apart.
+    xs = [float(c.get("cx", "0")) for c in root.iter(f"{NS}circle")]
+    assert len(xs) == 3 and all(0 < x < NARROW_WIDTH for x in xs)
+    ticks = sorted(float(t.get("x", "0")) for t in root.iter(f"{NS}text") if t.get("y") == "165")
+    assert len(ticks) == 5 and all(b - a >= 40 for a, b in itertools.pairwise(ticks))
+    both = responsive(wide, narrow)
+    ids = [i for i in (_parse(wide).find(f"{NS}title"), root.find(f"{NS}title")) if i is not None]
+    assert ids[0].get("id") != ids[1].get("id")
+    assert both.index("chart-wide") < both.index("chart-narrow")

@@ -188,8 +188,10 @@ def test_note_details_show_the_scorers_figures(client: TestClient, seeded_db: Se
             "FROM note_scores WHERE final_rating_status != 'NEEDS_MORE_RATINGS' LIMIT 1"
         )[0]
     page = client.get(f"/notes/{decided[0]}").text
-    assert decided[1] in page and decided[2] in page
+    # Rule lists are shown ", "-joined, the plain "why" above the technical figures.
+    assert decided[1].replace(",", ", ") in page and decided[2].replace(",", ", ") in page
     assert f"{decided[3]:.3f}" in page
+    assert page.index('id="h-why"') < page.index('id="figures"')
     assert "Ratings by viewpoint side" in page and "<svg" in page
 
 
@@ -202,6 +204,7 @@ def test_rating_with_tags_that_do_not_match_is_refused(
         f"/notes/{note_id}/rate", data={"helpfulness_level": "MAYBE", "csrf_token": _csrf(client)}
     )
     assert r.status_code == 403 and "choose Yes, Somewhat or No" in r.text
+    assert "Input should be" not in r.text and "helpfulness_level" not in r.text
 
 
 def test_write_a_note(client: TestClient, seeded_db: Seeded) -> None:
@@ -231,7 +234,9 @@ def test_write_a_note(client: TestClient, seeded_db: Seeded) -> None:
             "source_link": "https://a.example/2",
         },
     )
-    assert r.status_code == 422 and "at least one misleading reason" in r.text
+    assert r.status_code == 422
+    assert "Choose at least one reason why the post is misleading." in r.text
+    assert 'aria-invalid="true" aria-describedby="err-misleading_reasons"' in r.text
     r = client.post(
         write,
         data={**base, "summary": "The memo is from 2009.", "source_link": "https://a.example/3"},
@@ -252,8 +257,8 @@ def test_logout_ends_the_session(client: TestClient) -> None:
 
 def test_transparency_shows_charts_and_version(client: TestClient) -> None:
     r = client.get("/transparency")
-    assert r.text.count("<svg") == 3
-    assert "reference commit" in r.text and "/api/v1/export" in r.text
+    assert r.text.count("<svg") == 6  # each chart drawn wide and narrow
+    assert "reference commit" in r.text and 'href="/transparency/export"' in r.text
     assert "Last full scoring run" in r.text and "none yet" not in r.text
 
 

@@ -12,10 +12,12 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 __all__ = [
+    "NARROW_WIDTH",
     "STATUS_COLOURS",
     "histogram_svg",
     "intercept_factor_svg",
     "rater_axis_svg",
+    "responsive",
     "status_lines_svg",
 ]
 
@@ -26,11 +28,24 @@ STATUS_COLOURS: dict[str, str] = {
 }
 _LEVEL_COLOURS = {"HELPFUL": "#116329", "SOMEWHAT_HELPFUL": "#7d4e00", "NOT_HELPFUL": "#a40e26"}
 _LEVEL_LABELS = {"HELPFUL": "Yes", "SOMEWHAT_HELPFUL": "Somewhat", "NOT_HELPFUL": "No"}
+# Charts are drawn twice: 640 units wide for wide screens and NARROW_WIDTH for phones, where
+# the SVG is shown at about this many CSS px, so its 12-14 unit text stays 12-14 px.
+NARROW_WIDTH = 360
+
+
+def responsive(wide: str, narrow: str) -> str:
+    """Both renderings of a chart; the stylesheet shows the narrow one on small screens.
+
+    Parameters
+    ----------
+    wide, narrow : SVG markup of the same chart drawn 640 and ``NARROW_WIDTH`` units wide.
+    """
+    return f'<div class="chart-wide">{wide}</div><div class="chart-narrow">{narrow}</div>'
 
 
 def _open(width: int, height: int, title: str, desc: str) -> list[str]:
     # Ids unique per title so that several charts on one page keep their own labels.
-    key = "c" + hashlib.sha1(title.encode()).hexdigest()[:8]
+    key = "c" + hashlib.sha1(f"{title}|{width}".encode()).hexdigest()[:8]
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'role="img" aria-labelledby="{key}t {key}d" class="chart">',
@@ -43,6 +58,13 @@ def _f(x: float) -> str:
     return f"{x:.1f}"
 
 
+def _tick(v: float) -> str:
+    """A signed axis label without trailing zeros: -1.5, -0.75, 0, +1."""
+    if v == 0:
+        return "0"
+    return f"{v:+.2f}".rstrip("0").rstrip(".")
+
+
 def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     if hi <= lo:
         return [lo]
@@ -50,20 +72,22 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return [lo + k * step for k in range(n)]
 
 
-def rater_axis_svg(points: Sequence[tuple[float, str]], *, title: str) -> str:
+def rater_axis_svg(points: Sequence[tuple[float, str]], *, title: str, width: int = 640) -> str:
     """Who rated a note how, along the viewpoint axis.
 
     Parameters
     ----------
     points : (rater factor f_u, helpfulness level name) per rating with a known factor.
     title : the chart's accessible title.
+    width : viewBox width in user units (640 wide screens, ``NARROW_WIDTH`` phones).
 
     Returns
     -------
     SVG markup: one row per answer (Yes / Somewhat / No), a dot per rater at their factor
     (clipped to [-1.5, 1.5]), a dashed line at 0 dividing the two sides.
     """
-    width, height, left, right = 640, 190, 90, 20
+    narrow = width < 480
+    height, left, right = 190, 90, 20
     rows = ["HELPFUL", "SOMEWHAT_HELPFUL", "NOT_HELPFUL"]
     span = 1.5
 
@@ -83,7 +107,7 @@ def rater_axis_svg(points: Sequence[tuple[float, str]], *, title: str) -> str:
     for r, level in enumerate(rows):
         y = 30 + r * 45
         parts.append(
-            f'<text x="{left - 10}" y="{y + 4}" text-anchor="end" font-size="14" '
+            f'<text x="{left - 8}" y="{y + 4}" text-anchor="end" font-size="14" '
             f'fill="#1f2328">{_LEVEL_LABELS[level]}</text>'
         )
         parts.append(f'<line x1="{left}" y1="{y}" x2="{width - right}" y2="{y}" stroke="#d0d7de"/>')
@@ -97,10 +121,11 @@ def rater_axis_svg(points: Sequence[tuple[float, str]], *, title: str) -> str:
                 f"{factor:.2f}: {_LEVEL_LABELS[level]}</title></circle>"
             )
     base = height - 25
-    for v in (-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5):
+    ticks = (-1.5, -0.75, 0.0, 0.75, 1.5) if narrow else (-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5)
+    for v in ticks:
         parts.append(
             f'<text x="{_f(x(v))}" y="{base}" text-anchor="middle" font-size="12" '
-            f'fill="#1f2328">{v:+.1f}</text>'
+            f'fill="#1f2328">{_tick(v)}</text>'
         )
     parts.append(
         f'<text x="{_f(x(-0.75))}" y="{height - 6}" text-anchor="middle" font-size="12" '
@@ -112,9 +137,12 @@ def rater_axis_svg(points: Sequence[tuple[float, str]], *, title: str) -> str:
     return "".join(parts)
 
 
-def histogram_svg(values: Sequence[float], *, title: str, n_bins: int = 20) -> str:
-    """A histogram of ``values`` (e.g. rater factors) over their range, ``n_bins`` bars."""
-    width, height, left, bottom = 640, 240, 50, 40
+def histogram_svg(
+    values: Sequence[float], *, title: str, n_bins: int = 20, width: int = 640
+) -> str:
+    """A histogram of ``values`` (e.g. rater factors) over their range, ``n_bins`` bars,
+    ``width`` user units wide."""
+    height, left, bottom = 240, 50, 40
     finite = [v for v in values if math.isfinite(v)]
     parts = _open(width, height, title, f"Histogram of {len(finite)} values.")
     if not finite:
@@ -137,7 +165,7 @@ def histogram_svg(values: Sequence[float], *, title: str, n_bins: int = 20) -> s
             f"<title>{lo + k * (hi - lo) / n_bins:.2f} to "
             f"{lo + (k + 1) * (hi - lo) / n_bins:.2f}: {c}</title></rect>"
         )
-    for v in _ticks(lo, hi):
+    for v in _ticks(lo, hi, 5 if width >= 480 else 3):
         xx = left + (v - lo) / (hi - lo) * (width - left - 20)
         parts.append(
             f'<text x="{_f(xx)}" y="{height - bottom + 18}" text-anchor="middle" '
@@ -157,13 +185,15 @@ def intercept_factor_svg(
     crh_threshold: float,
     crnh_intercept: float,
     crnh_factor_multiplier: float,
+    width: int = 640,
 ) -> str:
-    """Notes' intercept (y) against factor (x), coloured by status, thresholds drawn.
+    """Notes' intercept (y) against factor (x), coloured by status, thresholds drawn,
+    ``width`` user units wide.
 
     The Helpful threshold is the line i_n = ``crh_threshold``; the Not Helpful boundary is
     i_n = ``crnh_intercept`` + ``crnh_factor_multiplier`` |f_n| (a "V").
     """
-    width, height, left, bottom = 640, 380, 60, 45
+    height, left, bottom = (380, 60, 45) if width >= 480 else (320, 48, 45)
     xs, ys = (-1.0, 1.0), (-0.8, 0.8)
     for f, i, _ in notes:
         xs = (min(xs[0], f), max(xs[1], f))
@@ -185,7 +215,7 @@ def intercept_factor_svg(
         f'font-size="12" fill="#116329">Helpful: intercept ≥ {crh_threshold:.2f}</text>'
     )
     v_pts = [(f, crnh_intercept + crnh_factor_multiplier * abs(f)) for f in (xs[0], 0.0, xs[1])]
-    key = "clip" + hashlib.sha1(title.encode()).hexdigest()[:8]
+    key = "clip" + hashlib.sha1(f"{title}|{width}".encode()).hexdigest()[:8]
     plot_h = height - bottom - 15
     parts.append(
         f'<clipPath id="{key}"><rect x="{left}" y="15" width="{width - left - 20}" '
@@ -224,7 +254,7 @@ def intercept_factor_svg(
 
 
 def status_lines_svg(
-    days: Sequence[str], series: Mapping[str, Sequence[int]], *, title: str
+    days: Sequence[str], series: Mapping[str, Sequence[int]], *, title: str, width: int = 640
 ) -> str:
     """Counts per status over time: one line per status, one point per day.
 
@@ -232,8 +262,9 @@ def status_lines_svg(
     ----------
     days : ISO dates, the x axis, oldest first.
     series : status name -> count per day (same length as ``days``).
+    width : viewBox width in user units.
     """
-    width, height, left, bottom = 640, 260, 50, 45
+    height, left, bottom = 260, 50, 45
     parts = _open(
         width,
         height,
@@ -257,7 +288,7 @@ def status_lines_svg(
         colour = STATUS_COLOURS.get(status, "#0550ae")
         pts = " ".join(f"{_f(px(k))},{_f(py(c))}" for k, c in enumerate(counts))
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2.5" points="{pts}"/>')
-    for k in sorted({0, n // 2, n - 1}):
+    for k in sorted({0, n // 2, n - 1} if width >= 480 else {0, n - 1}):
         anchor = "start" if k == 0 else ("end" if k == n - 1 else "middle")
         parts.append(
             f'<text x="{_f(px(k))}" y="{height - bottom + 18}" text-anchor="{anchor}" '

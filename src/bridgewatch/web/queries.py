@@ -15,6 +15,7 @@ from bridgewatch.service.repositories.notes import NEEDS_MORE_RATINGS, timeline
 from bridgewatch.service.tables import (
     contributor_scores,
     events,
+    note_requests,
     note_scores,
     note_status_changes,
     note_status_history,
@@ -25,14 +26,17 @@ from bridgewatch.service.tables import (
 from bridgewatch.web.needs_help import Candidate
 
 __all__ = [
+    "AuthoredNote",
     "PipelineState",
     "RaterPoint",
     "RecentRating",
+    "has_requested",
     "latest_event_id",
     "needs_help_candidates",
     "note_points",
     "note_rater_points",
     "note_status",
+    "notes_by_author",
     "pipeline_state",
     "rater_factors",
     "recent_ratings",
@@ -64,6 +68,18 @@ class RecentRating:
     status: str
     created_at_ms: int
     outcome: str
+
+
+@dataclass(frozen=True)
+class AuthoredNote:
+    """A note the contributor wrote, with its current status and rating count."""
+
+    note_id: int
+    post_id: str
+    summary: str
+    status: str
+    num_ratings: int
+    created_at_ms: int
 
 
 @dataclass(frozen=True)
@@ -145,6 +161,17 @@ def note_rater_points(session: Session, note_id: int) -> list[RaterPoint]:
     ]
 
 
+def has_requested(session: Session, post_id: str, participant_id: str) -> bool:
+    """Whether the participant already requested a note on the post."""
+    row = session.execute(
+        select(note_requests.c.id).where(
+            note_requests.c.post_id == post_id,
+            note_requests.c.requester_participant_id == participant_id,
+        )
+    ).first()
+    return row is not None
+
+
 def needs_help_candidates(
     session: Session, *, viewer_participant_id: str | None, limit: int = 200
 ) -> list[tuple[Candidate, dict[str, Any]]]:
@@ -163,11 +190,16 @@ def needs_help_candidates(
         return []
     ids = [int(r["noteId"]) for r in rows]
     factor = contributor_scores.c.core_rater_factor1
+    level = ratings.c.helpfulnessLevel
     sides = session.execute(
         select(
             ratings.c.noteId,
             func.sum(case((factor < 0, 1), else_=0)).label("neg"),
             func.sum(case((factor >= 0, 1), else_=0)).label("pos"),
+            func.sum(case((and_(factor < 0, level == "HELPFUL"), 1), else_=0)).label("neg_yes"),
+            func.sum(case((and_(factor < 0, level == "NOT_HELPFUL"), 1), else_=0)).label("neg_no"),
+            func.sum(case((and_(factor >= 0, level == "HELPFUL"), 1), else_=0)).label("pos_yes"),
+            func.sum(case((and_(factor >= 0, level == "NOT_HELPFUL"), 1), else_=0)).label("pos_no"),
         )
         .select_from(
             ratings.join(
@@ -178,7 +210,15 @@ def needs_help_candidates(
         .where(ratings.c.noteId.in_(ids))
         .group_by(ratings.c.noteId)
     ).all()
-    by_note = {int(r.noteId): (int(r.neg or 0), int(r.pos or 0)) for r in sides}
+    by_note = {
+        int(r.noteId): (
+            int(r.neg or 0),
+            int(r.pos or 0),
+            int(r.neg_yes or 0) - int(r.neg_no or 0),
+            int(r.pos_yes or 0) - int(r.pos_no or 0),
+        )
+        for r in sides
+    }
     scores = {
         int(r.note_id): r
         for r in session.execute(select(note_scores).where(note_scores.c.note_id.in_(ids)))
@@ -186,7 +226,7 @@ def needs_help_candidates(
     out = []
     for r in rows:
         nid = int(r["noteId"])
-        neg, pos = by_note.get(nid, (0, 0))
+        neg, pos, net_neg, net_pos = by_note.get(nid, (0, 0, 0, 0))
         sc = scores.get(nid)
         out.append(
             (
@@ -201,6 +241,8 @@ def needs_help_candidates(
                     intercept_max=None if sc is None else sc.core_note_intercept_max,
                     created_at_ms=int(r["createdAtMillis"]),
                     core_status=None if sc is None else sc.core_rating_status,
+                    net_negative_side=net_neg,
+                    net_positive_side=net_pos,
                 ),
                 r,
             )
@@ -257,6 +299,46 @@ def recent_ratings(session: Session, participant_id: str, *, limit: int = 20) ->
             )
         )
     return out
+
+
+def notes_by_author(
+    session: Session, participant_id: str, *, limit: int = 50
+) -> list[AuthoredNote]:
+    """The participant's live notes, newest first, with status and number of ratings."""
+    status = func.coalesce(note_status_history.c.currentStatus, NEEDS_MORE_RATINGS)
+    n_ratings = (
+        select(func.count())
+        .where(ratings.c.noteId == notes.c.noteId)
+        .correlate(notes)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(
+            notes.c.noteId,
+            notes.c.tweetId,
+            notes.c.summary,
+            notes.c.createdAtMillis,
+            status.label("status"),
+            n_ratings.label("num_ratings"),
+        )
+        .select_from(
+            notes.outerjoin(note_status_history, note_status_history.c.noteId == notes.c.noteId)
+        )
+        .where(notes.c.noteAuthorParticipantId == participant_id, notes.c.deleted_at_ms.is_(None))
+        .order_by(notes.c.createdAtMillis.desc(), notes.c.noteId.desc())
+        .limit(limit)
+    ).all()
+    return [
+        AuthoredNote(
+            int(r.noteId),
+            str(r.tweetId),
+            str(r.summary),
+            str(r.status),
+            int(r.num_ratings),
+            int(r.createdAtMillis),
+        )
+        for r in rows
+    ]
 
 
 def status_counts(session: Session) -> dict[str, int]:

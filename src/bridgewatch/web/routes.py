@@ -9,7 +9,9 @@ and limits, so the web app and the HTTP API enforce the same rules.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -33,29 +35,51 @@ from bridgewatch.service.convert import (
     rating_values,
 )
 from bridgewatch.service.deps import Db, Now, get_settings
+from bridgewatch.service.dump import PUBLICATION_DELAY_MS
 from bridgewatch.service.impact import WRITING_STATES
-from bridgewatch.service.limits import check_note_limits, check_rating_rate
+from bridgewatch.service.limits import check_note_limits, check_rating_rate, check_request_rate
 from bridgewatch.service.repositories.auth import create_session_token, delete_session_token
 from bridgewatch.service.repositories.notes import (
     TimelinePosition,
+    delete_own_note,
     get_note_brief,
     get_scoring,
     insert_note,
     list_status_changes,
     notes_on_post,
     require_note,
+    require_own_note,
     timeline,
 )
 from bridgewatch.service.repositories.participants import Participant, get_session_participant
-from bridgewatch.service.repositories.posts import count_post_requests, get_post, require_post
+from bridgewatch.service.repositories.posts import (
+    count_post_requests,
+    create_note_request,
+    get_post,
+    require_post,
+)
 from bridgewatch.service.repositories.ratings import get_rating, upsert_rating
-from bridgewatch.service.schemas import NoteCreate, RatingCreate
+from bridgewatch.service.schemas import NoteCreate, NoteRequestCreate, RatingCreate
 from bridgewatch.service.settings import Settings
-from bridgewatch.service.tables import MISLEADING_REASONS, NOT_MISLEADING_REASONS
 from bridgewatch.service.text import find_urls, summary_length
 from bridgewatch.web import charts, queries
 from bridgewatch.web.accounts import authenticate, create_account
 from bridgewatch.web.csrf import CSRF_COOKIE, check_csrf, csrf_token_for
+from bridgewatch.web.explain import (
+    SideCounts,
+    enrollment_label,
+    explain_note,
+    rule_list,
+    rule_meanings,
+    scorer_label,
+    split_rules,
+)
+from bridgewatch.web.forms import (
+    FIELD_LABELS,
+    MISLEADING_CHOICES,
+    NOT_MISLEADING_CHOICES,
+    friendly_note_errors,
+)
 from bridgewatch.web.needs_help import rank_needs_help
 
 __all__ = ["SESSION_COOKIE", "router", "templates"]
@@ -82,7 +106,7 @@ STATUS_LABELS = {
 CORE_STATUS_LABELS = {
     **STATUS_LABELS,
     "NEEDS_YOUR_HELP": "Helpful so far, needs raters from more viewpoints",
-    "FIRM_REJECT": "Firm reject: cannot become helpful",
+    "FIRM_REJECT": "Held back: cannot be rated helpful in this run",
 }
 # The same rule as the API's rater dependency: removed accounts and AI writers do not rate.
 _CANNOT_RATE = frozenset(
@@ -115,36 +139,6 @@ _TSV_TAG_LABELS = {
     **{col: TAG_LABELS[tag] for tag, col in HELPFUL_TAG_COLUMNS.items()},
     **{col: TAG_LABELS[tag] for tag, col in NOT_HELPFUL_TAG_COLUMNS.items()},
 }
-MISLEADING_CHOICES = [
-    (c.removeprefix("misleading"), label)
-    for c, label in zip(
-        MISLEADING_REASONS,
-        (
-            "Other",
-            "It contains a factual error",
-            "It is a manipulated or AI-generated photo or video",
-            "It contains outdated information that may be misleading",
-            "It is a misrepresentation or missing important context",
-            "It presents an unverified claim as a fact",
-            "It is a joke or satire that might be misinterpreted as a fact",
-        ),
-        strict=True,
-    )
-]
-NOT_MISLEADING_CHOICES = [
-    (c.removeprefix("notMisleading"), label)
-    for c, label in zip(
-        NOT_MISLEADING_REASONS,
-        (
-            "Other",
-            "It expresses a factually correct claim",
-            "It was correct when written, but is out of date now",
-            "It is clearly satirical or a joke",
-            "It expresses a personal opinion",
-        ),
-        strict=True,
-    )
-]
 
 
 def _when(ms: int | None) -> str:
@@ -157,6 +151,13 @@ templates.env.filters["when"] = _when
 templates.env.filters["status_label"] = lambda s: STATUS_LABELS.get(str(s), str(s))
 templates.env.filters["core_status_label"] = lambda s: CORE_STATUS_LABELS.get(str(s), str(s))
 templates.env.filters["tag_label"] = lambda t: _TSV_TAG_LABELS.get(str(t), str(t))
+templates.env.filters["tag_list"] = lambda text: ", ".join(
+    _TSV_TAG_LABELS.get(t, t) for t in split_rules(text)
+)
+templates.env.filters["enrollment_label"] = enrollment_label
+templates.env.filters["rule_list"] = rule_list
+templates.env.filters["rule_meanings"] = rule_meanings
+templates.env.filters["scorer_label"] = scorer_label
 templates.env.globals.update(
     TABS=TABS,
     LEVEL_LABELS=LEVEL_LABELS,
@@ -229,12 +230,6 @@ def _safe_next(target: str | None, default: str) -> str:
     return default
 
 
-def _validation_message(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'form'}: {err['msg']}" for err in exc.errors()
-    )
-
-
 @router.get("/", response_class=HTMLResponse)
 def home(user: User) -> RedirectResponse:
     """Start on the timeline that fits: Needs your help when logged in, else New."""
@@ -263,15 +258,14 @@ def timeline_page(
     if tab not in TABS:
         return _error(request, user, NotFoundError(f"no timeline called {tab!r}"))
     viewer = user.participant_id if user else None
+    placed = False
     items: list[dict[str, Any]] = []
     if tab == "needs-your-help":
         candidates = queries.needs_help_candidates(db, viewer_participant_id=viewer)
         rows = {c.note_id: row for c, row in candidates}
-        ranked = rank_needs_help(
-            [c for c, _ in candidates],
-            viewer_factor=queries.viewer_factor(db, viewer) if viewer else None,
-            limit=30,
-        )
+        factor = queries.viewer_factor(db, viewer) if viewer else None
+        placed = factor is not None
+        ranked = rank_needs_help([c for c, _ in candidates], viewer_factor=factor, limit=30)
         items = [{**rows[s.note_id], "reasons": s.reasons} for s in ranked]
     else:
         items = timeline(
@@ -289,7 +283,14 @@ def timeline_page(
     return _render(
         request,
         "timeline.html",
-        {"tab": tab, "items": items, "posts": posts, "older": older, "title": TABS[tab]},
+        {
+            "tab": tab,
+            "items": items,
+            "posts": posts,
+            "older": older,
+            "placed": placed,
+            "title": TABS[tab],
+        },
         user=user,
     )
 
@@ -303,12 +304,33 @@ def post_page(
     rated: int | None = None,
     was: str | None = None,
     after: int | None = None,
+    requested: int = 0,
 ) -> HTMLResponse:
-    """A post with its notes (status, top tags) and the rating dialog on each.
+    """A post with its notes (status, top tags), the rating dialog on each, and its note
+    requests (with the form to request one).
 
     After a rating (``rated``: the note, ``was``: its status before, ``after``: the event
     id of the rating) the flash says whether the real-time worker has scored the rating
     yet; if not, the page's script asks ``/notes/{id}/live`` until it has."""
+    return _post_response(
+        request, db, user, post_id, rated=rated, was=was, after=after, requested=bool(requested)
+    )
+
+
+def _post_response(
+    request: Request,
+    db: Db,
+    user: Participant | None,
+    post_id: str,
+    *,
+    rated: int | None = None,
+    was: str | None = None,
+    after: int | None = None,
+    requested: bool = False,
+    request_form: dict[str, str] | None = None,
+    request_error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     post = get_post(db, post_id)
     if post is None:
         return _error(request, user, NotFoundError(f"post {post_id!r} does not exist"))
@@ -341,11 +363,82 @@ def post_page(
             "mine": mine,
             "flash": flash,
             "requests": count_post_requests(db, post_id),
+            "my_request": (
+                user is not None and queries.has_requested(db, post_id, user.participant_id)
+            ),
+            "requested": requested,
+            "request_form": request_form or {},
+            "request_error": request_error,
             "can_write": user is not None and user.enrollment_state in WRITING_STATES,
             "title": f"Post {post_id}",
         },
         user=user,
+        status_code=status_code,
     )
+
+
+@router.post("/posts/{post_id}/requests")
+def request_note(
+    request: Request,
+    db: Db,
+    now: Now,
+    user: User,
+    settings: SettingsDep,
+    post_id: str,
+    source_link: Annotated[str, Form()] = "",
+    suggestion: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Request a note on the post: the API's ``POST /posts/{id}/requests`` (same schema,
+    daily limit and one request per contributor and post), then back to the post."""
+    check_csrf(request, csrf_token)
+    if user is None:
+        return _login_redirect(request)
+    form = {"source_link": source_link, "suggestion": suggestion}
+    try:
+        require_post(db, post_id)
+    except NotFoundError as exc:
+        return _error(request, user, exc)
+    message: str | None = None
+    try:
+        body = NoteRequestCreate(
+            source_link=source_link.strip() or None, suggestion=suggestion.strip() or None
+        )
+    except ValidationError as exc:
+        fields = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        message = (
+            "The source link must be a web address starting with http:// or https://."
+            if "source_link" in fields
+            else "The suggestion can have at most 1,000 characters."
+        )
+    else:
+        try:
+            if user.enrollment_state == EnrollmentState.removed:
+                raise PermissionDeniedError("this participant was removed")
+            check_request_rate(
+                db, settings=settings, now_ms=now, participant_id=user.participant_id
+            )
+            create_note_request(
+                db,
+                now_ms=now,
+                post_id=post_id,
+                requester_participant_id=user.participant_id,
+                source_link=body.source_link,
+                suggestion=body.suggestion,
+            )
+        except BridgewatchError as exc:
+            message = str(exc)[:1].upper() + str(exc)[1:] + "."
+    if message is not None:
+        return _post_response(
+            request,
+            db,
+            user,
+            post_id,
+            request_form=form,
+            request_error=message,
+            status_code=422,
+        )
+    return RedirectResponse(f"/posts/{quote(post_id)}?requested=1#requests", status_code=303)
 
 
 @router.post("/notes/{note_id}/rate")
@@ -382,9 +475,11 @@ def rate_note(
                 not_helpful_tags=[] if level == "HELPFUL" else (not_helpful_tags or []),
             )
         except ValidationError as exc:
+            fields = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
             raise PermissionDeniedError(
-                "choose Yes, Somewhat or No (and only tags that match it): "
-                + _validation_message(exc)
+                "choose Yes, Somewhat or No"
+                if "helpfulness_level" in fields
+                else "choose Yes, Somewhat or No, and only reasons from the list that match it"
             ) from exc
         check_rating_rate(db, settings=settings, now_ms=now, participant_id=user.participant_id)
         full = require_note(db, note_id)
@@ -433,6 +528,7 @@ def _write_context(db: Db, user: Participant | None, post: dict[str, Any]) -> di
         "misleading_choices": MISLEADING_CHOICES,
         "not_misleading_choices": NOT_MISLEADING_CHOICES,
         "max_chars": 280,
+        "field_labels": FIELD_LABELS,
         "title": "Write a note",
     }
 
@@ -446,7 +542,12 @@ def write_page(request: Request, db: Db, user: User, post_id: str) -> Response:
         post = require_post(db, post_id)
     except NotFoundError as exc:
         return _error(request, user, exc)
-    return _render(request, "write.html", {**_write_context(db, user, post), "form": {}}, user=user)
+    return _render(
+        request,
+        "write.html",
+        {**_write_context(db, user, post), "form": {}, "errors": {}},
+        user=user,
+    )
 
 
 @router.post("/posts/{post_id}/write")
@@ -473,6 +574,12 @@ def write_note(
         post = require_post(db, post_id)
     except NotFoundError as exc:
         return _error(request, user, exc)
+    # Reasons of the answer not chosen are dropped (the page's script unticks them; without
+    # the script they may still be ticked), as the rating form drops non-matching tags.
+    if classification == "NOT_MISLEADING":
+        misleading_reasons = []
+    elif classification == "MISINFORMED_OR_POTENTIALLY_MISLEADING":
+        not_misleading_reasons = []
     form = {
         "classification": classification,
         "misleading_reasons": misleading_reasons or [],
@@ -484,19 +591,26 @@ def write_note(
     link = source_link.strip()
     if link and link not in text:
         text = f"{text} {link}"
-    error: str | None = None
+    errors: dict[str, str] = {}
     if user.enrollment_state not in WRITING_STATES:
-        error = "You cannot write notes yet: earn writing ability by rating notes first."
-    elif link and not find_urls(link):
-        error = "The source link must be a web address starting with http:// or https://."
-    elif summary_length(text) > settings.summary_max_chars:
-        error = (
-            f"The summary has {summary_length(text)} characters (links not counted); "
-            f"at most {settings.summary_max_chars} are allowed."
-        )
-    elif classification != "NOT_MISLEADING" and not find_urls(text):
-        error = "A note saying the post is misleading needs a source link."
-    if error is None:
+        errors["form"] = "You cannot write notes yet: earn writing ability by rating notes first."
+    else:
+        if link and not find_urls(link):
+            errors["source_link"] = (
+                "The source link must be a web address starting with http:// or https://."
+            )
+        elif classification != "NOT_MISLEADING" and not find_urls(text):
+            errors["source_link"] = (
+                "A note saying the post is misleading needs a source link: add the address "
+                "of a page that supports your note."
+            )
+        if not summary.strip():
+            errors["summary"] = "Write the text of your note."
+        elif summary_length(text) > settings.summary_max_chars:
+            errors["summary"] = (
+                f"The note has {summary_length(text)} characters (links not counted); "
+                f"at most {settings.summary_max_chars} are allowed."
+            )
         try:
             body = NoteCreate(
                 post_id=post_id,
@@ -506,22 +620,26 @@ def write_note(
                 trustworthy_sources=bool(find_urls(text)),
                 summary=text,
             )
+        except ValidationError as exc:
+            for field, message in friendly_note_errors(exc).items():
+                errors.setdefault(field, message)
+    if not errors:
+        try:
             check_note_limits(
                 db, settings=settings, now_ms=now, participant_id=user.participant_id, post=post
             )
             row = insert_note(
                 db, now_ms=now, author_participant_id=user.participant_id, values=note_values(body)
             )
-        except ValidationError as exc:
-            error = _validation_message(exc)
         except BridgewatchError as exc:
-            error = str(exc)
+            errors["form"] = str(exc)
         else:
             return RedirectResponse(f"/notes/{row['noteId']}?written=1", status_code=303)
+    ordered = {k: errors[k] for k in FIELD_LABELS if k in errors}
     return _render(
         request,
         "write.html",
-        {**_write_context(db, user, post), "form": form, "error": error},
+        {**_write_context(db, user, post), "form": form, "errors": ordered},
         user=user,
         status_code=422,
     )
@@ -545,8 +663,22 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
         side = "unscored" if p.factor is None else ("negative" if p.factor < 0 else "positive")
         if p.level in LEVEL_LABELS:
             sides[side][p.level] += 1
-    chart = charts.rater_axis_svg(placed, title="Who rated this note how, by viewpoint")
+    chart_title = "Who rated this note how, by viewpoint"
+    chart = charts.responsive(
+        charts.rater_axis_svg(placed, title=chart_title),
+        charts.rater_axis_svg(placed, title=chart_title, width=charts.NARROW_WIDTH),
+    )
     post = get_post(db, str(note["tweetId"]))
+    explanation = explain_note(
+        status=str(note["status"]),
+        decided_by=note["decided_by"],
+        scoring=scoring,
+        num_ratings=int(note["num_ratings"]),
+        negative=SideCounts.from_levels(sides["negative"]),
+        positive=SideCounts.from_levels(sides["positive"]),
+        unplaced=SideCounts.from_levels(sides["unscored"]),
+        tag_labels=_TSV_TAG_LABELS,
+    )
     return _render(
         request,
         "note.html",
@@ -558,10 +690,52 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
             "history": list_status_changes(db, note_id),
             "sides": sides,
             "chart": chart,
+            "explanation": explanation,
+            "cfg": StatusRulesConfig(),
             "written": bool(written),
             "title": f"Note {note_id}",
         },
         user=user,
+    )
+
+
+@router.get("/notes/{note_id}/delete", response_class=HTMLResponse)
+def delete_note_page(request: Request, db: Db, user: User, note_id: int) -> Response:
+    """Ask the author to confirm deleting their note (others get the API's 403 reason)."""
+    if user is None:
+        return _login_redirect(request)
+    try:
+        note = require_own_note(db, note_id, user.participant_id)
+        if note["deleted_at_ms"] is not None:
+            raise ConflictError(f"note {note_id} was already deleted")
+    except BridgewatchError as exc:
+        return _error(request, user, exc)
+    return _render(request, "delete.html", {"note": note, "title": "Delete your note"}, user=user)
+
+
+@router.post("/notes/{note_id}/delete")
+def delete_note(
+    request: Request,
+    db: Db,
+    now: Now,
+    user: User,
+    note_id: int,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Delete the author's own note with the API's rules (only the author; removed
+    accounts cannot act; deleting twice is a no-op). The note leaves timelines and posts;
+    its ratings and status history stay, as in the public data."""
+    check_csrf(request, csrf_token)
+    if user is None:
+        return _login_redirect(request)
+    try:
+        if user.enrollment_state == EnrollmentState.removed:
+            raise PermissionDeniedError("this participant was removed")
+        delete_own_note(db, note_id=note_id, participant_id=user.participant_id, now_ms=now)
+    except BridgewatchError as exc:
+        return _error(request, user, exc)
+    return RedirectResponse(
+        f"/contributors/{quote(user.participant_id)}?deleted={note_id}", status_code=303
     )
 
 
@@ -574,19 +748,25 @@ def my_page(request: Request, user: User) -> Response:
 
 
 @router.get("/contributors/{participant_id}", response_class=HTMLResponse)
-def profile_page(request: Request, db: Db, user: User, participant_id: str) -> Response:
-    """Rating impact, writing impact, enrollment and recent ratings with their outcomes."""
+def profile_page(
+    request: Request, db: Db, user: User, participant_id: str, deleted: int | None = None
+) -> Response:
+    """Rating impact, writing impact, enrollment, the contributor's notes with their status
+    and recent ratings with their outcomes."""
     try:
         profile = participant_profile(db, participant_id)
     except NotFoundError as exc:
         return _error(request, user, exc)
+    is_me = user is not None and user.participant_id == participant_id
     return _render(
         request,
         "profile.html",
         {
             "profile": profile,
             "recent": queries.recent_ratings(db, participant_id),
-            "is_me": user is not None and user.participant_id == participant_id,
+            "authored": queries.notes_by_author(db, participant_id),
+            "is_me": is_me,
+            "deleted": deleted if is_me else None,
             "title": f"Contributor {profile.participant.alias}",
         },
         user=user,
@@ -599,28 +779,70 @@ def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
     the data export and the algorithm version."""
     cfg = StatusRulesConfig()
     days, series = queries.status_over_time(db)
+    factors = queries.rater_factors(db)
+    points = queries.note_points(db)
+
+    def both(draw: Callable[[int], str]) -> str:
+        return charts.responsive(draw(640), draw(charts.NARROW_WIDTH))
+
     return _render(
         request,
         "transparency.html",
         {
             "counts": queries.status_counts(db),
-            "status_chart": charts.status_lines_svg(
-                days, series, title="Notes per status over time"
+            "status_chart": both(
+                lambda w: charts.status_lines_svg(
+                    days, series, title="Notes per status over time", width=w
+                )
             ),
-            "factor_chart": charts.histogram_svg(
-                queries.rater_factors(db), title="Distribution of rater factors"
+            "factor_chart": both(
+                lambda w: charts.histogram_svg(
+                    factors, title="Distribution of rater factors", width=w
+                )
             ),
-            "scatter_chart": charts.intercept_factor_svg(
-                queries.note_points(db),
-                title="Note intercept against note factor",
-                crh_threshold=cfg.crh_threshold,
-                crnh_intercept=cfg.crnh_intercept,
-                crnh_factor_multiplier=cfg.crnh_factor_multiplier,
+            "scatter_chart": both(
+                lambda w: charts.intercept_factor_svg(
+                    points,
+                    title="Note intercept against note factor",
+                    crh_threshold=cfg.crh_threshold,
+                    crnh_intercept=cfg.crnh_intercept,
+                    crnh_factor_multiplier=cfg.crnh_factor_multiplier,
+                    width=w,
+                )
             ),
             "pipeline": queries.pipeline_state(db),
             "algorithm": ALGORITHM,
             "cfg": cfg,
             "title": "Transparency",
+        },
+        user=user,
+    )
+
+
+def _latest_export(settings: Settings) -> dict[str, Any] | None:
+    """The manifest the API's ``/api/v1/export`` serves, or ``None`` when nothing is
+    published yet (or the manifest cannot be read)."""
+    path = settings.data_dir / "export" / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) and "files" in manifest else None
+
+
+@router.get("/transparency/export", response_class=HTMLResponse)
+def export_page(request: Request, user: User, settings: SettingsDep) -> HTMLResponse:
+    """The public data export: its files with links, sizes and checksums, or how an
+    operator publishes one when none is published yet."""
+    manifest = _latest_export(settings)
+    return _render(
+        request,
+        "export.html",
+        {
+            "manifest": manifest,
+            "files": [] if manifest is None else list(manifest["files"]),
+            "delay_hours": PUBLICATION_DELAY_MS // 3_600_000,
+            "title": "Public data export",
         },
         user=user,
     )

@@ -49,6 +49,7 @@ from bridgewatch.service.repositories.notes import (
     list_status_changes,
     mark_note_deleted,
     require_note,
+    require_own_note,
 )
 from bridgewatch.service.repositories.posts import require_post
 from bridgewatch.service.repositories.ratings import (
@@ -94,10 +95,7 @@ def _own_note(
     actor: Annotated[Actor, Depends(acting_participant("notes:write"))],
 ) -> _OwnedNote:
     """The note, if the acting participant wrote it (only the author deletes a note)."""
-    note = require_note(db, note_id)
-    if note["noteAuthorParticipantId"] != actor.participant_id:
-        raise PermissionDeniedError("only the author can delete a note")
-    return _OwnedNote(actor, note)
+    return _OwnedNote(actor, require_own_note(db, note_id, actor.participant_id))
 
 
 def _ratable_note(db: Session, now_ms: int, note_id: int, actor: Actor) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, and_, case, exists, func, insert, not_, or_, select, update
 from sqlalchemy.orm import Session
 
-from bridgewatch.errors import NotFoundError
+from bridgewatch.errors import NotFoundError, PermissionDeniedError
 from bridgewatch.service.identifiers import new_note_id
 from bridgewatch.service.repositories.events import append_event
 from bridgewatch.service.tables import (
@@ -27,6 +27,7 @@ __all__ = [
     "TimelinePosition",
     "TimelineTab",
     "count_recent_notes",
+    "delete_own_note",
     "get_note",
     "get_note_brief",
     "get_scoring",
@@ -36,6 +37,7 @@ __all__ = [
     "notes_on_post",
     "post_author_history",
     "require_note",
+    "require_own_note",
     "timeline",
 ]
 
@@ -119,6 +121,37 @@ def mark_note_deleted(session: Session, *, note_id: int, now_ms: int, actor: str
         entity_id=str(note_id),
         payload={"noteId": str(note_id)},
     )
+
+
+def require_own_note(session: Session, note_id: int, participant_id: str) -> dict[str, Any]:
+    """The note, if ``participant_id`` wrote it: only the author deletes a note (the rule of
+    the API's ``DELETE /notes/{id}`` and the web app's delete button).
+
+    Raises
+    ------
+    NotFoundError : no such note.
+    PermissionDeniedError : someone else wrote it.
+    """
+    note = require_note(session, note_id)
+    if note["noteAuthorParticipantId"] != participant_id:
+        raise PermissionDeniedError("only the author can delete a note")
+    return note
+
+
+def delete_own_note(session: Session, *, note_id: int, participant_id: str, now_ms: int) -> bool:
+    """Soft-delete the author's own note (a no-op if it is already deleted).
+
+    Returns whether this call deleted it.
+
+    Raises
+    ------
+    NotFoundError, PermissionDeniedError : as :func:`require_own_note`.
+    """
+    note = require_own_note(session, note_id, participant_id)
+    if note["deleted_at_ms"] is not None:
+        return False
+    mark_note_deleted(session, note_id=note_id, now_ms=now_ms, actor=participant_id)
+    return True
 
 
 def get_note(session: Session, note_id: int) -> dict[str, Any] | None:
