@@ -324,3 +324,19 @@ def test_diamond_needs_one_factor() -> None:
     with pytest.raises(ConfigError) as err:
         MFConfig(diamond_lambda=0.5, n_factors=2)
     assert err.value.field == "diamond_lambda"
+
+
+def test_two_solver_threads_give_the_bits_of_one_with_the_diamond(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bridgewatch.scoring.mf import _engines
+
+    prob = two_camps(11, n_notes=40, n_raters=60)
+    weights = np.random.default_rng(3).uniform(0.5, 2.0, prob.values.size)
+    cfg = MFConfig(diamond_lambda=0.75)
+    serial = _fit(prob, cfg, seed=4, weights=weights)
+    monkeypatch.setattr(_engines, "PARALLEL_MIN_RATINGS", 1)
+    threaded = _fit(prob, cfg, seed=4, weights=weights)
+    for name in ("note_intercepts", "note_factors", "rater_intercepts", "rater_factors"):
+        assert np.array_equal(getattr(serial.params, name), getattr(threaded.params, name))
+    assert serial.loss == threaded.loss

@@ -452,3 +452,26 @@ def test_final_note_fit_with_the_group14_config_is_deterministic() -> None:
             rng=np.random.default_rng(0),
         )
     assert cerr.value.field == "normalized_loss"
+
+
+def test_pseudo_raters_refuse_the_variants_no_scorer_combines_them_with() -> None:
+    from bridgewatch.scoring.mf import pseudo_rater_bounds
+
+    prob = two_camps(14)
+    frozen = _frozen(prob)
+    for cfg, field in (
+        (MFConfig(diamond_lambda=0.75), "diamond_lambda"),
+        (MFConfig(normalized_loss=NormalizedLossConfig()), "normalized_loss"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            pseudo_rater_bounds(
+                prob.note_idx,
+                prob.rater_idx,
+                prob.values,
+                n_notes=prob.n_notes,
+                rater_intercepts=frozen.rater_intercepts,
+                rater_factors=frozen.rater_factors,
+                global_intercept=frozen.global_intercept,
+                config=cfg,
+            )
+        assert err.value.field == field
