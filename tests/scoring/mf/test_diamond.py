@@ -117,7 +117,9 @@ def test_subproblem_solution_meets_the_subgradient_conditions(coef: tuple[float,
     x0, x1 = diamond_argmin(*coef)
     g0 = 2 * (a00 * x0 + a01 * x1 - b0)  # gradient of the smooth part
     g1 = 2 * (a01 * x0 + a11 * x1 - b1)
-    tol = 1e-9 * (1 + abs(b0) + abs(b1) + pen)
+    # Rounding scales with the terms summed into each gradient entry.
+    size = (a00 + abs(a01) + a11 + pen) * (abs(x0) + abs(x1))
+    tol = 1e-9 * (1 + abs(b0) + abs(b1) + size)
     if x0 != 0 and x1 != 0:
         s = np.sign(x0 * x1)
         assert abs(g0 + pen * s * x1) <= tol

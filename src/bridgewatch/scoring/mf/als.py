@@ -178,8 +178,8 @@ def fit_mf(
     set (see :func:`~bridgewatch.scoring.mf.fit_note_params_normalized`). The result holds
     the stage-2 parameters, ``loss`` = stage-2 weighted objective, ``train_mse`` = the
     *unweighted* stage-2 MSE (the reference's train error), ``n_iterations`` / ``converged``
-    of stage 2, and the stage-1 result in ``stage1``. Needs ``rng``; ``weights`` must be
-    None (the stage-2 weights replace them).
+    of stage 2 (continuation sweeps included), and the stage-1 result in ``stage1``. Needs
+    ``rng``; ``weights`` must be None (the stage-2 weights replace them).
 
     Parameters
     ----------
@@ -434,7 +434,7 @@ def _fit_single(
     if not outcome.converged:
         warnings.warn(
             ConvergenceWarning("MF by ALS stopped at max_iterations", outcome.n_iterations),
-            stacklevel=3,
+            stacklevel=4,
         )
     ni, nf, ri, rf = solver.ni, solver.nf, solver.ri, solver.rf
     nan_rows = ~note_ok
