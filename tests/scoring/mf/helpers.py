@@ -78,26 +78,40 @@ class Packing:
 
 
 def loss_and_grad(
-    x: FloatArray, prob: Problem, cfg: MFConfig, packing: Packing
+    x: FloatArray,
+    prob: Problem,
+    cfg: MFConfig,
+    packing: Packing,
+    weights: FloatArray | None = None,
 ) -> tuple[float, FloatArray]:
-    """The reference loss (mean mode) and its gradient, written out independently."""
+    """The reference loss (mean mode) and its gradient, written out independently.
+
+    Covers per-rating weights (``mean(w·e²)``), ``use_global_intercept=False`` (μ out of
+    the prediction and the loss; its gradient is 0) and the diamond term
+    λ_◇·mean(|f_n·i_n|), whose gradient here is the subgradient with sign(0) = 0.
+    """
     p = packing.unpack(x)
     n_r, n_n, n_u, k = prob.values.size, prob.n_notes, prob.n_raters, cfg.n_factors
     fn, fu = p.note_factors[prob.note_idx], p.rater_factors[prob.rater_idx]
+    mu = p.global_intercept if cfg.use_global_intercept else 0.0
     pred = (
-        p.global_intercept
+        mu
         + p.note_intercepts[prob.note_idx]
         + p.rater_intercepts[prob.rater_idx]
         + np.sum(fn * fu, axis=1)
     )
     e = pred - prob.values
-    loss = float(np.mean(e**2))
+    w = np.ones(n_r) if weights is None else weights
+    loss = float(np.mean(w * e**2))
     loss += cfg.note_intercept_lambda * float(np.mean(p.note_intercepts**2))
     loss += cfg.note_factor_lambda * float(np.mean(p.note_factors**2))
     loss += cfg.rater_intercept_lambda * float(np.mean(p.rater_intercepts**2))
     loss += cfg.rater_factor_lambda * float(np.mean(p.rater_factors**2))
-    loss += cfg.global_intercept_lambda * p.global_intercept**2
-    de = 2.0 * e / n_r
+    if cfg.use_global_intercept:
+        loss += cfg.global_intercept_lambda * p.global_intercept**2
+    prod = p.note_factors * p.note_intercepts[:, None]
+    loss += cfg.diamond_lambda * float(np.mean(np.abs(prod)))
+    de = 2.0 * w * e / n_r
     g_ni = (
         np.bincount(prob.note_idx, de, n_n)
         + 2 * cfg.note_intercept_lambda * p.note_intercepts / n_n
@@ -112,6 +126,51 @@ def loss_and_grad(
     np.add.at(g_rf, prob.rater_idx, de[:, None] * fn)
     g_nf += 2 * cfg.note_factor_lambda * p.note_factors / (n_n * k)
     g_rf += 2 * cfg.rater_factor_lambda * p.rater_factors / (n_u * k)
+    sgn = np.sign(prod)
+    g_ni += cfg.diamond_lambda * np.sum(sgn * p.note_factors, axis=1) / (n_n * k)
+    g_nf += cfg.diamond_lambda * sgn * p.note_intercepts[:, None] / (n_n * k)
     g_mu = float(np.sum(de)) + 2 * cfg.global_intercept_lambda * p.global_intercept
+    if not cfg.use_global_intercept:
+        g_mu = 0.0
     grad = packing.pack(MFParams(g_ni, g_nf, g_ri, g_rf, g_mu))
     return loss, grad
+
+
+def adam_reference_fit(
+    prob: Problem,
+    cfg: MFConfig,
+    *,
+    lr: float,
+    seed: int,
+    weights: FloatArray | None = None,
+    max_epochs: int = 100_000,
+) -> MFParams:
+    """The reference's optimiser on :func:`loss_and_grad` (scoring-core.md §3.3), in numpy.
+
+    Xavier-uniform factors (raters, then notes), zero intercepts and μ; full-batch Adam
+    (β = (0.9, 0.999), ε = 1e-8) after clipping the gradient's global norm to 1; stop when
+    the loss changes by at most 1e-7, or rises after epoch 100. Independent of the ALS code.
+    """
+    packing = Packing(prob.n_notes, prob.n_raters, 1)
+    rng = np.random.default_rng(seed)
+    b_u = np.sqrt(6.0 / (prob.n_raters + 1))
+    b_n = np.sqrt(6.0 / (prob.n_notes + 1))
+    rater_factors = rng.uniform(-b_u, b_u, (prob.n_raters, 1))
+    note_factors = rng.uniform(-b_n, b_n, (prob.n_notes, 1))
+    x = packing.pack(
+        MFParams(np.zeros(prob.n_notes), note_factors, np.zeros(prob.n_raters), rater_factors, 0.0)
+    )
+    m = np.zeros_like(x)
+    v = np.zeros_like(x)
+    loss, grad = loss_and_grad(x, prob, cfg, packing, weights)
+    prev = 1e10
+    epoch = 0
+    while abs(loss - prev) > 1e-7 and not (epoch > 100 and loss > prev) and epoch < max_epochs:
+        prev = loss
+        grad = grad * min(1.0, 1.0 / (float(np.linalg.norm(grad)) + 1e-6))
+        epoch += 1
+        m = 0.9 * m + 0.1 * grad
+        v = 0.999 * v + 0.001 * grad * grad
+        x = x - lr * (m / (1 - 0.9**epoch)) / (np.sqrt(v / (1 - 0.999**epoch)) + 1e-8)
+        loss, grad = loss_and_grad(x, prob, cfg, packing, weights)
+    return packing.unpack(x)

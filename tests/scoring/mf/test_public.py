@@ -15,5 +15,8 @@ def test_every_public_name_imports() -> None:
         "fit_mf",
         "fit_note_params",
         "pseudo_rater_bounds",
+        "NormalizedLossConfig",
+        "fit_note_params_normalized",
+        "normalized_loss_weights",
     ):
         assert name in mf.__all__

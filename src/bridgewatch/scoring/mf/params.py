@@ -99,7 +99,7 @@ class MFResult:
     loss : float
         The regularised objective L of scoring-core.md §3.2 at ``params``.
     n_iterations : int
-        ALS sweeps run.
+        ALS sweeps run (with λ_◇ > 0 and free raters: those of both continuation fits).
     converged : bool
         Whether the tolerances were met before ``max_iterations``.
     stage1 : MFResult or None
