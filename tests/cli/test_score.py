@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import io
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -84,3 +86,25 @@ def test_defences_are_off_unless_asked_for(tmp_path: Path) -> None:
     defended = _config(parser.parse_args([*base, "--defences"]))
     assert defended.bursts is not None and defended.trust is not None
     assert defended.post_selection is not None and defended.quasi_cliques is not None
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_progress_bar_only_on_a_terminal(
+    tty: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = write_small_community(tmp_path / "community")
+    stderr = _Stream(tty)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    args = ["score", "--notes", str(files.notes), "--ratings", str(files.ratings[0])]
+    assert main([*args, "--outdir", str(tmp_path / "out"), "--no-topics"]) == 0
+    # A bar redraws with carriage returns; in a pipe or log file they would garble the log.
+    assert ("\r" in stderr.getvalue()) is tty
