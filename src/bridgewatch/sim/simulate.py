@@ -25,11 +25,13 @@ from bridgewatch.sim.frames import (
     note_status_history_frame,
     note_truth_frame,
     notes_frame,
+    posts_frame,
     rater_truth_frame,
     ratings_frame,
 )
 from bridgewatch.sim.notes import NotePopulation, draw_notes
 from bridgewatch.sim.population import RaterPopulation, draw_raters
+from bridgewatch.sim.posts import draw_posts
 from bridgewatch.sim.ratings import (
     BLOCK_NOTES,
     RatingArrays,
@@ -86,6 +88,8 @@ class Community:
     note_status_history : ``noteStatusHistory-*.tsv`` frame, empty or seeded.
     user_enrollment : ``userEnrollment-*.tsv`` frame, one row per participant.
     note_requests : ``noteRequests-*.tsv`` frame, one row per requested post.
+    posts : ``posts-*.tsv`` frame (``io.schemas.POSTS``), text and author of each post
+        (not a public file: the public dump has no post text).
     note_truth : per note: quality, slant, oneSided, topic, attackTarget, brigadeId,
         attackGoal.
     rater_truth : per participant: position, camp, leniency, activity, isAdversary,
@@ -98,6 +102,7 @@ class Community:
     note_status_history: pl.DataFrame
     user_enrollment: pl.DataFrame
     note_requests: pl.DataFrame
+    posts: pl.DataFrame
     note_truth: pl.DataFrame
     rater_truth: pl.DataFrame
 
@@ -173,6 +178,7 @@ def simulate(config: SimConfig) -> Community:
         note_status_history=small.note_status_history,
         user_enrollment=small.user_enrollment,
         note_requests=small.note_requests,
+        posts=small.posts,
         note_truth=small.note_truth,
         rater_truth=small.rater_truth,
     )
@@ -186,12 +192,13 @@ class SmallFrames:
     note_status_history: pl.DataFrame
     user_enrollment: pl.DataFrame
     note_requests: pl.DataFrame
+    posts: pl.DataFrame
     note_truth: pl.DataFrame
     rater_truth: pl.DataFrame
 
 
 def public_small_frames(plan: SimulationPlan) -> SmallFrames:
-    """The notes, status history, enrollment and ground-truth frames of a plan."""
+    """The notes, status history, enrollment, requests, posts and ground-truth frames."""
     return SmallFrames(
         notes=notes_frame(plan.notes, plan.ids),
         note_status_history=note_status_history_frame(
@@ -199,6 +206,7 @@ def public_small_frames(plan: SimulationPlan) -> SmallFrames:
         ),
         user_enrollment=enrollment_frame(plan.raters),
         note_requests=note_requests_frame(draw_note_requests(plan.config, plan.notes)),
+        posts=posts_frame(draw_posts(plan.config, plan.notes)),
         note_truth=note_truth_frame(
             plan.config, plan.notes, plan.ids, plan.adversaries.target_brigade
         ),
