@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -29,6 +29,7 @@ from bridgewatch.sim.frames import (
     rater_truth_frame,
     ratings_frame,
 )
+from bridgewatch.sim.history import scored_status_history
 from bridgewatch.sim.notes import NotePopulation, draw_notes
 from bridgewatch.sim.population import RaterPopulation, draw_raters
 from bridgewatch.sim.posts import draw_posts
@@ -49,6 +50,7 @@ __all__ = [
     "plan_simulation",
     "public_small_frames",
     "simulate",
+    "with_scored_history",
 ]
 
 _log = logging.getLogger(__name__)
@@ -85,7 +87,8 @@ class Community:
     config : the configuration it was drawn from.
     notes : ``notes-*.tsv`` frame (``NOTES_COLUMNS``).
     ratings : ``ratings-*.tsv`` frame (``RATINGS_COLUMNS``), sorted by note then time.
-    note_status_history : ``noteStatusHistory-*.tsv`` frame, empty or seeded.
+    note_status_history : ``noteStatusHistory-*.tsv`` frame, empty, seeded, or scored along
+        the way (``SimConfig.score_status_history``).
     user_enrollment : ``userEnrollment-*.tsv`` frame, one row per participant.
     note_requests : ``noteRequests-*.tsv`` frame, one row per requested post.
     posts : ``posts-*.tsv`` frame (``io.schemas.POSTS``), text and author of each post
@@ -170,7 +173,7 @@ def simulate(config: SimConfig) -> Community:
         plan.raters.n,
         ratings.height,
     )
-    small = public_small_frames(plan)
+    small = with_scored_history(public_small_frames(plan), plan.config, ratings)
     return Community(
         config=config,
         notes=small.notes,
@@ -195,6 +198,23 @@ class SmallFrames:
     posts: pl.DataFrame
     note_truth: pl.DataFrame
     rater_truth: pl.DataFrame
+
+
+def with_scored_history(
+    small: SmallFrames, config: SimConfig, ratings: pl.DataFrame
+) -> SmallFrames:
+    """``small`` with its status history scored along the way when
+    ``config.score_status_history`` (``bridgewatch.sim.history``); else ``small``."""
+    if not config.score_status_history:
+        return small
+    history = scored_status_history(
+        config,
+        notes=small.notes,
+        ratings=ratings,
+        enrollment=small.user_enrollment,
+        history=small.note_status_history,
+    )
+    return replace(small, note_status_history=history)
 
 
 def public_small_frames(plan: SimulationPlan) -> SmallFrames:

@@ -54,8 +54,10 @@ from bridgewatch.sim.simulate import (
     Community,
     SmallFrames,
     iter_rating_blocks,
+    iter_rating_frames,
     plan_simulation,
     public_small_frames,
+    with_scored_history,
 )
 
 __all__ = ["RatingsFormat", "WrittenFiles", "write_community", "write_simulation"]
@@ -290,6 +292,13 @@ def write_simulation(
     the same Parquet rows (one row group per block here, one in total there).
     """
     plan = plan_simulation(config)
+    small = public_small_frames(plan)
+    if config.score_status_history:
+        # Scoring needs every rating in memory: drawn once more (same streams, same rows)
+        # for the history, and streamed to disk below as usual.
+        everything = pl.concat(list(iter_rating_frames(plan)), how="vertical", rechunk=True)
+        small = with_scored_history(small, config, everything)
+        del everything
     blocks = iter_rating_blocks(plan)
     frames = (
         (ratings_text_frame(block, plan.ids) for block in blocks)
@@ -299,7 +308,7 @@ def write_simulation(
     return _write_all(
         Path(out_dir),
         config=config,
-        small=public_small_frames(plan),
+        small=small,
         rating_frames=frames,
         ratings_per_file=ratings_per_file,
         ratings_format=ratings_format,
