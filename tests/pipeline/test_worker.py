@@ -279,8 +279,11 @@ def test_a_held_note_is_released_when_its_hold_ends_without_any_event(
     assert worker.next_hold_deadline_ms() == entered_ms + 30 * 60_000
     before = _count(loaded, select(func.max(events.c.id)))
 
+    # A second worker of the same consumer, started with the note already held.
+    other = Worker(loaded, CONFIG, WorkerConfig(), clock=lambda: now_s[0])
     now_s[0] = entered_ms / 1000 + 29 * minute_s  # too early: no pass at all
     assert worker.step() == StepResult(0, 0, None, _offset(loaded))
+    assert other.step().scoring is None
     now_s[0] = entered_ms / 1000 + 45 * minute_s  # past the minimum hold: looked at, held
     result = worker.step()
     assert result.consumed == 0 and result.scoring is not None and not result.scoring.changes
@@ -311,4 +314,10 @@ def test_a_held_note_is_released_when_its_hold_ends_without_any_event(
     # Only the pass's own status event was written; the offset did not move.
     assert _count(loaded, select(func.max(events.c.id))) == before + 1
     assert worker.next_hold_deadline_ms() is None
-    assert worker.step().scoring is None  # nothing held any more
+    # The other worker reads the status event (no data: no pass), then its own hold pass
+    # finds the release published by the first worker: no second change.
+    assert other.step().consumed == 1
+    late = other.step()
+    assert late.scoring is not None and late.scoring.changes == []
+    assert _count(loaded, select(func.max(events.c.id))) == before + 1
+    assert worker.step().scoring is None and other.step().scoring is None  # nothing held
