@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 import polars as pl
@@ -109,10 +110,17 @@ def _statuses(path: Path) -> set[str]:
     return set(nsh["currentStatus"].to_list())
 
 
-def test_the_status_history_is_scored_by_default(tmp_path: Path) -> None:
+def test_the_status_history_is_scored_by_default(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
     sizes = ["--n-notes", "200", "--n-raters", "300", "--n-ratings", "8000", "--days", "21"]
     assert main(["simulate", "--out", str(tmp_path / "a"), "--seed", "1", *sizes]) == 0
     assert "CURRENTLY_RATED_HELPFUL" in _statuses(tmp_path / "a")
+    # One line for the history, not the scorer's stage log of each checkpoint's run.
+    names = [r.name for r in caplog.records]
+    assert "bridgewatch.sim.history" in names
+    assert not [n for n in names if n.startswith("bridgewatch.scoring")]
     assert (tmp_path / "a" / "posts-00000.tsv").is_file()
     seeded = ["--status-history", "seeded"]
     assert main(["simulate", "--out", str(tmp_path / "b"), "--seed", "1", *sizes, *seeded]) == 0

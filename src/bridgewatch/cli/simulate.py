@@ -186,12 +186,21 @@ def run(args: argparse.Namespace) -> int:
     """Simulate and write; logs what was written."""
     config = config_from_args(args)
     started = time.perf_counter()
-    written = write_simulation(
-        config,
-        args.out,
-        ratings_per_file=args.ratings_per_file,
-        ratings_format=args.ratings_format,
-    )
+    # The scorer's stage log at every checkpoint of a scored history would bury the one
+    # line this command prints; -v brings it back.
+    scoring_log = logging.getLogger("bridgewatch.scoring")
+    level = scoring_log.level
+    if not getattr(args, "verbose", 0):
+        scoring_log.setLevel(logging.ERROR)
+    try:
+        written = write_simulation(
+            config,
+            args.out,
+            ratings_per_file=args.ratings_per_file,
+            ratings_format=args.ratings_format,
+        )
+    finally:
+        scoring_log.setLevel(level)
     _log.info(
         "wrote %d notes, %d participants, %d ratings to %s in %.1f s",
         config.n_notes,
