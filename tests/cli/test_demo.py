@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bridgewatch.cli import main
+from bridgewatch.cli.demo import _Progress
 from bridgewatch.pipeline.tables import pipeline_offsets, pipeline_refits
 from bridgewatch.service import make_engine
 from bridgewatch.service.db import make_session_factory
@@ -146,3 +147,25 @@ def test_demo_serves_the_web_app_with_the_worker_and_stops_on_ctrl_c(tmp_path: P
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_progress_writes_whole_lines_when_not_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    progress = _Progress(2, interactive=False)
+    progress("simulating")
+    # Anything written while the step runs (a warning on a shared log) must not split a line.
+    assert capsys.readouterr().out == ""
+    progress("scoring")
+    progress.finish("done")
+    lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"\[1/2\] simulating \.\.\. \d+\.\d s", lines[0])
+    assert re.fullmatch(r"\[2/2\] scoring \.\.\. done, \d+\.\d s", lines[1])
+
+
+def test_progress_on_a_terminal_starts_the_line_with_the_step(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    progress = _Progress(1, interactive=True)
+    progress("simulating")
+    assert capsys.readouterr().out == "[1/1] simulating ..."

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import io
 import logging
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -163,3 +165,25 @@ def test_score_refuses_ratings_without_a_value(
     assert main([*_score_args(community, ratings, tmp_path / "out"), "--no-topics"]) == 1
     err = capsys.readouterr().err
     assert f"{ratings}, field 'helpfulnessLevel': none of the {frame.height} ratings" in err
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_progress_bar_only_on_a_terminal(
+    tty: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = write_small_community(tmp_path / "community")
+    stderr = _Stream(tty)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    args = ["score", "--notes", str(files.notes), "--ratings", str(files.ratings[0])]
+    assert main([*args, "--outdir", str(tmp_path / "out"), "--no-topics"]) == 0
+    # A bar redraws with carriage returns; in a pipe or log file they would garble the log.
+    assert ("\r" in stderr.getvalue()) is tty

@@ -56,3 +56,25 @@ def test_import_and_export_commands(tmp_path: Path, capsys: pytest.CaptureFixtur
     with (out / "notes-00000.tsv").open() as handle:
         assert len(list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))) == 11
     assert main(["import", str(dump), "--data-dir", str(data)]) == 1
+
+
+def test_import_of_a_simulated_community_loads_posts_and_requests(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim = [
+        "--n-notes",
+        "40",
+        "--n-raters",
+        "60",
+        "--n-ratings",
+        "300",
+        "--status-history",
+        "seeded",
+    ]
+    assert main(["simulate", "--out", str(tmp_path / "sim"), *sim]) == 0
+    n_posts = len((tmp_path / "sim" / "posts-00000.tsv").read_text().splitlines()) - 1
+    n_requests = len((tmp_path / "sim" / "noteRequests-00000.tsv").read_text().splitlines()) - 1
+    capsys.readouterr()
+    assert main(["import", str(tmp_path / "sim"), "--data-dir", str(tmp_path / "data")]) == 0
+    out = capsys.readouterr().out
+    assert f"{n_posts} posts, {n_requests} note requests" in out and n_requests > 0

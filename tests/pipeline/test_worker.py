@@ -4,18 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConfigError
+from bridgewatch.model import NoteStatus
 from bridgewatch.pipeline.tables import pipeline_offsets
-from bridgewatch.pipeline.worker import REFIT_REQUESTED, STATUS_CHANGED, Worker, WorkerConfig
+from bridgewatch.pipeline.worker import (
+    REFIT_REQUESTED,
+    STATUS_CHANGED,
+    StepResult,
+    Worker,
+    WorkerConfig,
+)
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.service.repositories.events import append_event
 from bridgewatch.service.repositories.ratings import delete_rating, upsert_rating
-from bridgewatch.service.tables import events, note_status_changes, note_status_history
+from bridgewatch.service.tables import (
+    events,
+    note_status_changes,
+    note_status_history,
+)
 from tests.pipeline.conftest import Community
 
 CONFIG = ScoringConfig(topics=None)
@@ -202,3 +214,110 @@ def test_a_rolled_back_event_id_is_skipped_without_the_gap_timeout(
         if _offset(loaded) >= last:
             break
     assert _offset(loaded) >= last
+
+
+def _hold(worker: Worker, engine: Engine, note_id: str, since_ms: int) -> None:
+    """Put a note in the stabilization hold since ``since_ms`` (never CRH before), in the
+    worker's history and in the published one, as a pass that found it CRH would."""
+    state = worker.state
+    assert state is not None
+    history = state.frames.history
+    row = history.note_id == note_id
+    nan = np.where(row, np.nan, history.first_non_nmr_ts)
+    state.frames.history = history.with_columns(
+        current_status=np.where(row, NoteStatus.NEEDS_MORE_RATINGS, history.current_status).astype(
+            np.int8
+        ),
+        nmr_due_to_min_stable_crh_ts=np.where(
+            row, float(since_ms), history.nmr_due_to_min_stable_crh_ts
+        ),
+        first_nmr_due_to_min_stable_crh_ts=np.where(
+            row, float(since_ms), history.first_nmr_due_to_min_stable_crh_ts
+        ),
+        first_non_nmr_ts=nan,
+        first_non_nmr_status=np.where(row, -1, history.first_non_nmr_status).astype(np.int8),
+        locked_status=np.where(row, -1, history.locked_status).astype(np.int8),
+        status_lock_ts=np.where(row, np.nan, history.status_lock_ts),
+    )
+    with Session(engine) as s, s.begin():
+        s.execute(
+            update(note_status_history)
+            .where(note_status_history.c.noteId == int(note_id))
+            .values(
+                currentStatus="NEEDS_MORE_RATINGS",
+                timestampMillisOfNmrDueToMinStableCrhTime=since_ms,
+                timestampMillisOfFirstNmrDueToMinStableCrhTime=since_ms,
+                timestampMillisOfFirstNonNMRStatus=None,
+                firstNonNMRStatus=None,
+                lockedStatus=None,
+                timestampMillisOfStatusLock=None,
+            )
+        )
+
+
+def test_a_held_note_is_released_when_its_hold_ends_without_any_event(
+    loaded: Engine, community: Community
+) -> None:
+    entered_ms = 1_800_000_000_000
+    now_s = [entered_ms / 1000 - 86_400.0]
+    worker = Worker(loaded, CONFIG, WorkerConfig(), clock=lambda: now_s[0])
+    worker.setup()
+    _write(loaded, community.later)
+    _drain(worker)
+    while worker.step().scoring is not None:  # a day on, the holds of these passes end
+        pass
+    assert worker.next_hold_deadline_ms() is None
+    with loaded.connect() as conn:
+        note_id = conn.execute(
+            select(note_status_history.c.noteId)
+            .where(note_status_history.c.currentStatus == "CURRENTLY_RATED_HELPFUL")
+            .order_by(note_status_history.c.noteId)
+            .limit(1)
+        ).scalar_one()
+    _hold(worker, loaded, str(note_id), entered_ms)
+    minute_s = 60.0
+    assert worker.next_hold_deadline_ms() == entered_ms + 30 * 60_000
+    before = _count(loaded, select(func.max(events.c.id)))
+
+    # A second worker of the same consumer, started with the note already held.
+    other = Worker(loaded, CONFIG, WorkerConfig(), clock=lambda: now_s[0])
+    now_s[0] = entered_ms / 1000 + 29 * minute_s  # too early: no pass at all
+    assert worker.step() == StepResult(0, 0, None, _offset(loaded))
+    assert other.step().scoring is None
+    now_s[0] = entered_ms / 1000 + 45 * minute_s  # past the minimum hold: looked at, held
+    result = worker.step()
+    assert result.consumed == 0 and result.scoring is not None and not result.scoring.changes
+    assert _statuses(loaded)[int(note_id)][0] == "NEEDS_MORE_RATINGS"
+    assert worker.next_hold_deadline_ms() == entered_ms + 60 * 60_000 + 1
+
+    now_s[0] = entered_ms / 1000 + 61 * minute_s  # the CRH hold is over: released
+    result = worker.step()
+    assert result.consumed == 0 and result.scoring is not None
+    assert [(c.note_id, c.status) for c in result.scoring.changes] == [
+        (str(note_id), "CURRENTLY_RATED_HELPFUL")
+    ]
+    assert _statuses(loaded)[int(note_id)][0] == "CURRENTLY_RATED_HELPFUL"
+    with loaded.connect() as conn:
+        at, status = conn.execute(
+            select(note_status_changes.c.changed_at_ms, note_status_changes.c.status)
+            .where(note_status_changes.c.note_id == int(note_id))
+            .order_by(note_status_changes.c.id.desc())
+            .limit(1)
+        ).one()
+        announced = conn.execute(
+            select(events.c.entity_id).where(
+                events.c.event_type == STATUS_CHANGED, events.c.id > before
+            )
+        ).all()
+    assert (at, status) == (int(now_s[0] * 1000), "CURRENTLY_RATED_HELPFUL")
+    assert announced == [(str(note_id),)]
+    # Only the pass's own status event was written; the offset did not move.
+    assert _count(loaded, select(func.max(events.c.id))) == before + 1
+    assert worker.next_hold_deadline_ms() is None
+    # The other worker reads the status event (no data: no pass), then its own hold pass
+    # finds the release published by the first worker: no second change.
+    assert other.step().consumed == 1
+    late = other.step()
+    assert late.scoring is not None and late.scoring.changes == []
+    assert _count(loaded, select(func.max(events.c.id))) == before + 1
+    assert worker.step().scoring is None and other.step().scoring is None  # nothing held

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from bridgewatch.errors import ConflictError, InputError
 from bridgewatch.service.dump import export_dump, import_dump
+from bridgewatch.sim import SimConfig, simulate, write_community
 from tests.service.conftest import Service
 
 FIXTURE = Path(__file__).parents[3] / "shared" / "fixtures" / "S-core" / "input"
@@ -118,3 +119,48 @@ def test_malformed_dump_names_file_line_and_field(engine: Engine, tmp_path: Path
     assert info.value.line == 2
     with pytest.raises(InputError):
         import_dump(engine, tmp_path / "missing", now_ms=1)
+
+
+@pytest.fixture(scope="module")
+def simulated_dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small simulated community: public files plus posts-00000.tsv."""
+    out = tmp_path_factory.mktemp("simulated")
+    write_community(simulate(SimConfig(seed=2, n_notes=60, n_raters=80, n_ratings=600)), out)
+    return out
+
+
+def test_a_simulated_dump_imports_post_texts_and_note_requests(
+    engine: Engine, simulated_dump: Path, make_service: Callable[..., Service]
+) -> None:
+    posts = {r["tweetId"]: r for r in _read(simulated_dump / "posts-00000.tsv")}
+    requests = _read(simulated_dump / "noteRequests-00000.tsv")
+    assert requests and posts
+    summary = import_dump(engine, simulated_dump, now_ms=1)
+    assert summary.posts == len(posts) and summary.note_requests == len(requests)
+    client = make_service().client
+    post_id, post = next(iter(posts.items()))
+    body = client.get(f"/api/v1/posts/{post_id}").json()
+    assert body["text"] == post["text"] and body["authorId"] == post["authorHandle"]
+    assert body["createdAtMillis"] == int(post["createdAtMillis"])
+    requested = requests[0]
+    assert client.get(f"/api/v1/posts/{requested['tweetId']}").json()["requestCount"] == 1
+    listed = client.get(f"/api/v1/posts/{requested['tweetId']}/requests").json()
+    assert listed["requestCount"] == 1
+    (only,) = listed["requests"]
+    assert only["imported"] is True and only["sourceLink"] == (requested["sourceLinks"] or None)
+    first_feed = int(requested["noteRequestFeedEligibleAtMillis"])
+    if first_feed >= 0:
+        assert only["createdAtMillis"] == first_feed
+    unrequested = next(p for p in posts if p not in {r["tweetId"] for r in requests})
+    assert client.get(f"/api/v1/posts/{unrequested}/requests").json()["requests"] == []
+    assert client.get(f"/api/v1/posts/{unrequested}/notes").json()["requestCount"] == 0
+
+
+def test_imported_note_requests_export_as_they_came(
+    engine: Engine, simulated_dump: Path, tmp_path: Path
+) -> None:
+    import_dump(engine, simulated_dump, now_ms=1)
+    export_dump(engine, tmp_path, as_of_ms=2**62, delay_ms=0, formats=["tsv"])
+    given = _read(simulated_dump / "noteRequests-00000.tsv")
+    written = _read(tmp_path / "batSignals-00000.tsv")
+    assert sorted(given, key=lambda r: r["tweetId"]) == sorted(written, key=lambda r: r["tweetId"])

@@ -38,6 +38,7 @@ def _frames(community: Community) -> list[pl.DataFrame]:
         community.note_status_history,
         community.user_enrollment,
         community.note_requests,
+        community.posts,
         community.note_truth,
         community.rater_truth,
     ]

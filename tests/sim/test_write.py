@@ -108,7 +108,13 @@ def test_split_ratings_files_each_have_a_header(tmp_path: Path) -> None:
 def test_same_seed_writes_the_same_bytes(tmp_path: Path) -> None:
     write_simulation(_CONFIG, tmp_path / "a")
     write_simulation(_CONFIG, tmp_path / "b")
-    for name in (*_PUBLIC, "ratings-00000.tsv", "truth/notes.tsv", "truth/raters.tsv"):
+    for name in (
+        *_PUBLIC,
+        "ratings-00000.tsv",
+        "posts-00000.tsv",
+        "truth/notes.tsv",
+        "truth/raters.tsv",
+    ):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 

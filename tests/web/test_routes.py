@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import html
 import re
 import warnings
 
@@ -7,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
-from bridgewatch.web.routes import STATUS_LABELS
+from bridgewatch.web.routes import STATUS_LABELS, post_title
 from bridgewatch.web.seed import demo_scoring_config
 from tests.web.conftest import SIM, Seeded, rating_body, sqlite_rows, worker_clock
 
@@ -321,3 +322,26 @@ def test_pages_forbid_framing_and_foreign_scripts(client: TestClient) -> None:
         "/login", data={"username": "demo", "password": "demo-password", "csrf_token": token}
     )
     assert "httponly" in r.headers["set-cookie"].lower()
+
+
+def test_post_page_shows_the_simulated_text_author_and_a_readable_title(
+    client: TestClient, seeded_db: Seeded
+) -> None:
+    with sqlite_rows(seeded_db) as rows:
+        ((text, author),) = rows(
+            f"SELECT text, author_id FROM posts WHERE post_id = '{seeded_db.post_id}'"
+        )
+    assert text and author.startswith("@")
+    page = client.get(f"/posts/{seeded_db.post_id}").text
+    assert html.escape(text, quote=False) in page and "not in the data set" not in page
+    (heading,) = re.findall(r"<h1>(.*?)</h1>", page)
+    assert heading.startswith(f"Post by {author}, ") and seeded_db.post_id not in heading
+    (title,) = re.findall(r"<title>(.*?) · bridgewatch</title>", page)
+    assert author in title and seeded_db.post_id not in title
+
+
+def test_post_title_without_text_or_author_names_the_day_not_the_id() -> None:
+    post = {"post_id": "2094990677107539968", "created_at_ms": 1_788_319_675_124}
+    assert post_title(post) == "A post of 02 Sep 2026"
+    long = {**post, "author_id": "@a", "text": "one two three four five six seven eight nine"}
+    assert post_title(long) == "@a: “one two three four five six seven eight …”"

@@ -51,28 +51,38 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 class _Progress:
-    """One ``[k/n] step ... 1.2 s`` line per step on stdout, timed from the command's start."""
+    """One ``[k/n] step ... 1.2 s`` line per step on stdout, timed from the command's start.
 
-    def __init__(self, n_steps: int) -> None:
+    On a terminal the line starts when the step does and ends with its time; elsewhere (a
+    pipe, a log file) each line is written whole when its step ends, so that log lines on
+    stderr never land in the middle of one.
+    """
+
+    def __init__(self, n_steps: int, *, interactive: bool | None = None) -> None:
         self.start = time.perf_counter()
         self.n_steps = n_steps
         self.k = 0
         self._t: float | None = None
+        self._line = ""
+        self._interactive = sys.stdout.isatty() if interactive is None else interactive
 
     def __call__(self, text: str) -> None:
         """Start the next step (finishing the current one)."""
         self.finish()
         self.k += 1
         self._t = time.perf_counter()
-        sys.stdout.write(f"[{self.k}/{self.n_steps}] {text} ...")
-        sys.stdout.flush()
+        self._line = f"[{self.k}/{self.n_steps}] {text} ..."
+        if self._interactive:
+            sys.stdout.write(self._line)
+            sys.stdout.flush()
 
     def finish(self, detail: str = "") -> None:
         """End the current step's line with its time."""
         if self._t is None:
             return
         took = time.perf_counter() - self._t
-        sys.stdout.write(f" {detail + ', ' if detail else ''}{took:.1f} s\n")
+        end = f" {detail + ', ' if detail else ''}{took:.1f} s\n"
+        sys.stdout.write(end if self._interactive else self._line + end)
         sys.stdout.flush()
         self._t = None
 

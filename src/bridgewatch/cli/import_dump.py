@@ -1,4 +1,8 @@
-"""`bridgewatch import DIR`: load a public data dump into the service database."""
+"""`bridgewatch import DIR`: load a public data dump into the service database.
+
+Reads the notes-, ratings-, noteStatusHistory-, userEnrollment- and note-request
+(batSignals- or noteRequests-) files, and posts- (post text and author, written by
+`bridgewatch simulate`; the public dump has none) when present."""
 
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(
         f"imported {summary.notes} notes, {summary.ratings} ratings, "
         f"{summary.note_status_history} status rows, {summary.enrollment} enrollment rows, "
-        f"{summary.participants} participants, {summary.posts} posts\n"
+        f"{summary.participants} participants, {summary.posts} posts, "
+        f"{summary.note_requests} note requests\n"
     )
     return 0

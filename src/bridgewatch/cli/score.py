@@ -85,7 +85,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Default: all"
         ),
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (there is none anyway when stderr is not a terminal: the log's"
+        " one line per stage instead)",
+    )
     parser.add_argument(
         "--lenient",
         action="store_true",
@@ -109,7 +114,10 @@ def _config(args: argparse.Namespace) -> ScoringConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Score the files and write the outputs; print the written paths."""
-    bar = tqdm(total=None, file=sys.stderr, disable=args.no_progress, unit="stage")
+    # A bar redraws its line with carriage returns: only on a terminal, never in a log file
+    # or a pipe, where it would interleave with the log lines.
+    show_bar = not args.no_progress and sys.stderr.isatty()
+    bar = tqdm(total=None, file=sys.stderr, disable=not show_bar, unit="stage")
 
     def progress(stage: str, index: int, n_stages: int) -> None:
         bar.total = n_stages

@@ -1,8 +1,10 @@
 """`bridgewatch simulate`: write a synthetic community in the public Community Notes format.
 
 Writes notes-00000.tsv, ratings-00000.tsv (or ratings/ shards, TSV or Parquet),
-noteStatusHistory-00000.tsv, userEnrollment-00000.tsv and noteRequests-00000.tsv into --out,
-with ground truth under --out/truth/.
+noteStatusHistory-00000.tsv (by default as if the community had been scored along the way),
+userEnrollment-00000.tsv and noteRequests-00000.tsv into --out, posts-00000.tsv (text and
+author of each post, which the public dump lacks; `bridgewatch import` loads it) next to
+them, and ground truth under --out/truth/.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ import time
 from bridgewatch.errors import ConfigError
 from bridgewatch.sim import BrigadeConfig, BrigadeGoal, SimConfig, write_simulation
 
-__all__ = ["brigades_for_share", "config_from_args", "register", "run"]
+__all__ = ["AUTO_SCORED_MAX_RATINGS", "brigades_for_share", "config_from_args", "register", "run"]
 
 _log = logging.getLogger(__name__)
+# Above this many ratings --status-history auto seeds the history instead of scoring it
+# (scoring at every checkpoint would take minutes; pass --status-history scored to insist).
+AUTO_SCORED_MAX_RATINGS = 1_000_000
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -69,9 +74,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="share of posts with note requests",
     )
     p.add_argument(
+        "--status-history",
+        choices=("auto", "scored", "seeded", "empty"),
+        default="auto",
+        help="noteStatusHistory: 'scored' as if the community had been scored along the way"
+        " (the Core scorer at weekly checkpoints and 2 h before the newest rating, so one"
+        " `bridgewatch score` releases the notes already helpful, as on the public dump;"
+        " one scoring run per checkpoint), 'seeded' one NEEDS_MORE_RATINGS row per note,"
+        " 'empty' none; 'auto': scored up to"
+        f" {AUTO_SCORED_MAX_RATINGS:,} ratings, seeded above",
+    )
+    p.add_argument(
         "--no-status-history",
         action="store_true",
-        help="write an empty noteStatusHistory instead of one NMR row per note",
+        help="the same as --status-history empty",
     )
     p.add_argument(
         "--adversary-share",
@@ -139,6 +155,15 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         args.brigade_targets,
         BrigadeGoal(args.brigade_goal),
     )
+    mode = "empty" if args.no_status_history else args.status_history
+    if mode == "auto":
+        mode = "scored" if args.n_ratings <= AUTO_SCORED_MAX_RATINGS else "seeded"
+        if mode == "seeded":
+            _log.info(
+                "%d ratings: seeding the status history with NEEDS_MORE_RATINGS rows (pass"
+                " --status-history scored for one scored along the way)",
+                args.n_ratings,
+            )
     return SimConfig(
         seed=args.seed,
         n_notes=args.n_notes,
@@ -151,7 +176,8 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         topic_share=args.topic_share,
         expansion_share=args.expansion_share,
         note_request_share=args.note_request_share,
-        seed_status_history=not args.no_status_history,
+        seed_status_history=mode != "empty",
+        score_status_history=mode == "scored",
         brigades=brigades,
     )
 
@@ -160,12 +186,21 @@ def run(args: argparse.Namespace) -> int:
     """Simulate and write; logs what was written."""
     config = config_from_args(args)
     started = time.perf_counter()
-    written = write_simulation(
-        config,
-        args.out,
-        ratings_per_file=args.ratings_per_file,
-        ratings_format=args.ratings_format,
-    )
+    # The scorer's stage log at every checkpoint of a scored history would bury the one
+    # line this command prints; -v brings it back.
+    scoring_log = logging.getLogger("bridgewatch.scoring")
+    level = scoring_log.level
+    if not getattr(args, "verbose", 0):
+        scoring_log.setLevel(logging.ERROR)
+    try:
+        written = write_simulation(
+            config,
+            args.out,
+            ratings_per_file=args.ratings_per_file,
+            ratings_format=args.ratings_format,
+        )
+    finally:
+        scoring_log.setLevel(level)
     _log.info(
         "wrote %d notes, %d participants, %d ratings to %s in %.1f s",
         config.n_notes,

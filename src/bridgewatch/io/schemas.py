@@ -38,6 +38,8 @@ __all__ = [
     "NOTE_REQUESTS_COLUMNS",
     "NOTE_STATUS_DTYPE",
     "NOTE_STATUS_HISTORY",
+    "POSTS",
+    "POSTS_COLUMNS",
     "RATINGS",
     "RATING_SOURCE_DTYPE",
     "SCHEMAS",
@@ -179,6 +181,13 @@ NOTE_REQUESTS_COLUMNS: tuple[str, ...] = (
 )
 _nr = _typed(NOTE_REQUESTS_COLUMNS, {"tweetId": _S, "sourceLinks": _S, "suggestions": _S}, _I)
 NOTE_REQUESTS = Schema("noteRequests", (_key(_nr[0]), *_nr[1:]))
+
+# posts-*.tsv: the posts notes are written on, one row per post. Not a public file (the
+# public dump has no post text); ``bridgewatch simulate`` writes it next to the public files
+# and ``bridgewatch import`` loads it when present. authorHandle and text may be empty.
+POSTS_COLUMNS: tuple[str, ...] = ("tweetId", "createdAtMillis", "authorHandle", "text")
+_posts = _typed(POSTS_COLUMNS, {"tweetId": _S, "authorHandle": _S, "text": _S}, _I)
+POSTS = Schema("posts", (_key(_posts[0]), *_require(_posts[1:], {"createdAtMillis"})))
 
 # scored_notes.tsv, 99 columns (scoring-core.md §11.1).
 _SCORED_NOTES_COLUMNS: tuple[tuple[str, pl.DataType], ...] = (
@@ -440,6 +449,7 @@ SCHEMAS: dict[str, Schema] = {
         NOTE_STATUS_HISTORY,
         USER_ENROLLMENT,
         NOTE_REQUESTS,
+        POSTS,
         SCORED_NOTES,
         AUX_NOTE_INFO,
         HELPFULNESS_SCORES,
@@ -455,6 +465,7 @@ _PREFIXES: dict[str, Schema] = {
     "userEnrollment": USER_ENROLLMENT,
     "batSignals": NOTE_REQUESTS,
     "noteRequests": NOTE_REQUESTS,
+    "posts": POSTS,
     "scored_notes": SCORED_NOTES,
     "aux_note_info": AUX_NOTE_INFO,
     "helpfulness_scores": HELPFULNESS_SCORES,

@@ -9,9 +9,10 @@ also stored as the worker's refit (``pipeline_refits``, the same object
 prescoring) with the consumer offset at the snapshot, so a worker started afterwards
 scores every later rating incrementally from exactly these parameters without refitting.
 
-``checkpoints_ms`` replays history first: the scorer runs on the notes and ratings created
-up to each checkpoint, each run taking the previous run's status history, so statuses get
-a history, and the stabilization delay and locks apply as in hourly production runs.
+``checkpoints_ms`` replays history first (:func:`bridgewatch.scoring.replay.replay_checkpoints`):
+the scorer runs on the notes and ratings created up to each checkpoint, each run taking the
+previous run's status history, so statuses get a history, and the stabilization delay and
+locks apply as in hourly production runs.
 
 Call it while no worker consumes the database (after an import, before starting workers):
 it sets the consumer's offset.
@@ -29,13 +30,16 @@ import numpy as np
 import polars as pl
 from sqlalchemy import Connection, Engine, delete, insert, update
 
-from bridgewatch.io import schemas
-from bridgewatch.io.dataset import Dataset, ratings_from_frame
-from bridgewatch.model import IdIndex
 from bridgewatch.pipeline.incremental import cache_from_final
-from bridgewatch.pipeline.state import Frames, Refit, load_snapshot, max_event_id
+from bridgewatch.pipeline.state import Refit, load_snapshot, max_event_id
 from bridgewatch.pipeline.tables import pipeline_offsets, pipeline_refits
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.replay import (
+    CommunityFrames,
+    dataset_from_frames,
+    replay_checkpoints,
+    status_changes,
+)
 from bridgewatch.scoring.run import ScoringResult, score_core
 from bridgewatch.service.tables import (
     contributor_scores,
@@ -45,7 +49,7 @@ from bridgewatch.service.tables import (
     note_status_history,
 )
 
-__all__ = ["PublishedRun", "dataset_from_frames", "score_and_publish"]
+__all__ = ["PublishedRun", "score_and_publish"]
 
 _log = logging.getLogger(__name__)
 
@@ -71,91 +75,6 @@ class PublishedRun:
     n_changes: int
     refit_id: int
     snapshot_offset: int
-
-
-def _typed(rows: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
-    return rows.select(
-        [
-            (pl.col(name) if name in rows.columns else pl.lit(None)).cast(dtype).alias(name)
-            for name, dtype in schema.items()
-        ]
-    )
-
-
-def dataset_from_frames(
-    frames: Frames, history: pl.DataFrame, *, until_ms: int | None = None
-) -> Dataset:
-    """The scorer's :class:`Dataset` from snapshot frames, as the worker's refit builds it.
-
-    Parameters
-    ----------
-    frames : the database snapshot (:func:`bridgewatch.pipeline.state.load_snapshot`).
-    history : the status history to score against (public column names).
-    until_ms : keep only notes and ratings created at or before this time, ms (replaying
-        history); default everything.
-    """
-    notes, ratings = frames.notes, frames.ratings
-    if until_ms is not None:
-        notes = notes.filter(pl.col("createdAtMillis") <= until_ms)
-        kept = notes.select("noteId")
-        ratings = ratings.filter(pl.col("createdAtMillis") <= until_ms).join(
-            kept, on="noteId", how="semi"
-        )
-        history = history.with_columns(pl.col("noteId").cast(pl.String)).join(
-            kept, on="noteId", how="semi"
-        )
-    ids = pl.concat(
-        [
-            ratings["raterParticipantId"],
-            notes["noteAuthorParticipantId"],
-            history["noteAuthorParticipantId"].cast(pl.String),
-            frames.enrollment["participantId"],
-        ]
-    )
-    participant_ids = IdIndex(np.asarray(ids.drop_nulls().unique().sort().to_list(), np.str_))
-    note_ids = pl.concat([notes["noteId"], history["noteId"].cast(pl.String), ratings["noteId"]])
-    note_index = IdIndex(np.asarray(note_ids.unique().sort().to_list(), dtype=np.str_))
-    nsh_schema = schemas.NOTE_STATUS_HISTORY.polars_schema
-    return Dataset(
-        notes=notes,
-        status_history=_typed(history, nsh_schema)
-        if history.height
-        else pl.DataFrame(schema=nsh_schema),
-        enrollment=frames.enrollment,
-        ratings=ratings_from_frame(ratings, note_index, participant_ids),
-        note_ids=note_index,
-        participant_ids=participant_ids,
-    )
-
-
-def _merge_history(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
-    """``new``'s rows plus ``old``'s rows of notes ``new`` does not cover."""
-    new = new.with_columns(pl.col("noteId").cast(pl.String))
-    kept = old.with_columns(pl.col("noteId").cast(pl.String)).join(
-        new.select("noteId"), on="noteId", how="anti"
-    )
-    return pl.concat([_typed(kept, new.schema), new]) if kept.height else new
-
-
-def _changes(old: pl.DataFrame, new: pl.DataFrame, at_ms: int) -> list[dict[str, Any]]:
-    """``note_status_changes`` rows of the notes whose ``currentStatus`` differs."""
-    before = old.select(pl.col("noteId").cast(pl.String), pl.col("currentStatus").alias("before"))
-    joined = new.with_columns(pl.col("noteId").cast(pl.String)).join(
-        before, on="noteId", how="left"
-    )
-    moved = joined.filter(
-        pl.col("currentStatus").is_not_null()
-        & ~pl.col("currentStatus").eq_missing(pl.col("before"))
-    )
-    return [
-        {
-            "note_id": int(r["noteId"]),
-            "changed_at_ms": at_ms,
-            "status": r["currentStatus"],
-            "decided_by": r["currentDecidedBy"],
-        }
-        for r in moved.select("noteId", "currentStatus", "currentDecidedBy").to_dicts()
-    ]
 
 
 def _num(value: Any) -> float | None:
@@ -311,19 +230,15 @@ def score_and_publish(
             frames, _offset = load_snapshot(conn, consumer)
             position = max_event_id(conn)
             known = {str(p) for p in frames.enrollment["participantId"].to_list()}
-    history = frames.history.to_frame()
-    changes: list[dict[str, Any]] = []
-    for k, t in enumerate(sorted(checkpoints_ms)):
-        say(f"scoring checkpoint {k + 1}/{len(checkpoints_ms)}")
-        run = score_core(
-            dataset_from_frames(frames, history, until_ms=t), config, as_of_ms=t, seed=seed
-        )
-        changes += _changes(history, run.note_status_history, t)
-        history = _merge_history(history, run.note_status_history)
+    community = CommunityFrames(frames.notes, frames.ratings, frames.enrollment)
+    replay = replay_checkpoints(
+        community, frames.history.to_frame(), checkpoints_ms, config, seed=seed, progress=say
+    )
+    history, changes = replay.history, replay.changes
     say("scoring now")
-    dataset = dataset_from_frames(frames, history)
+    dataset = dataset_from_frames(community, history)
     result = score_core(dataset, config, as_of_ms=as_of_ms, seed=seed)
-    changes += _changes(history, result.note_status_history, as_of_ms)
+    changes += status_changes(history, result.note_status_history, as_of_ms)
     say("storing the worker's refit")
     refit = Refit(
         dataset.participant_ids,

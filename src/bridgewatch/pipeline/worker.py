@@ -12,6 +12,11 @@ PostgreSQL: the worker sleeps on ``LISTEN bridgewatch_events`` (a trigger on ``e
 notifies) with polling as the fallback; SQLite: polling. A lost database connection rolls
 the micro-batch back (the in-memory state too) and the worker reconnects with backoff.
 
+Held notes (the stabilization delay, scoring-core.md §9.4) are re-evaluated when their hold
+can end, not when some later event happens to arrive: when the event log is idle and the
+clock passes the next moment a hold can end (30, 60 or 360 minutes after the note entered
+it, by ``ScoringConfig.meta``), the worker runs a pass at that time on its own.
+
 Ids of PostgreSQL serial columns are taken before commit, so a later id can become visible
 before an earlier one: the worker stops at a gap in the ids and waits up to
 ``gap_timeout_s`` for it to fill (a rolled-back insert leaves a gap forever).
@@ -21,12 +26,14 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
@@ -137,6 +144,10 @@ class Worker:
         self._gap_dead: int | None = None  # a gap id no open transaction can still fill
         self._pg = engine.dialect.name == "postgresql"
         self._refit_requested = False
+        # Hold deadlines at or before this time (ms) were evaluated by a pass.
+        self._holds_checked_ms = -math.inf
+        # (history it was computed from, checked_ms, deadline): next_hold_deadline_ms's cache.
+        self._hold_cache: tuple[object, float, int | None] | None = None
 
     # ---- setup and refits --------------------------------------------------------------
     def setup(self) -> None:
@@ -342,7 +353,7 @@ class Worker:
                     self._check_gap(s)  # first seen now: note the server's time
                 read_s = time.perf_counter()
                 if not batch:
-                    return StepResult(0, 0, None, offset)
+                    return StepResult(0, 0, self._hold_pass(s, state), offset)
                 applied = state.apply_events(batch)
                 if any(ev["event_type"] == REFIT_REQUESTED for ev in batch):
                     self._refit_requested = True
@@ -350,6 +361,7 @@ class Worker:
                 if applied:
                     as_of = max(int(ev["created_at_ms"]) for ev in batch)
                     scoring = state.rescore(as_of)
+                    self._holds_checked_ms = max(self._holds_checked_ms, as_of)
                     self._write_effects(s, scoring)
                 new_offset = int(batch[-1]["id"])
                 s.execute(
@@ -376,6 +388,77 @@ class Worker:
         except BaseException:
             state.restore(saved)
             raise
+
+    # ---- stabilization holds ------------------------------------------------------------
+    def next_hold_deadline_ms(self) -> int | None:
+        """The next time (ms) a held note's hold can end and a pass should look at it.
+
+        For each note in stabilization since T (``timestampMillisOfNmrDueToMinStableCrhTime``
+        > 0) the rule's outcome can change at T + the minimum hold, just after T + the
+        longest CRH hold and just after T + the longest NYH hold (§9.4); the earliest of
+        those not yet evaluated by a pass. ``None``: no note is held (or no state yet).
+        """
+        state = self.state
+        if state is None:
+            return None
+        history = state.frames.history
+        cache = self._hold_cache
+        if cache is not None and cache[0] is history and cache[1] == self._holds_checked_ms:
+            return cache[2]
+        since = history.nmr_due_to_min_stable_crh_ts
+        held = since[np.isfinite(since) & (since > 0)]
+        deadline: int | None = None
+        if held.size:
+            meta = self.config.meta
+            minutes = np.array(
+                [
+                    meta.min_stable_crh_minutes,
+                    meta.max_stable_crh_minutes,
+                    meta.max_stable_nyh_minutes,
+                ]
+            )
+            # The longest holds end when the age exceeds them: 1 ms after.
+            ends = held[:, None] + minutes[None, :] * 60_000 + np.array([0, 1, 1])
+            later = ends[ends > self._holds_checked_ms]
+            deadline = math.ceil(float(later.min())) if later.size else None
+        self._hold_cache = (history, self._holds_checked_ms, deadline)
+        return deadline
+
+    def _hold_pass(self, s: Session, state: LiveState) -> PassResult | None:
+        """When a hold deadline has passed and no event is waiting: a pass at the clock's
+        time, which ends the holds that are over (§9.4), with its effects written as an
+        event-driven pass's."""
+        deadline = self.next_hold_deadline_ms()
+        now_ms = int(self.clock() * 1000)
+        if deadline is None or now_ms < deadline:
+            return None
+        self._sync_held_rows(s, state)
+        scoring = state.rescore(now_ms)
+        self._holds_checked_ms = now_ms
+        self._write_effects(s, scoring)
+        if scoring.changes:
+            _log.info("hold pass at %d: %d status changes", now_ms, len(scoring.changes))
+        return scoring
+
+    def _sync_held_rows(self, s: Session, state: LiveState) -> None:
+        """Take the published history if another worker's hold pass changed a held note's
+        row since this worker's history was read (hold passes consume no events, so the
+        offset does not tell)."""
+        history = state.frames.history
+        since = history.nmr_due_to_min_stable_crh_ts
+        held = np.flatnonzero(np.isfinite(since) & (since > 0))
+        ids = [int(n) for n in history.note_id[held].tolist()]
+        column = note_status_history.c.timestampMillisOfNmrDueToMinStableCrhTime
+        published = dict(
+            s.execute(
+                select(note_status_history.c.noteId, column).where(
+                    note_status_history.c.noteId.in_(ids)
+                )
+            ).all()
+        )
+        mine = dict(zip(ids, since[held].tolist(), strict=True))
+        if any(published.get(n) is None or float(published[n]) != t for n, t in mine.items()):
+            state.frames.history = load_history(s.connection())
 
     def _upsert(self, table: Any, key: str) -> Any:
         builder = postgresql.insert if self._pg else sqlite.insert

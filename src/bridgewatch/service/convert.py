@@ -126,14 +126,15 @@ def rating_public(row: Mapping[str, Any], *, replaced: bool) -> RatingPublic:
     )
 
 
-def post_public(row: Mapping[str, Any]) -> PostPublic:
-    """A posts row as its API body."""
+def post_public(row: Mapping[str, Any], *, request_count: int = 0) -> PostPublic:
+    """A posts row (and its number of note requests) as its API body."""
     return PostPublic(
         post_id=row["post_id"],
         author_id=row["author_id"],
         text=row["text"],
         url=row["url"],
         created_at_millis=row["created_at_ms"],
+        request_count=request_count,
     )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, Select, Table, func, insert, select
+from sqlalchemy import Connection, Engine, Select, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from bridgewatch.errors import ConflictError, InputError
@@ -38,7 +38,7 @@ from bridgewatch.io.columns import (
     RATINGS_COLUMNS,
     USER_ENROLLMENT_COLUMNS,
 )
-from bridgewatch.io.schemas import NOTE_STATUS_HISTORY
+from bridgewatch.io.schemas import NOTE_REQUESTS, NOTE_STATUS_HISTORY, POSTS
 from bridgewatch.model import EnrollmentState
 from bridgewatch.service.db import make_session_factory
 from bridgewatch.service.repositories.events import append_event
@@ -79,6 +79,7 @@ class ImportSummary:
     ratings: int
     note_status_history: int
     enrollment: int
+    note_requests: int = 0
 
 
 @dataclass(frozen=True)
@@ -151,14 +152,100 @@ def _read_dump(directory: Path) -> dict[str, pl.DataFrame | None]:
         for p in _shards(directory, "noteStatusHistory-")
     ]
     enrollment_frames = [read_user_enrollment(p) for p in _shards(directory, "userEnrollment-")]
-    if _shards(directory, "batSignals-"):
-        _log.warning("note requests (batSignals) are aggregated per post; not imported")
+    # Published as batSignals-*; bridgewatch simulate names them noteRequests-*.
+    request_frames = [
+        read_table(p, NOTE_REQUESTS).frame
+        for prefix in ("batSignals-", "noteRequests-")
+        for p in _shards(directory, prefix)
+    ]
+    post_frames = [read_table(p, POSTS).frame for p in _shards(directory, "posts-")]
     return {
         "notes": _concat(notes_frames),
         "ratings": _concat(ratings_frames),
         "nsh": _concat(nsh_frames),
         "enrollment": _concat(enrollment_frames),
+        "requests": _concat(request_frames),
+        "posts": _concat(post_frames),
     }
+
+
+_FEED_COLUMNS = {
+    "noteRequestFeedEligibleAtMillis": "feed_eligible_at_ms",
+    "apiSmallFeedEligibleAtMillis": "api_small_feed_eligible_at_ms",
+    "apiLargeFeedEligibleAtMillis": "api_large_feed_eligible_at_ms",
+    "apiXlFeedEligibleAtMillis": "api_xl_feed_eligible_at_ms",
+}
+
+
+def _post_rows(frames: dict[str, pl.DataFrame | None], now_ms: int) -> pl.DataFrame | None:
+    """One ``posts`` row per post any file mentions.
+
+    Text, author and time come from a ``posts-*`` file when the dump has one (the public
+    dump does not; ``bridgewatch simulate`` writes it); otherwise a post's time is that of
+    its first note, or of its first feed eligibility for a post with requests only (``now``
+    if it never became eligible).
+    """
+    parts: list[pl.DataFrame] = []
+    schema = {"post_id": pl.String, "created_at_ms": pl.Int64, "author_id": pl.String}
+    if (frame := frames["posts"]) is not None:
+        parts.append(
+            frame.select(
+                pl.col("tweetId").alias("post_id"),
+                pl.col("createdAtMillis").alias("created_at_ms"),
+                pl.col("authorHandle").alias("author_id"),
+                pl.col("text"),
+            )
+        )
+    if (frame := frames["notes"]) is not None:
+        parts.append(
+            frame.group_by("tweetId")
+            .agg(pl.col("createdAtMillis").min().alias("created_at_ms"))
+            .rename({"tweetId": "post_id"})
+        )
+    if (frame := frames["requests"]) is not None:
+        eligible = pl.min_horizontal(
+            [pl.when(pl.col(c) >= 0).then(pl.col(c)) for c in _FEED_COLUMNS]
+        )
+        parts.append(
+            frame.select(
+                pl.col("tweetId").alias("post_id"),
+                eligible.fill_null(now_ms).alias("created_at_ms"),
+            )
+        )
+    if not parts:
+        return None
+    typed = [
+        p.select(
+            *[
+                pl.col(c).cast(t) if c in p.columns else pl.lit(None, t).alias(c)
+                for c, t in schema.items()
+            ],
+            pl.col("text").cast(pl.String)
+            if "text" in p.columns
+            else pl.lit(None, pl.String).alias("text"),
+        )
+        for p in parts
+    ]
+    # The first source of a post wins: the posts file, then the notes, then the requests.
+    return pl.concat(typed).unique("post_id", keep="first", maintain_order=True).sort("post_id")
+
+
+def _request_rows(frame: pl.DataFrame, posts_frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """``note_requests`` rows of imported public rows: no requester, the post's links and
+    suggestions as published, its feed times; made when it first became eligible (its
+    post's time if never)."""
+    created = frame.unique("tweetId", keep="first", maintain_order=True).join(
+        posts_frame.select(pl.col("post_id").alias("tweetId"), "created_at_ms"), on="tweetId"
+    )
+    eligible = pl.min_horizontal([pl.when(pl.col(c) >= 0).then(pl.col(c)) for c in _FEED_COLUMNS])
+    return created.select(
+        pl.col("tweetId").alias("post_id"),
+        pl.lit(None, pl.String).alias("requester_participant_id"),
+        eligible.fill_null(pl.col("created_at_ms")).alias("created_at_ms"),
+        pl.col("sourceLinks").alias("source_link"),
+        pl.col("suggestions").alias("suggestion"),
+        *[pl.col(public).alias(db) for public, db in _FEED_COLUMNS.items()],
+    ).to_dicts()
 
 
 def _participant_ids(frames: dict[str, pl.DataFrame | None]) -> list[str]:
@@ -176,12 +263,16 @@ def _participant_ids(frames: dict[str, pl.DataFrame | None]) -> list[str]:
 
 
 def import_dump(engine: Engine, directory: str | Path, *, now_ms: int) -> ImportSummary:
-    """Load a public data dump (notes, ratings, noteStatusHistory, userEnrollment files,
-    each possibly sharded) into an empty database, in one transaction.
+    """Load a public data dump (notes, ratings, noteStatusHistory, userEnrollment and note
+    request files, each possibly sharded, plus a ``posts-*`` file of post texts when
+    present) into an empty database, in one transaction.
 
     Participants are created for every id in the files (alias ``imported-<id prefix>``);
-    posts for every ``tweetId``. One ``dump.imported`` event records the load (the
-    real-time pipeline refits from the tables after it).
+    posts for every ``tweetId`` (with text and author from ``posts-*``). Each note-request
+    row (``batSignals-*`` as published, ``noteRequests-*`` as simulated: one row per
+    requested post) becomes one request without a requester, since the dump names none.
+    One ``dump.imported`` event records the load (the real-time pipeline refits from the
+    tables after it).
 
     Raises
     ------
@@ -194,7 +285,9 @@ def import_dump(engine: Engine, directory: str | Path, *, now_ms: int) -> Import
     frames = _read_dump(directory)
     if all(f is None for f in frames.values()):
         raise InputError(
-            "no notes-, ratings-, noteStatusHistory- or userEnrollment- files", path=directory
+            "no notes-, ratings-, noteStatusHistory-, userEnrollment-, batSignals-, "
+            "noteRequests- or posts- files",
+            path=directory,
         )
     pids = _participant_ids(frames)
     factory = make_session_factory(engine)
@@ -214,7 +307,10 @@ def import_dump(engine: Engine, directory: str | Path, *, now_ms: int) -> Import
                     for pid in pids
                 ],
             )
-            n_posts = n_notes = n_ratings = n_nsh = n_enrollment = 0
+            n_posts = n_notes = n_ratings = n_nsh = n_enrollment = n_requests = 0
+            post_rows = _post_rows(frames, now_ms)
+            if post_rows is not None:
+                n_posts = _insert(conn, posts, post_rows.to_dicts())
             if (frame := frames["enrollment"]) is not None:
                 codes = {m.name: int(m) for m in EnrollmentState}
                 frame = frame.with_columns(
@@ -227,13 +323,6 @@ def import_dump(engine: Engine, directory: str | Path, *, now_ms: int) -> Import
                 )
                 n_enrollment = _insert(conn, enrollment, _rows(frame))
             if (frame := frames["notes"]) is not None:
-                post_rows = (
-                    frame.group_by("tweetId")
-                    .agg(pl.col("createdAtMillis").min().alias("created_at_ms"))
-                    .rename({"tweetId": "post_id"})
-                    .sort("post_id")
-                )
-                n_posts = _insert(conn, posts, post_rows.to_dicts())
                 n_notes = _insert(conn, notes, _rows(frame.select(NOTES_COLUMNS)))
             if (frame := frames["ratings"]) is not None:
                 n_ratings = _insert(conn, ratings, _rows(frame.select(RATINGS_COLUMNS)))
@@ -241,8 +330,10 @@ def import_dump(engine: Engine, directory: str | Path, *, now_ms: int) -> Import
                 n_nsh = _insert(
                     conn, note_status_history, _rows(frame.select(NOTE_STATUS_HISTORY_COLUMNS))
                 )
+            if (frame := frames["requests"]) is not None and post_rows is not None:
+                n_requests = _insert(conn, note_requests, _request_rows(frame, post_rows))
             summary = ImportSummary(
-                n_participants, n_posts, n_notes, n_ratings, n_nsh, n_enrollment
+                n_participants, n_posts, n_notes, n_ratings, n_nsh, n_enrollment, n_requests
             )
             append_event(
                 session,
@@ -275,6 +366,65 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _requests_export(conn: Connection, cutoff_ms: int) -> pl.DataFrame:
+    """The note-requests file: one row per requested post with its source links, its
+    suggestions (a JSON array) and the feed times of its imported row, if any."""
+    feeds = [
+        note_requests.c.feed_eligible_at_ms,
+        note_requests.c.api_small_feed_eligible_at_ms,
+        note_requests.c.api_large_feed_eligible_at_ms,
+        note_requests.c.api_xl_feed_eligible_at_ms,
+    ]
+    rows = conn.execute(
+        select(
+            note_requests.c.post_id,
+            note_requests.c.requester_participant_id,
+            note_requests.c.source_link,
+            note_requests.c.suggestion,
+            *feeds,
+        )
+        .where(note_requests.c.created_at_ms <= cutoff_ms)
+        .order_by(note_requests.c.post_id, note_requests.c.created_at_ms, note_requests.c.id)
+    ).all()
+    per_post: dict[str, dict[str, Any]] = {}
+    for post_id, requester, link, suggestion, *times in rows:
+        out = per_post.setdefault(
+            str(post_id),
+            {"links": [], "suggestions": [], "times": [None] * len(_FEED_COLUMNS)},
+        )
+        if link:
+            out["links"].append(link)
+        if requester is None:
+            # An imported row: its suggestions are the published JSON array.
+            out["suggestions"].extend(_json_list(suggestion))
+            out["times"] = times
+        elif suggestion:
+            out["suggestions"].append(suggestion)
+    schema = {"tweetId": pl.String, **dict.fromkeys(_FEED_COLUMNS, pl.Int64)}
+    return pl.DataFrame(
+        [
+            {
+                "tweetId": post_id,
+                **dict(zip(_FEED_COLUMNS, p["times"], strict=True)),
+                "sourceLinks": ",".join(p["links"]) or None,
+                "suggestions": json.dumps(p["suggestions"]),
+            }
+            for post_id, p in per_post.items()
+        ],
+        schema={**schema, "sourceLinks": pl.String, "suggestions": pl.String},
+    )
+
+
+def _json_list(text: str | None) -> list[Any]:
+    if not text:
+        return []
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return [text]
+    return list(value) if isinstance(value, list) else [value]
 
 
 def export_frames(conn: Connection, cutoff_ms: int) -> dict[str, pl.DataFrame]:
@@ -316,40 +466,7 @@ def export_frames(conn: Connection, cutoff_ms: int) -> dict[str, pl.DataFrame]:
     ).with_columns(
         pl.col("enrollmentState").cast(pl.Int64).replace_strict(names, return_dtype=pl.String)
     )
-    requests_frame = _frame(
-        conn,
-        select(
-            note_requests.c.post_id,
-            func.count(),
-        )
-        .where(note_requests.c.created_at_ms <= cutoff_ms)
-        .group_by(note_requests.c.post_id)
-        .order_by(note_requests.c.post_id),
-        ("tweetId", "requests"),
-    )
-    links = _frame(
-        conn,
-        select(note_requests.c.post_id, note_requests.c.source_link, note_requests.c.suggestion)
-        .where(note_requests.c.created_at_ms <= cutoff_ms)
-        .order_by(note_requests.c.post_id, note_requests.c.created_at_ms, note_requests.c.id),
-        ("tweetId", "sourceLink", "suggestion"),
-    )
-    if links.height:
-        per_post = links.group_by("tweetId", maintain_order=True).agg(
-            pl.col("sourceLink").drop_nulls().str.join(",").alias("sourceLinks"),
-            pl.col("suggestion").drop_nulls().alias("suggestionList"),
-        )
-        per_post = per_post.with_columns(
-            pl.col("suggestionList")
-            .map_elements(lambda s: json.dumps(list(s)), return_dtype=pl.String)
-            .alias("suggestions")
-        ).drop("suggestionList")
-        requests_frame = requests_frame.join(per_post, on="tweetId", how="left").drop("requests")
-    else:
-        requests_frame = pl.DataFrame(
-            {"tweetId": [], "sourceLinks": [], "suggestions": []},
-            schema={"tweetId": pl.String, "sourceLinks": pl.String, "suggestions": pl.String},
-        )
+    requests_frame = _requests_export(conn, cutoff_ms)
     return {
         "notes": notes_frame.with_columns(pl.col("noteId").cast(pl.String)),
         "ratings": ratings_frame.with_columns(pl.col("noteId").cast(pl.String)),

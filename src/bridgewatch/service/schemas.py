@@ -194,6 +194,11 @@ class PostPublic(_Body):
     text: str | None
     url: str | None
     created_at_millis: int
+    request_count: int = Field(
+        default=0,
+        description="note requests on the post: each made here, and one per requested post"
+        " imported from a public dump (which does not publish the requesters)",
+    )
 
 
 class NoteCreate(_Body):
@@ -376,6 +381,26 @@ class NoteRequestCreate(_Body):
 
     source_link: str | None = Field(default=None, max_length=2048, pattern=r"^https?://\S+$")
     suggestion: Text | None = Field(default=None, max_length=1000)
+
+
+class NoteRequestListed(_Body):
+    """A note request as anyone may see it (without the requester, as in the public
+    export). ``imported``: loaded from a public dump, one per requested post; such a
+    request's ``source_link`` is the post's comma-separated links and ``suggestion`` the
+    published JSON array."""
+
+    created_at_millis: int
+    source_link: str | None
+    suggestion: str | None
+    imported: bool
+
+
+class NoteRequestsOnPost(_Body):
+    """The note requests on a post, oldest first."""
+
+    post_id: str
+    request_count: int
+    requests: list[NoteRequestListed]
 
 
 class NoteRequestPublic(_Body):

@@ -265,15 +265,24 @@ note_requests = Table(
     metadata,
     Column("id", _BigId, primary_key=True, autoincrement=True),
     Column("post_id", String(64), ForeignKey("posts.post_id"), nullable=False),
+    # NULL for a request imported from a public dump, which does not name requesters
+    # (one imported row per requested post, with the public row's feed times).
     Column(
         "requester_participant_id",
         String(64),
         ForeignKey("participants.participantId"),
-        nullable=False,
+        nullable=True,
     ),
     Column("created_at_ms", BigInteger, nullable=False),
-    Column("source_link", String(2048), nullable=True),
+    # One URL for a request made here; the comma-separated list of an imported row.
+    Column("source_link", Text, nullable=True),
     Column("suggestion", Text, nullable=True),
+    # When the post became eligible for the in-app requests feed and the API small, large
+    # and xl feeds (scoring-extended.md §6.1); -1 never; NULL for requests made here.
+    Column("feed_eligible_at_ms", BigInteger, nullable=True),
+    Column("api_small_feed_eligible_at_ms", BigInteger, nullable=True),
+    Column("api_large_feed_eligible_at_ms", BigInteger, nullable=True),
+    Column("api_xl_feed_eligible_at_ms", BigInteger, nullable=True),
     UniqueConstraint("post_id", "requester_participant_id"),
     Index("ix_note_requests_requester_created", "requester_participant_id", "created_at_ms"),
 )

@@ -161,6 +161,13 @@ class SimConfig:
     expansion_share : share of raters in modelingPopulation EXPANSION (others CORE).
     seed_status_history : write one NEEDS_MORE_RATINGS status-history row per note (as the
         fixtures do) instead of an empty history.
+    score_status_history : replace that history by one scored along the way: the Core
+        scorer (no topic models) run every ``status_checkpoint_days`` from the window start
+        and two hours before the newest rating, each run reading the last one's history
+        (``bridgewatch.sim.history``), so that one ``score`` of the community releases the
+        notes already helpful, as one run on the public dump does. Costs one scoring run
+        per checkpoint.
+    status_checkpoint_days : days between those runs.
     note_request_share : share of posts with note requests (the noteRequests file).
 
     Adversaries
@@ -197,6 +204,8 @@ class SimConfig:
     stable_group_extra_share: float = 0.175
     expansion_share: float = 0.0
     seed_status_history: bool = True
+    score_status_history: bool = False
+    status_checkpoint_days: float = 7.0
     note_request_share: float = 0.3
     brigades: tuple[BrigadeConfig, ...] = field(default=())
 
@@ -248,8 +257,10 @@ class SimConfig:
             raise ConfigError(
                 "notes_per_post_weights", weights, "three finite weights >= 0 with a positive sum"
             )
-        if not isinstance(self.seed_status_history, bool):
-            raise ConfigError("seed_status_history", self.seed_status_history, "a bool")
+        for flag in ("seed_status_history", "score_status_history"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigError(flag, getattr(self, flag), "a bool")
+        _check_range("status_checkpoint_days", self.status_checkpoint_days, 0.01, 3650.0)
         if not all(isinstance(b, BrigadeConfig) for b in self.brigades):
             raise ConfigError("brigades", self.brigades, "a tuple of BrigadeConfig")
         for i, brigade in enumerate(self.brigades):

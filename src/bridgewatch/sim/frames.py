@@ -23,6 +23,7 @@ from bridgewatch.model import (
 from bridgewatch.sim.config import SimConfig
 from bridgewatch.sim.notes import NotePopulation
 from bridgewatch.sim.population import RaterPopulation
+from bridgewatch.sim.posts import PostTexts
 from bridgewatch.sim.ratings import RatingArrays
 from bridgewatch.sim.requests import NoteRequests
 from bridgewatch.sim.text import TOPICS
@@ -34,6 +35,7 @@ __all__ = [
     "note_status_history_frame",
     "note_truth_frame",
     "notes_frame",
+    "posts_frame",
     "rater_truth_frame",
     "ratings_frame",
     "ratings_text_frame",
@@ -252,6 +254,19 @@ def note_requests_frame(requests: NoteRequests) -> pl.DataFrame:
         }
     )
     return conform(frame, schemas.NOTE_REQUESTS)
+
+
+def posts_frame(posts: PostTexts) -> pl.DataFrame:
+    """``posts-*.tsv`` rows, one per post (``io.schemas.POSTS``): id, time, author, text."""
+    frame = pl.DataFrame(
+        {
+            "tweetId": pl.Series(posts.tweet_ids).cast(pl.String),
+            "createdAtMillis": pl.Series(posts.created_at_ms, dtype=pl.Int64),
+            "authorHandle": pl.Series(posts.author_handles, dtype=pl.String),
+            "text": pl.Series(posts.texts, dtype=pl.String),
+        }
+    )
+    return conform(frame, schemas.POSTS)
 
 
 def note_truth_frame(

@@ -13,7 +13,7 @@ from bridgewatch.sim.ids import snowflake_ids
 from bridgewatch.sim.population import RaterPopulation
 from bridgewatch.sim.text import TOPICS, draw_summaries
 
-__all__ = ["NotePopulation", "draw_notes"]
+__all__ = ["NotePopulation", "draw_notes", "lowest_bit"]
 
 _HOUR_MS = 3_600_000
 # Notes follow their post after an exponential wait with this mean.
@@ -146,7 +146,7 @@ def draw_notes(
     ).astype(np.int8)
     m_tags = np.where(not_misleading, 0, _draw_tag_bits(rng, _MISLEADING_TAG_SHARES, n))
     nm_tags = np.where(not_misleading, _draw_tag_bits(rng, _NOT_MISLEADING_TAG_SHARES, n), 0)
-    first_tag = _lowest_bit(m_tags.astype(np.uint8))
+    first_tag = lowest_bit(m_tags.astype(np.uint8))
     post_topic = np.where(
         rng.random(n_posts) < config.topic_share, rng.integers(0, len(TOPICS), size=n_posts), -1
     ).astype(np.int8)
@@ -178,7 +178,7 @@ def draw_notes(
     )
 
 
-def _lowest_bit(bits: NDArray[np.uint8]) -> NDArray[np.int64]:
+def lowest_bit(bits: NDArray[np.uint8]) -> NDArray[np.int64]:
     """Index of the lowest set bit (0 where no bit is set)."""
     unpacked = np.unpackbits(bits[:, None], axis=1, bitorder="little")
     lowest: NDArray[np.int64] = np.argmax(unpacked, axis=1).astype(np.int64)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -25,11 +25,14 @@ from bridgewatch.sim.frames import (
     note_status_history_frame,
     note_truth_frame,
     notes_frame,
+    posts_frame,
     rater_truth_frame,
     ratings_frame,
 )
+from bridgewatch.sim.history import scored_status_history
 from bridgewatch.sim.notes import NotePopulation, draw_notes
 from bridgewatch.sim.population import RaterPopulation, draw_raters
+from bridgewatch.sim.posts import draw_posts
 from bridgewatch.sim.ratings import (
     BLOCK_NOTES,
     RatingArrays,
@@ -47,6 +50,7 @@ __all__ = [
     "plan_simulation",
     "public_small_frames",
     "simulate",
+    "with_scored_history",
 ]
 
 _log = logging.getLogger(__name__)
@@ -83,9 +87,12 @@ class Community:
     config : the configuration it was drawn from.
     notes : ``notes-*.tsv`` frame (``NOTES_COLUMNS``).
     ratings : ``ratings-*.tsv`` frame (``RATINGS_COLUMNS``), sorted by note then time.
-    note_status_history : ``noteStatusHistory-*.tsv`` frame, empty or seeded.
+    note_status_history : ``noteStatusHistory-*.tsv`` frame, empty, seeded, or scored along
+        the way (``SimConfig.score_status_history``).
     user_enrollment : ``userEnrollment-*.tsv`` frame, one row per participant.
     note_requests : ``noteRequests-*.tsv`` frame, one row per requested post.
+    posts : ``posts-*.tsv`` frame (``io.schemas.POSTS``), text and author of each post
+        (not a public file: the public dump has no post text).
     note_truth : per note: quality, slant, oneSided, topic, attackTarget, brigadeId,
         attackGoal.
     rater_truth : per participant: position, camp, leniency, activity, isAdversary,
@@ -98,6 +105,7 @@ class Community:
     note_status_history: pl.DataFrame
     user_enrollment: pl.DataFrame
     note_requests: pl.DataFrame
+    posts: pl.DataFrame
     note_truth: pl.DataFrame
     rater_truth: pl.DataFrame
 
@@ -165,7 +173,7 @@ def simulate(config: SimConfig) -> Community:
         plan.raters.n,
         ratings.height,
     )
-    small = public_small_frames(plan)
+    small = with_scored_history(public_small_frames(plan), plan.config, ratings)
     return Community(
         config=config,
         notes=small.notes,
@@ -173,6 +181,7 @@ def simulate(config: SimConfig) -> Community:
         note_status_history=small.note_status_history,
         user_enrollment=small.user_enrollment,
         note_requests=small.note_requests,
+        posts=small.posts,
         note_truth=small.note_truth,
         rater_truth=small.rater_truth,
     )
@@ -186,12 +195,30 @@ class SmallFrames:
     note_status_history: pl.DataFrame
     user_enrollment: pl.DataFrame
     note_requests: pl.DataFrame
+    posts: pl.DataFrame
     note_truth: pl.DataFrame
     rater_truth: pl.DataFrame
 
 
+def with_scored_history(
+    small: SmallFrames, config: SimConfig, ratings: pl.DataFrame
+) -> SmallFrames:
+    """``small`` with its status history scored along the way when
+    ``config.score_status_history`` (``bridgewatch.sim.history``); else ``small``."""
+    if not config.score_status_history:
+        return small
+    history = scored_status_history(
+        config,
+        notes=small.notes,
+        ratings=ratings,
+        enrollment=small.user_enrollment,
+        history=small.note_status_history,
+    )
+    return replace(small, note_status_history=history)
+
+
 def public_small_frames(plan: SimulationPlan) -> SmallFrames:
-    """The notes, status history, enrollment and ground-truth frames of a plan."""
+    """The notes, status history, enrollment, requests, posts and ground-truth frames."""
     return SmallFrames(
         notes=notes_frame(plan.notes, plan.ids),
         note_status_history=note_status_history_frame(
@@ -199,6 +226,7 @@ def public_small_frames(plan: SimulationPlan) -> SmallFrames:
         ),
         user_enrollment=enrollment_frame(plan.raters),
         note_requests=note_requests_frame(draw_note_requests(plan.config, plan.notes)),
+        posts=posts_frame(draw_posts(plan.config, plan.notes)),
         note_truth=note_truth_frame(
             plan.config, plan.notes, plan.ids, plan.adversaries.target_brigade
         ),

@@ -3,9 +3,13 @@
 Layout of ``out_dir``::
 
     notes-00000.tsv  ratings-00000.tsv  noteStatusHistory-00000.tsv  userEnrollment-00000.tsv
-    noteRequests-00000.tsv  truth/notes.tsv  truth/raters.tsv  truth/config.json
+    noteRequests-00000.tsv  posts-00000.tsv  truth/notes.tsv  truth/raters.tsv
+    truth/config.json
 
-as in the fixtures' ``input/`` folders. With ``ratings_per_file`` the ratings go to
+as in the fixtures' ``input/`` folders, plus ``posts-00000.tsv``: the text and author of
+each post (columns ``tweetId``, ``createdAtMillis``, ``authorHandle``, ``text``; schema
+``io.schemas.POSTS``), which the public dump does not have and ``bridgewatch import``
+loads when present. With ``ratings_per_file`` the ratings go to
 ``ratings/ratings-00000.tsv``, ``ratings/ratings-00001.tsv``, ... instead: a directory of
 shards that the io readers (and the reference scorer) read as one ratings table. With
 ``ratings_format="parquet"`` the ratings files are Parquet (zstd, the dtypes of
@@ -38,6 +42,7 @@ from bridgewatch.io import (
     write_note_requests,
     write_note_status_history,
     write_notes,
+    write_table,
     write_tsv,
     write_user_enrollment,
 )
@@ -49,8 +54,10 @@ from bridgewatch.sim.simulate import (
     Community,
     SmallFrames,
     iter_rating_blocks,
+    iter_rating_frames,
     plan_simulation,
     public_small_frames,
+    with_scored_history,
 )
 
 __all__ = ["RatingsFormat", "WrittenFiles", "write_community", "write_simulation"]
@@ -67,8 +74,8 @@ class WrittenFiles:
 
     Parameters
     ----------
-    notes, note_status_history, user_enrollment, note_requests : the single files of
-        each kind.
+    notes, note_status_history, user_enrollment, note_requests, posts : the single files
+        of each kind.
     ratings : the ratings files in order.
     note_truth, rater_truth, config : the ground-truth files.
     n_ratings : ratings written over all ratings files.
@@ -79,6 +86,7 @@ class WrittenFiles:
     note_status_history: Path
     user_enrollment: Path
     note_requests: Path
+    posts: Path
     note_truth: Path
     rater_truth: Path
     config: Path
@@ -219,6 +227,7 @@ def _write_all(
         note_status_history=out_dir / "noteStatusHistory-00000.tsv",
         user_enrollment=out_dir / "userEnrollment-00000.tsv",
         note_requests=out_dir / "noteRequests-00000.tsv",
+        posts=out_dir / "posts-00000.tsv",
         note_truth=truth_dir / "notes.tsv",
         rater_truth=truth_dir / "raters.tsv",
         config=config_path,
@@ -228,6 +237,7 @@ def _write_all(
     write_note_status_history(small.note_status_history, written.note_status_history)
     write_user_enrollment(small.user_enrollment, written.user_enrollment)
     write_note_requests(small.note_requests, written.note_requests)
+    write_table(small.posts, written.posts, schemas.POSTS)
     write_tsv(small.note_truth, written.note_truth)
     write_tsv(small.rater_truth, written.rater_truth)
     return written
@@ -255,6 +265,7 @@ def write_community(
         note_status_history=community.note_status_history,
         user_enrollment=community.user_enrollment,
         note_requests=community.note_requests,
+        posts=community.posts,
         note_truth=community.note_truth,
         rater_truth=community.rater_truth,
     )
@@ -281,6 +292,13 @@ def write_simulation(
     the same Parquet rows (one row group per block here, one in total there).
     """
     plan = plan_simulation(config)
+    small = public_small_frames(plan)
+    if config.score_status_history:
+        # Scoring needs every rating in memory: drawn once more (same streams, same rows)
+        # for the history, and streamed to disk below as usual.
+        everything = pl.concat(list(iter_rating_frames(plan)), how="vertical", rechunk=True)
+        small = with_scored_history(small, config, everything)
+        del everything
     blocks = iter_rating_blocks(plan)
     frames = (
         (ratings_text_frame(block, plan.ids) for block in blocks)
@@ -290,7 +308,7 @@ def write_simulation(
     return _write_all(
         Path(out_dir),
         config=config,
-        small=public_small_frames(plan),
+        small=small,
         rating_frames=frames,
         ratings_per_file=ratings_per_file,
         ratings_format=ratings_format,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -145,6 +145,31 @@ def _when(ms: int | None) -> str:
     if ms is None:
         return "-"
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+_TITLE_WORDS = 8
+
+
+def post_title(post: Mapping[str, Any]) -> str:
+    """A readable title for a post: its author and the first words of its text, e.g.
+    ``@city_watch on "Official numbers: the bridge closure cost …"``; without text or
+    author, the day it was posted rather than its (often 19-digit) id."""
+    text = " ".join(str(post.get("text") or "").split())
+    words = text.split(" ")
+    opening = " ".join(words[:_TITLE_WORDS]) + (" …" if len(words) > _TITLE_WORDS else "")
+    author = post.get("author_id")
+    if text and author:
+        return f"{author}: “{opening}”"
+    if text:
+        return f"“{opening}”"
+    return post_heading(post)
+
+
+def post_heading(post: Mapping[str, Any]) -> str:
+    """The heading above a post's text: who posted it and when (not its id)."""
+    day = dt.datetime.fromtimestamp(int(post["created_at_ms"]) / 1000, tz=dt.UTC)
+    author = post.get("author_id")
+    return f"Post by {author}, {day:%d %b %Y}" if author else f"A post of {day:%d %b %Y}"
 
 
 templates.env.filters["when"] = _when
@@ -370,7 +395,8 @@ def _post_response(
             "request_form": request_form or {},
             "request_error": request_error,
             "can_write": user is not None and user.enrollment_state in WRITING_STATES,
-            "title": f"Post {post_id}",
+            "title": post_title(post),
+            "heading": post_heading(post),
         },
         user=user,
         status_code=status_code,

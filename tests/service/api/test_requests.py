@@ -16,6 +16,18 @@ def test_request_a_note_and_see_the_count(service: Service) -> None:
     assert r.status_code == 201, r.text
     assert r.json()["requesterParticipantId"] == pid
     assert service.client.get("/api/v1/posts/1001/notes").json()["requestCount"] == 1
+    assert service.client.get("/api/v1/posts/1001").json()["requestCount"] == 1
+    listed = service.client.get("/api/v1/posts/1001/requests").json()
+    # Listed without the requester, as in the public export.
+    assert listed["requests"] == [
+        {
+            "createdAtMillis": r.json()["createdAtMillis"],
+            "sourceLink": "https://example.com/x",
+            "suggestion": "check the date",
+            "imported": False,
+        }
+    ]
+    assert service.client.get("/api/v1/posts/404/requests").status_code == 404
     again = service.client.post("/api/v1/posts/1001/requests", json={}, headers=headers)
     assert again.status_code == 409
 

@@ -26,12 +26,15 @@ from bridgewatch.service.repositories.posts import (
     create_note_request,
     create_post,
     get_post,
+    list_post_requests,
     require_post,
 )
 from bridgewatch.service.schemas import (
     ErrorBody,
     NoteRequestCreate,
+    NoteRequestListed,
     NoteRequestPublic,
+    NoteRequestsOnPost,
     PostCreate,
     PostNotes,
     PostPublic,
@@ -72,7 +75,7 @@ def register_post(
         text=body.text,
         url=body.url,
     )
-    answer = post_public(row)
+    answer = post_public(row, request_count=count_post_requests(db, body.post_id))
     status = 200 if existed else 201
     response.status_code = status
     idem.remember(status, answer)
@@ -81,8 +84,8 @@ def register_post(
 
 @router.get("/posts/{post_id}", response_model=PostPublic, responses=_ERRORS)
 def read_post(db: Db, post_id: PostIdPath) -> PostPublic:
-    """A registered post."""
-    return post_public(require_post(db, post_id))
+    """A registered post, with its number of note requests."""
+    return post_public(require_post(db, post_id), request_count=count_post_requests(db, post_id))
 
 
 @router.get("/posts/{post_id}/notes", response_model=PostNotes, responses=_ERRORS)
@@ -90,10 +93,32 @@ def post_notes(db: Db, post_id: PostIdPath) -> PostNotes:
     """The live notes on a post with status and explanation tags: decided notes by
     helpfulness first, then notes needing more ratings by recency."""
     post = require_post(db, post_id)
+    count = count_post_requests(db, post_id)
     return PostNotes(
-        post=post_public(post),
+        post=post_public(post, request_count=count),
         notes=[note_public(row) for row in notes_on_post(db, post_id)],
-        request_count=count_post_requests(db, post_id),
+        request_count=count,
+    )
+
+
+@router.get("/posts/{post_id}/requests", response_model=NoteRequestsOnPost, responses=_ERRORS)
+def post_requests(db: Db, post_id: PostIdPath) -> NoteRequestsOnPost:
+    """The note requests on a post, oldest first, without their requesters (as in the
+    public export); requests imported from a public dump are marked ``imported``."""
+    require_post(db, post_id)
+    rows = list_post_requests(db, post_id)
+    return NoteRequestsOnPost(
+        post_id=post_id,
+        request_count=len(rows),
+        requests=[
+            NoteRequestListed(
+                created_at_millis=r["created_at_ms"],
+                source_link=r["source_link"],
+                suggestion=r["suggestion"],
+                imported=bool(r["imported"]),
+            )
+            for r in rows
+        ],
     )
 
 

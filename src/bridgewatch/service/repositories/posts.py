@@ -17,6 +17,7 @@ __all__ = [
     "create_note_request",
     "create_post",
     "get_post",
+    "list_post_requests",
     "require_post",
 ]
 
@@ -128,3 +129,18 @@ def count_post_requests(session: Session, post_id: str) -> int:
     return int(
         session.execute(select(func.count()).where(note_requests.c.post_id == post_id)).scalar_one()
     )
+
+
+def list_post_requests(session: Session, post_id: str) -> list[dict[str, Any]]:
+    """The note requests on a post, oldest first (requesters left out)."""
+    rows = session.execute(
+        select(
+            note_requests.c.created_at_ms,
+            note_requests.c.source_link,
+            note_requests.c.suggestion,
+            note_requests.c.requester_participant_id.is_(None).label("imported"),
+        )
+        .where(note_requests.c.post_id == post_id)
+        .order_by(note_requests.c.created_at_ms, note_requests.c.id)
+    )
+    return [dict(r._mapping) for r in rows]
