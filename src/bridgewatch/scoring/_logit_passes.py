@@ -35,7 +35,6 @@ nu, nu, nu, 1); the gradient vector has the same layout.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
@@ -43,6 +42,8 @@ from typing import Any
 import numba
 import numpy as np
 from numpy.typing import NDArray
+
+from bridgewatch.scoring._threads import kernel_threads
 
 __all__ = [
     "NOTE_BLOCK",
@@ -53,7 +54,7 @@ __all__ = [
     "rater_major",
 ]
 
-_njit: Any = numba.njit(cache=True, nogil=True)
+_njit: Any = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 # The ratings are always split into this many rater ranges, whatever the number of threads,
 # so that every sum runs in the same order: results do not depend on the machine's cores.
@@ -291,7 +292,8 @@ class LogitPasses:
         Targets in {0, 1} and rating weights.
     n_notes, n_raters : int
     workers : int, optional
-        Threads (default: one per range when there are cores and ``PARALLEL_MIN`` ratings).
+        Threads (default: one per range when there are cores (``_threads.kernel_threads``)
+        and ``PARALLEL_MIN`` ratings).
         The result does not depend on it.
     """
 
@@ -326,7 +328,7 @@ class LogitPasses:
         self.note_grads = np.zeros((len(self.chunks), n_notes, 2))
         self.note_p = np.empty((n_notes, 2))
         if workers is None:
-            workers = min(len(self.chunks), os.cpu_count() or 1) if m >= PARALLEL_MIN else 1
+            workers = min(len(self.chunks), kernel_threads()) if m >= PARALLEL_MIN else 1
         self._pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
 
     def __enter__(self) -> LogitPasses:

@@ -15,7 +15,6 @@ results are bit-identical from run to run and do not depend on the number of thr
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
@@ -30,10 +29,11 @@ from bridgewatch.scoring._logit_passes import (
     compact_targets,
     exp_terms,
 )
+from bridgewatch.scoring._threads import kernel_threads
 
 __all__ = ["NoteMajorPasses"]
 
-_njit: Any = numba.njit(cache=True, nogil=True)
+_njit: Any = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_njit
@@ -94,7 +94,8 @@ class NoteMajorPasses:
         are read here, once, and must not change during the round.
     n_notes, n_raters : int
     workers : int, optional
-        Threads (default: one per range when there are cores and ``PARALLEL_MIN`` ratings).
+        Threads (default: one per range when there are cores (``_threads.kernel_threads``)
+        and ``PARALLEL_MIN`` ratings).
         The result does not depend on it.
     """
 
@@ -128,7 +129,7 @@ class NoteMajorPasses:
         self.lse = np.empty(m)
         self.ranges = _note_ranges(self.nptr, N_CHUNKS)
         if workers is None:
-            workers = min(len(self.ranges), os.cpu_count() or 1) if m >= PARALLEL_MIN else 1
+            workers = min(len(self.ranges), kernel_threads()) if m >= PARALLEL_MIN else 1
         self._pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
 
     def __enter__(self) -> NoteMajorPasses:

@@ -24,7 +24,7 @@ Passes = LogitPasses | NoteMajorPasses
 
 __all__ = ["adam_round_vectorized"]
 
-_njit: Any = numba.njit(cache=True, nogil=True)
+_njit: Any = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_njit

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
+from bridgewatch.scoring._threads import kernel_threads
 from bridgewatch.scoring.gaussian import _numba
 from bridgewatch.scoring.gaussian.config import GaussianConfig, GaussianPassConfig
 from bridgewatch.scoring.mf import _numba as _mf_numba
@@ -169,7 +170,7 @@ def _run_pass(
         )
 
     n_rows = int(grouped.indptr[-1])
-    if n_rows < PARALLEL_MIN_RATINGS or n_notes < 2:
+    if n_rows < PARALLEL_MIN_RATINGS or n_notes < 2 or kernel_threads() < 2:
         run(0, n_notes)
     else:
         # Split where half the rows are: both threads get about the same work.

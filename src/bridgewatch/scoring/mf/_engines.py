@@ -8,7 +8,6 @@ returning (Σ w·e², Σ w·e) at the new values) and ``error_sums`` -> (Σ w·e
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
@@ -16,6 +15,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from bridgewatch.scoring._threads import kernel_threads
 from bridgewatch.scoring.mf import _numba, _reference
 
 __all__ = ["PARALLEL_MIN_RATINGS", "Engine", "NumbaEngine", "NumpyEngine", "make_engine"]
@@ -164,7 +164,7 @@ class NumbaEngine:
         has_w = weights is not None
         w = np.ones(1) if weights is None else np.asarray(weights, dtype=np.float64)
         if parallel is None:
-            parallel = note_idx.shape[0] >= PARALLEL_MIN_RATINGS and (os.cpu_count() or 1) > 1
+            parallel = note_idx.shape[0] >= PARALLEL_MIN_RATINGS and kernel_threads() > 1
         self._notes = _Groups(note_idx, rater_idx, vals, w, has_w, n_notes, parallel)
         self._raters = (
             _Groups(rater_idx, note_idx, vals, w, has_w, n_raters, parallel)

@@ -5,6 +5,9 @@ scores (the Gaussian scorers read the prescoring of the scorer they borrow from)
 are independent within a phase; they run through one executor seam
 (``concurrent.futures.Executor``; serial by default), and each scorer draws its random
 numbers from its own seed, so the output is the same whatever the executor or the order.
+Under a parallel executor each scorer's kernels run in their task's thread
+(``_threads.limit_kernel_threads(1)``): the scorers are the parallelism, and kernels
+splitting their own work in threads as well would oversubscribe the cores.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import TypeVar
 import numpy as np
 
 from bridgewatch.errors import BridgewatchError
+from bridgewatch.scoring._threads import limit_kernel_threads
 from bridgewatch.scoring.defences import BurstScreening, Defences, apply_defences, screen_bursts
 from bridgewatch.scoring.final import (
     FinalScoringResult,
@@ -41,6 +45,7 @@ __all__ = [
     "ScorerRun",
     "SerialExecutor",
     "final_roster",
+    "kernel_thread_limit",
     "prescore_roster",
     "run_roster",
     "scorer_seed",
@@ -62,6 +67,18 @@ class SerialExecutor(Executor):
         except BaseException as exc:  # the future carries it to the caller, like a pool's
             future.set_exception(exc)
         return future
+
+
+def kernel_thread_limit(executor: Executor | None) -> int | None:
+    """Threads each scorer's kernels may use under ``executor``: no limit when the scorers
+    run one after the other (None or ``SerialExecutor``), one when they run in parallel."""
+    return None if executor is None or isinstance(executor, SerialExecutor) else 1
+
+
+def _limited(limit: int | None, fn: Callable[..., _R], *args: object, **kwargs: object) -> _R:
+    """``fn(*args, **kwargs)`` with its kernels' threads limited to ``limit``."""
+    with limit_kernel_threads(limit):
+        return fn(*args, **kwargs)
 
 
 def scorer_entropy(seed: int | None, name: str) -> int | list[int] | None:
@@ -241,7 +258,8 @@ def prescore_roster(
     _check(roster)
     ex = SerialExecutor() if executor is None else executor
     specs = [s for s in roster if s.prescoring]
-    done = ex.map(partial(_prescore, shared, seed=seed), specs)
+    task = partial(_limited, kernel_thread_limit(executor), partial(_prescore, shared, seed=seed))
+    done = ex.map(task, specs)
     return {p.spec.name: p for p in done}
 
 
@@ -260,7 +278,11 @@ def final_roster(
     ex = SerialExecutor() if executor is None else executor
     specs = [s for s in roster if s.final]
     task = partial(
-        _final, shared=shared, prescored=prescored, gaussian_fitter=gaussian_fitter, seed=seed
+        _limited,
+        kernel_thread_limit(executor),
+        partial(
+            _final, shared=shared, prescored=prescored, gaussian_fitter=gaussian_fitter, seed=seed
+        ),
     )
     runs = {r.spec.name: r for r in ex.map(task, specs)}
     ordered: dict[str, ScorerRun] = {}
