@@ -23,6 +23,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from bridgewatch.scoring._indexes import unsigned
 from bridgewatch.scoring._logit_passes import (
     N_CHUNKS,
     PARALLEL_MIN,
@@ -128,6 +129,7 @@ class NoteMajorPasses:
         self.e = np.empty(m)
         self.lse = np.empty(m)
         self.ranges = _note_ranges(self.nptr, N_CHUNKS)
+        self._k_ptr = unsigned(self.nptr)  # for the kernels (``_indexes``)
         if workers is None:
             workers = min(len(self.ranges), kernel_threads()) if m >= PARALLEL_MIN else 1
         self._pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
@@ -150,11 +152,11 @@ class NoteMajorPasses:
         t_fn, t_bn, with_loss = flags
         n_lo, n_hi = self.ranges[c]
         r_lo, r_hi = int(self.nptr[n_lo]), int(self.nptr[n_hi])
-        _neg_logits(self.nptr, theta, self.nn, self.fu, self.ru, self.cu, n_lo, n_hi, self.neg_x)
+        _neg_logits(self._k_ptr, theta, self.nn, self.fu, self.ru, self.cu, n_lo, n_hi, self.neg_x)
         exp_terms(self.neg_x, self.e, self.lse, r_lo, r_hi, with_loss)
         return float(
             _gradient(
-                self.nptr, self.y, self.w, self.neg_x, self.e, self.lse, self.fu, self.ru,
+                self._k_ptr, self.y, self.w, self.neg_x, self.e, self.lse, self.fu, self.ru,
                 self.nn, n_lo, n_hi, grad, t_fn, t_bn, with_loss,
             )
         )  # fmt: skip

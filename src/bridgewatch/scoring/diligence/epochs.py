@@ -28,18 +28,32 @@ _njit: Any = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_njit
+def _adam_group(th, gr, m, v, inv_r, c, b1, b2, step_size, bc2_sqrt, eps):  # type: ignore[no-untyped-def]
+    """One Adam step on one parameter group (views of theta, grad, m, v of one length).
+
+    Indexes run from 0 over views, so the compiled loop needs no negative-index handling
+    and LLVM vectorizes it (SIMD sqrt and divisions are exactly rounded: same bits)."""
+    for i in range(th.shape[0]):
+        g = gr[i] * inv_r + c * th[i]
+        mi = b1 * m[i] + (1.0 - b1) * g
+        vi = b2 * v[i] + (1.0 - b2) * g * g
+        m[i] = mi
+        v[i] = vi
+        th[i] -= step_size * mi / (np.sqrt(vi) / bc2_sqrt + eps)
+
+
+@_njit
 def _adam_step(  # type: ignore[no-untyped-def]
     theta, grad, m, v, bounds, trainable, reg_grad, inv_r, b1, b2, step_size, bc2_sqrt, eps
 ):
     for k in range(trainable.shape[0]):
         if not trainable[k]:
             continue
-        c = reg_grad[k]
-        for i in range(bounds[k], bounds[k + 1]):
-            g = grad[i] * inv_r + c * theta[i]
-            m[i] = b1 * m[i] + (1.0 - b1) * g
-            v[i] = b2 * v[i] + (1.0 - b2) * g * g
-            theta[i] -= step_size * m[i] / (np.sqrt(v[i]) / bc2_sqrt + eps)
+        lo, hi = bounds[k], bounds[k + 1]
+        _adam_group(
+            theta[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi], inv_r, reg_grad[k], b1, b2,
+            step_size, bc2_sqrt, eps,
+        )  # fmt: skip
 
 
 @_njit
