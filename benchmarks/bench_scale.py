@@ -67,6 +67,7 @@ from bridgewatch.pipeline.batch import write_outputs
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.run import default_as_of_ms, score
 from bridgewatch.scoring.scorers import default_roster, select_scorers
+from bridgewatch.scoring.scorers.executors import scorer_executor
 mark("import", t0, c0)
 
 state["stage"] = "load"
@@ -89,7 +90,9 @@ def progress(stage, index, n):
 config = ScoringConfig() if args["topics"] else ScoringConfig(topics=None)
 now_ms = default_as_of_ms(dataset)
 roster = select_scorers(default_roster(config), args["scorers"].split(","))
-result = score(dataset, config, as_of_ms=now_ms, seed=1, progress=progress, scorers=roster)
+with scorer_executor(args["executor"]) as executor:
+    result = score(dataset, config, as_of_ms=now_ms, seed=1, progress=progress, scorers=roster,
+                   executor=executor)
 mark(clock["stage"], *clock["start"])
 
 state["stage"] = "write"
@@ -148,13 +151,16 @@ def main() -> None:
     parser.add_argument("--no-topics", action="store_true", help="skip the topic classifier")
     parser.add_argument("--outdir", type=Path, default=None, help="keep the outputs here")
     parser.add_argument("--scorers", default="all", help="scorer names or keywords (all, core)")
+    parser.add_argument(
+        "--executor", default="auto", help="serial, threads:N or auto (as `bridgewatch score`)"
+    )
     args = parser.parse_args()
     if not (args.data / "notes-00000.tsv").exists():
         _simulate(args)
     load = os.getloadavg()
     print(
         f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores, "
-        f"load average {', '.join(f'{x:.1f}' for x in load)}"
+        f"executor {args.executor}, load average {', '.join(f'{x:.1f}' for x in load)}"
     )
     with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:
         run = {
@@ -165,6 +171,7 @@ def main() -> None:
             "outdir": str(args.outdir or Path(tmp) / "out"),
             "topics": not args.no_topics,
             "scorers": args.scorers,
+            "executor": args.executor,
         }
         out = subprocess.run(
             [sys.executable, "-c", CHILD, json.dumps(run)],

@@ -187,3 +187,16 @@ def test_progress_bar_only_on_a_terminal(
     assert main([*args, "--outdir", str(tmp_path / "out"), "--no-topics"]) == 0
     # A bar redraws with carriage returns; in a pipe or log file they would garble the log.
     assert ("\r" in stderr.getvalue()) is tty
+
+
+def test_score_executor_serial_writes_the_bits_of_the_default(
+    scores: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = write_small_community(tmp_path / "community")
+    out = tmp_path / "serial"
+    args = [*_score_args(files, files.ratings[0], out), "--status", str(files.note_status_history)]
+    assert main([*args, "--seed", "1", "--no-topics", "--executor", "serial"]) == 0
+    for name in OUTPUT_FILES:
+        assert (out / name).read_bytes() == (scores / name).read_bytes(), name
+    assert main([*args, "--executor", "threads:0"]) == 1
+    assert "executor='threads:0' is not allowed" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
 from bridgewatch.scoring.manipulation import PostSelectionConfig, QuasiCliqueConfig
 from bridgewatch.scoring.scorers import default_roster, select_scorers
+from bridgewatch.scoring.scorers.executors import EXECUTOR_HELP, executor_workers, scorer_executor
 
 __all__ = ["register", "run"]
 
@@ -86,6 +87,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.add_argument(
+        "--executor",
+        default="auto",
+        metavar="SPEC",
+        help=f"where the scorers run: {EXECUTOR_HELP}. Default: auto",
+    )
+    parser.add_argument(
         "--no-progress",
         action="store_true",
         help="no progress bar (there is none anyway when stderr is not a terminal: the log's"
@@ -126,8 +133,9 @@ def run(args: argparse.Namespace) -> int:
         bar.refresh()
 
     config = _config(args)
+    executor_workers(args.executor)  # a bad spec fails before any file is read
     try:
-        with logging_redirect_tqdm():
+        with logging_redirect_tqdm(), scorer_executor(args.executor) as executor:
             batch = run_batch(
                 notes=args.notes,
                 ratings=args.ratings,
@@ -140,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
                 progress=progress,
                 scorers=select_scorers(default_roster(config), args.scorers.split(",")),
                 lenient=args.lenient,
+                executor=executor,
             )
         bar.n = bar.total or 0
         bar.set_description("done")

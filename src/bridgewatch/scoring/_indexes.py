@@ -25,8 +25,7 @@ def unsigned(idx: NDArray[np.integer]) -> NDArray[np.unsignedinteger]:
 
     Returns
     -------
-    The same memory as uint8/16/32/64 (unsigned arrays are returned as they are).
+    The same memory as uint8/16/32/64.
     """
-    if idx.dtype.kind == "u":
-        return idx
-    return idx.view(np.dtype(f"u{idx.dtype.itemsize}"))
+    view: NDArray[np.unsignedinteger] = idx.view(np.dtype(f"u{idx.dtype.itemsize}"))
+    return view
