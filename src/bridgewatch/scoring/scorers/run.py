@@ -76,7 +76,10 @@ def kernel_thread_limit(executor: Executor | None) -> int | None:
 
 
 def _limited(limit: int | None, fn: Callable[..., _R], *args: object, **kwargs: object) -> _R:
-    """``fn(*args, **kwargs)`` with its kernels' threads limited to ``limit``."""
+    """``fn(*args, **kwargs)`` with its kernels' threads limited to ``limit`` (None: as the
+    caller's context has it)."""
+    if limit is None:
+        return fn(*args, **kwargs)
     with limit_kernel_threads(limit):
         return fn(*args, **kwargs)
 
