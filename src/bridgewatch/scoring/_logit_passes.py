@@ -43,7 +43,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from bridgewatch.scoring._indexes import unsigned
+from bridgewatch.scoring._indexes import stable_order, unsigned
 from bridgewatch.scoring._threads import kernel_threads
 
 __all__ = [
@@ -268,7 +268,7 @@ def rater_major(
     are already rater-major.
     """
     if rater_c.shape[0] > 1 and bool(np.any(rater_c[1:] < rater_c[:-1])):
-        order = np.argsort(rater_c, kind="stable")
+        order = stable_order(rater_c, n_raters)
         note_c, rater_c = note_c[order], rater_c[order]
         columns = tuple(col[order] for col in columns)
     ptr = np.zeros(n_raters + 1, dtype=np.int64)

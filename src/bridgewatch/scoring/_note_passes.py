@@ -23,7 +23,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from bridgewatch.scoring._indexes import unsigned
+from bridgewatch.scoring._indexes import stable_order, unsigned
 from bridgewatch.scoring._logit_passes import (
     N_CHUNKS,
     PARALLEL_MIN,
@@ -113,7 +113,7 @@ class NoteMajorPasses:
         workers: int | None = None,
     ) -> None:
         nn, nu = n_notes, n_raters
-        order = np.argsort(note_c, kind="stable")
+        order = stable_order(note_c, nn)
         rater_o = rater_c[order]
         self.nptr = np.zeros(nn + 1, dtype=np.int64)
         np.cumsum(np.bincount(note_c, minlength=nn), out=self.nptr[1:])

@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
 from bridgewatch.io.columns import NOT_HELPFUL_TAGS
+from bridgewatch.scoring._indexes import stable_order
 from bridgewatch.scoring.diligence.config import DiligenceConfig
 from bridgewatch.scoring.diligence.kernels import DiligenceParams
 from bridgewatch.scoring.diligence.training import (
@@ -178,7 +179,9 @@ def _canonical(
     Each per-note and per-rater gradient sum runs in the same order as under (note, rater)
     sorting; only the global sums (loss, μ gradient) change order.
     """
-    order = np.lexsort((note_c, rater_c))
+    # = np.lexsort((note_c, rater_c)): stable by note, then stable by rater (radix sort).
+    by_note = stable_order(note_c)
+    order = by_note[stable_order(rater_c[by_note])]
     return note_c[order], rater_c[order], y[order]
 
 
