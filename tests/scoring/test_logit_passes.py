@@ -110,3 +110,21 @@ def test_cache_blocks_keep_the_gradient_and_thread_invariance(
          ref.rater_reputations, [ref.global_intercept]]
     )  # fmt: skip
     np.testing.assert_allclose(out[0][1], expected, rtol=1e-11, atol=1e-12)
+
+
+def test_small_fits_fuse_the_chunks_with_the_bits_of_the_pool() -> None:
+    rng = np.random.default_rng(11)
+    m, nn, nu = 3000, 40, 60
+    note = rng.integers(0, nn, m).astype(np.int32)
+    rater = np.sort(rng.integers(0, nu, m)).astype(np.int32)
+    y = (rng.random(m) < 0.3).astype(np.float64)
+    ptr, note_c, (ys, ws) = rater_major(note, rater, y, rng.random(m) + 0.5, n_raters=nu)
+    theta = rng.standard_normal(2 * nn + 3 * nu + 1)
+    results = []
+    for workers in (1, 2):
+        with LogitPasses(ptr, note_c, ys, ws, nn, nu, workers=workers) as passes:
+            assert passes._fused is (workers == 1)
+            grad = np.full_like(theta, np.nan)  # every entry must be written
+            loss = passes.run(theta, grad, note_factors=True, note_intercepts=True, with_loss=True)
+            results.append((loss, grad.tobytes()))
+    assert results[0] == results[1]

@@ -135,6 +135,27 @@ def _gradient(  # type: ignore[no-untyped-def]
 
 
 @_njit
+def _gradient_chunks(  # type: ignore[no-untyped-def]
+    seg_ptr, seg_rater, seg_lo, seg_hi, u_lo, u_hi, note_c, y, w, neg_x, e, lse, note_p, theta,
+    nn, nu, grad, note_grads, t_fn, t_bn, with_loss, out,
+):  # fmt: skip
+    """``LogitPasses._chunk`` of every chunk in one call, when each chunk is one piece: per
+    chunk c, zero its gradient entries, run ``_gradient`` over its segments
+    ``seg_lo[c]..seg_hi[c]-1`` and store (data loss, μ gradient) in ``out[c]``."""
+    for c in range(seg_lo.shape[0]):
+        note_grads[c, :, :] = 0.0
+        for start in (2 * nn, 2 * nn + nu, 2 * nn + 2 * nu):
+            for u in range(start + u_lo[c], start + u_hi[c]):
+                grad[u] = 0.0
+        loss, g_mu = _gradient(
+            seg_ptr, seg_rater, seg_lo[c], seg_hi[c], u_lo[c], u_hi[c], note_c, y, w, neg_x, e,
+            lse, note_p, theta, nn, nu, grad, note_grads[c], t_fn, t_bn, with_loss,
+        )  # fmt: skip
+        out[c, 0] = loss
+        out[c, 1] = g_mu
+
+
+@_njit
 def _interleave_notes(theta, nn, slot, note_p):  # type: ignore[no-untyped-def]
     """note_p[slot[n]] = (f_n, b_n): one cache line holds both for the random per-rating
     reads, and the most-rated notes sit together (see ``_note_slots``)."""
@@ -336,6 +357,15 @@ class LogitPasses:
         if workers is None:
             workers = min(len(self.chunks), kernel_threads()) if m >= PARALLEL_MIN else 1
         self._pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+        # In the calling thread with at most one piece per chunk (small fits): each epoch's
+        # passes in three calls over all chunks (``_fused_run``), not three per chunk: the
+        # per-call overhead, not the ratings, is most of a small fit's epoch.
+        self._fused = self._pool is None and all(len(p) <= 1 for p in self.pieces)
+        self._seg_lo = np.array([lo for lo, _ in self.seg_ranges], dtype=np.int64)
+        self._seg_hi = np.array([hi for _, hi in self.seg_ranges], dtype=np.int64)
+        self._u_lo = np.array([lo for lo, _ in self.chunks], dtype=np.int64)
+        self._u_hi = np.array([hi for _, hi in self.chunks], dtype=np.int64)
+        self._parts = np.zeros((len(self.chunks), 2))
 
     def __enter__(self) -> LogitPasses:
         return self
@@ -376,6 +406,27 @@ class LogitPasses:
             g_mu_c += float(g_mu_p)
         return loss_c, g_mu_c
 
+    def _fused_run(
+        self, theta: NDArray[np.float64], grad: NDArray[np.float64], flags: tuple[bool, ...]
+    ) -> list[tuple[float, float]]:
+        """Every chunk's ``_chunk`` result when each chunk is at most one piece: the gather
+        and ``exp`` run once over all ratings (element by element: the same values as per
+        chunk), the gradient sums per chunk as ``_chunk`` does (same order, same bits)."""
+        t_fn, t_bn, with_loss = flags
+        s_lo, s_hi = int(self._seg_lo[0]), int(self._seg_hi[-1])
+        _neg_logits(
+            self._k_ptr, self._k_rater, s_lo, s_hi, self._k_note, self.note_p, theta, self.nn,
+            self.nu, self.neg_x,
+        )  # fmt: skip
+        r_lo, r_hi = int(self.seg_ptr[s_lo]), int(self.seg_ptr[s_hi])
+        exp_terms(self.neg_x, self.e, self.lse, r_lo, r_hi, with_loss)
+        _gradient_chunks(
+            self._k_ptr, self._k_rater, self._seg_lo, self._seg_hi, self._u_lo, self._u_hi,
+            self._k_note, self.y, self.w, self.neg_x, self.e, self.lse, self.note_p, theta,
+            self.nn, self.nu, grad, self.note_grads, t_fn, t_bn, with_loss, self._parts,
+        )  # fmt: skip
+        return [(float(loss), float(g_mu)) for loss, g_mu in self._parts]
+
     def run(
         self,
         theta: NDArray[np.float64],
@@ -392,7 +443,9 @@ class LogitPasses:
         flags = (note_factors, note_intercepts, with_loss)
         n = len(self.chunks)
         _interleave_notes(theta, self.nn, self._k_slot, self.note_p)
-        if self._pool is None:
+        if self._fused:
+            parts = self._fused_run(theta, grad, flags)
+        elif self._pool is None:
             parts = [self._chunk(c, theta, grad, flags) for c in range(n)]
         else:
             parts = list(
