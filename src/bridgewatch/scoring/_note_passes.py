@@ -70,6 +70,17 @@ def _gradient(  # type: ignore[no-untyped-def]
     return loss
 
 
+@_njit
+def _gradient_ranges(  # type: ignore[no-untyped-def]
+    nptr, y, w, neg_x, e, lse, fu, ru, nn, lo, hi, grad, t_fn, t_bn, with_loss, out
+):  # fmt: skip
+    """``_gradient`` of every note range ``lo[c]..hi[c]-1`` in one call; losses in ``out``."""
+    for c in range(lo.shape[0]):
+        out[c] = _gradient(
+            nptr, y, w, neg_x, e, lse, fu, ru, nn, lo[c], hi[c], grad, t_fn, t_bn, with_loss
+        )
+
+
 def _note_ranges(nptr: NDArray[np.int64], n_chunks: int) -> list[tuple[int, int]]:
     """``n_chunks`` consecutive note ranges holding about equal numbers of ratings."""
     n_notes = nptr.shape[0] - 1
@@ -133,6 +144,10 @@ class NoteMajorPasses:
         if workers is None:
             workers = min(len(self.ranges), kernel_threads()) if m >= PARALLEL_MIN else 1
         self._pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+        # In the calling thread: one call per pass over all ranges (``_fused_run``).
+        self._lo = np.array([lo for lo, _ in self.ranges], dtype=np.int64)
+        self._hi = np.array([hi for _, hi in self.ranges], dtype=np.int64)
+        self._losses = np.zeros(len(self.ranges))
 
     def __enter__(self) -> NoteMajorPasses:
         return self
@@ -161,6 +176,23 @@ class NoteMajorPasses:
             )
         )  # fmt: skip
 
+    def _fused_run(
+        self, theta: NDArray[np.float64], grad: NDArray[np.float64], flags: tuple[bool, ...]
+    ) -> list[float]:
+        """Every range's ``_range`` result in three calls: the gather and ``exp`` over all
+        ratings at once (element by element: the same values), the gradient sums per range
+        as ``_range`` does (same order, same bits)."""
+        t_fn, t_bn, with_loss = flags
+        n_lo, n_hi = int(self._lo[0]), int(self._hi[-1])
+        _neg_logits(self._k_ptr, theta, self.nn, self.fu, self.ru, self.cu, n_lo, n_hi, self.neg_x)
+        r_lo, r_hi = int(self.nptr[n_lo]), int(self.nptr[n_hi])
+        exp_terms(self.neg_x, self.e, self.lse, r_lo, r_hi, with_loss)
+        _gradient_ranges(
+            self._k_ptr, self.y, self.w, self.neg_x, self.e, self.lse, self.fu, self.ru,
+            self.nn, self._lo, self._hi, grad, t_fn, t_bn, with_loss, self._losses,
+        )  # fmt: skip
+        return [float(loss) for loss in self._losses]
+
     def run(
         self,
         theta: NDArray[np.float64],
@@ -175,7 +207,7 @@ class NoteMajorPasses:
         flags = (note_factors, note_intercepts, with_loss)
         n = len(self.ranges)
         if self._pool is None:
-            parts = [self._range(c, theta, grad, flags) for c in range(n)]
+            parts = self._fused_run(theta, grad, flags)
         else:
             parts = list(
                 self._pool.map(self._range, range(n), [theta] * n, [grad] * n, [flags] * n)
