@@ -201,6 +201,11 @@ class AlsSolver:
         self._pen = pen
         self._note_ok = note_ok
         self._rater_ok = rater_ok
+        # The present rows as positions, for the penalty sums of every loss evaluation:
+        # gathering by positions is several times faster than by a mixed boolean mask, and
+        # the gathered values, so the sums, are the same.
+        self._note_pos = np.flatnonzero(note_ok)
+        self._rater_pos = np.flatnonzero(rater_ok)
         self._w_total = w_total
         self._free_raters = free_raters
         self._free_global = free_global
@@ -212,7 +217,7 @@ class AlsSolver:
 
     def _loss(self, sse: float) -> float:
         params = MFParams(self.ni, self.nf, self.ri, self.rf, self.global_intercept)
-        return (sse + regularisation(params, self._pen, self._note_ok, self._rater_ok)) / (
+        return (sse + regularisation(params, self._pen, self._note_pos, self._rater_pos)) / (
             self._n_ratings
         )
 

@@ -120,10 +120,11 @@ class MFObjective:
 def regularisation(
     params: MFParams,
     pen: Penalties,
-    note_ok: NDArray[np.bool_],
-    rater_ok: NDArray[np.bool_],
+    note_ok: NDArray[np.bool_] | NDArray[np.intp],
+    rater_ok: NDArray[np.bool_] | NDArray[np.intp],
 ) -> float:
-    """Penalty part of J over the notes / raters flagged present (shape (n_notes,) etc.)."""
+    """Penalty part of J over the notes / raters present: flagged by bool masks of shape
+    (n_notes,) / (n_raters,), or listed as ascending positions (the same sums, faster)."""
     ni, nf = params.note_intercepts, params.note_factors
     ri, rf = params.rater_intercepts, params.rater_factors
     total = pen.note_intercept * float(np.sum(ni[note_ok] ** 2))
