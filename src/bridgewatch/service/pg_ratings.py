@@ -1,8 +1,10 @@
 """The PostgreSQL hot path of rating writes: one statement, one round trip, no thread hop.
 
 A rating POST by a session token (the web app's case) is the service's most frequent write.
-On PostgreSQL it runs as a single statement on an asynchronous psycopg connection in
-autocommit mode, so the statement is its own transaction: it checks the session token
+On PostgreSQL it runs as a single statement on an asynchronous psycopg connection, in a
+transaction that first takes the rater's write lock (``repositories.locks``, the lock the
+general path takes too, so the ratings-per-minute limit is exact across both paths); the
+four messages go in one pipelined round trip. The statement checks the session token
 (live, of the expected participant), the rater's enrollment (not removed, not an AI
 writer), the note (exists, not the rater's own, not deleted) and the ratings-per-minute
 limit, and only if all pass upserts the rating and appends its outbox event
@@ -29,11 +31,13 @@ import psycopg
 
 from bridgewatch.model import EnrollmentState
 from bridgewatch.service.limits import RATING_EVENT_TYPES
+from bridgewatch.service.repositories.locks import participant_lock_key
 from bridgewatch.service.tables import ratings
 
 __all__ = ["AsyncConnectionPool", "RatingOutcome", "RatingWriter"]
 
 _KEY = ("noteId", "raterParticipantId")
+_LOCK_STATEMENT = "SELECT pg_advisory_xact_lock(%s::bigint)"
 _AI_WRITER_STATES = (
     EnrollmentState.apiEarnedIn,
     EnrollmentState.apiEarnedOut,
@@ -239,7 +243,12 @@ class RatingWriter:
         }
         conn = await self.pool.acquire()
         try:
-            cur = await conn.execute(_rating_statement(), params, prepare=True)
+            # Pipelined (one round trip): BEGIN, the rater's write lock, the statement,
+            # COMMIT. The statement's snapshot is taken once the lock is held, so it counts
+            # every rating committed before it and the rate limit is exact.
+            async with conn.pipeline(), conn.transaction():
+                await conn.execute(_LOCK_STATEMENT, (participant_lock_key(rater),), prepare=True)
+                cur = await conn.execute(_rating_statement(), params, prepare=True)
             row = await cur.fetchone()
         finally:
             self.pool.release(conn)
