@@ -64,7 +64,11 @@ def create_app(
     app.state.clock = clock or _wall_clock_ms
     # PostgreSQL: session ratings take the one-statement asynchronous path.
     app.state.rating_writer = (
-        RatingWriter(psycopg_connect_kwargs(engine), pool_size=settings.pool_size)
+        RatingWriter(
+            psycopg_connect_kwargs(engine),
+            pool_size=settings.pool_size,
+            recycle_s=settings.pool_recycle_s,
+        )
         if settings.rating_fast_path and engine.dialect.name == "postgresql"
         else None
     )

@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import select
+import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -51,14 +54,28 @@ class AsyncConnectionPool:
     Connections open lazily. A pool serves one event loop at a time: when it is used from a
     new loop (test clients start one per request), the idle connections of the old one are
     closed and new ones opened. A connection that broke is dropped and replaced.
+
+    An idle connection is checked when taken, without a round trip: the server says nothing
+    to an idle connection we do not LISTEN on, so a socket with something to read means the
+    server ended the session (a restart, ``pg_terminate_backend``, a crash closing the
+    socket) and a new connection replaces it. Connections older than ``recycle_s`` are
+    replaced too, as the synchronous pool does (``Settings.pool_recycle_s``).
     """
 
-    def __init__(self, connect_kwargs: dict[str, Any], size: int) -> None:
+    def __init__(
+        self, connect_kwargs: dict[str, Any], size: int, *, recycle_s: float = 1800.0
+    ) -> None:
         self._kwargs = connect_kwargs
         self._size = size
+        self._recycle_s = recycle_s
         self._loop: asyncio.AbstractEventLoop | None = None
         # Idle connections, or None for a slot whose connection is still to be opened.
         self._slots: asyncio.LifoQueue[psycopg.AsyncConnection[Any] | None] | None = None
+        self._opened_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = (
+            weakref.WeakKeyDictionary()
+        )
+        #: Idle connections found dead or too old and replaced (for tests and metrics).
+        self.replaced = 0
 
     def _bind(self) -> asyncio.LifoQueue[psycopg.AsyncConnection[Any] | None]:
         loop = asyncio.get_running_loop()
@@ -70,9 +87,26 @@ class AsyncConnectionPool:
                 self._slots.put_nowait(None)
         return self._slots
 
+    def _usable(self, conn: psycopg.AsyncConnection[Any]) -> bool:
+        """Whether an idle connection is still open, live and young enough."""
+        if conn.closed or conn.broken:
+            return False
+        opened = self._opened_at.get(conn)
+        if opened is None or time.monotonic() - opened > self._recycle_s:
+            return False
+        try:
+            readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+        except (OSError, ValueError, psycopg.OperationalError):
+            return False
+        return not readable
+
     async def acquire(self) -> psycopg.AsyncConnection[Any]:
         """A connection for one statement; give it back with :meth:`release`."""
         conn = await self._bind().get()
+        if conn is not None and not self._usable(conn):
+            self.replaced += 1
+            conn.pgconn.finish()
+            conn = None
         if conn is None or conn.closed or conn.broken:
             try:
                 conn = await psycopg.AsyncConnection.connect(autocommit=True, **self._kwargs)
@@ -82,6 +116,7 @@ class AsyncConnectionPool:
             # psycopg's mark of a pooled connection: no ResourceWarning when the process
             # (or a test's app) ends with it still open.
             conn._pool = self
+            self._opened_at[conn] = time.monotonic()
         return conn
 
     def release(self, conn: psycopg.AsyncConnection[Any]) -> None:
@@ -91,6 +126,10 @@ class AsyncConnectionPool:
             slots.put_nowait(None)
         else:
             slots.put_nowait(conn)
+
+    def backend_pids(self) -> list[int]:
+        """The server process ids of the pool's open connections (diagnostics and tests)."""
+        return [conn.pgconn.backend_pid for conn in list(self._opened_at) if not conn.closed]
 
     def close(self) -> None:
         """Close the idle connections (synchronously: the loop they ran on may be gone)."""
@@ -182,13 +221,19 @@ class RatingWriter:
     ----------
     connect_kwargs : ``psycopg.connect`` keywords (see ``db.psycopg_connect_kwargs``).
     pool_size : connections per worker process.
+    recycle_s : replace connections older than this, seconds.
     token_cache_size : session tokens whose participant id is remembered (LRU).
     """
 
     def __init__(
-        self, connect_kwargs: dict[str, Any], *, pool_size: int, token_cache_size: int = 65_536
+        self,
+        connect_kwargs: dict[str, Any],
+        *,
+        pool_size: int,
+        recycle_s: float = 1800.0,
+        token_cache_size: int = 65_536,
     ) -> None:
-        self.pool = AsyncConnectionPool(connect_kwargs, pool_size)
+        self.pool = AsyncConnectionPool(connect_kwargs, pool_size, recycle_s=recycle_s)
         self._tokens: OrderedDict[str, str] = OrderedDict()
         self._token_cache_size = token_cache_size
 

@@ -40,8 +40,9 @@ class Settings(BaseSettings):
     pool_pre_ping : test each pooled connection with a round trip when a request takes it
         (PostgreSQL), so that a database restart costs no failed request. Off saves one
         round trip per request; connections are then recycled after ``pool_recycle_s`` and
-        a broken one fails one request and empties the pool.
-    pool_recycle_s : replace pooled connections older than this, seconds.
+        a broken one fails one request and empties the pool. (The asynchronous rating
+        path checks its idle connections without a round trip, always.)
+    pool_recycle_s : replace pooled connections older than this, seconds (both pools).
     rating_fast_path : on PostgreSQL, write a session's rating with one statement on an
         asynchronous connection (``service.pg_ratings``); off: the general SQLAlchemy path.
     """
