@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from bridgewatch.service.tables import participants
 
-__all__ = ["lock_participant_writes", "participant_lock_key"]
+__all__ = ["lock_name", "lock_participant_writes", "participant_lock_key"]
 
 
 def participant_lock_key(participant_id: str, purpose: str = "writes") -> int:
@@ -55,3 +55,9 @@ def lock_participant_writes(session: Session, participant_id: str, purpose: str 
             .where(participants.c.participantId.is_(None))
             .values(alias=participants.c.alias)
         )
+
+
+def lock_name(session: Session, purpose: str, name: str) -> None:
+    """Hold the lock of ``name`` for ``purpose`` (a throttled address or account, say) until
+    the session's transaction ends; the same mechanism as :func:`lock_participant_writes`."""
+    lock_participant_writes(session, name, purpose)
