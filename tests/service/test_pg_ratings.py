@@ -69,7 +69,8 @@ async def _scenario(app: FastAPI, engine: Engine) -> tuple[list[int], list[int],
 def test_ratings_after_the_server_ends_every_pooled_session_get_no_503(
     pg_engine: Engine,
 ) -> None:
-    app = create_app(Settings(database_url="sqlite://"), engine=pg_engine, clock=Clock())
+    settings = Settings(database_url="sqlite://", signups_per_address=100)
+    app = create_app(settings, engine=pg_engine, clock=Clock())
     try:
         before, after, replaced = asyncio.run(_scenario(app, pg_engine))
     finally:

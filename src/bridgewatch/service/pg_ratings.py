@@ -48,6 +48,19 @@ _AI_WRITER_STATES = (
 )
 
 
+def _has_input(fd: int) -> bool:
+    """Whether the socket ``fd`` has something to read (or hung up), without waiting.
+
+    ``poll`` rather than ``select``: it takes descriptors above ``FD_SETSIZE`` (1024) too.
+    """
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([fd], [], [], 0)  # pragma: no cover - not Linux
+    return bool(readable)
+
+
 class AsyncConnectionPool:
     """Up to ``size`` autocommit psycopg connections for the running event loop.
 
@@ -95,10 +108,9 @@ class AsyncConnectionPool:
         if opened is None or time.monotonic() - opened > self._recycle_s:
             return False
         try:
-            readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+            return not _has_input(conn.pgconn.socket)
         except (OSError, ValueError, psycopg.OperationalError):
             return False
-        return not readable
 
     async def acquire(self) -> psycopg.AsyncConnection[Any]:
         """A connection for one statement; give it back with :meth:`release`."""
