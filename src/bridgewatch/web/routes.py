@@ -36,6 +36,7 @@ from bridgewatch.service.convert import (
 )
 from bridgewatch.service.deps import Db, Now, get_settings
 from bridgewatch.service.dump import PUBLICATION_DELAY_MS
+from bridgewatch.service.errors import RateLimitedError
 from bridgewatch.service.impact import WRITING_STATES
 from bridgewatch.service.limits import check_note_limits, check_rating_rate, check_request_rate
 from bridgewatch.service.repositories.auth import create_session_token, delete_session_token
@@ -62,6 +63,12 @@ from bridgewatch.service.repositories.ratings import get_rating, upsert_rating
 from bridgewatch.service.schemas import NoteCreate, NoteRequestCreate, RatingCreate
 from bridgewatch.service.settings import Settings
 from bridgewatch.service.text import find_urls, summary_length
+from bridgewatch.service.throttle import (
+    client_address,
+    login_succeeded,
+    reserve_login,
+    reserve_signup,
+)
 from bridgewatch.web import charts, queries
 from bridgewatch.web.accounts import authenticate, create_account
 from bridgewatch.web.csrf import CSRF_COOKIE, check_csrf, csrf_token_for
@@ -242,6 +249,13 @@ def _error(request: Request, user: Participant | None, exc: BridgewatchError) ->
     elif type(exc).__name__ == "RateLimitedError":
         code = 429
     return _render(request, "error.html", {"message": str(exc)}, user=user, status_code=code)
+
+
+def _throttled(request: Request, user: Participant | None, exc: RateLimitedError) -> Response:
+    """A log-in or sign-up refused by the throttle (``service.throttle``): 429."""
+    response = _error(request, user, exc)
+    response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
@@ -915,6 +929,16 @@ def login(
 ) -> Response:
     """Check the password; start a session."""
     check_csrf(request, csrf_token)
+    try:
+        attempt = reserve_login(
+            request.app.state.session_factory,
+            settings,
+            now_ms=now,
+            address=client_address(request),
+            username=username,
+        )
+    except RateLimitedError as exc:
+        return _throttled(request, user, exc)
     pid = authenticate(db, username=username, password=password)
     if pid is None:
         return _render(
@@ -929,6 +953,7 @@ def login(
             user=user,
             status_code=401,
         )
+    login_succeeded(db, attempt)
     return _start_session(request, db, now, settings, pid, _safe_next(next, "/"))
 
 
@@ -953,6 +978,15 @@ def signup(
     check_csrf(request, csrf_token)
     if not settings.open_registration:
         return _error(request, user, PermissionDeniedError("registration is closed"))
+    try:
+        reserve_signup(
+            request.app.state.session_factory,
+            settings,
+            now_ms=now,
+            address=client_address(request),
+        )
+    except RateLimitedError as exc:
+        return _throttled(request, user, exc)
     try:
         pid = create_account(db, username=username, password=password, now_ms=now)
     except BridgewatchError as exc:
