@@ -181,3 +181,22 @@ def test_each_scorer_agrees_with_the_reference(runs: dict[str, BatchRun | str]) 
             assert row["agreement"] >= floors.get(row["family"], 0.97), row
         if row["family"] in ("core", "coreWithTopics", "expansion", "expansionPlus", "gaussian"):
             assert row["intercept_r"] >= 0.99, row
+
+
+def test_topic_final_round_counts_match_the_reference(runs: dict[str, BatchRun | str]) -> None:
+    # topicNumFinalRoundRatings counts each topic note's ratings from the raters of the
+    # topic's prescoring (round 1 of the 5/10-filtered topic ratings, multimodel §5.2, §2.7):
+    # equal counts on every note mean the same prescoring rater set. It does not depend on
+    # which optimum the non-convex fit lands in.
+    fixture = str(runs["fixture"])
+    columns = ["noteId", "noteTopic", "topicNumFinalRoundRatings"]
+    ours = _run(runs, "run2").result.scored_notes.select(columns)
+    theirs = _reference(fixture, "run2").select(columns)
+    joined = theirs.join(ours, on="noteId", suffix="_ours").filter(
+        pl.col("noteTopic").is_not_null() & (pl.col("noteTopic") != "")
+    )
+    assert joined.height > 300
+    expected = joined["topicNumFinalRoundRatings"].replace("", None).cast(pl.Float64)
+    got = joined["topicNumFinalRoundRatings_ours"].cast(pl.Float64)
+    differ = (expected.fill_null(-1.0) != got.fill_null(-1.0)).sum()
+    assert differ == 0, joined.filter(expected.fill_null(-1.0) != got.fill_null(-1.0)).head()
