@@ -364,12 +364,15 @@ def _without_reputation(
     No helpfulness gate, no harassment model, no final-round refit: round 1's parameters
     are the prescoring parameters, every rater with a round-1 intercept passes the gate, and
     the diligence model and ρ come from the training (5/10-filtered) ratings.
+
+    The rater output is round 1's raters only (the reference's helpfulness table is then
+    just the round-1 rater ids): authors and raters with valid ratings but no round-1
+    parameters have no row, so they count neither towards ``topicNumFinalRoundRatings``
+    nor anywhere else.
     """
     n_part = inputs.n_participants
-    open_gate = replace(
-        unpenalised,
-        above_helpfulness_threshold=np.isfinite(round1.rater_intercepts),
-    )
+    fitted = np.isfinite(round1.rater_intercepts)
+    open_gate = replace(unpenalised, has_row=fitted, above_helpfulness_threshold=fitted)
     harassment = skipped_harassment(inputs.n_notes, n_part, "the scorer uses no reputation")
     return _finish(
         inputs,
