@@ -199,8 +199,10 @@ def helpfulness_columns(
 ) -> dict[str, NDArray[np.float64]]:
     """Multi-model rater columns of ``helpfulness_scores`` (multimodel §9.2), per
     participant: each broad scorer's prescoring final-round rater params; the group params of
-    the rater's enrolled group, and ``modelingMultiGroup`` = 1 for raters in the multi-group
-    scorer's prescoring output. NaN where none."""
+    the rater's enrolled group, ``modelingGroup`` (the enrolled group, for raters in that group
+    model's prescoring output: none for groups without a model, such as 0) when a group scorer
+    ran, and ``modelingMultiGroup`` = 1 for raters in the multi-group scorer's prescoring
+    output. NaN where none."""
     nan = np.full(n_participants, np.nan)
     out: dict[str, NDArray[np.float64]] = {}
     broad = {
@@ -209,8 +211,9 @@ def helpfulness_columns(
         Family.CORE_WITH_TOPICS: "coreWithTopics",
         Family.MULTI_GROUP: "multiGroup",
     }
-    group_i, group_f = nan.copy(), nan.copy()
+    group_i, group_f, group_id = nan.copy(), nan.copy(), nan.copy()
     multi = nan.copy()
+    any_group = False
     for run in result.runs.values():
         pre = run.prescoring
         if pre is None or run.spec.kind is not ScorerKind.MF:
@@ -226,10 +229,14 @@ def helpfulness_columns(
             members = in_output & run.inputs.in_scope
             multi[members] = 1.0
         if fam is Family.GROUP and run.spec.group is not None:
+            any_group = True
             members = in_output & (modeling_group == run.spec.group)
             group_i[members] = intercept[members]
             group_f[members] = factor[members]
+            group_id[members] = float(run.spec.group)
     out["groupRaterIntercept"] = group_i
     out["groupRaterFactor1"] = group_f
     out["modelingMultiGroup"] = multi
+    if any_group:  # else (the Core path) the caller writes the enrolled group
+        out["modelingGroup"] = group_id
     return out
