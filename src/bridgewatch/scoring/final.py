@@ -126,6 +126,7 @@ def fit_final_notes(
     *,
     mask: NDArray[np.bool_] | None = None,
     seed: int | list[int] | None = None,
+    start_seed: int | None = None,
 ) -> NoteFit:
     """§5.2: notes with >= min ratings; raters with final-round params and above threshold.
 
@@ -136,7 +137,9 @@ def fit_final_notes(
     as ``fit_final_notes(ratings.subset(mask), ..., weights[mask])`` would, without the
     intermediate copy. ``seed`` seeds the random start of the normalized two-stage fit
     (``config.mf.normalized_loss``, group 14), afresh at every call as the reference
-    re-seeds every final fit; other fits draw nothing.
+    re-seeds every final fit; other fits draw nothing. ``start_seed`` (the run seed) makes
+    a fit run by Adam (``config.mf.adam``) draw the seeded reference's own random start
+    instead (:func:`~bridgewatch.scoring.mf.fit_mf`).
     """
     n_notes = ratings.n_notes
     note_idx = ratings.note_idx
@@ -168,6 +171,7 @@ def fit_final_notes(
         note_ratio=note_ratio,
         weights=fit_weights,
         rng=None if config.mf.normalized_loss is None else np.random.default_rng(seed),
+        start_seed=start_seed,
     )
     used = np.bincount(fit_ratings.rater_idx, minlength=ratings.n_participants) > 0
     rater_factor[used] = rater_fac[used, 0]
