@@ -59,8 +59,11 @@ class NoteFit:
     ----------
     ratings : this fit's finalRoundRatings (notes with enough ratings, gated raters).
     intercept, factor : float64 note intercept and factor.
-    rater_factor : float64 array of shape (n_participants,), the frozen factor of the raters
-        in ``ratings``, NaN for everyone else.
+    rater_factor : float64 array of shape (n_participants,), the factor of the raters in
+        ``ratings`` after the fit (the frozen prescoring factor, except for group 14's
+        normalized fit, whose stage 2 moves raters: multimodel §4.2), NaN for everyone else.
+        The sign, tag and incorrect aggregates read it, as the reference's rules read the
+        rater parameters its final MF returns.
     """
 
     ratings: Ratings
@@ -174,7 +177,10 @@ def fit_final_notes(
         start_seed=start_seed,
     )
     used = np.bincount(fit_ratings.rater_idx, minlength=ratings.n_participants) > 0
-    rater_factor[used] = rater_fac[used, 0]
+    # The reference's rules read the rater parameters its MF returns: frozen ones, except
+    # after group 14's stage 2, which trains raters too (multimodel §4.2 ⚠).
+    fitted_fac = rater_fac if config.mf.normalized_loss is None else result.params.rater_factors
+    rater_factor[used] = fitted_fac[used, 0]
     return NoteFit(
         fit_ratings,
         result.params.note_intercepts,
