@@ -170,6 +170,15 @@ def fit_mf(
     λ_◇ > 0 and free raters the fit runs by continuation (λ_◇ = 0 first, then λ_◇ from
     that optimum; see ``_fit_stage``): started directly, ALS collapses to zero factors.
 
+    **Fit by Adam** (``config.adam`` set; group 14). Every stage runs the reference's own
+    training loop instead of ALS (:func:`~bridgewatch.scoring.mf.adam.adam_descent`:
+    full-batch Adam, gradient clipping, the reference's stopping rule) from the §3.3 start,
+    so it stops where the reference stops rather than at the optimum: the diamond problem's
+    optimum often lies on the factor axis, the stopped Adam run in the intercept basin.
+    The learning rate is ``config.adam.init_learning_rate`` when both note and rater
+    initial values are given, else ``config.adam.learning_rate``. ``n_iterations`` counts
+    epochs.
+
     **Normalized two-stage fit** (``config.normalized_loss`` set; group 14, multimodel
     §4.2). Stage 1 is the fit above with the call's init, freezes and modes. Rating weights
     are then built from stage-1 rater factors (sign-identified when ``sign_identify``) by
@@ -210,7 +219,14 @@ def fit_mf(
     weights : float array of shape (n_ratings,), optional
         Per-rating weights w >= 0 of the squared errors (1 when None).
     engine : {"numba", "numpy"}
-        The fast kernels or the plain-numpy reference (same results to ~1e-12).
+        The fast kernels or the plain-numpy reference (same results to ~1e-12). Fits run
+        by Adam ignore it (numpy).
+    start_seed : int in [0, 2**32), optional
+        Only for fits run by Adam (``config.adam``): draw every random initial factor as
+        the reference does after ``torch.manual_seed(start_seed)``
+        (:func:`~bridgewatch.scoring.mf.reference_start.reference_factor_draws`; present
+        rows in row order), afresh for each stage, as the reference re-seeds at every
+        model build. ``rng`` is then not drawn from. ALS fits ignore it.
 
     Returns
     -------
@@ -403,9 +419,9 @@ def _reference_seeded_start(
         facs: NDArray[np.floating] | None,
         ok: NDArray[np.bool_],
         draws: NDArray[np.float64],
-    ) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
+    ) -> tuple[NDArray[np.floating] | None, NDArray[np.floating] | None]:
         if ints is not None or facs is not None:
-            return ints, facs  # type: ignore[return-value]  # start_values checks the pair
+            return ints, facs  # given (start_values checks that both are)
         fac = np.zeros((ok.shape[0], n_factors))
         fac[ok] = draws
         return np.zeros(ok.shape[0]), fac
