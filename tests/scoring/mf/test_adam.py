@@ -300,3 +300,48 @@ def test_reference_draws_raters_first_then_notes_within_bounds() -> None:
 def test_reference_draws_reject_bad_seeds(seed: object) -> None:
     with pytest.raises(InputError, match="seed"):
         reference_factor_draws(seed, 1, 1)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_numba_and_numpy_engines_agree(weighted: bool) -> None:
+    prob = two_camps(9, n_notes=20, n_raters=30)
+    weights = np.random.default_rng(9).uniform(0.2, 2.0, prob.values.size) if weighted else None
+    cfg = dataclasses.replace(DIAMOND, adam=ADAM_002, n_factors=1)
+    pen = penalties_for(cfg, n_ratings=prob.values.size, n_notes=20, n_raters=30)
+    rng = np.random.default_rng(9)
+    start = StartValues(
+        np.zeros(20),
+        rng.uniform(-0.3, 0.3, (20, 1)),
+        np.zeros(30),
+        rng.uniform(-0.3, 0.3, (30, 1)),
+        0.0,
+    )
+    outs = [
+        adam_descent(
+            prob.note_idx,
+            prob.rater_idx,
+            prob.values,
+            start,
+            pen,
+            config=ADAM_002,
+            learning_rate=0.02,
+            weights=weights,
+            engine=engine,
+        )
+        for engine in ("numba", "numpy")
+    ]
+    assert outs[0].n_epochs == outs[1].n_epochs
+    np.testing.assert_allclose(outs[0].note_intercepts, outs[1].note_intercepts, atol=1e-10)
+    np.testing.assert_allclose(outs[0].rater_factors, outs[1].rater_factors, atol=1e-10)
+    assert outs[0].loss == pytest.approx(outs[1].loss, rel=1e-12)
+    with pytest.raises(ValueError, match="engine"):
+        adam_descent(
+            prob.note_idx,
+            prob.rater_idx,
+            prob.values,
+            start,
+            pen,
+            config=ADAM_002,
+            learning_rate=0.02,
+            engine="torch",
+        )

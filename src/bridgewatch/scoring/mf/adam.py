@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.errors import ConvergenceWarning
+from bridgewatch.scoring.mf import _adam_numba
 from bridgewatch.scoring.mf._inputs import StartValues
 from bridgewatch.scoring.mf.config import AdamConfig
 from bridgewatch.scoring.mf.objective import Penalties
@@ -93,7 +94,11 @@ class _Problem:
         n_notes: int,
         n_raters: int,
         use_global_intercept: bool,
+        engine: str,
     ) -> None:
+        if engine not in ("numba", "numpy"):
+            raise ValueError(f"engine={engine!r} is not allowed: expected 'numba' or 'numpy'")
+        self.engine = engine
         self.note_idx = np.asarray(note_idx, dtype=np.intp)
         self.rater_idx = np.asarray(rater_idx, dtype=np.intp)
         self.values = np.asarray(values, dtype=np.float64)
@@ -107,34 +112,17 @@ class _Problem:
         self.n_notes, self.n_raters = n_notes, n_raters
         self.use_mu = use_global_intercept
 
-    def residuals(self, p: list[FloatArray]) -> FloatArray:
-        """e = ŷ − y per rating."""
+    def _data_numpy(self, p: list[FloatArray]) -> tuple[float, list[FloatArray]]:
+        """Σ w·e² and the data term's gradient, by numpy passes."""
         ni, nf, ri, rf, mu = p
         pred = ni[self.note_idx] + ri[self.rater_idx]
         pred += np.sum(nf[self.note_idx] * rf[self.rater_idx], axis=1)
         if self.use_mu:
             pred += mu[0]
-        out: FloatArray = pred - self.values
-        return out
-
-    def loss(self, p: list[FloatArray]) -> tuple[float, float, FloatArray]:
-        """(L, Σ w·e², e) at ``p``."""
-        ni, nf, ri, rf, mu = p
-        e = self.residuals(p)
-        we2 = e * e if self.weights is None else self.weights * e * e
-        sse = float(np.sum(we2))
-        reg = self.a_in * float(np.sum(ni * ni)) + self.a_fn * float(np.sum(nf * nf))
-        reg += self.a_iu * float(np.sum(ri * ri)) + self.a_fu * float(np.sum(rf * rf))
-        reg += self.a_mu * float(mu[0] * mu[0])
-        if self.a_dia != 0.0:
-            reg += self.a_dia * float(np.sum(np.abs(nf * ni[:, None])))
-        return sse / self.n_ratings + reg, sse, e
-
-    def gradient(self, p: list[FloatArray], e: FloatArray) -> list[FloatArray]:
-        """∂L/∂(i_n, f_n, i_u, f_u, μ) given the residuals ``e`` at ``p``."""
-        ni, nf, ri, rf, mu = p
-        g = (2.0 / self.n_ratings) * (e if self.weights is None else self.weights * e)
-        k = nf.shape[1]
+        e = pred - self.values
+        we = e if self.weights is None else self.weights * e
+        sse = float(np.sum(we * e))
+        g = (2.0 / self.n_ratings) * we
         g_ni = np.bincount(self.note_idx, weights=g, minlength=self.n_notes).astype(
             np.float64, copy=False
         )
@@ -143,23 +131,56 @@ class _Problem:
         )
         g_nf = np.empty_like(nf)
         g_rf = np.empty_like(rf)
-        for q in range(k):
+        for q in range(nf.shape[1]):
             g_nf[:, q] = np.bincount(
                 self.note_idx, weights=g * rf[self.rater_idx, q], minlength=self.n_notes
             )
             g_rf[:, q] = np.bincount(
                 self.rater_idx, weights=g * nf[self.note_idx, q], minlength=self.n_raters
             )
+        g_mu = np.array([float(np.sum(g)) if self.use_mu else 0.0])
+        return sse, [g_ni, g_nf, g_ri, g_rf, g_mu]
+
+    def _data_numba(self, p: list[FloatArray]) -> tuple[float, list[FloatArray]]:
+        """Σ w·e² and the data term's gradient, by one fused numba pass."""
+        ni, nf, ri, rf, mu = p
+        grads = [np.empty_like(ni), np.empty_like(nf), np.empty_like(ri), np.empty_like(rf)]
+        sse, g_mu = _adam_numba.data_term(
+            self.note_idx,
+            self.rater_idx,
+            self.values,
+            _adam_numba.empty_weights() if self.weights is None else self.weights,
+            self.weights is not None,
+            ni,
+            nf,
+            ri,
+            rf,
+            float(mu[0]) if self.use_mu else 0.0,
+            *grads,
+        )
+        return float(sse), [*grads, np.array([float(g_mu) if self.use_mu else 0.0])]
+
+    def evaluate(self, p: list[FloatArray]) -> tuple[float, float, list[FloatArray]]:
+        """(L, Σ w·e², ∂L/∂(i_n, f_n, i_u, f_u, μ)) at ``p``."""
+        ni, nf, ri, rf, mu = p
+        sse, (g_ni, g_nf, g_ri, g_rf, g_mu) = (
+            self._data_numba(p) if self.engine == "numba" else self._data_numpy(p)
+        )
+        reg = self.a_in * float(np.sum(ni * ni)) + self.a_fn * float(np.sum(nf * nf))
+        reg += self.a_iu * float(np.sum(ri * ri)) + self.a_fu * float(np.sum(rf * rf))
+        reg += self.a_mu * float(mu[0] * mu[0])
         g_ni += 2.0 * self.a_in * ni
         g_nf += 2.0 * self.a_fn * nf
         g_ri += 2.0 * self.a_iu * ri
         g_rf += 2.0 * self.a_fu * rf
+        g_mu += 2.0 * self.a_mu * mu
         if self.a_dia != 0.0:
-            s = np.sign(nf * ni[:, None])  # torch: d|x|/dx = sign(x), 0 at 0
+            prod = nf * ni[:, None]
+            reg += self.a_dia * float(np.sum(np.abs(prod)))
+            s = np.sign(prod)  # torch: d|x|/dx = sign(x), 0 at 0
             g_ni += self.a_dia * np.sum(s * nf, axis=1)
             g_nf += self.a_dia * s * ni[:, None]
-        g_mu = np.array([2.0 * self.a_mu * mu[0] + (float(np.sum(g)) if self.use_mu else 0.0)])
-        return [g_ni, g_nf, g_ri, g_rf, g_mu]
+        return sse / self.n_ratings + reg, sse, [g_ni, g_nf, g_ri, g_rf, g_mu]
 
 
 class _Adam:
@@ -216,6 +237,7 @@ def adam_descent(
     use_global_intercept: bool = True,
     weights: NDArray[np.floating] | None = None,
     restart: Callable[[], StartValues] | None = None,
+    engine: str = "numba",
 ) -> AdamOutcome:
     """Run the reference's Adam loop (module docstring) on one MF objective.
 
@@ -245,6 +267,9 @@ def adam_descent(
         w of the data term (1 when None).
     restart : callable returning StartValues, optional
         Fresh start values after a non-finite loss (NaN guard); None restarts from ``start``.
+    engine : {"numba", "numpy"}
+        The data term by one fused numba pass or by numpy ``bincount`` passes (same
+        results to rounding; each engine is deterministic).
 
     Returns
     -------
@@ -261,6 +286,7 @@ def adam_descent(
         start.note_intercepts.shape[0],
         start.rater_intercepts.shape[0],
         use_global_intercept,
+        engine,
     )
     free = [True, True, free_raters, free_raters, free_global and use_global_intercept]
 
@@ -277,19 +303,19 @@ def adam_descent(
     params, opt = fresh(start)
     restarts = 0
 
-    def evaluate() -> tuple[float, float, FloatArray]:
+    def evaluate() -> tuple[float, float, list[FloatArray]]:
         nonlocal params, opt, restarts
-        loss, sse, e = problem.loss(params)
+        loss, sse, grads = problem.evaluate(params)
         while not math.isfinite(loss):
             restarts += 1
             if restarts > _MAX_RESTARTS:
                 raise FloatingPointError("MF by Adam: the loss stays non-finite after restarts")
             params, opt = fresh(start if restart is None else restart())
-            loss, sse, e = problem.loss(params)
-        return loss, sse, e
+            loss, sse, grads = problem.evaluate(params)
+        return loss, sse, grads
 
     prev = 1e10
-    loss, sse, e = evaluate()
+    loss, sse, grads = evaluate()
     epoch = 0
     converged = True
     while abs(loss - prev) > config.tolerance and not (
@@ -299,10 +325,9 @@ def adam_descent(
             converged = False
             break
         prev = loss
-        grads = problem.gradient(params, e)
         _clip(grads, free, config.max_grad_norm)
         opt.step(params, grads, free)
-        loss, sse, e = evaluate()
+        loss, sse, grads = evaluate()
         epoch += 1
     if not converged:
         warnings.warn(ConvergenceWarning("MF by Adam stopped at max_epochs", epoch), stacklevel=3)

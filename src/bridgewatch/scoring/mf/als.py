@@ -219,8 +219,9 @@ def fit_mf(
     weights : float array of shape (n_ratings,), optional
         Per-rating weights w >= 0 of the squared errors (1 when None).
     engine : {"numba", "numpy"}
-        The fast kernels or the plain-numpy reference (same results to ~1e-12). Fits run
-        by Adam ignore it (numpy).
+        The fast kernels or the plain-numpy reference (same results to ~1e-12; fits by
+        Adam agree to rounding, and may stop an epoch apart when a loss change sits at the
+        tolerance).
     start_seed : int in [0, 2**32), optional
         Only for fits run by Adam (``config.adam``): draw every random initial factor as
         the reference does after ``torch.manual_seed(start_seed)``
@@ -495,6 +496,7 @@ def _fit_adam(
         use_global_intercept=cfg.use_global_intercept,
         weights=weights,
         restart=draw,
+        engine=call.engine,
     )
     ni, nf = _expand_rows(outcome.note_intercepts, outcome.note_factors, notes_kept, call.n_notes)
     ri, rf = _expand_rows(
