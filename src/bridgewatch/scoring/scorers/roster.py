@@ -14,7 +14,7 @@ from typing import Any
 from bridgewatch.errors import ConfigError
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.gaussian import GaussianConfig
-from bridgewatch.scoring.mf import NormalizedLossConfig
+from bridgewatch.scoring.mf import AdamConfig, NormalizedLossConfig
 from bridgewatch.scoring.preprocess import CoreScopeConfig
 from bridgewatch.scoring.scorers.spec import Family, ScorerKind, ScorerSpec
 from bridgewatch.scoring.status import StatusRulesConfig
@@ -210,6 +210,8 @@ def _group_14(base: ScoringConfig) -> ScorerSpec:
             "global_intercept_lambda": 0.03 * 5,
             "diamond_lambda": 0.03 * 25,
             "normalized_loss": NormalizedLossConfig(),
+            # Its fits stop where the reference's Adam stops, not at the optimum (§4.2).
+            "adam": AdamConfig(learning_rate=0.02, init_learning_rate=0.02),
         },
         helpfulness={"min_mean_note_score": -0.01},
         harassment={

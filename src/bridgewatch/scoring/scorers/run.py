@@ -73,6 +73,15 @@ def scorer_entropy(seed: int | None, name: str) -> int | list[int] | None:
     return [seed, zlib.crc32(name.encode())]
 
 
+def _start_seed(spec: ScorerSpec, seed: int | None) -> int | None:
+    """The run seed itself for scorers whose fits run by Adam (group 14): like the
+    reference, which seeds every scorer's models with the same seed, they draw the seeded
+    reference's random start (``mf.reference_start``). None otherwise, or without a seed."""
+    if spec.config.mf.adam is None or seed is None or not 0 <= seed < 2**32:
+        return None
+    return seed
+
+
 def scorer_seed(seed: int | None, name: str) -> np.random.Generator:
     """The random generator of one scorer's prescoring (``scorer_entropy``)."""
     return np.random.default_rng(scorer_entropy(seed, name))
@@ -151,7 +160,12 @@ def _prescore(shared: CoreInputs, spec: ScorerSpec, seed: int | None) -> Prescor
         return Prescored(spec, view, None, time.perf_counter() - start, "no ratings in scope")
     screening = screen_bursts(view, spec.config)
     try:
-        pre = run_prescoring(screening.inputs, spec.config, scorer_seed(seed, spec.name))
+        pre = run_prescoring(
+            screening.inputs,
+            spec.config,
+            scorer_seed(seed, spec.name),
+            start_seed=_start_seed(spec, seed),
+        )
     except BridgewatchError as exc:
         if core:
             raise
@@ -191,7 +205,11 @@ def _final(
         return ScorerRun(spec, view, None, None, own, source.skipped)
     fitter: NoteFitter | None = None
     if spec.config.mf.normalized_loss is not None:  # its final fits start at random
-        fitter = partial(fit_final_notes, seed=scorer_entropy(seed, spec.name))
+        fitter = partial(
+            fit_final_notes,
+            seed=scorer_entropy(seed, spec.name),
+            start_seed=_start_seed(spec, seed),
+        )
     if spec.kind is ScorerKind.GAUSSIAN:
         if view.scoped.n_ratings == 0:
             return ScorerRun(spec, view, pre, None, 0.0, "no ratings in scope")
