@@ -47,7 +47,7 @@ REG = np.array([0.01 / 12, 0.005 / 12, 0.01 / 9, 0.01 / 9, 0.01 / 9, 0.0])
 
 def test_reference_gradient_matches_finite_differences() -> None:
     note_c, rater_c, y = _toy()
-    w = np.random.default_rng(2).uniform(0.2, 1.5, y.shape[0])
+    w = np.asarray(np.random.default_rng(2).uniform(0.2, 1.5, y.shape[0]), dtype=np.float64)
     p = _params()
     _, grads = loss_and_grad_reference(note_c, rater_c, y, w, p, REG)
     h = 1e-6
@@ -99,7 +99,7 @@ def _numpy_round(
 )
 def test_numba_round_equals_numpy_adam(trainable: tuple[str, ...]) -> None:
     note_c, rater_c, y = _toy()
-    w = np.random.default_rng(3).uniform(0.2, 1.5, y.shape[0])
+    w = np.asarray(np.random.default_rng(3).uniform(0.2, 1.5, y.shape[0]), dtype=np.float64)
     fast, slow = _params(), _params()
     flags = np.array([g in trainable for g in GROUPS], dtype=np.bool_)
     steps, _, converged = adam_round(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
@@ -120,11 +120,12 @@ def test_a_rater_missing_from_prescoring_gets_reputation_zero() -> None:
     note_idx = np.concatenate([d.note_idx, np.arange(1, 11, dtype=np.int32)])
     rater_idx = np.concatenate([d.rater_idx, np.full(10, extra_rater, dtype=np.int32)])
     y = np.concatenate([d.y, np.ones(10)])
-    grown = ReputationState(
-        **{
-            k: (np.append(v, np.nan) if k.startswith("rater") else v)
-            for k, v in vars(state).items()
-        }
+    grown = replace(
+        state,
+        rater_intercepts=np.append(state.rater_intercepts, np.nan),
+        rater_factors=np.append(state.rater_factors, np.nan),
+        rater_reputations=np.append(state.rater_reputations, np.nan),
+        rater_intercepts_round2=np.append(state.rater_intercepts_round2, np.nan),
     )
     final = fit_reputation_final(
         note_idx, rater_idx, y, n_notes=d.n_notes, n_raters=d.n_raters + 1, state=grown,
