@@ -3,15 +3,20 @@ and that gradient against finite differences."""
 
 from __future__ import annotations
 
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 from numpy.typing import NDArray
 
 from bridgewatch.scoring.reputation_mf.kernels import (
     GROUPS,
+    AdamSettings,
     ReputationParams,
     adam_round,
     loss_and_grad_reference,
+    rater_chunks,
 )
 
 B1, B2, EPS, LR = 0.9, 0.999, 1e-8, 0.2
@@ -19,9 +24,9 @@ B1, B2, EPS, LR = 0.9, 0.999, 1e-8, 0.2
 
 def _toy(seed: int = 0) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
     rng = np.random.default_rng(seed)
-    pairs = rng.choice(12 * 9, size=70, replace=False)
-    note_c = (pairs // 9).astype(np.int32)
-    rater_c = (pairs % 9).astype(np.int32)
+    pairs = np.sort(rng.choice(12 * 9, size=70, replace=False))  # rater-major order
+    rater_c = (pairs // 12).astype(np.int32)
+    note_c = (pairs % 12).astype(np.int32)
     y = rng.choice([0.0, 0.5, 1.0], size=70)
     return note_c, rater_c, y
 
@@ -102,12 +107,8 @@ def test_numba_round_equals_numpy_adam(trainable: tuple[str, ...]) -> None:
     w = np.asarray(np.random.default_rng(3).uniform(0.2, 1.5, y.shape[0]), dtype=np.float64)
     fast, slow = _params(), _params()
     flags = np.array([g in trainable for g in GROUPS], dtype=np.bool_)
-    steps, _, converged = adam_round(
-        note_c, rater_c, y, w,
-        fast.note_factors, fast.note_intercepts, fast.rater_factors, fast.rater_intercepts,
-        fast.rater_reputations, fast.global_intercept,
-        flags, 2.0 * REG, REG, LR, B1, B2, EPS, 24, 1000, 0.0,
-    )  # fmt: skip
+    adam = AdamSettings(LR, B1, B2, EPS, max_epochs=24, period=1000, convergence=0.0)
+    steps, _, converged = adam_round(note_c, rater_c, y, w, fast, flags, 2.0 * REG, REG, adam)
     assert steps == 25 and not converged
     _numpy_round(note_c, rater_c, y, w, slow, trainable, 25)
     for g in GROUPS:
@@ -124,13 +125,40 @@ def test_round_lowers_the_loss_and_stops_on_convergence() -> None:
     p = _params()
     start, _ = loss_and_grad_reference(note_c, rater_c, y, w, p, REG)
     flags = np.ones(6, dtype=np.bool_)
-    steps, loss, converged = adam_round(
-        note_c, rater_c, y, w,
-        p.note_factors, p.note_intercepts, p.rater_factors, p.rater_intercepts,
-        p.rater_reputations, p.global_intercept,
-        flags, 2.0 * REG, REG, LR, B1, B2, EPS, 300, 10, 1e-3,
-    )  # fmt: skip
+    adam = AdamSettings(LR, B1, B2, EPS, max_epochs=300, period=10, convergence=1e-3)
+    steps, loss, converged = adam_round(note_c, rater_c, y, w, p, flags, 2.0 * REG, REG, adam)
     end, _ = loss_and_grad_reference(note_c, rater_c, y, w, p, REG)
     assert end < 0.2 * start
     assert converged and steps < 301 and steps % 10 == 0
     assert loss == pytest.approx(end, rel=0.05)
+
+
+def test_chunks_never_split_a_rater_and_threads_change_no_bit() -> None:
+    rng = np.random.default_rng(4)
+    drawn = np.sort(rng.integers(0, 300, 5000))
+    rater_c = np.unique(drawn, return_inverse=True)[1].astype(np.int32)  # compact, sorted
+    note_c = rng.integers(0, 200, 5000).astype(np.int32)
+    y = rng.choice([0.0, 0.5, 1.0], 5000)
+    w = np.ones(5000)
+    chunks = rater_chunks(rater_c, 3)
+    assert chunks[0][0] == 0 and chunks[-1][1] == 5000
+    for (_, hi), (lo, _) in itertools.pairwise(chunks):
+        assert hi == lo and (lo in (0, 5000) or rater_c[lo] != rater_c[lo - 1])
+    n_raters = int(rater_c.max()) + 1
+
+    def params() -> ReputationParams:
+        g = np.random.default_rng(5)
+        return ReputationParams(
+            g.standard_normal(200), g.standard_normal(200), g.standard_normal(n_raters),
+            g.standard_normal(n_raters), np.ones(n_raters), np.zeros(1),
+        )  # fmt: skip
+
+    reg = np.array([0.01 / 200, 0.005 / 200, 0.01 / n_raters, 0.01 / n_raters, 0.0, 0.0])
+    adam = AdamSettings(LR, B1, B2, EPS, max_epochs=40, period=10, convergence=0.0)
+    flags = np.array([True, True, True, True, True, True])
+    serial, threaded = params(), params()
+    adam_round(note_c, rater_c, y, w, serial, flags, 2.0 * reg, reg, adam)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        adam_round(note_c, rater_c, y, w, threaded, flags, 2.0 * reg, reg, adam, pool)
+    for g in GROUPS:
+        np.testing.assert_array_equal(getattr(serial, g), getattr(threaded, g), err_msg=g)

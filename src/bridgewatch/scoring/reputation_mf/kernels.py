@@ -9,13 +9,16 @@ over the parameter groups k = (f_n, b_n, f_u, b_u, ρ_u, μ). A round builds a f
 (torch defaults apart from the learning rate) over its trainable groups and runs at most
 ``max_epochs + 1`` steps; every ``period`` epochs the loss before that epoch's step is compared
 with the one ``period`` epochs earlier and the round stops when it changed by less than
-``convergence`` (the reference's ``_train_one_round``). ``adam_round`` does a whole round in
-one numba call; ``loss_and_grad_reference`` is the plain-numpy loss and gradient the tests
-check it against. Sums run in rating order, so results are bit-identical from run to run.
+``convergence`` (the reference's ``_train_one_round``). ``adam_round`` runs a round: each
+epoch one numba pass per fixed rater range (in threads when the data is large), then the Adam
+step; ``loss_and_grad_reference`` is the plain-numpy loss and gradient the tests check it
+against. Every sum runs in an order fixed by the data, so results are bit-identical from run
+to run and whatever the number of threads.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +26,18 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["GROUPS", "ReputationParams", "adam_round", "loss_and_grad_reference"]
+from bridgewatch.scoring._logit_passes import N_CHUNKS, PARALLEL_MIN
+
+__all__ = [
+    "GROUPS",
+    "N_CHUNKS",
+    "PARALLEL_MIN",
+    "AdamSettings",
+    "ReputationParams",
+    "adam_round",
+    "loss_and_grad_reference",
+    "rater_chunks",
+]
 
 GROUPS: tuple[str, ...] = (
     "note_factors",
@@ -56,26 +70,30 @@ class ReputationParams:
 
 
 @_njit
-def _pass(  # type: ignore[no-untyped-def]
-    note_c, rater_c, y, w, f_n, b_n, f_u, b_u, rep, mu, grads, t_fn, t_bn, t_fu, t_bu, t_rep,
-    with_loss,
+def _chunk_pass(  # type: ignore[no-untyped-def]
+    lo, hi, note_c, rater_c, y, w, f_n, b_n, f_u, b_u, rep, mu, g_fn, g_bn, g_fu, g_bu, g_rep,
+    t_fn, t_bn, t_fu, t_bu, t_rep, with_loss,
 ):  # fmt: skip
-    """Σ w·(p − y)² (when ``with_loss``) and the gradient sums Σ 2w·(p − y)·∂p/∂θ into
-    ``grads`` (zeroed here for the trainable groups); returns (loss sum, μ gradient sum)."""
-    g_fn, g_bn, g_fu, g_bu, g_rep = grads[0], grads[1], grads[2], grads[3], grads[4]
+    """Ratings lo..hi-1 (whole raters): Σ w·(p − y)² (when ``with_loss``) and the gradient
+    sums Σ 2w·(p − y)·∂p/∂θ. Note sums go to this chunk's own ``g_fn``/``g_bn`` (zeroed
+    here), rater sums to the chunk's raters' entries of ``g_fu``/``g_bu``/``g_rep`` (zeroed
+    here; no other chunk touches them). Returns (loss sum, μ gradient sum)."""
     if t_fn:
         g_fn[:] = 0.0
     if t_bn:
         g_bn[:] = 0.0
-    if t_fu:
-        g_fu[:] = 0.0
-    if t_bu:
-        g_bu[:] = 0.0
-    if t_rep:
-        g_rep[:] = 0.0
+    if hi > lo:
+        u0 = rater_c[lo]
+        u1 = rater_c[hi - 1] + 1
+        if t_fu:
+            g_fu[u0:u1] = 0.0
+        if t_bu:
+            g_bu[u0:u1] = 0.0
+        if t_rep:
+            g_rep[u0:u1] = 0.0
     loss = 0.0
     g_mu = 0.0
-    for r in range(note_c.shape[0]):
+    for r in range(lo, hi):
         n = note_c[r]
         u = rater_c[r]
         fn = f_n[n]
@@ -109,74 +127,127 @@ def _adam_update(values, grad, m, v, reg, inv_r, b1, b2, step_size, bc2_sqrt, ep
         values[i] -= step_size * m[i] / (np.sqrt(v[i]) / bc2_sqrt + eps)
 
 
-@_njit
-def adam_round(  # type: ignore[no-untyped-def]
-    note_c, rater_c, y, w, f_n, b_n, f_u, b_u, rep, mu_arr, trainable, reg_grad, reg_loss,
-    lr, b1, b2, eps, max_epochs, period, convergence,
-):  # fmt: skip
-    """One Adam round on the parameter arrays, in place (module docstring).
+def rater_chunks(rater_c: NDArray[np.int32], n_chunks: int = N_CHUNKS) -> list[tuple[int, int]]:
+    """``n_chunks`` consecutive rating ranges of about equal size that never split a rater
+    (``rater_c`` sorted ascending); some may be empty. Fixed by the data alone, so every sum
+    runs in the same order whatever the number of threads."""
+    m = rater_c.shape[0]
+    cuts = [0]
+    for c in range(1, n_chunks):
+        target = m * c // n_chunks
+        cut = int(np.searchsorted(rater_c, rater_c[target], side="left")) if target < m else m
+        cuts.append(max(cuts[-1], cut))
+    cuts.append(m)
+    return [(cuts[c], cuts[c + 1]) for c in range(n_chunks)]
+
+
+@dataclass(frozen=True)
+class AdamSettings:
+    """Adam and its stopping rule: learning rate, β1, β2, ε; at most ``max_epochs + 1``
+    steps, the loss checked every ``period`` epochs against ``convergence``."""
+
+    lr: float
+    b1: float
+    b2: float
+    eps: float
+    max_epochs: int
+    period: int
+    convergence: float
+
+
+def adam_round(
+    note_c: NDArray[np.int32],
+    rater_c: NDArray[np.int32],
+    y: NDArray[np.float64],
+    w: NDArray[np.float64],
+    p: ReputationParams,
+    trainable: NDArray[np.bool_],
+    reg_grad: NDArray[np.float64],
+    reg_loss: NDArray[np.float64],
+    adam: AdamSettings,
+    pool: Executor | None = None,
+) -> tuple[int, float, bool]:
+    """One Adam round on ``p`` in place (module docstring).
+
+    Each epoch walks ``N_CHUNKS`` rater ranges (``rater_chunks``), in ``pool``'s threads when
+    given (the numba pass releases the GIL), else one after the other: the same sums in the
+    same order either way. Chunk note sums and the loss are added in chunk order.
 
     Parameters
     ----------
-    note_c, rater_c : int32 arrays of shape (n_ratings,), compact note / rater rows.
+    note_c, rater_c : int32 arrays of shape (n_ratings,), compact note / rater rows, sorted
+        by rater.
     y, w : float64 arrays of shape (n_ratings,), targets and rating weights.
-    f_n, b_n, f_u, b_u, rep : float64 parameter arrays; mu_arr : float64 array of shape (1,).
+    p : ReputationParams, updated in place (only the trainable groups move).
     trainable : bool array of shape (6,), per group in ``GROUPS`` order.
     reg_grad, reg_loss : float64 arrays of shape (6,), c_k of each group's L2 gradient
         (2c_k·θ) and loss (c_k·Σθ²) — passed separately so a test can switch either off.
-    lr, b1, b2, eps : Adam hyperparameters.
-    max_epochs, period, convergence : the stopping rule.
+    adam : AdamSettings
+    pool : threads for the chunks, or None.
 
     Returns
     -------
     (steps, last checked loss, converged)
     """
-    groups = (f_n, b_n, f_u, b_u, rep)
-    t_fn = bool(trainable[0])
-    t_bn = bool(trainable[1])
-    t_fu = bool(trainable[2])
-    t_bu = bool(trainable[3])
-    t_rep = bool(trainable[4])
-    grads = [np.zeros_like(f_n), np.zeros_like(b_n), np.zeros_like(f_u), np.zeros_like(b_u)]
-    grads.append(np.zeros_like(rep))
-    ms = [np.zeros_like(g) for g in grads]
-    vs = [np.zeros_like(g) for g in grads]
-    m_mu = 0.0
-    v_mu = 0.0
-    inv_r = 1.0 / max(note_c.shape[0], 1)
-    prior = 0.0
-    have_prior = False
-    loss = np.nan
-    epoch = 0
-    while epoch <= max_epochs:
-        check = epoch % period == 0
-        data_loss, g_mu = _pass(
-            note_c, rater_c, y, w, f_n, b_n, f_u, b_u, rep, mu_arr[0], grads,
-            t_fn, t_bn, t_fu, t_bu, t_rep, check,
+    groups = [getattr(p, g) for g in GROUPS[:5]]
+    flags = [bool(t) for t in trainable]
+    t_fn, t_bn, t_fu, t_bu, t_rep, t_mu = flags
+    chunks = rater_chunks(rater_c)
+    nn_, nu = p.note_factors.shape[0], p.rater_factors.shape[0]
+    note_grads = [(np.zeros(nn_), np.zeros(nn_)) for _ in chunks]
+    rater_grads = (np.zeros(nu), np.zeros(nu), np.zeros(nu))
+    grads = [np.zeros(nn_), np.zeros(nn_), *rater_grads]
+    ms = [np.zeros_like(g) for g in groups]
+    vs = [np.zeros_like(g) for g in groups]
+    m_mu = v_mu = 0.0
+    inv_r = 1.0 / max(y.shape[0], 1)
+    prior: float | None = None
+    loss = float("nan")
+
+    def run(k: int, with_loss: bool) -> tuple[float, float]:
+        lo, hi = chunks[k]
+        g_fn, g_bn = note_grads[k]
+        out: tuple[float, float] = _chunk_pass(
+            lo, hi, note_c, rater_c, y, w, p.note_factors, p.note_intercepts, p.rater_factors,
+            p.rater_intercepts, p.rater_reputations, float(p.global_intercept[0]), g_fn, g_bn,
+            *rater_grads, t_fn, t_bn, t_fu, t_bu, t_rep, with_loss,
         )  # fmt: skip
+        return out
+
+    epoch = 0
+    while epoch <= adam.max_epochs:
+        check = epoch % adam.period == 0
+        if pool is None:
+            parts = [run(k, check) for k in range(len(chunks))]
+        else:
+            parts = list(pool.map(run, range(len(chunks)), [check] * len(chunks)))
         if check:
-            loss = data_loss * inv_r + reg_loss[5] * mu_arr[0] * mu_arr[0]
+            loss = sum(part[0] for part in parts) * inv_r
+            loss += float(reg_loss[5] * p.global_intercept[0] ** 2)
             for k in range(5):
-                g = groups[k]
-                loss += reg_loss[k] * np.dot(g, g)
-            if have_prior and abs(prior - loss) < convergence:
+                loss += float(reg_loss[k] * (groups[k] @ groups[k]))
+            if prior is not None and abs(prior - loss) < adam.convergence:
                 return epoch, loss, True
             prior = loss
-            have_prior = True
+        for j in range(2):
+            if flags[j]:
+                np.copyto(grads[j], note_grads[0][j])
+                for k in range(1, len(chunks)):
+                    grads[j] += note_grads[k][j]
         step = epoch + 1
-        step_size = lr / (1.0 - b1**step)
-        bc2_sqrt = np.sqrt(1.0 - b2**step)
+        step_size = adam.lr / (1.0 - adam.b1**step)
+        bc2_sqrt = float(np.sqrt(1.0 - adam.b2**step))
         for k in range(5):
-            if trainable[k]:
+            if flags[k]:
                 _adam_update(
-                    groups[k], grads[k], ms[k], vs[k], reg_grad[k], inv_r, b1, b2,
-                    step_size, bc2_sqrt, eps,
+                    groups[k], grads[k], ms[k], vs[k], reg_grad[k], inv_r, adam.b1, adam.b2,
+                    step_size, bc2_sqrt, adam.eps,
                 )  # fmt: skip
-        if trainable[5]:
-            g = g_mu * inv_r + reg_grad[5] * mu_arr[0]
-            m_mu = b1 * m_mu + (1.0 - b1) * g
-            v_mu = b2 * v_mu + (1.0 - b2) * g * g
-            mu_arr[0] -= step_size * m_mu / (np.sqrt(v_mu) / bc2_sqrt + eps)
+        if t_mu:
+            g = sum(part[1] for part in parts) * inv_r + reg_grad[5] * p.global_intercept[0]
+            m_mu = adam.b1 * m_mu + (1.0 - adam.b1) * g
+            v_mu = adam.b2 * v_mu + (1.0 - adam.b2) * g * g
+            p.global_intercept[0] -= step_size * m_mu / (np.sqrt(v_mu) / bc2_sqrt + adam.eps)
         epoch += 1
     return epoch, loss, False
 

@@ -20,6 +20,9 @@ The final b_n is ``coverageNoteIntercept``, f_n ``coverageNoteFactor1``, the pre
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +30,14 @@ from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
 from bridgewatch.scoring.reputation_mf.config import ReputationMFConfig
-from bridgewatch.scoring.reputation_mf.kernels import GROUPS, ReputationParams, adam_round
+from bridgewatch.scoring.reputation_mf.kernels import (
+    GROUPS,
+    N_CHUNKS,
+    PARALLEL_MIN,
+    AdamSettings,
+    ReputationParams,
+    adam_round,
+)
 
 __all__ = [
     "ReputationFinal",
@@ -223,6 +233,16 @@ def rating_weights(
     return np.asarray(w, dtype=np.float64)
 
 
+@contextmanager
+def _threads(n_ratings: int) -> Iterator[Executor | None]:
+    """Threads for the rater chunks of large fits; None (serial) for small ones."""
+    if n_ratings < PARALLEL_MIN:
+        yield None
+        return
+    with ThreadPoolExecutor(max_workers=N_CHUNKS) as pool:
+        yield pool
+
+
 def _round(
     data: _Data,
     p: ReputationParams,
@@ -231,6 +251,7 @@ def _round(
     config: ReputationMFConfig,
     *,
     third: bool,
+    pool: Executor | None,
 ) -> RoundStats:
     """One Adam round (``kernels.adam_round``) on ``p`` in place; ``third``: round-3 λ."""
     lam = config.l2_lambda * (config.round3_lambda_multiplier if third else 1.0)
@@ -249,27 +270,17 @@ def _round(
         ]
     )
     trainable = np.array([g in _ROUND_TRAINABLE[name] for g in GROUPS], dtype=np.bool_)
+    adam = AdamSettings(
+        lr=config.learning_rate,
+        b1=config.adam_beta1,
+        b2=config.adam_beta2,
+        eps=config.adam_eps,
+        max_epochs=config.max_epochs,
+        period=config.stable_period,
+        convergence=config.convergence,
+    )
     steps, loss, converged = adam_round(
-        data.note_c,
-        data.rater_c,
-        data.y,
-        w,
-        p.note_factors,
-        p.note_intercepts,
-        p.rater_factors,
-        p.rater_intercepts,
-        p.rater_reputations,
-        p.global_intercept,
-        trainable,
-        2.0 * reg,
-        reg,
-        config.learning_rate,
-        config.adam_beta1,
-        config.adam_beta2,
-        config.adam_eps,
-        config.max_epochs,
-        config.stable_period,
-        config.convergence,
+        data.note_c, data.rater_c, data.y, w, p, trainable, 2.0 * reg, reg, adam, pool
     )
     return RoundStats(int(steps), float(loss), bool(converged))
 
@@ -366,20 +377,21 @@ def fit_reputation_prescoring(
 
     stats: list[RoundStats] = []
     mus: list[float] = []
-    w1 = weights(config.pos_weight, rater_exponent=config.rater_norm_exponent_round1)
-    stats.append(_round(data, p, w1, "1", config, third=False))
-    mus.append(float(p.global_intercept[0]))
-    w2 = weights(config.pos_weight * config.pos_weight_round2_multiplier)
-    stats.append(_round(data, p, w2, "2", config, third=False))
-    mus.append(float(p.global_intercept[0]))
-    b_n2, b_u2 = p.note_intercepts.copy(), p.rater_intercepts.copy()
-    w3 = weights(
-        config.pos_weight * config.pos_weight_round3_multiplier,
-        reputations=p.rater_reputations.copy(),
-        note_exponent=config.note_norm_exponent_round3,
-    )
-    stats.append(_round(data, p, w3, "3", config, third=True))
-    mus.append(float(p.global_intercept[0]))
+    with _threads(int(y.shape[0])) as pool:
+        w1 = weights(config.pos_weight, rater_exponent=config.rater_norm_exponent_round1)
+        stats.append(_round(data, p, w1, "1", config, third=False, pool=pool))
+        mus.append(float(p.global_intercept[0]))
+        w2 = weights(config.pos_weight * config.pos_weight_round2_multiplier)
+        stats.append(_round(data, p, w2, "2", config, third=False, pool=pool))
+        mus.append(float(p.global_intercept[0]))
+        b_n2, b_u2 = p.note_intercepts.copy(), p.rater_intercepts.copy()
+        w3 = weights(
+            config.pos_weight * config.pos_weight_round3_multiplier,
+            reputations=p.rater_reputations.copy(),
+            note_exponent=config.note_norm_exponent_round3,
+        )
+        stats.append(_round(data, p, w3, "3", config, third=True, pool=pool))
+        mus.append(float(p.global_intercept[0]))
     _log.info("reputation MF prescoring rounds: %s", stats)
     return ReputationState(
         note_intercepts=_expand(p.note_intercepts, data.notes, n_notes),
@@ -442,31 +454,32 @@ def fit_reputation_final(
     )
     y, nc, rc = data.y, data.note_c, data.rater_c
     stats: list[RoundStats] = []
-    if y.shape[0]:
-        w_a = rating_weights(
-            y,
-            nc,
-            rc,
-            pos_weight=config.pos_weight * config.pos_weight_round2_multiplier,
-            n_notes=nn_,
-            n_raters=nu,
-            config=config,
-        )
-        stats.append(_round(data, p, w_a, "A", config, third=False))
-        p.global_intercept[0] = state.global_round3
-        p.rater_intercepts = take(state.rater_intercepts, data.raters, n_raters, "b_u")
-        w_b = rating_weights(
-            y,
-            nc,
-            rc,
-            pos_weight=config.pos_weight * config.pos_weight_round3_multiplier,
-            n_notes=nn_,
-            n_raters=nu,
-            config=config,
-            reputations=p.rater_reputations,
-            note_norm_exponent=config.note_norm_exponent_round3,
-        )
-        stats.append(_round(data, p, w_b, "B", config, third=True))
+    with _threads(int(y.shape[0])) as pool:
+        if y.shape[0]:
+            w_a = rating_weights(
+                y,
+                nc,
+                rc,
+                pos_weight=config.pos_weight * config.pos_weight_round2_multiplier,
+                n_notes=nn_,
+                n_raters=nu,
+                config=config,
+            )
+            stats.append(_round(data, p, w_a, "A", config, third=False, pool=pool))
+            p.global_intercept[0] = state.global_round3
+            p.rater_intercepts = take(state.rater_intercepts, data.raters, n_raters, "b_u")
+            w_b = rating_weights(
+                y,
+                nc,
+                rc,
+                pos_weight=config.pos_weight * config.pos_weight_round3_multiplier,
+                n_notes=nn_,
+                n_raters=nu,
+                config=config,
+                reputations=p.rater_reputations,
+                note_norm_exponent=config.note_norm_exponent_round3,
+            )
+            stats.append(_round(data, p, w_b, "B", config, third=True, pool=pool))
     intercepts = _expand(p.note_intercepts, data.notes, n_notes)
     with np.errstate(invalid="ignore"):
         crh = np.asarray(intercepts > config.crh_threshold, dtype=np.bool_)
