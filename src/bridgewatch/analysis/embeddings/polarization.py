@@ -1,0 +1,306 @@
+"""Polarization of raters: measures from the literature on the factor axis and on the
+agreement graph, for the whole run and per month, with Poisson-bootstrap intervals.
+
+Measures (each larger = more polarized):
+
+* ``bimodality``: bimodality coefficient of the rater factors, (g1^2 + 1) / (g2 + 3 (n-1)^2
+  / ((n-2)(n-3))) with g1, g2 the sample skewness and excess kurtosis (SAS Institute 1990;
+  Pfister et al. 2013, Front. Psychol. 4:700). Above 5/9 ~ 0.555 suggests two modes.
+* ``ashman_d``: Ashman's D, the distance between the two sides' mean factors over their
+  pooled spread, sqrt(2) |m_R - m_L| / sqrt(s_L^2 + s_R^2) (Ashman, Bird & Zepf 1994).
+* ``esteban_ray``: the Esteban-Ray index with two groups (the sides) and alpha = 1,
+  sum_ij p_i^(1+alpha) p_j |y_i - y_j| on factors in units of their standard deviation
+  (Esteban & Ray 1994, Econometrica 62:819): distance weighted by the sides' size parity.
+* ``cross_side_disagreement``: 1 - (agreement rate across sides) / (agreement rate within
+  sides), from co-rating pairs (a Polis-like comparison of votes).
+* ``modularity``: Newman's modularity Q of the agreement graph (raters linked once per note
+  on which they cast the same vote) partitioned into the two sides (Newman 2006, PNAS
+  103:8577), exact from per-note counts.
+* ``insularity``: how much lower the E-I index (E - I) / (E + I) of that graph is than the
+  E-I index of all co-rating pairs, with E and I the pairs across and within sides
+  (Krackhardt & Stern 1988, Soc. Psychol. Q. 51:123). Subtracting the index that mixing at
+  random would give removes its dependence on the sides' sizes: 0 when agreement ignores
+  sides.
+
+``side_parity`` (smaller side / larger side) is reported beside them as context: it is a
+size balance, not a polarization measure, and does not grow with polarization.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from bridgewatch.analysis.embeddings.ratings import RatingMatrix, month_codes, note_value_counts
+from bridgewatch.analysis.embeddings.similarity import group_agreement, rater_sides
+from bridgewatch.errors import ConfigError
+
+__all__ = [
+    "FACTOR_MEASURES",
+    "GRAPH_MEASURES",
+    "PolarizationConfig",
+    "factor_measures",
+    "graph_measures",
+    "polarization_table",
+]
+
+FACTOR_MEASURES: tuple[str, ...] = ("bimodality", "ashman_d", "esteban_ray", "side_parity")
+GRAPH_MEASURES: tuple[str, ...] = ("cross_side_disagreement", "modularity", "insularity")
+
+
+@dataclass(frozen=True)
+class PolarizationConfig:
+    """How polarization is measured.
+
+    Parameters
+    ----------
+    min_ratings : raters count in the factor measures only with at least this many ratings
+        (MF shrinks the factors of light raters towards 0, a spike that would mask the
+        modes), when ratings are given.
+    n_boot : Poisson-bootstrap replicates for the intervals (0: no intervals).
+    ci : two-sided coverage of the percentile intervals, in (0, 1).
+    seed : seed of the bootstrap's ``numpy.random.Generator``.
+    """
+
+    min_ratings: int = 5
+    n_boot: int = 200
+    ci: float = 0.9
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.min_ratings < 0:
+            raise ConfigError("min_ratings", self.min_ratings, "an integer >= 0")
+        if self.n_boot < 0:
+            raise ConfigError("n_boot", self.n_boot, "an integer >= 0")
+        if not 0.0 < self.ci < 1.0:
+            raise ConfigError("ci", self.ci, "a number in (0, 1)")
+
+
+def _weighted_moments(
+    x: NDArray[np.float64], w: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], ...]:
+    """Sum of weights, mean and central moments 2-4 per weight row (w has shape (b, n))."""
+    n = w.sum(axis=1)
+    mean = (w @ x) / n
+    d = x[None, :] - mean[:, None]
+    d2 = d * d
+    m2 = (w * d2).sum(axis=1) / n
+    m3 = (w * d2 * d).sum(axis=1) / n
+    m4 = (w * d2 * d2).sum(axis=1) / n
+    return n, mean, m2, m3, m4
+
+
+def _bimodality(x: NDArray[np.float64], w: NDArray[np.float64]) -> NDArray[np.float64]:
+    n, _mean, m2, m3, m4 = _weighted_moments(x, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g1 = m3 / m2**1.5 * np.sqrt(n * (n - 1)) / (n - 2)
+        g2 = ((n + 1) * (m4 / m2**2 - 3.0) + 6.0) * (n - 1) / ((n - 2) * (n - 3))
+        return (g1**2 + 1.0) / (g2 + 3.0 * (n - 1) ** 2 / ((n - 2) * (n - 3)))
+
+
+def _side_stats(x: NDArray[np.float64], w: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+    left = x < 0
+    out = []
+    for mask in (left, ~left):
+        ws = w[:, mask]
+        xs = x[mask]
+        n = ws.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = (ws @ xs) / n
+            var = (ws * (xs[None, :] - mean[:, None]) ** 2).sum(axis=1) / n
+        out.extend([n, mean, var])
+    return tuple(out)
+
+
+def _factor_measures_weighted(
+    x: NDArray[np.float64], w: NDArray[np.float64]
+) -> dict[str, NDArray[np.float64]]:
+    n_l, m_l, v_l, n_r, m_r, v_r = _side_stats(x, w)
+    _n, _mean, m2, _m3, _m4 = _weighted_moments(x, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap = np.abs(m_r - m_l)
+        p_l, p_r = n_l / (n_l + n_r), n_r / (n_l + n_r)
+        return {
+            "bimodality": _bimodality(x, w),
+            "ashman_d": np.sqrt(2.0) * gap / np.sqrt(v_l + v_r),
+            # alpha = 1: p_l^2 p_r + p_r^2 p_l = p_l p_r (p_l + p_r) = p_l p_r.
+            "esteban_ray": p_l * p_r * gap / np.sqrt(m2),
+            "side_parity": np.minimum(n_l, n_r) / np.maximum(n_l, n_r),
+        }
+
+
+def factor_measures(factors: NDArray[np.float64]) -> dict[str, float]:
+    """The factor-axis measures (``FACTOR_MEASURES``) of rater factors.
+
+    Parameters
+    ----------
+    factors : float64 array of shape (n_raters,); NaNs are dropped. Sides split at 0.
+
+    Returns
+    -------
+    Measure name -> value (NaN when undefined, e.g. fewer than 4 raters or an empty side).
+    """
+    x = factors[np.isfinite(factors)]
+    if x.shape[0] < 4:
+        return dict.fromkeys(FACTOR_MEASURES, float("nan"))
+    got = _factor_measures_weighted(x, np.ones((1, x.shape[0])))
+    return {k: float(v[0]) for k, v in got.items()}
+
+
+def _graph_measures_weighted(
+    counts: NDArray[np.int64], w: NDArray[np.float64]
+) -> dict[str, NDArray[np.float64]]:
+    values: dict[str, list[float]] = {k: [] for k in GRAPH_MEASURES}
+    for row in w:
+        pc = group_agreement(counts, row)
+        a, p = pc.agreeing, pc.pairs
+        internal = a[0, 0] + a[1, 1]
+        external = a[0, 1]
+        m = internal + external
+        with np.errstate(invalid="ignore", divide="ignore"):
+            within = internal / (p[0, 0] + p[1, 1])
+            across = external / p[0, 1]
+            degree = np.array([2 * a[0, 0] + external, 2 * a[1, 1] + external])
+            q = internal / m - float(((degree / (2 * m)) ** 2).sum())
+            values["cross_side_disagreement"].append(float(1.0 - across / within))
+            values["modularity"].append(float(q))
+            pairs_within = p[0, 0] + p[1, 1]
+            ei_all = (p[0, 1] - pairs_within) / (p[0, 1] + pairs_within)
+            values["insularity"].append(float(ei_all - (external - internal) / m))
+    return {k: np.asarray(v) for k, v in values.items()}
+
+
+def graph_measures(matrix: RatingMatrix, sides: NDArray[np.int64]) -> dict[str, float]:
+    """The agreement-graph measures (``GRAPH_MEASURES``) of ratings split by rater side.
+
+    Parameters
+    ----------
+    matrix : the ratings.
+    sides : int64 array of shape (n_raters,): 0 left, 1 right, -1 left out.
+    """
+    counts = note_value_counts(matrix, sides, 2)
+    got = _graph_measures_weighted(counts, np.ones((1, matrix.n_notes)))
+    return {k: float(v[0]) for k, v in got.items()}
+
+
+def _interval(
+    estimate: Callable[[NDArray[np.float64]], dict[str, NDArray[np.float64]]],
+    n: int,
+    config: PolarizationConfig,
+    rng: np.random.Generator,
+) -> dict[str, tuple[float, float, float]]:
+    point = {k: float(v[0]) for k, v in estimate(np.ones((1, n))).items()}
+    if config.n_boot == 0 or n == 0:
+        return {k: (v, float("nan"), float("nan")) for k, v in point.items()}
+    # Poisson(1) weights: the bootstrap that needs no resampled copy (Hanley & MacGibbon 2006).
+    boots: dict[str, list[NDArray[np.float64]]] = {k: [] for k in point}
+    chunk = max(1, min(config.n_boot, 4_000_000 // max(n, 1)))
+    done = 0
+    while done < config.n_boot:
+        size = min(chunk, config.n_boot - done)
+        w = rng.poisson(1.0, size=(size, n)).astype(np.float64)
+        for k, replicate in estimate(w).items():
+            boots[k].append(replicate)
+        done += size
+    tail = (1.0 - config.ci) / 2.0
+    out: dict[str, tuple[float, float, float]] = {}
+    for k, v in point.items():
+        sample = np.concatenate(boots[k])
+        sample = sample[np.isfinite(sample)]
+        if sample.size:
+            lo, hi = (float(q) for q in np.quantile(sample, [tail, 1.0 - tail]))
+        else:
+            lo = hi = float("nan")
+        out[k] = (v, lo, hi)
+    return out
+
+
+def _scope_rows(
+    scope: str,
+    factors: NDArray[np.float64],
+    matrix: RatingMatrix,
+    sides: NDArray[np.int64],
+    config: PolarizationConfig,
+    rng: np.random.Generator,
+) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    x = factors[np.isfinite(factors)]
+    if x.shape[0] >= 4:
+        got = _interval(lambda w: _factor_measures_weighted(x, w), x.shape[0], config, rng)
+        for k, (v, lo, hi) in got.items():
+            rows.append(
+                {
+                    "scope": scope,
+                    "measure": k,
+                    "value": v,
+                    "ciLow": lo,
+                    "ciHigh": hi,
+                    "n": int(x.shape[0]),
+                }
+            )
+    counts = note_value_counts(matrix, sides, 2)
+    rated = counts.sum(axis=(1, 2)) > 0
+    counts = counts[rated]
+    if counts.shape[0] > 0:
+        got = _interval(lambda w: _graph_measures_weighted(counts, w), counts.shape[0], config, rng)
+        for k, (v, lo, hi) in got.items():
+            rows.append(
+                {
+                    "scope": scope,
+                    "measure": k,
+                    "value": v,
+                    "ciLow": lo,
+                    "ciHigh": hi,
+                    "n": int(counts.shape[0]),
+                }
+            )
+    return rows
+
+
+def polarization_table(
+    matrix: RatingMatrix,
+    rater_factors: NDArray[np.float64],
+    config: PolarizationConfig | None = None,
+) -> pl.DataFrame:
+    """Every measure for the whole run and for each calendar month of ratings.
+
+    Parameters
+    ----------
+    matrix : the ratings.
+    rater_factors : float64 array of shape (n_raters,) aligned with ``matrix.rater_ids`` (one
+        scorer's rater factors; NaN where the rater has none). Sides split at factor 0.
+    config : measurement settings.
+
+    Returns
+    -------
+    ``scope`` (``all`` or ``YYYY-MM``), ``measure``, ``value``, ``ciLow``, ``ciHigh`` (the
+    bootstrap interval; NaN without replicates) and ``n`` (raters for the factor measures,
+    notes for the graph measures). A month's factor measures use the raters who rated in
+    that month (with the run's factors); its graph measures use that month's ratings.
+    """
+    cfg = config or PolarizationConfig()
+    rng = np.random.default_rng(cfg.seed)
+    counts = matrix.ratings_per_rater()
+    eligible = counts >= max(cfg.min_ratings, 1)
+    factors = np.where(eligible, rater_factors, np.nan)
+    sides = rater_sides(factors)
+    rows = _scope_rows("all", factors, matrix, sides, cfg, rng)
+    codes, names = month_codes(matrix.created_at_ms)
+    for code, name in enumerate(names):
+        month = matrix.subset(codes == code)
+        active = np.zeros(matrix.n_raters, dtype=bool)
+        active[month.rater_idx] = True
+        rows.extend(_scope_rows(name, np.where(active, factors, np.nan), month, sides, cfg, rng))
+    schema = {
+        "scope": pl.String,
+        "measure": pl.String,
+        "value": pl.Float64,
+        "ciLow": pl.Float64,
+        "ciHigh": pl.Float64,
+        "n": pl.Int64,
+    }
+    return pl.DataFrame(rows, schema=schema)
