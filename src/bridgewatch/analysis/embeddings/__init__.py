@@ -7,6 +7,7 @@ writes the self-contained HTML report and the Parquet tables (`bridgewatch analy
 
 from bridgewatch.analysis.embeddings.diversity import (
     DiversityConfig,
+    helpful_share_by_side,
     note_diversity,
     ranking_auc,
     rater_diversity,
@@ -77,6 +78,7 @@ __all__ = [
     "factor_measures",
     "graph_measures",
     "group_agreement",
+    "helpful_share_by_side",
     "label_rows",
     "note_diversity",
     "note_embeddings",

@@ -21,6 +21,7 @@ from bridgewatch.errors import ConfigError
 
 __all__ = [
     "DiversityConfig",
+    "helpful_share_by_side",
     "note_diversity",
     "ranking_auc",
     "rater_diversity",
@@ -205,3 +206,35 @@ def ranking_auc(scores: NDArray[np.float64], positive: NDArray[np.bool_]) -> flo
     if y.all() or not y.any():
         return float("nan")
     return float(roc_auc_score(y, scores[ok]))
+
+
+def helpful_share_by_side(
+    matrix: RatingMatrix,
+    rater_factors: NDArray[np.float64],
+    note_factors: NDArray[np.float64],
+    split: float = PERSPECTIVE_SPLIT,
+) -> pl.DataFrame:
+    """Share of HELPFUL votes by rater bucket and note bucket (both by factor, ``split``).
+
+    Returns
+    -------
+    ``raterBucket``, ``noteBucket`` (``left``/``neutral``/``right``), ``ratings`` and
+    ``helpfulShare``; pairs with no ratings are left out. On a polarized community the
+    diagonal (left raters on left notes, right on right) is high and the corners low.
+    """
+    names = ("left", "neutral", "right")
+    rb = perspective_buckets(rater_factors, split)[matrix.rater_idx]
+    nb = perspective_buckets(note_factors, split)[matrix.note_idx]
+    ok = (rb >= 0) & (nb >= 0)
+    key = rb[ok] * 3 + nb[ok]
+    n = np.bincount(key, minlength=9)
+    h = np.bincount(key, weights=(matrix.votes[ok] == 1).astype(np.float64), minlength=9)
+    cells = np.flatnonzero(n > 0)
+    return pl.DataFrame(
+        {
+            "raterBucket": [names[c // 3] for c in cells],
+            "noteBucket": [names[c % 3] for c in cells],
+            "ratings": n[cells].astype(np.int64),
+            "helpfulShare": h[cells] / n[cells],
+        }
+    )

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from bridgewatch.analysis.embeddings.diversity import (
     DiversityConfig,
+    helpful_share_by_side,
     note_diversity,
     rater_diversity,
 )
@@ -94,7 +95,10 @@ class Analysis:
         crosstab of groups against it.
     group_similarity : agreement rates between and within opinion groups.
     note_diversity, rater_diversity : per-note and per-rater diversity.
+    helpful_share : HELPFUL share by rater bucket and note bucket.
     concentration : rating concentration.
+    robustness : seed-stability and drop-top-raters comparisons (``seed_stability``,
+        ``drop_top_raters``), set by the caller who paid for the re-scores.
     """
 
     scorer: str
@@ -109,7 +113,9 @@ class Analysis:
     group_similarity: pl.DataFrame | None = None
     note_diversity: pl.DataFrame | None = None
     rater_diversity: pl.DataFrame | None = None
+    helpful_share: pl.DataFrame | None = None
     concentration: pl.DataFrame | None = None
+    robustness: pl.DataFrame | None = None
 
     def tables(self) -> dict[str, pl.DataFrame]:
         """Every table that is present, by file stem."""
@@ -130,7 +136,9 @@ class Analysis:
             "group_similarity": self.group_similarity,
             "note_diversity": self.note_diversity,
             "rater_diversity": self.rater_diversity,
+            "helpful_share": self.helpful_share,
             "concentration": self.concentration,
+            "robustness": self.robustness,
         }
         out.update({k: v for k, v in optional.items() if v is not None})
         return out
@@ -251,5 +259,6 @@ def analyze(
         group_similarity=_group_similarity(matrix, groups),
         note_diversity=note_diversity(matrix, factors, scorer_notes, cfg.diversity),
         rater_diversity=rater_diversity(matrix, factors, note_factors, cfg.diversity.split),
+        helpful_share=helpful_share_by_side(matrix, factors, note_factors, cfg.diversity.split),
         concentration=rating_concentration(matrix),
     )
