@@ -148,9 +148,9 @@ def polarization_over_time(polarization: pl.DataFrame) -> Figure:
 
 def note_map(note_diversity: pl.DataFrame) -> Figure:
     """Notes by consensus (x: group-aware consensus of the two sides) and divisiveness
-    (y: gap between the sides' helpful shares), coloured by status."""
+    (y: gap between the sides' helpful shares), coloured by final status."""
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
-    status = note_diversity["status"].fill_null("NEEDS_MORE_RATINGS").to_list()
+    status = note_diversity["finalStatus"].fill_null("NEEDS_MORE_RATINGS").to_list()
     x = note_diversity["consensus"].to_numpy()
     y = note_diversity["divisiveness"].to_numpy()
     labels = np.asarray(status)

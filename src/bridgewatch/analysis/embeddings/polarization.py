@@ -6,11 +6,22 @@ Measures (each larger = more polarized):
 * ``bimodality``: bimodality coefficient of the rater factors, (g1^2 + 1) / (g2 + 3 (n-1)^2
   / ((n-2)(n-3))) with g1, g2 the sample skewness and excess kurtosis (SAS Institute 1990;
   Pfister et al. 2013, Front. Psychol. 4:700). Above 5/9 ~ 0.555 suggests two modes.
-* ``ashman_d``: Ashman's D, the distance between the two sides' mean factors over their
-  pooled spread, sqrt(2) |m_R - m_L| / sqrt(s_L^2 + s_R^2) (Ashman, Bird & Zepf 1994).
+* ``ashman_d``: Ashman's D of a two-component Gaussian mixture fitted to the factors, the
+  distance between the components' means over their pooled spread, sqrt(2) |m_1 - m_2| /
+  sqrt(s_1^2 + s_2^2); D > 2 is needed for a clean separation (Ashman, Bird & Zepf 1994,
+  Astron. J. 108:2348). A mixture, not a split at 0: any distribution cut at 0 has two
+  separated halves.
 * ``esteban_ray``: the Esteban-Ray index with two groups (the sides) and alpha = 1,
   sum_ij p_i^(1+alpha) p_j |y_i - y_j| on factors in units of their standard deviation
   (Esteban & Ray 1994, Econometrica 62:819): distance weighted by the sides' size parity.
+The agreement-graph measures below need sides, and a split fitted to the same votes it is
+then judged on looks polarized even when no camps exist (at no polarization the MF factor
+fits noise, and the raters it puts together agree in-sample). So these sides are
+cross-fitted: notes are split in two halves at random, each half's sides are the sign of
+the first principal component of the other half's votes (double-centred: note means and
+rater means removed, so rater leniency is not a side), and each half's ratings are judged
+with the sides learned on the other.
+
 * ``cross_side_disagreement``: 1 - (agreement rate across sides) / (agreement rate within
   sides), from co-rating pairs (a Polis-like comparison of votes).
 * ``modularity``: Newman's modularity Q of the agreement graph (raters linked once per note
@@ -33,16 +44,21 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+import scipy.sparse as sp
 from numpy.typing import NDArray
+from sklearn.decomposition import TruncatedSVD
+from sklearn.mixture import GaussianMixture
 
-from bridgewatch.analysis.embeddings.ratings import RatingMatrix, month_codes, note_value_counts
-from bridgewatch.analysis.embeddings.similarity import group_agreement, rater_sides
+from bridgewatch.analysis.embeddings.ratings import N_VALUES, RatingMatrix, month_codes
+from bridgewatch.analysis.embeddings.similarity import group_agreement
 from bridgewatch.errors import ConfigError
 
 __all__ = [
     "FACTOR_MEASURES",
     "GRAPH_MEASURES",
+    "CrossFitSides",
     "PolarizationConfig",
+    "crossfit_sides",
     "factor_measures",
     "graph_measures",
     "polarization_table",
@@ -116,17 +132,46 @@ def _side_stats(x: NDArray[np.float64], w: NDArray[np.float64]) -> tuple[NDArray
     return tuple(out)
 
 
+def _mixture_d(x: NDArray[np.float64], w: NDArray[np.float64], seed: int) -> NDArray[np.float64]:
+    """Ashman's D of a two-component Gaussian mixture per weight row (integer weights:
+    each value repeated that many times). Replicates start from the first row's fit."""
+    out = np.full(w.shape[0], np.nan)
+    start: GaussianMixture | None = None
+    for i, row in enumerate(w):
+        sample = np.repeat(x, row.astype(np.int64))[:, None]
+        if sample.shape[0] < 4 or np.ptp(sample) == 0:
+            continue
+        if start is None:
+            gm = GaussianMixture(2, random_state=seed, n_init=2)
+        else:
+            gm = GaussianMixture(
+                2,
+                random_state=seed,
+                means_init=start.means_,
+                weights_init=start.weights_,
+                precisions_init=start.precisions_,
+                max_iter=30,
+            )
+        gm.fit(sample)
+        if start is None:
+            start = gm
+        means = gm.means_.ravel()
+        variances = gm.covariances_.ravel()
+        out[i] = np.sqrt(2.0) * abs(means[0] - means[1]) / np.sqrt(variances.sum())
+    return out
+
+
 def _factor_measures_weighted(
-    x: NDArray[np.float64], w: NDArray[np.float64]
+    x: NDArray[np.float64], w: NDArray[np.float64], seed: int = 0
 ) -> dict[str, NDArray[np.float64]]:
-    n_l, m_l, v_l, n_r, m_r, v_r = _side_stats(x, w)
+    n_l, m_l, _v_l, n_r, m_r, _v_r = _side_stats(x, w)
     _n, _mean, m2, _m3, _m4 = _weighted_moments(x, w)
     with np.errstate(invalid="ignore", divide="ignore"):
         gap = np.abs(m_r - m_l)
         p_l, p_r = n_l / (n_l + n_r), n_r / (n_l + n_r)
         return {
             "bimodality": _bimodality(x, w),
-            "ashman_d": np.sqrt(2.0) * gap / np.sqrt(v_l + v_r),
+            "ashman_d": _mixture_d(x, w, seed),
             # alpha = 1: p_l^2 p_r + p_r^2 p_l = p_l p_r (p_l + p_r) = p_l p_r.
             "esteban_ray": p_l * p_r * gap / np.sqrt(m2),
             "side_parity": np.minimum(n_l, n_r) / np.maximum(n_l, n_r),
@@ -174,15 +219,89 @@ def _graph_measures_weighted(
     return {k: np.asarray(v) for k, v in values.items()}
 
 
+@dataclass(frozen=True)
+class CrossFitSides:
+    """Rater sides learned on one half of the notes, for judging the other half.
+
+    Parameters
+    ----------
+    note_half : int64 array of shape (n_notes,), 0 or 1: the half each note is in.
+    sides : int64 array of shape (2, n_raters): ``sides[h]`` are the sides (0, 1, or -1 for
+        none) for judging the ratings of half ``h``, learned from half ``1 - h``; the two
+        rows' labels are aligned (side 1 is the same camp in both).
+    """
+
+    note_half: NDArray[np.int64]
+    sides: NDArray[np.int64]
+
+    def rating_labels(self, matrix: RatingMatrix) -> NDArray[np.int64]:
+        """int64 array of shape (n_ratings,): the side each rating is judged with."""
+        return self.sides[self.note_half[matrix.note_idx], matrix.rater_idx]
+
+
+def _first_component_sides(
+    matrix: RatingMatrix, mask: NDArray[np.bool_], min_ratings: int, seed: int
+) -> NDArray[np.int64]:
+    r, c = matrix.rater_idx[mask], matrix.note_idx[mask]
+    v = matrix.votes[mask].astype(np.float64)
+    n_r = np.bincount(r, minlength=matrix.n_raters)
+    n_c = np.bincount(c, minlength=matrix.n_notes)
+    v = v - (np.bincount(c, weights=v, minlength=matrix.n_notes) / np.maximum(n_c, 1))[c]
+    v = v - (np.bincount(r, weights=v, minlength=matrix.n_raters) / np.maximum(n_r, 1))[r]
+    sides = np.full(matrix.n_raters, -1, dtype=np.int64)
+    x = sp.csr_matrix((v, (r, c)), shape=(matrix.n_raters, matrix.n_notes))
+    if min(x.shape) < 2 or x.nnz == 0:
+        return sides
+    u = TruncatedSVD(n_components=1, algorithm="arpack", random_state=seed).fit_transform(x)
+    ok = n_r >= max(min_ratings, 1)
+    sides[ok] = (u[ok, 0] > 0).astype(np.int64)
+    return sides
+
+
+def crossfit_sides(matrix: RatingMatrix, *, min_ratings: int = 5, seed: int = 0) -> CrossFitSides:
+    """Two-fold cross-fitted sides (see the module docstring).
+
+    Parameters
+    ----------
+    matrix : the ratings.
+    min_ratings : raters need this many ratings in the learning half to get a side.
+    seed : seed of the note split and the SVD.
+    """
+    rng = np.random.default_rng(seed)
+    note_half = (rng.permutation(matrix.n_notes) % 2).astype(np.int64)
+    in_half = note_half[matrix.note_idx]
+    sides = np.stack(
+        [_first_component_sides(matrix, in_half != h, min_ratings, seed) for h in (0, 1)]
+    )
+    both = (sides[0] >= 0) & (sides[1] >= 0)
+    if both.any() and (sides[0][both] == sides[1][both]).mean() < 0.5:
+        sides[1] = np.where(sides[1] >= 0, 1 - sides[1], -1)
+    return CrossFitSides(note_half, sides)
+
+
+def _rating_label_counts(matrix: RatingMatrix, labels: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Like ``note_value_counts`` with two labels, but with a label per rating."""
+    keep = labels >= 0
+    key = (
+        matrix.note_idx[keep].astype(np.int64) * (2 * N_VALUES)
+        + labels[keep] * N_VALUES
+        + (matrix.votes[keep].astype(np.int64) + 1)
+    )
+    flat = np.bincount(key, minlength=matrix.n_notes * 2 * N_VALUES)
+    return flat.reshape(matrix.n_notes, 2, N_VALUES)
+
+
 def graph_measures(matrix: RatingMatrix, sides: NDArray[np.int64]) -> dict[str, float]:
     """The agreement-graph measures (``GRAPH_MEASURES``) of ratings split by rater side.
 
     Parameters
     ----------
     matrix : the ratings.
-    sides : int64 array of shape (n_raters,): 0 left, 1 right, -1 left out.
+    sides : int64 array of shape (n_raters,) (0 left, 1 right, -1 left out), or of shape
+        (n_ratings,) with the side each rating is judged with (``CrossFitSides``).
     """
-    counts = note_value_counts(matrix, sides, 2)
+    labels = sides[matrix.rater_idx] if sides.shape[0] != matrix.n_ratings else sides
+    counts = _rating_label_counts(matrix, labels)
     got = _graph_measures_weighted(counts, np.ones((1, matrix.n_notes)))
     return {k: float(v[0]) for k, v in got.items()}
 
@@ -223,14 +342,16 @@ def _scope_rows(
     scope: str,
     factors: NDArray[np.float64],
     matrix: RatingMatrix,
-    sides: NDArray[np.int64],
+    sides: CrossFitSides,
     config: PolarizationConfig,
     rng: np.random.Generator,
 ) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     x = factors[np.isfinite(factors)]
     if x.shape[0] >= 4:
-        got = _interval(lambda w: _factor_measures_weighted(x, w), x.shape[0], config, rng)
+        got = _interval(
+            lambda w: _factor_measures_weighted(x, w, config.seed), x.shape[0], config, rng
+        )
         for k, (v, lo, hi) in got.items():
             rows.append(
                 {
@@ -242,7 +363,7 @@ def _scope_rows(
                     "n": int(x.shape[0]),
                 }
             )
-    counts = note_value_counts(matrix, sides, 2)
+    counts = _rating_label_counts(matrix, sides.rating_labels(matrix))
     rated = counts.sum(axis=(1, 2)) > 0
     counts = counts[rated]
     if counts.shape[0] > 0:
@@ -272,7 +393,8 @@ def polarization_table(
     ----------
     matrix : the ratings.
     rater_factors : float64 array of shape (n_raters,) aligned with ``matrix.rater_ids`` (one
-        scorer's rater factors; NaN where the rater has none). Sides split at factor 0.
+        scorer's rater factors; NaN where the rater has none). Sides for the factor
+        measures split at factor 0; the graph measures use ``crossfit_sides``.
     config : measurement settings.
 
     Returns
@@ -287,7 +409,7 @@ def polarization_table(
     counts = matrix.ratings_per_rater()
     eligible = counts >= max(cfg.min_ratings, 1)
     factors = np.where(eligible, rater_factors, np.nan)
-    sides = rater_sides(factors)
+    sides = crossfit_sides(matrix, min_ratings=cfg.min_ratings, seed=cfg.seed)
     rows = _scope_rows("all", factors, matrix, sides, cfg, rng)
     codes, names = month_codes(matrix.created_at_ms)
     for code, name in enumerate(names):

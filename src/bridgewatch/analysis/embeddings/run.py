@@ -94,7 +94,8 @@ class Analysis:
     group_comparison : ``reference`` (``factorSide``, ``modelingGroup``), ``ari`` and the
         crosstab of groups against it.
     group_similarity : agreement rates between and within opinion groups.
-    note_diversity, rater_diversity : per-note and per-rater diversity.
+    note_diversity, rater_diversity : per-note and per-rater diversity (``note_diversity``
+        with the run's ``finalStatus``).
     helpful_share : HELPFUL share by rater bucket and note bucket.
     concentration : rating concentration.
     robustness : seed-stability and drop-top-raters comparisons (``seed_stability``,
@@ -206,6 +207,17 @@ def _group_comparison(
     return pl.concat(parts).select("reference", "ari", "group", "label", "raters")
 
 
+def _with_final_status(diversity: pl.DataFrame, scored_notes: pl.DataFrame) -> pl.DataFrame:
+    """Join ``finalRatingStatus`` (the roster's decision) as ``finalStatus``."""
+    if "finalRatingStatus" not in scored_notes.columns:
+        return diversity.with_columns(pl.lit(None, dtype=pl.String).alias("finalStatus"))
+    final = scored_notes.select(
+        pl.col("noteId").cast(pl.String),
+        pl.col("finalRatingStatus").cast(pl.String).alias("finalStatus"),
+    )
+    return diversity.join(final, on="noteId", how="left", maintain_order="left")
+
+
 def analyze(
     tables: ScoreTables,
     matrix: RatingMatrix | None = None,
@@ -257,7 +269,9 @@ def analyze(
         opinion_groups=groups,
         group_comparison=_group_comparison(matrix, groups, factors, tables.helpfulness_scores),
         group_similarity=_group_similarity(matrix, groups),
-        note_diversity=note_diversity(matrix, factors, scorer_notes, cfg.diversity),
+        note_diversity=_with_final_status(
+            note_diversity(matrix, factors, scorer_notes, cfg.diversity), tables.scored_notes
+        ),
         rater_diversity=rater_diversity(matrix, factors, note_factors, cfg.diversity.split),
         helpful_share=helpful_share_by_side(matrix, factors, note_factors, cfg.diversity.split),
         concentration=rating_concentration(matrix),
