@@ -117,7 +117,7 @@ def _projection(
     c = note_col[matrix.note_idx[keep]]
     v = matrix.votes[keep].astype(np.float64)
     # Missing votes take the note's mean vote, so after centring they are 0: still sparse.
-    col_sum = np.bincount(c, weights=v, minlength=notes.shape[0])
+    col_sum = np.bincount(c, weights=v, minlength=notes.shape[0]).astype(np.float64)
     col_n = np.bincount(c, minlength=notes.shape[0])
     mean = np.divide(col_sum, col_n, out=np.zeros_like(col_sum), where=col_n > 0)
     centred = sp.csr_matrix((v - mean[c], (r, c)), shape=(raters.shape[0], notes.shape[0]))
@@ -141,14 +141,15 @@ def opinion_groups(
         Fewer raters meet ``min_rater_ratings`` than the largest k tried needs (k + 1).
     """
     cfg = config or OpinionGroupsConfig()
-    raters, coords, explained, n_rated = _projection(matrix, cfg)
     lo, hi = cfg.k_range
-    if raters.shape[0] <= lo:
+    n_eligible = int((matrix.ratings_per_rater() >= cfg.min_rater_ratings).sum())
+    if n_eligible <= lo:
         raise ConfigError(
             "min_rater_ratings",
             cfg.min_rater_ratings,
-            f"a value that leaves more than {lo} raters (only {raters.shape[0]} qualify)",
+            f"a value that leaves more than {lo} raters (only {n_eligible} qualify)",
         )
+    raters, coords, explained, n_rated = _projection(matrix, cfg)
     hi = min(hi, raters.shape[0] - 1)
     # One thread: k-means on a few dimensions is memory-light, and OpenMP threads spinning on
     # a loaded machine made it ~30x slower (3.4 s against 0.09 s for 3,600 raters).

@@ -76,6 +76,7 @@ def _long(frame: pl.DataFrame, id_column: str, kind: str, pattern: re.Pattern[st
     for scorer in _scorers(frame.columns, pattern):
         factor = f"{scorer}{kind}Factor1"
         status = f"{scorer}RatingStatus"
+        has_status = kind == "Note" and status in frame.columns
         part = frame.select(
             pl.col(id_column),
             pl.lit(scorer).alias("scorer"),
@@ -85,10 +86,18 @@ def _long(frame: pl.DataFrame, id_column: str, kind: str, pattern: re.Pattern[st
                 if factor in frame.columns
                 else pl.lit(None, dtype=pl.Float64)
             ).alias("factor"),
-            *([pl.col(status).cast(pl.String).alias("status")] if kind == "Note" else []),
+            *(
+                [
+                    (
+                        pl.col(status).cast(pl.String)
+                        if has_status
+                        else pl.lit(None, dtype=pl.String)
+                    ).alias("status")
+                ]
+                if kind == "Note"
+                else []
+            ),
         )
-        if kind == "Note" and status not in frame.columns:
-            part = part.with_columns(pl.lit(None, dtype=pl.String).alias("status"))
         parts.append(
             part.filter(pl.col("intercept").is_not_null() & pl.col("intercept").is_not_nan())
         )
