@@ -48,9 +48,9 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.decomposition import TruncatedSVD
 from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
 
 from bridgewatch.analysis.embeddings.ratings import N_VALUES, RatingMatrix, month_codes
-from bridgewatch.analysis.embeddings.similarity import group_agreement
 from bridgewatch.errors import ConfigError
 
 __all__ = [
@@ -68,6 +68,8 @@ FACTOR_MEASURES: tuple[str, ...] = ("bimodality", "ashman_d", "esteban_ray", "si
 GRAPH_MEASURES: tuple[str, ...] = ("cross_side_disagreement", "modularity", "insularity")
 # Bootstrap replicates of ``ashman_d`` (each one a mixture fit), at most.
 _MIXTURE_REPLICATES = 50
+# Raters per ``ashman_d`` replicate, at most.
+_MIXTURE_SAMPLE = 10_000
 
 
 @dataclass(frozen=True)
@@ -154,7 +156,9 @@ def _mixture_d(x: NDArray[np.float64], w: NDArray[np.float64], seed: int) -> NDA
                 precisions_init=start.precisions_,
                 max_iter=30,
             )
-        gm.fit(sample)
+        # One thread: on a few-dimensional problem, idle BLAS/OpenMP threads only spin.
+        with threadpool_limits(limits=1):
+            gm.fit(sample)
         if start is None:
             start = gm
         means = gm.means_.ravel()
@@ -198,27 +202,48 @@ def factor_measures(factors: NDArray[np.float64]) -> dict[str, float]:
     return {k: float(v[0]) for k, v in got.items()}
 
 
+def _per_note_pairs(counts: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Per note: agreeing pairs within side 0, within side 1, across; then all co-rating
+    pairs within side 0, within side 1, across. float64 array of shape (n_notes, 6)."""
+    c = counts.astype(np.float64)
+    n = c.sum(axis=2)
+    return np.stack(
+        [
+            (c[:, 0] * (c[:, 0] - 1)).sum(axis=1) / 2.0,
+            (c[:, 1] * (c[:, 1] - 1)).sum(axis=1) / 2.0,
+            (c[:, 0] * c[:, 1]).sum(axis=1),
+            n[:, 0] * (n[:, 0] - 1) / 2.0,
+            n[:, 1] * (n[:, 1] - 1) / 2.0,
+            n[:, 0] * n[:, 1],
+        ],
+        axis=1,
+    )
+
+
 def _graph_measures_weighted(
     counts: NDArray[np.int64], w: NDArray[np.float64]
 ) -> dict[str, NDArray[np.float64]]:
-    values: dict[str, list[float]] = {k: [] for k in GRAPH_MEASURES}
-    for row in w:
-        pc = group_agreement(counts, row)
-        a, p = pc.agreeing, pc.pairs
-        internal = a[0, 0] + a[1, 1]
-        external = a[0, 1]
-        m = internal + external
-        with np.errstate(invalid="ignore", divide="ignore"):
-            within = internal / (p[0, 0] + p[1, 1])
-            across = external / p[0, 1]
-            degree = np.array([2 * a[0, 0] + external, 2 * a[1, 1] + external])
-            q = internal / m - float(((degree / (2 * m)) ** 2).sum())
-            values["cross_side_disagreement"].append(float(1.0 - across / within))
-            values["modularity"].append(float(q))
-            pairs_within = p[0, 0] + p[1, 1]
-            ei_all = (p[0, 1] - pairs_within) / (p[0, 1] + pairs_within)
-            values["insularity"].append(float(ei_all - (external - internal) / m))
-    return {k: np.asarray(v) for k, v in values.items()}
+    # Every replicate's pair totals in one product: (b, n_notes) @ (n_notes, 6).
+    t = w @ _per_note_pairs(counts)
+    a00, a11, external, p00, p11, p01 = (t[:, i] for i in range(6))
+    internal = a00 + a11
+    m = internal + external
+    pairs_within = p00 + p11
+    with np.errstate(invalid="ignore", divide="ignore"):
+        within = internal / pairs_within
+        across = external / p01
+        # Newman's Q = sum_s [L_s / m - (d_s / 2m)^2], degree sum d_s = 2 L_s + external.
+        q = (
+            internal / m
+            - ((2 * a00 + external) / (2 * m)) ** 2
+            - ((2 * a11 + external) / (2 * m)) ** 2
+        )
+        ei_all = (p01 - pairs_within) / (p01 + pairs_within)
+        return {
+            "cross_side_disagreement": 1.0 - across / within,
+            "modularity": q,
+            "insularity": ei_all - (external - internal) / m,
+        }
 
 
 @dataclass(frozen=True)
@@ -343,20 +368,26 @@ def _interval(
 def _mixture_interval(
     x: NDArray[np.float64], config: PolarizationConfig, rng: np.random.Generator
 ) -> tuple[float, float, float]:
-    """``ashman_d`` and its interval: a mixture fit per replicate is the one costly
-    measure, so at most ``_MIXTURE_REPLICATES`` replicates."""
-    point = float(_mixture_d(x, np.ones((1, x.shape[0])), config.seed)[0])
+    """``ashman_d`` and its interval. A mixture fit per replicate is the one costly measure,
+    so at most ``_MIXTURE_REPLICATES`` replicates, each an m-out-of-n bootstrap sample of at
+    most ``_MIXTURE_SAMPLE`` raters whose spread around its mean is scaled by sqrt(m / n)
+    (Bickel, Götze & van Zwet 1997)."""
+    n = x.shape[0]
+    point = float(_mixture_d(x, np.ones((1, n)), config.seed)[0])
     n_boot = min(config.n_boot, _MIXTURE_REPLICATES)
     if n_boot == 0:
         return point, float("nan"), float("nan")
-    w = rng.poisson(1.0, size=(n_boot, x.shape[0])).astype(np.float64)
+    m = min(n, _MIXTURE_SAMPLE)
+    draws = rng.integers(0, n, size=(n_boot, m))
+    w = np.stack([np.bincount(d, minlength=n) for d in draws]).astype(np.float64)
     sample = _mixture_d(x, w, config.seed)
     sample = sample[np.isfinite(sample)]
     if not sample.size:
         return point, float("nan"), float("nan")
     tail = (1.0 - config.ci) / 2.0
     lo, hi = (float(q) for q in np.quantile(sample, [tail, 1.0 - tail]))
-    return point, lo, hi
+    centre, scale = float(sample.mean()), float(np.sqrt(m / n))
+    return point, point + (lo - centre) * scale, point + (hi - centre) * scale
 
 
 def _scope_rows(
