@@ -30,8 +30,10 @@ __all__ = [
 
 _STATUS_COLOURS = {
     "CURRENTLY_RATED_HELPFUL": "#1a9850",
-    "CURRENTLY_RATED_NOT_HELPFUL": "#d73027",
+    "NEEDS_YOUR_HELP": "#fdae61",
     "NEEDS_MORE_RATINGS": "#9e9e9e",
+    "CURRENTLY_RATED_NOT_HELPFUL": "#d73027",
+    "FIRM_REJECT": "#67001f",
 }
 # Status thresholds of the Core rules (scoring-core.md §6.2, rules 2 and 3).
 _CRH_INTERCEPT = 0.40
@@ -148,9 +150,10 @@ def polarization_over_time(polarization: pl.DataFrame) -> Figure:
 
 def note_map(note_diversity: pl.DataFrame) -> Figure:
     """Notes by consensus (x: group-aware consensus of the two sides) and divisiveness
-    (y: gap between the sides' helpful shares), coloured by final status."""
+    (y: gap between the sides' helpful shares), coloured by the scorer's own status (the
+    final status also waits for the stabilization delay, scoring-core.md §9.4)."""
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
-    status = note_diversity["finalStatus"].fill_null("NEEDS_MORE_RATINGS").to_list()
+    status = note_diversity["status"].fill_null("NEEDS_MORE_RATINGS").to_list()
     x = note_diversity["consensus"].to_numpy()
     y = note_diversity["divisiveness"].to_numpy()
     labels = np.asarray(status)
