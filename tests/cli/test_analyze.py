@@ -98,3 +98,32 @@ def test_analyze_names_what_is_missing(
         == 1
     )
     assert "scorers present" in capsys.readouterr().err
+
+
+def test_analyze_robustness_rescores_with_other_seeds_and_without_top_raters(
+    scored: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    notes, ratings, scores = scored
+    code = main(
+        [
+            "analyze",
+            "--scores",
+            str(scores),
+            "--notes",
+            str(notes),
+            "--ratings",
+            str(ratings),
+            "--out",
+            str(tmp_path),
+            "--bootstrap",
+            "0",
+            "--robustness",
+            "--robustness-seeds",
+            "1,2",
+        ]
+    )
+    assert code == 0
+    robustness = pl.read_parquet(tmp_path / "tables" / "robustness.parquet")
+    assert robustness["run"].to_list() == ["seed=2", "dropTop=0.01"]
+    assert robustness["droppedRaters"].to_list()[1] >= 1
+    assert "Robustness" in (tmp_path / "report.html").read_text()
