@@ -345,3 +345,35 @@ def test_post_title_without_text_or_author_names_the_day_not_the_id() -> None:
     assert post_title(post) == "A post of 02 Sep 2026"
     long = {**post, "author_id": "@a", "text": "one two three four five six seven eight nine"}
     assert post_title(long) == "@a: “one two three four five six seven eight …”"
+
+
+def test_note_page_says_when_people_with_different_perspectives_liked_it(
+    client: TestClient, seeded_db: Seeded
+) -> None:
+    with sqlite_rows(seeded_db) as rows:
+        ratings = rows(
+            "SELECT r.noteId, r.helpfulnessLevel, c.core_rater_factor1 FROM ratings r "
+            "JOIN contributor_scores c ON c.participant_id = r.raterParticipantId "
+            "WHERE c.core_rater_factor1 IS NOT NULL"
+        )
+    counts: dict[int, list[int]] = {}
+    for note_id, level, factor in ratings:
+        if abs(factor) <= 0.15:
+            continue
+        c = counts.setdefault(int(note_id), [0, 0, 0, 0])
+        side = 0 if factor < 0 else 2
+        c[side + 1] += 1
+        c[side] += level == "HELPFUL"
+    liked = {
+        n
+        for n, (hl, nl, hr, nr) in counts.items()
+        if min(hl, hr) >= 2 and hl >= nl / 2 and hr >= nr / 2
+    }
+    not_liked = set(counts) - liked
+    assert liked and not_liked
+    yes = client.get(f"/notes/{min(liked)}").text
+    assert "Liked by people with different perspectives" in yes
+    hl, nl, hr, nr = counts[min(liked)]
+    assert f"rated helpful by {hl} of {nl} raters" in yes and f"{hr} of {nr} above" in yes
+    no = client.get(f"/notes/{min(not_liked)}").text
+    assert "Liked by people with different perspectives" not in no

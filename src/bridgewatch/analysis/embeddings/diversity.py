@@ -8,16 +8,18 @@ by one scorer's rater factor. A note's support from a side is its HELPFUL votes 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 from sklearn.metrics import roc_auc_score
 
 from bridgewatch.analysis.embeddings.ratings import RatingMatrix, note_value_counts
-from bridgewatch.analysis.embeddings.similarity import PERSPECTIVE_SPLIT, perspective_buckets
-from bridgewatch.errors import ConfigError
+from bridgewatch.analysis.embeddings.similarity import perspective_buckets
+from bridgewatch.analysis.perspectives import (
+    PERSPECTIVE_SPLIT,
+    PerspectiveRule,
+    liked_by_different_perspectives,
+)
 
 __all__ = [
     "DiversityConfig",
@@ -30,30 +32,9 @@ __all__ = [
 _HELPFUL = 2  # column of vote +1 in the per-note counts
 
 
-@dataclass(frozen=True)
-class DiversityConfig:
-    """Settings of the per-note diversity table.
-
-    Parameters
-    ----------
-    split : factor split of the left / neutral / right buckets (§7.10: 0.15).
-    min_side_helpful : HELPFUL votes a note needs from each of left and right (and a
-        helpful share of at least ``min_side_share`` on each) to count as liked by people
-        with different perspectives.
-    min_side_share : see ``min_side_helpful``, in [0, 1].
-    """
-
-    split: float = PERSPECTIVE_SPLIT
-    min_side_helpful: int = 2
-    min_side_share: float = 0.5
-
-    def __post_init__(self) -> None:
-        if not self.split >= 0.0:
-            raise ConfigError("split", self.split, "a number >= 0")
-        if self.min_side_helpful < 1:
-            raise ConfigError("min_side_helpful", self.min_side_helpful, "an integer >= 1")
-        if not 0.0 <= self.min_side_share <= 1.0:
-            raise ConfigError("min_side_share", self.min_side_share, "a number in [0, 1]")
+DiversityConfig = PerspectiveRule
+"""Settings of the per-note diversity table: the buckets' split and the "liked by people
+with different perspectives" thresholds (``bridgewatch.analysis.perspectives``)."""
 
 
 def note_diversity(
@@ -104,8 +85,9 @@ def note_diversity(
     sd[n_h < 2] = np.nan
     p_left = (helpful[:, 0] + 1.0) / (totals[:, 0] + 2.0)
     p_right = (helpful[:, 2] + 1.0) / (totals[:, 2] + 2.0)
-    share_ok = (helpful[:, [0, 2]] >= cfg.min_side_share * totals[:, [0, 2]]).all(axis=1)
-    liked = (np.minimum(helpful[:, 0], helpful[:, 2]) >= cfg.min_side_helpful) & share_ok
+    liked = liked_by_different_perspectives(
+        helpful[:, 0], totals[:, 0], helpful[:, 2], totals[:, 2], cfg
+    )
     rated = all_votes > 0
     frame = pl.DataFrame(
         {

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from sklearn.neighbors import NearestNeighbors
 
 from bridgewatch.analysis.embeddings.ratings import N_VALUES, RatingMatrix, note_value_counts
+from bridgewatch.analysis.perspectives import PERSPECTIVE_SPLIT
 from bridgewatch.errors import ConfigError
 
 __all__ = [
@@ -32,10 +33,6 @@ __all__ = [
     "rater_sides",
     "side_similarity",
 ]
-
-# Factor split of the published "liked by people with different perspectives" pilot
-# (scoring-extended.md §7.10): raters with |factor| <= 0.15 are neutral.
-PERSPECTIVE_SPLIT = 0.15
 
 
 def rater_sides(factors: NDArray[np.float64], split: float = 0.0) -> NDArray[np.int64]:
