@@ -12,7 +12,10 @@ import pytest
 from bridgewatch.analysis.embeddings import (
     FACTOR_MEASURES,
     GRAPH_MEASURES,
+    AnalysisConfig,
+    OpinionGroupsConfig,
     PolarizationConfig,
+    analyze,
     compare_labels,
     label_rows,
     note_diversity,
@@ -113,3 +116,27 @@ def test_polarization_intervals_cover_the_estimate(
     assert (whole["ciLow"] <= whole["value"]).all()
     assert (whole["value"] <= whole["ciHigh"]).all()
     assert table.filter(pl.col("scope") != "all").height > 0
+
+
+def test_analyze_is_deterministic_and_fills_every_table(
+    communities: dict[float, ScoredCommunity],
+) -> None:
+    c = communities[1.0]
+    config = AnalysisConfig(polarization=PolarizationConfig(n_boot=10), corating_queries=50)
+    first = analyze(c.tables, c.matrix, config).tables()
+    second = analyze(c.tables, c.matrix, config).tables()
+    assert set(first) == set(second)
+    assert "robustness" not in first  # only when the caller re-scores
+    for name, frame in first.items():
+        assert frame.height > 0, name
+        assert frame.equals(second[name]), name
+
+
+def test_analyze_skips_opinion_groups_of_a_tiny_community(
+    communities: dict[float, ScoredCommunity],
+) -> None:
+    c = communities[1.0]
+    config = AnalysisConfig(groups=OpinionGroupsConfig(min_rater_ratings=100_000))
+    got = analyze(c.tables, c.matrix, config)
+    assert got.opinion_groups is None and got.group_similarity is None
+    assert got.note_diversity is not None and got.corating_neighbours is not None

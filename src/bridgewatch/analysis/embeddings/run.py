@@ -6,6 +6,7 @@ calls it and writes the report (:mod:`bridgewatch.analysis.embeddings.report`).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,6 +48,8 @@ from bridgewatch.analysis.embeddings.tables import (
 from bridgewatch.errors import ConfigError
 
 __all__ = ["Analysis", "AnalysisConfig", "analyze"]
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -253,9 +256,18 @@ def analyze(
     factors = label_rows(matrix.rater_ids, scorer_raters, "raterParticipantId", "factor")
     scorer_notes = notes.filter(pl.col("scorer") == cfg.scorer).drop("scorer")
     note_factors = label_rows(matrix.note_ids, scorer_notes, "noteId", "factor")
-    groups = opinion_groups(matrix, cfg.groups)
+    try:
+        groups: OpinionGroups | None = opinion_groups(matrix, cfg.groups)
+    except ConfigError as exc:
+        # A community too small to cluster still gets every other table.
+        _log.warning("no opinion groups: %s", exc)
+        groups = None
     rng = np.random.default_rng(cfg.seed)
-    placed = np.flatnonzero(groups.labels_for(matrix.rater_ids) >= 0)
+    placed = (
+        np.flatnonzero(groups.labels_for(matrix.rater_ids) >= 0)
+        if groups is not None
+        else np.flatnonzero(matrix.ratings_per_rater() > 0)
+    )
     n_query = min(cfg.corating_queries, placed.shape[0])
     queries = np.sort(rng.choice(placed, size=n_query, replace=False)) if n_query else placed[:0]
     return Analysis(
@@ -267,8 +279,12 @@ def analyze(
         corating_neighbours=corating_neighbours(matrix, queries, k=cfg.neighbours_k),
         side_similarity=side_similarity(matrix, rater_sides(factors)),
         opinion_groups=groups,
-        group_comparison=_group_comparison(matrix, groups, factors, tables.helpfulness_scores),
-        group_similarity=_group_similarity(matrix, groups),
+        group_comparison=(
+            None
+            if groups is None
+            else _group_comparison(matrix, groups, factors, tables.helpfulness_scores)
+        ),
+        group_similarity=None if groups is None else _group_similarity(matrix, groups),
         note_diversity=_with_final_status(
             note_diversity(matrix, factors, scorer_notes, cfg.diversity), tables.scored_notes
         ),
