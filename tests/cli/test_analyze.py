@@ -24,7 +24,7 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     return written.notes, written.ratings[0], root / "s"
 
 
-def test_analyze_writes_a_self_contained_report_and_parquet_tables(
+def test_analyze_writes_a_self_contained_report_parquet_tables_and_robustness(
     scored: tuple[Path, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     notes, ratings, scores = scored
@@ -43,6 +43,9 @@ def test_analyze_writes_a_self_contained_report_and_parquet_tables(
             "20",
             "--title",
             "small <community>",
+            "--robustness",
+            "--robustness-seeds",
+            "1,2",
         ]
     )
     assert code == 0
@@ -61,6 +64,11 @@ def test_analyze_writes_a_self_contained_report_and_parquet_tables(
     assert {"consensus", "bridgingScore", "finalStatus"} <= set(diversity.columns)
     groups = pl.read_parquet(tmp_path / "tables" / "opinion_groups.parquet")
     assert groups["group"].min() == 0
+    # --robustness: Core re-scored with seed 2 and without the top 1% of raters.
+    robustness = pl.read_parquet(tmp_path / "tables" / "robustness.parquet")
+    assert robustness["run"].to_list() == ["seed=2", "dropTop=0.01"]
+    assert robustness["droppedRaters"].to_list()[1] >= 1
+    assert "Robustness" in text
 
 
 def test_analyze_without_ratings_reports_the_embeddings_only(
@@ -98,32 +106,3 @@ def test_analyze_names_what_is_missing(
         == 1
     )
     assert "scorers present" in capsys.readouterr().err
-
-
-def test_analyze_robustness_rescores_with_other_seeds_and_without_top_raters(
-    scored: tuple[Path, Path, Path], tmp_path: Path
-) -> None:
-    notes, ratings, scores = scored
-    code = main(
-        [
-            "analyze",
-            "--scores",
-            str(scores),
-            "--notes",
-            str(notes),
-            "--ratings",
-            str(ratings),
-            "--out",
-            str(tmp_path),
-            "--bootstrap",
-            "0",
-            "--robustness",
-            "--robustness-seeds",
-            "1,2",
-        ]
-    )
-    assert code == 0
-    robustness = pl.read_parquet(tmp_path / "tables" / "robustness.parquet")
-    assert robustness["run"].to_list() == ["seed=2", "dropTop=0.01"]
-    assert robustness["droppedRaters"].to_list()[1] >= 1
-    assert "Robustness" in (tmp_path / "report.html").read_text()

@@ -136,7 +136,10 @@ def test_analyze_skips_opinion_groups_of_a_tiny_community(
     communities: dict[float, ScoredCommunity],
 ) -> None:
     c = communities[1.0]
-    config = AnalysisConfig(groups=OpinionGroupsConfig(min_rater_ratings=100_000))
+    config = AnalysisConfig(
+        groups=OpinionGroupsConfig(min_rater_ratings=100_000),
+        polarization=PolarizationConfig(n_boot=0),
+    )
     got = analyze(c.tables, c.matrix, config)
     assert got.opinion_groups is None and got.group_similarity is None
     assert got.note_diversity is not None and got.corating_neighbours is not None
