@@ -835,11 +835,26 @@ def profile_page(
 @router.get("/transparency", response_class=HTMLResponse)
 def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
     """Status counts over time, rater factors, notes' intercept vs factor with thresholds,
-    the data export and the algorithm version."""
+    raters by side and the notes liked by people with different perspectives, the data
+    export and the algorithm version."""
     cfg = StatusRulesConfig()
     days, series = queries.status_over_time(db)
     factors = queries.rater_factors(db)
     points = queries.note_points(db)
+    rule = PerspectiveRule()
+    support = queries.side_support(db, rule.split)
+    liked = liked_by_different_perspectives(
+        support.helpful_left,
+        support.ratings_left,
+        support.helpful_right,
+        support.ratings_right,
+        rule,
+    )
+    sides = {
+        "left": sum(f < -rule.split for f in factors),
+        "neutral": sum(abs(f) <= rule.split for f in factors),
+        "right": sum(f > rule.split for f in factors),
+    }
 
     def both(draw: Callable[[int], str]) -> str:
         return charts.responsive(draw(640), draw(charts.NARROW_WIDTH))
@@ -869,6 +884,12 @@ def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
                     width=w,
                 )
             ),
+            "perspectives": {
+                "liked": int(liked.sum()),
+                "rated": len(support.ratings_left),
+                "sides": sides,
+                "split": rule.split,
+            },
             "pipeline": queries.pipeline_state(db),
             "algorithm": ALGORITHM,
             "cfg": cfg,
