@@ -192,11 +192,20 @@ def group_similarity_heatmap(group_similarity: pl.DataFrame) -> Figure:
     b = group_similarity["groupB"].to_numpy()
     rates[a, b] = group_similarity["agreementRate"].to_numpy()
     fig, ax = plt.subplots(figsize=(1.2 * k + 2.4, 1.0 * k + 1.8))
-    im = ax.imshow(rates, cmap="magma", vmin=np.nanmin(rates), vmax=np.nanmax(rates))
+    lo, hi = float(np.nanmin(rates)), float(np.nanmax(rates))
+    im = ax.imshow(rates, cmap="magma", vmin=lo, vmax=hi)
     for i in range(k):
         for j in range(k):
             if np.isfinite(rates[i, j]):
-                ax.text(j, i, f"{rates[i, j]:.2f}", ha="center", va="center", color="white")
+                light = rates[i, j] > (lo + hi) / 2  # magma is light at the top
+                ax.text(
+                    j,
+                    i,
+                    f"{rates[i, j]:.2f}",
+                    ha="center",
+                    va="center",
+                    color="black" if light else "white",
+                )
     ax.set_xticks(range(k), [f"group {i}" for i in range(k)])
     ax.set_yticks(range(k), [f"group {i}" for i in range(k)])
     fig.colorbar(im, ax=ax, label="agreement rate")
