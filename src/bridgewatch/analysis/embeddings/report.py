@@ -74,8 +74,11 @@ def _sections(a: Analysis) -> list[str]:
         _section(
             "Polarization",
             "Each measure grows with polarization (side_parity is context: the smaller side "
-            "over the larger). Intervals are 90% Poisson-bootstrap intervals over raters "
-            "(factor measures) or notes (agreement-graph measures).",
+            "over the larger). bimodality, ashman_d, esteban_ray and side_parity describe the "
+            "rater factors; cross_side_disagreement, modularity and insularity the agreement "
+            "graph, with sides learned on one half of the notes and judged on the other. "
+            "Intervals are 90% Poisson-bootstrap intervals over raters (factor measures) or "
+            "notes (agreement-graph measures).",
             _table(overall),
         )
     )
