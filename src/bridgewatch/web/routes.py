@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from bridgewatch import __version__
+from bridgewatch.analysis.perspectives import PerspectiveRule, liked_by_different_perspectives
 from bridgewatch.cli.info import ALGORITHM
 from bridgewatch.errors import BridgewatchError, ConflictError, NotFoundError, PermissionDeniedError
 from bridgewatch.model import EnrollmentState
@@ -703,6 +704,7 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
         side = "unscored" if p.factor is None else ("negative" if p.factor < 0 else "positive")
         if p.level in LEVEL_LABELS:
             sides[side][p.level] += 1
+    perspectives = _perspectives(points)
     chart_title = "Who rated this note how, by viewpoint"
     chart = charts.responsive(
         charts.rater_axis_svg(placed, title=chart_title),
@@ -729,6 +731,7 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
             "pending": pending_ratings(db, note_id),
             "history": list_status_changes(db, note_id),
             "sides": sides,
+            "perspectives": perspectives,
             "chart": chart,
             "explanation": explanation,
             "cfg": StatusRulesConfig(),
@@ -737,6 +740,22 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
         },
         user=user,
     )
+
+
+def _perspectives(points: list[queries.RaterPoint]) -> dict[str, Any]:
+    """HELPFUL and all ratings from raters left (factor < -split) and right (> split) of the
+    note, and whether it was liked by people with different perspectives (the rule that
+    `bridgewatch analyze` applies, ``bridgewatch.analysis.perspectives``)."""
+    rule = PerspectiveRule()
+    counts = {"helpful_left": 0, "ratings_left": 0, "helpful_right": 0, "ratings_right": 0}
+    for p in points:
+        if p.factor is None or abs(p.factor) <= rule.split:
+            continue
+        side = "left" if p.factor < 0 else "right"
+        counts[f"ratings_{side}"] += 1
+        counts[f"helpful_{side}"] += p.level == "HELPFUL"
+    liked = bool(liked_by_different_perspectives(**counts, rule=rule))
+    return {**counts, "liked": liked, "split": rule.split}
 
 
 @router.get("/notes/{note_id}/delete", response_class=HTMLResponse)
@@ -816,11 +835,26 @@ def profile_page(
 @router.get("/transparency", response_class=HTMLResponse)
 def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
     """Status counts over time, rater factors, notes' intercept vs factor with thresholds,
-    the data export and the algorithm version."""
+    raters by side and the notes liked by people with different perspectives, the data
+    export and the algorithm version."""
     cfg = StatusRulesConfig()
     days, series = queries.status_over_time(db)
     factors = queries.rater_factors(db)
     points = queries.note_points(db)
+    rule = PerspectiveRule()
+    support = queries.side_support(db, rule.split)
+    liked = liked_by_different_perspectives(
+        support.helpful_left,
+        support.ratings_left,
+        support.helpful_right,
+        support.ratings_right,
+        rule,
+    )
+    sides = {
+        "left": sum(f < -rule.split for f in factors),
+        "neutral": sum(abs(f) <= rule.split for f in factors),
+        "right": sum(f > rule.split for f in factors),
+    }
 
     def both(draw: Callable[[int], str]) -> str:
         return charts.responsive(draw(640), draw(charts.NARROW_WIDTH))
@@ -850,6 +884,12 @@ def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
                     width=w,
                 )
             ),
+            "perspectives": {
+                "liked": int(liked.sum()),
+                "rated": len(support.ratings_left),
+                "sides": sides,
+                "split": rule.split,
+            },
             "pipeline": queries.pipeline_state(db),
             "algorithm": ALGORITHM,
             "cfg": cfg,
