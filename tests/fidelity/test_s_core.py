@@ -160,8 +160,9 @@ def test_core_path_stays_at_99_percent_in_run2(runs: dict[str, BatchRun | str]) 
 
 # Each scorer family's own status where both have one (multimodel §13's first check). The
 # rows each scorer emits must be the reference's exactly. Measured floors per fixture; the
-# README lists the figures and why topic and group 14 fall short of 97% (non-convex fits
-# that land in another optimum than the reference's gradient descent). S-groups topics:
+# README lists the figures and why S-groups' topics and group 14 fall short of 97%
+# (non-convex fits that land in another optimum than the reference's gradient descent; the
+# group family there includes group 14 at 71% of 31 notes). S-groups topics:
 # UkraineConflict and InDimensionTwo sit in another local optimum of the same objective
 # (ours 0.08251 / 0.13718 vs the reference's 0.08308 / 0.13875, test_topic_optimum.py);
 # started in the reference's optimum they agree 95% / 98% with every confidence bit equal.
