@@ -57,3 +57,17 @@ def test_a_run_imports_only_its_own_command() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_scorers_lists_the_whole_roster_with_the_reputation_scorer(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["scorers"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith(("MF", "Gaussian", "Rep"))]
+    # 30 final scorers + MFGroupScorer_15 and MFTopicScorer_InDimensionTwo (prescoring only)
+    assert len(rows) == 32
+    reputation = next(line for line in rows if line.startswith("ReputationScorer"))
+    assert "reputation" in reputation and "coverage*" in reputation
+    assert "prescoring+final" in reputation and "capture 0.5" in reputation
+    assert "  reputation " in out  # the --scorers keyword

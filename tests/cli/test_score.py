@@ -65,6 +65,24 @@ def test_explain_names_the_deciding_rule_and_its_figures(
     assert "Core rules:" in text and "fired" in text
 
 
+def test_explain_shows_every_scorer_that_scored_the_note(
+    scores: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scored = pl.read_csv(scores / "scored_notes.tsv", separator="\t", infer_schema_length=0)
+    row = scored.filter(
+        pl.col("expansionRatingStatus").is_not_null() & pl.col("gaussianRatingStatus").is_not_null()
+    ).row(0, named=True)
+    capsys.readouterr()
+    assert main(["explain", row["noteId"], "--scores", str(scores)]) == 0
+    text = capsys.readouterr().out
+    expansion_plus = text.split("MFExpansionPlusScorer: ")[1].split("Scorer")[0]
+    assert expansion_plus.startswith(row["expansionPlusRatingStatus"])
+    # ExpansionPlus has no firm reject: its list has no RejectLowIntercept (multimodel §2.6).
+    assert "RejectLowIntercept" not in expansion_plus
+    assert f"MFExpansionScorer: {row['expansionRatingStatus']}" in text
+    assert f"GaussianScorer: {row['gaussianRatingStatus']}" in text
+
+
 def test_explain_of_an_unknown_note_fails_cleanly(
     scores: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

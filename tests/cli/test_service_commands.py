@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import inspect
 
 from bridgewatch.cli import main
-from bridgewatch.service.db import make_engine
+from bridgewatch.service.db import make_engine, make_session_factory
+from bridgewatch.service.repositories.auth import find_api_key
 
 # ../shared beside the repository (CI), else the shared folder of the worktree layout.
 FIXTURE = Path(__file__).parents[3] / "shared" / "fixtures" / "S-core" / "input"
@@ -35,6 +36,25 @@ def test_apikey_create_and_revoke(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["apikey", "create", "forum", "--scope", "ratings:write", *args]) == 1
     assert main(["apikey", "revoke", "forum", *args]) == 0
     assert main(["apikey", "revoke", "forum", *args]) == 1
+
+
+def test_apikey_create_restricted_to_named_participants(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["db", "upgrade", "--data-dir", str(tmp_path)])
+    capsys.readouterr()
+    args = ["--data-dir", str(tmp_path), "--scope", "ratings:write"]
+    command = ["apikey", "create", "forum", "--participant", "p1", "--participant", "p2"]
+    assert main([*command, *args]) == 0
+    secret = capsys.readouterr().out.strip()
+    engine = make_engine(f"sqlite:///{tmp_path / 'bridgewatch.sqlite3'}")
+    with make_session_factory(engine)() as session:
+        record = find_api_key(session, secret)
+    engine.dispose()
+    assert record is not None
+    assert record.participants == frozenset({"p1", "p2"})
+    assert record.may_act_for("p1")
+    assert not record.may_act_for("p3")
 
 
 def test_import_and_export_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -160,12 +160,16 @@ def test_core_path_stays_at_99_percent_in_run2(runs: dict[str, BatchRun | str]) 
 
 # Each scorer family's own status where both have one (multimodel §13's first check). The
 # rows each scorer emits must be the reference's exactly. Measured floors per fixture; the
-# README lists the figures and why topic and group 14 fall short of 97% (non-convex fits
-# that land in another optimum than the reference's gradient descent).
+# README lists the figures and why S-groups' topics and group 14 fall short of 97%
+# (non-convex fits that land in another optimum than the reference's gradient descent; the
+# group family there includes group 14 at 71% of 31 notes). S-groups topics:
+# UkraineConflict and InDimensionTwo sit in another local optimum of the same objective
+# (ours 0.08251 / 0.13718 vs the reference's 0.08308 / 0.13875, test_topic_optimum.py);
+# started in the reference's optimum they agree 95% / 98% with every confidence bit equal.
 MIN_FAMILY_AGREEMENT: dict[str, dict[str, float]] = {
     "S-core": {"topic": 0.97, "group": 0.97},
-    "S-full": {"topic": 0.97, "group": 0.95},
-    "S-groups": {"topic": 0.88, "group": 0.97},
+    "S-full": {"topic": 0.97, "group": 0.97},
+    "S-groups": {"topic": 0.88, "group": 0.965},
 }
 
 
@@ -179,5 +183,25 @@ def test_each_scorer_agrees_with_the_reference(runs: dict[str, BatchRun | str]) 
         assert row["reference_only"] == 0 and row["ours_only"] == 0, row
         if row["both"]:
             assert row["agreement"] >= floors.get(row["family"], 0.97), row
-        if row["family"] in ("core", "coreWithTopics", "expansion", "expansionPlus", "gaussian"):
+        broad = ("core", "coreWithTopics", "expansion", "expansionPlus", "gaussian", "coverage")
+        if row["family"] in broad:
             assert row["intercept_r"] >= 0.99, row
+
+
+def test_topic_final_round_counts_match_the_reference(runs: dict[str, BatchRun | str]) -> None:
+    # topicNumFinalRoundRatings counts each topic note's ratings from the raters of the
+    # topic's prescoring (round 1 of the 5/10-filtered topic ratings, multimodel §5.2, §2.7):
+    # equal counts on every note mean the same prescoring rater set. It does not depend on
+    # which optimum the non-convex fit lands in.
+    fixture = str(runs["fixture"])
+    columns = ["noteId", "noteTopic", "topicNumFinalRoundRatings"]
+    ours = _run(runs, "run2").result.scored_notes.select(columns)
+    theirs = _reference(fixture, "run2").select(columns)
+    joined = theirs.join(ours, on="noteId", suffix="_ours").filter(
+        pl.col("noteTopic").is_not_null() & (pl.col("noteTopic") != "")
+    )
+    assert joined.height > 300
+    expected = joined["topicNumFinalRoundRatings"].replace("", None).cast(pl.Float64)
+    got = joined["topicNumFinalRoundRatings_ours"].cast(pl.Float64)
+    differ = (expected.fill_null(-1.0) != got.fill_null(-1.0)).sum()
+    assert differ == 0, joined.filter(expected.fill_null(-1.0) != got.fill_null(-1.0)).head()

@@ -184,7 +184,11 @@ def make_service(engine: Engine) -> Iterator[Callable[..., Service]]:
     clients: list[TestClient] = []
 
     def factory(**overrides: Any) -> Service:
-        settings = Settings(database_url="sqlite://", **overrides)
+        # Tests join many participants from one address: the sign-up throttle is tested
+        # on its own (tests/service/test_throttle.py).
+        settings = Settings(
+            database_url="sqlite://", **({"signups_per_address": 10**6} | overrides)
+        )
         clock = Clock()
         client = TestClient(create_app(settings, engine=engine, clock=clock))
         clients.append(client)

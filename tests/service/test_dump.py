@@ -164,3 +164,35 @@ def test_imported_note_requests_export_as_they_came(
     given = _read(simulated_dump / "noteRequests-00000.tsv")
     written = _read(tmp_path / "batSignals-00000.tsv")
     assert sorted(given, key=lambda r: r["tweetId"]) == sorted(written, key=lambda r: r["tweetId"])
+
+
+def test_export_leaves_out_the_enrollment_of_participants_younger_than_the_delay(
+    make_service: Callable[..., Service], tmp_path: Path
+) -> None:
+    # Issue 13: people who joined seconds ago were listed in userEnrollment.
+    service = make_service()
+    early, _ = service.join()
+    service.clock.advance(3600)
+    late, _ = service.join()
+    delay_ms = 48 * 3600 * 1000
+    as_of = service.clock.now_ms + 60_000
+    export_dump(service.engine, tmp_path / "a", as_of_ms=as_of, delay_ms=delay_ms)
+    assert _read(tmp_path / "a" / "userEnrollment-00000.tsv") == []
+    as_of = service.clock.now_ms - 1800 * 1000 + delay_ms
+    export_dump(service.engine, tmp_path / "b", as_of_ms=as_of, delay_ms=delay_ms)
+    listed = [r["participantId"] for r in _read(tmp_path / "b" / "userEnrollment-00000.tsv")]
+    assert listed == [early]
+    export_dump(service.engine, tmp_path / "c", as_of_ms=as_of + 3600_000, delay_ms=delay_ms)
+    listed = [r["participantId"] for r in _read(tmp_path / "c" / "userEnrollment-00000.tsv")]
+    assert sorted(listed) == sorted([early, late])
+
+
+def test_imported_participants_join_at_their_first_row_so_a_fresh_import_exports(
+    engine: Engine, small_dump: Path, tmp_path: Path
+) -> None:
+    now = 2**50
+    import_dump(engine, small_dump, now_ms=now)
+    export_dump(engine, tmp_path, as_of_ms=now, formats=["tsv"])
+    given = _read(small_dump / "userEnrollment-00000.tsv")
+    written = _read(tmp_path / "userEnrollment-00000.tsv")
+    assert sorted(r["participantId"] for r in written) == sorted(r["participantId"] for r in given)

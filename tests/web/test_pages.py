@@ -114,7 +114,15 @@ def test_note_request_from_the_post_page(
 ) -> None:
     post = f"/posts/{seeded_db.post_id}"
     page = client.get(post).text
-    assert "0 note requests" in page and "Request a note on this post" not in page
+    # The seeded community's import may already hold requests for the post (imported rows
+    # have no requester).
+    counted = re.search(r"(\d+) note requests?<", page)
+    assert counted is not None and "Request a note on this post" not in page
+    before = int(counted.group(1))
+
+    def shown(n: int) -> str:
+        return f"{n} note request{'' if n == 1 else 's'}<"
+
     _login(client)
     assert "Request a note on this post" in client.get(post).text
     r = client.post(
@@ -133,12 +141,14 @@ def test_note_request_from_the_post_page(
     )
     assert r.status_code == 303 and r.headers["location"].endswith("?requested=1#requests")
     page = client.get(r.headers["location"]).text
-    assert "1 note request<" in page and "Your request was saved." in page
+    assert shown(before + 1) in page and "Your request was saved." in page
     assert 'id="my-request"' in page and "Request a note on this post" not in page
     # The same store as the API: the request is there, and a second one is refused.
     with db_engine.connect() as conn:
         stored = conn.execute(
-            select(note_requests.c.post_id, note_requests.c.source_link, note_requests.c.suggestion)
+            select(
+                note_requests.c.post_id, note_requests.c.source_link, note_requests.c.suggestion
+            ).where(note_requests.c.requester_participant_id.is_not(None))
         ).all()
     assert [tuple(r) for r in stored] == [
         (seeded_db.post_id, "https://a.example/context", "The date is missing.")
@@ -146,7 +156,7 @@ def test_note_request_from_the_post_page(
     r = client.post(f"{post}/requests", data={"csrf_token": _csrf(client)})
     assert r.status_code == 422 and "already requested a note" in r.text
     api = client.get(f"/api/v1/posts/{seeded_db.post_id}/notes").json()
-    assert api["requestCount"] == 1
+    assert api["requestCount"] == before + 1
 
 
 def test_write_form_errors_are_per_field_and_plain(client: TestClient, seeded_db: Seeded) -> None:

@@ -345,3 +345,62 @@ def test_post_title_without_text_or_author_names_the_day_not_the_id() -> None:
     assert post_title(post) == "A post of 02 Sep 2026"
     long = {**post, "author_id": "@a", "text": "one two three four five six seven eight nine"}
     assert post_title(long) == "@a: “one two three four five six seven eight …”"
+
+
+def test_note_page_says_when_people_with_different_perspectives_liked_it(
+    client: TestClient, seeded_db: Seeded
+) -> None:
+    with sqlite_rows(seeded_db) as rows:
+        ratings = rows(
+            "SELECT r.noteId, r.helpfulnessLevel, c.core_rater_factor1 FROM ratings r "
+            "JOIN contributor_scores c ON c.participant_id = r.raterParticipantId "
+            "WHERE c.core_rater_factor1 IS NOT NULL"
+        )
+    counts: dict[int, list[int]] = {}
+    for note_id, level, factor in ratings:
+        if abs(factor) <= 0.15:
+            continue
+        c = counts.setdefault(int(note_id), [0, 0, 0, 0])
+        side = 0 if factor < 0 else 2
+        c[side + 1] += 1
+        c[side] += level == "HELPFUL"
+    liked = {
+        n
+        for n, (hl, nl, hr, nr) in counts.items()
+        if min(hl, hr) >= 2 and hl >= nl / 2 and hr >= nr / 2
+    }
+    not_liked = set(counts) - liked
+    assert liked and not_liked
+    yes = client.get(f"/notes/{min(liked)}").text
+    assert "Liked by people with different perspectives" in yes
+    hl, nl, hr, nr = counts[min(liked)]
+    assert f"rated helpful by {hl} of {nl} raters" in yes and f"{hr} of {nr} above" in yes
+    no = client.get(f"/notes/{min(not_liked)}").text
+    assert "Liked by people with different perspectives" not in no
+
+
+def test_transparency_counts_notes_liked_by_different_perspectives(
+    client: TestClient, seeded_db: Seeded
+) -> None:
+    with sqlite_rows(seeded_db) as rows:
+        ratings = rows(
+            "SELECT r.noteId, r.helpfulnessLevel, c.core_rater_factor1 FROM ratings r "
+            "JOIN contributor_scores c ON c.participant_id = r.raterParticipantId "
+            "JOIN notes n ON n.noteId = r.noteId "
+            "WHERE c.core_rater_factor1 IS NOT NULL AND n.deleted_at_ms IS NULL"
+        )
+    counts: dict[int, list[int]] = {}
+    for note_id, level, factor in ratings:
+        c = counts.setdefault(int(note_id), [0, 0, 0, 0])
+        if abs(factor) <= 0.15:
+            continue
+        side = 0 if factor < 0 else 2
+        c[side + 1] += 1
+        c[side] += level == "HELPFUL"
+    liked = sum(
+        min(hl, hr) >= 2 and hl >= nl / 2 and hr >= nr / 2 for hl, nl, hr, nr in counts.values()
+    )
+    page = client.get("/transparency").text
+    section = re.search(r'<p id="perspectives">.*?</p>', page, re.S)
+    assert section is not None
+    assert f"<strong>{liked}</strong> of {len(counts)} rated notes" in section.group(0)

@@ -152,6 +152,7 @@ SCORER_FAMILIES: tuple[str, ...] = (
     "topic",
     "gaussian",
     "gaussianCoreWithTopics",
+    "coverage",
 )
 
 

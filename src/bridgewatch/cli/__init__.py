@@ -20,6 +20,7 @@ __all__ = ["build_parser", "main"]
 
 # One entry per command module under bridgewatch.cli; keep sorted.
 _COMMAND_MODULES: tuple[str, ...] = (
+    "analyze",
     "apikey",
     "attack_bench",
     "convert",
@@ -41,6 +42,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
 # command it runs (the others pull in numba, polars, scipy, FastAPI, ...: seconds of start-up).
 # A module missing here is imported eagerly, which is slower but still correct.
 _COMMAND_HELP: dict[str, tuple[str, str]] = {
+    "analyze": ("analyze", "rater similarity, polarization and diversity report of a scoring run"),
     "apikey": ("apikey", "create or revoke API keys"),
     "attack_bench": ("attack-bench", "simulate brigades and score with the defences off and on"),
     "convert": ("convert", "convert a public data file between TSV and Parquet"),

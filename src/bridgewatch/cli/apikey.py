@@ -1,4 +1,5 @@
-"""`bridgewatch apikey create NAME --scope ...` / `revoke NAME`: integration API keys."""
+"""`bridgewatch apikey create NAME --scope ... [--participant ID ...]` / `revoke NAME`:
+integration API keys, optionally restricted to acting for named participants."""
 
 from __future__ import annotations
 
@@ -23,6 +24,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=sorted(API_KEY_SCOPES),
         help="what the key may do (repeat); create only",
     )
+    parser.add_argument(
+        "--participant",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="the key may act only for this participant (repeat); default: any; create only",
+    )
     parser.add_argument("--database-url")
     parser.add_argument("--data-dir")
     parser.set_defaults(func=run)
@@ -35,7 +43,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         with make_session_factory(engine)() as session, session.begin():
             if args.action == "create":
-                secret = create_api_key(session, name=args.name, scopes=args.scope, now_ms=now_ms)
+                secret = create_api_key(
+                    session,
+                    name=args.name,
+                    scopes=args.scope,
+                    now_ms=now_ms,
+                    participants=args.participant,
+                )
                 sys.stdout.write(f"{secret}\n")
                 return 0
             if not revoke_api_key(session, name=args.name, now_ms=now_ms):

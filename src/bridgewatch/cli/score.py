@@ -82,7 +82,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="NAMES",
         help=(
             "comma-separated scorer names or keywords (all, core, broad, groups, multigroup, "
-            "topics, gaussian; `bridgewatch scorers` lists them). MFCoreScorer always runs. "
+            "topics, gaussian, reputation; `bridgewatch scorers` lists them). MFCoreScorer "
+            "always runs. "
             "Default: all"
         ),
     )

@@ -44,7 +44,7 @@ def describe(spec: ScorerSpec) -> str:
     phases = "+".join(p for p, on in (("prescoring", spec.prescoring), ("final", spec.final)) if on)
     borrow = f", reads {spec.borrows}'s prescoring" if spec.borrows else ""
     return (
-        f"{spec.name:<38} {spec.kind.value:<8} {phases:<18} {spec.family.value + '*':<24} "
+        f"{spec.name:<38} {spec.kind.value:<10} {phases:<18} {spec.family.value + '*':<24} "
         f"{raters}; {notes}; capture {'none' if capture is None else capture}{borrow}"
     )
 
@@ -52,7 +52,7 @@ def describe(spec: ScorerSpec) -> str:
 def run(args: argparse.Namespace) -> int:
     """Print the roster."""
     out = sys.stdout
-    out.write(f"{'scorer':<38} {'kind':<8} {'phases':<18} {'columns':<24} scope\n")
+    out.write(f"{'scorer':<38} {'kind':<10} {'phases':<18} {'columns':<24} scope\n")
     for spec in default_roster(ScoringConfig()):
         out.write(describe(spec) + "\n")
     out.write("\nkeywords of `bridgewatch score --scorers` (comma-separated, with names):\n")

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -22,9 +23,10 @@ from bridgewatch.errors import PermissionDeniedError
 from bridgewatch.pipeline.event_types import REFIT_REQUESTED, STATUS_CHANGED
 from bridgewatch.service.deps import Db, Principal, get_now, get_principal
 from bridgewatch.service.repositories.events import append_event
+from bridgewatch.service.schemas import ErrorBody
 from bridgewatch.service.tables import events
 
-__all__ = ["format_sse", "router"]
+__all__ = ["RefitRequested", "format_sse", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["real-time"])
 
@@ -93,13 +95,27 @@ async def stream(
     )
 
 
-@router.post("/admin/refit", status_code=202)
+class RefitRequested(BaseModel):
+    """The answer to a refit request: the workers will refit."""
+
+    status: Literal["requested"]
+
+
+@router.post(
+    "/admin/refit",
+    status_code=202,
+    response_model=RefitRequested,
+    responses={code: {"model": ErrorBody} for code in (401, 403, 413, 422)},
+)
 def request_refit(
     db: Db,
     principal: Annotated[Principal, Depends(get_principal)],
     now_ms: Annotated[int, Depends(get_now)],
 ) -> JSONResponse:
-    """Ask the workers for a full refit (done between micro-batches, then swapped in)."""
+    """Ask the workers for a full refit (done between micro-batches, then swapped in).
+
+    Needs an API key with the scope ``pipeline:admin``: 401 without credentials, 403 with
+    others."""
     if principal.api_key is None or not principal.allows("pipeline:admin"):
         raise PermissionDeniedError("needs an API key with the scope 'pipeline:admin'")
     append_event(

@@ -59,8 +59,11 @@ class NoteFit:
     ----------
     ratings : this fit's finalRoundRatings (notes with enough ratings, gated raters).
     intercept, factor : float64 note intercept and factor.
-    rater_factor : float64 array of shape (n_participants,), the frozen factor of the raters
-        in ``ratings``, NaN for everyone else.
+    rater_factor : float64 array of shape (n_participants,), the factor of the raters in
+        ``ratings`` after the fit (the frozen prescoring factor, except for group 14's
+        normalized fit, whose stage 2 moves raters: multimodel §4.2), NaN for everyone else.
+        The sign, tag and incorrect aggregates read it, as the reference's rules read the
+        rater parameters its final MF returns.
     """
 
     ratings: Ratings
@@ -126,6 +129,7 @@ def fit_final_notes(
     *,
     mask: NDArray[np.bool_] | None = None,
     seed: int | list[int] | None = None,
+    start_seed: int | None = None,
 ) -> NoteFit:
     """§5.2: notes with >= min ratings; raters with final-round params and above threshold.
 
@@ -136,7 +140,9 @@ def fit_final_notes(
     as ``fit_final_notes(ratings.subset(mask), ..., weights[mask])`` would, without the
     intermediate copy. ``seed`` seeds the random start of the normalized two-stage fit
     (``config.mf.normalized_loss``, group 14), afresh at every call as the reference
-    re-seeds every final fit; other fits draw nothing.
+    re-seeds every final fit; other fits draw nothing. ``start_seed`` (the run seed) makes
+    a fit run by Adam (``config.mf.adam``) draw the seeded reference's own random start
+    instead (:func:`~bridgewatch.scoring.mf.fit_mf`).
     """
     n_notes = ratings.n_notes
     note_idx = ratings.note_idx
@@ -168,9 +174,13 @@ def fit_final_notes(
         note_ratio=note_ratio,
         weights=fit_weights,
         rng=None if config.mf.normalized_loss is None else np.random.default_rng(seed),
+        start_seed=start_seed,
     )
     used = np.bincount(fit_ratings.rater_idx, minlength=ratings.n_participants) > 0
-    rater_factor[used] = rater_fac[used, 0]
+    # The reference's rules read the rater parameters its MF returns: frozen ones, except
+    # after group 14's stage 2, which trains raters too (multimodel §4.2 ⚠).
+    fitted_fac = rater_fac if config.mf.normalized_loss is None else result.params.rater_factors
+    rater_factor[used] = fitted_fac[used, 0]
     return NoteFit(
         fit_ratings,
         result.params.note_intercepts,

@@ -125,6 +125,7 @@ def _fit_round1(
     train: Ratings,
     config: ScoringConfig,
     rng: np.random.Generator,
+    start_seed: int | None = None,
 ) -> tuple[MFParams, float, bool]:
     """MF round 1 with stable initialization (§4.2); returns params, train MSE, stable used."""
     n_notes, n_part = inputs.n_notes, inputs.n_participants
@@ -167,6 +168,7 @@ def _fit_round1(
         config=config.mf,
         init=init,
         rng=rng,
+        start_seed=start_seed,
     )
     n_fit_notes = _n_distinct(train.note_idx, n_notes)
     if (
@@ -250,7 +252,11 @@ def _fit_harassment(
 
 
 def run_prescoring(
-    inputs: CoreInputs, config: ScoringConfig, rng: np.random.Generator
+    inputs: CoreInputs,
+    config: ScoringConfig,
+    rng: np.random.Generator,
+    *,
+    start_seed: int | None = None,
 ) -> PrescoringResult:
     """Run Core prescoring (§4) on the scoped ratings.
 
@@ -260,6 +266,10 @@ def run_prescoring(
     config : ScoringConfig
     rng : numpy.random.Generator
         Source of every random initial value (stable-init factors, diligence N(0, 1)).
+    start_seed : int, optional
+        The run's seed as the reference uses it: MF fits run by Adam (``config.mf.adam``,
+        group 14) draw their random factors as the seeded reference does
+        (:func:`~bridgewatch.scoring.mf.fit_mf`); other fits ignore it.
 
     Returns
     -------
@@ -271,7 +281,7 @@ def run_prescoring(
         scoped.note_idx, scoped.rater_idx, n_notes, n_part, config.training
     )
     train = scoped.subset(training)
-    round1, train_mse, stable_used = _fit_round1(inputs, train, config, rng)
+    round1, train_mse, stable_used = _fit_round1(inputs, train, config, rng, start_seed)
     _log.info("round 1: %d ratings, train MSE %.4f", train.n_ratings, train_mse)
 
     num_ratings = np.bincount(scoped.note_idx, minlength=n_notes).astype(np.int64)
@@ -327,6 +337,7 @@ def run_prescoring(
             config=config.mf,
             init=MFInit.from_params(round1, with_global=False),
             rng=rng,
+            start_seed=start_seed,
         ).params
     )
     return _finish(
@@ -364,12 +375,15 @@ def _without_reputation(
     No helpfulness gate, no harassment model, no final-round refit: round 1's parameters
     are the prescoring parameters, every rater with a round-1 intercept passes the gate, and
     the diligence model and ρ come from the training (5/10-filtered) ratings.
+
+    The rater output is round 1's raters only (the reference's helpfulness table is then
+    just the round-1 rater ids): authors and raters with valid ratings but no round-1
+    parameters have no row, so they count neither towards ``topicNumFinalRoundRatings``
+    nor anywhere else.
     """
     n_part = inputs.n_participants
-    open_gate = replace(
-        unpenalised,
-        above_helpfulness_threshold=np.isfinite(round1.rater_intercepts),
-    )
+    fitted = np.isfinite(round1.rater_intercepts)
+    open_gate = replace(unpenalised, has_row=fitted, above_helpfulness_threshold=fitted)
     harassment = skipped_harassment(inputs.n_notes, n_part, "the scorer uses no reputation")
     return _finish(
         inputs,

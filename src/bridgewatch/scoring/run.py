@@ -260,6 +260,7 @@ def _helpfulness_table(
         "numberOfTimesEarnedOut": on(table.times_earned_out >= 0, table.times_earned_out),
         "isEmergingWriter": contributors.enrollment.is_emerging_writer[rows],
         "modelingGroup": on(inputs.modeling_group >= 0, inputs.modeling_group.astype(np.float64)),
+        # ... replaced by the group models' membership when they ran (multimodel §9.2).
         "coreFirstRoundRaterIntercept": floats(np.where(prescored, round1_intercept, np.nan)),
         "coreFirstRoundRaterFactor1": floats(np.where(prescored, round1_factor, np.nan)),
         **{

@@ -12,6 +12,7 @@ from bridgewatch import __version__
 from bridgewatch.pipeline import api as pipeline_api
 from bridgewatch.service.api import export, health, notes, participants, posts, timelines
 from bridgewatch.service.db import make_engine, make_session_factory, psycopg_connect_kwargs
+from bridgewatch.service.docs import install_docs
 from bridgewatch.service.errors import install_error_handlers
 from bridgewatch.service.fast_ratings import FastRatingRoute
 from bridgewatch.service.idempotency import install_replay_handler
@@ -43,7 +44,8 @@ def create_app(
 
     Returns
     -------
-    The FastAPI app: API under ``/api/v1``, OpenAPI at ``/docs``, ``/healthz``, ``/metrics``.
+    The FastAPI app: API under ``/api/v1``, OpenAPI at ``/openapi.json``, its pages at
+    ``/docs`` and ``/redoc`` (no network needed), ``/healthz``, ``/metrics``.
     """
     if engine is None:
         engine = make_engine(
@@ -53,6 +55,9 @@ def create_app(
             pool_recycle_s=settings.pool_recycle_s,
         )
     app = FastAPI(
+        # The documentation pages are served from the package, not a CDN (install_docs).
+        docs_url=None,
+        redoc_url=None,
         title="bridgewatch",
         version=__version__,
         description="Community notes with bridging-based scoring: participants, posts, notes, "
@@ -64,12 +69,17 @@ def create_app(
     app.state.clock = clock or _wall_clock_ms
     # PostgreSQL: session ratings take the one-statement asynchronous path.
     app.state.rating_writer = (
-        RatingWriter(psycopg_connect_kwargs(engine), pool_size=settings.pool_size)
+        RatingWriter(
+            psycopg_connect_kwargs(engine),
+            pool_size=settings.pool_size,
+            recycle_s=settings.pool_recycle_s,
+        )
         if settings.rating_fast_path and engine.dialect.name == "postgresql"
         else None
     )
     app.state.metrics = Metrics()
     install_error_handlers(app)
+    install_docs(app)
     install_replay_handler(app)
     for module in (participants, posts, notes, timelines, export):
         app.include_router(module.router)

@@ -172,11 +172,18 @@ def resolve_principal(
     Raises
     ------
     AuthenticationError : credentials given but unknown, expired or revoked.
+    PermissionDeniedError : the key names a participant the operator did not allow it.
     """
     if api_key is not None:
         record = find_api_key(db, api_key)
         if record is None:
             raise AuthenticationError("unknown or revoked API key")
+        if on_behalf_of is not None and not record.may_act_for(on_behalf_of):
+            raise PermissionDeniedError(
+                f"this API key may act only for the participants its operator named "
+                f"(`bridgewatch apikey create {record.name} --participant ID`); "
+                f"{on_behalf_of!r} is not one of them"
+            )
         return Principal(participant_id=on_behalf_of, api_key=record)
     if session_token is not None:
         participant = get_session_participant(db, session_token, now_ms=now_ms)

@@ -262,17 +262,52 @@ def _participant_ids(frames: dict[str, pl.DataFrame | None]) -> list[str]:
     return sorted(ids)
 
 
+# Where each file names a participant, and the time (ms) at which the row shows them active.
+_PARTICIPANT_COLUMNS = (
+    ("notes", "noteAuthorParticipantId", "createdAtMillis"),
+    ("ratings", "raterParticipantId", "createdAtMillis"),
+    ("enrollment", "participantId", "timestampOfLastStateChange"),
+    ("nsh", "noteAuthorParticipantId", "createdAtMillis"),
+)
+
+
+def _participant_joins(frames: dict[str, pl.DataFrame | None], now_ms: int) -> dict[str, int]:
+    """Every participant id of the dump with the earliest time it shows them (ms), as
+    their join time; ``now_ms`` for a participant no row dates. The export's publication
+    delay applies to participants by it (an imported community stays publishable)."""
+    parts = [
+        frame.select(
+            pl.col(column).cast(pl.String).alias("participantId"),
+            pl.col(stamp).cast(pl.Int64, strict=False).alias("at_ms"),
+        )
+        for key, column, stamp in _PARTICIPANT_COLUMNS
+        if (frame := frames[key]) is not None
+    ]
+    if not parts:
+        return {}
+    joined = (
+        pl.concat(parts)
+        .drop_nulls("participantId")
+        .with_columns(pl.when(pl.col("at_ms") > 0).then(pl.col("at_ms")).alias("at_ms"))
+        .group_by("participantId")
+        .agg(pl.col("at_ms").min().fill_null(now_ms).clip(upper_bound=now_ms))
+        .sort("participantId")
+    )
+    return dict(zip(joined["participantId"].to_list(), joined["at_ms"].to_list(), strict=True))
+
+
 def import_dump(engine: Engine, directory: str | Path, *, now_ms: int) -> ImportSummary:
     """Load a public data dump (notes, ratings, noteStatusHistory, userEnrollment and note
     request files, each possibly sharded, plus a ``posts-*`` file of post texts when
     present) into an empty database, in one transaction.
 
-    Participants are created for every id in the files (alias ``imported-<id prefix>``);
-    posts for every ``tweetId`` (with text and author from ``posts-*``). Each note-request
-    row (``batSignals-*`` as published, ``noteRequests-*`` as simulated: one row per
-    requested post) becomes one request without a requester, since the dump names none.
-    One ``dump.imported`` event records the load (the real-time pipeline refits from the
-    tables after it).
+    Participants are created for every id in the files (alias ``imported-<id prefix>``),
+    joined at the earliest time a row of theirs shows (``now_ms`` if none does); posts for
+    every ``tweetId`` (with text and author from ``posts-*``). Each note-request row
+    (``batSignals-*`` as published, ``noteRequests-*`` as simulated: one row per requested
+    post) becomes one request without a requester, since the dump names none. One
+    ``dump.imported`` event records the load (the real-time pipeline refits from the tables
+    after it).
 
     Raises
     ------
@@ -289,7 +324,7 @@ def import_dump(engine: Engine, directory: str | Path, *, now_ms: int) -> Import
             "noteRequests- or posts- files",
             path=directory,
         )
-    pids = _participant_ids(frames)
+    joins = _participant_joins(frames, now_ms)
     factory = make_session_factory(engine)
     try:
         with factory() as session, session.begin():
@@ -301,10 +336,10 @@ def import_dump(engine: Engine, directory: str | Path, *, now_ms: int) -> Import
                     {
                         "participantId": pid,
                         "alias": f"imported-{pid[:24]}",
-                        "created_at_ms": now_ms,
+                        "created_at_ms": joined_ms,
                         "is_api_writer": False,
                     }
-                    for pid in pids
+                    for pid, joined_ms in joins.items()
                 ],
             )
             n_posts = n_notes = n_ratings = n_nsh = n_enrollment = n_requests = 0
@@ -431,7 +466,9 @@ def export_frames(conn: Connection, cutoff_ms: int) -> dict[str, pl.DataFrame]:
     """The public tables as frames in the published layouts, keyed by file kind.
 
     Content created after ``cutoff_ms`` (ms since the epoch) is left out, as the public
-    export's 48-hour delay requires (scoring-extended.md §7.9). Deleted notes are left out;
+    export's 48-hour delay requires (scoring-extended.md §7.9): notes, ratings, status
+    history and requests by their creation time, enrollment rows by their participant's join
+    time. Deleted notes are left out;
     their ratings and status-history rows stay, since they still count. The real-time pipeline
     reads its snapshots through this function too.
     """
@@ -459,9 +496,10 @@ def export_frames(conn: Connection, cutoff_ms: int) -> dict[str, pl.DataFrame]:
     names = {int(m): m.name for m in EnrollmentState}
     enrollment_frame = _frame(
         conn,
-        select(*[enrollment.c[c] for c in USER_ENROLLMENT_COLUMNS]).order_by(
-            enrollment.c.participantId
-        ),
+        select(*[enrollment.c[c] for c in USER_ENROLLMENT_COLUMNS])
+        .join(participants, participants.c.participantId == enrollment.c.participantId)
+        .where(participants.c.created_at_ms <= cutoff_ms)
+        .order_by(enrollment.c.participantId),
         USER_ENROLLMENT_COLUMNS,
     ).with_columns(
         pl.col("enrollmentState").cast(pl.Int64).replace_strict(names, return_dtype=pl.String)

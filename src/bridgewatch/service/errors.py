@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic.alias_generators import to_camel
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from bridgewatch.errors import (
     BridgewatchError,
@@ -142,14 +143,42 @@ async def _operational_handler(_request: Request, exc: Exception) -> JSONRespons
     )
 
 
-async def _http_handler(_request: Request, exc: Exception) -> JSONResponse:
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at the request's path (``Allow`` of a 405).
+
+    Starlette answers 405 from the first route whose path matches, naming only its own
+    methods; a path served by several routes (GET and DELETE of a note) needs them all.
+    Each method is tried against the app's routes (included routers answer for theirs).
+    """
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
+async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return error_response(
-        exc.status_code,
-        "http_error",
-        str(exc.detail),
-        headers=dict(exc.headers) if exc.headers else None,
-    )
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 400:
+        # FastAPI's answer to a body it cannot decode (not UTF-8, say); a body that is not
+        # JSON gets 422 from the validation handler: the same for both, as documented.
+        return error_response(
+            422,
+            "validation_error",
+            "the request body cannot be decoded",
+            [{"field": None, "reason": str(exc.detail)}],
+        )
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return error_response(exc.status_code, "http_error", str(exc.detail), headers=headers or None)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -1,7 +1,9 @@
 """Per-participant write limits, counted from the database so they hold across workers.
 
-Counting and writing share the request's transaction; two requests racing at the boundary
-can both pass (the limit may be exceeded by the number of concurrent requests).
+Counting and writing share the request's transaction, and each check first takes the
+participant's write lock (``repositories.locks``), so concurrent requests of one
+participant count one after the other: a limit is exact under any concurrency, on SQLite
+and PostgreSQL, and on every path (the asynchronous rating path takes the same lock).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bridgewatch.errors import PermissionDeniedError
 from bridgewatch.service.errors import RateLimitedError
 from bridgewatch.service.impact import compute_impact, daily_note_limit
 from bridgewatch.service.repositories.events import count_recent_events
+from bridgewatch.service.repositories.locks import lock_participant_writes
 from bridgewatch.service.repositories.notes import (
     count_recent_notes,
     post_author_history,
@@ -109,6 +112,7 @@ def check_note_limits(
     RateLimitedError : ``daily_notes`` or ``notes_per_post_author`` is exhausted.
     PermissionDeniedError : a media note needs WI >= 2 (AI writers: WI >= 100).
     """
+    lock_participant_writes(db, participant_id)
     since = now_ms - _DAY_MS
     impact = compute_impact(get_contributor_scores(db, participant_id))
     if is_media_note:
@@ -159,9 +163,11 @@ def check_rating_rate(
 
     ``recent``: the participant's events of ``RATING_EVENT_TYPES`` since
     ``now_ms - RATING_WINDOW_MS`` when the caller already counted them in this transaction
-    (the rating path does, with the note lookup); counted here otherwise.
+    after taking ``lock_participant_writes`` (the rating path does, with the note lookup);
+    otherwise the lock is taken and the events counted here.
     """
     if recent is None:
+        lock_participant_writes(db, participant_id)
         recent = count_recent_events(
             db,
             actor_participant_id=participant_id,
@@ -185,6 +191,7 @@ def check_request_rate(
     db: Session, *, settings: Settings, now_ms: int, participant_id: str
 ) -> None:
     """Refuse a note request beyond ``settings.note_requests_per_day`` (§6.1)."""
+    lock_participant_writes(db, participant_id)
     recent = count_recent_requests(
         db, requester_participant_id=participant_id, since_ms=now_ms - _DAY_MS
     )

@@ -1,8 +1,10 @@
 """The PostgreSQL hot path of rating writes: one statement, one round trip, no thread hop.
 
 A rating POST by a session token (the web app's case) is the service's most frequent write.
-On PostgreSQL it runs as a single statement on an asynchronous psycopg connection in
-autocommit mode, so the statement is its own transaction: it checks the session token
+On PostgreSQL it runs as a single statement on an asynchronous psycopg connection, in a
+transaction that first takes the rater's write lock (``repositories.locks``, the lock the
+general path takes too, so the ratings-per-minute limit is exact across both paths); the
+four messages go in one pipelined round trip. The statement checks the session token
 (live, of the expected participant), the rater's enrollment (not removed, not an AI
 writer), the note (exists, not the rater's own, not deleted) and the ratings-per-minute
 limit, and only if all pass upserts the rating and appends its outbox event
@@ -21,6 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import select
+import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -29,16 +34,31 @@ import psycopg
 
 from bridgewatch.model import EnrollmentState
 from bridgewatch.service.limits import RATING_EVENT_TYPES
+from bridgewatch.service.repositories.locks import participant_lock_key
 from bridgewatch.service.tables import ratings
 
 __all__ = ["AsyncConnectionPool", "RatingOutcome", "RatingWriter"]
 
 _KEY = ("noteId", "raterParticipantId")
+_LOCK_STATEMENT = "SELECT pg_advisory_xact_lock(%s::bigint)"
 _AI_WRITER_STATES = (
     EnrollmentState.apiEarnedIn,
     EnrollmentState.apiEarnedOut,
     EnrollmentState.apiTestUser,
 )
+
+
+def _has_input(fd: int) -> bool:
+    """Whether the socket ``fd`` has something to read (or hung up), without waiting.
+
+    ``poll`` rather than ``select``: it takes descriptors above ``FD_SETSIZE`` (1024) too.
+    """
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([fd], [], [], 0)  # pragma: no cover - not Linux
+    return bool(readable)
 
 
 class AsyncConnectionPool:
@@ -47,14 +67,28 @@ class AsyncConnectionPool:
     Connections open lazily. A pool serves one event loop at a time: when it is used from a
     new loop (test clients start one per request), the idle connections of the old one are
     closed and new ones opened. A connection that broke is dropped and replaced.
+
+    An idle connection is checked when taken, without a round trip: the server says nothing
+    to an idle connection we do not LISTEN on, so a socket with something to read means the
+    server ended the session (a restart, ``pg_terminate_backend``, a crash closing the
+    socket) and a new connection replaces it. Connections older than ``recycle_s`` are
+    replaced too, as the synchronous pool does (``Settings.pool_recycle_s``).
     """
 
-    def __init__(self, connect_kwargs: dict[str, Any], size: int) -> None:
+    def __init__(
+        self, connect_kwargs: dict[str, Any], size: int, *, recycle_s: float = 1800.0
+    ) -> None:
         self._kwargs = connect_kwargs
         self._size = size
+        self._recycle_s = recycle_s
         self._loop: asyncio.AbstractEventLoop | None = None
         # Idle connections, or None for a slot whose connection is still to be opened.
         self._slots: asyncio.LifoQueue[psycopg.AsyncConnection[Any] | None] | None = None
+        self._opened_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = (
+            weakref.WeakKeyDictionary()
+        )
+        #: Idle connections found dead or too old and replaced (for tests and metrics).
+        self.replaced = 0
 
     def _bind(self) -> asyncio.LifoQueue[psycopg.AsyncConnection[Any] | None]:
         loop = asyncio.get_running_loop()
@@ -66,9 +100,25 @@ class AsyncConnectionPool:
                 self._slots.put_nowait(None)
         return self._slots
 
+    def _usable(self, conn: psycopg.AsyncConnection[Any]) -> bool:
+        """Whether an idle connection is still open, live and young enough."""
+        if conn.closed or conn.broken:
+            return False
+        opened = self._opened_at.get(conn)
+        if opened is None or time.monotonic() - opened > self._recycle_s:
+            return False
+        try:
+            return not _has_input(conn.pgconn.socket)
+        except (OSError, ValueError, psycopg.OperationalError):
+            return False
+
     async def acquire(self) -> psycopg.AsyncConnection[Any]:
         """A connection for one statement; give it back with :meth:`release`."""
         conn = await self._bind().get()
+        if conn is not None and not self._usable(conn):
+            self.replaced += 1
+            conn.pgconn.finish()
+            conn = None
         if conn is None or conn.closed or conn.broken:
             try:
                 conn = await psycopg.AsyncConnection.connect(autocommit=True, **self._kwargs)
@@ -78,6 +128,7 @@ class AsyncConnectionPool:
             # psycopg's mark of a pooled connection: no ResourceWarning when the process
             # (or a test's app) ends with it still open.
             conn._pool = self
+            self._opened_at[conn] = time.monotonic()
         return conn
 
     def release(self, conn: psycopg.AsyncConnection[Any]) -> None:
@@ -87,6 +138,10 @@ class AsyncConnectionPool:
             slots.put_nowait(None)
         else:
             slots.put_nowait(conn)
+
+    def backend_pids(self) -> list[int]:
+        """The server process ids of the pool's open connections (diagnostics and tests)."""
+        return [conn.pgconn.backend_pid for conn in list(self._opened_at) if not conn.closed]
 
     def close(self) -> None:
         """Close the idle connections (synchronously: the loop they ran on may be gone)."""
@@ -178,13 +233,19 @@ class RatingWriter:
     ----------
     connect_kwargs : ``psycopg.connect`` keywords (see ``db.psycopg_connect_kwargs``).
     pool_size : connections per worker process.
+    recycle_s : replace connections older than this, seconds.
     token_cache_size : session tokens whose participant id is remembered (LRU).
     """
 
     def __init__(
-        self, connect_kwargs: dict[str, Any], *, pool_size: int, token_cache_size: int = 65_536
+        self,
+        connect_kwargs: dict[str, Any],
+        *,
+        pool_size: int,
+        recycle_s: float = 1800.0,
+        token_cache_size: int = 65_536,
     ) -> None:
-        self.pool = AsyncConnectionPool(connect_kwargs, pool_size)
+        self.pool = AsyncConnectionPool(connect_kwargs, pool_size, recycle_s=recycle_s)
         self._tokens: OrderedDict[str, str] = OrderedDict()
         self._token_cache_size = token_cache_size
 
@@ -239,7 +300,12 @@ class RatingWriter:
         }
         conn = await self.pool.acquire()
         try:
-            cur = await conn.execute(_rating_statement(), params, prepare=True)
+            # Pipelined (one round trip): BEGIN, the rater's write lock, the statement,
+            # COMMIT. The statement's snapshot is taken once the lock is held, so it counts
+            # every rating committed before it and the rate limit is exact.
+            async with conn.pipeline(), conn.transaction():
+                await conn.execute(_LOCK_STATEMENT, (participant_lock_key(rater),), prepare=True)
+                cur = await conn.execute(_rating_statement(), params, prepare=True)
             row = await cur.fetchone()
         finally:
             self.pool.release(conn)

@@ -40,8 +40,20 @@ class Settings(BaseSettings):
     pool_pre_ping : test each pooled connection with a round trip when a request takes it
         (PostgreSQL), so that a database restart costs no failed request. Off saves one
         round trip per request; connections are then recycled after ``pool_recycle_s`` and
-        a broken one fails one request and empties the pool.
-    pool_recycle_s : replace pooled connections older than this, seconds.
+        a broken one fails one request and empties the pool. (The asynchronous rating
+        path checks its idle connections without a round trip, always.)
+    pool_recycle_s : replace pooled connections older than this, seconds (both pools).
+    login_attempts_per_account : failed log-ins to one account within ``throttle_window_s``
+        before each further attempt must wait (``service.throttle``).
+    login_attempts_per_address : failed log-ins from one client address (IPv6: /64) within
+        the window before each further attempt must wait.
+    signups_per_address : sign-ups (web form or anonymous ``POST /participants``) from one
+        client address within the window before each further one must wait.
+    throttle_window_s : how long a log-in or sign-up attempt counts, seconds.
+    login_backoff_s : the first wait once the free log-in attempts are used, seconds; it
+        doubles with each further attempt.
+    signup_backoff_s : the first wait once the free sign-ups are used, seconds (doubling).
+    throttle_max_delay_s : the longest wait between log-in or sign-up attempts, seconds.
     rating_fast_path : on PostgreSQL, write a session's rating with one statement on an
         asynchronous connection (``service.pg_ratings``); off: the general SQLAlchemy path.
     """
@@ -63,6 +75,13 @@ class Settings(BaseSettings):
     pool_pre_ping: bool = True
     pool_recycle_s: int = Field(default=1800, ge=1)
     rating_fast_path: bool = True
+    login_attempts_per_account: int = Field(default=5, ge=1)
+    login_attempts_per_address: int = Field(default=20, ge=1)
+    signups_per_address: int = Field(default=5, ge=1)
+    throttle_window_s: int = Field(default=3600, ge=1)
+    login_backoff_s: int = Field(default=1, ge=1)
+    signup_backoff_s: int = Field(default=60, ge=1)
+    throttle_max_delay_s: int = Field(default=900, ge=1)
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file under ``data_dir``."""

@@ -29,7 +29,9 @@ from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 __all__ = [
     "MISLEADING_REASONS",
     "NOT_MISLEADING_REASONS",
+    "api_key_participants",
     "api_keys",
+    "auth_attempts",
     "contributor_scores",
     "enrollment",
     "events",
@@ -296,6 +298,27 @@ api_keys = Table(
     Column("scopes", String(512), nullable=False),
     Column("created_at_ms", BigInteger, nullable=False),
     Column("revoked_at_ms", BigInteger, nullable=True),
+)
+
+# The participants a key may act for, if the operator restricted it (no row: any).
+api_key_participants = Table(
+    "api_key_participants",
+    metadata,
+    Column("key_id", _BigId, ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True),
+    Column("participant_id", String(64), primary_key=True),
+)
+
+# Recent log-in and sign-up attempts per throttled subject (service.throttle): a scope
+# (``login-account``, ``login-address``, ``signup-address``) and a username or address.
+auth_attempts = Table(
+    "auth_attempts",
+    metadata,
+    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("scope", String(16), nullable=False),
+    Column("subject", String(160), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Index("ix_auth_attempts_scope_subject_created", "scope", "subject", "created_at_ms"),
+    Index("ix_auth_attempts_created", "created_at_ms"),
 )
 
 session_tokens = Table(

@@ -435,3 +435,47 @@ def post_titles(session: Session, post_ids: list[str]) -> dict[str, str]:
         select(posts.c.post_id, posts.c.text).where(posts.c.post_id.in_(post_ids))
     )
     return {str(p): str(t or "") for p, t in rows}
+
+
+@dataclass(frozen=True)
+class SideSupport:
+    """Ratings of every rated note by raters on each side of the factor split (arrays in
+    note order; left: factor < -split, right: factor > split)."""
+
+    helpful_left: list[int]
+    ratings_left: list[int]
+    helpful_right: list[int]
+    ratings_right: list[int]
+
+
+def side_support(session: Session, split: float) -> SideSupport:
+    """HELPFUL and all ratings per live note from raters left and right of ``split``."""
+    factor = contributor_scores.c.core_rater_factor1
+    helpful = ratings.c.helpfulnessLevel == "HELPFUL"
+    left, right = factor < -split, factor > split
+
+    def count(cond: Any) -> Any:
+        return func.sum(case((cond, 1), else_=0))
+
+    rows = session.execute(
+        select(
+            count(and_(left, helpful)),
+            count(left),
+            count(and_(right, helpful)),
+            count(right),
+        )
+        .select_from(
+            ratings.join(
+                contributor_scores,
+                contributor_scores.c.participant_id == ratings.c.raterParticipantId,
+            ).join(notes, notes.c.noteId == ratings.c.noteId)
+        )
+        .where(and_(notes.c.deleted_at_ms.is_(None), factor.is_not(None)))
+        .group_by(ratings.c.noteId)
+    ).all()
+    return SideSupport(
+        [int(r[0]) for r in rows],
+        [int(r[1]) for r in rows],
+        [int(r[2]) for r in rows],
+        [int(r[3]) for r in rows],
+    )

@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from bridgewatch import __version__
+from bridgewatch.analysis.perspectives import PerspectiveRule, liked_by_different_perspectives
 from bridgewatch.cli.info import ALGORITHM
 from bridgewatch.errors import BridgewatchError, ConflictError, NotFoundError, PermissionDeniedError
 from bridgewatch.model import EnrollmentState
@@ -36,6 +37,7 @@ from bridgewatch.service.convert import (
 )
 from bridgewatch.service.deps import Db, Now, get_settings
 from bridgewatch.service.dump import PUBLICATION_DELAY_MS
+from bridgewatch.service.errors import RateLimitedError
 from bridgewatch.service.impact import WRITING_STATES
 from bridgewatch.service.limits import check_note_limits, check_rating_rate, check_request_rate
 from bridgewatch.service.repositories.auth import create_session_token, delete_session_token
@@ -62,6 +64,12 @@ from bridgewatch.service.repositories.ratings import get_rating, upsert_rating
 from bridgewatch.service.schemas import NoteCreate, NoteRequestCreate, RatingCreate
 from bridgewatch.service.settings import Settings
 from bridgewatch.service.text import find_urls, summary_length
+from bridgewatch.service.throttle import (
+    client_address,
+    login_succeeded,
+    reserve_login,
+    reserve_signup,
+)
 from bridgewatch.web import charts, queries
 from bridgewatch.web.accounts import authenticate, create_account
 from bridgewatch.web.csrf import CSRF_COOKIE, check_csrf, csrf_token_for
@@ -242,6 +250,13 @@ def _error(request: Request, user: Participant | None, exc: BridgewatchError) ->
     elif type(exc).__name__ == "RateLimitedError":
         code = 429
     return _render(request, "error.html", {"message": str(exc)}, user=user, status_code=code)
+
+
+def _throttled(request: Request, user: Participant | None, exc: RateLimitedError) -> Response:
+    """A log-in or sign-up refused by the throttle (``service.throttle``): 429."""
+    response = _error(request, user, exc)
+    response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
@@ -689,6 +704,7 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
         side = "unscored" if p.factor is None else ("negative" if p.factor < 0 else "positive")
         if p.level in LEVEL_LABELS:
             sides[side][p.level] += 1
+    perspectives = _perspectives(points)
     chart_title = "Who rated this note how, by viewpoint"
     chart = charts.responsive(
         charts.rater_axis_svg(placed, title=chart_title),
@@ -715,6 +731,7 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
             "pending": pending_ratings(db, note_id),
             "history": list_status_changes(db, note_id),
             "sides": sides,
+            "perspectives": perspectives,
             "chart": chart,
             "explanation": explanation,
             "cfg": StatusRulesConfig(),
@@ -723,6 +740,22 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
         },
         user=user,
     )
+
+
+def _perspectives(points: list[queries.RaterPoint]) -> dict[str, Any]:
+    """HELPFUL and all ratings from raters left (factor < -split) and right (> split) of the
+    note, and whether it was liked by people with different perspectives (the rule that
+    `bridgewatch analyze` applies, ``bridgewatch.analysis.perspectives``)."""
+    rule = PerspectiveRule()
+    counts = {"helpful_left": 0, "ratings_left": 0, "helpful_right": 0, "ratings_right": 0}
+    for p in points:
+        if p.factor is None or abs(p.factor) <= rule.split:
+            continue
+        side = "left" if p.factor < 0 else "right"
+        counts[f"ratings_{side}"] += 1
+        counts[f"helpful_{side}"] += p.level == "HELPFUL"
+    liked = bool(liked_by_different_perspectives(**counts, rule=rule))
+    return {**counts, "liked": liked, "split": rule.split}
 
 
 @router.get("/notes/{note_id}/delete", response_class=HTMLResponse)
@@ -802,11 +835,26 @@ def profile_page(
 @router.get("/transparency", response_class=HTMLResponse)
 def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
     """Status counts over time, rater factors, notes' intercept vs factor with thresholds,
-    the data export and the algorithm version."""
+    raters by side and the notes liked by people with different perspectives, the data
+    export and the algorithm version."""
     cfg = StatusRulesConfig()
     days, series = queries.status_over_time(db)
     factors = queries.rater_factors(db)
     points = queries.note_points(db)
+    rule = PerspectiveRule()
+    support = queries.side_support(db, rule.split)
+    liked = liked_by_different_perspectives(
+        support.helpful_left,
+        support.ratings_left,
+        support.helpful_right,
+        support.ratings_right,
+        rule,
+    )
+    sides = {
+        "left": sum(f < -rule.split for f in factors),
+        "neutral": sum(abs(f) <= rule.split for f in factors),
+        "right": sum(f > rule.split for f in factors),
+    }
 
     def both(draw: Callable[[int], str]) -> str:
         return charts.responsive(draw(640), draw(charts.NARROW_WIDTH))
@@ -836,6 +884,12 @@ def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
                     width=w,
                 )
             ),
+            "perspectives": {
+                "liked": int(liked.sum()),
+                "rated": len(support.ratings_left),
+                "sides": sides,
+                "split": rule.split,
+            },
             "pipeline": queries.pipeline_state(db),
             "algorithm": ALGORITHM,
             "cfg": cfg,
@@ -915,6 +969,16 @@ def login(
 ) -> Response:
     """Check the password; start a session."""
     check_csrf(request, csrf_token)
+    try:
+        attempt = reserve_login(
+            request.app.state.session_factory,
+            settings,
+            now_ms=now,
+            address=client_address(request),
+            username=username,
+        )
+    except RateLimitedError as exc:
+        return _throttled(request, user, exc)
     pid = authenticate(db, username=username, password=password)
     if pid is None:
         return _render(
@@ -929,6 +993,7 @@ def login(
             user=user,
             status_code=401,
         )
+    login_succeeded(db, attempt)
     return _start_session(request, db, now, settings, pid, _safe_next(next, "/"))
 
 
@@ -953,6 +1018,15 @@ def signup(
     check_csrf(request, csrf_token)
     if not settings.open_registration:
         return _error(request, user, PermissionDeniedError("registration is closed"))
+    try:
+        reserve_signup(
+            request.app.state.session_factory,
+            settings,
+            now_ms=now,
+            address=client_address(request),
+        )
+    except RateLimitedError as exc:
+        return _throttled(request, user, exc)
     try:
         pid = create_account(db, username=username, password=password, now_ms=now)
     except BridgewatchError as exc:

@@ -21,10 +21,10 @@ BY_NAME = {s.name: s for s in ROSTER}
 def test_the_roster_has_the_references_30_final_and_28_prescoring_scorers() -> None:
     finals = [s.name for s in ROSTER if s.final]
     prescorers = [s.name for s in ROSTER if s.prescoring]
-    # multimodel §1.1 lists 30 final instances including the Reputation scorer, which no
-    # meta rule reads and which is left out (§7): 29 here; §1.2's 28 prescorers likewise 27.
-    assert len(finals) == 29
-    assert len(prescorers) == 27
+    # multimodel §1.1: 30 final instances, the Reputation scorer eighth; §1.2: 28 prescorers.
+    assert len(finals) == 30
+    assert len(prescorers) == 28
+    assert finals[7] == "ReputationScorer" and "ReputationScorer" in prescorers
     assert "MFGroupScorer_15" in prescorers and "MFGroupScorer_15" not in finals
     assert "MFTopicScorer_InDimensionTwo" in prescorers
     assert "GaussianTopicScorer_InDimensionTwo" in finals
@@ -52,6 +52,7 @@ def test_gaussian_scorers_borrow_the_prescoring_the_spec_names() -> None:
         ("MFGroupScorer_14", 0.51, False, {14}),
         ("MFGroupScorer_18", 0.51, False, {18}),
         ("MFMultiGroupScorer_1", 0.8, False, {4, 5, 7, 12, 26}),
+        ("ReputationScorer", 0.5, True, {1, 2, 3, 6, 8, 9, 10, 11, 13, 14, 19, 21, 25}),
     ],
 )
 def test_scopes_and_capture_thresholds_follow_the_spec(
@@ -104,6 +105,21 @@ def test_select_by_keyword_adds_the_borrowed_prescoring() -> None:
     topics = select_scorers(ROSTER, ["Topics"])
     assert {s.family for s in topics} == {Family.TOPIC}
     assert any(s.name == "MFTopicScorer_InDimensionTwo" for s in topics)
+
+
+def test_the_reputation_scorer_has_its_own_kind_family_and_config() -> None:
+    spec = BY_NAME["ReputationScorer"]
+    assert spec.kind is ScorerKind.REPUTATION and spec.family is Family.COVERAGE
+    assert spec.reputation_mf is not None and spec.reputation_mf.crh_threshold == 0.28
+    assert spec.topic is None and not spec.exclude_topics  # every note (§7)
+    assert spec.config.use_stable_initialization
+    assert [s.name for s in select_scorers(ROSTER, ["reputation"])] == ["ReputationScorer"]
+    with pytest.raises(ConfigError, match="reputation_mf"):
+        ScorerSpec("R", ScorerKind.REPUTATION, Family.COVERAGE, ScoringConfig())
+    with pytest.raises(ConfigError, match="reputation_mf"):
+        ScorerSpec(
+            "M", ScorerKind.MF, Family.CORE, ScoringConfig(), reputation_mf=spec.reputation_mf
+        )
 
 
 def test_select_rejects_an_unknown_name_with_the_valid_ones() -> None:

@@ -63,6 +63,38 @@ def test_every_family_scores_the_simulated_community(whole: ScoringResult) -> No
     assert (notes["modelingGroup"].is_not_null() == notes["groupRatingStatus"].is_not_null()).all()
 
 
+def test_the_reputation_scorer_fills_the_coverage_columns(
+    dataset: Dataset, whole: ScoringResult
+) -> None:
+    from bridgewatch.scoring.inputs import prepare_core_inputs
+
+    notes = whole.scored_notes
+    status = notes["coverageRatingStatus"]
+    has = status.is_not_null()
+    assert has.sum() > 0
+    assert (notes["coverageNoteIntercept"].is_not_null() == has).all()
+    assert (notes["coverageNoteFactor1"].is_not_null() == has).all()
+    crh = notes.filter(has)["coverageNoteIntercept"] > 0.28
+    expected = crh.replace_strict(
+        {True: "CURRENTLY_RATED_HELPFUL", False: "NEEDS_MORE_RATINGS"}, return_dtype=pl.Utf8
+    )
+    assert (status.filter(has) == expected).all()
+    assert notes["coverageNoteInterceptMin"].is_null().all()
+    # Rows only for captured notes of its scope (core groups + unassigned, capture 0.5).
+    assert whole.roster is not None
+    run = whole.roster["ReputationScorer"]
+    assert run.reputation is not None and run.prescoring is None and run.final is None
+    shared = prepare_core_inputs(dataset, CONFIG)
+    view = scorer_inputs(shared, run.spec)
+    assert not np.any(run.reputation.rows & ~view.captured)
+    reputation = whole.helpfulness_scores["raterHelpfulnessReputation"]
+    assert reputation.is_not_null().sum() > 0
+    # Only raters of its scope have a reputation.
+    ids = whole.helpfulness_scores.filter(reputation.is_not_null())["raterParticipantId"]
+    rows = shared.participant_ids.lookup(np.array(ids.to_list()))
+    assert np.all(view.in_scope[rows])
+
+
 def test_executor_and_order_do_not_change_a_bit(dataset: Dataset, whole: ScoringResult) -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
         _same(whole, _score(dataset, executor=pool))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bridgewatch.model import EnrollmentState
+from bridgewatch.service.db import make_session_factory
+from bridgewatch.service.repositories.auth import create_api_key
 from tests.service.conftest import Service
 
 
@@ -118,3 +120,38 @@ def test_removed_participant_can_do_nothing(service: Service) -> None:
 def test_nul_in_a_path_id_is_not_a_server_error(service: Service) -> None:
     r = service.client.get("/api/v1/participants/a%00b")
     assert r.status_code in (404, 422)
+
+
+def test_an_api_key_restricted_to_named_participants_acts_for_no_one_else(
+    service: Service,
+) -> None:
+    # Issue 13: any integration key could act for any participant.
+    allowed_id, _ = service.join()
+    other_id, _ = service.join()
+    factory = make_session_factory(service.engine)
+    with factory() as session, session.begin():
+        key = create_api_key(
+            session,
+            name="forum",
+            scopes=["sessions:write", "posts:write", "ratings:write"],
+            now_ms=service.clock.now_ms,
+            participants=[allowed_id],
+        )
+    as_allowed = {"X-API-Key": key, "X-Participant-Id": allowed_id}
+    as_other = {"X-API-Key": key, "X-Participant-Id": other_id}
+    assert service.client.post("/api/v1/sessions", headers=as_allowed).status_code == 201
+    refused = service.client.post("/api/v1/sessions", headers=as_other)
+    assert refused.status_code == 403
+    assert f"{other_id!r} is not one of them" in refused.json()["message"]
+    post = {"postId": "77", "authorId": "alice", "text": "a claim", "url": None}
+    assert service.client.post("/api/v1/posts", json=post, headers=as_other).status_code == 403
+    assert service.client.post("/api/v1/posts", json=post, headers=as_allowed).status_code == 201
+    _, author = service.writer()
+    note_id = service.note(author, post_id="77")
+    url = f"/api/v1/notes/{note_id}/ratings"
+    rating = {"helpfulnessLevel": "HELPFUL"}
+    assert service.client.post(url, json=rating, headers=as_other).status_code == 403
+    assert service.client.post(url, json=rating, headers=as_allowed).status_code == 201
+    # An unrestricted key still acts for anyone.
+    anyone = {"X-API-Key": service.api_key("ratings:write"), "X-Participant-Id": other_id}
+    assert service.client.post(url, json=rating, headers=anyone).status_code == 201

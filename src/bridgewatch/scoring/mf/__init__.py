@@ -9,7 +9,7 @@ group 14's normalized two-stage fit. Pure kernels: arrays in, frozen dataclasses
 from __future__ import annotations
 
 from bridgewatch.scoring.mf.als import fit_mf, identify_signs
-from bridgewatch.scoring.mf.config import MFConfig, NormalizedLossConfig
+from bridgewatch.scoring.mf.config import AdamConfig, MFConfig, NormalizedLossConfig
 from bridgewatch.scoring.mf.normalized import normalized_loss_weights
 from bridgewatch.scoring.mf.note_fit import (
     fit_note_params,
@@ -21,6 +21,7 @@ from bridgewatch.scoring.mf.params import MFInit, MFParams, MFResult, PseudoRate
 from bridgewatch.scoring.mf.stable_init import StableInitResult, fit_with_stable_init
 
 __all__ = [
+    "AdamConfig",
     "MFConfig",
     "MFInit",
     "MFObjective",

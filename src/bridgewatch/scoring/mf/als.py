@@ -21,10 +21,12 @@ from bridgewatch.scoring.mf import _reference
 from bridgewatch.scoring.mf._engines import make_engine
 from bridgewatch.scoring.mf._inputs import StartValues, check_ratings, check_ratio, start_values
 from bridgewatch.scoring.mf._solver import AlsSolver
+from bridgewatch.scoring.mf.adam import adam_descent
 from bridgewatch.scoring.mf.config import MFConfig
 from bridgewatch.scoring.mf.normalized import normalized_loss_weights
 from bridgewatch.scoring.mf.objective import penalties_for
 from bridgewatch.scoring.mf.params import MFInit, MFParams, MFResult
+from bridgewatch.scoring.mf.reference_start import reference_factor_draws
 
 __all__ = ["fit_mf", "identify_signs"]
 
@@ -140,6 +142,7 @@ def fit_mf(
     rng: np.random.Generator | None = None,
     weights: NDArray[np.floating] | None = None,
     engine: str = "numba",
+    start_seed: int | None = None,
 ) -> MFResult:
     """Fit ``ŷ_un = μ + i_u + i_n + f_u·f_n`` to ratings by ALS (scoring-core.md §3).
 
@@ -166,6 +169,15 @@ def fit_mf(
     like the reference, start from a stable initialisation where one exists (§4.2). With
     λ_◇ > 0 and free raters the fit runs by continuation (λ_◇ = 0 first, then λ_◇ from
     that optimum; see ``_fit_stage``): started directly, ALS collapses to zero factors.
+
+    **Fit by Adam** (``config.adam`` set; group 14). Every stage runs the reference's own
+    training loop instead of ALS (:func:`~bridgewatch.scoring.mf.adam.adam_descent`:
+    full-batch Adam, gradient clipping, the reference's stopping rule) from the §3.3 start,
+    so it stops where the reference stops rather than at the optimum: the diamond problem's
+    optimum often lies on the factor axis, the stopped Adam run in the intercept basin.
+    The learning rate is ``config.adam.init_learning_rate`` when both note and rater
+    initial values are given, else ``config.adam.learning_rate``. ``n_iterations`` counts
+    epochs.
 
     **Normalized two-stage fit** (``config.normalized_loss`` set; group 14, multimodel
     §4.2). Stage 1 is the fit above with the call's init, freezes and modes. Rating weights
@@ -207,7 +219,15 @@ def fit_mf(
     weights : float array of shape (n_ratings,), optional
         Per-rating weights w >= 0 of the squared errors (1 when None).
     engine : {"numba", "numpy"}
-        The fast kernels or the plain-numpy reference (same results to ~1e-12).
+        The fast kernels or the plain-numpy reference (same results to ~1e-12; fits by
+        Adam agree to rounding, and may stop an epoch apart when a loss change sits at the
+        tolerance).
+    start_seed : int in [0, 2**32), optional
+        Only for fits run by Adam (``config.adam``): draw every random initial factor as
+        the reference does after ``torch.manual_seed(start_seed)``
+        (:func:`~bridgewatch.scoring.mf.reference_start.reference_factor_draws`; present
+        rows in row order), afresh for each stage, as the reference re-seeds at every
+        model build. ``rng`` is then not drawn from. ALS fits ignore it.
 
     Returns
     -------
@@ -230,6 +250,7 @@ def fit_mf(
         rater_ratio=rater_ratio,
         sign_identify=sign_identify,
         engine=engine,
+        start_seed=start_seed,
     )
     if cfg.normalized_loss is not None:
         if weights is not None:
@@ -269,6 +290,7 @@ class _Call:
     rater_ratio: float | None
     sign_identify: bool
     engine: str
+    start_seed: int | None = None
 
 
 def _fit_normalized(
@@ -338,6 +360,15 @@ def _fit_stage(
     the sweeps of both fits.
     """
     cfg = call.cfg
+    if cfg.adam is not None:
+        return _fit_adam(
+            call,
+            init,
+            freeze_raters=freeze_raters,
+            freeze_global=freeze_global,
+            rng=rng,
+            weights=weights,
+        )
     if cfg.diamond_lambda == 0 or freeze_raters:
         return _fit_single(
             call,
@@ -367,6 +398,126 @@ def _fit_stage(
         weights=weights,
     )
     return dataclasses.replace(res, n_iterations=warm.n_iterations + res.n_iterations)
+
+
+def _reference_seeded_start(
+    init: MFInit | None,
+    note_ok: NDArray[np.bool_],
+    rater_ok: NDArray[np.bool_],
+    n_factors: int,
+    seed: int,
+) -> StartValues:
+    """Start values with the seeded reference's random factors for every block that
+    ``init`` leaves random (:func:`~bridgewatch.scoring.mf.reference_start.reference_factor_draws`;
+    present rows in ascending row order)."""
+    init = init if init is not None else MFInit()
+    rater_draws, note_draws = reference_factor_draws(
+        seed, int(np.count_nonzero(rater_ok)), int(np.count_nonzero(note_ok)), n_factors
+    )
+
+    def block(
+        ints: NDArray[np.floating] | None,
+        facs: NDArray[np.floating] | None,
+        ok: NDArray[np.bool_],
+        draws: NDArray[np.float64],
+    ) -> tuple[NDArray[np.floating] | None, NDArray[np.floating] | None]:
+        if ints is not None or facs is not None:
+            return ints, facs  # given (start_values checks that both are)
+        fac = np.zeros((ok.shape[0], n_factors))
+        fac[ok] = draws
+        return np.zeros(ok.shape[0]), fac
+
+    ni, nf = block(init.note_intercepts, init.note_factors, note_ok, note_draws)
+    ri, rf = block(init.rater_intercepts, init.rater_factors, rater_ok, rater_draws)
+    seeded = MFInit(ni, nf, ri, rf, init.global_intercept)
+    return start_values(seeded, note_ok, rater_ok, n_factors, None)
+
+
+def _fit_adam(
+    call: _Call,
+    init: MFInit | None,
+    *,
+    freeze_raters: bool,
+    freeze_global: bool,
+    rng: np.random.Generator | None,
+    weights: NDArray[np.floating] | None = None,
+) -> MFResult:
+    """One run of the reference's Adam loop (``config.adam``) from the given start.
+
+    The parameters are the rows present in the ratings only (the reference's embeddings
+    hold exactly those). The learning rate is ``init_learning_rate`` when the call gives
+    both note and rater initial values, else ``learning_rate`` (§3.3).
+    ``n_iterations`` counts Adam epochs.
+    """
+    cfg, note_idx, rater_idx, values = call.cfg, call.note_idx, call.rater_idx, call.values
+    assert cfg.adam is not None
+    note_ok = np.bincount(note_idx, minlength=call.n_notes) > 0
+    rater_ok = np.bincount(rater_idx, minlength=call.n_raters) > 0
+    n_ratings = int(values.shape[0])
+    pen = penalties_for(
+        cfg,
+        n_ratings=n_ratings,
+        n_notes=int(np.count_nonzero(note_ok)),
+        n_raters=int(np.count_nonzero(rater_ok)),
+        note_ratio=call.note_ratio,
+        rater_ratio=call.rater_ratio,
+    )
+    notes_kept = np.flatnonzero(note_ok)
+    raters_kept = np.flatnonzero(rater_ok)
+
+    def draw() -> StartValues:
+        if call.start_seed is None:
+            full = start_values(init, note_ok, rater_ok, cfg.n_factors, rng)
+        else:
+            full = _reference_seeded_start(init, note_ok, rater_ok, cfg.n_factors, call.start_seed)
+        compact, _, _, _, _ = _compact_fit(
+            full, note_ok, rater_ok, note_idx, rater_idx, notes_kept, raters_kept
+        )
+        return compact
+
+    start = draw()
+    row_note = np.full(call.n_notes, -1, dtype=np.int64)
+    row_note[notes_kept] = np.arange(notes_kept.shape[0])
+    row_rater = np.full(call.n_raters, -1, dtype=np.int64)
+    row_rater[raters_kept] = np.arange(raters_kept.shape[0])
+    with_init = (
+        init is not None and init.note_intercepts is not None and init.rater_intercepts is not None
+    )
+    outcome = adam_descent(
+        row_note[note_idx],
+        row_rater[rater_idx],
+        values,
+        start,
+        pen,
+        config=cfg.adam,
+        learning_rate=cfg.adam.init_learning_rate if with_init else cfg.adam.learning_rate,
+        free_raters=not freeze_raters,
+        free_global=not freeze_global,
+        use_global_intercept=cfg.use_global_intercept,
+        weights=weights,
+        restart=draw,
+        engine=call.engine,
+    )
+    ni, nf = _expand_rows(outcome.note_intercepts, outcome.note_factors, notes_kept, call.n_notes)
+    ri, rf = _expand_rows(
+        outcome.rater_intercepts, outcome.rater_factors, raters_kept, call.n_raters
+    )
+    params = MFParams(ni, nf, ri, rf, outcome.global_intercept)
+    if call.sign_identify:
+        params = identify_signs(params)
+    logger.debug(
+        "MF fit by Adam: %d ratings, %d epochs, loss %.10g",
+        n_ratings,
+        outcome.n_epochs,
+        outcome.loss,
+    )
+    return MFResult(
+        params=params,
+        train_mse=float(outcome.sse / n_ratings),
+        loss=float(outcome.loss),
+        n_iterations=outcome.n_epochs,
+        converged=outcome.converged,
+    )
 
 
 def _fit_single(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bridgewatch.errors import ConfigError
 
-__all__ = ["MFConfig", "NormalizedLossConfig"]
+__all__ = ["AdamConfig", "MFConfig", "NormalizedLossConfig"]
 
 
 def _finite(value: object) -> bool:
@@ -65,6 +65,63 @@ class NormalizedLossConfig:
 
 
 @dataclass(frozen=True)
+class AdamConfig:
+    """The reference's gradient training loop (scoring-core.md §3.3), for fits that must
+    stop where the reference stops rather than at the optimum (group 14, multimodel §4.2).
+
+    Full-batch Adam with torch's defaults, global gradient-norm clipping, and the
+    reference's stopping rule: stop when |L − L_prev| <= ``tolerance``, or when the loss
+    rose after more than ``rise_after_epochs`` epochs. See
+    :func:`bridgewatch.scoring.mf.adam.adam_descent`.
+
+    Parameters
+    ----------
+    learning_rate : lr of a fit without both note and rater initial values, > 0
+        (§3.3: 1.0; group 14: 0.02).
+    init_learning_rate : lr of a fit given both note and rater initial values, > 0
+        (§3.3: 0.2; group 14: 0.02).
+    beta1, beta2 : Adam moment decay rates in [0, 1) (torch: 0.9, 0.999).
+    epsilon : added to the bias-corrected RMS, > 0 (torch: 1e-8).
+    max_grad_norm : clip of the global L2 gradient norm, > 0 (§3.3: 1.0).
+    tolerance : stop when the loss changes by at most this, > 0 (§3.3: 1e-7, loss units).
+    rise_after_epochs : the loss-rise stop applies once the epoch count exceeds this,
+        >= 0 (§3.3: 100).
+    max_epochs : our safety cap (the reference has none), >= 1; hitting it raises a
+        ConvergenceWarning.
+    """
+
+    learning_rate: float = 1.0
+    init_learning_rate: float = 0.2
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+    max_grad_norm: float = 1.0
+    tolerance: float = 1e-7
+    rise_after_epochs: int = 100
+    max_epochs: int = 100_000
+
+    def __post_init__(self) -> None:
+        for name in (
+            "learning_rate",
+            "init_learning_rate",
+            "epsilon",
+            "max_grad_norm",
+            "tolerance",
+        ):
+            value = getattr(self, name)
+            if not (_finite(value) and value > 0):
+                raise ConfigError(name, value, "a finite number > 0")
+        for name in ("beta1", "beta2"):
+            value = getattr(self, name)
+            if not (_finite(value) and 0 <= value < 1):
+                raise ConfigError(name, value, "a number in [0, 1)")
+        for name, low in (("rise_after_epochs", 0), ("max_epochs", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigError(name, value, f"an integer >= {low}")
+
+
+@dataclass(frozen=True)
 class MFConfig:
     """Frozen hyperparameters of one MF fit.
 
@@ -90,6 +147,12 @@ class MFConfig:
         as 0.0 (the reference reports None).
     normalized_loss : NormalizedLossConfig or None, default None. When set, every fit is the
         two-stage normalized fit of group 14 (multimodel §4.2; see ``fit_mf``).
+    adam : AdamConfig or None, default None. When set, every fit of this config runs the
+        reference's Adam loop (:func:`bridgewatch.scoring.mf.adam.adam_descent`) instead
+        of ALS: it stops where the reference stops, not at the optimum (group 14, whose
+        diamond problem's optimum is often not where the reference lands; multimodel
+        §4.2). ``tolerance``, ``param_tolerance``, ``max_iterations`` and
+        ``acceleration_depth`` then play no part.
     n_factors : k, factor dimensions, >= 1 (§3.1 uses 1).
     tolerance : stop when the objective's decrease over one ALS sweep is at most
         ``tolerance`` times the objective (relative), in (0, 1).
@@ -113,6 +176,7 @@ class MFConfig:
     acceleration_depth: int = 5
     use_global_intercept: bool = True
     normalized_loss: NormalizedLossConfig | None = None
+    adam: AdamConfig | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -166,3 +230,5 @@ class MFConfig:
             raise ConfigError(
                 "normalized_loss", self.normalized_loss, "None or a NormalizedLossConfig"
             )
+        if self.adam is not None and not isinstance(self.adam, AdamConfig):
+            raise ConfigError("adam", self.adam, "None or an AdamConfig")

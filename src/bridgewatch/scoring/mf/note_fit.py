@@ -96,6 +96,7 @@ def fit_note_params(
     weights: NDArray[np.floating] | None = None,
     engine: str = "numba",
     rng: np.random.Generator | None = None,
+    start_seed: int | None = None,
 ) -> MFResult:
     """Final-scoring note fit: raters and μ frozen, no sign flip (scoring-core.md §5.2).
 
@@ -126,6 +127,9 @@ def fit_note_params(
     engine : {"numba", "numpy"}
     rng : numpy.random.Generator, optional
         Only used (and then required) with ``config.normalized_loss``.
+    start_seed : int, optional
+        Only used with ``config.normalized_loss`` and ``config.adam``: the seeded
+        reference's random start (see :func:`fit_mf`).
 
     Returns
     -------
@@ -158,6 +162,7 @@ def fit_note_params(
             rng=rng,
             note_ratio=note_ratio,
             engine=engine,
+            start_seed=start_seed,
         )
     n_raters = int(rater_intercepts.shape[0])
     check_ratings(note_idx, rater_idx, values, weights, n_notes, n_raters)
@@ -202,6 +207,7 @@ def fit_note_params_normalized(
     rng: np.random.Generator,
     note_ratio: float | None = None,
     engine: str = "numba",
+    start_seed: int | None = None,
 ) -> MFResult:
     """Group 14's final-scoring note fit, as the reference codes it (multimodel §4.2).
 
@@ -242,6 +248,9 @@ def fit_note_params_normalized(
     note_ratio : float > 0, optional
         ρ_note for ratio mode.
     engine : {"numba", "numpy"}
+    start_seed : int, optional
+        With ``config.adam``: draw the stage-2 note factors as the seeded reference does
+        (see :func:`fit_mf`) instead of from ``rng``.
     """
     if config.normalized_loss is None:
         raise ConfigError("normalized_loss", None, "a NormalizedLossConfig for this fit")
@@ -272,6 +281,7 @@ def fit_note_params_normalized(
         sign_identify=False,
         rng=rng,
         engine=engine,
+        start_seed=start_seed,
     )
 
 

@@ -128,12 +128,25 @@ def _fill(columns: FamilyColumns, run: ScorerRun, final: FinalScoringResult) -> 
     columns.scorer[rows] = run.spec.name
 
 
+def _fill_coverage(columns: FamilyColumns, run: ScorerRun) -> None:
+    """The Reputation scorer's rows: intercept, factor and CRH/NMR status (§7)."""
+    rep = run.reputation
+    assert rep is not None
+    rows = rep.rows
+    columns.intercept[rows] = rep.final.note_intercepts[rows]
+    columns.factor[rows] = rep.final.note_factors[rows]
+    columns.status[rows] = rep.status[rows]
+    columns.scorer[rows] = run.spec.name
+
+
 def family_columns(result: RosterResult, n_notes: int) -> dict[Family, FamilyColumns]:
     """Every family's coalesced per-note columns (families without a scorer: no rows)."""
     out = {family: FamilyColumns.empty(n_notes) for family in Family}
     for run in result.final_runs():
         assert run.final is not None
         _fill(out[run.spec.family], run, run.final)
+    for run in result.reputation_runs():
+        _fill_coverage(out[run.spec.family], run)
     return out
 
 
@@ -163,6 +176,8 @@ def scored_note_columns(
         floats(f"{p}NoteIntercept", cols.intercept)
         floats(f"{p}NoteFactor1", cols.factor)
         out[f"{p}RatingStatus"] = pl.Series(f"{p}RatingStatus", _names(cols.status), pl.Utf8)
+        if family is Family.COVERAGE:
+            continue  # its Min/Max are always empty; it has no rules or auxiliary fits
         out[f"{p}ActiveRules"] = pl.Series(f"{p}ActiveRules", cols.active_rules, pl.Utf8)
         floats(f"{p}NumFinalRoundRatings", cols.num_final_round_ratings)
         floats(f"{p}NoteInterceptNoHighVol", cols.intercept_no_high_vol)
@@ -199,8 +214,11 @@ def helpfulness_columns(
 ) -> dict[str, NDArray[np.float64]]:
     """Multi-model rater columns of ``helpfulness_scores`` (multimodel §9.2), per
     participant: each broad scorer's prescoring final-round rater params; the group params of
-    the rater's enrolled group, and ``modelingMultiGroup`` = 1 for raters in the multi-group
-    scorer's prescoring output. NaN where none."""
+    the rater's enrolled group, ``modelingGroup`` (the enrolled group, for raters in that group
+    model's prescoring output: none for groups without a model, such as 0) when a group scorer
+    ran, ``modelingMultiGroup`` = 1 for raters in the multi-group scorer's prescoring output,
+    and ``raterHelpfulnessReputation`` = the Reputation scorer's prescoring ρ_u. NaN where
+    none."""
     nan = np.full(n_participants, np.nan)
     out: dict[str, NDArray[np.float64]] = {}
     broad = {
@@ -209,8 +227,9 @@ def helpfulness_columns(
         Family.CORE_WITH_TOPICS: "coreWithTopics",
         Family.MULTI_GROUP: "multiGroup",
     }
-    group_i, group_f = nan.copy(), nan.copy()
+    group_i, group_f, group_id = nan.copy(), nan.copy(), nan.copy()
     multi = nan.copy()
+    any_group = False
     for run in result.runs.values():
         pre = run.prescoring
         if pre is None or run.spec.kind is not ScorerKind.MF:
@@ -226,10 +245,18 @@ def helpfulness_columns(
             members = in_output & run.inputs.in_scope
             multi[members] = 1.0
         if fam is Family.GROUP and run.spec.group is not None:
+            any_group = True
             members = in_output & (modeling_group == run.spec.group)
             group_i[members] = intercept[members]
             group_f[members] = factor[members]
+            group_id[members] = float(run.spec.group)
+    for run in result.reputation_runs():
+        assert run.reputation is not None
+        state = run.reputation.prescoring.state
+        out["raterHelpfulnessReputation"] = state.rater_reputations.copy()
     out["groupRaterIntercept"] = group_i
     out["groupRaterFactor1"] = group_f
     out["modelingMultiGroup"] = multi
+    if any_group:  # else (the Core path) the caller writes the enrolled group
+        out["modelingGroup"] = group_id
     return out

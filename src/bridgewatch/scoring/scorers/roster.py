@@ -14,8 +14,9 @@ from typing import Any
 from bridgewatch.errors import ConfigError
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.gaussian import GaussianConfig
-from bridgewatch.scoring.mf import NormalizedLossConfig
+from bridgewatch.scoring.mf import AdamConfig, NormalizedLossConfig
 from bridgewatch.scoring.preprocess import CoreScopeConfig
+from bridgewatch.scoring.reputation_mf import ReputationMFConfig
 from bridgewatch.scoring.scorers.spec import Family, ScorerKind, ScorerSpec
 from bridgewatch.scoring.status import StatusRulesConfig
 
@@ -27,6 +28,7 @@ __all__ = [
     "SCORER_KEYWORDS",
     "core_scorer",
     "default_roster",
+    "reputation_scorer",
     "select_scorers",
 ]
 
@@ -104,8 +106,8 @@ def default_roster(base: ScoringConfig | None = None) -> tuple[ScorerSpec, ...]:
     Returns
     -------
     tuple of ScorerSpec (MFGroupScorer_15 and MFTopicScorer_InDimensionTwo prescore only;
-    the Gaussian scorers only score). The Reputation (coverage) scorer is not included: no
-    meta rule reads it (multimodel §7).
+    the Gaussian scorers only score): 30 final and 28 prescoring scorers. The Reputation
+    scorer's ``coverage*`` columns are informational (no meta rule reads them, §7).
     """
     base = ScoringConfig() if base is None else base
     core_groups = base.scope.modeling_groups
@@ -154,6 +156,7 @@ def default_roster(base: ScoringConfig | None = None) -> tuple[ScorerSpec, ...]:
         core_scorer(base),
         ScorerSpec("MFExpansionScorer", ScorerKind.MF, Family.EXPANSION, exp),
         ScorerSpec("MFExpansionPlusScorer", ScorerKind.MF, Family.EXPANSION_PLUS, exp_plus),
+        reputation_scorer(base),
     ]
     for k in range(13, 0, -1):
         specs.append(
@@ -198,6 +201,21 @@ def default_roster(base: ScoringConfig | None = None) -> tuple[ScorerSpec, ...]:
     return tuple(specs)
 
 
+def reputation_scorer(base: ScoringConfig) -> ScorerSpec:
+    """ReputationScorer (multimodel §7): core groups + unassigned, every note, capture 0.5,
+    the run's training filter, stable initialisation and MF config for its group-13 fit."""
+    scope = replace(
+        _scope(base.scope.modeling_groups, 0.5), single_population=base.scope.single_population
+    )
+    return ScorerSpec(
+        "ReputationScorer",
+        ScorerKind.REPUTATION,
+        Family.COVERAGE,
+        _with(base, scope=scope, pseudo_raters=False),
+        reputation_mf=ReputationMFConfig(),
+    )
+
+
 def _group_14(base: ScoringConfig) -> ScorerSpec:
     """MFGroupScorer_14, the "expanded consensus" trial (§4.2)."""
     config = _with(
@@ -210,6 +228,8 @@ def _group_14(base: ScoringConfig) -> ScorerSpec:
             "global_intercept_lambda": 0.03 * 5,
             "diamond_lambda": 0.03 * 25,
             "normalized_loss": NormalizedLossConfig(),
+            # Its fits stop where the reference's Adam stops, not at the optimum (§4.2).
+            "adam": AdamConfig(learning_rate=0.02, init_learning_rate=0.02),
         },
         helpfulness={"min_mean_note_score": -0.01},
         harassment={
@@ -335,6 +355,7 @@ SCORER_KEYWORDS: dict[str, str] = {
     "multigroup": "MFMultiGroupScorer_1",
     "topics": "the topic scorers (1-4 MF, InDimensionTwo Gaussian)",
     "gaussian": "GaussianScorer and GaussianCoreWithTopicsScorer (with MFCoreScorer)",
+    "reputation": "ReputationScorer (coverage* columns, raterHelpfulnessReputation)",
 }
 
 
@@ -352,6 +373,8 @@ def _keyword_members(keyword: str, roster: tuple[ScorerSpec, ...]) -> list[str]:
         return [s.name for s in roster if s.family is Family.MULTI_GROUP]
     if keyword == "topics":
         return [s.name for s in roster if s.family is Family.TOPIC]
+    if keyword == "reputation":
+        return [s.name for s in roster if s.kind is ScorerKind.REPUTATION]
     if keyword == "gaussian":
         return [
             s.name

@@ -34,6 +34,12 @@ from bridgewatch.scoring.final import (
 )
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
+from bridgewatch.scoring.scorers.reputation import (
+    ReputationPrescoring,
+    ReputationRun,
+    prescore_reputation,
+    score_reputation,
+)
 from bridgewatch.scoring.scorers.scope import scorer_inputs
 from bridgewatch.scoring.scorers.spec import ScorerKind, ScorerSpec
 from bridgewatch.scoring.stages import current_rss_mib
@@ -93,6 +99,15 @@ def scorer_entropy(seed: int | None, name: str) -> int | list[int] | None:
     return [seed, zlib.crc32(name.encode())]
 
 
+def _start_seed(spec: ScorerSpec, seed: int | None) -> int | None:
+    """The run seed itself for scorers whose fits run by Adam (group 14): like the
+    reference, which seeds every scorer's models with the same seed, they draw the seeded
+    reference's random start (``mf.reference_start``). None otherwise, or without a seed."""
+    if spec.config.mf.adam is None or seed is None or not 0 <= seed < 2**32:
+        return None
+    return seed
+
+
 def scorer_seed(seed: int | None, name: str) -> np.random.Generator:
     """The random generator of one scorer's prescoring (``scorer_entropy``)."""
     return np.random.default_rng(scorer_entropy(seed, name))
@@ -108,14 +123,16 @@ class ScorerRun:
     inputs : its view of the shared inputs (``scoped``, ``captured``), after the defences'
         screening.
     prescoring : its own prescoring (MF) or the borrowed one (Gaussian); None when it had
-        no data.
-    final : final scoring and its rules; None for prescoring-only scorers and scorers
-        without data (they emit no rows).
+        no data, and for the Reputation scorer (its phases are in ``reputation``).
+    final : final scoring and its rules; None for prescoring-only scorers, the Reputation
+        scorer and scorers without data (they emit no rows).
     seconds : wall time of this scorer's own work (prescoring and final scoring).
     skipped : why it produced nothing (no scoped ratings, none left after the 5/10
         filter, an error it survived), None when it ran.
     screening, defences : what the manipulation defences did before prescoring and before
         the final fits (None when they did not run).
+    reputation : the Reputation scorer's two phases (None for every other scorer, and when
+        it had no data).
     """
 
     spec: ScorerSpec
@@ -126,6 +143,7 @@ class ScorerRun:
     skipped: str | None = None
     screening: BurstScreening | None = None
     defences: Defences | None = None
+    reputation: ReputationRun | None = None
 
 
 @dataclass(frozen=True)
@@ -145,10 +163,15 @@ class RosterResult:
         """Runs with final results, in roster order."""
         return (r for r in self.runs.values() if r.final is not None)
 
+    def reputation_runs(self) -> Iterator[ScorerRun]:
+        """Runs of Reputation scorers with results, in roster order."""
+        return (r for r in self.runs.values() if r.reputation is not None)
+
 
 @dataclass(frozen=True)
 class Prescored:
-    """One scorer's prescoring phase: its screened view and prescoring (None: no data)."""
+    """One scorer's prescoring phase: its screened view and prescoring (None: no data);
+    the Reputation scorer's is ``reputation`` (``prescoring`` stays None)."""
 
     spec: ScorerSpec
     inputs: CoreInputs
@@ -156,6 +179,46 @@ class Prescored:
     seconds: float
     skipped: str | None
     screening: BurstScreening | None = None
+    reputation: ReputationPrescoring | None = None
+
+
+def _prescore_reputation(shared: CoreInputs, spec: ScorerSpec, seed: int | None) -> Prescored:
+    """The Reputation scorer's prescoring on its screened view; no data -> skipped."""
+    start = time.perf_counter()
+    view = scorer_inputs(shared, spec)
+    if view.scoped.n_ratings == 0:
+        return Prescored(spec, view, None, time.perf_counter() - start, "no ratings in scope")
+    screening = screen_bursts(view, spec.config)
+    pre = prescore_reputation(screening.inputs, spec, scorer_seed(seed, spec.name))
+    seconds = time.perf_counter() - start
+    if pre is None:
+        reason = "no ratings left after the training filter"
+        _log.info("%s: %s", spec.name, reason)
+        return Prescored(spec, screening.inputs, None, seconds, reason, screening)
+    _log.info("%s: prescoring on %d ratings, %.2f s", spec.name, pre.state.n_ratings, seconds)
+    return Prescored(spec, screening.inputs, None, seconds, None, screening, pre)
+
+
+def _final_reputation(spec: ScorerSpec, source: Prescored) -> ScorerRun:
+    """The Reputation scorer's final scoring from its own prescoring."""
+    if source.reputation is None:
+        return ScorerRun(
+            spec, source.inputs, None, None, source.seconds, source.skipped, source.screening
+        )
+    start = time.perf_counter()
+    run = score_reputation(source.inputs, source.reputation, spec)
+    seconds = time.perf_counter() - start
+    _log.info("%s: final scoring, %.2f s", spec.name, seconds)
+    return ScorerRun(
+        spec,
+        source.inputs,
+        None,
+        None,
+        source.seconds + seconds,
+        None,
+        source.screening,
+        reputation=run,
+    )
 
 
 def _prescore(shared: CoreInputs, spec: ScorerSpec, seed: int | None) -> Prescored:
@@ -164,6 +227,8 @@ def _prescore(shared: CoreInputs, spec: ScorerSpec, seed: int | None) -> Prescor
     Core always runs (its prescoring of no ratings is all-NaN, every note NMR), as the
     Core-only path always has.
     """
+    if spec.kind is ScorerKind.REPUTATION:
+        return _prescore_reputation(shared, spec, seed)
     start = time.perf_counter()
     core = spec.name == CORE_NAME
     view = scorer_inputs(shared, spec)
@@ -171,7 +236,12 @@ def _prescore(shared: CoreInputs, spec: ScorerSpec, seed: int | None) -> Prescor
         return Prescored(spec, view, None, time.perf_counter() - start, "no ratings in scope")
     screening = screen_bursts(view, spec.config)
     try:
-        pre = run_prescoring(screening.inputs, spec.config, scorer_seed(seed, spec.name))
+        pre = run_prescoring(
+            screening.inputs,
+            spec.config,
+            scorer_seed(seed, spec.name),
+            start_seed=_start_seed(spec, seed),
+        )
     except BridgewatchError as exc:
         if core:
             raise
@@ -202,6 +272,8 @@ def _final(
     """One scorer's final scoring (its own prescoring, or the borrowed one)."""
     start = time.perf_counter()
     source = prescored[spec.borrows if spec.borrows is not None else spec.name]
+    if spec.kind is ScorerKind.REPUTATION:
+        return _final_reputation(spec, source)
     pre = source.prescoring
     if spec.kind is ScorerKind.MF:
         view, screening, own = source.inputs, source.screening, source.seconds
@@ -211,7 +283,11 @@ def _final(
         return ScorerRun(spec, view, None, None, own, source.skipped)
     fitter: NoteFitter | None = None
     if spec.config.mf.normalized_loss is not None:  # its final fits start at random
-        fitter = partial(fit_final_notes, seed=scorer_entropy(seed, spec.name))
+        fitter = partial(
+            fit_final_notes,
+            seed=scorer_entropy(seed, spec.name),
+            start_seed=_start_seed(spec, seed),
+        )
     if spec.kind is ScorerKind.GAUSSIAN:
         if view.scoped.n_ratings == 0:
             return ScorerRun(spec, view, pre, None, 0.0, "no ratings in scope")

@@ -14,6 +14,7 @@ from enum import Enum
 from bridgewatch.errors import ConfigError
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.gaussian import GaussianConfig
+from bridgewatch.scoring.reputation_mf import ReputationMFConfig
 
 __all__ = ["Family", "ScorerKind", "ScorerSpec"]
 
@@ -25,6 +26,8 @@ class ScorerKind(Enum):
     """The shared MF pipeline: own prescoring, then four note-only MF fits."""
     GAUSSIAN = "gaussian"
     """Gaussian kernel aggregation on a borrowed prescoring (multimodel §6)."""
+    REPUTATION = "reputation"
+    """The helpfulness-reputation MF of the Reputation scorer (multimodel §7)."""
 
 
 class Family(Enum):
@@ -39,6 +42,7 @@ class Family(Enum):
     TOPIC = "topic"
     GAUSSIAN = "gaussian"
     GAUSSIAN_CORE_WITH_TOPICS = "gaussianCoreWithTopics"
+    COVERAGE = "coverage"
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class ScorerSpec:
     ----------
     name : the reference's scorer name (``get_name``), e.g. ``"MFExpansionScorer"``; also
         the key of its prescoring output.
-    kind : MF pipeline or Gaussian aggregation.
+    kind : MF pipeline, Gaussian aggregation or reputation MF.
     family : the output column family it writes (group, multi-group and topic scorers
         write suffixed columns that are coalesced, multimodel §2.7).
     config : every hyperparameter of its pipeline: rater scope and capture threshold
@@ -69,6 +73,8 @@ class ScorerSpec:
         own CRH bandwidth and no helpfulness gate).
     topic_confidence_min_per_side : a topic note is confident with more than this many
         ratings from raters on each factor side (4; 0 for topic 5, multimodel §5.4).
+    reputation_mf : the reputation MF's config (the Reputation scorer only; its scope,
+        training filter, stable initialisation and stable-init MF come from ``config``).
     """
 
     name: str
@@ -84,6 +90,7 @@ class ScorerSpec:
     borrows: str | None = None
     gaussian: GaussianConfig | None = None
     topic_confidence_min_per_side: int = 4
+    reputation_mf: ReputationMFConfig | None = None
 
     def __post_init__(self) -> None:
         if self.kind is ScorerKind.GAUSSIAN:
@@ -94,7 +101,11 @@ class ScorerSpec:
             if self.gaussian is None:
                 raise ConfigError("gaussian", None, "a GaussianConfig for a Gaussian scorer")
         elif self.borrows is not None:
-            raise ConfigError("borrows", self.borrows, "None for an MF scorer")
+            raise ConfigError("borrows", self.borrows, "None for an MF or Reputation scorer")
+        if (self.kind is ScorerKind.REPUTATION) != (self.reputation_mf is not None):
+            raise ConfigError(
+                "reputation_mf", self.reputation_mf, "set for a Reputation scorer and only there"
+            )
         if self.topic is not None and self.exclude_topics:
             raise ConfigError("exclude_topics", True, "False when the scorer keeps one topic")
         if not (self.prescoring or self.final):

@@ -42,7 +42,7 @@ def explain_core_rules(result: CoreRulesResult, note: int) -> list[str]:
 
     inp, cfg = result.inputs, result.config
     if not inp.scored[note]:
-        return ["not scored by Core (no Core row)"]
+        return ["not scored (no row: no scoped ratings or below the capture share)"]
     fired = int(result.active_rules[note])
     decided = int(result.decided_by[note])
     i_n, f_n = float(inp.intercept[note]), float(inp.factor[note])
@@ -117,6 +117,16 @@ def explain_core_rules(result: CoreRulesResult, note: int) -> list[str]:
                 f"i_n(NoCorrelated)={_f(inp.intercept_no_correlated[note])} "
                 f"< {cfg.no_correlated_threshold}"
             )
+    # Rules this scorer's list does not have (multimodel §2.6): no RejectLowIntercept without
+    # a firm-reject threshold, no net-helpful minimums for topic and Gaussian scorers.
+    if not cfg.firm_reject:
+        figures.pop(11, None)
+        for k in (7, 8, 9, 10):
+            if k in figures:
+                figures[k] += " (sets NMR: no firm reject in this scorer)"
+    if not cfg.net_helpful_rules:
+        figures.pop(12, None)
+        figures.pop(13, None)
     for k, name in enumerate(CORE_RULE_NAMES):
         if k not in figures:
             continue

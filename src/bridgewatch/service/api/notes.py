@@ -43,6 +43,7 @@ from bridgewatch.service.limits import (
 )
 from bridgewatch.service.pg_ratings import RatingWriter
 from bridgewatch.service.repositories.idempotency import store_response
+from bridgewatch.service.repositories.locks import lock_participant_writes
 from bridgewatch.service.repositories.notes import (
     get_scoring,
     insert_note,
@@ -364,6 +365,8 @@ def _rate_in_transaction(
                 db, principal=principal.name, key=idempotency_key, request_hash=request_hash
             )
         actor = check_rater(acting_participant_sync(db, principal, "ratings:write"))
+        # Before the count of recent ratings that comes with the note: the limit is exact.
+        lock_participant_writes(db, actor.participant_id)
         note = _ratable_note(db, now_ms, note_id, actor)
         if body.rating_source == "POPULATION_SAMPLED" and principal.api_key is None:
             raise PermissionDeniedError("only an integration may mark a rating POPULATION_SAMPLED")

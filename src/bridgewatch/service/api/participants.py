@@ -41,6 +41,7 @@ from bridgewatch.service.schemas import (
     WritingAbility,
 )
 from bridgewatch.service.settings import Settings
+from bridgewatch.service.throttle import client_address, reserve_signup
 
 __all__ = ["participant_profile", "router"]
 
@@ -53,6 +54,7 @@ ParticipantIdPath = Annotated[str, Path(min_length=1, max_length=64)]
 
 @router.post("/participants", status_code=201, response_model=ParticipantCreated, responses=_ERRORS)
 def join(
+    request: Request,
     db: Db,
     now: Now,
     settings: Annotated[Settings, Depends(get_settings)],
@@ -61,11 +63,18 @@ def join(
     """Join as a new contributor (state newUser: rating only until writing is earned).
 
     Needs an API key with scope ``participants:write`` unless the operator opened
-    registration. Returns a session token for the web app.
+    registration. Returns a session token for the web app. Anonymous sign-ups are
+    throttled per client address (429 with ``Retry-After``; ``signups_per_address``).
     """
     if principal is None:
         if not settings.open_registration:
             raise AuthenticationError("joining needs an API key with scope participants:write")
+        reserve_signup(
+            request.app.state.session_factory,
+            settings,
+            now_ms=now,
+            address=client_address(request),
+        )
     elif not (principal.api_key is not None and principal.allows("participants:write")):
         raise PermissionDeniedError("joining needs an API key with scope participants:write")
     participant = create_participant(db, now_ms=now)

@@ -50,7 +50,12 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 PostIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
-@router.post("/posts", status_code=201, response_model=PostPublic, responses=_ERRORS)
+@router.post(
+    "/posts",
+    status_code=201,
+    response_model=PostPublic,
+    responses={**_ERRORS, 200: {"model": PostPublic, "description": "post already registered"}},
+)
 def register_post(
     body: PostCreate,
     db: Db,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConflictError, InputError
 from bridgewatch.service.identifiers import hash_secret, new_secret
-from bridgewatch.service.tables import api_keys, session_tokens
+from bridgewatch.service.tables import api_key_participants, api_keys, session_tokens
 
 __all__ = [
     "API_KEY_SCOPES",
@@ -22,6 +22,7 @@ __all__ = [
     "revoke_api_key",
 ]
 
+_MAX_PARTICIPANT_ID = 64
 # What an integration key may do on behalf of a participant.
 API_KEY_SCOPES: frozenset[str] = frozenset(
     {
@@ -39,31 +40,60 @@ API_KEY_SCOPES: frozenset[str] = frozenset(
 
 @dataclass(frozen=True)
 class ApiKeyRecord:
-    """A live API key: its id, name and scopes."""
+    """A live API key: its id, name, scopes and, if the operator restricted it, the only
+    participants it may act for (``None``: any participant)."""
 
     key_id: int
     name: str
     scopes: frozenset[str]
+    participants: frozenset[str] | None = None
+
+    def may_act_for(self, participant_id: str) -> bool:
+        """Whether the key may act for ``participant_id``."""
+        return self.participants is None or participant_id in self.participants
 
 
-def create_api_key(session: Session, *, name: str, scopes: Collection[str], now_ms: int) -> str:
-    """Store a new API key and return its secret (shown once, only its digest is kept)."""
+def create_api_key(
+    session: Session,
+    *,
+    name: str,
+    scopes: Collection[str],
+    now_ms: int,
+    participants: Collection[str] = (),
+) -> str:
+    """Store a new API key and return its secret (shown once, only its digest is kept).
+
+    ``participants``: restrict the key to acting for these participant ids (empty: any).
+    """
     unknown = sorted(set(scopes) - API_KEY_SCOPES)
     if unknown:
         raise InputError(
             f"unknown scope(s) {unknown}; allowed: {sorted(API_KEY_SCOPES)}", field="scopes"
         )
+    bad = sorted(p for p in set(participants) if not 1 <= len(p) <= _MAX_PARTICIPANT_ID)
+    if bad:
+        raise InputError(
+            f"participant ids have 1 to {_MAX_PARTICIPANT_ID} characters: {bad}",
+            field="participants",
+        )
     if session.execute(select(api_keys.c.id).where(api_keys.c.name == name)).first():
         raise ConflictError(f"an API key named {name!r} exists")
     secret = new_secret("bwk")
-    session.execute(
-        insert(api_keys).values(
+    key_id = session.execute(
+        insert(api_keys)
+        .values(
             name=name,
             key_hash=hash_secret(secret),
             scopes=" ".join(sorted(set(scopes))),
             created_at_ms=now_ms,
         )
-    )
+        .returning(api_keys.c.id)
+    ).scalar_one()
+    if participants:
+        session.execute(
+            insert(api_key_participants),
+            [{"key_id": key_id, "participant_id": p} for p in sorted(set(participants))],
+        )
     return secret
 
 
@@ -86,7 +116,19 @@ def find_api_key(session: Session, secret: str) -> ApiKeyRecord | None:
     ).first()
     if row is None:
         return None
-    return ApiKeyRecord(key_id=row.id, name=row.name, scopes=frozenset(row.scopes.split()))
+    allowed = frozenset(
+        session.execute(
+            select(api_key_participants.c.participant_id).where(
+                api_key_participants.c.key_id == row.id
+            )
+        ).scalars()
+    )
+    return ApiKeyRecord(
+        key_id=row.id,
+        name=row.name,
+        scopes=frozenset(row.scopes.split()),
+        participants=allowed or None,
+    )
 
 
 def create_session_token(

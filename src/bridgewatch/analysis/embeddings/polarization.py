@@ -1,0 +1,484 @@
+"""Polarization of raters: measures from the literature on the factor axis and on the
+agreement graph, for the whole run and per month, with Poisson-bootstrap intervals.
+
+Measures (each larger = more polarized):
+
+* ``bimodality``: bimodality coefficient of the rater factors, (g1^2 + 1) / (g2 + 3 (n-1)^2
+  / ((n-2)(n-3))) with g1, g2 the sample skewness and excess kurtosis (SAS Institute 1990;
+  Pfister et al. 2013, Front. Psychol. 4:700). Above 5/9 ~ 0.555 suggests two modes.
+* ``ashman_d``: Ashman's D of a two-component Gaussian mixture fitted to the factors, the
+  distance between the components' means over their pooled spread, sqrt(2) |m_1 - m_2| /
+  sqrt(s_1^2 + s_2^2); D > 2 is needed for a clean separation (Ashman, Bird & Zepf 1994,
+  Astron. J. 108:2348). A mixture, not a split at 0: any distribution cut at 0 has two
+  separated halves.
+* ``esteban_ray``: the Esteban-Ray index with two groups (the sides) and alpha = 1,
+  sum_ij p_i^(1+alpha) p_j |y_i - y_j| on factors in units of their standard deviation
+  (Esteban & Ray 1994, Econometrica 62:819): distance weighted by the sides' size parity.
+The agreement-graph measures below need sides, and a split fitted to the same votes it is
+then judged on looks polarized even when no camps exist (at no polarization the MF factor
+fits noise, and the raters it puts together agree in-sample). So these sides are
+cross-fitted: notes are split in two halves at random, each half's sides are the sign of
+the first principal component of the other half's votes (double-centred: note means and
+rater means removed, so rater leniency is not a side), and each half's ratings are judged
+with the sides learned on the other.
+
+* ``cross_side_disagreement``: 1 - (agreement rate across sides) / (agreement rate within
+  sides), from co-rating pairs (a Polis-like comparison of votes).
+* ``modularity``: Newman's modularity Q of the agreement graph (raters linked once per note
+  on which they cast the same vote) partitioned into the two sides (Newman 2006, PNAS
+  103:8577), exact from per-note counts.
+* ``insularity``: how much lower the E-I index (E - I) / (E + I) of that graph is than the
+  E-I index of all co-rating pairs, with E and I the pairs across and within sides
+  (Krackhardt & Stern 1988, Soc. Psychol. Q. 51:123). Subtracting the index that mixing at
+  random would give removes its dependence on the sides' sizes: 0 when agreement ignores
+  sides.
+
+``side_parity`` (smaller side / larger side) is reported beside them as context: it is a
+size balance, not a polarization measure, and does not grow with polarization.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from sklearn.decomposition import TruncatedSVD
+from sklearn.mixture import GaussianMixture
+from threadpoolctl import threadpool_limits
+
+from bridgewatch.analysis.embeddings.ratings import N_VALUES, RatingMatrix, month_codes
+from bridgewatch.errors import ConfigError
+
+__all__ = [
+    "FACTOR_MEASURES",
+    "GRAPH_MEASURES",
+    "CrossFitSides",
+    "PolarizationConfig",
+    "crossfit_sides",
+    "factor_measures",
+    "graph_measures",
+    "polarization_table",
+]
+
+FACTOR_MEASURES: tuple[str, ...] = ("bimodality", "ashman_d", "esteban_ray", "side_parity")
+GRAPH_MEASURES: tuple[str, ...] = ("cross_side_disagreement", "modularity", "insularity")
+# Bootstrap replicates of ``ashman_d`` (each one a mixture fit), at most.
+_MIXTURE_REPLICATES = 50
+# Raters per ``ashman_d`` replicate, at most.
+_MIXTURE_SAMPLE = 10_000
+
+
+@dataclass(frozen=True)
+class PolarizationConfig:
+    """How polarization is measured.
+
+    Parameters
+    ----------
+    min_ratings : raters count in the factor measures only with at least this many ratings
+        (MF shrinks the factors of light raters towards 0, a spike that would mask the
+        modes), when ratings are given.
+    n_boot : Poisson-bootstrap replicates for the intervals (0: no intervals).
+    ci : two-sided coverage of the percentile intervals, in (0, 1).
+    seed : seed of the bootstrap's ``numpy.random.Generator``.
+    """
+
+    min_ratings: int = 5
+    n_boot: int = 200
+    ci: float = 0.9
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.min_ratings < 0:
+            raise ConfigError("min_ratings", self.min_ratings, "an integer >= 0")
+        if self.n_boot < 0:
+            raise ConfigError("n_boot", self.n_boot, "an integer >= 0")
+        if not 0.0 < self.ci < 1.0:
+            raise ConfigError("ci", self.ci, "a number in (0, 1)")
+
+
+def _weighted_moments(
+    x: NDArray[np.float64], w: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], ...]:
+    """Sum of weights, mean and central moments 2-4 per weight row (w has shape (b, n))."""
+    n = w.sum(axis=1)
+    mean = (w @ x) / n
+    d = x[None, :] - mean[:, None]
+    d2 = d * d
+    m2 = (w * d2).sum(axis=1) / n
+    m3 = (w * d2 * d).sum(axis=1) / n
+    m4 = (w * d2 * d2).sum(axis=1) / n
+    return n, mean, m2, m3, m4
+
+
+def _bimodality(x: NDArray[np.float64], w: NDArray[np.float64]) -> NDArray[np.float64]:
+    n, _mean, m2, m3, m4 = _weighted_moments(x, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g1 = m3 / m2**1.5 * np.sqrt(n * (n - 1)) / (n - 2)
+        g2 = ((n + 1) * (m4 / m2**2 - 3.0) + 6.0) * (n - 1) / ((n - 2) * (n - 3))
+        return (g1**2 + 1.0) / (g2 + 3.0 * (n - 1) ** 2 / ((n - 2) * (n - 3)))
+
+
+def _side_stats(x: NDArray[np.float64], w: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+    left = x < 0
+    out = []
+    for mask in (left, ~left):
+        ws = w[:, mask]
+        xs = x[mask]
+        n = ws.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = (ws @ xs) / n
+            var = (ws * (xs[None, :] - mean[:, None]) ** 2).sum(axis=1) / n
+        out.extend([n, mean, var])
+    return tuple(out)
+
+
+def _mixture_d(x: NDArray[np.float64], w: NDArray[np.float64], seed: int) -> NDArray[np.float64]:
+    """Ashman's D of a two-component Gaussian mixture per weight row (integer weights:
+    each value repeated that many times). Replicates start from the first row's fit."""
+    out = np.full(w.shape[0], np.nan)
+    start: GaussianMixture | None = None
+    for i, row in enumerate(w):
+        sample = np.repeat(x, row.astype(np.int64))[:, None]
+        if sample.shape[0] < 4 or np.ptp(sample) == 0:
+            continue
+        if start is None:
+            gm = GaussianMixture(2, random_state=seed, n_init=2)
+        else:
+            gm = GaussianMixture(
+                2,
+                random_state=seed,
+                means_init=start.means_,
+                weights_init=start.weights_,
+                precisions_init=start.precisions_,
+                max_iter=30,
+            )
+        # One thread: on a few-dimensional problem, idle BLAS/OpenMP threads only spin.
+        with threadpool_limits(limits=1):
+            gm.fit(sample)
+        if start is None:
+            start = gm
+        means = gm.means_.ravel()
+        variances = gm.covariances_.ravel()
+        out[i] = np.sqrt(2.0) * abs(means[0] - means[1]) / np.sqrt(variances.sum())
+    return out
+
+
+def _factor_measures_weighted(
+    x: NDArray[np.float64], w: NDArray[np.float64], seed: int = 0, *, mixture: bool = True
+) -> dict[str, NDArray[np.float64]]:
+    n_l, m_l, _v_l, n_r, m_r, _v_r = _side_stats(x, w)
+    _n, _mean, m2, _m3, _m4 = _weighted_moments(x, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap = np.abs(m_r - m_l)
+        p_l, p_r = n_l / (n_l + n_r), n_r / (n_l + n_r)
+        return {
+            "bimodality": _bimodality(x, w),
+            "ashman_d": _mixture_d(x, w, seed) if mixture else np.full(w.shape[0], np.nan),
+            # alpha = 1: p_l^2 p_r + p_r^2 p_l = p_l p_r (p_l + p_r) = p_l p_r.
+            "esteban_ray": p_l * p_r * gap / np.sqrt(m2),
+            "side_parity": np.minimum(n_l, n_r) / np.maximum(n_l, n_r),
+        }
+
+
+def factor_measures(factors: NDArray[np.float64]) -> dict[str, float]:
+    """The factor-axis measures (``FACTOR_MEASURES``) of rater factors.
+
+    Parameters
+    ----------
+    factors : float64 array of shape (n_raters,); NaNs are dropped. Sides split at 0.
+
+    Returns
+    -------
+    Measure name -> value (NaN when undefined, e.g. fewer than 4 raters or an empty side).
+    """
+    x = factors[np.isfinite(factors)]
+    if x.shape[0] < 4:
+        return dict.fromkeys(FACTOR_MEASURES, float("nan"))
+    got = _factor_measures_weighted(x, np.ones((1, x.shape[0])))
+    return {k: float(v[0]) for k, v in got.items()}
+
+
+def _per_note_pairs(counts: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Per note: agreeing pairs within side 0, within side 1, across; then all co-rating
+    pairs within side 0, within side 1, across. float64 array of shape (n_notes, 6)."""
+    c = counts.astype(np.float64)
+    n = c.sum(axis=2)
+    return np.stack(
+        [
+            (c[:, 0] * (c[:, 0] - 1)).sum(axis=1) / 2.0,
+            (c[:, 1] * (c[:, 1] - 1)).sum(axis=1) / 2.0,
+            (c[:, 0] * c[:, 1]).sum(axis=1),
+            n[:, 0] * (n[:, 0] - 1) / 2.0,
+            n[:, 1] * (n[:, 1] - 1) / 2.0,
+            n[:, 0] * n[:, 1],
+        ],
+        axis=1,
+    )
+
+
+def _graph_measures_weighted(
+    counts: NDArray[np.int64], w: NDArray[np.float64]
+) -> dict[str, NDArray[np.float64]]:
+    # Every replicate's pair totals in one product: (b, n_notes) @ (n_notes, 6).
+    t = w @ _per_note_pairs(counts)
+    a00, a11, external, p00, p11, p01 = (t[:, i] for i in range(6))
+    internal = a00 + a11
+    m = internal + external
+    pairs_within = p00 + p11
+    with np.errstate(invalid="ignore", divide="ignore"):
+        within = internal / pairs_within
+        across = external / p01
+        # Newman's Q = sum_s [L_s / m - (d_s / 2m)^2], degree sum d_s = 2 L_s + external.
+        q = (
+            internal / m
+            - ((2 * a00 + external) / (2 * m)) ** 2
+            - ((2 * a11 + external) / (2 * m)) ** 2
+        )
+        ei_all = (p01 - pairs_within) / (p01 + pairs_within)
+        return {
+            "cross_side_disagreement": 1.0 - across / within,
+            "modularity": q,
+            "insularity": ei_all - (external - internal) / m,
+        }
+
+
+@dataclass(frozen=True)
+class CrossFitSides:
+    """Rater sides learned on one half of the notes, for judging the other half.
+
+    Parameters
+    ----------
+    note_half : int64 array of shape (n_notes,), 0 or 1: the half each note is in.
+    sides : int64 array of shape (2, n_raters): ``sides[h]`` are the sides (0, 1, or -1 for
+        none) for judging the ratings of half ``h``, learned from half ``1 - h``; the two
+        rows' labels are aligned (side 1 is the same camp in both).
+    """
+
+    note_half: NDArray[np.int64]
+    sides: NDArray[np.int64]
+
+    def rating_labels(self, matrix: RatingMatrix) -> NDArray[np.int64]:
+        """int64 array of shape (n_ratings,): the side each rating is judged with."""
+        return self.sides[self.note_half[matrix.note_idx], matrix.rater_idx]
+
+
+def _first_component_sides(
+    matrix: RatingMatrix, mask: NDArray[np.bool_], min_ratings: int, seed: int
+) -> NDArray[np.int64]:
+    r, c = matrix.rater_idx[mask], matrix.note_idx[mask]
+    v = matrix.votes[mask].astype(np.float64)
+    n_r = np.bincount(r, minlength=matrix.n_raters)
+    n_c = np.bincount(c, minlength=matrix.n_notes)
+    v = v - (np.bincount(c, weights=v, minlength=matrix.n_notes) / np.maximum(n_c, 1))[c]
+    v = v - (np.bincount(r, weights=v, minlength=matrix.n_raters) / np.maximum(n_r, 1))[r]
+    sides = np.full(matrix.n_raters, -1, dtype=np.int64)
+    x = sp.csr_matrix((v, (r, c)), shape=(matrix.n_raters, matrix.n_notes))
+    if min(x.shape) < 2 or x.nnz == 0:
+        return sides
+    u = TruncatedSVD(n_components=1, algorithm="arpack", random_state=seed).fit_transform(x)
+    ok = n_r >= max(min_ratings, 1)
+    sides[ok] = (u[ok, 0] > 0).astype(np.int64)
+    return sides
+
+
+def crossfit_sides(matrix: RatingMatrix, *, min_ratings: int = 5, seed: int = 0) -> CrossFitSides:
+    """Two-fold cross-fitted sides (see the module docstring).
+
+    Parameters
+    ----------
+    matrix : the ratings.
+    min_ratings : raters need this many ratings in the learning half to get a side.
+    seed : seed of the note split and the SVD.
+    """
+    rng = np.random.default_rng(seed)
+    note_half = (rng.permutation(matrix.n_notes) % 2).astype(np.int64)
+    in_half = note_half[matrix.note_idx]
+    sides = np.stack(
+        [_first_component_sides(matrix, in_half != h, min_ratings, seed) for h in (0, 1)]
+    )
+    both = (sides[0] >= 0) & (sides[1] >= 0)
+    if both.any() and (sides[0][both] == sides[1][both]).mean() < 0.5:
+        sides[1] = np.where(sides[1] >= 0, 1 - sides[1], -1)
+    return CrossFitSides(note_half, sides)
+
+
+def _rating_label_counts(matrix: RatingMatrix, labels: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Like ``note_value_counts`` with two labels, but with a label per rating."""
+    keep = labels >= 0
+    key = (
+        matrix.note_idx[keep].astype(np.int64) * (2 * N_VALUES)
+        + labels[keep] * N_VALUES
+        + (matrix.votes[keep].astype(np.int64) + 1)
+    )
+    flat = np.bincount(key, minlength=matrix.n_notes * 2 * N_VALUES)
+    return flat.reshape(matrix.n_notes, 2, N_VALUES)
+
+
+def graph_measures(matrix: RatingMatrix, sides: NDArray[np.int64]) -> dict[str, float]:
+    """The agreement-graph measures (``GRAPH_MEASURES``) of ratings split by rater side.
+
+    Parameters
+    ----------
+    matrix : the ratings.
+    sides : int64 array of shape (n_raters,) (0 left, 1 right, -1 left out), or of shape
+        (n_ratings,) with the side each rating is judged with (``CrossFitSides``).
+    """
+    labels = sides[matrix.rater_idx] if sides.shape[0] != matrix.n_ratings else sides
+    counts = _rating_label_counts(matrix, labels)
+    got = _graph_measures_weighted(counts, np.ones((1, matrix.n_notes)))
+    return {k: float(v[0]) for k, v in got.items()}
+
+
+def _interval(
+    estimate: Callable[[NDArray[np.float64]], dict[str, NDArray[np.float64]]],
+    n: int,
+    config: PolarizationConfig,
+    rng: np.random.Generator,
+) -> dict[str, tuple[float, float, float]]:
+    point = {k: float(v[0]) for k, v in estimate(np.ones((1, n))).items()}
+    if config.n_boot == 0 or n == 0:
+        return {k: (v, float("nan"), float("nan")) for k, v in point.items()}
+    # Poisson(1) weights: the bootstrap that needs no resampled copy (Hanley & MacGibbon 2006).
+    boots: dict[str, list[NDArray[np.float64]]] = {k: [] for k in point}
+    chunk = max(1, min(config.n_boot, 4_000_000 // max(n, 1)))
+    done = 0
+    while done < config.n_boot:
+        size = min(chunk, config.n_boot - done)
+        w = rng.poisson(1.0, size=(size, n)).astype(np.float64)
+        for k, replicate in estimate(w).items():
+            boots[k].append(replicate)
+        done += size
+    tail = (1.0 - config.ci) / 2.0
+    out: dict[str, tuple[float, float, float]] = {}
+    for k, v in point.items():
+        sample = np.concatenate(boots[k])
+        sample = sample[np.isfinite(sample)]
+        if sample.size:
+            lo, hi = (float(q) for q in np.quantile(sample, [tail, 1.0 - tail]))
+        else:
+            lo = hi = float("nan")
+        out[k] = (v, lo, hi)
+    return out
+
+
+def _mixture_interval(
+    x: NDArray[np.float64], config: PolarizationConfig, rng: np.random.Generator
+) -> tuple[float, float, float]:
+    """``ashman_d`` and its interval. A mixture fit per replicate is the one costly measure,
+    so at most ``_MIXTURE_REPLICATES`` replicates, each an m-out-of-n bootstrap sample of at
+    most ``_MIXTURE_SAMPLE`` raters whose spread around its mean is scaled by sqrt(m / n)
+    (Bickel, Götze & van Zwet 1997)."""
+    n = x.shape[0]
+    point = float(_mixture_d(x, np.ones((1, n)), config.seed)[0])
+    n_boot = min(config.n_boot, _MIXTURE_REPLICATES)
+    if n_boot == 0:
+        return point, float("nan"), float("nan")
+    m = min(n, _MIXTURE_SAMPLE)
+    draws = rng.integers(0, n, size=(n_boot, m))
+    w = np.stack([np.bincount(d, minlength=n) for d in draws]).astype(np.float64)
+    sample = _mixture_d(x, w, config.seed)
+    sample = sample[np.isfinite(sample)]
+    if not sample.size:
+        return point, float("nan"), float("nan")
+    tail = (1.0 - config.ci) / 2.0
+    lo, hi = (float(q) for q in np.quantile(sample, [tail, 1.0 - tail]))
+    centre, scale = float(sample.mean()), float(np.sqrt(m / n))
+    return point, point + (lo - centre) * scale, point + (hi - centre) * scale
+
+
+def _scope_rows(
+    scope: str,
+    factors: NDArray[np.float64],
+    matrix: RatingMatrix,
+    sides: CrossFitSides,
+    config: PolarizationConfig,
+    rng: np.random.Generator,
+) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    x = factors[np.isfinite(factors)]
+    if x.shape[0] >= 4:
+        got = _interval(
+            lambda w: _factor_measures_weighted(x, w, config.seed, mixture=False),
+            x.shape[0],
+            config,
+            rng,
+        )
+        got["ashman_d"] = _mixture_interval(x, config, rng)
+        for k, (v, lo, hi) in got.items():
+            rows.append(
+                {
+                    "scope": scope,
+                    "measure": k,
+                    "value": v,
+                    "ciLow": lo,
+                    "ciHigh": hi,
+                    "n": int(x.shape[0]),
+                }
+            )
+    counts = _rating_label_counts(matrix, sides.rating_labels(matrix))
+    rated = counts.sum(axis=(1, 2)) > 0
+    counts = counts[rated]
+    if counts.shape[0] > 0:
+        got = _interval(lambda w: _graph_measures_weighted(counts, w), counts.shape[0], config, rng)
+        for k, (v, lo, hi) in got.items():
+            rows.append(
+                {
+                    "scope": scope,
+                    "measure": k,
+                    "value": v,
+                    "ciLow": lo,
+                    "ciHigh": hi,
+                    "n": int(counts.shape[0]),
+                }
+            )
+    return rows
+
+
+def polarization_table(
+    matrix: RatingMatrix,
+    rater_factors: NDArray[np.float64],
+    config: PolarizationConfig | None = None,
+) -> pl.DataFrame:
+    """Every measure for the whole run and for each calendar month of ratings.
+
+    Parameters
+    ----------
+    matrix : the ratings.
+    rater_factors : float64 array of shape (n_raters,) aligned with ``matrix.rater_ids`` (one
+        scorer's rater factors; NaN where the rater has none). Sides for the factor
+        measures split at factor 0; the graph measures use ``crossfit_sides``.
+    config : measurement settings.
+
+    Returns
+    -------
+    ``scope`` (``all`` or ``YYYY-MM``), ``measure``, ``value``, ``ciLow``, ``ciHigh`` (the
+    bootstrap interval; NaN without replicates) and ``n`` (raters for the factor measures,
+    notes for the graph measures). A month's factor measures use the raters who rated in
+    that month (with the run's factors); its graph measures use that month's ratings.
+    """
+    cfg = config or PolarizationConfig()
+    rng = np.random.default_rng(cfg.seed)
+    counts = matrix.ratings_per_rater()
+    eligible = counts >= max(cfg.min_ratings, 1)
+    factors = np.where(eligible, rater_factors, np.nan)
+    sides = crossfit_sides(matrix, min_ratings=cfg.min_ratings, seed=cfg.seed)
+    rows = _scope_rows("all", factors, matrix, sides, cfg, rng)
+    codes, names = month_codes(matrix.created_at_ms)
+    for code, name in enumerate(names):
+        month = matrix.subset(codes == code)
+        active = np.zeros(matrix.n_raters, dtype=bool)
+        active[month.rater_idx] = True
+        rows.extend(_scope_rows(name, np.where(active, factors, np.nan), month, sides, cfg, rng))
+    schema = {
+        "scope": pl.String,
+        "measure": pl.String,
+        "value": pl.Float64,
+        "ciLow": pl.Float64,
+        "ciHigh": pl.Float64,
+        "n": pl.Int64,
+    }
+    return pl.DataFrame(rows, schema=schema)

@@ -1,0 +1,168 @@
+"""Ratings as a signed rater x note matrix, and per-note vote counts by rater label.
+
+The analysis codes a rating's value as a vote, as Polis does: +1 HELPFUL, 0 SOMEWHAT_HELPFUL,
+-1 NOT_HELPFUL (from ``helpful_num`` 1.0 / 0.5 / 0.0, scoring-core.md §2.2). The sparse matrix
+is never made dense: every rater x rater quantity below is counted per note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from bridgewatch.model import Ratings
+
+__all__ = [
+    "N_VALUES",
+    "RatingMatrix",
+    "label_rows",
+    "month_codes",
+    "note_value_counts",
+    "rating_matrix",
+]
+
+# Votes -1, 0, +1 sit at columns 0, 1, 2 of the per-note count arrays.
+N_VALUES = 3
+
+
+@dataclass(frozen=True)
+class RatingMatrix:
+    """Ratings as coordinates of a rater x note matrix of votes.
+
+    Parameters
+    ----------
+    rater_ids : str array of shape (n_raters,), the external id of each rater row.
+    note_ids : str array of shape (n_notes,), the external id of each note column.
+    rater_idx, note_idx : int32 arrays of shape (n_ratings,), row and column of each rating.
+    votes : int8 array of shape (n_ratings,), -1 / 0 / +1.
+    created_at_ms : int64 array of shape (n_ratings,), ms since the Unix epoch.
+    """
+
+    rater_ids: NDArray[np.str_]
+    note_ids: NDArray[np.str_]
+    rater_idx: NDArray[np.int32]
+    note_idx: NDArray[np.int32]
+    votes: NDArray[np.int8]
+    created_at_ms: NDArray[np.int64]
+
+    @property
+    def n_raters(self) -> int:
+        """Rater rows (every participant of the index, raters or not)."""
+        return int(self.rater_ids.shape[0])
+
+    @property
+    def n_notes(self) -> int:
+        """Note columns."""
+        return int(self.note_ids.shape[0])
+
+    @property
+    def n_ratings(self) -> int:
+        """Ratings."""
+        return int(self.votes.shape[0])
+
+    def csr(self) -> sp.csr_matrix:
+        """float32 CSR matrix of shape (n_raters, n_notes) with the votes (0 votes stored)."""
+        return sp.csr_matrix(
+            (self.votes.astype(np.float32), (self.rater_idx, self.note_idx)),
+            shape=(self.n_raters, self.n_notes),
+        )
+
+    def ratings_per_rater(self) -> NDArray[np.int64]:
+        """int64 array of shape (n_raters,): ratings made by each rater."""
+        return np.bincount(self.rater_idx, minlength=self.n_raters).astype(np.int64)
+
+    def subset(self, mask: NDArray[np.bool_]) -> RatingMatrix:
+        """The ratings where ``mask`` (bool, shape (n_ratings,)) is set; same rows and columns."""
+        return RatingMatrix(
+            self.rater_ids,
+            self.note_ids,
+            self.rater_idx[mask],
+            self.note_idx[mask],
+            self.votes[mask],
+            self.created_at_ms[mask],
+        )
+
+
+def rating_matrix(ratings: Ratings) -> RatingMatrix:
+    """The vote matrix of loaded ratings (``bridgewatch.io.load_dataset(...).ratings``).
+
+    Rows are ``ratings.participant_ids`` and columns ``ratings.note_ids``, in their order.
+    """
+    votes = np.rint(2.0 * ratings.helpful_num.astype(np.float64) - 1.0).astype(np.int8)
+    return RatingMatrix(
+        rater_ids=ratings.participant_ids.ids,
+        note_ids=ratings.note_ids.ids,
+        rater_idx=ratings.rater_idx.astype(np.int32, copy=False),
+        note_idx=ratings.note_idx.astype(np.int32, copy=False),
+        votes=votes,
+        created_at_ms=ratings.created_at_ms.astype(np.int64, copy=False),
+    )
+
+
+def label_rows(
+    ids: NDArray[np.str_], frame: pl.DataFrame, id_column: str, value_column: str
+) -> NDArray[np.float64]:
+    """``frame[value_column]`` aligned to ``ids``: float64 array of shape (len(ids),), NaN where
+    an id has no row (or a null value)."""
+    out = np.full(ids.shape[0], np.nan)
+    if frame.height == 0:
+        return out
+    keys = frame[id_column].cast(pl.String).to_numpy().astype(np.str_)
+    values = frame[value_column].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    order = np.argsort(keys)
+    keys, values = keys[order], values[order]
+    pos = np.searchsorted(keys, ids)
+    pos_clipped = np.minimum(pos, max(keys.shape[0] - 1, 0))
+    found = keys[pos_clipped] == ids
+    out[found] = values[pos_clipped[found]]
+    return out
+
+
+def note_value_counts(
+    matrix: RatingMatrix, rater_labels: NDArray[np.int64], n_labels: int
+) -> NDArray[np.int64]:
+    """Votes per note, rater label and value.
+
+    Parameters
+    ----------
+    matrix : the ratings.
+    rater_labels : int64 array of shape (n_raters,), each rater's label in [0, n_labels), or
+        -1 to leave the rater out.
+    n_labels : number of labels.
+
+    Returns
+    -------
+    int64 array of shape (n_notes, n_labels, 3): ``counts[n, g, v]`` is the number of ratings
+    of note ``n`` by raters of label ``g`` with vote ``v - 1``.
+    """
+    labels = rater_labels[matrix.rater_idx]
+    keep = labels >= 0
+    key = (
+        matrix.note_idx[keep].astype(np.int64) * (n_labels * N_VALUES)
+        + labels[keep] * N_VALUES
+        + (matrix.votes[keep].astype(np.int64) + 1)
+    )
+    flat = np.bincount(key, minlength=matrix.n_notes * n_labels * N_VALUES)
+    return flat.reshape(matrix.n_notes, n_labels, N_VALUES)
+
+
+def month_codes(created_at_ms: NDArray[np.int64]) -> tuple[NDArray[np.int64], list[str]]:
+    """Calendar month (UTC) of each timestamp.
+
+    Returns
+    -------
+    codes : int64 array of the timestamps' shape, 0 for the earliest month present.
+    names : ``YYYY-MM`` of each code.
+    """
+    if created_at_ms.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64), []
+    months = created_at_ms.astype("datetime64[ms]").astype("datetime64[M]").astype(np.int64)
+    first = int(months.min())
+    codes = months - first
+    n = int(codes.max()) + 1
+    names = [str(np.datetime64(first + i, "M")) for i in range(n)]
+    return codes, names

@@ -1,0 +1,145 @@
+"""The analysis against the simulator's ground truth (issue #17's goals)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from itertools import pairwise
+
+import numpy as np
+import polars as pl
+import pytest
+
+from bridgewatch.analysis.embeddings import (
+    FACTOR_MEASURES,
+    GRAPH_MEASURES,
+    AnalysisConfig,
+    OpinionGroupsConfig,
+    PolarizationConfig,
+    analyze,
+    compare_labels,
+    label_rows,
+    note_diversity,
+    note_embeddings,
+    opinion_groups,
+    polarization_table,
+    ranking_auc,
+    rater_embeddings,
+    scorer_factor,
+)
+from bridgewatch.sim import SimConfig
+from tests.analysis.embeddings.community import DENSE, ScoredCommunity, scored_community
+
+POLARIZATIONS = (0.0, 0.5, 1.0, 1.5, 2.0)
+
+
+@pytest.fixture(scope="module")
+def communities(tmp_path_factory: pytest.TempPathFactory) -> dict[float, ScoredCommunity]:
+    """One scored community per polarization (scored once for the module: ~1 s each)."""
+    return {
+        p: scored_community(tmp_path_factory.mktemp(f"pol{p}"), replace(DENSE, polarization=p))
+        for p in POLARIZATIONS
+    }
+
+
+def _core_factors(c: ScoredCommunity) -> np.ndarray:
+    raters = scorer_factor(
+        rater_embeddings(c.tables.helpfulness_scores), "core", "raterParticipantId"
+    )
+    return label_rows(c.matrix.rater_ids, raters, "raterParticipantId", "factor")
+
+
+def test_opinion_groups_recover_the_camps_at_the_default_polarization(
+    communities: dict[float, ScoredCommunity],
+) -> None:
+    c = communities[SimConfig().polarization]
+    groups = opinion_groups(c.matrix)
+    table = compare_labels("group", groups.labels_for(c.matrix.rater_ids), "camp", c.camps())
+    assert groups.k == 2
+    assert table["ari"][0] >= 0.9
+
+
+def test_opinion_groups_find_no_camps_without_polarization(
+    communities: dict[float, ScoredCommunity],
+) -> None:
+    c = communities[0.0]
+    groups = opinion_groups(c.matrix)
+    table = compare_labels("group", groups.labels_for(c.matrix.rater_ids), "camp", c.camps())
+    assert table["ari"][0] < 0.1
+
+
+@pytest.fixture(scope="module")
+def whole_run_measures(communities: dict[float, ScoredCommunity]) -> dict[float, pl.DataFrame]:
+    """Each community's whole-run polarization measures (no bootstrap)."""
+    return {
+        p: polarization_table(c.matrix, _core_factors(c), PolarizationConfig(n_boot=0)).filter(
+            pl.col("scope") == "all"
+        )
+        for p, c in communities.items()
+    }
+
+
+@pytest.mark.parametrize(
+    "measure", [m for m in (*FACTOR_MEASURES, *GRAPH_MEASURES) if m != "side_parity"]
+)
+def test_polarization_measure_rises_with_simulated_polarization(
+    whole_run_measures: dict[float, pl.DataFrame], measure: str
+) -> None:
+    values = [
+        float(whole_run_measures[p].filter(pl.col("measure") == measure)["value"][0])
+        for p in POLARIZATIONS
+    ]
+    assert all(b > a for a, b in pairwise(values)), values
+
+
+def test_bridging_scores_rank_good_unslanted_notes_above_slanted_ones(
+    communities: dict[float, ScoredCommunity],
+) -> None:
+    c = communities[SimConfig().polarization]
+    core_notes = note_embeddings(c.tables.scored_notes).filter(pl.col("scorer") == "core")
+    table = note_diversity(c.matrix, _core_factors(c), core_notes.drop("scorer")).join(
+        c.note_truth, on="noteId"
+    )
+    good = (table["quality"] > 0) & ~table["oneSided"]
+    keep = (good | table["oneSided"]).to_numpy()
+    positive = good.to_numpy()[keep]
+    for column, floor in (("bridgingScore", 0.8), ("consensus", 0.8)):
+        scores = table[column].cast(pl.Float64).fill_null(np.nan).to_numpy()[keep]
+        assert ranking_auc(scores, positive) >= floor, column
+
+
+def test_polarization_intervals_cover_the_estimate(
+    communities: dict[float, ScoredCommunity],
+) -> None:
+    c = communities[1.0]
+    table = polarization_table(c.matrix, _core_factors(c), PolarizationConfig(n_boot=50))
+    whole = table.filter(pl.col("scope") == "all")
+    assert (whole["ciLow"] <= whole["value"]).all()
+    assert (whole["value"] <= whole["ciHigh"]).all()
+    assert table.filter(pl.col("scope") != "all").height > 0
+
+
+def test_analyze_is_deterministic_and_fills_every_table(
+    communities: dict[float, ScoredCommunity],
+) -> None:
+    c = communities[1.0]
+    config = AnalysisConfig(polarization=PolarizationConfig(n_boot=10), corating_queries=50)
+    first = analyze(c.tables, c.matrix, config).tables()
+    second = analyze(c.tables, c.matrix, config).tables()
+    assert set(first) == set(second)
+    assert "robustness" not in first  # only when the caller re-scores
+    for name, frame in first.items():
+        assert frame.height > 0, name
+        assert frame.equals(second[name]), name
+
+
+def test_analyze_skips_opinion_groups_of_a_tiny_community(
+    communities: dict[float, ScoredCommunity],
+) -> None:
+    c = communities[1.0]
+    config = AnalysisConfig(
+        groups=OpinionGroupsConfig(min_rater_ratings=100_000),
+        polarization=PolarizationConfig(n_boot=0),
+    )
+    got = analyze(c.tables, c.matrix, config)
+    assert got.opinion_groups is None and got.group_similarity is None
+    assert got.note_diversity is not None and got.corating_neighbours is not None

@@ -1,0 +1,107 @@
+"""Polarization measures: the agreement graph against an explicit graph, the factor
+measures on samples of known shape, and the tables' layout."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import polars as pl
+import pytest
+
+from bridgewatch.analysis.embeddings import (
+    FACTOR_MEASURES,
+    GRAPH_MEASURES,
+    PolarizationConfig,
+    factor_measures,
+    graph_measures,
+    polarization_table,
+)
+from bridgewatch.analysis.embeddings.polarization import crossfit_sides
+from bridgewatch.errors import ConfigError
+from tests.analysis.embeddings.factories import random_matrix, two_camps
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_graph_measures_equal_those_of_the_explicit_agreement_graph(seed: int) -> None:
+    m = random_matrix(seed)
+    sides = np.random.default_rng(seed + 10).integers(-1, 2, size=m.n_raters)
+    sides[:4] = [0, 1, 0, 1]  # both sides present whatever the draw
+    votes = {
+        (int(r), int(n)): int(v) for r, n, v in zip(m.rater_idx, m.note_idx, m.votes, strict=True)
+    }
+    weight: dict[tuple[int, int], int] = {}
+    pairs_within = pairs_across = 0
+    for a, b in itertools.combinations(np.flatnonzero(sides >= 0).tolist(), 2):
+        for n in range(m.n_notes):
+            if (a, n) in votes and (b, n) in votes:
+                if sides[a] == sides[b]:
+                    pairs_within += 1
+                else:
+                    pairs_across += 1
+                if votes[a, n] == votes[b, n]:
+                    weight[a, b] = weight.get((a, b), 0) + 1
+    m_total = sum(weight.values())
+    degree = np.zeros(m.n_raters)
+    internal = external = 0
+    for (a, b), w in weight.items():
+        degree[a] += w
+        degree[b] += w
+        if sides[a] == sides[b]:
+            internal += w
+        else:
+            external += w
+    q = sum(
+        (sum(w for (a, b), w in weight.items() if sides[a] == s and sides[b] == s) / m_total)
+        - (degree[sides == s].sum() / (2 * m_total)) ** 2
+        for s in (0, 1)
+    )
+    within_rate = internal / pairs_within
+    across_rate = external / pairs_across
+    ei_all = (pairs_across - pairs_within) / (pairs_across + pairs_within)
+    got = graph_measures(m, sides)
+    assert got["modularity"] == pytest.approx(q)
+    assert got["cross_side_disagreement"] == pytest.approx(1 - across_rate / within_rate)
+    assert got["insularity"] == pytest.approx(ei_all - (external - internal) / m_total)
+
+
+def test_factor_measures_tell_two_modes_from_one() -> None:
+    rng = np.random.default_rng(0)
+    one = rng.normal(0.0, 1.0, 4000)
+    two = np.concatenate([rng.normal(-2.0, 0.5, 2000), rng.normal(2.0, 0.5, 2000)])
+    a, b = factor_measures(one), factor_measures(two)
+    assert a["bimodality"] < 5 / 9 < b["bimodality"]
+    assert a["ashman_d"] < 2 < b["ashman_d"]
+    assert b["ashman_d"] == pytest.approx(np.sqrt(2) * 4 / np.sqrt(0.5), rel=0.05)
+    assert a["esteban_ray"] < b["esteban_ray"]
+    assert b["side_parity"] == pytest.approx(1.0, abs=0.01)
+    assert np.isnan(factor_measures(np.array([1.0, np.nan]))["bimodality"])
+
+
+def test_crossfit_sides_find_two_camps_in_both_halves_with_one_labelling() -> None:
+    m, camps = two_camps()
+    sides = crossfit_sides(m, min_ratings=1)
+    assert set(sides.note_half.tolist()) == {0, 1}
+    for h in (0, 1):
+        assert (sides.sides[h] == camps).all() or (sides.sides[h] == 1 - camps).all()
+    assert (sides.sides[0] == sides.sides[1]).all()
+
+
+def test_polarization_table_has_every_measure_for_the_run_and_each_month() -> None:
+    m, _camps = two_camps()
+    factors = np.where(np.arange(m.n_raters) < 30, -1.0, 1.0) + np.linspace(0, 0.1, m.n_raters)
+    table = polarization_table(m, factors, PolarizationConfig(n_boot=20, min_ratings=1))
+    assert set(table["scope"].to_list()) == {"all", "2026-09"}
+    assert set(table["measure"].to_list()) == {*FACTOR_MEASURES, *GRAPH_MEASURES}
+    whole = table.filter(pl.col("scope") == "all")
+    assert whole.filter(pl.col("measure") == "cross_side_disagreement")["value"][0] > 0.3
+    # Deterministic: the same seed gives the same intervals.
+    again = polarization_table(m, factors, PolarizationConfig(n_boot=20, min_ratings=1))
+    assert table.equals(again)
+
+
+def test_polarization_config_names_the_bad_field() -> None:
+    with pytest.raises(ConfigError, match="ci"):
+        PolarizationConfig(ci=1.5)
+    with pytest.raises(ConfigError, match="n_boot"):
+        PolarizationConfig(n_boot=-1)
