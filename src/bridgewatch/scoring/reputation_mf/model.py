@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
+from bridgewatch.scoring._threads import kernel_threads
 from bridgewatch.scoring.reputation_mf.config import ReputationMFConfig
 from bridgewatch.scoring.reputation_mf.kernels import (
     GROUPS,
@@ -235,11 +236,13 @@ def rating_weights(
 
 @contextmanager
 def _threads(n_ratings: int) -> Iterator[Executor | None]:
-    """Threads for the rater chunks of large fits; None (serial) for small ones."""
-    if n_ratings < PARALLEL_MIN:
+    """Threads for the rater chunks of large fits; None (serial) for small ones and under a
+    kernel thread limit of one (``_threads``: the roster runs scorers in parallel)."""
+    workers = min(N_CHUNKS, kernel_threads())
+    if n_ratings < PARALLEL_MIN or workers < 2:
         yield None
         return
-    with ThreadPoolExecutor(max_workers=N_CHUNKS) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         yield pool
 
 
