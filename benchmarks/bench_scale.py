@@ -13,7 +13,8 @@ parameters as ``bridgewatch simulate``; Parquet shards are faster to write and l
 
 Usage:
     .venv/bin/python benchmarks/bench_scale.py --data /work/data/scale10m \\
-        [--ratings 10000000 --notes 200000 --raters 500000 --format tsv] [--keep-outputs]
+        [--ratings 10000000 --notes 200000 --raters 500000 --format tsv] [--keep-outputs] \\
+        [--executor auto|serial|threads:N]
 Targets (issue #3): 10M ratings / 200k notes within 3 minutes; 150M ratings / 2M notes within
 24 GiB (goal 20 minutes).
 """

@@ -334,7 +334,10 @@ def score(
         draws fresh entropy.
     scorers : the roster; default ``default_roster(config)`` (every scorer of the reference's
         default run). MFCoreScorer is added when missing.
-    executor : where the independent scorer tasks run (default: serially).
+    executor : where the independent scorer tasks run (default: serially, each scorer's
+        kernels on all cores). Under a parallel executor each scorer's kernels run in its
+        task's thread (``scorers.run.kernel_thread_limit``); ``scorers.executors`` builds
+        one from a spec ("serial", "threads:N", "auto"). The output is the same bits.
     progress : optional callback told when each stage of ``STAGES`` starts.
     rater_cluster, rater_quasi_clique : optional PSS inputs per participant (§2.3 step 5).
 
