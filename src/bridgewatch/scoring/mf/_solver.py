@@ -41,8 +41,8 @@ def _offset_step(
     mu: float,
     ni: FloatArray,
     ri: FloatArray,
-    note_ok: NDArray[np.bool_],
-    rater_ok: NDArray[np.bool_],
+    note_pos: NDArray[np.intp],
+    rater_pos: NDArray[np.intp],
     pen: Penalties,
     *,
     free_raters: bool,
@@ -66,11 +66,11 @@ def _offset_step(
     if free_global:
         blocks.append((pen.global_intercept, 1.0, mu))
     if shift_notes:
-        n_notes = float(np.count_nonzero(note_ok))
-        blocks.append((pen.note_intercept, n_notes, float(np.sum(ni[note_ok])) / n_notes))
+        n_notes = float(note_pos.shape[0])
+        blocks.append((pen.note_intercept, n_notes, float(np.sum(ni[note_pos])) / n_notes))
     if free_raters:
-        n_raters = float(np.count_nonzero(rater_ok))
-        blocks.append((pen.rater_intercept, n_raters, float(np.sum(ri[rater_ok])) / n_raters))
+        n_raters = float(rater_pos.shape[0])
+        blocks.append((pen.rater_intercept, n_raters, float(np.sum(ri[rater_pos])) / n_raters))
     if not blocks:
         return _Shift(global_intercept=0.0, note_intercepts=0.0, rater_intercepts=0.0)
     if free_global and pen.global_intercept == 0.0:
@@ -199,11 +199,9 @@ class AlsSolver:
         self.ri, self.rf = self.theta[o2:o3], self.theta[o3:-1].reshape(n_raters, k)
         self._eng = engine
         self._pen = pen
-        self._note_ok = note_ok
-        self._rater_ok = rater_ok
-        # The present rows as positions, for the penalty sums of every loss evaluation:
+        # The present rows as positions, for the sums and shifts of every sweep and loss:
         # gathering by positions is several times faster than by a mixed boolean mask, and
-        # the gathered values, so the sums, are the same.
+        # the gathered values, so the sums, are the same (``_offset_step`` takes them too).
         self._note_pos = np.flatnonzero(note_ok)
         self._rater_pos = np.flatnonzero(rater_ok)
         self._w_total = w_total
@@ -244,17 +242,17 @@ class AlsSolver:
             mu,
             ni,
             ri,
-            self._note_ok,
-            self._rater_ok,
+            self._note_pos,
+            self._rater_pos,
             pen,
             free_raters=self._free_raters,
             free_global=self._free_global,
             shift_notes=pen.diamond == 0.0,
         )
         self.theta[-1] = mu + shift.global_intercept
-        ni[self._note_ok] += shift.note_intercepts
+        ni[self._note_pos] += shift.note_intercepts
         if self._free_raters:
-            ri[self._rater_ok] += shift.rater_intercepts
+            ri[self._rater_pos] += shift.rater_intercepts
         s_all = shift.global_intercept + shift.note_intercepts + shift.rater_intercepts
         # Every prediction moved by s_all: update Σ w·e² without another data pass.
         sse = sse - 2.0 * s_all * se + s_all * s_all * self._w_total
