@@ -7,12 +7,12 @@ import warnings
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from bridgewatch.pipeline.api import format_sse
 from bridgewatch.pipeline.worker import REFIT_REQUESTED, STATUS_CHANGED
 from bridgewatch.service import Settings, create_app
+from bridgewatch.service.api.stream import format_sse
 from bridgewatch.service.repositories.auth import create_api_key
-from bridgewatch.service.repositories.events import append_event
-from bridgewatch.service.tables import events
+from bridgewatch.store.events import append_event
+from bridgewatch.store.tables import events
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")

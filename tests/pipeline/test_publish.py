@@ -12,16 +12,17 @@ from sqlalchemy.orm import Session
 
 from bridgewatch.pipeline.publish import score_and_publish
 from bridgewatch.pipeline.state import LiveState, Refit, load_snapshot
-from bridgewatch.pipeline.tables import pipeline_offsets, pipeline_refits
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.service.repositories.ratings import upsert_rating
-from bridgewatch.service.tables import (
+from bridgewatch.store.tables import (
     contributor_scores,
     events,
     note_scores,
     note_status_changes,
     note_status_history,
+    pipeline_offsets,
+    pipeline_refits,
     ratings,
 )
 from tests.pipeline.conftest import Community

@@ -12,17 +12,16 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bridgewatch.pipeline.incremental import align_prescoring
-from bridgewatch.pipeline.pending import PendingRatings
-from bridgewatch.pipeline.tables import pipeline_pending
 from bridgewatch.pipeline.worker import REFIT_REQUESTED, Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.final import run_final_scoring
 from bridgewatch.scoring.inputs import prepare_core_inputs
 from bridgewatch.service import Settings, create_app
-from bridgewatch.service.repositories.events import append_event
 from bridgewatch.service.repositories.participants import create_participant
 from bridgewatch.service.repositories.ratings import upsert_rating
-from bridgewatch.service.tables import note_scores, note_status_history
+from bridgewatch.store.events import append_event
+from bridgewatch.store.pending import PendingRatings
+from bridgewatch.store.tables import note_scores, note_status_history, pipeline_pending
 from bridgewatch.web import install_web
 from tests.pipeline.conftest import Community
 

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConfigError
 from bridgewatch.model import NoteStatus
-from bridgewatch.pipeline.tables import pipeline_offsets
 from bridgewatch.pipeline.worker import (
     REFIT_REQUESTED,
     STATUS_CHANGED,
@@ -21,12 +20,13 @@ from bridgewatch.pipeline.worker import (
     WorkerConfig,
 )
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.service.repositories.events import append_event
 from bridgewatch.service.repositories.ratings import delete_rating, upsert_rating
-from bridgewatch.service.tables import (
+from bridgewatch.store.events import append_event
+from bridgewatch.store.tables import (
     events,
     note_status_changes,
     note_status_history,
+    pipeline_offsets,
 )
 from tests.pipeline.conftest import Community
 
@@ -112,7 +112,7 @@ def test_worker_applies_every_event_once_and_publishes_changes(
 def test_two_workers_share_the_log_and_match_one_worker(
     engine: Engine, community: Community, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    from bridgewatch.service.dump import import_dump
+    from bridgewatch.store.dump import import_dump
 
     import_dump(engine, community.dump, now_ms=1_700_000_000_000)
     settings = WorkerConfig(batch_size=300, gap_timeout_s=0.0)

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import Engine
 
 from bridgewatch.errors import ConflictError, InputError
-from bridgewatch.service.dump import export_dump, import_dump
 from bridgewatch.sim import SimConfig, simulate, write_community
+from bridgewatch.store.dump import export_dump, import_dump
 from tests.service.conftest import Service
 
 FIXTURE = Path(__file__).parents[3] / "shared" / "fixtures" / "S-core" / "input"

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from bridgewatch.errors import InputError
-from bridgewatch.service.dump import import_dump
-from bridgewatch.service.tables import notes, ratings
+from bridgewatch.store.dump import import_dump
+from bridgewatch.store.tables import notes, ratings
 
 FIXTURE = Path("/work/shared/fixtures/S-core/input")
 

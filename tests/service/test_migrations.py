@@ -1,5 +1,6 @@
-"""The packaged migrations create exactly the schema of the table definitions (service,
-real-time pipeline, web app), and revision 0002 upgrades databases made before it."""
+"""The packaged migrations create exactly the schema of the table definitions (the one
+``MetaData`` of the store: service, real-time pipeline, web app), and revision 0002 upgrades
+databases made before it."""
 
 from __future__ import annotations
 
@@ -12,27 +13,31 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, MetaData, create_engine, insert, inspect, select, text
+from sqlalchemy import Engine, create_engine, insert, inspect, select, text
 from sqlalchemy.exc import OperationalError
 
-from bridgewatch.pipeline.tables import ensure_pipeline_schema, pipeline_metadata, pipeline_offsets
 from bridgewatch.service import make_engine, upgrade_database
-from bridgewatch.service.migrate import SchemaOutdatedError, alembic_config
-from bridgewatch.service.tables import metadata
-from bridgewatch.web.accounts import ensure_web_schema, web_accounts, web_metadata
+from bridgewatch.store.migrate import (
+    SchemaOutdatedError,
+    alembic_config,
+    ensure_pipeline_schema,
+    ensure_web_schema,
+)
+from bridgewatch.store.tables import (
+    PIPELINE_TABLES,
+    WEB_TABLES,
+    metadata,
+    pipeline_offsets,
+    web_accounts,
+)
 from tests.service.conftest import _pg_unavailable, pg_url
 
-ALL_METADATA = [metadata, pipeline_metadata, web_metadata]
-MERGED = MetaData()
-for _m in ALL_METADATA:
-    for _table in _m.sorted_tables:
-        _table.to_metadata(MERGED)
-ADDED_IN_0002 = {t.name for m in (pipeline_metadata, web_metadata) for t in m.sorted_tables}
+ADDED_IN_0002 = set(PIPELINE_TABLES) | set(WEB_TABLES)
 
 
 def _diff(engine: Engine) -> list[object]:
     with engine.connect() as conn:
-        return list(compare_metadata(MigrationContext.configure(conn), MERGED))
+        return list(compare_metadata(MigrationContext.configure(conn), metadata))
 
 
 def _trigger_count(engine: Engine) -> int:
@@ -54,7 +59,7 @@ def test_migrated_schema_matches_the_table_definitions(engine: Engine) -> None:
 
 def test_every_table_exists_with_the_public_columns(engine: Engine) -> None:
     names = set(inspect(engine).get_table_names())
-    assert {t.name for m in ALL_METADATA for t in m.sorted_tables} <= names
+    assert set(metadata.tables) <= names
     columns = {c["name"] for c in inspect(engine).get_columns("ratings")}
     assert {"helpfulnessLevel", "notHelpfulIrrelevantSources", "ratingSourceBucketed"} <= columns
 
@@ -112,9 +117,12 @@ def test_0002_keeps_tables_created_at_start_up_before_it(empty_engine: Engine) -
     (as bridgewatch did before 0002) upgrades without losing rows."""
     upgrade_database(empty_engine, "0001")
     # pipeline_pending came later (0003), so start-up never created it.
-    before_0002 = [t for t in pipeline_metadata.sorted_tables if t.name != "pipeline_pending"]
-    pipeline_metadata.create_all(empty_engine, tables=before_0002)
-    web_metadata.create_all(empty_engine)
+    before_0002 = [
+        metadata.tables[name]
+        for name in (*PIPELINE_TABLES, *WEB_TABLES)
+        if name != "pipeline_pending"
+    ]
+    metadata.create_all(empty_engine, tables=before_0002)
     with empty_engine.begin() as conn:
         conn.execute(
             insert(pipeline_offsets).values(consumer="worker", last_event_id=7, updated_at_ms=1)

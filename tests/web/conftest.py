@@ -25,12 +25,11 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, select
 
 from bridgewatch.pipeline.state import LiveState, Refit, load_snapshot
-from bridgewatch.pipeline.tables import pipeline_refits
 from bridgewatch.service import Settings, create_app, make_engine, upgrade_database
 from bridgewatch.service.convert import rating_values
 from bridgewatch.service.schemas import RatingCreate
-from bridgewatch.service.tables import note_status_history, notes, ratings
 from bridgewatch.sim import SimConfig
+from bridgewatch.store.tables import note_status_history, notes, pipeline_refits, ratings
 from bridgewatch.web import install_web
 from bridgewatch.web.seed import DemoSeed, demo_scoring_config, seed_demo
 

@@ -289,8 +289,7 @@ def test_ai_writers_cannot_rate(client: TestClient, seeded_db: Seeded, web_app: 
     from sqlalchemy import select, update
 
     from bridgewatch.model import EnrollmentState
-    from bridgewatch.service.tables import enrollment
-    from bridgewatch.web.accounts import web_accounts
+    from bridgewatch.store.tables import enrollment, web_accounts
 
     engine = web_app.state.engine  # type: ignore[attr-defined]
     with engine.begin() as conn:

@@ -7,8 +7,8 @@ import sys
 import time
 
 from bridgewatch.cli.db import settings_from_args
-from bridgewatch.service.db import make_engine
-from bridgewatch.service.dump import PUBLICATION_DELAY_MS, export_dump
+from bridgewatch.store.db import make_engine
+from bridgewatch.store.dump import PUBLICATION_DELAY_MS, export_dump
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

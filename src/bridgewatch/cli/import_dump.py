@@ -11,9 +11,9 @@ import sys
 import time
 
 from bridgewatch.cli.db import settings_from_args
-from bridgewatch.service.db import make_engine
-from bridgewatch.service.dump import import_dump
-from bridgewatch.service.migrate import upgrade_database
+from bridgewatch.store.db import make_engine
+from bridgewatch.store.dump import import_dump
+from bridgewatch.store.migrate import upgrade_database
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

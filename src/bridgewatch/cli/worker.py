@@ -23,9 +23,9 @@ from bridgewatch.pipeline.webhooks import (
 )
 from bridgewatch.pipeline.worker import REFIT_REQUESTED, Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.service.db import make_engine, make_session_factory
-from bridgewatch.service.repositories.events import append_event
 from bridgewatch.service.settings import Settings
+from bridgewatch.store.db import make_engine, make_session_factory
+from bridgewatch.store.events import append_event
 
 _log = logging.getLogger(__name__)
 

@@ -32,14 +32,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConfigError
-from bridgewatch.pipeline.event_types import STATUS_CHANGED
-from bridgewatch.pipeline.tables import (
-    ensure_pipeline_schema,
+from bridgewatch.store.event_types import STATUS_CHANGED
+from bridgewatch.store.migrate import ensure_pipeline_schema
+from bridgewatch.store.tables import (
+    events,
     pipeline_offsets,
     webhook_deliveries,
     webhook_endpoints,
 )
-from bridgewatch.service.tables import events
 
 __all__ = [
     "SIGNATURE_HEADER",

@@ -40,23 +40,20 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConfigError
-from bridgewatch.pipeline.event_types import REFIT_REQUESTED, STATUS_CHANGED
 from bridgewatch.pipeline.incremental import IncrementalConfig
 from bridgewatch.pipeline.state import LiveState, PassResult, Refit, load_history, load_snapshot
-from bridgewatch.pipeline.tables import (
-    NOTIFY_CHANNEL,
-    ensure_pipeline_schema,
-    pipeline_offsets,
-    pipeline_pending,
-    pipeline_refits,
-)
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.service.repositories.events import encode_payload, list_events
-from bridgewatch.service.tables import (
+from bridgewatch.store.event_types import REFIT_REQUESTED, STATUS_CHANGED
+from bridgewatch.store.events import NOTIFY_CHANNEL, encode_payload, list_events
+from bridgewatch.store.migrate import ensure_pipeline_schema
+from bridgewatch.store.tables import (
     events,
     note_scores,
     note_status_changes,
     note_status_history,
+    pipeline_offsets,
+    pipeline_pending,
+    pipeline_refits,
 )
 
 __all__ = ["REFIT_REQUESTED", "STATUS_CHANGED", "StepResult", "Worker", "WorkerConfig"]

@@ -9,9 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from bridgewatch import __version__
-from bridgewatch.pipeline import api as pipeline_api
-from bridgewatch.service.api import export, health, notes, participants, posts, timelines
-from bridgewatch.service.db import make_engine, make_session_factory, psycopg_connect_kwargs
+from bridgewatch.service.api import export, health, notes, participants, posts, stream, timelines
 from bridgewatch.service.docs import install_docs
 from bridgewatch.service.errors import install_error_handlers
 from bridgewatch.service.fast_ratings import FastRatingRoute
@@ -19,6 +17,7 @@ from bridgewatch.service.idempotency import install_replay_handler
 from bridgewatch.service.middleware import BodySizeLimit, Metrics, RequestObserver
 from bridgewatch.service.pg_ratings import RatingWriter
 from bridgewatch.service.settings import Settings
+from bridgewatch.store.db import make_engine, make_session_factory, psycopg_connect_kwargs
 
 __all__ = ["create_app"]
 
@@ -84,7 +83,7 @@ def create_app(
     for module in (participants, posts, notes, timelines, export):
         app.include_router(module.router)
     app.include_router(health.router)
-    app.include_router(pipeline_api.router)
+    app.include_router(stream.router)
     # Innermost of ours: inside the size limit and the metrics, in front of FastAPI.
     app.add_middleware(FastRatingRoute, fastapi_app=app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from bridgewatch.errors import PermissionDeniedError
 from bridgewatch.service.errors import RateLimitedError
 from bridgewatch.service.impact import compute_impact, daily_note_limit
-from bridgewatch.service.repositories.events import count_recent_events
 from bridgewatch.service.repositories.locks import lock_participant_writes
 from bridgewatch.service.repositories.notes import (
     count_recent_notes,
@@ -26,6 +25,7 @@ from bridgewatch.service.repositories.notes import (
 from bridgewatch.service.repositories.participants import get_contributor_scores
 from bridgewatch.service.repositories.posts import count_recent_requests
 from bridgewatch.service.settings import Settings
+from bridgewatch.store.events import count_recent_events
 
 __all__ = [
     "RATING_EVENT_TYPES",

@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from bridgewatch.pipeline.tables import pipeline_offsets, pipeline_refits
 from bridgewatch.service.repositories.notes import NEEDS_MORE_RATINGS, timeline
-from bridgewatch.service.tables import (
+from bridgewatch.store.tables import (
     contributor_scores,
     events,
     note_requests,
@@ -20,6 +19,8 @@ from bridgewatch.service.tables import (
     note_status_changes,
     note_status_history,
     notes,
+    pipeline_offsets,
+    pipeline_refits,
     posts,
     ratings,
 )

@@ -21,11 +21,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from bridgewatch import __version__
-from bridgewatch.cli.info import ALGORITHM
+from bridgewatch import ALGORITHM, __version__
 from bridgewatch.errors import BridgewatchError, ConflictError, NotFoundError, PermissionDeniedError
 from bridgewatch.model import EnrollmentState
-from bridgewatch.pipeline.pending import pending_ratings
 from bridgewatch.scoring.status.config import StatusRulesConfig
 from bridgewatch.service.api.participants import participant_profile
 from bridgewatch.service.convert import (
@@ -35,7 +33,6 @@ from bridgewatch.service.convert import (
     rating_values,
 )
 from bridgewatch.service.deps import Db, Now, get_settings
-from bridgewatch.service.dump import PUBLICATION_DELAY_MS
 from bridgewatch.service.errors import RateLimitedError
 from bridgewatch.service.impact import WRITING_STATES
 from bridgewatch.service.limits import check_note_limits, check_rating_rate, check_request_rate
@@ -69,6 +66,8 @@ from bridgewatch.service.throttle import (
     reserve_login,
     reserve_signup,
 )
+from bridgewatch.store.dump import PUBLICATION_DELAY_MS
+from bridgewatch.store.pending import pending_ratings
 from bridgewatch.web import charts, queries
 from bridgewatch.web.accounts import authenticate, create_account
 from bridgewatch.web.csrf import CSRF_COOKIE, check_csrf, csrf_token_for

@@ -1,7 +1,7 @@
 """The demo community: simulated, imported, scored by the Core scorer, with two logins.
 
 :func:`seed_demo` is what ``bridgewatch demo`` and the web tests run: ``bridgewatch.sim``
-writes a community in the public format, :func:`bridgewatch.service.dump.import_dump` loads
+writes a community in the public format, :func:`bridgewatch.store.dump.import_dump` loads
 it, :func:`bridgewatch.pipeline.publish.score_and_publish` scores it at weekly checkpoints
 and now (statuses, rule traces, explanation tags, the worker's refit) and
 :func:`add_demo_logins` adds the logins (password ``demo-password``): ``demo`` (the busiest
@@ -21,11 +21,11 @@ from sqlalchemy import Engine, func, select, update
 from bridgewatch.model import EnrollmentState
 from bridgewatch.pipeline.publish import PublishedRun, score_and_publish
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.service.db import make_session_factory
-from bridgewatch.service.dump import ImportSummary, import_dump
 from bridgewatch.service.impact import WRITING_STATES
-from bridgewatch.service.tables import enrollment, notes, participants, ratings
 from bridgewatch.sim import SimConfig, simulate, write_community
+from bridgewatch.store.db import make_session_factory
+from bridgewatch.store.dump import ImportSummary, import_dump
+from bridgewatch.store.tables import enrollment, notes, participants, ratings
 from bridgewatch.web.accounts import create_account
 
 __all__ = ["DEMO_PASSWORD", "DemoSeed", "add_demo_logins", "demo_scoring_config", "seed_demo"]

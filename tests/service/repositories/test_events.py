@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from bridgewatch.service.db import make_session_factory
-from bridgewatch.service.repositories.events import (
+from bridgewatch.store.db import make_session_factory
+from bridgewatch.store.events import (
     append_event,
     count_recent_events,
     list_events,

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from bridgewatch.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
-from bridgewatch.pipeline.pending import pending_ratings
 from bridgewatch.service.api import API_PREFIX
 from bridgewatch.service.convert import note_public, note_values, rating_public, rating_values
 from bridgewatch.service.deps import (
@@ -73,6 +72,7 @@ from bridgewatch.service.schemas import (
 )
 from bridgewatch.service.settings import Settings
 from bridgewatch.service.text import find_urls, summary_length
+from bridgewatch.store.pending import pending_ratings
 
 __all__ = ["rate_on_postgresql", "router"]
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConflictError, InputError
 from bridgewatch.service.identifiers import hash_secret, new_secret
-from bridgewatch.service.tables import api_key_participants, api_keys, session_tokens
+from bridgewatch.store.tables import api_key_participants, api_keys, session_tokens
 
 __all__ = [
     "API_KEY_SCOPES",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from bridgewatch.service.tables import idempotency_keys
+from bridgewatch.store.tables import idempotency_keys
 
 __all__ = ["StoredResponse", "find_response", "store_response"]
 

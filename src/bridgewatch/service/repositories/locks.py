@@ -24,7 +24,7 @@ import hashlib
 from sqlalchemy import text, update
 from sqlalchemy.orm import Session
 
-from bridgewatch.service.tables import participants
+from bridgewatch.store.tables import participants
 
 __all__ = ["lock_name", "lock_participant_writes", "participant_lock_key"]
 

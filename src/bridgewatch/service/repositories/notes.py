@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from bridgewatch.errors import NotFoundError, PermissionDeniedError
 from bridgewatch.service.identifiers import new_note_id
-from bridgewatch.service.repositories.events import append_event
-from bridgewatch.service.tables import (
+from bridgewatch.store.events import append_event
+from bridgewatch.store.tables import (
     note_scores,
     note_status_changes,
     note_status_history,

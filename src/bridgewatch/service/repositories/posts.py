@@ -8,8 +8,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConflictError, NotFoundError
-from bridgewatch.service.repositories.events import append_event
-from bridgewatch.service.tables import note_requests, posts
+from bridgewatch.store.events import append_event
+from bridgewatch.store.tables import note_requests, posts
 
 __all__ = [
     "count_post_requests",

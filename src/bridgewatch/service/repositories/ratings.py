@@ -11,8 +11,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import NotFoundError
-from bridgewatch.service.repositories.events import append_event, encode_payload
-from bridgewatch.service.tables import events, notes, ratings
+from bridgewatch.store.events import append_event, encode_payload
+from bridgewatch.store.tables import events, notes, ratings
 
 __all__ = [
     "delete_rating",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from bridgewatch.service.tables import auth_attempts
+from bridgewatch.store.tables import auth_attempts
 
 __all__ = ["RecentAttempts", "forget_attempts", "recent_attempts", "record_attempt"]
 

@@ -20,11 +20,11 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from bridgewatch.errors import PermissionDeniedError
-from bridgewatch.pipeline.event_types import REFIT_REQUESTED, STATUS_CHANGED
 from bridgewatch.service.deps import Db, Principal, get_now, get_principal
-from bridgewatch.service.repositories.events import append_event
 from bridgewatch.service.schemas import ErrorBody
-from bridgewatch.service.tables import events
+from bridgewatch.store.event_types import REFIT_REQUESTED, STATUS_CHANGED
+from bridgewatch.store.events import append_event
+from bridgewatch.store.tables import events
 
 __all__ = ["RefitRequested", "format_sse", "router"]
 

@@ -40,9 +40,9 @@ from bridgewatch.io.columns import (
 )
 from bridgewatch.io.schemas import NOTE_REQUESTS, NOTE_STATUS_HISTORY, POSTS
 from bridgewatch.model import EnrollmentState
-from bridgewatch.service.db import make_session_factory
-from bridgewatch.service.repositories.events import append_event
-from bridgewatch.service.tables import (
+from bridgewatch.store.db import make_session_factory
+from bridgewatch.store.events import append_event
+from bridgewatch.store.tables import (
     enrollment,
     note_requests,
     note_status_history,

@@ -2,7 +2,7 @@
 
 The worker scores with the rater parameters of the last refit, so a rating by a rater that
 refit does not know cannot move its note until the next refit; the worker keeps the count
-per note in ``pipeline_pending`` (see :mod:`bridgewatch.pipeline.tables`).
+per note in ``pipeline_pending`` (see :mod:`bridgewatch.store.tables`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session
 
-from bridgewatch.pipeline.tables import pipeline_pending
+from bridgewatch.store.tables import pipeline_pending
 
 __all__ = ["PendingRatings", "pending_ratings"]
 

@@ -9,8 +9,16 @@ from alembic.config import Config
 from sqlalchemy import Engine, inspect
 
 from bridgewatch.errors import BridgewatchError
+from bridgewatch.store.tables import PIPELINE_TABLES, WEB_TABLES
 
-__all__ = ["SchemaOutdatedError", "alembic_config", "require_tables", "upgrade_database"]
+__all__ = [
+    "SchemaOutdatedError",
+    "alembic_config",
+    "ensure_pipeline_schema",
+    "ensure_web_schema",
+    "require_tables",
+    "upgrade_database",
+]
 
 
 class SchemaOutdatedError(BridgewatchError):
@@ -20,7 +28,7 @@ class SchemaOutdatedError(BridgewatchError):
 def alembic_config(engine: Engine) -> Config:
     """An Alembic config pointing at the packaged migrations, bound to ``engine``."""
     config = Config()
-    config.set_main_option("script_location", "bridgewatch.service:migrations")
+    config.set_main_option("script_location", "bridgewatch.store:migrations")
     config.attributes["engine"] = engine
     return config
 
@@ -45,3 +53,24 @@ def require_tables(engine: Engine, names: Iterable[str]) -> None:
             f"tables {', '.join(missing)}: run `bridgewatch db upgrade` "
             "(`bridgewatch serve` upgrades unless --no-migrate)"
         )
+
+
+def ensure_pipeline_schema(engine: Engine) -> None:
+    """Check that the real-time pipeline's tables exist (``bridgewatch db upgrade`` creates
+    them).
+
+    Raises
+    ------
+    SchemaOutdatedError : a table is missing.
+    """
+    require_tables(engine, PIPELINE_TABLES)
+
+
+def ensure_web_schema(engine: Engine) -> None:
+    """Check that the web app's tables exist (``bridgewatch db upgrade`` creates them).
+
+    Raises
+    ------
+    SchemaOutdatedError : a table is missing.
+    """
+    require_tables(engine, WEB_TABLES)

@@ -1,5 +1,5 @@
-"""Event types the real-time pipeline writes to the event log (no imports: the service's
-routers and the worker both use them)."""
+"""Event types the real-time pipeline writes to the event log (the service's routers and
+the worker both use them)."""
 
 from __future__ import annotations
 

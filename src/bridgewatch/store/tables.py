@@ -1,4 +1,9 @@
-"""Database tables (SQLAlchemy Core).
+"""Every database table bridgewatch stores, in one ``MetaData`` (SQLAlchemy Core).
+
+The service's tables, the real-time pipeline's (consumer offsets, refits, ratings waiting for
+a refit, webhooks and their deliveries) and the web app's accounts. The packaged Alembic
+migrations (:mod:`bridgewatch.store.migrations`) create them;
+``tests/service/test_migrations.py`` checks that the migrated schema matches these definitions.
 
 Tables holding public data use the public column names of their TSV file (scoring-core.md
 §2.1, §11.3), so a dump row and a table row are the same record and import/export is a
@@ -16,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -29,6 +35,8 @@ from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 __all__ = [
     "MISLEADING_REASONS",
     "NOT_MISLEADING_REASONS",
+    "PIPELINE_TABLES",
+    "WEB_TABLES",
     "api_key_participants",
     "api_keys",
     "auth_attempts",
@@ -43,9 +51,15 @@ __all__ = [
     "note_status_history",
     "notes",
     "participants",
+    "pipeline_offsets",
+    "pipeline_pending",
+    "pipeline_refits",
     "posts",
     "ratings",
     "session_tokens",
+    "web_accounts",
+    "webhook_deliveries",
+    "webhook_endpoints",
 ]
 
 # Autoincrementing 64-bit keys: SQLite only autoincrements INTEGER PRIMARY KEY.
@@ -359,3 +373,90 @@ idempotency_keys = Table(
     Column("created_at_ms", BigInteger, nullable=False),
     CheckConstraint("status_code >= 200 AND status_code < 300", name="success_only"),
 )
+
+# --- The real-time pipeline: consumer offsets, refits, ratings waiting for a refit,
+# webhooks and their delivery log.
+
+# One row per consumer ("worker", "webhooks"): the id of the last event whose effects are
+# committed. Updated in the same transaction as the effects.
+pipeline_offsets = Table(
+    "pipeline_offsets",
+    metadata,
+    Column("consumer", String(64), primary_key=True),
+    Column("last_event_id", BigInteger, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
+    Column("last_refit_at_ms", BigInteger, nullable=True),
+)
+
+# Full refits, newest last: every worker scores with the newest one, so all workers give the
+# same statuses. ``payload`` is the pickled refit (prescoring arrays, id indexes, fit cache),
+# written and read only by the workers.
+pipeline_refits = Table(
+    "pipeline_refits",
+    metadata,
+    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("snapshot_offset", BigInteger, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+)
+
+# Notes with ratings by raters the last refit does not know: those ratings wait for the next
+# refit (expected at ``next_refit_at_ms``). Rewritten at each refit, kept current by the
+# worker's passes for the notes they touch; no row: nothing waits.
+pipeline_pending = Table(
+    "pipeline_pending",
+    metadata,
+    Column("note_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("pending_ratings", Integer, nullable=False),
+    Column("next_refit_at_ms", BigInteger, nullable=False),
+    Column("updated_at_ms", BigInteger, nullable=False),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("url", String(2048), nullable=False),
+    Column("secret", String(256), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at_ms", BigInteger, nullable=False),
+)
+
+# One row per (endpoint, event): state pending -> delivered | failed, with the attempts.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", _BigId, primary_key=True, autoincrement=True),
+    Column("endpoint_id", BigInteger, nullable=False),
+    Column("event_id", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", SmallInteger, nullable=False, default=0),
+    Column("next_attempt_at_ms", BigInteger, nullable=False),
+    Column("last_status_code", SmallInteger, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("delivered_at_ms", BigInteger, nullable=True),
+    Index("ix_webhook_deliveries_state_next", "state", "next_attempt_at_ms"),
+    Index("uq_webhook_deliveries_endpoint_event", "endpoint_id", "event_id", unique=True),
+)
+
+# Web accounts: a username and a scrypt-hashed password bound to a participant (the web app
+# adds sign-in by password; see :mod:`bridgewatch.web.accounts`).
+web_accounts = Table(
+    "web_accounts",
+    metadata,
+    Column("username", String(32), primary_key=True),
+    Column("participant_id", String(64), nullable=False, unique=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+)
+
+# The real-time pipeline's tables and the web app's: created by revision 0002 (pipeline_pending
+# by 0003); ``ensure_pipeline_schema`` and ``ensure_web_schema`` check them at start-up.
+PIPELINE_TABLES: tuple[str, ...] = (
+    "pipeline_offsets",
+    "pipeline_refits",
+    "pipeline_pending",
+    "webhook_endpoints",
+    "webhook_deliveries",
+)
+WEB_TABLES: tuple[str, ...] = ("web_accounts",)

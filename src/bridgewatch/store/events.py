@@ -1,4 +1,5 @@
-"""The append-only event log (transactional outbox)."""
+"""The append-only event log (transactional outbox): every write appends here in the
+same transaction as its data change; the worker and the webhook sender read it."""
 
 from __future__ import annotations
 
@@ -10,9 +11,19 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
-from bridgewatch.service.tables import events
+from bridgewatch.store.tables import events
 
-__all__ = ["append_event", "count_recent_events", "encode_payload", "list_events"]
+__all__ = [
+    "NOTIFY_CHANNEL",
+    "append_event",
+    "count_recent_events",
+    "encode_payload",
+    "list_events",
+]
+
+# On PostgreSQL a statement trigger on ``events`` (revision 0002) sends ``NOTIFY`` on this
+# channel, so workers wake up without polling.
+NOTIFY_CHANNEL = "bridgewatch_events"
 
 _INSERT = insert(events)
 

@@ -1,6 +1,6 @@
 """Entry point for ASGI servers.
 
-Run ``uvicorn --factory bridgewatch.service.asgi:app_from_environment``.
+Run ``uvicorn --factory bridgewatch.asgi:app_from_environment``.
 
 Settings come from ``BRIDGEWATCH_*`` environment variables, read when the factory is called
 (in each worker process), never at import.
