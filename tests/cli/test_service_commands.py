@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import inspect
 
 from bridgewatch.cli import main
-from bridgewatch.service.repositories.auth import find_api_key
 from bridgewatch.store.db import make_engine, make_session_factory
+from bridgewatch.store.repositories.auth import find_api_key
 
 # ../shared beside the repository (CI), else the shared folder of the worktree layout.
 FIXTURE = Path(__file__).parents[3] / "shared" / "fixtures" / "S-core" / "input"

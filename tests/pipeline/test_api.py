@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from bridgewatch.pipeline.worker import REFIT_REQUESTED, STATUS_CHANGED
 from bridgewatch.service import Settings, create_app
 from bridgewatch.service.api.stream import format_sse
-from bridgewatch.service.repositories.auth import create_api_key
 from bridgewatch.store.events import append_event
+from bridgewatch.store.repositories.auth import create_api_key
 from bridgewatch.store.tables import events
 
 with warnings.catch_warnings():

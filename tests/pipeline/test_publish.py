@@ -14,7 +14,7 @@ from bridgewatch.pipeline.publish import score_and_publish
 from bridgewatch.pipeline.state import LiveState, Refit, load_snapshot
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.service.repositories.ratings import upsert_rating
+from bridgewatch.store.repositories.ratings import upsert_rating
 from bridgewatch.store.tables import (
     contributor_scores,
     events,

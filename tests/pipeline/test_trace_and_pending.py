@@ -17,10 +17,10 @@ from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.final import run_final_scoring
 from bridgewatch.scoring.inputs import prepare_core_inputs
 from bridgewatch.service import Settings, create_app
-from bridgewatch.service.repositories.participants import create_participant
-from bridgewatch.service.repositories.ratings import upsert_rating
 from bridgewatch.store.events import append_event
 from bridgewatch.store.pending import PendingRatings
+from bridgewatch.store.repositories.participants import create_participant
+from bridgewatch.store.repositories.ratings import upsert_rating
 from bridgewatch.store.tables import note_scores, note_status_history, pipeline_pending
 from bridgewatch.web import install_web
 from tests.pipeline.conftest import Community
@@ -145,7 +145,7 @@ def test_ratings_by_new_raters_wait_for_the_next_refit(
         assert client.get(f"/api/v1/notes/{other}").json()["pending"] is None
     # One of them is deleted: the count follows.
     with Session(loaded) as s, s.begin():
-        from bridgewatch.service.repositories.ratings import delete_rating
+        from bridgewatch.store.repositories.ratings import delete_rating
 
         delete_rating(s, note_id=note, rater_participant_id=newcomers[0], now_ms=2)
     _drain(worker)

@@ -20,8 +20,8 @@ from bridgewatch.pipeline.worker import (
     WorkerConfig,
 )
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.service.repositories.ratings import delete_rating, upsert_rating
 from bridgewatch.store.events import append_event
+from bridgewatch.store.repositories.ratings import delete_rating, upsert_rating
 from bridgewatch.store.tables import (
     events,
     note_status_changes,

@@ -8,8 +8,8 @@ import sys
 import time
 
 from bridgewatch.cli.db import settings_from_args
-from bridgewatch.service.repositories.auth import API_KEY_SCOPES, create_api_key, revoke_api_key
 from bridgewatch.store.db import make_engine, make_session_factory
+from bridgewatch.store.repositories.auth import API_KEY_SCOPES, create_api_key, revoke_api_key
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

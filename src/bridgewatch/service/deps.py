@@ -20,13 +20,13 @@ from bridgewatch.errors import PermissionDeniedError
 from bridgewatch.model import EnrollmentState
 from bridgewatch.service.errors import AuthenticationError
 from bridgewatch.service.impact import WRITING_STATES
-from bridgewatch.service.repositories.auth import ApiKeyRecord, find_api_key
-from bridgewatch.service.repositories.participants import (
+from bridgewatch.service.settings import Settings
+from bridgewatch.store.repositories.auth import ApiKeyRecord, find_api_key
+from bridgewatch.store.repositories.participants import (
     Participant,
     get_participant,
     get_session_participant,
 )
-from bridgewatch.service.settings import Settings
 
 __all__ = [
     "Actor",

@@ -17,15 +17,15 @@ from sqlalchemy.orm import Session
 from bridgewatch.errors import PermissionDeniedError
 from bridgewatch.service.errors import RateLimitedError
 from bridgewatch.service.impact import compute_impact, daily_note_limit
-from bridgewatch.service.repositories.locks import lock_participant_writes
-from bridgewatch.service.repositories.notes import (
+from bridgewatch.service.settings import Settings
+from bridgewatch.store.events import count_recent_events
+from bridgewatch.store.repositories.locks import lock_participant_writes
+from bridgewatch.store.repositories.notes import (
     count_recent_notes,
     post_author_history,
 )
-from bridgewatch.service.repositories.participants import get_contributor_scores
-from bridgewatch.service.repositories.posts import count_recent_requests
-from bridgewatch.service.settings import Settings
-from bridgewatch.store.events import count_recent_events
+from bridgewatch.store.repositories.participants import get_contributor_scores
+from bridgewatch.store.repositories.posts import count_recent_requests
 
 __all__ = [
     "RATING_EVENT_TYPES",

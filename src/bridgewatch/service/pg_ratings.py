@@ -34,7 +34,7 @@ import psycopg
 
 from bridgewatch.model import EnrollmentState
 from bridgewatch.service.limits import RATING_EVENT_TYPES
-from bridgewatch.service.repositories.locks import participant_lock_key
+from bridgewatch.store.repositories.locks import participant_lock_key
 from bridgewatch.store.tables import ratings
 
 __all__ = ["AsyncConnectionPool", "RatingOutcome", "RatingWriter"]

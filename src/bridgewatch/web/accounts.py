@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConflictError, InputError
-from bridgewatch.service.repositories.participants import create_participant
+from bridgewatch.store.repositories.participants import create_participant
 from bridgewatch.store.tables import web_accounts
 
 __all__ = [

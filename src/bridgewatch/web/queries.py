@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from bridgewatch.service.repositories.notes import NEEDS_MORE_RATINGS, timeline
+from bridgewatch.store.repositories.notes import NEEDS_MORE_RATINGS, timeline
 from bridgewatch.store.tables import (
     contributor_scores,
     events,

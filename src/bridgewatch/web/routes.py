@@ -36,27 +36,6 @@ from bridgewatch.service.deps import Db, Now, get_settings
 from bridgewatch.service.errors import RateLimitedError
 from bridgewatch.service.impact import WRITING_STATES
 from bridgewatch.service.limits import check_note_limits, check_rating_rate, check_request_rate
-from bridgewatch.service.repositories.auth import create_session_token, delete_session_token
-from bridgewatch.service.repositories.notes import (
-    TimelinePosition,
-    delete_own_note,
-    get_note_brief,
-    get_scoring,
-    insert_note,
-    list_status_changes,
-    notes_on_post,
-    require_note,
-    require_own_note,
-    timeline,
-)
-from bridgewatch.service.repositories.participants import Participant, get_session_participant
-from bridgewatch.service.repositories.posts import (
-    count_post_requests,
-    create_note_request,
-    get_post,
-    require_post,
-)
-from bridgewatch.service.repositories.ratings import get_rating, upsert_rating
 from bridgewatch.service.schemas import NoteCreate, NoteRequestCreate, RatingCreate
 from bridgewatch.service.settings import Settings
 from bridgewatch.service.text import find_urls, summary_length
@@ -68,6 +47,27 @@ from bridgewatch.service.throttle import (
 )
 from bridgewatch.store.dump import PUBLICATION_DELAY_MS
 from bridgewatch.store.pending import pending_ratings
+from bridgewatch.store.repositories.auth import create_session_token, delete_session_token
+from bridgewatch.store.repositories.notes import (
+    TimelinePosition,
+    delete_own_note,
+    get_note_brief,
+    get_scoring,
+    insert_note,
+    list_status_changes,
+    notes_on_post,
+    require_note,
+    require_own_note,
+    timeline,
+)
+from bridgewatch.store.repositories.participants import Participant, get_session_participant
+from bridgewatch.store.repositories.posts import (
+    count_post_requests,
+    create_note_request,
+    get_post,
+    require_post,
+)
+from bridgewatch.store.repositories.ratings import get_rating, upsert_rating
 from bridgewatch.web import charts, queries
 from bridgewatch.web.accounts import authenticate, create_account
 from bridgewatch.web.csrf import CSRF_COOKIE, check_csrf, csrf_token_for

@@ -190,9 +190,9 @@ def test_at_most_three_notes_a_day_on_one_post_authors_posts(service: Service) -
 def _backdated_notes(service: Service, author_id: str, n: int, *, post_author: str) -> list[int]:
     """``n`` notes by ``author_id`` on posts of ``post_author``, written 8 days ago and
     earlier (outside the 24 h and 7-day windows, inside the helpful-rate history)."""
-    from bridgewatch.service.repositories.notes import insert_note
-    from bridgewatch.service.repositories.posts import create_post
     from bridgewatch.store.db import make_session_factory
+    from bridgewatch.store.repositories.notes import insert_note
+    from bridgewatch.store.repositories.posts import create_post
 
     ids = []
     with make_session_factory(service.engine)() as session, session.begin():

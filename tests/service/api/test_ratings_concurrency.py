@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from bridgewatch.service.convert import note_values
-from bridgewatch.service.repositories.notes import insert_note
 from bridgewatch.service.schemas import NoteCreate
 from bridgewatch.store.db import make_session_factory
+from bridgewatch.store.repositories.notes import insert_note
 from bridgewatch.store.tables import ratings
 from tests.service.conftest import Service
 

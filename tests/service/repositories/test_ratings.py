@@ -7,13 +7,13 @@ from sqlalchemy import Engine
 
 from bridgewatch.errors import NotFoundError
 from bridgewatch.service.convert import rating_values
-from bridgewatch.service.repositories.notes import insert_note
-from bridgewatch.service.repositories.participants import create_participant
-from bridgewatch.service.repositories.posts import create_post
-from bridgewatch.service.repositories.ratings import get_rating, get_rating_target, upsert_rating
 from bridgewatch.service.schemas import RatingCreate
 from bridgewatch.store.db import make_session_factory
 from bridgewatch.store.events import list_events
+from bridgewatch.store.repositories.notes import insert_note
+from bridgewatch.store.repositories.participants import create_participant
+from bridgewatch.store.repositories.posts import create_post
+from bridgewatch.store.repositories.ratings import get_rating, get_rating_target, upsert_rating
 
 _TYPES = ("rating.created", "rating.replaced")
 

@@ -32,7 +32,6 @@ from bridgewatch.service.deps import (
 )
 from bridgewatch.service.errors import AuthenticationError
 from bridgewatch.service.idempotency import Idempotency, IdempotencyKey, replay_stored_answer
-from bridgewatch.service.identifiers import hash_secret
 from bridgewatch.service.limits import (
     RATING_EVENT_TYPES,
     RATING_WINDOW_MS,
@@ -41,24 +40,6 @@ from bridgewatch.service.limits import (
     rating_rate_error,
 )
 from bridgewatch.service.pg_ratings import RatingWriter
-from bridgewatch.service.repositories.idempotency import store_response
-from bridgewatch.service.repositories.locks import lock_participant_writes
-from bridgewatch.service.repositories.notes import (
-    get_scoring,
-    insert_note,
-    list_status_changes,
-    mark_note_deleted,
-    require_note,
-    require_own_note,
-)
-from bridgewatch.service.repositories.posts import require_post
-from bridgewatch.service.repositories.ratings import (
-    delete_rating,
-    get_rating,
-    get_rating_target,
-    rating_event_payload,
-    upsert_rating,
-)
 from bridgewatch.service.schemas import (
     ErrorBody,
     NoteCreate,
@@ -72,7 +53,26 @@ from bridgewatch.service.schemas import (
 )
 from bridgewatch.service.settings import Settings
 from bridgewatch.service.text import find_urls, summary_length
+from bridgewatch.store.identifiers import hash_secret
 from bridgewatch.store.pending import pending_ratings
+from bridgewatch.store.repositories.idempotency import store_response
+from bridgewatch.store.repositories.locks import lock_participant_writes
+from bridgewatch.store.repositories.notes import (
+    get_scoring,
+    insert_note,
+    list_status_changes,
+    mark_note_deleted,
+    require_note,
+    require_own_note,
+)
+from bridgewatch.store.repositories.posts import require_post
+from bridgewatch.store.repositories.ratings import (
+    delete_rating,
+    get_rating,
+    get_rating_target,
+    rating_event_payload,
+    upsert_rating,
+)
 
 __all__ = ["rate_on_postgresql", "router"]
 

@@ -20,15 +20,6 @@ from bridgewatch.service.deps import (
 )
 from bridgewatch.service.idempotency import Idempotency
 from bridgewatch.service.limits import check_request_rate
-from bridgewatch.service.repositories.notes import notes_on_post
-from bridgewatch.service.repositories.posts import (
-    count_post_requests,
-    create_note_request,
-    create_post,
-    get_post,
-    list_post_requests,
-    require_post,
-)
 from bridgewatch.service.schemas import (
     ErrorBody,
     NoteRequestCreate,
@@ -40,6 +31,15 @@ from bridgewatch.service.schemas import (
     PostPublic,
 )
 from bridgewatch.service.settings import Settings
+from bridgewatch.store.repositories.notes import notes_on_post
+from bridgewatch.store.repositories.posts import (
+    count_post_requests,
+    create_note_request,
+    create_post,
+    get_post,
+    list_post_requests,
+    require_post,
+)
 
 __all__ = ["router"]
 

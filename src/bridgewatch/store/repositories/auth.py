@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConflictError, InputError
-from bridgewatch.service.identifiers import hash_secret, new_secret
+from bridgewatch.store.identifiers import hash_secret, new_secret
 from bridgewatch.store.tables import api_key_participants, api_keys, session_tokens
 
 __all__ = [

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from bridgewatch.errors import NotFoundError
 from bridgewatch.model import EnrollmentState
-from bridgewatch.service.identifiers import hash_secret, new_alias, new_participant_id
 from bridgewatch.store.events import append_event
+from bridgewatch.store.identifiers import hash_secret, new_alias, new_participant_id
 from bridgewatch.store.tables import (
     contributor_scores,
     enrollment,

@@ -10,8 +10,8 @@ from sqlalchemy import Select, and_, case, exists, func, insert, not_, or_, sele
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import NotFoundError, PermissionDeniedError
-from bridgewatch.service.identifiers import new_note_id
 from bridgewatch.store.events import append_event
+from bridgewatch.store.identifiers import new_note_id
 from bridgewatch.store.tables import (
     note_scores,
     note_status_changes,
