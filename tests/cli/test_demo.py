@@ -19,7 +19,6 @@ from sqlalchemy import func, select
 from bridgewatch.cli import main
 from bridgewatch.cli.demo import _Progress
 from bridgewatch.service import make_engine
-from bridgewatch.service.impact import WRITING_STATES
 from bridgewatch.store.db import make_session_factory
 from bridgewatch.store.tables import (
     enrollment,
@@ -30,6 +29,7 @@ from bridgewatch.store.tables import (
     pipeline_refits,
     ratings,
 )
+from bridgewatch.usecases.rules import WRITING_STATES
 from bridgewatch.web.accounts import authenticate
 
 SIZES = ["--notes", "60", "--raters", "100", "--ratings", "1500", "--days", "14"]

@@ -14,9 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bridgewatch.errors import PermissionDeniedError
+from bridgewatch.errors import BridgewatchError, PermissionDeniedError
 from bridgewatch.service.errors import RateLimitedError
-from bridgewatch.service.impact import compute_impact, daily_note_limit
 from bridgewatch.service.settings import Settings
 from bridgewatch.store.events import count_recent_events
 from bridgewatch.store.repositories.locks import lock_participant_writes
@@ -26,6 +25,8 @@ from bridgewatch.store.repositories.notes import (
 )
 from bridgewatch.store.repositories.participants import get_contributor_scores
 from bridgewatch.store.repositories.posts import count_recent_requests
+from bridgewatch.usecases.impact import compute_impact, daily_note_limit
+from bridgewatch.usecases.ratings import RATING_EVENT_TYPES, RATING_WINDOW_MS, refusal
 
 __all__ = [
     "RATING_EVENT_TYPES",
@@ -49,8 +50,6 @@ _MEDIA_NOTE_MIN_WI = 2
 _AI_MEDIA_NOTE_MIN_WI = 100
 _MINUTE_MS = 60 * 1000
 #: The events the rating rate limit counts, and over how long a window (ms).
-RATING_EVENT_TYPES = ("rating.created", "rating.replaced")
-RATING_WINDOW_MS = _MINUTE_MS
 
 
 @dataclass(frozen=True)
@@ -178,13 +177,9 @@ def check_rating_rate(
         raise rating_rate_error(settings)
 
 
-def rating_rate_error(settings: Settings) -> RateLimitedError:
+def rating_rate_error(settings: Settings) -> BridgewatchError:
     """The error answering a rating beyond ``settings.ratings_per_minute``."""
-    return RateLimitedError(
-        f"at most {settings.ratings_per_minute} ratings per minute",
-        limit_name="ratings_per_minute",
-        retry_after_s=60,
-    )
+    return refusal("rate_limited", ratings_per_minute=settings.ratings_per_minute)
 
 
 def check_request_rate(

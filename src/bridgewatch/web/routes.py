@@ -34,11 +34,9 @@ from bridgewatch.service.convert import (
 )
 from bridgewatch.service.deps import Db, Now, get_settings
 from bridgewatch.service.errors import RateLimitedError
-from bridgewatch.service.impact import WRITING_STATES
-from bridgewatch.service.limits import check_note_limits, check_rating_rate, check_request_rate
+from bridgewatch.service.limits import check_note_limits, check_request_rate
 from bridgewatch.service.schemas import NoteCreate, NoteRequestCreate, RatingCreate
 from bridgewatch.service.settings import Settings
-from bridgewatch.service.text import find_urls, summary_length
 from bridgewatch.service.throttle import (
     client_address,
     login_succeeded,
@@ -50,8 +48,6 @@ from bridgewatch.store.pending import pending_ratings
 from bridgewatch.store.repositories.auth import create_session_token, delete_session_token
 from bridgewatch.store.repositories.notes import (
     TimelinePosition,
-    delete_own_note,
-    get_note_brief,
     get_scoring,
     insert_note,
     list_status_changes,
@@ -67,7 +63,12 @@ from bridgewatch.store.repositories.posts import (
     get_post,
     require_post,
 )
-from bridgewatch.store.repositories.ratings import get_rating, upsert_rating
+from bridgewatch.store.repositories.ratings import get_rating
+from bridgewatch.usecases import notes as usecases_notes
+from bridgewatch.usecases import ratings as usecases_ratings
+from bridgewatch.usecases.notes import SummaryProblem, summary_problems
+from bridgewatch.usecases.rules import WRITING_STATES
+from bridgewatch.usecases.text import find_urls, summary_length
 from bridgewatch.web import charts, queries
 from bridgewatch.web.accounts import authenticate, create_account
 from bridgewatch.web.csrf import CSRF_COOKIE, check_csrf, csrf_token_for
@@ -114,15 +115,6 @@ CORE_STATUS_LABELS = {
     "NEEDS_YOUR_HELP": "Helpful so far, needs raters from more viewpoints",
     "FIRM_REJECT": "Held back: cannot be rated helpful in this run",
 }
-# The same rule as the API's rater dependency: removed accounts and AI writers do not rate.
-_CANNOT_RATE = frozenset(
-    {
-        EnrollmentState.removed,
-        EnrollmentState.apiEarnedIn,
-        EnrollmentState.apiEarnedOut,
-        EnrollmentState.apiTestUser,
-    }
-)
 LEVEL_LABELS = {"HELPFUL": "Yes", "SOMEWHAT_HELPFUL": "Somewhat", "NOT_HELPFUL": "No"}
 TAG_LABELS = {
     "Clear": "Clear and easy to understand",
@@ -499,13 +491,13 @@ def rate_note(
     if user is None:
         return _login_redirect(request)
     try:
-        note = get_note_brief(db, note_id)
-        if note["noteAuthorParticipantId"] == user.participant_id:
-            raise PermissionDeniedError("you cannot rate your own note")
-        if note["deleted_at_ms"] is not None:
-            raise ConflictError(f"note {note_id} was deleted")
-        if user.is_api_writer or user.enrollment_state in _CANNOT_RATE:
-            raise PermissionDeniedError("this account cannot rate notes")
+        full = require_note(db, note_id)
+        # The rules first (as before the form): who may rate, and this note.
+        verdict = usecases_ratings.rater_verdict(user) or usecases_ratings.note_verdict(
+            full, user.participant_id
+        )
+        if verdict is not None:
+            raise usecases_ratings.refusal(verdict, note_id=note_id)
         level = helpfulness_level
         try:
             body = RatingCreate(
@@ -520,13 +512,14 @@ def rate_note(
                 if "helpfulness_level" in fields
                 else "choose Yes, Somewhat or No, and only reasons from the list that match it"
             ) from exc
-        check_rating_rate(db, settings=settings, now_ms=now, participant_id=user.participant_id)
-        full = require_note(db, note_id)
         before = str(full["status"])
-        upsert_rating(
+        usecases_ratings.rate_note(
             db,
             now_ms=now,
+            rater=user,
+            note_id=note_id,
             values=rating_values(body, note_id=note_id, rater_participant_id=user.participant_id),
+            ratings_per_minute=settings.ratings_per_minute,
         )
         after = queries.latest_event_id(db)  # the rating's event (same transaction)
     except BridgewatchError as exc:
@@ -559,21 +552,25 @@ def note_live(db: Db, note_id: int, after: int = 0) -> JSONResponse:
     )
 
 
-def _write_context(db: Db, user: Participant | None, post: dict[str, Any]) -> dict[str, Any]:
+def _write_context(
+    db: Db, user: Participant | None, post: dict[str, Any], max_chars: int
+) -> dict[str, Any]:
     profile = participant_profile(db, user.participant_id) if user is not None else None
     return {
         "post": post,
         "profile": profile,
         "misleading_choices": MISLEADING_CHOICES,
         "not_misleading_choices": NOT_MISLEADING_CHOICES,
-        "max_chars": 280,
+        "max_chars": max_chars,
         "field_labels": FIELD_LABELS,
         "title": "Write a note",
     }
 
 
 @router.get("/posts/{post_id}/write", response_class=HTMLResponse)
-def write_page(request: Request, db: Db, user: User, post_id: str) -> Response:
+def write_page(
+    request: Request, db: Db, user: User, settings: SettingsDep, post_id: str
+) -> Response:
     """The note-writing form, or what the contributor still needs to earn to write."""
     if user is None:
         return _login_redirect(request)
@@ -584,7 +581,7 @@ def write_page(request: Request, db: Db, user: User, post_id: str) -> Response:
     return _render(
         request,
         "write.html",
-        {**_write_context(db, user, post), "form": {}, "errors": {}},
+        {**_write_context(db, user, post, settings.summary_max_chars), "form": {}, "errors": {}},
         user=user,
     )
 
@@ -631,6 +628,9 @@ def write_note(
     if link and link not in text:
         text = f"{text} {link}"
     errors: dict[str, str] = {}
+    problems = summary_problems(
+        text, classification=classification, max_chars=settings.summary_max_chars
+    )
     if user.enrollment_state not in WRITING_STATES:
         errors["form"] = "You cannot write notes yet: earn writing ability by rating notes first."
     else:
@@ -638,14 +638,15 @@ def write_note(
             errors["source_link"] = (
                 "The source link must be a web address starting with http:// or https://."
             )
-        elif classification != "NOT_MISLEADING" and not find_urls(text):
+        elif SummaryProblem.NO_SOURCE in problems:
             errors["source_link"] = (
                 "A note saying the post is misleading needs a source link: add the address "
                 "of a page that supports your note."
             )
+        # The form's own requirement: the text field itself (a link alone is no note).
         if not summary.strip():
             errors["summary"] = "Write the text of your note."
-        elif summary_length(text) > settings.summary_max_chars:
+        elif SummaryProblem.TOO_LONG in problems:
             errors["summary"] = (
                 f"The note has {summary_length(text)} characters (links not counted); "
                 f"at most {settings.summary_max_chars} are allowed."
@@ -678,7 +679,11 @@ def write_note(
     return _render(
         request,
         "write.html",
-        {**_write_context(db, user, post), "form": form, "errors": ordered},
+        {
+            **_write_context(db, user, post, settings.summary_max_chars),
+            "form": form,
+            "errors": ordered,
+        },
         user=user,
         status_code=422,
     )
@@ -768,9 +773,7 @@ def delete_note(
     if user is None:
         return _login_redirect(request)
     try:
-        if user.enrollment_state == EnrollmentState.removed:
-            raise PermissionDeniedError("this participant was removed")
-        delete_own_note(db, note_id=note_id, participant_id=user.participant_id, now_ms=now)
+        usecases_notes.delete_note(db, note_id=note_id, author=user, now_ms=now)
     except BridgewatchError as exc:
         return _error(request, user, exc)
     return RedirectResponse(

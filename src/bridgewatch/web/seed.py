@@ -21,11 +21,11 @@ from sqlalchemy import Engine, func, select, update
 from bridgewatch.model import EnrollmentState
 from bridgewatch.pipeline.publish import PublishedRun, score_and_publish
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.service.impact import WRITING_STATES
 from bridgewatch.sim import SimConfig, simulate, write_community
 from bridgewatch.store.db import make_session_factory
 from bridgewatch.store.dump import ImportSummary, import_dump
 from bridgewatch.store.tables import enrollment, notes, participants, ratings
+from bridgewatch.usecases.rules import WRITING_STATES
 from bridgewatch.web.accounts import create_account
 
 __all__ = ["DEMO_PASSWORD", "DemoSeed", "add_demo_logins", "demo_scoring_config", "seed_demo"]

@@ -22,7 +22,6 @@ from bridgewatch.service.deps import (
 )
 from bridgewatch.service.errors import AuthenticationError
 from bridgewatch.service.idempotency import Idempotency
-from bridgewatch.service.impact import WRITING_STATES, compute_impact, daily_note_limit
 from bridgewatch.service.schemas import (
     ContributorProfile,
     ErrorBody,
@@ -42,6 +41,8 @@ from bridgewatch.store.repositories.participants import (
     get_enrollment,
     get_participant,
 )
+from bridgewatch.usecases.impact import compute_impact, daily_note_limit
+from bridgewatch.usecases.rules import WRITING_STATES
 
 __all__ = ["participant_profile", "router"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridgewatch.service.impact import compute_impact, daily_note_limit
+from bridgewatch.usecases.impact import compute_impact, daily_note_limit
 
 
 def test_no_scores_mean_zero_impact_and_five_notes() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridgewatch.service.text import find_urls, summary_length
+from bridgewatch.usecases.text import find_urls, summary_length
 
 
 def test_urls_count_zero_characters() -> None:

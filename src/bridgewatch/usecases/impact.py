@@ -11,14 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bridgewatch.model import EnrollmentState
+__all__ = ["Impact", "compute_impact", "daily_note_limit"]
 
-__all__ = ["WRITING_STATES", "Impact", "compute_impact", "daily_note_limit"]
-
-# States that may write notes (spec-extended §7.2).
-WRITING_STATES: frozenset[EnrollmentState] = frozenset(
-    {EnrollmentState.earnedIn, EnrollmentState.atRisk, EnrollmentState.apiEarnedIn}
-)
 # Top Writer thresholds (spec-extended §2.7).
 _TOP_WRITER_MIN_WI = 10
 _TOP_WRITER_MIN_HIT_RATE = 0.04
