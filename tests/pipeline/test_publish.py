@@ -100,7 +100,7 @@ def test_stored_refit_is_the_workers_own_and_it_scores_from_it(
             equal_nan=True,
         ), name
     # A worker started now adopts the stored refit (no refit of its own) ...
-    worker = Worker(loaded, CONFIG, WorkerConfig(seed=2), clock=lambda: as_of / 1000 + 60)
+    worker = Worker(loaded, CONFIG, WorkerConfig(seed=2), clock=lambda: as_of + 60_000)
     worker.setup()
     assert worker.step().consumed == 0
     # ... and scores later ratings from it.

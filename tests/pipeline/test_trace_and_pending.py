@@ -114,7 +114,7 @@ def test_note_scores_hold_the_incremental_figures_of_rescored_notes(
 def test_ratings_by_new_raters_wait_for_the_next_refit(
     loaded: Engine, community: Community
 ) -> None:
-    now = [1_700_000_000.0]
+    now = [1_700_000_000_000]  # ms
     worker = Worker(
         loaded,
         CONFIG,
@@ -135,7 +135,7 @@ def test_ratings_by_new_raters_wait_for_the_next_refit(
         assert details.status_code == 200, details.text
         pending = details.json()["pending"]
         assert pending["ratings"] == 3
-        assert pending["nextRefitAtMillis"] == int((now[0] + 3600.0) * 1000)
+        assert pending["nextRefitAtMillis"] == now[0] + 3_600_000
         assert pending["message"].startswith("3 ratings from new raters are pending")
         page = client.get(f"/notes/{note}")
         assert page.status_code == 200

@@ -44,11 +44,11 @@ SIM = SimConfig(
 )
 
 
-def worker_clock() -> Callable[[], float]:
-    """The workers' clock (s): real time elapsing from ``RATE_AT_MS``, so the refit stored at
+def worker_clock() -> Callable[[], int]:
+    """The workers' clock (ms): real time elapsing from ``RATE_AT_MS``, so the refit stored at
     ``NOW_MS`` is the one in use (the hourly refit is not due yet)."""
-    base = time.monotonic()
-    return lambda: RATE_AT_MS / 1000 + (time.monotonic() - base)
+    base = time.monotonic_ns()
+    return lambda: RATE_AT_MS + (time.monotonic_ns() - base) // 1_000_000
 
 
 def rating_body(level: str) -> RatingCreate:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from bridgewatch import __version__
+from bridgewatch import clock as wall
 from bridgewatch.service.api import export, health, notes, participants, posts, stream, timelines
 from bridgewatch.service.docs import install_docs
 from bridgewatch.service.errors import install_error_handlers
@@ -20,10 +20,6 @@ from bridgewatch.service.settings import Settings
 from bridgewatch.store.db import make_engine, make_session_factory, psycopg_connect_kwargs
 
 __all__ = ["create_app"]
-
-
-def _wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def create_app(
@@ -65,7 +61,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
-    app.state.clock = clock or _wall_clock_ms
+    app.state.clock = clock or wall.now_ms
     # PostgreSQL: session ratings take the one-statement asynchronous path.
     app.state.rating_writer = (
         RatingWriter(
