@@ -22,7 +22,13 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from bridgewatch import ALGORITHM, __version__
-from bridgewatch.errors import BridgewatchError, ConflictError, NotFoundError, PermissionDeniedError
+from bridgewatch.errors import (
+    BridgewatchError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+)
 from bridgewatch.model import EnrollmentState
 from bridgewatch.scoring.status.config import StatusRulesConfig
 from bridgewatch.service.api.participants import participant_profile
@@ -33,8 +39,6 @@ from bridgewatch.service.convert import (
     rating_values,
 )
 from bridgewatch.service.deps import Db, Now, get_settings
-from bridgewatch.service.errors import RateLimitedError
-from bridgewatch.service.limits import check_note_limits, check_request_rate
 from bridgewatch.service.schemas import NoteCreate, NoteRequestCreate, RatingCreate
 from bridgewatch.service.settings import Settings
 from bridgewatch.service.throttle import (
@@ -66,6 +70,7 @@ from bridgewatch.store.repositories.posts import (
 from bridgewatch.store.repositories.ratings import get_rating
 from bridgewatch.usecases import notes as usecases_notes
 from bridgewatch.usecases import ratings as usecases_ratings
+from bridgewatch.usecases.limits import check_note_limits, check_request_rate
 from bridgewatch.usecases.notes import SummaryProblem, summary_problems
 from bridgewatch.usecases.rules import WRITING_STATES
 from bridgewatch.usecases.text import find_urls, summary_length

@@ -30,10 +30,6 @@ from bridgewatch.service.deps import (
 )
 from bridgewatch.service.errors import AuthenticationError
 from bridgewatch.service.idempotency import Idempotency, IdempotencyKey, replay_stored_answer
-from bridgewatch.service.limits import (
-    RATING_WINDOW_MS,
-    check_note_limits,
-)
 from bridgewatch.service.pg_ratings import RatingWriter
 from bridgewatch.service.schemas import (
     ErrorBody,
@@ -64,8 +60,9 @@ from bridgewatch.store.repositories.ratings import (
 )
 from bridgewatch.usecases import notes as usecases_notes
 from bridgewatch.usecases import ratings as usecases_ratings
+from bridgewatch.usecases.limits import check_note_limits
 from bridgewatch.usecases.notes import check_summary
-from bridgewatch.usecases.ratings import refusal
+from bridgewatch.usecases.ratings import RATING_WINDOW_MS, refusal
 
 __all__ = ["rate_on_postgresql", "router"]
 

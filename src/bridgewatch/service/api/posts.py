@@ -19,7 +19,6 @@ from bridgewatch.service.deps import (
     get_settings,
 )
 from bridgewatch.service.idempotency import Idempotency
-from bridgewatch.service.limits import check_request_rate
 from bridgewatch.service.schemas import (
     ErrorBody,
     NoteRequestCreate,
@@ -40,6 +39,7 @@ from bridgewatch.store.repositories.posts import (
     list_post_requests,
     require_post,
 )
+from bridgewatch.usecases.limits import check_request_rate
 
 __all__ = ["router"]
 

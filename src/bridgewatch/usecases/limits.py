@@ -10,14 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from bridgewatch.errors import BridgewatchError, PermissionDeniedError
-from bridgewatch.service.errors import RateLimitedError
-from bridgewatch.service.settings import Settings
-from bridgewatch.store.events import count_recent_events
+from bridgewatch.errors import PermissionDeniedError, RateLimitedError
 from bridgewatch.store.repositories.locks import lock_participant_writes
 from bridgewatch.store.repositories.notes import (
     count_recent_notes,
@@ -26,17 +23,13 @@ from bridgewatch.store.repositories.notes import (
 from bridgewatch.store.repositories.participants import get_contributor_scores
 from bridgewatch.store.repositories.posts import count_recent_requests
 from bridgewatch.usecases.impact import compute_impact, daily_note_limit
-from bridgewatch.usecases.ratings import RATING_EVENT_TYPES, RATING_WINDOW_MS, refusal
 
 __all__ = [
-    "RATING_EVENT_TYPES",
-    "RATING_WINDOW_MS",
+    "LimitSettings",
     "PostAuthorLimit",
     "check_note_limits",
-    "check_rating_rate",
     "check_request_rate",
     "post_author_note_limit",
-    "rating_rate_error",
 ]
 
 _DAY_MS = 24 * 3600 * 1000
@@ -48,8 +41,19 @@ _WEEKLY_AFTER_NOTES = 15
 # Writing Impact needed for a media note (§7.2.2): writers, and AI note writers.
 _MEDIA_NOTE_MIN_WI = 2
 _AI_MEDIA_NOTE_MIN_WI = 100
-_MINUTE_MS = 60 * 1000
-#: The events the rating rate limit counts, and over how long a window (ms).
+
+
+class LimitSettings(Protocol):
+    """The limits the checks read (the service's ``Settings`` has them; see its fields)."""
+
+    @property
+    def ratings_per_minute(self) -> int: ...
+    @property
+    def note_requests_per_day(self) -> int: ...
+    @property
+    def notes_per_post_author_per_day(self) -> int: ...
+    @property
+    def post_author_history_since_ms(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ def post_author_note_limit(
 def check_note_limits(
     db: Session,
     *,
-    settings: Settings,
+    settings: LimitSettings,
     now_ms: int,
     participant_id: str,
     post: Mapping[str, Any],
@@ -150,40 +154,8 @@ def check_note_limits(
             )
 
 
-def check_rating_rate(
-    db: Session,
-    *,
-    settings: Settings,
-    now_ms: int,
-    participant_id: str,
-    recent: int | None = None,
-) -> None:
-    """Refuse a rating beyond ``settings.ratings_per_minute`` in the last 60 s.
-
-    ``recent``: the participant's events of ``RATING_EVENT_TYPES`` since
-    ``now_ms - RATING_WINDOW_MS`` when the caller already counted them in this transaction
-    after taking ``lock_participant_writes`` (the rating path does, with the note lookup);
-    otherwise the lock is taken and the events counted here.
-    """
-    if recent is None:
-        lock_participant_writes(db, participant_id)
-        recent = count_recent_events(
-            db,
-            actor_participant_id=participant_id,
-            event_types=RATING_EVENT_TYPES,
-            since_ms=now_ms - RATING_WINDOW_MS,
-        )
-    if recent >= settings.ratings_per_minute:
-        raise rating_rate_error(settings)
-
-
-def rating_rate_error(settings: Settings) -> BridgewatchError:
-    """The error answering a rating beyond ``settings.ratings_per_minute``."""
-    return refusal("rate_limited", ratings_per_minute=settings.ratings_per_minute)
-
-
 def check_request_rate(
-    db: Session, *, settings: Settings, now_ms: int, participant_id: str
+    db: Session, *, settings: LimitSettings, now_ms: int, participant_id: str
 ) -> None:
     """Refuse a note request beyond ``settings.note_requests_per_day`` (§6.1)."""
     lock_participant_writes(db, participant_id)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bridgewatch.service.limits import post_author_note_limit
+from bridgewatch.usecases.limits import post_author_note_limit
 
 DAY_MS = 24 * 3600 * 1000
 WEEK_MS = 7 * DAY_MS
