@@ -49,6 +49,7 @@ from bridgewatch.service.throttle import (
 )
 from bridgewatch.store.dump import PUBLICATION_DELAY_MS
 from bridgewatch.store.pending import pending_ratings
+from bridgewatch.store.repositories import pages
 from bridgewatch.store.repositories.auth import create_session_token, delete_session_token
 from bridgewatch.store.repositories.notes import (
     TimelinePosition,
@@ -74,7 +75,7 @@ from bridgewatch.usecases.limits import check_note_limits, check_request_rate
 from bridgewatch.usecases.notes import SummaryProblem, summary_problems
 from bridgewatch.usecases.rules import WRITING_STATES
 from bridgewatch.usecases.text import find_urls, summary_length
-from bridgewatch.web import charts, queries
+from bridgewatch.web import charts
 from bridgewatch.web.accounts import authenticate, create_account
 from bridgewatch.web.csrf import CSRF_COOKIE, check_csrf, csrf_token_for
 from bridgewatch.web.explain import (
@@ -296,9 +297,9 @@ def timeline_page(
     placed = False
     items: list[dict[str, Any]] = []
     if tab == "needs-your-help":
-        candidates = queries.needs_help_candidates(db, viewer_participant_id=viewer)
+        candidates = pages.needs_help_candidates(db, viewer_participant_id=viewer)
         rows = {c.note_id: row for c, row in candidates}
-        factor = queries.viewer_factor(db, viewer) if viewer else None
+        factor = pages.viewer_factor(db, viewer) if viewer else None
         placed = factor is not None
         ranked = rank_needs_help([c for c, _ in candidates], viewer_factor=factor, limit=30)
         items = [{**rows[s.note_id], "reasons": s.reasons} for s in ranked]
@@ -314,7 +315,7 @@ def timeline_page(
     if tab != "needs-your-help" and len(items) > _PAGE:
         items = items[:_PAGE]
         older = f"{items[-1]['createdAtMillis']}-{items[-1]['noteId']}"
-    posts = queries.post_titles(db, sorted({str(n["tweetId"]) for n in items}))
+    posts = pages.post_titles(db, sorted({str(n["tweetId"]) for n in items}))
     return _render(
         request,
         "timeline.html",
@@ -381,7 +382,7 @@ def _post_response(
         note = next((n for n in items if int(n["noteId"]) == rated), None)
         if note is not None:
             old = was if was in STATUS_LABELS else None
-            offset = queries.pipeline_state(db).worker_offset
+            offset = pages.pipeline_state(db).worker_offset
             flash = {
                 "note_id": rated,
                 "old": old,
@@ -399,7 +400,7 @@ def _post_response(
             "flash": flash,
             "requests": count_post_requests(db, post_id),
             "my_request": (
-                user is not None and queries.has_requested(db, post_id, user.participant_id)
+                user is not None and pages.has_requested(db, post_id, user.participant_id)
             ),
             "requested": requested,
             "request_form": request_form or {},
@@ -526,7 +527,7 @@ def rate_note(
             values=rating_values(body, note_id=note_id, rater_participant_id=user.participant_id),
             ratings_per_minute=settings.ratings_per_minute,
         )
-        after = queries.latest_event_id(db)  # the rating's event (same transaction)
+        after = pages.latest_event_id(db)  # the rating's event (same transaction)
     except BridgewatchError as exc:
         return _error(request, user, exc)
     target = (
@@ -540,11 +541,11 @@ def rate_note(
 def note_live(db: Db, note_id: int, after: int = 0) -> JSONResponse:
     """The note's published status, and whether the worker has consumed event ``after``
     (so a page can tell "scored, unchanged" from "not scored yet")."""
-    found = queries.note_status(db, note_id)
+    found = pages.note_status(db, note_id)
     if found is None:
         return JSONResponse({"detail": f"note {note_id} does not exist"}, status_code=404)
     status, decided_by = found
-    offset = queries.pipeline_state(db).worker_offset
+    offset = pages.pipeline_state(db).worker_offset
     return JSONResponse(
         {
             "noteId": str(note_id),
@@ -703,7 +704,7 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
     except NotFoundError as exc:
         return _error(request, user, exc)
     scoring = get_scoring(db, note_id)
-    points = queries.note_rater_points(db, note_id)
+    points = pages.note_rater_points(db, note_id)
     placed = [(p.factor, p.level) for p in points if p.factor is not None]
     sides: dict[str, dict[str, int]] = {
         side: dict.fromkeys(LEVEL_LABELS, 0) for side in ("negative", "positive", "unscored")
@@ -810,8 +811,8 @@ def profile_page(
         "profile.html",
         {
             "profile": profile,
-            "recent": queries.recent_ratings(db, participant_id),
-            "authored": queries.notes_by_author(db, participant_id),
+            "recent": pages.recent_ratings(db, participant_id),
+            "authored": pages.notes_by_author(db, participant_id),
             "is_me": is_me,
             "deleted": deleted if is_me else None,
             "title": f"Contributor {profile.participant.alias}",
@@ -825,9 +826,9 @@ def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
     """Status counts over time, rater factors, notes' intercept vs factor with thresholds,
     the data export and the algorithm version."""
     cfg = StatusRulesConfig()
-    days, series = queries.status_over_time(db)
-    factors = queries.rater_factors(db)
-    points = queries.note_points(db)
+    days, series = pages.status_over_time(db)
+    factors = pages.rater_factors(db)
+    points = pages.note_points(db)
 
     def both(draw: Callable[[int], str]) -> str:
         return charts.responsive(draw(640), draw(charts.NARROW_WIDTH))
@@ -836,7 +837,7 @@ def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
         request,
         "transparency.html",
         {
-            "counts": queries.status_counts(db),
+            "counts": pages.status_counts(db),
             "status_chart": both(
                 lambda w: charts.status_lines_svg(
                     days, series, title="Notes per status over time", width=w
@@ -857,7 +858,7 @@ def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
                     width=w,
                 )
             ),
-            "pipeline": queries.pipeline_state(db),
+            "pipeline": pages.pipeline_state(db),
             "algorithm": ALGORITHM,
             "cfg": cfg,
             "title": "Transparency",

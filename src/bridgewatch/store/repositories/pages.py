@@ -1,5 +1,5 @@
-"""Read queries the pages need beyond the service repositories (figures for charts, the
-active-learning candidates, a contributor's recent ratings)."""
+"""Read queries of the web pages beyond the other repositories (figures for charts, the
+active-learning candidates, a contributor's recent ratings, the pipeline's state)."""
 
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ from bridgewatch.store.tables import (
     posts,
     ratings,
 )
-from bridgewatch.web.needs_help import Candidate
 
 __all__ = [
     "AuthoredNote",
+    "Candidate",
     "PipelineState",
     "RaterPoint",
     "RecentRating",
@@ -45,6 +45,30 @@ __all__ = [
     "status_over_time",
     "viewer_factor",
 ]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A note the viewer may rate, with what the scorer knows about it.
+
+    ``ratings_by_side`` counts its raters with factor < 0 and >= 0 (raters without a factor
+    are not counted); ``intercept_min``/``max`` are the pseudo-rater bounds, if scored;
+    ``core_status`` is the Core model's status from the last full run, if scored.
+    """
+
+    note_id: int
+    n_ratings: int
+    ratings_negative_side: int
+    ratings_positive_side: int
+    intercept: float | None
+    factor: float | None
+    intercept_min: float | None
+    intercept_max: float | None
+    created_at_ms: int
+    core_status: str | None = None
+    net_negative_side: int = 0
+    net_positive_side: int = 0
+
 
 _CRH = "CURRENTLY_RATED_HELPFUL"
 _CRNH = "CURRENTLY_RATED_NOT_HELPFUL"
