@@ -90,3 +90,52 @@ def test_delete_note_is_the_authors_once_and_never_a_removed_one(engine: Engine)
         assert delete_note(db, note_id=note_id, author=author, now_ms=3) is True
         assert delete_note(db, note_id=note_id, author=author, now_ms=4) is False
         assert require_note(db, note_id)["deleted_at_ms"] == 3
+
+
+def test_write_note_needs_writing_ability_and_stays_within_the_daily_limit(
+    engine: Engine,
+) -> None:
+    from dataclasses import dataclass
+
+    from bridgewatch.errors import RateLimitedError
+    from bridgewatch.store.repositories.posts import require_post
+    from bridgewatch.usecases.impact import compute_impact, daily_note_limit
+    from bridgewatch.usecases.notes import write_note
+
+    @dataclass(frozen=True)
+    class Limits:
+        ratings_per_minute: int = 30
+        note_requests_per_day: int = 5
+        notes_per_post_author_per_day: int = 100
+        post_author_history_since_ms: int = 0
+
+    values = {
+        "tweetId": "p1",
+        "classification": "NOT_MISLEADING",
+        "summary": "fine",
+        "isMediaNote": 0,
+        "isCollaborativeNote": 0,
+    }
+    factory = make_session_factory(engine)
+    with factory() as db, db.begin():
+        newcomer = create_participant(db, now_ms=1)
+        create_post(
+            db, now_ms=1, actor_participant_id=None, post_id="p1", author_id="a", text="t", url=None
+        )
+    writer = Participant(
+        newcomer.participant_id, newcomer.alias, 1, False, EnrollmentState.earnedIn
+    )
+    with factory() as db, db.begin():
+        post = require_post(db, "p1")
+        with pytest.raises(PermissionDeniedError, match="writing ability"):
+            write_note(db, now_ms=10, author=newcomer, post=post, values=values, limits=Limits())
+        written = 0
+        with pytest.raises(RateLimitedError):
+            for i in range(100):
+                row = write_note(
+                    db, now_ms=10 + i, author=writer, post=post, values=values, limits=Limits()
+                )
+                assert row["noteAuthorParticipantId"] == writer.participant_id
+                written += 1
+        # The daily limit of a writer without impact, then refused.
+        assert written == daily_note_limit(compute_impact(None)) > 0

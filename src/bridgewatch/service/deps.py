@@ -26,7 +26,6 @@ from bridgewatch.store.repositories.participants import (
     get_participant,
     get_session_participant,
 )
-from bridgewatch.usecases import rules
 from bridgewatch.usecases.notes import check_writer
 from bridgewatch.usecases.ratings import rater_verdict, refusal
 
@@ -48,7 +47,6 @@ __all__ = [
     "get_now",
     "get_principal",
     "get_settings",
-    "is_ai_writer",
     "optional_principal",
     "rater",
     "request_hash",
@@ -271,13 +269,6 @@ def acting_participant(scope: str) -> Callable[[Session, Principal], Awaitable[A
 async def _writer(actor: Annotated[Actor, Depends(acting_participant("notes:write"))]) -> Actor:
     check_writer(actor.participant)
     return actor
-
-
-def is_ai_writer(participant: Participant) -> bool:
-    """Whether the participant is an AI note writer (spec-extended §7.8)."""
-    return rules.is_ai_writer(
-        is_api_writer=participant.is_api_writer, enrollment_state=participant.enrollment_state
-    )
 
 
 def check_rater(actor: Actor) -> Actor:

@@ -8,14 +8,17 @@ naming the field for the API, a sentence next to the form field for the web app)
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import InputError, PermissionDeniedError
 from bridgewatch.model import EnrollmentState
-from bridgewatch.store.repositories.notes import delete_own_note
+from bridgewatch.store.repositories.notes import delete_own_note, insert_note
 from bridgewatch.store.repositories.participants import Participant
-from bridgewatch.usecases.rules import WRITING_STATES
+from bridgewatch.usecases.limits import LimitSettings, check_note_limits
+from bridgewatch.usecases.rules import WRITING_STATES, is_ai_writer
 from bridgewatch.usecases.text import find_urls, summary_length
 
 __all__ = [
@@ -24,6 +27,7 @@ __all__ = [
     "check_writer",
     "delete_note",
     "summary_problems",
+    "write_note",
 ]
 
 
@@ -104,3 +108,50 @@ def delete_note(db: Session, *, note_id: int, author: Participant, now_ms: int) 
     if author.enrollment_state == EnrollmentState.removed:
         raise PermissionDeniedError("this participant was removed")
     return delete_own_note(db, note_id=note_id, participant_id=author.participant_id, now_ms=now_ms)
+
+
+def write_note(
+    db: Session,
+    *,
+    now_ms: int,
+    author: Participant,
+    post: Mapping[str, Any],
+    values: Mapping[str, Any],
+    limits: LimitSettings,
+) -> dict[str, Any]:
+    """Store ``author``'s note on ``post`` if they may write it now, in the caller's
+    transaction. The summary is checked before (:func:`check_summary`, or
+    :func:`summary_problems` for a form), since a surface reports it with its other fields.
+
+    Parameters
+    ----------
+    post : the post row (``require_post``), for the per-post-author limit.
+    values : the notes columns (public names) except the author and creation time;
+        ``isMediaNote`` decides whether the media-note rule applies.
+    limits : the daily and per-post-author limits (the service's settings).
+
+    Returns
+    -------
+    The stored note row.
+
+    Raises
+    ------
+    PermissionDeniedError : no writing ability, or a media note without the Writing Impact
+        for it.
+    RateLimitedError : a daily or per-post-author limit is reached.
+    """
+    check_writer(author)
+    check_note_limits(
+        db,
+        settings=limits,
+        now_ms=now_ms,
+        participant_id=author.participant_id,
+        post=post,
+        is_media_note=bool(values.get("isMediaNote", 0)),
+        ai_writer=is_ai_writer(
+            is_api_writer=author.is_api_writer, enrollment_state=author.enrollment_state
+        ),
+    )
+    return insert_note(
+        db, now_ms=now_ms, author_participant_id=author.participant_id, values=values
+    )

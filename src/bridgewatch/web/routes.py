@@ -29,7 +29,6 @@ from bridgewatch.errors import (
     PermissionDeniedError,
     RateLimitedError,
 )
-from bridgewatch.model import EnrollmentState
 from bridgewatch.scoring.status.config import StatusRulesConfig
 from bridgewatch.service.api.participants import participant_profile
 from bridgewatch.service.convert import (
@@ -54,7 +53,6 @@ from bridgewatch.store.repositories.auth import create_session_token, delete_ses
 from bridgewatch.store.repositories.notes import (
     TimelinePosition,
     get_scoring,
-    insert_note,
     list_status_changes,
     notes_on_post,
     require_note,
@@ -64,14 +62,13 @@ from bridgewatch.store.repositories.notes import (
 from bridgewatch.store.repositories.participants import Participant, get_session_participant
 from bridgewatch.store.repositories.posts import (
     count_post_requests,
-    create_note_request,
     get_post,
     require_post,
 )
 from bridgewatch.store.repositories.ratings import get_rating
 from bridgewatch.usecases import notes as usecases_notes
 from bridgewatch.usecases import ratings as usecases_ratings
-from bridgewatch.usecases.limits import check_note_limits, check_request_rate
+from bridgewatch.usecases import requests as usecases_requests
 from bridgewatch.usecases.notes import SummaryProblem, summary_problems
 from bridgewatch.usecases.rules import WRITING_STATES
 from bridgewatch.usecases.text import find_urls, summary_length
@@ -450,18 +447,14 @@ def request_note(
         )
     else:
         try:
-            if user.enrollment_state == EnrollmentState.removed:
-                raise PermissionDeniedError("this participant was removed")
-            check_request_rate(
-                db, settings=settings, now_ms=now, participant_id=user.participant_id
-            )
-            create_note_request(
+            usecases_requests.request_note(
                 db,
                 now_ms=now,
+                requester=user,
                 post_id=post_id,
-                requester_participant_id=user.participant_id,
                 source_link=body.source_link,
                 suggestion=body.suggestion,
+                limits=settings,
             )
         except BridgewatchError as exc:
             message = str(exc)[:1].upper() + str(exc)[1:] + "."
@@ -671,11 +664,8 @@ def write_note(
                 errors.setdefault(field, message)
     if not errors:
         try:
-            check_note_limits(
-                db, settings=settings, now_ms=now, participant_id=user.participant_id, post=post
-            )
-            row = insert_note(
-                db, now_ms=now, author_participant_id=user.participant_id, values=note_values(body)
+            row = usecases_notes.write_note(
+                db, now_ms=now, author=user, post=post, values=note_values(body), limits=settings
             )
         except BridgewatchError as exc:
             errors["form"] = str(exc)

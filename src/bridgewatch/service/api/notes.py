@@ -23,7 +23,6 @@ from bridgewatch.service.deps import (
     api_key_header,
     bearer_header,
     get_settings,
-    is_ai_writer,
     request_hash,
     resolve_principal,
     writer,
@@ -48,7 +47,6 @@ from bridgewatch.store.pending import pending_ratings
 from bridgewatch.store.repositories.idempotency import store_response
 from bridgewatch.store.repositories.notes import (
     get_scoring,
-    insert_note,
     list_status_changes,
     require_note,
 )
@@ -60,7 +58,6 @@ from bridgewatch.store.repositories.ratings import (
 )
 from bridgewatch.usecases import notes as usecases_notes
 from bridgewatch.usecases import ratings as usecases_ratings
-from bridgewatch.usecases.limits import check_note_limits
 from bridgewatch.usecases.notes import check_summary
 from bridgewatch.usecases.ratings import RATING_WINDOW_MS, refusal
 
@@ -89,17 +86,13 @@ def write_note(
         body.summary, classification=body.classification, max_chars=settings.summary_max_chars
     )
     post = require_post(db, body.post_id)
-    check_note_limits(
+    row = usecases_notes.write_note(
         db,
-        settings=settings,
         now_ms=now,
-        participant_id=actor.participant_id,
+        author=actor.participant,
         post=post,
-        is_media_note=body.is_media_note,
-        ai_writer=is_ai_writer(actor.participant),
-    )
-    row = insert_note(
-        db, now_ms=now, author_participant_id=actor.participant_id, values=note_values(body)
+        values=note_values(body),
+        limits=settings,
     )
     answer = note_public(require_note(db, row["noteId"]))
     idem.remember(201, answer)
