@@ -3,7 +3,7 @@
 The service's tables, the real-time pipeline's (consumer offsets, refits, ratings waiting for
 a refit, webhooks and their deliveries) and the web app's accounts. The packaged Alembic
 migrations (:mod:`bridgewatch.store.migrations`) create them;
-``tests/service/test_migrations.py`` checks that the migrated schema matches these definitions.
+``tests/store/test_migrations.py`` checks that the migrated schema matches these definitions.
 
 Tables holding public data use the public column names of their TSV file (scoring-core.md
 §2.1, §11.3), so a dump row and a table row are the same record and import/export is a
