@@ -1,5 +1,5 @@
 """Fixtures of the web tests: a migrated SQLite database holding a small simulated community
-scored by the Core scorer (``bridgewatch.web.seed.seed_demo``, the demo's own path), made
+scored by the Core scorer (``bridgewatch.cli.demo_seed.seed_demo``, the demo's own path), made
 once per session and copied per test so tests do not see each other's writes.
 
 ``Seeded.pivot`` is a note whose status one rating by ``demo`` changes (found by trying
@@ -24,6 +24,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, select
 
+from bridgewatch.cli.demo_seed import DemoSeed, demo_scoring_config, seed_demo
 from bridgewatch.pipeline.state import LiveState, Refit, load_snapshot
 from bridgewatch.service import Settings, create_app, make_engine, upgrade_database
 from bridgewatch.service.convert import rating_values
@@ -31,7 +32,6 @@ from bridgewatch.service.schemas import RatingCreate
 from bridgewatch.sim import SimConfig
 from bridgewatch.store.tables import note_status_history, notes, pipeline_refits, ratings
 from bridgewatch.web import install_web
-from bridgewatch.web.seed import DemoSeed, demo_scoring_config, seed_demo
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")

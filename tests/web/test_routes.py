@@ -7,9 +7,9 @@ import warnings
 import pytest
 from sqlalchemy import Engine
 
+from bridgewatch.cli.demo_seed import demo_scoring_config
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.web.routes import STATUS_LABELS, post_title
-from bridgewatch.web.seed import demo_scoring_config
 from tests.web.conftest import SIM, Seeded, rating_body, sqlite_rows, worker_clock
 
 with warnings.catch_warnings():

@@ -104,9 +104,9 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger("bridgewatch.scoring").setLevel(logging.ERROR)
     progress = _Progress(5 if args.no_serve else 6)
     progress("loading bridgewatch")
+    from bridgewatch.cli.demo_seed import DEMO_PASSWORD, demo_scoring_config, seed_demo
     from bridgewatch.service import make_engine, upgrade_database
     from bridgewatch.sim import SimConfig
-    from bridgewatch.web.seed import DEMO_PASSWORD, demo_scoring_config, seed_demo
 
     now_ms = wall.now_ms()
     data_dir: Path = args.data_dir
