@@ -38,13 +38,13 @@ from urllib.parse import quote
 from sqlalchemy import create_engine, text
 
 from bridgewatch.model import EnrollmentState
-from bridgewatch.service.db import make_engine, make_session_factory
-from bridgewatch.service.migrate import upgrade_database
-from bridgewatch.service.repositories.auth import create_session_token
-from bridgewatch.service.repositories.notes import insert_note
-from bridgewatch.service.repositories.participants import create_participant
-from bridgewatch.service.repositories.posts import create_post
-from bridgewatch.service.tables import enrollment
+from bridgewatch.store.db import make_engine, make_session_factory
+from bridgewatch.store.migrate import upgrade_database
+from bridgewatch.store.repositories.auth import create_session_token
+from bridgewatch.store.repositories.notes import insert_note
+from bridgewatch.store.repositories.participants import create_participant
+from bridgewatch.store.repositories.posts import create_post
+from bridgewatch.store.tables import enrollment
 
 
 def _free_port() -> int:

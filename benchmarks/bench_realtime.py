@@ -52,15 +52,14 @@ from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from bridgewatch.io import read_ratings
-from bridgewatch.pipeline.tables import ensure_pipeline_schema, pipeline_offsets
-from bridgewatch.service.db import make_engine
-from bridgewatch.service.dump import import_dump
-from bridgewatch.service.migrate import upgrade_database
-from bridgewatch.service.repositories.auth import create_session_token
-from bridgewatch.service.repositories.events import append_event
-from bridgewatch.service.repositories.ratings import upsert_rating
-from bridgewatch.service.tables import events, ratings
 from bridgewatch.sim import SimConfig, simulate, write_community
+from bridgewatch.store.db import make_engine
+from bridgewatch.store.dump import import_dump
+from bridgewatch.store.events import append_event
+from bridgewatch.store.migrate import ensure_pipeline_schema, upgrade_database
+from bridgewatch.store.repositories.auth import create_session_token
+from bridgewatch.store.repositories.ratings import upsert_rating
+from bridgewatch.store.tables import events, pipeline_offsets, ratings
 
 _LEVELS = ("HELPFUL", "SOMEWHAT_HELPFUL", "NOT_HELPFUL")
 

@@ -32,8 +32,8 @@ from sqlalchemy import create_engine, event, text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_api import _BODIES, _seed
 from bridgewatch.service.app import create_app
-from bridgewatch.service.db import make_engine
 from bridgewatch.service.settings import Settings
+from bridgewatch.store.db import make_engine
 
 
 async def _post(app: Any, path: str, token: str, body: bytes) -> int:

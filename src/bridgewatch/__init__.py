@@ -14,7 +14,10 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"
 
-__all__ = ["__version__"]
+__all__ = ["ALGORITHM", "__version__"]
 
 # Sets the allocator configuration of polars before any module loads polars.
 from bridgewatch import _allocator  # noqa: F401
+
+# The published algorithm this build implements (``bridgewatch info``, the web app's about page).
+ALGORITHM = "Community Notes scoring, reference commit 273c895 (2026-07-17)"

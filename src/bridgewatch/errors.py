@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "AuthenticationError",
     "BridgewatchError",
     "ConfigError",
     "ConflictError",
@@ -16,6 +17,7 @@ __all__ = [
     "InputError",
     "NotFoundError",
     "PermissionDeniedError",
+    "RateLimitedError",
 ]
 
 
@@ -79,6 +81,26 @@ class PermissionDeniedError(BridgewatchError):
 
 class ConflictError(BridgewatchError):
     """The request conflicts with stored state (duplicate, already exists, ...)."""
+
+
+class AuthenticationError(BridgewatchError):
+    """No valid credentials (missing, unknown, expired or revoked token or key)."""
+
+
+class RateLimitedError(BridgewatchError):
+    """A per-participant limit is exhausted; ``retry_after_s`` says when to try again.
+
+    Parameters
+    ----------
+    message : which limit, in a sentence.
+    limit_name : a short name of the limit (``ratings_per_minute``, ``daily_notes``, ...).
+    retry_after_s : seconds until the limit admits another request.
+    """
+
+    def __init__(self, message: str, *, limit_name: str, retry_after_s: int) -> None:
+        self.limit_name = limit_name
+        self.retry_after_s = retry_after_s
+        super().__init__(message)
 
 
 class ConvergenceWarning(UserWarning):

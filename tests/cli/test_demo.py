@@ -18,11 +18,18 @@ from sqlalchemy import func, select
 
 from bridgewatch.cli import main
 from bridgewatch.cli.demo import _Progress
-from bridgewatch.pipeline.tables import pipeline_offsets, pipeline_refits
 from bridgewatch.service import make_engine
-from bridgewatch.service.db import make_session_factory
-from bridgewatch.service.impact import WRITING_STATES
-from bridgewatch.service.tables import enrollment, events, note_scores, notes, ratings
+from bridgewatch.store.db import make_session_factory
+from bridgewatch.store.tables import (
+    enrollment,
+    events,
+    note_scores,
+    notes,
+    pipeline_offsets,
+    pipeline_refits,
+    ratings,
+)
+from bridgewatch.usecases.rules import WRITING_STATES
 from bridgewatch.web.accounts import authenticate
 
 SIZES = ["--notes", "60", "--raters", "100", "--ratings", "1500", "--days", "14"]

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import inspect
 
 from bridgewatch.cli import main
-from bridgewatch.service.db import make_engine, make_session_factory
-from bridgewatch.service.repositories.auth import find_api_key
+from bridgewatch.store.db import make_engine, make_session_factory
+from bridgewatch.store.repositories.auth import find_api_key
 
 # ../shared beside the repository (CI), else the shared folder of the worktree layout.
 FIXTURE = Path(__file__).parents[3] / "shared" / "fixtures" / "S-core" / "input"
@@ -98,3 +98,24 @@ def test_import_of_a_simulated_community_loads_posts_and_requests(
     assert main(["import", str(tmp_path / "sim"), "--data-dir", str(tmp_path / "data")]) == 0
     out = capsys.readouterr().out
     assert f"{n_posts} posts, {n_requests} note requests" in out and n_requests > 0
+
+
+@pytest.mark.parametrize("flag", ["--as-of", "--as-of-ms"])
+def test_export_takes_as_of_like_score_and_the_old_name_still(
+    flag: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    out = tmp_path / "out"
+    args = ["export", str(out), "--data-dir", str(data), "--delay-hours", "1", flag, "7200000"]
+    assert main(["db", "upgrade", "--data-dir", str(data)]) == 0
+    capsys.readouterr()
+    assert main(args) == 0
+    manifest = json.loads(capsys.readouterr().out)
+    assert (manifest["as_of_millis"], manifest["cutoff_millis"]) == (7_200_000, 3_600_000)
+
+
+def test_the_old_export_flag_is_hidden_from_the_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["export", "--help"])
+    text = capsys.readouterr().out
+    assert "--as-of MS" in text and "--as-of-ms" not in text

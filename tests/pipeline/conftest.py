@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 from bridgewatch.io import read_ratings
 from bridgewatch.io.columns import RATINGS_COLUMNS
 from bridgewatch.service import make_engine, upgrade_database
-from bridgewatch.service.dump import import_dump
+from bridgewatch.store.dump import import_dump
 from tests.scoring.community import write_small_community
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -17,12 +17,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 
-from bridgewatch.pipeline.tables import pipeline_offsets
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.service import make_engine, upgrade_database
-from bridgewatch.service.dump import import_dump
-from bridgewatch.service.tables import events, note_status_history
+from bridgewatch.store.dump import import_dump
+from bridgewatch.store.tables import events, note_status_history, pipeline_offsets
 from tests.pipeline.conftest import Community
 from tests.pipeline.test_worker import _write
 

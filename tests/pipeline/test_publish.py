@@ -12,16 +12,17 @@ from sqlalchemy.orm import Session
 
 from bridgewatch.pipeline.publish import score_and_publish
 from bridgewatch.pipeline.state import LiveState, Refit, load_snapshot
-from bridgewatch.pipeline.tables import pipeline_offsets, pipeline_refits
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.service.repositories.ratings import upsert_rating
-from bridgewatch.service.tables import (
+from bridgewatch.store.repositories.ratings import upsert_rating
+from bridgewatch.store.tables import (
     contributor_scores,
     events,
     note_scores,
     note_status_changes,
     note_status_history,
+    pipeline_offsets,
+    pipeline_refits,
     ratings,
 )
 from tests.pipeline.conftest import Community
@@ -99,7 +100,7 @@ def test_stored_refit_is_the_workers_own_and_it_scores_from_it(
             equal_nan=True,
         ), name
     # A worker started now adopts the stored refit (no refit of its own) ...
-    worker = Worker(loaded, CONFIG, WorkerConfig(seed=2), clock=lambda: as_of / 1000 + 60)
+    worker = Worker(loaded, CONFIG, WorkerConfig(seed=2), clock=lambda: as_of + 60_000)
     worker.setup()
     assert worker.step().consumed == 0
     # ... and scores later ratings from it.

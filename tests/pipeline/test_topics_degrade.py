@@ -16,7 +16,7 @@ from bridgewatch.pipeline.worker import REFIT_REQUESTED, Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.inputs import prepare_core_inputs
 from bridgewatch.scoring.topics import TopicConfig
-from bridgewatch.service.repositories.events import append_event
+from bridgewatch.store.events import append_event
 from tests.pipeline.conftest import Community
 
 # The classifier reaches ~0.27 on this community (0.35 is needed): far below 0.999.

@@ -12,17 +12,16 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bridgewatch.pipeline.incremental import align_prescoring
-from bridgewatch.pipeline.pending import PendingRatings
-from bridgewatch.pipeline.tables import pipeline_pending
 from bridgewatch.pipeline.worker import REFIT_REQUESTED, Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.final import run_final_scoring
 from bridgewatch.scoring.inputs import prepare_core_inputs
 from bridgewatch.service import Settings, create_app
-from bridgewatch.service.repositories.events import append_event
-from bridgewatch.service.repositories.participants import create_participant
-from bridgewatch.service.repositories.ratings import upsert_rating
-from bridgewatch.service.tables import note_scores, note_status_history
+from bridgewatch.store.events import append_event
+from bridgewatch.store.pending import PendingRatings
+from bridgewatch.store.repositories.participants import create_participant
+from bridgewatch.store.repositories.ratings import upsert_rating
+from bridgewatch.store.tables import note_scores, note_status_history, pipeline_pending
 from bridgewatch.web import install_web
 from tests.pipeline.conftest import Community
 
@@ -115,7 +114,7 @@ def test_note_scores_hold_the_incremental_figures_of_rescored_notes(
 def test_ratings_by_new_raters_wait_for_the_next_refit(
     loaded: Engine, community: Community
 ) -> None:
-    now = [1_700_000_000.0]
+    now = [1_700_000_000_000]  # ms
     worker = Worker(
         loaded,
         CONFIG,
@@ -136,7 +135,7 @@ def test_ratings_by_new_raters_wait_for_the_next_refit(
         assert details.status_code == 200, details.text
         pending = details.json()["pending"]
         assert pending["ratings"] == 3
-        assert pending["nextRefitAtMillis"] == int((now[0] + 3600.0) * 1000)
+        assert pending["nextRefitAtMillis"] == now[0] + 3_600_000
         assert pending["message"].startswith("3 ratings from new raters are pending")
         page = client.get(f"/notes/{note}")
         assert page.status_code == 200
@@ -146,7 +145,7 @@ def test_ratings_by_new_raters_wait_for_the_next_refit(
         assert client.get(f"/api/v1/notes/{other}").json()["pending"] is None
     # One of them is deleted: the count follows.
     with Session(loaded) as s, s.begin():
-        from bridgewatch.service.repositories.ratings import delete_rating
+        from bridgewatch.store.repositories.ratings import delete_rating
 
         delete_rating(s, note_id=note, rater_participant_id=newcomers[0], now_ms=2)
     _drain(worker)

@@ -10,7 +10,6 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConfigError
-from bridgewatch.pipeline.tables import webhook_deliveries
 from bridgewatch.pipeline.webhooks import (
     SIGNATURE_HEADER,
     WebhookConfig,
@@ -21,7 +20,8 @@ from bridgewatch.pipeline.webhooks import (
     verify,
 )
 from bridgewatch.pipeline.worker import STATUS_CHANGED
-from bridgewatch.service.repositories.events import append_event
+from bridgewatch.store.events import append_event
+from bridgewatch.store.tables import webhook_deliveries
 
 SECRET = "s3cret-s3cret-s3cret"
 

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConfigError
 from bridgewatch.model import NoteStatus
-from bridgewatch.pipeline.tables import pipeline_offsets
 from bridgewatch.pipeline.worker import (
     REFIT_REQUESTED,
     STATUS_CHANGED,
@@ -21,12 +20,13 @@ from bridgewatch.pipeline.worker import (
     WorkerConfig,
 )
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.service.repositories.events import append_event
-from bridgewatch.service.repositories.ratings import delete_rating, upsert_rating
-from bridgewatch.service.tables import (
+from bridgewatch.store.events import append_event
+from bridgewatch.store.repositories.ratings import delete_rating, upsert_rating
+from bridgewatch.store.tables import (
     events,
     note_status_changes,
     note_status_history,
+    pipeline_offsets,
 )
 from tests.pipeline.conftest import Community
 
@@ -112,7 +112,7 @@ def test_worker_applies_every_event_once_and_publishes_changes(
 def test_two_workers_share_the_log_and_match_one_worker(
     engine: Engine, community: Community, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    from bridgewatch.service.dump import import_dump
+    from bridgewatch.store.dump import import_dump
 
     import_dump(engine, community.dump, now_ms=1_700_000_000_000)
     settings = WorkerConfig(batch_size=300, gap_timeout_s=0.0)
@@ -170,12 +170,12 @@ def test_refit_request_in_the_log_triggers_a_refit(loaded: Engine, community: Co
 
 
 def test_gap_in_ids_waits_then_skips(loaded: Engine) -> None:
-    now = [1000.0]
+    now = [1_000_000]  # ms
     worker = Worker(loaded, CONFIG, WorkerConfig(gap_timeout_s=5.0), clock=lambda: now[0])
     batch = [{"id": 1}, {"id": 3}, {"id": 4}]
     assert [e["id"] for e in worker._contiguous(batch, 0)] == [1]
     assert worker._contiguous(batch[1:], 1) == []
-    now[0] += 6.0
+    now[0] += 6_000
     assert [e["id"] for e in worker._contiguous(batch[1:], 1)] == [3, 4]
 
 
@@ -189,7 +189,7 @@ def test_worker_config_checks() -> None:
 def test_a_rolled_back_event_id_is_skipped_without_the_gap_timeout(
     loaded: Engine, community: Community
 ) -> None:
-    now = [1000.0]
+    now = [1_000_000]  # ms
     worker = Worker(
         loaded, CONFIG, WorkerConfig(gap_timeout_s=3600.0), clock=lambda: now[0]
     )  # the clock never moves: only the open-transaction check can skip the gap
@@ -259,8 +259,8 @@ def test_a_held_note_is_released_when_its_hold_ends_without_any_event(
     loaded: Engine, community: Community
 ) -> None:
     entered_ms = 1_800_000_000_000
-    now_s = [entered_ms / 1000 - 86_400.0]
-    worker = Worker(loaded, CONFIG, WorkerConfig(), clock=lambda: now_s[0])
+    now_ms = [entered_ms - 86_400_000]
+    worker = Worker(loaded, CONFIG, WorkerConfig(), clock=lambda: now_ms[0])
     worker.setup()
     _write(loaded, community.later)
     _drain(worker)
@@ -275,22 +275,22 @@ def test_a_held_note_is_released_when_its_hold_ends_without_any_event(
             .limit(1)
         ).scalar_one()
     _hold(worker, loaded, str(note_id), entered_ms)
-    minute_s = 60.0
+    minute_ms = 60_000
     assert worker.next_hold_deadline_ms() == entered_ms + 30 * 60_000
     before = _count(loaded, select(func.max(events.c.id)))
 
     # A second worker of the same consumer, started with the note already held.
-    other = Worker(loaded, CONFIG, WorkerConfig(), clock=lambda: now_s[0])
-    now_s[0] = entered_ms / 1000 + 29 * minute_s  # too early: no pass at all
+    other = Worker(loaded, CONFIG, WorkerConfig(), clock=lambda: now_ms[0])
+    now_ms[0] = entered_ms + 29 * minute_ms  # too early: no pass at all
     assert worker.step() == StepResult(0, 0, None, _offset(loaded))
     assert other.step().scoring is None
-    now_s[0] = entered_ms / 1000 + 45 * minute_s  # past the minimum hold: looked at, held
+    now_ms[0] = entered_ms + 45 * minute_ms  # past the minimum hold: looked at, held
     result = worker.step()
     assert result.consumed == 0 and result.scoring is not None and not result.scoring.changes
     assert _statuses(loaded)[int(note_id)][0] == "NEEDS_MORE_RATINGS"
     assert worker.next_hold_deadline_ms() == entered_ms + 60 * 60_000 + 1
 
-    now_s[0] = entered_ms / 1000 + 61 * minute_s  # the CRH hold is over: released
+    now_ms[0] = entered_ms + 61 * minute_ms  # the CRH hold is over: released
     result = worker.step()
     assert result.consumed == 0 and result.scoring is not None
     assert [(c.note_id, c.status) for c in result.scoring.changes] == [
@@ -309,7 +309,7 @@ def test_a_held_note_is_released_when_its_hold_ends_without_any_event(
                 events.c.event_type == STATUS_CHANGED, events.c.id > before
             )
         ).all()
-    assert (at, status) == (int(now_s[0] * 1000), "CURRENTLY_RATED_HELPFUL")
+    assert (at, status) == (now_ms[0], "CURRENTLY_RATED_HELPFUL")
     assert announced == [(str(note_id),)]
     # Only the pass's own status event was written; the offset did not move.
     assert _count(loaded, select(func.max(events.c.id))) == before + 1

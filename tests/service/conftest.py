@@ -23,9 +23,9 @@ from sqlalchemy.exc import OperationalError
 
 from bridgewatch.model import EnrollmentState
 from bridgewatch.service import Settings, create_app, make_engine, upgrade_database
-from bridgewatch.service.db import make_session_factory
-from bridgewatch.service.repositories.auth import create_api_key
-from bridgewatch.service.tables import contributor_scores, enrollment, metadata
+from bridgewatch.store.db import make_session_factory
+from bridgewatch.store.repositories.auth import create_api_key
+from bridgewatch.store.tables import contributor_scores, enrollment, metadata
 
 with warnings.catch_warnings():
     # starlette asks for the httpx2 package, which is not available here.

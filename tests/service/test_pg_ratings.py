@@ -11,9 +11,9 @@ from fastapi import FastAPI
 from sqlalchemy import Engine, delete, text
 
 from bridgewatch.service import Settings, create_app
-from bridgewatch.service.db import psycopg_connect_kwargs
 from bridgewatch.service.pg_ratings import RatingWriter
-from bridgewatch.service.tables import metadata
+from bridgewatch.store.db import psycopg_connect_kwargs
+from bridgewatch.store.tables import metadata
 from tests.service.conftest import Clock
 
 pytestmark = pytest.mark.postgres

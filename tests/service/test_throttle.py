@@ -17,11 +17,11 @@ from sqlalchemy import Engine, delete, func, select
 from starlette.requests import Request
 
 from bridgewatch.service import Settings, create_app
-from bridgewatch.service.db import make_session_factory
-from bridgewatch.service.tables import auth_attempts
 from bridgewatch.service.throttle import ThrottleRule, client_address
+from bridgewatch.store.db import make_session_factory
+from bridgewatch.store.tables import auth_attempts, web_accounts
 from bridgewatch.web import accounts, install_web
-from bridgewatch.web.accounts import create_account, web_accounts
+from bridgewatch.web.accounts import create_account
 from tests.service.conftest import Clock, Service
 
 with warnings.catch_warnings():

@@ -1,5 +1,5 @@
 """Fixtures of the web tests: a migrated SQLite database holding a small simulated community
-scored by the Core scorer (``bridgewatch.web.seed.seed_demo``, the demo's own path), made
+scored by the Core scorer (``bridgewatch.cli.demo_seed.seed_demo``, the demo's own path), made
 once per session and copied per test so tests do not see each other's writes.
 
 ``Seeded.pivot`` is a note whose status one rating by ``demo`` changes (found by trying
@@ -24,15 +24,14 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, select
 
+from bridgewatch.cli.demo_seed import DemoSeed, demo_scoring_config, seed_demo
 from bridgewatch.pipeline.state import LiveState, Refit, load_snapshot
-from bridgewatch.pipeline.tables import pipeline_refits
 from bridgewatch.service import Settings, create_app, make_engine, upgrade_database
 from bridgewatch.service.convert import rating_values
 from bridgewatch.service.schemas import RatingCreate
-from bridgewatch.service.tables import note_status_history, notes, ratings
 from bridgewatch.sim import SimConfig
+from bridgewatch.store.tables import note_status_history, notes, pipeline_refits, ratings
 from bridgewatch.web import install_web
-from bridgewatch.web.seed import DemoSeed, demo_scoring_config, seed_demo
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")
@@ -45,11 +44,11 @@ SIM = SimConfig(
 )
 
 
-def worker_clock() -> Callable[[], float]:
-    """The workers' clock (s): real time elapsing from ``RATE_AT_MS``, so the refit stored at
+def worker_clock() -> Callable[[], int]:
+    """The workers' clock (ms): real time elapsing from ``RATE_AT_MS``, so the refit stored at
     ``NOW_MS`` is the one in use (the hourly refit is not due yet)."""
-    base = time.monotonic()
-    return lambda: RATE_AT_MS / 1000 + (time.monotonic() - base)
+    base = time.monotonic_ns()
+    return lambda: RATE_AT_MS + (time.monotonic_ns() - base) // 1_000_000
 
 
 def rating_body(level: str) -> RatingCreate:

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bridgewatch.errors import ConflictError, InputError
-from bridgewatch.service.db import make_session_factory
+from bridgewatch.store.db import make_session_factory
 from bridgewatch.web.accounts import authenticate, create_account, hash_password, verify_password
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from bridgewatch.asgi import app_from_environment
 from bridgewatch.service import make_engine, upgrade_database
-from bridgewatch.service.asgi import app_from_environment
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=".*httpx2.*")

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from bridgewatch.cli.demo_seed import demo_scoring_config
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.service import Settings, create_app, make_engine
 from bridgewatch.web import install_web
 from bridgewatch.web.routes import LEVEL_LABELS, STATUS_LABELS
-from bridgewatch.web.seed import demo_scoring_config
 from tests.web.conftest import RATE_AT_MS, SIM, Clock, Seeded, worker_clock
 
 pytestmark = pytest.mark.browser

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from bridgewatch.service.dump import export_dump
-from bridgewatch.service.tables import events, note_requests, notes
+from bridgewatch.store.dump import export_dump
+from bridgewatch.store.tables import events, note_requests, notes
 from bridgewatch.web.explain import ENROLLMENT_LABELS
 from tests.web.conftest import RATE_AT_MS, Seeded, sqlite_rows
 from tests.web.test_routes import _csrf, _login

@@ -7,9 +7,9 @@ import warnings
 import pytest
 from sqlalchemy import Engine
 
+from bridgewatch.cli.demo_seed import demo_scoring_config
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.web.routes import STATUS_LABELS, post_title
-from bridgewatch.web.seed import demo_scoring_config
 from tests.web.conftest import SIM, Seeded, rating_body, sqlite_rows, worker_clock
 
 with warnings.catch_warnings():
@@ -289,8 +289,7 @@ def test_ai_writers_cannot_rate(client: TestClient, seeded_db: Seeded, web_app: 
     from sqlalchemy import select, update
 
     from bridgewatch.model import EnrollmentState
-    from bridgewatch.service.tables import enrollment
-    from bridgewatch.web.accounts import web_accounts
+    from bridgewatch.store.tables import enrollment, web_accounts
 
     engine = web_app.state.engine  # type: ignore[attr-defined]
     with engine.begin() as conn:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
+from bridgewatch import clock as wall
 from bridgewatch.cli.db import settings_from_args
-from bridgewatch.service.db import make_engine, make_session_factory
-from bridgewatch.service.repositories.auth import API_KEY_SCOPES, create_api_key, revoke_api_key
+from bridgewatch.store.db import make_engine, make_session_factory
+from bridgewatch.store.repositories.auth import API_KEY_SCOPES, create_api_key, revoke_api_key
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Create a key (printing its secret once) or revoke one."""
     engine = make_engine(settings_from_args(args).resolved_database_url())
-    now_ms = time.time_ns() // 1_000_000
+    now_ms = wall.now_ms()
     try:
         with make_session_factory(engine)() as session, session.begin():
             if args.action == "create":

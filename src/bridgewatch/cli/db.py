@@ -7,9 +7,9 @@ import sys
 
 from alembic import command
 
-from bridgewatch.service.db import make_engine
-from bridgewatch.service.migrate import alembic_config, upgrade_database
 from bridgewatch.service.settings import Settings
+from bridgewatch.store.db import make_engine
+from bridgewatch.store.migrate import alembic_config, upgrade_database
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

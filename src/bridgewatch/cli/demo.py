@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bridgewatch import clock as wall
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -102,11 +104,11 @@ def run(args: argparse.Namespace) -> int:
         logging.getLogger("bridgewatch.scoring").setLevel(logging.ERROR)
     progress = _Progress(5 if args.no_serve else 6)
     progress("loading bridgewatch")
+    from bridgewatch.cli.demo_seed import DEMO_PASSWORD, demo_scoring_config, seed_demo
     from bridgewatch.service import make_engine, upgrade_database
     from bridgewatch.sim import SimConfig
-    from bridgewatch.web.seed import DEMO_PASSWORD, demo_scoring_config, seed_demo
 
-    now_ms = time.time_ns() // 1_000_000
+    now_ms = wall.now_ms()
     data_dir: Path = args.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     db_path = data_dir / "bridgewatch.sqlite3"

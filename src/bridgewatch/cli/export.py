@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 from bridgewatch.cli.db import settings_from_args
-from bridgewatch.service.db import make_engine
-from bridgewatch.service.dump import PUBLICATION_DELAY_MS, export_dump
+from bridgewatch.clock import now_ms
+from bridgewatch.store.db import make_engine
+from bridgewatch.store.dump import PUBLICATION_DELAY_MS, export_dump
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,7 +17,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "export", help="export the public data files", description=__doc__
     )
     parser.add_argument("directory", nargs="?", help="output folder (default: DATA_DIR/export)")
-    parser.add_argument("--as-of-ms", type=int, help="release time, ms (default: now)")
+    parser.add_argument(
+        "--as-of",
+        type=int,
+        metavar="MS",
+        help='release time ("now"), ms since the epoch (default: the wall clock)',
+    )
+    # The flag's name before every command said --as-of; kept so scripts keep working.
+    parser.add_argument("--as-of-ms", dest="as_of", type=int, help=argparse.SUPPRESS)
     parser.add_argument(
         "--delay-hours",
         type=float,
@@ -41,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         manifest = export_dump(
             engine,
             directory,
-            as_of_ms=args.as_of_ms if args.as_of_ms is not None else time.time_ns() // 1_000_000,
+            as_of_ms=args.as_of if args.as_of is not None else now_ms(),
             delay_ms=int(args.delay_hours * 3_600_000),
             formats=args.format or ("tsv", "parquet"),
         )

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
+from bridgewatch import clock as wall
 from bridgewatch.cli.db import settings_from_args
-from bridgewatch.service.db import make_engine
-from bridgewatch.service.dump import import_dump
-from bridgewatch.service.migrate import upgrade_database
+from bridgewatch.store.db import make_engine
+from bridgewatch.store.dump import import_dump
+from bridgewatch.store.migrate import upgrade_database
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     engine = make_engine(settings_from_args(args).resolved_database_url())
     try:
         upgrade_database(engine)
-        summary = import_dump(engine, args.directory, now_ms=time.time_ns() // 1_000_000)
+        summary = import_dump(engine, args.directory, now_ms=wall.now_ms())
     finally:
         engine.dispose()
     sys.stdout.write(

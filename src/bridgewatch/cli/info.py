@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bridgewatch import __version__
-
-ALGORITHM = "Community Notes scoring, reference commit 273c895 (2026-07-17)"
+from bridgewatch import ALGORITHM, __version__
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -6,9 +6,9 @@ import argparse
 import logging
 import os
 
-from bridgewatch.service.db import make_engine
-from bridgewatch.service.migrate import upgrade_database
 from bridgewatch.service.settings import Settings
+from bridgewatch.store.db import make_engine
+from bridgewatch.store.migrate import upgrade_database
 
 _log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         engine.dispose()
     _log.info("serving on http://%s:%d (database %s)", args.host, args.port, engine_name(url))
     uvicorn.run(
-        "bridgewatch.service.asgi:app_from_environment",
+        "bridgewatch.asgi:app_from_environment",
         factory=True,
         host=args.host,
         port=args.port,

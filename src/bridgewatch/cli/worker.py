@@ -12,8 +12,8 @@ import logging
 import os
 import signal
 import threading
-import time
 
+from bridgewatch import clock as wall
 from bridgewatch.pipeline.incremental import IncrementalConfig
 from bridgewatch.pipeline.webhooks import (
     WebhookConfig,
@@ -23,9 +23,9 @@ from bridgewatch.pipeline.webhooks import (
 )
 from bridgewatch.pipeline.worker import REFIT_REQUESTED, Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.service.db import make_engine, make_session_factory
-from bridgewatch.service.repositories.events import append_event
 from bridgewatch.service.settings import Settings
+from bridgewatch.store.db import make_engine, make_session_factory
+from bridgewatch.store.events import append_event
 
 _log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         if args.add_webhook:
             secret = os.environ.get("BRIDGEWATCH_WEBHOOK_SECRET", "")
             endpoint = add_endpoint(
-                engine, url=args.add_webhook, secret=secret, now_ms=int(time.time() * 1000)
+                engine, url=args.add_webhook, secret=secret, now_ms=wall.now_ms()
             )
             _log.info("webhook endpoint %d added", endpoint)
             return 0
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             with make_session_factory(engine)() as s, s.begin():
                 append_event(
                     s,
-                    now_ms=int(time.time() * 1000),
+                    now_ms=wall.now_ms(),
                     event_type=REFIT_REQUESTED,
                     actor_participant_id=None,
                     entity_id="cli",
@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(sig, lambda *_: stop.set())
         hooks = None
         if args.webhooks:
-            dispatcher = WebhookDispatcher(engine, WebhookConfig(), lambda: int(time.time() * 1000))
+            dispatcher = WebhookDispatcher(engine, WebhookConfig())
             hooks = threading.Thread(
                 target=run_dispatcher, args=(dispatcher, stop), name="webhooks", daemon=True
             )

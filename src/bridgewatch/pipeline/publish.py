@@ -32,7 +32,6 @@ from sqlalchemy import Connection, Engine, delete, insert, update
 
 from bridgewatch.pipeline.incremental import cache_from_final
 from bridgewatch.pipeline.state import Refit, load_snapshot, max_event_id
-from bridgewatch.pipeline.tables import pipeline_offsets, pipeline_refits
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.replay import (
     CommunityFrames,
@@ -41,12 +40,14 @@ from bridgewatch.scoring.replay import (
     status_changes,
 )
 from bridgewatch.scoring.run import ScoringResult, score_core
-from bridgewatch.service.tables import (
+from bridgewatch.store.tables import (
     contributor_scores,
     enrollment,
     note_scores,
     note_status_changes,
     note_status_history,
+    pipeline_offsets,
+    pipeline_refits,
 )
 
 __all__ = ["PublishedRun", "score_and_publish"]

@@ -41,7 +41,6 @@ from bridgewatch.pipeline.incremental import (
 )
 from bridgewatch.pipeline.inputs import NoteContext, history_frame, live_core_inputs
 from bridgewatch.pipeline.store import RatingStore
-from bridgewatch.pipeline.tables import pipeline_offsets
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
 from bridgewatch.scoring.history import StatusHistory, status_names
@@ -50,8 +49,8 @@ from bridgewatch.scoring.meta import MetaResult
 from bridgewatch.scoring.meta.explanation import ALL_TAGS
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
 from bridgewatch.scoring.status import CORE_RULE_NAMES, labels_from_bitmask
-from bridgewatch.service.dump import export_frames
-from bridgewatch.service.tables import events, note_status_history
+from bridgewatch.store.dump import export_frames
+from bridgewatch.store.tables import events, note_status_history, pipeline_offsets
 
 __all__ = [
     "Frames",

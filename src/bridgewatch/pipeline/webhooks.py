@@ -31,15 +31,16 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bridgewatch import clock as wall
 from bridgewatch.errors import ConfigError
-from bridgewatch.pipeline.event_types import STATUS_CHANGED
-from bridgewatch.pipeline.tables import (
-    ensure_pipeline_schema,
+from bridgewatch.store.event_types import STATUS_CHANGED
+from bridgewatch.store.migrate import ensure_pipeline_schema
+from bridgewatch.store.tables import (
+    events,
     pipeline_offsets,
     webhook_deliveries,
     webhook_endpoints,
 )
-from bridgewatch.service.tables import events
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -135,7 +136,7 @@ class WebhookDispatcher:
     ----------
     engine : the service's database.
     config : WebhookConfig.
-    clock_ms : "now" in ms.
+    clock : "now" in ms since the epoch (default the wall clock).
     sender : how a request is sent (default: httpx).
     """
 
@@ -143,12 +144,12 @@ class WebhookDispatcher:
         self,
         engine: Engine,
         config: WebhookConfig,
-        clock_ms: Callable[[], int],
+        clock: wall.Clock = wall.now_ms,
         sender: Sender | None = None,
     ) -> None:
         self.engine = engine
         self.config = config
-        self.clock_ms = clock_ms
+        self.clock = clock
         self.sender = sender if sender is not None else _httpx_sender(config.timeout_s)
         self._pg = engine.dialect.name == "postgresql"
 
@@ -160,7 +161,7 @@ class WebhookDispatcher:
         with Session(self.engine) as s, s.begin():
             s.execute(
                 stmt,
-                {"consumer": _CONSUMER, "last_event_id": 0, "updated_at_ms": self.clock_ms()},
+                {"consumer": _CONSUMER, "last_event_id": 0, "updated_at_ms": self.clock()},
             )
 
     def enqueue(self, limit: int = 1000) -> int:
@@ -188,7 +189,7 @@ class WebhookDispatcher:
             endpoints = s.execute(
                 select(webhook_endpoints.c.id).where(webhook_endpoints.c.active.is_(True))
             ).all()
-            now = self.clock_ms()
+            now = self.clock()
             deliveries = [
                 {
                     "endpoint_id": int(ep[0]),
@@ -212,7 +213,7 @@ class WebhookDispatcher:
 
     def deliver_due(self, limit: int = 100) -> int:
         """Send the due deliveries; returns how many were attempted."""
-        now = self.clock_ms()
+        now = self.clock()
         d, ep = webhook_deliveries, webhook_endpoints
         with Session(self.engine) as s, s.begin():
             stmt = (
@@ -247,7 +248,7 @@ class WebhookDispatcher:
             sort_keys=True,
             separators=(",", ":"),
         ).encode()
-        now = self.clock_ms()
+        now = self.clock()
         headers = {
             "Content-Type": "application/json",
             SIGNATURE_HEADER: sign(secret, now, body),

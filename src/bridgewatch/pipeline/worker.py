@@ -29,7 +29,6 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,24 +38,22 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from bridgewatch import clock as wall
 from bridgewatch.errors import ConfigError
-from bridgewatch.pipeline.event_types import REFIT_REQUESTED, STATUS_CHANGED
 from bridgewatch.pipeline.incremental import IncrementalConfig
 from bridgewatch.pipeline.state import LiveState, PassResult, Refit, load_history, load_snapshot
-from bridgewatch.pipeline.tables import (
-    NOTIFY_CHANNEL,
-    ensure_pipeline_schema,
-    pipeline_offsets,
-    pipeline_pending,
-    pipeline_refits,
-)
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.service.repositories.events import encode_payload, list_events
-from bridgewatch.service.tables import (
+from bridgewatch.store.event_types import REFIT_REQUESTED, STATUS_CHANGED
+from bridgewatch.store.events import NOTIFY_CHANNEL, encode_payload, list_events
+from bridgewatch.store.migrate import ensure_pipeline_schema
+from bridgewatch.store.tables import (
     events,
     note_scores,
     note_status_changes,
     note_status_history,
+    pipeline_offsets,
+    pipeline_pending,
+    pipeline_refits,
 )
 
 __all__ = ["REFIT_REQUESTED", "STATUS_CHANGED", "StepResult", "Worker", "WorkerConfig"]
@@ -122,7 +119,7 @@ class Worker:
     engine : the service's database.
     config : the scorer's config (the same as the batch scorer's).
     worker : WorkerConfig.
-    clock : seconds since the epoch (injected for tests).
+    clock : "now" in ms since the epoch (injected for tests; default the wall clock).
     """
 
     def __init__(
@@ -130,16 +127,16 @@ class Worker:
         engine: Engine,
         config: ScoringConfig,
         worker: WorkerConfig | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: wall.Clock = wall.now_ms,
     ) -> None:
         self.engine = engine
         self.config = config
         self.settings = worker if worker is not None else WorkerConfig()
         self.clock = clock
         self.state: LiveState | None = None
-        self._last_refit_s = 0.0
+        self._last_refit_ms = 0
         self._refit_id: int | None = None
-        self._gap: tuple[int, float] | None = None
+        self._gap: tuple[int, int] | None = None  # (missing event id, first seen at ms)
         self._gap_seen_db: Any = None  # server time when the current gap was first seen
         self._gap_dead: int | None = None  # a gap id no open transaction can still fill
         self._pg = engine.dialect.name == "postgresql"
@@ -161,7 +158,7 @@ class Worker:
                 {
                     "consumer": self.settings.consumer,
                     "last_event_id": 0,
-                    "updated_at_ms": int(self.clock() * 1000),
+                    "updated_at_ms": self.clock(),
                 },
             )
 
@@ -189,7 +186,7 @@ class Worker:
         """
         state = self._snapshot_state()
         refit = state.refit()
-        now_ms = int(self.clock() * 1000)
+        now_ms = self.clock()
         with Session(self.engine) as s, s.begin():
             refit_id = s.execute(
                 insert(pipeline_refits).returning(pipeline_refits.c.id),
@@ -211,7 +208,7 @@ class Worker:
         state.warm_up()
         self.state = state  # the swap
         self._refit_id = int(refit_id)
-        self._last_refit_s = now_ms / 1000
+        self._last_refit_ms = now_ms
         self._refit_requested = False
 
     def _adopt_latest_refit(self, s: Session, state: LiveState) -> None:
@@ -228,7 +225,7 @@ class Worker:
         ).scalar_one()
         state.install(Refit.from_bytes(payload))
         self._refit_id = int(latest[0])
-        self._last_refit_s = int(latest[1]) / 1000
+        self._last_refit_ms = int(latest[1])
 
     def refit_due(self) -> bool:
         """Whether a scheduled or requested refit should run now."""
@@ -236,7 +233,7 @@ class Worker:
             return True
         if self.state is None:
             return False
-        return self.clock() - self._last_refit_s >= self.settings.refit_interval_s
+        return self.clock() - self._last_refit_ms >= self.settings.refit_interval_s * 1000
 
     def _ensure_state(self) -> LiveState:
         if self.state is None:
@@ -269,7 +266,7 @@ class Worker:
         out: list[dict[str, Any]] = []
         expected = offset + 1
         if self._gap is not None and batch and batch[0]["id"] == self._gap[0] == expected:
-            waited = self.clock() - self._gap[1]
+            waited = (self.clock() - self._gap[1]) / 1000
             if waited >= 1.0:
                 _log.info("event id %d committed after a %.1f s wait", expected, waited)
             self._gap = None
@@ -279,7 +276,7 @@ class Worker:
                 if self._gap is None or self._gap[0] != expected:
                     self._gap = (expected, now)
                     self._gap_seen_db = None
-                waited = now - self._gap[1]
+                waited = (now - self._gap[1]) / 1000
                 if waited < self.settings.gap_timeout_s and self._gap_dead != expected:
                     break
                 _log.warning("skipping event ids %d..%d (never committed)", expected, ev["id"] - 1)
@@ -367,7 +364,7 @@ class Worker:
                 s.execute(
                     update(pipeline_offsets)
                     .where(pipeline_offsets.c.consumer == self.settings.consumer)
-                    .values(last_event_id=new_offset, updated_at_ms=int(self.clock() * 1000))
+                    .values(last_event_id=new_offset, updated_at_ms=self.clock())
                 )
                 scored_s = time.perf_counter()
             if _log.isEnabledFor(logging.DEBUG):
@@ -429,7 +426,7 @@ class Worker:
         time, which ends the holds that are over (§9.4), with its effects written as an
         event-driven pass's."""
         deadline = self.next_hold_deadline_ms()
-        now_ms = int(self.clock() * 1000)
+        now_ms = self.clock()
         if deadline is None or now_ms < deadline:
             return None
         self._sync_held_rows(s, state)
@@ -516,8 +513,8 @@ class Worker:
         # The rule trace the note details show, for the notes this pass rescored.
         self._bulk_upsert(s, note_scores, "note_id", scoring.scores)
         if scoring.pending:
-            now_ms = int(self.clock() * 1000)
-            self._write_pending(s, scoring.pending, int(self._last_refit_s * 1000), now_ms)
+            now_ms = self.clock()
+            self._write_pending(s, scoring.pending, self._last_refit_ms, now_ms)
         changes = [
             {
                 "note_id": int(c.note_id),

@@ -1,9 +1,8 @@
-"""The HTTP service: storage, API, auth and limits.
+"""The HTTP service: API, auth and limits (storage is :mod:`bridgewatch.store`).
 
-Public surface: :func:`create_app`, :class:`Settings`, :func:`make_engine` and
-:func:`upgrade_database`. They are imported on first use, so that importing a submodule
-(``bridgewatch.service.migrate`` from the pipeline, say) does not pull in the whole web stack
-and cannot close an import cycle through it.
+Public surface: :func:`create_app`, :class:`Settings`, and, re-exported from the store for
+callers that start a service, :func:`make_engine` and :func:`upgrade_database`. They are
+imported on first use, so that importing a submodule does not pull in the whole web stack.
 """
 
 from __future__ import annotations
@@ -13,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bridgewatch.service.app import create_app
-    from bridgewatch.service.db import make_engine
-    from bridgewatch.service.migrate import upgrade_database
     from bridgewatch.service.settings import Settings
+    from bridgewatch.store.db import make_engine
+    from bridgewatch.store.migrate import upgrade_database
 
 __all__ = ["Settings", "create_app", "make_engine", "upgrade_database"]
 
 _HOMES = {
     "create_app": "bridgewatch.service.app",
-    "make_engine": "bridgewatch.service.db",
-    "upgrade_database": "bridgewatch.service.migrate",
+    "make_engine": "bridgewatch.store.db",
+    "upgrade_database": "bridgewatch.store.migrate",
     "Settings": "bridgewatch.service.settings",
 }
 

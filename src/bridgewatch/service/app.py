@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from bridgewatch import __version__
-from bridgewatch.pipeline import api as pipeline_api
-from bridgewatch.service.api import export, health, notes, participants, posts, timelines
-from bridgewatch.service.db import make_engine, make_session_factory, psycopg_connect_kwargs
+from bridgewatch import clock as wall
+from bridgewatch.service.api import export, health, notes, participants, posts, stream, timelines
 from bridgewatch.service.docs import install_docs
 from bridgewatch.service.errors import install_error_handlers
 from bridgewatch.service.fast_ratings import FastRatingRoute
@@ -19,12 +17,9 @@ from bridgewatch.service.idempotency import install_replay_handler
 from bridgewatch.service.middleware import BodySizeLimit, Metrics, RequestObserver
 from bridgewatch.service.pg_ratings import RatingWriter
 from bridgewatch.service.settings import Settings
+from bridgewatch.store.db import make_engine, make_session_factory, psycopg_connect_kwargs
 
 __all__ = ["create_app"]
-
-
-def _wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def create_app(
@@ -66,7 +61,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
-    app.state.clock = clock or _wall_clock_ms
+    app.state.clock = clock or wall.now_ms
     # PostgreSQL: session ratings take the one-statement asynchronous path.
     app.state.rating_writer = (
         RatingWriter(
@@ -84,7 +79,7 @@ def create_app(
     for module in (participants, posts, notes, timelines, export):
         app.include_router(module.router)
     app.include_router(health.router)
-    app.include_router(pipeline_api.router)
+    app.include_router(stream.router)
     # Innermost of ours: inside the size limit and the metrics, in front of FastAPI.
     app.add_middleware(FastRatingRoute, fastapi_app=app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)

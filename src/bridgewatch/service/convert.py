@@ -16,7 +16,7 @@ from bridgewatch.service.schemas import (
     RatingCreate,
     RatingPublic,
 )
-from bridgewatch.service.tables import MISLEADING_REASONS, NOT_MISLEADING_REASONS
+from bridgewatch.store.tables import MISLEADING_REASONS, NOT_MISLEADING_REASONS
 
 __all__ = [
     "HELPFUL_TAG_COLUMNS",

@@ -19,14 +19,15 @@ from starlette.concurrency import run_in_threadpool
 from bridgewatch.errors import PermissionDeniedError
 from bridgewatch.model import EnrollmentState
 from bridgewatch.service.errors import AuthenticationError
-from bridgewatch.service.impact import WRITING_STATES
-from bridgewatch.service.repositories.auth import ApiKeyRecord, find_api_key
-from bridgewatch.service.repositories.participants import (
+from bridgewatch.service.settings import Settings
+from bridgewatch.store.repositories.auth import ApiKeyRecord, find_api_key
+from bridgewatch.store.repositories.participants import (
     Participant,
     get_participant,
     get_session_participant,
 )
-from bridgewatch.service.settings import Settings
+from bridgewatch.usecases.notes import check_writer
+from bridgewatch.usecases.ratings import rater_verdict, refusal
 
 __all__ = [
     "Actor",
@@ -46,7 +47,6 @@ __all__ = [
     "get_now",
     "get_principal",
     "get_settings",
-    "is_ai_writer",
     "optional_principal",
     "rater",
     "request_hash",
@@ -267,28 +267,15 @@ def acting_participant(scope: str) -> Callable[[Session, Principal], Awaitable[A
 
 
 async def _writer(actor: Annotated[Actor, Depends(acting_participant("notes:write"))]) -> Actor:
-    state = actor.participant.enrollment_state
-    if state not in WRITING_STATES:
-        raise PermissionDeniedError(
-            f"writing notes needs writing ability (enrollment state {state.name}); earn it "
-            "by rating notes (see /api/v1/participants/me)"
-        )
+    check_writer(actor.participant)
     return actor
 
 
-def is_ai_writer(participant: Participant) -> bool:
-    """Whether the participant is an AI note writer (spec-extended §7.8)."""
-    return participant.is_api_writer or participant.enrollment_state in (
-        EnrollmentState.apiEarnedIn,
-        EnrollmentState.apiEarnedOut,
-        EnrollmentState.apiTestUser,
-    )
-
-
 def check_rater(actor: Actor) -> Actor:
-    """The actor, unless an AI note writer (they cannot rate notes; 403)."""
-    if is_ai_writer(actor.participant):
-        raise PermissionDeniedError("AI note writers cannot rate notes")
+    """The actor, if the rating rules let them rate at all (AI note writers cannot; 403)."""
+    verdict = rater_verdict(actor.participant)
+    if verdict is not None:
+        raise refusal(verdict)
     return actor
 
 

@@ -21,11 +21,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from bridgewatch.errors import (
+    AuthenticationError,
     BridgewatchError,
     ConflictError,
     InputError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
 )
 
 __all__ = [
@@ -37,26 +39,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
-
-
-class AuthenticationError(BridgewatchError):
-    """No valid credentials (missing, unknown, expired or revoked token or key)."""
-
-
-class RateLimitedError(BridgewatchError):
-    """A per-participant limit is exhausted; ``retry_after_s`` says when to try again.
-
-    Parameters
-    ----------
-    message : which limit, in a sentence.
-    limit_name : a short name of the limit (``ratings_per_minute``, ``daily_notes``, ...).
-    retry_after_s : seconds until the limit admits another request.
-    """
-
-    def __init__(self, message: str, *, limit_name: str, retry_after_s: int) -> None:
-        self.limit_name = limit_name
-        self.retry_after_s = retry_after_s
-        super().__init__(message)
 
 
 class PayloadTooLargeError(BridgewatchError):

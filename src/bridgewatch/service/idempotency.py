@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bridgewatch.errors import InputError
 from bridgewatch.service.deps import Db, Now, Principal, RequestHash, get_principal
-from bridgewatch.service.repositories.idempotency import (
+from bridgewatch.store.repositories.idempotency import (
     StoredResponse,
     find_response,
     store_response,

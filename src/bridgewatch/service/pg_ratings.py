@@ -28,24 +28,21 @@ import time
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
 import psycopg
 
 from bridgewatch.model import EnrollmentState
-from bridgewatch.service.limits import RATING_EVENT_TYPES
-from bridgewatch.service.repositories.locks import participant_lock_key
-from bridgewatch.service.tables import ratings
+from bridgewatch.store.repositories.locks import participant_lock_key
+from bridgewatch.store.tables import ratings
+from bridgewatch.usecases.ratings import RATING_EVENT_TYPES, Verdict
+from bridgewatch.usecases.rules import AI_WRITER_STATES
 
 __all__ = ["AsyncConnectionPool", "RatingOutcome", "RatingWriter"]
 
 _KEY = ("noteId", "raterParticipantId")
+_VERDICTS = frozenset({*get_args(Verdict), "ok"})
 _LOCK_STATEMENT = "SELECT pg_advisory_xact_lock(%s::bigint)"
-_AI_WRITER_STATES = (
-    EnrollmentState.apiEarnedIn,
-    EnrollmentState.apiEarnedOut,
-    EnrollmentState.apiTestUser,
-)
 
 
 def _has_input(fd: int) -> bool:
@@ -159,10 +156,11 @@ class RatingOutcome:
     """What the statement did: ``verdict`` names the first failed check, or ``ok``.
 
     Verdicts: ``unauthenticated``, ``removed``, ``ai_writer``, ``not_found``, ``own_note``,
-    ``deleted``, ``rate_limited``, ``ok``. ``replaced`` is meaningful for ``ok`` only.
+    ``deleted``, ``rate_limited`` (the rules of :mod:`bridgewatch.usecases.ratings`, which
+    words each refusal), ``ok``. ``replaced`` is meaningful for ``ok`` only.
     """
 
-    verdict: str
+    verdict: Verdict | Literal["ok"]
     replaced: bool
 
 
@@ -178,7 +176,7 @@ def _rating_statement() -> str:
     updated = [_quoted(c.name) for c in ratings.columns if c.name not in _KEY]
     updates = ", ".join(updated)
     excluded = ", ".join(f"EXCLUDED.{name}" for name in updated)
-    ai_states = ", ".join(str(int(s)) for s in _AI_WRITER_STATES)
+    ai_states = ", ".join(str(int(s)) for s in sorted(AI_WRITER_STATES))
     event_types = ", ".join(f"'{t}'" for t in RATING_EVENT_TYPES)
     return f"""
 WITH actor AS (
@@ -313,7 +311,11 @@ class RatingWriter:
         verdict, event_type = row
         if verdict == "unauthenticated":
             self._tokens.pop(token_hash, None)
-        return RatingOutcome(str(verdict), event_type == "rating.replaced")
+        if verdict not in _VERDICTS:  # pragma: no cover - the statement and Verdict disagree
+            raise RuntimeError(f"unknown rating verdict {verdict!r}")
+        return RatingOutcome(
+            cast("Verdict | Literal['ok']", verdict), event_type == "rating.replaced"
+        )
 
     def close(self) -> None:
         """Close the idle connections."""

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bridgewatch.usecases.rules import SUMMARY_MAX_CHARS
+
 __all__ = ["Settings"]
 
 
@@ -69,7 +71,7 @@ class Settings(BaseSettings):
     notes_per_post_author_per_day: int = Field(default=3, ge=1)
     post_author_history_since_ms: int = Field(default=1_748_390_400_000, ge=0)
     max_request_bytes: int = Field(default=64 * 1024, ge=1024)
-    summary_max_chars: int = Field(default=280, ge=1)
+    summary_max_chars: int = Field(default=SUMMARY_MAX_CHARS, ge=1)
     max_page_size: int = Field(default=100, ge=1)
     pool_size: int = Field(default=10, ge=1)
     pool_pre_ping: bool = True

@@ -34,13 +34,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
 from bridgewatch.service.errors import RateLimitedError
-from bridgewatch.service.repositories.locks import lock_name
-from bridgewatch.service.repositories.throttle import (
+from bridgewatch.service.settings import Settings
+from bridgewatch.store.repositories.locks import lock_name
+from bridgewatch.store.repositories.throttle import (
     forget_attempts,
     recent_attempts,
     record_attempt,
 )
-from bridgewatch.service.settings import Settings
 
 __all__ = [
     "LoginAttempt",

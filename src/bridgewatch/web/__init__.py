@@ -22,7 +22,7 @@ def install_web(app: FastAPI) -> FastAPI:
     -------
     The same app, for chaining.
     """
-    from bridgewatch.web.accounts import ensure_web_schema
+    from bridgewatch.store.migrate import ensure_web_schema
     from bridgewatch.web.routes import router
 
     ensure_web_schema(app.state.engine)

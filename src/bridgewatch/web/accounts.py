@@ -1,8 +1,7 @@
 """Web accounts: a username and a scrypt-hashed password bound to a participant.
 
 The backend knows participants and session tokens; the web app adds sign-in by password.
-The ``web_accounts`` table lives in the web app's own metadata; the service's Alembic
-migrations create it (revision 0002).
+The ``web_accounts`` table is defined with every other in :mod:`bridgewatch.store.tables`.
 """
 
 from __future__ import annotations
@@ -12,22 +11,19 @@ import hmac
 import re
 import secrets
 
-from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConflictError, InputError
-from bridgewatch.service.migrate import require_tables
-from bridgewatch.service.repositories.participants import create_participant
+from bridgewatch.store.repositories.participants import create_participant
+from bridgewatch.store.tables import web_accounts
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
     "authenticate",
     "create_account",
-    "ensure_web_schema",
     "hash_password",
     "verify_password",
-    "web_accounts",
-    "web_metadata",
 ]
 
 MIN_PASSWORD_LENGTH = 8
@@ -36,27 +32,6 @@ _SCRYPT_N = 2**14
 _SCRYPT_R = 8
 _SCRYPT_P = 1
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
-
-web_metadata = MetaData()
-
-web_accounts = Table(
-    "web_accounts",
-    web_metadata,
-    Column("username", String(32), primary_key=True),
-    Column("participant_id", String(64), nullable=False, unique=True),
-    Column("password_hash", String(256), nullable=False),
-    Column("created_at_ms", BigInteger, nullable=False),
-)
-
-
-def ensure_web_schema(engine: Engine) -> None:
-    """Check that the web app's tables exist (``bridgewatch db upgrade`` creates them).
-
-    Raises
-    ------
-    SchemaOutdatedError : a table is missing.
-    """
-    require_tables(engine, web_metadata.tables)
 
 
 def hash_password(password: str, *, salt: bytes | None = None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from bridgewatch.service.tables import MISLEADING_REASONS, NOT_MISLEADING_REASONS
+from bridgewatch.store.tables import MISLEADING_REASONS, NOT_MISLEADING_REASONS
 
 __all__ = [
     "FIELD_LABELS",

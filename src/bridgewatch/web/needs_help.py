@@ -24,31 +24,9 @@ import math
 from dataclasses import dataclass
 
 from bridgewatch.scoring.status.config import StatusRulesConfig
+from bridgewatch.store.repositories.pages import Candidate
 
 __all__ = ["Candidate", "Suggestion", "rank_needs_help"]
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A note the viewer may rate, with what the scorer knows about it.
-
-    ``ratings_by_side`` counts its raters with factor < 0 and >= 0 (raters without a factor
-    are not counted); ``intercept_min``/``max`` are the pseudo-rater bounds, if scored;
-    ``core_status`` is the Core model's status from the last full run, if scored.
-    """
-
-    note_id: int
-    n_ratings: int
-    ratings_negative_side: int
-    ratings_positive_side: int
-    intercept: float | None
-    factor: float | None
-    intercept_min: float | None
-    intercept_max: float | None
-    created_at_ms: int
-    core_status: str | None = None
-    net_negative_side: int = 0
-    net_positive_side: int = 0
 
 
 @dataclass(frozen=True)

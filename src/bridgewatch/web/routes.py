@@ -21,12 +21,15 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
-from bridgewatch import __version__
+from bridgewatch import ALGORITHM, __version__
 from bridgewatch.analysis.perspectives import PerspectiveRule, liked_by_different_perspectives
-from bridgewatch.cli.info import ALGORITHM
-from bridgewatch.errors import BridgewatchError, ConflictError, NotFoundError, PermissionDeniedError
-from bridgewatch.model import EnrollmentState
-from bridgewatch.pipeline.pending import pending_ratings
+from bridgewatch.errors import (
+    BridgewatchError,
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+)
 from bridgewatch.scoring.status.config import StatusRulesConfig
 from bridgewatch.service.api.participants import participant_profile
 from bridgewatch.service.convert import (
@@ -36,41 +39,41 @@ from bridgewatch.service.convert import (
     rating_values,
 )
 from bridgewatch.service.deps import Db, Now, get_settings
-from bridgewatch.service.dump import PUBLICATION_DELAY_MS
-from bridgewatch.service.errors import RateLimitedError
-from bridgewatch.service.impact import WRITING_STATES
-from bridgewatch.service.limits import check_note_limits, check_rating_rate, check_request_rate
-from bridgewatch.service.repositories.auth import create_session_token, delete_session_token
-from bridgewatch.service.repositories.notes import (
-    TimelinePosition,
-    delete_own_note,
-    get_note_brief,
-    get_scoring,
-    insert_note,
-    list_status_changes,
-    notes_on_post,
-    require_note,
-    require_own_note,
-    timeline,
-)
-from bridgewatch.service.repositories.participants import Participant, get_session_participant
-from bridgewatch.service.repositories.posts import (
-    count_post_requests,
-    create_note_request,
-    get_post,
-    require_post,
-)
-from bridgewatch.service.repositories.ratings import get_rating, upsert_rating
 from bridgewatch.service.schemas import NoteCreate, NoteRequestCreate, RatingCreate
 from bridgewatch.service.settings import Settings
-from bridgewatch.service.text import find_urls, summary_length
 from bridgewatch.service.throttle import (
     client_address,
     login_succeeded,
     reserve_login,
     reserve_signup,
 )
-from bridgewatch.web import charts, queries
+from bridgewatch.store.dump import PUBLICATION_DELAY_MS
+from bridgewatch.store.pending import pending_ratings
+from bridgewatch.store.repositories import pages
+from bridgewatch.store.repositories.auth import create_session_token, delete_session_token
+from bridgewatch.store.repositories.notes import (
+    TimelinePosition,
+    get_scoring,
+    list_status_changes,
+    notes_on_post,
+    require_note,
+    require_own_note,
+    timeline,
+)
+from bridgewatch.store.repositories.participants import Participant, get_session_participant
+from bridgewatch.store.repositories.posts import (
+    count_post_requests,
+    get_post,
+    require_post,
+)
+from bridgewatch.store.repositories.ratings import get_rating
+from bridgewatch.usecases import notes as usecases_notes
+from bridgewatch.usecases import ratings as usecases_ratings
+from bridgewatch.usecases import requests as usecases_requests
+from bridgewatch.usecases.notes import SummaryProblem, summary_problems
+from bridgewatch.usecases.rules import WRITING_STATES
+from bridgewatch.usecases.text import find_urls, summary_length
+from bridgewatch.web import charts
 from bridgewatch.web.accounts import authenticate, create_account
 from bridgewatch.web.csrf import CSRF_COOKIE, check_csrf, csrf_token_for
 from bridgewatch.web.explain import (
@@ -116,15 +119,6 @@ CORE_STATUS_LABELS = {
     "NEEDS_YOUR_HELP": "Helpful so far, needs raters from more viewpoints",
     "FIRM_REJECT": "Held back: cannot be rated helpful in this run",
 }
-# The same rule as the API's rater dependency: removed accounts and AI writers do not rate.
-_CANNOT_RATE = frozenset(
-    {
-        EnrollmentState.removed,
-        EnrollmentState.apiEarnedIn,
-        EnrollmentState.apiEarnedOut,
-        EnrollmentState.apiTestUser,
-    }
-)
 LEVEL_LABELS = {"HELPFUL": "Yes", "SOMEWHAT_HELPFUL": "Somewhat", "NOT_HELPFUL": "No"}
 TAG_LABELS = {
     "Clear": "Clear and easy to understand",
@@ -301,9 +295,9 @@ def timeline_page(
     placed = False
     items: list[dict[str, Any]] = []
     if tab == "needs-your-help":
-        candidates = queries.needs_help_candidates(db, viewer_participant_id=viewer)
+        candidates = pages.needs_help_candidates(db, viewer_participant_id=viewer)
         rows = {c.note_id: row for c, row in candidates}
-        factor = queries.viewer_factor(db, viewer) if viewer else None
+        factor = pages.viewer_factor(db, viewer) if viewer else None
         placed = factor is not None
         ranked = rank_needs_help([c for c, _ in candidates], viewer_factor=factor, limit=30)
         items = [{**rows[s.note_id], "reasons": s.reasons} for s in ranked]
@@ -319,7 +313,7 @@ def timeline_page(
     if tab != "needs-your-help" and len(items) > _PAGE:
         items = items[:_PAGE]
         older = f"{items[-1]['createdAtMillis']}-{items[-1]['noteId']}"
-    posts = queries.post_titles(db, sorted({str(n["tweetId"]) for n in items}))
+    posts = pages.post_titles(db, sorted({str(n["tweetId"]) for n in items}))
     return _render(
         request,
         "timeline.html",
@@ -386,7 +380,7 @@ def _post_response(
         note = next((n for n in items if int(n["noteId"]) == rated), None)
         if note is not None:
             old = was if was in STATUS_LABELS else None
-            offset = queries.pipeline_state(db).worker_offset
+            offset = pages.pipeline_state(db).worker_offset
             flash = {
                 "note_id": rated,
                 "old": old,
@@ -404,7 +398,7 @@ def _post_response(
             "flash": flash,
             "requests": count_post_requests(db, post_id),
             "my_request": (
-                user is not None and queries.has_requested(db, post_id, user.participant_id)
+                user is not None and pages.has_requested(db, post_id, user.participant_id)
             ),
             "requested": requested,
             "request_form": request_form or {},
@@ -454,18 +448,14 @@ def request_note(
         )
     else:
         try:
-            if user.enrollment_state == EnrollmentState.removed:
-                raise PermissionDeniedError("this participant was removed")
-            check_request_rate(
-                db, settings=settings, now_ms=now, participant_id=user.participant_id
-            )
-            create_note_request(
+            usecases_requests.request_note(
                 db,
                 now_ms=now,
+                requester=user,
                 post_id=post_id,
-                requester_participant_id=user.participant_id,
                 source_link=body.source_link,
                 suggestion=body.suggestion,
+                limits=settings,
             )
         except BridgewatchError as exc:
             message = str(exc)[:1].upper() + str(exc)[1:] + "."
@@ -501,13 +491,13 @@ def rate_note(
     if user is None:
         return _login_redirect(request)
     try:
-        note = get_note_brief(db, note_id)
-        if note["noteAuthorParticipantId"] == user.participant_id:
-            raise PermissionDeniedError("you cannot rate your own note")
-        if note["deleted_at_ms"] is not None:
-            raise ConflictError(f"note {note_id} was deleted")
-        if user.is_api_writer or user.enrollment_state in _CANNOT_RATE:
-            raise PermissionDeniedError("this account cannot rate notes")
+        full = require_note(db, note_id)
+        # The rules first (as before the form): who may rate, and this note.
+        verdict = usecases_ratings.rater_verdict(user) or usecases_ratings.note_verdict(
+            full, user.participant_id
+        )
+        if verdict is not None:
+            raise usecases_ratings.refusal(verdict, note_id=note_id)
         level = helpfulness_level
         try:
             body = RatingCreate(
@@ -522,15 +512,16 @@ def rate_note(
                 if "helpfulness_level" in fields
                 else "choose Yes, Somewhat or No, and only reasons from the list that match it"
             ) from exc
-        check_rating_rate(db, settings=settings, now_ms=now, participant_id=user.participant_id)
-        full = require_note(db, note_id)
         before = str(full["status"])
-        upsert_rating(
+        usecases_ratings.rate_note(
             db,
             now_ms=now,
+            rater=user,
+            note_id=note_id,
             values=rating_values(body, note_id=note_id, rater_participant_id=user.participant_id),
+            ratings_per_minute=settings.ratings_per_minute,
         )
-        after = queries.latest_event_id(db)  # the rating's event (same transaction)
+        after = pages.latest_event_id(db)  # the rating's event (same transaction)
     except BridgewatchError as exc:
         return _error(request, user, exc)
     target = (
@@ -544,11 +535,11 @@ def rate_note(
 def note_live(db: Db, note_id: int, after: int = 0) -> JSONResponse:
     """The note's published status, and whether the worker has consumed event ``after``
     (so a page can tell "scored, unchanged" from "not scored yet")."""
-    found = queries.note_status(db, note_id)
+    found = pages.note_status(db, note_id)
     if found is None:
         return JSONResponse({"detail": f"note {note_id} does not exist"}, status_code=404)
     status, decided_by = found
-    offset = queries.pipeline_state(db).worker_offset
+    offset = pages.pipeline_state(db).worker_offset
     return JSONResponse(
         {
             "noteId": str(note_id),
@@ -561,21 +552,25 @@ def note_live(db: Db, note_id: int, after: int = 0) -> JSONResponse:
     )
 
 
-def _write_context(db: Db, user: Participant | None, post: dict[str, Any]) -> dict[str, Any]:
+def _write_context(
+    db: Db, user: Participant | None, post: dict[str, Any], max_chars: int
+) -> dict[str, Any]:
     profile = participant_profile(db, user.participant_id) if user is not None else None
     return {
         "post": post,
         "profile": profile,
         "misleading_choices": MISLEADING_CHOICES,
         "not_misleading_choices": NOT_MISLEADING_CHOICES,
-        "max_chars": 280,
+        "max_chars": max_chars,
         "field_labels": FIELD_LABELS,
         "title": "Write a note",
     }
 
 
 @router.get("/posts/{post_id}/write", response_class=HTMLResponse)
-def write_page(request: Request, db: Db, user: User, post_id: str) -> Response:
+def write_page(
+    request: Request, db: Db, user: User, settings: SettingsDep, post_id: str
+) -> Response:
     """The note-writing form, or what the contributor still needs to earn to write."""
     if user is None:
         return _login_redirect(request)
@@ -586,7 +581,7 @@ def write_page(request: Request, db: Db, user: User, post_id: str) -> Response:
     return _render(
         request,
         "write.html",
-        {**_write_context(db, user, post), "form": {}, "errors": {}},
+        {**_write_context(db, user, post, settings.summary_max_chars), "form": {}, "errors": {}},
         user=user,
     )
 
@@ -633,6 +628,9 @@ def write_note(
     if link and link not in text:
         text = f"{text} {link}"
     errors: dict[str, str] = {}
+    problems = summary_problems(
+        text, classification=classification, max_chars=settings.summary_max_chars
+    )
     if user.enrollment_state not in WRITING_STATES:
         errors["form"] = "You cannot write notes yet: earn writing ability by rating notes first."
     else:
@@ -640,14 +638,15 @@ def write_note(
             errors["source_link"] = (
                 "The source link must be a web address starting with http:// or https://."
             )
-        elif classification != "NOT_MISLEADING" and not find_urls(text):
+        elif SummaryProblem.NO_SOURCE in problems:
             errors["source_link"] = (
                 "A note saying the post is misleading needs a source link: add the address "
                 "of a page that supports your note."
             )
+        # The form's own requirement: the text field itself (a link alone is no note).
         if not summary.strip():
             errors["summary"] = "Write the text of your note."
-        elif summary_length(text) > settings.summary_max_chars:
+        elif SummaryProblem.TOO_LONG in problems:
             errors["summary"] = (
                 f"The note has {summary_length(text)} characters (links not counted); "
                 f"at most {settings.summary_max_chars} are allowed."
@@ -666,11 +665,8 @@ def write_note(
                 errors.setdefault(field, message)
     if not errors:
         try:
-            check_note_limits(
-                db, settings=settings, now_ms=now, participant_id=user.participant_id, post=post
-            )
-            row = insert_note(
-                db, now_ms=now, author_participant_id=user.participant_id, values=note_values(body)
+            row = usecases_notes.write_note(
+                db, now_ms=now, author=user, post=post, values=note_values(body), limits=settings
             )
         except BridgewatchError as exc:
             errors["form"] = str(exc)
@@ -680,7 +676,11 @@ def write_note(
     return _render(
         request,
         "write.html",
-        {**_write_context(db, user, post), "form": form, "errors": ordered},
+        {
+            **_write_context(db, user, post, settings.summary_max_chars),
+            "form": form,
+            "errors": ordered,
+        },
         user=user,
         status_code=422,
     )
@@ -695,7 +695,7 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
     except NotFoundError as exc:
         return _error(request, user, exc)
     scoring = get_scoring(db, note_id)
-    points = queries.note_rater_points(db, note_id)
+    points = pages.note_rater_points(db, note_id)
     placed = [(p.factor, p.level) for p in points if p.factor is not None]
     sides: dict[str, dict[str, int]] = {
         side: dict.fromkeys(LEVEL_LABELS, 0) for side in ("negative", "positive", "unscored")
@@ -742,7 +742,7 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
     )
 
 
-def _perspectives(points: list[queries.RaterPoint]) -> dict[str, Any]:
+def _perspectives(points: list[pages.RaterPoint]) -> dict[str, Any]:
     """HELPFUL and all ratings from raters left (factor < -split) and right (> split) of the
     note, and whether it was liked by people with different perspectives (the rule that
     `bridgewatch analyze` applies, ``bridgewatch.analysis.perspectives``)."""
@@ -788,9 +788,7 @@ def delete_note(
     if user is None:
         return _login_redirect(request)
     try:
-        if user.enrollment_state == EnrollmentState.removed:
-            raise PermissionDeniedError("this participant was removed")
-        delete_own_note(db, note_id=note_id, participant_id=user.participant_id, now_ms=now)
+        usecases_notes.delete_note(db, note_id=note_id, author=user, now_ms=now)
     except BridgewatchError as exc:
         return _error(request, user, exc)
     return RedirectResponse(
@@ -822,8 +820,8 @@ def profile_page(
         "profile.html",
         {
             "profile": profile,
-            "recent": queries.recent_ratings(db, participant_id),
-            "authored": queries.notes_by_author(db, participant_id),
+            "recent": pages.recent_ratings(db, participant_id),
+            "authored": pages.notes_by_author(db, participant_id),
             "is_me": is_me,
             "deleted": deleted if is_me else None,
             "title": f"Contributor {profile.participant.alias}",
@@ -838,11 +836,11 @@ def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
     raters by side and the notes liked by people with different perspectives, the data
     export and the algorithm version."""
     cfg = StatusRulesConfig()
-    days, series = queries.status_over_time(db)
-    factors = queries.rater_factors(db)
-    points = queries.note_points(db)
+    days, series = pages.status_over_time(db)
+    factors = pages.rater_factors(db)
+    points = pages.note_points(db)
     rule = PerspectiveRule()
-    support = queries.side_support(db, rule.split)
+    support = pages.side_support(db, rule.split)
     liked = liked_by_different_perspectives(
         support.helpful_left,
         support.ratings_left,
@@ -863,7 +861,7 @@ def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
         request,
         "transparency.html",
         {
-            "counts": queries.status_counts(db),
+            "counts": pages.status_counts(db),
             "status_chart": both(
                 lambda w: charts.status_lines_svg(
                     days, series, title="Notes per status over time", width=w
@@ -890,7 +888,7 @@ def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
                 "sides": sides,
                 "split": rule.split,
             },
-            "pipeline": queries.pipeline_state(db),
+            "pipeline": pages.pipeline_state(db),
             "algorithm": ALGORITHM,
             "cfg": cfg,
             "title": "Transparency",

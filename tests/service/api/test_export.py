@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
-from bridgewatch.service.dump import export_dump
+from bridgewatch.store.dump import export_dump
 from tests.service.conftest import Service
 
 

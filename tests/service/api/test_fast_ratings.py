@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bridgewatch.model import EnrollmentState
 from bridgewatch.service import fast_ratings
 from bridgewatch.service.api import notes
-from bridgewatch.service.tables import events
+from bridgewatch.store.tables import events
 from tests.service.conftest import Service
 
 _SETTINGS = {"ratings_per_minute": 4, "max_request_bytes": 2048}

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bridgewatch.model import EnrollmentState
-from bridgewatch.service.tables import events, notes
+from bridgewatch.store.tables import events, notes
 from tests.service.conftest import Service
 
 URL = "https://stats.example.org/report"
@@ -190,9 +190,9 @@ def test_at_most_three_notes_a_day_on_one_post_authors_posts(service: Service) -
 def _backdated_notes(service: Service, author_id: str, n: int, *, post_author: str) -> list[int]:
     """``n`` notes by ``author_id`` on posts of ``post_author``, written 8 days ago and
     earlier (outside the 24 h and 7-day windows, inside the helpful-rate history)."""
-    from bridgewatch.service.db import make_session_factory
-    from bridgewatch.service.repositories.notes import insert_note
-    from bridgewatch.service.repositories.posts import create_post
+    from bridgewatch.store.db import make_session_factory
+    from bridgewatch.store.repositories.notes import insert_note
+    from bridgewatch.store.repositories.posts import create_post
 
     ids = []
     with make_session_factory(service.engine)() as session, session.begin():
@@ -227,7 +227,7 @@ def _backdated_notes(service: Service, author_id: str, n: int, *, post_author: s
 
 
 def _mark_helpful(service: Service, author_id: str, note_ids: list[int]) -> None:
-    from bridgewatch.service.tables import note_status_history
+    from bridgewatch.store.tables import note_status_history
 
     with service.engine.begin() as conn:
         for note_id in note_ids:
@@ -348,7 +348,7 @@ def test_idempotency_keys_are_scoped_per_participant(service: Service) -> None:
 
 
 def test_note_details_show_status_decision_and_history(service: Service) -> None:
-    from bridgewatch.service.tables import note_scores, note_status_changes, note_status_history
+    from bridgewatch.store.tables import note_scores, note_status_changes, note_status_history
 
     pid, headers = service.writer()
     service.post(headers)
@@ -396,7 +396,7 @@ def test_note_details_show_status_decision_and_history(service: Service) -> None
 def test_post_notes_list_decided_notes_by_helpfulness_then_others_by_recency(
     make_service: Callable[..., Service],
 ) -> None:
-    from bridgewatch.service.tables import note_scores, note_status_history
+    from bridgewatch.store.tables import note_scores, note_status_history
 
     service = make_service(notes_per_post_author_per_day=10)
     ids = []

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 from sqlalchemy import select
 
-from bridgewatch.service.tables import events
+from bridgewatch.store.tables import events
 from tests.service.conftest import Service
 
 

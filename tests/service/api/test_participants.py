@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bridgewatch.model import EnrollmentState
-from bridgewatch.service.db import make_session_factory
-from bridgewatch.service.repositories.auth import create_api_key
+from bridgewatch.store.db import make_session_factory
+from bridgewatch.store.repositories.auth import create_api_key
 from tests.service.conftest import Service
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bridgewatch.model import EnrollmentState
-from bridgewatch.service.tables import events, ratings
+from bridgewatch.store.tables import events, ratings
 from tests.service.conftest import Service
 
 

@@ -14,10 +14,10 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from bridgewatch.service.convert import note_values
-from bridgewatch.service.db import make_session_factory
-from bridgewatch.service.repositories.notes import insert_note
 from bridgewatch.service.schemas import NoteCreate
-from bridgewatch.service.tables import ratings
+from bridgewatch.store.db import make_session_factory
+from bridgewatch.store.repositories.notes import insert_note
+from bridgewatch.store.tables import ratings
 from tests.service.conftest import Service
 
 _LIMIT = 30

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from bridgewatch.service.api.timelines import decode_cursor, encode_cursor
-from bridgewatch.service.repositories.notes import TimelinePosition
-from bridgewatch.service.tables import note_status_history
+from bridgewatch.store.repositories.notes import TimelinePosition
+from bridgewatch.store.tables import note_status_history
 from tests.service.conftest import Service
 
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
-from bridgewatch.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
-from bridgewatch.pipeline.pending import pending_ratings
+from bridgewatch.errors import NotFoundError
 from bridgewatch.service.api import API_PREFIX
 from bridgewatch.service.convert import note_public, note_values, rating_public, rating_values
 from bridgewatch.service.deps import (
@@ -24,42 +22,14 @@ from bridgewatch.service.deps import (
     acting_participant_sync,
     api_key_header,
     bearer_header,
-    check_rater,
     get_settings,
-    is_ai_writer,
     request_hash,
     resolve_principal,
     writer,
 )
 from bridgewatch.service.errors import AuthenticationError
 from bridgewatch.service.idempotency import Idempotency, IdempotencyKey, replay_stored_answer
-from bridgewatch.service.identifiers import hash_secret
-from bridgewatch.service.limits import (
-    RATING_EVENT_TYPES,
-    RATING_WINDOW_MS,
-    check_note_limits,
-    check_rating_rate,
-    rating_rate_error,
-)
 from bridgewatch.service.pg_ratings import RatingWriter
-from bridgewatch.service.repositories.idempotency import store_response
-from bridgewatch.service.repositories.locks import lock_participant_writes
-from bridgewatch.service.repositories.notes import (
-    get_scoring,
-    insert_note,
-    list_status_changes,
-    mark_note_deleted,
-    require_note,
-    require_own_note,
-)
-from bridgewatch.service.repositories.posts import require_post
-from bridgewatch.service.repositories.ratings import (
-    delete_rating,
-    get_rating,
-    get_rating_target,
-    rating_event_payload,
-    upsert_rating,
-)
 from bridgewatch.service.schemas import (
     ErrorBody,
     NoteCreate,
@@ -72,7 +42,24 @@ from bridgewatch.service.schemas import (
     StatusChange,
 )
 from bridgewatch.service.settings import Settings
-from bridgewatch.service.text import find_urls, summary_length
+from bridgewatch.store.identifiers import hash_secret
+from bridgewatch.store.pending import pending_ratings
+from bridgewatch.store.repositories.idempotency import store_response
+from bridgewatch.store.repositories.notes import (
+    get_scoring,
+    list_status_changes,
+    require_note,
+)
+from bridgewatch.store.repositories.posts import require_post
+from bridgewatch.store.repositories.ratings import (
+    delete_rating,
+    get_rating,
+    rating_event_payload,
+)
+from bridgewatch.usecases import notes as usecases_notes
+from bridgewatch.usecases import ratings as usecases_ratings
+from bridgewatch.usecases.notes import check_summary
+from bridgewatch.usecases.ratings import RATING_WINDOW_MS, refusal
 
 __all__ = ["rate_on_postgresql", "router"]
 
@@ -82,57 +69,6 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 }
 NoteIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="noteId")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-
-
-@dataclass(frozen=True)
-class _OwnedNote:
-    actor: Actor
-    note: dict[str, Any]
-
-
-def _own_note(
-    db: Db,
-    note_id: NoteIdPath,
-    actor: Annotated[Actor, Depends(acting_participant("notes:write"))],
-) -> _OwnedNote:
-    """The note, if the acting participant wrote it (only the author deletes a note)."""
-    return _OwnedNote(actor, require_own_note(db, note_id, actor.participant_id))
-
-
-def _ratable_note(db: Session, now_ms: int, note_id: int, actor: Actor) -> dict[str, Any]:
-    """The note, if the acting participant may rate it: it is live and not their own.
-
-    The rater's recent rating events come with it (``recent_events``, one query less).
-    """
-    note = get_rating_target(
-        db,
-        note_id=note_id,
-        rater_participant_id=actor.participant_id,
-        event_types=RATING_EVENT_TYPES,
-        since_ms=now_ms - RATING_WINDOW_MS,
-    )
-    if note["noteAuthorParticipantId"] == actor.participant_id:
-        raise PermissionDeniedError("you cannot rate your own note")
-    if note["deleted_at_ms"] is not None:
-        raise ConflictError(f"note {note_id} was deleted")
-    return note
-
-
-def _check_summary(body: NoteCreate, settings: Settings) -> None:
-    length = summary_length(body.summary)
-    if length > settings.summary_max_chars:
-        raise InputError(
-            f"the summary has {length} characters without its URLs; at most "
-            f"{settings.summary_max_chars} are allowed",
-            field="summary",
-        )
-    if not body.summary.strip():
-        raise InputError("the summary is blank", field="summary")
-    if body.classification != "NOT_MISLEADING" and not find_urls(body.summary):
-        raise InputError(
-            "a note saying the post is misleading needs a source link (a URL in the summary)",
-            field="summary",
-        )
 
 
 @router.post("/notes", status_code=201, response_model=NotePublic, responses=_ERRORS)
@@ -146,19 +82,17 @@ def write_note(
 ) -> NotePublic:
     """Write a note on a post. Needs writing ability (earnedIn or atRisk) and stays within
     the daily note limits; the author is the authenticated participant."""
-    _check_summary(body, settings)
-    post = require_post(db, body.post_id)
-    check_note_limits(
-        db,
-        settings=settings,
-        now_ms=now,
-        participant_id=actor.participant_id,
-        post=post,
-        is_media_note=body.is_media_note,
-        ai_writer=is_ai_writer(actor.participant),
+    check_summary(
+        body.summary, classification=body.classification, max_chars=settings.summary_max_chars
     )
-    row = insert_note(
-        db, now_ms=now, author_participant_id=actor.participant_id, values=note_values(body)
+    post = require_post(db, body.post_id)
+    row = usecases_notes.write_note(
+        db,
+        now_ms=now,
+        author=actor.participant,
+        post=post,
+        values=note_values(body),
+        limits=settings,
     )
     answer = note_public(require_note(db, row["noteId"]))
     idem.remember(201, answer)
@@ -210,13 +144,15 @@ def note_details(db: Db, note_id: NoteIdPath) -> NoteDetails:
 
 
 @router.delete("/notes/{note_id}", status_code=204, responses=_ERRORS)
-def delete_note(db: Db, now: Now, owned: Annotated[_OwnedNote, Depends(_own_note)]) -> Response:
+def delete_note(
+    db: Db,
+    now: Now,
+    note_id: NoteIdPath,
+    actor: Annotated[Actor, Depends(acting_participant("notes:write"))],
+) -> Response:
     """Delete one's own note. It leaves the public notes and timelines but keeps its
     ratings and status history (spec-extended §7.2)."""
-    if owned.note["deleted_at_ms"] is None:
-        mark_note_deleted(
-            db, note_id=owned.note["noteId"], now_ms=now, actor=owned.actor.participant_id
-        )
+    usecases_notes.delete_note(db, note_id=note_id, author=actor.participant, now_ms=now)
     return Response(status_code=204)
 
 
@@ -293,16 +229,6 @@ async def rate_note(
     )
 
 
-_VERDICT_ERRORS: dict[str, Callable[[int], Exception]] = {
-    "unauthenticated": lambda _n: AuthenticationError("unknown or expired session token"),
-    "removed": lambda _n: PermissionDeniedError("this participant was removed"),
-    "ai_writer": lambda _n: PermissionDeniedError("AI note writers cannot rate notes"),
-    "not_found": lambda n: NotFoundError(f"note {n} does not exist"),
-    "own_note": lambda _n: PermissionDeniedError("you cannot rate your own note"),
-    "deleted": lambda n: ConflictError(f"note {n} was deleted"),
-}
-
-
 async def rate_on_postgresql(
     writer: RatingWriter,
     *,
@@ -319,7 +245,7 @@ async def rate_on_postgresql(
     token_hash = hash_secret(session_token)
     rater_id = await writer.token_participant(token_hash, now_ms)
     if rater_id is None:
-        raise AuthenticationError("unknown or expired session token")
+        raise refusal("unauthenticated")
     values = rating_values(body, note_id=note_id, rater_participant_id=rater_id)
     row = {**values, "createdAtMillis": now_ms}
     outcome = await writer.write(
@@ -330,10 +256,10 @@ async def rate_on_postgresql(
         limit=settings.ratings_per_minute,
         payload=rating_event_payload(row),
     )
-    if outcome.verdict == "rate_limited":
-        raise rating_rate_error(settings)
     if outcome.verdict != "ok":
-        raise _VERDICT_ERRORS[outcome.verdict](note_id)
+        raise refusal(
+            outcome.verdict, note_id=note_id, ratings_per_minute=settings.ratings_per_minute
+        )
     return (200 if outcome.replaced else 201), rating_public(row, replaced=outcome.replaced)
 
 
@@ -364,21 +290,17 @@ def _rate_in_transaction(
             replay_stored_answer(
                 db, principal=principal.name, key=idempotency_key, request_hash=request_hash
             )
-        actor = check_rater(acting_participant_sync(db, principal, "ratings:write"))
-        # Before the count of recent ratings that comes with the note: the limit is exact.
-        lock_participant_writes(db, actor.participant_id)
-        note = _ratable_note(db, now_ms, note_id, actor)
-        if body.rating_source == "POPULATION_SAMPLED" and principal.api_key is None:
-            raise PermissionDeniedError("only an integration may mark a rating POPULATION_SAMPLED")
-        check_rating_rate(
-            db,
-            settings=settings,
-            now_ms=now_ms,
-            participant_id=actor.participant_id,
-            recent=int(note["recent_events"]),
-        )
+        actor = acting_participant_sync(db, principal, "ratings:write")
         values = rating_values(body, note_id=note_id, rater_participant_id=actor.participant_id)
-        replaced = upsert_rating(db, now_ms=now_ms, values=values)
+        replaced = usecases_ratings.rate_note(
+            db,
+            now_ms=now_ms,
+            rater=actor.participant,
+            note_id=note_id,
+            values=values,
+            ratings_per_minute=settings.ratings_per_minute,
+            integration=principal.api_key is not None,
+        )
         answer = rating_public({**values, "createdAtMillis": now_ms}, replaced=replaced)
         status = 200 if replaced else 201
         if idempotency_key is not None:

@@ -22,15 +22,6 @@ from bridgewatch.service.deps import (
 )
 from bridgewatch.service.errors import AuthenticationError
 from bridgewatch.service.idempotency import Idempotency
-from bridgewatch.service.impact import WRITING_STATES, compute_impact, daily_note_limit
-from bridgewatch.service.repositories.auth import create_session_token, delete_session_token
-from bridgewatch.service.repositories.participants import (
-    count_contributions,
-    create_participant,
-    get_contributor_scores,
-    get_enrollment,
-    get_participant,
-)
 from bridgewatch.service.schemas import (
     ContributorProfile,
     ErrorBody,
@@ -42,6 +33,16 @@ from bridgewatch.service.schemas import (
 )
 from bridgewatch.service.settings import Settings
 from bridgewatch.service.throttle import client_address, reserve_signup
+from bridgewatch.store.repositories.auth import create_session_token, delete_session_token
+from bridgewatch.store.repositories.participants import (
+    count_contributions,
+    create_participant,
+    get_contributor_scores,
+    get_enrollment,
+    get_participant,
+)
+from bridgewatch.usecases.impact import compute_impact, daily_note_limit
+from bridgewatch.usecases.rules import WRITING_STATES
 
 __all__ = ["participant_profile", "router"]
 

@@ -19,16 +19,6 @@ from bridgewatch.service.deps import (
     get_settings,
 )
 from bridgewatch.service.idempotency import Idempotency
-from bridgewatch.service.limits import check_request_rate
-from bridgewatch.service.repositories.notes import notes_on_post
-from bridgewatch.service.repositories.posts import (
-    count_post_requests,
-    create_note_request,
-    create_post,
-    get_post,
-    list_post_requests,
-    require_post,
-)
 from bridgewatch.service.schemas import (
     ErrorBody,
     NoteRequestCreate,
@@ -40,6 +30,15 @@ from bridgewatch.service.schemas import (
     PostPublic,
 )
 from bridgewatch.service.settings import Settings
+from bridgewatch.store.repositories.notes import notes_on_post
+from bridgewatch.store.repositories.posts import (
+    count_post_requests,
+    create_post,
+    get_post,
+    list_post_requests,
+    require_post,
+)
+from bridgewatch.usecases import requests as usecases_requests
 
 __all__ = ["router"]
 
@@ -143,15 +142,14 @@ def request_note(
     actor: Annotated[Actor, Depends(acting_participant("requests:write"))],
 ) -> NoteRequestPublic:
     """Request a note on a post (limited to ``note_requests_per_day`` per participant)."""
-    require_post(db, post_id)
-    check_request_rate(db, settings=settings, now_ms=now, participant_id=actor.participant_id)
-    row = create_note_request(
+    row = usecases_requests.request_note(
         db,
         now_ms=now,
+        requester=actor.participant,
         post_id=post_id,
-        requester_participant_id=actor.participant_id,
         source_link=body.source_link,
         suggestion=body.suggestion,
+        limits=settings,
     )
     answer = NoteRequestPublic(
         post_id=row["post_id"],

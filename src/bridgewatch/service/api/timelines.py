@@ -12,9 +12,9 @@ from bridgewatch.errors import InputError
 from bridgewatch.service.api import API_PREFIX
 from bridgewatch.service.convert import note_public
 from bridgewatch.service.deps import Actor, Db, acting_participant, get_settings
-from bridgewatch.service.repositories.notes import TimelinePosition, TimelineTab, timeline
 from bridgewatch.service.schemas import ErrorBody, NotesPage
 from bridgewatch.service.settings import Settings
+from bridgewatch.store.repositories.notes import TimelinePosition, TimelineTab, timeline
 
 __all__ = ["decode_cursor", "encode_cursor", "router"]
 

@@ -1,7 +1,7 @@
 // bridgewatch web: progressive enhancement only; every form works without this file.
 (function () {
   "use strict";
-  // Same rule as the server (bridgewatch.service.text): URLs do not count.
+  // Same rule as the server (bridgewatch.usecases.text): URLs do not count.
   var URL_RE = /https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]/gi;
 
   function summaryCount() {

@@ -1,0 +1,1 @@
+"""Alembic migrations of the bridgewatch database (run with ``bridgewatch db upgrade``)."""
