@@ -17,7 +17,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TypeVar
 
@@ -301,8 +301,39 @@ def _final(
         defences.inputs, pre, spec.config, defences.rating_weights, fit_notes=fitter
     )
     seconds = time.perf_counter() - start
+    run = ScorerRun(spec, view, pre, final, own + seconds, None, screening, defences)
+    if spec.name != CORE_NAME:
+        run = without_ratings(run)
     _log.info("%s: final scoring, %.2f s, RSS %.0f MiB", spec.name, seconds, current_rss_mib())
-    return ScorerRun(spec, view, pre, final, own + seconds, None, screening, defences)
+    return run
+
+
+def _no_scoped(view: CoreInputs) -> CoreInputs:
+    empty = np.zeros(view.scoped.n_ratings, dtype=np.bool_)
+    return replace(
+        view, scoped=view.scoped.subset(empty), scoped_correlated=view.scoped_correlated[empty]
+    )
+
+
+def without_ratings(run: ScorerRun) -> ScorerRun:
+    """``run`` without its per-rating arrays (its view's scoped ratings, the main fit's
+    ratings, the defences' views and weights).
+
+    Everything the outputs read of a scorer is per note or per participant; dropping the
+    rest as each scorer finishes keeps a roster's final phase from holding a copy of the
+    ratings per scorer (at 10M ratings: gigabytes). Core's run keeps them (the Core-path
+    result and the incremental pipeline read its fit ratings).
+    """
+    view = _no_scoped(run.inputs)
+    final = run.final
+    if final is not None:
+        kept = np.zeros(final.main.ratings.n_ratings, dtype=np.bool_)
+        final = replace(final, main=replace(final.main, ratings=final.main.ratings.subset(kept)))
+    screening = None if run.screening is None else replace(run.screening, inputs=view)
+    defences = (
+        None if run.defences is None else replace(run.defences, inputs=view, rating_weights=None)
+    )
+    return replace(run, inputs=view, final=final, screening=screening, defences=defences)
 
 
 GaussianFitterFactory = Callable[[ScorerSpec, CoreInputs], NoteFitter]
