@@ -61,14 +61,29 @@ def _check_frozen_raters(
 
 
 def _frozen_init(
+    note_idx: NDArray[np.integer],
+    rater_idx: NDArray[np.integer],
+    values: NDArray[np.floating],
+    weights: NDArray[np.floating] | None,
     n_notes: int,
-    n_factors: int,
     rater_intercepts: NDArray[np.floating],
     rater_factors: NDArray[np.floating],
     global_intercept: float | None,
     cfg: MFConfig,
 ) -> MFInit:
-    """Zero notes, the given raters, and μ (None without a global intercept)."""
+    """The checked start of a fit with frozen raters: zero notes, the given raters, and μ
+    (None without a global intercept). Raises InputError on ratings or raters that do not
+    fit the index."""
+    n_factors = cfg.n_factors
+    check_ratings(note_idx, rater_idx, values, weights, n_notes, int(rater_intercepts.shape[0]))
+    _check_frozen_raters(
+        rater_idx,
+        rater_intercepts,
+        rater_factors,
+        global_intercept,
+        n_factors,
+        need_global=cfg.use_global_intercept,
+    )
     return MFInit(
         note_intercepts=np.zeros(n_notes),
         note_factors=np.zeros((n_notes, n_factors)),
@@ -165,18 +180,10 @@ def fit_note_params(
             start_seed=start_seed,
         )
     n_raters = int(rater_intercepts.shape[0])
-    check_ratings(note_idx, rater_idx, values, weights, n_notes, n_raters)
-    _check_frozen_raters(
-        rater_idx,
-        rater_intercepts,
-        rater_factors,
-        global_intercept,
-        cfg.n_factors,
-        need_global=cfg.use_global_intercept,
-    )
     init = _frozen_init(
-        n_notes, cfg.n_factors, rater_intercepts, rater_factors, global_intercept, cfg
-    )
+        note_idx, rater_idx, values, weights, n_notes,
+        rater_intercepts, rater_factors, global_intercept, cfg,
+    )  # fmt: skip
     return fit_mf(
         note_idx,
         rater_idx,
@@ -255,18 +262,10 @@ def fit_note_params_normalized(
     if config.normalized_loss is None:
         raise ConfigError("normalized_loss", None, "a NormalizedLossConfig for this fit")
     n_raters = int(rater_intercepts.shape[0])
-    check_ratings(note_idx, rater_idx, values, None, n_notes, n_raters)
-    _check_frozen_raters(
-        rater_idx,
-        rater_intercepts,
-        rater_factors,
-        global_intercept,
-        config.n_factors,
-        need_global=config.use_global_intercept,
-    )
     init = _frozen_init(
-        n_notes, config.n_factors, rater_intercepts, rater_factors, global_intercept, config
-    )
+        note_idx, rater_idx, values, None, n_notes,
+        rater_intercepts, rater_factors, global_intercept, config,
+    )  # fmt: skip
     return fit_mf(
         note_idx,
         rater_idx,
