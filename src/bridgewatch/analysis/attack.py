@@ -44,6 +44,7 @@ import math
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -526,7 +527,7 @@ def run_cell(
     clean = drop_attack_ratings(community)
     runs: list[tuple[frozenset[str], DefenceAudit, RunUsage]] = []
     for config in configs:
-        result, usage = measured(lambda c=config: score_dataset(attacked, c, bench.scorers))
+        result, usage = measured(partial(score_dataset, attacked, config, bench.scorers))
         adversary, structure = _truth_masks(result, community.rater_truth)
         runs.append((crh_ids(result), audit_defences(result, adversary, structure), usage))
         del result

@@ -129,7 +129,7 @@ def _pool_subsets(
     member_pos: list[NDArray[np.int64]] = []
     together = np.zeros((n, n), dtype=np.uint8) if bound is not None else None
     for t in range(targets):
-        if together is None:
+        if together is None or bound is None:
             chosen = np.sort(rng.choice(n, size=k, replace=False)).astype(np.int64)
         else:
             picked: list[int] = []

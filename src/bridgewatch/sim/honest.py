@@ -67,8 +67,10 @@ def _members(
 ) -> RaterPopulation:
     n = camps.shape[0]
     ids = participant_ids(rng, n)
-    positions = camps * config.polarization + rng.normal(0.0, config.position_sd, size=n)
-    leniency = rng.normal(0.0, config.rater_leniency_sd, size=n)
+    positions = (camps * config.polarization + rng.normal(0.0, config.position_sd, size=n)).astype(
+        np.float64
+    )
+    leniency = np.asarray(rng.normal(0.0, config.rater_leniency_sd, size=n), dtype=np.float64)
     enrollment = draw_enrollment(config, rng, n, new_accounts_ms=None, groups=groups)
     return RaterPopulation(
         ids=ids,
