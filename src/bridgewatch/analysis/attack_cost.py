@@ -124,7 +124,9 @@ def probe_cost(
     truth = community.note_truth.filter(pl.col("attackTarget"))
     targets = frozenset(truth["noteId"].to_list())
     adversaries = community.rater_truth.filter(pl.col("isAdversary"))["participantId"]
-    ratings = community.ratings.filter(pl.col("raterParticipantId").is_in(adversaries)).height
+    ratings = community.ratings.filter(
+        pl.col("raterParticipantId").is_in(adversaries.to_list())
+    ).height
     crh = crh_ids(score_dataset(load_community(community, workdir), config, bench.scorers))
     if goal is BrigadeGoal.PROMOTE:
         eligible = targets - reference

@@ -30,8 +30,10 @@ __all__ = [
     "DefenceAudit",
     "RunUsage",
     "audit_defences",
+    "count_audit",
     "flagged_raters",
     "measured",
+    "removed_mask",
     "removed_ratings",
 ]
 
@@ -112,6 +114,32 @@ def measured(fn: Callable[[], _T]) -> tuple[_T, RunUsage]:
     return out, usage
 
 
+def removed_mask(
+    view_keys: NDArray[np.int64],
+    fit_keys: NDArray[np.int64],
+    fit_weights: NDArray[np.float64] | None,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Which ratings of a view the final fits dropped or down-weighted.
+
+    Parameters
+    ----------
+    view_keys : int64 array of shape (n_view,), one key per rating before the defences
+        (e.g. ``rater_idx * n_notes + note_idx``).
+    fit_keys : int64 array of shape (n_fit,), the keys of the final fits' ratings.
+    fit_weights : float64 array of shape (n_fit,), their weights, or None (all 1).
+
+    Returns
+    -------
+    (removed, down_weighted): bool arrays of shape (n_view,); a removed rating is never
+    counted as down-weighted.
+    """
+    removed = ~np.isin(view_keys, fit_keys)
+    if fit_weights is None:
+        return removed, np.zeros(view_keys.shape[0], dtype=np.bool_)
+    down = np.isin(view_keys, fit_keys[fit_weights < 1.0]) & ~removed
+    return removed, down
+
+
 def removed_ratings(
     result: ScoringResult,
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
@@ -134,12 +162,7 @@ def removed_ratings(
         return rater, none, none.copy()
     fit = run.defences.inputs.scoped
     fit_keys = fit.rater_idx.astype(np.int64) * n_notes + fit.note_idx.astype(np.int64)
-    removed = ~np.isin(keys, fit_keys)
-    weights = run.defences.rating_weights
-    if weights is None:
-        down = np.zeros(keys.shape[0], dtype=np.bool_)
-    else:
-        down = np.isin(keys, fit_keys[weights < 1.0])
+    removed, down = removed_mask(keys, fit_keys, run.defences.rating_weights)
     return rater, removed, down
 
 
@@ -168,6 +191,37 @@ def flagged_raters(result: ScoringResult) -> NDArray[np.bool_]:
     return flagged
 
 
+def count_audit(
+    rater: NDArray[np.int64],
+    removed: NDArray[np.bool_],
+    down: NDArray[np.bool_],
+    flagged: NDArray[np.bool_],
+    adversary: NDArray[np.bool_],
+    structure: NDArray[np.bool_],
+) -> DefenceAudit:
+    """The counts of a ``DefenceAudit``.
+
+    Parameters
+    ----------
+    rater, removed, down : arrays of shape (n_view,): each rating's rater, whether the
+        defences removed it, whether they down-weighted it (``removed_mask``).
+    flagged, adversary, structure : bool arrays of shape (n_participants,): flagged by a
+        defence (raters without ratings should be False), brigade member, member of an honest
+        structure.
+    """
+    bad = adversary[rater]
+    return DefenceAudit(
+        honest_ratings=int((~bad).sum()),
+        honest_removed=int((removed & ~bad).sum()),
+        honest_down_weighted=int((down & ~removed & ~bad).sum()),
+        adversary_ratings=int(bad.sum()),
+        adversary_removed=int((removed & bad).sum()),
+        honest_flagged=int((flagged & ~adversary).sum()),
+        adversaries_flagged=int((flagged & adversary).sum()),
+        structure_flagged=int((flagged & ~adversary & structure).sum()),
+    )
+
+
 def audit_defences(
     result: ScoringResult,
     adversary: NDArray[np.bool_],
@@ -183,18 +237,7 @@ def audit_defences(
     structure : bool array of the same shape, the participant belongs to an honest structure.
     """
     rater, removed, down = removed_ratings(result)
-    bad = adversary[rater]
     flagged = flagged_raters(result)
     has_ratings = np.zeros(adversary.shape[0], dtype=np.bool_)
     has_ratings[result.inputs.post_pss.rater_idx] = True
-    flagged &= has_ratings
-    return DefenceAudit(
-        honest_ratings=int((~bad).sum()),
-        honest_removed=int((removed & ~bad).sum()),
-        honest_down_weighted=int((down & ~removed & ~bad).sum()),
-        adversary_ratings=int(bad.sum()),
-        adversary_removed=int((removed & bad).sum()),
-        honest_flagged=int((flagged & ~adversary).sum()),
-        adversaries_flagged=int((flagged & adversary).sum()),
-        structure_flagged=int((flagged & ~adversary & structure).sum()),
-    )
+    return count_audit(rater, removed, down, flagged & has_ratings, adversary, structure)
