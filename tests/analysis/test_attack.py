@@ -254,3 +254,14 @@ def test_cli_writes_table_markdown_and_plot(tmp_path: Path) -> None:
     assert cost["defences"].to_list() == ["off", "on"] and cost["cap_members"][0] == 10
     assert (tmp_path / "attack_bench.md").read_text().startswith("| brigade |")
     assert (tmp_path / "attack_bench.png").stat().st_size > 1000
+
+
+def test_defence_config_reaches_every_scorer_of_the_roster() -> None:
+    from bridgewatch.scoring.scorers.roster import default_roster
+
+    roster = default_roster(defence_config(ScoringConfig()))
+    assert len(roster) > 20
+    for spec in roster:
+        config = spec.config
+        assert config.co_rating is not None and config.bursts is not None, spec.name
+        assert config.trust is not None and config.post_selection is not None, spec.name
