@@ -154,6 +154,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="plot the cost curves of an earlier run's attack_cost.parquet (no cost search)",
     )
     parser.add_argument(
+        "--plot-only",
+        metavar="PARQUET",
+        help=(
+            "no simulation: plot an earlier run's attack_bench.parquet (with --cost-from's "
+            "cost curves) to --outdir/attack_bench.png"
+        ),
+    )
+    parser.add_argument(
         "--no-bench",
         action="store_true",
         help="skip the share x kind table (with --cost-kinds: the cost curves alone)",
@@ -195,6 +203,10 @@ def run(args: argparse.Namespace) -> int:
     cost: pl.DataFrame | None = None
     if args.cost_from is not None:
         cost = pl.read_parquet(args.cost_from)
+    if args.plot_only is not None:
+        path = plot_attack_bench(pl.read_parquet(args.plot_only), outdir / "attack_bench.png", cost)
+        _log.info("wrote %s", path)
+        return 0
     if bench.cost_kinds:
         cost_bench = bench
         if args.cost_scorers is not None:
