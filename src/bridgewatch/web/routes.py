@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -35,8 +35,8 @@ from bridgewatch.service.api.participants import participant_profile
 from bridgewatch.service.convert import (
     HELPFUL_TAG_COLUMNS,
     NOT_HELPFUL_TAG_COLUMNS,
-    note_values,
-    rating_values,
+    note_content,
+    rating_row,
 )
 from bridgewatch.service.deps import Db, Now, get_settings
 from bridgewatch.service.schemas import NoteCreate, NoteRequestCreate, RatingCreate
@@ -67,6 +67,7 @@ from bridgewatch.store.repositories.posts import (
     require_post,
 )
 from bridgewatch.store.repositories.ratings import get_rating
+from bridgewatch.store.rows import PostRow
 from bridgewatch.usecases import notes as usecases_notes
 from bridgewatch.usecases import ratings as usecases_ratings
 from bridgewatch.usecases import requests as usecases_requests
@@ -152,14 +153,14 @@ def _when(ms: int | None) -> str:
 _TITLE_WORDS = 8
 
 
-def post_title(post: Mapping[str, Any]) -> str:
+def post_title(post: PostRow) -> str:
     """A readable title for a post: its author and the first words of its text, e.g.
     ``@city_watch on "Official numbers: the bridge closure cost …"``; without text or
     author, the day it was posted rather than its (often 19-digit) id."""
-    text = " ".join(str(post.get("text") or "").split())
+    text = " ".join((post.text or "").split())
     words = text.split(" ")
     opening = " ".join(words[:_TITLE_WORDS]) + (" …" if len(words) > _TITLE_WORDS else "")
-    author = post.get("author_id")
+    author = post.author_id
     if text and author:
         return f"{author}: “{opening}”"
     if text:
@@ -167,10 +168,10 @@ def post_title(post: Mapping[str, Any]) -> str:
     return post_heading(post)
 
 
-def post_heading(post: Mapping[str, Any]) -> str:
+def post_heading(post: PostRow) -> str:
     """The heading above a post's text: who posted it and when (not its id)."""
-    day = dt.datetime.fromtimestamp(int(post["created_at_ms"]) / 1000, tz=dt.UTC)
-    author = post.get("author_id")
+    day = dt.datetime.fromtimestamp(post.created_at_ms / 1000, tz=dt.UTC)
+    author = post.author_id
     return f"Post by {author}, {day:%d %b %Y}" if author else f"A post of {day:%d %b %Y}"
 
 
@@ -293,14 +294,15 @@ def timeline_page(
         return _error(request, user, NotFoundError(f"no timeline called {tab!r}"))
     viewer = user.participant_id if user else None
     placed = False
-    items: list[dict[str, Any]] = []
+    reasons: dict[int, list[str]] = {}
     if tab == "needs-your-help":
         candidates = pages.needs_help_candidates(db, viewer_participant_id=viewer)
         rows = {c.note_id: row for c, row in candidates}
         factor = pages.viewer_factor(db, viewer) if viewer else None
         placed = factor is not None
         ranked = rank_needs_help([c for c, _ in candidates], viewer_factor=factor, limit=30)
-        items = [{**rows[s.note_id], "reasons": s.reasons} for s in ranked]
+        items = [rows[s.note_id] for s in ranked]
+        reasons = {s.note_id: list(s.reasons) for s in ranked}
     else:
         items = timeline(
             db,
@@ -312,14 +314,15 @@ def timeline_page(
     older = None
     if tab != "needs-your-help" and len(items) > _PAGE:
         items = items[:_PAGE]
-        older = f"{items[-1]['createdAtMillis']}-{items[-1]['noteId']}"
-    posts = pages.post_titles(db, sorted({str(n["tweetId"]) for n in items}))
+        older = f"{items[-1].created_at_ms}-{items[-1].note_id}"
+    posts = pages.post_titles(db, sorted({n.post_id for n in items}))
     return _render(
         request,
         "timeline.html",
         {
             "tab": tab,
             "items": items,
+            "reasons": reasons,
             "posts": posts,
             "older": older,
             "placed": placed,
@@ -372,19 +375,19 @@ def _post_response(
     mine: dict[int, str] = {}
     if user is not None:
         for n in items:
-            r = get_rating(db, note_id=int(n["noteId"]), rater_participant_id=user.participant_id)
+            r = get_rating(db, note_id=n.note_id, rater_participant_id=user.participant_id)
             if r is not None:
-                mine[int(n["noteId"])] = str(r["helpfulnessLevel"])
+                mine[n.note_id] = str(r.helpfulness_level)
     flash = None
     if rated is not None:
-        note = next((n for n in items if int(n["noteId"]) == rated), None)
+        note = next((n for n in items if n.note_id == rated), None)
         if note is not None:
             old = was if was in STATUS_LABELS else None
             offset = pages.pipeline_state(db).worker_offset
             flash = {
                 "note_id": rated,
                 "old": old,
-                "new": note["status"],
+                "new": note.status,
                 "after": after or 0,
                 "scored": after is None or (offset is not None and offset >= after),
             }
@@ -512,21 +515,20 @@ def rate_note(
                 if "helpfulness_level" in fields
                 else "choose Yes, Somewhat or No, and only reasons from the list that match it"
             ) from exc
-        before = str(full["status"])
+        before = full.status
         usecases_ratings.rate_note(
             db,
-            now_ms=now,
             rater=user,
-            note_id=note_id,
-            values=rating_values(body, note_id=note_id, rater_participant_id=user.participant_id),
+            rating=rating_row(
+                body, note_id=note_id, rater_participant_id=user.participant_id, now_ms=now
+            ),
             ratings_per_minute=settings.ratings_per_minute,
         )
         after = pages.latest_event_id(db)  # the rating's event (same transaction)
     except BridgewatchError as exc:
         return _error(request, user, exc)
     target = (
-        f"/posts/{quote(str(full['tweetId']))}?rated={note_id}&was={before}&after={after}"
-        f"#note-{note_id}"
+        f"/posts/{quote(full.post_id)}?rated={note_id}&was={before}&after={after}#note-{note_id}"
     )
     return RedirectResponse(target, status_code=303)
 
@@ -553,7 +555,7 @@ def note_live(db: Db, note_id: int, after: int = 0) -> JSONResponse:
 
 
 def _write_context(
-    db: Db, user: Participant | None, post: dict[str, Any], max_chars: int
+    db: Db, user: Participant | None, post: PostRow, max_chars: int
 ) -> dict[str, Any]:
     profile = participant_profile(db, user.participant_id) if user is not None else None
     return {
@@ -665,13 +667,13 @@ def write_note(
                 errors.setdefault(field, message)
     if not errors:
         try:
-            row = usecases_notes.write_note(
-                db, now_ms=now, author=user, post=post, values=note_values(body), limits=settings
+            note = usecases_notes.write_note(
+                db, now_ms=now, author=user, post=post, content=note_content(body), limits=settings
             )
         except BridgewatchError as exc:
             errors["form"] = str(exc)
         else:
-            return RedirectResponse(f"/notes/{row['noteId']}?written=1", status_code=303)
+            return RedirectResponse(f"/notes/{note.note_id}?written=1", status_code=303)
     ordered = {k: errors[k] for k in FIELD_LABELS if k in errors}
     return _render(
         request,
@@ -710,12 +712,12 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
         charts.rater_axis_svg(placed, title=chart_title),
         charts.rater_axis_svg(placed, title=chart_title, width=charts.NARROW_WIDTH),
     )
-    post = get_post(db, str(note["tweetId"]))
+    post = get_post(db, note.post_id)
     explanation = explain_note(
-        status=str(note["status"]),
-        decided_by=note["decided_by"],
+        status=note.status,
+        decided_by=note.decided_by,
         scoring=scoring,
-        num_ratings=int(note["num_ratings"]),
+        num_ratings=note.num_ratings,
         negative=SideCounts.from_levels(sides["negative"]),
         positive=SideCounts.from_levels(sides["positive"]),
         unplaced=SideCounts.from_levels(sides["unscored"]),
@@ -765,7 +767,7 @@ def delete_note_page(request: Request, db: Db, user: User, note_id: int) -> Resp
         return _login_redirect(request)
     try:
         note = require_own_note(db, note_id, user.participant_id)
-        if note["deleted_at_ms"] is not None:
+        if note.deleted_at_ms is not None:
             raise ConflictError(f"note {note_id} was already deleted")
     except BridgewatchError as exc:
         return _error(request, user, exc)

@@ -137,7 +137,7 @@ def participant_profile(db: Db, participant_id: str) -> ContributorProfile:
         raise NotFoundError(f"participant {participant_id!r} does not exist")
     enrollment = get_enrollment(db, participant_id)
     impact = compute_impact(get_contributor_scores(db, participant_id))
-    state = EnrollmentState(enrollment["enrollmentState"])
+    state = enrollment.enrollment_state
     can_write = state in WRITING_STATES
     can_rate = state not in (
         EnrollmentState.removed,
@@ -148,7 +148,7 @@ def participant_profile(db: Db, participant_id: str) -> ContributorProfile:
     needed = (
         0
         if can_write
-        else max(0, enrollment["successfulRatingNeededToEarnIn"] - impact.rating_impact)
+        else max(0, enrollment.successful_rating_needed_to_earn_in - impact.rating_impact)
     )
     if can_write:
         reason = "can write notes"

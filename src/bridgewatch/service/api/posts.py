@@ -116,10 +116,10 @@ def post_requests(db: Db, post_id: PostIdPath) -> NoteRequestsOnPost:
         request_count=len(rows),
         requests=[
             NoteRequestListed(
-                created_at_millis=r["created_at_ms"],
-                source_link=r["source_link"],
-                suggestion=r["suggestion"],
-                imported=bool(r["imported"]),
+                created_at_millis=r.created_at_ms,
+                source_link=r.source_link,
+                suggestion=r.suggestion,
+                imported=r.imported,
             )
             for r in rows
         ],
@@ -152,11 +152,11 @@ def request_note(
         limits=settings,
     )
     answer = NoteRequestPublic(
-        post_id=row["post_id"],
-        requester_participant_id=row["requester_participant_id"],
-        created_at_millis=row["created_at_ms"],
-        source_link=row["source_link"],
-        suggestion=row["suggestion"],
+        post_id=row.post_id,
+        requester_participant_id=row.requester_participant_id,
+        created_at_millis=row.created_at_ms,
+        source_link=row.source_link,
+        suggestion=row.suggestion,
     )
     idem.remember(201, answer)
     return answer
