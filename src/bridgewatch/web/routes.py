@@ -196,12 +196,12 @@ templates.env.globals.update(
 )
 
 
-def current_user(request: Request, db: Db, now: Now) -> Participant | None:
+def current_user(request: Request, db: Db, now_ms: Now) -> Participant | None:
     """The logged-in participant (session cookie), or ``None``."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token or len(token) > 200:
         return None
-    return get_session_participant(db, token, now_ms=now)
+    return get_session_participant(db, token, now_ms=now_ms)
 
 
 User = Annotated[Participant | None, Depends(current_user)]
@@ -419,7 +419,7 @@ def _post_response(
 def request_note(
     request: Request,
     db: Db,
-    now: Now,
+    now_ms: Now,
     user: User,
     settings: SettingsDep,
     post_id: str,
@@ -453,7 +453,7 @@ def request_note(
         try:
             usecases_requests.request_note(
                 db,
-                now_ms=now,
+                now_ms=now_ms,
                 requester=user,
                 post_id=post_id,
                 source_link=body.source_link,
@@ -479,7 +479,7 @@ def request_note(
 def rate_note(
     request: Request,
     db: Db,
-    now: Now,
+    now_ms: Now,
     user: User,
     settings: SettingsDep,
     note_id: int,
@@ -520,7 +520,7 @@ def rate_note(
             db,
             rater=user,
             rating=rating_row(
-                body, note_id=note_id, rater_participant_id=user.participant_id, now_ms=now
+                body, note_id=note_id, rater_participant_id=user.participant_id, now_ms=now_ms
             ),
             ratings_per_minute=settings.ratings_per_minute,
         )
@@ -592,7 +592,7 @@ def write_page(
 def write_note(
     request: Request,
     db: Db,
-    now: Now,
+    now_ms: Now,
     user: User,
     settings: SettingsDep,
     post_id: str,
@@ -668,7 +668,12 @@ def write_note(
     if not errors:
         try:
             note = usecases_notes.write_note(
-                db, now_ms=now, author=user, post=post, content=note_content(body), limits=settings
+                db,
+                now_ms=now_ms,
+                author=user,
+                post=post,
+                content=note_content(body),
+                limits=settings,
             )
         except BridgewatchError as exc:
             errors["form"] = str(exc)
@@ -778,7 +783,7 @@ def delete_note_page(request: Request, db: Db, user: User, note_id: int) -> Resp
 def delete_note(
     request: Request,
     db: Db,
-    now: Now,
+    now_ms: Now,
     user: User,
     note_id: int,
     csrf_token: Annotated[str | None, Form()] = None,
@@ -790,7 +795,7 @@ def delete_note(
     if user is None:
         return _login_redirect(request)
     try:
-        usecases_notes.delete_note(db, note_id=note_id, author=user, now_ms=now)
+        usecases_notes.delete_note(db, note_id=note_id, author=user, now_ms=now_ms)
     except BridgewatchError as exc:
         return _error(request, user, exc)
     return RedirectResponse(
@@ -937,10 +942,10 @@ def login_page(request: Request, user: User, next: str = "/") -> HTMLResponse:
 
 
 def _start_session(
-    request: Request, db: Db, now: Now, settings: Settings, pid: str, target: str
+    request: Request, db: Db, now_ms: Now, settings: Settings, pid: str, target: str
 ) -> Response:
     token, _expires = create_session_token(
-        db, participant_id=pid, now_ms=now, ttl_s=settings.session_ttl_s
+        db, participant_id=pid, now_ms=now_ms, ttl_s=settings.session_ttl_s
     )
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
@@ -959,7 +964,7 @@ def _start_session(
 def login(
     request: Request,
     db: Db,
-    now: Now,
+    now_ms: Now,
     user: User,
     settings: SettingsDep,
     username: Annotated[str, Form()] = "",
@@ -973,7 +978,7 @@ def login(
         attempt = reserve_login(
             request.app.state.session_factory,
             settings,
-            now_ms=now,
+            now_ms=now_ms,
             address=client_address(request),
             username=username,
         )
@@ -994,7 +999,7 @@ def login(
             status_code=401,
         )
     login_succeeded(db, attempt)
-    return _start_session(request, db, now, settings, pid, _safe_next(next, "/"))
+    return _start_session(request, db, now_ms, settings, pid, _safe_next(next, "/"))
 
 
 @router.get("/signup", response_class=HTMLResponse)
@@ -1007,7 +1012,7 @@ def signup_page(request: Request, user: User) -> HTMLResponse:
 def signup(
     request: Request,
     db: Db,
-    now: Now,
+    now_ms: Now,
     user: User,
     settings: SettingsDep,
     username: Annotated[str, Form()] = "",
@@ -1022,13 +1027,13 @@ def signup(
         reserve_signup(
             request.app.state.session_factory,
             settings,
-            now_ms=now,
+            now_ms=now_ms,
             address=client_address(request),
         )
     except RateLimitedError as exc:
         return _throttled(request, user, exc)
     try:
-        pid = create_account(db, username=username, password=password, now_ms=now)
+        pid = create_account(db, username=username, password=password, now_ms=now_ms)
     except BridgewatchError as exc:
         return _render(
             request,
@@ -1037,7 +1042,7 @@ def signup(
             user=user,
             status_code=422,
         )
-    return _start_session(request, db, now, settings, pid, "/timeline/needs-your-help")
+    return _start_session(request, db, now_ms, settings, pid, "/timeline/needs-your-help")
 
 
 @router.post("/logout")

@@ -71,7 +71,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 def write_note(
     body: NoteCreate,
     db: Db,
-    now: Now,
+    now_ms: Now,
     idem: Idempotency,
     settings: SettingsDep,
     actor: Annotated[Actor, Depends(writer)],
@@ -84,7 +84,7 @@ def write_note(
     post = require_post(db, body.post_id)
     note = usecases_notes.write_note(
         db,
-        now_ms=now,
+        now_ms=now_ms,
         author=actor.participant,
         post=post,
         content=note_content(body),
@@ -142,13 +142,13 @@ def note_details(db: Db, note_id: NoteIdPath) -> NoteDetails:
 @router.delete("/notes/{note_id}", status_code=204, responses=_ERRORS)
 def delete_note(
     db: Db,
-    now: Now,
+    now_ms: Now,
     note_id: NoteIdPath,
     actor: Annotated[Actor, Depends(acting_participant("notes:write"))],
 ) -> Response:
     """Delete one's own note. It leaves the public notes and timelines but keeps its
     ratings and status history (spec-extended §7.2)."""
-    usecases_notes.delete_note(db, note_id=note_id, author=actor.participant, now_ms=now)
+    usecases_notes.delete_note(db, note_id=note_id, author=actor.participant, now_ms=now_ms)
     return Response(status_code=204)
 
 
@@ -188,7 +188,7 @@ async def rate_note(
     # The hot path of the service: the clock and settings come from the app state rather
     # than from dependencies (each costs FastAPI work per request).
     state = request.app.state
-    now: int = state.clock()
+    now_ms: int = state.clock()
     settings: Settings = state.settings
     fast: RatingWriter | None = state.rating_writer
     if (
@@ -201,7 +201,7 @@ async def rate_note(
         status, answer = await rate_on_postgresql(
             fast,
             settings=settings,
-            now_ms=now,
+            now_ms=now_ms,
             note_id=note_id,
             body=body,
             session_token=credentials.session_token,
@@ -211,7 +211,7 @@ async def rate_note(
             _rate_in_transaction,
             state.session_factory,
             settings=settings,
-            now_ms=now,
+            now_ms=now_ms,
             note_id=note_id,
             body=body,
             credentials=credentials,
@@ -326,13 +326,13 @@ def my_rating(
 @router.delete("/notes/{note_id}/ratings/me", status_code=204, responses=_ERRORS)
 def delete_my_rating(
     db: Db,
-    now: Now,
+    now_ms: Now,
     note_id: NoteIdPath,
     actor: Annotated[Actor, Depends(acting_participant("ratings:write"))],
 ) -> Response:
     """Withdraw the caller's rating of the note."""
     if not delete_rating(
-        db, note_id=note_id, rater_participant_id=actor.participant_id, now_ms=now
+        db, note_id=note_id, rater_participant_id=actor.participant_id, now_ms=now_ms
     ):
         raise NotFoundError(f"you have not rated note {note_id}")
     return Response(status_code=204)

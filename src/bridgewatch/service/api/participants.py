@@ -57,7 +57,7 @@ ParticipantIdPath = Annotated[str, Path(min_length=1, max_length=64)]
 def join(
     request: Request,
     db: Db,
-    now: Now,
+    now_ms: Now,
     settings: Annotated[Settings, Depends(get_settings)],
     principal: Annotated[Principal | None, Depends(optional_principal)],
 ) -> ParticipantCreated:
@@ -73,14 +73,14 @@ def join(
         reserve_signup(
             request.app.state.session_factory,
             settings,
-            now_ms=now,
+            now_ms=now_ms,
             address=client_address(request),
         )
     elif not (principal.api_key is not None and principal.allows("participants:write")):
         raise PermissionDeniedError("joining needs an API key with scope participants:write")
-    participant = create_participant(db, now_ms=now)
+    participant = create_participant(db, now_ms=now_ms)
     token, expires = create_session_token(
-        db, participant_id=participant.participant_id, now_ms=now, ttl_s=settings.session_ttl_s
+        db, participant_id=participant.participant_id, now_ms=now_ms, ttl_s=settings.session_ttl_s
     )
     return ParticipantCreated(
         participant=ParticipantPublic(
@@ -96,7 +96,7 @@ def join(
 @router.post("/sessions", status_code=201, response_model=SessionCreated, responses=_ERRORS)
 def create_session(
     db: Db,
-    now: Now,
+    now_ms: Now,
     idem: Idempotency,
     settings: Annotated[Settings, Depends(get_settings)],
     actor: Annotated[Actor, Depends(acting_participant("sessions:write"))],
@@ -105,7 +105,7 @@ def create_session(
     if actor.principal.api_key is None:
         raise PermissionDeniedError("sessions are issued to API keys with scope sessions:write")
     token, expires = create_session_token(
-        db, participant_id=actor.participant_id, now_ms=now, ttl_s=settings.session_ttl_s
+        db, participant_id=actor.participant_id, now_ms=now_ms, ttl_s=settings.session_ttl_s
     )
     answer = SessionCreated(
         participant_id=actor.participant_id, session_token=token, expires_at_millis=expires
