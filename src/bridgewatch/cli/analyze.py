@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from bridgewatch import DEFAULT_SEED
 from bridgewatch.analysis.embeddings import (
     AnalysisConfig,
     PolarizationConfig,
@@ -50,7 +51,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--out", required=True, help="report directory (created if missing)")
     p.add_argument("--scorer", default="core", help="scorer whose rater factor defines the sides")
     p.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates (0: none)")
-    p.add_argument("--seed", type=int, default=0, help="seed of sampling and clustering")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=f"seed of sampling and clustering (default: {DEFAULT_SEED})",
+    )
     p.add_argument(
         "--robustness",
         action="store_true",

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bridgewatch import DEFAULT_SEED
 from bridgewatch import clock as wall
 
 if TYPE_CHECKING:
@@ -41,7 +42,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--data-dir", type=Path, default=Path("data/demo"))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--seed", type=int, default=7, help="seed of the simulation and scorer")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=f"seed of the simulation and scorer (default: {DEFAULT_SEED})",
+    )
     parser.add_argument("--notes", type=int, default=300, help="simulated notes")
     parser.add_argument("--raters", type=int, default=400, help="simulated raters")
     parser.add_argument("--ratings", type=int, default=9000, help="simulated ratings")

@@ -13,6 +13,7 @@ import argparse
 import logging
 import time
 
+from bridgewatch import DEFAULT_SEED
 from bridgewatch.errors import ConfigError
 from bridgewatch.sim import BrigadeConfig, BrigadeGoal, SimConfig, write_simulation
 
@@ -35,7 +36,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--out", required=True, help="output directory (created if missing)")
-    p.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default: {DEFAULT_SEED})"
+    )
     p.add_argument("--n-notes", type=int, default=defaults.n_notes, help="notes")
     p.add_argument("--n-raters", type=int, default=defaults.n_raters, help="organic raters")
     p.add_argument("--n-ratings", type=int, default=defaults.n_ratings, help="organic ratings")
