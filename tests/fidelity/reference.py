@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from numpy.typing import NDArray
 
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
+from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.model import IdIndex, Ratings
 
 FIXTURES = Path("/work/shared/fixtures")

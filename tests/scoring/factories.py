@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
+from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.model import IdIndex, Ratings
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
+from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.service.schemas import (
     EnrollmentPublic,
     HelpfulTag,

@@ -32,14 +32,14 @@ from bridgewatch.io import (
     write_ratings,
     write_user_enrollment,
 )
-from bridgewatch.io.columns import (
+from bridgewatch.io.schemas import NOTE_REQUESTS, NOTE_STATUS_HISTORY, POSTS
+from bridgewatch.model import EnrollmentState
+from bridgewatch.model.columns import (
     NOTE_STATUS_HISTORY_COLUMNS,
     NOTES_COLUMNS,
     RATINGS_COLUMNS,
     USER_ENROLLMENT_COLUMNS,
 )
-from bridgewatch.io.schemas import NOTE_REQUESTS, NOTE_STATUS_HISTORY, POSTS
-from bridgewatch.model import EnrollmentState
 from bridgewatch.store.db import make_session_factory
 from bridgewatch.store.events import append_event
 from bridgewatch.store.tables import (

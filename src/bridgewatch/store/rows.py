@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.model import EnrollmentState
+from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.store.tables import MISLEADING_REASONS, NOT_MISLEADING_REASONS
 
 __all__ = [

@@ -30,7 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
+from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 
 __all__ = [
     "MISLEADING_REASONS",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bridgewatch.io.columns import NOT_HELPFUL_TAGS
+from bridgewatch.model.columns import NOT_HELPFUL_TAGS
 from bridgewatch.model import HelpfulnessLevel
 from bridgewatch.scoring.harassment import HarassmentConfig, label_harassment_ratings
 

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from bridgewatch.errors import InputError
-from bridgewatch.io.columns import NOTE_STATUS_HISTORY_COLUMNS
+from bridgewatch.model.columns import NOTE_STATUS_HISTORY_COLUMNS
 from bridgewatch.model import NoteStatus
 from bridgewatch.scoring.history import StatusHistory, status_codes, status_names
 
