@@ -248,20 +248,6 @@ def _request_rows(frame: pl.DataFrame, posts_frame: pl.DataFrame) -> list[dict[s
     ).to_dicts()
 
 
-def _participant_ids(frames: dict[str, pl.DataFrame | None]) -> list[str]:
-    ids: set[str] = set()
-    for key, column in (
-        ("notes", "noteAuthorParticipantId"),
-        ("ratings", "raterParticipantId"),
-        ("enrollment", "participantId"),
-        ("nsh", "noteAuthorParticipantId"),
-    ):
-        frame = frames[key]
-        if frame is not None:
-            ids.update(frame.get_column(column).drop_nulls().unique().to_list())
-    return sorted(ids)
-
-
 # Where each file names a participant, and the time (ms) at which the row shows them active.
 _PARTICIPANT_COLUMNS = (
     ("notes", "noteAuthorParticipantId", "createdAtMillis"),
