@@ -42,9 +42,10 @@ KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset(
     # reader (``ratings_from_frame``). Moving them means the scorer returns arrays and the
     # edges build the tables, a change of ``ScoringResult`` for every caller (issue #14).
     {(f"scoring/{m}", "io") for m in ("outputs.py", "replay.py")}
-    # The web app still calls the service's modules for what the use-case layer does not
-    # cover yet: the profile, sign-up/login throttling, the settings, the API's request
-    # schemas and their conversion to rows, the Db/Now dependencies.
+    # The web app shares the HTTP plumbing of the API: the request schemas its forms are
+    # validated with and their conversion to rows (``service.schemas``, ``service.convert``),
+    # the settings and the Db/Now dependencies (``service.deps``). The product rules it calls
+    # (rating, writing, profile, sign-up, sessions, throttling) are in ``usecases``.
     | {("web/routes.py", "service")}
 )
 

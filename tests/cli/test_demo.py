@@ -29,8 +29,8 @@ from bridgewatch.store.tables import (
     pipeline_refits,
     ratings,
 )
+from bridgewatch.usecases.accounts import authenticate
 from bridgewatch.usecases.rules import WRITING_STATES
-from bridgewatch.web.accounts import authenticate
 
 SIZES = ["--notes", "60", "--raters", "100", "--ratings", "1500", "--days", "14"]
 

@@ -31,7 +31,6 @@ from bridgewatch.errors import (
     RateLimitedError,
 )
 from bridgewatch.scoring.status.config import StatusRulesConfig
-from bridgewatch.service.api.participants import participant_profile
 from bridgewatch.service.convert import (
     HELPFUL_TAG_COLUMNS,
     NOT_HELPFUL_TAG_COLUMNS,
@@ -41,16 +40,9 @@ from bridgewatch.service.convert import (
 from bridgewatch.service.deps import Db, Now, get_settings
 from bridgewatch.service.schemas import NoteCreate, NoteRequestCreate, RatingCreate
 from bridgewatch.service.settings import Settings
-from bridgewatch.service.throttle import (
-    client_address,
-    login_succeeded,
-    reserve_login,
-    reserve_signup,
-)
 from bridgewatch.store.dump import PUBLICATION_DELAY_MS
 from bridgewatch.store.pending import pending_ratings
 from bridgewatch.store.repositories import pages
-from bridgewatch.store.repositories.auth import create_session_token, delete_session_token
 from bridgewatch.store.repositories.notes import (
     TimelinePosition,
     get_scoring,
@@ -71,11 +63,18 @@ from bridgewatch.store.rows import PostRow
 from bridgewatch.usecases import notes as usecases_notes
 from bridgewatch.usecases import ratings as usecases_ratings
 from bridgewatch.usecases import requests as usecases_requests
+from bridgewatch.usecases.accounts import authenticate, create_account, end_session, start_session
 from bridgewatch.usecases.notes import SummaryProblem, summary_problems
+from bridgewatch.usecases.profile import contributor_profile
 from bridgewatch.usecases.rules import WRITING_STATES
 from bridgewatch.usecases.text import find_urls, summary_length
+from bridgewatch.usecases.throttle import (
+    address_key,
+    login_succeeded,
+    reserve_login,
+    reserve_signup,
+)
 from bridgewatch.web import charts
-from bridgewatch.web.accounts import authenticate, create_account
 from bridgewatch.web.csrf import CSRF_COOKIE, check_csrf, csrf_token_for
 from bridgewatch.web.explain import (
     SideCounts,
@@ -248,10 +247,15 @@ def _error(request: Request, user: Participant | None, exc: BridgewatchError) ->
 
 
 def _throttled(request: Request, user: Participant | None, exc: RateLimitedError) -> Response:
-    """A log-in or sign-up refused by the throttle (``service.throttle``): 429."""
+    """A log-in or sign-up refused by the throttle (``usecases.throttle``): 429."""
     response = _error(request, user, exc)
     response.headers["Retry-After"] = str(exc.retry_after_s)
     return response
+
+
+def _address(request: Request) -> str:
+    """The client address the log-in and sign-up throttle counts."""
+    return address_key(request.client.host if request.client is not None else None)
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
@@ -557,7 +561,7 @@ def note_live(db: Db, note_id: int, after: int = 0) -> JSONResponse:
 def _write_context(
     db: Db, user: Participant | None, post: PostRow, max_chars: int
 ) -> dict[str, Any]:
-    profile = participant_profile(db, user.participant_id) if user is not None else None
+    profile = contributor_profile(db, user.participant_id) if user is not None else None
     return {
         "post": post,
         "profile": profile,
@@ -818,7 +822,7 @@ def profile_page(
     """Rating impact, writing impact, enrollment, the contributor's notes with their status
     and recent ratings with their outcomes."""
     try:
-        profile = participant_profile(db, participant_id)
+        profile = contributor_profile(db, participant_id)
     except NotFoundError as exc:
         return _error(request, user, exc)
     is_me = user is not None and user.participant_id == participant_id
@@ -944,13 +948,11 @@ def login_page(request: Request, user: User, next: str = "/") -> HTMLResponse:
 def _start_session(
     request: Request, db: Db, now_ms: Now, settings: Settings, pid: str, target: str
 ) -> Response:
-    token, _expires = create_session_token(
-        db, participant_id=pid, now_ms=now_ms, ttl_s=settings.session_ttl_s
-    )
+    started = start_session(db, participant_id=pid, now_ms=now_ms, ttl_s=settings.session_ttl_s)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        token,
+        started.token,
         max_age=settings.session_ttl_s,
         httponly=True,
         samesite="lax",
@@ -979,7 +981,7 @@ def login(
             request.app.state.session_factory,
             settings,
             now_ms=now_ms,
-            address=client_address(request),
+            address=_address(request),
             username=username,
         )
     except RateLimitedError as exc:
@@ -1028,7 +1030,7 @@ def signup(
             request.app.state.session_factory,
             settings,
             now_ms=now_ms,
-            address=client_address(request),
+            address=_address(request),
         )
     except RateLimitedError as exc:
         return _throttled(request, user, exc)
@@ -1051,7 +1053,7 @@ def logout(request: Request, db: Db, csrf_token: Annotated[str | None, Form()] =
     check_csrf(request, csrf_token)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        delete_session_token(db, token)
+        end_session(db, token)
     response = RedirectResponse("/timeline/new", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
