@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import get_args
 
-from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.service.schemas import (
     EnrollmentPublic,
     HelpfulTag,
@@ -34,9 +33,6 @@ HELPFUL_TAG_COLUMNS: dict[str, str] = {tag: f"helpful{tag}" for tag in get_args(
 NOT_HELPFUL_TAG_COLUMNS: dict[str, str] = {
     tag: f"notHelpful{tag}" for tag in get_args(NotHelpfulTag)
 }
-# Every tag of the TSV columns, prefix removed, in column order (as ``RatingRow`` holds them).
-_TSV_HELPFUL = tuple(c.removeprefix("helpful") for c in HELPFUL_TAGS)
-_TSV_NOT_HELPFUL = tuple(c.removeprefix("notHelpful") for c in NOT_HELPFUL_TAGS)
 
 
 def note_content(body: NoteCreate) -> NoteContent:
@@ -78,15 +74,15 @@ def note_public(note: NoteView) -> NotePublic:
 def rating_row(
     body: RatingCreate, *, note_id: int, rater_participant_id: str, now_ms: int
 ) -> RatingRow:
-    """The rating an API or web form body describes, made at ``now_ms`` (tags in TSV order;
-    tags the current form no longer offers are never set)."""
+    """The rating an API or web form body describes, made at ``now_ms`` (the form offers
+    only tags of TSV columns; the retired ones are never set)."""
     return RatingRow(
         note_id=note_id,
         rater_participant_id=rater_participant_id,
         created_at_ms=now_ms,
         helpfulness_level=body.helpfulness_level,
-        helpful_tags=tuple(t for t in _TSV_HELPFUL if t in body.helpful_tags),
-        not_helpful_tags=tuple(t for t in _TSV_NOT_HELPFUL if t in body.not_helpful_tags),
+        helpful_tags=frozenset(body.helpful_tags),
+        not_helpful_tags=frozenset(body.not_helpful_tags),
         rated_on_post_id=body.rated_on_post_id,
         rating_source=body.rating_source,
     )

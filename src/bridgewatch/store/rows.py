@@ -135,16 +135,16 @@ class NoteView(NoteRow):
 class RatingRow:
     """A rating (the ``ratings`` table; one per rater per note, spec-extended §7.3).
 
-    ``helpful_tags`` / ``not_helpful_tags`` are tag names without their column prefix
-    (``"GoodSources"``), in TSV column order.
+    ``helpful_tags`` / ``not_helpful_tags`` are the sets of tag names without their column
+    prefix (``"GoodSources"``); names of no TSV column are not stored.
     """
 
     note_id: int
     rater_participant_id: str
     created_at_ms: int
     helpfulness_level: str | None
-    helpful_tags: tuple[str, ...] = ()
-    not_helpful_tags: tuple[str, ...] = ()
+    helpful_tags: frozenset[str] = frozenset()
+    not_helpful_tags: frozenset[str] = frozenset()
     rated_on_post_id: str | None = None
     rating_source: str | None = None
 
@@ -156,8 +156,8 @@ class RatingRow:
             rater_participant_id=row["raterParticipantId"],
             created_at_ms=int(row["createdAtMillis"]),
             helpfulness_level=row["helpfulnessLevel"],
-            helpful_tags=names_set(row, HELPFUL_TAGS, "helpful"),
-            not_helpful_tags=names_set(row, NOT_HELPFUL_TAGS, "notHelpful"),
+            helpful_tags=frozenset(names_set(row, HELPFUL_TAGS, "helpful")),
+            not_helpful_tags=frozenset(names_set(row, NOT_HELPFUL_TAGS, "notHelpful")),
             rated_on_post_id=row["ratedOnTweetId"],
             rating_source=row["ratingSourceBucketed"],
         )
@@ -165,26 +165,39 @@ class RatingRow:
     def columns(self) -> dict[str, Any]:
         """Every ratings column (public names) of this rating as the platform writes it:
         version 2, the legacy agree/disagree/helpful/notHelpful fields 0, no suggestion."""
-        values: dict[str, Any] = {
+        # The rating path's hot spot: a copy of the constant columns, then the tags set.
+        values = {
+            **_PLATFORM_RATING,
             "noteId": self.note_id,
             "raterParticipantId": self.rater_participant_id,
             "createdAtMillis": self.created_at_ms,
-            "version": 2,
-            "agree": 0,
-            "disagree": 0,
-            "helpful": 0,
-            "notHelpful": 0,
             "helpfulnessLevel": self.helpfulness_level,
             "ratedOnTweetId": self.rated_on_post_id,
             "ratingSourceBucketed": self.rating_source,
-            "suggestion": None,
-            "suggestionId": None,
         }
-        for column in HELPFUL_TAGS:
-            values[column] = int(column.removeprefix("helpful") in self.helpful_tags)
-        for column in NOT_HELPFUL_TAGS:
-            values[column] = int(column.removeprefix("notHelpful") in self.not_helpful_tags)
+        for tag in self.helpful_tags:
+            if (column := _HELPFUL_COLUMN.get(tag)) is not None:
+                values[column] = 1
+        for tag in self.not_helpful_tags:
+            if (column := _NOT_HELPFUL_COLUMN.get(tag)) is not None:
+                values[column] = 1
         return values
+
+
+# The ratings columns every platform rating has alike (tags unset), and tag -> column.
+_PLATFORM_RATING: dict[str, Any] = {
+    "version": 2,
+    "agree": 0,
+    "disagree": 0,
+    "helpful": 0,
+    "notHelpful": 0,
+    "suggestion": None,
+    "suggestionId": None,
+    **dict.fromkeys(HELPFUL_TAGS, 0),
+    **dict.fromkeys(NOT_HELPFUL_TAGS, 0),
+}
+_HELPFUL_COLUMN = {c.removeprefix("helpful"): c for c in HELPFUL_TAGS}
+_NOT_HELPFUL_COLUMN = {c.removeprefix("notHelpful"): c for c in NOT_HELPFUL_TAGS}
 
 
 @dataclass(frozen=True, slots=True)
