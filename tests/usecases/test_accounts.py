@@ -3,8 +3,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from bridgewatch.errors import ConflictError, InputError, NotFoundError
-from bridgewatch.model import EnrollmentState
+from bridgewatch.errors import ConflictError, InputError
 from bridgewatch.store.db import make_session_factory
 from bridgewatch.store.repositories.participants import get_session_participant
 from bridgewatch.usecases.accounts import (
@@ -16,7 +15,6 @@ from bridgewatch.usecases.accounts import (
     start_session,
     verify_password,
 )
-from bridgewatch.usecases.profile import contributor_profile
 
 
 def test_hash_is_salted_and_verifies() -> None:
@@ -65,20 +63,3 @@ def test_join_starts_a_session_that_ends_on_log_out(engine: Engine) -> None:
         end_session(s, later.token)
         assert get_session_participant(s, later.token, now_ms=2_000) is None
         end_session(s, "bws_unknown")  # a no-op
-
-
-def test_profile_of_a_new_contributor_and_of_nobody(engine: Engine) -> None:
-    factory = make_session_factory(engine)
-    with factory() as s, s.begin():
-        participant, _ = join(s, now_ms=1, ttl_s=60)
-        profile = contributor_profile(s, participant.participant_id)
-        with pytest.raises(NotFoundError):
-            contributor_profile(s, "nobody")
-    assert profile.participant == participant
-    assert profile.enrollment.enrollment_state is EnrollmentState.newUser
-    assert (profile.notes_written, profile.ratings_given) == (0, 0)
-    ability = profile.writing_ability
-    assert (ability.can_write, ability.can_rate, ability.daily_note_limit) == (False, True, 0)
-    # A new user needs the earn-in target (5) of Rating Impact, having none yet.
-    assert ability.rating_impact_needed == 5
-    assert ability.reason == "needs Rating Impact 5 more to earn writing ability"
