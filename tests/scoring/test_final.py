@@ -108,24 +108,25 @@ def test_the_four_fits_get_their_ratings_and_ratios(
     inputs: CoreInputs, pre: PrescoringResult
 ) -> None:
     scoped = inputs.scoped
+    prescoring = pre
     calls: list[tuple[NDArray[np.bool_] | None, float]] = []
 
     def recording(
         ratings: Ratings,
-        prescoring: PrescoringResult,
+        pre: PrescoringResult,
         config: ScoringConfig,
         note_ratio: float,
         weights: NDArray[np.float64] | None = None,
         *,
         mask: NDArray[np.bool_] | None = None,
     ) -> NoteFit:
-        assert ratings is scoped and prescoring is pre and weights is None
+        assert ratings is scoped and pre is prescoring and weights is None
         calls.append((mask, note_ratio))
-        fit = fit_final_notes(ratings, prescoring, config, note_ratio, mask=mask)
+        fit = fit_final_notes(ratings, pre, config, note_ratio, mask=mask)
         # Tag each fit's intercepts with its call number to see where each one lands.
         return replace(fit, intercept=np.full(inputs.n_notes, float(len(calls))))
 
-    result = run_final_scoring(inputs, pre, CONFIG, fit_notes=recording)
+    result = run_final_scoring(inputs, prescoring, CONFIG, fit_notes=recording)
     assert len(calls) == 4
     (no_high_vol, r1), (no_corr, r2), (population, r3), (main, r4) = calls
     assert no_high_vol is not None and no_corr is not None and population is not None
@@ -133,7 +134,7 @@ def test_the_four_fits_get_their_ratings_and_ratios(
     np.testing.assert_array_equal(no_corr, ~inputs.scoped_correlated)
     np.testing.assert_array_equal(population, scoped.population_sampled)
     assert main is None
-    assert r1 == r2 == r4 == pre.note_ratio
+    assert r1 == r2 == r4 == prescoring.note_ratio
     assert r3 == CONFIG.population_sampled_note_ratio
     assert (result.intercept_no_high_vol == 1.0).all()
     assert (result.intercept_no_correlated == 2.0).all()
