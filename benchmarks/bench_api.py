@@ -44,6 +44,7 @@ from bridgewatch.store.repositories.auth import create_session_token
 from bridgewatch.store.repositories.notes import insert_note
 from bridgewatch.store.repositories.participants import create_participant
 from bridgewatch.store.repositories.posts import create_post
+from bridgewatch.store.rows import NoteContent
 from bridgewatch.store.tables import enrollment
 
 
@@ -83,17 +84,15 @@ def _seed(url: str, n_raters: int, n_notes: int) -> tuple[list[str], list[int]]:
                 session,
                 now_ms=now + i,
                 author_participant_id=writers[i % len(writers)],
-                values={
-                    "tweetId": post_id,
-                    "classification": "MISINFORMED_OR_POTENTIALLY_MISLEADING",
-                    "misleadingFactualError": 1,
-                    "trustworthySources": 1,
-                    "summary": "Wrong figure, see https://stats.example.org/r",
-                    "isMediaNote": 0,
-                    "isCollaborativeNote": 0,
-                },
+                content=NoteContent(
+                    post_id,
+                    "MISINFORMED_OR_POTENTIALLY_MISLEADING",
+                    "Wrong figure, see https://stats.example.org/r",
+                    misleading_reasons=("FactualError",),
+                    trustworthy_sources=True,
+                ),
             )
-            note_ids.append(int(row["noteId"]))
+            note_ids.append(row.note_id)
         for _ in range(n_raters):
             rater = create_participant(session, now_ms=now)
             token, _ = create_session_token(

@@ -4,7 +4,7 @@ For each size, each model runs in a fresh subprocess (peak RSS = that process's 
 minus the same process's RSS just before the fit). Wall and CPU time of the fit alone (numba
 compilation is warmed first); on a shared machine CPU time is the steadier figure. Models:
 
-* harassment: ``fit_harassment_model`` (alternating Newton) on all ratings as labelled data;
+* harassment: ``fit_harassment_model`` (the reference Adam) on all ratings as labelled data;
 * diligence-pre: ``fit_low_diligence_prescoring`` (3 rounds of capped full-batch Adam);
 * diligence-final: ``fit_low_diligence_final`` (steps A and B).
 

@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from bridgewatch.io.columns import NOT_HELPFUL_TAGS
+from bridgewatch.model.columns import NOT_HELPFUL_TAGS
 from bridgewatch.scoring.diligence import (
     LOW_DILIGENCE_TAGS,
     DiligenceConfig,

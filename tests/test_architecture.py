@@ -36,28 +36,16 @@ RANK = {package: rank for rank, layer in enumerate(LAYERS) for package in layer}
 
 # (importing module, imported package): edges that break the rule today, with the reason.
 KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset(
-    # scoring reads the column names and the Dataset container of io; moving them into model
-    # means editing the scoring kernels' imports, which another change owns (issue #14).
-    {
-        (f"scoring/{m}", "io")
-        for m in (
-            "diligence/model.py",
-            "harassment/labels.py",
-            "history/table.py",
-            "inputs.py",
-            "meta/explanation.py",
-            "outputs.py",
-            "replay.py",
-            "run.py",
-            "status/aggregates.py",
-            "status/explain.py",
-            "status/rules.py",
-            "status/tag_filter.py",
-        )
-    }
-    # The web app still calls the service's modules for what the use-case layer does not
-    # cover yet: the profile, sign-up/login throttling, the settings, the API's request
-    # schemas and their conversion to rows, the Db/Now dependencies.
+    # The column names and the Dataset container are in ``model`` now; two scoring modules
+    # still use io's table schemas: ``outputs`` builds the output tables in the published
+    # column order (``io.schemas``), and ``replay`` turns frames into a Dataset with io's
+    # reader (``ratings_from_frame``). Moving them means the scorer returns arrays and the
+    # edges build the tables, a change of ``ScoringResult`` for every caller (issue #14).
+    {(f"scoring/{m}", "io") for m in ("outputs.py", "replay.py")}
+    # The web app shares the HTTP plumbing of the API: the request schemas its forms are
+    # validated with and their conversion to rows (``service.schemas``, ``service.convert``),
+    # the settings and the Db/Now dependencies (``service.deps``). The product rules it calls
+    # (rating, writing, profile, sign-up, sessions, throttling) are in ``usecases``.
     | {("web/routes.py", "service")}
 )
 

@@ -14,10 +14,15 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0"
 
-__all__ = ["ALGORITHM", "__version__"]
+__all__ = ["ALGORITHM", "DEFAULT_SEED", "__version__"]
 
 # Sets the allocator configuration of polars before any module loads polars.
 from bridgewatch import _allocator  # noqa: F401
 
 # The published algorithm this build implements (``bridgewatch info``, the web app's about page).
 ALGORITHM = "Community Notes scoring, reference commit 273c895 (2026-07-17)"
+
+# The random seed of every command that takes ``--seed`` (score, simulate, analyze, worker,
+# demo) when none is given; set here once, at the edge, and passed down explicitly. The same
+# data and seed give bit-identical output.
+DEFAULT_SEED = 1

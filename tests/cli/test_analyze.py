@@ -37,7 +37,7 @@ def test_analyze_writes_a_self_contained_report_parquet_tables_and_robustness(
             str(notes),
             "--ratings",
             str(ratings),
-            "--out",
+            "--outdir",
             str(tmp_path),
             "--bootstrap",
             "20",
@@ -75,7 +75,7 @@ def test_analyze_without_ratings_reports_the_embeddings_only(
     scored: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
     _notes, _ratings, scores = scored
-    assert main(["analyze", "--scores", str(scores), "--out", str(tmp_path)]) == 0
+    assert main(["analyze", "--scores", str(scores), "--outdir", str(tmp_path)]) == 0
     tables = {p.stem for p in (tmp_path / "tables").iterdir()}
     assert tables == {"rater_embeddings", "note_embeddings", "embedding_neighbours", "polarization"}
 
@@ -84,7 +84,7 @@ def test_analyze_names_what_is_missing(
     scored: tuple[Path, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _notes, ratings, scores = scored
-    assert main(["analyze", "--scores", str(tmp_path), "--out", str(tmp_path / "r")]) == 1
+    assert main(["analyze", "--scores", str(tmp_path), "--outdir", str(tmp_path / "r")]) == 1
     assert "scored_notes.tsv" in capsys.readouterr().err
     assert (
         main(
@@ -94,7 +94,7 @@ def test_analyze_names_what_is_missing(
                 str(scores),
                 "--ratings",
                 str(ratings),
-                "--out",
+                "--outdir",
                 str(tmp_path / "r"),
             ]
         )
@@ -102,7 +102,17 @@ def test_analyze_names_what_is_missing(
     )
     assert "notes" in capsys.readouterr().err
     assert (
-        main(["analyze", "--scores", str(scores), "--scorer", "nope", "--out", str(tmp_path / "r")])
+        main(
+            [
+                "analyze",
+                "--scores",
+                str(scores),
+                "--scorer",
+                "nope",
+                "--outdir",
+                str(tmp_path / "r"),
+            ]
+        )
         == 1
     )
     assert "scorers present" in capsys.readouterr().err

@@ -29,10 +29,10 @@ from bridgewatch.store.tables import (
     pipeline_refits,
     ratings,
 )
+from bridgewatch.usecases.accounts import authenticate
 from bridgewatch.usecases.rules import WRITING_STATES
-from bridgewatch.web.accounts import authenticate
 
-SIZES = ["--notes", "60", "--raters", "100", "--ratings", "1500", "--days", "14"]
+SIZES = ["--n-notes", "60", "--n-raters", "100", "--n-ratings", "1500", "--days", "14"]
 
 
 def test_demo_no_serve_prepares_a_scored_database(

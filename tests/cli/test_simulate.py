@@ -24,7 +24,7 @@ def test_simulate_writes_a_community(tmp_path: Path) -> None:
     code = main(
         [
             "simulate",
-            "--out",
+            "--outdir",
             str(out),
             "--seed",
             "2",
@@ -58,7 +58,7 @@ def test_adversary_share_adds_brigades(tmp_path: Path) -> None:
     out = tmp_path / "c"
     args = [
         "simulate",
-        "--out",
+        "--outdir",
         str(out),
         "--n-notes",
         "300",
@@ -94,7 +94,7 @@ def test_adversary_share_adds_brigades(tmp_path: Path) -> None:
 def test_bad_values_fail_with_a_message(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str, field: str
 ) -> None:
-    assert main(["simulate", "--out", str(tmp_path), flag, value]) == 1
+    assert main(["simulate", "--outdir", str(tmp_path), flag, value]) == 1
     assert field in capsys.readouterr().err
 
 
@@ -115,7 +115,7 @@ def test_the_status_history_is_scored_by_default(
 ) -> None:
     caplog.set_level(logging.INFO)
     sizes = ["--n-notes", "200", "--n-raters", "300", "--n-ratings", "8000", "--days", "21"]
-    assert main(["simulate", "--out", str(tmp_path / "a"), "--seed", "1", *sizes]) == 0
+    assert main(["simulate", "--outdir", str(tmp_path / "a"), "--seed", "1", *sizes]) == 0
     assert "CURRENTLY_RATED_HELPFUL" in _statuses(tmp_path / "a")
     # One line for the history, not the scorer's stage log of each checkpoint's run.
     names = [r.name for r in caplog.records]
@@ -123,7 +123,7 @@ def test_the_status_history_is_scored_by_default(
     assert not [n for n in names if n.startswith("bridgewatch.scoring")]
     assert (tmp_path / "a" / "posts-00000.tsv").is_file()
     seeded = ["--status-history", "seeded"]
-    assert main(["simulate", "--out", str(tmp_path / "b"), "--seed", "1", *sizes, *seeded]) == 0
+    assert main(["simulate", "--outdir", str(tmp_path / "b"), "--seed", "1", *sizes, *seeded]) == 0
     assert _statuses(tmp_path / "b") == {"NEEDS_MORE_RATINGS"}
 
 
@@ -144,5 +144,5 @@ def test_the_status_history_is_scored_by_default(
 def test_status_history_modes(flags: list[str], seeded: bool, scored: bool) -> None:
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())
-    config = config_from_args(parser.parse_args(["simulate", "--out", "x", *flags]))
+    config = config_from_args(parser.parse_args(["simulate", "--outdir", "x", *flags]))
     assert (config.seed_status_history, config.score_status_history) == (seeded, scored)

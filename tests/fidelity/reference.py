@@ -14,8 +14,8 @@ import polars as pl
 import pytest
 from numpy.typing import NDArray
 
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.model import IdIndex, Ratings
+from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 
 FIXTURES = Path("/work/shared/fixtures")
 CORE_GROUPS = [1, 2, 3, 6, 8, 9, 10, 11, 13, 14, 19, 21, 25]  # scoring-core.md §2.4

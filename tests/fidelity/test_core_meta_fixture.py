@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 from numpy.typing import NDArray
 
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
+from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.scoring.history import (
     RunStatuses,
     StatusHistory,

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from bridgewatch.io.columns import NOT_HELPFUL_TAGS
 from bridgewatch.model import Classification
+from bridgewatch.model.columns import NOT_HELPFUL_TAGS
 from bridgewatch.scoring.history import status_codes
 from bridgewatch.scoring.status import (
     CoreRuleInputs,

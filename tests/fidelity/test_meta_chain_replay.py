@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 from numpy.typing import NDArray
 
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
+from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.scoring.history import StatusHistory, status_codes, update_status_history
 from bridgewatch.scoring.meta import MetaChainInputs, MetaConfig, apply_meta_chain, run_statuses
 from bridgewatch.scoring.status import TagCounts

@@ -14,10 +14,10 @@ from bridgewatch.errors import InputError
 from bridgewatch.io import dataset as dataset_module
 from bridgewatch.io import read as read_module
 from bridgewatch.io import readers, schemas, writers
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.io.dataset import load_dataset, ratings_from_frame
 from bridgewatch.io.idmap import hash_ids, rows_in_index, sorted_union
 from bridgewatch.model import IdIndex, Ratings
+from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from tests.io.conftest import FIXTURES, WriteTsv
 
 NOTES_HEADER = ["noteId", "noteAuthorParticipantId", "createdAtMillis", "classification"]

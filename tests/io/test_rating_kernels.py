@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridgewatch.io import schemas
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.io.rating_kernels import FLAG_NULL, LEVEL_NULL, derive_columns, repeated_pairs
 from bridgewatch.io.ratings_stream import rating_value_exprs
+from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 
 _FLAGS = ("helpful", "notHelpful", "agree", "disagree", *HELPFUL_TAGS, *NOT_HELPFUL_TAGS)
 

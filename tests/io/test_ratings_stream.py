@@ -10,9 +10,9 @@ import pytest
 
 from bridgewatch.errors import InputError
 from bridgewatch.io import dataset, readers, writers
-from bridgewatch.io.columns import RATINGS_COLUMNS
 from bridgewatch.io.dataset import Dataset, load_dataset
 from bridgewatch.io.ratings_stream import stream_ratings
+from bridgewatch.model.columns import RATINGS_COLUMNS
 from tests.io.conftest import FIXTURES, WriteTsv
 
 _ARRAYS = (

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.model import IdIndex, Ratings
+from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 
 
 def tag_bits(names: tuple[str, ...] | list[str], helpful: bool) -> int:

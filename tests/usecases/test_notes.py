@@ -11,6 +11,7 @@ from bridgewatch.store.db import make_session_factory
 from bridgewatch.store.repositories.notes import insert_note, require_note
 from bridgewatch.store.repositories.participants import Participant, create_participant
 from bridgewatch.store.repositories.posts import create_post
+from bridgewatch.store.rows import NoteContent
 from bridgewatch.usecases.notes import (
     SummaryProblem,
     check_summary,
@@ -63,20 +64,12 @@ def test_delete_note_is_the_authors_once_and_never_a_removed_one(engine: Engine)
         create_post(
             db, now_ms=1, actor_participant_id=None, post_id="p1", author_id="a", text="t", url=None
         )
-        note_id = int(
-            insert_note(
-                db,
-                now_ms=1,
-                author_participant_id=author.participant_id,
-                values={
-                    "tweetId": "p1",
-                    "classification": "NOT_MISLEADING",
-                    "summary": "fine",
-                    "isMediaNote": 0,
-                    "isCollaborativeNote": 0,
-                },
-            )["noteId"]
-        )
+        note_id = insert_note(
+            db,
+            now_ms=1,
+            author_participant_id=author.participant_id,
+            content=NoteContent("p1", "NOT_MISLEADING", "fine"),
+        ).note_id
     with factory() as db, db.begin():
         with pytest.raises(PermissionDeniedError, match="only the author"):
             delete_note(db, note_id=note_id, author=other, now_ms=2)
@@ -89,7 +82,7 @@ def test_delete_note_is_the_authors_once_and_never_a_removed_one(engine: Engine)
             delete_note(db, note_id=note_id, author=removed, now_ms=2)
         assert delete_note(db, note_id=note_id, author=author, now_ms=3) is True
         assert delete_note(db, note_id=note_id, author=author, now_ms=4) is False
-        assert require_note(db, note_id)["deleted_at_ms"] == 3
+        assert require_note(db, note_id).deleted_at_ms == 3
 
 
 def test_write_note_needs_writing_ability_and_stays_within_the_daily_limit(
@@ -109,13 +102,7 @@ def test_write_note_needs_writing_ability_and_stays_within_the_daily_limit(
         notes_per_post_author_per_day: int = 100
         post_author_history_since_ms: int = 0
 
-    values = {
-        "tweetId": "p1",
-        "classification": "NOT_MISLEADING",
-        "summary": "fine",
-        "isMediaNote": 0,
-        "isCollaborativeNote": 0,
-    }
+    content = NoteContent("p1", "NOT_MISLEADING", "fine")
     factory = make_session_factory(engine)
     with factory() as db, db.begin():
         newcomer = create_participant(db, now_ms=1)
@@ -128,14 +115,15 @@ def test_write_note_needs_writing_ability_and_stays_within_the_daily_limit(
     with factory() as db, db.begin():
         post = require_post(db, "p1")
         with pytest.raises(PermissionDeniedError, match="writing ability"):
-            write_note(db, now_ms=10, author=newcomer, post=post, values=values, limits=Limits())
+            write_note(db, now_ms=10, author=newcomer, post=post, content=content, limits=Limits())
         written = 0
         with pytest.raises(RateLimitedError):
             for i in range(100):
-                row = write_note(
-                    db, now_ms=10 + i, author=writer, post=post, values=values, limits=Limits()
+                note = write_note(
+                    db, now_ms=10 + i, author=writer, post=post, content=content, limits=Limits()
                 )
-                assert row["noteAuthorParticipantId"] == writer.participant_id
+                assert note.author_participant_id == writer.participant_id
+                assert (note.post_id, note.summary, note.created_at_ms) == ("p1", "fine", 10 + i)
                 written += 1
         # The daily limit of a writer without impact, then refused.
         assert written == daily_note_limit(compute_impact(None)) > 0

@@ -15,12 +15,13 @@ from bridgewatch.errors import (
     RateLimitedError,
 )
 from bridgewatch.model import EnrollmentState
-from bridgewatch.service.convert import rating_values
+from bridgewatch.service.convert import rating_row
 from bridgewatch.service.schemas import RatingCreate
 from bridgewatch.store.db import make_session_factory
 from bridgewatch.store.repositories.notes import insert_note, mark_note_deleted
 from bridgewatch.store.repositories.participants import Participant, create_participant
 from bridgewatch.store.repositories.posts import create_post
+from bridgewatch.store.rows import NoteContent
 from bridgewatch.usecases.ratings import RATING_WINDOW_MS, rate_note, refusal
 
 
@@ -31,19 +32,13 @@ def _setup(engine: Engine) -> tuple[int, Participant, Participant]:
         create_post(
             db, now_ms=1, actor_participant_id=None, post_id="p1", author_id="a", text="t", url=None
         )
-        row = insert_note(
+        note = insert_note(
             db,
             now_ms=1,
             author_participant_id=author.participant_id,
-            values={
-                "tweetId": "p1",
-                "classification": "NOT_MISLEADING",
-                "summary": "fine",
-                "isMediaNote": 0,
-                "isCollaborativeNote": 0,
-            },
+            content=NoteContent("p1", "NOT_MISLEADING", "fine"),
         )
-    return int(row["noteId"]), author, rater
+    return note.note_id, author, rater
 
 
 def _rate(
@@ -57,14 +52,14 @@ def _rate(
     integration: bool = False,
 ) -> bool:
     body = RatingCreate.model_validate({"helpfulnessLevel": "HELPFUL", "ratingSource": source})
-    values = rating_values(body, note_id=note_id, rater_participant_id=rater.participant_id)
+    rating = rating_row(
+        body, note_id=note_id, rater_participant_id=rater.participant_id, now_ms=now_ms
+    )
     with make_session_factory(engine)() as db, db.begin():
         return rate_note(
             db,
-            now_ms=now_ms,
             rater=rater,
-            note_id=note_id,
-            values=values,
+            rating=rating,
             ratings_per_minute=limit,
             integration=integration,
         )

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, select
 from bridgewatch.cli.demo_seed import DemoSeed, demo_scoring_config, seed_demo
 from bridgewatch.pipeline.state import LiveState, Refit, load_snapshot
 from bridgewatch.service import Settings, create_app, make_engine, upgrade_database
-from bridgewatch.service.convert import rating_values
+from bridgewatch.service.convert import rating_row
 from bridgewatch.service.schemas import RatingCreate
 from bridgewatch.sim import SimConfig
 from bridgewatch.store.tables import note_status_history, notes, pipeline_refits, ratings
@@ -104,11 +104,13 @@ def _find_pivot(engine: Engine, demo_pid: str) -> Pivot:
         for note_id, post_id, before in candidates:
             state.restore(saved)
             # Exactly the row (and event payload) the rating form stores.
-            row = {
-                **rating_values(rating_body(level), note_id=note_id, rater_participant_id=demo_pid),
-                "noteId": str(note_id),
-                "createdAtMillis": RATE_AT_MS,
-            }
+            rating = rating_row(
+                rating_body(level),
+                note_id=note_id,
+                rater_participant_id=demo_pid,
+                now_ms=RATE_AT_MS,
+            )
+            row = {**rating.columns(), "noteId": str(note_id)}
             event = {"id": offset + 1, "event_type": "rating.created", "payload": row}
             state.apply_events([json.loads(json.dumps(event))])
             changed = {c.note_id: c.status for c in state.rescore(RATE_AT_MS).changes}

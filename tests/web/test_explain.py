@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridgewatch.store.rows import NoteScoresRow
 from bridgewatch.web.explain import (
     SideCounts,
     enrollment_label,
@@ -15,17 +16,26 @@ from bridgewatch.web.forms import MISLEADING_CHOICES, NOT_MISLEADING_CHOICES
 NONE = SideCounts()
 
 
-def _scoring(**kw: Any) -> dict[str, Any]:
+def _scoring(**kw: Any) -> NoteScoresRow:
     base: dict[str, Any] = {
+        "note_id": 1,
+        "scored_at_ms": 1,
+        "final_rating_status": "NEEDS_MORE_RATINGS",
         "decided_by": "CoreModel (v1.1)",
+        "first_tag": None,
+        "second_tag": None,
         "core_note_intercept": 0.2,
         "core_note_factor1": 0.1,
+        "core_note_intercept_min": None,
+        "core_note_intercept_max": None,
         "core_rating_status": "NEEDS_MORE_RATINGS",
         "core_active_rules": "InitialNMR (v1.0)",
         "meta_scorer_active_rules": "MetaInitialNMR (v1.0),CoreModel (v1.1)",
         "active_filter_tags": None,
+        "num_ratings": None,
+        "core_num_final_round_ratings": None,
     }
-    return {**base, **kw}
+    return NoteScoresRow(**{**base, **kw})
 
 
 def test_labels_are_human() -> None:

@@ -3,12 +3,14 @@ from __future__ import annotations
 import html
 import re
 import warnings
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import Engine
 
 from bridgewatch.cli.demo_seed import demo_scoring_config
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
+from bridgewatch.store.rows import PostRow
 from bridgewatch.web.routes import STATUS_LABELS, post_title
 from tests.web.conftest import SIM, Seeded, rating_body, sqlite_rows, worker_clock
 
@@ -340,9 +342,9 @@ def test_post_page_shows_the_simulated_text_author_and_a_readable_title(
 
 
 def test_post_title_without_text_or_author_names_the_day_not_the_id() -> None:
-    post = {"post_id": "2094990677107539968", "created_at_ms": 1_788_319_675_124}
+    post = PostRow("2094990677107539968", None, None, None, 1_788_319_675_124)
     assert post_title(post) == "A post of 02 Sep 2026"
-    long = {**post, "author_id": "@a", "text": "one two three four five six seven eight nine"}
+    long = replace(post, author_id="@a", text="one two three four five six seven eight nine")
     assert post_title(long) == "@a: “one two three four five six seven eight …”"
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from bridgewatch import DEFAULT_SEED
 from bridgewatch.analysis.embeddings import (
     AnalysisConfig,
     PolarizationConfig,
@@ -47,10 +48,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--scores", required=True, help="output directory of `bridgewatch score`")
     p.add_argument("--ratings", help="ratings file or directory of shards that were scored")
     p.add_argument("--notes", help="notes file that was scored (needed with --ratings)")
-    p.add_argument("--out", required=True, help="report directory (created if missing)")
+    out = p.add_mutually_exclusive_group(required=True)
+    out.add_argument("--outdir", help="report directory (created if missing)")
+    # The flag's name before every command said --outdir; kept so scripts keep working.
+    out.add_argument("--out", dest="outdir", help=argparse.SUPPRESS)
     p.add_argument("--scorer", default="core", help="scorer whose rater factor defines the sides")
     p.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates (0: none)")
-    p.add_argument("--seed", type=int, default=0, help="seed of sampling and clustering")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help="seed of sampling and clustering",
+    )
     p.add_argument(
         "--robustness",
         action="store_true",
@@ -106,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     analysed = time.perf_counter()
     if args.robustness and dataset is not None:
         analysis = replace(analysis, robustness=_robustness(dataset, seeds))
-    report = write_report(analysis, Path(args.out), title=args.title)
+    report = write_report(analysis, Path(args.outdir), title=args.title)
     _log.info(
         "load %.2f s, analysis %.2f s, robustness and report %.2f s",
         loaded - started,

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bridgewatch import DEFAULT_SEED
 from bridgewatch import clock as wall
 
 if TYPE_CHECKING:
@@ -41,10 +42,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--data-dir", type=Path, default=Path("data/demo"))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--seed", type=int, default=7, help="seed of the simulation and scorer")
-    parser.add_argument("--notes", type=int, default=300, help="simulated notes")
-    parser.add_argument("--raters", type=int, default=400, help="simulated raters")
-    parser.add_argument("--ratings", type=int, default=9000, help="simulated ratings")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=f"seed of the simulation and scorer (default: {DEFAULT_SEED})",
+    )
+    parser.add_argument("--n-notes", type=int, default=300, help="simulated notes")
+    parser.add_argument("--n-raters", type=int, default=400, help="simulated raters")
+    parser.add_argument("--n-ratings", type=int, default=9000, help="simulated ratings")
+    # The flags' names before every command said --n-notes (as `simulate`; `--notes` and
+    # `--ratings` name files in `score` and `analyze`); kept so scripts keep working.
+    for old in ("notes", "raters", "ratings"):
+        parser.add_argument(f"--{old}", dest=f"n_{old}", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--days", type=int, default=28, help="age of the community, days")
     parser.add_argument(
         "--no-serve", action="store_true", help="prepare the database, print the logins, exit"
@@ -123,9 +133,9 @@ def run(args: argparse.Namespace) -> int:
         data_dir / "dump",
         sim=SimConfig(
             seed=args.seed,
-            n_notes=args.notes,
-            n_raters=args.raters,
-            n_ratings=args.ratings,
+            n_notes=args.n_notes,
+            n_raters=args.n_raters,
+            n_ratings=args.n_ratings,
             days=float(args.days),
             end_ms=now_ms - _HOUR_MS,
         ),

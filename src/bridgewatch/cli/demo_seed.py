@@ -25,8 +25,8 @@ from bridgewatch.sim import SimConfig, simulate, write_community
 from bridgewatch.store.db import make_session_factory
 from bridgewatch.store.dump import ImportSummary, import_dump
 from bridgewatch.store.tables import enrollment, notes, participants, ratings
+from bridgewatch.usecases.accounts import create_account
 from bridgewatch.usecases.rules import WRITING_STATES
-from bridgewatch.web.accounts import create_account
 
 __all__ = ["DEMO_PASSWORD", "DemoSeed", "add_demo_logins", "demo_scoring_config", "seed_demo"]
 

@@ -11,6 +11,7 @@ import polars as pl
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
+from bridgewatch import DEFAULT_SEED
 from bridgewatch.pipeline.batch import EXPLANATIONS_FILE, OUTPUT_FILES, run_batch
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
@@ -51,8 +52,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--seed",
         type=int,
-        default=1,
-        help="random seed; the same data and seed give bit-identical scores (default: 1)",
+        default=DEFAULT_SEED,
+        help="random seed; the same data and seed give bit-identical scores "
+        f"(default: {DEFAULT_SEED})",
     )
     parser.add_argument(
         "--no-topics",

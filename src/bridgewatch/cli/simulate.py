@@ -13,6 +13,7 @@ import argparse
 import logging
 import time
 
+from bridgewatch import DEFAULT_SEED
 from bridgewatch.errors import ConfigError
 from bridgewatch.sim import BrigadeConfig, BrigadeGoal, SimConfig, write_simulation
 
@@ -34,8 +35,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=__doc__,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--out", required=True, help="output directory (created if missing)")
-    p.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
+    out = p.add_mutually_exclusive_group(required=True)
+    out.add_argument("--outdir", help="output directory (created if missing)")
+    # The flag's name before every command said --outdir; kept so scripts keep working.
+    out.add_argument("--out", dest="outdir", help=argparse.SUPPRESS)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     p.add_argument("--n-notes", type=int, default=defaults.n_notes, help="notes")
     p.add_argument("--n-raters", type=int, default=defaults.n_raters, help="organic raters")
     p.add_argument("--n-ratings", type=int, default=defaults.n_ratings, help="organic ratings")
@@ -195,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         written = write_simulation(
             config,
-            args.out,
+            args.outdir,
             ratings_per_file=args.ratings_per_file,
             ratings_format=args.ratings_format,
         )
@@ -206,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
         config.n_notes,
         config.n_raters + config.n_brigade_members,
         written.n_ratings,
-        args.out,
+        args.outdir,
         time.perf_counter() - started,
     )
     return 0

@@ -13,6 +13,7 @@ import os
 import signal
 import threading
 
+from bridgewatch import DEFAULT_SEED
 from bridgewatch import clock as wall
 from bridgewatch.pipeline.incremental import IncrementalConfig
 from bridgewatch.pipeline.webhooks import (
@@ -46,7 +47,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="full",
         help="refit the low-diligence model on every pass (exact) or keep it until a refit",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the refits")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help=f"seed of the refits (default: {DEFAULT_SEED})",
+    )
     parser.add_argument(
         "--no-topics", action="store_true", help="score without the topic model (scope)"
     )

@@ -30,7 +30,7 @@ from bridgewatch.io.idmap import (
     sorted_union,
 )
 from bridgewatch.io.ratings_stream import RatingColumns, rating_value_exprs, stream_ratings
-from bridgewatch.io.read import FILE_COL, LINE_COL, SkippedRow, read_table, source_files
+from bridgewatch.io.read import FILE_COL, LINE_COL, read_table, source_files
 from bridgewatch.io.readers import (
     drop_duplicate_ratings,
     read_note_status_history,
@@ -40,6 +40,7 @@ from bridgewatch.io.readers import (
 )
 from bridgewatch.io.schema import Schema
 from bridgewatch.model import IdIndex, Ratings
+from bridgewatch.model.dataset import Dataset, SkippedRow
 
 __all__ = ["Dataset", "load_dataset", "ratings_from_frame"]
 
@@ -54,32 +55,6 @@ _ID_COLUMNS = ("noteId", "raterParticipantId")
 # saves a sixth of the parse time. Identical-duplicate detection therefore compares the other
 # 32 columns.
 _UNUSED_RATING_COLUMNS = ("ratedOnTweetId", "suggestion", "suggestionId")
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """The inputs of one scoring run.
-
-    Parameters
-    ----------
-    notes : notes frame (schema ``NOTES``).
-    status_history : note status history frame (schema ``NOTE_STATUS_HISTORY``); empty if
-        none was given.
-    enrollment : user enrollment frame (schema ``USER_ENROLLMENT``); empty if none was given.
-    ratings : the ratings with a value, as columnar arrays (scoring-core.md §2.2).
-    note_ids : union of the note ids of the notes file, the status history and the ratings.
-    participant_ids : union of raters, note authors (notes and status history) and enrolled
-        participants.
-    skipped : rows skipped by lenient loading (empty otherwise).
-    """
-
-    notes: pl.DataFrame
-    status_history: pl.DataFrame
-    enrollment: pl.DataFrame
-    ratings: Ratings
-    note_ids: IdIndex
-    participant_ids: IdIndex
-    skipped: tuple[SkippedRow, ...] = ()
 
 
 def ratings_from_frame(frame: pl.DataFrame, note_ids: IdIndex, participant_ids: IdIndex) -> Ratings:

@@ -32,7 +32,6 @@ import polars as pl
 from numpy.typing import NDArray
 
 from bridgewatch.io import schemas
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.io.intern import IdInterner
 from bridgewatch.io.rating_kernels import FLAG_NULL, LEVEL_NULL, derive_columns, repeated_pairs
 from bridgewatch.io.read import (
@@ -46,6 +45,7 @@ from bridgewatch.io.read import (
 )
 from bridgewatch.io.readers import drop_duplicate_ratings
 from bridgewatch.io.row_shape import check_row_shape
+from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 
 __all__ = ["RatingColumns", "rating_value_exprs", "stream_ratings"]
 

@@ -33,6 +33,7 @@ import polars as pl
 from bridgewatch.errors import InputError
 from bridgewatch.io.row_shape import BadRow, check_row_shape, clean_copy, original_lines
 from bridgewatch.io.schema import Column, Schema
+from bridgewatch.model.dataset import SkippedRow
 
 __all__ = ["ReadResult", "SkippedRow", "read_table", "source_files"]
 
@@ -48,26 +49,6 @@ _MAX_SHOWN = 80
 
 # Bytes of TSV parsed at a time.
 _BLOCK_BYTES = 192 << 20
-
-
-@dataclass(frozen=True)
-class SkippedRow:
-    """A row that lenient reading skipped.
-
-    Parameters
-    ----------
-    path : the file (``archive.zip!member.tsv`` inside a zip).
-    line : 1-based line (header = 1); for Parquet the 1-based row.
-    field : the first bad column of the row.
-    value : the bad text, ``None`` for an empty field.
-    reason : what is wrong with it.
-    """
-
-    path: str
-    line: int | None
-    field: str
-    value: str | None
-    reason: str
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from bridgewatch.io.columns import (
+from bridgewatch.io.schema import Column, Schema
+from bridgewatch.model import EnrollmentState, HelpfulnessLevel, NoteStatus
+from bridgewatch.model.columns import (
     NOTE_STATUS_HISTORY_COLUMNS,
     NOTES_COLUMNS,
     RATINGS_COLUMNS,
     USER_ENROLLMENT_COLUMNS,
 )
-from bridgewatch.io.schema import Column, Schema
-from bridgewatch.model import EnrollmentState, HelpfulnessLevel, NoteStatus
 
 __all__ = [
     "AUX_NOTE_INFO",

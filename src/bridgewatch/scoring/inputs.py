@@ -14,8 +14,8 @@ import polars as pl
 from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
-from bridgewatch.io.dataset import Dataset
 from bridgewatch.model import Classification, IdIndex, Ratings
+from bridgewatch.model.dataset import Dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.history import StatusHistory
 from bridgewatch.scoring.manipulation import find_post_selection_clusters, find_quasi_cliques

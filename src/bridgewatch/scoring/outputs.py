@@ -16,10 +16,10 @@ import polars as pl
 from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.io.schema import Schema
 from bridgewatch.io.schemas import AUX_NOTE_INFO, HELPFULNESS_SCORES, SCORED_NOTES
 from bridgewatch.model import Classification, NoteStatus
+from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.scoring.history.table import StatusHistory, status_names
 from bridgewatch.scoring.meta.rules import MetaResult
 from bridgewatch.scoring.status.aggregates import TagCounts

@@ -1,11 +1,9 @@
-"""Rows (public column names) to and from API bodies."""
+"""Typed rows (``bridgewatch.store.rows``) to and from API bodies."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, get_args
+from typing import get_args
 
-from bridgewatch.model import EnrollmentState
 from bridgewatch.service.schemas import (
     EnrollmentPublic,
     HelpfulTag,
@@ -16,17 +14,17 @@ from bridgewatch.service.schemas import (
     RatingCreate,
     RatingPublic,
 )
-from bridgewatch.store.tables import MISLEADING_REASONS, NOT_MISLEADING_REASONS
+from bridgewatch.store.rows import EnrollmentRow, NoteContent, NoteView, PostRow, RatingRow
 
 __all__ = [
     "HELPFUL_TAG_COLUMNS",
     "NOT_HELPFUL_TAG_COLUMNS",
     "enrollment_public",
+    "note_content",
     "note_public",
-    "note_values",
     "post_public",
     "rating_public",
-    "rating_values",
+    "rating_row",
 ]
 
 _DECIDED = ("CURRENTLY_RATED_HELPFUL", "CURRENTLY_RATED_NOT_HELPFUL")
@@ -35,117 +33,96 @@ HELPFUL_TAG_COLUMNS: dict[str, str] = {tag: f"helpful{tag}" for tag in get_args(
 NOT_HELPFUL_TAG_COLUMNS: dict[str, str] = {
     tag: f"notHelpful{tag}" for tag in get_args(NotHelpfulTag)
 }
-_HELPFUL_TSV_TAGS = {column: tag for tag, column in HELPFUL_TAG_COLUMNS.items()}
-_NOT_HELPFUL_TSV_TAGS = {column: tag for tag, column in NOT_HELPFUL_TAG_COLUMNS.items()}
 
 
-def note_values(body: NoteCreate) -> dict[str, Any]:
-    """The notes-table columns (public names) of a note-writing form."""
-    values: dict[str, Any] = {
-        "tweetId": body.post_id,
-        "classification": body.classification,
-        "trustworthySources": int(body.trustworthy_sources),
-        "summary": body.summary,
-        "isMediaNote": int(body.is_media_note),
-        "isCollaborativeNote": 0,
-    }
-    for column in MISLEADING_REASONS:
-        values[column] = int(column.removeprefix("misleading") in body.misleading_reasons)
-    for column in NOT_MISLEADING_REASONS:
-        values[column] = int(column.removeprefix("notMisleading") in body.not_misleading_reasons)
-    return values
-
-
-def note_public(row: Mapping[str, Any]) -> NotePublic:
-    """A note view row (see ``repositories.notes``) as its API body."""
-    status = row["status"]
-    decided = status in _DECIDED
-    return NotePublic(
-        note_id=str(row["noteId"]),
-        note_author_participant_id=row["noteAuthorParticipantId"],
-        created_at_millis=row["createdAtMillis"],
-        post_id=row["tweetId"],
-        classification=row["classification"],
-        misleading_reasons=[c.removeprefix("misleading") for c in MISLEADING_REASONS if row[c]],
-        not_misleading_reasons=[
-            c.removeprefix("notMisleading") for c in NOT_MISLEADING_REASONS if row[c]
-        ],
-        trustworthy_sources=bool(row["trustworthySources"]),
-        summary=row["summary"],
-        is_media_note=bool(row["isMediaNote"]),
-        is_collaborative_note=bool(row["isCollaborativeNote"]),
-        deleted=row["deleted_at_ms"] is not None,
-        status=status,
-        first_tag=row["first_tag"] if decided else None,
-        second_tag=row["second_tag"] if decided else None,
-        num_ratings=int(row["num_ratings"]),
+def note_content(body: NoteCreate) -> NoteContent:
+    """The note an API or web form body describes."""
+    return NoteContent(
+        post_id=body.post_id,
+        classification=body.classification,
+        summary=body.summary,
+        misleading_reasons=tuple(body.misleading_reasons),
+        not_misleading_reasons=tuple(body.not_misleading_reasons),
+        trustworthy_sources=body.trustworthy_sources,
+        is_media_note=body.is_media_note,
     )
 
 
-def rating_values(body: RatingCreate, *, note_id: int, rater_participant_id: str) -> dict[str, Any]:
-    """The ratings-table columns (public names, no ``createdAtMillis``) of a rating form."""
-    values: dict[str, Any] = {
-        "noteId": note_id,
-        "raterParticipantId": rater_participant_id,
-        "version": 2,
-        "agree": 0,
-        "disagree": 0,
-        "helpful": 0,
-        "notHelpful": 0,
-        "helpfulnessLevel": body.helpfulness_level,
-        "ratedOnTweetId": body.rated_on_post_id,
-        "ratingSourceBucketed": body.rating_source,
-        "suggestion": None,
-        "suggestionId": None,
-    }
-    for tag, column in HELPFUL_TAG_COLUMNS.items():
-        values[column] = int(tag in body.helpful_tags)
-    for tag, column in NOT_HELPFUL_TAG_COLUMNS.items():
-        values[column] = int(tag in body.not_helpful_tags)
-    # TSV tags the current form no longer offers are stored as 0.
-    for column in ("helpfulInformative", "helpfulEmpathetic", "helpfulUniqueContext"):
-        values[column] = 0
-    for column in ("notHelpfulOpinionSpeculationOrBias", "notHelpfulOutdated"):
-        values[column] = 0
-    values["notHelpfulOffTopic"] = 0
-    return values
+def note_public(note: NoteView) -> NotePublic:
+    """A note as its API body (explanation tags only once the note is decided)."""
+    decided = note.status in _DECIDED
+    return NotePublic(
+        note_id=str(note.note_id),
+        note_author_participant_id=note.author_participant_id,
+        created_at_millis=note.created_at_ms,
+        post_id=note.post_id,
+        classification=note.classification,
+        misleading_reasons=list(note.misleading_reasons),
+        not_misleading_reasons=list(note.not_misleading_reasons),
+        trustworthy_sources=note.trustworthy_sources,
+        summary=note.summary,
+        is_media_note=note.is_media_note,
+        is_collaborative_note=note.is_collaborative_note,
+        deleted=note.deleted_at_ms is not None,
+        status=note.status,
+        first_tag=note.first_tag if decided else None,
+        second_tag=note.second_tag if decided else None,
+        num_ratings=note.num_ratings,
+    )
 
 
-def rating_public(row: Mapping[str, Any], *, replaced: bool) -> RatingPublic:
-    """A ratings row as its API body."""
+def rating_row(
+    body: RatingCreate, *, note_id: int, rater_participant_id: str, now_ms: int
+) -> RatingRow:
+    """The rating an API or web form body describes, made at ``now_ms`` (the form offers
+    only tags of TSV columns; the retired ones are never set)."""
+    return RatingRow(
+        note_id=note_id,
+        rater_participant_id=rater_participant_id,
+        created_at_ms=now_ms,
+        helpfulness_level=body.helpfulness_level,
+        helpful_tags=frozenset(body.helpful_tags),
+        not_helpful_tags=frozenset(body.not_helpful_tags),
+        rated_on_post_id=body.rated_on_post_id,
+        rating_source=body.rating_source,
+    )
+
+
+def rating_public(rating: RatingRow, *, replaced: bool) -> RatingPublic:
+    """A rating as its API body (the tags the form offers, in the form's order)."""
     return RatingPublic(
-        note_id=str(row["noteId"]),
-        rater_participant_id=row["raterParticipantId"],
-        created_at_millis=row["createdAtMillis"],
-        helpfulness_level=row["helpfulnessLevel"],
-        helpful_tags=[tag for column, tag in _HELPFUL_TSV_TAGS.items() if row.get(column)],
-        not_helpful_tags=[tag for column, tag in _NOT_HELPFUL_TSV_TAGS.items() if row.get(column)],
-        rated_on_post_id=row["ratedOnTweetId"],
-        rating_source=row["ratingSourceBucketed"],
+        note_id=str(rating.note_id),
+        rater_participant_id=rating.rater_participant_id,
+        created_at_millis=rating.created_at_ms,
+        helpfulness_level=rating.helpfulness_level,
+        helpful_tags=[t for t in HELPFUL_TAG_COLUMNS if t in rating.helpful_tags],
+        not_helpful_tags=[t for t in NOT_HELPFUL_TAG_COLUMNS if t in rating.not_helpful_tags],
+        rated_on_post_id=rating.rated_on_post_id,
+        rating_source=rating.rating_source,
         replaced=replaced,
     )
 
 
-def post_public(row: Mapping[str, Any], *, request_count: int = 0) -> PostPublic:
-    """A posts row (and its number of note requests) as its API body."""
+def post_public(post: PostRow, *, request_count: int = 0) -> PostPublic:
+    """A post (and its number of note requests) as its API body."""
     return PostPublic(
-        post_id=row["post_id"],
-        author_id=row["author_id"],
-        text=row["text"],
-        url=row["url"],
-        created_at_millis=row["created_at_ms"],
+        post_id=post.post_id,
+        author_id=post.author_id,
+        text=post.text,
+        url=post.url,
+        created_at_millis=post.created_at_ms,
         request_count=request_count,
     )
 
 
-def enrollment_public(row: Mapping[str, Any]) -> EnrollmentPublic:
-    """A userEnrollment row as its API body (state by name)."""
+def enrollment_public(row: EnrollmentRow) -> EnrollmentPublic:
+    """A userEnrollment record as its API body (state by name)."""
     return EnrollmentPublic(
-        enrollment_state=EnrollmentState(row["enrollmentState"]).name,
-        successful_rating_needed_to_earn_in=row["successfulRatingNeededToEarnIn"],
-        timestamp_of_last_state_change=row["timestampOfLastStateChange"],
-        timestamp_of_last_earn_out=row["timestampOfLastEarnOut"],
-        modeling_population=row["modelingPopulation"],
-        modeling_group=row["modelingGroup"],
-        number_of_times_earned_out=row["numberOfTimesEarnedOut"],
+        enrollment_state=row.enrollment_state.name,
+        successful_rating_needed_to_earn_in=row.successful_rating_needed_to_earn_in,
+        timestamp_of_last_state_change=row.timestamp_of_last_state_change,
+        timestamp_of_last_earn_out=row.timestamp_of_last_earn_out,
+        modeling_population=row.modeling_population,
+        modeling_group=row.modeling_group,
+        number_of_times_earned_out=row.number_of_times_earned_out,
     )

@@ -139,7 +139,7 @@ class Principal:
 
 def optional_principal(
     db: Db,
-    now: Now,
+    now_ms: Now,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(api_key_header)],
     on_behalf_of: OnBehalfOf = None,
@@ -152,7 +152,7 @@ def optional_principal(
     """
     return resolve_principal(
         db,
-        now_ms=now,
+        now_ms=now_ms,
         session_token=None if bearer is None else bearer.credentials,
         api_key=api_key,
         on_behalf_of=on_behalf_of,

@@ -102,12 +102,12 @@ class FastRatingRoute:
         if rating is None:
             await self.app(scope, replay, send)
             return
-        now: int = state.clock()
+        now_ms: int = state.clock()
         try:
             status, answer = await rate_on_postgresql(
                 writer,
                 settings=state.settings,
-                now_ms=now,
+                now_ms=now_ms,
                 note_id=note_id,
                 body=rating,
                 session_token=token,

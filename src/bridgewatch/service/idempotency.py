@@ -98,7 +98,7 @@ def replay_stored_answer(db: Session, *, principal: str, key: str, request_hash:
 
 async def _guard(
     db: Db,
-    now: Now,
+    now_ms: Now,
     principal: Annotated[Principal, Depends(get_principal)],
     rhash: RequestHash,
     key: IdempotencyKey = None,
@@ -108,7 +108,7 @@ async def _guard(
         await run_in_threadpool(
             replay_stored_answer, db, principal=principal.name, key=key, request_hash=rhash
         )
-    return IdempotencyGuard(db, principal.name, key, rhash, now)
+    return IdempotencyGuard(db, principal.name, key, rhash, now_ms)
 
 
 Idempotency = Annotated[IdempotencyGuard, Depends(_guard)]

@@ -34,6 +34,8 @@ import psycopg
 
 from bridgewatch.model import EnrollmentState
 from bridgewatch.store.repositories.locks import participant_lock_key
+from bridgewatch.store.repositories.ratings import rating_event_payload
+from bridgewatch.store.rows import RatingRow
 from bridgewatch.store.tables import ratings
 from bridgewatch.usecases.ratings import RATING_EVENT_TYPES, Verdict
 from bridgewatch.usecases.rules import AI_WRITER_STATES
@@ -274,27 +276,24 @@ class RatingWriter:
         self,
         *,
         token_hash: str,
-        values: dict[str, Any],
-        now_ms: int,
+        rating: RatingRow,
         since_ms: int,
         limit: int,
-        payload: str,
     ) -> RatingOutcome:
-        """Check and write one rating; ``values`` holds every ratings column (public names).
-
-        ``payload``: the encoded outbox payload. Nothing is written unless the verdict is
-        ``ok``.
+        """Check and write one rating (made at its ``created_at_ms``), counting the rater's
+        ratings since ``since_ms`` against ``limit``. Nothing is written unless the verdict
+        is ``ok``.
         """
-        rater = str(values["raterParticipantId"])
+        rater = rating.rater_participant_id
         params = {
-            "note_id": values["noteId"],
+            "note_id": rating.note_id,
             "token_hash": token_hash,
             "rater": rater,
-            "now": now_ms,
+            "now": rating.created_at_ms,
             "since": since_ms,
             "limit": limit,
-            "entity_id": f"{values['noteId']}:{rater}",
-            "payload": payload,
+            "entity_id": f"{rating.note_id}:{rater}",
+            "payload": rating_event_payload(rating),
         }
         conn = await self.pool.acquire()
         try:

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
         path checks its idle connections without a round trip, always.)
     pool_recycle_s : replace pooled connections older than this, seconds (both pools).
     login_attempts_per_account : failed log-ins to one account within ``throttle_window_s``
-        before each further attempt must wait (``service.throttle``).
+        before each further attempt must wait (``usecases.throttle``).
     login_attempts_per_address : failed log-ins from one client address (IPv6: /64) within
         the window before each further attempt must wait.
     signups_per_address : sign-ups (web form or anonymous ``POST /participants``) from one

@@ -32,14 +32,14 @@ from bridgewatch.io import (
     write_ratings,
     write_user_enrollment,
 )
-from bridgewatch.io.columns import (
+from bridgewatch.io.schemas import NOTE_REQUESTS, NOTE_STATUS_HISTORY, POSTS
+from bridgewatch.model import EnrollmentState
+from bridgewatch.model.columns import (
     NOTE_STATUS_HISTORY_COLUMNS,
     NOTES_COLUMNS,
     RATINGS_COLUMNS,
     USER_ENROLLMENT_COLUMNS,
 )
-from bridgewatch.io.schemas import NOTE_REQUESTS, NOTE_STATUS_HISTORY, POSTS
-from bridgewatch.model import EnrollmentState
 from bridgewatch.store.db import make_session_factory
 from bridgewatch.store.events import append_event
 from bridgewatch.store.tables import (
@@ -246,20 +246,6 @@ def _request_rows(frame: pl.DataFrame, posts_frame: pl.DataFrame) -> list[dict[s
         pl.col("suggestions").alias("suggestion"),
         *[pl.col(public).alias(db) for public, db in _FEED_COLUMNS.items()],
     ).to_dicts()
-
-
-def _participant_ids(frames: dict[str, pl.DataFrame | None]) -> list[str]:
-    ids: set[str] = set()
-    for key, column in (
-        ("notes", "noteAuthorParticipantId"),
-        ("ratings", "raterParticipantId"),
-        ("enrollment", "participantId"),
-        ("nsh", "noteAuthorParticipantId"),
-    ):
-        frame = frames[key]
-        if frame is not None:
-            ids.update(frame.get_column(column).drop_nulls().unique().to_list())
-    return sorted(ids)
 
 
 # Where each file names a participant, and the time (ms) at which the row shows them active.

@@ -30,7 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
+from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 
 __all__ = [
     "MISLEADING_REASONS",
@@ -322,7 +322,7 @@ api_key_participants = Table(
     Column("participant_id", String(64), primary_key=True),
 )
 
-# Recent log-in and sign-up attempts per throttled subject (service.throttle): a scope
+# Recent log-in and sign-up attempts per throttled subject (usecases.throttle): a scope
 # (``login-account``, ``login-address``, ``signup-address``) and a username or address.
 auth_attempts = Table(
     "auth_attempts",
@@ -440,7 +440,7 @@ webhook_deliveries = Table(
 )
 
 # Web accounts: a username and a scrypt-hashed password bound to a participant (the web app
-# adds sign-in by password; see :mod:`bridgewatch.web.accounts`).
+# adds sign-in by password; see :mod:`bridgewatch.usecases.accounts`).
 web_accounts = Table(
     "web_accounts",
     metadata,

@@ -7,9 +7,9 @@ first scoring run everyone has zero impact.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+
+from bridgewatch.store.rows import ContributorScoresRow
 
 __all__ = ["Impact", "compute_impact", "daily_note_limit"]
 
@@ -35,35 +35,38 @@ class Impact:
     scored_at_millis: int | None
 
 
-def compute_impact(scores: Mapping[str, Any] | None) -> Impact:
+# Zero figures: a contributor before the scorer's first run.
+_UNSCORED = ContributorScoresRow("", 0, None, None, 0, 0, 0, 0, 0, 0, 0, 0, 0, None)
+
+
+def compute_impact(scores: ContributorScoresRow | None) -> Impact:
     """Impact from a ``contributor_scores`` row (zeros when the scorer has not run yet).
 
     RI = successfulTotal - unsuccessfulTotal - unsuccessfulRatingNotHelpfulCount (§2.3);
     WI = CRH - CRNH and hitRate = WI / max(1, CRH + CRNH + NMR) (§2.4).
     """
-    s = dict(scores or {})
-    succ = int(s.get("successful_rating_helpful_count", 0)) + int(
-        s.get("successful_rating_not_helpful_count", 0)
-    )
-    unsucc_nh = int(s.get("unsuccessful_rating_not_helpful_count", 0))
-    unsucc = int(s.get("unsuccessful_rating_helpful_count", 0)) + unsucc_nh
-    crh = int(s.get("notes_currently_rated_helpful", 0))
-    crnh = int(s.get("notes_currently_rated_not_helpful", 0))
-    nmr = int(s.get("notes_awaiting_more_ratings", 0))
+    if scores is None:
+        scores = _UNSCORED
+    succ = scores.successful_rating_helpful_count + scores.successful_rating_not_helpful_count
+    unsucc_nh = scores.unsuccessful_rating_not_helpful_count
+    unsucc = scores.unsuccessful_rating_helpful_count + unsucc_nh
+    crh = scores.notes_currently_rated_helpful
+    crnh = scores.notes_currently_rated_not_helpful
+    nmr = scores.notes_awaiting_more_ratings
     wi = crh - crnh
     hit_rate = wi / max(1, crh + crnh + nmr)
     return Impact(
         rating_impact=succ - unsucc - unsucc_nh,
         successful_rating_total=succ,
         unsuccessful_rating_total=unsucc,
-        ratings_awaiting_more_ratings=int(s.get("ratings_awaiting_more_ratings", 0)),
+        ratings_awaiting_more_ratings=scores.ratings_awaiting_more_ratings,
         writing_impact=wi,
         notes_currently_rated_helpful=crh,
         notes_currently_rated_not_helpful=crnh,
         notes_awaiting_more_ratings=nmr,
         hit_rate=hit_rate,
         is_top_writer=wi >= _TOP_WRITER_MIN_WI and hit_rate >= _TOP_WRITER_MIN_HIT_RATE,
-        scored_at_millis=None if scores is None else int(s["scored_at_ms"]),
+        scored_at_millis=None if scores is _UNSCORED else scores.scored_at_ms,
     )
 
 

@@ -8,9 +8,8 @@ and PostgreSQL, and on every path (the asynchronous rating path takes the same l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from bridgewatch.store.repositories.notes import (
 )
 from bridgewatch.store.repositories.participants import get_contributor_scores
 from bridgewatch.store.repositories.posts import count_recent_requests
+from bridgewatch.store.rows import PostRow
 from bridgewatch.usecases.impact import compute_impact, daily_note_limit
 
 __all__ = [
@@ -103,7 +103,7 @@ def check_note_limits(
     settings: LimitSettings,
     now_ms: int,
     participant_id: str,
-    post: Mapping[str, Any],
+    post: PostRow,
     is_media_note: bool = False,
     ai_writer: bool = False,
 ) -> None:
@@ -133,11 +133,11 @@ def check_note_limits(
             limit_name="daily_notes",
             retry_after_s=3600,
         )
-    if post["author_id"] is not None:
+    if post.author_id is not None:
         history = post_author_history(
             db,
             author_participant_id=participant_id,
-            post_author_id=post["author_id"],
+            post_author_id=post.author_id,
             history_since_ms=settings.post_author_history_since_ms,
             day_since_ms=since,
             week_since_ms=now_ms - _WEEK_MS,

@@ -8,8 +8,6 @@ naming the field for the API, a sentence next to the form field for the web app)
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -17,6 +15,7 @@ from bridgewatch.errors import InputError, PermissionDeniedError
 from bridgewatch.model import EnrollmentState
 from bridgewatch.store.repositories.notes import delete_own_note, insert_note
 from bridgewatch.store.repositories.participants import Participant
+from bridgewatch.store.rows import NoteContent, NoteRow, PostRow
 from bridgewatch.usecases.limits import LimitSettings, check_note_limits
 from bridgewatch.usecases.rules import WRITING_STATES, is_ai_writer
 from bridgewatch.usecases.text import find_urls, summary_length
@@ -115,24 +114,23 @@ def write_note(
     *,
     now_ms: int,
     author: Participant,
-    post: Mapping[str, Any],
-    values: Mapping[str, Any],
+    post: PostRow,
+    content: NoteContent,
     limits: LimitSettings,
-) -> dict[str, Any]:
+) -> NoteRow:
     """Store ``author``'s note on ``post`` if they may write it now, in the caller's
     transaction. The summary is checked before (:func:`check_summary`, or
     :func:`summary_problems` for a form), since a surface reports it with its other fields.
 
     Parameters
     ----------
-    post : the post row (``require_post``), for the per-post-author limit.
-    values : the notes columns (public names) except the author and creation time;
-        ``isMediaNote`` decides whether the media-note rule applies.
+    post : the post (``require_post``), for the per-post-author limit.
+    content : the note; ``is_media_note`` decides whether the media-note rule applies.
     limits : the daily and per-post-author limits (the service's settings).
 
     Returns
     -------
-    The stored note row.
+    The stored note.
 
     Raises
     ------
@@ -147,11 +145,13 @@ def write_note(
         now_ms=now_ms,
         participant_id=author.participant_id,
         post=post,
-        is_media_note=bool(values.get("isMediaNote", 0)),
+        is_media_note=content.is_media_note,
         ai_writer=is_ai_writer(
             is_api_writer=author.is_api_writer, enrollment_state=author.enrollment_state
         ),
     )
+    if content.post_id != post.post_id:
+        raise ValueError(f"a note on post {content.post_id!r} is not on post {post.post_id!r}")
     return insert_note(
-        db, now_ms=now_ms, author_participant_id=author.participant_id, values=values
+        db, now_ms=now_ms, author_participant_id=author.participant_id, content=content
     )

@@ -11,8 +11,7 @@ Verdicts, in the order they are checked: ``unauthenticated``, ``removed``, ``ai_
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Literal, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -27,12 +26,14 @@ from bridgewatch.errors import (
 from bridgewatch.model import EnrollmentState
 from bridgewatch.store.repositories.locks import lock_participant_writes
 from bridgewatch.store.repositories.participants import Participant
-from bridgewatch.store.repositories.ratings import get_rating_target, upsert_rating
+from bridgewatch.store.repositories.ratings import get_rating_target, save_rating
+from bridgewatch.store.rows import RatingRow
 from bridgewatch.usecases.rules import is_ai_writer
 
 __all__ = [
     "RATING_EVENT_TYPES",
     "RATING_WINDOW_MS",
+    "RatedNote",
     "Verdict",
     "note_verdict",
     "rate_note",
@@ -92,14 +93,20 @@ def rater_verdict(rater: Participant) -> Verdict | None:
     return None
 
 
-def note_verdict(note: Mapping[str, Any], rater_participant_id: str) -> Verdict | None:
-    """Why this note may not be rated by this rater (``own_note``, ``deleted``), or ``None``.
+class RatedNote(Protocol):
+    """What the note rules read of a note (``NoteView`` and ``RatingTarget`` have it)."""
 
-    ``note`` needs ``noteAuthorParticipantId`` and ``deleted_at_ms``.
-    """
-    if note["noteAuthorParticipantId"] == rater_participant_id:
+    @property
+    def author_participant_id(self) -> str: ...
+    @property
+    def deleted_at_ms(self) -> int | None: ...
+
+
+def note_verdict(note: RatedNote, rater_participant_id: str) -> Verdict | None:
+    """Why this note may not be rated by this rater (``own_note``, ``deleted``), or ``None``."""
+    if note.author_participant_id == rater_participant_id:
         return "own_note"
-    if note["deleted_at_ms"] is not None:
+    if note.deleted_at_ms is not None:
         return "deleted"
     return None
 
@@ -107,20 +114,17 @@ def note_verdict(note: Mapping[str, Any], rater_participant_id: str) -> Verdict 
 def rate_note(
     db: Session,
     *,
-    now_ms: int,
     rater: Participant,
-    note_id: int,
-    values: Mapping[str, Any],
+    rating: RatingRow,
     ratings_per_minute: int,
     integration: bool = False,
 ) -> bool:
-    """Store ``rater``'s rating of note ``note_id`` (replacing an earlier one) if the rules
+    """Store ``rater``'s ``rating`` (replacing an earlier one on the note) if the rules
     allow it, in the caller's transaction.
 
     Parameters
     ----------
-    now_ms : the time of the rating, ms since the epoch.
-    values : every ratings column (public names) except ``createdAtMillis``.
+    rating : the rating, by ``rater``; its ``created_at_ms`` is now (ms since the epoch).
     ratings_per_minute : the rater's limit over the last RATING_WINDOW_MS (exact: the
         rater's write lock is held while counting).
     integration : whether an API key acts (only an integration may mark a rating
@@ -134,6 +138,10 @@ def rate_note(
     ------
     The error of :func:`refusal` for the first verdict that applies.
     """
+
+    if rating.rater_participant_id != rater.participant_id:
+        raise ValueError("a rating is stored for its own rater")
+    note_id, now_ms = rating.note_id, rating.created_at_ms
 
     def refuse(verdict: Verdict) -> BridgewatchError:
         return refusal(verdict, note_id=note_id, ratings_per_minute=ratings_per_minute)
@@ -153,8 +161,8 @@ def rate_note(
     verdict = note_verdict(note, rater.participant_id)
     if verdict is not None:
         raise refuse(verdict)
-    if values["ratingSourceBucketed"] == "POPULATION_SAMPLED" and not integration:
+    if rating.rating_source == "POPULATION_SAMPLED" and not integration:
         raise refuse("population_sampled")
-    if int(note["recent_events"]) >= ratings_per_minute:
+    if note.recent_events >= ratings_per_minute:
         raise refuse("rate_limited")
-    return upsert_rating(db, now_ms=now_ms, values=values)
+    return save_rating(db, rating)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import PermissionDeniedError
 from bridgewatch.model import EnrollmentState
 from bridgewatch.store.repositories.participants import Participant
 from bridgewatch.store.repositories.posts import create_note_request, require_post
+from bridgewatch.store.rows import NoteRequestRow
 from bridgewatch.usecases.limits import LimitSettings, check_request_rate
 
 __all__ = ["request_note"]
@@ -24,14 +23,13 @@ def request_note(
     source_link: str | None,
     suggestion: str | None,
     limits: LimitSettings,
-) -> dict[str, Any]:
+) -> NoteRequestRow:
     """Store ``requester``'s request for a note on post ``post_id``, in the caller's
     transaction, within ``limits.note_requests_per_day``.
 
     Returns
     -------
-    The stored request (``post_id``, ``requester_participant_id``, ``created_at_ms``,
-    ``source_link``, ``suggestion``).
+    The stored request.
 
     Raises
     ------

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from bridgewatch.model import EnrollmentState
 from bridgewatch.scoring.status.config import StatusRulesConfig
+from bridgewatch.store.rows import NoteScoresRow
 
 __all__ = [
     "ENROLLMENT_LABELS",
@@ -196,7 +196,7 @@ def explain_note(
     *,
     status: str,
     decided_by: str | None,
-    scoring: Mapping[str, Any] | None,
+    scoring: NoteScoresRow | None,
     num_ratings: int,
     negative: SideCounts,
     positive: SideCounts,
@@ -219,13 +219,15 @@ def explain_note(
     """
     cfg = config if config is not None else StatusRulesConfig()
     sides = _side_sentence(negative, positive, unplaced)
-    sc = scoring or {}
-    intercept = sc.get("core_note_intercept")
-    factor = sc.get("core_note_factor1")
-    core = sc.get("core_rating_status")
-    core_rules = [_bare(r) for r in split_rules(sc.get("core_active_rules"))]
-    meta_rules = [_bare(r) for r in split_rules(sc.get("meta_scorer_active_rules"))]
-    by = scorer_label(decided_by or sc.get("decided_by"))
+    sc = scoring
+    intercept = None if sc is None else sc.core_note_intercept
+    factor = None if sc is None else sc.core_note_factor1
+    core = None if sc is None else sc.core_rating_status
+    core_rules = [_bare(r) for r in split_rules(None if sc is None else sc.core_active_rules)]
+    meta_rules = [
+        _bare(r) for r in split_rules(None if sc is None else sc.meta_scorer_active_rules)
+    ]
+    by = scorer_label(decided_by or (None if sc is None else sc.decided_by))
     score = (
         None
         if intercept is None
@@ -266,7 +268,7 @@ def explain_note(
         )
 
     # Needs more ratings: say which of the reasons applies.
-    if not sc or num_ratings < cfg.min_ratings_to_get_rating or intercept is None:
+    if sc is None or num_ratings < cfg.min_ratings_to_get_rating or intercept is None:
         missing = max(0, cfg.min_ratings_to_get_rating - num_ratings)
         headline = (
             f"Needs more ratings: the scorer has not reached a decision. It has "
@@ -309,7 +311,7 @@ def explain_note(
         reasons = []
         if "TagFilter" in core_rules:
             labels = tag_labels or {}
-            tags = ", ".join(labels.get(t, t) for t in split_rules(sc.get("active_filter_tags")))
+            tags = ", ".join(labels.get(t, t) for t in split_rules(sc.active_filter_tags))
             reasons.append(f"many raters gave the same not-helpful reason ({tags})")
         if "FilterIncorrect" in core_rules:
             reasons.append("raters near its viewpoint said it contains incorrect information")

@@ -92,19 +92,19 @@ def rank_needs_help(
             )
         lo, hi, i_n = c.intercept_min, c.intercept_max, c.intercept
         if lo is not None and hi is not None and c.n_ratings >= cfg.min_ratings_to_get_rating:
-            now = lo if i_n is None else i_n
+            current = lo if i_n is None else i_n
             crnh_line = cfg.crnh_intercept + cfg.crnh_factor_multiplier * abs(c.factor or 0.0)
             if lo < cfg.crh_threshold <= hi:
                 score += 1.5
                 reasons.append(
-                    f"Its helpfulness score is {now:.2f}, close to the {cfg.crh_threshold:.2f} "
+                    f"Its helpfulness score is {current:.2f}, close to the {cfg.crh_threshold:.2f} "
                     f"needed to be shown: in the scorer's own estimate, helpful ratings from "
                     f"hard-to-please raters could lift it to {hi:.2f}."
                 )
             if lo <= crnh_line < hi:
                 score += 1.0
                 reasons.append(
-                    f"Its helpfulness score is {now:.2f}, close to the Not helpful line "
+                    f"Its helpfulness score is {current:.2f}, close to the Not helpful line "
                     f"{crnh_line:.2f}: more ratings show which side of it the note is on."
                 )
         if c.core_status == "NEEDS_YOUR_HELP":

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -31,26 +31,18 @@ from bridgewatch.errors import (
     RateLimitedError,
 )
 from bridgewatch.scoring.status.config import StatusRulesConfig
-from bridgewatch.service.api.participants import participant_profile
 from bridgewatch.service.convert import (
     HELPFUL_TAG_COLUMNS,
     NOT_HELPFUL_TAG_COLUMNS,
-    note_values,
-    rating_values,
+    note_content,
+    rating_row,
 )
 from bridgewatch.service.deps import Db, Now, get_settings
 from bridgewatch.service.schemas import NoteCreate, NoteRequestCreate, RatingCreate
 from bridgewatch.service.settings import Settings
-from bridgewatch.service.throttle import (
-    client_address,
-    login_succeeded,
-    reserve_login,
-    reserve_signup,
-)
 from bridgewatch.store.dump import PUBLICATION_DELAY_MS
 from bridgewatch.store.pending import pending_ratings
 from bridgewatch.store.repositories import pages
-from bridgewatch.store.repositories.auth import create_session_token, delete_session_token
 from bridgewatch.store.repositories.notes import (
     TimelinePosition,
     get_scoring,
@@ -67,14 +59,22 @@ from bridgewatch.store.repositories.posts import (
     require_post,
 )
 from bridgewatch.store.repositories.ratings import get_rating
+from bridgewatch.store.rows import PostRow
 from bridgewatch.usecases import notes as usecases_notes
 from bridgewatch.usecases import ratings as usecases_ratings
 from bridgewatch.usecases import requests as usecases_requests
+from bridgewatch.usecases.accounts import authenticate, create_account, end_session, start_session
 from bridgewatch.usecases.notes import SummaryProblem, summary_problems
+from bridgewatch.usecases.profile import contributor_profile
 from bridgewatch.usecases.rules import WRITING_STATES
 from bridgewatch.usecases.text import find_urls, summary_length
+from bridgewatch.usecases.throttle import (
+    address_key,
+    login_succeeded,
+    reserve_login,
+    reserve_signup,
+)
 from bridgewatch.web import charts
-from bridgewatch.web.accounts import authenticate, create_account
 from bridgewatch.web.csrf import CSRF_COOKIE, check_csrf, csrf_token_for
 from bridgewatch.web.explain import (
     SideCounts,
@@ -152,14 +152,14 @@ def _when(ms: int | None) -> str:
 _TITLE_WORDS = 8
 
 
-def post_title(post: Mapping[str, Any]) -> str:
+def post_title(post: PostRow) -> str:
     """A readable title for a post: its author and the first words of its text, e.g.
     ``@city_watch on "Official numbers: the bridge closure cost …"``; without text or
     author, the day it was posted rather than its (often 19-digit) id."""
-    text = " ".join(str(post.get("text") or "").split())
+    text = " ".join((post.text or "").split())
     words = text.split(" ")
     opening = " ".join(words[:_TITLE_WORDS]) + (" …" if len(words) > _TITLE_WORDS else "")
-    author = post.get("author_id")
+    author = post.author_id
     if text and author:
         return f"{author}: “{opening}”"
     if text:
@@ -167,10 +167,10 @@ def post_title(post: Mapping[str, Any]) -> str:
     return post_heading(post)
 
 
-def post_heading(post: Mapping[str, Any]) -> str:
+def post_heading(post: PostRow) -> str:
     """The heading above a post's text: who posted it and when (not its id)."""
-    day = dt.datetime.fromtimestamp(int(post["created_at_ms"]) / 1000, tz=dt.UTC)
-    author = post.get("author_id")
+    day = dt.datetime.fromtimestamp(post.created_at_ms / 1000, tz=dt.UTC)
+    author = post.author_id
     return f"Post by {author}, {day:%d %b %Y}" if author else f"A post of {day:%d %b %Y}"
 
 
@@ -195,12 +195,12 @@ templates.env.globals.update(
 )
 
 
-def current_user(request: Request, db: Db, now: Now) -> Participant | None:
+def current_user(request: Request, db: Db, now_ms: Now) -> Participant | None:
     """The logged-in participant (session cookie), or ``None``."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token or len(token) > 200:
         return None
-    return get_session_participant(db, token, now_ms=now)
+    return get_session_participant(db, token, now_ms=now_ms)
 
 
 User = Annotated[Participant | None, Depends(current_user)]
@@ -247,10 +247,15 @@ def _error(request: Request, user: Participant | None, exc: BridgewatchError) ->
 
 
 def _throttled(request: Request, user: Participant | None, exc: RateLimitedError) -> Response:
-    """A log-in or sign-up refused by the throttle (``service.throttle``): 429."""
+    """A log-in or sign-up refused by the throttle (``usecases.throttle``): 429."""
     response = _error(request, user, exc)
     response.headers["Retry-After"] = str(exc.retry_after_s)
     return response
+
+
+def _address(request: Request) -> str:
+    """The client address the log-in and sign-up throttle counts."""
+    return address_key(request.client.host if request.client is not None else None)
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
@@ -293,14 +298,15 @@ def timeline_page(
         return _error(request, user, NotFoundError(f"no timeline called {tab!r}"))
     viewer = user.participant_id if user else None
     placed = False
-    items: list[dict[str, Any]] = []
+    reasons: dict[int, list[str]] = {}
     if tab == "needs-your-help":
         candidates = pages.needs_help_candidates(db, viewer_participant_id=viewer)
         rows = {c.note_id: row for c, row in candidates}
         factor = pages.viewer_factor(db, viewer) if viewer else None
         placed = factor is not None
         ranked = rank_needs_help([c for c, _ in candidates], viewer_factor=factor, limit=30)
-        items = [{**rows[s.note_id], "reasons": s.reasons} for s in ranked]
+        items = [rows[s.note_id] for s in ranked]
+        reasons = {s.note_id: list(s.reasons) for s in ranked}
     else:
         items = timeline(
             db,
@@ -312,14 +318,15 @@ def timeline_page(
     older = None
     if tab != "needs-your-help" and len(items) > _PAGE:
         items = items[:_PAGE]
-        older = f"{items[-1]['createdAtMillis']}-{items[-1]['noteId']}"
-    posts = pages.post_titles(db, sorted({str(n["tweetId"]) for n in items}))
+        older = f"{items[-1].created_at_ms}-{items[-1].note_id}"
+    posts = pages.post_titles(db, sorted({n.post_id for n in items}))
     return _render(
         request,
         "timeline.html",
         {
             "tab": tab,
             "items": items,
+            "reasons": reasons,
             "posts": posts,
             "older": older,
             "placed": placed,
@@ -372,19 +379,19 @@ def _post_response(
     mine: dict[int, str] = {}
     if user is not None:
         for n in items:
-            r = get_rating(db, note_id=int(n["noteId"]), rater_participant_id=user.participant_id)
+            r = get_rating(db, note_id=n.note_id, rater_participant_id=user.participant_id)
             if r is not None:
-                mine[int(n["noteId"])] = str(r["helpfulnessLevel"])
+                mine[n.note_id] = str(r.helpfulness_level)
     flash = None
     if rated is not None:
-        note = next((n for n in items if int(n["noteId"]) == rated), None)
+        note = next((n for n in items if n.note_id == rated), None)
         if note is not None:
             old = was if was in STATUS_LABELS else None
             offset = pages.pipeline_state(db).worker_offset
             flash = {
                 "note_id": rated,
                 "old": old,
-                "new": note["status"],
+                "new": note.status,
                 "after": after or 0,
                 "scored": after is None or (offset is not None and offset >= after),
             }
@@ -416,7 +423,7 @@ def _post_response(
 def request_note(
     request: Request,
     db: Db,
-    now: Now,
+    now_ms: Now,
     user: User,
     settings: SettingsDep,
     post_id: str,
@@ -450,7 +457,7 @@ def request_note(
         try:
             usecases_requests.request_note(
                 db,
-                now_ms=now,
+                now_ms=now_ms,
                 requester=user,
                 post_id=post_id,
                 source_link=body.source_link,
@@ -476,7 +483,7 @@ def request_note(
 def rate_note(
     request: Request,
     db: Db,
-    now: Now,
+    now_ms: Now,
     user: User,
     settings: SettingsDep,
     note_id: int,
@@ -512,21 +519,20 @@ def rate_note(
                 if "helpfulness_level" in fields
                 else "choose Yes, Somewhat or No, and only reasons from the list that match it"
             ) from exc
-        before = str(full["status"])
+        before = full.status
         usecases_ratings.rate_note(
             db,
-            now_ms=now,
             rater=user,
-            note_id=note_id,
-            values=rating_values(body, note_id=note_id, rater_participant_id=user.participant_id),
+            rating=rating_row(
+                body, note_id=note_id, rater_participant_id=user.participant_id, now_ms=now_ms
+            ),
             ratings_per_minute=settings.ratings_per_minute,
         )
         after = pages.latest_event_id(db)  # the rating's event (same transaction)
     except BridgewatchError as exc:
         return _error(request, user, exc)
     target = (
-        f"/posts/{quote(str(full['tweetId']))}?rated={note_id}&was={before}&after={after}"
-        f"#note-{note_id}"
+        f"/posts/{quote(full.post_id)}?rated={note_id}&was={before}&after={after}#note-{note_id}"
     )
     return RedirectResponse(target, status_code=303)
 
@@ -553,9 +559,9 @@ def note_live(db: Db, note_id: int, after: int = 0) -> JSONResponse:
 
 
 def _write_context(
-    db: Db, user: Participant | None, post: dict[str, Any], max_chars: int
+    db: Db, user: Participant | None, post: PostRow, max_chars: int
 ) -> dict[str, Any]:
-    profile = participant_profile(db, user.participant_id) if user is not None else None
+    profile = contributor_profile(db, user.participant_id) if user is not None else None
     return {
         "post": post,
         "profile": profile,
@@ -590,7 +596,7 @@ def write_page(
 def write_note(
     request: Request,
     db: Db,
-    now: Now,
+    now_ms: Now,
     user: User,
     settings: SettingsDep,
     post_id: str,
@@ -665,13 +671,18 @@ def write_note(
                 errors.setdefault(field, message)
     if not errors:
         try:
-            row = usecases_notes.write_note(
-                db, now_ms=now, author=user, post=post, values=note_values(body), limits=settings
+            note = usecases_notes.write_note(
+                db,
+                now_ms=now_ms,
+                author=user,
+                post=post,
+                content=note_content(body),
+                limits=settings,
             )
         except BridgewatchError as exc:
             errors["form"] = str(exc)
         else:
-            return RedirectResponse(f"/notes/{row['noteId']}?written=1", status_code=303)
+            return RedirectResponse(f"/notes/{note.note_id}?written=1", status_code=303)
     ordered = {k: errors[k] for k in FIELD_LABELS if k in errors}
     return _render(
         request,
@@ -710,12 +721,12 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
         charts.rater_axis_svg(placed, title=chart_title),
         charts.rater_axis_svg(placed, title=chart_title, width=charts.NARROW_WIDTH),
     )
-    post = get_post(db, str(note["tweetId"]))
+    post = get_post(db, note.post_id)
     explanation = explain_note(
-        status=str(note["status"]),
-        decided_by=note["decided_by"],
+        status=note.status,
+        decided_by=note.decided_by,
         scoring=scoring,
-        num_ratings=int(note["num_ratings"]),
+        num_ratings=note.num_ratings,
         negative=SideCounts.from_levels(sides["negative"]),
         positive=SideCounts.from_levels(sides["positive"]),
         unplaced=SideCounts.from_levels(sides["unscored"]),
@@ -765,7 +776,7 @@ def delete_note_page(request: Request, db: Db, user: User, note_id: int) -> Resp
         return _login_redirect(request)
     try:
         note = require_own_note(db, note_id, user.participant_id)
-        if note["deleted_at_ms"] is not None:
+        if note.deleted_at_ms is not None:
             raise ConflictError(f"note {note_id} was already deleted")
     except BridgewatchError as exc:
         return _error(request, user, exc)
@@ -776,7 +787,7 @@ def delete_note_page(request: Request, db: Db, user: User, note_id: int) -> Resp
 def delete_note(
     request: Request,
     db: Db,
-    now: Now,
+    now_ms: Now,
     user: User,
     note_id: int,
     csrf_token: Annotated[str | None, Form()] = None,
@@ -788,7 +799,7 @@ def delete_note(
     if user is None:
         return _login_redirect(request)
     try:
-        usecases_notes.delete_note(db, note_id=note_id, author=user, now_ms=now)
+        usecases_notes.delete_note(db, note_id=note_id, author=user, now_ms=now_ms)
     except BridgewatchError as exc:
         return _error(request, user, exc)
     return RedirectResponse(
@@ -811,7 +822,7 @@ def profile_page(
     """Rating impact, writing impact, enrollment, the contributor's notes with their status
     and recent ratings with their outcomes."""
     try:
-        profile = participant_profile(db, participant_id)
+        profile = contributor_profile(db, participant_id)
     except NotFoundError as exc:
         return _error(request, user, exc)
     is_me = user is not None and user.participant_id == participant_id
@@ -935,15 +946,13 @@ def login_page(request: Request, user: User, next: str = "/") -> HTMLResponse:
 
 
 def _start_session(
-    request: Request, db: Db, now: Now, settings: Settings, pid: str, target: str
+    request: Request, db: Db, now_ms: Now, settings: Settings, pid: str, target: str
 ) -> Response:
-    token, _expires = create_session_token(
-        db, participant_id=pid, now_ms=now, ttl_s=settings.session_ttl_s
-    )
+    started = start_session(db, participant_id=pid, now_ms=now_ms, ttl_s=settings.session_ttl_s)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        token,
+        started.token,
         max_age=settings.session_ttl_s,
         httponly=True,
         samesite="lax",
@@ -957,7 +966,7 @@ def _start_session(
 def login(
     request: Request,
     db: Db,
-    now: Now,
+    now_ms: Now,
     user: User,
     settings: SettingsDep,
     username: Annotated[str, Form()] = "",
@@ -971,8 +980,8 @@ def login(
         attempt = reserve_login(
             request.app.state.session_factory,
             settings,
-            now_ms=now,
-            address=client_address(request),
+            now_ms=now_ms,
+            address=_address(request),
             username=username,
         )
     except RateLimitedError as exc:
@@ -992,7 +1001,7 @@ def login(
             status_code=401,
         )
     login_succeeded(db, attempt)
-    return _start_session(request, db, now, settings, pid, _safe_next(next, "/"))
+    return _start_session(request, db, now_ms, settings, pid, _safe_next(next, "/"))
 
 
 @router.get("/signup", response_class=HTMLResponse)
@@ -1005,7 +1014,7 @@ def signup_page(request: Request, user: User) -> HTMLResponse:
 def signup(
     request: Request,
     db: Db,
-    now: Now,
+    now_ms: Now,
     user: User,
     settings: SettingsDep,
     username: Annotated[str, Form()] = "",
@@ -1020,13 +1029,13 @@ def signup(
         reserve_signup(
             request.app.state.session_factory,
             settings,
-            now_ms=now,
-            address=client_address(request),
+            now_ms=now_ms,
+            address=_address(request),
         )
     except RateLimitedError as exc:
         return _throttled(request, user, exc)
     try:
-        pid = create_account(db, username=username, password=password, now_ms=now)
+        pid = create_account(db, username=username, password=password, now_ms=now_ms)
     except BridgewatchError as exc:
         return _render(
             request,
@@ -1035,7 +1044,7 @@ def signup(
             user=user,
             status_code=422,
         )
-    return _start_session(request, db, now, settings, pid, "/timeline/needs-your-help")
+    return _start_session(request, db, now_ms, settings, pid, "/timeline/needs-your-help")
 
 
 @router.post("/logout")
@@ -1044,7 +1053,7 @@ def logout(request: Request, db: Db, csrf_token: Annotated[str | None, Form()] =
     check_csrf(request, csrf_token)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        delete_session_token(db, token)
+        end_session(db, token)
     response = RedirectResponse("/timeline/new", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

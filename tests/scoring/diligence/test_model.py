@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bridgewatch.errors import InputError
-from bridgewatch.io.columns import NOT_HELPFUL_TAGS
+from bridgewatch.model.columns import NOT_HELPFUL_TAGS
 from bridgewatch.scoring.diligence import (
     DiligenceConfig,
     DiligencePrescoringResult,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bridgewatch.io.columns import NOT_HELPFUL_TAGS
 from bridgewatch.model import HelpfulnessLevel
+from bridgewatch.model.columns import NOT_HELPFUL_TAGS
 from bridgewatch.scoring.harassment import HarassmentConfig, label_harassment_ratings
 
 ABUSE = 1 << NOT_HELPFUL_TAGS.index("notHelpfulSpamHarassmentOrAbuse")

@@ -8,7 +8,7 @@ import pytest
 
 MODULES = ["bridgewatch.scoring.harassment"] + [
     f"bridgewatch.scoring.harassment.{m}"
-    for m in ("adam", "config", "labels", "model", "newton", "problem", "reference")
+    for m in ("adam", "config", "labels", "model", "problem", "reference")
 ]
 
 

@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 
 from bridgewatch.errors import InputError
-from bridgewatch.io.columns import NOTE_STATUS_HISTORY_COLUMNS
 from bridgewatch.model import NoteStatus
+from bridgewatch.model.columns import NOTE_STATUS_HISTORY_COLUMNS
 from bridgewatch.scoring.history import StatusHistory, status_codes, status_names
 
 

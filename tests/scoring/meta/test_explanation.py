@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.model import NoteStatus
+from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.scoring.meta import (
     ALL_TAGS,
     HELPFUL_TIE_BREAK,

@@ -193,6 +193,7 @@ def _backdated_notes(service: Service, author_id: str, n: int, *, post_author: s
     from bridgewatch.store.db import make_session_factory
     from bridgewatch.store.repositories.notes import insert_note
     from bridgewatch.store.repositories.posts import create_post
+    from bridgewatch.store.rows import NoteContent
 
     ids = []
     with make_session_factory(service.engine)() as session, session.begin():
@@ -212,17 +213,15 @@ def _backdated_notes(service: Service, author_id: str, n: int, *, post_author: s
                 session,
                 now_ms=when,
                 author_participant_id=author_id,
-                values={
-                    "tweetId": post_id,
-                    "classification": "MISINFORMED_OR_POTENTIALLY_MISLEADING",
-                    "misleadingFactualError": 1,
-                    "trustworthySources": 1,
-                    "summary": f"Wrong, see {URL}",
-                    "isMediaNote": 0,
-                    "isCollaborativeNote": 0,
-                },
+                content=NoteContent(
+                    post_id,
+                    "MISINFORMED_OR_POTENTIALLY_MISLEADING",
+                    f"Wrong, see {URL}",
+                    misleading_reasons=("FactualError",),
+                    trustworthy_sources=True,
+                ),
             )
-            ids.append(int(row["noteId"]))
+            ids.append(row.note_id)
     return ids
 
 

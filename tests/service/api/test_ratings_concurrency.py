@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from bridgewatch.service.convert import note_values
+from bridgewatch.service.convert import note_content
 from bridgewatch.service.schemas import NoteCreate
 from bridgewatch.store.db import make_session_factory
 from bridgewatch.store.repositories.notes import insert_note
@@ -42,14 +42,12 @@ def _notes(service: Service, n: int) -> list[int]:
     factory = make_session_factory(service.engine)
     with factory() as session, session.begin():
         return [
-            int(
-                insert_note(
-                    session,
-                    now_ms=service.clock.now_ms - n + i,
-                    author_participant_id=author_id,
-                    values=note_values(body),
-                )["noteId"]
-            )
+            insert_note(
+                session,
+                now_ms=service.clock.now_ms - n + i,
+                author_participant_id=author_id,
+                content=note_content(body),
+            ).note_id
             for i in range(n)
         ]
 

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
-from bridgewatch.io.columns import NOT_HELPFUL_TAGS
+from bridgewatch.model.columns import NOT_HELPFUL_TAGS
 from bridgewatch.scoring._indexes import stable_order
 from bridgewatch.scoring.diligence.config import DiligenceConfig
 from bridgewatch.scoring.diligence.kernels import DiligenceParams

@@ -9,7 +9,6 @@ from bridgewatch.scoring.harassment.model import (
     rater_harassment_penalties,
     skipped_harassment,
 )
-from bridgewatch.scoring.harassment.newton import solve_newton
 from bridgewatch.scoring.harassment.problem import (
     HarassmentParams,
     HarassmentProblem,
@@ -34,5 +33,4 @@ __all__ = [
     "solve_adam_fast",
     "solve_adam_vectorized",
     "solve_lbfgs",
-    "solve_newton",
 ]

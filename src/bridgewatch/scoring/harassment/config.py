@@ -42,10 +42,9 @@ class HarassmentConfig:
     adam_rise_check_after: int = 100
     # Safety cap on Adam epochs (the reference has none; then a ConvergenceWarning).
     adam_max_epochs: int = 100_000
-    # Newton / L-BFGS solvers: stop when no parameter moved more than this in a sweep
-    # (Newton) or the projected gradient of the mean loss is below it (L-BFGS).
+    # L-BFGS solver: stop when the projected gradient of the mean loss is below this.
     tolerance: float = 1e-9
-    # Newton / L-BFGS solvers: at most this many sweeps / iterations.
+    # L-BFGS solver: at most this many iterations.
     max_sweeps: int = 2000
 
     def __post_init__(self) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
-from bridgewatch.io.columns import NOT_HELPFUL_TAGS
+from bridgewatch.model.columns import NOT_HELPFUL_TAGS
 from bridgewatch.model.enums import HelpfulnessLevel
 from bridgewatch.scoring.harassment.config import HarassmentConfig
 

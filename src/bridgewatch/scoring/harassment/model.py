@@ -51,7 +51,7 @@ class HarassmentResult:
     n_ratings, n_notes_fit, n_raters_fit : int
         Size of the fit.
     iterations : int
-        Solver iterations (sweeps for the Newton solver).
+        Solver iterations (epochs of Adam, iterations of L-BFGS).
     converged : bool
         Whether the solver met its tolerance (True when skipped).
     skip_reason : str or None
@@ -142,7 +142,7 @@ def fit_harassment_model(
     intercepts and μ at 0. The default solver runs the reference's own procedure (full-batch
     Adam at lr 2.0 with gradient clipping and its stopping rule, ``adam`` module): the objective
     is flat and non-convex, the reference stops well before a stationary point, and a solver
-    that converges (``solve_newton``, ``reference.solve_lbfgs``) lands elsewhere, with note
+    that converges (``reference.solve_lbfgs``) lands elsewhere, with note
     intercepts that differ by up to a few logits on notes with few ratings. Afterwards factors
     are sign-identified: when fewer than half of the raters with a non-zero factor have a
     negative one, all factors flip.
@@ -167,8 +167,8 @@ def fit_harassment_model(
         Only used when an initial factor array is None.
     solver : callable, optional
         ``solve_adam_vectorized`` (default, the reference procedure), its scalar-kernel twin
-        ``solve_adam_fast``, ``solve_newton`` (converged stationary point), or the plain
-        solvers of ``harassment.reference``.
+        ``solve_adam_fast``, or the plain solvers of ``harassment.reference``
+        (``solve_lbfgs``: a converged stationary point).
 
     Returns
     -------

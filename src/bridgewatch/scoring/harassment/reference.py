@@ -1,4 +1,4 @@
-"""Plain reference solvers of the harassment objective, for testing the Newton solver.
+"""Plain reference solvers of the harassment objective, twins of the production solver.
 
 * :func:`solve_lbfgs`: scipy's L-BFGS-B on the exact objective S (``problem`` module) with an
   analytic numpy gradient, run to a tight tolerance.

@@ -14,8 +14,8 @@ import polars as pl
 from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
-from bridgewatch.io.columns import NOTE_STATUS_HISTORY_COLUMNS
 from bridgewatch.model import NoteStatus
+from bridgewatch.model.columns import NOTE_STATUS_HISTORY_COLUMNS
 
 __all__ = ["StatusHistory", "status_codes", "status_names"]
 

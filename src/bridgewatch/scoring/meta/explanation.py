@@ -13,8 +13,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
-from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.model import NoteStatus
+from bridgewatch.model.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
 from bridgewatch.scoring.meta.config import MetaConfig
 
 __all__ = [

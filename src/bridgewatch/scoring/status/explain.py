@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bridgewatch.io.columns import NOT_HELPFUL_TAGS
 from bridgewatch.model import NoteStatus
+from bridgewatch.model.columns import NOT_HELPFUL_TAGS
 
 if TYPE_CHECKING:
     from bridgewatch.scoring.status.rules import CoreRulesResult

@@ -16,8 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
-from bridgewatch.io.columns import NOT_HELPFUL_TAGS
 from bridgewatch.model import Classification, NoteStatus
+from bridgewatch.model.columns import NOT_HELPFUL_TAGS
 from bridgewatch.scoring.status.aggregates import SignAggregates
 from bridgewatch.scoring.status.config import StatusRulesConfig
 from bridgewatch.scoring.status.tag_filter import IncorrectAggregates, TagAggregates

@@ -11,8 +11,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
-from bridgewatch.io.columns import NOT_HELPFUL_TAGS
 from bridgewatch.model import Ratings
+from bridgewatch.model.columns import NOT_HELPFUL_TAGS
 from bridgewatch.scoring.status.aggregates import sum_tags_per_note
 from bridgewatch.scoring.status.config import StatusRulesConfig
 

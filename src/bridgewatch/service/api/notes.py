@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bridgewatch.errors import NotFoundError
 from bridgewatch.service.api import API_PREFIX
-from bridgewatch.service.convert import note_public, note_values, rating_public, rating_values
+from bridgewatch.service.convert import note_content, note_public, rating_public, rating_row
 from bridgewatch.service.deps import (
     Actor,
     Db,
@@ -51,11 +51,7 @@ from bridgewatch.store.repositories.notes import (
     require_note,
 )
 from bridgewatch.store.repositories.posts import require_post
-from bridgewatch.store.repositories.ratings import (
-    delete_rating,
-    get_rating,
-    rating_event_payload,
-)
+from bridgewatch.store.repositories.ratings import delete_rating, get_rating
 from bridgewatch.usecases import notes as usecases_notes
 from bridgewatch.usecases import ratings as usecases_ratings
 from bridgewatch.usecases.notes import check_summary
@@ -75,7 +71,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 def write_note(
     body: NoteCreate,
     db: Db,
-    now: Now,
+    now_ms: Now,
     idem: Idempotency,
     settings: SettingsDep,
     actor: Annotated[Actor, Depends(writer)],
@@ -86,15 +82,15 @@ def write_note(
         body.summary, classification=body.classification, max_chars=settings.summary_max_chars
     )
     post = require_post(db, body.post_id)
-    row = usecases_notes.write_note(
+    note = usecases_notes.write_note(
         db,
-        now_ms=now,
+        now_ms=now_ms,
         author=actor.participant,
         post=post,
-        values=note_values(body),
+        content=note_content(body),
         limits=settings,
     )
-    answer = note_public(require_note(db, row["noteId"]))
+    answer = note_public(require_note(db, note.note_id))
     idem.remember(201, answer)
     return answer
 
@@ -108,28 +104,28 @@ def note_details(db: Db, note_id: NoteIdPath) -> NoteDetails:
     pending = pending_ratings(db, note_id)
     return NoteDetails(
         note=note_public(note),
-        decided_by=note["decided_by"],
-        locked_status=note["locked_status"],
+        decided_by=note.decided_by,
+        locked_status=note.locked_status,
         scoring=None
         if scoring is None
         else NoteScoring(
-            scored_at_millis=scoring["scored_at_ms"],
-            final_rating_status=scoring["final_rating_status"],
-            decided_by=scoring["decided_by"],
-            core_rating_status=scoring["core_rating_status"],
-            core_active_rules=scoring["core_active_rules"],
-            meta_scorer_active_rules=scoring["meta_scorer_active_rules"],
-            active_filter_tags=scoring["active_filter_tags"],
-            core_note_intercept=scoring["core_note_intercept"],
-            core_note_factor1=scoring["core_note_factor1"],
-            core_note_intercept_min=scoring["core_note_intercept_min"],
-            core_note_intercept_max=scoring["core_note_intercept_max"],
-            num_ratings=scoring["num_ratings"],
-            core_num_final_round_ratings=scoring["core_num_final_round_ratings"],
+            scored_at_millis=scoring.scored_at_ms,
+            final_rating_status=scoring.final_rating_status,
+            decided_by=scoring.decided_by,
+            core_rating_status=scoring.core_rating_status,
+            core_active_rules=scoring.core_active_rules,
+            meta_scorer_active_rules=scoring.meta_scorer_active_rules,
+            active_filter_tags=scoring.active_filter_tags,
+            core_note_intercept=scoring.core_note_intercept,
+            core_note_factor1=scoring.core_note_factor1,
+            core_note_intercept_min=scoring.core_note_intercept_min,
+            core_note_intercept_max=scoring.core_note_intercept_max,
+            num_ratings=scoring.num_ratings,
+            core_num_final_round_ratings=scoring.core_num_final_round_ratings,
         ),
         status_history=[
             StatusChange(
-                changed_at_millis=c["changed_at_ms"], status=c["status"], decided_by=c["decided_by"]
+                changed_at_millis=c.changed_at_ms, status=c.status, decided_by=c.decided_by
             )
             for c in list_status_changes(db, note_id)
         ],
@@ -146,13 +142,13 @@ def note_details(db: Db, note_id: NoteIdPath) -> NoteDetails:
 @router.delete("/notes/{note_id}", status_code=204, responses=_ERRORS)
 def delete_note(
     db: Db,
-    now: Now,
+    now_ms: Now,
     note_id: NoteIdPath,
     actor: Annotated[Actor, Depends(acting_participant("notes:write"))],
 ) -> Response:
     """Delete one's own note. It leaves the public notes and timelines but keeps its
     ratings and status history (spec-extended §7.2)."""
-    usecases_notes.delete_note(db, note_id=note_id, author=actor.participant, now_ms=now)
+    usecases_notes.delete_note(db, note_id=note_id, author=actor.participant, now_ms=now_ms)
     return Response(status_code=204)
 
 
@@ -192,7 +188,7 @@ async def rate_note(
     # The hot path of the service: the clock and settings come from the app state rather
     # than from dependencies (each costs FastAPI work per request).
     state = request.app.state
-    now: int = state.clock()
+    now_ms: int = state.clock()
     settings: Settings = state.settings
     fast: RatingWriter | None = state.rating_writer
     if (
@@ -205,7 +201,7 @@ async def rate_note(
         status, answer = await rate_on_postgresql(
             fast,
             settings=settings,
-            now_ms=now,
+            now_ms=now_ms,
             note_id=note_id,
             body=body,
             session_token=credentials.session_token,
@@ -215,7 +211,7 @@ async def rate_note(
             _rate_in_transaction,
             state.session_factory,
             settings=settings,
-            now_ms=now,
+            now_ms=now_ms,
             note_id=note_id,
             body=body,
             credentials=credentials,
@@ -246,21 +242,18 @@ async def rate_on_postgresql(
     rater_id = await writer.token_participant(token_hash, now_ms)
     if rater_id is None:
         raise refusal("unauthenticated")
-    values = rating_values(body, note_id=note_id, rater_participant_id=rater_id)
-    row = {**values, "createdAtMillis": now_ms}
+    rating = rating_row(body, note_id=note_id, rater_participant_id=rater_id, now_ms=now_ms)
     outcome = await writer.write(
         token_hash=token_hash,
-        values=row,
-        now_ms=now_ms,
+        rating=rating,
         since_ms=now_ms - RATING_WINDOW_MS,
         limit=settings.ratings_per_minute,
-        payload=rating_event_payload(row),
     )
     if outcome.verdict != "ok":
         raise refusal(
             outcome.verdict, note_id=note_id, ratings_per_minute=settings.ratings_per_minute
         )
-    return (200 if outcome.replaced else 201), rating_public(row, replaced=outcome.replaced)
+    return (200 if outcome.replaced else 201), rating_public(rating, replaced=outcome.replaced)
 
 
 def _rate_in_transaction(
@@ -291,17 +284,17 @@ def _rate_in_transaction(
                 db, principal=principal.name, key=idempotency_key, request_hash=request_hash
             )
         actor = acting_participant_sync(db, principal, "ratings:write")
-        values = rating_values(body, note_id=note_id, rater_participant_id=actor.participant_id)
+        rating = rating_row(
+            body, note_id=note_id, rater_participant_id=actor.participant_id, now_ms=now_ms
+        )
         replaced = usecases_ratings.rate_note(
             db,
-            now_ms=now_ms,
             rater=actor.participant,
-            note_id=note_id,
-            values=values,
+            rating=rating,
             ratings_per_minute=settings.ratings_per_minute,
             integration=principal.api_key is not None,
         )
-        answer = rating_public({**values, "createdAtMillis": now_ms}, replaced=replaced)
+        answer = rating_public(rating, replaced=replaced)
         status = 200 if replaced else 201
         if idempotency_key is not None:
             assert request_hash is not None
@@ -333,13 +326,13 @@ def my_rating(
 @router.delete("/notes/{note_id}/ratings/me", status_code=204, responses=_ERRORS)
 def delete_my_rating(
     db: Db,
-    now: Now,
+    now_ms: Now,
     note_id: NoteIdPath,
     actor: Annotated[Actor, Depends(acting_participant("ratings:write"))],
 ) -> Response:
     """Withdraw the caller's rating of the note."""
     if not delete_rating(
-        db, note_id=note_id, rater_participant_id=actor.participant_id, now_ms=now
+        db, note_id=note_id, rater_participant_id=actor.participant_id, now_ms=now_ms
     ):
         raise NotFoundError(f"you have not rated note {note_id}")
     return Response(status_code=204)

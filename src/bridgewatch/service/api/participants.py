@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 
-from bridgewatch.errors import NotFoundError, PermissionDeniedError
-from bridgewatch.model import EnrollmentState
+from bridgewatch.errors import PermissionDeniedError
 from bridgewatch.service.api import API_PREFIX
 from bridgewatch.service.convert import enrollment_public
 from bridgewatch.service.deps import (
@@ -32,17 +31,9 @@ from bridgewatch.service.schemas import (
     WritingAbility,
 )
 from bridgewatch.service.settings import Settings
-from bridgewatch.service.throttle import client_address, reserve_signup
-from bridgewatch.store.repositories.auth import create_session_token, delete_session_token
-from bridgewatch.store.repositories.participants import (
-    count_contributions,
-    create_participant,
-    get_contributor_scores,
-    get_enrollment,
-    get_participant,
-)
-from bridgewatch.usecases.impact import compute_impact, daily_note_limit
-from bridgewatch.usecases.rules import WRITING_STATES
+from bridgewatch.usecases import accounts as usecases_accounts
+from bridgewatch.usecases.profile import contributor_profile
+from bridgewatch.usecases.throttle import address_key, reserve_signup
 
 __all__ = ["participant_profile", "router"]
 
@@ -57,7 +48,7 @@ ParticipantIdPath = Annotated[str, Path(min_length=1, max_length=64)]
 def join(
     request: Request,
     db: Db,
-    now: Now,
+    now_ms: Now,
     settings: Annotated[Settings, Depends(get_settings)],
     principal: Annotated[Principal | None, Depends(optional_principal)],
 ) -> ParticipantCreated:
@@ -73,30 +64,27 @@ def join(
         reserve_signup(
             request.app.state.session_factory,
             settings,
-            now_ms=now,
-            address=client_address(request),
+            now_ms=now_ms,
+            address=address_key(request.client.host if request.client else None),
         )
     elif not (principal.api_key is not None and principal.allows("participants:write")):
         raise PermissionDeniedError("joining needs an API key with scope participants:write")
-    participant = create_participant(db, now_ms=now)
-    token, expires = create_session_token(
-        db, participant_id=participant.participant_id, now_ms=now, ttl_s=settings.session_ttl_s
-    )
+    participant, started = usecases_accounts.join(db, now_ms=now_ms, ttl_s=settings.session_ttl_s)
     return ParticipantCreated(
         participant=ParticipantPublic(
             participant_id=participant.participant_id,
             alias=participant.alias,
             joined_at_millis=participant.created_at_ms,
         ),
-        session_token=token,
-        expires_at_millis=expires,
+        session_token=started.token,
+        expires_at_millis=started.expires_at_ms,
     )
 
 
 @router.post("/sessions", status_code=201, response_model=SessionCreated, responses=_ERRORS)
 def create_session(
     db: Db,
-    now: Now,
+    now_ms: Now,
     idem: Idempotency,
     settings: Annotated[Settings, Depends(get_settings)],
     actor: Annotated[Actor, Depends(acting_participant("sessions:write"))],
@@ -104,11 +92,13 @@ def create_session(
     """Issue a web-app session token for the participant named by a trusted integration."""
     if actor.principal.api_key is None:
         raise PermissionDeniedError("sessions are issued to API keys with scope sessions:write")
-    token, expires = create_session_token(
-        db, participant_id=actor.participant_id, now_ms=now, ttl_s=settings.session_ttl_s
+    started = usecases_accounts.start_session(
+        db, participant_id=actor.participant_id, now_ms=now_ms, ttl_s=settings.session_ttl_s
     )
     answer = SessionCreated(
-        participant_id=actor.participant_id, session_token=token, expires_at_millis=expires
+        participant_id=actor.participant_id,
+        session_token=started.token,
+        expires_at_millis=started.expires_at_ms,
     )
     idem.remember(201, answer)
     return answer
@@ -122,58 +112,28 @@ def end_session(
     if principal.api_key is not None:
         raise PermissionDeniedError("only a session can end itself")
     token = request.headers["authorization"].partition(" ")[2].strip()
-    delete_session_token(db, token)
+    usecases_accounts.end_session(db, token)
     return Response(status_code=204)
 
 
 def participant_profile(db: Db, participant_id: str) -> ContributorProfile:
-    """A contributor's public profile: impact, enrollment and what writing still needs.
+    """A contributor's public profile (``usecases.profile``) as its API body.
 
-    Raises ``NotFoundError`` when the participant does not exist. Shared by the API route and
-    the web app's profile page.
+    Raises ``NotFoundError`` when the participant does not exist.
     """
-    participant = get_participant(db, participant_id)
-    if participant is None:
-        raise NotFoundError(f"participant {participant_id!r} does not exist")
-    enrollment = get_enrollment(db, participant_id)
-    impact = compute_impact(get_contributor_scores(db, participant_id))
-    state = EnrollmentState(enrollment["enrollmentState"])
-    can_write = state in WRITING_STATES
-    can_rate = state not in (
-        EnrollmentState.removed,
-        EnrollmentState.apiEarnedIn,
-        EnrollmentState.apiEarnedOut,
-        EnrollmentState.apiTestUser,
-    )
-    needed = (
-        0
-        if can_write
-        else max(0, enrollment["successfulRatingNeededToEarnIn"] - impact.rating_impact)
-    )
-    if can_write:
-        reason = "can write notes"
-    elif state == EnrollmentState.removed:
-        reason = "removed for rule violations"
-    else:
-        reason = f"needs Rating Impact {needed} more to earn writing ability"
-    n_notes, n_ratings = count_contributions(db, participant_id)
+    profile = contributor_profile(db, participant_id)
+    participant = profile.participant
     return ContributorProfile(
         participant=ParticipantPublic(
             participant_id=participant.participant_id,
             alias=participant.alias,
             joined_at_millis=participant.created_at_ms,
         ),
-        enrollment=enrollment_public(enrollment),
-        impact=ImpactPublic(**vars(impact)),
-        writing_ability=WritingAbility(
-            can_write=can_write,
-            can_rate=can_rate,
-            rating_impact_needed=needed,
-            daily_note_limit=daily_note_limit(impact) if can_write else 0,
-            reason=reason,
-        ),
-        notes_written=n_notes,
-        ratings_given=n_ratings,
+        enrollment=enrollment_public(profile.enrollment),
+        impact=ImpactPublic(**vars(profile.impact)),
+        writing_ability=WritingAbility(**vars(profile.writing_ability)),
+        notes_written=profile.notes_written,
+        ratings_given=profile.ratings_given,
     )
 
 

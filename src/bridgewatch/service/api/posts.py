@@ -58,7 +58,7 @@ PostIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z
 def register_post(
     body: PostCreate,
     db: Db,
-    now: Now,
+    now_ms: Now,
     idem: Idempotency,
     response: Response,
     principal: Annotated[Principal, Depends(get_principal)],
@@ -72,7 +72,7 @@ def register_post(
     existed = get_post(db, body.post_id) is not None
     row = create_post(
         db,
-        now_ms=now,
+        now_ms=now_ms,
         actor_participant_id=principal.participant_id,
         post_id=body.post_id,
         author_id=body.author_id,
@@ -116,10 +116,10 @@ def post_requests(db: Db, post_id: PostIdPath) -> NoteRequestsOnPost:
         request_count=len(rows),
         requests=[
             NoteRequestListed(
-                created_at_millis=r["created_at_ms"],
-                source_link=r["source_link"],
-                suggestion=r["suggestion"],
-                imported=bool(r["imported"]),
+                created_at_millis=r.created_at_ms,
+                source_link=r.source_link,
+                suggestion=r.suggestion,
+                imported=r.imported,
             )
             for r in rows
         ],
@@ -135,7 +135,7 @@ def post_requests(db: Db, post_id: PostIdPath) -> NoteRequestsOnPost:
 def request_note(
     body: NoteRequestCreate,
     db: Db,
-    now: Now,
+    now_ms: Now,
     idem: Idempotency,
     post_id: PostIdPath,
     settings: Annotated[Settings, Depends(get_settings)],
@@ -144,7 +144,7 @@ def request_note(
     """Request a note on a post (limited to ``note_requests_per_day`` per participant)."""
     row = usecases_requests.request_note(
         db,
-        now_ms=now,
+        now_ms=now_ms,
         requester=actor.participant,
         post_id=post_id,
         source_link=body.source_link,
@@ -152,11 +152,11 @@ def request_note(
         limits=settings,
     )
     answer = NoteRequestPublic(
-        post_id=row["post_id"],
-        requester_participant_id=row["requester_participant_id"],
-        created_at_millis=row["created_at_ms"],
-        source_link=row["source_link"],
-        suggestion=row["suggestion"],
+        post_id=row.post_id,
+        requester_participant_id=row.requester_participant_id,
+        created_at_millis=row.created_at_ms,
+        source_link=row.source_link,
+        suggestion=row.suggestion,
     )
     idem.remember(201, answer)
     return answer

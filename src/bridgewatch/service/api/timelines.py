@@ -68,7 +68,7 @@ def _page(
     next_cursor = None
     if len(rows) > size:
         last = rows[size - 1]
-        next_cursor = encode_cursor(TimelinePosition(last["createdAtMillis"], last["noteId"]))
+        next_cursor = encode_cursor(TimelinePosition(last.created_at_ms, last.note_id))
     return NotesPage(items=items, next_cursor=next_cursor)
 
 

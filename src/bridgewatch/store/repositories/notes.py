@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from bridgewatch.errors import NotFoundError, PermissionDeniedError
 from bridgewatch.store.events import append_event
 from bridgewatch.store.identifiers import new_note_id
+from bridgewatch.store.rows import NoteContent, NoteRow, NoteScoresRow, NoteView, StatusChangeRow
 from bridgewatch.store.tables import (
     note_scores,
     note_status_changes,
@@ -29,7 +29,6 @@ __all__ = [
     "count_recent_notes",
     "delete_own_note",
     "get_note",
-    "get_note_brief",
     "get_scoring",
     "insert_note",
     "list_status_changes",
@@ -82,14 +81,15 @@ def _note_view() -> Select[Any]:
 
 
 def insert_note(
-    session: Session, *, now_ms: int, author_participant_id: str, values: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Store a new note (public column names in ``values``) and log ``note.created``.
+    session: Session, *, now_ms: int, author_participant_id: str, content: NoteContent
+) -> NoteRow:
+    """Store a new note and log ``note.created`` (its payload: every stored column, public
+    names, ``noteId`` as text).
 
-    Returns the stored row with its new ``noteId`` and ``createdAtMillis``.
+    Returns the stored note with its new id and creation time.
     """
     row = {
-        **values,
+        **content.columns(),
         "noteId": new_note_id(now_ms),
         "noteAuthorParticipantId": author_participant_id,
         "createdAtMillis": now_ms,
@@ -103,7 +103,7 @@ def insert_note(
         entity_id=str(row["noteId"]),
         payload={**row, "noteId": str(row["noteId"])},
     )
-    return row
+    return NoteRow(**NoteRow.fields_from({**row, "deleted_at_ms": None}))
 
 
 def mark_note_deleted(session: Session, *, note_id: int, now_ms: int, actor: str) -> None:
@@ -123,7 +123,7 @@ def mark_note_deleted(session: Session, *, note_id: int, now_ms: int, actor: str
     )
 
 
-def require_own_note(session: Session, note_id: int, participant_id: str) -> dict[str, Any]:
+def require_own_note(session: Session, note_id: int, participant_id: str) -> NoteView:
     """The note, if ``participant_id`` wrote it: only the author deletes a note (the rule of
     the API's ``DELETE /notes/{id}`` and the web app's delete button).
 
@@ -133,7 +133,7 @@ def require_own_note(session: Session, note_id: int, participant_id: str) -> dic
     PermissionDeniedError : someone else wrote it.
     """
     note = require_note(session, note_id)
-    if note["noteAuthorParticipantId"] != participant_id:
+    if note.author_participant_id != participant_id:
         raise PermissionDeniedError("only the author can delete a note")
     return note
 
@@ -148,19 +148,33 @@ def delete_own_note(session: Session, *, note_id: int, participant_id: str, now_
     NotFoundError, PermissionDeniedError : as :func:`require_own_note`.
     """
     note = require_own_note(session, note_id, participant_id)
-    if note["deleted_at_ms"] is not None:
+    if note.deleted_at_ms is not None:
         return False
     mark_note_deleted(session, note_id=note_id, now_ms=now_ms, actor=participant_id)
     return True
 
 
-def get_note(session: Session, note_id: int) -> dict[str, Any] | None:
+def _note_view_of(row: Any) -> NoteView:  # Any: a SQLAlchemy row of _note_view()
+    m = row._mapping
+    return NoteView(
+        **NoteRow.fields_from(m),
+        status=m["status"],
+        decided_by=m["decided_by"],
+        locked_status=m["locked_status"],
+        first_tag=m["first_tag"],
+        second_tag=m["second_tag"],
+        core_note_intercept=m["core_note_intercept"],
+        num_ratings=int(m["num_ratings"]),
+    )
+
+
+def get_note(session: Session, note_id: int) -> NoteView | None:
     """The note with status, decidedBy, explanation tags and rating count, or ``None``."""
     row = session.execute(_note_view().where(notes.c.noteId == note_id)).first()
-    return None if row is None else dict(row._mapping)
+    return None if row is None else _note_view_of(row)
 
 
-def require_note(session: Session, note_id: int) -> dict[str, Any]:
+def require_note(session: Session, note_id: int) -> NoteView:
     """As :func:`get_note`, raising ``NotFoundError`` for an unknown note."""
     note = get_note(session, note_id)
     if note is None:
@@ -168,34 +182,17 @@ def require_note(session: Session, note_id: int) -> dict[str, Any]:
     return note
 
 
-def get_note_brief(session: Session, note_id: int) -> dict[str, Any]:
-    """Id, author and deletion time of a note (the cheap lookup of the rating path).
-
-    Raises
-    ------
-    NotFoundError : no such note.
-    """
-    row = session.execute(
-        select(notes.c.noteId, notes.c.noteAuthorParticipantId, notes.c.deleted_at_ms).where(
-            notes.c.noteId == note_id
-        )
-    ).first()
-    if row is None:
-        raise NotFoundError(f"note {note_id} does not exist")
-    return dict(row._mapping)
-
-
-def notes_on_post(session: Session, post_id: str) -> list[dict[str, Any]]:
+def notes_on_post(session: Session, post_id: str) -> list[NoteView]:
     """Live notes on a post: decided notes first by helpfulness (core intercept), then the
     others by recency (spec-extended §6.2)."""
     rows = session.execute(
         _note_view().where(notes.c.tweetId == post_id, notes.c.deleted_at_ms.is_(None))
     ).all()
-    items = [dict(r._mapping) for r in rows]
-    decided = [n for n in items if n["status"] != NEEDS_MORE_RATINGS]
-    pending = [n for n in items if n["status"] == NEEDS_MORE_RATINGS]
-    decided.sort(key=lambda n: (-(n["core_note_intercept"] or 0.0), -n["noteId"]))
-    pending.sort(key=lambda n: (-n["createdAtMillis"], -n["noteId"]))
+    items = [_note_view_of(r) for r in rows]
+    decided = [n for n in items if n.status != NEEDS_MORE_RATINGS]
+    pending = [n for n in items if n.status == NEEDS_MORE_RATINGS]
+    decided.sort(key=lambda n: (-(n.core_note_intercept or 0.0), -n.note_id))
+    pending.sort(key=lambda n: (-n.created_at_ms, -n.note_id))
     return decided + pending
 
 
@@ -206,7 +203,7 @@ def timeline(
     viewer_participant_id: str | None,
     after: TimelinePosition | None,
     limit: int,
-) -> list[dict[str, Any]]:
+) -> list[NoteView]:
     """One page of a timeline, newest first, keyset-paginated by (createdAtMillis, noteId).
 
     Tabs (spec-extended §6.2): ``new`` every live note; ``needs-your-help`` live misleading
@@ -238,23 +235,24 @@ def timeline(
             )
         )
     stmt = stmt.order_by(notes.c.createdAtMillis.desc(), notes.c.noteId.desc()).limit(limit)
-    return [dict(r._mapping) for r in session.execute(stmt)]
+    return [_note_view_of(r) for r in session.execute(stmt)]
 
 
-def get_scoring(session: Session, note_id: int) -> dict[str, Any] | None:
+def get_scoring(session: Session, note_id: int) -> NoteScoresRow | None:
     """The scorer's trace row for the note (``note_scores``), or ``None``."""
     row = session.execute(select(note_scores).where(note_scores.c.note_id == note_id)).first()
-    return None if row is None else dict(row._mapping)
+    return None if row is None else NoteScoresRow(**row._mapping)
 
 
-def list_status_changes(session: Session, note_id: int) -> list[dict[str, Any]]:
+def list_status_changes(session: Session, note_id: int) -> list[StatusChangeRow]:
     """The note's status changes, oldest first."""
+    changes = note_status_changes.c
     rows = session.execute(
-        select(note_status_changes)
-        .where(note_status_changes.c.note_id == note_id)
-        .order_by(note_status_changes.c.changed_at_ms, note_status_changes.c.id)
+        select(changes.changed_at_ms, changes.status, changes.decided_by)
+        .where(changes.note_id == note_id)
+        .order_by(changes.changed_at_ms, changes.id)
     )
-    return [dict(r._mapping) for r in rows]
+    return [StatusChangeRow(int(r.changed_at_ms), r.status, r.decided_by) for r in rows]
 
 
 def count_recent_notes(session: Session, *, author_participant_id: str, since_ms: int) -> int:

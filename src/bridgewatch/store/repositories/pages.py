@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from bridgewatch.store.repositories.notes import NEEDS_MORE_RATINGS, timeline
+from bridgewatch.store.rows import NoteView
 from bridgewatch.store.tables import (
     contributor_scores,
     events,
@@ -199,10 +200,10 @@ def has_requested(session: Session, post_id: str, participant_id: str) -> bool:
 
 def needs_help_candidates(
     session: Session, *, viewer_participant_id: str | None, limit: int = 200
-) -> list[tuple[Candidate, dict[str, Any]]]:
+) -> list[tuple[Candidate, NoteView]]:
     """Notes needing more ratings the viewer did not write or rate, with side counts.
 
-    Returns (candidate, note view row) pairs for up to ``limit`` newest such notes.
+    Returns (candidate, note view) pairs for up to ``limit`` newest such notes.
     """
     rows = timeline(
         session,
@@ -213,7 +214,7 @@ def needs_help_candidates(
     )
     if not rows:
         return []
-    ids = [int(r["noteId"]) for r in rows]
+    ids = [r.note_id for r in rows]
     factor = contributor_scores.c.core_rater_factor1
     level = ratings.c.helpfulnessLevel
     sides = session.execute(
@@ -250,21 +251,21 @@ def needs_help_candidates(
     }
     out = []
     for r in rows:
-        nid = int(r["noteId"])
+        nid = r.note_id
         neg, pos, net_neg, net_pos = by_note.get(nid, (0, 0, 0, 0))
         sc = scores.get(nid)
         out.append(
             (
                 Candidate(
                     note_id=nid,
-                    n_ratings=int(r["num_ratings"]),
+                    n_ratings=r.num_ratings,
                     ratings_negative_side=neg,
                     ratings_positive_side=pos,
                     intercept=None if sc is None else sc.core_note_intercept,
                     factor=None if sc is None else sc.core_note_factor1,
                     intercept_min=None if sc is None else sc.core_note_intercept_min,
                     intercept_max=None if sc is None else sc.core_note_intercept_max,
-                    created_at_ms=int(r["createdAtMillis"]),
+                    created_at_ms=r.created_at_ms,
                     core_status=None if sc is None else sc.core_rating_status,
                     net_negative_side=net_neg,
                     net_positive_side=net_pos,

@@ -13,6 +13,7 @@ from bridgewatch.errors import NotFoundError
 from bridgewatch.model import EnrollmentState
 from bridgewatch.store.events import append_event
 from bridgewatch.store.identifiers import hash_secret, new_alias, new_participant_id
+from bridgewatch.store.rows import ContributorScoresRow, EnrollmentRow
 from bridgewatch.store.tables import (
     contributor_scores,
     enrollment,
@@ -160,33 +161,47 @@ def get_session_participant(session: Session, token: str, *, now_ms: int) -> Par
     return None if row is None else _participant_from_row(row)
 
 
-def get_enrollment(session: Session, participant_id: str) -> dict[str, Any]:
-    """The userEnrollment record (public column names); defaults for a missing one."""
+def get_enrollment(session: Session, participant_id: str) -> EnrollmentRow:
+    """The participant's userEnrollment record; the defaults of a new user for a missing one.
+
+    Raises
+    ------
+    NotFoundError : no such participant.
+    """
     row = session.execute(
         select(enrollment).where(enrollment.c.participantId == participant_id)
     ).first()
     if row is None:
         if get_participant(session, participant_id) is None:
             raise NotFoundError(f"participant {participant_id!r} does not exist")
-        return {
-            "participantId": participant_id,
-            "enrollmentState": int(EnrollmentState.newUser),
-            "successfulRatingNeededToEarnIn": NEW_USER_EARN_IN_TARGET,
-            "timestampOfLastStateChange": None,
-            "timestampOfLastEarnOut": 1,
-            "modelingPopulation": None,
-            "modelingGroup": None,
-            "numberOfTimesEarnedOut": 0,
-        }
-    return dict(row._mapping)
+        return EnrollmentRow(
+            participant_id=participant_id,
+            enrollment_state=EnrollmentState.newUser,
+            successful_rating_needed_to_earn_in=NEW_USER_EARN_IN_TARGET,
+            timestamp_of_last_state_change=None,
+            timestamp_of_last_earn_out=1,
+            modeling_population=None,
+            modeling_group=None,
+            number_of_times_earned_out=0,
+        )
+    return EnrollmentRow(
+        participant_id=row.participantId,
+        enrollment_state=EnrollmentState(row.enrollmentState),
+        successful_rating_needed_to_earn_in=row.successfulRatingNeededToEarnIn,
+        timestamp_of_last_state_change=row.timestampOfLastStateChange,
+        timestamp_of_last_earn_out=row.timestampOfLastEarnOut,
+        modeling_population=row.modelingPopulation,
+        modeling_group=row.modelingGroup,
+        number_of_times_earned_out=row.numberOfTimesEarnedOut,
+    )
 
 
-def get_contributor_scores(session: Session, participant_id: str) -> dict[str, Any] | None:
+def get_contributor_scores(session: Session, participant_id: str) -> ContributorScoresRow | None:
     """The latest contributor-phase figures of the participant, if the scorer ran."""
     row = session.execute(
         select(contributor_scores).where(contributor_scores.c.participant_id == participant_id)
     ).first()
-    return None if row is None else dict(row._mapping)
+    return None if row is None else ContributorScoresRow(**row._mapping)
 
 
 def count_contributions(session: Session, participant_id: str) -> tuple[int, int]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConflictError, NotFoundError
 from bridgewatch.store.events import append_event
+from bridgewatch.store.rows import NoteRequestRow, PostRequestRow, PostRow
 from bridgewatch.store.tables import note_requests, posts
 
 __all__ = [
@@ -31,7 +30,7 @@ def create_post(
     author_id: str | None,
     text: str | None,
     url: str | None,
-) -> dict[str, Any]:
+) -> PostRow:
     """Store a post; the same post registered twice with the same fields is a no-op.
 
     Raises
@@ -41,7 +40,7 @@ def create_post(
     row = {"post_id": post_id, "author_id": author_id, "text": text, "url": url}
     existing = get_post(session, post_id)
     if existing is not None:
-        if {k: existing[k] for k in row} != row:
+        if (existing.author_id, existing.text, existing.url) != (author_id, text, url):
             raise ConflictError(f"post {post_id!r} exists with different fields")
         return existing
     session.execute(insert(posts).values(**row, created_at_ms=now_ms))
@@ -53,17 +52,17 @@ def create_post(
         entity_id=post_id,
         payload=row,
     )
-    return {**row, "created_at_ms": now_ms}
+    return PostRow(post_id, author_id, text, url, now_ms)
 
 
-def get_post(session: Session, post_id: str) -> dict[str, Any] | None:
-    """The post row, or ``None``."""
+def get_post(session: Session, post_id: str) -> PostRow | None:
+    """The post, or ``None``."""
     row = session.execute(select(posts).where(posts.c.post_id == post_id)).first()
-    return None if row is None else dict(row._mapping)
+    return None if row is None else PostRow(**row._mapping)
 
 
-def require_post(session: Session, post_id: str) -> dict[str, Any]:
-    """The post row; raises ``NotFoundError`` if it does not exist."""
+def require_post(session: Session, post_id: str) -> PostRow:
+    """The post; raises ``NotFoundError`` if it does not exist."""
     post = get_post(session, post_id)
     if post is None:
         raise NotFoundError(f"post {post_id!r} does not exist")
@@ -78,7 +77,7 @@ def create_note_request(
     requester_participant_id: str,
     source_link: str | None,
     suggestion: str | None,
-) -> dict[str, Any]:
+) -> NoteRequestRow:
     """Store a note request and log ``note_request.created``.
 
     Raises
@@ -109,7 +108,7 @@ def create_note_request(
         entity_id=f"{post_id}:{requester_participant_id}",
         payload=row,
     )
-    return row
+    return NoteRequestRow(post_id, requester_participant_id, now_ms, source_link, suggestion)
 
 
 def count_recent_requests(session: Session, *, requester_participant_id: str, since_ms: int) -> int:
@@ -131,7 +130,7 @@ def count_post_requests(session: Session, post_id: str) -> int:
     )
 
 
-def list_post_requests(session: Session, post_id: str) -> list[dict[str, Any]]:
+def list_post_requests(session: Session, post_id: str) -> list[PostRequestRow]:
     """The note requests on a post, oldest first (requesters left out)."""
     rows = session.execute(
         select(
@@ -143,4 +142,7 @@ def list_post_requests(session: Session, post_id: str) -> list[dict[str, Any]]:
         .where(note_requests.c.post_id == post_id)
         .order_by(note_requests.c.created_at_ms, note_requests.c.id)
     )
-    return [dict(r._mapping) for r in rows]
+    return [
+        PostRequestRow(int(r.created_at_ms), r.source_link, r.suggestion, bool(r.imported))
+        for r in rows
+    ]

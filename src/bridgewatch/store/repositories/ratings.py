@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bridgewatch.errors import NotFoundError
 from bridgewatch.store.events import append_event, encode_payload
+from bridgewatch.store.rows import RatingRow, RatingTarget
 from bridgewatch.store.tables import events, notes, ratings
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "get_rating",
     "get_rating_target",
     "rating_event_payload",
+    "save_rating",
     "upsert_rating",
 ]
 
@@ -100,13 +102,10 @@ def get_rating_target(
     rater_participant_id: str,
     event_types: tuple[str, ...],
     since_ms: int,
-) -> dict[str, Any]:
+) -> RatingTarget:
     """The note about to be rated and the rater's recent rating events, in one query.
 
-    Returns
-    -------
-    ``noteId``, ``noteAuthorParticipantId``, ``deleted_at_ms`` of the note and
-    ``recent_events``: how many events of ``event_types`` the rater caused at or after
+    ``recent_events`` counts the events of ``event_types`` the rater caused at or after
     ``since_ms`` (what the rating rate limit counts).
 
     Raises
@@ -118,27 +117,37 @@ def get_rating_target(
     row = session.execute(_target_statement(len(event_types)), params).first()
     if row is None:
         raise NotFoundError(f"note {note_id} does not exist")
-    return dict(row._mapping)
+    return RatingTarget(
+        note_id=int(row.noteId),
+        author_participant_id=row.noteAuthorParticipantId,
+        deleted_at_ms=row.deleted_at_ms,
+        recent_events=int(row.recent_events),
+    )
 
 
-def get_rating(
-    session: Session, *, note_id: int, rater_participant_id: str
-) -> dict[str, Any] | None:
+def get_rating(session: Session, *, note_id: int, rater_participant_id: str) -> RatingRow | None:
     """The rater's rating of the note, or ``None``."""
     row = session.execute(
         select(ratings).where(
             ratings.c.noteId == note_id, ratings.c.raterParticipantId == rater_participant_id
         )
     ).first()
-    return None if row is None else dict(row._mapping)
+    return None if row is None else RatingRow.from_columns(row._mapping)
+
+
+def save_rating(session: Session, rating: RatingRow) -> bool:
+    """Store the rating (:meth:`RatingRow.columns`), replacing the rater's previous one on
+    the note; log the event at the rating's ``created_at_ms``.
+
+    Returns whether an earlier rating was replaced (event ``rating.replaced``, else
+    ``rating.created``).
+    """
+    return upsert_rating(session, now_ms=rating.created_at_ms, values=rating.columns())
 
 
 def upsert_rating(session: Session, *, now_ms: int, values: Mapping[str, Any]) -> bool:
-    """Store the rating, replacing the rater's previous one on the note; log the event.
-
-    ``values`` holds every ratings column (public names) except ``createdAtMillis``.
-    Returns whether an earlier rating was replaced (event ``rating.replaced``, else
-    ``rating.created``).
+    """As :func:`save_rating`, for a row of ratings columns (public names) as a public
+    dump holds it (legacy fields and tags kept as given); ``createdAtMillis`` is ``now_ms``.
     """
     row = {**values, "createdAtMillis": now_ms}
     rater = str(row["raterParticipantId"])
@@ -159,7 +168,7 @@ def upsert_rating(session: Session, *, now_ms: int, values: Mapping[str, Any]) -
         session.execute(
             select(ratings.c.noteId).where(
                 ratings.c.noteId == row["noteId"],
-                ratings.c.raterParticipantId == row["raterParticipantId"],
+                ratings.c.raterParticipantId == rater,
             )
         ).first()
         is not None
@@ -180,9 +189,9 @@ def _payload(row: Mapping[str, Any]) -> dict[str, Any]:
     return {**row, "noteId": str(row["noteId"])}
 
 
-def rating_event_payload(row: Mapping[str, Any]) -> str:
-    """The encoded outbox payload of a stored rating (every column, ``noteId`` as text)."""
-    return encode_payload(_payload(row))
+def rating_event_payload(rating: RatingRow) -> str:
+    """The encoded outbox payload of a rating (every column, ``noteId`` as text)."""
+    return encode_payload(_payload(rating.columns()))
 
 
 def delete_rating(

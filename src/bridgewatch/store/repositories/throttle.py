@@ -1,4 +1,4 @@
-"""Recent log-in and sign-up attempts, per throttled scope and subject (``service.throttle``)."""
+"""Recent log-in and sign-up attempts, per throttled scope and subject (``usecases.throttle``)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
-"""Web accounts: a username and a scrypt-hashed password bound to a participant.
+"""Joining and sessions: sign-up, log-in by password, session start and end.
 
-The backend knows participants and session tokens; the web app adds sign-in by password.
-The ``web_accounts`` table is defined with every other in :mod:`bridgewatch.store.tables`.
+The backend knows participants and session tokens; the web app adds sign-in by password
+(a username and a scrypt-hashed password bound to a participant, stored by
+:mod:`bridgewatch.store.repositories.accounts`). The API's ``POST /participants`` and
+``/sessions`` and the web app's forms call these; throttling comes first
+(:mod:`bridgewatch.usecases.throttle`).
 """
 
 from __future__ import annotations
@@ -10,19 +13,24 @@ import hashlib
 import hmac
 import re
 import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConflictError, InputError
-from bridgewatch.store.repositories.participants import create_participant
-from bridgewatch.store.tables import web_accounts
+from bridgewatch.store.repositories.accounts import find_account, insert_account
+from bridgewatch.store.repositories.auth import create_session_token, delete_session_token
+from bridgewatch.store.repositories.participants import Participant, create_participant
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
+    "StartedSession",
     "authenticate",
     "create_account",
+    "end_session",
     "hash_password",
+    "join",
+    "start_session",
     "verify_password",
 ]
 
@@ -82,36 +90,62 @@ def create_account(
         raise InputError(
             f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
         )
-    taken = session.execute(
-        select(web_accounts.c.username).where(web_accounts.c.username == username)
-    ).first()
-    if taken is not None:
+    if find_account(session, username) is not None:
         raise ConflictError(f"the username {username!r} is taken")
     pid = (
         create_participant(session, now_ms=now_ms).participant_id
         if participant_id is None
         else participant_id
     )
-    session.execute(
-        insert(web_accounts).values(
-            username=username,
-            participant_id=pid,
-            password_hash=hash_password(password),
-            created_at_ms=now_ms,
-        )
+    insert_account(
+        session,
+        username=username,
+        participant_id=pid,
+        password_hash=hash_password(password),
+        now_ms=now_ms,
     )
     return pid
 
 
 def authenticate(session: Session, *, username: str, password: str) -> str | None:
     """The participant id of the account if the password matches, else ``None``."""
-    row = session.execute(
-        select(web_accounts.c.participant_id, web_accounts.c.password_hash).where(
-            web_accounts.c.username == username
-        )
-    ).first()
-    if row is None:
+    account = find_account(session, username)
+    if account is None:
         # Spend the same time as a real check so that usernames cannot be probed by timing.
         verify_password(password, hash_password("x" * MIN_PASSWORD_LENGTH))
         return None
-    return str(row.participant_id) if verify_password(password, row.password_hash) else None
+    return account.participant_id if verify_password(password, account.password_hash) else None
+
+
+@dataclass(frozen=True)
+class StartedSession:
+    """A started session: its bearer token (shown once; only its digest is stored) and
+    when it expires, ms."""
+
+    token: str
+    expires_at_ms: int
+
+
+def start_session(
+    session: Session, *, participant_id: str, now_ms: int, ttl_s: int
+) -> StartedSession:
+    """Start a session of ``ttl_s`` seconds for the participant (web log-in, sign-up, join,
+    an integration's ``POST /sessions``)."""
+    token, expires_at_ms = create_session_token(
+        session, participant_id=participant_id, now_ms=now_ms, ttl_s=ttl_s
+    )
+    return StartedSession(token, expires_at_ms)
+
+
+def end_session(session: Session, token: str) -> None:
+    """End the session of ``token`` (log out); an unknown token is a no-op."""
+    delete_session_token(session, token)
+
+
+def join(session: Session, *, now_ms: int, ttl_s: int) -> tuple[Participant, StartedSession]:
+    """A new participant (state newUser: rating only until writing is earned) and its first
+    session: the API's ``POST /participants``."""
+    participant = create_participant(session, now_ms=now_ms)
+    return participant, start_session(
+        session, participant_id=participant.participant_id, now_ms=now_ms, ttl_s=ttl_s
+    )

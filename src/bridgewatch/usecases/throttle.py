@@ -21,7 +21,10 @@ and no database lock is held during the slow hash.
 
 Addresses are the ASGI client address (run uvicorn with ``--proxy-headers`` and
 ``--forwarded-allow-ips`` behind a proxy); an IPv6 address counts by its /64 network, the
-block one host usually holds.
+block one host usually holds (:func:`address_key`).
+
+The API (anonymous ``POST /participants``) and the web app (log-in, sign-up forms) call
+these with the service's ``Settings`` (:class:`ThrottleSettings` are the fields read).
 """
 
 from __future__ import annotations
@@ -29,12 +32,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.requests import Request
 
-from bridgewatch.service.errors import RateLimitedError
-from bridgewatch.service.settings import Settings
+from bridgewatch.errors import RateLimitedError
 from bridgewatch.store.repositories.locks import lock_name
 from bridgewatch.store.repositories.throttle import (
     forget_attempts,
@@ -45,7 +47,8 @@ from bridgewatch.store.repositories.throttle import (
 __all__ = [
     "LoginAttempt",
     "ThrottleRule",
-    "client_address",
+    "ThrottleSettings",
+    "address_key",
     "login_succeeded",
     "reserve_login",
     "reserve_signup",
@@ -54,6 +57,25 @@ __all__ = [
 _IPV6_NETWORK_BITS = 64
 # Shifts beyond this cannot matter (the delay is capped long before) and keep ints small.
 _MAX_DOUBLINGS = 40
+
+
+class ThrottleSettings(Protocol):
+    """The throttle's settings (the service's ``Settings`` has them; see its fields)."""
+
+    @property
+    def throttle_window_s(self) -> int: ...
+    @property
+    def throttle_max_delay_s(self) -> int: ...
+    @property
+    def login_backoff_s(self) -> int: ...
+    @property
+    def login_attempts_per_account(self) -> int: ...
+    @property
+    def login_attempts_per_address(self) -> int: ...
+    @property
+    def signups_per_address(self) -> int: ...
+    @property
+    def signup_backoff_s(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -87,7 +109,7 @@ class ThrottleRule:
         return min(self.max_delay_ms, self.first_delay_ms << doublings)
 
 
-def _rules(settings: Settings) -> tuple[ThrottleRule, ThrottleRule, ThrottleRule]:
+def _rules(settings: ThrottleSettings) -> tuple[ThrottleRule, ThrottleRule, ThrottleRule]:
     window = settings.throttle_window_s * 1000
     cap = settings.throttle_max_delay_s * 1000
     login = settings.login_backoff_s * 1000
@@ -119,9 +141,10 @@ def _rules(settings: Settings) -> tuple[ThrottleRule, ThrottleRule, ThrottleRule
     )
 
 
-def client_address(request: Request) -> str:
-    """The throttled address of the request's client: IPv4 as is, IPv6 by its /64."""
-    host = request.client.host if request.client is not None else ""
+def address_key(host: str | None) -> str:
+    """The throttled address of a client host (the ASGI ``request.client.host``, ``None``
+    if unknown): IPv4 as is, IPv6 by its /64."""
+    host = host or ""
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
@@ -189,7 +212,7 @@ def _reserve(
 
 def reserve_login(
     factory: sessionmaker[Session],
-    settings: Settings,
+    settings: ThrottleSettings,
     *,
     now_ms: int,
     address: str,
@@ -216,7 +239,7 @@ def login_succeeded(session: Session, attempt: LoginAttempt) -> None:
 
 
 def reserve_signup(
-    factory: sessionmaker[Session], settings: Settings, *, now_ms: int, address: str
+    factory: sessionmaker[Session], settings: ThrottleSettings, *, now_ms: int, address: str
 ) -> None:
     """Admit a sign-up from ``address``, or refuse it.
 
