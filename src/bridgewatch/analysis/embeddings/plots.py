@@ -172,13 +172,14 @@ def note_map(note_diversity: pl.DataFrame) -> Figure:
 
 
 def opinion_map(raters: pl.DataFrame) -> Figure:
-    """Raters on the first two principal components of the vote matrix, by opinion group."""
+    """Raters by their positions on the first two note axes of the vote matrix, by opinion
+    group."""
     fig, ax = plt.subplots(figsize=(6.0, 4.6))
     for g in sorted(set(raters["group"].to_list())):
         rows = raters.filter(pl.col("group") == g)
         ax.scatter(rows["x"], rows["y"], s=5, alpha=0.5, lw=0, label=f"group {g} ({rows.height:,})")
-    ax.set_xlabel("component 1 (scaled)")
-    ax.set_ylabel("component 2 (scaled)")
+    ax.set_xlabel("position on note axis 1")
+    ax.set_ylabel("position on note axis 2")
     ax.legend(fontsize=8, markerscale=3)
     fig.tight_layout()
     return fig
