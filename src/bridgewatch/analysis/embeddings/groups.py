@@ -84,7 +84,7 @@ class OpinionGroupsConfig:
     cluster_sample: int = 20_000
     ridge: float = 5.0
     k_range: tuple[int, int] = (2, 5)
-    silhouette_sample: int = 3000
+    silhouette_sample: int = 2000
     seed: int = 0
 
     def __post_init__(self) -> None:
