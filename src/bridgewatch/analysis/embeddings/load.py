@@ -23,7 +23,7 @@ from bridgewatch.io import load_dataset
 from bridgewatch.io.intern import IdInterner
 from bridgewatch.io.read import source_files
 
-__all__ = ["read_rating_matrix"]
+__all__ = ["rating_matrix_from_frame", "read_rating_matrix"]
 
 _LEVEL_VOTE = {"NOT_HELPFUL": -1, "SOMEWHAT_HELPFUL": 0, "HELPFUL": 1}
 _KEYS = ("noteId", "raterParticipantId", "createdAtMillis")
@@ -62,7 +62,12 @@ def _scan(path: Path) -> pl.LazyFrame:
 def _read_file(path: Path) -> pl.DataFrame:
     """``noteId``, ``raterParticipantId`` (String), ``createdAtMillis`` (Int64) and ``vote``
     (Int8) of the rows with a value."""
-    lazy = _scan(path)
+    return _checked(_scan(path), path)
+
+
+def _checked(lazy: pl.LazyFrame, path: Path) -> pl.DataFrame:
+    """The rows of ``lazy`` with a value, as :func:`_read_file` returns them; ``path`` names
+    the source in errors."""
     columns = set(lazy.collect_schema().names())
     missing = [c for c in _KEYS if c not in columns]
     if missing:
@@ -155,4 +160,34 @@ def read_rating_matrix(ratings: str | Path, notes: str | Path | None = None) -> 
         note_idx=cat("n", np.int32),  # type: ignore[arg-type]
         votes=cat("v", np.int8),  # type: ignore[arg-type]
         created_at_ms=cat("t", np.int64),  # type: ignore[arg-type]
+    )
+
+
+def rating_matrix_from_frame(frame: pl.DataFrame) -> RatingMatrix:
+    """The vote matrix of ratings held in a frame (e.g. read from the platform's database).
+
+    Parameters
+    ----------
+    frame : ``noteId``, ``raterParticipantId``, ``createdAtMillis`` and
+        ``helpfulnessLevel`` (and/or the legacy ``helpful`` / ``notHelpful``), any types
+        castable to String / Int64; rows without a value are left out.
+
+    Raises
+    ------
+    InputError
+        A column is missing, or a rating with a value has an empty id or time or an unknown
+        level.
+    """
+    path = Path("<ratings frame>")
+    rows = _checked(frame.lazy(), path)
+    note_codes, rater_codes = IdInterner(), IdInterner()
+    note_idx = note_codes.codes(rows["noteId"])
+    rater_idx = rater_codes.codes(rows["raterParticipantId"])
+    return RatingMatrix(
+        rater_ids=rater_codes.ids().to_numpy().astype(np.str_),
+        note_ids=note_codes.ids().to_numpy().astype(np.str_),
+        rater_idx=rater_idx,
+        note_idx=note_idx,
+        votes=rows["vote"].to_numpy().astype(np.int8),
+        created_at_ms=rows["createdAtMillis"].to_numpy().astype(np.int64),
     )
