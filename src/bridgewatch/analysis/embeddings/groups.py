@@ -153,13 +153,19 @@ def _projection(
     keep = (per_rater[matrix.rater_idx] >= config.min_rater_ratings) & (
         per_note[matrix.note_idx] >= config.min_note_ratings
     )
-    # Compact rows and columns: only raters and notes that keep a vote.
-    raters, r = np.unique(matrix.rater_idx[keep], return_inverse=True)
-    notes, c = np.unique(matrix.note_idx[keep], return_inverse=True)
+    # Compact rows and columns: only raters and notes that keep a vote (a lookup, not a sort).
+    r_all, c_all = matrix.rater_idx[keep], matrix.note_idx[keep]
+    rater_n_all = np.bincount(r_all, minlength=matrix.n_raters)
+    note_n_all = np.bincount(c_all, minlength=matrix.n_notes)
+    raters, notes = np.flatnonzero(rater_n_all), np.flatnonzero(note_n_all)
+    rater_row = np.cumsum(rater_n_all > 0) - 1
+    note_col = np.cumsum(note_n_all > 0) - 1
+    r, c = rater_row[r_all], note_col[c_all]
+    del r_all, c_all
     n_r, n_c = raters.shape[0], notes.shape[0]
     v = matrix.votes[keep].astype(np.float64)
-    rater_n = np.bincount(r, minlength=n_r).astype(np.float64)
-    note_n = np.bincount(c, minlength=n_c).astype(np.float64)
+    rater_n = rater_n_all[raters].astype(np.float64)
+    note_n = note_n_all[notes].astype(np.float64)
     # Centre by the note's mean vote (a missing vote imputed by that mean is then 0), then
     # by the rater's mean residual (leniency, the rater intercept of the MF model).
     y = v - (np.bincount(c, weights=v, minlength=n_c) / note_n)[c]
@@ -199,16 +205,20 @@ def _rater_positions(
     -------
     float64 array of shape (n_raters, d): the slopes, i.e. the rater's position.
     """
-    design = np.column_stack([np.ones(loadings.shape[0]), loadings])[c]
+    # Per-note products first (n_notes x d x d), then one weighted bincount per entry: no
+    # (n_votes, d) design matrix.
+    design = np.column_stack([np.ones(loadings.shape[0]), loadings])
     d = design.shape[1]
     gram = np.empty((n_raters, d, d))
     for a in range(d):
         for b in range(a, d):
-            gram[:, a, b] = np.bincount(r, weights=design[:, a] * design[:, b], minlength=n_raters)
+            gram[:, a, b] = np.bincount(
+                r, weights=(design[:, a] * design[:, b])[c], minlength=n_raters
+            )
             gram[:, b, a] = gram[:, a, b]
     gram[:, np.arange(1, d), np.arange(1, d)] += ridge
     rhs = np.stack(
-        [np.bincount(r, weights=design[:, a] * y, minlength=n_raters) for a in range(d)], axis=1
+        [np.bincount(r, weights=design[c, a] * y, minlength=n_raters) for a in range(d)], axis=1
     )
     solved = np.linalg.solve(gram, rhs[:, :, None])[:, 1:, 0]
     return np.asarray(solved, dtype=np.float64)
