@@ -69,6 +69,7 @@ class OpinionGroupsConfig:
     min_cluster_raters : when fewer raters reach ``cluster_min_ratings``, the this many most
         active placed raters are clustered instead.
     cluster_sample : at most this many of the clustered raters (sampled) fit the k-means.
+    svd_raters : at most this many raters (sampled) fit the note axes; all are placed.
     ridge : ridge penalty of each rater's position fit (in votes; shrinks a rater with few
         votes on the note axes towards the centre).
     k_range : (smallest, largest) number of groups tried; the silhouette picks one.
@@ -83,6 +84,7 @@ class OpinionGroupsConfig:
     min_cluster_raters: int = 100
     cluster_sample: int = 20_000
     ridge: float = 5.0
+    svd_raters: int = 100_000
     k_range: tuple[int, int] = (2, 5)
     silhouette_sample: int = 2000
     seed: int = 0
@@ -94,6 +96,7 @@ class OpinionGroupsConfig:
             "n_components",
             "cluster_min_ratings",
             "min_cluster_raters",
+            "svd_raters",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -131,15 +134,13 @@ class OpinionGroups:
 
     def labels_for(self, rater_ids: NDArray[np.str_]) -> NDArray[np.int64]:
         """Group of each id in ``rater_ids`` (int64, -1 where the rater was not placed)."""
-        ids = self.raters["raterParticipantId"].to_numpy().astype(np.str_)
-        groups = self.raters["group"].to_numpy().astype(np.int64)
-        order = np.argsort(ids)
-        ids, groups = ids[order], groups[order]
-        pos = np.minimum(np.searchsorted(ids, rater_ids), max(ids.shape[0] - 1, 0))
-        out = np.full(rater_ids.shape[0], -1, dtype=np.int64)
-        if ids.shape[0]:
-            found = ids[pos] == rater_ids
-            out[found] = groups[pos[found]]
+        joined = pl.DataFrame({"raterParticipantId": pl.Series(rater_ids, dtype=pl.String)}).join(
+            self.raters.select("raterParticipantId", "group"),
+            on="raterParticipantId",
+            how="left",
+            maintain_order="left",
+        )
+        out: NDArray[np.int64] = joined["group"].fill_null(-1).to_numpy().astype(np.int64)
         return out
 
 
@@ -174,7 +175,14 @@ def _projection(
     normalized = sp.csr_matrix((w, (r, c)), shape=(n_r, n_c))
     n_comp = min(config.n_components, max(min(n_r, n_c) - 1, 1))
     svd = TruncatedSVD(n_components=n_comp, algorithm="arpack", random_state=config.seed)
-    svd.fit(normalized)
+    if n_r > config.svd_raters:
+        # The axes from a sample of raters (their votes set the note loadings); every
+        # rater's position still comes from all its votes below.
+        rng = np.random.default_rng(config.seed)
+        sample = np.sort(rng.choice(n_r, size=config.svd_raters, replace=False))
+        svd.fit(normalized[sample])
+    else:
+        svd.fit(normalized)
     loadings = svd.components_.T / np.sqrt(note_n)[:, None]
     loadings /= np.sqrt(np.mean(loadings**2, axis=0, keepdims=True))
     coords = _rater_positions(r, c, y, loadings, n_r, config.ridge)

@@ -72,7 +72,9 @@ _MIXTURE_REPLICATES = 25
 # Raters per ``ashman_d`` replicate, at most.
 _MIXTURE_SAMPLE = 5_000
 # Units (raters or notes) reweighted per bootstrap replicate of the other measures, at most.
-_BOOT_SAMPLE = 100_000
+_BOOT_SAMPLE = 50_000
+# Raters whose votes fit each cross-fitted side axis, at most (all are projected on it).
+_SVD_RATERS = 100_000
 
 
 @dataclass(frozen=True)
@@ -291,7 +293,15 @@ def _first_component_sides(
     x = sp.csr_matrix((v, (r, c)), shape=(matrix.n_raters, matrix.n_notes))
     if min(x.shape) < 2 or x.nnz == 0:
         return sides
-    u = TruncatedSVD(n_components=1, algorithm="arpack", random_state=seed).fit_transform(x)
+    svd = TruncatedSVD(n_components=1, algorithm="arpack", random_state=seed)
+    rated = np.flatnonzero(n_r > 0)
+    if rated.shape[0] > _SVD_RATERS:
+        # The axis from a sample of raters; every rater is projected on it.
+        rng = np.random.default_rng(seed)
+        svd.fit(x[np.sort(rng.choice(rated, size=_SVD_RATERS, replace=False))])
+    else:
+        svd.fit(x)
+    u = svd.transform(x)
     ok = n_r >= max(min_ratings, 1)
     sides[ok] = (u[ok, 0] > 0).astype(np.int64)
     return sides
