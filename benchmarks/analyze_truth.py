@@ -4,7 +4,8 @@ For each polarization 0, 0.5, 1, 1.5, 2 simulates a community where raters vote 
 half the notes (the test community of tests/analysis/embeddings/community.py, or larger with
 --scale), scores it with Core, and prints: the opinion groups' adjusted Rand index against
 the simulated camps (every placed rater, the clustered ones, those with >= 60 ratings, and
-for scale a classifier that knows each note's true slant), every polarization measure, and the AUC with which the bridging score
+for scale a classifier that knows each note's true slant), every polarization measure, and
+the AUC with which the bridging score
 (Core note intercept) and the group-aware consensus rank good unslanted notes (quality > 0,
 not one-sided) above one-sided ones. Saves the report's note map of the default community.
 
