@@ -84,3 +84,25 @@ def test_empty_id_and_missing_column_are_input_errors(tmp_path: Path) -> None:
     pl.DataFrame({"noteId": ["1"], "raterParticipantId": ["A"]}).write_csv(path, separator="\t")
     with pytest.raises(InputError, match="createdAtMillis"):
         read_rating_matrix(path)
+
+
+def test_batches_count_lines_across_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridgewatch.analysis.embeddings import load
+
+    monkeypatch.setattr(load, "_BATCH_ROWS", 1)
+    good = _write(tmp_path / "good.tsv", "NOT_HELPFUL")
+    assert _rows(read_rating_matrix(good)) == {("A", "1", -1, 1000), ("B", "2", 1, 2000)}
+    path = tmp_path / "ratings.tsv"
+    pl.DataFrame(
+        {
+            "noteId": ["1", "2"],
+            "raterParticipantId": ["A", "B"],
+            "createdAtMillis": ["1000", "2000"],
+            "helpfulnessLevel": ["HELPFUL", "MAYBE"],
+        }
+    ).write_csv(path, separator="\t")
+    with pytest.raises(InputError, match="helpfulnessLevel") as info:
+        read_rating_matrix(path)
+    assert info.value.line == 3

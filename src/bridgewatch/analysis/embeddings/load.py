@@ -11,7 +11,9 @@ Downloaded zips go through ``load_dataset`` instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -27,6 +29,8 @@ __all__ = ["rating_matrix_from_frame", "read_rating_matrix"]
 
 _LEVEL_VOTE = {"NOT_HELPFUL": -1, "SOMEWHAT_HELPFUL": 0, "HELPFUL": 1}
 _KEYS = ("noteId", "raterParticipantId", "createdAtMillis")
+# Rows per batch: a batch's id strings stay ~100 MB.
+_BATCH_ROWS = 1 << 20
 
 
 def _vote_expr(columns: set[str]) -> pl.Expr:
@@ -59,15 +63,11 @@ def _scan(path: Path) -> pl.LazyFrame:
     )
 
 
-def _read_file(path: Path) -> pl.DataFrame:
-    """``noteId``, ``raterParticipantId`` (String), ``createdAtMillis`` (Int64) and ``vote``
-    (Int8) of the rows with a value."""
-    return _checked(_scan(path), path)
-
-
-def _checked(lazy: pl.LazyFrame, path: Path) -> pl.DataFrame:
-    """The rows of ``lazy`` with a value, as :func:`_read_file` returns them; ``path`` names
-    the source in errors."""
+def _checked_batches(lazy: pl.LazyFrame, path: Path) -> Iterator[pl.DataFrame]:
+    """The rows of ``lazy`` with a value, in batches of about ``_BATCH_ROWS``:
+    ``noteId``, ``raterParticipantId`` (String), ``createdAtMillis`` (Int64) and ``vote``
+    (Int8); ``path`` names the source in errors. Batches keep one batch's id strings in
+    memory, not a whole shard's (10M 64-character ids: ~1 GB)."""
     columns = set(lazy.collect_schema().names())
     missing = [c for c in _KEYS if c not in columns]
     if missing:
@@ -79,7 +79,7 @@ def _checked(lazy: pl.LazyFrame, path: Path) -> pl.DataFrame:
             field="helpfulnessLevel",
         )
     level = pl.col("helpfulnessLevel").cast(pl.String) if "helpfulnessLevel" in columns else None
-    frame = lazy.select(
+    query = lazy.select(
         pl.col("noteId").cast(pl.String),
         pl.col("raterParticipantId").cast(pl.String),
         pl.col("createdAtMillis").cast(pl.Int64, strict=False),
@@ -89,28 +89,61 @@ def _checked(lazy: pl.LazyFrame, path: Path) -> pl.DataFrame:
             if level is not None
             else pl.lit(False)
         ).alias("badLevel"),
-    ).collect()
-    bad_level = frame["badLevel"]
-    if bad_level.any():
-        row = int(bad_level.arg_true()[0])
-        raise InputError(
-            f"unknown helpfulnessLevel (expected one of {', '.join(_LEVEL_VOTE)})",
-            path=path,
-            line=row + 2 if path.suffix != ".parquet" else None,
-            field="helpfulnessLevel",
-        )
-    frame = frame.drop("badLevel").filter(pl.col("vote").is_not_null())
-    for column in _KEYS:
-        nulls = frame[column].is_null()
-        if frame[column].dtype == pl.String:
-            nulls = nulls | (frame[column] == "")
-        if nulls.any():
+    )
+    offset = 0
+    for frame in query.collect_batches(chunk_size=_BATCH_ROWS):
+        bad_level = frame["badLevel"]
+        if bad_level.any():
+            row = offset + int(bad_level.arg_true()[0])
             raise InputError(
-                "empty or unparsable value in a rating with a value",
+                f"unknown helpfulnessLevel (expected one of {', '.join(_LEVEL_VOTE)})",
                 path=path,
-                field=column,
+                line=row + 2 if path.suffix != ".parquet" else None,
+                field="helpfulnessLevel",
             )
-    return frame
+        offset += frame.height
+        frame = frame.drop("badLevel").filter(pl.col("vote").is_not_null())
+        for column in _KEYS:
+            nulls = frame[column].is_null()
+            if frame[column].dtype == pl.String:
+                nulls = nulls | (frame[column] == "")
+            if nulls.any():
+                raise InputError(
+                    "empty or unparsable value in a rating with a value",
+                    path=path,
+                    field=column,
+                )
+        yield frame
+
+
+class _Parts:
+    """Per-batch code, vote and time arrays, and the two interners."""
+
+    def __init__(self) -> None:
+        self.notes, self.raters = IdInterner(), IdInterner()
+        self.arrays: dict[str, list[NDArray[np.generic]]] = {k: [] for k in ("r", "n", "v", "t")}
+
+    def add(self, frame: pl.DataFrame) -> None:
+        self.arrays["n"].append(self.notes.codes(frame["noteId"]))
+        self.arrays["r"].append(self.raters.codes(frame["raterParticipantId"]))
+        self.arrays["v"].append(frame["vote"].to_numpy().astype(np.int8))
+        self.arrays["t"].append(frame["createdAtMillis"].to_numpy().astype(np.int64))
+
+    def _cat(self, key: str, dtype: type[np.generic]) -> NDArray[Any]:
+        chunks = self.arrays[key]
+        out = np.concatenate(chunks) if chunks else np.zeros(0, dtype=dtype)
+        chunks.clear()
+        return out.astype(dtype, copy=False)
+
+    def matrix(self) -> RatingMatrix:
+        return RatingMatrix(
+            rater_ids=self.raters.ids().to_numpy().astype(np.str_),
+            note_ids=self.notes.ids().to_numpy().astype(np.str_),
+            rater_idx=self._cat("r", np.int32),
+            note_idx=self._cat("n", np.int32),
+            votes=self._cat("v", np.int8),
+            created_at_ms=self._cat("t", np.int64),
+        )
 
 
 def read_rating_matrix(ratings: str | Path, notes: str | Path | None = None) -> RatingMatrix:
@@ -138,29 +171,11 @@ def read_rating_matrix(ratings: str | Path, notes: str | Path | None = None) -> 
         if notes is None:
             raise InputError("a zipped ratings dump needs --notes", path=ratings, field="notes")
         return rating_matrix(load_dataset(notes=notes, ratings=ratings).ratings)
-    note_codes, rater_codes = IdInterner(), IdInterner()
-    parts: dict[str, list[NDArray[np.generic]]] = {k: [] for k in ("r", "n", "v", "t")}
+    parts = _Parts()
     for path in files:
-        frame = _read_file(path)
-        parts["n"].append(note_codes.codes(frame["noteId"]))
-        parts["r"].append(rater_codes.codes(frame["raterParticipantId"]))
-        parts["v"].append(frame["vote"].to_numpy().astype(np.int8))
-        parts["t"].append(frame["createdAtMillis"].to_numpy().astype(np.int64))
-        del frame
-
-    def cat(key: str, dtype: type[np.generic]) -> NDArray[np.generic]:
-        out = np.concatenate(parts[key]) if parts[key] else np.zeros(0, dtype=dtype)
-        parts[key].clear()
-        return out.astype(dtype, copy=False)
-
-    return RatingMatrix(
-        rater_ids=rater_codes.ids().to_numpy().astype(np.str_),
-        note_ids=note_codes.ids().to_numpy().astype(np.str_),
-        rater_idx=cat("r", np.int32),  # type: ignore[arg-type]
-        note_idx=cat("n", np.int32),  # type: ignore[arg-type]
-        votes=cat("v", np.int8),  # type: ignore[arg-type]
-        created_at_ms=cat("t", np.int64),  # type: ignore[arg-type]
-    )
+        for frame in _checked_batches(_scan(path), path):
+            parts.add(frame)
+    return parts.matrix()
 
 
 def rating_matrix_from_frame(frame: pl.DataFrame) -> RatingMatrix:
@@ -178,16 +193,7 @@ def rating_matrix_from_frame(frame: pl.DataFrame) -> RatingMatrix:
         A column is missing, or a rating with a value has an empty id or time or an unknown
         level.
     """
-    path = Path("<ratings frame>")
-    rows = _checked(frame.lazy(), path)
-    note_codes, rater_codes = IdInterner(), IdInterner()
-    note_idx = note_codes.codes(rows["noteId"])
-    rater_idx = rater_codes.codes(rows["raterParticipantId"])
-    return RatingMatrix(
-        rater_ids=rater_codes.ids().to_numpy().astype(np.str_),
-        note_ids=note_codes.ids().to_numpy().astype(np.str_),
-        rater_idx=rater_idx,
-        note_idx=note_idx,
-        votes=rows["vote"].to_numpy().astype(np.int8),
-        created_at_ms=rows["createdAtMillis"].to_numpy().astype(np.int64),
-    )
+    parts = _Parts()
+    for batch in _checked_batches(frame.lazy(), Path("<ratings frame>")):
+        parts.add(batch)
+    return parts.matrix()
