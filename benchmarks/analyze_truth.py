@@ -3,12 +3,15 @@
 For each polarization 0, 0.5, 1, 1.5, 2 simulates a community where raters vote on about
 half the notes (the test community of tests/analysis/embeddings/community.py, or larger with
 --scale), scores it with Core, and prints: the opinion groups' adjusted Rand index against
-the simulated camps, every polarization measure, and the AUC with which the bridging score
+the simulated camps (every placed rater, the clustered ones, those with >= 60 ratings, and
+for scale a classifier that knows each note's true slant), every polarization measure, and
+the AUC with which the bridging score
 (Core note intercept) and the group-aware consensus rank good unslanted notes (quality > 0,
 not one-sided) above one-sided ones. Saves the report's note map of the default community.
 
     PYTHONPATH=src:. python benchmarks/analyze_truth.py \
         --plot benchmarks/results/analyze_note_map.png
+    PYTHONPATH=src:. python benchmarks/analyze_truth.py --sparse
 
 (The repository root on the path: the community comes from the tests.)
 """
@@ -30,6 +33,7 @@ from bridgewatch.analysis.embeddings import (
     PolarizationConfig,
     analyze,
     compare_labels,
+    label_rows,
     ranking_auc,
 )
 from bridgewatch.analysis.embeddings.plots import note_map
@@ -39,11 +43,18 @@ from bridgewatch.sim import SimConfig
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=1, help="multiply raters and ratings")
+    parser.add_argument(
+        "--sparse",
+        action="store_true",
+        help="`bridgewatch simulate`'s defaults (5,000 raters, 100,000 ratings: median 12 a "
+        "rater) instead of the dense test community",
+    )
     parser.add_argument("--plot", type=Path, help="save the default community's note map here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    start = replace(SimConfig(), seed_status_history=False) if args.sparse else DENSE
     base = replace(
-        DENSE, n_raters=DENSE.n_raters * args.scale, n_ratings=DENSE.n_ratings * args.scale
+        start, n_raters=start.n_raters * args.scale, n_ratings=start.n_ratings * args.scale
     )
     rows = []
     for p in (0.0, 0.5, 1.0, 1.5, 2.0):
@@ -52,7 +63,30 @@ def main() -> None:
         a = analyze(c.tables, c.matrix, AnalysisConfig(polarization=PolarizationConfig(n_boot=0)))
         assert a.opinion_groups is not None and a.note_diversity is not None
         labels = a.opinion_groups.labels_for(c.matrix.rater_ids)
-        ari = float(compare_labels("group", labels, "camp", c.camps())["ari"][0])
+        camps = c.camps()
+        ari = float(compare_labels("group", labels, "camp", camps)["ari"][0])
+        clustered = np.isin(
+            c.matrix.rater_ids,
+            a.opinion_groups.raters.filter(pl.col("clustered"))["raterParticipantId"].to_numpy(),
+        )
+        per_rater = c.matrix.ratings_per_rater()
+        band_ari = {
+            name: float(
+                compare_labels("group", np.where(mask, labels, -1), "camp", camps)["ari"][0]
+            )
+            for name, mask in (("ari_clustered", clustered), ("ari_60plus", per_rater >= 60))
+        }
+        # A classifier that knows every note's true slant: sign of sum(vote x slant).
+        slant = label_rows(c.matrix.note_ids, c.note_truth, "noteId", "slant")
+        slant_sum = np.bincount(
+            c.matrix.rater_idx,
+            weights=c.matrix.votes * np.nan_to_num(slant[c.matrix.note_idx]),
+            minlength=c.matrix.n_raters,
+        )
+        oracle = np.where(labels >= 0, (slant_sum > 0).astype(np.int64), -1)
+        band_ari["ari_slant_oracle"] = float(
+            compare_labels("oracle", oracle, "camp", camps)["ari"][0]
+        )
         notes = a.note_diversity.join(c.note_truth, on="noteId")
         good = ((notes["quality"] > 0) & ~notes["oneSided"]).to_numpy()
         keep = good | notes["oneSided"].to_numpy()
@@ -63,7 +97,7 @@ def main() -> None:
             for col in ("bridgingScore", "consensus")
         }
         whole = a.polarization.filter(pl.col("scope") == "all")
-        row = {"polarization": p, "k": a.opinion_groups.k, "ari": ari}
+        row = {"polarization": p, "k": a.opinion_groups.k, "ari": ari} | band_ari
         row |= {f"auc_{k}": v for k, v in aucs.items()}
         row |= dict(zip(whole["measure"].to_list(), whole["value"].to_list(), strict=True))
         rows.append(row)

@@ -94,6 +94,7 @@ def test_analyze_names_what_is_missing(
                 str(scores),
                 "--ratings",
                 str(ratings),
+                "--robustness",
                 "--outdir",
                 str(tmp_path / "r"),
             ]
@@ -116,3 +117,14 @@ def test_analyze_names_what_is_missing(
         == 1
     )
     assert "scorers present" in capsys.readouterr().err
+
+
+def test_analyze_reads_the_ratings_alone_without_robustness(
+    scored: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    _notes, ratings, scores = scored
+    args = ["analyze", "--scores", str(scores), "--ratings", str(ratings)]
+    assert main([*args, "--bootstrap", "5", "--out", str(tmp_path)]) == 0
+    tables = {p.stem for p in (tmp_path / "tables").iterdir()}
+    assert {"opinion_groups", "note_diversity", "polarization", "side_similarity"} <= tables
+    assert "robustness" not in tables

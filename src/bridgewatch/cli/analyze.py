@@ -22,6 +22,7 @@ from bridgewatch.analysis.embeddings import (
     read_score_tables,
     seed_stability,
 )
+from bridgewatch.analysis.embeddings.load import read_rating_matrix
 from bridgewatch.analysis.embeddings.report import write_report
 from bridgewatch.errors import ConfigError
 from bridgewatch.io import Dataset, load_dataset
@@ -47,7 +48,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p.add_argument("--scores", required=True, help="output directory of `bridgewatch score`")
     p.add_argument("--ratings", help="ratings file or directory of shards that were scored")
-    p.add_argument("--notes", help="notes file that was scored (needed with --ratings)")
+    p.add_argument(
+        "--notes",
+        help="notes file that was scored (needed with --robustness or a zipped ratings dump)",
+    )
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("--outdir", help="report directory (created if missing)")
     # The flag's name before every command said --outdir; kept so scripts keep working.
@@ -93,18 +97,19 @@ def _robustness(dataset: Dataset, seeds: list[int]) -> pl.DataFrame:
 
 def run(args: argparse.Namespace) -> int:
     """Analyze and write the report; print its path."""
-    if args.ratings is not None and args.notes is None:
-        raise ConfigError("notes", None, "the notes file scored with --ratings")
-    if args.robustness and args.ratings is None:
+    if args.robustness and (args.ratings is None or args.notes is None):
         raise ConfigError("robustness", True, "--ratings and --notes to re-score")
     seeds = _seeds(args.robustness_seeds)
     started = time.perf_counter()
     tables = read_score_tables(args.scores)
     dataset = None
     matrix = None
-    if args.ratings is not None:
+    if args.robustness:
         dataset = load_dataset(notes=args.notes, ratings=args.ratings)
         matrix = rating_matrix(dataset.ratings)
+    elif args.ratings is not None:
+        # Only the four columns the analysis needs (~17 bytes a rating).
+        matrix = read_rating_matrix(args.ratings, args.notes)
     loaded = time.perf_counter()
     config = AnalysisConfig(
         scorer=args.scorer,

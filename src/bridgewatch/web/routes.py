@@ -75,6 +75,7 @@ from bridgewatch.usecases.throttle import (
     reserve_signup,
 )
 from bridgewatch.web import charts
+from bridgewatch.web.community_analysis import community_figures
 from bridgewatch.web.csrf import CSRF_COOKIE, check_csrf, csrf_token_for
 from bridgewatch.web.explain import (
     SideCounts,
@@ -900,6 +901,7 @@ def transparency_page(request: Request, db: Db, user: User) -> HTMLResponse:
                 "split": rule.split,
             },
             "pipeline": pages.pipeline_state(db),
+            "analysis": community_figures(db),
             "algorithm": ALGORITHM,
             "cfg": cfg,
             "title": "Transparency",

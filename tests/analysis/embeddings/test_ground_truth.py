@@ -26,7 +26,8 @@ from bridgewatch.analysis.embeddings import (
     rater_embeddings,
     scorer_factor,
 )
-from bridgewatch.sim import SimConfig
+from bridgewatch.analysis.embeddings.ratings import rating_matrix
+from bridgewatch.sim import LabelledRatings, SimConfig, simulate_ratings
 from tests.analysis.embeddings.community import DENSE, ScoredCommunity, scored_community
 
 POLARIZATIONS = (0.0, 0.5, 1.0, 1.5, 2.0)
@@ -56,6 +57,45 @@ def test_opinion_groups_recover_the_camps_at_the_default_polarization(
     table = compare_labels("group", groups.labels_for(c.matrix.rater_ids), "camp", c.camps())
     assert groups.k == 2
     assert table["ari"][0] >= 0.9
+
+
+@pytest.fixture(scope="module")
+def sparse() -> LabelledRatings:
+    """`bridgewatch simulate`'s defaults: 5,000 raters, 2,000 notes, 100,000 ratings (a
+    median rater rates 12 notes, a sixth of them one-sided), polarization 1."""
+    return simulate_ratings(SimConfig())
+
+
+def test_opinion_groups_on_sparse_default_data_find_the_camps_the_votes_can_show(
+    sparse: LabelledRatings,
+) -> None:
+    m = rating_matrix(sparse.ratings)
+    camps = (sparse.rater_camp > 0).astype(np.int64)
+    groups = opinion_groups(m)
+    labels = groups.labels_for(m.rater_ids)
+    per_rater = m.ratings_per_rater()
+    clustered = np.isin(
+        m.rater_ids, groups.raters.filter(pl.col("clustered"))["raterParticipantId"].to_numpy()
+    )
+
+    def ari(mask: np.ndarray) -> float:
+        return float(compare_labels("group", np.where(mask, labels, -1), "camp", camps)["ari"][0])
+
+    assert groups.k == 2
+    # The raters the k-means saw (>= 30 ratings) and the heaviest ones.
+    assert ari(clustered) >= 0.8
+    assert ari(per_rater >= 60) >= 0.9
+    # Every placed rater, light ones included, as well as a classifier that knows each
+    # note's true slant: the sign of the rater's votes times the slants (light raters cast
+    # too few votes on one-sided notes for anyone to place them surely).
+    placed = labels >= 0
+    slant_sum = np.bincount(
+        m.rater_idx, weights=m.votes * sparse.note_slant[m.note_idx], minlength=m.n_raters
+    )
+    oracle = compare_labels(
+        "oracle", np.where(placed, (slant_sum > 0).astype(np.int64), -1), "camp", camps
+    )
+    assert ari(placed) >= float(oracle["ari"][0]) - 0.05
 
 
 def test_opinion_groups_find_no_camps_without_polarization(

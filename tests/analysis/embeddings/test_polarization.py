@@ -105,3 +105,33 @@ def test_polarization_config_names_the_bad_field() -> None:
         PolarizationConfig(ci=1.5)
     with pytest.raises(ConfigError, match="n_boot"):
         PolarizationConfig(n_boot=-1)
+
+
+def test_subsampled_bootstrap_gives_intervals_like_the_full_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bridgewatch.analysis.embeddings import polarization
+
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.normal(-0.5, 0.3, 3000), rng.normal(0.4, 0.3, 3000)])
+    config = PolarizationConfig(n_boot=300)
+
+    def interval() -> dict[str, tuple[float, float, float]]:
+        return polarization._interval(
+            lambda w, rows: polarization._factor_measures_weighted(
+                x if rows is None else x[rows], w, mixture=False
+            ),
+            x.shape[0],
+            config,
+            np.random.default_rng(1),
+        )
+
+    full = interval()
+    monkeypatch.setattr(polarization, "_BOOT_SAMPLE", 1000)
+    sub = interval()
+    for measure in ("bimodality", "esteban_ray"):
+        value, lo, hi = sub[measure]
+        assert value == pytest.approx(full[measure][0])
+        assert lo < value < hi
+        ratio = (hi - lo) / (full[measure][2] - full[measure][1])
+        assert 0.6 < ratio < 1.6, (measure, ratio)

@@ -40,6 +40,19 @@ _CRH_INTERCEPT = 0.40
 _CRNH_BASE, _CRNH_SLOPE = -0.05, 0.8
 
 
+# Points drawn at most per scatter plot (a fixed random sample beyond): a 2M-point scatter
+# takes matplotlib tens of seconds and shows no more than 50,000 do.
+MAX_POINTS = 50_000
+
+
+def _at_most(frame: pl.DataFrame, n: int = MAX_POINTS) -> pl.DataFrame:
+    """``frame``, or a sample of ``n`` of its rows (seed 0, order kept) when it is longer."""
+    if frame.height <= n:
+        return frame
+    rows = np.sort(np.random.default_rng(0).choice(frame.height, size=n, replace=False))
+    return frame[rows]
+
+
 def png_base64(fig: Figure, dpi: int = 100) -> str:
     """The figure as base64 PNG text (closes the figure)."""
     buf = io.BytesIO()
@@ -153,6 +166,10 @@ def note_map(note_diversity: pl.DataFrame) -> Figure:
     (y: gap between the sides' helpful shares), coloured by the scorer's own status (the
     final status also waits for the stabilization delay, scoring-core.md §9.4)."""
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    n_notes = note_diversity.height
+    note_diversity = _at_most(note_diversity)
+    if note_diversity.height < n_notes:
+        ax.set_title(f"{note_diversity.height:,} of {n_notes:,} notes (random sample)", fontsize=8)
     status = note_diversity["status"].fill_null("NEEDS_MORE_RATINGS").to_list()
     x = note_diversity["consensus"].to_numpy()
     y = note_diversity["divisiveness"].to_numpy()
@@ -172,13 +189,18 @@ def note_map(note_diversity: pl.DataFrame) -> Figure:
 
 
 def opinion_map(raters: pl.DataFrame) -> Figure:
-    """Raters on the first two principal components of the vote matrix, by opinion group."""
+    """Raters by their positions on the first two note axes of the vote matrix, by opinion
+    group."""
     fig, ax = plt.subplots(figsize=(6.0, 4.6))
+    shown = _at_most(raters)
+    if shown.height < raters.height:
+        ax.set_title(f"{shown.height:,} of {raters.height:,} raters (random sample)", fontsize=8)
     for g in sorted(set(raters["group"].to_list())):
-        rows = raters.filter(pl.col("group") == g)
-        ax.scatter(rows["x"], rows["y"], s=5, alpha=0.5, lw=0, label=f"group {g} ({rows.height:,})")
-    ax.set_xlabel("component 1 (scaled)")
-    ax.set_ylabel("component 2 (scaled)")
+        size = int((raters["group"] == g).sum())
+        rows = shown.filter(pl.col("group") == g)
+        ax.scatter(rows["x"], rows["y"], s=5, alpha=0.5, lw=0, label=f"group {g} ({size:,})")
+    ax.set_xlabel("position on note axis 1")
+    ax.set_ylabel("position on note axis 2")
     ax.legend(fontsize=8, markerscale=3)
     fig.tight_layout()
     return fig

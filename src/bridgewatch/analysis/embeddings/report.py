@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -20,7 +22,14 @@ from bridgewatch.analysis.embeddings import plots
 from bridgewatch.analysis.embeddings.run import Analysis
 from bridgewatch.io import atomic_output
 
-__all__ = ["REPORT_FILE", "TABLES_DIR", "render_html", "write_report"]
+__all__ = [
+    "REPORT_FILE",
+    "TABLES_DIR",
+    "ReportFigure",
+    "render_html",
+    "report_figures",
+    "write_report",
+]
 
 REPORT_FILE = "report.html"
 TABLES_DIR = "tables"
@@ -178,6 +187,98 @@ def _sections(a: Analysis) -> list[str]:
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class ReportFigure:
+    """One of the report's figures, rendered.
+
+    Parameters
+    ----------
+    key : stable name (``factor_histograms``, ``note_map``, ...).
+    title, caption : what the report says above and under it.
+    png_base64 : the PNG, base64 text for a ``data:image/png`` URI.
+    """
+
+    key: str
+    title: str
+    caption: str
+    png_base64: str
+
+
+def report_figures(a: Analysis) -> list[ReportFigure]:
+    """The report's figures that ``a`` has data for, in the report's order (the web app's
+    transparency page shows these for the live community)."""
+    todo: list[tuple[str, str, str, Callable[[], Figure]]] = []
+    if a.polarization.filter(pl.col("scope") != "all").height:
+        todo.append(
+            (
+                "polarization_over_time",
+                "Polarization over time",
+                "Each measure per calendar month of ratings with its 90% bootstrap interval; "
+                "the dashed line is the whole run.",
+                lambda: plots.polarization_over_time(a.polarization),
+            )
+        )
+    todo.append(
+        (
+            "factor_histograms",
+            "Rater factors by scorer",
+            "Distribution of each scorer's rater factor: two modes mean two viewpoints.",
+            lambda: plots.factor_histograms(a.rater_embeddings),
+        )
+    )
+    todo.append(
+        (
+            "intercept_factor_density",
+            f"Notes: intercept against factor ({a.scorer})",
+            "Density of notes, with the status thresholds of the Core rules drawn.",
+            lambda: plots.intercept_factor_density(a.note_embeddings, a.scorer),
+        )
+    )
+    if (share := a.helpful_share) is not None:
+        todo.append(
+            (
+                "helpful_share_bars",
+                "Helpful share by side",
+                "Share of HELPFUL votes by rater bucket (factor below -0.15, between, above "
+                "0.15) on notes of each bucket.",
+                lambda: plots.helpful_share_bars(share),
+            )
+        )
+    if (diversity := a.note_diversity) is not None:
+        todo.append(
+            (
+                "note_map",
+                "Note map: consensus against divisiveness",
+                "Each note by how much both sides found it helpful (x) and how much they "
+                "disagreed (y), coloured by status.",
+                lambda: plots.note_map(diversity),
+            )
+        )
+    if (groups := a.opinion_groups) is not None:
+        todo.append(
+            (
+                "opinion_map",
+                "Opinion groups",
+                f"Raters by their positions on the vote matrix's note axes; {groups.k} groups "
+                "chosen by silhouette.",
+                lambda: plots.opinion_map(groups.raters),
+            )
+        )
+    if (similarity := a.group_similarity) is not None:
+        todo.append(
+            (
+                "group_similarity_heatmap",
+                "Group similarity",
+                "Agreement rate of co-rating pairs between and within opinion groups.",
+                lambda: plots.group_similarity_heatmap(similarity),
+            )
+        )
+    return [
+        ReportFigure(key, title, caption, plots.png_base64(draw()))
+        for key, title, caption, draw in todo
+    ]
 
 
 def render_html(analysis: Analysis, title: str = "bridgewatch analysis") -> str:

@@ -62,13 +62,16 @@ class AnalysisConfig:
     neighbours_k : nearest neighbours per rater (embedding and co-rating).
     corating_queries : raters (sampled with ``seed`` among those the opinion groups place)
         whose co-rating neighbours are computed; 0 for none. The cost grows with it.
-    seed : seed of that sample.
+    embedding_queries : raters (sampled with ``seed``) whose embedding neighbours are listed
+        when there are more (a k-d tree query per rater: 50 s at 500k raters on this machine).
+    seed : seed of those samples.
     polarization, groups, diversity : the parts' own settings.
     """
 
     scorer: str = "core"
     neighbours_k: int = 10
     corating_queries: int = 1000
+    embedding_queries: int = 50_000
     seed: int = 0
     polarization: PolarizationConfig = field(default_factory=PolarizationConfig)
     groups: OpinionGroupsConfig = field(default_factory=OpinionGroupsConfig)
@@ -77,6 +80,8 @@ class AnalysisConfig:
     def __post_init__(self) -> None:
         if self.neighbours_k < 1:
             raise ConfigError("neighbours_k", self.neighbours_k, "an integer >= 1")
+        if self.embedding_queries < 1:
+            raise ConfigError("embedding_queries", self.embedding_queries, "an integer >= 1")
         if self.corating_queries < 0:
             raise ConfigError("corating_queries", self.corating_queries, "an integer >= 0")
 
@@ -244,7 +249,9 @@ def analyze(
     raters = rater_embeddings(tables.helpfulness_scores)
     notes = note_embeddings(tables.scored_notes)
     scorer_raters = scorer_factor(raters, cfg.scorer, "raterParticipantId")
-    neighbours = embedding_neighbours(scorer_raters, k=cfg.neighbours_k)
+    neighbours = embedding_neighbours(
+        scorer_raters, k=cfg.neighbours_k, max_queries=cfg.embedding_queries, seed=cfg.seed
+    )
     if matrix is None:
         return Analysis(
             scorer=cfg.scorer,

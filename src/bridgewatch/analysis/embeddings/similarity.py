@@ -140,7 +140,12 @@ def side_similarity(matrix: RatingMatrix, sides: NDArray[np.int64]) -> pl.DataFr
 
 
 def embedding_neighbours(
-    embeddings: pl.DataFrame, *, id_column: str = "raterParticipantId", k: int = 10
+    embeddings: pl.DataFrame,
+    *,
+    id_column: str = "raterParticipantId",
+    k: int = 10,
+    max_queries: int | None = None,
+    seed: int = 0,
 ) -> pl.DataFrame:
     """The ``k`` nearest raters of each rater in one scorer's (intercept, factor) plane.
 
@@ -149,6 +154,8 @@ def embedding_neighbours(
     embeddings : ``id_column``, ``intercept``, ``factor`` (one scorer; rows with a null
         factor are left out).
     k : neighbours per rater (fewer when there are fewer raters).
+    max_queries : at most this many raters (sampled with ``seed``, in their order) get their
+        neighbours listed, among all raters; None for every rater.
 
     Returns
     -------
@@ -171,16 +178,20 @@ def embedding_neighbours(
         )
     points = rows.select("intercept", "factor").to_numpy().astype(np.float64)
     tree = NearestNeighbors(n_neighbors=kk + 1, algorithm="kd_tree").fit(points)
-    dist, idx = tree.kneighbors(points)
+    queries = np.arange(n)
+    if max_queries is not None and n > max_queries:
+        rng = np.random.default_rng(seed)
+        queries = np.sort(rng.choice(n, size=max_queries, replace=False))
+    dist, idx = tree.kneighbors(points[queries])
     ids = rows[id_column].cast(pl.String).to_numpy()
     # Drop each point itself (the first neighbour, or a later one among exact duplicates).
-    not_self = idx != np.arange(n)[:, None]
+    not_self = idx != queries[:, None]
     keep_rank = np.cumsum(not_self, axis=1) <= kk
     mask = not_self & keep_rank
     ranks = np.cumsum(not_self, axis=1)
     return pl.DataFrame(
         {
-            id_column: np.repeat(ids, mask.sum(axis=1)),
+            id_column: np.repeat(ids[queries], mask.sum(axis=1)),
             "neighbour": ids[idx[mask]],
             "rank": ranks[mask].astype(np.int32),
             "distance": dist[mask],
