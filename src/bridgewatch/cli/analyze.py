@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("--outdir", help="report directory (created if missing)")
-    # The flag's name before every command said --outdir; kept so scripts keep working.
+    # The old name of the flag (every command now says --outdir), kept so scripts keep working.
     out.add_argument("--out", dest="outdir", help=argparse.SUPPRESS)
     p.add_argument("--scorer", default="core", help="scorer whose rater factor defines the sides")
     p.add_argument("--bootstrap", type=int, default=200, help="bootstrap replicates (0: none)")

@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     out = p.add_mutually_exclusive_group(required=True)
     out.add_argument("--outdir", help="output directory (created if missing)")
-    # The flag's name before every command said --outdir; kept so scripts keep working.
+    # The old name of the flag (every command now says --outdir), kept so scripts keep working.
     out.add_argument("--out", dest="outdir", help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
     p.add_argument("--n-notes", type=int, default=defaults.n_notes, help="notes")
