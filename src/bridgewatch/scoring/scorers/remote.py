@@ -1,0 +1,199 @@
+"""The roster on executors that run tasks in other processes or machines (``processes:N``,
+``dask:...``): tasks read their inputs by path and return compact results.
+
+The caller writes the shared preprocessed inputs once to the run's work directory
+(``shared_inputs.npz``). Then, as one task graph (``parallel.run_graph``):
+
+- ``prescore:NAME`` for each scorer that prescores: loads the shared inputs (once per
+  worker process), runs the scorer's prescoring and writes it to
+  ``prescored/NAME.pkl`` (its view of the shared inputs as references, so the file holds
+  only what the scorer computed). Returns nothing, or, for a prescoring-only scorer, its
+  prescoring without per-rating arrays.
+- ``final:NAME`` for each scorer that scores, after ``prescore:NAME`` (or the prescoring of
+  the scorer it borrows from, for the Gaussian scorers): reads that prescoring, runs the
+  final scoring and returns the run, its shared arrays and a borrowed prescoring as
+  references. Non-Core runs have dropped their per-rating arrays (``without_ratings``);
+  Core's run keeps them (the Core-path result reads them), as in the serial path.
+
+The caller resolves the references against its own shared inputs and the lenders' runs, so
+the result has the same structure, and the same bits, as the serial path's. Each task's
+kernels run on one thread (``limit_kernel_threads(1)``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Executor
+from dataclasses import replace
+
+from bridgewatch.parallel import Task, run_graph
+from bridgewatch.parallel.artifacts import (
+    WorkDir,
+    cached_tree,
+    dumps_with_refs,
+    loads_with_refs,
+    object_paths,
+    save_tree,
+    work_directory,
+)
+from bridgewatch.scoring._threads import limit_kernel_threads
+from bridgewatch.scoring.inputs import CoreInputs
+from bridgewatch.scoring.scorers import run as roster_run
+from bridgewatch.scoring.scorers.run import (
+    GaussianFitterFactory,
+    Prescored,
+    RosterResult,
+    ScorerRun,
+)
+from bridgewatch.scoring.scorers.scope import scorer_inputs
+from bridgewatch.scoring.scorers.spec import ScorerSpec
+
+__all__ = ["SHARED_FILE", "run_roster_remote"]
+
+_log = logging.getLogger(__name__)
+
+SHARED_FILE = "shared_inputs.npz"
+_SHARED = "shared"
+
+
+def _prescored_file(name: str) -> str:
+    return f"prescored/{name}.pkl"
+
+
+def _lender_ref(name: str) -> str:
+    return f"prescoring:{name}"
+
+
+def _shared(root: str) -> tuple[CoreInputs, dict[str, object]]:
+    shared: CoreInputs = cached_tree(WorkDir(root).url(SHARED_FILE))
+    return shared, object_paths(shared, _SHARED)
+
+
+def _slim(p: Prescored) -> Prescored:
+    """A prescoring-only scorer's phase without its view's per-rating arrays (what the
+    outputs read of it is per note and per participant)."""
+    view = roster_run._no_scoped(p.inputs)
+    screening = None if p.screening is None else replace(p.screening, inputs=view)
+    return replace(p, inputs=view, screening=screening)
+
+
+def _prescore_task(root: str, spec: ScorerSpec, seed: int | None, keep: bool) -> bytes | None:
+    """Prescore ``spec`` on the shared inputs at ``root``; write it for the final tasks."""
+    shared, refs = _shared(root)
+    with limit_kernel_threads(1):
+        prescored = roster_run._prescore(shared, spec, seed)
+    WorkDir(root).write_bytes(_prescored_file(spec.name), dumps_with_refs(prescored, refs))
+    return dumps_with_refs(_slim(prescored), refs) if keep else None
+
+
+def _final_task(
+    root: str,
+    spec: ScorerSpec,
+    source: str,
+    seed: int | None,
+    gaussian_fitter: GaussianFitterFactory | None,
+) -> bytes:
+    """Final scoring of ``spec`` from the prescoring of ``source`` (its own or borrowed)."""
+    shared, refs = _shared(root)
+    work = WorkDir(root)
+    prescored: Prescored = loads_with_refs(work.read_bytes(_prescored_file(source)), refs)
+    with limit_kernel_threads(1):
+        run = roster_run._final(spec, shared, {source: prescored}, gaussian_fitter, seed)
+    out_refs = dict(refs)
+    if spec.borrows is not None and prescored.prescoring is not None:
+        out_refs[_lender_ref(source)] = prescored.prescoring
+    return dumps_with_refs(run, out_refs)
+
+
+def _cost(shared: CoreInputs, spec: ScorerSpec) -> float:
+    """Rough cost of a scorer's task: its ratings in scope (longest first)."""
+    return float(scorer_inputs(shared, spec).scoped.n_ratings)
+
+
+def run_roster_remote(
+    shared: CoreInputs,
+    roster: tuple[ScorerSpec, ...],
+    *,
+    seed: int | None,
+    gaussian_fitter: GaussianFitterFactory | None,
+    executor: Executor,
+    work_dir: str | None = None,
+) -> RosterResult:
+    """``run_roster`` on an executor whose tasks run in other processes (see the module).
+
+    Parameters
+    ----------
+    shared, roster, seed, gaussian_fitter : as ``run_roster``.
+    executor : a process pool or a Dask cluster.
+    work_dir : where the run directory goes (a path every worker sees, or an fsspec URL);
+        default a local temporary directory (enough for local processes and a local
+        cluster). The run directory is removed afterwards.
+
+    Raises
+    ------
+    parallel.TaskFailed : a scorer's task raised (``prescore:NAME`` or ``final:NAME``).
+    """
+    roster_run._check(roster)
+    started = time.perf_counter()
+    borrowed = {s.borrows for s in roster if s.borrows is not None}
+    with work_directory(work_dir) as work:
+        size = save_tree(shared, work.url(SHARED_FILE))
+        _log.info(
+            "shared inputs: %.1f MiB written to %s in %.2f s",
+            size / 2**20,
+            work.root,
+            time.perf_counter() - started,
+        )
+        costs = {s.name: _cost(shared, s) for s in roster}
+        tasks: dict[str, Task] = {}
+        for spec in roster:
+            if spec.prescoring:
+                # Lenders first: their borrowers wait on them.
+                bonus = max(costs.values(), default=0.0) if spec.name in borrowed else 0.0
+                tasks[f"prescore:{spec.name}"] = Task(
+                    _prescore_task,
+                    (work.root, spec, seed, not spec.final),
+                    priority=costs[spec.name] + bonus,
+                )
+        for spec in roster:
+            if spec.final:
+                source = spec.borrows if spec.borrows is not None else spec.name
+                tasks[f"final:{spec.name}"] = Task(
+                    _final_task,
+                    (work.root, spec, source, seed, gaussian_fitter),
+                    deps=(f"prescore:{source}",),
+                    priority=costs[spec.name],
+                )
+        results = run_graph(executor, tasks)
+    refs = object_paths(shared, _SHARED)
+    runs: dict[str, ScorerRun] = {}
+    kept: dict[str, Prescored] = {}
+    for spec in roster:  # lenders before borrowers: a borrower's result refers to them
+        data = results.get(f"prescore:{spec.name}")
+        if data is not None:
+            kept[spec.name] = loads_with_refs(data, refs)
+            refs[_lender_ref(spec.name)] = kept[spec.name].prescoring
+    for borrowers in (False, True):
+        for spec in roster:
+            if spec.final and (spec.borrows is not None) == borrowers:
+                run = loads_with_refs(results[f"final:{spec.name}"], refs)
+                runs[spec.name] = run
+                if run.prescoring is not None and spec.name in borrowed:
+                    refs[_lender_ref(spec.name)] = run.prescoring
+    ordered: dict[str, ScorerRun] = {}
+    for spec in roster:
+        if spec.name in runs:
+            ordered[spec.name] = runs[spec.name]
+        else:
+            p = kept[spec.name]
+            ordered[spec.name] = ScorerRun(
+                spec, p.inputs, p.prescoring, None, p.seconds, p.skipped, p.screening
+            )
+    _log.info(
+        "roster: %d tasks on %s in %.2f s",
+        len(tasks),
+        type(executor).__name__,
+        time.perf_counter() - started,
+    )
+    return RosterResult(ordered)
