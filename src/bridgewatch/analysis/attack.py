@@ -34,8 +34,10 @@ import dataclasses
 import logging
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -43,6 +45,8 @@ import polars as pl
 from bridgewatch.errors import ConfigError
 from bridgewatch.io.dataset import Dataset, load_dataset
 from bridgewatch.model import NoteStatus
+from bridgewatch.parallel import SerialExecutor, Task, executor_scope, run_graph
+from bridgewatch.scoring._threads import limit_kernel_threads
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
 from bridgewatch.scoring.run import default_as_of_ms, score_core
@@ -298,6 +302,7 @@ def run_attack_bench(
     scoring: ScoringConfig | None = None,
     defended: ScoringConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    executor: Executor | str | None = None,
 ) -> list[AttackCell]:
     """Simulate and score every cell of ``bench`` with defences off and on.
 
@@ -306,7 +311,11 @@ def run_attack_bench(
     bench : AttackBenchConfig
     scoring : the defences-off scoring config (default ``ScoringConfig()``).
     defended : the defences-on one (default ``defence_config(scoring)``).
-    progress : called with a short label before each community.
+    progress : called with a short label before each community (under a parallel
+        executor: as the cells are submitted).
+    executor : where the cells run (an Executor or a spec such as ``processes:2`` or
+        ``dask:tcp://host:8786``, ``bridgewatch.parallel``); default serially. One task
+        per cell; the cells are the same whatever the executor.
 
     Returns
     -------
@@ -316,20 +325,48 @@ def run_attack_bench(
     """
     off = scoring or ScoringConfig()
     configs = (off, defended or defence_config(off))
-    cells: list[AttackCell] = []
+    cells: dict[str, tuple[Any, ...]] = {}
     for seed in bench.seeds:
         for share in bench.shares:
             for kind in bench.kinds if share > 0 else ("none",):
                 label = f"seed {seed} share {share:.0%} {kind}"
+                cells[label] = (bench, seed, share, kind, configs)
+    with executor_scope(executor) as pool:
+        if pool is None or isinstance(pool, SerialExecutor):
+            done: list[AttackCell] = []
+            for label, args in cells.items():  # in this thread, each scoring on all cores
                 if progress is not None:
                     progress(label)
-                _log.info("attack bench: %s", label)
-                sim = bench.community(seed, share, kind if share > 0 else BRIGADE_KINDS[0])
-                with tempfile.TemporaryDirectory(prefix="bw-attack-") as tmp:
-                    cells += _score_cell(
-                        sim, seed, share, kind, configs, bench.helpful_quality, Path(tmp)
-                    )
-    return cells
+                done += _cell_task(*args)
+            return done
+        # Each cell is a task that simulates its own community from its seed (only the
+        # cell's description travels) and returns its note-id sets.
+        for label in cells:
+            if progress is not None:
+                progress(label)
+        tasks = {label: Task(_cell_task_one_thread, args) for label, args in cells.items()}
+        results = run_graph(pool, tasks)
+    return [cell for label in cells for cell in results[label]]
+
+
+def _cell_task(
+    bench: AttackBenchConfig,
+    seed: int,
+    share: float,
+    kind: str,
+    configs: Sequence[ScoringConfig],
+) -> list[AttackCell]:
+    """One cell of the benchmark, simulated from its seed and scored (a task)."""
+    _log.info("attack bench: seed %d share %.0f%% %s", seed, 100 * share, kind)
+    sim = bench.community(seed, share, kind if share > 0 else BRIGADE_KINDS[0])
+    with tempfile.TemporaryDirectory(prefix="bw-attack-") as tmp:
+        return _score_cell(sim, seed, share, kind, configs, bench.helpful_quality, Path(tmp))
+
+
+def _cell_task_one_thread(*args: Any) -> list[AttackCell]:
+    """``_cell_task`` with its kernels on one thread (the cells are the parallelism)."""
+    with limit_kernel_threads(1):
+        return _cell_task(*args)
 
 
 def summarize(cells: Sequence[AttackCell]) -> pl.DataFrame:

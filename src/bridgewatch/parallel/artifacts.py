@@ -161,6 +161,7 @@ def _encode(
     known = seen.get(id(value))
     if known is not None:
         return known
+    node: dict[str, Any]
     if isinstance(value, np.ndarray):
         if value.dtype.hasobject:
             raise BridgewatchError(f"cannot save an object array (dtype {value.dtype})")
@@ -186,7 +187,9 @@ def _encode(
     return node
 
 
-def _decode(node: Mapping[str, Any], arrays: Mapping[str, np.ndarray], built: dict[str, Any]) -> Any:
+def _decode(
+    node: Mapping[str, Any], arrays: Mapping[str, np.ndarray], built: dict[str, Any]
+) -> Any:
     if "v" in node:
         return node["v"]
     if "a" in node:
@@ -216,7 +219,8 @@ def save_tree(tree: object, url: str) -> int:
     arrays: dict[str, np.ndarray] = {}
     skeleton = _encode(tree, arrays, {})
     buffer = io.BytesIO()
-    np.savez(buffer, **{_SKELETON: np.array(json.dumps(skeleton))}, **arrays)
+    payload: dict[str, Any] = {_SKELETON: np.array(json.dumps(skeleton)), **arrays}
+    np.savez(buffer, **payload)
     data = buffer.getvalue()
     write_bytes(url, data)
     return len(data)

@@ -30,7 +30,7 @@ __all__ = ["DaskExecutor", "PinThreadsPlugin"]
 _R = TypeVar("_R")
 
 
-class PinThreadsPlugin(WorkerPlugin):  # type: ignore[misc]
+class PinThreadsPlugin(WorkerPlugin):
     """Pins a worker's BLAS/OpenMP/numba/polars threads to one (``pin_threads``) when it
     starts; the scheduler hands it to every worker that joins later, restarted ones too."""
 

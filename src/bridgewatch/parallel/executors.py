@@ -122,8 +122,10 @@ def parse_executor(spec: str, cores: int | None = None) -> ExecutorSpec:
         return ExecutorSpec("serial", 1)
     if text == "auto":
         return ExecutorSpec("threads", n_cores) if n_cores > 1 else ExecutorSpec("serial", 1)
-    if kind in ("threads", "processes"):
-        return ExecutorSpec(kind, _count(rest, spec) if sep else n_cores)
+    if kind == "threads":
+        return ExecutorSpec("threads", _count(rest, spec) if sep else n_cores)
+    if kind == "processes":
+        return ExecutorSpec("processes", _count(rest, spec) if sep else n_cores)
     if kind == "dask" and sep:
         target = raw[len("dask:") :]
         lowered = target.lower()

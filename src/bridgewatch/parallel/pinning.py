@@ -52,4 +52,7 @@ def pin_threads(n_threads: int = 1) -> None:
     if "numba" in sys.modules:
         import numba
 
-        numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
+        try:
+            numba.set_num_threads(n_threads)
+        except ValueError:  # more than numba started with: it keeps all of them
+            pass

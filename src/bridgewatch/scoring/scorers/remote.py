@@ -78,13 +78,18 @@ def _slim(p: Prescored) -> Prescored:
     return replace(p, inputs=view, screening=screening)
 
 
-def _prescore_task(root: str, spec: ScorerSpec, seed: int | None, keep: bool) -> bytes | None:
-    """Prescore ``spec`` on the shared inputs at ``root``; write it for the final tasks."""
+def _prescore_task(
+    root: str, spec: ScorerSpec, seed: int | None, keep: bool
+) -> tuple[bytes | None, float]:
+    """Prescore ``spec`` on the shared inputs at ``root``; write it for the final tasks.
+    Returns the slim prescoring of a prescoring-only scorer (else None) and the seconds."""
+    start = time.perf_counter()
     shared, refs = _shared(root)
     with limit_kernel_threads(1):
         prescored = roster_run._prescore(shared, spec, seed)
     WorkDir(root).write_bytes(_prescored_file(spec.name), dumps_with_refs(prescored, refs))
-    return dumps_with_refs(_slim(prescored), refs) if keep else None
+    slim = dumps_with_refs(_slim(prescored), refs) if keep else None
+    return slim, time.perf_counter() - start
 
 
 def _final_task(
@@ -93,8 +98,10 @@ def _final_task(
     source: str,
     seed: int | None,
     gaussian_fitter: GaussianFitterFactory | None,
-) -> bytes:
-    """Final scoring of ``spec`` from the prescoring of ``source`` (its own or borrowed)."""
+) -> tuple[bytes, float]:
+    """Final scoring of ``spec`` from the prescoring of ``source`` (its own or borrowed):
+    the run, and the seconds."""
+    start = time.perf_counter()
     shared, refs = _shared(root)
     work = WorkDir(root)
     prescored: Prescored = loads_with_refs(work.read_bytes(_prescored_file(source)), refs)
@@ -103,7 +110,7 @@ def _final_task(
     out_refs = dict(refs)
     if spec.borrows is not None and prescored.prescoring is not None:
         out_refs[_lender_ref(source)] = prescored.prescoring
-    return dumps_with_refs(run, out_refs)
+    return dumps_with_refs(run, out_refs), time.perf_counter() - start
 
 
 def _cost(shared: CoreInputs, spec: ScorerSpec) -> float:
@@ -166,18 +173,20 @@ def run_roster_remote(
                     priority=costs[spec.name],
                 )
         results = run_graph(executor, tasks)
+    seconds = {name: float(result[1]) for name, result in results.items()}
+    payloads = {name: result[0] for name, result in results.items()}
     refs = object_paths(shared, _SHARED)
     runs: dict[str, ScorerRun] = {}
     kept: dict[str, Prescored] = {}
     for spec in roster:  # lenders before borrowers: a borrower's result refers to them
-        data = results.get(f"prescore:{spec.name}")
+        data = payloads.get(f"prescore:{spec.name}")
         if data is not None:
             kept[spec.name] = loads_with_refs(data, refs)
             refs[_lender_ref(spec.name)] = kept[spec.name].prescoring
     for borrowers in (False, True):
         for spec in roster:
             if spec.final and (spec.borrows is not None) == borrowers:
-                run = loads_with_refs(results[f"final:{spec.name}"], refs)
+                run = loads_with_refs(payloads[f"final:{spec.name}"], refs)
                 runs[spec.name] = run
                 if run.prescoring is not None and spec.name in borrowed:
                     refs[_lender_ref(spec.name)] = run.prescoring
@@ -191,9 +200,10 @@ def run_roster_remote(
                 spec, p.inputs, p.prescoring, None, p.seconds, p.skipped, p.screening
             )
     _log.info(
-        "roster: %d tasks on %s in %.2f s",
+        "roster: %d tasks on %s in %.2f s (%.2f s inside the tasks)",
         len(tasks),
         type(executor).__name__,
         time.perf_counter() - started,
+        sum(seconds.values()),
     )
-    return RosterResult(ordered)
+    return RosterResult(ordered, seconds)

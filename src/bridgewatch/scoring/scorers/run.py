@@ -17,7 +17,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TypeVar
 
@@ -137,9 +137,12 @@ class ScorerRun:
 
 @dataclass(frozen=True)
 class RosterResult:
-    """Every scorer's run, by name, in roster order."""
+    """Every scorer's run, by name, in roster order; ``task_seconds``: wall seconds inside
+    each task (``prescore:NAME``, ``final:NAME``) of an out-of-process run (loading the
+    inputs included), empty in process."""
 
     runs: dict[str, ScorerRun]
+    task_seconds: dict[str, float] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> ScorerRun:
         return self.runs[name]
