@@ -14,6 +14,7 @@ from bridgewatch.analysis.attack import (
     to_markdown,
 )
 from bridgewatch.analysis.attack_plot import plot_attack_bench
+from bridgewatch.parallel import EXECUTOR_HELP, parse_executor
 from bridgewatch.scoring.config import ScoringConfig
 
 __all__ = ["register", "run"]
@@ -80,6 +81,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="score every note in Core (no topic model; for communities too small to train it)",
     )
+    parser.add_argument(
+        "--executor",
+        default="serial",
+        metavar="SPEC",
+        help=f"where the cells run, one task each: {EXECUTOR_HELP}. Default: serial",
+    )
     parser.set_defaults(func=run)
 
 
@@ -96,11 +103,15 @@ def run(args: argparse.Namespace) -> int:
         n_targets=args.targets,
         max_reaction_minutes=args.reaction_minutes,
     )
+    parse_executor(args.executor)  # a bad spec fails before any work
     outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     scoring = ScoringConfig(topics=None) if args.no_topics else ScoringConfig()
     cells = run_attack_bench(
-        bench, scoring=scoring, progress=lambda label: _log.info("scoring %s", label)
+        bench,
+        scoring=scoring,
+        progress=lambda label: _log.info("scoring %s", label),
+        executor=args.executor,
     )
     table = summarize(cells)
     table.write_csv(outdir / "attack_bench.tsv", separator="\t")
