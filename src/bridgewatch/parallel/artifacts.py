@@ -27,6 +27,7 @@ import pickle
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -79,6 +80,14 @@ class WorkDir:
         """The bytes of ``name``."""
         return read_bytes(self.url(name))
 
+    def make_dir(self, name: str) -> None:
+        """Make the directory ``name`` inside the run directory (writes make none)."""
+        if _is_url(self.root):
+            fs, path = _fsspec().core.url_to_fs(self.url(name))
+            fs.makedirs(path, exist_ok=True)
+        else:
+            Path(self.url(name).removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+
 
 def _fsspec() -> Any:
     try:
@@ -89,13 +98,15 @@ def _fsspec() -> Any:
 
 
 def write_bytes(url: str, data: bytes) -> None:
-    """Write ``data`` to ``url`` (a path or fsspec URL) whole or not at all."""
+    """Write ``data`` to ``url`` (a path or fsspec URL; its directory exists) whole or not
+    at all."""
     if _is_url(url):
         with _fsspec().open(url, "wb") as handle:
             handle.write(data)
         return
     path = Path(url.removeprefix("file://"))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # No directory is made here: a task still running after its run failed must not
+    # recreate the run directory that the caller removed.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -121,6 +132,16 @@ def read_bytes(url: str) -> bytes:
         ) from exc
 
 
+def _remove(path: str | Path) -> None:
+    # A task still running after its run failed may be writing into the directory while
+    # it is removed: try again until it is gone.
+    for _ in range(5):
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.exists(path):
+            return
+        time.sleep(0.2)
+
+
 @contextmanager
 def work_directory(root: str | os.PathLike[str] | None = None) -> Iterator[WorkDir]:
     """A fresh run directory under ``root`` (default: a local temporary directory), removed
@@ -130,7 +151,7 @@ def work_directory(root: str | os.PathLike[str] | None = None) -> Iterator[WorkD
         try:
             yield WorkDir(path)
         finally:
-            shutil.rmtree(path, ignore_errors=True)
+            _remove(path)
         return
     base = os.fspath(root)
     name = f"bridgewatch-run-{uuid.uuid4().hex[:12]}"
@@ -147,7 +168,7 @@ def work_directory(root: str | os.PathLike[str] | None = None) -> Iterator[WorkD
     try:
         yield WorkDir(str(local))
     finally:
-        shutil.rmtree(local, ignore_errors=True)
+        _remove(local)
 
 
 # -- dataclass trees as npz ------------------------------------------------------------

@@ -33,6 +33,12 @@ def pinned_call(fn: Callable[..., _R], /, *args: object, **kwargs: object) -> _R
     return fn(*args, **kwargs)
 
 
+def _start_worker(initializer: Callable[[], object] | None) -> None:
+    pin_threads(1)
+    if initializer is not None:
+        initializer()
+
+
 def _context() -> multiprocessing.context.BaseContext:
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     return multiprocessing.get_context(method)
@@ -46,13 +52,20 @@ class RetryingProcessPool(Executor):
     ----------
     max_workers : worker processes (>= 1).
     retries : resubmissions of a task whose pool broke under it (default 1).
+    initializer : called in each worker after the thread pinning, before its first task.
     """
 
-    def __init__(self, max_workers: int, retries: int = 1) -> None:
+    def __init__(
+        self,
+        max_workers: int,
+        retries: int = 1,
+        initializer: Callable[[], object] | None = None,
+    ) -> None:
         if max_workers < 1:
             raise ValueError(f"max_workers must be >= 1, got {max_workers}")
         self.max_workers = max_workers
         self.retries = retries
+        self.initializer = initializer
         self._lock = threading.Lock()
         self._generation = 0
         self._shutdown = False
@@ -60,7 +73,10 @@ class RetryingProcessPool(Executor):
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=self.max_workers, mp_context=_context(), initializer=pin_threads
+            max_workers=self.max_workers,
+            mp_context=_context(),
+            initializer=_start_worker,
+            initargs=(self.initializer,),
         )
 
     def worker_pids(self) -> list[int]:

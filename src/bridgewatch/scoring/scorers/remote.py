@@ -57,8 +57,11 @@ SHARED_FILE = "shared_inputs.npz"
 _SHARED = "shared"
 
 
+_PRESCORED_DIR = "prescored"
+
+
 def _prescored_file(name: str) -> str:
-    return f"prescored/{name}.pkl"
+    return f"{_PRESCORED_DIR}/{name}.pkl"
 
 
 def _lender_ref(name: str) -> str:
@@ -145,6 +148,7 @@ def run_roster_remote(
     started = time.perf_counter()
     borrowed = {s.borrows for s in roster if s.borrows is not None}
     with work_directory(work_dir) as work:
+        work.make_dir(_PRESCORED_DIR)
         size = save_tree(shared, work.url(SHARED_FILE))
         _log.info(
             "shared inputs: %.1f MiB written to %s in %.2f s",
