@@ -66,8 +66,6 @@ def test_tasks_run_on_a_pool_with_their_results_by_name() -> None:
         ),
     ],
 )
-def test_a_bad_graph_is_refused_before_any_task_runs(
-    tasks: dict[str, Task], message: str
-) -> None:
+def test_a_bad_graph_is_refused_before_any_task_runs(tasks: dict[str, Task], message: str) -> None:
     with pytest.raises(BridgewatchError, match=message):
         run_graph(SerialExecutor(), tasks)

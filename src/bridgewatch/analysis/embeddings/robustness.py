@@ -245,7 +245,12 @@ def seed_stability(
     if len(seeds) < 2:
         raise ConfigError("seeds", list(seeds), "at least two seeds")
     done = _rescores(
-        dataset, config, as_of_ms, {f"seed={s}": (s, None) for s in seeds}, executor, load
+        dataset,
+        config,
+        as_of_ms,
+        {f"run {i}: seed={s}": (s, None) for i, s in enumerate(seeds)},
+        executor,
+        load,
     )
     runs = list(done.values())
     rows = [_compare(runs[0], run, f"seed={s}") for s, run in zip(seeds[1:], runs[1:], strict=True)]
