@@ -19,8 +19,8 @@ def sabotage(name: str) -> None:
             raise RuntimeError(f"sabotaged {name}")
         return _ORIGINAL(shared, spec, seed)
 
-    roster_run._prescore = broken  # type: ignore[assignment]
+    roster_run._prescore = broken
 
 
 def restore() -> None:
-    roster_run._prescore = _ORIGINAL  # type: ignore[assignment]
+    roster_run._prescore = _ORIGINAL

@@ -197,7 +197,7 @@ def test_a_raising_task_fails_the_run_with_the_scorer_name_and_writes_nothing(
     where: str, subset: tuple[ScorerSpec, ...], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     target = "MFGroupScorer_14"
-    executor: Executor
+    executor: RetryingProcessPool | DaskExecutor
     if where == "processes":
         executor = RetryingProcessPool(2, initializer=partial(sabotage.sabotage, target))
     else:
@@ -216,9 +216,9 @@ def test_a_raising_task_fails_the_run_with_the_scorer_name_and_writes_nothing(
                 work_dir=str(tmp_path / "work"),
             )
     finally:
-        if where == "processes":
-            executor.shutdown()
+        if isinstance(executor, DaskExecutor):
+            executor.client.run(sabotage.restore)
         else:
-            executor.client.run(sabotage.restore)  # type: ignore[attr-defined]
+            executor.shutdown()
     assert not outdir.exists()
     assert not list((tmp_path / "work").iterdir())
