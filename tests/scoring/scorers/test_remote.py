@@ -201,8 +201,9 @@ def test_a_raising_task_fails_the_run_with_the_scorer_name_and_writes_nothing(
     if where == "processes":
         executor = RetryingProcessPool(2, initializer=partial(sabotage.sabotage, target))
     else:
-        executor = request.getfixturevalue("dask_executor")
-        executor.client.run(sabotage.sabotage, target)
+        on_dask: DaskExecutor = request.getfixturevalue("dask_executor")
+        on_dask.client.run(sabotage.sabotage, target)
+        executor = on_dask
     outdir = tmp_path / "out"
     try:
         with pytest.raises(TaskFailed, match=rf"prescore:{target} failed: .*sabotaged {target}"):
