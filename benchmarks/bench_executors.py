@@ -11,12 +11,14 @@ Two workloads, each run on every executor in one invocation (same machine, same 
 
 For each: wall time, CPU time of this process and all its descendants (worker processes,
 the forkserver, Dask's scheduler, nannies and workers; sampled), start-up of the pool or
-cluster (inside the wall time), and the load average. Then a simulation: the roster's task
-graph (``prescore:NAME`` -> ``final:NAME``, Gaussian scorers after their lender's
-prescoring) with the per-task seconds measured on ``processes:N`` (one thread per task),
-list-scheduled (longest remaining path first) on 1, 2, 8 and 32 workers, plus the serial
-parts (load, preprocessing, writing the shared inputs, meta scoring and outputs); and scaled
-to Community Notes' size under stated assumptions.
+cluster (inside the wall time), and the load average.
+
+Then a simulation: the roster's task graph (``scorers.remote.roster_graph``: one task per
+scorer, the lenders' prescorings before their own and their borrowers' final scoring) with
+the per-task seconds measured on ``processes:N`` (one thread per task), list-scheduled
+(longest remaining path first) on 1, 2, 8 and 32 workers, plus the serial parts (load,
+preprocessing, writing the shared inputs, meta scoring, outputs); and scaled to Community
+Notes' size under stated assumptions.
 
 Usage:
     .venv/bin/python benchmarks/bench_executors.py --data /tmp/scale1m \\
@@ -52,6 +54,7 @@ from bridgewatch.parallel.artifacts import save_tree
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.run import ScoringResult, default_as_of_ms, score
 from bridgewatch.scoring.scorers import default_roster
+from bridgewatch.scoring.scorers.remote import roster_graph
 
 # Community Notes' public data at the time of writing (issue #3's target): ratings.
 CN_RATINGS = 150_000_000
@@ -158,17 +161,6 @@ def _simulate(args: argparse.Namespace) -> None:
 # -- list scheduling ---------------------------------------------------------------------
 
 
-def _graph(roster_names: Mapping[str, tuple[bool, bool, str | None]]) -> dict[str, tuple[str, ...]]:
-    """Task -> its dependencies, as ``scorers.remote`` builds them."""
-    deps: dict[str, tuple[str, ...]] = {}
-    for name, (prescoring, final, borrows) in roster_names.items():
-        if prescoring:
-            deps[f"prescore:{name}"] = ()
-        if final:
-            deps[f"final:{name}"] = (f"prescore:{borrows or name}",)
-    return deps
-
-
 def list_schedule(
     durations: Mapping[str, float], deps: Mapping[str, tuple[str, ...]], workers: int
 ) -> float:
@@ -268,7 +260,7 @@ def roster_bench(args: argparse.Namespace, executors: list[str]) -> None:
         f"rating), written in {write_s:.1f} s"
     )
     roster = default_roster(config)
-    deps = _graph({s.name: (s.prescoring, s.final, s.borrows) for s in roster})
+    deps = roster_graph(roster)
     # The serial parts around the graph: the load, preprocessing, meta scoring and the
     # output tables (from the serial run), and writing the shared inputs.
     serial_parts = (

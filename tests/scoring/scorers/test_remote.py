@@ -126,13 +126,16 @@ def test_the_whole_roster_is_bit_identical_on_processes_and_dask(
     on_dask = _score(dataset, None, dask_executor)
     assert serial.roster is not None and processes.roster is not None
     assert list(processes.roster.runs) == list(serial.roster.runs)
-    assert len(processes.roster.task_seconds) == 58  # 28 prescorings, 30 final scorings
+    # 25 scorers in one task each; Core's prescoring and final scoring, the prescorings of
+    # MFGroupScorer_15 and MFTopicScorer_InDimensionTwo, and the four Gaussian scorers.
+    assert len(processes.roster.task_seconds) == 33
     _assert_same(serial, processes)
     _assert_same(serial, on_dask)
 
 
 def _kill_when_started(work_dir: Path, pids: Callable[[], list[int]], killed: list[int]) -> None:
-    """Kill one worker once the first scorer's prescoring is in the work directory."""
+    """Kill one worker once a lender's prescoring is in the work directory (the tasks are
+    under way)."""
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if any(work_dir.glob("bridgewatch-run-*/prescored/*.pkl")):
@@ -206,7 +209,7 @@ def test_a_raising_task_fails_the_run_with_the_scorer_name_and_writes_nothing(
         executor = on_dask
     outdir = tmp_path / "out"
     try:
-        with pytest.raises(TaskFailed, match=rf"prescore:{target} failed: .*sabotaged {target}"):
+        with pytest.raises(TaskFailed, match=rf"score:{target} failed: .*sabotaged {target}"):
             run_batch(
                 **_files("S-full"),  # type: ignore[arg-type]
                 outdir=outdir,

@@ -2,22 +2,22 @@
 ``dask:...``): tasks read their inputs by path and return compact results.
 
 The caller writes the shared preprocessed inputs once to the run's work directory
-(``shared_inputs.npz``). Then, as one task graph (``parallel.run_graph``):
+(``shared_inputs.npz``). Then, as one task graph (``roster_graph``, ``parallel.run_graph``):
 
-- ``prescore:NAME`` for each scorer that prescores: loads the shared inputs (once per
-  worker process), runs the scorer's prescoring and writes it to
-  ``prescored/NAME.pkl`` (its view of the shared inputs as references, so the file holds
-  only what the scorer computed). Returns nothing, or, for a prescoring-only scorer, its
-  prescoring without per-rating arrays.
-- ``final:NAME`` for each scorer that scores, after ``prescore:NAME`` (or the prescoring of
-  the scorer it borrows from, for the Gaussian scorers): reads that prescoring, runs the
-  final scoring and returns the run, its shared arrays and a borrowed prescoring as
-  references. Non-Core runs have dropped their per-rating arrays (``without_ratings``);
-  Core's run keeps them (the Core-path result reads them), as in the serial path.
+- ``score:NAME`` for each scorer no other scorer borrows from: its prescoring and final
+  scoring in one task, so nothing of it but its result leaves the worker;
+- ``prescore:NAME`` for a lender (a scorer whose prescoring a Gaussian scorer borrows):
+  writes its prescoring to ``prescored/NAME.pkl`` (its view of the shared inputs as
+  references, so the file holds only what the scorer computed); then ``final:NAME`` for the
+  lender itself and for each borrower, which read that file.
 
-The caller resolves the references against its own shared inputs and the lenders' runs, so
-the result has the same structure, and the same bits, as the serial path's. Each task's
-kernels run on one thread (``limit_kernel_threads(1)``).
+Every task loads the shared inputs once per worker process and returns a compact result:
+the run with its shared arrays (and a borrowed prescoring) written as references by name.
+Non-Core runs have dropped their per-rating arrays (``without_ratings``); Core's run keeps
+them (the Core-path result reads them), as in the serial path. The caller resolves the
+references against its own shared inputs and the lenders' results, so the result has the
+same structure, and the same bits, as the serial path's. Each task's kernels run on one
+thread (``limit_kernel_threads(1)``).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from bridgewatch.scoring.scorers.run import (
 from bridgewatch.scoring.scorers.scope import scorer_inputs
 from bridgewatch.scoring.scorers.spec import ScorerSpec
 
-__all__ = ["SHARED_FILE", "run_roster_remote"]
+__all__ = ["SHARED_FILE", "roster_graph", "run_roster_remote"]
 
 _log = logging.getLogger(__name__)
 
@@ -116,6 +116,46 @@ def _final_task(
     return dumps_with_refs(run, out_refs), time.perf_counter() - start
 
 
+def _score_task(
+    root: str,
+    spec: ScorerSpec,
+    seed: int | None,
+    gaussian_fitter: GaussianFitterFactory | None,
+) -> tuple[bytes, float]:
+    """Prescoring and final scoring of ``spec`` (a scorer nobody borrows from): the run, and
+    the seconds."""
+    start = time.perf_counter()
+    shared, refs = _shared(root)
+    with limit_kernel_threads(1):
+        prescored = roster_run._prescore(shared, spec, seed)
+        if spec.final:
+            run = roster_run._final(spec, shared, {spec.name: prescored}, gaussian_fitter, seed)
+        else:
+            run = _prescoring_run(_slim(prescored))
+    return dumps_with_refs(run, refs), time.perf_counter() - start
+
+
+def _prescoring_run(p: Prescored) -> ScorerRun:
+    """The run of a prescoring-only scorer (``final_roster`` keeps the same)."""
+    return ScorerRun(p.spec, p.inputs, p.prescoring, None, p.seconds, p.skipped, p.screening)
+
+
+def roster_graph(roster: tuple[ScorerSpec, ...]) -> dict[str, tuple[str, ...]]:
+    """The tasks of ``roster`` and their dependencies, by task name (see the module)."""
+    lenders = {s.borrows for s in roster if s.borrows is not None}
+    graph: dict[str, tuple[str, ...]] = {}
+    for spec in roster:
+        if spec.borrows is not None:
+            graph[f"final:{spec.name}"] = (f"prescore:{spec.borrows}",)
+        elif spec.name in lenders:
+            graph[f"prescore:{spec.name}"] = ()
+            if spec.final:
+                graph[f"final:{spec.name}"] = (f"prescore:{spec.name}",)
+        else:
+            graph[f"score:{spec.name}"] = ()
+    return graph
+
+
 def _cost(shared: CoreInputs, spec: ScorerSpec) -> float:
     """Rough cost of a scorer's task: its ratings in scope (longest first)."""
     return float(scorer_inputs(shared, spec).scoped.n_ratings)
@@ -142,11 +182,13 @@ def run_roster_remote(
 
     Raises
     ------
-    parallel.TaskFailed : a scorer's task raised (``prescore:NAME`` or ``final:NAME``).
+    parallel.TaskFailed : a scorer's task raised (``score:NAME``, ``prescore:NAME`` or
+        ``final:NAME``).
     """
     roster_run._check(roster)
     started = time.perf_counter()
-    borrowed = {s.borrows for s in roster if s.borrows is not None}
+    by_name = {s.name: s for s in roster}
+    graph = roster_graph(roster)
     with work_directory(work_dir) as work:
         work.make_dir(_PRESCORED_DIR)
         size = save_tree(shared, work.url(SHARED_FILE))
@@ -157,52 +199,42 @@ def run_roster_remote(
             time.perf_counter() - started,
         )
         costs = {s.name: _cost(shared, s) for s in roster}
+        head = max(costs.values(), default=0.0)
         tasks: dict[str, Task] = {}
-        for spec in roster:
-            if spec.prescoring:
-                # Lenders first: their borrowers wait on them.
-                bonus = max(costs.values(), default=0.0) if spec.name in borrowed else 0.0
-                tasks[f"prescore:{spec.name}"] = Task(
-                    _prescore_task,
-                    (work.root, spec, seed, not spec.final),
-                    priority=costs[spec.name] + bonus,
-                )
-        for spec in roster:
-            if spec.final:
+        for name, deps in graph.items():
+            kind, _, scorer = name.partition(":")
+            spec = by_name[scorer]
+            if kind == "prescore":  # lenders first: their borrowers wait on them
+                args: tuple[object, ...] = (work.root, spec, seed, not spec.final)
+                tasks[name] = Task(_prescore_task, args, priority=head + costs[scorer])
+            elif kind == "final":
                 source = spec.borrows if spec.borrows is not None else spec.name
-                tasks[f"final:{spec.name}"] = Task(
-                    _final_task,
-                    (work.root, spec, source, seed, gaussian_fitter),
-                    deps=(f"prescore:{source}",),
-                    priority=costs[spec.name],
-                )
+                args = (work.root, spec, source, seed, gaussian_fitter)
+                tasks[name] = Task(_final_task, args, deps, priority=costs[scorer])
+            else:
+                args = (work.root, spec, seed, gaussian_fitter)
+                tasks[name] = Task(_score_task, args, priority=costs[scorer])
         results = run_graph(executor, tasks)
     seconds = {name: float(result[1]) for name, result in results.items()}
     payloads = {name: result[0] for name, result in results.items()}
     refs = object_paths(shared, _SHARED)
     runs: dict[str, ScorerRun] = {}
-    kept: dict[str, Prescored] = {}
-    for spec in roster:  # lenders before borrowers: a borrower's result refers to them
-        data = payloads.get(f"prescore:{spec.name}")
-        if data is not None:
-            kept[spec.name] = loads_with_refs(data, refs)
-            refs[_lender_ref(spec.name)] = kept[spec.name].prescoring
-    for borrowers in (False, True):
-        for spec in roster:
-            if spec.final and (spec.borrows is not None) == borrowers:
-                run = loads_with_refs(payloads[f"final:{spec.name}"], refs)
-                runs[spec.name] = run
-                if run.prescoring is not None and spec.name in borrowed:
-                    refs[_lender_ref(spec.name)] = run.prescoring
-    ordered: dict[str, ScorerRun] = {}
+    # Lenders before borrowers: a borrower's result refers to its lender's prescoring.
     for spec in roster:
-        if spec.name in runs:
-            ordered[spec.name] = runs[spec.name]
-        else:
-            p = kept[spec.name]
-            ordered[spec.name] = ScorerRun(
-                spec, p.inputs, p.prescoring, None, p.seconds, p.skipped, p.screening
-            )
+        data = payloads.get(f"prescore:{spec.name}")
+        if data is not None:  # a prescoring-only lender
+            runs[spec.name] = _prescoring_run(loads_with_refs(data, refs))
+        data = payloads.get(f"score:{spec.name}")
+        if data is not None:
+            runs[spec.name] = loads_with_refs(data, refs)
+        if spec.borrows is None and f"final:{spec.name}" in payloads:
+            runs[spec.name] = loads_with_refs(payloads[f"final:{spec.name}"], refs)
+        if spec.name in runs and runs[spec.name].prescoring is not None:
+            refs[_lender_ref(spec.name)] = runs[spec.name].prescoring
+    for spec in roster:
+        if spec.borrows is not None:
+            runs[spec.name] = loads_with_refs(payloads[f"final:{spec.name}"], refs)
+    ordered = {spec.name: runs[spec.name] for spec in roster}
     _log.info(
         "roster: %d tasks on %s in %.2f s (%.2f s inside the tasks)",
         len(tasks),
