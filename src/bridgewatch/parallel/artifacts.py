@@ -41,6 +41,7 @@ from bridgewatch.errors import BridgewatchError
 __all__ = [
     "WorkDir",
     "cached_tree",
+    "clear_cached_trees",
     "dumps_with_refs",
     "load_tree",
     "loads_with_refs",
@@ -268,6 +269,12 @@ def cached_tree(url: str) -> Any:
             _CACHE.clear()
             _CACHE[url] = load_tree(url)
         return _CACHE[url]
+
+
+def clear_cached_trees() -> None:
+    """Drop the tree ``cached_tree`` keeps (a worker that outlives the run calls it)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
 
 
 # -- results with references -----------------------------------------------------------

@@ -13,12 +13,14 @@ Needs the optional ``dask`` extra: ``pip install bridgewatch[dask]``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import TYPE_CHECKING, TypeVar
 
 from distributed import Client, LocalCluster, WorkerPlugin
 
+from bridgewatch.parallel.artifacts import clear_cached_trees
 from bridgewatch.parallel.pinning import pin_threads
 from bridgewatch.parallel.processes import pinned_call
 
@@ -91,6 +93,9 @@ class DaskExecutor(Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._inner.shutdown(wait=wait and not cancel_futures)
+        if self.cluster is None:  # workers that outlive the run: free the run's inputs
+            with contextlib.suppress(Exception):
+                self.client.run(clear_cached_trees)
         if self._owns_client:
             self.client.close()
         if self.cluster is not None:
