@@ -21,6 +21,7 @@ directory by path (``artifacts``) and return compact arrays.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -164,12 +165,12 @@ def open_executor(spec: str | ExecutorSpec, cores: int | None = None) -> Iterato
 
         executor = RetryingProcessPool(parsed.workers or 1)
     else:
-        try:
-            from bridgewatch.parallel.dask_executor import DaskExecutor
-        except ImportError as exc:
+        if importlib.util.find_spec("distributed") is None:
             raise ConfigError(
                 "executor", spec, "the dask extra installed: pip install 'bridgewatch[dask]'"
-            ) from exc
+            )
+        from bridgewatch.parallel.dask_executor import DaskExecutor
+
         executor = DaskExecutor.connect(parsed)
     failed = False
     try:
