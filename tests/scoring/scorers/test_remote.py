@@ -117,20 +117,22 @@ def dask_executor(dask_client: Any) -> Iterator[DaskExecutor]:
     executor.shutdown()
 
 
-def test_the_whole_roster_is_bit_identical_on_processes_and_dask(
-    dask_executor: DaskExecutor,
-) -> None:
+def test_the_whole_roster_is_bit_identical_on_dask(dask_executor: DaskExecutor) -> None:
     dataset = _dataset("S-core")
     serial = _score(dataset, None, "serial")
-    processes = _score(dataset, None, "processes:2")
     on_dask = _score(dataset, None, dask_executor)
-    assert serial.roster is not None and processes.roster is not None
-    assert list(processes.roster.runs) == list(serial.roster.runs)
+    assert serial.roster is not None and on_dask.roster is not None
+    assert list(on_dask.roster.runs) == list(serial.roster.runs)
     # 25 scorers in one task each; Core's prescoring and final scoring, the prescorings of
     # MFGroupScorer_15 and MFTopicScorer_InDimensionTwo, and the four Gaussian scorers.
-    assert len(processes.roster.task_seconds) == 33
-    _assert_same(serial, processes)
+    assert len(on_dask.roster.task_seconds) == 33
     _assert_same(serial, on_dask)
+
+
+def test_a_scorer_subset_is_bit_identical_on_processes(
+    s_full: Dataset, subset: tuple[ScorerSpec, ...], serial_subset: ScoringResult
+) -> None:
+    _assert_same(serial_subset, _score(s_full, subset, "processes:2"))
 
 
 def _kill_when_started(work_dir: Path, pids: Callable[[], list[int]], killed: list[int]) -> None:
