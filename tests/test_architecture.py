@@ -23,7 +23,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "bridgewatch"
 # ``_allocator.py``); ``asgi`` is the top-level ``bridgewatch/asgi.py`` entry point.
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({""}),
-    frozenset({"model"}),
+    frozenset({"model", "parallel"}),
     frozenset({"io", "scoring"}),
     frozenset({"sim"}),
     frozenset({"analysis"}),

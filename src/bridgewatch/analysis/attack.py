@@ -43,6 +43,7 @@ import logging
 import math
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -59,6 +60,8 @@ from bridgewatch.analysis.attack_metrics import (
 from bridgewatch.errors import ConfigError
 from bridgewatch.io.dataset import Dataset, load_dataset
 from bridgewatch.model import NoteStatus
+from bridgewatch.parallel import SerialExecutor, Task, executor_scope, run_graph
+from bridgewatch.scoring._threads import limit_kernel_threads
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
 from bridgewatch.scoring.preprocess.config import CORE_MODELING_GROUPS
@@ -562,6 +565,7 @@ def run_attack_bench(
     scoring: ScoringConfig | None = None,
     defended: ScoringConfig | None = None,
     progress: Callable[[str], None] | None = None,
+    executor: Executor | str | None = None,
 ) -> list[AttackCell]:
     """Simulate and score every cell of ``bench`` (``bench_cells``) with defences off and on.
 
@@ -570,7 +574,11 @@ def run_attack_bench(
     bench : AttackBenchConfig
     scoring : the defences-off scoring config (default ``ScoringConfig()``).
     defended : the defences-on one (default ``defence_config(scoring)``).
-    progress : called with a short label before each community.
+    progress : called with a short label before each community (under a parallel
+        executor: as the cells are submitted).
+    executor : where the cells run (an Executor or a spec such as ``processes:2`` or
+        ``dask:tcp://host:8786``, ``bridgewatch.parallel``); default serially. One task
+        per cell; the cells are the same whatever the executor.
 
     Returns
     -------
@@ -578,14 +586,37 @@ def run_attack_bench(
     """
     off = scoring or ScoringConfig()
     configs = (off, defended or defence_config(off))
-    cells: list[AttackCell] = []
-    for spec in bench_cells(bench):
-        label = f"seed {spec.seed} share {spec.share:.0%} {spec.kind}"
-        if progress is not None:
-            progress(label)
-        _log.info("attack bench: %s", label)
-        cells += run_cell(bench, spec, configs)
-    return cells
+    cells = {
+        f"seed {spec.seed} share {spec.share:.0%} {spec.kind}": spec for spec in bench_cells(bench)
+    }
+    with executor_scope(executor) as pool:
+        if pool is None or isinstance(pool, SerialExecutor):
+            done: list[AttackCell] = []
+            for label, spec in cells.items():  # in this thread, each scoring on all cores
+                if progress is not None:
+                    progress(label)
+                _log.info("attack bench: %s", label)
+                done += run_cell(bench, spec, configs)
+            return done
+        # Each cell is a task that simulates its own community from its seed (only the
+        # cell's description travels) and returns its note-id sets.
+        for label in cells:
+            if progress is not None:
+                progress(label)
+        tasks = {
+            label: Task(_cell_task_one_thread, (bench, spec, configs))
+            for label, spec in cells.items()
+        }
+        results = run_graph(pool, tasks)
+    return [cell for label in cells for cell in results[label]]
+
+
+def _cell_task_one_thread(
+    bench: AttackBenchConfig, cell: CellSpec, configs: Sequence[ScoringConfig]
+) -> list[AttackCell]:
+    """``run_cell`` with its kernels on one thread (the cells are the parallelism)."""
+    with limit_kernel_threads(1):
+        return run_cell(bench, cell, configs)
 
 
 _SUMS = (

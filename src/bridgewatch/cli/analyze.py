@@ -7,7 +7,9 @@ import argparse
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -26,6 +28,7 @@ from bridgewatch.analysis.embeddings.load import read_rating_matrix
 from bridgewatch.analysis.embeddings.report import write_report
 from bridgewatch.errors import ConfigError
 from bridgewatch.io import Dataset, load_dataset
+from bridgewatch.parallel import EXECUTOR_HELP, open_executor, parse_executor
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.run import default_as_of_ms
 
@@ -76,6 +79,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SEEDS",
         help="comma-separated scoring seeds for --robustness (the first is the baseline)",
     )
+    p.add_argument(
+        "--executor",
+        default="serial",
+        metavar="SPEC",
+        help=f"where the --robustness re-scores run, one task each: {EXECUTOR_HELP}",
+    )
     p.add_argument("--title", default="bridgewatch analysis", help="report title")
     p.set_defaults(func=run)
 
@@ -87,11 +96,24 @@ def _seeds(text: str) -> list[int]:
         raise ConfigError("robustness_seeds", text, "comma-separated integers") from None
 
 
-def _robustness(dataset: Dataset, seeds: list[int]) -> pl.DataFrame:
+def _robustness(
+    dataset: Dataset, seeds: list[int], executor: str, load: Callable[[], Dataset]
+) -> pl.DataFrame:
     config = replace(ScoringConfig(), topics=None)
     as_of = default_as_of_ms(dataset)
-    frames = [seed_stability(dataset, config, seeds, as_of_ms=as_of)]
-    frames.append(drop_top_raters(dataset, config, share=0.01, seed=seeds[0], as_of_ms=as_of))
+    with open_executor(executor) as pool:
+        frames = [seed_stability(dataset, config, seeds, as_of_ms=as_of, executor=pool, load=load)]
+        frames.append(
+            drop_top_raters(
+                dataset,
+                config,
+                share=0.01,
+                seed=seeds[0],
+                as_of_ms=as_of,
+                executor=pool,
+                load=load,
+            )
+        )
     return pl.concat(frames, how="diagonal")
 
 
@@ -100,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
     if args.robustness and (args.ratings is None or args.notes is None):
         raise ConfigError("robustness", True, "--ratings and --notes to re-score")
     seeds = _seeds(args.robustness_seeds)
+    parse_executor(args.executor)  # a bad spec fails before any file is read
     started = time.perf_counter()
     tables = read_score_tables(args.scores)
     dataset = None
@@ -119,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
     analysis = analyze(tables, matrix, config)
     analysed = time.perf_counter()
     if args.robustness and dataset is not None:
-        analysis = replace(analysis, robustness=_robustness(dataset, seeds))
+        load = partial(load_dataset, notes=args.notes, ratings=args.ratings)
+        analysis = replace(analysis, robustness=_robustness(dataset, seeds, args.executor, load))
     report = write_report(analysis, Path(args.outdir), title=args.title)
     _log.info(
         "load %.2f s, analysis %.2f s, robustness and report %.2f s",

@@ -22,6 +22,7 @@ from bridgewatch.analysis.attack import (
 )
 from bridgewatch.analysis.attack_cost import attack_cost, cost_table
 from bridgewatch.analysis.attack_plot import plot_attack_bench
+from bridgewatch.parallel import EXECUTOR_HELP, parse_executor
 from bridgewatch.scoring.config import ScoringConfig
 
 __all__ = ["register", "run"]
@@ -174,6 +175,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="score every note in Core (no topic model; for communities too small to train it)",
     )
+    parser.add_argument(
+        "--executor",
+        default="serial",
+        metavar="SPEC",
+        help=f"where the cells run, one task each: {EXECUTOR_HELP}. Default: serial",
+    )
     parser.set_defaults(func=run)
 
 
@@ -196,6 +203,7 @@ def run(args: argparse.Namespace) -> int:
         cost_max_share=args.cost_max_share / 100.0,
         cost_bisect_steps=args.cost_bisect_steps,
     )
+    parse_executor(args.executor)  # a bad spec fails before any work
     outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     scoring = ScoringConfig(topics=None) if args.no_topics else ScoringConfig()
@@ -219,7 +227,10 @@ def run(args: argparse.Namespace) -> int:
         written += [outdir / "attack_cost.tsv", outdir / "attack_cost.parquet"]
     if not args.no_bench:
         cells = run_attack_bench(
-            bench, scoring=scoring, progress=lambda label: _log.info("scoring %s", label)
+            bench,
+            scoring=scoring,
+            progress=lambda label: _log.info("scoring %s", label),
+            executor=args.executor,
         )
         table = summarize(cells)
         table.write_csv(outdir / "attack_bench.tsv", separator="\t")

@@ -96,6 +96,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"where the scorers run: {EXECUTOR_HELP}. Default: auto",
     )
     parser.add_argument(
+        "--work-dir",
+        metavar="DIR",
+        help=(
+            "where processes and Dask workers read the run's shared inputs: a directory every "
+            "worker sees, or an fsspec URL (default: a local temporary directory)"
+        ),
+    )
+    parser.add_argument(
         "--no-progress",
         action="store_true",
         help="no progress bar (there is none anyway when stderr is not a terminal: the log's"
@@ -152,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
                 scorers=select_scorers(default_roster(config), args.scorers.split(",")),
                 lenient=args.lenient,
                 executor=executor,
+                work_dir=args.work_dir,
             )
         bar.n = bar.total or 0
         bar.set_description("done")

@@ -143,7 +143,8 @@ def run_batch(
     config: ScoringConfig | None = None,
     progress: ProgressCallback | None = None,
     scorers: Sequence[ScorerSpec] | None = None,
-    executor: Executor | None = None,
+    executor: Executor | str | None = None,
+    work_dir: str | None = None,
     lenient: bool = False,
 ) -> BatchRun:
     """Load the public files, run the scorers and write their outputs.
@@ -158,7 +159,9 @@ def run_batch(
     progress : called as ``progress(stage, index, n_stages)`` when a scoring stage starts.
     scorers : the roster (``bridgewatch.scoring.scorers``); default every scorer of the
         reference's default run.
-    executor : where the independent scorer tasks run (default: serially).
+    executor : where the independent scorer tasks run (default: serially): an Executor
+        or a spec (``bridgewatch.parallel``).
+    work_dir : where tasks in other processes read the shared inputs (``score``).
     lenient : skip bad input rows (logged with file and line) instead of failing.
 
     Returns
@@ -182,6 +185,7 @@ def run_batch(
         seed=seed,
         scorers=scorers,
         executor=executor,
+        work_dir=work_dir,
         progress=progress,
     )
     with clock.stage("write"):

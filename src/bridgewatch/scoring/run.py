@@ -18,6 +18,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from bridgewatch.model.dataset import Dataset
+from bridgewatch.parallel import executor_scope, in_process
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.contributors import Contributors, score_contributors
 from bridgewatch.scoring.explain import build_note_explanations
@@ -43,6 +44,7 @@ from bridgewatch.scoring.scorers import (
     final_roster,
     helpfulness_columns,
     prescore_roster,
+    run_roster,
     scored_note_columns,
 )
 from bridgewatch.scoring.scorers.gaussian_fit import gaussian_note_fitter
@@ -316,7 +318,8 @@ def score(
     as_of_ms: int,
     seed: int | None,
     scorers: Sequence[ScorerSpec] | None = None,
-    executor: Executor | None = None,
+    executor: Executor | str | None = None,
+    work_dir: str | None = None,
     progress: ProgressCallback | None = None,
     rater_cluster: NDArray[np.int64] | None = None,
     rater_quasi_clique: NDArray[np.int64] | None = None,
@@ -335,9 +338,13 @@ def score(
     scorers : the roster; default ``default_roster(config)`` (every scorer of the reference's
         default run). MFCoreScorer is added when missing.
     executor : where the independent scorer tasks run (default: serially, each scorer's
-        kernels on all cores). Under a parallel executor each scorer's kernels run in its
-        task's thread (``scorers.run.kernel_thread_limit``); ``scorers.executors`` builds
-        one from a spec ("serial", "threads:N", "auto"). The output is the same bits.
+        kernels on all cores): an Executor, or a spec opened and closed for this call
+        ("serial", "threads:N", "auto", "processes:N", "dask:tcp://HOST:8786",
+        "dask:scheduler-file:PATH", "dask:local:N"; ``bridgewatch.parallel``). Under a
+        parallel executor each scorer's kernels run on one thread. The output is the
+        same bits.
+    work_dir : where an out-of-process executor's tasks read the shared inputs (a path
+        every worker sees, or an fsspec URL); default a local temporary directory.
     progress : optional callback told when each stage of ``STAGES`` starts.
     rater_cluster, rater_quasi_clique : optional PSS inputs per participant (§2.3 step 5).
 
@@ -351,17 +358,33 @@ def score(
         inputs = prepare_core_inputs(
             dataset, config, rater_cluster=rater_cluster, rater_quasi_clique=rater_quasi_clique
         )
-    with stages.stage("prescoring"):
-        prescored = prescore_roster(inputs, roster, seed=seed, executor=executor)
-    with stages.stage("final scoring"):
-        runs = final_roster(
-            inputs,
-            roster,
-            prescored,
-            seed=seed,
-            gaussian_fitter=gaussian_note_fitter,
-            executor=executor,
-        )
+    with executor_scope(executor) as pool:
+        if in_process(pool):
+            with stages.stage("prescoring"):
+                prescored = prescore_roster(inputs, roster, seed=seed, executor=pool)
+            with stages.stage("final scoring"):
+                runs = final_roster(
+                    inputs,
+                    roster,
+                    prescored,
+                    seed=seed,
+                    gaussian_fitter=gaussian_note_fitter,
+                    executor=pool,
+                )
+        else:
+            # One task graph: a scorer's final fits start as soon as its prescoring (or
+            # the one it borrows) is done, so "prescoring" holds both phases here.
+            with stages.stage("prescoring"):
+                runs = run_roster(
+                    inputs,
+                    roster,
+                    seed=seed,
+                    gaussian_fitter=gaussian_note_fitter,
+                    executor=pool,
+                    work_dir=work_dir,
+                )
+            with stages.stage("final scoring"):
+                pass
     core_run = runs[CORE_NAME]
     pre, final = core_run.prescoring, core_run.final
     assert pre is not None and final is not None  # Core always runs

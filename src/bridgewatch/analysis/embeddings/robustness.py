@@ -9,8 +9,10 @@ their signs (an MF factor's sign is arbitrary), note intercepts, and final statu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -19,6 +21,8 @@ from numpy.typing import NDArray
 from bridgewatch.analysis.embeddings.ratings import RatingMatrix
 from bridgewatch.errors import ConfigError
 from bridgewatch.io import Dataset
+from bridgewatch.parallel import SerialExecutor, Task, executor_scope, in_process, run_graph
+from bridgewatch.scoring._threads import limit_kernel_threads
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.run import ScoringResult, score_core
 
@@ -154,10 +158,82 @@ _SCHEMA = {
 }
 
 
+def _top_raters(dataset: Dataset, share: float) -> tuple[NDArray[np.bool_], int, int]:
+    """The most active ``share`` of raters (ties by participant row): the drop mask per
+    participant, how many raters and how many ratings."""
+    counts = np.bincount(dataset.ratings.rater_idx, minlength=len(dataset.participant_ids))
+    raters = np.flatnonzero(counts > 0)
+    k = max(1, int(np.ceil(share * raters.shape[0])))
+    order = np.lexsort((raters, -counts[raters]))
+    drop = np.zeros(counts.shape[0], dtype=bool)
+    drop[raters[order[:k]]] = True
+    return drop, k, int(counts[drop].sum())
+
+
+DatasetSource = Dataset | Callable[[], Dataset]
+"""A dataset in memory, or a picklable callable that loads it (for example
+``functools.partial(load_dataset, notes=..., ratings=...)``): what a re-score task reads."""
+
+
+def _rescore(
+    source: DatasetSource, config: ScoringConfig, as_of_ms: int, seed: int, drop_share: float | None
+) -> _Core:
+    """One re-score (a task): the dataset, without its top raters when ``drop_share``."""
+    dataset = source if isinstance(source, Dataset) else source()
+    if drop_share is not None:
+        dataset = without_raters(dataset, _top_raters(dataset, drop_share)[0])
+    return _core(score_core(dataset, config, as_of_ms=as_of_ms, seed=seed))
+
+
+def _rescore_one_thread(*args: Any) -> _Core:
+    with limit_kernel_threads(1):
+        return _rescore(*args)
+
+
+def _rescores(
+    dataset: Dataset,
+    config: ScoringConfig,
+    as_of_ms: int,
+    runs: dict[str, tuple[int, float | None]],
+    executor: Executor | str | None,
+    load: Callable[[], Dataset] | None,
+) -> dict[str, _Core]:
+    """Each re-score of ``runs`` (label -> seed, drop share), one task each on
+    ``executor`` (default serially). Tasks in other processes load the dataset with
+    ``load``; tasks in this process share ``dataset``."""
+    with executor_scope(executor) as pool:
+        if pool is None or isinstance(pool, SerialExecutor):
+            return {k: _rescore(dataset, config, as_of_ms, *run) for k, run in runs.items()}
+        if in_process(pool):
+            source: DatasetSource = dataset
+        elif load is not None:
+            source = load
+        else:
+            raise ConfigError(
+                "load", None, "a picklable loader of the dataset for tasks in other processes"
+            )
+        tasks = {
+            k: Task(_rescore_one_thread, (source, config, as_of_ms, *run))
+            for k, run in runs.items()
+        }
+        results: dict[str, _Core] = run_graph(pool, tasks)
+        return results
+
+
 def seed_stability(
-    dataset: Dataset, config: ScoringConfig, seeds: Sequence[int], *, as_of_ms: int
+    dataset: Dataset,
+    config: ScoringConfig,
+    seeds: Sequence[int],
+    *,
+    as_of_ms: int,
+    executor: Executor | str | None = None,
+    load: Callable[[], Dataset] | None = None,
 ) -> pl.DataFrame:
     """Re-score with each seed (``score_core``) and compare every run with the first.
+
+    One re-score per seed, each a task on ``executor`` (an Executor or a spec such as
+    ``processes:2``; default serially); tasks in other processes load the dataset with
+    ``load`` (a picklable callable, e.g. ``functools.partial(load_dataset, ...)``).
 
     Returns
     -------
@@ -168,7 +244,15 @@ def seed_stability(
     """
     if len(seeds) < 2:
         raise ConfigError("seeds", list(seeds), "at least two seeds")
-    runs = [_core(score_core(dataset, config, as_of_ms=as_of_ms, seed=s)) for s in seeds]
+    done = _rescores(
+        dataset,
+        config,
+        as_of_ms,
+        {f"run {i}: seed={s}": (s, None) for i, s in enumerate(seeds)},
+        executor,
+        load,
+    )
+    runs = list(done.values())
     rows = [_compare(runs[0], run, f"seed={s}") for s, run in zip(seeds[1:], runs[1:], strict=True)]
     return pl.DataFrame(rows, schema=_SCHEMA)
 
@@ -180,11 +264,14 @@ def drop_top_raters(
     share: float = 0.01,
     seed: int = 1,
     as_of_ms: int,
+    executor: Executor | str | None = None,
+    load: Callable[[], Dataset] | None = None,
 ) -> pl.DataFrame:
     """Re-score without the ratings of the most active ``share`` of raters and compare.
 
     Both runs use ``score_core`` with the same seed; ties in activity are broken by
-    participant row, so the result is deterministic.
+    participant row, so the result is deterministic. The two runs are tasks on
+    ``executor`` (see ``seed_stability``; the counterfactual task drops the raters itself).
 
     Returns
     -------
@@ -193,17 +280,12 @@ def drop_top_raters(
     """
     if not 0.0 < share < 1.0:
         raise ConfigError("share", share, "a number in (0, 1)")
-    counts = np.bincount(dataset.ratings.rater_idx, minlength=len(dataset.participant_ids))
-    raters = np.flatnonzero(counts > 0)
-    k = max(1, int(np.ceil(share * raters.shape[0])))
-    order = np.lexsort((raters, -counts[raters]))
-    drop = np.zeros(counts.shape[0], dtype=bool)
-    drop[raters[order[:k]]] = True
-    base = _core(score_core(dataset, config, as_of_ms=as_of_ms, seed=seed))
-    other = _core(score_core(without_raters(dataset, drop), config, as_of_ms=as_of_ms, seed=seed))
-    row = _compare(base, other, f"dropTop={share:g}")
+    _drop, k, dropped_ratings = _top_raters(dataset, share)
+    runs = {"base": (seed, None), "dropped": (seed, share)}
+    done = _rescores(dataset, config, as_of_ms, runs, executor, load)
+    row = _compare(done["base"], done["dropped"], f"dropTop={share:g}")
     frame = pl.DataFrame([row], schema=_SCHEMA)
     return frame.with_columns(
         pl.lit(k, dtype=pl.Int64).alias("droppedRaters"),
-        pl.lit(int(counts[drop].sum()), dtype=pl.Int64).alias("droppedRatings"),
+        pl.lit(dropped_ratings, dtype=pl.Int64).alias("droppedRatings"),
     )

@@ -16,14 +16,15 @@ import logging
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
-from dataclasses import dataclass, replace
+from concurrent.futures import Executor
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TypeVar
 
 import numpy as np
 
 from bridgewatch.errors import BridgewatchError
+from bridgewatch.parallel import SerialExecutor, in_process
 from bridgewatch.scoring._threads import limit_kernel_threads
 from bridgewatch.scoring.defences import BurstScreening, Defences, apply_defences, screen_bursts
 from bridgewatch.scoring.final import (
@@ -61,18 +62,6 @@ _log = logging.getLogger(__name__)
 _R = TypeVar("_R")
 
 CORE_NAME = "MFCoreScorer"
-
-
-class SerialExecutor(Executor):
-    """An executor that runs each task at once in the calling thread (the default seam)."""
-
-    def submit(self, fn: Callable[..., _R], /, *args: object, **kwargs: object) -> Future[_R]:
-        future: Future[_R] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # the future carries it to the caller, like a pool's
-            future.set_exception(exc)
-        return future
 
 
 def kernel_thread_limit(executor: Executor | None) -> int | None:
@@ -148,9 +137,12 @@ class ScorerRun:
 
 @dataclass(frozen=True)
 class RosterResult:
-    """Every scorer's run, by name, in roster order."""
+    """Every scorer's run, by name, in roster order; ``task_seconds``: wall seconds inside
+    each task (``prescore:NAME``, ``final:NAME``) of an out-of-process run (loading the
+    inputs included), empty in process."""
 
     runs: dict[str, ScorerRun]
+    task_seconds: dict[str, float] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> ScorerRun:
         return self.runs[name]
@@ -349,6 +341,14 @@ def _check(roster: tuple[ScorerSpec, ...]) -> None:
             raise BridgewatchError(f"{spec.name} borrows {spec.borrows}, which is not selected")
 
 
+def _in_process_only(executor: Executor | None) -> None:
+    if not in_process(executor):
+        raise BridgewatchError(
+            "prescore_roster and final_roster share objects with their tasks: use run_roster "
+            f"on an executor that runs tasks in other processes ({type(executor).__name__})"
+        )
+
+
 def prescore_roster(
     shared: CoreInputs,
     roster: tuple[ScorerSpec, ...],
@@ -363,9 +363,11 @@ def prescore_roster(
     shared : the run's preprocessed inputs (``prepare_core_inputs``).
     roster : the scorers.
     seed : run seed; each scorer's stream is ``scorer_seed(seed, name)``.
-    executor : where the independent tasks run; default serial, in roster order.
+    executor : where the independent tasks run; default serial, in roster order. It must
+        run them in this process (serial, threads): ``run_roster`` takes any executor.
     """
     _check(roster)
+    _in_process_only(executor)
     ex = SerialExecutor() if executor is None else executor
     specs = [s for s in roster if s.prescoring]
     task = partial(_limited, kernel_thread_limit(executor), partial(_prescore, shared, seed=seed))
@@ -383,8 +385,10 @@ def final_roster(
     executor: Executor | None = None,
 ) -> RosterResult:
     """Final scoring of every scorer of ``roster`` that scores; prescoring-only scorers keep
-    a run without final results (their rater parameters reach the outputs)."""
+    a run without final results (their rater parameters reach the outputs). In-process
+    executors only, like ``prescore_roster``."""
     _check(roster)
+    _in_process_only(executor)
     ex = SerialExecutor() if executor is None else executor
     specs = [s for s in roster if s.final]
     task = partial(
@@ -414,9 +418,28 @@ def run_roster(
     seed: int | None,
     gaussian_fitter: GaussianFitterFactory | None = None,
     executor: Executor | None = None,
+    work_dir: str | None = None,
 ) -> RosterResult:
     """Prescore, then score, every scorer of ``roster`` (both phases of ``prescore_roster``
-    and ``final_roster``)."""
+    and ``final_roster``).
+
+    Under an executor whose tasks run in other processes (``processes:N``, Dask; see
+    ``parallel.in_process``) the two phases run as one task graph whose tasks read the
+    shared inputs from a run directory under ``work_dir`` (``scorers.remote``); the result
+    is the same bits.
+    """
+    if not in_process(executor):
+        from bridgewatch.scoring.scorers.remote import run_roster_remote
+
+        assert executor is not None
+        return run_roster_remote(
+            shared,
+            roster,
+            seed=seed,
+            gaussian_fitter=gaussian_fitter,
+            executor=executor,
+            work_dir=work_dir,
+        )
     prescored = prescore_roster(shared, roster, seed=seed, executor=executor)
     return final_roster(
         shared, roster, prescored, seed=seed, gaussian_fitter=gaussian_fitter, executor=executor

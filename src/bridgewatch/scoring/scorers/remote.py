@@ -1,0 +1,245 @@
+"""The roster on executors that run tasks in other processes or machines (``processes:N``,
+``dask:...``): tasks read their inputs by path and return compact results.
+
+The caller writes the shared preprocessed inputs once to the run's work directory
+(``shared_inputs.npz``). Then, as one task graph (``roster_graph``, ``parallel.run_graph``):
+
+- ``score:NAME`` for each scorer no other scorer borrows from: its prescoring and final
+  scoring in one task, so nothing of it but its result leaves the worker;
+- ``prescore:NAME`` for a lender (a scorer whose prescoring a Gaussian scorer borrows):
+  writes its prescoring to ``prescored/NAME.pkl`` (its view of the shared inputs as
+  references, so the file holds only what the scorer computed); then ``final:NAME`` for the
+  lender itself and for each borrower, which read that file.
+
+Every task loads the shared inputs once per worker process and returns a compact result:
+the run with its shared arrays (and a borrowed prescoring) written as references by name.
+Non-Core runs have dropped their per-rating arrays (``without_ratings``); Core's run keeps
+them (the Core-path result reads them), as in the serial path. The caller resolves the
+references against its own shared inputs and the lenders' results, so the result has the
+same structure, and the same bits, as the serial path's. Each task's kernels run on one
+thread (``limit_kernel_threads(1)``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Executor
+from dataclasses import replace
+
+from bridgewatch.parallel import Task, run_graph
+from bridgewatch.parallel.artifacts import (
+    WorkDir,
+    cached_tree,
+    dumps_with_refs,
+    loads_with_refs,
+    object_paths,
+    save_tree,
+    work_directory,
+)
+from bridgewatch.scoring._threads import limit_kernel_threads
+from bridgewatch.scoring.inputs import CoreInputs
+from bridgewatch.scoring.scorers import run as roster_run
+from bridgewatch.scoring.scorers.run import (
+    GaussianFitterFactory,
+    Prescored,
+    RosterResult,
+    ScorerRun,
+)
+from bridgewatch.scoring.scorers.scope import scorer_inputs
+from bridgewatch.scoring.scorers.spec import ScorerSpec
+
+__all__ = ["SHARED_FILE", "roster_graph", "run_roster_remote"]
+
+_log = logging.getLogger(__name__)
+
+SHARED_FILE = "shared_inputs.npz"
+_SHARED = "shared"
+
+
+_PRESCORED_DIR = "prescored"
+
+
+def _prescored_file(name: str) -> str:
+    return f"{_PRESCORED_DIR}/{name}.pkl"
+
+
+def _lender_ref(name: str) -> str:
+    return f"prescoring:{name}"
+
+
+def _shared(root: str) -> tuple[CoreInputs, dict[str, object]]:
+    shared: CoreInputs = cached_tree(WorkDir(root).url(SHARED_FILE))
+    return shared, object_paths(shared, _SHARED)
+
+
+def _slim(p: Prescored) -> Prescored:
+    """A prescoring-only scorer's phase without its view's per-rating arrays (what the
+    outputs read of it is per note and per participant)."""
+    view = roster_run._no_scoped(p.inputs)
+    screening = None if p.screening is None else replace(p.screening, inputs=view)
+    return replace(p, inputs=view, screening=screening)
+
+
+def _prescore_task(
+    root: str, spec: ScorerSpec, seed: int | None, keep: bool
+) -> tuple[bytes | None, float]:
+    """Prescore ``spec`` on the shared inputs at ``root``; write it for the final tasks.
+    Returns the slim prescoring of a prescoring-only scorer (else None) and the seconds."""
+    start = time.perf_counter()
+    shared, refs = _shared(root)
+    with limit_kernel_threads(1):
+        prescored = roster_run._prescore(shared, spec, seed)
+    WorkDir(root).write_bytes(_prescored_file(spec.name), dumps_with_refs(prescored, refs))
+    slim = dumps_with_refs(_slim(prescored), refs) if keep else None
+    return slim, time.perf_counter() - start
+
+
+def _final_task(
+    root: str,
+    spec: ScorerSpec,
+    source: str,
+    seed: int | None,
+    gaussian_fitter: GaussianFitterFactory | None,
+) -> tuple[bytes, float]:
+    """Final scoring of ``spec`` from the prescoring of ``source`` (its own or borrowed):
+    the run, and the seconds."""
+    start = time.perf_counter()
+    shared, refs = _shared(root)
+    work = WorkDir(root)
+    prescored: Prescored = loads_with_refs(work.read_bytes(_prescored_file(source)), refs)
+    with limit_kernel_threads(1):
+        run = roster_run._final(spec, shared, {source: prescored}, gaussian_fitter, seed)
+    out_refs = dict(refs)
+    if spec.borrows is not None and prescored.prescoring is not None:
+        out_refs[_lender_ref(source)] = prescored.prescoring
+    return dumps_with_refs(run, out_refs), time.perf_counter() - start
+
+
+def _score_task(
+    root: str,
+    spec: ScorerSpec,
+    seed: int | None,
+    gaussian_fitter: GaussianFitterFactory | None,
+) -> tuple[bytes, float]:
+    """Prescoring and final scoring of ``spec`` (a scorer nobody borrows from): the run, and
+    the seconds."""
+    start = time.perf_counter()
+    shared, refs = _shared(root)
+    with limit_kernel_threads(1):
+        prescored = roster_run._prescore(shared, spec, seed)
+        if spec.final:
+            run = roster_run._final(spec, shared, {spec.name: prescored}, gaussian_fitter, seed)
+        else:
+            run = _prescoring_run(_slim(prescored))
+    return dumps_with_refs(run, refs), time.perf_counter() - start
+
+
+def _prescoring_run(p: Prescored) -> ScorerRun:
+    """The run of a prescoring-only scorer (``final_roster`` keeps the same)."""
+    return ScorerRun(p.spec, p.inputs, p.prescoring, None, p.seconds, p.skipped, p.screening)
+
+
+def roster_graph(roster: tuple[ScorerSpec, ...]) -> dict[str, tuple[str, ...]]:
+    """The tasks of ``roster`` and their dependencies, by task name (see the module)."""
+    lenders = {s.borrows for s in roster if s.borrows is not None}
+    graph: dict[str, tuple[str, ...]] = {}
+    for spec in roster:
+        if spec.borrows is not None:
+            graph[f"final:{spec.name}"] = (f"prescore:{spec.borrows}",)
+        elif spec.name in lenders:
+            graph[f"prescore:{spec.name}"] = ()
+            if spec.final:
+                graph[f"final:{spec.name}"] = (f"prescore:{spec.name}",)
+        else:
+            graph[f"score:{spec.name}"] = ()
+    return graph
+
+
+def _cost(shared: CoreInputs, spec: ScorerSpec) -> float:
+    """Rough cost of a scorer's task: its ratings in scope (longest first)."""
+    return float(scorer_inputs(shared, spec).scoped.n_ratings)
+
+
+def run_roster_remote(
+    shared: CoreInputs,
+    roster: tuple[ScorerSpec, ...],
+    *,
+    seed: int | None,
+    gaussian_fitter: GaussianFitterFactory | None,
+    executor: Executor,
+    work_dir: str | None = None,
+) -> RosterResult:
+    """``run_roster`` on an executor whose tasks run in other processes (see the module).
+
+    Parameters
+    ----------
+    shared, roster, seed, gaussian_fitter : as ``run_roster``.
+    executor : a process pool or a Dask cluster.
+    work_dir : where the run directory goes (a path every worker sees, or an fsspec URL);
+        default a local temporary directory (enough for local processes and a local
+        cluster). The run directory is removed afterwards.
+
+    Raises
+    ------
+    parallel.TaskFailed : a scorer's task raised (``score:NAME``, ``prescore:NAME`` or
+        ``final:NAME``).
+    """
+    roster_run._check(roster)
+    started = time.perf_counter()
+    by_name = {s.name: s for s in roster}
+    graph = roster_graph(roster)
+    with work_directory(work_dir) as work:
+        work.make_dir(_PRESCORED_DIR)
+        size = save_tree(shared, work.url(SHARED_FILE))
+        _log.info(
+            "shared inputs: %.1f MiB written to %s in %.2f s",
+            size / 2**20,
+            work.root,
+            time.perf_counter() - started,
+        )
+        costs = {s.name: _cost(shared, s) for s in roster}
+        head = max(costs.values(), default=0.0)
+        tasks: dict[str, Task] = {}
+        for name, deps in graph.items():
+            kind, _, scorer = name.partition(":")
+            spec = by_name[scorer]
+            if kind == "prescore":  # lenders first: their borrowers wait on them
+                args: tuple[object, ...] = (work.root, spec, seed, not spec.final)
+                tasks[name] = Task(_prescore_task, args, priority=head + costs[scorer])
+            elif kind == "final":
+                source = spec.borrows if spec.borrows is not None else spec.name
+                args = (work.root, spec, source, seed, gaussian_fitter)
+                tasks[name] = Task(_final_task, args, deps, priority=costs[scorer])
+            else:
+                args = (work.root, spec, seed, gaussian_fitter)
+                tasks[name] = Task(_score_task, args, priority=costs[scorer])
+        results = run_graph(executor, tasks)
+    seconds = {name: float(result[1]) for name, result in results.items()}
+    payloads = {name: result[0] for name, result in results.items()}
+    refs = object_paths(shared, _SHARED)
+    runs: dict[str, ScorerRun] = {}
+    # Lenders before borrowers: a borrower's result refers to its lender's prescoring.
+    for spec in roster:
+        data = payloads.get(f"prescore:{spec.name}")
+        if data is not None:  # a prescoring-only lender
+            runs[spec.name] = _prescoring_run(loads_with_refs(data, refs))
+        data = payloads.get(f"score:{spec.name}")
+        if data is not None:
+            runs[spec.name] = loads_with_refs(data, refs)
+        if spec.borrows is None and f"final:{spec.name}" in payloads:
+            runs[spec.name] = loads_with_refs(payloads[f"final:{spec.name}"], refs)
+        if spec.name in runs and runs[spec.name].prescoring is not None:
+            refs[_lender_ref(spec.name)] = runs[spec.name].prescoring
+    for spec in roster:
+        if spec.borrows is not None:
+            runs[spec.name] = loads_with_refs(payloads[f"final:{spec.name}"], refs)
+    ordered = {spec.name: runs[spec.name] for spec in roster}
+    _log.info(
+        "roster: %d tasks on %s in %.2f s (%.2f s inside the tasks)",
+        len(tasks),
+        type(executor).__name__,
+        time.perf_counter() - started,
+        sum(seconds.values()),
+    )
+    return RosterResult(ordered, seconds)

@@ -1,0 +1,41 @@
+"""The attack bench's cells as tasks: the same cells on local processes and on Dask."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bridgewatch.analysis.attack import AttackBenchConfig, run_attack_bench
+from bridgewatch.parallel.dask_executor import DaskExecutor
+from bridgewatch.scoring.config import ScoringConfig
+
+pytestmark = pytest.mark.slow
+
+BENCH = AttackBenchConfig(
+    shares=(0.0, 0.1),
+    kinds=("fresh", "two-camp"),
+    seeds=(0,),
+    n_notes=200,
+    n_raters=400,
+    n_ratings=5_000,
+    days=20.0,
+    n_targets=3,
+)  # three cells: no brigade, fresh, two-camp
+
+
+def test_cells_are_the_same_serially_on_processes_and_on_dask(dask_client: Any) -> None:
+    scoring = ScoringConfig(topics=None)
+    serial = run_attack_bench(BENCH, scoring=scoring)
+    labels: list[str] = []
+    processes = run_attack_bench(
+        BENCH, scoring=scoring, executor="processes:2", progress=labels.append
+    )
+    dask = DaskExecutor(dask_client, owns_client=False)
+    try:
+        on_dask = run_attack_bench(BENCH, scoring=scoring, executor=dask)
+    finally:
+        dask.shutdown()
+    assert len(serial) == 6 and len(labels) == 3
+    assert processes == serial
+    assert on_dask == serial
