@@ -31,23 +31,26 @@ from bridgewatch.io import schemas
 from bridgewatch.io.columns import NOT_HELPFUL_TAGS, NOTE_STATUS_HISTORY_COLUMNS
 from bridgewatch.io.dataset import Dataset
 from bridgewatch.model import IdIndex
-from bridgewatch.pipeline.incremental import (
-    IncrementalConfig,
-    NoteFitCache,
-    align_prescoring,
-    cache_from_final,
-    rescore_final,
-    update_statuses,
-)
-from bridgewatch.pipeline.inputs import NoteContext, history_frame, live_core_inputs
+from bridgewatch.pipeline.inputs import build_note_context, history_frame
 from bridgewatch.pipeline.store import RatingStore
+from bridgewatch.pipeline.views import note_views
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
 from bridgewatch.scoring.history import StatusHistory, status_names
+from bridgewatch.scoring.incremental import (
+    IncrementalConfig,
+    LivePass,
+    NoteContext,
+    NoteFitCache,
+    PrescoringAligner,
+    RosterRefit,
+    live_inputs,
+    rescore_roster,
+    roster_refit,
+)
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
-from bridgewatch.scoring.meta import MetaResult
 from bridgewatch.scoring.meta.explanation import ALL_TAGS
-from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
+from bridgewatch.scoring.run import score
+from bridgewatch.scoring.scorers import ScorerSpec
 from bridgewatch.scoring.status import CORE_RULE_NAMES, labels_from_bitmask
 from bridgewatch.store.dump import export_frames
 from bridgewatch.store.tables import events, note_status_history, pipeline_offsets
@@ -58,6 +61,7 @@ __all__ = [
     "PassResult",
     "Refit",
     "StatusChange",
+    "defences_on",
     "load_history",
     "load_snapshot",
     "max_event_id",
@@ -130,6 +134,20 @@ def max_event_id(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
 
 
+def defences_on(config: ScoringConfig) -> bool:
+    """Whether ``config`` has any manipulation defence beyond the published algorithm on."""
+    return any(
+        part is not None
+        for part in (
+            config.co_rating,
+            config.bursts,
+            config.trust,
+            config.post_selection,
+            config.quasi_cliques,
+        )
+    )
+
+
 @dataclass(frozen=True)
 class StatusChange:
     """One note whose published status changed in a pass."""
@@ -169,15 +187,23 @@ class Refit:
 
     Attributes
     ----------
-    participant_ids : the refit's participant index (raters it does not know wait).
-    note_ids : the refit's notes (sorted); pre : its prescoring over them.
-    cache : the batch final pass of the refit, the first pass's cache.
+    roster : the frozen state of the refit's ``score`` run (every scorer's prescoring,
+        defence decisions and fit cache, the PSS groups).
+    defences : whether the refit ran with the manipulation defences on.
     """
 
-    participant_ids: IdIndex
-    note_ids: NDArray[np.str_]
-    pre: PrescoringResult
-    cache: NoteFitCache
+    roster: RosterRefit
+    defences: bool = False
+
+    @property
+    def participant_ids(self) -> IdIndex:
+        """The refit's participant index (raters it does not know wait)."""
+        return self.roster.participant_ids
+
+    @property
+    def note_ids(self) -> NDArray[np.str_]:
+        """The refit's notes (sorted)."""
+        return self.roster.note_ids
 
     def to_bytes(self) -> bytes:
         """Serialized (pickle: written and read only by the workers, never user data)."""
@@ -207,6 +233,8 @@ class LiveState:
     position : id of the last event applied.
     config : the scorer's config; incremental : how jointly fitted figures are handled.
     seed : seed of each refit's random initial values.
+    scorers : the roster of each refit (None: the whole default roster, as ``score``).
+    defences : whether ``config`` has the manipulation defences on (recorded in refits).
     """
 
     frames: Frames
@@ -214,11 +242,14 @@ class LiveState:
     config: ScoringConfig
     incremental: IncrementalConfig = field(default_factory=IncrementalConfig)
     seed: int = 0
+    scorers: tuple[ScorerSpec, ...] | None = None
+    defences: bool = False
     _refit: Refit | None = None
-    _cache: NoteFitCache = field(default_factory=NoteFitCache.empty)
+    _caches: dict[str, NoteFitCache] = field(default_factory=dict)
     store: RatingStore = field(default_factory=RatingStore)
     _context: NoteContext | None = None
-    _pre: tuple[Refit, NDArray[np.str_], PrescoringResult] | None = None
+    _aligner: PrescoringAligner = field(default_factory=PrescoringAligner)
+    last_pass: LivePass | None = None
     _rater_map: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     _note_map: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     _touched: set[str] = field(default_factory=set)
@@ -241,7 +272,7 @@ class LiveState:
         return _Saved(
             Frames(f.notes, f.ratings, f.enrollment, f.history),
             self.position,
-            self._cache,
+            self._caches,
             self._context,
             set(self._touched),
             dict(self.pending),
@@ -250,7 +281,7 @@ class LiveState:
     def restore(self, saved: _Saved) -> None:
         """Undo everything since ``checkpoint`` (a pass whose transaction did not commit)."""
         self.store.undo()
-        self.frames, self.position, self._cache = saved.frames, saved.position, saved.cache
+        self.frames, self.position, self._caches = saved.frames, saved.position, saved.caches
         self._context, self._touched, self.pending = saved.context, saved.touched, saved.pending
 
     # ---- events -----------------------------------------------------------------------
@@ -338,15 +369,17 @@ class LiveState:
         )
 
     def _pass_inputs(self, refit: Refit) -> CoreInputs:
-        """The scorer's inputs of an incremental pass; sets ``pending``."""
+        """The shared inputs of an incremental pass; sets ``pending``."""
         store = self.store
         rows = self._pass_pending(refit)
         config = self.config
-        if config.post_selection is not None or config.quasi_cliques is not None:
-            return prepare_core_inputs(self._dataset(refit.participant_ids), config)
+        groups = {
+            "rater_cluster": refit.roster.rater_cluster,
+            "rater_quasi_clique": refit.roster.rater_quasi_clique,
+        }
         context = self._context
         if context is None or not context.accepts(self.frames.history, refit.participant_ids):
-            context = NoteContext.build(
+            context = build_note_context(
                 self.frames.notes,
                 self.frames.history,
                 self.frames.enrollment,
@@ -363,57 +396,53 @@ class LiveState:
         if (note_row < 0).any():
             # Ratings on notes in neither the notes nor the history: the batch path drops them
             # with its own rules.
-            return prepare_core_inputs(self._dataset(refit.participant_ids), config)
+            return prepare_core_inputs(self._dataset(refit.participant_ids), config, **groups)
         ratings = store.ratings(
             rows, self._note_map, self._rater_map, context.base.note_ids, refit.participant_ids
         )
-        return live_core_inputs(context, ratings, history, config)
-
-    def _aligned_pre(self, refit: Refit, note_ids: NDArray[np.str_]) -> PrescoringResult:
-        cached = self._pre
-        if (
-            cached is not None
-            and cached[0] is refit
-            and (cached[1] is note_ids or np.array_equal(cached[1], note_ids))
-        ):
-            return cached[2]
-        pre = align_prescoring(refit.pre, refit.note_ids, note_ids)
-        self._pre = (refit, note_ids, pre)
-        return pre
+        return live_inputs(context, ratings, history, config, **groups)
 
     # ---- scoring ----------------------------------------------------------------------
     def refit(self) -> Refit:
-        """Full refit on the current data: prescoring, then a batch final pass as the cache.
+        """Full refit on the current data: the batch ``score`` of the roster (the whole
+        roster by default, with the config's defences), whose results seed the passes.
 
         The new refit is installed (see :meth:`install`) and returned.
         """
         dataset = self._dataset(None)
-        inputs = prepare_core_inputs(dataset, self.config)
-        pre = run_prescoring(inputs, self.config, np.random.default_rng(self.seed))
-        final = run_final_scoring(inputs, pre, self.config)
-        note_ids = np.asarray(inputs.note_ids.ids, dtype=np.str_)
-        refit = Refit(
-            dataset.participant_ids,
-            note_ids,
-            pre,
-            cache_from_final(inputs, pre, self.config, final),
+        result = score(
+            dataset,
+            self.config,
+            as_of_ms=self.store.newest_ms(),
+            seed=self.seed,
+            scorers=self.scorers,
         )
+        refit = Refit(roster_refit(result), self.defences)
         _log.info(
-            "refit: %d notes, %d participants, %d ratings",
-            inputs.n_notes,
-            inputs.n_participants,
+            "refit: %d notes, %d participants, %d ratings, %d scorers (%s held between "
+            "refits), defences %s",
+            result.inputs.n_notes,
+            result.inputs.n_participants,
             dataset.ratings.n_ratings,
+            len(refit.roster.scorers),
+            ", ".join(sorted(refit.roster.held)) or "none",
+            "on" if self.defences else "off",
         )
         self.install(refit)
         return refit
 
     def install(self, refit: Refit) -> None:
-        """Swap in a refit: rater params, note params and cache change together."""
+        """Swap in a refit: rater params, note params and caches change together."""
         self._refit = refit
-        self._cache = refit.cache
+        self._caches = {}
         self._context = None
-        self._pre = None
+        self._aligner = PrescoringAligner()
         self._rater_map = np.zeros(0, dtype=np.int32)
+
+    @property
+    def refit_state(self) -> Refit | None:
+        """The installed refit (None before the first)."""
+        return self._refit
 
     def rescore(self, as_of_ms: int) -> PassResult:
         """One incremental pass at ``as_of_ms``; updates ``frames.history``."""
@@ -424,24 +453,29 @@ class LiveState:
             raise RuntimeError("no refit")
         inputs = self._pass_inputs(refit)
         note_ids = inputs.note_ids.ids
-        pre = self._aligned_pre(refit, note_ids)
-        result = rescore_final(inputs, pre, self.config, self._cache, self.incremental)
-        self._cache = result.cache
-        update = update_statuses(inputs, result.final, as_of_ms, self.config)
+        live = rescore_roster(
+            inputs,
+            refit.roster,
+            self._caches,
+            as_of_ms,
+            self.config,
+            self.incremental,
+            aligner=self._aligner,
+        )
+        self._caches = live.caches
+        self.last_pass = live
         # Rows the database does not have yet (new notes) are written even if unchanged.
         fresh = ~np.isin(note_ids, self.frames.history.note_id)
-        rows, changes, changed_idx = _diff(inputs.history, update.history, as_of_ms, fresh)
-        self.frames.history = update.history
+        rows, changes, changed_idx = _diff(inputs.history, live.history, as_of_ms, fresh)
+        self.frames.history = live.history
         touched_ids = sorted(self._touched)
         self._touched = set()
         touched = np.isin(note_ids, np.asarray(touched_ids, dtype=np.str_))
         touched[changed_idx] = True
-        touched |= result.resolved
-        scores = note_score_rows(
-            inputs, result.final, update.meta, np.flatnonzero(touched), as_of_ms
-        )
+        touched |= live.resolved
+        scores = note_score_rows(live, np.flatnonzero(touched), as_of_ms, self.config)
         pending = {k: self.pending.get(k, 0) for k in touched_ids}
-        return PassResult(rows, changes, pending, int(result.resolved.sum()), scores)
+        return PassResult(rows, changes, pending, int(live.resolved.sum()), scores)
 
     def warm_up(self) -> None:
         """Run a pass and throw its results away: the first pass after a refit then costs
@@ -450,11 +484,11 @@ class LiveState:
         try:
             self.rescore(as_of_ms=self.store.newest_ms())
         finally:
-            # The fit cache is checked against rating fingerprints on every pass, so the
-            # warm pass's cache (of the same data) stays valid; so do the note caches.
-            context, pre, cache = self._context, self._pre, self._cache
+            # The fit caches are checked against rating fingerprints on every pass, so the
+            # warm pass's caches (of the same data) stay valid; so do the note caches.
+            context, caches = self._context, self._caches
             self.restore(saved)
-            self._context, self._pre, self._cache = context, pre, cache
+            self._context, self._caches = context, caches
 
     def count_pending(self) -> dict[str, int]:
         """Note id -> ratings by raters the installed refit does not know (sets ``pending``)."""
@@ -481,7 +515,7 @@ class LiveState:
 class _Saved:
     frames: Frames
     position: int
-    cache: NoteFitCache
+    caches: dict[str, NoteFitCache]
     context: NoteContext | None
     touched: set[str]
     pending: dict[str, int]
@@ -500,17 +534,14 @@ def _or_none(values: NDArray[np.float64]) -> list[float | None]:
 
 
 def note_score_rows(
-    inputs: CoreInputs,
-    final: FinalScoringResult,
-    meta: MetaResult,
-    rows: NDArray[np.int64],
-    as_of_ms: int,
+    live: LivePass, rows: NDArray[np.int64], as_of_ms: int, config: ScoringConfig
 ) -> list[dict[str, Any]]:
     """``note_scores`` rows (the rule trace the note details show) of the notes at ``rows``.
 
     The same figures as ``scored_notes`` (scoring-core.md §11.1): Core figures only where the
-    note has a Core row.
+    note has a Core row, and every scorer's view (:func:`~bridgewatch.pipeline.views.note_views`).
     """
+    inputs, final, meta = live.inputs, live.core, live.meta
     if rows.shape[0] == 0:
         return []
     scored = final.scored[rows]
@@ -535,6 +566,7 @@ def note_score_rows(
     second = meta.second_tag[rows].tolist()
     num_ratings = np.bincount(inputs.post_pss.note_idx, minlength=inputs.n_notes)[rows].tolist()
     final_round = final.num_final_round_ratings[rows].tolist()
+    views = note_views(live.runs, live.families, meta, rows, config, held=live.held)
     out = []
     scored_list = scored.tolist()
     for k, note_id in enumerate(inputs.note_ids.ids[rows].tolist()):
@@ -557,6 +589,7 @@ def note_score_rows(
                 "active_filter_tags": filters[k] or None,
                 "num_ratings": int(num_ratings[k]),
                 "core_num_final_round_ratings": int(final_round[k]) if s else None,
+                "scorer_views": views[k],
             }
         )
     return out

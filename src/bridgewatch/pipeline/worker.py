@@ -40,9 +40,17 @@ from sqlalchemy.orm import Session
 
 from bridgewatch import clock as wall
 from bridgewatch.errors import ConfigError
-from bridgewatch.pipeline.incremental import IncrementalConfig
-from bridgewatch.pipeline.state import LiveState, PassResult, Refit, load_history, load_snapshot
+from bridgewatch.pipeline.state import (
+    LiveState,
+    PassResult,
+    Refit,
+    defences_on,
+    load_history,
+    load_snapshot,
+)
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.incremental import IncrementalConfig
+from bridgewatch.scoring.scorers import ScorerSpec
 from bridgewatch.store.event_types import REFIT_REQUESTED, STATUS_CHANGED
 from bridgewatch.store.events import NOTIFY_CHANNEL, encode_payload, list_events
 from bridgewatch.store.migrate import ensure_pipeline_schema
@@ -79,6 +87,9 @@ class WorkerConfig:
     gap_timeout_s : how long to wait for a missing event id before skipping it, s (>= 0).
     listen : use LISTEN/NOTIFY on PostgreSQL.
     seed : seed of each refit.
+    incremental : how jointly fitted figures are handled between refits.
+    scorers : the roster of the refits (None: every scorer of the published algorithm, as
+        ``bridgewatch score``); the passes keep the same scorers current.
     """
 
     consumer: str = "worker"
@@ -89,6 +100,7 @@ class WorkerConfig:
     listen: bool = True
     seed: int = 0
     incremental: IncrementalConfig = field(default_factory=IncrementalConfig)
+    scorers: tuple[ScorerSpec, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.batch_size <= 0:
@@ -117,7 +129,8 @@ class Worker:
     Parameters
     ----------
     engine : the service's database.
-    config : the scorer's config (the same as the batch scorer's).
+    config : the scorer's config (the same as the batch scorer's); the platform's has the
+        manipulation defences on (``scoring.defences.with_defences``) unless turned off.
     worker : WorkerConfig.
     clock : "now" in ms since the epoch (injected for tests; default the wall clock).
     """
@@ -174,6 +187,8 @@ class Worker:
             config=self.config,
             incremental=self.settings.incremental,
             seed=self.settings.seed,
+            scorers=self.settings.scorers,
+            defences=defences_on(self.config),
         )
 
     def refit(self) -> None:

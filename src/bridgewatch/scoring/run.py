@@ -53,14 +53,14 @@ from bridgewatch.scoring.status import TagCounts, count_recent_ratings, count_ta
 
 __all__ = [
     "STAGES",
-    "core_note_scores",
-    "topic_names",
     "ProgressCallback",
     "ScoringResult",
+    "core_note_scores",
     "default_as_of_ms",
     "run_meta_scoring",
     "score",
     "score_core",
+    "topic_names",
 ]
 
 _log = logging.getLogger(__name__)

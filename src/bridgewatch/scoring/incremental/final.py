@@ -345,4 +345,3 @@ def rescore_final(
     )
     _log.debug("incremental final scoring: %d notes re-solved", int(resolved.sum()))
     return IncrementalResult(final=final, cache=new_cache, resolved=resolved)
-

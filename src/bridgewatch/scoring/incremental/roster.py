@@ -283,9 +283,7 @@ class PrescoringAligner:
         self._key: tuple[int, NDArray[np.str_]] | None = None
         self._pre: dict[str, PrescoringResult] = {}
 
-    def get(
-        self, refit: RosterRefit, name: str, note_ids: NDArray[np.str_]
-    ) -> PrescoringResult:
+    def get(self, refit: RosterRefit, name: str, note_ids: NDArray[np.str_]) -> PrescoringResult:
         key = self._key
         if key is None or key[0] != id(refit) or not np.array_equal(key[1], note_ids):
             self._key = (id(refit), note_ids)
@@ -385,4 +383,3 @@ def rescore_roster(
         resolved=resolved,
         held=refit.held,
     )
-
