@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bridgewatch.scoring.incremental import align_prescoring
 from bridgewatch.pipeline.worker import REFIT_REQUESTED, Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.final import run_final_scoring
+from bridgewatch.scoring.incremental import align_prescoring
 from bridgewatch.scoring.inputs import prepare_core_inputs
 from bridgewatch.service import Settings, create_app
 from bridgewatch.store.events import append_event

@@ -125,7 +125,9 @@ def load_history(conn: Connection) -> StatusHistory:
     ).all()
     if not rows:
         return StatusHistory.empty()
-    frame = pl.DataFrame([tuple(r) for r in rows], schema=list(columns), orient="row")
+    frame = pl.DataFrame(
+        [tuple(r) for r in rows], schema=list(columns), orient="row", infer_schema_length=None
+    )
     return StatusHistory.from_frame(frame.with_columns(pl.col("noteId").cast(pl.String)))
 
 

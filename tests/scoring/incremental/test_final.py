@@ -12,6 +12,8 @@ from numpy.typing import NDArray
 from bridgewatch.errors import ConfigError, InputError
 from bridgewatch.io.dataset import Dataset, load_dataset
 from bridgewatch.model import Ratings
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
 from bridgewatch.scoring.incremental import (
     IncrementalConfig,
     NoteFitCache,
@@ -20,8 +22,6 @@ from bridgewatch.scoring.incremental import (
     rating_fingerprints,
     rescore_final,
 )
-from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
 from tests.scoring.community import write_small_community
