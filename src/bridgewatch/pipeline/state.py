@@ -43,9 +43,12 @@ from bridgewatch.scoring.incremental import (
     NoteFitCache,
     PrescoringAligner,
     RosterRefit,
+    WatchConfig,
+    apply_holds,
     live_inputs,
     rescore_roster,
     roster_refit,
+    suspicious_notes,
 )
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
 from bridgewatch.scoring.meta.explanation import ALL_TAGS
@@ -237,6 +240,10 @@ class LiveState:
     seed : seed of each refit's random initial values.
     scorers : the roster of each refit (None: the whole default roster, as ``score``).
     defences : whether ``config`` has the manipulation defences on (recorded in refits).
+    watch : the coordination watch between refits (None: off); see
+        :mod:`bridgewatch.scoring.incremental.watch`.
+    holds : note id -> (held since ms, why): notes whose helpful status may not change
+        until the next refit.
     """
 
     frames: Frames
@@ -246,6 +253,9 @@ class LiveState:
     seed: int = 0
     scorers: tuple[ScorerSpec, ...] | None = None
     defences: bool = False
+    watch: WatchConfig | None = None
+    holds: dict[str, tuple[int, str]] = field(default_factory=dict)
+    _released: set[str] = field(default_factory=set)
     _refit: Refit | None = None
     _caches: dict[str, NoteFitCache] = field(default_factory=dict)
     store: RatingStore = field(default_factory=RatingStore)
@@ -278,6 +288,8 @@ class LiveState:
             self._context,
             set(self._touched),
             dict(self.pending),
+            dict(self.holds),
+            set(self._released),
         )
 
     def restore(self, saved: _Saved) -> None:
@@ -285,6 +297,7 @@ class LiveState:
         self.store.undo()
         self.frames, self.position, self._caches = saved.frames, saved.position, saved.caches
         self._context, self._touched, self.pending = saved.context, saved.touched, saved.pending
+        self.holds, self._released = saved.holds, saved.released
 
     # ---- events -----------------------------------------------------------------------
     def apply_events(self, batch: Iterable[Mapping[str, Any]]) -> int:
@@ -436,6 +449,9 @@ class LiveState:
     def install(self, refit: Refit) -> None:
         """Swap in a refit: rater params, note params and caches change together."""
         self._refit = refit
+        # The refit decides: holds end (their notes' rows are rewritten by the next pass).
+        self._released |= set(self.holds)
+        self.holds = {}
         self._caches = {}
         self._context = None
         self._aligner = PrescoringAligner()
@@ -466,18 +482,48 @@ class LiveState:
         )
         self._caches = live.caches
         self.last_pass = live
-        # Rows the database does not have yet (new notes) are written even if unchanged.
-        fresh = ~np.isin(note_ids, self.frames.history.note_id)
-        rows, changes, changed_idx = _diff(inputs.history, live.history, as_of_ms, fresh)
-        self.frames.history = live.history
         touched_ids = sorted(self._touched)
         self._touched = set()
         touched = np.isin(note_ids, np.asarray(touched_ids, dtype=np.str_))
+        history = self._hold(live, refit, touched, as_of_ms)
+        # Rows the database does not have yet (new notes) are written even if unchanged.
+        fresh = ~np.isin(note_ids, self.frames.history.note_id)
+        rows, changes, changed_idx = _diff(inputs.history, history, as_of_ms, fresh)
+        self.frames.history = history
+        touched |= np.isin(note_ids, np.asarray(sorted(self._released), dtype=np.str_))
+        self._released = set()
         touched[changed_idx] = True
         touched |= live.resolved
-        scores = note_score_rows(live, np.flatnonzero(touched), as_of_ms, self.config)
+        scores = note_score_rows(
+            live, np.flatnonzero(touched), as_of_ms, self.config, history, self.holds
+        )
         pending = {k: self.pending.get(k, 0) for k in touched_ids}
         return PassResult(rows, changes, pending, int(live.resolved.sum()), scores)
+
+    def _hold(
+        self, live: LivePass, refit: Refit, touched: NDArray[np.bool_], as_of_ms: int
+    ) -> StatusHistory:
+        """The pass's history with the held notes' helpful-status changes stopped; new
+        holds for the touched notes whose recent ratings look coordinated."""
+        if self.watch is None:
+            return live.history
+        note_ids = live.inputs.note_ids.ids
+        found = suspicious_notes(
+            live.inputs.post_pss,
+            np.flatnonzero(touched),
+            refit.roster.flagged_raters,
+            as_of_ms,
+            self.watch,
+        )
+        for row, reason in found.items():
+            self.holds.setdefault(str(note_ids[row]), (as_of_ms, reason))
+        if not self.holds:
+            return live.history
+        held = np.isin(note_ids, np.asarray(list(self.holds), dtype=np.str_))
+        history, stopped = apply_holds(live.inputs.history, live.history, held)
+        if stopped.any():
+            _log.info("holds stopped %d status changes", int(stopped.sum()))
+        return history
 
     def warm_up(self) -> None:
         """Run a pass and throw its results away: the first pass after a refit then costs
@@ -521,6 +567,8 @@ class _Saved:
     context: NoteContext | None
     touched: set[str]
     pending: dict[str, int]
+    holds: dict[str, tuple[int, str]]
+    released: set[str]
 
 
 def _ids(series: pl.Series) -> NDArray[np.str_]:
@@ -536,13 +584,22 @@ def _or_none(values: NDArray[np.float64]) -> list[float | None]:
 
 
 def note_score_rows(
-    live: LivePass, rows: NDArray[np.int64], as_of_ms: int, config: ScoringConfig
+    live: LivePass,
+    rows: NDArray[np.int64],
+    as_of_ms: int,
+    config: ScoringConfig,
+    history: StatusHistory | None = None,
+    holds: Mapping[str, tuple[int, str]] | None = None,
 ) -> list[dict[str, Any]]:
     """``note_scores`` rows (the rule trace the note details show) of the notes at ``rows``.
 
     The same figures as ``scored_notes`` (scoring-core.md §11.1): Core figures only where the
     note has a Core row, and every scorer's view (:func:`~bridgewatch.pipeline.views.note_views`).
+    ``history`` (default the pass's) gives the published status of held notes; ``holds``
+    (note id -> (since ms, why)) the notes under a coordination hold.
     """
+    holds = holds or {}
+    published = live.history if history is None else history
     inputs, final, meta = live.inputs, live.core, live.meta
     if rows.shape[0] == 0:
         return []
@@ -563,6 +620,9 @@ def note_score_rows(
     meta_rules = labels_from_bitmask(meta.active_rules[rows], meta.rule_names)
     decided = np.asarray(meta.rule_names)[meta.decided_by[rows]].tolist()
     final_status = status_names(meta.final_status[rows])
+    # A held note shows the status it keeps (the published one) until the next refit.
+    kept_status = status_names(published.current_status[rows])
+    kept_decided = published.current_decided_by[rows].tolist()
     core_status = status_names(rules.status[rows])
     first = meta.first_tag[rows].tolist()
     second = meta.second_tag[rows].tolist()
@@ -573,12 +633,16 @@ def note_score_rows(
     scored_list = scored.tolist()
     for k, note_id in enumerate(inputs.note_ids.ids[rows].tolist()):
         s = scored_list[k]
+        hold = holds.get(note_id)
+        status, by = final_status[k], decided[k]
+        if hold is not None and kept_status[k] != status:
+            status, by = kept_status[k], kept_decided[k] or by
         out.append(
             {
                 "note_id": int(note_id),
                 "scored_at_ms": int(as_of_ms),
-                "final_rating_status": final_status[k] or "NEEDS_MORE_RATINGS",
-                "decided_by": decided[k],
+                "final_rating_status": status or "NEEDS_MORE_RATINGS",
+                "decided_by": by,
                 "first_tag": ALL_TAGS[first[k]] if first[k] >= 0 else None,
                 "second_tag": ALL_TAGS[second[k]] if second[k] >= 0 else None,
                 "core_note_intercept": intercept[k],
@@ -592,6 +656,8 @@ def note_score_rows(
                 "num_ratings": int(num_ratings[k]),
                 "core_num_final_round_ratings": int(final_round[k]) if s else None,
                 "scorer_views": views[k],
+                "hold_reason": None if hold is None else hold[1],
+                "held_since_ms": None if hold is None else int(hold[0]),
             }
         )
     return out

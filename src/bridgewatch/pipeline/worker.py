@@ -49,7 +49,7 @@ from bridgewatch.pipeline.state import (
     load_snapshot,
 )
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.scoring.incremental import IncrementalConfig
+from bridgewatch.scoring.incremental import IncrementalConfig, WatchConfig
 from bridgewatch.scoring.scorers import ScorerSpec
 from bridgewatch.store.event_types import REFIT_REQUESTED, STATUS_CHANGED
 from bridgewatch.store.events import NOTIFY_CHANNEL, encode_payload, list_events
@@ -90,6 +90,8 @@ class WorkerConfig:
     incremental : how jointly fitted figures are handled between refits.
     scorers : the roster of the refits (None: every scorer of the published algorithm, as
         ``bridgewatch score``); the passes keep the same scorers current.
+    watch : the coordination watch's thresholds (on with the defences): notes whose recent
+        ratings look coordinated keep their helpful status (or its absence) until a refit.
     """
 
     consumer: str = "worker"
@@ -101,6 +103,7 @@ class WorkerConfig:
     seed: int = 0
     incremental: IncrementalConfig = field(default_factory=IncrementalConfig)
     scorers: tuple[ScorerSpec, ...] | None = None
+    watch: WatchConfig = field(default_factory=WatchConfig)
 
     def __post_init__(self) -> None:
         if self.batch_size <= 0:
@@ -189,6 +192,7 @@ class Worker:
             seed=self.settings.seed,
             scorers=self.settings.scorers,
             defences=defences_on(self.config),
+            watch=self.settings.watch if defences_on(self.config) else None,
         )
 
     def refit(self) -> None:

@@ -31,6 +31,12 @@ from bridgewatch.scoring.incremental.roster import (
     rescore_roster,
     roster_refit,
 )
+from bridgewatch.scoring.incremental.watch import (
+    WatchConfig,
+    apply_holds,
+    crosses_helpful,
+    suspicious_notes,
+)
 
 __all__ = [
     "FitKind",
@@ -44,8 +50,11 @@ __all__ = [
     "PrescoringAligner",
     "RosterRefit",
     "ScorerRefit",
+    "WatchConfig",
     "align_prescoring",
+    "apply_holds",
     "cache_from_final",
+    "crosses_helpful",
     "empty_ratings",
     "hold_defences",
     "live_inputs",
@@ -53,4 +62,5 @@ __all__ = [
     "rescore_final",
     "rescore_roster",
     "roster_refit",
+    "suspicious_notes",
 ]

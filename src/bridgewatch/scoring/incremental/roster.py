@@ -148,6 +148,15 @@ class RosterRefit:
     as_of_ms: int
 
     @property
+    def flagged_raters(self) -> NDArray[np.bool_]:
+        """Raters in a group some scorer's defences flagged at the refit (bool per
+        participant): the coordination watch counts them."""
+        out = np.zeros(len(self.participant_ids), dtype=np.bool_)
+        for scorer in self.scorers.values():
+            out |= scorer.defences.labels >= 0
+        return out
+
+    @property
     def held(self) -> dict[str, str]:
         """Scorers whose figures are held at the refit between refits, with the reason."""
         out = {
