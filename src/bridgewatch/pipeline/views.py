@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
@@ -105,8 +106,12 @@ def note_views(
                         "held": held.get(str(name)),
                     }
                 )
-    columns = scored_note_columns(families, topic_names(config))
-    picked = {name: _pick(values, rows) for name, values in columns.items()}
+    # Only the rows described: the columns of every note would cost a pass more than its fits.
+    columns = scored_note_columns(
+        {family: _rows(cols, rows) for family, cols in families.items()}, topic_names(config)
+    )
+    every = np.arange(rows.shape[0], dtype=np.int64)
+    picked = {name: _pick(values, every) for name, values in columns.items()}
     out = []
     for k in range(rows.shape[0]):
         doc = {
@@ -117,6 +122,19 @@ def note_views(
         }
         out.append(json.dumps(doc, allow_nan=False, default=_plain))
     return out
+
+
+def _rows(columns: FamilyColumns, rows: NDArray[np.int64]) -> FamilyColumns:
+    """``columns`` restricted to ``rows``."""
+    taken: dict[str, Any] = {
+        f.name: (
+            [getattr(columns, f.name)[i] for i in rows.tolist()]
+            if isinstance(getattr(columns, f.name), list)
+            else getattr(columns, f.name)[rows]
+        )
+        for f in fields(columns)
+    }
+    return FamilyColumns(**taken)
 
 
 def _pick(
