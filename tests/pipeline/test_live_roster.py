@@ -7,6 +7,7 @@ import json
 import warnings
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
+from bridgewatch.scoring.run import score
 from bridgewatch.service import Settings, create_app
 from bridgewatch.store.repositories.ratings import upsert_rating
 from bridgewatch.store.tables import note_scores
@@ -55,6 +57,22 @@ def test_the_defences_switch_is_honoured(loaded: Engine, defences: bool) -> None
     assert len(refit.roster.scorers) > 5  # the whole roster, not Core alone
     core = refit.roster.scorers["MFCoreScorer"].defences
     assert (core.rater_weights is not None) is defences  # trust's decisions held or absent
+    # At the refit point the worker's pass equals a batch score of the same ratings in every
+    # scored_notes column.
+    live = state.last_pass
+    assert live is not None
+    as_of = state.store.newest_ms()
+    batch = score(state._dataset(None), config, as_of_ms=as_of, seed=0)
+    got = live.scored_notes(as_of, config)
+    assert got.columns == batch.scored_notes.columns
+    for name in got.columns:
+        a, b = batch.scored_notes[name], got[name]
+        if a.dtype.is_float():
+            np.testing.assert_allclose(
+                a.to_numpy().astype(float), b.to_numpy().astype(float), rtol=1e-9, atol=1e-12
+            )
+        else:
+            assert a.equals(b), name
 
 
 def test_a_coordinated_burst_is_held_and_the_note_page_says_why(
