@@ -4,21 +4,23 @@ recent ratings look coordinated, and the note details show every scorer's view a
 from __future__ import annotations
 
 import json
+import pickle
 import warnings
 from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
+from bridgewatch.pipeline.state import Refit
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
 from bridgewatch.scoring.run import score
 from bridgewatch.service import Settings, create_app
 from bridgewatch.store.repositories.ratings import upsert_rating
-from bridgewatch.store.tables import note_scores
+from bridgewatch.store.tables import note_scores, pipeline_refits
 from bridgewatch.web import install_web
 from tests.pipeline.conftest import Community
 
@@ -118,3 +120,20 @@ def test_a_coordinated_burst_is_held_and_the_note_page_says_why(
         # A note without a coordinated burst is not held.
         other = client.get(f"/api/v1/notes/{notes[len(notes) // 2]}").json()["scoring"]
         assert other["hold"] is None
+
+
+def test_a_refit_stored_by_an_older_version_is_replaced(loaded: Engine) -> None:
+    old = object.__new__(Refit)  # the Core-only layout had no roster
+    with Session(loaded) as s, s.begin():
+        s.execute(
+            insert(pipeline_refits),
+            {"created_at_ms": NOW, "snapshot_offset": 0, "payload": pickle.dumps(old)},
+        )
+    with pytest.raises(TypeError):
+        Refit.from_bytes(pickle.dumps(old))
+    worker = Worker(loaded, CONFIG, WorkerConfig(gap_timeout_s=0.0), clock=lambda: NOW)
+    worker.setup()
+    _drain(worker)
+    assert worker.state is not None and worker.state.refit_state is not None
+    with loaded.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(pipeline_refits)).scalar_one() == 2

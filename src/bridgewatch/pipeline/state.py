@@ -218,8 +218,11 @@ class Refit:
     def from_bytes(cls, data: bytes) -> Refit:
         """The refit ``to_bytes`` wrote."""
         value = pickle.loads(data)  # our own table, written by to_bytes
-        if not isinstance(value, cls):
-            raise TypeError("not a Refit")
+        if not isinstance(value, cls) or not isinstance(
+            getattr(value, "roster", None), RosterRefit
+        ):
+            # (A refit stored by an older version, Core alone: the worker refits anew.)
+            raise TypeError("not a Refit of this version")
         return value
 
 

@@ -242,7 +242,13 @@ class Worker:
         payload = s.execute(
             select(pipeline_refits.c.payload).where(pipeline_refits.c.id == latest[0])
         ).scalar_one()
-        state.install(Refit.from_bytes(payload))
+        try:
+            refit = Refit.from_bytes(payload)
+        except (TypeError, AttributeError, ImportError) as exc:
+            _log.warning("stored refit %d is not usable (%s): refitting", latest[0], exc)
+            self._refit_requested = True
+            return
+        state.install(refit)
         self._refit_id = int(latest[0])
         self._last_refit_ms = int(latest[1])
 
