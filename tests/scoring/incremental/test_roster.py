@@ -12,6 +12,7 @@ from bridgewatch.io.dataset import Dataset, load_dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
 from bridgewatch.scoring.incremental import (
+    HeldDefences,
     IncrementalConfig,
     NoteFitCache,
     RosterRefit,
@@ -99,3 +100,45 @@ def test_a_later_pass_equals_a_full_resolve(
         shared, refit, {n: NoteFitCache.empty() for n in refit.scorers}, AS_OF, config, FULL
     )
     assert _differing(fresh.scored_notes(AS_OF, config), step.scored_notes(AS_OF, config)) == []
+
+
+def test_held_decisions_keep_a_flagged_group_out_of_its_notes(
+    batch: tuple[ScoringConfig, ScoringResult],
+) -> None:
+    _, result = batch
+    view = result.inputs
+    scoped = view.scoped
+    note_ids = np.asarray(view.note_ids.ids, dtype=np.str_)
+    n_part = view.n_participants
+    # Rater a's rating on note x was dropped at the refit; rater b (same group as a) rates
+    # note x after the refit; rater c (no group) too; rater a elsewhere is untouched.
+    first = 0
+    x, a = int(scoped.note_idx[first]), int(scoped.rater_idx[first])
+    on_x = np.flatnonzero(scoped.note_idx == x)
+    others = [int(k) for k in on_x if int(scoped.rater_idx[k]) != a]
+    latest = max(others, key=lambda k: int(scoped.created_at_ms[k]))
+    b = int(scoped.rater_idx[latest])
+    c = next(int(scoped.rater_idx[k]) for k in others if k != latest)
+    after = int(scoped.created_at_ms[latest]) - 1  # b's rating came after the refit
+    labels = np.full(n_part, -1, dtype=np.int64)
+    labels[[a, b]] = 0
+    held = HeldDefences(
+        pair_notes=np.asarray([note_ids[x]], dtype=np.str_),
+        pair_raters=np.asarray([a], dtype=np.int64),
+        pair_weights=np.asarray([0.0]),
+        labels=labels,
+        cell_notes=np.asarray([note_ids[x]], dtype=np.str_),
+        cell_labels=np.asarray([0], dtype=np.int64),
+        cell_weights=np.asarray([0.0]),
+        after_ms=after,
+        rater_weights=None,
+        weighted=False,
+    )
+    w = held.weights(view)
+    rater, note = scoped.rater_idx, scoped.note_idx
+    assert w[(rater == a) & (note == x)].tolist() == [0.0]
+    assert w[(rater == b) & (note == x)].tolist() == [0.0]
+    assert (w[(rater == c) & (note == x)] == 1.0).all()
+    assert (w[(rater == a) & (note != x)] == 1.0).all()
+    kept, weights = held.apply(view)
+    assert weights is None and kept.scoped.n_ratings == int((w > 0).sum())
