@@ -2,16 +2,19 @@
 
 ``load_snapshot`` reads a consistent snapshot of the database (one REPEATABLE READ
 transaction on PostgreSQL, one read transaction on SQLite) together with the worker's
-consumer offset; ``refit`` runs the batch Core scorer on it (prescoring parameters, the
-fit cache); ``apply_events`` applies rating and note events (idempotent: a rating event
-carries the whole row, so applying it twice leaves the same data); ``rescore`` runs the
-incremental final scoring, meta rules and status history and returns the changed rows and
-the rule trace of the notes it rescored.
+consumer offset; ``refit`` runs the batch scorer on it (``score``: the whole roster by
+default, with the config's defences) and keeps what the passes hold frozen
+(:func:`bridgewatch.scoring.incremental.roster_refit`); ``apply_events`` applies rating and
+note events (idempotent: a rating event carries the whole row, so applying it twice leaves
+the same data); ``rescore`` runs every scorer's incremental final scoring, the meta chain and
+the status history (:func:`bridgewatch.scoring.incremental.rescore_roster`), holds the notes
+whose recent ratings look coordinated (:mod:`bridgewatch.scoring.incremental.watch`) and
+returns the changed rows and the rule trace of the notes it rescored.
 
 Per pass the work that does not depend on the ratings is not redone: ratings are kept in a
 :class:`~bridgewatch.pipeline.store.RatingStore` updated per event, the note-level
-preprocessing in a :class:`~bridgewatch.pipeline.inputs.NoteContext`, and the per-note fits
-of notes whose ratings did not change come from the fit cache.
+preprocessing in a :class:`~bridgewatch.scoring.incremental.NoteContext`, and the per-note
+fits of notes whose ratings did not change come from each scorer's fit cache.
 """
 
 from __future__ import annotations
