@@ -120,6 +120,24 @@ def test_a_coordinated_burst_is_held_and_the_note_page_says_why(
         # A note without a coordinated burst is not held.
         other = client.get(f"/api/v1/notes/{notes[len(notes) // 2]}").json()["scoring"]
         assert other["hold"] is None
+    # The hold is committed state: a restarted worker keeps it ...
+    again = Worker(
+        loaded, with_defences(CONFIG), WorkerConfig(gap_timeout_s=0.0), clock=lambda: NOW
+    )
+    again.setup()
+    again.step()
+    assert again.state is not None and str(target) in again.state.holds
+    # ... until the next refit decides.
+    again.refit()
+    _drain(again)
+    assert again.state is not None and not again.state.holds
+    with loaded.connect() as conn:
+        assert (
+            conn.execute(
+                select(note_scores.c.hold_reason).where(note_scores.c.note_id == target)
+            ).scalar_one()
+            is None
+        )
 
 
 def test_a_refit_stored_by_an_older_version_is_replaced(loaded: Engine) -> None:

@@ -59,7 +59,7 @@ from bridgewatch.scoring.run import score
 from bridgewatch.scoring.scorers import ScorerSpec
 from bridgewatch.scoring.status import CORE_RULE_NAMES, labels_from_bitmask
 from bridgewatch.store.dump import export_frames
-from bridgewatch.store.tables import events, note_status_history, pipeline_offsets
+from bridgewatch.store.tables import events, note_scores, note_status_history, pipeline_offsets
 
 __all__ = [
     "Frames",
@@ -69,6 +69,7 @@ __all__ = [
     "StatusChange",
     "defences_on",
     "load_history",
+    "load_holds",
     "load_snapshot",
     "max_event_id",
 ]
@@ -135,6 +136,20 @@ def load_history(conn: Connection) -> StatusHistory:
         [tuple(r) for r in rows], schema=list(columns), orient="row", infer_schema_length=None
     )
     return StatusHistory.from_frame(frame.with_columns(pl.col("noteId").cast(pl.String)))
+
+
+def load_holds(conn: Connection) -> dict[str, tuple[int, str]]:
+    """The published coordination holds: note id -> (held since ms, why).
+
+    The holds are part of the worker's committed state (written with the offset), so a
+    restarted worker, or one that catches up on another's batches, takes them from here.
+    """
+    rows = conn.execute(
+        select(note_scores.c.note_id, note_scores.c.held_since_ms, note_scores.c.hold_reason)
+        .where(note_scores.c.hold_reason.is_not(None))
+        .order_by(note_scores.c.note_id)
+    ).all()
+    return {str(int(n)): (int(t or 0), str(r)) for n, t, r in rows}
 
 
 def max_event_id(conn: Connection) -> int:
@@ -439,6 +454,7 @@ class LiveState:
             scorers=self.scorers,
         )
         refit = Refit(roster_refit(result), self.defences)
+        self._release_holds()
         _log.info(
             "refit: %d notes, %d participants, %d ratings, %d scorers (%s held between "
             "refits), defences %s",
@@ -454,14 +470,19 @@ class LiveState:
 
     def install(self, refit: Refit) -> None:
         """Swap in a refit: rater params, note params and caches change together."""
+        if self._refit is not None:
+            # A new refit decides: holds end (the next pass rewrites their notes' rows). A
+            # state's first refit is the one its published holds were made under.
+            self._release_holds()
         self._refit = refit
-        # The refit decides: holds end (their notes' rows are rewritten by the next pass).
-        self._released |= set(self.holds)
-        self.holds = {}
         self._caches = {}
         self._context = None
         self._aligner = PrescoringAligner()
         self._rater_map = np.zeros(0, dtype=np.int32)
+
+    def _release_holds(self) -> None:
+        self._released |= set(self.holds)
+        self.holds = {}
 
     @property
     def refit_state(self) -> Refit | None:

@@ -46,6 +46,7 @@ from bridgewatch.pipeline.state import (
     Refit,
     defences_on,
     load_history,
+    load_holds,
     load_snapshot,
 )
 from bridgewatch.scoring.config import ScoringConfig
@@ -184,7 +185,8 @@ class Worker:
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 frames, offset = load_snapshot(conn, self.settings.consumer)
-        return LiveState(
+                holds = load_holds(conn)
+        state = LiveState(
             frames=frames,
             position=offset,
             config=self.config,
@@ -194,6 +196,8 @@ class Worker:
             defences=defences_on(self.config),
             watch=self.settings.watch if defences_on(self.config) else None,
         )
+        state.holds = holds
+        return state
 
     def refit(self) -> None:
         """Full refit on a consistent snapshot, published and swapped in atomically.
@@ -219,6 +223,13 @@ class Worker:
                 update(pipeline_offsets)
                 .where(pipeline_offsets.c.consumer == self.settings.consumer)
                 .values(last_refit_at_ms=now_ms)
+            )
+            # The refit decides: the coordination holds end (the next pass rewrites the
+            # held notes' rows).
+            s.execute(
+                update(note_scores)
+                .where(note_scores.c.hold_reason.is_not(None))
+                .values(hold_reason=None, held_since_ms=None)
             )
             # What waits for the next refit, as of the snapshot; the passes that replay the
             # later events keep the rows of the notes they touch current.
@@ -360,8 +371,10 @@ class Worker:
                     state.position = max(state.position, int(gap[-1]["id"]))
                 state.position = offset
                 if behind:
-                    # Another worker applied those events: take its published history.
+                    # Another worker applied those events: take its published history
+                    # and holds.
                     state.frames.history = load_history(s.connection())
+                    state.holds = load_holds(s.connection())
                 if self._gap is not None and self._gap[0] == offset + 1:
                     self._check_gap(s)
                 batch = self._contiguous(
