@@ -149,7 +149,9 @@ def _offset(engine: Engine) -> int:
     return int(value or 0)
 
 
-def _start_worker(url: str, batch_size: int, diligence: str) -> subprocess.Popen[bytes]:
+def _start_worker(
+    url: str, batch_size: int, diligence: str, defences: bool = True
+) -> subprocess.Popen[bytes]:
     # BENCH_WORKER_LOG=path: the worker's debug log (one line per micro-batch) goes there.
     log_path = os.environ.get("BENCH_WORKER_LOG")
     return subprocess.Popen(
@@ -170,6 +172,7 @@ def _start_worker(url: str, batch_size: int, diligence: str) -> subprocess.Popen
             "--no-topics",
             "--diligence",
             diligence,
+            "--defences" if defences else "--no-defences",
         ],
         stdout=subprocess.DEVNULL,
         stderr=open(log_path, "a") if log_path else None,
@@ -393,7 +396,7 @@ def _lag_run(
     if drive == "api":
         server, args.port = _start_api(url)
         time.sleep(1.0)
-    worker = _start_worker(url, args.batch_size, args.diligence)
+    worker = _start_worker(url, args.batch_size, args.diligence, args.defences)
     try:
         # A marker event: the offset passes it only once this worker is up (its refit or the
         # stored one, the warm-up), even when an earlier run's worker left the offset at the
@@ -462,7 +465,7 @@ def _throughput_run(
     with engine.connect() as conn:
         last = int(conn.execute(select(func.max(events.c.id))).scalar_one())
     start_offset = _offset(engine)
-    worker = _start_worker(url, args.backlog_batch_size, args.diligence)
+    worker = _start_worker(url, args.backlog_batch_size, args.diligence, args.defences)
     try:
         # The first micro-batch comes after the worker's start-up (snapshot + stored refit).
         deadline = time.monotonic() + 600
@@ -482,12 +485,17 @@ def _throughput_run(
 
 def _pass_cpu(args: argparse.Namespace) -> None:
     from bridgewatch.io import read_ratings as read
-    from bridgewatch.pipeline.incremental import IncrementalConfig
     from bridgewatch.pipeline.state import Frames, LiveState
     from bridgewatch.scoring.config import ScoringConfig
+    from bridgewatch.scoring.defences import with_defences
     from bridgewatch.scoring.history import StatusHistory
+    from bridgewatch.scoring.incremental import IncrementalConfig, WatchConfig
+    from bridgewatch.scoring.scorers.roster import core_scorer
 
     n = args.pass_cpu
+    scoring = ScoringConfig(topics=None)
+    if args.defences:
+        scoring = with_defences(scoring)
     with tempfile.TemporaryDirectory() as tmp_dir:
         config = SimConfig(seed=3, n_notes=n // 30, n_raters=n // 15, n_ratings=n, days=20.0)
         files = write_community(simulate(config), Path(tmp_dir) / "c")
@@ -516,10 +524,16 @@ def _pass_cpu(args: argparse.Namespace) -> None:
             history=StatusHistory.from_frame(typed(nsh, schemas.NOTE_STATUS_HISTORY.polars_schema)),
         ),
         position=0,
-        config=ScoringConfig(topics=None),
+        config=scoring,
         incremental=IncrementalConfig(diligence=args.diligence),
+        scorers=(core_scorer(scoring),) if args.core_only else None,
+        defences=args.defences,
+        watch=WatchConfig() if args.defences else None,
     )
+    start = time.perf_counter()
+    cpu = time.process_time()
     state.refit()
+    print(f"refit: {time.perf_counter() - start:.1f} s wall, {time.process_time() - cpu:.1f} s CPU")
     note_ids = [str(x) for x in notes["noteId"].to_list()]
     rater_ids = sorted(set(text_frame["raterParticipantId"].to_list()))
     newest = int(text_frame["createdAtMillis"].max())  # type: ignore[arg-type]
@@ -555,7 +569,9 @@ def _pass_cpu(args: argparse.Namespace) -> None:
     ms = np.array(times) * 1000
     print(
         f"worker pass CPU, {n} ratings, {n // 30} notes, {args.batch_size} rating events per "
-        f"pass, diligence {args.diligence}: median {np.median(ms):.0f} ms, "
+        f"pass, diligence {args.diligence}, "
+        f"{'Core only' if args.core_only else 'whole roster'}, "
+        f"defences {'on' if args.defences else 'off'}: median {np.median(ms):.0f} ms, "
         f"min {ms.min():.0f} ms over {args.passes} passes "
         f"({np.median(ms) / args.batch_size:.3f} ms per event)"
     )
@@ -592,12 +608,24 @@ def main() -> int:
         "--pass-cpu", type=int, metavar="N", help="time in-memory passes on N ratings instead"
     )
     parser.add_argument("--passes", type=int, default=20, help="--pass-cpu: passes to time")
+    parser.add_argument(
+        "--defences",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the platform's manipulation defences (default on)",
+    )
+    parser.add_argument(
+        "--core-only", action="store_true", help="--pass-cpu: Core alone (the old worker)"
+    )
     args = parser.parse_args()
     if args.pass_cpu:
         _pass_cpu(args)
         return 0
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
-    print(f"worker: batch size {args.batch_size}, diligence {args.diligence}")
+    print(
+        f"worker: batch size {args.batch_size}, diligence {args.diligence}, whole roster, "
+        f"defences {'on' if args.defences else 'off'}"
+    )
     print(f"community: {args.notes} notes, {args.raters} raters, {args.ratings} ratings")
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)

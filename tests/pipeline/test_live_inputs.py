@@ -11,10 +11,12 @@ import pytest
 from bridgewatch.io import read_ratings
 from bridgewatch.io.dataset import Dataset, load_dataset, ratings_from_frame
 from bridgewatch.model import IdIndex, Ratings
-from bridgewatch.pipeline.inputs import NoteContext, live_core_inputs
+from bridgewatch.pipeline.inputs import build_note_context
 from bridgewatch.pipeline.store import RatingStore
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.defences import with_defences
 from bridgewatch.scoring.history import StatusHistory
+from bridgewatch.scoring.incremental import live_inputs
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
 from tests.scoring.community import write_small_community
 
@@ -104,12 +106,16 @@ def _rows(r: Ratings, mask: np.ndarray) -> set[tuple[int, int]]:
     return set(zip(r.note_idx[mask].tolist(), r.rater_idx[mask].tolist(), strict=True))
 
 
-def test_live_inputs_equal_prepare_core_inputs(dataset: Dataset) -> None:
+@pytest.mark.parametrize("defences", [False, True])
+def test_live_inputs_equal_prepare_core_inputs(dataset: Dataset, defences: bool) -> None:
     # (The small community is too small for the topic classifier: topics off.)
     config = ScoringConfig(topics=None)
+    if defences:
+        # PSS clusters and quasi-cliques come from the refit: passed through as they are.
+        config = with_defences(config)
     want = prepare_core_inputs(dataset, config)
     history = StatusHistory.from_frame(dataset.status_history)
-    context = NoteContext.build(
+    context = build_note_context(
         dataset.notes, history, dataset.enrollment, dataset.participant_ids, config
     )
     assert np.array_equal(context.base.note_ids.ids, want.note_ids.ids)
@@ -124,7 +130,15 @@ def test_live_inputs_equal_prepare_core_inputs(dataset: Dataset) -> None:
         note_idx=rows,
         note_ids=context.base.note_ids,
     )
-    got = live_core_inputs(context, ratings, want.history, config)
+    got = live_inputs(
+        context,
+        ratings,
+        want.history,
+        config,
+        rater_cluster=want.rater_cluster,
+        rater_quasi_clique=want.rater_quasi_clique,
+    )
+    assert (want.rater_cluster is not None) == defences
     assert isinstance(got, CoreInputs)
     for name in ("ratings", "post_pss", "scoped"):
         _same_ratings(getattr(got, name), getattr(want, name))

@@ -3,10 +3,10 @@ refit a worker then scores from without refitting."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
-import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from bridgewatch.pipeline.publish import score_and_publish
 from bridgewatch.pipeline.state import LiveState, Refit, load_snapshot
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.defences import with_defences
 from bridgewatch.store.repositories.ratings import upsert_rating
 from bridgewatch.store.tables import (
     contributor_scores,
@@ -65,9 +66,11 @@ def test_published_tables_follow_the_batch_result(loaded: Engine) -> None:
             )
         }
         rules = conn.execute(
-            select(note_scores.c.core_active_rules, note_scores.c.decided_by).where(
-                note_scores.c.final_rating_status != "NEEDS_MORE_RATINGS"
-            )
+            select(
+                note_scores.c.core_active_rules,
+                note_scores.c.decided_by,
+                note_scores.c.scorer_views,
+            ).where(note_scores.c.final_rating_status != "NEEDS_MORE_RATINGS")
         ).all()
         n_contributors = conn.execute(select(func.count()).select_from(contributor_scores))
         offset = conn.execute(select(pipeline_offsets.c.last_event_id)).scalar_one()
@@ -75,7 +78,13 @@ def test_published_tables_follow_the_batch_result(loaded: Engine) -> None:
     assert stored == scored
     assert {n: nsh[n] for n in scored} == scored
     assert sum(run.status_counts.values()) == len(scored)
-    assert rules and all(r.core_active_rules and r.decided_by for r in rules)
+    # Every decided note says which rule decided it, and every scorer's view of it.
+    assert rules and all(r.decided_by for r in rules)
+    assert any(r.core_active_rules for r in rules)
+    for r in rules:
+        view = json.loads(r.scorer_views)
+        assert view["decidedBy"] == r.decided_by
+        assert view["scorers"] and "gaussianRatingStatus" in view["columns"]
     assert n_contributors.scalar_one() == run.result.helpfulness_scores.height
     assert offset == run.snapshot_offset == newest_event
 
@@ -93,12 +102,14 @@ def test_stored_refit_is_the_workers_own_and_it_scores_from_it(
     own = LiveState(frames=frames, position=offset, config=CONFIG, seed=2).refit()
     assert np.array_equal(stored.note_ids, own.note_ids)
     assert np.array_equal(stored.participant_ids.ids, own.participant_ids.ids)
-    for name in ("rater_intercepts", "note_intercepts", "rater_factors", "note_factors"):
-        assert np.array_equal(
-            getattr(stored.pre.final_round, name),
-            getattr(own.pre.final_round, name),
-            equal_nan=True,
-        ), name
+    assert stored.roster.scorers.keys() == own.roster.scorers.keys()
+    assert len(stored.roster.scorers) > 5  # the whole roster, not Core alone
+    for scorer, kept in stored.roster.scorers.items():
+        mine = own.roster.scorers[scorer].prescoring.final_round
+        for name in ("rater_intercepts", "note_intercepts", "rater_factors", "note_factors"):
+            assert np.array_equal(
+                getattr(kept.prescoring.final_round, name), getattr(mine, name), equal_nan=True
+            ), (scorer, name)
     # A worker started now adopts the stored refit (no refit of its own) ...
     worker = Worker(loaded, CONFIG, WorkerConfig(seed=2), clock=lambda: as_of + 60_000)
     worker.setup()
@@ -129,10 +140,12 @@ def test_checkpoints_give_statuses_a_history(loaded: Engine) -> None:
     assert len(set(times)) >= 2
 
 
-def test_trust_is_refused(loaded: Engine) -> None:
-    from dataclasses import replace
-
-    from bridgewatch.scoring.reputation import TrustConfig
-
-    with pytest.raises(ValueError, match="trust"):
-        score_and_publish(loaded, replace(CONFIG, trust=TrustConfig()), as_of_ms=1, seed=0)
+def test_the_defences_are_published_and_held_for_the_workers(loaded: Engine) -> None:
+    config = with_defences(CONFIG)
+    run = score_and_publish(loaded, config, as_of_ms=_as_of(loaded), seed=0)
+    assert run.result.trust is not None
+    with loaded.connect() as conn:
+        stored = Refit.from_bytes(conn.execute(select(pipeline_refits.c.payload)).scalar_one())
+    assert stored.defences
+    core = stored.roster.scorers["MFCoreScorer"]
+    assert core.defences.rater_weights is not None  # trust's decisions travel with the refit

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bridgewatch.pipeline.incremental import align_prescoring
 from bridgewatch.pipeline.worker import REFIT_REQUESTED, Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.final import run_final_scoring
+from bridgewatch.scoring.incremental import align_prescoring
 from bridgewatch.scoring.inputs import prepare_core_inputs
 from bridgewatch.service import Settings, create_app
 from bridgewatch.store.events import append_event
@@ -84,7 +84,7 @@ def test_note_scores_hold_the_incremental_figures_of_rescored_notes(
     refit = state._refit
     inputs = prepare_core_inputs(state._dataset(refit.participant_ids), CONFIG)
     ids = np.asarray(inputs.note_ids.ids)
-    pre = align_prescoring(refit.pre, refit.note_ids, ids)
+    pre = align_prescoring(refit.roster.scorers["MFCoreScorer"].prescoring, refit.note_ids, ids)
     final = run_final_scoring(inputs, pre, CONFIG)
     position = {note: k for k, note in enumerate(ids.tolist())}
     checked = 0

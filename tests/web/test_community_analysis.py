@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
 
 from bridgewatch.analysis.embeddings import AnalysisConfig, PolarizationConfig, ScoreTables, analyze
 from bridgewatch.analysis.embeddings.load import rating_matrix_from_frame
@@ -16,7 +17,6 @@ from bridgewatch.analysis.embeddings.report import report_figures
 from bridgewatch.store.repositories.community import community_version, live_analysis_inputs
 from bridgewatch.store.tables import contributor_scores
 from bridgewatch.web.community_analysis import community_figures
-from tests.web.conftest import TestClient
 from tests.web.test_browser import ARTIFACTS, live_server, page  # noqa: F401 (fixtures)
 
 _FIGURE = re.compile(

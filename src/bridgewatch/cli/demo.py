@@ -127,7 +127,9 @@ def run(args: argparse.Namespace) -> int:
     url = f"sqlite:///{db_path.resolve()}"
     engine = make_engine(url)
     upgrade_database(engine)
-    config = demo_scoring_config()
+    from bridgewatch.service.settings import Settings
+
+    config = demo_scoring_config(defences=Settings().defences)
     seeded = seed_demo(
         engine,
         data_dir / "dump",

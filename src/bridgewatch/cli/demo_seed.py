@@ -21,6 +21,7 @@ from sqlalchemy import Engine, func, select, update
 from bridgewatch.model import EnrollmentState
 from bridgewatch.pipeline.publish import PublishedRun, score_and_publish
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.defences import with_defences
 from bridgewatch.sim import SimConfig, simulate, write_community
 from bridgewatch.store.db import make_session_factory
 from bridgewatch.store.dump import ImportSummary, import_dump
@@ -35,10 +36,12 @@ _DAY_MS = 86_400_000
 _HOUR_MS = 3_600_000
 
 
-def demo_scoring_config() -> ScoringConfig:
+def demo_scoring_config(*, defences: bool = True) -> ScoringConfig:
     """The scorer's config for demo-sized communities: the reference's, without topics
-    (a few hundred simulated notes hold too few topic seed terms to train the classifier)."""
-    return ScoringConfig(topics=None)
+    (a few hundred simulated notes hold too few topic seed terms to train the classifier),
+    with the platform's manipulation defences on unless ``defences`` is False."""
+    config = ScoringConfig(topics=None)
+    return with_defences(config) if defences else config
 
 
 @dataclass(frozen=True)

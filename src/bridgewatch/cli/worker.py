@@ -15,7 +15,6 @@ import threading
 
 from bridgewatch import DEFAULT_SEED
 from bridgewatch import clock as wall
-from bridgewatch.pipeline.incremental import IncrementalConfig
 from bridgewatch.pipeline.webhooks import (
     WebhookConfig,
     WebhookDispatcher,
@@ -24,6 +23,8 @@ from bridgewatch.pipeline.webhooks import (
 )
 from bridgewatch.pipeline.worker import REFIT_REQUESTED, Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.defences import with_defences
+from bridgewatch.scoring.incremental import IncrementalConfig
 from bridgewatch.service.settings import Settings
 from bridgewatch.store.db import make_engine, make_session_factory
 from bridgewatch.store.events import append_event
@@ -46,6 +47,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=("full", "frozen"),
         default="full",
         help="refit the low-diligence model on every pass (exact) or keep it until a refit",
+    )
+    parser.add_argument(
+        "--roster-diligence",
+        choices=("full", "frozen"),
+        default="frozen",
+        help="the same choice for every scorer but Core (default: kept until a refit)",
+    )
+    parser.add_argument(
+        "--defences",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="manipulation defences in refits and passes (default: on, or the "
+        "BRIDGEWATCH_DEFENCES setting)",
     )
     parser.add_argument(
         "--seed",
@@ -77,7 +91,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Run the worker (or request a refit)."""
-    url = args.database_url or Settings().resolved_database_url()
+    settings = Settings()
+    url = args.database_url or settings.resolved_database_url()
     engine = make_engine(url)
     try:
         if args.add_webhook:
@@ -99,16 +114,23 @@ def run(args: argparse.Namespace) -> int:
                 )
             _log.info("refit requested")
             return 0
+        config = ScoringConfig(topics=None) if args.no_topics else ScoringConfig()
+        defences = settings.defences if args.defences is None else args.defences
+        if defences:
+            config = with_defences(config)
+        _log.info("manipulation defences %s", "on" if defences else "off")
         worker = Worker(
             engine,
-            ScoringConfig(topics=None) if args.no_topics else ScoringConfig(),
+            config,
             WorkerConfig(
                 consumer=args.consumer,
                 batch_size=args.batch_size,
                 poll_interval_s=args.poll_interval,
                 refit_interval_s=args.refit_interval,
                 seed=args.seed,
-                incremental=IncrementalConfig(diligence=args.diligence),
+                incremental=IncrementalConfig(
+                    diligence=args.diligence, roster_diligence=args.roster_diligence
+                ),
             ),
         )
         if args.until_idle:

@@ -1,37 +1,25 @@
-"""The scorer's inputs of an incremental pass, without redoing the note-level preprocessing.
+"""The note-level half of a pass's inputs, built from the worker's frames.
 
-``prepare_core_inputs`` (scoring stage 0) mixes note-level work (merging the notes file with
-the status history, note facts, topics, enrollment and scope) with rating-level work
-(high-volume raters, the misleading/deleted filter, PSS, the Core scope of each rating,
-capture). Between two note events only the ratings change, so :class:`NoteContext` runs the
-note-level half once (``prepare_core_inputs`` on the notes with no ratings) and
-:func:`live_core_inputs` redoes the rating-level half with the same kernels, on the ratings
-of the pass. ``tests/pipeline/test_live_inputs.py`` checks the result equals
-``prepare_core_inputs`` on the same data.
+The rating-level half and the composition live in scoring
+(:func:`bridgewatch.scoring.incremental.live_inputs`); this module only turns the worker's
+frames (notes, status history, enrollment) into the ``Dataset`` that
+``prepare_core_inputs`` reads, with no ratings, once per set of notes.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 import numpy as np
 import polars as pl
-from numpy.typing import NDArray
 
 from bridgewatch.io import schemas
 from bridgewatch.io.dataset import Dataset
-from bridgewatch.model import IdIndex, Ratings
+from bridgewatch.model import IdIndex
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.history import StatusHistory
-from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
-from bridgewatch.scoring.preprocess import (
-    apply_pss,
-    capture_mask,
-    filter_misleading_or_deleted,
-    flag_high_volume_raters,
-)
+from bridgewatch.scoring.incremental import NoteContext, empty_ratings
+from bridgewatch.scoring.inputs import prepare_core_inputs
 
-__all__ = ["NoteContext", "empty_ratings", "history_frame", "live_core_inputs"]
+__all__ = ["build_note_context", "history_frame"]
 
 
 def history_frame(history: StatusHistory) -> pl.DataFrame:
@@ -48,132 +36,30 @@ def history_frame(history: StatusHistory) -> pl.DataFrame:
     )
 
 
-def empty_ratings(note_ids: IdIndex, participant_ids: IdIndex) -> Ratings:
-    """No ratings, on the given indexes."""
-    return Ratings(
-        note_idx=np.zeros(0, dtype=np.int32),
-        rater_idx=np.zeros(0, dtype=np.int32),
-        helpful_num=np.zeros(0, dtype=np.float32),
-        helpfulness_level=np.zeros(0, dtype=np.int8),
-        created_at_ms=np.zeros(0, dtype=np.int64),
-        helpful_tags=np.zeros(0, dtype=np.uint16),
-        not_helpful_tags=np.zeros(0, dtype=np.uint16),
-        population_sampled=np.zeros(0, dtype=np.bool_),
+def build_note_context(
+    notes: pl.DataFrame,
+    history: StatusHistory,
+    enrollment: pl.DataFrame,
+    participant_ids: IdIndex,
+    config: ScoringConfig,
+) -> NoteContext:
+    """Run the note-level preprocessing on ``notes`` and the input ``history``."""
+    nsh = history_frame(history)
+    note_ids = IdIndex.from_values(
+        np.asarray(notes["noteId"].cast(pl.String).to_list(), dtype=np.str_),
+        history.note_id,
+    )
+    dataset = Dataset(
+        notes=notes,
+        status_history=nsh,
+        enrollment=enrollment,
+        ratings=empty_ratings(note_ids, participant_ids),
         note_ids=note_ids,
         participant_ids=participant_ids,
     )
-
-
-@dataclass(frozen=True)
-class NoteContext:
-    """The note-level half of ``CoreInputs`` for one set of notes and one participant index.
-
-    Attributes
-    ----------
-    base : ``prepare_core_inputs`` of the notes, status history and enrollment with no
-        ratings; ``base.note_ids`` are the notes of the pass (sorted).
-    in_input_nsh : bool array of shape (n_notes,), the note had a row in the input history.
-    n_notes_in_table : rows of the notes table (PSS needs it).
-    """
-
-    base: CoreInputs
-    in_input_nsh: NDArray[np.bool_]
-    n_notes_in_table: int
-
-    @classmethod
-    def build(
-        cls,
-        notes: pl.DataFrame,
-        history: StatusHistory,
-        enrollment: pl.DataFrame,
-        participant_ids: IdIndex,
-        config: ScoringConfig,
-    ) -> NoteContext:
-        """Run the note-level preprocessing on ``notes`` and the input ``history``."""
-        nsh = history_frame(history)
-        note_ids = IdIndex.from_values(
-            np.asarray(notes["noteId"].cast(pl.String).to_list(), dtype=np.str_),
-            history.note_id,
-        )
-        dataset = Dataset(
-            notes=notes,
-            status_history=nsh,
-            enrollment=enrollment,
-            ratings=empty_ratings(note_ids, participant_ids),
-            note_ids=note_ids,
-            participant_ids=participant_ids,
-        )
-        base = prepare_core_inputs(dataset, config)
-        return cls(
-            base=base,
-            in_input_nsh=np.isin(base.note_ids.ids, history.note_id),
-            n_notes_in_table=int(notes.height),
-        )
-
-    def accepts(self, history: StatusHistory, participant_ids: IdIndex) -> bool:
-        """Whether ``history`` (the input NSH of the pass) has exactly this context's notes."""
-        return self.base.participant_ids is participant_ids and np.array_equal(
-            history.note_id, self.base.note_ids.ids
-        )
-
-
-def _subset(ratings: Ratings, mask: NDArray[np.bool_]) -> Ratings:
-    """``ratings.subset(mask)``, without the copy when every rating is kept."""
-    return ratings if bool(mask.all()) else ratings.subset(mask)
-
-
-def live_core_inputs(
-    context: NoteContext, ratings: Ratings, history: StatusHistory, config: ScoringConfig
-) -> CoreInputs:
-    """``prepare_core_inputs`` of the context's notes with ``ratings``, as of ``history``.
-
-    Parameters
-    ----------
-    context : the note-level half; ``context.accepts(history, ...)`` must hold.
-    ratings : the ratings with a value, on ``context.base.note_ids`` and its participants.
-    history : the input status history (its rows are the context's notes, same order).
-    config : ScoringConfig without manipulation detection (``post_selection`` and
-        ``quasi_cliques`` None: they need the whole rating graph).
-
-    Returns
-    -------
-    CoreInputs
-    """
-    base = context.base
-    n_part = base.n_participants
-    high_volume = flag_high_volume_raters(
-        ratings.rater_idx, ratings.created_at_ms, ratings.note_idx, n_part, config.preprocess
-    )
-    info = base.note_info
-    kept = _subset(
-        ratings,
-        filter_misleading_or_deleted(
-            ratings.note_idx, info, context.in_input_nsh, config.preprocess
-        ),
-    )
-    pss = apply_pss(
-        kept.note_idx,
-        kept.rater_idx,
-        kept.created_at_ms,
-        info.author_idx,
-        context.n_notes_in_table,
-        config.preprocess,
-        rater_cluster=None,
-        rater_quasi_clique=None,
-    )
-    post_pss = _subset(kept, pss.keep)
-    correlated = pss.correlated_rater[pss.keep]
-    rating_in_scope = base.in_scope[post_pss.rater_idx]
-    scoped_mask = rating_in_scope & (base.note_topic[post_pss.note_idx] < 0)
-    captured = capture_mask(post_pss.note_idx, rating_in_scope, base.n_notes, config.scope)
-    return replace(
-        base,
-        ratings=kept,
-        post_pss=post_pss,
-        correlated=correlated,
-        scoped=_subset(post_pss, scoped_mask),
-        scoped_correlated=correlated[scoped_mask],
-        high_volume=high_volume,
-        captured=captured,
-        history=history,
+    base = prepare_core_inputs(dataset, config)
+    return NoteContext(
+        base=base,
+        in_input_nsh=np.isin(base.note_ids.ids, history.note_id),
+        n_notes_in_table=int(notes.height),
     )

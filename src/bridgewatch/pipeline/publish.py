@@ -1,4 +1,5 @@
-"""Score the service database with the batch Core scorer and publish the result in it.
+"""Score the service database with the batch scorer (the whole roster by default) and publish
+the result in it.
 
 The published tables are the ones the API and the web app read: ``note_status_history``
 (with a ``note_status_changes`` row per status change), ``note_scores`` (status, deciding
@@ -30,16 +31,18 @@ import numpy as np
 import polars as pl
 from sqlalchemy import Connection, Engine, delete, insert, update
 
-from bridgewatch.pipeline.incremental import cache_from_final
-from bridgewatch.pipeline.state import Refit, load_snapshot, max_event_id
+from bridgewatch.pipeline.state import Refit, defences_on, load_snapshot, max_event_id
+from bridgewatch.pipeline.views import note_views
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.incremental import roster_refit
 from bridgewatch.scoring.replay import (
     CommunityFrames,
     dataset_from_frames,
     replay_checkpoints,
     status_changes,
 )
-from bridgewatch.scoring.run import ScoringResult, score_core
+from bridgewatch.scoring.run import ScoringResult, score
+from bridgewatch.scoring.scorers import ScorerSpec, family_columns
 from bridgewatch.store.tables import (
     contributor_scores,
     enrollment,
@@ -103,9 +106,24 @@ def _nsh_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def _note_score_rows(result: ScoringResult) -> list[dict[str, Any]]:
+def _note_score_rows(
+    result: ScoringResult, config: ScoringConfig, held: dict[str, str]
+) -> list[dict[str, Any]]:
     sn = result.scored_notes
-    rows = []
+    rows: list[dict[str, Any]] = []
+    views: list[str | None] = [None] * sn.height
+    if result.roster is not None:
+        families = family_columns(result.roster, result.inputs.n_notes)
+        views = list(
+            note_views(
+                result.roster,
+                families,
+                result.meta,
+                np.arange(sn.height, dtype=np.int64),
+                config,
+                held=held,
+            )
+        )
     for r in sn.select(
         "noteId",
         "finalRatingStatus",
@@ -123,6 +141,7 @@ def _note_score_rows(result: ScoringResult) -> list[dict[str, Any]]:
         "numRatings",
         "coreNumFinalRoundRatings",
     ).to_dicts():
+        view = views[len(rows)]
         final_round = _num(r["coreNumFinalRoundRatings"])
         rows.append(
             {
@@ -142,6 +161,9 @@ def _note_score_rows(result: ScoringResult) -> list[dict[str, Any]]:
                 "active_filter_tags": r["activeFilterTags"],
                 "num_ratings": None if r["numRatings"] is None else int(r["numRatings"]),
                 "core_num_final_round_ratings": None if final_round is None else int(final_round),
+                "scorer_views": view,
+                "hold_reason": None,
+                "held_since_ms": None,
             }
         )
     return rows
@@ -204,6 +226,7 @@ def score_and_publish(
     checkpoints_ms: Sequence[int] = (),
     consumer: str = "worker",
     progress: PublishProgress | None = None,
+    scorers: Sequence[ScorerSpec] | None = None,
 ) -> PublishedRun:
     """Score the whole database (after replaying ``checkpoints_ms``) and publish it.
 
@@ -216,13 +239,13 @@ def score_and_publish(
     checkpoints_ms : earlier run times to replay first, ascending, each < ``as_of_ms``.
     consumer : the worker consumer whose offset and refit this run sets.
     progress : told what starts next, e.g. for a command-line progress line.
+    scorers : the roster (default: every scorer of the published algorithm, as ``score``);
+        the workers keep the same roster current between refits.
 
     Returns
     -------
     :class:`PublishedRun`.
     """
-    if config.trust is not None:
-        raise ValueError("score_and_publish stores the worker's refit, which has no trust stage")
     say = progress if progress is not None else (lambda _msg: None)
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
@@ -238,15 +261,10 @@ def score_and_publish(
     history, changes = replay.history, replay.changes
     say("scoring now")
     dataset = dataset_from_frames(community, history)
-    result = score_core(dataset, config, as_of_ms=as_of_ms, seed=seed)
+    result = score(dataset, config, as_of_ms=as_of_ms, seed=seed, scorers=scorers)
     changes += status_changes(history, result.note_status_history, as_of_ms)
     say("storing the worker's refit")
-    refit = Refit(
-        dataset.participant_ids,
-        np.asarray(result.inputs.note_ids.ids, dtype=np.str_),
-        result.prescoring,
-        cache_from_final(result.inputs, result.prescoring, config, result.final),
-    )
+    refit = Refit(roster_refit(result), defences_on(config))
     nsh = result.note_status_history
     published_ids = [int(n) for n in nsh["noteId"].to_list()]
     with engine.begin() as conn:
@@ -258,7 +276,7 @@ def score_and_publish(
         if changes:
             conn.execute(insert(note_status_changes), changes)
         conn.execute(delete(note_scores))
-        score_rows = _note_score_rows(result)
+        score_rows = _note_score_rows(result, config, refit.roster.held)
         if score_rows:
             conn.execute(insert(note_scores), score_rows)
         conn.execute(delete(contributor_scores))

@@ -2,16 +2,19 @@
 
 ``load_snapshot`` reads a consistent snapshot of the database (one REPEATABLE READ
 transaction on PostgreSQL, one read transaction on SQLite) together with the worker's
-consumer offset; ``refit`` runs the batch Core scorer on it (prescoring parameters, the
-fit cache); ``apply_events`` applies rating and note events (idempotent: a rating event
-carries the whole row, so applying it twice leaves the same data); ``rescore`` runs the
-incremental final scoring, meta rules and status history and returns the changed rows and
-the rule trace of the notes it rescored.
+consumer offset; ``refit`` runs the batch scorer on it (``score``: the whole roster by
+default, with the config's defences) and keeps what the passes hold frozen
+(:func:`bridgewatch.scoring.incremental.roster_refit`); ``apply_events`` applies rating and
+note events (idempotent: a rating event carries the whole row, so applying it twice leaves
+the same data); ``rescore`` runs every scorer's incremental final scoring, the meta chain and
+the status history (:func:`bridgewatch.scoring.incremental.rescore_roster`), holds the notes
+whose recent ratings look coordinated (:mod:`bridgewatch.scoring.incremental.watch`) and
+returns the changed rows and the rule trace of the notes it rescored.
 
 Per pass the work that does not depend on the ratings is not redone: ratings are kept in a
 :class:`~bridgewatch.pipeline.store.RatingStore` updated per event, the note-level
-preprocessing in a :class:`~bridgewatch.pipeline.inputs.NoteContext`, and the per-note fits
-of notes whose ratings did not change come from the fit cache.
+preprocessing in a :class:`~bridgewatch.scoring.incremental.NoteContext`, and the per-note
+fits of notes whose ratings did not change come from each scorer's fit cache.
 """
 
 from __future__ import annotations
@@ -31,26 +34,32 @@ from bridgewatch.io import schemas
 from bridgewatch.io.columns import NOT_HELPFUL_TAGS, NOTE_STATUS_HISTORY_COLUMNS
 from bridgewatch.io.dataset import Dataset
 from bridgewatch.model import IdIndex
-from bridgewatch.pipeline.incremental import (
-    IncrementalConfig,
-    NoteFitCache,
-    align_prescoring,
-    cache_from_final,
-    rescore_final,
-    update_statuses,
-)
-from bridgewatch.pipeline.inputs import NoteContext, history_frame, live_core_inputs
+from bridgewatch.pipeline.inputs import build_note_context, history_frame
 from bridgewatch.pipeline.store import RatingStore
+from bridgewatch.pipeline.views import note_views
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
 from bridgewatch.scoring.history import StatusHistory, status_names
+from bridgewatch.scoring.incremental import (
+    IncrementalConfig,
+    LivePass,
+    NoteContext,
+    NoteFitCache,
+    PrescoringAligner,
+    RosterRefit,
+    WatchConfig,
+    apply_holds,
+    live_inputs,
+    rescore_roster,
+    roster_refit,
+    suspicious_notes,
+)
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
-from bridgewatch.scoring.meta import MetaResult
 from bridgewatch.scoring.meta.explanation import ALL_TAGS
-from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
+from bridgewatch.scoring.run import score
+from bridgewatch.scoring.scorers import ScorerSpec
 from bridgewatch.scoring.status import CORE_RULE_NAMES, labels_from_bitmask
 from bridgewatch.store.dump import export_frames
-from bridgewatch.store.tables import events, note_status_history, pipeline_offsets
+from bridgewatch.store.tables import events, note_scores, note_status_history, pipeline_offsets
 
 __all__ = [
     "Frames",
@@ -58,7 +67,9 @@ __all__ = [
     "PassResult",
     "Refit",
     "StatusChange",
+    "defences_on",
     "load_history",
+    "load_holds",
     "load_snapshot",
     "max_event_id",
 ]
@@ -121,13 +132,43 @@ def load_history(conn: Connection) -> StatusHistory:
     ).all()
     if not rows:
         return StatusHistory.empty()
-    frame = pl.DataFrame([tuple(r) for r in rows], schema=list(columns), orient="row")
+    frame = pl.DataFrame(
+        [tuple(r) for r in rows], schema=list(columns), orient="row", infer_schema_length=None
+    )
     return StatusHistory.from_frame(frame.with_columns(pl.col("noteId").cast(pl.String)))
+
+
+def load_holds(conn: Connection) -> dict[str, tuple[int, str]]:
+    """The published coordination holds: note id -> (held since ms, why).
+
+    The holds are part of the worker's committed state (written with the offset), so a
+    restarted worker, or one that catches up on another's batches, takes them from here.
+    """
+    rows = conn.execute(
+        select(note_scores.c.note_id, note_scores.c.held_since_ms, note_scores.c.hold_reason)
+        .where(note_scores.c.hold_reason.is_not(None))
+        .order_by(note_scores.c.note_id)
+    ).all()
+    return {str(int(n)): (int(t or 0), str(r)) for n, t, r in rows}
 
 
 def max_event_id(conn: Connection) -> int:
     """The newest event id visible to the caller's transaction (0 if none)."""
     return int(conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
+
+
+def defences_on(config: ScoringConfig) -> bool:
+    """Whether ``config`` has any manipulation defence beyond the published algorithm on."""
+    return any(
+        part is not None
+        for part in (
+            config.co_rating,
+            config.bursts,
+            config.trust,
+            config.post_selection,
+            config.quasi_cliques,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -169,15 +210,23 @@ class Refit:
 
     Attributes
     ----------
-    participant_ids : the refit's participant index (raters it does not know wait).
-    note_ids : the refit's notes (sorted); pre : its prescoring over them.
-    cache : the batch final pass of the refit, the first pass's cache.
+    roster : the frozen state of the refit's ``score`` run (every scorer's prescoring,
+        defence decisions and fit cache, the PSS groups).
+    defences : whether the refit ran with the manipulation defences on.
     """
 
-    participant_ids: IdIndex
-    note_ids: NDArray[np.str_]
-    pre: PrescoringResult
-    cache: NoteFitCache
+    roster: RosterRefit
+    defences: bool = False
+
+    @property
+    def participant_ids(self) -> IdIndex:
+        """The refit's participant index (raters it does not know wait)."""
+        return self.roster.participant_ids
+
+    @property
+    def note_ids(self) -> NDArray[np.str_]:
+        """The refit's notes (sorted)."""
+        return self.roster.note_ids
 
     def to_bytes(self) -> bytes:
         """Serialized (pickle: written and read only by the workers, never user data)."""
@@ -187,8 +236,11 @@ class Refit:
     def from_bytes(cls, data: bytes) -> Refit:
         """The refit ``to_bytes`` wrote."""
         value = pickle.loads(data)  # our own table, written by to_bytes
-        if not isinstance(value, cls):
-            raise TypeError("not a Refit")
+        if not isinstance(value, cls) or not isinstance(
+            getattr(value, "roster", None), RosterRefit
+        ):
+            # (A refit stored by an older version, Core alone: the worker refits anew.)
+            raise TypeError("not a Refit of this version")
         return value
 
 
@@ -207,6 +259,12 @@ class LiveState:
     position : id of the last event applied.
     config : the scorer's config; incremental : how jointly fitted figures are handled.
     seed : seed of each refit's random initial values.
+    scorers : the roster of each refit (None: the whole default roster, as ``score``).
+    defences : whether ``config`` has the manipulation defences on (recorded in refits).
+    watch : the coordination watch between refits (None: off); see
+        :mod:`bridgewatch.scoring.incremental.watch`.
+    holds : note id -> (held since ms, why): notes whose helpful status may not change
+        until the next refit.
     """
 
     frames: Frames
@@ -214,11 +272,17 @@ class LiveState:
     config: ScoringConfig
     incremental: IncrementalConfig = field(default_factory=IncrementalConfig)
     seed: int = 0
+    scorers: tuple[ScorerSpec, ...] | None = None
+    defences: bool = False
+    watch: WatchConfig | None = None
+    holds: dict[str, tuple[int, str]] = field(default_factory=dict)
+    _released: set[str] = field(default_factory=set)
     _refit: Refit | None = None
-    _cache: NoteFitCache = field(default_factory=NoteFitCache.empty)
+    _caches: dict[str, NoteFitCache] = field(default_factory=dict)
     store: RatingStore = field(default_factory=RatingStore)
     _context: NoteContext | None = None
-    _pre: tuple[Refit, NDArray[np.str_], PrescoringResult] | None = None
+    _aligner: PrescoringAligner = field(default_factory=PrescoringAligner)
+    last_pass: LivePass | None = None
     _rater_map: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     _note_map: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     _touched: set[str] = field(default_factory=set)
@@ -241,17 +305,20 @@ class LiveState:
         return _Saved(
             Frames(f.notes, f.ratings, f.enrollment, f.history),
             self.position,
-            self._cache,
+            self._caches,
             self._context,
             set(self._touched),
             dict(self.pending),
+            dict(self.holds),
+            set(self._released),
         )
 
     def restore(self, saved: _Saved) -> None:
         """Undo everything since ``checkpoint`` (a pass whose transaction did not commit)."""
         self.store.undo()
-        self.frames, self.position, self._cache = saved.frames, saved.position, saved.cache
+        self.frames, self.position, self._caches = saved.frames, saved.position, saved.caches
         self._context, self._touched, self.pending = saved.context, saved.touched, saved.pending
+        self.holds, self._released = saved.holds, saved.released
 
     # ---- events -----------------------------------------------------------------------
     def apply_events(self, batch: Iterable[Mapping[str, Any]]) -> int:
@@ -338,15 +405,17 @@ class LiveState:
         )
 
     def _pass_inputs(self, refit: Refit) -> CoreInputs:
-        """The scorer's inputs of an incremental pass; sets ``pending``."""
+        """The shared inputs of an incremental pass; sets ``pending``."""
         store = self.store
         rows = self._pass_pending(refit)
         config = self.config
-        if config.post_selection is not None or config.quasi_cliques is not None:
-            return prepare_core_inputs(self._dataset(refit.participant_ids), config)
+        groups = {
+            "rater_cluster": refit.roster.rater_cluster,
+            "rater_quasi_clique": refit.roster.rater_quasi_clique,
+        }
         context = self._context
         if context is None or not context.accepts(self.frames.history, refit.participant_ids):
-            context = NoteContext.build(
+            context = build_note_context(
                 self.frames.notes,
                 self.frames.history,
                 self.frames.enrollment,
@@ -363,57 +432,62 @@ class LiveState:
         if (note_row < 0).any():
             # Ratings on notes in neither the notes nor the history: the batch path drops them
             # with its own rules.
-            return prepare_core_inputs(self._dataset(refit.participant_ids), config)
+            return prepare_core_inputs(self._dataset(refit.participant_ids), config, **groups)
         ratings = store.ratings(
             rows, self._note_map, self._rater_map, context.base.note_ids, refit.participant_ids
         )
-        return live_core_inputs(context, ratings, history, config)
-
-    def _aligned_pre(self, refit: Refit, note_ids: NDArray[np.str_]) -> PrescoringResult:
-        cached = self._pre
-        if (
-            cached is not None
-            and cached[0] is refit
-            and (cached[1] is note_ids or np.array_equal(cached[1], note_ids))
-        ):
-            return cached[2]
-        pre = align_prescoring(refit.pre, refit.note_ids, note_ids)
-        self._pre = (refit, note_ids, pre)
-        return pre
+        return live_inputs(context, ratings, history, config, **groups)
 
     # ---- scoring ----------------------------------------------------------------------
     def refit(self) -> Refit:
-        """Full refit on the current data: prescoring, then a batch final pass as the cache.
+        """Full refit on the current data: the batch ``score`` of the roster (the whole
+        roster by default, with the config's defences), whose results seed the passes.
 
         The new refit is installed (see :meth:`install`) and returned.
         """
         dataset = self._dataset(None)
-        inputs = prepare_core_inputs(dataset, self.config)
-        pre = run_prescoring(inputs, self.config, np.random.default_rng(self.seed))
-        final = run_final_scoring(inputs, pre, self.config)
-        note_ids = np.asarray(inputs.note_ids.ids, dtype=np.str_)
-        refit = Refit(
-            dataset.participant_ids,
-            note_ids,
-            pre,
-            cache_from_final(inputs, pre, self.config, final),
+        result = score(
+            dataset,
+            self.config,
+            as_of_ms=self.store.newest_ms(),
+            seed=self.seed,
+            scorers=self.scorers,
         )
+        refit = Refit(roster_refit(result), self.defences)
+        self._release_holds()
         _log.info(
-            "refit: %d notes, %d participants, %d ratings",
-            inputs.n_notes,
-            inputs.n_participants,
+            "refit: %d notes, %d participants, %d ratings, %d scorers (%s held between "
+            "refits), defences %s",
+            result.inputs.n_notes,
+            result.inputs.n_participants,
             dataset.ratings.n_ratings,
+            len(refit.roster.scorers),
+            ", ".join(sorted(refit.roster.held)) or "none",
+            "on" if self.defences else "off",
         )
         self.install(refit)
         return refit
 
     def install(self, refit: Refit) -> None:
-        """Swap in a refit: rater params, note params and cache change together."""
+        """Swap in a refit: rater params, note params and caches change together."""
+        if self._refit is not None:
+            # A new refit decides: holds end (the next pass rewrites their notes' rows). A
+            # state's first refit is the one its published holds were made under.
+            self._release_holds()
         self._refit = refit
-        self._cache = refit.cache
+        self._caches = {}
         self._context = None
-        self._pre = None
+        self._aligner = PrescoringAligner()
         self._rater_map = np.zeros(0, dtype=np.int32)
+
+    def _release_holds(self) -> None:
+        self._released |= set(self.holds)
+        self.holds = {}
+
+    @property
+    def refit_state(self) -> Refit | None:
+        """The installed refit (None before the first)."""
+        return self._refit
 
     def rescore(self, as_of_ms: int) -> PassResult:
         """One incremental pass at ``as_of_ms``; updates ``frames.history``."""
@@ -424,24 +498,59 @@ class LiveState:
             raise RuntimeError("no refit")
         inputs = self._pass_inputs(refit)
         note_ids = inputs.note_ids.ids
-        pre = self._aligned_pre(refit, note_ids)
-        result = rescore_final(inputs, pre, self.config, self._cache, self.incremental)
-        self._cache = result.cache
-        update = update_statuses(inputs, result.final, as_of_ms, self.config)
-        # Rows the database does not have yet (new notes) are written even if unchanged.
-        fresh = ~np.isin(note_ids, self.frames.history.note_id)
-        rows, changes, changed_idx = _diff(inputs.history, update.history, as_of_ms, fresh)
-        self.frames.history = update.history
+        live = rescore_roster(
+            inputs,
+            refit.roster,
+            self._caches,
+            as_of_ms,
+            self.config,
+            self.incremental,
+            aligner=self._aligner,
+        )
+        self._caches = live.caches
+        self.last_pass = live
         touched_ids = sorted(self._touched)
         self._touched = set()
         touched = np.isin(note_ids, np.asarray(touched_ids, dtype=np.str_))
+        history = self._hold(live, refit, touched, as_of_ms)
+        # Rows the database does not have yet (new notes) are written even if unchanged.
+        fresh = ~np.isin(note_ids, self.frames.history.note_id)
+        rows, changes, changed_idx = _diff(inputs.history, history, as_of_ms, fresh)
+        self.frames.history = history
+        touched |= np.isin(note_ids, np.asarray(sorted(self._released), dtype=np.str_))
+        self._released = set()
         touched[changed_idx] = True
-        touched |= result.resolved
+        touched |= live.resolved
         scores = note_score_rows(
-            inputs, result.final, update.meta, np.flatnonzero(touched), as_of_ms
+            live, np.flatnonzero(touched), as_of_ms, self.config, history, self.holds
         )
         pending = {k: self.pending.get(k, 0) for k in touched_ids}
-        return PassResult(rows, changes, pending, int(result.resolved.sum()), scores)
+        return PassResult(rows, changes, pending, int(live.resolved.sum()), scores)
+
+    def _hold(
+        self, live: LivePass, refit: Refit, touched: NDArray[np.bool_], as_of_ms: int
+    ) -> StatusHistory:
+        """The pass's history with the held notes' helpful-status changes stopped; new
+        holds for the touched notes whose recent ratings look coordinated."""
+        if self.watch is None:
+            return live.history
+        note_ids = live.inputs.note_ids.ids
+        found = suspicious_notes(
+            live.inputs.post_pss,
+            np.flatnonzero(touched),
+            refit.roster.flagged_raters,
+            as_of_ms,
+            self.watch,
+        )
+        for row, reason in found.items():
+            self.holds.setdefault(str(note_ids[row]), (as_of_ms, reason))
+        if not self.holds:
+            return live.history
+        held = np.isin(note_ids, np.asarray(list(self.holds), dtype=np.str_))
+        history, stopped = apply_holds(live.inputs.history, live.history, held)
+        if stopped.any():
+            _log.info("holds stopped %d status changes", int(stopped.sum()))
+        return history
 
     def warm_up(self) -> None:
         """Run a pass and throw its results away: the first pass after a refit then costs
@@ -450,11 +559,11 @@ class LiveState:
         try:
             self.rescore(as_of_ms=self.store.newest_ms())
         finally:
-            # The fit cache is checked against rating fingerprints on every pass, so the
-            # warm pass's cache (of the same data) stays valid; so do the note caches.
-            context, pre, cache = self._context, self._pre, self._cache
+            # The fit caches are checked against rating fingerprints on every pass, so the
+            # warm pass's caches (of the same data) stay valid; so do the note caches.
+            context, caches = self._context, self._caches
             self.restore(saved)
-            self._context, self._pre, self._cache = context, pre, cache
+            self._context, self._caches = context, caches
 
     def count_pending(self) -> dict[str, int]:
         """Note id -> ratings by raters the installed refit does not know (sets ``pending``)."""
@@ -481,10 +590,12 @@ class LiveState:
 class _Saved:
     frames: Frames
     position: int
-    cache: NoteFitCache
+    caches: dict[str, NoteFitCache]
     context: NoteContext | None
     touched: set[str]
     pending: dict[str, int]
+    holds: dict[str, tuple[int, str]]
+    released: set[str]
 
 
 def _ids(series: pl.Series) -> NDArray[np.str_]:
@@ -500,17 +611,23 @@ def _or_none(values: NDArray[np.float64]) -> list[float | None]:
 
 
 def note_score_rows(
-    inputs: CoreInputs,
-    final: FinalScoringResult,
-    meta: MetaResult,
+    live: LivePass,
     rows: NDArray[np.int64],
     as_of_ms: int,
+    config: ScoringConfig,
+    history: StatusHistory | None = None,
+    holds: Mapping[str, tuple[int, str]] | None = None,
 ) -> list[dict[str, Any]]:
     """``note_scores`` rows (the rule trace the note details show) of the notes at ``rows``.
 
     The same figures as ``scored_notes`` (scoring-core.md §11.1): Core figures only where the
-    note has a Core row.
+    note has a Core row, and every scorer's view (:func:`~bridgewatch.pipeline.views.note_views`).
+    ``history`` (default the pass's) gives the published status of held notes; ``holds``
+    (note id -> (since ms, why)) the notes under a coordination hold.
     """
+    holds = holds or {}
+    published = live.history if history is None else history
+    inputs, final, meta = live.inputs, live.core, live.meta
     if rows.shape[0] == 0:
         return []
     scored = final.scored[rows]
@@ -530,21 +647,29 @@ def note_score_rows(
     meta_rules = labels_from_bitmask(meta.active_rules[rows], meta.rule_names)
     decided = np.asarray(meta.rule_names)[meta.decided_by[rows]].tolist()
     final_status = status_names(meta.final_status[rows])
+    # A held note shows the status it keeps (the published one) until the next refit.
+    kept_status = status_names(published.current_status[rows])
+    kept_decided = published.current_decided_by[rows].tolist()
     core_status = status_names(rules.status[rows])
     first = meta.first_tag[rows].tolist()
     second = meta.second_tag[rows].tolist()
     num_ratings = np.bincount(inputs.post_pss.note_idx, minlength=inputs.n_notes)[rows].tolist()
     final_round = final.num_final_round_ratings[rows].tolist()
+    views = note_views(live.runs, live.families, meta, rows, config, held=live.held)
     out = []
     scored_list = scored.tolist()
     for k, note_id in enumerate(inputs.note_ids.ids[rows].tolist()):
         s = scored_list[k]
+        hold = holds.get(note_id)
+        status, by = final_status[k], decided[k]
+        if hold is not None and kept_status[k] != status:
+            status, by = kept_status[k], kept_decided[k] or by
         out.append(
             {
                 "note_id": int(note_id),
                 "scored_at_ms": int(as_of_ms),
-                "final_rating_status": final_status[k] or "NEEDS_MORE_RATINGS",
-                "decided_by": decided[k],
+                "final_rating_status": status or "NEEDS_MORE_RATINGS",
+                "decided_by": by,
                 "first_tag": ALL_TAGS[first[k]] if first[k] >= 0 else None,
                 "second_tag": ALL_TAGS[second[k]] if second[k] >= 0 else None,
                 "core_note_intercept": intercept[k],
@@ -557,6 +682,9 @@ def note_score_rows(
                 "active_filter_tags": filters[k] or None,
                 "num_ratings": int(num_ratings[k]),
                 "core_num_final_round_ratings": int(final_round[k]) if s else None,
+                "scorer_views": views[k],
+                "hold_reason": None if hold is None else hold[1],
+                "held_since_ms": None if hold is None else int(hold[0]),
             }
         )
     return out

@@ -40,9 +40,18 @@ from sqlalchemy.orm import Session
 
 from bridgewatch import clock as wall
 from bridgewatch.errors import ConfigError
-from bridgewatch.pipeline.incremental import IncrementalConfig
-from bridgewatch.pipeline.state import LiveState, PassResult, Refit, load_history, load_snapshot
+from bridgewatch.pipeline.state import (
+    LiveState,
+    PassResult,
+    Refit,
+    defences_on,
+    load_history,
+    load_holds,
+    load_snapshot,
+)
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.incremental import IncrementalConfig, WatchConfig
+from bridgewatch.scoring.scorers import ScorerSpec
 from bridgewatch.store.event_types import REFIT_REQUESTED, STATUS_CHANGED
 from bridgewatch.store.events import NOTIFY_CHANNEL, encode_payload, list_events
 from bridgewatch.store.migrate import ensure_pipeline_schema
@@ -79,6 +88,11 @@ class WorkerConfig:
     gap_timeout_s : how long to wait for a missing event id before skipping it, s (>= 0).
     listen : use LISTEN/NOTIFY on PostgreSQL.
     seed : seed of each refit.
+    incremental : how jointly fitted figures are handled between refits.
+    scorers : the roster of the refits (None: every scorer of the published algorithm, as
+        ``bridgewatch score``); the passes keep the same scorers current.
+    watch : the coordination watch's thresholds (on with the defences): notes whose recent
+        ratings look coordinated keep their helpful status (or its absence) until a refit.
     """
 
     consumer: str = "worker"
@@ -89,6 +103,8 @@ class WorkerConfig:
     listen: bool = True
     seed: int = 0
     incremental: IncrementalConfig = field(default_factory=IncrementalConfig)
+    scorers: tuple[ScorerSpec, ...] | None = None
+    watch: WatchConfig = field(default_factory=WatchConfig)
 
     def __post_init__(self) -> None:
         if self.batch_size <= 0:
@@ -117,7 +133,8 @@ class Worker:
     Parameters
     ----------
     engine : the service's database.
-    config : the scorer's config (the same as the batch scorer's).
+    config : the scorer's config (the same as the batch scorer's); the platform's has the
+        manipulation defences on (``scoring.defences.with_defences``) unless turned off.
     worker : WorkerConfig.
     clock : "now" in ms since the epoch (injected for tests; default the wall clock).
     """
@@ -168,13 +185,19 @@ class Worker:
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 frames, offset = load_snapshot(conn, self.settings.consumer)
-        return LiveState(
+                holds = load_holds(conn)
+        state = LiveState(
             frames=frames,
             position=offset,
             config=self.config,
             incremental=self.settings.incremental,
             seed=self.settings.seed,
+            scorers=self.settings.scorers,
+            defences=defences_on(self.config),
+            watch=self.settings.watch if defences_on(self.config) else None,
         )
+        state.holds = holds
+        return state
 
     def refit(self) -> None:
         """Full refit on a consistent snapshot, published and swapped in atomically.
@@ -201,6 +224,13 @@ class Worker:
                 .where(pipeline_offsets.c.consumer == self.settings.consumer)
                 .values(last_refit_at_ms=now_ms)
             )
+            # The refit decides: the coordination holds end (the next pass rewrites the
+            # held notes' rows).
+            s.execute(
+                update(note_scores)
+                .where(note_scores.c.hold_reason.is_not(None))
+                .values(hold_reason=None, held_since_ms=None)
+            )
             # What waits for the next refit, as of the snapshot; the passes that replay the
             # later events keep the rows of the notes they touch current.
             s.execute(delete(pipeline_pending))
@@ -223,7 +253,13 @@ class Worker:
         payload = s.execute(
             select(pipeline_refits.c.payload).where(pipeline_refits.c.id == latest[0])
         ).scalar_one()
-        state.install(Refit.from_bytes(payload))
+        try:
+            refit = Refit.from_bytes(payload)
+        except (TypeError, AttributeError, ImportError) as exc:
+            _log.warning("stored refit %d is not usable (%s): refitting", latest[0], exc)
+            self._refit_requested = True
+            return
+        state.install(refit)
         self._refit_id = int(latest[0])
         self._last_refit_ms = int(latest[1])
 
@@ -335,8 +371,10 @@ class Worker:
                     state.position = max(state.position, int(gap[-1]["id"]))
                 state.position = offset
                 if behind:
-                    # Another worker applied those events: take its published history.
+                    # Another worker applied those events: take its published history
+                    # and holds.
                     state.frames.history = load_history(s.connection())
+                    state.holds = load_holds(s.connection())
                 if self._gap is not None and self._gap[0] == offset + 1:
                     self._check_gap(s)
                 batch = self._contiguous(

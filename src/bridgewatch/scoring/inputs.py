@@ -61,6 +61,9 @@ class CoreInputs:
     note_topic : int8 per note, topic id or -1.
     captured : bool per note, passes the Core capture threshold (§2.4).
     history : the input NSH merged with new notes, one row per note, sorted by note id.
+    rater_cluster, rater_quasi_clique : int64 per participant, the PSS groups the run used
+        (extended §3.1-3.2; -1 none), or None when it used none. The worker keeps a refit's
+        between refits (they need the whole rating graph).
     """
 
     note_ids: IdIndex
@@ -78,6 +81,8 @@ class CoreInputs:
     note_topic: NDArray[np.int8]
     captured: NDArray[np.bool_]
     history: StatusHistory
+    rater_cluster: NDArray[np.int64] | None = None
+    rater_quasi_clique: NDArray[np.int64] | None = None
 
     @property
     def n_notes(self) -> int:
@@ -326,4 +331,6 @@ def prepare_core_inputs(
         note_topic=note_topic,
         captured=captured,
         history=history,
+        rater_cluster=rater_cluster,
+        rater_quasi_clique=rater_quasi_clique,
     )

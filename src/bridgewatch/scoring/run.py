@@ -57,10 +57,12 @@ __all__ = [
     "STAGES",
     "ProgressCallback",
     "ScoringResult",
+    "core_note_scores",
     "default_as_of_ms",
     "run_meta_scoring",
     "score",
     "score_core",
+    "topic_names",
 ]
 
 _log = logging.getLogger(__name__)
@@ -407,23 +409,7 @@ def score(
             config,
         )
     with stages.stage("output tables"):
-        bounds = final.bounds
-        nan = np.full(inputs.n_notes, np.nan)
-        scored_core = np.where(final.scored, 1.0, np.nan)
-        core = CoreNoteScores(
-            intercept=final.main.intercept * scored_core,
-            factor=final.main.factor * scored_core,
-            intercept_min=nan if bounds is None else bounds.intercept_min * scored_core,
-            intercept_max=nan if bounds is None else bounds.intercept_max * scored_core,
-            intercept_no_high_vol=final.intercept_no_high_vol * scored_core,
-            intercept_no_correlated=final.intercept_no_correlated * scored_core,
-            intercept_population_sampled=final.intercept_population_sampled * scored_core,
-            # A count the reference takes from a group-by: notes without such ratings get none.
-            num_final_round_ratings=np.where(
-                final.num_final_round_ratings > 0, final.num_final_round_ratings, np.nan
-            )
-            * scored_core,
-        )
+        core = core_note_scores(final, inputs.n_notes)
         scored_notes = build_scored_notes(
             note_ids=inputs.note_ids.ids,
             classification=inputs.note_info.classification,
@@ -433,7 +419,7 @@ def score(
             meta=meta,
             history=history,
             epoch_ms=as_of_ms,
-            extra=scored_note_columns(families, _topic_names(config)),
+            extra=scored_note_columns(families, topic_names(config)),
         )
         post = inputs.post_pss
         aux = build_aux_note_info(
@@ -491,7 +477,29 @@ def score(
     )
 
 
-def _topic_names(config: ScoringConfig) -> dict[int, str]:
+def core_note_scores(final: FinalScoringResult, n_notes: int) -> CoreNoteScores:
+    """The ``core*`` columns of ``scored_notes`` from Core's final scoring: its figures
+    where Core has a row (``final.scored``), NaN elsewhere (§11.1)."""
+    bounds = final.bounds
+    nan = np.full(n_notes, np.nan)
+    scored_core = np.where(final.scored, 1.0, np.nan)
+    return CoreNoteScores(
+        intercept=final.main.intercept * scored_core,
+        factor=final.main.factor * scored_core,
+        intercept_min=nan if bounds is None else bounds.intercept_min * scored_core,
+        intercept_max=nan if bounds is None else bounds.intercept_max * scored_core,
+        intercept_no_high_vol=final.intercept_no_high_vol * scored_core,
+        intercept_no_correlated=final.intercept_no_correlated * scored_core,
+        intercept_population_sampled=final.intercept_population_sampled * scored_core,
+        # A count the reference takes from a group-by: notes without such ratings get none.
+        num_final_round_ratings=np.where(
+            final.num_final_round_ratings > 0, final.num_final_round_ratings, np.nan
+        )
+        * scored_core,
+    )
+
+
+def topic_names(config: ScoringConfig) -> dict[int, str]:
     """Topic id -> ``noteTopic`` name of the run's topic config."""
     if config.topics is None:
         return {}

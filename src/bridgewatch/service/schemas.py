@@ -21,6 +21,7 @@ __all__ = [
     "NotMisleadingReason",
     "NoteCreate",
     "NoteDetails",
+    "NoteHold",
     "NotePublic",
     "NoteRequestCreate",
     "NoteRequestPublic",
@@ -34,6 +35,7 @@ __all__ = [
     "PostPublic",
     "RatingCreate",
     "RatingPublic",
+    "ScorerView",
     "SessionCreated",
     "StatusChange",
     "Text",
@@ -274,8 +276,32 @@ class StatusChange(_Body):
     decided_by: str | None
 
 
+class ScorerView(_Body):
+    """One scorer's view of a note (scoring-multimodel.md §9.1): its status and figures."""
+
+    scorer: str
+    family: str
+    status: str | None
+    intercept: float | None
+    factor: float | None
+    active_rules: str | None
+    held: str | None = Field(
+        default=None,
+        description="Why this scorer's figures stay at the last full refit between refits",
+    )
+
+
+class NoteHold(_Body):
+    """The note's recent ratings look coordinated: its helpful status (or its absence) is
+    held until the next full refit decides."""
+
+    reason: str
+    since_millis: int
+
+
 class NoteScoring(_Body):
-    """The rule and figures behind a note's status (scoring-core.md §11.1, §11.3)."""
+    """The rule and figures behind a note's status (scoring-core.md §11.1, §11.3), every
+    scorer's view of it, and the live hold if any."""
 
     scored_at_millis: int
     final_rating_status: str
@@ -290,6 +316,8 @@ class NoteScoring(_Body):
     core_note_intercept_max: float | None
     num_ratings: int | None
     core_num_final_round_ratings: int | None
+    scorers: list[ScorerView] = Field(default_factory=list)
+    hold: NoteHold | None = None
 
 
 class PendingRatings(_Body):

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     throttle_max_delay_s : the longest wait between log-in or sign-up attempts, seconds.
     rating_fast_path : on PostgreSQL, write a session's rating with one statement on an
         asynchronous connection (``service.pg_ratings``); off: the general SQLAlchemy path.
+    defences : the platform's scoring (refits, worker, demo) runs with the manipulation
+        defences on (``scoring.defences.with_defences``; ``BRIDGEWATCH_DEFENCES=0`` turns
+        them off). ``bridgewatch score`` stays faithful to the published algorithm.
     """
 
     model_config = SettingsConfigDict(env_prefix="BRIDGEWATCH_", extra="ignore")
@@ -77,6 +80,7 @@ class Settings(BaseSettings):
     pool_pre_ping: bool = True
     pool_recycle_s: int = Field(default=1800, ge=1)
     rating_fast_path: bool = True
+    defences: bool = True
     login_attempts_per_account: int = Field(default=5, ge=1)
     login_attempts_per_address: int = Field(default=20, ge=1)
     signups_per_address: int = Field(default=5, ge=1)

@@ -265,6 +265,11 @@ class NoteScoresRow:
     active_filter_tags: str | None
     num_ratings: int | None
     core_num_final_round_ratings: int | None
+    scorer_views: str | None = None
+    """Every scorer's view of the note, JSON (``pipeline.views``)."""
+    hold_reason: str | None = None
+    """Why the live worker holds the note's status until the next refit, if it does."""
+    held_since_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -254,6 +254,11 @@ note_scores = Table(
     Column("active_filter_tags", Text, nullable=True),
     Column("num_ratings", Integer, nullable=True),
     Column("core_num_final_round_ratings", Integer, nullable=True),
+    # Every scorer's view of the note (JSON, ``pipeline.views``), and the worker's hold on a
+    # status change while the note's recent ratings look coordinated (until the next refit).
+    Column("scorer_views", Text, nullable=True),
+    Column("hold_reason", Text, nullable=True),
+    Column("held_since_ms", BigInteger, nullable=True),
 )
 
 # Per-contributor figures from the contributor phase (scoring-core.md §11.4).

@@ -741,6 +741,9 @@ def note_page(request: Request, db: Db, user: User, note_id: int, written: int =
             "post": post,
             "scoring": scoring,
             "pending": pending_ratings(db, note_id),
+            "views": json.loads(scoring.scorer_views)
+            if scoring is not None and scoring.scorer_views
+            else None,
             "history": list_status_changes(db, note_id),
             "sides": sides,
             "perspectives": perspectives,

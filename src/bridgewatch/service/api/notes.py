@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -34,11 +35,13 @@ from bridgewatch.service.schemas import (
     ErrorBody,
     NoteCreate,
     NoteDetails,
+    NoteHold,
     NotePublic,
     NoteScoring,
     PendingRatings,
     RatingCreate,
     RatingPublic,
+    ScorerView,
     StatusChange,
 )
 from bridgewatch.service.settings import Settings
@@ -95,6 +98,24 @@ def write_note(
     return answer
 
 
+def _scorer_views(document: str | None) -> list[ScorerView]:
+    """Every scorer's view of the note from ``note_scores.scorer_views`` (JSON)."""
+    if not document:
+        return []
+    return [
+        ScorerView(
+            scorer=v["scorer"],
+            family=v["family"],
+            status=v["status"],
+            intercept=v["intercept"],
+            factor=v["factor"],
+            active_rules=v["activeRules"],
+            held=v["held"],
+        )
+        for v in json.loads(document)["scorers"]
+    ]
+
+
 @router.get("/notes/{note_id}", response_model=NoteDetails, responses=_ERRORS)
 def note_details(db: Db, note_id: NoteIdPath) -> NoteDetails:
     """A note with its status, the rule that decided it (decidedBy), the scorer's figures
@@ -122,6 +143,10 @@ def note_details(db: Db, note_id: NoteIdPath) -> NoteDetails:
             core_note_intercept_max=scoring.core_note_intercept_max,
             num_ratings=scoring.num_ratings,
             core_num_final_round_ratings=scoring.core_num_final_round_ratings,
+            scorers=_scorer_views(scoring.scorer_views),
+            hold=None
+            if scoring.hold_reason is None
+            else NoteHold(reason=scoring.hold_reason, since_millis=scoring.held_since_ms),
         ),
         status_history=[
             StatusChange(

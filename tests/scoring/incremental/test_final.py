@@ -12,17 +12,16 @@ from numpy.typing import NDArray
 from bridgewatch.errors import ConfigError, InputError
 from bridgewatch.io.dataset import Dataset, load_dataset
 from bridgewatch.model import Ratings
-from bridgewatch.pipeline.incremental import (
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
+from bridgewatch.scoring.incremental import (
     IncrementalConfig,
     NoteFitCache,
     align_prescoring,
     cache_from_final,
     rating_fingerprints,
     rescore_final,
-    update_statuses,
 )
-from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
 from tests.scoring.community import write_small_community
@@ -177,16 +176,6 @@ def test_frozen_diligence_keeps_the_cached_intercepts(
     np.testing.assert_array_equal(result.final.low_diligence_intercept, want)
 
 
-def test_statuses_follow_the_batch_meta_and_history(
-    refit: tuple[CoreInputs, PrescoringResult, FinalScoringResult],
-) -> None:
-    inputs0, _pre, final0 = refit
-    as_of = int(inputs0.scoped.created_at_ms.max())
-    update = update_statuses(inputs0, final0, as_of, CONFIG)
-    assert update.history.n_notes == inputs0.n_notes
-    np.testing.assert_array_equal(update.history.current_status, update.meta.final_status)
-
-
 def test_fingerprints_see_a_changed_value(dataset: Dataset) -> None:
     r = dataset.ratings
     n = len(dataset.note_ids)
@@ -204,6 +193,8 @@ def test_config_and_input_checks(
 ) -> None:
     with pytest.raises(ConfigError):
         IncrementalConfig(diligence="sometimes")
+    with pytest.raises(ConfigError):
+        IncrementalConfig(roster_diligence="never")
     inputs0, pre, _ = refit
     short = align_prescoring(
         pre, np.asarray(inputs0.note_ids.ids), np.asarray(inputs0.note_ids.ids)[:-1]

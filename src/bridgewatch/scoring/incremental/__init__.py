@@ -1,0 +1,66 @@
+"""Incremental rescoring between refits (implicit's ``partial_fit``, here): every scorer of
+the roster re-solves only the notes whose ratings changed, with its rater parameters, its
+defence decisions and the PSS groups held from the last refit; then the family columns,
+the meta chain and the status history run as in ``score``.
+
+The worker (``bridgewatch.pipeline``) owns the data and the events; it calls
+:func:`roster_refit` on each refit's ``score`` result and :func:`rescore_roster` on every
+pass, with the shared inputs from :func:`live_inputs`.
+"""
+
+from bridgewatch.scoring.incremental.cache import (
+    NoteFitCache,
+    align_prescoring,
+    rating_fingerprints,
+)
+from bridgewatch.scoring.incremental.defences import HeldDefences, hold_defences
+from bridgewatch.scoring.incremental.final import (
+    FitKind,
+    IncrementalConfig,
+    IncrementalResult,
+    NotePlan,
+    cache_from_final,
+    rescore_final,
+)
+from bridgewatch.scoring.incremental.inputs import NoteContext, empty_ratings, live_inputs
+from bridgewatch.scoring.incremental.roster import (
+    LivePass,
+    PrescoringAligner,
+    RosterRefit,
+    ScorerRefit,
+    rescore_roster,
+    roster_refit,
+)
+from bridgewatch.scoring.incremental.watch import (
+    WatchConfig,
+    apply_holds,
+    crosses_helpful,
+    suspicious_notes,
+)
+
+__all__ = [
+    "FitKind",
+    "HeldDefences",
+    "IncrementalConfig",
+    "IncrementalResult",
+    "LivePass",
+    "NoteContext",
+    "NoteFitCache",
+    "NotePlan",
+    "PrescoringAligner",
+    "RosterRefit",
+    "ScorerRefit",
+    "WatchConfig",
+    "align_prescoring",
+    "apply_holds",
+    "cache_from_final",
+    "crosses_helpful",
+    "empty_ratings",
+    "hold_defences",
+    "live_inputs",
+    "rating_fingerprints",
+    "rescore_final",
+    "rescore_roster",
+    "roster_refit",
+    "suspicious_notes",
+]

@@ -1,0 +1,394 @@
+"""Every scorer of the roster kept current between refits (scoring-multimodel.md §11).
+
+A refit is a batch ``score`` of the whole roster; :func:`roster_refit` keeps of it what the
+passes until the next refit hold frozen: each scorer's prescoring (its own, or the one a
+Gaussian scorer borrows), its defence decisions (:mod:`.defences`), the PSS groups and a
+fit cache per scorer. :func:`rescore_roster` then runs one pass over the current ratings:
+the shared rating-level preprocessing, each scorer's view (rater scope, topic filter,
+capture), the held defence decisions, the scorer's note re-solves with its rater parameters
+frozen (:func:`.final.rescore_final`), the family columns (group, multi-group and topic
+membership), the meta chain and the status history, as ``score`` runs them.
+
+What cannot be updated one note at a time is held at the refit's value and refreshed at
+each refit: MFGroupScorer_14's note parameters (its second stage moves raters, multimodel
+§4.2) and the Reputation scorer's ``coverage*`` columns (one joint reputation fit; no meta
+rule reads them, §7).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from bridgewatch.model import IdIndex
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.final import FinalScoringResult, fit_final_notes
+from bridgewatch.scoring.history import StatusHistory, update_status_history
+from bridgewatch.scoring.incremental.cache import (
+    NoteFitCache,
+    align_prescoring,
+    rows_of,
+    take_rows,
+)
+from bridgewatch.scoring.incremental.defences import HeldDefences, hold_defences
+from bridgewatch.scoring.incremental.final import (
+    FitKind,
+    IncrementalConfig,
+    NotePlan,
+    cache_from_final,
+    rescore_final,
+)
+from bridgewatch.scoring.inputs import CoreInputs
+from bridgewatch.scoring.meta import MetaResult
+from bridgewatch.scoring.outputs import build_scored_notes
+from bridgewatch.scoring.prescoring import PrescoringResult
+from bridgewatch.scoring.run import ScoringResult, core_note_scores, topic_names
+from bridgewatch.scoring.scorers import (
+    CORE_NAME,
+    RosterResult,
+    ScorerKind,
+    ScorerRun,
+    ScorerSpec,
+    family_columns,
+    scored_note_columns,
+)
+from bridgewatch.scoring.scorers.columns import FamilyColumns
+from bridgewatch.scoring.scorers.gaussian_fit import gaussian_note_fitter
+from bridgewatch.scoring.scorers.meta import roster_meta
+from bridgewatch.scoring.scorers.scope import scorer_inputs
+from bridgewatch.scoring.scorers.spec import Family
+from bridgewatch.scoring.status import TagCounts, count_tags
+
+__all__ = [
+    "HELD_SCORERS_NOTE",
+    "LivePass",
+    "RosterRefit",
+    "ScorerRefit",
+    "rescore_roster",
+    "roster_refit",
+]
+
+_log = logging.getLogger(__name__)
+
+HELD_SCORERS_NOTE = {
+    "normalized": "held at the last refit: its second stage moves raters (multimodel §4.2)",
+    "reputation": "held at the last refit: one joint reputation fit (multimodel §7)",
+}
+
+
+@dataclass(frozen=True)
+class ScorerRefit:
+    """What one final-phase scorer holds frozen until the next refit.
+
+    Attributes
+    ----------
+    spec : the scorer.
+    prescoring : its prescoring (MF) or the borrowed one (Gaussian), note arrays over the
+        refit's notes.
+    kind : how its note fits are redone (FitKind).
+    defences : its defence decisions.
+    cache : the refit's final fits, the first pass's cache.
+    """
+
+    spec: ScorerSpec
+    prescoring: PrescoringResult
+    kind: FitKind
+    defences: HeldDefences
+    cache: NoteFitCache
+
+
+@dataclass(frozen=True)
+class HeldColumns:
+    """A family's per-note columns held from the refit (the Reputation scorer's)."""
+
+    note_ids: NDArray[np.str_]
+    columns: FamilyColumns
+
+    def aligned(self, note_ids: NDArray[np.str_]) -> FamilyColumns:
+        """The held rows on ``note_ids`` (notes the refit did not know: no row)."""
+        rows = rows_of(self.note_ids, note_ids)
+        c = self.columns
+        out = FamilyColumns.empty(note_ids.shape[0])
+        out.intercept = take_rows(c.intercept, rows, np.nan)
+        out.factor = take_rows(c.factor, rows, np.nan)
+        out.status = take_rows(c.status, rows, -1)
+        out.scorer = take_rows(c.scorer, rows, "")
+        return out
+
+
+@dataclass(frozen=True)
+class RosterRefit:
+    """One full refit of the roster: what every pass until the next refit holds frozen.
+
+    Attributes
+    ----------
+    participant_ids : the refit's participant index (raters it does not know wait).
+    note_ids : the refit's notes (sorted).
+    roster : the scorers, in roster order.
+    scorers : final-phase scorers with results, by name.
+    skipped : final-phase scorers without results at the refit, with the reason.
+    coverage : the Reputation scorer's held columns, or None.
+    rater_cluster, rater_quasi_clique : the refit's PSS groups (None: none).
+    as_of_ms : the refit's "now".
+    """
+
+    participant_ids: IdIndex
+    note_ids: NDArray[np.str_]
+    roster: tuple[ScorerSpec, ...]
+    scorers: dict[str, ScorerRefit]
+    skipped: dict[str, str]
+    coverage: HeldColumns | None
+    rater_cluster: NDArray[np.int64] | None
+    rater_quasi_clique: NDArray[np.int64] | None
+    as_of_ms: int
+
+    @property
+    def flagged_raters(self) -> NDArray[np.bool_]:
+        """Raters in a group some scorer's defences flagged at the refit (bool per
+        participant): the coordination watch counts them."""
+        out = np.zeros(len(self.participant_ids), dtype=np.bool_)
+        for scorer in self.scorers.values():
+            out |= scorer.defences.labels >= 0
+        return out
+
+    @property
+    def held(self) -> dict[str, str]:
+        """Scorers whose figures are held at the refit between refits, with the reason."""
+        out = {
+            name: HELD_SCORERS_NOTE["normalized"]
+            for name, s in self.scorers.items()
+            if s.kind is FitKind.HELD
+        }
+        if self.coverage is not None:
+            for name in set(self.coverage.columns.scorer.tolist()) - {""}:
+                out[str(name)] = HELD_SCORERS_NOTE["reputation"]
+        return out
+
+
+def _kind(spec: ScorerSpec) -> FitKind:
+    if spec.kind is ScorerKind.GAUSSIAN:
+        return FitKind.GAUSSIAN
+    if spec.config.mf.normalized_loss is not None:
+        return FitKind.HELD
+    return FitKind.MF
+
+
+def roster_refit(result: ScoringResult) -> RosterRefit:
+    """The frozen state of a batch ``score`` run (with its ``roster``) for the passes.
+
+    Parameters
+    ----------
+    result : ``score(dataset, config, ...)`` on the refit's data.
+
+    Returns
+    -------
+    RosterRefit
+    """
+    if result.roster is None:
+        raise ValueError("the result has no roster (score() always sets it)")
+    shared = result.inputs
+    roster = tuple(r.spec for r in result.roster.runs.values())
+    scorers: dict[str, ScorerRefit] = {}
+    skipped: dict[str, str] = {}
+    coverage: HeldColumns | None = None
+    note_ids = np.asarray(shared.note_ids.ids, dtype=np.str_)
+    for run in result.roster.runs.values():
+        spec = run.spec
+        if not spec.final:
+            continue
+        if spec.kind is ScorerKind.REPUTATION:
+            if run.reputation is not None:
+                held = family_columns(RosterResult({spec.name: run}), shared.n_notes)
+                coverage = HeldColumns(note_ids, held[spec.family])
+            else:
+                skipped[spec.name] = run.skipped or "no result"
+            continue
+        if run.final is None or run.prescoring is None:
+            skipped[spec.name] = run.skipped or "no result"
+            continue
+        view = scorer_inputs(shared, spec)
+        defences = hold_defences(view, run, spec.config)
+        defended, weights = defences.apply(view)
+        cache = cache_from_final(defended, run.prescoring, spec.config, run.final, weights)
+        scorers[spec.name] = ScorerRefit(spec, run.prescoring, _kind(spec), defences, cache)
+    return RosterRefit(
+        participant_ids=shared.participant_ids,
+        note_ids=note_ids,
+        roster=roster,
+        scorers=scorers,
+        skipped=skipped,
+        coverage=coverage,
+        rater_cluster=shared.rater_cluster,
+        rater_quasi_clique=shared.rater_quasi_clique,
+        as_of_ms=result.as_of_ms,
+    )
+
+
+@dataclass(frozen=True)
+class LivePass:
+    """One pass over the roster; note arrays follow ``inputs.note_ids``.
+
+    Attributes
+    ----------
+    inputs : the shared preprocessed inputs of the pass.
+    runs : every final-phase scorer's run (view after the held defences, prescoring,
+        final scoring).
+    families : every family's coalesced columns (as ``scored_notes`` writes them).
+    meta : the meta chain's result; history : the new status history.
+    tag_counts : tag counts over the post-PSS ratings.
+    caches : per-scorer caches for the next pass.
+    resolved : bool (n_notes,), notes some scorer re-solved in this pass.
+    held : scorers held at the refit (name -> why).
+    """
+
+    inputs: CoreInputs
+    runs: RosterResult
+    families: dict[Family, FamilyColumns]
+    meta: MetaResult
+    history: StatusHistory
+    tag_counts: TagCounts
+    caches: dict[str, NoteFitCache]
+    resolved: NDArray[np.bool_]
+    held: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def core(self) -> FinalScoringResult:
+        """Core's final scoring (Core always runs)."""
+        final = self.runs[CORE_NAME].final
+        assert final is not None
+        return final
+
+    def scored_notes(self, as_of_ms: int, config: ScoringConfig) -> pl.DataFrame:
+        """The ``scored_notes`` table of the pass, built as ``score`` builds it."""
+        inputs = self.inputs
+        return build_scored_notes(
+            note_ids=inputs.note_ids.ids,
+            classification=inputs.note_info.classification,
+            num_ratings=np.bincount(inputs.post_pss.note_idx, minlength=inputs.n_notes).astype(
+                np.int64
+            ),
+            core=core_note_scores(self.core, inputs.n_notes),
+            rules=self.core.rules,
+            meta=self.meta,
+            history=self.history,
+            epoch_ms=as_of_ms,
+            extra=scored_note_columns(self.families, topic_names(config)),
+        )
+
+    def scorer_columns(self, config: ScoringConfig) -> dict[str, Any]:
+        """Every non-Core family's ``scored_notes`` columns (name -> per-note values)."""
+        return scored_note_columns(self.families, topic_names(config))
+
+
+class PrescoringAligner:
+    """Each scorer's refit prescoring re-indexed onto the current notes (cached per index)."""
+
+    def __init__(self) -> None:
+        self._key: tuple[int, NDArray[np.str_]] | None = None
+        self._pre: dict[str, PrescoringResult] = {}
+
+    def get(self, refit: RosterRefit, name: str, note_ids: NDArray[np.str_]) -> PrescoringResult:
+        key = self._key
+        if key is None or key[0] != id(refit) or not np.array_equal(key[1], note_ids):
+            self._key = (id(refit), note_ids)
+            self._pre = {}
+        pre = self._pre.get(name)
+        if pre is None:
+            pre = align_prescoring(refit.scorers[name].prescoring, refit.note_ids, note_ids)
+            self._pre[name] = pre
+        return pre
+
+
+def _plan(scorer: ScorerRefit, shared: CoreInputs, inc: IncrementalConfig) -> NotePlan:
+    spec = scorer.spec
+    diligence = inc.diligence if spec.name == CORE_NAME else inc.roster_diligence
+    if scorer.kind is FitKind.GAUSSIAN:
+        return NotePlan(
+            FitKind.GAUSSIAN,
+            gaussian_note_fitter(spec, shared),
+            gaussian=spec.gaussian,
+            diligence=diligence,
+        )
+    if scorer.kind is FitKind.HELD:
+        return NotePlan(FitKind.HELD, None, diligence="frozen")
+    return NotePlan(FitKind.MF, fit_final_notes, diligence=diligence)
+
+
+def rescore_roster(
+    shared: CoreInputs,
+    refit: RosterRefit,
+    caches: dict[str, NoteFitCache],
+    as_of_ms: int,
+    config: ScoringConfig,
+    incremental: IncrementalConfig | None = None,
+    *,
+    aligner: PrescoringAligner | None = None,
+) -> LivePass:
+    """One pass of every scorer over the current ratings (see the module docstring).
+
+    Parameters
+    ----------
+    shared : the pass's shared inputs (``live_inputs`` with the refit's PSS groups), on
+        the refit's participant index.
+    refit : the last refit.
+    caches : each scorer's cache from the previous pass (missing: the refit's).
+    as_of_ms : the pass's "now" (the newest event's time, never the wall clock).
+    config : the run's config (the refit's).
+    incremental : IncrementalConfig.
+    aligner : a :class:`PrescoringAligner` kept across passes (saves re-indexing).
+
+    Returns
+    -------
+    LivePass
+    """
+    inc = incremental if incremental is not None else IncrementalConfig()
+    align = aligner if aligner is not None else PrescoringAligner()
+    note_ids = np.asarray(shared.note_ids.ids, dtype=np.str_)
+    runs: dict[str, ScorerRun] = {}
+    new_caches: dict[str, NoteFitCache] = {}
+    resolved = np.zeros(shared.n_notes, dtype=np.bool_)
+    for spec in refit.roster:
+        scorer = refit.scorers.get(spec.name)
+        if scorer is None:
+            continue
+        view, weights = scorer.defences.apply(scorer_inputs(shared, spec))
+        pre = align.get(refit, spec.name, note_ids)
+        result = rescore_final(
+            view,
+            pre,
+            spec.config,
+            caches.get(spec.name, scorer.cache),
+            inc,
+            rating_weights=weights,
+            plan=_plan(scorer, shared, inc),
+        )
+        new_caches[spec.name] = result.cache
+        resolved |= result.resolved
+        runs[spec.name] = ScorerRun(spec, view, pre, result.final, 0.0)
+    if CORE_NAME not in runs:
+        raise ValueError("the refit has no MFCoreScorer result")
+    roster = RosterResult(runs)
+    families = family_columns(roster, shared.n_notes)
+    if refit.coverage is not None:
+        families[Family.COVERAGE] = refit.coverage.aligned(note_ids)
+    core = runs[CORE_NAME].final
+    assert core is not None
+    tag_counts = count_tags(shared.post_pss)
+    meta, statuses = roster_meta(shared, core, families, tag_counts, as_of_ms, config)
+    history = update_status_history(shared.history, statuses, as_of_ms, config.history)
+    return LivePass(
+        inputs=shared,
+        runs=roster,
+        families=families,
+        meta=meta,
+        history=history,
+        tag_counts=tag_counts,
+        caches=new_caches,
+        resolved=resolved,
+        held=refit.held,
+    )

@@ -1,0 +1,144 @@
+"""Every scorer of the roster kept current between refits equals the batch ``score``."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import polars as pl
+import pytest
+
+from bridgewatch.io.dataset import Dataset, load_dataset
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.defences import with_defences
+from bridgewatch.scoring.incremental import (
+    HeldDefences,
+    IncrementalConfig,
+    NoteFitCache,
+    RosterRefit,
+    rescore_roster,
+    roster_refit,
+)
+from bridgewatch.scoring.inputs import prepare_core_inputs
+from bridgewatch.scoring.run import ScoringResult, score
+from tests.scoring.community import write_small_community
+
+AS_OF = 1_800_000_000_000
+FULL = IncrementalConfig(roster_diligence="full")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    files = write_small_community(tmp_path_factory.mktemp("community"))
+    return load_dataset(
+        notes=files.notes,
+        ratings=files.ratings[0],
+        status_history=files.note_status_history,
+        enrollment=files.user_enrollment,
+    )
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["plain", "defences"])
+def batch(request: pytest.FixtureRequest, dataset: Dataset) -> tuple[ScoringConfig, ScoringResult]:
+    config = ScoringConfig(topics=None)
+    if request.param:
+        config = with_defences(config)
+    return config, score(dataset, config, as_of_ms=AS_OF, seed=0)
+
+
+def _differing(want: pl.DataFrame, got: pl.DataFrame) -> list[str]:
+    assert want.columns == got.columns
+    bad = []
+    for name in want.columns:
+        a, b = want[name], got[name]
+        if a.dtype.is_float():
+            x, y = a.to_numpy().astype(float), b.to_numpy().astype(float)
+            if not np.allclose(x, y, rtol=1e-9, atol=1e-12, equal_nan=True):
+                bad.append(name)
+        elif not a.equals(b):
+            bad.append(name)
+    return bad
+
+
+def test_a_pass_at_the_refit_equals_the_batch_in_every_column(
+    batch: tuple[ScoringConfig, ScoringResult],
+) -> None:
+    config, result = batch
+    refit = roster_refit(result)
+    # From the refit's caches (the worker's first pass), and re-solving every note.
+    for caches in ({}, {name: NoteFitCache.empty() for name in refit.scorers}):
+        live = rescore_roster(result.inputs, refit, caches, AS_OF, config, FULL)
+        assert _differing(result.scored_notes, live.scored_notes(AS_OF, config)) == []
+    assert live.resolved.any()
+    # More than Core ran, and the scorers that cannot be updated per note are named.
+    assert len(refit.scorers) > 5
+    assert "MFGroupScorer_14" in refit.held
+
+
+def test_a_later_pass_equals_a_full_resolve(
+    dataset: Dataset, batch: tuple[ScoringConfig, ScoringResult]
+) -> None:
+    config, _ = batch
+    r = dataset.ratings
+    cutoff = np.quantile(r.created_at_ms, 0.8)
+    early = score(
+        replace(dataset, ratings=r.subset(r.created_at_ms <= cutoff)),
+        config,
+        as_of_ms=AS_OF,
+        seed=0,
+    )
+    refit: RosterRefit = roster_refit(early)
+    shared = prepare_core_inputs(
+        dataset,
+        config,
+        rater_cluster=refit.rater_cluster,
+        rater_quasi_clique=refit.rater_quasi_clique,
+    )
+    step = rescore_roster(shared, refit, {}, AS_OF, config, FULL)
+    assert 0 < step.resolved.sum() < shared.n_notes
+    fresh = rescore_roster(
+        shared, refit, {n: NoteFitCache.empty() for n in refit.scorers}, AS_OF, config, FULL
+    )
+    assert _differing(fresh.scored_notes(AS_OF, config), step.scored_notes(AS_OF, config)) == []
+
+
+def test_held_decisions_keep_a_flagged_group_out_of_its_notes(
+    batch: tuple[ScoringConfig, ScoringResult],
+) -> None:
+    _, result = batch
+    view = result.inputs
+    scoped = view.scoped
+    note_ids = np.asarray(view.note_ids.ids, dtype=np.str_)
+    n_part = view.n_participants
+    # Rater a's rating on note x was dropped at the refit; rater b (same group as a) rates
+    # note x after the refit; rater c (no group) too; rater a elsewhere is untouched.
+    first = 0
+    x, a = int(scoped.note_idx[first]), int(scoped.rater_idx[first])
+    on_x = np.flatnonzero(scoped.note_idx == x)
+    others = [int(k) for k in on_x if int(scoped.rater_idx[k]) != a]
+    latest = max(others, key=lambda k: int(scoped.created_at_ms[k]))
+    b = int(scoped.rater_idx[latest])
+    c = next(int(scoped.rater_idx[k]) for k in others if k != latest)
+    after = int(scoped.created_at_ms[latest]) - 1  # b's rating came after the refit
+    labels = np.full(n_part, -1, dtype=np.int64)
+    labels[[a, b]] = 0
+    held = HeldDefences(
+        pair_notes=np.asarray([note_ids[x]], dtype=np.str_),
+        pair_raters=np.asarray([a], dtype=np.int64),
+        pair_weights=np.asarray([0.0]),
+        labels=labels,
+        cell_notes=np.asarray([note_ids[x]], dtype=np.str_),
+        cell_labels=np.asarray([0], dtype=np.int64),
+        cell_weights=np.asarray([0.0]),
+        after_ms=after,
+        rater_weights=None,
+        weighted=False,
+    )
+    w = held.weights(view)
+    rater, note = scoped.rater_idx, scoped.note_idx
+    assert w[(rater == a) & (note == x)].tolist() == [0.0]
+    assert w[(rater == b) & (note == x)].tolist() == [0.0]
+    assert (w[(rater == c) & (note == x)] == 1.0).all()
+    assert (w[(rater == a) & (note != x)] == 1.0).all()
+    kept, weights = held.apply(view)
+    assert weights is None and kept.scoped.n_ratings == int((w > 0).sum())
