@@ -26,7 +26,7 @@ from bridgewatch.scoring.manipulation import (
 from bridgewatch.scoring.meta import MetaConfig
 from bridgewatch.scoring.mf import MFConfig
 from bridgewatch.scoring.preprocess import CoreScopeConfig, PreprocessConfig
-from bridgewatch.scoring.reputation import TrustConfig
+from bridgewatch.scoring.reputation import EstablishmentConfig, TrustConfig
 from bridgewatch.scoring.status import StatusRulesConfig
 from bridgewatch.scoring.topics import TopicConfig
 
@@ -80,6 +80,9 @@ class ScoringConfig:
         (``bridgewatch.scoring.manipulation.co_rating``): ratings of rater groups that give
         the same verdicts on the same notes far beyond chance are dropped before
         prescoring, on the notes where the group concentrates. None (default) skips it.
+    establishment : which raters are established (``bridgewatch.scoring.reputation
+        .EstablishmentConfig``): the capture-share guard, the co-rating flags and trust
+        propagation read it. None (default): no rater is told apart (the reference).
     """
 
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
@@ -104,6 +107,7 @@ class ScoringConfig:
     trust: TrustConfig | None = None
     bursts: BurstConfig | None = None
     co_rating: CoRatingConfig | None = None
+    establishment: EstablishmentConfig | None = None
     use_reputation: bool = True
     pseudo_raters: bool = True
 

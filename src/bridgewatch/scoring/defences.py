@@ -2,11 +2,19 @@
 
 Three configurable defences act on the scoped ratings:
 
+* established raters (``ScoringConfig.establishment``, ``bridgewatch.scoring.reputation
+  .established_raters``): enrolled participants whose enrollment state proves rating
+  impact (they earned in) or whose account is older than ``min_age_days``. The other
+  defences read it: the capture share counts only established out-of-scope raters
+  (``bridgewatch.scoring.scorers.scope``), co-rating groups lose only their unproven
+  members' ratings, and trust restarts at established raters and filters unproven ones.
 * coordinated co-rating (``ScoringConfig.co_rating``, ``bridgewatch.scoring.manipulation
-  .co_rating``), timing-free: before prescoring (in ``screen_bursts``), ratings of groups
-  of raters who give the same verdicts on the same notes far beyond chance are dropped on
-  the notes where the group concentrates, so slow brigades that no burst window catches
-  cannot bend prescoring or the final fits.
+  .co_rating``), timing-free: once per run on the shared post-PSS ratings of every rater
+  (``screen_shared``, before any scorer's view is taken), ratings of groups of raters who
+  give the same verdicts on the same notes far beyond a null model stratified by modeling
+  group are dropped on the notes where the group concentrates, so slow brigades that no
+  burst window catches cannot bend prescoring, the final fits or the capture share of any
+  scorer of the roster.
 
 * coordinated rating bursts (``ScoringConfig.bursts``, ``bridgewatch.scoring.manipulation
   .burst``), in two passes. ``screen_bursts`` runs before prescoring, without viewpoint
@@ -17,7 +25,11 @@ Three configurable defences act on the scoped ratings:
   and drops or down-weights (``rating_weight``) its flagged ratings in the final fits.
 * trust propagation (``ScoringConfig.trust``, ``bridgewatch.scoring.reputation``), after the
   bursts: in "filter" mode the ratings of untrusted raters leave the final fits, in
-  "weight" mode every rating is weighted by its rater's trust weight.
+  "weight" mode every rating is weighted by its rater's trust weight. With
+  ``establishment`` the walk restarts only at established raters with proven helpfulness
+  (SybilRank-style: trust enters a pool of new accounts only through its few shared
+  verdicts with them) and only unproven raters can lose trust: an established rater's
+  weight was earned before this data.
 
 With none of these configs set (the reference-faithful default) the inputs pass through untouched
 and the final fits are unweighted.
@@ -46,13 +58,20 @@ from bridgewatch.scoring.manipulation import (
     rater_sides,
 )
 from bridgewatch.scoring.prescoring import PrescoringResult
-from bridgewatch.scoring.reputation import RaterTrust, TrustConfig, rater_trust
+from bridgewatch.scoring.reputation import (
+    EstablishmentConfig,
+    RaterTrust,
+    TrustConfig,
+    rater_trust,
+)
 
 __all__ = [
     "BurstScreening",
     "Defences",
+    "SharedScreening",
     "apply_defences",
     "screen_bursts",
+    "screen_shared",
     "with_defences",
 ]
 
@@ -96,11 +115,27 @@ class Defences:
     trust: RaterTrust | None
 
 
+@dataclass(frozen=True)
+class SharedScreening:
+    """The run-wide pass on the shared inputs, before any scorer's view.
+
+    Attributes
+    ----------
+    inputs : the shared CoreInputs with the flagged ratings out of ``post_pss`` (and
+        ``correlated``); every scorer's view and capture share are taken from it.
+    co_rating : the co-rating detection on the shared post-PSS ratings (indexes of the
+        original ``post_pss``), or None when ``ScoringConfig.co_rating`` is None.
+    """
+
+    inputs: CoreInputs
+    co_rating: CoRatingResult | None
+
+
 def with_defences(base: ScoringConfig | None = None) -> ScoringConfig:
     """``base`` (default ``ScoringConfig()``) with every manipulation defence on, each at its
     default: PSS clusters and quasi-cliques (extended §3.1-3.2; the NoCorrelated fit),
-    coordinated co-rating, coordinated rating bursts and trust propagation ("filter"
-    mode)."""
+    established raters (the capture-share guard), coordinated co-rating, coordinated rating
+    bursts and trust propagation ("filter" mode)."""
     return dataclasses.replace(
         base or ScoringConfig(),
         post_selection=PostSelectionConfig(),
@@ -108,6 +143,7 @@ def with_defences(base: ScoringConfig | None = None) -> ScoringConfig:
         bursts=BurstConfig(),
         trust=TrustConfig(),
         co_rating=CoRatingConfig(),
+        establishment=EstablishmentConfig(),
     )
 
 
@@ -146,14 +182,18 @@ def _detect(inputs: CoreInputs, sides: NDArray[np.int8], config: BurstConfig) ->
     return bursts
 
 
-def _co_rating(inputs: CoreInputs, config: CoRatingConfig) -> CoRatingResult:
-    scoped = inputs.scoped
+def _co_rating(
+    inputs: CoreInputs, config: CoRatingConfig, *, shared: bool = False
+) -> CoRatingResult:
+    ratings = inputs.post_pss if shared else inputs.scoped
     found = find_co_rating_groups(
-        scoped.note_idx,
-        scoped.rater_idx,
-        _levels(scoped.helpful_num),
+        ratings.note_idx,
+        ratings.rater_idx,
+        _levels(ratings.helpful_num),
         inputs.n_participants,
         config,
+        block=inputs.modeling_group,
+        established=inputs.established,
     )
     _log.info(
         "co-rating: %d coordinated pairs, %d groups, %d raters, %d ratings flagged",
@@ -165,21 +205,49 @@ def _co_rating(inputs: CoreInputs, config: CoRatingConfig) -> CoRatingResult:
     return found
 
 
-def screen_bursts(inputs: CoreInputs, config: ScoringConfig) -> BurstScreening:
+def screen_shared(shared: CoreInputs, config: ScoringConfig) -> SharedScreening:
+    """The run-wide pass: coordinated co-rating on the shared post-PSS ratings of every
+    rater (once per run, whatever the roster), its flagged ratings out of ``post_pss``.
+
+    Parameters
+    ----------
+    shared : the run's preprocessed inputs (``prepare_core_inputs``).
+    config : ScoringConfig; nothing happens when ``co_rating`` is None.
+
+    Returns
+    -------
+    SharedScreening
+    """
+    if config.co_rating is None:
+        return SharedScreening(shared, None)
+    found = _co_rating(shared, config.co_rating, shared=True)
+    if found.flagged.any():
+        keep = ~found.flagged
+        shared = dataclasses.replace(
+            shared, post_pss=shared.post_pss.subset(keep), correlated=shared.correlated[keep]
+        )
+    return SharedScreening(shared, found)
+
+
+def screen_bursts(
+    inputs: CoreInputs, config: ScoringConfig, co_rating: CoRatingResult | None = None
+) -> BurstScreening:
     """The pre-prescoring pass: drop the scoped ratings flagged by coordinated co-rating,
     then those flagged by bursts (rater sides unknown).
 
     Parameters
     ----------
-    inputs : CoreInputs of the run.
+    inputs : CoreInputs of the run (a scorer's view).
     config : ScoringConfig; nothing happens when ``co_rating`` and ``bursts`` are None.
+    co_rating : the run-wide detection of ``screen_shared`` when the view was taken from its
+        screened inputs (nothing is detected again; it is only recorded), else None: with
+        ``config.co_rating`` set the detection runs on the view's scoped ratings.
 
     Returns
     -------
     BurstScreening
     """
-    co_rating: CoRatingResult | None = None
-    if config.co_rating is not None:
+    if co_rating is None and config.co_rating is not None:
         co_rating = _co_rating(inputs, config.co_rating)
         if co_rating.flagged.any():
             inputs = _subset(inputs, ~co_rating.flagged)
@@ -217,13 +285,24 @@ def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringCon
     trust: RaterTrust | None = None
     if config.trust is not None:
         h = pre.helpfulness
-        # Seeds: raters whose ratings agree with bridged outcomes on enough decided notes.
+        # Seeds: raters whose ratings agree with bridged outcomes on enough decided notes
+        # (and, with an establishment, whose weight predates this data).
         helpful = (
             h.has_row
             & h.above_helpfulness_threshold
             & (h.counts.valid >= config.trust.min_seed_ratings)
         )
+        established = inputs.established
+        if established is not None:
+            helpful = helpful & established
         trust = rater_trust(inputs.scoped, inputs.history.created_at_ms, helpful, config.trust)
+        if established is not None:
+            # Only unproven raters can lose trust.
+            trust = dataclasses.replace(
+                trust,
+                trusted=trust.trusted | established,
+                weight=np.where(established, 1.0, trust.weight),
+            )
         if config.trust.mode == "weight":
             rater_w = trust.weight[inputs.scoped.rater_idx]
             weights = rater_w if weights is None else weights * rater_w

@@ -44,6 +44,7 @@ from bridgewatch.scoring.scorers import (
     helpfulness_columns,
     prescore_roster,
     scored_note_columns,
+    screen_roster,
 )
 from bridgewatch.scoring.scorers.gaussian_fit import gaussian_note_fitter
 from bridgewatch.scoring.scorers.meta import roster_meta
@@ -352,7 +353,10 @@ def score(
             dataset, config, rater_cluster=rater_cluster, rater_quasi_clique=rater_quasi_clique
         )
     with stages.stage("prescoring"):
-        prescored = prescore_roster(inputs, roster, seed=seed, executor=executor)
+        screening = screen_roster(inputs, roster)
+        prescored = prescore_roster(
+            inputs, roster, seed=seed, executor=executor, screening=screening
+        )
     with stages.stage("final scoring"):
         runs = final_roster(
             inputs,
@@ -361,6 +365,7 @@ def score(
             seed=seed,
             gaussian_fitter=gaussian_note_fitter,
             executor=executor,
+            screening=screening,
         )
     core_run = runs[CORE_NAME]
     pre, final = core_run.prescoring, core_run.final

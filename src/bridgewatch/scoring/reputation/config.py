@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bridgewatch.errors import ConfigError
 
-__all__ = ["TrustConfig"]
+__all__ = ["PROVEN_STATES", "EstablishmentConfig", "TrustConfig"]
 
 
 @dataclass(frozen=True)
@@ -58,3 +58,52 @@ class TrustConfig:
             raise ConfigError("mode", self.mode, "'filter' or 'weight'")
         if isinstance(self.min_seed_ratings, bool) or self.min_seed_ratings < 0:
             raise ConfigError("min_seed_ratings", self.min_seed_ratings, "an int >= 0")
+
+
+_DAY_MS = 86_400_000
+
+# Enrollment states that prove rating impact: the rater earned in at some point
+# (earnedIn, atRisk, earnedOut*, apiEarnedIn, apiEarnedOut codes).
+PROVEN_STATES: frozenset[int] = frozenset({0, 1, 2, 3, 7, 8})
+
+
+@dataclass(frozen=True)
+class EstablishmentConfig:
+    """Which raters are *established*: their weight was earned before the data being scored.
+
+    A participant is established when it is enrolled and either its enrollment state proves
+    rating impact (``proven_states``: it earned in at some point) or its last state change is
+    at least ``min_age_days`` before the newest rating of the run (for a ``newUser`` the last
+    state change is the account's creation, so this is the account age). Everyone else
+    (newUser accounts younger than that, participants without an enrollment row) is
+    *unproven*. A pool of fresh accounts is unproven however it spreads its ratings.
+
+    The defences read it three ways (``bridgewatch.scoring.defences``): only established
+    out-of-scope raters count in the capture share's denominator (``guard_capture``);
+    co-rating groups lose the ratings of their unproven members only
+    (``CoRatingConfig.flag_established``); trust propagation restarts at established raters
+    and filters unproven ones only.
+
+    Parameters
+    ----------
+    min_age_days : account age that counts as established without proven impact (90).
+    proven_states : ``EnrollmentState`` codes that prove rating impact.
+    guard_capture : count out-of-scope ratings in a note's capture share denominator only
+        when their rater is established (True), so a flood of new out-of-scope accounts
+        cannot push Core's notes below the capture threshold.
+    """
+
+    min_age_days: float = 90.0
+    proven_states: frozenset[int] = PROVEN_STATES
+    guard_capture: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_age_days <= 36_500.0:
+            raise ConfigError("min_age_days", self.min_age_days, "in [0, 36500]")
+        if any(not 0 <= s <= 127 for s in self.proven_states):
+            raise ConfigError("proven_states", sorted(self.proven_states), "int8 state codes")
+
+    @property
+    def min_age_ms(self) -> int:
+        """``min_age_days`` in milliseconds."""
+        return round(self.min_age_days * _DAY_MS)
