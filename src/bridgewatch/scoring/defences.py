@@ -314,6 +314,11 @@ def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringCon
                 weights = weights[keep]
         else:
             keep = trust.trusted[inputs.scoped.rater_idx]
+            _log.info(
+                "trust: %d raters untrusted, %d ratings dropped",
+                int((~trust.trusted[np.unique(inputs.scoped.rater_idx)]).sum()),
+                int((~keep).sum()),
+            )
             if not keep.all():
                 inputs = _subset(inputs, keep)
                 weights = None if weights is None else weights[keep]
