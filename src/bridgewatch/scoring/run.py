@@ -102,9 +102,9 @@ class ScoringResult:
         set (its flagged ratings left prescoring and the final fits), else None.
     side_bursts : the side-aware burst pass after prescoring (flagged ratings left or were
         down-weighted in the final fits), else None.
-    co_rating : the coordinated co-rating pass on the scoped ratings when
-        ``config.co_rating`` is set (its flagged ratings left prescoring and the final fits),
-        else None.
+    co_rating : the run-wide coordinated co-rating pass on the shared post-PSS ratings of
+        every rater (``flagged`` indexes ``inputs.post_pss``) when ``config.co_rating`` is
+        set (its flagged ratings left every scorer's view and capture share), else None.
     usage : wall time, CPU time and memory per stage, in ``STAGES`` order.
     roster : every scorer's run (``inputs``/``prescoring``/``final`` above are Core's).
     """
