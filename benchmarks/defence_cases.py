@@ -197,6 +197,8 @@ def main() -> None:
     parser.add_argument("--pool-share", type=float, default=0.15)
     parser.add_argument("--rotations", type=int, default=6)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cross-camp", type=float, default=0.0)
+    parser.add_argument("--organic", type=int, default=3)
     args = parser.parse_args()
     for kind in args.cases:
         members = 0 if kind in ("none", "circle") else round(args.share * args.raters)
@@ -211,6 +213,8 @@ def main() -> None:
                     camp=camp,
                     max_reaction_minutes=360.0,
                     target_quality=0.0 if goal is BrigadeGoal.PROMOTE else None,
+                    cross_camp_share=args.cross_camp,
+                    organic_ratings=args.organic,
                 )
                 for goal, camp in ((BrigadeGoal.PROMOTE, 1), (BrigadeGoal.SUPPRESS, -1))
             )
@@ -247,6 +251,19 @@ def main() -> None:
                 grouped = 0 if co is None else int(((co.group >= 0) & ~is_adv).sum())
                 grouped_adv = 0 if co is None else int(((co.group >= 0) & is_adv).sum())
                 circle_crh = len(set(circle) & crh)
+                un = ""
+                runs = r.roster
+                core = None if runs is None else runs.get("MFCoreScorer")
+                if core is not None and core.defences is not None:
+                    found = core.defences.unexplained
+                    view = core.inputs.scoped
+                    if found is not None and found.flagged.shape == (view.n_ratings,):
+                        adv_r = is_adv[view.rater_idx[found.flagged]]
+                        un = f" unexplained adv {int(adv_r.sum())} honest {int((~adv_r).sum())}"
+                    tr = core.defences.trust
+                    if tr is not None:
+                        un += f" untrusted adv {int((~tr.trusted & is_adv).sum())}"
+                        un += f" honest {int((~tr.trusted & ~is_adv).sum())}"
                 print(
                     f"{kind:13s} {label:3s} promoted {len(promote & crh):3d}/{len(promote):3d} "
                     f"(ref {len(promote & ref_crh):2d}) suppressed "
@@ -255,7 +272,7 @@ def main() -> None:
                     f"(ref {len(honest & ref_crh) / max(len(honest), 1):.4f}) circle "
                     f"{circle_crh}/{len(set(circle) & ref_crh)} honest-fit "
                     f"{fit_honest[label]} grouped honest {grouped} adv {grouped_adv} "
-                    f"{wall:.1f}s wall {cpu:.1f}s cpu",
+                    f"{wall:.1f}s wall {cpu:.1f}s cpu{un}",
                     flush=True,
                 )
 

@@ -22,6 +22,7 @@ from bridgewatch.scoring.manipulation import (
     CoRatingConfig,
     PostSelectionConfig,
     QuasiCliqueConfig,
+    UnexplainedConfig,
 )
 from bridgewatch.scoring.meta import MetaConfig
 from bridgewatch.scoring.mf import MFConfig
@@ -83,6 +84,10 @@ class ScoringConfig:
     establishment : which raters are established (``bridgewatch.scoring.reputation
         .EstablishmentConfig``): the capture-share guard, the co-rating flags and trust
         propagation read it. None (default): no rater is told apart (the reference).
+    unexplained : the unexplained-ratings test (``bridgewatch.scoring.manipulation
+        .unexplained``) after prescoring: unproven raters' ratings far from the model's
+        prediction for them, concentrated on a note, leave the final fits. Needs
+        ``establishment``; None (default) skips it.
     """
 
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
@@ -108,6 +113,7 @@ class ScoringConfig:
     bursts: BurstConfig | None = None
     co_rating: CoRatingConfig | None = None
     establishment: EstablishmentConfig | None = None
+    unexplained: UnexplainedConfig | None = None
     use_reputation: bool = True
     pseudo_raters: bool = True
 

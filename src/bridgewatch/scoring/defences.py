@@ -23,6 +23,12 @@ Three configurable defences act on the scoped ratings:
   factors and intercepts either. ``apply_defences`` runs a second pass after prescoring on
   what is left, with rater sides from the prescoring factors (``BurstConfig.split_sides``),
   and drops or down-weights (``rating_weight``) its flagged ratings in the final fits.
+* unexplained ratings (``ScoringConfig.unexplained``, ``bridgewatch.scoring.manipulation
+  .unexplained``), after prescoring and the side-aware bursts, with ``establishment``:
+  notes are refit on their established raters' ratings alone (prescoring's rater
+  parameters), and where many unproven raters deviate from their own predicted verdict the
+  same way on one note, those ratings leave the final fits (a thin pool of new accounts
+  that shares no co-rating signal still has to say the unexpected on its targets).
 * trust propagation (``ScoringConfig.trust``, ``bridgewatch.scoring.reputation``), after the
   bursts: in "filter" mode the ratings of untrusted raters leave the final fits, in
   "weight" mode every rating is weighted by its rater's trust weight. With
@@ -53,8 +59,11 @@ from bridgewatch.scoring.manipulation import (
     CoRatingResult,
     PostSelectionConfig,
     QuasiCliqueConfig,
+    UnexplainedConfig,
+    UnexplainedResult,
     find_co_rating_groups,
     find_rating_bursts,
+    find_unexplained_ratings,
     rater_sides,
 )
 from bridgewatch.scoring.prescoring import PrescoringResult
@@ -107,12 +116,15 @@ class Defences:
         kept rating has weight 1.
     bursts : the side-aware burst pass on the ratings the screening left, or None when off.
     trust : rater trust (over the ratings the bursts left), or None when off.
+    unexplained : the unexplained-ratings test on the ratings the bursts left, or None when
+        off (or without ``establishment``).
     """
 
     inputs: CoreInputs
     rating_weights: NDArray[np.float64] | None
     bursts: BurstResult | None
     trust: RaterTrust | None
+    unexplained: UnexplainedResult | None = None
 
 
 @dataclass(frozen=True)
@@ -131,19 +143,26 @@ class SharedScreening:
     co_rating: CoRatingResult | None
 
 
-def with_defences(base: ScoringConfig | None = None) -> ScoringConfig:
-    """``base`` (default ``ScoringConfig()``) with every manipulation defence on, each at its
+def with_defences(base: ScoringConfig | None = None, *, trust: bool = False) -> ScoringConfig:
+    """``base`` (default ``ScoringConfig()``) with the manipulation defences on, each at its
     default: PSS clusters and quasi-cliques (extended §3.1-3.2; the NoCorrelated fit),
-    established raters (the capture-share guard), coordinated co-rating, coordinated rating
-    bursts and trust propagation ("filter" mode)."""
+    established raters (the capture-share guard), coordinated co-rating (modeling-group null,
+    unproven members), coordinated rating bursts and unexplained ratings.
+
+    Trust propagation ("filter" mode, seeded at established raters) joins with ``trust``:
+    it is off by default because on the planted cases it removed no adversarial rating that
+    the other defences left (pools spread camouflage ratings that carry ordinary trust) and at
+    1M ratings without attack it filtered an honest rater.
+    """
     return dataclasses.replace(
         base or ScoringConfig(),
         post_selection=PostSelectionConfig(),
         quasi_cliques=QuasiCliqueConfig(),
         bursts=BurstConfig(),
-        trust=TrustConfig(),
+        trust=TrustConfig() if trust else None,
         co_rating=CoRatingConfig(),
         establishment=EstablishmentConfig(),
+        unexplained=UnexplainedConfig(),
     )
 
 
@@ -282,6 +301,13 @@ def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringCon
                 inputs = _subset(inputs, ~bursts.flagged)
             else:
                 weights = np.where(bursts.flagged, config.bursts.rating_weight, 1.0)
+    unexplained: UnexplainedResult | None = None
+    if config.unexplained is not None and inputs.established is not None:
+        unexplained = _unexplained(inputs, pre, config.unexplained)
+        if unexplained.flagged.any():
+            keep = ~unexplained.flagged
+            inputs = _subset(inputs, keep)
+            weights = None if weights is None else weights[keep]
     trust: RaterTrust | None = None
     if config.trust is not None:
         h = pre.helpfulness
@@ -322,4 +348,30 @@ def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringCon
             if not keep.all():
                 inputs = _subset(inputs, keep)
                 weights = None if weights is None else weights[keep]
-    return Defences(inputs, weights, bursts, trust)
+    return Defences(inputs, weights, bursts, trust, unexplained)
+
+
+def _unexplained(
+    inputs: CoreInputs, pre: PrescoringResult, config: UnexplainedConfig
+) -> UnexplainedResult:
+    assert inputs.established is not None
+    scoped = inputs.scoped
+    params = pre.final_round
+    found = find_unexplained_ratings(
+        scoped.note_idx,
+        scoped.rater_idx,
+        scoped.helpful_num,
+        params.rater_intercepts,
+        params.rater_factors[:, 0],
+        float(params.global_intercept),
+        inputs.established,
+        inputs.n_notes,
+        config,
+    )
+    _log.info(
+        "unexplained: %d targeted notes, %d ratings flagged (sigma %.3f)",
+        int(found.targeted.sum()),
+        int(found.flagged.sum()),
+        found.sigma,
+    )
+    return found

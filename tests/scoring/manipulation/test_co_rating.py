@@ -275,6 +275,4 @@ def test_pair_alpha_bounds_chance_pairs_family_wise() -> None:
     with pytest.raises(ConfigError, match="block"):
         find_co_rating_groups(one, one, one, 1, CoRatingConfig(), block=np.zeros(2, np.int64))
     with pytest.raises(ConfigError, match="established"):
-        find_co_rating_groups(
-            one, one, one, 1, CoRatingConfig(), established=np.zeros(3, np.bool_)
-        )
+        find_co_rating_groups(one, one, one, 1, CoRatingConfig(), established=np.zeros(3, np.bool_))

@@ -40,6 +40,9 @@ def test_checks() -> None:
         EstablishmentConfig(min_age_days=-1.0)
     with pytest.raises(ConfigError, match="state"):
         established_raters(
-            np.ones(2, np.bool_), np.zeros(3, np.int8), np.zeros(2, np.int64), 0,
+            np.ones(2, np.bool_),
+            np.zeros(3, np.int8),
+            np.zeros(2, np.int64),
+            0,
             EstablishmentConfig(),
         )
