@@ -28,8 +28,8 @@ fixed) and a mask of *established* raters:
    min_mean_residual`` and ``|S_n| / (σ sqrt(k_n)) >= min_z``: many unproven raters
    deviating the same way on one note, beyond what honest newcomers' noise produces.
 4. **Flags.** On a targeted note, the unproven ratings whose residual has the sign of
-   ``S_n`` and magnitude at least ``max(min_residual, |S_n| / (2 k_n))`` are flagged; established raters'
-   ratings and unproven ratings that agree with the model stay.
+   ``S_n`` and magnitude at least ``max(min_residual, |S_n| / (2 k_n))`` are flagged;
+   established raters' ratings and unproven ratings that agree with the model stay.
 
 Honest newcomers are few per note and scattered, and agree with the established raters
 of their camp: their residuals are noise around 0. A niche circle of established raters
