@@ -86,7 +86,9 @@ def _row_blocks(q: sp.csr_matrix, budget: int) -> list[tuple[int, int]]:
     cost = np.bincount(row_of, weights=col_degree[q.indices], minlength=n).astype(np.int64)
     # Block b holds the rows whose cumulative cost falls in [b * budget, (b + 1) * budget).
     block_of = np.cumsum(cost) // max(budget, 1)
-    starts = np.flatnonzero(np.r_[True, block_of[1:] != block_of[:-1]]) if n else []
+    if n == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, block_of[1:] != block_of[:-1]])
     bounds = [*map(int, starts), n]
     return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
 
