@@ -81,6 +81,7 @@ __all__ = [
     "apply_defences",
     "screen_bursts",
     "screen_shared",
+    "screen_unexplained",
     "with_defences",
 ]
 
@@ -98,11 +99,14 @@ class BurstScreening:
         sides all 0), or None when ``ScoringConfig.bursts`` is None.
     co_rating : the co-rating detection on the original scoped ratings, or None when
         ``ScoringConfig.co_rating`` is None.
+    unexplained : the unexplained-ratings test on the first prescoring when it flagged
+        ratings (they left ``inputs`` and prescoring ran again), else None.
     """
 
     inputs: CoreInputs
     bursts: BurstResult | None
     co_rating: CoRatingResult | None = None
+    unexplained: UnexplainedResult | None = None
 
 
 @dataclass(frozen=True)
@@ -276,6 +280,28 @@ def screen_bursts(
     if bursts.flagged.any():
         inputs = _subset(inputs, ~bursts.flagged)
     return BurstScreening(inputs, bursts, co_rating)
+
+
+def screen_unexplained(
+    screening: BurstScreening, pre: PrescoringResult, config: ScoringConfig
+) -> tuple[BurstScreening, bool]:
+    """The unexplained-ratings test on a first prescoring (``ScoringConfig.unexplained`` with
+    ``establishment``): the flagged ratings leave the screened inputs.
+
+    Returns
+    -------
+    (screening, rerun): the screening without the flagged ratings and ``rerun`` True when
+    any were flagged (prescoring must then run again on ``screening.inputs``); the input
+    screening and False otherwise.
+    """
+    inputs = screening.inputs
+    if config.unexplained is None or inputs.established is None:
+        return screening, False
+    found = _unexplained(inputs, pre, config.unexplained)
+    if not found.flagged.any():
+        return screening, False
+    cleaned = _subset(inputs, ~found.flagged)
+    return dataclasses.replace(screening, inputs=cleaned, unexplained=found), True
 
 
 def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringConfig) -> Defences:

@@ -67,13 +67,26 @@ def test_pool_deviating_on_its_targets_is_flagged_and_newcomers_are_not() -> Non
     established = np.r_[np.ones(300, np.bool_), np.zeros(100, np.bool_)]
     found, note, rater = _run(rows, i_u, f_u, established)
     is_attack = np.array([(int(n), int(u)) in attack for n, u in zip(note, rater, strict=True)])
-    assert found.flagged[is_attack].mean() > 0.9  # type: ignore[attr-defined]
-    # Off the targets nothing is flagged; on them, at most an honest newcomer who happened
-    # to deviate the attack's way by more than half its shift (one rating of 38 here).
     flagged = found.flagged  # type: ignore[attr-defined]
-    assert np.isin(note[flagged], targets).all()
-    assert flagged[~is_attack].sum() <= 1
+    assert flagged[is_attack].all()
     assert set(np.flatnonzero(found.targeted)) == set(targets.tolist())  # type: ignore[attr-defined]
+    # The targets are scored by their established raters: every unproven rating on them
+    # goes (the honest newcomers' too), nothing elsewhere.
+    np.testing.assert_array_equal(flagged, ~established[rater] & np.isin(note, targets))
+    # Only the large deviations: the attack's ratings alone.
+    narrow = find_unexplained_ratings(
+        note,
+        rater,
+        np.array(rows)[:, 2],
+        i_u,
+        f_u,
+        MU,
+        established,
+        60,
+        UnexplainedConfig(whole_note=False),
+    )
+    assert narrow.flagged[is_attack].mean() > 0.9
+    assert narrow.flagged[~is_attack].sum() <= 1
 
 
 def test_honest_community_and_established_circle_are_left_alone() -> None:

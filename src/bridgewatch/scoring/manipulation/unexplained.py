@@ -27,9 +27,13 @@ fixed) and a mask of *established* raters:
    ``S_n``, the note is *targeted* when ``k_n >= min_ratings``, ``|S_n| / k_n >=
    min_mean_residual`` and ``|S_n| / (σ sqrt(k_n)) >= min_z``: many unproven raters
    deviating the same way on one note, beyond what honest newcomers' noise produces.
-4. **Flags.** On a targeted note, the unproven ratings whose residual has the sign of
-   ``S_n`` and magnitude at least ``max(min_residual, |S_n| / (2 k_n))`` are flagged;
-   established raters' ratings and unproven ratings that agree with the model stay.
+4. **Flags.** On a targeted note every unproven rating is flagged (``whole_note``,
+   default): a coordinated deviation is evidence that the note is under attack, and the
+   accounts whose verdict the model happens to explain -- a camp's own members piling on
+   -- still bend the note's fit by their volume alone, so the note is scored by its
+   established raters. With ``whole_note`` False only the unproven ratings deviating the
+   note's way by at least ``max(min_residual, |S_n| / (2 k_n))`` are flagged.
+   Established raters' ratings always stay.
 
 Honest newcomers are few per note and scattered, and agree with the established raters
 of their camp: their residuals are noise around 0. A niche circle of established raters
@@ -63,6 +67,8 @@ class UnexplainedConfig:
         shift, in the note's direction (0.25).
     intercept_prior, factor_prior : ridge pseudo-ratings of the established-only note refit
         (1.0 each).
+    whole_note : on a targeted note flag every unproven rating (True), not only the large
+        deviations the note's way.
     """
 
     min_established: int = 5
@@ -72,6 +78,7 @@ class UnexplainedConfig:
     min_residual: float = 0.25
     intercept_prior: float = 1.0
     factor_prior: float = 1.0
+    whole_note: bool = True
 
     def __post_init__(self) -> None:
         for name in ("min_established", "min_ratings"):
@@ -196,6 +203,8 @@ def find_unexplained_ratings(
         & (np.abs(np.nan_to_num(mean)) >= config.min_mean_residual)
         & (np.nan_to_num(z) >= config.min_z)
     )
+    if config.whole_note:
+        return UnexplainedResult(tested & targeted[notes], targeted, shift, sigma)
     direction = np.sign(s)[notes]
     # A flagged rating deviates at least min_residual and half the note's mean shift.
     need = np.maximum(config.min_residual, 0.5 * np.abs(np.nan_to_num(mean)))[notes]

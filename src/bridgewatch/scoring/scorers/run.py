@@ -32,6 +32,7 @@ from bridgewatch.scoring.defences import (
     apply_defences,
     screen_bursts,
     screen_shared,
+    screen_unexplained,
 )
 from bridgewatch.scoring.final import (
     FinalScoringResult,
@@ -250,6 +251,16 @@ def _prescore(shared: SharedScreening, spec: ScorerSpec, seed: int | None) -> Pr
             scorer_seed(seed, spec.name),
             start_seed=_start_seed(spec, seed),
         )
+        # Unexplained ratings bend prescoring too: when the test flags any, prescoring runs
+        # again without them (nothing to pay without an attack).
+        screening, rerun = screen_unexplained(screening, pre, spec.config)
+        if rerun:
+            pre = run_prescoring(
+                screening.inputs,
+                spec.config,
+                scorer_seed(seed, spec.name),
+                start_seed=_start_seed(spec, seed),
+            )
     except BridgewatchError as exc:
         if core:
             raise
