@@ -10,12 +10,15 @@ import pytest
 from bridgewatch.analysis.attack import (
     AttackBenchConfig,
     AttackCell,
+    CellSpec,
     defence_config,
     drop_attack_ratings,
     run_attack_bench,
+    run_cell,
     summarize,
     to_markdown,
 )
+from bridgewatch.analysis.attack_metrics import DefenceAudit, RunUsage
 from bridgewatch.analysis.attack_plot import plot_attack_bench
 from bridgewatch.cli import main
 from bridgewatch.errors import ConfigError
@@ -62,12 +65,63 @@ def test_summary_counts_against_the_same_community_without_the_attack() -> None:
     assert "| fresh | 10% | off | 2/2 | 1/1 | 1 / 0 of 2 | 25.0% | +25.0 |" in markdown
 
 
+def test_summary_collateral_columns_by_hand() -> None:
+    # Circle notes c1, c2 are good; with the defences off both are helpful, on only c2.
+    off_crh = {"c1", "c2", "h1"}
+
+    def cell(defences: bool, crh: set[str], audit: DefenceAudit, cpu: float) -> AttackCell:
+        return AttackCell(
+            seed=0,
+            share=0.0,
+            kind="none",
+            defences=defences,
+            promote_target_ids=frozenset(),
+            suppress_target_ids=frozenset(),
+            honest_ids=frozenset({"h1", "c1", "c2"}),
+            crh_ids=frozenset(crh),
+            ref_crh_ids=frozenset(off_crh),
+            off_crh_ids=frozenset(off_crh),
+            circle_good_ids=frozenset({"c1", "c2", "c3"}),
+            audit=audit,
+            usage=RunUsage(wall_s=2 * cpu, cpu_s=cpu, peak_mib=100.0 * cpu),
+        )
+
+    nothing = DefenceAudit(400, 0, 0, 0, 0, 0, 0, 0)
+    some = DefenceAudit(400, 6, 1, 0, 0, 3, 0, 2)
+    table = summarize([cell(False, off_crh, nothing, 2.0), cell(True, {"c2", "h1"}, some, 3.0)])
+    on = table.filter(pl.col("defences") == "on").row(0, named=True)
+    off = table.filter(pl.col("defences") == "off").row(0, named=True)
+    assert (on["circle_good_off"], on["circle_good_lost"]) == (2, 1)
+    assert (off["circle_good_off"], off["circle_good_lost"]) == (2, 0)
+    assert on["honest_removed_pct"] == pytest.approx(1.5)
+    assert (on["honest_flagged"], on["structure_flagged"]) == (3, 2)
+    assert on["cpu_overhead_pct"] == pytest.approx(50.0)
+    assert on["peak_overhead_pct"] == pytest.approx(50.0)
+    assert off["cpu_overhead_pct"] == pytest.approx(0.0)
+    assert on["adversary_removed_pct"] is None  # no adversary ratings: no share
+    assert "| 6 (1.50%) | 3 (2 in structures) | 1/2 |" in to_markdown(table)
+
+
 def test_bench_cells_have_one_promote_and_one_suppress_brigade() -> None:
     bench = AttackBenchConfig(n_raters=1000, days=30.0)
     sim = bench.community(3, 0.05, "sleeper")
     assert [b.goal for b in sim.brigades] == [BrigadeGoal.PROMOTE, BrigadeGoal.SUPPRESS]
     assert all(b.n_members == 50 and b.dormant_days == 15.0 for b in sim.brigades)
     assert all(b.cross_camp_share == 0.0 for b in sim.brigades)
+    assert all(b.earned_in and b.modeling_groups for b in sim.brigades)
+    pool = bench.community(3, 0.05, "pool")
+    assert all(b.pool_share == 0.15 and b.n_targets == bench.pool_targets for b in pool.brigades)
+    rotating = bench.community(3, 0.05, "rotating")
+    assert all(b.targets_per_wave == 6 for b in rotating.brigades)
+    outside = bench.community(3, 0.05, "out-of-scope")
+    assert all(b.modeling_groups == bench.out_of_scope_groups for b in outside.brigades)
+    embedded = bench.community(3, 0.05, "embedded").brigades
+    assert all(b.modeling_groups == (bench.community_group,) for b in embedded)
+    rich = AttackBenchConfig(structures=("circles-one", "circles-both", "group", "active"))
+    sim_rich = rich.community(0, 0.0, "fresh")
+    assert [c.camp for c in sim_rich.circles] == [1, -1, 1, 0, 0, 0]
+    assert sim_rich.group_communities[0].modeling_group == rich.community_group
+    assert sim_rich.active_raters[0].n_raters == rich.active_raters
     two = bench.community(3, 0.05, "two-camp")
     assert all(b.cross_camp_share == 0.5 and b.max_reaction_minutes == 30.0 for b in two.brigades)
     slow = bench.community(3, 0.05, "slow")
@@ -126,6 +180,36 @@ def test_tiny_bench_end_to_end(tmp_path: Path) -> None:
     assert path.stat().st_size > 1000
 
 
+def test_tiny_cell_with_structures_audits_the_defences(tmp_path: Path) -> None:
+    bench = AttackBenchConfig(
+        shares=(0.1,),
+        kinds=("pool",),
+        seeds=(0,),
+        n_notes=300,
+        n_raters=600,
+        n_ratings=9_000,
+        days=20.0,
+        pool_targets=6,
+        structures=("circles-both", "active"),
+        n_circles=1,
+        active_raters=3,
+        active_ratings=200,
+        scorers="core",
+    )
+    off = ScoringConfig(topics=None)
+    cells = run_cell(bench, CellSpec(0, 0.1, "pool"), (off, defence_config(off)), tmp_path)
+    assert [c.defences for c in cells] == [False, True]
+    off_cell, on_cell = cells
+    assert off_cell.audit is not None and on_cell.audit is not None
+    # Defences off remove nothing; the Core view holds the attack and the honest ratings.
+    assert off_cell.audit.honest_removed == off_cell.audit.adversary_removed == 0
+    assert off_cell.audit.honest_flagged == 0
+    assert off_cell.audit.adversary_ratings > 0 and off_cell.audit.honest_ratings > 9_000 * 0.3
+    assert on_cell.off_crh_ids == off_cell.crh_ids
+    assert on_cell.usage is not None and on_cell.usage.cpu_s > 0 and on_cell.usage.peak_mib > 0
+    assert len(on_cell.promote_target_ids) == 6
+
+
 def test_cli_writes_table_markdown_and_plot(tmp_path: Path) -> None:
     code = main(
         [
@@ -146,12 +230,38 @@ def test_cli_writes_table_markdown_and_plot(tmp_path: Path) -> None:
             "20",
             "--targets",
             "2",
-            "--no-sleepers",
+            "--kinds",
+            "rotating",
+            "--structures",
+            "circles-one",
+            "--scorers",
+            "core",
+            "--cost-kinds",
+            "fresh",
+            "--cost-min-members",
+            "5",
+            "--cost-max-share",
+            "2",
             "--no-topics",
         ]
     )
     assert code == 0
     table = pl.read_csv(tmp_path / "attack_bench.tsv", separator="\t")
     assert table.height == 4
+    assert set(table["brigade"].to_list()) == {"none", "rotating"}
+    assert pl.read_parquet(tmp_path / "attack_bench.parquet").height == 4
+    cost = pl.read_parquet(tmp_path / "attack_cost.parquet")
+    assert cost["defences"].to_list() == ["off", "on"] and cost["cap_members"][0] == 10
     assert (tmp_path / "attack_bench.md").read_text().startswith("| brigade |")
     assert (tmp_path / "attack_bench.png").stat().st_size > 1000
+
+
+def test_defence_config_reaches_every_scorer_of_the_roster() -> None:
+    from bridgewatch.scoring.scorers.roster import default_roster
+
+    roster = default_roster(defence_config(ScoringConfig()))
+    assert len(roster) > 20
+    for spec in roster:
+        config = spec.config
+        assert config.co_rating is not None and config.bursts is not None, spec.name
+        assert config.trust is not None and config.post_selection is not None, spec.name

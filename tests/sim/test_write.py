@@ -133,6 +133,7 @@ def test_ground_truth_files(tmp_path: Path) -> None:
         "attackTarget",
         "brigadeId",
         "attackGoal",
+        "circleId",
     ]
     assert raters["isAdversary"].sum() == 4
     assert set(raters["camp"].unique().to_list()) <= {-1, 1}

@@ -2,50 +2,67 @@
 manipulation defences off and on.
 
 Each cell is one (seed, brigade share, brigade kind) community: the organic community of
-that seed plus one PROMOTE brigade (rates borderline one-sided notes of camp +1 HELPFUL)
+that seed, the honest structures of ``AttackBenchConfig.structures`` (niche circles with one
+or both camps, a modeling-group community, very active raters: none of them should be
+flagged), plus one PROMOTE brigade (rates borderline one-sided notes of camp +1 HELPFUL)
 and one SUPPRESS brigade (rates the best notes not slanted towards camp -1 NOT_HELPFUL),
-each with ``share * n_raters`` members. Kinds: ``fresh`` (new accounts that attack at
-once), ``sleeper`` (old accounts with many honest ratings that attack only after a dormant
-period; the PROMOTE brigade in camp +1, the SUPPRESS one in camp -1), ``two-camp``
-(sleepers with half of each brigade in each camp, faking agreement across viewpoints) and
-``slow`` (two-camp sleepers that spread their attack ratings over
-``slow_reaction_minutes`` instead of ``max_reaction_minutes``: the timing signal fades).
-Statuses are the Core scorer's statuses before the stabilization delay
-(``preStabilizationRatingStatus``).
+each with ``share * n_raters`` members. Kinds:
+
+- ``fresh``: new accounts that attack at once;
+- ``sleeper``: old accounts enrolled ``earnedIn`` in Core's modeling groups, with many
+  honest ratings, that attack only after a dormant period;
+- ``two-camp``: sleepers with half of each brigade in each camp, faking agreement across
+  viewpoints; ``slow``: two-camp sleepers that spread their attack ratings over
+  ``slow_reaction_minutes`` instead of ``max_reaction_minutes`` (the timing signal fades);
+- ``pool``: a large pool of fresh accounts; each of ``pool_targets`` targets gets a fresh
+  random ``pool_share`` of the pool, no pair of accounts sharing more than
+  ``pool_max_overlap`` targets (thin co-rating);
+- ``rotating``: fresh accounts in disjoint waves of ``rotating_targets_per_wave`` targets
+  each (``rotating_targets`` in all), every wave new accounts retired after use;
+- ``out-of-scope``: fresh accounts enrolled in modeling groups outside Core's scope
+  (``out_of_scope_groups``): Core never sees their ratings, but they count in the capture
+  share (a note keeps its Core result only if half its ratings are Core raters');
+- ``embedded``: sleepers recruited inside one modeling-group community: every member in
+  ``community_group``, the group of the honest ``group`` structure.
+
+Statuses are the final statuses before the stabilization delay
+(``preStabilizationRatingStatus``) of the meta chain over every scorer of the roster
+(``scorers="all"``), or of the Core scorer alone (``scorers="core"``, the fast path).
 
 Like is compared with like: every cell's reference is *the same community without the
 attack* -- the same organic raters and ratings plus the brigade members' own honest
 ratings (a sleeper's reputation-building phase changes the community; it is not the
-attack) -- scored with the defences off. Figures per cell and defence setting:
-
-- ``promoted_crh``: PROMOTE targets rated helpful (``promote_crh_ref`` of them are
-  helpful in the reference already);
-- ``good_suppressed``: SUPPRESS targets helpful in the reference but not under attack;
-- ``honest_helpful_rate``: share of truly helpful notes (true quality >=
-  ``helpful_quality``, not attack targets) rated helpful; ``honest_helpful_drop`` is the
-  drop in points against the reference, so it counts both the attack's collateral damage
-  and the defences' false positives. The ``none`` rows (no brigade, defences on) are the
-  defences' false positives alone.
+attack) -- scored with the defences off. See ``summarize`` for the columns and
+``bridgewatch.analysis.attack_cost`` for the attack cost curves.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from bridgewatch.analysis.attack_metrics import (
+    DefenceAudit,
+    RunUsage,
+    audit_defences,
+    measured,
+)
 from bridgewatch.errors import ConfigError
 from bridgewatch.io.dataset import Dataset, load_dataset
 from bridgewatch.model import NoteStatus
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
-from bridgewatch.scoring.run import default_as_of_ms, score_core
+from bridgewatch.scoring.preprocess.config import CORE_MODELING_GROUPS
+from bridgewatch.scoring.run import ScoringResult, default_as_of_ms, score, score_core
 from bridgewatch.sim import (
     BrigadeConfig,
     BrigadeGoal,
@@ -54,14 +71,28 @@ from bridgewatch.sim import (
     simulate,
     write_community,
 )
+from bridgewatch.sim.config import (
+    N_MODELING_GROUPS,
+    ActiveRatersConfig,
+    CircleConfig,
+    GroupCommunityConfig,
+)
 
 __all__ = [
     "BRIGADE_KINDS",
+    "SCORER_SETS",
+    "STRUCTURE_KINDS",
     "AttackBenchConfig",
     "AttackCell",
+    "CellSpec",
+    "bench_cells",
+    "crh_ids",
     "defence_config",
     "drop_attack_ratings",
+    "load_community",
     "run_attack_bench",
+    "run_cell",
+    "score_dataset",
     "summarize",
     "to_markdown",
 ]
@@ -69,8 +100,30 @@ __all__ = [
 _log = logging.getLogger(__name__)
 _CRH = int(NoteStatus.CURRENTLY_RATED_HELPFUL)
 
-BRIGADE_KINDS: tuple[str, ...] = ("fresh", "sleeper", "two-camp", "slow")
+BRIGADE_KINDS: tuple[str, ...] = (
+    "fresh",
+    "sleeper",
+    "two-camp",
+    "slow",
+    "pool",
+    "rotating",
+    "out-of-scope",
+    "embedded",
+)
 """The brigade kinds of the benchmark (see the module docstring)."""
+
+STRUCTURE_KINDS: tuple[str, ...] = ("circles-one", "circles-both", "group", "active")
+"""Honest structures that can be added to every community: ``circles-one`` (niche circles
+whose members are all in one camp, alternating +1/-1), ``circles-both`` (niche circles with
+both camps), ``group`` (a modeling-group community in ``community_group``), ``active``
+(very active raters)."""
+
+SCORER_SETS: tuple[str, ...] = ("all", "core")
+"""``all``: the whole roster and its meta chain (``score(..., scorers=None)``); ``core``: the
+Core scorer alone (``score_core``)."""
+
+# The simulator's Core groups (CORE_MODELING_GROUPS among the groups it draws).
+_SIM_CORE_GROUPS = tuple(sorted(g for g in CORE_MODELING_GROUPS if g < N_MODELING_GROUPS))
 
 
 @dataclass(frozen=True)
@@ -83,7 +136,7 @@ class AttackBenchConfig:
     kinds : brigade kinds to run, from ``BRIGADE_KINDS``.
     seeds : simulation seeds (one organic community each); the scorer uses seed 0.
     n_notes, n_raters, n_ratings, days : size of each organic community.
-    n_targets : notes each brigade attacks.
+    n_targets : notes each brigade attacks (kinds other than pool and rotating).
     fresh_age_days, fresh_organic_ratings : fresh accounts' age and honest ratings.
     sleeper_age_share, sleeper_organic_ratings, sleeper_dormant_share : sleepers' age and
         dormant period as shares of the window, and their honest ratings.
@@ -94,6 +147,24 @@ class AttackBenchConfig:
     promote_target_quality : the PROMOTE brigade targets one-sided notes of its camp whose
         true quality is closest to this (0.0: borderline notes a push could tip); None
         targets the worst ones.
+    pool_targets, pool_share, pool_max_overlap : the ``pool`` kind: targets per brigade,
+        share of the pool rating each target, bound on the targets a pair shares (None: no
+        bound).
+    rotating_targets, rotating_targets_per_wave : the ``rotating`` kind: targets per
+        brigade, and per wave of new accounts.
+    out_of_scope_groups : modeling groups of ``out-of-scope`` accounts (default: the groups
+        the simulator draws that are outside Core's scope; the Expansion scorers see them).
+    community_group : modeling group of the ``group`` structure and of ``embedded``
+        brigades (a Core group).
+    structures : honest structures added to every community, from ``STRUCTURE_KINDS``.
+    n_circles : niche circles per circle structure; circle_members, circle_notes: their size.
+    group_members, group_interest_share, group_ratings : the modeling-group community.
+    active_raters, active_ratings : very active raters and their ratings each.
+    scorers : statuses from the whole roster ("all") or Core alone ("core").
+    cost_kinds : kinds whose attack cost curve is measured (``attack_cost``).
+    cost_min_members, cost_max_share, cost_bisect_steps : the cost search starts at
+        ``cost_min_members`` accounts and doubles up to ``cost_max_share * n_raters``, then
+        bisects this many times.
     """
 
     shares: tuple[float, ...] = (0.0, 0.01, 0.02, 0.05, 0.10, 0.20)
@@ -114,16 +185,49 @@ class AttackBenchConfig:
     slow_reaction_minutes: float = 360.0
     helpful_quality: float = 1.0
     promote_target_quality: float | None = 0.0
+    pool_targets: int = 30
+    pool_share: float = 0.15
+    pool_max_overlap: int | None = 3
+    rotating_targets: int = 30
+    rotating_targets_per_wave: int = 6
+    out_of_scope_groups: tuple[int, ...] = tuple(
+        g for g in range(N_MODELING_GROUPS) if g not in CORE_MODELING_GROUPS
+    )
+    community_group: int = 3
+    structures: tuple[str, ...] = ()
+    n_circles: int = 3
+    circle_members: int = 30
+    circle_notes: int = 25
+    group_members: int = 300
+    group_interest_share: float = 0.1
+    group_ratings: int = 30
+    active_raters: int = 20
+    active_ratings: int = 1_000
+    scorers: str = "all"
+    cost_kinds: tuple[str, ...] = ()
+    cost_min_members: int = 4
+    cost_max_share: float = 0.4
+    cost_bisect_steps: int = 3
 
     def __post_init__(self) -> None:
         if not self.shares or any(not 0.0 <= s <= 1.0 for s in self.shares):
             raise ConfigError("shares", self.shares, "shares in [0, 1]")
-        if not self.kinds or any(k not in BRIGADE_KINDS for k in self.kinds):
-            raise ConfigError("kinds", self.kinds, f"kinds from {BRIGADE_KINDS}")
+        for name, values, allowed in (
+            ("kinds", self.kinds, BRIGADE_KINDS),
+            ("cost_kinds", self.cost_kinds, BRIGADE_KINDS),
+            ("structures", self.structures, STRUCTURE_KINDS),
+        ):
+            if any(k not in allowed for k in values):
+                raise ConfigError(name, values, f"values from {allowed}")
+        if not self.kinds:
+            raise ConfigError("kinds", self.kinds, "at least one kind")
         if not self.seeds:
             raise ConfigError("seeds", self.seeds, "at least one seed")
-        if self.n_targets < 1:
-            raise ConfigError("n_targets", self.n_targets, "an int >= 1")
+        if self.scorers not in SCORER_SETS:
+            raise ConfigError("scorers", self.scorers, f"one of {SCORER_SETS}")
+        for name in ("n_targets", "pool_targets", "rotating_targets", "rotating_targets_per_wave"):
+            if getattr(self, name) < 1:
+                raise ConfigError(name, getattr(self, name), "an int >= 1")
         if not 0.0 <= self.sleeper_dormant_share < self.sleeper_age_share <= 1.0:
             raise ConfigError(
                 "sleeper_dormant_share",
@@ -134,9 +238,119 @@ class AttackBenchConfig:
             raise ConfigError("fresh_age_days", self.fresh_age_days, "in (0, days]")
         if not 0.0 <= self.two_camp_share <= 1.0:
             raise ConfigError("two_camp_share", self.two_camp_share, "in [0, 1]")
+        if not self.out_of_scope_groups or any(
+            g in CORE_MODELING_GROUPS for g in self.out_of_scope_groups
+        ):
+            raise ConfigError(
+                "out_of_scope_groups", self.out_of_scope_groups, "groups outside Core's scope"
+            )
+        if self.cost_min_members < 1 or not 0.0 < self.cost_max_share <= 10.0:
+            raise ConfigError(
+                "cost_min_members", self.cost_min_members, ">= 1, with cost_max_share in (0, 10]"
+            )
+        if self.cost_bisect_steps < 0:
+            raise ConfigError("cost_bisect_steps", self.cost_bisect_steps, "an int >= 0")
 
-    def community(self, seed: int, share: float, kind: str) -> SimConfig:
-        """The simulated community of one cell."""
+    def targets_of(self, kind: str) -> int:
+        """Targets per brigade of ``kind``."""
+        if kind == "pool":
+            return self.pool_targets
+        if kind == "rotating":
+            return self.rotating_targets
+        return self.n_targets
+
+    def min_members(self, kind: str) -> int:
+        """The fewest accounts a brigade of ``kind`` can have (one per rotating wave)."""
+        if kind == "rotating":
+            return -(-self.rotating_targets // self.rotating_targets_per_wave)
+        return 1
+
+    def honest_structures(self) -> dict[str, tuple[object, ...]]:
+        """The ``SimConfig`` fields of the honest structures (``structures``)."""
+        circles: list[CircleConfig] = []
+        for kind in ("circles-one", "circles-both"):
+            if kind in self.structures:
+                circles += [
+                    CircleConfig(
+                        n_members=self.circle_members,
+                        n_notes=self.circle_notes,
+                        camp=0 if kind == "circles-both" else (1 if i % 2 == 0 else -1),
+                    )
+                    for i in range(self.n_circles)
+                ]
+        groups = (
+            (
+                GroupCommunityConfig(
+                    n_members=self.group_members,
+                    modeling_group=self.community_group,
+                    interest_share=self.group_interest_share,
+                    ratings_per_member=self.group_ratings,
+                ),
+            )
+            if "group" in self.structures
+            else ()
+        )
+        active = (
+            (ActiveRatersConfig(self.active_raters, min(self.active_ratings, self.n_notes)),)
+            if "active" in self.structures
+            else ()
+        )
+        return {"circles": tuple(circles), "group_communities": groups, "active_raters": active}
+
+    def brigade(self, kind: str, members: int, goal: BrigadeGoal) -> BrigadeConfig:
+        """One brigade of ``kind`` with ``members`` accounts and the given goal (PROMOTE in
+        camp +1, SUPPRESS in camp -1)."""
+        if kind not in BRIGADE_KINDS:
+            raise ConfigError("kind", kind, f"one of {BRIGADE_KINDS}")
+        fresh = kind in ("fresh", "pool", "rotating", "out-of-scope")
+        options: dict[str, object] = {}
+        if fresh:
+            options |= {
+                "account_age_days": self.fresh_age_days,
+                "organic_ratings": self.fresh_organic_ratings,
+            }
+        else:
+            options |= {
+                "account_age_days": self.sleeper_age_share * self.days,
+                "organic_ratings": self.sleeper_organic_ratings,
+                "dormant_days": self.sleeper_dormant_share * self.days,
+                "earned_in": True,
+                "modeling_groups": _SIM_CORE_GROUPS,
+            }
+        if kind in ("two-camp", "slow"):
+            options["cross_camp_share"] = self.two_camp_share
+        if kind == "pool":
+            options |= {"pool_share": self.pool_share, "max_pair_overlap": self.pool_max_overlap}
+        if kind == "rotating":
+            options["targets_per_wave"] = self.rotating_targets_per_wave
+        if kind == "out-of-scope":
+            options["modeling_groups"] = self.out_of_scope_groups
+        if kind == "embedded":
+            options["modeling_groups"] = (self.community_group,)
+        promote = goal is BrigadeGoal.PROMOTE
+        return BrigadeConfig(
+            n_members=members,
+            n_targets=self.targets_of(kind),
+            goal=goal,
+            camp=1 if promote else -1,
+            max_reaction_minutes=(
+                self.slow_reaction_minutes if kind == "slow" else self.max_reaction_minutes
+            ),
+            target_quality=self.promote_target_quality if promote else None,
+            **options,  # type: ignore[arg-type]
+        )
+
+    def community(
+        self,
+        seed: int,
+        share: float,
+        kind: str,
+        *,
+        members: int | None = None,
+        goals: tuple[BrigadeGoal, ...] = (BrigadeGoal.PROMOTE, BrigadeGoal.SUPPRESS),
+    ) -> SimConfig:
+        """The simulated community of one cell: ``share * n_raters`` members per brigade
+        (or exactly ``members``), one brigade per goal; no brigade when that is 0."""
         if kind not in BRIGADE_KINDS:
             raise ConfigError("kind", kind, f"one of {BRIGADE_KINDS}")
         base = SimConfig(
@@ -145,46 +359,18 @@ class AttackBenchConfig:
             n_raters=self.n_raters,
             n_ratings=self.n_ratings,
             days=self.days,
+            **self.honest_structures(),  # type: ignore[arg-type]
         )
-        members = round(share * self.n_raters)
-        if members == 0:
+        size = round(share * self.n_raters) if members is None else members
+        if size == 0:
             return base
-        accounts: dict[str, float | int]
-        if kind == "fresh":
-            accounts = {
-                "account_age_days": self.fresh_age_days,
-                "organic_ratings": self.fresh_organic_ratings,
-            }
-        else:
-            accounts = {
-                "account_age_days": self.sleeper_age_share * self.days,
-                "organic_ratings": self.sleeper_organic_ratings,
-                "dormant_days": self.sleeper_dormant_share * self.days,
-            }
-        reaction = self.max_reaction_minutes
-        if kind in ("two-camp", "slow"):
-            accounts["cross_camp_share"] = self.two_camp_share
-        if kind == "slow":
-            reaction = self.slow_reaction_minutes
-        brigades = tuple(
-            BrigadeConfig(
-                n_members=members,
-                n_targets=self.n_targets,
-                goal=goal,
-                camp=camp,
-                max_reaction_minutes=reaction,
-                target_quality=self.promote_target_quality if goal is BrigadeGoal.PROMOTE else None,
-                **accounts,  # type: ignore[arg-type]
-            )
-            for goal, camp in ((BrigadeGoal.PROMOTE, 1), (BrigadeGoal.SUPPRESS, -1))
-        )
+        size = max(size, self.min_members(kind))
+        brigades = tuple(self.brigade(kind, size, goal) for goal in goals)
         return dataclasses.replace(base, brigades=brigades)
 
 
 def defence_config(base: ScoringConfig | None = None) -> ScoringConfig:
-    """``base`` with every defence on (``bridgewatch.scoring.defences.with_defences``): PSS
-    clusters, quasi-cliques (the NoCorrelated fit), coordinated co-rating, coordinated rating
-    bursts and trust propagation before the final fits."""
+    """``base`` with every defence on (``bridgewatch.scoring.defences.with_defences``)."""
     return with_defences(base)
 
 
@@ -210,8 +396,27 @@ def drop_attack_ratings(community: Community) -> Community:
 
 
 @dataclass(frozen=True)
+class CellSpec:
+    """One community of the bench: seed, brigade share and kind ("none" for share 0)."""
+
+    seed: int
+    share: float
+    kind: str
+
+
+def bench_cells(bench: AttackBenchConfig) -> list[CellSpec]:
+    """Every cell of ``bench``: per seed, share 0 once, then each share and kind."""
+    return [
+        CellSpec(seed, share, kind)
+        for seed in bench.seeds
+        for share in bench.shares
+        for kind in (bench.kinds if share > 0 else ("none",))
+    ]
+
+
+@dataclass(frozen=True)
 class AttackCell:
-    """Core statuses of one community under one defence setting.
+    """Statuses and defence figures of one community under one defence setting.
 
     Attributes
     ----------
@@ -221,6 +426,10 @@ class AttackCell:
     crh_ids : every note id rated helpful.
     ref_crh_ids : every note id rated helpful in the same community without the attack,
         scored with the defences off (the reference).
+    off_crh_ids : every note id rated helpful in this community with the defences off.
+    circle_good_ids : truly helpful non-target notes of honest niche circles.
+    audit : what the defences removed and flagged (None: not measured).
+    usage : the scoring run's wall time, CPU time and peak memory (None: not measured).
     """
 
     seed: int
@@ -232,9 +441,14 @@ class AttackCell:
     honest_ids: frozenset[str]
     crh_ids: frozenset[str]
     ref_crh_ids: frozenset[str]
+    off_crh_ids: frozenset[str] = frozenset()
+    circle_good_ids: frozenset[str] = frozenset()
+    audit: DefenceAudit | None = None
+    usage: RunUsage | None = None
 
 
-def _load(community: Community, workdir: Path) -> Dataset:
+def load_community(community: Community, workdir: Path) -> Dataset:
+    """Write ``community`` under ``workdir`` and load it as the scorer reads files."""
     files = write_community(community, workdir)
     return load_dataset(
         notes=files.notes,
@@ -244,22 +458,61 @@ def _load(community: Community, workdir: Path) -> Dataset:
     )
 
 
-def _crh(dataset: Dataset, config: ScoringConfig) -> frozenset[str]:
-    result = score_core(dataset, config, as_of_ms=default_as_of_ms(dataset), seed=0)
+def score_dataset(dataset: Dataset, config: ScoringConfig, scorers: str) -> ScoringResult:
+    """Score with the whole roster ("all") or Core alone ("core"), seed 0, as of the newest
+    timestamp of the data."""
+    as_of = default_as_of_ms(dataset)
+    if scorers == "core":
+        return score_core(dataset, config, as_of_ms=as_of, seed=0)
+    return score(dataset, config, as_of_ms=as_of, seed=0, scorers=None)
+
+
+def crh_ids(result: ScoringResult) -> frozenset[str]:
+    """Note ids rated helpful (before the stabilization delay) in ``result``."""
     ids = np.asarray(result.inputs.note_ids.ids, dtype=object)
     return frozenset(ids[result.meta.pre_stabilization_status == _CRH].tolist())
 
 
-def _score_cell(
-    sim: SimConfig,
-    seed: int,
-    share: float,
-    kind: str,
+def _truth_masks(result: ScoringResult, rater_truth: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(adversary, structure) bool arrays over the run's participant index."""
+    n = result.inputs.n_participants
+    index = result.inputs.participant_ids
+    adversary = np.zeros(n, dtype=np.bool_)
+    structure = np.zeros(n, dtype=np.bool_)
+    pos = index.lookup(np.asarray(rater_truth["participantId"].to_list(), dtype=np.str_))
+    known = pos >= 0
+    adversary[pos[known]] = rater_truth["isAdversary"].to_numpy()[known]
+    if "structure" in rater_truth.columns:
+        structure[pos[known]] = rater_truth["structure"].is_not_null().to_numpy()[known]
+    return adversary, structure
+
+
+def run_cell(
+    bench: AttackBenchConfig,
+    cell: CellSpec,
     configs: Sequence[ScoringConfig],
-    helpful_quality: float,
-    workdir: Path,
+    workdir: Path | None = None,
 ) -> list[AttackCell]:
-    community = simulate(sim)
+    """Simulate and score one cell: a pure function of the bench, the cell and the scoring
+    configs (everything is drawn from the cell's seed), so cells can run anywhere.
+
+    Parameters
+    ----------
+    bench : the benchmark.
+    cell : the cell (``bench_cells``).
+    configs : the scoring configs, defences off first, then each defended one.
+    workdir : where to write the community's files (default: a temporary directory).
+
+    Returns
+    -------
+    One AttackCell per config. The community is scored ``len(configs) + 1`` times when
+    attacked (its reference without the attack first), ``len(configs)`` times otherwise.
+    """
+    if workdir is None:
+        with tempfile.TemporaryDirectory(prefix="bw-attack-") as tmp:
+            return run_cell(bench, cell, configs, Path(tmp))
+    kind = cell.kind if cell.share > 0 else BRIGADE_KINDS[0]
+    community = simulate(bench.community(cell.seed, cell.share, kind))
     truth = community.note_truth
 
     def ids(expr: pl.Expr) -> frozenset[str]:
@@ -267,28 +520,39 @@ def _score_cell(
 
     promote = ids(pl.col("attackGoal") == "promote")
     suppress = ids(pl.col("attackGoal") == "suppress")
-    honest = ids((pl.col("quality") >= helpful_quality) & ~pl.col("attackTarget"))
-    attacked = _load(community, workdir / "attacked")
+    good = (pl.col("quality") >= bench.helpful_quality) & ~pl.col("attackTarget")
+    honest = ids(good)
+    circle_good = ids(good & (pl.col("circleId") >= 0))
+    attacked = load_community(community, workdir / "attacked")
     clean = drop_attack_ratings(community)
+    runs: list[tuple[frozenset[str], DefenceAudit, RunUsage]] = []
+    for config in configs:
+        result, usage = measured(partial(score_dataset, attacked, config, bench.scorers))
+        adversary, structure = _truth_masks(result, community.rater_truth)
+        runs.append((crh_ids(result), audit_defences(result, adversary, structure), usage))
+        del result
     if clean.ratings.height == community.ratings.height:
-        reference = _crh(attacked, configs[0])
-        crh = [reference, *(_crh(attacked, c) for c in configs[1:])]
+        reference = runs[0][0]
     else:
-        reference = _crh(_load(clean, workdir / "clean"), configs[0])
-        crh = [_crh(attacked, c) for c in configs]
+        clean_data = load_community(clean, workdir / "clean")
+        reference = crh_ids(score_dataset(clean_data, configs[0], bench.scorers))
     return [
         AttackCell(
-            seed=seed,
-            share=share,
-            kind=kind if share > 0 else "none",
-            defences=bool(defences),
+            seed=cell.seed,
+            share=cell.share,
+            kind=cell.kind if cell.share > 0 else "none",
+            defences=i > 0,
             promote_target_ids=promote,
             suppress_target_ids=suppress,
             honest_ids=honest,
-            crh_ids=cell_crh,
+            crh_ids=crh,
             ref_crh_ids=reference,
+            off_crh_ids=runs[0][0],
+            circle_good_ids=circle_good,
+            audit=audit,
+            usage=usage,
         )
-        for defences, cell_crh in enumerate(crh)
+        for i, (crh, audit, usage) in enumerate(runs)
     ]
 
 
@@ -299,7 +563,7 @@ def run_attack_bench(
     defended: ScoringConfig | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[AttackCell]:
-    """Simulate and score every cell of ``bench`` with defences off and on.
+    """Simulate and score every cell of ``bench`` (``bench_cells``) with defences off and on.
 
     Parameters
     ----------
@@ -311,85 +575,136 @@ def run_attack_bench(
     Returns
     -------
     Two cells (defences off, on) per seed, share and brigade kind; share 0 once per seed.
-    Each attacked community is scored three times (its reference without the attack, and
-    with the attack defences off and on); share 0 twice.
     """
     off = scoring or ScoringConfig()
     configs = (off, defended or defence_config(off))
     cells: list[AttackCell] = []
-    for seed in bench.seeds:
-        for share in bench.shares:
-            for kind in bench.kinds if share > 0 else ("none",):
-                label = f"seed {seed} share {share:.0%} {kind}"
-                if progress is not None:
-                    progress(label)
-                _log.info("attack bench: %s", label)
-                sim = bench.community(seed, share, kind if share > 0 else BRIGADE_KINDS[0])
-                with tempfile.TemporaryDirectory(prefix="bw-attack-") as tmp:
-                    cells += _score_cell(
-                        sim, seed, share, kind, configs, bench.helpful_quality, Path(tmp)
-                    )
+    for spec in bench_cells(bench):
+        label = f"seed {spec.seed} share {spec.share:.0%} {spec.kind}"
+        if progress is not None:
+            progress(label)
+        _log.info("attack bench: %s", label)
+        cells += run_cell(bench, spec, configs)
     return cells
+
+
+_SUMS = (
+    "promoted_crh",
+    "promote_crh_ref",
+    "promote_targets",
+    "good_suppressed",
+    "good_targets",
+    "honest_crh",
+    "honest",
+    "honest_crh_ref",
+    "honest_lost",
+    "honest_gained",
+    "circle_good_off",
+    "circle_good_lost",
+    "honest_ratings",
+    "honest_removed",
+    "honest_down_weighted",
+    "honest_flagged",
+    "structure_flagged",
+    "adversary_ratings",
+    "adversary_removed",
+    "adversaries_flagged",
+    "wall_s",
+    "cpu_s",
+)
+
+
+def _cell_row(c: AttackCell) -> dict[str, object]:
+    good = c.suppress_target_ids & c.ref_crh_ids
+    honest_ref = c.honest_ids & c.ref_crh_ids
+    circle_off = c.circle_good_ids & c.off_crh_ids
+    audit = c.audit
+    usage = c.usage
+    return {
+        "share": c.share,
+        "brigade": c.kind,
+        "defences": "on" if c.defences else "off",
+        "seed": c.seed,
+        "promoted_crh": len(c.promote_target_ids & c.crh_ids),
+        "promote_crh_ref": len(c.promote_target_ids & c.ref_crh_ids),
+        "promote_targets": len(c.promote_target_ids),
+        "good_suppressed": len(good - c.crh_ids),
+        "good_targets": len(good),
+        "honest_crh": len(c.honest_ids & c.crh_ids),
+        "honest": len(c.honest_ids),
+        "honest_crh_ref": len(honest_ref),
+        "honest_lost": len(honest_ref - c.crh_ids),
+        "honest_gained": len((c.honest_ids & c.crh_ids) - c.ref_crh_ids),
+        "circle_good_off": len(circle_off),
+        "circle_good_lost": len(circle_off - c.crh_ids),
+        "honest_ratings": 0 if audit is None else audit.honest_ratings,
+        "honest_removed": 0 if audit is None else audit.honest_removed,
+        "honest_down_weighted": 0 if audit is None else audit.honest_down_weighted,
+        "honest_flagged": 0 if audit is None else audit.honest_flagged,
+        "structure_flagged": 0 if audit is None else audit.structure_flagged,
+        "adversary_ratings": 0 if audit is None else audit.adversary_ratings,
+        "adversary_removed": 0 if audit is None else audit.adversary_removed,
+        "adversaries_flagged": 0 if audit is None else audit.adversaries_flagged,
+        "wall_s": math.nan if usage is None else usage.wall_s,
+        "cpu_s": math.nan if usage is None else usage.cpu_s,
+        "peak_mib": math.nan if usage is None else usage.peak_mib,
+    }
 
 
 def summarize(cells: Sequence[AttackCell]) -> pl.DataFrame:
     """One row per (share, brigade kind, defences), summed over seeds.
 
-    Columns: share, brigade (none / fresh / sleeper / two-camp), defences (off / on),
-    seeds, promoted_crh, promote_crh_ref (targets helpful without the attack),
-    promote_targets, good_suppressed, good_targets (SUPPRESS targets helpful in the
-    reference), honest_crh_ref (truly helpful notes rated helpful in the reference),
-    honest_lost (those of them not rated helpful here), honest_gained (truly helpful notes
-    helpful here but not in the reference), honest_helpful_rate (%), honest_helpful_drop
-    (points against the reference).
+    Columns: share, brigade, defences (off / on), seeds; promoted_crh, promote_crh_ref
+    (targets helpful without the attack), promote_targets; good_suppressed, good_targets
+    (SUPPRESS targets helpful in the reference); honest_crh_ref (truly helpful notes rated
+    helpful in the reference), honest_lost, honest_gained, honest_helpful_rate (%),
+    honest_helpful_drop (points against the reference); circle_good_off (good niche-circle
+    notes helpful with the defences off), circle_good_lost (... of them not helpful here);
+    honest_ratings (in Core's scope), honest_removed, honest_removed_pct,
+    honest_down_weighted, honest_flagged (honest raters flagged), structure_flagged (... of
+    them in honest structures), adversary_ratings, adversary_removed,
+    adversary_removed_pct, adversaries_flagged; wall_s, cpu_s (summed), peak_mib (max);
+    cpu_overhead_pct and peak_overhead_pct (defences on against off, same cells; 0 for off).
     """
-    rows = []
-    for c in cells:
-        good = c.suppress_target_ids & c.ref_crh_ids
-        honest_ref = c.honest_ids & c.ref_crh_ids
-        rows.append(
-            {
-                "share": c.share,
-                "brigade": c.kind,
-                "defences": "on" if c.defences else "off",
-                "seed": c.seed,
-                "promoted_crh": len(c.promote_target_ids & c.crh_ids),
-                "promote_crh_ref": len(c.promote_target_ids & c.ref_crh_ids),
-                "promote_targets": len(c.promote_target_ids),
-                "good_suppressed": len(good - c.crh_ids),
-                "good_targets": len(good),
-                "honest_crh": len(c.honest_ids & c.crh_ids),
-                "honest": len(c.honest_ids),
-                "honest_crh_ref": len(honest_ref),
-                "honest_lost": len(honest_ref - c.crh_ids),
-                "honest_gained": len((c.honest_ids & c.crh_ids) - c.ref_crh_ids),
-            }
+    frame = pl.DataFrame([_cell_row(c) for c in cells])
+    keys = ["share", "brigade", "defences"]
+    table = (
+        frame.group_by(keys, maintain_order=True)
+        .agg(
+            pl.len().alias("seeds"),
+            *(pl.col(c).sum() for c in _SUMS),
+            pl.col("peak_mib").max(),
         )
-    frame = pl.DataFrame(rows)
-    sums = [
-        "promoted_crh",
-        "promote_crh_ref",
-        "promote_targets",
-        "good_suppressed",
-        "good_targets",
-        "honest_crh",
-        "honest",
-        "honest_crh_ref",
-        "honest_lost",
-        "honest_gained",
-    ]
-    return (
-        frame.group_by(["share", "brigade", "defences"], maintain_order=True)
-        .agg(pl.len().alias("seeds"), *(pl.col(c).sum() for c in sums))
         .with_columns(
             (100.0 * pl.col("honest_crh") / pl.col("honest")).alias("honest_helpful_rate"),
             (100.0 * (pl.col("honest_crh_ref") - pl.col("honest_crh")) / pl.col("honest")).alias(
                 "honest_helpful_drop"
             ),
+            (100.0 * pl.col("honest_removed") / pl.col("honest_ratings")).alias(
+                "honest_removed_pct"
+            ),
+            (100.0 * pl.col("adversary_removed") / pl.col("adversary_ratings"))
+            .fill_nan(None)
+            .alias("adversary_removed_pct"),
         )
         .drop("honest_crh", "honest")
+    )
+    off = table.filter(pl.col("defences") == "off").select(
+        "share", "brigade", pl.col("cpu_s").alias("_cpu_off"), pl.col("peak_mib").alias("_peak_off")
+    )
+    return (
+        table.join(off, on=["share", "brigade"], how="left")
+        .with_columns(
+            (100.0 * (pl.col("cpu_s") / pl.col("_cpu_off") - 1.0)).alias("cpu_overhead_pct"),
+            (100.0 * (pl.col("peak_mib") / pl.col("_peak_off") - 1.0)).alias("peak_overhead_pct"),
+        )
+        .drop("_cpu_off", "_peak_off")
         .sort(["brigade", "share", "defences"])
     )
+
+
+def _pct(num: int, den: int) -> str:
+    return f"{num}/{den}"
 
 
 def to_markdown(table: pl.DataFrame) -> str:
@@ -403,14 +718,27 @@ def to_markdown(table: pl.DataFrame) -> str:
         "honest helpful lost / gained",
         "honest helpful rate",
         "drop (pts)",
+        "honest ratings removed",
+        "honest raters flagged",
+        "circle good notes lost",
+        "attack ratings removed",
+        "CPU s (vs off)",
+        "peak MiB (vs off)",
     ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in table.iter_rows(named=True):
+        adv = r["adversary_removed_pct"]
         lines.append(
             f"| {r['brigade']} | {r['share']:.0%} | {r['defences']} "
-            f"| {r['promoted_crh']}/{r['promote_targets']} "
-            f"| {r['good_suppressed']}/{r['good_targets']} "
+            f"| {_pct(r['promoted_crh'], r['promote_targets'])} "
+            f"| {_pct(r['good_suppressed'], r['good_targets'])} "
             f"| {r['honest_lost']} / {r['honest_gained']} of {r['honest_crh_ref']} "
-            f"| {r['honest_helpful_rate']:.1f}% | {r['honest_helpful_drop']:+.1f} |"
+            f"| {r['honest_helpful_rate']:.1f}% | {r['honest_helpful_drop']:+.1f} "
+            f"| {r['honest_removed']} ({r['honest_removed_pct']:.2f}%) "
+            f"| {r['honest_flagged']} ({r['structure_flagged']} in structures) "
+            f"| {_pct(r['circle_good_lost'], r['circle_good_off'])} "
+            f"| {'-' if adv is None else f'{adv:.0f}%'} "
+            f"| {r['cpu_s']:.1f} ({r['cpu_overhead_pct']:+.0f}%) "
+            f"| {r['peak_mib']:.0f} ({r['peak_overhead_pct']:+.0f}%) |"
         )
     return "\n".join(lines) + "\n"

@@ -17,7 +17,7 @@ from bridgewatch.sim.ratings import RatingArrays, rate_pairs
 from bridgewatch.sim.sampling import first_occurrences
 from bridgewatch.sim.tags import draw_tags
 
-__all__ = ["AdversaryPlan", "draw_adversaries"]
+__all__ = ["AdversaryPlan", "attack_pairs", "draw_adversaries"]
 
 _log = logging.getLogger(__name__)
 _DAY_MS = 86_400_000
@@ -50,7 +50,14 @@ def _draw_members(
     created = config.end_ms - round(brigade.account_age_days * _DAY_MS)
     spread = min(_DAY_MS, round(brigade.account_age_days * _DAY_MS) // 2)
     joined = created + rng.integers(0, max(spread, 1), size=n, dtype=np.int64)
-    enrollment = draw_enrollment(config, rng, n, new_accounts_ms=joined)
+    enrollment = draw_enrollment(
+        config,
+        rng,
+        n,
+        new_accounts_ms=joined,
+        groups=brigade.modeling_groups,
+        earned_in=brigade.earned_in,
+    )
     ids = participant_ids(rng, n)
     positions = rng.normal(0, config.position_sd, n)
     camps = np.full(n, brigade.camp, dtype=np.int8)
@@ -73,6 +80,8 @@ def _draw_members(
         expansion=enrollment.expansion,
         modeling_group=enrollment.modeling_group,
         times_earned_out=enrollment.times_earned_out,
+        structure=np.zeros(n, dtype=np.int8),
+        structure_id=np.full(n, -1, dtype=np.int32),
     )
 
 
@@ -105,6 +114,99 @@ def _choose_targets(
     return np.sort(chosen)
 
 
+def _pool_subsets(
+    n: int, targets: int, share: float, bound: int | None, rng: np.random.Generator
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """A fresh random subset of ``round(share * n)`` (>= 1) of ``n`` members per target, no
+    two members sharing more than ``bound`` targets (None: no bound).
+
+    Returns
+    -------
+    (target_pos, member_pos): int64 arrays, one row per (target, member) pair, by target.
+    """
+    k = max(1, round(share * n))
+    target_pos: list[NDArray[np.int64]] = []
+    member_pos: list[NDArray[np.int64]] = []
+    together = np.zeros((n, n), dtype=np.uint8) if bound is not None else None
+    for t in range(targets):
+        if together is None or bound is None:
+            chosen = np.sort(rng.choice(n, size=k, replace=False)).astype(np.int64)
+        else:
+            picked: list[int] = []
+            for m in rng.permutation(n).tolist():
+                if len(picked) == k:
+                    break
+                if not picked or int(together[m, picked].max()) < bound:
+                    picked.append(m)
+            chosen = np.sort(np.asarray(picked, dtype=np.int64))
+            together[np.ix_(chosen, chosen)] += 1
+            if chosen.size < k:
+                _log.warning(
+                    "pool target %d: %d of %d raters within the pair-overlap bound %s",
+                    t,
+                    chosen.size,
+                    k,
+                    bound,
+                )
+        target_pos.append(np.full(chosen.size, t, dtype=np.int64))
+        member_pos.append(chosen)
+    if not target_pos:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(target_pos), np.concatenate(member_pos)
+
+
+def attack_pairs(
+    brigade: BrigadeConfig,
+    members: NDArray[np.int64],
+    targets: NDArray[np.int64],
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Who rates which target.
+
+    The members are split into ``ceil(n_targets / targets_per_wave)`` disjoint waves (one
+    wave without ``targets_per_wave``); wave w takes the w-th run of ``targets_per_wave``
+    targets in creation order. Within a wave every member rates every target of the wave
+    (``pool_share`` 1), or each target gets a fresh random subset of the wave
+    (``pool_share`` < 1, with the ``max_pair_overlap`` bound). Draws from ``rng`` only
+    when a subset is drawn, so one-wave full brigades keep their streams.
+
+    Parameters
+    ----------
+    brigade : the brigade's config.
+    members : int64 array of shape (n_members,), the members' rater indexes.
+    targets : int64 array of shape (n_t,), the targets' note indexes, sorted.
+    rng : the brigade's generator.
+
+    Returns
+    -------
+    (note_idx, rater_idx): int64 arrays of the attack pairs, grouped by target.
+    """
+    tpw = brigade.targets_per_wave
+    n_waves = 1 if tpw is None else -(-brigade.n_targets // tpw)
+    waves = np.array_split(members, n_waves)
+    notes_out: list[NDArray[np.int64]] = []
+    raters_out: list[NDArray[np.int64]] = []
+    for w, wave in enumerate(waves):
+        wave_targets = targets if tpw is None else targets[w * tpw : (w + 1) * tpw]
+        if wave_targets.size == 0 or wave.size == 0:
+            continue
+        if brigade.pool_share >= 1.0:
+            notes_out.append(np.repeat(wave_targets, wave.size))
+            raters_out.append(np.tile(wave, wave_targets.size))
+            continue
+        t_pos, m_pos = _pool_subsets(
+            wave.size, wave_targets.size, brigade.pool_share, brigade.max_pair_overlap, rng
+        )
+        notes_out.append(wave_targets[t_pos])
+        raters_out.append(wave[m_pos])
+    if not notes_out:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return (
+        np.concatenate(notes_out).astype(np.int64),
+        np.concatenate(raters_out).astype(np.int64),
+    )
+
+
 def _attack_ratings(
     config: SimConfig,
     brigade: BrigadeConfig,
@@ -113,9 +215,9 @@ def _attack_ratings(
     notes: NotePopulation,
     rng: np.random.Generator,
 ) -> RatingArrays:
-    """Every member rates every target within ``max_reaction_minutes`` of its creation."""
-    note_idx = np.repeat(targets, members.size)
-    rater_idx = np.tile(members, targets.size)
+    """Attack ratings (``attack_pairs``), each within ``max_reaction_minutes`` of its target's
+    creation."""
+    note_idx, rater_idx = attack_pairs(brigade, members, targets, rng)
     m = note_idx.size
     reaction = rng.random(m) * brigade.max_reaction_minutes * _MINUTE_MS
     created = notes.created_at_ms[note_idx] + np.maximum(reaction.astype(np.int64), 1_000)
@@ -204,6 +306,7 @@ def draw_adversaries(
     raters: RaterPopulation,
     notes: NotePopulation,
     popularity: NDArray[np.int64] | None = None,
+    reserved: NDArray[np.bool_] | None = None,
 ) -> AdversaryPlan:
     """Add the configured brigades to a community.
 
@@ -220,6 +323,8 @@ def draw_adversaries(
     notes : the notes.
     popularity : int64 array of shape (n_notes,), the organic ratings per note; members
         pick the notes of their ordinary ratings in proportion to it (+1). None: uniformly.
+    reserved : bool array of shape (n_notes,), notes no brigade targets (e.g. the notes of
+        honest niche circles); None: none.
 
     Returns
     -------
@@ -240,7 +345,8 @@ def draw_adversaries(
         members = np.arange(first_member[b], first_member[b + 1], dtype=np.int64)
         joined = new[b].joined_at_ms
         awake = int(joined.max()) + round(brigade.dormant_days * _DAY_MS)
-        targets = _choose_targets(brigade, notes, awake, target_brigade >= 0)
+        taken = target_brigade >= 0 if reserved is None else (target_brigade >= 0) | reserved
+        targets = _choose_targets(brigade, notes, awake, taken)
         target_brigade[targets] = b
         attack = _attack_ratings(config, brigade, members, targets, notes, rng)
         note_idx, rater_idx = _organic_pairs(

@@ -13,10 +13,19 @@ from enum import Enum
 
 from bridgewatch.errors import ConfigError
 
-__all__ = ["BrigadeConfig", "BrigadeGoal", "SimConfig"]
+__all__ = [
+    "ActiveRatersConfig",
+    "BrigadeConfig",
+    "BrigadeGoal",
+    "CircleConfig",
+    "GroupCommunityConfig",
+    "SimConfig",
+]
 
 # 2026-11-01T00:00Z, the end of the fixtures' 60-day window (fixtures/README.md).
 _FIXTURE_END_MS = 1_793_491_200_000
+# Modeling groups the simulator draws organic raters from (population.draw_enrollment).
+N_MODELING_GROUPS = 15
 # Snowflake ids carry 22 low bits below the millisecond timestamp; the simulator puts the row
 # index there, so ids stay unique while the number of notes (posts) fits in 22 bits.
 MAX_NOTES = 1 << 22
@@ -41,6 +50,112 @@ def _check_range(
 def _check_int(name: str, value: int, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ConfigError(name, value, f"an integer in [{low}, {high}]")
+
+
+def _check_groups(name: str, groups: tuple[int, ...] | None) -> None:
+    if groups is None:
+        return
+    if (
+        not isinstance(groups, tuple)
+        or not groups
+        or any(isinstance(g, bool) or not isinstance(g, int) or not 0 <= g < 1000 for g in groups)
+    ):
+        raise ConfigError(name, groups, "None or a non-empty tuple of ints in [0, 1000)")
+
+
+def _check_camp(name: str, camp: int, *, allow_both: bool = False) -> None:
+    allowed = (-1, 0, 1) if allow_both else (-1, 1)
+    if isinstance(camp, bool) or camp not in allowed:
+        raise ConfigError(name, camp, " or ".join(f"{c:+d}" for c in allowed))
+
+
+@dataclass(frozen=True)
+class CircleConfig:
+    """A niche circle: honest raters who mostly rate the same few notes.
+
+    Members are honest accounts (the latent model rates for them, like for anyone) that
+    joined long before the window and rate few notes outside the circle. The circle's notes
+    are drawn uniformly among the less-rated half of the notes (niche notes); each member
+    rates each of them with probability ``coverage``, plus ``other_ratings`` notes picked by
+    popularity. Co-rating tests that assume raters pick notes by popularity alone see such a
+    circle as a group that agrees far beyond chance: it must not be flagged.
+
+    Parameters
+    ----------
+    n_members : raters in the circle (e.g. 20-50).
+    n_notes : notes the circle rates (e.g. 15-40).
+    camp : +1 or -1: every member in that camp (a one-camp circle); 0: members split
+        evenly between the camps (a both-camps circle).
+    coverage : probability that a member rates a given circle note, in (0, 1].
+    other_ratings : ratings per member on notes outside the circle.
+    """
+
+    n_members: int = 30
+    n_notes: int = 25
+    camp: int = 1
+    coverage: float = 0.8
+    other_ratings: int = 5
+
+    def __post_init__(self) -> None:
+        _check_int("n_members", self.n_members, 2, 100_000)
+        _check_int("n_notes", self.n_notes, 1, 100_000)
+        _check_camp("camp", self.camp, allow_both=True)
+        _check_range("coverage", self.coverage, 0.0, 1.0, low_open=True)
+        _check_int("other_ratings", self.other_ratings, 0, 100_000)
+
+
+@dataclass(frozen=True)
+class GroupCommunityConfig:
+    """A modeling-group community: honest raters who share one ``modelingGroup``, one camp
+    and an interest in the same slice of the notes.
+
+    Members are honest old accounts in ``modeling_group``; the community's interest is a
+    uniform random ``interest_share`` of the notes; each member makes ``ratings_per_member``
+    ratings, a ``focus`` share of them on interest notes (by popularity within it), the rest
+    on any note (by popularity).
+
+    Parameters
+    ----------
+    n_members : raters in the community.
+    modeling_group : their enrollment ``modelingGroup``.
+    camp : +1 or -1 (every member), 0: split evenly.
+    interest_share : share of the notes in the community's interest, in (0, 1].
+    ratings_per_member : ratings per member.
+    focus : share of a member's ratings on interest notes, in [0, 1].
+    """
+
+    n_members: int = 200
+    modeling_group: int = 13
+    camp: int = 1
+    interest_share: float = 0.1
+    ratings_per_member: int = 30
+    focus: float = 0.8
+
+    def __post_init__(self) -> None:
+        _check_int("n_members", self.n_members, 1, 1_000_000)
+        _check_int("modeling_group", self.modeling_group, 0, 999)
+        _check_camp("camp", self.camp, allow_both=True)
+        _check_range("interest_share", self.interest_share, 0.0, 1.0, low_open=True)
+        _check_int("ratings_per_member", self.ratings_per_member, 1, 1_000_000)
+        _check_range("focus", self.focus, 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class ActiveRatersConfig:
+    """Very active honest raters: old accounts that each rate many notes, by popularity.
+
+    Parameters
+    ----------
+    n_raters : how many (camps split evenly).
+    ratings_per_rater : ratings each (capped at the number of notes).
+    """
+
+    n_raters: int = 20
+    ratings_per_rater: int = 1_000
+
+    def __post_init__(self) -> None:
+        _check_int("n_raters", self.n_raters, 1, 1_000_000)
+        _check_int("ratings_per_rater", self.ratings_per_rater, 1, 10_000_000)
 
 
 @dataclass(frozen=True)
@@ -76,6 +191,23 @@ class BrigadeConfig:
     cross_camp_share : share of the members placed in the other camp (0: a one-camp
         brigade). A two-camp brigade (0.5) fakes agreement across viewpoints: its members
         still rate every target the same way, so the target looks bridged.
+    pool_share : share of the members that rate each target, a fresh uniform random subset
+        of ``round(pool_share * n_members)`` (at least 1) per target (1.0: every member
+        rates every target). A large pool with a small share makes co-rating thin: two
+        members share about ``n_targets * pool_share**2`` targets.
+    max_pair_overlap : with ``pool_share < 1``, no two members rate more than this many
+        targets in common (members are drawn for each target in random order and skipped
+        while one would exceed the bound, so a target may get fewer raters than asked:
+        logged). None: no bound. Needs ``n_members <= 20_000`` (a dense pair table).
+    targets_per_wave : rotating brigades: the members are split into disjoint waves of
+        (nearly) equal size, wave w attacking targets ``w * targets_per_wave`` to
+        ``(w + 1) * targets_per_wave - 1`` (in creation order) and nothing after: each wave
+        is a new set of accounts, retired after its targets. None: one wave.
+    modeling_groups : members' ``modelingGroup`` drawn uniformly from these groups (e.g.
+        groups outside Core's scope for out-of-scope accounts, or the one group of an
+        honest community for an embedded brigade). None: drawn like organic raters.
+    earned_in : members are enrolled as ``earnedIn`` (accounts that earned their way in)
+        instead of ``newUser``.
     """
 
     n_members: int = 20
@@ -88,9 +220,33 @@ class BrigadeConfig:
     dormant_days: float = 0.0
     target_quality: float | None = None
     cross_camp_share: float = 0.0
+    pool_share: float = 1.0
+    max_pair_overlap: int | None = None
+    targets_per_wave: int | None = None
+    modeling_groups: tuple[int, ...] | None = None
+    earned_in: bool = False
 
     def __post_init__(self) -> None:
         _check_range("cross_camp_share", self.cross_camp_share, 0.0, 1.0)
+        _check_range("pool_share", self.pool_share, 0.0, 1.0, low_open=True)
+        if self.max_pair_overlap is not None:
+            _check_int("max_pair_overlap", self.max_pair_overlap, 0, 254)
+            if self.n_members > 20_000:
+                raise ConfigError(
+                    "max_pair_overlap", self.max_pair_overlap, "None when n_members > 20000"
+                )
+        if self.targets_per_wave is not None:
+            _check_int("targets_per_wave", self.targets_per_wave, 1, 1_000_000)
+            waves = -(-self.n_targets // self.targets_per_wave)
+            if waves > self.n_members:
+                raise ConfigError(
+                    "targets_per_wave",
+                    self.targets_per_wave,
+                    f"at most one wave per member ({waves} waves for {self.n_members} members)",
+                )
+        _check_groups("modeling_groups", self.modeling_groups)
+        if not isinstance(self.earned_in, bool):
+            raise ConfigError("earned_in", self.earned_in, "a bool")
         _check_int("n_members", self.n_members, 1, 1_000_000)
         _check_int("n_targets", self.n_targets, 1, 1_000_000)
         if not isinstance(self.goal, BrigadeGoal):
@@ -170,6 +326,12 @@ class SimConfig:
     status_checkpoint_days : days between those runs.
     note_request_share : share of posts with note requests (the noteRequests file).
 
+    Honest structures (none by default; all honest, none should be flagged)
+    -----------------------------------------------------------------------
+    circles : niche circles (``CircleConfig``).
+    group_communities : modeling-group communities (``GroupCommunityConfig``).
+    active_raters : groups of very active raters (``ActiveRatersConfig``).
+
     Adversaries
     -----------
     brigades : the brigades; empty (no adversaries) by default.
@@ -207,6 +369,9 @@ class SimConfig:
     score_status_history: bool = False
     status_checkpoint_days: float = 7.0
     note_request_share: float = 0.3
+    circles: tuple[CircleConfig, ...] = field(default=())
+    group_communities: tuple[GroupCommunityConfig, ...] = field(default=())
+    active_raters: tuple[ActiveRatersConfig, ...] = field(default=())
     brigades: tuple[BrigadeConfig, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -261,8 +426,15 @@ class SimConfig:
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigError(flag, getattr(self, flag), "a bool")
         _check_range("status_checkpoint_days", self.status_checkpoint_days, 0.01, 3650.0)
-        if not all(isinstance(b, BrigadeConfig) for b in self.brigades):
-            raise ConfigError("brigades", self.brigades, "a tuple of BrigadeConfig")
+        for name, kind in (
+            ("brigades", BrigadeConfig),
+            ("circles", CircleConfig),
+            ("group_communities", GroupCommunityConfig),
+            ("active_raters", ActiveRatersConfig),
+        ):
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or not all(isinstance(x, kind) for x in value):
+                raise ConfigError(name, value, f"a tuple of {kind.__name__}")
         for i, brigade in enumerate(self.brigades):
             if brigade.account_age_days > self.days:
                 raise ConfigError(
@@ -281,9 +453,25 @@ class SimConfig:
         """Accounts in all brigades together."""
         return sum(b.n_members for b in self.brigades)
 
+    @property
+    def n_structure_members(self) -> int:
+        """Honest accounts in all circles, group communities and very active groups."""
+        return (
+            sum(c.n_members for c in self.circles)
+            + sum(g.n_members for g in self.group_communities)
+            + sum(a.n_raters for a in self.active_raters)
+        )
+
     def describe(self) -> dict[str, object]:
         """The configuration as a JSON-ready dict of plain values (for ground truth)."""
         out = asdict(self)
-        out["brigades"] = [{**asdict(b), "goal": b.goal.value} for b in self.brigades]
+        out["brigades"] = [
+            {
+                **asdict(b),
+                "goal": b.goal.value,
+                "modeling_groups": None if b.modeling_groups is None else list(b.modeling_groups),
+            }
+            for b in self.brigades
+        ]
         out["notes_per_post_weights"] = list(self.notes_per_post_weights)
         return out

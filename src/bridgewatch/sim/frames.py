@@ -22,7 +22,7 @@ from bridgewatch.model import (
 )
 from bridgewatch.sim.config import SimConfig
 from bridgewatch.sim.notes import NotePopulation
-from bridgewatch.sim.population import RaterPopulation
+from bridgewatch.sim.population import STRUCTURE_NAMES, RaterPopulation
 from bridgewatch.sim.posts import PostTexts
 from bridgewatch.sim.ratings import RatingArrays
 from bridgewatch.sim.requests import NoteRequests
@@ -270,10 +270,16 @@ def posts_frame(posts: PostTexts) -> pl.DataFrame:
 
 
 def note_truth_frame(
-    config: SimConfig, notes: NotePopulation, ids: IdColumns, target_brigade: NDArray[np.int32]
+    config: SimConfig,
+    notes: NotePopulation,
+    ids: IdColumns,
+    target_brigade: NDArray[np.int32],
+    circle_of_note: NDArray[np.int32] | None = None,
 ) -> pl.DataFrame:
-    """Ground truth per note: true helpfulness (quality), slant, one-sidedness, topic, and
-    whether (and by which brigade, with which goal) the note is attacked."""
+    """Ground truth per note: true helpfulness (quality), slant, one-sidedness, topic,
+    whether (and by which brigade, with which goal) the note is attacked, and the honest
+    niche circle whose notes include it (``circleId``, -1 none)."""
+    circles = np.full(notes.n, -1, np.int32) if circle_of_note is None else circle_of_note
     goals = [b.goal.value for b in config.brigades]
     topic_names = np.array([*TOPICS, ""], dtype=object)[notes.topic]
     goal_names = np.array([*goals, ""], dtype=object)[target_brigade]
@@ -287,13 +293,17 @@ def note_truth_frame(
             "attackTarget": pl.Series(target_brigade >= 0, dtype=pl.Boolean),
             "brigadeId": pl.Series(target_brigade, dtype=pl.Int64),
             "attackGoal": pl.Series(goal_names, dtype=pl.String).replace("", None),
+            "circleId": pl.Series(circles, dtype=pl.Int64),
         }
     )
 
 
 def rater_truth_frame(raters: RaterPopulation, ids: IdColumns) -> pl.DataFrame:
     """Ground truth per participant: viewpoint position, camp, leniency, activity weight,
-    adversary flag, brigade id (-1 none) and when the account could start rating."""
+    adversary flag, brigade id (-1 none), when the account could start rating, its
+    modeling group, and the honest structure it belongs to (``structure``: "circle",
+    "group", "active" or null; ``structureId``: its index, -1 none)."""
+    names = np.array(STRUCTURE_NAMES, dtype=object)[raters.structure]
     return pl.DataFrame(
         {
             "participantId": ids.participant_ids,
@@ -304,5 +314,8 @@ def rater_truth_frame(raters: RaterPopulation, ids: IdColumns) -> pl.DataFrame:
             "isAdversary": pl.Series(raters.is_adversary, dtype=pl.Boolean),
             "brigadeId": pl.Series(raters.brigade_id, dtype=pl.Int64),
             "joinedAtMillis": pl.Series(raters.joined_at_ms, dtype=pl.Int64),
+            "modelingGroup": pl.Series(raters.modeling_group, dtype=pl.Int64),
+            "structure": pl.Series(names, dtype=pl.String).replace("", None),
+            "structureId": pl.Series(raters.structure_id, dtype=pl.Int64),
         }
     )

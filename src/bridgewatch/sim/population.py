@@ -11,7 +11,16 @@ from bridgewatch.model import EnrollmentState
 from bridgewatch.sim.config import SimConfig
 from bridgewatch.sim.ids import participant_ids
 
-__all__ = ["Enrollment", "RaterPopulation", "draw_enrollment", "draw_raters"]
+__all__ = [
+    "STRUCTURE_NAMES",
+    "Enrollment",
+    "RaterPopulation",
+    "draw_enrollment",
+    "draw_raters",
+]
+
+# ``RaterPopulation.structure`` codes: 0 none, then the honest structures of ``SimConfig``.
+STRUCTURE_NAMES: tuple[str, ...] = ("", "circle", "group", "active")
 
 _DAY_MS = 86_400_000
 # Enrollment states and their shares in the fixtures (S-core: 3522/995/241/139/103 of 5000).
@@ -53,6 +62,10 @@ class RaterPopulation:
     expansion : bool array of shape (n,), modelingPopulation EXPANSION instead of CORE.
     modeling_group : int64 array of shape (n,), in 0..14.
     times_earned_out : int64 array of shape (n,).
+    structure : int8 array of shape (n,), the honest structure the participant belongs to,
+        an index into ``STRUCTURE_NAMES`` (0: none).
+    structure_id : int32 array of shape (n,), index of that structure in its ``SimConfig``
+        tuple (``circles``, ``group_communities``, ``active_raters``), -1 if none.
     """
 
     ids: NDArray[np.str_]
@@ -70,6 +83,8 @@ class RaterPopulation:
     expansion: NDArray[np.bool_]
     modeling_group: NDArray[np.int64]
     times_earned_out: NDArray[np.int64]
+    structure: NDArray[np.int8]
+    structure_id: NDArray[np.int32]
 
     @property
     def n(self) -> int:
@@ -102,6 +117,8 @@ def draw_enrollment(
     n: int,
     *,
     new_accounts_ms: NDArray[np.int64] | None,
+    groups: tuple[int, ...] | None = None,
+    earned_in: bool = False,
 ) -> Enrollment:
     """Enrollment rows with the fixtures' mix of states, groups and timestamps.
 
@@ -122,7 +139,8 @@ def draw_enrollment(
     if new_accounts_ms is None:
         state_pos = rng.choice(len(_STATES), size=n, p=_STATE_SHARES)
     else:
-        state_pos = np.full(n, _STATES.index(EnrollmentState.newUser))
+        new_state = EnrollmentState.earnedIn if earned_in else EnrollmentState.newUser
+        state_pos = np.full(n, _STATES.index(new_state))
         changed = new_accounts_ms.astype(np.int64)
     states = np.array([int(s) for s in _STATES], dtype=np.int8)[state_pos]
     earned_out = (states == EnrollmentState.earnedOutAcknowledged) | (
@@ -135,14 +153,17 @@ def draw_enrollment(
     )
     last_earn_out = np.where(earned_out, changed - earn_out_back, 1).astype(np.int64)
     stable = rng.random(n) < config.stable_group_extra_share
-    groups = np.where(stable, _STABLE_GROUP, rng.integers(0, _N_GROUPS, size=n)).astype(np.int64)
+    groups_drawn = np.where(stable, _STABLE_GROUP, rng.integers(0, _N_GROUPS, size=n))
+    expansion = rng.random(n) < config.expansion_share
+    if groups is not None:
+        groups_drawn = np.asarray(groups, dtype=np.int64)[rng.integers(0, len(groups), size=n)]
     return Enrollment(
         enrollment_state=states,
         successful_rating_needed=needed,
         last_state_change_ms=changed,
         last_earn_out_ms=last_earn_out,
-        expansion=rng.random(n) < config.expansion_share,
-        modeling_group=groups,
+        expansion=expansion,
+        modeling_group=groups_drawn.astype(np.int64),
         times_earned_out=times,
     )
 
@@ -181,4 +202,6 @@ def draw_raters(config: SimConfig, rng: np.random.Generator) -> RaterPopulation:
         expansion=enrollment.expansion,
         modeling_group=enrollment.modeling_group,
         times_earned_out=enrollment.times_earned_out,
+        structure=np.zeros(n, dtype=np.int8),
+        structure_id=np.full(n, -1, dtype=np.int32),
     )

@@ -30,6 +30,7 @@ from bridgewatch.sim.frames import (
     ratings_frame,
 )
 from bridgewatch.sim.history import scored_status_history
+from bridgewatch.sim.honest import HonestPlan, draw_structures
 from bridgewatch.sim.notes import NotePopulation, draw_notes
 from bridgewatch.sim.population import RaterPopulation, draw_raters
 from bridgewatch.sim.posts import draw_posts
@@ -68,6 +69,7 @@ class SimulationPlan:
     counts : int64 array of shape (n_notes,), organic ratings per note.
     adversaries : the brigades' members, ratings and targets.
     ids : the external ids as String series.
+    honest : the honest structures' members, ratings and circle notes.
     """
 
     config: SimConfig
@@ -76,6 +78,7 @@ class SimulationPlan:
     counts: NDArray[np.int64]
     adversaries: AdversaryPlan
     ids: IdColumns
+    honest: HonestPlan
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,9 @@ class Community:
     posts : ``posts-*.tsv`` frame (``io.schemas.POSTS``), text and author of each post
         (not a public file: the public dump has no post text).
     note_truth : per note: quality, slant, oneSided, topic, attackTarget, brigadeId,
-        attackGoal.
+        attackGoal, circleId.
     rater_truth : per participant: position, camp, leniency, activity, isAdversary,
-        brigadeId, joinedAtMillis.
+        brigadeId, joinedAtMillis, modelingGroup, structure, structureId.
     """
 
     config: SimConfig
@@ -113,13 +116,18 @@ class Community:
 def plan_simulation(config: SimConfig) -> SimulationPlan:
     """Draw participants, notes, rating counts and adversaries (not the organic ratings).
 
-    Uses ``default_rng([seed, 0])``; organic rating blocks and brigades have their own streams.
+    Uses ``default_rng([seed, 0])``; organic rating blocks, honest structures and brigades
+    have their own streams. Participants: organic raters, then structure members, then
+    brigade members.
     """
     rng = np.random.default_rng([config.seed, 0])
     organic = draw_raters(config, rng)
     notes = draw_notes(config, organic, rng)
     counts = draw_note_rating_counts(config, notes.n, organic.n - 1, rng)
-    adversaries = draw_adversaries(config, organic, notes, counts)
+    honest = draw_structures(config, organic, notes, counts)
+    adversaries = draw_adversaries(
+        config, honest.raters, notes, counts, reserved=honest.circle_of_note >= 0
+    )
     return SimulationPlan(
         config=config,
         raters=adversaries.raters,
@@ -127,18 +135,19 @@ def plan_simulation(config: SimConfig) -> SimulationPlan:
         counts=counts,
         adversaries=adversaries,
         ids=IdColumns.of(notes, adversaries.raters),
+        honest=honest,
     )
 
 
 def iter_rating_blocks(plan: SimulationPlan) -> Iterator[RatingArrays]:
-    """All ratings (organic and adversarial), one block of notes at a time.
+    """All ratings (organic, honest structures' and adversarial), one block of notes at a time.
 
     Yields
     ------
     RatingArrays per block, sorted by (note_idx, created_at_ms); blocks cover consecutive
     note ranges, so the concatenation is sorted too.
     """
-    adversarial = plan.adversaries.ratings
+    adversarial = RatingArrays.concat([plan.honest.ratings, plan.adversaries.ratings])
     block_of = adversarial.note_idx // BLOCK_NOTES
     for b, organic in enumerate(
         iter_organic_blocks(plan.config, plan.raters, plan.notes, plan.counts)
@@ -228,7 +237,11 @@ def public_small_frames(plan: SimulationPlan) -> SmallFrames:
         note_requests=note_requests_frame(draw_note_requests(plan.config, plan.notes)),
         posts=posts_frame(draw_posts(plan.config, plan.notes)),
         note_truth=note_truth_frame(
-            plan.config, plan.notes, plan.ids, plan.adversaries.target_brigade
+            plan.config,
+            plan.notes,
+            plan.ids,
+            plan.adversaries.target_brigade,
+            plan.honest.circle_of_note,
         ),
         rater_truth=rater_truth_frame(plan.raters, plan.ids),
     )

@@ -1,0 +1,243 @@
+"""What the manipulation defences did in one scoring run, told apart by ground truth, and
+what the run cost.
+
+Defence-agnostic where it can be: a rating counts as *removed* when it is in Core's scope
+before the defences (``scorer_inputs`` of the shared inputs) but not among the ratings of
+Core's final fits (``ScorerRun.defences.inputs``), whatever defence took it out, and as
+*down-weighted* when it stays with a weight below 1. A rater counts as *flagged* when it
+lost or had down-weighted at least one Core rating, or when any scorer's defences flagged
+it as a rater (co-rating group, coordinated bursts, untrusted).
+"""
+
+from __future__ import annotations
+
+import gc
+import resource
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bridgewatch.scoring.run import ScoringResult
+from bridgewatch.scoring.scorers import CORE_NAME
+from bridgewatch.scoring.scorers.scope import scorer_inputs
+
+__all__ = [
+    "DefenceAudit",
+    "RunUsage",
+    "audit_defences",
+    "count_audit",
+    "flagged_raters",
+    "measured",
+    "removed_mask",
+    "removed_ratings",
+]
+
+_T = TypeVar("_T")
+_CLEAR_REFS = Path("/proc/self/clear_refs")
+_STATUS = Path("/proc/self/status")
+
+
+@dataclass(frozen=True)
+class DefenceAudit:
+    """Ratings and raters the defences took out of one run, honest vs adversarial.
+
+    Attributes
+    ----------
+    honest_ratings, adversary_ratings : ratings in Core's scope before the defences.
+    honest_removed, adversary_removed : ... of them absent from Core's final fits.
+    honest_down_weighted : honest ratings kept with a weight below 1.
+    honest_flagged, adversaries_flagged : raters flagged (see the module docstring).
+    structure_flagged : honest raters flagged that belong to an honest structure (niche
+        circles, modeling-group communities, very active raters).
+    """
+
+    honest_ratings: int
+    honest_removed: int
+    honest_down_weighted: int
+    adversary_ratings: int
+    adversary_removed: int
+    honest_flagged: int
+    adversaries_flagged: int
+    structure_flagged: int
+
+
+@dataclass(frozen=True)
+class RunUsage:
+    """Wall seconds, CPU seconds (whole process) and peak resident memory (MiB) of a call.
+
+    The peak is the process's high-water mark reset just before the call (Linux
+    ``/proc/self/clear_refs``), so it includes what was resident before it; where the reset
+    is not available it is the process's peak so far.
+    """
+
+    wall_s: float
+    cpu_s: float
+    peak_mib: float
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _reset_peak() -> bool:
+    try:
+        _CLEAR_REFS.write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _peak_mib(reset: bool) -> float:
+    if reset:
+        try:
+            for line in _STATUS.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except (OSError, ValueError, IndexError):
+            pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measured(fn: Callable[[], _T]) -> tuple[_T, RunUsage]:
+    """``fn()`` and what it cost (see ``RunUsage``)."""
+    gc.collect()
+    reset = _reset_peak()
+    wall, cpu = time.perf_counter(), _cpu_s()
+    out = fn()
+    usage = RunUsage(time.perf_counter() - wall, _cpu_s() - cpu, _peak_mib(reset))
+    return out, usage
+
+
+def removed_mask(
+    view_keys: NDArray[np.int64],
+    fit_keys: NDArray[np.int64],
+    fit_weights: NDArray[np.float64] | None,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Which ratings of a view the final fits dropped or down-weighted.
+
+    Parameters
+    ----------
+    view_keys : int64 array of shape (n_view,), one key per rating before the defences
+        (e.g. ``rater_idx * n_notes + note_idx``).
+    fit_keys : int64 array of shape (n_fit,), the keys of the final fits' ratings.
+    fit_weights : float64 array of shape (n_fit,), their weights, or None (all 1).
+
+    Returns
+    -------
+    (removed, down_weighted): bool arrays of shape (n_view,); a removed rating is never
+    counted as down-weighted.
+    """
+    removed = ~np.isin(view_keys, fit_keys)
+    if fit_weights is None:
+        return removed, np.zeros(view_keys.shape[0], dtype=np.bool_)
+    down = np.isin(view_keys, fit_keys[fit_weights < 1.0]) & ~removed
+    return removed, down
+
+
+def removed_ratings(
+    result: ScoringResult,
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.bool_]]:
+    """Core's scoped ratings before the defences and what became of them.
+
+    Returns
+    -------
+    (rater_idx, removed, down_weighted): arrays of shape (n_scoped,) over Core's scoped
+    ratings before the defences: the rater, the rating is absent from Core's final fits,
+    the rating is kept with a weight below 1.
+    """
+    run = result.roster[CORE_NAME] if result.roster is not None else None
+    view = scorer_inputs(result.inputs, run.spec) if run is not None else result.inputs
+    scoped = view.scoped
+    rater = scoped.rater_idx.astype(np.int64)
+    n_notes = max(result.inputs.n_notes, 1)
+    keys = rater * n_notes + scoped.note_idx.astype(np.int64)
+    if run is None or run.defences is None:
+        none = np.zeros(keys.shape[0], dtype=np.bool_)
+        return rater, none, none.copy()
+    fit = run.defences.inputs.scoped
+    fit_keys = fit.rater_idx.astype(np.int64) * n_notes + fit.note_idx.astype(np.int64)
+    removed, down = removed_mask(keys, fit_keys, run.defences.rating_weights)
+    return rater, removed, down
+
+
+def flagged_raters(result: ScoringResult) -> NDArray[np.bool_]:
+    """Participants the defences flagged in any scorer of the run (module docstring).
+
+    Returns
+    -------
+    bool array of shape (n_participants,).
+    """
+    n = result.inputs.n_participants
+    flagged = np.zeros(n, dtype=np.bool_)
+    rater, removed, down = removed_ratings(result)
+    flagged[rater[removed | down]] = True
+    runs = [] if result.roster is None else list(result.roster.runs.values())
+    for run in runs:
+        screening, defences = run.screening, run.defences
+        if screening is not None and screening.co_rating is not None:
+            flagged |= screening.co_rating.group[:n] >= 0
+        if screening is not None and screening.bursts is not None:
+            flagged |= screening.bursts.coordinated[:n]
+        if defences is not None and defences.bursts is not None:
+            flagged |= defences.bursts.coordinated[:n]
+        if defences is not None and defences.trust is not None:
+            flagged |= ~defences.trust.trusted[:n]
+    return flagged
+
+
+def count_audit(
+    rater: NDArray[np.int64],
+    removed: NDArray[np.bool_],
+    down: NDArray[np.bool_],
+    flagged: NDArray[np.bool_],
+    adversary: NDArray[np.bool_],
+    structure: NDArray[np.bool_],
+) -> DefenceAudit:
+    """The counts of a ``DefenceAudit``.
+
+    Parameters
+    ----------
+    rater, removed, down : arrays of shape (n_view,): each rating's rater, whether the
+        defences removed it, whether they down-weighted it (``removed_mask``).
+    flagged, adversary, structure : bool arrays of shape (n_participants,): flagged by a
+        defence (raters without ratings should be False), brigade member, member of an honest
+        structure.
+    """
+    bad = adversary[rater]
+    return DefenceAudit(
+        honest_ratings=int((~bad).sum()),
+        honest_removed=int((removed & ~bad).sum()),
+        honest_down_weighted=int((down & ~removed & ~bad).sum()),
+        adversary_ratings=int(bad.sum()),
+        adversary_removed=int((removed & bad).sum()),
+        honest_flagged=int((flagged & ~adversary).sum()),
+        adversaries_flagged=int((flagged & adversary).sum()),
+        structure_flagged=int((flagged & ~adversary & structure).sum()),
+    )
+
+
+def audit_defences(
+    result: ScoringResult,
+    adversary: NDArray[np.bool_],
+    structure: NDArray[np.bool_],
+) -> DefenceAudit:
+    """Count what the defences took out of ``result``, by ground truth.
+
+    Parameters
+    ----------
+    result : the scoring run.
+    adversary : bool array of shape (n_participants,) over ``result.inputs.participant_ids``,
+        the participant is a brigade member.
+    structure : bool array of the same shape, the participant belongs to an honest structure.
+    """
+    rater, removed, down = removed_ratings(result)
+    flagged = flagged_raters(result)
+    has_ratings = np.zeros(adversary.shape[0], dtype=np.bool_)
+    has_ratings[result.inputs.post_pss.rater_idx] = True
+    return count_audit(rater, removed, down, flagged & has_ratings, adversary, structure)
