@@ -255,7 +255,7 @@ def main() -> None:
                 runs = r.roster
                 core = None if runs is None else runs.get("MFCoreScorer")
                 if core is not None and core.defences is not None:
-                    found = core.defences.unexplained
+                    found = getattr(core.defences, "unexplained", None)
                     view = core.inputs.scoped
                     if found is not None and found.flagged.shape == (view.n_ratings,):
                         adv_r = is_adv[view.rater_idx[found.flagged]]

@@ -72,7 +72,9 @@ class CoRatingResult:
 
     Attributes
     ----------
-    group : int64 array of shape (n_raters,), the rater's group id (0..n_groups-1) or -1.
+    group : int64 array of shape (n_raters,), the rater's group id (0..n_groups-1) or -1
+        (not grouped, or an established member exempt from flags: nothing of it is
+        flagged).
     flagged : bool array of shape (n_ratings,), ratings of group members on the group's
         concentrated cells (step 4).
     n_pairs : number of coordinated pairs (before the core is taken).
@@ -296,6 +298,8 @@ def find_co_rating_groups(
     pairs = np.stack([a[ok], b[ok]], axis=1)
     group, n_groups = _groups(pairs, n_raters, config.min_partners)
     flagged = _flag(cells, raters, group, n_groups, config, exempt)
+    if exempt is not None:
+        group[exempt] = -1
     return CoRatingResult(group, flagged, int(pairs.shape[0]), n_groups)
 
 
@@ -387,4 +391,7 @@ def find_co_rating_groups_reference(
                 and inside >= config.min_lift * expected
                 and float(_poisson_sf(inside - 1, expected)) <= config.max_cell_p
             )
+    for r in range(n_raters):
+        if exempt[r]:
+            group[r] = -1
     return CoRatingResult(group, flagged, len(pairs), n_groups)
