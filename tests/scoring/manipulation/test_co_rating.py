@@ -276,3 +276,23 @@ def test_pair_alpha_bounds_chance_pairs_family_wise() -> None:
         find_co_rating_groups(one, one, one, 1, CoRatingConfig(), block=np.zeros(2, np.int64))
     with pytest.raises(ConfigError, match="established"):
         find_co_rating_groups(one, one, one, 1, CoRatingConfig(), established=np.zeros(3, np.bool_))
+
+
+def test_group_of_mostly_established_members_loses_nothing() -> None:
+    (note, rater, level), circle, brigade, keys = _circle_and_brigade()
+    n = 340
+    # A quarter of the circle is unproven (newcomers to the community): it stays whole.
+    established = np.ones(n, dtype=np.bool_)
+    established[list(brigade)] = False
+    established[list(circle)[:7]] = False
+    found = find_co_rating_groups(note, rater, level, n, CoRatingConfig(), established=established)
+    in_circle = np.isin(rater, list(circle))
+    assert not found.flagged[in_circle].any()
+    is_attack = np.array([(int(t), int(m)) in keys for t, m in zip(note, rater, strict=True)])
+    np.testing.assert_array_equal(found.flagged, is_attack)
+    # Flag every group with an unproven member: the newcomers lose their niche ratings.
+    strict = find_co_rating_groups(
+        note, rater, level, n, CoRatingConfig(min_unproven_share=0.0), established=established
+    )
+    assert strict.flagged[in_circle].any()
+    assert not strict.flagged[np.isin(rater, list(circle)[7:])].any()

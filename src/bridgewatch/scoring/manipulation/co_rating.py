@@ -33,8 +33,10 @@ rater picks (note, verdict) cells in proportion to their popularity:
    max(min_cell_members, min_cell_share * |G|)``, ``g_j >= min_lift * e_j`` and
    ``P(X >= g_j | e_j) <= max_cell_p``: the cells where the group's shared verdicts
    concentrate. A member's other (honest) ratings stay, and so do an established
-   member's (``CoRatingConfig.flag_established`` False): a circle of established raters
-   who rate the same niche notes alike is a community, not a brigade.
+   member's (``CoRatingConfig.flag_established`` False); a group of mostly established
+   members (unproven share below ``min_unproven_share``) loses nothing: a circle of
+   established raters who rate the same niche notes alike, with a few newcomers among
+   them, is a community, not a brigade.
 
 The scorer drops flagged ratings before prescoring (``bridgewatch.scoring.defences``).
 """
@@ -201,6 +203,11 @@ def _flag(
     sizes = np.bincount(group[group >= 0], minlength=n_groups)
     g_of = group[rater_idx]
     for g in range(n_groups):
+        if exempt is not None:
+            in_group = group == g
+            unproven = float((in_group & ~exempt).sum()) / max(float(in_group.sum()), 1.0)
+            if unproven < config.min_unproven_share:
+                continue
         mine = g_of == g
         members = np.bincount(cells[mine], minlength=n_cells)
         concentrated = _cell_tests(
@@ -378,6 +385,10 @@ def find_co_rating_groups_reference(
     flagged = np.zeros(n, dtype=np.bool_)
     for g in range(n_groups):
         members = [r for r in range(n_raters) if group[r] == g]
+        if established is not None and not config.flag_established:
+            unproven = sum(1 for r in members if not exempt[r]) / max(len(members), 1)
+            if unproven < config.min_unproven_share:
+                continue
         group_ratings = float(sum(d[r] for r in members))
         rest = max(n - group_ratings, 1.0)
         need = max(float(config.min_cell_members), config.min_cell_share * len(members))

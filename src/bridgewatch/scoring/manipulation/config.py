@@ -201,6 +201,9 @@ class CoRatingConfig:
         unproven rater are tested and only unproven members lose ratings: honest circles
         of established raters who rate the same niche notes alike are left alone, and the
         pair count runs over the unproven raters' rows only.
+    min_unproven_share : ... and only in groups where unproven members are at least this
+        share (0.5): a community of mostly established raters with a few newcomers rating
+        its niche notes alike is not a brigade.
     """
 
     min_shared_cells: int = 5
@@ -213,8 +216,11 @@ class CoRatingConfig:
     max_cell_raters: int = 5000
     pair_alpha: float | None = None
     flag_established: bool = False
+    min_unproven_share: float = 0.5
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.min_unproven_share <= 1.0:
+            raise ConfigError("min_unproven_share", self.min_unproven_share, "in [0, 1]")
         if self.pair_alpha is not None and not 0.0 < self.pair_alpha <= 1.0:
             raise ConfigError("pair_alpha", self.pair_alpha, "in (0, 1] or None")
         for name in ("min_shared_cells", "min_partners", "min_cell_members", "max_cell_raters"):

@@ -71,12 +71,14 @@ PROVEN_STATES: frozenset[int] = frozenset({0, 1, 2, 3, 7, 8})
 class EstablishmentConfig:
     """Which raters are *established*: their weight was earned before the data being scored.
 
-    A participant is established when it is enrolled and either its enrollment state proves
-    rating impact (``proven_states``: it earned in at some point) or its last state change is
+    A participant is established when it is enrolled and its last enrollment state change is
     at least ``min_age_days`` before the newest rating of the run (for a ``newUser`` the last
-    state change is the account's creation, so this is the account age). Everyone else
-    (newUser accounts younger than that, participants without an enrollment row) is
-    *unproven*. A pool of fresh accounts is unproven however it spreads its ratings.
+    state change is the account's creation, so this is the account age; for an earned-in
+    rater, when it earned in), or when its state is one of ``proven_states`` (none by
+    default). Everyone else (young accounts, raters who earned in recently, participants
+    without an enrollment row) is *unproven*. A pool of fresh accounts is unproven however it
+    spreads its ratings, and so are sleepers that farmed their way in recently: earning in
+    is something an attacker can buy, time is not (it is the attack's cost).
 
     The defences read it three ways (``bridgewatch.scoring.defences``): only established
     out-of-scope raters count in the capture share's denominator (``guard_capture``);
@@ -87,14 +89,15 @@ class EstablishmentConfig:
     Parameters
     ----------
     min_age_days : account age that counts as established without proven impact (90).
-    proven_states : ``EnrollmentState`` codes that prove rating impact.
+    proven_states : ``EnrollmentState`` codes established whatever their age (none; e.g.
+        ``PROVEN_STATES``, every earned-in state, to trust earning in by itself).
     guard_capture : count out-of-scope ratings in a note's capture share denominator only
         when their rater is established (True), so a flood of new out-of-scope accounts
         cannot push Core's notes below the capture threshold.
     """
 
     min_age_days: float = 90.0
-    proven_states: frozenset[int] = PROVEN_STATES
+    proven_states: frozenset[int] = frozenset()
     guard_capture: bool = True
 
     def __post_init__(self) -> None:
