@@ -23,10 +23,12 @@ fixed) and a mask of *established* raters:
 2. **Residuals.** Every unproven rating on a note with at least ``min_established``
    established ratings gets ``e = y - (μ + i_u + i_n^E + f_u f_n^E)``; ``σ`` is the RMS
    residual of the established ratings under the same refit.
-3. **Concentration.** For note ``n`` with ``k_n`` unproven ratings and residual sum
-   ``S_n``, the note is *targeted* when ``k_n >= min_ratings``, ``|S_n| / k_n >=
-   min_mean_residual`` and ``|S_n| / (σ sqrt(k_n)) >= min_z``: many unproven raters
-   deviating the same way on one note, beyond what honest newcomers' noise produces.
+3. **Concentration.** For note ``n`` with ``k_n`` unproven ratings, residual sum ``S_n``
+   and ``m_n`` established ratings, the note is *targeted* when ``k_n >= min_ratings``,
+   ``|S_n| / k_n >= min_mean_residual`` and ``z_n = (|S_n| / k_n) / (σ sqrt(1 / k_n + 1 /
+   m_n)) >= min_z``: many unproven raters deviating the same way on one note, beyond what
+   honest newcomers' noise and the uncertainty of the established-only refit itself (a
+   note with few established ratings is predicted loosely) produce.
 4. **Flags.** On a targeted note every unproven rating is flagged (``whole_note``,
    default): a coordinated deviation is evidence that the note is under attack, and the
    accounts whose verdict the model happens to explain -- a camp's own members piling on
@@ -58,11 +60,11 @@ class UnexplainedConfig:
 
     Parameters
     ----------
-    min_established : a note is tested only with at least this many established ratings (5).
+    min_established : a note is tested only with at least this many established ratings (8).
     min_ratings : ... and at least this many unproven ratings (5).
     min_mean_residual : the unproven ratings' mean residual on the note reaches this in
-        absolute value (0.35, rating units) ...
-    min_z : ... and their residual sum is at least this many ``σ sqrt(k)`` (4.0).
+        absolute value (0.3, rating units) ...
+    min_z : ... and that mean is at least this many standard errors (4.0, see step 3).
     min_residual : a flagged rating deviates at least this much, and half the note's mean
         shift, in the note's direction (0.25).
     intercept_prior, factor_prior : ridge pseudo-ratings of the established-only note refit
@@ -71,9 +73,9 @@ class UnexplainedConfig:
         deviations the note's way.
     """
 
-    min_established: int = 5
+    min_established: int = 8
     min_ratings: int = 5
-    min_mean_residual: float = 0.25
+    min_mean_residual: float = 0.3
     min_z: float = 4.0
     min_residual: float = 0.25
     intercept_prior: float = 1.0
@@ -196,7 +198,7 @@ def find_unexplained_ratings(
     s = np.bincount(notes[tested], weights=resid[tested], minlength=n_notes)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = s / k
-        z = np.abs(s) / (sigma * np.sqrt(k))
+        z = np.abs(mean) / (sigma * np.sqrt(1.0 / k + 1.0 / np.maximum(n_est, 1)))
     shift = np.where(k > 0, mean, np.nan)
     targeted = (
         (k >= config.min_ratings)
