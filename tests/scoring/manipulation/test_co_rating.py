@@ -288,6 +288,7 @@ def test_group_of_mostly_established_members_loses_nothing() -> None:
     found = find_co_rating_groups(note, rater, level, n, CoRatingConfig(), established=established)
     in_circle = np.isin(rater, list(circle))
     assert not found.flagged[in_circle].any()
+    assert (found.group[list(circle)] == -1).all()
     is_attack = np.array([(int(t), int(m)) in keys for t, m in zip(note, rater, strict=True)])
     np.testing.assert_array_equal(found.flagged, is_attack)
     # Flag every group with an unproven member: the newcomers lose their niche ratings.

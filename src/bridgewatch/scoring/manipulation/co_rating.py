@@ -75,8 +75,8 @@ class CoRatingResult:
     Attributes
     ----------
     group : int64 array of shape (n_raters,), the rater's group id (0..n_groups-1) or -1
-        (not grouped, or an established member exempt from flags: nothing of it is
-        flagged).
+        (not grouped, an established member exempt from flags, or a member of a group of
+        mostly established raters: nothing of theirs is flagged).
     flagged : bool array of shape (n_ratings,), ratings of group members on the group's
         concentrated cells (step 4).
     n_pairs : number of coordinated pairs (before the core is taken).
@@ -207,6 +207,7 @@ def _flag(
             in_group = group == g
             unproven = float((in_group & ~exempt).sum()) / max(float(in_group.sum()), 1.0)
             if unproven < config.min_unproven_share:
+                group[in_group] = -1  # a community: dissolved, nothing flagged
                 continue
         mine = g_of == g
         members = np.bincount(cells[mine], minlength=n_cells)
@@ -388,6 +389,8 @@ def find_co_rating_groups_reference(
         if established is not None and not config.flag_established:
             unproven = sum(1 for r in members if not exempt[r]) / max(len(members), 1)
             if unproven < config.min_unproven_share:
+                for r in members:
+                    group[r] = -1
                 continue
         group_ratings = float(sum(d[r] for r in members))
         rest = max(n - group_ratings, 1.0)
