@@ -25,10 +25,14 @@ fixed) and a mask of *established* raters:
    residual of the established ratings under the same refit.
 3. **Concentration.** For note ``n`` with ``k_n`` unproven ratings, residual sum ``S_n``
    and ``m_n`` established ratings, the note is *targeted* when ``k_n >= min_ratings``,
-   ``|S_n| / k_n >= min_mean_residual`` and ``z_n = (|S_n| / k_n) / (σ sqrt(1 / k_n + 1 /
-   m_n)) >= min_z``: many unproven raters deviating the same way on one note, beyond what
+   ``|S_n| / k_n >= min_mean_residual`` and ``z_n = (|S_n| / k_n) / (σ_n sqrt(1 / k_n + 1 /
+   m_n)) >= z*``: many unproven raters deviating the same way on one note, beyond what
    honest newcomers' noise and the uncertainty of the established-only refit itself (a
-   note with few established ratings is predicted loosely) produce.
+   note with few established ratings is predicted loosely) produce. ``σ_n`` is the note's
+   RMS established residual shrunk towards ``σ`` (``variance_prior`` pseudo-ratings: a
+   contested note is noisier), and ``z* = max(min_z, Φ⁻¹(1 - alpha / (2 N)))`` over the
+   ``N`` notes tested (Bonferroni: a million-rating community tests tens of thousands of
+   notes per scorer).
 4. **Flags.** On a targeted note every unproven rating is flagged (``whole_note``,
    default): a coordinated deviation is evidence that the note is under attack, and the
    accounts whose verdict the model happens to explain -- a camp's own members piling on
@@ -64,7 +68,11 @@ class UnexplainedConfig:
     min_ratings : ... and at least this many unproven ratings (5).
     min_mean_residual : the unproven ratings' mean residual on the note reaches this in
         absolute value (0.3, rating units) ...
-    min_z : ... and that mean is at least this many standard errors (4.0, see step 3).
+    min_z : ... and that mean is at least this many standard errors (4.0, see step 3) ...
+    alpha : ... and at least the two-sided Bonferroni bound for ``alpha`` over the tested
+        notes (0.01).
+    variance_prior : pseudo-ratings of the global residual variance in each note's
+        variance (10.0).
     min_residual : a flagged rating deviates at least this much, and half the note's mean
         shift, in the note's direction (0.25).
     intercept_prior, factor_prior : ridge pseudo-ratings of the established-only note refit
@@ -77,6 +85,8 @@ class UnexplainedConfig:
     min_ratings: int = 5
     min_mean_residual: float = 0.3
     min_z: float = 4.0
+    alpha: float = 0.01
+    variance_prior: float = 10.0
     min_residual: float = 0.25
     intercept_prior: float = 1.0
     factor_prior: float = 1.0
@@ -90,7 +100,9 @@ class UnexplainedConfig:
         for name in ("min_mean_residual", "min_z", "min_residual"):
             if not 0.0 <= getattr(self, name) < 1e6:
                 raise ConfigError(name, getattr(self, name), ">= 0")
-        for name in ("intercept_prior", "factor_prior"):
+        if not 0.0 < self.alpha <= 1.0:
+            raise ConfigError("alpha", self.alpha, "in (0, 1]")
+        for name in ("intercept_prior", "factor_prior", "variance_prior"):
             if not 0.0 < getattr(self, name) < 1e9:
                 raise ConfigError(name, getattr(self, name), "> 0")
 
@@ -112,6 +124,13 @@ class UnexplainedResult:
     targeted: NDArray[np.bool_]
     note_shift: NDArray[np.float64]
     sigma: float
+
+
+def _normal_isf(p: float) -> float:
+    """Upper-tail quantile of the standard normal (scipy.special, imported on use)."""
+    from scipy.special import ndtri
+
+    return float(-ndtri(p))
 
 
 def _established_notes(
@@ -196,14 +215,18 @@ def find_unexplained_ratings(
         return UnexplainedResult(flagged, targeted, shift, sigma)
     k = np.bincount(notes[tested], minlength=n_notes)
     s = np.bincount(notes[tested], weights=resid[tested], minlength=n_notes)
+    sq = np.bincount(notes[est], weights=resid[est] ** 2, minlength=n_notes)
+    sigma_n = np.sqrt((sq + config.variance_prior * sigma**2) / (n_est + config.variance_prior))
+    candidates = int(((k >= config.min_ratings) & (n_est >= config.min_established)).sum())
+    z_star = max(config.min_z, _normal_isf(config.alpha / (2.0 * max(candidates, 1))))
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = s / k
-        z = np.abs(mean) / (sigma * np.sqrt(1.0 / k + 1.0 / np.maximum(n_est, 1)))
+        z = np.abs(mean) / (sigma_n * np.sqrt(1.0 / k + 1.0 / np.maximum(n_est, 1)))
     shift = np.where(k > 0, mean, np.nan)
     targeted = (
         (k >= config.min_ratings)
         & (np.abs(np.nan_to_num(mean)) >= config.min_mean_residual)
-        & (np.nan_to_num(z) >= config.min_z)
+        & (np.nan_to_num(z) >= z_star)
     )
     if config.whole_note:
         return UnexplainedResult(tested & targeted[notes], targeted, shift, sigma)
