@@ -107,7 +107,7 @@ def test_defences_are_off_unless_asked_for(tmp_path: Path) -> None:
     defended = _config(parser.parse_args([*base, "--defences"]))
     assert defended.bursts is not None and defended.co_rating is not None
     assert defended.establishment is not None and defended.unexplained is not None
-    assert defended.post_selection is not None and defended.quasi_cliques is not None
+    assert defended.post_selection is not None and defended.quasi_cliques is None
 
 
 @pytest.fixture(scope="module")

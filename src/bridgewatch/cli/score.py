@@ -71,7 +71,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--defences",
         action="store_true",
         help=(
-            "turn the manipulation defences on: PSS clusters, quasi-cliques, established "
+            "turn the manipulation defences on: PSS clusters, established "
             "raters (capture-share guard), coordinated co-rating, coordinated rating bursts "
             "and unexplained ratings (scores then differ from the reference's)"
         ),
