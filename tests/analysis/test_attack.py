@@ -128,7 +128,7 @@ def test_bench_cells_have_one_promote_and_one_suppress_brigade() -> None:
     assert all(b.max_reaction_minutes == 360.0 for b in slow.brigades)
     assert not bench.community(3, 0.0, "sleeper").brigades
     defended = defence_config()
-    assert defended.trust is not None and defended.post_selection is not None
+    assert defended.co_rating is not None and defended.post_selection is not None
     assert defended.bursts is not None and defended.co_rating is not None
     with pytest.raises(ConfigError):
         AttackBenchConfig(shares=(1.5,))
@@ -264,4 +264,5 @@ def test_defence_config_reaches_every_scorer_of_the_roster() -> None:
     for spec in roster:
         config = spec.config
         assert config.co_rating is not None and config.bursts is not None, spec.name
-        assert config.trust is not None and config.post_selection is not None, spec.name
+        assert config.post_selection is not None, spec.name
+        assert config.establishment is not None and config.unexplained is not None, spec.name

@@ -103,9 +103,11 @@ def test_defences_are_off_unless_asked_for(tmp_path: Path) -> None:
     base = ["score", "--notes", "n", "--ratings", "r", "--outdir", str(tmp_path)]
     plain = _config(parser.parse_args(base))
     assert plain.bursts is None and plain.trust is None and plain.post_selection is None
+    assert plain.establishment is None and plain.unexplained is None
     defended = _config(parser.parse_args([*base, "--defences"]))
-    assert defended.bursts is not None and defended.trust is not None
-    assert defended.post_selection is not None and defended.quasi_cliques is not None
+    assert defended.bursts is not None and defended.co_rating is not None
+    assert defended.establishment is not None and defended.unexplained is not None
+    assert defended.post_selection is not None and defended.quasi_cliques is None
 
 
 @pytest.fixture(scope="module")

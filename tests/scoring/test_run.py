@@ -305,7 +305,8 @@ def test_co_rating_is_off_by_default_and_drops_only_flagged_ratings(
     )
     screened = score_core(dataset, replace(CONFIG, co_rating=loose), as_of_ms=now, seed=1)
     assert screened.co_rating is not None and screened.co_rating.flagged.any()
-    scoped = first.inputs.scoped
+    # One run-wide pass on the shared post-PSS ratings of every rater.
+    scoped = first.inputs.post_pss
     flagged = screened.co_rating.flagged
     gone = set(
         zip(scoped.note_idx[flagged].tolist(), scoped.rater_idx[flagged].tolist(), strict=True)

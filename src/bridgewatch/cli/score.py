@@ -73,9 +73,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--defences",
         action="store_true",
         help=(
-            "turn every manipulation defence on: PSS clusters, quasi-cliques, coordinated "
-            "co-rating, coordinated rating bursts and trust propagation (scores then differ "
-            "from the reference's)"
+            "turn the manipulation defences on: PSS clusters, established "
+            "raters (capture-share guard), coordinated co-rating, coordinated rating bursts "
+            "and unexplained ratings (scores then differ from the reference's)"
         ),
     )
     parser.add_argument(

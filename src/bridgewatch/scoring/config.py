@@ -22,11 +22,12 @@ from bridgewatch.scoring.manipulation import (
     CoRatingConfig,
     PostSelectionConfig,
     QuasiCliqueConfig,
+    UnexplainedConfig,
 )
 from bridgewatch.scoring.meta import MetaConfig
 from bridgewatch.scoring.mf import MFConfig
 from bridgewatch.scoring.preprocess import CoreScopeConfig, PreprocessConfig
-from bridgewatch.scoring.reputation import TrustConfig
+from bridgewatch.scoring.reputation import EstablishmentConfig, TrustConfig
 from bridgewatch.scoring.status import StatusRulesConfig
 from bridgewatch.scoring.topics import TopicConfig
 
@@ -80,6 +81,13 @@ class ScoringConfig:
         (``bridgewatch.scoring.manipulation.co_rating``): ratings of rater groups that give
         the same verdicts on the same notes far beyond chance are dropped before
         prescoring, on the notes where the group concentrates. None (default) skips it.
+    establishment : which raters are established (``bridgewatch.scoring.reputation
+        .EstablishmentConfig``): the capture-share guard, the co-rating flags and trust
+        propagation read it. None (default): no rater is told apart (the reference).
+    unexplained : the unexplained-ratings test (``bridgewatch.scoring.manipulation
+        .unexplained``) after prescoring: unproven raters' ratings far from the model's
+        prediction for them, concentrated on a note, leave the final fits. Needs
+        ``establishment``; None (default) skips it.
     """
 
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
@@ -104,6 +112,8 @@ class ScoringConfig:
     trust: TrustConfig | None = None
     bursts: BurstConfig | None = None
     co_rating: CoRatingConfig | None = None
+    establishment: EstablishmentConfig | None = None
+    unexplained: UnexplainedConfig | None = None
     use_reputation: bool = True
     pseudo_raters: bool = True
 

@@ -14,7 +14,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
-from bridgewatch.model import Classification, IdIndex, Ratings
+from bridgewatch.model import Classification, EnrollmentState, IdIndex, Ratings
 from bridgewatch.model.dataset import Dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.history import StatusHistory
@@ -28,6 +28,7 @@ from bridgewatch.scoring.preprocess import (
     merge_note_info,
     raters_in_scope,
 )
+from bridgewatch.scoring.reputation.established import established_raters
 from bridgewatch.scoring.topics import TopicClassifierError, assign_topics
 
 __all__ = ["CoreInputs", "prepare_core_inputs"]
@@ -64,6 +65,9 @@ class CoreInputs:
     rater_cluster, rater_quasi_clique : int64 per participant, the PSS groups the run used
         (extended §3.1-3.2; -1 none), or None when it used none. The worker keeps a refit's
         between refits (they need the whole rating graph).
+    established : bool per participant (``bridgewatch.scoring.reputation
+        .established_raters``) when ``ScoringConfig.establishment`` is set (a defence, not
+        in the reference), else None.
     """
 
     note_ids: IdIndex
@@ -83,6 +87,7 @@ class CoreInputs:
     history: StatusHistory
     rater_cluster: NDArray[np.int64] | None = None
     rater_quasi_clique: NDArray[np.int64] | None = None
+    established: NDArray[np.bool_] | None = None
 
     @property
     def n_notes(self) -> int:
@@ -120,6 +125,34 @@ def _enrollment_arrays(
         finite = ok & np.isfinite(values)
         group[rows[finite]] = values[finite].astype(np.int64)
     return group, enrolled
+
+
+def _established(dataset: Dataset, config: ScoringConfig) -> NDArray[np.bool_] | None:
+    """Established participants (``EstablishmentConfig``) from the enrollment rows, the
+    present being the newest rating; None without ``config.establishment``."""
+    if config.establishment is None:
+        return None
+    n = len(dataset.participant_ids)
+    enrolled = np.zeros(n, dtype=np.bool_)
+    state = np.full(n, -1, dtype=np.int8)
+    changed = np.zeros(n, dtype=np.int64)
+    frame = dataset.enrollment
+    if frame.height:
+        rows = dataset.participant_ids.lookup(_ids(frame["participantId"]))
+        ok = rows >= 0
+        enrolled[rows[ok]] = True
+        codes = frame["enrollmentState"].to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+        names = frame["enrollmentState"].dtype
+        if isinstance(names, pl.Enum):  # physical Enum positions -> EnrollmentState codes
+            lut = np.array([int(EnrollmentState[c]) for c in names.categories.to_list()])
+            codes = np.where(codes >= 0, lut[np.maximum(codes, 0)], -1)
+        state[rows[ok]] = codes[ok].astype(np.int8)
+        if "timestampOfLastStateChange" in frame.columns:
+            ts = frame["timestampOfLastStateChange"].cast(pl.Int64).fill_null(0).to_numpy()
+            changed[rows[ok]] = ts[ok]
+    ratings = dataset.ratings
+    now = int(ratings.created_at_ms.max()) if ratings.n_ratings else 0
+    return established_raters(enrolled, state, changed, now, config.establishment)
 
 
 def _note_topics(dataset: Dataset, config: ScoringConfig) -> NDArray[np.int8]:
@@ -333,4 +366,5 @@ def prepare_core_inputs(
         history=history,
         rater_cluster=rater_cluster,
         rater_quasi_clique=rater_quasi_clique,
+        established=_established(dataset, config),
     )

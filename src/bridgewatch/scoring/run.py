@@ -46,6 +46,7 @@ from bridgewatch.scoring.scorers import (
     prescore_roster,
     run_roster,
     scored_note_columns,
+    screen_roster,
 )
 from bridgewatch.scoring.scorers.gaussian_fit import gaussian_note_fitter
 from bridgewatch.scoring.scorers.meta import roster_meta
@@ -105,9 +106,9 @@ class ScoringResult:
         set (its flagged ratings left prescoring and the final fits), else None.
     side_bursts : the side-aware burst pass after prescoring (flagged ratings left or were
         down-weighted in the final fits), else None.
-    co_rating : the coordinated co-rating pass on the scoped ratings when
-        ``config.co_rating`` is set (its flagged ratings left prescoring and the final fits),
-        else None.
+    co_rating : the run-wide coordinated co-rating pass on the shared post-PSS ratings of
+        every rater (``flagged`` indexes ``inputs.post_pss``) when ``config.co_rating`` is
+        set (its flagged ratings left every scorer's view and capture share), else None.
     usage : wall time, CPU time and memory per stage, in ``STAGES`` order.
     roster : every scorer's run (``inputs``/``prescoring``/``final`` above are Core's).
     """
@@ -363,7 +364,10 @@ def score(
     with executor_scope(executor) as pool:
         if in_process(pool):
             with stages.stage("prescoring"):
-                prescored = prescore_roster(inputs, roster, seed=seed, executor=pool)
+                screening = screen_roster(inputs, roster)
+                prescored = prescore_roster(
+                    inputs, roster, seed=seed, executor=pool, screening=screening
+                )
             with stages.stage("final scoring"):
                 runs = final_roster(
                     inputs,
@@ -372,6 +376,7 @@ def score(
                     seed=seed,
                     gaussian_fitter=gaussian_note_fitter,
                     executor=pool,
+                    screening=screening,
                 )
         else:
             # One task graph: a scorer's final fits start as soon as its prescoring (or

@@ -3,6 +3,8 @@ the plain version."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -165,3 +167,133 @@ def test_vectorized_matches_plain_loops(
         find_co_rating_groups(note, rater, level, 9, config),
         find_co_rating_groups_reference(note, rater, level, 9, config),
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 5), st.integers(0, 8), st.integers(0, 2)),
+        min_size=1,
+        max_size=50,
+        unique_by=lambda t: (t[0], t[1]),
+    ),
+    blocks=st.lists(st.integers(-1, 2), min_size=9, max_size=9),
+    established=st.lists(st.booleans(), min_size=9, max_size=9),
+    alpha=st.sampled_from([None, 0.5, 1.0]),
+)
+def test_vectorized_matches_plain_loops_with_blocks_and_established(
+    rows: list[tuple[int, int, int]],
+    blocks: list[int],
+    established: list[bool],
+    alpha: float | None,
+) -> None:
+    config = CoRatingConfig(
+        min_shared_cells=2,
+        min_lift=1.0,
+        max_pair_p=0.6,
+        min_partners=1,
+        min_cell_members=2,
+        min_cell_share=0.3,
+        max_cell_p=0.6,
+        pair_alpha=alpha,
+    )
+    note, rater, level = _arrays(rows)
+    block = np.array(blocks, dtype=np.int64)
+    est = np.array(established, dtype=np.bool_)
+    _same(
+        find_co_rating_groups(note, rater, level, 9, config, block=block, established=est),
+        find_co_rating_groups_reference(
+            note, rater, level, 9, config, block=block, established=est
+        ),
+    )
+
+
+def test_one_block_is_the_popularity_null() -> None:
+    rng = np.random.default_rng(5)
+    rows, _ = _honest(rng, 200, 150, prolific=5)
+    rows += _attack(range(150, 158), list(range(190, 200)), 2)
+    note, rater, level = _arrays(rows)
+    config = CoRatingConfig()
+    _same(
+        find_co_rating_groups(note, rater, level, 158, config),
+        find_co_rating_groups(note, rater, level, 158, config, block=np.full(158, 7)),
+    )
+
+
+def _circle_and_brigade() -> tuple[Arrays, range, range, set[tuple[int, int]]]:
+    """300 honest raters, an honest niche circle (raters 300-329, established) who all rate
+    the same 20 little-rated notes by their camp, and a brigade of 10 new accounts
+    (330-339) with a few honest-looking ratings each, all rating 6 targets HELPFUL."""
+    rng = np.random.default_rng(21)
+    rows, _ = _honest(rng, 400, 300, prolific=5)
+    circle = range(300, 330)
+    niche = list(range(380, 400))
+    rows = [r for r in rows if r[0] not in niche]
+    for m in circle:
+        rows += [(int(n), m, 2) for n in rng.choice(300, size=8, replace=False)]
+        rows += [(n, m, 2 if n % 3 else 0) for n in niche]
+    brigade = range(330, 340)
+    targets = [40, 90, 150, 210, 260, 333]
+    for m in brigade:
+        rows += [(int(n), m, 2) for n in rng.choice(300, size=4, replace=False)]
+    attack = _attack(brigade, targets, 2)
+    keys = {(t, m) for t, m, _ in attack}
+    rows = [r for r in rows if (r[0], r[1]) not in keys] + attack
+    return _arrays(rows), circle, brigade, keys
+
+
+def test_established_circle_is_left_alone_and_new_brigade_of_six_targets_is_caught() -> None:
+    (note, rater, level), circle, brigade, keys = _circle_and_brigade()
+    n = 340
+    established = np.ones(n, dtype=np.bool_)
+    established[list(brigade)] = False
+    # Without an establishment the circle is grouped and loses its niche ratings.
+    plain = find_co_rating_groups(note, rater, level, n, CoRatingConfig())
+    assert (plain.group[list(circle)] >= 0).all()
+    assert plain.flagged[np.isin(rater, list(circle))].sum() > 0
+    found = find_co_rating_groups(
+        note, rater, level, n, CoRatingConfig(pair_alpha=0.05), established=established
+    )
+    is_attack = np.array([(int(t), int(m)) in keys for t, m in zip(note, rater, strict=True)])
+    np.testing.assert_array_equal(found.flagged, is_attack)
+    assert (found.group[list(brigade)] >= 0).all()
+    assert (found.group[list(circle)] == -1).all()  # exempt: reported ungrouped
+
+
+def test_pair_alpha_bounds_chance_pairs_family_wise() -> None:
+    rng = np.random.default_rng(3)
+    rows, _ = _honest(rng, 300, 400, prolific=30)
+    note, rater, level = _arrays(rows)
+    loose = CoRatingConfig(min_lift=1.0, max_pair_p=0.05, min_partners=1)
+    strict = dataclasses.replace(loose, pair_alpha=0.05)
+    assert find_co_rating_groups(note, rater, level, 400, strict).n_pairs < (
+        find_co_rating_groups(note, rater, level, 400, loose).n_pairs
+    )
+    with pytest.raises(ConfigError, match="pair_alpha"):
+        CoRatingConfig(pair_alpha=0.0)
+    one = np.zeros(1, np.int64)
+    with pytest.raises(ConfigError, match="block"):
+        find_co_rating_groups(one, one, one, 1, CoRatingConfig(), block=np.zeros(2, np.int64))
+    with pytest.raises(ConfigError, match="established"):
+        find_co_rating_groups(one, one, one, 1, CoRatingConfig(), established=np.zeros(3, np.bool_))
+
+
+def test_group_of_mostly_established_members_loses_nothing() -> None:
+    (note, rater, level), circle, brigade, keys = _circle_and_brigade()
+    n = 340
+    # A quarter of the circle is unproven (newcomers to the community): it stays whole.
+    established = np.ones(n, dtype=np.bool_)
+    established[list(brigade)] = False
+    established[list(circle)[:7]] = False
+    found = find_co_rating_groups(note, rater, level, n, CoRatingConfig(), established=established)
+    in_circle = np.isin(rater, list(circle))
+    assert not found.flagged[in_circle].any()
+    assert (found.group[list(circle)] == -1).all()
+    is_attack = np.array([(int(t), int(m)) in keys for t, m in zip(note, rater, strict=True)])
+    np.testing.assert_array_equal(found.flagged, is_attack)
+    # Flag every group with an unproven member: the newcomers lose their niche ratings.
+    strict = find_co_rating_groups(
+        note, rater, level, n, CoRatingConfig(min_unproven_share=0.0), established=established
+    )
+    assert strict.flagged[in_circle].any()
+    assert not strict.flagged[np.isin(rater, list(circle)[7:])].any()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import bridgewatch.scoring.manipulation.quasi_clique as qc
 from bridgewatch.model import IdIndex, Ratings
 from bridgewatch.scoring.manipulation import QuasiCliqueConfig, count_collisions, find_quasi_cliques
 
@@ -117,4 +120,38 @@ def test_accelerated_and_plain_collision_counts_agree() -> None:
     fast = count_collisions(ratings, created, posts, misleading, CONFIG, accelerated=True)
     slow = count_collisions(ratings, created, posts, misleading, CONFIG, accelerated=False)
     np.testing.assert_array_equal(fast.pairs, slow.pairs)
+    np.testing.assert_array_equal(fast.posts, slow.posts)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(0, 11), st.integers(0, 14), st.sampled_from([0.0, 0.5, 1.0])),
+        min_size=1,
+        max_size=120,
+        unique_by=lambda t: (t[0], t[1]),
+    ),
+    posts_of=st.lists(st.integers(0, 5), min_size=15, max_size=15),
+    min_pair_posts=st.integers(1, 3),
+    block=st.sampled_from([1, 7, 10_000_000]),
+)
+def test_blocked_counts_match_every_pair_enumerated(
+    rows: list[tuple[int, int, float]],
+    posts_of: list[int],
+    min_pair_posts: int,
+    block: int,
+) -> None:
+    """Several notes per post (a pair colliding on two notes of a post counts once, sharing
+    a post and value on different notes counts zero) and tiny row blocks."""
+    ratings = _ratings(rows, n_notes=15, n_participants=12)
+    created = np.full(15, T0, dtype=np.int64)
+    posts = np.array(posts_of, dtype=np.int64)
+    config = QuasiCliqueConfig(min_pair_posts=min_pair_posts)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(qc, "_BLOCK_ENTRIES", block)
+        fast = count_collisions(ratings, created, posts, np.ones(15, np.bool_), config)
+    slow = count_collisions(
+        ratings, created, posts, np.ones(15, np.bool_), config, accelerated=False
+    )
+    np.testing.assert_array_equal(fast.pairs.reshape(-1, 2), slow.pairs.reshape(-1, 2))
     np.testing.assert_array_equal(fast.posts, slow.posts)

@@ -48,6 +48,11 @@ from bridgewatch.scoring.manipulation.quasi_clique import (
     count_collisions,
     find_quasi_cliques,
 )
+from bridgewatch.scoring.manipulation.unexplained import (
+    UnexplainedConfig,
+    UnexplainedResult,
+    find_unexplained_ratings,
+)
 
 __all__ = [
     "NO_CLUSTER",
@@ -61,6 +66,8 @@ __all__ = [
     "PostSelectionResult",
     "QuasiCliqueConfig",
     "QuasiCliqueResult",
+    "UnexplainedConfig",
+    "UnexplainedResult",
     "cluster_pairs",
     "count_co_ratings",
     "count_co_ratings_reference",
@@ -73,5 +80,6 @@ __all__ = [
     "find_quasi_cliques",
     "find_rating_bursts",
     "find_rating_bursts_reference",
+    "find_unexplained_ratings",
     "rater_sides",
 ]

@@ -13,12 +13,18 @@ rater picks (note, verdict) cells in proportion to their popularity:
    raters are left out of the pair count (they carry little evidence and cost ``w_j^2``
    pairs; the brigade's targets stay below it unless the brigade is that large).
 2. **Pairs.** ``C = X X^T`` counts the cells two raters share. Under the null (a
-   Chung-Lu / configuration model: ``P(a rates j) = d_a w_j / W``) the expected count is
-   ``E_ab = d_a d_b S`` with ``S = sum_j w_j^2 / W^2``, so prolific raters and popular
-   notes are expected to meet often. A pair is *coordinated* when ``C_ab >=
-   min_shared_cells``, ``C_ab >= min_lift * E_ab`` and the Poisson upper tail
-   ``P(X >= C_ab | E_ab) <= max_pair_p``. Same-camp honest raters agree more often than
-   the null (a verdict follows viewpoint), hence the lift and a tail far below 1 / pairs.
+   Chung-Lu / configuration model stratified by community: raters fall in blocks, e.g.
+   modeling groups, and a rater of block ``A`` picks cell ``j`` with probability
+   ``d_a w_j^A / W_A``, ``w_j^A`` being the raters of block ``A`` on ``j`` and ``W_A``
+   the block's ratings) the expected count is ``E_ab = d_a d_b S_AB`` with ``S_AB =
+   sum_j w_j^A w_j^B / (W_A W_B)``: prolific raters, popular notes and a community's own
+   notes are expected to meet often. Without blocks ``S = sum_j w_j^2 / W^2`` (the
+   popularity-only null). A pair is *coordinated* when ``C_ab >= min_shared_cells``,
+   ``C_ab >= min_lift * E_ab`` and the Poisson upper tail ``P(X >= C_ab | E_ab)`` is at
+   most ``max_pair_p`` and ``pair_alpha / n_tested`` (Bonferroni over the pairs that share
+   a cell: a community of millions of pairs produces no chance pairs by sheer number).
+   With an ``established`` mask only pairs with an unproven rater are tested (and only
+   the unproven raters' rows of ``X`` are multiplied).
 3. **Core.** Coordinated raters are the ``min_partners``-core of the pair graph, and the
    groups its connected components: a chain of chance pairs does not make a group.
 4. **Flags.** For a group ``G`` (``D_G = sum_{a in G} d_a``) and a cell ``j`` rated by
@@ -26,7 +32,11 @@ rater picks (note, verdict) cells in proportion to their popularity:
    (W - D_G)`` members. The members' ratings on cell ``j`` are flagged when ``g_j >=
    max(min_cell_members, min_cell_share * |G|)``, ``g_j >= min_lift * e_j`` and
    ``P(X >= g_j | e_j) <= max_cell_p``: the cells where the group's shared verdicts
-   concentrate. A member's other (honest) ratings stay.
+   concentrate. A member's other (honest) ratings stay, and so do an established
+   member's (``CoRatingConfig.flag_established`` False); a group of mostly established
+   members (unproven share below ``min_unproven_share``) loses nothing: a circle of
+   established raters who rate the same niche notes alike, with a few newcomers among
+   them, is a community, not a brigade.
 
 The scorer drops flagged ratings before prescoring (``bridgewatch.scoring.defences``).
 """
@@ -64,7 +74,9 @@ class CoRatingResult:
 
     Attributes
     ----------
-    group : int64 array of shape (n_raters,), the rater's group id (0..n_groups-1) or -1.
+    group : int64 array of shape (n_raters,), the rater's group id (0..n_groups-1) or -1
+        (not grouped, an established member exempt from flags, or a member of a group of
+        mostly established raters: nothing of theirs is flagged).
     flagged : bool array of shape (n_ratings,), ratings of group members on the group's
         concentrated cells (step 4).
     n_pairs : number of coordinated pairs (before the core is taken).
@@ -91,14 +103,50 @@ def _check(
     return int(n)
 
 
+def _pair_threshold(n_tested: int, config: CoRatingConfig) -> float:
+    """The Poisson tail a coordinated pair must reach (``max_pair_p``, Bonferroni-bounded)."""
+    if config.pair_alpha is None:
+        return config.max_pair_p
+    return min(config.max_pair_p, config.pair_alpha / max(n_tested, 1))
+
+
 def _pair_tests(
-    count: NDArray[np.int64], expected: NDArray[np.float64], config: CoRatingConfig
+    count: NDArray[np.int64],
+    expected: NDArray[np.float64],
+    config: CoRatingConfig,
+    threshold: float,
 ) -> NDArray[np.bool_]:
     ok = (count >= config.min_shared_cells) & (count >= config.min_lift * expected)
     if ok.any():
         tail = _poisson_sf(count[ok] - 1, expected[ok])
-        ok[np.flatnonzero(ok)] = tail <= config.max_pair_p
+        ok[np.flatnonzero(ok)] = tail <= threshold
     return ok
+
+
+def _blocks(block: NDArray[np.integer] | None, n_raters: int) -> tuple[NDArray[np.int64], int]:
+    """Dense block ids 0..K-1 per rater (one block without ``block``)."""
+    if block is None:
+        return np.zeros(n_raters, dtype=np.int64), 1
+    if block.shape != (n_raters,):
+        raise ConfigError("block", block.shape, f"shape ({n_raters},)")
+    _, dense = np.unique(block, return_inverse=True)
+    out = dense.astype(np.int64).ravel()
+    return out, int(out.max()) + 1 if out.size else 1
+
+
+def _block_similarity(
+    cells: NDArray[np.int64], blk: NDArray[np.int64], n_blocks: int, n_cells: int
+) -> NDArray[np.float64]:
+    """``S_AB = sum_j w_j^A w_j^B / (W_A W_B)``, (n_blocks, n_blocks); ``blk`` per rating."""
+    m = sp.csr_matrix(
+        (np.ones(cells.shape[0], dtype=np.float64), (blk, cells)), shape=(n_blocks, n_cells)
+    )
+    totals = np.asarray(m.sum(axis=1)).ravel()
+    inner = np.asarray((m @ m.T).todense(), dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sim = inner / np.outer(totals, totals)
+    out: NDArray[np.float64] = np.nan_to_num(sim, nan=0.0, posinf=0.0)
+    return out
 
 
 def _cell_tests(
@@ -143,6 +191,7 @@ def _flag(
     group: NDArray[np.int64],
     n_groups: int,
     config: CoRatingConfig,
+    exempt: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.bool_]:
     n = cells.shape[0]
     flagged = np.zeros(n, dtype=np.bool_)
@@ -154,6 +203,12 @@ def _flag(
     sizes = np.bincount(group[group >= 0], minlength=n_groups)
     g_of = group[rater_idx]
     for g in range(n_groups):
+        if exempt is not None:
+            in_group = group == g
+            unproven = float((in_group & ~exempt).sum()) / max(float(in_group.sum()), 1.0)
+            if unproven < config.min_unproven_share:
+                group[in_group] = -1  # a community: dissolved, nothing flagged
+                continue
         mine = g_of == g
         members = np.bincount(cells[mine], minlength=n_cells)
         concentrated = _cell_tests(
@@ -165,7 +220,20 @@ def _flag(
             config,
         )
         flagged |= mine & concentrated[cells]
+    if exempt is not None:
+        flagged &= ~exempt[rater_idx]
     return flagged
+
+
+def _check_masks(
+    established: NDArray[np.bool_] | None, n_raters: int, config: CoRatingConfig
+) -> NDArray[np.bool_] | None:
+    """The raters exempt from flags (established ones unless ``flag_established``)."""
+    if established is None:
+        return None
+    if established.shape != (n_raters,):
+        raise ConfigError("established", established.shape, f"shape ({n_raters},)")
+    return None if config.flag_established else established.astype(np.bool_)
 
 
 def find_co_rating_groups(
@@ -174,6 +242,9 @@ def find_co_rating_groups(
     levels: NDArray[np.integer],
     n_raters: int,
     config: CoRatingConfig,
+    *,
+    block: NDArray[np.integer] | None = None,
+    established: NDArray[np.bool_] | None = None,
 ) -> CoRatingResult:
     """Find coordinated co-rating groups (see the module docstring).
 
@@ -183,6 +254,11 @@ def find_co_rating_groups(
     levels : int array of shape (n_ratings,), 0 NOT_HELPFUL, 1 SOMEWHAT_HELPFUL, 2 HELPFUL.
     n_raters : number of raters (``rater_idx < n_raters``).
     config : CoRatingConfig
+    block : int array of shape (n_raters,), each rater's community for the null (e.g. its
+        modeling group, -1 for none); None: one block (popularity-only null).
+    established : bool array of shape (n_raters,), established raters
+        (``bridgewatch.scoring.reputation.established_raters``); None: every rater is
+        tested and can be flagged.
 
     Returns
     -------
@@ -191,6 +267,8 @@ def find_co_rating_groups(
     n = _check(note_idx, rater_idx, levels)
     if n and int(rater_idx.max()) >= n_raters:
         raise ConfigError("rater_idx", "out of range", f"indexes in [0, {n_raters})")
+    blk, n_blocks = _blocks(block, n_raters)
+    exempt = _check_masks(established, n_raters, config)
     raters = rater_idx.astype(np.int64)
     cells = note_idx.astype(np.int64) * 3 + levels.astype(np.int64)
     empty = CoRatingResult(np.full(n_raters, -1, dtype=np.int64), np.zeros(n, dtype=np.bool_), 0, 0)
@@ -199,21 +277,37 @@ def find_co_rating_groups(
     n_cells = int(cells.max()) + 1
     w = np.bincount(cells, minlength=n_cells).astype(np.float64)
     d = np.bincount(raters, minlength=n_raters).astype(np.float64)
-    total = float(n)
-    s = float((w * w).sum()) / (total * total)
+    sim = _block_similarity(cells, blk[raters], n_blocks, n_cells)
     # Pair counting: raters with enough ratings, cells not too popular.
     use = (d[raters] >= config.min_shared_cells) & (w[cells] <= config.max_cell_raters)
     x = sp.csr_matrix(
         (np.ones(int(use.sum()), dtype=np.int32), (raters[use], cells[use])),
         shape=(n_raters, n_cells),
     )
-    shared = sp.coo_matrix(sp.triu(x @ x.T, k=1))
-    a, b = shared.row.astype(np.int64), shared.col.astype(np.int64)
+    if exempt is None:
+        shared = sp.coo_matrix(sp.triu(x @ x.T, k=1))
+        a, b = shared.row.astype(np.int64), shared.col.astype(np.int64)
+    else:
+        # Only pairs with an unproven rater: its rows against every rater.
+        rows = np.flatnonzero(~exempt & (d >= config.min_shared_cells))
+        shared = sp.coo_matrix(x[rows] @ x.T)
+        a, b = rows[shared.row], shared.col.astype(np.int64)
+        # Unproven-unproven pairs appear twice: keep a < b; drop the diagonal.
+        keep = exempt[b] | (a < b)
+        shared = sp.coo_matrix(
+            (shared.data[keep], (shared.row[keep], shared.col[keep])), shape=shared.shape
+        )
+        a, b = a[keep], b[keep]
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        a, b = lo, hi
     count = shared.data.astype(np.int64)
-    ok = _pair_tests(count, d[a] * d[b] * s, config)
+    threshold = _pair_threshold(int(count.shape[0]), config)
+    ok = _pair_tests(count, d[a] * d[b] * sim[blk[a], blk[b]], config, threshold)
     pairs = np.stack([a[ok], b[ok]], axis=1)
     group, n_groups = _groups(pairs, n_raters, config.min_partners)
-    flagged = _flag(cells, raters, group, n_groups, config)
+    flagged = _flag(cells, raters, group, n_groups, config, exempt)
+    if exempt is not None:
+        group[exempt] = -1
     return CoRatingResult(group, flagged, int(pairs.shape[0]), n_groups)
 
 
@@ -223,9 +317,16 @@ def find_co_rating_groups_reference(
     levels: NDArray[np.integer],
     n_raters: int,
     config: CoRatingConfig,
+    *,
+    block: NDArray[np.integer] | None = None,
+    established: NDArray[np.bool_] | None = None,
 ) -> CoRatingResult:
     """Plain-loop version of ``find_co_rating_groups`` (small inputs only; used to test it)."""
     n = _check(note_idx, rater_idx, levels)
+    blk = [0] * n_raters if block is None else [int(v) for v in block.tolist()]
+    exempt = [False] * n_raters
+    if established is not None and not config.flag_established:
+        exempt = [bool(v) for v in established.tolist()]
     cells = [int(t) * 3 + int(lv) for t, lv in zip(note_idx.tolist(), levels.tolist(), strict=True)]
     raters = [int(r) for r in rater_idx.tolist()]
     w: dict[int, int] = {}
@@ -237,20 +338,33 @@ def find_co_rating_groups_reference(
     for c, r in zip(cells, raters, strict=True):
         if d[r] >= config.min_shared_cells and w[c] <= config.max_cell_raters:
             rated[r].add(c)
-    s = sum(v * v for v in w.values()) / float(n * n) if n else 0.0
-    pairs = []
+    # Block cell counts w_j^A and block totals W_A for the stratified null.
+    wb: dict[tuple[int, int], int] = {}
+    tot: dict[int, int] = {}
+    for c, r in zip(cells, raters, strict=True):
+        wb[(blk[r], c)] = wb.get((blk[r], c), 0) + 1
+        tot[blk[r]] = tot.get(blk[r], 0) + 1
+
+    def sim(p: int, q: int) -> float:
+        inner = sum(v * wb.get((q, c), 0) for (bp, c), v in wb.items() if bp == p)
+        return inner / float(tot[p] * tot[q])
+
+    tested = []
     for a in range(n_raters):
         for b in range(a + 1, n_raters):
             c_ab = len(rated[a] & rated[b])
-            if c_ab == 0:
-                continue
-            expected = d[a] * d[b] * s
-            if (
-                c_ab >= config.min_shared_cells
-                and c_ab >= config.min_lift * expected
-                and float(_poisson_sf(c_ab - 1, expected)) <= config.max_pair_p
-            ):
-                pairs.append((a, b))
+            if c_ab > 0 and not (exempt[a] and exempt[b]):
+                tested.append((a, b, c_ab))
+    threshold = _pair_threshold(len(tested), config)
+    pairs = []
+    for a, b, c_ab in tested:
+        expected = d[a] * d[b] * sim(blk[a], blk[b])
+        if (
+            c_ab >= config.min_shared_cells
+            and c_ab >= config.min_lift * expected
+            and float(_poisson_sf(c_ab - 1, expected)) <= threshold
+        ):
+            pairs.append((a, b))
     pair_arr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     # Core and components (as in the vectorized version, on the plain pair list).
     core = _k_core(pair_arr, n_raters, config.min_partners)
@@ -272,11 +386,17 @@ def find_co_rating_groups_reference(
     flagged = np.zeros(n, dtype=np.bool_)
     for g in range(n_groups):
         members = [r for r in range(n_raters) if group[r] == g]
+        if established is not None and not config.flag_established:
+            unproven = sum(1 for r in members if not exempt[r]) / max(len(members), 1)
+            if unproven < config.min_unproven_share:
+                for r in members:
+                    group[r] = -1
+                continue
         group_ratings = float(sum(d[r] for r in members))
         rest = max(n - group_ratings, 1.0)
         need = max(float(config.min_cell_members), config.min_cell_share * len(members))
         for i in range(n):
-            if group[raters[i]] != g:
+            if group[raters[i]] != g or exempt[raters[i]]:
                 continue
             inside = sum(1 for k in range(n) if cells[k] == cells[i] and group[raters[k]] == g)
             expected = group_ratings * (w[cells[i]] - inside) / rest
@@ -285,4 +405,7 @@ def find_co_rating_groups_reference(
                 and inside >= config.min_lift * expected
                 and float(_poisson_sf(inside - 1, expected)) <= config.max_cell_p
             )
+    for r in range(n_raters):
+        if exempt[r]:
+            group[r] = -1
     return CoRatingResult(group, flagged, len(pairs), n_groups)

@@ -192,6 +192,18 @@ class CoRatingConfig:
     min_cell_share : ... and at least this share of the group (0.2) ...
     max_cell_p : ... and the Poisson upper tail of the member count is at most this (1e-6).
     max_cell_raters : cells with more raters are left out of the pair count (5000).
+    pair_alpha : family-wise bound on chance pairs: a pair's Poisson tail must also be at
+        most ``pair_alpha / n_tested`` (Bonferroni over the ``n_tested`` rater pairs that
+        share a cell), so a large community does not produce chance pairs by sheer number
+        (None: ``max_pair_p`` alone).
+    flag_established : flag the ratings of established group members too (False). With an
+        ``established`` mask (``ScoringConfig.establishment``) only pairs with at least one
+        unproven rater are tested and only unproven members lose ratings: honest circles
+        of established raters who rate the same niche notes alike are left alone, and the
+        pair count runs over the unproven raters' rows only.
+    min_unproven_share : ... and only in groups where unproven members are at least this
+        share (0.5): a community of mostly established raters with a few newcomers rating
+        its niche notes alike is not a brigade.
     """
 
     min_shared_cells: int = 5
@@ -202,8 +214,15 @@ class CoRatingConfig:
     min_cell_share: float = 0.2
     max_cell_p: float = 1e-6
     max_cell_raters: int = 5000
+    pair_alpha: float | None = None
+    flag_established: bool = False
+    min_unproven_share: float = 0.5
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.min_unproven_share <= 1.0:
+            raise ConfigError("min_unproven_share", self.min_unproven_share, "in [0, 1]")
+        if self.pair_alpha is not None and not 0.0 < self.pair_alpha <= 1.0:
+            raise ConfigError("pair_alpha", self.pair_alpha, "in (0, 1] or None")
         for name in ("min_shared_cells", "min_partners", "min_cell_members", "max_cell_raters"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -20,14 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 from numpy.typing import NDArray
 
 from bridgewatch.model import Ratings
 from bridgewatch.scoring.manipulation.config import QuasiCliqueConfig
 from bridgewatch.scoring.manipulation.pss import (
     _pair_keys_numpy,
-    _pair_post_keys_numba,
-    _sorted_unique,
     _unique_counts,
 )
 
@@ -74,6 +73,114 @@ def _scope(
     return np.asarray(usable & (created > newest - config.recent_window_ms))
 
 
+# Budget of product entries per row block of the candidate pass (~12 bytes each).
+_BLOCK_ENTRIES = 8_000_000
+
+
+def _row_blocks(q: sp.csr_matrix, budget: int) -> list[tuple[int, int]]:
+    """Row ranges of ``q`` whose ``q[rows] @ q.T`` has at most about ``budget`` entries
+    (bounded by the sum of the rows' column degrees)."""
+    n = q.shape[0]
+    col_degree = np.bincount(q.indices, minlength=q.shape[1]).astype(np.float64)
+    row_of = np.repeat(np.arange(n), np.diff(q.indptr))
+    cost = np.bincount(row_of, weights=col_degree[q.indices], minlength=n).astype(np.int64)
+    # Block b holds the rows whose cumulative cost falls in [b * budget, (b + 1) * budget).
+    block_of = np.cumsum(cost) // max(budget, 1)
+    if n == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, block_of[1:] != block_of[:-1]])
+    bounds = [*map(int, starts), n]
+    return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+
+def _candidate_pairs(
+    rater: NDArray[np.int64], post_value: NDArray[np.int64], n_p: int, min_posts: int
+) -> NDArray[np.int64]:
+    """Pair keys ``lo * n_p + hi`` sharing at least ``min_posts`` (post, value) cells: an upper
+    bound of the distinct posts where they collided (every such post has a shared cell).
+    Row-blocked sparse products keep the memory bounded by ``_BLOCK_ENTRIES``."""
+    _, cols = np.unique(post_value, return_inverse=True)
+    n_cols = int(cols.max()) + 1 if cols.size else 0
+    q = sp.csr_matrix(
+        (np.ones(rater.shape[0], dtype=np.int32), (rater, cols.ravel())), shape=(n_p, n_cols)
+    )
+    q.sum_duplicates()
+    q.data[:] = 1
+    qt = q.T.tocsc()
+    found = []
+    for lo, hi in _row_blocks(q, _BLOCK_ENTRIES):
+        block = sp.coo_matrix(q[lo:hi] @ qt)
+        rows = block.row.astype(np.int64) + lo
+        cols_b = block.col.astype(np.int64)
+        keep = (block.data >= min_posts) & (cols_b > rows)
+        found.append(rows[keep] * n_p + cols_b[keep])
+    keys = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+    keys.sort()
+    return keys
+
+
+@njit(cache=True)
+def _exact_posts(
+    pair_keys: NDArray[np.int64],
+    indptr: NDArray[np.int64],
+    actions: NDArray[np.int64],
+    action_post: NDArray[np.int64],
+    n_p: int,
+) -> NDArray[np.int64]:  # pragma: no cover - compiled
+    """Distinct posts where each pair gave the same value to the same note: a merge of the
+    two raters' sorted (note, value) actions."""
+    out = np.zeros(pair_keys.shape[0], dtype=np.int64)
+    for k in range(pair_keys.shape[0]):
+        a = pair_keys[k] // n_p
+        b = pair_keys[k] % n_p
+        i, i_end = indptr[a], indptr[a + 1]
+        j, j_end = indptr[b], indptr[b + 1]
+        buf = np.empty(min(i_end - i, j_end - j), dtype=np.int64)
+        m = 0
+        while i < i_end and j < j_end:
+            if actions[i] == actions[j]:
+                buf[m] = action_post[i]
+                m += 1
+                i += 1
+                j += 1
+            elif actions[i] < actions[j]:
+                i += 1
+            else:
+                j += 1
+        if m > 0:
+            posts = np.sort(buf[:m])
+            distinct = 1
+            for t in range(1, m):
+                if posts[t] != posts[t - 1]:
+                    distinct += 1
+            out[k] = distinct
+    return out
+
+
+def _collisions_blocked(
+    note: NDArray[np.int64],
+    value: NDArray[np.int64],
+    rater: NDArray[np.int64],
+    post: NDArray[np.int64],
+    n_p: int,
+    min_posts: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Pair keys (sorted) and their distinct collision posts, for pairs with at least
+    ``min_posts``: candidates from (post, value) cells, then exact counts per candidate."""
+    n_values = 3
+    candidates = _candidate_pairs(rater, post * n_values + value, n_p, min_posts)
+    if candidates.size == 0:
+        return candidates, np.zeros(0, dtype=np.int64)
+    action = note * n_values + value
+    order = np.lexsort((action, rater))
+    rater_s, action_s, post_s = rater[order], action[order], post[order]
+    indptr = np.zeros(n_p + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rater_s, minlength=n_p), out=indptr[1:])
+    counts = _exact_posts(candidates, indptr, action_s, post_s, n_p)
+    kept = counts >= min_posts
+    return candidates[kept], counts[kept]
+
+
 def count_collisions(
     ratings: Ratings,
     note_created_at_ms: NDArray[np.int64],
@@ -94,7 +201,9 @@ def count_collisions(
     note_misleading : bool array of shape (n_notes,), classified misleading
     config : QuasiCliqueConfig
     accelerated : bool
-        Use the numba pair kernel (default) or the plain numpy one; results are identical.
+        Candidate pairs from row-blocked sparse products then exact counts by a numba merge
+        (default: memory bounded by the pairs kept, not by all colliding pairs), or the
+        plain numpy enumeration of every colliding pair; results are identical.
 
     Returns
     -------
@@ -111,16 +220,15 @@ def count_collisions(
     group_first = np.r_[True, (note[1:] != note[:-1]) | (value[1:] != value[:-1])]
     group_first = group_first[: note.shape[0]]
     starts = np.flatnonzero(group_first)[np.cumsum(group_first) - 1].astype(np.int64)
-    n_posts = int(post.max(initial=0)) + 1
-    if accelerated and n_p * n_p < (1 << 62) // n_posts:
-        distinct = _sorted_unique(_pair_post_keys_numba(starts, rater, post, n_p, n_posts))
-        pair_keys = distinct // n_posts
-    else:
-        keys, posts = _pair_keys_numpy(starts, rater, post, n_p)
-        order = np.lexsort((posts, keys))
-        keys, posts = keys[order], posts[order]
-        changed = (keys[1:] != keys[:-1]) | (posts[1:] != posts[:-1])
-        pair_keys = keys[np.r_[True, changed][: keys.shape[0]]]
+    if accelerated and n_p * n_p < (1 << 62) // 4:
+        keys_b, counts_b = _collisions_blocked(note, value, rater, post, n_p, config.min_pair_posts)
+        pairs_b = np.stack([keys_b // n_p, keys_b % n_p], axis=1).astype(np.int64)
+        return CollisionCounts(pairs_b, counts_b, in_scope)
+    keys, posts = _pair_keys_numpy(starts, rater, post, n_p)
+    order = np.lexsort((posts, keys))
+    keys, posts = keys[order], posts[order]
+    changed = (keys[1:] != keys[:-1]) | (posts[1:] != posts[:-1])
+    pair_keys = keys[np.r_[True, changed][: keys.shape[0]]]
     keys_u, counts = _unique_counts(pair_keys, is_sorted=True)
     kept = counts >= config.min_pair_posts
     pairs = np.stack([keys_u[kept] // n_p, keys_u[kept] % n_p], axis=1).astype(np.int64)

@@ -7,7 +7,8 @@ before the final fits ("filter" mode) or weights them by ``trust_weights`` in th
 ("weight" mode).
 """
 
-from bridgewatch.scoring.reputation.config import TrustConfig
+from bridgewatch.scoring.reputation.config import PROVEN_STATES, EstablishmentConfig, TrustConfig
+from bridgewatch.scoring.reputation.established import established_raters
 from bridgewatch.scoring.reputation.propagate import (
     TrustResult,
     propagate_trust,
@@ -21,9 +22,12 @@ from bridgewatch.scoring.reputation.raters import (
 )
 
 __all__ = [
+    "PROVEN_STATES",
+    "EstablishmentConfig",
     "RaterTrust",
     "TrustConfig",
     "TrustResult",
+    "established_raters",
     "propagate_trust",
     "propagate_trust_reference",
     "rater_trust",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bridgewatch.errors import ConfigError
 
-__all__ = ["TrustConfig"]
+__all__ = ["PROVEN_STATES", "EstablishmentConfig", "TrustConfig"]
 
 
 @dataclass(frozen=True)
@@ -58,3 +58,55 @@ class TrustConfig:
             raise ConfigError("mode", self.mode, "'filter' or 'weight'")
         if isinstance(self.min_seed_ratings, bool) or self.min_seed_ratings < 0:
             raise ConfigError("min_seed_ratings", self.min_seed_ratings, "an int >= 0")
+
+
+_DAY_MS = 86_400_000
+
+# Enrollment states that prove rating impact: the rater earned in at some point
+# (earnedIn, atRisk, earnedOut*, apiEarnedIn, apiEarnedOut codes).
+PROVEN_STATES: frozenset[int] = frozenset({0, 1, 2, 3, 7, 8})
+
+
+@dataclass(frozen=True)
+class EstablishmentConfig:
+    """Which raters are *established*: their weight was earned before the data being scored.
+
+    A participant is established when it is enrolled and its last enrollment state change is
+    at least ``min_age_days`` before the newest rating of the run (for a ``newUser`` the last
+    state change is the account's creation, so this is the account age; for an earned-in
+    rater, when it earned in), or when its state is one of ``proven_states`` (none by
+    default). Everyone else (young accounts, raters who earned in recently, participants
+    without an enrollment row) is *unproven*. A pool of fresh accounts is unproven however it
+    spreads its ratings, and so are sleepers that farmed their way in recently: earning in
+    is something an attacker can buy, time is not (it is the attack's cost).
+
+    The defences read it three ways (``bridgewatch.scoring.defences``): only established
+    out-of-scope raters count in the capture share's denominator (``guard_capture``);
+    co-rating groups lose the ratings of their unproven members only
+    (``CoRatingConfig.flag_established``); trust propagation restarts at established raters
+    and filters unproven ones only.
+
+    Parameters
+    ----------
+    min_age_days : account age that counts as established without proven impact (90).
+    proven_states : ``EnrollmentState`` codes established whatever their age (none; e.g.
+        ``PROVEN_STATES``, every earned-in state, to trust earning in by itself).
+    guard_capture : count out-of-scope ratings in a note's capture share denominator only
+        when their rater is established (True), so a flood of new out-of-scope accounts
+        cannot push Core's notes below the capture threshold.
+    """
+
+    min_age_days: float = 90.0
+    proven_states: frozenset[int] = frozenset()
+    guard_capture: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_age_days <= 36_500.0:
+            raise ConfigError("min_age_days", self.min_age_days, "in [0, 36500]")
+        if any(not 0 <= s <= 127 for s in self.proven_states):
+            raise ConfigError("proven_states", sorted(self.proven_states), "int8 state codes")
+
+    @property
+    def min_age_ms(self) -> int:
+        """``min_age_days`` in milliseconds."""
+        return round(self.min_age_days * _DAY_MS)

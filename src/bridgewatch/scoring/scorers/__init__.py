@@ -22,6 +22,7 @@ from bridgewatch.scoring.scorers.run import (
     prescore_roster,
     run_roster,
     scorer_seed,
+    screen_roster,
 )
 from bridgewatch.scoring.scorers.scope import capture_share, scorer_inputs
 from bridgewatch.scoring.scorers.spec import Family, ScorerKind, ScorerSpec
@@ -47,6 +48,7 @@ __all__ = [
     "scored_note_columns",
     "scorer_inputs",
     "scorer_seed",
+    "screen_roster",
     "select_scorers",
     "topic_confidence",
 ]

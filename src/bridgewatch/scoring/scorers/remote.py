@@ -38,6 +38,7 @@ from bridgewatch.parallel.artifacts import (
     work_directory,
 )
 from bridgewatch.scoring._threads import limit_kernel_threads
+from bridgewatch.scoring.defences import SharedScreening
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.scorers import run as roster_run
 from bridgewatch.scoring.scorers.run import (
@@ -68,8 +69,8 @@ def _lender_ref(name: str) -> str:
     return f"prescoring:{name}"
 
 
-def _shared(root: str) -> tuple[CoreInputs, dict[str, object]]:
-    shared: CoreInputs = cached_tree(WorkDir(root).url(SHARED_FILE))
+def _shared(root: str) -> tuple[SharedScreening, dict[str, object]]:
+    shared: SharedScreening = cached_tree(WorkDir(root).url(SHARED_FILE))
     return shared, object_paths(shared, _SHARED)
 
 
@@ -162,7 +163,7 @@ def _cost(shared: CoreInputs, spec: ScorerSpec) -> float:
 
 
 def run_roster_remote(
-    shared: CoreInputs,
+    shared: SharedScreening,
     roster: tuple[ScorerSpec, ...],
     *,
     seed: int | None,
@@ -174,7 +175,8 @@ def run_roster_remote(
 
     Parameters
     ----------
-    shared, roster, seed, gaussian_fitter : as ``run_roster``.
+    shared : the run's shared inputs after the run-wide defence pass (``screen_roster``).
+    roster, seed, gaussian_fitter : as ``run_roster``.
     executor : a process pool or a Dask cluster.
     work_dir : where the run directory goes (a path every worker sees, or an fsspec URL);
         default a local temporary directory (enough for local processes and a local
@@ -198,7 +200,7 @@ def run_roster_remote(
             work.root,
             time.perf_counter() - started,
         )
-        costs = {s.name: _cost(shared, s) for s in roster}
+        costs = {s.name: _cost(shared.inputs, s) for s in roster}
         head = max(costs.values(), default=0.0)
         tasks: dict[str, Task] = {}
         for name, deps in graph.items():

@@ -26,7 +26,15 @@ import numpy as np
 from bridgewatch.errors import BridgewatchError
 from bridgewatch.parallel import SerialExecutor, in_process
 from bridgewatch.scoring._threads import limit_kernel_threads
-from bridgewatch.scoring.defences import BurstScreening, Defences, apply_defences, screen_bursts
+from bridgewatch.scoring.defences import (
+    BurstScreening,
+    Defences,
+    SharedScreening,
+    apply_defences,
+    screen_bursts,
+    screen_shared,
+    screen_unexplained,
+)
 from bridgewatch.scoring.final import (
     FinalScoringResult,
     NoteFitter,
@@ -56,6 +64,7 @@ __all__ = [
     "prescore_roster",
     "run_roster",
     "scorer_seed",
+    "screen_roster",
 ]
 
 _log = logging.getLogger(__name__)
@@ -174,13 +183,13 @@ class Prescored:
     reputation: ReputationPrescoring | None = None
 
 
-def _prescore_reputation(shared: CoreInputs, spec: ScorerSpec, seed: int | None) -> Prescored:
+def _prescore_reputation(shared: SharedScreening, spec: ScorerSpec, seed: int | None) -> Prescored:
     """The Reputation scorer's prescoring on its screened view; no data -> skipped."""
     start = time.perf_counter()
-    view = scorer_inputs(shared, spec)
+    view = scorer_inputs(shared.inputs, spec)
     if view.scoped.n_ratings == 0:
         return Prescored(spec, view, None, time.perf_counter() - start, "no ratings in scope")
-    screening = screen_bursts(view, spec.config)
+    screening = screen_bursts(view, spec.config, shared.co_rating)
     pre = prescore_reputation(screening.inputs, spec, scorer_seed(seed, spec.name))
     seconds = time.perf_counter() - start
     if pre is None:
@@ -213,7 +222,7 @@ def _final_reputation(spec: ScorerSpec, source: Prescored) -> ScorerRun:
     )
 
 
-def _prescore(shared: CoreInputs, spec: ScorerSpec, seed: int | None) -> Prescored:
+def _prescore(shared: SharedScreening, spec: ScorerSpec, seed: int | None) -> Prescored:
     """One scorer's prescoring on its own view; no data -> skipped (never an abort).
 
     Core always runs (its prescoring of no ratings is all-NaN, every note NMR), as the
@@ -223,10 +232,10 @@ def _prescore(shared: CoreInputs, spec: ScorerSpec, seed: int | None) -> Prescor
         return _prescore_reputation(shared, spec, seed)
     start = time.perf_counter()
     core = spec.name == CORE_NAME
-    view = scorer_inputs(shared, spec)
+    view = scorer_inputs(shared.inputs, spec)
     if view.scoped.n_ratings == 0 and not core:
         return Prescored(spec, view, None, time.perf_counter() - start, "no ratings in scope")
-    screening = screen_bursts(view, spec.config)
+    screening = screen_bursts(view, spec.config, shared.co_rating)
     try:
         pre = run_prescoring(
             screening.inputs,
@@ -234,6 +243,16 @@ def _prescore(shared: CoreInputs, spec: ScorerSpec, seed: int | None) -> Prescor
             scorer_seed(seed, spec.name),
             start_seed=_start_seed(spec, seed),
         )
+        # Unexplained ratings bend prescoring too: when the test flags any, prescoring runs
+        # again without them (nothing to pay without an attack).
+        screening, rerun = screen_unexplained(screening, pre, spec.config)
+        if rerun:
+            pre = run_prescoring(
+                screening.inputs,
+                spec.config,
+                scorer_seed(seed, spec.name),
+                start_seed=_start_seed(spec, seed),
+            )
     except BridgewatchError as exc:
         if core:
             raise
@@ -256,7 +275,7 @@ def _prescore(shared: CoreInputs, spec: ScorerSpec, seed: int | None) -> Prescor
 
 def _final(
     spec: ScorerSpec,
-    shared: CoreInputs,
+    shared: SharedScreening,
     prescored: dict[str, Prescored],
     gaussian_fitter: GaussianFitterFactory | None,
     seed: int | None,
@@ -270,7 +289,7 @@ def _final(
     if spec.kind is ScorerKind.MF:
         view, screening, own = source.inputs, source.screening, source.seconds
     else:
-        view, screening, own = scorer_inputs(shared, spec), None, 0.0
+        view, screening, own = scorer_inputs(shared.inputs, spec), None, 0.0
     if pre is None:
         return ScorerRun(spec, view, None, None, own, source.skipped)
     fitter: NoteFitter | None = None
@@ -285,7 +304,7 @@ def _final(
             return ScorerRun(spec, view, pre, None, 0.0, "no ratings in scope")
         if gaussian_fitter is None:
             raise BridgewatchError(f"{spec.name} needs a Gaussian note fit")
-        screening = screen_bursts(view, spec.config)
+        screening = screen_bursts(view, spec.config, shared.co_rating)
         view = screening.inputs
         fitter = gaussian_fitter(spec, source.inputs)
     defences = apply_defences(view, pre, spec.config)
@@ -349,12 +368,24 @@ def _in_process_only(executor: Executor | None) -> None:
         )
 
 
+def screen_roster(shared: CoreInputs, roster: tuple[ScorerSpec, ...]) -> SharedScreening:
+    """The run-wide defence pass (``defences.screen_shared``) under the config of Core, or
+    of the first scorer when Core is not selected (every scorer takes its defence parts from
+    the run's config)."""
+    configs = {s.name: s.config for s in roster}
+    config = configs.get(CORE_NAME, roster[0].config if roster else None)
+    if config is None:
+        return SharedScreening(shared, None)
+    return screen_shared(shared, config)
+
+
 def prescore_roster(
     shared: CoreInputs,
     roster: tuple[ScorerSpec, ...],
     *,
     seed: int | None,
     executor: Executor | None = None,
+    screening: SharedScreening | None = None,
 ) -> dict[str, Prescored]:
     """Prescoring of every scorer of ``roster`` that prescores, by name (multimodel §11.1).
 
@@ -365,12 +396,17 @@ def prescore_roster(
     seed : run seed; each scorer's stream is ``scorer_seed(seed, name)``.
     executor : where the independent tasks run; default serial, in roster order. It must
         run them in this process (serial, threads): ``run_roster`` takes any executor.
+    screening : the run-wide defence pass (``screen_roster``); computed here when None.
     """
     _check(roster)
     _in_process_only(executor)
+    if screening is None:
+        screening = screen_roster(shared, roster)
     ex = SerialExecutor() if executor is None else executor
     specs = [s for s in roster if s.prescoring]
-    task = partial(_limited, kernel_thread_limit(executor), partial(_prescore, shared, seed=seed))
+    task = partial(
+        _limited, kernel_thread_limit(executor), partial(_prescore, screening, seed=seed)
+    )
     done = ex.map(task, specs)
     return {p.spec.name: p for p in done}
 
@@ -383,19 +419,27 @@ def final_roster(
     seed: int | None,
     gaussian_fitter: GaussianFitterFactory | None = None,
     executor: Executor | None = None,
+    screening: SharedScreening | None = None,
 ) -> RosterResult:
     """Final scoring of every scorer of ``roster`` that scores; prescoring-only scorers keep
     a run without final results (their rater parameters reach the outputs). In-process
-    executors only, like ``prescore_roster``."""
+    executors only, like ``prescore_roster``. ``screening`` is the run-wide defence pass the
+    prescoring used (computed again when None)."""
     _check(roster)
     _in_process_only(executor)
+    if screening is None:
+        screening = screen_roster(shared, roster)
     ex = SerialExecutor() if executor is None else executor
     specs = [s for s in roster if s.final]
     task = partial(
         _limited,
         kernel_thread_limit(executor),
         partial(
-            _final, shared=shared, prescored=prescored, gaussian_fitter=gaussian_fitter, seed=seed
+            _final,
+            shared=screening,
+            prescored=prescored,
+            gaussian_fitter=gaussian_fitter,
+            seed=seed,
         ),
     )
     runs = {r.spec.name: r for r in ex.map(task, specs)}
@@ -425,22 +469,29 @@ def run_roster(
 
     Under an executor whose tasks run in other processes (``processes:N``, Dask; see
     ``parallel.in_process``) the two phases run as one task graph whose tasks read the
-    shared inputs from a run directory under ``work_dir`` (``scorers.remote``); the result
-    is the same bits.
+    shared inputs (after the run-wide defence pass) from a run directory under ``work_dir``
+    (``scorers.remote``); the result is the same bits.
     """
+    screening = screen_roster(shared, roster)
     if not in_process(executor):
         from bridgewatch.scoring.scorers.remote import run_roster_remote
 
         assert executor is not None
         return run_roster_remote(
-            shared,
+            screening,
             roster,
             seed=seed,
             gaussian_fitter=gaussian_fitter,
             executor=executor,
             work_dir=work_dir,
         )
-    prescored = prescore_roster(shared, roster, seed=seed, executor=executor)
+    prescored = prescore_roster(shared, roster, seed=seed, executor=executor, screening=screening)
     return final_roster(
-        shared, roster, prescored, seed=seed, gaussian_fitter=gaussian_fitter, executor=executor
+        shared,
+        roster,
+        prescored,
+        seed=seed,
+        gaussian_fitter=gaussian_fitter,
+        executor=executor,
+        screening=screening,
     )

@@ -59,6 +59,11 @@ def scorer_inputs(shared: CoreInputs, spec: ScorerSpec) -> CoreInputs:
     n_notes = shared.n_notes
     in_scope = raters_in_scope(shared.modeling_group, shared.enrolled, scope)
     rating_in_scope = in_scope[post.rater_idx]
+    cap_note, cap_in_scope = post.note_idx, rating_in_scope
+    established, guard = shared.established, spec.config.establishment
+    if established is not None and guard is not None and guard.guard_capture:
+        counted = rating_in_scope | established[post.rater_idx]
+        cap_note, cap_in_scope = post.note_idx[counted], rating_in_scope[counted]
     topic = shared.note_topic
     if spec.topic is not None:
         note_ok = topic == spec.topic
@@ -67,11 +72,11 @@ def scorer_inputs(shared: CoreInputs, spec: ScorerSpec) -> CoreInputs:
     else:
         note_ok = np.ones(n_notes, dtype=np.bool_)
     if spec.strict_inclusion and scope.min_capture_share is not None:
-        share = capture_share(post.note_idx, rating_in_scope, n_notes)
+        share = capture_share(cap_note, cap_in_scope, n_notes)
         with np.errstate(invalid="ignore"):
             note_ok = note_ok & (share >= scope.min_capture_share)
     mask = rating_in_scope & note_ok[post.note_idx]
-    captured = capture_mask(post.note_idx, rating_in_scope, n_notes, scope) & note_ok
+    captured = capture_mask(cap_note, cap_in_scope, n_notes, scope) & note_ok
     return replace(
         shared,
         scoped=post.subset(mask),

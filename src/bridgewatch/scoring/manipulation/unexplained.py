@@ -1,0 +1,237 @@
+"""Unexplained ratings: unproven raters whose verdicts on a note are far from what the
+bridging model predicts for them, concentrated on that note (a bridgewatch defence).
+
+A pool of new accounts that spreads its ratings thin (each target rated by a fresh subset,
+each pair of accounts sharing ~1 target) leaves no co-rating signal, and camouflage ratings
+give every account ordinary trust. What it cannot hide is the point of the attack: on each
+target its accounts say something the model does not expect *from them* -- a rater who
+looks like camp A (its factor, learnt from its other ratings) calls a good note slanted
+towards A not helpful, or a bad one helpful -- and many of them say it on the same note.
+
+Math
+----
+Given the prescoring model ``ŷ = μ + i_u + i_n + f_u f_n`` (1-D factors; rater parameters
+fixed) and a mask of *established* raters:
+
+1. **Established-only notes.** Each note's ``(i_n, f_n)`` is refit on its established
+   ratings alone, by ridge least squares on ``r = y - μ - i_u``::
+
+       [[n + λ_i, Σ f_u], [Σ f_u, Σ f_u² + λ_f]] (i_n, f_n)ᵀ = (Σ r, Σ r f_u)ᵀ
+
+   so a brigade cannot bend the prediction it is tested against. ``λ_i``, ``λ_f`` are
+   pseudo-ratings (``intercept_prior``, ``factor_prior``).
+2. **Residuals.** Every unproven rating on a note with at least ``min_established``
+   established ratings gets ``e = y - (μ + i_u + i_n^E + f_u f_n^E)``; ``σ`` is the RMS
+   residual of the established ratings under the same refit.
+3. **Concentration.** For note ``n`` with ``k_n`` unproven ratings, residual sum ``S_n``
+   and ``m_n`` established ratings, the note is *targeted* when ``k_n >= min_ratings``,
+   ``|S_n| / k_n >= min_mean_residual`` and ``z_n = (|S_n| / k_n) / (σ_n sqrt(1 / k_n + 1 /
+   m_n)) >= z*``: many unproven raters deviating the same way on one note, beyond what
+   honest newcomers' noise and the uncertainty of the established-only refit itself (a
+   note with few established ratings is predicted loosely) produce. ``σ_n`` is the note's
+   RMS established residual shrunk towards ``σ`` (``variance_prior`` pseudo-ratings: a
+   contested note is noisier), and ``z* = max(min_z, Φ⁻¹(1 - alpha / (2 N)))`` over the
+   ``N`` notes tested (Bonferroni: a million-rating community tests tens of thousands of
+   notes per scorer).
+4. **Flags.** On a targeted note every unproven rating is flagged (``whole_note``,
+   default): a coordinated deviation is evidence that the note is under attack, and the
+   accounts whose verdict the model happens to explain -- a camp's own members piling on
+   -- still bend the note's fit by their volume alone, so the note is scored by its
+   established raters. With ``whole_note`` False only the unproven ratings deviating the
+   note's way by at least ``max(min_residual, |S_n| / (2 k_n))`` are flagged.
+   Established raters' ratings always stay.
+
+Honest newcomers are few per note and scattered, and agree with the established raters
+of their camp: their residuals are noise around 0. A niche circle of established raters
+is never flagged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bridgewatch.errors import ConfigError
+
+__all__ = ["UnexplainedConfig", "UnexplainedResult", "find_unexplained_ratings"]
+
+
+@dataclass(frozen=True)
+class UnexplainedConfig:
+    """Hyperparameters of the unexplained-ratings test (see the module docstring).
+
+    Parameters
+    ----------
+    min_established : a note is tested only with at least this many established ratings (8).
+    min_ratings : ... and at least this many unproven ratings (5).
+    min_mean_residual : the unproven ratings' mean residual on the note reaches this in
+        absolute value (0.3, rating units) ...
+    min_z : ... and that mean is at least this many standard errors (4.0, see step 3) ...
+    alpha : ... and at least the two-sided Bonferroni bound for ``alpha`` over the tested
+        notes (0.01).
+    variance_prior : pseudo-ratings of the global residual variance in each note's
+        variance (10.0).
+    min_residual : a flagged rating deviates at least this much, and half the note's mean
+        shift, in the note's direction (0.25).
+    intercept_prior, factor_prior : ridge pseudo-ratings of the established-only note refit
+        (1.0 each).
+    whole_note : on a targeted note flag every unproven rating (True), not only the large
+        deviations the note's way.
+    """
+
+    min_established: int = 8
+    min_ratings: int = 5
+    min_mean_residual: float = 0.3
+    min_z: float = 4.0
+    alpha: float = 0.01
+    variance_prior: float = 10.0
+    min_residual: float = 0.25
+    intercept_prior: float = 1.0
+    factor_prior: float = 1.0
+    whole_note: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("min_established", "min_ratings"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(name, value, "an int >= 1")
+        for name in ("min_mean_residual", "min_z", "min_residual"):
+            if not 0.0 <= getattr(self, name) < 1e6:
+                raise ConfigError(name, getattr(self, name), ">= 0")
+        if not 0.0 < self.alpha <= 1.0:
+            raise ConfigError("alpha", self.alpha, "in (0, 1]")
+        for name in ("intercept_prior", "factor_prior", "variance_prior"):
+            if not 0.0 < getattr(self, name) < 1e9:
+                raise ConfigError(name, getattr(self, name), "> 0")
+
+
+@dataclass(frozen=True)
+class UnexplainedResult:
+    """What the test found.
+
+    Attributes
+    ----------
+    flagged : bool array of shape (n_ratings,), the unexplained ratings.
+    targeted : bool array of shape (n_notes,), notes where unproven raters deviate together.
+    note_shift : float64 array of shape (n_notes,), mean residual of the unproven ratings on
+        each note (NaN where the note was not tested).
+    sigma : RMS residual of the established ratings under the established-only refit.
+    """
+
+    flagged: NDArray[np.bool_]
+    targeted: NDArray[np.bool_]
+    note_shift: NDArray[np.float64]
+    sigma: float
+
+
+def _normal_isf(p: float) -> float:
+    """Upper-tail quantile of the standard normal (scipy.special, imported on use)."""
+    from scipy.special import ndtri
+
+    return float(-ndtri(p))
+
+
+def _established_notes(
+    note: NDArray[np.int64],
+    r: NDArray[np.float64],
+    f: NDArray[np.float64],
+    n_notes: int,
+    config: UnexplainedConfig,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """Per-note ridge refit of ``(i_n, f_n)`` on ``r ≈ i_n + f_n f`` (step 1)."""
+    n = np.bincount(note, minlength=n_notes).astype(np.int64)
+    sf = np.bincount(note, weights=f, minlength=n_notes)
+    sff = np.bincount(note, weights=f * f, minlength=n_notes)
+    sr = np.bincount(note, weights=r, minlength=n_notes)
+    srf = np.bincount(note, weights=r * f, minlength=n_notes)
+    a = n + config.intercept_prior
+    c = sff + config.factor_prior
+    det = a * c - sf * sf  # > 0: both priors are positive
+    intercept = (c * sr - sf * srf) / det
+    factor = (a * srf - sf * sr) / det
+    return intercept, factor, n
+
+
+def find_unexplained_ratings(
+    note_idx: NDArray[np.integer],
+    rater_idx: NDArray[np.integer],
+    helpful_num: NDArray[np.floating],
+    rater_intercept: NDArray[np.floating],
+    rater_factor: NDArray[np.floating],
+    global_intercept: float,
+    established: NDArray[np.bool_],
+    n_notes: int,
+    config: UnexplainedConfig,
+) -> UnexplainedResult:
+    """Flag unexplained ratings of unproven raters (see the module docstring).
+
+    Parameters
+    ----------
+    note_idx, rater_idx : int arrays of shape (n_ratings,).
+    helpful_num : float array of shape (n_ratings,), 0 / 0.5 / 1.
+    rater_intercept : float array of shape (n_raters,), i_u (NaN: rater not in the model,
+        its ratings are neither used nor flagged).
+    rater_factor : float array of shape (n_raters,), the 1-D factor f_u (NaN likewise).
+    global_intercept : μ.
+    established : bool array of shape (n_raters,).
+    n_notes : size of the note index (``note_idx < n_notes``).
+    config : UnexplainedConfig
+
+    Returns
+    -------
+    UnexplainedResult
+    """
+    m = note_idx.shape[0]
+    n_raters = established.shape[0]
+    for name, arr in (("rater_idx", rater_idx), ("helpful_num", helpful_num)):
+        if arr.shape != (m,):
+            raise ConfigError(name, arr.shape, f"shape ({m},) like note_idx")
+    for name, arr in (("rater_intercept", rater_intercept), ("rater_factor", rater_factor)):
+        if arr.shape != (n_raters,):
+            raise ConfigError(name, arr.shape, f"shape ({n_raters},) like established")
+    if m and (int(note_idx.max()) >= n_notes or int(rater_idx.max()) >= n_raters):
+        raise ConfigError("note_idx", "out of range", "indexes below n_notes / n_raters")
+    flagged = np.zeros(m, dtype=np.bool_)
+    shift = np.full(n_notes, np.nan)
+    targeted = np.zeros(n_notes, dtype=np.bool_)
+    raters = rater_idx.astype(np.int64)
+    notes = note_idx.astype(np.int64)
+    iu = np.asarray(rater_intercept, dtype=np.float64)[raters]
+    fu = np.asarray(rater_factor, dtype=np.float64)[raters]
+    known = np.isfinite(iu) & np.isfinite(fu)
+    est = established[raters] & known
+    if not est.any():
+        return UnexplainedResult(flagged, targeted, shift, float("nan"))
+    y = np.asarray(helpful_num, dtype=np.float64)
+    r = y - global_intercept - iu
+    i_n, f_n, n_est = _established_notes(notes[est], r[est], fu[est], n_notes, config)
+    resid = np.zeros(m)
+    resid[known] = r[known] - i_n[notes[known]] - f_n[notes[known]] * fu[known]
+    sigma = float(np.sqrt(np.mean(resid[est] ** 2)))
+    tested = (~established[raters]) & known & (n_est[notes] >= config.min_established)
+    if not tested.any() or sigma <= 0.0:
+        return UnexplainedResult(flagged, targeted, shift, sigma)
+    k = np.bincount(notes[tested], minlength=n_notes)
+    s = np.bincount(notes[tested], weights=resid[tested], minlength=n_notes)
+    sq = np.bincount(notes[est], weights=resid[est] ** 2, minlength=n_notes)
+    sigma_n = np.sqrt((sq + config.variance_prior * sigma**2) / (n_est + config.variance_prior))
+    candidates = int(((k >= config.min_ratings) & (n_est >= config.min_established)).sum())
+    z_star = max(config.min_z, _normal_isf(config.alpha / (2.0 * max(candidates, 1))))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = s / k
+        z = np.abs(mean) / (sigma_n * np.sqrt(1.0 / k + 1.0 / np.maximum(n_est, 1)))
+    shift = np.where(k > 0, mean, np.nan)
+    targeted = (
+        (k >= config.min_ratings)
+        & (np.abs(np.nan_to_num(mean)) >= config.min_mean_residual)
+        & (np.nan_to_num(z) >= z_star)
+    )
+    if config.whole_note:
+        return UnexplainedResult(tested & targeted[notes], targeted, shift, sigma)
+    direction = np.sign(s)[notes]
+    # A flagged rating deviates at least min_residual and half the note's mean shift.
+    need = np.maximum(config.min_residual, 0.5 * np.abs(np.nan_to_num(mean)))[notes]
+    flagged = tested & targeted[notes] & (resid * direction >= need)
+    return UnexplainedResult(flagged, targeted, shift, sigma)

@@ -1,0 +1,122 @@
+"""Unexplained ratings: a planted pool of new accounts deviating on its targets is flagged;
+honest newcomers and an established niche circle are left alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from bridgewatch.errors import ConfigError
+from bridgewatch.scoring.manipulation import UnexplainedConfig, find_unexplained_ratings
+
+MU = 0.1
+
+
+def _community(
+    seed: int,
+) -> tuple[
+    list[tuple[int, int, float]], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]
+]:
+    """300 established raters in two camps (factor +-1) rate 60 notes by the model
+    ``y = MU + i_n + f_u f_n`` plus noise, clipped to the levels; 60 honest newcomers
+    (300-359) rate 3 notes each the same way."""
+    rng = np.random.default_rng(seed)
+    n_est, n_new, n_notes = 300, 60, 60
+    f_u = np.r_[rng.choice([-1.0, 1.0], n_est), rng.choice([-1.0, 1.0], n_new)]
+    i_u = rng.normal(0, 0.05, n_est + n_new)
+    i_n = rng.uniform(-0.1, 0.7, n_notes)
+    f_n = rng.uniform(-0.3, 0.3, n_notes)
+    rows = []
+    for u in range(n_est + n_new):
+        k = 20 if u < n_est else 3
+        for n in rng.choice(n_notes, size=k, replace=False):
+            y = MU + i_u[u] + i_n[n] + f_u[u] * f_n[n] + rng.normal(0, 0.15)
+            rows.append((int(n), u, float(np.clip(np.round(y * 2) / 2, 0, 1))))
+    return rows, i_u, f_u, i_n
+
+
+def _run(
+    rows: list[tuple[int, int, float]],
+    i_u: NDArray[np.float64],
+    f_u: NDArray[np.float64],
+    established: NDArray[np.bool_],
+) -> tuple[object, NDArray[np.int64], NDArray[np.int64]]:
+    a = np.array(rows)
+    note, rater = a[:, 0].astype(np.int64), a[:, 1].astype(np.int64)
+    found = find_unexplained_ratings(
+        note, rater, a[:, 2], i_u, f_u, MU, established, 60, UnexplainedConfig()
+    )
+    return found, note, rater
+
+
+def test_pool_deviating_on_its_targets_is_flagged_and_newcomers_are_not() -> None:
+    rows, i_u, f_u, i_n = _community(1)
+    # A pool of 40 new accounts with camp-like factors: each good target (the 4 notes with
+    # the highest intercept) is rated NOT_HELPFUL by a fresh 12 of them.
+    rng = np.random.default_rng(2)
+    pool = np.arange(360, 400)
+    i_u = np.r_[i_u, np.zeros(40)]
+    f_u = np.r_[f_u, rng.choice([-1.0, 1.0], 40)]
+    targets = np.argsort(i_n)[-4:]
+    attack = set()
+    for t in targets:
+        for m in rng.choice(pool, size=12, replace=False):
+            attack.add((int(t), int(m)))
+    rows = [r for r in rows if (r[0], r[1]) not in attack] + [(t, m, 0.0) for t, m in attack]
+    established = np.r_[np.ones(300, np.bool_), np.zeros(100, np.bool_)]
+    found, note, rater = _run(rows, i_u, f_u, established)
+    is_attack = np.array([(int(n), int(u)) in attack for n, u in zip(note, rater, strict=True)])
+    flagged = found.flagged  # type: ignore[attr-defined]
+    assert flagged[is_attack].all()
+    assert set(np.flatnonzero(found.targeted)) == set(targets.tolist())  # type: ignore[attr-defined]
+    # The targets are scored by their established raters: every unproven rating on them
+    # goes (the honest newcomers' too), nothing elsewhere.
+    np.testing.assert_array_equal(flagged, ~established[rater] & np.isin(note, targets))
+    # Only the large deviations: the attack's ratings alone.
+    narrow = find_unexplained_ratings(
+        note,
+        rater,
+        np.array(rows)[:, 2],
+        i_u,
+        f_u,
+        MU,
+        established,
+        60,
+        UnexplainedConfig(whole_note=False),
+    )
+    assert narrow.flagged[is_attack].mean() > 0.9
+    assert narrow.flagged[~is_attack].sum() <= 1
+
+
+def test_honest_community_and_established_circle_are_left_alone() -> None:
+    rows, i_u, f_u, _ = _community(3)
+    # An established circle (raters 0-29) all rating notes 50-59 HELPFUL by their camp.
+    rows = [r for r in rows if not (r[1] < 30 and r[0] >= 50)]
+    rows += [(n, u, 1.0) for u in range(30) for n in range(50, 60)]
+    established = np.r_[np.ones(300, np.bool_), np.zeros(60, np.bool_)]
+    found, _, _ = _run(rows, i_u, f_u, established)
+    assert not found.flagged.any()  # type: ignore[attr-defined]
+    # Every rater unproven but none established: nothing to refit against, nothing flagged.
+    found, _, _ = _run(rows, i_u, f_u, np.zeros(360, np.bool_))
+    assert not found.flagged.any()  # type: ignore[attr-defined]
+
+
+def test_checks() -> None:
+    with pytest.raises(ConfigError, match="min_ratings"):
+        UnexplainedConfig(min_ratings=0)
+    with pytest.raises(ConfigError, match="factor_prior"):
+        UnexplainedConfig(factor_prior=0.0)
+    one = np.zeros(1, np.int64)
+    with pytest.raises(ConfigError, match="rater_factor"):
+        find_unexplained_ratings(
+            one,
+            one,
+            np.ones(1),
+            np.zeros(2),
+            np.zeros(3),
+            0.0,
+            np.ones(2, np.bool_),
+            1,
+            UnexplainedConfig(),
+        )

@@ -1,0 +1,72 @@
+"""The capture-share guard: out-of-scope ratings by unproven raters do not count in a
+scorer's capture denominator when ``ScoringConfig.establishment`` is set."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bridgewatch.io.dataset import load_dataset
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
+from bridgewatch.scoring.reputation import EstablishmentConfig
+from bridgewatch.scoring.scorers.roster import core_scorer
+from bridgewatch.scoring.scorers.scope import scorer_inputs
+from tests.scoring.community import write_small_community
+
+GUARDED = ScoringConfig(establishment=EstablishmentConfig())
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> CoreInputs:
+    files = write_small_community(Path(tmp_path_factory.mktemp("community")))
+    dataset = load_dataset(
+        notes=files.notes,
+        ratings=files.ratings[0],
+        status_history=files.note_status_history,
+        enrollment=files.user_enrollment,
+    )
+    return prepare_core_inputs(dataset, GUARDED)
+
+
+def _flooded(shared: CoreInputs, established: bool) -> CoreInputs:
+    """60% of the raters moved outside every Core modeling group (group 4), unproven or
+    established (then everyone is established)."""
+    assert shared.established is not None
+    rng = np.random.default_rng(0)
+    moved = rng.random(shared.n_participants) < 0.6
+    group = np.where(moved, 4, shared.modeling_group)
+    est = np.where(moved, established, shared.established | established)
+    return dataclasses.replace(shared, modeling_group=group, established=est)
+
+
+def test_unproven_out_of_scope_flood_does_not_silence_core(shared: CoreInputs) -> None:
+    flooded = _flooded(shared, established=False)
+    faithful = scorer_inputs(
+        dataclasses.replace(flooded, established=None), core_scorer(ScoringConfig())
+    )
+    guarded = scorer_inputs(flooded, core_scorer(GUARDED))
+    # The flood pushes notes below the capture share without the guard ...
+    assert faithful.captured.sum() < 0.5 * shared.captured.sum()
+    # ... with it, every note with in-scope ratings keeps Core's verdict (the rest of the
+    # raters are established in scope or out-of-scope only by the flood).
+    assert (guarded.captured >= faithful.captured).all()
+    in_scope_notes = np.bincount(guarded.scoped.note_idx, minlength=shared.n_notes) > 0
+    assert guarded.captured[in_scope_notes].mean() > 0.95
+    # The guard touches the capture only: the scoped ratings are the same.
+    np.testing.assert_array_equal(guarded.scoped.rater_idx, faithful.scoped.rater_idx)
+
+
+def test_established_outsiders_still_count(shared: CoreInputs) -> None:
+    flooded = _flooded(shared, established=True)
+    faithful = scorer_inputs(
+        dataclasses.replace(flooded, established=None), core_scorer(ScoringConfig())
+    )
+    guarded = scorer_inputs(flooded, core_scorer(GUARDED))
+    np.testing.assert_array_equal(guarded.captured, faithful.captured)
+    off = dataclasses.replace(GUARDED, establishment=EstablishmentConfig(guard_capture=False))
+    unguarded = scorer_inputs(_flooded(shared, established=False), core_scorer(off))
+    np.testing.assert_array_equal(unguarded.captured, faithful.captured)
