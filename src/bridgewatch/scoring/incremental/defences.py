@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from bridgewatch.model import Ratings
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.incremental.cache import rows_of
 from bridgewatch.scoring.inputs import CoreInputs
@@ -138,7 +139,9 @@ class HeldDefences:
         return view, (w if self.weighted else None)
 
 
-def hold_defences(view: CoreInputs, run: ScorerRun, config: ScoringConfig) -> HeldDefences:
+def hold_defences(
+    view: CoreInputs, run: ScorerRun, config: ScoringConfig, shared: CoreInputs | None = None
+) -> HeldDefences:
     """The decisions of ``run`` (one scorer of a refit) on its unscreened ``view``.
 
     Parameters
@@ -147,6 +150,8 @@ def hold_defences(view: CoreInputs, run: ScorerRun, config: ScoringConfig) -> He
         defences, on the refit's data (the flags of ``run`` index its scoped ratings).
     run : the scorer's run (``screening`` and ``defences`` as the roster left them).
     config : the scorer's config (the burst weight, the trust mode).
+    shared : the refit's shared inputs, needed when the co-rating pass ran once for the
+        whole run (``defences.screen_shared``): its flags index the shared post-PSS ratings.
 
     Returns
     -------
@@ -162,16 +167,21 @@ def hold_defences(view: CoreInputs, run: ScorerRun, config: ScoringConfig) -> He
     n_co = 0
     if screening is not None and screening.co_rating is not None:
         co = screening.co_rating
-        weight[idx[co.flagged]] = 0.0
+        co_flagged = _view_flags(co.flagged, scoped, n_part, shared)
+        weight[idx[co_flagged]] = 0.0
         labels = np.where(co.group >= 0, co.group, labels)
         n_co = int(co.n_groups)
-        idx = idx[~co.flagged]
+        idx = idx[~co_flagged]
     coordinated = np.zeros(n_part, dtype=np.bool_)
     if screening is not None and screening.bursts is not None:
         b = screening.bursts
         weight[idx[b.flagged]] = 0.0
         coordinated |= b.coordinated
         idx = idx[~b.flagged]
+    if screening is not None and screening.unexplained is not None:
+        u = screening.unexplained  # on what co-rating and the bursts left
+        weight[idx[u.flagged]] = 0.0
+        idx = idx[~u.flagged]
     weighted = False
     rater_weights = None
     if defences is not None:
@@ -217,3 +227,25 @@ def hold_defences(view: CoreInputs, run: ScorerRun, config: ScoringConfig) -> He
         rater_weights=rater_weights,
         weighted=weighted,
     )
+
+
+def _view_flags(
+    flagged: NDArray[np.bool_], scoped: Ratings, n_part: int, shared: CoreInputs | None
+) -> NDArray[np.bool_]:
+    """Co-rating flags on the view's ``scoped`` ratings: ``flagged`` itself when it indexes
+    them, else (the run-wide pass) the view's ratings whose (note, rater) pair the pass
+    flagged among the shared post-PSS ratings."""
+    if flagged.shape[0] == scoped.n_ratings and (
+        shared is None or shared.post_pss.n_ratings != scoped.n_ratings
+    ):
+        return flagged
+    if shared is None or shared.post_pss.n_ratings != flagged.shape[0]:
+        raise ValueError(
+            f"co-rating flags of {flagged.shape[0]} ratings match neither the view "
+            f"({scoped.n_ratings}) nor the shared post-PSS ratings"
+        )
+    post = shared.post_pss
+    bad = post.note_idx[flagged].astype(np.int64) * n_part + post.rater_idx[flagged]
+    keys = scoped.note_idx.astype(np.int64) * n_part + scoped.rater_idx
+    out: NDArray[np.bool_] = np.isin(keys, bad)
+    return out

@@ -212,7 +212,7 @@ def roster_refit(result: ScoringResult) -> RosterRefit:
             skipped[spec.name] = run.skipped or "no result"
             continue
         view = scorer_inputs(shared, spec)
-        defences = hold_defences(view, run, spec.config)
+        defences = hold_defences(view, run, spec.config, shared)
         defended, weights = defences.apply(view)
         cache = cache_from_final(defended, run.prescoring, spec.config, run.final, weights)
         scorers[spec.name] = ScorerRefit(spec, run.prescoring, _kind(spec), defences, cache)
