@@ -436,7 +436,9 @@ class LiveState:
         ratings = store.ratings(
             rows, self._note_map, self._rater_map, context.base.note_ids, refit.participant_ids
         )
-        return live_inputs(context, ratings, history, config, **groups)
+        return live_inputs(
+            context, ratings, history, config, established=refit.roster.established, **groups
+        )
 
     # ---- scoring ----------------------------------------------------------------------
     def refit(self) -> Refit:

@@ -142,3 +142,17 @@ def test_held_decisions_keep_a_flagged_group_out_of_its_notes(
     assert (w[(rater == a) & (note != x)] == 1.0).all()
     kept, weights = held.apply(view)
     assert weights is None and kept.scoped.n_ratings == int((w > 0).sum())
+
+
+def test_the_refit_holds_its_established_raters_for_the_capture_guard(
+    batch: tuple[ScoringConfig, ScoringResult],
+) -> None:
+    config, result = batch
+    refit = roster_refit(result)
+    if config.establishment is None:
+        assert refit.established is None
+        return
+    assert refit.established is not None and result.inputs.established is not None
+    assert np.array_equal(refit.established, result.inputs.established)
+    # A pass without them would count every out-of-scope rating in the capture share.
+    assert refit.established.any() and not refit.established.all()

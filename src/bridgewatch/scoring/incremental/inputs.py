@@ -85,6 +85,7 @@ def live_inputs(
     *,
     rater_cluster: NDArray[np.int64] | None = None,
     rater_quasi_clique: NDArray[np.int64] | None = None,
+    established: NDArray[np.bool_] | None = None,
 ) -> CoreInputs:
     """``prepare_core_inputs`` of the context's notes with ``ratings``, as of ``history``.
 
@@ -96,6 +97,8 @@ def live_inputs(
     config : ScoringConfig.
     rater_cluster, rater_quasi_clique : int64 arrays of shape (n_participants,), the PSS
         groups of the last refit (``CoreInputs.rater_cluster``...); None: none.
+    established : bool per participant, the last refit's established raters
+        (``CoreInputs.established``, the capture-share guard); None: none.
 
     Returns
     -------
@@ -140,4 +143,5 @@ def live_inputs(
         history=history,
         rater_cluster=rater_cluster,
         rater_quasi_clique=rater_quasi_clique,
+        established=established,
     )

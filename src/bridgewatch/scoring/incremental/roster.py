@@ -135,6 +135,9 @@ class RosterRefit:
     coverage : the Reputation scorer's held columns, or None.
     rater_cluster, rater_quasi_clique : the refit's PSS groups (None: none).
     as_of_ms : the refit's "now".
+    established : bool per participant, the raters the refit counted as established (the
+        capture-share guard of the defences), or None without that defence. Held until the
+        next refit, like the PSS groups.
     """
 
     participant_ids: IdIndex
@@ -146,6 +149,7 @@ class RosterRefit:
     rater_cluster: NDArray[np.int64] | None
     rater_quasi_clique: NDArray[np.int64] | None
     as_of_ms: int
+    established: NDArray[np.bool_] | None = None
 
     @property
     def flagged_raters(self) -> NDArray[np.bool_]:
@@ -226,6 +230,7 @@ def roster_refit(result: ScoringResult) -> RosterRefit:
         rater_cluster=shared.rater_cluster,
         rater_quasi_clique=shared.rater_quasi_clique,
         as_of_ms=result.as_of_ms,
+        established=shared.established,
     )
 
 
