@@ -58,7 +58,8 @@ def test_the_defences_switch_is_honoured(loaded: Engine, defences: bool) -> None
     assert (state.watch is not None) is defences
     assert len(refit.roster.scorers) > 5  # the whole roster, not Core alone
     core = refit.roster.scorers["MFCoreScorer"].defences
-    assert (core.rater_weights is not None) is defences  # trust's decisions held or absent
+    # Trust's decisions are held when trust runs (``with_defences`` leaves it off by default).
+    assert (core.rater_weights is not None) is (config.trust is not None)
     # At the refit point the worker's pass equals a batch score of the same ratings in every
     # scored_notes column.
     live = state.last_pass
