@@ -138,7 +138,10 @@ def seed_demo(
     checkpoints = list(range(start_ms + 7 * _DAY_MS, now_ms - _HOUR_MS, 7 * _DAY_MS))
     if release_held:
         checkpoints.append(now_ms - _HOUR_MS)
-    say(f"scoring with the Core scorer at {len(checkpoints)} checkpoints and now")
+    say(
+        f"scoring: the Core scorer at {len(checkpoints)} checkpoints, then every scorer "
+        "with the platform's defences now"
+    )
     published = score_and_publish(
         engine, cfg, as_of_ms=now_ms, seed=sim.seed, checkpoints_ms=checkpoints
     )
