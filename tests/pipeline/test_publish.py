@@ -141,7 +141,7 @@ def test_checkpoints_give_statuses_a_history(loaded: Engine) -> None:
 
 
 def test_the_defences_are_published_and_held_for_the_workers(loaded: Engine) -> None:
-    config = with_defences(CONFIG)
+    config = with_defences(CONFIG, trust=True)  # trust joins on request
     run = score_and_publish(loaded, config, as_of_ms=_as_of(loaded), seed=0)
     assert run.result.trust is not None
     with loaded.connect() as conn:
