@@ -14,7 +14,7 @@ def dask_client() -> Iterator[Any]:
     that runs tasks on Dask; skipped without the dask extra."""
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     client = distributed.Client(cluster)
     try:

@@ -74,7 +74,7 @@ class DaskExecutor(Executor):
             n_workers=spec.workers or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: never collide with another cluster
         )
         try:
             return cls(Client(cluster), cluster)
