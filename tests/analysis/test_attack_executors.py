@@ -15,14 +15,14 @@ pytestmark = pytest.mark.slow
 
 BENCH = AttackBenchConfig(
     shares=(0.0, 0.1),
-    kinds=("fresh", "two-camp"),
+    kinds=("fresh",),
     seeds=(0,),
     n_notes=200,
     n_raters=400,
     n_ratings=5_000,
     days=20.0,
     n_targets=3,
-)  # three cells: no brigade, fresh, two-camp
+)  # two cells: no brigade, a fresh brigade
 
 
 def test_cells_are_the_same_serially_on_processes_and_on_dask(dask_client: Any) -> None:
@@ -37,7 +37,7 @@ def test_cells_are_the_same_serially_on_processes_and_on_dask(dask_client: Any) 
         on_dask = run_attack_bench(BENCH, scoring=scoring, executor=dask)
     finally:
         dask.shutdown()
-    assert len(serial) == 6 and len(labels) == 3
+    assert len(serial) == 4 and len(labels) == 2
     assert _outcomes(processes) == _outcomes(serial)
     assert _outcomes(on_dask) == _outcomes(serial)
 
