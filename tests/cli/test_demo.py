@@ -42,7 +42,10 @@ def test_demo_no_serve_prepares_a_scored_database(
     args = ["demo", "--no-serve", "--data-dir", str(data), *SIZES]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "[1/5] loading bridgewatch" in out and "[4/5] scoring: the Core scorer at" in out
+    assert (
+        "[1/5] loading bridgewatch" in out
+        and "[4/5] scoring: every scorer with the platform's defences at" in out
+    )
     assert "log in as 'demo' / 'demo-password'" in out
     engine = make_engine(f"sqlite:///{data / 'bridgewatch.sqlite3'}")
     try:

@@ -10,8 +10,14 @@ import pytest
 
 from bridgewatch.errors import ConfigError
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.scoring.replay import CommunityFrames, dataset_from_frames
-from bridgewatch.scoring.run import ScoringResult, default_as_of_ms, score_core
+from bridgewatch.scoring.replay import (
+    CommunityFrames,
+    dataset_from_frames,
+    merge_history,
+    replay_checkpoints,
+)
+from bridgewatch.scoring.run import ScoringResult, default_as_of_ms, score, score_core
+from bridgewatch.scoring.scorers import default_roster, select_scorers
 from bridgewatch.sim import Community, SimConfig, simulate, write_community, write_simulation
 from bridgewatch.sim.history import LAST_CHECKPOINT_BEFORE_MS, status_checkpoints
 
@@ -84,3 +90,31 @@ def test_streamed_write_scores_the_same_history(scored: Community, tmp_path: Pat
     in_memory = write_community(scored, tmp_path / "memory")
     assert streamed.note_status_history.read_bytes() == in_memory.note_status_history.read_bytes()
     assert streamed.ratings[0].read_bytes() == in_memory.ratings[0].read_bytes()
+
+
+def test_a_replay_runs_the_given_roster_at_every_checkpoint(scored: Community) -> None:
+    """Each checkpoint run is `score` with the roster, reading the previous run's history."""
+    config = ScoringConfig(topics=None)
+    roster = select_scorers(default_roster(config), ["core", "MFExpansionScorer", "gaussian"])
+    frames = CommunityFrames(scored.notes, scored.ratings, scored.user_enrollment)
+    empty = scored.note_status_history.clear()
+    checkpoints = status_checkpoints(_SEEDED, int(scored.ratings["createdAtMillis"].max()))
+    replay = replay_checkpoints(frames, empty, checkpoints, config, seed=1, scorers=roster)
+
+    history = empty
+    deciders: set[str] = set()
+    for t in checkpoints:
+        run = score(
+            dataset_from_frames(frames, history, until_ms=t),
+            config,
+            as_of_ms=t,
+            seed=1,
+            scorers=roster,
+        )
+        history = merge_history(history, run.note_status_history)
+        deciders |= set(run.note_status_history["currentDecidedBy"].drop_nulls().to_list())
+    assert replay.history.sort("noteId").equals(history.sort("noteId"))
+    # The roster's other scorers decide some notes along the way (not only Core).
+    assert any(not d.startswith("CoreModel") for d in deciders)
+    core_only = replay_checkpoints(frames, empty, checkpoints, config, seed=1)
+    assert not core_only.history.sort("noteId").equals(replay.history.sort("noteId"))

@@ -2,11 +2,11 @@
 
 Simulates a community with ``bridgewatch.sim`` (public TSV files under --data-dir/dump),
 imports it into a fresh SQLite database under --data-dir (replacing an earlier demo
-database), scores it with the batch Core scorer at weekly checkpoints and once more now (so
-statuses have a history), stores that run as the real-time worker's refit, adds two demo
-logins, then runs the worker and the web app (with the API) until Ctrl-C: ratings made in
-the web app update note statuses within about a second. ``--no-serve`` prepares everything
-and exits.
+database), scores it with every scorer and the platform's defences at weekly checkpoints
+and once more now (so statuses have a history), stores that run as the real-time worker's
+refit, adds two demo logins, then runs the worker and the web app (with the API) until
+Ctrl-C: ratings made in the web app update note statuses within about a second.
+``--no-serve`` prepares everything and exits.
 """
 
 from __future__ import annotations

@@ -139,8 +139,8 @@ def seed_demo(
     if release_held:
         checkpoints.append(now_ms - _HOUR_MS)
     say(
-        f"scoring: the Core scorer at {len(checkpoints)} checkpoints, then every scorer "
-        "with the platform's defences now"
+        f"scoring: every scorer with the platform's defences at {len(checkpoints)} weekly "
+        "checkpoints and once more now"
     )
     published = score_and_publish(
         engine, cfg, as_of_ms=now_ms, seed=sim.seed, checkpoints_ms=checkpoints

@@ -11,7 +11,7 @@ prescoring) with the consumer offset at the snapshot, so a worker started afterw
 scores every later rating incrementally from exactly these parameters without refitting.
 
 ``checkpoints_ms`` replays history first (:func:`bridgewatch.scoring.replay.replay_checkpoints`):
-the scorer runs on the notes and ratings created up to each checkpoint, each run taking the
+the same roster runs on the notes and ratings created up to each checkpoint, each run taking the
 previous run's status history, so statuses get a history, and the stabilization delay and
 locks apply as in hourly production runs.
 
@@ -42,7 +42,7 @@ from bridgewatch.scoring.replay import (
     status_changes,
 )
 from bridgewatch.scoring.run import ScoringResult, score
-from bridgewatch.scoring.scorers import ScorerSpec, family_columns
+from bridgewatch.scoring.scorers import ScorerSpec, default_roster, family_columns
 from bridgewatch.store.tables import (
     contributor_scores,
     enrollment,
@@ -256,7 +256,13 @@ def score_and_publish(
             known = {str(p) for p in frames.enrollment["participantId"].to_list()}
     community = CommunityFrames(frames.notes, frames.ratings, frames.enrollment)
     replay = replay_checkpoints(
-        community, frames.history.to_frame(), checkpoints_ms, config, seed=seed, progress=say
+        community,
+        frames.history.to_frame(),
+        checkpoints_ms,
+        config,
+        seed=seed,
+        scorers=scorers if scorers is not None else default_roster(config),
+        progress=say,
     )
     history, changes = replay.history, replay.changes
     say("scoring now")

@@ -1,4 +1,4 @@
-"""Replay a community's scoring history: the Core scorer at past checkpoints, in order.
+"""Replay a community's scoring history: a roster of scorers at past checkpoints, in order.
 
 Production scores every hour and each run reads the previous run's note status history, so
 the stabilization delay (scoring-core.md §9.4) and the status locks (§10) play out over
@@ -24,7 +24,9 @@ from bridgewatch.io import schemas
 from bridgewatch.io.dataset import Dataset, ratings_from_frame
 from bridgewatch.model import IdIndex
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.scoring.run import score_core
+from bridgewatch.scoring.run import score
+from bridgewatch.scoring.scorers import ScorerSpec
+from bridgewatch.scoring.scorers.roster import core_scorer
 
 __all__ = [
     "CommunityFrames",
@@ -163,6 +165,7 @@ def replay_checkpoints(
     config: ScoringConfig,
     *,
     seed: int,
+    scorers: Sequence[ScorerSpec] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Replay:
     """Score the community as it was at each checkpoint, each run reading the last one's
@@ -175,6 +178,9 @@ def replay_checkpoints(
     checkpoints_ms : run times, ms since the epoch (sorted here).
     config : the scorer's config.
     seed : seed of every run's random initial values.
+    scorers : the roster each run scores with (as ``score``'s; give the final run's roster
+        for a history in which every scorer's verdicts, locks and stabilization played out);
+        default the Core scorer alone (``core_scorer(config)``), the cheap history.
     progress : told in words which checkpoint starts.
 
     Returns
@@ -184,10 +190,15 @@ def replay_checkpoints(
     say = progress if progress is not None else (lambda _msg: None)
     changes: list[dict[str, Any]] = []
     ordered = sorted(checkpoints_ms)
+    roster = tuple(scorers) if scorers is not None else (core_scorer(config),)
     for k, t in enumerate(ordered):
         say(f"scoring checkpoint {k + 1}/{len(ordered)}")
-        run = score_core(
-            dataset_from_frames(frames, history, until_ms=t), config, as_of_ms=t, seed=seed
+        run = score(
+            dataset_from_frames(frames, history, until_ms=t),
+            config,
+            as_of_ms=t,
+            seed=seed,
+            scorers=roster,
         )
         changes += status_changes(history, run.note_status_history, t)
         history = merge_history(history, run.note_status_history)
