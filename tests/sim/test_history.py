@@ -98,7 +98,8 @@ def test_a_replay_runs_the_given_roster_at_every_checkpoint(scored: Community) -
     roster = select_scorers(default_roster(config), ["core", "MFExpansionScorer", "gaussian"])
     frames = CommunityFrames(scored.notes, scored.ratings, scored.user_enrollment)
     empty = scored.note_status_history.clear()
-    checkpoints = status_checkpoints(_SEEDED, int(scored.ratings["createdAtMillis"].max()))
+    newest = int(scored.ratings["createdAtMillis"].cast(pl.Int64).to_numpy().max())
+    checkpoints = status_checkpoints(_SEEDED, newest)
     replay = replay_checkpoints(frames, empty, checkpoints, config, seed=1, scorers=roster)
 
     history = empty
