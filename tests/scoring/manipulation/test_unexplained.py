@@ -120,3 +120,33 @@ def test_checks() -> None:
             1,
             UnexplainedConfig(),
         )
+
+
+def test_skewed_honest_note_is_left_alone_and_a_brigade_of_its_size_is_not() -> None:
+    """Issue 15: at 1M ratings an honest bad note (3 of 43 established raters called it
+    helpful) was flagged because 7 of its 17 honest newcomers did (here 4 and 6): the
+    established residuals alone understated the spread of 0/1 verdicts. The same number of accounts
+    all calling such a note helpful is still flagged."""
+    rows, i_u, f_u, _ = _community(5)
+    rows = [r for r in rows if r[0] not in (0, 1)]
+    i_u = np.r_[i_u, np.zeros(17)]
+    f_u = np.r_[f_u, np.zeros(17)]
+    for note, first in ((0, 0), (1, 43)):
+        rows += [(note, u, 1.0 if u - first < 4 else 0.0) for u in range(first, first + 43)]
+    newcomers = [1.0] * 6 + [0.5] * 2 + [0.0] * 9
+    rows += [(0, 300 + j, v) for j, v in enumerate(newcomers)]
+    rows += [(1, 360 + j, 1.0) for j in range(17)]
+    established = np.r_[np.ones(300, np.bool_), np.zeros(77, np.bool_)]
+    a = np.array(rows)
+    found = find_unexplained_ratings(
+        a[:, 0].astype(np.int64),
+        a[:, 1].astype(np.int64),
+        a[:, 2],
+        i_u,
+        f_u,
+        MU,
+        established,
+        60,
+        UnexplainedConfig(),
+    )
+    assert np.flatnonzero(found.targeted).tolist() == [1]
