@@ -73,12 +73,14 @@ from bridgewatch.scoring.reputation import (
     TrustConfig,
     rater_trust,
 )
+from bridgewatch.scoring.reputation_mf import ReputationState
 
 __all__ = [
     "BurstScreening",
     "Defences",
     "SharedScreening",
     "apply_defences",
+    "apply_reputation_defences",
     "screen_bursts",
     "screen_shared",
     "screen_unexplained",
@@ -324,22 +326,11 @@ def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringCon
     -------
     Defences
     """
-    weights: NDArray[np.float64] | None = None
-    bursts: BurstResult | None = None
-    if config.bursts is not None and config.bursts.split_sides:
-        bursts = _detect(inputs, rater_sides(pre.final_round.rater_factors[:, 0]), config.bursts)
-        if bursts.flagged.any():
-            if config.bursts.rating_weight == 0.0:
-                inputs = _subset(inputs, ~bursts.flagged)
-            else:
-                weights = np.where(bursts.flagged, config.bursts.rating_weight, 1.0)
-    unexplained: UnexplainedResult | None = None
-    if config.unexplained is not None and inputs.established is not None:
-        unexplained = _unexplained(inputs, pre, config.unexplained)
-        if unexplained.flagged.any():
-            keep = ~unexplained.flagged
-            inputs = _subset(inputs, keep)
-            weights = None if weights is None else weights[keep]
+    params = pre.final_round
+    model = _RaterModel(
+        params.rater_intercepts, params.rater_factors[:, 0], float(params.global_intercept)
+    )
+    inputs, weights, bursts, unexplained = _model_defences(inputs, model, config)
     trust: RaterTrust | None = None
     if config.trust is not None:
         h = pre.helpfulness
@@ -383,22 +374,100 @@ def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringCon
     return Defences(inputs, weights, bursts, trust, unexplained)
 
 
+@dataclass(frozen=True)
+class _RaterModel:
+    """A scorer's prescoring as the post-prescoring defences read it: ``ŷ = μ + i_u +
+    ρ_u i_n + f_u f_n`` (``reputations`` None: ρ_u = 1, the bridging MF)."""
+
+    intercepts: NDArray[np.float64]
+    factors: NDArray[np.float64]
+    global_intercept: float
+    reputations: NDArray[np.float64] | None = None
+
+
+def _model_defences(
+    inputs: CoreInputs, model: _RaterModel, config: ScoringConfig
+) -> tuple[CoreInputs, NDArray[np.float64] | None, BurstResult | None, UnexplainedResult | None]:
+    """The side-aware bursts and the unexplained-ratings test after a prescoring: (inputs
+    without the dropped ratings, weights of the kept ones or None, bursts, unexplained)."""
+    weights: NDArray[np.float64] | None = None
+    bursts: BurstResult | None = None
+    if config.bursts is not None and config.bursts.split_sides:
+        bursts = _detect(inputs, rater_sides(model.factors), config.bursts)
+        if bursts.flagged.any():
+            if config.bursts.rating_weight == 0.0:
+                inputs = _subset(inputs, ~bursts.flagged)
+            else:
+                weights = np.where(bursts.flagged, config.bursts.rating_weight, 1.0)
+    unexplained: UnexplainedResult | None = None
+    if config.unexplained is not None and inputs.established is not None:
+        unexplained = _unexplained_model(inputs, model, config.unexplained)
+        if unexplained.flagged.any():
+            keep = ~unexplained.flagged
+            inputs = _subset(inputs, keep)
+            weights = None if weights is None else weights[keep]
+    return inputs, weights, bursts, unexplained
+
+
+def apply_reputation_defences(
+    inputs: CoreInputs, state: ReputationState, config: ScoringConfig
+) -> Defences:
+    """The post-prescoring defences of the Reputation scorer's final phase: the side-aware
+    bursts (sides from its prescoring's rater factors) and the unexplained-ratings test
+    under its model ``ŷ = μ + b_u + ρ_u b_n + f_u f_n`` (round 3's μ and b_u, the
+    prescoring's ρ_u and f_u). Its final fits take no rating weights, so a down-weighted
+    burst rating is dropped. Trust needs the bridging helpfulness of a Core-like
+    prescoring and is not applied here (it is opt-in elsewhere too).
+
+    Parameters
+    ----------
+    inputs : the scorer's screened view (``screen_bursts``).
+    state : its prescoring (``ReputationPrescoring.state``).
+    config : ScoringConfig (the scorer's).
+
+    Returns
+    -------
+    Defences (``rating_weights`` and ``trust`` None).
+    """
+    model = _RaterModel(
+        state.rater_intercepts,
+        state.rater_factors,
+        float(state.global_round3),
+        np.nan_to_num(state.rater_reputations, nan=1.0),
+    )
+    inputs, weights, bursts, unexplained = _model_defences(inputs, model, config)
+    if weights is not None:
+        keep = weights > 0.0
+        inputs = _subset(inputs, keep) if not keep.all() else inputs
+    return Defences(inputs, None, bursts, None, unexplained)
+
+
 def _unexplained(
     inputs: CoreInputs, pre: PrescoringResult, config: UnexplainedConfig
 ) -> UnexplainedResult:
+    params = pre.final_round
+    model = _RaterModel(
+        params.rater_intercepts, params.rater_factors[:, 0], float(params.global_intercept)
+    )
+    return _unexplained_model(inputs, model, config)
+
+
+def _unexplained_model(
+    inputs: CoreInputs, model: _RaterModel, config: UnexplainedConfig
+) -> UnexplainedResult:
     assert inputs.established is not None
     scoped = inputs.scoped
-    params = pre.final_round
     found = find_unexplained_ratings(
         scoped.note_idx,
         scoped.rater_idx,
         scoped.helpful_num,
-        params.rater_intercepts,
-        params.rater_factors[:, 0],
-        float(params.global_intercept),
+        model.intercepts,
+        model.factors,
+        model.global_intercept,
         inputs.established,
         inputs.n_notes,
         config,
+        rater_weight=model.reputations,
     )
     _log.info(
         "unexplained: %d targeted notes, %d ratings flagged (sigma %.3f)",

@@ -150,3 +150,43 @@ def test_skewed_honest_note_is_left_alone_and_a_brigade_of_its_size_is_not() -> 
         UnexplainedConfig(),
     )
     assert np.flatnonzero(found.targeted).tolist() == [1]
+
+
+def test_intercept_multipliers_of_the_reputation_model_are_honoured() -> None:
+    """Under ``y = MU + i_u + w_u i_n + f_u f_n`` (the Reputation scorer's ``ρ_u``) honest
+    newcomers of high multiplier are explained (a model with ``w_u = 1`` would call them
+    too lenient on good notes) and a pool is not."""
+    rng = np.random.default_rng(11)
+    n_est, n_new, n_pool, n_notes = 300, 60, 40, 60
+    n = n_est + n_new + n_pool
+    f_u = rng.choice([-1.0, 1.0], n)
+    i_u = rng.normal(0, 0.05, n)
+    w_u = np.where((rng.random(n) < 0.5) & (np.arange(n) < n_est), 0.3, 1.7)
+    i_n = rng.uniform(-0.1, 0.6, n_notes)
+    f_n = rng.uniform(-0.2, 0.2, n_notes)
+    rows = []
+    for u in range(n_est + n_new):
+        for note in rng.choice(n_notes, size=20 if u < n_est else 8, replace=False):
+            y = MU + i_u[u] + w_u[u] * i_n[note] + f_u[u] * f_n[note] + rng.normal(0, 0.1)
+            rows.append((int(note), u, float(np.clip(np.round(y * 2) / 2, 0, 1))))
+    targets = np.argsort(i_n)[:3]  # the worst notes, rated HELPFUL by 12 pool accounts each
+    for t in targets:
+        rows += [(int(t), int(m), 1.0) for m in rng.choice(np.arange(360, n), 12, replace=False)]
+    a = np.array(rows)
+    note, rater = a[:, 0].astype(np.int64), a[:, 1].astype(np.int64)
+    established = np.arange(n) < n_est
+    found = find_unexplained_ratings(
+        note,
+        rater,
+        a[:, 2],
+        i_u,
+        f_u,
+        MU,
+        established,
+        n_notes,
+        UnexplainedConfig(),
+        rater_weight=w_u,
+    )
+    assert set(np.flatnonzero(found.targeted)) == set(targets.tolist())
+    assert set(note[found.flagged].tolist()) == set(targets.tolist())
+    assert not found.flagged[established[rater]].any()

@@ -160,16 +160,19 @@ def _established_notes(
     note: NDArray[np.int64],
     r: NDArray[np.float64],
     f: NDArray[np.float64],
+    w: NDArray[np.float64],
     n_notes: int,
     config: UnexplainedConfig,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
-    """Per-note ridge refit of ``(i_n, f_n)`` on ``r ≈ i_n + f_n f`` (step 1)."""
+    """Per-note ridge refit of ``(i_n, f_n)`` on ``r ≈ w i_n + f_n f`` (step 1; ``w`` the
+    raters' intercept multipliers, 1 in the bridging model)."""
     n = np.bincount(note, minlength=n_notes).astype(np.int64)
-    sf = np.bincount(note, weights=f, minlength=n_notes)
+    sww = np.bincount(note, weights=w * w, minlength=n_notes)
+    sf = np.bincount(note, weights=w * f, minlength=n_notes)
     sff = np.bincount(note, weights=f * f, minlength=n_notes)
-    sr = np.bincount(note, weights=r, minlength=n_notes)
+    sr = np.bincount(note, weights=w * r, minlength=n_notes)
     srf = np.bincount(note, weights=r * f, minlength=n_notes)
-    a = n + config.intercept_prior
+    a = sww + config.intercept_prior
     c = sff + config.factor_prior
     det = a * c - sf * sf  # > 0: both priors are positive
     intercept = (c * sr - sf * srf) / det
@@ -187,6 +190,8 @@ def find_unexplained_ratings(
     established: NDArray[np.bool_],
     n_notes: int,
     config: UnexplainedConfig,
+    *,
+    rater_weight: NDArray[np.floating] | None = None,
 ) -> UnexplainedResult:
     """Flag unexplained ratings of unproven raters (see the module docstring).
 
@@ -201,6 +206,9 @@ def find_unexplained_ratings(
     established : bool array of shape (n_raters,).
     n_notes : size of the note index (``note_idx < n_notes``).
     config : UnexplainedConfig
+    rater_weight : float array of shape (n_raters,), each rater's multiplier of the note
+        intercept (``ŷ = μ + i_u + w_u i_n + f_u f_n``: the Reputation scorer's ``ρ_u``), or
+        None for 1 (the bridging model).
 
     Returns
     -------
@@ -211,7 +219,12 @@ def find_unexplained_ratings(
     for name, arr in (("rater_idx", rater_idx), ("helpful_num", helpful_num)):
         if arr.shape != (m,):
             raise ConfigError(name, arr.shape, f"shape ({m},) like note_idx")
-    for name, arr in (("rater_intercept", rater_intercept), ("rater_factor", rater_factor)):
+    weight = np.ones(n_raters) if rater_weight is None else rater_weight
+    for name, arr in (
+        ("rater_intercept", rater_intercept),
+        ("rater_factor", rater_factor),
+        ("rater_weight", weight),
+    ):
         if arr.shape != (n_raters,):
             raise ConfigError(name, arr.shape, f"shape ({n_raters},) like established")
     if m and (int(note_idx.max()) >= n_notes or int(rater_idx.max()) >= n_raters):
@@ -223,15 +236,16 @@ def find_unexplained_ratings(
     notes = note_idx.astype(np.int64)
     iu = np.asarray(rater_intercept, dtype=np.float64)[raters]
     fu = np.asarray(rater_factor, dtype=np.float64)[raters]
-    known = np.isfinite(iu) & np.isfinite(fu)
+    wu = np.asarray(weight, dtype=np.float64)[raters]
+    known = np.isfinite(iu) & np.isfinite(fu) & np.isfinite(wu)
     est = established[raters] & known
     if not est.any():
         return UnexplainedResult(flagged, targeted, shift, float("nan"))
     y = np.asarray(helpful_num, dtype=np.float64)
     r = y - global_intercept - iu
-    i_n, f_n, n_est = _established_notes(notes[est], r[est], fu[est], n_notes, config)
+    i_n, f_n, n_est = _established_notes(notes[est], r[est], fu[est], wu[est], n_notes, config)
     resid = np.zeros(m)
-    resid[known] = r[known] - i_n[notes[known]] - f_n[notes[known]] * fu[known]
+    resid[known] = r[known] - wu[known] * i_n[notes[known]] - f_n[notes[known]] * fu[known]
     sigma = float(np.sqrt(np.mean(resid[est] ** 2)))
     tested = (~established[raters]) & known & (n_est[notes] >= config.min_established)
     if not tested.any() or sigma <= 0.0:
