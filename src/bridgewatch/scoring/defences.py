@@ -140,13 +140,18 @@ class SharedScreening:
     Attributes
     ----------
     inputs : the shared CoreInputs with the flagged ratings out of ``post_pss`` (and
-        ``correlated``); every scorer's view and capture share are taken from it.
+        ``correlated``) and without the revoked raters in ``established``; every scorer's
+        view and capture share are taken from it.
     co_rating : the co-rating detection on the shared post-PSS ratings (indexes of the
         original ``post_pss``), or None when ``ScoringConfig.co_rating`` is None.
+    revoked : bool array of shape (n_participants,), established raters in coordinated
+        co-rating groups among the established (``CoRatingConfig.revoke_established``),
+        unproven for the rest of the run; None when that pass did not run.
     """
 
     inputs: CoreInputs
     co_rating: CoRatingResult | None
+    revoked: NDArray[np.bool_] | None = None
 
 
 def with_defences(
@@ -252,12 +257,48 @@ def screen_shared(shared: CoreInputs, config: ScoringConfig) -> SharedScreening:
     if config.co_rating is None:
         return SharedScreening(shared, None)
     found = _co_rating(shared, config.co_rating, shared=True)
+    revoked = _revoked(shared, config.co_rating)
     if found.flagged.any():
         keep = ~found.flagged
         shared = dataclasses.replace(
             shared, post_pss=shared.post_pss.subset(keep), correlated=shared.correlated[keep]
         )
-    return SharedScreening(shared, found)
+    if revoked is not None and shared.established is not None:
+        shared = dataclasses.replace(shared, established=shared.established & ~revoked)
+    return SharedScreening(shared, found, revoked)
+
+
+def _revoked(shared: CoreInputs, config: CoRatingConfig) -> NDArray[np.bool_] | None:
+    """Established raters in coordinated co-rating groups among the established raters'
+    own post-PSS ratings (``CoRatingConfig.revoke_established``); None when off.
+
+    Behaviour change after establishment: accounts aged past the bar that wake up together
+    share verdicts on the same notes far beyond the null, like any brigade. Their ratings
+    are not dropped here (honest established circles rate alike too); losing their
+    establishment sends them to the unexplained-ratings test, which only removes what the
+    model cannot explain.
+    """
+    established = shared.established
+    if established is None or not config.revoke_established or not established.any():
+        return None
+    ratings = shared.post_pss
+    own = established[ratings.rater_idx]
+    found = find_co_rating_groups(
+        ratings.note_idx[own],
+        ratings.rater_idx[own],
+        _levels(ratings.helpful_num[own]),
+        shared.n_participants,
+        config,
+        block=shared.modeling_group,
+    )
+    revoked: NDArray[np.bool_] = established & (found.group >= 0)
+    _log.info(
+        "co-rating among established raters: %d pairs, %d groups, %d raters revoked",
+        found.n_pairs,
+        found.n_groups,
+        int(revoked.sum()),
+    )
+    return revoked
 
 
 def screen_bursts(

@@ -76,7 +76,10 @@ class UnexplainedConfig:
 
     Parameters
     ----------
-    min_established : a note is tested only with at least this many established ratings (8).
+    min_established : a note is tested only with at least this many established ratings (3:
+        the refit has two parameters and the test's ``1 / m_n`` term and Student degrees of
+        freedom carry the uncertainty of a small reference; at 1M ratings without attack
+        lowering it from 8 to 2 flags nothing).
     min_ratings : ... and at least this many unproven ratings (5).
     min_mean_residual : the unproven ratings' mean residual on the note reaches this in
         absolute value (0.3, rating units) ...
@@ -93,7 +96,7 @@ class UnexplainedConfig:
         deviations the note's way.
     """
 
-    min_established: int = 8
+    min_established: int = 3
     min_ratings: int = 5
     min_mean_residual: float = 0.3
     min_z: float = 4.0
