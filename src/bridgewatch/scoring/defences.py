@@ -367,11 +367,12 @@ def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringCon
     -------
     Defences
     """
-    params = pre.final_round
-    model = _RaterModel(
-        params.rater_intercepts, params.rater_factors[:, 0], float(params.global_intercept)
+    inputs, weights, bursts, unexplained = _model_defences(
+        inputs,
+        _prescoring_model(pre, inputs.established),
+        config,
+        pre.final_round.rater_factors[:, 0],
     )
-    inputs, weights, bursts, unexplained = _model_defences(inputs, model, config)
     trust: RaterTrust | None = None
     if config.trust is not None:
         h = pre.helpfulness
@@ -427,14 +428,18 @@ class _RaterModel:
 
 
 def _model_defences(
-    inputs: CoreInputs, model: _RaterModel, config: ScoringConfig
+    inputs: CoreInputs,
+    model: _RaterModel,
+    config: ScoringConfig,
+    side_factors: NDArray[np.float64],
 ) -> tuple[CoreInputs, NDArray[np.float64] | None, BurstResult | None, UnexplainedResult | None]:
-    """The side-aware bursts and the unexplained-ratings test after a prescoring: (inputs
-    without the dropped ratings, weights of the kept ones or None, bursts, unexplained)."""
+    """The side-aware bursts (sides from ``side_factors``) and the unexplained-ratings test
+    after a prescoring: (inputs without the dropped ratings, weights of the kept ones or
+    None, bursts, unexplained)."""
     weights: NDArray[np.float64] | None = None
     bursts: BurstResult | None = None
     if config.bursts is not None and config.bursts.split_sides:
-        bursts = _detect(inputs, rater_sides(model.factors), config.bursts)
+        bursts = _detect(inputs, rater_sides(side_factors), config.bursts)
         if bursts.flagged.any():
             if config.bursts.rating_weight == 0.0:
                 inputs = _subset(inputs, ~bursts.flagged)
@@ -476,7 +481,9 @@ def apply_reputation_defences(
         float(state.global_round3),
         np.nan_to_num(state.rater_reputations, nan=1.0),
     )
-    inputs, weights, bursts, unexplained = _model_defences(inputs, model, config)
+    inputs, weights, bursts, unexplained = _model_defences(
+        inputs, model, config, state.rater_factors
+    )
     if weights is not None:
         keep = weights > 0.0
         inputs = _subset(inputs, keep) if not keep.all() else inputs
@@ -486,11 +493,32 @@ def apply_reputation_defences(
 def _unexplained(
     inputs: CoreInputs, pre: PrescoringResult, config: UnexplainedConfig
 ) -> UnexplainedResult:
-    params = pre.final_round
-    model = _RaterModel(
-        params.rater_intercepts, params.rater_factors[:, 0], float(params.global_intercept)
-    )
-    return _unexplained_model(inputs, model, config)
+    return _unexplained_model(inputs, _prescoring_model(pre, inputs.established), config)
+
+
+def _prescoring_model(pre: PrescoringResult, established: NDArray[np.bool_] | None) -> _RaterModel:
+    """The final round's rater parameters; unproven raters it left out (the helpfulness
+    filter drops accounts whose verdicts go against bridged outcomes: a brigade's members
+    first of all) take their round-1 parameters, factor sign aligned with the final round's.
+
+    Their ratings left the final fits but bent round 1 and the helpfulness scores every
+    other rater is filtered by, so the unexplained-ratings test must see them too.
+    Established raters outside the final round stay out (the reference is the raters the
+    model kept).
+    """
+    final, first = pre.final_round, pre.round1
+    intercepts = final.rater_intercepts.copy()
+    factors = final.rater_factors[:, 0].copy()
+    f1 = first.rater_factors[:, 0]
+    fill = ~np.isfinite(intercepts) & np.isfinite(first.rater_intercepts) & np.isfinite(f1)
+    if established is not None:
+        fill &= ~established
+    if fill.any():
+        both = np.isfinite(factors) & np.isfinite(f1)
+        sign = 1.0 if float(np.dot(factors[both], f1[both])) >= 0.0 else -1.0
+        intercepts[fill] = first.rater_intercepts[fill]
+        factors[fill] = sign * f1[fill]
+    return _RaterModel(intercepts, factors, float(final.global_intercept))
 
 
 def _unexplained_model(

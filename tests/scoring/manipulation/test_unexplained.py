@@ -86,7 +86,9 @@ def test_pool_deviating_on_its_targets_is_flagged_and_newcomers_are_not() -> Non
         UnexplainedConfig(whole_note=False),
     )
     assert narrow.flagged[is_attack].mean() > 0.9
-    assert narrow.flagged[~is_attack].sum() <= 1
+    # Newcomers' intercepts are shrunk towards the population (3 ratings each), so a few
+    # honest newcomers whose verdict sits near the cut cross it.
+    assert narrow.flagged[~is_attack].sum() <= 3
 
 
 def test_honest_community_and_established_circle_are_left_alone() -> None:
@@ -190,3 +192,34 @@ def test_intercept_multipliers_of_the_reputation_model_are_honoured() -> None:
     assert set(np.flatnonzero(found.targeted)) == set(targets.tolist())
     assert set(note[found.flagged].tolist()) == set(targets.tolist())
     assert not found.flagged[established[rater]].any()
+
+
+def test_a_pool_whose_intercepts_are_its_attack_is_still_flagged() -> None:
+    """Accounts that only ever call good notes unhelpful get harsh intercepts from
+    prescoring, which explain the attack; shrunk by empirical Bayes (their few ratings
+    show little leniency), the attack is unexplained again."""
+    rows, i_u, f_u, i_n = _community(9)
+    pool = np.arange(360, 390)
+    targets = np.argsort(i_n)[-5:]
+    rows += [(int(t), int(m), 0.0) for t in targets for m in pool]
+    i_u = np.r_[i_u, np.full(30, -0.6)]  # what a fit on the attack alone learns
+    f_u = np.r_[f_u, np.zeros(30)]
+    established = np.r_[np.ones(300, np.bool_), np.zeros(90, np.bool_)]
+    a = np.array(rows)
+
+    def run(config: UnexplainedConfig) -> set[int]:
+        found = find_unexplained_ratings(
+            a[:, 0].astype(np.int64),
+            a[:, 1].astype(np.int64),
+            a[:, 2],
+            i_u,
+            f_u,
+            MU,
+            established,
+            60,
+            config,
+        )
+        return set(np.flatnonzero(found.targeted).tolist())
+
+    assert run(UnexplainedConfig()) == set(targets.tolist())
+    assert run(UnexplainedConfig(shrink_unproven=False)) == set()

@@ -23,6 +23,15 @@ fixed) and a mask of *established* raters:
 2. **Residuals.** Every unproven rating on a note with at least ``min_established``
    established ratings gets ``e = y - (μ + i_u + i_n^E + f_u f_n^E)``; ``σ`` is the RMS
    residual of the established ratings under the same refit.
+2b. **Unproven intercepts.** An unproven rater's intercept is learnt from a handful of
+   ratings, and when most of them are the attack (an account that only ever calls good
+   notes unhelpful) the intercept *is* the attack: a harsh rater, so its verdicts look
+   expected. Its prediction uses the intercept shrunk towards the population by
+   empirical Bayes, ``i_u n_u / (n_u + κ)`` (``n_u`` its ratings, ``κ = σ² / τ²``, ``τ²``
+   the variance of the established raters' intercepts net of their sampling noise
+   ``σ² / n``): a newcomer's leniency counts as far as its ratings can show it, and
+   honest newcomers' leniencies average out over a note. Factors are kept: a viewpoint is
+   what lets honest newcomers of one camp disagree with the other on one-sided notes.
 3. **Concentration.** For note ``n`` with ``k_n`` unproven ratings (residual mean
    ``ē_n``) and ``m_n`` established ones, the note is *targeted* when ``k_n >=
    min_ratings``, ``|ē_n| >= min_mean_residual`` and the two-sample statistic
@@ -94,6 +103,8 @@ class UnexplainedConfig:
         (1.0 each).
     whole_note : on a targeted note flag every unproven rating (True), not only the large
         deviations the note's way.
+    shrink_unproven : predict unproven raters with their intercepts shrunk by empirical
+        Bayes (True, step 2b).
     """
 
     min_established: int = 3
@@ -106,6 +117,7 @@ class UnexplainedConfig:
     intercept_prior: float = 1.0
     factor_prior: float = 1.0
     whole_note: bool = True
+    shrink_unproven: bool = True
 
     def __post_init__(self) -> None:
         for name in ("min_established", "min_ratings"):
@@ -183,6 +195,28 @@ def _established_notes(
     return intercept, factor, n
 
 
+def _intercept_shrinkage(
+    raters: NDArray[np.int64],
+    iu: NDArray[np.float64],
+    est: NDArray[np.bool_],
+    tested: NDArray[np.bool_],
+    noise: float,
+    n_raters: int,
+) -> NDArray[np.float64]:
+    """What each tested rating's residual gains when its rater's intercept is shrunk by
+    empirical Bayes (step 2b): ``i_u (1 - n_u / (n_u + κ))`` with ``κ = σ² / τ²``, ``τ²``
+    the spread of the established raters' intercepts net of their sampling noise."""
+    n_u = np.bincount(raters, minlength=n_raters).astype(np.float64)
+    first = np.unique(raters[est], return_index=True)[1]
+    est_iu = iu[est][first]
+    est_n = n_u[raters[est][first]]
+    tau2 = float(np.var(est_iu) - np.mean(noise / est_n)) if est_iu.size > 1 else 0.0
+    kappa = noise / max(tau2, 1e-6)
+    n_t = n_u[raters[tested]]
+    out: NDArray[np.float64] = iu[tested] * (kappa / (n_t + kappa))
+    return out
+
+
 def find_unexplained_ratings(
     note_idx: NDArray[np.integer],
     rater_idx: NDArray[np.integer],
@@ -253,6 +287,8 @@ def find_unexplained_ratings(
     tested = (~established[raters]) & known & (n_est[notes] >= config.min_established)
     if not tested.any() or sigma <= 0.0:
         return UnexplainedResult(flagged, targeted, shift, sigma)
+    if config.shrink_unproven:
+        resid[tested] += _intercept_shrinkage(raters, iu, est, tested, sigma**2, n_raters)
     k = np.bincount(notes[tested], minlength=n_notes)
     s = np.bincount(notes[tested], weights=resid[tested], minlength=n_notes)
     # Pooled within-group sums of squares: established and unproven residuals, each about
