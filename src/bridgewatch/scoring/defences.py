@@ -1,6 +1,6 @@
 """Manipulation defences around the Core fits (not in the reference).
 
-Three configurable defences act on the scoped ratings:
+Configurable defences act on the scoped ratings:
 
 * established raters (``ScoringConfig.establishment``, ``bridgewatch.scoring.reputation
   .established_raters``): enrolled participants whose enrollment state proves rating
@@ -14,8 +14,11 @@ Three configurable defences act on the scoped ratings:
   give the same verdicts on the same notes far beyond a null model stratified by modeling
   group are dropped on the notes where the group concentrates, so slow brigades that no
   burst window catches cannot bend prescoring, the final fits or the capture share of any
-  scorer of the roster.
-
+  scorer of the roster. A second pass on the established raters' own ratings
+  (``CoRatingConfig.revoke_established``) revokes the establishment of its groups'
+  members for the run: accounts aged past the bar and woken together for an attack are
+  then tested by the unexplained-ratings test like new accounts, and lose only the
+  ratings the model cannot explain (an honest established circle keeps its own).
 * coordinated rating bursts (``ScoringConfig.bursts``, ``bridgewatch.scoring.manipulation
   .burst``), in two passes. ``screen_bursts`` runs before prescoring, without viewpoint
   sides (no rater factors exist yet): its flagged ratings are dropped from everything that
@@ -29,6 +32,11 @@ Three configurable defences act on the scoped ratings:
   parameters), and where many unproven raters deviate from their own predicted verdict the
   same way on one note, those ratings leave the final fits (a thin pool of new accounts
   that shares no co-rating signal still has to say the unexpected on its targets).
+  Unproven raters the final round left out (the helpfulness filter drops accounts that
+  vote against bridged outcomes) are predicted with their round-1 parameters, and unproven
+  intercepts are shrunk by empirical Bayes, so an account whose few ratings are the attack
+  cannot pass it off as its leniency. The Reputation scorer's final phase runs the
+  side-aware bursts and this test under its own model (``apply_reputation_defences``).
 * trust propagation (``ScoringConfig.trust``, ``bridgewatch.scoring.reputation``), after the
   bursts: in "filter" mode the ratings of untrusted raters leave the final fits, in
   "weight" mode every rating is weighted by its rater's trust weight. With
