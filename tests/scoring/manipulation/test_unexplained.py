@@ -223,17 +223,3 @@ def test_a_pool_whose_intercepts_are_its_attack_is_still_flagged() -> None:
 
     assert run(UnexplainedConfig()) == set(targets.tolist())
     assert run(UnexplainedConfig(shrink_unproven=False)) == set()
-
-
-def test_false_discovery_rate_lets_many_attacked_notes_lower_the_bar() -> None:
-    """Ten notes at z 3.5 among 100 tested (p 4.7e-4 each): Bonferroni at 0.01 needs
-    p <= 1e-4 and flags none; Benjamini-Hochberg flags the ten (rank 10: p <= 1e-3). One
-    such note alone is flagged by neither."""
-    from bridgewatch.scoring.manipulation.unexplained import _z_threshold
-
-    ten = np.r_[np.full(10, 3.5), np.zeros(90)]
-    one = np.r_[3.5, np.zeros(99)]
-    assert _z_threshold(ten, UnexplainedConfig()) == pytest.approx(3.5)
-    assert _z_threshold(ten, UnexplainedConfig(fdr=False)) > 3.5
-    assert _z_threshold(one, UnexplainedConfig()) == float("inf")
-    assert _z_threshold(np.zeros(0), UnexplainedConfig()) == float("inf")
