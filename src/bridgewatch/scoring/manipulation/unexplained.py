@@ -51,10 +51,9 @@ fixed) and a mask of *established* raters:
    Wald test on them flags honest notes (one honest note of 6,207 tested reached z 4.9 at
    1M ratings; this statistic gives it 3.6 and the largest of the 6,207 is 3.7, as a
    normal null predicts). The Student conversion keeps notes with few ratings (a variance
-   from a dozen residuals) from the normal's thin tail. ``z*`` is at least ``min_z`` and
-   significant at ``alpha`` over the ``N`` notes tested (a million-rating community tests
-   tens of thousands of notes per scorer): the Benjamini-Hochberg step-up on the
-   two-sided p-values (``fdr``), or Bonferroni ``Φ⁻¹(1 - alpha / (2 N))``.
+   from a dozen residuals) from the normal's thin tail. ``z* = max(min_z, Φ⁻¹(1 - alpha /
+   (2 N)))`` over the ``N`` notes tested (Bonferroni: a million-rating community tests
+   tens of thousands of notes per scorer).
 4. **Flags.** On a targeted note every unproven rating is flagged (``whole_note``,
    default): a coordinated deviation is evidence that the note is under attack, and the
    accounts whose verdict the model happens to explain -- a camp's own members piling on
@@ -93,9 +92,9 @@ class UnexplainedConfig:
     min_ratings : ... and at least this many unproven ratings (5).
     min_mean_residual : the unproven ratings' mean residual on the note reaches this in
         absolute value (0.3, rating units) ...
-    min_z : ... and that mean is at least this many standard errors (3.0, see step 3: a
-        floor for communities with few tested notes) ...
-    alpha : ... and significant at ``alpha`` over the tested notes (0.01; see ``fdr``).
+    min_z : ... and that mean is at least this many standard errors (4.0, see step 3) ...
+    alpha : ... and at least the two-sided Bonferroni bound for ``alpha`` over the tested
+        notes (0.01).
     variance_prior : pseudo-ratings (and degrees of freedom) of the global residual variance
         in each note's pooled variance (10.0).
     min_residual : a flagged rating deviates at least this much, and half the note's mean
@@ -106,18 +105,12 @@ class UnexplainedConfig:
         deviations the note's way.
     shrink_unproven : predict unproven raters with their intercepts shrunk by empirical
         Bayes (True, step 2b).
-    fdr : control the false discovery rate at ``alpha`` over the tested notes
-        (Benjamini-Hochberg, True) rather than the family-wise rate (Bonferroni). Without
-        an attack every tested note is null and both bound the chance of flagging any
-        note by ``alpha``; under attack the step-up lets the many attacked notes lower
-        the bar for each other, with at most ``alpha`` of the flagged notes honest in
-        expectation.
     """
 
     min_established: int = 3
     min_ratings: int = 5
     min_mean_residual: float = 0.3
-    min_z: float = 3.0
+    min_z: float = 4.0
     alpha: float = 0.01
     variance_prior: float = 10.0
     min_residual: float = 0.25
@@ -125,7 +118,6 @@ class UnexplainedConfig:
     factor_prior: float = 1.0
     whole_note: bool = True
     shrink_unproven: bool = True
-    fdr: bool = True
 
     def __post_init__(self) -> None:
         for name in ("min_established", "min_ratings"):
@@ -201,24 +193,6 @@ def _established_notes(
     intercept = (c * sr - sf * srf) / det
     factor = (a * srf - sf * sr) / det
     return intercept, factor, n
-
-
-def _z_threshold(z: NDArray[np.float64], config: UnexplainedConfig) -> float:
-    """The smallest ``z`` that is significant among the tested notes' ``z`` (two-sided):
-    Bonferroni, or with ``config.fdr`` the Benjamini-Hochberg step-up (the largest rank
-    ``r`` whose p-value is at most ``r alpha / N``); ``inf`` when nothing is."""
-    n = z.shape[0]
-    if n == 0:
-        return float("inf")
-    if not config.fdr:
-        return _normal_isf(config.alpha / (2.0 * n))
-    from scipy.special import ndtr
-
-    p = np.sort(2.0 * ndtr(-z))
-    passed = np.flatnonzero(p <= config.alpha * np.arange(1, n + 1) / n)
-    if passed.size == 0:
-        return float("inf")
-    return _normal_isf(float(p[passed[-1]]) / 2.0)
 
 
 def _intercept_shrinkage(
@@ -326,12 +300,12 @@ def find_unexplained_ratings(
         ss -= np.where(k > 0, s * s / k, 0.0) + np.where(n_est > 0, se * se / n_est, 0.0)
     df = np.maximum(k + n_est - 3.0, 0.0) + config.variance_prior
     var_n = (np.maximum(ss, 0.0) + config.variance_prior * sigma**2) / df
-    candidate = (k >= config.min_ratings) & (n_est >= config.min_established)
+    candidates = int(((k >= config.min_ratings) & (n_est >= config.min_established)).sum())
+    z_star = max(config.min_z, _normal_isf(config.alpha / (2.0 * max(candidates, 1))))
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = s / k
         t = np.abs(mean) / np.sqrt(var_n * (1.0 / k + 1.0 / np.maximum(n_est, 1)))
     z = _t_as_z(np.nan_to_num(t), df)
-    z_star = max(config.min_z, _z_threshold(z[candidate], config))
     shift = np.where(k > 0, mean, np.nan)
     targeted = (
         (k >= config.min_ratings)
