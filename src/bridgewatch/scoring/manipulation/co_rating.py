@@ -58,11 +58,13 @@ from bridgewatch.scoring.manipulation.config import CoRatingConfig
 def _poisson_sf(
     k: NDArray[np.integer] | NDArray[np.floating] | int | float, mu: NDArray[np.floating] | float
 ) -> NDArray[np.float64]:
-    """``scipy.stats.poisson.sf``, imported on first use: scipy.stats takes ~0.3 s to
-    import, and only runs with the co-rating defence pay it."""
-    from scipy.stats import poisson
+    """``P(X > k)`` for ``X ~ Poisson(mu)`` (``scipy.stats.poisson.sf``) by
+    ``scipy.special.pdtrc``: the same values without importing scipy.stats, which cost
+    up to 2.7 s of CPU per run on a loaded machine; 1 for ``k < 0``."""
+    from scipy.special import pdtrc
 
-    return np.asarray(poisson.sf(k, mu), dtype=np.float64)
+    kk = np.asarray(k, dtype=np.float64)
+    return np.asarray(np.where(kk < 0, 1.0, pdtrc(np.maximum(kk, 0.0), mu)), dtype=np.float64)
 
 
 __all__ = ["CoRatingResult", "find_co_rating_groups", "find_co_rating_groups_reference"]
