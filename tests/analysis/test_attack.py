@@ -126,6 +126,12 @@ def test_bench_cells_have_one_promote_and_one_suppress_brigade() -> None:
     assert all(b.cross_camp_share == 0.5 and b.max_reaction_minutes == 30.0 for b in two.brigades)
     slow = bench.community(3, 0.05, "slow")
     assert all(b.max_reaction_minutes == 360.0 for b in slow.brigades)
+    aged = bench.community(3, 0.05, "aged")
+    assert all(
+        b.cross_camp_share == 0.5 and b.max_reaction_minutes == 360.0 and b.earned_in
+        for b in aged.brigades
+    )
+    assert all(b.enrolled_days == bench.aged_enrolled_days == 120.0 for b in aged.brigades)
     assert not bench.community(3, 0.0, "sleeper").brigades
     defended = defence_config()
     assert defended.co_rating is not None and defended.post_selection is not None

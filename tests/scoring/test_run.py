@@ -425,3 +425,58 @@ def test_bursts_remove_a_planted_sleeper_brigade_before_prescoring(tmp_path: Pat
 def _members(files: WrittenFiles) -> list[str]:
     truth = pl.read_csv(files.rater_truth, separator="\t", infer_schema_length=0)
     return truth.filter(pl.col("brigadeId") != "-1")["participantId"].to_list()
+
+
+def test_aged_sleepers_lose_establishment_and_their_unexplained_ratings(tmp_path: Path) -> None:
+    """Issue 15: a two-camp brigade of accounts that earned in 120 days ago (past the 90-day
+    establishment bar) co-rates its targets; the co-rating pass among established raters
+    revokes the members' establishment and the unexplained-ratings test removes their attack
+    ratings. An honest niche circle of established raters keeps every rating."""
+    from bridgewatch.analysis.attack_metrics import removed_ratings
+    from bridgewatch.scoring.defences import with_defences
+    from bridgewatch.scoring.scorers import scorer_inputs
+    from bridgewatch.sim.config import CircleConfig
+
+    brigade = BrigadeConfig(
+        n_members=30,
+        n_targets=10,
+        goal=BrigadeGoal.SUPPRESS,
+        camp=-1,
+        account_age_days=18.0,
+        organic_ratings=10,
+        dormant_days=8.0,
+        cross_camp_share=0.5,
+        max_reaction_minutes=360.0,
+        earned_in=True,
+        enrolled_days=120.0,
+    )
+    sim = replace(SMALL, brigades=(brigade,), circles=(CircleConfig(n_members=20, n_notes=15),))
+    files = write_small_community(tmp_path, sim)
+    data = load_dataset(
+        notes=files.notes,
+        ratings=files.ratings[0],
+        status_history=files.note_status_history,
+        enrollment=files.user_enrollment,
+    )
+    plain = score_core(data, with_defences(CONFIG), as_of_ms=default_as_of_ms(data), seed=1)
+    truth = pl.read_csv(files.rater_truth, separator="\t", infer_schema_length=0)
+    ids = np.asarray(plain.inputs.participant_ids.ids, dtype=np.str_)
+    members = np.isin(ids, _members(files))
+    circle = np.isin(ids, truth.filter(pl.col("structure").is_not_null())["participantId"])
+    assert plain.inputs.established is not None
+    assert plain.inputs.established[members].all()  # aged past the bar ...
+    assert plain.roster is not None
+    view = plain.roster["MFCoreScorer"].inputs
+    assert view.established is not None
+    assert not view.established[members].any()  # ... and revoked by co-rating
+    rater, removed, _ = removed_ratings(plain)
+    notes = pl.read_csv(files.note_truth, separator="\t", infer_schema_length=0)
+    targets = np.isin(
+        np.asarray(plain.inputs.note_ids.ids, dtype=np.str_),
+        notes.filter(pl.col("attackTarget").str.to_lowercase() == "true")["noteId"],
+    )
+    scoped = scorer_inputs(plain.inputs, plain.roster["MFCoreScorer"].spec).scoped
+    attack = members[rater] & targets[scoped.note_idx]
+    # Targets with fewer than 3 unrevoked established ratings cannot be tested: most are.
+    assert removed[attack].mean() >= 0.5
+    assert not removed[circle[rater]].any()

@@ -130,6 +130,26 @@ def test_out_of_scope_and_embedded_members_get_the_asked_modeling_groups() -> No
     assert set(embedded["enrollmentState"].cast(pl.String).to_list()) == {"earnedIn"}
 
 
+def test_aged_members_earned_in_long_before_and_rate_as_before() -> None:
+    """``enrolled_days`` backdates the enrollment only: the same members, ratings and
+    targets as without it, the last state change 120 days before the window end."""
+    brigade = BrigadeConfig(n_members=20, earned_in=True, account_age_days=20.0)
+    plain = simulate(SimConfig(**{**_BASE.__dict__, "brigades": (brigade,)}))
+    aged_brigade = BrigadeConfig(
+        n_members=20, earned_in=True, account_age_days=20.0, enrolled_days=120.0
+    )
+    aged = simulate(SimConfig(**{**_BASE.__dict__, "brigades": (aged_brigade,)}))
+    assert aged.ratings.equals(plain.ratings)
+    members = aged.rater_truth.filter(pl.col("brigadeId") == 0)["participantId"]
+    rows = aged.user_enrollment.filter(pl.col("participantId").is_in(members.to_list()))
+    changed = rows["timestampOfLastStateChange"].cast(pl.Int64).to_numpy()
+    end = _BASE.end_ms
+    day = 86_400_000
+    assert (changed <= end - 119 * day).all() and (changed >= end - 120 * day).all()
+    with pytest.raises(ConfigError):
+        BrigadeConfig(account_age_days=20.0, enrolled_days=10.0)
+
+
 def test_new_brigade_fields_are_checked() -> None:
     with pytest.raises(ConfigError):
         BrigadeConfig(pool_share=0.0)

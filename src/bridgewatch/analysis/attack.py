@@ -23,7 +23,10 @@ each with ``share * n_raters`` members. Kinds:
   (``out_of_scope_groups``): Core never sees their ratings, but they count in the capture
   share (a note keeps its Core result only if half its ratings are Core raters');
 - ``embedded``: sleepers recruited inside one modeling-group community: every member in
-  ``community_group``, the group of the honest ``group`` structure.
+  ``community_group``, the group of the honest ``group`` structure;
+- ``aged``: ``slow`` two-camp sleepers whose accounts earned in ``aged_enrolled_days``
+  before the window end (120): past the establishment bar (90 days), so they count as
+  established raters (accounts farmed long ago and woken for the attack).
 
 Statuses are the final statuses before the stabilization delay
 (``preStabilizationRatingStatus``) of the meta chain over every scorer of the roster
@@ -112,6 +115,7 @@ BRIGADE_KINDS: tuple[str, ...] = (
     "rotating",
     "out-of-scope",
     "embedded",
+    "aged",
 )
 """The brigade kinds of the benchmark (see the module docstring)."""
 
@@ -159,6 +163,8 @@ class AttackBenchConfig:
         the simulator draws that are outside Core's scope; the Expansion scorers see them).
     community_group : modeling group of the ``group`` structure and of ``embedded``
         brigades (a Core group).
+    aged_enrolled_days : the ``aged`` kind: days before the window end at which its
+        accounts earned in.
     structures : honest structures added to every community, from ``STRUCTURE_KINDS``.
     n_circles : niche circles per circle structure; circle_members, circle_notes: their size.
     group_members, group_interest_share, group_ratings : the modeling-group community.
@@ -197,6 +203,7 @@ class AttackBenchConfig:
         g for g in range(N_MODELING_GROUPS) if g not in CORE_MODELING_GROUPS
     )
     community_group: int = 3
+    aged_enrolled_days: float = 120.0
     structures: tuple[str, ...] = ()
     n_circles: int = 3
     circle_members: int = 30
@@ -320,8 +327,10 @@ class AttackBenchConfig:
                 "earned_in": True,
                 "modeling_groups": _SIM_CORE_GROUPS,
             }
-        if kind in ("two-camp", "slow"):
+        if kind in ("two-camp", "slow", "aged"):
             options["cross_camp_share"] = self.two_camp_share
+        if kind == "aged":
+            options["enrolled_days"] = self.aged_enrolled_days
         if kind == "pool":
             options |= {"pool_share": self.pool_share, "max_pair_overlap": self.pool_max_overlap}
         if kind == "rotating":
@@ -337,7 +346,9 @@ class AttackBenchConfig:
             goal=goal,
             camp=1 if promote else -1,
             max_reaction_minutes=(
-                self.slow_reaction_minutes if kind == "slow" else self.max_reaction_minutes
+                self.slow_reaction_minutes
+                if kind in ("slow", "aged")
+                else self.max_reaction_minutes
             ),
             target_quality=self.promote_target_quality if promote else None,
             **options,  # type: ignore[arg-type]

@@ -1,6 +1,6 @@
 """Manipulation defences around the Core fits (not in the reference).
 
-Three configurable defences act on the scoped ratings:
+Configurable defences act on the scoped ratings:
 
 * established raters (``ScoringConfig.establishment``, ``bridgewatch.scoring.reputation
   .established_raters``): enrolled participants whose enrollment state proves rating
@@ -14,8 +14,11 @@ Three configurable defences act on the scoped ratings:
   give the same verdicts on the same notes far beyond a null model stratified by modeling
   group are dropped on the notes where the group concentrates, so slow brigades that no
   burst window catches cannot bend prescoring, the final fits or the capture share of any
-  scorer of the roster.
-
+  scorer of the roster. A second pass on the established raters' own ratings
+  (``CoRatingConfig.revoke_established``) revokes the establishment of its groups'
+  members for the run: accounts aged past the bar and woken together for an attack are
+  then tested by the unexplained-ratings test like new accounts, and lose only the
+  ratings the model cannot explain (an honest established circle keeps its own).
 * coordinated rating bursts (``ScoringConfig.bursts``, ``bridgewatch.scoring.manipulation
   .burst``), in two passes. ``screen_bursts`` runs before prescoring, without viewpoint
   sides (no rater factors exist yet): its flagged ratings are dropped from everything that
@@ -29,6 +32,11 @@ Three configurable defences act on the scoped ratings:
   parameters), and where many unproven raters deviate from their own predicted verdict the
   same way on one note, those ratings leave the final fits (a thin pool of new accounts
   that shares no co-rating signal still has to say the unexpected on its targets).
+  Unproven raters the final round left out (the helpfulness filter drops accounts that
+  vote against bridged outcomes) are predicted with their round-1 parameters, and unproven
+  intercepts are shrunk by empirical Bayes, so an account whose few ratings are the attack
+  cannot pass it off as its leniency. The Reputation scorer's final phase runs the
+  side-aware bursts and this test under its own model (``apply_reputation_defences``).
 * trust propagation (``ScoringConfig.trust``, ``bridgewatch.scoring.reputation``), after the
   bursts: in "filter" mode the ratings of untrusted raters leave the final fits, in
   "weight" mode every rating is weighted by its rater's trust weight. With
@@ -73,12 +81,14 @@ from bridgewatch.scoring.reputation import (
     TrustConfig,
     rater_trust,
 )
+from bridgewatch.scoring.reputation_mf import ReputationState
 
 __all__ = [
     "BurstScreening",
     "Defences",
     "SharedScreening",
     "apply_defences",
+    "apply_reputation_defences",
     "screen_bursts",
     "screen_shared",
     "screen_unexplained",
@@ -138,13 +148,18 @@ class SharedScreening:
     Attributes
     ----------
     inputs : the shared CoreInputs with the flagged ratings out of ``post_pss`` (and
-        ``correlated``); every scorer's view and capture share are taken from it.
+        ``correlated``) and without the revoked raters in ``established``; every scorer's
+        view and capture share are taken from it.
     co_rating : the co-rating detection on the shared post-PSS ratings (indexes of the
         original ``post_pss``), or None when ``ScoringConfig.co_rating`` is None.
+    revoked : bool array of shape (n_participants,), established raters in coordinated
+        co-rating groups among the established (``CoRatingConfig.revoke_established``),
+        unproven for the rest of the run; None when that pass did not run.
     """
 
     inputs: CoreInputs
     co_rating: CoRatingResult | None
+    revoked: NDArray[np.bool_] | None = None
 
 
 def with_defences(
@@ -250,12 +265,48 @@ def screen_shared(shared: CoreInputs, config: ScoringConfig) -> SharedScreening:
     if config.co_rating is None:
         return SharedScreening(shared, None)
     found = _co_rating(shared, config.co_rating, shared=True)
+    revoked = _revoked(shared, config.co_rating)
     if found.flagged.any():
         keep = ~found.flagged
         shared = dataclasses.replace(
             shared, post_pss=shared.post_pss.subset(keep), correlated=shared.correlated[keep]
         )
-    return SharedScreening(shared, found)
+    if revoked is not None and shared.established is not None:
+        shared = dataclasses.replace(shared, established=shared.established & ~revoked)
+    return SharedScreening(shared, found, revoked)
+
+
+def _revoked(shared: CoreInputs, config: CoRatingConfig) -> NDArray[np.bool_] | None:
+    """Established raters in coordinated co-rating groups among the established raters'
+    own post-PSS ratings (``CoRatingConfig.revoke_established``); None when off.
+
+    Behaviour change after establishment: accounts aged past the bar that wake up together
+    share verdicts on the same notes far beyond the null, like any brigade. Their ratings
+    are not dropped here (honest established circles rate alike too); losing their
+    establishment sends them to the unexplained-ratings test, which only removes what the
+    model cannot explain.
+    """
+    established = shared.established
+    if established is None or not config.revoke_established or not established.any():
+        return None
+    ratings = shared.post_pss
+    own = established[ratings.rater_idx]
+    found = find_co_rating_groups(
+        ratings.note_idx[own],
+        ratings.rater_idx[own],
+        _levels(ratings.helpful_num[own]),
+        shared.n_participants,
+        config,
+        block=shared.modeling_group,
+    )
+    revoked: NDArray[np.bool_] = established & (found.group >= 0)
+    _log.info(
+        "co-rating among established raters: %d pairs, %d groups, %d raters revoked",
+        found.n_pairs,
+        found.n_groups,
+        int(revoked.sum()),
+    )
+    return revoked
 
 
 def screen_bursts(
@@ -324,22 +375,12 @@ def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringCon
     -------
     Defences
     """
-    weights: NDArray[np.float64] | None = None
-    bursts: BurstResult | None = None
-    if config.bursts is not None and config.bursts.split_sides:
-        bursts = _detect(inputs, rater_sides(pre.final_round.rater_factors[:, 0]), config.bursts)
-        if bursts.flagged.any():
-            if config.bursts.rating_weight == 0.0:
-                inputs = _subset(inputs, ~bursts.flagged)
-            else:
-                weights = np.where(bursts.flagged, config.bursts.rating_weight, 1.0)
-    unexplained: UnexplainedResult | None = None
-    if config.unexplained is not None and inputs.established is not None:
-        unexplained = _unexplained(inputs, pre, config.unexplained)
-        if unexplained.flagged.any():
-            keep = ~unexplained.flagged
-            inputs = _subset(inputs, keep)
-            weights = None if weights is None else weights[keep]
+    inputs, weights, bursts, unexplained = _model_defences(
+        inputs,
+        _prescoring_model(pre, inputs.established),
+        config,
+        pre.final_round.rater_factors[:, 0],
+    )
     trust: RaterTrust | None = None
     if config.trust is not None:
         h = pre.helpfulness
@@ -383,22 +424,127 @@ def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringCon
     return Defences(inputs, weights, bursts, trust, unexplained)
 
 
+@dataclass(frozen=True)
+class _RaterModel:
+    """A scorer's prescoring as the post-prescoring defences read it: ``ŷ = μ + i_u +
+    ρ_u i_n + f_u f_n`` (``reputations`` None: ρ_u = 1, the bridging MF)."""
+
+    intercepts: NDArray[np.float64]
+    factors: NDArray[np.float64]
+    global_intercept: float
+    reputations: NDArray[np.float64] | None = None
+
+
+def _model_defences(
+    inputs: CoreInputs,
+    model: _RaterModel,
+    config: ScoringConfig,
+    side_factors: NDArray[np.float64],
+) -> tuple[CoreInputs, NDArray[np.float64] | None, BurstResult | None, UnexplainedResult | None]:
+    """The side-aware bursts (sides from ``side_factors``) and the unexplained-ratings test
+    after a prescoring: (inputs without the dropped ratings, weights of the kept ones or
+    None, bursts, unexplained)."""
+    weights: NDArray[np.float64] | None = None
+    bursts: BurstResult | None = None
+    if config.bursts is not None and config.bursts.split_sides:
+        bursts = _detect(inputs, rater_sides(side_factors), config.bursts)
+        if bursts.flagged.any():
+            if config.bursts.rating_weight == 0.0:
+                inputs = _subset(inputs, ~bursts.flagged)
+            else:
+                weights = np.where(bursts.flagged, config.bursts.rating_weight, 1.0)
+    unexplained: UnexplainedResult | None = None
+    if config.unexplained is not None and inputs.established is not None:
+        unexplained = _unexplained_model(inputs, model, config.unexplained)
+        if unexplained.flagged.any():
+            keep = ~unexplained.flagged
+            inputs = _subset(inputs, keep)
+            weights = None if weights is None else weights[keep]
+    return inputs, weights, bursts, unexplained
+
+
+def apply_reputation_defences(
+    inputs: CoreInputs, state: ReputationState, config: ScoringConfig
+) -> Defences:
+    """The post-prescoring defences of the Reputation scorer's final phase: the side-aware
+    bursts (sides from its prescoring's rater factors) and the unexplained-ratings test
+    under its model ``ŷ = μ + b_u + ρ_u b_n + f_u f_n`` (round 3's μ and b_u, the
+    prescoring's ρ_u and f_u). Its final fits take no rating weights, so a down-weighted
+    burst rating is dropped. Trust needs the bridging helpfulness of a Core-like
+    prescoring and is not applied here (it is opt-in elsewhere too).
+
+    Parameters
+    ----------
+    inputs : the scorer's screened view (``screen_bursts``).
+    state : its prescoring (``ReputationPrescoring.state``).
+    config : ScoringConfig (the scorer's).
+
+    Returns
+    -------
+    Defences (``rating_weights`` and ``trust`` None).
+    """
+    model = _RaterModel(
+        state.rater_intercepts,
+        state.rater_factors,
+        float(state.global_round3),
+        np.nan_to_num(state.rater_reputations, nan=1.0),
+    )
+    inputs, weights, bursts, unexplained = _model_defences(
+        inputs, model, config, state.rater_factors
+    )
+    if weights is not None:
+        keep = weights > 0.0
+        inputs = _subset(inputs, keep) if not keep.all() else inputs
+    return Defences(inputs, None, bursts, None, unexplained)
+
+
 def _unexplained(
     inputs: CoreInputs, pre: PrescoringResult, config: UnexplainedConfig
 ) -> UnexplainedResult:
+    return _unexplained_model(inputs, _prescoring_model(pre, inputs.established), config)
+
+
+def _prescoring_model(pre: PrescoringResult, established: NDArray[np.bool_] | None) -> _RaterModel:
+    """The final round's rater parameters; unproven raters it left out (the helpfulness
+    filter drops accounts whose verdicts go against bridged outcomes: a brigade's members
+    first of all) take their round-1 parameters, factor sign aligned with the final round's.
+
+    Their ratings left the final fits but bent round 1 and the helpfulness scores every
+    other rater is filtered by, so the unexplained-ratings test must see them too.
+    Established raters outside the final round stay out (the reference is the raters the
+    model kept).
+    """
+    final, first = pre.final_round, pre.round1
+    intercepts = final.rater_intercepts.copy()
+    factors = final.rater_factors[:, 0].copy()
+    f1 = first.rater_factors[:, 0]
+    fill = ~np.isfinite(intercepts) & np.isfinite(first.rater_intercepts) & np.isfinite(f1)
+    if established is not None:
+        fill &= ~established
+    if fill.any():
+        both = np.isfinite(factors) & np.isfinite(f1)
+        sign = 1.0 if float(np.dot(factors[both], f1[both])) >= 0.0 else -1.0
+        intercepts[fill] = first.rater_intercepts[fill]
+        factors[fill] = sign * f1[fill]
+    return _RaterModel(intercepts, factors, float(final.global_intercept))
+
+
+def _unexplained_model(
+    inputs: CoreInputs, model: _RaterModel, config: UnexplainedConfig
+) -> UnexplainedResult:
     assert inputs.established is not None
     scoped = inputs.scoped
-    params = pre.final_round
     found = find_unexplained_ratings(
         scoped.note_idx,
         scoped.rater_idx,
         scoped.helpful_num,
-        params.rater_intercepts,
-        params.rater_factors[:, 0],
-        float(params.global_intercept),
+        model.intercepts,
+        model.factors,
+        model.global_intercept,
         inputs.established,
         inputs.n_notes,
         config,
+        rater_weight=model.reputations,
     )
     _log.info(
         "unexplained: %d targeted notes, %d ratings flagged (sigma %.3f)",

@@ -60,6 +60,10 @@ def _draw_members(
     )
     ids = participant_ids(rng, n)
     positions = rng.normal(0, config.position_sd, n)
+    changed = enrollment.last_state_change_ms
+    if brigade.enrolled_days is not None:
+        # Drawn from nothing: a brigade without enrolled_days keeps its streams.
+        changed = joined - (joined.min() - config.end_ms + round(brigade.enrolled_days * _DAY_MS))
     camps = np.full(n, brigade.camp, dtype=np.int8)
     if brigade.cross_camp_share > 0:
         # Drawn after the ids and offsets, so one-camp brigades keep their old streams.
@@ -75,7 +79,7 @@ def _draw_members(
         joined_at_ms=joined,
         enrollment_state=enrollment.enrollment_state,
         successful_rating_needed=enrollment.successful_rating_needed,
-        last_state_change_ms=enrollment.last_state_change_ms,
+        last_state_change_ms=changed,
         last_earn_out_ms=enrollment.last_earn_out_ms,
         expansion=enrollment.expansion,
         modeling_group=enrollment.modeling_group,

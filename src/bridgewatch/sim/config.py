@@ -208,6 +208,10 @@ class BrigadeConfig:
         honest community for an embedded brigade). None: drawn like organic raters.
     earned_in : members are enrolled as ``earnedIn`` (accounts that earned their way in)
         instead of ``newUser``.
+    enrolled_days : members' last enrollment state change this many days before the
+        window end (accounts bought or farmed long ago, aged past an establishment bar;
+        their activity in the window is unchanged), at least ``account_age_days``. None:
+        the state changed when the account was created.
     """
 
     n_members: int = 20
@@ -225,9 +229,12 @@ class BrigadeConfig:
     targets_per_wave: int | None = None
     modeling_groups: tuple[int, ...] | None = None
     earned_in: bool = False
+    enrolled_days: float | None = None
 
     def __post_init__(self) -> None:
         _check_range("cross_camp_share", self.cross_camp_share, 0.0, 1.0)
+        if self.enrolled_days is not None:
+            _check_range("enrolled_days", self.enrolled_days, self.account_age_days, 3650.0)
         _check_range("pool_share", self.pool_share, 0.0, 1.0, low_open=True)
         if self.max_pair_overlap is not None:
             _check_int("max_pair_overlap", self.max_pair_overlap, 0, 254)

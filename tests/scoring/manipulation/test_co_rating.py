@@ -297,3 +297,13 @@ def test_group_of_mostly_established_members_loses_nothing() -> None:
     )
     assert strict.flagged[in_circle].any()
     assert not strict.flagged[np.isin(rater, list(circle)[7:])].any()
+
+
+def test_poisson_tail_equals_scipy_stats() -> None:
+    from scipy.stats import poisson
+
+    from bridgewatch.scoring.manipulation.co_rating import _poisson_sf
+
+    k = np.array([-1, 0, 1, 4, 5, 9, 20, 50])
+    mu = np.array([2.0, 0.1, 2.0, 0.5, 7.0, 1.2, 3.3, 0.01])
+    np.testing.assert_allclose(_poisson_sf(k, mu), poisson.sf(k, mu), rtol=1e-12)

@@ -86,7 +86,9 @@ def test_pool_deviating_on_its_targets_is_flagged_and_newcomers_are_not() -> Non
         UnexplainedConfig(whole_note=False),
     )
     assert narrow.flagged[is_attack].mean() > 0.9
-    assert narrow.flagged[~is_attack].sum() <= 1
+    # Newcomers' intercepts are shrunk towards the population (3 ratings each), so a few
+    # honest newcomers whose verdict sits near the cut cross it.
+    assert narrow.flagged[~is_attack].sum() <= 3
 
 
 def test_honest_community_and_established_circle_are_left_alone() -> None:
@@ -120,3 +122,104 @@ def test_checks() -> None:
             1,
             UnexplainedConfig(),
         )
+
+
+def test_skewed_honest_note_is_left_alone_and_a_brigade_of_its_size_is_not() -> None:
+    """Issue 15: at 1M ratings an honest bad note (3 of 43 established raters called it
+    helpful) was flagged because 7 of its 17 honest newcomers did (here 4 and 6): the
+    established residuals alone understated the spread of 0/1 verdicts. The same number of accounts
+    all calling such a note helpful is still flagged."""
+    rows, i_u, f_u, _ = _community(5)
+    rows = [r for r in rows if r[0] not in (0, 1)]
+    i_u = np.r_[i_u, np.zeros(17)]
+    f_u = np.r_[f_u, np.zeros(17)]
+    for note, first in ((0, 0), (1, 43)):
+        rows += [(note, u, 1.0 if u - first < 4 else 0.0) for u in range(first, first + 43)]
+    newcomers = [1.0] * 6 + [0.5] * 2 + [0.0] * 9
+    rows += [(0, 300 + j, v) for j, v in enumerate(newcomers)]
+    rows += [(1, 360 + j, 1.0) for j in range(17)]
+    established = np.r_[np.ones(300, np.bool_), np.zeros(77, np.bool_)]
+    a = np.array(rows)
+    found = find_unexplained_ratings(
+        a[:, 0].astype(np.int64),
+        a[:, 1].astype(np.int64),
+        a[:, 2],
+        i_u,
+        f_u,
+        MU,
+        established,
+        60,
+        UnexplainedConfig(),
+    )
+    assert np.flatnonzero(found.targeted).tolist() == [1]
+
+
+def test_intercept_multipliers_of_the_reputation_model_are_honoured() -> None:
+    """Under ``y = MU + i_u + w_u i_n + f_u f_n`` (the Reputation scorer's ``ρ_u``) honest
+    newcomers of high multiplier are explained (a model with ``w_u = 1`` would call them
+    too lenient on good notes) and a pool is not."""
+    rng = np.random.default_rng(11)
+    n_est, n_new, n_pool, n_notes = 300, 60, 40, 60
+    n = n_est + n_new + n_pool
+    f_u = rng.choice([-1.0, 1.0], n)
+    i_u = rng.normal(0, 0.05, n)
+    w_u = np.where((rng.random(n) < 0.5) & (np.arange(n) < n_est), 0.3, 1.7)
+    i_n = rng.uniform(-0.1, 0.6, n_notes)
+    f_n = rng.uniform(-0.2, 0.2, n_notes)
+    rows = []
+    for u in range(n_est + n_new):
+        for note in rng.choice(n_notes, size=20 if u < n_est else 8, replace=False):
+            y = MU + i_u[u] + w_u[u] * i_n[note] + f_u[u] * f_n[note] + rng.normal(0, 0.1)
+            rows.append((int(note), u, float(np.clip(np.round(y * 2) / 2, 0, 1))))
+    targets = np.argsort(i_n)[:3]  # the worst notes, rated HELPFUL by 12 pool accounts each
+    for t in targets:
+        rows += [(int(t), int(m), 1.0) for m in rng.choice(np.arange(360, n), 12, replace=False)]
+    a = np.array(rows)
+    note, rater = a[:, 0].astype(np.int64), a[:, 1].astype(np.int64)
+    established = np.arange(n) < n_est
+    found = find_unexplained_ratings(
+        note,
+        rater,
+        a[:, 2],
+        i_u,
+        f_u,
+        MU,
+        established,
+        n_notes,
+        UnexplainedConfig(),
+        rater_weight=w_u,
+    )
+    assert set(np.flatnonzero(found.targeted)) == set(targets.tolist())
+    assert set(note[found.flagged].tolist()) == set(targets.tolist())
+    assert not found.flagged[established[rater]].any()
+
+
+def test_a_pool_whose_intercepts_are_its_attack_is_still_flagged() -> None:
+    """Accounts that only ever call good notes unhelpful get harsh intercepts from
+    prescoring, which explain the attack; shrunk by empirical Bayes (their few ratings
+    show little leniency), the attack is unexplained again."""
+    rows, i_u, f_u, i_n = _community(9)
+    pool = np.arange(360, 390)
+    targets = np.argsort(i_n)[-5:]
+    rows += [(int(t), int(m), 0.0) for t in targets for m in pool]
+    i_u = np.r_[i_u, np.full(30, -0.6)]  # what a fit on the attack alone learns
+    f_u = np.r_[f_u, np.zeros(30)]
+    established = np.r_[np.ones(300, np.bool_), np.zeros(90, np.bool_)]
+    a = np.array(rows)
+
+    def run(config: UnexplainedConfig) -> set[int]:
+        found = find_unexplained_ratings(
+            a[:, 0].astype(np.int64),
+            a[:, 1].astype(np.int64),
+            a[:, 2],
+            i_u,
+            f_u,
+            MU,
+            established,
+            60,
+            config,
+        )
+        return set(np.flatnonzero(found.targeted).tolist())
+
+    assert run(UnexplainedConfig()) == set(targets.tolist())
+    assert run(UnexplainedConfig(shrink_unproven=False)) == set()

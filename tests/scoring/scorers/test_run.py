@@ -180,3 +180,16 @@ def test_the_defences_screen_every_mf_scorer(dataset: Dataset) -> None:
         assert run.defences is not None and run.defences.bursts is not None, name
     gaussian = result.roster["GaussianScorer"]
     assert gaussian.screening is not None and gaussian.screening.co_rating is not None
+    # Issue 15: the Reputation scorer's final phase gets the post-prescoring defences too.
+    reputation = result.roster["ReputationScorer"]
+    assert reputation.defences is not None and reputation.defences.bursts is not None
+    assert reputation.reputation is not None
+
+
+def test_the_reputation_scorer_is_faithful_with_the_defences_off(
+    dataset: Dataset, whole: ScoringResult
+) -> None:
+    run = whole.roster["ReputationScorer"] if whole.roster is not None else None
+    assert run is not None and run.defences is not None
+    assert run.defences.bursts is None and run.defences.unexplained is None
+    assert run.defences.inputs is run.inputs  # nothing dropped, nothing copied

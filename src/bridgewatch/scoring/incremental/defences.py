@@ -194,6 +194,10 @@ def hold_defences(
                 idx = idx[~b2.flagged]
             elif b2.flagged.any():
                 weighted = True
+        if defences.unexplained is not None:
+            u2 = defences.unexplained  # on what the side-aware bursts left
+            weight[idx[u2.flagged]] = 0.0
+            idx = idx[~u2.flagged]
         if defences.trust is not None and config.trust is not None:
             if config.trust.mode == "weight":
                 rater_weights = defences.trust.weight.astype(np.float64)

@@ -204,6 +204,13 @@ class CoRatingConfig:
     min_unproven_share : ... and only in groups where unproven members are at least this
         share (0.5): a community of mostly established raters with a few newcomers rating
         its niche notes alike is not a brigade.
+    revoke_established : with an ``established`` mask, run the detection a second time on
+        the established raters' ratings alone (``bridgewatch.scoring.defences
+        .screen_shared``); members of its groups lose their establishment for the run
+        (True). Nothing of theirs is dropped by co-rating: the unexplained-ratings test
+        then tests them against the other established raters, so accounts aged past the
+        establishment bar and woken together for an attack lose the ratings the model
+        cannot explain, while an honest circle (its verdicts are the model's) keeps them.
     """
 
     min_shared_cells: int = 5
@@ -217,6 +224,7 @@ class CoRatingConfig:
     pair_alpha: float | None = None
     flag_established: bool = False
     min_unproven_share: float = 0.5
+    revoke_established: bool = True
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_unproven_share <= 1.0:

@@ -31,6 +31,7 @@ from bridgewatch.scoring.defences import (
     Defences,
     SharedScreening,
     apply_defences,
+    apply_reputation_defences,
     screen_bursts,
     screen_shared,
     screen_unexplained,
@@ -207,7 +208,10 @@ def _final_reputation(spec: ScorerSpec, source: Prescored) -> ScorerRun:
             spec, source.inputs, None, None, source.seconds, source.skipped, source.screening
         )
     start = time.perf_counter()
-    run = score_reputation(source.inputs, source.reputation, spec)
+    # The post-prescoring defences every other scorer gets (side-aware bursts, unexplained
+    # ratings) under the Reputation scorer's own model.
+    defences = apply_reputation_defences(source.inputs, source.reputation.state, spec.config)
+    run = score_reputation(defences.inputs, source.reputation, spec)
     seconds = time.perf_counter() - start
     _log.info("%s: final scoring, %.2f s", spec.name, seconds)
     return ScorerRun(
@@ -218,6 +222,7 @@ def _final_reputation(spec: ScorerSpec, source: Prescored) -> ScorerRun:
         source.seconds + seconds,
         None,
         source.screening,
+        defences,
         reputation=run,
     )
 
