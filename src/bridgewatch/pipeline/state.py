@@ -311,6 +311,7 @@ class LiveState:
             dict(self.pending),
             dict(self.holds),
             set(self._released),
+            self.last_pass,
         )
 
     def restore(self, saved: _Saved) -> None:
@@ -319,6 +320,7 @@ class LiveState:
         self.frames, self.position, self._caches = saved.frames, saved.position, saved.caches
         self._context, self._touched, self.pending = saved.context, saved.touched, saved.pending
         self.holds, self._released = saved.holds, saved.released
+        self.last_pass = saved.last_pass
 
     # ---- events -----------------------------------------------------------------------
     def apply_events(self, batch: Iterable[Mapping[str, Any]]) -> int:
@@ -478,6 +480,7 @@ class LiveState:
             self._release_holds()
         self._refit = refit
         self._caches = {}
+        self.last_pass = None
         self._context = None
         self._aligner = PrescoringAligner()
         self._rater_map = np.zeros(0, dtype=np.int32)
@@ -508,6 +511,7 @@ class LiveState:
             self.config,
             self.incremental,
             aligner=self._aligner,
+            previous=self.last_pass,
         )
         self._caches = live.caches
         self.last_pass = live
@@ -563,9 +567,9 @@ class LiveState:
         finally:
             # The fit caches are checked against rating fingerprints on every pass, so the
             # warm pass's caches (of the same data) stay valid; so do the note caches.
-            context, caches = self._context, self._caches
+            context, caches, last = self._context, self._caches, self.last_pass
             self.restore(saved)
-            self._context, self._caches = context, caches
+            self._context, self._caches, self.last_pass = context, caches, last
 
     def count_pending(self) -> dict[str, int]:
         """Note id -> ratings by raters the installed refit does not know (sets ``pending``)."""
@@ -598,6 +602,7 @@ class _Saved:
     pending: dict[str, int]
     holds: dict[str, tuple[int, str]]
     released: set[str]
+    last_pass: LivePass | None
 
 
 def _ids(series: pl.Series) -> NDArray[np.str_]:

@@ -23,9 +23,11 @@ from bridgewatch.scoring.status.rules import (
 from bridgewatch.scoring.status.tag_filter import (
     IncorrectAggregates,
     TagAggregates,
+    TagScale,
     compute_incorrect_aggregates,
     compute_tag_aggregates,
     tag_filter_thresholds,
+    tag_scale,
 )
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "StatusRulesConfig",
     "TagAggregates",
     "TagCounts",
+    "TagScale",
     "apply_core_rules",
     "compute_incorrect_aggregates",
     "compute_sign_aggregates",
@@ -47,4 +50,5 @@ __all__ = [
     "provisional_statuses",
     "sum_tags_per_note",
     "tag_filter_thresholds",
+    "tag_scale",
 ]

@@ -1,0 +1,93 @@
+"""A pass that redoes only the changed notes equals a pass over every note."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from bridgewatch.io.dataset import Dataset, load_dataset
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.defences import with_defences
+from bridgewatch.scoring.incremental import IncrementalConfig, rescore_roster, roster_refit
+from bridgewatch.scoring.incremental.compact import note_prints, restrict
+from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
+from bridgewatch.scoring.run import score
+from tests.scoring.community import write_small_community
+from tests.scoring.incremental.test_roster import AS_OF, _differing
+
+FULL = IncrementalConfig(roster_diligence="full")
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    files = write_small_community(tmp_path_factory.mktemp("community"))
+    return load_dataset(
+        notes=files.notes,
+        ratings=files.ratings[0],
+        status_history=files.note_status_history,
+        enrollment=files.user_enrollment,
+    )
+
+
+def _upto(dataset: Dataset, quantile: float) -> Dataset:
+    r = dataset.ratings
+    cutoff = np.quantile(r.created_at_ms, quantile)
+    return replace(dataset, ratings=r.subset(r.created_at_ms <= cutoff))
+
+
+@pytest.mark.parametrize("defences", [False, True], ids=["plain", "defences"])
+def test_passes_over_the_changed_notes_equal_passes_over_every_note(
+    dataset: Dataset, defences: bool
+) -> None:
+    config = ScoringConfig(topics=None)
+    if defences:
+        config = with_defences(config)
+    refit = roster_refit(score(_upto(dataset, 0.7), config, as_of_ms=AS_OF, seed=0))
+    groups = {
+        "rater_cluster": refit.rater_cluster,
+        "rater_quasi_clique": refit.rater_quasi_clique,
+    }
+
+    def shared_at(q: float) -> CoreInputs:
+        inputs = prepare_core_inputs(_upto(dataset, q), config, **groups)
+        return replace(inputs, established=refit.established)
+
+    first = shared_at(0.7)
+    previous = rescore_roster(first, refit, {}, AS_OF, config, FULL)
+    redone = []
+    for q in (0.8, 0.9, 1.0):
+        shared = shared_at(q)
+        step = rescore_roster(shared, refit, {}, AS_OF, config, FULL, previous=previous)
+        every = rescore_roster(shared, refit, {}, AS_OF, config, FULL)
+        assert _differing(every.scored_notes(AS_OF, config), step.scored_notes(AS_OF, config)) == []
+        for name, run in every.runs.runs.items():
+            a, b = run.final, step.runs.runs[name].final
+            assert a is not None and b is not None
+            np.testing.assert_array_equal(a.rules.status, b.rules.status, err_msg=name)
+            np.testing.assert_allclose(a.main.intercept, b.main.intercept, rtol=1e-12)
+            if a.bounds is not None:
+                assert b.bounds is not None
+                np.testing.assert_allclose(
+                    a.bounds.intercept_max, b.bounds.intercept_max, rtol=1e-12, err_msg=name
+                )
+            np.testing.assert_allclose(
+                a.tags.adjusted_ratio, b.tags.adjusted_ratio, rtol=1e-12, err_msg=name
+            )
+        redone.append(int(step.resolved.sum()))
+        previous = step
+    # Some notes were redone, not all of them.
+    assert 0 < max(redone) < first.n_notes
+
+
+def test_restrict_keeps_each_notes_ratings_in_order(dataset: Dataset) -> None:
+    inputs = prepare_core_inputs(dataset, ScoringConfig(topics=None))
+    rows = np.array([1, 4, 7], dtype=np.int64)
+    small = restrict(inputs, rows)
+    assert small.note_ids.ids.tolist() == inputs.note_ids.ids[rows].tolist()
+    for k, row in enumerate(rows.tolist()):
+        want = inputs.post_pss.rater_idx[inputs.post_pss.note_idx == row]
+        got = small.post_pss.rater_idx[small.post_pss.note_idx == k]
+        assert want.tolist() == got.tolist()
+    np.testing.assert_array_equal(note_prints(small), note_prints(inputs)[rows])
