@@ -91,3 +91,31 @@ def test_restrict_keeps_each_notes_ratings_in_order(dataset: Dataset) -> None:
         got = small.post_pss.rater_idx[small.post_pss.note_idx == k]
         assert want.tolist() == got.tolist()
     np.testing.assert_array_equal(note_prints(small), note_prints(inputs)[rows])
+
+
+def test_raters_entering_and_leaving_the_main_fit_redo_their_other_notes(
+    dataset: Dataset,
+) -> None:
+    # Every fifth rater loses (then regains) their ratings on notes with enough ratings to be
+    # fitted, keeping those on sparsely rated notes: they leave (then re-enter) the main fit,
+    # which changes the aggregates of the sparse notes whose own ratings did not change.
+    config = ScoringConfig(topics=None)
+    r = dataset.ratings
+    refit = roster_refit(score(_upto(dataset, 0.7), config, as_of_ms=AS_OF, seed=0))
+    sparse_note = np.bincount(r.note_idx, minlength=r.n_notes) < 5
+    movers = r.rater_idx % 5 == 0
+    without = replace(dataset, ratings=r.subset(~movers | sparse_note[r.note_idx]))
+    groups = {"rater_cluster": refit.rater_cluster, "rater_quasi_clique": refit.rater_quasi_clique}
+    previous = None
+    for data in (without, dataset, without):
+        shared = prepare_core_inputs(data, config, **groups)
+        step = rescore_roster(shared, refit, {}, AS_OF, config, FULL, previous=previous)
+        every = rescore_roster(shared, refit, {}, AS_OF, config, FULL)
+        assert _differing(every.scored_notes(AS_OF, config), step.scored_notes(AS_OF, config)) == []
+        for name, run in every.runs.runs.items():
+            a, b = run.final, step.runs.runs[name].final
+            assert a is not None and b is not None
+            np.testing.assert_array_equal(a.signs.neg_count, b.signs.neg_count, err_msg=name)
+            np.testing.assert_array_equal(a.signs.pos_count, b.signs.pos_count, err_msg=name)
+            np.testing.assert_allclose(a.main.rater_factor, b.main.rater_factor, rtol=0)
+        previous = step

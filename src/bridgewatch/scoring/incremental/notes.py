@@ -247,7 +247,7 @@ def _notes_of_raters(shared: CoreInputs, raters: NDArray[np.int64]) -> NDArray[n
 
 def rescore_notes(
     shared: CoreInputs,
-    previous: CoreInputs,
+    changed: tuple[CoreInputs, CoreInputs],
     rows: NDArray[np.int64],
     spec: ScorerSpec,
     defences: HeldDefences,
@@ -263,8 +263,10 @@ def rescore_notes(
     Parameters
     ----------
     shared : the pass's shared inputs (every note).
-    previous : the previous pass's shared inputs, over the same note index.
-    rows : int64, ascending rows of the notes whose inputs changed since ``previous``.
+    changed : the changed notes' inputs in this pass and in the previous one
+        (:func:`.compact.restrict` of both passes' shared inputs on ``rows``; made once per
+        pass for every scorer).
+    rows : int64, ascending rows of the notes whose inputs changed since the previous pass.
     spec, defences : the scorer and its held defence decisions.
     pre : its prescoring aligned on ``shared.note_ids``.
     align : callable (note ids) -> the prescoring aligned on those notes.
@@ -278,11 +280,10 @@ def rescore_notes(
     NotePassResult
     """
     plan = make_plan(shared)
-    compact = restrict(shared, rows)
+    compact, old = changed
     view, weights = _view(compact, spec, defences)
     pre_c = align(compact.note_ids.ids)
     chosen = fit_ratings(view.scoped, weights, pre_c, config, plan)
-    old = restrict(previous, rows)
     old_view, old_weights = _view(old, spec, defences)
     old_chosen = fit_ratings(old_view.scoped, old_weights, pre_c, config, plan)
 

@@ -36,7 +36,7 @@ from bridgewatch.scoring.incremental.cache import (
     rows_of,
     take_rows,
 )
-from bridgewatch.scoring.incremental.compact import changed_notes, note_prints
+from bridgewatch.scoring.incremental.compact import changed_notes, note_prints, restrict
 from bridgewatch.scoring.incremental.defences import HeldDefences, hold_defences
 from bridgewatch.scoring.incremental.final import (
     FitKind,
@@ -423,6 +423,7 @@ def rescore_roster(
         and _same_notes(previous.inputs, shared)
     ):
         rows = changed_notes(prints, previous.prints)
+        changed = (restrict(shared, rows), restrict(previous.inputs, rows))
     runs: dict[str, ScorerRun] = {}
     new_caches: dict[str, NoteFitCache] = {}
     notes: dict[str, ScorerNotes] = {}
@@ -437,7 +438,7 @@ def rescore_roster(
             assert scorer.tag_scale is not None  # a state is only kept with a finite scale
             sparse = rescore_notes(
                 shared,
-                previous.inputs,
+                changed,
                 rows,
                 spec,
                 scorer.defences,
