@@ -517,13 +517,17 @@ class LiveState:
         self.last_pass = live
         touched_ids = sorted(self._touched)
         self._touched = set()
-        touched = np.isin(note_ids, np.asarray(touched_ids, dtype=np.str_))
+        touched = _rows_mask(inputs.note_ids, touched_ids)
         history = self._hold(live, refit, touched, as_of_ms)
         # Rows the database does not have yet (new notes) are written even if unchanged.
-        fresh = ~np.isin(note_ids, self.frames.history.note_id)
+        known = self.frames.history.note_id
+        if np.array_equal(known, note_ids):
+            fresh = np.zeros(note_ids.shape[0], dtype=np.bool_)
+        else:
+            fresh = ~np.isin(note_ids, known)
         rows, changes, changed_idx = _diff(inputs.history, history, as_of_ms, fresh)
         self.frames.history = history
-        touched |= np.isin(note_ids, np.asarray(sorted(self._released), dtype=np.str_))
+        touched |= _rows_mask(inputs.note_ids, sorted(self._released))
         self._released = set()
         touched[changed_idx] = True
         touched |= live.resolved
@@ -552,7 +556,7 @@ class LiveState:
             self.holds.setdefault(str(note_ids[row]), (as_of_ms, reason))
         if not self.holds:
             return live.history
-        held = np.isin(note_ids, np.asarray(list(self.holds), dtype=np.str_))
+        held = _rows_mask(live.inputs.note_ids, list(self.holds))
         history, stopped = apply_holds(live.inputs.history, live.history, held)
         if stopped.any():
             _log.info("holds stopped %d status changes", int(stopped.sum()))
@@ -603,6 +607,15 @@ class _Saved:
     holds: dict[str, tuple[int, str]]
     released: set[str]
     last_pass: LivePass | None
+
+
+def _rows_mask(index: IdIndex, ids: list[str]) -> NDArray[np.bool_]:
+    """Bool per row of ``index``: the row's id is one of ``ids`` (absent ids ignored)."""
+    out = np.zeros(len(index), dtype=np.bool_)
+    if ids:
+        rows = index.lookup(np.asarray(ids, dtype=np.str_))
+        out[rows[rows >= 0]] = True
+    return out
 
 
 def _ids(series: pl.Series) -> NDArray[np.str_]:

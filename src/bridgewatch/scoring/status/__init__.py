@@ -17,6 +17,7 @@ from bridgewatch.scoring.status.rules import (
     CoreRuleInputs,
     CoreRulesResult,
     apply_core_rules,
+    label_array,
     labels_from_bitmask,
     provisional_statuses,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "compute_tag_aggregates",
     "count_recent_ratings",
     "count_tags",
+    "label_array",
     "labels_from_bitmask",
     "provisional_statuses",
     "sum_tags_per_note",
