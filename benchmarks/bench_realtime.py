@@ -421,7 +421,7 @@ def _lag_run(
         else:
             committed, achieved, failed = _drive_api(engine, url, args, notes, raters)
         committed.sort()
-        _wait_for(engine, max(c[0] for c in committed), 120)
+        _wait_for(engine, max(c[0] for c in committed), 900)
         cpu = _cpu_seconds(worker.pid) - cpu0
         wall = time.perf_counter() - wall0
         time.sleep(0.05)
@@ -587,6 +587,11 @@ def main() -> int:
         ),
     )
     parser.add_argument("--rate", type=float, default=500.0, help="ratings per second")
+    parser.add_argument(
+        "--rates",
+        type=lambda text: [float(x) for x in text.split(",")],
+        help="several rates, one lag run each on the same community (overrides --rate)",
+    )
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--diligence", choices=("full", "frozen"), default="full")
@@ -599,7 +604,7 @@ def main() -> int:
     )
     parser.add_argument("--connections", type=int, default=32, help="api: HTTP connections")
     parser.add_argument("--api-raters", type=int, default=1000, help="api: raters with tokens")
-    parser.add_argument("--backlog", type=int, default=20_000)
+    parser.add_argument("--backlog", type=int, default=20_000, help="0: no throughput run")
     parser.add_argument("--backlog-batch-size", type=int, default=2000)
     parser.add_argument("--notes", type=int, default=1000)
     parser.add_argument("--raters", type=int, default=2000)
@@ -650,9 +655,12 @@ def main() -> int:
             )
             notes, raters = _seed(engine, tmp, config)
             drives = ("direct", "api") if args.drive == "both" else (args.drive,)
-            for drive in drives:
-                _lag_run(engine, url, args, notes, raters, drive)
-            _throughput_run(engine, url, args, notes, raters)
+            for rate in args.rates or [args.rate]:
+                args.rate = rate
+                for drive in drives:
+                    _lag_run(engine, url, args, notes, raters, drive)
+            if args.backlog:
+                _throughput_run(engine, url, args, notes, raters)
         finally:
             engine.dispose()
             if schema is not None:

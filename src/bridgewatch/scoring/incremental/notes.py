@@ -147,8 +147,11 @@ def scorer_notes(
     cache: NoteFitCache,
     pre: PrescoringResult,
     config: ScoringConfig,
-) -> ScorerNotes:
-    """The state a pass over every note leaves (its ``main.ratings`` are the whole fit)."""
+) -> ScorerNotes | None:
+    """The state a pass over every note leaves (its ``main.ratings`` are the whole fit);
+    None when its main fit has no rating (the next pass goes over every note again)."""
+    if not final.main.ratings.n_ratings:
+        return None
     n_notes = final.main.intercept.shape[0]
     grams = _grams(final.main.ratings, n_notes, pre, config) if config.pseudo_raters else None
     return ScorerNotes(final, cache, tally_final(final, n_notes), grams)
@@ -315,6 +318,11 @@ def rescore_notes(
         assert fitter is not None
         for name, (mask, ratio) in _fit_masks(view, pre_c, config).items():
             ratings, w = _subset(view.scoped, weights, mask)
+            if not ratings.n_ratings:
+                # No changed note has a rating in this fit: none has parameters.
+                intercepts[name][rows] = np.nan
+                factors[name][rows] = np.nan
+                continue
             fit = fitter(ratings, pre_c, config, ratio, w)
             intercepts[name][rows] = fit.intercept
             factors[name][rows] = fit.factor
@@ -327,7 +335,14 @@ def rescore_notes(
     bounds: PseudoRaterBounds | None = None
     grams = state.grams
     if grams is not None:
-        part_grams = _grams(chosen, rows.shape[0], pre, config)
+        if chosen.n_ratings:
+            part_grams = _grams(chosen, rows.shape[0], pre, config)
+        else:
+            k = rows.shape[0]
+            zero = np.zeros(k, dtype=np.int64)
+            part_grams = BoundGrams(
+                np.zeros((k, 2, 2)), np.zeros((k, 2)), zero, zero.copy(), zero.copy(), grams.mu
+            )
         grams = _scatter(grams, part_grams, rows, _GRAMS_WIDE)
         if tally.n_ratings:
             bounds = bounds_from_grams(grams, _pseudo_scale(used, tally, pre), config.mf)

@@ -469,8 +469,11 @@ def rescore_roster(
             final = result.final
             new_caches[spec.name] = result.cache
             resolved |= result.resolved
+            state = None
             if scorer.tag_scale is not None:
-                notes[spec.name] = scorer_notes(final, result.cache, pre, spec.config)
+                state = scorer_notes(final, result.cache, pre, spec.config)
+            if state is not None:
+                notes[spec.name] = state
         runs[spec.name] = ScorerRun(spec, view, pre, final, 0.0)
     if CORE_NAME not in runs:
         raise ValueError("the refit has no MFCoreScorer result")
