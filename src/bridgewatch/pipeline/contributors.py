@@ -30,6 +30,7 @@ __all__ = [
     "ContributorRows",
     "changed_rows",
     "contributor_figures",
+    "enrolled_mask",
 ]
 
 COUNT_COLUMNS: tuple[str, ...] = (
@@ -151,10 +152,22 @@ class ContributorRows:
     enrollment: list[dict[str, Any]]
 
 
+def enrolled_mask(enrolled: pl.DataFrame, participant_ids: IdIndex) -> NDArray[np.bool_]:
+    """Bool per participant: has a row in the enrollment frame (only those rows are updated,
+    as in ``pipeline.publish``)."""
+    known = np.zeros(len(participant_ids), dtype=np.bool_)
+    if enrolled.height:
+        rows = participant_ids.lookup(
+            np.asarray(enrolled["participantId"].cast(pl.String).to_list(), dtype=np.str_)
+        )
+        known[rows[rows >= 0]] = True
+    return known
+
+
 def changed_rows(
     figures: ContributorFigures,
     previous: ContributorFigures | None,
-    enrolled: pl.DataFrame,
+    known: NDArray[np.bool_],
     as_of_ms: int,
 ) -> ContributorRows:
     """The rows of the listed participants whose figures differ from ``previous`` (all
@@ -164,8 +177,7 @@ def changed_rows(
     ----------
     figures : this pass's figures.
     previous : the last published figures.
-    enrolled : the enrollment frame the run loaded (only its participants have an
-        ``enrollment`` row to update, as in ``pipeline.publish``).
+    known : bool per participant, :func:`enrolled_mask` of the enrollment the run loaded.
     as_of_ms : the pass's "now" (``scored_at_ms``).
     """
     listed = figures.listed
@@ -195,12 +207,6 @@ def changed_rows(
                 **dict(zip(COUNT_COLUMNS, figures.counts[k].tolist(), strict=True)),
             }
         )
-    known = np.zeros(len(ids), dtype=np.bool_)
-    if enrolled.height:
-        rows = figures.participant_ids.lookup(
-            np.asarray(enrolled["participantId"].cast(pl.String).to_list(), dtype=np.str_)
-        )
-        known[rows[rows >= 0]] = True
     enrollment = []
     for k in np.flatnonzero(enroll_rows & known).tolist():
         values = figures.enrollment[k].tolist()

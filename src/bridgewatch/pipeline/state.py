@@ -39,12 +39,14 @@ from bridgewatch.pipeline.contributors import (
     ContributorRows,
     changed_rows,
     contributor_figures,
+    enrolled_mask,
 )
 from bridgewatch.pipeline.inputs import build_note_context, history_frame
 from bridgewatch.pipeline.store import RatingStore
 from bridgewatch.pipeline.views import note_views
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.scoring.contributors import score_contributors
+from bridgewatch.scoring.contributors import enrollment_table, score_contributors
+from bridgewatch.scoring.enrollment import EnrollmentTable
 from bridgewatch.scoring.history import StatusHistory, status_names
 from bridgewatch.scoring.incremental import (
     IncrementalConfig,
@@ -304,6 +306,8 @@ class LiveState:
     pending: dict[str, int] = field(default_factory=dict)
     _contributors: ContributorFigures | None = None
     refit_rows: ContributorRows | None = None
+    # (enrollment frame, participant index, its table, its enrolled mask) of the passes.
+    _enrollment: tuple[pl.DataFrame, IdIndex, EnrollmentTable, NDArray[np.bool_]] | None = None
 
     def __post_init__(self) -> None:
         if self.frames.ratings.height:
@@ -490,7 +494,8 @@ class LiveState:
         )
         self.install(refit)
         figures = contributor_figures(result.inputs, result.prescoring, result.contributors)
-        self.refit_rows = changed_rows(figures, None, self.frames.enrollment, result.as_of_ms)
+        known = enrolled_mask(self.frames.enrollment, result.inputs.participant_ids)
+        self.refit_rows = changed_rows(figures, None, known, result.as_of_ms)
         self._contributors = figures
         return refit
 
@@ -573,11 +578,21 @@ class LiveState:
         published figures (see :mod:`bridgewatch.pipeline.contributors`)."""
         inputs, core = live.inputs, live.core
         base = refit.enrollment if refit.enrollment is not None else self.frames.enrollment
+        cached = self._enrollment
+        if cached is None or cached[0] is not base or cached[1] is not inputs.participant_ids:
+            table = enrollment_table(base, inputs.participant_ids)
+            cached = (
+                base,
+                inputs.participant_ids,
+                table,
+                enrolled_mask(base, inputs.participant_ids),
+            )
+            self._enrollment = cached
         # Held notes count with the status they keep (the published one).
         statuses = np.where(held, history.current_status, live.meta.final_status)
         contributors = score_contributors(
             inputs,
-            base,
+            cached[2],
             history,
             statuses.astype(np.int8),
             np.bincount(inputs.post_pss.note_idx, minlength=inputs.n_notes).astype(np.int64),
@@ -587,7 +602,7 @@ class LiveState:
         )
         pre = refit.roster.scorers[CORE_NAME].prescoring
         figures = contributor_figures(inputs, pre, contributors)
-        rows = changed_rows(figures, self._contributors, base, as_of_ms)
+        rows = changed_rows(figures, self._contributors, cached[3], as_of_ms)
         self._contributors = figures
         return rows
 
