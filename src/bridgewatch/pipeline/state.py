@@ -13,8 +13,11 @@ returns the changed rows and the rule trace of the notes it rescored.
 
 Per pass the work that does not depend on the ratings is not redone: ratings are kept in a
 :class:`~bridgewatch.pipeline.store.RatingStore` updated per event, the note-level
-preprocessing in a :class:`~bridgewatch.scoring.incremental.NoteContext`, and the per-note
-fits of notes whose ratings did not change come from each scorer's fit cache.
+preprocessing in a :class:`~bridgewatch.scoring.incremental.NoteContext`, and every scorer
+redoes only the notes whose ratings changed since the previous pass (``rescore_roster``
+with ``previous``). Each pass also runs the contributor phase (rating impact, writing
+impact, enrollment: :mod:`bridgewatch.pipeline.contributors`) and returns the rows whose
+figures changed.
 """
 
 from __future__ import annotations

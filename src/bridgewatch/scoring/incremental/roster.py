@@ -11,8 +11,15 @@ membership), the meta chain and the status history, as ``score`` runs them.
 
 What cannot be updated one note at a time is held at the refit's value and refreshed at
 each refit: MFGroupScorer_14's note parameters (its second stage moves raters, multimodel
-§4.2) and the Reputation scorer's ``coverage*`` columns (one joint reputation fit; no meta
-rule reads them, §7).
+§4.2), the Reputation scorer's ``coverage*`` columns (one joint reputation fit; no meta
+rule reads them, §7) and the tag aggregates' scale (the standardisation of the factors and
+the p40 distance of scoring-core.md §5.5d, which would otherwise tie every note's tag
+aggregates to every rating).
+
+With the previous pass given, a pass redoes only the notes whose ratings changed
+(:mod:`.compact`, :mod:`.notes`): per scorer it keeps its main fit's run-wide tallies and
+each note's figures, so its cost follows the changed notes and the number of notes, not
+the number of ratings; the result equals a pass over every note.
 """
 
 from __future__ import annotations
