@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 
 from bridgewatch.io.dataset import Dataset, load_dataset
@@ -119,3 +121,44 @@ def test_raters_entering_and_leaving_the_main_fit_redo_their_other_notes(
             np.testing.assert_array_equal(a.signs.pos_count, b.signs.pos_count, err_msg=name)
             np.testing.assert_allclose(a.main.rater_factor, b.main.rater_factor, rtol=0)
         previous = step
+
+
+def test_a_new_note_is_redone_without_redoing_the_others(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # The same community without its last-created note, then with it (and its ratings).
+    files = write_small_community(tmp_path_factory.mktemp("grown"))
+    notes = pl.read_csv(files.notes, separator="\t", infer_schema_length=0)
+    newest = notes.sort("createdAtMillis").tail(1)["noteId"].item()
+    before = tmp_path_factory.mktemp("before")
+    for src in (files.notes, files.note_status_history, files.ratings[0]):
+        frame = pl.read_csv(src, separator="\t", infer_schema_length=0)
+        frame.filter(pl.col("noteId") != newest).write_csv(
+            before / src.name, separator="\t", null_value=""
+        )
+
+    def load(root: Path | None) -> Dataset:
+        def at(path: Path) -> Path:
+            return path if root is None else root / path.name
+
+        return load_dataset(
+            notes=at(files.notes),
+            ratings=at(files.ratings[0]),
+            status_history=at(files.note_status_history),
+            enrollment=files.user_enrollment,
+        )
+
+    config = ScoringConfig(topics=None)
+    first = load(before)
+    refit = roster_refit(score(first, config, as_of_ms=AS_OF, seed=0))
+    groups = {"rater_cluster": refit.rater_cluster, "rater_quasi_clique": refit.rater_quasi_clique}
+    previous = rescore_roster(
+        prepare_core_inputs(first, config, **groups), refit, {}, AS_OF, config, FULL
+    )
+    shared = prepare_core_inputs(load(None), config, **groups)
+    assert len(shared.note_ids) == len(previous.inputs.note_ids) + 1
+    step = rescore_roster(shared, refit, {}, AS_OF, config, FULL, previous=previous)
+    every = rescore_roster(shared, refit, {}, AS_OF, config, FULL)
+    assert _differing(every.scored_notes(AS_OF, config), step.scored_notes(AS_OF, config)) == []
+    assert step.notes  # the scorers went over the new note alone, not every note
+    assert 0 < int(step.resolved.sum()) < shared.n_notes // 2

@@ -40,7 +40,7 @@ from bridgewatch.scoring.final import (
     fit_final_low_diligence,
     note_aggregates,
 )
-from bridgewatch.scoring.incremental.cache import FITS, NoteFitCache
+from bridgewatch.scoring.incremental.cache import FITS, NoteFitCache, take_rows
 from bridgewatch.scoring.incremental.compact import restrict
 from bridgewatch.scoring.incremental.defences import HeldDefences
 from bridgewatch.scoring.incremental.final import (
@@ -51,6 +51,7 @@ from bridgewatch.scoring.incremental.final import (
     fit_rater_factor,
     fit_ratings,
 )
+from bridgewatch.scoring.incremental.inputs import empty_ratings
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.mf import (
     BoundGrams,
@@ -115,16 +116,26 @@ class ScorerNotes:
 
     Attributes
     ----------
-    final : the pass's final scoring over every note.
+    aggregates : the pass's per-note aggregates (§5.5) over every note.
     cache : its fits and low-diligence intercepts per note (:class:`NoteFitCache`).
     tally : its main fit's tallies.
     grams : its pseudo-rater normal equations per note (None: no pseudo-raters).
     """
 
-    final: FinalScoringResult
+    aggregates: NoteAggregates
     cache: NoteFitCache
     tally: FitTally
     grams: BoundGrams | None
+
+    def aligned(self, old_rows: NDArray[np.int64], note_ids: NDArray[np.str_]) -> ScorerNotes:
+        """The state on a grown note index: ``old_rows`` gives each note's row in this
+        state's index (-1: a new note, which the pass redoes)."""
+        return ScorerNotes(
+            aggregates=_take(self.aggregates, old_rows),
+            cache=self.cache.aligned(note_ids),
+            tally=FitTally(self.tally.rater_counts, take_rows(self.tally.note_counts, old_rows, 0)),
+            grams=None if self.grams is None else _take(self.grams, old_rows),
+        )
 
 
 def _grams(
@@ -154,7 +165,12 @@ def scorer_notes(
         return None
     n_notes = final.main.intercept.shape[0]
     grams = _grams(final.main.ratings, n_notes, pre, config) if config.pseudo_raters else None
-    return ScorerNotes(final, cache, tally_final(final, n_notes), grams)
+    # The tag and incorrect figures are masked outside the Core rows already; a note keeps
+    # its row status unless redone, so masking them again later changes nothing.
+    aggregates = NoteAggregates(
+        final.signs, final.tags, final.incorrect, final.scored, final.num_final_round_ratings
+    )
+    return ScorerNotes(aggregates, cache, tally_final(final, n_notes), grams)
 
 
 @dataclass(frozen=True)
@@ -194,14 +210,26 @@ _GRAMS_WIDE = frozenset({"mu"})
 _TAGS_WIDE = frozenset({"distance_scale"})
 
 
-def _merge_aggregates(
-    prev: FinalScoringResult, part: NoteAggregates, rows: NDArray[np.int64]
-) -> NoteAggregates:
-    """The previous pass's aggregates with the redone notes' replaced.
+def _take(obj: _T, rows: NDArray[np.int64]) -> _T:
+    """Every per-note array field of a dataclass tree re-indexed by ``rows`` (-1: a zero,
+    NaN or False row); run-wide scalars and the tag scale kept."""
+    changes: dict[str, Any] = {}
+    for f in fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        if isinstance(value, np.ndarray):
+            fill: Any = np.nan if value.dtype.kind == "f" else 0
+            changes[f.name] = take_rows(value, rows, fill if value.dtype.kind != "b" else False)
+        elif hasattr(value, "__dataclass_fields__"):
+            changes[f.name] = _take(value, rows)
+        else:
+            changes[f.name] = value
+    return replace(obj, **changes)  # type: ignore[type-var]
 
-    ``prev``'s tag and incorrect figures are NaN outside its Core rows (the rules' masking);
-    a note keeps its row status unless redone, so its masked figures are what it had.
-    """
+
+def _merge_aggregates(
+    prev: NoteAggregates, part: NoteAggregates, rows: NDArray[np.int64]
+) -> NoteAggregates:
+    """The previous pass's aggregates with the redone notes' replaced."""
     return NoteAggregates(
         signs=_scatter(prev.signs, part.signs, rows, frozenset()),
         tags=_scatter(prev.tags, part.tags, rows, _TAGS_WIDE),
@@ -267,15 +295,16 @@ def rescore_notes(
     ----------
     shared : the pass's shared inputs (every note).
     changed : the changed notes' inputs in this pass and in the previous one
-        (:func:`.compact.restrict` of both passes' shared inputs on ``rows``; made once per
-        pass for every scorer).
+        (:func:`.compact.restrict` of both passes' shared inputs on ``rows``, the previous
+        one without the notes it did not have; made once per pass for every scorer).
     rows : int64, ascending rows of the notes whose inputs changed since the previous pass.
     spec, defences : the scorer and its held defence decisions.
     pre : its prescoring aligned on ``shared.note_ids``.
     align : callable (note ids) -> the prescoring aligned on those notes.
     config : the scorer's config; make_plan : its note fit on given inputs
         (``plan.diligence`` as in :func:`.final.rescore_final`).
-    state : its :class:`ScorerNotes` from the previous pass.
+    state : its :class:`ScorerNotes` from the previous pass, on ``shared``'s note index
+        (:meth:`ScorerNotes.aligned`).
     tag_scale : the refit's tag scale (finite).
 
     Returns
@@ -288,7 +317,10 @@ def rescore_notes(
     pre_c = align(compact.note_ids.ids)
     chosen = fit_ratings(view.scoped, weights, pre_c, config, plan)
     old_view, old_weights = _view(old, spec, defences)
-    old_chosen = fit_ratings(old_view.scoped, old_weights, pre_c, config, plan)
+    pre_o = pre_c if old.note_ids.ids.shape == compact.note_ids.ids.shape else None
+    if pre_o is None:
+        pre_o = align(old.note_ids.ids)
+    old_chosen = fit_ratings(old_view.scoped, old_weights, pre_o, config, plan)
 
     tally = state.tally
     counts = tally.rater_counts.copy()
@@ -330,7 +362,7 @@ def rescore_notes(
     rater_factor = fit_rater_factor(used, pre, plan, cache)
     main_c = NoteFit(chosen, intercepts["main"][rows], factors["main"][rows], rater_factor)
     part = note_aggregates(view, pre_c, config, main_c, tag_scale)
-    aggregates = _merge_aggregates(state.final, part, rows)
+    aggregates = _merge_aggregates(state.aggregates, part, rows)
 
     bounds: PseudoRaterBounds | None = None
     grams = state.grams
@@ -355,7 +387,7 @@ def rescore_notes(
         diligence = fit_final_low_diligence(fr, full_view, pre, config)
         low_diligence = diligence.note_intercepts
     main = NoteFit(
-        state.final.main.ratings.subset(np.zeros(state.final.main.ratings.n_ratings, np.bool_)),
+        empty_ratings(shared.note_ids, shared.participant_ids),
         intercepts["main"],
         factors["main"],
         rater_factor,
@@ -380,5 +412,5 @@ def rescore_notes(
         fingerprints={k: np.full_like(v, np.nan) for k, v in cache.fingerprints.items()},
         low_diligence=low_diligence if diligence is not None else cache.low_diligence,
     )
-    notes = ScorerNotes(final, new_cache, tally, grams)
+    notes = ScorerNotes(aggregates, new_cache, tally, grams)
     return NotePassResult(final, notes, rows, view.in_scope)

@@ -359,27 +359,42 @@ def _plan(scorer: ScorerRefit, shared: CoreInputs, incremental: IncrementalConfi
     return NotePlan(FitKind.MF, fit_final_notes, diligence=diligence)
 
 
-def _same_notes(a: CoreInputs, b: CoreInputs) -> bool:
-    """Whether two passes' inputs share the note index and every note- and rater-level
-    array a scorer reads (so only ratings can differ)."""
-    if a.participant_ids is not b.participant_ids and not np.array_equal(
-        a.participant_ids.ids, b.participant_ids.ids
+def _note_rows(before: CoreInputs, now: CoreInputs) -> NDArray[np.int64] | None:
+    """Each note's row in the previous pass's index (-1: new), when only ratings and new
+    notes differ between the two passes' inputs; None otherwise (a changed note or rater
+    fact, another participant index: the pass goes over every note)."""
+    if before.participant_ids is not now.participant_ids and not np.array_equal(
+        before.participant_ids.ids, now.participant_ids.ids
     ):
-        return False
+        return None
+    old_ids = np.asarray(before.note_ids.ids, dtype=np.str_)
+    new_ids = np.asarray(now.note_ids.ids, dtype=np.str_)
+    if old_ids.shape == new_ids.shape and np.array_equal(old_ids, new_ids):
+        rows = np.arange(new_ids.shape[0], dtype=np.int64)
+    else:
+        rows = rows_of(old_ids, new_ids)
+        if int((rows >= 0).sum()) != old_ids.shape[0]:
+            return None  # a note left the index
+    kept = rows >= 0
+    old = rows[kept]
     pairs = [
-        (a.note_ids.ids, b.note_ids.ids),
-        (a.note_topic, b.note_topic),
-        (a.in_scope, b.in_scope),
-        (a.modeling_group, b.modeling_group),
-        (a.enrolled, b.enrolled),
+        (before.note_topic[old], now.note_topic[kept]),
+        (before.in_scope, now.in_scope),
+        (before.modeling_group, now.modeling_group),
+        (before.enrolled, now.enrolled),
     ]
-    pairs += [(getattr(a.note_info, f), getattr(b.note_info, f)) for f in _NOTE_INFO_FIELDS]
-    for x, y in ((a.established, b.established), (a.rater_cluster, b.rater_cluster)):
+    pairs += [
+        (getattr(before.note_info, f)[old], getattr(now.note_info, f)[kept])
+        for f in _NOTE_INFO_FIELDS
+    ]
+    for x, y in ((before.established, now.established), (before.rater_cluster, now.rater_cluster)):
         if (x is None) != (y is None):
-            return False
+            return None
         if x is not None and y is not None:
             pairs.append((x, y))
-    return all(x.shape == y.shape and np.array_equal(x, y) for x, y in pairs)
+    if all(x.shape == y.shape and np.array_equal(x, y) for x, y in pairs):
+        return rows
+    return None
 
 
 _NOTE_INFO_FIELDS = ("in_nsh", "in_notes", "created_at_ms", "author_idx", "classification")
@@ -423,14 +438,16 @@ def rescore_roster(
     note_ids = np.asarray(shared.note_ids.ids, dtype=np.str_)
     prints = note_prints(shared)
     rows: NDArray[np.int64] | None = None
-    if (
-        previous is not None
-        and previous.refit is refit
-        and previous.prints is not None
-        and _same_notes(previous.inputs, shared)
-    ):
-        rows = changed_notes(prints, previous.prints)
-        changed = (restrict(shared, rows), restrict(previous.inputs, rows))
+    old_rows: NDArray[np.int64] | None = None
+    if previous is not None and previous.refit is refit and previous.prints is not None:
+        old_rows = _note_rows(previous.inputs, shared)
+    if previous is not None and previous.prints is not None and old_rows is not None:
+        new = old_rows < 0
+        rows = changed_notes(prints, take_rows(previous.prints, old_rows, 0.0))
+        if new.any():
+            rows = np.union1d(rows, np.flatnonzero(new)).astype(np.int64)
+        known = old_rows[rows]
+        changed = (restrict(shared, rows), restrict(previous.inputs, known[known >= 0]))
     runs: dict[str, ScorerRun] = {}
     new_caches: dict[str, NoteFitCache] = {}
     notes: dict[str, ScorerNotes] = {}
@@ -441,6 +458,15 @@ def rescore_roster(
             continue
         pre = align.get(refit, spec.name, note_ids)
         state = None if previous is None else previous.notes.get(spec.name)
+        if (
+            state is not None
+            and old_rows is not None
+            and old_rows.shape[0]
+            != len(
+                previous.inputs.note_ids  # type: ignore[union-attr]
+            )
+        ):
+            state = state.aligned(old_rows, note_ids)
         if rows is not None and previous is not None and state is not None:
             assert scorer.tag_scale is not None  # a state is only kept with a finite scale
             sparse = rescore_notes(
