@@ -46,6 +46,7 @@ COUNT_COLUMNS: tuple[str, ...] = (
 )
 """``contributor_scores`` count columns, in the order of ``ContributorFigures.counts``."""
 
+_DECIDING = [0, 1, 4]  # state, earn-in target, times earned out (not the times)
 _ENROLLMENT_COLUMNS = (
     "enrollmentState",
     "successfulRatingNeededToEarnIn",
@@ -190,9 +191,11 @@ def changed_rows(
             | np.any(previous.counts != figures.counts, axis=1)
             | (previous.above != figures.above)
         )
-        enroll_rows = listed & (
-            (previous.listed != listed) | np.any(previous.enrollment != figures.enrollment, axis=1)
-        )
+        # The state, target and earn-out count: a participant the run moves moves again on
+        # every pass from the refit's table, with that pass's time as its change time, so the
+        # times alone do not make a row change (the first pass that moves it writes them).
+        moved = previous.enrollment[:, _DECIDING] != figures.enrollment[:, _DECIDING]
+        enroll_rows = listed & ((previous.listed != listed) | np.any(moved, axis=1))
     ids = figures.participant_ids.ids
     scores = []
     for k in np.flatnonzero(score_rows).tolist():

@@ -555,6 +555,12 @@ class Worker:
         """Contributors' figures that changed: ``contributor_scores`` upserts and the
         ``enrollment`` columns the run sets (a column it has no value for is left as is,
         as ``pipeline.publish`` does)."""
+        if rows.scores or rows.enrollment:
+            _log.debug(
+                "contributors: %d score rows, %d enrollment rows",
+                len(rows.scores),
+                len(rows.enrollment),
+            )
         self._bulk_upsert(s, contributor_scores, "participant_id", rows.scores)
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows.enrollment:
