@@ -270,7 +270,7 @@ def score_and_publish(
     result = score(dataset, config, as_of_ms=as_of_ms, seed=seed, scorers=scorers)
     changes += status_changes(history, result.note_status_history, as_of_ms)
     say("storing the worker's refit")
-    refit = Refit(roster_refit(result), defences_on(config))
+    refit = Refit(roster_refit(result), defences_on(config), frames.enrollment)
     nsh = result.note_status_history
     published_ids = [int(n) for n in nsh["noteId"].to_list()]
     with engine.begin() as conn:

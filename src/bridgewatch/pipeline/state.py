@@ -13,8 +13,11 @@ returns the changed rows and the rule trace of the notes it rescored.
 
 Per pass the work that does not depend on the ratings is not redone: ratings are kept in a
 :class:`~bridgewatch.pipeline.store.RatingStore` updated per event, the note-level
-preprocessing in a :class:`~bridgewatch.scoring.incremental.NoteContext`, and the per-note
-fits of notes whose ratings did not change come from each scorer's fit cache.
+preprocessing in a :class:`~bridgewatch.scoring.incremental.NoteContext`, and every scorer
+redoes only the notes whose ratings changed since the previous pass (``rescore_roster``
+with ``previous``). Each pass also runs the contributor phase (rating impact, writing
+impact, enrollment: :mod:`bridgewatch.pipeline.contributors`) and returns the rows whose
+figures changed.
 """
 
 from __future__ import annotations
@@ -34,10 +37,19 @@ from bridgewatch.io import schemas
 from bridgewatch.io.columns import NOT_HELPFUL_TAGS, NOTE_STATUS_HISTORY_COLUMNS
 from bridgewatch.io.dataset import Dataset
 from bridgewatch.model import IdIndex
+from bridgewatch.pipeline.contributors import (
+    ContributorFigures,
+    ContributorRows,
+    changed_rows,
+    contributor_figures,
+    enrolled_mask,
+)
 from bridgewatch.pipeline.inputs import build_note_context, history_frame
 from bridgewatch.pipeline.store import RatingStore
 from bridgewatch.pipeline.views import note_views
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.contributors import enrollment_table, score_contributors
+from bridgewatch.scoring.enrollment import EnrollmentTable
 from bridgewatch.scoring.history import StatusHistory, status_names
 from bridgewatch.scoring.incremental import (
     IncrementalConfig,
@@ -56,7 +68,7 @@ from bridgewatch.scoring.incremental import (
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
 from bridgewatch.scoring.meta.explanation import ALL_TAGS
 from bridgewatch.scoring.run import score
-from bridgewatch.scoring.scorers import ScorerSpec
+from bridgewatch.scoring.scorers import CORE_NAME, ScorerSpec
 from bridgewatch.scoring.status import CORE_RULE_NAMES, labels_from_bitmask
 from bridgewatch.store.dump import export_frames
 from bridgewatch.store.tables import events, note_scores, note_status_history, pipeline_offsets
@@ -195,6 +207,8 @@ class PassResult:
     resolved : number of notes whose fits were re-solved.
     scores : ``note_scores`` rows (the rule trace) of the notes this pass rescored: those
         with rating events, re-solved fits or a changed status-history row.
+    contributors : the ``contributor_scores`` and ``enrollment`` rows whose figures changed
+        (rating impact, writing impact, enrollment state).
     """
 
     history_rows: list[dict[str, Any]]
@@ -202,6 +216,7 @@ class PassResult:
     pending: dict[str, int]
     resolved: int
     scores: list[dict[str, Any]] = field(default_factory=list)
+    contributors: ContributorRows = field(default_factory=lambda: ContributorRows([], []))
 
 
 @dataclass(frozen=True)
@@ -213,10 +228,15 @@ class Refit:
     roster : the frozen state of the refit's ``score`` run (every scorer's prescoring,
         defence decisions and fit cache, the PSS groups).
     defences : whether the refit ran with the manipulation defences on.
+    enrollment : the enrollment table the refit loaded: the passes until the next refit run
+        the contributor phase from it (as the refit did), so a pass at the refit point
+        writes the refit's figures; None (a refit stored by an older version): the passes
+        take the enrollment of their snapshot.
     """
 
     roster: RosterRefit
     defences: bool = False
+    enrollment: pl.DataFrame | None = None
 
     @property
     def participant_ids(self) -> IdIndex:
@@ -287,6 +307,10 @@ class LiveState:
     _note_map: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     _touched: set[str] = field(default_factory=set)
     pending: dict[str, int] = field(default_factory=dict)
+    _contributors: ContributorFigures | None = None
+    refit_rows: ContributorRows | None = None
+    # (enrollment frame, participant index, its table, its enrolled mask) of the passes.
+    _enrollment: tuple[pl.DataFrame, IdIndex, EnrollmentTable, NDArray[np.bool_]] | None = None
 
     def __post_init__(self) -> None:
         if self.frames.ratings.height:
@@ -311,6 +335,8 @@ class LiveState:
             dict(self.pending),
             dict(self.holds),
             set(self._released),
+            self.last_pass,
+            self._contributors,
         )
 
     def restore(self, saved: _Saved) -> None:
@@ -319,6 +345,8 @@ class LiveState:
         self.frames, self.position, self._caches = saved.frames, saved.position, saved.caches
         self._context, self._touched, self.pending = saved.context, saved.touched, saved.pending
         self.holds, self._released = saved.holds, saved.released
+        self.last_pass = saved.last_pass
+        self._contributors = saved.contributors
 
     # ---- events -----------------------------------------------------------------------
     def apply_events(self, batch: Iterable[Mapping[str, Any]]) -> int:
@@ -455,7 +483,7 @@ class LiveState:
             seed=self.seed,
             scorers=self.scorers,
         )
-        refit = Refit(roster_refit(result), self.defences)
+        refit = Refit(roster_refit(result), self.defences, self.frames.enrollment)
         self._release_holds()
         _log.info(
             "refit: %d notes, %d participants, %d ratings, %d scorers (%s held between "
@@ -468,6 +496,10 @@ class LiveState:
             "on" if self.defences else "off",
         )
         self.install(refit)
+        figures = contributor_figures(result.inputs, result.prescoring, result.contributors)
+        known = enrolled_mask(self.frames.enrollment, result.inputs.participant_ids)
+        self.refit_rows = changed_rows(figures, None, known, result.as_of_ms)
+        self._contributors = figures
         return refit
 
     def install(self, refit: Refit) -> None:
@@ -478,6 +510,8 @@ class LiveState:
             self._release_holds()
         self._refit = refit
         self._caches = {}
+        self.last_pass = None
+        self._contributors = None
         self._context = None
         self._aligner = PrescoringAligner()
         self._rater_map = np.zeros(0, dtype=np.int32)
@@ -508,18 +542,23 @@ class LiveState:
             self.config,
             self.incremental,
             aligner=self._aligner,
+            previous=self.last_pass,
         )
         self._caches = live.caches
         self.last_pass = live
         touched_ids = sorted(self._touched)
         self._touched = set()
-        touched = np.isin(note_ids, np.asarray(touched_ids, dtype=np.str_))
-        history = self._hold(live, refit, touched, as_of_ms)
+        touched = _rows_mask(inputs.note_ids, touched_ids)
+        history, held = self._hold(live, refit, touched, as_of_ms)
         # Rows the database does not have yet (new notes) are written even if unchanged.
-        fresh = ~np.isin(note_ids, self.frames.history.note_id)
+        known = self.frames.history.note_id
+        if np.array_equal(known, note_ids):
+            fresh = np.zeros(note_ids.shape[0], dtype=np.bool_)
+        else:
+            fresh = ~np.isin(note_ids, known)
         rows, changes, changed_idx = _diff(inputs.history, history, as_of_ms, fresh)
         self.frames.history = history
-        touched |= np.isin(note_ids, np.asarray(sorted(self._released), dtype=np.str_))
+        touched |= _rows_mask(inputs.note_ids, sorted(self._released))
         self._released = set()
         touched[changed_idx] = True
         touched |= live.resolved
@@ -527,15 +566,58 @@ class LiveState:
             live, np.flatnonzero(touched), as_of_ms, self.config, history, self.holds
         )
         pending = {k: self.pending.get(k, 0) for k in touched_ids}
-        return PassResult(rows, changes, pending, int(live.resolved.sum()), scores)
+        contributors = self._contributor_rows(live, refit, history, held, as_of_ms)
+        return PassResult(rows, changes, pending, int(live.resolved.sum()), scores, contributors)
+
+    def _contributor_rows(
+        self,
+        live: LivePass,
+        refit: Refit,
+        history: StatusHistory,
+        held: NDArray[np.bool_],
+        as_of_ms: int,
+    ) -> ContributorRows:
+        """The contributor phase of the pass, and the rows that changed since the last
+        published figures (see :mod:`bridgewatch.pipeline.contributors`)."""
+        inputs, core = live.inputs, live.core
+        base = refit.enrollment if refit.enrollment is not None else self.frames.enrollment
+        cached = self._enrollment
+        if cached is None or cached[0] is not base or cached[1] is not inputs.participant_ids:
+            table = enrollment_table(base, inputs.participant_ids)
+            cached = (
+                base,
+                inputs.participant_ids,
+                table,
+                enrolled_mask(base, inputs.participant_ids),
+            )
+            self._enrollment = cached
+        # Held notes count with the status they keep (the published one).
+        statuses = np.where(held, history.current_status, live.meta.final_status)
+        contributors = score_contributors(
+            inputs,
+            cached[2],
+            history,
+            statuses.astype(np.int8),
+            np.bincount(inputs.post_pss.note_idx, minlength=inputs.n_notes).astype(np.int64),
+            np.where(core.scored, core.main.intercept, np.nan),
+            as_of_ms,
+            self.config,
+        )
+        pre = refit.roster.scorers[CORE_NAME].prescoring
+        figures = contributor_figures(inputs, pre, contributors)
+        rows = changed_rows(figures, self._contributors, cached[3], as_of_ms)
+        self._contributors = figures
+        return rows
 
     def _hold(
         self, live: LivePass, refit: Refit, touched: NDArray[np.bool_], as_of_ms: int
-    ) -> StatusHistory:
-        """The pass's history with the held notes' helpful-status changes stopped; new
-        holds for the touched notes whose recent ratings look coordinated."""
+    ) -> tuple[StatusHistory, NDArray[np.bool_]]:
+        """The pass's history with the held notes' helpful-status changes stopped, and the
+        notes whose change was stopped; new holds for the touched notes whose recent
+        ratings look coordinated."""
+        none = np.zeros(live.inputs.n_notes, dtype=np.bool_)
         if self.watch is None:
-            return live.history
+            return live.history, none
         note_ids = live.inputs.note_ids.ids
         found = suspicious_notes(
             live.inputs.post_pss,
@@ -547,12 +629,12 @@ class LiveState:
         for row, reason in found.items():
             self.holds.setdefault(str(note_ids[row]), (as_of_ms, reason))
         if not self.holds:
-            return live.history
-        held = np.isin(note_ids, np.asarray(list(self.holds), dtype=np.str_))
+            return live.history, none
+        held = _rows_mask(live.inputs.note_ids, list(self.holds))
         history, stopped = apply_holds(live.inputs.history, live.history, held)
         if stopped.any():
             _log.info("holds stopped %d status changes", int(stopped.sum()))
-        return history
+        return history, stopped
 
     def warm_up(self) -> None:
         """Run a pass and throw its results away: the first pass after a refit then costs
@@ -563,9 +645,11 @@ class LiveState:
         finally:
             # The fit caches are checked against rating fingerprints on every pass, so the
             # warm pass's caches (of the same data) stay valid; so do the note caches.
-            context, caches = self._context, self._caches
+            # The contributor figures go back to the published ones (the warm pass wrote
+            # nothing).
+            context, caches, last = self._context, self._caches, self.last_pass
             self.restore(saved)
-            self._context, self._caches = context, caches
+            self._context, self._caches, self.last_pass = context, caches, last
 
     def count_pending(self) -> dict[str, int]:
         """Note id -> ratings by raters the installed refit does not know (sets ``pending``)."""
@@ -598,6 +682,17 @@ class _Saved:
     pending: dict[str, int]
     holds: dict[str, tuple[int, str]]
     released: set[str]
+    last_pass: LivePass | None
+    contributors: ContributorFigures | None
+
+
+def _rows_mask(index: IdIndex, ids: list[str]) -> NDArray[np.bool_]:
+    """Bool per row of ``index``: the row's id is one of ``ids`` (absent ids ignored)."""
+    out = np.zeros(len(index), dtype=np.bool_)
+    if ids:
+        rows = index.lookup(np.asarray(ids, dtype=np.str_))
+        out[rows[rows >= 0]] = True
+    return out
 
 
 def _ids(series: pl.Series) -> NDArray[np.str_]:

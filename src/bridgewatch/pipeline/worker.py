@@ -33,13 +33,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, delete, func, insert, select, text, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bridgewatch import clock as wall
 from bridgewatch.errors import ConfigError
+from bridgewatch.pipeline.contributors import ContributorRows
 from bridgewatch.pipeline.state import (
     LiveState,
     PassResult,
@@ -56,6 +57,8 @@ from bridgewatch.store.event_types import REFIT_REQUESTED, STATUS_CHANGED
 from bridgewatch.store.events import NOTIFY_CHANNEL, encode_payload, list_events
 from bridgewatch.store.migrate import ensure_pipeline_schema
 from bridgewatch.store.tables import (
+    contributor_scores,
+    enrollment,
     events,
     note_scores,
     note_status_changes,
@@ -231,6 +234,10 @@ class Worker:
                 .where(note_scores.c.hold_reason.is_not(None))
                 .values(hold_reason=None, held_since_ms=None)
             )
+            # The refit's contributor figures (the passes write what changes after it).
+            if state.refit_rows is not None:
+                self._write_contributors(s, state.refit_rows)
+                state.refit_rows = None
             # What waits for the next refit, as of the snapshot; the passes that replay the
             # later events keep the rows of the notes they touch current.
             s.execute(delete(pipeline_pending))
@@ -544,12 +551,36 @@ class Worker:
         )
         s.execute(stmt, {"rows": json.dumps(rows, allow_nan=False)})
 
+    def _write_contributors(self, s: Session, rows: ContributorRows) -> None:
+        """Contributors' figures that changed: ``contributor_scores`` upserts and the
+        ``enrollment`` columns the run sets (a column it has no value for is left as is,
+        as ``pipeline.publish`` does)."""
+        if rows.scores or rows.enrollment:
+            _log.debug(
+                "contributors: %d score rows, %d enrollment rows",
+                len(rows.scores),
+                len(rows.enrollment),
+            )
+        self._bulk_upsert(s, contributor_scores, "participant_id", rows.scores)
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows.enrollment:
+            values = {k: v for k, v in row.items() if v is not None}
+            by_columns.setdefault(tuple(sorted(values)), []).append(values)
+        for columns, group in by_columns.items():
+            stmt = (
+                update(enrollment)
+                .where(enrollment.c.participantId == bindparam("pid"))
+                .values({c: bindparam(c) for c in columns if c != "participantId"})
+            )
+            s.connection().execute(stmt, [{**r, "pid": r["participantId"]} for r in group])
+
     def _write_effects(self, s: Session, scoring: PassResult) -> None:
         self._bulk_upsert(
             s, note_status_history, "noteId", [_nsh_row(r) for r in scoring.history_rows]
         )
         # The rule trace the note details show, for the notes this pass rescored.
         self._bulk_upsert(s, note_scores, "note_id", scoring.scores)
+        self._write_contributors(s, scoring.contributors)
         if scoring.pending:
             now_ms = self.clock()
             self._write_pending(s, scoring.pending, self._last_refit_ms, now_ms)

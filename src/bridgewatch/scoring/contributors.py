@@ -77,7 +77,7 @@ def _sort_keys(note_ids: NDArray[np.str_]) -> NDArray[np.int64]:
 
 def score_contributors(
     inputs: CoreInputs,
-    enrollment: pl.DataFrame,
+    enrollment: pl.DataFrame | EnrollmentTable,
     history: StatusHistory,
     final_status: NDArray[np.int8],
     num_ratings: NDArray[np.int64],
@@ -90,7 +90,8 @@ def score_contributors(
     Parameters
     ----------
     inputs : CoreInputs (the preprocessed, pre-PSS ratings are used).
-    enrollment : the loaded ``userEnrollment`` frame.
+    enrollment : the loaded ``userEnrollment`` frame, or its :func:`enrollment_table` over
+        ``inputs.participant_ids`` (a caller scoring many runs from one table).
     history : the new status history (rows aligned with the notes).
     final_status : int8 array of shape (n_notes,), this run's final statuses.
     num_ratings : int64 array of shape (n_notes,), ``numRatings``.
@@ -111,7 +112,11 @@ def score_contributors(
     result = update_enrollment(
         ratings,
         facts,
-        enrollment_table(enrollment, inputs.participant_ids),
+        (
+            enrollment
+            if isinstance(enrollment, EnrollmentTable)
+            else enrollment_table(enrollment, inputs.participant_ids)
+        ),
         now_ms=as_of_ms,
         config=config.enrollment,
         core_note_intercepts=core_intercept,

@@ -32,6 +32,7 @@ from bridgewatch.scoring.status import (
     IncorrectAggregates,
     SignAggregates,
     TagAggregates,
+    TagScale,
     apply_core_rules,
     compute_incorrect_aggregates,
     compute_sign_aggregates,
@@ -40,11 +41,13 @@ from bridgewatch.scoring.status import (
 
 __all__ = [
     "FinalScoringResult",
+    "NoteAggregates",
     "NoteFit",
     "NoteFitter",
     "assemble_final_result",
     "fit_final_low_diligence",
     "fit_final_notes",
+    "note_aggregates",
     "run_final_scoring",
 ]
 
@@ -315,6 +318,65 @@ def run_final_scoring(
     )
 
 
+@dataclass(frozen=True)
+class NoteAggregates:
+    """The per-note aggregates of §5.5 and the Core row mask (arrays of shape (n_notes,)).
+
+    Every figure of a note depends on that note's ratings only, given the fit's rater
+    factors and a held :class:`~bridgewatch.scoring.status.TagScale`: an incremental pass
+    computes them for the notes it re-solves and keeps the others'.
+
+    Attributes
+    ----------
+    signs, tags, incorrect : the aggregates (before the Core-row masking of the rules).
+    scored : bool, notes with a Core row (§2.4).
+    num_final_round_ratings : int64, ``coreNumFinalRoundRatings`` (§5.6).
+    """
+
+    signs: SignAggregates
+    tags: TagAggregates
+    incorrect: IncorrectAggregates
+    scored: NDArray[np.bool_]
+    num_final_round_ratings: NDArray[np.int64]
+
+
+def note_aggregates(
+    inputs: CoreInputs,
+    pre: PrescoringResult,
+    config: ScoringConfig,
+    main: NoteFit,
+    tag_scale: TagScale | None = None,
+) -> NoteAggregates:
+    """The per-note aggregates (§5.5) of the main fit ``main`` on ``inputs.scoped``.
+
+    ``tag_scale`` holds the tag aggregates' coupling figures (None: computed from these
+    ratings, as the batch does).
+    """
+    scoped = inputs.scoped
+    signs = compute_sign_aggregates(scoped, main.rater_factor)
+    tags = compute_tag_aggregates(
+        scoped, main.factor, main.rater_factor, config.status, scale=tag_scale
+    )
+    incorrect = compute_incorrect_aggregates(
+        scoped,
+        main.factor,
+        main.rater_factor,
+        pre.incorrect.incorrect_tag_ratings.astype(np.float64),
+        pre.incorrect.total_ratings.astype(np.float64),
+        config.status,
+    )
+    scored = inputs.captured.copy()
+    if config.scope.min_capture_share is not None:
+        # Capture-filtered scorers keep rows only for notes they saw ratings of; the others
+        # (ExpansionPlus, topic scorers) emit a row for every note of their note scope.
+        scored &= signs.num_ratings > 0
+    has_row = pre.helpfulness.has_row | np.isfinite(pre.final_round.rater_intercepts)
+    num_final = np.bincount(
+        scoped.note_idx[has_row[scoped.rater_idx]], minlength=inputs.n_notes
+    ).astype(np.int64)
+    return NoteAggregates(signs, tags, incorrect, scored, num_final)
+
+
 def assemble_final_result(
     inputs: CoreInputs,
     pre: PrescoringResult,
@@ -327,6 +389,8 @@ def assemble_final_result(
     intercept_no_high_vol: NDArray[np.float64],
     intercept_no_correlated: NDArray[np.float64],
     intercept_population_sampled: NDArray[np.float64],
+    aggregates: NoteAggregates | None = None,
+    tag_scale: TagScale | None = None,
 ) -> FinalScoringResult:
     """Per-note aggregates (§5.5) and the Core rules (§6) on top of the final fits.
 
@@ -343,31 +407,21 @@ def assemble_final_result(
     low_diligence : float64 array of shape (n_notes,), the low-diligence note intercepts.
     intercept_no_high_vol, intercept_no_correlated, intercept_population_sampled :
         float64 arrays of shape (n_notes,), the auxiliary fits' intercepts (§5.1).
+    aggregates : the notes' aggregates when already computed (an incremental pass merges
+        them per note); None: :func:`note_aggregates` on ``inputs``.
+    tag_scale : see :func:`note_aggregates` (only read when ``aggregates`` is None).
 
     Returns
     -------
     FinalScoringResult
     """
-    scoped = inputs.scoped
-    n_notes = inputs.n_notes
-    signs = compute_sign_aggregates(scoped, main.rater_factor)
-    tags = compute_tag_aggregates(scoped, main.factor, main.rater_factor, config.status)
-    incorrect = compute_incorrect_aggregates(
-        scoped,
-        main.factor,
-        main.rater_factor,
-        pre.incorrect.incorrect_tag_ratings.astype(np.float64),
-        pre.incorrect.total_ratings.astype(np.float64),
-        config.status,
-    )
-    scored = inputs.captured.copy()
-    if config.scope.min_capture_share is not None:
-        # Capture-filtered scorers keep rows only for notes they saw ratings of; the others
-        # (ExpansionPlus, topic scorers) emit a row for every note of their note scope.
-        scored &= signs.num_ratings > 0
+    agg = aggregates
+    if agg is None:
+        agg = note_aggregates(inputs, pre, config, main, tag_scale)
+    signs, scored = agg.signs, agg.scored
     # Notes without a Core row (no scoped ratings, or below the capture share) have no Core
     # figures at all in the reference's outputs.
-    tags, incorrect, low_diligence = _only_scored(scored, tags, incorrect, low_diligence)
+    tags, incorrect, low_diligence = _only_scored(scored, agg.tags, agg.incorrect, low_diligence)
     rules = apply_core_rules(
         CoreRuleInputs(
             scored=scored,
@@ -388,10 +442,7 @@ def assemble_final_result(
         config.status,
         final_round=True,
     )
-    has_row = pre.helpfulness.has_row | np.isfinite(pre.final_round.rater_intercepts)
-    num_final = np.bincount(scoped.note_idx[has_row[scoped.rater_idx]], minlength=n_notes).astype(
-        np.int64
-    )
+    num_final = agg.num_final_round_ratings
     return FinalScoringResult(
         main=main,
         intercept_no_high_vol=intercept_no_high_vol,

@@ -135,6 +135,26 @@ def _pass_scalars(config: GaussianConfig, p: GaussianPassConfig) -> FloatArray:
     )
 
 
+def _rater_table(
+    factors: FloatArray,
+    raters: NDArray[np.int32],
+    extra_rater: NDArray[np.int32],
+    p: GaussianPassConfig,
+) -> NDArray[np.float32]:
+    """The kernel table rows of the raters the pass reads; every row when the ratings are
+    many (an incremental pass over a few notes reads a few raters: the other rows are
+    left 0 and never read). Each row is computed on its own, so the rows are the same."""
+    n_raters = factors.shape[0]
+    if raters.shape[0] >= n_raters // 4:
+        return kernel_table(factors, p)
+    needed = np.zeros(n_raters, dtype=np.bool_)
+    needed[raters] = True
+    needed[extra_rater[extra_rater >= 0]] = True
+    table = np.zeros((n_raters, len(p.points)), dtype=np.float32)
+    table[needed] = kernel_table(factors[needed], p)
+    return table
+
+
 def _run_pass(
     grouped: _Grouped,
     extra_rater: NDArray[np.int32],
@@ -146,7 +166,7 @@ def _run_pass(
     score = np.empty(n_notes)
     fhat = np.empty(n_notes)
     insufficient = np.empty(n_notes, dtype=np.bool_)
-    table = kernel_table(factors, p)
+    table = _rater_table(factors, grouped.raters, extra_rater, p)
     points = np.asarray(p.points, dtype=np.float64)
     scal = _pass_scalars(config, p)
     flags = np.array([1 if p.flip_values else 0], dtype=np.int64)

@@ -44,6 +44,7 @@ from bridgewatch.scoring.incremental.cache import NoteFitCache, rating_fingerpri
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.mf import PseudoRaterBounds, pseudo_rater_bounds
 from bridgewatch.scoring.prescoring import PrescoringResult
+from bridgewatch.scoring.status import TagScale
 
 __all__ = [
     "FitKind",
@@ -51,6 +52,8 @@ __all__ = [
     "IncrementalResult",
     "NotePlan",
     "cache_from_final",
+    "fit_rater_factor",
+    "fit_ratings",
     "rescore_final",
 ]
 
@@ -149,6 +152,40 @@ def _subset(
     return ratings.subset(mask), None if weights is None else weights[mask]
 
 
+def fit_ratings(
+    scoped: Ratings,
+    weights: NDArray[np.float64] | None,
+    pre: PrescoringResult,
+    config: ScoringConfig,
+    plan: NotePlan,
+) -> Ratings:
+    """The main fit's ratings (its finalRoundRatings), as the batch note fit selects them:
+    per note, from the note's own ratings and the frozen prescoring."""
+    if plan.kind is FitKind.GAUSSIAN:
+        assert plan.gaussian is not None
+        mask = None if weights is None else weights > 0
+        return select_gaussian_ratings(scoped, pre, plan.gaussian, mask=mask)
+    counts = np.bincount(scoped.note_idx, minlength=scoped.n_notes)
+    gated = (
+        np.isfinite(pre.final_round.rater_intercepts) & pre.helpfulness.above_helpfulness_threshold
+    )
+    keep = (counts[scoped.note_idx] >= config.final_min_ratings_per_note) & gated[scoped.rater_idx]
+    return scoped.subset(keep)
+
+
+def fit_rater_factor(
+    used: NDArray[np.bool_], pre: PrescoringResult, plan: NotePlan, cache: NoteFitCache
+) -> NDArray[np.float64]:
+    """The main fit's rater factors: the frozen factor of every rater with a rating in the
+    fit (``used``, bool per participant), NaN elsewhere; group 14's held factors."""
+    rater_factor = np.full(used.shape[0], np.nan)
+    source = pre.final_round.rater_factors[:, 0]
+    if plan.kind is FitKind.HELD and cache.rater_factor is not None:
+        source = cache.rater_factor
+    rater_factor[used] = source[used]
+    return rater_factor
+
+
 def _main_fit(
     scoped: Ratings,
     weights: NDArray[np.float64] | None,
@@ -160,27 +197,9 @@ def _main_fit(
     factor: NDArray[np.float64],
 ) -> NoteFit:
     """The main fit's ratings and rater factors, as the batch note fit selects them."""
-    if plan.kind is FitKind.GAUSSIAN:
-        assert plan.gaussian is not None
-        mask = None if weights is None else weights > 0
-        fit_ratings = select_gaussian_ratings(scoped, pre, plan.gaussian, mask=mask)
-    else:
-        counts = np.bincount(scoped.note_idx, minlength=scoped.n_notes)
-        gated = (
-            np.isfinite(pre.final_round.rater_intercepts)
-            & pre.helpfulness.above_helpfulness_threshold
-        )
-        keep = (counts[scoped.note_idx] >= config.final_min_ratings_per_note) & gated[
-            scoped.rater_idx
-        ]
-        fit_ratings = scoped.subset(keep)
-    rater_factor = np.full(scoped.n_participants, np.nan)
-    used = np.unique(fit_ratings.rater_idx)
-    source = pre.final_round.rater_factors[:, 0]
-    if plan.kind is FitKind.HELD and cache.rater_factor is not None:
-        source = cache.rater_factor
-    rater_factor[used] = source[used]
-    return NoteFit(fit_ratings, intercept, factor, rater_factor)
+    chosen = fit_ratings(scoped, weights, pre, config, plan)
+    used = np.bincount(chosen.rater_idx, minlength=scoped.n_participants) > 0
+    return NoteFit(chosen, intercept, factor, fit_rater_factor(used, pre, plan, cache))
 
 
 def cache_from_final(
@@ -242,6 +261,7 @@ def rescore_final(
     *,
     rating_weights: NDArray[np.float64] | None = None,
     plan: NotePlan | None = None,
+    tag_scale: TagScale | None = None,
 ) -> IncrementalResult:
     """Final scoring and the scorer's rules (§5, §6), re-solving only changed notes.
 
@@ -258,6 +278,8 @@ def rescore_final(
     rating_weights : float64 array of shape (inputs.scoped.n_ratings,): the defences'
         weights in the note fits; None: all 1.
     plan : the scorer's note fit; default the MF note fit (Core's).
+    tag_scale : the tag aggregates' coupling figures held from the refit (None: computed
+        over these ratings, as the batch does).
 
     Returns
     -------
@@ -332,6 +354,7 @@ def rescore_final(
         intercept_no_high_vol=intercepts["no_high_vol"],
         intercept_no_correlated=intercepts["no_correlated"],
         intercept_population_sampled=intercepts["population"],
+        tag_scale=tag_scale,
     )
     new_cache = NoteFitCache(
         note_ids=note_ids,

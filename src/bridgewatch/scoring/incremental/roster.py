@@ -11,14 +11,22 @@ membership), the meta chain and the status history, as ``score`` runs them.
 
 What cannot be updated one note at a time is held at the refit's value and refreshed at
 each refit: MFGroupScorer_14's note parameters (its second stage moves raters, multimodel
-§4.2) and the Reputation scorer's ``coverage*`` columns (one joint reputation fit; no meta
-rule reads them, §7).
+§4.2), the Reputation scorer's ``coverage*`` columns (one joint reputation fit; no meta
+rule reads them, §7) and the tag aggregates' scale (the standardisation of the factors and
+the p40 distance of scoring-core.md §5.5d, which would otherwise tie every note's tag
+aggregates to every rating).
+
+With the previous pass given, a pass redoes only the notes whose ratings changed
+(:mod:`.compact`, :mod:`.notes`): per scorer it keeps its main fit's run-wide tallies and
+each note's figures, so its cost follows the changed notes and the number of notes, not
+the number of ratings; the result equals a pass over every note.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -35,6 +43,7 @@ from bridgewatch.scoring.incremental.cache import (
     rows_of,
     take_rows,
 )
+from bridgewatch.scoring.incremental.compact import changed_notes, note_prints, restrict
 from bridgewatch.scoring.incremental.defences import HeldDefences, hold_defences
 from bridgewatch.scoring.incremental.final import (
     FitKind,
@@ -43,6 +52,7 @@ from bridgewatch.scoring.incremental.final import (
     cache_from_final,
     rescore_final,
 )
+from bridgewatch.scoring.incremental.notes import ScorerNotes, rescore_notes, scorer_notes
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.meta import MetaResult
 from bridgewatch.scoring.outputs import build_scored_notes
@@ -62,7 +72,7 @@ from bridgewatch.scoring.scorers.gaussian_fit import gaussian_note_fitter
 from bridgewatch.scoring.scorers.meta import roster_meta
 from bridgewatch.scoring.scorers.scope import scorer_inputs
 from bridgewatch.scoring.scorers.spec import Family
-from bridgewatch.scoring.status import TagCounts, count_tags
+from bridgewatch.scoring.status import TagCounts, TagScale, count_tags, tag_scale
 
 __all__ = [
     "HELD_SCORERS_NOTE",
@@ -93,6 +103,9 @@ class ScorerRefit:
     kind : how its note fits are redone (FitKind).
     defences : its defence decisions.
     cache : the refit's final fits, the first pass's cache.
+    tag_scale : the refit's tag-aggregate coupling figures (standardisation and p40 of
+        §5.5d), held until the next refit so each note's tag aggregates depend on its own
+        ratings (None: the refit had no factors to take them from).
     """
 
     spec: ScorerSpec
@@ -100,6 +113,7 @@ class ScorerRefit:
     kind: FitKind
     defences: HeldDefences
     cache: NoteFitCache
+    tag_scale: TagScale | None = None
 
 
 @dataclass(frozen=True)
@@ -219,7 +233,15 @@ def roster_refit(result: ScoringResult) -> RosterRefit:
         defences = hold_defences(view, run, spec.config, shared)
         defended, weights = defences.apply(view)
         cache = cache_from_final(defended, run.prescoring, spec.config, run.final, weights)
-        scorers[spec.name] = ScorerRefit(spec, run.prescoring, _kind(spec), defences, cache)
+        scale = tag_scale(run.final.tags, run.final.main.factor, run.final.main.rater_factor)
+        scorers[spec.name] = ScorerRefit(
+            spec,
+            run.prescoring,
+            _kind(spec),
+            defences,
+            cache,
+            scale if scale.finite else None,
+        )
     return RosterRefit(
         participant_ids=shared.participant_ids,
         note_ids=note_ids,
@@ -249,6 +271,9 @@ class LivePass:
     caches : per-scorer caches for the next pass.
     resolved : bool (n_notes,), notes some scorer re-solved in this pass.
     held : scorers held at the refit (name -> why).
+    refit : the refit the pass ran on.
+    prints : float64 (n_notes, 3), each note's fingerprint (:func:`.compact.note_prints`).
+    notes : each scorer's state for a next pass over the changed notes only.
     """
 
     inputs: CoreInputs
@@ -260,6 +285,9 @@ class LivePass:
     caches: dict[str, NoteFitCache]
     resolved: NDArray[np.bool_]
     held: dict[str, str] = field(default_factory=dict)
+    refit: RosterRefit | None = None
+    prints: NDArray[np.float64] | None = None
+    notes: dict[str, ScorerNotes] = field(default_factory=dict)
 
     @property
     def core(self) -> FinalScoringResult:
@@ -308,8 +336,15 @@ class PrescoringAligner:
             self._pre[name] = pre
         return pre
 
+    def get_notes(
+        self, refit: RosterRefit, name: str, note_ids: NDArray[np.str_]
+    ) -> PrescoringResult:
+        """The refit prescoring of ``name`` on a few notes (not cached)."""
+        return align_prescoring(refit.scorers[name].prescoring, refit.note_ids, note_ids)
 
-def _plan(scorer: ScorerRefit, shared: CoreInputs, inc: IncrementalConfig) -> NotePlan:
+
+def _plan(scorer: ScorerRefit, shared: CoreInputs, incremental: IncrementalConfig) -> NotePlan:
+    inc = incremental
     spec = scorer.spec
     diligence = inc.diligence if spec.name == CORE_NAME else inc.roster_diligence
     if scorer.kind is FitKind.GAUSSIAN:
@@ -324,6 +359,47 @@ def _plan(scorer: ScorerRefit, shared: CoreInputs, inc: IncrementalConfig) -> No
     return NotePlan(FitKind.MF, fit_final_notes, diligence=diligence)
 
 
+def _note_rows(before: CoreInputs, now: CoreInputs) -> NDArray[np.int64] | None:
+    """Each note's row in the previous pass's index (-1: new), when only ratings and new
+    notes differ between the two passes' inputs; None otherwise (a changed note or rater
+    fact, another participant index: the pass goes over every note)."""
+    if before.participant_ids is not now.participant_ids and not np.array_equal(
+        before.participant_ids.ids, now.participant_ids.ids
+    ):
+        return None
+    old_ids = np.asarray(before.note_ids.ids, dtype=np.str_)
+    new_ids = np.asarray(now.note_ids.ids, dtype=np.str_)
+    if old_ids.shape == new_ids.shape and np.array_equal(old_ids, new_ids):
+        rows = np.arange(new_ids.shape[0], dtype=np.int64)
+    else:
+        rows = rows_of(old_ids, new_ids)
+        if int((rows >= 0).sum()) != old_ids.shape[0]:
+            return None  # a note left the index
+    kept = rows >= 0
+    old = rows[kept]
+    pairs = [
+        (before.note_topic[old], now.note_topic[kept]),
+        (before.in_scope, now.in_scope),
+        (before.modeling_group, now.modeling_group),
+        (before.enrolled, now.enrolled),
+    ]
+    pairs += [
+        (getattr(before.note_info, f)[old], getattr(now.note_info, f)[kept])
+        for f in _NOTE_INFO_FIELDS
+    ]
+    for x, y in ((before.established, now.established), (before.rater_cluster, now.rater_cluster)):
+        if (x is None) != (y is None):
+            return None
+        if x is not None and y is not None:
+            pairs.append((x, y))
+    if all(x.shape == y.shape and np.array_equal(x, y) for x, y in pairs):
+        return rows
+    return None
+
+
+_NOTE_INFO_FIELDS = ("in_nsh", "in_notes", "created_at_ms", "author_idx", "classification")
+
+
 def rescore_roster(
     shared: CoreInputs,
     refit: RosterRefit,
@@ -333,8 +409,13 @@ def rescore_roster(
     incremental: IncrementalConfig | None = None,
     *,
     aligner: PrescoringAligner | None = None,
+    previous: LivePass | None = None,
 ) -> LivePass:
     """One pass of every scorer over the current ratings (see the module docstring).
+
+    With ``previous`` (the last pass, on the same refit and notes) each scorer redoes only
+    the notes whose ratings changed since (:func:`.notes.rescore_notes`); the result is the
+    same as a pass over every note.
 
     Parameters
     ----------
@@ -346,6 +427,7 @@ def rescore_roster(
     config : the run's config (the refit's).
     incremental : IncrementalConfig.
     aligner : a :class:`PrescoringAligner` kept across passes (saves re-indexing).
+    previous : the previous pass (None: every note is redone).
 
     Returns
     -------
@@ -354,27 +436,78 @@ def rescore_roster(
     inc = incremental if incremental is not None else IncrementalConfig()
     align = aligner if aligner is not None else PrescoringAligner()
     note_ids = np.asarray(shared.note_ids.ids, dtype=np.str_)
+    prints = note_prints(shared)
+    rows: NDArray[np.int64] | None = None
+    old_rows: NDArray[np.int64] | None = None
+    if previous is not None and previous.refit is refit and previous.prints is not None:
+        old_rows = _note_rows(previous.inputs, shared)
+    if previous is not None and previous.prints is not None and old_rows is not None:
+        new = old_rows < 0
+        rows = changed_notes(prints, take_rows(previous.prints, old_rows, 0.0))
+        if new.any():
+            rows = np.union1d(rows, np.flatnonzero(new)).astype(np.int64)
+        known = old_rows[rows]
+        changed = (restrict(shared, rows), restrict(previous.inputs, known[known >= 0]))
     runs: dict[str, ScorerRun] = {}
     new_caches: dict[str, NoteFitCache] = {}
+    notes: dict[str, ScorerNotes] = {}
     resolved = np.zeros(shared.n_notes, dtype=np.bool_)
     for spec in refit.roster:
         scorer = refit.scorers.get(spec.name)
         if scorer is None:
             continue
-        view, weights = scorer.defences.apply(scorer_inputs(shared, spec))
         pre = align.get(refit, spec.name, note_ids)
-        result = rescore_final(
-            view,
-            pre,
-            spec.config,
-            caches.get(spec.name, scorer.cache),
-            inc,
-            rating_weights=weights,
-            plan=_plan(scorer, shared, inc),
-        )
-        new_caches[spec.name] = result.cache
-        resolved |= result.resolved
-        runs[spec.name] = ScorerRun(spec, view, pre, result.final, 0.0)
+        state = None if previous is None else previous.notes.get(spec.name)
+        if (
+            state is not None
+            and old_rows is not None
+            and old_rows.shape[0]
+            != len(
+                previous.inputs.note_ids  # type: ignore[union-attr]
+            )
+        ):
+            state = state.aligned(old_rows, note_ids)
+        if rows is not None and previous is not None and state is not None:
+            assert scorer.tag_scale is not None  # a state is only kept with a finite scale
+            sparse = rescore_notes(
+                shared,
+                changed,
+                rows,
+                spec,
+                scorer.defences,
+                pre,
+                partial(align.get_notes, refit, spec.name),
+                spec.config,
+                partial(_plan, scorer, incremental=inc),
+                state,
+                scorer.tag_scale,
+            )
+            final = sparse.final
+            notes[spec.name] = sparse.notes
+            new_caches[spec.name] = sparse.notes.cache
+            resolved[sparse.resolved] = True
+            view = replace(shared, in_scope=sparse.in_scope)
+        else:
+            view, weights = scorer.defences.apply(scorer_inputs(shared, spec))
+            result = rescore_final(
+                view,
+                pre,
+                spec.config,
+                caches.get(spec.name, scorer.cache),
+                inc,
+                rating_weights=weights,
+                plan=_plan(scorer, shared, inc),
+                tag_scale=scorer.tag_scale,
+            )
+            final = result.final
+            new_caches[spec.name] = result.cache
+            resolved |= result.resolved
+            state = None
+            if scorer.tag_scale is not None:
+                state = scorer_notes(final, result.cache, pre, spec.config)
+            if state is not None:
+                notes[spec.name] = state
+        runs[spec.name] = ScorerRun(spec, view, pre, final, 0.0)
     if CORE_NAME not in runs:
         raise ValueError("the refit has no MFCoreScorer result")
     roster = RosterResult(runs)
@@ -396,4 +529,7 @@ def rescore_roster(
         caches=new_caches,
         resolved=resolved,
         held=refit.held,
+        refit=refit,
+        prints=prints,
+        notes=notes,
     )

@@ -60,10 +60,10 @@ class WatchConfig:
             raise ConfigError("min_meetings", self.min_meetings, ">= 1")
 
 
-def _levels(ratings: Ratings) -> NDArray[np.int64]:
-    out: NDArray[np.int64] = np.clip(
-        np.rint(ratings.helpful_num.astype(np.float64) * 2.0), 0, 2
-    ).astype(np.int64)
+def _levels(helpful_num: NDArray[np.floating]) -> NDArray[np.int64]:
+    out: NDArray[np.int64] = np.clip(np.rint(helpful_num.astype(np.float64) * 2.0), 0, 2).astype(
+        np.int64
+    )
     return out
 
 
@@ -92,21 +92,19 @@ def suspicious_notes(
     out: dict[int, str] = {}
     if notes.shape[0] == 0 or ratings.n_ratings == 0:
         return out
-    level = _levels(ratings)
-    recent = ratings.created_at_ms > as_of_ms - config.window_ms
     look = np.zeros(ratings.n_notes, dtype=np.bool_)
     look[notes] = True
-    cand = np.flatnonzero(recent & look[ratings.note_idx])
+    cand = np.flatnonzero(look[ratings.note_idx])
+    cand = cand[ratings.created_at_ms[cand] > as_of_ms - config.window_ms]
     if cand.shape[0] < config.min_burst:
         return out
     # Same-verdict groups of recent ratings per note.
-    key = ratings.note_idx[cand].astype(np.int64) * 3 + level[cand]
+    key = ratings.note_idx[cand].astype(np.int64) * 3 + _levels(ratings.helpful_num[cand])
     uniq, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
     bursts = np.flatnonzero(counts >= config.min_burst)
     if bursts.shape[0] == 0:
         return out
-    # Cells (note, verdict) of every rating, for the raters of the bursts.
-    cells = ratings.note_idx.astype(np.int64) * 3 + level
+    mark = np.zeros(ratings.n_participants, dtype=np.bool_)
     for b in bursts.tolist():
         rows = cand[inverse == b]
         raters = np.unique(ratings.rater_idx[rows])
@@ -120,11 +118,15 @@ def suspicious_notes(
                 "last refit found coordinated"
             )
             continue
-        mine = np.isin(ratings.rater_idx, raters) & (ratings.note_idx != note)
-        if not mine.any():
+        mark[raters] = True
+        mine = np.flatnonzero(mark[ratings.rater_idx] & (ratings.note_idx != note))
+        mark[raters] = False
+        if not mine.shape[0]:
             continue
         r_pos = np.searchsorted(raters, ratings.rater_idx[mine])
-        c_val, c_pos = np.unique(cells[mine], return_inverse=True)
+        # Cells (note, verdict) of the burst raters' other ratings.
+        cells = ratings.note_idx[mine].astype(np.int64) * 3 + _levels(ratings.helpful_num[mine])
+        c_val, c_pos = np.unique(cells, return_inverse=True)
         m = sp.csr_matrix(
             (np.ones(r_pos.shape[0]), (r_pos, c_pos)), shape=(raters.shape[0], c_val.shape[0])
         )

@@ -12,6 +12,10 @@ from bridgewatch.scoring.mf.als import fit_mf, identify_signs
 from bridgewatch.scoring.mf.config import AdamConfig, MFConfig, NormalizedLossConfig
 from bridgewatch.scoring.mf.normalized import normalized_loss_weights
 from bridgewatch.scoring.mf.note_fit import (
+    BoundGrams,
+    PseudoRaterScale,
+    bound_grams,
+    bounds_from_grams,
     fit_note_params,
     fit_note_params_normalized,
     pseudo_rater_bounds,
@@ -22,6 +26,7 @@ from bridgewatch.scoring.mf.stable_init import StableInitResult, fit_with_stable
 
 __all__ = [
     "AdamConfig",
+    "BoundGrams",
     "MFConfig",
     "MFInit",
     "MFObjective",
@@ -29,7 +34,10 @@ __all__ = [
     "MFResult",
     "NormalizedLossConfig",
     "PseudoRaterBounds",
+    "PseudoRaterScale",
     "StableInitResult",
+    "bound_grams",
+    "bounds_from_grams",
     "fit_mf",
     "fit_note_params",
     "fit_note_params_normalized",

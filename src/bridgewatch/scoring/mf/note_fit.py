@@ -17,6 +17,8 @@ its stage-2 fit trains raters and μ too (:func:`fit_note_params_normalized`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -27,7 +29,15 @@ from bridgewatch.scoring.mf.als import fit_mf
 from bridgewatch.scoring.mf.config import MFConfig
 from bridgewatch.scoring.mf.params import MFInit, MFResult, PseudoRaterBounds
 
-__all__ = ["fit_note_params", "fit_note_params_normalized", "pseudo_rater_bounds"]
+__all__ = [
+    "BoundGrams",
+    "PseudoRaterScale",
+    "bound_grams",
+    "bounds_from_grams",
+    "fit_note_params",
+    "fit_note_params_normalized",
+    "pseudo_rater_bounds",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -284,6 +294,26 @@ def fit_note_params_normalized(
     )
 
 
+@dataclass(frozen=True)
+class PseudoRaterScale:
+    """The figures of the pseudo-rater bounds that couple every note (§5.3).
+
+    Attributes
+    ----------
+    n_ratings, n_fit_notes : |R| and |N| of the whole note fit (the regularization's scale).
+    pseudo_intercept : min i_u over the fit's raters.
+    pseudo_factors : float64 array of shape (3,), (min f_u, 0, max f_u) over the fit's raters.
+
+    With one, :func:`pseudo_rater_bounds` gives each note's bounds from its own ratings, so
+    an incremental pass can bound only the notes it re-solves.
+    """
+
+    n_ratings: int
+    n_fit_notes: int
+    pseudo_intercept: float
+    pseudo_factors: NDArray[np.float64]
+
+
 def pseudo_rater_bounds(
     note_idx: NDArray[np.integer],
     rater_idx: NDArray[np.integer],
@@ -295,6 +325,7 @@ def pseudo_rater_bounds(
     global_intercept: float | None,
     config: MFConfig | None = None,
     engine: str = "numba",
+    scale: PseudoRaterScale | None = None,
 ) -> PseudoRaterBounds:
     """Note-intercept bounds from extreme pseudo-raters (scoring-core.md §5.3).
 
@@ -320,6 +351,8 @@ def pseudo_rater_bounds(
         no normalized loss.
     engine : {"numba", "numpy"}
         How the per-note normal equations are accumulated (same results to ~1e-12).
+    scale : |R|, |N| and the pseudo-raters of the whole fit when these ratings are only
+        part of it (:class:`PseudoRaterScale`); None: taken from these ratings.
 
     Returns
     -------
@@ -333,6 +366,65 @@ def pseudo_rater_bounds(
         raise ConfigError("diamond_lambda", cfg.diamond_lambda, "0 for pseudo-rater bounds")
     if cfg.normalized_loss is not None:
         raise ConfigError("normalized_loss", cfg.normalized_loss, "None for pseudo-rater bounds")
+    grams = bound_grams(
+        note_idx,
+        rater_idx,
+        values,
+        n_notes=n_notes,
+        rater_intercepts=rater_intercepts,
+        rater_factors=rater_factors,
+        global_intercept=global_intercept,
+        config=cfg,
+        engine=engine,
+    )
+    if scale is None:
+        ri = np.nan_to_num(np.asarray(rater_intercepts, dtype=np.float64))
+        rf = np.nan_to_num(np.asarray(rater_factors, dtype=np.float64))
+        used = np.bincount(rater_idx, minlength=ri.shape[0]) > 0
+        scale = PseudoRaterScale(
+            n_ratings=int(values.shape[0]),
+            n_fit_notes=int(np.count_nonzero(grams.rating_count_all > 0)),
+            pseudo_intercept=float(np.min(ri[used])),
+            pseudo_factors=np.array([np.min(rf[used, 0]), 0.0, np.max(rf[used, 0])]),
+        )
+    return bounds_from_grams(grams, scale, cfg)
+
+
+@dataclass(frozen=True)
+class BoundGrams:
+    """Each note's normal equations of the pseudo-rater refits (§5.3), before any scale.
+
+    Attributes
+    ----------
+    gram : float64 array of shape (n_notes, 2, 2); rhs : float64 array of shape (n_notes, 2).
+    rating_count_all, rating_count_neg_fac, rating_count_pos_fac : int64 arrays of shape
+        (n_notes,), the note's ratings, and those by raters of negative / positive factor.
+    mu : the frozen μ used (0 without a global intercept).
+    """
+
+    gram: FloatArray
+    rhs: FloatArray
+    rating_count_all: NDArray[np.int64]
+    rating_count_neg_fac: NDArray[np.int64]
+    rating_count_pos_fac: NDArray[np.int64]
+    mu: float
+
+
+def bound_grams(
+    note_idx: NDArray[np.integer],
+    rater_idx: NDArray[np.integer],
+    values: NDArray[np.floating],
+    *,
+    n_notes: int,
+    rater_intercepts: NDArray[np.floating],
+    rater_factors: NDArray[np.floating],
+    global_intercept: float | None,
+    config: MFConfig,
+    engine: str = "numba",
+) -> BoundGrams:
+    """The per-note part of :func:`pseudo_rater_bounds` (same parameters): each note's
+    figures from its own ratings and the frozen rater parameters."""
+    cfg = config
     n_raters = int(rater_intercepts.shape[0])
     check_ratings(note_idx, rater_idx, values, None, n_notes, n_raters)
     _check_frozen_raters(
@@ -351,7 +443,6 @@ def pseudo_rater_bounds(
         else 0.0
     )
     counts = np.bincount(note_idx, minlength=n_notes).astype(np.int64)
-    ok = counts > 0
     if engine == "numba":
         indptr = _numba.row_pointers(note_idx, n_notes)
         gram_all, rhs_all = np.empty((n_notes, 2, 2)), np.empty((n_notes, 2))
@@ -370,16 +461,32 @@ def pseudo_rater_bounds(
         gram_all, rhs_all = g.gram, g.rhs
     else:
         raise ValueError(f"engine={engine!r} is not allowed: expected 'numba' or 'numpy'")
-    n_ratings = int(values.shape[0])
-    n_fit_notes = int(np.count_nonzero(ok))
-    used = np.bincount(rater_idx, minlength=n_raters) > 0
-    pseudo_int = float(np.min(ri[used]))
-    pseudo_fac = np.array([np.min(rf[used, 0]), 0.0, np.max(rf[used, 0])])
+    f_u = rf[rater_idx, 0]
+    return BoundGrams(
+        gram=gram_all,
+        rhs=rhs_all,
+        rating_count_all=counts,
+        rating_count_neg_fac=np.bincount(note_idx[f_u < 0], minlength=n_notes).astype(np.int64),
+        rating_count_pos_fac=np.bincount(note_idx[f_u > 0], minlength=n_notes).astype(np.int64),
+        mu=mu,
+    )
 
-    gram, rhs = gram_all[ok], rhs_all[ok]
+
+def bounds_from_grams(
+    grams: BoundGrams, scale: PseudoRaterScale, config: MFConfig
+) -> PseudoRaterBounds:
+    """The bounds of every note with ratings from its normal equations and the fit's
+    run-wide :class:`PseudoRaterScale` (the coupling part of :func:`pseudo_rater_bounds`)."""
+    cfg = config
+    n_notes = grams.rating_count_all.shape[0]
+    ok = grams.rating_count_all > 0
+    n_ratings, n_fit_notes = scale.n_ratings, scale.n_fit_notes
+    pseudo_int, pseudo_fac = scale.pseudo_intercept, scale.pseudo_factors
+    mu = grams.mu
+    gram, rhs = grams.gram[ok], grams.rhs[ok]
     lam_i, lam_f = cfg.note_intercept_lambda, cfg.note_factor_lambda
-    ints = np.empty((4, n_fit_notes))
-    facs = np.empty((4, n_fit_notes))
+    ints = np.empty((4, gram.shape[0]))
+    facs = np.empty((4, gram.shape[0]))
     base = n_ratings / n_fit_notes
     ints[0], f0 = _reference.solve_gram(gram, rhs, lam_i * base, lam_f * base)
     facs[0] = f0[:, 0]
@@ -403,7 +510,6 @@ def pseudo_rater_bounds(
         out[ok] = row
         return out
 
-    f_u = rf[rater_idx, 0]
     return PseudoRaterBounds(
         intercept_max=spread(ints, "max"),
         intercept_min=spread(ints, "min"),
@@ -413,9 +519,9 @@ def pseudo_rater_bounds(
         factor_median=spread(facs, "median"),
         intercept_refit_orig=orig(ints[0]),
         factor_refit_orig=orig(facs[0]),
-        rating_count_all=counts,
-        rating_count_neg_fac=np.bincount(note_idx[f_u < 0], minlength=n_notes).astype(np.int64),
-        rating_count_pos_fac=np.bincount(note_idx[f_u > 0], minlength=n_notes).astype(np.int64),
+        rating_count_all=grams.rating_count_all,
+        rating_count_neg_fac=grams.rating_count_neg_fac,
+        rating_count_pos_fac=grams.rating_count_pos_fac,
         pseudo_rater_intercept=pseudo_int,
         pseudo_rater_factors=pseudo_fac,
     )

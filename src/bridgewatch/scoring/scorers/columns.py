@@ -19,6 +19,7 @@ from bridgewatch.scoring.final import FinalScoringResult
 from bridgewatch.scoring.history.table import status_names
 from bridgewatch.scoring.scorers.run import RosterResult, ScorerRun
 from bridgewatch.scoring.scorers.spec import Family, ScorerKind
+from bridgewatch.scoring.status import CORE_RULE_NAMES, label_array
 
 __all__ = [
     "FamilyColumns",
@@ -42,7 +43,7 @@ class FamilyColumns:
     intercept: NDArray[np.float64]
     factor: NDArray[np.float64]
     status: NDArray[np.int8]
-    active_rules: list[str | None]
+    active_rules: NDArray[np.object_]
     num_final_round_ratings: NDArray[np.float64]
     intercept_no_high_vol: NDArray[np.float64]
     intercept_no_correlated: NDArray[np.float64]
@@ -62,7 +63,7 @@ class FamilyColumns:
             nan,
             nan.copy(),
             np.full(n, _STATUS_NONE, dtype=np.int8),
-            [None] * n,
+            np.full(n, None, dtype=object),
             nan.copy(),
             nan.copy(),
             nan.copy(),
@@ -109,9 +110,7 @@ def _fill(columns: FamilyColumns, run: ScorerRun, final: FinalScoringResult) -> 
     columns.intercept[rows] = main.intercept[rows]
     columns.factor[rows] = main.factor[rows]
     columns.status[rows] = final.rules.status[rows]
-    labels = final.rules.active_rules_labels()
-    for i in np.flatnonzero(rows).tolist():
-        columns.active_rules[i] = labels[i]
+    columns.active_rules[rows] = label_array(final.rules.active_rules[rows], CORE_RULE_NAMES)
     num = final.num_final_round_ratings.astype(np.float64)
     columns.num_final_round_ratings[rows] = np.where(num > 0, num, np.nan)[rows]
     columns.intercept_no_high_vol[rows] = final.intercept_no_high_vol[rows]
@@ -178,7 +177,7 @@ def scored_note_columns(
         out[f"{p}RatingStatus"] = pl.Series(f"{p}RatingStatus", _names(cols.status), pl.Utf8)
         if family is Family.COVERAGE:
             continue  # its Min/Max are always empty; it has no rules or auxiliary fits
-        out[f"{p}ActiveRules"] = pl.Series(f"{p}ActiveRules", cols.active_rules, pl.Utf8)
+        out[f"{p}ActiveRules"] = pl.Series(f"{p}ActiveRules", cols.active_rules.tolist(), pl.Utf8)
         floats(f"{p}NumFinalRoundRatings", cols.num_final_round_ratings)
         floats(f"{p}NoteInterceptNoHighVol", cols.intercept_no_high_vol)
         floats(f"{p}NoteInterceptNoCorrelated", cols.intercept_no_correlated)

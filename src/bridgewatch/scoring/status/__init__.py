@@ -17,15 +17,18 @@ from bridgewatch.scoring.status.rules import (
     CoreRuleInputs,
     CoreRulesResult,
     apply_core_rules,
+    label_array,
     labels_from_bitmask,
     provisional_statuses,
 )
 from bridgewatch.scoring.status.tag_filter import (
     IncorrectAggregates,
     TagAggregates,
+    TagScale,
     compute_incorrect_aggregates,
     compute_tag_aggregates,
     tag_filter_thresholds,
+    tag_scale,
 )
 
 __all__ = [
@@ -37,14 +40,17 @@ __all__ = [
     "StatusRulesConfig",
     "TagAggregates",
     "TagCounts",
+    "TagScale",
     "apply_core_rules",
     "compute_incorrect_aggregates",
     "compute_sign_aggregates",
     "compute_tag_aggregates",
     "count_recent_ratings",
     "count_tags",
+    "label_array",
     "labels_from_bitmask",
     "provisional_statuses",
     "sum_tags_per_note",
     "tag_filter_thresholds",
+    "tag_scale",
 ]

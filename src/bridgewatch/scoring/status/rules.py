@@ -27,6 +27,7 @@ __all__ = [
     "CoreRuleInputs",
     "CoreRulesResult",
     "apply_core_rules",
+    "label_array",
     "labels_from_bitmask",
     "provisional_statuses",
 ]
@@ -176,11 +177,19 @@ def labels_from_bitmask(bits: NDArray[np.unsignedinteger], names: tuple[str, ...
 
     Builds one string per distinct mask, so the cost is O(n + distinct masks · len(names)).
     """
+    labels: list[str] = label_array(bits, names).tolist()
+    return labels
+
+
+def label_array(bits: NDArray[np.unsignedinteger], names: tuple[str, ...]) -> NDArray[np.object_]:
+    """:func:`labels_from_bitmask` as an object array of shape ``bits.shape`` (flattened)."""
     unique, inverse = np.unique(np.asarray(bits), return_inverse=True)
-    texts = [
+    texts = np.empty(unique.shape[0], dtype=object)
+    texts[:] = [
         ",".join(name for k, name in enumerate(names) if (int(mask) >> k) & 1) for mask in unique
     ]
-    return [texts[i] for i in inverse.ravel()]
+    out: NDArray[np.object_] = texts[inverse.ravel()]
+    return out
 
 
 def _float(a: NDArray[np.floating] | None, n: int, name: str) -> NDArray[np.float64]:

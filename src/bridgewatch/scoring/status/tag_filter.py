@@ -19,9 +19,11 @@ from bridgewatch.scoring.status.config import StatusRulesConfig
 __all__ = [
     "IncorrectAggregates",
     "TagAggregates",
+    "TagScale",
     "compute_incorrect_aggregates",
     "compute_tag_aggregates",
     "tag_filter_thresholds",
+    "tag_scale",
 ]
 
 _N_NH = len(NOT_HELPFUL_TAGS)
@@ -82,15 +84,68 @@ def _check(values: NDArray[np.floating], n: int, name: str) -> NDArray[np.float6
     return arr
 
 
-def _standardise(values: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Z-score over the finite entries (population std); a zero std leaves values centred."""
+@dataclass(frozen=True)
+class TagScale:
+    """The figures of the tag aggregates that couple every note (§5.5d steps 1-2).
+
+    Attributes
+    ----------
+    note_mean, note_divisor : mean and divisor (population std, 1 where it is 0) of the
+        finite note factors.
+    rater_mean, rater_divisor : the same over the finite rater factors.
+    distance_scale : p40 of the standardised rater-note distances.
+
+    Passing one to :func:`compute_tag_aggregates` holds these figures (the incremental
+    passes hold the last refit's), so each note's aggregates depend on its ratings alone.
+    """
+
+    note_mean: float
+    note_divisor: float
+    rater_mean: float
+    rater_divisor: float
+    distance_scale: float
+
+    @property
+    def finite(self) -> bool:
+        """Whether every figure is finite (a scale of a fit without factors is not)."""
+        return bool(
+            np.isfinite(
+                [
+                    self.note_mean,
+                    self.note_divisor,
+                    self.rater_mean,
+                    self.rater_divisor,
+                    self.distance_scale,
+                ]
+            ).all()
+        )
+
+
+def _moments(values: NDArray[np.float64]) -> tuple[float, float]:
+    """Mean and divisor (population std, 1 where 0) of the finite entries; NaN if none."""
     finite = np.isfinite(values)
     if not finite.any():
+        return float("nan"), float("nan")
+    mean = float(values[finite].mean())
+    std = float(values[finite].std())
+    return mean, (std if std > 0.0 else 1.0)
+
+
+def _standardise(values: NDArray[np.float64], mean: float, divisor: float) -> NDArray[np.float64]:
+    """Z-score with the given moments (NaN moments: the values unchanged)."""
+    if not np.isfinite(mean):
         return values.copy()
-    mean = values[finite].mean()
-    std = values[finite].std()
-    out: NDArray[np.float64] = (values - mean) / (std if std > 0.0 else 1.0)
+    out: NDArray[np.float64] = (values - mean) / divisor
     return out
+
+
+def tag_scale(
+    tags: TagAggregates, note_factor: NDArray[np.floating], rater_factor: NDArray[np.floating]
+) -> TagScale:
+    """The coupling figures of a computed :class:`TagAggregates` and its fit's factors."""
+    note_mean, note_divisor = _moments(np.asarray(note_factor, dtype=np.float64))
+    rater_mean, rater_divisor = _moments(np.asarray(rater_factor, dtype=np.float64))
+    return TagScale(note_mean, note_divisor, rater_mean, rater_divisor, tags.distance_scale)
 
 
 def compute_tag_aggregates(
@@ -98,6 +153,7 @@ def compute_tag_aggregates(
     note_factor: NDArray[np.floating],
     rater_factor: NDArray[np.floating],
     config: StatusRulesConfig,
+    scale: TagScale | None = None,
 ) -> TagAggregates:
     """Distance-weighted not-helpful tag aggregates per note (§5.5d).
 
@@ -117,14 +173,22 @@ def compute_tag_aggregates(
     rater_factor : float array of shape (n_participants,)
         Rater factors of this fit's raters; NaN for everyone else.
     config : StatusRulesConfig
+    scale : the moments and p40 to use instead of computing them from these factors and
+        ratings (:class:`TagScale`, finite); None: computed here (the batch).
 
     Returns
     -------
     TagAggregates
     """
     n = ratings.n_notes
-    f_n = _standardise(_check(note_factor, n, "note_factor"))
-    f_u = _standardise(_check(rater_factor, ratings.n_participants, "rater_factor"))
+    f_n_raw = _check(note_factor, n, "note_factor")
+    f_u_raw = _check(rater_factor, ratings.n_participants, "rater_factor")
+    if scale is None:
+        f_n = _standardise(f_n_raw, *_moments(f_n_raw))
+        f_u = _standardise(f_u_raw, *_moments(f_u_raw))
+    else:
+        f_n = _standardise(f_n_raw, scale.note_mean, scale.note_divisor)
+        f_u = _standardise(f_u_raw, scale.rater_mean, scale.rater_divisor)
     # In place where possible: these arrays have one float64 per scoped rating.
     d_all = f_u[ratings.rater_idx]
     d_all -= f_n[ratings.note_idx]
@@ -138,8 +202,12 @@ def compute_tag_aggregates(
     if d.size == 0:
         nan_n = np.full(n, np.nan)
         nan_tags = np.full((n, _N_NH), np.nan)
-        return TagAggregates(nan_n, nan_tags, nan_tags.copy(), float("nan"))
-    p = float(np.percentile(d, config.tag_filter_distance_percentile))
+        p_none = float("nan") if scale is None else scale.distance_scale
+        return TagAggregates(nan_n, nan_tags, nan_tags.copy(), p_none)
+    if scale is None:
+        p = float(np.percentile(d, config.tag_filter_distance_percentile))
+    else:
+        p = scale.distance_scale
     with np.errstate(divide="ignore", invalid="ignore"):
         # w = 1 / (1 + (d / p)^exponent), computed in d's buffer.
         w = d

@@ -1,0 +1,220 @@
+"""Contributors' figures kept live: rating impact, writing impact and enrollment per pass.
+
+Every worker pass runs the contributor phase of ``score`` (``score_contributors``: valid
+ratings and rating impact, writing outcomes, the enrollment state machine; spec-extended §2)
+on the pass's ratings and statuses, from the enrollment table as the last refit loaded it, so
+a contributor's figures follow the status changes the worker makes (one who earns writing
+ability can write at once) and a pass at a refit point writes what the batch writes
+(``pipeline.publish``). Only the rows that changed since the last published figures are
+written: ``contributor_scores`` (the API's impact figures) and the ``enrollment`` table (the
+writing ability the use cases check).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from bridgewatch.model import IdIndex
+from bridgewatch.scoring.contributors import Contributors
+from bridgewatch.scoring.inputs import CoreInputs
+from bridgewatch.scoring.prescoring import PrescoringResult
+
+__all__ = [
+    "COUNT_COLUMNS",
+    "ContributorFigures",
+    "ContributorRows",
+    "changed_rows",
+    "contributor_figures",
+    "enrolled_mask",
+]
+
+COUNT_COLUMNS: tuple[str, ...] = (
+    "successful_rating_helpful_count",
+    "successful_rating_not_helpful_count",
+    "unsuccessful_rating_helpful_count",
+    "unsuccessful_rating_not_helpful_count",
+    "ratings_awaiting_more_ratings",
+    "notes_currently_rated_helpful",
+    "notes_currently_rated_not_helpful",
+    "notes_awaiting_more_ratings",
+    "aggregate_rating_received_total",
+)
+"""``contributor_scores`` count columns, in the order of ``ContributorFigures.counts``."""
+
+_DECIDING = [0, 1, 4]  # state, earn-in target, times earned out (not the times)
+_ENROLLMENT_COLUMNS = (
+    "enrollmentState",
+    "successfulRatingNeededToEarnIn",
+    "timestampOfLastStateChange",
+    "timestampOfLastEarnOut",
+    "numberOfTimesEarnedOut",
+)
+
+
+@dataclass(frozen=True)
+class ContributorFigures:
+    """One run's published contributor figures, per participant of the run's index.
+
+    Attributes
+    ----------
+    participant_ids : the index.
+    listed : bool, participants with a ``helpfulness_scores`` row (raters, authors,
+        prescored raters): the rows written.
+    counts : int64 array of shape (n, 9), :data:`COUNT_COLUMNS` (0 where not counted).
+    rater_intercept, rater_factor : float64, Core's prescoring rater parameters (NaN none).
+    above : int8, above the helpfulness threshold (-1: no helpfulness row).
+    enrollment : int64 array of shape (n, 5): state, earn-in target, last state change, last
+        earn-out, times earned out (-1: none).
+    """
+
+    participant_ids: IdIndex
+    listed: NDArray[np.bool_]
+    counts: NDArray[np.int64]
+    rater_intercept: NDArray[np.float64]
+    rater_factor: NDArray[np.float64]
+    above: NDArray[np.int8]
+    enrollment: NDArray[np.int64]
+
+
+def contributor_figures(
+    inputs: CoreInputs, pre: PrescoringResult, contributors: Contributors
+) -> ContributorFigures:
+    """The figures ``score`` writes to ``helpfulness_scores`` for the same run (the rows
+    and columns ``pipeline.publish`` stores), as arrays.
+
+    Parameters
+    ----------
+    inputs : the run's shared inputs (``inputs.ratings``: the preprocessed ratings).
+    pre : Core's prescoring.
+    contributors : ``score_contributors`` of the run.
+    """
+    n = inputs.n_participants
+    e = contributors.enrollment
+    r, w, table = e.ratings, e.writing, e.table
+    is_rater = np.bincount(inputs.ratings.rater_idx, minlength=n) > 0
+    has_help = pre.helpfulness.has_row
+    final_round = np.isfinite(pre.final_round.rater_intercepts)
+    listed = is_rater | w.is_author | has_help | final_round
+
+    def on(mask: NDArray[np.bool_], values: NDArray[Any]) -> NDArray[np.int64]:
+        out: NDArray[np.int64] = np.where(mask, values, 0).astype(np.int64)
+        return out
+
+    counts = np.stack(
+        [
+            on(is_rater, r.successful_helpful),
+            on(is_rater, r.successful_not_helpful),
+            on(is_rater, r.unsuccessful_helpful),
+            on(is_rater, r.unsuccessful_not_helpful),
+            on(is_rater, r.ratings_awaiting_more_ratings),
+            on(w.is_author, w.notes_crh),
+            on(w.is_author, w.notes_crnh),
+            on(w.is_author, w.notes_nmr),
+            on(w.is_author, w.aggregate_ratings_received),
+        ],
+        axis=1,
+    )
+    enrollment = np.stack(
+        [
+            table.state.astype(np.int64),
+            table.successful_rating_needed_to_earn_in.astype(np.int64),
+            table.last_state_change_ms.astype(np.int64),
+            table.last_earn_out_ms.astype(np.int64),
+            table.times_earned_out.astype(np.int64),
+        ],
+        axis=1,
+    )
+    above = np.where(has_help, pre.helpfulness.above_helpfulness_threshold, -1).astype(np.int8)
+    return ContributorFigures(
+        participant_ids=inputs.participant_ids,
+        listed=listed,
+        counts=counts,
+        rater_intercept=np.asarray(pre.final_round.rater_intercepts, dtype=np.float64),
+        rater_factor=np.asarray(pre.final_round.rater_factors[:, 0], dtype=np.float64),
+        above=above,
+        enrollment=enrollment,
+    )
+
+
+def _num(value: float) -> float | None:
+    return None if not np.isfinite(value) else float(value)
+
+
+@dataclass(frozen=True)
+class ContributorRows:
+    """The rows of one pass: ``contributor_scores`` upserts and ``enrollment`` updates."""
+
+    scores: list[dict[str, Any]]
+    enrollment: list[dict[str, Any]]
+
+
+def enrolled_mask(enrolled: pl.DataFrame, participant_ids: IdIndex) -> NDArray[np.bool_]:
+    """Bool per participant: has a row in the enrollment frame (only those rows are updated,
+    as in ``pipeline.publish``)."""
+    known = np.zeros(len(participant_ids), dtype=np.bool_)
+    if enrolled.height:
+        rows = participant_ids.lookup(
+            np.asarray(enrolled["participantId"].cast(pl.String).to_list(), dtype=np.str_)
+        )
+        known[rows[rows >= 0]] = True
+    return known
+
+
+def changed_rows(
+    figures: ContributorFigures,
+    previous: ContributorFigures | None,
+    known: NDArray[np.bool_],
+    as_of_ms: int,
+) -> ContributorRows:
+    """The rows of the listed participants whose figures differ from ``previous`` (all
+    listed participants when None, or when the index changed).
+
+    Parameters
+    ----------
+    figures : this pass's figures.
+    previous : the last published figures.
+    known : bool per participant, :func:`enrolled_mask` of the enrollment the run loaded.
+    as_of_ms : the pass's "now" (``scored_at_ms``).
+    """
+    listed = figures.listed
+    if previous is None or previous.participant_ids is not figures.participant_ids:
+        score_rows = listed.copy()
+        enroll_rows = listed.copy()
+    else:
+        score_rows = listed & (
+            (previous.listed != listed)
+            | np.any(previous.counts != figures.counts, axis=1)
+            | (previous.above != figures.above)
+        )
+        # The state, target and earn-out count: a participant the run moves moves again on
+        # every pass from the refit's table, with that pass's time as its change time, so the
+        # times alone do not make a row change (the first pass that moves it writes them).
+        moved = previous.enrollment[:, _DECIDING] != figures.enrollment[:, _DECIDING]
+        enroll_rows = listed & ((previous.listed != listed) | np.any(moved, axis=1))
+    ids = figures.participant_ids.ids
+    scores = []
+    for k in np.flatnonzero(score_rows).tolist():
+        above = int(figures.above[k])
+        scores.append(
+            {
+                "participant_id": str(ids[k]),
+                "scored_at_ms": int(as_of_ms),
+                "core_rater_intercept": _num(float(figures.rater_intercept[k])),
+                "core_rater_factor1": _num(float(figures.rater_factor[k])),
+                "above_helpfulness_threshold": None if above < 0 else bool(above),
+                **dict(zip(COUNT_COLUMNS, figures.counts[k].tolist(), strict=True)),
+            }
+        )
+    enrollment = []
+    for k in np.flatnonzero(enroll_rows & known).tolist():
+        values = figures.enrollment[k].tolist()
+        row: dict[str, Any] = {"participantId": str(ids[k]), "enrollmentState": values[0]}
+        for name, value in zip(_ENROLLMENT_COLUMNS[1:], values[1:], strict=True):
+            row[name] = value if value >= 0 else None
+        enrollment.append(row)
+    return ContributorRows(scores, enrollment)
