@@ -16,6 +16,7 @@ from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
 from bridgewatch.store.repositories.ratings import upsert_rating
+from bridgewatch.store.repositories.refits import load_refit_payload
 from bridgewatch.store.tables import (
     contributor_scores,
     events,
@@ -96,7 +97,7 @@ def test_stored_refit_is_the_workers_own_and_it_scores_from_it(
     run = score_and_publish(loaded, CONFIG, as_of_ms=as_of, seed=2)
     with loaded.connect() as conn:
         frames, offset = load_snapshot(conn, "worker")
-        payload = conn.execute(select(pipeline_refits.c.payload)).scalar_one()
+        payload = load_refit_payload(conn, run.refit_id)
     stored = Refit.from_bytes(payload)
     # What the worker's own full refit computes on the same data and seed.
     own = LiveState(frames=frames, position=offset, config=CONFIG, seed=2).refit()
@@ -145,7 +146,7 @@ def test_the_defences_are_published_and_held_for_the_workers(loaded: Engine) -> 
     run = score_and_publish(loaded, config, as_of_ms=_as_of(loaded), seed=0)
     assert run.result.trust is not None
     with loaded.connect() as conn:
-        stored = Refit.from_bytes(conn.execute(select(pipeline_refits.c.payload)).scalar_one())
+        stored = Refit.from_bytes(load_refit_payload(conn, run.refit_id))
     assert stored.defences
     core = stored.roster.scorers["MFCoreScorer"]
     assert core.defences.rater_weights is not None  # trust's decisions travel with the refit

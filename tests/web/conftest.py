@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from bridgewatch.cli.demo_seed import DemoSeed, demo_scoring_config, seed_demo
 from bridgewatch.pipeline.state import LiveState, Refit, load_snapshot
@@ -30,6 +30,7 @@ from bridgewatch.service import Settings, create_app, make_engine, upgrade_datab
 from bridgewatch.service.convert import rating_row
 from bridgewatch.service.schemas import RatingCreate
 from bridgewatch.sim import SimConfig
+from bridgewatch.store.repositories.refits import load_refit_payload
 from bridgewatch.store.tables import note_status_history, notes, pipeline_refits, ratings
 from bridgewatch.web import install_web
 
@@ -83,9 +84,8 @@ def _find_pivot(engine: Engine, demo_pid: str) -> Pivot:
     at ``RATE_AT_MS`` changes, tried on the worker's own state (stored refit, incremental pass)."""
     with engine.connect() as conn:
         frames, offset = load_snapshot(conn, "worker")
-        payload = conn.execute(
-            select(pipeline_refits.c.payload).order_by(pipeline_refits.c.id.desc()).limit(1)
-        ).scalar_one()
+        newest = conn.execute(select(func.max(pipeline_refits.c.id))).scalar_one()
+        payload = load_refit_payload(conn, int(newest))
         candidates = conn.execute(
             select(notes.c.noteId, notes.c.tweetId, note_status_history.c.currentStatus)
             .join(note_status_history, note_status_history.c.noteId == notes.c.noteId)

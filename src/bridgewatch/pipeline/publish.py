@@ -43,6 +43,7 @@ from bridgewatch.scoring.replay import (
 )
 from bridgewatch.scoring.run import ScoringResult, score
 from bridgewatch.scoring.scorers import ScorerSpec, default_roster, family_columns
+from bridgewatch.store.repositories.refits import store_refit
 from bridgewatch.store.tables import (
     contributor_scores,
     enrollment,
@@ -50,7 +51,6 @@ from bridgewatch.store.tables import (
     note_status_changes,
     note_status_history,
     pipeline_offsets,
-    pipeline_refits,
 )
 
 __all__ = ["PublishedRun", "score_and_publish"]
@@ -290,10 +290,9 @@ def score_and_publish(
         if contributor_rows:
             conn.execute(insert(contributor_scores), contributor_rows)
         _write_enrollment(conn, result, known)
-        refit_id = conn.execute(
-            insert(pipeline_refits).returning(pipeline_refits.c.id),
-            {"created_at_ms": as_of_ms, "snapshot_offset": position, "payload": refit.to_bytes()},
-        ).scalar_one()
+        refit_id = store_refit(
+            conn, created_at_ms=as_of_ms, snapshot_offset=position, payload=refit.to_bytes()
+        )
         moved = conn.execute(
             update(pipeline_offsets)
             .where(pipeline_offsets.c.consumer == consumer)

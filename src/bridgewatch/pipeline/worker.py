@@ -56,6 +56,7 @@ from bridgewatch.scoring.scorers import ScorerSpec
 from bridgewatch.store.event_types import REFIT_REQUESTED, STATUS_CHANGED
 from bridgewatch.store.events import NOTIFY_CHANNEL, encode_payload, list_events
 from bridgewatch.store.migrate import ensure_pipeline_schema
+from bridgewatch.store.repositories.refits import load_refit_payload, store_refit
 from bridgewatch.store.tables import (
     contributor_scores,
     enrollment,
@@ -214,14 +215,12 @@ class Worker:
         refit = state.refit()
         now_ms = self.clock()
         with Session(self.engine) as s, s.begin():
-            refit_id = s.execute(
-                insert(pipeline_refits).returning(pipeline_refits.c.id),
-                {
-                    "created_at_ms": now_ms,
-                    "snapshot_offset": state.position,
-                    "payload": refit.to_bytes(),
-                },
-            ).scalar_one()
+            refit_id = store_refit(
+                s.connection(),
+                created_at_ms=now_ms,
+                snapshot_offset=state.position,
+                payload=refit.to_bytes(),
+            )
             s.execute(
                 update(pipeline_offsets)
                 .where(pipeline_offsets.c.consumer == self.settings.consumer)
@@ -257,9 +256,10 @@ class Worker:
         ).first()
         if latest is None or int(latest[0]) == self._refit_id:
             return
-        payload = s.execute(
-            select(pipeline_refits.c.payload).where(pipeline_refits.c.id == latest[0])
-        ).scalar_one()
+        try:
+            payload = load_refit_payload(s.connection(), int(latest[0]))
+        except LookupError:  # pruned by a newer refit since the query above: the next step
+            return
         try:
             refit = Refit.from_bytes(payload)
         except (TypeError, AttributeError, ImportError) as exc:

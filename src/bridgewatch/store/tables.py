@@ -53,6 +53,7 @@ __all__ = [
     "participants",
     "pipeline_offsets",
     "pipeline_pending",
+    "pipeline_refit_chunks",
     "pipeline_refits",
     "posts",
     "ratings",
@@ -405,6 +406,23 @@ pipeline_refits = Table(
     Column("payload", LargeBinary, nullable=False),
 )
 
+# A refit's payload in pieces (revision 0007): PostgreSQL reads no single value of 1 GB or
+# more (a bytea's text form is twice its size), and a refit at 1M ratings is ~0.5 GB. Rows
+# stored since 0007 keep an empty ``pipeline_refits.payload`` and their bytes here in
+# ``seq`` order; older rows keep theirs inline.
+pipeline_refit_chunks = Table(
+    "pipeline_refit_chunks",
+    metadata,
+    Column(
+        "refit_id",
+        _BigId,
+        ForeignKey("pipeline_refits.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("seq", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+
 # Notes with ratings by raters the last refit does not know: those ratings wait for the next
 # refit (expected at ``next_refit_at_ms``). Rewritten at each refit, kept current by the
 # worker's passes for the notes they touch; no row: nothing waits.
@@ -456,10 +474,12 @@ web_accounts = Table(
 )
 
 # The real-time pipeline's tables and the web app's: created by revision 0002 (pipeline_pending
-# by 0003); ``ensure_pipeline_schema`` and ``ensure_web_schema`` check them at start-up.
+# by 0003, pipeline_refit_chunks by 0007); ``ensure_pipeline_schema`` and
+# ``ensure_web_schema`` check them at start-up.
 PIPELINE_TABLES: tuple[str, ...] = (
     "pipeline_offsets",
     "pipeline_refits",
+    "pipeline_refit_chunks",
     "pipeline_pending",
     "webhook_endpoints",
     "webhook_deliveries",

@@ -115,7 +115,6 @@ class PipelineState:
     worker_offset: int | None
     worker_updated_at_ms: int | None
     refit_at_ms: int | None
-    refits: int
 
 
 def latest_event_id(session: Session) -> int:
@@ -130,14 +129,11 @@ def pipeline_state(session: Session, consumer: str = "worker") -> PipelineState:
             pipeline_offsets.c.consumer == consumer
         )
     ).first()
-    refit = session.execute(
-        select(func.max(pipeline_refits.c.created_at_ms), func.count(pipeline_refits.c.id))
-    ).one()
+    refit_at = session.execute(select(func.max(pipeline_refits.c.created_at_ms))).scalar_one()
     return PipelineState(
         worker_offset=None if offset is None else int(offset.last_event_id),
         worker_updated_at_ms=None if offset is None else int(offset.updated_at_ms),
-        refit_at_ms=None if refit[0] is None else int(refit[0]),
-        refits=int(refit[1]),
+        refit_at_ms=None if refit_at is None else int(refit_at),
     )
 
 
