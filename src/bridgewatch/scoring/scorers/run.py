@@ -150,11 +150,14 @@ class ScorerRun:
 @dataclass(frozen=True)
 class RosterResult:
     """Every scorer's run, by name, in roster order; ``task_seconds``: wall seconds inside
-    each task (``prescore:NAME``, ``final:NAME``) of an out-of-process run (loading the
-    inputs included), empty in process."""
+    each task (``score:NAME``, ``prescore:NAME``, ``final:NAME``) of an out-of-process run
+    (loading the inputs included), empty in process; ``task_cpu_seconds``: CPU seconds of
+    each task's thread in process (the task's whole CPU under a thread pool, where its
+    kernels run on that one thread; a lower bound serially), empty out of process."""
 
     runs: dict[str, ScorerRun]
     task_seconds: dict[str, float] = field(default_factory=dict)
+    task_cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> ScorerRun:
         return self.runs[name]

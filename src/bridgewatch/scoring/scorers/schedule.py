@@ -125,6 +125,13 @@ def prescore_and_score(
     return roster_run._final(spec, shared, {spec.name: prescored}, gaussian_fitter, seed)
 
 
+def _thread_cpu(fn: Callable[[], Any]) -> tuple[Any, float]:
+    """``fn()`` and the CPU seconds its thread spent on it."""
+    start = time.thread_time()
+    result = fn()
+    return result, time.thread_time() - start
+
+
 def run_roster_in_process(
     shared: SharedScreening,
     roster: tuple[ScorerSpec, ...],
@@ -162,14 +169,17 @@ def run_roster_in_process(
             fn = partial(roster_run._final, spec, shared, lent, gaussian_fitter, seed)
         else:
             fn = partial(prescore_and_score, shared, spec, seed, gaussian_fitter)
-        tasks[name] = Task(partial(roster_run._limited, limit, fn), (), deps, priorities[name])
+        limited = partial(roster_run._limited, limit, fn)
+        tasks[name] = Task(partial(_thread_cpu, limited), (), deps, priorities[name])
 
-    def keep(name: str, result: object) -> None:
-        if name.startswith("prescore:") and isinstance(result, Prescored):
-            lent[result.spec.name] = result
+    def keep(name: str, result: tuple[object, float]) -> None:
+        prescored = result[0]
+        if name.startswith("prescore:") and isinstance(prescored, Prescored):
+            lent[prescored.spec.name] = prescored
 
     started = time.perf_counter()
-    results = run_graph(ex, tasks, on_done=keep, max_running=task_slots(executor))
+    timed = run_graph(ex, tasks, on_done=keep, max_running=task_slots(executor))
+    results = {name: result for name, (result, _) in timed.items()}
     runs: dict[str, ScorerRun] = {}
     for spec in roster:
         for kind in ("score", "final"):
@@ -182,4 +192,4 @@ def run_roster_in_process(
         "roster: %d tasks on %s in %.2f s", len(tasks), type(ex).__name__,
         time.perf_counter() - started,
     )  # fmt: skip
-    return RosterResult(runs)
+    return RosterResult(runs, task_cpu_seconds={name: cpu for name, (_, cpu) in timed.items()})
