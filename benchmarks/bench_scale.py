@@ -69,6 +69,7 @@ from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.run import default_as_of_ms, score
 from bridgewatch.scoring.scorers import default_roster, select_scorers
 from bridgewatch.scoring.scorers.executors import scorer_executor
+from bridgewatch.scoring.scorers.schedule import roster_graph
 mark("import", t0, c0)
 
 state["stage"] = "load"
@@ -109,8 +110,34 @@ print(json.dumps({"rows": rows, "total_wall_s": time.perf_counter() - t0,
                   "n_ratings": n_ratings, "n_notes": n_notes,
                   "n_participants": n_participants,
                   "scorers": {name: round(run.seconds, 2)
-                              for name, run in result.roster.runs.items()}}))
+                              for name, run in result.roster.runs.items()},
+                  "task_cpu": result.roster.task_cpu_seconds,
+                  "graph": roster_graph(roster)}))
 """
+
+
+def list_schedule(graph: dict[str, list[str]], cpu: dict[str, float], workers: int) -> float:
+    """Makespan of the roster's task graph on ``workers`` workers with each task taking its
+    measured CPU seconds, the longest ready task first (lenders' prescoring before all):
+    the roster's wall time on an otherwise idle machine, whatever the load was."""
+    head = max(cpu.values(), default=0.0)
+    prio = {n: cpu[n] + (head if n.startswith("prescore:") else 0.0) for n in graph}
+    done_at: dict[str, float] = {}
+    running: list[tuple[float, str]] = []
+    now = 0.0
+    waiting = set(graph)
+    while waiting or running:
+        ready = sorted(
+            (n for n in waiting if all(d in done_at for d in graph[n])), key=lambda n: -prio[n]
+        )
+        while ready and len(running) < workers:
+            name = ready.pop(0)
+            waiting.discard(name)
+            running.append((now + cpu[name], name))
+        running.sort()
+        now, name = running.pop(0)
+        done_at[name] = now
+    return now
 
 
 def _find(data: Path, stem: str) -> Path:
@@ -196,6 +223,20 @@ def main() -> None:
     )
     slowest = sorted(r["scorers"].items(), key=lambda kv: -kv[1])
     print("per scorer, wall s: " + ", ".join(f"{name} {sec:.1f}" for name, sec in slowest))
+    if r["task_cpu"]:
+        cpu = r["task_cpu"]
+        total = sum(cpu.values())
+        print(
+            "per task, CPU s (thread): "
+            + ", ".join(f"{n} {c:.1f}" for n, c in sorted(cpu.items(), key=lambda kv: -kv[1]))
+        )
+        serial = r["total_cpu_s"] - total
+        for workers in (1, 2, 4):
+            span = list_schedule(r["graph"], cpu, workers)
+            print(
+                f"roster tasks {total:.1f} s CPU; longest first on {workers} worker(s): "
+                f"{span:.1f} s (+ {serial:.1f} s CPU outside the tasks)"
+            )
     per_rating = r["maxrss_mib"] * 1024 * 1024 / max(r["n_ratings"], 1)
     print(
         f"peak RSS {r['maxrss_mib'] / 1024:.2f} GiB = {per_rating:.0f} bytes per rating; "

@@ -15,6 +15,7 @@ from bridgewatch.parallel import (
     in_process,
     open_executor,
     parse_executor,
+    task_slots,
 )
 from bridgewatch.parallel.processes import RetryingProcessPool
 from tests.parallel import helpers
@@ -93,3 +94,12 @@ def test_a_raising_task_is_not_retried(tmp_path: Path) -> None:
         with pytest.raises(ValueError, match="always fails"):
             pool.submit(helpers.count_and_fail, str(counter)).result(timeout=120)
     assert counter.read_text() == "x"
+
+
+def test_task_slots_are_known_in_process_only() -> None:
+    assert task_slots(None) == 1
+    assert task_slots(SerialExecutor()) == 1
+    with open_executor("threads:3") as pool:
+        assert task_slots(pool) == 3
+    with open_executor("processes:1") as pool:
+        assert task_slots(pool) is None

@@ -33,6 +33,33 @@ def test_dependencies_run_first_and_priorities_order_the_ready_tasks() -> None:
     assert seen == ["pre:a", "pre:b", "final:a", "final:b"]
 
 
+def test_with_max_running_a_late_long_task_starts_before_the_short_ones_queued_early() -> None:
+    def order(max_running: int | None) -> list[str]:
+        seen: list[str] = []
+
+        def record(name: str) -> None:
+            seen.append(name)
+
+        tasks = {
+            "prescore:lender": Task(record, ("prescore:lender",), priority=10),
+            "score:small1": Task(record, ("score:small1",), priority=1),
+            "score:small2": Task(record, ("score:small2",), priority=1),
+            "final:lender": Task(record, ("final:lender",), ("prescore:lender",), priority=5),
+        }
+        with open_executor("threads:1") as pool:
+            run_graph(pool, tasks, max_running=max_running)
+        return seen
+
+    # Unbounded, the ready tasks queue first-in, first-out behind the one worker.
+    assert order(None)[-1] == "final:lender"
+    assert order(1) == ["prescore:lender", "final:lender", "score:small1", "score:small2"]
+
+
+def test_max_running_below_one_is_refused() -> None:
+    with pytest.raises(BridgewatchError, match="max_running"):
+        run_graph(SerialExecutor(), {"a": Task(helpers.square, (2,))}, max_running=0)
+
+
 def test_the_first_failure_names_its_task_and_stops_the_graph() -> None:
     done: list[str] = []
     tasks = {

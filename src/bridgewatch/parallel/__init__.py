@@ -15,6 +15,7 @@ from bridgewatch.parallel.executors import (
     in_process,
     open_executor,
     parse_executor,
+    task_slots,
 )
 from bridgewatch.parallel.graph import Task, TaskFailed, run_graph
 from bridgewatch.parallel.pinning import pin_threads
@@ -31,4 +32,5 @@ __all__ = [
     "parse_executor",
     "pin_threads",
     "run_graph",
+    "task_slots",
 ]

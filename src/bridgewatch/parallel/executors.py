@@ -39,6 +39,7 @@ __all__ = [
     "in_process",
     "open_executor",
     "parse_executor",
+    "task_slots",
 ]
 
 _R = TypeVar("_R")
@@ -146,6 +147,19 @@ def in_process(executor: Executor | None) -> bool:
     """Whether ``executor`` runs its tasks in this process (serial, threads): its tasks can
     share the caller's objects; any other executor's tasks read their inputs by path."""
     return executor is None or isinstance(executor, (SerialExecutor, ThreadPoolExecutor))
+
+
+def task_slots(executor: Executor | None) -> int | None:
+    """Tasks ``executor`` runs at once when that is known in this process: 1 serially
+    (None or ``SerialExecutor``), a thread pool's worker count; None for any other executor
+    (its workers decide)."""
+    if executor is None or isinstance(executor, SerialExecutor):
+        return 1
+    if isinstance(executor, ThreadPoolExecutor):
+        # The pool keeps its size only in this attribute (CPython's and PyPy's alike).
+        workers = getattr(executor, "_max_workers", None)
+        return workers if isinstance(workers, int) and workers >= 1 else None
+    return None
 
 
 @contextmanager

@@ -74,6 +74,7 @@ def run_graph(
     tasks: Mapping[str, Task],
     *,
     on_done: Callable[[str, Any], None] | None = None,
+    max_running: int | None = None,
 ) -> dict[str, Any]:
     """Run every task of ``tasks`` on ``executor``, each after its dependencies.
 
@@ -82,6 +83,11 @@ def run_graph(
     executor : where the tasks run.
     tasks : the graph, by task name.
     on_done : called in the caller's thread as ``on_done(name, result)`` as tasks finish.
+    max_running : at most this many tasks submitted and unfinished at once (None: every
+        ready task at once). With the executor's worker count here, each free worker takes
+        the highest-priority ready task at that moment, not the next one of a first-in,
+        first-out queue filled earlier: a task that becomes ready late but is long (a
+        lender's final fits) starts before the short tasks queued at the start.
 
     Returns
     -------
@@ -93,6 +99,8 @@ def run_graph(
         started yet are cancelled and no later task is submitted.
     """
     _check(tasks)
+    if max_running is not None and max_running < 1:
+        raise BridgewatchError(f"max_running must be at least 1, got {max_running}")
     results: dict[str, Any] = {}
     waiting = dict(tasks)
     order = {name: i for i, name in enumerate(tasks)}
@@ -100,6 +108,8 @@ def run_graph(
     while waiting or running:
         ready = [n for n, t in waiting.items() if all(d in results for d in t.deps)]
         ready.sort(key=lambda n: (-waiting[n].priority, order[n]))
+        if max_running is not None:
+            ready = ready[: max(0, max_running - len(running))]
         for name in ready:
             task = waiting.pop(name)
             running[executor.submit(task.fn, *task.args)] = name

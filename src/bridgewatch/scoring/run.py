@@ -362,7 +362,8 @@ def score(
             dataset, config, rater_cluster=rater_cluster, rater_quasi_clique=rater_quasi_clique
         )
     with executor_scope(executor) as pool:
-        if in_process(pool):
+        if in_process(pool) and len(roster) == 1:
+            # The Core path: its two phases logged apart (the README's stage table).
             with stages.stage("prescoring"):
                 screening = screen_roster(inputs, roster)
                 prescored = prescore_roster(
@@ -379,8 +380,9 @@ def score(
                     screening=screening,
                 )
         else:
-            # One task graph: a scorer's final fits start as soon as its prescoring (or
-            # the one it borrows) is done, so "prescoring" holds both phases here.
+            # One task graph (``scorers.schedule``): a scorer's final fits start as soon as
+            # its prescoring (or the one it borrows) is done, so "prescoring" holds both
+            # phases here.
             with stages.stage("prescoring"):
                 runs = run_roster(
                     inputs,

@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import Executor
-from dataclasses import replace
 
 from bridgewatch.parallel import Task, run_graph
 from bridgewatch.parallel.artifacts import (
@@ -39,7 +38,6 @@ from bridgewatch.parallel.artifacts import (
 )
 from bridgewatch.scoring._threads import limit_kernel_threads
 from bridgewatch.scoring.defences import SharedScreening
-from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.scorers import run as roster_run
 from bridgewatch.scoring.scorers.run import (
     GaussianFitterFactory,
@@ -47,7 +45,12 @@ from bridgewatch.scoring.scorers.run import (
     RosterResult,
     ScorerRun,
 )
-from bridgewatch.scoring.scorers.scope import scorer_inputs
+from bridgewatch.scoring.scorers.schedule import (
+    prescore_and_score,
+    roster_costs,
+    roster_graph,
+    task_priorities,
+)
 from bridgewatch.scoring.scorers.spec import ScorerSpec
 
 __all__ = ["SHARED_FILE", "roster_graph", "run_roster_remote"]
@@ -74,14 +77,6 @@ def _shared(root: str) -> tuple[SharedScreening, dict[str, object]]:
     return shared, object_paths(shared, _SHARED)
 
 
-def _slim(p: Prescored) -> Prescored:
-    """A prescoring-only scorer's phase without its view's per-rating arrays (what the
-    outputs read of it is per note and per participant)."""
-    view = roster_run._no_scoped(p.inputs)
-    screening = None if p.screening is None else replace(p.screening, inputs=view)
-    return replace(p, inputs=view, screening=screening)
-
-
 def _prescore_task(
     root: str, spec: ScorerSpec, seed: int | None, keep: bool
 ) -> tuple[bytes | None, float]:
@@ -92,7 +87,7 @@ def _prescore_task(
     with limit_kernel_threads(1):
         prescored = roster_run._prescore(shared, spec, seed)
     WorkDir(root).write_bytes(_prescored_file(spec.name), dumps_with_refs(prescored, refs))
-    slim = dumps_with_refs(_slim(prescored), refs) if keep else None
+    slim = dumps_with_refs(roster_run.slim_prescored(prescored), refs) if keep else None
     return slim, time.perf_counter() - start
 
 
@@ -128,38 +123,8 @@ def _score_task(
     start = time.perf_counter()
     shared, refs = _shared(root)
     with limit_kernel_threads(1):
-        prescored = roster_run._prescore(shared, spec, seed)
-        if spec.final:
-            run = roster_run._final(spec, shared, {spec.name: prescored}, gaussian_fitter, seed)
-        else:
-            run = _prescoring_run(_slim(prescored))
+        run = prescore_and_score(shared, spec, seed, gaussian_fitter)
     return dumps_with_refs(run, refs), time.perf_counter() - start
-
-
-def _prescoring_run(p: Prescored) -> ScorerRun:
-    """The run of a prescoring-only scorer (``final_roster`` keeps the same)."""
-    return ScorerRun(p.spec, p.inputs, p.prescoring, None, p.seconds, p.skipped, p.screening)
-
-
-def roster_graph(roster: tuple[ScorerSpec, ...]) -> dict[str, tuple[str, ...]]:
-    """The tasks of ``roster`` and their dependencies, by task name (see the module)."""
-    lenders = {s.borrows for s in roster if s.borrows is not None}
-    graph: dict[str, tuple[str, ...]] = {}
-    for spec in roster:
-        if spec.borrows is not None:
-            graph[f"final:{spec.name}"] = (f"prescore:{spec.borrows}",)
-        elif spec.name in lenders:
-            graph[f"prescore:{spec.name}"] = ()
-            if spec.final:
-                graph[f"final:{spec.name}"] = (f"prescore:{spec.name}",)
-        else:
-            graph[f"score:{spec.name}"] = ()
-    return graph
-
-
-def _cost(shared: CoreInputs, spec: ScorerSpec) -> float:
-    """Rough cost of a scorer's task: its ratings in scope (longest first)."""
-    return float(scorer_inputs(shared, spec).scoped.n_ratings)
 
 
 def run_roster_remote(
@@ -200,22 +165,21 @@ def run_roster_remote(
             work.root,
             time.perf_counter() - started,
         )
-        costs = {s.name: _cost(shared.inputs, s) for s in roster}
-        head = max(costs.values(), default=0.0)
+        priorities = task_priorities(graph, roster_costs(shared.inputs, roster))
         tasks: dict[str, Task] = {}
         for name, deps in graph.items():
             kind, _, scorer = name.partition(":")
             spec = by_name[scorer]
             if kind == "prescore":  # lenders first: their borrowers wait on them
                 args: tuple[object, ...] = (work.root, spec, seed, not spec.final)
-                tasks[name] = Task(_prescore_task, args, priority=head + costs[scorer])
+                tasks[name] = Task(_prescore_task, args, priority=priorities[name])
             elif kind == "final":
                 source = spec.borrows if spec.borrows is not None else spec.name
                 args = (work.root, spec, source, seed, gaussian_fitter)
-                tasks[name] = Task(_final_task, args, deps, priority=costs[scorer])
+                tasks[name] = Task(_final_task, args, deps, priority=priorities[name])
             else:
                 args = (work.root, spec, seed, gaussian_fitter)
-                tasks[name] = Task(_score_task, args, priority=costs[scorer])
+                tasks[name] = Task(_score_task, args, priority=priorities[name])
         results = run_graph(executor, tasks)
     seconds = {name: float(result[1]) for name, result in results.items()}
     payloads = {name: result[0] for name, result in results.items()}
@@ -225,7 +189,7 @@ def run_roster_remote(
     for spec in roster:
         data = payloads.get(f"prescore:{spec.name}")
         if data is not None:  # a prescoring-only lender
-            runs[spec.name] = _prescoring_run(loads_with_refs(data, refs))
+            runs[spec.name] = roster_run.prescoring_run(loads_with_refs(data, refs))
         data = payloads.get(f"score:{spec.name}")
         if data is not None:
             runs[spec.name] = loads_with_refs(data, refs)

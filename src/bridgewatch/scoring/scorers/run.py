@@ -63,9 +63,12 @@ __all__ = [
     "final_roster",
     "kernel_thread_limit",
     "prescore_roster",
+    "prescoring_run",
     "run_roster",
     "scorer_seed",
     "screen_roster",
+    "slim_prescored",
+    "without_ratings",
 ]
 
 _log = logging.getLogger(__name__)
@@ -148,11 +151,14 @@ class ScorerRun:
 @dataclass(frozen=True)
 class RosterResult:
     """Every scorer's run, by name, in roster order; ``task_seconds``: wall seconds inside
-    each task (``prescore:NAME``, ``final:NAME``) of an out-of-process run (loading the
-    inputs included), empty in process."""
+    each task (``score:NAME``, ``prescore:NAME``, ``final:NAME``) of an out-of-process run
+    (loading the inputs included), empty in process; ``task_cpu_seconds``: CPU seconds of
+    each task's thread in process (the task's whole CPU under a thread pool, where its
+    kernels run on that one thread; a lower bound serially), empty out of process."""
 
     runs: dict[str, ScorerRun]
     task_seconds: dict[str, float] = field(default_factory=dict)
+    task_cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> ScorerRun:
         return self.runs[name]
@@ -352,6 +358,19 @@ def without_ratings(run: ScorerRun) -> ScorerRun:
     return replace(run, inputs=view, final=final, screening=screening, defences=defences)
 
 
+def slim_prescored(p: Prescored) -> Prescored:
+    """A prescoring phase without its view's per-rating arrays (what the outputs read of a
+    prescoring-only scorer is per note and per participant)."""
+    view = _no_scoped(p.inputs)
+    screening = None if p.screening is None else replace(p.screening, inputs=view)
+    return replace(p, inputs=view, screening=screening)
+
+
+def prescoring_run(p: Prescored) -> ScorerRun:
+    """The run of a prescoring-only scorer: its prescoring, no final results."""
+    return ScorerRun(p.spec, p.inputs, p.prescoring, None, p.seconds, p.skipped, p.screening)
+
+
 GaussianFitterFactory = Callable[[ScorerSpec, CoreInputs], NoteFitter]
 """Builds a Gaussian scorer's note fit from its spec and the borrowed scorer's view."""
 
@@ -470,33 +489,30 @@ def run_roster(
     work_dir: str | None = None,
 ) -> RosterResult:
     """Prescore, then score, every scorer of ``roster`` (both phases of ``prescore_roster``
-    and ``final_roster``).
+    and ``final_roster``, with the same result bit for bit) as one task graph, longest
+    scorers first, each scorer's final fits as soon as its prescoring (or the one it
+    borrows) is done (``scorers.schedule``).
 
-    Under an executor whose tasks run in other processes (``processes:N``, Dask; see
-    ``parallel.in_process``) the two phases run as one task graph whose tasks read the
-    shared inputs (after the run-wide defence pass) from a run directory under ``work_dir``
-    (``scorers.remote``); the result is the same bits.
+    In process (serial, threads) the tasks share the caller's objects; under an executor
+    whose tasks run in other processes (``processes:N``, Dask; see ``parallel.in_process``)
+    they read the shared inputs (after the run-wide defence pass) from a run directory under
+    ``work_dir`` (``scorers.remote``).
     """
     screening = screen_roster(shared, roster)
-    if not in_process(executor):
-        from bridgewatch.scoring.scorers.remote import run_roster_remote
+    if in_process(executor):
+        from bridgewatch.scoring.scorers.schedule import run_roster_in_process
 
-        assert executor is not None
-        return run_roster_remote(
-            screening,
-            roster,
-            seed=seed,
-            gaussian_fitter=gaussian_fitter,
-            executor=executor,
-            work_dir=work_dir,
+        return run_roster_in_process(
+            screening, roster, seed=seed, gaussian_fitter=gaussian_fitter, executor=executor
         )
-    prescored = prescore_roster(shared, roster, seed=seed, executor=executor, screening=screening)
-    return final_roster(
-        shared,
+    from bridgewatch.scoring.scorers.remote import run_roster_remote
+
+    assert executor is not None
+    return run_roster_remote(
+        screening,
         roster,
-        prescored,
         seed=seed,
         gaussian_fitter=gaussian_fitter,
         executor=executor,
-        screening=screening,
+        work_dir=work_dir,
     )

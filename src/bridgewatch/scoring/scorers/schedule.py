@@ -1,0 +1,195 @@
+"""The roster as one task graph, longest tasks first (scoring-multimodel.md §11.3).
+
+A scorer's final fits need only its own prescoring (or the one it borrows), so the two
+phases need no barrier between them. The roster becomes one graph of tasks
+(``roster_graph``):
+
+- ``score:NAME`` for each scorer no other scorer borrows from: its prescoring, then its
+  final scoring, in one task;
+- ``prescore:NAME`` for a lender (a scorer whose prescoring a Gaussian scorer borrows), then
+  ``final:NAME`` for the lender itself and for each borrower.
+
+The graph runs on any executor (``parallel.run_graph``): in this process here
+(``run_roster_in_process``: serial or threads, the tasks share the caller's objects), in
+other processes in ``scorers.remote``. Tasks are submitted longest first (``roster_costs``)
+and, in process, never more at once than the executor has workers, so a free worker always
+takes the longest ready task: with list scheduling the run then ends close to its critical
+path instead of waiting on one long scorer that happened to come last in roster order.
+Each scorer's screened view of the ratings dies with its task (``run.without_ratings``),
+not at the end of the roster, so only the scorers in flight hold per-rating arrays.
+
+The order changes the time, never the output: every scorer draws from its own seed and
+reads only the shared inputs and the prescoring it borrows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from bridgewatch.parallel import SerialExecutor, Task, run_graph, task_slots
+from bridgewatch.scoring.defences import SharedScreening
+from bridgewatch.scoring.inputs import CoreInputs
+from bridgewatch.scoring.preprocess import raters_in_scope
+from bridgewatch.scoring.scorers import run as roster_run
+from bridgewatch.scoring.scorers.run import (
+    GaussianFitterFactory,
+    Prescored,
+    RosterResult,
+    ScorerRun,
+)
+from bridgewatch.scoring.scorers.spec import ScorerSpec
+
+__all__ = [
+    "prescore_and_score",
+    "roster_costs",
+    "roster_graph",
+    "run_roster_in_process",
+    "task_priorities",
+]
+
+_log = logging.getLogger(__name__)
+
+
+def roster_graph(roster: tuple[ScorerSpec, ...]) -> dict[str, tuple[str, ...]]:
+    """The tasks of ``roster`` and their dependencies, by task name (see the module)."""
+    lenders = {s.borrows for s in roster if s.borrows is not None}
+    graph: dict[str, tuple[str, ...]] = {}
+    for spec in roster:
+        if spec.borrows is not None:
+            graph[f"final:{spec.name}"] = (f"prescore:{spec.borrows}",)
+        elif spec.name in lenders:
+            graph[f"prescore:{spec.name}"] = ()
+            if spec.final:
+                graph[f"final:{spec.name}"] = (f"prescore:{spec.name}",)
+        else:
+            graph[f"score:{spec.name}"] = ()
+    return graph
+
+
+def roster_costs(shared: CoreInputs, roster: tuple[ScorerSpec, ...]) -> dict[str, float]:
+    """Rough cost of each scorer: the post-PSS ratings of its raters in scope, times the
+    share of all ratings on its notes (topic filters), by name.
+
+    Only the order of the tasks reads it, so it stays cheap (two counting passes over the
+    ratings for the whole roster, then per scorer a pass over raters and notes): it leaves
+    out the capture and strict-inclusion filters that ``scorer_inputs`` applies.
+    """
+    post = shared.post_pss
+    per_rater = np.bincount(post.rater_idx, minlength=shared.n_participants)
+    per_note = np.bincount(post.note_idx, minlength=shared.n_notes)
+    total = max(int(per_note.sum()), 1)
+    topic = shared.note_topic
+    costs: dict[str, float] = {}
+    for spec in roster:
+        in_scope = raters_in_scope(shared.modeling_group, shared.enrolled, spec.config.scope)
+        raters = float(per_rater[in_scope].sum())
+        if spec.topic is not None:
+            notes = int(per_note[topic == spec.topic].sum())
+        elif spec.exclude_topics:
+            notes = int(per_note[topic < 0].sum())
+        else:
+            notes = total
+        costs[spec.name] = raters * notes / total
+    return costs
+
+
+def task_priorities(graph: dict[str, tuple[str, ...]], costs: dict[str, float]) -> dict[str, float]:
+    """Priority of each task of ``graph``: its scorer's cost; a lender's prescoring above
+    every other task (its borrowers wait on it)."""
+    head = max(costs.values(), default=0.0)
+    priorities: dict[str, float] = {}
+    for name in graph:
+        kind, _, scorer = name.partition(":")
+        priorities[name] = costs[scorer] + (head if kind == "prescore" else 0.0)
+    return priorities
+
+
+def prescore_and_score(
+    shared: SharedScreening,
+    spec: ScorerSpec,
+    seed: int | None,
+    gaussian_fitter: GaussianFitterFactory | None,
+) -> ScorerRun:
+    """Prescoring and final scoring of a scorer nobody borrows from (a ``score:NAME``
+    task); a prescoring-only scorer's run keeps no per-rating arrays."""
+    prescored = roster_run._prescore(shared, spec, seed)
+    if not spec.final:
+        return roster_run.prescoring_run(roster_run.slim_prescored(prescored))
+    return roster_run._final(spec, shared, {spec.name: prescored}, gaussian_fitter, seed)
+
+
+def _thread_cpu(fn: Callable[[], Any]) -> tuple[Any, float]:
+    """``fn()`` and the CPU seconds its thread spent on it."""
+    start = time.thread_time()
+    result = fn()
+    return result, time.thread_time() - start
+
+
+def run_roster_in_process(
+    shared: SharedScreening,
+    roster: tuple[ScorerSpec, ...],
+    *,
+    seed: int | None,
+    gaussian_fitter: GaussianFitterFactory | None,
+    executor: Executor | None,
+) -> RosterResult:
+    """``run_roster`` on an executor that runs its tasks in this process (serial, threads),
+    as one graph (see the module); same result, bit for bit, as the two phases of
+    ``prescore_roster`` and ``final_roster``.
+
+    Parameters
+    ----------
+    shared : the run's shared inputs after the run-wide defence pass (``screen_roster``).
+    roster, seed, gaussian_fitter : as ``run_roster``.
+    executor : None (serial), ``SerialExecutor`` or a thread pool.
+    """
+    roster_run._check(roster)
+    ex = SerialExecutor() if executor is None else executor
+    limit = roster_run.kernel_thread_limit(executor)
+    by_name = {s.name: s for s in roster}
+    graph = roster_graph(roster)
+    priorities = task_priorities(graph, roster_costs(shared.inputs, roster))
+    lent: dict[str, Prescored] = {}
+    tasks: dict[str, Task] = {}
+    for name, deps in graph.items():
+        kind, _, scorer = name.partition(":")
+        spec = by_name[scorer]
+        fn: Callable[..., Any]
+        if kind == "prescore":
+            fn = partial(roster_run._prescore, shared, spec, seed)
+        elif kind == "final":
+            # ``lent`` is filled (in this thread, by ``keep``) before the task is submitted.
+            fn = partial(roster_run._final, spec, shared, lent, gaussian_fitter, seed)
+        else:
+            fn = partial(prescore_and_score, shared, spec, seed, gaussian_fitter)
+        limited = partial(roster_run._limited, limit, fn)
+        tasks[name] = Task(partial(_thread_cpu, limited), (), deps, priorities[name])
+
+    def keep(name: str, result: tuple[object, float]) -> None:
+        prescored = result[0]
+        if name.startswith("prescore:") and isinstance(prescored, Prescored):
+            lent[prescored.spec.name] = prescored
+
+    started = time.perf_counter()
+    timed = run_graph(ex, tasks, on_done=keep, max_running=task_slots(executor))
+    results = {name: result for name, (result, _) in timed.items()}
+    runs: dict[str, ScorerRun] = {}
+    for spec in roster:
+        for kind in ("score", "final"):
+            run = results.get(f"{kind}:{spec.name}")
+            if isinstance(run, ScorerRun):
+                runs[spec.name] = run
+        if spec.name not in runs:  # a prescoring-only lender
+            runs[spec.name] = roster_run.prescoring_run(roster_run.slim_prescored(lent[spec.name]))
+    _log.info(
+        "roster: %d tasks on %s in %.2f s", len(tasks), type(ex).__name__,
+        time.perf_counter() - started,
+    )  # fmt: skip
+    return RosterResult(runs, task_cpu_seconds={name: cpu for name, (_, cpu) in timed.items()})

@@ -1,0 +1,91 @@
+"""The roster as one task graph: the same bits as two phases, longest scorers first."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bridgewatch.io.dataset import load_dataset
+from bridgewatch.parallel import open_executor
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
+from bridgewatch.scoring.scorers import default_roster, select_scorers
+from bridgewatch.scoring.scorers.gaussian_fit import gaussian_note_fitter
+from bridgewatch.scoring.scorers.run import (
+    RosterResult,
+    final_roster,
+    prescore_roster,
+    run_roster,
+    screen_roster,
+)
+from bridgewatch.scoring.scorers.schedule import roster_costs, roster_graph, task_priorities
+from tests.scoring.community import write_small_community
+
+CONFIG = ScoringConfig(topics=None)
+# A lender with its borrower (Core, GaussianScorer), a prescoring-only lender with its
+# borrower (group 15), and scorers nobody borrows from.
+NAMES = ("gaussian", "MFGroupScorer_15", "GaussianGroupScorer_15", "MFGroupScorer_13", "broad")
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> CoreInputs:
+    files = write_small_community(tmp_path_factory.mktemp("community"))
+    dataset = load_dataset(
+        notes=files.notes,
+        ratings=files.ratings[0],
+        status_history=files.note_status_history,
+        enrollment=files.user_enrollment,
+    )
+    return prepare_core_inputs(dataset, CONFIG)
+
+
+def _arrays(result: RosterResult) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for name, run in result.runs.items():
+        if run.prescoring is not None:
+            out[f"{name}.round"] = run.prescoring.final_round.note_intercepts
+            out[f"{name}.raters"] = run.prescoring.final_round.rater_factors
+            out[f"{name}.diligence"] = run.prescoring.diligence.note_intercepts
+        if run.final is not None:
+            out[f"{name}.final"] = run.final.main.intercept
+            out[f"{name}.rules"] = run.final.rules.active_rules
+    return out
+
+
+def test_the_task_graph_gives_the_two_phase_result_bit_for_bit(shared: CoreInputs) -> None:
+    roster = select_scorers(default_roster(CONFIG), NAMES)
+    screening = screen_roster(shared, roster)
+    prescored = prescore_roster(shared, roster, seed=3, screening=screening)
+    phases = final_roster(
+        shared,
+        roster,
+        prescored,
+        seed=3,
+        gaussian_fitter=gaussian_note_fitter,
+        screening=screening,
+    )
+    with open_executor("threads:2") as pool:
+        graph = run_roster(
+            shared, roster, seed=3, gaussian_fitter=gaussian_note_fitter, executor=pool
+        )
+    assert list(graph.runs) == list(phases.runs)
+    expected, got = _arrays(phases), _arrays(graph)
+    assert expected.keys() == got.keys()
+    assert any(k.startswith("GaussianScorer.") for k in got)
+    for key, values in expected.items():
+        np.testing.assert_array_equal(got[key], values, err_msg=key)
+    # Only Core keeps its per-rating arrays once its task is done.
+    for name, run in graph.runs.items():
+        kept = run.inputs.scoped.n_ratings > 0
+        assert kept == (name == "MFCoreScorer"), name
+
+
+def test_broad_scorers_come_first_and_lenders_before_everything(shared: CoreInputs) -> None:
+    roster = default_roster(CONFIG)
+    costs = roster_costs(shared, roster)
+    assert costs["MFExpansionScorer"] > costs["MFGroupScorer_13"] > 0.0
+    assert costs["MFCoreWithTopicsScorer"] >= costs["MFCoreScorer"]
+    priorities = task_priorities(roster_graph(roster), costs)
+    first = max(priorities, key=lambda name: priorities[name])
+    assert first.startswith("prescore:")
+    assert priorities["score:MFExpansionScorer"] > priorities["score:MFGroupScorer_13"]
