@@ -38,12 +38,13 @@ def label_value_counts(
     rater_idx: NDArray[np.int32],
     note_idx: NDArray[np.int32],
     votes: NDArray[np.int8],
-    rater_labels: NDArray[np.int64],
+    rater_labels: NDArray[np.int8],
     n_notes: int,
     n_labels: int,
 ) -> NDArray[np.int64]:  # pragma: no cover - compiled
     """``counts[n, g, v]``: ratings of note n by raters of label g with vote v - 1 (label
-    -1 left out). int64 array of shape (n_notes, n_labels, 3)."""
+    -1 left out; int8 labels, so the per-rater lookup stays in cache). int64 array of shape
+    (n_notes, n_labels, 3)."""
     out = np.zeros((n_notes, n_labels, 3), dtype=np.int64)
     for i in range(rater_idx.shape[0]):
         g = rater_labels[rater_idx[i]]
@@ -58,22 +59,28 @@ def crossfit_counts(
     note_idx: NDArray[np.int32],
     votes: NDArray[np.int8],
     created_at_ms: NDArray[np.int64],
-    sides: NDArray[np.int64],
-    note_half: NDArray[np.int64],
-    lo_ms: int,
-    hi_ms: int,
+    sides: NDArray[np.int8],
+    note_half: NDArray[np.int8],
+    edges_ms: NDArray[np.int64],
 ) -> NDArray[np.int64]:  # pragma: no cover - compiled
     """Like :func:`label_value_counts` with two labels, each rating judged with the side
-    ``sides[note_half[note], rater]``, over the ratings created in ``[lo_ms, hi_ms)``."""
-    out = np.zeros((note_half.shape[0], 2, 3), dtype=np.int64)
+    ``sides[note_half[note], rater]``, per time window: the ratings created in
+    ``[edges_ms[w], edges_ms[w + 1])`` count in window w (others in none). int64 array of
+    shape (n_windows, n_notes, 2, 3)."""
+    n_windows = edges_ms.shape[0] - 1
+    out = np.zeros((n_windows, note_half.shape[0], 2, 3), dtype=np.int64)
+    lo = edges_ms[0]
+    hi = edges_ms[n_windows]
     for i in range(rater_idx.shape[0]):
         t = created_at_ms[i]
-        if t < lo_ms or t >= hi_ms:
+        if t < lo or t >= hi:
             continue
         n = note_idx[i]
         g = sides[note_half[n], rater_idx[i]]
-        if g >= 0:
-            out[n, g, votes[i] + 1] += 1
+        if g < 0:
+            continue
+        w = np.searchsorted(edges_ms, t, side="right") - 1
+        out[w, n, g, votes[i] + 1] += 1
     return out
 
 

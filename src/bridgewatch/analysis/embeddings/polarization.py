@@ -55,12 +55,16 @@ from bridgewatch.analysis.embeddings._kernels import (
     active_raters,
     crossfit_counts,
     gather_rows,
-    label_value_counts,
     note_vote_sums,
     project_rows,
     rater_residual_sums,
 )
-from bridgewatch.analysis.embeddings.ratings import N_VALUES, RatingMatrix, month_windows
+from bridgewatch.analysis.embeddings.ratings import (
+    N_VALUES,
+    RatingMatrix,
+    month_windows,
+    note_value_counts,
+)
 from bridgewatch.errors import ConfigError
 
 __all__ = [
@@ -89,8 +93,8 @@ _SVD_RATERS = 100_000
 # 200,000 raters differs from the full-data one by a fraction of the bootstrap interval,
 # whose half-width shrinks as 1 / sqrt(raters)).
 _MIXTURE_POINT_SAMPLE = 200_000
-# A time window that holds every rating.
-_ALL_TIME = (np.iinfo(np.int64).min, np.iinfo(np.int64).max)
+# Bytes of per-month vote counts held at once (int64, n_notes x 2 sides x 3 values a month).
+_COUNTS_BYTES = 512 * 2**20
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ class PolarizationConfig:
         modes), when ratings are given.
     n_boot : Poisson-bootstrap replicates for the intervals (0: no intervals).
     ci : two-sided coverage of the percentile intervals, in (0, 1).
-    seed : seed of the bootstrap's ``numpy.random.Generator``.
+    seed : seed of the bootstrap (one ``numpy.random.Generator`` per scope, spawned from it).
     """
 
     min_ratings: int = 5
@@ -398,14 +402,7 @@ def graph_measures(matrix: RatingMatrix, sides: NDArray[np.int64]) -> dict[str, 
     if sides.shape[0] == matrix.n_ratings:
         counts = _rating_label_counts(matrix, sides)
     else:
-        counts = label_value_counts(
-            matrix.rater_idx,
-            matrix.note_idx,
-            matrix.votes,
-            np.ascontiguousarray(sides, dtype=np.int64),
-            matrix.n_notes,
-            2,
-        )
+        counts = note_value_counts(matrix, sides, 2)
     got = _graph_measures_weighted(counts, np.ones((1, matrix.n_notes)))
     return {k: float(v[0]) for k, v in got.items()}
 
@@ -580,33 +577,46 @@ def polarization_table(
     that month (with the run's factors); its graph measures use that month's ratings.
     """
     cfg = config or PolarizationConfig()
-    rng = np.random.default_rng(cfg.seed)
     counts = matrix.ratings_per_rater()
     eligible = counts >= max(cfg.min_ratings, 1)
     factors = np.where(eligible, rater_factors, np.nan)
     sides = crossfit_sides(matrix, min_ratings=cfg.min_ratings, seed=cfg.seed)
 
-    def scope_counts(lo_ms: int, hi_ms: int) -> NDArray[np.int64]:
-        out: NDArray[np.int64] = crossfit_counts(
+    months = month_windows(matrix.created_at_ms)
+    # One generator per scope (the run, then each month), so that no scope's draws depend on
+    # the order the scopes are computed in.
+    rngs = [
+        np.random.default_rng(s) for s in np.random.SeedSequence(cfg.seed).spawn(1 + len(months))
+    ]
+    # Every month's counts in one pass over the ratings (a few months per pass, so that the
+    # buffer stays under _COUNTS_BYTES); the run's counts are their sum.
+    per_month = max(1, _COUNTS_BYTES // max(1, matrix.n_notes * 2 * N_VALUES * 8))
+    side_codes = sides.sides.astype(np.int8)
+    half_codes = sides.note_half.astype(np.int8)
+    total = np.zeros((matrix.n_notes, 2, N_VALUES), dtype=np.int64)
+    month_rows: list[dict[str, object]] = []
+    for first in range(0, len(months), per_month):
+        chunk = months[first : first + per_month]
+        edges = np.array([lo for _, lo, _ in chunk] + [chunk[-1][2]], dtype=np.int64)
+        counts = crossfit_counts(
             matrix.rater_idx,
             matrix.note_idx,
             matrix.votes,
             matrix.created_at_ms,
-            sides.sides,
-            sides.note_half,
-            lo_ms,
-            hi_ms,
+            side_codes,
+            half_codes,
+            edges,
         )
-        return out
-
-    rows = _scope_rows("all", factors, scope_counts(*_ALL_TIME), cfg, rng)
-    # Each month in one pass over the ratings of the window, no copy of its ratings.
-    for name, lo_ms, hi_ms in month_windows(matrix.created_at_ms):
-        active = active_raters(
-            matrix.rater_idx, matrix.created_at_ms, matrix.n_raters, lo_ms, hi_ms
-        )
-        month_factors = np.where(active, factors, np.nan)
-        rows.extend(_scope_rows(name, month_factors, scope_counts(lo_ms, hi_ms), cfg, rng))
+        total += counts.sum(axis=0)
+        for k, ((name, lo_ms, hi_ms), month_counts) in enumerate(zip(chunk, counts, strict=True)):
+            active = active_raters(
+                matrix.rater_idx, matrix.created_at_ms, matrix.n_raters, lo_ms, hi_ms
+            )
+            month_factors = np.where(active, factors, np.nan)
+            rng = rngs[1 + first + k]
+            month_rows.extend(_scope_rows(name, month_factors, month_counts, cfg, rng))
+        del counts
+    rows = _scope_rows("all", factors, total, cfg, rngs[0]) + month_rows
     schema = {
         "scope": pl.String,
         "measure": pl.String,

@@ -131,6 +131,16 @@ def label_rows(
     return out
 
 
+def _int8_labels(labels: NDArray[np.int64], n_labels: int) -> NDArray[np.int8]:
+    """``labels`` as int8 (negative: left out), checked to lie below ``n_labels`` (the
+    kernels index with them unchecked)."""
+    if n_labels > np.iinfo(np.int8).max:
+        raise ValueError(f"at most {np.iinfo(np.int8).max} labels, got {n_labels}")
+    if labels.shape[0] and int(labels.max()) >= n_labels:
+        raise ValueError(f"a label is {int(labels.max())}, not below n_labels={n_labels}")
+    return np.ascontiguousarray(np.maximum(labels, -1), dtype=np.int8)
+
+
 def note_value_counts(
     matrix: RatingMatrix, rater_labels: NDArray[np.int64], n_labels: int
 ) -> NDArray[np.int64]:
@@ -153,7 +163,7 @@ def note_value_counts(
         matrix.rater_idx,
         matrix.note_idx,
         matrix.votes,
-        np.ascontiguousarray(rater_labels, dtype=np.int64),
+        _int8_labels(rater_labels, n_labels),
         matrix.n_notes,
         n_labels,
     )
