@@ -33,9 +33,10 @@ _KEYS = ("noteId", "raterParticipantId", "createdAtMillis")
 _BATCH_ROWS = 1 << 20
 
 
-def _vote_expr(columns: set[str]) -> pl.Expr:
+def _vote_expr(schema: pl.Schema) -> pl.Expr:
     """Vote from ``helpfulnessLevel``, else the legacy helpful / notHelpful flags
     (scoring-core.md §2.2); null when a row has no value."""
+    columns = set(schema.names())
     legacy = (
         pl.when(pl.col("notHelpful").cast(pl.String) == "1")
         .then(pl.lit(-1, dtype=pl.Int8))
@@ -47,12 +48,38 @@ def _vote_expr(columns: set[str]) -> pl.Expr:
     )
     if "helpfulnessLevel" not in columns:
         return legacy
+    categories = _known_enum_levels(schema)
+    if categories is not None:
+        # An Enum of known levels (the Parquet shards `simulate` and `convert` write): map
+        # its codes, not its strings (no string per row is made or hashed).
+        codes = pl.col("helpfulnessLevel").to_physical()
+        return (
+            pl.when(codes.is_null())
+            .then(legacy)
+            .otherwise(
+                codes.replace_strict(
+                    list(range(len(categories))),
+                    [_LEVEL_VOTE[c] for c in categories],
+                    return_dtype=pl.Int8,
+                )
+            )
+        )
     level = pl.col("helpfulnessLevel").cast(pl.String)
     return (
         pl.when(level.is_null() | (level == ""))
         .then(legacy)
         .otherwise(level.replace_strict(_LEVEL_VOTE, default=None, return_dtype=pl.Int8))
     )
+
+
+def _known_enum_levels(schema: pl.Schema) -> list[str] | None:
+    """The categories of an Enum ``helpfulnessLevel`` when every one is a known level."""
+    dtype = schema.get("helpfulnessLevel")
+    if isinstance(dtype, pl.Enum):
+        categories = [str(c) for c in dtype.categories.to_list()]
+        if set(categories) <= set(_LEVEL_VOTE):
+            return categories
+    return None
 
 
 def _scan(path: Path) -> pl.LazyFrame:
@@ -68,7 +95,8 @@ def _checked_batches(lazy: pl.LazyFrame, path: Path) -> Iterator[pl.DataFrame]:
     ``noteId``, ``raterParticipantId`` (String), ``createdAtMillis`` (Int64) and ``vote``
     (Int8); ``path`` names the source in errors. Batches keep one batch's id strings in
     memory, not a whole shard's (10M 64-character ids: ~1 GB)."""
-    columns = set(lazy.collect_schema().names())
+    schema = lazy.collect_schema()
+    columns = set(schema.names())
     missing = [c for c in _KEYS if c not in columns]
     if missing:
         raise InputError("ratings file lacks the column", path=path, field=missing[0])
@@ -78,12 +106,17 @@ def _checked_batches(lazy: pl.LazyFrame, path: Path) -> Iterator[pl.DataFrame]:
             path=path,
             field="helpfulnessLevel",
         )
-    level = pl.col("helpfulnessLevel").cast(pl.String) if "helpfulnessLevel" in columns else None
+    # An Enum of known levels holds no unknown one.
+    level = (
+        pl.col("helpfulnessLevel").cast(pl.String)
+        if "helpfulnessLevel" in columns and _known_enum_levels(schema) is None
+        else None
+    )
     query = lazy.select(
         pl.col("noteId").cast(pl.String),
         pl.col("raterParticipantId").cast(pl.String),
         pl.col("createdAtMillis").cast(pl.Int64, strict=False),
-        _vote_expr(columns).alias("vote"),
+        _vote_expr(schema).alias("vote"),
         (
             (level.is_not_null() & (level != "") & ~level.is_in(list(_LEVEL_VOTE)))
             if level is not None
@@ -102,7 +135,9 @@ def _checked_batches(lazy: pl.LazyFrame, path: Path) -> Iterator[pl.DataFrame]:
                 field="helpfulnessLevel",
             )
         offset += frame.height
-        frame = frame.drop("badLevel").filter(pl.col("vote").is_not_null())
+        frame = frame.drop("badLevel")
+        if frame["vote"].null_count():
+            frame = frame.filter(pl.col("vote").is_not_null())
         for column in _KEYS:
             nulls = frame[column].is_null()
             if frame[column].dtype == pl.String:
