@@ -373,7 +373,7 @@ def corating_candidates(
             n_ptr[note_idx[i] + 1] += 1
     for n in range(n_notes):
         n_ptr[n + 1] += n_ptr[n]
-    n_rater = np.empty(n_ptr[n_notes], dtype=np.int64)
+    n_rater = np.empty(n_ptr[n_notes], dtype=np.int32)
     n_vote = np.empty(n_ptr[n_notes], dtype=np.int8)
     at = n_ptr[:-1].copy()
     for i in range(note_idx.shape[0]):
