@@ -12,6 +12,7 @@ Downloaded zips go through ``load_dataset`` instead.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -152,15 +153,21 @@ def _checked_batches(lazy: pl.LazyFrame, path: Path) -> Iterator[pl.DataFrame]:
 
 
 class _Parts:
-    """Per-batch code, vote and time arrays, and the two interners."""
+    """Per-batch code, vote and time arrays, and the two interners.
 
-    def __init__(self) -> None:
+    The note ids of a batch are interned on ``pool``'s thread while this one interns its
+    rater ids (the interner's kernel releases the GIL): each interner still sees its
+    column's batches in order, so the codes are those of a serial read."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
         self.notes, self.raters = IdInterner(), IdInterner()
         self.arrays: dict[str, list[NDArray[np.generic]]] = {k: [] for k in ("r", "n", "v", "t")}
+        self._pool = pool
 
     def add(self, frame: pl.DataFrame) -> None:
-        self.arrays["n"].append(self.notes.codes(frame["noteId"]))
+        notes = self._pool.submit(self.notes.codes, frame["noteId"])
         self.arrays["r"].append(self.raters.codes(frame["raterParticipantId"]))
+        self.arrays["n"].append(notes.result())
         self.arrays["v"].append(frame["vote"].to_numpy().astype(np.int8))
         self.arrays["t"].append(frame["createdAtMillis"].to_numpy().astype(np.int64))
 
@@ -206,11 +213,12 @@ def read_rating_matrix(ratings: str | Path, notes: str | Path | None = None) -> 
         if notes is None:
             raise InputError("a zipped ratings dump needs --notes", path=ratings, field="notes")
         return rating_matrix(load_dataset(notes=notes, ratings=ratings).ratings)
-    parts = _Parts()
-    for path in files:
-        for frame in _checked_batches(_scan(path), path):
-            parts.add(frame)
-    return parts.matrix()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        parts = _Parts(pool)
+        for path in files:
+            for frame in _checked_batches(_scan(path), path):
+                parts.add(frame)
+        return parts.matrix()
 
 
 def rating_matrix_from_frame(frame: pl.DataFrame) -> RatingMatrix:
@@ -228,7 +236,8 @@ def rating_matrix_from_frame(frame: pl.DataFrame) -> RatingMatrix:
         A column is missing, or a rating with a value has an empty id or time or an unknown
         level.
     """
-    parts = _Parts()
-    for batch in _checked_batches(frame.lazy(), Path("<ratings frame>")):
-        parts.add(batch)
-    return parts.matrix()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        parts = _Parts(pool)
+        for batch in _checked_batches(frame.lazy(), Path("<ratings frame>")):
+            parts.add(batch)
+        return parts.matrix()
