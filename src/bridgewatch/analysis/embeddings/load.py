@@ -152,27 +152,54 @@ def _checked_batches(lazy: pl.LazyFrame, path: Path) -> Iterator[pl.DataFrame]:
         yield frame
 
 
+# The matrix's columns: rater and note codes, vote, time.
+_DTYPES: dict[str, type[np.generic]] = {"r": np.int32, "n": np.int32, "v": np.int8, "t": np.int64}
+
+
 class _Parts:
     """Per-batch code, vote and time arrays, and the two interners.
+
+    With ``capacity`` (an upper bound on the rows, known for Parquet from its metadata) the
+    arrays are filled in place, so the whole columns are never held twice (chunks and their
+    concatenation: 1.2 GB more for the times alone at 150M ratings).
 
     The note ids of a batch are interned on ``pool``'s thread while this one interns its
     rater ids (the interner's kernel releases the GIL): each interner still sees its
     column's batches in order, so the codes are those of a serial read."""
 
-    def __init__(self, pool: ThreadPoolExecutor) -> None:
+    def __init__(self, pool: ThreadPoolExecutor, capacity: int | None = None) -> None:
         self.notes, self.raters = IdInterner(), IdInterner()
-        self.arrays: dict[str, list[NDArray[np.generic]]] = {k: [] for k in ("r", "n", "v", "t")}
+        self.arrays: dict[str, list[NDArray[np.generic]]] = {k: [] for k in _DTYPES}
+        self._filled: dict[str, NDArray[Any]] | None = (
+            None
+            if capacity is None
+            else {k: np.empty(capacity, dtype=d) for k, d in _DTYPES.items()}
+        )
+        self._n = 0
         self._pool = pool
 
     def add(self, frame: pl.DataFrame) -> None:
         notes = self._pool.submit(self.notes.codes, frame["noteId"])
-        self.arrays["r"].append(self.raters.codes(frame["raterParticipantId"]))
-        self.arrays["n"].append(notes.result())
-        self.arrays["v"].append(frame["vote"].to_numpy().astype(np.int8))
-        self.arrays["t"].append(frame["createdAtMillis"].to_numpy().astype(np.int64))
+        columns = {
+            "r": self.raters.codes(frame["raterParticipantId"]),
+            "n": notes.result(),
+            "v": frame["vote"].to_numpy(),
+            "t": frame["createdAtMillis"].to_numpy(),
+        }
+        if self._filled is None:
+            for k, values in columns.items():
+                self.arrays[k].append(values.astype(_DTYPES[k]))
+        else:
+            stop = self._n + frame.height
+            for k, values in columns.items():
+                self._filled[k][self._n : stop] = values
+        self._n += frame.height
 
-    def _cat(self, key: str, dtype: type[np.generic]) -> NDArray[Any]:
+    def _cat(self, key: str) -> NDArray[Any]:
+        if self._filled is not None:
+            return self._filled[key][: self._n]
         chunks = self.arrays[key]
+        dtype = _DTYPES[key]
         out = np.concatenate(chunks) if chunks else np.zeros(0, dtype=dtype)
         chunks.clear()
         return out.astype(dtype, copy=False)
@@ -181,11 +208,18 @@ class _Parts:
         return RatingMatrix(
             rater_ids=self.raters.ids().to_numpy().astype(np.str_),
             note_ids=self.notes.ids().to_numpy().astype(np.str_),
-            rater_idx=self._cat("r", np.int32),
-            note_idx=self._cat("n", np.int32),
-            votes=self._cat("v", np.int8),
-            created_at_ms=self._cat("t", np.int64),
+            rater_idx=self._cat("r"),
+            note_idx=self._cat("n"),
+            votes=self._cat("v"),
+            created_at_ms=self._cat("t"),
         )
+
+
+def _parquet_rows(files: list[Path]) -> int | None:
+    """Rows of all ``files`` from their metadata when every one is Parquet, else None."""
+    if not files or any(f.suffix != ".parquet" for f in files):
+        return None
+    return sum(int(pl.scan_parquet(f).select(pl.len()).collect().item()) for f in files)
 
 
 def read_rating_matrix(ratings: str | Path, notes: str | Path | None = None) -> RatingMatrix:
@@ -214,7 +248,7 @@ def read_rating_matrix(ratings: str | Path, notes: str | Path | None = None) -> 
             raise InputError("a zipped ratings dump needs --notes", path=ratings, field="notes")
         return rating_matrix(load_dataset(notes=notes, ratings=ratings).ratings)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        parts = _Parts(pool)
+        parts = _Parts(pool, _parquet_rows(list(files)))
         for path in files:
             for frame in _checked_batches(_scan(path), path):
                 parts.add(frame)
