@@ -21,7 +21,12 @@ process, the machine and its load average.
         --raters 2000000 --per-file 10000000
 
 ``--simulate`` instead simulates a community (`bridgewatch simulate`'s model) and scores it
-with Core first (not timed), as the 1M figure of the first version did.
+with Core first (not timed), as the 1M figure of the first version did. ``--scores DIR
+--ratings-path PATH`` time existing outputs instead (a `score` output directory and the
+ratings it scored), writing the report under --data:
+
+    python benchmarks/bench_analyze.py --data /tmp/ba150m_report \
+        --scores /work/data/150M/scores_core --ratings-path /work/data/150M/ratings
 """
 
 from __future__ import annotations
@@ -183,8 +188,12 @@ def main() -> None:
     parser.add_argument("--per-file", type=int, default=10_000_000, help="ratings per shard")
     parser.add_argument("--bootstrap", type=int, default=200)
     parser.add_argument("--simulate", action="store_true", help="simulate and score instead")
+    parser.add_argument("--scores", type=Path, help="existing `score` outputs to time")
+    parser.add_argument("--ratings-path", type=Path, help="the ratings --scores scored")
     parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if (args.scores is None) != (args.ratings_path is None):
+        parser.error("--scores and --ratings-path go together")
     logging.basicConfig(level=logging.WARNING)
     if args.generate_only:
         if args.simulate:
@@ -192,7 +201,9 @@ def main() -> None:
         else:
             _generate(args.data, args.ratings, args.notes, args.raters, args.per_file)
         return
-    if not (args.data / "done.json").exists():
+    scores_dir = args.scores or args.data / "scores"
+    ratings_path = args.ratings_path or args.data / "ratings"
+    if args.scores is None and not (args.data / "done.json").exists():
         started = time.perf_counter()
         subprocess.run([sys.executable, *sys.argv, "--generate-only"], check=True)
         print(f"inputs made in {time.perf_counter() - started:.0f} s (not timed below)")
@@ -205,9 +216,9 @@ def main() -> None:
         return wall, cpu
 
     t, c = time.perf_counter(), _cpu_s()
-    tables = read_score_tables(args.data / "scores")
+    tables = read_score_tables(scores_dir)
     t, c = clock("read score outputs", t, c)
-    matrix = read_rating_matrix(args.data / "ratings")
+    matrix = read_rating_matrix(ratings_path)
     t, c = clock("read ratings", t, c)
     config = AnalysisConfig(polarization=PolarizationConfig(n_boot=args.bootstrap))
     analysis = analyze(tables, matrix, config)

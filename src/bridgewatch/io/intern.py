@@ -128,20 +128,26 @@ def _intern(
     mask = np.int64(slots.size - 1)
     h = np.empty(m, dtype=np.uint64)
     candidate = np.empty(m, dtype=np.int64)
+    first = np.empty(m, dtype=np.uint64)
     for i in range(m):
         h[i] = _hash(data, offsets[i], offsets[i + 1])
+    # Every row's first probe in a branch-free gather, whose loads the processor overlaps
+    # (a random slot is a cache miss once the table outgrows the cache).
+    for i in range(m):
+        first[i] = slots[np.int64(h[i] & np.uint64(mask))]
     for i in range(m):
         tag = h[i] & _HIGH
         s = np.int64(h[i] & np.uint64(mask))
         candidate[i] = -1
+        entry = first[i]
         while True:
-            entry = slots[s]
             if entry == _EMPTY:
                 break
             if (entry & _HIGH) == tag:
                 candidate[i] = np.int64(entry & _LOW)
                 break
             s = (s + np.int64(1)) & mask
+            entry = slots[s]
     # Verify in blocks: first touch every candidate's stored bytes (independent loads that
     # the processor overlaps), then compare them.
     sink = np.uint8(0)

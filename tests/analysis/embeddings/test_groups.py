@@ -88,3 +88,11 @@ def test_too_few_heavy_raters_cluster_the_most_active_ones() -> None:
 def test_bad_clustering_settings_are_config_errors(field: str, value: float) -> None:
     with pytest.raises(ConfigError, match=field):
         OpinionGroupsConfig(**{field: value})  # type: ignore[arg-type]
+
+
+def test_axes_fitted_on_a_sample_of_raters_still_place_every_rater_in_its_camp() -> None:
+    m, camps = two_camps()
+    groups = opinion_groups(m, OpinionGroupsConfig(svd_raters=12))  # of 60 raters
+    assert groups.raters.height == m.n_raters
+    table = compare_labels("group", groups.labels_for(m.rater_ids), "camp", camps)
+    assert table["ari"][0] == pytest.approx(1.0)

@@ -4,6 +4,7 @@ measures on samples of known shape, and the tables' layout."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -15,9 +16,11 @@ from bridgewatch.analysis.embeddings import (
     PolarizationConfig,
     factor_measures,
     graph_measures,
+    note_value_counts,
     polarization_table,
 )
 from bridgewatch.analysis.embeddings.polarization import crossfit_sides
+from bridgewatch.analysis.embeddings.ratings import RatingMatrix
 from bridgewatch.errors import ConfigError
 from tests.analysis.embeddings.factories import random_matrix, two_camps
 
@@ -135,3 +138,54 @@ def test_subsampled_bootstrap_gives_intervals_like_the_full_one(
         assert lo < value < hi
         ratio = (hi - lo) / (full[measure][2] - full[measure][1])
         assert 0.6 < ratio < 1.6, (measure, ratio)
+
+
+def _over_three_months(m: RatingMatrix) -> RatingMatrix:
+    """``m`` with its ratings spread over September to November 2026 (fixed draw)."""
+    starts = np.array([1_788_220_800_000, 1_790_812_800_000, 1_793_491_200_000])
+    month = np.random.default_rng(3).integers(0, 3, size=m.n_ratings)
+    return replace(m, created_at_ms=(starts[month] + 3_600_000).astype(np.int64))
+
+
+def test_months_counted_one_pass_at_a_time_give_the_same_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bridgewatch.analysis.embeddings import polarization
+
+    m, _camps = two_camps()
+    m = _over_three_months(m)
+    factors = np.where(np.arange(m.n_raters) < 30, -1.0, 1.0) + np.linspace(0, 0.1, m.n_raters)
+    config = PolarizationConfig(n_boot=20, min_ratings=1)
+    together = polarization_table(m, factors, config)
+    monkeypatch.setattr(polarization, "_COUNTS_BYTES", 1)  # one month per pass
+    assert polarization_table(m, factors, config).equals(together)
+    assert together["scope"].unique(maintain_order=True).to_list() == [
+        "all",
+        "2026-09",
+        "2026-10",
+        "2026-11",
+    ]
+    # The run's graph measures (the months' counts summed) are those of all its ratings.
+    sides = crossfit_sides(m, min_ratings=1)
+    whole = graph_measures(m, sides.rating_labels(m))
+    got = together.filter(pl.col("scope") == "all")
+    for measure, value in whole.items():
+        assert got.filter(pl.col("measure") == measure)["value"][0] == pytest.approx(value)
+
+
+def test_crossfit_sides_fitted_on_a_sample_of_raters_still_find_the_camps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bridgewatch.analysis.embeddings import polarization
+
+    m, camps = two_camps()
+    monkeypatch.setattr(polarization, "_SVD_RATERS", 12)  # of 60 raters
+    sides = crossfit_sides(m, min_ratings=1)
+    for h in (0, 1):
+        assert (sides.sides[h] == camps).all() or (sides.sides[h] == 1 - camps).all()
+
+
+def test_note_value_counts_refuse_a_label_out_of_range() -> None:
+    m, camps = two_camps()
+    with pytest.raises(ValueError, match="n_labels"):
+        note_value_counts(m, camps + 1, 2)

@@ -13,6 +13,11 @@ import polars as pl
 from numpy.typing import NDArray
 from sklearn.metrics import roc_auc_score
 
+from bridgewatch.analysis.embeddings._kernels import (
+    helpful_share_counts,
+    note_helpful_moments,
+    rater_note_factor_moments,
+)
 from bridgewatch.analysis.embeddings.ratings import RatingMatrix, note_value_counts
 from bridgewatch.analysis.embeddings.similarity import perspective_buckets
 from bridgewatch.analysis.perspectives import (
@@ -73,12 +78,13 @@ def note_diversity(
     helpful = counts[:, :, _HELPFUL]
     all_votes = np.bincount(matrix.note_idx, minlength=matrix.n_notes)
     # Factor moments of HELPFUL raters per note.
-    is_helpful = (matrix.votes == 1) & np.isfinite(rater_factors[matrix.rater_idx])
-    f = rater_factors[matrix.rater_idx[is_helpful]]
-    n_idx = matrix.note_idx[is_helpful]
-    n_h = np.bincount(n_idx, minlength=matrix.n_notes).astype(np.float64)
-    s1 = np.bincount(n_idx, weights=f, minlength=matrix.n_notes)
-    s2 = np.bincount(n_idx, weights=f * f, minlength=matrix.n_notes)
+    n_h, s1, s2 = note_helpful_moments(
+        matrix.rater_idx,
+        matrix.note_idx,
+        matrix.votes,
+        np.ascontiguousarray(rater_factors, dtype=np.float64),
+        matrix.n_notes,
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = s1 / n_h
         sd = np.sqrt(np.maximum(s2 / n_h - mean * mean, 0.0) * n_h / (n_h - 1.0))
@@ -145,16 +151,12 @@ def rater_diversity(
     ``ratedNoteFactorSd`` (over rated notes that have a factor), and ``otherSideShare``: the
     share of those notes whose factor has the sign opposite to the rater's.
     """
-    nf = note_factors[matrix.note_idx]
-    ok = np.isfinite(nf)
-    r = matrix.rater_idx[ok]
-    x = nf[ok]
-    n = np.bincount(r, minlength=matrix.n_raters).astype(np.float64)
-    s1 = np.bincount(r, weights=x, minlength=matrix.n_raters)
-    s2 = np.bincount(r, weights=x * x, minlength=matrix.n_raters)
-    own = np.sign(rater_factors[r])
-    other = np.bincount(
-        r, weights=(np.sign(x) * own < 0).astype(np.float64), minlength=matrix.n_raters
+    n, s1, s2, other = rater_note_factor_moments(
+        matrix.rater_idx,
+        matrix.note_idx,
+        np.ascontiguousarray(rater_factors, dtype=np.float64),
+        np.ascontiguousarray(note_factors, dtype=np.float64),
+        matrix.n_raters,
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = s1 / n
@@ -205,18 +207,19 @@ def helpful_share_by_side(
     diagonal (left raters on left notes, right on right) is high and the corners low.
     """
     names = ("left", "neutral", "right")
-    rb = perspective_buckets(rater_factors, split)[matrix.rater_idx]
-    nb = perspective_buckets(note_factors, split)[matrix.note_idx]
-    ok = (rb >= 0) & (nb >= 0)
-    key = rb[ok] * 3 + nb[ok]
-    n = np.bincount(key, minlength=9)
-    h = np.bincount(key, weights=(matrix.votes[ok] == 1).astype(np.float64), minlength=9)
+    n, h = helpful_share_counts(
+        matrix.rater_idx,
+        matrix.note_idx,
+        matrix.votes,
+        perspective_buckets(rater_factors, split),
+        perspective_buckets(note_factors, split),
+    )
     cells = np.flatnonzero(n > 0)
     return pl.DataFrame(
         {
             "raterBucket": [names[c // 3] for c in cells],
             "noteBucket": [names[c % 3] for c in cells],
             "ratings": n[cells].astype(np.int64),
-            "helpfulShare": h[cells] / n[cells],
+            "helpfulShare": h[cells].astype(np.float64) / n[cells],
         }
     )

@@ -44,6 +44,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
+from bridgewatch.analysis.embeddings._kernels import (
+    gather_rows,
+    note_vote_sums,
+    rater_axis_normal_equations,
+    rater_residual_sums,
+)
 from bridgewatch.analysis.embeddings.ratings import RatingMatrix
 from bridgewatch.errors import ConfigError
 
@@ -160,49 +166,72 @@ def _projection(
     variance ratios and each placed rater's number of votes in the projection."""
     per_rater = matrix.ratings_per_rater()
     per_note = np.bincount(matrix.note_idx, minlength=matrix.n_notes)
-    keep = (per_rater[matrix.rater_idx] >= config.min_rater_ratings) & (
-        per_note[matrix.note_idx] >= config.min_note_ratings
+    keep = (per_rater >= config.min_rater_ratings)[matrix.rater_idx] & (
+        per_note >= config.min_note_ratings
+    )[matrix.note_idx]
+    # Centre by the note's mean vote (a missing vote imputed by that mean is then 0), then
+    # by the rater's mean residual (leniency, the rater intercept of the MF model). One pass
+    # each over the ratings, with per-note and per-rater sums only: no per-vote arrays.
+    note_sum, note_n_all = note_vote_sums(matrix.note_idx, matrix.votes, keep, matrix.n_notes)
+    note_means = note_sum / np.maximum(note_n_all, 1)
+    rater_sum, rater_n_all = rater_residual_sums(
+        matrix.rater_idx, matrix.note_idx, matrix.votes, keep, note_means, matrix.n_raters
     )
-    # Compact rows and columns: only raters and notes that keep a vote (a lookup, not a sort).
-    r_all, c_all = matrix.rater_idx[keep], matrix.note_idx[keep]
-    rater_n_all = np.bincount(r_all, minlength=matrix.n_raters)
-    note_n_all = np.bincount(c_all, minlength=matrix.n_notes)
+    lenient = rater_sum / np.maximum(rater_n_all, 1)
+    # Compact rows and columns: only raters and notes that keep a vote.
     raters, notes = np.flatnonzero(rater_n_all), np.flatnonzero(note_n_all)
-    rater_row = np.cumsum(rater_n_all > 0) - 1
-    note_col = np.cumsum(note_n_all > 0) - 1
-    r, c = rater_row[r_all], note_col[c_all]
-    del r_all, c_all
     n_r, n_c = raters.shape[0], notes.shape[0]
-    v = matrix.votes[keep].astype(np.float64)
     rater_n = rater_n_all[raters].astype(np.float64)
     note_n = note_n_all[notes].astype(np.float64)
-    # Centre by the note's mean vote (a missing vote imputed by that mean is then 0), then
-    # by the rater's mean residual (leniency, the rater intercept of the MF model).
-    y = v - (np.bincount(c, weights=v, minlength=n_c) / note_n)[c]
-    lenient = np.bincount(r, weights=y, minlength=n_r) / rater_n
-    w = (y - lenient[r]) / np.sqrt(rater_n[r] * note_n[c])
-    normalized = sp.csr_matrix((w, (r, c)), shape=(n_r, n_c))
-    n_comp = min(config.n_components, max(min(n_r, n_c) - 1, 1))
-    svd = TruncatedSVD(n_components=n_comp, algorithm="arpack", random_state=config.seed)
+    row_of_rater = np.full(matrix.n_raters, -1, dtype=np.int64)
+    note_col = np.cumsum(note_n_all > 0) - 1
     if n_r > config.svd_raters:
         # The axes from a sample of raters (their votes set the note loadings); every
         # rater's position still comes from all its votes below.
         rng = np.random.default_rng(config.seed)
         sample = np.sort(rng.choice(n_r, size=config.svd_raters, replace=False))
-        svd.fit(normalized[sample])
+        row_of_rater[raters[sample]] = np.arange(sample.shape[0])
+        n_rows = sample.shape[0]
     else:
-        svd.fit(normalized)
+        row_of_rater[raters] = np.arange(n_r)
+        n_rows = n_r
+    # Votes scaled by 1 / sqrt(votes of the rater x votes of the note), only for the rows
+    # that fit the axes.
+    rows, cols, w = gather_rows(
+        matrix.rater_idx,
+        matrix.note_idx,
+        matrix.votes,
+        keep,
+        row_of_rater,
+        note_means,
+        lenient,
+        rater_n_all.astype(np.float64),
+        note_n_all.astype(np.float64),
+    )
+    normalized = sp.csr_matrix((w, (rows, note_col[cols])), shape=(n_rows, n_c))
+    del rows, cols, w
+    n_comp = min(config.n_components, max(min(n_r, n_c) - 1, 1))
+    svd = TruncatedSVD(n_components=n_comp, algorithm="arpack", random_state=config.seed)
+    svd.fit(normalized)
+    del normalized
     loadings = svd.components_.T / np.sqrt(note_n)[:, None]
     loadings /= np.sqrt(np.mean(loadings**2, axis=0, keepdims=True))
     # One fit per axis (intercept and that axis): on a rater's few notes the axes are not
     # orthogonal, and a joint fit let the noise of the minor axis into the first (ARI
     # against the dense test community's camps 0.896 joint, 0.954 per axis).
-    coords = np.column_stack(
-        [
-            _rater_positions(r, c, y, loadings[:, j : j + 1], n_r, config.ridge)[:, 0]
-            for j in range(loadings.shape[1])
-        ]
+    note_loadings = np.zeros((matrix.n_notes, loadings.shape[1]))
+    note_loadings[notes] = loadings
+    gram, rhs = rater_axis_normal_equations(
+        matrix.rater_idx,
+        matrix.note_idx,
+        matrix.votes,
+        keep,
+        note_means,
+        note_loadings,
+        matrix.n_raters,
     )
+    del keep
+    coords = _rater_positions(gram[raters], rhs[raters], config.ridge)
     # Each axis in proportion to its singular value, as principal-component scores are: on
     # unit loadings every axis would weigh alike, and k-means would split the noise of a
     # minor axis as readily as the viewpoint axis.
@@ -213,44 +242,27 @@ def _projection(
 
 
 def _rater_positions(
-    r: NDArray[np.intp],
-    c: NDArray[np.intp],
-    y: NDArray[np.float64],
-    loadings: NDArray[np.float64],
-    n_raters: int,
-    ridge: float,
+    gram: NDArray[np.float64], rhs: NDArray[np.float64], ridge: float
 ) -> NDArray[np.float64]:
-    """Each rater's ridge least-squares fit of its note-centred votes on an intercept and the
-    note loadings, over the notes it rated only (missing votes carry no weight).
+    """Each rater's ridge least-squares fit of its note-centred votes on an intercept and
+    one note axis's loadings, per axis, over the notes it rated only (missing votes carry
+    no weight).
 
     Parameters
     ----------
-    r, c : intp arrays of shape (m,), rater row and note column of each vote.
-    y : float64 array of shape (m,), the votes minus their note's mean vote.
-    loadings : float64 array of shape (n_notes, d), unit root-mean-square per column.
-    n_raters : rows.
-    ridge : penalty on the slopes (not the intercept).
+    gram : float64 array of shape (n_raters, d, 2, 2), per rater and axis the sums
+        [[1, l], [l, l^2]] over its votes (l the note's loading, unit root-mean-square).
+    rhs : float64 array of shape (n_raters, d, 2), the sums [y, l y] (y the vote minus its
+        note's mean vote).
+    ridge : penalty on the slope (not the intercept).
 
     Returns
     -------
     float64 array of shape (n_raters, d): the slopes, i.e. the rater's position.
     """
-    # Per-note products first (n_notes x d x d), then one weighted bincount per entry: no
-    # (n_votes, d) design matrix.
-    design = np.column_stack([np.ones(loadings.shape[0]), loadings])
-    d = design.shape[1]
-    gram = np.empty((n_raters, d, d))
-    for a in range(d):
-        for b in range(a, d):
-            gram[:, a, b] = np.bincount(
-                r, weights=(design[:, a] * design[:, b])[c], minlength=n_raters
-            )
-            gram[:, b, a] = gram[:, a, b]
-    gram[:, np.arange(1, d), np.arange(1, d)] += ridge
-    rhs = np.stack(
-        [np.bincount(r, weights=design[c, a] * y, minlength=n_raters) for a in range(d)], axis=1
-    )
-    solved = np.linalg.solve(gram, rhs[:, :, None])[:, 1:, 0]
+    penalised = gram.copy()
+    penalised[:, :, 1, 1] += ridge
+    solved = np.linalg.solve(penalised, rhs[:, :, :, None])[:, :, 1, 0]
     return np.asarray(solved, dtype=np.float64)
 
 

@@ -51,7 +51,20 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
-from bridgewatch.analysis.embeddings.ratings import N_VALUES, RatingMatrix, month_codes
+from bridgewatch.analysis.embeddings._kernels import (
+    active_raters,
+    crossfit_counts,
+    gather_rows,
+    note_vote_sums,
+    project_rows,
+    rater_residual_sums,
+)
+from bridgewatch.analysis.embeddings.ratings import (
+    N_VALUES,
+    RatingMatrix,
+    month_windows,
+    note_value_counts,
+)
 from bridgewatch.errors import ConfigError
 
 __all__ = [
@@ -75,6 +88,13 @@ _MIXTURE_SAMPLE = 5_000
 _BOOT_SAMPLE = 50_000
 # Raters whose votes fit each cross-fitted side axis, at most (all are projected on it).
 _SVD_RATERS = 100_000
+# Raters whose factors fit the ``ashman_d`` point estimate, at most (a seeded sample beyond:
+# a 1-D mixture fit on 2M raters takes tens of seconds per scope, and the estimate from
+# 200,000 raters differs from the full-data one by a fraction of the bootstrap interval,
+# whose half-width shrinks as 1 / sqrt(raters)).
+_MIXTURE_POINT_SAMPLE = 200_000
+# Bytes of per-month vote counts held at once (int64, n_notes x 2 sides x 3 values a month).
+_COUNTS_BYTES = 512 * 2**20
 
 
 @dataclass(frozen=True)
@@ -88,7 +108,7 @@ class PolarizationConfig:
         modes), when ratings are given.
     n_boot : Poisson-bootstrap replicates for the intervals (0: no intervals).
     ci : two-sided coverage of the percentile intervals, in (0, 1).
-    seed : seed of the bootstrap's ``numpy.random.Generator``.
+    seed : seed of the bootstrap (one ``numpy.random.Generator`` per scope, spawned from it).
     """
 
     min_ratings: int = 5
@@ -281,29 +301,60 @@ class CrossFitSides:
 
 
 def _first_component_sides(
-    matrix: RatingMatrix, mask: NDArray[np.bool_], min_ratings: int, seed: int
+    matrix: RatingMatrix, learn: NDArray[np.bool_], min_ratings: int, seed: int
 ) -> NDArray[np.int64]:
-    r, c = matrix.rater_idx[mask], matrix.note_idx[mask]
-    v = matrix.votes[mask].astype(np.float64)
-    n_r = np.bincount(r, minlength=matrix.n_raters)
-    n_c = np.bincount(c, minlength=matrix.n_notes)
-    v = v - (np.bincount(c, weights=v, minlength=matrix.n_notes) / np.maximum(n_c, 1))[c]
-    v = v - (np.bincount(r, weights=v, minlength=matrix.n_raters) / np.maximum(n_r, 1))[r]
+    """Sides from the first principal axis of the double-centred votes on the notes where
+    ``learn`` (bool, shape (n_notes,)). The matrix is never built whole: the axis is fitted
+    on at most ``_SVD_RATERS`` raters' rows, and every rater is projected on it in one pass
+    over the ratings."""
+    keep = learn[matrix.note_idx]
+    note_sum, n_c = note_vote_sums(matrix.note_idx, matrix.votes, keep, matrix.n_notes)
+    note_means = note_sum / np.maximum(n_c, 1)
+    rater_sum, n_r = rater_residual_sums(
+        matrix.rater_idx, matrix.note_idx, matrix.votes, keep, note_means, matrix.n_raters
+    )
+    rater_means = rater_sum / np.maximum(n_r, 1)
     sides = np.full(matrix.n_raters, -1, dtype=np.int64)
-    x = sp.csr_matrix((v, (r, c)), shape=(matrix.n_raters, matrix.n_notes))
-    if min(x.shape) < 2 or x.nnz == 0:
+    if min(matrix.n_raters, matrix.n_notes) < 2 or not n_r.any():
         return sides
     svd = TruncatedSVD(n_components=1, algorithm="arpack", random_state=seed)
     rated = np.flatnonzero(n_r > 0)
+    row_of_rater = np.full(matrix.n_raters, -1, dtype=np.int64)
     if rated.shape[0] > _SVD_RATERS:
         # The axis from a sample of raters; every rater is projected on it.
         rng = np.random.default_rng(seed)
-        svd.fit(x[np.sort(rng.choice(rated, size=_SVD_RATERS, replace=False))])
+        fit = np.sort(rng.choice(rated, size=_SVD_RATERS, replace=False))
+        row_of_rater[fit] = np.arange(fit.shape[0])
+        shape = (fit.shape[0], matrix.n_notes)
     else:
-        svd.fit(x)
-    u = svd.transform(x)
+        row_of_rater[:] = np.arange(matrix.n_raters)
+        shape = (matrix.n_raters, matrix.n_notes)
+    rows, cols, vals = gather_rows(
+        matrix.rater_idx,
+        matrix.note_idx,
+        matrix.votes,
+        keep,
+        row_of_rater,
+        note_means,
+        rater_means,
+        np.ones(matrix.n_raters),
+        np.ones(matrix.n_notes),
+    )
+    svd.fit(sp.csr_matrix((vals, (rows, cols)), shape=shape))
+    del rows, cols, vals
+    axis = np.ascontiguousarray(svd.components_[0], dtype=np.float64)
+    u = project_rows(
+        matrix.rater_idx,
+        matrix.note_idx,
+        matrix.votes,
+        keep,
+        note_means,
+        rater_means,
+        axis,
+        matrix.n_raters,
+    )
     ok = n_r >= max(min_ratings, 1)
-    sides[ok] = (u[ok, 0] > 0).astype(np.int64)
+    sides[ok] = (u[ok] > 0).astype(np.int64)
     return sides
 
 
@@ -318,9 +369,8 @@ def crossfit_sides(matrix: RatingMatrix, *, min_ratings: int = 5, seed: int = 0)
     """
     rng = np.random.default_rng(seed)
     note_half = (rng.permutation(matrix.n_notes) % 2).astype(np.int64)
-    in_half = note_half[matrix.note_idx]
     sides = np.stack(
-        [_first_component_sides(matrix, in_half != h, min_ratings, seed) for h in (0, 1)]
+        [_first_component_sides(matrix, note_half != h, min_ratings, seed) for h in (0, 1)]
     )
     both = (sides[0] >= 0) & (sides[1] >= 0)
     if both.any() and (sides[0][both] == sides[1][both]).mean() < 0.5:
@@ -349,8 +399,10 @@ def graph_measures(matrix: RatingMatrix, sides: NDArray[np.int64]) -> dict[str, 
     sides : int64 array of shape (n_raters,) (0 left, 1 right, -1 left out), or of shape
         (n_ratings,) with the side each rating is judged with (``CrossFitSides``).
     """
-    labels = sides[matrix.rater_idx] if sides.shape[0] != matrix.n_ratings else sides
-    counts = _rating_label_counts(matrix, labels)
+    if sides.shape[0] == matrix.n_ratings:
+        counts = _rating_label_counts(matrix, sides)
+    else:
+        counts = note_value_counts(matrix, sides, 2)
     got = _graph_measures_weighted(counts, np.ones((1, matrix.n_notes)))
     return {k: float(v[0]) for k, v in got.items()}
 
@@ -426,9 +478,13 @@ def _mixture_interval(
     """``ashman_d`` and its interval. A mixture fit per replicate is the one costly measure,
     so at most ``_MIXTURE_REPLICATES`` replicates, each an m-out-of-n bootstrap sample of at
     most ``_MIXTURE_SAMPLE`` raters whose spread around its mean is scaled by sqrt(m / n)
-    (Bickel, Götze & van Zwet 1997)."""
+    (Bickel, Götze & van Zwet 1997). Above ``_MIXTURE_POINT_SAMPLE`` raters the point
+    estimate too is fitted on a seeded sample of that many."""
     n = x.shape[0]
-    point = float(_mixture_d(x, np.ones((1, n)), config.seed)[0])
+    fit = x
+    if n > _MIXTURE_POINT_SAMPLE:
+        fit = x[np.sort(rng.choice(n, size=_MIXTURE_POINT_SAMPLE, replace=False))]
+    point = float(_mixture_d(fit, np.ones((1, fit.shape[0])), config.seed)[0])
     n_boot = min(config.n_boot, _MIXTURE_REPLICATES)
     if n_boot == 0:
         return point, float("nan"), float("nan")
@@ -448,8 +504,7 @@ def _mixture_interval(
 def _scope_rows(
     scope: str,
     factors: NDArray[np.float64],
-    matrix: RatingMatrix,
-    sides: CrossFitSides,
+    counts: NDArray[np.int64],
     config: PolarizationConfig,
     rng: np.random.Generator,
 ) -> list[dict[str, object]]:
@@ -476,7 +531,6 @@ def _scope_rows(
                     "n": int(x.shape[0]),
                 }
             )
-    counts = _rating_label_counts(matrix, sides.rating_labels(matrix))
     rated = counts.sum(axis=(1, 2)) > 0
     counts = counts[rated]
     if counts.shape[0] > 0:
@@ -523,18 +577,46 @@ def polarization_table(
     that month (with the run's factors); its graph measures use that month's ratings.
     """
     cfg = config or PolarizationConfig()
-    rng = np.random.default_rng(cfg.seed)
     counts = matrix.ratings_per_rater()
     eligible = counts >= max(cfg.min_ratings, 1)
     factors = np.where(eligible, rater_factors, np.nan)
     sides = crossfit_sides(matrix, min_ratings=cfg.min_ratings, seed=cfg.seed)
-    rows = _scope_rows("all", factors, matrix, sides, cfg, rng)
-    codes, names = month_codes(matrix.created_at_ms)
-    for code, name in enumerate(names):
-        month = matrix.subset(codes == code)
-        active = np.zeros(matrix.n_raters, dtype=bool)
-        active[month.rater_idx] = True
-        rows.extend(_scope_rows(name, np.where(active, factors, np.nan), month, sides, cfg, rng))
+
+    months = month_windows(matrix.created_at_ms)
+    # One generator per scope (the run, then each month), so that no scope's draws depend on
+    # the order the scopes are computed in.
+    rngs = [
+        np.random.default_rng(s) for s in np.random.SeedSequence(cfg.seed).spawn(1 + len(months))
+    ]
+    # Every month's counts in one pass over the ratings (a few months per pass, so that the
+    # buffer stays under _COUNTS_BYTES); the run's counts are their sum.
+    per_month = max(1, _COUNTS_BYTES // max(1, matrix.n_notes * 2 * N_VALUES * 8))
+    side_codes = sides.sides.astype(np.int8)
+    half_codes = sides.note_half.astype(np.int8)
+    total = np.zeros((matrix.n_notes, 2, N_VALUES), dtype=np.int64)
+    month_rows: list[dict[str, object]] = []
+    for first in range(0, len(months), per_month):
+        chunk = months[first : first + per_month]
+        edges = np.array([lo for _, lo, _ in chunk] + [chunk[-1][2]], dtype=np.int64)
+        counts = crossfit_counts(
+            matrix.rater_idx,
+            matrix.note_idx,
+            matrix.votes,
+            matrix.created_at_ms,
+            side_codes,
+            half_codes,
+            edges,
+        )
+        total += counts.sum(axis=0)
+        for k, ((name, lo_ms, hi_ms), month_counts) in enumerate(zip(chunk, counts, strict=True)):
+            active = active_raters(
+                matrix.rater_idx, matrix.created_at_ms, matrix.n_raters, lo_ms, hi_ms
+            )
+            month_factors = np.where(active, factors, np.nan)
+            rng = rngs[1 + first + k]
+            month_rows.extend(_scope_rows(name, month_factors, month_counts, cfg, rng))
+        del counts
+    rows = _scope_rows("all", factors, total, cfg, rngs[0]) + month_rows
     schema = {
         "scope": pl.String,
         "measure": pl.String,

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.neighbors import NearestNeighbors
 
-from bridgewatch.analysis.embeddings.ratings import N_VALUES, RatingMatrix, note_value_counts
+from bridgewatch.analysis.embeddings._kernels import corating_candidates
+from bridgewatch.analysis.embeddings.ratings import RatingMatrix, note_value_counts
 from bridgewatch.analysis.perspectives import PERSPECTIVE_SPLIT
 from bridgewatch.errors import ConfigError
 
@@ -219,28 +219,24 @@ def corating_neighbours(
     -------
     ``raterParticipantId``, ``neighbour``, ``rank`` (1 = most similar), ``commonNotes`` and
     ``agreement`` (share of common notes with the same vote; ties broken by more common
-    notes, then by rater row). Cost: sparse products of the query rows with the whole
-    matrix, proportional to the ratings on the notes the query raters rated; memory is one
-    sparse (n_query x n_raters) product, never a dense rater x rater matrix.
+    notes, then by rater row). Cost: two passes over the ratings, then work proportional
+    to the ratings on the notes the query raters rated; memory is those ratings and two
+    counters per rater, never a rater x rater matrix.
     """
     if k < 1:
         raise ConfigError("k", k, "an integer >= 1")
     if min_common < 1:
         raise ConfigError("min_common", min_common, "an integer >= 1")
-    shape = (matrix.n_raters, matrix.n_notes * N_VALUES)
-    cols = matrix.note_idx.astype(np.int64) * N_VALUES + matrix.votes.astype(np.int64) + 1
-    ones = np.ones(matrix.n_ratings, dtype=np.float32)
-    onehot = sp.csr_matrix((ones, (matrix.rater_idx, cols)), shape=shape)
-    rated = sp.csr_matrix(
-        (ones, (matrix.rater_idx, matrix.note_idx)), shape=(matrix.n_raters, matrix.n_notes)
-    )
     q = np.asarray(query_raters, dtype=np.int64)
-    common = (rated[q] @ rated.T).tocoo()
-    agree = (onehot[q] @ onehot.T).tocsr()
-    rows, others, n_common = common.row, common.col, common.data
-    keep = (n_common >= min_common) & (others != q[rows])
-    rows, others, n_common = rows[keep], others[keep], n_common[keep]
-    n_agree = np.asarray(agree[rows, others]).ravel()
+    rows, others, n_common, n_agree = corating_candidates(
+        matrix.rater_idx,
+        matrix.note_idx,
+        matrix.votes,
+        q,
+        matrix.n_raters,
+        matrix.n_notes,
+        min_common,
+    )
     share = n_agree / n_common
     order = np.lexsort((others, -n_common, -share, rows))
     rows, others, n_common, share = rows[order], others[order], n_common[order], share[order]

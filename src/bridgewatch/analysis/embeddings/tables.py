@@ -17,7 +17,9 @@ from pathlib import Path
 import polars as pl
 
 from bridgewatch.errors import InputError
-from bridgewatch.io import read_helpfulness_scores, read_scored_notes
+from bridgewatch.io import schemas
+from bridgewatch.io.read import read_table
+from bridgewatch.io.schema import Schema
 
 __all__ = [
     "ScoreTables",
@@ -29,6 +31,9 @@ __all__ = [
 
 _NOTE_INTERCEPT = re.compile(r"^(?P<scorer>[a-z][A-Za-z]*)NoteIntercept$")
 _RATER_INTERCEPT = re.compile(r"^(?P<scorer>[a-z][A-Za-z]*)RaterIntercept$")
+# Columns the embeddings are read from.
+_NOTE_COLUMN = re.compile(r"^[a-z][A-Za-z]*(NoteIntercept|NoteFactor1|RatingStatus)$")
+_RATER_COLUMN = re.compile(r"^[a-z][A-Za-z]*(RaterIntercept|RaterFactor1)$")
 
 
 @dataclass(frozen=True)
@@ -61,10 +66,29 @@ def read_score_tables(scores_dir: str | Path) -> ScoreTables:
                 "missing: the --scores directory must hold the output of `bridgewatch score`",
                 path=path,
             )
+    # Only the columns the analysis reads: every scorer's embedding and status, the final
+    # status and the modeling group (the others are ~3 GB of frames at 2M notes and raters).
     return ScoreTables(
-        scored_notes=read_scored_notes(paths["scored_notes.tsv"]),
-        helpfulness_scores=read_helpfulness_scores(paths["helpfulness_scores.tsv"]),
+        scored_notes=read_table(
+            paths["scored_notes.tsv"],
+            schemas.SCORED_NOTES,
+            skip_columns=_unused(schemas.SCORED_NOTES, _NOTE_COLUMN, {"finalRatingStatus"}),
+        ).frame,
+        helpfulness_scores=read_table(
+            paths["helpfulness_scores.tsv"],
+            schemas.HELPFULNESS_SCORES,
+            skip_columns=_unused(schemas.HELPFULNESS_SCORES, _RATER_COLUMN, {"modelingGroup"}),
+        ).frame,
     )
+
+
+def _unused(schema: Schema, used: re.Pattern[str], also: set[str]) -> list[str]:
+    """The optional columns of ``schema`` that the analysis does not read."""
+    return [
+        c.name
+        for c in schema.columns
+        if not c.required and c.name not in also and used.match(c.name) is None
+    ]
 
 
 def _scorers(columns: list[str], pattern: re.Pattern[str]) -> list[str]:
