@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from bridgewatch.io import read_ratings
-from bridgewatch.io.dataset import Dataset, load_dataset, ratings_from_frame
+from bridgewatch.io.dataset import Dataset, ratings_from_frame
 from bridgewatch.model import IdIndex, Ratings
 from bridgewatch.pipeline.inputs import build_note_context
 from bridgewatch.pipeline.store import RatingStore
@@ -18,7 +18,7 @@ from bridgewatch.scoring.defences import with_defences
 from bridgewatch.scoring.history import StatusHistory
 from bridgewatch.scoring.incremental import live_inputs
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
-from tests.scoring.community import write_small_community
+from tests.scoring.community import load_small_community, write_small_community
 
 
 def _row(note: str, rater: str, level: str | None, **extra: object) -> dict[str, object]:
@@ -83,13 +83,7 @@ def test_store_compacts_dead_rows_and_keeps_the_ratings() -> None:
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
-    files = write_small_community(tmp_path_factory.mktemp("community"))
-    return load_dataset(
-        notes=files.notes,
-        ratings=files.ratings[0],
-        status_history=files.note_status_history,
-        enrollment=files.user_enrollment,
-    )
+    return load_small_community(tmp_path_factory.mktemp("community"))
 
 
 def _same_ratings(a: Ratings, b: Ratings) -> None:

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from bridgewatch.io.dataset import load_dataset
 from bridgewatch.model import Ratings
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.final import (
@@ -20,20 +19,14 @@ from bridgewatch.scoring.final import (
 )
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
-from tests.scoring.community import write_small_community
+from tests.scoring.community import load_small_community
 
 CONFIG = ScoringConfig(topics=None)
 
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> CoreInputs:
-    files = write_small_community(tmp_path_factory.mktemp("community"))
-    dataset = load_dataset(
-        notes=files.notes,
-        ratings=files.ratings[0],
-        status_history=files.note_status_history,
-        enrollment=files.user_enrollment,
-    )
+    dataset = load_small_community(tmp_path_factory.mktemp("community"))
     return prepare_core_inputs(dataset, CONFIG)
 
 

@@ -14,20 +14,14 @@ from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
 from bridgewatch.scoring.manipulation import PostSelectionConfig, QuasiCliqueConfig
 from bridgewatch.scoring.preprocess import CORE_MODELING_GROUPS
-from tests.scoring.community import write_small_community
+from tests.scoring.community import load_small_community, write_small_community
 
 CONFIG = ScoringConfig(topics=None)
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
-    files = write_small_community(tmp_path_factory.mktemp("community"))
-    return load_dataset(
-        notes=files.notes,
-        ratings=files.ratings[0],
-        status_history=files.note_status_history,
-        enrollment=files.user_enrollment,
-    )
+    return load_small_community(tmp_path_factory.mktemp("community"))
 
 
 @pytest.fixture(scope="module")

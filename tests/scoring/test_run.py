@@ -20,7 +20,7 @@ from bridgewatch.scoring.reputation import TrustConfig
 from bridgewatch.scoring.run import STAGES, ScoringResult, default_as_of_ms, score_core
 from bridgewatch.scoring.trace_store import load_note_rules, save_core_rules
 from bridgewatch.sim import BrigadeConfig, BrigadeGoal, WrittenFiles
-from tests.scoring.community import SMALL, write_small_community
+from tests.scoring.community import SMALL, load_small_community, write_small_community
 
 CONFIG = ScoringConfig(topics=None)
 HOUR_MS = 3_600_000
@@ -28,13 +28,7 @@ HOUR_MS = 3_600_000
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
-    files = write_small_community(tmp_path_factory.mktemp("community"))
-    return load_dataset(
-        notes=files.notes,
-        ratings=files.ratings[0],
-        status_history=files.note_status_history,
-        enrollment=files.user_enrollment,
-    )
+    return load_small_community(tmp_path_factory.mktemp("community"))
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from numpy.typing import NDArray
 
 from bridgewatch.errors import ConfigError, InputError
-from bridgewatch.io.dataset import Dataset, load_dataset
+from bridgewatch.io.dataset import Dataset
 from bridgewatch.model import Ratings
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
@@ -24,20 +24,14 @@ from bridgewatch.scoring.incremental import (
 )
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
-from tests.scoring.community import write_small_community
+from tests.scoring.community import load_small_community
 
 CONFIG = ScoringConfig(topics=None)
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
-    files = write_small_community(tmp_path_factory.mktemp("community"))
-    return load_dataset(
-        notes=files.notes,
-        ratings=files.ratings[0],
-        status_history=files.note_status_history,
-        enrollment=files.user_enrollment,
-    )
+    return load_small_community(tmp_path_factory.mktemp("community"))
 
 
 def _with_ratings(dataset: Dataset, ratings: Ratings) -> Dataset:

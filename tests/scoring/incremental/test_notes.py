@@ -16,7 +16,7 @@ from bridgewatch.scoring.incremental import IncrementalConfig, rescore_roster, r
 from bridgewatch.scoring.incremental.compact import note_prints, restrict
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
 from bridgewatch.scoring.run import score
-from tests.scoring.community import write_small_community
+from tests.scoring.community import load_small_community, write_small_community
 from tests.scoring.incremental.test_roster import AS_OF, _differing
 
 FULL = IncrementalConfig(roster_diligence="full")
@@ -24,13 +24,7 @@ FULL = IncrementalConfig(roster_diligence="full")
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
-    files = write_small_community(tmp_path_factory.mktemp("community"))
-    return load_dataset(
-        notes=files.notes,
-        ratings=files.ratings[0],
-        status_history=files.note_status_history,
-        enrollment=files.user_enrollment,
-    )
+    return load_small_community(tmp_path_factory.mktemp("community"))
 
 
 def _upto(dataset: Dataset, quantile: float) -> Dataset:

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from bridgewatch.io.dataset import Dataset, load_dataset
+from bridgewatch.io.dataset import Dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
 from bridgewatch.scoring.incremental import (
@@ -21,7 +21,7 @@ from bridgewatch.scoring.incremental import (
 )
 from bridgewatch.scoring.inputs import prepare_core_inputs
 from bridgewatch.scoring.run import ScoringResult, score
-from tests.scoring.community import write_small_community
+from tests.scoring.community import load_small_community
 
 AS_OF = 1_800_000_000_000
 FULL = IncrementalConfig(roster_diligence="full")
@@ -29,13 +29,7 @@ FULL = IncrementalConfig(roster_diligence="full")
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
-    files = write_small_community(tmp_path_factory.mktemp("community"))
-    return load_dataset(
-        notes=files.notes,
-        ratings=files.ratings[0],
-        status_history=files.note_status_history,
-        enrollment=files.user_enrollment,
-    )
+    return load_small_community(tmp_path_factory.mktemp("community"))
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["plain", "defences"])

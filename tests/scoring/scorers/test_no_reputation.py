@@ -8,12 +8,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from bridgewatch.io.dataset import load_dataset
 from bridgewatch.scoring.final import FinalScoringResult, run_final_scoring
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
 from bridgewatch.scoring.scorers import default_roster, scorer_inputs
-from tests.scoring.community import write_small_community
+from tests.scoring.community import load_small_community
 
 # A topic scorer's config (no reputation, random round-1 start); topic assignment off.
 TOPIC = next(s for s in default_roster() if s.name == "MFTopicScorer_Scams")
@@ -24,13 +23,7 @@ CONFIG = replace(TOPIC.config, topics=None)
 def scored(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[CoreInputs, PrescoringResult, FinalScoringResult]:
-    files = write_small_community(tmp_path_factory.mktemp("community"))
-    dataset = load_dataset(
-        notes=files.notes,
-        ratings=files.ratings[0],
-        status_history=files.note_status_history,
-        enrollment=files.user_enrollment,
-    )
+    dataset = load_small_community(tmp_path_factory.mktemp("community"))
     shared = prepare_core_inputs(dataset, CONFIG)
     # Every rater and every note in scope, as for a topic scorer (no group filter).
     view = scorer_inputs(shared, replace(TOPIC, config=CONFIG, topic=None))

@@ -10,25 +10,19 @@ import numpy as np
 import polars as pl
 import pytest
 
-from bridgewatch.io.dataset import Dataset, load_dataset
+from bridgewatch.io.dataset import Dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.preprocess import CoreScopeConfig
 from bridgewatch.scoring.run import ScoringResult, default_as_of_ms, score, score_core
 from bridgewatch.scoring.scorers import Family, default_roster, scorer_inputs
-from tests.scoring.community import write_small_community
+from tests.scoring.community import load_small_community
 
 CONFIG = ScoringConfig(topics=None)
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
-    files = write_small_community(tmp_path_factory.mktemp("community"))
-    return load_dataset(
-        notes=files.notes,
-        ratings=files.ratings[0],
-        status_history=files.note_status_history,
-        enrollment=files.user_enrollment,
-    )
+    return load_small_community(tmp_path_factory.mktemp("community"))
 
 
 def _score(dataset: Dataset, config: ScoringConfig = CONFIG, **kw: object) -> ScoringResult:

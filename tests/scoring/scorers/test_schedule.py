@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bridgewatch.io.dataset import load_dataset
 from bridgewatch.parallel import open_executor
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
@@ -19,7 +18,7 @@ from bridgewatch.scoring.scorers.run import (
     screen_roster,
 )
 from bridgewatch.scoring.scorers.schedule import roster_costs, roster_graph, task_priorities
-from tests.scoring.community import write_small_community
+from tests.scoring.community import load_small_community
 
 CONFIG = ScoringConfig(topics=None)
 # A lender with its borrower (Core, GaussianScorer), a prescoring-only lender with its
@@ -29,13 +28,7 @@ NAMES = ("gaussian", "MFGroupScorer_15", "GaussianGroupScorer_15", "MFGroupScore
 
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> CoreInputs:
-    files = write_small_community(tmp_path_factory.mktemp("community"))
-    dataset = load_dataset(
-        notes=files.notes,
-        ratings=files.ratings[0],
-        status_history=files.note_status_history,
-        enrollment=files.user_enrollment,
-    )
+    dataset = load_small_community(tmp_path_factory.mktemp("community"))
     return prepare_core_inputs(dataset, CONFIG)
 
 
