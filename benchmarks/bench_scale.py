@@ -112,7 +112,8 @@ print(json.dumps({"rows": rows, "total_wall_s": time.perf_counter() - t0,
                   "scorers": {name: round(run.seconds, 2)
                               for name, run in result.roster.runs.items()},
                   "task_cpu": result.roster.task_cpu_seconds,
-                  "graph": roster_graph(roster)}))
+                  "graph": roster_graph(roster, result.roster.shares),
+                  "shares": result.roster.shares}))
 """
 
 
@@ -223,6 +224,8 @@ def main() -> None:
     )
     slowest = sorted(r["scorers"].items(), key=lambda kv: -kv[1])
     print("per scorer, wall s: " + ", ".join(f"{name} {sec:.1f}" for name, sec in slowest))
+    if r.get("shares"):
+        print("shared prescorings: " + ", ".join(f"{a} <- {b}" for a, b in r["shares"].items()))
     if r["task_cpu"]:
         cpu = r["task_cpu"]
         total = sum(cpu.values())

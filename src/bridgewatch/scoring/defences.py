@@ -195,6 +195,7 @@ def _subset(inputs: CoreInputs, keep: NDArray[np.bool_]) -> CoreInputs:
     return dataclasses.replace(
         inputs,
         scoped=inputs.scoped.subset(keep),
+        scoped_mask=None,
         scoped_correlated=inputs.scoped_correlated[keep],
     )
 
@@ -269,7 +270,10 @@ def screen_shared(shared: CoreInputs, config: ScoringConfig) -> SharedScreening:
     if found.flagged.any():
         keep = ~found.flagged
         shared = dataclasses.replace(
-            shared, post_pss=shared.post_pss.subset(keep), correlated=shared.correlated[keep]
+            shared,
+            post_pss=shared.post_pss.subset(keep),
+            correlated=shared.correlated[keep],
+            scoped_mask=None,
         )
     if revoked is not None and shared.established is not None:
         shared = dataclasses.replace(shared, established=shared.established & ~revoked)

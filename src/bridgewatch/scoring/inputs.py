@@ -68,6 +68,11 @@ class CoreInputs:
     established : bool per participant (``bridgewatch.scoring.reputation
         .established_raters``) when ``ScoringConfig.establishment`` is set (a defence, not
         in the reference), else None.
+    scoped_mask : bool array of shape (post_pss.n_ratings,), which post-PSS ratings
+        ``scoped`` holds, when known (``prepare_core_inputs``); None otherwise. A scorer
+        whose view selects the same ratings reuses ``scoped`` instead of copying them
+        (``scorers.scope.scorer_inputs``). Whoever replaces ``scoped`` or ``post_pss``
+        clears it.
     """
 
     note_ids: IdIndex
@@ -88,6 +93,7 @@ class CoreInputs:
     rater_cluster: NDArray[np.int64] | None = None
     rater_quasi_clique: NDArray[np.int64] | None = None
     established: NDArray[np.bool_] | None = None
+    scoped_mask: NDArray[np.bool_] | None = None
 
     @property
     def n_notes(self) -> int:
@@ -367,4 +373,5 @@ def prepare_core_inputs(
         rater_cluster=rater_cluster,
         rater_quasi_clique=rater_quasi_clique,
         established=_established(dataset, config),
+        scoped_mask=scoped_mask,
     )

@@ -27,6 +27,7 @@ from bridgewatch.pipeline.batch import run_batch
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.run import ScoringResult, score
 from bridgewatch.scoring.scorers import ScorerSpec, default_roster, select_scorers
+from bridgewatch.scoring.scorers.sharing import shared_prescorings
 from tests.fidelity.test_s_core import FIXTURES, RUN1_NOW_MS
 from tests.scoring.scorers import sabotage
 
@@ -124,8 +125,13 @@ def test_the_whole_roster_is_bit_identical_on_dask(dask_executor: DaskExecutor) 
     assert serial.roster is not None and on_dask.roster is not None
     assert list(on_dask.roster.runs) == list(serial.roster.runs)
     # 25 scorers in one task each; Core's prescoring and final scoring, the prescorings of
-    # MFGroupScorer_15 and MFTopicScorer_InDimensionTwo, and the four Gaussian scorers.
-    assert len(on_dask.roster.task_seconds) == 33
+    # MFGroupScorer_15 and MFTopicScorer_InDimensionTwo, and the four Gaussian scorers
+    # (33 tasks); a lender of a shared prescoring runs it in a task of its own, and the
+    # scorers that share it only their final scoring.
+    shares = shared_prescorings(serial.inputs, default_roster(ScoringConfig()))
+    assert shares  # S-core has no Expansion raters: ExpansionPlus shares Expansion's
+    lenders = set(shares.values()) - {"MFCoreScorer"}
+    assert len(on_dask.roster.task_seconds) == 33 + len(lenders)
     _assert_same(serial, on_dask)
 
 

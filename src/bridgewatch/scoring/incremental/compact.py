@@ -124,6 +124,7 @@ def restrict(inputs: CoreInputs, rows: NDArray[np.int64]) -> CoreInputs:
         post_pss=post,
         correlated=inputs.correlated[post_sel],
         scoped=scoped,
+        scoped_mask=None,
         scoped_correlated=inputs.scoped_correlated[scoped_sel],
         note_info=NoteInfo(**{f.name: getattr(info, f.name)[rows] for f in fields(info)}),
         note_topic=inputs.note_topic[rows],

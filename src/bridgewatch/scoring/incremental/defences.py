@@ -133,6 +133,7 @@ class HeldDefences:
             view = replace(
                 view,
                 scoped=view.scoped.subset(keep),
+                scoped_mask=None,
                 scoped_correlated=view.scoped_correlated[keep],
             )
             w = w[keep]

@@ -6,7 +6,8 @@ The caller writes the shared preprocessed inputs once to the run's work director
 
 - ``score:NAME`` for each scorer no other scorer borrows from: its prescoring and final
   scoring in one task, so nothing of it but its result leaves the worker;
-- ``prescore:NAME`` for a lender (a scorer whose prescoring a Gaussian scorer borrows):
+- ``prescore:NAME`` for a lender (a scorer whose prescoring a Gaussian scorer borrows, or
+  an MF scorer shares: ``sharing``):
   writes its prescoring to ``prescored/NAME.pkl`` (its view of the shared inputs as
   references, so the file holds only what the scorer computed); then ``final:NAME`` for the
   lender itself and for each borrower, which read that file.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from concurrent.futures import Executor
 
 from bridgewatch.parallel import Task, run_graph
@@ -47,6 +49,7 @@ from bridgewatch.scoring.scorers.run import (
 )
 from bridgewatch.scoring.scorers.schedule import (
     prescore_and_score,
+    prescoring_sources,
     roster_costs,
     roster_graph,
     task_priorities,
@@ -104,10 +107,11 @@ def _final_task(
     shared, refs = _shared(root)
     work = WorkDir(root)
     prescored: Prescored = loads_with_refs(work.read_bytes(_prescored_file(source)), refs)
+    lender = None if source == spec.name or spec.borrows is not None else source
     with limit_kernel_threads(1):
-        run = roster_run._final(spec, shared, {source: prescored}, gaussian_fitter, seed)
+        run = roster_run._final(spec, shared, {source: prescored}, gaussian_fitter, seed, lender)
     out_refs = dict(refs)
-    if spec.borrows is not None and prescored.prescoring is not None:
+    if source != spec.name and prescored.prescoring is not None:
         out_refs[_lender_ref(source)] = prescored.prescoring
     return dumps_with_refs(run, out_refs), time.perf_counter() - start
 
@@ -135,6 +139,7 @@ def run_roster_remote(
     gaussian_fitter: GaussianFitterFactory | None,
     executor: Executor,
     work_dir: str | None = None,
+    shares: Mapping[str, str] | None = None,
 ) -> RosterResult:
     """``run_roster`` on an executor whose tasks run in other processes (see the module).
 
@@ -142,6 +147,8 @@ def run_roster_remote(
     ----------
     shared : the run's shared inputs after the run-wide defence pass (``screen_roster``).
     roster, seed, gaussian_fitter : as ``run_roster``.
+    shares : {sharer: lender}, MF scorers that take another's prescoring
+        (``sharing.shared_prescorings``); their final tasks read the lender's file.
     executor : a process pool or a Dask cluster.
     work_dir : where the run directory goes (a path every worker sees, or an fsspec URL);
         default a local temporary directory (enough for local processes and a local
@@ -155,7 +162,8 @@ def run_roster_remote(
     roster_run._check(roster)
     started = time.perf_counter()
     by_name = {s.name: s for s in roster}
-    graph = roster_graph(roster)
+    graph = roster_graph(roster, shares)
+    sources = prescoring_sources(roster, shares)
     with work_directory(work_dir) as work:
         work.make_dir(_PRESCORED_DIR)
         size = save_tree(shared, work.url(SHARED_FILE))
@@ -174,8 +182,7 @@ def run_roster_remote(
                 args: tuple[object, ...] = (work.root, spec, seed, not spec.final)
                 tasks[name] = Task(_prescore_task, args, priority=priorities[name])
             elif kind == "final":
-                source = spec.borrows if spec.borrows is not None else spec.name
-                args = (work.root, spec, source, seed, gaussian_fitter)
+                args = (work.root, spec, sources[scorer], seed, gaussian_fitter)
                 tasks[name] = Task(_final_task, args, deps, priority=priorities[name])
             else:
                 args = (work.root, spec, seed, gaussian_fitter)
@@ -193,12 +200,12 @@ def run_roster_remote(
         data = payloads.get(f"score:{spec.name}")
         if data is not None:
             runs[spec.name] = loads_with_refs(data, refs)
-        if spec.borrows is None and f"final:{spec.name}" in payloads:
+        if sources[spec.name] == spec.name and f"final:{spec.name}" in payloads:
             runs[spec.name] = loads_with_refs(payloads[f"final:{spec.name}"], refs)
         if spec.name in runs and runs[spec.name].prescoring is not None:
             refs[_lender_ref(spec.name)] = runs[spec.name].prescoring
     for spec in roster:
-        if spec.borrows is not None:
+        if sources[spec.name] != spec.name:
             runs[spec.name] = loads_with_refs(payloads[f"final:{spec.name}"], refs)
     ordered = {spec.name: runs[spec.name] for spec in roster}
     _log.info(
@@ -208,4 +215,4 @@ def run_roster_remote(
         time.perf_counter() - started,
         sum(seconds.values()),
     )
-    return RosterResult(ordered, seconds)
+    return RosterResult(ordered, seconds, shares=dict(shares or {}))

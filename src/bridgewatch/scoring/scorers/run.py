@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
@@ -50,8 +49,10 @@ from bridgewatch.scoring.scorers.reputation import (
     prescore_reputation,
     score_reputation,
 )
-from bridgewatch.scoring.scorers.scope import scorer_inputs
-from bridgewatch.scoring.scorers.spec import ScorerKind, ScorerSpec
+from bridgewatch.scoring.scorers.scope import scope_masks, scorer_inputs
+from bridgewatch.scoring.scorers.seeds import scorer_entropy
+from bridgewatch.scoring.scorers.sharing import shared_prescorings
+from bridgewatch.scoring.scorers.spec import CORE_NAME, ScorerKind, ScorerSpec
 from bridgewatch.scoring.stages import current_rss_mib
 
 __all__ = [
@@ -74,8 +75,6 @@ __all__ = [
 _log = logging.getLogger(__name__)
 _R = TypeVar("_R")
 
-CORE_NAME = "MFCoreScorer"
-
 
 def kernel_thread_limit(executor: Executor | None) -> int | None:
     """Threads each scorer's kernels may use under ``executor``: no limit when the scorers
@@ -90,15 +89,6 @@ def _limited(limit: int | None, fn: Callable[..., _R], *args: object, **kwargs: 
         return fn(*args, **kwargs)
     with limit_kernel_threads(limit):
         return fn(*args, **kwargs)
-
-
-def scorer_entropy(seed: int | None, name: str) -> int | list[int] | None:
-    """The seed material of one scorer: fixed by the run seed and its name (None: fresh
-    entropy). MFCoreScorer's is the run seed itself, so the Core path alone and Core inside
-    the whole roster draw the same numbers."""
-    if seed is None or name == CORE_NAME:
-        return seed
-    return [seed, zlib.crc32(name.encode())]
 
 
 def _start_seed(spec: ScorerSpec, seed: int | None) -> int | None:
@@ -154,11 +144,13 @@ class RosterResult:
     each task (``score:NAME``, ``prescore:NAME``, ``final:NAME``) of an out-of-process run
     (loading the inputs included), empty in process; ``task_cpu_seconds``: CPU seconds of
     each task's thread in process (the task's whole CPU under a thread pool, where its
-    kernels run on that one thread; a lower bound serially), empty out of process."""
+    kernels run on that one thread; a lower bound serially), empty out of process;
+    ``shares``: {scorer: the scorer whose prescoring it shared} (``sharing``)."""
 
     runs: dict[str, ScorerRun]
     task_seconds: dict[str, float] = field(default_factory=dict)
     task_cpu_seconds: dict[str, float] = field(default_factory=dict)
+    shares: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> ScorerRun:
         return self.runs[name]
@@ -290,9 +282,16 @@ def _final(
     prescored: dict[str, Prescored],
     gaussian_fitter: GaussianFitterFactory | None,
     seed: int | None,
+    lender: str | None = None,
 ) -> ScorerRun:
-    """One scorer's final scoring (its own prescoring, or the borrowed one)."""
+    """One scorer's final scoring (its own prescoring, or the borrowed one).
+
+    ``lender``: an MF scorer whose prescoring ``spec`` shares (``sharing``; same view of the
+    ratings, same prescoring configuration); ``spec`` then keeps its own captured notes.
+    """
     start = time.perf_counter()
+    if lender is not None:
+        return _final_shared(spec, shared, prescored[lender], gaussian_fitter, seed)
     source = prescored[spec.borrows if spec.borrows is not None else spec.name]
     if spec.kind is ScorerKind.REPUTATION:
         return _final_reputation(spec, source)
@@ -330,10 +329,38 @@ def _final(
     return run
 
 
+def _final_shared(
+    spec: ScorerSpec,
+    shared: SharedScreening,
+    source: Prescored,
+    gaussian_fitter: GaussianFitterFactory | None,
+    seed: int | None,
+) -> ScorerRun:
+    """``spec``'s final scoring on the prescoring of ``source``, an MF scorer with the same
+    view and prescoring configuration (``sharing.shared_prescorings``): what ``spec``'s own
+    prescoring phase would have given, without running it again."""
+    masks = scope_masks(shared.inputs, spec)
+    view = replace(source.inputs, captured=masks.captured)
+    own = replace(source, spec=spec, inputs=view, seconds=0.0)
+    if source.spec.name == CORE_NAME and source.prescoring is not None:
+        # Core prescores even without data; any other scorer stops there (``_prescore``).
+        if view.scoped.n_ratings == 0:
+            own = replace(own, prescoring=None, skipped="no ratings in scope")
+        elif not source.prescoring.training.any():
+            reason = "no ratings left after the training filter"
+            own = replace(own, prescoring=None, skipped=reason)
+    if own.screening is not None:
+        own = replace(own, screening=replace(own.screening, inputs=view))
+    return _final(spec, shared, {spec.name: own}, gaussian_fitter, seed)
+
+
 def _no_scoped(view: CoreInputs) -> CoreInputs:
     empty = np.zeros(view.scoped.n_ratings, dtype=np.bool_)
     return replace(
-        view, scoped=view.scoped.subset(empty), scoped_correlated=view.scoped_correlated[empty]
+        view,
+        scoped=view.scoped.subset(empty),
+        scoped_correlated=view.scoped_correlated[empty],
+        scoped_mask=None,
     )
 
 
@@ -411,7 +438,9 @@ def prescore_roster(
     executor: Executor | None = None,
     screening: SharedScreening | None = None,
 ) -> dict[str, Prescored]:
-    """Prescoring of every scorer of ``roster`` that prescores, by name (multimodel §11.1).
+    """Prescoring of every scorer of ``roster`` that prescores, by name (multimodel §11.1);
+    a scorer that shares another's prescoring (``sharing``) has none of its own here, and
+    ``final_roster`` gives it the lender's.
 
     Parameters
     ----------
@@ -427,7 +456,8 @@ def prescore_roster(
     if screening is None:
         screening = screen_roster(shared, roster)
     ex = SerialExecutor() if executor is None else executor
-    specs = [s for s in roster if s.prescoring]
+    shares = shared_prescorings(screening.inputs, roster)
+    specs = [s for s in roster if s.prescoring and s.name not in shares]
     task = partial(
         _limited, kernel_thread_limit(executor), partial(_prescore, screening, seed=seed)
     )
@@ -454,19 +484,15 @@ def final_roster(
     if screening is None:
         screening = screen_roster(shared, roster)
     ex = SerialExecutor() if executor is None else executor
+    shares = shared_prescorings(screening.inputs, roster)
     specs = [s for s in roster if s.final]
-    task = partial(
-        _limited,
-        kernel_thread_limit(executor),
-        partial(
-            _final,
-            shared=screening,
-            prescored=prescored,
-            gaussian_fitter=gaussian_fitter,
-            seed=seed,
-        ),
-    )
-    runs = {r.spec.name: r for r in ex.map(task, specs)}
+
+    def one(spec: ScorerSpec) -> ScorerRun:
+        return _final(spec, screening, prescored, gaussian_fitter, seed, shares.get(spec.name))
+
+    runs = {
+        r.spec.name: r for r in ex.map(partial(_limited, kernel_thread_limit(executor), one), specs)
+    }
     ordered: dict[str, ScorerRun] = {}
     for spec in roster:
         if spec.name in runs:
@@ -476,7 +502,7 @@ def final_roster(
             ordered[spec.name] = ScorerRun(
                 spec, p.inputs, p.prescoring, None, p.seconds, p.skipped, p.screening
             )
-    return RosterResult(ordered)
+    return RosterResult(ordered, shares=shares)
 
 
 def run_roster(
@@ -491,7 +517,8 @@ def run_roster(
     """Prescore, then score, every scorer of ``roster`` (both phases of ``prescore_roster``
     and ``final_roster``, with the same result bit for bit) as one task graph, longest
     scorers first, each scorer's final fits as soon as its prescoring (or the one it
-    borrows) is done (``scorers.schedule``).
+    borrows) is done (``scorers.schedule``). MF scorers that would compute the same
+    prescoring run it once (``scorers.sharing``).
 
     In process (serial, threads) the tasks share the caller's objects; under an executor
     whose tasks run in other processes (``processes:N``, Dask; see ``parallel.in_process``)
@@ -499,11 +526,19 @@ def run_roster(
     ``work_dir`` (``scorers.remote``).
     """
     screening = screen_roster(shared, roster)
+    shares = shared_prescorings(screening.inputs, roster)
+    if shares:
+        _log.info("shared prescorings (same view and configuration): %s", shares)
     if in_process(executor):
         from bridgewatch.scoring.scorers.schedule import run_roster_in_process
 
         return run_roster_in_process(
-            screening, roster, seed=seed, gaussian_fitter=gaussian_fitter, executor=executor
+            screening,
+            roster,
+            seed=seed,
+            gaussian_fitter=gaussian_fitter,
+            executor=executor,
+            shares=shares,
         )
     from bridgewatch.scoring.scorers.remote import run_roster_remote
 
@@ -515,4 +550,5 @@ def run_roster(
         gaussian_fitter=gaussian_fitter,
         executor=executor,
         work_dir=work_dir,
+        shares=shares,
     )

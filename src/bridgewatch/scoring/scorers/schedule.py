@@ -6,8 +6,9 @@ phases need no barrier between them. The roster becomes one graph of tasks
 
 - ``score:NAME`` for each scorer no other scorer borrows from: its prescoring, then its
   final scoring, in one task;
-- ``prescore:NAME`` for a lender (a scorer whose prescoring a Gaussian scorer borrows), then
-  ``final:NAME`` for the lender itself and for each borrower.
+- ``prescore:NAME`` for a lender (a scorer whose prescoring a Gaussian scorer borrows, or
+  that MF scorers with the same view and prescoring configuration share: ``sharing``),
+  then ``final:NAME`` for the lender itself and for each borrower.
 
 The graph runs on any executor (``parallel.run_graph``): in this process here
 (``run_roster_in_process``: serial or threads, the tasks share the caller's objects), in
@@ -18,7 +19,7 @@ path instead of waiting on one long scorer that happened to come last in roster 
 Each scorer's screened view of the ratings dies with its task (``run.without_ratings``),
 not at the end of the roster, so only the scorers in flight hold per-rating arrays.
 
-The order changes the time, never the output: every scorer draws from its own seed and
+The order changes the time, never the output: every scorer re-seeds from the run seed and
 reads only the shared inputs and the prescoring it borrows.
 """
 
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from functools import partial
 from typing import Any
@@ -57,13 +58,30 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 
-def roster_graph(roster: tuple[ScorerSpec, ...]) -> dict[str, tuple[str, ...]]:
-    """The tasks of ``roster`` and their dependencies, by task name (see the module)."""
-    lenders = {s.borrows for s in roster if s.borrows is not None}
+def prescoring_sources(
+    roster: tuple[ScorerSpec, ...], shares: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Whose prescoring each scorer's final scoring reads, by name: the one it borrows
+    (Gaussian), the one it shares (``sharing.shared_prescorings``), or its own."""
+    shares = {} if shares is None else shares
+    return {
+        s.name: s.borrows if s.borrows is not None else shares.get(s.name, s.name) for s in roster
+    }
+
+
+def roster_graph(
+    roster: tuple[ScorerSpec, ...], shares: Mapping[str, str] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """The tasks of ``roster`` and their dependencies, by task name (see the module);
+    ``shares``: MF scorers that take another's prescoring (``sharing``), which lends it."""
+    sources = prescoring_sources(roster, shares)
+    lenders = {source for name, source in sources.items() if source != name}
     graph: dict[str, tuple[str, ...]] = {}
     for spec in roster:
-        if spec.borrows is not None:
-            graph[f"final:{spec.name}"] = (f"prescore:{spec.borrows}",)
+        source = sources[spec.name]
+        if source != spec.name:
+            if spec.final:
+                graph[f"final:{spec.name}"] = (f"prescore:{source}",)
         elif spec.name in lenders:
             graph[f"prescore:{spec.name}"] = ()
             if spec.final:
@@ -139,6 +157,7 @@ def run_roster_in_process(
     seed: int | None,
     gaussian_fitter: GaussianFitterFactory | None,
     executor: Executor | None,
+    shares: Mapping[str, str] | None = None,
 ) -> RosterResult:
     """``run_roster`` on an executor that runs its tasks in this process (serial, threads),
     as one graph (see the module); same result, bit for bit, as the two phases of
@@ -149,12 +168,15 @@ def run_roster_in_process(
     shared : the run's shared inputs after the run-wide defence pass (``screen_roster``).
     roster, seed, gaussian_fitter : as ``run_roster``.
     executor : None (serial), ``SerialExecutor`` or a thread pool.
+    shares : {sharer: lender}, MF scorers that take another's prescoring
+        (``sharing.shared_prescorings``); default none.
     """
+    shares = {} if shares is None else dict(shares)
     roster_run._check(roster)
     ex = SerialExecutor() if executor is None else executor
     limit = roster_run.kernel_thread_limit(executor)
     by_name = {s.name: s for s in roster}
-    graph = roster_graph(roster)
+    graph = roster_graph(roster, shares)
     priorities = task_priorities(graph, roster_costs(shared.inputs, roster))
     lent: dict[str, Prescored] = {}
     tasks: dict[str, Task] = {}
@@ -166,7 +188,8 @@ def run_roster_in_process(
             fn = partial(roster_run._prescore, shared, spec, seed)
         elif kind == "final":
             # ``lent`` is filled (in this thread, by ``keep``) before the task is submitted.
-            fn = partial(roster_run._final, spec, shared, lent, gaussian_fitter, seed)
+            lender = shares.get(spec.name)
+            fn = partial(roster_run._final, spec, shared, lent, gaussian_fitter, seed, lender)
         else:
             fn = partial(prescore_and_score, shared, spec, seed, gaussian_fitter)
         limited = partial(roster_run._limited, limit, fn)
@@ -192,4 +215,6 @@ def run_roster_in_process(
         "roster: %d tasks on %s in %.2f s", len(tasks), type(ex).__name__,
         time.perf_counter() - started,
     )  # fmt: skip
-    return RosterResult(runs, task_cpu_seconds={name: cpu for name, (_, cpu) in timed.items()})
+    return RosterResult(
+        runs, task_cpu_seconds={name: cpu for name, (_, cpu) in timed.items()}, shares=shares
+    )

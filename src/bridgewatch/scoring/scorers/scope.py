@@ -7,7 +7,7 @@ its own. Note and participant indexes are shared, so every scorer's arrays line 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,7 +16,7 @@ from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.preprocess import capture_mask, raters_in_scope
 from bridgewatch.scoring.scorers.spec import ScorerSpec
 
-__all__ = ["capture_share", "scorer_inputs"]
+__all__ = ["ScopeMasks", "capture_share", "scope_masks", "scorer_inputs"]
 
 
 def capture_share(
@@ -36,24 +36,28 @@ def capture_share(
         return np.asarray(hits / total, dtype=np.float64)
 
 
-def scorer_inputs(shared: CoreInputs, spec: ScorerSpec) -> CoreInputs:
-    """The view of ``shared`` that ``spec`` scores.
+@dataclass(frozen=True)
+class ScopeMasks:
+    """What decides a scorer's view (``scorer_inputs``), before any array is sliced.
 
-    Rater scope from ``spec.config.scope`` (§1.3: in group, unassigned when included, never
-    an enrolled rater without a group); note scope from the topic filters (§2.2 steps 1-2)
-    and strict inclusion (step 4); capture over all post-PSS ratings (§2.3). Without a
-    capture threshold every note of the note scope is captured.
-
-    Parameters
+    Attributes
     ----------
-    shared : the run's preprocessed inputs (Core's view: their ``scoped``/``captured`` are
-        replaced here).
-    spec : ScorerSpec
+    in_scope : bool array of shape (n_participants,), raters in the scorer's population.
+    note_ok : bool array of shape (n_notes,), notes in its note scope (topic filters,
+        strict inclusion).
+    captured : bool array of shape (n_notes,), notes whose results it keeps (capture share).
 
-    Returns
-    -------
-    CoreInputs
+    Two scorers with equal ``in_scope`` and ``note_ok`` see the same scoped ratings.
     """
+
+    in_scope: NDArray[np.bool_]
+    note_ok: NDArray[np.bool_]
+    captured: NDArray[np.bool_]
+
+
+def scope_masks(shared: CoreInputs, spec: ScorerSpec) -> ScopeMasks:
+    """The masks of ``spec``'s view of ``shared`` (see ``scorer_inputs``): O(ratings) counting,
+    no copy of the ratings."""
     scope = spec.config.scope
     post = shared.post_pss
     n_notes = shared.n_notes
@@ -75,12 +79,51 @@ def scorer_inputs(shared: CoreInputs, spec: ScorerSpec) -> CoreInputs:
         share = capture_share(cap_note, cap_in_scope, n_notes)
         with np.errstate(invalid="ignore"):
             note_ok = note_ok & (share >= scope.min_capture_share)
-    mask = rating_in_scope & note_ok[post.note_idx]
     captured = capture_mask(cap_note, cap_in_scope, n_notes, scope) & note_ok
+    return ScopeMasks(in_scope, note_ok, captured)
+
+
+def scorer_inputs(shared: CoreInputs, spec: ScorerSpec) -> CoreInputs:
+    """The view of ``shared`` that ``spec`` scores.
+
+    Rater scope from ``spec.config.scope`` (§1.3: in group, unassigned when included, never
+    an enrolled rater without a group); note scope from the topic filters (§2.2 steps 1-2)
+    and strict inclusion (step 4); capture over all post-PSS ratings (§2.3). Without a
+    capture threshold every note of the note scope is captured.
+
+    Parameters
+    ----------
+    shared : the run's preprocessed inputs (Core's view: their ``scoped``/``captured`` are
+        replaced here).
+    spec : ScorerSpec
+
+    Returns
+    -------
+    CoreInputs
+    """
+    masks = scope_masks(shared, spec)
+    post = shared.post_pss
+    mask = masks.in_scope[post.rater_idx] & masks.note_ok[post.note_idx]
+    if _holds(shared, mask):  # Core's view, say: the ratings are already cut (no copy)
+        scoped, scoped_correlated = shared.scoped, shared.scoped_correlated
+    else:
+        scoped, scoped_correlated = post.subset(mask), shared.correlated[mask]
     return replace(
         shared,
-        scoped=post.subset(mask),
-        scoped_correlated=shared.correlated[mask],
-        in_scope=in_scope,
-        captured=captured,
+        scoped=scoped,
+        scoped_correlated=scoped_correlated,
+        in_scope=masks.in_scope,
+        captured=masks.captured,
+        scoped_mask=mask,
+    )
+
+
+def _holds(shared: CoreInputs, mask: NDArray[np.bool_]) -> bool:
+    """Whether ``shared.scoped`` is ``post_pss`` cut by ``mask`` (``CoreInputs.scoped_mask``)."""
+    known = shared.scoped_mask
+    return (
+        known is not None
+        and known.shape == mask.shape
+        and shared.scoped.n_ratings == shared.scoped_correlated.shape[0] == int(known.sum())
+        and bool(np.array_equal(known, mask))
     )

@@ -16,7 +16,16 @@ from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.gaussian import GaussianConfig
 from bridgewatch.scoring.reputation_mf import ReputationMFConfig
 
-__all__ = ["Family", "ScorerKind", "ScorerSpec"]
+__all__ = ["CORE_NAME", "RUN_SEED_SCORERS", "Family", "ScorerKind", "ScorerSpec"]
+
+
+CORE_NAME = "MFCoreScorer"
+"""The Core scorer's name: the scorer every run has."""
+
+RUN_SEED_SCORERS = frozenset(
+    {CORE_NAME, "MFCoreWithTopicsScorer", "MFExpansionScorer", "MFExpansionPlusScorer"}
+)
+"""Scorers whose random numbers come from the run seed itself (``run.scorer_entropy``)."""
 
 
 class ScorerKind(Enum):
