@@ -17,6 +17,7 @@ from bridgewatch.scoring.reputation_mf.kernels import (
     adam_round,
     loss_and_grad_reference,
     rater_chunks,
+    tiled_order,
 )
 
 B1, B2, EPS, LR = 0.9, 0.999, 1e-8, 0.2
@@ -162,3 +163,47 @@ def test_chunks_never_split_a_rater_and_threads_change_no_bit() -> None:
         adam_round(note_c, rater_c, y, w, threaded, flags, 2.0 * reg, reg, adam, pool)
     for g in GROUPS:
         np.testing.assert_array_equal(getattr(serial, g), getattr(threaded, g), err_msg=g)
+
+
+@pytest.mark.parametrize("tile_raters", [1, 7, 64, 10_000])
+def test_the_tiled_order_keeps_each_rater_in_its_chunk_and_changes_only_rounding(
+    tile_raters: int,
+) -> None:
+    rng = np.random.default_rng(6)
+    pairs = np.unique(rng.integers(0, 300 * 200, 6000))  # (rater, note)-sorted, no repeats
+    rater_c = np.unique(pairs // 200, return_inverse=True)[1].astype(np.int32)
+    note_c = (pairs % 200).astype(np.int32)
+    m, n_raters = pairs.shape[0], int(rater_c.max()) + 1
+    y = rng.choice([0.0, 0.5, 1.0], m)
+    w = rng.uniform(0.2, 1.5, m)
+    order, chunks = tiled_order(note_c, rater_c, tile_raters)
+    assert np.array_equal(np.sort(order), np.arange(m))  # a permutation
+    tiled_note, tiled_rater = note_c[order], rater_c[order]
+    plain = rater_chunks(rater_c)
+    assert [(lo, hi) for lo, hi, _, _ in chunks] == plain
+    for lo, hi, u0, u1 in chunks:
+        if hi > lo:  # the chunk holds exactly its raters' ratings
+            assert tiled_rater[lo:hi].min() == u0 and tiled_rater[lo:hi].max() == u1 - 1
+            assert np.array_equal(np.sort(tiled_rater[lo:hi]), rater_c[lo:hi])
+    # Inside a tile the notes ascend: at most one descent per tile boundary.
+    descents = int((np.diff(tiled_note.astype(np.int64)) < 0).sum())
+    assert descents <= -(-n_raters // tile_raters) + len(chunks)
+
+    def params() -> ReputationParams:
+        g = np.random.default_rng(7)
+        return ReputationParams(
+            g.standard_normal(200), g.standard_normal(200), g.standard_normal(n_raters),
+            g.standard_normal(n_raters), np.ones(n_raters), np.zeros(1),
+        )  # fmt: skip
+
+    reg = np.array([0.01 / 200, 0.005 / 200, 0.01 / n_raters, 0.01 / n_raters, 0.0, 0.0])
+    adam = AdamSettings(LR, B1, B2, EPS, max_epochs=40, period=10, convergence=0.0)
+    flags = np.ones(6, dtype=np.bool_)
+    a, b = params(), params()
+    adam_round(note_c, rater_c, y, w, a, flags, 2.0 * reg, reg, adam)
+    adam_round(
+        tiled_note, tiled_rater, y[order], w[order], b, flags, 2.0 * reg, reg, adam,
+        chunks=chunks,
+    )  # fmt: skip
+    for g in GROUPS:
+        np.testing.assert_allclose(getattr(a, g), getattr(b, g), rtol=0, atol=1e-9, err_msg=g)

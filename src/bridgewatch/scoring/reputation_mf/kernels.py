@@ -10,14 +10,15 @@ over the parameter groups k = (f_n, b_n, f_u, b_u, ρ_u, μ). A round builds a f
 ``max_epochs + 1`` steps; every ``period`` epochs the loss before that epoch's step is compared
 with the one ``period`` epochs earlier and the round stops when it changed by less than
 ``convergence`` (the reference's ``_train_one_round``). ``adam_round`` runs a round: each
-epoch one numba pass per fixed rater range (in threads when the data is large), then the Adam
-step; ``loss_and_grad_reference`` is the plain-numpy loss and gradient the tests check it
-against. Every sum runs in an order fixed by the data, so results are bit-identical from run
-to run and whatever the number of threads.
+epoch one numba pass per fixed rater range (in threads when the data is large; the ratings of
+each range in ``tiled_order``), then the Adam step; ``loss_and_grad_reference`` is the
+plain-numpy loss and gradient the tests check it against. Every sum runs in an order fixed by
+the data, so results are bit-identical from run to run and whatever the number of threads.
 """
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ __all__ = [
     "adam_round",
     "loss_and_grad_reference",
     "rater_chunks",
+    "tiled_order",
 ]
 
 GROUPS: tuple[str, ...] = (
@@ -49,6 +51,9 @@ GROUPS: tuple[str, ...] = (
 )
 
 _njit: Any = numba.njit(cache=True, nogil=True)
+
+TILE_RATERS = 8192
+"""Raters per tile of ``tiled_order``."""
 
 
 @dataclass
@@ -71,20 +76,19 @@ class ReputationParams:
 
 @_njit
 def _chunk_pass(  # type: ignore[no-untyped-def]
-    lo, hi, note_c, rater_c, y, w, f_n, b_n, f_u, b_u, rep, mu, g_fn, g_bn, g_fu, g_bu, g_rep,
-    t_fn, t_bn, t_fu, t_bu, t_rep, with_loss,
+    lo, hi, u0, u1, note_c, rater_c, y, w, f_n, b_n, f_u, b_u, rep, mu, g_fn, g_bn, g_fu, g_bu,
+    g_rep, t_fn, t_bn, t_fu, t_bu, t_rep, with_loss,
 ):  # fmt: skip
-    """Ratings lo..hi-1 (whole raters): Σ w·(p − y)² (when ``with_loss``) and the gradient
-    sums Σ 2w·(p − y)·∂p/∂θ. Note sums go to this chunk's own ``g_fn``/``g_bn`` (zeroed
-    here), rater sums to the chunk's raters' entries of ``g_fu``/``g_bu``/``g_rep`` (zeroed
-    here; no other chunk touches them). Returns (loss sum, μ gradient sum)."""
+    """Ratings lo..hi-1, whose raters are exactly u0..u1-1: Σ w·(p − y)² (when
+    ``with_loss``) and the gradient sums Σ 2w·(p − y)·∂p/∂θ. Note sums go to this chunk's
+    own ``g_fn``/``g_bn`` (zeroed here), rater sums to the chunk's raters' entries of
+    ``g_fu``/``g_bu``/``g_rep`` (zeroed here; no other chunk touches them). Returns (loss
+    sum, μ gradient sum)."""
     if t_fn:
         g_fn[:] = 0.0
     if t_bn:
         g_bn[:] = 0.0
-    if hi > lo:
-        u0 = rater_c[lo]
-        u1 = rater_c[hi - 1] + 1
+    if u1 > u0:
         if t_fu:
             g_fu[u0:u1] = 0.0
         if t_bu:
@@ -127,6 +131,47 @@ def _adam_update(values, grad, m, v, reg, inv_r, b1, b2, step_size, bc2_sqrt, ep
         values[i] -= step_size * m[i] / (np.sqrt(v[i]) / bc2_sqrt + eps)
 
 
+def tiled_order(
+    note_c: NDArray[np.int32], rater_c: NDArray[np.int32], tile_raters: int = TILE_RATERS
+) -> tuple[NDArray[np.int64], list[tuple[int, int, int, int]]]:
+    """A cache-friendly order of ratings sorted by (rater, note), and its rater chunks.
+
+    The ratings of each chunk (``rater_chunks``) are cut into tiles of at most
+    ``tile_raters`` consecutive raters, and each tile is ordered by (note, rater): an epoch
+    then walks a tile's notes in ascending order while its raters' parameters stay in
+    cache, instead of visiting notes at random (at 10M ratings over 200k notes about twice
+    as fast). The order is fixed by the data alone.
+
+    Parameters
+    ----------
+    note_c, rater_c : int32 arrays of shape (n_ratings,), sorted by (rater, note).
+    tile_raters : raters per tile (their five parameter and gradient arrays should fit a
+        core's L2 cache: 8,192 raters are 320 KiB).
+
+    Returns
+    -------
+    order : int64 array of shape (n_ratings,), the permutation to apply to every rating
+        array.
+    chunks : [(lo, hi, u0, u1)] per chunk of ``rater_chunks``, in the new order: ratings
+        lo..hi-1 belong to raters u0..u1-1 and to no other chunk.
+    """
+    m = rater_c.shape[0]
+    order = np.empty(m, dtype=np.int64)
+    chunks: list[tuple[int, int, int, int]] = []
+    for lo, hi in rater_chunks(rater_c):
+        if hi == lo:
+            chunks.append((lo, hi, 0, 0))
+            continue
+        u0, u1 = int(rater_c[lo]), int(rater_c[hi - 1]) + 1
+        chunks.append((lo, hi, u0, u1))
+        cuts = np.searchsorted(rater_c[lo:hi], np.arange(u0, u1, tile_raters), side="left")
+        bounds = [*(lo + int(c) for c in cuts), hi]
+        for a, b in itertools.pairwise(bounds):
+            # Stable on (rater, note)-sorted input: ties in note keep rater order.
+            order[a:b] = a + np.argsort(note_c[a:b], kind="stable")
+    return order, chunks
+
+
 def rater_chunks(rater_c: NDArray[np.int32], n_chunks: int = N_CHUNKS) -> list[tuple[int, int]]:
     """``n_chunks`` consecutive rating ranges of about equal size that never split a rater
     (``rater_c`` sorted ascending); some may be empty. Fixed by the data alone, so every sum
@@ -166,6 +211,7 @@ def adam_round(
     reg_loss: NDArray[np.float64],
     adam: AdamSettings,
     pool: Executor | None = None,
+    chunks: list[tuple[int, int, int, int]] | None = None,
 ) -> tuple[int, float, bool]:
     """One Adam round on ``p`` in place (module docstring).
 
@@ -184,6 +230,8 @@ def adam_round(
         (2c_k·θ) and loss (c_k·Σθ²) — passed separately so a test can switch either off.
     adam : AdamSettings
     pool : threads for the chunks, or None.
+    chunks : [(lo, hi, u0, u1)] rater chunks of ratings in ``tiled_order``; default the
+        ``rater_chunks`` of ratings sorted by rater.
 
     Returns
     -------
@@ -192,7 +240,11 @@ def adam_round(
     groups = [getattr(p, g) for g in GROUPS[:5]]
     flags = [bool(t) for t in trainable]
     t_fn, t_bn, t_fu, t_bu, t_rep, t_mu = flags
-    chunks = rater_chunks(rater_c)
+    if chunks is None:
+        chunks = [
+            (lo, hi, int(rater_c[lo]), int(rater_c[hi - 1]) + 1) if hi > lo else (lo, hi, 0, 0)
+            for lo, hi in rater_chunks(rater_c)
+        ]
     nn_, nu = p.note_factors.shape[0], p.rater_factors.shape[0]
     note_grads = [(np.zeros(nn_), np.zeros(nn_)) for _ in chunks]
     rater_grads = (np.zeros(nu), np.zeros(nu), np.zeros(nu))
@@ -205,11 +257,12 @@ def adam_round(
     loss = float("nan")
 
     def run(k: int, with_loss: bool) -> tuple[float, float]:
-        lo, hi = chunks[k]
+        lo, hi, u0, u1 = chunks[k]
         g_fn, g_bn = note_grads[k]
         out: tuple[float, float] = _chunk_pass(
-            lo, hi, note_c, rater_c, y, w, p.note_factors, p.note_intercepts, p.rater_factors,
-            p.rater_intercepts, p.rater_reputations, float(p.global_intercept[0]), g_fn, g_bn,
+            lo, hi, u0, u1, note_c, rater_c, y, w, p.note_factors, p.note_intercepts,
+            p.rater_factors, p.rater_intercepts, p.rater_reputations,
+            float(p.global_intercept[0]), g_fn, g_bn,
             *rater_grads, t_fn, t_bn, t_fu, t_bu, t_rep, with_loss,
         )  # fmt: skip
         return out

@@ -38,6 +38,7 @@ from bridgewatch.scoring.reputation_mf.kernels import (
     AdamSettings,
     ReputationParams,
     adam_round,
+    tiled_order,
 )
 
 __all__ = [
@@ -143,6 +144,7 @@ class _Data:
     y: NDArray[np.float64]
     notes: NDArray[np.int64]
     raters: NDArray[np.int64]
+    chunks: list[tuple[int, int, int, int]]
 
     @property
     def n_notes(self) -> int:
@@ -168,8 +170,8 @@ def _data(
     n_notes: int,
     n_raters: int,
 ) -> _Data:
-    """Validated ratings in compact indexes, sorted by (rater, note) so that every sum runs
-    in an order that does not depend on the input rows."""
+    """Validated ratings in compact indexes, in ``kernels.tiled_order`` of their (rater,
+    note) order, so that every sum runs in an order that does not depend on the input rows."""
     m = note_idx.shape[0]
     if note_idx.ndim != 1 or rater_idx.shape != (m,) or helpful_num.shape != (m,):
         raise InputError(
@@ -186,7 +188,9 @@ def _data(
     notes, note_c = _compact(note_idx, n_notes)
     raters, rater_c = _compact(rater_idx, n_raters)
     order = np.lexsort((note_c, rater_c))
-    return _Data(note_c[order], rater_c[order], y[order], notes, raters)
+    note_c, rater_c, y = note_c[order], rater_c[order], y[order]
+    tiles, chunks = tiled_order(note_c, rater_c)
+    return _Data(note_c[tiles], rater_c[tiles], y[tiles], notes, raters, chunks)
 
 
 def rating_weights(
@@ -283,8 +287,9 @@ def _round(
         convergence=config.convergence,
     )
     steps, loss, converged = adam_round(
-        data.note_c, data.rater_c, data.y, w, p, trainable, 2.0 * reg, reg, adam, pool
-    )
+        data.note_c, data.rater_c, data.y, w, p, trainable, 2.0 * reg, reg, adam, pool,
+        data.chunks,
+    )  # fmt: skip
     return RoundStats(int(steps), float(loss), bool(converged))
 
 
