@@ -13,8 +13,9 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ from bridgewatch.io import (
     write_scored_notes,
 )
 from bridgewatch.io.dataset import load_dataset
+from bridgewatch.scoring._threads import kernel_threads
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.run import ProgressCallback, ScoringResult, default_as_of_ms, score
 from bridgewatch.scoring.scorers import CORE_NAME, ScorerSpec
@@ -103,21 +105,28 @@ def write_outputs(result: ScoringResult, outdir: str | Path) -> tuple[Path, ...]
     }
     staging = Path(tempfile.mkdtemp(prefix=".bridgewatch-", dir=out))
     try:
-        for name, frame in frames.items():
-            _WRITERS[name](frame, staging / name)
         note_ids = result.inputs.note_ids.ids
-        save_core_rules(result.final.rules, note_ids, staging / CORE_RULES_FILE)
-        extra = []
+        jobs: list[Callable[[], None]] = [
+            partial(_WRITERS[name], frame, staging / name) for name, frame in frames.items()
+        ]
+        jobs.append(
+            partial(save_core_rules, result.final.rules, note_ids, staging / CORE_RULES_FILE)
+        )
         if result.roster is not None:
             for run in result.roster.final_runs():
                 if run.final is None or run.spec.name == CORE_NAME:
                     continue
-                save_core_rules(
-                    run.final.rules,
-                    note_ids,
-                    staging / SCORER_RULES_DIR / f"{run.spec.name}.npz",
-                    rows=np.flatnonzero(run.final.scored),
+                jobs.append(
+                    partial(
+                        save_core_rules,
+                        run.final.rules,
+                        note_ids,
+                        staging / SCORER_RULES_DIR / f"{run.spec.name}.npz",
+                        rows=np.flatnonzero(run.final.scored),
+                    )
                 )
+        _run_all(jobs)
+        extra = []
         if (staging / SCORER_RULES_DIR).is_dir():
             extra.append(SCORER_RULES_DIR)
         written = []
@@ -129,6 +138,21 @@ def write_outputs(result: ScoringResult, outdir: str | Path) -> tuple[Path, ...]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return tuple(written)
+
+
+def _run_all(jobs: list[Callable[[], None]]) -> None:
+    """Run the file writers, on every core the kernels may use (each writes its own file;
+    polars and numpy release the GIL while they format and compress); the
+    first error is raised once all have stopped."""
+    workers = min(kernel_threads(), len(jobs))
+    if workers < 2:
+        for job in jobs:
+            job()
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(job) for job in jobs]
+    for future in futures:
+        future.result()
 
 
 def run_batch(
