@@ -134,6 +134,14 @@ def test_round_lowers_the_loss_and_stops_on_convergence() -> None:
     assert loss == pytest.approx(end, rel=0.05)
 
 
+def _random_params(n_notes: int, n_raters: int, seed: int) -> ReputationParams:
+    g = np.random.default_rng(seed)
+    return ReputationParams(
+        g.standard_normal(n_notes), g.standard_normal(n_notes), g.standard_normal(n_raters),
+        g.standard_normal(n_raters), np.ones(n_raters), np.zeros(1),
+    )  # fmt: skip
+
+
 def test_chunks_never_split_a_rater_and_threads_change_no_bit() -> None:
     rng = np.random.default_rng(4)
     drawn = np.sort(rng.integers(0, 300, 5000))
@@ -146,18 +154,10 @@ def test_chunks_never_split_a_rater_and_threads_change_no_bit() -> None:
     for (_, hi), (lo, _) in itertools.pairwise(chunks):
         assert hi == lo and (lo in (0, 5000) or rater_c[lo] != rater_c[lo - 1])
     n_raters = int(rater_c.max()) + 1
-
-    def params() -> ReputationParams:
-        g = np.random.default_rng(5)
-        return ReputationParams(
-            g.standard_normal(200), g.standard_normal(200), g.standard_normal(n_raters),
-            g.standard_normal(n_raters), np.ones(n_raters), np.zeros(1),
-        )  # fmt: skip
-
     reg = np.array([0.01 / 200, 0.005 / 200, 0.01 / n_raters, 0.01 / n_raters, 0.0, 0.0])
     adam = AdamSettings(LR, B1, B2, EPS, max_epochs=40, period=10, convergence=0.0)
     flags = np.array([True, True, True, True, True, True])
-    serial, threaded = params(), params()
+    serial, threaded = _random_params(200, n_raters, 5), _random_params(200, n_raters, 5)
     adam_round(note_c, rater_c, y, w, serial, flags, 2.0 * reg, reg, adam)
     with ThreadPoolExecutor(max_workers=2) as pool:
         adam_round(note_c, rater_c, y, w, threaded, flags, 2.0 * reg, reg, adam, pool)
@@ -189,17 +189,10 @@ def test_the_tiled_order_keeps_each_rater_in_its_chunk_and_changes_only_rounding
     descents = int((np.diff(tiled_note.astype(np.int64)) < 0).sum())
     assert descents <= -(-n_raters // tile_raters) + len(chunks)
 
-    def params() -> ReputationParams:
-        g = np.random.default_rng(7)
-        return ReputationParams(
-            g.standard_normal(200), g.standard_normal(200), g.standard_normal(n_raters),
-            g.standard_normal(n_raters), np.ones(n_raters), np.zeros(1),
-        )  # fmt: skip
-
     reg = np.array([0.01 / 200, 0.005 / 200, 0.01 / n_raters, 0.01 / n_raters, 0.0, 0.0])
     adam = AdamSettings(LR, B1, B2, EPS, max_epochs=40, period=10, convergence=0.0)
     flags = np.ones(6, dtype=np.bool_)
-    a, b = params(), params()
+    a, b = _random_params(200, n_raters, 7), _random_params(200, n_raters, 7)
     adam_round(note_c, rater_c, y, w, a, flags, 2.0 * reg, reg, adam)
     adam_round(
         tiled_note, tiled_rater, y[order], w[order], b, flags, 2.0 * reg, reg, adam,
