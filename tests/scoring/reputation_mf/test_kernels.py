@@ -175,7 +175,7 @@ def test_the_tiled_order_keeps_each_rater_in_its_chunk_and_changes_only_rounding
     note_c = (pairs % 200).astype(np.int32)
     m, n_raters = pairs.shape[0], int(rater_c.max()) + 1
     y = rng.choice([0.0, 0.5, 1.0], m)
-    w = rng.uniform(0.2, 1.5, m)
+    w = np.asarray(rng.uniform(0.2, 1.5, m), dtype=np.float64)
     order, chunks = tiled_order(note_c, rater_c, tile_raters)
     assert np.array_equal(np.sort(order), np.arange(m))  # a permutation
     tiled_note, tiled_rater = note_c[order], rater_c[order]

@@ -22,8 +22,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from bridgewatch.scoring.config import CoreScopeConfig, ScoringConfig
+from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.inputs import CoreInputs
+from bridgewatch.scoring.preprocess.config import CoreScopeConfig
 from bridgewatch.scoring.scorers.scope import ScopeMasks, scope_masks
 from bridgewatch.scoring.scorers.seeds import scorer_entropy
 from bridgewatch.scoring.scorers.spec import CORE_NAME, ScorerKind, ScorerSpec
