@@ -211,6 +211,7 @@ def run_batch(
         executor=executor,
         work_dir=work_dir,
         progress=progress,
+        keep_fit_ratings=False,  # only the output files read the result
     )
     with clock.stage("write"):
         files = write_outputs(result, outdir)

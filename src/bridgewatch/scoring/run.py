@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -51,6 +51,7 @@ from bridgewatch.scoring.scorers import (
 from bridgewatch.scoring.scorers.gaussian_fit import gaussian_note_fitter
 from bridgewatch.scoring.scorers.meta import roster_meta
 from bridgewatch.scoring.scorers.roster import core_scorer, default_roster
+from bridgewatch.scoring.scorers.run import without_ratings
 from bridgewatch.scoring.stages import StageClock, StageUsage
 from bridgewatch.scoring.status import TagCounts, count_recent_ratings, count_tags
 
@@ -326,6 +327,7 @@ def score(
     progress: ProgressCallback | None = None,
     rater_cluster: NDArray[np.int64] | None = None,
     rater_quasi_clique: NDArray[np.int64] | None = None,
+    keep_fit_ratings: bool = True,
 ) -> ScoringResult:
     """Score every note with a roster of scorers, meta-score and update the status history.
 
@@ -350,6 +352,10 @@ def score(
         every worker sees, or an fsspec URL); default a local temporary directory.
     progress : optional callback told when each stage of ``STAGES`` starts.
     rater_cluster, rater_quasi_clique : optional PSS inputs per participant (§2.3 step 5).
+    keep_fit_ratings : keep the Core scorer's per-rating arrays (its final fit's ratings,
+        its screened view) in the result, for callers that read them (the real-time
+        pipeline, the attack bench). False drops them once the roster is done, before the
+        output tables are built (at 150M ratings gigabytes); every table is the same.
 
     Returns
     -------
@@ -394,6 +400,8 @@ def score(
                 )
             with stages.stage("final scoring"):
                 pass
+    if not keep_fit_ratings:
+        runs = replace(runs, runs={**runs.runs, CORE_NAME: without_ratings(runs[CORE_NAME])})
     core_run = runs[CORE_NAME]
     pre, final = core_run.prescoring, core_run.final
     assert pre is not None and final is not None  # Core always runs

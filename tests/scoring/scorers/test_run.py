@@ -95,6 +95,15 @@ def test_executor_and_order_do_not_change_a_bit(dataset: Dataset, whole: Scoring
     _same(whole, _score(dataset, scorers=tuple(reversed(default_roster(CONFIG)))))
 
 
+def test_dropping_the_fit_ratings_changes_no_table(dataset: Dataset, whole: ScoringResult) -> None:
+    slim = _score(dataset, keep_fit_ratings=False)
+    _same(whole, slim)
+    assert whole.aux_note_info.equals(slim.aux_note_info)
+    assert whole.note_explanations.equals(slim.note_explanations)
+    assert whole.final.main.ratings.n_ratings > 0
+    assert slim.final.main.ratings.n_ratings == 0  # what the batch command keeps
+
+
 def test_core_inside_the_roster_is_the_core_path(dataset: Dataset, whole: ScoringResult) -> None:
     alone = score_core(dataset, CONFIG, as_of_ms=default_as_of_ms(dataset), seed=7)
     for column in ("coreNoteIntercept", "coreNoteFactor1", "coreRatingStatus"):
