@@ -534,6 +534,12 @@ class LiveState:
             raise RuntimeError("no refit")
         inputs = self._pass_inputs(refit)
         note_ids = inputs.note_ids.ids
+        touched_ids = sorted(self._touched)
+        touched = _rows_mask(inputs.note_ids, touched_ids)
+        previous = self.last_pass
+        # Only the notes of the events since the last pass can have other ratings, while
+        # the note-level inputs are the same objects (no note event, no fallback build).
+        same_notes = previous is not None and previous.inputs.note_info is inputs.note_info
         live = rescore_roster(
             inputs,
             refit.roster,
@@ -542,13 +548,12 @@ class LiveState:
             self.config,
             self.incremental,
             aligner=self._aligner,
-            previous=self.last_pass,
+            previous=previous,
+            touched=np.flatnonzero(touched).astype(np.int64) if same_notes else None,
         )
         self._caches = live.caches
         self.last_pass = live
-        touched_ids = sorted(self._touched)
         self._touched = set()
-        touched = _rows_mask(inputs.note_ids, touched_ids)
         history, held = self._hold(live, refit, touched, as_of_ms)
         # Rows the database does not have yet (new notes) are written even if unchanged.
         known = self.frames.history.note_id
