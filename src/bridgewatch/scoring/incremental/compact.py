@@ -32,6 +32,7 @@ __all__ = [
     "merge_tag_counts",
     "note_prints",
     "notes_of_raters",
+    "ratings_of_notes",
     "restrict",
     "update_prints",
 ]
@@ -165,6 +166,17 @@ def _ratings(
         participant_ids=r.participant_ids,
     )
     return out, sel
+
+
+def ratings_of_notes(ratings: Ratings, rows: NDArray[np.int64]) -> Ratings:
+    """The ratings of the notes at ``rows`` (ascending) alone, in their order, on a note
+    index of those notes (note ``k`` is ``rows[k]``)."""
+    n = ratings.n_notes
+    keep_note = _mark(n, rows)
+    new_row = np.full(n, -1, dtype=np.int32)
+    new_row[rows] = np.arange(rows.shape[0], dtype=np.int32)
+    out, _ = _ratings(ratings, keep_note, new_row, IdIndex(ratings.note_ids.ids[rows]))
+    return out
 
 
 def _history(history: StatusHistory, rows: NDArray[np.int64]) -> StatusHistory:
