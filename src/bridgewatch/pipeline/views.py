@@ -77,16 +77,18 @@ def note_views(
         labels = labels_from_bitmask(final.rules.active_rules[at], CORE_RULE_NAMES)
         intercepts = final.main.intercept[at].tolist()
         factors = final.main.factor[at].tolist()
+        # (Read once per scorer: an enum's ``value`` costs a descriptor call per access.)
+        name, family, why = run.spec.name, run.spec.family.value, held.get(run.spec.name)
         for k, pos in enumerate(np.flatnonzero(has).tolist()):
             per_note[pos].append(
                 {
-                    "scorer": run.spec.name,
-                    "family": run.spec.family.value,
+                    "scorer": name,
+                    "family": family,
                     "status": statuses[k],
                     "intercept": _num(intercepts[k]),
                     "factor": _num(factors[k]),
                     "activeRules": labels[k] or None,
-                    "held": held.get(run.spec.name),
+                    "held": why,
                 }
             )
     coverage = families.get(Family.COVERAGE)
