@@ -14,7 +14,7 @@ import pytest
 
 from bridgewatch.io import read_ratings, schemas
 from bridgewatch.io.columns import HELPFUL_TAGS, NOT_HELPFUL_TAGS
-from bridgewatch.model import IdIndex, Ratings
+from bridgewatch.model import IdIndex, NoteStatus, Ratings
 from bridgewatch.pipeline.contributors import OutcomeTally
 from bridgewatch.pipeline.state import Frames, LiveState
 from bridgewatch.scoring.config import ScoringConfig
@@ -28,6 +28,7 @@ from tests.scoring.community import write_small_community
 from tests.scoring.incremental.test_roster import _differing
 
 _LEVELS = ("HELPFUL", "SOMEWHAT_HELPFUL", "NOT_HELPFUL")
+_VERDICTS = ("HELPFUL", "NOT_HELPFUL", "HELPFUL")
 
 
 def _typed(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
@@ -74,14 +75,17 @@ def _events(
     the rest deletions; a few notes get many of them (to move their status)."""
     store = state.store
     rows = store.live_rows()
-    existing = list(
+    existing = sorted(
         zip(
             [store.note_keys[k] for k in store.note_of(rows).tolist()],
             [store.rater_keys[k] for k in store.rater_of(rows).tolist()],
             strict=True,
         )
     )
-    hot = rng.sample(notes, 3)
+    # Notes that need more ratings get one verdict each from many raters: their statuses move.
+    history = state.frames.history
+    nmr = set(history.note_id[history.current_status == NoteStatus.NEEDS_MORE_RATINGS].tolist())
+    hot = rng.sample(sorted(nmr & set(notes)), 3)
     out: list[dict[str, Any]] = []
     for k in range(size):
         kind = rng.random()
@@ -93,8 +97,7 @@ def _events(
         else:
             pair = rng.choice(existing)
             event = "rating.replaced" if kind < 0.85 else "rating.deleted"
-        # The hot notes get one verdict each, from new raters mostly: their statuses move.
-        level = _LEVELS[hot.index(pair[0]) % 3] if pair[0] in hot else rng.choice(_LEVELS)
+        level = _VERDICTS[hot.index(pair[0])] if pair[0] in hot else rng.choice(_LEVELS)
         payload: dict[str, Any] = {
             "noteId": pair[0],
             "raterParticipantId": pair[1],
@@ -125,7 +128,7 @@ def test_running_totals_equal_a_recount_after_random_batches(files: Any, seed: i
     state = _state(files, config)
     state.refit()
     notes = sorted({state.store.note_keys[k] for k in state.store.note_of(state.store.live_rows())})
-    raters = list(state.store.rater_keys)
+    raters = sorted(state.store.rater_keys)  # (interned in no fixed order)
     rng = random.Random(seed)
     now = state.store.newest_ms()
     event_id = 1
