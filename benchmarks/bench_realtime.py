@@ -570,15 +570,41 @@ def _pass_cpu(args: argparse.Namespace) -> None:
             )
         return out
 
+    # As the worker does after a refit: a warm pass, then the first pass, which publishes
+    # the refit (every note whose status-history row the refit changed).
+    start = time.process_time()
+    state.warm_up()
+    warm = time.process_time() - start
+    start = time.process_time()
+    state.apply_events(batch(1))
+    first = state.rescore(newest + event_id)
+    views = sum(len(row["scorer_views"] or "") for row in first.scores)
+    print(
+        f"after the refit: warm pass {warm * 1000:.0f} ms CPU, first pass "
+        f"{(time.process_time() - start) * 1000:.0f} ms CPU ({len(first.history_rows)} status-"
+        f"history rows, {len(first.scores)} note_scores rows with {views / 2**20:.0f} MiB of "
+        "scorer views)"
+    )
     state.apply_events(batch(args.batch_size))  # untimed: JIT compilation, caches
     state.rescore(newest + event_id)
     times = []
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
     for _ in range(args.passes):
         events_batch = batch(args.batch_size)
         start = time.process_time()
+        if profiler is not None:
+            profiler.enable()
         state.apply_events(events_batch)
         state.rescore(newest + event_id)
+        if profiler is not None:
+            profiler.disable()
         times.append(time.process_time() - start)
+    if profiler is not None:
+        profiler.dump_stats(args.profile)
     ms = np.array(times) * 1000
     print(
         f"worker pass CPU, {n} ratings, {n // 30} notes, {args.batch_size} rating events per "
@@ -632,6 +658,9 @@ def main() -> int:
         "--pass-cpu", type=int, metavar="N", help="time in-memory passes on N ratings instead"
     )
     parser.add_argument("--passes", type=int, default=20, help="--pass-cpu: passes to time")
+    parser.add_argument(
+        "--profile", metavar="PATH", help="--pass-cpu: write cProfile stats of the timed passes"
+    )
     parser.add_argument(
         "--defences",
         action=argparse.BooleanOptionalAction,

@@ -8,6 +8,12 @@ ability can write at once) and a pass at a refit point writes what the batch wri
 (``pipeline.publish``). Only the rows that changed since the last published figures are
 written: ``contributor_scores`` (the API's impact figures) and the ``enrollment`` table (the
 writing ability the use cases check).
+
+The rating outcomes (valid ratings and rating impact, the O(ratings) part of the phase) are
+kept as running totals per participant (:class:`OutcomeTally`): a rating's outcome depends
+only on its note's ratings and facts (times, final status), so a pass recounts the notes
+whose ratings or facts changed, subtracting their previous counts, and equals a recount
+(``tests/pipeline/test_live_tallies.py``).
 """
 
 from __future__ import annotations
@@ -19,8 +25,16 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from bridgewatch.model import IdIndex
+from bridgewatch.model import IdIndex, Ratings
 from bridgewatch.scoring.contributors import Contributors
+from bridgewatch.scoring.enrollment import (
+    EnrollmentConfig,
+    RatingOutcomes,
+    ScoredNoteFacts,
+    outcome_counts,
+    outcomes_from_counts,
+)
+from bridgewatch.scoring.incremental.compact import ratings_of_notes
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.prescoring import PrescoringResult
 
@@ -28,6 +42,7 @@ __all__ = [
     "COUNT_COLUMNS",
     "ContributorFigures",
     "ContributorRows",
+    "OutcomeTally",
     "changed_rows",
     "contributor_figures",
     "enrolled_mask",
@@ -82,7 +97,10 @@ class ContributorFigures:
 
 
 def contributor_figures(
-    inputs: CoreInputs, pre: PrescoringResult, contributors: Contributors
+    inputs: CoreInputs,
+    pre: PrescoringResult,
+    contributors: Contributors,
+    is_rater: NDArray[np.bool_] | None = None,
 ) -> ContributorFigures:
     """The figures ``score`` writes to ``helpfulness_scores`` for the same run (the rows
     and columns ``pipeline.publish`` stores), as arrays.
@@ -92,11 +110,14 @@ def contributor_figures(
     inputs : the run's shared inputs (``inputs.ratings``: the preprocessed ratings).
     pre : Core's prescoring.
     contributors : ``score_contributors`` of the run.
+    is_rater : bool per participant, has a rating in ``inputs.ratings`` (when the caller
+        keeps it: :attr:`OutcomeTally.rated`).
     """
     n = inputs.n_participants
     e = contributors.enrollment
     r, w, table = e.ratings, e.writing, e.table
-    is_rater = np.bincount(inputs.ratings.rater_idx, minlength=n) > 0
+    if is_rater is None:
+        is_rater = np.bincount(inputs.ratings.rater_idx, minlength=n) > 0
     has_help = pre.helpfulness.has_row
     final_round = np.isfinite(pre.final_round.rater_intercepts)
     listed = is_rater | w.is_author | has_help | final_round
@@ -218,3 +239,113 @@ def changed_rows(
             row[name] = value if value >= 0 else None
         enrollment.append(row)
     return ContributorRows(scores, enrollment)
+
+
+_FACT_FIELDS = ("created_at_ms", "final_status", "latest_non_nmr_ms")
+
+
+@dataclass(frozen=True)
+class OutcomeTally:
+    """Running totals of the rating outcomes of every participant (see the module
+    docstring), and the note facts they were counted with.
+
+    Attributes
+    ----------
+    note_ids : the note index of the counts (sorted).
+    participant_ids : the participant index.
+    facts : the facts of every note the counts were made with.
+    counts : int64 array of shape (n_participants, len(OUTCOME_COUNTS)), ``outcome_counts``
+        over every rating.
+    """
+
+    note_ids: NDArray[np.str_]
+    participant_ids: IdIndex
+    facts: ScoredNoteFacts
+    counts: NDArray[np.int64]
+
+    @property
+    def outcomes(self) -> RatingOutcomes:
+        """The totals as ``RatingOutcomes`` (as ``score_rating_outcomes`` counts them)."""
+        return outcomes_from_counts(self.counts)
+
+    @property
+    def rated(self) -> NDArray[np.bool_]:
+        """bool per participant: has a rating."""
+        out: NDArray[np.bool_] = self.counts[:, -1] > 0
+        return out
+
+    @classmethod
+    def count(
+        cls, ratings: Ratings, facts: ScoredNoteFacts, config: EnrollmentConfig
+    ) -> OutcomeTally:
+        """The totals over every rating (a recount)."""
+        return cls(
+            np.asarray(ratings.note_ids.ids, dtype=np.str_),
+            ratings.participant_ids,
+            facts,
+            outcome_counts(ratings, facts, config),
+        )
+
+    def updated(
+        self,
+        before: Ratings,
+        ratings: Ratings,
+        facts: ScoredNoteFacts,
+        touched: NDArray[np.int64] | None,
+        config: EnrollmentConfig,
+    ) -> OutcomeTally:
+        """The totals after a pass.
+
+        Parameters
+        ----------
+        before : the ratings the totals were counted over.
+        ratings : the pass's ratings (``CoreInputs.ratings``).
+        facts : the pass's note facts.
+        touched : int64 rows of every note whose ratings may differ between ``before`` and
+            ``ratings`` (a superset); None: unknown (a recount).
+        config : EnrollmentConfig
+
+        Returns
+        -------
+        OutcomeTally equal to :meth:`count` of ``ratings`` and ``facts``: only the notes at
+        ``touched`` and those whose facts changed are recounted (a recount when the note or
+        participant index changed).
+        """
+        ids = ratings.note_ids.ids
+        same = (
+            touched is not None
+            and ratings.participant_ids is self.participant_ids
+            and before.participant_ids is self.participant_ids
+            and self.note_ids.shape == ids.shape
+            and before.note_ids.ids.shape == ids.shape
+            and np.array_equal(self.note_ids, ids)
+            and np.array_equal(before.note_ids.ids, ids)
+            and np.array_equal(self.facts.author_idx, facts.author_idx)
+        )
+        if not same:
+            return OutcomeTally.count(ratings, facts, config)
+        assert touched is not None
+        moved = np.zeros(ids.shape[0], dtype=np.bool_)
+        for name in _FACT_FIELDS:
+            moved |= getattr(self.facts, name) != getattr(facts, name)
+        moved[touched] = True
+        rows = np.flatnonzero(moved).astype(np.int64)
+        counts = self.counts
+        if rows.shape[0]:
+            old = outcome_counts(
+                ratings_of_notes(before, rows), _facts_of(self.facts, rows), config
+            )
+            new = outcome_counts(ratings_of_notes(ratings, rows), _facts_of(facts, rows), config)
+            counts = counts - old + new
+        return OutcomeTally(self.note_ids, self.participant_ids, facts, counts)
+
+
+def _facts_of(facts: ScoredNoteFacts, rows: NDArray[np.int64]) -> ScoredNoteFacts:
+    return ScoredNoteFacts(
+        author_idx=facts.author_idx[rows],
+        created_at_ms=facts.created_at_ms[rows],
+        sort_key=facts.sort_key[rows],
+        final_status=facts.final_status[rows],
+        latest_non_nmr_ms=facts.latest_non_nmr_ms[rows],
+        num_ratings=facts.num_ratings[rows],
+    )

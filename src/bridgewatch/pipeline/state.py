@@ -36,10 +36,11 @@ from sqlalchemy import Connection, func, select
 from bridgewatch.io import schemas
 from bridgewatch.io.columns import NOT_HELPFUL_TAGS, NOTE_STATUS_HISTORY_COLUMNS
 from bridgewatch.io.dataset import Dataset
-from bridgewatch.model import IdIndex
+from bridgewatch.model import IdIndex, Ratings
 from bridgewatch.pipeline.contributors import (
     ContributorFigures,
     ContributorRows,
+    OutcomeTally,
     changed_rows,
     contributor_figures,
     enrolled_mask,
@@ -48,7 +49,12 @@ from bridgewatch.pipeline.inputs import build_note_context, history_frame
 from bridgewatch.pipeline.store import RatingStore
 from bridgewatch.pipeline.views import note_views
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.scoring.contributors import enrollment_table, score_contributors
+from bridgewatch.scoring.contributors import (
+    enrollment_table,
+    note_facts,
+    note_sort_keys,
+    score_contributors,
+)
 from bridgewatch.scoring.enrollment import EnrollmentTable
 from bridgewatch.scoring.history import StatusHistory, status_names
 from bridgewatch.scoring.incremental import (
@@ -308,6 +314,8 @@ class LiveState:
     _touched: set[str] = field(default_factory=set)
     pending: dict[str, int] = field(default_factory=dict)
     _contributors: ContributorFigures | None = None
+    _tally: OutcomeTally | None = None
+    _sort_keys: tuple[NDArray[np.str_], NDArray[np.int64]] | None = None
     refit_rows: ContributorRows | None = None
     # (enrollment frame, participant index, its table, its enrolled mask) of the passes.
     _enrollment: tuple[pl.DataFrame, IdIndex, EnrollmentTable, NDArray[np.bool_]] | None = None
@@ -337,6 +345,7 @@ class LiveState:
             set(self._released),
             self.last_pass,
             self._contributors,
+            self._tally,
         )
 
     def restore(self, saved: _Saved) -> None:
@@ -347,6 +356,7 @@ class LiveState:
         self.holds, self._released = saved.holds, saved.released
         self.last_pass = saved.last_pass
         self._contributors = saved.contributors
+        self._tally = saved.tally
 
     # ---- events -----------------------------------------------------------------------
     def apply_events(self, batch: Iterable[Mapping[str, Any]]) -> int:
@@ -512,6 +522,7 @@ class LiveState:
         self._caches = {}
         self.last_pass = None
         self._contributors = None
+        self._tally = None
         self._context = None
         self._aligner = PrescoringAligner()
         self._rater_map = np.zeros(0, dtype=np.int32)
@@ -534,6 +545,13 @@ class LiveState:
             raise RuntimeError("no refit")
         inputs = self._pass_inputs(refit)
         note_ids = inputs.note_ids.ids
+        touched_ids = sorted(self._touched)
+        touched = _rows_mask(inputs.note_ids, touched_ids)
+        previous = self.last_pass
+        # Only the notes of the events since the last pass can have other ratings, while
+        # the note-level inputs are the same objects (no note event, no fallback build).
+        same_notes = previous is not None and previous.inputs.note_info is inputs.note_info
+        touched_rows = np.flatnonzero(touched).astype(np.int64) if same_notes else None
         live = rescore_roster(
             inputs,
             refit.roster,
@@ -542,13 +560,12 @@ class LiveState:
             self.config,
             self.incremental,
             aligner=self._aligner,
-            previous=self.last_pass,
+            previous=previous,
+            touched=touched_rows,
         )
         self._caches = live.caches
         self.last_pass = live
-        touched_ids = sorted(self._touched)
         self._touched = set()
-        touched = _rows_mask(inputs.note_ids, touched_ids)
         history, held = self._hold(live, refit, touched, as_of_ms)
         # Rows the database does not have yet (new notes) are written even if unchanged.
         known = self.frames.history.note_id
@@ -566,7 +583,10 @@ class LiveState:
             live, np.flatnonzero(touched), as_of_ms, self.config, history, self.holds
         )
         pending = {k: self.pending.get(k, 0) for k in touched_ids}
-        contributors = self._contributor_rows(live, refit, history, held, as_of_ms)
+        before = None if previous is None else previous.inputs.ratings
+        contributors = self._contributor_rows(
+            live, refit, history, held, as_of_ms, before, touched_rows
+        )
         return PassResult(rows, changes, pending, int(live.resolved.sum()), scores, contributors)
 
     def _contributor_rows(
@@ -576,9 +596,13 @@ class LiveState:
         history: StatusHistory,
         held: NDArray[np.bool_],
         as_of_ms: int,
+        before: Ratings | None = None,
+        touched: NDArray[np.int64] | None = None,
     ) -> ContributorRows:
         """The contributor phase of the pass, and the rows that changed since the last
-        published figures (see :mod:`bridgewatch.pipeline.contributors`)."""
+        published figures (see :mod:`bridgewatch.pipeline.contributors`); ``before`` (the
+        previous pass's ratings) and ``touched`` (the rows of the notes whose ratings may
+        differ from them) let the rating outcomes be recounted for those notes alone."""
         inputs, core = live.inputs, live.core
         base = refit.enrollment if refit.enrollment is not None else self.frames.enrollment
         cached = self._enrollment
@@ -592,19 +616,38 @@ class LiveState:
             )
             self._enrollment = cached
         # Held notes count with the status they keep (the published one).
-        statuses = np.where(held, history.current_status, live.meta.final_status)
+        statuses = np.where(held, history.current_status, live.meta.final_status).astype(np.int8)
+        if live.prints is not None:
+            num_ratings = live.prints[:, 0].astype(np.int64)  # post-PSS ratings per note
+        else:
+            num_ratings = np.bincount(inputs.post_pss.note_idx, minlength=inputs.n_notes)
+        sort_keys = self._sort_keys
+        if sort_keys is None or not np.array_equal(sort_keys[0], history.note_id):
+            sort_keys = (history.note_id, note_sort_keys(history.note_id))
+            self._sort_keys = sort_keys
+        facts = note_facts(inputs, history, statuses, num_ratings.astype(np.int64), sort_keys[1])
+        tally = self._tally
+        enroll = self.config.enrollment
+        if tally is None or before is None:
+            tally = OutcomeTally.count(inputs.ratings, facts, enroll)
+        else:
+            tally = tally.updated(before, inputs.ratings, facts, touched, enroll)
+        self._tally = tally
         contributors = score_contributors(
             inputs,
             cached[2],
             history,
-            statuses.astype(np.int8),
-            np.bincount(inputs.post_pss.note_idx, minlength=inputs.n_notes).astype(np.int64),
+            statuses,
+            facts.num_ratings,
             np.where(core.scored, core.main.intercept, np.nan),
             as_of_ms,
             self.config,
+            rating_outcomes=tally.outcomes,
+            rated=tally.rated,
+            facts=facts,
         )
         pre = refit.roster.scorers[CORE_NAME].prescoring
-        figures = contributor_figures(inputs, pre, contributors)
+        figures = contributor_figures(inputs, pre, contributors, is_rater=tally.rated)
         rows = changed_rows(figures, self._contributors, cached[3], as_of_ms)
         self._contributors = figures
         return rows
@@ -648,8 +691,10 @@ class LiveState:
             # The contributor figures go back to the published ones (the warm pass wrote
             # nothing).
             context, caches, last = self._context, self._caches, self.last_pass
+            tally = self._tally  # counted over the warm pass's ratings, as ``last`` holds
             self.restore(saved)
             self._context, self._caches, self.last_pass = context, caches, last
+            self._tally = tally
 
     def count_pending(self) -> dict[str, int]:
         """Note id -> ratings by raters the installed refit does not know (sets ``pending``)."""
@@ -684,6 +729,7 @@ class _Saved:
     released: set[str]
     last_pass: LivePass | None
     contributors: ContributorFigures | None
+    tally: OutcomeTally | None
 
 
 def _rows_mask(index: IdIndex, ids: list[str]) -> NDArray[np.bool_]:
@@ -750,7 +796,10 @@ def note_score_rows(
     core_status = status_names(rules.status[rows])
     first = meta.first_tag[rows].tolist()
     second = meta.second_tag[rows].tolist()
-    num_ratings = np.bincount(inputs.post_pss.note_idx, minlength=inputs.n_notes)[rows].tolist()
+    if live.prints is not None:  # column 0: each note's post-PSS ratings
+        num_ratings = live.prints[rows, 0].astype(np.int64).tolist()
+    else:
+        num_ratings = np.bincount(inputs.post_pss.note_idx, minlength=inputs.n_notes)[rows].tolist()
     final_round = final.num_final_round_ratings[rows].tolist()
     views = note_views(live.runs, live.families, meta, rows, config, held=live.held)
     out = []

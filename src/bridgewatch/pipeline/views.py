@@ -77,16 +77,18 @@ def note_views(
         labels = labels_from_bitmask(final.rules.active_rules[at], CORE_RULE_NAMES)
         intercepts = final.main.intercept[at].tolist()
         factors = final.main.factor[at].tolist()
+        # (Read once per scorer: an enum's ``value`` costs a descriptor call per access.)
+        name, family, why = run.spec.name, run.spec.family.value, held.get(run.spec.name)
         for k, pos in enumerate(np.flatnonzero(has).tolist()):
             per_note[pos].append(
                 {
-                    "scorer": run.spec.name,
-                    "family": run.spec.family.value,
+                    "scorer": name,
+                    "family": family,
                     "status": statuses[k],
                     "intercept": _num(intercepts[k]),
                     "factor": _num(factors[k]),
                     "activeRules": labels[k] or None,
-                    "held": held.get(run.spec.name),
+                    "held": why,
                 }
             )
     coverage = families.get(Family.COVERAGE)
@@ -111,14 +113,16 @@ def note_views(
         {family: _rows(cols, rows) for family, cols in families.items()}, topic_names(config)
     )
     every = np.arange(rows.shape[0], dtype=np.int64)
-    picked = {name: _pick(values, every) for name, values in columns.items()}
+    names = list(columns)
+    # Column-wise (NaN -> None per column), then one row of values per note.
+    by_note = list(zip(*(_clean(_pick(columns[name], every)) for name in names), strict=True))
     out = []
     for k in range(rows.shape[0]):
         doc = {
             "decidedBy": decided[k],
             "metaActiveRules": meta_rules[k] or None,
             "scorers": per_note[k],
-            "columns": {name: _num(vals[k]) for name, vals in picked.items()},
+            "columns": dict(zip(names, by_note[k], strict=True)) if names else {},
         }
         out.append(json.dumps(doc, allow_nan=False, default=_plain))
     return out
@@ -135,6 +139,13 @@ def _rows(columns: FamilyColumns, rows: NDArray[np.int64]) -> FamilyColumns:
         for f in fields(columns)
     }
     return FamilyColumns(**taken)
+
+
+def _clean(values: list[Any]) -> list[Any]:
+    """``values`` with every non-finite float replaced by None (``_num`` of each)."""
+    if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+        return [_num(v) for v in values]
+    return values
 
 
 def _pick(

@@ -15,13 +15,20 @@ from bridgewatch.scoring.enrollment import (
     MISSING_MS,
     EnrollmentResult,
     EnrollmentTable,
+    RatingOutcomes,
     ScoredNoteFacts,
     update_enrollment,
 )
 from bridgewatch.scoring.history import StatusHistory
 from bridgewatch.scoring.inputs import CoreInputs
 
-__all__ = ["Contributors", "enrollment_table", "score_contributors"]
+__all__ = [
+    "Contributors",
+    "enrollment_table",
+    "note_facts",
+    "note_sort_keys",
+    "score_contributors",
+]
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,7 @@ def enrollment_table(frame: pl.DataFrame, participant_ids: IdIndex) -> Enrollmen
     return table
 
 
-def _sort_keys(note_ids: NDArray[np.str_]) -> NDArray[np.int64]:
+def note_sort_keys(note_ids: NDArray[np.str_]) -> NDArray[np.int64]:
     """Rank of each note id in numeric order (snowflake ids are time-ordered)."""
     lengths = np.char.str_len(note_ids)
     order = np.lexsort((note_ids, lengths))
@@ -84,6 +91,10 @@ def score_contributors(
     core_intercept: NDArray[np.float64],
     as_of_ms: int,
     config: ScoringConfig,
+    *,
+    rating_outcomes: RatingOutcomes | None = None,
+    rated: NDArray[np.bool_] | None = None,
+    facts: ScoredNoteFacts | None = None,
 ) -> Contributors:
     """Contributor counts (§11.4) and the enrollment update (extended §2).
 
@@ -98,17 +109,13 @@ def score_contributors(
     core_intercept : float64 array of shape (n_notes,), Core intercepts (NaN where none).
     as_of_ms : "now", ms since the epoch.
     config : ScoringConfig
+    rating_outcomes, rated : the rating outcomes and the participants with a rating, when
+        the caller keeps them as running totals (see ``update_enrollment``).
+    facts : :func:`note_facts` of the same arguments, when the caller has them.
     """
     ratings = inputs.ratings
-    latest = history.latest_non_nmr_ts
-    facts = ScoredNoteFacts(
-        author_idx=inputs.note_info.author_idx,
-        created_at_ms=history.created_at_ms,
-        sort_key=_sort_keys(history.note_id),
-        final_status=final_status,
-        latest_non_nmr_ms=np.where(np.isnan(latest), MISSING_MS, latest).astype(np.int64),
-        num_ratings=num_ratings,
-    )
+    if facts is None:
+        facts = note_facts(inputs, history, final_status, num_ratings)
     result = update_enrollment(
         ratings,
         facts,
@@ -120,5 +127,28 @@ def score_contributors(
         now_ms=as_of_ms,
         config=config.enrollment,
         core_note_intercepts=core_intercept,
+        rating_outcomes=rating_outcomes,
+        rated=rated,
     )
     return Contributors(enrollment=result)
+
+
+def note_facts(
+    inputs: CoreInputs,
+    history: StatusHistory,
+    final_status: NDArray[np.int8],
+    num_ratings: NDArray[np.int64],
+    sort_key: NDArray[np.int64] | None = None,
+) -> ScoredNoteFacts:
+    """The per-note facts contributor scoring reads (arguments as for
+    :func:`score_contributors`; ``sort_key``: :func:`note_sort_keys` of the history's note
+    ids when the caller keeps them)."""
+    latest = history.latest_non_nmr_ts
+    return ScoredNoteFacts(
+        author_idx=inputs.note_info.author_idx,
+        created_at_ms=history.created_at_ms,
+        sort_key=note_sort_keys(history.note_id) if sort_key is None else sort_key,
+        final_status=final_status,
+        latest_non_nmr_ms=np.where(np.isnan(latest), MISSING_MS, latest).astype(np.int64),
+        num_ratings=num_ratings,
+    )

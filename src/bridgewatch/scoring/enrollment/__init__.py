@@ -18,7 +18,13 @@ from bridgewatch.scoring.enrollment.frames import (
     user_enrollment_frame,
 )
 from bridgewatch.scoring.enrollment.notes import MISSING_MS, ScoredNoteFacts
-from bridgewatch.scoring.enrollment.rating_outcomes import RatingOutcomes, score_rating_outcomes
+from bridgewatch.scoring.enrollment.rating_outcomes import (
+    OUTCOME_COUNTS,
+    RatingOutcomes,
+    outcome_counts,
+    outcomes_from_counts,
+    score_rating_outcomes,
+)
 from bridgewatch.scoring.enrollment.state import (
     NEVER_EARNED_OUT_MS,
     EnrollmentTable,
@@ -39,6 +45,7 @@ from bridgewatch.scoring.enrollment.writing import (
 __all__ = [
     "MISSING_MS",
     "NEVER_EARNED_OUT_MS",
+    "OUTCOME_COUNTS",
     "EnrollmentConfig",
     "EnrollmentResult",
     "EnrollmentTable",
@@ -49,6 +56,8 @@ __all__ = [
     "find_emerging_writers",
     "find_top_writers",
     "helpfulness_enrollment_frame",
+    "outcome_counts",
+    "outcomes_from_counts",
     "score_rating_outcomes",
     "score_writing_outcomes",
     "transition_enrollment",

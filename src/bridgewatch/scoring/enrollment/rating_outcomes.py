@@ -17,7 +17,7 @@ core §4.4), applied here to all ratings against this run's final statuses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,9 +25,19 @@ from numpy.typing import NDArray
 from bridgewatch.model import Ratings
 from bridgewatch.scoring.enrollment.config import EnrollmentConfig
 from bridgewatch.scoring.enrollment.notes import MISSING_MS, ScoredNoteFacts
-from bridgewatch.scoring.helpfulness.valid import classify_valid_ratings, ratings_before_note_status
+from bridgewatch.scoring.helpfulness.valid import (
+    ValidRatings,
+    classify_valid_ratings,
+    ratings_before_note_status,
+)
 
-__all__ = ["RatingOutcomes", "score_rating_outcomes"]
+__all__ = [
+    "OUTCOME_COUNTS",
+    "RatingOutcomes",
+    "outcome_counts",
+    "outcomes_from_counts",
+    "score_rating_outcomes",
+]
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,8 @@ class RatingOutcomes:
         The participant made at least one pre-status rating on a scored note; the reference
         leaves every count above empty (NaN) for the others.
     is_valid : bool array of shape (n_ratings,)
-        Each rating's validity (§2.2), in input rating order.
+        Each rating's validity (§2.2), in input rating order (empty when the outcomes are
+        running totals, :func:`outcomes_from_counts`).
     """
 
     successful_helpful: NDArray[np.int64]
@@ -93,9 +104,33 @@ def score_rating_outcomes(
     -------
     RatingOutcomes
     """
+    split, masks = _classified(ratings, notes, config)
+    counts = _count_columns(ratings, masks)
+    out = outcomes_from_counts(counts)
+    return replace(out, is_valid=split.valid)
+
+
+OUTCOME_COUNTS: tuple[str, ...] = (
+    "successful_helpful",
+    "successful_not_helpful",
+    "unsuccessful_helpful",
+    "unsuccessful_not_helpful",
+    "ratings_awaiting_more_ratings",
+    "rated_after_decision",
+    "pre_status",
+    "ratings",
+)
+"""Columns of :func:`outcome_counts`: the counts of :class:`RatingOutcomes`, then each
+participant's pre-status ratings and all their ratings."""
+
+
+def _classified(
+    ratings: Ratings, notes: ScoredNoteFacts, config: EnrollmentConfig
+) -> tuple[ValidRatings, list[NDArray[np.bool_]]]:
+    """Per-rating validity and the masks counted in :data:`OUTCOME_COUNTS` order (all but
+    the last, every rating)."""
     if notes.n_notes != ratings.n_notes:
         raise ValueError(f"{notes.n_notes} note facts for {ratings.n_notes} notes in ratings")
-    n_participants = ratings.n_participants
     latest = notes.latest_non_nmr_ms
     latest_or_nan = np.where(latest == MISSING_MS, np.nan, latest.astype(np.float64))
     pre_status = ratings_before_note_status(
@@ -113,17 +148,56 @@ def score_rating_outcomes(
     after = notes.in_history[ratings.note_idx] & (
         ratings.created_at_ms.astype(np.float64) > latest_or_nan[ratings.note_idx]
     )
+    masks = [
+        split.successful_helpful,
+        split.successful_not_helpful,
+        split.unsuccessful_helpful,
+        split.unsuccessful_not_helpful,
+        pre_status & nmr,
+        after,
+        pre_status,
+    ]
+    return split, masks
 
-    def count(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
-        return np.bincount(ratings.rater_idx[mask], minlength=n_participants).astype(np.int64)
 
+def _count_columns(ratings: Ratings, masks: list[NDArray[np.bool_]]) -> NDArray[np.int64]:
+    n = ratings.n_participants
+    out = np.empty((n, len(OUTCOME_COUNTS)), dtype=np.int64)
+    for k, mask in enumerate(masks):
+        out[:, k] = np.bincount(ratings.rater_idx[mask], minlength=n)
+    out[:, len(masks)] = np.bincount(ratings.rater_idx, minlength=n)
+    return out
+
+
+def outcome_counts(
+    ratings: Ratings, notes: ScoredNoteFacts, config: EnrollmentConfig
+) -> NDArray[np.int64]:
+    """Per-participant counts of :data:`OUTCOME_COUNTS` over ``ratings``.
+
+    Each rating's outcome depends only on its note's ratings and facts, so the counts over
+    all ratings are the sum of the counts over any partition of the notes: a live pass keeps
+    them as running totals, recounting the notes whose ratings or facts changed.
+
+    Returns
+    -------
+    int64 array of shape (ratings.n_participants, len(OUTCOME_COUNTS)).
+    """
+    _, masks = _classified(ratings, notes, config)
+    return _count_columns(ratings, masks)
+
+
+def outcomes_from_counts(counts: NDArray[np.int64]) -> RatingOutcomes:
+    """The :class:`RatingOutcomes` of :func:`outcome_counts` totals (``is_valid`` is empty:
+    the per-rating validity is not kept with running totals)."""
+    if counts.ndim != 2 or counts.shape[1] != len(OUTCOME_COUNTS):
+        raise ValueError(f"counts have shape {counts.shape}, expected (n, {len(OUTCOME_COUNTS)})")
     return RatingOutcomes(
-        successful_helpful=count(split.successful_helpful),
-        successful_not_helpful=count(split.successful_not_helpful),
-        unsuccessful_helpful=count(split.unsuccessful_helpful),
-        unsuccessful_not_helpful=count(split.unsuccessful_not_helpful),
-        ratings_awaiting_more_ratings=count(pre_status & nmr),
-        rated_after_decision=count(after),
-        has_counts=count(pre_status) > 0,
-        is_valid=split.valid,
+        successful_helpful=counts[:, 0],
+        successful_not_helpful=counts[:, 1],
+        unsuccessful_helpful=counts[:, 2],
+        unsuccessful_not_helpful=counts[:, 3],
+        ratings_awaiting_more_ratings=counts[:, 4],
+        rated_after_decision=counts[:, 5],
+        has_counts=counts[:, 6] > 0,
+        is_valid=np.zeros(0, dtype=np.bool_),
     )

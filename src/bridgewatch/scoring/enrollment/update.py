@@ -131,6 +131,8 @@ def update_enrollment(
     now_ms: int,
     config: EnrollmentConfig,
     core_note_intercepts: NDArray[np.float64] | None = None,
+    rating_outcomes: RatingOutcomes | None = None,
+    rated: NDArray[np.bool_] | None = None,
 ) -> EnrollmentResult:
     """Score contributors and advance the enrollment state machine for one run (§2).
 
@@ -148,6 +150,11 @@ def update_enrollment(
     config : EnrollmentConfig
     core_note_intercepts : float64 array of shape (n_notes,), optional
         Core note intercepts for the emerging-writer flag; without them nobody is emerging.
+    rating_outcomes : RatingOutcomes, optional
+        ``score_rating_outcomes(ratings, notes, config)`` when the caller keeps it (a live
+        pass's running totals, :func:`~bridgewatch.scoring.enrollment.outcome_counts`).
+    rated : bool array of shape (n_participants,), optional
+        The participants with a rating in ``ratings``, when the caller keeps it.
 
     Returns
     -------
@@ -156,7 +163,8 @@ def update_enrollment(
     n = ratings.n_participants
     if table.n_participants != n:
         raise ValueError(f"enrollment table has {table.n_participants} rows for {n} participants")
-    rating_outcomes = score_rating_outcomes(ratings, notes, config)
+    if rating_outcomes is None:
+        rating_outcomes = score_rating_outcomes(ratings, notes, config)
     writing = score_writing_outcomes(notes, n, config)
     window_crnh = count_window_crnh(notes, table.effective_last_earn_out_ms(now_ms), config)
     top = find_top_writers(writing, config)
@@ -185,12 +193,17 @@ def update_enrollment(
         window_crnh=window_crnh,
         is_top_writer=top,
         is_emerging_writer=emerging,
-        is_listed=_listed(ratings, notes),
+        is_listed=_listed(ratings, notes, rated),
     )
 
 
-def _listed(ratings: Ratings, notes: ScoredNoteFacts) -> NDArray[np.bool_]:
-    listed = np.zeros(ratings.n_participants, dtype=np.bool_)
-    listed[ratings.rater_idx] = True
+def _listed(
+    ratings: Ratings, notes: ScoredNoteFacts, rated: NDArray[np.bool_] | None
+) -> NDArray[np.bool_]:
+    if rated is None:
+        listed = np.zeros(ratings.n_participants, dtype=np.bool_)
+        listed[ratings.rater_idx] = True
+    else:
+        listed = rated.copy()
     listed[notes.author_idx[notes.in_history & (notes.author_idx >= 0)]] = True
     return listed

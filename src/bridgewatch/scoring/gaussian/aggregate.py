@@ -141,15 +141,17 @@ def _rater_table(
     extra_rater: NDArray[np.int32],
     p: GaussianPassConfig,
 ) -> NDArray[np.float32]:
-    """The kernel table rows of the raters the pass reads; every row when the ratings are
-    many (an incremental pass over a few notes reads a few raters: the other rows are
-    left 0 and never read). Each row is computed on its own, so the rows are the same."""
+    """The kernel table rows of the raters the pass reads; every row when they are many
+    (an incremental pass over a few notes reads a few raters: the other rows are left 0
+    and never read). Each row is computed on its own, so the rows are the same."""
     n_raters = factors.shape[0]
-    if raters.shape[0] >= n_raters // 4:
+    if raters.shape[0] >= n_raters:
         return kernel_table(factors, p)
     needed = np.zeros(n_raters, dtype=np.bool_)
     needed[raters] = True
     needed[extra_rater[extra_rater >= 0]] = True
+    if np.count_nonzero(needed) >= n_raters // 4:
+        return kernel_table(factors, p)
     table = np.zeros((n_raters, len(p.points)), dtype=np.float32)
     table[needed] = kernel_table(factors[needed], p)
     return table

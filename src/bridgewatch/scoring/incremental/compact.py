@@ -15,6 +15,7 @@ the whole index and the figures are bit for bit those of a pass over every note.
 from __future__ import annotations
 
 from dataclasses import fields, replace
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,8 +25,49 @@ from bridgewatch.scoring.history import StatusHistory
 from bridgewatch.scoring.incremental.cache import _mix
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.preprocess import NoteInfo
+from bridgewatch.scoring.status import TagCounts, count_tags
 
-__all__ = ["changed_notes", "note_prints", "restrict"]
+__all__ = [
+    "changed_notes",
+    "merge_tag_counts",
+    "note_prints",
+    "notes_of_raters",
+    "ratings_of_notes",
+    "restrict",
+    "update_prints",
+]
+
+
+def _prints_of(inputs: CoreInputs, sel: NDArray[np.int64] | None, n: int) -> NDArray[np.float64]:
+    """Fingerprints over the post-PSS ratings at ``sel`` (None: all), shape (n, 3)."""
+    post = inputs.post_pss
+
+    def col(values: NDArray[Any]) -> NDArray[Any]:
+        return values if sel is None else values[sel]
+
+    note_idx, rater_idx = col(post.note_idx), col(post.rater_idx)
+    flags = (
+        col(inputs.correlated).astype(np.uint64)
+        + inputs.high_volume[rater_idx].astype(np.uint64) * np.uint64(2)
+        + col(post.population_sampled).astype(np.uint64) * np.uint64(4)
+        + col(post.helpfulness_level).astype(np.int64).astype(np.uint64) * np.uint64(8)
+    )
+    with np.errstate(over="ignore"):
+        key = (
+            rater_idx.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+            + (col(post.helpful_num).astype(np.float64) * 2.0).astype(np.uint64)
+            + col(post.created_at_ms).astype(np.uint64) * np.uint64(0xD1B54A32D192ED03)
+            + col(post.not_helpful_tags).astype(np.uint64) * np.uint64(0x8CB92BA72F3D8DD7)
+            + col(post.helpful_tags).astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+            + flags * np.uint64(0xABC98388FB8FAC03)
+        )
+    h1 = _mix(key)
+    h2 = _mix(h1 ^ np.uint64(0x5851F42D4C957F2D))
+    out = np.empty((n, 3))
+    out[:, 0] = np.bincount(note_idx, minlength=n)
+    out[:, 1] = np.bincount(note_idx, h1.astype(np.float64) * 2.0**-64, minlength=n)
+    out[:, 2] = np.bincount(note_idx, h2.astype(np.float64) * 2.0**-64, minlength=n)
+    return out
 
 
 def note_prints(inputs: CoreInputs) -> NDArray[np.float64]:
@@ -40,30 +82,66 @@ def note_prints(inputs: CoreInputs) -> NDArray[np.float64]:
     -------
     float64 array of shape (n_notes, 3): count and two hashed sums.
     """
-    post = inputs.post_pss
-    flags = (
-        inputs.correlated.astype(np.uint64)
-        + inputs.high_volume[post.rater_idx].astype(np.uint64) * np.uint64(2)
-        + post.population_sampled.astype(np.uint64) * np.uint64(4)
-        + post.helpfulness_level.astype(np.int64).astype(np.uint64) * np.uint64(8)
-    )
-    with np.errstate(over="ignore"):
-        key = (
-            post.rater_idx.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-            + (post.helpful_num.astype(np.float64) * 2.0).astype(np.uint64)
-            + post.created_at_ms.astype(np.uint64) * np.uint64(0xD1B54A32D192ED03)
-            + post.not_helpful_tags.astype(np.uint64) * np.uint64(0x8CB92BA72F3D8DD7)
-            + post.helpful_tags.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
-            + flags * np.uint64(0xABC98388FB8FAC03)
-        )
-    h1 = _mix(key)
-    h2 = _mix(h1 ^ np.uint64(0x5851F42D4C957F2D))
-    n = inputs.n_notes
-    out = np.empty((n, 3))
-    out[:, 0] = np.bincount(post.note_idx, minlength=n)
-    out[:, 1] = np.bincount(post.note_idx, h1.astype(np.float64) * 2.0**-64, minlength=n)
-    out[:, 2] = np.bincount(post.note_idx, h2.astype(np.float64) * 2.0**-64, minlength=n)
+    return _prints_of(inputs, None, inputs.n_notes)
+
+
+def _mark(n: int, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
+    out = np.zeros(n, dtype=np.bool_)
+    out[rows] = True
     return out
+
+
+def update_prints(
+    inputs: CoreInputs, previous: NDArray[np.float64], rows: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """``note_prints(inputs)`` from the previous pass's prints, hashing the notes at
+    ``rows`` alone.
+
+    Parameters
+    ----------
+    inputs : the pass's shared inputs.
+    previous : float64 array of shape (inputs.n_notes, 3), the prints of a pass over the
+        same note index whose post-PSS ratings and flags differ from ``inputs``' only on the
+        notes at ``rows`` (the caller's candidates: a superset of the changed notes).
+    rows : int64 array of note rows.
+
+    Returns
+    -------
+    float64 array of shape (n_notes, 3), bit for bit ``note_prints(inputs)`` (a note's
+    ratings are summed in the same order).
+    """
+    out = previous.copy()
+    if rows.shape[0] == 0:
+        return out
+    n = inputs.n_notes
+    sel = np.flatnonzero(_mark(n, rows)[inputs.post_pss.note_idx])
+    out[rows] = _prints_of(inputs, sel, n)[rows]
+    return out
+
+
+def notes_of_raters(inputs: CoreInputs, raters: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Rows of the notes with a post-PSS rating by one of ``raters``."""
+    post = inputs.post_pss
+    mark = _mark(inputs.n_participants, raters)
+    return np.unique(post.note_idx[mark[post.rater_idx]]).astype(np.int64)
+
+
+def merge_tag_counts(
+    previous: TagCounts, compact: CoreInputs, rows: NDArray[np.int64]
+) -> TagCounts:
+    """The tag counts of every note (``count_tags(inputs.post_pss)``) from the previous
+    pass's, with the notes at ``rows`` recounted on ``compact = restrict(inputs, rows)``.
+
+    ``previous`` is over the pass's note index and differs from the current counts only on
+    ``rows`` (their post-PSS ratings changed); the counts are integers, so the running
+    totals equal a recount exactly.
+    """
+    part = count_tags(compact.post_pss)
+    helpful = previous.helpful.copy()
+    not_helpful = previous.not_helpful.copy()
+    helpful[rows] = part.helpful
+    not_helpful[rows] = part.not_helpful
+    return TagCounts(helpful=helpful, not_helpful=not_helpful)
 
 
 def changed_notes(prints: NDArray[np.float64], previous: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -88,6 +166,17 @@ def _ratings(
         participant_ids=r.participant_ids,
     )
     return out, sel
+
+
+def ratings_of_notes(ratings: Ratings, rows: NDArray[np.int64]) -> Ratings:
+    """The ratings of the notes at ``rows`` (ascending) alone, in their order, on a note
+    index of those notes (note ``k`` is ``rows[k]``)."""
+    n = ratings.n_notes
+    keep_note = _mark(n, rows)
+    new_row = np.full(n, -1, dtype=np.int32)
+    new_row[rows] = np.arange(rows.shape[0], dtype=np.int32)
+    out, _ = _ratings(ratings, keep_note, new_row, IdIndex(ratings.note_ids.ids[rows]))
+    return out
 
 
 def _history(history: StatusHistory, rows: NDArray[np.int64]) -> StatusHistory:

@@ -41,7 +41,7 @@ from bridgewatch.scoring.final import (
     note_aggregates,
 )
 from bridgewatch.scoring.incremental.cache import FITS, NoteFitCache, take_rows
-from bridgewatch.scoring.incremental.compact import restrict
+from bridgewatch.scoring.incremental.compact import notes_of_raters, restrict
 from bridgewatch.scoring.incremental.defences import HeldDefences
 from bridgewatch.scoring.incremental.final import (
     FitKind,
@@ -268,14 +268,6 @@ def _view(
     return defences.apply(scorer_inputs(shared, spec))
 
 
-def _notes_of_raters(shared: CoreInputs, raters: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Rows of the notes with a post-PSS rating by one of ``raters``."""
-    mark = np.zeros(shared.n_participants, dtype=np.bool_)
-    mark[raters] = True
-    post = shared.post_pss
-    return np.unique(post.note_idx[mark[post.rater_idx]]).astype(np.int64)
-
-
 def rescore_notes(
     shared: CoreInputs,
     changed: tuple[CoreInputs, CoreInputs],
@@ -336,7 +328,7 @@ def rescore_notes(
     if flipped.shape[0]:
         # A rater entered or left the main fit: the aggregates of every note they rated read
         # their factor, so those notes are redone too (their fits do not change).
-        rows = np.union1d(rows, _notes_of_raters(shared, flipped)).astype(np.int64)
+        rows = np.union1d(rows, notes_of_raters(shared, flipped)).astype(np.int64)
         compact = restrict(shared, rows)
         view, weights = _view(compact, spec, defences)
         pre_c = align(compact.note_ids.ids)

@@ -43,7 +43,14 @@ from bridgewatch.scoring.incremental.cache import (
     rows_of,
     take_rows,
 )
-from bridgewatch.scoring.incremental.compact import changed_notes, note_prints, restrict
+from bridgewatch.scoring.incremental.compact import (
+    changed_notes,
+    merge_tag_counts,
+    note_prints,
+    notes_of_raters,
+    restrict,
+    update_prints,
+)
 from bridgewatch.scoring.incremental.defences import HeldDefences, hold_defences
 from bridgewatch.scoring.incremental.final import (
     FitKind,
@@ -410,6 +417,7 @@ def rescore_roster(
     *,
     aligner: PrescoringAligner | None = None,
     previous: LivePass | None = None,
+    touched: NDArray[np.int64] | None = None,
 ) -> LivePass:
     """One pass of every scorer over the current ratings (see the module docstring).
 
@@ -428,6 +436,11 @@ def rescore_roster(
     incremental : IncrementalConfig.
     aligner : a :class:`PrescoringAligner` kept across passes (saves re-indexing).
     previous : the previous pass (None: every note is redone).
+    touched : int64 rows (of ``shared``'s notes) of every note whose ratings may have
+        changed since ``previous`` (a superset: the notes of the events applied since);
+        with it only those notes, the new ones and the notes of raters who crossed the
+        high-volume line are fingerprinted, and the tag counts are carried over for the
+        rest. None: every note is fingerprinted.
 
     Returns
     -------
@@ -436,18 +449,37 @@ def rescore_roster(
     inc = incremental if incremental is not None else IncrementalConfig()
     align = aligner if aligner is not None else PrescoringAligner()
     note_ids = np.asarray(shared.note_ids.ids, dtype=np.str_)
-    prints = note_prints(shared)
     rows: NDArray[np.int64] | None = None
     old_rows: NDArray[np.int64] | None = None
     if previous is not None and previous.refit is refit and previous.prints is not None:
         old_rows = _note_rows(previous.inputs, shared)
+    tag_counts: TagCounts | None = None
     if previous is not None and previous.prints is not None and old_rows is not None:
         new = old_rows < 0
-        rows = changed_notes(prints, take_rows(previous.prints, old_rows, 0.0))
+        before = take_rows(previous.prints, old_rows, 0.0)
+        if touched is None:
+            prints = note_prints(shared)
+        else:
+            flipped = np.flatnonzero(previous.inputs.high_volume != shared.high_volume)
+            candidates = np.union1d(touched, np.flatnonzero(new))
+            if flipped.shape[0]:
+                candidates = np.union1d(candidates, notes_of_raters(shared, flipped))
+            prints = update_prints(shared, before, candidates.astype(np.int64))
+        rows = changed_notes(prints, before)
         if new.any():
             rows = np.union1d(rows, np.flatnonzero(new)).astype(np.int64)
         known = old_rows[rows]
         changed = (restrict(shared, rows), restrict(previous.inputs, known[known >= 0]))
+        tag_counts = merge_tag_counts(
+            TagCounts(
+                helpful=take_rows(previous.tag_counts.helpful, old_rows, 0),
+                not_helpful=take_rows(previous.tag_counts.not_helpful, old_rows, 0),
+            ),
+            changed[0],
+            rows,
+        )
+    else:
+        prints = note_prints(shared)
     runs: dict[str, ScorerRun] = {}
     new_caches: dict[str, NoteFitCache] = {}
     notes: dict[str, ScorerNotes] = {}
@@ -516,7 +548,8 @@ def rescore_roster(
         families[Family.COVERAGE] = refit.coverage.aligned(note_ids)
     core = runs[CORE_NAME].final
     assert core is not None
-    tag_counts = count_tags(shared.post_pss)
+    if tag_counts is None:
+        tag_counts = count_tags(shared.post_pss)
     meta, statuses = roster_meta(shared, core, families, tag_counts, as_of_ms, config)
     history = update_status_history(shared.history, statuses, as_of_ms, config.history)
     return LivePass(
