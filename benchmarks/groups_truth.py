@@ -96,9 +96,8 @@ def main() -> None:
     print(f"{'raters':<18} {'n':>9} {'ARI groups':>10} {'ARI oracle':>10}")
     for name, mask in rows:
         mask = mask & (labels >= 0)
-        print(
-            f"{name:<18} {int(mask.sum()):>9,} {ari(labels, mask):>10.3f} {ari(oracle, mask):>10.3f}"
-        )
+        got, best = ari(labels, mask), ari(oracle, mask)
+        print(f"{name:<18} {int(mask.sum()):>9,} {got:>10.3f} {best:>10.3f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(
         f"opinion_groups: {wall_groups:.1f} s wall, {cpu_groups:.1f} s CPU; peak RSS {peak:.2f} GiB"

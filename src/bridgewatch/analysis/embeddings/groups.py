@@ -82,7 +82,7 @@ class OpinionGroupsConfig:
     min_note_ratings: int = 5
     axes: AxesConfig = field(default_factory=AxesConfig)
     cluster_components: int = 2
-    cluster_min_ratings: int = 30
+    cluster_min_ratings: int = 60
     min_cluster_raters: int = 100
     cluster_sample: int = 20_000
     k_range: tuple[int, int] = (2, 5)
