@@ -71,8 +71,9 @@ def main() -> None:
     per_rater = matrix.ratings_per_rater()
     slant = label_rows(matrix.note_ids, notes, "noteId", "slant")
     # Votes centred by their note's mean (the note's quality out), times the true slant.
-    note_mean = np.bincount(matrix.note_idx, weights=matrix.votes, minlength=matrix.n_notes)
-    note_mean /= np.maximum(np.bincount(matrix.note_idx, minlength=matrix.n_notes), 1)
+    note_mean = np.bincount(
+        matrix.note_idx, weights=matrix.votes.astype(np.float64), minlength=matrix.n_notes
+    ) / np.maximum(np.bincount(matrix.note_idx, minlength=matrix.n_notes), 1)
     slant_sum = np.bincount(
         matrix.rater_idx,
         weights=(matrix.votes - note_mean[matrix.note_idx]) * np.nan_to_num(slant[matrix.note_idx]),

@@ -9,6 +9,7 @@ import pytest
 from bridgewatch.analysis.embeddings import (
     AxesConfig,
     OpinionGroupsConfig,
+    RatingMatrix,
     compare_labels,
     fit_opinion_axes,
     opinion_groups,
@@ -59,7 +60,7 @@ def test_the_first_axis_separates_two_camps_and_explains_most() -> None:
     assert np.array_equal(again.rater_positions, axes.rater_positions)
 
 
-def _camps_with_outlier_blocks(n_blocks: int) -> tuple[object, np.ndarray]:
+def _camps_with_outlier_blocks(n_blocks: int) -> tuple[RatingMatrix, np.ndarray]:
     """The two camps (60 raters, 40 notes) plus ``n_blocks`` outlier blocks: 10 raters
     who each cast 8 votes on 8 notes of their own, half of them +1 on the block's first
     four notes and -1 on the rest, the other half the reverse (a perfect split no one else
