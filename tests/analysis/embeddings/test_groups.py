@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bridgewatch.analysis.embeddings import OpinionGroupsConfig, compare_labels, opinion_groups
+from bridgewatch.analysis.embeddings import (
+    AxesConfig,
+    OpinionGroupsConfig,
+    compare_labels,
+    opinion_groups,
+)
 from bridgewatch.errors import ConfigError
 from tests.analysis.embeddings.factories import matrix_of, two_camps
 
@@ -83,16 +88,25 @@ def test_too_few_heavy_raters_cluster_the_most_active_ones() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("cluster_min_ratings", 0), ("min_cluster_raters", 0), ("cluster_sample", 5), ("ridge", -1.0)],
+    [("cluster_min_ratings", 0), ("min_cluster_raters", 0), ("cluster_sample", 5)],
 )
 def test_bad_clustering_settings_are_config_errors(field: str, value: float) -> None:
     with pytest.raises(ConfigError, match=field):
         OpinionGroupsConfig(**{field: value})  # type: ignore[arg-type]
 
 
+def test_more_clustered_components_than_axes_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="cluster_components"):
+        OpinionGroupsConfig(axes=AxesConfig(n_components=1), cluster_components=2)
+
+
 def test_axes_fitted_on_a_sample_of_raters_still_place_every_rater_in_its_camp() -> None:
     m, camps = two_camps()
-    groups = opinion_groups(m, OpinionGroupsConfig(svd_raters=12))  # of 60 raters
+    # 480 of the 2,400 votes: 12 of the 60 raters fit the axes. k fixed at 2: on this toy's
+    # second axis the raters sit at a few exact positions (their even-note votes), which a
+    # silhouette scores as more perfect groups.
+    config = OpinionGroupsConfig(axes=AxesConfig(fit_max_ratings=480), k_range=(2, 2))
+    groups = opinion_groups(m, config)
     assert groups.raters.height == m.n_raters
     table = compare_labels("group", groups.labels_for(m.rater_ids), "camp", camps)
     assert table["ari"][0] == pytest.approx(1.0)

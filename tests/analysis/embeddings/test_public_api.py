@@ -8,6 +8,7 @@ import pytest
 
 _MODULES = [
     "bridgewatch.analysis.embeddings",
+    "bridgewatch.analysis.embeddings.axes",
     "bridgewatch.analysis.embeddings.diversity",
     "bridgewatch.analysis.embeddings.groups",
     "bridgewatch.analysis.embeddings.plots",

@@ -5,6 +5,7 @@ Pure functions that return polars frames; ``analyze`` runs them all and ``write_
 writes the self-contained HTML report and the Parquet tables (`bridgewatch analyze`).
 """
 
+from bridgewatch.analysis.embeddings.axes import AxesConfig, OpinionAxes, fit_opinion_axes
 from bridgewatch.analysis.embeddings.diversity import (
     DiversityConfig,
     helpful_share_by_side,
@@ -65,8 +66,10 @@ __all__ = [
     "PERSPECTIVE_SPLIT",
     "Analysis",
     "AnalysisConfig",
+    "AxesConfig",
     "CrossFitSides",
     "DiversityConfig",
+    "OpinionAxes",
     "OpinionGroups",
     "OpinionGroupsConfig",
     "PairCounts",
@@ -80,6 +83,7 @@ __all__ = [
     "drop_top_raters",
     "embedding_neighbours",
     "factor_measures",
+    "fit_opinion_axes",
     "graph_measures",
     "group_agreement",
     "helpful_share_by_side",

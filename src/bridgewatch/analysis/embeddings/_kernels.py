@@ -21,6 +21,7 @@ __all__ = [
     "active_raters",
     "corating_candidates",
     "crossfit_counts",
+    "factor_normal_equations",
     "gather_rows",
     "helpful_share_counts",
     "label_value_counts",
@@ -421,3 +422,41 @@ def corating_candidates(
             common[o] = 0
             agree[o] = 0
     return out_q[:m], out_o[:m], out_c[:m], out_a[:m]
+
+
+@numba.njit(cache=True, nogil=True)
+def factor_normal_equations(
+    out_idx: NDArray[np.int32],
+    in_idx: NDArray[np.int32],
+    votes: NDArray[np.int8],
+    keep: NDArray[np.bool_],
+    out_means: NDArray[np.float64],
+    in_means: NDArray[np.float64],
+    in_factors: NDArray[np.float64],
+    n_out: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # pragma: no cover - compiled
+    """Normal equations of one half step of alternating least squares over the kept ratings.
+
+    Each rating links an output row ``o = out_idx[i]`` (a rater, or a note) to an input row
+    ``j = in_idx[i]`` (a note, or a rater) whose factors ``f = in_factors[j]`` (shape
+    (n_in, d)) are fixed; with ``y = vote - out_means[o] - in_means[j]``, ``gram[o]`` sums
+    ``f f^T`` and ``rhs[o]`` sums ``y f``. Shapes (n_out, d, d) and (n_out, d). Ratings whose
+    input factors are all 0 add nothing.
+    """
+    d = in_factors.shape[1]
+    gram = np.zeros((n_out, d, d))
+    rhs = np.zeros((n_out, d))
+    for i in range(out_idx.shape[0]):
+        if not keep[i]:
+            continue
+        o = out_idx[i]
+        j = in_idx[i]
+        y = np.float64(votes[i]) - out_means[o] - in_means[j]
+        for a in range(d):
+            fa = in_factors[j, a]
+            if fa == 0.0:
+                continue
+            rhs[o, a] += y * fa
+            for b in range(d):
+                gram[o, a, b] += fa * in_factors[j, b]
+    return gram, rhs
