@@ -106,10 +106,13 @@ def test_established_raters_meeting_on_good_notes_are_not_suspects() -> None:
     config = WatchConfig()
     assert suspicious_notes(ratings, np.array([9]), flagged, NOW, config, established) == {}
     assert list(suspicious_notes(ratings, np.array([9]), flagged, NOW, config)) == [9]
-    # Meeting far more often than proven raters do is suspicious again.
+    # Meeting far more often than proven raters do is suspicious again, if asked for.
     more = [(n, r, 1.0, 1000 * n + k) for n in (4, 5, 6) for k, r in enumerate(raters)]
     ratings = _ratings(history + more + good)
-    assert list(suspicious_notes(ratings, np.array([9]), flagged, NOW, config, established)) == [9]
+    counted = WatchConfig(min_meetings_established=6)
+    found = suspicious_notes(ratings, np.array([9]), flagged, NOW, counted, established)
+    assert list(found) == [9]
+    assert suspicious_notes(ratings, np.array([9]), flagged, NOW, config, established) == {}
 
 
 def test_a_note_carried_by_unproven_raters_waits_for_the_refit() -> None:

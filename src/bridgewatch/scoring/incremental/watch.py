@@ -13,14 +13,16 @@ the co-rating defence revoked its groups' members):
   another rater of the run: the same verdict together on at least ``min_meetings`` other
   notes, over all their ratings and whatever their viewpoint (a brigade split across
   camps rates the same targets alike although its members' factors differ). Honest
-  raters with a proven record meet on good notes too, so an established rater counts only
-  from ``min_meetings_established`` meetings;
+  raters with a proven record meet on good notes too, so an established rater is a
+  suspect only when the refit flagged it (or from ``min_meetings_established``);
 * unproven support (:func:`unproven_support`): a note that would newly become helpful
-  while at least ``max_unproven_share`` of its helpful ratings (by weight) come from raters
-  without a proven record. Such a note waits for a refit that knows better: the refit's
-  defences test exactly those raters (co-rating, unexplained ratings); the hold is made
-  again after a refit while the share stays that high, and ends once established raters
-  carry the note or the raters earn their record.
+  although a refit of its established raters' ratings alone (the Core scorer's frozen
+  raters, :func:`established_fit`) would not make it helpful, and at least
+  ``min_unproven_lift`` lower than the same refit on all its ratings: its helpful status
+  rests on raters without a proven record. Such a note waits for a refit that knows
+  better: the refit's defences test exactly those raters (co-rating, unexplained
+  ratings); the hold is made again after a refit while the note still rests on them, and
+  ends once established raters carry it or the raters earn their record.
 
 A note found so is held: the pass keeps its previous status instead of letting it newly
 become CURRENTLY_RATED_HELPFUL or lose that status, until the next refit decides
@@ -76,10 +78,17 @@ class WatchConfig:
     min_meetings : notes (other than this one) two raters gave the same verdict on for
         them to "keep meeting" (>= 1).
     min_meetings_established : the same for a rater the refit counted as established
-        (>= min_meetings): proven raters meet on good notes as a matter of course.
-    max_unproven_share : share (by helpfulness weight) of a note's helpful ratings from
-        unproven raters at or above which a note that would newly become helpful waits
-        (in (0, 1]; 1 waits only when every helpful rating is unproven).
+        (>= min_meetings), or None (default): an established rater is a suspect only when
+        the refit flagged it. Proven raters meet on good notes as a matter of course (on
+        the live attack replay, counting them from 6 meetings more than doubled the honest
+        notes held).
+    max_unproven_share : without a rater model, the share (by helpfulness weight) of a
+        note's helpful ratings from unproven raters at or above which a note that would newly
+        become helpful waits (in (0, 1]).
+    min_unproven_lift : with a rater model, how much higher (rating units, >= 0) the
+        note's intercept refit on all its ratings must be than on its established raters'
+        alone for the unproven raters to be what carries it (the established-only fit has
+        fewer ratings, so it is shrunk more: a small gap is the penalty, not the raters).
     """
 
     window_ms: int = 30 * 60_000
@@ -87,10 +96,11 @@ class WatchConfig:
     min_suspect: int = 4
     long_window_ms: int = 6 * 3_600_000
     min_long_run: int = 10
-    min_long_suspect: int = 8
+    min_long_suspect: int = 10
     min_meetings: int = 3
-    min_meetings_established: int = 6
+    min_meetings_established: int | None = None
     max_unproven_share: float = 0.5
+    min_unproven_lift: float = 0.15
 
     def __post_init__(self) -> None:
         if self.window_ms <= 0:
@@ -109,12 +119,17 @@ class WatchConfig:
             )
         if self.min_meetings < 1:
             raise ConfigError("min_meetings", self.min_meetings, ">= 1")
-        if self.min_meetings_established < self.min_meetings:
+        if (
+            self.min_meetings_established is not None
+            and self.min_meetings_established < self.min_meetings
+        ):
             raise ConfigError(
                 "min_meetings_established", self.min_meetings_established, ">= min_meetings"
             )
         if not 0.0 < self.max_unproven_share <= 1.0:
             raise ConfigError("max_unproven_share", self.max_unproven_share, "in (0, 1]")
+        if self.min_unproven_lift < 0.0:
+            raise ConfigError("min_unproven_lift", self.min_unproven_lift, ">= 0")
 
 
 def _levels(helpful_num: NDArray[np.floating]) -> NDArray[np.int64]:
@@ -253,7 +268,8 @@ def _keep_meeting(
     np.fill_diagonal(meet, 0)
     need = np.full(raters.shape[0], config.min_meetings, dtype=np.int64)
     if established is not None:
-        need[established[raters]] = config.min_meetings_established
+        proven = config.min_meetings_established
+        need[established[raters]] = np.iinfo(np.int64).max if proven is None else proven
     out: NDArray[np.bool_] = np.any(meet >= need[:, None], axis=1)
     return out
 
@@ -352,7 +368,8 @@ def unproven_support(
 
     With ``model``, a note is so when the refit of its established raters' ratings alone
     (:func:`established_fit`) would not make it helpful (intercept below the threshold or
-    a one-sided factor); without, when at least ``max_unproven_share`` of its helpful
+    a one-sided factor) and the same refit on all its ratings lies at least
+    ``min_unproven_lift`` higher; without, when at least ``max_unproven_share`` of its helpful
     ratings (by weight) are unproven. Either way at least ``min_suspect`` of its helpful
     ratings must come from unproven raters.
 
@@ -395,7 +412,10 @@ def unproven_support(
         why = "the next refit's defences test them"
     else:
         intercept, factor = established_fit(ratings, mine[proven], model)
-        carried = (intercept < model.crh_threshold) | (np.abs(factor) >= model.max_factor)
+        everyone, _ = established_fit(ratings, mine, model)
+        carried = ((intercept < model.crh_threshold) | (np.abs(factor) >= model.max_factor)) & (
+            everyone - intercept >= config.min_unproven_lift
+        )
         why = "its established raters alone do not find it helpful; the refit's defences test them"
     hit = look & carried & (n_unproven >= config.min_suspect)
     for k in np.flatnonzero(hit).tolist():
