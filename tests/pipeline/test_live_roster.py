@@ -17,6 +17,7 @@ from bridgewatch.pipeline.state import Refit
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
+from bridgewatch.scoring.incremental import WatchConfig
 from bridgewatch.scoring.run import score
 from bridgewatch.service import Settings, create_app
 from bridgewatch.store.repositories.ratings import upsert_rating
@@ -81,9 +82,9 @@ def test_the_defences_switch_is_honoured(loaded: Engine, defences: bool) -> None
 def test_a_coordinated_burst_is_held_and_the_note_page_says_why(
     loaded: Engine, community: Community
 ) -> None:
-    worker = Worker(
-        loaded, with_defences(CONFIG), WorkerConfig(gap_timeout_s=0.0), clock=lambda: NOW
-    )
+    # The community's raters are established, who count as meeting only when asked to.
+    watched = WorkerConfig(gap_timeout_s=0.0, watch=WatchConfig(min_meetings_established=3))
+    worker = Worker(loaded, with_defences(CONFIG), watched, clock=lambda: NOW)
     worker.setup()
     _drain(worker)
     template = next(r for r in community.later if r["helpfulnessLevel"] == "HELPFUL")
@@ -122,9 +123,7 @@ def test_a_coordinated_burst_is_held_and_the_note_page_says_why(
         other = client.get(f"/api/v1/notes/{notes[len(notes) // 2]}").json()["scoring"]
         assert other["hold"] is None
     # The hold is committed state: a restarted worker keeps it ...
-    again = Worker(
-        loaded, with_defences(CONFIG), WorkerConfig(gap_timeout_s=0.0), clock=lambda: NOW
-    )
+    again = Worker(loaded, with_defences(CONFIG), watched, clock=lambda: NOW)
     again.setup()
     again.step()
     assert again.state is not None and str(target) in again.state.holds

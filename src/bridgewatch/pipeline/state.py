@@ -67,9 +67,12 @@ from bridgewatch.scoring.incremental import (
     WatchConfig,
     apply_holds,
     live_inputs,
+    newly_helpful,
+    rater_model,
     rescore_roster,
     roster_refit,
     suspicious_notes,
+    unproven_support,
 )
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
 from bridgewatch.scoring.meta.explanation import ALL_TAGS
@@ -657,18 +660,33 @@ class LiveState:
     ) -> tuple[StatusHistory, NDArray[np.bool_]]:
         """The pass's history with the held notes' helpful-status changes stopped, and the
         notes whose change was stopped; new holds for the touched notes whose recent
-        ratings look coordinated."""
+        ratings look coordinated and for the notes that would newly become helpful on
+        unproven raters' ratings (see :mod:`bridgewatch.scoring.incremental.watch`)."""
         none = np.zeros(live.inputs.n_notes, dtype=np.bool_)
         if self.watch is None:
             return live.history, none
         note_ids = live.inputs.note_ids.ids
+        established = refit.roster.established
         found = suspicious_notes(
             live.inputs.post_pss,
             np.flatnonzero(touched),
             refit.roster.flagged_raters,
             as_of_ms,
             self.watch,
+            established,
         )
+        if established is not None:
+            rising = newly_helpful(live.inputs.history.current_status, live.history.current_status)
+            core = refit.roster.scorers.get(CORE_NAME)
+            model = (
+                rater_model(core.prescoring, core.spec.config.mf, core.spec.config.status)
+                if core is not None
+                else None
+            )
+            for row, reason in unproven_support(
+                live.inputs.post_pss, np.flatnonzero(rising), established, self.watch, model
+            ).items():
+                found.setdefault(row, reason)
         for row, reason in found.items():
             self.holds.setdefault(str(note_ids[row]), (as_of_ms, reason))
         if not self.holds:

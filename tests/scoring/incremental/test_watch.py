@@ -1,4 +1,5 @@
-"""The coordination watch: bursts from raters who keep meeting are held, honest ones not."""
+"""The coordination watch: coordinated runs (fast, slow, across camps) and notes carried by
+unproven raters are held; honest runs and honest cross-camp consensus are not."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from bridgewatch.model import IdIndex, Ratings
 from bridgewatch.model.enums import NoteStatus
 from bridgewatch.scoring.history import StatusHistory
 from bridgewatch.scoring.incremental import (
+    RaterModel,
     WatchConfig,
     apply_holds,
     crosses_helpful,
+    established_fit,
+    newly_helpful,
     suspicious_notes,
+    unproven_support,
 )
 
 NOW = 10_000_000
@@ -52,13 +57,144 @@ def test_a_brigade_that_keeps_meeting_is_suspicious_an_honest_burst_is_not() -> 
     assert list(found) == [7]
     assert "together" in found[7]
     # Old bursts are not recent: nothing to hold.
-    assert (
-        suspicious_notes(ratings, np.array([7, 8]), flagged, NOW + 3_600_000, WatchConfig()) == {}
-    )
+    later = NOW + 7 * 3_600_000
+    assert suspicious_notes(ratings, np.array([7, 8]), flagged, later, WatchConfig()) == {}
     # Raters the refit flagged are suspicious whatever their history.
     flagged[10:16] = True
     found = suspicious_notes(ratings, np.array([8]), flagged, NOW, WatchConfig())
     assert list(found) == [8] and "refit" in found[8]
+
+
+def _members(n: int, camps: int) -> list[int]:
+    """Rater rows of ``n`` members; with ``camps`` = 2 the odd ones sit in the other camp
+    (the watch never reads factors, so a camp is only a label here)."""
+    return list(range(n)) if camps == 1 else [2 * k + (k % 2) for k in range(n)]
+
+
+@pytest.mark.parametrize("camps", [1, 2])
+def test_a_slow_brigade_is_held_across_hours(camps: int) -> None:
+    # Ten unproven members rated three earlier targets helpful together, then the new
+    # target one rating every 30 minutes: no 30-minute burst, one 6-hour run.
+    members = _members(10, camps)
+    history = [(n, r, 1.0, 1000 * n + k) for n in (1, 2, 3) for k, r in enumerate(members)]
+    slow = [(9, r, 1.0, NOW - 30 * 60_000 * k - 1) for k, r in enumerate(members)]
+    ratings = _ratings(history + slow)
+    flagged = np.zeros(N_RATERS, dtype=np.bool_)
+    established = np.zeros(N_RATERS, dtype=np.bool_)
+    found = suspicious_notes(ratings, np.array([9]), flagged, NOW, WatchConfig(), established)
+    assert list(found) == [9] and "6 hours" in found[9]
+    # A watch of 30-minute bursts alone would have missed it.
+    short = WatchConfig(long_window_ms=30 * 60_000)
+    assert suspicious_notes(ratings, np.array([9]), flagged, NOW, short, established) == {}
+    # Honest raters with no shared history give the same slow run: not held.
+    honest = [(9, 20 + k, 1.0, NOW - 30 * 60_000 * k - 1) for k in range(10)]
+    ratings = _ratings(history + honest)
+    assert suspicious_notes(ratings, np.array([9]), flagged, NOW, WatchConfig(), established) == {}
+
+
+def test_established_raters_meeting_on_good_notes_are_not_suspects() -> None:
+    # Proven raters 20-27 agree on three good notes (both camps) and then on a fourth:
+    # honest cross-camp consensus, not held; the same history from unproven raters is.
+    raters = _members(8, 2)
+    raters = [20 + (r % 20) for r in raters]
+    history = [(n, r, 1.0, 1000 * n + k) for n in (1, 2, 3) for k, r in enumerate(raters)]
+    good = [(9, r, 1.0, NOW - 5 * 60_000 * k) for k, r in enumerate(raters)]
+    ratings = _ratings(history + good)
+    flagged = np.zeros(N_RATERS, dtype=np.bool_)
+    established = np.zeros(N_RATERS, dtype=np.bool_)
+    established[20:] = True
+    config = WatchConfig()
+    assert suspicious_notes(ratings, np.array([9]), flagged, NOW, config, established) == {}
+    assert list(suspicious_notes(ratings, np.array([9]), flagged, NOW, config)) == [9]
+    # Meeting far more often than proven raters do is suspicious again, if asked for.
+    more = [(n, r, 1.0, 1000 * n + k) for n in (4, 5, 6) for k, r in enumerate(raters)]
+    ratings = _ratings(history + more + good)
+    counted = WatchConfig(min_meetings_established=6)
+    found = suspicious_notes(ratings, np.array([9]), flagged, NOW, counted, established)
+    assert list(found) == [9]
+    assert suspicious_notes(ratings, np.array([9]), flagged, NOW, config, established) == {}
+
+
+def test_a_note_carried_by_unproven_raters_waits_for_the_refit() -> None:
+    # Note 5: 6 helpful ratings from a two-camp brigade of unproven accounts, 2 from
+    # established raters. Note 6: honest cross-camp consensus of established raters with
+    # one unproven newcomer. Note 7: 4 unproven, 4 established (the share is reached).
+    unproven = _members(6, 2)
+    proven = list(range(20, 28))
+    rows = [(5, r, 1.0, NOW) for r in unproven] + [(5, r, 1.0, NOW) for r in proven[:2]]
+    rows += [(5, r, 0.0, NOW) for r in proven[2:]]  # the community finds it unhelpful
+    rows += [(6, r, 1.0, NOW) for r in proven] + [(6, unproven[0], 1.0, NOW)]
+    rows += [(7, r, 1.0, NOW) for r in unproven[:4]] + [(7, r, 0.5, NOW) for r in proven[:4]]
+    ratings = _ratings(rows)
+    established = np.zeros(N_RATERS, dtype=np.bool_)
+    established[20:] = True
+    found = unproven_support(ratings, np.array([5, 6, 7]), established, WatchConfig())
+    assert sorted(found) == [5, 7]
+    assert found[5].startswith("6 of its 8 helpful ratings")
+    # A stricter share lets note 7 (4 of 6 by weight) through but not note 5.
+    strict = WatchConfig(max_unproven_share=0.7)
+    assert sorted(unproven_support(ratings, np.array([5, 6, 7]), established, strict)) == [5]
+    # Only the notes asked about are looked at; the mask must cover every participant.
+    assert unproven_support(ratings, np.array([6]), established, WatchConfig()) == {}
+    with pytest.raises(ConfigError):
+        unproven_support(ratings, np.array([5]), established[:-1], WatchConfig())
+
+
+def _model(factors: np.ndarray) -> RaterModel:
+    return RaterModel(
+        rater_intercepts=np.zeros(N_RATERS),
+        rater_factors=factors,
+        global_intercept=0.0,
+        intercept_penalty=1.0,
+        factor_penalty=1.0,
+    )
+
+
+def test_established_fit_solves_each_note_with_raters_frozen() -> None:
+    factors = np.where(np.arange(N_RATERS) % 2 == 0, 1.0, -1.0)
+    # Note 1: everyone helpful (bridged); note 2: only the +1 camp helpful (one-sided).
+    rows = [(1, r, 1.0, NOW) for r in range(20)]
+    rows += [(2, r, 1.0 if factors[r] > 0 else 0.0, NOW) for r in range(20)]
+    ratings = _ratings(rows)
+    intercept, factor = established_fit(ratings, np.arange(ratings.n_ratings), _model(factors))
+    # Ridge optimum: i = 20 / (20 + 1) with f = 0 for note 1; note 2 splits 0.5 +- 0.5.
+    assert intercept[1] == pytest.approx(20 / 21) and factor[1] == pytest.approx(0.0)
+    assert intercept[2] == pytest.approx(10 / 21) and factor[2] == pytest.approx(10 / 21)
+    assert intercept[0] == 0.0 and factor[0] == 0.0  # no ratings: the penalties' optimum
+    # Raters outside the fit (NaN parameters) are left out.
+    nan = factors.copy()
+    nan[:10] = np.nan
+    intercept, _ = established_fit(ratings, np.arange(ratings.n_ratings), _model(nan))
+    assert intercept[1] == pytest.approx(10 / 11)
+
+
+def test_a_two_camp_brigade_waits_an_honest_cross_camp_consensus_does_not() -> None:
+    # Raters 0-9 unproven (a two-camp brigade: factors alternate), 20-39 established.
+    factors = np.where(np.arange(N_RATERS) % 2 == 0, 1.0, -1.0)
+    established = np.zeros(N_RATERS, dtype=np.bool_)
+    established[20:] = True
+    brigade = list(range(10))
+    # Note 5: the brigade rates it helpful across camps, the established raters do not.
+    rows = [(5, r, 1.0, NOW) for r in brigade] + [(5, r, 0.0, NOW) for r in range(20, 30)]
+    # Note 6: established raters of both camps agree it is helpful; 4 newcomers join in.
+    rows += [(6, r, 1.0, NOW) for r in range(20, 36)] + [(6, r, 1.0, NOW) for r in brigade[:4]]
+    # Note 7: only the brigade has rated it yet.
+    rows += [(7, r, 1.0, NOW) for r in brigade]
+    ratings = _ratings(rows)
+    model = _model(factors)
+    found = unproven_support(ratings, np.array([5, 6, 7]), established, WatchConfig(), model)
+    assert sorted(found) == [5, 7]
+    assert "established raters alone" in found[5]
+    assert found[7].startswith("10 of its 10 helpful ratings")
+    with pytest.raises(ConfigError):
+        unproven_support(ratings, np.array([5]), established, WatchConfig(), _model(factors[:-1]))
+
+
+def test_newly_helpful_is_one_way() -> None:
+    crh, nmr = int(NoteStatus.CURRENTLY_RATED_HELPFUL), int(NoteStatus.NEEDS_MORE_RATINGS)
+    old = np.asarray([nmr, crh, crh, nmr], dtype=np.int8)
+    new = np.asarray([crh, nmr, crh, nmr], dtype=np.int8)
+    assert newly_helpful(old, new).tolist() == [True, False, False, False]
 
 
 def test_holds_stop_only_changes_across_helpful() -> None:
@@ -87,3 +223,11 @@ def test_config_checks() -> None:
         WatchConfig(window_ms=0)
     with pytest.raises(ConfigError):
         WatchConfig(min_burst=5, min_suspect=6)
+    with pytest.raises(ConfigError):
+        WatchConfig(min_meetings=3, min_meetings_established=2)
+    with pytest.raises(ConfigError):
+        WatchConfig(max_unproven_share=0.0)
+    with pytest.raises(ConfigError):
+        WatchConfig(long_window_ms=60_000)
+    with pytest.raises(ConfigError):
+        WatchConfig(min_long_run=10, min_long_suspect=11)

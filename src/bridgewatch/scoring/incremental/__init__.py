@@ -32,10 +32,15 @@ from bridgewatch.scoring.incremental.roster import (
     roster_refit,
 )
 from bridgewatch.scoring.incremental.watch import (
+    RaterModel,
     WatchConfig,
     apply_holds,
     crosses_helpful,
+    established_fit,
+    newly_helpful,
+    rater_model,
     suspicious_notes,
+    unproven_support,
 )
 
 __all__ = [
@@ -48,6 +53,7 @@ __all__ = [
     "NoteFitCache",
     "NotePlan",
     "PrescoringAligner",
+    "RaterModel",
     "RosterRefit",
     "ScorerRefit",
     "WatchConfig",
@@ -56,11 +62,15 @@ __all__ = [
     "cache_from_final",
     "crosses_helpful",
     "empty_ratings",
+    "established_fit",
     "hold_defences",
     "live_inputs",
+    "newly_helpful",
+    "rater_model",
     "rating_fingerprints",
     "rescore_final",
     "rescore_roster",
     "roster_refit",
     "suspicious_notes",
+    "unproven_support",
 ]

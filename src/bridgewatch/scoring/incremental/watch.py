@@ -2,13 +2,31 @@
 reference).
 
 The defences decide at refits, over the whole rating graph. Between refits a brigade could
-push a note to helpful (or off it) within minutes, so every pass looks at each note's recent
-ratings for the signals the defences use: a burst of same-verdict ratings within
-``window_ms`` whose raters either belong to a group the last refit flagged, or keep meeting
-each other (each has given the same verdict as another rater of the burst on at least
-``min_meetings`` other notes). Such a note is held: the pass keeps its previous status
-instead of letting it newly become CURRENTLY_RATED_HELPFUL or lose that status, until the
-next refit decides (:func:`apply_holds`). Other status changes go through.
+push a note to helpful (or off it) within minutes, or over hours, so every pass looks at
+each note for the signals the defences use, weighed by the raters' proven record (the
+refit's *established* raters, ``bridgewatch.scoring.reputation.established_raters``, after
+the co-rating defence revoked its groups' members):
+
+* a coordinated run (:func:`suspicious_notes`): at least ``min_burst`` same-verdict ratings
+  within ``window_ms`` (hours: a brigade spread over an afternoon is still one run), at
+  least ``min_suspect`` of them from raters the last refit flagged, or who keep meeting
+  another rater of the run: the same verdict together on at least ``min_meetings`` other
+  notes, over all their ratings and whatever their viewpoint (a brigade split across
+  camps rates the same targets alike although its members' factors differ). Honest
+  raters with a proven record meet on good notes too, so an established rater is a
+  suspect only when the refit flagged it (or from ``min_meetings_established``);
+* unproven support (:func:`unproven_support`): a note that would newly become helpful
+  although a refit of its established raters' ratings alone (the Core scorer's frozen
+  raters, :func:`established_fit`) would not make it helpful, and at least
+  ``min_unproven_lift`` lower than the same refit on all its ratings: its helpful status
+  rests on raters without a proven record. Such a note waits for a refit that knows
+  better: the refit's defences test exactly those raters (co-rating, unexplained
+  ratings); the hold is made again after a refit while the note still rests on them, and
+  ends once established raters carry it or the raters earn their record.
+
+A note found so is held: the pass keeps its previous status instead of letting it newly
+become CURRENTLY_RATED_HELPFUL or lose that status, until the next refit decides
+(:func:`apply_holds`). Other status changes go through.
 
 Pure: arrays in, arrays out; the caller keeps the held notes between passes.
 """
@@ -25,10 +43,24 @@ from bridgewatch.errors import ConfigError
 from bridgewatch.model import Ratings
 from bridgewatch.model.enums import NoteStatus
 from bridgewatch.scoring.history import StatusHistory
+from bridgewatch.scoring.mf import MFConfig
+from bridgewatch.scoring.prescoring import PrescoringResult
+from bridgewatch.scoring.status import StatusRulesConfig
 
-__all__ = ["WatchConfig", "apply_holds", "crosses_helpful", "suspicious_notes"]
+__all__ = [
+    "RaterModel",
+    "WatchConfig",
+    "apply_holds",
+    "crosses_helpful",
+    "established_fit",
+    "newly_helpful",
+    "rater_model",
+    "suspicious_notes",
+    "unproven_support",
+]
 
 _CRH = int(NoteStatus.CURRENTLY_RATED_HELPFUL)
+_VERDICTS = ("not helpful", "somewhat helpful", "helpful")
 
 
 @dataclass(frozen=True)
@@ -37,17 +69,38 @@ class WatchConfig:
 
     Attributes
     ----------
-    window_ms : how far back a note's "recent" ratings go, ms (> 0; default 30 minutes).
+    window_ms : how far back a note's "recent" ratings go for a burst, ms (> 0; 30 minutes).
     min_burst : same-verdict recent ratings on one note that make a burst (>= 2).
     min_suspect : raters of the burst that must be flagged or keep meeting (>= 2).
+    long_window_ms : the same for a slow run, ms (>= window_ms; 6 hours, as the attack
+        bench's slow brigades); ``min_long_run`` ratings (>= min_burst) of which
+        ``min_long_suspect`` (in [min_suspect, min_long_run]) suspects make one.
     min_meetings : notes (other than this one) two raters gave the same verdict on for
         them to "keep meeting" (>= 1).
+    min_meetings_established : the same for a rater the refit counted as established
+        (>= min_meetings), or None (default): an established rater is a suspect only when
+        the refit flagged it. Proven raters meet on good notes as a matter of course (on
+        the live attack replay, counting them from 6 meetings more than doubled the honest
+        notes held).
+    max_unproven_share : without a rater model, the share (by helpfulness weight) of a
+        note's helpful ratings from unproven raters at or above which a note that would newly
+        become helpful waits (in (0, 1]).
+    min_unproven_lift : with a rater model, how much higher (rating units, >= 0) the
+        note's intercept refit on all its ratings must be than on its established raters'
+        alone for the unproven raters to be what carries it (the established-only fit has
+        fewer ratings, so it is shrunk more: a small gap is the penalty, not the raters).
     """
 
     window_ms: int = 30 * 60_000
     min_burst: int = 5
     min_suspect: int = 4
+    long_window_ms: int = 6 * 3_600_000
+    min_long_run: int = 10
+    min_long_suspect: int = 10
     min_meetings: int = 3
+    min_meetings_established: int | None = None
+    max_unproven_share: float = 0.5
+    min_unproven_lift: float = 0.15
 
     def __post_init__(self) -> None:
         if self.window_ms <= 0:
@@ -56,8 +109,27 @@ class WatchConfig:
             raise ConfigError("min_burst", self.min_burst, ">= 2")
         if not 2 <= self.min_suspect <= self.min_burst:
             raise ConfigError("min_suspect", self.min_suspect, "in [2, min_burst]")
+        if self.long_window_ms < self.window_ms:
+            raise ConfigError("long_window_ms", self.long_window_ms, ">= window_ms")
+        if self.min_long_run < self.min_burst:
+            raise ConfigError("min_long_run", self.min_long_run, ">= min_burst")
+        if not self.min_suspect <= self.min_long_suspect <= self.min_long_run:
+            raise ConfigError(
+                "min_long_suspect", self.min_long_suspect, "in [min_suspect, min_long_run]"
+            )
         if self.min_meetings < 1:
             raise ConfigError("min_meetings", self.min_meetings, ">= 1")
+        if (
+            self.min_meetings_established is not None
+            and self.min_meetings_established < self.min_meetings
+        ):
+            raise ConfigError(
+                "min_meetings_established", self.min_meetings_established, ">= min_meetings"
+            )
+        if not 0.0 < self.max_unproven_share <= 1.0:
+            raise ConfigError("max_unproven_share", self.max_unproven_share, "in (0, 1]")
+        if self.min_unproven_lift < 0.0:
+            raise ConfigError("min_unproven_lift", self.min_unproven_lift, ">= 0")
 
 
 def _levels(helpful_num: NDArray[np.floating]) -> NDArray[np.int64]:
@@ -67,12 +139,25 @@ def _levels(helpful_num: NDArray[np.floating]) -> NDArray[np.int64]:
     return out
 
 
+def _span(ms: int) -> str:
+    minutes = ms // 60_000
+    if minutes % 60 == 0 and minutes >= 120:
+        return f"{minutes // 60} hours"
+    return f"{minutes} minutes"
+
+
+def _checked_raters(name: str, values: NDArray[np.bool_] | None, ratings: Ratings) -> None:
+    if values is not None and values.shape != (ratings.n_participants,):
+        raise ConfigError(name, values.shape, f"shape ({ratings.n_participants},)")
+
+
 def suspicious_notes(
     ratings: Ratings,
     notes: NDArray[np.int64],
     flagged_raters: NDArray[np.bool_],
     as_of_ms: int,
     config: WatchConfig,
+    established: NDArray[np.bool_] | None = None,
 ) -> dict[int, str]:
     """The notes of ``notes`` whose recent ratings look coordinated, with the reason.
 
@@ -84,62 +169,266 @@ def suspicious_notes(
         refit flagged (co-rating groups, coordinated burst raters).
     as_of_ms : the pass's "now".
     config : WatchConfig.
+    established : bool array of shape (n_participants,), raters the last refit counted as
+        established (their meetings count from ``min_meetings_established``); None: every
+        rater counts from ``min_meetings``.
 
     Returns
     -------
     dict note row -> reason (a sentence for the note page).
     """
+    _checked_raters("flagged_raters", flagged_raters, ratings)
+    _checked_raters("established", established, ratings)
     out: dict[int, str] = {}
     if notes.shape[0] == 0 or ratings.n_ratings == 0:
         return out
     look = np.zeros(ratings.n_notes, dtype=np.bool_)
     look[notes] = True
-    cand = np.flatnonzero(look[ratings.note_idx])
-    cand = cand[ratings.created_at_ms[cand] > as_of_ms - config.window_ms]
-    if cand.shape[0] < config.min_burst:
+    mine = np.flatnonzero(look[ratings.note_idx])
+    for window, min_run, min_suspect in (
+        (config.window_ms, config.min_burst, config.min_suspect),
+        (config.long_window_ms, config.min_long_run, config.min_long_suspect),
+    ):
+        recent = mine[ratings.created_at_ms[mine] > as_of_ms - window]
+        found = _runs(
+            ratings, recent, flagged_raters, established, config, window, min_run, min_suspect
+        )
+        for note, reason in found.items():
+            out.setdefault(note, reason)
+    return out
+
+
+def _runs(
+    ratings: Ratings,
+    cand: NDArray[np.int64],
+    flagged_raters: NDArray[np.bool_],
+    established: NDArray[np.bool_] | None,
+    config: WatchConfig,
+    window_ms: int,
+    min_run: int,
+    min_suspect: int,
+) -> dict[int, str]:
+    """The notes whose same-verdict runs among the ``cand`` rows look coordinated."""
+    out: dict[int, str] = {}
+    if cand.shape[0] < min_run:
         return out
-    # Same-verdict groups of recent ratings per note.
     key = ratings.note_idx[cand].astype(np.int64) * 3 + _levels(ratings.helpful_num[cand])
     uniq, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    bursts = np.flatnonzero(counts >= config.min_burst)
+    bursts = np.flatnonzero(counts >= min_run)
     if bursts.shape[0] == 0:
         return out
+    window = _span(window_ms)
     mark = np.zeros(ratings.n_participants, dtype=np.bool_)
     for b in bursts.tolist():
         rows = cand[inverse == b]
         raters = np.unique(ratings.rater_idx[rows])
         note = int(uniq[b] // 3)
-        verdict = ("not helpful", "somewhat helpful", "helpful")[int(uniq[b] % 3)]
-        flagged = int(flagged_raters[raters].sum())
-        if flagged >= config.min_suspect:
+        verdict = _VERDICTS[int(uniq[b] % 3)]
+        flagged = flagged_raters[raters]
+        if int(flagged.sum()) >= min_suspect:
             out[note] = (
-                f"{raters.shape[0]} '{verdict}' ratings within "
-                f"{config.window_ms // 60_000} minutes, {flagged} of them from raters the "
-                "last refit found coordinated"
+                f"{raters.shape[0]} '{verdict}' ratings within {window}, "
+                f"{int(flagged.sum())} of them from raters the last refit found coordinated"
             )
             continue
-        mark[raters] = True
-        mine = np.flatnonzero(mark[ratings.rater_idx] & (ratings.note_idx != note))
-        mark[raters] = False
-        if not mine.shape[0]:
-            continue
-        r_pos = np.searchsorted(raters, ratings.rater_idx[mine])
-        # Cells (note, verdict) of the burst raters' other ratings.
-        cells = ratings.note_idx[mine].astype(np.int64) * 3 + _levels(ratings.helpful_num[mine])
-        c_val, c_pos = np.unique(cells, return_inverse=True)
-        m = sp.csr_matrix(
-            (np.ones(r_pos.shape[0]), (r_pos, c_pos)), shape=(raters.shape[0], c_val.shape[0])
+        meeting = _keep_meeting(ratings, raters, note, established, config, mark)
+        suspects = int((meeting | flagged).sum())
+        if suspects >= min_suspect:
+            out[note] = (
+                f"{raters.shape[0]} '{verdict}' ratings within {window}, {suspects} of them "
+                f"from raters who gave the same verdicts together on {config.min_meetings} or "
+                "more other notes"
+            )
+    return out
+
+
+def _keep_meeting(
+    ratings: Ratings,
+    raters: NDArray[np.int32],
+    note: int,
+    established: NDArray[np.bool_] | None,
+    config: WatchConfig,
+    mark: NDArray[np.bool_],
+) -> NDArray[np.bool_]:
+    """Per rater of ``raters`` (sorted): whether it gave the same verdict as another of
+    them on enough notes other than ``note`` (``mark`` is an all-False scratch array)."""
+    mark[raters] = True
+    mine = np.flatnonzero(mark[ratings.rater_idx] & (ratings.note_idx != note))
+    mark[raters] = False
+    if not mine.shape[0]:
+        return np.zeros(raters.shape[0], dtype=np.bool_)
+    r_pos = np.searchsorted(raters, ratings.rater_idx[mine])
+    # Cells (note, verdict) of the run's raters' other ratings.
+    cells = ratings.note_idx[mine].astype(np.int64) * 3 + _levels(ratings.helpful_num[mine])
+    c_val, c_pos = np.unique(cells, return_inverse=True)
+    m = sp.csr_matrix(
+        (np.ones(r_pos.shape[0]), (r_pos, c_pos)), shape=(raters.shape[0], c_val.shape[0])
+    )
+    meet = (m @ m.T).toarray()
+    np.fill_diagonal(meet, 0)
+    need = np.full(raters.shape[0], config.min_meetings, dtype=np.int64)
+    if established is not None:
+        proven = config.min_meetings_established
+        need[established[raters]] = np.iinfo(np.int64).max if proven is None else proven
+    out: NDArray[np.bool_] = np.any(meet >= need[:, None], axis=1)
+    return out
+
+
+@dataclass(frozen=True)
+class RaterModel:
+    """The frozen rater side of ``ŷ = μ + i_u + i_n + f_u·f_n`` (the Core scorer's final
+    round at the refit) and the per-note penalties, for the established-only refit.
+
+    Attributes
+    ----------
+    rater_intercepts, rater_factors : float64 arrays of shape (n_participants,), NaN for
+        raters outside the fit (their ratings are left out).
+    global_intercept : μ.
+    intercept_penalty, factor_penalty : ridge penalties on one note's i_n and f_n, in
+        ratings (the mean-normalised λ times the fit's ratings per note).
+    crh_threshold : intercept at or above which the note counts as helpful (§6.2).
+    max_factor : |f_n| below which it does (§6.2).
+    """
+
+    rater_intercepts: NDArray[np.float64]
+    rater_factors: NDArray[np.float64]
+    global_intercept: float
+    intercept_penalty: float
+    factor_penalty: float
+    crh_threshold: float = 0.40
+    max_factor: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.rater_factors.shape != self.rater_intercepts.shape:
+            raise ConfigError("rater_factors", self.rater_factors.shape, "rater_intercepts' shape")
+        if self.intercept_penalty < 0 or self.factor_penalty < 0:
+            raise ConfigError(
+                "penalties", (self.intercept_penalty, self.factor_penalty), ">= 0 each"
+            )
+
+
+def rater_model(
+    prescoring: PrescoringResult, mf: MFConfig, status: StatusRulesConfig
+) -> RaterModel | None:
+    """The Core scorer's frozen raters from its refit prescoring (None: no final round)."""
+    params = prescoring.final_round
+    if params.rater_factors.ndim != 2 or params.rater_factors.shape[1] < 1:
+        return None
+    per_note = prescoring.final_round_num_ratings / max(prescoring.final_round_num_notes, 1)
+    return RaterModel(
+        rater_intercepts=np.asarray(params.rater_intercepts, dtype=np.float64),
+        rater_factors=np.asarray(params.rater_factors[:, 0], dtype=np.float64),
+        global_intercept=float(params.global_intercept),
+        intercept_penalty=mf.note_intercept_lambda * per_note,
+        factor_penalty=mf.note_factor_lambda * per_note,
+        crh_threshold=status.crh_threshold,
+        max_factor=status.large_factor_threshold,
+    )
+
+
+def established_fit(
+    ratings: Ratings, rows: NDArray[np.int64], model: RaterModel
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per note, (i_n, f_n) refit on the ``rows`` of ``ratings`` with the raters frozen.
+
+    Each note's two parameters solve the 2x2 ridge normal equations of its own ratings
+    (vectorized over notes); a note without rows gets (0, 0), the penalties' optimum.
+    """
+    n = ratings.n_notes
+    rater = ratings.rater_idx[rows]
+    keep = np.isfinite(model.rater_intercepts[rater]) & np.isfinite(model.rater_factors[rater])
+    rows, rater = rows[keep], rater[keep]
+    note = ratings.note_idx[rows]
+    fu = model.rater_factors[rater]
+    y = (
+        ratings.helpful_num[rows].astype(np.float64)
+        - model.global_intercept
+        - model.rater_intercepts[rater]
+    )
+    a = np.bincount(note, minlength=n) + model.intercept_penalty
+    b = np.bincount(note, weights=fu, minlength=n)
+    d = np.bincount(note, weights=fu * fu, minlength=n) + model.factor_penalty
+    s_y = np.bincount(note, weights=y, minlength=n)
+    s_fy = np.bincount(note, weights=fu * y, minlength=n)
+    det = a * d - b * b
+    safe = np.where(det > 0, det, 1.0)
+    intercept = np.where(det > 0, (d * s_y - b * s_fy) / safe, 0.0)
+    factor = np.where(det > 0, (a * s_fy - b * s_y) / safe, 0.0)
+    return intercept, factor
+
+
+def unproven_support(
+    ratings: Ratings,
+    notes: NDArray[np.int64],
+    established: NDArray[np.bool_],
+    config: WatchConfig,
+    model: RaterModel | None = None,
+) -> dict[int, str]:
+    """The notes of ``notes`` that are helpful only on unproven raters' ratings.
+
+    With ``model``, a note is so when the refit of its established raters' ratings alone
+    (:func:`established_fit`) would not make it helpful (intercept below the threshold or
+    a one-sided factor) and the same refit on all its ratings lies at least
+    ``min_unproven_lift`` higher; without, when at least ``max_unproven_share`` of its helpful
+    ratings (by weight) are unproven. Either way at least ``min_suspect`` of its helpful
+    ratings must come from unproven raters.
+
+    Parameters
+    ----------
+    ratings : every current rating (post-PSS) on the pass's note index.
+    notes : int64 note rows to look at (those that would newly become helpful).
+    established : bool array of shape (n_participants,), raters the last refit counted as
+        established (after the co-rating defence revoked its groups' members).
+    config : WatchConfig.
+    model : the Core scorer's frozen raters (None: the share rule).
+
+    Returns
+    -------
+    dict note row -> reason (a sentence for the note page).
+    """
+    _checked_raters("established", established, ratings)
+    if model is not None and model.rater_intercepts.shape != (ratings.n_participants,):
+        raise ConfigError(
+            "model", model.rater_intercepts.shape, f"shape ({ratings.n_participants},)"
         )
-        meet = (m @ m.T).toarray()
-        np.fill_diagonal(meet, 0)
-        keep_meeting = int(((meet >= config.min_meetings).any(axis=1)).sum())
-        if keep_meeting >= config.min_suspect:
-            out[note] = (
-                f"{raters.shape[0]} '{verdict}' ratings within "
-                f"{config.window_ms // 60_000} minutes, {keep_meeting} of them from raters "
-                f"who gave the same verdicts together on {config.min_meetings} or more other "
-                "notes"
-            )
+    out: dict[int, str] = {}
+    if notes.shape[0] == 0 or ratings.n_ratings == 0:
+        return out
+    look = np.zeros(ratings.n_notes, dtype=np.bool_)
+    look[notes] = True
+    mine = np.flatnonzero(look[ratings.note_idx])
+    proven = established[ratings.rater_idx[mine]]
+    helpful = ratings.helpful_num[mine] > 0
+    weight = ratings.helpful_num[mine].astype(np.float64)
+    note = ratings.note_idx[mine]
+    n = ratings.n_notes
+    n_unproven = np.bincount(note[helpful & ~proven], minlength=n)
+    n_helpful = np.bincount(note[helpful], minlength=n)
+    if model is None:
+        total = np.bincount(note, weights=weight, minlength=n)
+        by_unproven = np.bincount(note[~proven], weights=weight[~proven], minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            carried = by_unproven / total >= config.max_unproven_share
+        why = "the next refit's defences test them"
+    else:
+        intercept, factor = established_fit(ratings, mine[proven], model)
+        everyone, _ = established_fit(ratings, mine, model)
+        carried = ((intercept < model.crh_threshold) | (np.abs(factor) >= model.max_factor)) & (
+            everyone - intercept >= config.min_unproven_lift
+        )
+        why = "its established raters alone do not find it helpful; the refit's defences test them"
+    hit = look & carried & (n_unproven >= config.min_suspect)
+    for k in np.flatnonzero(hit).tolist():
+        out[k] = (
+            f"{int(n_unproven[k])} of its {int(n_helpful[k])} helpful ratings come from raters "
+            f"without a proven record, and {why}"
+        )
+    return out
+
+
+def newly_helpful(old: NDArray[np.int8], new: NDArray[np.int8]) -> NDArray[np.bool_]:
+    """Whether a status change newly makes a note helpful (per note)."""
+    out: NDArray[np.bool_] = (old != _CRH) & (new == _CRH)
     return out
 
 
