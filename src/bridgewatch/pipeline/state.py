@@ -675,7 +675,7 @@ class LiveState:
             self.watch,
             established,
         )
-        if established is not None:
+        if established is not None and self.watch.hold_unproven:
             rising = newly_helpful(live.inputs.history.current_status, live.history.current_status)
             core = refit.roster.scorers.get(CORE_NAME)
             model = (

@@ -89,6 +89,12 @@ class WatchConfig:
         note's intercept refit on all its ratings must be than on its established raters'
         alone for the unproven raters to be what carries it (the established-only fit has
         fewer ratings, so it is shrunk more: a small gap is the penalty, not the raters).
+    hold_unproven : hold notes that would newly become helpful on unproven raters' ratings
+        (``unproven_support``; the worker re-makes the hold after each refit while it holds,
+        so it has no end point). On the live attack replay it keeps every brigade target of
+        the benchmarked kinds from being shown, at the price of long delays for the few
+        honest notes carried by newcomers (p95 up to 498 minutes); False leaves the burst
+        and slow-run rules alone.
     """
 
     window_ms: int = 30 * 60_000
@@ -101,6 +107,7 @@ class WatchConfig:
     min_meetings_established: int | None = None
     max_unproven_share: float = 0.5
     min_unproven_lift: float = 0.15
+    hold_unproven: bool = True
 
     def __post_init__(self) -> None:
         if self.window_ms <= 0:
