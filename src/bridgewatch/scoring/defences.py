@@ -37,6 +37,11 @@ Configurable defences act on the scoped ratings:
   intercepts are shrunk by empirical Bayes, so an account whose few ratings are the attack
   cannot pass it off as its leniency. The Reputation scorer's final phase runs the
   side-aware bursts and this test under its own model (``apply_reputation_defences``).
+  On a caught note the unproven verdicts that pull against the deviation stay. Revoked
+  co-rating groups (``CoreInputs.revoked_groups``) the test catches on most of the notes
+  it can test are convicted (``bridgewatch.scoring.manipulation.conviction``): their
+  verdicts go on all their concentrated notes, the ones with too few established ratings
+  to test included.
 * trust propagation (``ScoringConfig.trust``, ``bridgewatch.scoring.reputation``), after the
   bursts: in "filter" mode the ratings of untrusted raters leave the final fits, in
   "weight" mode every rating is weighted by its rater's trust weight. With
@@ -53,7 +58,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,12 +74,15 @@ from bridgewatch.scoring.manipulation import (
     CoRatingResult,
     PostSelectionConfig,
     QuasiCliqueConfig,
+    RevokedGroups,
     UnexplainedConfig,
     UnexplainedResult,
+    convict_groups,
     find_co_rating_groups,
     find_rating_bursts,
     find_unexplained_ratings,
     rater_sides,
+    revoked_groups,
 )
 from bridgewatch.scoring.prescoring import PrescoringResult
 from bridgewatch.scoring.reputation import (
@@ -111,12 +121,16 @@ class BurstScreening:
         ``ScoringConfig.co_rating`` is None.
     unexplained : the unexplained-ratings test on the first prescoring when it flagged
         ratings (they left ``inputs`` and prescoring ran again), else None.
+    unexplained_clear : the same test when it flagged nothing (prescoring kept): on these
+        inputs and this prescoring the final fits' test would find the same, so
+        ``apply_defences(..., clear=)`` reuses it unless the side-aware bursts drop ratings.
     """
 
     inputs: CoreInputs
     bursts: BurstResult | None
     co_rating: CoRatingResult | None = None
     unexplained: UnexplainedResult | None = None
+    unexplained_clear: UnexplainedResult | None = None
 
 
 @dataclass(frozen=True)
@@ -272,13 +286,22 @@ def screen_shared(shared: CoreInputs, config: ScoringConfig) -> SharedScreening:
             shared, post_pss=shared.post_pss.subset(keep), correlated=shared.correlated[keep]
         )
     if revoked is not None and shared.established is not None:
-        shared = dataclasses.replace(shared, established=shared.established & ~revoked)
-    return SharedScreening(shared, found, revoked)
+        shared = dataclasses.replace(
+            shared, established=shared.established & ~revoked.revoked, revoked_groups=revoked.groups
+        )
+    return SharedScreening(shared, found, None if revoked is None else revoked.revoked)
 
 
-def _revoked(shared: CoreInputs, config: CoRatingConfig) -> NDArray[np.bool_] | None:
+@dataclass(frozen=True)
+class _Revocation:
+    revoked: NDArray[np.bool_]
+    groups: RevokedGroups
+
+
+def _revoked(shared: CoreInputs, config: CoRatingConfig) -> _Revocation | None:
     """Established raters in coordinated co-rating groups among the established raters'
-    own post-PSS ratings (``CoRatingConfig.revoke_established``); None when off.
+    own post-PSS ratings (``CoRatingConfig.revoke_established``), and the groups with the
+    cells they concentrate on; None when off.
 
     Behaviour change after establishment: accounts aged past the bar that wake up together
     share verdicts on the same notes far beyond the null, like any brigade. Their ratings
@@ -306,7 +329,15 @@ def _revoked(shared: CoreInputs, config: CoRatingConfig) -> NDArray[np.bool_] | 
         found.n_groups,
         int(revoked.sum()),
     )
-    return revoked
+    groups = revoked_groups(
+        ratings.note_idx[own],
+        _levels(ratings.helpful_num[own]),
+        ratings.rater_idx[own],
+        found.group,
+        found.flagged,
+        shared.n_notes,
+    )
+    return _Revocation(revoked, groups)
 
 
 def screen_bursts(
@@ -356,12 +387,18 @@ def screen_unexplained(
         return screening, False
     found = _unexplained(inputs, pre, config.unexplained)
     if not found.flagged.any():
-        return screening, False
+        return dataclasses.replace(screening, unexplained_clear=found), False
     cleaned = _subset(inputs, ~found.flagged)
     return dataclasses.replace(screening, inputs=cleaned, unexplained=found), True
 
 
-def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringConfig) -> Defences:
+def apply_defences(
+    inputs: CoreInputs,
+    pre: PrescoringResult,
+    config: ScoringConfig,
+    *,
+    clear: UnexplainedResult | None = None,
+) -> Defences:
     """Run the configured defences on the scoped ratings (see the module docstring).
 
     Parameters
@@ -370,6 +407,10 @@ def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringCon
     pre : PrescoringResult (rater sides come from its final-round rater factors, the trust
         seeds from its helpfulness).
     config : ScoringConfig; ``bursts`` and ``trust`` select the defences.
+    clear : the unexplained-ratings test on exactly ``inputs`` and ``pre`` under
+        ``config.unexplained`` that flagged nothing (``BurstScreening.unexplained_clear``),
+        or None. When the side-aware bursts drop nothing the test is not run again: its
+        inputs, model and config are the same, so is its result.
 
     Returns
     -------
@@ -377,9 +418,10 @@ def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringCon
     """
     inputs, weights, bursts, unexplained = _model_defences(
         inputs,
-        _prescoring_model(pre, inputs.established),
+        partial(_prescoring_model, pre, inputs.established),
         config,
         pre.final_round.rater_factors[:, 0],
+        clear=clear,
     )
     trust: RaterTrust | None = None
     if config.trust is not None:
@@ -437,15 +479,19 @@ class _RaterModel:
 
 def _model_defences(
     inputs: CoreInputs,
-    model: _RaterModel,
+    model: Callable[[], _RaterModel],
     config: ScoringConfig,
     side_factors: NDArray[np.float64],
+    *,
+    clear: UnexplainedResult | None = None,
 ) -> tuple[CoreInputs, NDArray[np.float64] | None, BurstResult | None, UnexplainedResult | None]:
     """The side-aware bursts (sides from ``side_factors``) and the unexplained-ratings test
-    after a prescoring: (inputs without the dropped ratings, weights of the kept ones or
-    None, bursts, unexplained)."""
+    after a prescoring (its model built on demand): (inputs without the dropped ratings,
+    weights of the kept ones or None, bursts, unexplained). ``clear``: see
+    ``apply_defences``."""
     weights: NDArray[np.float64] | None = None
     bursts: BurstResult | None = None
+    tested = inputs
     if config.bursts is not None and config.bursts.split_sides:
         bursts = _detect(inputs, rater_sides(side_factors), config.bursts)
         if bursts.flagged.any():
@@ -455,7 +501,9 @@ def _model_defences(
                 weights = np.where(bursts.flagged, config.bursts.rating_weight, 1.0)
     unexplained: UnexplainedResult | None = None
     if config.unexplained is not None and inputs.established is not None:
-        unexplained = _unexplained_model(inputs, model, config.unexplained)
+        if clear is not None and inputs is tested:
+            return inputs, weights, bursts, clear
+        unexplained = _unexplained_model(inputs, model(), config.unexplained)
         if unexplained.flagged.any():
             keep = ~unexplained.flagged
             inputs = _subset(inputs, keep)
@@ -490,7 +538,7 @@ def apply_reputation_defences(
         np.nan_to_num(state.rater_reputations, nan=1.0),
     )
     inputs, weights, bursts, unexplained = _model_defences(
-        inputs, model, config, state.rater_factors
+        inputs, lambda: model, config, state.rater_factors
     )
     if weights is not None:
         keep = weights > 0.0
@@ -546,10 +594,29 @@ def _unexplained_model(
         config,
         rater_weight=model.reputations,
     )
+    groups = inputs.revoked_groups
+    convicted = 0
+    if config.convict_groups and groups is not None and found.targeted.any():
+        conviction = convict_groups(
+            scoped.note_idx,
+            _levels(scoped.helpful_num),
+            scoped.rater_idx,
+            ~inputs.established,
+            groups,
+            found.tested,
+            found.targeted,
+            found.note_shift,
+            min_notes=config.convict_min_notes,
+            share=config.convict_share,
+        )
+        convicted = int(conviction.convicted.sum())
+        if convicted:
+            found = dataclasses.replace(found, flagged=found.flagged | conviction.flagged)
     _log.info(
-        "unexplained: %d targeted notes, %d ratings flagged (sigma %.3f)",
+        "unexplained: %d targeted notes, %d ratings flagged (sigma %.3f), %d groups convicted",
         int(found.targeted.sum()),
         int(found.flagged.sum()),
         found.sigma,
+        convicted,
     )
     return found

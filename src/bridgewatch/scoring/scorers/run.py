@@ -318,7 +318,14 @@ def _final(
         screening = screen_bursts(view, spec.config, shared.co_rating)
         view = screening.inputs
         fitter = gaussian_fitter(spec, source.inputs)
-    defences = apply_defences(view, pre, spec.config)
+    clear = None
+    if (
+        screening is not None
+        and screening.unexplained_clear is not None
+        and spec.config.unexplained == source.spec.config.unexplained
+    ):
+        clear = screening.unexplained_clear  # the same test on this view and prescoring
+    defences = apply_defences(view, pre, spec.config, clear=clear)
     final = run_final_scoring(
         defences.inputs, pre, spec.config, defences.rating_weights, fit_notes=fitter
     )
