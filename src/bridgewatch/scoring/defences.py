@@ -59,12 +59,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
 
+from bridgewatch.scoring._defence_memo import DefenceMemo, digest
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.manipulation import (
@@ -169,11 +170,17 @@ class SharedScreening:
     revoked : bool array of shape (n_participants,), established raters in coordinated
         co-rating groups among the established (``CoRatingConfig.revoke_established``),
         unproven for the rest of the run; None when that pass did not run.
+    memo : the run's per-view defence decisions, shared by scorers whose views are the
+        same (``bridgewatch.scoring._defence_memo``; pass it to ``screen_bursts``,
+        ``screen_unexplained`` and ``apply_defences``). Not an init field: a screening
+        saved for another process (``bridgewatch.parallel.artifacts``) arrives with an
+        empty memo.
     """
 
     inputs: CoreInputs
     co_rating: CoRatingResult | None
     revoked: NDArray[np.bool_] | None = None
+    memo: DefenceMemo = field(default_factory=DefenceMemo, init=False, compare=False, repr=False)
 
 
 def with_defences(
@@ -220,16 +227,28 @@ def _levels(helpful_num: NDArray[np.floating]) -> NDArray[np.int64]:
     return out
 
 
-def _detect(inputs: CoreInputs, sides: NDArray[np.int8], config: BurstConfig) -> BurstResult:
+def _detect(
+    inputs: CoreInputs,
+    sides: NDArray[np.int8],
+    config: BurstConfig,
+    memo: DefenceMemo | None = None,
+) -> BurstResult:
     scoped = inputs.scoped
-    bursts = find_rating_bursts(
-        scoped.note_idx,
-        scoped.rater_idx,
-        _levels(scoped.helpful_num),
-        scoped.created_at_ms,
-        sides,
-        config,
-    )
+
+    def run() -> BurstResult:
+        return find_rating_bursts(
+            scoped.note_idx,
+            scoped.rater_idx,
+            _levels(scoped.helpful_num),
+            scoped.created_at_ms,
+            sides,
+            config,
+        )
+
+    if memo is None:
+        bursts = run()
+    else:
+        bursts = memo.get(("bursts", memo.ratings_print(scoped), digest(sides), config), run)
     _log.info(
         "bursts: %d bursts, %d coordinated pairs, %d coordinated raters, %d ratings flagged",
         bursts.n_bursts,
@@ -341,7 +360,11 @@ def _revoked(shared: CoreInputs, config: CoRatingConfig) -> _Revocation | None:
 
 
 def screen_bursts(
-    inputs: CoreInputs, config: ScoringConfig, co_rating: CoRatingResult | None = None
+    inputs: CoreInputs,
+    config: ScoringConfig,
+    co_rating: CoRatingResult | None = None,
+    *,
+    memo: DefenceMemo | None = None,
 ) -> BurstScreening:
     """The pre-prescoring pass: drop the scoped ratings flagged by coordinated co-rating,
     then those flagged by bursts (rater sides unknown).
@@ -353,6 +376,8 @@ def screen_bursts(
     co_rating : the run-wide detection of ``screen_shared`` when the view was taken from its
         screened inputs (nothing is detected again; it is only recorded), else None: with
         ``config.co_rating`` set the detection runs on the view's scoped ratings.
+    memo : the run's ``SharedScreening.memo`` (a view equal to another scorer's takes its
+        bursts from there), or None.
 
     Returns
     -------
@@ -364,14 +389,19 @@ def screen_bursts(
             inputs = _subset(inputs, ~co_rating.flagged)
     if config.bursts is None:
         return BurstScreening(inputs, None, co_rating)
-    bursts = _detect(inputs, np.zeros(inputs.n_participants, dtype=np.int8), config.bursts)
+    sides = np.zeros(inputs.n_participants, dtype=np.int8)
+    bursts = _detect(inputs, sides, config.bursts, memo)
     if bursts.flagged.any():
         inputs = _subset(inputs, ~bursts.flagged)
     return BurstScreening(inputs, bursts, co_rating)
 
 
 def screen_unexplained(
-    screening: BurstScreening, pre: PrescoringResult, config: ScoringConfig
+    screening: BurstScreening,
+    pre: PrescoringResult,
+    config: ScoringConfig,
+    *,
+    memo: DefenceMemo | None = None,
 ) -> tuple[BurstScreening, bool]:
     """The unexplained-ratings test on a first prescoring (``ScoringConfig.unexplained`` with
     ``establishment``): the flagged ratings leave the screened inputs.
@@ -385,7 +415,7 @@ def screen_unexplained(
     inputs = screening.inputs
     if config.unexplained is None or inputs.established is None:
         return screening, False
-    found = _unexplained(inputs, pre, config.unexplained)
+    found = _unexplained(inputs, pre, config.unexplained, memo)
     if not found.flagged.any():
         return dataclasses.replace(screening, unexplained_clear=found), False
     cleaned = _subset(inputs, ~found.flagged)
@@ -398,6 +428,7 @@ def apply_defences(
     config: ScoringConfig,
     *,
     clear: UnexplainedResult | None = None,
+    memo: DefenceMemo | None = None,
 ) -> Defences:
     """Run the configured defences on the scoped ratings (see the module docstring).
 
@@ -411,6 +442,7 @@ def apply_defences(
         ``config.unexplained`` that flagged nothing (``BurstScreening.unexplained_clear``),
         or None. When the side-aware bursts drop nothing the test is not run again: its
         inputs, model and config are the same, so is its result.
+    memo : the run's ``SharedScreening.memo``, or None.
 
     Returns
     -------
@@ -422,6 +454,7 @@ def apply_defences(
         config,
         pre.final_round.rater_factors[:, 0],
         clear=clear,
+        memo=memo,
     )
     trust: RaterTrust | None = None
     if config.trust is not None:
@@ -484,6 +517,7 @@ def _model_defences(
     side_factors: NDArray[np.float64],
     *,
     clear: UnexplainedResult | None = None,
+    memo: DefenceMemo | None = None,
 ) -> tuple[CoreInputs, NDArray[np.float64] | None, BurstResult | None, UnexplainedResult | None]:
     """The side-aware bursts (sides from ``side_factors``) and the unexplained-ratings test
     after a prescoring (its model built on demand): (inputs without the dropped ratings,
@@ -493,7 +527,7 @@ def _model_defences(
     bursts: BurstResult | None = None
     tested = inputs
     if config.bursts is not None and config.bursts.split_sides:
-        bursts = _detect(inputs, rater_sides(side_factors), config.bursts)
+        bursts = _detect(inputs, rater_sides(side_factors), config.bursts, memo)
         if bursts.flagged.any():
             if config.bursts.rating_weight == 0.0:
                 inputs = _subset(inputs, ~bursts.flagged)
@@ -503,7 +537,7 @@ def _model_defences(
     if config.unexplained is not None and inputs.established is not None:
         if clear is not None and inputs is tested:
             return inputs, weights, bursts, clear
-        unexplained = _unexplained_model(inputs, model(), config.unexplained)
+        unexplained = _unexplained_model(inputs, model(), config.unexplained, memo)
         if unexplained.flagged.any():
             keep = ~unexplained.flagged
             inputs = _subset(inputs, keep)
@@ -547,9 +581,12 @@ def apply_reputation_defences(
 
 
 def _unexplained(
-    inputs: CoreInputs, pre: PrescoringResult, config: UnexplainedConfig
+    inputs: CoreInputs,
+    pre: PrescoringResult,
+    config: UnexplainedConfig,
+    memo: DefenceMemo | None = None,
 ) -> UnexplainedResult:
-    return _unexplained_model(inputs, _prescoring_model(pre, inputs.established), config)
+    return _unexplained_model(inputs, _prescoring_model(pre, inputs.established), config, memo)
 
 
 def _prescoring_model(pre: PrescoringResult, established: NDArray[np.bool_] | None) -> _RaterModel:
@@ -578,6 +615,34 @@ def _prescoring_model(pre: PrescoringResult, established: NDArray[np.bool_] | No
 
 
 def _unexplained_model(
+    inputs: CoreInputs,
+    model: _RaterModel,
+    config: UnexplainedConfig,
+    memo: DefenceMemo | None = None,
+) -> UnexplainedResult:
+    if memo is None:
+        return _test_unexplained(inputs, model, config)
+    groups = inputs.revoked_groups
+    assert inputs.established is not None
+    key = (
+        "unexplained",
+        memo.ratings_print(inputs.scoped),
+        digest(
+            model.intercepts,
+            model.factors,
+            model.global_intercept,
+            model.reputations,
+            inputs.established,
+            None if groups is None else groups.group,
+            None if groups is None else groups.cells,
+        ),
+        inputs.n_notes,
+        config,
+    )
+    return memo.get(key, partial(_test_unexplained, inputs, model, config))
+
+
+def _test_unexplained(
     inputs: CoreInputs, model: _RaterModel, config: UnexplainedConfig
 ) -> UnexplainedResult:
     assert inputs.established is not None

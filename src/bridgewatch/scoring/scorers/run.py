@@ -196,7 +196,7 @@ def _prescore_reputation(shared: SharedScreening, spec: ScorerSpec, seed: int | 
     view = scorer_inputs(shared.inputs, spec)
     if view.scoped.n_ratings == 0:
         return Prescored(spec, view, None, time.perf_counter() - start, "no ratings in scope")
-    screening = screen_bursts(view, spec.config, shared.co_rating)
+    screening = screen_bursts(view, spec.config, shared.co_rating, memo=shared.memo)
     pre = prescore_reputation(screening.inputs, spec, scorer_seed(seed, spec.name))
     seconds = time.perf_counter() - start
     if pre is None:
@@ -246,7 +246,7 @@ def _prescore(shared: SharedScreening, spec: ScorerSpec, seed: int | None) -> Pr
     view = scorer_inputs(shared.inputs, spec)
     if view.scoped.n_ratings == 0 and not core:
         return Prescored(spec, view, None, time.perf_counter() - start, "no ratings in scope")
-    screening = screen_bursts(view, spec.config, shared.co_rating)
+    screening = screen_bursts(view, spec.config, shared.co_rating, memo=shared.memo)
     try:
         pre = run_prescoring(
             screening.inputs,
@@ -256,7 +256,7 @@ def _prescore(shared: SharedScreening, spec: ScorerSpec, seed: int | None) -> Pr
         )
         # Unexplained ratings bend prescoring too: when the test flags any, prescoring runs
         # again without them (nothing to pay without an attack).
-        screening, rerun = screen_unexplained(screening, pre, spec.config)
+        screening, rerun = screen_unexplained(screening, pre, spec.config, memo=shared.memo)
         if rerun:
             pre = run_prescoring(
                 screening.inputs,
@@ -315,7 +315,7 @@ def _final(
             return ScorerRun(spec, view, pre, None, 0.0, "no ratings in scope")
         if gaussian_fitter is None:
             raise BridgewatchError(f"{spec.name} needs a Gaussian note fit")
-        screening = screen_bursts(view, spec.config, shared.co_rating)
+        screening = screen_bursts(view, spec.config, shared.co_rating, memo=shared.memo)
         view = screening.inputs
         fitter = gaussian_fitter(spec, source.inputs)
     clear = None
@@ -325,7 +325,7 @@ def _final(
         and spec.config.unexplained == source.spec.config.unexplained
     ):
         clear = screening.unexplained_clear  # the same test on this view and prescoring
-    defences = apply_defences(view, pre, spec.config, clear=clear)
+    defences = apply_defences(view, pre, spec.config, clear=clear, memo=shared.memo)
     final = run_final_scoring(
         defences.inputs, pre, spec.config, defences.rating_weights, fit_notes=fitter
     )
