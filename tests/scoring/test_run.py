@@ -483,6 +483,17 @@ def test_aged_sleepers_lose_establishment_and_their_unexplained_ratings(tmp_path
     rater_alone, removed_alone, _ = removed_ratings(alone)
     np.testing.assert_array_equal(rater_alone, rater)
     assert 0.5 <= removed_alone[attack].mean() < 1.0
+    # Below UnexplainedConfig.rerun_min_share the flagged ratings leave the final fits
+    # without a second prescoring (which then still counts them).
+    once = score_core(
+        data,
+        replace(with_defences(CONFIG), unexplained=UnexplainedConfig(rerun_min_share=1.0)),
+        as_of_ms=default_as_of_ms(data),
+        seed=1,
+    )
+    _, removed_once, _ = removed_ratings(once)
+    assert removed_once[attack].all()
+    assert once.prescoring.num_ratings[targets].sum() > plain.prescoring.num_ratings[targets].sum()
 
 
 def test_a_revoked_honest_circle_is_not_convicted_with_an_aged_brigade(tmp_path: Path) -> None:

@@ -121,7 +121,8 @@ class BurstScreening:
     co_rating : the co-rating detection on the original scoped ratings, or None when
         ``ScoringConfig.co_rating`` is None.
     unexplained : the unexplained-ratings test on the first prescoring when it flagged
-        ratings (they left ``inputs`` and prescoring ran again), else None.
+        ratings (they left ``inputs``; prescoring ran again when they were at least
+        ``UnexplainedConfig.rerun_min_share`` of the view), else None.
     unexplained_clear : the same test when it flagged nothing (prescoring kept): on these
         inputs and this prescoring the final fits' test would find the same, so
         ``apply_defences(..., clear=)`` reuses it unless the side-aware bursts drop ratings.
@@ -408,18 +409,22 @@ def screen_unexplained(
 
     Returns
     -------
-    (screening, rerun): the screening without the flagged ratings and ``rerun`` True when
-    any were flagged (prescoring must then run again on ``screening.inputs``); the input
-    screening and False otherwise.
+    (screening, rerun): the screening without the flagged ratings, and ``rerun`` True when
+    they are at least ``UnexplainedConfig.rerun_min_share`` of the view's ratings
+    (prescoring must then run again on ``screening.inputs``; fewer cannot bend a fit on
+    all the others, and only leave the final fits); the input screening and False when
+    nothing was flagged.
     """
     inputs = screening.inputs
     if config.unexplained is None or inputs.established is None:
         return screening, False
     found = _unexplained(inputs, pre, config.unexplained, memo)
-    if not found.flagged.any():
+    n_flagged = int(found.flagged.sum())
+    if n_flagged == 0:
         return dataclasses.replace(screening, unexplained_clear=found), False
     cleaned = _subset(inputs, ~found.flagged)
-    return dataclasses.replace(screening, inputs=cleaned, unexplained=found), True
+    rerun = n_flagged >= config.unexplained.rerun_min_share * inputs.scoped.n_ratings
+    return dataclasses.replace(screening, inputs=cleaned, unexplained=found), rerun
 
 
 def apply_defences(

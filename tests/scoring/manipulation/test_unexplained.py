@@ -118,6 +118,8 @@ def test_checks() -> None:
         UnexplainedConfig(factor_prior=0.0)
     with pytest.raises(ConfigError, match="convict_min_notes"):
         UnexplainedConfig(convict_min_notes=0)
+    with pytest.raises(ConfigError, match="rerun_min_share"):
+        UnexplainedConfig(rerun_min_share=-0.1)
     with pytest.raises(ConfigError, match="convict_share"):
         UnexplainedConfig(convict_share=1.5)
     one = np.zeros(1, np.int64)

@@ -254,8 +254,8 @@ def _prescore(shared: SharedScreening, spec: ScorerSpec, seed: int | None) -> Pr
             scorer_seed(seed, spec.name),
             start_seed=_start_seed(spec, seed),
         )
-        # Unexplained ratings bend prescoring too: when the test flags any, prescoring runs
-        # again without them (nothing to pay without an attack).
+        # Unexplained ratings bend prescoring too: when the test flags more than a handful
+        # (UnexplainedConfig.rerun_min_share), prescoring runs again without them.
         screening, rerun = screen_unexplained(screening, pre, spec.config, memo=shared.memo)
         if rerun:
             pre = run_prescoring(
