@@ -425,7 +425,9 @@ def test_aged_sleepers_lose_establishment_and_their_unexplained_ratings(tmp_path
     """Issue 15: a two-camp brigade of accounts that earned in 120 days ago (past the 90-day
     establishment bar) co-rates its targets; the co-rating pass among established raters
     revokes the members' establishment and the unexplained-ratings test removes their attack
-    ratings. An honest niche circle of established raters keeps every rating."""
+    ratings. Targets with fewer than 3 unrevoked established ratings cannot be tested (two
+    here): the group, caught on its other targets, is convicted and loses its verdicts on
+    them too. An honest niche circle of established raters keeps every rating."""
     from bridgewatch.analysis.attack_metrics import removed_ratings
     from bridgewatch.scoring.defences import with_defences
     from bridgewatch.scoring.scorers import scorer_inputs
@@ -471,6 +473,88 @@ def test_aged_sleepers_lose_establishment_and_their_unexplained_ratings(tmp_path
     )
     scoped = scorer_inputs(plain.inputs, plain.roster["MFCoreScorer"].spec).scoped
     attack = members[rater] & targets[scoped.note_idx]
-    # Targets with fewer than 3 unrevoked established ratings cannot be tested: most are.
-    assert removed[attack].mean() >= 0.5
-    assert not removed[circle[rater]].any()
+    assert removed[attack].all()
+    assert not removed[circle[rater]].any() and not removed[~members[rater]].any()
+    # Without the conviction the untestable targets keep the brigade's ratings.
+    from bridgewatch.scoring.manipulation import UnexplainedConfig
+
+    untested = replace(with_defences(CONFIG), unexplained=UnexplainedConfig(convict_groups=False))
+    alone = score_core(data, untested, as_of_ms=default_as_of_ms(data), seed=1)
+    rater_alone, removed_alone, _ = removed_ratings(alone)
+    np.testing.assert_array_equal(rater_alone, rater)
+    assert 0.5 <= removed_alone[attack].mean() < 1.0
+    # Below UnexplainedConfig.rerun_min_share the flagged ratings leave the final fits
+    # without a second prescoring (which then still counts them).
+    once = score_core(
+        data,
+        replace(with_defences(CONFIG), unexplained=UnexplainedConfig(rerun_min_share=1.0)),
+        as_of_ms=default_as_of_ms(data),
+        seed=1,
+    )
+    _, removed_once, _ = removed_ratings(once)
+    assert removed_once[attack].all()
+    assert once.prescoring.num_ratings[targets].sum() > plain.prescoring.num_ratings[targets].sum()
+
+
+def test_a_revoked_honest_circle_is_not_convicted_with_an_aged_brigade(tmp_path: Path) -> None:
+    """Issue 15: a larger honest circle (30 raters on 25 niche notes) co-rates enough to lose
+    its establishment like the aged brigade beside it. The brigade is convicted and loses
+    every attack rating; the circle is not: the conviction removes none of its ratings
+    beyond what the unexplained-ratings test removes note by note."""
+    from bridgewatch.analysis.attack_metrics import removed_ratings
+    from bridgewatch.scoring.defences import with_defences
+    from bridgewatch.scoring.manipulation import UnexplainedConfig
+    from bridgewatch.scoring.scorers import scorer_inputs
+    from bridgewatch.sim.config import CircleConfig
+
+    brigade = BrigadeConfig(
+        n_members=30,
+        n_targets=10,
+        goal=BrigadeGoal.SUPPRESS,
+        camp=-1,
+        account_age_days=18.0,
+        organic_ratings=10,
+        dormant_days=8.0,
+        cross_camp_share=0.5,
+        max_reaction_minutes=360.0,
+        earned_in=True,
+        enrolled_days=120.0,
+    )
+    sim = replace(SMALL, brigades=(brigade,), circles=(CircleConfig(n_members=30, n_notes=25),))
+    files = write_small_community(tmp_path, sim)
+    data = load_dataset(
+        notes=files.notes,
+        ratings=files.ratings[0],
+        status_history=files.note_status_history,
+        enrollment=files.user_enrollment,
+    )
+    defended = with_defences(CONFIG)
+    runs = [
+        score_core(data, config, as_of_ms=default_as_of_ms(data), seed=1)
+        for config in (
+            defended,
+            replace(defended, unexplained=UnexplainedConfig(convict_groups=False)),
+        )
+    ]
+    truth = pl.read_csv(files.rater_truth, separator="\t", infer_schema_length=0)
+    ids = np.asarray(runs[0].inputs.participant_ids.ids, dtype=np.str_)
+    members = np.isin(ids, _members(files))
+    circle = np.isin(ids, truth.filter(pl.col("structure").is_not_null())["participantId"])
+    assert runs[0].roster is not None
+    view = runs[0].roster["MFCoreScorer"].inputs
+    assert view.established is not None and view.revoked_groups is not None
+    assert not view.established[circle].any()  # the circle was revoked too ...
+    assert runs[0].inputs.established is not None
+    was_established = circle & runs[0].inputs.established
+    assert was_established.sum() >= 20 and (view.revoked_groups.group[was_established] >= 0).all()
+    notes = pl.read_csv(files.note_truth, separator="\t", infer_schema_length=0)
+    targets = np.isin(
+        np.asarray(runs[0].inputs.note_ids.ids, dtype=np.str_),
+        notes.filter(pl.col("attackTarget").str.to_lowercase() == "true")["noteId"],
+    )
+    scoped = scorer_inputs(runs[0].inputs, runs[0].roster["MFCoreScorer"].spec).scoped
+    (rater, convicted, _), (_, alone, _) = (removed_ratings(r) for r in runs)
+    attack = members[rater] & targets[scoped.note_idx]
+    assert convicted[attack].all() and not alone[attack].all()
+    # ... but only the brigade is convicted: the circle loses the same ratings either way.
+    np.testing.assert_array_equal(convicted[circle[rater]], alone[circle[rater]])

@@ -37,6 +37,11 @@ Configurable defences act on the scoped ratings:
   intercepts are shrunk by empirical Bayes, so an account whose few ratings are the attack
   cannot pass it off as its leniency. The Reputation scorer's final phase runs the
   side-aware bursts and this test under its own model (``apply_reputation_defences``).
+  On a caught note the unproven verdicts that pull against the deviation stay. Revoked
+  co-rating groups (``CoreInputs.revoked_groups``) the test catches on most of the notes
+  it can test are convicted (``bridgewatch.scoring.manipulation.conviction``): their
+  verdicts go on all their concentrated notes, the ones with too few established ratings
+  to test included.
 * trust propagation (``ScoringConfig.trust``, ``bridgewatch.scoring.reputation``), after the
   bursts: in "filter" mode the ratings of untrusted raters leave the final fits, in
   "weight" mode every rating is weighted by its rater's trust weight. With
@@ -53,11 +58,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
 
+from bridgewatch.scoring._defence_memo import DefenceMemo, digest
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.manipulation import (
@@ -67,12 +75,15 @@ from bridgewatch.scoring.manipulation import (
     CoRatingResult,
     PostSelectionConfig,
     QuasiCliqueConfig,
+    RevokedGroups,
     UnexplainedConfig,
     UnexplainedResult,
+    convict_groups,
     find_co_rating_groups,
     find_rating_bursts,
     find_unexplained_ratings,
     rater_sides,
+    revoked_groups,
 )
 from bridgewatch.scoring.prescoring import PrescoringResult
 from bridgewatch.scoring.reputation import (
@@ -110,13 +121,18 @@ class BurstScreening:
     co_rating : the co-rating detection on the original scoped ratings, or None when
         ``ScoringConfig.co_rating`` is None.
     unexplained : the unexplained-ratings test on the first prescoring when it flagged
-        ratings (they left ``inputs`` and prescoring ran again), else None.
+        ratings (they left ``inputs``; prescoring ran again when they were at least
+        ``UnexplainedConfig.rerun_min_share`` of the view), else None.
+    unexplained_clear : the same test when it flagged nothing (prescoring kept): on these
+        inputs and this prescoring the final fits' test would find the same, so
+        ``apply_defences(..., clear=)`` reuses it unless the side-aware bursts drop ratings.
     """
 
     inputs: CoreInputs
     bursts: BurstResult | None
     co_rating: CoRatingResult | None = None
     unexplained: UnexplainedResult | None = None
+    unexplained_clear: UnexplainedResult | None = None
 
 
 @dataclass(frozen=True)
@@ -155,11 +171,17 @@ class SharedScreening:
     revoked : bool array of shape (n_participants,), established raters in coordinated
         co-rating groups among the established (``CoRatingConfig.revoke_established``),
         unproven for the rest of the run; None when that pass did not run.
+    memo : the run's per-view defence decisions, shared by scorers whose views are the
+        same (``bridgewatch.scoring._defence_memo``; pass it to ``screen_bursts``,
+        ``screen_unexplained`` and ``apply_defences``). Not an init field: a screening
+        saved for another process (``bridgewatch.parallel.artifacts``) arrives with an
+        empty memo.
     """
 
     inputs: CoreInputs
     co_rating: CoRatingResult | None
     revoked: NDArray[np.bool_] | None = None
+    memo: DefenceMemo = field(default_factory=DefenceMemo, init=False, compare=False, repr=False)
 
 
 def with_defences(
@@ -207,16 +229,28 @@ def _levels(helpful_num: NDArray[np.floating]) -> NDArray[np.int64]:
     return out
 
 
-def _detect(inputs: CoreInputs, sides: NDArray[np.int8], config: BurstConfig) -> BurstResult:
+def _detect(
+    inputs: CoreInputs,
+    sides: NDArray[np.int8],
+    config: BurstConfig,
+    memo: DefenceMemo | None = None,
+) -> BurstResult:
     scoped = inputs.scoped
-    bursts = find_rating_bursts(
-        scoped.note_idx,
-        scoped.rater_idx,
-        _levels(scoped.helpful_num),
-        scoped.created_at_ms,
-        sides,
-        config,
-    )
+
+    def run() -> BurstResult:
+        return find_rating_bursts(
+            scoped.note_idx,
+            scoped.rater_idx,
+            _levels(scoped.helpful_num),
+            scoped.created_at_ms,
+            sides,
+            config,
+        )
+
+    if memo is None:
+        bursts = run()
+    else:
+        bursts = memo.get(("bursts", memo.ratings_print(scoped), digest(sides), config), run)
     _log.info(
         "bursts: %d bursts, %d coordinated pairs, %d coordinated raters, %d ratings flagged",
         bursts.n_bursts,
@@ -276,13 +310,22 @@ def screen_shared(shared: CoreInputs, config: ScoringConfig) -> SharedScreening:
             scoped_mask=None,
         )
     if revoked is not None and shared.established is not None:
-        shared = dataclasses.replace(shared, established=shared.established & ~revoked)
-    return SharedScreening(shared, found, revoked)
+        shared = dataclasses.replace(
+            shared, established=shared.established & ~revoked.revoked, revoked_groups=revoked.groups
+        )
+    return SharedScreening(shared, found, None if revoked is None else revoked.revoked)
 
 
-def _revoked(shared: CoreInputs, config: CoRatingConfig) -> NDArray[np.bool_] | None:
+@dataclass(frozen=True)
+class _Revocation:
+    revoked: NDArray[np.bool_]
+    groups: RevokedGroups
+
+
+def _revoked(shared: CoreInputs, config: CoRatingConfig) -> _Revocation | None:
     """Established raters in coordinated co-rating groups among the established raters'
-    own post-PSS ratings (``CoRatingConfig.revoke_established``); None when off.
+    own post-PSS ratings (``CoRatingConfig.revoke_established``), and the groups with the
+    cells they concentrate on; None when off.
 
     Behaviour change after establishment: accounts aged past the bar that wake up together
     share verdicts on the same notes far beyond the null, like any brigade. Their ratings
@@ -310,11 +353,23 @@ def _revoked(shared: CoreInputs, config: CoRatingConfig) -> NDArray[np.bool_] | 
         found.n_groups,
         int(revoked.sum()),
     )
-    return revoked
+    groups = revoked_groups(
+        ratings.note_idx[own],
+        _levels(ratings.helpful_num[own]),
+        ratings.rater_idx[own],
+        found.group,
+        found.flagged,
+        shared.n_notes,
+    )
+    return _Revocation(revoked, groups)
 
 
 def screen_bursts(
-    inputs: CoreInputs, config: ScoringConfig, co_rating: CoRatingResult | None = None
+    inputs: CoreInputs,
+    config: ScoringConfig,
+    co_rating: CoRatingResult | None = None,
+    *,
+    memo: DefenceMemo | None = None,
 ) -> BurstScreening:
     """The pre-prescoring pass: drop the scoped ratings flagged by coordinated co-rating,
     then those flagged by bursts (rater sides unknown).
@@ -326,6 +381,8 @@ def screen_bursts(
     co_rating : the run-wide detection of ``screen_shared`` when the view was taken from its
         screened inputs (nothing is detected again; it is only recorded), else None: with
         ``config.co_rating`` set the detection runs on the view's scoped ratings.
+    memo : the run's ``SharedScreening.memo`` (a view equal to another scorer's takes its
+        bursts from there), or None.
 
     Returns
     -------
@@ -337,35 +394,51 @@ def screen_bursts(
             inputs = _subset(inputs, ~co_rating.flagged)
     if config.bursts is None:
         return BurstScreening(inputs, None, co_rating)
-    bursts = _detect(inputs, np.zeros(inputs.n_participants, dtype=np.int8), config.bursts)
+    sides = np.zeros(inputs.n_participants, dtype=np.int8)
+    bursts = _detect(inputs, sides, config.bursts, memo)
     if bursts.flagged.any():
         inputs = _subset(inputs, ~bursts.flagged)
     return BurstScreening(inputs, bursts, co_rating)
 
 
 def screen_unexplained(
-    screening: BurstScreening, pre: PrescoringResult, config: ScoringConfig
+    screening: BurstScreening,
+    pre: PrescoringResult,
+    config: ScoringConfig,
+    *,
+    memo: DefenceMemo | None = None,
 ) -> tuple[BurstScreening, bool]:
     """The unexplained-ratings test on a first prescoring (``ScoringConfig.unexplained`` with
     ``establishment``): the flagged ratings leave the screened inputs.
 
     Returns
     -------
-    (screening, rerun): the screening without the flagged ratings and ``rerun`` True when
-    any were flagged (prescoring must then run again on ``screening.inputs``); the input
-    screening and False otherwise.
+    (screening, rerun): the screening without the flagged ratings, and ``rerun`` True when
+    they are at least ``UnexplainedConfig.rerun_min_share`` of the view's ratings
+    (prescoring must then run again on ``screening.inputs``; fewer cannot bend a fit on
+    all the others, and only leave the final fits); the input screening and False when
+    nothing was flagged.
     """
     inputs = screening.inputs
     if config.unexplained is None or inputs.established is None:
         return screening, False
-    found = _unexplained(inputs, pre, config.unexplained)
-    if not found.flagged.any():
-        return screening, False
+    found = _unexplained(inputs, pre, config.unexplained, memo)
+    n_flagged = int(found.flagged.sum())
+    if n_flagged == 0:
+        return dataclasses.replace(screening, unexplained_clear=found), False
     cleaned = _subset(inputs, ~found.flagged)
-    return dataclasses.replace(screening, inputs=cleaned, unexplained=found), True
+    rerun = n_flagged >= config.unexplained.rerun_min_share * inputs.scoped.n_ratings
+    return dataclasses.replace(screening, inputs=cleaned, unexplained=found), rerun
 
 
-def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringConfig) -> Defences:
+def apply_defences(
+    inputs: CoreInputs,
+    pre: PrescoringResult,
+    config: ScoringConfig,
+    *,
+    clear: UnexplainedResult | None = None,
+    memo: DefenceMemo | None = None,
+) -> Defences:
     """Run the configured defences on the scoped ratings (see the module docstring).
 
     Parameters
@@ -374,6 +447,11 @@ def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringCon
     pre : PrescoringResult (rater sides come from its final-round rater factors, the trust
         seeds from its helpfulness).
     config : ScoringConfig; ``bursts`` and ``trust`` select the defences.
+    clear : the unexplained-ratings test on exactly ``inputs`` and ``pre`` under
+        ``config.unexplained`` that flagged nothing (``BurstScreening.unexplained_clear``),
+        or None. When the side-aware bursts drop nothing the test is not run again: its
+        inputs, model and config are the same, so is its result.
+    memo : the run's ``SharedScreening.memo``, or None.
 
     Returns
     -------
@@ -381,9 +459,11 @@ def apply_defences(inputs: CoreInputs, pre: PrescoringResult, config: ScoringCon
     """
     inputs, weights, bursts, unexplained = _model_defences(
         inputs,
-        _prescoring_model(pre, inputs.established),
+        partial(_prescoring_model, pre, inputs.established),
         config,
         pre.final_round.rater_factors[:, 0],
+        clear=clear,
+        memo=memo,
     )
     trust: RaterTrust | None = None
     if config.trust is not None:
@@ -441,17 +521,22 @@ class _RaterModel:
 
 def _model_defences(
     inputs: CoreInputs,
-    model: _RaterModel,
+    model: Callable[[], _RaterModel],
     config: ScoringConfig,
     side_factors: NDArray[np.float64],
+    *,
+    clear: UnexplainedResult | None = None,
+    memo: DefenceMemo | None = None,
 ) -> tuple[CoreInputs, NDArray[np.float64] | None, BurstResult | None, UnexplainedResult | None]:
     """The side-aware bursts (sides from ``side_factors``) and the unexplained-ratings test
-    after a prescoring: (inputs without the dropped ratings, weights of the kept ones or
-    None, bursts, unexplained)."""
+    after a prescoring (its model built on demand): (inputs without the dropped ratings,
+    weights of the kept ones or None, bursts, unexplained). ``clear``: see
+    ``apply_defences``."""
     weights: NDArray[np.float64] | None = None
     bursts: BurstResult | None = None
+    tested = inputs
     if config.bursts is not None and config.bursts.split_sides:
-        bursts = _detect(inputs, rater_sides(side_factors), config.bursts)
+        bursts = _detect(inputs, rater_sides(side_factors), config.bursts, memo)
         if bursts.flagged.any():
             if config.bursts.rating_weight == 0.0:
                 inputs = _subset(inputs, ~bursts.flagged)
@@ -459,7 +544,9 @@ def _model_defences(
                 weights = np.where(bursts.flagged, config.bursts.rating_weight, 1.0)
     unexplained: UnexplainedResult | None = None
     if config.unexplained is not None and inputs.established is not None:
-        unexplained = _unexplained_model(inputs, model, config.unexplained)
+        if clear is not None and inputs is tested:
+            return inputs, weights, bursts, clear
+        unexplained = _unexplained_model(inputs, model(), config.unexplained, memo)
         if unexplained.flagged.any():
             keep = ~unexplained.flagged
             inputs = _subset(inputs, keep)
@@ -494,7 +581,7 @@ def apply_reputation_defences(
         np.nan_to_num(state.rater_reputations, nan=1.0),
     )
     inputs, weights, bursts, unexplained = _model_defences(
-        inputs, model, config, state.rater_factors
+        inputs, lambda: model, config, state.rater_factors
     )
     if weights is not None:
         keep = weights > 0.0
@@ -503,9 +590,12 @@ def apply_reputation_defences(
 
 
 def _unexplained(
-    inputs: CoreInputs, pre: PrescoringResult, config: UnexplainedConfig
+    inputs: CoreInputs,
+    pre: PrescoringResult,
+    config: UnexplainedConfig,
+    memo: DefenceMemo | None = None,
 ) -> UnexplainedResult:
-    return _unexplained_model(inputs, _prescoring_model(pre, inputs.established), config)
+    return _unexplained_model(inputs, _prescoring_model(pre, inputs.established), config, memo)
 
 
 def _prescoring_model(pre: PrescoringResult, established: NDArray[np.bool_] | None) -> _RaterModel:
@@ -534,6 +624,34 @@ def _prescoring_model(pre: PrescoringResult, established: NDArray[np.bool_] | No
 
 
 def _unexplained_model(
+    inputs: CoreInputs,
+    model: _RaterModel,
+    config: UnexplainedConfig,
+    memo: DefenceMemo | None = None,
+) -> UnexplainedResult:
+    if memo is None:
+        return _test_unexplained(inputs, model, config)
+    groups = inputs.revoked_groups
+    assert inputs.established is not None
+    key = (
+        "unexplained",
+        memo.ratings_print(inputs.scoped),
+        digest(
+            model.intercepts,
+            model.factors,
+            model.global_intercept,
+            model.reputations,
+            inputs.established,
+            None if groups is None else groups.group,
+            None if groups is None else groups.cells,
+        ),
+        inputs.n_notes,
+        config,
+    )
+    return memo.get(key, partial(_test_unexplained, inputs, model, config))
+
+
+def _test_unexplained(
     inputs: CoreInputs, model: _RaterModel, config: UnexplainedConfig
 ) -> UnexplainedResult:
     assert inputs.established is not None
@@ -550,10 +668,29 @@ def _unexplained_model(
         config,
         rater_weight=model.reputations,
     )
+    groups = inputs.revoked_groups
+    convicted = 0
+    if config.convict_groups and groups is not None and found.targeted.any():
+        conviction = convict_groups(
+            scoped.note_idx,
+            _levels(scoped.helpful_num),
+            scoped.rater_idx,
+            ~inputs.established,
+            groups,
+            found.tested,
+            found.targeted,
+            found.note_shift,
+            min_notes=config.convict_min_notes,
+            share=config.convict_share,
+        )
+        convicted = int(conviction.convicted.sum())
+        if convicted:
+            found = dataclasses.replace(found, flagged=found.flagged | conviction.flagged)
     _log.info(
-        "unexplained: %d targeted notes, %d ratings flagged (sigma %.3f)",
+        "unexplained: %d targeted notes, %d ratings flagged (sigma %.3f), %d groups convicted",
         int(found.targeted.sum()),
         int(found.flagged.sum()),
         found.sigma,
+        convicted,
     )
     return found

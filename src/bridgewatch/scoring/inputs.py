@@ -18,7 +18,11 @@ from bridgewatch.model import Classification, EnrollmentState, IdIndex, Ratings
 from bridgewatch.model.dataset import Dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.history import StatusHistory
-from bridgewatch.scoring.manipulation import find_post_selection_clusters, find_quasi_cliques
+from bridgewatch.scoring.manipulation import (
+    RevokedGroups,
+    find_post_selection_clusters,
+    find_quasi_cliques,
+)
 from bridgewatch.scoring.preprocess import (
     NoteInfo,
     apply_pss,
@@ -68,6 +72,9 @@ class CoreInputs:
     established : bool per participant (``bridgewatch.scoring.reputation
         .established_raters``) when ``ScoringConfig.establishment`` is set (a defence, not
         in the reference), else None.
+    revoked_groups : the co-rating groups among established raters whose establishment the
+        run revoked, and the cells they concentrate on (``bridgewatch.scoring.defences
+        .screen_shared``; the unexplained-ratings test convicts them), else None.
     scoped_mask : bool array of shape (post_pss.n_ratings,), which post-PSS ratings
         ``scoped`` holds, when known (``prepare_core_inputs``); None otherwise. A scorer
         whose view selects the same ratings reuses ``scoped`` instead of copying them
@@ -93,6 +100,7 @@ class CoreInputs:
     rater_cluster: NDArray[np.int64] | None = None
     rater_quasi_clique: NDArray[np.int64] | None = None
     established: NDArray[np.bool_] | None = None
+    revoked_groups: RevokedGroups | None = None
     scoped_mask: NDArray[np.bool_] | None = None
 
     @property

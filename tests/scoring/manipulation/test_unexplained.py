@@ -70,9 +70,16 @@ def test_pool_deviating_on_its_targets_is_flagged_and_newcomers_are_not() -> Non
     flagged = found.flagged  # type: ignore[attr-defined]
     assert flagged[is_attack].all()
     assert set(np.flatnonzero(found.targeted)) == set(targets.tolist())  # type: ignore[attr-defined]
-    # The targets are scored by their established raters: every unproven rating on them
-    # goes (the honest newcomers' too), nothing elsewhere.
-    np.testing.assert_array_equal(flagged, ~established[rater] & np.isin(note, targets))
+    # The targets are scored by their established raters and the unproven verdicts that pull
+    # against the attack: every other unproven rating on them goes, nothing elsewhere.
+    y = np.array(rows)[:, 2]
+    on_targets = ~established[rater] & np.isin(note, targets)
+    np.testing.assert_array_equal(flagged, on_targets & (y < 1.0))
+    assert (on_targets & (y == 1.0)).sum() >= 3  # honest newcomers' HELPFUL verdicts stay
+    everything = find_unexplained_ratings(
+        note, rater, y, i_u, f_u, MU, established, 60, UnexplainedConfig(keep_opposing=False)
+    )
+    np.testing.assert_array_equal(everything.flagged, on_targets)
     # Only the large deviations: the attack's ratings alone.
     narrow = find_unexplained_ratings(
         note,
@@ -109,6 +116,12 @@ def test_checks() -> None:
         UnexplainedConfig(min_ratings=0)
     with pytest.raises(ConfigError, match="factor_prior"):
         UnexplainedConfig(factor_prior=0.0)
+    with pytest.raises(ConfigError, match="convict_min_notes"):
+        UnexplainedConfig(convict_min_notes=0)
+    with pytest.raises(ConfigError, match="rerun_min_share"):
+        UnexplainedConfig(rerun_min_share=-0.1)
+    with pytest.raises(ConfigError, match="convict_share"):
+        UnexplainedConfig(convict_share=1.5)
     one = np.zeros(1, np.int64)
     with pytest.raises(ConfigError, match="rater_factor"):
         find_unexplained_ratings(

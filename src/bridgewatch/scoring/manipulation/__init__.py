@@ -31,6 +31,12 @@ from bridgewatch.scoring.manipulation.config import (
     PostSelectionConfig,
     QuasiCliqueConfig,
 )
+from bridgewatch.scoring.manipulation.conviction import (
+    Conviction,
+    RevokedGroups,
+    convict_groups,
+    revoked_groups,
+)
 from bridgewatch.scoring.manipulation.pss import (
     NO_CLUSTER,
     CoRatingCounts,
@@ -62,13 +68,16 @@ __all__ = [
     "CoRatingCounts",
     "CoRatingResult",
     "CollisionCounts",
+    "Conviction",
     "PostSelectionConfig",
     "PostSelectionResult",
     "QuasiCliqueConfig",
     "QuasiCliqueResult",
+    "RevokedGroups",
     "UnexplainedConfig",
     "UnexplainedResult",
     "cluster_pairs",
+    "convict_groups",
     "count_co_ratings",
     "count_co_ratings_reference",
     "count_collisions",
@@ -82,4 +91,5 @@ __all__ = [
     "find_rating_bursts_reference",
     "find_unexplained_ratings",
     "rater_sides",
+    "revoked_groups",
 ]

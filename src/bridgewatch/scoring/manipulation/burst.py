@@ -136,22 +136,34 @@ def _burst_members(
     seconds = (created_at_ms.astype(np.int64) - int(created_at_ms.min())) // _SECOND_MS
     window_s = round(config.window_minutes * 60.0)
     span = int(seconds.max()) + window_s + 1
-    _, dense = np.unique(group, return_inverse=True)
-    dense = dense.astype(np.int64)
-    if int(dense.max()) + 1 > np.iinfo(np.int64).max // span:
-        raise ConfigError("window_minutes", config.window_minutes, "a smaller time span")
-    composite = dense * span + seconds
+    base = int(group.min())
+    top = int(group.max()) - base
+    if top + 1 > np.iinfo(np.int64).max // span:
+        # The raw keys are too far apart to pack with the time: pack dense ids instead.
+        ids = np.unique(group, return_inverse=True)[1].astype(np.int64).ravel()
+        if int(ids.max()) + 1 > np.iinfo(np.int64).max // span:
+            raise ConfigError("window_minutes", config.window_minutes, "a smaller time span")
+    else:
+        ids = group - base
+    # One sort of (group, time): the composite key never crosses groups because span
+    # exceeds any time + window.
+    composite = ids * span + seconds
     order = np.argsort(composite, kind="stable")
     keys = composite[order]
-    # A window starting at each rating: [t, t + window] within the same group (the
-    # composite key never crosses groups because span exceeds any time + window).
+    # A window starting at each rating: [t, t + window] within the same group.
     end = np.searchsorted(keys, keys + window_s, side="right")
-    size = np.bincount(dense)[dense] if group_size is None else group_size
+    if group_size is None:
+        # Each rating's group size from the runs of equal groups in sorted order.
+        sorted_ids = keys // span
+        bounds = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1], True])
+        runs = np.diff(bounds)
+        size_sorted = np.repeat(runs, runs)
+    else:
+        size_sorted = group_size[order]
     held = end - np.arange(n)
-    starts = (held >= config.min_burst_ratings) & (held >= config.min_burst_share * size[order])
-    cover = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(cover, np.flatnonzero(starts), 1)
-    np.add.at(cover, end[starts], -1)
+    starts = (held >= config.min_burst_ratings) & (held >= config.min_burst_share * size_sorted)
+    first = np.flatnonzero(starts)
+    cover = np.bincount(first, minlength=n + 1) - np.bincount(end[first], minlength=n + 1)
     in_sorted = np.cumsum(cover[:n]) > 0
     out = np.zeros(n, dtype=np.bool_)
     out[order] = in_sorted

@@ -124,14 +124,19 @@ def _shared_pairs(
     unproven side. Only a block's products are alive at a time, so the memory is bounded
     by the pairs that pass, not by the millions that share a cell or two.
     """
-    xt = sp.csc_matrix(x.T)
+    x = sp.csr_matrix(x)
     parts: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]] = []
     n_tested = 0
     for start in range(0, rows.shape[0], _PAIR_CHUNK_ROWS):
         block = rows[start : start + _PAIR_CHUNK_ROWS]
-        prod = sp.coo_matrix(x[block] @ xt)
-        a = block[prod.row]
-        b = prod.col.astype(np.int64)
+        # Every rater against the block, as X[lo:] X[block]^T: the block's small transpose
+        # is the only conversion (X[block] X^T would convert all of X^T for each block).
+        # Without exempt raters a pair is kept once, a < b, so raters before the block's
+        # first are not multiplied at all.
+        first = int(block[0]) if exempt is None else 0
+        prod = sp.coo_matrix(x[first:] @ x[block].T)
+        a = block[prod.col]
+        b = prod.row.astype(np.int64) + first
         keep = a < b if exempt is None else exempt[b] | (a < b)
         n_tested += int(keep.sum())
         keep &= prod.data >= min_shared

@@ -188,7 +188,7 @@ def _prescore_reputation(shared: SharedScreening, spec: ScorerSpec, seed: int | 
     view = scorer_inputs(shared.inputs, spec)
     if view.scoped.n_ratings == 0:
         return Prescored(spec, view, None, time.perf_counter() - start, "no ratings in scope")
-    screening = screen_bursts(view, spec.config, shared.co_rating)
+    screening = screen_bursts(view, spec.config, shared.co_rating, memo=shared.memo)
     pre = prescore_reputation(screening.inputs, spec, scorer_seed(seed, spec.name))
     seconds = time.perf_counter() - start
     if pre is None:
@@ -238,7 +238,7 @@ def _prescore(shared: SharedScreening, spec: ScorerSpec, seed: int | None) -> Pr
     view = scorer_inputs(shared.inputs, spec)
     if view.scoped.n_ratings == 0 and not core:
         return Prescored(spec, view, None, time.perf_counter() - start, "no ratings in scope")
-    screening = screen_bursts(view, spec.config, shared.co_rating)
+    screening = screen_bursts(view, spec.config, shared.co_rating, memo=shared.memo)
     try:
         pre = run_prescoring(
             screening.inputs,
@@ -246,9 +246,9 @@ def _prescore(shared: SharedScreening, spec: ScorerSpec, seed: int | None) -> Pr
             scorer_seed(seed, spec.name),
             start_seed=_start_seed(spec, seed),
         )
-        # Unexplained ratings bend prescoring too: when the test flags any, prescoring runs
-        # again without them (nothing to pay without an attack).
-        screening, rerun = screen_unexplained(screening, pre, spec.config)
+        # Unexplained ratings bend prescoring too: when the test flags more than a handful
+        # (UnexplainedConfig.rerun_min_share), prescoring runs again without them.
+        screening, rerun = screen_unexplained(screening, pre, spec.config, memo=shared.memo)
         if rerun:
             pre = run_prescoring(
                 screening.inputs,
@@ -314,10 +314,17 @@ def _final(
             return ScorerRun(spec, view, pre, None, 0.0, "no ratings in scope")
         if gaussian_fitter is None:
             raise BridgewatchError(f"{spec.name} needs a Gaussian note fit")
-        screening = screen_bursts(view, spec.config, shared.co_rating)
+        screening = screen_bursts(view, spec.config, shared.co_rating, memo=shared.memo)
         view = screening.inputs
         fitter = gaussian_fitter(spec, source.inputs)
-    defences = apply_defences(view, pre, spec.config)
+    clear = None
+    if (
+        screening is not None
+        and screening.unexplained_clear is not None
+        and spec.config.unexplained == source.spec.config.unexplained
+    ):
+        clear = screening.unexplained_clear  # the same test on this view and prescoring
+    defences = apply_defences(view, pre, spec.config, clear=clear, memo=shared.memo)
     final = run_final_scoring(
         defences.inputs, pre, spec.config, defences.rating_weights, fit_notes=fitter
     )
