@@ -421,16 +421,12 @@ def _members(files: WrittenFiles) -> list[str]:
     return truth.filter(pl.col("brigadeId") != "-1")["participantId"].to_list()
 
 
-def test_aged_sleepers_lose_establishment_and_their_unexplained_ratings(tmp_path: Path) -> None:
-    """Issue 15: a two-camp brigade of accounts that earned in 120 days ago (past the 90-day
-    establishment bar) co-rates its targets; the co-rating pass among established raters
-    revokes the members' establishment and the unexplained-ratings test removes their attack
-    ratings. Targets with fewer than 3 unrevoked established ratings cannot be tested (two
-    here): the group, caught on its other targets, is convicted and loses its verdicts on
-    them too. An honest niche circle of established raters keeps every rating."""
-    from bridgewatch.analysis.attack_metrics import removed_ratings
-    from bridgewatch.scoring.defences import with_defences
-    from bridgewatch.scoring.scorers import scorer_inputs
+def _aged_community(
+    tmp_path: Path, *, n_members: int, n_notes: int
+) -> tuple[WrittenFiles, Dataset]:
+    """The small community with a two-camp SUPPRESS brigade of 30 accounts that earned in 120
+    days before the attack, and an honest niche circle (``n_members`` raters on ``n_notes``
+    notes): its files and the loaded dataset."""
     from bridgewatch.sim.config import CircleConfig
 
     brigade = BrigadeConfig(
@@ -446,14 +442,29 @@ def test_aged_sleepers_lose_establishment_and_their_unexplained_ratings(tmp_path
         earned_in=True,
         enrolled_days=120.0,
     )
-    sim = replace(SMALL, brigades=(brigade,), circles=(CircleConfig(n_members=20, n_notes=15),))
-    files = write_small_community(tmp_path, sim)
+    circle = CircleConfig(n_members=n_members, n_notes=n_notes)
+    files = write_small_community(tmp_path, replace(SMALL, brigades=(brigade,), circles=(circle,)))
     data = load_dataset(
         notes=files.notes,
         ratings=files.ratings[0],
         status_history=files.note_status_history,
         enrollment=files.user_enrollment,
     )
+    return files, data
+
+
+def test_aged_sleepers_lose_establishment_and_their_unexplained_ratings(tmp_path: Path) -> None:
+    """Issue 15: a two-camp brigade of accounts that earned in 120 days ago (past the 90-day
+    establishment bar) co-rates its targets; the co-rating pass among established raters
+    revokes the members' establishment and the unexplained-ratings test removes their attack
+    ratings. Targets with fewer than 3 unrevoked established ratings cannot be tested (two
+    here): the group, caught on its other targets, is convicted and loses its verdicts on
+    them too. An honest niche circle of established raters keeps every rating."""
+    from bridgewatch.analysis.attack_metrics import removed_ratings
+    from bridgewatch.scoring.defences import with_defences
+    from bridgewatch.scoring.scorers import scorer_inputs
+
+    files, data = _aged_community(tmp_path, n_members=20, n_notes=15)
     plain = score_core(data, with_defences(CONFIG), as_of_ms=default_as_of_ms(data), seed=1)
     truth = pl.read_csv(files.rater_truth, separator="\t", infer_schema_length=0)
     ids = np.asarray(plain.inputs.participant_ids.ids, dtype=np.str_)
@@ -505,29 +516,8 @@ def test_a_revoked_honest_circle_is_not_convicted_with_an_aged_brigade(tmp_path:
     from bridgewatch.scoring.defences import with_defences
     from bridgewatch.scoring.manipulation import UnexplainedConfig
     from bridgewatch.scoring.scorers import scorer_inputs
-    from bridgewatch.sim.config import CircleConfig
 
-    brigade = BrigadeConfig(
-        n_members=30,
-        n_targets=10,
-        goal=BrigadeGoal.SUPPRESS,
-        camp=-1,
-        account_age_days=18.0,
-        organic_ratings=10,
-        dormant_days=8.0,
-        cross_camp_share=0.5,
-        max_reaction_minutes=360.0,
-        earned_in=True,
-        enrolled_days=120.0,
-    )
-    sim = replace(SMALL, brigades=(brigade,), circles=(CircleConfig(n_members=30, n_notes=25),))
-    files = write_small_community(tmp_path, sim)
-    data = load_dataset(
-        notes=files.notes,
-        ratings=files.ratings[0],
-        status_history=files.note_status_history,
-        enrollment=files.user_enrollment,
-    )
+    files, data = _aged_community(tmp_path, n_members=30, n_notes=25)
     defended = with_defences(CONFIG)
     runs = [
         score_core(data, config, as_of_ms=default_as_of_ms(data), seed=1)
