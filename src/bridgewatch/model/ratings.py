@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -54,6 +55,9 @@ class Ratings:
     @property
     def n_ratings(self) -> int:
         """Number of ratings."""
+        source = self.__dict__.get(_LAZY)
+        if source is not None:
+            return int(source[1].shape[0])
         return int(self.note_idx.shape[0])
 
     @property
@@ -71,29 +75,55 @@ class Ratings:
 
         When ``mask`` keeps every rating the result is ``self`` (no copy: the arrays are
         never modified in place), which saves ~26 bytes per rating at every filter that drops
-        nothing. The kept positions are found once and gathered from every column: numpy's
-        boolean indexing scans the mask again per column and mispredicts a branch per rating
-        on a mixed mask (8 columns of 1M ratings: ~30 ms by mask, ~4 ms by positions).
+        nothing. Otherwise the result holds the kept positions (4 bytes per rating) and
+        gathers a column from the full arrays the first time it is read, then keeps it: a
+        column that a view never reads is never copied (the MF fits read 12 of the 26
+        bytes). Positions of a subset of a subset point into the first full ratings, so no
+        intermediate subset is kept alive. Gathering by positions is ~7x faster than numpy's
+        boolean indexing on a mixed mask.
         """
         if mask.shape[0] != self.n_ratings:
             raise ValueError(f"mask has {mask.shape[0]} entries for {self.n_ratings} ratings")
         keep = np.flatnonzero(mask)
         if keep.shape[0] == self.n_ratings:
             return self
-        return Ratings(
-            note_idx=self.note_idx[keep],
-            rater_idx=self.rater_idx[keep],
-            helpful_num=self.helpful_num[keep],
-            helpfulness_level=self.helpfulness_level[keep],
-            created_at_ms=self.created_at_ms[keep],
-            helpful_tags=self.helpful_tags[keep],
-            not_helpful_tags=self.not_helpful_tags[keep],
-            population_sampled=self.population_sampled[keep],
-            note_ids=self.note_ids,
-            participant_ids=self.participant_ids,
-        )
+        source = self.__dict__.get(_LAZY)
+        if source is None:
+            root, positions = self, keep
+        else:
+            root, positions = source[0], source[1][keep]
+        if root.n_ratings <= np.iinfo(np.int32).max:
+            positions = positions.astype(np.int32)
+        out = object.__new__(Ratings)
+        object.__setattr__(out, "note_ids", self.note_ids)
+        object.__setattr__(out, "participant_ids", self.participant_ids)
+        object.__setattr__(out, _LAZY, (root, positions))
+        return out
+
+    if not TYPE_CHECKING:  # hidden from mypy, which would then accept any attribute name
+
+        def __getattr__(self, name: str) -> NDArray[np.generic]:
+            # Only called for a column that a lazy subset has not gathered yet (``subset``).
+            source = self.__dict__.get(_LAZY)
+            if source is None or name not in _COLUMNS:
+                raise AttributeError(name)
+            root, positions = source
+            values = getattr(root, name)[positions]
+            object.__setattr__(self, name, values)
+            if all(column in self.__dict__ for column in _COLUMNS):
+                object.__delattr__(self, _LAZY)  # every column gathered: let the root go
+            return values
+
+    def __reduce__(self) -> tuple[type[Ratings], tuple[object, ...]]:
+        # Pickle every column (gathered), never the lazy root with all its ratings.
+        return (Ratings, tuple(getattr(self, f) for f in _FIELDS))
 
     def tag_column(self, bit: int, *, helpful: bool) -> NDArray[np.float32]:
         """One tag as a 0/1 float32 column of shape (n_ratings,)."""
         bits = self.helpful_tags if helpful else self.not_helpful_tags
         return ((bits >> np.uint16(bit)) & np.uint16(1)).astype(np.float32)
+
+
+_LAZY = "_lazy_source"
+_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Ratings))
+_COLUMNS: frozenset[str] = frozenset(_FIELDS) - {"note_ids", "participant_ids"}
