@@ -84,7 +84,7 @@ def _lazy_roots(ratings: Ratings) -> list[object]:
 def test_subset_of_subset_points_at_the_first_full_ratings() -> None:
     full = _ratings(50)
     first = full.subset(np.arange(50) >= 10)
-    second = first.subset(np.arange(40) % 2 == 0)
+    second = first.subset(np.arange(40) % 3 != 0)
     assert _lazy_roots(second) == [full]
     assert second.__dict__["_lazy_source"][1].dtype == np.int32
 
@@ -110,6 +110,15 @@ def test_unknown_attribute_still_raises() -> None:
         pass
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_a_small_cut_is_copied_and_holds_no_reference_to_the_full_ratings() -> None:
+    full = _ratings(100)
+    empty = full.subset(np.zeros(100, dtype=np.bool_))
+    small = full.subset(np.arange(100) < 10)
+    assert _lazy_roots(empty) == [] and _lazy_roots(small) == []
+    assert empty.n_ratings == 0 and empty.created_at_ms.dtype == np.int64
+    np.testing.assert_array_equal(small.created_at_ms, full.created_at_ms[:10])
 
 
 def test_full_mask_returns_the_same_object() -> None:

@@ -75,7 +75,8 @@ class Ratings:
 
         When ``mask`` keeps every rating the result is ``self`` (no copy: the arrays are
         never modified in place), which saves ~26 bytes per rating at every filter that drops
-        nothing. Otherwise the result holds the kept positions (4 bytes per rating) and
+        nothing. A subset of less than a quarter of the full ratings is copied. Otherwise
+        the result holds the kept positions (4 bytes per rating) and
         gathers a column from the full arrays the first time it is read, then keeps it: a
         column that a view never reads is never copied (the MF fits read 12 of the 26
         bytes). Positions of a subset of a subset point into the first full ratings, so no
@@ -92,6 +93,14 @@ class Ratings:
             root, positions = self, keep
         else:
             root, positions = source[0], source[1][keep]
+        if positions.shape[0] * _LAZY_MIN_SHARE < root.n_ratings:
+            # A small cut: copying it costs little, and holding the full ratings for it
+            # could keep gigabytes alive (an emptied fit's ratings, say).
+            return Ratings(
+                **{name: getattr(root, name)[positions] for name in _COLUMNS},
+                note_ids=self.note_ids,
+                participant_ids=self.participant_ids,
+            )
         if root.n_ratings <= np.iinfo(np.int32).max:
             positions = positions.astype(np.int32)
         out = object.__new__(Ratings)
@@ -125,5 +134,7 @@ class Ratings:
 
 
 _LAZY = "_lazy_source"
+# A subset is lazy when it keeps at least 1/_LAZY_MIN_SHARE of the full ratings.
+_LAZY_MIN_SHARE = 4
 _FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Ratings))
-_COLUMNS: frozenset[str] = frozenset(_FIELDS) - {"note_ids", "participant_ids"}
+_COLUMNS: tuple[str, ...] = tuple(f for f in _FIELDS if f not in ("note_ids", "participant_ids"))
