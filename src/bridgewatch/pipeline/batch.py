@@ -34,7 +34,7 @@ from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.run import ProgressCallback, ScoringResult, default_as_of_ms, score
 from bridgewatch.scoring.scorers import CORE_NAME, ScorerSpec
 from bridgewatch.scoring.stages import StageClock, StageUsage
-from bridgewatch.scoring.trace_store import save_core_rules
+from bridgewatch.scoring.trace_store import save_core_rules, write_rule_arrays
 
 __all__ = [
     "CORE_RULES_FILE",
@@ -116,12 +116,16 @@ def write_outputs(result: ScoringResult, outdir: str | Path) -> tuple[Path, ...]
             for run in result.roster.final_runs():
                 if run.final is None or run.spec.name == CORE_NAME:
                     continue
+                path = staging / SCORER_RULES_DIR / f"{run.spec.name}.npz"
+                if run.rule_figures is not None:  # a run kept for the outputs only
+                    jobs.append(partial(write_rule_arrays, run.rule_figures, note_ids, path))
+                    continue
                 jobs.append(
                     partial(
                         save_core_rules,
                         run.final.rules,
                         note_ids,
-                        staging / SCORER_RULES_DIR / f"{run.spec.name}.npz",
+                        path,
                         rows=np.flatnonzero(run.final.scored),
                     )
                 )
@@ -211,7 +215,9 @@ def run_batch(
         executor=executor,
         work_dir=work_dir,
         progress=progress,
-        keep_fit_ratings=False,  # only the output files read the result
+        # only the output files read the result
+        keep_fit_ratings=False,
+        keep_scorer_state=False,
     )
     with clock.stage("write"):
         files = write_outputs(result, outdir)

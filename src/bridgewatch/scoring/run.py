@@ -328,6 +328,7 @@ def score(
     rater_cluster: NDArray[np.int64] | None = None,
     rater_quasi_clique: NDArray[np.int64] | None = None,
     keep_fit_ratings: bool = True,
+    keep_scorer_state: bool = True,
 ) -> ScoringResult:
     """Score every note with a roster of scorers, meta-score and update the status history.
 
@@ -356,6 +357,11 @@ def score(
         its screened view) in the result, for callers that read them (the real-time
         pipeline, the attack bench). False drops them once the roster is done, before the
         output tables are built (at 150M ratings gigabytes); every table is the same.
+    keep_scorer_state : keep every scorer's whole prescoring and final-scoring state (the
+        real-time pipeline re-solves notes from it). False keeps, of every scorer but Core,
+        only what the output tables read, from the moment it finishes
+        (``scorers.run.for_outputs``: ~1 GiB less per scorer at 2M notes and raters); every
+        table is the same.
 
     Returns
     -------
@@ -397,6 +403,7 @@ def score(
                     gaussian_fitter=gaussian_note_fitter,
                     executor=pool,
                     work_dir=work_dir,
+                    outputs_only=not keep_scorer_state,
                 )
             with stages.stage("final scoring"):
                 pass

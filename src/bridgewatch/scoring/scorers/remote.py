@@ -140,6 +140,7 @@ def run_roster_remote(
     executor: Executor,
     work_dir: str | None = None,
     shares: Mapping[str, str] | None = None,
+    outputs_only: bool = False,
 ) -> RosterResult:
     """``run_roster`` on an executor whose tasks run in other processes (see the module).
 
@@ -153,6 +154,8 @@ def run_roster_remote(
     work_dir : where the run directory goes (a path every worker sees, or an fsspec URL);
         default a local temporary directory (enough for local processes and a local
         cluster). The run directory is removed afterwards.
+    outputs_only : each run keeps only what the output files read (``run.for_outputs``)
+        once loaded here.
 
     Raises
     ------
@@ -202,11 +205,15 @@ def run_roster_remote(
             runs[spec.name] = loads_with_refs(data, refs)
         if sources[spec.name] == spec.name and f"final:{spec.name}" in payloads:
             runs[spec.name] = loads_with_refs(payloads[f"final:{spec.name}"], refs)
+        if outputs_only and spec.name in runs:
+            runs[spec.name] = roster_run.for_outputs(runs[spec.name])
         if spec.name in runs and runs[spec.name].prescoring is not None:
             refs[_lender_ref(spec.name)] = runs[spec.name].prescoring
     for spec in roster:
         if sources[spec.name] != spec.name:
             runs[spec.name] = loads_with_refs(payloads[f"final:{spec.name}"], refs)
+            if outputs_only:
+                runs[spec.name] = roster_run.for_outputs(runs[spec.name])
     ordered = {spec.name: runs[spec.name] for spec in roster}
     _log.info(
         "roster: %d tasks on %s in %.2f s (%.2f s inside the tasks)",

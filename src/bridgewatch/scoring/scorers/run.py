@@ -16,11 +16,12 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from bridgewatch.errors import BridgewatchError
 from bridgewatch.parallel import SerialExecutor, in_process
@@ -54,6 +55,7 @@ from bridgewatch.scoring.scorers.seeds import scorer_entropy
 from bridgewatch.scoring.scorers.sharing import shared_prescorings
 from bridgewatch.scoring.scorers.spec import CORE_NAME, ScorerKind, ScorerSpec
 from bridgewatch.scoring.stages import current_rss_mib
+from bridgewatch.scoring.trace_store import rule_arrays
 
 __all__ = [
     "CORE_NAME",
@@ -62,6 +64,7 @@ __all__ = [
     "ScorerRun",
     "SerialExecutor",
     "final_roster",
+    "for_outputs",
     "kernel_thread_limit",
     "prescore_roster",
     "prescoring_run",
@@ -125,6 +128,8 @@ class ScorerRun:
         the final fits (None when they did not run).
     reputation : the Reputation scorer's two phases (None for every other scorer, and when
         it had no data).
+    rule_figures : its rule figures on its own rows as ``trace_store.rule_arrays`` gives
+        them, when ``for_outputs`` emptied ``final.rules`` (None otherwise).
     """
 
     spec: ScorerSpec
@@ -136,6 +141,7 @@ class ScorerRun:
     screening: BurstScreening | None = None
     defences: Defences | None = None
     reputation: ReputationRun | None = None
+    rule_figures: dict[str, NDArray[Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -392,6 +398,72 @@ def without_ratings(run: ScorerRun) -> ScorerRun:
     return replace(run, inputs=view, final=final, screening=screening, defences=defences)
 
 
+def for_outputs(run: ScorerRun) -> ScorerRun:
+    """``run`` holding only what the output files read of a scorer other than Core.
+
+    The files read a scorer's note columns (main fit, auxiliary intercepts, bounds, rule
+    status and active rules), its final-round rater parameters and which raters have a
+    helpfulness row (``scorers.columns``, ``pipeline.batch``), and its rule figures on its
+    own rows (the ``scorer_rules`` file ``bridgewatch explain`` reads), kept here as
+    ``rule_figures``. Its other prescoring and final-scoring state (round 1, both
+    helpfulness tables, harassment, diligence, incorrect, sign and tag aggregates: ~40
+    arrays per participant and 50 per note, ~1 GiB per scorer at 2M notes and participants)
+    is emptied to zero-length arrays, so that a later read fails loudly instead of reading
+    stale values. Core's run, which the Core columns, contributor scoring and the
+    helpfulness file read in full, is returned as it is; the real-time pipeline, which
+    re-solves notes from this state, never calls this.
+    """
+    if run.spec.name == CORE_NAME:
+        return run
+    pre = run.prescoring
+    if pre is not None:
+        pre = replace(
+            pre,
+            training=_emptied(pre.training),
+            round1=_emptied(pre.round1),
+            num_ratings=_emptied(pre.num_ratings),
+            provisional_status=_emptied(pre.provisional_status),
+            helpfulness_unpenalised=_emptied(pre.helpfulness_unpenalised),
+            harassment=_emptied(pre.harassment),
+            helpfulness=_emptied(pre.helpfulness, keep=("has_row",)),
+            diligence=_emptied(pre.diligence),
+            incorrect=_emptied(pre.incorrect),
+        )
+    final, figures = run.final, None
+    if final is not None:
+        figures = rule_arrays(final.rules, run.inputs.n_notes, np.flatnonzero(final.scored))
+        final = replace(
+            final,
+            rules=_emptied(final.rules, keep=("status", "active_rules", "config")),
+            diligence=None if final.diligence is None else _emptied(final.diligence),
+            low_diligence_intercept=_emptied(final.low_diligence_intercept),
+            signs=_emptied(final.signs),
+            tags=_emptied(final.tags),
+            incorrect=_emptied(final.incorrect),
+        )
+    return replace(run, prescoring=pre, final=final, rule_figures=figures)
+
+
+def _emptied(value: _R, keep: tuple[str, ...] = ()) -> _R:
+    """``value`` with every array (in nested dataclasses too) replaced by a zero-length
+    array of its dtype and trailing shape; fields named in ``keep`` are left as they are."""
+    if isinstance(value, np.ndarray):
+        out: Any = np.empty((0, *value.shape[1:]), dtype=value.dtype)
+        return out  # type: ignore[no-any-return]
+    if is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: _emptied(getattr(value, f.name))
+            for f in fields(value)
+            if f.name not in keep
+            and (
+                isinstance(getattr(value, f.name), np.ndarray)
+                or is_dataclass(getattr(value, f.name))
+            )
+        }
+        return replace(value, **changes)
+    return value
+
+
 def slim_prescored(p: Prescored) -> Prescored:
     """A prescoring phase without its view's per-rating arrays (what the outputs read of a
     prescoring-only scorer is per note and per participant)."""
@@ -520,6 +592,7 @@ def run_roster(
     gaussian_fitter: GaussianFitterFactory | None = None,
     executor: Executor | None = None,
     work_dir: str | None = None,
+    outputs_only: bool = False,
 ) -> RosterResult:
     """Prescore, then score, every scorer of ``roster`` (both phases of ``prescore_roster``
     and ``final_roster``, with the same result bit for bit) as one task graph, longest
@@ -530,7 +603,8 @@ def run_roster(
     In process (serial, threads) the tasks share the caller's objects; under an executor
     whose tasks run in other processes (``processes:N``, Dask; see ``parallel.in_process``)
     they read the shared inputs (after the run-wide defence pass) from a run directory under
-    ``work_dir`` (``scorers.remote``).
+    ``work_dir`` (``scorers.remote``). With ``outputs_only`` every run but Core's keeps only
+    what the output files read (``for_outputs``) from the moment it finishes.
     """
     screening = screen_roster(shared, roster)
     shares = shared_prescorings(screening.inputs, roster)
@@ -546,6 +620,7 @@ def run_roster(
             gaussian_fitter=gaussian_fitter,
             executor=executor,
             shares=shares,
+            outputs_only=outputs_only,
         )
     from bridgewatch.scoring.scorers.remote import run_roster_remote
 
@@ -558,4 +633,5 @@ def run_roster(
         executor=executor,
         work_dir=work_dir,
         shares=shares,
+        outputs_only=outputs_only,
     )

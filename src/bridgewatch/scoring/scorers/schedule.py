@@ -143,6 +143,12 @@ def prescore_and_score(
     return roster_run._final(spec, shared, {spec.name: prescored}, gaussian_fitter, seed)
 
 
+def _for_outputs(fn: Callable[[], object]) -> object:
+    """``fn()``, a run, with only what the output files read (``run.for_outputs``)."""
+    run = fn()
+    return roster_run.for_outputs(run) if isinstance(run, ScorerRun) else run
+
+
 def _thread_cpu(fn: Callable[[], Any]) -> tuple[Any, float]:
     """``fn()`` and the CPU seconds its thread spent on it."""
     start = time.thread_time()
@@ -158,6 +164,7 @@ def run_roster_in_process(
     gaussian_fitter: GaussianFitterFactory | None,
     executor: Executor | None,
     shares: Mapping[str, str] | None = None,
+    outputs_only: bool = False,
 ) -> RosterResult:
     """``run_roster`` on an executor that runs its tasks in this process (serial, threads),
     as one graph (see the module); same result, bit for bit, as the two phases of
@@ -170,6 +177,8 @@ def run_roster_in_process(
     executor : None (serial), ``SerialExecutor`` or a thread pool.
     shares : {sharer: lender}, MF scorers that take another's prescoring
         (``sharing.shared_prescorings``); default none.
+    outputs_only : each finished run keeps only what the output files read
+        (``run.for_outputs``), so finished scorers do not add up in memory.
     """
     shares = {} if shares is None else dict(shares)
     roster_run._check(roster)
@@ -192,6 +201,8 @@ def run_roster_in_process(
             fn = partial(roster_run._final, spec, shared, lent, gaussian_fitter, seed, lender)
         else:
             fn = partial(prescore_and_score, shared, spec, seed, gaussian_fitter)
+        if outputs_only and kind != "prescore":
+            fn = partial(_for_outputs, fn)
         limited = partial(roster_run._limited, limit, fn)
         tasks[name] = Task(partial(_thread_cpu, limited), (), deps, priorities[name])
 
@@ -211,6 +222,8 @@ def run_roster_in_process(
                 runs[spec.name] = run
         if spec.name not in runs:  # a prescoring-only lender
             runs[spec.name] = roster_run.prescoring_run(roster_run.slim_prescored(lent[spec.name]))
+            if outputs_only:
+                runs[spec.name] = roster_run.for_outputs(runs[spec.name])
     _log.info(
         "roster: %d tasks on %s in %.2f s", len(tasks), type(ex).__name__,
         time.perf_counter() - started,
