@@ -98,6 +98,7 @@ def test_slim_runs_hold_no_prescoring_state_but_core_keeps_all(files: WrittenFil
         slimmed += 1
         assert pre.helpfulness_unpenalised.rater_agree_ratio.shape[0] == 0
         assert pre.training.shape[0] == 0
+        assert run.inputs.scoped.n_ratings == 0
         assert run.final.tags.adjusted.shape == (0, 13)
         assert run.final.rules.inputs.signs.neg_count.shape[0] == 0
         # what the files read stays whole

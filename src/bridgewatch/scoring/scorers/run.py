@@ -409,12 +409,15 @@ def for_outputs(run: ScorerRun) -> ScorerRun:
     helpfulness tables, harassment, diligence, incorrect, sign and tag aggregates: ~40
     arrays per participant and 50 per note, ~1 GiB per scorer at 2M notes and participants)
     is emptied to zero-length arrays, so that a later read fails loudly instead of reading
-    stale values. Core's run, which the Core columns, contributor scoring and the
+    stale values, and so is any view of the ratings it still holds (the Reputation
+    scorer's). Core's run, which the Core columns, contributor scoring and the
     helpfulness file read in full, is returned as it is; the real-time pipeline, which
     re-solves notes from this state, never calls this.
     """
     if run.spec.name == CORE_NAME:
         return run
+    if run.inputs.scoped.n_ratings:
+        run = without_ratings(run)
     pre = run.prescoring
     if pre is not None:
         pre = replace(
