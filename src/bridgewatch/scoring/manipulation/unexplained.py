@@ -85,7 +85,7 @@ is never flagged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -190,6 +190,8 @@ class UnexplainedResult:
     sigma : RMS residual of the established ratings under the established-only refit.
     tested : bool array of shape (n_notes,), notes with enough established and unproven
         ratings to be tested (``min_established``, ``min_ratings``).
+    flagged_raters : int64 array, the distinct raters of the flagged ratings (kept when a
+        scorer's run drops its per-rating arrays, so audits can still name them).
     """
 
     flagged: NDArray[np.bool_]
@@ -197,6 +199,7 @@ class UnexplainedResult:
     note_shift: NDArray[np.float64]
     sigma: float
     tested: NDArray[np.bool_]
+    flagged_raters: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def _normal_isf(p: float) -> float:
@@ -400,11 +403,13 @@ def find_unexplained_ratings(
         flagged = tested & targeted[notes]
         if config.keep_opposing:
             flagged &= ~_opposing(y, resid, direction, config.min_residual)
-        return UnexplainedResult(flagged, targeted, shift, sigma, testable)
+        return UnexplainedResult(
+            flagged, targeted, shift, sigma, testable, np.unique(raters[flagged])
+        )
     # A flagged rating deviates at least min_residual and half the note's mean shift.
     need = np.maximum(config.min_residual, 0.5 * np.abs(np.nan_to_num(mean)))[notes]
     flagged = tested & targeted[notes] & (resid * direction >= need)
-    return UnexplainedResult(flagged, targeted, shift, sigma, testable)
+    return UnexplainedResult(flagged, targeted, shift, sigma, testable, np.unique(raters[flagged]))
 
 
 def _opposing(
