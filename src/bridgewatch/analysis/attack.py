@@ -768,9 +768,9 @@ def summarize(cells: Sequence[AttackCell]) -> pl.DataFrame:
             (100.0 * (pl.col("honest_crh_ref") - pl.col("honest_crh")) / pl.col("honest")).alias(
                 "honest_helpful_drop"
             ),
-            (100.0 * (pl.col("honest_crh_matched") - pl.col("honest_crh")) / pl.col("honest")).alias(
-                "honest_helpful_drop_matched"
-            ),
+            (
+                100.0 * (pl.col("honest_crh_matched") - pl.col("honest_crh")) / pl.col("honest")
+            ).alias("honest_helpful_drop_matched"),
             (100.0 * pl.col("honest_removed") / pl.col("honest_ratings")).alias(
                 "honest_removed_pct"
             ),

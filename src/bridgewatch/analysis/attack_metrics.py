@@ -169,9 +169,7 @@ def removed_ratings(
     return rater, removed, down
 
 
-def adversary_ratings_removed(
-    result: ScoringResult, adversary: NDArray[np.bool_]
-) -> pl.DataFrame:
+def adversary_ratings_removed(result: ScoringResult, adversary: NDArray[np.bool_]) -> pl.DataFrame:
     """The brigade members' ratings that the defences took out of Core's view.
 
     Parameters
@@ -186,7 +184,7 @@ def adversary_ratings_removed(
     keys = ("raterParticipantId", "noteId")
     run = result.roster[CORE_NAME] if result.roster is not None else None
     if run is None or run.defences is None:
-        return pl.DataFrame({k: [] for k in keys}, schema={k: pl.Utf8 for k in keys})
+        return pl.DataFrame({k: [] for k in keys}, schema=dict.fromkeys(keys, pl.Utf8))
     scoped = scorer_inputs(result.inputs, run.spec).scoped
     n_notes = max(result.inputs.n_notes, 1)
     view = scoped.rater_idx.astype(np.int64) * n_notes + scoped.note_idx.astype(np.int64)
@@ -200,7 +198,7 @@ def adversary_ratings_removed(
             "raterParticipantId": raters[scoped.rater_idx[gone]].astype(str),
             "noteId": notes[scoped.note_idx[gone]].astype(str),
         },
-        schema={k: pl.Utf8 for k in keys},
+        schema=dict.fromkeys(keys, pl.Utf8),
     )
 
 

@@ -253,9 +253,7 @@ def _clear_cut_note(newcomers: list[float], seed: int = 7) -> tuple[object, obje
     a = np.array(rows)
     args = (a[:, 0].astype(np.int64), a[:, 1].astype(np.int64), a[:, 2], i_u, f_u, MU)
     welch = find_unexplained_ratings(*args, established, 60, UnexplainedConfig())
-    pooled = find_unexplained_ratings(
-        *args, established, 60, UnexplainedConfig(variance="pooled")
-    )
+    pooled = find_unexplained_ratings(*args, established, 60, UnexplainedConfig(variance="pooled"))
     return welch, pooled
 
 
