@@ -14,7 +14,7 @@ MU = 0.1
 
 
 def _community(
-    seed: int,
+    seed: int, noise: float = 0.15
 ) -> tuple[
     list[tuple[int, int, float]], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]
 ]:
@@ -31,7 +31,7 @@ def _community(
     for u in range(n_est + n_new):
         k = 20 if u < n_est else 3
         for n in rng.choice(n_notes, size=k, replace=False):
-            y = MU + i_u[u] + i_n[n] + f_u[u] * f_n[n] + rng.normal(0, 0.15)
+            y = MU + i_u[u] + i_n[n] + f_u[u] * f_n[n] + rng.normal(0, noise)
             rows.append((int(n), u, float(np.clip(np.round(y * 2) / 2, 0, 1))))
     return rows, i_u, f_u, i_n
 
@@ -239,10 +239,11 @@ def test_a_pool_whose_intercepts_are_its_attack_is_still_flagged() -> None:
 
 
 def _clear_cut_note(newcomers: list[float], seed: int = 7) -> tuple[object, object]:
-    """Note 0 of ``_community``: 20 established raters, 19 of them calling it HELPFUL, and
+    """Note 0 of ``_community`` (noise 0.3: a residual spread of 0.28, as in the 1M
+    community's group-1 view): 20 established raters, 19 of them calling it HELPFUL, and
     the given verdicts of as many new accounts (raters 360...). Returns the test's result
-    under the Welch (default) and the pooled variance."""
-    rows, i_u, f_u, _ = _community(seed)
+    under the floored (default) and the pooled variance."""
+    rows, i_u, f_u, _ = _community(seed, noise=0.3)
     rows = [r for r in rows if r[0] != 0]
     rows += [(0, u, 1.0 if u < 19 else 0.0) for u in range(20)]
     k = len(newcomers)
@@ -252,29 +253,30 @@ def _clear_cut_note(newcomers: list[float], seed: int = 7) -> tuple[object, obje
     established = np.r_[np.ones(300, np.bool_), np.zeros(60 + k, np.bool_)]
     a = np.array(rows)
     args = (a[:, 0].astype(np.int64), a[:, 1].astype(np.int64), a[:, 2], i_u, f_u, MU)
-    welch = find_unexplained_ratings(*args, established, 60, UnexplainedConfig())
+    floor = find_unexplained_ratings(*args, established, 60, UnexplainedConfig())
     pooled = find_unexplained_ratings(*args, established, 60, UnexplainedConfig(variance="pooled"))
-    return welch, pooled
+    return floor, pooled
 
 
 def test_a_few_newcomers_splitting_on_a_clear_cut_note_are_left_alone() -> None:
     """Issue 15, 1M ratings without attack (group-1 view): 4 of 5 honest newcomers called a
     good note NOT HELPFUL that 19 of 20 established raters call helpful. The pooled variance
-    is the established raters' near-unanimity and flagged them; with each group's own
-    variance (Welch) their spread carries their mean's uncertainty."""
-    welch, pooled = _clear_cut_note([0.0, 0.0, 0.0, 0.0, 1.0])
+    is the established raters' near-unanimity and flagged them; with the floor their own
+    spread carries their mean's uncertainty."""
+    floor, pooled = _clear_cut_note([0.0, 0.0, 0.0, 0.0, 1.0])
     assert pooled.targeted[0]  # type: ignore[attr-defined]
-    assert not welch.targeted[0]  # type: ignore[attr-defined]
-    assert not welch.flagged.any()  # type: ignore[attr-defined]
+    assert not floor.targeted[0]  # type: ignore[attr-defined]
+    assert not floor.flagged.any()  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("k", [6, 8])
 def test_a_small_brigade_on_a_clear_cut_note_is_still_caught(k: int) -> None:
     """The same note under k accounts that all call it NOT HELPFUL: little spread of their
-    own, so the Welch statistic catches them (the smallest benchmarked brigade is 8)."""
-    welch, _ = _clear_cut_note([0.0] * k)
-    assert welch.targeted[0]  # type: ignore[attr-defined]
-    assert welch.flagged_raters.tolist() == list(range(360, 360 + k))  # type: ignore[attr-defined]
+    own, so the floored statistic still catches them (the smallest benchmarked brigade is
+    8)."""
+    floor, _ = _clear_cut_note([0.0] * k)
+    assert floor.targeted[0]  # type: ignore[attr-defined]
+    assert floor.flagged_raters.tolist() == list(range(360, 360 + k))  # type: ignore[attr-defined]
 
 
 def test_newcomers_are_shrunk_towards_the_established_mean_intercept() -> None:

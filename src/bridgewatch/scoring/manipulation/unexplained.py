@@ -55,15 +55,18 @@ fixed) and a mask of *established* raters:
    (2 N)))`` over the ``N`` notes tested (Bonferroni: a million-rating community tests
    tens of thousands of notes per scorer).
 
-   With ``variance="welch"`` (the default) each group keeps its own variance instead,
-   ``s_k² = (SS_k + λ σ²) / (k_n - 1 + λ)`` and ``s_m² = (SS_m + λ σ²) / (m_n - 2 + λ)``
-   (``λ = variance_prior``), ``t_n = |ē_n| / sqrt(s_k² / k_n + s_m² / m_n)`` with the
-   Welch-Satterthwaite degrees of freedom. The pooled variance is dominated by the
-   established group, which on a clear-cut note is nearly unanimous: a handful of honest
-   newcomers who split on it (4 NOT HELPFUL of 5 on a good note that 19 of 20 established
-   raters call helpful, a 0.3% event per note) reached z 4.3 over 53 tested notes at 1M
-   ratings. Their own spread now carries their mean's uncertainty, while a brigade that
-   says the same thing on its target has little spread of its own, so its statistic grows.
+   With ``variance="floor"`` (the default) the unproven mean's variance is at least what
+   the unproven ratings' own spread gives it, ``max(s_n², s_k²) / k_n + s_n² / m_n`` with
+   ``s_k² = (SS_k + λ σ²) / (k_n - 1 + λ)`` (``λ = variance_prior``). The pooled variance
+   is dominated by the established group, which on a clear-cut note is nearly unanimous: a
+   handful of honest newcomers who split on it (4 NOT HELPFUL of 5 on a good note that 19
+   of 20 established raters call helpful, a 0.3% event per note) reached z 4.3 over 53
+   tested notes at 1M ratings. A brigade that says the same thing on its target has little
+   spread of its own, and with many accounts ``s_k² / k_n`` is small whatever their spread
+   (a two-camp brigade's residuals are bimodal), so the floor costs large brigades nothing.
+   (Each group's own variance with Welch-Satterthwaite degrees of freedom was tried: on
+   targets with few established ratings its degrees of freedom are the established
+   group's, and an aged brigade of 128 accounts promoted 5 of 10 targets.)
 4. **Flags.** On a targeted note every unproven rating is flagged (``whole_note``,
    default) but those whose verdict opposes the note's deviation (``keep_opposing``: NOT
    HELPFUL on a note pushed up, HELPFUL on a note pushed down, or a residual at least
@@ -112,9 +115,9 @@ class UnexplainedConfig:
     alpha : ... and at least the two-sided Bonferroni bound for ``alpha`` over the tested
         notes (0.01).
     variance_prior : pseudo-ratings (and degrees of freedom) of the global residual variance
-        in each note's variance (10.0; in each group's with ``variance="welch"``).
-    variance : "welch" (each group's own variance, Welch-Satterthwaite degrees of freedom;
-        default) or "pooled" (one within-group variance for both groups, as in round three).
+        in each note's variance, and in the unproven group's own (``variance="floor"``) (10.0).
+    variance : "floor" (the unproven mean's variance is at least their own spread's;
+        default) or "pooled" (one within-group variance for both groups, as in round four).
     min_residual : a flagged rating deviates at least this much, and half the note's mean
         shift, in the note's direction (0.25).
     intercept_prior, factor_prior : ridge pseudo-ratings of the established-only note refit
@@ -133,9 +136,15 @@ class UnexplainedConfig:
         brigade (8 accounts on 10 targets, 0.05% of its community) is far above the bar.
     convict_groups : with revoked co-rating groups (``CoreInputs.revoked_groups``), a group
         the test catches on at least ``convict_min_notes`` of its notes (2) and at least
-        ``convict_share`` of the notes of its it could test (0.5) loses its members'
+        ``convict_share`` of the notes of its it could test (1/3) loses its members'
         concentrated verdicts on all its notes, tested or not
-        (``bridgewatch.scoring.manipulation.conviction``; True).
+        (``bridgewatch.scoring.manipulation.conviction``; True). Each catch is a
+        Bonferroni-level event, so two are already strong evidence; the share only keeps
+        chance catches on a group with very many notes from convicting it. Half was too
+        strict once newcomers' intercepts stopped being shrunk towards 0 (a bias that had
+        pushed every promotion up): an aged two-camp brigade of 64 accounts was caught on 4
+        of its 9 testable notes and kept 2 targets; the bench's revoked honest circles are
+        caught on none of their 23-25.
     """
 
     min_established: int = 3
@@ -144,7 +153,7 @@ class UnexplainedConfig:
     min_z: float = 4.0
     alpha: float = 0.01
     variance_prior: float = 10.0
-    variance: str = "welch"
+    variance: str = "floor"
     min_residual: float = 0.25
     intercept_prior: float = 1.0
     factor_prior: float = 1.0
@@ -154,7 +163,7 @@ class UnexplainedConfig:
     rerun_min_share: float = 1e-4
     convict_groups: bool = True
     convict_min_notes: int = 2
-    convict_share: float = 0.5
+    convict_share: float = 1.0 / 3.0
 
     def __post_init__(self) -> None:
         for name in ("min_established", "min_ratings", "convict_min_notes"):
@@ -164,8 +173,8 @@ class UnexplainedConfig:
         for name in ("min_mean_residual", "min_z", "min_residual"):
             if not 0.0 <= getattr(self, name) < 1e6:
                 raise ConfigError(name, getattr(self, name), ">= 0")
-        if self.variance not in ("welch", "pooled"):
-            raise ConfigError("variance", self.variance, '"welch" or "pooled"')
+        if self.variance not in ("floor", "pooled"):
+            raise ConfigError("variance", self.variance, '"floor" or "pooled"')
         if not 0.0 <= self.rerun_min_share <= 1.0:
             raise ConfigError("rerun_min_share", self.rerun_min_share, "in [0, 1]")
         if not 0.0 <= self.convict_share <= 1.0:
@@ -374,17 +383,13 @@ def find_unexplained_ratings(
     prior = config.variance_prior
     k_pos = np.maximum(k, 1)
     m_pos = np.maximum(n_est, 1)
-    if config.variance == "welch":
-        df_k = np.maximum(k - 1.0, 0.0) + prior
-        df_e = np.maximum(n_est - 2.0, 0.0) + prior
-        var_k = (ss_k + prior * sigma**2) / df_k / k_pos
-        var_e = (ss_e + prior * sigma**2) / df_e / m_pos
-        var_mean = var_k + var_e
-        df = var_mean**2 / (var_k**2 / df_k + var_e**2 / df_e)
-    else:
-        df = np.maximum(k + n_est - 3.0, 0.0) + prior
-        var_n = (ss_k + ss_e + prior * sigma**2) / df
-        var_mean = var_n * (1.0 / k_pos + 1.0 / m_pos)
+    df = np.maximum(k + n_est - 3.0, 0.0) + prior
+    var_n = (ss_k + ss_e + prior * sigma**2) / df
+    own = var_n
+    if config.variance == "floor":
+        # The unproven mean's variance is at least what their own spread gives it.
+        own = np.maximum(var_n, (ss_k + prior * sigma**2) / (np.maximum(k - 1.0, 0.0) + prior))
+    var_mean = own / k_pos + var_n / m_pos
     testable = (k >= config.min_ratings) & (n_est >= config.min_established)
     candidates = int(testable.sum())
     z_star = max(config.min_z, _normal_isf(config.alpha / (2.0 * max(candidates, 1))))
