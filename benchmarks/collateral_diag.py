@@ -5,8 +5,9 @@ structure), scores the community without the attack (defences off: the reference
 attacked community with the defences off and on, and prints every truly helpful non-target
 note (and every good niche-circle note) whose helpful status differs between the reference
 and the defended run, or between the defended and the undefended run: its statuses, the
-rule that decided it, each scorer's status, and per scorer how many of its ratings the
-defences took out of the final fits (honest / adversarial).
+rule that decided it, each scorer's status (``--per-scorer``), the brigade members' ratings
+on it, and how many of its ratings the defences took out of Core's final fits (honest /
+brigade).
 
     python benchmarks/collateral_diag.py --kind embedded --share 10
 """
@@ -31,33 +32,27 @@ from bridgewatch.analysis.attack import (
 )
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.run import ScoringResult
+from bridgewatch.scoring.scorers import CORE_NAME
 from bridgewatch.scoring.scorers.scope import scorer_inputs
 from bridgewatch.sim import simulate
 
 
-def _removed_by_scorer(
-    result: ScoringResult, note: int, adversary: np.ndarray
-) -> dict[str, tuple[int, int]]:
-    """{scorer: (honest removed, adversarial removed)} on one note, final fits vs view."""
-    out: dict[str, tuple[int, int]] = {}
+def _removed_in_core(result: ScoringResult, note: int, adversary: np.ndarray) -> tuple[int, int]:
+    """(honest, adversarial) ratings of one note in Core's view that its final fits lack
+    (the other scorers' runs drop their per-rating arrays)."""
     if result.roster is None:
-        return out
+        return 0, 0
+    run = result.roster[CORE_NAME]
+    if run.defences is None:
+        return 0, 0
     n_notes = max(result.inputs.n_notes, 1)
-    for name, run in result.roster.runs.items():
-        if run.defences is None:
-            continue
-        view = scorer_inputs(result.inputs, run.spec).scoped
-        on = view.note_idx == note
-        keys = view.rater_idx[on].astype(np.int64) * n_notes + note
-        fit = run.defences.inputs.scoped
-        fon = fit.note_idx == note
-        fkeys = fit.rater_idx[fon].astype(np.int64) * n_notes + note
-        gone = ~np.isin(keys, fkeys)
-        raters = view.rater_idx[on][gone]
-        h, a = int((~adversary[raters]).sum()), int(adversary[raters].sum())
-        if h or a:
-            out[name] = (h, a)
-    return out
+    view = scorer_inputs(result.inputs, run.spec).scoped
+    on = view.note_idx == note
+    keys = view.rater_idx[on].astype(np.int64) * n_notes + note
+    fit = run.defences.inputs.scoped
+    fkeys = fit.rater_idx[fit.note_idx == note].astype(np.int64) * n_notes + note
+    raters = view.rater_idx[on][~np.isin(keys, fkeys)]
+    return int((~adversary[raters]).sum()), int(adversary[raters].sum())
 
 
 def _scorer_status(result: ScoringResult, note: int) -> str:
@@ -117,7 +112,10 @@ def main() -> None:
         f"{args.kind} {args.share:g}% seed {args.seed}: {n_good} good notes; helpful ref "
         f"{len(ref & set(ids))}, off {len(off & set(ids))}, on {len(on & set(ids))}"
     )
-    print("note                 circle ref off on  members decided(ref -> on)  removed on")
+    print(
+        "note                 circle ref off on  members decided(ref -> on)  "
+        "Core removed on (honest, brigade)"
+    )
     for nid in ids:
         r, f, o = nid in ref, nid in off, nid in on
         if r == o and f == o:
@@ -125,7 +123,7 @@ def main() -> None:
         i = row[nid]
         dec_ref = ref_res.scored_notes["decidedBy"][i]
         dec_on = on_res.scored_notes["decidedBy"][i]
-        rem = _removed_by_scorer(on_res, i, adversary)
+        rem = _removed_in_core(on_res, i, adversary)
         print(
             f"{nid} {circle[nid]:6} {int(r):3} {int(f):3} {int(o):2} {member_n.get(nid, 0):8} "
             f"{dec_ref} -> {dec_on}  {rem}"
