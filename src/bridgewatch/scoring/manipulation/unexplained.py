@@ -122,6 +122,12 @@ class UnexplainedConfig:
         shift, in the note's direction (0.25).
     intercept_prior, factor_prior : ridge pseudo-ratings of the established-only note refit
         (1.0 each).
+    scaled_factor_prior : a factor pseudo-rating is one at the established raters' mean
+        squared factor (True), not at factor 1. The model's factors are small (|f_u| about
+        0.3-0.5), so a pseudo-rating at factor 1 weighed like 5-10 real ratings and shrank
+        the note factor of a niche note with a handful of established raters towards 0: an
+        honest circle of one camp then looked unexplained on its own one-sided note (25
+        ratings flagged in the Expansion views of the bench's community without attack).
     whole_note : on a targeted note flag every unproven rating (True), not only the large
         deviations the note's way.
     keep_opposing : ... except the ratings whose verdict opposes the note's deviation
@@ -154,6 +160,7 @@ class UnexplainedConfig:
     alpha: float = 0.01
     variance_prior: float = 10.0
     variance: str = "floor"
+    scaled_factor_prior: bool = True
     min_residual: float = 0.25
     intercept_prior: float = 1.0
     factor_prior: float = 1.0
@@ -236,6 +243,7 @@ def _established_notes(
     w: NDArray[np.float64] | None,
     n_notes: int,
     config: UnexplainedConfig,
+    factor_scale: float = 1.0,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
     """Per-note ridge refit of ``(i_n, f_n)`` on ``r ≈ w i_n + f_n f`` (step 1; ``w`` the
     raters' intercept multipliers, None for 1: the bridging model)."""
@@ -252,7 +260,7 @@ def _established_notes(
     sff = np.bincount(note, weights=f * f, minlength=n_notes)
     srf = np.bincount(note, weights=r * f, minlength=n_notes)
     a = sww + config.intercept_prior
-    c = sff + config.factor_prior
+    c = sff + config.factor_prior * factor_scale
     det = a * c - sf * sf  # > 0: both priors are positive
     intercept = (c * sr - sf * srf) / det
     factor = (a * srf - sf * sr) / det
@@ -355,8 +363,9 @@ def find_unexplained_ratings(
     y = np.asarray(helpful_num, dtype=np.float64)
     r = y - global_intercept - iu
     notes_e = notes[est]
+    scale = float(np.mean(fu[est] ** 2)) if config.scaled_factor_prior else 1.0
     i_n, f_n, n_est = _established_notes(
-        notes_e, r[est], fu[est], None if wu is None else wu[est], n_notes, config
+        notes_e, r[est], fu[est], None if wu is None else wu[est], n_notes, config, max(scale, 1e-6)
     )
     resid = np.zeros(m)
     notes_k = notes[known]
