@@ -326,3 +326,53 @@ def test_newcomers_are_shrunk_towards_the_established_mean_intercept() -> None:
 def test_variance_choice_is_checked() -> None:
     with pytest.raises(ConfigError, match="variance"):
         UnexplainedConfig(variance="wald")
+
+
+def _one_sided_niche_note(extra: list[tuple[float, float]], scaled: bool) -> tuple[bool, float]:
+    """300 established raters with small factors (+-0.4, as the model learns them) rate
+    notes 1-59; note 0 is a niche note slanted towards camp +: 7 established raters of
+    camp - call it NOT HELPFUL, 2 of camp + HELPFUL, then the ``extra`` (factor, verdict)
+    ratings of new accounts. Returns (note 0 targeted, its unproven mean residual)."""
+    rng = np.random.default_rng(3)
+    n_est, n_notes = 300, 60
+    f_u = rng.choice([-0.4, 0.4], n_est)
+    i_u = rng.normal(0, 0.05, n_est)
+    i_n = rng.uniform(-0.1, 0.6, n_notes)
+    f_n = rng.uniform(-0.5, 0.5, n_notes)
+    rows = []
+    for u in range(n_est):
+        for n in rng.choice(np.arange(1, n_notes), size=20, replace=False):
+            y = MU + i_u[u] + i_n[n] + f_u[u] * f_n[n] + rng.normal(0, 0.2)
+            rows.append((int(n), u, float(np.clip(np.round(y * 2) / 2, 0, 1))))
+    rows += [(0, int(u), 0.0) for u in np.flatnonzero(f_u < 0)[:7]]
+    rows += [(0, int(u), 1.0) for u in np.flatnonzero(f_u > 0)[:2]]
+    rows += [(0, n_est + j, v) for j, (_, v) in enumerate(extra)]
+    k = len(extra)
+    a = np.array(rows)
+    found = find_unexplained_ratings(
+        a[:, 0].astype(np.int64),
+        a[:, 1].astype(np.int64),
+        a[:, 2],
+        np.r_[i_u, np.zeros(k)],
+        np.r_[f_u, [f for f, _ in extra]],
+        MU,
+        np.r_[np.ones(n_est, np.bool_), np.zeros(k, np.bool_)],
+        n_notes,
+        UnexplainedConfig(scaled_factor_prior=scaled),
+    )
+    return bool(found.targeted[0]), float(found.note_shift[0])
+
+
+def test_a_one_camp_circle_on_its_one_sided_niche_note_is_explained() -> None:
+    """Issue 15, round five: in the Expansion views of the bench's community without attack
+    a revoked one-camp circle was flagged on its one-sided niche note, which only 9
+    established raters had rated. A factor pseudo-rating at factor 1 weighed like 5-10 real
+    ratings at the model's factor scale and shrank the note's factor towards 0; at the
+    established raters' mean squared factor the refit keeps the slant and the circle's
+    HELPFUL verdicts are what the model predicts for its camp. Accounts of the other camp
+    calling the note HELPFUL are still caught."""
+    circle = [(0.4, 1.0)] * 25
+    assert _one_sided_niche_note(circle, scaled=False)[0]
+    assert not _one_sided_niche_note(circle, scaled=True)[0]
+    targeted, shift = _one_sided_niche_note([(-0.4, 1.0)] * 12, scaled=True)
+    assert targeted and shift > 0.5
