@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from bridgewatch.analysis.attack import STRUCTURE_KINDS, AttackBenchConfig
 from bridgewatch.sim import SimConfig, write_simulation
@@ -52,22 +53,30 @@ structure = np.zeros(n, dtype=np.bool_)
 known = pos >= 0
 structure[pos[known]] = truth["structure"].is_not_null().to_numpy()[known]
 audit = audit_defences(result, np.zeros(n, dtype=np.bool_), structure)
+# Ratings the unexplained test took out of any scorer's view (every rater here is honest).
+unexplained = {}
+for name, run in (result.roster.runs.items() if result.roster is not None else ()):
+    for stage in (run.screening, run.defences):
+        found = None if stage is None else stage.unexplained
+        if found is not None and found.flagged.any():
+            unexplained[name] = unexplained.get(name, 0) + int(found.flagged.sum())
 print(json.dumps({"load_s": t2 - t1, "score_s": t3 - t2, "score_cpu_s": cpu2 - cpu1,
                   "total_s": t3 - t1, "total_cpu_s": cpu2 - cpu0,
                   "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "n_ratings": int(result.inputs.ratings.n_ratings),
+                  "unexplained_by_scorer": unexplained,
                   **dataclasses.asdict(audit)}))
 """
 
 
-def _child(args: dict[str, object]) -> dict[str, float]:
+def _child(args: dict[str, object]) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-c", CHILD, json.dumps(args)],
         check=True,
         capture_output=True,
         text=True,
     )
-    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -128,6 +137,11 @@ def main() -> None:
         f"{on['honest_ratings']:,} in Core's scope "
         f"({100 * on['honest_removed'] / max(on['honest_ratings'], 1):.3f}%), "
         f"down-weighted {on['honest_down_weighted']:,}"
+    )
+    by_scorer = on.get("unexplained_by_scorer") or {}
+    print(
+        "honest ratings flagged as unexplained, by scorer (screening and final fits): "
+        + (", ".join(f"{k} {v}" for k, v in sorted(by_scorer.items())) or "none")
     )
     print(f"cores {os.cpu_count()}, load average {os.getloadavg()}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import polars as pl
@@ -272,3 +273,34 @@ def test_defence_config_reaches_every_scorer_of_the_roster() -> None:
         assert config.co_rating is not None and config.bursts is not None, spec.name
         assert config.post_selection is not None, spec.name
         assert config.establishment is not None and config.unexplained is not None, spec.name
+
+
+def test_matched_reference_and_circle_losses_against_the_reference() -> None:
+    """Issue 15, round five: the defences removed brigade accounts' own ratings and the
+    scorer moved h3 and h4 with them (the matched reference has them helpful); the drop
+    against the matched reference counts only what else changed. Circle note c1 was helpful
+    with the defences off (the attack's spill-over) but not in the reference: lost vs off,
+    not vs the reference."""
+    ref = {"h1", "h2", "c2"}
+    cell = AttackCell(
+        seed=0,
+        share=0.1,
+        kind="embedded",
+        defences=True,
+        promote_target_ids=frozenset(),
+        suppress_target_ids=frozenset(),
+        honest_ids=frozenset({"h1", "h2", "h3", "h4", "c1", "c2"}),
+        crh_ids=frozenset({"h1", "h2", "h3", "h4", "c2"}),
+        ref_crh_ids=frozenset(ref),
+        off_crh_ids=frozenset({"h1", "c1", "c2"}),
+        circle_good_ids=frozenset({"c1", "c2"}),
+        matched_crh_ids=frozenset({"h1", "h2", "h3", "h4", "c2"}),
+    )
+    row = summarize([cell]).row(0, named=True)
+    assert row["honest_helpful_drop"] == pytest.approx(-100.0 * 2 / 6)
+    assert row["honest_helpful_drop_matched"] == pytest.approx(0.0)
+    assert (row["honest_lost_matched"], row["honest_gained_matched"]) == (0, 0)
+    assert (row["circle_good_off"], row["circle_good_lost"]) == (2, 1)
+    assert (row["circle_good_ref"], row["circle_good_lost_ref"]) == (1, 0)
+    unmatched = summarize([dataclasses.replace(cell, matched_crh_ids=None)]).row(0, named=True)
+    assert unmatched["honest_helpful_drop_matched"] == pytest.approx(-100.0 * 2 / 6)

@@ -57,6 +57,7 @@ import polars as pl
 from bridgewatch.analysis.attack_metrics import (
     DefenceAudit,
     RunUsage,
+    adversary_ratings_removed,
     audit_defences,
     measured,
 )
@@ -444,6 +445,10 @@ class AttackCell:
     circle_good_ids : truly helpful non-target notes of honest niche circles.
     audit : what the defences removed and flagged (None: not measured).
     usage : the scoring run's wall time, CPU time and peak memory (None: not measured).
+    matched_crh_ids : every note id rated helpful in the matched reference of a defended
+        run: the reference without the brigade members' other ratings that the run's
+        defences removed (only brigade accounts' ratings differ from the reference), scored
+        with the defences off; None: the reference itself (defences off, nothing removed).
     """
 
     seed: int
@@ -459,6 +464,7 @@ class AttackCell:
     circle_good_ids: frozenset[str] = frozenset()
     audit: DefenceAudit | None = None
     usage: RunUsage | None = None
+    matched_crh_ids: frozenset[str] | None = None
 
 
 def load_community(community: Community, workdir: Path) -> Dataset:
@@ -540,16 +546,37 @@ def run_cell(
     attacked = load_community(community, workdir / "attacked")
     clean = drop_attack_ratings(community)
     runs: list[tuple[frozenset[str], DefenceAudit, RunUsage]] = []
+    taken: list[pl.DataFrame] = []
     for config in configs:
         result, usage = measured(partial(score_dataset, attacked, config, bench.scorers))
         adversary, structure = _truth_masks(result, community.rater_truth)
         runs.append((crh_ids(result), audit_defences(result, adversary, structure), usage))
+        taken.append(adversary_ratings_removed(result, adversary))
         del result
     if clean.ratings.height == community.ratings.height:
         reference = runs[0][0]
     else:
         clean_data = load_community(clean, workdir / "clean")
         reference = crh_ids(score_dataset(clean_data, configs[0], bench.scorers))
+    # The matched reference of each defended run: the community without the attack and
+    # without the brigade members' other ratings that this run's defences took out.
+    # Removing a brigade account's ratings is no collateral, but the bridging model moves
+    # with any hundred ratings (108 random ratings of the embedded 10% community moved 1
+    # and 3 good notes), so only this reference isolates what the defences did to honest
+    # raters and notes.
+    matched: list[frozenset[str] | None] = [None]
+    for i, gone in enumerate(taken[1:], start=1):
+        keys = ["raterParticipantId", "noteId"]
+        own = gone.join(clean.ratings.select(keys), on=keys, how="semi")
+        if own.height == 0:
+            matched.append(reference)
+            continue
+        trimmed = dataclasses.replace(
+            clean,
+            ratings=clean.ratings.join(own, on=keys, how="anti"),
+        )
+        data = load_community(trimmed, workdir / f"matched{i}")
+        matched.append(crh_ids(score_dataset(data, configs[0], bench.scorers)))
     return [
         AttackCell(
             seed=cell.seed,
@@ -565,6 +592,7 @@ def run_cell(
             circle_good_ids=circle_good,
             audit=audit,
             usage=usage,
+            matched_crh_ids=matched[i],
         )
         for i, (crh, audit, usage) in enumerate(runs)
     ]
@@ -643,6 +671,11 @@ _SUMS = (
     "honest_gained",
     "circle_good_off",
     "circle_good_lost",
+    "circle_good_ref",
+    "circle_good_lost_ref",
+    "honest_crh_matched",
+    "honest_lost_matched",
+    "honest_gained_matched",
     "honest_ratings",
     "honest_removed",
     "honest_down_weighted",
@@ -660,6 +693,8 @@ def _cell_row(c: AttackCell) -> dict[str, object]:
     good = c.suppress_target_ids & c.ref_crh_ids
     honest_ref = c.honest_ids & c.ref_crh_ids
     circle_off = c.circle_good_ids & c.off_crh_ids
+    circle_ref = c.circle_good_ids & c.ref_crh_ids
+    matched = c.ref_crh_ids if c.matched_crh_ids is None else c.matched_crh_ids
     audit = c.audit
     usage = c.usage
     return {
@@ -679,6 +714,11 @@ def _cell_row(c: AttackCell) -> dict[str, object]:
         "honest_gained": len((c.honest_ids & c.crh_ids) - c.ref_crh_ids),
         "circle_good_off": len(circle_off),
         "circle_good_lost": len(circle_off - c.crh_ids),
+        "circle_good_ref": len(circle_ref),
+        "circle_good_lost_ref": len(circle_ref - c.crh_ids),
+        "honest_crh_matched": len(c.honest_ids & matched),
+        "honest_lost_matched": len((c.honest_ids & matched) - c.crh_ids),
+        "honest_gained_matched": len((c.honest_ids & c.crh_ids) - matched),
         "honest_ratings": 0 if audit is None else audit.honest_ratings,
         "honest_removed": 0 if audit is None else audit.honest_removed,
         "honest_down_weighted": 0 if audit is None else audit.honest_down_weighted,
@@ -702,6 +742,12 @@ def summarize(cells: Sequence[AttackCell]) -> pl.DataFrame:
     helpful in the reference), honest_lost, honest_gained, honest_helpful_rate (%),
     honest_helpful_drop (points against the reference); circle_good_off (good niche-circle
     notes helpful with the defences off), circle_good_lost (... of them not helpful here);
+    circle_good_ref, circle_good_lost_ref (the same against the reference: in an attacked
+    community the defences-off statuses carry the attack's own spill-over);
+    honest_lost_matched, honest_gained_matched, honest_helpful_drop_matched (points): truly
+    helpful notes against the matched reference (``AttackCell.matched_crh_ids``: the
+    reference without the brigade members' ratings the defences removed), what the
+    defences did to honest notes;
     honest_ratings (in Core's scope), honest_removed, honest_removed_pct,
     honest_down_weighted, honest_flagged (honest raters flagged), structure_flagged (... of
     them in honest structures), adversary_ratings, adversary_removed,
@@ -722,6 +768,9 @@ def summarize(cells: Sequence[AttackCell]) -> pl.DataFrame:
             (100.0 * (pl.col("honest_crh_ref") - pl.col("honest_crh")) / pl.col("honest")).alias(
                 "honest_helpful_drop"
             ),
+            (
+                100.0 * (pl.col("honest_crh_matched") - pl.col("honest_crh")) / pl.col("honest")
+            ).alias("honest_helpful_drop_matched"),
             (100.0 * pl.col("honest_removed") / pl.col("honest_ratings")).alias(
                 "honest_removed_pct"
             ),
@@ -729,7 +778,7 @@ def summarize(cells: Sequence[AttackCell]) -> pl.DataFrame:
             .fill_nan(None)
             .alias("adversary_removed_pct"),
         )
-        .drop("honest_crh", "honest")
+        .drop("honest_crh", "honest", "honest_crh_matched")
     )
     off = table.filter(pl.col("defences") == "off").select(
         "share", "brigade", pl.col("cpu_s").alias("_cpu_off"), pl.col("peak_mib").alias("_peak_off")
@@ -760,9 +809,11 @@ def to_markdown(table: pl.DataFrame) -> str:
         "honest helpful lost / gained",
         "honest helpful rate",
         "drop (pts)",
+        "drop vs matched (pts)",
         "honest ratings removed",
         "honest raters flagged",
-        "circle good notes lost",
+        "circle good notes lost vs off",
+        "circle good notes lost vs ref",
         "attack ratings removed",
         "CPU s (vs off)",
         "peak MiB (vs off)",
@@ -776,9 +827,12 @@ def to_markdown(table: pl.DataFrame) -> str:
             f"| {_pct(r['good_suppressed'], r['good_targets'])} "
             f"| {r['honest_lost']} / {r['honest_gained']} of {r['honest_crh_ref']} "
             f"| {r['honest_helpful_rate']:.1f}% | {r['honest_helpful_drop']:+.1f} "
+            f"| {r['honest_helpful_drop_matched']:+.1f} "
+            f"({r['honest_lost_matched']} / {r['honest_gained_matched']}) "
             f"| {r['honest_removed']} ({r['honest_removed_pct']:.2f}%) "
             f"| {r['honest_flagged']} ({r['structure_flagged']} in structures) "
             f"| {_pct(r['circle_good_lost'], r['circle_good_off'])} "
+            f"| {_pct(r['circle_good_lost_ref'], r['circle_good_ref'])} "
             f"| {'-' if adv is None else f'{adv:.0f}%'} "
             f"| {r['cpu_s']:.1f} ({r['cpu_overhead_pct']:+.0f}%) "
             f"| {r['peak_mib']:.0f} ({r['peak_overhead_pct']:+.0f}%) |"

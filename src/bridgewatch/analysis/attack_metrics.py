@@ -6,7 +6,8 @@ before the defences (``scorer_inputs`` of the shared inputs) but not among the r
 Core's final fits (``ScorerRun.defences.inputs``), whatever defence took it out, and as
 *down-weighted* when it stays with a weight below 1. A rater counts as *flagged* when it
 lost or had down-weighted at least one Core rating, or when any scorer's defences flagged
-it as a rater (co-rating group, coordinated bursts, untrusted).
+it as a rater (co-rating group, coordinated bursts, untrusted) or took one of its ratings
+out as unexplained.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+import polars as pl
 from numpy.typing import NDArray
 
 from bridgewatch.scoring.run import ScoringResult
@@ -29,6 +31,7 @@ from bridgewatch.scoring.scorers.scope import scorer_inputs
 __all__ = [
     "DefenceAudit",
     "RunUsage",
+    "adversary_ratings_removed",
     "audit_defences",
     "count_audit",
     "flagged_raters",
@@ -166,6 +169,39 @@ def removed_ratings(
     return rater, removed, down
 
 
+def adversary_ratings_removed(result: ScoringResult, adversary: NDArray[np.bool_]) -> pl.DataFrame:
+    """The brigade members' ratings that the defences took out of Core's view.
+
+    Parameters
+    ----------
+    result : the scoring run.
+    adversary : bool array of shape (n_participants,), the participant is a brigade member.
+
+    Returns
+    -------
+    polars.DataFrame with columns raterParticipantId, noteId (str), one row per rating.
+    """
+    keys = ("raterParticipantId", "noteId")
+    run = result.roster[CORE_NAME] if result.roster is not None else None
+    if run is None or run.defences is None:
+        return pl.DataFrame({k: [] for k in keys}, schema=dict.fromkeys(keys, pl.Utf8))
+    scoped = scorer_inputs(result.inputs, run.spec).scoped
+    n_notes = max(result.inputs.n_notes, 1)
+    view = scoped.rater_idx.astype(np.int64) * n_notes + scoped.note_idx.astype(np.int64)
+    fit = run.defences.inputs.scoped
+    kept = fit.rater_idx.astype(np.int64) * n_notes + fit.note_idx.astype(np.int64)
+    gone = ~np.isin(view, kept) & adversary[scoped.rater_idx]
+    raters = np.asarray(result.inputs.participant_ids.ids, dtype=object)
+    notes = np.asarray(result.inputs.note_ids.ids, dtype=object)
+    return pl.DataFrame(
+        {
+            "raterParticipantId": raters[scoped.rater_idx[gone]].astype(str),
+            "noteId": notes[scoped.note_idx[gone]].astype(str),
+        },
+        schema=dict.fromkeys(keys, pl.Utf8),
+    )
+
+
 def flagged_raters(result: ScoringResult) -> NDArray[np.bool_]:
     """Participants the defences flagged in any scorer of the run (module docstring).
 
@@ -188,6 +224,14 @@ def flagged_raters(result: ScoringResult) -> NDArray[np.bool_]:
             flagged |= defences.bursts.coordinated[:n]
         if defences is not None and defences.trust is not None:
             flagged |= ~defences.trust.trusted[:n]
+        # Ratings the unexplained test took out of any scorer's view (before prescoring
+        # or before the final fits): their raters are flagged too, whatever the scorer.
+        for found in (
+            None if screening is None else screening.unexplained,
+            None if defences is None else defences.unexplained,
+        ):
+            if found is not None and found.flagged_raters.size:
+                flagged[found.flagged_raters[found.flagged_raters < n]] = True
     return flagged
 
 

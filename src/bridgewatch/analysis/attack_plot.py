@@ -78,6 +78,15 @@ def plot_attack_bench(
     ``bridgewatch.analysis.attack.summarize``'s output."""
     fig, grid = plt.subplots(2, 3, figsize=(16, 8.5))
     axes = list(grid.flat)
+    panels = list(_PANELS)
+    if "honest_helpful_drop_matched" in table.columns:
+        # Against the matched reference (the defences' own effect on honest notes); older
+        # tables only have the drop against the unmatched reference.
+        panels[2] = (
+            "honest_helpful_drop_matched",
+            None,
+            "honest helpful rate drop vs matched reference (points)",
+        )
     base = table.filter(pl.col("brigade") == "none")
     kinds = [k for k in dict.fromkeys(table["brigade"].to_list()) if k != "none"]
     for brigade, marker in zip(kinds, _MARKERS * 2, strict=False):
@@ -90,7 +99,7 @@ def plot_attack_bench(
                 how="diagonal_relaxed",
             ).sort("share")
             x = (100.0 * rows["share"]).to_list()
-            for ax, (num, den, _title) in zip(axes, _PANELS, strict=False):
+            for ax, (num, den, _title) in zip(axes, panels, strict=False):
                 ax.plot(
                     x,
                     _ratio(rows, num, den),
@@ -98,13 +107,14 @@ def plot_attack_bench(
                     marker=marker,
                     label=f"{brigade}, defences {defences}",
                 )
-    for ax, (_n, _d, title) in zip(axes, _PANELS, strict=False):
+    for ax, (_n, _d, title) in zip(axes, panels, strict=False):
         ax.set_xlabel("brigade size (% of raters, each brigade)")
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
     axes[0].set_ylim(-3, 103)
     axes[1].set_ylim(-3, 103)
     axes[2].axhline(0.5, color="grey", lw=0.8, ls=":")
+    axes[2].axhline(-0.5, color="grey", lw=0.8, ls=":")
     axes[3].axhline(0.5, color="grey", lw=0.8, ls=":")
     axes[0].legend(fontsize=7, ncol=2)
     if cost is not None and cost.height:

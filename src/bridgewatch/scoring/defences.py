@@ -685,7 +685,12 @@ def _test_unexplained(
         )
         convicted = int(conviction.convicted.sum())
         if convicted:
-            found = dataclasses.replace(found, flagged=found.flagged | conviction.flagged)
+            flagged = found.flagged | conviction.flagged
+            found = dataclasses.replace(
+                found,
+                flagged=flagged,
+                flagged_raters=np.unique(scoped.rater_idx[flagged]).astype(np.int64),
+            )
     _log.info(
         "unexplained: %d targeted notes, %d ratings flagged (sigma %.3f), %d groups convicted",
         int(found.targeted.sum()),

@@ -12,6 +12,7 @@ from bridgewatch.errors import ConfigError
 from bridgewatch.scoring.manipulation import (
     Conviction,
     RevokedGroups,
+    UnexplainedConfig,
     convict_groups,
     revoked_groups,
 )
@@ -124,3 +125,47 @@ def test_checks() -> None:
         )
     with pytest.raises(ConfigError, match="levels"):
         revoked_groups(notes, levels[:3], raters, groups.group, np.zeros(notes.size, np.bool_), 6)
+
+
+def test_default_share_convicts_a_brigade_caught_on_a_third_and_spares_a_circle() -> None:
+    """Issue 15, round five: an aged two-camp brigade of 64 accounts was caught on 4 of its 9
+    testable notes (half its members' verdicts are explained by their camp) and kept 2
+    targets under the old share of one half. With the default share (1/3) it is convicted,
+    while an honest circle with 2 chance catches among its 24 notes is not."""
+    share = UnexplainedConfig().convict_share
+    n_notes = 9 + 24
+    rows = [(n, u, HELPFUL) for u in range(8) for n in range(9)]  # brigade: raters 0-7
+    rows += [(n, u, HELPFUL) for u in range(8, 16) for n in range(9, n_notes)]  # circle
+    a = np.array(rows, dtype=np.int64)
+    notes, raters, levels = a[:, 0], a[:, 1], a[:, 2]
+    group = np.r_[np.zeros(8, np.int64), np.ones(8, np.int64)]
+    groups = revoked_groups(notes, levels, raters, group, np.ones(notes.size, np.bool_), n_notes)
+    targeted = np.isin(np.arange(n_notes), [0, 1, 2, 3, 9, 10])
+    found = convict_groups(
+        notes,
+        levels,
+        raters,
+        np.ones(16, dtype=np.bool_),
+        groups,
+        np.ones(n_notes, dtype=np.bool_),
+        targeted,
+        np.where(targeted, 0.5, 0.0),
+        min_notes=UnexplainedConfig().convict_min_notes,
+        share=share,
+    )
+    np.testing.assert_array_equal(found.caught, [4, 2])
+    np.testing.assert_array_equal(found.convicted, [True, False])
+    np.testing.assert_array_equal(found.flagged, raters < 8)
+    half = convict_groups(
+        notes,
+        levels,
+        raters,
+        np.ones(16, dtype=np.bool_),
+        groups,
+        np.ones(n_notes, dtype=np.bool_),
+        targeted,
+        np.where(targeted, 0.5, 0.0),
+        min_notes=2,
+        share=0.5,
+    )
+    assert not half.convicted.any()

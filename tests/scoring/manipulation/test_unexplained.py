@@ -14,7 +14,7 @@ MU = 0.1
 
 
 def _community(
-    seed: int,
+    seed: int, noise: float = 0.15
 ) -> tuple[
     list[tuple[int, int, float]], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]
 ]:
@@ -31,7 +31,7 @@ def _community(
     for u in range(n_est + n_new):
         k = 20 if u < n_est else 3
         for n in rng.choice(n_notes, size=k, replace=False):
-            y = MU + i_u[u] + i_n[n] + f_u[u] * f_n[n] + rng.normal(0, 0.15)
+            y = MU + i_u[u] + i_n[n] + f_u[u] * f_n[n] + rng.normal(0, noise)
             rows.append((int(n), u, float(np.clip(np.round(y * 2) / 2, 0, 1))))
     return rows, i_u, f_u, i_n
 
@@ -236,3 +236,143 @@ def test_a_pool_whose_intercepts_are_its_attack_is_still_flagged() -> None:
 
     assert run(UnexplainedConfig()) == set(targets.tolist())
     assert run(UnexplainedConfig(shrink_unproven=False)) == set()
+
+
+def _clear_cut_note(newcomers: list[float], seed: int = 7) -> tuple[object, object]:
+    """Note 0 of ``_community`` (noise 0.3: a residual spread of 0.28, as in the 1M
+    community's group-1 view): 20 established raters, 19 of them calling it HELPFUL, and
+    the given verdicts of as many new accounts (raters 360...). Returns the test's result
+    under the floored (default) and the pooled variance."""
+    rows, i_u, f_u, _ = _community(seed, noise=0.3)
+    rows = [r for r in rows if r[0] != 0]
+    rows += [(0, u, 1.0 if u < 19 else 0.0) for u in range(20)]
+    k = len(newcomers)
+    rows += [(0, 360 + j, v) for j, v in enumerate(newcomers)]
+    i_u = np.r_[i_u, np.zeros(k)]
+    f_u = np.r_[f_u, np.zeros(k)]
+    established = np.r_[np.ones(300, np.bool_), np.zeros(60 + k, np.bool_)]
+    a = np.array(rows)
+    args = (a[:, 0].astype(np.int64), a[:, 1].astype(np.int64), a[:, 2], i_u, f_u, MU)
+    floor = find_unexplained_ratings(*args, established, 60, UnexplainedConfig())
+    pooled = find_unexplained_ratings(*args, established, 60, UnexplainedConfig(variance="pooled"))
+    return floor, pooled
+
+
+def test_a_few_newcomers_splitting_on_a_clear_cut_note_are_left_alone() -> None:
+    """Issue 15, 1M ratings without attack (group-1 view): 4 of 5 honest newcomers called a
+    good note NOT HELPFUL that 19 of 20 established raters call helpful. The pooled variance
+    is the established raters' near-unanimity and flagged them; with the floor their own
+    spread carries their mean's uncertainty."""
+    floor, pooled = _clear_cut_note([0.0, 0.0, 0.0, 0.0, 1.0])
+    assert pooled.targeted[0]  # type: ignore[attr-defined]
+    assert not floor.targeted[0]  # type: ignore[attr-defined]
+    assert not floor.flagged.any()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("k", [6, 8])
+def test_a_small_brigade_on_a_clear_cut_note_is_still_caught(k: int) -> None:
+    """The same note under k accounts that all call it NOT HELPFUL: little spread of their
+    own, so the floored statistic still catches them (the smallest benchmarked brigade is
+    8)."""
+    floor, _ = _clear_cut_note([0.0] * k)
+    assert floor.targeted[0]  # type: ignore[attr-defined]
+    assert floor.flagged_raters.tolist() == list(range(360, 360 + k))  # type: ignore[attr-defined]
+
+
+def test_newcomers_are_shrunk_towards_the_established_mean_intercept() -> None:
+    """Issue 15, 1M ratings without attack (Expansion views): rater intercepts average about
+    +0.15, and shrinking newcomers' intercepts towards 0 lowered every newcomer's prediction,
+    so 29 honest newcomers on a bad note looked too positive and 17 of their ratings were
+    flagged. Here every rater, established or new, has intercept 0.3 and rates by the same
+    model: nothing is flagged. A pool calling a bad note HELPFUL is."""
+    rng = np.random.default_rng(13)
+    n_est, n_new, n_notes = 300, 200, 60
+    n = n_est + n_new
+    f_u = rng.choice([-1.0, 1.0], n)
+    i_u = np.full(n, 0.3) + rng.normal(0, 0.02, n)
+    i_n = rng.uniform(-0.6, 0.3, n_notes)
+    f_n = rng.uniform(-0.2, 0.2, n_notes)
+    rows = []
+    for u in range(n):
+        k = 20 if u < n_est else 6
+        for note in rng.choice(n_notes, size=k, replace=False):
+            y = MU + i_u[u] + i_n[note] + f_u[u] * f_n[note] + rng.normal(0, 0.2)
+            rows.append((int(note), u, float(np.clip(np.round(y * 2) / 2, 0, 1))))
+    established = np.arange(n) < n_est
+    a = np.array(rows)
+    note, rater = a[:, 0].astype(np.int64), a[:, 1].astype(np.int64)
+    found = find_unexplained_ratings(
+        note, rater, a[:, 2], i_u, f_u, MU, established, n_notes, UnexplainedConfig()
+    )
+    assert not found.flagged.any()
+    worst = int(np.argmin(i_n))
+    pool = [(worst, u, 1.0) for u in range(n, n + 12)]
+    b = np.array(rows + pool)
+    attacked = find_unexplained_ratings(
+        b[:, 0].astype(np.int64),
+        b[:, 1].astype(np.int64),
+        b[:, 2],
+        np.r_[i_u, np.zeros(12)],
+        np.r_[f_u, np.zeros(12)],
+        MU,
+        np.r_[established, np.zeros(12, np.bool_)],
+        n_notes,
+        UnexplainedConfig(),
+    )
+    assert np.flatnonzero(attacked.targeted).tolist() == [worst]
+    assert set(range(n, n + 12)) <= set(attacked.flagged_raters.tolist())
+
+
+def test_variance_choice_is_checked() -> None:
+    with pytest.raises(ConfigError, match="variance"):
+        UnexplainedConfig(variance="wald")
+
+
+def _one_sided_niche_note(extra: list[tuple[float, float]], scaled: bool) -> tuple[bool, float]:
+    """300 established raters with small factors (+-0.4, as the model learns them) rate
+    notes 1-59; note 0 is a niche note slanted towards camp +: 7 established raters of
+    camp - call it NOT HELPFUL, 2 of camp + HELPFUL, then the ``extra`` (factor, verdict)
+    ratings of new accounts. Returns (note 0 targeted, its unproven mean residual)."""
+    rng = np.random.default_rng(3)
+    n_est, n_notes = 300, 60
+    f_u = rng.choice([-0.4, 0.4], n_est)
+    i_u = rng.normal(0, 0.05, n_est)
+    i_n = rng.uniform(-0.1, 0.6, n_notes)
+    f_n = rng.uniform(-0.5, 0.5, n_notes)
+    rows = []
+    for u in range(n_est):
+        for n in rng.choice(np.arange(1, n_notes), size=20, replace=False):
+            y = MU + i_u[u] + i_n[n] + f_u[u] * f_n[n] + rng.normal(0, 0.2)
+            rows.append((int(n), u, float(np.clip(np.round(y * 2) / 2, 0, 1))))
+    rows += [(0, int(u), 0.0) for u in np.flatnonzero(f_u < 0)[:7]]
+    rows += [(0, int(u), 1.0) for u in np.flatnonzero(f_u > 0)[:2]]
+    rows += [(0, n_est + j, v) for j, (_, v) in enumerate(extra)]
+    k = len(extra)
+    a = np.array(rows)
+    found = find_unexplained_ratings(
+        a[:, 0].astype(np.int64),
+        a[:, 1].astype(np.int64),
+        a[:, 2],
+        np.r_[i_u, np.zeros(k)],
+        np.r_[f_u, [f for f, _ in extra]],
+        MU,
+        np.r_[np.ones(n_est, np.bool_), np.zeros(k, np.bool_)],
+        n_notes,
+        UnexplainedConfig(scaled_factor_prior=scaled),
+    )
+    return bool(found.targeted[0]), float(found.note_shift[0])
+
+
+def test_a_one_camp_circle_on_its_one_sided_niche_note_is_explained() -> None:
+    """Issue 15, round five: in the Expansion views of the bench's community without attack
+    a revoked one-camp circle was flagged on its one-sided niche note, which only 9
+    established raters had rated. A factor pseudo-rating at factor 1 weighed like 5-10 real
+    ratings at the model's factor scale and shrank the note's factor towards 0; at the
+    established raters' mean squared factor the refit keeps the slant and the circle's
+    HELPFUL verdicts are what the model predicts for its camp. Accounts of the other camp
+    calling the note HELPFUL are still caught."""
+    circle = [(0.4, 1.0)] * 25
+    assert _one_sided_niche_note(circle, scaled=False)[0]
+    assert not _one_sided_niche_note(circle, scaled=True)[0]
+    targeted, shift = _one_sided_niche_note([(-0.4, 1.0)] * 12, scaled=True)
+    assert targeted and shift > 0.5

@@ -54,6 +54,19 @@ fixed) and a mask of *established* raters:
    from a dozen residuals) from the normal's thin tail. ``z* = max(min_z, Φ⁻¹(1 - alpha /
    (2 N)))`` over the ``N`` notes tested (Bonferroni: a million-rating community tests
    tens of thousands of notes per scorer).
+
+   With ``variance="floor"`` (the default) the unproven mean's variance is at least what
+   the unproven ratings' own spread gives it, ``max(s_n², s_k²) / k_n + s_n² / m_n`` with
+   ``s_k² = (SS_k + λ σ²) / (k_n - 1 + λ)`` (``λ = variance_prior``). The pooled variance
+   is dominated by the established group, which on a clear-cut note is nearly unanimous: a
+   handful of honest newcomers who split on it (4 NOT HELPFUL of 5 on a good note that 19
+   of 20 established raters call helpful, a 0.3% event per note) reached z 4.3 over 53
+   tested notes at 1M ratings. A brigade that says the same thing on its target has little
+   spread of its own, and with many accounts ``s_k² / k_n`` is small whatever their spread
+   (a two-camp brigade's residuals are bimodal), so the floor costs large brigades nothing.
+   (Each group's own variance with Welch-Satterthwaite degrees of freedom was tried: on
+   targets with few established ratings its degrees of freedom are the established
+   group's, and an aged brigade of 128 accounts promoted 5 of 10 targets.)
 4. **Flags.** On a targeted note every unproven rating is flagged (``whole_note``,
    default) but those whose verdict opposes the note's deviation (``keep_opposing``: NOT
    HELPFUL on a note pushed up, HELPFUL on a note pushed down, or a residual at least
@@ -75,7 +88,7 @@ is never flagged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -102,11 +115,19 @@ class UnexplainedConfig:
     alpha : ... and at least the two-sided Bonferroni bound for ``alpha`` over the tested
         notes (0.01).
     variance_prior : pseudo-ratings (and degrees of freedom) of the global residual variance
-        in each note's pooled variance (10.0).
+        in each note's variance, and in the unproven group's own (``variance="floor"``) (10.0).
+    variance : "floor" (the unproven mean's variance is at least their own spread's;
+        default) or "pooled" (one within-group variance for both groups, as in round four).
     min_residual : a flagged rating deviates at least this much, and half the note's mean
         shift, in the note's direction (0.25).
     intercept_prior, factor_prior : ridge pseudo-ratings of the established-only note refit
         (1.0 each).
+    scaled_factor_prior : a factor pseudo-rating is one at the established raters' mean
+        squared factor (True), not at factor 1. The model's factors are small (|f_u| about
+        0.3-0.5), so a pseudo-rating at factor 1 weighed like 5-10 real ratings and shrank
+        the note factor of a niche note with a handful of established raters towards 0: an
+        honest circle of one camp then looked unexplained on its own one-sided note (25
+        ratings flagged in the Expansion views of the bench's community without attack).
     whole_note : on a targeted note flag every unproven rating (True), not only the large
         deviations the note's way.
     keep_opposing : ... except the ratings whose verdict opposes the note's deviation
@@ -121,9 +142,15 @@ class UnexplainedConfig:
         brigade (8 accounts on 10 targets, 0.05% of its community) is far above the bar.
     convict_groups : with revoked co-rating groups (``CoreInputs.revoked_groups``), a group
         the test catches on at least ``convict_min_notes`` of its notes (2) and at least
-        ``convict_share`` of the notes of its it could test (0.5) loses its members'
+        ``convict_share`` of the notes of its it could test (1/3) loses its members'
         concentrated verdicts on all its notes, tested or not
-        (``bridgewatch.scoring.manipulation.conviction``; True).
+        (``bridgewatch.scoring.manipulation.conviction``; True). Each catch is a
+        Bonferroni-level event, so two are already strong evidence; the share only keeps
+        chance catches on a group with very many notes from convicting it. Half was too
+        strict once newcomers' intercepts stopped being shrunk towards 0 (a bias that had
+        pushed every promotion up): an aged two-camp brigade of 64 accounts was caught on 4
+        of its 9 testable notes and kept 2 targets; the bench's revoked honest circles are
+        caught on none of their 23-25.
     """
 
     min_established: int = 3
@@ -132,6 +159,8 @@ class UnexplainedConfig:
     min_z: float = 4.0
     alpha: float = 0.01
     variance_prior: float = 10.0
+    variance: str = "floor"
+    scaled_factor_prior: bool = True
     min_residual: float = 0.25
     intercept_prior: float = 1.0
     factor_prior: float = 1.0
@@ -141,7 +170,7 @@ class UnexplainedConfig:
     rerun_min_share: float = 1e-4
     convict_groups: bool = True
     convict_min_notes: int = 2
-    convict_share: float = 0.5
+    convict_share: float = 1.0 / 3.0
 
     def __post_init__(self) -> None:
         for name in ("min_established", "min_ratings", "convict_min_notes"):
@@ -151,6 +180,8 @@ class UnexplainedConfig:
         for name in ("min_mean_residual", "min_z", "min_residual"):
             if not 0.0 <= getattr(self, name) < 1e6:
                 raise ConfigError(name, getattr(self, name), ">= 0")
+        if self.variance not in ("floor", "pooled"):
+            raise ConfigError("variance", self.variance, '"floor" or "pooled"')
         if not 0.0 <= self.rerun_min_share <= 1.0:
             raise ConfigError("rerun_min_share", self.rerun_min_share, "in [0, 1]")
         if not 0.0 <= self.convict_share <= 1.0:
@@ -175,6 +206,8 @@ class UnexplainedResult:
     sigma : RMS residual of the established ratings under the established-only refit.
     tested : bool array of shape (n_notes,), notes with enough established and unproven
         ratings to be tested (``min_established``, ``min_ratings``).
+    flagged_raters : int64 array, the distinct raters of the flagged ratings (kept when a
+        scorer's run drops its per-rating arrays, so audits can still name them).
     """
 
     flagged: NDArray[np.bool_]
@@ -182,6 +215,7 @@ class UnexplainedResult:
     note_shift: NDArray[np.float64]
     sigma: float
     tested: NDArray[np.bool_]
+    flagged_raters: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def _normal_isf(p: float) -> float:
@@ -209,6 +243,7 @@ def _established_notes(
     w: NDArray[np.float64] | None,
     n_notes: int,
     config: UnexplainedConfig,
+    factor_scale: float = 1.0,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
     """Per-note ridge refit of ``(i_n, f_n)`` on ``r ≈ w i_n + f_n f`` (step 1; ``w`` the
     raters' intercept multipliers, None for 1: the bridging model)."""
@@ -225,7 +260,7 @@ def _established_notes(
     sff = np.bincount(note, weights=f * f, minlength=n_notes)
     srf = np.bincount(note, weights=r * f, minlength=n_notes)
     a = sww + config.intercept_prior
-    c = sff + config.factor_prior
+    c = sff + config.factor_prior * factor_scale
     det = a * c - sf * sf  # > 0: both priors are positive
     intercept = (c * sr - sf * srf) / det
     factor = (a * srf - sf * sr) / det
@@ -250,10 +285,16 @@ def _intercept_shrinkage(
     by_rater[raters[est]] = iu[est]
     est_iu = by_rater[rated]
     est_n = n_u[rated]
+    # The population the intercepts shrink towards: the established raters' mean intercept,
+    # not 0. The model's rater intercepts do not average 0 (about +0.15 at 1M ratings), and
+    # shrinking towards 0 lowered every unproven rater's prediction by a share of that mean:
+    # a bias that made honest newcomers look more positive than predicted on every note
+    # (17 honest ratings flagged on one bad note at 1M ratings in the Expansion views).
+    centre = float(np.mean(est_iu)) if est_iu.size else 0.0
     tau2 = float(np.var(est_iu) - np.mean(noise / est_n)) if est_iu.size > 1 else 0.0
     kappa = noise / max(tau2, 1e-6)
     n_t = n_u[raters[tested]]
-    out: NDArray[np.float64] = iu[tested] * (kappa / (n_t + kappa))
+    out: NDArray[np.float64] = (iu[tested] - centre) * (kappa / (n_t + kappa))
     return out
 
 
@@ -322,8 +363,9 @@ def find_unexplained_ratings(
     y = np.asarray(helpful_num, dtype=np.float64)
     r = y - global_intercept - iu
     notes_e = notes[est]
+    scale = float(np.mean(fu[est] ** 2)) if config.scaled_factor_prior else 1.0
     i_n, f_n, n_est = _established_notes(
-        notes_e, r[est], fu[est], None if wu is None else wu[est], n_notes, config
+        notes_e, r[est], fu[est], None if wu is None else wu[est], n_notes, config, max(scale, 1e-6)
     )
     resid = np.zeros(m)
     notes_k = notes[known]
@@ -341,19 +383,28 @@ def find_unexplained_ratings(
     s = np.bincount(notes_t, weights=resid_t, minlength=n_notes)
     # Pooled within-group sums of squares: established and unproven residuals, each about
     # its own mean (the null lets both groups share one spread; see step 3).
-    ss = np.bincount(notes_t, weights=resid_t**2, minlength=n_notes)
-    ss += np.bincount(notes_e, weights=resid_e**2, minlength=n_notes)
+    ss_k = np.bincount(notes_t, weights=resid_t**2, minlength=n_notes)
+    ss_e = np.bincount(notes_e, weights=resid_e**2, minlength=n_notes)
     se = np.bincount(notes_e, weights=resid_e, minlength=n_notes)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ss -= np.where(k > 0, s * s / k, 0.0) + np.where(n_est > 0, se * se / n_est, 0.0)
-    df = np.maximum(k + n_est - 3.0, 0.0) + config.variance_prior
-    var_n = (np.maximum(ss, 0.0) + config.variance_prior * sigma**2) / df
+        ss_k = np.maximum(ss_k - np.where(k > 0, s * s / k, 0.0), 0.0)
+        ss_e = np.maximum(ss_e - np.where(n_est > 0, se * se / n_est, 0.0), 0.0)
+    prior = config.variance_prior
+    k_pos = np.maximum(k, 1)
+    m_pos = np.maximum(n_est, 1)
+    df = np.maximum(k + n_est - 3.0, 0.0) + prior
+    var_n = (ss_k + ss_e + prior * sigma**2) / df
+    own = var_n
+    if config.variance == "floor":
+        # The unproven mean's variance is at least what their own spread gives it.
+        own = np.maximum(var_n, (ss_k + prior * sigma**2) / (np.maximum(k - 1.0, 0.0) + prior))
+    var_mean = own / k_pos + var_n / m_pos
     testable = (k >= config.min_ratings) & (n_est >= config.min_established)
     candidates = int(testable.sum())
     z_star = max(config.min_z, _normal_isf(config.alpha / (2.0 * max(candidates, 1))))
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = s / k
-        t = np.abs(mean) / np.sqrt(var_n * (1.0 / k + 1.0 / np.maximum(n_est, 1)))
+        t = np.abs(mean) / np.sqrt(var_mean)
     z = _t_as_z(np.nan_to_num(t), df)
     shift = np.where(k > 0, mean, np.nan)
     targeted = (
@@ -366,11 +417,13 @@ def find_unexplained_ratings(
         flagged = tested & targeted[notes]
         if config.keep_opposing:
             flagged &= ~_opposing(y, resid, direction, config.min_residual)
-        return UnexplainedResult(flagged, targeted, shift, sigma, testable)
+        return UnexplainedResult(
+            flagged, targeted, shift, sigma, testable, np.unique(raters[flagged])
+        )
     # A flagged rating deviates at least min_residual and half the note's mean shift.
     need = np.maximum(config.min_residual, 0.5 * np.abs(np.nan_to_num(mean)))[notes]
     flagged = tested & targeted[notes] & (resid * direction >= need)
-    return UnexplainedResult(flagged, targeted, shift, sigma, testable)
+    return UnexplainedResult(flagged, targeted, shift, sigma, testable, np.unique(raters[flagged]))
 
 
 def _opposing(
