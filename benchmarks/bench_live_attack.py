@@ -99,6 +99,15 @@ def _published(engine: Engine) -> dict[str, str]:
     return {str(n): str(s) for n, s in rows if s is not None}
 
 
+def _reason_kind(why: str) -> str:
+    """A hold reason's rule: the 30-minute burst, the slow run or unproven support."""
+    if "proven record" in why:
+        return "unproven support"
+    if "hours" in why:
+        return "slow run"
+    return "burst"
+
+
 def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     bench = AttackBenchConfig(
         n_notes=args.notes,
@@ -195,6 +204,8 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     shown: dict[str, int] = {}
     targets_shown: set[str] = set()
     held: set[str] = set()
+    reasons: dict[str, set[str]] = {}
+    unheld_helpful: dict[str, int] = {}  # passes the unheld status was helpful, not published
     step = int(args.batch_minutes * 60_000)
     k, t, passes = 0, cut, 0
     with TestClient(app) as client:
@@ -222,22 +233,41 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             state = worker.state
             assert state is not None
             held |= set(state.holds)
+            for note, (_, why) in state.holds.items():
+                reasons.setdefault(note, set()).add(_reason_kind(why))
             live = state.last_pass
+            now_helpful: list[str] = []
             if live is not None:
                 ids = live.inputs.note_ids.ids
-                for note in ids[live.history.current_status == _CRH_CODE].tolist():
+                now_helpful = ids[live.history.current_status == _CRH_CODE].tolist()
+                for note in now_helpful:
                     would.setdefault(note, t)
-            for note, status in _published(engine).items():
+            published = _published(engine)
+            for note, status in published.items():
                 if status == _CRH:
                     shown.setdefault(note, t)
                     if note in targets:
                         targets_shown.add(note)
+            for note in now_helpful:
+                if published.get(note) != _CRH and note not in shown:
+                    unheld_helpful[note] = unheld_helpful.get(note, 0) + 1
     wall, used = time.perf_counter() - started, time.process_time() - cpu
     honest = [n for n in would if n not in targets]
     horizon = t + int(args.refit_minutes * 60_000)
     delays = np.array([(shown.get(n, horizon) - would[n]) / 60_000 for n in honest])
     engine.dispose()
+    slow = sorted(
+        ((d, n) for d, n in zip(delays.tolist(), honest, strict=True) if d > 60), reverse=True
+    )
+    diagnosis = [
+        f"{n}: delay {d:.0f} min, unheld helpful "
+        f"{unheld_helpful.get(n, 0) * args.batch_minutes:.0f} min, "
+        f"{'shown' if n in shown else 'never shown'}, held by "
+        f"{', '.join(sorted(reasons.get(n, set()))) or 'nothing'}"
+        for d, n in slow
+    ]
     return {
+        "diagnosis": diagnosis,
         "kind": kind,
         "posted": posted,
         "refused": refused,
@@ -272,6 +302,9 @@ def main() -> int:
     parser.add_argument("--ratings-per-minute", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--diagnose", action="store_true", help="list the honest notes delayed over 60 minutes"
+    )
+    parser.add_argument(
         "--defences",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -299,6 +332,9 @@ def main() -> int:
             f"{r['delay_median']:.0f} min, p95 {r['delay_p95']:.0f} min, max "
             f"{r['delay_max']:.0f} min; {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} s CPU"
         )
+        if args.diagnose:
+            for line in r["diagnosis"]:
+                print(f"    {line}")
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     return 0
 
