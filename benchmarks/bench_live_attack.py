@@ -288,6 +288,23 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     }
 
 
+def _report(r: dict[str, Any], diagnose: bool) -> None:
+    refused = ", ".join(f"{c}: {n}" for c, n in sorted(r["refused"].items())) or "none"
+    print(
+        f"[{r['kind']}] {r['posted']} ratings posted over {r['stream_days']:.1f} days "
+        f"(refused {refused}), {r['passes']} batches, {r['refits']} refits; targets "
+        f"{r['targets']} ({r['targets_rated']} rated by the brigade), shown helpful at some "
+        f"moment: {r['targets_shown']}; notes held {r['held']} ({r['held_targets']} "
+        f"targets); honest newly helpful {r['honest_new_helpful']}, hold delay median "
+        f"{r['delay_median']:.0f} min, p95 {r['delay_p95']:.0f} min, max "
+        f"{r['delay_max']:.0f} min; {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} s CPU",
+        flush=True,
+    )
+    if diagnose:
+        for line in r["diagnosis"]:
+            print(f"    {line}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kinds", default=",".join(BRIGADE_KINDS))
@@ -312,29 +329,17 @@ def main() -> int:
     )
     args = parser.parse_args()
     kinds = [k for k in args.kinds.split(",") if k]
-    with tempfile.TemporaryDirectory() as tmp_dir:
-        results = [_run_kind(kind, args, Path(tmp_dir)) for kind in kinds]
-    load = os.getloadavg()
     print(
         f"community: {args.notes} notes, {args.raters} raters, {args.ratings} ratings over "
         f"{args.days} days, one PROMOTE brigade of {args.members}; refits every "
         f"{args.refit_minutes:.0f} min, passes every {args.batch_minutes:.0f} min of data time; "
-        f"defences {'on' if args.defences else 'off'}"
+        f"defences {'on' if args.defences else 'off'}",
+        flush=True,
     )
-    for r in results:
-        refused = ", ".join(f"{c}: {n}" for c, n in sorted(r["refused"].items())) or "none"
-        print(
-            f"[{r['kind']}] {r['posted']} ratings posted over {r['stream_days']:.1f} days "
-            f"(refused {refused}), {r['passes']} batches, {r['refits']} refits; targets "
-            f"{r['targets']} ({r['targets_rated']} rated by the brigade), shown helpful at some "
-            f"moment: {r['targets_shown']}; notes held {r['held']} ({r['held_targets']} "
-            f"targets); honest newly helpful {r['honest_new_helpful']}, hold delay median "
-            f"{r['delay_median']:.0f} min, p95 {r['delay_p95']:.0f} min, max "
-            f"{r['delay_max']:.0f} min; {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} s CPU"
-        )
-        if args.diagnose:
-            for line in r["diagnosis"]:
-                print(f"    {line}")
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        for kind in kinds:
+            _report(_run_kind(kind, args, Path(tmp_dir)), args.diagnose)
+    load = os.getloadavg()
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     return 0
 
