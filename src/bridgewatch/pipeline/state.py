@@ -666,7 +666,8 @@ class LiveState:
         if self.watch is None:
             return live.history, none
         note_ids = live.inputs.note_ids.ids
-        established = refit.roster.established
+        # Raters whose establishment the refit's co-rating pass revoked have no proven record.
+        established = refit.roster.proven_raters
         found = suspicious_notes(
             live.inputs.post_pss,
             np.flatnonzero(touched),

@@ -685,7 +685,9 @@ def _test_unexplained(
         )
         convicted = int(conviction.convicted.sum())
         if convicted:
-            found = dataclasses.replace(found, flagged=found.flagged | conviction.flagged)
+            found = dataclasses.replace(
+                found, flagged=found.flagged | conviction.flagged, convicted=conviction.convicted
+            )
     _log.info(
         "unexplained: %d targeted notes, %d ratings flagged (sigma %.3f), %d groups convicted",
         int(found.targeted.sum()),

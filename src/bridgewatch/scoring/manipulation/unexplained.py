@@ -175,6 +175,9 @@ class UnexplainedResult:
     sigma : RMS residual of the established ratings under the established-only refit.
     tested : bool array of shape (n_notes,), notes with enough established and unproven
         ratings to be tested (``min_established``, ``min_ratings``).
+    convicted : bool array of shape (n_groups,) over the revoked co-rating groups
+        (``CoreInputs.revoked_groups``): the groups convicted on their notes
+        (``conviction.py``; their flags are in ``flagged``), or None when no group was.
     """
 
     flagged: NDArray[np.bool_]
@@ -182,6 +185,7 @@ class UnexplainedResult:
     note_shift: NDArray[np.float64]
     sigma: float
     tested: NDArray[np.bool_]
+    convicted: NDArray[np.bool_] | None = None
 
 
 def _normal_isf(p: float) -> float:
