@@ -128,11 +128,14 @@ def test_a_note_carried_by_unproven_raters_waits_for_the_refit() -> None:
     ratings = _ratings(rows)
     established = np.zeros(N_RATERS, dtype=np.bool_)
     established[20:] = True
-    found = unproven_support(ratings, np.array([5, 6, 7]), established, WatchConfig())
+    # (The share rule alone: every rating at the same moment; 4 are not a run of 5.)
+    share = WatchConfig(unproven_run=False)
+    found = unproven_support(ratings, np.array([5, 6, 7]), established, share)
     assert sorted(found) == [5, 7]
     assert found[5].startswith("6 of its 8 helpful ratings")
+    assert sorted(unproven_support(ratings, np.array([5, 6, 7]), established, WatchConfig())) == [5]
     # A stricter share lets note 7 (4 of 6 by weight) through but not note 5.
-    strict = WatchConfig(max_unproven_share=0.7)
+    strict = WatchConfig(max_unproven_share=0.7, unproven_run=False)
     assert sorted(unproven_support(ratings, np.array([5, 6, 7]), established, strict)) == [5]
     # Only the notes asked about are looked at; the mask must cover every participant.
     assert unproven_support(ratings, np.array([6]), established, WatchConfig()) == {}
@@ -188,6 +191,33 @@ def test_a_two_camp_brigade_waits_an_honest_cross_camp_consensus_does_not() -> N
     assert found[7].startswith("10 of its 10 helpful ratings")
     with pytest.raises(ConfigError):
         unproven_support(ratings, np.array([5]), established, WatchConfig(), _model(factors[:-1]))
+
+
+def test_newcomers_one_by_one_are_not_a_brigade() -> None:
+    """Issue 16: the unproven-support hold needs the unproven raters to strike together.
+    Honest newcomers who find a note helpful one by one, hours apart, do not hold it; the
+    same ratings within 30 minutes (or ten within 6 hours) do; ``unproven_run=False`` holds
+    both (the earlier rule, which kept honest notes waiting for hours)."""
+    factors = np.where(np.arange(N_RATERS) % 2 == 0, 1.0, -1.0)
+    established = np.zeros(N_RATERS, dtype=np.bool_)
+    established[20:] = True
+    model = _model(factors)
+    hour = 3_600_000
+    # Note 5: 6 newcomers, one every 2 hours; the established raters find it unhelpful.
+    # Note 6: the same 6 within 12 minutes. Note 7: 10 newcomers over 5 hours (a slow run).
+    rows = [(5, r, 1.0, NOW - 2 * hour * k) for r, k in zip(range(6), range(6), strict=True)]
+    rows += [(6, r, 1.0, NOW - 2 * 60_000 * k) for r, k in zip(range(6), range(6), strict=True)]
+    rows += [(7, r, 1.0, NOW - 30 * 60_000 * k) for r, k in zip(range(10), range(10), strict=True)]
+    for note in (5, 6, 7):
+        rows += [(note, r, 0.0, NOW - 10 * hour) for r in range(20, 26)]
+    ratings = _ratings(rows)
+    notes = np.array([5, 6, 7])
+    found = unproven_support(ratings, notes, established, WatchConfig(), model)
+    assert sorted(found) == [6, 7] and "together" in found[6]
+    before = WatchConfig(unproven_run=False)
+    assert sorted(unproven_support(ratings, notes, established, before, model)) == [5, 6, 7]
+    # Without a rater model (the share rule) the run is asked for too.
+    assert sorted(unproven_support(ratings, notes, established, WatchConfig())) == [6, 7]
 
 
 def test_newly_helpful_is_one_way() -> None:

@@ -19,10 +19,14 @@ the co-rating defence revoked its groups' members):
   although a refit of its established raters' ratings alone (the Core scorer's frozen
   raters, :func:`established_fit`) would not make it helpful, and at least
   ``min_unproven_lift`` lower than the same refit on all its ratings: its helpful status
-  rests on raters without a proven record. Such a note waits for a refit that knows
-  better: the refit's defences test exactly those raters (co-rating, unexplained
-  ratings); the hold is made again after a refit while the note still rests on them, and
-  ends once established raters carry it or the raters earn their record.
+  rests on raters without a proven record, and those raters struck together (their
+  helpful ratings on the note form a run: ``min_burst`` within ``window_ms`` or
+  ``min_long_run`` within ``long_window_ms``, at any time). Such a note waits for a
+  refit that knows better: the refit's defences test exactly those raters (co-rating,
+  unexplained ratings); the hold is made again after a refit while the note still rests
+  on them, and ends once established raters carry it or the raters earn their record.
+  Newcomers who find a note helpful one by one, over hours, as honest raters do, are not
+  a run: their note is not held (``WatchConfig.unproven_run``).
 
 A note found so is held: the pass keeps its previous status instead of letting it newly
 become CURRENTLY_RATED_HELPFUL or lose that status, until the next refit decides
@@ -90,11 +94,14 @@ class WatchConfig:
         alone for the unproven raters to be what carries it (the established-only fit has
         fewer ratings, so it is shrunk more: a small gap is the penalty, not the raters).
     hold_unproven : hold notes that would newly become helpful on unproven raters' ratings
-        (``unproven_support``; the worker re-makes the hold after each refit while it holds,
-        so it has no end point). On the live attack replay it keeps every brigade target of
-        the benchmarked kinds from being shown, at the price of long delays for the few
-        honest notes carried by newcomers (p95 up to 498 minutes); False leaves the burst
-        and slow-run rules alone.
+        (``unproven_support``; the worker re-makes the hold after each refit while it holds).
+        False leaves the burst and slow-run rules alone.
+    unproven_run : the unproven-support hold needs the unproven raters' helpful ratings on
+        the note to form a run (``min_burst`` of them within ``window_ms``, or
+        ``min_long_run`` within ``long_window_ms``): a brigade strikes together, honest
+        newcomers come one by one. On the live attack replay, without it, the few honest
+        notes carried by newcomers waited for hours (p95 up to 498 minutes: the hold had
+        no end point while they rested on newcomers).
     """
 
     window_ms: int = 30 * 60_000
@@ -108,6 +115,7 @@ class WatchConfig:
     max_unproven_share: float = 0.5
     min_unproven_lift: float = 0.15
     hold_unproven: bool = True
+    unproven_run: bool = True
 
     def __post_init__(self) -> None:
         if self.window_ms <= 0:
@@ -425,11 +433,37 @@ def unproven_support(
         )
         why = "its established raters alone do not find it helpful; the refit's defences test them"
     hit = look & carried & (n_unproven >= config.min_suspect)
+    struck = ""
+    if config.unproven_run and hit.any():
+        rows = mine[helpful & ~proven]
+        rows = rows[hit[ratings.note_idx[rows]]]
+        hit &= _has_run(ratings, rows, config.window_ms, config.min_burst) | _has_run(
+            ratings, rows, config.long_window_ms, config.min_long_run
+        )
+        struck = ", who rated it together"
     for k in np.flatnonzero(hit).tolist():
         out[k] = (
             f"{int(n_unproven[k])} of its {int(n_helpful[k])} helpful ratings come from raters "
-            f"without a proven record, and {why}"
+            f"without a proven record{struck}, and {why}"
         )
+    return out
+
+
+def _has_run(
+    ratings: Ratings, rows: NDArray[np.int64], window_ms: int, min_run: int
+) -> NDArray[np.bool_]:
+    """Per note: whether at least ``min_run`` of the ``rows`` on it fall within some
+    ``window_ms`` (bool of shape (n_notes,))."""
+    out = np.zeros(ratings.n_notes, dtype=np.bool_)
+    if rows.shape[0] < min_run:
+        return out
+    at = ratings.created_at_ms[rows].astype(np.int64)
+    at = at - at.min()
+    stride = int(at.max()) + window_ms + 1  # keeps each note's times apart
+    key = np.sort(ratings.note_idx[rows].astype(np.int64) * stride + at)
+    # Ratings in (t - window, t] of the same note, for each rating at t.
+    count = np.arange(key.shape[0]) - np.searchsorted(key, key - window_ms, side="right") + 1
+    out[(key[count >= min_run] // stride)] = True
     return out
 
 
