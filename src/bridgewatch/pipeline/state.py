@@ -63,6 +63,7 @@ from bridgewatch.scoring.incremental import (
     NoteContext,
     NoteFitCache,
     PrescoringAligner,
+    RaterModel,
     RosterRefit,
     WatchConfig,
     apply_holds,
@@ -322,6 +323,8 @@ class LiveState:
     refit_rows: ContributorRows | None = None
     # (enrollment frame, participant index, its table, its enrolled mask) of the passes.
     _enrollment: tuple[pl.DataFrame, IdIndex, EnrollmentTable, NDArray[np.bool_]] | None = None
+    # (refit, its Core rater model) of the watch's unproven-support rule.
+    _model: tuple[Refit, RaterModel | None] | None = None
 
     def __post_init__(self) -> None:
         if self.frames.ratings.height:
@@ -678,12 +681,7 @@ class LiveState:
         )
         if established is not None and self.watch.hold_unproven:
             rising = newly_helpful(live.inputs.history.current_status, live.history.current_status)
-            core = refit.roster.scorers.get(CORE_NAME)
-            model = (
-                rater_model(core.prescoring, core.spec.config.mf, core.spec.config.status)
-                if core is not None
-                else None
-            )
+            model = self._watch_model(refit)
             for row, reason in unproven_support(
                 live.inputs.post_pss, np.flatnonzero(rising), established, self.watch, model
             ).items():
@@ -697,6 +695,21 @@ class LiveState:
         if stopped.any():
             _log.info("holds stopped %d status changes", int(stopped.sum()))
         return history, stopped
+
+    def _watch_model(self, refit: Refit) -> RaterModel | None:
+        """The Core scorer's frozen raters for the unproven-support rule, built once per
+        refit."""
+        cached = self._model
+        if cached is not None and cached[0] is refit:
+            return cached[1]
+        core = refit.roster.scorers.get(CORE_NAME)
+        model = (
+            rater_model(core.prescoring, core.spec.config.mf, core.spec.config.status)
+            if core is not None
+            else None
+        )
+        self._model = (refit, model)
+        return model
 
     def warm_up(self) -> None:
         """Run a pass and throw its results away: the first pass after a refit then costs
