@@ -92,6 +92,38 @@ def test_a_slow_brigade_is_held_across_hours(camps: int) -> None:
     assert suspicious_notes(ratings, np.array([9]), flagged, NOW, WatchConfig(), established) == {}
 
 
+def test_with_a_null_model_chance_meetings_of_prolific_raters_do_not_count() -> None:
+    """``meeting_p``: raters who each rated many popular notes share three verdicts by
+    chance; a brigade that shares every verdict is still a run of suspects."""
+    n_notes, n_raters = 60, 40
+
+    def ratings(rows: list[tuple[int, int, float, int]]) -> Ratings:
+        base = _ratings(rows)
+        return Ratings(
+            **{
+                **{f: getattr(base, f) for f in base.__dataclass_fields__},
+                "note_ids": IdIndex(np.asarray([f"{k:03d}" for k in range(n_notes)])),
+                "participant_ids": IdIndex(np.asarray([f"p{k:03d}" for k in range(n_raters)])),
+            }
+        )
+
+    rng = np.random.default_rng(0)
+    # Raters 10-15 rated 30 random notes of 50 helpful each (good notes): any two share
+    # ~18 cells, at chance. Raters 0-5 (a brigade) share 6 targets and nothing else.
+    history = [(int(n), r, 1.0, 1000) for r in range(10, 16) for n in rng.choice(50, 30, False)]
+    history += [(n, r, 1.0, 2000) for n in range(50, 56) for r in range(6)]
+    history += [(n, r, 0.0, 500) for n in range(50) for r in range(20, 40)]  # the community
+    recent = _burst(58, range(6), NOW - 60_000) + _burst(59, range(10, 16), NOW - 60_000)
+    data = ratings(history + recent)
+    flagged = np.zeros(n_raters, dtype=np.bool_)
+    plain = suspicious_notes(data, np.array([58, 59]), flagged, NOW, WatchConfig())
+    assert sorted(plain) == [58, 59]  # three shared verdicts make a suspect
+    null = WatchConfig(meeting_p=0.01)
+    assert list(suspicious_notes(data, np.array([58, 59]), flagged, NOW, null)) == [58]
+    with pytest.raises(ConfigError):
+        WatchConfig(meeting_p=1.0)
+
+
 def test_established_raters_meeting_on_good_notes_are_not_suspects() -> None:
     # Proven raters 20-27 agree on three good notes (both camps) and then on a fourth:
     # honest cross-camp consensus, not held; the same history from unproven raters is.

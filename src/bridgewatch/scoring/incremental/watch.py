@@ -47,6 +47,7 @@ from bridgewatch.errors import ConfigError
 from bridgewatch.model import Ratings
 from bridgewatch.model.enums import NoteStatus
 from bridgewatch.scoring.history import StatusHistory
+from bridgewatch.scoring.manipulation.co_rating import _poisson_sf
 from bridgewatch.scoring.mf import MFConfig
 from bridgewatch.scoring.prescoring import PrescoringResult
 from bridgewatch.scoring.status import StatusRulesConfig
@@ -86,6 +87,11 @@ class WatchConfig:
         the refit flagged it. Proven raters meet on good notes as a matter of course (on
         the live attack replay, counting them from 6 meetings more than doubled the honest
         notes held).
+    meeting_p : with a value in (0, 1), two raters keep meeting only if they also share
+        more cells than chance makes likely: ``P(X >= C | E) <= meeting_p`` for ``X ~
+        Poisson(E)``, ``E = d_a d_b sum_j w_j^2 / W^2`` (the popularity null of the co-rating
+        defence: ``d`` a rater's ratings on other notes, ``w_j`` the raters of cell ``j``,
+        ``W`` all ratings); None (default): ``min_meetings`` alone.
     max_unproven_share : without a rater model, the share (by helpfulness weight) of a
         note's helpful ratings from unproven raters at or above which a note that would newly
         become helpful waits (in (0, 1]).
@@ -112,6 +118,7 @@ class WatchConfig:
     min_long_suspect: int = 10
     min_meetings: int = 3
     min_meetings_established: int | None = None
+    meeting_p: float | None = None
     max_unproven_share: float = 0.5
     min_unproven_lift: float = 0.15
     hold_unproven: bool = True
@@ -141,6 +148,8 @@ class WatchConfig:
             raise ConfigError(
                 "min_meetings_established", self.min_meetings_established, ">= min_meetings"
             )
+        if self.meeting_p is not None and not 0.0 < self.meeting_p < 1.0:
+            raise ConfigError("meeting_p", self.meeting_p, "in (0, 1) or None")
         if not 0.0 < self.max_unproven_share <= 1.0:
             raise ConfigError("max_unproven_share", self.max_unproven_share, "in (0, 1]")
         if self.min_unproven_lift < 0.0:
@@ -234,6 +243,7 @@ def _runs(
         return out
     window = _span(window_ms)
     mark = np.zeros(ratings.n_participants, dtype=np.bool_)
+    null: float | None = None
     for b in bursts.tolist():
         rows = cand[inverse == b]
         raters = np.unique(ratings.rater_idx[rows])
@@ -246,7 +256,9 @@ def _runs(
                 f"{int(flagged.sum())} of them from raters the last refit found coordinated"
             )
             continue
-        meeting = _keep_meeting(ratings, raters, note, established, config, mark)
+        if config.meeting_p is not None and null is None:
+            null = _chance_share(ratings)
+        meeting = _keep_meeting(ratings, raters, note, established, config, mark, null)
         suspects = int((meeting | flagged).sum())
         if suspects >= min_suspect:
             out[note] = (
@@ -264,9 +276,11 @@ def _keep_meeting(
     established: NDArray[np.bool_] | None,
     config: WatchConfig,
     mark: NDArray[np.bool_],
+    null: float | None = None,
 ) -> NDArray[np.bool_]:
     """Per rater of ``raters`` (sorted): whether it gave the same verdict as another of
-    them on enough notes other than ``note`` (``mark`` is an all-False scratch array)."""
+    them on enough notes other than ``note`` (``mark`` is an all-False scratch array), and
+    with ``null`` (``sum_j w_j^2 / W^2``) more often than chance makes likely."""
     mark[raters] = True
     mine = np.flatnonzero(mark[ratings.rater_idx] & (ratings.note_idx != note))
     mark[raters] = False
@@ -285,8 +299,25 @@ def _keep_meeting(
     if established is not None:
         proven = config.min_meetings_established
         need[established[raters]] = np.iinfo(np.int64).max if proven is None else proven
-    out: NDArray[np.bool_] = np.any(meet >= need[:, None], axis=1)
+    enough = meet >= need[:, None]
+    if null is not None and config.meeting_p is not None and enough.any():
+        d = np.bincount(r_pos, minlength=raters.shape[0]).astype(np.float64)
+        expected = np.outer(d, d) * null
+        a, b = np.nonzero(enough)
+        chance = _poisson_sf(meet[a, b] - 1, expected[a, b]) > config.meeting_p
+        enough[a[chance], b[chance]] = False
+    out: NDArray[np.bool_] = np.any(enough, axis=1)
     return out
+
+
+def _chance_share(ratings: Ratings) -> float:
+    """``sum_j w_j^2 / W^2`` over the cells (note, verdict) of every rating: the chance
+    that two given ratings of two raters fall in the same cell (popularity null)."""
+    if ratings.n_ratings == 0:
+        return 0.0
+    cells = ratings.note_idx.astype(np.int64) * 3 + _levels(ratings.helpful_num)
+    w = np.bincount(cells).astype(np.float64)
+    return float(np.dot(w, w)) / float(ratings.n_ratings) ** 2
 
 
 @dataclass(frozen=True)
