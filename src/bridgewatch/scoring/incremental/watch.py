@@ -209,13 +209,22 @@ def suspicious_notes(
     look = np.zeros(ratings.n_notes, dtype=np.bool_)
     look[notes] = True
     mine = np.flatnonzero(look[ratings.note_idx])
+    null: list[float] = []
     for window, min_run, min_suspect in (
         (config.window_ms, config.min_burst, config.min_suspect),
         (config.long_window_ms, config.min_long_run, config.min_long_suspect),
     ):
         recent = mine[ratings.created_at_ms[mine] > as_of_ms - window]
         found = _runs(
-            ratings, recent, flagged_raters, established, config, window, min_run, min_suspect
+            ratings,
+            recent,
+            flagged_raters,
+            established,
+            config,
+            window,
+            min_run,
+            min_suspect,
+            null,
         )
         for note, reason in found.items():
             out.setdefault(note, reason)
@@ -231,8 +240,10 @@ def _runs(
     window_ms: int,
     min_run: int,
     min_suspect: int,
+    null: list[float],
 ) -> dict[int, str]:
-    """The notes whose same-verdict runs among the ``cand`` rows look coordinated."""
+    """The notes whose same-verdict runs among the ``cand`` rows look coordinated
+    (``null``: the chance share of ``meeting_p``, computed once on first use)."""
     out: dict[int, str] = {}
     if cand.shape[0] < min_run:
         return out
@@ -243,7 +254,6 @@ def _runs(
         return out
     window = _span(window_ms)
     mark = np.zeros(ratings.n_participants, dtype=np.bool_)
-    null: float | None = None
     for b in bursts.tolist():
         rows = cand[inverse == b]
         raters = np.unique(ratings.rater_idx[rows])
@@ -256,9 +266,11 @@ def _runs(
                 f"{int(flagged.sum())} of them from raters the last refit found coordinated"
             )
             continue
-        if config.meeting_p is not None and null is None:
-            null = _chance_share(ratings)
-        meeting = _keep_meeting(ratings, raters, note, established, config, mark, null)
+        if config.meeting_p is not None and not null:
+            null.append(_chance_share(ratings))
+        meeting = _keep_meeting(
+            ratings, raters, note, established, config, mark, null[0] if null else None
+        )
         suspects = int((meeting | flagged).sum())
         if suspects >= min_suspect:
             out[note] = (
