@@ -206,6 +206,7 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     held: set[str] = set()
     reasons: dict[str, set[str]] = {}
     unheld_helpful: dict[str, int] = {}  # passes the unheld status was helpful, not published
+    said: dict[str, dict[str, int]] = {}  # note -> hold reason -> first time given
     step = int(args.batch_minutes * 60_000)
     k, t, passes = 0, cut, 0
     with TestClient(app) as client:
@@ -233,8 +234,10 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             state = worker.state
             assert state is not None
             held |= set(state.holds)
-            for note, (_, why) in state.holds.items():
+            for note, (since, why) in state.holds.items():
                 reasons.setdefault(note, set()).add(_reason_kind(why))
+                if args.diagnose:
+                    said.setdefault(note, {}).setdefault(why, since)
             live = state.last_pass
             now_helpful: list[str] = []
             if live is not None:
@@ -259,13 +262,20 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     slow = sorted(
         ((d, n) for d, n in zip(delays.tolist(), honest, strict=True) if d > 60), reverse=True
     )
-    diagnosis = [
-        f"{n}: delay {d:.0f} min, unheld helpful "
-        f"{unheld_helpful.get(n, 0) * args.batch_minutes:.0f} min, "
-        f"{'shown' if n in shown else 'never shown'}, held by "
-        f"{', '.join(sorted(reasons.get(n, set()))) or 'nothing'}"
-        for d, n in slow
-    ]
+    diagnosis: list[str] = []
+    for d, n in slow:
+        diagnosis.append(
+            f"{n}: delay {d:.0f} min, unheld helpful "
+            f"{unheld_helpful.get(n, 0) * args.batch_minutes:.0f} min, "
+            f"{'shown' if n in shown else 'never shown'}, held by "
+            f"{', '.join(sorted(reasons.get(n, set()))) or 'nothing'}"
+        )
+        for why, since in sorted(said.get(n, {}).items(), key=lambda x: x[1]):
+            diagnosis.append(f"      {(since - would[n]) / 60_000:+.0f} min: {why}")
+    final = worker.state.refit_state if worker.state is not None else None
+    if final is not None and final.roster.proven_raters is not None:
+        proven = final.roster.proven_raters
+        diagnosis.append(f"proven raters at the last refit: {int(proven.sum())} of {proven.size}")
     return {
         "diagnosis": diagnosis,
         "kind": kind,
