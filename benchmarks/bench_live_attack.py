@@ -41,6 +41,7 @@ from bridgewatch.model.enums import NoteStatus
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
+from bridgewatch.scoring.incremental import WatchConfig
 from bridgewatch.service import Settings, create_app, make_engine, upgrade_database
 from bridgewatch.sim import simulate, write_community
 from bridgewatch.sim.config import BrigadeGoal
@@ -172,6 +173,7 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             gap_timeout_s=0.0,
             batch_size=5000,
             listen=False,
+            watch=WatchConfig(meeting_p=args.meeting_p, group_cell_p=args.group_cell_p),
         ),
         clock=clock,
     )
@@ -328,6 +330,12 @@ def main() -> int:
     parser.add_argument("--refit-minutes", type=float, default=60.0)
     parser.add_argument("--ratings-per-minute", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--meeting-p", type=float, default=None, help="WatchConfig.meeting_p (default off)"
+    )
+    parser.add_argument(
+        "--group-cell-p", type=float, default=None, help="WatchConfig.group_cell_p (default off)"
+    )
     parser.add_argument(
         "--diagnose", action="store_true", help="list the honest notes delayed over 60 minutes"
     )

@@ -124,6 +124,38 @@ def test_with_a_null_model_chance_meetings_of_prolific_raters_do_not_count() -> 
         WatchConfig(meeting_p=1.0)
 
 
+def test_established_accounts_that_moved_together_before_are_suspects() -> None:
+    """``group_cell_p``: an aged brigade (established accounts, never flagged) that rated an
+    earlier target together is a run of suspects on the next one; established raters who
+    only share popular notes are not."""
+    n_notes, n_raters = 100, 200
+    rng = np.random.default_rng(1)
+    rows = [
+        (int(n), r, 1.0, 1000) for r in range(50, 200) for n in rng.choice(90, 40, replace=False)
+    ]
+    for r in range(20, 40):  # the run raters' own background ratings
+        rows += [(int(n), r, 1.0, 1000) for n in rng.choice(90, 10, replace=False)]
+    rows += [(95, r, 1.0, 2000) for r in range(20, 30)]  # the brigade's earlier target
+    rows += _burst(97, range(20, 30), NOW - 60_000) + _burst(98, range(30, 40), NOW - 60_000)
+    base = _ratings(rows)
+    data = Ratings(
+        **{
+            **{f: getattr(base, f) for f in base.__dataclass_fields__},
+            "note_ids": IdIndex(np.asarray([f"{k:03d}" for k in range(n_notes)])),
+            "participant_ids": IdIndex(np.asarray([f"p{k:03d}" for k in range(n_raters)])),
+        }
+    )
+    flagged = np.zeros(n_raters, dtype=np.bool_)
+    established = np.ones(n_raters, dtype=np.bool_)
+    notes = np.array([97, 98])
+    assert suspicious_notes(data, notes, flagged, NOW, WatchConfig(), established) == {}
+    group = WatchConfig(group_cell_p=1e-6)
+    found = suspicious_notes(data, notes, flagged, NOW, group, established)
+    assert list(found) == [97] and "together" in found[97]
+    with pytest.raises(ConfigError):
+        WatchConfig(group_cell_p=0.0)
+
+
 def test_established_raters_meeting_on_good_notes_are_not_suspects() -> None:
     # Proven raters 20-27 agree on three good notes (both camps) and then on a fourth:
     # honest cross-camp consensus, not held; the same history from unproven raters is.

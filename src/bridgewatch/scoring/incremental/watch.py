@@ -92,6 +92,12 @@ class WatchConfig:
         Poisson(E)``, ``E = d_a d_b sum_j w_j^2 / W^2`` (the popularity null of the co-rating
         defence: ``d`` a rater's ratings on other notes, ``w_j`` the raters of cell ``j``,
         ``W`` all ratings); None (default): ``min_meetings`` alone.
+    group_cell_p : with a value in (0, 1), a rater of a run (established or not) is also
+        a suspect when it gave the same verdict on another note as at least ``min_suspect``
+        of the run's raters, far beyond chance: ``P(X >= g | e) <= group_cell_p`` for ``g``
+        run raters in that cell, ``X ~ Poisson(e)``, ``e = D w_j / W`` (``D`` the run
+        raters' ratings on other notes): the same set of accounts moved together before
+        (an aged brigade's earlier targets). None (default): off.
     max_unproven_share : without a rater model, the share (by helpfulness weight) of a
         note's helpful ratings from unproven raters at or above which a note that would newly
         become helpful waits (in (0, 1]).
@@ -119,6 +125,7 @@ class WatchConfig:
     min_meetings: int = 3
     min_meetings_established: int | None = None
     meeting_p: float | None = None
+    group_cell_p: float | None = None
     max_unproven_share: float = 0.5
     min_unproven_lift: float = 0.15
     hold_unproven: bool = True
@@ -150,6 +157,8 @@ class WatchConfig:
             )
         if self.meeting_p is not None and not 0.0 < self.meeting_p < 1.0:
             raise ConfigError("meeting_p", self.meeting_p, "in (0, 1) or None")
+        if self.group_cell_p is not None and not 0.0 < self.group_cell_p < 1.0:
+            raise ConfigError("group_cell_p", self.group_cell_p, "in (0, 1) or None")
         if not 0.0 < self.max_unproven_share <= 1.0:
             raise ConfigError("max_unproven_share", self.max_unproven_share, "in (0, 1]")
         if self.min_unproven_lift < 0.0:
@@ -209,7 +218,7 @@ def suspicious_notes(
     look = np.zeros(ratings.n_notes, dtype=np.bool_)
     look[notes] = True
     mine = np.flatnonzero(look[ratings.note_idx])
-    null: list[float] = []
+    null: list[_Popularity] = []
     for window, min_run, min_suspect in (
         (config.window_ms, config.min_burst, config.min_suspect),
         (config.long_window_ms, config.min_long_run, config.min_long_suspect),
@@ -240,10 +249,11 @@ def _runs(
     window_ms: int,
     min_run: int,
     min_suspect: int,
-    null: list[float],
+    null: list[_Popularity],
 ) -> dict[int, str]:
     """The notes whose same-verdict runs among the ``cand`` rows look coordinated
-    (``null``: the chance share of ``meeting_p``, computed once on first use)."""
+    (``null``: the cell popularity of ``meeting_p`` and ``group_cell_p``, counted once on
+    first use)."""
     out: dict[int, str] = {}
     if cand.shape[0] < min_run:
         return out
@@ -266,8 +276,8 @@ def _runs(
                 f"{int(flagged.sum())} of them from raters the last refit found coordinated"
             )
             continue
-        if config.meeting_p is not None and not null:
-            null.append(_chance_share(ratings))
+        if (config.meeting_p is not None or config.group_cell_p is not None) and not null:
+            null.append(_Popularity.count(ratings))
         meeting = _keep_meeting(
             ratings, raters, note, established, config, mark, null[0] if null else None
         )
@@ -275,8 +285,7 @@ def _runs(
         if suspects >= min_suspect:
             out[note] = (
                 f"{raters.shape[0]} '{verdict}' ratings within {window}, {suspects} of them "
-                f"from raters who gave the same verdicts together on {config.min_meetings} or "
-                "more other notes"
+                "from raters who keep giving the same verdicts together on other notes"
             )
     return out
 
@@ -288,11 +297,12 @@ def _keep_meeting(
     established: NDArray[np.bool_] | None,
     config: WatchConfig,
     mark: NDArray[np.bool_],
-    null: float | None = None,
+    null: _Popularity | None = None,
 ) -> NDArray[np.bool_]:
     """Per rater of ``raters`` (sorted): whether it gave the same verdict as another of
     them on enough notes other than ``note`` (``mark`` is an all-False scratch array), and
-    with ``null`` (``sum_j w_j^2 / W^2``) more often than chance makes likely."""
+    with ``null`` more often than chance makes likely (``meeting_p``); or, with
+    ``group_cell_p``, shared a cell with enough of them far beyond chance."""
     mark[raters] = True
     mine = np.flatnonzero(mark[ratings.rater_idx] & (ratings.note_idx != note))
     mark[raters] = False
@@ -314,22 +324,37 @@ def _keep_meeting(
     enough = meet >= need[:, None]
     if null is not None and config.meeting_p is not None and enough.any():
         d = np.bincount(r_pos, minlength=raters.shape[0]).astype(np.float64)
-        expected = np.outer(d, d) * null
+        expected = np.outer(d, d) * null.share
         a, b = np.nonzero(enough)
         chance = _poisson_sf(meet[a, b] - 1, expected[a, b]) > config.meeting_p
         enough[a[chance], b[chance]] = False
     out: NDArray[np.bool_] = np.any(enough, axis=1)
+    if null is not None and config.group_cell_p is not None and null.total > 0:
+        g = np.asarray(m.sum(axis=0)).ravel()
+        e = mine.shape[0] * null.cells[c_val] / null.total
+        conc = (g >= config.min_suspect) & (_poisson_sf(g - 1, e) <= config.group_cell_p)
+        if conc.any():
+            out |= np.asarray(m[:, np.flatnonzero(conc)].sum(axis=1)).ravel() > 0
     return out
 
 
-def _chance_share(ratings: Ratings) -> float:
-    """``sum_j w_j^2 / W^2`` over the cells (note, verdict) of every rating: the chance
-    that two given ratings of two raters fall in the same cell (popularity null)."""
-    if ratings.n_ratings == 0:
-        return 0.0
-    cells = ratings.note_idx.astype(np.int64) * 3 + _levels(ratings.helpful_num)
-    w = np.bincount(cells).astype(np.float64)
-    return float(np.dot(w, w)) / float(ratings.n_ratings) ** 2
+@dataclass(frozen=True)
+class _Popularity:
+    """Every rating's cells (note, verdict): ``cells`` the raters per cell, ``total`` the
+    ratings, ``share`` ``sum_j w_j^2 / W^2`` (the chance that two given ratings of two
+    raters fall in the same cell: the popularity null)."""
+
+    cells: NDArray[np.float64]
+    total: int
+    share: float
+
+    @classmethod
+    def count(cls, ratings: Ratings) -> _Popularity:
+        cells = ratings.note_idx.astype(np.int64) * 3 + _levels(ratings.helpful_num)
+        w = np.bincount(cells, minlength=3 * ratings.n_notes).astype(np.float64)
+        total = ratings.n_ratings
+        share = float(np.dot(w, w)) / float(total) ** 2 if total else 0.0
+        return cls(w, total, share)
 
 
 @dataclass(frozen=True)
