@@ -14,7 +14,11 @@ the co-rating defence revoked its groups' members):
   notes, over all their ratings and whatever their viewpoint (a brigade split across
   camps rates the same targets alike although its members' factors differ). Honest
   raters with a proven record meet on good notes too, so an established rater is a
-  suspect only when the refit flagged it (or from ``min_meetings_established``);
+  suspect only when the refit flagged it (or from ``min_meetings_established``). Two
+  optional tests weigh meetings against chance (the co-rating defence's popularity
+  null): ``meeting_p`` discounts the pairs that prolific raters form by chance,
+  ``group_cell_p`` makes a suspect of any rater of the run (established too) who gave
+  another note the same verdict as enough of the run's raters, far beyond chance;
 * unproven support (:func:`unproven_support`): a note that would newly become helpful
   although a refit of its established raters' ratings alone (the Core scorer's frozen
   raters, :func:`established_fit`) would not make it helpful, and at least
