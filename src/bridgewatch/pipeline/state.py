@@ -671,10 +671,11 @@ class LiveState:
         note_ids = live.inputs.note_ids.ids
         # Raters whose establishment the refit's co-rating pass revoked have no proven record.
         established = refit.roster.proven_raters
+        flagged = refit.roster.flagged_raters
         found = suspicious_notes(
             live.inputs.post_pss,
             np.flatnonzero(touched),
-            refit.roster.flagged_raters,
+            flagged,
             as_of_ms,
             self.watch,
             established,
@@ -683,7 +684,12 @@ class LiveState:
             rising = newly_helpful(live.inputs.history.current_status, live.history.current_status)
             model = self._watch_model(refit)
             for row, reason in unproven_support(
-                live.inputs.post_pss, np.flatnonzero(rising), established, self.watch, model
+                live.inputs.post_pss,
+                np.flatnonzero(rising),
+                established,
+                self.watch,
+                model,
+                flagged,
             ).items():
                 found.setdefault(row, reason)
         for row, reason in found.items():

@@ -272,16 +272,25 @@ def test_newcomers_one_by_one_are_not_a_brigade() -> None:
     rows = [(5, r, 1.0, NOW - 2 * hour * k) for r, k in zip(range(6), range(6), strict=True)]
     rows += [(6, r, 1.0, NOW - 2 * 60_000 * k) for r, k in zip(range(6), range(6), strict=True)]
     rows += [(7, r, 1.0, NOW - 30 * 60_000 * k) for r, k in zip(range(10), range(10), strict=True)]
-    for note in (5, 6, 7):
+    # Note 8: a slow brigade's first six, one every 2 hours (no run yet), who rated notes
+    # 1-3 helpful together before.
+    rows += [(8, r, 1.0, NOW - 2 * hour * k) for r, k in zip(range(10, 16), range(6), strict=True)]
+    rows += [(n, r, 1.0, NOW - 50 * hour) for n in (1, 2, 3) for r in range(10, 16)]
+    for note in (5, 6, 7, 8):
         rows += [(note, r, 0.0, NOW - 10 * hour) for r in range(20, 26)]
     ratings = _ratings(rows)
-    notes = np.array([5, 6, 7])
+    notes = np.array([5, 6, 7, 8])
     found = unproven_support(ratings, notes, established, WatchConfig(), model)
-    assert sorted(found) == [6, 7] and "together" in found[6]
+    assert sorted(found) == [6, 7, 8] and "together" in found[6]
     before = WatchConfig(unproven_run=False)
-    assert sorted(unproven_support(ratings, notes, established, before, model)) == [5, 6, 7]
+    assert sorted(unproven_support(ratings, notes, established, before, model)) == [5, 6, 7, 8]
     # Without a rater model (the share rule) the run is asked for too.
-    assert sorted(unproven_support(ratings, notes, established, WatchConfig())) == [6, 7]
+    assert sorted(unproven_support(ratings, notes, established, WatchConfig())) == [6, 7, 8]
+    # Note 5's newcomers become suspects when the refit flagged them.
+    flagged = np.zeros(N_RATERS, dtype=np.bool_)
+    flagged[:4] = True
+    again = unproven_support(ratings, notes, established, WatchConfig(), model, flagged)
+    assert sorted(again) == [5, 6, 7, 8]
 
 
 def test_newly_helpful_is_one_way() -> None:

@@ -450,6 +450,7 @@ def unproven_support(
     established: NDArray[np.bool_],
     config: WatchConfig,
     model: RaterModel | None = None,
+    flagged_raters: NDArray[np.bool_] | None = None,
 ) -> dict[int, str]:
     """The notes of ``notes`` that are helpful only on unproven raters' ratings.
 
@@ -458,7 +459,8 @@ def unproven_support(
     a one-sided factor) and the same refit on all its ratings lies at least
     ``min_unproven_lift`` higher; without, when at least ``max_unproven_share`` of its helpful
     ratings (by weight) are unproven. Either way at least ``min_suspect`` of its helpful
-    ratings must come from unproven raters.
+    ratings must come from unproven raters, and (``unproven_run``) those raters rated it
+    in a run or at least ``min_suspect`` of them are suspects (keep meeting, or flagged).
 
     Parameters
     ----------
@@ -468,11 +470,14 @@ def unproven_support(
         established (after the co-rating defence revoked its groups' members).
     config : WatchConfig.
     model : the Core scorer's frozen raters (None: the share rule).
+    flagged_raters : bool array of shape (n_participants,), raters the last refit flagged
+        (None: none).
 
     Returns
     -------
     dict note row -> reason (a sentence for the note page).
     """
+    _checked_raters("flagged_raters", flagged_raters, ratings)
     _checked_raters("established", established, ratings)
     if model is not None and model.rater_intercepts.shape != (ratings.n_participants,):
         raise ConfigError(
@@ -509,10 +514,20 @@ def unproven_support(
     if config.unproven_run and hit.any():
         rows = mine[helpful & ~proven]
         rows = rows[hit[ratings.note_idx[rows]]]
-        hit &= _has_run(ratings, rows, config.window_ms, config.min_burst) | _has_run(
+        run = _has_run(ratings, rows, config.window_ms, config.min_burst) | _has_run(
             ratings, rows, config.long_window_ms, config.min_long_run
         )
-        struck = ", who rated it together"
+        # A slow brigade's first raters are no run yet, but they keep meeting (or the
+        # refit flagged them).
+        mark = np.zeros(ratings.n_participants, dtype=np.bool_)
+        for k in np.flatnonzero(hit & ~run).tolist():
+            raters = np.unique(ratings.rater_idx[rows[ratings.note_idx[rows] == k]])
+            suspects = _keep_meeting(ratings, raters, k, None, config, mark)
+            if flagged_raters is not None:
+                suspects |= flagged_raters[raters]
+            run[k] = int(suspects.sum()) >= config.min_suspect
+        hit &= run
+        struck = ", who rated it together or keep meeting"
     for k in np.flatnonzero(hit).tolist():
         out[k] = (
             f"{int(n_unproven[k])} of its {int(n_helpful[k])} helpful ratings come from raters "
