@@ -72,6 +72,7 @@ from bridgewatch.scoring.incremental import (
     rater_model,
     rescore_roster,
     roster_refit,
+    sticky_proven,
     suspicious_notes,
     unproven_support,
 )
@@ -325,6 +326,9 @@ class LiveState:
     _enrollment: tuple[pl.DataFrame, IdIndex, EnrollmentTable, NDArray[np.bool_]] | None = None
     # (refit, its Core rater model) of the watch's unproven-support rule.
     _model: tuple[Refit, RaterModel | None] | None = None
+    # (refit, the watch's proven record there); the participants proven at any refit so far.
+    _proven: tuple[Refit, NDArray[np.bool_] | None] | None = None
+    _proven_ids: NDArray[np.str_] = field(default_factory=lambda: np.zeros(0, dtype=np.str_))
 
     def __post_init__(self) -> None:
         if self.frames.ratings.height:
@@ -669,8 +673,7 @@ class LiveState:
         if self.watch is None:
             return live.history, none
         note_ids = live.inputs.note_ids.ids
-        # Raters whose establishment the refit's co-rating pass revoked have no proven record.
-        established = refit.roster.proven_raters
+        established = self._watch_proven(refit)
         flagged = refit.roster.flagged_raters
         found = suspicious_notes(
             live.inputs.post_pss,
@@ -701,6 +704,21 @@ class LiveState:
         if stopped.any():
             _log.info("holds stopped %d status changes", int(stopped.sum()))
         return history, stopped
+
+    def _watch_proven(self, refit: Refit) -> NDArray[np.bool_] | None:
+        """The watch's proven record at ``refit`` (once per refit): its established raters
+        after revocation, and those of this worker's earlier refits it did not revoke
+        (:func:`~bridgewatch.scoring.incremental.watch.sticky_proven`)."""
+        cached = self._proven
+        if cached is not None and cached[0] is refit:
+            return cached[1]
+        proven, established = refit.roster.proven_raters, refit.roster.established
+        mask = proven
+        if proven is not None and established is not None:
+            ids = np.asarray(refit.participant_ids.ids, dtype=np.str_)
+            mask, self._proven_ids = sticky_proven(ids, proven, established, self._proven_ids)
+        self._proven = (refit, mask)
+        return mask
 
     def _watch_model(self, refit: Refit) -> RaterModel | None:
         """The Core scorer's frozen raters for the unproven-support rule, built once per

@@ -17,6 +17,7 @@ from bridgewatch.scoring.incremental import (
     crosses_helpful,
     established_fit,
     newly_helpful,
+    sticky_proven,
     suspicious_notes,
     unproven_support,
 )
@@ -291,6 +292,25 @@ def test_newcomers_one_by_one_are_not_a_brigade() -> None:
     flagged[:4] = True
     again = unproven_support(ratings, notes, established, WatchConfig(), model, flagged)
     assert sorted(again) == [5, 6, 7, 8]
+
+
+def test_a_proven_record_survives_a_state_change_but_not_a_revocation() -> None:
+    ids = np.asarray(["a", "b", "c", "d", "e"], dtype=np.str_)
+    # First refit: a, b, c established; d revoked; e new.
+    established = np.array([True, True, True, True, False])
+    proven = np.array([True, True, True, False, False])
+    mask, known = sticky_proven(ids, proven, established, np.zeros(0, dtype=np.str_))
+    assert mask.tolist() == proven.tolist() and known.tolist() == ["a", "b", "c"]
+    # Next refit (a new participant "f"): b's state changed (its establishment clock
+    # restarted), c was revoked, a is still established.
+    ids2 = np.asarray(["a", "b", "c", "d", "e", "f"], dtype=np.str_)
+    established2 = np.array([True, False, True, False, False, False])
+    proven2 = np.array([True, False, False, False, False, False])
+    mask2, known2 = sticky_proven(ids2, proven2, established2, known)
+    assert mask2.tolist() == [True, True, False, False, False, False]
+    assert known2.tolist() == ["a", "b", "c"]
+    with pytest.raises(ConfigError):
+        sticky_proven(ids2, proven2[:-1], established2, known)
 
 
 def test_newly_helpful_is_one_way() -> None:

@@ -64,6 +64,7 @@ __all__ = [
     "established_fit",
     "newly_helpful",
     "rater_model",
+    "sticky_proven",
     "suspicious_notes",
     "unproven_support",
 ]
@@ -552,6 +553,47 @@ def _has_run(
     count = np.arange(key.shape[0]) - np.searchsorted(key, key - window_ms, side="right") + 1
     out[(key[count >= min_run] // stride)] = True
     return out
+
+
+def sticky_proven(
+    participant_ids: NDArray[np.str_],
+    proven: NDArray[np.bool_],
+    established: NDArray[np.bool_],
+    known: NDArray[np.str_],
+) -> tuple[NDArray[np.bool_], NDArray[np.str_]]:
+    """The watch's proven record at a refit: the raters it counts as established (after
+    revocation), and the raters an earlier refit of this worker did, unless this one
+    revoked them.
+
+    Establishment restarts with every enrollment state change (``established_raters``:
+    the last change must be ``min_age_days`` old), and the live platform writes state
+    changes as they happen, so an honest rater who earns in or slips to at-risk loses its
+    establishment for 90 days: on the live attack replay the worker's last refit counted
+    398 of 620 raters proven where a batch run of the same ratings counts 483, and the
+    honest notes they carried became "unproven support". The record of the account does
+    not change with its state; only a revocation (co-rating among established raters)
+    takes it away. (The worker keeps ``known`` in memory: a restarted worker starts again
+    from its first refit's.)
+
+    Parameters
+    ----------
+    participant_ids : str array of shape (n_participants,), the refit's participants.
+    proven : bool array of shape (n_participants,), established after revocation.
+    established : bool array of shape (n_participants,), established before revocation.
+    known : sorted str array, participants proven at earlier refits.
+
+    Returns
+    -------
+    (mask, known): the proven record per participant, and ``known`` with this refit's.
+    """
+    n = participant_ids.shape[0]
+    for name, arr in (("proven", proven), ("established", established)):
+        if arr.shape != (n,):
+            raise ConfigError(name, arr.shape, f"shape ({n},) like participant_ids")
+    revoked = established & ~proven
+    before = np.isin(participant_ids, known) if known.shape[0] else np.zeros(n, dtype=np.bool_)
+    mask: NDArray[np.bool_] = proven | (before & ~revoked)
+    return mask, np.union1d(known, participant_ids[proven]).astype(np.str_)
 
 
 def newly_helpful(old: NDArray[np.int8], new: NDArray[np.int8]) -> NDArray[np.bool_]:
