@@ -283,6 +283,8 @@ def test_newcomers_one_by_one_are_not_a_brigade() -> None:
     notes = np.array([5, 6, 7, 8])
     found = unproven_support(ratings, notes, established, WatchConfig(), model)
     assert sorted(found) == [6, 7, 8] and "together" in found[6]
+    run_only = WatchConfig(unproven_meeting=False)
+    assert sorted(unproven_support(ratings, notes, established, run_only, model)) == [6, 7]
     before = WatchConfig(unproven_run=False)
     assert sorted(unproven_support(ratings, notes, established, before, model)) == [5, 6, 7, 8]
     # Without a rater model (the share rule) the run is asked for too.
