@@ -41,6 +41,7 @@ from bridgewatch.model.enums import NoteStatus
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
+from bridgewatch.scoring.incremental import WatchConfig
 from bridgewatch.service import Settings, create_app, make_engine, upgrade_database
 from bridgewatch.sim import simulate, write_community
 from bridgewatch.sim.config import BrigadeGoal
@@ -97,6 +98,15 @@ def _published(engine: Engine) -> dict[str, str]:
             select(note_status_history.c.noteId, note_status_history.c.currentStatus)
         ).all()
     return {str(n): str(s) for n, s in rows if s is not None}
+
+
+def _reason_kind(why: str) -> str:
+    """A hold reason's rule: the 30-minute burst, the slow run or unproven support."""
+    if "proven record" in why:
+        return "unproven support"
+    if "hours" in why:
+        return "slow run"
+    return "burst"
 
 
 def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
@@ -163,6 +173,7 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             gap_timeout_s=0.0,
             batch_size=5000,
             listen=False,
+            watch=WatchConfig(meeting_p=args.meeting_p, group_cell_p=args.group_cell_p),
         ),
         clock=clock,
     )
@@ -195,6 +206,9 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     shown: dict[str, int] = {}
     targets_shown: set[str] = set()
     held: set[str] = set()
+    reasons: dict[str, set[str]] = {}
+    unheld_helpful: dict[str, int] = {}  # passes the unheld status was helpful, not published
+    said: dict[str, dict[str, int]] = {}  # note -> hold reason -> first time given
     step = int(args.batch_minutes * 60_000)
     k, t, passes = 0, cut, 0
     with TestClient(app) as client:
@@ -222,22 +236,50 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             state = worker.state
             assert state is not None
             held |= set(state.holds)
+            for note, (since, why) in state.holds.items():
+                reasons.setdefault(note, set()).add(_reason_kind(why))
+                if args.diagnose:
+                    said.setdefault(note, {}).setdefault(why, since)
             live = state.last_pass
+            now_helpful: list[str] = []
             if live is not None:
                 ids = live.inputs.note_ids.ids
-                for note in ids[live.history.current_status == _CRH_CODE].tolist():
+                now_helpful = ids[live.history.current_status == _CRH_CODE].tolist()
+                for note in now_helpful:
                     would.setdefault(note, t)
-            for note, status in _published(engine).items():
+            published = _published(engine)
+            for note, status in published.items():
                 if status == _CRH:
                     shown.setdefault(note, t)
                     if note in targets:
                         targets_shown.add(note)
+            for note in now_helpful:
+                if published.get(note) != _CRH and note not in shown:
+                    unheld_helpful[note] = unheld_helpful.get(note, 0) + 1
     wall, used = time.perf_counter() - started, time.process_time() - cpu
     honest = [n for n in would if n not in targets]
     horizon = t + int(args.refit_minutes * 60_000)
     delays = np.array([(shown.get(n, horizon) - would[n]) / 60_000 for n in honest])
     engine.dispose()
+    slow = sorted(
+        ((d, n) for d, n in zip(delays.tolist(), honest, strict=True) if d > 60), reverse=True
+    )
+    diagnosis: list[str] = []
+    for d, n in slow:
+        diagnosis.append(
+            f"{n}: delay {d:.0f} min, unheld helpful "
+            f"{unheld_helpful.get(n, 0) * args.batch_minutes:.0f} min, "
+            f"{'shown' if n in shown else 'never shown'}, held by "
+            f"{', '.join(sorted(reasons.get(n, set()))) or 'nothing'}"
+        )
+        for why, since in sorted(said.get(n, {}).items(), key=lambda x: x[1]):
+            diagnosis.append(f"      {(since - would[n]) / 60_000:+.0f} min: {why}")
+    final = worker.state.refit_state if worker.state is not None else None
+    if final is not None and final.roster.proven_raters is not None:
+        proven = final.roster.proven_raters
+        diagnosis.append(f"proven raters at the last refit: {int(proven.sum())} of {proven.size}")
     return {
+        "diagnosis": diagnosis,
         "kind": kind,
         "posted": posted,
         "refused": refused,
@@ -258,6 +300,23 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     }
 
 
+def _report(r: dict[str, Any], diagnose: bool) -> None:
+    refused = ", ".join(f"{c}: {n}" for c, n in sorted(r["refused"].items())) or "none"
+    print(
+        f"[{r['kind']}] {r['posted']} ratings posted over {r['stream_days']:.1f} days "
+        f"(refused {refused}), {r['passes']} batches, {r['refits']} refits; targets "
+        f"{r['targets']} ({r['targets_rated']} rated by the brigade), shown helpful at some "
+        f"moment: {r['targets_shown']}; notes held {r['held']} ({r['held_targets']} "
+        f"targets); honest newly helpful {r['honest_new_helpful']}, hold delay median "
+        f"{r['delay_median']:.0f} min, p95 {r['delay_p95']:.0f} min, max "
+        f"{r['delay_max']:.0f} min; {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} s CPU",
+        flush=True,
+    )
+    if diagnose:
+        for line in r["diagnosis"]:
+            print(f"    {line}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kinds", default=",".join(BRIGADE_KINDS))
@@ -272,6 +331,15 @@ def main() -> int:
     parser.add_argument("--ratings-per-minute", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--meeting-p", type=float, default=None, help="WatchConfig.meeting_p (default off)"
+    )
+    parser.add_argument(
+        "--group-cell-p", type=float, default=None, help="WatchConfig.group_cell_p (default off)"
+    )
+    parser.add_argument(
+        "--diagnose", action="store_true", help="list the honest notes delayed over 60 minutes"
+    )
+    parser.add_argument(
         "--defences",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -279,26 +347,17 @@ def main() -> int:
     )
     args = parser.parse_args()
     kinds = [k for k in args.kinds.split(",") if k]
-    with tempfile.TemporaryDirectory() as tmp_dir:
-        results = [_run_kind(kind, args, Path(tmp_dir)) for kind in kinds]
-    load = os.getloadavg()
     print(
         f"community: {args.notes} notes, {args.raters} raters, {args.ratings} ratings over "
         f"{args.days} days, one PROMOTE brigade of {args.members}; refits every "
         f"{args.refit_minutes:.0f} min, passes every {args.batch_minutes:.0f} min of data time; "
-        f"defences {'on' if args.defences else 'off'}"
+        f"defences {'on' if args.defences else 'off'}",
+        flush=True,
     )
-    for r in results:
-        refused = ", ".join(f"{c}: {n}" for c, n in sorted(r["refused"].items())) or "none"
-        print(
-            f"[{r['kind']}] {r['posted']} ratings posted over {r['stream_days']:.1f} days "
-            f"(refused {refused}), {r['passes']} batches, {r['refits']} refits; targets "
-            f"{r['targets']} ({r['targets_rated']} rated by the brigade), shown helpful at some "
-            f"moment: {r['targets_shown']}; notes held {r['held']} ({r['held_targets']} "
-            f"targets); honest newly helpful {r['honest_new_helpful']}, hold delay median "
-            f"{r['delay_median']:.0f} min, p95 {r['delay_p95']:.0f} min, max "
-            f"{r['delay_max']:.0f} min; {r['wall_s']:.0f} s wall, {r['cpu_s']:.0f} s CPU"
-        )
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        for kind in kinds:
+            _report(_run_kind(kind, args, Path(tmp_dir)), args.diagnose)
+    load = os.getloadavg()
     print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     return 0
 

@@ -63,6 +63,7 @@ from bridgewatch.scoring.incremental import (
     NoteContext,
     NoteFitCache,
     PrescoringAligner,
+    RaterModel,
     RosterRefit,
     WatchConfig,
     apply_holds,
@@ -71,6 +72,7 @@ from bridgewatch.scoring.incremental import (
     rater_model,
     rescore_roster,
     roster_refit,
+    sticky_proven,
     suspicious_notes,
     unproven_support,
 )
@@ -322,6 +324,11 @@ class LiveState:
     refit_rows: ContributorRows | None = None
     # (enrollment frame, participant index, its table, its enrolled mask) of the passes.
     _enrollment: tuple[pl.DataFrame, IdIndex, EnrollmentTable, NDArray[np.bool_]] | None = None
+    # (refit, its Core rater model) of the watch's unproven-support rule.
+    _model: tuple[Refit, RaterModel | None] | None = None
+    # (refit, the watch's proven record there); the participants proven at any refit so far.
+    _proven: tuple[Refit, NDArray[np.bool_] | None] | None = None
+    _proven_ids: NDArray[np.str_] = field(default_factory=lambda: np.zeros(0, dtype=np.str_))
 
     def __post_init__(self) -> None:
         if self.frames.ratings.height:
@@ -666,25 +673,26 @@ class LiveState:
         if self.watch is None:
             return live.history, none
         note_ids = live.inputs.note_ids.ids
-        established = refit.roster.established
+        established = self._watch_proven(refit)
+        flagged = refit.roster.flagged_raters
         found = suspicious_notes(
             live.inputs.post_pss,
             np.flatnonzero(touched),
-            refit.roster.flagged_raters,
+            flagged,
             as_of_ms,
             self.watch,
             established,
         )
         if established is not None and self.watch.hold_unproven:
             rising = newly_helpful(live.inputs.history.current_status, live.history.current_status)
-            core = refit.roster.scorers.get(CORE_NAME)
-            model = (
-                rater_model(core.prescoring, core.spec.config.mf, core.spec.config.status)
-                if core is not None
-                else None
-            )
+            model = self._watch_model(refit)
             for row, reason in unproven_support(
-                live.inputs.post_pss, np.flatnonzero(rising), established, self.watch, model
+                live.inputs.post_pss,
+                np.flatnonzero(rising),
+                established,
+                self.watch,
+                model,
+                flagged,
             ).items():
                 found.setdefault(row, reason)
         for row, reason in found.items():
@@ -696,6 +704,36 @@ class LiveState:
         if stopped.any():
             _log.info("holds stopped %d status changes", int(stopped.sum()))
         return history, stopped
+
+    def _watch_proven(self, refit: Refit) -> NDArray[np.bool_] | None:
+        """The watch's proven record at ``refit`` (once per refit): its established raters
+        after revocation, and those of this worker's earlier refits it did not revoke
+        (:func:`~bridgewatch.scoring.incremental.watch.sticky_proven`)."""
+        cached = self._proven
+        if cached is not None and cached[0] is refit:
+            return cached[1]
+        proven, established = refit.roster.proven_raters, refit.roster.established
+        mask = proven
+        if proven is not None and established is not None:
+            ids = np.asarray(refit.participant_ids.ids, dtype=np.str_)
+            mask, self._proven_ids = sticky_proven(ids, proven, established, self._proven_ids)
+        self._proven = (refit, mask)
+        return mask
+
+    def _watch_model(self, refit: Refit) -> RaterModel | None:
+        """The Core scorer's frozen raters for the unproven-support rule, built once per
+        refit."""
+        cached = self._model
+        if cached is not None and cached[0] is refit:
+            return cached[1]
+        core = refit.roster.scorers.get(CORE_NAME)
+        model = (
+            rater_model(core.prescoring, core.spec.config.mf, core.spec.config.status)
+            if core is not None
+            else None
+        )
+        self._model = (refit, model)
+        return model
 
     def warm_up(self) -> None:
         """Run a pass and throw its results away: the first pass after a refit then costs

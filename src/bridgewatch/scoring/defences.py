@@ -690,6 +690,7 @@ def _test_unexplained(
                 found,
                 flagged=flagged,
                 flagged_raters=np.unique(scoped.rater_idx[flagged]).astype(np.int64),
+                convicted=conviction.convicted,
             )
     _log.info(
         "unexplained: %d targeted notes, %d ratings flagged (sigma %.3f), %d groups convicted",

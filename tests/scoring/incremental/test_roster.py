@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -20,7 +21,7 @@ from bridgewatch.scoring.incremental import (
     roster_refit,
 )
 from bridgewatch.scoring.inputs import prepare_core_inputs
-from bridgewatch.scoring.run import ScoringResult, score
+from bridgewatch.scoring.run import ScoringResult, default_as_of_ms, score
 from tests.scoring.community import load_small_community
 
 AS_OF = 1_800_000_000_000
@@ -150,3 +151,67 @@ def test_the_refit_holds_its_established_raters_for_the_capture_guard(
     assert np.array_equal(refit.established, result.inputs.established)
     # A pass without them would count every out-of-scope rating in the capture share.
     assert refit.established.any() and not refit.established.all()
+
+
+def test_held_convictions_keep_a_convicted_group_out_of_its_notes(tmp_path: Path) -> None:
+    """Issue 16: a refit convicts an aged brigade (``manipulation.conviction``); the members'
+    later ratings with the group's verdict on the notes it concentrates on stay out of the
+    passes' fits until the next refit (as that refit drops them), nobody else's do, and the
+    watch counts the members as flagged."""
+    from bridgewatch.analysis.attack_metrics import removed_ratings
+    from bridgewatch.scoring.scorers import scorer_inputs
+    from tests.scoring.test_run import _aged_community, _members
+
+    files, data = _aged_community(tmp_path, n_members=20, n_notes=15)
+    config = with_defences(ScoringConfig(topics=None))
+    ids = np.asarray(data.participant_ids.ids, dtype=np.str_)
+    members = np.isin(ids, _members(files))
+    truth = pl.read_csv(files.note_truth, separator="\t", infer_schema_length=0)
+    targets = np.isin(
+        np.asarray(data.note_ids.ids, dtype=np.str_),
+        truth.filter(pl.col("attackTarget").str.to_lowercase() == "true")["noteId"],
+    )
+    r = data.ratings
+    attack = members[r.rater_idx] & targets[r.note_idx]
+    cut = int(np.quantile(r.created_at_ms[attack], 0.85))  # the brigade is still at work
+    early = score(
+        replace(data, ratings=r.subset(r.created_at_ms <= cut)), config, as_of_ms=cut, seed=0
+    )
+    refit = roster_refit(early)
+    core = refit.scorers["MFCoreScorer"]
+    held = core.defences
+    assert held.convicted is not None and held.convicted_notes.size > 0
+    convicted = held.convicted >= 0
+    assert convicted.any() and members[convicted].all()
+    assert refit.flagged_raters[convicted].all()
+    # Aged past the bar, the members have no proven record for the watch: revoked.
+    assert refit.established is not None and refit.established[members].all()
+    proven = refit.proven_raters
+    assert proven is not None and not proven[members].any() and proven.sum() > members.sum()
+    # The whole data: the ratings made after the refit.
+    full = score(data, config, as_of_ms=default_as_of_ms(data), seed=0)
+    view = scorer_inputs(full.inputs, core.spec)
+    scoped = view.scoped
+    late = scoped.created_at_ms > cut
+    late_attack = late & members[scoped.rater_idx] & targets[scoped.note_idx]
+    w = held.weights(view)
+    out = late & (w == 0.0)
+    assert out.any() and late_attack[out].all()  # members' attack ratings only
+    # Without the held conviction most would count (a few fall under other decisions);
+    # the next refit drops them too.
+    plain = replace(held, convicted=None).weights(view)
+    assert (plain[out] == 1.0).sum() > out.sum() / 2
+    rater, removed, _ = removed_ratings(full)
+    assert np.array_equal(rater, scoped.rater_idx) and removed[out].all()
+    # The Core fit of a pass leaves them out.
+    shared = prepare_core_inputs(
+        data,
+        config,
+        rater_cluster=refit.rater_cluster,
+        rater_quasi_clique=refit.rater_quasi_clique,
+    )
+    live = rescore_roster(shared, refit, {}, AS_OF, config, FULL)
+    fitted = live.runs["MFCoreScorer"].inputs.scoped
+    keys = fitted.note_idx.astype(np.int64) * view.n_participants + fitted.rater_idx
+    dropped = scoped.note_idx[out].astype(np.int64) * view.n_participants + scoped.rater_idx[out]
+    assert not np.isin(dropped, keys).any()

@@ -17,6 +17,7 @@ from bridgewatch.scoring.incremental import (
     crosses_helpful,
     established_fit,
     newly_helpful,
+    sticky_proven,
     suspicious_notes,
     unproven_support,
 )
@@ -92,6 +93,70 @@ def test_a_slow_brigade_is_held_across_hours(camps: int) -> None:
     assert suspicious_notes(ratings, np.array([9]), flagged, NOW, WatchConfig(), established) == {}
 
 
+def test_with_a_null_model_chance_meetings_of_prolific_raters_do_not_count() -> None:
+    """``meeting_p``: raters who each rated many popular notes share three verdicts by
+    chance; a brigade that shares every verdict is still a run of suspects."""
+    n_notes, n_raters = 60, 40
+
+    def ratings(rows: list[tuple[int, int, float, int]]) -> Ratings:
+        base = _ratings(rows)
+        return Ratings(
+            **{
+                **{f: getattr(base, f) for f in base.__dataclass_fields__},
+                "note_ids": IdIndex(np.asarray([f"{k:03d}" for k in range(n_notes)])),
+                "participant_ids": IdIndex(np.asarray([f"p{k:03d}" for k in range(n_raters)])),
+            }
+        )
+
+    rng = np.random.default_rng(0)
+    # Raters 10-15 rated 30 random notes of 50 helpful each (good notes): any two share
+    # ~18 cells, at chance. Raters 0-5 (a brigade) share 6 targets and nothing else.
+    history = [(int(n), r, 1.0, 1000) for r in range(10, 16) for n in rng.choice(50, 30, False)]
+    history += [(n, r, 1.0, 2000) for n in range(50, 56) for r in range(6)]
+    history += [(n, r, 0.0, 500) for n in range(50) for r in range(20, 40)]  # the community
+    recent = _burst(58, range(6), NOW - 60_000) + _burst(59, range(10, 16), NOW - 60_000)
+    data = ratings(history + recent)
+    flagged = np.zeros(n_raters, dtype=np.bool_)
+    plain = suspicious_notes(data, np.array([58, 59]), flagged, NOW, WatchConfig())
+    assert sorted(plain) == [58, 59]  # three shared verdicts make a suspect
+    null = WatchConfig(meeting_p=0.01)
+    assert list(suspicious_notes(data, np.array([58, 59]), flagged, NOW, null)) == [58]
+    with pytest.raises(ConfigError):
+        WatchConfig(meeting_p=1.0)
+
+
+def test_established_accounts_that_moved_together_before_are_suspects() -> None:
+    """``group_cell_p``: an aged brigade (established accounts, never flagged) that rated an
+    earlier target together is a run of suspects on the next one; established raters who
+    only share popular notes are not."""
+    n_notes, n_raters = 100, 200
+    rng = np.random.default_rng(1)
+    rows = [
+        (int(n), r, 1.0, 1000) for r in range(50, 200) for n in rng.choice(90, 40, replace=False)
+    ]
+    for r in range(20, 40):  # the run raters' own background ratings
+        rows += [(int(n), r, 1.0, 1000) for n in rng.choice(90, 10, replace=False)]
+    rows += [(95, r, 1.0, 2000) for r in range(20, 30)]  # the brigade's earlier target
+    rows += _burst(97, range(20, 30), NOW - 60_000) + _burst(98, range(30, 40), NOW - 60_000)
+    base = _ratings(rows)
+    data = Ratings(
+        **{
+            **{f: getattr(base, f) for f in base.__dataclass_fields__},
+            "note_ids": IdIndex(np.asarray([f"{k:03d}" for k in range(n_notes)])),
+            "participant_ids": IdIndex(np.asarray([f"p{k:03d}" for k in range(n_raters)])),
+        }
+    )
+    flagged = np.zeros(n_raters, dtype=np.bool_)
+    established = np.ones(n_raters, dtype=np.bool_)
+    notes = np.array([97, 98])
+    assert suspicious_notes(data, notes, flagged, NOW, WatchConfig(), established) == {}
+    group = WatchConfig(group_cell_p=1e-6)
+    found = suspicious_notes(data, notes, flagged, NOW, group, established)
+    assert list(found) == [97] and "together" in found[97]
+    with pytest.raises(ConfigError):
+        WatchConfig(group_cell_p=0.0)
+
+
 def test_established_raters_meeting_on_good_notes_are_not_suspects() -> None:
     # Proven raters 20-27 agree on three good notes (both camps) and then on a fourth:
     # honest cross-camp consensus, not held; the same history from unproven raters is.
@@ -128,11 +193,14 @@ def test_a_note_carried_by_unproven_raters_waits_for_the_refit() -> None:
     ratings = _ratings(rows)
     established = np.zeros(N_RATERS, dtype=np.bool_)
     established[20:] = True
-    found = unproven_support(ratings, np.array([5, 6, 7]), established, WatchConfig())
+    # (The share rule alone: every rating at the same moment; 4 are not a run of 5.)
+    share = WatchConfig(unproven_run=False)
+    found = unproven_support(ratings, np.array([5, 6, 7]), established, share)
     assert sorted(found) == [5, 7]
     assert found[5].startswith("6 of its 8 helpful ratings")
+    assert sorted(unproven_support(ratings, np.array([5, 6, 7]), established, WatchConfig())) == [5]
     # A stricter share lets note 7 (4 of 6 by weight) through but not note 5.
-    strict = WatchConfig(max_unproven_share=0.7)
+    strict = WatchConfig(max_unproven_share=0.7, unproven_run=False)
     assert sorted(unproven_support(ratings, np.array([5, 6, 7]), established, strict)) == [5]
     # Only the notes asked about are looked at; the mask must cover every participant.
     assert unproven_support(ratings, np.array([6]), established, WatchConfig()) == {}
@@ -188,6 +256,63 @@ def test_a_two_camp_brigade_waits_an_honest_cross_camp_consensus_does_not() -> N
     assert found[7].startswith("10 of its 10 helpful ratings")
     with pytest.raises(ConfigError):
         unproven_support(ratings, np.array([5]), established, WatchConfig(), _model(factors[:-1]))
+
+
+def test_newcomers_one_by_one_are_not_a_brigade() -> None:
+    """Issue 16: the unproven-support hold needs the unproven raters to strike together.
+    Honest newcomers who find a note helpful one by one, hours apart, do not hold it; the
+    same ratings within 30 minutes (or ten within 6 hours) do; ``unproven_run=False`` holds
+    both (the earlier rule, which kept honest notes waiting for hours)."""
+    factors = np.where(np.arange(N_RATERS) % 2 == 0, 1.0, -1.0)
+    established = np.zeros(N_RATERS, dtype=np.bool_)
+    established[20:] = True
+    model = _model(factors)
+    hour = 3_600_000
+    # Note 5: 6 newcomers, one every 2 hours; the established raters find it unhelpful.
+    # Note 6: the same 6 within 12 minutes. Note 7: 10 newcomers over 5 hours (a slow run).
+    rows = [(5, r, 1.0, NOW - 2 * hour * k) for r, k in zip(range(6), range(6), strict=True)]
+    rows += [(6, r, 1.0, NOW - 2 * 60_000 * k) for r, k in zip(range(6), range(6), strict=True)]
+    rows += [(7, r, 1.0, NOW - 30 * 60_000 * k) for r, k in zip(range(10), range(10), strict=True)]
+    # Note 8: a slow brigade's first six, one every 2 hours (no run yet), who rated notes
+    # 1-3 helpful together before.
+    rows += [(8, r, 1.0, NOW - 2 * hour * k) for r, k in zip(range(10, 16), range(6), strict=True)]
+    rows += [(n, r, 1.0, NOW - 50 * hour) for n in (1, 2, 3) for r in range(10, 16)]
+    for note in (5, 6, 7, 8):
+        rows += [(note, r, 0.0, NOW - 10 * hour) for r in range(20, 26)]
+    ratings = _ratings(rows)
+    notes = np.array([5, 6, 7, 8])
+    found = unproven_support(ratings, notes, established, WatchConfig(), model)
+    assert sorted(found) == [6, 7, 8] and "together" in found[6]
+    run_only = WatchConfig(unproven_meeting=False)
+    assert sorted(unproven_support(ratings, notes, established, run_only, model)) == [6, 7]
+    before = WatchConfig(unproven_run=False)
+    assert sorted(unproven_support(ratings, notes, established, before, model)) == [5, 6, 7, 8]
+    # Without a rater model (the share rule) the run is asked for too.
+    assert sorted(unproven_support(ratings, notes, established, WatchConfig())) == [6, 7, 8]
+    # Note 5's newcomers become suspects when the refit flagged them.
+    flagged = np.zeros(N_RATERS, dtype=np.bool_)
+    flagged[:4] = True
+    again = unproven_support(ratings, notes, established, WatchConfig(), model, flagged)
+    assert sorted(again) == [5, 6, 7, 8]
+
+
+def test_a_proven_record_survives_a_state_change_but_not_a_revocation() -> None:
+    ids = np.asarray(["a", "b", "c", "d", "e"], dtype=np.str_)
+    # First refit: a, b, c established; d revoked; e new.
+    established = np.array([True, True, True, True, False])
+    proven = np.array([True, True, True, False, False])
+    mask, known = sticky_proven(ids, proven, established, np.zeros(0, dtype=np.str_))
+    assert mask.tolist() == proven.tolist() and known.tolist() == ["a", "b", "c"]
+    # Next refit (a new participant "f"): b's state changed (its establishment clock
+    # restarted), c was revoked, a is still established.
+    ids2 = np.asarray(["a", "b", "c", "d", "e", "f"], dtype=np.str_)
+    established2 = np.array([True, False, True, False, False, False])
+    proven2 = np.array([True, False, False, False, False, False])
+    mask2, known2 = sticky_proven(ids2, proven2, established2, known)
+    assert mask2.tolist() == [True, True, False, False, False, False]
+    assert known2.tolist() == ["a", "b", "c"]
+    with pytest.raises(ConfigError):
+        sticky_proven(ids2, proven2[:-1], established2, known)
 
 
 def test_newly_helpful_is_one_way() -> None:

@@ -39,6 +39,7 @@ from bridgewatch.scoring.incremental.watch import (
     established_fit,
     newly_helpful,
     rater_model,
+    sticky_proven,
     suspicious_notes,
     unproven_support,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "rescore_final",
     "rescore_roster",
     "roster_refit",
+    "sticky_proven",
     "suspicious_notes",
     "unproven_support",
 ]

@@ -10,6 +10,10 @@ applies them to the scorer's current view (:meth:`HeldDefences.apply`):
 * a rating made after the refit by a member of a flagged group (a co-rating group, or the
   raters the burst passes found coordinated) on a note where the refit flagged that group
   gets the same fate ("ratings of flagged groups on their notes stay out");
+* a rating made after the refit by a member of a convicted group (a co-rating group of
+  once-established raters that the unexplained-ratings test caught on most of its notes,
+  ``bridgewatch.scoring.manipulation.conviction``) with the group's verdict on one of the
+  notes it concentrates on is dropped, as the next refit's conviction would drop it;
 * the raters trust propagation filtered out stay out (``"weight"`` mode: keep their weight).
 
 At the refit's own data the result equals the batch's final-fit inputs and weights.
@@ -17,7 +21,7 @@ At the refit's own data the result equals the batch's final-fit inputs and weigh
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,9 +30,12 @@ from bridgewatch.model import Ratings
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.incremental.cache import rows_of
 from bridgewatch.scoring.inputs import CoreInputs
+from bridgewatch.scoring.manipulation.unexplained import UnexplainedResult
 from bridgewatch.scoring.scorers.run import ScorerRun
 
 __all__ = ["HeldDefences", "hold_defences"]
+
+_LEVELS = 3
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,11 @@ class HeldDefences:
     rater_weights : float64 array of shape (n_participants,), the trust weight (filter
         mode: 0 or 1), or None without trust.
     weighted : whether the batch passed weights to the note fits (else only drops).
+    convicted : int64 array of shape (n_participants,), the rater's convicted group (its
+        index among the refit's revoked groups), -1 none; all -1 by default.
+    convicted_notes, convicted_groups, convicted_levels : the cells (note id, group,
+        verdict level 0/1/2) the convicted groups concentrate on: a later rating of a
+        member with that verdict on that note is dropped.
     """
 
     pair_notes: NDArray[np.str_]
@@ -60,11 +72,28 @@ class HeldDefences:
     after_ms: int
     rater_weights: NDArray[np.float64] | None
     weighted: bool
+    convicted: NDArray[np.int64] | None = None
+    convicted_notes: NDArray[np.str_] = field(default_factory=lambda: np.zeros(0, dtype=np.str_))
+    convicted_groups: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    convicted_levels: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def active(self) -> bool:
         """Whether any decision is held."""
-        return bool(self.pair_notes.size) or self.rater_weights is not None or self.weighted
+        return (
+            bool(self.pair_notes.size)
+            or bool(self.convicted_notes.size)
+            or self.rater_weights is not None
+            or self.weighted
+        )
+
+    @property
+    def flagged_raters(self) -> NDArray[np.bool_]:
+        """Raters in a group the refit flagged or convicted (bool per participant)."""
+        out: NDArray[np.bool_] = self.labels >= 0
+        if self.convicted is not None:
+            out = out | (self.convicted >= 0)
+        return out
 
     @classmethod
     def none(cls, n_participants: int) -> HeldDefences:
@@ -118,8 +147,33 @@ class HeldDefences:
                     pos = np.minimum(np.searchsorted(keys, mine), keys.shape[0] - 1)
                     match = keys[pos] == mine
                     out[idx[match]] = np.minimum(out[idx[match]], w[pos[match]])
+        if self.convicted_notes.size and self.convicted is not None:
+            out[self._convicted_late(scoped, note_ids)] = 0.0
         if self.rater_weights is not None:
             out *= self.rater_weights[rater_idx]
+        return out
+
+    def _convicted_late(self, scoped: Ratings, note_ids: NDArray[np.str_]) -> NDArray[np.bool_]:
+        """Ratings made after the refit by convicted members, with their group's verdict on
+        one of its notes (bool per rating of ``scoped``)."""
+        assert self.convicted is not None
+        group = self.convicted[scoped.rater_idx]
+        late = np.flatnonzero((group >= 0) & (scoped.created_at_ms > self.after_ms))
+        out = np.zeros(scoped.n_ratings, dtype=np.bool_)
+        if not late.shape[0]:
+            return out
+        rows = rows_of(note_ids, self.convicted_notes)
+        ok = rows >= 0
+        n_notes = np.int64(note_ids.shape[0])
+        cells = np.unique(
+            (self.convicted_groups[ok] * n_notes + rows[ok]) * _LEVELS + self.convicted_levels[ok]
+        )
+        if not cells.shape[0]:
+            return out
+        level = np.clip(np.rint(scoped.helpful_num[late] * 2.0), 0, 2).astype(np.int64)
+        mine = (group[late] * n_notes + scoped.note_idx[late].astype(np.int64)) * _LEVELS + level
+        pos = np.minimum(np.searchsorted(cells, mine), cells.shape[0] - 1)
+        out[late] = cells[pos] == mine
         return out
 
     def apply(self, view: CoreInputs) -> tuple[CoreInputs, NDArray[np.float64] | None]:
@@ -183,6 +237,7 @@ def hold_defences(
         u = screening.unexplained  # on what co-rating and the bursts left
         weight[idx[u.flagged]] = 0.0
         idx = idx[~u.flagged]
+    convicted = _convicted(screening.unexplained if screening is not None else None)
     weighted = False
     rater_weights = None
     if defences is not None:
@@ -199,6 +254,9 @@ def hold_defences(
             u2 = defences.unexplained  # on what the side-aware bursts left
             weight[idx[u2.flagged]] = 0.0
             idx = idx[~u2.flagged]
+            again = _convicted(u2)
+            if again is not None:
+                convicted = again if convicted is None else convicted | again
         if defences.trust is not None and config.trust is not None:
             if config.trust.mode == "weight":
                 rater_weights = defences.trust.weight.astype(np.float64)
@@ -220,7 +278,7 @@ def hold_defences(
     ):
         key = (note, label)
         cells[key] = min(w, cells.get(key, 1.0))
-    return HeldDefences(
+    out = HeldDefences(
         pair_notes=pair_notes,
         pair_raters=pair_raters,
         pair_weights=pair_weights,
@@ -232,6 +290,50 @@ def hold_defences(
         rater_weights=rater_weights,
         weighted=weighted,
     )
+    held = _convicted_cells(view, run.inputs, convicted)
+    if held is None:
+        return out
+    member, notes, groups, levels = held
+    return replace(
+        out,
+        convicted=member,
+        convicted_notes=notes,
+        convicted_groups=groups,
+        convicted_levels=levels,
+    )
+
+
+def _convicted(found: UnexplainedResult | None) -> NDArray[np.bool_] | None:
+    """The revoked groups an unexplained-ratings test convicted (None: none)."""
+    if found is None or found.convicted is None or not found.convicted.any():
+        return None
+    return found.convicted
+
+
+def _convicted_cells(
+    view: CoreInputs, screened: CoreInputs, convicted: NDArray[np.bool_] | None
+) -> tuple[NDArray[np.int64], NDArray[np.str_], NDArray[np.int64], NDArray[np.int64]] | None:
+    """``HeldDefences``' conviction fields (None: no group convicted): the convicted
+    groups' members (unproven in the scorer's ``screened`` view, as the conviction flags
+    only those) and the cells they concentrate on."""
+    groups = screened.revoked_groups
+    if convicted is None or groups is None:
+        return None
+    if groups.n_groups != convicted.shape[0] or groups.n_notes != len(view.note_ids):
+        raise ValueError(
+            f"{convicted.shape[0]} convicted flags and {len(view.note_ids)} notes do not match "
+            f"the revoked groups ({groups.n_groups} groups on {groups.n_notes} notes)"
+        )
+    member = groups.group.copy()
+    member[member >= 0] = np.where(convicted[member[member >= 0]], member[member >= 0], -1)
+    if screened.established is not None:
+        member[screened.established] = -1
+    per_group = _LEVELS * groups.n_notes
+    g = groups.cells // per_group
+    keep = convicted[g]
+    cell = groups.cells[keep] % per_group
+    note_ids = np.asarray(view.note_ids.ids, dtype=np.str_)
+    return member, note_ids[cell // _LEVELS], g[keep], cell % _LEVELS
 
 
 def _view_flags(

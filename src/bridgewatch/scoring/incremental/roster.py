@@ -159,6 +159,10 @@ class RosterRefit:
     established : bool per participant, the raters the refit counted as established (the
         capture-share guard of the defences), or None without that defence. Held until the
         next refit, like the PSS groups.
+    proven : bool per participant, ``established`` without the raters whose establishment
+        the co-rating defence revoked (``CoRatingConfig.revoke_established``: aged accounts
+        that co-rate far beyond the null), as the unexplained-ratings test saw them; the
+        coordination watch's proven record. None: ``established``.
     """
 
     participant_ids: IdIndex
@@ -171,14 +175,21 @@ class RosterRefit:
     rater_quasi_clique: NDArray[np.int64] | None
     as_of_ms: int
     established: NDArray[np.bool_] | None = None
+    proven: NDArray[np.bool_] | None = None
+
+    @property
+    def proven_raters(self) -> NDArray[np.bool_] | None:
+        """The raters with a proven record for the watch (``proven``, else
+        ``established``; None without the establishment defence)."""
+        return self.established if self.proven is None else self.proven
 
     @property
     def flagged_raters(self) -> NDArray[np.bool_]:
-        """Raters in a group some scorer's defences flagged at the refit (bool per
-        participant): the coordination watch counts them."""
+        """Raters in a group some scorer's defences flagged or convicted at the refit (bool
+        per participant): the coordination watch counts them."""
         out = np.zeros(len(self.participant_ids), dtype=np.bool_)
         for scorer in self.scorers.values():
-            out |= scorer.defences.labels >= 0
+            out |= scorer.defences.flagged_raters
         return out
 
     @property
@@ -260,7 +271,21 @@ def roster_refit(result: ScoringResult) -> RosterRefit:
         rater_quasi_clique=shared.rater_quasi_clique,
         as_of_ms=result.as_of_ms,
         established=shared.established,
+        proven=_proven(result, shared.established),
     )
+
+
+def _proven(
+    result: ScoringResult, established: NDArray[np.bool_] | None
+) -> NDArray[np.bool_] | None:
+    """``established`` as the Core scorer's view saw it: without the raters the run-wide
+    co-rating pass revoked (None: no Core view with that mask)."""
+    core = None if result.roster is None else result.roster.runs.get(CORE_NAME)
+    seen = None if core is None else core.inputs.established
+    if established is None or seen is None or seen.shape != established.shape:
+        return None
+    out: NDArray[np.bool_] = established & seen
+    return out
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,23 @@ the co-rating defence revoked its groups' members):
   notes, over all their ratings and whatever their viewpoint (a brigade split across
   camps rates the same targets alike although its members' factors differ). Honest
   raters with a proven record meet on good notes too, so an established rater is a
-  suspect only when the refit flagged it (or from ``min_meetings_established``);
+  suspect only when the refit flagged it (or from ``min_meetings_established``). Two
+  optional tests weigh meetings against chance (the co-rating defence's popularity
+  null): ``meeting_p`` discounts the pairs that prolific raters form by chance,
+  ``group_cell_p`` makes a suspect of any rater of the run (established too) who gave
+  another note the same verdict as enough of the run's raters, far beyond chance;
 * unproven support (:func:`unproven_support`): a note that would newly become helpful
   although a refit of its established raters' ratings alone (the Core scorer's frozen
   raters, :func:`established_fit`) would not make it helpful, and at least
   ``min_unproven_lift`` lower than the same refit on all its ratings: its helpful status
-  rests on raters without a proven record. Such a note waits for a refit that knows
-  better: the refit's defences test exactly those raters (co-rating, unexplained
-  ratings); the hold is made again after a refit while the note still rests on them, and
-  ends once established raters carry it or the raters earn their record.
+  rests on raters without a proven record, and those raters struck together (their
+  helpful ratings on the note form a run: ``min_burst`` within ``window_ms`` or
+  ``min_long_run`` within ``long_window_ms``, at any time). Such a note waits for a
+  refit that knows better: the refit's defences test exactly those raters (co-rating,
+  unexplained ratings); the hold is made again after a refit while the note still rests
+  on them, and ends once established raters carry it or the raters earn their record.
+  Newcomers who find a note helpful one by one, over hours, as honest raters do, are not
+  a run: their note is not held (``WatchConfig.unproven_run``).
 
 A note found so is held: the pass keeps its previous status instead of letting it newly
 become CURRENTLY_RATED_HELPFUL or lose that status, until the next refit decides
@@ -43,6 +51,7 @@ from bridgewatch.errors import ConfigError
 from bridgewatch.model import Ratings
 from bridgewatch.model.enums import NoteStatus
 from bridgewatch.scoring.history import StatusHistory
+from bridgewatch.scoring.manipulation.co_rating import _poisson_sf
 from bridgewatch.scoring.mf import MFConfig
 from bridgewatch.scoring.prescoring import PrescoringResult
 from bridgewatch.scoring.status import StatusRulesConfig
@@ -55,6 +64,7 @@ __all__ = [
     "established_fit",
     "newly_helpful",
     "rater_model",
+    "sticky_proven",
     "suspicious_notes",
     "unproven_support",
 ]
@@ -82,6 +92,17 @@ class WatchConfig:
         the refit flagged it. Proven raters meet on good notes as a matter of course (on
         the live attack replay, counting them from 6 meetings more than doubled the honest
         notes held).
+    meeting_p : with a value in (0, 1), two raters keep meeting only if they also share
+        more cells than chance makes likely: ``P(X >= C | E) <= meeting_p`` for ``X ~
+        Poisson(E)``, ``E = d_a d_b sum_j w_j^2 / W^2`` (the popularity null of the co-rating
+        defence: ``d`` a rater's ratings on other notes, ``w_j`` the raters of cell ``j``,
+        ``W`` all ratings); None (default): ``min_meetings`` alone.
+    group_cell_p : with a value in (0, 1), a rater of a run (established or not) is also
+        a suspect when it gave the same verdict on another note as at least ``min_suspect``
+        of the run's raters, far beyond chance: ``P(X >= g | e) <= group_cell_p`` for ``g``
+        run raters in that cell, ``X ~ Poisson(e)``, ``e = D w_j / W`` (``D`` the run
+        raters' ratings on other notes): the same set of accounts moved together before
+        (an aged brigade's earlier targets). None (default): off.
     max_unproven_share : without a rater model, the share (by helpfulness weight) of a
         note's helpful ratings from unproven raters at or above which a note that would newly
         become helpful waits (in (0, 1]).
@@ -90,11 +111,20 @@ class WatchConfig:
         alone for the unproven raters to be what carries it (the established-only fit has
         fewer ratings, so it is shrunk more: a small gap is the penalty, not the raters).
     hold_unproven : hold notes that would newly become helpful on unproven raters' ratings
-        (``unproven_support``; the worker re-makes the hold after each refit while it holds,
-        so it has no end point). On the live attack replay it keeps every brigade target of
-        the benchmarked kinds from being shown, at the price of long delays for the few
-        honest notes carried by newcomers (p95 up to 498 minutes); False leaves the burst
-        and slow-run rules alone.
+        (``unproven_support``; the worker re-makes the hold after each refit while it holds).
+        False leaves the burst and slow-run rules alone.
+    unproven_run : the unproven-support hold needs the unproven raters' helpful ratings on
+        the note to form a run (``min_burst`` of them within ``window_ms``, or
+        ``min_long_run`` within ``long_window_ms``): a brigade strikes together, honest
+        newcomers come one by one. On the live attack replay, without it, the few honest
+        notes carried by newcomers waited for hours (p95 up to 498 minutes: the hold had
+        no end point while they rested on newcomers).
+    unproven_meeting : with ``unproven_run``, a note without a run is held too when at
+        least ``min_suspect`` of its unproven helpful raters keep meeting (``min_meetings``)
+        or were flagged: a slow brigade's first raters. On the live attack replay the run
+        alone let one slow-brigade target be shown (and cut the sleeper kind's honest p95
+        from 498 to 38 minutes); with this rule no target is shown but honest newcomers
+        who share three verdicts by chance keep their notes waiting as before.
     """
 
     window_ms: int = 30 * 60_000
@@ -105,9 +135,13 @@ class WatchConfig:
     min_long_suspect: int = 10
     min_meetings: int = 3
     min_meetings_established: int | None = None
+    meeting_p: float | None = None
+    group_cell_p: float | None = None
     max_unproven_share: float = 0.5
     min_unproven_lift: float = 0.15
     hold_unproven: bool = True
+    unproven_run: bool = True
+    unproven_meeting: bool = True
 
     def __post_init__(self) -> None:
         if self.window_ms <= 0:
@@ -133,6 +167,10 @@ class WatchConfig:
             raise ConfigError(
                 "min_meetings_established", self.min_meetings_established, ">= min_meetings"
             )
+        if self.meeting_p is not None and not 0.0 < self.meeting_p < 1.0:
+            raise ConfigError("meeting_p", self.meeting_p, "in (0, 1) or None")
+        if self.group_cell_p is not None and not 0.0 < self.group_cell_p < 1.0:
+            raise ConfigError("group_cell_p", self.group_cell_p, "in (0, 1) or None")
         if not 0.0 < self.max_unproven_share <= 1.0:
             raise ConfigError("max_unproven_share", self.max_unproven_share, "in (0, 1]")
         if self.min_unproven_lift < 0.0:
@@ -192,13 +230,22 @@ def suspicious_notes(
     look = np.zeros(ratings.n_notes, dtype=np.bool_)
     look[notes] = True
     mine = np.flatnonzero(look[ratings.note_idx])
+    null: list[_Popularity] = []
     for window, min_run, min_suspect in (
         (config.window_ms, config.min_burst, config.min_suspect),
         (config.long_window_ms, config.min_long_run, config.min_long_suspect),
     ):
         recent = mine[ratings.created_at_ms[mine] > as_of_ms - window]
         found = _runs(
-            ratings, recent, flagged_raters, established, config, window, min_run, min_suspect
+            ratings,
+            recent,
+            flagged_raters,
+            established,
+            config,
+            window,
+            min_run,
+            min_suspect,
+            null,
         )
         for note, reason in found.items():
             out.setdefault(note, reason)
@@ -214,8 +261,11 @@ def _runs(
     window_ms: int,
     min_run: int,
     min_suspect: int,
+    null: list[_Popularity],
 ) -> dict[int, str]:
-    """The notes whose same-verdict runs among the ``cand`` rows look coordinated."""
+    """The notes whose same-verdict runs among the ``cand`` rows look coordinated
+    (``null``: the cell popularity of ``meeting_p`` and ``group_cell_p``, counted once on
+    first use)."""
     out: dict[int, str] = {}
     if cand.shape[0] < min_run:
         return out
@@ -238,13 +288,16 @@ def _runs(
                 f"{int(flagged.sum())} of them from raters the last refit found coordinated"
             )
             continue
-        meeting = _keep_meeting(ratings, raters, note, established, config, mark)
+        if (config.meeting_p is not None or config.group_cell_p is not None) and not null:
+            null.append(_Popularity.count(ratings))
+        meeting = _keep_meeting(
+            ratings, raters, note, established, config, mark, null[0] if null else None
+        )
         suspects = int((meeting | flagged).sum())
         if suspects >= min_suspect:
             out[note] = (
                 f"{raters.shape[0]} '{verdict}' ratings within {window}, {suspects} of them "
-                f"from raters who gave the same verdicts together on {config.min_meetings} or "
-                "more other notes"
+                "from raters who keep giving the same verdicts together on other notes"
             )
     return out
 
@@ -256,9 +309,12 @@ def _keep_meeting(
     established: NDArray[np.bool_] | None,
     config: WatchConfig,
     mark: NDArray[np.bool_],
+    null: _Popularity | None = None,
 ) -> NDArray[np.bool_]:
     """Per rater of ``raters`` (sorted): whether it gave the same verdict as another of
-    them on enough notes other than ``note`` (``mark`` is an all-False scratch array)."""
+    them on enough notes other than ``note`` (``mark`` is an all-False scratch array), and
+    with ``null`` more often than chance makes likely (``meeting_p``); or, with
+    ``group_cell_p``, shared a cell with enough of them far beyond chance."""
     mark[raters] = True
     mine = np.flatnonzero(mark[ratings.rater_idx] & (ratings.note_idx != note))
     mark[raters] = False
@@ -277,8 +333,40 @@ def _keep_meeting(
     if established is not None:
         proven = config.min_meetings_established
         need[established[raters]] = np.iinfo(np.int64).max if proven is None else proven
-    out: NDArray[np.bool_] = np.any(meet >= need[:, None], axis=1)
+    enough = meet >= need[:, None]
+    if null is not None and config.meeting_p is not None and enough.any():
+        d = np.bincount(r_pos, minlength=raters.shape[0]).astype(np.float64)
+        expected = np.outer(d, d) * null.share
+        a, b = np.nonzero(enough)
+        chance = _poisson_sf(meet[a, b] - 1, expected[a, b]) > config.meeting_p
+        enough[a[chance], b[chance]] = False
+    out: NDArray[np.bool_] = np.any(enough, axis=1)
+    if null is not None and config.group_cell_p is not None and null.total > 0:
+        g = np.asarray(m.sum(axis=0)).ravel()
+        e = mine.shape[0] * null.cells[c_val] / null.total
+        conc = (g >= config.min_suspect) & (_poisson_sf(g - 1, e) <= config.group_cell_p)
+        if conc.any():
+            out |= np.asarray(m[:, np.flatnonzero(conc)].sum(axis=1)).ravel() > 0
     return out
+
+
+@dataclass(frozen=True)
+class _Popularity:
+    """Every rating's cells (note, verdict): ``cells`` the raters per cell, ``total`` the
+    ratings, ``share`` ``sum_j w_j^2 / W^2`` (the chance that two given ratings of two
+    raters fall in the same cell: the popularity null)."""
+
+    cells: NDArray[np.float64]
+    total: int
+    share: float
+
+    @classmethod
+    def count(cls, ratings: Ratings) -> _Popularity:
+        cells = ratings.note_idx.astype(np.int64) * 3 + _levels(ratings.helpful_num)
+        w = np.bincount(cells, minlength=3 * ratings.n_notes).astype(np.float64)
+        total = ratings.n_ratings
+        share = float(np.dot(w, w)) / float(total) ** 2 if total else 0.0
+        return cls(w, total, share)
 
 
 @dataclass(frozen=True)
@@ -370,6 +458,7 @@ def unproven_support(
     established: NDArray[np.bool_],
     config: WatchConfig,
     model: RaterModel | None = None,
+    flagged_raters: NDArray[np.bool_] | None = None,
 ) -> dict[int, str]:
     """The notes of ``notes`` that are helpful only on unproven raters' ratings.
 
@@ -378,7 +467,9 @@ def unproven_support(
     a one-sided factor) and the same refit on all its ratings lies at least
     ``min_unproven_lift`` higher; without, when at least ``max_unproven_share`` of its helpful
     ratings (by weight) are unproven. Either way at least ``min_suspect`` of its helpful
-    ratings must come from unproven raters.
+    ratings must come from unproven raters, and (``unproven_run``) those raters rated it
+    in a run or (``unproven_meeting``) at least ``min_suspect`` of them are suspects (keep
+    meeting, or flagged).
 
     Parameters
     ----------
@@ -388,11 +479,14 @@ def unproven_support(
         established (after the co-rating defence revoked its groups' members).
     config : WatchConfig.
     model : the Core scorer's frozen raters (None: the share rule).
+    flagged_raters : bool array of shape (n_participants,), raters the last refit flagged
+        (None: none).
 
     Returns
     -------
     dict note row -> reason (a sentence for the note page).
     """
+    _checked_raters("flagged_raters", flagged_raters, ratings)
     _checked_raters("established", established, ratings)
     if model is not None and model.rater_intercepts.shape != (ratings.n_participants,):
         raise ConfigError(
@@ -425,12 +519,91 @@ def unproven_support(
         )
         why = "its established raters alone do not find it helpful; the refit's defences test them"
     hit = look & carried & (n_unproven >= config.min_suspect)
+    struck = ""
+    if config.unproven_run and hit.any():
+        rows = mine[helpful & ~proven]
+        rows = rows[hit[ratings.note_idx[rows]]]
+        run = _has_run(ratings, rows, config.window_ms, config.min_burst) | _has_run(
+            ratings, rows, config.long_window_ms, config.min_long_run
+        )
+        # A slow brigade's first raters are no run yet, but they keep meeting (or the
+        # refit flagged them).
+        mark = np.zeros(ratings.n_participants, dtype=np.bool_)
+        slow = hit & ~run if config.unproven_meeting else np.zeros_like(hit)
+        for k in np.flatnonzero(slow).tolist():
+            raters = np.unique(ratings.rater_idx[rows[ratings.note_idx[rows] == k]])
+            suspects = _keep_meeting(ratings, raters, k, None, config, mark)
+            if flagged_raters is not None:
+                suspects |= flagged_raters[raters]
+            run[k] = int(suspects.sum()) >= config.min_suspect
+        hit &= run
+        struck = ", who rated it together or keep meeting"
     for k in np.flatnonzero(hit).tolist():
         out[k] = (
             f"{int(n_unproven[k])} of its {int(n_helpful[k])} helpful ratings come from raters "
-            f"without a proven record, and {why}"
+            f"without a proven record{struck}, and {why}"
         )
     return out
+
+
+def _has_run(
+    ratings: Ratings, rows: NDArray[np.int64], window_ms: int, min_run: int
+) -> NDArray[np.bool_]:
+    """Per note: whether at least ``min_run`` of the ``rows`` on it fall within some
+    ``window_ms`` (bool of shape (n_notes,))."""
+    out = np.zeros(ratings.n_notes, dtype=np.bool_)
+    if rows.shape[0] < min_run:
+        return out
+    at = ratings.created_at_ms[rows].astype(np.int64)
+    at = at - at.min()
+    stride = int(at.max()) + window_ms + 1  # keeps each note's times apart
+    key = np.sort(ratings.note_idx[rows].astype(np.int64) * stride + at)
+    # Ratings in (t - window, t] of the same note, for each rating at t.
+    count = np.arange(key.shape[0]) - np.searchsorted(key, key - window_ms, side="right") + 1
+    out[(key[count >= min_run] // stride)] = True
+    return out
+
+
+def sticky_proven(
+    participant_ids: NDArray[np.str_],
+    proven: NDArray[np.bool_],
+    established: NDArray[np.bool_],
+    known: NDArray[np.str_],
+) -> tuple[NDArray[np.bool_], NDArray[np.str_]]:
+    """The watch's proven record at a refit: the raters it counts as established (after
+    revocation), and the raters an earlier refit of this worker did, unless this one
+    revoked them.
+
+    Establishment restarts with every enrollment state change (``established_raters``:
+    the last change must be ``min_age_days`` old), and the live platform writes state
+    changes as they happen, so an honest rater who earns in or slips to at-risk loses its
+    establishment for 90 days: on the live attack replay the worker's first refit counted
+    480 of 620 raters established, its last 395-414 proven (a batch run of all the same
+    ratings: 483), and the notes they carried count as "unproven support". The record
+    of the account does not change with its state; only a revocation (co-rating among
+    established raters) takes it away. (The worker keeps ``known`` in memory: a restarted
+    worker starts again from its first refit's.) No effect on the replay's delays was
+    measured yet (the ``unproven_meeting`` rule dominated).
+
+    Parameters
+    ----------
+    participant_ids : str array of shape (n_participants,), the refit's participants.
+    proven : bool array of shape (n_participants,), established after revocation.
+    established : bool array of shape (n_participants,), established before revocation.
+    known : sorted str array, participants proven at earlier refits.
+
+    Returns
+    -------
+    (mask, known): the proven record per participant, and ``known`` with this refit's.
+    """
+    n = participant_ids.shape[0]
+    for name, arr in (("proven", proven), ("established", established)):
+        if arr.shape != (n,):
+            raise ConfigError(name, arr.shape, f"shape ({n},) like participant_ids")
+    revoked = established & ~proven
+    before = np.isin(participant_ids, known) if known.shape[0] else np.zeros(n, dtype=np.bool_)
+    mask: NDArray[np.bool_] = proven | (before & ~revoked)
+    return mask, np.union1d(known, participant_ids[proven]).astype(np.str_)
 
 
 def newly_helpful(old: NDArray[np.int8], new: NDArray[np.int8]) -> NDArray[np.bool_]:

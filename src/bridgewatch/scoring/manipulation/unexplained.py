@@ -208,6 +208,9 @@ class UnexplainedResult:
         ratings to be tested (``min_established``, ``min_ratings``).
     flagged_raters : int64 array, the distinct raters of the flagged ratings (kept when a
         scorer's run drops its per-rating arrays, so audits can still name them).
+    convicted : bool array of shape (n_groups,) over the revoked co-rating groups
+        (``CoreInputs.revoked_groups``): the groups convicted on their notes
+        (``conviction.py``; their flags are in ``flagged``), or None when no group was.
     """
 
     flagged: NDArray[np.bool_]
@@ -216,6 +219,7 @@ class UnexplainedResult:
     sigma: float
     tested: NDArray[np.bool_]
     flagged_raters: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    convicted: NDArray[np.bool_] | None = None
 
 
 def _normal_isf(p: float) -> float:

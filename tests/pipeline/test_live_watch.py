@@ -1,0 +1,57 @@
+"""The live state's coordination watch: the unproven-support switch, and the watch's rater
+model built once per refit (not once per pass)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+import bridgewatch.pipeline.state as state_module
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.defences import with_defences
+from bridgewatch.scoring.incremental import WatchConfig
+from tests.pipeline.test_live_tallies import _events, _state
+from tests.scoring.community import write_small_community
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return write_small_community(tmp_path_factory.mktemp("watch"))
+
+
+@pytest.mark.parametrize("hold_unproven", [True, False])
+def test_the_unproven_support_switch_and_one_rater_model_per_refit(
+    files: Any, hold_unproven: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = {"model": 0, "support": 0}
+    model, support = state_module.rater_model, state_module.unproven_support
+
+    def counted_model(*args: Any, **kwargs: Any) -> Any:
+        calls["model"] += 1
+        return model(*args, **kwargs)
+
+    def counted_support(*args: Any, **kwargs: Any) -> Any:
+        calls["support"] += 1
+        return support(*args, **kwargs)
+
+    monkeypatch.setattr(state_module, "rater_model", counted_model)
+    monkeypatch.setattr(state_module, "unproven_support", counted_support)
+    state = _state(files, with_defences(ScoringConfig(topics=None)))
+    state.watch = WatchConfig(hold_unproven=hold_unproven)
+    state.refit()
+    store = state.store
+    notes = sorted({store.note_keys[k] for k in store.note_of(store.live_rows())})
+    raters = sorted(store.rater_keys)
+    now = store.newest_ms()
+    rng = random.Random(0)
+    for k in range(3):
+        state.apply_events(_events(rng, state, notes, raters, 10_000 + 100 * k, now + k, 20))
+        state.rescore(now + k)
+    assert calls["support"] == (3 if hold_unproven else 0)
+    assert calls["model"] == (1 if hold_unproven else 0)
+    state.refit()  # a new refit: a new model
+    state.apply_events(_events(rng, state, notes, raters, 20_000, now + 5, 20))
+    state.rescore(now + 5)
+    assert calls["model"] == (2 if hold_unproven else 0)
