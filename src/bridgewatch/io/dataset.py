@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -401,6 +402,7 @@ def load_dataset(
     status_history: str | Path | None = None,
     enrollment: str | Path | None = None,
     lenient: bool = False,
+    on_notes: Callable[[pl.DataFrame], None] | None = None,
 ) -> Dataset:
     """Read and validate a scoring run's inputs (scoring-core.md §2.1, §2.2).
 
@@ -411,6 +413,8 @@ def load_dataset(
     status_history : note status history (24- or 23-column layout), if any.
     enrollment : user enrollment, if any.
     lenient : skip bad rows (reported in ``Dataset.skipped`` and the log) instead of raising.
+    on_notes : called with the notes frame as soon as it is read, before the ratings (which
+        take most of the time), so that work on the notes alone can overlap their loading.
 
     Returns
     -------
@@ -433,6 +437,8 @@ def load_dataset(
     """
     skipped: list[SkippedRow] = []
     notes_frame = read_notes(notes, lenient=lenient, skipped=skipped)
+    if on_notes is not None:
+        on_notes(notes_frame)
     nsh_frame = (
         read_note_status_history(status_history, lenient=lenient, skipped=skipped)
         if status_history is not None

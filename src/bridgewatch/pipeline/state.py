@@ -480,7 +480,12 @@ class LiveState:
         if (note_row < 0).any():
             # Ratings on notes in neither the notes nor the history: the batch path drops them
             # with its own rules.
-            return prepare_core_inputs(self._dataset(refit.participant_ids), config, **groups)
+            return prepare_core_inputs(
+                self._dataset(refit.participant_ids),
+                config,
+                rater_cluster=refit.roster.rater_cluster,
+                rater_quasi_clique=refit.roster.rater_quasi_clique,
+            )
         ratings = store.ratings(
             rows, self._note_map, self._rater_map, context.base.note_ids, refit.participant_ids
         )

@@ -35,7 +35,7 @@ from bridgewatch.scoring.preprocess import (
 from bridgewatch.scoring.reputation.established import established_raters
 from bridgewatch.scoring.topics import TopicClassifierError, assign_topics
 
-__all__ = ["CoreInputs", "prepare_core_inputs"]
+__all__ = ["CoreInputs", "note_topics", "prepare_core_inputs"]
 
 _log = logging.getLogger(__name__)
 
@@ -169,9 +169,15 @@ def _established(dataset: Dataset, config: ScoringConfig) -> NDArray[np.bool_] |
     return established_raters(enrolled, state, changed, now, config.establishment)
 
 
-def _note_topics(dataset: Dataset, config: ScoringConfig) -> NDArray[np.int8]:
-    topics = np.full(len(dataset.note_ids), -1, dtype=np.int8)
-    notes = dataset.notes
+def note_topics(notes: pl.DataFrame, config: ScoringConfig) -> NDArray[np.int8]:
+    """Topic id of each row of a notes frame (extended §4.3), -1 for none.
+
+    All -1 when topics are off, there are no notes, or the classifier fails (the reference
+    aborts the run there; scoring goes on without topics and a warning, as with
+    ``--no-topics``). It reads only the notes (``tweetId``, ``summary``), so a caller may run
+    it while the ratings load (``pipeline.batch``) and pass it to ``prepare_core_inputs``.
+    """
+    topics = np.full(notes.height, -1, dtype=np.int8)
     if config.topics is None or notes.height == 0:
         return topics
     try:
@@ -181,11 +187,24 @@ def _note_topics(dataset: Dataset, config: ScoringConfig) -> NDArray[np.int8]:
             config.topics,
         )
     except TopicClassifierError as exc:
-        # The reference aborts the run here; scoring goes on without topics instead (as
-        # with --no-topics: no note is assigned a topic, the topic scorers report nothing).
         _log.warning("topic classifier failed (%s); scoring without topic assignment", exc)
         return topics
-    topics[dataset.note_ids.lookup(_ids(notes["noteId"]))] = assignment.note_topics
+    return assignment.note_topics.astype(np.int8, copy=False)
+
+
+def _note_topics(
+    dataset: Dataset, config: ScoringConfig, by_row: NDArray[np.int8] | None
+) -> NDArray[np.int8]:
+    """Topic per note of ``dataset.note_ids`` from ``note_topics`` of its notes frame
+    (``by_row``, computed here when None)."""
+    notes = dataset.notes
+    if by_row is None:
+        by_row = note_topics(notes, config)
+    elif by_row.shape != (notes.height,):
+        raise ValueError(f"note_topics has shape {by_row.shape} for {notes.height} notes")
+    topics = np.full(len(dataset.note_ids), -1, dtype=np.int8)
+    if notes.height:
+        topics[dataset.note_ids.lookup(_ids(notes["noteId"]))] = by_row
     return topics
 
 
@@ -265,6 +284,7 @@ def prepare_core_inputs(
     *,
     rater_cluster: NDArray[np.int64] | None = None,
     rater_quasi_clique: NDArray[np.int64] | None = None,
+    topics: NDArray[np.int8] | None = None,
 ) -> CoreInputs:
     """Preprocess a dataset for the Core scorer (§2.3, §2.4, extended §4.3).
 
@@ -277,6 +297,8 @@ def prepare_core_inputs(
         no clusters.
     rater_quasi_clique : int64 array of shape (n_participants,), ``quasiCliqueValue``;
         None: detect them when ``config.quasi_cliques`` is set, else none.
+    topics : int8 array of shape (dataset.notes.height,), ``note_topics`` of the dataset's
+        notes frame with this config, when the caller computed it already; None computes it.
 
     Returns
     -------
@@ -347,7 +369,7 @@ def prepare_core_inputs(
 
     modeling_group, enrolled = _enrollment_arrays(dataset)
     in_scope = raters_in_scope(modeling_group, enrolled, config.scope)
-    note_topic = _note_topics(dataset, config)[rows]
+    note_topic = _note_topics(dataset, config, topics)[rows]
     rating_in_scope = in_scope[post_pss.rater_idx]
     scoped_mask = rating_in_scope & (note_topic[post_pss.note_idx] < 0)
     captured = capture_mask(post_pss.note_idx, rating_in_scope, n_rows, config.scope)

@@ -329,6 +329,7 @@ def score(
     rater_quasi_clique: NDArray[np.int64] | None = None,
     keep_fit_ratings: bool = True,
     keep_scorer_state: bool = True,
+    topics: NDArray[np.int8] | None = None,
 ) -> ScoringResult:
     """Score every note with a roster of scorers, meta-score and update the status history.
 
@@ -362,6 +363,8 @@ def score(
         only what the output tables read, from the moment it finishes
         (``scorers.run.for_outputs``: ~1 GiB less per scorer at 2M notes and raters); every
         table is the same.
+    topics : ``inputs.note_topics(dataset.notes, config)`` when the caller has it already
+        (``run_batch`` computes it while the ratings load); None computes it here.
 
     Returns
     -------
@@ -371,7 +374,11 @@ def score(
     stages = _Stages(progress)
     with stages.stage("preprocess"):
         inputs = prepare_core_inputs(
-            dataset, config, rater_cluster=rater_cluster, rater_quasi_clique=rater_quasi_clique
+            dataset,
+            config,
+            rater_cluster=rater_cluster,
+            rater_quasi_clique=rater_quasi_clique,
+            topics=topics,
         )
     with executor_scope(executor) as pool:
         if in_process(pool) and len(roster) == 1:
