@@ -26,7 +26,8 @@ def test_the_unproven_support_switch_and_one_rater_model_per_refit(
     files: Any, hold_unproven: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = {"model": 0, "support": 0}
-    model, support = state_module.rater_model, state_module.unproven_support
+    model = state_module.rater_model  # type: ignore[attr-defined]
+    support = state_module.unproven_support  # type: ignore[attr-defined]
 
     def counted_model(*args: Any, **kwargs: Any) -> Any:
         calls["model"] += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -41,7 +42,7 @@ def test_passes_over_the_changed_notes_equal_passes_over_every_note(
     if defences:
         config = with_defences(config)
     refit = roster_refit(score(_upto(dataset, 0.7), config, as_of_ms=AS_OF, seed=0))
-    groups = {
+    groups: dict[str, Any] = {
         "rater_cluster": refit.rater_cluster,
         "rater_quasi_clique": refit.rater_quasi_clique,
     }
@@ -101,7 +102,10 @@ def test_raters_entering_and_leaving_the_main_fit_redo_their_other_notes(
     sparse_note = np.bincount(r.note_idx, minlength=r.n_notes) < 5
     movers = r.rater_idx % 5 == 0
     without = replace(dataset, ratings=r.subset(~movers | sparse_note[r.note_idx]))
-    groups = {"rater_cluster": refit.rater_cluster, "rater_quasi_clique": refit.rater_quasi_clique}
+    groups: dict[str, Any] = {
+        "rater_cluster": refit.rater_cluster,
+        "rater_quasi_clique": refit.rater_quasi_clique,
+    }
     previous = None
     for data in (without, dataset, without):
         shared = prepare_core_inputs(data, config, **groups)
@@ -145,7 +149,10 @@ def test_a_new_note_is_redone_without_redoing_the_others(
     config = ScoringConfig(topics=None)
     first = load(before)
     refit = roster_refit(score(first, config, as_of_ms=AS_OF, seed=0))
-    groups = {"rater_cluster": refit.rater_cluster, "rater_quasi_clique": refit.rater_quasi_clique}
+    groups: dict[str, Any] = {
+        "rater_cluster": refit.rater_cluster,
+        "rater_quasi_clique": refit.rater_quasi_clique,
+    }
     previous = rescore_roster(
         prepare_core_inputs(first, config, **groups), refit, {}, AS_OF, config, FULL
     )

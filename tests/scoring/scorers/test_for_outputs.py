@@ -100,7 +100,8 @@ def test_slim_runs_hold_no_prescoring_state_but_core_keeps_all(files: WrittenFil
         assert pre.training.shape[0] == 0
         assert run.inputs.scoped.n_ratings == 0
         assert run.final.tags.adjusted.shape == (0, 13)
-        assert run.final.rules.inputs.signs.neg_count.shape[0] == 0
+        signs = run.final.rules.inputs.signs
+        assert signs is not None and signs.neg_count.shape[0] == 0
         # what the files read stays whole
         assert pre.final_round.rater_intercepts.shape[0] == result.inputs.n_participants
         assert pre.helpfulness.has_row.shape[0] == result.inputs.n_participants
