@@ -55,3 +55,52 @@ def two_camps(n_per_camp: int = 30, n_notes: int = 40) -> tuple[RatingMatrix, np
             else:
                 votes.append((r, n, 1 if camp == 0 else -1))
     return matrix_of(votes, 2 * n_per_camp, n_notes), camps
+
+
+def camps_with_a_light_block(
+    n_light: int = 200, shifted: tuple[int, ...] = (0, 1, 2, 3, 20, 21, 22, 23), vote: int = -1
+) -> tuple[RatingMatrix, np.ndarray]:
+    """``two_camps()`` plus ``n_light`` raters with 4 votes each, all ``vote``, on the
+    ``shifted`` notes (half of the raters on the first four, half on the rest): enough votes
+    to move those notes' means, too few for any of these raters to fit an axis. Returns the
+    matrix and each rater's camp (-1 for the light raters)."""
+    m, camps = two_camps()
+    votes = [
+        (int(r), int(c), int(v)) for r, c, v in zip(m.rater_idx, m.note_idx, m.votes, strict=True)
+    ]
+    half = len(shifted) // 2
+    for i in range(n_light):
+        notes = shifted[:half] if i % 2 == 0 else shifted[half:]
+        votes.extend((m.n_raters + i, n, vote) for n in notes)
+    labels = np.concatenate([camps, np.full(n_light, -1)])
+    return matrix_of(votes, m.n_raters + n_light, m.n_notes), labels
+
+
+def skewed_camps(
+    seed: int, n_raters: int = 3000, n_notes: int = 3000, n_draws: int = 60_000
+) -> tuple[RatingMatrix, np.ndarray]:
+    """Two camps on sparse ratings with skewed activity: rater and note popularity
+    lognormal (sigma 1 and 1.5, so a few notes draw thousands of votes), a fifth of the notes
+    slanted (+-1), votes +1 / 0 / -1 cut from 0.3 + 1.5 x position x slant + N(0, 1) at
+    +-0.5, ``n_draws`` (rater, note) draws with repeats dropped. Returns the matrix and each
+    rater's camp (0 or 1; position -1 or +1)."""
+    rng = np.random.default_rng(seed)
+    camps = rng.integers(0, 2, n_raters)
+    slant = np.where(rng.random(n_notes) < 0.2, rng.choice([-1.0, 1.0], n_notes), 0.0)
+    p_rater = rng.lognormal(0.0, 1.0, n_raters)
+    p_note = rng.lognormal(0.0, 1.5, n_notes)
+    r = rng.choice(n_raters, n_draws, p=p_rater / p_rater.sum())
+    n = rng.choice(n_notes, n_draws, p=p_note / p_note.sum())
+    key = np.unique(r.astype(np.int64) * n_notes + n)
+    r, n = key // n_notes, key % n_notes
+    latent = 0.3 + 1.5 * np.where(camps[r] == 1, 1.0, -1.0) * slant[n]
+    latent = latent + rng.normal(0.0, 1.0, r.shape[0])
+    votes = np.where(latent > 0.5, 1, np.where(latent < -0.5, -1, 0))
+    return RatingMatrix(
+        rater_ids=np.array([f"r{i}" for i in range(n_raters)], dtype=np.str_),
+        note_ids=np.array([f"n{j}" for j in range(n_notes)], dtype=np.str_),
+        rater_idx=r.astype(np.int32),
+        note_idx=n.astype(np.int32),
+        votes=votes.astype(np.int8),
+        created_at_ms=np.full(r.shape[0], SEPTEMBER_MS, dtype=np.int64),
+    ), camps

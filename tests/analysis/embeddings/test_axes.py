@@ -16,7 +16,12 @@ from bridgewatch.analysis.embeddings import (
 )
 from bridgewatch.analysis.embeddings._kernels import factor_normal_equations
 from bridgewatch.errors import ConfigError
-from tests.analysis.embeddings.factories import matrix_of, random_matrix, two_camps
+from tests.analysis.embeddings.factories import (
+    camps_with_a_light_block,
+    matrix_of,
+    random_matrix,
+    two_camps,
+)
 
 
 def test_factor_normal_equations_match_a_plain_numpy_sum() -> None:
@@ -101,6 +106,26 @@ def test_raters_with_few_votes_cannot_take_an_axis_issue_17(seed: int) -> None:
         m, np.ones(m.n_ratings, dtype=np.bool_), AxesConfig(), np.random.default_rng(seed)
     )
     assert np.abs(axes.note_loadings[40:, 0]).max() < 0.1
+
+
+@pytest.mark.parametrize("vote", [-1, 1])
+def test_light_raters_shifting_note_means_do_not_take_the_first_axis(vote: int) -> None:
+    # 200 raters with 4 votes each, all on 8 notes, move those notes' means far from the
+    # camps' mean. Centred on every rater's mean, both camps kept a residual of one sign on
+    # those notes, and a one-axis fit took that shared offset: every camp rater on one side.
+    # Centred on the fitting raters' means, the axis is the camps' again.
+    m, labels = camps_with_a_light_block(vote=vote)
+    axes = fit_opinion_axes(
+        m,
+        np.ones(m.n_ratings, dtype=np.bool_),
+        AxesConfig(n_components=1),
+        np.random.default_rng(0),
+    )
+    first = axes.rater_positions[:60, 0]
+    assert np.all(np.sign(first[labels[:60] == 0]) == -np.sign(first[labels[:60] == 1][0]))
+    assert np.all(np.sign(first[labels[:60] == 1]) == np.sign(first[labels[:60] == 1][0]))
+    # The camps sit about symmetrically around 0, as they do without the light raters.
+    assert abs(first.mean()) < 0.1 * np.abs(first).mean()
 
 
 def test_too_few_raters_to_fit_the_axes_is_a_config_error_naming_the_field() -> None:

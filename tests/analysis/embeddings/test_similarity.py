@@ -15,10 +15,11 @@ from bridgewatch.analysis.embeddings import (
     note_value_counts,
     perspective_buckets,
     rater_sides,
+    side_similarity,
 )
 from bridgewatch.analysis.embeddings.ratings import RatingMatrix
 from bridgewatch.errors import ConfigError
-from tests.analysis.embeddings.factories import random_matrix
+from tests.analysis.embeddings.factories import random_matrix, two_camps
 
 
 def _votes(m: RatingMatrix) -> dict[tuple[int, int], int]:
@@ -92,3 +93,34 @@ def test_sides_and_buckets_split_on_the_factor() -> None:
     f = np.array([-1.0, -0.1, 0.0, 0.1, 0.5, np.nan])
     assert rater_sides(f).tolist() == [0, 0, -1, 1, 1, -1]
     assert perspective_buckets(f).tolist() == [0, 1, 1, 1, 2, -1]
+
+
+def test_side_similarity_on_two_camps_by_hand() -> None:
+    # 30 raters a camp, 40 notes all rated by all: on the 20 odd notes the camps vote
+    # +1 / -1; on the 20 even notes everyone votes +1 except where (rater + note) % 5 == 0.
+    m, camps = two_camps()
+    got = side_similarity(m, camps)
+    assert got.select("sideA", "sideB").rows() == [
+        ("left", "left"),
+        ("left", "right"),
+        ("right", "right"),
+    ]
+    within = 40 * (30 * 29 // 2)
+    assert got["pairs"].to_list() == [within, 40 * 30 * 30, within]
+    # Across the camps the odd notes never agree; within, they always do.
+    votes = m.csr().toarray()
+    even = votes[:, 0::2]
+    agree_even = [
+        sum(
+            int(np.sum(even[a] == even[b]))
+            for a in range(60)
+            for b in range(a + 1, 60)
+            if (camps[a], camps[b]) == pair or (camps[b], camps[a]) == pair
+        )
+        for pair in ((0, 0), (0, 1), (1, 1))
+    ]
+    odd_within = 20 * (30 * 29 // 2)
+    want = [agree_even[0] + odd_within, agree_even[1], agree_even[2] + odd_within]
+    assert got["agreeingPairs"].to_list() == want
+    rates = got["agreementRate"].to_list()
+    assert rates[1] < 0.5 < min(rates[0], rates[2])

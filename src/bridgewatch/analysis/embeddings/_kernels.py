@@ -24,10 +24,11 @@ __all__ = [
     "factor_normal_equations",
     "gather_rows",
     "helpful_share_counts",
+    "kept_per_rater",
     "label_value_counts",
     "note_helpful_moments",
     "note_vote_sums",
-    "project_rows",
+    "note_vote_sums_of_raters",
     "rater_axis_normal_equations",
     "rater_note_factor_moments",
     "rater_residual_sums",
@@ -121,6 +122,39 @@ def note_vote_sums(
 
 
 @numba.njit(cache=True, nogil=True)
+def note_vote_sums_of_raters(
+    rater_idx: NDArray[np.int32],
+    note_idx: NDArray[np.int32],
+    votes: NDArray[np.int8],
+    keep: NDArray[np.bool_],
+    raters: NDArray[np.bool_],
+    n_notes: int,
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:  # pragma: no cover - compiled
+    """Like :func:`note_vote_sums`, over the ratings where ``keep`` by the raters where
+    ``raters`` (bool, shape (n_raters,)) only."""
+    total = np.zeros(n_notes)
+    count = np.zeros(n_notes, dtype=np.int64)
+    for i in range(note_idx.shape[0]):
+        if keep[i] and raters[rater_idx[i]]:
+            n = note_idx[i]
+            total[n] += np.float64(votes[i])
+            count[n] += 1
+    return total, count
+
+
+@numba.njit(cache=True, nogil=True)
+def kept_per_rater(
+    rater_idx: NDArray[np.int32], keep: NDArray[np.bool_], n_raters: int
+) -> NDArray[np.int64]:  # pragma: no cover - compiled
+    """int64 array of shape (n_raters,): ratings of each rater where ``keep``."""
+    count = np.zeros(n_raters, dtype=np.int64)
+    for i in range(rater_idx.shape[0]):
+        if keep[i]:
+            count[rater_idx[i]] += 1
+    return count
+
+
+@numba.njit(cache=True, nogil=True)
 def rater_residual_sums(
     rater_idx: NDArray[np.int32],
     note_idx: NDArray[np.int32],
@@ -181,28 +215,6 @@ def gather_rows(
         )
         j += 1
     return rows, cols, vals
-
-
-@numba.njit(cache=True, nogil=True)
-def project_rows(
-    rater_idx: NDArray[np.int32],
-    note_idx: NDArray[np.int32],
-    votes: NDArray[np.int8],
-    keep: NDArray[np.bool_],
-    note_means: NDArray[np.float64],
-    rater_means: NDArray[np.float64],
-    note_axis: NDArray[np.float64],
-    n_raters: int,
-) -> NDArray[np.float64]:  # pragma: no cover - compiled
-    """Each rater's double-centred votes times the note axis, summed (a sparse matrix times
-    a vector, ``X @ axis``, without building ``X``). float64 array of shape (n_raters,)."""
-    out = np.zeros(n_raters)
-    for i in range(rater_idx.shape[0]):
-        if keep[i]:
-            r = rater_idx[i]
-            n = note_idx[i]
-            out[r] += (np.float64(votes[i]) - note_means[n] - rater_means[r]) * note_axis[n]
-    return out
 
 
 @numba.njit(cache=True, nogil=True)

@@ -1,10 +1,11 @@
 """Opinion axes of the rating matrix: a regularised low-rank fit of the double-centred votes.
 
-Votes y (+1 / 0 / -1) are centred by their note's mean vote, then by the rater's mean
-residual (leniency). The axes are fitted on the well-observed part of the matrix only: the
-raters with at least ``fit_min_rater_ratings`` votes and, among their votes, the notes rated
-by at least ``fit_min_note_raters`` of them (at most ``fit_max_ratings`` votes: raters are
-sampled beyond that). On that part, alternating ridge least squares over the observed votes
+Votes y (+1 / 0 / -1) are centred by their note's mean vote over the raters that can fit
+the axes (``_note_means``), then by the rater's mean residual (leniency). The axes are
+fitted on the well-observed part of the matrix only: the raters with at least
+``fit_min_rater_ratings`` votes and, among their votes, the notes rated by at least
+``fit_min_note_raters`` of them (at most ``fit_max_ratings`` votes: raters are sampled
+beyond that). On that part, alternating ridge least squares over the observed votes
 only (missing votes carry no weight; Hu, Koren & Volinsky 2008 solve the same normal
 equations for implicit feedback) minimises
 
@@ -37,7 +38,9 @@ from numpy.typing import NDArray
 from bridgewatch.analysis.embeddings._kernels import (
     factor_normal_equations,
     gather_rows,
+    kept_per_rater,
     note_vote_sums,
+    note_vote_sums_of_raters,
     rater_residual_sums,
 )
 from bridgewatch.analysis.embeddings.ratings import RatingMatrix
@@ -330,6 +333,32 @@ def _rater_step(
     return ridge_solve(gram, rhs, config.rater_ridge)
 
 
+def _note_means(
+    matrix: RatingMatrix, keep: NDArray[np.bool_], config: AxesConfig
+) -> NDArray[np.float64]:
+    """Each note's mean kept vote over the raters that can fit the axes (at least
+    ``fit_min_rater_ratings`` kept votes), or over every rater where none of those rated it.
+
+    The low-rank fit has no mean term, so its columns must be centred on the rows it is
+    fitted on, as in principal component analysis: were the means taken over every rater,
+    light raters (left out of the fit) who push some notes' means one way would leave every
+    fitted rater with a residual of the same sign on those notes, a pattern all of them
+    share, which the first axis would take instead of the one that divides them (a block of
+    200 raters with 4 votes each on the same 8 notes put every rater of two planted camps on
+    one side of a one-axis fit: tests/analysis/embeddings/test_axes.py).
+    """
+    rater_n = kept_per_rater(matrix.rater_idx, keep, matrix.n_raters)
+    fitting = rater_n >= config.fit_min_rater_ratings
+    fit_sum, fit_n = note_vote_sums_of_raters(
+        matrix.rater_idx, matrix.note_idx, matrix.votes, keep, fitting, matrix.n_notes
+    )
+    all_sum, all_n = note_vote_sums(matrix.note_idx, matrix.votes, keep, matrix.n_notes)
+    means: NDArray[np.float64] = np.where(
+        fit_n > 0, fit_sum / np.maximum(fit_n, 1), all_sum / np.maximum(all_n, 1)
+    )
+    return means
+
+
 def fit_opinion_axes(
     matrix: RatingMatrix, keep: NDArray[np.bool_], config: AxesConfig, rng: np.random.Generator
 ) -> OpinionAxes:
@@ -349,8 +378,7 @@ def fit_opinion_axes(
         Fewer than two raters or notes are left to fit the axes (``fit_min_rater_ratings``).
     """
     d = config.n_components
-    note_sum, note_n = note_vote_sums(matrix.note_idx, matrix.votes, keep, matrix.n_notes)
-    note_means = note_sum / np.maximum(note_n, 1)
+    note_means = _note_means(matrix, keep, config)
     rater_sum, rater_n = rater_residual_sums(
         matrix.rater_idx, matrix.note_idx, matrix.votes, keep, note_means, matrix.n_raters
     )
