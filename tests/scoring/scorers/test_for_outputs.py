@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bridgewatch.io.dataset import Dataset, load_dataset
 from bridgewatch.pipeline.batch import OUTPUT_FILES, SCORER_RULES_DIR, run_batch, write_outputs
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.scoring.run import score
+from bridgewatch.scoring.run import default_as_of_ms, score
 from bridgewatch.scoring.scorers import CORE_NAME
 from bridgewatch.sim import WrittenFiles
 from tests.scoring.community import write_small_community
@@ -33,6 +34,15 @@ def _batch(files: WrittenFiles, outdir: Path, executor: str) -> None:
     )
 
 
+def _load(files: WrittenFiles) -> Dataset:
+    return load_dataset(
+        notes=files.notes,
+        ratings=files.ratings[0],
+        status_history=files.note_status_history,
+        enrollment=files.user_enrollment,
+    )
+
+
 def _same_outputs(a: Path, b: Path) -> None:
     for name in OUTPUT_FILES:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
@@ -50,15 +60,7 @@ def _same_outputs(a: Path, b: Path) -> None:
 def test_batch_files_equal_those_of_a_run_that_keeps_every_state(
     files: WrittenFiles, tmp_path: Path, executor: str
 ) -> None:
-    from bridgewatch.io.dataset import load_dataset
-    from bridgewatch.scoring.run import default_as_of_ms
-
-    dataset = load_dataset(
-        notes=files.notes,
-        ratings=files.ratings[0],
-        status_history=files.note_status_history,
-        enrollment=files.user_enrollment,
-    )
+    dataset = _load(files)
     full = score(
         dataset, ScoringConfig(), as_of_ms=default_as_of_ms(dataset), seed=1, executor="serial"
     )
@@ -68,15 +70,7 @@ def test_batch_files_equal_those_of_a_run_that_keeps_every_state(
 
 
 def test_slim_runs_hold_no_prescoring_state_but_core_keeps_all(files: WrittenFiles) -> None:
-    from bridgewatch.io.dataset import load_dataset
-    from bridgewatch.scoring.run import default_as_of_ms
-
-    dataset = load_dataset(
-        notes=files.notes,
-        ratings=files.ratings[0],
-        status_history=files.note_status_history,
-        enrollment=files.user_enrollment,
-    )
+    dataset = _load(files)
     result = score(
         dataset,
         ScoringConfig(),
