@@ -141,31 +141,24 @@ def test_default_share_convicts_a_brigade_caught_on_a_third_and_spares_a_circle(
     group = np.r_[np.zeros(8, np.int64), np.ones(8, np.int64)]
     groups = revoked_groups(notes, levels, raters, group, np.ones(notes.size, np.bool_), n_notes)
     targeted = np.isin(np.arange(n_notes), [0, 1, 2, 3, 9, 10])
-    found = convict_groups(
-        notes,
-        levels,
-        raters,
-        np.ones(16, dtype=np.bool_),
-        groups,
-        np.ones(n_notes, dtype=np.bool_),
-        targeted,
-        np.where(targeted, 0.5, 0.0),
-        min_notes=UnexplainedConfig().convict_min_notes,
-        share=share,
-    )
+
+    def convict(min_notes: int, share: float) -> Conviction:
+        return convict_groups(
+            notes,
+            levels,
+            raters,
+            np.ones(16, dtype=np.bool_),
+            groups,
+            np.ones(n_notes, dtype=np.bool_),
+            targeted,
+            np.where(targeted, 0.5, 0.0),
+            min_notes=min_notes,
+            share=share,
+        )
+
+    found = convict(UnexplainedConfig().convict_min_notes, share)
     np.testing.assert_array_equal(found.caught, [4, 2])
     np.testing.assert_array_equal(found.convicted, [True, False])
     np.testing.assert_array_equal(found.flagged, raters < 8)
-    half = convict_groups(
-        notes,
-        levels,
-        raters,
-        np.ones(16, dtype=np.bool_),
-        groups,
-        np.ones(n_notes, dtype=np.bool_),
-        targeted,
-        np.where(targeted, 0.5, 0.0),
-        min_notes=2,
-        share=0.5,
-    )
+    half = convict(2, 0.5)
     assert not half.convicted.any()
