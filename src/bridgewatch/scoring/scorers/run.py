@@ -240,6 +240,7 @@ def _prescore(shared: SharedScreening, spec: ScorerSpec, seed: int | None) -> Pr
     if spec.kind is ScorerKind.REPUTATION:
         return _prescore_reputation(shared, spec, seed)
     start = time.perf_counter()
+    cpu_start = time.thread_time()
     core = spec.name == CORE_NAME
     view = scorer_inputs(shared.inputs, spec)
     if view.scoped.n_ratings == 0 and not core:
@@ -273,10 +274,11 @@ def _prescore(shared: SharedScreening, spec: ScorerSpec, seed: int | None) -> Pr
         _log.info("%s: %s", spec.name, reason)
         return Prescored(spec, view, None, seconds, reason)
     _log.info(
-        "%s: prescoring on %d ratings, %.2f s, RSS %.0f MiB",
+        "%s: prescoring on %d ratings, %.2f s (thread CPU %.2f s), RSS %.0f MiB",
         spec.name,
         view.scoped.n_ratings,
         seconds,
+        time.thread_time() - cpu_start,
         current_rss_mib(),
     )
     return Prescored(spec, screening.inputs, pre, seconds, None, screening)
@@ -296,6 +298,7 @@ def _final(
     ratings, same prescoring configuration); ``spec`` then keeps its own captured notes.
     """
     start = time.perf_counter()
+    cpu_start = time.thread_time()
     if lender is not None:
         return _final_shared(spec, shared, prescored[lender], gaussian_fitter, seed)
     source = prescored[spec.borrows if spec.borrows is not None else spec.name]
@@ -338,7 +341,13 @@ def _final(
     run = ScorerRun(spec, view, pre, final, own + seconds, None, screening, defences)
     if spec.name != CORE_NAME:
         run = without_ratings(run)
-    _log.info("%s: final scoring, %.2f s, RSS %.0f MiB", spec.name, seconds, current_rss_mib())
+    _log.info(
+        "%s: final scoring, %.2f s (thread CPU %.2f s), RSS %.0f MiB",
+        spec.name,
+        seconds,
+        time.thread_time() - cpu_start,
+        current_rss_mib(),
+    )
     return run
 
 
