@@ -452,8 +452,8 @@ def find_co_rating_groups_reference(
                 continue
         group_ratings = float(sum(d[r] for r in members))
         rest = max(n - group_ratings, 1.0)
-        share = config.min_cell_share_unproven if masked else config.min_cell_share
-        need = max(float(config.min_cell_members), share * len(members))
+        cell_share = config.min_cell_share_unproven if masked else config.min_cell_share
+        need = max(float(config.min_cell_members), cell_share * len(members))
         for i in range(n):
             if group[raters[i]] != g or exempt[raters[i]]:
                 continue
