@@ -416,9 +416,9 @@ def find_co_rating_groups_reference(
     pairs = []
     for a, b, c_ab in tested:
         expected = d[a] * d[b] * sim(blk[a], blk[b])
-        need = config.min_shared_cells if exempt[a] or exempt[b] else thin
+        need_pair = config.min_shared_cells if exempt[a] or exempt[b] else thin
         if (
-            c_ab >= need
+            c_ab >= need_pair
             and c_ab >= config.min_lift * expected
             and float(_poisson_sf(c_ab - 1, expected)) <= threshold
         ):
