@@ -319,8 +319,9 @@ def _thin_brigades() -> tuple[Arrays, NDArray[np.bool_], set[tuple[int, int]], r
     established niche circle (600-629) that rates 20 little-rated notes alike, and two
     thin brigades of new accounts with 2 honest-looking ratings each: a pool (630-709)
     in which each of 30 targets gets a fresh random 16 of the 80 members (a member rates
-    ~6), no pair sharing more than 3 targets, and a rotating brigade (710-733) in 3 waves of 8 accounts, each
-    wave rating its own 4 targets. No pair of either brigade shares 5 cells.
+    ~6), no pair sharing more than 3 targets, and a rotating brigade (710-733) in 3
+    waves of 8 accounts, each wave rating its own 4 targets. No pair of either brigade
+    shares 5 cells.
 
     Returns ((note, rater, level), established, attack keys, pool members, circle)."""
     rng = np.random.default_rng(33)
