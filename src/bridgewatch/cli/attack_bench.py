@@ -15,6 +15,7 @@ from bridgewatch.analysis.attack import (
     SCORER_SETS,
     STRUCTURE_KINDS,
     AttackBenchConfig,
+    cell_table,
     defence_config,
     run_attack_bench,
     summarize,
@@ -232,6 +233,10 @@ def run(args: argparse.Namespace) -> int:
             progress=lambda label: _log.info("scoring %s", label),
             executor=args.executor,
         )
+        per_cell = cell_table(cells)
+        per_cell.write_csv(outdir / "attack_bench_cells.tsv", separator="\t")
+        per_cell.write_parquet(outdir / "attack_bench_cells.parquet")
+        written += [outdir / "attack_bench_cells.tsv", outdir / "attack_bench_cells.parquet"]
         table = summarize(cells)
         table.write_csv(outdir / "attack_bench.tsv", separator="\t")
         table.write_parquet(outdir / "attack_bench.parquet")
