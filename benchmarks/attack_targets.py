@@ -41,10 +41,24 @@ def main() -> None:
     parser.add_argument("--share", type=float, default=10.0, help="percent of the raters")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scorers", choices=("all", "core"), default="all")
+    defaults = AttackBenchConfig()
+    parser.add_argument("--notes", type=int, default=defaults.n_notes)
+    parser.add_argument("--raters", type=int, default=defaults.n_raters)
+    parser.add_argument("--ratings", type=int, default=defaults.n_ratings)
+    parser.add_argument("--days", type=float, default=defaults.days)
+    parser.add_argument("--targets", type=int, default=defaults.n_targets)
     args = parser.parse_args()
     share = args.share / 100.0
     bench = AttackBenchConfig(
-        shares=(share,), seeds=(args.seed,), kinds=(args.kind,), structures=STRUCTURE_KINDS
+        shares=(share,),
+        seeds=(args.seed,),
+        kinds=(args.kind,),
+        structures=STRUCTURE_KINDS,
+        n_notes=args.notes,
+        n_raters=args.raters,
+        n_ratings=args.ratings,
+        days=args.days,
+        n_targets=args.targets,
     )
     community = simulate(bench.community(args.seed, share, args.kind))
     with tempfile.TemporaryDirectory(prefix="bw-targets-") as tmp:

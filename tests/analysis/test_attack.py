@@ -12,6 +12,7 @@ from bridgewatch.analysis.attack import (
     AttackBenchConfig,
     AttackCell,
     CellSpec,
+    cell_table,
     defence_config,
     drop_attack_ratings,
     run_attack_bench,
@@ -101,6 +102,19 @@ def test_summary_collateral_columns_by_hand() -> None:
     assert off["cpu_overhead_pct"] == pytest.approx(0.0)
     assert on["adversary_removed_pct"] is None  # no adversary ratings: no share
     assert "| 6 (1.50%) | 3 (2 in structures) | 1/2 |" in to_markdown(table)
+    # Per seed: seed 1's defended run keeps h1 and c1, so its drop is 0 where seed 0's is
+    # 1 of 3 notes; the summary sums both seeds.
+    seeds = [
+        cell(False, off_crh, nothing, 2.0),
+        cell(True, {"c2", "h1"}, some, 3.0),
+        dataclasses.replace(cell(False, off_crh, nothing, 2.0), seed=1),
+        dataclasses.replace(cell(True, off_crh, nothing, 2.0), seed=1),
+    ]
+    per_seed = cell_table(seeds).filter(pl.col("defences") == "on")
+    assert per_seed["seed"].to_list() == [0, 1]
+    assert per_seed["honest_helpful_drop"].to_list() == pytest.approx([100.0 / 3, 0.0])
+    both = summarize(seeds).filter(pl.col("defences") == "on").row(0, named=True)
+    assert both["seeds"] == 2 and both["honest_helpful_drop"] == pytest.approx(100.0 / 6)
 
 
 def test_bench_cells_have_one_promote_and_one_suppress_brigade() -> None:
@@ -239,6 +253,14 @@ def test_cli_writes_table_markdown_and_plot(tmp_path: Path) -> None:
             "2",
             "--kinds",
             "rotating",
+            "--rotating-targets",
+            "4",
+            "--rotating-per-wave",
+            "2",
+            "--pool-share",
+            "20",
+            "--pool-max-overlap",
+            "0",
             "--structures",
             "circles-one",
             "--scorers",
@@ -257,6 +279,10 @@ def test_cli_writes_table_markdown_and_plot(tmp_path: Path) -> None:
     assert table.height == 4
     assert set(table["brigade"].to_list()) == {"none", "rotating"}
     assert pl.read_parquet(tmp_path / "attack_bench.parquet").height == 4
+    cells = pl.read_parquet(tmp_path / "attack_bench_cells.parquet")
+    assert cells.height == 4 and cells["seed"].to_list() == [1, 1, 1, 1]
+    rotating_on = cells.filter((pl.col("brigade") == "rotating") & (pl.col("defences") == "on"))
+    assert 0 < rotating_on["attack_ratings"].item() <= rotating_on["adversary_ratings"].item()
     cost = pl.read_parquet(tmp_path / "attack_cost.parquet")
     assert cost["defences"].to_list() == ["off", "on"] and cost["cap_members"][0] == 10
     assert (tmp_path / "attack_bench.md").read_text().startswith("| brigade |")

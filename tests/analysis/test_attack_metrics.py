@@ -33,6 +33,12 @@ def test_count_audit_by_hand() -> None:
     assert (audit.honest_ratings, audit.honest_removed, audit.honest_down_weighted) == (5, 1, 1)
     assert (audit.adversary_ratings, audit.adversary_removed) == (3, 2)
     assert (audit.honest_flagged, audit.structure_flagged, audit.adversaries_flagged) == (2, 1, 1)
+    assert (audit.attack_ratings, audit.attack_removed) == (0, 0)
+    # Ratings 5 and 7 are on attacked notes (and by adversaries), 3 too but honest.
+    on_target = np.array([0, 0, 0, 1, 0, 1, 0, 1], dtype=np.bool_)
+    audit = count_audit(rater, removed, down, flagged, adversary, structure, on_target)
+    assert (audit.attack_ratings, audit.attack_removed) == (2, 1)
+    assert (audit.adversary_ratings, audit.adversary_removed) == (3, 2)
 
 
 def test_measured_reports_the_call() -> None:

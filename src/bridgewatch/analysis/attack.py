@@ -93,6 +93,7 @@ __all__ = [
     "AttackCell",
     "CellSpec",
     "bench_cells",
+    "cell_table",
     "crh_ids",
     "defence_config",
     "drop_attack_ratings",
@@ -550,7 +551,10 @@ def run_cell(
     for config in configs:
         result, usage = measured(partial(score_dataset, attacked, config, bench.scorers))
         adversary, structure = _truth_masks(result, community.rater_truth)
-        runs.append((crh_ids(result), audit_defences(result, adversary, structure), usage))
+        note_ids = np.asarray(result.inputs.note_ids.ids, dtype=object)
+        target = np.isin(note_ids, list(promote | suppress))
+        audit = audit_defences(result, adversary, structure, target)
+        runs.append((crh_ids(result), audit, usage))
         taken.append(adversary_ratings_removed(result, adversary))
         del result
     if clean.ratings.height == community.ratings.height:
@@ -684,6 +688,8 @@ _SUMS = (
     "adversary_ratings",
     "adversary_removed",
     "adversaries_flagged",
+    "attack_ratings",
+    "attack_removed",
     "wall_s",
     "cpu_s",
 )
@@ -727,6 +733,8 @@ def _cell_row(c: AttackCell) -> dict[str, object]:
         "adversary_ratings": 0 if audit is None else audit.adversary_ratings,
         "adversary_removed": 0 if audit is None else audit.adversary_removed,
         "adversaries_flagged": 0 if audit is None else audit.adversaries_flagged,
+        "attack_ratings": 0 if audit is None else audit.attack_ratings,
+        "attack_removed": 0 if audit is None else audit.attack_removed,
         "wall_s": math.nan if usage is None else usage.wall_s,
         "cpu_s": math.nan if usage is None else usage.cpu_s,
         "peak_mib": math.nan if usage is None else usage.peak_mib,
@@ -751,7 +759,9 @@ def summarize(cells: Sequence[AttackCell]) -> pl.DataFrame:
     honest_ratings (in Core's scope), honest_removed, honest_removed_pct,
     honest_down_weighted, honest_flagged (honest raters flagged), structure_flagged (... of
     them in honest structures), adversary_ratings, adversary_removed,
-    adversary_removed_pct, adversaries_flagged; wall_s, cpu_s (summed), peak_mib (max);
+    adversary_removed_pct, adversaries_flagged; attack_ratings, attack_removed,
+    attack_removed_pct (the brigade members' ratings on attacked notes alone: the attack
+    without the accounts' ratings elsewhere); wall_s, cpu_s (summed), peak_mib (max);
     cpu_overhead_pct and peak_overhead_pct (defences on against off, same cells; 0 for off).
     """
     frame = pl.DataFrame([_cell_row(c) for c in cells])
@@ -777,6 +787,9 @@ def summarize(cells: Sequence[AttackCell]) -> pl.DataFrame:
             (100.0 * pl.col("adversary_removed") / pl.col("adversary_ratings"))
             .fill_nan(None)
             .alias("adversary_removed_pct"),
+            (100.0 * pl.col("attack_removed") / pl.col("attack_ratings"))
+            .fill_nan(None)
+            .alias("attack_removed_pct"),
         )
         .drop("honest_crh", "honest", "honest_crh_matched")
     )
@@ -792,6 +805,21 @@ def summarize(cells: Sequence[AttackCell]) -> pl.DataFrame:
         .drop("_cpu_off", "_peak_off")
         .sort(["brigade", "share", "defences"])
     )
+
+
+def cell_table(cells: Sequence[AttackCell]) -> pl.DataFrame:
+    """One row per cell and defence setting (seeds apart, unlike ``summarize``): the
+    counts of ``summarize`` plus honest_helpful_drop and honest_helpful_drop_matched
+    (points) of that seed alone, so their spread over seeds can be read."""
+    frame = pl.DataFrame([_cell_row(c) for c in cells])
+    return frame.with_columns(
+        (100.0 * (pl.col("honest_crh_ref") - pl.col("honest_crh")) / pl.col("honest")).alias(
+            "honest_helpful_drop"
+        ),
+        (100.0 * (pl.col("honest_crh_matched") - pl.col("honest_crh")) / pl.col("honest")).alias(
+            "honest_helpful_drop_matched"
+        ),
+    ).sort(["brigade", "share", "defences", "seed"])
 
 
 def _pct(num: int, den: int) -> str:
@@ -814,13 +842,15 @@ def to_markdown(table: pl.DataFrame) -> str:
         "honest raters flagged",
         "circle good notes lost vs off",
         "circle good notes lost vs ref",
-        "attack ratings removed",
+        "brigade ratings removed (on targets)",
         "CPU s (vs off)",
         "peak MiB (vs off)",
     ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in table.iter_rows(named=True):
         adv = r["adversary_removed_pct"]
+        hit = r.get("attack_removed_pct")
+        on_targets = "" if hit is None else f" ({hit:.0f}%)"
         lines.append(
             f"| {r['brigade']} | {r['share']:.0%} | {r['defences']} "
             f"| {_pct(r['promoted_crh'], r['promote_targets'])} "
@@ -833,7 +863,7 @@ def to_markdown(table: pl.DataFrame) -> str:
             f"| {r['honest_flagged']} ({r['structure_flagged']} in structures) "
             f"| {_pct(r['circle_good_lost'], r['circle_good_off'])} "
             f"| {_pct(r['circle_good_lost_ref'], r['circle_good_ref'])} "
-            f"| {'-' if adv is None else f'{adv:.0f}%'} "
+            f"| {'-' if adv is None else f'{adv:.0f}%{on_targets}'} "
             f"| {r['cpu_s']:.1f} ({r['cpu_overhead_pct']:+.0f}%) "
             f"| {r['peak_mib']:.0f} ({r['peak_overhead_pct']:+.0f}%) |"
         )

@@ -57,6 +57,9 @@ class DefenceAudit:
     honest_flagged, adversaries_flagged : raters flagged (see the module docstring).
     structure_flagged : honest raters flagged that belong to an honest structure (niche
         circles, modeling-group communities, very active raters).
+    attack_ratings, attack_removed : the brigade members' ratings on attacked notes (the
+        attack itself, without the accounts' ratings elsewhere) in Core's scope, and those
+        absent from Core's final fits (0 when the targets were not given).
     """
 
     honest_ratings: int
@@ -67,6 +70,8 @@ class DefenceAudit:
     honest_flagged: int
     adversaries_flagged: int
     structure_flagged: int
+    attack_ratings: int = 0
+    attack_removed: int = 0
 
 
 @dataclass(frozen=True)
@@ -242,6 +247,7 @@ def count_audit(
     flagged: NDArray[np.bool_],
     adversary: NDArray[np.bool_],
     structure: NDArray[np.bool_],
+    on_target: NDArray[np.bool_] | None = None,
 ) -> DefenceAudit:
     """The counts of a ``DefenceAudit``.
 
@@ -252,8 +258,11 @@ def count_audit(
     flagged, adversary, structure : bool arrays of shape (n_participants,): flagged by a
         defence (raters without ratings should be False), brigade member, member of an honest
         structure.
+    on_target : bool array of shape (n_view,), the rating is on an attacked note; None:
+        the attack is not told apart (``attack_ratings`` 0).
     """
     bad = adversary[rater]
+    attack = np.zeros_like(bad) if on_target is None else bad & on_target
     return DefenceAudit(
         honest_ratings=int((~bad).sum()),
         honest_removed=int((removed & ~bad).sum()),
@@ -263,6 +272,8 @@ def count_audit(
         honest_flagged=int((flagged & ~adversary).sum()),
         adversaries_flagged=int((flagged & adversary).sum()),
         structure_flagged=int((flagged & ~adversary & structure).sum()),
+        attack_ratings=int(attack.sum()),
+        attack_removed=int((removed & attack).sum()),
     )
 
 
@@ -270,6 +281,7 @@ def audit_defences(
     result: ScoringResult,
     adversary: NDArray[np.bool_],
     structure: NDArray[np.bool_],
+    target: NDArray[np.bool_] | None = None,
 ) -> DefenceAudit:
     """Count what the defences took out of ``result``, by ground truth.
 
@@ -279,9 +291,16 @@ def audit_defences(
     adversary : bool array of shape (n_participants,) over ``result.inputs.participant_ids``,
         the participant is a brigade member.
     structure : bool array of the same shape, the participant belongs to an honest structure.
+    target : bool array of shape (n_notes,) over ``result.inputs.note_ids``, the note is
+        attacked; None: the attack ratings are not counted apart.
     """
     rater, removed, down = removed_ratings(result)
     flagged = flagged_raters(result)
     has_ratings = np.zeros(adversary.shape[0], dtype=np.bool_)
     has_ratings[result.inputs.post_pss.rater_idx] = True
-    return count_audit(rater, removed, down, flagged & has_ratings, adversary, structure)
+    on_target = None
+    if target is not None:
+        run = result.roster[CORE_NAME] if result.roster is not None else None
+        view = scorer_inputs(result.inputs, run.spec) if run is not None else result.inputs
+        on_target = target[view.scoped.note_idx]
+    return count_audit(rater, removed, down, flagged & has_ratings, adversary, structure, on_target)

@@ -15,6 +15,7 @@ from bridgewatch.analysis.attack import (
     SCORER_SETS,
     STRUCTURE_KINDS,
     AttackBenchConfig,
+    cell_table,
     defence_config,
     run_attack_bench,
     summarize,
@@ -90,6 +91,46 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=float,
         default=defaults.max_reaction_minutes,
         help="attack ratings land within this many minutes of the target (default 30)",
+    )
+    parser.add_argument(
+        "--pool-targets",
+        type=int,
+        default=defaults.pool_targets,
+        help=f"targets of a pool brigade (default {defaults.pool_targets})",
+    )
+    parser.add_argument(
+        "--pool-share",
+        type=float,
+        default=defaults.pool_share * 100,
+        metavar="PCT",
+        help=(
+            "share of a pool that rates each target, a fresh random subset per target "
+            f"(default {defaults.pool_share * 100:g})"
+        ),
+    )
+    parser.add_argument(
+        "--pool-max-overlap",
+        type=int,
+        default=defaults.pool_max_overlap,
+        help=(
+            "no two pool accounts rate more than this many of the same targets "
+            f"(default {defaults.pool_max_overlap}; 0: no bound)"
+        ),
+    )
+    parser.add_argument(
+        "--rotating-targets",
+        type=int,
+        default=defaults.rotating_targets,
+        help=f"targets of a rotating brigade (default {defaults.rotating_targets})",
+    )
+    parser.add_argument(
+        "--rotating-per-wave",
+        type=int,
+        default=defaults.rotating_targets_per_wave,
+        help=(
+            "targets per wave of new accounts of a rotating brigade "
+            f"(default {defaults.rotating_targets_per_wave})"
+        ),
     )
     parser.add_argument(
         "--kinds",
@@ -195,6 +236,11 @@ def run(args: argparse.Namespace) -> int:
         n_ratings=args.ratings,
         days=args.days,
         n_targets=args.targets,
+        pool_targets=args.pool_targets,
+        pool_share=args.pool_share / 100.0,
+        pool_max_overlap=args.pool_max_overlap or None,
+        rotating_targets=args.rotating_targets,
+        rotating_targets_per_wave=args.rotating_per_wave,
         max_reaction_minutes=args.reaction_minutes,
         structures=tuple(args.structures),
         scorers=args.scorers,
@@ -232,6 +278,10 @@ def run(args: argparse.Namespace) -> int:
             progress=lambda label: _log.info("scoring %s", label),
             executor=args.executor,
         )
+        per_cell = cell_table(cells)
+        per_cell.write_csv(outdir / "attack_bench_cells.tsv", separator="\t")
+        per_cell.write_parquet(outdir / "attack_bench_cells.parquet")
+        written += [outdir / "attack_bench_cells.tsv", outdir / "attack_bench_cells.parquet"]
         table = summarize(cells)
         table.write_csv(outdir / "attack_bench.tsv", separator="\t")
         table.write_parquet(outdir / "attack_bench.parquet")

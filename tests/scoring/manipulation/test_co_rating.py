@@ -28,12 +28,13 @@ def _honest(
     n_raters: int,
     prolific: int,
     ratings: tuple[int, int] = (5, 30),
+    exponent: float = 0.8,
 ) -> tuple[list[tuple[int, int, int]], NDArray[np.int64]]:
     """Honest raters in two camps pick notes by (Zipf-like) popularity; the verdict
     follows the note's slant and the rater's camp, with noise. The first ``prolific``
     raters rate 40% of the notes each (mostly the popular ones), the others a number in
-    ``ratings`` (high exclusive)."""
-    popularity = 1.0 / np.arange(1, n_notes + 1) ** 0.8
+    ``ratings`` (high exclusive); popularity falls as rank ** -``exponent``."""
+    popularity = 1.0 / np.arange(1, n_notes + 1) ** exponent
     popularity /= popularity.sum()
     slant = rng.choice([-1, 0, 1], size=n_notes)
     camps = rng.choice([-1, 1], size=n_raters)
@@ -180,15 +181,19 @@ def test_vectorized_matches_plain_loops(
     blocks=st.lists(st.integers(-1, 2), min_size=9, max_size=9),
     established=st.lists(st.booleans(), min_size=9, max_size=9),
     alpha=st.sampled_from([None, 0.5, 1.0]),
+    thin=st.sampled_from([1, 2, 3]),
 )
 def test_vectorized_matches_plain_loops_with_blocks_and_established(
     rows: list[tuple[int, int, int]],
     blocks: list[int],
     established: list[bool],
     alpha: float | None,
+    thin: int,
 ) -> None:
     config = CoRatingConfig(
         min_shared_cells=2,
+        min_shared_unproven=thin,
+        min_cell_share_unproven=0.1,
         min_lift=1.0,
         max_pair_p=0.6,
         min_partners=1,
@@ -307,3 +312,65 @@ def test_poisson_tail_equals_scipy_stats() -> None:
     k = np.array([-1, 0, 1, 4, 5, 9, 20, 50])
     mu = np.array([2.0, 0.1, 2.0, 0.5, 7.0, 1.2, 3.3, 0.01])
     np.testing.assert_allclose(_poisson_sf(k, mu), poisson.sf(k, mu), rtol=1e-12)
+
+
+def _thin_brigades() -> tuple[Arrays, NDArray[np.bool_], set[tuple[int, int]], range, range]:
+    """600 honest raters on 2,000 notes (a third of them unproven newcomers), an
+    established niche circle (600-629) that rates 20 little-rated notes alike, and two
+    thin brigades of new accounts with 2 honest-looking ratings each: a pool (630-709)
+    in which each of 30 targets gets a fresh random 16 of the 80 members (a member rates
+    ~6), no pair sharing more than 3 targets, and a rotating brigade (710-733) in 3
+    waves of 8 accounts, each wave rating its own 4 targets. No pair of either brigade
+    shares 5 cells.
+
+    Returns ((note, rater, level), established, attack keys, pool members, circle)."""
+    rng = np.random.default_rng(33)
+    rows, _ = _honest(rng, 2000, 600, prolific=5, exponent=0.5)
+    circle = range(600, 630)
+    niche = list(range(1980, 2000))
+    rows = [r for r in rows if r[0] not in niche]
+    for m in circle:
+        rows += [(int(n), m, 2) for n in rng.choice(1000, size=8, replace=False)]
+        rows += [(n, m, 2 if n % 3 else 0) for n in niche]
+    pool = range(630, 710)
+    rotating = range(710, 734)
+    for m in [*pool, *rotating]:
+        rows += [(int(n), m, 2) for n in rng.choice(1000, size=2, replace=False)]
+    attack: list[tuple[int, int, int]] = []
+    together = np.zeros((80, 80), dtype=np.int64)
+    for t in range(30):
+        picked: list[int] = []
+        for m in rng.permutation(80).tolist():
+            if len(picked) < 16 and (not picked or together[m, picked].max() < 3):
+                picked.append(m)
+        together[np.ix_(picked, picked)] += 1
+        attack += [(1900 + t, pool[m], 2) for m in picked]
+    for w in range(3):
+        attack += _attack(rotating[8 * w : 8 * w + 8], [1940 + 4 * w + k for k in range(4)], 0)
+    keys = {(t, m) for t, m, _ in attack}
+    rows = [r for r in rows if (r[0], r[1]) not in keys] + attack
+    established = np.ones(734, dtype=np.bool_)
+    established[:600:3] = False  # honest newcomers among the organic raters
+    established[630:] = False
+    return _arrays(rows), established, keys, pool, circle
+
+
+def test_thin_pool_and_rotating_waves_are_caught_and_honest_circle_left_alone() -> None:
+    (note, rater, level), established, keys, pool, circle = _thin_brigades()
+    is_attack = np.array([(int(t), int(m)) in keys for t, m in zip(note, rater, strict=True)])
+    config = CoRatingConfig()
+    found = find_co_rating_groups(note, rater, level, 734, config, established=established)
+    # Nothing honest is flagged: neither the newcomers nor the circle.
+    assert not found.flagged[~is_attack].any()
+    assert not found.flagged[np.isin(rater, list(circle))].any()
+    assert (found.group[:630] == -1).all()
+    assert (found.group[list(pool)] >= 0).mean() >= 0.5
+    # The rotating waves lose every attack rating, the pool most of them.
+    rot = is_attack & (rater >= 710)
+    pool_attack = is_attack & (rater < 710)
+    assert found.flagged[rot].all()
+    assert found.flagged[pool_attack].mean() >= 0.7
+    # With five shared cells for every pair (the old rule) neither is caught.
+    old = CoRatingConfig(min_shared_unproven=5, min_cell_share_unproven=0.2)
+    before = find_co_rating_groups(note, rater, level, 734, old, established=established)
+    assert not before.flagged.any()

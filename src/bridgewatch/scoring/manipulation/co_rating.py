@@ -24,13 +24,18 @@ rater picks (note, verdict) cells in proportion to their popularity:
    most ``max_pair_p`` and ``pair_alpha / n_tested`` (Bonferroni over the pairs that share
    a cell: a community of millions of pairs produces no chance pairs by sheer number).
    With an ``established`` mask only pairs with an unproven rater are tested (and only
-   the unproven raters' rows of ``X`` are multiplied).
+   the unproven raters' rows of ``X`` are multiplied), and a pair of two unproven raters
+   needs only ``min_shared_unproven`` shared cells: new accounts have few ratings, and a
+   pool that puts a fresh subset of its members on each target leaves each pair only 3-4
+   shared targets, far beyond the null for accounts of 5-10 ratings.
 3. **Core.** Coordinated raters are the ``min_partners``-core of the pair graph, and the
    groups its connected components: a chain of chance pairs does not make a group.
 4. **Flags.** For a group ``G`` (``D_G = sum_{a in G} d_a``) and a cell ``j`` rated by
    ``g_j`` of its members and ``o_j`` other raters, the null expects ``e_j = D_G o_j /
    (W - D_G)`` members. The members' ratings on cell ``j`` are flagged when ``g_j >=
-   max(min_cell_members, min_cell_share * |G|)``, ``g_j >= min_lift * e_j`` and
+   max(min_cell_members, min_cell_share * |G|)`` (``min_cell_share_unproven`` with an
+   ``established`` mask: a pool's targets each hold only a 10-20% subset of it),
+   ``g_j >= min_lift * e_j`` and
    ``P(X >= g_j | e_j) <= max_cell_p``: the cells where the group's shared verdicts
    concentrate. A member's other (honest) ratings stay, and so do an established
    member's (``CoRatingConfig.flag_established`` False); a group of mostly established
@@ -163,10 +168,11 @@ def _pair_threshold(n_tested: int, config: CoRatingConfig) -> float:
 def _pair_tests(
     count: NDArray[np.int64],
     expected: NDArray[np.float64],
+    need: NDArray[np.int64] | int,
     config: CoRatingConfig,
     threshold: float,
 ) -> NDArray[np.bool_]:
-    ok = (count >= config.min_shared_cells) & (count >= config.min_lift * expected)
+    ok = (count >= need) & (count >= config.min_lift * expected)
     if ok.any():
         tail = _poisson_sf(count[ok] - 1, expected[ok])
         ok[np.flatnonzero(ok)] = tail <= threshold
@@ -206,10 +212,11 @@ def _cell_tests(
     total: float,
     group_size: int,
     config: CoRatingConfig,
+    share: float,
 ) -> NDArray[np.bool_]:
     rest = max(total - group_ratings, 1.0)
     expected = group_ratings * others.astype(np.float64) / rest
-    need = max(float(config.min_cell_members), config.min_cell_share * group_size)
+    need = max(float(config.min_cell_members), share * group_size)
     ok = (members >= need) & (members >= config.min_lift * expected)
     if ok.any():
         tail = _poisson_sf(members[ok] - 1, expected[ok])
@@ -268,6 +275,7 @@ def _flag(
             float(n),
             int(sizes[g]),
             config,
+            config.min_cell_share if exempt is None else config.min_cell_share_unproven,
         )
         flagged |= mine & concentrated[cells]
     if exempt is not None:
@@ -328,19 +336,27 @@ def find_co_rating_groups(
     w = np.bincount(cells, minlength=n_cells).astype(np.float64)
     d = np.bincount(raters, minlength=n_raters).astype(np.float64)
     sim = _block_similarity(cells, blk[raters], n_blocks, n_cells)
-    # Pair counting: raters with enough ratings, cells not too popular.
-    use = (d[raters] >= config.min_shared_cells) & (w[cells] <= config.max_cell_raters)
+    # Pair counting: raters with enough ratings, cells not too popular. Two unproven
+    # raters need only min_shared_unproven shared cells (and that many ratings each).
+    thin = config.min_shared_cells if exempt is None else config.min_shared_unproven
+    eligible = d >= config.min_shared_cells
+    if exempt is not None:
+        eligible |= ~exempt & (d >= thin)
+    use = eligible[raters] & (w[cells] <= config.max_cell_raters)
     x = sp.csr_matrix(
         (np.ones(int(use.sum()), dtype=np.int32), (raters[use], cells[use])),
         shape=(n_raters, n_cells),
     )
-    rows = np.flatnonzero(d >= config.min_shared_cells)
+    rows = np.flatnonzero(eligible)
     if exempt is not None:
         # Only pairs with an unproven rater: its rows against every rater.
         rows = rows[~exempt[rows]]
-    a, b, count, n_tested = _shared_pairs(x, rows, exempt, config.min_shared_cells)
+    a, b, count, n_tested = _shared_pairs(x, rows, exempt, min(thin, config.min_shared_cells))
+    need: NDArray[np.int64] | int = config.min_shared_cells
+    if exempt is not None:
+        need = np.where(exempt[a] | exempt[b], config.min_shared_cells, thin)
     threshold = _pair_threshold(n_tested, config)
-    ok = _pair_tests(count, d[a] * d[b] * sim[blk[a], blk[b]], config, threshold)
+    ok = _pair_tests(count, d[a] * d[b] * sim[blk[a], blk[b]], need, config, threshold)
     pairs = np.stack([a[ok], b[ok]], axis=1)
     group, n_groups = _groups(pairs, n_raters, config.min_partners)
     flagged = _flag(cells, raters, group, n_groups, config, exempt)
@@ -373,8 +389,11 @@ def find_co_rating_groups_reference(
     for c, r in zip(cells, raters, strict=True):
         w[c] = w.get(c, 0) + 1
         d[r] += 1
+    masked = established is not None and not config.flag_established
+    thin = config.min_shared_unproven if masked else config.min_shared_cells
     for c, r in zip(cells, raters, strict=True):
-        if d[r] >= config.min_shared_cells and w[c] <= config.max_cell_raters:
+        enough = d[r] >= config.min_shared_cells or (not exempt[r] and d[r] >= thin)
+        if enough and w[c] <= config.max_cell_raters:
             rated[r].add(c)
     # Block cell counts w_j^A and block totals W_A for the stratified null.
     wb: dict[tuple[int, int], int] = {}
@@ -397,8 +416,9 @@ def find_co_rating_groups_reference(
     pairs = []
     for a, b, c_ab in tested:
         expected = d[a] * d[b] * sim(blk[a], blk[b])
+        need_pair = config.min_shared_cells if exempt[a] or exempt[b] else thin
         if (
-            c_ab >= config.min_shared_cells
+            c_ab >= need_pair
             and c_ab >= config.min_lift * expected
             and float(_poisson_sf(c_ab - 1, expected)) <= threshold
         ):
@@ -432,7 +452,8 @@ def find_co_rating_groups_reference(
                 continue
         group_ratings = float(sum(d[r] for r in members))
         rest = max(n - group_ratings, 1.0)
-        need = max(float(config.min_cell_members), config.min_cell_share * len(members))
+        cell_share = config.min_cell_share_unproven if masked else config.min_cell_share
+        need = max(float(config.min_cell_members), cell_share * len(members))
         for i in range(n):
             if group[raters[i]] != g or exempt[raters[i]]:
                 continue

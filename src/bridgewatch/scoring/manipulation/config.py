@@ -182,6 +182,14 @@ class CoRatingConfig:
     ----------
     min_shared_cells : a coordinated pair shares at least this many (note, verdict) cells
         (5); raters with fewer ratings are not paired.
+    min_shared_unproven : with an ``established`` mask, a pair of two *unproven* raters
+        needs only this many shared cells (3; the lift and the Poisson tail still apply),
+        and unproven raters with this many ratings are paired. New accounts have few
+        ratings, and a pool that spreads a fresh 10-20% of its members over each target
+        (or rotates 3-4 targets per wave of accounts) leaves each pair only 3-4 shared
+        targets: far beyond the null for accounts of 5-10 ratings (Poisson tail ~1e-6),
+        yet below ``min_shared_cells``. Pairs with an established rater keep
+        ``min_shared_cells``.
     min_lift : ... at least this many times the null model's expectation (pair step) and
         a flagged cell holds this many times the expected group members (4.0) ...
     max_pair_p : ... and the Poisson upper tail of its shared count is at most this (1e-4).
@@ -189,7 +197,11 @@ class CoRatingConfig:
         at least this many coordinated partners (4): groups of min_partners + 1 or more.
     min_cell_members : a group's ratings on a cell are flagged when at least this many
         members rated it (3) ...
-    min_cell_share : ... and at least this share of the group (0.2) ...
+    min_cell_share : ... and at least this share of the group (0.2; without an
+        ``established`` mask, e.g. the revocation pass) ...
+    min_cell_share_unproven : ... or of a group of the pass with an ``established`` mask
+        (0.05): a pool puts a fresh 10-20% of its members on each target, so no target holds
+        a fifth of the group; the Poisson tail and the lift still bound the cells.
     max_cell_p : ... and the Poisson upper tail of the member count is at most this (1e-6).
     max_cell_raters : cells with more raters are left out of the pair count (5000).
     pair_alpha : family-wise bound on chance pairs: a pair's Poisson tail must also be at
@@ -214,11 +226,13 @@ class CoRatingConfig:
     """
 
     min_shared_cells: int = 5
+    min_shared_unproven: int = 3
     min_lift: float = 4.0
     max_pair_p: float = 1e-4
     min_partners: int = 4
     min_cell_members: int = 3
     min_cell_share: float = 0.2
+    min_cell_share_unproven: float = 0.05
     max_cell_p: float = 1e-6
     max_cell_raters: int = 5000
     pair_alpha: float | None = None
@@ -231,7 +245,13 @@ class CoRatingConfig:
             raise ConfigError("min_unproven_share", self.min_unproven_share, "in [0, 1]")
         if self.pair_alpha is not None and not 0.0 < self.pair_alpha <= 1.0:
             raise ConfigError("pair_alpha", self.pair_alpha, "in (0, 1] or None")
-        for name in ("min_shared_cells", "min_partners", "min_cell_members", "max_cell_raters"):
+        for name in (
+            "min_shared_cells",
+            "min_shared_unproven",
+            "min_partners",
+            "min_cell_members",
+            "max_cell_raters",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(name, value, "an int >= 1")
@@ -240,5 +260,6 @@ class CoRatingConfig:
         for name in ("max_pair_p", "max_cell_p"):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise ConfigError(name, getattr(self, name), "in (0, 1]")
-        if not 0.0 <= self.min_cell_share <= 1.0:
-            raise ConfigError("min_cell_share", self.min_cell_share, "in [0, 1]")
+        for name in ("min_cell_share", "min_cell_share_unproven"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ConfigError(name, getattr(self, name), "in [0, 1]")
