@@ -177,19 +177,20 @@ def _gradient_chunks(  # type: ignore[no-untyped-def]
 
 
 @_njit
-def _interleave_notes(theta, nn, slot, note_p):  # type: ignore[no-untyped-def]
-    """note_p[slot[n]] = (f_n, b_n): one cache line holds both for the random per-rating
-    reads, and the most-rated notes sit together (see ``_note_slots``)."""
-    for i in range(nn):
+def _interleave_notes(theta, nn, slot, note_p, lo, hi):  # type: ignore[no-untyped-def]
+    """note_p[slot[n]] = (f_n, b_n) for notes lo..hi-1: one cache line holds both for the
+    random per-rating reads, and the most-rated notes sit together (see ``_note_slots``)."""
+    for i in range(lo, hi):
         k = slot[i]
         note_p[k, 0] = theta[i]
         note_p[k, 1] = theta[nn + i]
 
 
 @_njit
-def _combine_notes(grad, note_grads, nn, slot):  # type: ignore[no-untyped-def]
-    """Note gradient = the chunks' sums added in chunk order (fixed, so deterministic)."""
-    for i in range(nn):
+def _combine_notes(grad, note_grads, nn, slot, lo, hi):  # type: ignore[no-untyped-def]
+    """Note gradient of notes lo..hi-1 = the chunks' sums added in chunk order (fixed, so
+    deterministic)."""
+    for i in range(lo, hi):
         k = slot[i]
         for j in range(2):
             total = 0.0
@@ -446,6 +447,17 @@ class LogitPasses:
         if self._pool is not None:
             self._pool.shutdown()
 
+    def _per_note(self, kernel: Any, *args: Any) -> None:
+        """``kernel(*args, lo, hi)`` over all notes: in two halves on the pool's threads
+        when there is one (each note's entries are computed alone: same bits either way)."""
+        if self._pool is None:
+            kernel(*args, 0, self.nn)
+            return
+        half = self.nn // 2
+        done = self._pool.submit(kernel, *args, 0, half)
+        kernel(*args, half, self.nn)
+        done.result()
+
     def _chunk(
         self, c: int, theta: NDArray[np.float64], grad: NDArray[np.float64], flags: tuple[bool, ...]
     ) -> tuple[float, float]:
@@ -523,7 +535,7 @@ class LogitPasses:
             with_loss,
         )
         n = len(self.chunks)
-        _interleave_notes(theta, self.nn, self._k_slot, self.note_p)
+        self._per_note(_interleave_notes, theta, self.nn, self._k_slot, self.note_p)
         if self._fused:
             parts = self._fused_run(theta, grad, flags)
         elif self._pool is None:
@@ -532,7 +544,7 @@ class LogitPasses:
             parts = list(
                 self._pool.map(self._chunk, range(n), [theta] * n, [grad] * n, [flags] * n)
             )
-        _combine_notes(grad, self.note_grads, self.nn, self._k_slot)
+        self._per_note(_combine_notes, grad, self.note_grads, self.nn, self._k_slot)
         data_loss = 0.0
         g_mu = 0.0
         for loss_c, g_mu_c in parts:  # range order: deterministic
