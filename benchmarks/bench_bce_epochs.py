@@ -3,18 +3,17 @@
 The Core prescoring chain spends most of its CPU in the epochs of the harassment model and
 of the low-diligence model (full-batch Adam: one loss/gradient pass over all ratings per
 epoch). This times one epoch of each kind on a synthetic rating matrix of a chosen shape,
-with the flags the fits use:
+with the flags and weights the fits use:
 
-* ``harassment``: ρ_u ≡ 1, class weights, the loss every epoch;
-* ``diligence-r1`` / ``-r2`` / ``-r3``: the three prescoring rounds (r1: all but ρ_u,
+* ``harassment``: class weights (the loss every epoch: the "+loss" row is its epoch);
+* ``diligence-r1`` / ``-r2`` / ``-r3``: the three prescoring rounds (r1: all groups but ρ_u,
   class weights; r2: all but b_n, class weights; r3: b_n, b_u, μ, per-rating weights),
   an epoch without the loss and one with it (every fifth epoch).
 
 Ratings: note and rater popularity follow power laws (exponents 0.6 and 0.4) over randomly
 permuted indexes, unique (note, rater) pairs not enforced (the passes do not need them).
 Prints CPU and wall ms per epoch (median of ``--reps``) and writes them as JSON with
-``--out``. It runs on older code too (without the flags it has only the plain passes), so
-the same script measures before and after:
+``--out``. Run it with ``PYTHONPATH`` on two source trees to compare them:
 
     PYTHONPATH=src python benchmarks/bench_bce_epochs.py --ratings 30000000 \\
         --notes 1500000 --raters 1500000 --out before.json
@@ -23,7 +22,6 @@ the same script measures before and after:
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import platform
@@ -52,12 +50,12 @@ def synthetic(
     return note, rater, y
 
 
-# (name, note factors, note intercepts, rater factors, reputations, unit ρ, class weights)
+# (name, note factors train, note intercepts train, one weight per class)
 KINDS = (
-    ("harassment", True, True, True, False, True, True),
-    ("diligence-r1", True, True, True, False, False, True),
-    ("diligence-r2", True, False, True, True, False, True),
-    ("diligence-r3", False, True, False, False, False, False),
+    ("harassment", True, True, True),
+    ("diligence-r1", True, True, True),
+    ("diligence-r2", True, False, True),
+    ("diligence-r3", False, True, False),
 )
 
 
@@ -86,32 +84,27 @@ def main() -> None:
     theta = rng.standard_normal(2 * nn + 3 * nu + 1) * 0.3
     theta[2 * nn + 2 * nu : 2 * nn + 3 * nu] = 1.0  # ρ_u = 1 (harassment; start of diligence)
     grad = np.zeros_like(theta)
-    has_flags = "unit_reputations" in inspect.signature(LogitPasses).parameters
     results: dict[str, Any] = {
-        "ratings": m, "notes": nn, "raters": nu, "reps": args.reps, "flags": has_flags,
+        "ratings": m, "notes": nn, "raters": nu, "reps": args.reps,
         "commit": _git_commit(), "src": os.path.dirname(bridgewatch.__file__),
         "platform": platform.platform(), "cpus": os.cpu_count(),
         "load_start": os.getloadavg()[0], "kinds": {},
     }  # fmt: skip
-    print(f"{m} ratings, {nn} notes, {nu} raters; passes with flags: {has_flags}")
+    print(f"{m} ratings, {nn} notes, {nu} raters")
     print(f"{'kind':14s} {'loss':>5s} {'CPU ms':>8s} {'wall ms':>8s}")
-    for name, t_fn, t_bn, t_fu, t_rep, unit, by_class in KINDS:
+    for name, t_fn, t_bn, by_class in KINDS:
         if name not in args.kinds:
             continue
         w = np.where(y == 1.0, 5.0, 1.0) if by_class else 0.5 + rng.random(m)
         ptr, note_c, (ys, ws) = rater_major(note, rater, y, w, n_raters=nu)
-        extra: dict[str, bool] = {"unit_reputations": unit} if has_flags else {}
-        run_flags: dict[str, bool] = (
-            {"rater_factors": t_fu, "reputations": t_rep} if has_flags else {}
-        )
-        with LogitPasses(ptr, note_c, ys, ws, nn, nu, **extra) as passes:
+        with LogitPasses(ptr, note_c, ys, ws, nn, nu) as passes:
             for with_loss in (False, True):
                 cpu, wall = [], []
                 for rep in range(args.reps + 1):
                     c0, t0 = time.process_time(), time.perf_counter()
                     passes.run(
                         theta, grad, note_factors=t_fn, note_intercepts=t_bn,
-                        with_loss=with_loss, **run_flags,
+                        with_loss=with_loss,
                     )  # fmt: skip
                     if rep:  # the first run warms caches and compiles
                         cpu.append(time.process_time() - c0)

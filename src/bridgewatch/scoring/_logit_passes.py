@@ -71,13 +71,8 @@ PARALLEL_MIN = 50_000
 
 
 @_njit
-def _neg_logits(  # type: ignore[no-untyped-def]
-    seg_ptr, seg_rater, s_lo, s_hi, note_c, note_p, theta, nn, nu, neg_x, unit_rep, with_loss,
-    neg_abs,
-):  # fmt: skip
-    """``neg_x[r] = −x_r`` for the ratings of segments s_lo..s_hi-1 (one rater, one block);
-    with ``with_loss`` also ``neg_abs[r] = −|x_r|`` (the argument of the loss's ``exp``).
-    ``unit_rep``: every ρ_u is 1 and is not read (``note_p[n, 1]·1.0`` is ``note_p[n, 1]``)."""
+def _neg_logits(seg_ptr, seg_rater, s_lo, s_hi, note_c, note_p, theta, nn, nu, neg_x):  # type: ignore[no-untyped-def]
+    """``neg_x[r] = −x_r`` for the ratings of segments s_lo..s_hi-1 (one rater, one block)."""
     f_u = theta[2 * nn : 2 * nn + nu]
     b_u = theta[2 * nn + nu : 2 * nn + 2 * nu]
     rep = theta[2 * nn + 2 * nu : 2 * nn + 3 * nu]
@@ -85,33 +80,22 @@ def _neg_logits(  # type: ignore[no-untyped-def]
     for s in range(s_lo, s_hi):
         u = seg_rater[s]
         fu = f_u[u]
-        ru = 1.0 if unit_rep else rep[u]
+        ru = rep[u]
         c = b_u[u] + mu
         for r in range(seg_ptr[s], seg_ptr[s + 1]):
             n = note_c[r]
-            v = -(note_p[n, 0] * fu + note_p[n, 1] * ru + c)
-            neg_x[r] = v
-            if with_loss:
-                neg_abs[r] = -abs(v)
+            neg_x[r] = -(note_p[n, 0] * fu + note_p[n, 1] * ru + c)
 
 
 @_njit
 def _gradient(  # type: ignore[no-untyped-def]
-    seg_ptr, seg_rater, s_lo, s_hi, u_lo, u_hi, note_c, y, w, class_w, neg_x, e, lse, note_p,
-    theta, nn, nu, grad, note_grad, flags,
+    seg_ptr, seg_rater, s_lo, s_hi, u_lo, u_hi, note_c, y, w, neg_x, e, lse, note_p, theta,
+    nn, nu, grad, note_grad, t_fn, t_bn, with_loss,
 ):  # fmt: skip
     """Add the gradient sums of the segments s_lo..s_hi-1 (raters within u_lo..u_hi-1):
     rater entries into ``grad`` (disjoint per chunk; a rater's segments add up in block
     order), note entries into this chunk's own ``note_grad`` (shape (nn, 2): f_n, b_n side
-    by side); returns (data loss, μ gradient) of these segments. The caller zeroes both.
-
-    ``flags`` = (t_fn, t_bn, t_fu, t_rep, unit_rep, by_class, with_loss): which of the f_n,
-    b_n, f_u and ρ_u gradients to form (the others are left untouched: their loads, products
-    and stores are skipped), whether every ρ_u is 1 (not read), whether the weight of a
-    rating is ``class_w[y]`` (0/1 targets, one weight per class: ``w`` is not read), whether
-    to sum the loss. The b_u and μ gradients are always formed. Skipping changes no other
-    value."""
-    t_fn, t_bn, t_fu, t_rep, unit_rep, by_class, with_loss = flags
+    by side); returns (data loss, μ gradient) of these segments. The caller zeroes both."""
     f_u = theta[2 * nn : 2 * nn + nu]
     rep = theta[2 * nn + 2 * nu : 2 * nn + 3 * nu]
     g_fu = grad[2 * nn : 2 * nn + nu]
@@ -121,8 +105,8 @@ def _gradient(  # type: ignore[no-untyped-def]
     g_mu = 0.0
     for s in range(s_lo, s_hi):
         u = seg_rater[s]
-        fu = f_u[u] if t_fn else 0.0
-        ru = 1.0 if unit_rep else (rep[u] if t_bn else 0.0)
+        fu = f_u[u]
+        ru = rep[u]
         a_fu = 0.0
         a_bu = 0.0
         a_rep = 0.0
@@ -130,35 +114,30 @@ def _gradient(  # type: ignore[no-untyped-def]
             n = note_c[r]
             er = e[r]
             yr = float(y[r])
-            wr = (class_w[1] if yr == 1.0 else class_w[0]) if by_class else w[r]
             # σ(x) = 1/(1 + e^-x); e = inf for x < -709 gives 0
-            d = wr * (1.0 / (1.0 + er) - yr)
+            d = w[r] * (1.0 / (1.0 + er) - yr)
             if t_fn:
                 note_grad[n, 0] += d * fu
             if t_bn:
                 note_grad[n, 1] += d * ru
-            if t_fu:
-                a_fu += d * note_p[n, 0]
+            a_fu += d * note_p[n, 0]
             a_bu += d
-            if t_rep:
-                a_rep += d * note_p[n, 1]
+            a_rep += d * note_p[n, 1]
             if with_loss:
                 # softplus(x) − y·x with softplus(x) = max(x, 0) + log1p(exp(−|x|))
                 x = -neg_x[r]
-                loss += wr * (max(x, 0.0) + lse[r] - yr * x)
-        if t_fu:
-            g_fu[u] += a_fu
+                loss += w[r] * (max(x, 0.0) + lse[r] - yr * x)
+        g_fu[u] += a_fu
         g_bu[u] += a_bu
-        if t_rep:
-            g_rep[u] += a_rep
+        g_rep[u] += a_rep
         g_mu += a_bu
     return loss, g_mu
 
 
 @_njit
 def _gradient_chunks(  # type: ignore[no-untyped-def]
-    seg_ptr, seg_rater, seg_lo, seg_hi, u_lo, u_hi, note_c, y, w, class_w, neg_x, e, lse, note_p,
-    theta, nn, nu, grad, note_grads, flags, out,
+    seg_ptr, seg_rater, seg_lo, seg_hi, u_lo, u_hi, note_c, y, w, neg_x, e, lse, note_p, theta,
+    nn, nu, grad, note_grads, t_fn, t_bn, with_loss, out,
 ):  # fmt: skip
     """``LogitPasses._chunk`` of every chunk in one call, when each chunk is one piece: per
     chunk c, zero its gradient entries, run ``_gradient`` over its segments
@@ -169,28 +148,27 @@ def _gradient_chunks(  # type: ignore[no-untyped-def]
             for u in range(start + u_lo[c], start + u_hi[c]):
                 grad[u] = 0.0
         loss, g_mu = _gradient(
-            seg_ptr, seg_rater, seg_lo[c], seg_hi[c], u_lo[c], u_hi[c], note_c, y, w, class_w,
-            neg_x, e, lse, note_p, theta, nn, nu, grad, note_grads[c], flags,
+            seg_ptr, seg_rater, seg_lo[c], seg_hi[c], u_lo[c], u_hi[c], note_c, y, w, neg_x, e,
+            lse, note_p, theta, nn, nu, grad, note_grads[c], t_fn, t_bn, with_loss,
         )  # fmt: skip
         out[c, 0] = loss
         out[c, 1] = g_mu
 
 
 @_njit
-def _interleave_notes(theta, nn, slot, note_p, lo, hi):  # type: ignore[no-untyped-def]
-    """note_p[slot[n]] = (f_n, b_n) for notes lo..hi-1: one cache line holds both for the
-    random per-rating reads, and the most-rated notes sit together (see ``_note_slots``)."""
-    for i in range(lo, hi):
+def _interleave_notes(theta, nn, slot, note_p):  # type: ignore[no-untyped-def]
+    """note_p[slot[n]] = (f_n, b_n): one cache line holds both for the random per-rating
+    reads, and the most-rated notes sit together (see ``_note_slots``)."""
+    for i in range(nn):
         k = slot[i]
         note_p[k, 0] = theta[i]
         note_p[k, 1] = theta[nn + i]
 
 
 @_njit
-def _combine_notes(grad, note_grads, nn, slot, lo, hi):  # type: ignore[no-untyped-def]
-    """Note gradient of notes lo..hi-1 = the chunks' sums added in chunk order (fixed, so
-    deterministic)."""
-    for i in range(lo, hi):
+def _combine_notes(grad, note_grads, nn, slot):  # type: ignore[no-untyped-def]
+    """Note gradient = the chunks' sums added in chunk order (fixed, so deterministic)."""
+    for i in range(nn):
         k = slot[i]
         for j in range(2):
             total = 0.0
@@ -280,24 +258,6 @@ def compact_targets(y: NDArray[np.float64]) -> NDArray[np.generic]:
     return y.astype(np.int8) if bool(np.all((y == 0.0) | (y == 1.0))) else y
 
 
-def class_weights(y: NDArray[np.generic], w: NDArray[np.float64]) -> NDArray[np.float64] | None:
-    """``(w_0, w_1)`` when the targets are 0/1 (int8, ``compact_targets``) and every rating of
-    a class has the same weight, bit for bit; else None. ``y`` and ``w`` in the same order."""
-    if y.dtype != np.int8 or y.shape[0] != w.shape[0]:
-        return None
-    out = np.zeros(2)
-    bits = np.ascontiguousarray(w, dtype=np.float64).view(np.uint64)
-    for cls in (0, 1):
-        mask = y == cls
-        if not bool(mask.any()):
-            continue
-        b = bits[mask]
-        if not bool(np.all(b == b[0])):
-            return None
-        out[cls] = w[np.flatnonzero(mask)[0]]
-    return out
-
-
 def exp_terms(
     neg_x: NDArray[np.float64],
     e: NDArray[np.float64],
@@ -313,23 +273,6 @@ def exp_terms(
         part = lse[lo:hi]
         np.abs(neg_x[lo:hi], out=part)
         np.negative(part, out=part)
-        np.exp(part, out=part)
-        np.log1p(part, out=part)
-
-
-def _exp_terms_from_neg_abs(
-    neg_x: NDArray[np.float64],
-    e: NDArray[np.float64],
-    lse: NDArray[np.float64],
-    lo: int,
-    hi: int,
-    with_loss: bool,
-) -> None:
-    """:func:`exp_terms` when the gather pass already wrote ``lse = −|x|`` (two numpy passes
-    fewer per loss epoch; the same numpy ``exp`` and ``log1p`` on the same values)."""
-    np.exp(neg_x[lo:hi], out=e[lo:hi])
-    if with_loss:
-        part = lse[lo:hi]
         np.exp(part, out=part)
         np.log1p(part, out=part)
 
@@ -374,9 +317,6 @@ class LogitPasses:
         Threads (default: one per range when there are cores (``_threads.kernel_threads``)
         and ``PARALLEL_MIN`` ratings).
         The result does not depend on it.
-    unit_reputations : bool, optional
-        Every ρ_u is 1 and fixed (the harassment model): ρ is not read (``b_n·1.0`` is
-        ``b_n``, so the logits and gradients keep their bits) and its gradient is left at 0.
     """
 
     def __init__(
@@ -389,9 +329,7 @@ class LogitPasses:
         n_raters: int,
         *,
         workers: int | None = None,
-        unit_reputations: bool = False,
     ) -> None:
-        self.unit_reputations = unit_reputations
         self.slot = _note_slots(note_c, n_notes)
         self.nn, self.nu = n_notes, n_raters
         m = note_c.shape[0]
@@ -407,15 +345,9 @@ class LogitPasses:
         self._k_rater = unsigned(self.seg_rater)
         self._k_note = unsigned(self.note_c)
         self._k_slot = unsigned(self.slot)
-        y_c = compact_targets(y)
-        cw = class_weights(y_c, w)
-        self.y = y_c[order]
-        del y_c
-        # with one weight per class the kernels take it from the target: 8 bytes a rating
-        # fewer to stream every epoch
-        self.by_class = cw is not None
-        self.class_w = cw if cw is not None else np.zeros(2)
-        self.w = w[order] if cw is None else np.zeros(1)
+        self.w = w[order]
+        y = y[order]
+        self.y = compact_targets(y)
         del order
         self.neg_x = np.empty(m)
         self.e = np.empty(m)
@@ -447,21 +379,10 @@ class LogitPasses:
         if self._pool is not None:
             self._pool.shutdown()
 
-    def _per_note(self, kernel: Any, *args: Any) -> None:
-        """``kernel(*args, lo, hi)`` over all notes: in two halves on the pool's threads
-        when there is one (each note's entries are computed alone: same bits either way)."""
-        if self._pool is None:
-            kernel(*args, 0, self.nn)
-            return
-        half = self.nn // 2
-        done = self._pool.submit(kernel, *args, 0, half)
-        kernel(*args, half, self.nn)
-        done.result()
-
     def _chunk(
         self, c: int, theta: NDArray[np.float64], grad: NDArray[np.float64], flags: tuple[bool, ...]
     ) -> tuple[float, float]:
-        with_loss = flags[-1]
+        t_fn, t_bn, with_loss = flags
         u_lo, u_hi = self.chunks[c]
         nn, nu = self.nn, self.nu
         self.note_grads[c].fill(0.0)
@@ -473,13 +394,13 @@ class LogitPasses:
             r_a, r_b = int(self.seg_ptr[s_a]), int(self.seg_ptr[s_b])
             _neg_logits(
                 self._k_ptr, self._k_rater, s_a, s_b, self._k_note, self.note_p, theta,
-                nn, nu, self.neg_x, self.unit_reputations, with_loss, self.lse,
+                nn, nu, self.neg_x,
             )  # fmt: skip
-            _exp_terms_from_neg_abs(self.neg_x, self.e, self.lse, r_a, r_b, with_loss)
+            exp_terms(self.neg_x, self.e, self.lse, r_a, r_b, with_loss)
             loss_p, g_mu_p = _gradient(
                 self._k_ptr, self._k_rater, s_a, s_b, u_lo, u_hi, self._k_note, self.y,
-                self.w, self.class_w, self.neg_x, self.e, self.lse, self.note_p, theta, nn, nu,
-                grad, self.note_grads[c], flags,
+                self.w, self.neg_x, self.e, self.lse, self.note_p, theta, nn, nu, grad,
+                self.note_grads[c], t_fn, t_bn, with_loss,
             )  # fmt: skip
             loss_c += float(loss_p)
             g_mu_c += float(g_mu_p)
@@ -491,19 +412,18 @@ class LogitPasses:
         """Every chunk's ``_chunk`` result when each chunk is at most one piece: the gather
         and ``exp`` run once over all ratings (element by element: the same values as per
         chunk), the gradient sums per chunk as ``_chunk`` does (same order, same bits)."""
-        with_loss = flags[-1]
+        t_fn, t_bn, with_loss = flags
         s_lo, s_hi = int(self._seg_lo[0]), int(self._seg_hi[-1])
         _neg_logits(
             self._k_ptr, self._k_rater, s_lo, s_hi, self._k_note, self.note_p, theta, self.nn,
-            self.nu, self.neg_x, self.unit_reputations, with_loss, self.lse,
+            self.nu, self.neg_x,
         )  # fmt: skip
         r_lo, r_hi = int(self.seg_ptr[s_lo]), int(self.seg_ptr[s_hi])
-        _exp_terms_from_neg_abs(self.neg_x, self.e, self.lse, r_lo, r_hi, with_loss)
+        exp_terms(self.neg_x, self.e, self.lse, r_lo, r_hi, with_loss)
         _gradient_chunks(
             self._k_ptr, self._k_rater, self._seg_lo, self._seg_hi, self._u_lo, self._u_hi,
-            self._k_note, self.y, self.w, self.class_w, self.neg_x, self.e, self.lse, self.note_p,
-            theta,
-            self.nn, self.nu, grad, self.note_grads, flags, self._parts,
+            self._k_note, self.y, self.w, self.neg_x, self.e, self.lse, self.note_p, theta,
+            self.nn, self.nu, grad, self.note_grads, t_fn, t_bn, with_loss, self._parts,
         )  # fmt: skip
         return [(float(loss), float(g_mu)) for loss, g_mu in self._parts]
 
@@ -515,27 +435,14 @@ class LogitPasses:
         note_factors: bool,
         note_intercepts: bool,
         with_loss: bool,
-        rater_factors: bool = True,
-        reputations: bool = True,
     ) -> float:
         """Write Σ_r ∂(w·ℓ)/∂θ into ``grad`` and return Σ_r w·ℓ (0 unless ``with_loss``).
 
-        ``note_factors`` / ``note_intercepts`` False skip (and zero) those note gradients;
-        ``rater_factors`` / ``reputations`` False skip (and zero) the f_u / ρ_u gradients (less
-        work and memory traffic when those groups are frozen). The other entries do not
-        change: every flag only decides whether an entry is formed.
+        ``note_factors`` / ``note_intercepts`` False skip (and zero) those note gradients.
         """
-        flags = (
-            note_factors,
-            note_intercepts,
-            rater_factors,
-            reputations and not self.unit_reputations,
-            self.unit_reputations,
-            self.by_class,
-            with_loss,
-        )
+        flags = (note_factors, note_intercepts, with_loss)
         n = len(self.chunks)
-        self._per_note(_interleave_notes, theta, self.nn, self._k_slot, self.note_p)
+        _interleave_notes(theta, self.nn, self._k_slot, self.note_p)
         if self._fused:
             parts = self._fused_run(theta, grad, flags)
         elif self._pool is None:
@@ -544,7 +451,7 @@ class LogitPasses:
             parts = list(
                 self._pool.map(self._chunk, range(n), [theta] * n, [grad] * n, [flags] * n)
             )
-        self._per_note(_combine_notes, grad, self.note_grads, self.nn, self._k_slot)
+        _combine_notes(grad, self.note_grads, self.nn, self._k_slot)
         data_loss = 0.0
         g_mu = 0.0
         for loss_c, g_mu_c in parts:  # range order: deterministic

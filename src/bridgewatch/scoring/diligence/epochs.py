@@ -118,23 +118,15 @@ def adam_round_vectorized(
     v = np.zeros_like(theta)
     inv_r = 1.0 / m_ratings
     t_fn, t_bn = bool(trainable[0]), bool(trainable[1])
-    # frozen f_u / ρ_u: their gradients are not formed (``LogitPasses.run``; Adam skips them)
-    t_fu, t_rep = bool(trainable[2]), bool(trainable[4])
     prior = 0.0
     have_prior = False
     loss = float("nan")
     epoch = 0
     while epoch <= max_epochs:
         check = epoch % period == 0
-        if isinstance(passes, LogitPasses):
-            data_loss = passes.run(
-                theta, grad, note_factors=t_fn, note_intercepts=t_bn, with_loss=check,
-                rater_factors=t_fu, reputations=t_rep,
-            )  # fmt: skip
-        else:
-            data_loss = passes.run(
-                theta, grad, note_factors=t_fn, note_intercepts=t_bn, with_loss=check
-            )
+        data_loss = passes.run(
+            theta, grad, note_factors=t_fn, note_intercepts=t_bn, with_loss=check
+        )
         if check:
             loss = data_loss * inv_r + float(_reg_loss(theta, bounds, reg_loss))
             if have_prior and abs(prior - loss) < convergence:

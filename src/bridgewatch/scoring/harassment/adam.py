@@ -149,21 +149,6 @@ def _regularize(th, grad, bounds, lams):  # type: ignore[no-untyped-def]
 
 
 @_njit
-def _clipped_group(th, gr, m, v, gscale, step_size, bc2_sqrt):  # type: ignore[no-untyped-def]
-    """The Adam update of one range (views of θ, gradient, m, v of one length).
-
-    Indexes run from 0 over views, so LLVM vectorizes the loop (each element's arithmetic is
-    unchanged, and SIMD sqrt and division are exactly rounded: the same bits)."""
-    for i in range(th.shape[0]):
-        g = gr[i] * gscale
-        mi = 0.9 * m[i] + 0.1 * g
-        vi = 0.999 * v[i] + 0.001 * g * g
-        m[i] = mi
-        v[i] = vi
-        th[i] -= step_size * mi / (np.sqrt(vi) / bc2_sqrt + 1e-8)
-
-
-@_njit
 def _clipped_adam_step(th, grad, m, v, bounds, scale, clip, lr, step):  # type: ignore[no-untyped-def]
     """One Adam step on the gradient ``grad·scale`` clipped to global L2 norm ``clip``.
 
@@ -178,8 +163,11 @@ def _clipped_adam_step(th, grad, m, v, bounds, scale, clip, lr, step):  # type: 
     step_size = lr / (1.0 - 0.9**step)
     bc2_sqrt = np.sqrt(1.0 - 0.999**step)
     for k in range(0, bounds.shape[0], 2):
-        lo, hi = bounds[k], bounds[k + 1]
-        _clipped_group(th[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi], gscale, step_size, bc2_sqrt)
+        for i in range(bounds[k], bounds[k + 1]):
+            g = grad[i] * gscale
+            m[i] = 0.9 * m[i] + 0.1 * g
+            v[i] = 0.999 * v[i] + 0.001 * g * g
+            th[i] -= step_size * m[i] / (np.sqrt(v[i]) / bc2_sqrt + 1e-8)
 
 
 def solve_adam_vectorized(
@@ -219,12 +207,12 @@ def solve_adam_vectorized(
 
     def loss_and_grad(passes: LogitPasses) -> float:
         data = passes.run(theta, grad, note_factors=True, note_intercepts=True, with_loss=True)
-        grad[o[4] : o[5]] = 0.0  # ρ_u is fixed (``unit_reputations``: already 0)
+        grad[o[4] : o[5]] = 0.0  # ρ_u is fixed
         return (data + float(_regularize(theta, grad, groups, lams))) * scale
 
     epoch = 0
     stopped = False
-    with LogitPasses(ptr, note_c, y, c, nn, nu, unit_reputations=True) as passes:
+    with LogitPasses(ptr, note_c, y, c, nn, nu) as passes:
         loss = loss_and_grad(passes)
         while epoch < config.adam_max_epochs:
             prev = loss
