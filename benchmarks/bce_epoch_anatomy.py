@@ -23,6 +23,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numba
@@ -173,10 +174,11 @@ def main() -> None:
         ("no random note access", (full, 1023)),
         ("neither", (1023, 1023)),
     ):
-        rows.append((f"gather, {label}", lambda um=um, nm=nm: _gather_masked(
-            *k, p.note_p, theta, nn, nu, p.neg_x, um, nm)))  # fmt: skip
-        rows.append((f"gradient, {label}", lambda um=um, nm=nm: _gradient_masked(
-            *k, p.y, p.w, p.e, p.note_p, theta, nn, nu, grad, p.note_grads[0], um, nm,
+        rows.append((f"gather, {label}", partial(
+            _gather_masked, *k, p.note_p, theta, nn, nu, p.neg_x, um, nm)))  # fmt: skip
+        rows.append((f"gradient, {label}", partial(
+            _gradient_masked, *k, p.y, p.w, p.e, p.note_p, theta, nn, nu, grad, p.note_grads[0],
+            um, nm,
         )))  # fmt: skip
     rows.append(("fused single pass (libm exp)", lambda: _fused(
         *k, p.y, p.w, p.note_p, theta, nn, nu, grad, p.note_grads[0])))  # fmt: skip
