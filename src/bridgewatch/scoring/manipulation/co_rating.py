@@ -283,6 +283,74 @@ def _flag(
     return flagged
 
 
+def _attach(
+    cells: NDArray[np.int64],
+    raters: NDArray[np.int64],
+    group: NDArray[np.int64],
+    flagged: NDArray[np.bool_],
+    n_groups: int,
+    d: NDArray[np.float64],
+    config: CoRatingConfig,
+    exempt: NDArray[np.bool_] | None,
+) -> NDArray[np.int64]:
+    """Step 5: ungrouped raters whose own ratings hit a group's concentrated cells far
+    beyond the null join the group (a copy of ``group`` is returned).
+
+    ``C_g`` is group ``g``'s concentrated cells (its members' ``flagged`` ratings), ``k_ag``
+    the cells of ``C_g`` rater ``a`` rated and ``e_ag = d_a sum_{j in C_g} o_j / (W - D_G)``
+    its null expectation, ``o_j`` the cell's raters outside the group. A rater joins when
+    ``k_ag >= min_shared_cells``, ``k_ag >= min_lift e_ag`` and the Poisson tail is at most
+    ``attach_max_p / n_tested`` (Bonferroni over the (rater, group) combinations with
+    ``k_ag >= 1``); with several groups, the one with the smallest tail. Pair tests weigh
+    every shared cell alike, so camouflage on popular notes raises a pair's expectation
+    above what a brigade's few targets can pass; the group's concentrated cells are rare
+    with its verdict outside the group, and a member who rated all of them stands out.
+    """
+    assert config.attach_max_p is not None
+    out = group.copy()
+    n_cells = int(cells.max()) + 1
+    mem = flagged & (group[raters] >= 0)
+    if not mem.any():
+        return out
+    gc = np.unique(group[raters[mem]] * n_cells + cells[mem])
+    g_of, c_of = gc // n_cells, gc % n_cells
+    conc = sp.csr_matrix(
+        (np.ones(gc.size, dtype=np.float64), (c_of, g_of)), shape=(n_cells, n_groups)
+    )
+    w = np.bincount(cells, minlength=n_cells).astype(np.float64)
+    grouped = group[raters] >= 0
+    keys, counts = np.unique(group[raters[grouped]] * n_cells + cells[grouped], return_counts=True)
+    others = w[c_of] - counts[np.searchsorted(keys, gc)]
+    other_sum = np.bincount(g_of, weights=others, minlength=n_groups)
+    d_group = np.bincount(group[group >= 0], weights=d[group >= 0], minlength=n_groups)
+    rest = np.maximum(float(cells.shape[0]) - d_group, 1.0)
+    cand = (group < 0) & (d >= config.min_shared_cells)
+    if exempt is not None:
+        cand &= ~exempt
+    use = cand[raters]
+    x = sp.csr_matrix(
+        (np.ones(int(use.sum()), dtype=np.float64), (raters[use], cells[use])),
+        shape=(group.shape[0], n_cells),
+    )
+    k = sp.coo_matrix(x @ conc)
+    a, g, hits = k.row.astype(np.int64), k.col.astype(np.int64), k.data
+    n_tested = int(a.size)
+    expected = d[a] * other_sum[g] / rest[g]
+    ok = (hits >= config.min_shared_cells) & (hits >= config.min_lift * expected)
+    if not ok.any():
+        return out
+    a, g, hits, expected = a[ok], g[ok], hits[ok], expected[ok]
+    tail = _poisson_sf(hits - 1, expected)
+    ok = tail <= config.attach_max_p / max(n_tested, 1)
+    a, g, tail = a[ok], g[ok], tail[ok]
+    order = np.lexsort((g, tail, a))  # per rater, the smallest tail first
+    a, g = a[order], g[order]
+    first = np.ones(a.size, dtype=np.bool_)
+    first[1:] = a[1:] != a[:-1]
+    out[a[first]] = g[first]
+    return out
+
+
 def _check_masks(
     established: NDArray[np.bool_] | None, n_raters: int, config: CoRatingConfig
 ) -> NDArray[np.bool_] | None:
@@ -360,6 +428,11 @@ def find_co_rating_groups(
     pairs = np.stack([a[ok], b[ok]], axis=1)
     group, n_groups = _groups(pairs, n_raters, config.min_partners)
     flagged = _flag(cells, raters, group, n_groups, config, exempt)
+    if config.attach_max_p is not None and n_groups:
+        grown = _attach(cells, raters, group, flagged, n_groups, d, config, exempt)
+        if (grown != group).any():
+            group = grown
+            flagged = _flag(cells, raters, group, n_groups, config, exempt)
     if exempt is not None:
         group[exempt] = -1
     return CoRatingResult(group, flagged, int(pairs.shape[0]), n_groups)
