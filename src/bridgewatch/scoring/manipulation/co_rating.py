@@ -514,30 +514,82 @@ def find_co_rating_groups_reference(
                     group[v] = n_groups
                     stack.append(v)
         n_groups += 1
-    flagged = np.zeros(n, dtype=np.bool_)
-    for g in range(n_groups):
-        members = [r for r in range(n_raters) if group[r] == g]
-        if established is not None and not config.flag_established:
-            unproven = sum(1 for r in members if not exempt[r]) / max(len(members), 1)
-            if unproven < config.min_unproven_share:
-                for r in members:
-                    group[r] = -1
-                continue
-        group_ratings = float(sum(d[r] for r in members))
-        rest = max(n - group_ratings, 1.0)
-        cell_share = config.min_cell_share_unproven if masked else config.min_cell_share
-        need = max(float(config.min_cell_members), cell_share * len(members))
-        for i in range(n):
-            if group[raters[i]] != g or exempt[raters[i]]:
-                continue
-            inside = sum(1 for k in range(n) if cells[k] == cells[i] and group[raters[k]] == g)
-            expected = group_ratings * (w[cells[i]] - inside) / rest
-            flagged[i] = (
-                inside >= need
-                and inside >= config.min_lift * expected
-                and float(_poisson_sf(inside - 1, expected)) <= config.max_cell_p
-            )
+    def flag_all() -> NDArray[np.bool_]:
+        flagged = np.zeros(n, dtype=np.bool_)
+        for g in range(n_groups):
+            members = [r for r in range(n_raters) if group[r] == g]
+            if established is not None and not config.flag_established:
+                unproven = sum(1 for r in members if not exempt[r]) / max(len(members), 1)
+                if unproven < config.min_unproven_share:
+                    for r in members:
+                        group[r] = -1
+                    continue
+            group_ratings = float(sum(d[r] for r in members))
+            rest = max(n - group_ratings, 1.0)
+            cell_share = config.min_cell_share_unproven if masked else config.min_cell_share
+            need = max(float(config.min_cell_members), cell_share * len(members))
+            for i in range(n):
+                if group[raters[i]] != g or exempt[raters[i]]:
+                    continue
+                inside = sum(1 for k in range(n) if cells[k] == cells[i] and group[raters[k]] == g)
+                expected = group_ratings * (w[cells[i]] - inside) / rest
+                flagged[i] = (
+                    inside >= need
+                    and inside >= config.min_lift * expected
+                    and float(_poisson_sf(inside - 1, expected)) <= config.max_cell_p
+                )
+        return flagged
+
+    flagged = flag_all()
+    if config.attach_max_p is not None and n_groups:
+        grown = _attach_reference(cells, raters, list(group.tolist()), flagged, d, config, exempt)
+        if grown != group.tolist():
+            group = np.asarray(grown, dtype=np.int64)
+            flagged = flag_all()
     for r in range(n_raters):
         if exempt[r]:
             group[r] = -1
     return CoRatingResult(group, flagged, len(pairs), n_groups)
+
+
+def _attach_reference(
+    cells: list[int],
+    raters: list[int],
+    group: list[int],
+    flagged: NDArray[np.bool_],
+    d: list[int],
+    config: CoRatingConfig,
+    exempt: list[bool],
+) -> list[int]:
+    """Plain-loop step 5 (``_attach``)."""
+    assert config.attach_max_p is not None
+    n = len(cells)
+    conc: dict[int, set[int]] = {}
+    for i in range(n):
+        if flagged[i] and group[raters[i]] >= 0:
+            conc.setdefault(group[raters[i]], set()).add(cells[i])
+    mine: list[set[int]] = [set() for _ in group]
+    for c, r in zip(cells, raters, strict=True):
+        mine[r].add(c)
+    tests = []
+    for g, cs in sorted(conc.items()):
+        d_group = sum(d[r] for r in range(len(group)) if group[r] == g)
+        others = sum(1 for c, r in zip(cells, raters, strict=True) if c in cs and group[r] != g)
+        rest = max(float(n - d_group), 1.0)
+        for a in range(len(group)):
+            if group[a] >= 0 or exempt[a] or d[a] < config.min_shared_cells:
+                continue
+            hits = len(mine[a] & cs)
+            if hits:
+                tests.append((a, g, hits, d[a] * others / rest))
+    out = list(group)
+    best: dict[int, tuple[float, int]] = {}
+    for a, g, hits, expected in tests:
+        if hits < config.min_shared_cells or hits < config.min_lift * expected:
+            continue
+        tail = float(_poisson_sf(hits - 1, expected))
+        if tail <= config.attach_max_p / max(len(tests), 1) and (a not in best or (tail, g) < best[a]):
+            best[a] = (tail, g)
+    for a, (_, g) in best.items():
+        out[a] = g
+    return out
