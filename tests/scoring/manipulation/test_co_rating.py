@@ -137,7 +137,7 @@ def test_config_and_input_checks() -> None:
 def _same(a: CoRatingResult, b: CoRatingResult) -> None:
     np.testing.assert_array_equal(a.group, b.group, err_msg="group")
     np.testing.assert_array_equal(a.flagged, b.flagged, err_msg="flagged")
-    assert (a.n_pairs, a.n_groups) == (b.n_pairs, b.n_groups)
+    assert (a.n_pairs, a.n_groups, a.n_attached) == (b.n_pairs, b.n_groups, b.n_attached)
 
 
 @settings(max_examples=60, deadline=None)
@@ -422,6 +422,8 @@ def test_attach_catches_aged_members_whose_camouflage_hides_their_pairs() -> Non
     assert (before.group[list(light)] >= 0).all()
     assert not (before.group[list(heavy)] >= 0).any()
     after = find_co_rating_groups(note, rater, level, n, CoRatingConfig())
+    assert before.n_attached == 0
+    assert after.n_attached >= len(heavy)
     brigade = [*heavy, *light]
     assert (after.group[brigade] == after.group[light[0]]).all()
     assert not (after.group[:400] >= 0).any()  # no honest rater joins
@@ -440,3 +442,11 @@ def test_honest_dense_circle_and_its_newcomers_stay_unflagged_with_attach() -> N
     found = find_co_rating_groups(note, rater, level, n, CoRatingConfig(), established=established)
     assert not found.flagged.any()
     assert (found.group == -1).all()
+    # The same accounts unproven: the brigade loses exactly its target ratings, the
+    # circle's newcomers (who rate its niche notes as it does) lose nothing.
+    established[[*heavy, *light]] = False
+    found = find_co_rating_groups(note, rater, level, n, CoRatingConfig(), established=established)
+    brigade = np.isin(rater, [*heavy, *light])
+    np.testing.assert_array_equal(found.flagged, brigade & (note >= 592))
+    assert (found.group[list(newcomers)] == -1).all()
+    assert (found.group[list(circle)] == -1).all()

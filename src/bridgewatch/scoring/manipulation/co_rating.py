@@ -88,12 +88,15 @@ class CoRatingResult:
         concentrated cells (step 4).
     n_pairs : number of coordinated pairs (before the core is taken).
     n_groups : number of groups.
+    n_attached : raters who joined a group through its concentrated cells (step 5), not
+        their pairs.
     """
 
     group: NDArray[np.int64]
     flagged: NDArray[np.bool_]
     n_pairs: int
     n_groups: int
+    n_attached: int = 0
 
 
 def _check(
@@ -428,14 +431,16 @@ def find_co_rating_groups(
     pairs = np.stack([a[ok], b[ok]], axis=1)
     group, n_groups = _groups(pairs, n_raters, config.min_partners)
     flagged = _flag(cells, raters, group, n_groups, config, exempt)
+    n_attached = 0
     if config.attach_max_p is not None and n_groups:
         grown = _attach(cells, raters, group, flagged, n_groups, d, config, exempt)
-        if (grown != group).any():
+        n_attached = int((grown != group).sum())
+        if n_attached:
             group = grown
             flagged = _flag(cells, raters, group, n_groups, config, exempt)
     if exempt is not None:
         group[exempt] = -1
-    return CoRatingResult(group, flagged, int(pairs.shape[0]), n_groups)
+    return CoRatingResult(group, flagged, int(pairs.shape[0]), n_groups, n_attached)
 
 
 def find_co_rating_groups_reference(
@@ -514,6 +519,7 @@ def find_co_rating_groups_reference(
                     group[v] = n_groups
                     stack.append(v)
         n_groups += 1
+
     def flag_all() -> NDArray[np.bool_]:
         flagged = np.zeros(n, dtype=np.bool_)
         for g in range(n_groups):
@@ -541,15 +547,17 @@ def find_co_rating_groups_reference(
         return flagged
 
     flagged = flag_all()
+    n_attached = 0
     if config.attach_max_p is not None and n_groups:
         grown = _attach_reference(cells, raters, list(group.tolist()), flagged, d, config, exempt)
-        if grown != group.tolist():
+        n_attached = sum(1 for u, v in zip(grown, group.tolist(), strict=True) if u != v)
+        if n_attached:
             group = np.asarray(grown, dtype=np.int64)
             flagged = flag_all()
     for r in range(n_raters):
         if exempt[r]:
             group[r] = -1
-    return CoRatingResult(group, flagged, len(pairs), n_groups)
+    return CoRatingResult(group, flagged, len(pairs), n_groups, n_attached)
 
 
 def _attach_reference(
@@ -588,7 +596,8 @@ def _attach_reference(
         if hits < config.min_shared_cells or hits < config.min_lift * expected:
             continue
         tail = float(_poisson_sf(hits - 1, expected))
-        if tail <= config.attach_max_p / max(len(tests), 1) and (a not in best or (tail, g) < best[a]):
+        bound = config.attach_max_p / max(len(tests), 1)
+        if tail <= bound and (a not in best or (tail, g) < best[a]):
             best[a] = (tail, g)
     for a, (_, g) in best.items():
         out[a] = g
