@@ -42,6 +42,17 @@ rater picks (note, verdict) cells in proportion to their popularity:
    members (unproven share below ``min_unproven_share``) loses nothing: a circle of
    established raters who rate the same niche notes alike, with a few newcomers among
    them, is a community, not a brigade.
+5. **Attach** (``attach_max_p``). Pair tests weigh every shared cell alike: in a small,
+   dense community camouflage ratings on popular notes raise two accounts' expected
+   overlap (two aged accounts of 48 ratings expect 4-5 shared cells), so 8 shared targets
+   miss ``min_lift`` and some members of a caught brigade stay out of its group. The
+   group's concentrated cells ``C_g`` are rare evidence (few raters outside the group give
+   that verdict on those notes): an ungrouped rater ``a`` (unproven, with an
+   ``established`` mask) who rated ``k_ag >= min_shared_cells`` of them, ``k_ag >=
+   min_lift e_ag`` with ``e_ag = d_a sum_{j in C_g} o_j / (W - D_G)`` (``o_j`` the cell's
+   raters outside the group), and a Poisson tail at most ``attach_max_p`` over the
+   number of (rater, group) combinations with ``k_ag >= 1`` joins the group (the one with
+   the smallest tail), and step 4 runs again on the grown groups.
 
 The scorer drops flagged ratings before prescoring (``bridgewatch.scoring.defences``).
 """
