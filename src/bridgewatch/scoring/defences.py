@@ -275,10 +275,11 @@ def _co_rating(
         established=inputs.established,
     )
     _log.info(
-        "co-rating: %d coordinated pairs, %d groups, %d raters, %d ratings flagged",
+        "co-rating: %d coordinated pairs, %d groups, %d raters (%d attached), %d ratings flagged",
         found.n_pairs,
         found.n_groups,
         int((found.group >= 0).sum()),
+        found.n_attached,
         int(found.flagged.sum()),
     )
     return found
@@ -348,10 +349,11 @@ def _revoked(shared: CoreInputs, config: CoRatingConfig) -> _Revocation | None:
     )
     revoked: NDArray[np.bool_] = established & (found.group >= 0)
     _log.info(
-        "co-rating among established raters: %d pairs, %d groups, %d raters revoked",
+        "co-rating among established raters: %d pairs, %d groups, %d raters revoked (%d attached)",
         found.n_pairs,
         found.n_groups,
         int(revoked.sum()),
+        found.n_attached,
     )
     groups = revoked_groups(
         ratings.note_idx[own],

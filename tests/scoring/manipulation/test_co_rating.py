@@ -137,7 +137,7 @@ def test_config_and_input_checks() -> None:
 def _same(a: CoRatingResult, b: CoRatingResult) -> None:
     np.testing.assert_array_equal(a.group, b.group, err_msg="group")
     np.testing.assert_array_equal(a.flagged, b.flagged, err_msg="flagged")
-    assert (a.n_pairs, a.n_groups) == (b.n_pairs, b.n_groups)
+    assert (a.n_pairs, a.n_groups, a.n_attached) == (b.n_pairs, b.n_groups, b.n_attached)
 
 
 @settings(max_examples=60, deadline=None)
@@ -149,9 +149,10 @@ def _same(a: CoRatingResult, b: CoRatingResult) -> None:
         unique_by=lambda t: (t[0], t[1]),
     ),
     max_cell_raters=st.integers(2, 10),
+    attach=st.sampled_from([None, 1.0]),
 )
 def test_vectorized_matches_plain_loops(
-    rows: list[tuple[int, int, int]], max_cell_raters: int
+    rows: list[tuple[int, int, int]], max_cell_raters: int, attach: float | None
 ) -> None:
     config = CoRatingConfig(
         min_shared_cells=2,
@@ -162,6 +163,7 @@ def test_vectorized_matches_plain_loops(
         min_cell_share=0.3,
         max_cell_p=0.6,
         max_cell_raters=max_cell_raters,
+        attach_max_p=attach,
     )
     note, rater, level = _arrays(rows)
     _same(
@@ -182,6 +184,7 @@ def test_vectorized_matches_plain_loops(
     established=st.lists(st.booleans(), min_size=9, max_size=9),
     alpha=st.sampled_from([None, 0.5, 1.0]),
     thin=st.sampled_from([1, 2, 3]),
+    attach=st.sampled_from([None, 1.0]),
 )
 def test_vectorized_matches_plain_loops_with_blocks_and_established(
     rows: list[tuple[int, int, int]],
@@ -189,6 +192,7 @@ def test_vectorized_matches_plain_loops_with_blocks_and_established(
     established: list[bool],
     alpha: float | None,
     thin: int,
+    attach: float | None,
 ) -> None:
     config = CoRatingConfig(
         min_shared_cells=2,
@@ -201,6 +205,7 @@ def test_vectorized_matches_plain_loops_with_blocks_and_established(
         min_cell_share=0.3,
         max_cell_p=0.6,
         pair_alpha=alpha,
+        attach_max_p=attach,
     )
     note, rater, level = _arrays(rows)
     block = np.array(blocks, dtype=np.int64)
@@ -374,3 +379,74 @@ def test_thin_pool_and_rotating_waves_are_caught_and_honest_circle_left_alone() 
     old = CoRatingConfig(min_shared_unproven=5, min_cell_share_unproven=0.2)
     before = find_co_rating_groups(note, rater, level, 734, old, established=established)
     assert not before.flagged.any()
+
+
+def _dense_aged() -> tuple[Arrays, int, range, range, range, range]:
+    """A small dense community: 400 honest raters (10-39 ratings each on 600 notes), an
+    aged brigade of 30 accounts rating the same 8 rarely rated notes NOT HELPFUL, 24 of
+    them with 12 camouflage ratings and 6 with 100 on popular notes (their pairs expect
+    far more shared cells, so 8 shared targets miss ``min_lift``), an honest dense circle
+    (raters 430-454) rating the same 20 niche notes by camp, and 10 honest newcomers
+    (455-464) who rated 6-10 of the circle's niche notes as the circle does."""
+    rng = np.random.default_rng(3)
+    n_notes, n_honest = 600, 400
+    rows, _ = _honest(rng, n_notes, n_honest, prolific=5, ratings=(10, 40), exponent=0.8)
+    popularity = 1.0 / np.arange(1, n_notes - 7) ** 0.8
+    popularity /= popularity.sum()
+    heavy, light = range(400, 406), range(406, 430)
+    for m in [*heavy, *light]:
+        k = 100 if m in heavy else 12
+        for n in rng.choice(n_notes - 8, size=k, replace=False, p=popularity):
+            rows.append((int(n), m, 2 if rng.random() < 0.7 else 0))
+    niche = list(range(560, 580))
+    rows = [r for r in rows if r[0] not in niche]
+    circle, newcomers = range(430, 455), range(455, 465)
+    for m in circle:
+        rows += [(int(n), m, 2) for n in rng.choice(300, size=10, replace=False)]
+        rows += [(n, m, 2 if n % 3 else 0) for n in niche]
+    for m in newcomers:
+        rows += [(int(n), m, 2) for n in rng.choice(300, size=5, replace=False)]
+        picked = rng.choice(niche, size=int(rng.integers(6, 11)), replace=False)
+        rows += [(int(n), m, 2 if n % 3 else 0) for n in picked]
+    attack = _attack(range(400, 430), list(range(n_notes - 8, n_notes)), 0)
+    keys = {(t, m) for t, m, _ in attack}
+    rows = [r for r in rows if (r[0], r[1]) not in keys] + attack
+    return _arrays(rows), 465, heavy, light, circle, newcomers
+
+
+def test_attach_catches_aged_members_whose_camouflage_hides_their_pairs() -> None:
+    (note, rater, level), n, heavy, light, circle, _ = _dense_aged()
+    # The revocation pass (no establishment mask) without the attach step: the heavy
+    # members' pairs expect too many shared cells and they keep their establishment.
+    before = find_co_rating_groups(note, rater, level, n, CoRatingConfig(attach_max_p=None))
+    assert (before.group[list(light)] >= 0).all()
+    assert not (before.group[list(heavy)] >= 0).any()
+    after = find_co_rating_groups(note, rater, level, n, CoRatingConfig())
+    assert before.n_attached == 0
+    assert after.n_attached >= len(heavy)
+    brigade = [*heavy, *light]
+    assert (after.group[brigade] == after.group[light[0]]).all()
+    assert not (after.group[:400] >= 0).any()  # no honest rater joins
+    # Only the brigade's ratings on its targets are its group's concentrated cells.
+    mine = np.isin(rater, brigade)
+    assert (after.flagged[mine] == (note[mine] >= 592)).all()
+    assert not after.flagged[rater < 400].any()
+    # The circle is a group of its own (as before); nobody attaches to it from outside.
+    np.testing.assert_array_equal(after.group[list(circle)] >= 0, before.group[list(circle)] >= 0)
+
+
+def test_honest_dense_circle_and_its_newcomers_stay_unflagged_with_attach() -> None:
+    (note, rater, level), n, heavy, light, circle, newcomers = _dense_aged()
+    established = np.ones(n, dtype=np.bool_)
+    established[list(newcomers)] = False
+    found = find_co_rating_groups(note, rater, level, n, CoRatingConfig(), established=established)
+    assert not found.flagged.any()
+    assert (found.group == -1).all()
+    # The same accounts unproven: the brigade loses exactly its target ratings, the
+    # circle's newcomers (who rate its niche notes as it does) lose nothing.
+    established[[*heavy, *light]] = False
+    found = find_co_rating_groups(note, rater, level, n, CoRatingConfig(), established=established)
+    brigade = np.isin(rater, [*heavy, *light])
+    np.testing.assert_array_equal(found.flagged, brigade & (note >= 592))
+    assert (found.group[list(newcomers)] == -1).all()
+    assert (found.group[list(circle)] == -1).all()

@@ -42,6 +42,17 @@ rater picks (note, verdict) cells in proportion to their popularity:
    members (unproven share below ``min_unproven_share``) loses nothing: a circle of
    established raters who rate the same niche notes alike, with a few newcomers among
    them, is a community, not a brigade.
+5. **Attach** (``attach_max_p``). Pair tests weigh every shared cell alike: in a small,
+   dense community camouflage ratings on popular notes raise two accounts' expected
+   overlap (two aged accounts of 48 ratings expect 4-5 shared cells), so 8 shared targets
+   miss ``min_lift`` and some members of a caught brigade stay out of its group. The
+   group's concentrated cells ``C_g`` are rare evidence (few raters outside the group give
+   that verdict on those notes): an ungrouped rater ``a`` (unproven, with an
+   ``established`` mask) who rated ``k_ag >= min_shared_cells`` of them, ``k_ag >=
+   min_lift e_ag`` with ``e_ag = d_a sum_{j in C_g} o_j / (W - D_G)`` (``o_j`` the cell's
+   raters outside the group), and a Poisson tail at most ``attach_max_p`` over the
+   number of (rater, group) combinations with ``k_ag >= 1`` joins the group (the one with
+   the smallest tail), and step 4 runs again on the grown groups.
 
 The scorer drops flagged ratings before prescoring (``bridgewatch.scoring.defences``).
 """
@@ -88,12 +99,15 @@ class CoRatingResult:
         concentrated cells (step 4).
     n_pairs : number of coordinated pairs (before the core is taken).
     n_groups : number of groups.
+    n_attached : raters who joined a group through its concentrated cells (step 5), not
+        their pairs.
     """
 
     group: NDArray[np.int64]
     flagged: NDArray[np.bool_]
     n_pairs: int
     n_groups: int
+    n_attached: int = 0
 
 
 def _check(
@@ -283,6 +297,74 @@ def _flag(
     return flagged
 
 
+def _attach(
+    cells: NDArray[np.int64],
+    raters: NDArray[np.int64],
+    group: NDArray[np.int64],
+    flagged: NDArray[np.bool_],
+    n_groups: int,
+    d: NDArray[np.float64],
+    config: CoRatingConfig,
+    exempt: NDArray[np.bool_] | None,
+) -> NDArray[np.int64]:
+    """Step 5: ungrouped raters whose own ratings hit a group's concentrated cells far
+    beyond the null join the group (a copy of ``group`` is returned).
+
+    ``C_g`` is group ``g``'s concentrated cells (its members' ``flagged`` ratings), ``k_ag``
+    the cells of ``C_g`` rater ``a`` rated and ``e_ag = d_a sum_{j in C_g} o_j / (W - D_G)``
+    its null expectation, ``o_j`` the cell's raters outside the group. A rater joins when
+    ``k_ag >= min_shared_cells``, ``k_ag >= min_lift e_ag`` and the Poisson tail is at most
+    ``attach_max_p / n_tested`` (Bonferroni over the (rater, group) combinations with
+    ``k_ag >= 1``); with several groups, the one with the smallest tail. Pair tests weigh
+    every shared cell alike, so camouflage on popular notes raises a pair's expectation
+    above what a brigade's few targets can pass; the group's concentrated cells are rare
+    with its verdict outside the group, and a member who rated all of them stands out.
+    """
+    assert config.attach_max_p is not None
+    out = group.copy()
+    n_cells = int(cells.max()) + 1
+    mem = flagged & (group[raters] >= 0)
+    if not mem.any():
+        return out
+    gc = np.unique(group[raters[mem]] * n_cells + cells[mem])
+    g_of, c_of = gc // n_cells, gc % n_cells
+    conc = sp.csr_matrix(
+        (np.ones(gc.size, dtype=np.float64), (c_of, g_of)), shape=(n_cells, n_groups)
+    )
+    w = np.bincount(cells, minlength=n_cells).astype(np.float64)
+    grouped = group[raters] >= 0
+    keys, counts = np.unique(group[raters[grouped]] * n_cells + cells[grouped], return_counts=True)
+    others = w[c_of] - counts[np.searchsorted(keys, gc)]
+    other_sum = np.bincount(g_of, weights=others, minlength=n_groups)
+    d_group = np.bincount(group[group >= 0], weights=d[group >= 0], minlength=n_groups)
+    rest = np.maximum(float(cells.shape[0]) - d_group, 1.0)
+    cand = (group < 0) & (d >= config.min_shared_cells)
+    if exempt is not None:
+        cand &= ~exempt
+    use = cand[raters]
+    x = sp.csr_matrix(
+        (np.ones(int(use.sum()), dtype=np.float64), (raters[use], cells[use])),
+        shape=(group.shape[0], n_cells),
+    )
+    k = sp.coo_matrix(x @ conc)
+    a, g, hits = k.row.astype(np.int64), k.col.astype(np.int64), k.data
+    n_tested = int(a.size)
+    expected = d[a] * other_sum[g] / rest[g]
+    ok = (hits >= config.min_shared_cells) & (hits >= config.min_lift * expected)
+    if not ok.any():
+        return out
+    a, g, hits, expected = a[ok], g[ok], hits[ok], expected[ok]
+    tail = _poisson_sf(hits - 1, expected)
+    ok = tail <= config.attach_max_p / max(n_tested, 1)
+    a, g, tail = a[ok], g[ok], tail[ok]
+    order = np.lexsort((g, tail, a))  # per rater, the smallest tail first
+    a, g = a[order], g[order]
+    first = np.ones(a.size, dtype=np.bool_)
+    first[1:] = a[1:] != a[:-1]
+    out[a[first]] = g[first]
+    return out
+
+
 def _check_masks(
     established: NDArray[np.bool_] | None, n_raters: int, config: CoRatingConfig
 ) -> NDArray[np.bool_] | None:
@@ -360,9 +442,16 @@ def find_co_rating_groups(
     pairs = np.stack([a[ok], b[ok]], axis=1)
     group, n_groups = _groups(pairs, n_raters, config.min_partners)
     flagged = _flag(cells, raters, group, n_groups, config, exempt)
+    n_attached = 0
+    if config.attach_max_p is not None and n_groups:
+        grown = _attach(cells, raters, group, flagged, n_groups, d, config, exempt)
+        n_attached = int((grown != group).sum())
+        if n_attached:
+            group = grown
+            flagged = _flag(cells, raters, group, n_groups, config, exempt)
     if exempt is not None:
         group[exempt] = -1
-    return CoRatingResult(group, flagged, int(pairs.shape[0]), n_groups)
+    return CoRatingResult(group, flagged, int(pairs.shape[0]), n_groups, n_attached)
 
 
 def find_co_rating_groups_reference(
@@ -441,30 +530,86 @@ def find_co_rating_groups_reference(
                     group[v] = n_groups
                     stack.append(v)
         n_groups += 1
-    flagged = np.zeros(n, dtype=np.bool_)
-    for g in range(n_groups):
-        members = [r for r in range(n_raters) if group[r] == g]
-        if established is not None and not config.flag_established:
-            unproven = sum(1 for r in members if not exempt[r]) / max(len(members), 1)
-            if unproven < config.min_unproven_share:
-                for r in members:
-                    group[r] = -1
-                continue
-        group_ratings = float(sum(d[r] for r in members))
-        rest = max(n - group_ratings, 1.0)
-        cell_share = config.min_cell_share_unproven if masked else config.min_cell_share
-        need = max(float(config.min_cell_members), cell_share * len(members))
-        for i in range(n):
-            if group[raters[i]] != g or exempt[raters[i]]:
-                continue
-            inside = sum(1 for k in range(n) if cells[k] == cells[i] and group[raters[k]] == g)
-            expected = group_ratings * (w[cells[i]] - inside) / rest
-            flagged[i] = (
-                inside >= need
-                and inside >= config.min_lift * expected
-                and float(_poisson_sf(inside - 1, expected)) <= config.max_cell_p
-            )
+
+    def flag_all() -> NDArray[np.bool_]:
+        flagged = np.zeros(n, dtype=np.bool_)
+        for g in range(n_groups):
+            members = [r for r in range(n_raters) if group[r] == g]
+            if established is not None and not config.flag_established:
+                unproven = sum(1 for r in members if not exempt[r]) / max(len(members), 1)
+                if unproven < config.min_unproven_share:
+                    for r in members:
+                        group[r] = -1
+                    continue
+            group_ratings = float(sum(d[r] for r in members))
+            rest = max(n - group_ratings, 1.0)
+            cell_share = config.min_cell_share_unproven if masked else config.min_cell_share
+            need = max(float(config.min_cell_members), cell_share * len(members))
+            for i in range(n):
+                if group[raters[i]] != g or exempt[raters[i]]:
+                    continue
+                inside = sum(1 for k in range(n) if cells[k] == cells[i] and group[raters[k]] == g)
+                expected = group_ratings * (w[cells[i]] - inside) / rest
+                flagged[i] = (
+                    inside >= need
+                    and inside >= config.min_lift * expected
+                    and float(_poisson_sf(inside - 1, expected)) <= config.max_cell_p
+                )
+        return flagged
+
+    flagged = flag_all()
+    n_attached = 0
+    if config.attach_max_p is not None and n_groups:
+        grown = _attach_reference(cells, raters, list(group.tolist()), flagged, d, config, exempt)
+        n_attached = sum(1 for u, v in zip(grown, group.tolist(), strict=True) if u != v)
+        if n_attached:
+            group = np.asarray(grown, dtype=np.int64)
+            flagged = flag_all()
     for r in range(n_raters):
         if exempt[r]:
             group[r] = -1
-    return CoRatingResult(group, flagged, len(pairs), n_groups)
+    return CoRatingResult(group, flagged, len(pairs), n_groups, n_attached)
+
+
+def _attach_reference(
+    cells: list[int],
+    raters: list[int],
+    group: list[int],
+    flagged: NDArray[np.bool_],
+    d: list[int],
+    config: CoRatingConfig,
+    exempt: list[bool],
+) -> list[int]:
+    """Plain-loop step 5 (``_attach``)."""
+    assert config.attach_max_p is not None
+    n = len(cells)
+    conc: dict[int, set[int]] = {}
+    for i in range(n):
+        if flagged[i] and group[raters[i]] >= 0:
+            conc.setdefault(group[raters[i]], set()).add(cells[i])
+    mine: list[set[int]] = [set() for _ in group]
+    for c, r in zip(cells, raters, strict=True):
+        mine[r].add(c)
+    tests = []
+    for g, cs in sorted(conc.items()):
+        d_group = sum(d[r] for r in range(len(group)) if group[r] == g)
+        others = sum(1 for c, r in zip(cells, raters, strict=True) if c in cs and group[r] != g)
+        rest = max(float(n - d_group), 1.0)
+        for a in range(len(group)):
+            if group[a] >= 0 or exempt[a] or d[a] < config.min_shared_cells:
+                continue
+            hits = len(mine[a] & cs)
+            if hits:
+                tests.append((a, g, hits, d[a] * others / rest))
+    out = list(group)
+    best: dict[int, tuple[float, int]] = {}
+    for a, g, hits, expected in tests:
+        if hits < config.min_shared_cells or hits < config.min_lift * expected:
+            continue
+        tail = float(_poisson_sf(hits - 1, expected))
+        bound = config.attach_max_p / max(len(tests), 1)
+        if tail <= bound and (a not in best or (tail, g) < best[a]):
+            best[a] = (tail, g)
+    for a, (_, g) in best.items():
+        out[a] = g
+    return out

@@ -223,6 +223,15 @@ class CoRatingConfig:
         then tests them against the other established raters, so accounts aged past the
         establishment bar and woken together for an attack lose the ratings the model
         cannot explain, while an honest circle (its verdicts are the model's) keeps them.
+    attach_max_p : after the groups are found, an ungrouped rater (unproven, with an
+        ``established`` mask) joins a group when at least ``min_shared_cells`` of its
+        ratings fall on the group's concentrated cells, ``min_lift`` times the null's
+        expectation, with a Poisson tail at most this divided by the number of (rater,
+        group) combinations tested (1e-3; None: off). Pair tests count every shared cell
+        alike: in a small dense community camouflage on popular notes raises two aged
+        accounts' expected overlap to 4-5 cells, so 8 shared targets miss ``min_lift`` and
+        some members of a caught brigade keep their establishment; their hits on the
+        group's rare verdicts do not miss.
     """
 
     min_shared_cells: int = 5
@@ -239,10 +248,13 @@ class CoRatingConfig:
     flag_established: bool = False
     min_unproven_share: float = 0.5
     revoke_established: bool = True
+    attach_max_p: float | None = 1e-3
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_unproven_share <= 1.0:
             raise ConfigError("min_unproven_share", self.min_unproven_share, "in [0, 1]")
+        if self.attach_max_p is not None and not 0.0 < self.attach_max_p <= 1.0:
+            raise ConfigError("attach_max_p", self.attach_max_p, "in (0, 1] or None")
         if self.pair_alpha is not None and not 0.0 < self.pair_alpha <= 1.0:
             raise ConfigError("pair_alpha", self.pair_alpha, "in (0, 1] or None")
         for name in (
