@@ -228,10 +228,12 @@ class AlsSolver:
         """One ALS sweep in place; returns (loss L, Σ w·e²) at the new theta."""
         ni, nf, ri, rf, pen = self.ni, self.nf, self.ri, self.rf, self._pen
         mu = self.global_intercept
-        # The last block solve also returns the error sums at the new values.
+        # The last block solve also returns the error sums at the new values; when the rater
+        # step follows, the note step skips its sums pass (one pass over the ratings less).
         sse, se = self._eng.solve_notes(
-            ni, nf, ri, rf, mu, pen.note_intercept, pen.note_factor, pen.diamond
-        )
+            ni, nf, ri, rf, mu, pen.note_intercept, pen.note_factor, pen.diamond,
+            sums=not self._free_raters,
+        )  # fmt: skip
         if self._free_raters:
             sse, se = self._eng.solve_raters(
                 ni, nf, ri, rf, mu, pen.rater_intercept, pen.rater_factor
