@@ -45,7 +45,7 @@ def main() -> int:
         )
         return res
 
-    prescoring.fit_mf = timed  # type: ignore[assignment]
+    prescoring.fit_mf = timed  # type: ignore[attr-defined]
     sys.argv = ["bridgewatch", *argv]
     return int(cli.main() or 0)
 

@@ -143,13 +143,17 @@ def test_solves_without_sums_give_the_same_rows(k: int, diamond: bool) -> None:
     outs = []
     for with_sums in (True, False):
         out = [np.zeros(27), np.zeros((27, k)), np.full(27, 9.0), np.full(27, 9.0)]
-        pens: tuple[float, ...] = (1.0, 0.5, 0.7) if diamond else (1.0, 0.5)
-        kernel = _numba.solve_range_diamond if diamond else _numba.solve_range
-        kernel(
-            indptr, g_other, g_vals, np.ones(1), False, packed, 0.1, *pens,
-            *out, 0, 27, with_sums,
-        )  # fmt: skip
+        if diamond:
+            _numba.solve_range_diamond(
+                indptr, g_other, g_vals, np.ones(1), False, packed, 0.1, 1.0, 0.5, 0.7,
+                out[0], out[1], out[2], out[3], 0, 27, with_sums,
+            )  # fmt: skip
+        else:
+            _numba.solve_range(
+                indptr, g_other, g_vals, np.ones(1), False, packed, 0.1, 1.0, 0.5,
+                out[0], out[1], out[2], out[3], 0, 27, with_sums,
+            )  # fmt: skip
         outs.append(out)
-    (i1, f1, sse1, se1), (i2, f2, sse2, se2) = outs
+    (i1, f1, sse1, _), (i2, f2, sse2, se2) = outs
     assert i1.tobytes() == i2.tobytes() and f1.tobytes() == f2.tobytes()
     assert np.all(sse1[:25] > 0) and np.all(sse2 == 0.0) and np.all(se2 == 0.0)
