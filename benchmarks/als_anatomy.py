@@ -22,7 +22,7 @@ import numpy as np
 
 from bridgewatch.scoring.mf import _engines, _solver, als
 
-SPENT: collections.Counter[str] = collections.Counter()
+SPENT: collections.defaultdict[str, float] = collections.defaultdict(float)
 CALLS: collections.Counter[str] = collections.Counter()
 
 
@@ -40,19 +40,31 @@ def _wrap(owner: Any, name: str, label: str) -> None:
     setattr(owner, name, timed)
 
 
-def main() -> None:
-    dump = sys.argv[1]
-    out = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2].endswith(".npz") else None
-    names = [a for a in sys.argv[2:] if not a.endswith(".npz")] or sorted(
-        f[:-4] for f in os.listdir(dump) if f.startswith("mf") and f.endswith(".pkl")
-    )
+def install() -> None:
+    """Wrap the timed parts of the ALS loop (once per process)."""
     _wrap(als, "make_engine", "index build")
     _wrap(_engines.NumbaEngine, "solve_notes", "note solves")
     _wrap(_engines.NumbaEngine, "solve_raters", "rater solves")
     _wrap(_engines.NumbaEngine, "error_sums", "error_sums")
     _wrap(_solver._AndersonMixer, "propose", "anderson propose")
     _wrap(_solver.AlsSolver, "_loss", "penalty sums")
-    saved: dict[str, np.ndarray] = {}
+
+
+def report(cpu: float) -> None:
+    """Print the CPU split of the last fit (``cpu``: its whole CPU time)."""
+    for label in sorted(SPENT, key=lambda k: -SPENT[k]):
+        print(f"    {label:18s} {SPENT[label]:7.2f} s  ({CALLS[label]} calls)")
+    print(f"    {'rest':18s} {cpu - sum(SPENT.values()):7.2f} s")
+
+
+def main() -> None:
+    dump = sys.argv[1]
+    out = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2].endswith(".npz") else None
+    names = [a for a in sys.argv[2:] if not a.endswith(".npz")] or sorted(
+        f[:-4] for f in os.listdir(dump) if f.startswith("mf") and f.endswith(".pkl")
+    )
+    install()
+    saved: dict[str, Any] = {}
     for name in names:
         with open(os.path.join(dump, f"{name}.pkl"), "rb") as fh:
             args, kwargs, state = pickle.load(fh)
@@ -70,9 +82,7 @@ def main() -> None:
             f"wall {wall:.2f} s, load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
-        for label in sorted(SPENT, key=lambda k: -SPENT[k]):
-            print(f"    {label:18s} {SPENT[label]:7.2f} s  ({CALLS[label]} calls)")
-        print(f"    {'rest':18s} {cpu - sum(SPENT.values()):7.2f} s")
+        report(cpu)
         p = res.params
         for key, arr in (
             ("ni", p.note_intercepts),
