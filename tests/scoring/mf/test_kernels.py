@@ -125,3 +125,35 @@ def test_row_ranges_cover_the_rows_like_one_call(k: int) -> None:
         indptr, g_other, g_vals, np.ones(1), False, split[0], split[1], packed, 0.1, sse, se, 0, 25
     )
     np.testing.assert_allclose(sse, split[2], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("k", [1, 2])
+@pytest.mark.parametrize("diamond", [False, True])
+def test_solves_without_sums_give_the_same_rows(k: int, diamond: bool) -> None:
+    """with_sums=False writes the same parameters bit for bit and zero sums."""
+    if diamond and k != 1:
+        pytest.skip("the diamond kernel is one-factor only")
+    rng = np.random.default_rng(40 + k)
+    rows, other = rng.integers(0, 25, 500), rng.integers(0, 35, 500)
+    values = rng.choice([0.0, 0.5, 1.0], 500)
+    packed = _numba.pack_other(rng.normal(size=35), rng.normal(size=(35, k)))
+    indptr = _numba.row_pointers(rows, 27)  # rows 25 and 26 are empty
+    g_other = _numba.scatter_by_key(rows, indptr, other)
+    g_vals = _numba.scatter_by_key(rows, indptr, values)
+    outs = []
+    for with_sums in (True, False):
+        out = [np.zeros(27), np.zeros((27, k)), np.full(27, 9.0), np.full(27, 9.0)]
+        if diamond:
+            _numba.solve_range_diamond(
+                indptr, g_other, g_vals, np.ones(1), False, packed, 0.1, 1.0, 0.5, 0.7,
+                out[0], out[1], out[2], out[3], 0, 27, with_sums,
+            )  # fmt: skip
+        else:
+            _numba.solve_range(
+                indptr, g_other, g_vals, np.ones(1), False, packed, 0.1, 1.0, 0.5,
+                out[0], out[1], out[2], out[3], 0, 27, with_sums,
+            )  # fmt: skip
+        outs.append(out)
+    (i1, f1, sse1, _), (i2, f2, sse2, se2) = outs
+    assert i1.tobytes() == i2.tobytes() and f1.tobytes() == f2.tobytes()
+    assert np.all(sse1[:25] > 0) and np.all(sse2 == 0.0) and np.all(se2 == 0.0)

@@ -3,7 +3,9 @@
 Both expose the same three operations on full-size float64 parameter arrays:
 ``solve_notes`` and ``solve_raters`` (per-row ridge solves, in place, present rows only,
 returning (Σ w·e², Σ w·e) at the new values) and ``error_sums`` -> (Σ w·e², Σ w·e).
-``solve_notes`` also takes the diamond penalty P_◇ (one factor only; 0 = plain ridge).
+``solve_notes`` also takes the diamond penalty P_◇ (one factor only; 0 = plain ridge) and
+``sums``: with False an engine may skip the error sums (returning (0, 0)), for a sweep
+whose rater step follows and replaces them.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class Engine(Protocol):
         pen_int: float,
         pen_fac: float,
         pen_dia: float = 0.0,
+        sums: bool = True,
     ) -> tuple[float, float]: ...
 
     def solve_raters(
@@ -109,7 +112,9 @@ class _Groups:
         # Unsigned views for the kernels (``_indexes``: same bits, faster).
         self._k_ptr, self._k_other = unsigned(self.ptr), unsigned(self.other)
 
-    def _run(self, kernel: Callable[..., None], *args: object) -> tuple[float, float]:
+    def _run(
+        self, kernel: Callable[..., None], *args: object, with_sums: bool | None = None
+    ) -> tuple[float, float]:
         common = (
             self._k_ptr,
             self._k_other,
@@ -120,10 +125,11 @@ class _Groups:
             self.sse,
             self.se,
         )
+        tail = () if with_sums is None else (with_sums,)
         if len(self.ranges) == 1:
-            kernel(*common, *self.ranges[0])
+            kernel(*common, *self.ranges[0], *tail)
         else:
-            futures = [_pool().submit(kernel, *common, lo, hi) for lo, hi in self.ranges]
+            futures = [_pool().submit(kernel, *common, lo, hi, *tail) for lo, hi in self.ranges]
             for future in futures:
                 future.result()
         return float(np.sum(self.sse)), float(np.sum(self.se))
@@ -138,13 +144,17 @@ class _Groups:
         pen_int: float,
         pen_fac: float,
         pen_dia: float = 0.0,
+        sums: bool = True,
     ) -> tuple[float, float]:
         other_p = _numba.pack_other(other_i, other_f)
         if pen_dia != 0.0:
             return self._run(
-                _numba.solve_range_diamond, other_p, mu, pen_int, pen_fac, pen_dia, own_i, own_f
-            )
-        return self._run(_numba.solve_range, other_p, mu, pen_int, pen_fac, own_i, own_f)
+                _numba.solve_range_diamond, other_p, mu, pen_int, pen_fac, pen_dia, own_i, own_f,
+                with_sums=sums,
+            )  # fmt: skip
+        return self._run(
+            _numba.solve_range, other_p, mu, pen_int, pen_fac, own_i, own_f, with_sums=sums
+        )
 
     def error_sums(
         self, own_i: FloatArray, own_f: FloatArray, other_i: FloatArray, other_f: FloatArray,
@@ -194,8 +204,9 @@ class NumbaEngine:
         pen_int: float,
         pen_fac: float,
         pen_dia: float = 0.0,
+        sums: bool = True,
     ) -> tuple[float, float]:
-        return self._notes.solve(ni, nf, ri, rf, mu, pen_int, pen_fac, pen_dia)
+        return self._notes.solve(ni, nf, ri, rf, mu, pen_int, pen_fac, pen_dia, sums)
 
     def solve_raters(
         self,
@@ -248,7 +259,9 @@ class NumpyEngine:
         pen_int: float,
         pen_fac: float,
         pen_dia: float = 0.0,
+        sums: bool = True,
     ) -> tuple[float, float]:
+        # The reference always returns the sums (``sums`` only lets an engine skip them).
         self._solve_block(
             self._note_idx,
             self._rater_idx,

@@ -85,6 +85,7 @@ def solve_range(  # pragma: no cover
     se_out: _Array,
     r_lo: int,
     r_hi: int,
+    with_sums: bool = True,
 ) -> None:
     """Ridge-solve (i_r, f_r) for every non-empty row in [r_lo, r_hi), in place.
 
@@ -92,7 +93,8 @@ def solve_range(  # pragma: no cover
     over the row's ratings j (o = other entity, ``other_p[o] = (i_o, f_o)``), via the
     (k+1)x(k+1) normal equations. Then, while the row is still in cache, sse_out[r] = Σ w·e²
     and se_out[r] = Σ w·e at the new values (e = y − ŷ), which spares the sweep a separate
-    pass over the ratings.
+    pass over the ratings. With ``with_sums=False`` that pass is skipped and both are 0
+    (a sweep whose rater step follows discards the note step's sums).
     """
     k = other_p.shape[1] - 1
     if k == 1:
@@ -123,6 +125,10 @@ def solve_range(  # pragma: no cover
             x1 = (a00 * b1 - a01 * b0) / det
             row_int[r] = x0
             row_fac[r, 0] = x1
+            if not with_sums:
+                sse_out[r] = 0.0
+                se_out[r] = 0.0
+                continue
             sse = 0.0
             se = 0.0
             for j in range(s, e):
@@ -187,6 +193,10 @@ def solve_range(  # pragma: no cover
         row_int[r] = b[0]
         for q in range(k):
             row_fac[r, q] = b[q + 1]
+        if not with_sums:
+            sse_out[r] = 0.0
+            se_out[r] = 0.0
+            continue
         sse = 0.0
         se = 0.0
         for j in range(s, e):
@@ -259,12 +269,14 @@ def solve_range_diamond(  # pragma: no cover
     se_out: _Array,
     r_lo: int,
     r_hi: int,
+    with_sums: bool = True,
 ) -> None:
     """:func:`solve_range` for one factor with the diamond penalty pen_dia·|f_r·i_r| added.
 
     minimise Σ_j w_j (y_j − μ − i_o − i_r − f_o·f_r)² + pen_int·i_r² + pen_fac·f_r²
     + pen_dia·|i_r·f_r| exactly per row (:func:`diamond_argmin`); the row's error sums at
-    the new values go to sse_out[r], se_out[r] as in :func:`solve_range`.
+    the new values go to sse_out[r], se_out[r] as in :func:`solve_range` (0 with
+    ``with_sums=False``).
     """
     for r in range(r_lo, r_hi):
         s = indptr[r]
@@ -291,6 +303,10 @@ def solve_range_diamond(  # pragma: no cover
         x0, x1 = diamond_argmin(a00, a01, a11, b0, b1, pen_dia)
         row_int[r] = x0
         row_fac[r, 0] = x1
+        if not with_sums:
+            sse_out[r] = 0.0
+            se_out[r] = 0.0
+            continue
         sse = 0.0
         se = 0.0
         for j in range(s, e):

@@ -111,6 +111,9 @@ class _AndersonMixer:
         self._count = 0
         self._head = 0
         self._last: tuple[FloatArray, FloatArray] | None = None
+        # Two (f, g) buffer pairs used in turn: the last call's pair stays readable.
+        self._bufs: list[FloatArray] | None = None
+        self._turn = 0
 
     def reset(self) -> None:
         self._count = 0
@@ -125,7 +128,11 @@ class _AndersonMixer:
     def propose(self, x: FloatArray, g: FloatArray) -> FloatArray | None:
         if self._depth == 0:
             return None
-        f = g - x
+        if self._bufs is None or self._bufs[0].shape != g.shape:
+            self._bufs = [np.empty_like(g) for _ in range(4)]
+        f, g_kept = self._bufs[2 * self._turn], self._bufs[2 * self._turn + 1]
+        self._turn ^= 1
+        np.subtract(g, x, out=f)
         if self._last is not None:
             if self._d_f is None or self._d_g is None:
                 self._d_f = np.zeros((self._depth, f.shape[0]))
@@ -140,7 +147,8 @@ class _AndersonMixer:
             row = np.einsum("ij,j->i", self._d_f, self._d_f[slot])[order]
             self._gram[slot, order] = row
             self._gram[order, slot] = row
-        self._last = (f, g.copy())
+        np.copyto(g_kept, g)
+        self._last = (f, g_kept)
         if self._count == 0 or self._d_f is None or self._d_g is None:
             return None
         order = self._order()
@@ -228,10 +236,12 @@ class AlsSolver:
         """One ALS sweep in place; returns (loss L, Σ w·e²) at the new theta."""
         ni, nf, ri, rf, pen = self.ni, self.nf, self.ri, self.rf, self._pen
         mu = self.global_intercept
-        # The last block solve also returns the error sums at the new values.
+        # The last block solve also returns the error sums at the new values; when the rater
+        # step follows, the note step skips its sums pass (one pass over the ratings less).
         sse, se = self._eng.solve_notes(
-            ni, nf, ri, rf, mu, pen.note_intercept, pen.note_factor, pen.diamond
-        )
+            ni, nf, ri, rf, mu, pen.note_intercept, pen.note_factor, pen.diamond,
+            sums=not self._free_raters,
+        )  # fmt: skip
         if self._free_raters:
             sse, se = self._eng.solve_raters(
                 ni, nf, ri, rf, mu, pen.rater_intercept, pen.rater_factor
@@ -264,11 +274,16 @@ class AlsSolver:
         loss, sse = self.objective()
         mixer = _AndersonMixer(cfg.acceleration_depth)
         n_iter = 0
+        # Work vectors of theta's size, allocated once: a fresh one per sweep cost more CPU
+        # (page faults) than the arithmetic on it.
+        x = np.empty_like(theta)
+        step = np.empty_like(theta)
         while n_iter < cap:
             n_iter += 1
-            x = theta.copy()
+            np.copyto(x, theta)
             new_loss, sse = self.sweep()
-            max_step = float(np.max(np.abs(theta - x)))
+            np.subtract(theta, x, out=step)
+            max_step = float(np.max(np.abs(step, out=step)))
             decrease = loss - new_loss
             loss = new_loss
             logger.debug(
@@ -284,7 +299,8 @@ class AlsSolver:
                 return SolveOutcome(True, n_iter, loss, sse)
             candidate = mixer.propose(x, theta)
             if candidate is not None:
-                g = theta.copy()
+                g = step  # the step is no longer needed: keep the plain sweep's theta in it
+                np.copyto(g, theta)
                 theta[:] = candidate
                 mixed_loss, mixed_sse = self.objective()
                 if mixed_loss < loss:
