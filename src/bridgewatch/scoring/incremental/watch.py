@@ -580,8 +580,9 @@ def sticky_proven(
     620 raters proven against 483 in a batch run, and this record kept the lost ones. The
     refits now count what the batch counts; the record still keeps a rater a later refit
     would no longer count (only a revocation, co-rating among established raters, takes it
-    away). (The worker keeps ``known`` in memory: a restarted worker starts again from its
-    first refit's.)
+    away). (``known`` lives in the ``LiveState``, and ``Worker.refit`` builds a new state
+    for each refit it runs, so in the worker the record only spans refits it adopted from
+    another worker: that is why it had no measured effect on the replay.)
 
     Parameters
     ----------
