@@ -173,11 +173,7 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             gap_timeout_s=0.0,
             batch_size=5000,
             listen=False,
-            watch=WatchConfig(
-                meeting_p=args.meeting_p,
-                group_cell_p=args.group_cell_p,
-                group_hold=args.group_hold,
-            ),
+            watch=WatchConfig(meeting_p=args.meeting_p, group_cell_p=args.group_cell_p),
         ),
         clock=clock,
     )
@@ -352,12 +348,6 @@ def main() -> int:
     )
     parser.add_argument(
         "--group-cell-p", type=float, default=None, help="WatchConfig.group_cell_p (default off)"
-    )
-    parser.add_argument(
-        "--group-hold",
-        action="store_true",
-        help="WatchConfig.group_hold (with --group-cell-p): hold rising notes whose recent "
-        "helpful raters moved together before",
     )
     parser.add_argument(
         "--diagnose", action="store_true", help="list the honest notes delayed over 60 minutes"

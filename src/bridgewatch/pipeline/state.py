@@ -68,7 +68,6 @@ from bridgewatch.scoring.incremental import (
     RosterRefit,
     WatchConfig,
     apply_holds,
-    group_support,
     live_inputs,
     newly_helpful,
     rater_model,
@@ -718,13 +717,8 @@ class LiveState:
             self.watch,
             established,
         )
-        rising = newly_helpful(live.inputs.history.current_status, live.history.current_status)
-        if self.watch.group_hold:
-            for row, reason in group_support(
-                live.inputs.post_pss, np.flatnonzero(rising), as_of_ms, self.watch
-            ).items():
-                found.setdefault(row, reason)
         if established is not None and self.watch.hold_unproven:
+            rising = newly_helpful(live.inputs.history.current_status, live.history.current_status)
             model = self._watch_model(refit)
             for row, reason in unproven_support(
                 live.inputs.post_pss,

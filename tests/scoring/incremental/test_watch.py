@@ -16,7 +16,6 @@ from bridgewatch.scoring.incremental import (
     apply_holds,
     crosses_helpful,
     established_fit,
-    group_support,
     newly_helpful,
     sticky_proven,
     suspicious_notes,
@@ -156,41 +155,6 @@ def test_established_accounts_that_moved_together_before_are_suspects() -> None:
     assert list(found) == [97] and "together" in found[97]
     with pytest.raises(ConfigError):
         WatchConfig(group_cell_p=0.0)
-
-
-def test_a_rising_note_whose_recent_raters_moved_together_before_is_held() -> None:
-    """``group_hold``: an aged brigade rates its next target slowly (no run: one rating
-    every 20 minutes); its raters shared an earlier target far beyond chance, so the note
-    is held when it would become helpful. Raters who only share popular notes are not."""
-    n_notes, n_raters = 100, 200
-    rng = np.random.default_rng(1)
-    rows = [
-        (int(n), r, 1.0, 1000) for r in range(50, 200) for n in rng.choice(90, 40, replace=False)
-    ]
-    for r in range(20, 40):
-        rows += [(int(n), r, 1.0, 1000) for n in rng.choice(90, 10, replace=False)]
-    rows += [(95, r, 1.0, 2000) for r in range(20, 30)]  # the brigade's earlier target
-    slow = 20 * 60_000
-    rows += [(97, r, 1.0, NOW - slow * k) for k, r in enumerate(range(20, 28))]
-    rows += [(98, r, 1.0, NOW - slow * k) for k, r in enumerate(range(30, 38))]
-    base = _ratings(rows)
-    data = Ratings(
-        **{
-            **{f: getattr(base, f) for f in base.__dataclass_fields__},
-            "note_ids": IdIndex(np.asarray([f"{k:03d}" for k in range(n_notes)])),
-            "participant_ids": IdIndex(np.asarray([f"p{k:03d}" for k in range(n_raters)])),
-        }
-    )
-    notes = np.array([97, 98])
-    flagged = np.zeros(n_raters, dtype=np.bool_)
-    established = np.ones(n_raters, dtype=np.bool_)
-    config = WatchConfig(group_cell_p=1e-6, group_hold=True)
-    assert suspicious_notes(data, notes, flagged, NOW, config, established) == {}  # no run
-    found = group_support(data, notes, NOW, config)
-    assert list(found) == [97] and "together" in found[97]
-    assert group_support(data, notes, NOW, WatchConfig()) == {}  # without group_cell_p
-    # Out of the long window the ratings are not recent.
-    assert group_support(data, notes, NOW + 7 * 3_600_000 + 8 * slow, config) == {}
 
 
 def test_established_raters_meeting_on_good_notes_are_not_suspects() -> None:

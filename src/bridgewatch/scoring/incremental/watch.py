@@ -62,7 +62,6 @@ __all__ = [
     "apply_holds",
     "crosses_helpful",
     "established_fit",
-    "group_support",
     "newly_helpful",
     "rater_model",
     "sticky_proven",
@@ -120,12 +119,6 @@ class WatchConfig:
         newcomers come one by one. On the live attack replay, without it, the few honest
         notes carried by newcomers waited for hours (p95 up to 498 minutes: the hold had
         no end point while they rested on newcomers).
-    group_hold : with ``group_cell_p``, a note that would newly become helpful is held
-        when at least ``min_suspect`` of its helpful raters of the last ``long_window_ms``
-        (established ones too) gave the same verdict on another note far beyond chance
-        (the test of ``group_cell_p``), without a run (:func:`group_support`): an aged
-        brigade's later targets, rated by accounts the refits count as established and do
-        not flag yet. Off by default (measured on the live attack replay only).
     unproven_meeting : with ``unproven_run``, a note without a run is held too when at
         least ``min_suspect`` of its unproven helpful raters keep meeting (``min_meetings``)
         or were flagged: a slow brigade's first raters. On the live attack replay the run
@@ -149,7 +142,6 @@ class WatchConfig:
     hold_unproven: bool = True
     unproven_run: bool = True
     unproven_meeting: bool = True
-    group_hold: bool = False
 
     def __post_init__(self) -> None:
         if self.window_ms <= 0:
@@ -551,55 +543,6 @@ def unproven_support(
             f"{int(n_unproven[k])} of its {int(n_helpful[k])} helpful ratings come from raters "
             f"without a proven record{struck}, and {why}"
         )
-    return out
-
-
-def group_support(
-    ratings: Ratings, notes: NDArray[np.int64], as_of_ms: int, config: WatchConfig
-) -> dict[int, str]:
-    """The notes of ``notes`` whose recent helpful raters moved together before
-    (``WatchConfig.group_hold``).
-
-    For each note, its raters with a helpful rating in ``(as_of_ms - long_window_ms,
-    as_of_ms]`` (any establishment); a cell (note, verdict) of their other ratings is
-    concentrated when ``g >= min_suspect`` of them are in it and ``P(X >= g | e) <=
-    group_cell_p`` for ``X ~ Poisson(e)``, ``e = D w_j / W`` (``D`` their ratings on other
-    notes, ``w_j`` the cell's raters, ``W`` all ratings).
-
-    Returns
-    -------
-    dict note row -> reason (a sentence for the note page); empty without ``group_cell_p``.
-    """
-    out: dict[int, str] = {}
-    if config.group_cell_p is None or notes.shape[0] == 0 or ratings.n_ratings == 0:
-        return out
-    null = _Popularity.count(ratings)
-    mark = np.zeros(ratings.n_participants, dtype=np.bool_)
-    recent = (ratings.helpful_num > 0) & (
-        ratings.created_at_ms.astype(np.int64) > as_of_ms - config.long_window_ms
-    )
-    look = np.zeros(ratings.n_notes, dtype=np.bool_)
-    look[notes] = True
-    rows = np.flatnonzero(recent & look[ratings.note_idx])
-    for k in np.unique(ratings.note_idx[rows]).tolist():
-        raters = np.unique(ratings.rater_idx[rows[ratings.note_idx[rows] == k]])
-        if raters.shape[0] < config.min_suspect:
-            continue
-        mark[raters] = True
-        mine = np.flatnonzero(mark[ratings.rater_idx] & (ratings.note_idx != k))
-        mark[raters] = False
-        if not mine.shape[0]:
-            continue
-        cells = ratings.note_idx[mine].astype(np.int64) * 3 + _levels(ratings.helpful_num[mine])
-        c_val, g = np.unique(cells, return_counts=True)
-        e = mine.shape[0] * null.cells[c_val] / null.total
-        conc = (g >= config.min_suspect) & (_poisson_sf(g - 1, e) <= config.group_cell_p)
-        if conc.any():
-            out[int(k)] = (
-                f"{int(g[conc].max())} of its {raters.shape[0]} recent helpful raters gave "
-                "the same verdict together on another note far more often than chance; "
-                "the refit's defences test them"
-            )
     return out
 
 
