@@ -209,6 +209,7 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     reasons: dict[str, set[str]] = {}
     unheld_helpful: dict[str, int] = {}  # passes the unheld status was helpful, not published
     said: dict[str, dict[str, int]] = {}  # note -> hold reason -> first time given
+    target_lines: list[str] = []  # when each shown target was first shown, and how
     step = int(args.batch_minutes * 60_000)
     k, t, passes = 0, cut, 0
     with TestClient(app) as client:
@@ -231,8 +232,10 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 else:
                     refused[r.status_code] = refused.get(r.status_code, 0) + 1
             now[0] = t
+            refits_before = refits
             drain()
             passes += 1
+            refit_now = refits > refits_before
             state = worker.state
             assert state is not None
             held |= set(state.holds)
@@ -252,6 +255,16 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 if status == _CRH:
                     shown.setdefault(note, t)
                     if note in targets:
+                        if note not in targets_shown and args.diagnose:
+                            target_lines.append(
+                                f"target {note} first shown {(t - cut) / 60_000:.0f} min into "
+                                f"the stream, {'at a refit' if refit_now else 'by a pass'}; "
+                                f"held before by {', '.join(sorted(reasons.get(note, set())))}"
+                                if note in reasons
+                                else f"target {note} first shown {(t - cut) / 60_000:.0f} min "
+                                f"into the stream, {'at a refit' if refit_now else 'by a pass'}"
+                                "; never held before"
+                            )
                         targets_shown.add(note)
             for note in now_helpful:
                 if published.get(note) != _CRH and note not in shown:
@@ -264,7 +277,7 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     slow = sorted(
         ((d, n) for d, n in zip(delays.tolist(), honest, strict=True) if d > 60), reverse=True
     )
-    diagnosis: list[str] = []
+    diagnosis: list[str] = list(target_lines)
     for d, n in slow:
         diagnosis.append(
             f"{n}: delay {d:.0f} min, unheld helpful "

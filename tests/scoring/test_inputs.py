@@ -10,10 +10,12 @@ import polars as pl
 import pytest
 
 from bridgewatch.io.dataset import Dataset, load_dataset
+from bridgewatch.model.columns import ENROLLED_SINCE_COLUMN
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
 from bridgewatch.scoring.manipulation import PostSelectionConfig, QuasiCliqueConfig
 from bridgewatch.scoring.preprocess import CORE_MODELING_GROUPS
+from bridgewatch.scoring.reputation import EstablishmentConfig
 from tests.scoring.community import load_small_community, write_small_community
 
 CONFIG = ScoringConfig(topics=None)
@@ -105,3 +107,25 @@ def test_given_clusters_coalesce_ratings(dataset: Dataset, inputs: CoreInputs) -
     result = prepare_core_inputs(dataset, CONFIG, rater_cluster=cluster, rater_quasi_clique=clique)
     assert result.post_pss.n_ratings < result.ratings.n_ratings
     assert result.correlated.any()
+
+
+def test_the_establishment_clock_starts_at_the_platforms_column(dataset: Dataset) -> None:
+    """A frame with ``ENROLLED_SINCE_COLUMN`` (the platform's) starts the clock there: a
+    state change scoring wrote since (a recent ``timestampOfLastStateChange``) does not
+    make an old account unproven; a null falls back to the last state change."""
+    config = ScoringConfig(topics=None, establishment=EstablishmentConfig())
+    base = prepare_core_inputs(dataset, config).established
+    assert base is not None and 0 < base.sum() < base.shape[0]
+    frame = dataset.enrollment
+    now = int(dataset.ratings.created_at_ms.max())
+    # Every row's state changed just now, as scoring writes it.
+    moved = frame.with_columns(
+        pl.col("timestampOfLastStateChange").alias(ENROLLED_SINCE_COLUMN),
+        pl.lit(now, dtype=pl.Int64).alias("timestampOfLastStateChange"),
+    )
+    kept = prepare_core_inputs(replace(dataset, enrollment=moved), config).established
+    assert kept is not None
+    np.testing.assert_array_equal(kept, base)
+    restarted = moved.with_columns(pl.lit(None, dtype=pl.Int64).alias(ENROLLED_SINCE_COLUMN))
+    lost = prepare_core_inputs(replace(dataset, enrollment=restarted), config).established
+    assert lost is not None and not lost.any()

@@ -123,8 +123,15 @@ USER_ENROLLMENT_COLUMNS: tuple[str, ...] = (
     "numberOfTimesEarnedOut",
 )
 
+# The platform's extra enrollment column (not in the public files): when a participant's
+# establishment clock starts (``EstablishmentConfig``), ``timestampOfLastStateChange`` as
+# the platform first recorded the row. Scoring's own state changes never move it. An
+# enrollment frame without it (the public files) uses ``timestampOfLastStateChange``.
+ENROLLED_SINCE_COLUMN = "enrolledSinceMillis"
+
 
 __all__ = [
+    "ENROLLED_SINCE_COLUMN",
     "HELPFUL_TAGS",
     "NOTES_COLUMNS",
     "NOTE_STATUS_HISTORY_COLUMNS",

@@ -37,6 +37,7 @@ from bridgewatch.io import schemas
 from bridgewatch.io.columns import NOT_HELPFUL_TAGS, NOTE_STATUS_HISTORY_COLUMNS
 from bridgewatch.io.dataset import Dataset
 from bridgewatch.model import IdIndex, Ratings
+from bridgewatch.model.columns import ENROLLED_SINCE_COLUMN
 from bridgewatch.pipeline.contributors import (
     ContributorFigures,
     ContributorRows,
@@ -82,7 +83,13 @@ from bridgewatch.scoring.run import score
 from bridgewatch.scoring.scorers import CORE_NAME, ScorerSpec
 from bridgewatch.scoring.status import CORE_RULE_NAMES, labels_from_bitmask
 from bridgewatch.store.dump import export_frames
-from bridgewatch.store.tables import events, note_scores, note_status_history, pipeline_offsets
+from bridgewatch.store.tables import enrollment as enrollment_rows
+from bridgewatch.store.tables import (
+    events,
+    note_scores,
+    note_status_history,
+    pipeline_offsets,
+)
 
 __all__ = [
     "Frames",
@@ -141,10 +148,32 @@ def load_snapshot(conn: Connection, consumer: str) -> tuple[Frames, int]:
     out = Frames(
         notes=_typed(frames["notes"], schemas.NOTES.polars_schema),
         ratings=_typed(frames["ratings"], schemas.RATINGS.polars_schema),
-        enrollment=_typed(frames["userEnrollment"], schemas.USER_ENROLLMENT.polars_schema),
+        enrollment=_with_enrolled_since(
+            conn, _typed(frames["userEnrollment"], schemas.USER_ENROLLMENT.polars_schema)
+        ),
         history=history,
     )
     return out, int(offset or 0)
+
+
+def _with_enrolled_since(conn: Connection, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the platform's ``ENROLLED_SINCE_COLUMN`` (the establishment clock's
+    start, which the passes' and refits' state changes never move; null where unknown), so
+    every refit counts the same raters established as a batch run of the enrollment the
+    platform first recorded, however often scoring wrote state changes in between."""
+    rows = conn.execute(
+        select(enrollment_rows.c.participantId, enrollment_rows.c[ENROLLED_SINCE_COLUMN])
+    ).all()
+    since = pl.DataFrame(
+        {
+            "participantId": [str(r[0]) for r in rows],
+            ENROLLED_SINCE_COLUMN: [None if r[1] is None else int(r[1]) for r in rows],
+        },
+        schema={"participantId": pl.String, ENROLLED_SINCE_COLUMN: pl.Int64},
+    )
+    key = frame["participantId"].cast(pl.String).alias("participantId")
+    joined = pl.DataFrame(key).join(since, on="participantId", how="left", maintain_order="left")
+    return frame.with_columns(joined[ENROLLED_SINCE_COLUMN])
 
 
 def load_history(conn: Connection) -> StatusHistory:

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from bridgewatch.errors import InputError
 from bridgewatch.model import Classification, EnrollmentState, IdIndex, Ratings
+from bridgewatch.model.columns import ENROLLED_SINCE_COLUMN
 from bridgewatch.model.dataset import Dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.history import StatusHistory
@@ -143,7 +144,10 @@ def _enrollment_arrays(
 
 def _established(dataset: Dataset, config: ScoringConfig) -> NDArray[np.bool_] | None:
     """Established participants (``EstablishmentConfig``) from the enrollment rows, the
-    present being the newest rating; None without ``config.establishment``."""
+    present being the newest rating; None without ``config.establishment``. The clock
+    starts at the frame's ``ENROLLED_SINCE_COLUMN`` where it has one (the platform's
+    tables: scoring's own state changes do not restart it), else at
+    ``timestampOfLastStateChange``."""
     if config.establishment is None:
         return None
     n = len(dataset.participant_ids)
@@ -162,8 +166,11 @@ def _established(dataset: Dataset, config: ScoringConfig) -> NDArray[np.bool_] |
             codes = np.where(codes >= 0, lut[np.maximum(codes, 0)], -1)
         state[rows[ok]] = codes[ok].astype(np.int8)
         if "timestampOfLastStateChange" in frame.columns:
-            ts = frame["timestampOfLastStateChange"].cast(pl.Int64).fill_null(0).to_numpy()
-            changed[rows[ok]] = ts[ok]
+            ts = frame["timestampOfLastStateChange"].cast(pl.Int64)
+            if ENROLLED_SINCE_COLUMN in frame.columns:
+                # The platform's clock start, which scoring's state changes never move.
+                ts = frame[ENROLLED_SINCE_COLUMN].cast(pl.Int64).fill_null(ts)
+            changed[rows[ok]] = ts.fill_null(0).to_numpy()[ok]
     ratings = dataset.ratings
     now = int(ratings.created_at_ms.max()) if ratings.n_ratings else 0
     return established_raters(enrolled, state, changed, now, config.establishment)

@@ -341,6 +341,8 @@ def import_dump(engine: Engine, directory: str | Path, *, now_ms: int) -> Import
                     pl.col("timestampOfLastEarnOut").fill_null(1),
                     pl.col("numberOfTimesEarnedOut").fill_null(0),
                     pl.col("successfulRatingNeededToEarnIn").fill_null(5),
+                    # The establishment clock starts at the imported state's change.
+                    pl.col("timestampOfLastStateChange").alias("enrolledSinceMillis"),
                 )
                 n_enrollment = _insert(conn, enrollment, _rows(frame))
             if (frame := frames["notes"]) is not None:

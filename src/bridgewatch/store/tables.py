@@ -120,6 +120,12 @@ enrollment = Table(
     Column("modelingPopulation", String(32), nullable=True),
     Column("modelingGroup", Integer, nullable=True),
     Column("numberOfTimesEarnedOut", Integer, nullable=False),
+    # When the establishment clock starts (``bridgewatch.scoring.reputation
+    # .established_raters``): ``timestampOfLastStateChange`` as the platform first recorded
+    # the row (import or sign-up). Scoring's own state changes rewrite that column, never
+    # this one, so the established set does not depend on how often scoring ran. NULL:
+    # ``timestampOfLastStateChange``.
+    Column("enrolledSinceMillis", BigInteger, nullable=True),
 )
 
 posts = Table(

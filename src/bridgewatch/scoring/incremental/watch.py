@@ -574,16 +574,15 @@ def sticky_proven(
     revocation), and the raters an earlier refit of this worker did, unless this one
     revoked them.
 
-    Establishment restarts with every enrollment state change (``established_raters``:
-    the last change must be ``min_age_days`` old), and the live platform writes state
-    changes as they happen, so an honest rater who earns in or slips to at-risk loses its
-    establishment for 90 days: on the live attack replay the worker's first refit counted
-    480 of 620 raters established, its last 395-414 proven (a batch run of all the same
-    ratings: 483), and the notes they carried count as "unproven support". The record
-    of the account does not change with its state; only a revocation (co-rating among
-    established raters) takes it away. (The worker keeps ``known`` in memory: a restarted
-    worker starts again from its first refit's.) No effect on the replay's delays was
-    measured yet (the ``unproven_meeting`` rule dominated).
+    Before the platform kept the establishment clock's start apart from the state
+    (``model.columns.ENROLLED_SINCE_COLUMN``), every state change the worker wrote
+    restarted it: on the live attack replay the worker's last refits counted 395-414 of
+    620 raters proven against 483 in a batch run, and this record kept the lost ones. The
+    refits now count what the batch counts; the record still keeps a rater a later refit
+    would no longer count (only a revocation, co-rating among established raters, takes it
+    away). (``known`` lives in the ``LiveState``, and ``Worker.refit`` builds a new state
+    for each refit it runs, so in the worker the record only spans refits it adopted from
+    another worker: that is why it had no measured effect on the replay.)
 
     Parameters
     ----------

@@ -80,6 +80,15 @@ class EstablishmentConfig:
     spreads its ratings, and so are sleepers that farmed their way in recently: earning in
     is something an attacker can buy, time is not (it is the attack's cost).
 
+    The clock reads the enrollment as the scorer receives it. Scoring's own state changes
+    (written back as ``timestampOfLastStateChange``) would restart it at every run fed its
+    predecessor's enrollment, so the established set would depend on how often scoring ran
+    (a batch run of the live attack replay's ratings: 483 established on the imported
+    enrollment, 428 on the enrollment a run two days earlier wrote, 395-414 after hourly
+    refits). The platform therefore keeps the clock's start in its own column
+    (``model.columns.ENROLLED_SINCE_COLUMN``: the change time it first recorded, never
+    moved by scoring), which the established set reads where the frame has it.
+
     The defences read it three ways (``bridgewatch.scoring.defences``): only established
     out-of-scope raters count in the capture share's denominator (``guard_capture``);
     co-rating groups lose the ratings of their unproven members only

@@ -89,6 +89,7 @@ def create_participant(
             enrollmentState=int(state),
             successfulRatingNeededToEarnIn=NEW_USER_EARN_IN_TARGET,
             timestampOfLastStateChange=now_ms,
+            enrolledSinceMillis=now_ms,
             timestampOfLastEarnOut=1,
             modelingPopulation="CORE",
             modelingGroup=_DEFAULT_MODELING_GROUP,
