@@ -28,7 +28,6 @@ __all__ = [
     "label_value_counts",
     "note_helpful_moments",
     "note_vote_sums",
-    "note_vote_sums_of_raters",
     "rater_axis_normal_equations",
     "rater_note_factor_moments",
     "rater_residual_sums",
@@ -105,41 +104,32 @@ def active_raters(
 
 @numba.njit(cache=True, nogil=True)
 def note_vote_sums(
-    note_idx: NDArray[np.int32],
-    votes: NDArray[np.int8],
-    keep: NDArray[np.bool_],
-    n_notes: int,
-) -> tuple[NDArray[np.float64], NDArray[np.int64]]:  # pragma: no cover - compiled
-    """Sum of votes and number of ratings per note over the ratings where ``keep``."""
-    total = np.zeros(n_notes)
-    count = np.zeros(n_notes, dtype=np.int64)
-    for i in range(note_idx.shape[0]):
-        if keep[i]:
-            n = note_idx[i]
-            total[n] += np.float64(votes[i])
-            count[n] += 1
-    return total, count
-
-
-@numba.njit(cache=True, nogil=True)
-def note_vote_sums_of_raters(
     rater_idx: NDArray[np.int32],
     note_idx: NDArray[np.int32],
     votes: NDArray[np.int8],
     keep: NDArray[np.bool_],
     raters: NDArray[np.bool_],
     n_notes: int,
-) -> tuple[NDArray[np.float64], NDArray[np.int64]]:  # pragma: no cover - compiled
-    """Like :func:`note_vote_sums`, over the ratings where ``keep`` by the raters where
-    ``raters`` (bool, shape (n_raters,)) only."""
+) -> tuple[
+    NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.int64]
+]:  # pragma: no cover - compiled
+    """Sum of votes and number of ratings per note (arrays of shape (n_notes,)), in one pass
+    over the ratings where ``keep``: first by the raters where ``raters`` (bool, shape
+    (n_raters,)) only, then by every rater."""
+    sub_total = np.zeros(n_notes)
+    sub_count = np.zeros(n_notes, dtype=np.int64)
     total = np.zeros(n_notes)
     count = np.zeros(n_notes, dtype=np.int64)
     for i in range(note_idx.shape[0]):
-        if keep[i] and raters[rater_idx[i]]:
+        if keep[i]:
             n = note_idx[i]
-            total[n] += np.float64(votes[i])
+            v = np.float64(votes[i])
+            total[n] += v
             count[n] += 1
-    return total, count
+            if raters[rater_idx[i]]:
+                sub_total[n] += v
+                sub_count[n] += 1
+    return sub_total, sub_count, total, count
 
 
 @numba.njit(cache=True, nogil=True)

@@ -40,7 +40,6 @@ from bridgewatch.analysis.embeddings._kernels import (
     gather_rows,
     kept_per_rater,
     note_vote_sums,
-    note_vote_sums_of_raters,
     rater_residual_sums,
 )
 from bridgewatch.analysis.embeddings.ratings import RatingMatrix
@@ -349,10 +348,9 @@ def _note_means(
     """
     rater_n = kept_per_rater(matrix.rater_idx, keep, matrix.n_raters)
     fitting = rater_n >= config.fit_min_rater_ratings
-    fit_sum, fit_n = note_vote_sums_of_raters(
+    fit_sum, fit_n, all_sum, all_n = note_vote_sums(
         matrix.rater_idx, matrix.note_idx, matrix.votes, keep, fitting, matrix.n_notes
     )
-    all_sum, all_n = note_vote_sums(matrix.note_idx, matrix.votes, keep, matrix.n_notes)
     means: NDArray[np.float64] = np.where(
         fit_n > 0, fit_sum / np.maximum(fit_n, 1), all_sum / np.maximum(all_n, 1)
     )
