@@ -37,6 +37,7 @@ from bridgewatch.scoring.status import (
     compute_incorrect_aggregates,
     compute_sign_aggregates,
     compute_tag_aggregates,
+    update_core_rules,
 )
 
 __all__ = [
@@ -222,6 +223,43 @@ def _only_scored(
     )
 
 
+def _only_scored_rows(
+    scored: NDArray[np.bool_],
+    tags: TagAggregates,
+    incorrect: IncorrectAggregates,
+    low_diligence: NDArray[np.float64],
+    previous: FinalScoringResult,
+    rows: NDArray[np.int64],
+) -> tuple[TagAggregates, IncorrectAggregates, NDArray[np.float64]]:
+    """:func:`_only_scored` when only the notes at ``rows`` have other aggregates or
+    ``scored`` than ``previous`` (the low-diligence intercepts are masked whole: a joint fit
+    moves them all)."""
+    sub = scored[rows]
+
+    def keep(before: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.float64]:
+        out = before.copy()
+        mask = sub if values.ndim == 1 else sub[:, None]
+        out[rows] = np.where(mask, values[rows], np.nan)
+        return out
+
+    pt, pi = previous.tags, previous.incorrect
+    return (
+        TagAggregates(
+            keep(pt.rating_weight, tags.rating_weight),
+            keep(pt.adjusted, tags.adjusted),
+            keep(pt.adjusted_ratio, tags.adjusted_ratio),
+            tags.distance_scale,
+        ),
+        IncorrectAggregates(
+            keep(pi.incorrect, incorrect.incorrect),
+            keep(pi.p_incorrect_user, incorrect.p_incorrect_user),
+            keep(pi.num_voters, incorrect.num_voters),
+            keep(pi.tf_idf, incorrect.tf_idf),
+        ),
+        np.where(scored, low_diligence, np.nan),
+    )
+
+
 def fit_final_low_diligence(
     fit_ratings: Ratings, inputs: CoreInputs, pre: PrescoringResult, config: ScoringConfig
 ) -> DiligenceFinalResult:
@@ -391,6 +429,8 @@ def assemble_final_result(
     intercept_population_sampled: NDArray[np.float64],
     aggregates: NoteAggregates | None = None,
     tag_scale: TagScale | None = None,
+    previous: FinalScoringResult | None = None,
+    rows: NDArray[np.int64] | None = None,
 ) -> FinalScoringResult:
     """Per-note aggregates (§5.5) and the Core rules (§6) on top of the final fits.
 
@@ -410,6 +450,12 @@ def assemble_final_result(
     aggregates : the notes' aggregates when already computed (an incremental pass merges
         them per note); None: :func:`note_aggregates` on ``inputs``.
     tag_scale : see :func:`note_aggregates` (only read when ``aggregates`` is None).
+    previous, rows : an incremental pass's previous result on the same note index and the
+        int64 rows of the notes whose fits or ``aggregates`` changed since (with
+        ``aggregates``): the Core-row masking and the rule table are redone for those notes
+        and for the notes whose bounds, low-diligence intercept or previous status move a
+        rule's predicate (:func:`~bridgewatch.scoring.status.update_core_rules`); the
+        result is the same.
 
     Returns
     -------
@@ -419,29 +465,39 @@ def assemble_final_result(
     if agg is None:
         agg = note_aggregates(inputs, pre, config, main, tag_scale)
     signs, scored = agg.signs, agg.scored
+    sparse = previous is not None and rows is not None and aggregates is not None
     # Notes without a Core row (no scoped ratings, or below the capture share) have no Core
     # figures at all in the reference's outputs.
-    tags, incorrect, low_diligence = _only_scored(scored, agg.tags, agg.incorrect, low_diligence)
-    rules = apply_core_rules(
-        CoreRuleInputs(
-            scored=scored,
-            num_ratings=signs.num_ratings,
-            classification=inputs.note_info.classification,
-            intercept=main.intercept,
-            factor=main.factor,
-            previous_status=inputs.history.current_status,
-            intercept_max=None if bounds is None else bounds.intercept_max,
-            signs=signs,
-            tags=tags,
-            tag_thresholds=pre.tag_thresholds,
-            incorrect=incorrect,
-            low_diligence_intercept=low_diligence,
-            intercept_no_high_vol=intercept_no_high_vol,
-            intercept_no_correlated=intercept_no_correlated,
-        ),
-        config.status,
-        final_round=True,
+    if sparse:
+        assert previous is not None and rows is not None
+        tags, incorrect, low_diligence = _only_scored_rows(
+            scored, agg.tags, agg.incorrect, low_diligence, previous, rows
+        )
+    else:
+        tags, incorrect, low_diligence = _only_scored(
+            scored, agg.tags, agg.incorrect, low_diligence
+        )
+    rule_inputs = CoreRuleInputs(
+        scored=scored,
+        num_ratings=signs.num_ratings,
+        classification=inputs.note_info.classification,
+        intercept=main.intercept,
+        factor=main.factor,
+        previous_status=inputs.history.current_status,
+        intercept_max=None if bounds is None else bounds.intercept_max,
+        signs=signs,
+        tags=tags,
+        tag_thresholds=pre.tag_thresholds,
+        incorrect=incorrect,
+        low_diligence_intercept=low_diligence,
+        intercept_no_high_vol=intercept_no_high_vol,
+        intercept_no_correlated=intercept_no_correlated,
     )
+    if sparse:
+        assert previous is not None and rows is not None
+        rules = update_core_rules(previous.rules, rule_inputs, rows)
+    else:
+        rules = apply_core_rules(rule_inputs, config.status, final_round=True)
     num_final = agg.num_final_round_ratings
     return FinalScoringResult(
         main=main,

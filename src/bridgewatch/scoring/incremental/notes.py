@@ -13,9 +13,11 @@ three run-wide tallies of its main fit, kept here per scorer between passes
 A pass (:func:`rescore_notes`) redoes the changed notes on compact inputs
 (:func:`.compact.restrict`), updates the tallies from the changed notes' old and new main-fit
 ratings, redoes the notes of any rater who entered or left the main fit, merges the
-per-note figures into the previous pass's arrays and runs the rule table (§6) over every
-note, which costs O(notes), not O(ratings). ``tests/scoring/incremental/test_notes.py``
-checks the result equals a pass over every note (:func:`.final.rescore_final`).
+per-note figures into the previous pass's arrays and re-applies the rule table (§6) to the
+changed notes and to the notes whose bounds, low-diligence intercept or previous status
+move a rule's predicate (:func:`~bridgewatch.scoring.status.update_core_rules`).
+``tests/scoring/incremental/test_notes.py`` checks the result equals a pass over every
+note (:func:`.final.rescore_final`).
 
 Core's low-diligence fit (§5.4) is one joint fit: with ``diligence="full"`` it is refitted
 over the whole main fit on every pass, the one O(ratings) step left (Core only).
@@ -120,12 +122,16 @@ class ScorerNotes:
     cache : its fits and low-diligence intercepts per note (:class:`NoteFitCache`).
     tally : its main fit's tallies.
     grams : its pseudo-rater normal equations per note (None: no pseudo-raters).
+    final : the pass's final scoring, whose rule outcomes the next pass keeps for the notes
+        whose rule inputs did not change (None: the next pass applies the rules to every
+        note).
     """
 
     aggregates: NoteAggregates
     cache: NoteFitCache
     tally: FitTally
     grams: BoundGrams | None
+    final: FinalScoringResult | None = None
 
     def aligned(self, old_rows: NDArray[np.int64], note_ids: NDArray[np.str_]) -> ScorerNotes:
         """The state on a grown note index: ``old_rows`` gives each note's row in this
@@ -135,6 +141,7 @@ class ScorerNotes:
             cache=self.cache.aligned(note_ids),
             tally=FitTally(self.tally.rater_counts, take_rows(self.tally.note_counts, old_rows, 0)),
             grams=None if self.grams is None else _take(self.grams, old_rows),
+            final=None,
         )
 
 
@@ -170,7 +177,7 @@ def scorer_notes(
     aggregates = NoteAggregates(
         final.signs, final.tags, final.incorrect, final.scored, final.num_final_round_ratings
     )
-    return ScorerNotes(aggregates, cache, tally_final(final, n_notes), grams)
+    return ScorerNotes(aggregates, cache, tally_final(final, n_notes), grams, final)
 
 
 @dataclass(frozen=True)
@@ -396,6 +403,8 @@ def rescore_notes(
         intercept_no_correlated=intercepts["no_correlated"],
         intercept_population_sampled=intercepts["population"],
         aggregates=aggregates,
+        previous=state.final,
+        rows=rows,
     )
     new_cache = replace(
         cache,
@@ -404,5 +413,5 @@ def rescore_notes(
         fingerprints={k: np.full_like(v, np.nan) for k, v in cache.fingerprints.items()},
         low_diligence=low_diligence if diligence is not None else cache.low_diligence,
     )
-    notes = ScorerNotes(aggregates, new_cache, tally, grams)
+    notes = ScorerNotes(aggregates, new_cache, tally, grams, final)
     return NotePassResult(final, notes, rows, view.in_scope)

@@ -20,6 +20,7 @@ from bridgewatch.scoring.status.rules import (
     label_array,
     labels_from_bitmask,
     provisional_statuses,
+    update_core_rules,
 )
 from bridgewatch.scoring.status.tag_filter import (
     IncorrectAggregates,
@@ -53,4 +54,5 @@ __all__ = [
     "sum_tags_per_note",
     "tag_filter_thresholds",
     "tag_scale",
+    "update_core_rules",
 ]

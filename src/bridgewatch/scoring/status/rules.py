@@ -9,8 +9,8 @@ defined by the label assigned so far in this rule list; comparisons with NaN are
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, fields, is_dataclass, replace
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,6 +30,7 @@ __all__ = [
     "label_array",
     "labels_from_bitmask",
     "provisional_statuses",
+    "update_core_rules",
 ]
 
 logger = logging.getLogger(__name__)
@@ -248,6 +249,17 @@ def apply_core_rules(
     -------
     CoreRulesResult
     """
+    return _apply(inputs, config, final_round, None)
+
+
+def _apply(
+    inputs: CoreRuleInputs,
+    config: StatusRulesConfig,
+    final_round: bool,
+    note_rows: NDArray[np.int64] | None,
+) -> CoreRulesResult:
+    """:func:`apply_core_rules`; ``note_rows`` maps the notes of ``inputs`` to the rows the
+    caller knows them by (for the warning), None: the same."""
     n = inputs.n_notes
     scored = np.asarray(inputs.scored, dtype=np.bool_)
     num = np.asarray(inputs.num_ratings)
@@ -283,7 +295,7 @@ def apply_core_rules(
     nm = cls == Classification.NOT_MISLEADING
     e.emit(5, nm & (i_n < config.nm_crnh_threshold), _CRNH)
     if final_round:
-        filter_tags, conflicts = _final_round_rules(e, inputs, config, i_n, f_n, enough)
+        filter_tags, conflicts = _final_round_rules(e, inputs, config, i_n, f_n, enough, note_rows)
     return CoreRulesResult(
         status=e.status,
         active_rules=e.active,
@@ -304,6 +316,7 @@ def _final_round_rules(
     i_n: NDArray[np.float64],
     f_n: NDArray[np.float64],
     enough: NDArray[np.bool_],
+    note_rows: NDArray[np.int64] | None,
 ) -> tuple[NDArray[np.uint16], NDArray[np.int64]]:
     n = inputs.n_notes
     prev = np.asarray(_need(inputs.previous_status, "previous_status"))
@@ -324,7 +337,7 @@ def _final_round_rules(
             "their current label. First note rows: %s",
             conflicts.size,
             config.crh_threshold,
-            conflicts[:10].tolist(),
+            (conflicts if note_rows is None else note_rows[conflicts])[:10].tolist(),
         )
     e.emit(6, inertia & ~over, _CRH)
 
@@ -378,6 +391,110 @@ def _final_round_rules(
     no_corr = _float(inputs.intercept_no_correlated, n, "intercept_no_correlated")
     e.emit(15, (e.status == _CRH) & (no_corr < config.no_correlated_threshold), _NYH)
     return filter_tags, conflicts
+
+
+def _take(obj: _T, rows: NDArray[np.int64], n: int) -> _T:
+    """Every per-note array of a (nested) dataclass of rule inputs at ``rows``; run-wide
+    figures (scalars, arrays of another length) kept."""
+    changes: dict[str, Any] = {}
+    for f in fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == n:
+            changes[f.name] = value[rows]
+        elif is_dataclass(value) and not isinstance(value, type):
+            changes[f.name] = _take(value, rows, n)
+    return replace(obj, **changes)  # type: ignore[type-var]
+
+
+def _flips(
+    old: NDArray[np.floating] | NDArray[np.integer] | None,
+    new: NDArray[np.floating] | NDArray[np.integer] | None,
+    test: Any,
+) -> NDArray[np.bool_] | None:
+    """Notes where the predicate ``test`` a rule reads differs between the two arrays;
+    None when only one of them is given (every note is redone)."""
+    if old is None and new is None:
+        return np.zeros(0, dtype=np.bool_)
+    if old is None or new is None:
+        return None
+    with np.errstate(invalid="ignore"):
+        out: NDArray[np.bool_] = test(np.asarray(old)) != test(np.asarray(new))
+    return out
+
+
+def update_core_rules(
+    previous: CoreRulesResult, inputs: CoreRuleInputs, rows: NDArray[np.int64]
+) -> CoreRulesResult:
+    """:func:`apply_core_rules` (final round) on ``inputs``, redoing only the notes whose
+    rule inputs changed since ``previous``.
+
+    Every rule reads the note's own figures only (§6.1), so a note whose figures did not
+    change keeps its outcome. The caller names in ``rows`` every note whose per-note inputs
+    (fits, aggregates, ``scored``) may differ from ``previous.inputs``; the three figures a
+    pass moves for every note are checked here, note by note, through the predicate the rule
+    reads: ``intercept_max`` (rule 4, ``< crnh_ucb_threshold``; the pseudo-rater
+    regularisation follows |R|), ``low_diligence_intercept`` (rule 10, ``>`` its threshold;
+    the joint low-diligence fit) and ``previous_status`` (rule 7). The result equals
+    ``apply_core_rules(inputs, previous.config)``, which is run instead whenever the note
+    index, the classifications or the tag thresholds differ.
+
+    Parameters
+    ----------
+    previous : the final-round rule result of the previous pass, same note index.
+    inputs : this pass's rule inputs.
+    rows : int64 array, the notes whose per-note inputs may have changed (any order).
+
+    Returns
+    -------
+    CoreRulesResult
+    """
+    config = previous.config
+    old = previous.inputs
+    n = inputs.n_notes
+    same = (
+        previous.final_round
+        and old.n_notes == n
+        and old.tag_thresholds is not None
+        and inputs.tag_thresholds is not None
+        and np.array_equal(old.tag_thresholds, inputs.tag_thresholds, equal_nan=True)
+        and np.array_equal(old.classification, inputs.classification)
+    )
+    checks = [
+        _flips(old.intercept_max, inputs.intercept_max, lambda a: a < config.crnh_ucb_threshold),
+        _flips(
+            old.low_diligence_intercept,
+            inputs.low_diligence_intercept,
+            lambda a: a > config.low_diligence_threshold,
+        ),
+        _flips(old.previous_status, inputs.previous_status, lambda a: a),
+    ]
+    if not same or any(c is None for c in checks):
+        return apply_core_rules(inputs, config, final_round=True)
+    redo = np.zeros(n, dtype=np.bool_)
+    redo[rows] = True
+    for c in checks:
+        if c is not None and c.shape[0]:
+            redo |= c
+    picked = np.flatnonzero(redo).astype(np.int64)
+    part = _apply(_take(inputs, picked, n), config, True, picked)
+
+    def merged(before: NDArray[Any], now: NDArray[Any]) -> NDArray[Any]:
+        out = before.copy()
+        out[picked] = now
+        return out
+
+    kept = previous.inertia_conflicts[~redo[previous.inertia_conflicts]]
+    return CoreRulesResult(
+        status=merged(previous.status, part.status),
+        active_rules=merged(previous.active_rules, part.active_rules),
+        decided_by=merged(previous.decided_by, part.decided_by),
+        filter_tags=merged(previous.filter_tags, part.filter_tags),
+        crnh_bound=merged(previous.crnh_bound, part.crnh_bound),
+        inertia_conflicts=np.union1d(kept, picked[part.inertia_conflicts]).astype(np.int64),
+        final_round=True,
+        inputs=inputs,
+        config=config,
+    )
 
 
 def provisional_statuses(
