@@ -276,6 +276,11 @@ def _runs(
         return out
     window = _span(window_ms)
     mark = np.zeros(ratings.n_participants, dtype=np.bool_)
+    # Every rating of the bursts' raters, found in one scan: each burst's meetings are
+    # then counted on these rows alone instead of on every rating.
+    mark[ratings.rater_idx[cand[np.isin(inverse, bursts)]]] = True
+    pool = np.flatnonzero(mark[ratings.rater_idx])
+    mark[:] = False
     for b in bursts.tolist():
         rows = cand[inverse == b]
         raters = np.unique(ratings.rater_idx[rows])
@@ -291,7 +296,7 @@ def _runs(
         if (config.meeting_p is not None or config.group_cell_p is not None) and not null:
             null.append(_Popularity.count(ratings))
         meeting = _keep_meeting(
-            ratings, raters, note, established, config, mark, null[0] if null else None
+            ratings, raters, note, established, config, mark, null[0] if null else None, pool
         )
         suspects = int((meeting | flagged).sum())
         if suspects >= min_suspect:
@@ -310,13 +315,19 @@ def _keep_meeting(
     config: WatchConfig,
     mark: NDArray[np.bool_],
     null: _Popularity | None = None,
+    pool: NDArray[np.int64] | None = None,
 ) -> NDArray[np.bool_]:
     """Per rater of ``raters`` (sorted): whether it gave the same verdict as another of
     them on enough notes other than ``note`` (``mark`` is an all-False scratch array), and
     with ``null`` more often than chance makes likely (``meeting_p``); or, with
-    ``group_cell_p``, shared a cell with enough of them far beyond chance."""
+    ``group_cell_p``, shared a cell with enough of them far beyond chance. ``pool``
+    (ascending rating rows holding every rating of ``raters``) narrows the search; None:
+    every rating."""
     mark[raters] = True
-    mine = np.flatnonzero(mark[ratings.rater_idx] & (ratings.note_idx != note))
+    if pool is None:
+        mine = np.flatnonzero(mark[ratings.rater_idx] & (ratings.note_idx != note))
+    else:
+        mine = pool[mark[ratings.rater_idx[pool]] & (ratings.note_idx[pool] != note)]
     mark[raters] = False
     if not mine.shape[0]:
         return np.zeros(raters.shape[0], dtype=np.bool_)
