@@ -58,10 +58,12 @@ def _check_frozen_raters(
             f"{rater_intercepts.shape} and {rater_factors.shape}",
             field="rater_factors",
         )
-    used = np.bincount(rater_idx, minlength=n_raters) > 0
-    ok = np.isfinite(rater_intercepts) & np.all(np.isfinite(rater_factors), axis=1)
-    if np.any(used & ~ok):
-        bad = int(np.flatnonzero(used & ~ok)[0])
+    # Checked on the raters' rows of the ratings (a pass's fits touch few of the raters).
+    ok_at = np.isfinite(rater_intercepts[rater_idx]) & np.all(
+        np.isfinite(rater_factors[rater_idx]), axis=1
+    )
+    if not ok_at.all():
+        bad = int(np.min(rater_idx[~ok_at]))
         raise InputError(
             f"rater row {bad} has ratings but no finite frozen parameters; filter its ratings",
             field="rater_intercepts",
