@@ -606,6 +606,21 @@ def _pass_cpu(args: argparse.Namespace) -> None:
         times.append(time.process_time() - start)
     if profiler is not None:
         profiler.dump_stats(args.profile)
+    if args.second_refit:
+        # An hourly refit of a running worker: the first pass after it publishes only the
+        # rows the refit changed (the first refit after an import changes them all).
+        start = time.process_time()
+        state.refit()
+        state.warm_up()
+        refit_cpu = time.process_time() - start
+        start = time.process_time()
+        state.apply_events(batch(1))
+        again = state.rescore(newest + event_id)
+        print(
+            f"second refit + warm pass {refit_cpu:.1f} s CPU; first pass after it "
+            f"{(time.process_time() - start) * 1000:.0f} ms CPU ({len(again.history_rows)} "
+            f"status-history rows, {len(again.scores)} note_scores rows)"
+        )
     ms = np.array(times) * 1000
     print(
         f"worker pass CPU, {n} ratings, {n // 30} notes, {args.batch_size} rating events per "
@@ -670,6 +685,11 @@ def main() -> int:
     )
     parser.add_argument(
         "--core-only", action="store_true", help="--pass-cpu: Core alone (the old worker)"
+    )
+    parser.add_argument(
+        "--second-refit",
+        action="store_true",
+        help="--pass-cpu: then refit again and time the first pass after it",
     )
     args = parser.parse_args()
     if args.pass_cpu:

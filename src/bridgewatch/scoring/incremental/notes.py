@@ -62,6 +62,7 @@ from bridgewatch.scoring.mf import (
     bound_grams,
     bounds_from_grams,
 )
+from bridgewatch.scoring.preprocess import raters_in_scope
 from bridgewatch.scoring.prescoring import PrescoringResult
 from bridgewatch.scoring.scorers.scope import scorer_inputs
 from bridgewatch.scoring.scorers.spec import ScorerSpec
@@ -270,9 +271,12 @@ def _pseudo_scale(
 
 
 def _view(
-    shared: CoreInputs, spec: ScorerSpec, defences: HeldDefences
+    shared: CoreInputs,
+    spec: ScorerSpec,
+    defences: HeldDefences,
+    in_scope: NDArray[np.bool_] | None = None,
 ) -> tuple[CoreInputs, NDArray[np.float64] | None]:
-    return defences.apply(scorer_inputs(shared, spec))
+    return defences.apply(scorer_inputs(shared, spec, in_scope))
 
 
 def rescore_notes(
@@ -312,10 +316,12 @@ def rescore_notes(
     """
     plan = make_plan(shared)
     compact, old = changed
-    view, weights = _view(compact, spec, defences)
+    # Every view of the pass has the same participants: the rater scope is found once.
+    in_scope = raters_in_scope(shared.modeling_group, shared.enrolled, spec.config.scope)
+    view, weights = _view(compact, spec, defences, in_scope)
     pre_c = align(compact.note_ids.ids)
     chosen = fit_ratings(view.scoped, weights, pre_c, config, plan)
-    old_view, old_weights = _view(old, spec, defences)
+    old_view, old_weights = _view(old, spec, defences, in_scope)
     pre_o = pre_c if old.note_ids.ids.shape == compact.note_ids.ids.shape else None
     if pre_o is None:
         pre_o = align(old.note_ids.ids)
@@ -337,7 +343,7 @@ def rescore_notes(
         # their factor, so those notes are redone too (their fits do not change).
         rows = np.union1d(rows, notes_of_raters(shared, flipped)).astype(np.int64)
         compact = restrict(shared, rows)
-        view, weights = _view(compact, spec, defences)
+        view, weights = _view(compact, spec, defences, in_scope)
         pre_c = align(compact.note_ids.ids)
         chosen = fit_ratings(view.scoped, weights, pre_c, config, plan)
 
@@ -381,7 +387,7 @@ def rescore_notes(
     diligence = None
     low_diligence = cache.low_diligence.copy()
     if plan.diligence == "full" and tally.n_ratings:
-        full_view, full_weights = _view(shared, spec, defences)
+        full_view, full_weights = _view(shared, spec, defences, in_scope)
         fr = fit_ratings(full_view.scoped, full_weights, pre, config, plan)
         diligence = fit_final_low_diligence(fr, full_view, pre, config)
         low_diligence = diligence.note_intercepts

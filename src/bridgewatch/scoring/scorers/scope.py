@@ -55,13 +55,17 @@ class ScopeMasks:
     captured: NDArray[np.bool_]
 
 
-def scope_masks(shared: CoreInputs, spec: ScorerSpec) -> ScopeMasks:
+def scope_masks(
+    shared: CoreInputs, spec: ScorerSpec, in_scope: NDArray[np.bool_] | None = None
+) -> ScopeMasks:
     """The masks of ``spec``'s view of ``shared`` (see ``scorer_inputs``): O(ratings) counting,
-    no copy of the ratings."""
+    no copy of the ratings. ``in_scope``: the scorer's raters when already known
+    (``raters_in_scope`` of the same participants)."""
     scope = spec.config.scope
     post = shared.post_pss
     n_notes = shared.n_notes
-    in_scope = raters_in_scope(shared.modeling_group, shared.enrolled, scope)
+    if in_scope is None:
+        in_scope = raters_in_scope(shared.modeling_group, shared.enrolled, scope)
     rating_in_scope = in_scope[post.rater_idx]
     cap_note, cap_in_scope = post.note_idx, rating_in_scope
     established, guard = shared.established, spec.config.establishment
@@ -83,7 +87,9 @@ def scope_masks(shared: CoreInputs, spec: ScorerSpec) -> ScopeMasks:
     return ScopeMasks(in_scope, note_ok, captured)
 
 
-def scorer_inputs(shared: CoreInputs, spec: ScorerSpec) -> CoreInputs:
+def scorer_inputs(
+    shared: CoreInputs, spec: ScorerSpec, in_scope: NDArray[np.bool_] | None = None
+) -> CoreInputs:
     """The view of ``shared`` that ``spec`` scores.
 
     Rater scope from ``spec.config.scope`` (§1.3: in group, unassigned when included, never
@@ -96,12 +102,14 @@ def scorer_inputs(shared: CoreInputs, spec: ScorerSpec) -> CoreInputs:
     shared : the run's preprocessed inputs (Core's view: their ``scoped``/``captured`` are
         replaced here).
     spec : ScorerSpec
+    in_scope : bool per participant, the scorer's raters when already known (the same
+        participants: an incremental pass makes several views of one scorer).
 
     Returns
     -------
     CoreInputs
     """
-    masks = scope_masks(shared, spec)
+    masks = scope_masks(shared, spec, in_scope)
     post = shared.post_pss
     mask = masks.in_scope[post.rater_idx] & masks.note_ok[post.note_idx]
     if _holds(shared, mask):  # Core's view, say: the ratings are already cut (no copy)
