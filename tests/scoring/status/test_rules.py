@@ -19,6 +19,7 @@ from bridgewatch.scoring.status import (
     StatusRulesConfig,
     TagAggregates,
     apply_core_rules,
+    label_array,
     provisional_statuses,
 )
 from tests.scoring.factories import column
@@ -380,3 +381,16 @@ def test_provisional_statuses_run_only_rules_1_to_4_and_6() -> None:
     )
     # Large factor and low intercept filters are final-round only.
     assert statuses.tolist() == [CRH, CRNH, NMR, CRNH, NMR, NMR]
+
+
+def test_label_array_names_each_masks_rules_in_table_order() -> None:
+    rng = np.random.default_rng(0)
+    bits = rng.integers(0, 1 << len(CORE_RULE_NAMES), 2000).astype(np.uint32)
+    labels = label_array(bits, CORE_RULE_NAMES)
+    for mask, label in zip(bits.tolist(), labels.tolist(), strict=True):
+        assert label == ",".join(n for k, n in enumerate(CORE_RULE_NAMES) if (mask >> k) & 1)
+    # Masks beyond the table and longer name lists take the sorting path: same labels.
+    many = tuple(f"r{k}" for k in range(20))
+    wide = np.array([0, 1 << 19, (1 << 19) | 1], dtype=np.uint32)
+    assert label_array(wide, many).tolist() == ["", "r19", "r0,r19"]
+    assert label_array(np.zeros(0, dtype=np.uint32), CORE_RULE_NAMES).shape == (0,)

@@ -182,13 +182,35 @@ def labels_from_bitmask(bits: NDArray[np.unsignedinteger], names: tuple[str, ...
     return labels
 
 
+def _label(mask: int, names: tuple[str, ...]) -> str:
+    return ",".join(name for k, name in enumerate(names) if (mask >> k) & 1)
+
+
+# Labels by mask for name lists of at most 16 names (the Core table), filled as masks appear.
+_LABELS: dict[tuple[str, ...], NDArray[np.object_]] = {}
+_TABLE_BITS = 16
+
+
 def label_array(bits: NDArray[np.unsignedinteger], names: tuple[str, ...]) -> NDArray[np.object_]:
     """:func:`labels_from_bitmask` as an object array of shape ``bits.shape`` (flattened)."""
-    unique, inverse = np.unique(np.asarray(bits), return_inverse=True)
+    flat = np.asarray(bits).ravel()
+    if len(names) <= _TABLE_BITS and flat.shape[0] and int(flat.max()) < 1 << _TABLE_BITS:
+        # A lookup table over every mask: no sort of the notes' masks (one per note and
+        # scorer in a pass).
+        table = _LABELS.get(names)
+        if table is None:
+            table = np.full(1 << _TABLE_BITS, None, dtype=object)
+            _LABELS[names] = table
+        seen = np.zeros(1 << _TABLE_BITS, dtype=np.bool_)
+        seen[flat] = True
+        for mask in np.flatnonzero(seen).tolist():
+            if table[mask] is None:
+                table[mask] = _label(mask, names)
+        looked: NDArray[np.object_] = table[flat]
+        return looked
+    unique, inverse = np.unique(flat, return_inverse=True)
     texts = np.empty(unique.shape[0], dtype=object)
-    texts[:] = [
-        ",".join(name for k, name in enumerate(names) if (int(mask) >> k) & 1) for mask in unique
-    ]
+    texts[:] = [_label(int(mask), names) for mask in unique]
     out: NDArray[np.object_] = texts[inverse.ravel()]
     return out
 
