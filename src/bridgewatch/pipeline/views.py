@@ -112,10 +112,9 @@ def note_views(
     columns = scored_note_columns(
         {family: _rows(cols, rows) for family, cols in families.items()}, topic_names(config)
     )
-    every = np.arange(rows.shape[0], dtype=np.int64)
     names = list(columns)
     # Column-wise (NaN -> None per column), then one row of values per note.
-    by_note = list(zip(*(_clean(_pick(columns[name], every)) for name in names), strict=True))
+    by_note = list(zip(*(_values(columns[name]) for name in names), strict=True))
     out = []
     for k in range(rows.shape[0]):
         doc = {
@@ -148,14 +147,26 @@ def _clean(values: list[Any]) -> list[Any]:
     return values
 
 
-def _pick(
-    values: pl.Series | list[object] | NDArray[np.generic], rows: NDArray[np.int64]
-) -> list[Any]:
+def _values(values: pl.Series | list[object] | NDArray[np.generic]) -> list[Any]:
+    """A column's values as Python objects, every non-finite float as None (``_clean``),
+    with the float test made on the whole column where its type allows."""
     if isinstance(values, pl.Series):
-        return values.gather(rows).to_list()
+        if values.dtype.is_float():
+            if bool((~values.is_finite()).any()):
+                return [_num(v) for v in values.to_list()]
+            return values.to_list()
+        if values.dtype.is_numeric() or values.dtype == pl.String:
+            return values.to_list()
+        return _clean(values.to_list())
     if isinstance(values, np.ndarray):
-        return values[rows].tolist()  # type: ignore[no-any-return]
-    return [values[i] for i in rows.tolist()]
+        if values.dtype.kind == "f":
+            if not bool(np.isfinite(values).all()):
+                return [_num(v) for v in values.tolist()]
+            return values.tolist()  # type: ignore[no-any-return]
+        if values.dtype.kind in "biu":
+            return values.tolist()  # type: ignore[no-any-return]
+        return _clean(values.tolist())
+    return _clean(list(values))
 
 
 def _plain(value: Any) -> Any:
