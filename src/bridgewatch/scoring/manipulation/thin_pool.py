@@ -91,9 +91,9 @@ class ThinPoolConfig:
     member_alpha : ... with a Poisson tail at most this divided by the raters tested (those
         with ``min_member_cells`` hits; 1e-3, Bonferroni; in the first round at most
         this, to seed the background).
-    member_rounds : rounds of the member test (3): the first counts everyone in the
-        cells' background, each later one the raters outside the group found so far
-        (members are added, never dropped).
+    member_rounds : at most this many rounds of the member test (10; it stops when a
+        round adds nobody): the first counts everyone in the cells' background, each later
+        one the raters outside the group found so far (members are added, never dropped).
     min_group_size : groups with fewer members are dropped (10).
     min_cell_members, min_cell_share, max_cell_p : a concentrated cell holds at least
         ``max(min_cell_members, min_cell_share |G|)`` members (3, 0.05) with a Poisson
@@ -119,7 +119,7 @@ class ThinPoolConfig:
     min_member_cells: int = 3
     min_lift: float = 4.0
     member_alpha: float = 1e-3
-    member_rounds: int = 3
+    member_rounds: int = 10
     min_group_size: int = 10
     min_cell_members: int = 3
     min_cell_share: float = 0.05
@@ -333,8 +333,7 @@ def _members(
         a, s = keys // n_sets, keys % n_sets
         expected = d[a] * others[s] / rest[s]
         ok = (hits >= config.min_member_cells) & (hits >= config.min_lift * expected)
-        tested = int((hits >= config.min_member_cells).sum())
-        bound = config.member_alpha / (1 if round_ == 0 else max(tested, 1))
+        bound = config.member_alpha
         if ok.any():
             tail = _poisson_sf(hits[ok] - 1, expected[ok])
             ok[np.flatnonzero(ok)] = tail <= bound
@@ -345,7 +344,10 @@ def _members(
         first[1:] = a[1:] != a[:-1]
         found = np.full(n_raters, -1, dtype=np.int64)
         found[a[first]] = s[first]
-        group = np.where(group >= 0, group, found)
+        grown = np.where(group >= 0, group, found)
+        if round_ > 0 and np.array_equal(grown, group):
+            break
+        group = grown
     sizes = np.bincount(group[group >= 0], minlength=n_sets)
     group[(group >= 0) & (sizes[np.maximum(group, 0)] < config.min_group_size)] = -1
     if not (group >= 0).any():
