@@ -76,8 +76,9 @@ class ThinPoolConfig:
     max_rater_cells : raters with more cells in that range are left out of the cell pairs
         (300): very active raters make ``x^2`` chance pairs each.
     min_shared_raters : an edge's cells share at least this many raters (3) ...
-    edge_min_lift : ... at least this many times the null's expectation (3.0; the honest
-        co-raters of a target's verdict, its camp, stay in the null) ...
+    edge_min_lift : ... at least this many times the null's expectation (2.0: the pool's own
+        accounts inflate ``q_A``, and a pool of a fifth of a community lifts its cell
+        pairs only 2-4 times; the tail carries the evidence) ...
     max_edge_p : ... with a Poisson tail at most this (1e-2, per pair: the core is the
         group test).
     min_partner_cells : candidate target sets are the core of the edge graph in which every
@@ -111,7 +112,7 @@ class ThinPoolConfig:
     max_cell_raters: int = 1000
     max_rater_cells: int = 300
     min_shared_raters: int = 3
-    edge_min_lift: float = 3.0
+    edge_min_lift: float = 2.0
     max_edge_p: float = 1e-2
     min_partner_cells: int = 8
     min_edge_triangles: int = 3
