@@ -101,6 +101,10 @@ class ThinPoolConfig:
         tail at most ``max_cell_p`` (1e-6).
     min_unproven_share : with an ``established`` mask, unproven members' ratings are flagged
         only in groups at least this share unproven (0.5) ...
+    expand_rounds : after the members are found, at most this many times (4; it stops when stable): their
+        group's concentrated cells (step 5) become its set and the members are tested
+        again on them (the core misses targets whose honest raters share the pool's
+        verdict; the members' count on them does not).
     max_thin_coverage : ... unless the group is *thin*: its members rated on average at
         most this share of the notes of its concentrated cells (0.3). Then every member's ratings on
         them are flagged, established or not. Low pairwise overlap with a block beyond the
@@ -127,6 +131,7 @@ class ThinPoolConfig:
     max_cell_p: float = 1e-6
     min_unproven_share: float = 0.5
     max_thin_coverage: float = 0.3
+    expand_rounds: int = 4
 
     def __post_init__(self) -> None:
         for name in (
@@ -153,6 +158,8 @@ class ThinPoolConfig:
         for name in ("max_edge_p", "member_alpha", "max_cell_p"):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise ConfigError(name, getattr(self, name), "in (0, 1]")
+        if isinstance(self.expand_rounds, bool) or self.expand_rounds < 0:
+            raise ConfigError("expand_rounds", self.expand_rounds, "an int >= 0")
         for name in ("min_cell_share", "min_unproven_share", "max_thin_coverage"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(name, getattr(self, name), "in [0, 1]")
@@ -358,6 +365,21 @@ def _members(
     return group
 
 
+def _expanded_sets(
+    cells: NDArray[np.int64],
+    raters: NDArray[np.int64],
+    group: NDArray[np.int64],
+    concentrated: NDArray[np.bool_],
+    cell_set: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """Each cell's group by its concentrated cells, (n_cells,) (-1: none); a cell
+    concentrated for two groups goes to the first of its ratings' groups."""
+    out = np.full(cell_set.shape[0], -1, dtype=np.int64)
+    g = group[raters[concentrated]]
+    out[cells[concentrated][::-1]] = g[::-1]
+    return out
+
+
 def _concentrated(
     cells: NDArray[np.int64],
     raters: NDArray[np.int64],
@@ -461,8 +483,18 @@ def find_thin_pools(
     if not (cell_set >= 0).any():
         return ThinPoolResult(empty.group, none, none.copy(), empty.revoked, int(edges.shape[0]), 0)
     group = _members(cells, raters, cell_set, n_raters, config)
-    n_groups = int(group.max()) + 1 if (group >= 0).any() else 0
     concentrated = _concentrated(cells, raters, group, n_cells, config)
+    for _ in range(config.expand_rounds):
+        # The core holds the targets whose cell pairs stand out; the group's concentrated
+        # cells hold all of them (a target with many honest raters of the same verdict
+        # misses the core but not the member count). Members are re-tested on those.
+        grown = _expanded_sets(cells, raters, group, concentrated, cell_set)
+        regroup = _members(cells, raters, grown, n_raters, config)
+        if np.array_equal(regroup, group):
+            break
+        group = regroup
+        concentrated = _concentrated(cells, raters, group, n_cells, config)
+    n_groups = int(group.max()) + 1 if (group >= 0).any() else 0
     coverage = _coverage(cells, raters, group, concentrated, n_groups)
     thin = coverage <= config.max_thin_coverage
     flagged = concentrated.copy()
