@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--scorers", default="core")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     bench = AttackBenchConfig(
         shares=(args.share / 100,),
         seeds=(args.seed,),

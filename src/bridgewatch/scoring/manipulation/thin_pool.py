@@ -101,10 +101,10 @@ class ThinPoolConfig:
         tail at most ``max_cell_p`` (1e-6).
     min_unproven_share : with an ``established`` mask, unproven members' ratings are flagged
         only in groups at least this share unproven (0.5) ...
-    expand_rounds : after the members are found, at most this many times (4; it stops when stable): their
-        group's concentrated cells (step 5) become its set and the members are tested
-        again on them (the core misses targets whose honest raters share the pool's
-        verdict; the members' count on them does not).
+    expand_rounds : after the members are found, at most this many times (4; it stops
+        when stable): their group's concentrated cells (step 5) become its set and the
+        members are tested again on them (the core misses targets whose honest raters
+        share the pool's verdict; the members' count on them does not).
     max_thin_coverage : ... unless the group is *thin*: its members rated on average at
         most this share of the notes of its concentrated cells (0.3). Then every member's ratings on
         them are flagged, established or not. Low pairwise overlap with a block beyond the
@@ -484,7 +484,7 @@ def find_thin_pools(
         return ThinPoolResult(empty.group, none, none.copy(), empty.revoked, int(edges.shape[0]), 0)
     group = _members(cells, raters, cell_set, n_raters, config)
     concentrated = _concentrated(cells, raters, group, n_cells, config)
-    for _ in range(config.expand_rounds):
+    for _ in range(config.expand_rounds if (group >= 0).any() else 0):
         # The core holds the targets whose cell pairs stand out; the group's concentrated
         # cells hold all of them (a target with many honest raters of the same verdict
         # misses the core but not the member count). Members are re-tested on those.
