@@ -312,7 +312,7 @@ def screen_shared(shared: CoreInputs, config: ScoringConfig) -> SharedScreening:
     revoked = _revoked(shared, config.co_rating)
     pools: ThinPoolResult | None = None
     if config.thin_pools is not None:
-        pools = _thin_pools(shared, config.thin_pools)
+        pools = _thin_pools(shared, config.thin_pools, ~found.flagged)
         found = _with_pools(found, pools, shared.post_pss.rater_idx, shared.established)
         revoked = _revoke_pools(shared, revoked, pools)
     if found.flagged.any():
@@ -330,17 +330,29 @@ def screen_shared(shared: CoreInputs, config: ScoringConfig) -> SharedScreening:
     return SharedScreening(shared, found, None if revoked is None else revoked.revoked, pools)
 
 
-def _thin_pools(shared: CoreInputs, config: ThinPoolConfig) -> ThinPoolResult:
+def _thin_pools(
+    shared: CoreInputs, config: ThinPoolConfig, keep: NDArray[np.bool_]
+) -> ThinPoolResult:
+    """The thin-pool test on the shared post-PSS ratings co-rating did not flag (``keep``);
+    its arrays are returned on all of them (the others never flagged): a brigade's
+    verdicts co-rating already removed do not seed a block again."""
     ratings = shared.post_pss
     found = find_thin_pools(
-        ratings.note_idx,
-        ratings.rater_idx,
-        _levels(ratings.helpful_num),
+        ratings.note_idx[keep],
+        ratings.rater_idx[keep],
+        _levels(ratings.helpful_num[keep]),
         shared.n_participants,
         config,
         block=shared.modeling_group,
         established=shared.established,
     )
+    if not keep.all():
+        n = keep.shape[0]
+        concentrated = np.zeros(n, dtype=np.bool_)
+        flagged = np.zeros(n, dtype=np.bool_)
+        concentrated[keep] = found.concentrated
+        flagged[keep] = found.flagged
+        found = dataclasses.replace(found, concentrated=concentrated, flagged=flagged)
     _log.info(
         "thin pools: %d cell pairs beyond the null, %d pools, %d raters (%d established), "
         "%d ratings flagged",

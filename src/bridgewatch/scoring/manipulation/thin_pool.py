@@ -101,6 +101,10 @@ class ThinPoolConfig:
         tail at most ``max_cell_p`` (1e-6).
     min_unproven_share : with an ``established`` mask, unproven members' ratings are flagged
         only in groups at least this share unproven (0.5) ...
+    min_unanimity : ... and its members give the concentrated verdict in at least this
+        share of their ratings on those notes (0.9): a pool says one thing on every
+        target, an honest community (a modeling group's interest, a topic) splits on its
+        notes by their quality and its members' viewpoints, and stays thick-group rules.
     expand_rounds : after the members are found, at most this many times (4; it stops
         when stable): their group's concentrated cells (step 5) become its set and the
         members are tested again on them (the core misses targets whose honest raters
@@ -131,6 +135,7 @@ class ThinPoolConfig:
     max_cell_p: float = 1e-6
     min_unproven_share: float = 0.5
     max_thin_coverage: float = 0.3
+    min_unanimity: float = 0.9
     expand_rounds: int = 4
 
     def __post_init__(self) -> None:
@@ -160,7 +165,7 @@ class ThinPoolConfig:
                 raise ConfigError(name, getattr(self, name), "in (0, 1]")
         if isinstance(self.expand_rounds, bool) or self.expand_rounds < 0:
             raise ConfigError("expand_rounds", self.expand_rounds, "an int >= 0")
-        for name in ("min_cell_share", "min_unproven_share", "max_thin_coverage"):
+        for name in ("min_cell_share", "min_unproven_share", "max_thin_coverage", "min_unanimity"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(name, getattr(self, name), "in [0, 1]")
 
@@ -182,6 +187,8 @@ class ThinPoolResult:
         ``established`` mask).
     n_edges : cell pairs beyond the null (step 2).
     n_groups : number of pools.
+    unanimity : float64 array of shape (n_groups,), the share of the members' ratings on
+        those notes that give the concentrated verdict.
     coverage : float64 array of shape (n_groups,), the members' mean share of the notes of
         their pool's concentrated cells (a pool spreading a fresh 15% over each target:
         ~0.15; a niche circle whose members rate most of its notes: ~0.8).
@@ -194,6 +201,7 @@ class ThinPoolResult:
     n_edges: int
     n_groups: int
     coverage: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
+    unanimity: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0, dtype=np.float64))
 
 
 def _check(
@@ -411,6 +419,39 @@ def _concentrated(
     return out
 
 
+def _unanimity(
+    cells: NDArray[np.int64],
+    raters: NDArray[np.int64],
+    group: NDArray[np.int64],
+    concentrated: NDArray[np.bool_],
+    n_groups: int,
+) -> NDArray[np.float64]:
+    """Per group, the share of its members' ratings on the notes of its concentrated cells
+    that give the note's most common concentrated verdict, (n_groups,): a pool says one
+    thing on every target (1.0); an honest community's members split on its notes by
+    their quality and their viewpoints."""
+    if n_groups == 0:
+        return np.zeros(0, dtype=np.float64)
+    n_cells = int(cells.max()) + 1
+    g_of = group[raters]
+    # Member ratings per (group, cell) on concentrated cells; per (group, note) the most.
+    gc, per_cell = np.unique(g_of[concentrated] * n_cells + cells[concentrated], return_counts=True)
+    gn = (gc // n_cells) * (n_cells // _LEVELS + 1) + (gc % n_cells) // _LEVELS
+    notes_keys, inv = np.unique(gn, return_inverse=True)
+    agree_note = np.zeros(notes_keys.size, dtype=np.float64)
+    np.maximum.at(agree_note, inv.ravel(), per_cell.astype(np.float64))
+    member = g_of >= 0
+    keys = g_of[member] * (n_cells // _LEVELS + 1) + cells[member] // _LEVELS
+    pos = np.minimum(np.searchsorted(notes_keys, keys), notes_keys.size - 1)
+    hit = notes_keys[pos] == keys
+    total = np.bincount(g_of[member][hit], minlength=n_groups).astype(np.float64)
+    agree = np.bincount(
+        notes_keys // (n_cells // _LEVELS + 1), weights=agree_note, minlength=n_groups
+    )
+    out: NDArray[np.float64] = agree / np.maximum(total, 1.0)
+    return out
+
+
 def _coverage(
     cells: NDArray[np.int64],
     raters: NDArray[np.int64],
@@ -496,7 +537,8 @@ def find_thin_pools(
         concentrated = _concentrated(cells, raters, group, n_cells, config)
     n_groups = int(group.max()) + 1 if (group >= 0).any() else 0
     coverage = _coverage(cells, raters, group, concentrated, n_groups)
-    thin = coverage <= config.max_thin_coverage
+    unanimity = _unanimity(cells, raters, group, concentrated, n_groups)
+    thin = (coverage <= config.max_thin_coverage) & (unanimity >= config.min_unanimity)
     flagged = concentrated.copy()
     revoked = np.zeros(n_raters, dtype=np.bool_)
     if established is not None:
@@ -511,5 +553,5 @@ def find_thin_pools(
         flagged &= g_of >= 0
         flagged[flagged] = thin[g_of[flagged]] | (flag_group[g_of[flagged]] & ~est[raters[flagged]])
     return ThinPoolResult(
-        group, concentrated, flagged, revoked, int(edges.shape[0]), n_groups, coverage
+        group, concentrated, flagged, revoked, int(edges.shape[0]), n_groups, coverage, unanimity
     )
