@@ -118,7 +118,7 @@ def test_a_planted_thin_pool_is_caught_and_nothing_honest() -> None:
     on_target = np.isin(note, targets) & (rater >= n_honest)
     assert found.flagged[on_target].mean() >= 0.85
     assert not found.flagged[rater < n_honest].any()
-    assert found.coverage.max() <= 0.3
+    assert found.coverage.max() <= 0.3 and found.unanimity.min() >= 0.9
 
 
 def test_an_established_thin_pool_loses_its_verdicts_and_its_establishment() -> None:
@@ -174,6 +174,31 @@ def test_an_honest_circle_is_left_alone() -> None:
     assert not found.flagged.any()
     assert (found.coverage >= 0.5).all()
     assert not found.revoked[:n_honest].any()
+
+
+def test_a_thin_honest_topic_community_is_not_flagged() -> None:
+    """300 raters each rate a random 15% of 60 topic notes, honestly: as spread as a pool,
+    but they split on the notes by quality and viewpoint, so none of it is flagged."""
+    rng = np.random.default_rng(13)
+    ratings = _Ratings([], [], [])
+    n_honest, n_notes = 1500, 600
+    _honest(rng, n_honest, n_notes, 15, ratings)
+    topic = np.arange(n_notes, n_notes + 60)
+    quality = rng.normal(0.0, 1.0, topic.size)
+    slant = rng.normal(0.0, 1.0, topic.size)
+    fans = np.arange(n_honest, n_honest + 300)
+    for a in fans.tolist():
+        position = rng.choice([-1.0, 1.0]) + rng.normal(0.0, 0.3)
+        for i in rng.choice(topic.size, size=9, replace=False).tolist():
+            ratings.note.append(int(topic[i]))
+            ratings.rater.append(a)
+            ratings.level.append(_verdict(quality[i], slant[i], position, rng))
+    note, rater, level = ratings.arrays()
+    n_raters = n_honest + fans.size
+    established = np.ones(n_raters, dtype=np.bool_)
+    found = find_thin_pools(note, rater, level, n_raters, ThinPoolConfig(), established=established)
+    assert not found.flagged.any()
+    assert (found.unanimity < 0.9).all()
 
 
 def test_a_random_dense_honest_community_is_left_alone() -> None:
