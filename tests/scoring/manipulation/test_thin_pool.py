@@ -221,6 +221,28 @@ def test_honest_communities_form_no_pool_over_seeds(seed: int) -> None:
     assert not found.flagged.any()
 
 
+def test_the_blocked_cell_pair_count_equals_the_plain_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bridgewatch.scoring.manipulation import thin_pool
+
+    rng = np.random.default_rng(17)
+    ratings = _Ratings([], [], [])
+    _honest(rng, 300, 120, 12, ratings)
+    targets = np.arange(120, 135, dtype=np.int64)
+    _pool(rng, 300, 60, targets, 0.3, 120, ratings)
+    note, rater, level = ratings.arrays()
+    cells = note * 3 + level
+    blk = rng.integers(0, 3, 360).astype(np.int64)
+    config = ThinPoolConfig(max_cell_raters=40, max_rater_cells=25)
+    expected = thin_pool._cell_edges_reference(cells, rater, blk, int(cells.max()) + 1, 360, config)
+    assert expected.shape[0] > 0
+    monkeypatch.setattr(thin_pool, "_CHUNK_WORK", 500)  # many blocks of cells
+    got = thin_pool._cell_edges(cells, rater, blk, int(cells.max()) + 1, 360, config)
+    order = np.lexsort((got[:, 1], got[:, 0]))
+    np.testing.assert_array_equal(got[order], expected)
+
+
 def test_empty_input_finds_nothing() -> None:
     empty = np.zeros(0, dtype=np.int64)
     found = find_thin_pools(empty, empty, empty, 4, ThinPoolConfig())

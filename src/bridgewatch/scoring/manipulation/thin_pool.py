@@ -280,6 +280,61 @@ def _cell_edges(
     return np.concatenate(parts).astype(np.int64)
 
 
+def _cell_edges_reference(
+    cells: NDArray[np.int64],
+    raters: NDArray[np.int64],
+    blk: NDArray[np.int64],
+    n_cells: int,
+    n_raters: int,
+    config: ThinPoolConfig,
+) -> NDArray[np.int64]:
+    """Plain-loop version of ``_cell_edges`` (small inputs only; used to test it)."""
+    w = [0] * n_cells
+    for c in cells.tolist():
+        w[c] += 1
+    kept = [
+        (int(c), int(r))
+        for c, r in zip(cells.tolist(), raters.tolist(), strict=True)
+        if config.min_cell_raters <= w[c] <= config.max_cell_raters
+    ]
+    deg = [0] * n_raters
+    for _, r in kept:
+        deg[r] += 1
+    kept = [(c, r) for c, r in kept if deg[r] <= config.max_rater_cells]
+    x = [0] * n_raters
+    by_rater: list[list[int]] = [[] for _ in range(n_raters)]
+    for c, r in kept:
+        x[r] += 1
+        by_rater[r].append(c)
+    blocks = int(blk.max()) + 1 if blk.size else 1
+    total = [0.0] * blocks
+    pairs = [0.0] * blocks
+    wa: dict[tuple[int, int], int] = {}
+    for c, r in kept:
+        b = int(blk[r])
+        total[b] += 1.0
+        wa[(c, b)] = wa.get((c, b), 0) + 1
+    for r in range(n_raters):
+        pairs[int(blk[r])] += x[r] * (x[r] - 1.0)
+    q = [pairs[b] / total[b] ** 2 if total[b] > 0 else 0.0 for b in range(blocks)]
+    shared: dict[tuple[int, int], int] = {}
+    for r in range(n_raters):
+        mine = sorted(by_rater[r])
+        for i, j in enumerate(mine):
+            for k in mine[i + 1 :]:
+                shared[(j, k)] = shared.get((j, k), 0) + 1
+    out = []
+    for (j, k), count in sorted(shared.items()):
+        expected = sum(q[b] * wa.get((j, b), 0) * wa.get((k, b), 0) for b in range(blocks))
+        if (
+            count >= config.min_shared_raters
+            and count >= config.edge_min_lift * expected
+            and float(_poisson_sf(count - 1, expected)) <= config.max_edge_p
+        ):
+            out.append((j, k))
+    return np.asarray(out, dtype=np.int64).reshape(-1, 2)
+
+
 def _cell_sets(edges: NDArray[np.int64], n_cells: int, config: ThinPoolConfig) -> NDArray[np.int64]:
     """Step 3: int64 array of shape (n_cells,), each cell's candidate set or -1."""
     out = np.full(n_cells, -1, dtype=np.int64)
