@@ -47,6 +47,9 @@ def main() -> None:
     parser.add_argument("--ratings", type=int, default=defaults.n_ratings)
     parser.add_argument("--days", type=float, default=defaults.days)
     parser.add_argument("--targets", type=int, default=defaults.n_targets)
+    parser.add_argument("--pool-targets", type=int, default=defaults.pool_targets)
+    parser.add_argument("--pool-share", type=float, default=defaults.pool_share * 100)
+    parser.add_argument("--pool-max-overlap", type=int, default=defaults.pool_max_overlap)
     args = parser.parse_args()
     share = args.share / 100.0
     bench = AttackBenchConfig(
@@ -59,6 +62,9 @@ def main() -> None:
         n_ratings=args.ratings,
         days=args.days,
         n_targets=args.targets,
+        pool_targets=args.pool_targets,
+        pool_share=args.pool_share / 100.0,
+        pool_max_overlap=args.pool_max_overlap or None,
     )
     community = simulate(bench.community(args.seed, share, args.kind))
     with tempfile.TemporaryDirectory(prefix="bw-targets-") as tmp:

@@ -147,8 +147,18 @@ def test_bench_cells_have_one_promote_and_one_suppress_brigade() -> None:
         for b in aged.brigades
     )
     assert all(b.enrolled_days == bench.aged_enrolled_days == 120.0 for b in aged.brigades)
+    aged_pool = bench.community(3, 0.05, "aged-pool").brigades
+    assert all(
+        b.enrolled_days == 120.0 and b.earned_in and b.cross_camp_share == 0.5 for b in aged_pool
+    )
+    assert all(
+        b.pool_share == 0.15 and b.max_pair_overlap == 3 and b.n_targets == bench.pool_targets
+        for b in aged_pool
+    )
+    assert all(b.organic_ratings == bench.sleeper_organic_ratings for b in aged_pool)
     assert not bench.community(3, 0.0, "sleeper").brigades
     defended = defence_config()
+    assert defended.thin_pools is not None
     assert defended.co_rating is not None and defended.post_selection is not None
     assert defended.bursts is not None and defended.co_rating is not None
     with pytest.raises(ConfigError):

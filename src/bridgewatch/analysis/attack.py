@@ -26,7 +26,15 @@ each with ``share * n_raters`` members. Kinds:
   ``community_group``, the group of the honest ``group`` structure;
 - ``aged``: ``slow`` two-camp sleepers whose accounts earned in ``aged_enrolled_days``
   before the window end (120): past the establishment bar (90 days), so they count as
-  established raters (accounts farmed long ago and woken for the attack).
+  established raters (accounts farmed long ago and woken for the attack);
+- ``aged-pool``: a large pool of two-camp sleepers (``sleeper_organic_ratings`` honest
+  ratings of camouflage each) that earned in ``aged_enrolled_days`` before the window end,
+  woken for ``pool_targets`` targets, each rated by a fresh random ``pool_share`` of the
+  pool within ``slow_reaction_minutes``, no pair sharing more than ``pool_max_overlap``
+  targets: established accounts whose verdicts reach Core's final fits, and no pair
+  beyond chance (issue #15's "large pool, low overlap": ~330 accounts, 15% per target,
+  a pair sharing ~1.4 targets is ``pool_targets=60 pool_share=0.15
+  pool_max_overlap=2`` with ``share * n_raters = 330``).
 
 Statuses are the final statuses before the stabilization delay
 (``preStabilizationRatingStatus``) of the meta chain over every scorer of the roster
@@ -118,6 +126,7 @@ BRIGADE_KINDS: tuple[str, ...] = (
     "out-of-scope",
     "embedded",
     "aged",
+    "aged-pool",
 )
 """The brigade kinds of the benchmark (see the module docstring)."""
 
@@ -156,7 +165,8 @@ class AttackBenchConfig:
     promote_target_quality : the PROMOTE brigade targets one-sided notes of its camp whose
         true quality is closest to this (0.0: borderline notes a push could tip); None
         targets the worst ones.
-    pool_targets, pool_share, pool_max_overlap : the ``pool`` kind: targets per brigade,
+    pool_targets, pool_share, pool_max_overlap : the ``pool`` and ``aged-pool`` kinds:
+        targets per brigade,
         share of the pool rating each target, bound on the targets a pair shares (None: no
         bound).
     rotating_targets, rotating_targets_per_wave : the ``rotating`` kind: targets per
@@ -165,8 +175,8 @@ class AttackBenchConfig:
         the simulator draws that are outside Core's scope; the Expansion scorers see them).
     community_group : modeling group of the ``group`` structure and of ``embedded``
         brigades (a Core group).
-    aged_enrolled_days : the ``aged`` kind: days before the window end at which its
-        accounts earned in.
+    aged_enrolled_days : the ``aged`` and ``aged-pool`` kinds: days before the window end
+        at which its accounts earned in.
     structures : honest structures added to every community, from ``STRUCTURE_KINDS``.
     n_circles : niche circles per circle structure; circle_members, circle_notes: their size.
     group_members, group_interest_share, group_ratings : the modeling-group community.
@@ -265,7 +275,7 @@ class AttackBenchConfig:
 
     def targets_of(self, kind: str) -> int:
         """Targets per brigade of ``kind``."""
-        if kind == "pool":
+        if kind in ("pool", "aged-pool"):
             return self.pool_targets
         if kind == "rotating":
             return self.rotating_targets
@@ -329,11 +339,11 @@ class AttackBenchConfig:
                 "earned_in": True,
                 "modeling_groups": _SIM_CORE_GROUPS,
             }
-        if kind in ("two-camp", "slow", "aged"):
+        if kind in ("two-camp", "slow", "aged", "aged-pool"):
             options["cross_camp_share"] = self.two_camp_share
-        if kind == "aged":
+        if kind in ("aged", "aged-pool"):
             options["enrolled_days"] = self.aged_enrolled_days
-        if kind == "pool":
+        if kind in ("pool", "aged-pool"):
             options |= {"pool_share": self.pool_share, "max_pair_overlap": self.pool_max_overlap}
         if kind == "rotating":
             options["targets_per_wave"] = self.rotating_targets_per_wave
@@ -349,7 +359,7 @@ class AttackBenchConfig:
             camp=1 if promote else -1,
             max_reaction_minutes=(
                 self.slow_reaction_minutes
-                if kind in ("slow", "aged")
+                if kind in ("slow", "aged", "aged-pool")
                 else self.max_reaction_minutes
             ),
             target_quality=self.promote_target_quality if promote else None,

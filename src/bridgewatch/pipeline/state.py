@@ -215,6 +215,7 @@ def defences_on(config: ScoringConfig) -> bool:
         part is not None
         for part in (
             config.co_rating,
+            config.thin_pools,
             config.bursts,
             config.trust,
             config.post_selection,

@@ -22,6 +22,7 @@ from bridgewatch.scoring.manipulation import (
     CoRatingConfig,
     PostSelectionConfig,
     QuasiCliqueConfig,
+    ThinPoolConfig,
     UnexplainedConfig,
 )
 from bridgewatch.scoring.meta import MetaConfig
@@ -84,6 +85,11 @@ class ScoringConfig:
     establishment : which raters are established (``bridgewatch.scoring.reputation
         .EstablishmentConfig``): the capture-share guard, the co-rating flags and trust
         propagation read it. None (default): no rater is told apart (the reference).
+    thin_pools : thin-pool detection (``bridgewatch.scoring.manipulation.thin_pool``),
+        run beside co-rating on the shared ratings: pools that spread a fresh subset of
+        their accounts over each target (no pair beyond chance) lose their unproven members'
+        verdicts on the targets, and their established members their establishment. Runs
+        only with ``co_rating``; None (default) skips it.
     unexplained : the unexplained-ratings test (``bridgewatch.scoring.manipulation
         .unexplained``) after prescoring: unproven raters' ratings far from the model's
         prediction for them, concentrated on a note, leave the final fits. Needs
@@ -112,6 +118,7 @@ class ScoringConfig:
     trust: TrustConfig | None = None
     bursts: BurstConfig | None = None
     co_rating: CoRatingConfig | None = None
+    thin_pools: ThinPoolConfig | None = None
     establishment: EstablishmentConfig | None = None
     unexplained: UnexplainedConfig | None = None
     use_reputation: bool = True

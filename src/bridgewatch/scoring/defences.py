@@ -76,11 +76,14 @@ from bridgewatch.scoring.manipulation import (
     PostSelectionConfig,
     QuasiCliqueConfig,
     RevokedGroups,
+    ThinPoolConfig,
+    ThinPoolResult,
     UnexplainedConfig,
     UnexplainedResult,
     convict_groups,
     find_co_rating_groups,
     find_rating_bursts,
+    find_thin_pools,
     find_unexplained_ratings,
     rater_sides,
     revoked_groups,
@@ -171,6 +174,9 @@ class SharedScreening:
     revoked : bool array of shape (n_participants,), established raters in coordinated
         co-rating groups among the established (``CoRatingConfig.revoke_established``),
         unproven for the rest of the run; None when that pass did not run.
+    thin_pools : the thin-pool detection on the same ratings (its flagged ratings are in
+        ``co_rating.flagged`` and its unproven flagged members in ``co_rating.group``, as
+        groups after co-rating's own), or None when ``ScoringConfig.thin_pools`` is None.
     memo : the run's per-view defence decisions, shared by scorers whose views are the
         same (``bridgewatch.scoring._defence_memo``; pass it to ``screen_bursts``,
         ``screen_unexplained`` and ``apply_defences``). Not an init field: a screening
@@ -181,6 +187,7 @@ class SharedScreening:
     inputs: CoreInputs
     co_rating: CoRatingResult | None
     revoked: NDArray[np.bool_] | None = None
+    thin_pools: ThinPoolResult | None = None
     memo: DefenceMemo = field(default_factory=DefenceMemo, init=False, compare=False, repr=False)
 
 
@@ -189,8 +196,8 @@ def with_defences(
 ) -> ScoringConfig:
     """``base`` (default ``ScoringConfig()``) with the manipulation defences on, each at its
     default: PSS clusters (extended §3.1), established raters (the capture-share guard),
-    coordinated co-rating (modeling-group null, unproven members), coordinated rating bursts
-    and unexplained ratings.
+    coordinated co-rating (modeling-group null, unproven members), thin pools, coordinated
+    rating bursts and unexplained ratings.
 
     Two more join on request. ``trust``: trust propagation ("filter" mode, seeded at
     established raters); on the planted cases it removed no adversarial rating the other
@@ -208,6 +215,7 @@ def with_defences(
         bursts=BurstConfig(),
         trust=TrustConfig() if trust else None,
         co_rating=CoRatingConfig(),
+        thin_pools=ThinPoolConfig(),
         establishment=EstablishmentConfig(),
         unexplained=UnexplainedConfig(),
     )
@@ -302,6 +310,11 @@ def screen_shared(shared: CoreInputs, config: ScoringConfig) -> SharedScreening:
         return SharedScreening(shared, None)
     found = _co_rating(shared, config.co_rating, shared=True)
     revoked = _revoked(shared, config.co_rating)
+    pools: ThinPoolResult | None = None
+    if config.thin_pools is not None:
+        pools = _thin_pools(shared, config.thin_pools, ~found.flagged)
+        found = _with_pools(found, pools, shared.post_pss.rater_idx, shared.established)
+        revoked = _revoke_pools(shared, revoked, pools)
     if found.flagged.any():
         keep = ~found.flagged
         shared = dataclasses.replace(
@@ -314,7 +327,98 @@ def screen_shared(shared: CoreInputs, config: ScoringConfig) -> SharedScreening:
         shared = dataclasses.replace(
             shared, established=shared.established & ~revoked.revoked, revoked_groups=revoked.groups
         )
-    return SharedScreening(shared, found, None if revoked is None else revoked.revoked)
+    return SharedScreening(shared, found, None if revoked is None else revoked.revoked, pools)
+
+
+def _thin_pools(
+    shared: CoreInputs, config: ThinPoolConfig, keep: NDArray[np.bool_]
+) -> ThinPoolResult:
+    """The thin-pool test on the shared post-PSS ratings co-rating did not flag (``keep``);
+    its arrays are returned on all of them (the others never flagged): a brigade's
+    verdicts co-rating already removed do not seed a block again."""
+    ratings = shared.post_pss
+    found = find_thin_pools(
+        ratings.note_idx[keep],
+        ratings.rater_idx[keep],
+        _levels(ratings.helpful_num[keep]),
+        shared.n_participants,
+        config,
+        block=shared.modeling_group,
+        established=shared.established,
+    )
+    if not keep.all():
+        n = keep.shape[0]
+        concentrated = np.zeros(n, dtype=np.bool_)
+        flagged = np.zeros(n, dtype=np.bool_)
+        concentrated[keep] = found.concentrated
+        flagged[keep] = found.flagged
+        found = dataclasses.replace(found, concentrated=concentrated, flagged=flagged)
+    _log.info(
+        "thin pools: %d cell pairs beyond the null, %d pools, %d raters (%d established), "
+        "%d ratings flagged",
+        found.n_edges,
+        found.n_groups,
+        int((found.group >= 0).sum()),
+        int(found.revoked.sum()),
+        int(found.flagged.sum()),
+    )
+    return found
+
+
+def _with_pools(
+    found: CoRatingResult,
+    pools: ThinPoolResult,
+    rater_idx: NDArray[np.integer],
+    established: NDArray[np.bool_] | None,
+) -> CoRatingResult:
+    """Co-rating's result with the thin pools as further groups: their flagged ratings
+    joined, their unproven members with flagged ratings grouped (co-rating's groups kept;
+    established members stay -1 there as in co-rating's groups, their revocation is
+    recorded apart)."""
+    if pools.n_groups == 0:
+        return found
+    member = np.zeros(found.group.shape[0], dtype=np.bool_)
+    member[rater_idx[pools.flagged]] = True
+    member &= found.group < 0
+    if established is not None:
+        member &= ~established
+    group = found.group.copy()
+    group[member] = found.n_groups + pools.group[member]
+    return dataclasses.replace(
+        found,
+        group=group,
+        flagged=found.flagged | pools.flagged,
+        n_groups=found.n_groups + pools.n_groups,
+    )
+
+
+def _revoke_pools(
+    shared: CoreInputs, revoked: _Revocation | None, pools: ThinPoolResult
+) -> _Revocation | None:
+    """The revocation with the pools' established members revoked too, and the pools
+    (their concentrated cells) among the revoked groups that conviction judges."""
+    if shared.established is None or not pools.revoked.any():
+        return revoked
+    ratings = shared.post_pss
+    mine = revoked_groups(
+        ratings.note_idx,
+        _levels(ratings.helpful_num),
+        ratings.rater_idx,
+        pools.group,
+        pools.concentrated,
+        shared.n_notes,
+    )
+    if revoked is None:
+        return _Revocation(pools.revoked.copy(), mine)
+    old = revoked.groups
+    per_group = 3 * shared.n_notes
+    # Pool ids after the revocation pass's; a rater in both keeps its co-rating group.
+    group = np.where(
+        old.group >= 0, old.group, np.where(mine.group >= 0, mine.group + old.n_groups, -1)
+    )
+    cells = np.unique(np.concatenate([old.cells, mine.cells + old.n_groups * per_group]))
+    merged = RevokedGroups(group, cells, shared.n_notes, old.n_groups + mine.n_groups)
+    return _Revocation(revoked.revoked | pools.revoked, merged)
 
 
 @dataclass(frozen=True)

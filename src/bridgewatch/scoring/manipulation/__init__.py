@@ -54,6 +54,11 @@ from bridgewatch.scoring.manipulation.quasi_clique import (
     count_collisions,
     find_quasi_cliques,
 )
+from bridgewatch.scoring.manipulation.thin_pool import (
+    ThinPoolConfig,
+    ThinPoolResult,
+    find_thin_pools,
+)
 from bridgewatch.scoring.manipulation.unexplained import (
     UnexplainedConfig,
     UnexplainedResult,
@@ -74,6 +79,8 @@ __all__ = [
     "QuasiCliqueConfig",
     "QuasiCliqueResult",
     "RevokedGroups",
+    "ThinPoolConfig",
+    "ThinPoolResult",
     "UnexplainedConfig",
     "UnexplainedResult",
     "cluster_pairs",
@@ -89,6 +96,7 @@ __all__ = [
     "find_quasi_cliques",
     "find_rating_bursts",
     "find_rating_bursts_reference",
+    "find_thin_pools",
     "find_unexplained_ratings",
     "rater_sides",
     "revoked_groups",
