@@ -167,3 +167,7 @@ def test_passes_refuse_other_dtypes() -> None:
     ptr, note_c, (ys, ws) = rater_major(note, rater, y, w, n_raters=60)
     with pytest.raises(ValueError, match="float16"):
         LogitPasses(ptr, note_c, ys, ws, 40, 60, dtype=np.float16)
+    with LogitPasses(ptr, note_c, ys, ws, 40, 60, dtype=np.float32) as passes:
+        theta = np.zeros(2 * 40 + 3 * 60 + 1)
+        with pytest.raises(ValueError, match="float32"):
+            passes.run(theta, theta.copy(), note_factors=True, note_intercepts=True, with_loss=True)
