@@ -56,7 +56,7 @@ def test_float32_adam_follows_the_float64_adam(seed: int) -> None:
     toy = make_toy(seed)
     fits = [_fit_dtype(toy, dtype) for dtype in ("float32", "float32", "float64")]
     single, again, double = fits
-    assert HarassmentConfig().adam_dtype == "float32" and single.converged
+    assert HarassmentConfig().adam_dtype == "float64" and single.converged
     assert single.note_intercepts.tobytes() == again.note_intercepts.tobytes()
     assert abs(single.iterations - double.iterations) <= 5
     np.testing.assert_allclose(single.note_intercepts, double.note_intercepts, atol=1e-3)
