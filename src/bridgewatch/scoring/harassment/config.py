@@ -48,8 +48,8 @@ class HarassmentConfig:
     # keep float64 by default: the stop on a 1e-7 loss change is near float32 resolution, and
     # in float32 the stopping epoch moved (122 -> 124 at 10M ratings), one note crossed the
     # 2.0 penalty threshold and 33 of 200k final statuses changed through the rater
-    # penalties, for 8-20% less CPU per epoch (benchmarks/results/f32). The loss sum and the
-    # stopping test are float64 either way.
+    # penalties, for 16-25% less CPU per epoch at 30M ratings (benchmarks/results/f32).
+    # The loss sum and the stopping test are float64 either way.
     adam_dtype: Literal["float32", "float64"] = "float64"
     # L-BFGS solver: stop when the projected gradient of the mean loss is below this.
     tolerance: float = 1e-9
