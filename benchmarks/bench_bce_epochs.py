@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 import bridgewatch
+from bridgewatch.scoring import _logit_passes
 from bridgewatch.scoring._logit_passes import LogitPasses, rater_major
 
 
@@ -77,27 +78,34 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--kinds", nargs="+", default=[k[0] for k in KINDS])
     ap.add_argument("--out", help="JSON file for the figures")
+    ap.add_argument("--dtype", choices=("float64", "float32"), default="float64")
+    ap.add_argument("--note-block", type=int, help="override NOTE_BLOCK (float64 notes)")
     args = ap.parse_args()
+    if args.note_block:
+        _logit_passes.NOTE_BLOCK = args.note_block
+    dtype = np.dtype(args.dtype)
     m, nn, nu = args.ratings, args.notes, args.raters
     note, rater, y = synthetic(m, nn, nu)
     rng = np.random.default_rng(1)
     theta = rng.standard_normal(2 * nn + 3 * nu + 1) * 0.3
     theta[2 * nn + 2 * nu : 2 * nn + 3 * nu] = 1.0  # ρ_u = 1 (harassment; start of diligence)
+    theta = theta.astype(dtype)
     grad = np.zeros_like(theta)
     results: dict[str, Any] = {
         "ratings": m, "notes": nn, "raters": nu, "reps": args.reps,
         "commit": _git_commit(), "src": os.path.dirname(bridgewatch.__file__),
         "platform": platform.platform(), "cpus": os.cpu_count(),
-        "load_start": os.getloadavg()[0], "kinds": {},
+        "load_start": os.getloadavg()[0], "dtype": args.dtype,
+        "note_block": _logit_passes.NOTE_BLOCK, "kinds": {},
     }  # fmt: skip
-    print(f"{m} ratings, {nn} notes, {nu} raters")
+    print(f"{m} ratings, {nn} notes, {nu} raters, {args.dtype}")
     print(f"{'kind':14s} {'loss':>5s} {'CPU ms':>8s} {'wall ms':>8s}")
     for name, t_fn, t_bn, by_class in KINDS:
         if name not in args.kinds:
             continue
         w = np.where(y == 1.0, 5.0, 1.0) if by_class else 0.5 + rng.random(m)
         ptr, note_c, (ys, ws) = rater_major(note, rater, y, w, n_raters=nu)
-        with LogitPasses(ptr, note_c, ys, ws, nn, nu) as passes:
+        with LogitPasses(ptr, note_c, ys, ws, nn, nu, dtype=dtype) as passes:
             for with_loss in (False, True):
                 cpu, wall = [], []
                 for rep in range(args.reps + 1):

@@ -128,3 +128,46 @@ def test_small_fits_fuse_the_chunks_with_the_bits_of_the_pool() -> None:
             loss = passes.run(theta, grad, note_factors=True, note_intercepts=True, with_loss=True)
             results.append((loss, grad.tobytes()))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("block", [4, 32_768])
+def test_float32_passes_follow_the_reference_with_the_same_bits_on_any_threads(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """float32 storage (parameters, gradients, weights, work arrays): the gradient within
+    float32 rounding of the float64 reference, the loss summed in float64, and the same bits
+    on 1 or 2 threads, in blocks or not."""
+    from bridgewatch.scoring import _logit_passes
+
+    monkeypatch.setattr(_logit_passes, "NOTE_BLOCK", block)
+    p, note, rater, y, w = _problem(6)
+    ref = data_loss_and_grad_reference(note, rater, y, w, p)
+    ptr, note_c, (ys, ws) = rater_major(note, rater, y, w, n_raters=60)
+    theta = _theta(p).astype(np.float32)
+    out = []
+    for workers in (1, 2):
+        grad = np.zeros_like(theta)
+        with LogitPasses(ptr, note_c, ys, ws, 40, 60, workers=workers, dtype=np.float32) as lp:
+            assert lp.w.dtype == lp.neg_x.dtype == lp.note_p.dtype == np.float32
+            loss = lp.run(theta, grad, note_factors=True, note_intercepts=True, with_loss=True)
+        assert isinstance(loss, float)
+        out.append((loss, grad.tobytes()))
+    assert out[0] == out[1]
+    assert out[0][0] == pytest.approx(ref.loss_sum, rel=1e-5)
+    expected = np.concatenate(
+        [ref.note_factors, ref.note_intercepts, ref.rater_factors, ref.rater_intercepts,
+         ref.rater_reputations, [ref.global_intercept]]
+    )  # fmt: skip
+    got = np.frombuffer(out[0][1], dtype=np.float32)
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+
+
+def test_passes_refuse_other_dtypes() -> None:
+    _, note, rater, y, w = _problem(0)
+    ptr, note_c, (ys, ws) = rater_major(note, rater, y, w, n_raters=60)
+    with pytest.raises(ValueError, match="float16"):
+        LogitPasses(ptr, note_c, ys, ws, 40, 60, dtype=np.float16)
+    with LogitPasses(ptr, note_c, ys, ws, 40, 60, dtype=np.float32) as passes:
+        theta = np.zeros(2 * 40 + 3 * 60 + 1)
+        with pytest.raises(ValueError, match="float32"):
+            passes.run(theta, theta.copy(), note_factors=True, note_intercepts=True, with_loss=True)

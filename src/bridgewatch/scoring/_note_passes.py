@@ -27,6 +27,7 @@ from bridgewatch.scoring._indexes import stable_order, unsigned
 from bridgewatch.scoring._logit_passes import (
     N_CHUNKS,
     PARALLEL_MIN,
+    Floats,
     compact_targets,
     exp_terms,
 )
@@ -101,9 +102,10 @@ class NoteMajorPasses:
         Compact note and rater of each rating (any order; walked in (note, input) order).
     y, w : float64 arrays of shape (n_ratings,)
         Targets in {0, 1} and rating weights.
-    theta : float64 array of shape (2·n_notes + 3·n_raters + 1,)
+    theta : float32 or float64 array of shape (2·n_notes + 3·n_raters + 1,)
         ``[f_n, b_n, f_u, b_u, ρ_u, μ]`` at the start of the round: its rater entries and μ
-        are read here, once, and must not change during the round.
+        are read here, once, and must not change during the round. Its dtype is that of
+        the per-rating work arrays and of the ``theta`` and ``grad`` that ``run`` takes.
     n_notes, n_raters : int
     workers : int, optional
         Threads (default: one per range when there are cores (``_threads.kernel_threads``)
@@ -133,12 +135,13 @@ class NoteMajorPasses:
         self.cu = theta[2 * nn + nu : 2 * nn + 2 * nu][rater_o] + theta[2 * nn + 3 * nu]
         del rater_o
         self.y = compact_targets(y[order])
-        self.w = np.ascontiguousarray(w[order], dtype=np.float64)
+        dtype = theta.dtype
+        self.w = np.ascontiguousarray(w[order], dtype=dtype)
         self.nn, self.nu = nn, nu
         m = note_c.shape[0]
-        self.neg_x = np.empty(m)
-        self.e = np.empty(m)
-        self.lse = np.empty(m)
+        self.neg_x = np.empty(m, dtype=dtype)
+        self.e = np.empty(m, dtype=dtype)
+        self.lse = np.empty(m, dtype=dtype)
         self.ranges = _note_ranges(self.nptr, N_CHUNKS)
         self._k_ptr = unsigned(self.nptr)  # for the kernels (``_indexes``)
         if workers is None:
@@ -161,9 +164,7 @@ class NoteMajorPasses:
         if self._pool is not None:
             self._pool.shutdown()
 
-    def _range(
-        self, c: int, theta: NDArray[np.float64], grad: NDArray[np.float64], flags: tuple[bool, ...]
-    ) -> float:
+    def _range(self, c: int, theta: Floats, grad: Floats, flags: tuple[bool, ...]) -> float:
         t_fn, t_bn, with_loss = flags
         n_lo, n_hi = self.ranges[c]
         r_lo, r_hi = int(self.nptr[n_lo]), int(self.nptr[n_hi])
@@ -176,9 +177,7 @@ class NoteMajorPasses:
             )
         )  # fmt: skip
 
-    def _fused_run(
-        self, theta: NDArray[np.float64], grad: NDArray[np.float64], flags: tuple[bool, ...]
-    ) -> list[float]:
+    def _fused_run(self, theta: Floats, grad: Floats, flags: tuple[bool, ...]) -> list[float]:
         """Every range's ``_range`` result in three calls: the gather and ``exp`` over all
         ratings at once (element by element: the same values), the gradient sums per range
         as ``_range`` does (same order, same bits)."""
@@ -195,8 +194,8 @@ class NoteMajorPasses:
 
     def run(
         self,
-        theta: NDArray[np.float64],
-        grad: NDArray[np.float64],
+        theta: Floats,
+        grad: Floats,
         *,
         note_factors: bool,
         note_intercepts: bool,

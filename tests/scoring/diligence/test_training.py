@@ -16,6 +16,8 @@ from bridgewatch.scoring.diligence.training import (
 from tests.scoring.diligence.conftest import make_toy
 
 CFG = DiligenceConfig()
+# the exact twin of the numpy reference: same float64 arithmetic
+CFG64 = DiligenceConfig(dtype="float64")
 ALL = ("note_factors", "note_intercepts", "rater_factors", "rater_intercepts", "global_intercept")
 
 
@@ -42,12 +44,38 @@ def test_numba_round_equals_numpy_round(trainable: tuple[str, ...], round_fn: Ro
     data, p = _data()
     q = p.copy()
     w = np.where(data.y == 1.0, 100.0, 1.0)
-    fast = round_fn(data, p, w, trainable, CFG)
-    ref = train_round_reference(data, q, w, trainable, CFG)
+    fast = round_fn(data, p, w, trainable, CFG64)
+    ref = train_round_reference(data, q, w, trainable, CFG64)
     assert fast.n_steps == ref.n_steps and fast.converged == ref.converged
     assert fast.loss == pytest.approx(ref.loss, rel=1e-10)
     for name in ("note_factors", "note_intercepts", "rater_intercepts", "rater_reputations"):
         np.testing.assert_allclose(getattr(p, name), getattr(q, name), atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "trainable",
+    [ALL, ("note_factors",), ("note_intercepts", "rater_reputations", "global_intercept")],
+)
+def test_float32_round_follows_the_float64_round(trainable: tuple[str, ...]) -> None:
+    data, p = _data()
+    q = p.copy()
+    w = np.where(data.y == 1.0, 100.0, 1.0)
+    single = train_round(data, p, w, trainable, CFG)
+    double = train_round(data, q, w, trainable, CFG64)
+    assert CFG.dtype == "float32"
+    assert abs(single.n_steps - double.n_steps) <= CFG.stable_period
+    assert single.loss == pytest.approx(double.loss, rel=1e-4)
+    for name in ("note_factors", "note_intercepts", "rater_intercepts", "rater_reputations"):
+        np.testing.assert_allclose(getattr(p, name), getattr(q, name), atol=1e-3)
+
+
+def test_float32_round_is_deterministic() -> None:
+    out = []
+    for _ in range(2):
+        data, p = _data()
+        train_round(data, p, np.where(data.y == 1.0, 100.0, 1.0), ALL, CFG)
+        out.append(np.concatenate([p.note_factors, p.note_intercepts, p.rater_factors]))
+    assert out[0].tobytes() == out[1].tobytes()
 
 
 def test_frozen_groups_do_not_move() -> None:

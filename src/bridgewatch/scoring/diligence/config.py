@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from bridgewatch.errors import ConfigError
 
@@ -53,6 +54,10 @@ class DiligenceConfig:
     adam_eps: float = 1e-8
     # Rating threshold of rule 10 FilterLowDiligence: intercept strictly above -> FIRM_REJECT.
     low_diligence_threshold: float = 0.263
+    # Storage precision of the Adam rounds: parameters, gradients, Adam moments, rating
+    # weights and per-rating work arrays (§3.3: the reference trains in torch's default
+    # float32). Loss sums and the stopping test are float64 either way.
+    dtype: Literal["float32", "float64"] = "float32"
 
     def __post_init__(self) -> None:
         nonneg = (
@@ -84,6 +89,8 @@ class DiligenceConfig:
             raise ConfigError("max_epochs", self.max_epochs, "an integer >= 0")
         if self.stable_period < 1:
             raise ConfigError("stable_period", self.stable_period, "an integer >= 1")
+        if self.dtype not in ("float32", "float64"):
+            raise ConfigError("dtype", self.dtype, "'float32' or 'float64'")
         if not math.isfinite(self.low_diligence_threshold):
             raise ConfigError(
                 "low_diligence_threshold", self.low_diligence_threshold, "a finite number"

@@ -191,7 +191,7 @@ def solve_adam_vectorized(
     theta = np.concatenate(
         [params.note_factors, params.note_intercepts, params.rater_factors,
          params.rater_intercepts, np.ones(nu), [params.global_intercept]]
-    ).astype(np.float64)  # fmt: skip
+    ).astype(config.adam_dtype)  # fmt: skip
     o = np.cumsum([0, nn, nn, nu, nu, nu, 1])
     # the trained ranges: everything but ρ_u
     bounds = np.array([o[0], o[4], o[5], o[6]], dtype=np.int64)
@@ -212,7 +212,7 @@ def solve_adam_vectorized(
 
     epoch = 0
     stopped = False
-    with LogitPasses(ptr, note_c, y, c, nn, nu) as passes:
+    with LogitPasses(ptr, note_c, y, c, nn, nu, dtype=config.adam_dtype) as passes:
         loss = loss_and_grad(passes)
         while epoch < config.adam_max_epochs:
             prev = loss
