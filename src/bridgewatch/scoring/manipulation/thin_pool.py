@@ -114,6 +114,13 @@ class ThinPoolConfig:
         them are flagged, established or not. Low pairwise overlap with a block beyond the
         null is the pool's signature: it is what the spreading buys against pair tests,
         and an honest circle or community whose members rate the same notes is thick.
+    pooled_fdr : a thin pool then takes in the raters outside every group whose hits on
+        its concentrated cells pass a Poisson test against a background the pool does not
+        inflate (the rate of those cells among the ratings of raters with fewer than
+        ``min_member_cells`` hits), at this false discovery rate (1e-3, Benjamini-Hochberg
+        over the raters tested): a pool of a fifth of a community fills the member test's
+        background with its own unfound accounts, and with thousands of accounts at 3-5
+        hits each a family-wise bound keeps only the few with the most.
     """
 
     min_cell_raters: int = 5
@@ -137,6 +144,7 @@ class ThinPoolConfig:
     max_thin_coverage: float = 0.3
     min_unanimity: float = 0.9
     expand_rounds: int = 4
+    pooled_fdr: float = 1e-3
 
     def __post_init__(self) -> None:
         for name in (
@@ -160,7 +168,7 @@ class ThinPoolConfig:
         for name in ("edge_min_lift", "min_lift"):
             if not getattr(self, name) >= 1.0:
                 raise ConfigError(name, getattr(self, name), ">= 1")
-        for name in ("max_edge_p", "member_alpha", "max_cell_p"):
+        for name in ("max_edge_p", "member_alpha", "max_cell_p", "pooled_fdr"):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise ConfigError(name, getattr(self, name), "in (0, 1]")
         if isinstance(self.expand_rounds, bool) or self.expand_rounds < 0:
@@ -428,6 +436,40 @@ def _members(
     return group
 
 
+def _pooled_members(
+    cells: NDArray[np.int64],
+    raters: NDArray[np.int64],
+    group: NDArray[np.int64],
+    concentrated: NDArray[np.bool_],
+    thin: NDArray[np.bool_],
+    config: ThinPoolConfig,
+) -> NDArray[np.int64]:
+    """Thin pools' members found on their whole set, (n_raters,) (see ``pooled_fdr``)."""
+    out = group.copy()
+    d = np.bincount(raters, minlength=group.shape[0]).astype(np.float64)
+    g_of = group[raters]
+    for g in np.flatnonzero(thin).tolist():
+        in_set = np.isin(cells, np.unique(cells[concentrated & (g_of == g)]))
+        hits = np.bincount(raters[in_set], minlength=group.shape[0])
+        # The background: raters who cannot be members (too few hits), in no group.
+        back = ((hits < config.min_member_cells) & (out < 0))[raters]
+        rate = float(in_set[back].sum()) / max(float(back.sum()), 1.0)
+        expected = d * rate
+        tested = np.flatnonzero((out < 0) & (hits >= config.min_member_cells))
+        if tested.size == 0:
+            continue
+        h, e = hits[tested].astype(np.float64), expected[tested]
+        p = np.where(h >= config.min_lift * e, _poisson_sf(h - 1.0, e), 1.0)
+        # Benjamini-Hochberg: the largest rank whose p-value is within rank / m * fdr.
+        ranked = np.sort(p)
+        within = np.flatnonzero(
+            ranked <= np.arange(1, ranked.size + 1) / ranked.size * config.pooled_fdr
+        )
+        if within.size:
+            out[tested[p <= ranked[within[-1]]]] = g
+    return out
+
+
 def _expanded_sets(
     cells: NDArray[np.int64],
     raters: NDArray[np.int64],
@@ -594,6 +636,14 @@ def find_thin_pools(
     coverage = _coverage(cells, raters, group, concentrated, n_groups)
     unanimity = _unanimity(cells, raters, group, concentrated, n_groups)
     thin = (coverage <= config.max_thin_coverage) & (unanimity >= config.min_unanimity)
+    if thin.any():
+        pooled = _pooled_members(cells, raters, group, concentrated, thin, config)
+        if not np.array_equal(pooled, group):
+            group = pooled
+            concentrated = _concentrated(cells, raters, group, n_cells, config)
+            coverage = _coverage(cells, raters, group, concentrated, n_groups)
+            unanimity = _unanimity(cells, raters, group, concentrated, n_groups)
+            thin &= (coverage <= config.max_thin_coverage) & (unanimity >= config.min_unanimity)
     flagged = concentrated.copy()
     revoked = np.zeros(n_raters, dtype=np.bool_)
     if established is not None:
