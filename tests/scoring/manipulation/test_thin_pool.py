@@ -121,6 +121,39 @@ def test_a_planted_thin_pool_is_caught_and_nothing_honest() -> None:
     assert found.coverage.max() <= 0.3 and found.unanimity.min() >= 0.9
 
 
+def test_a_pool_of_a_fifth_of_the_community_is_caught_on_its_whole_set() -> None:
+    # 400 accounts beside 1,500 honest raters, 4.5 targets each: the unfound members fill
+    # the member test's background of their own cells, and the honest raters of the
+    # targets often give the pool's verdict too.
+    rng = np.random.default_rng(6)
+    ratings = _Ratings([], [], [])
+    n_honest, n_notes = 1500, 600
+    _honest(rng, n_honest, n_notes, 15, ratings)
+    targets = np.arange(n_notes, n_notes + 30, dtype=np.int64)
+    for t in targets.tolist():
+        for a in rng.choice(n_honest, size=20, replace=False).tolist():
+            ratings.note.append(t)
+            ratings.rater.append(a)
+            ratings.level.append(2 if rng.random() < 0.5 else int(rng.integers(0, 2)))
+    members = _pool(rng, n_honest, 400, targets, 0.15, n_notes, ratings)
+    note, rater, level = ratings.arrays()
+    n_raters = n_honest + members.size
+
+    found = find_thin_pools(note, rater, level, n_raters, ThinPoolConfig())
+    grouped = found.group >= 0
+    assert found.n_groups == 1
+    assert grouped[members].mean() >= 0.45  # 1-3 hits cannot be told from honest raters
+    assert not grouped[:n_honest].any()
+    on_target = np.isin(note, targets) & (rater >= n_honest)
+    assert found.flagged[on_target].mean() >= 0.6
+    assert not found.flagged[rater < n_honest].any()
+    # Without the test on the whole set (a rate no p-value reaches) the member test finds
+    # only the accounts with the most hits, and they look thick.
+    narrow = find_thin_pools(note, rater, level, n_raters, ThinPoolConfig(pooled_fdr=1e-300))
+    assert (narrow.group[members] >= 0).mean() < 0.1
+    assert not narrow.flagged[on_target].mean() > 0.1
+
+
 def test_an_established_thin_pool_loses_its_verdicts_and_its_establishment() -> None:
     rng = np.random.default_rng(5)
     ratings = _Ratings([], [], [])

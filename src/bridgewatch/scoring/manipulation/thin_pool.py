@@ -30,7 +30,11 @@ into the rater x cell matrix: ``P s`` of its accounts on each target, ``P T s`` 
    raters outside the group ``G`` and ``D_G`` the group's ratings (first round: ``G``
    empty; a second round with the first round's members): a member has ``k_aS >=
    min_member_cells``, ``k_aS >= min_lift e_aS`` and a Poisson tail at most
-   ``member_alpha`` over the raters tested. Groups smaller than ``min_group_size`` are
+   ``member_alpha`` over the raters tested. A large pool fills ``o_j`` with its own
+   unfound accounts, so a set whose members so far give its verdict (``min_unanimity``)
+   then takes in the raters whose hits pass a Poisson test against the set's rate among
+   the raters with fewer than ``min_member_cells`` hits, none of them members
+   (``pooled_fdr``, Benjamini-Hochberg). Groups smaller than ``min_group_size`` are
    dropped.
 5. **Flags.** The group's *concentrated* cells hold ``g_j >= max(min_cell_members,
    min_cell_share |G|)`` members, ``g_j >= min_lift e_j`` with ``e_j = D_G o_j / (W -
@@ -114,6 +118,13 @@ class ThinPoolConfig:
         them are flagged, established or not. Low pairwise overlap with a block beyond the
         null is the pool's signature: it is what the spreading buys against pair tests,
         and an honest circle or community whose members rate the same notes is thick.
+    pooled_fdr : a thin pool then takes in the raters outside every group whose hits on
+        its concentrated cells pass a Poisson test against a background the pool does not
+        inflate (the rate of those cells among the ratings of raters with fewer than
+        ``min_member_cells`` hits), at this false discovery rate (1e-3, Benjamini-Hochberg
+        over the raters tested): a pool of a fifth of a community fills the member test's
+        background with its own unfound accounts, and with thousands of accounts at 3-5
+        hits each a family-wise bound keeps only the few with the most.
     """
 
     min_cell_raters: int = 5
@@ -137,6 +148,7 @@ class ThinPoolConfig:
     max_thin_coverage: float = 0.3
     min_unanimity: float = 0.9
     expand_rounds: int = 4
+    pooled_fdr: float = 1e-3
 
     def __post_init__(self) -> None:
         for name in (
@@ -160,7 +172,7 @@ class ThinPoolConfig:
         for name in ("edge_min_lift", "min_lift"):
             if not getattr(self, name) >= 1.0:
                 raise ConfigError(name, getattr(self, name), ">= 1")
-        for name in ("max_edge_p", "member_alpha", "max_cell_p"):
+        for name in ("max_edge_p", "member_alpha", "max_cell_p", "pooled_fdr"):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise ConfigError(name, getattr(self, name), "in (0, 1]")
         if isinstance(self.expand_rounds, bool) or self.expand_rounds < 0:
@@ -380,6 +392,8 @@ def _members(
 ) -> NDArray[np.int64]:
     """Step 4: int64 array of shape (n_raters,), each rater's pool (by candidate set) or -1."""
     n_sets = int(cell_set.max()) + 1
+    if n_sets <= 0:  # an expansion whose groups kept no concentrated cell
+        return np.full(n_raters, -1, dtype=np.int64)
     n = cells.shape[0]
     d = np.bincount(raters, minlength=n_raters).astype(np.float64)
     w = np.bincount(cells, minlength=cell_set.shape[0]).astype(np.float64)
@@ -419,6 +433,7 @@ def _members(
         if round_ > 0 and np.array_equal(grown, group):
             break
         group = grown
+    group = _pooled_members(cells, raters, cell_set, group, config)
     sizes = np.bincount(group[group >= 0], minlength=n_sets)
     group[(group >= 0) & (sizes[np.maximum(group, 0)] < config.min_group_size)] = -1
     if not (group >= 0).any():
@@ -426,6 +441,46 @@ def _members(
     _, dense = np.unique(group[group >= 0], return_inverse=True)
     group[group >= 0] = dense.ravel()
     return group
+
+
+def _pooled_members(
+    cells: NDArray[np.int64],
+    raters: NDArray[np.int64],
+    cell_set: NDArray[np.int64],
+    group: NDArray[np.int64],
+    config: ThinPoolConfig,
+) -> NDArray[np.int64]:
+    """Members found on their whole set (see ``pooled_fdr``), (n_raters,): for each set
+    whose members so far give its verdict in at least ``min_unanimity`` of their ratings
+    on its notes (a pool; a circle splits), the raters outside every group whose hits pass
+    a Poisson test against the set's rate among raters with too few hits to be members,
+    Benjamini-Hochberg over the raters tested."""
+    out = group.copy()
+    d = np.bincount(raters, minlength=group.shape[0]).astype(np.float64)
+    notes = cells // _LEVELS
+    for g in np.unique(group[group >= 0]).tolist():
+        cell_in = cell_set == g
+        in_set = cell_in[cells]
+        on_notes = np.isin(notes, np.flatnonzero(cell_in) // _LEVELS)
+        mine = group[raters] == g
+        if in_set[mine].sum() < config.min_unanimity * max(int(on_notes[mine].sum()), 1):
+            continue
+        hits = np.bincount(raters[in_set], minlength=group.shape[0])
+        back = ((hits < config.min_member_cells) & (out < 0))[raters]
+        rate = float(in_set[back].sum()) / max(float(back.sum()), 1.0)
+        tested = np.flatnonzero((out < 0) & (hits >= config.min_member_cells))
+        if tested.size == 0:
+            continue
+        h, e = hits[tested].astype(np.float64), d[tested] * rate
+        p = np.where(h >= config.min_lift * e, _poisson_sf(h - 1.0, e), 1.0)
+        # Benjamini-Hochberg: the largest rank whose p-value is within rank / m * fdr.
+        ranked = np.sort(p)
+        within = np.flatnonzero(
+            ranked <= np.arange(1, ranked.size + 1) / ranked.size * config.pooled_fdr
+        )
+        if within.size:
+            out[tested[p <= ranked[within[-1]]]] = g
+    return out
 
 
 def _expanded_sets(
