@@ -151,6 +151,12 @@ class UnexplainedConfig:
         pushed every promotion up): an aged two-camp brigade of 64 accounts was caught on 4
         of its 9 testable notes and kept 2 targets; the bench's revoked honest circles are
         caught on none of their 23-25.
+    convict_pooled : ... or whose pooled evidence over the notes it could test (at least
+        ``convict_min_notes``), Stouffer's sum of the notes' statistics in the group's
+        direction, reaches ``min_z`` and the one-sided Bonferroni bound for ``alpha``
+        over the revoked groups (True). An aged brigade of 20 in a community of 600 raters
+        deviated by z 0.9-3.8 on each of its 7 testable targets (none past the per-note
+        bar 4, so no catch), 6.1 pooled.
     """
 
     min_established: int = 3
@@ -171,6 +177,7 @@ class UnexplainedConfig:
     convict_groups: bool = True
     convict_min_notes: int = 2
     convict_share: float = 1.0 / 3.0
+    convict_pooled: bool = True
 
     def __post_init__(self) -> None:
         for name in ("min_established", "min_ratings", "convict_min_notes"):
@@ -211,6 +218,10 @@ class UnexplainedResult:
     convicted : bool array of shape (n_groups,) over the revoked co-rating groups
         (``CoreInputs.revoked_groups``): the groups convicted on their notes
         (``conviction.py``; their flags are in ``flagged``), or None when no group was.
+    note_z : float64 array of shape (n_notes,), the step-3 statistic on the normal scale
+        with the sign of the note's shift (0 where the note was not tested; empty when not
+        computed). A group's evidence over its notes (``conviction.py``) sums it.
+    z_star : the per-note bar ``z*`` the test used.
     """
 
     flagged: NDArray[np.bool_]
@@ -220,6 +231,8 @@ class UnexplainedResult:
     tested: NDArray[np.bool_]
     flagged_raters: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     convicted: NDArray[np.bool_] | None = None
+    note_z: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0, np.float64))
+    z_star: float = float("inf")
 
 
 def _normal_isf(p: float) -> float:
@@ -417,17 +430,25 @@ def find_unexplained_ratings(
         & (z >= z_star)
     )
     direction = np.sign(s)[notes]
+    note_z = np.where(testable, np.sign(np.nan_to_num(mean)) * np.minimum(z, 1e3), 0.0)
     if config.whole_note:
         flagged = tested & targeted[notes]
         if config.keep_opposing:
             flagged &= ~_opposing(y, resid, direction, config.min_residual)
-        return UnexplainedResult(
-            flagged, targeted, shift, sigma, testable, np.unique(raters[flagged])
-        )
-    # A flagged rating deviates at least min_residual and half the note's mean shift.
-    need = np.maximum(config.min_residual, 0.5 * np.abs(np.nan_to_num(mean)))[notes]
-    flagged = tested & targeted[notes] & (resid * direction >= need)
-    return UnexplainedResult(flagged, targeted, shift, sigma, testable, np.unique(raters[flagged]))
+    else:
+        # A flagged rating deviates at least min_residual and half the note's mean shift.
+        need = np.maximum(config.min_residual, 0.5 * np.abs(np.nan_to_num(mean)))[notes]
+        flagged = tested & targeted[notes] & (resid * direction >= need)
+    return UnexplainedResult(
+        flagged,
+        targeted,
+        shift,
+        sigma,
+        testable,
+        np.unique(raters[flagged]),
+        note_z=note_z.astype(np.float64),
+        z_star=z_star,
+    )
 
 
 def _opposing(
