@@ -505,7 +505,7 @@ def test_cell_seeds_group_an_aged_brigade_whose_camouflage_hides_its_pairs() -> 
 
 
 def test_cell_seeds_leave_unproven_passes_and_honest_communities_alone() -> None:
-    (note, rater, level), n, circle, brigade, _ = _small_aged()
+    (note, rater, level), n, _, _, _ = _small_aged()
     # Honest raters only: nothing but the circle groups.
     honest = rater < 505
     found = find_co_rating_groups(note[honest], rater[honest], level[honest], n, CoRatingConfig())
