@@ -125,6 +125,7 @@ def _check(
 
 
 _PAIR_CHUNK_ROWS = 2048
+_CELL_CHUNK_ROWS = 256
 
 
 def _shared_pairs(
@@ -132,6 +133,7 @@ def _shared_pairs(
     rows: NDArray[np.int64],
     exempt: NDArray[np.bool_] | None,
     min_shared: int,
+    chunk_rows: int = _PAIR_CHUNK_ROWS,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], int]:
     """Cells shared by each pair of raters (step 2), a block of ``rows`` at a time.
 
@@ -146,8 +148,8 @@ def _shared_pairs(
     x = sp.csr_matrix(x)
     parts: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]] = []
     n_tested = 0
-    for start in range(0, rows.shape[0], _PAIR_CHUNK_ROWS):
-        block = rows[start : start + _PAIR_CHUNK_ROWS]
+    for start in range(0, rows.shape[0], chunk_rows):
+        block = rows[start : start + chunk_rows]
         # Every rater against the block, as X[lo:] X[block]^T: the block's small transpose
         # is the only conversion (X[block] X^T would convert all of X^T for each block).
         # Without exempt raters a pair is kept once, a < b, so raters before the block's
@@ -385,7 +387,11 @@ def _cell_pair_expectations(
     squares = np.bincount(blk[present], weights=d[present] ** 2, minlength=n_blocks)
     with np.errstate(divide="ignore", invalid="ignore"):
         q = np.nan_to_num(squares / totals**2, nan=0.0, posinf=0.0)
-    out: NDArray[np.float64] = np.einsum("pa,pa->p", per_block[j] * q, per_block[k])
+    out = np.empty(j.shape[0], dtype=np.float64)
+    step = 1 << 16  # pairs at a time: a dense community has millions of cell pairs
+    for start in range(0, j.shape[0], step):
+        jj, kk = j[start : start + step], k[start : start + step]
+        out[start : start + step] = np.einsum("pa,pa->p", per_block[jj] * q, per_block[kk])
     return out
 
 
@@ -426,7 +432,11 @@ def _cell_groups(
         (np.ones(int(use.sum()), dtype=np.int32), (cells[use], raters[use])),
         shape=(n_cells, n_raters),
     )
-    j, k, shared, n_tested = _shared_pairs(xt, np.flatnonzero(eligible), None, floor)
+    # Cells meet far more densely than raters (most pairs of a small community's cells
+    # share a rater): smaller blocks keep each block's product small.
+    j, k, shared, n_tested = _shared_pairs(
+        xt, np.flatnonzero(eligible), None, floor, _CELL_CHUNK_ROWS
+    )
     if j.size == 0:
         return out
     expected = _cell_pair_expectations(cells, raters, blk, n_blocks, n_cells, d, j, k)
