@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--targets", type=int, default=None)
     parser.add_argument("--share", type=float, default=0.0, help="percent (bench cell)")
     parser.add_argument("--no-score", action="store_true")
+    parser.add_argument("--scorers", choices=("core", "all"), default="core")
     args = parser.parse_args()
     base = ScoringConfig(topics=None)
     config = defence_config(base)
@@ -205,10 +206,10 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="bw-aged-") as tmp:
         data = load_community(community, Path(tmp) / "a")
-        on = score_dataset(data, config, "core")
+        on = score_dataset(data, config, args.scorers)
     shown = crh_ids(on)
     tgt = set(truth.filter(pl.col("attackTarget"))["noteId"].to_list())
-    print(f"Core, defences on: targets helpful {len(shown & tgt)} of {len(tgt)}")
+    print(f"{args.scorers}, defences on: targets helpful {len(shown & tgt)} of {len(tgt)}")
 
 
 if __name__ == "__main__":
