@@ -15,11 +15,11 @@ the co-rating defence revoked its groups' members):
   camps rates the same targets alike although its members' factors differ). Honest
   raters with a proven record meet on good notes too, so an established rater is a
   suspect only when the refit flagged it (or from ``min_meetings_established``). Two
-  tests weigh meetings against chance (the co-rating defence's popularity null, measured
-  outside the run): ``meeting_p`` (default on) discounts the pairs that prolific raters
-  form by chance, ``group_cell_p`` (opt-in) makes a suspect of any rater of the run
-  (established too) who gave another note the same verdict as enough of the run's raters,
-  far beyond chance;
+  tests weigh meetings against chance (the co-rating defence's popularity null):
+  ``meeting_p`` (default on, where the community is large enough to tell) discounts the
+  pairs that prolific raters form by chance, ``group_cell_p`` (opt-in) makes a suspect
+  of any rater of the run (established too) who gave another note the same verdict as
+  enough of the run's raters, far beyond chance;
 * unproven support (:func:`unproven_support`): a note that would newly become helpful
   although a refit of its established raters' ratings alone (the Core scorer's frozen
   raters, :func:`established_fit`) would not make it helpful, and at least
@@ -95,16 +95,16 @@ class WatchConfig:
         notes held).
     meeting_p : with a value in (0, 1), two raters keep meeting only if they also share
         more cells than chance makes likely: ``P(X >= C | E) <= meeting_p`` for ``X ~
-        Poisson(E)``, ``E = d_a d_b sum_j p_j^2`` (the popularity null of the co-rating
-        defence: ``d`` a rater's ratings on other notes, ``p_j`` the share of cell ``j``
-        among the ratings of everyone outside the run and the note, smoothed by
-        ``meeting_prior``); 1e-3 (default). None: ``min_meetings`` alone (prolific honest
-        raters who meet by chance then hold popular notes: on the live attack replay the
-        chance model halves the honest notes held and holds every brigade as before).
-    meeting_prior : pseudo-ratings added to every cell's count in ``p_j`` (>= 0; 1.0):
-        what makes the null fit the community's size. Measured on a few dozen ratings,
-        popularity is noise (one other burst made a planted brigade of six look like
-        chance); with many ratings per cell the prior vanishes.
+        Poisson(E)``, ``E = d_a d_b sum_j w_j^2 / W^2`` (the popularity null of the co-rating
+        defence: ``d`` a rater's ratings on other notes, ``w_j`` the raters of cell ``j``,
+        ``W`` all ratings), unless the test has no power for the pair: when even
+        ``C = min(d_a, d_b)`` (every cell shared) is within chance, the count decides alone.
+        That is what sizes it to the community: in a small one a brigade's few accounts are
+        most of the ratings of its cells, so the null "expects" its meetings (a brigade of
+        six sharing four notes in a community of 48 ratings), and only the count can tell;
+        with many raters the test discounts the chance meetings of prolific honest raters
+        (on the live attack replay it halves the honest notes held, and holds every
+        brigade as before). 1e-3 (default); None: ``min_meetings`` alone.
     group_cell_p : with a value in (0, 1), a rater of a run (established or not) is also
         a suspect when it gave the same verdict on another note as at least ``min_suspect``
         of the run's raters, far beyond chance: ``P(X >= g | e) <= group_cell_p`` for ``g``
@@ -144,7 +144,6 @@ class WatchConfig:
     min_meetings: int = 3
     min_meetings_established: int | None = None
     meeting_p: float | None = 1e-3
-    meeting_prior: float = 1.0
     group_cell_p: float | None = None
     max_unproven_share: float = 0.5
     min_unproven_lift: float = 0.15
@@ -178,8 +177,6 @@ class WatchConfig:
             )
         if self.meeting_p is not None and not 0.0 < self.meeting_p < 1.0:
             raise ConfigError("meeting_p", self.meeting_p, "in (0, 1) or None")
-        if not self.meeting_prior >= 0.0:
-            raise ConfigError("meeting_prior", self.meeting_prior, ">= 0")
         if self.group_cell_p is not None and not 0.0 < self.group_cell_p < 1.0:
             raise ConfigError("group_cell_p", self.group_cell_p, "in (0, 1) or None")
         if not 0.0 < self.max_unproven_share <= 1.0:
@@ -347,13 +344,15 @@ def _keep_meeting(
     enough = meet >= need[:, None]
     if null is not None and config.meeting_p is not None and enough.any():
         d = np.bincount(r_pos, minlength=raters.shape[0]).astype(np.float64)
-        # The null without the run's raters' other ratings and without this note.
-        here = np.arange(3 * note, 3 * note + 3, dtype=np.int64)
-        out_cells = np.concatenate([c_val, here])
-        counts = np.concatenate([np.asarray(m.sum(axis=0)).ravel(), null.cells[here]])
-        expected = np.outer(d, d) * null.share_without(out_cells, counts, config.meeting_prior)
+        expected = np.outer(d, d) * null.share
         a, b = np.nonzero(enough)
         chance = _poisson_sf(meet[a, b] - 1, expected[a, b]) > config.meeting_p
+        # A test that could not reject anything has no say: where even a pair sharing
+        # every cell it rated (min(d_a, d_b)) is within chance -- a small community, in
+        # which a handful of accounts make up most of the ratings and every meeting is
+        # "expected" -- the meeting count decides alone.
+        least = np.minimum(d[a], d[b])
+        chance &= _poisson_sf(least - 1, expected[a, b]) <= config.meeting_p
         enough[a[chance], b[chance]] = False
     out: NDArray[np.bool_] = np.any(enough, axis=1)
     if null is not None and config.group_cell_p is not None and null.total > 0:
@@ -374,29 +373,6 @@ class _Popularity:
     cells: NDArray[np.float64]
     total: int
     share: float
-
-    def share_without(
-        self, cells: NDArray[np.int64], counts: NDArray[np.floating], prior: float
-    ) -> float:
-        """``sum_j p_j^2``, the chance that two ratings fall in the same cell, estimated on
-        the community a run is not part of: without ``counts`` ratings on ``cells`` (the
-        run's raters' other ratings, and the note of the run), and with ``prior``
-        pseudo-ratings in every cell, ``p_j = (w_j + prior) / (W + prior K)`` (``K`` the
-        cells). A brigade's ratings make its own cells popular, and in a small community
-        they are a large share of all ratings: with them in the null, a brigade of six that
-        shares four targets and little else met "at chance". The prior is what a small
-        community is too small to estimate: popularity measured on a few dozen ratings
-        says little, and there the null is close to every note alike; with many ratings
-        per cell it vanishes (9,000 ratings on 300 notes: ``sum p_j^2`` 11% lower)."""
-        w = self.cells[cells]
-        rest = np.maximum(w - counts, 0.0)
-        k = float(self.cells.shape[0])
-        sums = float(self.cells.sum()) - float(w.sum() - rest.sum())
-        squares = float(np.dot(self.cells, self.cells)) - float(np.dot(w, w) - np.dot(rest, rest))
-        # sum_j (w_j + prior)^2 = sum w^2 + 2 prior sum w + prior^2 K
-        num = squares + 2.0 * prior * sums + prior * prior * k
-        den = sums + prior * k
-        return max(num, 0.0) / den**2 if den > 0 else 0.0
 
     @classmethod
     def count(cls, ratings: Ratings) -> _Popularity:
