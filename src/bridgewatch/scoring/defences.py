@@ -698,8 +698,15 @@ def _test_unexplained(
             share=config.convict_share,
             note_z=found.note_z if config.convict_pooled and found.note_z.size else None,
             pooled_z=_pooled_bar(groups.n_groups, config),
+            pooled_mean=config.convict_pooled_mean,
         )
         convicted = int(conviction.convicted.sum())
+        _log.debug(
+            "conviction: caught %s, tested %s, pooled %s",
+            conviction.caught.tolist(),
+            conviction.tested.tolist(),
+            None if conviction.pooled is None else np.round(conviction.pooled, 1).tolist(),
+        )
         if convicted:
             flagged = found.flagged | conviction.flagged
             found = dataclasses.replace(

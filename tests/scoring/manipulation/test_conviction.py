@@ -173,7 +173,9 @@ def test_pooled_evidence_convicts_a_group_deviating_the_same_way_on_every_note()
     tested = np.array([True, True, True, False, True, True])
     groups = _groups(notes, raters, levels)
 
-    def run(note_z: list[float] | None, pooled_z: float | None = 4.0) -> Conviction:
+    def run(
+        note_z: list[float] | None, pooled_z: float | None = 4.0, pooled_mean: float = 1.5
+    ) -> Conviction:
         return convict_groups(
             notes,
             levels,
@@ -187,6 +189,7 @@ def test_pooled_evidence_convicts_a_group_deviating_the_same_way_on_every_note()
             share=0.5,
             note_z=None if note_z is None else np.array(note_z),
             pooled_z=pooled_z,
+            pooled_mean=pooled_mean,
         )
 
     found = run([2.5, 2.5, 2.5, 0.0, 0.4, -0.6])
@@ -196,6 +199,9 @@ def test_pooled_evidence_convicts_a_group_deviating_the_same_way_on_every_note()
     brigade_helpful = (raters < 5) & (levels == HELPFUL)
     np.testing.assert_array_equal(found.flagged, brigade_helpful)
     assert not run([2.5, 2.5, 2.5, 0.0, 1.5, 1.5]).convicted[1]
+    # A small shift shared by every note sums past the bar only with many notes; the
+    # mean bar asks for whole standard errors per note.
+    assert not run([2.5, 2.5, 2.5, 0.0, 0.0, 0.0], pooled_mean=3.0).convicted.any()
     # Deviations against the group's verdict are no evidence for it.
     assert not run([-2.5, -2.5, -2.5, 0.0, 0.0, 0.0]).convicted.any()
     # Off without the statistics or the bar; the per-note rule alone then sees nothing.

@@ -30,9 +30,14 @@ group's direction ``s_n`` (+1 HELPFUL, -1 NOT HELPFUL), and Stouffer's sum
 
     Z_g = sum_{n in T_g} s_n z_n / sqrt(|T_g|)   with   |T_g| >= min_notes
 
-reaches ``pooled_z``. A slow aged brigade that also rates with the model on camouflage
+reaches ``pooled_z`` and the mean ``sum s_n z_n / |T_g|`` reaches ``pooled_mean``. A slow
+aged brigade that also rates with the model on camouflage
 deviates by 2-4 standard errors on each target, no single one past the per-note
 Bonferroni bar, but on every one the same way; an honest circle's notes scatter around 0.
+The mean bar is for what the sum cannot tell apart: the model's misfit shared by a
+group's notes (a community of 50 honest raters, 29 notes at +0.76 each in a small dense
+community under attack, Z 4.1) against a brigade deviating on each target by whole
+standard errors (the live replay's aged brigades: +2.6 over 9 notes, +1.8 over 5).
 An honest circle whose established status was revoked rates its niche notes as the model
 predicts from its members' factors: the test targets none of them, and nothing of
 theirs goes. A brigade must be unexplained on most of the notes the test can see to
@@ -156,6 +161,7 @@ def convict_groups(
     share: float,
     note_z: NDArray[np.floating] | None = None,
     pooled_z: float | None = None,
+    pooled_mean: float = 0.0,
 ) -> Conviction:
     """Convict the groups the unexplained-ratings test caught on most of their notes (see
     the module docstring) and flag their unproven members' concentrated ratings.
@@ -173,6 +179,7 @@ def convict_groups(
     min_notes, share : the conviction bar (``|K_g| >= min_notes``, ``|K_g| >= share |T_g|``).
     note_z : float array of shape (n_notes,), ``UnexplainedResult.note_z``, or None.
     pooled_z : convict also when ``Z_g >= pooled_z`` (see the module docstring); None: off.
+    pooled_mean : ... and the mean statistic over the tested notes is at least this.
 
     Returns
     -------
@@ -215,7 +222,8 @@ def convict_groups(
         total = np.bincount(pair_group, weights=z, minlength=k)
         with np.errstate(invalid="ignore", divide="ignore"):
             pooled = np.where(seen > 0, total / np.sqrt(np.maximum(seen, 1)), 0.0)
-        convicted |= (seen >= min_notes) & (pooled >= pooled_z)
+        mean = np.where(seen > 0, total / np.maximum(seen, 1), 0.0)
+        convicted |= (seen >= min_notes) & (pooled >= pooled_z) & (mean >= pooled_mean)
     flagged = np.zeros(n, dtype=np.bool_)
     if convicted.any():
         raters = rater_idx.astype(np.int64)

@@ -157,6 +157,10 @@ class UnexplainedConfig:
         over the revoked groups (True). An aged brigade of 20 in a community of 600 raters
         deviated by z 0.9-3.8 on each of its 7 testable targets (none past the per-note
         bar 4, so no catch), 6.1 pooled.
+    convict_pooled_mean : ... and the mean of those statistics over the group's tested
+        notes is at least this (1.5): a misfit of the model shared by an honest group's
+        many notes sums past any bar (29 notes at +0.76: 4.1), a brigade deviates by whole
+        standard errors on each target (the live replay's: +2.6 and +1.8).
     """
 
     min_established: int = 3
@@ -178,6 +182,7 @@ class UnexplainedConfig:
     convict_min_notes: int = 2
     convict_share: float = 1.0 / 3.0
     convict_pooled: bool = True
+    convict_pooled_mean: float = 1.5
 
     def __post_init__(self) -> None:
         for name in ("min_established", "min_ratings", "convict_min_notes"):
