@@ -97,8 +97,9 @@ class WatchConfig:
         more cells than chance makes likely: ``P(X >= C | E) <= meeting_p`` for ``X ~
         Poisson(E)``, ``E = d_a d_b sum_j w_j^2 / W^2`` (the popularity null of the co-rating
         defence: ``d`` a rater's ratings on other notes, ``w_j`` the raters of cell ``j``,
-        ``W`` all ratings), unless the test has no power for the pair: when even
-        ``C = min(d_a, d_b)`` (every cell shared) is within chance, the count decides alone.
+        ``W`` all ratings), unless the test has no power for the pair: when two raters of
+        its lesser activity ``m = min(d_a, d_b)`` sharing all ``m`` cells are within chance
+        (``Poisson(m^2 sum_j w_j^2 / W^2)``), the count decides alone.
         That is what sizes it to the community: in a small one a brigade's few accounts are
         most of the ratings of its cells, so the null "expects" its meetings (a brigade of
         six sharing four notes in a community of 48 ratings), and only the count can tell;
@@ -347,12 +348,14 @@ def _keep_meeting(
         expected = np.outer(d, d) * null.share
         a, b = np.nonzero(enough)
         chance = _poisson_sf(meet[a, b] - 1, expected[a, b]) > config.meeting_p
-        # A test that could not reject anything has no say: where even a pair sharing
-        # every cell it rated (min(d_a, d_b)) is within chance -- a small community, in
-        # which a handful of accounts make up most of the ratings and every meeting is
-        # "expected" -- the meeting count decides alone.
+        # A test that could not reject anything has no say: where even two raters of the
+        # pair's lesser activity m = min(d_a, d_b) sharing all m cells are within chance
+        # (expectation m^2 S) -- a small community, in which a handful of accounts make up
+        # most of the ratings and every meeting is "expected" -- the count decides alone.
+        # (m^2 S, not d_a d_b S: a prolific rater's chance meetings with a light one are
+        # what the test is for.)
         least = np.minimum(d[a], d[b])
-        chance &= _poisson_sf(least - 1, expected[a, b]) <= config.meeting_p
+        chance &= _poisson_sf(least - 1, least * least * null.share) <= config.meeting_p
         enough[a[chance], b[chance]] = False
     out: NDArray[np.bool_] = np.any(enough, axis=1)
     if null is not None and config.group_cell_p is not None and null.total > 0:
