@@ -141,7 +141,7 @@ def main() -> None:
             n_ratings=args.ratings,
             days=args.days,
             structures=STRUCTURE_KINDS,
-            **extra,  # type: ignore[arg-type]
+            **extra,
         )
         sim = bench.community(args.seed, args.share / 100.0, args.kind)
     else:
