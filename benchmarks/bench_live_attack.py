@@ -109,6 +109,17 @@ def _reason_kind(why: str) -> str:
     return "burst"
 
 
+def _watch_config(args: argparse.Namespace) -> WatchConfig:
+    """The watch's defaults, with ``--meeting-p`` / ``--group-cell-p`` where given
+    (``--meeting-p 1``: the chance model off)."""
+    options: dict[str, Any] = {}
+    if args.meeting_p is not None:
+        options["meeting_p"] = None if args.meeting_p >= 1.0 else args.meeting_p
+    if args.group_cell_p is not None:
+        options["group_cell_p"] = args.group_cell_p
+    return WatchConfig(**options)
+
+
 def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     bench = AttackBenchConfig(
         n_notes=args.notes,
@@ -173,7 +184,7 @@ def _run_kind(kind: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             gap_timeout_s=0.0,
             batch_size=5000,
             listen=False,
-            watch=WatchConfig(meeting_p=args.meeting_p, group_cell_p=args.group_cell_p),
+            watch=_watch_config(args),
         ),
         clock=clock,
     )
@@ -344,7 +355,10 @@ def main() -> int:
     parser.add_argument("--ratings-per-minute", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
-        "--meeting-p", type=float, default=None, help="WatchConfig.meeting_p (default off)"
+        "--meeting-p",
+        type=float,
+        default=None,
+        help="WatchConfig.meeting_p (default: the watch's, 1e-3; 1: off)",
     )
     parser.add_argument(
         "--group-cell-p", type=float, default=None, help="WatchConfig.group_cell_p (default off)"

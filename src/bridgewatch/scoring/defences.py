@@ -757,6 +757,14 @@ def _unexplained_model(
     return memo.get(key, partial(_test_unexplained, inputs, model, config))
 
 
+def _pooled_bar(n_groups: int, config: UnexplainedConfig) -> float:
+    """The bar of a group's pooled evidence (``conviction.py``): at least ``min_z`` and
+    the one-sided Bonferroni bound for ``alpha`` over the revoked groups."""
+    from scipy.special import ndtri
+
+    return max(config.min_z, float(-ndtri(config.alpha / max(n_groups, 1))))
+
+
 def _test_unexplained(
     inputs: CoreInputs, model: _RaterModel, config: UnexplainedConfig
 ) -> UnexplainedResult:
@@ -776,7 +784,11 @@ def _test_unexplained(
     )
     groups = inputs.revoked_groups
     convicted = 0
-    if config.convict_groups and groups is not None and found.targeted.any():
+    if (
+        config.convict_groups
+        and groups is not None
+        and (found.targeted.any() or (config.convict_pooled and found.note_z.size))
+    ):
         conviction = convict_groups(
             scoped.note_idx,
             _levels(scoped.helpful_num),
@@ -788,8 +800,17 @@ def _test_unexplained(
             found.note_shift,
             min_notes=config.convict_min_notes,
             share=config.convict_share,
+            note_z=found.note_z if config.convict_pooled and found.note_z.size else None,
+            pooled_z=_pooled_bar(groups.n_groups, config),
+            pooled_mean=config.convict_pooled_mean,
         )
         convicted = int(conviction.convicted.sum())
+        _log.debug(
+            "conviction: caught %s, tested %s, pooled %s",
+            conviction.caught.tolist(),
+            conviction.tested.tolist(),
+            None if conviction.pooled is None else np.round(conviction.pooled, 1).tolist(),
+        )
         if convicted:
             flagged = found.flagged | conviction.flagged
             found = dataclasses.replace(

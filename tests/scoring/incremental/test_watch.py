@@ -66,6 +66,19 @@ def test_a_brigade_that_keeps_meeting_is_suspicious_an_honest_burst_is_not() -> 
     assert list(found) == [8] and "refit" in found[8]
 
 
+def test_the_chance_model_steps_aside_where_it_cannot_tell() -> None:
+    """In a community of 48 ratings a brigade of six that shares four notes is all the
+    popularity there is: the null expects 1.5 of its 4 meetings, and even 4 of 4 is within
+    chance at ``meeting_p``, so the test has no power and the count decides (held)."""
+    history = [row for n in (1, 2, 3, 4) for row in _burst(n, range(6), 1000 * n)]
+    history += [(n, 10 + n, 0.0, 500) for n in range(6)]
+    recent = _burst(7, range(6), NOW - 60_000) + _burst(8, range(10, 16), NOW - 60_000)
+    ratings = _ratings(history + recent)
+    flagged = np.zeros(N_RATERS, dtype=np.bool_)
+    for config in (WatchConfig(), WatchConfig(meeting_p=None), WatchConfig(meeting_p=0.5)):
+        assert list(suspicious_notes(ratings, np.array([7, 8]), flagged, NOW, config)) == [7]
+
+
 def _members(n: int, camps: int) -> list[int]:
     """Rater rows of ``n`` members; with ``camps`` = 2 the odd ones sit in the other camp
     (the watch never reads factors, so a camp is only a label here)."""
@@ -117,10 +130,11 @@ def test_with_a_null_model_chance_meetings_of_prolific_raters_do_not_count() -> 
     recent = _burst(58, range(6), NOW - 60_000) + _burst(59, range(10, 16), NOW - 60_000)
     data = ratings(history + recent)
     flagged = np.zeros(n_raters, dtype=np.bool_)
-    plain = suspicious_notes(data, np.array([58, 59]), flagged, NOW, WatchConfig())
+    counted = WatchConfig(meeting_p=None)
+    plain = suspicious_notes(data, np.array([58, 59]), flagged, NOW, counted)
     assert sorted(plain) == [58, 59]  # three shared verdicts make a suspect
-    null = WatchConfig(meeting_p=0.01)
-    assert list(suspicious_notes(data, np.array([58, 59]), flagged, NOW, null)) == [58]
+    for null in (WatchConfig(meeting_p=0.01), WatchConfig()):  # the default: 1e-3
+        assert list(suspicious_notes(data, np.array([58, 59]), flagged, NOW, null)) == [58]
     with pytest.raises(ConfigError):
         WatchConfig(meeting_p=1.0)
 

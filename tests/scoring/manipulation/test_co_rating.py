@@ -418,10 +418,19 @@ def test_attach_catches_aged_members_whose_camouflage_hides_their_pairs() -> Non
     (note, rater, level), n, heavy, light, circle, _ = _dense_aged()
     # The revocation pass (no establishment mask) without the attach step: the heavy
     # members' pairs expect too many shared cells and they keep their establishment.
-    before = find_co_rating_groups(note, rater, level, n, CoRatingConfig(attach_max_p=None))
+    # (Step 3b, seeding from the targets' cells, is off here: it finds them too.)
+    plain = CoRatingConfig(cell_pair_p=None)
+    before = find_co_rating_groups(
+        note, rater, level, n, dataclasses.replace(plain, attach_max_p=None)
+    )
     assert (before.group[list(light)] >= 0).all()
     assert not (before.group[list(heavy)] >= 0).any()
-    after = find_co_rating_groups(note, rater, level, n, CoRatingConfig())
+    after = find_co_rating_groups(note, rater, level, n, plain)
+    seeded = find_co_rating_groups(note, rater, level, n, CoRatingConfig())
+    brigade_rows = [*heavy, *light]
+    assert (seeded.group[brigade_rows] == seeded.group[light[0]]).all()
+    assert seeded.group[light[0]] >= 0
+    assert not (seeded.group[:400] >= 0).any()
     assert before.n_attached == 0
     assert after.n_attached >= len(heavy)
     brigade = [*heavy, *light]
@@ -450,3 +459,61 @@ def test_honest_dense_circle_and_its_newcomers_stay_unflagged_with_attach() -> N
     np.testing.assert_array_equal(found.flagged, brigade & (note >= 592))
     assert (found.group[list(newcomers)] == -1).all()
     assert (found.group[list(circle)] == -1).all()
+
+
+def _small_aged(seed: int = 3) -> tuple[Arrays, int, range, range, list[int]]:
+    """A small dense community (300 notes, 480 honest raters of 20-60 ratings, a few
+    prolific ones), an honest niche circle of 25 established raters who mostly rate 20
+    niche notes alike, and an aged brigade of 20 whose 40 camouflage ratings each follow
+    the honest popularity: every brigade pair shares its 8 targets plus as many camouflage
+    cells as chance gives, no more than the null expects of accounts that active."""
+    rng = np.random.default_rng(seed)
+    rows, _ = _honest(rng, 300, 480, prolific=6, ratings=(20, 60))
+    niche = list(range(270, 290))
+    rows = [r for r in rows if r[0] not in niche]
+    circle = range(480, 505)
+    for m in circle:
+        rows += [(int(n), m, 2) for n in rng.choice(200, size=10, replace=False)]
+        rows += [(n, m, 2 if n % 3 else 0) for n in niche if rng.random() < 0.8]
+    brigade = range(505, 525)
+    targets = list(range(290, 298))
+    popularity = 1.0 / np.arange(1, 271) ** 0.8
+    for m in brigade:
+        for n in rng.choice(270, size=40, replace=False, p=popularity / popularity.sum()):
+            rows.append((int(n), m, 2 if rng.random() < 0.7 else 0))
+    rows += _attack(brigade, targets, 2)
+    return _arrays(rows), 525, circle, brigade, targets
+
+
+def test_cell_seeds_group_an_aged_brigade_whose_camouflage_hides_its_pairs() -> None:
+    (note, rater, level), n, circle, brigade, targets = _small_aged()
+    # The revocation pass (no establishment mask) without step 3b: no brigade pair is
+    # beyond the null, and nothing joins a group the brigade never formed.
+    before = find_co_rating_groups(note, rater, level, n, CoRatingConfig(cell_pair_p=None))
+    assert not (before.group[list(brigade)] >= 0).any()
+    after = find_co_rating_groups(note, rater, level, n, CoRatingConfig())
+    members = after.group[list(brigade)]
+    assert (members >= 0).all() and (members == members[0]).all()
+    assert not (after.group[:480] >= 0).any()  # no honest rater outside the circle
+    # Only the targets are the brigade's concentrated cells.
+    mine = np.isin(rater, list(brigade))
+    np.testing.assert_array_equal(after.flagged[mine], np.isin(note[mine], targets))
+    # The circle is grouped too (the revocation pass only sends it to the unexplained
+    # test, whose pooled conviction leaves a circle rating as the model predicts alone);
+    # the two are different groups.
+    assert not np.isin(after.group[list(circle)], members[0]).any()
+
+
+def test_cell_seeds_leave_unproven_passes_and_honest_communities_alone() -> None:
+    (note, rater, level), n, _, _, _ = _small_aged()
+    # Honest raters only: nothing but the circle groups.
+    honest = rater < 505
+    found = find_co_rating_groups(note[honest], rater[honest], level[honest], n, CoRatingConfig())
+    assert not (found.group[:480] >= 0).any()
+    # With an establishment mask (the unproven pass) step 3b does not run: an established
+    # brigade is for the revocation pass, honest newcomers are never seeded from cells.
+    established = np.ones(n, dtype=np.bool_)
+    with_mask = find_co_rating_groups(
+        note, rater, level, n, CoRatingConfig(), established=established
+    )
+    assert (with_mask.group == -1).all() and not with_mask.flagged.any()

@@ -162,3 +162,50 @@ def test_default_share_convicts_a_brigade_caught_on_a_third_and_spares_a_circle(
     np.testing.assert_array_equal(found.flagged, raters < 8)
     half = convict(2, 0.5)
     assert not half.convicted.any()
+
+
+def test_pooled_evidence_convicts_a_group_deviating_the_same_way_on_every_note() -> None:
+    """No note is caught (none reaches the per-note bar), but the brigade deviates by 2.5
+    standard errors the same way on each of its 3 tested notes (Stouffer 4.3): convicted,
+    its untested note included. The circle's notes scatter around 0: left alone; a
+    circle at +1.5 on both (pooled 2.1) too."""
+    notes, raters, levels = _ratings()
+    tested = np.array([True, True, True, False, True, True])
+    groups = _groups(notes, raters, levels)
+
+    def run(
+        note_z: list[float] | None, pooled_z: float | None = 4.0, pooled_mean: float = 1.5
+    ) -> Conviction:
+        return convict_groups(
+            notes,
+            levels,
+            raters,
+            np.ones(11, dtype=np.bool_),
+            groups,
+            tested,
+            np.zeros(N_NOTES, dtype=np.bool_),
+            np.zeros(N_NOTES),
+            min_notes=2,
+            share=0.5,
+            note_z=None if note_z is None else np.array(note_z),
+            pooled_z=pooled_z,
+            pooled_mean=pooled_mean,
+        )
+
+    found = run([2.5, 2.5, 2.5, 0.0, 0.4, -0.6])
+    np.testing.assert_array_equal(found.convicted, [True, False])
+    assert found.pooled is not None
+    np.testing.assert_allclose(found.pooled, [7.5 / np.sqrt(3), -0.2 / np.sqrt(2)])
+    brigade_helpful = (raters < 5) & (levels == HELPFUL)
+    np.testing.assert_array_equal(found.flagged, brigade_helpful)
+    assert not run([2.5, 2.5, 2.5, 0.0, 1.5, 1.5]).convicted[1]
+    # A small shift shared by every note sums past the bar only with many notes; the
+    # mean bar asks for whole standard errors per note.
+    assert not run([2.5, 2.5, 2.5, 0.0, 0.0, 0.0], pooled_mean=3.0).convicted.any()
+    # Deviations against the group's verdict are no evidence for it.
+    assert not run([-2.5, -2.5, -2.5, 0.0, 0.0, 0.0]).convicted.any()
+    # Off without the statistics or the bar; the per-note rule alone then sees nothing.
+    assert not run(None).convicted.any()
+    assert not run([2.5, 2.5, 2.5, 0.0, 0.0, 0.0], None).convicted.any()
+    with pytest.raises(ConfigError):
+        run([1.0, 2.0])

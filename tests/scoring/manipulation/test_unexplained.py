@@ -376,3 +376,21 @@ def test_a_one_camp_circle_on_its_one_sided_niche_note_is_explained() -> None:
     assert not _one_sided_niche_note(circle, scaled=True)[0]
     targeted, shift = _one_sided_niche_note([(-0.4, 1.0)] * 12, scaled=True)
     assert targeted and shift > 0.5
+
+
+def test_pooled_statistic_is_against_the_established_raters_own_residual() -> None:
+    """Note 0: 3 established and 10 unproven raters all call it helpful; the ridge refit
+    shrinks its intercept to 3/4, so every residual is +1/4 (the unproven shift is +1/4)
+    but nothing sets the unproven raters apart: ``note_z`` 0. Note 1: the established
+    raters call it not helpful and the unproven ones helpful: ``note_z`` far above 0."""
+    rows = [(0, u, 1.0) for u in range(13)] + [(1, u, 0.0 if u < 3 else 1.0) for u in range(13)]
+    note, rater, value = (np.asarray(c) for c in zip(*rows, strict=True))
+    established = np.arange(13) < 3
+    zeros = np.zeros(13)
+    found = find_unexplained_ratings(
+        note, rater, value, zeros, zeros, 0.0, established, 2, UnexplainedConfig()
+    )
+    np.testing.assert_allclose(found.note_shift[0], 0.25)
+    assert found.note_z.shape == (2,)
+    assert abs(found.note_z[0]) < 1e-9
+    assert found.note_z[1] > 4.0

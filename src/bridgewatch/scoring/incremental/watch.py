@@ -15,10 +15,11 @@ the co-rating defence revoked its groups' members):
   camps rates the same targets alike although its members' factors differ). Honest
   raters with a proven record meet on good notes too, so an established rater is a
   suspect only when the refit flagged it (or from ``min_meetings_established``). Two
-  optional tests weigh meetings against chance (the co-rating defence's popularity
-  null): ``meeting_p`` discounts the pairs that prolific raters form by chance,
-  ``group_cell_p`` makes a suspect of any rater of the run (established too) who gave
-  another note the same verdict as enough of the run's raters, far beyond chance;
+  tests weigh meetings against chance (the co-rating defence's popularity null):
+  ``meeting_p`` (default on, where the community is large enough to tell) discounts the
+  pairs that prolific raters form by chance, ``group_cell_p`` (opt-in) makes a suspect
+  of any rater of the run (established too) who gave another note the same verdict as
+  enough of the run's raters, far beyond chance;
 * unproven support (:func:`unproven_support`): a note that would newly become helpful
   although a refit of its established raters' ratings alone (the Core scorer's frozen
   raters, :func:`established_fit`) would not make it helpful, and at least
@@ -96,7 +97,15 @@ class WatchConfig:
         more cells than chance makes likely: ``P(X >= C | E) <= meeting_p`` for ``X ~
         Poisson(E)``, ``E = d_a d_b sum_j w_j^2 / W^2`` (the popularity null of the co-rating
         defence: ``d`` a rater's ratings on other notes, ``w_j`` the raters of cell ``j``,
-        ``W`` all ratings); None (default): ``min_meetings`` alone.
+        ``W`` all ratings), unless the test has no power for the pair: when two raters of
+        its lesser activity ``m = min(d_a, d_b)`` sharing all ``m`` cells are within chance
+        (``Poisson(m^2 sum_j w_j^2 / W^2)``), the count decides alone.
+        That is what sizes it to the community: in a small one a brigade's few accounts are
+        most of the ratings of its cells, so the null "expects" its meetings (a brigade of
+        six sharing four notes in a community of 48 ratings), and only the count can tell;
+        with many raters the test discounts the chance meetings of prolific honest raters
+        (on the live attack replay it halves the honest notes held, and holds every
+        brigade as before). 1e-3 (default); None: ``min_meetings`` alone.
     group_cell_p : with a value in (0, 1), a rater of a run (established or not) is also
         a suspect when it gave the same verdict on another note as at least ``min_suspect``
         of the run's raters, far beyond chance: ``P(X >= g | e) <= group_cell_p`` for ``g``
@@ -135,7 +144,7 @@ class WatchConfig:
     min_long_suspect: int = 10
     min_meetings: int = 3
     min_meetings_established: int | None = None
-    meeting_p: float | None = None
+    meeting_p: float | None = 1e-3
     group_cell_p: float | None = None
     max_unproven_share: float = 0.5
     min_unproven_lift: float = 0.15
@@ -350,6 +359,14 @@ def _keep_meeting(
         expected = np.outer(d, d) * null.share
         a, b = np.nonzero(enough)
         chance = _poisson_sf(meet[a, b] - 1, expected[a, b]) > config.meeting_p
+        # A test that could not reject anything has no say: where even two raters of the
+        # pair's lesser activity m = min(d_a, d_b) sharing all m cells are within chance
+        # (expectation m^2 S) -- a small community, in which a handful of accounts make up
+        # most of the ratings and every meeting is "expected" -- the count decides alone.
+        # (m^2 S, not d_a d_b S: a prolific rater's chance meetings with a light one are
+        # what the test is for.)
+        least = np.minimum(d[a], d[b])
+        chance &= _poisson_sf(least - 1, least * least * null.share) <= config.meeting_p
         enough[a[chance], b[chance]] = False
     out: NDArray[np.bool_] = np.any(enough, axis=1)
     if null is not None and config.group_cell_p is not None and null.total > 0:

@@ -125,6 +125,7 @@ def _check(
 
 
 _PAIR_CHUNK_ROWS = 2048
+_CELL_CHUNK_ROWS = 256
 
 
 def _shared_pairs(
@@ -132,6 +133,7 @@ def _shared_pairs(
     rows: NDArray[np.int64],
     exempt: NDArray[np.bool_] | None,
     min_shared: int,
+    chunk_rows: int = _PAIR_CHUNK_ROWS,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], int]:
     """Cells shared by each pair of raters (step 2), a block of ``rows`` at a time.
 
@@ -146,8 +148,8 @@ def _shared_pairs(
     x = sp.csr_matrix(x)
     parts: list[tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]] = []
     n_tested = 0
-    for start in range(0, rows.shape[0], _PAIR_CHUNK_ROWS):
-        block = rows[start : start + _PAIR_CHUNK_ROWS]
+    for start in range(0, rows.shape[0], chunk_rows):
+        block = rows[start : start + chunk_rows]
         # Every rater against the block, as X[lo:] X[block]^T: the block's small transpose
         # is the only conversion (X[block] X^T would convert all of X^T for each block).
         # Without exempt raters a pair is kept once, a < b, so raters before the block's
@@ -365,6 +367,156 @@ def _attach(
     return out
 
 
+def _cell_pair_expectations(
+    cells: NDArray[np.int64],
+    raters: NDArray[np.int64],
+    blk: NDArray[np.int64],
+    n_blocks: int,
+    n_cells: int,
+    d: NDArray[np.float64],
+    j: NDArray[np.int64],
+    k: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """``E_jk = sum_A w_j^A w_k^A sum_{a in A} d_a^2 / W_A^2``: the raters two cells share
+    under the stratified null (a rater of block ``A`` picks cell ``j`` with probability
+    ``d_a w_j^A / W_A``)."""
+    per_block = np.zeros((n_cells, n_blocks), dtype=np.float64)
+    np.add.at(per_block, (cells, blk[raters]), 1.0)
+    totals = per_block.sum(axis=0)
+    present = d > 0
+    squares = np.bincount(blk[present], weights=d[present] ** 2, minlength=n_blocks)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.nan_to_num(squares / totals**2, nan=0.0, posinf=0.0)
+    out = np.empty(j.shape[0], dtype=np.float64)
+    step = 1 << 16  # pairs at a time: a dense community has millions of cell pairs
+    for start in range(0, j.shape[0], step):
+        jj, kk = j[start : start + step], k[start : start + step]
+        out[start : start + step] = np.einsum("pa,pa->p", per_block[jj] * q, per_block[kk])
+    return out
+
+
+def _cell_groups(
+    cells: NDArray[np.int64],
+    raters: NDArray[np.int64],
+    n_raters: int,
+    blk: NDArray[np.int64],
+    n_blocks: int,
+    config: CoRatingConfig,
+) -> NDArray[np.int64]:
+    """Step 3b: groups seeded from coordinated cells (``CoRatingConfig.cell_pair_p``).
+
+    Two cells ``j, k`` are coordinated when the raters they share, ``M_jk = (X^T X)_jk``,
+    are at least ``min_partners + 1``, ``min_lift E_jk`` (``_cell_pair_expectations``) and
+    their Poisson tail is at most ``cell_pair_p`` over the cell pairs sharing a rater.
+    The components of the ``min_cell_partners``-core of those pairs are candidate target
+    sets ``Q``. A rater who rated ``k_aQ >= max(min_cell_members, min_cell_hits_share
+    |Q|)`` of them is a candidate ``R_Q``; the null leaves the candidates out of the
+    cells' counts (``o_j = w_j - |R_Q on j|``, ``e_aQ = d_a sum_{j in Q} o_j / (W -
+    D_R)``: a brigade's targets are popular only because the brigade rated them), and a
+    candidate with ``k_aQ >= min_lift e_aQ`` and a tail at most ``cell_pair_p`` over the
+    (rater, component) combinations with ``k_aQ >= 1`` joins (the component with the
+    smallest tail). Components with fewer than ``min_partners + 1`` members form no
+    group. Returns each rater's component group (dense ids) or -1.
+    """
+    assert config.cell_pair_p is not None
+    out = np.full(n_raters, -1, dtype=np.int64)
+    if cells.size == 0:
+        return out
+    n_cells = int(cells.max()) + 1
+    floor = config.min_partners + 1
+    w = np.bincount(cells, minlength=n_cells).astype(np.float64)
+    d = np.bincount(raters, minlength=n_raters).astype(np.float64)
+    eligible = (w >= floor) & (w <= config.max_cell_raters)
+    use = eligible[cells]
+    xt = sp.csr_matrix(
+        (np.ones(int(use.sum()), dtype=np.int32), (cells[use], raters[use])),
+        shape=(n_cells, n_raters),
+    )
+    # Cells meet far more densely than raters (most pairs of a small community's cells
+    # share a rater): smaller blocks keep each block's product small.
+    j, k, shared, n_tested = _shared_pairs(
+        xt, np.flatnonzero(eligible), None, floor, _CELL_CHUNK_ROWS
+    )
+    if j.size == 0:
+        return out
+    expected = _cell_pair_expectations(cells, raters, blk, n_blocks, n_cells, d, j, k)
+    ok = shared >= config.min_lift * expected
+    if ok.any():
+        tail = _poisson_sf(shared[ok] - 1, expected[ok])
+        ok[np.flatnonzero(ok)] = tail <= config.cell_pair_p / max(n_tested, 1)
+    component, n_components = _groups(
+        np.stack([j[ok], k[ok]], axis=1), n_cells, config.min_cell_partners
+    )
+    if n_components == 0:
+        return out
+    in_q = component >= 0
+    q_cells = sp.csr_matrix(
+        (np.ones(int(in_q.sum()), dtype=np.float64), (np.flatnonzero(in_q), component[in_q])),
+        shape=(n_cells, n_components),
+    )
+    x = sp.csr_matrix(
+        (np.ones(cells.size, dtype=np.float64), (raters, cells)), shape=(n_raters, n_cells)
+    )
+    hits = sp.coo_matrix(x @ q_cells)
+    a, q, h = hits.row.astype(np.int64), hits.col.astype(np.int64), hits.data
+    n_rater_tests = int(a.size)
+    size = np.bincount(component[in_q], minlength=n_components).astype(np.float64)
+    cand = h >= np.maximum(float(config.min_cell_members), config.min_cell_hits_share * size[q])
+    a, q, h = a[cand], q[cand], h[cand]
+    if a.size == 0:
+        return out
+    # Leave the candidates out: their ratings on the component's cells and their totals.
+    mine = (component[cells] >= 0) & np.isin(raters, a)
+    cand_key = np.unique(a * n_components + q)
+    on_q = np.zeros(cells.size, dtype=np.bool_)
+    on_q[mine] = np.isin(raters[mine] * n_components + component[cells[mine]], cand_key)
+    inside = np.bincount(component[cells[on_q]], minlength=n_components).astype(np.float64)
+    outside = np.bincount(component[in_q], weights=w[in_q], minlength=n_components) - inside
+    d_cand = np.bincount(q, weights=d[a], minlength=n_components)
+    rest = np.maximum(float(cells.size) - d_cand, 1.0)
+    expected_hits = d[a] * outside[q] / rest[q]
+    ok = h >= config.min_lift * expected_hits
+    if not ok.any():
+        return out
+    a, q, h, expected_hits = a[ok], q[ok], h[ok], expected_hits[ok]
+    tail = _poisson_sf(h - 1, expected_hits)
+    ok = tail <= config.cell_pair_p / max(n_rater_tests, 1)
+    a, q, tail = a[ok], q[ok], tail[ok]
+    order = np.lexsort((q, tail, a))
+    a, q = a[order], q[order]
+    first = np.ones(a.size, dtype=np.bool_)
+    first[1:] = a[1:] != a[:-1]
+    a, q = a[first], q[first]
+    members = np.bincount(q, minlength=n_components)
+    keep = members[q] >= floor
+    if not keep.any():
+        return out
+    _, dense = np.unique(q[keep], return_inverse=True)
+    out[a[keep]] = dense.ravel()
+    return out
+
+
+def _merge_cell_groups(
+    group: NDArray[np.int64], n_groups: int, seeded: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], int]:
+    """Join step 3b's groups to the pair groups: a rater in a pair group keeps it; the
+    other members of a seeded group join the pair group most of its grouped members are
+    in, or form a new group when none is."""
+    out = group.copy()
+    for s in range(int(seeded.max()) + 1 if seeded.size else 0):
+        members = np.flatnonzero(seeded == s)
+        known = out[members]
+        new = members[known < 0]
+        if new.size == 0:
+            continue
+        if (known >= 0).any():
+            out[new] = int(np.bincount(known[known >= 0]).argmax())
+        else:
+            out[new] = n_groups
+            n_groups += 1
+    return out, n_groups
+
+
 def _check_masks(
     established: NDArray[np.bool_] | None, n_raters: int, config: CoRatingConfig
 ) -> NDArray[np.bool_] | None:
@@ -441,6 +593,9 @@ def find_co_rating_groups(
     ok = _pair_tests(count, d[a] * d[b] * sim[blk[a], blk[b]], need, config, threshold)
     pairs = np.stack([a[ok], b[ok]], axis=1)
     group, n_groups = _groups(pairs, n_raters, config.min_partners)
+    if config.cell_pair_p is not None and exempt is None:
+        seeded = _cell_groups(cells, raters, n_raters, blk, n_blocks, config)
+        group, n_groups = _merge_cell_groups(group, n_groups, seeded)
     flagged = _flag(cells, raters, group, n_groups, config, exempt)
     n_attached = 0
     if config.attach_max_p is not None and n_groups:
@@ -530,6 +685,18 @@ def find_co_rating_groups_reference(
                     group[v] = n_groups
                     stack.append(v)
         n_groups += 1
+    if config.cell_pair_p is not None and established is None and n:
+        # Step 3b is tested on its own (tests/.../test_co_rating.py); here it is reused.
+        blk_arr, n_blk = _blocks(block, n_raters)
+        seeded = _cell_groups(
+            np.asarray(cells, dtype=np.int64),
+            np.asarray(raters, dtype=np.int64),
+            n_raters,
+            blk_arr,
+            n_blk,
+            config,
+        )
+        group, n_groups = _merge_cell_groups(group, n_groups, seeded)
 
     def flag_all() -> NDArray[np.bool_]:
         flagged = np.zeros(n, dtype=np.bool_)

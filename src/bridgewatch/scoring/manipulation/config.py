@@ -232,6 +232,21 @@ class CoRatingConfig:
         accounts' expected overlap to 4-5 cells, so 8 shared targets miss ``min_lift`` and
         some members of a caught brigade keep their establishment; their hits on the
         group's rare verdicts do not miss.
+    cell_pair_p : in a pass without an ``established`` mask (the revocation pass), also
+        seed groups from the notes' side (co_rating step 3b): two cells are coordinated
+        when they share at least ``min_partners + 1`` raters, ``min_lift`` times the
+        null's expectation, with a Poisson tail at most this divided by the number of cell
+        pairs sharing a rater (1e-3; None: off). Camouflage dilutes a pair of raters (8
+        shared targets among 50 ratings each are no more than chance in a small dense
+        community) but not a pair of targets, which share the whole brigade. A rater who
+        rated at least ``min_cell_hits_share`` of a component of coordinated cells, far
+        beyond a null that leaves those raters out of the cells' counts (Poisson tail at
+        most this over the (rater, component) combinations), joins the group.
+    min_cell_partners : coordinated cells are the core of the cell-pair graph in which
+        every cell has at least this many coordinated partners (2: components of 3 cells
+        or more).
+    min_cell_hits_share : ... and a rater is a candidate member of a component when it
+        rated at least this share of its cells (0.5).
     """
 
     min_shared_cells: int = 5
@@ -249,8 +264,15 @@ class CoRatingConfig:
     min_unproven_share: float = 0.5
     revoke_established: bool = True
     attach_max_p: float | None = 1e-3
+    cell_pair_p: float | None = 1e-3
+    min_cell_partners: int = 2
+    min_cell_hits_share: float = 0.5
 
     def __post_init__(self) -> None:
+        if self.cell_pair_p is not None and not 0.0 < self.cell_pair_p <= 1.0:
+            raise ConfigError("cell_pair_p", self.cell_pair_p, "in (0, 1] or None")
+        if not 0.0 < self.min_cell_hits_share <= 1.0:
+            raise ConfigError("min_cell_hits_share", self.min_cell_hits_share, "in (0, 1]")
         if not 0.0 <= self.min_unproven_share <= 1.0:
             raise ConfigError("min_unproven_share", self.min_unproven_share, "in [0, 1]")
         if self.attach_max_p is not None and not 0.0 < self.attach_max_p <= 1.0:
@@ -263,6 +285,7 @@ class CoRatingConfig:
             "min_partners",
             "min_cell_members",
             "max_cell_raters",
+            "min_cell_partners",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

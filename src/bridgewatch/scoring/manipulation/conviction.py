@@ -23,6 +23,21 @@ down). The group is *convicted* when
     |K_g| >= min_notes   and   |K_g| >= share |T_g|
 
 and its unproven members' ratings on every cell of ``C_g`` are flagged, tested or not.
+
+A group is also convicted on its pooled evidence (``pooled_z``): each tested note's
+statistic ``z_n`` (``UnexplainedResult.note_z``, signed by the note's shift) counts in the
+group's direction ``s_n`` (+1 HELPFUL, -1 NOT HELPFUL), and Stouffer's sum
+
+    Z_g = sum_{n in T_g} s_n z_n / sqrt(|T_g|)   with   |T_g| >= min_notes
+
+reaches ``pooled_z`` and the mean ``sum s_n z_n / |T_g|`` reaches ``pooled_mean``. A slow
+aged brigade that also rates with the model on camouflage
+deviates by 2-4 standard errors on each target, no single one past the per-note
+Bonferroni bar, but on every one the same way; an honest circle's notes scatter around 0.
+The mean bar is for what the sum cannot tell apart: the model's misfit shared by a
+group's notes (a community of 50 honest raters, 29 notes at +0.76 each in a small dense
+community under attack, Z 4.1) against a brigade deviating on each target by whole
+standard errors (the live replay's aged brigades: +2.6 over 9 notes, +1.8 over 5).
 An honest circle whose established status was revoked rates its niche notes as the model
 predicts from its members' factors: the test targets none of them, and nothing of
 theirs goes. A brigade must be unexplained on most of the notes the test can see to
@@ -74,12 +89,14 @@ class Conviction:
     convicted : bool array of shape (n_groups,).
     caught : int64 array of shape (n_groups,), ``|K_g|`` (see the module docstring).
     tested : int64 array of shape (n_groups,), ``|T_g|``.
+    pooled : float64 array of shape (n_groups,), ``Z_g`` (0 without ``note_z``).
     """
 
     flagged: NDArray[np.bool_]
     convicted: NDArray[np.bool_]
     caught: NDArray[np.int64]
     tested: NDArray[np.int64]
+    pooled: NDArray[np.float64] | None = None
 
 
 def revoked_groups(
@@ -142,6 +159,9 @@ def convict_groups(
     *,
     min_notes: int,
     share: float,
+    note_z: NDArray[np.floating] | None = None,
+    pooled_z: float | None = None,
+    pooled_mean: float = 0.0,
 ) -> Conviction:
     """Convict the groups the unexplained-ratings test caught on most of their notes (see
     the module docstring) and flag their unproven members' concentrated ratings.
@@ -157,6 +177,9 @@ def convict_groups(
         ``.targeted`` of the test on these ratings.
     note_shift : float array of shape (n_notes,), ``UnexplainedResult.note_shift``.
     min_notes, share : the conviction bar (``|K_g| >= min_notes``, ``|K_g| >= share |T_g|``).
+    note_z : float array of shape (n_notes,), ``UnexplainedResult.note_z``, or None.
+    pooled_z : convict also when ``Z_g >= pooled_z`` (see the module docstring); None: off.
+    pooled_mean : ... and the mean statistic over the tested notes is at least this.
 
     Returns
     -------
@@ -185,6 +208,22 @@ def convict_groups(
     caught = np.bincount(pair_group, weights=pair_caught, minlength=k).astype(np.int64)
     seen = np.bincount(pair_group, weights=tested[pair_note], minlength=k).astype(np.int64)
     convicted = (caught >= min_notes) & (caught >= share * seen)
+    pooled = np.zeros(k, dtype=np.float64)
+    if note_z is not None and pooled_z is not None:
+        if note_z.shape != (n_notes,):
+            raise ConfigError("note_z", note_z.shape, f"shape ({n_notes},) like the groups' notes")
+        # The group's direction per (group, note): +1 HELPFUL, -1 NOT HELPFUL, 0 both or
+        # SOMEWHAT; each tested note once.
+        sign = np.where(level == 2, 1.0, np.where(level == 0, -1.0, 0.0))
+        direction = np.bincount(inverse.ravel(), weights=sign, minlength=pairs.size)
+        direction = np.where(np.abs(direction) == 1.0, direction, 0.0)
+        z = np.nan_to_num(np.asarray(note_z, dtype=np.float64))[pair_note] * direction
+        z = np.where(tested[pair_note], z, 0.0)
+        total = np.bincount(pair_group, weights=z, minlength=k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pooled = np.where(seen > 0, total / np.sqrt(np.maximum(seen, 1)), 0.0)
+        mean = np.where(seen > 0, total / np.maximum(seen, 1), 0.0)
+        convicted |= (seen >= min_notes) & (pooled >= pooled_z) & (mean >= pooled_mean)
     flagged = np.zeros(n, dtype=np.bool_)
     if convicted.any():
         raters = rater_idx.astype(np.int64)
@@ -196,4 +235,4 @@ def convict_groups(
         hit = pos < groups.cells.size
         hit[hit] = groups.cells[pos[hit]] == keys[hit]
         flagged[np.flatnonzero(cand)] = hit
-    return Conviction(flagged, convicted, caught, seen)
+    return Conviction(flagged, convicted, caught, seen, pooled)

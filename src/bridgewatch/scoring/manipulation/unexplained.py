@@ -151,6 +151,16 @@ class UnexplainedConfig:
         pushed every promotion up): an aged two-camp brigade of 64 accounts was caught on 4
         of its 9 testable notes and kept 2 targets; the bench's revoked honest circles are
         caught on none of their 23-25.
+    convict_pooled : ... or whose pooled evidence over the notes it could test (at least
+        ``convict_min_notes``), Stouffer's sum of the notes' statistics in the group's
+        direction, reaches ``min_z`` and the one-sided Bonferroni bound for ``alpha``
+        over the revoked groups (True). An aged brigade of 20 in a community of 600 raters
+        deviated by z 0.9-3.8 on each of its 7 testable targets (none past the per-note
+        bar 4, so no catch), 6.1 pooled.
+    convict_pooled_mean : ... and the mean of those statistics over the group's tested
+        notes is at least this (1.5): a misfit of the model shared by an honest group's
+        many notes sums past any bar (29 notes at +0.76: 4.1), a brigade deviates by whole
+        standard errors on each target (the live replay's: +2.6 and +1.8).
     """
 
     min_established: int = 3
@@ -171,6 +181,8 @@ class UnexplainedConfig:
     convict_groups: bool = True
     convict_min_notes: int = 2
     convict_share: float = 1.0 / 3.0
+    convict_pooled: bool = True
+    convict_pooled_mean: float = 1.5
 
     def __post_init__(self) -> None:
         for name in ("min_established", "min_ratings", "convict_min_notes"):
@@ -211,6 +223,12 @@ class UnexplainedResult:
     convicted : bool array of shape (n_groups,) over the revoked co-rating groups
         (``CoreInputs.revoked_groups``): the groups convicted on their notes
         (``conviction.py``; their flags are in ``flagged``), or None when no group was.
+    note_z : float64 array of shape (n_notes,), the step-3 statistic on the normal scale
+        for the unproven mean residual *less the established raters' own mean residual*
+        on the note (the refit's shrinkage leaves that at ``λ_i i_n / m_n``, a bias every
+        rater of the note shares), signed (0 where the note was not tested; empty when not
+        computed). A group's evidence over its notes (``conviction.py``) sums it.
+    z_star : the per-note bar ``z*`` the test used.
     """
 
     flagged: NDArray[np.bool_]
@@ -220,6 +238,8 @@ class UnexplainedResult:
     tested: NDArray[np.bool_]
     flagged_raters: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     convicted: NDArray[np.bool_] | None = None
+    note_z: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0, np.float64))
+    z_star: float = float("inf")
 
 
 def _normal_isf(p: float) -> float:
@@ -417,17 +437,35 @@ def find_unexplained_ratings(
         & (z >= z_star)
     )
     direction = np.sign(s)[notes]
+    # For pooling over a group's notes: the shift against the established raters' own
+    # mean residual on the note. The ridge refit leaves that mean at λ_i i_n / m_n, not 0
+    # (a note with few established ratings is shrunk towards 0, and every rater's verdict
+    # looks a little more extreme than predicted); on one note the bias is small beside
+    # the standard error, but summed over a circle's 20 niche notes it convicted honest
+    # circles of a small dense community.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        excess = np.nan_to_num(mean) - np.where(n_est > 0, se / m_pos, 0.0)
+        t_pool = np.abs(excess) / np.sqrt(var_mean)
+    z_pool = _t_as_z(np.nan_to_num(t_pool), df)
+    note_z = np.where(testable, np.sign(excess) * np.minimum(z_pool, 1e3), 0.0)
     if config.whole_note:
         flagged = tested & targeted[notes]
         if config.keep_opposing:
             flagged &= ~_opposing(y, resid, direction, config.min_residual)
-        return UnexplainedResult(
-            flagged, targeted, shift, sigma, testable, np.unique(raters[flagged])
-        )
-    # A flagged rating deviates at least min_residual and half the note's mean shift.
-    need = np.maximum(config.min_residual, 0.5 * np.abs(np.nan_to_num(mean)))[notes]
-    flagged = tested & targeted[notes] & (resid * direction >= need)
-    return UnexplainedResult(flagged, targeted, shift, sigma, testable, np.unique(raters[flagged]))
+    else:
+        # A flagged rating deviates at least min_residual and half the note's mean shift.
+        need = np.maximum(config.min_residual, 0.5 * np.abs(np.nan_to_num(mean)))[notes]
+        flagged = tested & targeted[notes] & (resid * direction >= need)
+    return UnexplainedResult(
+        flagged,
+        targeted,
+        shift,
+        sigma,
+        testable,
+        np.unique(raters[flagged]),
+        note_z=note_z.astype(np.float64),
+        z_star=z_star,
+    )
 
 
 def _opposing(
