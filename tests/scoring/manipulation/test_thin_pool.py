@@ -202,11 +202,13 @@ def test_an_honest_circle_is_left_alone() -> None:
     n_raters = n_honest + members.size
     established = np.ones(n_raters, dtype=np.bool_)
     found = find_thin_pools(note, rater, level, n_raters, ThinPoolConfig(), established=established)
-    # It is a block beyond the null (its members are revoked, as co-rating revokes them:
-    # the unexplained-ratings test then judges them), but a thick one: nothing flagged.
+    # It is a block beyond the null, but a thick one: nothing flagged, and nobody's
+    # establishment revoked here (a thick group is co-rating's to judge; revoking it here
+    # cost an honest community its establishment in the whole roster's embedded cell).
+    assert (found.group[members] >= 0).any()
     assert not found.flagged.any()
     assert (found.coverage >= 0.5).all()
-    assert not found.revoked[:n_honest].any()
+    assert not found.revoked.any()
 
 
 def test_a_thin_honest_topic_community_is_not_flagged() -> None:

@@ -40,8 +40,9 @@ into the rater x cell matrix: ``P s`` of its accounts on each target, ``P T s`` 
    min_cell_share |G|)`` members, ``g_j >= min_lift e_j`` with ``e_j = D_G o_j / (W -
    D_G)`` and a Poisson tail at most ``max_cell_p``. With an ``established`` mask the
    unproven members' ratings on them are flagged when the group is at least
-   ``min_unproven_share`` unproven, and the established members are reported
-   (``ThinPoolResult.revoked``): the defences revoke their establishment for the run, so
+   ``min_unproven_share`` unproven, and the established members of thin pools are reported
+   (``ThinPoolResult.revoked``; thick and split groups are left to co-rating's own
+   revocation pass): the defences revoke their establishment for the run, so
    the unexplained-ratings test and group conviction judge their verdicts as they judge
    new accounts' (an honest circle or topic community rates as the model predicts and
    keeps its ratings).
@@ -195,8 +196,8 @@ class ThinPoolResult:
         member of a thin pool (``coverage <= max_thin_coverage``) and of the unproven
         members of other groups at least ``min_unproven_share`` unproven (every member's
         without an ``established`` mask).
-    revoked : bool array of shape (n_raters,), established members (all False without an
-        ``established`` mask).
+    revoked : bool array of shape (n_raters,), established members of thin pools (all
+        False without an ``established`` mask).
     n_edges : cell pairs beyond the null (step 2).
     n_groups : number of pools.
     unanimity : float64 array of shape (n_groups,), the share of the members' ratings on
@@ -653,7 +654,13 @@ def find_thin_pools(
     revoked = np.zeros(n_raters, dtype=np.bool_)
     if established is not None:
         est = established.astype(np.bool_)
+        # Only thin pools' established members are revoked: a thick or split group (an
+        # honest modeling-group community merged with a circle) is co-rating's to judge,
+        # and revoking it here cost an honest community its establishment (whole roster,
+        # embedded 20%: 262 honest raters revoked, 70 honest ratings removed in a group
+        # scorer; benchmarks/results/session10/verify.md).
         revoked = est & (group >= 0)
+        revoked[revoked] = thin[group[revoked]]
         sizes = np.bincount(group[group >= 0], minlength=n_groups).astype(np.float64)
         unproven = np.bincount(group[(group >= 0) & ~est], minlength=n_groups)
         flag_group = unproven >= config.min_unproven_share * np.maximum(sizes, 1.0)
