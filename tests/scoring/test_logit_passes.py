@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
-from bridgewatch.scoring._logit_passes import LogitPasses, rater_major
+from bridgewatch.scoring._logit_passes import LogitPasses, exp_terms, rater_major
 from bridgewatch.scoring.diligence.kernels import DiligenceParams, data_loss_and_grad_reference
 
 
@@ -171,3 +174,20 @@ def test_passes_refuse_other_dtypes() -> None:
         theta = np.zeros(2 * 40 + 3 * 60 + 1)
         with pytest.raises(ValueError, match="float32"):
             passes.run(theta, theta.copy(), note_factors=True, note_intercepts=True, with_loss=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exp_terms_overflow_is_the_exact_limit_and_not_an_error(
+    dtype: type[np.floating[Any]],
+) -> None:
+    # float32 overflows from -x > 88.7: a tiny community's confident logits reach that (the
+    # demo's group scorer did); the suite turns warnings into errors, so this fails if the
+    # overflow is reported.
+    neg_x: NDArray[Any] = np.array([0.0, 100.0, 1000.0, -1000.0], dtype=dtype)
+    e: NDArray[Any] = np.zeros(4, dtype=dtype)
+    lse: NDArray[Any] = np.zeros(4, dtype=dtype)
+    exp_terms(neg_x, e, lse, 0, 4, True)
+    assert e[0] == 1.0
+    assert np.isinf(e[2]) and e[3] == 0.0
+    assert np.all(1.0 / (1.0 + e[1:3].astype(np.float64)) < 1e-38)
+    assert np.all(np.isfinite(lse))
