@@ -60,6 +60,7 @@ The scorer drops flagged ratings before prescoring (``bridgewatch.scoring.defenc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -221,15 +222,30 @@ def _block_similarity(
     return out
 
 
+class CellTestConfig(Protocol):
+    """The thresholds of a group's concentrated-cell test (co-rating's and thin pools')."""
+
+    @property
+    def min_cell_members(self) -> int: ...
+    @property
+    def min_lift(self) -> float: ...
+    @property
+    def max_cell_p(self) -> float: ...
+
+
 def _cell_tests(
     members: NDArray[np.int64],
     others: NDArray[np.int64],
     group_ratings: float,
     total: float,
     group_size: int,
-    config: CoRatingConfig,
+    config: CellTestConfig,
     share: float,
 ) -> NDArray[np.bool_]:
+    """A group's concentrated cells, (n_cells,): ``members`` of the group on a cell, at least
+    ``max(min_cell_members, share * group_size)`` and ``min_lift`` times the expectation from
+    the cell's ``others`` (the group's ``group_ratings`` of ``total`` ratings), with a Poisson
+    tail at most ``max_cell_p``."""
     rest = max(total - group_ratings, 1.0)
     expected = group_ratings * others.astype(np.float64) / rest
     need = max(float(config.min_cell_members), share * group_size)

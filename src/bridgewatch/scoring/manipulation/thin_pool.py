@@ -61,7 +61,7 @@ from scipy.sparse.csgraph import connected_components
 
 from bridgewatch.errors import ConfigError
 from bridgewatch.scoring.manipulation.burst import _k_core
-from bridgewatch.scoring.manipulation.co_rating import _poisson_sf
+from bridgewatch.scoring.manipulation.co_rating import _cell_tests, _poisson_sf
 
 __all__ = ["ThinPoolConfig", "ThinPoolResult", "find_thin_pools"]
 
@@ -520,12 +520,9 @@ def _concentrated(
         mine = g_of == g
         members = np.bincount(cells[mine], minlength=n_cells)
         d_group = float(d[group == g].sum())
-        expected = d_group * (w - members) / max(float(n) - d_group, 1.0)
-        need = max(float(config.min_cell_members), config.min_cell_share * float(sizes[g]))
-        ok = (members >= need) & (members >= config.min_lift * expected)
-        if ok.any():
-            tail = _poisson_sf(members[ok] - 1, expected[ok])
-            ok[np.flatnonzero(ok)] = tail <= config.max_cell_p
+        ok = _cell_tests(
+            members, w - members, d_group, float(n), int(sizes[g]), config, config.min_cell_share
+        )
         out |= mine & ok[cells]
     return out
 
