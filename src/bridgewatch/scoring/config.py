@@ -21,6 +21,7 @@ from bridgewatch.scoring.manipulation import (
     BurstConfig,
     CoRatingConfig,
     PostSelectionConfig,
+    PushGuardConfig,
     QuasiCliqueConfig,
     ThinPoolConfig,
     UnexplainedConfig,
@@ -90,6 +91,12 @@ class ScoringConfig:
         their accounts over each target (no pair beyond chance) lose their unproven members'
         verdicts on the targets, and their established members their establishment. Runs
         only with ``co_rating``; None (default) skips it.
+    push_guard : the push guard of the Gaussian note fits (``bridgewatch.scoring
+        .manipulation.push_guard``): on a note where the group passes (``co_rating``,
+        ``thin_pools``) dropped a verdict, a Gaussian scorer's status in that verdict's
+        direction must stand without the verdict's ratings given while the caught accounts
+        rated (the accounts they missed rated then). Runs only with ``co_rating``; None
+        (default) skips it.
     unexplained : the unexplained-ratings test (``bridgewatch.scoring.manipulation
         .unexplained``) after prescoring: unproven raters' ratings far from the model's
         prediction for them, concentrated on a note, leave the final fits. Needs
@@ -119,6 +126,7 @@ class ScoringConfig:
     bursts: BurstConfig | None = None
     co_rating: CoRatingConfig | None = None
     thin_pools: ThinPoolConfig | None = None
+    push_guard: PushGuardConfig | None = None
     establishment: EstablishmentConfig | None = None
     unexplained: UnexplainedConfig | None = None
     use_reputation: bool = True

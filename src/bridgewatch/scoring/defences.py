@@ -74,6 +74,7 @@ from bridgewatch.scoring.manipulation import (
     CoRatingConfig,
     CoRatingResult,
     PostSelectionConfig,
+    PushGuardConfig,
     QuasiCliqueConfig,
     RevokedGroups,
     ThinPoolConfig,
@@ -82,6 +83,7 @@ from bridgewatch.scoring.manipulation import (
     UnexplainedResult,
     convict_groups,
     find_co_rating_groups,
+    find_push_windows,
     find_rating_bursts,
     find_thin_pools,
     find_unexplained_ratings,
@@ -196,8 +198,8 @@ def with_defences(
 ) -> ScoringConfig:
     """``base`` (default ``ScoringConfig()``) with the manipulation defences on, each at its
     default: PSS clusters (extended §3.1), established raters (the capture-share guard),
-    coordinated co-rating (modeling-group null, unproven members), thin pools, coordinated
-    rating bursts and unexplained ratings.
+    coordinated co-rating (modeling-group null, unproven members), thin pools, the Gaussian
+    scorers' push guard, coordinated rating bursts and unexplained ratings.
 
     Two more join on request. ``trust``: trust propagation ("filter" mode, seeded at
     established raters); on the planted cases it removed no adversarial rating the other
@@ -216,6 +218,7 @@ def with_defences(
         trust=TrustConfig() if trust else None,
         co_rating=CoRatingConfig(),
         thin_pools=ThinPoolConfig(),
+        push_guard=PushGuardConfig(),
         establishment=EstablishmentConfig(),
         unexplained=UnexplainedConfig(),
     )
@@ -315,6 +318,17 @@ def screen_shared(shared: CoreInputs, config: ScoringConfig) -> SharedScreening:
         pools = _thin_pools(shared, config.thin_pools, ~found.flagged)
         found = _with_pools(found, pools, shared.post_pss.rater_idx, shared.established)
         revoked = _revoke_pools(shared, revoked, pools)
+    windows = None
+    if config.push_guard is not None:
+        ratings = shared.post_pss
+        windows = find_push_windows(
+            ratings.note_idx,
+            _levels(ratings.helpful_num),
+            ratings.created_at_ms,
+            found.flagged,
+            config.push_guard,
+        )
+        _log.info("push guard: %d pushed cells", windows.n_cells)
     if found.flagged.any():
         keep = ~found.flagged
         shared = dataclasses.replace(
@@ -323,6 +337,8 @@ def screen_shared(shared: CoreInputs, config: ScoringConfig) -> SharedScreening:
             correlated=shared.correlated[keep],
             scoped_mask=None,
         )
+    if windows is not None:
+        shared = dataclasses.replace(shared, push_windows=windows)
     if revoked is not None and shared.established is not None:
         shared = dataclasses.replace(
             shared, established=shared.established & ~revoked.revoked, revoked_groups=revoked.groups

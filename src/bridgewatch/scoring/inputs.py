@@ -20,6 +20,7 @@ from bridgewatch.model.dataset import Dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.history import StatusHistory
 from bridgewatch.scoring.manipulation import (
+    PushWindows,
     RevokedGroups,
     find_post_selection_clusters,
     find_quasi_cliques,
@@ -76,6 +77,9 @@ class CoreInputs:
     revoked_groups : the co-rating groups among established raters whose establishment the
         run revoked, and the cells they concentrate on (``bridgewatch.scoring.defences
         .screen_shared``; the unexplained-ratings test convicts them), else None.
+    push_windows : the cells where the run-wide group passes dropped verdicts and when
+        (``bridgewatch.scoring.defences.screen_shared`` with ``ScoringConfig.push_guard``;
+        the Gaussian note fits guard them), else None.
     scoped_mask : bool array of shape (post_pss.n_ratings,), which post-PSS ratings
         ``scoped`` holds, when known (``prepare_core_inputs``); None otherwise. A scorer
         whose view selects the same ratings reuses ``scoped`` instead of copying them
@@ -102,6 +106,7 @@ class CoreInputs:
     rater_quasi_clique: NDArray[np.int64] | None = None
     established: NDArray[np.bool_] | None = None
     revoked_groups: RevokedGroups | None = None
+    push_windows: PushWindows | None = None
     scoped_mask: NDArray[np.bool_] | None = None
 
     @property

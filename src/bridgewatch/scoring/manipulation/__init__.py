@@ -48,6 +48,14 @@ from bridgewatch.scoring.manipulation.pss import (
     find_co_rating_pairs,
     find_post_selection_clusters,
 )
+from bridgewatch.scoring.manipulation.push_guard import (
+    PushGuardConfig,
+    PushWindows,
+    find_push_windows,
+    guard_intercepts,
+    in_push_window,
+    rating_levels,
+)
 from bridgewatch.scoring.manipulation.quasi_clique import (
     CollisionCounts,
     QuasiCliqueResult,
@@ -76,6 +84,8 @@ __all__ = [
     "Conviction",
     "PostSelectionConfig",
     "PostSelectionResult",
+    "PushGuardConfig",
+    "PushWindows",
     "QuasiCliqueConfig",
     "QuasiCliqueResult",
     "RevokedGroups",
@@ -93,11 +103,15 @@ __all__ = [
     "find_co_rating_groups_reference",
     "find_co_rating_pairs",
     "find_post_selection_clusters",
+    "find_push_windows",
     "find_quasi_cliques",
     "find_rating_bursts",
     "find_rating_bursts_reference",
     "find_thin_pools",
     "find_unexplained_ratings",
+    "guard_intercepts",
+    "in_push_window",
     "rater_sides",
+    "rating_levels",
     "revoked_groups",
 ]
