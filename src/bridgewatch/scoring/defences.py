@@ -19,6 +19,14 @@ Configurable defences act on the scoped ratings:
   members for the run: accounts aged past the bar and woken together for an attack are
   then tested by the unexplained-ratings test like new accounts, and lose only the
   ratings the model cannot explain (an honest established circle keeps its own).
+* the push guard (``ScoringConfig.push_guard``, ``bridgewatch.scoring.manipulation
+  .push_guard``), with co-rating: the cells where the run-wide pass dropped verdicts (a
+  group's or thin pool's targets) and the time windows in which its caught accounts gave
+  them go into the shared inputs (``CoreInputs.push_windows``). The accounts a pass misses
+  rated in the same windows; an MF fit absorbs a few of them, the Gaussian scorers' kernel
+  aggregation reads them as agreement across the factor axis. So every Gaussian note fit
+  (``bridgewatch.scoring.scorers.gaussian_fit``) requires its verdict on a pushed note, in
+  the push's direction, to stand without that verdict's ratings inside the window.
 * coordinated rating bursts (``ScoringConfig.bursts``, ``bridgewatch.scoring.manipulation
   .burst``), in two passes. ``screen_bursts`` runs before prescoring, without viewpoint
   sides (no rater factors exist yet): its flagged ratings are dropped from everything that
