@@ -44,3 +44,29 @@ for name, run in res.roster.runs.items():
     if any(parts.values()):
         print(name, parts)
 print("flagged honest", int((flagged_raters(res) & honest).sum()))
+import polars as pl
+
+nt = com.note_truth
+note_ids = np.asarray(res.inputs.note_ids.ids, dtype=object)
+for name in ("MFExpansionScorer",):
+    run = res.roster[name]
+    if run.removed is None or not run.removed.size:
+        continue
+    r = run.removed // nn
+    nidx = run.removed % nn
+    h = honest[r]
+    ids = note_ids[nidx[h]]
+    print(
+        name,
+        "honest removed on notes:",
+        dict(zip(*np.unique(ids, return_counts=True), strict=False)),
+    )
+    print(
+        nt.filter(pl.col("noteId").is_in(list(set(ids)))).select(
+            "noteId", "quality", "attackTarget", "attackGoal", "circleId"
+        )
+    )
+    un = run.screening.unexplained
+    print(
+        "unexplained flagged", int(un.flagged.sum()), [f for f in dir(un) if not f.startswith("_")]
+    )
