@@ -1,3 +1,4 @@
+# ruff: noqa: E402
 import tempfile
 from pathlib import Path
 
