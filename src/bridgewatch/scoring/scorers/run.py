@@ -208,7 +208,8 @@ class RosterResult:
 @dataclass(frozen=True)
 class Prescored:
     """One scorer's prescoring phase: its screened view and prescoring (None: no data);
-    the Reputation scorer's is ``reputation`` (``prescoring`` stays None)."""
+    the Reputation scorer's is ``reputation`` (``prescoring`` stays None). ``removed``: what
+    its screening took out of its view (``ScorerRun.removed``; None unless audited)."""
 
     spec: ScorerSpec
     inputs: CoreInputs
