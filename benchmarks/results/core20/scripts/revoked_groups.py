@@ -48,7 +48,7 @@ np.minimum.at(note_first, ni, ts)
 print("groups", rg.n_groups, "revoked", int((rg.group[:n] >= 0).sum()))
 hdr = (
     "g size adv struct cells notes own_share agree_others others_per_note"
-    " member_ratings_on_cells age_days_med structures"
+    " member_ratings_on_cells age_days_med structures split_notes opposed_notes"
 )
 print(hdr)
 for g in range(rg.n_groups):
@@ -84,4 +84,7 @@ for g in range(rg.n_groups):
         int(on_cells.sum()),
         round(float(np.median(age)), 2) if age.size else None,
         sorted(set(label[mem].tolist())),
+        # notes with more than one concentrated cell; with both NOT_HELPFUL and HELPFUL
+        int(sum(np.unique(c[c // 3 == x] % 3).size > 1 for x in notes)),
+        int(sum({0, 2} <= set((c[c // 3 == x] % 3).tolist()) for x in notes)),
     )
