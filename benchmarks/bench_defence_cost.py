@@ -32,7 +32,7 @@ args = json.loads(sys.argv[1])
 t0 = time.perf_counter()
 import numpy as np, polars as pl
 from bridgewatch.analysis.attack import score_dataset
-from bridgewatch.analysis.attack_metrics import audit_defences
+from bridgewatch.analysis.attack_metrics import audit_defences, revoked_raters
 from bridgewatch.io.dataset import load_dataset
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
@@ -53,6 +53,14 @@ structure = np.zeros(n, dtype=np.bool_)
 known = pos >= 0
 structure[pos[known]] = truth["structure"].is_not_null().to_numpy()[known]
 audit = audit_defences(result, np.zeros(n, dtype=np.bool_), structure)
+# Raters whose establishment the defences revoked, by honest structure ("none": outside).
+kind = np.full(n, "none", dtype=object)
+kind[pos[known]] = np.asarray(truth["structure"].fill_null("none").to_list(), dtype=object)[known]
+has = np.zeros(n, dtype=np.bool_)
+has[result.inputs.post_pss.rater_idx] = True
+lost = revoked_raters(result) & has
+names, counts = np.unique(kind[lost].astype(str), return_counts=True)
+revoked_by_structure = {str(k): int(c) for k, c in zip(names, counts)}
 # Ratings the unexplained test took out of any scorer's view (every rater here is honest).
 unexplained = {}
 for name, run in (result.roster.runs.items() if result.roster is not None else ()):
@@ -65,6 +73,7 @@ print(json.dumps({"load_s": t2 - t1, "score_s": t3 - t2, "score_cpu_s": cpu2 - c
                   "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "n_ratings": int(result.inputs.ratings.n_ratings),
                   "unexplained_by_scorer": unexplained,
+                  "revoked_by_structure": revoked_by_structure,
                   **dataclasses.asdict(audit)}))
 """
 
@@ -137,6 +146,14 @@ def main() -> None:
         f"{on['honest_ratings']:,} in Core's scope "
         f"({100 * on['honest_removed'] / max(on['honest_ratings'], 1):.3f}%), "
         f"down-weighted {on['honest_down_weighted']:,}"
+    )
+    revoked = on.get("revoked_by_structure") or {}
+    print(
+        f"honest raters whose establishment the defences revoked: {on['honest_revoked']:,} "
+        "(" + (", ".join(f"{k} {v}" for k, v in sorted(revoked.items())) or "none") + "); "
+        f"flagged, revoked or a rating removed in any scorer: {on['honest_flagged_any']:,} "
+        f"({on['structure_flagged_any']:,} in structures); honest ratings removed in any "
+        f"scorer: {on['honest_removed_any']:,} of {on['honest_ratings_any']:,}"
     )
     by_scorer = on.get("unexplained_by_scorer") or {}
     print(

@@ -88,8 +88,24 @@ def test_summary_collateral_columns_by_hand() -> None:
             usage=RunUsage(wall_s=2 * cpu, cpu_s=cpu, peak_mib=100.0 * cpu),
         )
 
-    nothing = DefenceAudit(400, 0, 0, 0, 0, 0, 0, 0)
-    some = DefenceAudit(400, 6, 1, 0, 0, 3, 0, 2)
+    nothing = DefenceAudit(400, 0, 0, 0, 0, 0, 0, 0, honest_ratings_any=500)
+    # Any scorer's view: 500 honest ratings, 10 removed; 4 honest raters revoked, 7 flagged
+    # or revoked (5 in structures).
+    some = DefenceAudit(
+        400,
+        6,
+        1,
+        0,
+        0,
+        3,
+        0,
+        2,
+        honest_ratings_any=500,
+        honest_removed_any=10,
+        honest_revoked=4,
+        honest_flagged_any=7,
+        structure_flagged_any=5,
+    )
     table = summarize([cell(False, off_crh, nothing, 2.0), cell(True, {"c2", "h1"}, some, 3.0)])
     on = table.filter(pl.col("defences") == "on").row(0, named=True)
     off = table.filter(pl.col("defences") == "off").row(0, named=True)
@@ -101,7 +117,16 @@ def test_summary_collateral_columns_by_hand() -> None:
     assert on["peak_overhead_pct"] == pytest.approx(50.0)
     assert off["cpu_overhead_pct"] == pytest.approx(0.0)
     assert on["adversary_removed_pct"] is None  # no adversary ratings: no share
-    assert "| 6 (1.50%) | 3 (2 in structures) | 1/2 |" in to_markdown(table)
+    assert on["honest_removed_any_pct"] == pytest.approx(2.0)
+    assert (on["honest_revoked"], on["honest_flagged_any"], on["structure_flagged_any"]) == (
+        4,
+        7,
+        5,
+    )
+    assert (
+        "| 6 (1.50%) / 10 (2.00%) | 3 (2 in structures); 7 (5) with 4 revoked | 1/2 |"
+        in to_markdown(table)
+    )
     # Per seed: seed 1's defended run keeps h1 and c1, so its drop is 0 where seed 0's is
     # 1 of 3 notes; the summary sums both seeds.
     seeds = [

@@ -77,7 +77,8 @@ from bridgewatch.scoring._threads import limit_kernel_threads
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
 from bridgewatch.scoring.preprocess.config import CORE_MODELING_GROUPS
-from bridgewatch.scoring.run import ScoringResult, default_as_of_ms, score, score_core
+from bridgewatch.scoring.run import ScoringResult, default_as_of_ms, score
+from bridgewatch.scoring.scorers.roster import core_scorer
 from bridgewatch.sim import (
     BrigadeConfig,
     BrigadeGoal,
@@ -491,11 +492,11 @@ def load_community(community: Community, workdir: Path) -> Dataset:
 
 def score_dataset(dataset: Dataset, config: ScoringConfig, scorers: str) -> ScoringResult:
     """Score with the whole roster ("all") or Core alone ("core"), seed 0, as of the newest
-    timestamp of the data."""
+    timestamp of the data; every scorer records the ratings its defences took out
+    (``audit_defences``: the statuses are the same)."""
     as_of = default_as_of_ms(dataset)
-    if scorers == "core":
-        return score_core(dataset, config, as_of_ms=as_of, seed=0)
-    return score(dataset, config, as_of_ms=as_of, seed=0, scorers=None)
+    roster = (core_scorer(config),) if scorers == "core" else None
+    return score(dataset, config, as_of_ms=as_of, seed=0, scorers=roster, audit_defences=True)
 
 
 def crh_ids(result: ScoringResult) -> frozenset[str]:
@@ -700,6 +701,12 @@ _SUMS = (
     "adversaries_flagged",
     "attack_ratings",
     "attack_removed",
+    "honest_ratings_any",
+    "honest_removed_any",
+    "honest_revoked",
+    "adversaries_revoked",
+    "honest_flagged_any",
+    "structure_flagged_any",
     "wall_s",
     "cpu_s",
 )
@@ -745,6 +752,12 @@ def _cell_row(c: AttackCell) -> dict[str, object]:
         "adversaries_flagged": 0 if audit is None else audit.adversaries_flagged,
         "attack_ratings": 0 if audit is None else audit.attack_ratings,
         "attack_removed": 0 if audit is None else audit.attack_removed,
+        "honest_ratings_any": 0 if audit is None else audit.honest_ratings_any,
+        "honest_removed_any": 0 if audit is None else audit.honest_removed_any,
+        "honest_revoked": 0 if audit is None else audit.honest_revoked,
+        "adversaries_revoked": 0 if audit is None else audit.adversaries_revoked,
+        "honest_flagged_any": 0 if audit is None else audit.honest_flagged_any,
+        "structure_flagged_any": 0 if audit is None else audit.structure_flagged_any,
         "wall_s": math.nan if usage is None else usage.wall_s,
         "cpu_s": math.nan if usage is None else usage.cpu_s,
         "peak_mib": math.nan if usage is None else usage.peak_mib,
@@ -766,9 +779,15 @@ def summarize(cells: Sequence[AttackCell]) -> pl.DataFrame:
     helpful notes against the matched reference (``AttackCell.matched_crh_ids``: the
     reference without the brigade members' ratings the defences removed), what the
     defences did to honest notes;
-    honest_ratings (in Core's scope), honest_removed, honest_removed_pct,
-    honest_down_weighted, honest_flagged (honest raters flagged), structure_flagged (... of
-    them in honest structures), adversary_ratings, adversary_removed,
+    honest_ratings (in Core's scope), honest_removed, honest_removed_pct (of them: Core's
+    view alone), honest_down_weighted, honest_flagged (honest raters flagged),
+    structure_flagged (... of them in honest structures); honest_ratings_any,
+    honest_removed_any, honest_removed_any_pct (honest ratings in any scorer's view, and
+    those any scorer's defences took out: with ``--scorers core`` Core's view again, the
+    same ratings as honest_removed), honest_revoked, adversaries_revoked (raters whose
+    establishment the defences revoked), honest_flagged_any, structure_flagged_any (honest
+    raters flagged, revoked or with a rating removed in any scorer; ... of them in honest
+    structures: ``attack_metrics``); adversary_ratings, adversary_removed,
     adversary_removed_pct, adversaries_flagged; attack_ratings, attack_removed,
     attack_removed_pct (the brigade members' ratings on attacked notes alone: the attack
     without the accounts' ratings elsewhere); wall_s, cpu_s (summed), peak_mib (max);
@@ -793,6 +812,9 @@ def summarize(cells: Sequence[AttackCell]) -> pl.DataFrame:
             ).alias("honest_helpful_drop_matched"),
             (100.0 * pl.col("honest_removed") / pl.col("honest_ratings")).alias(
                 "honest_removed_pct"
+            ),
+            (100.0 * pl.col("honest_removed_any") / pl.col("honest_ratings_any")).alias(
+                "honest_removed_any_pct"
             ),
             (100.0 * pl.col("adversary_removed") / pl.col("adversary_ratings"))
             .fill_nan(None)
@@ -848,8 +870,8 @@ def to_markdown(table: pl.DataFrame) -> str:
         "honest helpful rate",
         "drop (pts)",
         "drop vs matched (pts)",
-        "honest ratings removed",
-        "honest raters flagged",
+        "honest ratings removed (Core / any scorer)",
+        "honest raters flagged (+ revoked only)",
         "circle good notes lost vs off",
         "circle good notes lost vs ref",
         "brigade ratings removed (on targets)",
@@ -869,8 +891,11 @@ def to_markdown(table: pl.DataFrame) -> str:
             f"| {r['honest_helpful_rate']:.1f}% | {r['honest_helpful_drop']:+.1f} "
             f"| {r['honest_helpful_drop_matched']:+.1f} "
             f"({r['honest_lost_matched']} / {r['honest_gained_matched']}) "
-            f"| {r['honest_removed']} ({r['honest_removed_pct']:.2f}%) "
-            f"| {r['honest_flagged']} ({r['structure_flagged']} in structures) "
+            f"| {r['honest_removed']} ({r['honest_removed_pct']:.2f}%) / "
+            f"{r['honest_removed_any']} ({r['honest_removed_any_pct']:.2f}%) "
+            f"| {r['honest_flagged']} ({r['structure_flagged']} in structures); "
+            f"{r['honest_flagged_any']} ({r['structure_flagged_any']}) with "
+            f"{r['honest_revoked']} revoked "
             f"| {_pct(r['circle_good_lost'], r['circle_good_off'])} "
             f"| {_pct(r['circle_good_lost_ref'], r['circle_good_ref'])} "
             f"| {'-' if adv is None else f'{adv:.0f}%{on_targets}'} "

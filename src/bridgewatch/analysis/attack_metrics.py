@@ -4,10 +4,16 @@ what the run cost.
 Defence-agnostic where it can be: a rating counts as *removed* when it is in Core's scope
 before the defences (``scorer_inputs`` of the shared inputs) but not among the ratings of
 Core's final fits (``ScorerRun.defences.inputs``), whatever defence took it out, and as
-*down-weighted* when it stays with a weight below 1. A rater counts as *flagged* when it
-lost or had down-weighted at least one Core rating, or when any scorer's defences flagged
-it as a rater (co-rating group, coordinated bursts, untrusted) or took one of its ratings
-out as unexplained.
+*down-weighted* when it stays with a weight below 1. It counts as *removed in any scorer*
+when some scorer of the roster lost it that way from its own view (the run-wide co-rating
+pass, or the scorer's own defences: ``ScorerRun.removed`` of a run scored with
+``audit_defences``); the ratings counted there are those in any scorer's view. A rater
+counts as *flagged* when it lost or had down-weighted at least one Core rating, or when
+any scorer's defences flagged it as a rater (co-rating group, coordinated bursts,
+untrusted) or took one of its ratings out as unexplained; as *revoked* when it was
+established before the run and the defences revoked its establishment (co-rating among
+established raters, thin pools: ``SharedScreening.revoked``), which no flag above shows
+and which sends its ratings to the unexplained-ratings test.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ __all__ = [
     "measured",
     "removed_mask",
     "removed_ratings",
+    "revoked_raters",
+    "roster_removed_ratings",
 ]
 
 _T = TypeVar("_T")
@@ -60,6 +68,12 @@ class DefenceAudit:
     attack_ratings, attack_removed : the brigade members' ratings on attacked notes (the
         attack itself, without the accounts' ratings elsewhere) in Core's scope, and those
         absent from Core's final fits (0 when the targets were not given).
+    honest_ratings_any, honest_removed_any : honest ratings in any scorer's view before the
+        defences, and those that any scorer's defences took out (Core's alone when the run
+        was not audited; see the module docstring).
+    honest_revoked, adversaries_revoked : raters whose establishment the defences revoked.
+    honest_flagged_any, structure_flagged_any : honest raters flagged, revoked or with a
+        rating removed in any scorer; ... of them in honest structures.
     """
 
     honest_ratings: int
@@ -72,6 +86,12 @@ class DefenceAudit:
     structure_flagged: int
     attack_ratings: int = 0
     attack_removed: int = 0
+    honest_ratings_any: int = 0
+    honest_removed_any: int = 0
+    honest_revoked: int = 0
+    adversaries_revoked: int = 0
+    honest_flagged_any: int = 0
+    structure_flagged_any: int = 0
 
 
 @dataclass(frozen=True)
@@ -174,6 +194,71 @@ def removed_ratings(
     return rater, removed, down
 
 
+def _keys(rater: NDArray[np.integer], note: NDArray[np.integer], n_notes: int) -> NDArray[np.int64]:
+    return rater.astype(np.int64) * max(n_notes, 1) + note.astype(np.int64)
+
+
+def roster_removed_ratings(result: ScoringResult) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """The ratings in any scorer's view before the defences, and whether any scorer's
+    defences took them out (module docstring).
+
+    Every scorer's view is ``scorer_inputs`` of the run's shared inputs; a rating is removed
+    from it by the run-wide co-rating pass (``ScoringResult.co_rating``) or by the scorer's
+    own defences (``ScorerRun.removed``). A run scored without ``audit_defences`` records
+    no scorer's own removals: Core's are then read from its final fits (``removed_ratings``)
+    and the other scorers' count only the co-rating pass.
+
+    Returns
+    -------
+    (rater_idx, removed): arrays of shape (n_any,) over the distinct ratings (rater, note)
+    of every scorer's view: the rater, and whether some scorer lost the rating.
+    """
+    shared = result.inputs
+    n_notes = shared.n_notes
+    runs = [] if result.roster is None else list(result.roster.runs.values())
+    if not runs:
+        rater, removed, _ = removed_ratings(result)
+        return rater, removed
+    co = result.co_rating
+    post = shared.post_pss
+    flagged_keys = (
+        np.zeros(0, dtype=np.int64)
+        if co is None
+        else _keys(post.rater_idx[co.flagged], post.note_idx[co.flagged], n_notes)
+    )
+    views: list[NDArray[np.int64]] = []
+    gone: list[NDArray[np.int64]] = [flagged_keys]
+    for run in runs:
+        scoped = scorer_inputs(shared, run.spec).scoped
+        view = _keys(scoped.rater_idx, scoped.note_idx, n_notes)
+        views.append(view)
+        if run.removed is not None:
+            gone.append(run.removed)
+        elif run.spec.name == CORE_NAME and run.defences is not None:
+            fit = run.defences.inputs.scoped
+            gone.append(view[~np.isin(view, _keys(fit.rater_idx, fit.note_idx, n_notes))])
+    keys = np.unique(np.concatenate(views))
+    removed = np.isin(keys, np.concatenate(gone))
+    return keys // max(n_notes, 1), removed
+
+
+def revoked_raters(result: ScoringResult) -> NDArray[np.bool_]:
+    """Participants established before the run whose establishment the defences revoked
+    (established in the shared inputs, not in Core's screened view).
+
+    Returns
+    -------
+    bool array of shape (n_participants,).
+    """
+    n = result.inputs.n_participants
+    before = result.inputs.established
+    run = result.roster.get(CORE_NAME) if result.roster is not None else None
+    after = None if run is None else run.inputs.established
+    if before is None or after is None:
+        return np.zeros(n, dtype=np.bool_)
+    return before[:n] & ~after[:n]
+
+
 def adversary_ratings_removed(result: ScoringResult, adversary: NDArray[np.bool_]) -> pl.DataFrame:
     """The brigade members' ratings that the defences took out of Core's view.
 
@@ -248,6 +333,9 @@ def count_audit(
     adversary: NDArray[np.bool_],
     structure: NDArray[np.bool_],
     on_target: NDArray[np.bool_] | None = None,
+    *,
+    any_view: tuple[NDArray[np.int64], NDArray[np.bool_]] | None = None,
+    revoked: NDArray[np.bool_] | None = None,
 ) -> DefenceAudit:
     """The counts of a ``DefenceAudit``.
 
@@ -260,9 +348,18 @@ def count_audit(
         structure.
     on_target : bool array of shape (n_view,), the rating is on an attacked note; None:
         the attack is not told apart (``attack_ratings`` 0).
+    any_view : (rater, removed) over the ratings of every scorer's view
+        (``roster_removed_ratings``); None: Core's view stands for it.
+    revoked : bool array of shape (n_participants,), establishment revoked
+        (``revoked_raters``; raters without ratings should be False); None: none.
     """
     bad = adversary[rater]
     attack = np.zeros_like(bad) if on_target is None else bad & on_target
+    any_rater, any_removed = (rater, removed) if any_view is None else any_view
+    any_bad = adversary[any_rater]
+    lost = np.zeros_like(flagged) if revoked is None else revoked
+    either = flagged | lost
+    either[any_rater[any_removed]] = True
     return DefenceAudit(
         honest_ratings=int((~bad).sum()),
         honest_removed=int((removed & ~bad).sum()),
@@ -274,6 +371,12 @@ def count_audit(
         structure_flagged=int((flagged & ~adversary & structure).sum()),
         attack_ratings=int(attack.sum()),
         attack_removed=int((removed & attack).sum()),
+        honest_ratings_any=int((~any_bad).sum()),
+        honest_removed_any=int((any_removed & ~any_bad).sum()),
+        honest_revoked=int((lost & ~adversary).sum()),
+        adversaries_revoked=int((lost & adversary).sum()),
+        honest_flagged_any=int((either & ~adversary).sum()),
+        structure_flagged_any=int((either & ~adversary & structure).sum()),
     )
 
 
@@ -303,4 +406,14 @@ def audit_defences(
         run = result.roster[CORE_NAME] if result.roster is not None else None
         view = scorer_inputs(result.inputs, run.spec) if run is not None else result.inputs
         on_target = target[view.scoped.note_idx]
-    return count_audit(rater, removed, down, flagged & has_ratings, adversary, structure, on_target)
+    return count_audit(
+        rater,
+        removed,
+        down,
+        flagged & has_ratings,
+        adversary,
+        structure,
+        on_target,
+        any_view=roster_removed_ratings(result),
+        revoked=revoked_raters(result) & has_ratings,
+    )

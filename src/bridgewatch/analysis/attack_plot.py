@@ -72,8 +72,9 @@ def plot_attack_bench(
     table: pl.DataFrame, path: str | Path, cost: pl.DataFrame | None = None
 ) -> Path:
     """Panels against brigade share: promoted targets rated helpful (%), good notes
-    suppressed (%), honest helpful-rate drop (points), honest ratings removed (%), honest
-    raters flagged; one line per brigade kind and defence setting. With ``cost``
+    suppressed (%), honest helpful-rate drop (points), honest ratings removed in any scorer's
+    view (%), honest raters flagged or revoked (Core's view and flags alone in tables written
+    before these columns); one line per brigade kind and defence setting. With ``cost``
     (``attack_cost.cost_table``), a sixth panel of the attack cost per kind. ``table`` is
     ``bridgewatch.analysis.attack.summarize``'s output."""
     fig, grid = plt.subplots(2, 3, figsize=(16, 8.5))
@@ -87,6 +88,11 @@ def plot_attack_bench(
             None,
             "honest helpful rate drop vs matched reference (points)",
         )
+    if "honest_removed_any_pct" in table.columns:
+        # Collateral in any scorer's view and revoked establishments (older tables: Core's
+        # view alone, flags without revocations).
+        panels[3] = ("honest_removed_any_pct", None, "honest ratings removed, any scorer (%)")
+        panels[4] = ("honest_flagged_any", None, "honest raters flagged or revoked")
     base = table.filter(pl.col("brigade") == "none")
     kinds = [k for k in dict.fromkeys(table["brigade"].to_list()) if k != "none"]
     for brigade, marker in zip(kinds, _MARKERS * 2, strict=False):

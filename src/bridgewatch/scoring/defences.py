@@ -192,12 +192,16 @@ class SharedScreening:
         ``screen_unexplained`` and ``apply_defences``). Not an init field: a screening
         saved for another process (``bridgewatch.parallel.artifacts``) arrives with an
         empty memo.
+    audit : every scorer records which ratings of its view its defences took out
+        (``ScorerRun.removed``; the attack bench counts them), at the price of one key
+        comparison per scorer; False in production.
     """
 
     inputs: CoreInputs
     co_rating: CoRatingResult | None
     revoked: NDArray[np.bool_] | None = None
     thin_pools: ThinPoolResult | None = None
+    audit: bool = False
     memo: DefenceMemo = field(default_factory=DefenceMemo, init=False, compare=False, repr=False)
 
 

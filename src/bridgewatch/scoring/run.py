@@ -330,6 +330,7 @@ def score(
     keep_fit_ratings: bool = True,
     keep_scorer_state: bool = True,
     topics: NDArray[np.int8] | None = None,
+    audit_defences: bool = False,
 ) -> ScoringResult:
     """Score every note with a roster of scorers, meta-score and update the status history.
 
@@ -365,6 +366,8 @@ def score(
         table is the same.
     topics : ``inputs.note_topics(dataset.notes, config)`` when the caller has it already
         (``run_batch`` computes it while the ratings load); None computes it here.
+    audit_defences : every scorer's run records the ratings its defences took out of its
+        view (``ScorerRun.removed``; the attack bench reads them); every table is the same.
 
     Returns
     -------
@@ -384,7 +387,7 @@ def score(
         if in_process(pool) and len(roster) == 1:
             # The Core path: its two phases logged apart (the README's stage table).
             with stages.stage("prescoring"):
-                screening = screen_roster(inputs, roster)
+                screening = screen_roster(inputs, roster, audit=audit_defences)
                 prescored = prescore_roster(
                     inputs, roster, seed=seed, executor=pool, screening=screening
                 )
@@ -411,6 +414,7 @@ def score(
                     executor=pool,
                     work_dir=work_dir,
                     outputs_only=not keep_scorer_state,
+                    audit=audit_defences,
                 )
             with stages.stage("final scoring"):
                 pass

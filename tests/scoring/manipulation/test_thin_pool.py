@@ -154,6 +154,51 @@ def test_a_pool_of_a_fifth_of_the_community_is_caught_on_its_whole_set() -> None
     assert not narrow.flagged[on_target].mean() > 0.1
 
 
+def test_a_suppress_pool_loses_its_members_with_two_targets_too() -> None:
+    """Issue 15, aged-pool 20%: a pool says NOT_HELPFUL on good notes whose honest raters
+    rarely do. Its accounts that drew only 2 targets are each within chance, but they are
+    many times more than chance gives, and their leftover verdicts suppressed borderline
+    good notes: the pool takes them in (``pooled_low_cells``); honest raters stay out."""
+    rng = np.random.default_rng(8)
+    ratings = _Ratings([], [], [])
+    n_honest, n_notes = 1500, 600
+    _honest(rng, n_honest, n_notes, 15, ratings)
+    targets = np.arange(n_notes, n_notes + 30, dtype=np.int64)
+    for t in targets.tolist():  # good notes: their honest raters nearly all say HELPFUL
+        for a in rng.choice(n_honest, size=15, replace=False).tolist():
+            ratings.note.append(t)
+            ratings.rater.append(a)
+            ratings.level.append(0 if rng.random() < 0.05 else 2)
+    members = np.arange(n_honest, n_honest + 400, dtype=np.int64)
+    for t in targets.tolist():
+        for a in rng.choice(members, size=60, replace=False).tolist():
+            ratings.note.append(t)
+            ratings.rater.append(a)
+            ratings.level.append(0)
+    for a in members.tolist():
+        for n in rng.choice(n_notes, size=15, replace=False).tolist():
+            ratings.note.append(n)
+            ratings.rater.append(a)
+            ratings.level.append(int(rng.integers(0, 3)))
+    note, rater, level = ratings.arrays()
+    n_raters = n_honest + members.size
+    hits = np.bincount(rater[np.isin(note, targets) & (level == 0)], minlength=n_raters)
+    two = members[hits[members] == 2]
+    assert two.size >= 20
+
+    found = find_thin_pools(note, rater, level, n_raters, ThinPoolConfig())
+    assert found.n_groups == 1 and found.coverage.max() <= 0.3
+    assert (found.group[two] >= 0).all()
+    assert not (found.group[:n_honest] >= 0).any()
+    on_target = np.isin(note, targets) & (rater >= n_honest)
+    assert found.flagged[on_target].mean() >= 0.95
+    assert not found.flagged[rater < n_honest].any()
+    # Without the low-hit intake they keep their verdicts.
+    off = find_thin_pools(note, rater, level, n_raters, ThinPoolConfig(pooled_low_cells=3))
+    assert not (off.group[two] >= 0).any()
+    assert off.flagged[on_target].mean() < found.flagged[on_target].mean()
+
+
 def test_an_established_thin_pool_loses_its_verdicts_and_its_establishment() -> None:
     rng = np.random.default_rng(5)
     ratings = _Ratings([], [], [])
@@ -286,7 +331,14 @@ def test_empty_input_finds_nothing() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("min_partner_cells", 0), ("max_edge_p", 0.0), ("max_thin_coverage", 1.5), ("min_lift", 0.5)],
+    [
+        ("min_partner_cells", 0),
+        ("max_edge_p", 0.0),
+        ("max_thin_coverage", 1.5),
+        ("min_lift", 0.5),
+        ("pooled_low_cells", 0),
+        ("pooled_low_share", 1.5),
+    ],
 )
 def test_a_bad_config_names_the_field(field: str, value: float) -> None:
     with pytest.raises(ConfigError, match=field):

@@ -52,6 +52,7 @@ The scorer drops flagged ratings before prescoring (``bridgewatch.scoring.defenc
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -126,6 +127,20 @@ class ThinPoolConfig:
         over the raters tested): a pool of a fifth of a community fills the member test's
         background with its own unfound accounts, and with thousands of accounts at 3-5
         hits each a family-wise bound keeps only the few with the most.
+    pooled_low_cells, pooled_low_share : ... and, for each hit count ``k`` from
+        ``pooled_low_cells`` (2) to ``min_member_cells - 1``, all the raters outside every
+        group with ``k`` hits that gave the set's verdict on every note of it they rated,
+        when the same Poisson background expects at most ``pooled_low_share`` (0.4) as
+        many raters with ``k`` hits by chance (summed over every rater outside the
+        groups). One rater with 2 hits is never beyond chance (a tail of ~1e-3 at 40
+        ratings), but a pool's accounts that drew 2 of its targets are many more than
+        chance gives where the verdict is rare on those notes (SUPPRESS pools of the
+        aged-pool bench on good notes: 2.5-4 times chance, e.g. 54 such raters where chance
+        expects 11), and their leftover verdicts decide borderline targets; a circle's or
+        a PROMOTE pool's low-hit raters are about as many as chance gives (0.65-1.7 of it
+        on the same benches), and stay. Only sets whose members so far rated on average
+        at most ``max_thin_coverage`` of its notes take them in (a circle's rate most of
+        theirs). ``pooled_low_cells`` at ``min_member_cells`` turns this off.
     """
 
     min_cell_raters: int = 5
@@ -150,6 +165,8 @@ class ThinPoolConfig:
     min_unanimity: float = 0.9
     expand_rounds: int = 4
     pooled_fdr: float = 1e-3
+    pooled_low_cells: int = 2
+    pooled_low_share: float = 0.4
 
     def __post_init__(self) -> None:
         for name in (
@@ -164,6 +181,7 @@ class ThinPoolConfig:
             "member_rounds",
             "min_group_size",
             "min_cell_members",
+            "pooled_low_cells",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -178,7 +196,13 @@ class ThinPoolConfig:
                 raise ConfigError(name, getattr(self, name), "in (0, 1]")
         if isinstance(self.expand_rounds, bool) or self.expand_rounds < 0:
             raise ConfigError("expand_rounds", self.expand_rounds, "an int >= 0")
-        for name in ("min_cell_share", "min_unproven_share", "max_thin_coverage", "min_unanimity"):
+        for name in (
+            "min_cell_share",
+            "min_unproven_share",
+            "max_thin_coverage",
+            "min_unanimity",
+            "pooled_low_share",
+        ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(name, getattr(self, name), "in [0, 1]")
 
@@ -469,6 +493,11 @@ def _pooled_members(
         hits = np.bincount(raters[in_set], minlength=group.shape[0])
         back = ((hits < config.min_member_cells) & (out < 0))[raters]
         rate = float(in_set[back].sum()) / max(float(back.sum()), 1.0)
+        on_set = np.bincount(raters[on_notes], minlength=d.size)
+        n_notes = max(np.unique(np.flatnonzero(cell_in) // _LEVELS).size, 1)
+        if on_set[group == g].mean() <= config.max_thin_coverage * n_notes:
+            # Thin so far (a circle's members rate most of its notes): its low-hit raters.
+            _low_hit_members(out, g, hits, d, rate, on_set, config)
         tested = np.flatnonzero((out < 0) & (hits >= config.min_member_cells))
         if tested.size == 0:
             continue
@@ -482,6 +511,40 @@ def _pooled_members(
         if within.size:
             out[tested[p <= ranked[within[-1]]]] = g
     return out
+
+
+def _low_hit_members(
+    out: NDArray[np.int64],
+    g: int,
+    hits: NDArray[np.int64],
+    degree: NDArray[np.float64],
+    rate: float,
+    on_set: NDArray[np.int64],
+    config: ThinPoolConfig,
+) -> None:
+    """Set ``out`` to ``g`` (in place) for the raters outside every group with ``k`` hits
+    on set ``g`` (``pooled_low_cells <= k < min_member_cells``) and no other rating on its
+    notes, for each ``k`` where they are at least ``1 / pooled_low_share`` times as many as
+    the Poisson background ``degree * rate`` expects among the raters outside every group
+    (see ``ThinPoolConfig.pooled_low_cells``).
+
+    Parameters
+    ----------
+    out : int64 array of shape (n_raters,), each rater's group or -1.
+    hits : int array of shape (n_raters,), ratings on the set's cells.
+    degree : float64 array of shape (n_raters,), each rater's ratings.
+    rate : the set's cells' share of the ratings of the raters with too few hits.
+    on_set : int array of shape (n_raters,), ratings on the set's notes (any verdict).
+    """
+    outside = out < 0
+    expected_hits = degree[outside] * rate
+    for k in range(config.pooled_low_cells, config.min_member_cells):
+        found = np.flatnonzero(outside & (hits == k) & (on_set == k))
+        if found.size == 0:
+            continue
+        chance = float((np.exp(-expected_hits) * expected_hits**k).sum()) / math.factorial(k)
+        if chance <= config.pooled_low_share * found.size:
+            out[found] = g
 
 
 def _expanded_sets(

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.errors import BridgewatchError
+from bridgewatch.model import Ratings
 from bridgewatch.parallel import SerialExecutor, in_process
 from bridgewatch.scoring._threads import limit_kernel_threads
 from bridgewatch.scoring.defences import (
@@ -108,6 +109,29 @@ def scorer_seed(seed: int | None, name: str) -> np.random.Generator:
     return np.random.default_rng(scorer_entropy(seed, name))
 
 
+def _rating_keys(ratings: Ratings, n_notes: int) -> NDArray[np.int64]:
+    return ratings.rater_idx.astype(np.int64) * max(n_notes, 1) + ratings.note_idx.astype(np.int64)
+
+
+def removed_keys(
+    shared: SharedScreening, spec: ScorerSpec, kept: CoreInputs
+) -> NDArray[np.int64] | None:
+    """``ScorerRun.removed``: the keys of the ratings of ``spec``'s view of
+    ``shared.inputs`` that are not in ``kept.scoped`` (the inputs of its final fits or of its
+    prescoring), sorted; None unless ``shared.audit``.
+
+    Returns
+    -------
+    int64 array of shape (n_removed,), keys ``rater_idx * n_notes + note_idx``.
+    """
+    if not shared.audit:
+        return None
+    n_notes = shared.inputs.n_notes
+    view = _rating_keys(scorer_inputs(shared.inputs, spec).scoped, n_notes)
+    gone = view[~np.isin(view, _rating_keys(kept.scoped, n_notes))]
+    return np.unique(gone)
+
+
 @dataclass(frozen=True)
 class ScorerRun:
     """One scorer's results; note arrays follow the shared note index.
@@ -130,6 +154,12 @@ class ScorerRun:
         it had no data).
     rule_figures : its rule figures on its own rows as ``trace_store.rule_arrays`` gives
         them, when ``for_outputs`` emptied ``final.rules`` (None otherwise).
+    removed : sorted int64 keys ``rater_idx * n_notes + note_idx`` of the ratings of its
+        view of the screened shared inputs (``scorer_inputs(SharedScreening.inputs)``,
+        after the run-wide co-rating pass, whose flags are the screening's ``co_rating``)
+        that its own defences took out of its final fits (of its prescoring for a
+        prescoring-only scorer), when the run audits them (``SharedScreening.audit``);
+        None otherwise. Kept when ``without_ratings`` drops the ratings themselves.
     """
 
     spec: ScorerSpec
@@ -142,6 +172,7 @@ class ScorerRun:
     defences: Defences | None = None
     reputation: ReputationRun | None = None
     rule_figures: dict[str, NDArray[Any]] | None = None
+    removed: NDArray[np.int64] | None = None
 
 
 @dataclass(frozen=True)
@@ -177,7 +208,8 @@ class RosterResult:
 @dataclass(frozen=True)
 class Prescored:
     """One scorer's prescoring phase: its screened view and prescoring (None: no data);
-    the Reputation scorer's is ``reputation`` (``prescoring`` stays None)."""
+    the Reputation scorer's is ``reputation`` (``prescoring`` stays None). ``removed``: what
+    its screening took out of its view (``ScorerRun.removed``; None unless audited)."""
 
     spec: ScorerSpec
     inputs: CoreInputs
@@ -186,6 +218,7 @@ class Prescored:
     skipped: str | None
     screening: BurstScreening | None = None
     reputation: ReputationPrescoring | None = None
+    removed: NDArray[np.int64] | None = None
 
 
 def _prescore_reputation(shared: SharedScreening, spec: ScorerSpec, seed: int | None) -> Prescored:
@@ -202,10 +235,11 @@ def _prescore_reputation(shared: SharedScreening, spec: ScorerSpec, seed: int | 
         _log.info("%s: %s", spec.name, reason)
         return Prescored(spec, screening.inputs, None, seconds, reason, screening)
     _log.info("%s: prescoring on %d ratings, %.2f s", spec.name, pre.state.n_ratings, seconds)
-    return Prescored(spec, screening.inputs, None, seconds, None, screening, pre)
+    removed = removed_keys(shared, spec, screening.inputs)
+    return Prescored(spec, screening.inputs, None, seconds, None, screening, pre, removed)
 
 
-def _final_reputation(spec: ScorerSpec, source: Prescored) -> ScorerRun:
+def _final_reputation(spec: ScorerSpec, source: Prescored, shared: SharedScreening) -> ScorerRun:
     """The Reputation scorer's final scoring from its own prescoring."""
     if source.reputation is None:
         return ScorerRun(
@@ -228,6 +262,7 @@ def _final_reputation(spec: ScorerSpec, source: Prescored) -> ScorerRun:
         source.screening,
         defences,
         reputation=run,
+        removed=removed_keys(shared, spec, defences.inputs),
     )
 
 
@@ -281,7 +316,8 @@ def _prescore(shared: SharedScreening, spec: ScorerSpec, seed: int | None) -> Pr
         time.thread_time() - cpu_start,
         current_rss_mib(),
     )
-    return Prescored(spec, screening.inputs, pre, seconds, None, screening)
+    removed = removed_keys(shared, spec, screening.inputs)
+    return Prescored(spec, screening.inputs, pre, seconds, None, screening, removed=removed)
 
 
 def _final(
@@ -303,7 +339,7 @@ def _final(
         return _final_shared(spec, shared, prescored[lender], gaussian_fitter, seed)
     source = prescored[spec.borrows if spec.borrows is not None else spec.name]
     if spec.kind is ScorerKind.REPUTATION:
-        return _final_reputation(spec, source)
+        return _final_reputation(spec, source, shared)
     pre = source.prescoring
     if spec.kind is ScorerKind.MF:
         view, screening, own = source.inputs, source.screening, source.seconds
@@ -338,7 +374,10 @@ def _final(
         defences.inputs, pre, spec.config, defences.rating_weights, fit_notes=fitter
     )
     seconds = time.perf_counter() - start
-    run = ScorerRun(spec, view, pre, final, own + seconds, None, screening, defences)
+    removed = removed_keys(shared, spec, defences.inputs)
+    run = ScorerRun(
+        spec, view, pre, final, own + seconds, None, screening, defences, removed=removed
+    )
     if spec.name != CORE_NAME:
         run = without_ratings(run)
     _log.info(
@@ -486,7 +525,9 @@ def slim_prescored(p: Prescored) -> Prescored:
 
 def prescoring_run(p: Prescored) -> ScorerRun:
     """The run of a prescoring-only scorer: its prescoring, no final results."""
-    return ScorerRun(p.spec, p.inputs, p.prescoring, None, p.seconds, p.skipped, p.screening)
+    return ScorerRun(
+        p.spec, p.inputs, p.prescoring, None, p.seconds, p.skipped, p.screening, removed=p.removed
+    )
 
 
 GaussianFitterFactory = Callable[[ScorerSpec, CoreInputs], NoteFitter]
@@ -510,15 +551,18 @@ def _in_process_only(executor: Executor | None) -> None:
         )
 
 
-def screen_roster(shared: CoreInputs, roster: tuple[ScorerSpec, ...]) -> SharedScreening:
+def screen_roster(
+    shared: CoreInputs, roster: tuple[ScorerSpec, ...], *, audit: bool = False
+) -> SharedScreening:
     """The run-wide defence pass (``defences.screen_shared``) under the config of Core, or
     of the first scorer when Core is not selected (every scorer takes its defence parts from
-    the run's config)."""
+    the run's config). ``audit``: every scorer records the ratings its defences took out
+    (``ScorerRun.removed``)."""
     configs = {s.name: s.config for s in roster}
     config = configs.get(CORE_NAME, roster[0].config if roster else None)
     if config is None:
-        return SharedScreening(shared, None)
-    return screen_shared(shared, config)
+        return SharedScreening(shared, None, audit=audit)
+    return replace(screen_shared(shared, config), audit=audit)
 
 
 def prescore_roster(
@@ -590,9 +634,7 @@ def final_roster(
             ordered[spec.name] = runs[spec.name]
         else:
             p = prescored[spec.name]
-            ordered[spec.name] = ScorerRun(
-                spec, p.inputs, p.prescoring, None, p.seconds, p.skipped, p.screening
-            )
+            ordered[spec.name] = prescoring_run(p)
     return RosterResult(ordered, shares=shares)
 
 
@@ -605,6 +647,7 @@ def run_roster(
     executor: Executor | None = None,
     work_dir: str | None = None,
     outputs_only: bool = False,
+    audit: bool = False,
 ) -> RosterResult:
     """Prescore, then score, every scorer of ``roster`` (both phases of ``prescore_roster``
     and ``final_roster``, with the same result bit for bit) as one task graph, longest
@@ -618,7 +661,7 @@ def run_roster(
     ``work_dir`` (``scorers.remote``). With ``outputs_only`` every run but Core's keeps only
     what the output files read (``for_outputs``) from the moment it finishes.
     """
-    screening = screen_roster(shared, roster)
+    screening = screen_roster(shared, roster, audit=audit)
     shares = shared_prescorings(screening.inputs, roster)
     if shares:
         _log.info("shared prescorings (same view and configuration): %s", shares)
