@@ -1,13 +1,19 @@
 """Recent deviation: the watch's test on what the bridging model cannot explain (not in
 the reference).
 
-An aged brigade (established accounts with camouflage) strikes its first target before its
-members share any verdict a pair or group test could see, and before a refit has evidence:
-none of the watch's other rules (:mod:`bridgewatch.scoring.incremental.watch`) can tell it
-from honest raters. What it cannot hide is the point of the attack: on the target its
-members say something the model does not expect *from them* -- raters of both camps call
-helpful a note the note's earlier raters, read through their own viewpoints, did not --
-and they say it on the same note at about the same time.
+Established accounts (an aged brigade with camouflage) that strike a note before they
+share any verdict a pair or group test could see, and before a refit has evidence, look
+like honest raters to the watch's other rules (:mod:`bridgewatch.scoring.incremental.watch`).
+What they cannot hide on a note that already has raters is the point of the attack: they
+say something the model does not expect *from them* -- raters of both camps call helpful a
+note its earlier raters, read through their own viewpoints, did not -- and they say it on
+the same note at about the same time.
+
+Limit (measured, ``benchmarks/results/liveaged/``): the test needs earlier ratings. On the
+live attack replay every target the aged brigade got shown is a new note it rated first;
+there the bridging model explains the brigade perfectly (raters of both camps calling a
+note helpful is a bridging note) and the test has nothing to say. On every replay kind
+it changed no outcome (notes held, targets shown, honest delays), honest notes included.
 
 Between refits the worker holds the rater side of the Core scorer's model frozen
 (``ŷ = μ + i_u + i_n + f_u f_n``; :class:`~bridgewatch.scoring.incremental.watch.RaterModel`).

@@ -138,8 +138,9 @@ class WatchConfig:
     deviation : the recent-deviation test (:mod:`bridgewatch.scoring.incremental.deviation`):
         a note whose helpful status would change because its recent ratings deviate that
         way from what the Core scorer's frozen raters predict from its earlier ratings,
-        beyond chance, is held (an aged brigade's first target, before any pair or group
-        test can see its members). None: off.
+        beyond chance, is held (established accounts pushing a note that already has
+        raters, before any pair or group test can see them; a new note is not tested).
+        None: off.
     """
 
     window_ms: int = 30 * 60_000
