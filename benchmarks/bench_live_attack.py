@@ -101,7 +101,10 @@ def _published(engine: Engine) -> dict[str, str]:
 
 
 def _reason_kind(why: str) -> str:
-    """A hold reason's rule: the 30-minute burst, the slow run or unproven support."""
+    """A hold reason's rule: the 30-minute burst, the slow run, unproven support or the
+    recent deviation."""
+    if "model predicts" in why:
+        return "recent deviation"
     if "proven record" in why:
         return "unproven support"
     if "hours" in why:

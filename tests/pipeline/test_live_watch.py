@@ -1,9 +1,11 @@
 """The live state's coordination watch: the unproven-support switch, and the watch's rater
-model built once per refit (not once per pass)."""
+model built once per refit (not once per pass), for the unproven-support rule and the
+recent-deviation test alike."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -21,9 +23,11 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return write_small_community(tmp_path_factory.mktemp("watch"))
 
 
-@pytest.mark.parametrize("hold_unproven", [True, False])
+@pytest.mark.parametrize(
+    ("hold_unproven", "deviation"), [(True, True), (False, True), (False, False)]
+)
 def test_the_unproven_support_switch_and_one_rater_model_per_refit(
-    files: Any, hold_unproven: bool, monkeypatch: pytest.MonkeyPatch
+    files: Any, hold_unproven: bool, deviation: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = {"model": 0, "support": 0}
     model = state_module.rater_model  # type: ignore[attr-defined]
@@ -40,7 +44,9 @@ def test_the_unproven_support_switch_and_one_rater_model_per_refit(
     monkeypatch.setattr(state_module, "rater_model", counted_model)
     monkeypatch.setattr(state_module, "unproven_support", counted_support)
     state = _state(files, with_defences(ScoringConfig(topics=None)))
-    state.watch = WatchConfig(hold_unproven=hold_unproven)
+    watch = WatchConfig(hold_unproven=hold_unproven)
+    state.watch = watch if deviation else replace(watch, deviation=None)
+    modelled = hold_unproven or deviation
     state.refit()
     store = state.store
     notes = sorted({store.note_keys[k] for k in store.note_of(store.live_rows())})
@@ -51,8 +57,8 @@ def test_the_unproven_support_switch_and_one_rater_model_per_refit(
         state.apply_events(_events(rng, state, notes, raters, 10_000 + 100 * k, now + k, 20))
         state.rescore(now + k)
     assert calls["support"] == (3 if hold_unproven else 0)
-    assert calls["model"] == (1 if hold_unproven else 0)
+    assert calls["model"] == (1 if modelled else 0)
     state.refit()  # a new refit: a new model
     state.apply_events(_events(rng, state, notes, raters, 20_000, now + 5, 20))
     state.rescore(now + 5)
-    assert calls["model"] == (2 if hold_unproven else 0)
+    assert calls["model"] == (2 if modelled else 0)

@@ -68,10 +68,12 @@ from bridgewatch.scoring.incremental import (
     RosterRefit,
     WatchConfig,
     apply_holds,
+    deviation_holds,
     live_inputs,
     newly_helpful,
     rater_model,
     rescore_roster,
+    residual_spread,
     roster_refit,
     sticky_proven,
     suspicious_notes,
@@ -356,6 +358,8 @@ class LiveState:
     _enrollment: tuple[pl.DataFrame, IdIndex, EnrollmentTable, NDArray[np.bool_]] | None = None
     # (refit, its Core rater model) of the watch's unproven-support rule.
     _model: tuple[Refit, RaterModel | None] | None = None
+    # (refit, the model's residual spread) of the watch's recent-deviation test.
+    _spread: tuple[Refit, float] | None = None
     # (refit, the watch's proven record there); the participants proven at any refit so far.
     _proven: tuple[Refit, NDArray[np.bool_] | None] | None = None
     _proven_ids: NDArray[np.str_] = field(default_factory=lambda: np.zeros(0, dtype=np.str_))
@@ -730,6 +734,9 @@ class LiveState:
                 flagged,
             ).items():
                 found.setdefault(row, reason)
+        if self.watch.deviation is not None:
+            for row, reason in self._deviation(live, refit, as_of_ms).items():
+                found.setdefault(row, reason)
         for row, reason in found.items():
             self.holds.setdefault(str(note_ids[row]), (as_of_ms, reason))
         if not self.holds:
@@ -739,6 +746,24 @@ class LiveState:
         if stopped.any():
             _log.info("holds stopped %d status changes", int(stopped.sum()))
         return history, stopped
+
+    def _deviation(self, live: LivePass, refit: Refit, as_of_ms: int) -> dict[int, str]:
+        """The watch's recent-deviation holds of the pass
+        (:mod:`bridgewatch.scoring.incremental.deviation`; the model's residual spread is
+        measured on the first pass after each refit)."""
+        model = self._watch_model(refit)
+        config = self.watch.deviation if self.watch is not None else None
+        if model is None or config is None:
+            return {}
+        ratings = live.inputs.post_pss
+        if model.rater_intercepts.shape != (ratings.n_participants,):
+            return {}
+        cached = self._spread
+        if cached is None or cached[0] is not refit:
+            cached = (refit, residual_spread(ratings, model))
+            self._spread = cached
+        old, new = live.inputs.history.current_status, live.history.current_status
+        return deviation_holds(ratings, old, new, model, cached[1], as_of_ms, config)
 
     def _watch_proven(self, refit: Refit) -> NDArray[np.bool_] | None:
         """The watch's proven record at ``refit`` (once per refit): its established raters

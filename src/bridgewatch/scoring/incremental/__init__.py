@@ -14,6 +14,13 @@ from bridgewatch.scoring.incremental.cache import (
     rating_fingerprints,
 )
 from bridgewatch.scoring.incremental.defences import HeldDefences, hold_defences
+from bridgewatch.scoring.incremental.deviation import (
+    DeviationConfig,
+    DeviationResult,
+    deviation_holds,
+    recent_deviation,
+    residual_spread,
+)
 from bridgewatch.scoring.incremental.final import (
     FitKind,
     IncrementalConfig,
@@ -45,6 +52,8 @@ from bridgewatch.scoring.incremental.watch import (
 )
 
 __all__ = [
+    "DeviationConfig",
+    "DeviationResult",
     "FitKind",
     "HeldDefences",
     "IncrementalConfig",
@@ -62,6 +71,7 @@ __all__ = [
     "apply_holds",
     "cache_from_final",
     "crosses_helpful",
+    "deviation_holds",
     "empty_ratings",
     "established_fit",
     "hold_defences",
@@ -69,8 +79,10 @@ __all__ = [
     "newly_helpful",
     "rater_model",
     "rating_fingerprints",
+    "recent_deviation",
     "rescore_final",
     "rescore_roster",
+    "residual_spread",
     "roster_refit",
     "sticky_proven",
     "suspicious_notes",

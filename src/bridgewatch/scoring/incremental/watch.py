@@ -42,7 +42,7 @@ Pure: arrays in, arrays out; the caller keeps the held notes between passes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import scipy.sparse as sp
@@ -52,6 +52,7 @@ from bridgewatch.errors import ConfigError
 from bridgewatch.model import Ratings
 from bridgewatch.model.enums import NoteStatus
 from bridgewatch.scoring.history import StatusHistory
+from bridgewatch.scoring.incremental.deviation import DeviationConfig
 from bridgewatch.scoring.manipulation.co_rating import _poisson_sf
 from bridgewatch.scoring.mf import MFConfig
 from bridgewatch.scoring.prescoring import PrescoringResult
@@ -134,6 +135,12 @@ class WatchConfig:
         alone let one slow-brigade target be shown (and cut the sleeper kind's honest p95
         from 498 to 38 minutes); with this rule no target is shown but honest newcomers
         who share three verdicts by chance keep their notes waiting as before.
+    deviation : the recent-deviation test (:mod:`bridgewatch.scoring.incremental.deviation`):
+        a note whose helpful status would change because its recent ratings deviate that
+        way from what the Core scorer's frozen raters predict from its earlier ratings,
+        beyond chance, is held (established accounts pushing a note that already has
+        raters, before any pair or group test can see them; a new note is not tested).
+        None: off.
     """
 
     window_ms: int = 30 * 60_000
@@ -151,6 +158,7 @@ class WatchConfig:
     hold_unproven: bool = True
     unproven_run: bool = True
     unproven_meeting: bool = True
+    deviation: DeviationConfig | None = field(default_factory=DeviationConfig)
 
     def __post_init__(self) -> None:
         if self.window_ms <= 0:
