@@ -254,3 +254,41 @@ def test_outcome_tally_follows_rating_and_status_changes(seed: int) -> None:
     # Without the touched notes (unknown) it recounts.
     again = tally.updated(ratings, ratings, facts, None, config)
     np.testing.assert_array_equal(again.counts, tally.counts)
+
+
+def test_a_pass_undone_by_restore_leaves_the_state_as_without_it(files: Any) -> None:
+    # Passes write their scorers' per-note arrays in place; a pass whose transaction did not
+    # commit is undone by ``restore``, and the next passes are those of a state that never
+    # ran it.
+    config = with_defences(ScoringConfig(topics=None))
+    states = [_state(files, config), _state(files, config)]
+    rng = random.Random(2)
+    notes = sorted(
+        {states[0].store.note_keys[k] for k in states[0].store.note_of(states[0].store.live_rows())}
+    )
+    raters = sorted(states[0].store.rater_keys)
+    now = states[0].store.newest_ms()
+    for state in states:
+        state.rescore(now)  # the refit and the first pass, over every note
+    event_id = 1
+    for k, size in enumerate((30, 40, 25, 50)):
+        batch = _events(rng, states[0], notes, raters, event_id, now + 1000, size)
+        event_id += size
+        now += 1000 + size
+        if k in (1, 2):
+            # The first state runs another batch (and pass) first, then drops it.
+            aborted = _events(random.Random(k), states[0], notes, raters, 10_000 * k, now, 60)
+            saved = states[0].checkpoint()
+            states[0].apply_events(aborted)
+            states[0].rescore(now)
+            states[0].restore(saved)
+        results = []
+        for state in states:
+            state.checkpoint()
+            state.apply_events(batch)
+            results.append(state.rescore(now))
+        a, b = (s.last_pass for s in states)
+        assert a is not None and b is not None
+        assert _differing(a.scored_notes(now, config), b.scored_notes(now, config)) == []
+        assert [c.note_id for c in results[0].changes] == [c.note_id for c in results[1].changes]
+        assert results[0].scores == results[1].scores

@@ -79,6 +79,7 @@ from bridgewatch.scoring.incremental import (
     suspicious_notes,
     unproven_support,
 )
+from bridgewatch.scoring.incremental.writes import WriteLog
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
 from bridgewatch.scoring.meta.explanation import ALL_TAGS
 from bridgewatch.scoring.run import score
@@ -363,6 +364,11 @@ class LiveState:
     # (refit, the watch's proven record there); the participants proven at any refit so far.
     _proven: tuple[Refit, NDArray[np.bool_] | None] | None = None
     _proven_ids: NDArray[np.str_] = field(default_factory=lambda: np.zeros(0, dtype=np.str_))
+    # The rows the passes since ``checkpoint`` overwrote in the previous passes' per-note
+    # arrays (they update them in place: see ``bridgewatch.scoring.incremental.writes``);
+    # None: no unit of work open (nothing to undo). ``_warming``: the warm pass copies.
+    _writes: WriteLog | None = None
+    _warming: bool = False
 
     def __post_init__(self) -> None:
         if self.frames.ratings.height:
@@ -377,6 +383,7 @@ class LiveState:
     def checkpoint(self) -> _Saved:
         """Start a unit of work that :meth:`restore` can undo."""
         self.store.mark()
+        self._writes = WriteLog()
         f = self.frames
         return _Saved(
             Frames(f.notes, f.ratings, f.enrollment, f.history),
@@ -395,6 +402,9 @@ class LiveState:
     def restore(self, saved: _Saved) -> None:
         """Undo everything since ``checkpoint`` (a pass whose transaction did not commit)."""
         self.store.undo()
+        if self._writes is not None:
+            self._writes.undo()  # the previous pass's arrays, as ``saved.last_pass`` had them
+        self._writes = WriteLog()
         self.frames, self.position, self._caches = saved.frames, saved.position, saved.caches
         self._context, self._touched, self.pending = saved.context, saved.touched, saved.pending
         self.holds, self._released = saved.holds, saved.released
@@ -611,6 +621,7 @@ class LiveState:
             aligner=self._aligner,
             previous=previous,
             touched=touched_rows,
+            log=None if self._warming else self._write_log(),
         )
         self._caches = live.caches
         self.last_pass = live
@@ -637,6 +648,11 @@ class LiveState:
             live, refit, history, held, as_of_ms, before, touched_rows
         )
         return PassResult(rows, changes, pending, int(live.resolved.sum()), scores, contributors)
+
+    def _write_log(self) -> WriteLog:
+        """Where a pass records its in-place writes: the open unit of work's log, or (no
+        ``checkpoint``: nothing will be undone) a log that keeps nothing."""
+        return self._writes if self._writes is not None else WriteLog(record=False)
 
     def _contributor_rows(
         self,
@@ -798,10 +814,15 @@ class LiveState:
     def warm_up(self) -> None:
         """Run a pass and throw its results away: the first pass after a refit then costs
         what every pass costs (JIT compilation, the note context, the aligned prescoring)."""
+        outer = self._writes
         saved = self.checkpoint()
+        # The warm pass copies what it changes: ``saved.last_pass`` (and an enclosing unit
+        # of work's) stay as they were.
+        self._warming = True
         try:
             self.rescore(as_of_ms=self.store.newest_ms())
         finally:
+            self._warming = False
             # The fit caches are checked against rating fingerprints on every pass, so the
             # warm pass's caches (of the same data) stay valid; so do the note caches.
             # The contributor figures go back to the published ones (the warm pass wrote
@@ -809,6 +830,7 @@ class LiveState:
             context, caches, last = self._context, self._caches, self.last_pass
             tally = self._tally  # counted over the warm pass's ratings, as ``last`` holds
             self.restore(saved)
+            self._writes = outer
             self._context, self._caches, self.last_pass = context, caches, last
             self._tally = tally
 

@@ -10,8 +10,9 @@ discards) are skipped.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,6 +40,10 @@ from bridgewatch.scoring.status import (
     compute_tag_aggregates,
     update_core_rules,
 )
+
+# ``put(array, rows, values) -> array``: an array holding ``array`` with ``rows`` set to
+# ``values`` (``array`` itself written in place, or a copy).
+RowWriter = Callable[[NDArray[Any], NDArray[np.int64], Any], NDArray[Any]]
 
 __all__ = [
     "FinalScoringResult",
@@ -230,16 +235,20 @@ def _only_scored_rows(
     low_diligence: NDArray[np.float64],
     previous: FinalScoringResult,
     rows: NDArray[np.int64],
+    put: RowWriter | None = None,
 ) -> tuple[TagAggregates, IncorrectAggregates, NDArray[np.float64]]:
     """:func:`_only_scored` when only the notes at ``rows`` have other aggregates or
     ``scored`` than ``previous`` (the low-diligence intercepts are masked whole: a joint fit
-    moves them all)."""
+    moves them all). ``put`` sets the rows of ``previous``' arrays (default: in copies)."""
     sub = scored[rows]
 
     def keep(before: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.float64]:
-        out = before.copy()
         mask = sub if values.ndim == 1 else sub[:, None]
-        out[rows] = np.where(mask, values[rows], np.nan)
+        now = np.where(mask, values[rows], np.nan)
+        if put is not None:
+            return put(before, rows, now)
+        out = before.copy()
+        out[rows] = now
         return out
 
     pt, pi = previous.tags, previous.incorrect
@@ -431,6 +440,7 @@ def assemble_final_result(
     tag_scale: TagScale | None = None,
     previous: FinalScoringResult | None = None,
     rows: NDArray[np.int64] | None = None,
+    put: RowWriter | None = None,
 ) -> FinalScoringResult:
     """Per-note aggregates (§5.5) and the Core rules (§6) on top of the final fits.
 
@@ -456,6 +466,9 @@ def assemble_final_result(
         and for the notes whose bounds, low-diligence intercept or previous status move a
         rule's predicate (:func:`~bridgewatch.scoring.status.update_core_rules`); the
         result is the same.
+    put : with ``previous``: how the rows of ``previous``' tag and incorrect arrays are set,
+        ``put(array, rows, values) -> array`` (an incremental pass that owns them writes in
+        place); None: in copies (``previous`` is unchanged).
 
     Returns
     -------
@@ -471,7 +484,7 @@ def assemble_final_result(
     if sparse:
         assert previous is not None and rows is not None
         tags, incorrect, low_diligence = _only_scored_rows(
-            scored, agg.tags, agg.incorrect, low_diligence, previous, rows
+            scored, agg.tags, agg.incorrect, low_diligence, previous, rows, put
         )
     else:
         tags, incorrect, low_diligence = _only_scored(

@@ -50,6 +50,7 @@ from bridgewatch.scoring.incremental.watch import (
     suspicious_notes,
     unproven_support,
 )
+from bridgewatch.scoring.incremental.writes import WriteLog, copy_put
 
 __all__ = [
     "DeviationConfig",
@@ -67,9 +68,11 @@ __all__ = [
     "RosterRefit",
     "ScorerRefit",
     "WatchConfig",
+    "WriteLog",
     "align_prescoring",
     "apply_holds",
     "cache_from_final",
+    "copy_put",
     "crosses_helpful",
     "deviation_holds",
     "empty_ratings",

@@ -54,6 +54,7 @@ from bridgewatch.scoring.incremental.final import (
     fit_ratings,
 )
 from bridgewatch.scoring.incremental.inputs import empty_ratings
+from bridgewatch.scoring.incremental.writes import WriteLog, Writer, copy_put
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.mf import (
     BoundGrams,
@@ -126,6 +127,10 @@ class ScorerNotes:
     final : the pass's final scoring, whose rule outcomes the next pass keeps for the notes
         whose rule inputs did not change (None: the next pass applies the rules to every
         note).
+    owned : whether the per-note arrays that a pass over the changed notes sets rows of
+        (aggregates, fits, tallies, normal equations, the final tag and incorrect figures)
+        belong to this state alone: made by such a pass, not shared with a refit's or a
+        full pass's results. Only then may the next pass write them in place.
     """
 
     aggregates: NoteAggregates
@@ -133,6 +138,7 @@ class ScorerNotes:
     tally: FitTally
     grams: BoundGrams | None
     final: FinalScoringResult | None = None
+    owned: bool = False
 
     def aligned(self, old_rows: NDArray[np.int64], note_ids: NDArray[np.str_]) -> ScorerNotes:
         """The state on a grown note index: ``old_rows`` gives each note's row in this
@@ -143,6 +149,7 @@ class ScorerNotes:
             tally=FitTally(self.tally.rater_counts, take_rows(self.tally.note_counts, old_rows, 0)),
             grams=None if self.grams is None else _take(self.grams, old_rows),
             final=None,
+            owned=self.owned,
         )
 
 
@@ -199,18 +206,18 @@ class NotePassResult:
     in_scope: NDArray[np.bool_]
 
 
-def _scatter(prev: _T, part: _T, rows: NDArray[np.int64], keep: frozenset[str]) -> _T:
-    """``prev`` with rows ``rows`` of every per-note array field set from ``part``; the
-    fields in ``keep`` (run-wide figures) are taken from ``part`` whole."""
+def _scatter(
+    prev: _T, part: _T, rows: NDArray[np.int64], keep: frozenset[str], put: Writer = copy_put
+) -> _T:
+    """``prev`` with rows ``rows`` of every per-note array field set from ``part`` (by
+    ``put``); the fields in ``keep`` (run-wide figures) are taken from ``part`` whole."""
     changes: dict[str, Any] = {}
     for f in fields(prev):  # type: ignore[arg-type]
         new = getattr(part, f.name)
         if f.name in keep:
             changes[f.name] = new
             continue
-        out = getattr(prev, f.name).copy()
-        out[rows] = new
-        changes[f.name] = out
+        changes[f.name] = put(getattr(prev, f.name), rows, new)
     return replace(prev, **changes)  # type: ignore[type-var]
 
 
@@ -235,24 +242,18 @@ def _take(obj: _T, rows: NDArray[np.int64]) -> _T:
 
 
 def _merge_aggregates(
-    prev: NoteAggregates, part: NoteAggregates, rows: NDArray[np.int64]
+    prev: NoteAggregates, part: NoteAggregates, rows: NDArray[np.int64], put: Writer
 ) -> NoteAggregates:
-    """The previous pass's aggregates with the redone notes' replaced."""
+    """The previous pass's aggregates with the redone notes' replaced (by ``put``)."""
     return NoteAggregates(
-        signs=_scatter(prev.signs, part.signs, rows, frozenset()),
-        tags=_scatter(prev.tags, part.tags, rows, _TAGS_WIDE),
-        incorrect=_scatter(prev.incorrect, part.incorrect, rows, frozenset()),
-        scored=_scatter_array(prev.scored, part.scored, rows),
-        num_final_round_ratings=_scatter_array(
-            prev.num_final_round_ratings, part.num_final_round_ratings, rows
+        signs=_scatter(prev.signs, part.signs, rows, frozenset(), put),
+        tags=_scatter(prev.tags, part.tags, rows, _TAGS_WIDE, put),
+        incorrect=_scatter(prev.incorrect, part.incorrect, rows, frozenset(), put),
+        scored=put(prev.scored, rows, part.scored),
+        num_final_round_ratings=put(
+            prev.num_final_round_ratings, rows, part.num_final_round_ratings
         ),
     )
-
-
-def _scatter_array(prev: NDArray[Any], part: NDArray[Any], rows: NDArray[np.int64]) -> Any:
-    out = prev.copy()
-    out[rows] = part
-    return out
 
 
 def _pseudo_scale(
@@ -291,6 +292,8 @@ def rescore_notes(
     make_plan: Callable[[CoreInputs], NotePlan],
     state: ScorerNotes,
     tag_scale: TagScale,
+    in_scope: NDArray[np.bool_] | None = None,
+    log: WriteLog | None = None,
 ) -> NotePassResult:
     """One scorer's pass that redoes only the notes at ``rows`` (see the module docstring).
 
@@ -309,6 +312,11 @@ def rescore_notes(
     state : its :class:`ScorerNotes` from the previous pass, on ``shared``'s note index
         (:meth:`ScorerNotes.aligned`).
     tag_scale : the refit's tag scale (finite).
+    in_scope : bool per participant, the scorer's rater scope when already known
+        (``raters_in_scope`` of ``shared``'s participants); None: found here.
+    log : where the rows of ``state``'s arrays are written in place when ``state.owned``
+        (:mod:`.writes`; ``state`` then holds this pass's figures too, and ``log.undo``
+        restores it); None, or a state that is not owned: copies (``state`` is unchanged).
 
     Returns
     -------
@@ -317,7 +325,8 @@ def rescore_notes(
     plan = make_plan(shared)
     compact, old = changed
     # Every view of the pass has the same participants: the rater scope is found once.
-    in_scope = raters_in_scope(shared.modeling_group, shared.enrolled, spec.config.scope)
+    if in_scope is None:
+        in_scope = raters_in_scope(shared.modeling_group, shared.enrolled, spec.config.scope)
     view, weights = _view(compact, spec, defences, in_scope)
     pre_c = align(compact.note_ids.ids)
     chosen = fit_ratings(view.scoped, weights, pre_c, config, plan)
@@ -327,16 +336,18 @@ def rescore_notes(
         pre_o = align(old.note_ids.ids)
     old_chosen = fit_ratings(old_view.scoped, old_weights, pre_o, config, plan)
 
+    put: Writer = log.put if log is not None and state.owned else copy_put
     tally = state.tally
-    counts = tally.rater_counts.copy()
-    np.add.at(counts, chosen.rater_idx, 1)
-    np.subtract.at(counts, old_chosen.rater_idx, 1)
     touched_raters = np.union1d(chosen.rater_idx, old_chosen.rater_idx).astype(np.int64)
-    flipped = touched_raters[
-        (counts[touched_raters] > 0) != (tally.rater_counts[touched_raters] > 0)
-    ]
-    note_counts = tally.note_counts.copy()
-    note_counts[rows] = np.bincount(chosen.note_idx, minlength=rows.shape[0])
+    delta = np.zeros(touched_raters.shape[0], dtype=tally.rater_counts.dtype)
+    np.add.at(delta, np.searchsorted(touched_raters, chosen.rater_idx), 1)
+    np.subtract.at(delta, np.searchsorted(touched_raters, old_chosen.rater_idx), 1)
+    was = tally.rater_counts[touched_raters]
+    flipped = touched_raters[(was + delta > 0) != (was > 0)]
+    counts = put(tally.rater_counts, touched_raters, was + delta)
+    note_counts = put(
+        tally.note_counts, rows, np.bincount(chosen.note_idx, minlength=rows.shape[0])
+    )
     tally = FitTally(counts, note_counts)
     if flipped.shape[0]:
         # A rater entered or left the main fit: the aggregates of every note they rated read
@@ -348,8 +359,8 @@ def rescore_notes(
         chosen = fit_ratings(view.scoped, weights, pre_c, config, plan)
 
     cache = state.cache
-    intercepts = {name: cache.intercepts[name].copy() for name in FITS}
-    factors = {name: cache.factors[name].copy() for name in FITS}
+    intercepts = {name: cache.intercepts[name] for name in FITS}
+    factors = {name: cache.factors[name] for name in FITS}
     if plan.kind is not FitKind.HELD and rows.shape[0]:
         fitter = make_plan(compact).fitter
         assert fitter is not None
@@ -357,17 +368,23 @@ def rescore_notes(
             ratings, w = _subset(view.scoped, weights, mask)
             if not ratings.n_ratings:
                 # No changed note has a rating in this fit: none has parameters.
-                intercepts[name][rows] = np.nan
-                factors[name][rows] = np.nan
+                intercepts[name] = put(intercepts[name], rows, np.nan)
+                factors[name] = put(factors[name], rows, np.nan)
                 continue
             fit = fitter(ratings, pre_c, config, ratio, w)
-            intercepts[name][rows] = fit.intercept
-            factors[name][rows] = fit.factor
+            intercepts[name] = put(intercepts[name], rows, fit.intercept)
+            factors[name] = put(factors[name], rows, fit.factor)
+    if put is copy_put:
+        # (Every array of the new state is its own: the next pass may write it in place.)
+        intercepts = {
+            k: v if v is not cache.intercepts[k] else v.copy() for k, v in intercepts.items()
+        }
+        factors = {k: v if v is not cache.factors[k] else v.copy() for k, v in factors.items()}
     used = counts > 0
     rater_factor = fit_rater_factor(used, pre, plan, cache)
     main_c = NoteFit(chosen, intercepts["main"][rows], factors["main"][rows], rater_factor)
     part = note_aggregates(view, pre_c, config, main_c, tag_scale)
-    aggregates = _merge_aggregates(state.aggregates, part, rows)
+    aggregates = _merge_aggregates(state.aggregates, part, rows, put)
 
     bounds: PseudoRaterBounds | None = None
     grams = state.grams
@@ -380,12 +397,12 @@ def rescore_notes(
             part_grams = BoundGrams(
                 np.zeros((k, 2, 2)), np.zeros((k, 2)), zero, zero.copy(), zero.copy(), grams.mu
             )
-        grams = _scatter(grams, part_grams, rows, _GRAMS_WIDE)
+        grams = _scatter(grams, part_grams, rows, _GRAMS_WIDE, put)
         if tally.n_ratings:
             bounds = bounds_from_grams(grams, _pseudo_scale(used, tally, pre), config.mf)
 
     diligence = None
-    low_diligence = cache.low_diligence.copy()
+    low_diligence = cache.low_diligence  # (read only)
     if plan.diligence == "full" and tally.n_ratings:
         full_view, full_weights = _view(shared, spec, defences, in_scope)
         fr = fit_ratings(full_view.scoped, full_weights, pre, config, plan)
@@ -411,13 +428,18 @@ def rescore_notes(
         aggregates=aggregates,
         previous=state.final,
         rows=rows,
+        put=put,
     )
+    fingerprints = cache.fingerprints
+    if not state.owned:
+        # (A pass over the changed notes fingerprints none: an owned state's are all NaN.)
+        fingerprints = {k: np.full_like(v, np.nan) for k, v in fingerprints.items()}
     new_cache = replace(
         cache,
         intercepts=intercepts,
         factors=factors,
-        fingerprints={k: np.full_like(v, np.nan) for k, v in cache.fingerprints.items()},
+        fingerprints=fingerprints,
         low_diligence=low_diligence if diligence is not None else cache.low_diligence,
     )
-    notes = ScorerNotes(aggregates, new_cache, tally, grams, final)
+    notes = ScorerNotes(aggregates, new_cache, tally, grams, final, owned=True)
     return NotePassResult(final, notes, rows, view.in_scope)

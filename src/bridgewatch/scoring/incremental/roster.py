@@ -60,9 +60,12 @@ from bridgewatch.scoring.incremental.final import (
     rescore_final,
 )
 from bridgewatch.scoring.incremental.notes import ScorerNotes, rescore_notes, scorer_notes
+from bridgewatch.scoring.incremental.writes import WriteLog
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.meta import MetaResult
 from bridgewatch.scoring.outputs import build_scored_notes
+from bridgewatch.scoring.preprocess import raters_in_scope
+from bridgewatch.scoring.preprocess.config import CoreScopeConfig
 from bridgewatch.scoring.prescoring import PrescoringResult
 from bridgewatch.scoring.run import ScoringResult, core_note_scores, topic_names
 from bridgewatch.scoring.scorers import (
@@ -351,15 +354,24 @@ class LivePass:
 
 
 class PrescoringAligner:
-    """Each scorer's refit prescoring re-indexed onto the current notes (cached per index)."""
+    """Each scorer's refit prescoring re-indexed onto the current notes (cached per index),
+    and each rater scope of the participants (cached per participant arrays)."""
 
     def __init__(self) -> None:
         self._key: tuple[int, NDArray[np.str_]] | None = None
         self._pre: dict[str, PrescoringResult] = {}
+        self._scope_key: tuple[NDArray[np.int64], NDArray[np.bool_]] | None = None
+        self._scopes: dict[CoreScopeConfig, NDArray[np.bool_]] = {}
 
     def get(self, refit: RosterRefit, name: str, note_ids: NDArray[np.str_]) -> PrescoringResult:
         key = self._key
-        if key is None or key[0] != id(refit) or not np.array_equal(key[1], note_ids):
+        # (The same array object on every pass until the note index changes: the O(notes)
+        # string comparison is only needed when it is another object.)
+        if (
+            key is None
+            or key[0] != id(refit)
+            or (key[1] is not note_ids and not np.array_equal(key[1], note_ids))
+        ):
             self._key = (id(refit), note_ids)
             self._pre = {}
         pre = self._pre.get(name)
@@ -373,6 +385,19 @@ class PrescoringAligner:
     ) -> PrescoringResult:
         """The refit prescoring of ``name`` on a few notes (not cached)."""
         return align_prescoring(refit.scorers[name].prescoring, refit.note_ids, note_ids)
+
+    def in_scope(self, shared: CoreInputs, scope: CoreScopeConfig) -> NDArray[np.bool_]:
+        """``raters_in_scope`` of ``shared``'s participants, computed once per scope while
+        the participant arrays are the same objects (between note-context rebuilds)."""
+        key = self._scope_key
+        if key is None or key[0] is not shared.modeling_group or key[1] is not shared.enrolled:
+            self._scope_key = (shared.modeling_group, shared.enrolled)
+            self._scopes = {}
+        found = self._scopes.get(scope)
+        if found is None:
+            found = raters_in_scope(shared.modeling_group, shared.enrolled, scope)
+            self._scopes[scope] = found
+        return found
 
 
 def _plan(scorer: ScorerRefit, shared: CoreInputs, incremental: IncrementalConfig) -> NotePlan:
@@ -443,6 +468,7 @@ def rescore_roster(
     aligner: PrescoringAligner | None = None,
     previous: LivePass | None = None,
     touched: NDArray[np.int64] | None = None,
+    log: WriteLog | None = None,
 ) -> LivePass:
     """One pass of every scorer over the current ratings (see the module docstring).
 
@@ -466,6 +492,10 @@ def rescore_roster(
         with it only those notes, the new ones and the notes of raters who crossed the
         high-volume line are fingerprinted, and the tag counts are carried over for the
         rest. None: every note is fingerprinted.
+    log : with ``previous``: the scorers' per-note arrays that ``previous`` owns are
+        updated in place, each overwritten row recorded in ``log`` (``log.undo()`` gives
+        ``previous`` back); ``previous`` must not be read after the pass but to undo it.
+        None: the pass copies them (``previous`` is unchanged).
 
     Returns
     -------
@@ -538,6 +568,8 @@ def rescore_roster(
                 partial(_plan, scorer, incremental=inc),
                 state,
                 scorer.tag_scale,
+                in_scope=align.in_scope(shared, spec.config.scope),
+                log=log,
             )
             final = sparse.final
             notes[spec.name] = sparse.notes
