@@ -577,7 +577,12 @@ def _read_parquet(
         as_text = frame.with_columns(pl.col(h).cast(pl.String) for h in mismatched)
         checked = {h: c for h, c in layout.read.items() if h in mismatched or not c.nullable}
         sub = _Layout(checked, [])
-        bad = _bad_rows(as_text, checked, {h: dtypes[h] for h in checked})
+        # Typed key columns (a null createdAtMillis, say) are checked as text too: the
+        # checks parse text.
+        checked_text = as_text.select(
+            pl.col(LINE_COL), *(pl.col(h).cast(pl.String) for h in checked)
+        )
+        bad = _bad_rows(checked_text, checked, {h: dtypes[h] for h in checked})
         bad_lines = _handle_bad(display, bad, lenient, skipped)
         if bad_lines:
             as_text = as_text.filter(~pl.col(LINE_COL).is_in(sorted(bad_lines)))

@@ -36,6 +36,11 @@ class ShardIdCodes:
     def __len__(self) -> int:
         return int(self._keys.shape[0])
 
+    @staticmethod
+    def hashes(column: pl.Series) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+        """The key (first 64-bit hash) and the check (second hash) of each id."""
+        return column.hash(seed=0).to_numpy(), column.hash(seed=1).to_numpy()
+
     def add(self, column: pl.Series) -> NDArray[np.int32] | None:
         """Codes of ``column`` (String, no nulls), shape (n,); new ids get the next codes.
 
@@ -44,8 +49,7 @@ class ShardIdCodes:
         """
         if column.null_count():
             return None
-        key = column.hash(seed=0).to_numpy()
-        check = column.hash(seed=1).to_numpy()
+        key, check = self.hashes(column)
         codes: NDArray[np.int32] = _lookup_keys(key, self._slot_key, self._slot_pos)
         new_rows = np.flatnonzero(codes < 0)
         old_rows = codes >= 0
