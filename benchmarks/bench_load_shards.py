@@ -2,8 +2,9 @@
 
 Runs ``bridgewatch.io.load_dataset`` once in this process on a community directory (notes,
 status history, enrollment TSVs) and a ratings path, and prints one JSON line: wall and CPU
-seconds of the load, a SHA-256 of the loaded arrays and id indexes (user+sys of the process, all threads), peak RSS (ru_maxrss) and the RSS timeline
-sampled every 0.25 s, with the log lines' times, so that a peak can be tied to a step.
+seconds of the load (user+sys of the process, all threads), a SHA-256 of the loaded arrays
+and id indexes, peak RSS (ru_maxrss) and the RSS timeline sampled every 0.25 s, with the
+log lines' times, so that a peak can be tied to a step.
 
 Usage: PYTHONPATH=src .venv/bin/python benchmarks/bench_load_shards.py COMMUNITY RATINGS
        [--profile OUT.prof]
@@ -20,7 +21,6 @@ import resource
 import threading
 import time
 from pathlib import Path
-
 
 _COLUMNS = (
     "note_idx",

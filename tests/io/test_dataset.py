@@ -338,6 +338,15 @@ def _clean_parquet(write_tsv_text: WriteTsv, tmp_path: Path) -> tuple[dict[str, 
     return {**paths, "ratings": clean}, parquet
 
 
+def _load(paths: dict[str, Path], ratings: Path) -> Ratings:
+    return load_dataset(
+        notes=paths["notes"],
+        ratings=ratings,
+        status_history=paths["status_history"],
+        enrollment=paths["enrollment"],
+    ).ratings
+
+
 def _same_ratings(a: Ratings, b: Ratings) -> None:
     for name in (
         "note_idx",
@@ -355,11 +364,14 @@ def _same_ratings(a: Ratings, b: Ratings) -> None:
     assert a.participant_ids.ids.tolist() == b.participant_ids.ids.tolist()
 
 
+@pytest.mark.parametrize("piece_rows", [2, 1 << 21])
 def test_one_parquet_file_is_reduced_like_shards(
-    write_tsv_text: WriteTsv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    write_tsv_text: WriteTsv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece_rows: int
 ) -> None:
     """A single Parquet file takes the shard path (26 bytes per rating kept, not every
-    parsed column) and loads like its TSV (which takes the streaming path)."""
+    parsed column; read ``piece_rows`` rows at a time) and loads like its TSV (which takes
+    the streaming path)."""
+    monkeypatch.setattr(dataset_module, "_PIECE_ROWS", piece_rows)
     paths, parquet = _clean_parquet(write_tsv_text, tmp_path)
     streamed: list[bool] = []
     reduce = dataset_module._load_sharded_ratings
@@ -370,10 +382,9 @@ def test_one_parquet_file_is_reduced_like_shards(
         return result
 
     monkeypatch.setattr(dataset_module, "_load_sharded_ratings", spy)
-    kwargs = {k: paths[k] for k in ("notes", "status_history", "enrollment")}
-    from_parquet = load_dataset(ratings=parquet, **kwargs)
+    from_parquet = _load(paths, parquet)
     assert streamed == [True]
-    _same_ratings(from_parquet.ratings, load_dataset(ratings=paths["ratings"], **kwargs).ratings)
+    _same_ratings(from_parquet, _load(paths, paths["ratings"]))
 
 
 def test_an_id_hash_collision_in_the_shards_reads_the_whole_table(
@@ -382,24 +393,28 @@ def test_an_id_hash_collision_in_the_shards_reads_the_whole_table(
     from bridgewatch.io.shard_ids import ShardIdCodes
 
     paths, parquet = _clean_parquet(write_tsv_text, tmp_path)
-    kwargs = {k: paths[k] for k in ("notes", "status_history", "enrollment")}
-    expected = load_dataset(ratings=parquet, **kwargs).ratings
+    expected = _load(paths, parquet)
 
     def weak(column: pl.Series) -> tuple[Any, Any]:  # every id one key
         return np.zeros(column.len(), np.uint64), column.hash(seed=1).to_numpy()
 
     monkeypatch.setattr(ShardIdCodes, "hashes", staticmethod(weak))
-    _same_ratings(load_dataset(ratings=parquet, **kwargs).ratings, expected)
+    _same_ratings(_load(paths, parquet), expected)
 
 
-def test_a_bad_row_of_a_parquet_file_is_named_or_skipped(tmp_path: Path) -> None:
+@pytest.mark.parametrize("piece_rows", [1, 1 << 21])
+def test_a_bad_row_of_a_parquet_file_is_named_or_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece_rows: int
+) -> None:
     """An empty rater id in a Parquet ratings file: the error names the file, line and
-    field; lenient loading skips the row and keeps the others."""
+    field (the line in the whole file when it is read in pieces); lenient loading skips
+    the row and keeps the others."""
+    monkeypatch.setattr(dataset_module, "_PIECE_ROWS", piece_rows)
     header = "\t".join(["noteId", "raterParticipantId", "createdAtMillis", "helpfulnessLevel"])
     notes = tmp_path / "notes.tsv"
     notes.write_text("\t".join(NOTES_HEADER) + "\nn9\ta\t1\tNOT_MISLEADING\n")
     rows = ["n9\trater-x\t1\tHELPFUL", "n9\trater-y\t2\tHELPFUL", "n9\trater-z\t3\tHELPFUL"]
-    shards = _shards(tmp_path, header, [rows[:1], rows[1:]], parquet=True)
+    shards = _shards(tmp_path, header, [["n8\trater-x\t1\tHELPFUL"], rows], parquet=True)
     second = shards / "ratings-00001.parquet"
     pl.read_parquet(second).with_columns(
         pl.when(pl.int_range(pl.len()) == 1)
@@ -413,4 +428,4 @@ def test_a_bad_row_of_a_parquet_file_is_named_or_skipped(tmp_path: Path) -> None
     assert (caught.value.line, caught.value.field) == (2, "raterParticipantId")
     loaded = load_dataset(notes=notes, ratings=shards, lenient=True)
     assert [(s.line, s.field) for s in loaded.skipped] == [(2, "raterParticipantId")]
-    assert loaded.ratings.n_ratings == 2
+    assert loaded.ratings.n_ratings == 3

@@ -57,6 +57,10 @@ _ID_COLUMNS = ("noteId", "raterParticipantId")
 # 32 columns.
 _UNUSED_RATING_COLUMNS = ("ratedOnTweetId", "suggestion", "suggestionId")
 
+# Rows of a Parquet file parsed at a time by the shard path: the parsed columns take ~160
+# bytes per rating (the id strings most), so 10M-row files cost ~2 GB at once otherwise.
+_PIECE_ROWS = 1 << 21
+
 
 def ratings_from_frame(frame: pl.DataFrame, note_ids: IdIndex, participant_ids: IdIndex) -> Ratings:
     """Columnar :class:`Ratings` of the ratings in ``frame`` that have a value.
@@ -145,14 +149,39 @@ class _Shard:
     values: dict[str, NDArray[np.generic]]  # ``rating_value_exprs`` columns, createdAtMillis
 
 
+def _pieces(sources: list[Path]) -> list[tuple[Path, tuple[int, int] | None]]:
+    """The sources cut into pieces: Parquet files into ``_PIECE_ROWS`` rows (their row
+    count is in the footer), other files whole."""
+    pieces: list[tuple[Path, tuple[int, int] | None]] = []
+    for source in sources:
+        if source.suffix != ".parquet":
+            pieces.append((source, None))
+            continue
+        try:
+            n_rows = int(pl.scan_parquet(source).select(pl.len()).collect().item())
+        except (pl.exceptions.PolarsError, OSError):
+            pieces.append((source, None))  # read_table names the problem
+            continue
+        starts = range(0, max(n_rows, 1), _PIECE_ROWS)
+        pieces.extend((source, (start, _PIECE_ROWS)) for start in starts)
+    return pieces
+
+
 def _read_shard(
     path: Path,
+    rows: tuple[int, int] | None,
     codes: dict[str, ShardIdCodes],
     lenient: bool,
     skipped: list[SkippedRow],
 ) -> _Shard | None:
-    """One file of a sharded ratings table, or None on a 64-bit id hash collision."""
-    result = read_table(path, schemas.RATINGS, lenient=lenient, skip_columns=_UNUSED_RATING_COLUMNS)
+    """One piece of a sharded ratings table, or None on a 64-bit id hash collision."""
+    result = read_table(
+        path,
+        schemas.RATINGS,
+        lenient=lenient,
+        skip_columns=_UNUSED_RATING_COLUMNS,
+        parquet_rows=rows,
+    )
     skipped.extend(result.skipped)
     frame = result.frame
     del result
@@ -224,19 +253,19 @@ def _load_sharded_ratings(
 ) -> Ratings | None:
     """Ratings of a directory of shards, one shard's parsed columns in memory at a time.
 
-    Each shard is reduced to int32 id codes (:class:`ShardIdCodes`, shared over the
-    shards) and its value columns before the next is read, so the ~80 bytes per rating of
-    the parsed columns never exist for all shards at once, and neither do per-shard tables
-    of id strings. Returns None (the caller then reads the whole table at once) when two
-    rows share a (rater, note) pair, which needs the full rows to tell identical from
-    conflicting duplicates, or when two ids share a 64-bit key; otherwise the result is the
-    one the whole-table path gives.
+    Parquet files are read ``_PIECE_ROWS`` rows at a time, other files whole. Each piece is
+    reduced to int32 id codes (:class:`ShardIdCodes`, shared over the pieces) and its value
+    columns before the next is read, so the ~160 bytes per rating of the parsed columns
+    exist for one piece only, and there are no per-shard tables of id strings. Returns None
+    (the caller then reads the whole table at once) when two rows share a (rater, note)
+    pair, which needs the full rows to tell identical from conflicting duplicates, or when
+    two ids share a 64-bit key; otherwise the result is the one the whole-table path gives.
     """
     codes = {c: ShardIdCodes() for c in _ID_COLUMNS}
     shards: list[_Shard] = []
     shard_skipped: list[SkippedRow] = []
-    for source in sources:
-        shard = _read_shard(source, codes, lenient, shard_skipped)
+    for source, rows in _pieces(sources):
+        shard = _read_shard(source, rows, codes, lenient, shard_skipped)
         if shard is None:
             _log.info("64-bit id hash collision in %s; reading the table at once", source)
             return None
