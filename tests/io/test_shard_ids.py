@@ -41,7 +41,9 @@ def _length_key(column: pl.Series) -> tuple[NDArray[np.uint64], NDArray[np.uint6
 
 
 @pytest.mark.parametrize(
-    "shards", [[["ab", "cd"]], [["ab", "ab"], ["xyz", "cd"]]], ids=["same shard", "later shard"]
+    "shards",
+    [[["ab", "cd"]], [["ab", "ab"], ["xyz", "cd"]], [["ab"], ["cd", "cd"]]],
+    ids=["same shard", "later shard", "later shard, no new key"],
 )
 def test_two_ids_with_one_key_are_reported(
     shards: list[list[str]], monkeypatch: pytest.MonkeyPatch

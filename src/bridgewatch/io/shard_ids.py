@@ -52,11 +52,11 @@ class ShardIdCodes:
         key, check = self.hashes(column)
         codes: NDArray[np.int32] = _lookup_keys(key, self._slot_key, self._slot_pos)
         new_rows = np.flatnonzero(codes < 0)
+        if new_rows.shape[0] == 0:  # the common case after the first pieces: no masks
+            return codes if np.array_equal(self._checks[codes], check) else None
         old_rows = codes >= 0
         if not np.array_equal(self._checks[codes[old_rows]], check[old_rows]):
             return None
-        if new_rows.shape[0] == 0:
-            return codes
         found = (
             pl.DataFrame({"key": key[new_rows], "check": check[new_rows], "row": new_rows})
             .group_by("key", maintain_order=True)
