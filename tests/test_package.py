@@ -20,3 +20,9 @@ def test_polars_allocator_returns_freed_pages_unless_the_user_configured_it() ->
     env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
     assert "dirty_decay_ms:500" in _conf(env).split(",")
     assert _conf({**env, "_RJEM_MALLOC_CONF": "narenas:2"}) == "narenas:2"
+
+
+def test_free_heap_pages_are_returned_on_glibc() -> None:
+    from bridgewatch._allocator import release_free_heap
+
+    assert release_free_heap() is (os.uname().sysname == "Linux")

@@ -325,3 +325,107 @@ def test_rows_in_index_probes_past_keys_that_share_low_bits() -> None:
     rows = rows_in_index(HashedIds(pl.Series(keys), distinct), pl.Series(["a", "b", "c", "d"]))
     assert rows.dtype == np.int32
     assert rows.tolist() == [0, 1, 2, -1, 2, -1, 0]
+
+
+def _clean_parquet(write_tsv_text: WriteTsv, tmp_path: Path) -> tuple[dict[str, Path], Path]:
+    """The tiny dataset and its ratings (without the identical duplicate) as one Parquet."""
+    paths = _tiny(write_tsv_text)
+    text = paths["ratings"].read_text().splitlines()[:-1]
+    clean = tmp_path / "clean.tsv"
+    clean.write_text("\n".join(text) + "\n")
+    parquet = tmp_path / "ratings.parquet"
+    writers.write_ratings(readers.read_ratings(clean), parquet)
+    return {**paths, "ratings": clean}, parquet
+
+
+def _load(paths: dict[str, Path], ratings: Path) -> Ratings:
+    return load_dataset(
+        notes=paths["notes"],
+        ratings=ratings,
+        status_history=paths["status_history"],
+        enrollment=paths["enrollment"],
+    ).ratings
+
+
+def _same_ratings(a: Ratings, b: Ratings) -> None:
+    for name in (
+        "note_idx",
+        "rater_idx",
+        "helpful_num",
+        "helpfulness_level",
+        "created_at_ms",
+        "helpful_tags",
+        "not_helpful_tags",
+        "population_sampled",
+    ):
+        left, right = getattr(a, name), getattr(b, name)
+        assert left.dtype == right.dtype and np.array_equal(left, right), name
+    assert a.note_ids.ids.tolist() == b.note_ids.ids.tolist()
+    assert a.participant_ids.ids.tolist() == b.participant_ids.ids.tolist()
+
+
+@pytest.mark.parametrize("piece_rows", [2, 1 << 21])
+def test_one_parquet_file_is_reduced_like_shards(
+    write_tsv_text: WriteTsv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece_rows: int
+) -> None:
+    """A single Parquet file takes the shard path (26 bytes per rating kept, not every
+    parsed column; read ``piece_rows`` rows at a time) and loads like its TSV (which takes
+    the streaming path)."""
+    monkeypatch.setattr(dataset_module, "_PIECE_ROWS", piece_rows)
+    paths, parquet = _clean_parquet(write_tsv_text, tmp_path)
+    streamed: list[bool] = []
+    reduce = dataset_module._load_sharded_ratings
+
+    def spy(*args: Any) -> Ratings | None:
+        result = reduce(*args)
+        streamed.append(result is not None)
+        return result
+
+    monkeypatch.setattr(dataset_module, "_load_sharded_ratings", spy)
+    from_parquet = _load(paths, parquet)
+    assert streamed == [True]
+    _same_ratings(from_parquet, _load(paths, paths["ratings"]))
+
+
+def test_an_id_hash_collision_in_the_shards_reads_the_whole_table(
+    write_tsv_text: WriteTsv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridgewatch.io.shard_ids import ShardIdCodes
+
+    paths, parquet = _clean_parquet(write_tsv_text, tmp_path)
+    expected = _load(paths, parquet)
+
+    def weak(column: pl.Series) -> tuple[Any, Any]:  # every id one key
+        return np.zeros(column.len(), np.uint64), column.hash(seed=1).to_numpy()
+
+    monkeypatch.setattr(ShardIdCodes, "hashes", staticmethod(weak))
+    _same_ratings(_load(paths, parquet), expected)
+
+
+@pytest.mark.parametrize("piece_rows", [1, 1 << 21])
+def test_a_bad_row_of_a_parquet_file_is_named_or_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece_rows: int
+) -> None:
+    """An empty rater id in a Parquet ratings file: the error names the file, line and
+    field (the line in the whole file when it is read in pieces); lenient loading skips
+    the row and keeps the others."""
+    monkeypatch.setattr(dataset_module, "_PIECE_ROWS", piece_rows)
+    header = "\t".join(["noteId", "raterParticipantId", "createdAtMillis", "helpfulnessLevel"])
+    notes = tmp_path / "notes.tsv"
+    notes.write_text("\t".join(NOTES_HEADER) + "\nn9\ta\t1\tNOT_MISLEADING\n")
+    rows = ["n9\trater-x\t1\tHELPFUL", "n9\trater-y\t2\tHELPFUL", "n9\trater-z\t3\tHELPFUL"]
+    shards = _shards(tmp_path, header, [["n8\trater-x\t1\tHELPFUL"], rows], parquet=True)
+    second = shards / "ratings-00001.parquet"
+    pl.read_parquet(second).with_columns(
+        pl.when(pl.int_range(pl.len()) == 1)
+        .then(None)
+        .otherwise(pl.col("raterParticipantId"))
+        .alias("raterParticipantId")
+    ).write_parquet(second)
+    with pytest.raises(InputError) as caught:
+        load_dataset(notes=notes, ratings=shards)
+    assert "ratings-00001.parquet" in str(caught.value)
+    assert (caught.value.line, caught.value.field) == (2, "raterParticipantId")
+    loaded = load_dataset(notes=notes, ratings=shards, lenient=True)
+    assert [(s.line, s.field) for s in loaded.skipped] == [(2, "raterParticipantId")]
+    assert loaded.ratings.n_ratings == 3

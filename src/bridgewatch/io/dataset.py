@@ -9,7 +9,6 @@ ids on 64-bit hashes (:mod:`bridgewatch.io.idmap`) and reports or skips bad rows
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
+from bridgewatch._allocator import release_free_heap
 from bridgewatch.errors import InputError
 from bridgewatch.io import schemas
 from bridgewatch.io.idmap import (
@@ -40,6 +40,7 @@ from bridgewatch.io.readers import (
     require_rating_values,
 )
 from bridgewatch.io.schema import Schema
+from bridgewatch.io.shard_ids import ShardIdCodes
 from bridgewatch.model import IdIndex, Ratings
 from bridgewatch.model.dataset import Dataset, SkippedRow
 
@@ -56,6 +57,10 @@ _ID_COLUMNS = ("noteId", "raterParticipantId")
 # saves a sixth of the parse time. Identical-duplicate detection therefore compares the other
 # 32 columns.
 _UNUSED_RATING_COLUMNS = ("ratedOnTweetId", "suggestion", "suggestionId")
+
+# Rows of a Parquet file parsed at a time by the shard path: the parsed columns take ~160
+# bytes per rating (the id strings most), so 10M-row files cost ~2 GB at once otherwise.
+_PIECE_ROWS = 1 << 21
 
 
 def ratings_from_frame(frame: pl.DataFrame, note_ids: IdIndex, participant_ids: IdIndex) -> Ratings:
@@ -132,70 +137,80 @@ def _empty(schema: Schema) -> pl.DataFrame:
     return pl.DataFrame(schema=schema.polars_schema)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Shard:
-    """One ratings file reduced to what the scorer keeps (~42 bytes per rating).
+    """One ratings file reduced to what the scorer keeps: int32 id codes of every row (for
+    the duplicate check) and the value columns of the rows with a value (26 bytes per
+    rating in all); ``keep`` marks the rows with a value, None when all have one."""
 
-    ``pair_keys`` covers every row (for the duplicate check); the other fields only the
-    rows with a value. ``distinct`` holds fresh copies of the id strings: a filtered
-    String column still points into the buffers of the whole parsed column, which kept ~40
-    more bytes per rating alive per shard (at 150M ratings, ~6 GB of the load peak).
-    """
-
-    pair_keys: NDArray[np.uint64]
-    note_keys: NDArray[np.uint64]
-    rater_keys: NDArray[np.uint64]
+    n_rows: int
+    note_codes: NDArray[np.int32]
+    rater_codes: NDArray[np.int32]
+    keep: NDArray[np.bool_] | None
     values: dict[str, NDArray[np.generic]]  # ``rating_value_exprs`` columns, createdAtMillis
-    distinct: dict[str, pl.DataFrame]  # per id column: ``key`` and ``id``
 
 
-def _read_shard(path: Path, lenient: bool, skipped: list[SkippedRow]) -> _Shard | None:
-    """One file of a sharded ratings table, or None on a 64-bit id hash collision."""
+def _pieces(sources: list[Path]) -> list[tuple[Path, tuple[int, int] | None]]:
+    """The sources cut into pieces: Parquet files into ``_PIECE_ROWS`` rows (their row
+    count is in the footer), other files whole."""
+    pieces: list[tuple[Path, tuple[int, int] | None]] = []
+    for source in sources:
+        if source.suffix != ".parquet":
+            pieces.append((source, None))
+            continue
+        try:
+            n_rows = int(pl.scan_parquet(source).select(pl.len()).collect().item())
+        except (pl.exceptions.PolarsError, OSError):
+            pieces.append((source, None))  # read_table names the problem
+            continue
+        starts = range(0, max(n_rows, 1), _PIECE_ROWS)
+        pieces.extend((source, (start, _PIECE_ROWS)) for start in starts)
+    return pieces
+
+
+def _read_shard(
+    path: Path,
+    rows: tuple[int, int] | None,
+    codes: dict[str, ShardIdCodes],
+    lenient: bool,
+    skipped: list[SkippedRow],
+) -> _Shard | None:
+    """One piece of a sharded ratings table, or None on a 64-bit id hash collision."""
     result = read_table(
         path,
         schemas.RATINGS,
         lenient=lenient,
         skip_columns=_UNUSED_RATING_COLUMNS,
-        hash_columns=_ID_COLUMNS,
+        parquet_rows=rows,
     )
-    if any(bool(result.hashed[c]["collision"].any()) for c in _ID_COLUMNS):
-        return None
     skipped.extend(result.skipped)
-    # Fresh string buffers: a filtered String column still points into the whole parsed
-    # column's buffers (~40 bytes per rating over two id columns otherwise kept per shard).
-    distinct = {
-        c: pl.DataFrame(
-            {
-                "key": result.hashed[c]["key"],
-                "id": pl.Series("id", result.hashed[c]["id"].to_list(), dtype=pl.String),
-            }
-        )
-        for c in _ID_COLUMNS
-    }
     frame = result.frame
     del result
-    notes, raters = frame["noteId"].to_numpy(), frame["raterParticipantId"].to_numpy()
-    pair_keys = raters * np.uint64(_MIX) ^ notes
+    note_codes = codes["noteId"].add(frame["noteId"])
+    rater_codes = codes["raterParticipantId"].add(frame["raterParticipantId"])
+    if note_codes is None or rater_codes is None:
+        return None
     values = frame.select(*rating_value_exprs(), pl.col("createdAtMillis"))
     del frame
-    keep = values["helpful_num"].is_not_null().to_numpy()
-    if not keep.all():
-        notes, raters = notes[keep], raters[keep]
+    keep: NDArray[np.bool_] | None = values["helpful_num"].is_not_null().to_numpy()
+    if keep is not None and keep.all():
+        keep = None
+    elif keep is not None:
         values = values.filter(pl.Series(keep))
     columns = {name: values[name].to_numpy() for name in values.columns}
-    return _Shard(pair_keys, notes, raters, columns, distinct)
+    return _Shard(note_codes.shape[0], note_codes, rater_codes, keep, columns)
 
 
-def _concat_and_release(shards: list[_Shard], name: str) -> NDArray[np.uint64]:
-    """The shards' ``name`` arrays end to end; each shard's own copy is dropped as soon as
-    it is copied, so the peak is one full column plus one shard's, not two full columns."""
-    out = np.empty(sum(getattr(s, name).shape[0] for s in shards), dtype=np.uint64)
+def _concat_and_release(shards: list[_Shard], name: str) -> NDArray[np.int32]:
+    """The shards' ``name`` code arrays end to end; each shard's own copy is dropped as soon
+    as it is copied, so the peak is one full column plus one shard's, not two full columns."""
+    out = np.empty(sum(getattr(s, name).shape[0] for s in shards), dtype=np.int32)
     start = 0
-    for i, shard in enumerate(shards):
+    for shard in shards:
         part = getattr(shard, name)
         out[start : start + part.shape[0]] = part
         start += part.shape[0]
-        shards[i] = dataclasses.replace(shard, **{name: part[:0]})
+        setattr(shard, name, part[:0])
     return out
 
 
@@ -211,6 +226,24 @@ def _concat_values_and_release(shards: list[_Shard]) -> dict[str, NDArray[np.gen
     return out
 
 
+def _has_repeated_pairs(note_codes: NDArray[np.int32], rater_codes: NDArray[np.int32]) -> bool:
+    """Whether two rows share a (rater, note) pair: codes are exact, so this is exact."""
+    pairs = rater_codes.astype(np.int64)
+    pairs *= max(int(note_codes.max(initial=0)) + 1, 1)
+    pairs += note_codes
+    pairs.sort()
+    return bool(np.any(pairs[1:] == pairs[:-1]))
+
+
+def _to_positions(codes: NDArray[np.int32], positions: NDArray[np.int32]) -> NDArray[np.int32]:
+    """``positions[codes]``, written over ``codes`` a block at a time (no second array)."""
+    block = 1 << 20
+    for start in range(0, codes.shape[0], block):
+        part = codes[start : start + block]
+        part[:] = positions[part]
+    return codes
+
+
 def _load_sharded_ratings(
     sources: list[Path],
     notes: pl.DataFrame,
@@ -221,59 +254,58 @@ def _load_sharded_ratings(
 ) -> Ratings | None:
     """Ratings of a directory of shards, one shard's parsed columns in memory at a time.
 
-    Each shard is reduced to its value columns and 64-bit id keys before the next is read,
-    so the ~80 bytes per rating of the parsed columns never exist for all shards at once.
-    Returns None (the caller then reads the whole table at once) when two rows share a
-    (rater, note) key, which needs the full rows to tell identical from conflicting
-    duplicates, or when two ids share a 64-bit key across shards; otherwise the result is
-    the one the whole-table path gives.
+    Parquet files are read ``_PIECE_ROWS`` rows at a time, other files whole. Each piece is
+    reduced to int32 id codes (:class:`ShardIdCodes`, shared over the pieces) and its value
+    columns before the next is read, so the ~160 bytes per rating of the parsed columns
+    exist for one piece only, and there are no per-shard tables of id strings. Returns None
+    (the caller then reads the whole table at once) when two rows share a (rater, note)
+    pair, which needs the full rows to tell identical from conflicting duplicates, or when
+    two ids share a 64-bit key; otherwise the result is the one the whole-table path gives.
     """
+    codes = {c: ShardIdCodes() for c in _ID_COLUMNS}
     shards: list[_Shard] = []
     shard_skipped: list[SkippedRow] = []
-    for source in sources:
-        shard = _read_shard(source, lenient, shard_skipped)
+    for source, rows in _pieces(sources):
+        shard = _read_shard(source, rows, codes, lenient, shard_skipped)
         if shard is None:
+            _log.info("64-bit id hash collision in %s; reading the table at once", source)
             return None
         shards.append(shard)
-    pair_keys = np.concatenate([s.pair_keys for s in shards])
-    n_rows = pair_keys.shape[0]
-    shards = [dataclasses.replace(s, pair_keys=pair_keys[:0]) for s in shards]
-    pair_keys.sort()
-    if bool(np.any(pair_keys[1:] == pair_keys[:-1])):
+    note_codes = _concat_and_release(shards, "note_codes")
+    rater_codes = _concat_and_release(shards, "rater_codes")
+    n_rows = note_codes.shape[0]
+    if _has_repeated_pairs(note_codes, rater_codes):
         _log.info("repeated (rater, note) keys across shards; reading the table at once")
         return None
-    del pair_keys
-    distinct: dict[str, pl.DataFrame] = {}
-    for c in _ID_COLUMNS:
-        table = pl.concat([s.distinct[c] for s in shards]).unique(maintain_order=True)
-        if table["key"].n_unique() != table.height:
-            _log.info("64-bit %s hash collision across shards; reading the table at once", c)
-            return None
-        distinct[c] = table
     skipped.extend(shard_skipped)
-    note_keys = pl.Series(_concat_and_release(shards, "note_keys"))
-    rater_keys = pl.Series(_concat_and_release(shards, "rater_keys"))
+    if any(s.keep is not None for s in shards):
+        keep = np.concatenate(
+            [np.ones(s.n_rows, np.bool_) if s.keep is None else s.keep for s in shards]
+        )
+        note_codes, rater_codes = note_codes[keep], rater_codes[keep]
+        del keep
     values = _concat_values_and_release(shards)
     del shards
     n_kept = int(values["helpful_num"].shape[0]) if values else 0
     if n_rows > n_kept:
         _log.info("dropping %d ratings with no helpfulness value", n_rows - n_kept)
-    note_rows = sorted_union(notes["noteId"], nsh["noteId"], distinct["noteId"]["id"])
+    note_distinct = codes["noteId"].ids()
+    rater_distinct = codes["raterParticipantId"].ids()
+    del codes
+    note_rows = sorted_union(notes["noteId"], nsh["noteId"], note_distinct)
     participant_rows = sorted_union(
-        distinct["raterParticipantId"]["id"],
+        rater_distinct,
         notes["noteAuthorParticipantId"],
         nsh["noteAuthorParticipantId"],
         enrollment["participantId"],
     )
-    note_idx = rows_in_index(HashedIds(note_keys, distinct["noteId"]), note_rows)
-    del note_keys
-    rater_idx = rows_in_index(
-        HashedIds(rater_keys, distinct["raterParticipantId"]), participant_rows
-    )
-    del rater_keys
-    return _from_values(
+    note_idx = _to_positions(note_codes, positions_in_index(note_distinct, note_rows))
+    rater_idx = _to_positions(rater_codes, positions_in_index(rater_distinct, participant_rows))
+    ratings = _from_values(
         values, note_idx, rater_idx, id_index(note_rows), id_index(participant_rows)
     )
+    release_free_heap()  # the pieces' freed temporaries (~110 MB kept at 10M otherwise)
+    return ratings
 
 
 def _load_ratings(
@@ -336,10 +368,12 @@ def _load_ratings_general(
     lenient: bool,
     skipped: list[SkippedRow],
 ) -> Ratings:
-    """Ratings as arrays via the general reader: ids arrive as 64-bit keys with distinct-id
-    tables; a directory of several files is reduced one file at a time when it can be."""
+    """Ratings as arrays via the general reader, one file at a time when it can be (see
+    :func:`_load_sharded_ratings`; a single file too: it then holds 26 bytes per rating
+    where the whole-table read below holds every parsed column); else the whole table at
+    once, with ids as 64-bit keys and distinct-id tables."""
     sources = source_files(path)
-    if len(sources) > 1:
+    if sources:
         streamed = _load_sharded_ratings(sources, notes, nsh, enrollment, lenient, skipped)
         if streamed is not None:
             return streamed

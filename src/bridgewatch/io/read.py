@@ -561,6 +561,7 @@ def _read_parquet(
     lenient: bool,
     skipped: list[SkippedRow],
     skip_columns: Collection[str],
+    rows: tuple[int, int] | None = None,
 ) -> tuple[pl.DataFrame, _Layout]:
     try:
         header = list(pl.read_parquet_schema(path))
@@ -568,7 +569,13 @@ def _read_parquet(
         raise InputError(f"not a readable Parquet file: {exc}", path=display) from exc
     layout = _layout(display, header, schema, warned, skip_columns)
     dtypes = {h: dtypes_for[c.name] for h, c in layout.read.items()}
-    frame = pl.read_parquet(path, columns=list(layout.read)).with_row_index(LINE_COL, offset=1)
+    if rows is None:
+        frame = pl.read_parquet(path, columns=list(layout.read))
+        first = 1
+    else:
+        frame = pl.scan_parquet(path).select(list(layout.read)).slice(*rows).collect()
+        first = rows[0] + 1
+    frame = frame.with_row_index(LINE_COL, offset=first)
     frame = frame.with_columns(pl.col(LINE_COL).cast(pl.Int64))
     frame = _without_nul_rows(display, frame, layout, lenient, skipped)
     mismatched = {h: c for h, c in layout.read.items() if frame.schema[h] != dtypes[h]}
@@ -577,7 +584,12 @@ def _read_parquet(
         as_text = frame.with_columns(pl.col(h).cast(pl.String) for h in mismatched)
         checked = {h: c for h, c in layout.read.items() if h in mismatched or not c.nullable}
         sub = _Layout(checked, [])
-        bad = _bad_rows(as_text, checked, {h: dtypes[h] for h in checked})
+        # Typed key columns (a null createdAtMillis, say) are checked as text too: the
+        # checks parse text.
+        checked_text = as_text.select(
+            pl.col(LINE_COL), *(pl.col(h).cast(pl.String) for h in checked)
+        )
+        bad = _bad_rows(checked_text, checked, {h: dtypes[h] for h in checked})
         bad_lines = _handle_bad(display, bad, lenient, skipped)
         if bad_lines:
             as_text = as_text.filter(~pl.col(LINE_COL).is_in(sorted(bad_lines)))
@@ -629,6 +641,7 @@ def read_table(
     line_numbers: bool = False,
     skip_columns: Collection[str] = (),
     hash_columns: Collection[str] = (),
+    parquet_rows: tuple[int, int] | None = None,
 ) -> ReadResult:
     """Read one file type from a TSV file, a zip of TSVs, Parquet, or a directory of those.
 
@@ -649,6 +662,10 @@ def read_table(
         file are then never all in memory. Keys identify ids exactly unless a ``collision``
         is flagged (two ids with one first hash, told apart by a second hash): the caller
         must then read again without hashing.
+    parquet_rows : (offset, length): read only those rows of the Parquet files (line
+        numbers stay those of the whole file: row ``offset`` is line ``offset + 1``); a
+        memory bound for the caller that reads a large file a piece at a time. TSV input
+        ignores it.
 
     Raises
     ------
@@ -669,7 +686,15 @@ def read_table(
             for display, local in members:
                 if local.suffix == ".parquet":
                     frame, layout = _read_parquet(
-                        display, local, schema, warned, dtypes_for, lenient, skipped, skip_columns
+                        display,
+                        local,
+                        schema,
+                        warned,
+                        dtypes_for,
+                        lenient,
+                        skipped,
+                        skip_columns,
+                        parquet_rows,
                     )
                     hashed_here = [h for h, c in layout.read.items() if c.name in hash_columns]
                     frame, distinct = _collect(frame.lazy(), hashed_here)
