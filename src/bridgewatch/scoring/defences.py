@@ -79,6 +79,7 @@ from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.manipulation import (
     BurstConfig,
     BurstResult,
+    Conviction,
     CoRatingConfig,
     CoRatingResult,
     PostSelectionConfig,
@@ -785,6 +786,82 @@ def _unexplained_model(
     return memo.get(key, partial(_test_unexplained, inputs, model, config))
 
 
+def _find_unexplained(
+    inputs: CoreInputs,
+    model: _RaterModel,
+    config: UnexplainedConfig,
+    keep: NDArray[np.bool_] | None,
+) -> UnexplainedResult:
+    """The per-note test on the scoped ratings (``keep``: only those rows, the others
+    neither tested nor reference; flags come back over every scoped rating)."""
+    assert inputs.established is not None
+    scoped = inputs.scoped
+    rows = slice(None) if keep is None else keep
+    found = find_unexplained_ratings(
+        scoped.note_idx[rows],
+        scoped.rater_idx[rows],
+        scoped.helpful_num[rows],
+        model.intercepts,
+        model.factors,
+        model.global_intercept,
+        inputs.established,
+        inputs.n_notes,
+        config,
+        rater_weight=model.reputations,
+    )
+    if keep is None:
+        return found
+    flagged = np.zeros(scoped.n_ratings, dtype=np.bool_)
+    flagged[keep] = found.flagged
+    return dataclasses.replace(found, flagged=flagged)
+
+
+def _acquit(
+    inputs: CoreInputs,
+    model: _RaterModel,
+    config: UnexplainedConfig,
+    found: UnexplainedResult,
+    conviction: Conviction,
+) -> UnexplainedResult:
+    """Per-note flags without the members of acquitted groups (``acquit_groups``).
+
+    A revoked group tested on at least ``convict_min_notes`` of its notes and not
+    convicted there is judged: its members' ratings leave the per-note test (neither
+    tested nor reference) and the test runs again on the rest, so a note caught only
+    through them keeps all its ratings. Their residuals on a note are not independent
+    draws: a circle's members learnt their parameters mostly from the same notes, and
+    share each note's misfit, so the per-note bar (set for independent residuals) is
+    crossed by chance more often on a group's notes than elsewhere; the group, over all
+    its notes, is the unit of evidence for them (``conviction.py``). Groups tested on
+    fewer notes have no such evidence against the catch, and their flags stand.
+    """
+    groups = inputs.revoked_groups
+    assert groups is not None and inputs.established is not None
+    acquitted = (conviction.tested >= config.convict_min_notes) & ~conviction.convicted
+    if not acquitted.any():
+        return found
+    raters = inputs.scoped.rater_idx
+    rg = groups.group[raters]
+    judged = (rg >= 0) & ~inputs.established[raters]
+    judged[judged] = acquitted[rg[judged]]
+    if not (found.flagged & judged).any():
+        return found
+    again = _find_unexplained(inputs, model, config, ~judged)
+    _log.info(
+        "unexplained: %d ratings of %d acquitted groups out of the per-note test, %d -> %d flagged",
+        int(judged.sum()),
+        int(acquitted.sum()),
+        int(found.flagged.sum()),
+        int(again.flagged.sum()),
+    )
+    return dataclasses.replace(
+        found,
+        flagged=again.flagged,
+        targeted=again.targeted,
+        flagged_raters=np.unique(raters[again.flagged]).astype(np.int64),
+    )
+
+
 def _pooled_bar(n_groups: int, config: UnexplainedConfig) -> float:
     """The bar of a group's pooled evidence (``conviction.py``): at least ``min_z`` and
     the one-sided Bonferroni bound for ``alpha`` over the revoked groups."""
@@ -797,21 +874,10 @@ def _test_unexplained(
     inputs: CoreInputs, model: _RaterModel, config: UnexplainedConfig
 ) -> UnexplainedResult:
     assert inputs.established is not None
-    scoped = inputs.scoped
-    found = find_unexplained_ratings(
-        scoped.note_idx,
-        scoped.rater_idx,
-        scoped.helpful_num,
-        model.intercepts,
-        model.factors,
-        model.global_intercept,
-        inputs.established,
-        inputs.n_notes,
-        config,
-        rater_weight=model.reputations,
-    )
+    found = _find_unexplained(inputs, model, config, None)
     groups = inputs.revoked_groups
     convicted = 0
+    scoped = inputs.scoped
     if (
         config.convict_groups
         and groups is not None
@@ -839,6 +905,8 @@ def _test_unexplained(
             conviction.tested.tolist(),
             None if conviction.pooled is None else np.round(conviction.pooled, 1).tolist(),
         )
+        if config.acquit_groups:
+            found = _acquit(inputs, model, config, found, conviction)
         if convicted:
             flagged = found.flagged | conviction.flagged
             found = dataclasses.replace(

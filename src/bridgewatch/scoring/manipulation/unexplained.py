@@ -161,6 +161,16 @@ class UnexplainedConfig:
         notes is at least this (1.5): a misfit of the model shared by an honest group's
         many notes sums past any bar (29 notes at +0.76: 4.1), a brigade deviates by whole
         standard errors on each target (the live replay's: +2.6 and +1.8).
+    acquit_groups : a revoked group the conviction tested on at least
+        ``convict_min_notes`` of its notes and did not convict is judged on them: its
+        members' ratings leave the per-note test, which runs again on the rest (True;
+        ``bridgewatch.scoring.defences``). A group's members share each of its notes'
+        misfit (a circle's members learn their parameters mostly on its notes), so the
+        per-note bar, set for independent residuals, is crossed on a group's notes by
+        chance: the bench's revoked circles' notes have statistics of sd 1.15-1.19 (other
+        notes 1.00), and one bad circle note reached 4.66 over a bar of 4.55 in the
+        Expansion scorers' view (26 honest ratings removed; 4.48 in Core's, with fewer
+        circle members in scope) while the circle's groups pooled 1.4-1.9 over 23-24 notes.
     """
 
     min_established: int = 3
@@ -183,6 +193,7 @@ class UnexplainedConfig:
     convict_share: float = 1.0 / 3.0
     convict_pooled: bool = True
     convict_pooled_mean: float = 1.5
+    acquit_groups: bool = True
 
     def __post_init__(self) -> None:
         for name in ("min_established", "min_ratings", "convict_min_notes"):
