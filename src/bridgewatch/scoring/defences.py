@@ -833,7 +833,9 @@ def _acquit(
     share each note's misfit, so the per-note bar (set for independent residuals) is
     crossed by chance more often on a group's notes than elsewhere; the group, over all
     its notes, is the unit of evidence for them (``conviction.py``). Groups tested on
-    fewer notes have no such evidence against the catch, and their flags stand.
+    fewer notes have no such evidence against the catch, and their flags stand. The
+    result's ``flagged``, ``targeted`` and ``flagged_raters`` are the second pass's;
+    ``tested``, ``note_shift`` and ``note_z`` stay the first's (the conviction's evidence).
     """
     groups = inputs.revoked_groups
     assert groups is not None and inputs.established is not None

@@ -40,8 +40,10 @@ community under attack, Z 4.1) against a brigade deviating on each target by who
 standard errors (the live replay's aged brigades: +2.6 over 9 notes, +1.8 over 5).
 An honest circle whose established status was revoked rates its niche notes as the model
 predicts from its members' factors: the test targets none of them, and nothing of
-theirs goes. A brigade must be unexplained on most of the notes the test can see to
-lose the ones it cannot.
+theirs goes; and when one of its notes crosses the per-note bar by chance, a group the
+conviction judged on its notes and acquitted leaves the per-note test
+(``UnexplainedConfig.acquit_groups``). A brigade must be unexplained on most of the
+notes the test can see to lose the ones it cannot.
 """
 
 from __future__ import annotations
