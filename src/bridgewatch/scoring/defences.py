@@ -97,6 +97,7 @@ from bridgewatch.scoring.manipulation import (
     find_thin_pools,
     find_unexplained_ratings,
     rater_sides,
+    rating_levels,
     revoked_groups,
 )
 from bridgewatch.scoring.prescoring import PrescoringResult
@@ -246,13 +247,6 @@ def _subset(inputs: CoreInputs, keep: NDArray[np.bool_]) -> CoreInputs:
     )
 
 
-def _levels(helpful_num: NDArray[np.floating]) -> NDArray[np.int64]:
-    out: NDArray[np.int64] = np.clip(
-        np.rint(np.asarray(helpful_num, dtype=np.float64) * 2.0), 0, 2
-    ).astype(np.int64)
-    return out
-
-
 def _detect(
     inputs: CoreInputs,
     sides: NDArray[np.int8],
@@ -265,7 +259,7 @@ def _detect(
         return find_rating_bursts(
             scoped.note_idx,
             scoped.rater_idx,
-            _levels(scoped.helpful_num),
+            rating_levels(scoped.helpful_num),
             scoped.created_at_ms,
             sides,
             config,
@@ -292,7 +286,7 @@ def _co_rating(
     found = find_co_rating_groups(
         ratings.note_idx,
         ratings.rater_idx,
-        _levels(ratings.helpful_num),
+        rating_levels(ratings.helpful_num),
         inputs.n_participants,
         config,
         block=inputs.modeling_group,
@@ -336,7 +330,7 @@ def screen_shared(shared: CoreInputs, config: ScoringConfig) -> SharedScreening:
         ratings = shared.post_pss
         windows = find_push_windows(
             ratings.note_idx,
-            _levels(ratings.helpful_num),
+            rating_levels(ratings.helpful_num),
             ratings.created_at_ms,
             found.flagged,
             config.push_guard,
@@ -369,7 +363,7 @@ def _thin_pools(
     found = find_thin_pools(
         ratings.note_idx[keep],
         ratings.rater_idx[keep],
-        _levels(ratings.helpful_num[keep]),
+        rating_levels(ratings.helpful_num[keep]),
         shared.n_participants,
         config,
         block=shared.modeling_group,
@@ -431,7 +425,7 @@ def _revoke_pools(
     ratings = shared.post_pss
     mine = revoked_groups(
         ratings.note_idx,
-        _levels(ratings.helpful_num),
+        rating_levels(ratings.helpful_num),
         ratings.rater_idx,
         pools.group,
         pools.concentrated,
@@ -475,7 +469,7 @@ def _revoked(shared: CoreInputs, config: CoRatingConfig) -> _Revocation | None:
     found = find_co_rating_groups(
         ratings.note_idx[own],
         ratings.rater_idx[own],
-        _levels(ratings.helpful_num[own]),
+        rating_levels(ratings.helpful_num[own]),
         shared.n_participants,
         config,
         block=shared.modeling_group,
@@ -490,7 +484,7 @@ def _revoked(shared: CoreInputs, config: CoRatingConfig) -> _Revocation | None:
     )
     groups = revoked_groups(
         ratings.note_idx[own],
-        _levels(ratings.helpful_num[own]),
+        rating_levels(ratings.helpful_num[own]),
         ratings.rater_idx[own],
         found.group,
         found.flagged,
@@ -887,7 +881,7 @@ def _test_unexplained(
     ):
         conviction = convict_groups(
             scoped.note_idx,
-            _levels(scoped.helpful_num),
+            rating_levels(scoped.helpful_num),
             scoped.rater_idx,
             ~inputs.established,
             groups,

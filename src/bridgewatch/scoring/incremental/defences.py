@@ -30,6 +30,7 @@ from bridgewatch.model import Ratings
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.incremental.cache import rows_of
 from bridgewatch.scoring.inputs import CoreInputs
+from bridgewatch.scoring.manipulation.push_guard import rating_levels
 from bridgewatch.scoring.manipulation.unexplained import UnexplainedResult
 from bridgewatch.scoring.scorers.run import ScorerRun
 
@@ -170,7 +171,7 @@ class HeldDefences:
         )
         if not cells.shape[0]:
             return out
-        level = np.clip(np.rint(scoped.helpful_num[late] * 2.0), 0, 2).astype(np.int64)
+        level = rating_levels(scoped.helpful_num[late])
         mine = (group[late] * n_notes + scoped.note_idx[late].astype(np.int64)) * _LEVELS + level
         pos = np.minimum(np.searchsorted(cells, mine), cells.shape[0] - 1)
         out[late] = cells[pos] == mine

@@ -54,6 +54,7 @@ from bridgewatch.model.enums import NoteStatus
 from bridgewatch.scoring.history import StatusHistory
 from bridgewatch.scoring.incremental.deviation import DeviationConfig
 from bridgewatch.scoring.manipulation.co_rating import _poisson_sf
+from bridgewatch.scoring.manipulation.push_guard import rating_levels
 from bridgewatch.scoring.mf import MFConfig
 from bridgewatch.scoring.prescoring import PrescoringResult
 from bridgewatch.scoring.status import StatusRulesConfig
@@ -194,13 +195,6 @@ class WatchConfig:
             raise ConfigError("min_unproven_lift", self.min_unproven_lift, ">= 0")
 
 
-def _levels(helpful_num: NDArray[np.floating]) -> NDArray[np.int64]:
-    out: NDArray[np.int64] = np.clip(np.rint(helpful_num.astype(np.float64) * 2.0), 0, 2).astype(
-        np.int64
-    )
-    return out
-
-
 def _span(ms: int) -> str:
     minutes = ms // 60_000
     if minutes % 60 == 0 and minutes >= 120:
@@ -286,7 +280,7 @@ def _runs(
     out: dict[int, str] = {}
     if cand.shape[0] < min_run:
         return out
-    key = ratings.note_idx[cand].astype(np.int64) * 3 + _levels(ratings.helpful_num[cand])
+    key = ratings.note_idx[cand].astype(np.int64) * 3 + rating_levels(ratings.helpful_num[cand])
     uniq, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
     bursts = np.flatnonzero(counts >= min_run)
     if bursts.shape[0] == 0:
@@ -350,7 +344,7 @@ def _keep_meeting(
         return np.zeros(raters.shape[0], dtype=np.bool_)
     r_pos = np.searchsorted(raters, ratings.rater_idx[mine])
     # Cells (note, verdict) of the run's raters' other ratings.
-    cells = ratings.note_idx[mine].astype(np.int64) * 3 + _levels(ratings.helpful_num[mine])
+    cells = ratings.note_idx[mine].astype(np.int64) * 3 + rating_levels(ratings.helpful_num[mine])
     c_val, c_pos = np.unique(cells, return_inverse=True)
     m = sp.csr_matrix(
         (np.ones(r_pos.shape[0]), (r_pos, c_pos)), shape=(raters.shape[0], c_val.shape[0])
@@ -398,7 +392,7 @@ class _Popularity:
 
     @classmethod
     def count(cls, ratings: Ratings) -> _Popularity:
-        cells = ratings.note_idx.astype(np.int64) * 3 + _levels(ratings.helpful_num)
+        cells = ratings.note_idx.astype(np.int64) * 3 + rating_levels(ratings.helpful_num)
         w = np.bincount(cells, minlength=3 * ratings.n_notes).astype(np.float64)
         total = ratings.n_ratings
         share = float(np.dot(w, w)) / float(total) ** 2 if total else 0.0
