@@ -201,6 +201,8 @@ def recent_deviation(
     -------
     DeviationResult over the whole note index.
     """
+    from bridgewatch.scoring.incremental.watch import ridge_note_fit
+
     if model.rater_intercepts.shape != (ratings.n_participants,):
         raise ConfigError(
             "model", model.rater_intercepts.shape, f"shape ({ratings.n_participants},)"
@@ -224,15 +226,10 @@ def recent_deviation(
     old = ~recent
     # 1. The reference refit (ridge; the factor's pseudo-rating at the mean squared factor).
     scale = max(float(np.mean(fu * fu)), 1e-6)
-    no, fo, ro = note[old], fu[old], r[old]
-    a = np.bincount(no, minlength=n) + config.intercept_prior
-    b = np.bincount(no, weights=fo, minlength=n)
-    c = np.bincount(no, weights=fo * fo, minlength=n) + config.factor_prior * scale
-    s_r = np.bincount(no, weights=ro, minlength=n)
-    s_rf = np.bincount(no, weights=ro * fo, minlength=n)
-    det = a * c - b * b  # > 0: both priors are positive
-    i_n = (c * s_r - b * s_rf) / det
-    f_n = (a * s_rf - b * s_r) / det
+    no = note[old]
+    i_n, f_n = ridge_note_fit(
+        no, fu[old], r[old], n, config.intercept_prior, config.factor_prior * scale
+    )
     # 2. Residuals.
     e = r - i_n[note] - f_n[note] * fu
     # 3. The two-sample statistic.

@@ -459,22 +459,44 @@ def established_fit(
     Each note's two parameters solve the 2x2 ridge normal equations of its own ratings
     (vectorized over notes); a note without rows gets (0, 0), the penalties' optimum.
     """
-    n = ratings.n_notes
     rater = ratings.rater_idx[rows]
     keep = np.isfinite(model.rater_intercepts[rater]) & np.isfinite(model.rater_factors[rater])
     rows, rater = rows[keep], rater[keep]
-    note = ratings.note_idx[rows]
-    fu = model.rater_factors[rater]
     y = (
         ratings.helpful_num[rows].astype(np.float64)
         - model.global_intercept
         - model.rater_intercepts[rater]
     )
-    a = np.bincount(note, minlength=n) + model.intercept_penalty
-    b = np.bincount(note, weights=fu, minlength=n)
-    d = np.bincount(note, weights=fu * fu, minlength=n) + model.factor_penalty
-    s_y = np.bincount(note, weights=y, minlength=n)
-    s_fy = np.bincount(note, weights=fu * y, minlength=n)
+    return ridge_note_fit(
+        ratings.note_idx[rows],
+        model.rater_factors[rater],
+        y,
+        ratings.n_notes,
+        model.intercept_penalty,
+        model.factor_penalty,
+    )
+
+
+def ridge_note_fit(
+    note: NDArray[np.integer],
+    fu: NDArray[np.float64],
+    y: NDArray[np.float64],
+    n_notes: int,
+    intercept_penalty: float,
+    factor_penalty: float,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per note, (i_n, f_n) minimising ``sum (y - i_n - f_n fu)^2 + intercept_penalty i_n^2
+    + factor_penalty f_n^2`` over its rows: the 2x2 normal equations, vectorized.
+
+    ``note`` (int, shape (m,)), ``fu`` (the rows' frozen rater factors) and ``y`` (the
+    rows' targets less the frozen terms), float64 of shape (m,); returns two float64
+    arrays of shape (n_notes,), (0, 0) where the system is singular (no rows, no penalty).
+    """
+    a = np.bincount(note, minlength=n_notes) + intercept_penalty
+    b = np.bincount(note, weights=fu, minlength=n_notes)
+    d = np.bincount(note, weights=fu * fu, minlength=n_notes) + factor_penalty
+    s_y = np.bincount(note, weights=y, minlength=n_notes)
+    s_fy = np.bincount(note, weights=fu * y, minlength=n_notes)
     det = a * d - b * b
     safe = np.where(det > 0, det, 1.0)
     intercept = np.where(det > 0, (d * s_y - b * s_fy) / safe, 0.0)
