@@ -50,6 +50,7 @@ from bridgewatch.pipeline.state import (
     load_holds,
     load_snapshot,
 )
+from bridgewatch.pipeline.timeline import Timeline, timeline_log
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.incremental import IncrementalConfig, WatchConfig
 from bridgewatch.scoring.scorers import ScorerSpec
@@ -166,6 +167,10 @@ class Worker:
         self._holds_checked_ms = -math.inf
         # (history it was computed from, checked_ms, deadline): next_hold_deadline_ms's cache.
         self._hold_cache: tuple[object, float, int | None] | None = None
+        # The current micro-batch's timeline (None: not recording, see pipeline.timeline);
+        # the wall time the loop waited for events before it (s).
+        self._timeline: Timeline | None = None
+        self._waited_s = 0.0
 
     # ---- setup and refits --------------------------------------------------------------
     def setup(self) -> None:
@@ -358,10 +363,18 @@ class Worker:
             self.refit()
         state = self._ensure_state()
         started = time.perf_counter()
+        tl = Timeline() if timeline_log.isEnabledFor(logging.DEBUG) else None
+        self._timeline = tl
+        if tl is not None:
+            # The loop's waits and empty micro-batches since the last logged one.
+            tl.add("idle", self._waited_s)
+        self._waited_s = 0.0
         saved = state.checkpoint()
         try:
             with Session(self.engine) as s, s.begin():
                 offset = self._lock_offset(s)
+                if tl is not None:
+                    tl.mark("lock")
                 self._adopt_latest_refit(s, state)
                 if state.position > offset:
                     # Ahead of the committed offset: only possible if the offset was reset.
@@ -394,16 +407,25 @@ class Worker:
                 ):
                     self._check_gap(s)  # first seen now: note the server's time
                 read_s = time.perf_counter()
+                if tl is not None:
+                    tl.mark("read")
                 if not batch:
+                    if tl is not None:
+                        self._waited_s = tl.phases["idle"][0] + time.perf_counter() - tl.started
+                    self._timeline = None
                     return StepResult(0, 0, self._hold_pass(s, state), offset)
                 applied = state.apply_events(batch)
                 if any(ev["event_type"] == REFIT_REQUESTED for ev in batch):
                     self._refit_requested = True
+                if tl is not None:
+                    tl.mark("apply")
                 scoring = None
                 if applied:
                     as_of = max(int(ev["created_at_ms"]) for ev in batch)
                     scoring = state.rescore(as_of)
                     self._holds_checked_ms = max(self._holds_checked_ms, as_of)
+                    if tl is not None:
+                        tl.mark("pass")
                     self._write_effects(s, scoring)
                 new_offset = int(batch[-1]["id"])
                 s.execute(
@@ -411,7 +433,25 @@ class Worker:
                     .where(pipeline_offsets.c.consumer == self.settings.consumer)
                     .values(last_event_id=new_offset, updated_at_ms=self.clock())
                 )
+                if tl is not None:
+                    tl.mark("offset")
                 scored_s = time.perf_counter()
+            if tl is not None:
+                tl.mark("commit")
+                oldest = min(int(ev["created_at_ms"]) for ev in batch)
+                tl.facts.update(
+                    events=len(batch),
+                    applied=applied,
+                    notes=0 if scoring is None else len(scoring.scores),
+                    history_rows=0 if scoring is None else len(scoring.history_rows),
+                    contributor_rows=0
+                    if scoring is None
+                    else len(scoring.contributors.scores) + len(scoring.contributors.enrollment),
+                    oldest_age_ms=self.clock() - oldest,
+                    offset=new_offset,
+                )
+                timeline_log.debug(tl.line())
+                self._timeline = None
             if _log.isEnabledFor(logging.DEBUG):
                 done = time.perf_counter()
                 _log.debug(
@@ -574,16 +614,24 @@ class Worker:
             )
             s.connection().execute(stmt, [{**r, "pid": r["participantId"]} for r in group])
 
+    def _mark(self, name: str) -> None:
+        if self._timeline is not None:
+            self._timeline.mark(name)
+
     def _write_effects(self, s: Session, scoring: PassResult) -> None:
         self._bulk_upsert(
             s, note_status_history, "noteId", [_nsh_row(r) for r in scoring.history_rows]
         )
+        self._mark("w_history")
         # The rule trace the note details show, for the notes this pass rescored.
         self._bulk_upsert(s, note_scores, "note_id", scoring.scores)
+        self._mark("w_scores")
         self._write_contributors(s, scoring.contributors)
+        self._mark("w_contributors")
         if scoring.pending:
             now_ms = self.clock()
             self._write_pending(s, scoring.pending, self._last_refit_ms, now_ms)
+            self._mark("w_pending")
         changes = [
             {
                 "note_id": int(c.note_id),
@@ -617,6 +665,7 @@ class Worker:
                     for c in scoring.changes
                 ],
             )
+        self._mark("w_changes")
 
     # ---- the loop ---------------------------------------------------------------------
     def run(self, stop: threading.Event | None = None, *, max_steps: int | None = None) -> int:
@@ -644,10 +693,12 @@ class Worker:
                     continue
                 steps += 1
                 if result.consumed < self.settings.batch_size:
+                    waited = time.perf_counter()
                     if waiter is not None:
                         waiter.wait(self.settings.poll_interval_s)
                     else:
                         stop.wait(self.settings.poll_interval_s)
+                    self._waited_s += time.perf_counter() - waited
         finally:
             if waiter is not None:
                 waiter.close()
