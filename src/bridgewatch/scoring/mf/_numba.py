@@ -438,3 +438,54 @@ def row_gram(  # pragma: no cover
         for p in range(d):
             for q in range(p + 1, d):
                 gram_out[r, p, q] = gram_out[r, q, p]
+
+
+@njit(cache=True)
+def _solve_2x2(  # pragma: no cover
+    a00: float, a01: float, a10: float, a11: float, b0: float, b1: float
+) -> tuple[float, float]:
+    """(A x = b) for one 2x2 system by LU with partial pivoting (as LAPACK's gesv; equal to
+    ``np.linalg.solve`` to rounding, not bit for bit)."""
+    if abs(a10) > abs(a00):
+        a00, a01, a10, a11 = a10, a11, a00, a01
+        b0, b1 = b1, b0
+    lower = a10 / a00
+    x1 = (b1 - lower * b0) / (a11 - lower * a01)
+    return (b0 - a01 * x1) / a00, x1
+
+
+@njit(cache=True)
+def pseudo_bound_solves(  # pragma: no cover
+    gram: _Array,
+    rhs: _Array,
+    pen_int: float,
+    pen_fac: float,
+    aug_int: float,
+    aug_fac: float,
+    pseudo_factors: _Array,
+    target: float,
+    ints_out: _Array,
+    facs_out: _Array,
+) -> None:
+    """The four note-only refits of the pseudo-rater bounds (scoring-core.md §5.3), per row:
+    refit 0 on (G + diag(pen_int, pen_fac)) x = rhs, refit j = 1..3 with one pseudo-rating
+    z = (1, f_j), value ``target``: (G + z zᵀ + diag(aug_int, aug_fac)) x = rhs + z·target.
+
+    Shapes: gram (n, 2, 2), rhs (n, 2), pseudo_factors (3,); ints_out, facs_out (4, n).
+    (Twin of the numpy loop of ``bounds_from_grams`` before session 12.)
+    """
+    n = gram.shape[0]
+    for r in range(n):
+        g00, g01, g10, g11 = gram[r, 0, 0], gram[r, 0, 1], gram[r, 1, 0], gram[r, 1, 1]
+        b0, b1 = rhs[r, 0], rhs[r, 1]
+        ints_out[0, r], facs_out[0, r] = _solve_2x2(g00 + pen_int, g01, g10, g11 + pen_fac, b0, b1)
+        for j in range(3):
+            fp = pseudo_factors[j]
+            ints_out[j + 1, r], facs_out[j + 1, r] = _solve_2x2(
+                (g00 + 1.0) + aug_int,
+                g01 + fp,
+                g10 + fp,
+                (g11 + fp * fp) + aug_fac,
+                b0 + target,
+                b1 + fp * target,
+            )

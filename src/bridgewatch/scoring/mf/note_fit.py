@@ -475,10 +475,14 @@ def bound_grams(
 
 
 def bounds_from_grams(
-    grams: BoundGrams, scale: PseudoRaterScale, config: MFConfig
+    grams: BoundGrams, scale: PseudoRaterScale, config: MFConfig, engine: str = "numba"
 ) -> PseudoRaterBounds:
     """The bounds of every note with ratings from its normal equations and the fit's
-    run-wide :class:`PseudoRaterScale` (the coupling part of :func:`pseudo_rater_bounds`)."""
+    run-wide :class:`PseudoRaterScale` (the coupling part of :func:`pseudo_rater_bounds`).
+
+    ``engine``: "numba" solves the four 2x2 systems per note in one loop
+    (``_numba.pseudo_bound_solves``; ~15x faster than "numpy", which batches them through
+    ``np.linalg.solve``; the two agree to rounding, ~1e-15 relative)."""
     cfg = config
     n_notes = grams.rating_count_all.shape[0]
     ok = grams.rating_count_all > 0
@@ -490,17 +494,33 @@ def bounds_from_grams(
     ints = np.empty((4, gram.shape[0]))
     facs = np.empty((4, gram.shape[0]))
     base = n_ratings / n_fit_notes
-    ints[0], f0 = _reference.solve_gram(gram, rhs, lam_i * base, lam_f * base)
-    facs[0] = f0[:, 0]
     n_aug = n_ratings + n_fit_notes
     aug = n_aug / n_fit_notes
     target = 1.0 - mu - pseudo_int
-    for j, fp in enumerate(pseudo_fac, start=1):
-        z = np.array([1.0, fp])
-        i_j, f_j = _reference.solve_gram(
-            gram + np.outer(z, z), rhs + z * target, lam_i * aug, lam_f * aug
+    if engine == "numba":
+        _numba.pseudo_bound_solves(
+            np.ascontiguousarray(gram, dtype=np.float64),
+            np.ascontiguousarray(rhs, dtype=np.float64),
+            lam_i * base,
+            lam_f * base,
+            lam_i * aug,
+            lam_f * aug,
+            np.ascontiguousarray(pseudo_fac, dtype=np.float64),
+            target,
+            ints,
+            facs,
         )
-        ints[j], facs[j] = i_j, f_j[:, 0]
+    elif engine == "numpy":
+        ints[0], f0 = _reference.solve_gram(gram, rhs, lam_i * base, lam_f * base)
+        facs[0] = f0[:, 0]
+        for j, fp in enumerate(pseudo_fac, start=1):
+            z = np.array([1.0, fp])
+            i_j, f_j = _reference.solve_gram(
+                gram + np.outer(z, z), rhs + z * target, lam_i * aug, lam_f * aug
+            )
+            ints[j], facs[j] = i_j, f_j[:, 0]
+    else:
+        raise ValueError(f"engine={engine!r} is not allowed: expected 'numba' or 'numpy'")
 
     def spread(block: FloatArray, fn: str) -> FloatArray:
         out = np.full(n_notes, np.nan)
