@@ -124,3 +124,19 @@ def test_a_small_cut_is_copied_and_holds_no_reference_to_the_full_ratings() -> N
 def test_full_mask_returns_the_same_object() -> None:
     full = _ratings(20)
     assert full.subset(np.ones(20, dtype=np.bool_)) is full
+
+
+def test_take_equals_the_eager_rows_and_gathers_no_whole_column() -> None:
+    full = _ratings(100, 3)
+    keep = np.random.default_rng(4).random(100) < 0.6
+    lazy = full.subset(keep)
+    _ = lazy.note_idx  # one column gathered, the others still lazy
+    positions = np.array([0, 2, 5, 9], dtype=np.int64)
+    part = lazy.take(positions)
+    rows = np.flatnonzero(keep)[positions]
+    for name, values in _eager(full, rows).items():
+        np.testing.assert_array_equal(getattr(part, name), values)
+    assert part.note_ids is full.note_ids and part.participant_ids is full.participant_ids
+    assert "helpful_num" not in lazy.__dict__  # read at the positions alone
+    eager = full.take(positions)
+    np.testing.assert_array_equal(eager.created_at_ms, full.created_at_ms[positions])

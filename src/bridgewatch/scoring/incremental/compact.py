@@ -18,6 +18,7 @@ from dataclasses import fields, replace
 from typing import Any
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 from bridgewatch.model import IdIndex, Ratings
@@ -149,22 +150,27 @@ def changed_notes(prints: NDArray[np.float64], previous: NDArray[np.float64]) ->
     return np.flatnonzero(np.any(prints != previous, axis=1)).astype(np.int64)
 
 
+@njit(cache=True)
+def _rows_of_notes(  # pragma: no cover
+    note_idx: NDArray[np.int32], new_row: NDArray[np.int32]
+) -> NDArray[np.int64]:
+    """Positions (ascending) of the ratings whose note has a row (``new_row >= 0``): one
+    scan, no intermediate mask."""
+    out = np.empty(note_idx.shape[0], dtype=np.int64)
+    k = 0
+    for i in range(note_idx.shape[0]):
+        if new_row[note_idx[i]] >= 0:
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
 def _ratings(
-    r: Ratings, keep_note: NDArray[np.bool_], new_row: NDArray[np.int32], note_ids: IdIndex
+    r: Ratings, new_row: NDArray[np.int32], note_ids: IdIndex
 ) -> tuple[Ratings, NDArray[np.int64]]:
-    sel = np.flatnonzero(keep_note[r.note_idx])
-    out = Ratings(
-        note_idx=new_row[r.note_idx[sel]],
-        rater_idx=r.rater_idx[sel],
-        helpful_num=r.helpful_num[sel],
-        helpfulness_level=r.helpfulness_level[sel],
-        created_at_ms=r.created_at_ms[sel],
-        helpful_tags=r.helpful_tags[sel],
-        not_helpful_tags=r.not_helpful_tags[sel],
-        population_sampled=r.population_sampled[sel],
-        note_ids=note_ids,
-        participant_ids=r.participant_ids,
-    )
+    sel = _rows_of_notes(np.ascontiguousarray(r.note_idx), new_row)
+    part = r.take(sel)
+    out = replace(part, note_idx=new_row[part.note_idx], note_ids=note_ids)
     return out, sel
 
 
@@ -172,10 +178,9 @@ def ratings_of_notes(ratings: Ratings, rows: NDArray[np.int64]) -> Ratings:
     """The ratings of the notes at ``rows`` (ascending) alone, in their order, on a note
     index of those notes (note ``k`` is ``rows[k]``)."""
     n = ratings.n_notes
-    keep_note = _mark(n, rows)
     new_row = np.full(n, -1, dtype=np.int32)
     new_row[rows] = np.arange(rows.shape[0], dtype=np.int32)
-    out, _ = _ratings(ratings, keep_note, new_row, IdIndex(ratings.note_ids.ids[rows]))
+    out, _ = _ratings(ratings, new_row, IdIndex(ratings.note_ids.ids[rows]))
     return out
 
 
@@ -197,14 +202,12 @@ def restrict(inputs: CoreInputs, rows: NDArray[np.int64]) -> CoreInputs:
     their order.
     """
     n = inputs.n_notes
-    keep_note = np.zeros(n, dtype=np.bool_)
-    keep_note[rows] = True
     new_row = np.full(n, -1, dtype=np.int32)
     new_row[rows] = np.arange(rows.shape[0], dtype=np.int32)
     note_ids = IdIndex(inputs.note_ids.ids[rows])
-    ratings, _ = _ratings(inputs.ratings, keep_note, new_row, note_ids)
-    post, post_sel = _ratings(inputs.post_pss, keep_note, new_row, note_ids)
-    scoped, scoped_sel = _ratings(inputs.scoped, keep_note, new_row, note_ids)
+    ratings, _ = _ratings(inputs.ratings, new_row, note_ids)
+    post, post_sel = _ratings(inputs.post_pss, new_row, note_ids)
+    scoped, scoped_sel = _ratings(inputs.scoped, new_row, note_ids)
     info = inputs.note_info
     return replace(
         inputs,
