@@ -75,8 +75,8 @@ def note_views(
         at = rows[has]
         statuses = status_names(final.rules.status[at])
         labels = labels_from_bitmask(final.rules.active_rules[at], CORE_RULE_NAMES)
-        intercepts = final.main.intercept[at].tolist()
-        factors = final.main.factor[at].tolist()
+        intercepts = _values(final.main.intercept[at])  # (NaN -> None per column)
+        factors = _values(final.main.factor[at])
         # (Read once per scorer: an enum's ``value`` costs a descriptor call per access.)
         name, family, why = run.spec.name, run.spec.family.value, held.get(run.spec.name)
         for k, pos in enumerate(np.flatnonzero(has).tolist()):
@@ -85,8 +85,8 @@ def note_views(
                     "scorer": name,
                     "family": family,
                     "status": statuses[k],
-                    "intercept": _num(intercepts[k]),
-                    "factor": _num(factors[k]),
+                    "intercept": intercepts[k],
+                    "factor": factors[k],
                     "activeRules": labels[k] or None,
                     "held": why,
                 }
