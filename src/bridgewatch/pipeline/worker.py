@@ -448,7 +448,7 @@ class Worker:
                     if scoring is None
                     else len(scoring.contributors.scores) + len(scoring.contributors.enrollment),
                     oldest_age_ms=self.clock() - oldest,
-                    offset=new_offset,
+                    last_event=new_offset,
                 )
                 timeline_log.debug(tl.line())
                 self._timeline = None
