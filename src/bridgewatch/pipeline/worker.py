@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -375,6 +376,7 @@ class Worker:
                 offset = self._lock_offset(s)
                 if tl is not None:
                     tl.mark("lock")
+                    server = self._server_cpu(s) if self._pg else None
                 self._adopt_latest_refit(s, state)
                 if state.position > offset:
                     # Ahead of the committed offset: only possible if the offset was reset.
@@ -435,6 +437,12 @@ class Worker:
                 )
                 if tl is not None:
                     tl.mark("offset")
+                    if server is not None:
+                        # The database server's CPU for this transaction (before its commit)
+                        # when it runs on this machine: what the writes cost on its side.
+                        after = _proc_cpu_s(server[0])
+                        if after is not None:
+                            tl.facts["server_cpu_ms"] = round((after - server[1]) * 1000, 1)
                 scored_s = time.perf_counter()
             if tl is not None:
                 tl.mark("commit")
@@ -614,6 +622,13 @@ class Worker:
             )
             s.connection().execute(stmt, [{**r, "pid": r["participantId"]} for r in group])
 
+    def _server_cpu(self, s: Session) -> tuple[int, float] | None:
+        """(backend pid, its CPU s) of the session's PostgreSQL connection, when the server
+        runs on this machine (``/proc`` readable); None otherwise."""
+        pid = int(s.execute(select(func.pg_backend_pid())).scalar_one())
+        cpu = _proc_cpu_s(pid)
+        return None if cpu is None else (pid, cpu)
+
     def _mark(self, name: str) -> None:
         if self._timeline is not None:
             self._timeline.mark(name)
@@ -721,6 +736,17 @@ class Worker:
 
 class _Resync(Exception):
     """The in-memory state must be rebuilt from a snapshot."""
+
+
+def _proc_cpu_s(pid: int) -> float | None:
+    """User + system CPU time of a process on this machine (Linux ``/proc``), s; None when
+    it cannot be read (another machine, another OS)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _nsh_row(row: dict[str, Any]) -> dict[str, Any]:
