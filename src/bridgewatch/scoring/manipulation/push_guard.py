@@ -36,6 +36,7 @@ __all__ = [
     "PushGuardConfig",
     "PushWindows",
     "find_push_windows",
+    "guard_filter_figures",
     "guard_intercepts",
     "in_push_window",
     "rating_levels",
@@ -188,4 +189,38 @@ def guard_intercepts(
         fall = down & (intercept < 0)
     out[rise] = np.minimum(intercept[rise], np.maximum(alone[rise], 0.0))
     out[fall] = np.maximum(intercept[fall], np.minimum(alone[fall], 0.0))
+    return out
+
+
+def guard_filter_figures(
+    figures: NDArray[np.float64], without: NDArray[np.float64], down: NDArray[np.bool_]
+) -> NDArray[np.float64]:
+    """A status filter's figures on not-helpful-pushed notes, as low as they are without
+    the pushed ratings.
+
+    The tag-based filters (tag outlier, incorrect) fire on a note when each of their
+    figures reaches its bar; on a note pushed towards not helpful, a few leftover accounts'
+    tags can tip them. With each figure the lesser of the two, a filter fires on such a
+    note only if it fires both on every rating and without the pushed verdicts inside
+    their windows.
+
+    Parameters
+    ----------
+    figures : float64 array of shape (n_notes,) or (n_notes, k), on every rating.
+    without : same shape, without the pushed ratings (NaN where a note has none left: the
+        filter cannot fire, NaN compares false).
+    down : bool array of shape (n_notes,), notes pushed towards not helpful
+        (``PushWindows.directions``).
+
+    Returns
+    -------
+    float64 array of ``figures``' shape: ``minimum(figures, without)`` on ``down`` rows
+    (NaN if either is NaN), ``figures`` elsewhere.
+    """
+    if figures.shape != without.shape or figures.shape[:1] != down.shape:
+        raise ValueError(
+            f"figures {figures.shape}, without {without.shape}, down {down.shape} do not match"
+        )
+    out = figures.copy()
+    out[down] = np.minimum(figures[down], without[down])
     return out
