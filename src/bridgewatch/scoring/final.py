@@ -330,23 +330,9 @@ def run_final_scoring(
         # One auxiliary fit (§5.1): only its intercepts are kept, its ratings released.
         return fit(scoped, pre, config, note_ratio, w, mask=mask).intercept
 
-    push = inputs.push_windows if config.push_guard is not None else None
-    pushed_down = None if push is None else _pushed_not_helpful(scoped, push, config)
-
-    def _filter_intercept(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
-        # An auxiliary intercept that only feeds a filter (rules 15-16: CRH -> NYH below a
-        # bar); with the push guard, on notes pushed not helpful, as high as without the
-        # in-window NOT_HELPFUL ratings (the filter fires only if it fires both ways).
-        intercept = _aux_intercept(mask, pre.note_ratio)
-        if pushed_down is None:
-            return intercept
-        down, keep = pushed_down
-        without = _aux_intercept(mask & keep, pre.note_ratio)
-        return guard_filter_figures(intercept, without, down, fires_above=False)
-
     # The auxiliary fits keep only their intercepts, so one fit's ratings are alive at a time.
-    no_high_vol = _filter_intercept(~inputs.high_volume[scoped.rater_idx])
-    no_correlated = _filter_intercept(~inputs.scoped_correlated)
+    no_high_vol = _aux_intercept(~inputs.high_volume[scoped.rater_idx], pre.note_ratio)
+    no_correlated = _aux_intercept(~inputs.scoped_correlated, pre.note_ratio)
     population = _aux_intercept(scoped.population_sampled, config.population_sampled_note_ratio)
     main = fit(scoped, pre, config, pre.note_ratio, w)
     _log.info("final scoring: main fit on %d ratings", main.ratings.n_ratings)
@@ -384,31 +370,8 @@ def run_final_scoring(
         intercept_no_high_vol=no_high_vol,
         intercept_no_correlated=no_correlated,
         intercept_population_sampled=population,
-        push=push,
+        push=inputs.push_windows if config.push_guard is not None else None,
     )
-
-
-def _pushed_not_helpful(
-    scoped: Ratings, push: PushWindows, config: ScoringConfig
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_]] | None:
-    """(down, keep): bool arrays of shape (n_notes,) and (scoped.n_ratings,), the notes
-    pushed towards not helpful and the ratings a fit of their filters keeps: their notes'
-    ratings but the in-window NOT_HELPFUL ones (every other rating too when the fit moves
-    raters, group 14's normalized loss). None when no rating is pushed NOT_HELPFUL."""
-    if push.n_cells == 0:
-        return None
-    _, down = push.directions(scoped.n_notes)
-    if not down.any():
-        return None
-    levels = rating_levels(scoped.helpful_num)
-    pushed = in_push_window(push, scoped.note_idx, levels, scoped.created_at_ms)
-    pushed &= levels == 0
-    if not pushed.any():
-        return None
-    keep = ~pushed
-    if config.mf.normalized_loss is None:
-        keep &= down[scoped.note_idx]
-    return down, keep
 
 
 @dataclass(frozen=True)
@@ -506,11 +469,15 @@ def _guard_filters(
     (:func:`~bridgewatch.scoring.manipulation.guard_filter_figures`). Other notes and the
     ratings' weights and sign aggregates are untouched.
     """
-    found = _pushed_not_helpful(scoped, push, config)
-    if found is None:
+    levels = rating_levels(scoped.helpful_num)
+    _, down = push.directions(scoped.n_notes)
+    if not down.any():
         return tags, incorrect
-    down, keep = found
-    without = scoped.subset(keep & down[scoped.note_idx])  # per-note figures
+    pushed = in_push_window(push, scoped.note_idx, levels, scoped.created_at_ms)
+    pushed &= levels == 0
+    if not pushed.any():
+        return tags, incorrect
+    without = scoped.subset(down[scoped.note_idx] & ~pushed)
     tags_wo = compute_tag_aggregates(
         without, main.factor, main.rater_factor, config.status, scale=scale
     )

@@ -80,14 +80,3 @@ def test_filter_figures_keep_the_lesser_value_on_down_pushed_notes_only() -> Non
     np.testing.assert_array_equal(out, [[2.0, 1.0], [3.0, 1.0], [np.nan, 1.0]])
     with pytest.raises(ValueError, match="do not match"):
         guard_filter_figures(figures, without[:2], down)
-
-
-def test_filter_figures_that_fire_below_their_bar_keep_the_greater_value() -> None:
-    # The auxiliary intercepts' filters (no high-volume / no correlated raters) fire below
-    # their bar: on a down-pushed note the intercept without the pushed ratings can only
-    # keep the filter from firing.
-    intercept = np.array([0.30, 0.30, 0.30])
-    without = np.array([0.45, 0.10, np.nan])
-    down = np.array([True, True, False])
-    out = guard_filter_figures(intercept, without, down, fires_above=False)
-    np.testing.assert_array_equal(out, [0.45, 0.30, 0.30])

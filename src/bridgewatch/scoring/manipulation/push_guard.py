@@ -206,21 +206,16 @@ def guard_intercepts(
 
 
 def guard_filter_figures(
-    figures: NDArray[np.float64],
-    without: NDArray[np.float64],
-    down: NDArray[np.bool_],
-    *,
-    fires_above: bool = True,
+    figures: NDArray[np.float64], without: NDArray[np.float64], down: NDArray[np.bool_]
 ) -> NDArray[np.float64]:
-    """A status filter's figures on not-helpful-pushed notes, as far from firing as they
-    are without the pushed ratings.
+    """A status filter's figures on not-helpful-pushed notes, as low as they are without
+    the pushed ratings.
 
-    The filters that take a helpful status away fire on a note when each of their figures
-    passes its bar: the tag-based ones (tag outlier, incorrect) above it, the auxiliary
-    intercepts' (no high-volume raters, no correlated raters) below it. On a note pushed
-    towards not helpful, a few leftover accounts' ratings can tip them. With each figure
-    the one of the two farther from firing, a filter fires on such a note only if it fires
-    both on every rating and without the pushed verdicts inside their windows.
+    The tag-based filters (tag outlier, incorrect) fire on a note when each of their
+    figures reaches its bar; on a note pushed towards not helpful, a few leftover accounts'
+    tags can tip them. With each figure the lesser of the two, a filter fires on such a
+    note only if it fires both on every rating and without the pushed verdicts inside
+    their windows.
 
     Parameters
     ----------
@@ -229,18 +224,16 @@ def guard_filter_figures(
         filter cannot fire, NaN compares false).
     down : bool array of shape (n_notes,), notes pushed towards not helpful
         (``PushWindows.directions``).
-    fires_above : the filter fires when a figure is above its bar (False: below).
 
     Returns
     -------
-    float64 array of ``figures``' shape: ``minimum(figures, without)`` (``maximum`` when
-    not ``fires_above``) on ``down`` rows (NaN if either is NaN), ``figures`` elsewhere.
+    float64 array of ``figures``' shape: ``minimum(figures, without)`` on ``down`` rows
+    (NaN if either is NaN), ``figures`` elsewhere.
     """
     if figures.shape != without.shape or figures.shape[:1] != down.shape:
         raise ValueError(
             f"figures {figures.shape}, without {without.shape}, down {down.shape} do not match"
         )
     out = figures.copy()
-    pick = np.minimum if fires_above else np.maximum
-    out[down] = pick(figures[down], without[down])
+    out[down] = np.minimum(figures[down], without[down])
     return out
