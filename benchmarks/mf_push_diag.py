@@ -51,7 +51,8 @@ def _per_scorer(result: ScoringResult, note: int) -> list[str]:
         short = ",".join(r.split(" ")[0] for r in rules[0].split(","))
         out.append(
             f"{name.replace('Scorer', ''):>28} st={s} i={final.main.intercept[note]:+.3f} "
-            f"f={final.main.factor[note]:+.3f} [{short}]"
+            f"f={final.main.factor[note]:+.3f} no_hv={final.intercept_no_high_vol[note]:+.3f} "
+            f"no_corr={final.intercept_no_correlated[note]:+.3f} [{short}]"
         )
     return out
 
