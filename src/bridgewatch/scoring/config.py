@@ -91,12 +91,14 @@ class ScoringConfig:
         their accounts over each target (no pair beyond chance) lose their unproven members'
         verdicts on the targets, and their established members their establishment. Runs
         only with ``co_rating``; None (default) skips it.
-    push_guard : the push guard of the Gaussian note fits (``bridgewatch.scoring
-        .manipulation.push_guard``): on a note where the group passes (``co_rating``,
-        ``thin_pools``) dropped a verdict, a Gaussian scorer's status in that verdict's
-        direction must stand without the verdict's ratings given while the caught accounts
-        rated (the accounts they missed rated then). Runs only with ``co_rating``; None
-        (default) skips it.
+    push_guard : the push guard of the final note fits and filters (``bridgewatch
+        .scoring.manipulation.push_guard``): on a note where the group passes
+        (``co_rating``, ``thin_pools``) dropped a verdict, every scorer's note intercept
+        (Gaussian and MF) in that verdict's direction must stand without the verdict's
+        ratings given while the caught accounts rated (the accounts they missed rated
+        then), and on a note pushed not helpful the tag-outlier and incorrect filters
+        fire only if they also fire without those NOT_HELPFUL ratings. Runs only with
+        ``co_rating``; None (default) skips it.
     unexplained : the unexplained-ratings test (``bridgewatch.scoring.manipulation
         .unexplained``) after prescoring: unproven raters' ratings far from the model's
         prediction for them, concentrated on a note, leave the final fits. Needs

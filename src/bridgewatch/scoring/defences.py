@@ -23,10 +23,14 @@ Configurable defences act on the scoped ratings:
   .push_guard``), with co-rating: the cells where the run-wide pass dropped verdicts (a
   group's or thin pool's targets) and the time windows in which its caught accounts gave
   them go into the shared inputs (``CoreInputs.push_windows``). The accounts a pass misses
-  rated in the same windows; an MF fit absorbs a few of them, the Gaussian scorers' kernel
-  aggregation reads them as agreement across the factor axis. So every Gaussian note fit
-  (``bridgewatch.scoring.scorers.gaussian_fit``) requires its verdict on a pushed note, in
-  the push's direction, to stand without that verdict's ratings inside the window.
+  rated in the same windows; the Gaussian scorers' kernel aggregation reads them as
+  agreement across the factor axis, and on borderline notes they tip an MF fit or a tag
+  filter too. So every final note fit, Gaussian (``bridgewatch.scoring.scorers
+  .gaussian_fit``) and MF (``bridgewatch.scoring.scorers.push_fit``), requires its
+  verdict on a pushed note, in the push's direction, to stand without that verdict's
+  ratings inside the window, and on notes pushed not helpful the tag-outlier and
+  incorrect filters fire only if they fire without the in-window NOT_HELPFUL ratings
+  (``bridgewatch.scoring.final.note_aggregates``).
 * coordinated rating bursts (``ScoringConfig.bursts``, ``bridgewatch.scoring.manipulation
   .burst``), in two passes. ``screen_bursts`` runs before prescoring, without viewpoint
   sides (no rater factors exist yet): its flagged ratings are dropped from everything that

@@ -9,6 +9,7 @@ discards) are skipped.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,12 @@ from bridgewatch.scoring.diligence import (
     low_diligence_targets,
 )
 from bridgewatch.scoring.inputs import CoreInputs
+from bridgewatch.scoring.manipulation import (
+    PushWindows,
+    guard_filter_figures,
+    in_push_window,
+    rating_levels,
+)
 from bridgewatch.scoring.mf import PseudoRaterBounds, fit_note_params, pseudo_rater_bounds
 from bridgewatch.scoring.prescoring import PrescoringResult
 from bridgewatch.scoring.status import (
@@ -40,6 +47,7 @@ from bridgewatch.scoring.status import (
     compute_tag_aggregates,
     update_core_rules,
 )
+from bridgewatch.scoring.status import tag_scale as scale_of
 
 # ``put(array, rows, values) -> array``: an array holding ``array`` with ``rows`` set to
 # ``values`` (``array`` itself written in place, or a copy).
@@ -362,6 +370,7 @@ def run_final_scoring(
         intercept_no_high_vol=no_high_vol,
         intercept_no_correlated=no_correlated,
         intercept_population_sampled=population,
+        push=inputs.push_windows if config.push_guard is not None else None,
     )
 
 
@@ -393,25 +402,25 @@ def note_aggregates(
     config: ScoringConfig,
     main: NoteFit,
     tag_scale: TagScale | None = None,
+    push: PushWindows | None = None,
 ) -> NoteAggregates:
     """The per-note aggregates (§5.5) of the main fit ``main`` on ``inputs.scoped``.
 
     ``tag_scale`` holds the tag aggregates' coupling figures (None: computed from these
-    ratings, as the batch does).
+    ratings, as the batch does). ``push``: the push guard's windows (defences only): on
+    notes pushed towards not helpful, the tag and incorrect filters' figures are also
+    computed without the pushed not-helpful ratings inside their windows, and the lesser
+    of the two is kept (:func:`_guard_filters`).
     """
     scoped = inputs.scoped
     signs = compute_sign_aggregates(scoped, main.rater_factor)
     tags = compute_tag_aggregates(
         scoped, main.factor, main.rater_factor, config.status, scale=tag_scale
     )
-    incorrect = compute_incorrect_aggregates(
-        scoped,
-        main.factor,
-        main.rater_factor,
-        pre.incorrect.incorrect_tag_ratings.astype(np.float64),
-        pre.incorrect.total_ratings.astype(np.float64),
-        config.status,
-    )
+    incorrect = _incorrect(scoped, pre, config, main)
+    if push is not None and push.n_cells:
+        scale = scale_of(tags, main.factor, main.rater_factor) if tag_scale is None else tag_scale
+        tags, incorrect = _guard_filters(scoped, pre, config, main, tags, incorrect, push, scale)
     scored = inputs.captured.copy()
     if config.scope.min_capture_share is not None:
         # Capture-filtered scorers keep rows only for notes they saw ratings of; the others
@@ -422,6 +431,69 @@ def note_aggregates(
         scoped.note_idx[has_row[scoped.rater_idx]], minlength=inputs.n_notes
     ).astype(np.int64)
     return NoteAggregates(signs, tags, incorrect, scored, num_final)
+
+
+def _incorrect(
+    ratings: Ratings, pre: PrescoringResult, config: ScoringConfig, main: NoteFit
+) -> IncorrectAggregates:
+    return compute_incorrect_aggregates(
+        ratings,
+        main.factor,
+        main.rater_factor,
+        pre.incorrect.incorrect_tag_ratings.astype(np.float64),
+        pre.incorrect.total_ratings.astype(np.float64),
+        config.status,
+    )
+
+
+def _guard_filters(
+    scoped: Ratings,
+    pre: PrescoringResult,
+    config: ScoringConfig,
+    main: NoteFit,
+    tags: TagAggregates,
+    incorrect: IncorrectAggregates,
+    push: PushWindows,
+    scale: TagScale,
+) -> tuple[TagAggregates, IncorrectAggregates]:
+    """The push guard of the tag-based filters (defences only, not in the reference).
+
+    A thin pool's leftover accounts (one to three hits each, no test tells them from
+    honest raters) gave their NOT_HELPFUL verdicts, with tags, in the caught accounts'
+    campaign; on a borderline good note a handful of tags tips the tag-outlier or the
+    incorrect filter. On notes pushed towards not helpful (a NOT_HELPFUL cell the group
+    passes caught), the two filters' figures are recomputed without the NOT_HELPFUL
+    ratings inside the cell's window (same rater and note factors, the same tag
+    ``scale``), and
+    each figure keeps the lesser value: the filter fires only if it fires both ways
+    (:func:`~bridgewatch.scoring.manipulation.guard_filter_figures`). Other notes and the
+    ratings' weights and sign aggregates are untouched.
+    """
+    levels = rating_levels(scoped.helpful_num)
+    _, down = push.directions(scoped.n_notes)
+    if not down.any():
+        return tags, incorrect
+    pushed = in_push_window(push, scoped.note_idx, levels, scoped.created_at_ms)
+    pushed &= levels == 0
+    if not pushed.any():
+        return tags, incorrect
+    without = scoped.subset(down[scoped.note_idx] & ~pushed)
+    tags_wo = compute_tag_aggregates(
+        without, main.factor, main.rater_factor, config.status, scale=scale
+    )
+    inc_wo = _incorrect(without, pre, config, main)
+    guarded_tags = dataclasses.replace(
+        tags,
+        adjusted=guard_filter_figures(tags.adjusted, tags_wo.adjusted, down),
+        adjusted_ratio=guard_filter_figures(tags.adjusted_ratio, tags_wo.adjusted_ratio, down),
+    )
+    guarded_incorrect = dataclasses.replace(
+        incorrect,
+        incorrect=guard_filter_figures(incorrect.incorrect, inc_wo.incorrect, down),
+        num_voters=guard_filter_figures(incorrect.num_voters, inc_wo.num_voters, down),
+        tf_idf=guard_filter_figures(incorrect.tf_idf, inc_wo.tf_idf, down),
+    )
+    return guarded_tags, guarded_incorrect
 
 
 def assemble_final_result(
@@ -441,6 +513,7 @@ def assemble_final_result(
     previous: FinalScoringResult | None = None,
     rows: NDArray[np.int64] | None = None,
     put: RowWriter | None = None,
+    push: PushWindows | None = None,
 ) -> FinalScoringResult:
     """Per-note aggregates (§5.5) and the Core rules (§6) on top of the final fits.
 
@@ -469,6 +542,8 @@ def assemble_final_result(
     put : with ``previous``: how the rows of ``previous``' tag and incorrect arrays are set,
         ``put(array, rows, values) -> array`` (an incremental pass that owns them writes in
         place); None: in copies (``previous`` is unchanged).
+    push : the push guard's windows for :func:`note_aggregates` (only read when
+        ``aggregates`` is None); None: no guard (the reference).
 
     Returns
     -------
@@ -476,7 +551,7 @@ def assemble_final_result(
     """
     agg = aggregates
     if agg is None:
-        agg = note_aggregates(inputs, pre, config, main, tag_scale)
+        agg = note_aggregates(inputs, pre, config, main, tag_scale, push)
     signs, scored = agg.signs, agg.scored
     sparse = previous is not None and rows is not None and aggregates is not None
     # Notes without a Core row (no scoped ratings, or below the capture share) have no Core

@@ -79,7 +79,7 @@ class CoreInputs:
         .screen_shared``; the unexplained-ratings test convicts them), else None.
     push_windows : the cells where the run-wide group passes dropped verdicts and when
         (``bridgewatch.scoring.defences.screen_shared`` with ``ScoringConfig.push_guard``;
-        the Gaussian note fits guard them), else None.
+        the final note fits and the tag-based filters guard them), else None.
     scoped_mask : bool array of shape (post_pss.n_ratings,), which post-PSS ratings
         ``scoped`` holds, when known (``prepare_core_inputs``); None otherwise. A scorer
         whose view selects the same ratings reuses ``scoped`` instead of copying them

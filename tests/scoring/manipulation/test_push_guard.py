@@ -10,6 +10,7 @@ from bridgewatch.errors import ConfigError
 from bridgewatch.scoring.manipulation import (
     PushGuardConfig,
     find_push_windows,
+    guard_filter_figures,
     guard_intercepts,
     in_push_window,
     rating_levels,
@@ -69,3 +70,13 @@ def test_the_guard_moves_a_pushed_note_towards_zero_never_past_it() -> None:
 
 def test_rating_levels() -> None:
     np.testing.assert_array_equal(rating_levels(np.array([0.0, 0.5, 1.0])), [0, 1, 2])
+
+
+def test_filter_figures_keep_the_lesser_value_on_down_pushed_notes_only() -> None:
+    figures = np.array([[3.0, 1.0], [3.0, 1.0], [3.0, 1.0]])
+    without = np.array([[2.0, 4.0], [1.0, 0.0], [np.nan, 5.0]])
+    down = np.array([True, False, True])
+    out = guard_filter_figures(figures, without, down)
+    np.testing.assert_array_equal(out, [[2.0, 1.0], [3.0, 1.0], [np.nan, 1.0]])
+    with pytest.raises(ValueError, match="do not match"):
+        guard_filter_figures(figures, without[:2], down)

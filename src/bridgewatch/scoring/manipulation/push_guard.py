@@ -3,24 +3,37 @@
 The group passes (coordinated co-rating, thin pools) drop the verdicts of the accounts
 they catch on the cells ``(note, level)`` where their group concentrates. They never catch
 every account: a thin pool's members with one or two hits on its targets cannot be told
-from honest raters one by one, and their verdicts stay. An MF fit absorbs a few of them
-(the note intercept is regularized and each rater brings its own intercept), but the
-Gaussian scorers' kernel aggregation counts every rating at its rater's factor position:
-a handful of leftover accounts spread over both camps reads as agreement across the
-factor axis, and lifts a pushed note over the Gaussian CRH threshold (aged-pool on the
-whole roster: every promotion beyond Core's).
+from honest raters one by one, and their verdicts stay. The Gaussian scorers' kernel
+aggregation counts every rating at its rater's factor position: a handful of leftover
+accounts spread over both camps reads as agreement across the factor axis, and lifts a
+pushed note over the Gaussian CRH threshold. An MF fit absorbs more of them (the note
+intercept is regularized and each rater brings its own intercept), but not all: on the
+whole roster's aged-pool 20% cells, after the Gaussian guard, every promotion beyond the
+no-attack baseline was a pushed note with Core's MF intercept at 0.403-0.443 (bar 0.40),
+and two of three suppressions a good note whose incorrect filter a few leftover
+accounts' tags tipped.
 
 The leftover accounts rated in the same campaign as the caught ones. A *pushed cell* is a
 cell with at least ``min_flagged`` flagged ratings; its *push window* is the span of their
 creation times, widened on each side by ``range / (k - 1)`` for ``k`` flagged ratings (the
 unbiased estimate of a uniform support from ``k`` draws: a leftover rating drawn from the
-same campaign falls outside ``[min, max]`` with probability ``2 / (k + 1)``). The
-Gaussian note fits then require their verdict in the push's direction to stand without the
-pushed verdict's ratings inside the window (``bridgewatch.scoring.scorers.gaussian_fit``):
-a helpful-pushed note is CRH only if it is also CRH without them, a not-helpful-pushed
-note CRNH only if also without them. The guard only ever moves a pushed note towards
-Needs More Ratings, never past it: an attacker who pushes the opposite verdict to get
-honest ratings ignored gains nothing.
+same campaign falls outside ``[min, max]`` with probability ``2 / (k + 1)``). Every
+final note fit, Gaussian and MF (``bridgewatch.scoring.scorers.push_fit``), then requires
+its verdict in the push's direction to stand without the pushed verdict's ratings inside
+the window: a helpful-pushed note is CRH only if it is also CRH without them, a
+not-helpful-pushed note CRNH only if also without them. This part only ever moves a
+pushed note towards Needs More Ratings, never past it: an attacker who pushes the
+opposite verdict to get honest ratings ignored gains nothing.
+
+The tag-based filters (tag outlier, incorrect) turn a helpful note to Needs More Ratings
+or Firm Reject; on a note pushed not helpful they fire only if they also fire without the
+in-window NOT_HELPFUL ratings (:func:`guard_filter_figures`). This part works against the
+push too, but it can let a note keep CRH: an attacker who runs a NOT_HELPFUL push big
+enough to be caught, on a note whose own intercept is already helpful, in the hours its
+honest raters tag it, has those honest tags left out of its filters (and loses the
+pool's establishment for the run). The mirror rule on the intercept (a not-helpful-pushed
+note rated as without the in-window NOT_HELPFUL ratings) is not applied: it would let
+the same attacker have a bad note's honest NOT_HELPFUL verdicts ignored by the fit itself.
 """
 
 from __future__ import annotations
@@ -36,6 +49,7 @@ __all__ = [
     "PushGuardConfig",
     "PushWindows",
     "find_push_windows",
+    "guard_filter_figures",
     "guard_intercepts",
     "in_push_window",
     "rating_levels",
@@ -188,4 +202,38 @@ def guard_intercepts(
         fall = down & (intercept < 0)
     out[rise] = np.minimum(intercept[rise], np.maximum(alone[rise], 0.0))
     out[fall] = np.maximum(intercept[fall], np.minimum(alone[fall], 0.0))
+    return out
+
+
+def guard_filter_figures(
+    figures: NDArray[np.float64], without: NDArray[np.float64], down: NDArray[np.bool_]
+) -> NDArray[np.float64]:
+    """A status filter's figures on not-helpful-pushed notes, as low as they are without
+    the pushed ratings.
+
+    The tag-based filters (tag outlier, incorrect) fire on a note when each of their
+    figures reaches its bar; on a note pushed towards not helpful, a few leftover accounts'
+    tags can tip them. With each figure the lesser of the two, a filter fires on such a
+    note only if it fires both on every rating and without the pushed verdicts inside
+    their windows.
+
+    Parameters
+    ----------
+    figures : float64 array of shape (n_notes,) or (n_notes, k), on every rating.
+    without : same shape, without the pushed ratings (NaN where a note has none left: the
+        filter cannot fire, NaN compares false).
+    down : bool array of shape (n_notes,), notes pushed towards not helpful
+        (``PushWindows.directions``).
+
+    Returns
+    -------
+    float64 array of ``figures``' shape: ``minimum(figures, without)`` on ``down`` rows
+    (NaN if either is NaN), ``figures`` elsewhere.
+    """
+    if figures.shape != without.shape or figures.shape[:1] != down.shape:
+        raise ValueError(
+            f"figures {figures.shape}, without {without.shape}, down {down.shape} do not match"
+        )
+    out = figures.copy()
+    out[down] = np.minimum(figures[down], without[down])
     return out

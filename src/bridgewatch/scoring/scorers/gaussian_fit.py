@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from functools import partial
 
 import numpy as np
@@ -11,15 +10,11 @@ from numpy.typing import NDArray
 from bridgewatch.model import Ratings
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.final import NoteFit, NoteFitter
-from bridgewatch.scoring.gaussian import GaussianConfig, GaussianNoteFit, fit_gaussian_notes
+from bridgewatch.scoring.gaussian import GaussianConfig, fit_gaussian_notes
 from bridgewatch.scoring.inputs import CoreInputs
-from bridgewatch.scoring.manipulation import (
-    PushWindows,
-    guard_intercepts,
-    in_push_window,
-    rating_levels,
-)
+from bridgewatch.scoring.manipulation import PushWindows
 from bridgewatch.scoring.prescoring import PrescoringResult
+from bridgewatch.scoring.scorers.push_fit import guard_pushed_notes
 from bridgewatch.scoring.scorers.spec import ScorerSpec
 
 __all__ = ["gaussian_note_fitter", "guard_pushed_notes"]
@@ -52,43 +47,6 @@ def _fit(
         ratings,
         mask,
     )
-
-
-def guard_pushed_notes(
-    fit: GaussianNoteFit,
-    push: PushWindows,
-    refit: partial[GaussianNoteFit],
-    ratings: Ratings,
-    mask: NDArray[np.bool_] | None,
-) -> GaussianNoteFit:
-    """``fit`` with the push guard (``bridgewatch.scoring.manipulation.push_guard``): on
-    pushed notes, its intercept in the push's direction must also stand in a fit without
-    the pushed verdicts given inside their windows (``refit(mask=...)``, the same fit on a
-    subset, run on the pushed notes' ratings alone: a Gaussian intercept depends on its
-    note's ratings only). Everything but the intercept is the fit on every rating.
-
-    Parameters
-    ----------
-    fit : the Gaussian note fit on ``ratings`` restricted to ``mask``.
-    push : the run's push windows.
-    refit : ``fit_gaussian_notes`` bound to everything but ``mask``.
-    ratings : the fit's ratings (before ``mask``).
-    mask : bool array of shape (ratings.n_ratings,), the fit's subset, or None (all).
-    """
-    pushed = in_push_window(
-        push, ratings.note_idx, rating_levels(ratings.helpful_num), ratings.created_at_ms
-    )
-    if mask is not None:
-        pushed &= mask
-    if not pushed.any():
-        return fit
-    up, down = push.directions(ratings.n_notes)
-    on_pushed = (up | down)[ratings.note_idx] & ~pushed
-    if mask is not None:
-        on_pushed &= mask
-    without = refit(mask=on_pushed).intercept
-    guarded = guard_intercepts(fit.intercept, without, up, down)
-    return dataclasses.replace(fit, intercept=guarded)
 
 
 def gaussian_note_fitter(spec: ScorerSpec, borrowed: CoreInputs) -> NoteFitter:

@@ -45,6 +45,7 @@ from bridgewatch.scoring.final import (
 )
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
+from bridgewatch.scoring.scorers.push_fit import guarded_note_fitter
 from bridgewatch.scoring.scorers.reputation import (
     ReputationPrescoring,
     ReputationRun,
@@ -354,6 +355,13 @@ def _final(
             seed=scorer_entropy(seed, spec.name),
             start_seed=_start_seed(spec, seed),
         )
+    if spec.kind is ScorerKind.MF and spec.config.push_guard is not None:
+        push = view.push_windows
+        if push is not None and push.n_cells:
+            # Group 14's normalized fit moves raters: its refit runs on every rating.
+            local = spec.config.mf.normalized_loss is None
+            base = fit_final_notes if fitter is None else fitter
+            fitter = guarded_note_fitter(base, push, local=local)
     if spec.kind is ScorerKind.GAUSSIAN:
         if view.scoped.n_ratings == 0:
             return ScorerRun(spec, view, pre, None, 0.0, "no ratings in scope")
