@@ -41,7 +41,7 @@ from bridgewatch.model.enums import NoteStatus
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
-from bridgewatch.scoring.incremental import WatchConfig
+from bridgewatch.scoring.incremental import WatchConfig, is_corroboration_reason
 from bridgewatch.service import Settings, create_app, make_engine, upgrade_database
 from bridgewatch.sim import simulate, write_community
 from bridgewatch.sim.config import BrigadeGoal
@@ -105,6 +105,8 @@ def _reason_kind(why: str) -> str:
     recent deviation."""
     if "model predicts" in why:
         return "recent deviation"
+    if is_corroboration_reason(why):
+        return "uncorroborated"
     if "proven record" in why:
         return "unproven support"
     if "hours" in why:
@@ -120,6 +122,8 @@ def _watch_config(args: argparse.Namespace) -> WatchConfig:
         options["meeting_p"] = None if args.meeting_p >= 1.0 else args.meeting_p
     if args.group_cell_p is not None:
         options["group_cell_p"] = args.group_cell_p
+    if not args.corroboration:
+        options["corroboration"] = None
     return WatchConfig(**options)
 
 
@@ -365,6 +369,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--group-cell-p", type=float, default=None, help="WatchConfig.group_cell_p (default off)"
+    )
+    parser.add_argument(
+        "--corroboration",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="WatchConfig.corroboration (default on; --no-corroboration: off)",
     )
     parser.add_argument(
         "--diagnose", action="store_true", help="list the honest notes delayed over 60 minutes"
