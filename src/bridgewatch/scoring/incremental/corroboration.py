@@ -73,7 +73,8 @@ class CorroborationConfig:
     Attributes
     ----------
     min_opening : same-verdict helpful ratings a note's rating history must open with,
-        before any other verdict, for their raters to be suspects (>= 2).
+        before any other verdict, for their raters to be suspects (>= 2); None: no
+        opening-run suspects (the group test alone).
     max_age_ms : the opening run counts only on a note whose first rating is at most this
         old at the pass, ms (> 0; 24 hours: a young note).
     group_p : the group test's chance bound (in (0, 1)); None: no group suspects.
@@ -83,14 +84,14 @@ class CorroborationConfig:
         must carry the note on their own for it to be corroborated (>= 1).
     """
 
-    min_opening: int = 5
+    min_opening: int | None = 5
     max_age_ms: int = 24 * 3_600_000
     group_p: float | None = 1e-4
     min_group: int = 4
     min_independent: int = 5
 
     def __post_init__(self) -> None:
-        if self.min_opening < 2:
+        if self.min_opening is not None and self.min_opening < 2:
             raise ConfigError("min_opening", self.min_opening, ">= 2")
         if self.max_age_ms <= 0:
             raise ConfigError("max_age_ms", self.max_age_ms, "> 0")
@@ -123,11 +124,7 @@ class Suspects:
 
 
 def note_suspects(
-    ratings: Ratings,
-    note: int,
-    as_of_ms: int,
-    config: CorroborationConfig,
-    cells: NDArray[np.float64] | None = None,
+    ratings: Ratings, note: int, as_of_ms: int, config: CorroborationConfig
 ) -> Suspects:
     """The suspect raters of note row ``note`` (see the module docstring).
 
@@ -137,43 +134,74 @@ def note_suspects(
     note : the note's row.
     as_of_ms : the pass's "now".
     config : CorroborationConfig.
-    cells : float64 array of shape (3 * n_notes,), raters per (note, level) cell over
-        ``ratings`` (counted here when None; pass it when testing many notes).
     """
-    none = np.zeros(0, dtype=np.int64)
-    rows = np.flatnonzero(ratings.note_idx == note)
-    if rows.shape[0] == 0:
-        return Suspects(none, none)
-    at = ratings.created_at_ms[rows].astype(np.int64)
-    order = np.argsort(at, kind="stable")
-    rows, at = rows[order], at[order]
-    levels = rating_levels(ratings.helpful_num[rows])
-    opening = none
-    if at[0] > as_of_ms - config.max_age_ms and levels[0] == _HELPFUL_LEVEL:
-        other = np.flatnonzero(levels != _HELPFUL_LEVEL)
-        length = int(other[0]) if other.shape[0] else rows.shape[0]
-        if length >= config.min_opening:
-            opening = np.unique(ratings.rater_idx[rows[:length]]).astype(np.int64)
-    group = none
-    support = np.unique(ratings.rater_idx[rows[levels == _HELPFUL_LEVEL]]).astype(np.int64)
-    if config.group_p is not None and support.shape[0] >= config.min_group:
-        all_levels = rating_levels(ratings.helpful_num)
-        if cells is None:
-            cells = np.bincount(
-                ratings.note_idx.astype(np.int64) * 3 + all_levels, minlength=3 * ratings.n_notes
-            ).astype(np.float64)
-        mark = np.zeros(ratings.n_participants, dtype=np.bool_)
-        mark[support] = True
-        mine = np.flatnonzero(mark[ratings.rater_idx] & (ratings.note_idx != note))
-        if mine.shape[0]:
-            cell = ratings.note_idx[mine].astype(np.int64) * 3 + all_levels[mine]
-            values, g = np.unique(cell, return_counts=True)
-            e = mine.shape[0] * cells[values] / max(ratings.n_ratings, 1)
-            conc = (g >= config.min_group) & (_poisson_sf(g - 1, e) <= config.group_p)
-            if conc.any():
-                hit = np.isin(cell, values[conc])
-                group = np.unique(ratings.rater_idx[mine[hit]]).astype(np.int64)
-    return Suspects(opening, group)
+    return _Pool.of(ratings, np.asarray([note], dtype=np.int64), config).suspects(
+        note, as_of_ms, config
+    )
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """What the suspects of several notes are found on, counted once: every rating's level
+    and cell, the raters per cell, the rows of the tested notes, and every rating of their
+    helpful raters (the group test's scan)."""
+
+    ratings: Ratings
+    levels: NDArray[np.int64]
+    cells: NDArray[np.float64]
+    note_rows: NDArray[np.int64]
+    support_rows: NDArray[np.int64]
+
+    @classmethod
+    def of(cls, ratings: Ratings, notes: NDArray[np.int64], config: CorroborationConfig) -> _Pool:
+        levels = rating_levels(ratings.helpful_num)
+        cell = ratings.note_idx.astype(np.int64) * 3 + levels
+        cells = np.bincount(cell, minlength=3 * ratings.n_notes).astype(np.float64)
+        look = np.zeros(ratings.n_notes, dtype=np.bool_)
+        look[notes] = True
+        note_rows = np.flatnonzero(look[ratings.note_idx]).astype(np.int64)
+        support_rows = np.zeros(0, dtype=np.int64)
+        if config.group_p is not None:
+            mark = np.zeros(ratings.n_participants, dtype=np.bool_)
+            mark[ratings.rater_idx[note_rows[levels[note_rows] == _HELPFUL_LEVEL]]] = True
+            support_rows = np.flatnonzero(mark[ratings.rater_idx]).astype(np.int64)
+        return cls(ratings, levels, cells, note_rows, support_rows)
+
+    def suspects(self, note: int, as_of_ms: int, config: CorroborationConfig) -> Suspects:
+        ratings, none = self.ratings, np.zeros(0, dtype=np.int64)
+        rows = self.note_rows[ratings.note_idx[self.note_rows] == note]
+        if rows.shape[0] == 0:
+            return Suspects(none, none)
+        at = ratings.created_at_ms[rows].astype(np.int64)
+        order = np.argsort(at, kind="stable")
+        rows, at = rows[order], at[order]
+        levels = self.levels[rows]
+        opening = none
+        if (
+            config.min_opening is not None
+            and at[0] > as_of_ms - config.max_age_ms
+            and levels[0] == _HELPFUL_LEVEL
+        ):
+            other = np.flatnonzero(levels != _HELPFUL_LEVEL)
+            length = int(other[0]) if other.shape[0] else rows.shape[0]
+            if length >= config.min_opening:
+                opening = np.unique(ratings.rater_idx[rows[:length]]).astype(np.int64)
+        group = none
+        support = np.unique(ratings.rater_idx[rows[levels == _HELPFUL_LEVEL]]).astype(np.int64)
+        if config.group_p is not None and support.shape[0] >= config.min_group:
+            pool = self.support_rows
+            mine = pool[
+                np.isin(ratings.rater_idx[pool], support) & (ratings.note_idx[pool] != note)
+            ]
+            if mine.shape[0]:
+                cell = ratings.note_idx[mine].astype(np.int64) * 3 + self.levels[mine]
+                values, g = np.unique(cell, return_counts=True)
+                e = mine.shape[0] * self.cells[values] / max(ratings.n_ratings, 1)
+                conc = (g >= config.min_group) & (_poisson_sf(g - 1, e) <= config.group_p)
+                if conc.any():
+                    hit = np.isin(cell, values[conc])
+                    group = np.unique(ratings.rater_idx[mine[hit]]).astype(np.int64)
+        return Suspects(opening, group)
 
 
 def corroboration_holds(
@@ -210,16 +238,17 @@ def corroboration_holds(
         raise ConfigError(
             "model", model.rater_intercepts.shape, f"shape ({post_pss.n_participants},)"
         )
-    cells = np.bincount(
-        ratings.note_idx.astype(np.int64) * 3 + rating_levels(ratings.helpful_num),
-        minlength=3 * ratings.n_notes,
-    ).astype(np.float64)
-    for k in np.unique(notes).tolist():
-        suspects = note_suspects(ratings, int(k), as_of_ms, config, cells)
+    notes = np.unique(notes)
+    pool = _Pool.of(ratings, notes, config)
+    look = np.zeros(post_pss.n_notes, dtype=np.bool_)
+    look[notes] = True
+    fit_rows = np.flatnonzero(look[post_pss.note_idx])
+    for k in notes.tolist():
+        suspects = pool.suspects(int(k), as_of_ms, config)
         raters = suspects.raters
         if raters.shape[0] == 0:
             continue
-        rows = np.flatnonzero(post_pss.note_idx == k)
+        rows = fit_rows[post_pss.note_idx[fit_rows] == k]
         rater = post_pss.rater_idx[rows]
         keep = (
             ~np.isin(rater, raters)
