@@ -41,7 +41,11 @@ from bridgewatch.model.enums import NoteStatus
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
-from bridgewatch.scoring.incremental import WatchConfig, is_corroboration_reason
+from bridgewatch.scoring.incremental import (
+    CorroborationConfig,
+    WatchConfig,
+    is_corroboration_reason,
+)
 from bridgewatch.service import Settings, create_app, make_engine, upgrade_database
 from bridgewatch.sim import simulate, write_community
 from bridgewatch.sim.config import BrigadeGoal
@@ -124,6 +128,8 @@ def _watch_config(args: argparse.Namespace) -> WatchConfig:
         options["group_cell_p"] = args.group_cell_p
     if not args.corroboration:
         options["corroboration"] = None
+    elif not args.opening:
+        options["corroboration"] = CorroborationConfig(min_opening=None)
     return WatchConfig(**options)
 
 
@@ -375,6 +381,12 @@ def main() -> int:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="WatchConfig.corroboration (default on; --no-corroboration: off)",
+    )
+    parser.add_argument(
+        "--opening",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the corroboration hold's opening-run suspects (--no-opening: the group alone)",
     )
     parser.add_argument(
         "--diagnose", action="store_true", help="list the honest notes delayed over 60 minutes"
