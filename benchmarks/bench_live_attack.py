@@ -26,6 +26,7 @@ import os
 import tempfile
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -128,8 +129,15 @@ def _watch_config(args: argparse.Namespace) -> WatchConfig:
         options["group_cell_p"] = args.group_cell_p
     if not args.corroboration:
         options["corroboration"] = None
-    elif not args.opening:
-        options["corroboration"] = CorroborationConfig(min_opening=None)
+    else:
+        corroboration = CorroborationConfig()
+        if args.opening is not None:
+            corroboration = replace(corroboration, min_opening=args.opening)
+        if args.group_p is not None:
+            corroboration = replace(
+                corroboration, group_p=None if args.group_p >= 1.0 else args.group_p
+            )
+        options["corroboration"] = corroboration
     return WatchConfig(**options)
 
 
@@ -384,9 +392,15 @@ def main() -> int:
     )
     parser.add_argument(
         "--opening",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="the corroboration hold's opening-run suspects (--no-opening: the group alone)",
+        type=int,
+        default=None,
+        help="CorroborationConfig.min_opening (default: the watch's, off)",
+    )
+    parser.add_argument(
+        "--group-p",
+        type=float,
+        default=None,
+        help="CorroborationConfig.group_p (default: the watch's, 1e-3; 1: off)",
     )
     parser.add_argument(
         "--diagnose", action="store_true", help="list the honest notes delayed over 60 minutes"

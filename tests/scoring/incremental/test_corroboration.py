@@ -25,6 +25,9 @@ DAY = 24 * 3_600_000
 FACTORS = np.where(np.arange(N_RATERS) % 2 == 0, 0.5, -0.5)
 
 Row = tuple[int, int, float, int]
+# The opening-run rule is off by default (its cost to honest notes on the live replay):
+# these tests turn it on.
+OPENING = CorroborationConfig(min_opening=5)
 
 
 def _model() -> RaterModel:
@@ -63,7 +66,7 @@ def _held(
         np.asarray(notes, dtype=np.int64),
         _model(),
         NOW,
-        config or CorroborationConfig(),
+        config or OPENING,
     )
     return found
 
@@ -84,7 +87,7 @@ def test_an_honest_note_with_spread_out_support_is_not_held() -> None:
     rows += [(2, r, 1.0 if r != 12 else 0.0, NOW - 290 * MIN + 20 * MIN * r) for r in range(9, 16)]
     found = _held(rows, [2])
     assert found == {}
-    assert note_suspects(_ratings(rows), 2, NOW, CorroborationConfig()).raters.size == 0
+    assert note_suspects(_ratings(rows), 2, NOW, OPENING).raters.size == 0
 
 
 def test_the_hold_is_lifted_once_raters_outside_the_run_carry_the_note() -> None:
@@ -105,7 +108,7 @@ def test_the_hold_is_lifted_once_raters_outside_the_run_carry_the_note() -> None
 
 
 def test_an_old_note_or_a_short_run_is_no_opening() -> None:
-    config = CorroborationConfig()
+    config = OPENING
     old = [(1, r, 1.0, NOW - 2 * DAY + MIN * r) for r in range(8)]
     assert note_suspects(_ratings(old), 1, NOW, config).opening.size == 0
     short = _burst_first()[:4]
@@ -121,13 +124,13 @@ def test_a_group_that_moved_together_before_is_held_on_its_next_note() -> None:
     rows += [(6, r, 1.0 if FACTORS[r] > 0 else 0.0, NOW - 100 * MIN + r) for r in range(30, 35)]
     rows += [(6, r, 1.0, NOW - 60 * MIN + 5 * MIN * r) for r in range(10)]
     ratings = _ratings(rows)
-    suspects = note_suspects(ratings, 6, NOW, CorroborationConfig())
+    suspects = note_suspects(ratings, 6, NOW, OPENING)
     assert suspects.opening.size == 0
     assert suspects.group.tolist() == list(range(10))
     found = _held(rows, [6])
     assert "10 raters who gave the same verdict together on another note" in found[6]
     # Off: the group test needs group_p.
-    assert _held(rows, [6], CorroborationConfig(group_p=None)) == {}
+    assert _held(rows, [6], CorroborationConfig(min_opening=5, group_p=None)) == {}
     # The opening rule off: the first target is not held, the group's next one is.
     assert _held(_background() + _burst_first(), [1], CorroborationConfig(min_opening=None)) == {}
     assert 6 in _held(rows, [6], CorroborationConfig(min_opening=None))
@@ -135,6 +138,7 @@ def test_a_group_that_moved_together_before_is_held_on_its_next_note() -> None:
 
 def test_config() -> None:
     assert WatchConfig().corroboration == CorroborationConfig()
+    assert CorroborationConfig().min_opening is None  # the group rule alone by default
     assert WatchConfig(corroboration=None).corroboration is None
     for bad in (
         {"min_opening": 1},

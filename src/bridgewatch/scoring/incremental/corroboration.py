@@ -84,9 +84,9 @@ class CorroborationConfig:
         must carry the note on their own for it to be corroborated (>= 1).
     """
 
-    min_opening: int | None = 5
+    min_opening: int | None = None
     max_age_ms: int = 24 * 3_600_000
-    group_p: float | None = 1e-4
+    group_p: float | None = 1e-3
     min_group: int = 4
     min_independent: int = 5
 
