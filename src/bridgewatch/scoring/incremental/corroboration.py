@@ -28,9 +28,16 @@ a brigade that waits gains nothing, since only raters outside it can release the
 After a refit the hold is made again while it still fires (the refit's ``score`` on
 partial data has not convicted the group).
 
-Honest notes that open with a run of helpful ratings are corroborated as soon as enough
-other raters agree; that delay is what the live attack replay measures
-(``benchmarks/results/liveaged12/``).
+Measured on the live attack replay (``benchmarks/results/liveaged12/``): the opening run
+is off by default (``min_opening`` None). It held the aged brigade's first target of seed
+1 (16 members' helpful ratings before anyone else's), but honest notes open so too (a
+good note rated helpful by its first 10-16 raters, over one to seventeen hours): nobody
+outside the run has a say until someone disagrees, and then the remaining raters are the
+ones who liked it less, so honest notes waited for hours (p95 152 min, max 910 min on
+seed 1; max 1225 min on seed 2). The first target of seed 2 has no opening run at all
+(honest raters rated it among the members). The information that would separate a first
+target from an honest note is not in its ratings. The group rule is on (``group_p``
+1e-3): the later targets' helpful raters share the earlier targets' cells.
 
 Pure: arrays in, arrays out.
 """
@@ -73,11 +80,14 @@ class CorroborationConfig:
     Attributes
     ----------
     min_opening : same-verdict helpful ratings a note's rating history must open with,
-        before any other verdict, for their raters to be suspects (>= 2); None: no
-        opening-run suspects (the group test alone).
+        before any other verdict, for their raters to be suspects (>= 2); None (default):
+        no opening-run suspects, the group test alone (5 holds an aged brigade's first
+        target, at a cost to honest notes measured in the module docstring).
     max_age_ms : the opening run counts only on a note whose first rating is at most this
         old at the pass, ms (> 0; 24 hours: a young note).
-    group_p : the group test's chance bound (in (0, 1)); None: no group suspects.
+    group_p : the group test's chance bound (in (0, 1); 1e-3: on the live replay the aged
+        brigade's second target reached 4e-4 by the time a refit would show it, 5 to 8 of
+        100+ honest notes reached 1e-3 in their first ten hours); None: no group suspects.
     min_group : raters of the note's helpful raters in one other cell for the group test
         (>= 2).
     min_independent : ratings by raters outside the suspects (known to the model) that

@@ -145,9 +145,9 @@ class WatchConfig:
         None: off.
     corroboration : the corroboration hold
         (:mod:`bridgewatch.scoring.incremental.corroboration`): a note that would newly
-        become helpful on the ratings of raters who opened it before anyone else rated it,
-        or who moved together on another note far beyond chance, is held until its other
-        raters alone make it helpful (an aged brigade's first and later targets). None: off.
+        become helpful on the ratings of raters who moved together on another note far
+        beyond chance (or, opt-in, who opened it before anyone else rated it) is held until
+        its other raters alone make it helpful (an aged brigade's later targets). None: off.
     """
 
     window_ms: int = 30 * 60_000
