@@ -26,6 +26,7 @@ import os
 import tempfile
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,11 @@ from bridgewatch.model.enums import NoteStatus
 from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.defences import with_defences
-from bridgewatch.scoring.incremental import WatchConfig
+from bridgewatch.scoring.incremental import (
+    CorroborationConfig,
+    WatchConfig,
+    is_corroboration_reason,
+)
 from bridgewatch.service import Settings, create_app, make_engine, upgrade_database
 from bridgewatch.sim import simulate, write_community
 from bridgewatch.sim.config import BrigadeGoal
@@ -105,6 +110,8 @@ def _reason_kind(why: str) -> str:
     recent deviation."""
     if "model predicts" in why:
         return "recent deviation"
+    if is_corroboration_reason(why):
+        return "uncorroborated"
     if "proven record" in why:
         return "unproven support"
     if "hours" in why:
@@ -120,6 +127,17 @@ def _watch_config(args: argparse.Namespace) -> WatchConfig:
         options["meeting_p"] = None if args.meeting_p >= 1.0 else args.meeting_p
     if args.group_cell_p is not None:
         options["group_cell_p"] = args.group_cell_p
+    if not args.corroboration:
+        options["corroboration"] = None
+    else:
+        corroboration = CorroborationConfig()
+        if args.opening is not None:
+            corroboration = replace(corroboration, min_opening=args.opening)
+        if args.group_p is not None:
+            corroboration = replace(
+                corroboration, group_p=None if args.group_p >= 1.0 else args.group_p
+            )
+        options["corroboration"] = corroboration
     return WatchConfig(**options)
 
 
@@ -365,6 +383,24 @@ def main() -> int:
     )
     parser.add_argument(
         "--group-cell-p", type=float, default=None, help="WatchConfig.group_cell_p (default off)"
+    )
+    parser.add_argument(
+        "--corroboration",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="WatchConfig.corroboration (default on; --no-corroboration: off)",
+    )
+    parser.add_argument(
+        "--opening",
+        type=int,
+        default=None,
+        help="CorroborationConfig.min_opening (default: the watch's, off)",
+    )
+    parser.add_argument(
+        "--group-p",
+        type=float,
+        default=None,
+        help="CorroborationConfig.group_p (default: the watch's, 1e-3; 1: off)",
     )
     parser.add_argument(
         "--diagnose", action="store_true", help="list the honest notes delayed over 60 minutes"

@@ -68,7 +68,9 @@ from bridgewatch.scoring.incremental import (
     RosterRefit,
     WatchConfig,
     apply_holds,
+    corroboration_holds,
     deviation_holds,
+    is_corroboration_reason,
     live_inputs,
     newly_helpful,
     rater_model,
@@ -753,7 +755,17 @@ class LiveState:
         if self.watch.deviation is not None:
             for row, reason in self._deviation(live, refit, as_of_ms).items():
                 found.setdefault(row, reason)
+        uncorroborated = self._corroboration(live, refit, as_of_ms)
+        # A corroboration hold lasts while it fires: once raters outside the suspects carry
+        # the note (or it would no longer become helpful), the pass lifts it.
+        firing = {str(note_ids[row]) for row in uncorroborated}
+        for note_id, (_, why) in list(self.holds.items()):
+            if is_corroboration_reason(why) and note_id not in firing:
+                del self.holds[note_id]
+                self._released.add(note_id)
         for row, reason in found.items():
+            self.holds.setdefault(str(note_ids[row]), (as_of_ms, reason))
+        for row, reason in uncorroborated.items():
             self.holds.setdefault(str(note_ids[row]), (as_of_ms, reason))
         if not self.holds:
             return live.history, none
@@ -780,6 +792,22 @@ class LiveState:
             self._spread = cached
         old, new = live.inputs.history.current_status, live.history.current_status
         return deviation_holds(ratings, old, new, model, cached[1], as_of_ms, config)
+
+    def _corroboration(self, live: LivePass, refit: Refit, as_of_ms: int) -> dict[int, str]:
+        """The watch's corroboration holds of the pass: the notes that would newly become
+        helpful without raters outside their suspects carrying them
+        (:mod:`bridgewatch.scoring.incremental.corroboration`)."""
+        config = self.watch.corroboration if self.watch is not None else None
+        if config is None:
+            return {}
+        model = self._watch_model(refit)
+        ratings = live.inputs.post_pss
+        if model is None or model.rater_intercepts.shape != (ratings.n_participants,):
+            return {}
+        rising = newly_helpful(live.inputs.history.current_status, live.history.current_status)
+        return corroboration_holds(
+            live.inputs.ratings, ratings, np.flatnonzero(rising), model, as_of_ms, config
+        )
 
     def _watch_proven(self, refit: Refit) -> NDArray[np.bool_] | None:
         """The watch's proven record at ``refit`` (once per refit): its established raters

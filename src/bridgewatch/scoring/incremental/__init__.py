@@ -13,6 +13,11 @@ from bridgewatch.scoring.incremental.cache import (
     align_prescoring,
     rating_fingerprints,
 )
+from bridgewatch.scoring.incremental.corroboration import (
+    CorroborationConfig,
+    corroboration_holds,
+    is_corroboration_reason,
+)
 from bridgewatch.scoring.incremental.defences import HeldDefences, hold_defences
 from bridgewatch.scoring.incremental.deviation import (
     DeviationConfig,
@@ -53,6 +58,7 @@ from bridgewatch.scoring.incremental.watch import (
 from bridgewatch.scoring.incremental.writes import WriteLog, copy_put
 
 __all__ = [
+    "CorroborationConfig",
     "DeviationConfig",
     "DeviationResult",
     "FitKind",
@@ -73,11 +79,13 @@ __all__ = [
     "apply_holds",
     "cache_from_final",
     "copy_put",
+    "corroboration_holds",
     "crosses_helpful",
     "deviation_holds",
     "empty_ratings",
     "established_fit",
     "hold_defences",
+    "is_corroboration_reason",
     "live_inputs",
     "newly_helpful",
     "rater_model",

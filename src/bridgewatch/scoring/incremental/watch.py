@@ -52,6 +52,7 @@ from bridgewatch.errors import ConfigError
 from bridgewatch.model import Ratings
 from bridgewatch.model.enums import NoteStatus
 from bridgewatch.scoring.history import StatusHistory
+from bridgewatch.scoring.incremental.corroboration import CorroborationConfig
 from bridgewatch.scoring.incremental.deviation import DeviationConfig
 from bridgewatch.scoring.manipulation.co_rating import _poisson_sf
 from bridgewatch.scoring.manipulation.push_guard import rating_levels
@@ -142,6 +143,11 @@ class WatchConfig:
         beyond chance, is held (established accounts pushing a note that already has
         raters, before any pair or group test can see them; a new note is not tested).
         None: off.
+    corroboration : the corroboration hold
+        (:mod:`bridgewatch.scoring.incremental.corroboration`): a note that would newly
+        become helpful on the ratings of raters who moved together on another note far
+        beyond chance (or, opt-in, who opened it before anyone else rated it) is held until
+        its other raters alone make it helpful (an aged brigade's later targets). None: off.
     """
 
     window_ms: int = 30 * 60_000
@@ -160,6 +166,7 @@ class WatchConfig:
     unproven_run: bool = True
     unproven_meeting: bool = True
     deviation: DeviationConfig | None = field(default_factory=DeviationConfig)
+    corroboration: CorroborationConfig | None = field(default_factory=CorroborationConfig)
 
     def __post_init__(self) -> None:
         if self.window_ms <= 0:
