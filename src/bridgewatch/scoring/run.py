@@ -51,7 +51,7 @@ from bridgewatch.scoring.scorers import (
 from bridgewatch.scoring.scorers.gaussian_fit import gaussian_note_fitter
 from bridgewatch.scoring.scorers.meta import roster_meta
 from bridgewatch.scoring.scorers.roster import core_scorer, default_roster
-from bridgewatch.scoring.scorers.run import without_ratings
+from bridgewatch.scoring.scorers.run import without_ratings, without_scoped
 from bridgewatch.scoring.stages import StageClock, StageUsage
 from bridgewatch.scoring.status import TagCounts, count_recent_ratings, count_tags
 
@@ -357,8 +357,9 @@ def score(
     rater_cluster, rater_quasi_clique : optional PSS inputs per participant (§2.3 step 5).
     keep_fit_ratings : keep the Core scorer's per-rating arrays (its final fit's ratings,
         its screened view) in the result, for callers that read them (the real-time
-        pipeline, the attack bench). False drops them once the roster is done, before the
-        output tables are built (at 150M ratings gigabytes); every table is the same.
+        pipeline, the attack bench). False drops them, and the scoped ratings of
+        ``ScoringResult.inputs`` (Core's view), once the roster is done, before the output
+        tables are built (at 150M ratings gigabytes); every table is the same.
     keep_scorer_state : keep every scorer's whole prescoring and final-scoring state (the
         real-time pipeline re-solves notes from it). False keeps, of every scorer but Core,
         only what the output tables read, from the moment it finishes
@@ -420,6 +421,10 @@ def score(
                 pass
     if not keep_fit_ratings:
         runs = replace(runs, runs={**runs.runs, CORE_NAME: without_ratings(runs[CORE_NAME])})
+        # Core's view is the shared inputs' scoped ratings (``scorers.scope``): the columns
+        # its fits gathered stay cached there (~25 bytes per scoped rating, ~2 GiB at 150M
+        # ratings) unless they go too. Nothing after the roster reads them.
+        inputs = without_scoped(inputs)
     core_run = runs[CORE_NAME]
     pre, final = core_run.prescoring, core_run.final
     assert pre is not None and final is not None  # Core always runs

@@ -102,6 +102,10 @@ def test_dropping_the_fit_ratings_changes_no_table(dataset: Dataset, whole: Scor
     assert whole.note_explanations.equals(slim.note_explanations)
     assert whole.final.main.ratings.n_ratings > 0
     assert slim.final.main.ratings.n_ratings == 0  # what the batch command keeps
+    # nor the columns Core's fits gathered into the shared view (``without_scoped``)
+    assert whole.inputs.scoped.n_ratings > 0
+    assert slim.inputs.scoped.n_ratings == slim.inputs.scoped_correlated.shape[0] == 0
+    assert slim.inputs.post_pss.n_ratings == whole.inputs.post_pss.n_ratings
 
 
 def test_core_inside_the_roster_is_the_core_path(dataset: Dataset, whole: ScoringResult) -> None:

@@ -74,6 +74,7 @@ __all__ = [
     "screen_roster",
     "slim_prescored",
     "without_ratings",
+    "without_scoped",
 ]
 
 _log = logging.getLogger(__name__)
@@ -415,7 +416,9 @@ def _final_shared(
     return _final(spec, shared, {spec.name: own}, gaussian_fitter, seed)
 
 
-def _no_scoped(view: CoreInputs) -> CoreInputs:
+def without_scoped(view: CoreInputs) -> CoreInputs:
+    """``view`` without its scoped ratings (zero of them, same indexes and per-note and
+    per-participant arrays); its post-PSS and pre-PSS ratings stay."""
     empty = np.zeros(view.scoped.n_ratings, dtype=np.bool_)
     return replace(
         view,
@@ -434,7 +437,7 @@ def without_ratings(run: ScorerRun) -> ScorerRun:
     ratings per scorer (at 10M ratings: gigabytes). Core's run keeps them (the Core-path
     result and the incremental pipeline read its fit ratings).
     """
-    view = _no_scoped(run.inputs)
+    view = without_scoped(run.inputs)
     final = run.final
     if final is not None:
         kept = np.zeros(final.main.ratings.n_ratings, dtype=np.bool_)
@@ -518,7 +521,7 @@ def _emptied(value: _R, keep: tuple[str, ...] = ()) -> _R:
 def slim_prescored(p: Prescored) -> Prescored:
     """A prescoring phase without its view's per-rating arrays (what the outputs read of a
     prescoring-only scorer is per note and per participant)."""
-    view = _no_scoped(p.inputs)
+    view = without_scoped(p.inputs)
     screening = None if p.screening is None else replace(p.screening, inputs=view)
     return replace(p, inputs=view, screening=screening)
 
