@@ -15,10 +15,10 @@ import argparse
 import dataclasses
 import gc
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -68,9 +68,11 @@ def holders(roots: dict[str, object], max_depth: int = 8) -> list[tuple[str, int
         elif isinstance(obj, (list, tuple, set, frozenset)):
             items = list(enumerate(obj))
         elif dataclasses.is_dataclass(obj):
-            items = list(vars(obj).items()) if hasattr(obj, "__dict__") else [
-                (f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj)
-            ]
+            items = (
+                list(vars(obj).items())
+                if hasattr(obj, "__dict__")
+                else [(f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj)]
+            )
         elif hasattr(obj, "__dict__"):
             items = list(vars(obj).items())
         else:
@@ -111,7 +113,7 @@ def inventory(min_bytes: int = 8 << 20) -> tuple[int, list[tuple[str, int]]]:
         if base.nbytes >= min_bytes:
             big.append((f"{owner} {base.dtype}{list(base.shape)}", int(base.nbytes)))
 
-    for thread_id, frame in sys._current_frames().items():
+    for frame in sys._current_frames().values():
         f = frame
         while f is not None:
             for key, value in list(f.f_locals.items()):
@@ -130,7 +132,9 @@ def inventory(min_bytes: int = 8 << 20) -> tuple[int, list[tuple[str, int]]]:
                 name = _owner_name(obj, ref)
                 if isinstance(obj, dict):
                     # a dataclass's or module's __dict__: name its owner too
-                    owners = [o for o in gc.get_referrers(obj) if getattr(o, "__dict__", None) is obj]
+                    owners = [
+                        o for o in gc.get_referrers(obj) if getattr(o, "__dict__", None) is obj
+                    ]
                     if owners:
                         name = f"{type(owners[0]).__name__}.{name[5:-1].strip(chr(39))}"
                 visit(name, ref)

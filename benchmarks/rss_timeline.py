@@ -74,7 +74,7 @@ def main() -> int:
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     err = args.stderr or (args.log_out.with_suffix(".stderr") if args.log_out else None)
-    handle = open(err, "w") if err else None  # noqa: SIM115 - closed below
+    handle = open(err, "w") if err else None
     proc = subprocess.Popen(command, stderr=handle)
     samples: list[tuple[float, float]] = []
     while proc.poll() is None:

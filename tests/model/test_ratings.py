@@ -124,3 +124,17 @@ def test_a_small_cut_is_copied_and_holds_no_reference_to_the_full_ratings() -> N
 def test_full_mask_returns_the_same_object() -> None:
     full = _ratings(20)
     assert full.subset(np.ones(20, dtype=np.bool_)) is full
+
+
+def test_a_detached_view_shares_what_is_gathered_and_keeps_its_own_gathers() -> None:
+    full = _ratings(40)
+    assert full.detached() is full
+    view = full.subset(np.arange(40) % 4 != 0)  # 30 of 40: lazy
+    gathered = view.note_idx
+    task = view.detached()
+    assert task is not view and task.note_idx is gathered  # no second copy
+    np.testing.assert_array_equal(task.helpful_num, full.helpful_num[np.arange(40) % 4 != 0])
+    assert "helpful_num" in vars(task) and "helpful_num" not in vars(view)
+    assert task.n_ratings == view.n_ratings == 30
+    for name, values in _eager(full, np.arange(40) % 4 != 0).items():
+        np.testing.assert_array_equal(getattr(task, name), values)

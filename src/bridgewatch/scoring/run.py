@@ -416,6 +416,7 @@ def score(
                     work_dir=work_dir,
                     outputs_only=not keep_scorer_state,
                     audit=audit_defences,
+                    keep_core_ratings=keep_fit_ratings,
                 )
             with stages.stage("final scoring"):
                 pass

@@ -651,6 +651,7 @@ def run_roster(
     work_dir: str | None = None,
     outputs_only: bool = False,
     audit: bool = False,
+    keep_core_ratings: bool = True,
 ) -> RosterResult:
     """Prescore, then score, every scorer of ``roster`` (both phases of ``prescore_roster``
     and ``final_roster``, with the same result bit for bit) as one task graph, longest
@@ -662,7 +663,9 @@ def run_roster(
     whose tasks run in other processes (``processes:N``, Dask; see ``parallel.in_process``)
     they read the shared inputs (after the run-wide defence pass) from a run directory under
     ``work_dir`` (``scorers.remote``). With ``outputs_only`` every run but Core's keeps only
-    what the output files read (``for_outputs``) from the moment it finishes.
+    what the output files read (``for_outputs``) from the moment it finishes. With
+    ``keep_core_ratings`` False, in process, Core's run drops its per-rating arrays
+    (``without_ratings``) as its task ends, too.
     """
     screening = screen_roster(shared, roster, audit=audit)
     shares = shared_prescorings(screening.inputs, roster)
@@ -679,6 +682,7 @@ def run_roster(
             executor=executor,
             shares=shares,
             outputs_only=outputs_only,
+            keep_core_ratings=keep_core_ratings,
         )
     from bridgewatch.scoring.scorers.remote import run_roster_remote
 
