@@ -73,6 +73,7 @@ __all__ = [
     "scorer_seed",
     "screen_roster",
     "slim_prescored",
+    "without_rating_arrays",
     "without_ratings",
     "without_scoped",
 ]
@@ -425,6 +426,19 @@ def without_scoped(view: CoreInputs) -> CoreInputs:
         scoped=view.scoped.subset(empty),
         scoped_correlated=view.scoped_correlated[empty],
         scoped_mask=None,
+    )
+
+
+def without_rating_arrays(view: CoreInputs) -> CoreInputs:
+    """``view`` holding no ratings at all: zero pre-PSS, post-PSS and scoped ratings (same
+    indexes, per-note and per-participant arrays); for a run whose every per-rating read is
+    done (``score`` with ``release_ratings``)."""
+    none = without_scoped(view)
+    return replace(
+        none,
+        ratings=view.ratings.subset(np.zeros(view.ratings.n_ratings, dtype=np.bool_)),
+        post_pss=view.post_pss.subset(np.zeros(view.post_pss.n_ratings, dtype=np.bool_)),
+        correlated=view.correlated[:0],
     )
 
 
