@@ -481,7 +481,8 @@ def for_outputs(run: ScorerRun) -> ScorerRun:
     """
     if run.spec.name == CORE_NAME:
         return run
-    if run.inputs.scoped.n_ratings:
+    if run.inputs.scoped.n_ratings or run.inputs.scoped_mask is not None:
+        # (a skipped scorer's view has no ratings but its mask: one byte per rating)
         run = without_ratings(run)
     pre = run.prescoring
     if pre is not None:
