@@ -140,3 +140,17 @@ def test_take_equals_the_eager_rows_and_gathers_no_whole_column() -> None:
     assert "helpful_num" not in lazy.__dict__  # read at the positions alone
     eager = full.take(positions)
     np.testing.assert_array_equal(eager.created_at_ms, full.created_at_ms[positions])
+
+
+def test_a_detached_view_shares_what_is_gathered_and_keeps_its_own_gathers() -> None:
+    full = _ratings(40)
+    assert full.detached() is full
+    view = full.subset(np.arange(40) % 4 != 0)  # 30 of 40: lazy
+    gathered = view.note_idx
+    task = view.detached()
+    assert task is not view and task.note_idx is gathered  # no second copy
+    np.testing.assert_array_equal(task.helpful_num, full.helpful_num[np.arange(40) % 4 != 0])
+    assert "helpful_num" in vars(task) and "helpful_num" not in vars(view)
+    assert task.n_ratings == view.n_ratings == 30
+    for name, values in _eager(full, np.arange(40) % 4 != 0).items():
+        np.testing.assert_array_equal(getattr(task, name), values)

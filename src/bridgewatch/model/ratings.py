@@ -130,6 +130,20 @@ class Ratings:
             participant_ids=self.participant_ids,
         )
 
+    def detached(self) -> Ratings:
+        """The same ratings as a new object that shares every array with this one (the
+        columns a lazy subset has gathered so far included) but keeps the columns it
+        gathers from now on to itself: a view handed to one task (a scorer's) then takes
+        them away with it instead of leaving them cached in a shared object for the whole
+        run. A Ratings that holds all its columns is returned as it is.
+        """
+        if _LAZY not in self.__dict__:
+            return self
+        out = object.__new__(Ratings)
+        for name, value in self.__dict__.items():
+            object.__setattr__(out, name, value)
+        return out
+
     if not TYPE_CHECKING:  # hidden from mypy, which would then accept any attribute name
 
         def __getattr__(self, name: str) -> NDArray[np.generic]:

@@ -214,8 +214,12 @@ def run_batch(
         )
         topics = pending[0].result() if pending else None
     now = default_as_of_ms(dataset) if as_of_ms is None else as_of_ms
+    # Handed over (no reference kept here): ``score`` lets the frames go once preprocessed
+    # and the ratings once contributor scoring has read them (``release_ratings``).
+    handed = [dataset]
+    del dataset
     result = score(
-        dataset,
+        handed.pop(),
         config,
         as_of_ms=now,
         seed=seed,
@@ -227,6 +231,7 @@ def run_batch(
         keep_fit_ratings=False,
         keep_scorer_state=False,
         topics=topics,
+        release_ratings=True,
     )
     with clock.stage("write"):
         files = write_outputs(result, outdir)

@@ -51,7 +51,11 @@ from bridgewatch.scoring.scorers import (
 from bridgewatch.scoring.scorers.gaussian_fit import gaussian_note_fitter
 from bridgewatch.scoring.scorers.meta import roster_meta
 from bridgewatch.scoring.scorers.roster import core_scorer, default_roster
-from bridgewatch.scoring.scorers.run import without_ratings
+from bridgewatch.scoring.scorers.run import (
+    without_rating_arrays,
+    without_ratings,
+    without_scoped,
+)
 from bridgewatch.scoring.stages import StageClock, StageUsage
 from bridgewatch.scoring.status import TagCounts, count_recent_ratings, count_tags
 
@@ -204,10 +208,11 @@ def _helpfulness_table(
     pre: PrescoringResult,
     contributors: Contributors,
     roster: RosterResult,
+    is_rater: NDArray[np.bool_],
 ) -> pl.DataFrame:
-    """``helpfulness_scores`` rows: raters of preprocessed ratings, authors, prescoring rows."""
+    """``helpfulness_scores`` rows: raters of preprocessed ratings (``is_rater``, per
+    participant), authors, prescoring rows."""
     n = inputs.n_participants
-    is_rater = np.bincount(inputs.ratings.rater_idx, minlength=n) > 0
     final_round = np.isfinite(pre.final_round.rater_intercepts)
     has_help = pre.helpfulness.has_row
     r = contributors.enrollment.ratings
@@ -331,6 +336,7 @@ def score(
     keep_scorer_state: bool = True,
     topics: NDArray[np.int8] | None = None,
     audit_defences: bool = False,
+    release_ratings: bool = False,
 ) -> ScoringResult:
     """Score every note with a roster of scorers, meta-score and update the status history.
 
@@ -357,8 +363,9 @@ def score(
     rater_cluster, rater_quasi_clique : optional PSS inputs per participant (§2.3 step 5).
     keep_fit_ratings : keep the Core scorer's per-rating arrays (its final fit's ratings,
         its screened view) in the result, for callers that read them (the real-time
-        pipeline, the attack bench). False drops them once the roster is done, before the
-        output tables are built (at 150M ratings gigabytes); every table is the same.
+        pipeline, the attack bench). False drops them, and the scoped ratings of
+        ``ScoringResult.inputs`` (Core's view), once the roster is done, before the output
+        tables are built (at 150M ratings gigabytes); every table is the same.
     keep_scorer_state : keep every scorer's whole prescoring and final-scoring state (the
         real-time pipeline re-solves notes from it). False keeps, of every scorer but Core,
         only what the output tables read, from the moment it finishes
@@ -368,6 +375,12 @@ def score(
         (``run_batch`` computes it while the ratings load); None computes it here.
     audit_defences : every scorer's run records the ratings its defences took out of its
         view (``ScorerRun.removed``; the attack bench reads them); every table is the same.
+    release_ratings : let go of ``dataset`` once preprocessed (its frames and ratings then
+        live only in the run's inputs) and, once contributor scoring has read them, of
+        every per-rating array: ``ScoringResult.inputs`` and every scorer run's view then
+        hold zero ratings (``scorers.run.without_rating_arrays``). Every table is the same;
+        the memory (at 150M ratings ~4 GiB before the output tables are built) goes only
+        if the caller keeps no reference to ``dataset`` (``run_batch`` hands it over).
 
     Returns
     -------
@@ -375,6 +388,7 @@ def score(
     """
     roster = _with_core(config, default_roster(config) if scorers is None else tuple(scorers))
     stages = _Stages(progress)
+    enrollment = dataset.enrollment
     with stages.stage("preprocess"):
         inputs = prepare_core_inputs(
             dataset,
@@ -383,6 +397,8 @@ def score(
             rater_quasi_clique=rater_quasi_clique,
             topics=topics,
         )
+    if release_ratings:
+        del dataset  # the caller's hand-over: what the inputs do not hold can go now
     with executor_scope(executor) as pool:
         if in_process(pool) and len(roster) == 1:
             # The Core path: its two phases logged apart (the README's stage table).
@@ -401,6 +417,8 @@ def score(
                     executor=pool,
                     screening=screening,
                 )
+                # Both hold Core's screened view (its gathered columns): only ``runs`` may.
+                del screening, prescored
         else:
             # One task graph (``scorers.schedule``): a scorer's final fits start as soon as
             # its prescoring (or the one it borrows) is done, so "prescoring" holds both
@@ -415,11 +433,16 @@ def score(
                     work_dir=work_dir,
                     outputs_only=not keep_scorer_state,
                     audit=audit_defences,
+                    keep_core_ratings=keep_fit_ratings,
                 )
             with stages.stage("final scoring"):
                 pass
     if not keep_fit_ratings:
         runs = replace(runs, runs={**runs.runs, CORE_NAME: without_ratings(runs[CORE_NAME])})
+        # Core's view is the shared inputs' scoped ratings (``scorers.scope``): the columns
+        # its fits gathered stay cached there (~25 bytes per scoped rating, ~2 GiB at 150M
+        # ratings) unless they go too. Nothing after the roster reads them.
+        inputs = without_scoped(inputs)
     core_run = runs[CORE_NAME]
     pre, final = core_run.prescoring, core_run.final
     assert pre is not None and final is not None  # Core always runs
@@ -429,11 +452,19 @@ def score(
         meta, run_statuses = roster_meta(inputs, final, families, tag_counts, as_of_ms, config)
     with stages.stage("status history"):
         history = update_status_history(inputs.history, run_statuses, as_of_ms, config.history)
-    num_ratings = np.bincount(inputs.post_pss.note_idx, minlength=inputs.n_notes).astype(np.int64)
+    post = inputs.post_pss
+    num_ratings = np.bincount(post.note_idx, minlength=inputs.n_notes).astype(np.int64)
+    # The output tables' per-rating counts, here: the ratings may go after contributors.
+    num_ratings_last_28 = count_recent_ratings(post, as_of_ms)
+    num_population_sampled = np.bincount(
+        post.note_idx[post.population_sampled], minlength=inputs.n_notes
+    )
+    is_rater = np.bincount(inputs.ratings.rater_idx, minlength=inputs.n_participants) > 0
+    del post
     with stages.stage("contributors"):
         contributors = score_contributors(
             inputs,
-            dataset.enrollment,
+            enrollment,
             history,
             meta.final_status,
             num_ratings,
@@ -441,6 +472,16 @@ def score(
             as_of_ms,
             config,
         )
+    if release_ratings:
+        inputs = without_rating_arrays(inputs)
+        runs = replace(
+            runs,
+            runs={
+                name: replace(run, inputs=without_rating_arrays(run.inputs))
+                for name, run in runs.runs.items()
+            },
+        )
+        core_run = runs[CORE_NAME]
     with stages.stage("output tables"):
         core = core_note_scores(final, inputs.n_notes)
         scored_notes = build_scored_notes(
@@ -454,7 +495,6 @@ def score(
             epoch_ms=as_of_ms,
             extra=scored_note_columns(families, topic_names(config)),
         )
-        post = inputs.post_pss
         aux = build_aux_note_info(
             history=history,
             previous_status=inputs.history.current_status,
@@ -465,10 +505,8 @@ def score(
             low_diligence_intercept=final.low_diligence_intercept,
             population_sampled_neg_count=final.signs.pop_neg_count,
             population_sampled_pos_count=final.signs.pop_pos_count,
-            num_ratings_last_28=count_recent_ratings(post, as_of_ms),
-            num_population_sampled_ratings=np.bincount(
-                post.note_idx[post.population_sampled], minlength=inputs.n_notes
-            ),
+            num_ratings_last_28=num_ratings_last_28,
+            num_population_sampled_ratings=num_population_sampled,
         )
         explanations = build_note_explanations(
             note_ids=inputs.note_ids.ids,
@@ -484,7 +522,7 @@ def score(
             scored_notes,
             aux,
             build_note_status_history(history),
-            _helpfulness_table(inputs, pre, contributors, runs),
+            _helpfulness_table(inputs, pre, contributors, runs, is_rater),
         )
     return ScoringResult(
         inputs=inputs,

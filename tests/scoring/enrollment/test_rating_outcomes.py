@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from bridgewatch.model import NoteStatus
-from bridgewatch.scoring.enrollment import EnrollmentConfig, score_rating_outcomes
+from bridgewatch.scoring.enrollment import EnrollmentConfig, outcome_counts, score_rating_outcomes
+from bridgewatch.scoring.enrollment import rating_outcomes as outcomes_module
+from bridgewatch.scoring.helpfulness import valid as valid_module
 from tests.scoring.enrollment.helpers import HOUR_MS, MISSING_MS, make_notes, make_ratings
 
 CONFIG = EnrollmentConfig()
@@ -12,6 +17,15 @@ CRH = NoteStatus.CURRENTLY_RATED_HELPFUL
 CRNH = NoteStatus.CURRENTLY_RATED_NOT_HELPFUL
 NMR = NoteStatus.NEEDS_MORE_RATINGS
 DECIDED = T + 10 * HOUR_MS
+
+
+@pytest.fixture(autouse=True, params=[None, 1, 2, 3], ids=["one block", "1", "2", "3"])
+def _blocks(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test also with the ratings classified a few at a time: blocks cut across
+    notes and raters (the old-note ranking too), and the results must not change."""
+    if request.param is not None:
+        monkeypatch.setattr(valid_module, "RATING_BLOCK", request.param)
+        monkeypatch.setattr(outcomes_module, "RATING_BLOCK", request.param)
 
 
 def test_valid_ratings_are_classified_against_the_final_status() -> None:
@@ -71,3 +85,43 @@ def test_old_notes_count_their_first_five_early_ratings_even_after_the_decision(
     valid = score_rating_outcomes(ratings, notes, CONFIG).is_valid
     # Raters 6..2 rated first (hours 1..5); 1 and 0 came later; rater 7 after 48 h.
     assert valid.tolist() == [False, False, True, True, True, True, True, False]
+
+
+def test_counts_by_blocks_match_the_whole_array_formula(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Random ratings on old and new notes, in blocks of 7: the counts and validity of the
+    whole-array form (pre-status, the four classes, awaiting, after the decision)."""
+    rng = np.random.default_rng(3)
+    launch = CONFIG.valid.tombstone_launch_ms
+    rows_n = []
+    for k in range(12):
+        created = launch + (k - 4) * 24 * HOUR_MS
+        status = (CRH, CRNH, NMR, -1)[k % 4]
+        latest = created + (k % 3) * 20 * HOUR_MS if status in (CRH, CRNH) else MISSING_MS
+        rows_n.append((k % 5, created if status != -1 else MISSING_MS, k, status, latest))
+    notes = make_notes(rows_n)
+    rows_r = []
+    for _ in range(300):
+        note = int(rng.integers(12))
+        base = rows_n[note][1] if rows_n[note][1] != MISSING_MS else launch
+        when = base + int(rng.integers(0, 60)) * HOUR_MS
+        rows_r.append((int(rng.integers(20)), note, float(rng.choice([0.0, 0.5, 1.0])), when))
+    ratings = make_ratings(rows_r, n_notes=12, n_participants=20)
+    whole = score_rating_outcomes(ratings, notes, CONFIG)
+    whole_counts = outcome_counts(ratings, notes, CONFIG)
+    monkeypatch.setattr(valid_module, "RATING_BLOCK", 7)
+    monkeypatch.setattr(outcomes_module, "RATING_BLOCK", 7)
+    blocked = score_rating_outcomes(ratings, notes, CONFIG)
+    np.testing.assert_array_equal(outcome_counts(ratings, notes, CONFIG), whole_counts)
+    np.testing.assert_array_equal(blocked.is_valid, whole.is_valid)
+    for name in ("successful_helpful", "unsuccessful_not_helpful", "rated_after_decision"):
+        np.testing.assert_array_equal(getattr(blocked, name), getattr(whole, name))
+    # The whole-array formula of "rated after the decision" (float64 times).
+    latest = np.array([r[4] for r in rows_n], dtype=np.int64)
+    latest_f = np.where(latest == MISSING_MS, np.nan, latest.astype(np.float64))
+    in_history = np.array([r[1] != MISSING_MS for r in rows_n])
+    after = in_history[ratings.note_idx] & (
+        ratings.created_at_ms.astype(np.float64) > latest_f[ratings.note_idx]
+    )
+    want = np.bincount(ratings.rater_idx[after], minlength=20)
+    np.testing.assert_array_equal(blocked.rated_after_decision, want)
+    assert whole.is_valid.any() and whole.rated_after_decision.any()

@@ -81,6 +81,8 @@ def test_slim_runs_hold_no_prescoring_state_but_core_keeps_all(files: WrittenFil
     assert result.roster is not None
     slimmed = 0
     for name, run in result.roster.runs.items():
+        if name != CORE_NAME:  # skipped scorers too: no per-rating mask kept
+            assert run.inputs.scoped_mask is None, name
         if run.prescoring is None or run.final is None:
             continue
         pre = run.prescoring

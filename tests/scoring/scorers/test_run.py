@@ -15,6 +15,7 @@ from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.preprocess import CoreScopeConfig
 from bridgewatch.scoring.run import ScoringResult, default_as_of_ms, score, score_core
 from bridgewatch.scoring.scorers import Family, default_roster, scorer_inputs
+from bridgewatch.scoring.scorers.roster import core_scorer
 from tests.scoring.community import load_small_community
 
 CONFIG = ScoringConfig(topics=None)
@@ -102,6 +103,28 @@ def test_dropping_the_fit_ratings_changes_no_table(dataset: Dataset, whole: Scor
     assert whole.note_explanations.equals(slim.note_explanations)
     assert whole.final.main.ratings.n_ratings > 0
     assert slim.final.main.ratings.n_ratings == 0  # what the batch command keeps
+    # nor the columns Core's fits gathered into the shared view (``without_scoped``)
+    assert whole.inputs.scoped.n_ratings > 0
+    assert slim.inputs.scoped.n_ratings == slim.inputs.scoped_correlated.shape[0] == 0
+    assert slim.inputs.post_pss.n_ratings == whole.inputs.post_pss.n_ratings
+
+
+@pytest.mark.parametrize("roster", ["whole", "core"])
+def test_releasing_the_ratings_changes_no_table(
+    dataset: Dataset, whole: ScoringResult, roster: str
+) -> None:
+    """What ``run_batch`` asks for: the ratings go once contributors have read them, and
+    every table stays the same, Core path included (its own branch of ``score``)."""
+    core = (core_scorer(CONFIG),) if roster == "core" else None
+    kept = whole if core is None else _score(dataset, scorers=core, keep_fit_ratings=False)
+    released = _score(dataset, scorers=core, keep_fit_ratings=False, release_ratings=True)
+    _same(kept, released)
+    assert kept.aux_note_info.equals(released.aux_note_info)
+    assert kept.note_explanations.equals(released.note_explanations)
+    assert kept.inputs.ratings.n_ratings > 0
+    for view in (released.inputs, *(run.inputs for run in released.roster.runs.values())):
+        assert view.ratings.n_ratings == view.post_pss.n_ratings == view.scoped.n_ratings == 0
+    assert dataset.ratings.n_ratings > 0  # the caller's own reference is left alone
 
 
 def test_core_inside_the_roster_is_the_core_path(dataset: Dataset, whole: ScoringResult) -> None:

@@ -136,8 +136,10 @@ def test_a_shared_prescoring_gives_each_scorer_its_own_result_bit_for_bit(
 
 def test_core_s_view_reuses_the_cut_ratings_and_others_copy_theirs(shared: CoreInputs) -> None:
     by_name = {s.name: s for s in default_roster(ScoringConfig())}
+    gathered = shared.scoped.note_idx  # a column the shared cut holds already
     core = scorer_inputs(shared, by_name["MFCoreScorer"])
-    assert core.scoped is shared.scoped  # no second copy of Core's ratings
+    assert core.scoped.note_idx is gathered  # no second copy of Core's ratings
+    # (what Core's fits gather from now on stays in its view: ``Ratings.detached``)
     exp = scorer_inputs(shared, by_name["MFExpansionScorer"])
     assert exp.scoped is not shared.scoped
     assert exp.scoped.n_ratings > shared.scoped.n_ratings

@@ -26,8 +26,9 @@ from bridgewatch.model import Ratings
 from bridgewatch.scoring.enrollment.config import EnrollmentConfig
 from bridgewatch.scoring.enrollment.notes import MISSING_MS, ScoredNoteFacts
 from bridgewatch.scoring.helpfulness.valid import (
-    ValidRatings,
+    RATING_BLOCK,
     classify_valid_ratings,
+    created_after,
     ratings_before_note_status,
 )
 
@@ -104,10 +105,8 @@ def score_rating_outcomes(
     -------
     RatingOutcomes
     """
-    split, masks = _classified(ratings, notes, config)
-    counts = _count_columns(ratings, masks)
-    out = outcomes_from_counts(counts)
-    return replace(out, is_valid=split.valid)
+    counts, valid = _tally(ratings, notes, config)
+    return replace(outcomes_from_counts(counts), is_valid=valid)
 
 
 OUTCOME_COUNTS: tuple[str, ...] = (
@@ -124,49 +123,56 @@ OUTCOME_COUNTS: tuple[str, ...] = (
 participant's pre-status ratings and all their ratings."""
 
 
-def _classified(
+def _tally(
     ratings: Ratings, notes: ScoredNoteFacts, config: EnrollmentConfig
-) -> tuple[ValidRatings, list[NDArray[np.bool_]]]:
-    """Per-rating validity and the masks counted in :data:`OUTCOME_COUNTS` order (all but
-    the last, every rating)."""
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Per-participant counts of :data:`OUTCOME_COUNTS` and per-rating validity.
+
+    Each rating's class depends only on itself and its note's facts (and, for pre-status,
+    on its note's other ratings: ``ratings_before_note_status`` runs on all of them first),
+    so the classes are computed and counted a block of ratings at a time: a dozen boolean
+    and gathered arrays per rating at once took ~3 GiB at 150M ratings. The counts are
+    sums of integer counts, the same whatever the blocks.
+
+    Returns
+    -------
+    counts : int64 array of shape (n_participants, len(OUTCOME_COUNTS)).
+    valid : bool array of shape (n_ratings,), each rating's validity (§2.2).
+    """
     if notes.n_notes != ratings.n_notes:
         raise ValueError(f"{notes.n_notes} note facts for {ratings.n_notes} notes in ratings")
     latest = notes.latest_non_nmr_ms
     latest_or_nan = np.where(latest == MISSING_MS, np.nan, latest.astype(np.float64))
+    note_idx, created_at_ms = ratings.note_idx, ratings.created_at_ms
+    rater_idx, helpful_num = ratings.rater_idx, ratings.helpful_num
     pre_status = ratings_before_note_status(
-        ratings.note_idx,
-        ratings.created_at_ms,
-        notes.in_history,
-        notes.created_at_ms,
-        latest_or_nan,
-        config.valid,
+        note_idx, created_at_ms, notes.in_history, notes.created_at_ms, latest_or_nan, config.valid
     )
-    split = classify_valid_ratings(
-        ratings.note_idx, ratings.helpful_num, pre_status, notes.final_status
-    )
-    nmr = notes.is_nmr[ratings.note_idx]
-    after = notes.in_history[ratings.note_idx] & (
-        ratings.created_at_ms.astype(np.float64) > latest_or_nan[ratings.note_idx]
-    )
-    masks = [
-        split.successful_helpful,
-        split.successful_not_helpful,
-        split.unsuccessful_helpful,
-        split.unsuccessful_not_helpful,
-        pre_status & nmr,
-        after,
-        pre_status,
-    ]
-    return split, masks
-
-
-def _count_columns(ratings: Ratings, masks: list[NDArray[np.bool_]]) -> NDArray[np.int64]:
-    n = ratings.n_participants
-    out = np.empty((n, len(OUTCOME_COUNTS)), dtype=np.int64)
-    for k, mask in enumerate(masks):
-        out[:, k] = np.bincount(ratings.rater_idx[mask], minlength=n)
-    out[:, len(masks)] = np.bincount(ratings.rater_idx, minlength=n)
-    return out
+    n_part, n_ratings = ratings.n_participants, note_idx.shape[0]
+    counts = np.zeros((n_part, len(OUTCOME_COUNTS)), dtype=np.int64)
+    valid = np.empty(n_ratings, dtype=np.bool_)
+    is_nmr, in_history = notes.is_nmr, notes.in_history
+    for start in range(0, n_ratings, RATING_BLOCK):
+        block = slice(start, start + RATING_BLOCK)
+        notes_b, raters_b, pre_b = note_idx[block], rater_idx[block], pre_status[block]
+        split = classify_valid_ratings(notes_b, helpful_num[block], pre_b, notes.final_status)
+        valid[block] = split.valid
+        # ``created > latest`` compared exactly on integers (``created_after``), as the
+        # float64 comparison of the two gathered times gives for ms below 2**53.
+        after = in_history[notes_b] & created_after(created_at_ms[block], notes_b, latest_or_nan)
+        masks = (
+            split.successful_helpful,
+            split.successful_not_helpful,
+            split.unsuccessful_helpful,
+            split.unsuccessful_not_helpful,
+            pre_b & is_nmr[notes_b],
+            after,
+            pre_b,
+        )
+        for k, mask in enumerate(masks):
+            counts[:, k] += np.bincount(raters_b[mask], minlength=n_part)
+        counts[:, len(masks)] += np.bincount(raters_b, minlength=n_part)
+    return counts, valid
 
 
 def outcome_counts(
@@ -182,8 +188,7 @@ def outcome_counts(
     -------
     int64 array of shape (ratings.n_participants, len(OUTCOME_COUNTS)).
     """
-    _, masks = _classified(ratings, notes, config)
-    return _count_columns(ratings, masks)
+    return _tally(ratings, notes, config)[0]
 
 
 def outcomes_from_counts(counts: NDArray[np.int64]) -> RatingOutcomes:

@@ -74,7 +74,9 @@ __all__ = [
     "scorer_seed",
     "screen_roster",
     "slim_prescored",
+    "without_rating_arrays",
     "without_ratings",
+    "without_scoped",
 ]
 
 _log = logging.getLogger(__name__)
@@ -423,13 +425,28 @@ def _final_shared(
     return _final(spec, shared, {spec.name: own}, gaussian_fitter, seed)
 
 
-def _no_scoped(view: CoreInputs) -> CoreInputs:
+def without_scoped(view: CoreInputs) -> CoreInputs:
+    """``view`` without its scoped ratings (zero of them, same indexes and per-note and
+    per-participant arrays); its post-PSS and pre-PSS ratings stay."""
     empty = np.zeros(view.scoped.n_ratings, dtype=np.bool_)
     return replace(
         view,
         scoped=view.scoped.subset(empty),
         scoped_correlated=view.scoped_correlated[empty],
         scoped_mask=None,
+    )
+
+
+def without_rating_arrays(view: CoreInputs) -> CoreInputs:
+    """``view`` holding no ratings at all: zero pre-PSS, post-PSS and scoped ratings (same
+    indexes, per-note and per-participant arrays); for a run whose every per-rating read is
+    done (``score`` with ``release_ratings``)."""
+    none = without_scoped(view)
+    return replace(
+        none,
+        ratings=view.ratings.subset(np.zeros(view.ratings.n_ratings, dtype=np.bool_)),
+        post_pss=view.post_pss.subset(np.zeros(view.post_pss.n_ratings, dtype=np.bool_)),
+        correlated=view.correlated[:0],
     )
 
 
@@ -442,7 +459,7 @@ def without_ratings(run: ScorerRun) -> ScorerRun:
     ratings per scorer (at 10M ratings: gigabytes). Core's run keeps them (the Core-path
     result and the incremental pipeline read its fit ratings).
     """
-    view = _no_scoped(run.inputs)
+    view = without_scoped(run.inputs)
     final = run.final
     if final is not None:
         kept = np.zeros(final.main.ratings.n_ratings, dtype=np.bool_)
@@ -472,7 +489,8 @@ def for_outputs(run: ScorerRun) -> ScorerRun:
     """
     if run.spec.name == CORE_NAME:
         return run
-    if run.inputs.scoped.n_ratings:
+    if run.inputs.scoped.n_ratings or run.inputs.scoped_mask is not None:
+        # (a skipped scorer's view has no ratings but its mask: one byte per rating)
         run = without_ratings(run)
     pre = run.prescoring
     if pre is not None:
@@ -526,7 +544,7 @@ def _emptied(value: _R, keep: tuple[str, ...] = ()) -> _R:
 def slim_prescored(p: Prescored) -> Prescored:
     """A prescoring phase without its view's per-rating arrays (what the outputs read of a
     prescoring-only scorer is per note and per participant)."""
-    view = _no_scoped(p.inputs)
+    view = without_scoped(p.inputs)
     screening = None if p.screening is None else replace(p.screening, inputs=view)
     return replace(p, inputs=view, screening=screening)
 
@@ -656,6 +674,7 @@ def run_roster(
     work_dir: str | None = None,
     outputs_only: bool = False,
     audit: bool = False,
+    keep_core_ratings: bool = True,
 ) -> RosterResult:
     """Prescore, then score, every scorer of ``roster`` (both phases of ``prescore_roster``
     and ``final_roster``, with the same result bit for bit) as one task graph, longest
@@ -667,7 +686,9 @@ def run_roster(
     whose tasks run in other processes (``processes:N``, Dask; see ``parallel.in_process``)
     they read the shared inputs (after the run-wide defence pass) from a run directory under
     ``work_dir`` (``scorers.remote``). With ``outputs_only`` every run but Core's keeps only
-    what the output files read (``for_outputs``) from the moment it finishes.
+    what the output files read (``for_outputs``) from the moment it finishes. With
+    ``keep_core_ratings`` False, in process, Core's run drops its per-rating arrays
+    (``without_ratings``) as its task ends, too.
     """
     screening = screen_roster(shared, roster, audit=audit)
     shares = shared_prescorings(screening.inputs, roster)
@@ -684,6 +705,7 @@ def run_roster(
             executor=executor,
             shares=shares,
             outputs_only=outputs_only,
+            keep_core_ratings=keep_core_ratings,
         )
     from bridgewatch.scoring.scorers.remote import run_roster_remote
 

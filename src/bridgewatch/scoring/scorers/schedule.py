@@ -143,6 +143,18 @@ def prescore_and_score(
     return roster_run._final(spec, shared, {spec.name: prescored}, gaussian_fitter, seed)
 
 
+def _lend(lent: dict[str, Prescored], fn: Callable[[], Prescored]) -> None:
+    """Run a lender's prescoring ``fn`` and put it in ``lent`` under its scorer's name."""
+    prescored = fn()
+    lent[prescored.spec.name] = prescored
+
+
+def _without_ratings(fn: Callable[[], object]) -> object:
+    """``fn()``, a run, without its per-rating arrays (``run.without_ratings``)."""
+    run = fn()
+    return roster_run.without_ratings(run) if isinstance(run, ScorerRun) else run
+
+
 def _for_outputs(fn: Callable[[], object]) -> object:
     """``fn()``, a run, with only what the output files read (``run.for_outputs``)."""
     run = fn()
@@ -165,6 +177,7 @@ def run_roster_in_process(
     executor: Executor | None,
     shares: Mapping[str, str] | None = None,
     outputs_only: bool = False,
+    keep_core_ratings: bool = True,
 ) -> RosterResult:
     """``run_roster`` on an executor that runs its tasks in this process (serial, threads),
     as one graph (see the module); same result, bit for bit, as the two phases of
@@ -179,6 +192,12 @@ def run_roster_in_process(
         (``sharing.shared_prescorings``); default none.
     outputs_only : each finished run keeps only what the output files read
         (``run.for_outputs``), so finished scorers do not add up in memory.
+    keep_core_ratings : False drops Core's per-rating arrays too (``run.without_ratings``)
+        as its task ends, instead of holding them for the rest of the roster.
+
+    A lender's prescoring (its screened view of the ratings included) is held until its
+    last borrower's final scoring is done, then only what the outputs read of it
+    (``run.slim_prescored``).
     """
     shares = {} if shares is None else dict(shares)
     roster_run._check(roster)
@@ -194,22 +213,35 @@ def run_roster_in_process(
         spec = by_name[scorer]
         fn: Callable[..., Any]
         if kind == "prescore":
-            fn = partial(roster_run._prescore, shared, spec, seed)
+            # Lent straight into ``lent`` (not the graph's results, which live as long as
+            # the run: the view inside would then outlive its borrowers).
+            fn = partial(_lend, lent, partial(roster_run._prescore, shared, spec, seed))
         elif kind == "final":
-            # ``lent`` is filled (in this thread, by ``keep``) before the task is submitted.
+            # ``lent`` is filled (by the lender's task) before the task is submitted.
             lender = shares.get(spec.name)
             fn = partial(roster_run._final, spec, shared, lent, gaussian_fitter, seed, lender)
         else:
             fn = partial(prescore_and_score, shared, spec, seed, gaussian_fitter)
         if outputs_only and kind != "prescore":
             fn = partial(_for_outputs, fn)
+        if not keep_core_ratings and kind != "prescore" and scorer == roster_run.CORE_NAME:
+            fn = partial(_without_ratings, fn)
         limited = partial(roster_run._limited, limit, fn)
         tasks[name] = Task(partial(_thread_cpu, limited), (), deps, priorities[name])
 
+    # Final tasks still to run on each lender's prescoring.
+    borrowers: dict[str, int] = {}
+    for deps in graph.values():
+        for dep in deps:
+            borrowers[dep] = borrowers.get(dep, 0) + 1
+
     def keep(name: str, result: tuple[object, float]) -> None:
-        prescored = result[0]
-        if name.startswith("prescore:") and isinstance(prescored, Prescored):
-            lent[prescored.spec.name] = prescored
+        for dep in graph[name]:
+            borrowers[dep] -= 1
+            lender = dep.partition(":")[2]
+            if borrowers[dep] == 0 and lender in lent:
+                # Every borrower is done: its view's per-rating arrays can go.
+                lent[lender] = roster_run.slim_prescored(lent[lender])
 
     started = time.perf_counter()
     timed = run_graph(ex, tasks, on_done=keep, max_running=task_slots(executor))
