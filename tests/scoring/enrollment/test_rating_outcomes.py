@@ -116,8 +116,8 @@ def test_counts_by_blocks_match_the_whole_array_formula(monkeypatch: pytest.Monk
     for name in ("successful_helpful", "unsuccessful_not_helpful", "rated_after_decision"):
         np.testing.assert_array_equal(getattr(blocked, name), getattr(whole, name))
     # The whole-array formula of "rated after the decision" (float64 times).
-    latest = np.array([r[4] for r in rows_n], dtype=np.int64)
-    latest_f = np.where(latest == MISSING_MS, np.nan, latest.astype(np.float64))
+    latest_ms = np.array([r[4] for r in rows_n], dtype=np.int64)
+    latest_f = np.where(latest_ms == MISSING_MS, np.nan, latest_ms.astype(np.float64))
     in_history = np.array([r[1] != MISSING_MS for r in rows_n])
     after = in_history[ratings.note_idx] & (
         ratings.created_at_ms.astype(np.float64) > latest_f[ratings.note_idx]

@@ -149,4 +149,4 @@ def test_config() -> None:
         {"min_independent": 0},
     ):
         with pytest.raises(ConfigError):
-            CorroborationConfig(**bad)  # type: ignore[arg-type]
+            CorroborationConfig(**bad)

@@ -122,6 +122,7 @@ def test_releasing_the_ratings_changes_no_table(
     assert kept.aux_note_info.equals(released.aux_note_info)
     assert kept.note_explanations.equals(released.note_explanations)
     assert kept.inputs.ratings.n_ratings > 0
+    assert released.roster is not None
     for view in (released.inputs, *(run.inputs for run in released.roster.runs.values())):
         assert view.ratings.n_ratings == view.post_pss.n_ratings == view.scoped.n_ratings == 0
     assert dataset.ratings.n_ratings > 0  # the caller's own reference is left alone
