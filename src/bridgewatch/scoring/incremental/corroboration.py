@@ -51,7 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.errors import ConfigError
-from bridgewatch.scoring.manipulation.co_rating import _poisson_sf
+from bridgewatch.scoring.manipulation.co_rating import concentrated_cells
 from bridgewatch.scoring.manipulation.push_guard import rating_levels
 
 if TYPE_CHECKING:
@@ -206,8 +206,10 @@ class _Pool:
             if mine.shape[0]:
                 cell = ratings.note_idx[mine].astype(np.int64) * 3 + self.levels[mine]
                 values, g = np.unique(cell, return_counts=True)
-                e = mine.shape[0] * self.cells[values] / max(ratings.n_ratings, 1)
-                conc = (g >= config.min_group) & (_poisson_sf(g - 1, e) <= config.group_p)
+                conc = concentrated_cells(
+                    g, mine.shape[0], self.cells[values], max(ratings.n_ratings, 1),
+                    config.min_group, config.group_p,
+                )  # fmt: skip
                 if conc.any():
                     hit = np.isin(cell, values[conc])
                     group = np.unique(ratings.rater_idx[mine[hit]]).astype(np.int64)

@@ -54,7 +54,7 @@ from bridgewatch.model.enums import NoteStatus
 from bridgewatch.scoring.history import StatusHistory
 from bridgewatch.scoring.incremental.corroboration import CorroborationConfig
 from bridgewatch.scoring.incremental.deviation import DeviationConfig
-from bridgewatch.scoring.manipulation.co_rating import _poisson_sf
+from bridgewatch.scoring.manipulation.co_rating import _poisson_sf, concentrated_cells
 from bridgewatch.scoring.manipulation.push_guard import rating_levels
 from bridgewatch.scoring.mf import MFConfig
 from bridgewatch.scoring.prescoring import PrescoringResult
@@ -380,8 +380,10 @@ def _keep_meeting(
     out: NDArray[np.bool_] = np.any(enough, axis=1)
     if null is not None and config.group_cell_p is not None and null.total > 0:
         g = np.asarray(m.sum(axis=0)).ravel()
-        e = mine.shape[0] * null.cells[c_val] / null.total
-        conc = (g >= config.min_suspect) & (_poisson_sf(g - 1, e) <= config.group_cell_p)
+        conc = concentrated_cells(
+            g, mine.shape[0], null.cells[c_val], null.total, config.min_suspect,
+            config.group_cell_p,
+        )  # fmt: skip
         if conc.any():
             out |= np.asarray(m[:, np.flatnonzero(conc)].sum(axis=1)).ravel() > 0
     return out

@@ -84,6 +84,28 @@ def _poisson_sf(
     return np.asarray(np.where(kk < 0, 1.0, pdtrc(np.maximum(kk, 0.0), mu)), dtype=np.float64)
 
 
+def concentrated_cells(
+    hits: NDArray[np.integer] | NDArray[np.floating],
+    group_ratings: int,
+    cell_raters: NDArray[np.floating],
+    total: int,
+    min_hits: int,
+    max_p: float,
+) -> NDArray[np.bool_]:
+    """Cells where a set of raters concentrates far beyond the popularity null.
+
+    ``hits`` (n_cells,): the set's ratings in each cell; ``group_ratings``: all the set's
+    ratings (the draws); ``cell_raters`` (n_cells,): every rater's ratings in each cell;
+    ``total``: all ratings. Expected hits ``e = group_ratings * cell_raters / total``; a
+    cell is concentrated when ``hits >= min_hits`` and ``P(X >= hits | e) <= max_p`` for
+    ``X ~ Poisson(e)``. Returns bool (n_cells,). (The live watch's group-cell test and the
+    corroboration hold's group rule.)
+    """
+    expected = group_ratings * cell_raters / total
+    out: NDArray[np.bool_] = (hits >= min_hits) & (_poisson_sf(hits - 1, expected) <= max_p)
+    return out
+
+
 __all__ = ["CoRatingResult", "find_co_rating_groups", "find_co_rating_groups_reference"]
 
 
