@@ -220,3 +220,19 @@ def test_score_executor_serial_writes_the_bits_of_the_default(
         assert (out / name).read_bytes() == (scores / name).read_bytes(), name
     assert main([*args, "--executor", "threads:0"]) == 1
     assert "executor='threads:0' is not allowed" in capsys.readouterr().err
+
+
+def test_score_memory_budget_keeps_the_bits_and_refuses_nonsense(
+    scores: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = write_small_community(tmp_path / "community")
+    out = tmp_path / "budget"
+    args = [*_score_args(files, files.ratings[0], out), "--status", str(files.note_status_history)]
+    # 1 MiB: no two scorers fit together, so they run one at a time on both threads.
+    assert main([*args, "--seed", "1", "--no-topics", "--memory-budget", "0.001"]) == 0
+    for name in OUTPUT_FILES:
+        assert (out / name).read_bytes() == (scores / name).read_bytes(), name
+    for bad in ("-1", "0", "lots"):
+        with pytest.raises(SystemExit):
+            main([*args, "--memory-budget", bad])
+        assert "--memory-budget" in capsys.readouterr().err

@@ -104,6 +104,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.add_argument(
+        "--memory-budget",
+        type=_gib,
+        metavar="GIB",
+        help=(
+            "memory the scorers running at once may use, GiB: a scorer starts when its "
+            "estimated working memory fits beside the running ones (threads executors; "
+            "the output does not change). Default: 85%% of the memory available when the "
+            "scorers start"
+        ),
+    )
+    parser.add_argument(
         "--no-progress",
         action="store_true",
         help="no progress bar (there is none anyway when stderr is not a terminal: the log's"
@@ -115,6 +126,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="skip bad input rows (reported with file and line) instead of failing",
     )
     parser.set_defaults(func=run)
+
+
+def _gib(text: str) -> float:
+    """``--memory-budget``: a positive number of GiB, in bytes."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of GiB: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of GiB, got {text!r}")
+    return value * 2**30
 
 
 def _config(args: argparse.Namespace) -> ScoringConfig:
@@ -161,6 +183,7 @@ def run(args: argparse.Namespace) -> int:
                 lenient=args.lenient,
                 executor=executor,
                 work_dir=args.work_dir,
+                memory_budget=args.memory_budget,
             )
         bar.n = bar.total or 0
         bar.set_description("done")

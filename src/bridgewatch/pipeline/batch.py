@@ -176,6 +176,7 @@ def run_batch(
     executor: Executor | str | None = None,
     work_dir: str | None = None,
     lenient: bool = False,
+    memory_budget: float | None = None,
 ) -> BatchRun:
     """Load the public files, run the scorers and write their outputs.
 
@@ -193,6 +194,8 @@ def run_batch(
         or a spec (``bridgewatch.parallel``).
     work_dir : where tasks in other processes read the shared inputs (``score``).
     lenient : skip bad input rows (logged with file and line) instead of failing.
+    memory_budget : bytes the scorer tasks may use at once (``score``); None: 85% of the
+        memory available when the roster starts.
 
     Returns
     -------
@@ -232,6 +235,7 @@ def run_batch(
         keep_scorer_state=False,
         topics=topics,
         release_ratings=True,
+        memory_budget=memory_budget,
     )
     with clock.stage("write"):
         files = write_outputs(result, outdir)

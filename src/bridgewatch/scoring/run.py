@@ -337,6 +337,7 @@ def score(
     topics: NDArray[np.int8] | None = None,
     audit_defences: bool = False,
     release_ratings: bool = False,
+    memory_budget: float | None = None,
 ) -> ScoringResult:
     """Score every note with a roster of scorers, meta-score and update the status history.
 
@@ -381,6 +382,10 @@ def score(
         hold zero ratings (``scorers.run.without_rating_arrays``). Every table is the same;
         the memory (at 150M ratings ~4 GiB before the output tables are built) goes only
         if the caller keeps no reference to ``dataset`` (``run_batch`` hands it over).
+    memory_budget : bytes the scorer tasks may use at once under a parallel executor in
+        this process (a task waits until its estimated working memory fits:
+        ``scorers.schedule``); None: 85% of the memory available when the roster starts.
+        Only the time changes, never the output.
 
     Returns
     -------
@@ -434,6 +439,7 @@ def score(
                     outputs_only=not keep_scorer_state,
                     audit=audit_defences,
                     keep_core_ratings=keep_fit_ratings,
+                    memory_budget=memory_budget,
                 )
             with stages.stage("final scoring"):
                 pass

@@ -17,7 +17,13 @@ from bridgewatch.scoring.scorers.run import (
     run_roster,
     screen_roster,
 )
-from bridgewatch.scoring.scorers.schedule import roster_costs, roster_graph, task_priorities
+from bridgewatch.scoring.scorers.schedule import (
+    TaskMemory,
+    default_memory_budget,
+    roster_costs,
+    roster_graph,
+    task_priorities,
+)
 from tests.scoring.community import load_small_community
 
 CONFIG = ScoringConfig(topics=None)
@@ -82,3 +88,33 @@ def test_broad_scorers_come_first_and_lenders_before_everything(shared: CoreInpu
     first = max(priorities, key=lambda name: priorities[name])
     assert first.startswith("prescore:")
     assert priorities["score:MFExpansionScorer"] > priorities["score:MFGroupScorer_13"]
+
+
+def test_a_memory_budget_changes_the_order_never_a_bit(shared: CoreInputs) -> None:
+    roster = select_scorers(default_roster(CONFIG), NAMES)
+    with open_executor("threads:2") as pool:
+        free = run_roster(
+            shared, roster, seed=3, gaussian_fitter=gaussian_note_fitter, executor=pool
+        )
+        # One byte: no two tasks fit together, each starts alone (kernels on every core).
+        tight = run_roster(
+            shared,
+            roster,
+            seed=3,
+            gaussian_fitter=gaussian_note_fitter,
+            executor=pool,
+            memory_budget=1.0,
+        )
+    expected, got = _arrays(free), _arrays(tight)
+    assert expected.keys() == got.keys()
+    for key, values in expected.items():
+        np.testing.assert_array_equal(got[key], values, err_msg=key)
+
+
+def test_task_memory_scales_with_the_view_and_lenders_hold_part_of_it() -> None:
+    model = TaskMemory(prescoring=80.0, final=40.0, held=20.0)
+    assert model.of_task("prescore", 1e6) == (8e7, 2e7)
+    assert model.of_task("score", 1e6) == (8e7, 0.0)
+    assert model.of_task("final", 1e6) == (4e7, 0.0)
+    budget = default_memory_budget(0.5)
+    assert budget is None or budget > 0

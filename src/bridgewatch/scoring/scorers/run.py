@@ -675,6 +675,7 @@ def run_roster(
     outputs_only: bool = False,
     audit: bool = False,
     keep_core_ratings: bool = True,
+    memory_budget: float | None = None,
 ) -> RosterResult:
     """Prescore, then score, every scorer of ``roster`` (both phases of ``prescore_roster``
     and ``final_roster``, with the same result bit for bit) as one task graph, longest
@@ -688,7 +689,9 @@ def run_roster(
     ``work_dir`` (``scorers.remote``). With ``outputs_only`` every run but Core's keeps only
     what the output files read (``for_outputs``) from the moment it finishes. With
     ``keep_core_ratings`` False, in process, Core's run drops its per-rating arrays
-    (``without_ratings``) as its task ends, too.
+    (``without_ratings``) as its task ends, too. ``memory_budget``: bytes the tasks may
+    use at once in process under a parallel executor (``schedule``; None: 85% of the memory
+    available when the roster starts).
     """
     screening = screen_roster(shared, roster, audit=audit)
     shares = shared_prescorings(screening.inputs, roster)
@@ -706,6 +709,7 @@ def run_roster(
             shares=shares,
             outputs_only=outputs_only,
             keep_core_ratings=keep_core_ratings,
+            memory_budget=memory_budget,
         )
     from bridgewatch.scoring.scorers.remote import run_roster_remote
 

@@ -19,6 +19,14 @@ path instead of waiting on one long scorer that happened to come last in roster 
 Each scorer's screened view of the ratings dies with its task (``run.without_ratings``),
 not at the end of the roster, so only the scorers in flight hold per-rating arrays.
 
+Memory (``TaskMemory``): each task carries an estimate of its working memory, from the
+ratings in its scorer's view, and a lender's prescoring the memory it holds until its last
+borrower is done; under a parallel executor a task starts only when its estimate fits
+beside the tasks running within the budget (by default 85% of the memory available when
+the roster starts: ``default_memory_budget``). At Community Notes' scale two broad
+prescorings do not fit in 24 GiB at once; smaller scorers still run beside a large one. A
+task that starts alone (nothing else fits beside it) runs its kernels on every core.
+
 The order changes the time, never the output: every scorer re-seeds from the run seed and
 reads only the shared inputs and the prescoring it borrows.
 """
@@ -26,10 +34,13 @@ reads only the shared inputs and the prescoring it borrows.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,6 +59,9 @@ from bridgewatch.scoring.scorers.run import (
 from bridgewatch.scoring.scorers.spec import ScorerSpec
 
 __all__ = [
+    "TaskMemory",
+    "available_memory",
+    "default_memory_budget",
     "prescore_and_score",
     "roster_costs",
     "roster_graph",
@@ -118,6 +132,58 @@ def roster_costs(shared: CoreInputs, roster: tuple[ScorerSpec, ...]) -> dict[str
     return costs
 
 
+@dataclass(frozen=True)
+class TaskMemory:
+    """Working memory of the roster's tasks per rating of the scorer's view, bytes.
+
+    Measured on the Core path at 150M ratings (``benchmarks/results/session12/``, commit
+    5613f83): after preprocessing 8,826 MiB, the prescoring of 92.3M view ratings peaked at
+    16,242 MiB (~84 B each) and left 10,384 MiB (Core's view, held for its final fits and
+    the Gaussian scorers that borrow it: ~18 B each); the final fits peak well below the
+    prescoring. The estimate only orders and gates the tasks: it never changes a result.
+
+    Attributes
+    ----------
+    prescoring : a prescoring (``prescore:`` and ``score:`` tasks), bytes per view rating.
+    final : final scoring alone (``final:`` tasks, on a borrowed or held prescoring).
+    held : a lender's view kept from its prescoring until its last borrower is done.
+    """
+
+    prescoring: float = 90.0
+    final: float = 45.0
+    held: float = 20.0
+
+    def of_task(self, kind: str, view_ratings: float) -> tuple[float, float]:
+        """(memory while running, memory held after) of a task of ``kind`` ("prescore",
+        "final", "score") on a view of ``view_ratings`` ratings, bytes."""
+        if kind == "final":
+            return self.final * view_ratings, 0.0
+        held = self.held * view_ratings if kind == "prescore" else 0.0
+        return self.prescoring * view_ratings, held
+
+
+_MEMINFO = Path("/proc/meminfo")
+
+
+def available_memory() -> float | None:
+    """Memory available to new allocations now, bytes (``MemAvailable`` of
+    ``/proc/meminfo``; None where the system does not say)."""
+    try:
+        for line in _MEMINFO.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return float(line.split()[1]) * 1024.0
+    except (OSError, IndexError, ValueError):
+        return None
+    return None
+
+
+def default_memory_budget(share: float = 0.85) -> float | None:
+    """The roster's memory budget when none is given: ``share`` of the memory available
+    now (the shared inputs already loaded), bytes; None (no limit) where unknown."""
+    available = available_memory()
+    return None if available is None else share * available
+
+
 def task_priorities(graph: dict[str, tuple[str, ...]], costs: dict[str, float]) -> dict[str, float]:
     """Priority of each task of ``graph``: its scorer's cost; a lender's prescoring above
     every other task (its borrowers wait on it)."""
@@ -161,6 +227,14 @@ def _for_outputs(fn: Callable[[], object]) -> object:
     return roster_run.for_outputs(run) if isinstance(run, ScorerRun) else run
 
 
+def _limited_unless_alone(
+    kernel_limit: Callable[[str], int | None], name: str, fn: Callable[[], Any]
+) -> Any:
+    """``fn()`` with its kernels' threads limited as ``kernel_limit(name)`` says when it
+    starts (no limit for a task that started alone)."""
+    return roster_run._limited(kernel_limit(name), fn)
+
+
 def _thread_cpu(fn: Callable[[], Any]) -> tuple[Any, float]:
     """``fn()`` and the CPU seconds its thread spent on it."""
     start = time.thread_time()
@@ -178,6 +252,8 @@ def run_roster_in_process(
     shares: Mapping[str, str] | None = None,
     outputs_only: bool = False,
     keep_core_ratings: bool = True,
+    memory_budget: float | None = None,
+    memory: TaskMemory | None = None,
 ) -> RosterResult:
     """``run_roster`` on an executor that runs its tasks in this process (serial, threads),
     as one graph (see the module); same result, bit for bit, as the two phases of
@@ -194,6 +270,9 @@ def run_roster_in_process(
         (``run.for_outputs``), so finished scorers do not add up in memory.
     keep_core_ratings : False drops Core's per-rating arrays too (``run.without_ratings``)
         as its task ends, instead of holding them for the rest of the roster.
+    memory_budget : bytes the tasks may use at once under a parallel executor (see the
+        module); None: ``default_memory_budget()``. Serially one task runs at a time anyway.
+    memory : the per-rating memory model of the tasks; default ``TaskMemory()``.
 
     A lender's prescoring (its screened view of the ratings included) is held until its
     last borrower's final scoring is done, then only what the outputs read of it
@@ -205,7 +284,25 @@ def run_roster_in_process(
     limit = roster_run.kernel_thread_limit(executor)
     by_name = {s.name: s for s in roster}
     graph = roster_graph(roster, shares)
-    priorities = task_priorities(graph, roster_costs(shared.inputs, roster))
+    costs = roster_costs(shared.inputs, roster)
+    priorities = task_priorities(graph, costs)
+    model = TaskMemory() if memory is None else memory
+    slots = task_slots(executor)
+    budget = memory_budget
+    if budget is None and slots != 1:
+        budget = default_memory_budget()
+    # Tasks that start with nothing beside them run their kernels on every core.
+    alone: dict[str, bool] = {}
+    alone_lock = threading.Lock()
+
+    def on_submit(name: str, n_running: int) -> None:
+        with alone_lock:
+            alone[name] = n_running == 1
+
+    def kernel_limit(name: str) -> int | None:
+        with alone_lock:
+            return None if alone.get(name) else limit
+
     lent: dict[str, Prescored] = {}
     tasks: dict[str, Task] = {}
     for name, deps in graph.items():
@@ -226,8 +323,20 @@ def run_roster_in_process(
             fn = partial(_for_outputs, fn)
         if not keep_core_ratings and kind != "prescore" and scorer == roster_run.CORE_NAME:
             fn = partial(_without_ratings, fn)
-        limited = partial(roster_run._limited, limit, fn)
-        tasks[name] = Task(partial(_thread_cpu, limited), (), deps, priorities[name])
+        limited = partial(_limited_unless_alone, kernel_limit, name, fn)
+        working, holds = model.of_task(kind, costs[scorer])
+        tasks[name] = Task(
+            partial(_thread_cpu, limited), (), deps, priorities[name], working, holds
+        )
+    if budget is not None and slots != 1:
+        _log.info(
+            "roster: memory budget %.0f MiB; largest task estimates %s",
+            budget / 2**20,
+            ", ".join(
+                f"{n} {t.memory / 2**20:.0f} MiB"
+                for n, t in sorted(tasks.items(), key=lambda kv: -kv[1].memory)[:4]
+            ),
+        )
 
     # Final tasks still to run on each lender's prescoring.
     borrowers: dict[str, int] = {}
@@ -244,7 +353,14 @@ def run_roster_in_process(
                 lent[lender] = roster_run.slim_prescored(lent[lender])
 
     started = time.perf_counter()
-    timed = run_graph(ex, tasks, on_done=keep, max_running=task_slots(executor))
+    timed = run_graph(
+        ex,
+        tasks,
+        on_done=keep,
+        max_running=slots,
+        memory_budget=budget if slots != 1 else None,
+        on_submit=on_submit,
+    )
     results = {name: result for name, (result, _) in timed.items()}
     runs: dict[str, ScorerRun] = {}
     for spec in roster:
