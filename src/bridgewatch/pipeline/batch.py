@@ -36,7 +36,7 @@ from bridgewatch.scoring.inputs import note_topics
 from bridgewatch.scoring.run import ProgressCallback, ScoringResult, default_as_of_ms, score
 from bridgewatch.scoring.scorers import CORE_NAME, ScorerSpec
 from bridgewatch.scoring.stages import StageClock, StageUsage
-from bridgewatch.scoring.trace_store import save_core_rules, write_rule_arrays
+from bridgewatch.scoring.trace_store import save_core_rules
 
 __all__ = [
     "CORE_RULES_FILE",
@@ -119,8 +119,8 @@ def write_outputs(result: ScoringResult, outdir: str | Path) -> tuple[Path, ...]
                 if run.final is None or run.spec.name == CORE_NAME:
                     continue
                 path = staging / SCORER_RULES_DIR / f"{run.spec.name}.npz"
-                if run.rule_figures is not None:  # a run kept for the outputs only
-                    jobs.append(partial(write_rule_arrays, run.rule_figures, note_ids, path))
+                if run.rule_file is not None:  # a run kept for the outputs only
+                    jobs.append(partial(_write_bytes, run.rule_file, path))
                     continue
                 jobs.append(
                     partial(
@@ -144,6 +144,12 @@ def write_outputs(result: ScoringResult, outdir: str | Path) -> tuple[Path, ...]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return tuple(written)
+
+
+def _write_bytes(data: bytes, path: Path) -> None:
+    """Write a file whose bytes were made earlier (a finished scorer's rules file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def _run_all(jobs: list[Callable[[], None]]) -> None:

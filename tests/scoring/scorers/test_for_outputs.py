@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -87,7 +88,7 @@ def test_slim_runs_hold_no_prescoring_state_but_core_keeps_all(files: WrittenFil
             continue
         pre = run.prescoring
         if name == CORE_NAME:
-            assert run.rule_figures is None
+            assert run.rule_file is None
             assert pre.round1.rater_intercepts.shape[0] == result.inputs.n_participants
             assert run.final.tags.adjusted.shape[0] == result.inputs.n_notes
             continue
@@ -102,10 +103,11 @@ def test_slim_runs_hold_no_prescoring_state_but_core_keeps_all(files: WrittenFil
         assert pre.final_round.rater_intercepts.shape[0] == result.inputs.n_participants
         assert pre.helpfulness.has_row.shape[0] == result.inputs.n_participants
         assert run.final.rules.status.shape[0] == result.inputs.n_notes
-        assert run.rule_figures is not None
-        rows = run.rule_figures["_rows"]
-        np.testing.assert_array_equal(rows, np.flatnonzero(run.final.scored))
-        assert run.rule_figures["status"].shape == rows.shape
+        assert run.rule_file is not None
+        with np.load(io.BytesIO(run.rule_file)) as stored:
+            assert stored["status"].shape == (int(run.final.scored.sum()),)
+            ids = result.inputs.note_ids.ids[np.flatnonzero(run.final.scored)]
+            np.testing.assert_array_equal(stored["note_ids"], ids)
         with pytest.raises(IndexError):
             _ = pre.round1.rater_intercepts[0]
     assert slimmed >= 3

@@ -57,7 +57,7 @@ from bridgewatch.scoring.scorers.seeds import scorer_entropy
 from bridgewatch.scoring.scorers.sharing import shared_prescorings
 from bridgewatch.scoring.scorers.spec import CORE_NAME, ScorerKind, ScorerSpec
 from bridgewatch.scoring.stages import current_rss_mib
-from bridgewatch.scoring.trace_store import rule_arrays
+from bridgewatch.scoring.trace_store import rule_arrays, rule_arrays_file
 
 __all__ = [
     "CORE_NAME",
@@ -155,8 +155,9 @@ class ScorerRun:
         the final fits (None when they did not run).
     reputation : the Reputation scorer's two phases (None for every other scorer, and when
         it had no data).
-    rule_figures : its rule figures on its own rows as ``trace_store.rule_arrays`` gives
-        them, when ``for_outputs`` emptied ``final.rules`` (None otherwise).
+    rule_file : its ``scorer_rules`` file (its rule figures on its own rows,
+        ``trace_store.rule_arrays_file``), when ``for_outputs`` emptied ``final.rules``
+        (None otherwise).
     removed : sorted int64 keys ``rater_idx * n_notes + note_idx`` of the ratings of its
         view of the screened shared inputs (``scorer_inputs(SharedScreening.inputs)``,
         after the run-wide co-rating pass, whose flags are the screening's ``co_rating``)
@@ -174,7 +175,7 @@ class ScorerRun:
     screening: BurstScreening | None = None
     defences: Defences | None = None
     reputation: ReputationRun | None = None
-    rule_figures: dict[str, NDArray[Any]] | None = None
+    rule_file: bytes | None = None
     removed: NDArray[np.int64] | None = None
 
 
@@ -477,13 +478,13 @@ def for_outputs(run: ScorerRun) -> ScorerRun:
     The files read a scorer's note columns (main fit, auxiliary intercepts, bounds, rule
     status and active rules), its final-round rater parameters and which raters have a
     helpfulness row (``scorers.columns``, ``pipeline.batch``), and its rule figures on its
-    own rows (the ``scorer_rules`` file ``bridgewatch explain`` reads), kept here as
-    ``rule_figures``. Its other prescoring and final-scoring state (round 1, both
-    helpfulness tables, harassment, diligence, incorrect, sign and tag aggregates: ~40
-    arrays per participant and 50 per note, ~1 GiB per scorer at 2M notes and participants)
-    is emptied to zero-length arrays, so that a later read fails loudly instead of reading
-    stale values, and so is any view of the ratings it still holds (the Reputation
-    scorer's). Core's run, which the Core columns, contributor scoring and the
+    own rows (the ``scorer_rules`` file ``bridgewatch explain`` reads), kept here as that
+    file's compressed bytes (``rule_file``). Its other prescoring and final-scoring state
+    (round 1, both helpfulness tables, harassment, diligence, incorrect, sign and tag
+    aggregates: ~40 arrays per participant and 50 per note, ~1 GiB per scorer at 2M notes
+    and participants) is emptied to zero-length arrays, so that a later read fails loudly
+    instead of reading stale values, and so is any view of the ratings it still holds (the
+    Reputation scorer's). Core's run, which the Core columns, contributor scoring and the
     helpfulness file read in full, is returned as it is; the real-time pipeline, which
     re-solves notes from this state, never calls this.
     """
@@ -506,9 +507,11 @@ def for_outputs(run: ScorerRun) -> ScorerRun:
             diligence=_emptied(pre.diligence),
             incorrect=_emptied(pre.incorrect),
         )
-    final, figures = run.final, None
+    final, rule_file = run.final, None
     if final is not None:
         figures = rule_arrays(final.rules, run.inputs.n_notes, np.flatnonzero(final.scored))
+        rule_file = rule_arrays_file(figures, run.inputs.note_ids.ids)
+        del figures
         final = replace(
             final,
             rules=_emptied(final.rules, keep=("status", "active_rules", "config")),
@@ -518,7 +521,7 @@ def for_outputs(run: ScorerRun) -> ScorerRun:
             tags=_emptied(final.tags),
             incorrect=_emptied(final.incorrect),
         )
-    return replace(run, prescoring=pre, final=final, rule_figures=figures)
+    return replace(run, prescoring=pre, final=final, rule_file=rule_file)
 
 
 def _emptied(value: _R, keep: tuple[str, ...] = ()) -> _R:
