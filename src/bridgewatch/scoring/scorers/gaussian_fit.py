@@ -1,4 +1,7 @@
-"""The note fit of the Gaussian scorers (scoring-multimodel.md §6), as a ``NoteFitter``."""
+"""The note fit of the Gaussian scorers (scoring-multimodel.md §6), as a ``NoteFitter``;
+with the run's push windows, every fit is push-guarded (``guard_pushed_notes``) and its
+filter figure kept off the CRH pass's coverage floor on notes pushed not helpful
+(:func:`guard_coverage_floor`)."""
 
 from __future__ import annotations
 
