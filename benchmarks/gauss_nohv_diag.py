@@ -9,8 +9,13 @@ per run, the high-volume raters of the run (and how many of them are adversaries
 each rating of the note in the Gaussian scorer's final-fit view: rater, adversary or not,
 value, high volume, borrowed factor, gate, defences' weight; then the Gaussian note fit on
 the note's no-high-volume ratings and on all ratings (CRH / CRNH scores, intercept).
+Last, a counterfactual on the note's rows alone: the no-high-volume and main fits with
+the reference's and the defended run's rows crossed with either run's borrowed factors
+(which of ratings and factors moves the figure), the least unweighted CRH kernel mass
+over the points (the pass is insufficient under 1e-9), and how far honest raters'
+factors moved between the two runs.
 
-    python benchmarks/gauss_nohv_diag.py --share 10 --seed 1
+    python benchmarks/gauss_nohv_diag.py --share 10 --seed 1 --note 2114996661997537073
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ from bridgewatch.analysis.attack import (
     score_dataset,
 )
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.scoring.gaussian import fit_gaussian_notes
+from bridgewatch.scoring.gaussian import aggregate_gaussian, fit_gaussian_notes, kernel_table
+from bridgewatch.scoring.gaussian.config import GaussianConfig
 from bridgewatch.scoring.run import ScoringResult
 from bridgewatch.scoring.scorers import run as roster_run
 from bridgewatch.sim import simulate
@@ -91,18 +97,97 @@ def _report(label: str, res: ScoringResult, nid: str, adversary_ids: set[str]) -
     )
 
 
+_Row = tuple[float, bool, float]  # value, high volume, factor (gated raters with factors)
+
+
+def _rows(res: ScoringResult, nid: str) -> tuple[dict[str, _Row], str | None, dict[str, float]]:
+    """The note's fit rows by rater id, its author's id (None: none), every rater's factor."""
+    assert res.roster is not None
+    run = res.roster.runs[GAUSS]
+    assert run.defences is not None and run.prescoring is not None
+    view = run.defences.inputs
+    pids = np.asarray(view.participant_ids.ids, dtype=object)
+    note = int(view.note_ids.lookup(np.asarray([nid], dtype=np.str_))[0])
+    scoped = view.scoped
+    weights = run.defences.rating_weights
+    keep = scoped.note_idx == note
+    if weights is not None:
+        keep &= weights > 0
+    pre = run.prescoring
+    fac = pre.final_round.rater_factors[:, 0]
+    gate = pre.helpfulness.above_helpfulness_threshold
+    rows: dict[str, _Row] = {}
+    for r in np.flatnonzero(keep):
+        u = int(scoped.rater_idx[r])
+        if gate[u] and np.isfinite(fac[u]):
+            rows[str(pids[u])] = (float(scoped.helpful_num[r]), bool(view.high_volume[u]), fac[u])
+    a = int(view.note_info.author_idx[note])
+    return rows, (str(pids[a]) if a >= 0 else None), dict(zip(map(str, pids), fac, strict=True))
+
+
+def _cross(rows: dict[str, _Row], author: str | None, fmap: dict[str, float], no_hv: bool) -> str:
+    ids = [p for p, (_, hv, _) in rows.items() if not (no_hv and hv) and np.isfinite(fmap[p])]
+    factors = [fmap[p] for p in ids]
+    extra = -1
+    if author is not None and author not in ids and np.isfinite(fmap.get(author, np.nan)):
+        extra = len(ids)
+        factors.append(fmap[author])
+    f = np.asarray(factors if factors else [0.0])
+    n = len(ids)
+    agg = aggregate_gaussian(
+        np.zeros(n, np.int32),
+        np.arange(n, dtype=np.int32),
+        np.asarray([rows[p][0] for p in ids], np.float32),
+        f,
+        n_notes=1,
+        extra_rater_idx=np.asarray([extra], np.int32),
+    )
+    crh = GaussianConfig().crh
+    mass = kernel_table(f, crh).sum(axis=0)
+    k = int(np.argmin(mass))
+    return (
+        f"n={n} crh={agg.crh_score[0]:.3f} insufficient={bool(agg.crh_insufficient[0])} "
+        f"crnh={agg.crnh_score[0]:.3f} i={agg.intercept[0]:+.3f} "
+        f"least CRH mass {mass[k]:.3g} at {crh.points[k]:+.2f}"
+    )
+
+
+def _counterfactual(ref: ScoringResult, on: ScoringResult, nid: str, adv: set[str]) -> None:
+    r_rows, r_author, r_fac = _rows(ref, nid)
+    o_rows, o_author, o_fac = _rows(on, nid)
+    print("== counterfactual (rows x borrowed factors)")
+    for name, a, b in (("defended only", o_rows, r_rows), ("reference only", r_rows, o_rows)):
+        extra = [(p[:10], a[p][0], round(a[p][2], 3), p in adv) for p in a if p not in b]
+        print(f"   raters {name}: {extra}")
+    for no_hv in (True, False):
+        label = "no_hv" if no_hv else "main "
+        for rows_name, rows, author in (("ref", r_rows, r_author), ("on ", o_rows, o_author)):
+            for fac_name, fac in (("ref", r_fac), ("on ", o_fac)):
+                line = _cross(rows, author, fac, no_hv)
+                print(f"   {label} rows {rows_name} factors {fac_name}: {line}")
+    both = [p for p in r_fac if p not in adv and np.isfinite(r_fac[p]) and np.isfinite(o_fac[p])]
+    d = np.abs(np.asarray([o_fac[p] - r_fac[p] for p in both]))
+    print(
+        f"   honest raters' factor drift (n={len(both)}): median {np.median(d):.4f} "
+        f"p90 {np.quantile(d, 0.9):.4f} p99 {np.quantile(d, 0.99):.4f} max {d.max():.3f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kind", default="aged-pool")
     parser.add_argument("--share", type=float, default=10.0, help="percent of the raters")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--note", default=None, help="note id (default: suppressed targets)")
+    parser.add_argument("--topics", action="store_true", help="score with topics")
+    parser.add_argument("--no-structures", action="store_true", help="no honest structures")
     args = parser.parse_args()
     roster_run.without_ratings = _keep  # keep every scorer's per-rating arrays
     share = args.share / 100.0
-    base = ScoringConfig(topics=None)
+    base = ScoringConfig() if args.topics else ScoringConfig(topics=None)
+    structures = () if args.no_structures else STRUCTURE_KINDS
     bench = AttackBenchConfig(
-        shares=(share,), seeds=(args.seed,), kinds=(args.kind,), structures=STRUCTURE_KINDS
+        shares=(share,), seeds=(args.seed,), kinds=(args.kind,), structures=structures
     )
     community = simulate(bench.community(args.seed, share, args.kind))
     truth = community.note_truth
@@ -124,6 +209,7 @@ def main() -> None:
         print(f"##### note {nid}")
         for label, res in (("ref (clean, off)", ref), ("attacked, off", off), ("attacked, on", on)):
             _report(label, res, nid, adversary_ids)
+        _counterfactual(ref, on, nid, adversary_ids)
 
 
 if __name__ == "__main__":

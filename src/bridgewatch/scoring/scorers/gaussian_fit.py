@@ -73,7 +73,7 @@ def guard_coverage_floor(
     raters' borrowed factors, and those move under an attack even when the defences take
     every attack rating out: the prescoring they come from was fitted with the attack's
     accounts in it (aged-pool 10% seed 1, whole roster: honest raters' factors moved by
-    0.0075 median, 0.044 at the 99th percentile). On a good note whose no-high-volume
+    0.006 median, 0.037 at the 99th percentile). On a good note whose no-high-volume
     fit sat just over the cut, that drift alone (its outermost positive rater from +0.311
     to +0.290) tipped the pass to insufficient, the fit's intercept from +0.526 to -0.255
     (the CRNH score) and NoHighVolIntercept took the note from CRH to NYH, with the same
