@@ -10,6 +10,8 @@ down, flagged ratings), and per scorer that has a row for it its status, note in
 and factor, and the rules that emitted.
 
     python benchmarks/mf_push_diag.py --share 20 --seed 1
+    python benchmarks/mf_push_diag.py --share 10 --seed 0 --topics --no-structures  # the
+        # bench's defaults (attack-bench without --no-topics and --structures)
 """
 
 from __future__ import annotations
@@ -62,11 +64,18 @@ def main() -> None:
     parser.add_argument("--kind", default="aged-pool")
     parser.add_argument("--share", type=float, default=20.0, help="percent of the raters")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--topics", action="store_true", help="score with topics (the bench without --no-topics)"
+    )
+    parser.add_argument(
+        "--no-structures", action="store_true", help="no honest structures (the bench's default)"
+    )
     args = parser.parse_args()
     share = args.share / 100.0
-    base = ScoringConfig(topics=None)
+    base = ScoringConfig() if args.topics else ScoringConfig(topics=None)
+    structures = () if args.no_structures else STRUCTURE_KINDS
     bench = AttackBenchConfig(
-        shares=(share,), seeds=(args.seed,), kinds=(args.kind,), structures=STRUCTURE_KINDS
+        shares=(share,), seeds=(args.seed,), kinds=(args.kind,), structures=structures
     )
     community = simulate(bench.community(args.seed, share, args.kind))
     truth = community.note_truth

@@ -135,6 +135,33 @@ def test_the_four_fits_get_their_ratings_and_ratios(
     assert (result.main.intercept == 4.0).all()
 
 
+def test_the_filters_read_a_fits_filter_figure(inputs: CoreInputs, pre: PrescoringResult) -> None:
+    # A fit that carries a filter figure (the Gaussian push guard's coverage rule): the
+    # CRH -> NYH filters' fits report it; the population-sampled and main fits their
+    # intercept.
+    def marked(
+        ratings: Ratings,
+        pre: PrescoringResult,
+        config: ScoringConfig,
+        note_ratio: float,
+        weights: NDArray[np.float64] | None = None,
+        *,
+        mask: NDArray[np.bool_] | None = None,
+    ) -> NoteFit:
+        fit = fit_final_notes(ratings, pre, config, note_ratio, weights, mask=mask)
+        return replace(fit, filter_intercept=np.full(inputs.n_notes, 9.0))
+
+    plain = run_final_scoring(inputs, pre, CONFIG)
+    result = run_final_scoring(inputs, pre, CONFIG, fit_notes=marked)
+    assert (result.intercept_no_high_vol == 9.0).all()
+    assert (result.intercept_no_correlated == 9.0).all()
+    np.testing.assert_array_equal(
+        result.intercept_population_sampled, plain.intercept_population_sampled
+    )
+    np.testing.assert_array_equal(result.main.intercept, plain.main.intercept)
+    assert plain.main.filter_intercept is None
+
+
 def test_per_note_figures_exist_only_for_scored_notes(
     inputs: CoreInputs, pre: PrescoringResult, final: FinalScoringResult
 ) -> None:

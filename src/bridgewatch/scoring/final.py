@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -81,12 +81,21 @@ class NoteFit:
         normalized fit, whose stage 2 moves raters: multimodel §4.2), NaN for everyone else.
         The sign, tag and incorrect aggregates read it, as the reference's rules read the
         rater parameters its final MF returns.
+    filter_intercept : float64 (n_notes,), what the CRH -> NYH filters read when this is
+        one of their auxiliary fits (no high-volume / no correlated raters, §5.1), when it
+        differs from ``intercept`` (the Gaussian push guard's coverage rule,
+        ``scorers.gaussian_fit``); None: ``intercept``. Not in the reference.
     """
 
     ratings: Ratings
     intercept: NDArray[np.float64]
     factor: NDArray[np.float64]
     rater_factor: NDArray[np.float64]
+    filter_intercept: NDArray[np.float64] | None = field(default=None, kw_only=True)
+
+    def filter_figure(self) -> NDArray[np.float64]:
+        """float64 (n_notes,): ``filter_intercept``, or ``intercept`` when it is None."""
+        return self.intercept if self.filter_intercept is None else self.filter_intercept
 
 
 class NoteFitter(Protocol):
@@ -330,9 +339,13 @@ def run_final_scoring(
         # One auxiliary fit (§5.1): only its intercepts are kept, its ratings released.
         return fit(scoped, pre, config, note_ratio, w, mask=mask).intercept
 
+    def _filter_intercept(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
+        # An auxiliary fit that feeds a CRH -> NYH filter: the figure the filter reads.
+        return fit(scoped, pre, config, pre.note_ratio, w, mask=mask).filter_figure()
+
     # The auxiliary fits keep only their intercepts, so one fit's ratings are alive at a time.
-    no_high_vol = _aux_intercept(~inputs.high_volume[scoped.rater_idx], pre.note_ratio)
-    no_correlated = _aux_intercept(~inputs.scoped_correlated, pre.note_ratio)
+    no_high_vol = _filter_intercept(~inputs.high_volume[scoped.rater_idx])
+    no_correlated = _filter_intercept(~inputs.scoped_correlated)
     population = _aux_intercept(scoped.population_sampled, config.population_sampled_note_ratio)
     main = fit(scoped, pre, config, pre.note_ratio, w)
     _log.info("final scoring: main fit on %d ratings", main.ratings.n_ratings)

@@ -190,3 +190,111 @@ def test_push_windows_reach_the_gaussian_scorers_fits(dataset: Dataset) -> None:
     others[helpful[:2]] = False
     np.testing.assert_array_equal(guarded_status[others], status[others])
     np.testing.assert_array_equal(guarded_intercept[others], intercept[others])
+
+
+# The coverage floor of the CRH pass (``gaussian_fit.guard_coverage_floor``).
+
+_BRIDGED = (-0.5, -0.45, -0.4, -0.35, -0.3, 0.05, 0.1, 0.15, 0.2, 0.25)
+_HIGH_VOLUME = 0.6  # a high-volume rater's factor: out of the no-high-volume fit
+
+
+def _coverage_planted(outer: float) -> tuple[Ratings, PushWindows, PrescoringResult, Any]:
+    """Four good notes, each rated HELPFUL (one NOT_HELPFUL at -0.3) by ten bridged raters
+    and a high-volume rater at +0.6, honest ratings over days 1-10. Notes 0, 1 and 3 also
+    have an outermost positive rater at ``outer``: with ``outer`` just under 0.33 their
+    no-high-volume fit's CRH pass leaves +0.92 under the weight floor (insufficient).
+    Note 2's positive side is the high-volume rater alone and four raters at -0.2..-0.05.
+    Notes 0 and 2 are pushed NOT HELPFUL and note 3 HELPFUL by 30 caught accounts (flagged,
+    not in the fits) within 6 hours; note 1 is not pushed. Returns the fits' ratings, the
+    windows, the prescoring and the no-high-volume mask."""
+    n_bridged = len(_BRIDGED)
+    outer_u, hv_u, side_u = n_bridged, n_bridged + 1, n_bridged + 2
+    caught = range(side_u + 4, side_u + 34)
+    factors = np.concatenate(
+        [_BRIDGED, [outer, _HIGH_VOLUME], [-0.2, -0.15, -0.1, -0.05], np.linspace(-0.6, 0.6, 30)]
+    )
+    n = factors.shape[0]
+    rng = np.random.default_rng(1)
+    rows: list[tuple[int, int, float]] = []
+    times: list[int] = []
+
+    def rate(note: int, rater: int, value: float, lo_h: float, hi_h: float) -> None:
+        rows.append((note, rater, value))
+        times.append(int(rng.uniform(lo_h, hi_h) * HOUR))
+
+    for note in (0, 1, 3):
+        for u in range(n_bridged):
+            rate(note, u, 0.0 if _BRIDGED[u] == -0.3 else 1.0, 24, 240)
+        rate(note, outer_u, 1.0, 24, 240)
+        rate(note, hv_u, 1.0, 24, 240)
+    for u in [*range(5), *range(side_u, side_u + 4), hv_u]:
+        rate(2, u, 1.0, 24, 240)
+    n_kept = len(rows)
+    for note, value in ((0, 0.0), (2, 0.0), (3, 1.0)):
+        for u in caught:
+            rate(note, u, value, 0, 6)
+    everything = make_ratings(rows, n_notes=4, n_participants=n, created_at_ms=times)
+    flagged = np.arange(everything.n_ratings) >= n_kept
+    windows = find_push_windows(
+        everything.note_idx,
+        np.rint(everything.helpful_num * 2).astype(np.int64),
+        everything.created_at_ms,
+        flagged,
+        PushGuardConfig(),
+    )
+    pre = SimpleNamespace(
+        final_round=SimpleNamespace(
+            rater_intercepts=np.zeros(n), rater_factors=factors[:, None], global_intercept=0.1
+        ),
+        helpfulness=SimpleNamespace(above_helpfulness_threshold=np.ones(n, dtype=np.bool_)),
+        note_ratio=7.0,
+    )
+    ratings = everything.subset(~flagged)
+    return ratings, windows, cast(PrescoringResult, pre), ratings.rater_idx != hv_u
+
+
+def _coverage_fit(outer: float, windows: bool, *, aux: bool = True) -> Any:
+    ratings, planted, pre, no_high_vol = _coverage_planted(outer)
+    spec = _gaussian()
+    borrowed = SimpleNamespace(
+        note_info=SimpleNamespace(author_idx=np.full(4, -1, dtype=np.int32)),
+        push_windows=planted if windows else None,
+    )
+    fitter = gaussian_note_fitter(spec, cast(CoreInputs, borrowed))
+    return fitter(ratings, pre, spec.config, 7.0, mask=no_high_vol if aux else None)
+
+
+def test_factor_drift_over_the_coverage_floor_no_longer_filters_a_pushed_good_note() -> None:
+    bar = _gaussian().config.status.no_high_vol_threshold
+    clean = _coverage_fit(0.34, windows=False)  # the outermost rater's factor, no attack
+    drifted = _coverage_fit(0.31, windows=False)  # the same ratings, the factor moved
+    # The drift alone tips the no-high-volume fit's CRH pass under its floor: the fit's
+    # intercept falls to minus the CRNH score and NoHighVolIntercept would fire.
+    assert not clean.aggregate.crh_insufficient[0] and clean.intercept[0] >= bar
+    assert drifted.aggregate.crh_insufficient[[0, 1, 3]].all()
+    assert (drifted.filter_figure()[[0, 1, 3]] < 0).all()
+    guarded = _coverage_fit(0.31, windows=True)
+    # Pushed not helpful (note 0): the filter reads the fit without the floor too, as
+    # high as the fit without the drift.
+    assert guarded.filter_figure()[0] >= bar
+    assert guarded.filter_figure()[0] == pytest.approx(clean.intercept[0], abs=0.01)
+    # The fit's own intercept (what a status reads) is untouched on every note.
+    np.testing.assert_array_equal(guarded.intercept, drifted.intercept)
+    main = _coverage_fit(0.31, windows=True, aux=False)
+    np.testing.assert_array_equal(main.intercept, _coverage_fit(0.31, False, aux=False).intercept)
+
+
+def test_coverage_floor_guard_leaves_other_notes_and_one_sided_coverage_alone() -> None:
+    bar = _gaussian().config.status.no_high_vol_threshold
+    drifted = _coverage_fit(0.31, windows=False)
+    guarded = _coverage_fit(0.31, windows=True)
+    figure = guarded.filter_figure()
+    # Note 1 (not pushed) and note 3 (pushed HELPFUL) keep the reference's figure.
+    np.testing.assert_array_equal(figure[[1, 3]], drifted.filter_figure()[[1, 3]])
+    # Note 2, pushed NOT HELPFUL, is helpful on the positive side only through its
+    # high-volume rater: without the floor its no-high-volume fit still scores under the
+    # bar, and the filter still fires.
+    assert drifted.aggregate.crh_insufficient[2]
+    assert figure[2] < bar
+    # Without a window nothing changes: the reference's fit.
+    assert drifted.filter_intercept is None

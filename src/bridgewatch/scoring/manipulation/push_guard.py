@@ -34,6 +34,17 @@ honest raters tag it, has those honest tags left out of its filters (and loses t
 pool's establishment for the run). The mirror rule on the intercept (a not-helpful-pushed
 note rated as without the in-window NOT_HELPFUL ratings) is not applied: it would let
 the same attacker have a bad note's honest NOT_HELPFUL verdicts ignored by the fit itself.
+
+The Gaussian scorers' CRH pass has a hard cut on the raters' borrowed factors (a note
+without kernel mass at an outer point is "insufficient" and scores 0), and an attack moves
+those factors even when every attack rating is taken out: the prescoring they come from
+was fitted with the attack's accounts in it. On a note pushed not helpful, the CRH -> NYH
+filters' auxiliary fits (no high-volume / no correlated raters) therefore fire only if
+they also fire with that pass scored without its floor
+(``scorers.gaussian_fit.guard_coverage_floor``). Same cost as the tag filters: a caught
+NOT_HELPFUL push on a note the main fit rates helpful, whose filter fits lack coverage at
+an outer point, keeps those filters from firing on the cut alone (the uncovered points
+still pull the pass's score down to their prior).
 """
 
 from __future__ import annotations
