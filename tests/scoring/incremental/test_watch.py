@@ -370,3 +370,26 @@ def test_config_checks() -> None:
         WatchConfig(long_window_ms=60_000)
     with pytest.raises(ConfigError):
         WatchConfig(min_long_run=10, min_long_suspect=11)
+
+
+def test_the_popularity_null_counts_each_cell_as_the_bincount_does() -> None:
+    from bridgewatch.scoring.incremental.watch import _Popularity
+    from bridgewatch.scoring.manipulation.push_guard import rating_levels
+
+    rng = np.random.default_rng(3)
+    n = 5000
+    values = rng.choice(np.asarray([0.0, 0.5, 1.0], dtype=np.float32), n)
+    values[:7] = np.asarray([0.24, 0.26, 0.74, 0.76, -0.3, 1.4, 0.75], dtype=np.float32)
+    rows = [
+        (int(a), int(b), float(v), NOW)
+        for a, b, v in zip(
+            rng.integers(0, N_NOTES, n), rng.integers(0, N_RATERS, n), values, strict=True
+        )
+    ]
+    ratings = _ratings(rows)
+    cells = ratings.note_idx.astype(np.int64) * 3 + rating_levels(ratings.helpful_num)
+    want = np.bincount(cells, minlength=3 * N_NOTES).astype(np.float64)
+    got = _Popularity.count(ratings)
+    np.testing.assert_array_equal(got.cells, want)
+    assert got.total == n
+    assert got.share == float(np.dot(want, want)) / float(n) ** 2

@@ -46,12 +46,14 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 from numpy.typing import NDArray
 
 from bridgewatch.errors import ConfigError
 from bridgewatch.model import Ratings
 from bridgewatch.model.enums import NoteStatus
 from bridgewatch.scoring.history import StatusHistory
+from bridgewatch.scoring.incremental.compact import positions_in
 from bridgewatch.scoring.incremental.corroboration import CorroborationConfig
 from bridgewatch.scoring.incremental.deviation import DeviationConfig
 from bridgewatch.scoring.manipulation.co_rating import _poisson_sf, concentrated_cells
@@ -245,9 +247,9 @@ def suspicious_notes(
     out: dict[int, str] = {}
     if notes.shape[0] == 0 or ratings.n_ratings == 0:
         return out
-    look = np.zeros(ratings.n_notes, dtype=np.bool_)
-    look[notes] = True
-    mine = np.flatnonzero(look[ratings.note_idx])
+    look = np.full(ratings.n_notes, -1, dtype=np.int32)
+    look[notes] = 0
+    mine = positions_in(ratings.note_idx, look)
     null: list[_Popularity] = []
     for window, min_run, min_suspect in (
         (config.window_ms, config.min_burst, config.min_suspect),
@@ -296,9 +298,9 @@ def _runs(
     mark = np.zeros(ratings.n_participants, dtype=np.bool_)
     # Every rating of the bursts' raters, found in one scan: each burst's meetings are
     # then counted on these rows alone instead of on every rating.
-    mark[ratings.rater_idx[cand[np.isin(inverse, bursts)]]] = True
-    pool = np.flatnonzero(mark[ratings.rater_idx])
-    mark[:] = False
+    theirs = np.full(ratings.n_participants, -1, dtype=np.int32)
+    theirs[ratings.rater_idx[cand[np.isin(inverse, bursts)]]] = 0
+    pool = positions_in(ratings.rater_idx, theirs)
     for b in bursts.tolist():
         rows = cand[inverse == b]
         raters = np.unique(ratings.rater_idx[rows])
@@ -401,11 +403,24 @@ class _Popularity:
 
     @classmethod
     def count(cls, ratings: Ratings) -> _Popularity:
-        cells = ratings.note_idx.astype(np.int64) * 3 + rating_levels(ratings.helpful_num)
-        w = np.bincount(cells, minlength=3 * ratings.n_notes).astype(np.float64)
+        # (One scan of every rating, no temporaries: ``bincount`` of ``note * 3 + level``.)
+        w = _cell_counts(ratings.note_idx, ratings.helpful_num, ratings.n_notes)
         total = ratings.n_ratings
         share = float(np.dot(w, w)) / float(total) ** 2 if total else 0.0
         return cls(w, total, share)
+
+
+@njit(cache=True)
+def _cell_counts(
+    note_idx: NDArray[np.int32], helpful_num: NDArray[np.float32], n_notes: int
+) -> NDArray[np.float64]:
+    """Ratings per cell (note, level), float64 of shape (3 n_notes,): ``np.bincount(
+    note_idx * 3 + rating_levels(helpful_num), minlength=3 n_notes)`` in one pass."""
+    out = np.zeros(3 * n_notes)
+    for k in range(note_idx.shape[0]):
+        level = min(max(np.rint(np.float64(helpful_num[k]) * 2.0), 0.0), 2.0)
+        out[np.int64(note_idx[k]) * 3 + np.int64(level)] += 1.0
+    return out
 
 
 @dataclass(frozen=True)
