@@ -393,3 +393,37 @@ def test_the_popularity_null_counts_each_cell_as_the_bincount_does() -> None:
     np.testing.assert_array_equal(got.cells, want)
     assert got.total == n
     assert got.share == float(np.dot(want, want)) / float(n) ** 2
+
+
+def test_meeting_counts_equal_the_sparse_product() -> None:
+    """``_meetings`` is ``m @ m.T`` of the 0/1 rater x cell matrix with a zero diagonal (the
+    duplicates of a rater in a cell counted as the product counts them)."""
+    import scipy.sparse as sp
+
+    from bridgewatch.scoring.incremental.watch import _meetings
+
+    rng = np.random.default_rng(9)
+    for n_raters, n_cells, n in ((1, 1, 1), (7, 30, 60), (25, 200, 900), (40, 15, 400)):
+        pairs = np.unique(
+            np.stack([rng.integers(0, n_raters, n), rng.integers(0, n_cells, n)], axis=1), axis=0
+        )
+        r_pos, c_pos = pairs[:, 0], pairs[:, 1]
+        if n_raters == 40:  # a rater twice in a cell, as the product would count it
+            r_pos, c_pos = np.concatenate([r_pos, r_pos[:5]]), np.concatenate([c_pos, c_pos[:5]])
+        m = sp.csr_matrix((np.ones(r_pos.shape[0]), (r_pos, c_pos)), shape=(n_raters, n_cells))
+        want = (m @ m.T).toarray()
+        np.fill_diagonal(want, 0)
+        got = _meetings(r_pos.astype(np.int64), c_pos.astype(np.int64), n_raters)
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, want)
+        # The group-cell reductions: ratings per cell, raters with a rating in chosen cells.
+        np.testing.assert_array_equal(
+            np.bincount(c_pos, minlength=n_cells).astype(np.float64),
+            np.asarray(m.sum(axis=0)).ravel(),
+        )
+        chosen = rng.random(n_cells) < 0.2
+        has = np.zeros(n_raters, dtype=np.bool_)
+        has[r_pos[chosen[c_pos]]] = True
+        np.testing.assert_array_equal(
+            has, np.asarray(m[:, np.flatnonzero(chosen)].sum(axis=1)).ravel() > 0
+        )

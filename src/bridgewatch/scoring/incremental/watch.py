@@ -45,7 +45,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 import numpy as np
-import scipy.sparse as sp
 from numba import njit
 from numpy.typing import NDArray
 
@@ -355,11 +354,9 @@ def _keep_meeting(
     # Cells (note, verdict) of the run's raters' other ratings.
     cells = ratings.note_idx[mine].astype(np.int64) * 3 + rating_levels(ratings.helpful_num[mine])
     c_val, c_pos = np.unique(cells, return_inverse=True)
-    m = sp.csr_matrix(
-        (np.ones(r_pos.shape[0]), (r_pos, c_pos)), shape=(raters.shape[0], c_val.shape[0])
-    )
-    meet = (m @ m.T).toarray()
-    np.fill_diagonal(meet, 0)
+    # Cells shared by each pair of raters (``m @ m.T`` of the 0/1 rater x cell matrix, a
+    # rater rating a note once: one cell per note), diagonal zero; float64 like the product.
+    meet = _meetings(r_pos.astype(np.int64), c_pos.astype(np.int64), raters.shape[0])
     need = np.full(raters.shape[0], config.min_meetings, dtype=np.int64)
     if established is not None:
         proven = config.min_meetings_established
@@ -381,14 +378,37 @@ def _keep_meeting(
         enough[a[chance], b[chance]] = False
     out: NDArray[np.bool_] = np.any(enough, axis=1)
     if null is not None and config.group_cell_p is not None and null.total > 0:
-        g = np.asarray(m.sum(axis=0)).ravel()
+        g = np.bincount(c_pos, minlength=c_val.shape[0]).astype(np.float64)  # ratings per cell
         conc = concentrated_cells(
             g, mine.shape[0], null.cells[c_val], null.total, config.min_suspect,
             config.group_cell_p,
         )  # fmt: skip
         if conc.any():
-            out |= np.asarray(m[:, np.flatnonzero(conc)].sum(axis=1)).ravel() > 0
+            out[r_pos[conc[c_pos]]] = True  # a rating in a concentrated cell
     return out
+
+
+@njit(cache=True)
+def _meetings(r_pos: NDArray[np.int64], c_pos: NDArray[np.int64], n: int) -> NDArray[np.float64]:
+    """float64 (n, n): ``meet[a, b]`` = cells rated by both raters a and b (a != b), 0 on
+    the diagonal; ``r_pos``/``c_pos``: each rating's rater and cell (no rater twice in a
+    cell)."""
+    meet = np.zeros((n, n))
+    order = np.argsort(c_pos, kind="mergesort")
+    k = 0
+    while k < order.shape[0]:
+        end = k
+        while end < order.shape[0] and c_pos[order[end]] == c_pos[order[k]]:
+            end += 1
+        for i in range(k, end):
+            a = r_pos[order[i]]
+            for j in range(i + 1, end):
+                b = r_pos[order[j]]
+                if a != b:
+                    meet[a, b] += 1.0
+                    meet[b, a] += 1.0
+        k = end
+    return meet
 
 
 @dataclass(frozen=True)
