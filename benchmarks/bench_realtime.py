@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
 import random
+import resource
 import socket
 import subprocess
 import sys
@@ -51,6 +53,7 @@ import polars as pl
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.orm import Session
 
+from bridgewatch._allocator import release_free_heap
 from bridgewatch.io import read_ratings
 from bridgewatch.sim import SimConfig, simulate, write_community
 from bridgewatch.store.db import make_engine
@@ -560,10 +563,20 @@ def _pass_cpu(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     cpu = time.process_time()
     state.refit()
-    print(f"refit: {time.perf_counter() - start:.1f} s wall, {time.process_time() - cpu:.1f} s CPU")
+    print(
+        f"refit: {time.perf_counter() - start:.1f} s wall, {time.process_time() - cpu:.1f} s CPU "
+        f"(peak RSS so far {_peak_rss_mib():.0f} MiB)"
+    )
     note_ids = [str(x) for x in notes["noteId"].to_list()]
     rater_ids = sorted(set(text_frame["raterParticipantId"].to_list()))
     newest = int(text_frame["createdAtMillis"].max())  # type: ignore[arg-type]
+    # The input frames are in the state's store now; the refit's temporaries are garbage:
+    # give their memory back before the passes (a 1M run must stay under ~2.5 GiB).
+    del text_frame, notes, enrollment, nsh
+    state.refit_rows = None  # (the worker writes them and lets them go before its warm pass)
+    gc.collect()
+    release_free_heap()
+    print(f"after the refit: RSS {_rss_mib():.0f} MiB")
     rng = random.Random(1)
     event_id = 0
 
@@ -589,6 +602,9 @@ def _pass_cpu(args: argparse.Namespace) -> None:
     start = time.process_time()
     state.warm_up()
     warm = time.process_time() - start
+    gc.collect()
+    release_free_heap()  # (the warm pass's rows, thrown away)
+    print(f"after the warm pass: RSS {_rss_mib():.0f} MiB, peak {_peak_rss_mib():.0f} MiB")
     start = time.process_time()
     state.apply_events(batch(1))
     first = state.rescore(newest + event_id)
@@ -597,8 +613,11 @@ def _pass_cpu(args: argparse.Namespace) -> None:
         f"after the refit: warm pass {warm * 1000:.0f} ms CPU, first pass "
         f"{(time.process_time() - start) * 1000:.0f} ms CPU ({len(first.history_rows)} status-"
         f"history rows, {len(first.scores)} note_scores rows with {views / 2**20:.0f} MiB of "
-        "scorer views)"
+        f"scorer views; peak RSS so far {_peak_rss_mib():.0f} MiB)"
     )
+    del first  # (its rows, ~150 MiB at 1M, are not needed: the timed passes need the room)
+    gc.collect()
+    release_free_heap()
     state.apply_events(batch(args.batch_size))  # untimed: JIT compilation, caches
     state.rescore(newest + event_id)
     times = []
@@ -642,8 +661,25 @@ def _pass_cpu(args: argparse.Namespace) -> None:
         f"{'Core only' if args.core_only else 'whole roster'}, "
         f"defences {'on' if args.defences else 'off'}: median {np.median(ms):.0f} ms, "
         f"min {ms.min():.0f} ms over {args.passes} passes "
-        f"({np.median(ms) / args.batch_size:.3f} ms per event)"
+        f"({np.median(ms) / args.batch_size:.3f} ms per event); peak RSS {_peak_rss_mib():.0f} MiB"
     )
+
+
+def _peak_rss_mib() -> float:
+    """This process's peak resident set size so far, MiB (Linux: ru_maxrss is in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _rss_mib() -> float:
+    """This process's resident set size now, MiB (Linux; NaN elsewhere)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
 
 
 def main() -> int:

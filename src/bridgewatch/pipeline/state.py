@@ -46,6 +46,7 @@ from bridgewatch.pipeline.contributors import (
     contributor_figures,
     enrolled_mask,
 )
+from bridgewatch.pipeline.gather import LiveRows
 from bridgewatch.pipeline.inputs import build_note_context, history_frame
 from bridgewatch.pipeline.store import RatingStore
 from bridgewatch.pipeline.views import note_views
@@ -371,6 +372,8 @@ class LiveState:
     # None: no unit of work open (nothing to undo). ``_warming``: the warm pass copies.
     _writes: WriteLog | None = None
     _warming: bool = False
+    # The live rows and the pass's ratings, followed from pass to pass by the store's changes.
+    _live: LiveRows = field(default_factory=LiveRows)
 
     def __post_init__(self) -> None:
         if self.frames.ratings.height:
@@ -522,8 +525,15 @@ class LiveState:
         if np.array_equal(self.frames.history.note_id, history.note_id):
             history = self.frames.history
         self._note_map = self._key_rows(store.note_keys, self._note_map, context.base.note_ids)
-        note_row = self._note_map[store.note_of(rows)]
-        if (note_row < 0).any():
+        ratings = self._live.ratings(
+            store,
+            rows,
+            self._note_map,
+            self._rater_map,
+            context.base.note_ids,
+            refit.participant_ids,
+        )
+        if ratings is None:
             # Ratings on notes in neither the notes nor the history: the batch path drops them
             # with its own rules.
             return prepare_core_inputs(
@@ -532,9 +542,6 @@ class LiveState:
                 rater_cluster=refit.roster.rater_cluster,
                 rater_quasi_clique=refit.roster.rater_quasi_clique,
             )
-        ratings = store.ratings(
-            rows, self._note_map, self._rater_map, context.base.note_ids, refit.participant_ids
-        )
         return live_inputs(
             context, ratings, history, config, established=refit.roster.established, **groups
         )
@@ -873,14 +880,13 @@ class LiveState:
         """Live rows by raters ``refit`` knows; sets ``pending`` from the others."""
         store = self.store
         self._rater_map = self._key_rows(store.rater_keys, self._rater_map, refit.participant_ids)
-        rows = store.live_rows()
-        unknown = self._rater_map[store.rater_of(rows)] < 0
+        rows, unknown = self._live.rows(store, self._rater_map, refit.participant_ids)
         pending: dict[str, int] = {}
-        if unknown.any():
-            keys, counts = np.unique(store.note_of(rows[unknown]), return_counts=True)
+        if unknown.shape[0]:
+            keys, counts = np.unique(store.note_of(unknown), return_counts=True)
             pending = {store.note_keys[k]: int(c) for k, c in zip(keys, counts, strict=True)}
         self.pending = pending
-        return rows[~unknown]
+        return rows
 
 
 @dataclass(frozen=True)
@@ -1008,6 +1014,8 @@ _NOT_COMPARED = frozenset({"note_id", "current_status_ts"})
 
 
 def _same(a: NDArray[Any], b: NDArray[Any]) -> NDArray[np.bool_]:
+    if a is b:  # (a column the pass carried over: the note ids, authors, creation times)
+        return np.ones(a.shape[0], dtype=np.bool_)
     eq: NDArray[np.bool_] = a == b
     if a.dtype.kind == "f":
         eq |= np.isnan(a) & np.isnan(b)
@@ -1029,7 +1037,9 @@ def _diff(
     (rows, changes, changed): rows with the public column names, the status changes, and
     the positions of the changed rows in ``new``.
     """
-    if old.n_notes != new.n_notes or not np.array_equal(old.note_id, new.note_id):
+    if old.n_notes != new.n_notes or (
+        old.note_id is not new.note_id and not np.array_equal(old.note_id, new.note_id)
+    ):
         raise ValueError("the histories of a pass must have the same notes in the same order")
     same = ~fresh
     for f in fields(StatusHistory):

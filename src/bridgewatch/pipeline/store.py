@@ -10,6 +10,10 @@ A journal records every change since :meth:`RatingStore.mark`, so a micro-batch 
 transaction did not commit is undone with :meth:`RatingStore.undo` (the live state must
 equal the committed offset's). Dead rows are compacted away at a mark once they are half the
 rows.
+
+Between compactions and undos (an *epoch*) a row number never changes and a dead row never
+lives again; the store lists the rows it kills, so a pass can take the previous pass's live
+rows and apply the kills and the new rows (:mod:`bridgewatch.pipeline.gather`).
 """
 
 from __future__ import annotations
@@ -125,6 +129,11 @@ class RatingStore:
         self._journal: list[tuple[tuple[int, int], int | None]] = []
         self._mark_n = 0
         self.version = 0
+        # Row numbers stay put and a dead row never lives again until the epoch changes
+        # (compaction, undo, bulk load); ``_dead`` lists the rows killed in this epoch, in
+        # order, so a reader can follow the live rows by changes (``pipeline.gather``).
+        self.epoch = 0
+        self._dead: list[int] = []
 
     # ---- size -------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -203,6 +212,7 @@ class RatingStore:
         if row is None:
             return
         self._alive[row] = False
+        self._dead.append(row)
         if journal:
             self._journal.append((key, row))
             del self._row[key]
@@ -233,6 +243,12 @@ class RatingStore:
         self._n = self._mark_n
         self._journal = []
         self.version += 1
+        self._new_epoch()
+
+    def _new_epoch(self) -> None:
+        """Rows were renumbered or revived: readers following the changes start over."""
+        self.epoch += 1
+        self._dead = []
 
     def _compact(self) -> None:
         live = np.flatnonzero(self._alive[: self._n])
@@ -243,11 +259,31 @@ class RatingStore:
         self._cols = {k: v[live] for k, v in self._cols.items()}
         self._row = {k: int(new_row[r]) for k, r in self._row.items()}
         self._n = int(live.shape[0])
+        self._new_epoch()
 
     # ---- reads ------------------------------------------------------------------------
     def live_rows(self) -> NDArray[np.int64]:
         """Row numbers of the current ratings, in storage order."""
         return np.flatnonzero(self._alive[: self._n])
+
+    @property
+    def n_rows(self) -> int:
+        """Rows written in this epoch (live or dead): new rows get numbers from here."""
+        return self._n
+
+    @property
+    def n_dead(self) -> int:
+        """Rows killed in this epoch so far."""
+        return len(self._dead)
+
+    def dead_since(self, start: int) -> NDArray[np.int64]:
+        """The rows killed in this epoch after its first ``start`` kills (see
+        :attr:`n_dead`), in the order they died."""
+        return np.asarray(self._dead[start:], dtype=np.int64)
+
+    def live_from(self, start: int) -> NDArray[np.int64]:
+        """Row numbers >= ``start`` of the current ratings, ascending."""
+        return start + np.flatnonzero(self._alive[start : self._n])
 
     def newest_ms(self) -> int:
         """Creation time of the newest stored rating (0 if none), ms."""
@@ -316,3 +352,4 @@ class RatingStore:
             zip(zip(note.tolist(), rater.tolist(), strict=True), range(n), strict=True)
         )
         self.version += 1
+        self._new_epoch()

@@ -29,6 +29,10 @@ from bridgewatch.scoring.status import CORE_RULE_NAMES, labels_from_bitmask
 __all__ = ["note_views"]
 
 
+# Notes described at once (see ``note_views``).
+_CHUNK = 2048
+
+
 def _num(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -61,6 +65,16 @@ def note_views(
     """
     if rows.shape[0] == 0:
         return []
+    if rows.shape[0] > _CHUNK:
+        # The documents of a block of notes are built at once (a dict per note and scorer):
+        # after a refit every note is described, so the blocks bound that transient memory.
+        return [
+            doc
+            for start in range(0, rows.shape[0], _CHUNK)
+            for doc in note_views(
+                runs, families, meta, rows[start : start + _CHUNK], config, held=held
+            )
+        ]
     held = held or {}
     decided = np.asarray(meta.rule_names)[meta.decided_by[rows]].tolist()
     meta_rules = labels_from_bitmask(meta.active_rules[rows], meta.rule_names)

@@ -370,3 +370,60 @@ def test_config_checks() -> None:
         WatchConfig(long_window_ms=60_000)
     with pytest.raises(ConfigError):
         WatchConfig(min_long_run=10, min_long_suspect=11)
+
+
+def test_the_popularity_null_counts_each_cell_as_the_bincount_does() -> None:
+    from bridgewatch.scoring.incremental.watch import _Popularity
+    from bridgewatch.scoring.manipulation.push_guard import rating_levels
+
+    rng = np.random.default_rng(3)
+    n = 5000
+    values = rng.choice(np.asarray([0.0, 0.5, 1.0], dtype=np.float32), n)
+    values[:7] = np.asarray([0.24, 0.26, 0.74, 0.76, -0.3, 1.4, 0.75], dtype=np.float32)
+    rows = [
+        (int(a), int(b), float(v), NOW)
+        for a, b, v in zip(
+            rng.integers(0, N_NOTES, n), rng.integers(0, N_RATERS, n), values, strict=True
+        )
+    ]
+    ratings = _ratings(rows)
+    cells = ratings.note_idx.astype(np.int64) * 3 + rating_levels(ratings.helpful_num)
+    want = np.bincount(cells, minlength=3 * N_NOTES).astype(np.float64)
+    got = _Popularity.count(ratings)
+    np.testing.assert_array_equal(got.cells, want)
+    assert got.total == n
+    assert got.share == float(np.dot(want, want)) / float(n) ** 2
+
+
+def test_meeting_counts_equal_the_sparse_product() -> None:
+    """``_meetings`` is ``m @ m.T`` of the 0/1 rater x cell matrix with a zero diagonal (the
+    duplicates of a rater in a cell counted as the product counts them)."""
+    import scipy.sparse as sp
+
+    from bridgewatch.scoring.incremental.watch import _meetings
+
+    rng = np.random.default_rng(9)
+    for n_raters, n_cells, n in ((1, 1, 1), (7, 30, 60), (25, 200, 900), (40, 15, 400)):
+        pairs = np.unique(
+            np.stack([rng.integers(0, n_raters, n), rng.integers(0, n_cells, n)], axis=1), axis=0
+        )
+        r_pos, c_pos = pairs[:, 0], pairs[:, 1]
+        if n_raters == 40:  # a rater twice in a cell, as the product would count it
+            r_pos, c_pos = np.concatenate([r_pos, r_pos[:5]]), np.concatenate([c_pos, c_pos[:5]])
+        m = sp.csr_matrix((np.ones(r_pos.shape[0]), (r_pos, c_pos)), shape=(n_raters, n_cells))
+        want = (m @ m.T).toarray()
+        np.fill_diagonal(want, 0)
+        got = _meetings(r_pos.astype(np.int64), c_pos.astype(np.int64), n_raters)
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, want)
+        # The group-cell reductions: ratings per cell, raters with a rating in chosen cells.
+        np.testing.assert_array_equal(
+            np.bincount(c_pos, minlength=n_cells).astype(np.float64),
+            np.asarray(m.sum(axis=0)).ravel(),
+        )
+        chosen = rng.random(n_cells) < 0.2
+        has = np.zeros(n_raters, dtype=np.bool_)
+        has[r_pos[chosen[c_pos]]] = True
+        np.testing.assert_array_equal(
+            has, np.asarray(m[:, np.flatnonzero(chosen)].sum(axis=1)).ravel() > 0
+        )

@@ -32,3 +32,18 @@ def test_capture_needs_half_of_all_ratings_in_scope() -> None:
 def test_empty_group_set_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="modeling_groups"):
         CoreScopeConfig(modeling_groups=frozenset())
+
+
+def test_capture_equals_the_float_weighted_share() -> None:
+    rng = np.random.default_rng(5)
+    note = rng.integers(0, 300, 20_000).astype(np.int32)
+    in_scope = rng.random(20_000) < rng.random(300)[note]
+    config = CoreScopeConfig()
+    assert config.min_capture_share == 0.5
+    total = np.bincount(note, minlength=310)
+    weighted = np.bincount(note, weights=in_scope.astype(np.float64), minlength=310)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        want = (total > 0) & (weighted / total >= 0.5)
+    got = capture_mask(note, in_scope, 310, config)
+    np.testing.assert_array_equal(got, want)
+    assert 0 < got.sum() < 300 and not got[300:].any()

@@ -23,6 +23,7 @@ from bridgewatch.scoring.enrollment.writing import (
     count_window_crnh,
     score_writing_outcomes,
 )
+from bridgewatch.scoring.preprocess.high_volume import counts_after
 
 __all__ = [
     "EnrollmentResult",
@@ -115,8 +116,10 @@ def find_emerging_writers(
     n_notes = np.bincount(author, minlength=n)
     score_sum = np.bincount(author, weights=intercepts, minlength=n)
     mean_score = np.divide(score_sum, n_notes, out=np.full(n, np.nan), where=n_notes > 0)
-    recent = ratings.created_at_ms > now_ms - _EMERGING_WINDOW_DAYS * _DAY_MS
-    recent_per_note = np.bincount(ratings.note_idx[recent], minlength=notes.n_notes)
+    cutoff = np.asarray([now_ms - _EMERGING_WINDOW_DAYS * _DAY_MS], dtype=np.int64)
+    # (``np.bincount(note_idx[created_at_ms > cutoff])`` in one scan of the ratings.)
+    per_note = counts_after(ratings.note_idx, ratings.created_at_ms, cutoff, notes.n_notes)
+    recent_per_note = per_note[0]
     recent_per_author = np.bincount(author, weights=recent_per_note[authored], minlength=n)
     with np.errstate(invalid="ignore"):
         good = mean_score > config.emerging_mean_note_score

@@ -33,6 +33,7 @@ __all__ = [
     "merge_tag_counts",
     "note_prints",
     "notes_of_raters",
+    "positions_in",
     "ratings_of_notes",
     "restrict",
     "update_prints",
@@ -115,7 +116,9 @@ def update_prints(
     if rows.shape[0] == 0:
         return out
     n = inputs.n_notes
-    sel = np.flatnonzero(_mark(n, rows)[inputs.post_pss.note_idx])
+    chosen = np.full(n, -1, dtype=np.int32)
+    chosen[rows] = 0
+    sel = positions_in(inputs.post_pss.note_idx, chosen)
     out[rows] = _prints_of(inputs, sel, n)[rows]
     return out
 
@@ -163,6 +166,18 @@ def _rows_of_notes(  # pragma: no cover
             out[k] = i
             k += 1
     return out[:k].copy()
+
+
+def positions_in(idx: NDArray[np.integer], chosen: NDArray[np.integer]) -> NDArray[np.int64]:
+    """Positions (ascending, int64) of the entries of ``idx`` (note or rater rows of the
+    ratings) whose row is chosen: ``np.flatnonzero(chosen[idx] >= 0)`` in one scan.
+
+    Parameters
+    ----------
+    idx : int array of shape (n_ratings,), each rating's row.
+    chosen : int32 array over the rows, >= 0 for the rows wanted, -1 for the others.
+    """
+    return _rows_of_notes(np.ascontiguousarray(idx), np.asarray(chosen, dtype=np.int32))
 
 
 def _ratings(

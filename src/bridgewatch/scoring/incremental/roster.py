@@ -354,16 +354,19 @@ class LivePass:
 
 
 class PrescoringAligner:
-    """Each scorer's refit prescoring re-indexed onto the current notes (cached per index),
-    and each rater scope of the participants (cached per participant arrays)."""
+    """Each scorer's refit prescoring and the held Reputation columns re-indexed onto the
+    current notes (cached per index), and each rater scope of the participants (cached per
+    participant arrays)."""
 
     def __init__(self) -> None:
         self._key: tuple[int, NDArray[np.str_]] | None = None
         self._pre: dict[str, PrescoringResult] = {}
+        self._coverage: FamilyColumns | None = None
         self._scope_key: tuple[NDArray[np.int64], NDArray[np.bool_]] | None = None
         self._scopes: dict[CoreScopeConfig, NDArray[np.bool_]] = {}
 
-    def get(self, refit: RosterRefit, name: str, note_ids: NDArray[np.str_]) -> PrescoringResult:
+    def _keyed(self, refit: RosterRefit, note_ids: NDArray[np.str_]) -> None:
+        """Drop the cached alignments unless they are of ``refit`` and ``note_ids``."""
         key = self._key
         # (The same array object on every pass until the note index changes: the O(notes)
         # string comparison is only needed when it is another object.)
@@ -374,11 +377,26 @@ class PrescoringAligner:
         ):
             self._key = (id(refit), note_ids)
             self._pre = {}
+            self._coverage = None
+
+    def get(self, refit: RosterRefit, name: str, note_ids: NDArray[np.str_]) -> PrescoringResult:
+        self._keyed(refit, note_ids)
         pre = self._pre.get(name)
         if pre is None:
             pre = align_prescoring(refit.scorers[name].prescoring, refit.note_ids, note_ids)
             self._pre[name] = pre
         return pre
+
+    def coverage(self, refit: RosterRefit, note_ids: NDArray[np.str_]) -> FamilyColumns | None:
+        """The refit's held Reputation columns on ``note_ids`` (cached with the aligned
+        prescoring: they change only with the refit or the note index). The passes only
+        read them."""
+        if refit.coverage is None:
+            return None
+        self._keyed(refit, note_ids)
+        if self._coverage is None:
+            self._coverage = refit.coverage.aligned(note_ids)
+        return self._coverage
 
     def get_notes(
         self, refit: RosterRefit, name: str, note_ids: NDArray[np.str_]
@@ -601,8 +619,9 @@ def rescore_roster(
         raise ValueError("the refit has no MFCoreScorer result")
     roster = RosterResult(runs)
     families = family_columns(roster, shared.n_notes)
-    if refit.coverage is not None:
-        families[Family.COVERAGE] = refit.coverage.aligned(note_ids)
+    coverage = align.coverage(refit, note_ids)
+    if coverage is not None:
+        families[Family.COVERAGE] = coverage
     core = runs[CORE_NAME].final
     assert core is not None
     if tag_counts is None:

@@ -45,13 +45,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 import numpy as np
-import scipy.sparse as sp
+from numba import njit
 from numpy.typing import NDArray
 
 from bridgewatch.errors import ConfigError
 from bridgewatch.model import Ratings
 from bridgewatch.model.enums import NoteStatus
 from bridgewatch.scoring.history import StatusHistory
+from bridgewatch.scoring.incremental.compact import positions_in
 from bridgewatch.scoring.incremental.corroboration import CorroborationConfig
 from bridgewatch.scoring.incremental.deviation import DeviationConfig
 from bridgewatch.scoring.manipulation.co_rating import _poisson_sf, concentrated_cells
@@ -245,9 +246,9 @@ def suspicious_notes(
     out: dict[int, str] = {}
     if notes.shape[0] == 0 or ratings.n_ratings == 0:
         return out
-    look = np.zeros(ratings.n_notes, dtype=np.bool_)
-    look[notes] = True
-    mine = np.flatnonzero(look[ratings.note_idx])
+    look = np.full(ratings.n_notes, -1, dtype=np.int32)
+    look[notes] = 0
+    mine = positions_in(ratings.note_idx, look)
     null: list[_Popularity] = []
     for window, min_run, min_suspect in (
         (config.window_ms, config.min_burst, config.min_suspect),
@@ -296,9 +297,9 @@ def _runs(
     mark = np.zeros(ratings.n_participants, dtype=np.bool_)
     # Every rating of the bursts' raters, found in one scan: each burst's meetings are
     # then counted on these rows alone instead of on every rating.
-    mark[ratings.rater_idx[cand[np.isin(inverse, bursts)]]] = True
-    pool = np.flatnonzero(mark[ratings.rater_idx])
-    mark[:] = False
+    theirs = np.full(ratings.n_participants, -1, dtype=np.int32)
+    theirs[ratings.rater_idx[cand[np.isin(inverse, bursts)]]] = 0
+    pool = positions_in(ratings.rater_idx, theirs)
     for b in bursts.tolist():
         rows = cand[inverse == b]
         raters = np.unique(ratings.rater_idx[rows])
@@ -353,11 +354,9 @@ def _keep_meeting(
     # Cells (note, verdict) of the run's raters' other ratings.
     cells = ratings.note_idx[mine].astype(np.int64) * 3 + rating_levels(ratings.helpful_num[mine])
     c_val, c_pos = np.unique(cells, return_inverse=True)
-    m = sp.csr_matrix(
-        (np.ones(r_pos.shape[0]), (r_pos, c_pos)), shape=(raters.shape[0], c_val.shape[0])
-    )
-    meet = (m @ m.T).toarray()
-    np.fill_diagonal(meet, 0)
+    # Cells shared by each pair of raters (``m @ m.T`` of the 0/1 rater x cell matrix, a
+    # rater rating a note once: one cell per note), diagonal zero; float64 like the product.
+    meet = _meetings(r_pos.astype(np.int64), c_pos.astype(np.int64), raters.shape[0])
     need = np.full(raters.shape[0], config.min_meetings, dtype=np.int64)
     if established is not None:
         proven = config.min_meetings_established
@@ -379,14 +378,37 @@ def _keep_meeting(
         enough[a[chance], b[chance]] = False
     out: NDArray[np.bool_] = np.any(enough, axis=1)
     if null is not None and config.group_cell_p is not None and null.total > 0:
-        g = np.asarray(m.sum(axis=0)).ravel()
+        g = np.bincount(c_pos, minlength=c_val.shape[0]).astype(np.float64)  # ratings per cell
         conc = concentrated_cells(
             g, mine.shape[0], null.cells[c_val], null.total, config.min_suspect,
             config.group_cell_p,
         )  # fmt: skip
         if conc.any():
-            out |= np.asarray(m[:, np.flatnonzero(conc)].sum(axis=1)).ravel() > 0
+            out[r_pos[conc[c_pos]]] = True  # a rating in a concentrated cell
     return out
+
+
+@njit(cache=True)
+def _meetings(r_pos: NDArray[np.int64], c_pos: NDArray[np.int64], n: int) -> NDArray[np.float64]:
+    """float64 (n, n): ``meet[a, b]`` = cells rated by both raters a and b (a != b), 0 on
+    the diagonal; ``r_pos``/``c_pos``: each rating's rater and cell (no rater twice in a
+    cell)."""
+    meet = np.zeros((n, n))
+    order = np.argsort(c_pos, kind="mergesort")
+    k = 0
+    while k < order.shape[0]:
+        end = k
+        while end < order.shape[0] and c_pos[order[end]] == c_pos[order[k]]:
+            end += 1
+        for i in range(k, end):
+            a = r_pos[order[i]]
+            for j in range(i + 1, end):
+                b = r_pos[order[j]]
+                if a != b:
+                    meet[a, b] += 1.0
+                    meet[b, a] += 1.0
+        k = end
+    return meet
 
 
 @dataclass(frozen=True)
@@ -401,11 +423,24 @@ class _Popularity:
 
     @classmethod
     def count(cls, ratings: Ratings) -> _Popularity:
-        cells = ratings.note_idx.astype(np.int64) * 3 + rating_levels(ratings.helpful_num)
-        w = np.bincount(cells, minlength=3 * ratings.n_notes).astype(np.float64)
+        # (One scan of every rating, no temporaries: ``bincount`` of ``note * 3 + level``.)
+        w = _cell_counts(ratings.note_idx, ratings.helpful_num, ratings.n_notes)
         total = ratings.n_ratings
         share = float(np.dot(w, w)) / float(total) ** 2 if total else 0.0
         return cls(w, total, share)
+
+
+@njit(cache=True)
+def _cell_counts(
+    note_idx: NDArray[np.int32], helpful_num: NDArray[np.float32], n_notes: int
+) -> NDArray[np.float64]:
+    """Ratings per cell (note, level), float64 of shape (3 n_notes,): ``np.bincount(
+    note_idx * 3 + rating_levels(helpful_num), minlength=3 n_notes)`` in one pass."""
+    out = np.zeros(3 * n_notes)
+    for k in range(note_idx.shape[0]):
+        level = min(max(np.rint(np.float64(helpful_num[k]) * 2.0), 0.0), 2.0)
+        out[np.int64(note_idx[k]) * 3 + np.int64(level)] += 1.0
+    return out
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,8 @@ def capture_mask(
     if config.min_capture_share is None:
         return np.ones(n_notes, dtype=np.bool_)
     total = np.bincount(note_idx, minlength=n_notes)
-    in_scope = np.bincount(note_idx, weights=rater_in_scope.astype(np.float64), minlength=n_notes)
+    # (Counts, then floats: the same values as a float-weighted bincount, at half the cost.)
+    in_scope = np.bincount(note_idx[rater_in_scope], minlength=n_notes).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = in_scope / total
     return (total > 0) & (share >= config.min_capture_share)

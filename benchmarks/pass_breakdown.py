@@ -1,0 +1,161 @@
+"""Where a worker pass's CPU goes: CPU time per named function over timed in-memory passes.
+
+The same community and passes as ``bench_realtime.py --pass-cpu N`` (a simulated community of
+N ratings, a refit of the whole roster with the defences, the warm and the publishing pass,
+then passes of ``--batch-size`` random rating events, diligence frozen), with chosen
+functions wrapped by a ``time.process_time`` accumulator instead of a profiler: the wrappers
+cost ~1 us a call, so the pass keeps its unprofiled cost (cProfile triples the Python-heavy
+parts). Nested targets overlap (a caller's time includes its callees').
+
+    PYTHONPATH=src python benchmarks/pass_breakdown.py 700000 --passes 6 \\
+        --targets bridgewatch.pipeline.state:LiveState._pass_inputs,...
+
+A target is ``module:function`` or ``module:Class.method``, patched in the module that
+calls it (``from x import f`` binds ``f`` in the caller: patch it there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import random
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_realtime as bench
+from bridgewatch._allocator import release_free_heap
+from bridgewatch.io import read_ratings, schemas
+from bridgewatch.pipeline.state import Frames, LiveState
+from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.defences import with_defences
+from bridgewatch.scoring.history import StatusHistory
+from bridgewatch.scoring.incremental import IncrementalConfig, WatchConfig
+
+
+def _typed(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+    return frame.select(
+        (pl.col(k) if k in frame.columns else pl.lit(None)).cast(t).alias(k)
+        for k, t in schema.items()
+    )
+
+
+def _wrap(spec: str, spent: dict[str, float]) -> None:
+    """Replace the target by a wrapper adding its CPU time to ``spent[spec]``."""
+    module, _, attr = spec.partition(":")
+    owner: Any = importlib.import_module(module)
+    if "." in attr:
+        cls, attr = attr.split(".")
+        owner = getattr(owner, cls)
+    inner: Callable[..., Any] = getattr(owner, attr)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.process_time()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            spent[spec] += time.process_time() - start
+
+    setattr(owner, attr, timed)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("ratings", type=int, help="community size (ratings)")
+    parser.add_argument("--passes", type=int, default=6)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--targets", default="", help="comma-separated module:function")
+    args = parser.parse_args()
+    n = args.ratings
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        config = bench.SimConfig(seed=3, n_notes=n // 30, n_raters=n // 15, n_ratings=n, days=20.0)
+        files = bench.write_community(bench.simulate(config), Path(tmp_dir) / "c")
+        text = read_ratings(files.ratings[0])
+        text = text.with_columns(
+            pl.col(c).cast(pl.String) for c, t in text.schema.items() if isinstance(t, pl.Enum)
+        )
+        notes = pl.read_csv(files.notes, separator="\t", infer_schema_length=0)
+        enrollment = pl.read_csv(files.user_enrollment, separator="\t", infer_schema_length=0)
+        nsh = pl.read_csv(files.note_status_history, separator="\t", infer_schema_length=0)
+    state = LiveState(
+        frames=Frames(
+            notes=_typed(notes, schemas.NOTES.polars_schema),
+            ratings=_typed(text, schemas.RATINGS.polars_schema),
+            enrollment=_typed(enrollment, schemas.USER_ENROLLMENT.polars_schema),
+            history=StatusHistory.from_frame(
+                _typed(nsh, schemas.NOTE_STATUS_HISTORY.polars_schema)
+            ),
+        ),
+        position=0,
+        config=with_defences(ScoringConfig(topics=None)),
+        incremental=IncrementalConfig(diligence="frozen"),
+        defences=True,
+        watch=WatchConfig(),
+    )
+    state.refit()
+    note_ids = [str(x) for x in notes["noteId"].to_list()]
+    rater_ids = sorted(set(text["raterParticipantId"].to_list()))
+    newest = int(text["createdAtMillis"].max())  # type: ignore[arg-type]
+    del text, notes, enrollment, nsh
+    state.refit_rows = None
+    gc.collect()
+    release_free_heap()
+    rng = random.Random(1)
+    event_id = 0
+
+    def batch(size: int) -> list[dict[str, object]]:
+        nonlocal event_id
+        out: list[dict[str, object]] = []
+        for _ in range(size):
+            event_id += 1
+            values = bench._rating(rng, [0], rater_ids)
+            values |= {"noteId": rng.choice(note_ids), "createdAtMillis": newest + event_id}
+            out.append(
+                {
+                    "id": event_id,
+                    "event_type": "rating.created",
+                    "created_at_ms": newest + event_id,
+                    "payload": values,
+                }
+            )
+        return out
+
+    state.warm_up()
+    state.apply_events(batch(1))
+    state.rescore(newest + event_id)  # publishes the refit
+    gc.collect()
+    release_free_heap()
+    state.apply_events(batch(args.batch_size))
+    state.rescore(newest + event_id)
+    spent: dict[str, float] = defaultdict(float)
+    for spec in (s for s in args.targets.split(",") if s):
+        _wrap(spec, spent)
+    times = []
+    for _ in range(args.passes):
+        events = batch(args.batch_size)
+        start = time.process_time()
+        state.apply_events(events)
+        state.rescore(newest + event_id)
+        times.append(time.process_time() - start)
+    ms = np.array(times) * 1000
+    print(
+        f"{n} ratings, {args.passes} passes of {args.batch_size} events: pass CPU median "
+        f"{np.median(ms):.0f} ms, min {ms.min():.0f} ms ({np.round(ms).astype(int).tolist()})"
+    )
+    for spec, total in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(f"  {total * 1000 / args.passes:8.1f} ms/pass  {spec}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
