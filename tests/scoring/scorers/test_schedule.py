@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -19,6 +21,7 @@ from bridgewatch.scoring.scorers.run import (
 )
 from bridgewatch.scoring.scorers.schedule import (
     TaskMemory,
+    available_memory,
     default_memory_budget,
     roster_costs,
     roster_graph,
@@ -118,3 +121,19 @@ def test_task_memory_scales_with_the_view_and_lenders_hold_part_of_it() -> None:
     assert model.of_task("final", 1e6) == (4e7, 0.0)
     budget = default_memory_budget(0.5)
     assert budget is None or budget > 0
+
+
+def test_available_memory_reads_the_host_and_a_container_limit(tmp_path: Path) -> None:
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal: 24000000 kB\nMemAvailable: 10000000 kB\n")
+    cgroup = tmp_path / "cgroup"
+    cgroup.mkdir()
+    assert available_memory(meminfo, cgroup) == 10000000 * 1024.0  # no cgroup files
+    (cgroup / "memory.max").write_text("max\n")
+    (cgroup / "memory.current").write_text("123\n")
+    assert available_memory(meminfo, cgroup) == 10000000 * 1024.0  # unlimited
+    (cgroup / "memory.max").write_text(f"{4 * 2**30}\n")
+    (cgroup / "memory.current").write_text(f"{1 * 2**30}\n")
+    assert available_memory(meminfo, cgroup) == 3 * 2**30  # the container's room
+    assert available_memory(tmp_path / "none", cgroup) == 3 * 2**30
+    assert available_memory(tmp_path / "none", tmp_path / "none") is None

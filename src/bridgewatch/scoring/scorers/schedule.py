@@ -163,18 +163,31 @@ class TaskMemory:
 
 
 _MEMINFO = Path("/proc/meminfo")
+_CGROUP = Path("/sys/fs/cgroup")
 
 
-def available_memory() -> float | None:
-    """Memory available to new allocations now, bytes (``MemAvailable`` of
-    ``/proc/meminfo``; None where the system does not say)."""
+def available_memory(meminfo: Path = _MEMINFO, cgroup: Path = _CGROUP) -> float | None:
+    """Memory available to new allocations now, bytes: ``MemAvailable`` of
+    ``/proc/meminfo``, or less where the cgroup v2 mounted at ``/sys/fs/cgroup`` (a
+    container's own, under a cgroup namespace) leaves less (``memory.max`` minus
+    ``memory.current``); None where neither says."""
+    host: float | None = None
     try:
-        for line in _MEMINFO.read_text().splitlines():
+        for line in meminfo.read_text().splitlines():
             if line.startswith("MemAvailable:"):
-                return float(line.split()[1]) * 1024.0
+                host = float(line.split()[1]) * 1024.0
+                break
     except (OSError, IndexError, ValueError):
-        return None
-    return None
+        host = None
+    try:
+        limit = (cgroup / "memory.max").read_text().strip()
+        used = float((cgroup / "memory.current").read_text().strip())
+        room = None if limit == "max" else max(0.0, float(limit) - used)
+    except (OSError, ValueError):
+        room = None
+    if host is None or room is None:
+        return host if room is None else room
+    return min(host, room)
 
 
 def default_memory_budget(share: float = 0.85) -> float | None:
