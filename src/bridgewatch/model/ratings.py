@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from bridgewatch.model.ids import IdIndex
 
-__all__ = ["Ratings"]
+__all__ = ["RATING_COLUMNS", "Ratings"]
 
 
 @dataclass(frozen=True)
@@ -173,3 +173,5 @@ _LAZY = "_lazy_source"
 _LAZY_MIN_SHARE = 4
 _FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Ratings))
 _COLUMNS: tuple[str, ...] = tuple(f for f in _FIELDS if f not in ("note_ids", "participant_ids"))
+#: The per-rating array fields of ``Ratings`` (every field but the two id indexes).
+RATING_COLUMNS = _COLUMNS

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bridgewatch.model import IdIndex, Ratings
+from bridgewatch.model.ratings import RATING_COLUMNS
 from bridgewatch.pipeline.store import RatingStore
 
 __all__ = ["LiveRows"]
@@ -191,16 +192,7 @@ class LiveRows:
         last.size = end
 
 
-_COLUMNS = (
-    "note_idx",
-    "rater_idx",
-    "helpful_num",
-    "helpfulness_level",
-    "created_at_ms",
-    "helpful_tags",
-    "not_helpful_tags",
-    "population_sampled",
-)
+_COLUMNS = RATING_COLUMNS
 
 
 def _room(n: int) -> int:
