@@ -91,6 +91,39 @@ _EMPTY_RATING: dict[str, object] = {
 }
 
 
+class RatingEvents:
+    """Random rating events on a community, as the worker reads them from the event log:
+    ``events(size)`` gives the next ``size`` (ids and timestamps counting up from
+    ``newest``; the same sequence on every run, seed 1)."""
+
+    def __init__(self, note_ids: list[str], rater_ids: list[str], newest: int) -> None:
+        self.note_ids, self.rater_ids, self.newest = note_ids, rater_ids, newest
+        self.rng = random.Random(1)
+        self.event_id = 0
+
+    @property
+    def now(self) -> int:
+        """The timestamp of the last event given, ms."""
+        return self.newest + self.event_id
+
+    def __call__(self, size: int) -> list[dict[str, object]]:
+        out: list[dict[str, object]] = []
+        for _ in range(size):
+            self.event_id += 1
+            values = _rating(self.rng, [0], self.rater_ids)
+            at = self.newest + self.event_id
+            values |= {"noteId": self.rng.choice(self.note_ids), "createdAtMillis": at}
+            out.append(
+                {
+                    "id": self.event_id,
+                    "event_type": "rating.created",
+                    "created_at_ms": at,
+                    "payload": values,
+                }
+            )
+        return out
+
+
 def _rating(rng: random.Random, notes: list[int], raters: list[str]) -> dict[str, object]:
     level = rng.choice(_LEVELS)
     return {
@@ -577,25 +610,7 @@ def _pass_cpu(args: argparse.Namespace) -> None:
     gc.collect()
     release_free_heap()
     print(f"after the refit: RSS {_rss_mib():.0f} MiB")
-    rng = random.Random(1)
-    event_id = 0
-
-    def batch(size: int) -> list[dict[str, object]]:
-        nonlocal event_id
-        out: list[dict[str, object]] = []
-        for _ in range(size):
-            event_id += 1
-            values = _rating(rng, [0], rater_ids)
-            values |= {"noteId": rng.choice(note_ids), "createdAtMillis": newest + event_id}
-            out.append(
-                {
-                    "id": event_id,
-                    "event_type": "rating.created",
-                    "created_at_ms": newest + event_id,
-                    "payload": values,
-                }
-            )
-        return out
+    batch = RatingEvents(note_ids, rater_ids, newest)
 
     # As the worker does after a refit: a warm pass, then the first pass, which publishes
     # the refit (every note whose status-history row the refit changed).
@@ -607,7 +622,7 @@ def _pass_cpu(args: argparse.Namespace) -> None:
     print(f"after the warm pass: RSS {_rss_mib():.0f} MiB, peak {_peak_rss_mib():.0f} MiB")
     start = time.process_time()
     state.apply_events(batch(1))
-    first = state.rescore(newest + event_id)
+    first = state.rescore(batch.now)
     views = sum(len(row["scorer_views"] or "") for row in first.scores)
     print(
         f"after the refit: warm pass {warm * 1000:.0f} ms CPU, first pass "
@@ -619,7 +634,7 @@ def _pass_cpu(args: argparse.Namespace) -> None:
     gc.collect()
     release_free_heap()
     state.apply_events(batch(args.batch_size))  # untimed: JIT compilation, caches
-    state.rescore(newest + event_id)
+    state.rescore(batch.now)
     times = []
     profiler = None
     if args.profile:
@@ -633,7 +648,7 @@ def _pass_cpu(args: argparse.Namespace) -> None:
         if profiler is not None:
             profiler.enable()
         state.apply_events(events_batch)
-        state.rescore(newest + event_id)
+        state.rescore(batch.now)
         if profiler is not None:
             profiler.disable()
         times.append(time.process_time() - start)
@@ -648,7 +663,7 @@ def _pass_cpu(args: argparse.Namespace) -> None:
         refit_cpu = time.process_time() - start
         start = time.process_time()
         state.apply_events(batch(1))
-        again = state.rescore(newest + event_id)
+        again = state.rescore(batch.now)
         print(
             f"second refit + warm pass {refit_cpu:.1f} s CPU; first pass after it "
             f"{(time.process_time() - start) * 1000:.0f} ms CPU ({len(again.history_rows)} "

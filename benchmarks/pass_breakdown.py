@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
-import random
 import sys
 import tempfile
 import time
@@ -110,33 +109,15 @@ def main() -> int:
     state.refit_rows = None
     gc.collect()
     release_free_heap()
-    rng = random.Random(1)
-    event_id = 0
-
-    def batch(size: int) -> list[dict[str, object]]:
-        nonlocal event_id
-        out: list[dict[str, object]] = []
-        for _ in range(size):
-            event_id += 1
-            values = bench._rating(rng, [0], rater_ids)
-            values |= {"noteId": rng.choice(note_ids), "createdAtMillis": newest + event_id}
-            out.append(
-                {
-                    "id": event_id,
-                    "event_type": "rating.created",
-                    "created_at_ms": newest + event_id,
-                    "payload": values,
-                }
-            )
-        return out
+    batch = bench.RatingEvents(note_ids, rater_ids, newest)
 
     state.warm_up()
     state.apply_events(batch(1))
-    state.rescore(newest + event_id)  # publishes the refit
+    state.rescore(batch.now)  # publishes the refit
     gc.collect()
     release_free_heap()
     state.apply_events(batch(args.batch_size))
-    state.rescore(newest + event_id)
+    state.rescore(batch.now)
     spent: dict[str, float] = defaultdict(float)
     for spec in (s for s in args.targets.split(",") if s):
         _wrap(spec, spent)
@@ -145,7 +126,7 @@ def main() -> int:
         events = batch(args.batch_size)
         start = time.process_time()
         state.apply_events(events)
-        state.rescore(newest + event_id)
+        state.rescore(batch.now)
         times.append(time.process_time() - start)
     ms = np.array(times) * 1000
     print(
