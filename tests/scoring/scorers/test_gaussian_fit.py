@@ -39,6 +39,30 @@ class _Planted:
     pre: PrescoringResult
 
 
+def _caught_after(
+    everything: Ratings, n_kept: int, factors: np.ndarray
+) -> tuple[Ratings, PushWindows, PrescoringResult]:
+    """The ratings before ``n_kept`` (the rest are the caught accounts', flagged), the push
+    windows those flags open, and a stand-in prescoring with rater factors ``factors``."""
+    n = factors.shape[0]
+    flagged = np.arange(everything.n_ratings) >= n_kept
+    windows = find_push_windows(
+        everything.note_idx,
+        np.rint(everything.helpful_num * 2).astype(np.int64),
+        everything.created_at_ms,
+        flagged,
+        PushGuardConfig(),
+    )
+    pre = SimpleNamespace(
+        final_round=SimpleNamespace(
+            rater_intercepts=np.zeros(n), rater_factors=factors[:, None], global_intercept=0.1
+        ),
+        helpfulness=SimpleNamespace(above_helpfulness_threshold=np.ones(n, dtype=np.bool_)),
+        note_ratio=7.0,
+    )
+    return everything.subset(~flagged), windows, cast(PrescoringResult, pre)
+
+
 def _planted() -> _Planted:
     """Note 0: a one-sided note (8 camp-A raters helpful, 4 camp-B raters not helpful or
     somewhat, over ten days) pushed HELPFUL by a pool within 6 hours: 30 of its accounts
@@ -82,22 +106,8 @@ def _planted() -> _Planted:
         for u in caught:
             rate(note, u, 1.0, 0, 6)
     everything = make_ratings(rows, n_notes=3, n_participants=n, created_at_ms=times)
-    flagged = np.arange(everything.n_ratings) >= n_kept
-    windows = find_push_windows(
-        everything.note_idx,
-        np.rint(everything.helpful_num * 2).astype(np.int64),
-        everything.created_at_ms,
-        flagged,
-        PushGuardConfig(),
-    )
-    pre = SimpleNamespace(
-        final_round=SimpleNamespace(
-            rater_intercepts=np.zeros(n), rater_factors=factors[:, None], global_intercept=0.1
-        ),
-        helpfulness=SimpleNamespace(above_helpfulness_threshold=np.ones(n, dtype=np.bool_)),
-        note_ratio=7.0,
-    )
-    return _Planted(everything.subset(~flagged), windows, cast(PrescoringResult, pre))
+    kept, windows, pre = _caught_after(everything, n_kept, factors)
+    return _Planted(kept, windows, pre)
 
 
 def _intercepts(planted: _Planted, windows: PushWindows | None) -> Any:
@@ -234,23 +244,8 @@ def _coverage_planted(outer: float) -> tuple[Ratings, PushWindows, PrescoringRes
         for u in caught:
             rate(note, u, value, 0, 6)
     everything = make_ratings(rows, n_notes=4, n_participants=n, created_at_ms=times)
-    flagged = np.arange(everything.n_ratings) >= n_kept
-    windows = find_push_windows(
-        everything.note_idx,
-        np.rint(everything.helpful_num * 2).astype(np.int64),
-        everything.created_at_ms,
-        flagged,
-        PushGuardConfig(),
-    )
-    pre = SimpleNamespace(
-        final_round=SimpleNamespace(
-            rater_intercepts=np.zeros(n), rater_factors=factors[:, None], global_intercept=0.1
-        ),
-        helpfulness=SimpleNamespace(above_helpfulness_threshold=np.ones(n, dtype=np.bool_)),
-        note_ratio=7.0,
-    )
-    ratings = everything.subset(~flagged)
-    return ratings, windows, cast(PrescoringResult, pre), ratings.rater_idx != hv_u
+    ratings, windows, pre = _caught_after(everything, n_kept, factors)
+    return ratings, windows, pre, ratings.rater_idx != hv_u
 
 
 def _coverage_fit(outer: float, windows: bool, *, aux: bool = True) -> Any:
