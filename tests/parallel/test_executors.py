@@ -13,6 +13,7 @@ from bridgewatch.parallel import (
     SerialExecutor,
     executor_scope,
     in_process,
+    on_this_host,
     open_executor,
     parse_executor,
     task_slots,
@@ -96,10 +97,33 @@ def test_a_raising_task_is_not_retried(tmp_path: Path) -> None:
     assert counter.read_text() == "x"
 
 
-def test_task_slots_are_known_in_process_only() -> None:
+def test_task_slots_are_known_for_the_executors_on_this_machine() -> None:
     assert task_slots(None) == 1
     assert task_slots(SerialExecutor()) == 1
+    assert on_this_host(None)
     with open_executor("threads:3") as pool:
         assert task_slots(pool) == 3
-    with open_executor("processes:1") as pool:
-        assert task_slots(pool) is None
+        assert on_this_host(pool)
+    with open_executor("processes:2") as pool:
+        assert task_slots(pool) == 2
+        assert on_this_host(pool)
+
+
+def test_a_running_dask_cluster_is_not_this_machine(dask_client: object) -> None:
+    from bridgewatch.parallel.dask_executor import DaskExecutor
+
+    executor = DaskExecutor(dask_client, owns_client=False)  # type: ignore[arg-type]
+    try:
+        # Its workers may be anywhere and come and go: neither a count nor this memory.
+        assert task_slots(executor) is None
+        assert not on_this_host(executor)
+        assert executor.memory_capacity() is None  # no worker declares MEMORY
+    finally:
+        executor.shutdown()
+
+
+def test_a_local_dask_cluster_of_this_run_is_this_machine() -> None:
+    pytest.importorskip("distributed")
+    with open_executor("dask:local:1") as executor:
+        assert task_slots(executor) == 1
+        assert on_this_host(executor)

@@ -109,9 +109,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="GIB",
         help=(
             "memory the scorers running at once may use, GiB: a scorer starts when its "
-            "estimated working memory fits beside the running ones (threads executors; "
-            "the output does not change). Default: 85%% of the memory available when the "
-            "scorers start"
+            "estimated working memory fits beside the running ones (executors on this "
+            "machine: threads, auto, processes, dask:local; worker processes' copies of the "
+            "inputs count against it; the output does not change). Default: 85%% of the "
+            "memory available when the scorers start. On a running Dask cluster, start the "
+            "workers with --resources MEMORY=<bytes> instead"
         ),
     )
     parser.add_argument(

@@ -8,6 +8,14 @@ again in each task's thread); closing what it opened. A worker lost mid-task is 
 Dask itself: the scheduler reruns its tasks on the other workers (tasks are pure). Tasks
 are never retried after raising: the run fails with the task's error.
 
+Memory on a running cluster: start each worker with a ``MEMORY`` resource of the bytes its
+tasks may use (``dask worker ... --resources "MEMORY=20e9"``). Each task then asks Dask for
+its estimated working memory (``submit_sized``), so a worker runs a large scorer alone and
+small ones side by side, wherever it is; a task larger than every worker's whole ``MEMORY``
+asks for the largest worker's all. Workers without the resource take tasks by count alone.
+A cluster this run starts (``dask:local:N``) shares this machine's memory: the caller gates
+its tasks against this machine's budget instead (``parallel.run_graph``).
+
 Needs the optional ``dask`` extra: ``pip install bridgewatch[dask]``.
 """
 
@@ -27,7 +35,9 @@ from bridgewatch.parallel.processes import pinned_call
 if TYPE_CHECKING:
     from bridgewatch.parallel.executors import ExecutorSpec
 
-__all__ = ["DaskExecutor", "PinThreadsPlugin"]
+__all__ = ["MEMORY_RESOURCE", "DaskExecutor", "PinThreadsPlugin"]
+
+MEMORY_RESOURCE = "MEMORY"
 
 _R = TypeVar("_R")
 
@@ -87,8 +97,39 @@ class DaskExecutor(Executor):
         """Workers connected to the scheduler now."""
         return len(self.client.scheduler_info().get("workers", {}))
 
+    @property
+    def local_workers(self) -> int | None:
+        """Workers of the cluster this executor started on this machine, else None."""
+        if self.cluster is None:
+            return None
+        return len(self.cluster.workers) or None
+
+    def memory_capacity(self) -> float | None:
+        """The largest ``MEMORY`` resource a connected worker declares, bytes; None when no
+        worker declares one (then tasks are placed by count alone)."""
+        workers = self.client.scheduler_info().get("workers", {})
+        declared = [
+            float(info.get("resources", {}).get(MEMORY_RESOURCE, 0.0)) for info in workers.values()
+        ]
+        largest = max(declared, default=0.0)
+        return largest if largest > 0.0 else None
+
     def submit(self, fn: Callable[..., _R], /, *args: object, **kwargs: object) -> Future[_R]:
         future: Future[_R] = self._inner.submit(pinned_call, fn, *args, **kwargs)
+        return future
+
+    def submit_sized(
+        self, fn: Callable[..., _R], args: tuple[object, ...], memory: float
+    ) -> Future[_R]:
+        """``submit(fn, *args)`` asking the scheduler for ``memory`` bytes of the workers'
+        ``MEMORY`` resource (capped at the largest worker's, so that the task can run
+        somewhere); a plain ``submit`` on workers that declare none."""
+        capacity = self.memory_capacity()
+        if capacity is None or memory <= 0.0:
+            return self.submit(fn, *args)
+        future: Future[_R] = self._inner.submit(
+            pinned_call, fn, *args, resources={MEMORY_RESOURCE: min(float(memory), capacity)}
+        )
         return future
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from bridgewatch.errors import ConfigError
+from bridgewatch.parallel.processes import RetryingProcessPool
 
 __all__ = [
     "EXECUTOR_HELP",
@@ -37,6 +38,7 @@ __all__ = [
     "SerialExecutor",
     "executor_scope",
     "in_process",
+    "on_this_host",
     "open_executor",
     "parse_executor",
     "task_slots",
@@ -151,15 +153,27 @@ def in_process(executor: Executor | None) -> bool:
 
 def task_slots(executor: Executor | None) -> int | None:
     """Tasks ``executor`` runs at once when that is known in this process: 1 serially
-    (None or ``SerialExecutor``), a thread pool's worker count; None for any other executor
-    (its workers decide)."""
+    (None or ``SerialExecutor``), a thread pool's or a ``processes:N`` pool's worker count,
+    the workers of a Dask cluster this run started (``dask:local:N``); None for a running
+    Dask cluster (its workers decide, and may come and go) and any other executor."""
     if executor is None or isinstance(executor, SerialExecutor):
         return 1
     if isinstance(executor, ThreadPoolExecutor):
         # The pool keeps its size only in this attribute (CPython's and PyPy's alike).
         workers = getattr(executor, "_max_workers", None)
         return workers if isinstance(workers, int) and workers >= 1 else None
-    return None
+    if isinstance(executor, RetryingProcessPool):
+        return executor.max_workers
+    local = getattr(executor, "local_workers", None)  # a DaskExecutor (optional extra)
+    return local if isinstance(local, int) and local >= 1 else None
+
+
+def on_this_host(executor: Executor | None) -> bool:
+    """Whether every task of ``executor`` runs on this machine, in its memory: serial,
+    threads, ``processes:N`` and a Dask cluster this run started (``dask:local:N``). A
+    running Dask cluster's workers may be anywhere: this machine's free memory says nothing
+    about theirs."""
+    return task_slots(executor) is not None
 
 
 @contextmanager
@@ -175,8 +189,6 @@ def open_executor(spec: str | ExecutorSpec, cores: int | None = None) -> Iterato
             max_workers=parsed.workers or 1, thread_name_prefix="bridgewatch-task"
         )
     elif parsed.kind == "processes":
-        from bridgewatch.parallel.processes import RetryingProcessPool
-
         executor = RetryingProcessPool(parsed.workers or 1)
     else:
         if importlib.util.find_spec("distributed") is None:

@@ -15,11 +15,11 @@ import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from bridgewatch.errors import BridgewatchError
 
-__all__ = ["Task", "TaskFailed", "admit", "run_graph"]
+__all__ = ["SizedSubmit", "Task", "TaskFailed", "admit", "run_graph"]
 
 _log = logging.getLogger(__name__)
 
@@ -76,6 +76,23 @@ def _check(tasks: Mapping[str, Task]) -> None:
 
     for name in tasks:
         visit(name, ())
+
+
+@runtime_checkable
+class SizedSubmit(Protocol):
+    """An executor that places each task by its memory estimate itself (a Dask cluster
+    whose workers declare a ``MEMORY`` resource): ``run_graph`` submits through
+    ``submit_sized`` with ``Task.memory``."""
+
+    def submit_sized(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], memory: float
+    ) -> Future[Any]: ...
+
+
+def _submit(executor: Executor, task: Task) -> Future[Any]:
+    if isinstance(executor, SizedSubmit):
+        return executor.submit_sized(task.fn, task.args, task.memory)
+    return executor.submit(task.fn, *task.args)
 
 
 def run_graph(
@@ -141,7 +158,7 @@ def run_graph(
             task = waiting.pop(name)
             if on_submit is not None:
                 on_submit(name, n_after)
-            running[executor.submit(task.fn, *task.args)] = name
+            running[_submit(executor, task)] = name
         done, _ = wait(list(running), return_when=FIRST_COMPLETED)
         for future in sorted(done, key=lambda f: order[running[f]]):
             name = running.pop(future)

@@ -382,10 +382,12 @@ def score(
         hold zero ratings (``scorers.run.without_rating_arrays``). Every table is the same;
         the memory (at 150M ratings ~4 GiB before the output tables are built) goes only
         if the caller keeps no reference to ``dataset`` (``run_batch`` hands it over).
-    memory_budget : bytes the scorer tasks may use at once under a parallel executor in
-        this process (a task waits until its estimated working memory fits:
-        ``scorers.schedule``); None: 85% of the memory available when the roster starts.
-        Only the time changes, never the output.
+    memory_budget : bytes the scorer tasks may use at once under a parallel executor on
+        this machine (threads, processes, a local Dask cluster: a task waits until its
+        estimated working memory fits: ``scorers.schedule``, ``scorers.remote``); None: 85%
+        of the memory available when the roster starts. A running Dask cluster places tasks
+        by its workers' ``MEMORY`` resources instead (``parallel.dask_executor``). Only the
+        time changes, never the output.
 
     Returns
     -------

@@ -10,7 +10,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -139,6 +139,52 @@ def test_a_scorer_subset_is_bit_identical_on_processes(
     s_full: Dataset, subset: tuple[ScorerSpec, ...], serial_subset: ScoringResult
 ) -> None:
     _assert_same(serial_subset, _score(s_full, subset, "processes:2"))
+
+
+class _CountingPool(RetryingProcessPool):
+    """A process pool that records how many of its tasks were unfinished at once."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(workers)
+        self.futures: list[Future[Any]] = []
+        self.most = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: object, **kwargs: object) -> Any:
+        future = super().submit(fn, *args, **kwargs)
+        self.futures.append(future)
+        self.most = max(self.most, sum(not f.done() for f in self.futures))
+        return future
+
+
+@pytest.mark.parametrize(("budget", "most"), [(1.0, 1), (None, 2)])
+def test_process_tasks_wait_for_memory_and_keep_the_bits(
+    s_full: Dataset,
+    subset: tuple[ScorerSpec, ...],
+    serial_subset: ScoringResult,
+    budget: float | None,
+    most: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """On this machine's worker processes a task starts only when its estimate fits the
+    budget beside the running ones and the workers' copies of the shared inputs: with 1
+    byte one task at a time (each starts alone), by default two. Never more than workers."""
+    pool = _CountingPool(2)
+    try:
+        with caplog.at_level("INFO", logger="bridgewatch.scoring.scorers.remote"):
+            result = score(
+                s_full,
+                ScoringConfig(),
+                as_of_ms=RUN1_NOW_MS,
+                seed=1,
+                scorers=subset,
+                executor=pool,
+                memory_budget=budget,
+            )
+    finally:
+        pool.shutdown()
+    _assert_same(serial_subset, result)
+    assert pool.most == most
+    assert "beside 2 workers' shared inputs" in caplog.text
 
 
 def _kill_when_started(work_dir: Path, pids: Callable[[], list[int]], killed: list[int]) -> None:

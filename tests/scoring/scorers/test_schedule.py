@@ -119,6 +119,9 @@ def test_task_memory_scales_with_the_view_and_lenders_hold_part_of_it() -> None:
     assert model.of_task("prescore", 1e6) == (8e7, 2e7)
     assert model.of_task("score", 1e6) == (8e7, 0.0)
     assert model.of_task("final", 1e6) == (4e7, 0.0)
+    # An empty view still takes the floor (a scorer's tables): it cannot slip in for free.
+    assert model.of_task("score", 0.0) == (2.0**20, 0.0)
+    assert model.of_task("prescore", 0.0) == (2.0**20, 0.0)
     budget = default_memory_budget(0.5)
     assert budget is None or budget > 0
 

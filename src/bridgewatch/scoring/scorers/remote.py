@@ -19,16 +19,23 @@ them (the Core-path result reads them), as in the serial path. The caller resolv
 references against its own shared inputs and the lenders' results, so the result has the
 same structure, and the same bits, as the serial path's. Each task's kernels run on one
 thread (``limit_kernel_threads(1)``).
+
+Memory: on this machine (``processes:N``, ``dask:local:N``) a task starts only when its
+estimated working memory (``schedule.TaskMemory``) fits beside the running ones within the
+budget, less the workers' copies of the shared inputs, and never more tasks than workers
+at once, so a free worker takes the longest ready task (as in process). On a running Dask
+cluster each task asks for its estimate of the workers' ``MEMORY`` resource instead
+(``dask_executor``), since this machine's memory says nothing about theirs.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 
-from bridgewatch.parallel import Task, run_graph
+from bridgewatch.parallel import Task, on_this_host, run_graph, task_slots
 from bridgewatch.parallel.artifacts import (
     WorkDir,
     cached_tree,
@@ -48,6 +55,8 @@ from bridgewatch.scoring.scorers.run import (
     ScorerRun,
 )
 from bridgewatch.scoring.scorers.schedule import (
+    TaskMemory,
+    default_memory_budget,
     prescore_and_score,
     prescoring_sources,
     roster_costs,
@@ -131,6 +140,20 @@ def _score_task(
     return dumps_with_refs(run, refs), time.perf_counter() - start
 
 
+def _host_budget(
+    executor: Executor, slots: int | None, memory_budget: float | None, shared_bytes: int
+) -> float | None:
+    """The tasks' memory budget on this machine, bytes, after each worker's copy of the
+    shared inputs (``shared_bytes``, the uncompressed file); None: not gated (one worker,
+    a running Dask cluster, or the available memory unknown)."""
+    if not on_this_host(executor) or slots is None or slots < 2:
+        return None
+    budget = default_memory_budget() if memory_budget is None else memory_budget
+    if budget is None:
+        return None
+    return max(0.0, budget - slots * float(shared_bytes))
+
+
 def run_roster_remote(
     shared: SharedScreening,
     roster: tuple[ScorerSpec, ...],
@@ -141,6 +164,8 @@ def run_roster_remote(
     work_dir: str | None = None,
     shares: Mapping[str, str] | None = None,
     outputs_only: bool = False,
+    memory_budget: float | None = None,
+    memory: TaskMemory | None = None,
 ) -> RosterResult:
     """``run_roster`` on an executor whose tasks run in other processes (see the module).
 
@@ -156,6 +181,10 @@ def run_roster_remote(
         cluster). The run directory is removed afterwards.
     outputs_only : each run keeps only what the output files read (``run.for_outputs``)
         once loaded here.
+    memory_budget : bytes the tasks may use at once on this machine (``processes:N``,
+        ``dask:local:N``), the workers' copies of the shared inputs included; None: 85% of
+        the memory available when the roster starts. Not read for a running Dask cluster.
+    memory : the per-rating memory model of the tasks; default ``TaskMemory()``.
 
     Raises
     ------
@@ -176,21 +205,39 @@ def run_roster_remote(
             work.root,
             time.perf_counter() - started,
         )
-        priorities = task_priorities(graph, roster_costs(shared.inputs, roster))
+        costs = roster_costs(shared.inputs, roster)
+        priorities = task_priorities(graph, costs)
+        model = TaskMemory() if memory is None else memory
+        slots = task_slots(executor)
+        budget = _host_budget(executor, slots, memory_budget, size)
         tasks: dict[str, Task] = {}
         for name, deps in graph.items():
             kind, _, scorer = name.partition(":")
             spec = by_name[scorer]
+            # A lender's prescoring goes to the work directory, not memory: nothing held.
+            working, _ = model.of_task(kind, costs[scorer])
             if kind == "prescore":  # lenders first: their borrowers wait on them
                 args: tuple[object, ...] = (work.root, spec, seed, not spec.final)
-                tasks[name] = Task(_prescore_task, args, priority=priorities[name])
+                fn: Callable[..., object] = _prescore_task
             elif kind == "final":
                 args = (work.root, spec, sources[scorer], seed, gaussian_fitter)
-                tasks[name] = Task(_final_task, args, deps, priority=priorities[name])
+                fn = _final_task
             else:
                 args = (work.root, spec, seed, gaussian_fitter)
-                tasks[name] = Task(_score_task, args, priority=priorities[name])
-        results = run_graph(executor, tasks)
+                fn = _score_task
+            tasks[name] = Task(fn, args, deps, priorities[name], working)
+        if budget is not None:
+            _log.info(
+                "roster: memory budget %.0f MiB beside %d workers' shared inputs; largest "
+                "task estimates %s",
+                budget / 2**20,
+                slots,
+                ", ".join(
+                    f"{n} {t.memory / 2**20:.0f} MiB"
+                    for n, t in sorted(tasks.items(), key=lambda kv: -kv[1].memory)[:4]
+                ),
+            )
+        results = run_graph(executor, tasks, max_running=slots, memory_budget=budget)
     seconds = {name: float(result[1]) for name, result in results.items()}
     payloads = {name: result[0] for name, result in results.items()}
     refs = object_paths(shared, _SHARED)

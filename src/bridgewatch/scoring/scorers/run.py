@@ -693,8 +693,9 @@ def run_roster(
     what the output files read (``for_outputs``) from the moment it finishes. With
     ``keep_core_ratings`` False, in process, Core's run drops its per-rating arrays
     (``without_ratings``) as its task ends, too. ``memory_budget``: bytes the tasks may
-    use at once in process under a parallel executor (``schedule``; None: 85% of the memory
-    available when the roster starts).
+    use at once on this machine under a parallel executor (``schedule``, ``remote``; None:
+    85% of the memory available when the roster starts); a running Dask cluster places
+    tasks by its workers' ``MEMORY`` resources instead.
     """
     screening = screen_roster(shared, roster, audit=audit)
     shares = shared_prescorings(screening.inputs, roster)
@@ -726,4 +727,5 @@ def run_roster(
         work_dir=work_dir,
         shares=shares,
         outputs_only=outputs_only,
+        memory_budget=memory_budget,
     )

@@ -147,19 +147,22 @@ class TaskMemory:
     prescoring : a prescoring (``prescore:`` and ``score:`` tasks), bytes per view rating.
     final : final scoring alone (``final:`` tasks, on a borrowed or held prescoring).
     held : a lender's view kept from its prescoring until its last borrower is done.
+    floor : the least any task uses while it runs (its tables and state), bytes: a scorer
+        whose view is empty still takes a worker and some memory.
     """
 
     prescoring: float = 90.0
     final: float = 45.0
     held: float = 20.0
+    floor: float = float(2**20)
 
     def of_task(self, kind: str, view_ratings: float) -> tuple[float, float]:
         """(memory while running, memory held after) of a task of ``kind`` ("prescore",
         "final", "score") on a view of ``view_ratings`` ratings, bytes."""
         if kind == "final":
-            return self.final * view_ratings, 0.0
+            return max(self.floor, self.final * view_ratings), 0.0
         held = self.held * view_ratings if kind == "prescore" else 0.0
-        return self.prescoring * view_ratings, held
+        return max(self.floor, self.prescoring * view_ratings), held
 
 
 _MEMINFO = Path("/proc/meminfo")
