@@ -185,6 +185,7 @@ def test_process_tasks_wait_for_memory_and_keep_the_bits(
     _assert_same(serial_subset, result)
     assert pool.most == most
     assert "beside 2 workers' shared inputs" in caplog.text
+    assert "roster: 11 of 11 tasks done" in caplog.text
 
 
 def _kill_when_started(work_dir: Path, pids: Callable[[], list[int]], killed: list[int]) -> None:

@@ -20,6 +20,7 @@ from bridgewatch.scoring.scorers.run import (
     screen_roster,
 )
 from bridgewatch.scoring.scorers.schedule import (
+    RosterProgress,
     TaskMemory,
     available_memory,
     default_memory_budget,
@@ -140,3 +141,19 @@ def test_available_memory_reads_the_host_and_a_container_limit(tmp_path: Path) -
     assert available_memory(meminfo, cgroup) == 3 * 2**30  # the container's room
     assert available_memory(tmp_path / "none", cgroup) == 3 * 2**30
     assert available_memory(tmp_path / "none", tmp_path / "none") is None
+
+
+def test_roster_progress_logs_each_finished_task_with_the_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    progress = RosterProgress(3)
+    with caplog.at_level("INFO", logger="bridgewatch.scoring.scorers.schedule"):
+        for name in ("prescore:MFCoreScorer", "final:MFCoreScorer", "score:GaussianScorer"):
+            progress(name)
+    lines = [r.getMessage() for r in caplog.records]
+    assert [line.split(" after ")[0] for line in lines] == [
+        "roster: 1 of 3 tasks done",
+        "roster: 2 of 3 tasks done",
+        "roster: 3 of 3 tasks done",
+    ]
+    assert lines[-1].endswith("(score:GaussianScorer)")

@@ -55,6 +55,7 @@ from bridgewatch.scoring.scorers.run import (
     ScorerRun,
 )
 from bridgewatch.scoring.scorers.schedule import (
+    RosterProgress,
     TaskMemory,
     default_memory_budget,
     prescore_and_score,
@@ -237,7 +238,13 @@ def run_roster_remote(
                     for n, t in sorted(tasks.items(), key=lambda kv: -kv[1].memory)[:4]
                 ),
             )
-        results = run_graph(executor, tasks, max_running=slots, memory_budget=budget)
+        results = run_graph(
+            executor,
+            tasks,
+            on_done=RosterProgress(len(tasks), _log),
+            max_running=slots,
+            memory_budget=budget,
+        )
     seconds = {name: float(result[1]) for name, result in results.items()}
     payloads = {name: result[0] for name, result in results.items()}
     refs = object_paths(shared, _SHARED)

@@ -59,6 +59,7 @@ from bridgewatch.scoring.scorers.run import (
 from bridgewatch.scoring.scorers.spec import ScorerSpec
 
 __all__ = [
+    "RosterProgress",
     "TaskMemory",
     "available_memory",
     "default_memory_budget",
@@ -198,6 +199,27 @@ def default_memory_budget(share: float = 0.85) -> float | None:
     now (the shared inputs already loaded), bytes; None (no limit) where unknown."""
     available = available_memory()
     return None if available is None else share * available
+
+
+class RosterProgress:
+    """Logs each finished task of a roster graph with the count done and the time since
+    the start: a long run (hours at Community Notes' scale) shows how far it is."""
+
+    def __init__(self, total: int, log: logging.Logger = _log) -> None:
+        self._total = total
+        self._done = 0
+        self._log = log
+        self._started = time.perf_counter()
+
+    def __call__(self, name: str, result: object = None) -> None:
+        self._done += 1
+        self._log.info(
+            "roster: %d of %d tasks done after %.0f s (%s)",
+            self._done,
+            self._total,
+            time.perf_counter() - self._started,
+            name,
+        )
 
 
 def task_priorities(graph: dict[str, tuple[str, ...]], costs: dict[str, float]) -> dict[str, float]:
@@ -360,7 +382,10 @@ def run_roster_in_process(
         for dep in deps:
             borrowers[dep] = borrowers.get(dep, 0) + 1
 
+    progress = RosterProgress(len(tasks))
+
     def keep(name: str, result: tuple[object, float]) -> None:
+        progress(name)
         for dep in graph[name]:
             borrowers[dep] -= 1
             lender = dep.partition(":")[2]
