@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,11 +13,13 @@ from bridgewatch.errors import BridgewatchError
 from bridgewatch.model import IdIndex, Ratings
 from bridgewatch.parallel import ExecutorSpec
 from bridgewatch.parallel.artifacts import (
+    array_ids,
     dumps_with_refs,
     load_tree,
     loads_with_refs,
     object_paths,
     save_tree,
+    tree_nbytes,
     work_directory,
 )
 
@@ -104,3 +107,23 @@ def test_a_work_directory_can_be_an_fsspec_url() -> None:
         assert work.root.startswith("memory://bw-test/bridgewatch-run-")
         save_tree(_ratings(), work.url("shared.npz"))
         assert load_tree(work.url("shared.npz")).n_ratings == 3
+
+
+@dataclasses.dataclass(frozen=True)
+class _Leaf:
+    values: np.ndarray
+    blob: bytes
+
+
+def test_tree_nbytes_counts_each_buffer_once_and_leaves_out_the_shared_ones() -> None:
+    shared = np.zeros(1000)  # 8,000 bytes
+    own = np.ones(100, dtype=np.int32)  # 400 bytes
+    tree = {
+        "a": _Leaf(own, b"x" * 50),
+        "b": [own[:10], shared[5:], (own,)],  # a view counts as its whole base, once
+        "c": _Leaf(shared, b""),
+    }
+    assert tree_nbytes(tree) == 400 + 50 + 8000
+    assert tree_nbytes(tree, array_ids({"inputs": shared})) == 400 + 50
+    assert tree_nbytes(None) == 0
+    assert tree_nbytes(shared[::2]) == 8000

@@ -146,3 +146,38 @@ def test_any_graph_finishes_with_every_result_within_the_budget(
         results = run_graph(pool, tasks, max_running=3, memory_budget=float(budget))
     assert results == {f"t{i}": i * i for i in range(n)}
     assert state["worst"] <= 0.0
+
+
+def test_what_the_caller_keeps_of_finished_results_counts_against_the_budget() -> None:
+    lock = threading.Lock()
+    state = {"running": 0, "together": 0}
+
+    def work(keep: float) -> float:
+        with lock:
+            state["running"] += 1
+            state["together"] = max(state["together"], state["running"])
+        time.sleep(0.03)
+        with lock:
+            state["running"] -= 1
+        return keep
+
+    def run(retained: bool) -> int:
+        state.update(running=0, together=0)
+        tasks = {
+            "first": Task(work, (6.0,), memory=2.0),
+            "c": Task(work, (0.0,), deps=("first",), memory=3.0),
+            "d": Task(work, (0.0,), deps=("first",), memory=3.0),
+        }
+        with open_executor("threads:2") as pool:
+            run_graph(
+                pool,
+                tasks,
+                max_running=2,
+                memory_budget=10.0,
+                retained=(lambda _, kept: kept) if retained else None,
+            )
+        return state["together"]
+
+    # "first" keeps 6 of the 10: 6 + 3 + 3 > 10, so c and d run one after the other.
+    assert run(retained=True) == 1
+    assert run(retained=False) == 2

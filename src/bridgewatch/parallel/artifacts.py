@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -40,6 +40,7 @@ from bridgewatch.errors import BridgewatchError
 
 __all__ = [
     "WorkDir",
+    "array_ids",
     "cached_tree",
     "clear_cached_trees",
     "dumps_with_refs",
@@ -47,6 +48,7 @@ __all__ = [
     "loads_with_refs",
     "object_paths",
     "save_tree",
+    "tree_nbytes",
     "work_directory",
 ]
 
@@ -275,6 +277,55 @@ def clear_cached_trees() -> None:
     """Drop the tree ``cached_tree`` keeps (a worker that outlives the run calls it)."""
     with _CACHE_LOCK:
         _CACHE.clear()
+
+
+def array_ids(tree: object) -> set[int]:
+    """The ids of every array ``tree`` holds and of their base arrays (``tree_nbytes``'s
+    ``exclude``: arrays shared with another tree are not counted twice)."""
+    ids: set[int] = set()
+    _walk(tree, ids, set())
+    return ids
+
+
+def tree_nbytes(tree: object, exclude: set[int] | None = None) -> int:
+    """Bytes of the arrays (and ``bytes`` values) a tree of dataclasses, dicts, lists and
+    tuples holds, each buffer once: a view counts as its base array, whole. Arrays whose
+    id (or whose base's id) is in ``exclude`` count 0.
+
+    Parameters
+    ----------
+    tree : the object to measure (a scorer run, say).
+    exclude : ids of arrays held elsewhere already (``array_ids`` of the shared inputs).
+    """
+    ids: set[int] = set(exclude or ())
+    return _walk(tree, ids, set())
+
+
+def _walk(value: object, arrays: set[int], visited: set[int]) -> int:
+    if value is None or isinstance(value, (bool, int, float, str, np.generic)):
+        return 0
+    if id(value) in visited:
+        return 0
+    visited.add(id(value))
+    if isinstance(value, np.ndarray):
+        base = value
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        if id(base) in arrays or id(value) in arrays:
+            return 0
+        arrays.add(id(base))
+        return int(base.nbytes)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return len(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        children: Iterable[object] = (getattr(value, f.name) for f in dataclasses.fields(value))
+    elif isinstance(value, Mapping):
+        children = value.values()
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        children = value
+    else:
+        return 0
+    return sum(_walk(child, arrays, visited) for child in children)
 
 
 # -- results with references -----------------------------------------------------------

@@ -5,8 +5,9 @@ each reads its big inputs by path and writes what a later task needs to the run'
 directory, so results travel only from a task to the caller. A task is submitted when
 every task it depends on has finished, highest priority first (put the longest tasks
 first: with list scheduling the run then ends close to its critical path). Given a memory
-budget, a task also waits until its estimated working memory fits beside the tasks running
-and the results still held for their dependents (``Task.memory``, ``Task.holds``).
+budget, a task also waits until its estimated working memory fits beside the tasks running,
+the results still held for their dependents (``Task.memory``, ``Task.holds``) and what the
+caller keeps of the finished tasks' results (``retained``).
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ def run_graph(
     max_running: int | None = None,
     memory_budget: float | None = None,
     on_submit: Callable[[str, int], None] | None = None,
+    retained: Callable[[str, Any], float] | None = None,
 ) -> dict[str, Any]:
     """Run every task of ``tasks`` on ``executor``, each after its dependencies.
 
@@ -117,6 +119,10 @@ def run_graph(
         first-out queue filled earlier: a task that becomes ready late but is long (a
         lender's final fits) starts before the short tasks queued at the start.
     memory_budget : bytes the tasks may use at once (None: no limit); see ``admit``.
+    retained : called in the caller's thread as ``retained(name, result)`` after
+        ``on_done``: the bytes of a finished task's result that the caller keeps until the
+        graph ends (a finished scorer's output state); they count against
+        ``memory_budget`` from then on, so the budget follows what the run has kept.
     on_submit : called in the caller's thread as ``on_submit(name, n_running)`` just
         before a task is submitted, with the number of tasks that will then be running
         (itself included, the others admitted in the same round too): 1 means it starts
@@ -144,13 +150,14 @@ def run_graph(
         for dep in task.deps:
             dependents[dep] = dependents.get(dep, 0) + 1
     held: dict[str, float] = {}
+    kept = 0.0
     while waiting or running:
         ready = [n for n, t in waiting.items() if all(d in results for d in t.deps)]
         ready.sort(key=lambda n: (-waiting[n].priority, order[n]))
         slots = None if max_running is None else max(0, max_running - len(running))
         in_flight = [tasks[n] for n in running.values()]
         admitted = admit(
-            [waiting[n] for n in ready], in_flight, sum(held.values()), memory_budget, slots
+            [waiting[n] for n in ready], in_flight, sum(held.values()) + kept, memory_budget, slots
         )
         names = [ready[i] for i in admitted]
         n_after = len(running) + len(names)
@@ -177,6 +184,8 @@ def run_graph(
                     held.pop(dep, None)
             if on_done is not None:
                 on_done(name, results[name])
+            if retained is not None:
+                kept += max(0.0, float(retained(name, results[name])))
     return {name: results[name] for name in tasks}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -94,9 +95,14 @@ def test_broad_scorers_come_first_and_lenders_before_everything(shared: CoreInpu
     assert priorities["score:MFExpansionScorer"] > priorities["score:MFGroupScorer_13"]
 
 
-def test_a_memory_budget_changes_the_order_never_a_bit(shared: CoreInputs) -> None:
+def test_a_memory_budget_changes_the_order_never_a_bit(
+    shared: CoreInputs, caplog: pytest.LogCaptureFixture
+) -> None:
     roster = select_scorers(default_roster(CONFIG), NAMES)
-    with open_executor("threads:2") as pool:
+    with (
+        caplog.at_level("INFO", "bridgewatch.scoring.scorers.schedule"),
+        open_executor("threads:2") as pool,
+    ):
         free = run_roster(
             shared, roster, seed=3, gaussian_fitter=gaussian_note_fitter, executor=pool
         )
@@ -110,6 +116,9 @@ def test_a_memory_budget_changes_the_order_never_a_bit(shared: CoreInputs) -> No
             memory_budget=1.0,
         )
     expected, got = _arrays(free), _arrays(tight)
+    # The finished scorers' output state is counted against the budget, and reported.
+    kept = re.findall(r"finished tasks keep (\d+) MiB", caplog.text)
+    assert len(kept) == 2 and kept[0] == kept[1]
     assert expected.keys() == got.keys()
     for key, values in expected.items():
         np.testing.assert_array_equal(got[key], values, err_msg=key)

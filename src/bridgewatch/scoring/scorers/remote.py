@@ -43,6 +43,7 @@ from bridgewatch.parallel.artifacts import (
     loads_with_refs,
     object_paths,
     save_tree,
+    tree_nbytes,
     work_directory,
 )
 from bridgewatch.scoring._threads import limit_kernel_threads
@@ -238,12 +239,14 @@ def run_roster_remote(
                     for n, t in sorted(tasks.items(), key=lambda kv: -kv[1].memory)[:4]
                 ),
             )
+        # The finished tasks' results (compact pickles) stay here until the roster ends.
         results = run_graph(
             executor,
             tasks,
             on_done=RosterProgress(len(tasks), _log),
             max_running=slots,
             memory_budget=budget,
+            retained=lambda _, result: float(tree_nbytes(result)),
         )
     seconds = {name: float(result[1]) for name, result in results.items()}
     payloads = {name: result[0] for name, result in results.items()}

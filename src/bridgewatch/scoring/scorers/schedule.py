@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from bridgewatch.parallel import SerialExecutor, Task, run_graph, task_slots
+from bridgewatch.parallel.artifacts import array_ids, tree_nbytes
 from bridgewatch.scoring.defences import SharedScreening
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.preprocess import raters_in_scope
@@ -59,6 +60,7 @@ from bridgewatch.scoring.scorers.run import (
 from bridgewatch.scoring.scorers.spec import ScorerSpec
 
 __all__ = [
+    "Retained",
     "RosterProgress",
     "TaskMemory",
     "available_memory",
@@ -199,6 +201,23 @@ def default_memory_budget(share: float = 0.85) -> float | None:
     now (the shared inputs already loaded), bytes; None (no limit) where unknown."""
     available = available_memory()
     return None if available is None else share * available
+
+
+class Retained:
+    """What the caller keeps of each finished task's result, bytes (``run_graph``'s
+    ``retained``): the arrays of the finished scorer's output state, those of the run's
+    shared inputs not counted (``parallel.artifacts.tree_nbytes``). At Community Notes'
+    scale the finished scorers keep several GiB by the end of the roster (~40-100 B per
+    note and participant each), which the budget must leave room for."""
+
+    def __init__(self, shared: object) -> None:
+        self._shared = array_ids(shared)
+        self.total = 0.0
+
+    def __call__(self, name: str, result: object) -> float:
+        size = float(tree_nbytes(result, self._shared))
+        self.total += size
+        return size
 
 
 class RosterProgress:
@@ -393,6 +412,7 @@ def run_roster_in_process(
                 # Every borrower is done: its view's per-rating arrays can go.
                 lent[lender] = roster_run.slim_prescored(lent[lender])
 
+    retained = Retained(shared)
     started = time.perf_counter()
     timed = run_graph(
         ex,
@@ -401,6 +421,7 @@ def run_roster_in_process(
         max_running=slots,
         memory_budget=budget if slots != 1 else None,
         on_submit=on_submit,
+        retained=retained,
     )
     results = {name: result for name, (result, _) in timed.items()}
     runs: dict[str, ScorerRun] = {}
@@ -414,8 +435,8 @@ def run_roster_in_process(
             if outputs_only:
                 runs[spec.name] = roster_run.for_outputs(runs[spec.name])
     _log.info(
-        "roster: %d tasks on %s in %.2f s", len(tasks), type(ex).__name__,
-        time.perf_counter() - started,
+        "roster: %d tasks on %s in %.2f s; finished tasks keep %.0f MiB", len(tasks),
+        type(ex).__name__, time.perf_counter() - started, retained.total / 2**20,
     )  # fmt: skip
     return RosterResult(
         runs, task_cpu_seconds={name: cpu for name, (_, cpu) in timed.items()}, shares=shares
