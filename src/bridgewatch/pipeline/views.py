@@ -137,8 +137,21 @@ def note_views(
             "scorers": per_note[k],
             "columns": dict(zip(names, by_note[k], strict=True)) if names else {},
         }
-        out.append(json.dumps(doc, allow_nan=False, default=_plain))
+        out.append(_ENCODER.encode(doc))
     return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        v = value.item()
+        return None if isinstance(v, float) and not math.isfinite(v) else v
+    raise TypeError(f"not JSON: {type(value)}")
+
+
+# ``json.dumps(doc, allow_nan=False, default=_plain)``'s encoder, made once: a pass encodes
+# ~500 documents of ~6 KB. The documents are trees of fresh dicts and lists (no cycles), so
+# the cycle check is skipped: the same text, ~9% faster.
+_ENCODER = json.JSONEncoder(allow_nan=False, default=_plain, check_circular=False)
 
 
 def _rows(columns: FamilyColumns, rows: NDArray[np.int64]) -> FamilyColumns:
@@ -181,10 +194,3 @@ def _values(values: pl.Series | list[object] | NDArray[np.generic]) -> list[Any]
             return values.tolist()  # type: ignore[no-any-return]
         return _clean(values.tolist())
     return _clean(list(values))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        v = value.item()
-        return None if isinstance(v, float) and not math.isfinite(v) else v
-    raise TypeError(f"not JSON: {type(value)}")

@@ -439,11 +439,27 @@ def note_aggregates(
         # Capture-filtered scorers keep rows only for notes they saw ratings of; the others
         # (ExpansionPlus, topic scorers) emit a row for every note of their note scope.
         scored &= signs.num_ratings > 0
-    has_row = pre.helpfulness.has_row | np.isfinite(pre.final_round.rater_intercepts)
-    num_final = np.bincount(
-        scoped.note_idx[has_row[scoped.rater_idx]], minlength=inputs.n_notes
-    ).astype(np.int64)
+    num_final = num_final_round_ratings(
+        scoped, pre.helpfulness.has_row, pre.final_round.rater_intercepts, inputs.n_notes
+    )
     return NoteAggregates(signs, tags, incorrect, scored, num_final)
+
+
+def num_final_round_ratings(
+    scoped: Ratings,
+    has_row: NDArray[np.bool_],
+    rater_intercepts: NDArray[np.floating],
+    n_notes: int,
+) -> NDArray[np.int64]:
+    """Ratings per note of the raters with a helpfulness row or a final-round intercept
+    (int64, shape (n_notes,)). With fewer ratings than participants (a live pass over a few
+    notes) the flags are read for the ratings' raters only: the same flags."""
+    rater = scoped.rater_idx
+    if scoped.n_ratings < has_row.shape[0]:
+        has = has_row[rater] | np.isfinite(rater_intercepts[rater])
+    else:
+        has = (has_row | np.isfinite(rater_intercepts))[rater]
+    return np.bincount(scoped.note_idx[has], minlength=n_notes).astype(np.int64)
 
 
 def _incorrect(

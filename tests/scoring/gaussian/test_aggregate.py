@@ -344,3 +344,44 @@ def test_bad_input_is_named() -> None:
             extra_rater_idx=np.array([0, 0], np.int32),
         )
     assert err.value.field == "extra_rater_idx"
+
+
+def _scattered_table(
+    factors: F, raters: NDArray[np.int32], extra_rater: NDArray[np.int32], p: GaussianPassConfig
+) -> tuple[NDArray[np.float32], NDArray[np.int32], NDArray[np.int32], F]:
+    """The replaced table: the read raters' rows in a zero table over every rater."""
+    needed = np.zeros(factors.shape[0], dtype=np.bool_)
+    needed[raters] = True
+    needed[extra_rater[extra_rater >= 0]] = True
+    table = np.zeros((factors.shape[0], len(p.points)), dtype=np.float32)
+    table[needed] = kernel_table(factors[needed], p)
+    return table, raters, extra_rater, factors
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_few_raters_read_through_their_own_rows_score_the_same(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pass over a few notes makes the rows of the raters it reads alone and renumbers
+    them (no table over every rater): bit-identical scores, factor estimates and flags,
+    author rows included."""
+    rng = np.random.default_rng(seed)
+    n_raters, n_notes = 3000, 12
+    f = rng.uniform(-1.0, 1.0, n_raters)
+    f[rng.random(n_raters) < 0.1] = np.nan  # raters without a factor are never read
+    readable = np.flatnonzero(np.isfinite(f))
+    pool = rng.choice(readable, 60, replace=False)
+    counts = rng.integers(0, 15, n_notes)
+    note = np.repeat(np.arange(n_notes, dtype=np.int32), counts)
+    raters = rng.choice(pool, note.size).astype(np.int32)
+    h = rng.choice([0.0, 0.5, 1.0], note.size).astype(np.float32)
+    extra = np.where(rng.random(n_notes) < 0.5, rng.choice(readable, n_notes), -1).astype(np.int32)
+    args = (note, raters, h, f)
+    got = aggregate_gaussian(*args, n_notes=n_notes, extra_rater_idx=extra)
+    monkeypatch.setattr(aggregate_module, "_rater_table", _scattered_table)
+    want = aggregate_gaussian(*args, n_notes=n_notes, extra_rater_idx=extra)
+    for name in ("intercept", "crh_score", "crnh_score", "factor_estimate"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+    for name in ("crh_insufficient", "crnh_insufficient"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+    assert np.isfinite(got.intercept).sum() > 3

@@ -7,6 +7,7 @@ import pytest
 
 from bridgewatch.errors import ConfigError
 from bridgewatch.scoring.preprocess import CoreScopeConfig, capture_mask, raters_in_scope
+from bridgewatch.scoring.preprocess.scope import note_counts
 
 
 def test_absent_raters_are_in_scope_enrolled_without_group_are_not() -> None:
@@ -47,3 +48,18 @@ def test_capture_equals_the_float_weighted_share() -> None:
     got = capture_mask(note, in_scope, 310, config)
     np.testing.assert_array_equal(got, want)
     assert 0 < got.sum() < 300 and not got[300:].any()
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_note_counts_equal_the_two_bincounts(dtype: type) -> None:
+    rng = np.random.default_rng(7)
+    note: np.ndarray = rng.integers(0, 400, 30_000).astype(dtype)
+    chosen = rng.random(30_000) < 0.3
+    total, hits = note_counts(note, chosen, 410)
+    assert total.dtype == hits.dtype == np.int64
+    np.testing.assert_array_equal(total, np.bincount(note, minlength=410))
+    np.testing.assert_array_equal(hits, np.bincount(note[chosen], minlength=410))
+    empty = note_counts(np.zeros(0, dtype=dtype), np.zeros(0, dtype=np.bool_), 3)
+    assert empty[0].tolist() == empty[1].tolist() == [0, 0, 0]
+    with pytest.raises(IndexError):
+        note_counts(np.array([0, 3], dtype=dtype), np.array([True, True]), 3)

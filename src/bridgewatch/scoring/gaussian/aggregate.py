@@ -140,21 +140,30 @@ def _rater_table(
     raters: NDArray[np.int32],
     extra_rater: NDArray[np.int32],
     p: GaussianPassConfig,
-) -> NDArray[np.float32]:
-    """The kernel table rows of the raters the pass reads; every row when they are many
-    (an incremental pass over a few notes reads a few raters: the other rows are left 0
-    and never read). Each row is computed on its own, so the rows are the same."""
+) -> tuple[NDArray[np.float32], NDArray[np.int32], NDArray[np.int32], FloatArray]:
+    """The kernel table rows of the raters the pass reads, with the rater columns and
+    factors the pass reads them through: ``(table, raters, extra_rater, factors)``.
+
+    When the pass reads many raters, every row, the columns as given. An incremental pass
+    over a few notes reads a few raters: only their rows are made, and the raters are
+    renumbered onto them (``raters`` and ``extra_rater`` remapped, ``factors`` cut to the
+    same raters), so no (all raters x points) table is allocated per pass (9 MB per call
+    at 47k raters). Each row is computed on its own and the kernel only reads a rater's
+    factor and row through its number, so the scores are the same."""
     n_raters = factors.shape[0]
     if raters.shape[0] >= n_raters:
-        return kernel_table(factors, p)
+        return kernel_table(factors, p), raters, extra_rater, factors
     needed = np.zeros(n_raters, dtype=np.bool_)
     needed[raters] = True
     needed[extra_rater[extra_rater >= 0]] = True
     if np.count_nonzero(needed) >= n_raters // 4:
-        return kernel_table(factors, p)
-    table = np.zeros((n_raters, len(p.points)), dtype=np.float32)
-    table[needed] = kernel_table(factors[needed], p)
-    return table
+        return kernel_table(factors, p), raters, extra_rater, factors
+    kept = np.flatnonzero(needed)
+    local = np.full(n_raters, -1, dtype=np.int32)
+    local[kept] = np.arange(kept.shape[0], dtype=np.int32)
+    factors_l = np.ascontiguousarray(factors[kept])
+    extra_l = np.where(extra_rater >= 0, local[np.maximum(extra_rater, 0)], -1).astype(np.int32)
+    return kernel_table(factors_l, p), local[raters], extra_l, factors_l
 
 
 def _run_pass(
@@ -168,7 +177,7 @@ def _run_pass(
     score = np.empty(n_notes)
     fhat = np.empty(n_notes)
     insufficient = np.empty(n_notes, dtype=np.bool_)
-    table = _rater_table(factors, grouped.raters, extra_rater, p)
+    table, raters, extra_rater, factors = _rater_table(factors, grouped.raters, extra_rater, p)
     points = np.asarray(p.points, dtype=np.float64)
     scal = _pass_scalars(config, p)
     flags = np.array([1 if p.flip_values else 0], dtype=np.int64)
@@ -178,7 +187,7 @@ def _run_pass(
             lo,
             hi,
             grouped.indptr,
-            grouped.raters,
+            raters,
             grouped.values,
             extra_rater,
             factors,

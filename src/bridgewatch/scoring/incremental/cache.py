@@ -24,6 +24,7 @@ __all__ = [
     "FITS",
     "NoteFitCache",
     "align_prescoring",
+    "prescoring_on_rows",
     "rating_fingerprints",
     "rows_of",
     "take_rows",
@@ -186,7 +187,13 @@ def align_prescoring(
     """
     if old_note_ids.shape == new_note_ids.shape and np.array_equal(old_note_ids, new_note_ids):
         return pre
-    rows = rows_of(old_note_ids, new_note_ids)
+    return prescoring_on_rows(pre, rows_of(old_note_ids, new_note_ids))
+
+
+def prescoring_on_rows(pre: PrescoringResult, rows: NDArray[np.int64]) -> PrescoringResult:
+    """``pre`` re-indexed by ``rows`` (each new note's row in ``pre``'s notes, -1: a note
+    ``pre`` does not have), as :func:`align_prescoring` does once it has the rows: callers
+    that align several prescorings on the same notes find the rows once."""
     dil = pre.diligence
     return replace(
         pre,

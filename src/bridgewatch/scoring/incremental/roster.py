@@ -40,6 +40,7 @@ from bridgewatch.scoring.history import StatusHistory, update_status_history
 from bridgewatch.scoring.incremental.cache import (
     NoteFitCache,
     align_prescoring,
+    prescoring_on_rows,
     rows_of,
     take_rows,
 )
@@ -364,6 +365,8 @@ class PrescoringAligner:
         self._coverage: FamilyColumns | None = None
         self._scope_key: tuple[NDArray[np.int64], NDArray[np.bool_]] | None = None
         self._scopes: dict[CoreScopeConfig, NDArray[np.bool_]] = {}
+        self._rows_base: NDArray[np.str_] | None = None
+        self._note_rows: list[tuple[NDArray[np.str_], NDArray[np.int64]]] = []
 
     def _keyed(self, refit: RosterRefit, note_ids: NDArray[np.str_]) -> None:
         """Drop the cached alignments unless they are of ``refit`` and ``note_ids``."""
@@ -401,8 +404,30 @@ class PrescoringAligner:
     def get_notes(
         self, refit: RosterRefit, name: str, note_ids: NDArray[np.str_]
     ) -> PrescoringResult:
-        """The refit prescoring of ``name`` on a few notes (not cached)."""
-        return align_prescoring(refit.scorers[name].prescoring, refit.note_ids, note_ids)
+        """The refit prescoring of ``name`` on a few notes (the pass's changed notes; not
+        cached). Every scorer of a pass aligns on the same few notes: their rows in the
+        refit's notes are found once per note array (the string search was a scorer's
+        largest fixed cost) and each scorer's prescoring is taken on them."""
+        old = refit.note_ids
+        if old.shape == note_ids.shape and np.array_equal(old, note_ids):
+            return refit.scorers[name].prescoring
+        return prescoring_on_rows(refit.scorers[name].prescoring, self._rows(refit, note_ids))
+
+    def _rows(self, refit: RosterRefit, note_ids: NDArray[np.str_]) -> NDArray[np.int64]:
+        """``rows_of(refit.note_ids, note_ids)``, kept for the last few note arrays while the
+        refit's note ids are the same array (another array object with the same ids as a
+        kept one finds its rows too)."""
+        if self._rows_base is not refit.note_ids:
+            self._rows_base = refit.note_ids
+            self._note_rows = []
+        for ids, rows in self._note_rows:
+            if ids is note_ids or (ids.shape == note_ids.shape and np.array_equal(ids, note_ids)):
+                return rows
+        rows = rows_of(refit.note_ids, note_ids)
+        # (A pass aligns the changed notes of this pass and of the previous one, and the
+        # widened notes of a scorer whose main fit gained or lost raters.)
+        self._note_rows = [(note_ids, rows), *self._note_rows[:3]]
+        return rows
 
     def in_scope(self, shared: CoreInputs, scope: CoreScopeConfig) -> NDArray[np.bool_]:
         """``raters_in_scope`` of ``shared``'s participants, computed once per scope while

@@ -6,6 +6,7 @@ scoring-core.md §2.4.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
 from bridgewatch.scoring.preprocess.config import CoreScopeConfig
@@ -63,9 +64,30 @@ def capture_mask(
     """
     if config.min_capture_share is None:
         return np.ones(n_notes, dtype=np.bool_)
-    total = np.bincount(note_idx, minlength=n_notes)
-    # (Counts, then floats: the same values as a float-weighted bincount, at half the cost.)
-    in_scope = np.bincount(note_idx[rater_in_scope], minlength=n_notes).astype(np.float64)
+    # (Integer counts, then floats: the same values as a float-weighted bincount.)
+    total, hits = note_counts(
+        np.ascontiguousarray(note_idx), np.ascontiguousarray(rater_in_scope), n_notes
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = in_scope / total
+        share = hits.astype(np.float64) / total
     return (total > 0) & (share >= config.min_capture_share)
+
+
+@njit(cache=True)
+def note_counts(
+    note_idx: NDArray[np.integer], chosen: NDArray[np.bool_], n_notes: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Ratings per note and chosen ratings per note, in one scan: ``np.bincount(note_idx,
+    minlength=n_notes)`` and ``np.bincount(note_idx[chosen], minlength=n_notes)`` (int64;
+    every value of ``note_idx`` in ``[0, n_notes)``). The capture share is read on every
+    worker pass over all the post-PSS ratings, and once per scorer view."""
+    total = np.zeros(n_notes, dtype=np.int64)
+    hits = np.zeros(n_notes, dtype=np.int64)
+    for k in range(note_idx.shape[0]):
+        n = note_idx[k]
+        if n < 0 or n >= n_notes:
+            raise IndexError("a note index outside [0, n_notes)")
+        total[n] += 1
+        if chosen[k]:
+            hits[n] += 1
+    return total, hits

@@ -122,8 +122,15 @@ def compute_sign_aggregates(ratings: Ratings, rater_factor: NDArray[np.floating]
     # Bucket per rater first, then one byte per rating (the per-rating arrays here are the
     # size of the scoped ratings: keep them narrow).
     f = np.asarray(rater_factor, dtype=np.float64)
-    rater_bucket = np.where(np.isnan(f), 0, np.where(f < 0.0, 1, 2)).astype(np.int8)
-    bucket = rater_bucket[ratings.rater_idx]  # none / neg / pos
+    if ratings.n_ratings < f.shape[0]:
+        # Fewer ratings than participants (a live pass over a few notes): the buckets of
+        # the ratings' raters alone, not of every participant (same values).
+        f_r = f[ratings.rater_idx]
+        bucket = np.where(np.isnan(f_r), 0, np.where(f_r < 0.0, 1, 2)).astype(np.int8)
+        del f_r
+    else:
+        rater_bucket = np.where(np.isnan(f), 0, np.where(f < 0.0, 1, 2)).astype(np.int8)
+        bucket = rater_bucket[ratings.rater_idx]  # none / neg / pos
     doubled = ratings.helpful_num * np.float32(2.0)  # 0, 1 (somewhat), 2; exact in float32
     value = np.rint(doubled)
     if ((value != doubled) | (value < 0) | (value > 2)).any():

@@ -183,14 +183,20 @@ def compute_tag_aggregates(
     n = ratings.n_notes
     f_n_raw = _check(note_factor, n, "note_factor")
     f_u_raw = _check(rater_factor, ratings.n_participants, "rater_factor")
+    # In place where possible: these arrays have one float64 per scoped rating.
     if scale is None:
         f_n = _standardise(f_n_raw, *_moments(f_n_raw))
-        f_u = _standardise(f_u_raw, *_moments(f_u_raw))
+        d_all = _standardise(f_u_raw, *_moments(f_u_raw))[ratings.rater_idx]
     else:
         f_n = _standardise(f_n_raw, scale.note_mean, scale.note_divisor)
-        f_u = _standardise(f_u_raw, scale.rater_mean, scale.rater_divisor)
-    # In place where possible: these arrays have one float64 per scoped rating.
-    d_all = f_u[ratings.rater_idx]
+        u_mean, u_divisor = scale.rater_mean, scale.rater_divisor
+        if ratings.n_ratings < ratings.n_participants:
+            # Held moments and fewer ratings than participants (a live pass over a few
+            # notes): each rating's rater is standardised on its own, the same values as
+            # standardising every participant and gathering.
+            d_all = _standardise(f_u_raw[ratings.rater_idx], u_mean, u_divisor)
+        else:
+            d_all = _standardise(f_u_raw, u_mean, u_divisor)[ratings.rater_idx]
     d_all -= f_n[ratings.note_idx]
     np.abs(d_all, out=d_all)
     keep = np.isfinite(d_all)
@@ -264,27 +270,40 @@ def compute_incorrect_aggregates(
     f_u_all = _check(rater_factor, n_p, "rater_factor")
     inc = _check(rater_incorrect_count, n_p, "rater_incorrect_count")
     tot = _check(rater_total_count, n_p, "rater_total_count")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_rater = inc / tot
-    p_rater = np.where(np.isfinite(p_rater), p_rater, 0.0)
-
     # Only ratings with a not-helpful tag count, and most ratings have none: select them
     # first; clipping and finiteness are per note and per rater, so they are taken before
-    # the gathers (same values, a fraction of the per-rating memory).
+    # the gathers (same values, a fraction of the per-rating memory). With fewer tagged
+    # ratings than participants (a live pass over a few notes) the rater figures are taken
+    # after the gathers instead: elementwise, the same values.
     tagged = np.flatnonzero(ratings.not_helpful_tags)
     t_note = ratings.note_idx[tagged]
     t_rater = ratings.rater_idx[tagged]
+    per_rating = tagged.shape[0] < n_p
     c = config.incorrect_factor_clip
     with np.errstate(invalid="ignore"):
-        distance = np.clip(f_u_all, -c, c)[t_rater]
+        if per_rating:
+            f_u_t = f_u_all[t_rater]
+            distance = np.clip(f_u_t, -c, c)
+        else:
+            distance = np.clip(f_u_all, -c, c)[t_rater]
         distance -= np.clip(f_n_all, -c, c)[t_note]
         np.abs(distance, out=distance)
         close = distance < config.incorrect_interval_half_width
     del distance
     close &= np.isfinite(f_n_all)[t_note]
-    close &= np.isfinite(f_u_all)[t_rater]
+    close &= np.isfinite(f_u_t) if per_rating else np.isfinite(f_u_all)[t_rater]
     keep = tagged[close]
     del tagged, t_note, t_rater, close
+    if per_rating:
+        k_rater = ratings.rater_idx[keep]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_kept = inc[k_rater] / tot[k_rater]
+        p_kept = np.where(np.isfinite(p_kept), p_kept, 0.0)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_rater = inc / tot
+        p_rater = np.where(np.isfinite(p_rater), p_rater, 0.0)
+        p_kept = p_rater[ratings.rater_idx[keep]]
     note = ratings.note_idx[keep]
     incorrect_tag = (
         (ratings.not_helpful_tags[keep] >> np.uint16(_INCORRECT_BIT)) & np.uint16(1)
@@ -292,9 +311,7 @@ def compute_incorrect_aggregates(
     voters: NDArray[np.float64] = np.bincount(note, minlength=n).astype(np.float64)
     present = voters > 0
     incorrect = np.bincount(note, weights=incorrect_tag, minlength=n).astype(np.float64)
-    p_sum = np.bincount(note, weights=p_rater[ratings.rater_idx[keep]], minlength=n).astype(
-        np.float64
-    )
+    p_sum = np.bincount(note, weights=p_kept, minlength=n).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         tf_idf = incorrect / np.log1p(p_sum)
 
