@@ -40,3 +40,39 @@ def numba_threads() -> int:
 
 def env_threads() -> str:
     return os.environ.get("OMP_NUM_THREADS", "") + "," + os.environ.get("POLARS_MAX_THREADS", "")
+
+
+class Overlap:
+    """Records, across threads of this process, which tasks ran at once: ``work(memory,
+    result)`` holds ``memory`` for a moment. ``most``: the most tasks at once; ``together``:
+    starts beside another task; ``peak``: the most memory held while two or more ran (one
+    oversized task alone is allowed to exceed a budget)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.used = 0.0
+        self.running = 0
+        self.most = 0
+        self.together = 0
+        self.peak = 0.0
+
+    def work(self, memory: float, result: object = None, seconds: float = 0.03) -> object:
+        import time
+
+        with self._lock:
+            self.used += memory
+            self.running += 1
+            self.most = max(self.most, self.running)
+            if self.running > 1:
+                self.together += 1
+                self.peak = max(self.peak, self.used)
+        time.sleep(seconds)
+        with self._lock:
+            self.used -= memory
+            self.running -= 1
+        return memory if result is None else result

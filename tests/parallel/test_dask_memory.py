@@ -4,36 +4,24 @@ estimated memory than it declares, and a task larger than any worker still runs.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from bridgewatch.parallel import Task, run_graph
+from tests.parallel import helpers
 
 distributed = pytest.importorskip("distributed")
 
 from bridgewatch.parallel.dask_executor import MEMORY_RESOURCE, DaskExecutor  # noqa: E402
 
-_LOCK = threading.Lock()
-_STATE = {"used": 0.0, "peak": 0.0, "running": 0, "together": 0}
+_OVERLAP = helpers.Overlap()
 
 
-def _work(memory: float) -> float:
-    """Record the estimated memory running at once in this (in-process) worker."""
-    with _LOCK:
-        _STATE["used"] += memory
-        _STATE["running"] += 1
-        _STATE["peak"] = max(_STATE["peak"], _STATE["used"])
-        if _STATE["running"] > 1:
-            _STATE["together"] += 1
-    time.sleep(0.05)
-    with _LOCK:
-        _STATE["used"] -= memory
-        _STATE["running"] -= 1
-    return memory
+def _work(memory: float) -> object:
+    """What this (in-process) worker runs at once, recorded."""
+    return _OVERLAP.work(memory, seconds=0.05)
 
 
 @pytest.fixture
@@ -62,13 +50,12 @@ def test_the_workers_memory_resource_is_read(sized_cluster: DaskExecutor) -> Non
 
 
 def test_tasks_share_a_worker_only_within_its_memory(sized_cluster: DaskExecutor) -> None:
-    for key in _STATE:
-        _STATE[key] = 0
+    _OVERLAP.reset()
     sizes = {"a": 60.0, "b": 60.0, "c": 30.0, "d": 30.0, "e": 30.0, "f": 70.0, "huge": 500.0}
     # Each task records what it may hold of the worker: its estimate, the oversized one
     # capped at the worker's whole MEMORY (it must still run somewhere).
     tasks = {n: Task(_work, (min(m, 100.0),), memory=m) for n, m in sizes.items()}
     results: dict[str, Any] = run_graph(sized_cluster, tasks)
     assert results == {n: min(m, 100.0) for n, m in sizes.items()}
-    assert _STATE["peak"] <= 100.0  # the two 60s, the 70 and "huge" never met another large one
-    assert _STATE["together"] > 0  # small ones did run side by side on the 3 threads
+    assert _OVERLAP.peak <= 100.0  # the 60s, the 70 and "huge" never met another large one
+    assert _OVERLAP.together > 0  # small ones did run side by side on the 3 threads

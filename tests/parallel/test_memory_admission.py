@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bridgewatch.parallel import Task, run_graph
 from bridgewatch.parallel.executors import open_executor
 from bridgewatch.parallel.graph import admit
+from tests.parallel import helpers
 
 
 def _t(memory: float, holds: float = 0.0) -> Task:
@@ -45,29 +46,14 @@ def test_memory_held_for_dependents_counts_against_the_budget() -> None:
 
 
 def test_a_graph_never_runs_more_estimated_memory_than_its_budget() -> None:
-    lock = threading.Lock()
-    state = {"used": 0.0, "running": 0, "peak": 0.0, "together": 0}
-
-    def work(memory: float) -> float:
-        with lock:
-            state["used"] += memory
-            state["running"] += 1
-            if state["running"] > 1:
-                state["together"] += 1
-                state["peak"] = max(state["peak"], state["used"])
-        time.sleep(0.02)
-        with lock:
-            state["used"] -= memory
-            state["running"] -= 1
-        return memory
-
+    overlap = helpers.Overlap()
     sizes = {"big": 9.0, "mid": 6.0, "a": 2.0, "b": 2.0, "c": 3.0, "huge": 14.0}
-    tasks = {n: Task(work, (m,), priority=m, memory=m) for n, m in sizes.items()}
+    tasks = {n: Task(overlap.work, (m,), priority=m, memory=m) for n, m in sizes.items()}
     with open_executor("threads:3") as pool:
         results = run_graph(pool, tasks, max_running=3, memory_budget=10.0)
     assert results == sizes
-    assert state["together"] > 0  # small tasks did run side by side
-    assert state["peak"] <= 10.0
+    assert overlap.together > 0  # small tasks did run side by side
+    assert overlap.peak <= 10.0
 
 
 def test_on_submit_says_how_many_tasks_run_with_each() -> None:
@@ -149,24 +135,14 @@ def test_any_graph_finishes_with_every_result_within_the_budget(
 
 
 def test_what_the_caller_keeps_of_finished_results_counts_against_the_budget() -> None:
-    lock = threading.Lock()
-    state = {"running": 0, "together": 0}
-
-    def work(keep: float) -> float:
-        with lock:
-            state["running"] += 1
-            state["together"] = max(state["together"], state["running"])
-        time.sleep(0.03)
-        with lock:
-            state["running"] -= 1
-        return keep
+    overlap = helpers.Overlap()
 
     def run(retained: bool) -> int:
-        state.update(running=0, together=0)
+        overlap.reset()
         tasks = {
-            "first": Task(work, (6.0,), memory=2.0),
-            "c": Task(work, (0.0,), deps=("first",), memory=3.0),
-            "d": Task(work, (0.0,), deps=("first",), memory=3.0),
+            "first": Task(overlap.work, (2.0, 6.0), memory=2.0),  # returns 6: what it keeps
+            "c": Task(overlap.work, (3.0, 0.0), deps=("first",), memory=3.0),
+            "d": Task(overlap.work, (3.0, 0.0), deps=("first",), memory=3.0),
         }
         with open_executor("threads:2") as pool:
             run_graph(
@@ -176,7 +152,7 @@ def test_what_the_caller_keeps_of_finished_results_counts_against_the_budget() -
                 memory_budget=10.0,
                 retained=(lambda _, kept: kept) if retained else None,
             )
-        return state["together"]
+        return overlap.most
 
     # "first" keeps 6 of the 10: 6 + 3 + 3 > 10, so c and d run one after the other.
     assert run(retained=True) == 1
