@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,12 @@ from bridgewatch.parallel import Task, run_graph
 from bridgewatch.parallel.executors import open_executor
 from bridgewatch.parallel.graph import admit
 from tests.parallel import helpers
+
+
+def _on_two_threads(tasks: dict[str, Task], **options: Any) -> dict[str, Any]:
+    """``run_graph`` on two threads, two tasks at most, a budget of 10."""
+    with open_executor("threads:2") as pool:
+        return run_graph(pool, tasks, max_running=2, memory_budget=10.0, **options)
 
 
 def _t(memory: float, holds: float = 0.0) -> Task:
@@ -64,14 +71,7 @@ def test_on_submit_says_how_many_tasks_run_with_each() -> None:
         "s2": Task(time.sleep, (0.01,), priority=1, memory=1.0),
         "after": Task(time.sleep, (0.0,), deps=("big", "s1", "s2"), memory=9.5),
     }
-    with open_executor("threads:2") as pool:
-        run_graph(
-            pool,
-            tasks,
-            max_running=2,
-            memory_budget=10.0,
-            on_submit=lambda name, n: seen.__setitem__(name, n),
-        )
+    _on_two_threads(tasks, on_submit=lambda name, n: seen.__setitem__(name, n))
     assert seen["big"] == 2 and seen["s1"] == 2  # 9 + 1 fit together
     assert seen["after"] == 1  # 9.5 fits beside nothing: it starts alone
 
@@ -144,14 +144,7 @@ def test_what_the_caller_keeps_of_finished_results_counts_against_the_budget() -
             "c": Task(overlap.work, (3.0, 0.0), deps=("first",), memory=3.0),
             "d": Task(overlap.work, (3.0, 0.0), deps=("first",), memory=3.0),
         }
-        with open_executor("threads:2") as pool:
-            run_graph(
-                pool,
-                tasks,
-                max_running=2,
-                memory_budget=10.0,
-                retained=(lambda _, kept: kept) if retained else None,
-            )
+        _on_two_threads(tasks, retained=(lambda _, kept: kept) if retained else None)
         return overlap.most
 
     # "first" keeps 6 of the 10: 6 + 3 + 3 > 10, so c and d run one after the other.
