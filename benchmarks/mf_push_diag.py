@@ -70,6 +70,9 @@ def main() -> None:
     parser.add_argument(
         "--no-structures", action="store_true", help="no honest structures (the bench's default)"
     )
+    parser.add_argument(
+        "--scorers", choices=("all", "core"), default="all", help="as the bench's --scorers"
+    )
     args = parser.parse_args()
     share = args.share / 100.0
     base = ScoringConfig() if args.topics else ScoringConfig(topics=None)
@@ -83,8 +86,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bw-mfpush-") as tmp:
         attacked = load_community(community, Path(tmp) / "a")
         clean = drop_attack_ratings(community)
-        ref_res = score_dataset(load_community(clean, Path(tmp) / "c"), base, "all")
-        on_res = score_dataset(attacked, defence_config(base), "all")
+        ref_res = score_dataset(load_community(clean, Path(tmp) / "c"), base, args.scorers)
+        on_res = score_dataset(attacked, defence_config(base), args.scorers)
     ref, on = crh_ids(ref_res), crh_ids(on_res)
     targets = truth.filter(truth["attackTarget"])
     ids = np.asarray(on_res.inputs.note_ids.ids, dtype=object).tolist()
