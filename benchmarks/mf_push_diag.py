@@ -73,12 +73,22 @@ def main() -> None:
     parser.add_argument(
         "--scorers", choices=("all", "core"), default="all", help="as the bench's --scorers"
     )
+    defaults = AttackBenchConfig()
+    parser.add_argument("--notes", type=int, default=defaults.n_notes)
+    parser.add_argument("--raters", type=int, default=defaults.n_raters)
+    parser.add_argument("--ratings", type=int, default=defaults.n_ratings)
     args = parser.parse_args()
     share = args.share / 100.0
     base = ScoringConfig() if args.topics else ScoringConfig(topics=None)
     structures = () if args.no_structures else STRUCTURE_KINDS
     bench = AttackBenchConfig(
-        shares=(share,), seeds=(args.seed,), kinds=(args.kind,), structures=structures
+        shares=(share,),
+        seeds=(args.seed,),
+        kinds=(args.kind,),
+        structures=structures,
+        n_notes=args.notes,
+        n_raters=args.raters,
+        n_ratings=args.ratings,
     )
     community = simulate(bench.community(args.seed, share, args.kind))
     truth = community.note_truth
