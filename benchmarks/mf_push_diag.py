@@ -70,12 +70,25 @@ def main() -> None:
     parser.add_argument(
         "--no-structures", action="store_true", help="no honest structures (the bench's default)"
     )
+    parser.add_argument(
+        "--scorers", choices=("all", "core"), default="all", help="as the bench's --scorers"
+    )
+    defaults = AttackBenchConfig()
+    parser.add_argument("--notes", type=int, default=defaults.n_notes)
+    parser.add_argument("--raters", type=int, default=defaults.n_raters)
+    parser.add_argument("--ratings", type=int, default=defaults.n_ratings)
     args = parser.parse_args()
     share = args.share / 100.0
     base = ScoringConfig() if args.topics else ScoringConfig(topics=None)
     structures = () if args.no_structures else STRUCTURE_KINDS
     bench = AttackBenchConfig(
-        shares=(share,), seeds=(args.seed,), kinds=(args.kind,), structures=structures
+        shares=(share,),
+        seeds=(args.seed,),
+        kinds=(args.kind,),
+        structures=structures,
+        n_notes=args.notes,
+        n_raters=args.raters,
+        n_ratings=args.ratings,
     )
     community = simulate(bench.community(args.seed, share, args.kind))
     truth = community.note_truth
@@ -83,8 +96,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bw-mfpush-") as tmp:
         attacked = load_community(community, Path(tmp) / "a")
         clean = drop_attack_ratings(community)
-        ref_res = score_dataset(load_community(clean, Path(tmp) / "c"), base, "all")
-        on_res = score_dataset(attacked, defence_config(base), "all")
+        ref_res = score_dataset(load_community(clean, Path(tmp) / "c"), base, args.scorers)
+        on_res = score_dataset(attacked, defence_config(base), args.scorers)
     ref, on = crh_ids(ref_res), crh_ids(on_res)
     targets = truth.filter(truth["attackTarget"])
     ids = np.asarray(on_res.inputs.note_ids.ids, dtype=object).tolist()

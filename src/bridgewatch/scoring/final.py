@@ -85,6 +85,11 @@ class NoteFit:
         one of their auxiliary fits (no high-volume / no correlated raters, §5.1), when it
         differs from ``intercept`` (the Gaussian push guard's coverage rule,
         ``scorers.gaussian_fit``); None: ``intercept``. Not in the reference.
+    push_factor : float64 (n_notes,), on pushed notes the note factor of the same fit
+        without the pushed verdicts inside their windows (the push guard,
+        ``scorers.push_fit``), NaN elsewhere; None: no push guard. The guarded tag filters
+        read their figures without those ratings at this factor (``_guard_filters``). Not
+        in the reference.
     """
 
     ratings: Ratings
@@ -92,6 +97,7 @@ class NoteFit:
     factor: NDArray[np.float64]
     rater_factor: NDArray[np.float64]
     filter_intercept: NDArray[np.float64] | None = field(default=None, kw_only=True)
+    push_factor: NDArray[np.float64] | None = field(default=None, kw_only=True)
 
     def filter_figure(self) -> NDArray[np.float64]:
         """float64 (n_notes,): ``filter_intercept``, or ``intercept`` when it is None."""
@@ -492,8 +498,9 @@ def _guard_filters(
     campaign; on a borderline good note a handful of tags tips the tag-outlier or the
     incorrect filter. On notes pushed towards not helpful (a NOT_HELPFUL cell the group
     passes caught), the two filters' figures are recomputed without the NOT_HELPFUL
-    ratings inside the cell's window (same rater and note factors, the same tag
-    ``scale``), and
+    ratings inside the cell's window (the same rater factors and tag ``scale``; the note
+    factor of the fit without the pushed ratings, ``NoteFit.push_factor``, where the push
+    guard of the fits left one), and
     each figure keeps the lesser value: the filter fires only if it fires both ways
     (:func:`~bridgewatch.scoring.manipulation.guard_filter_figures`). Other notes and the
     ratings' weights and sign aggregates are untouched.
@@ -507,10 +514,19 @@ def _guard_filters(
     if not pushed.any():
         return tags, incorrect
     without = scoped.subset(down[scoped.note_idx] & ~pushed)
+    # Without the pushed ratings the note sits where the fit without them puts it: the
+    # incorrect filter counts the raters within a fixed distance of the note's factor, and
+    # the leftover verdicts that moved the factor brought honest taggers into that band
+    # (aged-pool 10% seeds 1 and 4: -0.057 -> -0.120 and +0.190 -> +0.157, two honest
+    # NOT_HELPFUL raters each came within 0.3 and the filter fired both ways).
+    wo = main
+    if main.push_factor is not None:
+        factor_wo = np.where(np.isfinite(main.push_factor), main.push_factor, main.factor)
+        wo = dataclasses.replace(main, factor=factor_wo)
     tags_wo = compute_tag_aggregates(
-        without, main.factor, main.rater_factor, config.status, scale=scale
+        without, wo.factor, wo.rater_factor, config.status, scale=scale
     )
-    inc_wo = _incorrect(without, pre, config, main)
+    inc_wo = _incorrect(without, pre, config, wo)
     guarded_tags = dataclasses.replace(
         tags,
         adjusted=guard_filter_figures(tags.adjusted, tags_wo.adjusted, down),

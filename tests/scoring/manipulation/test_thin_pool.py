@@ -343,3 +343,74 @@ def test_empty_input_finds_nothing() -> None:
 def test_a_bad_config_names_the_field(field: str, value: float) -> None:
     with pytest.raises(ConfigError, match=field):
         ThinPoolConfig(**{field: value})  # type: ignore[arg-type]
+
+
+def _suppressed_good_notes(
+    seed: int, per_rater: int, honest_per_target: int, not_helpful: float, k: int
+) -> tuple[_Ratings, int, NDArray[np.int64], NDArray[np.int64]]:
+    """Honest raters, 30 good notes rated by ``honest_per_target`` of them picked by
+    activity (NOT_HELPFUL with probability ``not_helpful``, else HELPFUL), and a pool of
+    400 accounts putting NOT_HELPFUL from a fresh ``k`` of them on each note."""
+    rng = np.random.default_rng(seed)
+    ratings = _Ratings([], [], [])
+    n_honest, n_notes = 1500, 600
+    _honest(rng, n_honest, n_notes, per_rater, ratings)
+    targets = np.arange(n_notes, n_notes + 30, dtype=np.int64)
+    degree = np.bincount(np.asarray(ratings.rater), minlength=n_honest).astype(np.float64)
+    for t in targets.tolist():
+        picked = rng.choice(
+            n_honest, size=honest_per_target, replace=False, p=degree / degree.sum()
+        )
+        for a in picked.tolist():
+            ratings.note.append(t)
+            ratings.rater.append(a)
+            ratings.level.append(0 if rng.random() < not_helpful else 2)
+    members = np.arange(n_honest, n_honest + 400, dtype=np.int64)
+    for t in targets.tolist():
+        for a in rng.choice(members, size=k, replace=False).tolist():
+            ratings.note.append(t)
+            ratings.rater.append(a)
+            ratings.level.append(0)
+    for a in members.tolist():
+        for n in rng.choice(n_notes, size=15, replace=False).tolist():
+            ratings.note.append(n)
+            ratings.rater.append(a)
+            ratings.level.append(int(rng.integers(0, 3)))
+    return ratings, n_honest, members, targets
+
+
+def test_the_low_hit_null_is_conditioned_like_the_raters_it_counts() -> None:
+    """Issue 15, aged-pool 10% seed 4: the low-hit intake compares raters with 2 hits and
+    no other verdict on the set's notes against a chance count that ignored that second
+    condition; where HELPFUL is common on the targets, active honest raters inflated
+    chance and the pool's 2-hit accounts stayed. Conditioned, they are taken in; honest
+    raters who said NOT_HELPFUL on two of the good notes are as few as chance gives."""
+    ratings, n_honest, members, targets = _suppressed_good_notes(8, 15, 25, 0.2, 60)
+    note, rater, level = ratings.arrays()
+    n_raters = n_honest + members.size
+    hits = np.bincount(rater[np.isin(note, targets) & (level == 0)], minlength=n_raters)
+    two = members[hits[members] == 2]
+    assert two.size >= 30
+
+    found = find_thin_pools(note, rater, level, n_raters, ThinPoolConfig())
+    assert found.n_groups == 1
+    assert (found.group[two] >= 0).all()
+    assert (found.group[:n_honest] >= 0).sum() <= 2
+    # The plain degree null of round ten keeps every one of them out.
+    plain = ThinPoolConfig(pooled_low_conditioned=False)
+    old = find_thin_pools(note, rater, level, n_raters, plain)
+    assert not (old.group[two] >= 0).any()
+    on_target = np.isin(note, targets) & (rater >= n_honest)
+    assert found.flagged[on_target].mean() > old.flagged[on_target].mean()
+
+
+def test_a_thick_honest_helpful_block_beside_a_suppression_pool_is_left_alone() -> None:
+    # 100 of the most active honest raters on each good note, HELPFUL: their HELPFUL cells
+    # are a block, and the other verdict on those notes is mostly the pool's. Conditioned
+    # on it the chance of 2 HELPFUL hits fell below the bar and 740 honest raters were
+    # grouped; only NOT_HELPFUL sets are conditioned.
+    ratings, n_honest, members, _ = _suppressed_good_notes(8, 40, 100, 0.05, 30)
+    note, rater, level = ratings.arrays()
+    found = find_thin_pools(note, rater, level, n_honest + members.size, ThinPoolConfig())
+    assert not (found.group[:n_honest] >= 0).any()
+    assert not found.flagged[rater < n_honest].any()

@@ -246,3 +246,66 @@ def test_leftover_tags_no_longer_tip_the_incorrect_filter() -> None:
     # The guard only lowers a filter's figures.
     assert (guarded.tags.adjusted <= plain.tags.adjusted).all()
     assert (guarded.incorrect.tf_idf <= plain.incorrect.tf_idf).all()
+
+
+def test_the_fit_without_the_pushed_ratings_leaves_its_note_factor() -> None:
+    planted = _planted()
+    guarded = _fit(planted, planted.windows)
+    assert guarded.push_factor is not None and _fit(planted, None).push_factor is None
+    # Pushed notes 0, 2, 3: the factor of the fit without their in-window pushed verdicts
+    # (note 0: the fit without its leftover accounts); note 1, not pushed: NaN.
+    assert np.isnan(guarded.push_factor[1]) and np.isfinite(guarded.push_factor[[0, 2, 3]]).all()
+    r = planted.ratings
+    clean = _fit(
+        dataclasses.replace(planted, ratings=r.subset(~((r.note_idx == 0) & (r.rater_idx >= 24)))),
+        None,
+    )
+    assert guarded.push_factor[0] == pytest.approx(clean.factor[0])
+    np.testing.assert_array_equal(guarded.factor, _fit(planted, None).factor)
+
+
+def test_the_guarded_incorrect_filter_reads_the_note_where_the_push_left_it() -> None:
+    """Aged-pool 10% seeds 1 and 4: leftover NOT_HELPFUL verdicts moved a good note's factor
+    (-0.057 -> -0.120) and two honest NOT_HELPFUL raters came within the incorrect filter's
+    0.3 of it; the guarded figures, computed without the in-window ratings but at the
+    factor they had moved, still fired. At the factor of the fit without them, they do not
+    count, and the note is filtered only where it also is without the push."""
+    inputs, pre, main, windows = _tagged()
+    n = main.rater_factor.shape[0]
+    # Three more honest "incorrect" taggers on each note, after the window, at factor -0.5.
+    extra = main.ratings
+    rows = list(
+        zip(
+            extra.note_idx.tolist(),
+            extra.rater_idx.tolist(),
+            extra.helpful_num.tolist(),
+            strict=True,
+        )
+    )
+    times = extra.created_at_ms.tolist()
+    tags = [["notHelpfulIncorrect"] if t else [] for t in extra.not_helpful_tags.tolist()]
+    for note in range(3):
+        for u in range(12, 15):
+            rows.append((note, u, 0.0))
+            times.append(100 * HOUR)
+            tags.append(["notHelpfulIncorrect"])
+    scoped = make_ratings(rows, n_notes=3, n_participants=n, created_at_ms=times, not_helpful=tags)
+    rater_factor = main.rater_factor.copy()
+    rater_factor[12:15] = -0.5
+    pre.final_round.rater_factors[12:15, 0] = -0.5
+    inputs.scoped = scoped
+    # The fit with the leftovers moved note 0 to -0.25 (the taggers at -0.5 are within
+    # 0.3); without them it sits at 0.0 (they are 0.5 away).
+    drifted = np.array([-0.25, 0.0, 0.0])
+    plain_fit = NoteFit(scoped, np.full(3, 0.5), drifted, rater_factor)
+    push_fit = dataclasses.replace(plain_fit, push_factor=np.array([0.0, np.nan, np.nan]))
+    before = note_aggregates(cast(CoreInputs, inputs), pre, CONFIG, plain_fit, push=windows)
+    after = note_aggregates(cast(CoreInputs, inputs), pre, CONFIG, push_fit, push=windows)
+    assert _fires(before.incorrect)[0]  # the in-window leftovers out, the drift kept
+    assert not _fires(after.incorrect)[0]
+    assert after.incorrect.num_voters[0] == 2
+    # Notes whose push factor is NaN (not pushed, or no fit without) keep their figures.
+    for name in ("incorrect", "num_voters", "tf_idf"):
+        np.testing.assert_array_equal(
+            getattr(after.incorrect, name)[1:], getattr(before.incorrect, name)[1:]
+        )

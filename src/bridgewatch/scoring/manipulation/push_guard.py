@@ -27,13 +27,16 @@ opposite verdict to get honest ratings ignored gains nothing.
 
 The tag-based filters (tag outlier, incorrect) turn a helpful note to Needs More Ratings
 or Firm Reject; on a note pushed not helpful they fire only if they also fire without the
-in-window NOT_HELPFUL ratings (:func:`guard_filter_figures`). This part works against the
-push too, but it can let a note keep CRH: an attacker who runs a NOT_HELPFUL push big
-enough to be caught, on a note whose own intercept is already helpful, in the hours its
-honest raters tag it, has those honest tags left out of its filters (and loses the
-pool's establishment for the run). The mirror rule on the intercept (a not-helpful-pushed
-note rated as without the in-window NOT_HELPFUL ratings) is not applied: it would let
-the same attacker have a bad note's honest NOT_HELPFUL verdicts ignored by the fit itself.
+in-window NOT_HELPFUL ratings (:func:`guard_filter_figures`), at the note factor of the
+fit without them (the incorrect filter counts the raters within 0.3 of the note's
+factor, and the leftovers that moved the factor brought honest taggers into that band).
+This part works against the push too, but it can let a note keep CRH: an attacker who
+runs a NOT_HELPFUL push big enough to be caught, on a note whose own intercept is
+already helpful, in the hours its honest raters tag it, has those honest tags left out
+of its filters (and loses the pool's establishment for the run). The mirror rule on the
+intercept (a not-helpful-pushed note rated as without the in-window NOT_HELPFUL
+ratings) is not applied: it would let the same attacker have a bad note's honest
+NOT_HELPFUL verdicts ignored by the fit itself.
 
 The Gaussian scorers' CRH pass has a hard cut on the raters' borrowed factors (a note
 without kernel mass at an outer point is "insufficient" and scores 0), and an attack moves

@@ -141,6 +141,25 @@ class ThinPoolConfig:
         on the same benches), and stay. Only sets whose members so far rated on average
         at most ``max_thin_coverage`` of its notes take them in (a circle's rate most of
         theirs). ``pooled_low_cells`` at ``min_member_cells`` turns this off.
+    pooled_low_conditioned : the low-hit intake's chance count is taken under the same
+        conditions as the raters it is compared with (True): those raters gave no other
+        verdict on the set's notes, so the null multiplies each rater's Poisson
+        probability of ``k`` hits by its probability of no rating of another verdict there
+        (``exp(-d_a o)``, ``o`` that verdict's share of the background ratings), and both
+        rates are taken in the rater's block (its modeling group, as the cell-pair null).
+        Unconditioned, an active honest rater counts towards the chance of ``k`` hits
+        although it would almost surely have rated one of the set's notes otherwise: on
+        good notes pushed NOT HELPFUL (HELPFUL common there) chance was overstated about
+        fourfold (aged-pool 10% seed 4: 27 raters with 2 hits, 14 by that chance, 4 by
+        this one, 6 of them honest by the simulation's truth), the pool's 2-hit accounts
+        stayed, and their leftover verdicts took good notes from Core's CRH. Only NOT
+        HELPFUL sets are conditioned: on a helpful set the other verdicts on its notes
+        include a suppression pool's own unfound accounts, a population apart from the
+        set's honest raters, and the conditioned chance of a thick honest HELPFUL block
+        fell below the bar (a planted case: 740 honest raters grouped); a helpful push's
+        leftover verdicts are guarded by the fits anyway (``push_guard``: a helpful
+        status must stand without them), a NOT HELPFUL push's are not. False: the plain
+        degree null of round ten.
     """
 
     min_cell_raters: int = 5
@@ -167,6 +186,7 @@ class ThinPoolConfig:
     pooled_fdr: float = 1e-3
     pooled_low_cells: int = 2
     pooled_low_share: float = 0.4
+    pooled_low_conditioned: bool = True
 
     def __post_init__(self) -> None:
         for name in (
@@ -414,8 +434,10 @@ def _members(
     cell_set: NDArray[np.int64],
     n_raters: int,
     config: ThinPoolConfig,
+    block: NDArray[np.int64] | None = None,
 ) -> NDArray[np.int64]:
-    """Step 4: int64 array of shape (n_raters,), each rater's pool (by candidate set) or -1."""
+    """Step 4: int64 array of shape (n_raters,), each rater's pool (by candidate set) or -1
+    (``block``: each rater's community, for the low-hit intake's null)."""
     n_sets = int(cell_set.max()) + 1
     if n_sets <= 0:  # an expansion whose groups kept no concentrated cell
         return np.full(n_raters, -1, dtype=np.int64)
@@ -458,7 +480,7 @@ def _members(
         if round_ > 0 and np.array_equal(grown, group):
             break
         group = grown
-    group = _pooled_members(cells, raters, cell_set, group, config)
+    group = _pooled_members(cells, raters, cell_set, group, config, block)
     sizes = np.bincount(group[group >= 0], minlength=n_sets)
     group[(group >= 0) & (sizes[np.maximum(group, 0)] < config.min_group_size)] = -1
     if not (group >= 0).any():
@@ -474,6 +496,7 @@ def _pooled_members(
     cell_set: NDArray[np.int64],
     group: NDArray[np.int64],
     config: ThinPoolConfig,
+    block: NDArray[np.int64] | None = None,
 ) -> NDArray[np.int64]:
     """Members found on their whole set (see ``pooled_fdr``), (n_raters,): for each set
     whose members so far give its verdict in at least ``min_unanimity`` of their ratings
@@ -497,7 +520,13 @@ def _pooled_members(
         n_notes = max(np.unique(np.flatnonzero(cell_in) // _LEVELS).size, 1)
         if on_set[group == g].mean() <= config.max_thin_coverage * n_notes:
             # Thin so far (a circle's members rate most of its notes): its low-hit raters.
-            _low_hit_members(out, g, hits, d, rate, on_set, config)
+            # Conditioned only on a NOT HELPFUL set (module docstring, pooled_low_conditioned).
+            not_helpful = not (cell_in & (np.arange(cell_in.size) % _LEVELS > 0)).any()
+            if config.pooled_low_conditioned and not_helpful:
+                low_rate, other = _low_hit_rates(raters, in_set, on_notes, back, block, d.size)
+            else:
+                low_rate, other = np.full(d.size, rate), np.zeros(d.size)
+            _low_hit_members(out, g, hits, d, low_rate, other, on_set, config)
         tested = np.flatnonzero((out < 0) & (hits >= config.min_member_cells))
         if tested.size == 0:
             continue
@@ -513,36 +542,70 @@ def _pooled_members(
     return out
 
 
+def _low_hit_rates(
+    raters: NDArray[np.int64],
+    in_set: NDArray[np.bool_],
+    on_notes: NDArray[np.bool_],
+    back: NDArray[np.bool_],
+    block: NDArray[np.int64] | None,
+    n_raters: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(rate, other): float64 arrays of shape (n_raters,), the share of the background
+    ratings (``back``) that fall on the set's cells and on its notes with another verdict,
+    among the background ratings of each rater's block (one block when ``block`` is None;
+    a block without background ratings takes the overall shares)."""
+    blk = np.zeros(n_raters, dtype=np.int64) if block is None else block
+    n_blocks = int(blk.max()) + 1 if blk.size else 1
+    of = blk[raters]
+    total = np.bincount(of[back], minlength=n_blocks).astype(np.float64)
+    hit = np.bincount(of[back & in_set], minlength=n_blocks).astype(np.float64)
+    other = np.bincount(of[back & on_notes & ~in_set], minlength=n_blocks).astype(np.float64)
+    all_back = max(float(total.sum()), 1.0)
+    empty = total <= 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate_b = np.where(empty, hit.sum() / all_back, hit / total)
+        other_b = np.where(empty, other.sum() / all_back, other / total)
+    return rate_b[blk], other_b[blk]
+
+
 def _low_hit_members(
     out: NDArray[np.int64],
     g: int,
     hits: NDArray[np.int64],
     degree: NDArray[np.float64],
-    rate: float,
+    rate: NDArray[np.float64],
+    other: NDArray[np.float64],
     on_set: NDArray[np.int64],
     config: ThinPoolConfig,
 ) -> None:
     """Set ``out`` to ``g`` (in place) for the raters outside every group with ``k`` hits
     on set ``g`` (``pooled_low_cells <= k < min_member_cells``) and no other rating on its
     notes, for each ``k`` where they are at least ``1 / pooled_low_share`` times as many as
-    the Poisson background ``degree * rate`` expects among the raters outside every group
-    (see ``ThinPoolConfig.pooled_low_cells``).
+    the Poisson background expects among the raters outside every group: ``k`` hits at
+    ``degree * rate`` and none at ``degree * other`` (see
+    ``ThinPoolConfig.pooled_low_cells``, ``pooled_low_conditioned``).
 
     Parameters
     ----------
     out : int64 array of shape (n_raters,), each rater's group or -1.
     hits : int array of shape (n_raters,), ratings on the set's cells.
     degree : float64 array of shape (n_raters,), each rater's ratings.
-    rate : the set's cells' share of the ratings of the raters with too few hits.
+    rate : float64 array of shape (n_raters,), the set's cells' share of the ratings of the
+        raters with too few hits (in the rater's block).
+    other : float64 array of shape (n_raters,), ... the share on the set's notes with
+        another verdict (zeros: the count is not conditioned on it).
     on_set : int array of shape (n_raters,), ratings on the set's notes (any verdict).
     """
     outside = out < 0
-    expected_hits = degree[outside] * rate
+    expected_hits = degree[outside] * rate[outside]
+    expected_other = degree[outside] * other[outside]
     for k in range(config.pooled_low_cells, config.min_member_cells):
         found = np.flatnonzero(outside & (hits == k) & (on_set == k))
         if found.size == 0:
             continue
-        chance = float((np.exp(-expected_hits) * expected_hits**k).sum()) / math.factorial(k)
+        chance = float(
+            (np.exp(-expected_hits - expected_other) * expected_hits**k).sum()
+        ) / math.factorial(k)
         if chance <= config.pooled_low_share * found.size:
             out[found] = g
 
@@ -694,14 +757,14 @@ def find_thin_pools(
     cell_set = _cell_sets(edges, n_cells, config)
     if not (cell_set >= 0).any():
         return ThinPoolResult(empty.group, none, none.copy(), empty.revoked, int(edges.shape[0]), 0)
-    group = _members(cells, raters, cell_set, n_raters, config)
+    group = _members(cells, raters, cell_set, n_raters, config, blk)
     concentrated = _concentrated(cells, raters, group, n_cells, config)
     for _ in range(config.expand_rounds if (group >= 0).any() else 0):
         # The core holds the targets whose cell pairs stand out; the group's concentrated
         # cells hold all of them (a target with many honest raters of the same verdict
         # misses the core but not the member count). Members are re-tested on those.
         grown = _expanded_sets(cells, raters, group, concentrated, cell_set)
-        regroup = _members(cells, raters, grown, n_raters, config)
+        regroup = _members(cells, raters, grown, n_raters, config, blk)
         if np.array_equal(regroup, group):
             break
         group = regroup

@@ -50,7 +50,8 @@ def guard_pushed_notes(
     must also stand in a fit without the pushed verdicts given inside their windows
     (``refit(mask=...)``, the same fit on a subset), never moving past 0
     (:func:`~bridgewatch.scoring.manipulation.guard_intercepts`). Everything but the
-    intercept is the fit on every rating.
+    intercept is the fit on every rating; the fit without them leaves its note factor on
+    the pushed notes in ``NoteFit.push_factor`` (the guarded tag filters read it).
 
     Parameters
     ----------
@@ -76,9 +77,10 @@ def guard_pushed_notes(
         keep &= (up | down)[ratings.note_idx]
     if mask is not None:
         keep &= mask
-    without = refit(mask=keep).intercept
-    guarded = guard_intercepts(fit.intercept, without, up, down)
-    return dataclasses.replace(fit, intercept=guarded)
+    alone = refit(mask=keep)
+    guarded = guard_intercepts(fit.intercept, alone.intercept, up, down)
+    push_factor = np.where(up | down, alone.factor, np.nan)
+    return dataclasses.replace(fit, intercept=guarded, push_factor=push_factor)
 
 
 def _guarded(
