@@ -63,16 +63,18 @@ def _pool(
     share: float,
     camouflage_notes: int,
     out: _Ratings,
+    level: int = 2,
 ) -> NDArray[np.int64]:
-    """A pool: each target gets HELPFUL from a fresh random ``share`` of the members, who
-    also rate ``camouflage_notes`` other notes; returns the members' rater indexes."""
+    """A pool: each target gets ``level`` (HELPFUL by default) from a fresh random ``share``
+    of the members, who also rate ``camouflage_notes`` other notes; returns the members'
+    rater indexes."""
     members = np.arange(first_rater, first_rater + n_members, dtype=np.int64)
     k = round(share * n_members)
     for t in targets.tolist():
         for a in rng.choice(members, size=k, replace=False).tolist():
             out.note.append(t)
             out.rater.append(a)
-            out.level.append(2)
+            out.level.append(level)
     for a in members.tolist():
         for n in rng.choice(camouflage_notes, size=15, replace=False).tolist():
             out.note.append(n)
@@ -365,17 +367,7 @@ def _suppressed_good_notes(
             ratings.note.append(t)
             ratings.rater.append(a)
             ratings.level.append(0 if rng.random() < not_helpful else 2)
-    members = np.arange(n_honest, n_honest + 400, dtype=np.int64)
-    for t in targets.tolist():
-        for a in rng.choice(members, size=k, replace=False).tolist():
-            ratings.note.append(t)
-            ratings.rater.append(a)
-            ratings.level.append(0)
-    for a in members.tolist():
-        for n in rng.choice(n_notes, size=15, replace=False).tolist():
-            ratings.note.append(n)
-            ratings.rater.append(a)
-            ratings.level.append(int(rng.integers(0, 3)))
+    members = _pool(rng, n_honest, 400, targets, k / 400, n_notes, ratings, level=0)
     return ratings, n_honest, members, targets
 
 
