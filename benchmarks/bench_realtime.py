@@ -58,6 +58,7 @@ from bridgewatch.io import read_ratings
 from bridgewatch.sim import SimConfig, simulate, write_community
 from bridgewatch.store.db import make_engine
 from bridgewatch.store.dump import import_dump
+from bridgewatch.store.event_types import REFIT_REQUESTED
 from bridgewatch.store.events import append_event
 from bridgewatch.store.migrate import ensure_pipeline_schema, upgrade_database
 from bridgewatch.store.repositories.auth import create_session_token
@@ -186,7 +187,11 @@ def _offset(engine: Engine) -> int:
 
 
 def _start_worker(
-    url: str, batch_size: int, diligence: str, defences: bool = True
+    url: str,
+    batch_size: int,
+    diligence: str,
+    defences: bool = True,
+    foreground_refit: bool = False,
 ) -> subprocess.Popen[bytes]:
     # BENCH_WORKER_LOG=path: the worker's debug log (one line per micro-batch) goes there.
     log_path = os.environ.get("BENCH_WORKER_LOG")
@@ -209,6 +214,7 @@ def _start_worker(
             "--diligence",
             diligence,
             "--defences" if defences else "--no-defences",
+            *(["--foreground-refit"] if foreground_refit else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=open(log_path, "a") if log_path else None,
@@ -441,7 +447,9 @@ def _lag_run(
     if drive == "api":
         server, args.port = _start_api(url)
         time.sleep(1.0)
-    worker = _start_worker(url, args.batch_size, args.diligence, args.defences)
+    worker = _start_worker(
+        url, args.batch_size, args.diligence, args.defences, args.refit_mode == "foreground"
+    )
     try:
         # A marker event: the offset passes it only once this worker is up (its refit or the
         # stored one, the warm-up), even when an earlier run's worker left the offset at the
@@ -474,10 +482,18 @@ def _lag_run(
         poller = _OffsetPoller(engine)
         cpu0, wall0 = _cpu_seconds(worker.pid), time.perf_counter()
         failed: Counter[int] = Counter()
+        request = None
+        if args.refit_at is not None:
+            # An hourly refit in the middle of the stream (requested through the log, as
+            # `worker --refit-now` does): how long the worker stops serving during it.
+            request = threading.Timer(args.refit_at, _request_refit, args=(engine,))
+            request.start()
         if drive == "direct":
             committed, achieved = _drive_direct(engine, args, notes, raters)
         else:
             committed, achieved, failed = _drive_api(engine, url, args, notes, raters)
+        if request is not None:
+            request.join()
         committed.sort()
         _wait_for(engine, max(c[0] for c in committed), 900)
         cpu = _cpu_seconds(worker.pid) - cpu0
@@ -505,6 +521,16 @@ def _lag_run(
             f"[{drive}] (as measured before session 12, last sighting of the offset: "
             f"p50 {np.percentile(old, 50):.0f} ms, p99 {np.percentile(old, 99):.0f} ms)"
         )
+        if args.refit_at is not None:
+            at = np.array([c[1] for c in committed]) - wall0
+            after = at >= args.refit_at
+            print(
+                f"[{drive}] refit requested at {args.refit_at:.0f} s ({args.refit_mode}): lag "
+                f"of the {int(after.sum())} ratings after the request p50 "
+                f"{np.percentile(lag[after], 50):.0f} ms, p99 "
+                f"{np.percentile(lag[after], 99):.0f} ms, max {lag[after].max():.0f} ms; "
+                f"ratings over 1 s: {int((lag > 1000).sum())} of {lag.shape[0]}"
+            )
         print(
             f"[{drive}] worker CPU {cpu:.1f} s over {wall:.1f} s wall "
             f"({cpu * 1000 / len(committed):.2f} ms per rating event); "
@@ -516,6 +542,18 @@ def _lag_run(
         if server is not None:
             server.terminate()
             server.wait(timeout=60)
+
+
+def _request_refit(engine: Engine) -> None:
+    with Session(engine) as s, s.begin():
+        append_event(
+            s,
+            now_ms=int(time.time() * 1000),
+            event_type=REFIT_REQUESTED,
+            actor_participant_id=None,
+            entity_id="bench",
+            payload={"source": "bench"},
+        )
 
 
 def _throughput_run(
@@ -730,6 +768,20 @@ def main() -> int:
         action="store_true",
         help="one rating before the lag run, so the first pass after the refit (which "
         "publishes the refit) is timed on its own, not as lag",
+    )
+    parser.add_argument(
+        "--refit-at",
+        type=float,
+        default=None,
+        help="request a full refit this many seconds into each lag run (make --seconds "
+        "long enough for it to end) and print the lag after the request",
+    )
+    parser.add_argument(
+        "--refit-mode",
+        choices=("background", "foreground"),
+        default="background",
+        help="the worker's refits: in a child process while it serves (its default) or in "
+        "the worker itself (`worker --foreground-refit`)",
     )
     parser.add_argument("--backlog-batch-size", type=int, default=2000)
     parser.add_argument("--notes", type=int, default=1000)

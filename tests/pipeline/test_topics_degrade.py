@@ -45,7 +45,7 @@ def test_worker_refit_goes_on_when_the_classifier_fails(
     loaded: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="bridgewatch.scoring.inputs")
-    worker = Worker(loaded, FAILING, WorkerConfig(gap_timeout_s=0.0))
+    worker = Worker(loaded, FAILING, WorkerConfig(gap_timeout_s=0.0, background_refit=False))
     worker.setup()
     while worker.step().consumed:
         pass

@@ -118,7 +118,9 @@ def test_ratings_by_new_raters_wait_for_the_next_refit(
     worker = Worker(
         loaded,
         CONFIG,
-        WorkerConfig(batch_size=500, gap_timeout_s=0.0, refit_interval_s=3600.0),
+        WorkerConfig(
+            batch_size=500, gap_timeout_s=0.0, refit_interval_s=3600.0, background_refit=False
+        ),
         clock=lambda: now[0],
     )
     worker.setup()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -28,6 +29,7 @@ from bridgewatch.store.tables import (
     note_status_changes,
     note_status_history,
     pipeline_offsets,
+    pipeline_refits,
 )
 from tests.pipeline.conftest import Community
 
@@ -148,7 +150,7 @@ def test_two_workers_share_the_log_and_match_one_worker(
 
 
 def test_refit_request_in_the_log_triggers_a_refit(loaded: Engine, community: Community) -> None:
-    worker = Worker(loaded, CONFIG, WorkerConfig(gap_timeout_s=0.0))
+    worker = Worker(loaded, CONFIG, WorkerConfig(gap_timeout_s=0.0, background_refit=False))
     worker.setup()
     _drain(worker)
     assert not worker.refit_due()
@@ -170,6 +172,86 @@ def test_refit_request_in_the_log_triggers_a_refit(loaded: Engine, community: Co
     assert not worker.refit_due()
 
 
+def test_a_refit_job_runs_while_the_worker_serves_then_is_installed(
+    loaded: Engine, community: Community
+) -> None:
+    """A requested refit runs in a child process: the worker goes on applying events with
+    the previous refit, installs the stored one at its next micro-batch once the job ends,
+    and then scores exactly as a new worker that starts from that refit."""
+    settings = WorkerConfig(gap_timeout_s=0.0, batch_size=50)
+    worker = Worker(loaded, CONFIG, settings)
+    worker.setup()
+    _drain(worker)
+    first = worker._refit_id
+    state = worker.state
+    assert state is not None
+    with Session(loaded) as s, s.begin():
+        append_event(
+            s,
+            now_ms=1,
+            event_type=REFIT_REQUESTED,
+            actor_participant_id=None,
+            entity_id="cli",
+            payload={},
+        )
+    worker.step()  # reads the request
+    assert worker.refit_due()
+    _write(loaded, community.later[:100])
+    served = 0
+    result = worker.step()  # starts the job, then applies a micro-batch
+    job = worker.refit_job
+    assert job is not None
+    assert not worker.refit_due()  # never a second job beside the first
+    served += result.applied
+    assert served > 0
+    assert job.poll() is None, "the job ended before the worker served a batch beside it"
+    assert worker.state is state and worker._refit_id == first  # still the previous refit
+    assert job.wait(300) == 0
+    assert not worker.refit_due()  # the job's refit counts as the one due
+    _write(loaded, community.later[100:400])
+    _drain(worker)
+    assert worker.refit_job is None
+    assert worker._refit_id is not None and worker._refit_id != first  # installed
+    assert worker.state is state  # installed in place: the events since stay applied
+    assert state.position == _offset(loaded)
+    # A new worker that starts from the stored refit and the same data agrees note by note.
+    fresh = Worker(loaded, CONFIG, settings)
+    fresh_state = fresh._ensure_state()
+    assert fresh._refit_id == worker._refit_id
+    state.rescore(state.store.newest_ms())
+    fresh_state.rescore(fresh_state.store.newest_ms())
+    live_a, live_b = state.last_pass, fresh_state.last_pass
+    assert live_a is not None and live_b is not None
+    np.testing.assert_array_equal(live_a.inputs.note_ids.ids, live_b.inputs.note_ids.ids)
+    np.testing.assert_array_equal(live_a.meta.final_status, live_b.meta.final_status)
+    np.testing.assert_allclose(
+        live_a.core.main.intercept, live_b.core.main.intercept, rtol=1e-9, atol=1e-12
+    )
+
+
+def test_a_worker_stopped_during_a_refit_job_stops_the_job(loaded: Engine) -> None:
+    worker = Worker(loaded, CONFIG, WorkerConfig(gap_timeout_s=0.0))
+    worker.setup()
+    _drain(worker)
+    worker._refit_requested = True
+    worker.step()
+    job = worker.refit_job
+    assert job is not None
+    # It runs below the worker's CPU priority (WorkerConfig.refit_nice), once started.
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    deadline = time.monotonic() + 60
+    while os.getpriority(os.PRIO_PROCESS, job.pid) == mine and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert os.getpriority(os.PRIO_PROCESS, job.pid) == min(mine + 10, 19)
+    with Session(loaded) as s:
+        stored = s.execute(select(func.count()).select_from(pipeline_refits)).scalar_one()
+    worker.stop_refit_job()
+    assert job.poll() not in (None, 0)  # terminated: nothing stored
+    assert worker.refit_job is None
+    with Session(loaded) as s:
+        assert s.execute(select(func.count()).select_from(pipeline_refits)).scalar_one() == stored
+
+
 def test_gap_in_ids_waits_then_skips(loaded: Engine) -> None:
     now = [1_000_000]  # ms
     worker = Worker(loaded, CONFIG, WorkerConfig(gap_timeout_s=5.0), clock=lambda: now[0])
@@ -185,6 +267,8 @@ def test_worker_config_checks() -> None:
         WorkerConfig(batch_size=0)
     with pytest.raises(ConfigError):
         WorkerConfig(gap_timeout_s=-1)
+    with pytest.raises(ConfigError):
+        WorkerConfig(refit_nice=20)
 
 
 def test_a_rolled_back_event_id_is_skipped_without_the_gap_timeout(

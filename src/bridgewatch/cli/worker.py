@@ -71,6 +71,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--no-topics", action="store_true", help="score without the topic model (scope)"
     )
     parser.add_argument(
+        "--foreground-refit",
+        action="store_true",
+        help="run refits in the worker itself, pausing the passes (default: in a child "
+        "process while the worker keeps serving)",
+    )
+    parser.add_argument(
         "--refit-now", action="store_true", help="request a full refit from the workers and exit"
     )
     parser.add_argument(
@@ -131,6 +137,8 @@ def run(args: argparse.Namespace) -> int:
                 incremental=IncrementalConfig(
                     diligence=args.diligence, roster_diligence=args.roster_diligence
                 ),
+                # --until-idle returns when the log is drained: a refit it starts must end.
+                background_refit=not (args.foreground_refit or args.until_idle),
             ),
         )
         if args.until_idle:

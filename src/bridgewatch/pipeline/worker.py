@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from bridgewatch import clock as wall
 from bridgewatch.errors import ConfigError
 from bridgewatch.pipeline.contributors import ContributorRows
+from bridgewatch.pipeline.refit_job import RefitJob
 from bridgewatch.pipeline.state import (
     LiveState,
     PassResult,
@@ -99,6 +100,10 @@ class WorkerConfig:
         ``bridgewatch score``); the passes keep the same scorers current.
     watch : the coordination watch's thresholds (on with the defences): notes whose recent
         ratings look coordinated keep their helpful status (or its absence) until a refit.
+    background_refit : run scheduled and requested refits in a child process
+        (:mod:`bridgewatch.pipeline.refit_job`) while the passes go on with the previous
+        refit; off, a refit stops the passes for as long as it takes. The first refit (no
+        state yet) and refits of an in-memory SQLite database always run in the worker.
     """
 
     consumer: str = "worker"
@@ -111,6 +116,8 @@ class WorkerConfig:
     incremental: IncrementalConfig = field(default_factory=IncrementalConfig)
     scorers: tuple[ScorerSpec, ...] | None = None
     watch: WatchConfig = field(default_factory=WatchConfig)
+    background_refit: bool = True
+    refit_nice: int = 10
 
     def __post_init__(self) -> None:
         if self.batch_size <= 0:
@@ -121,6 +128,8 @@ class WorkerConfig:
             raise ConfigError("refit_interval_s", self.refit_interval_s, "> 0")
         if self.gap_timeout_s < 0:
             raise ConfigError("gap_timeout_s", self.gap_timeout_s, ">= 0")
+        if not 0 <= self.refit_nice <= 19:
+            raise ConfigError("refit_nice", self.refit_nice, "in [0, 19]")
 
 
 @dataclass(frozen=True)
@@ -172,6 +181,7 @@ class Worker:
         # the wall time the loop waited for events before it (s).
         self._timeline: Timeline | None = None
         self._waited_s = 0.0
+        self._job: RefitJob | None = None  # the refit running in a child process
 
     # ---- setup and refits --------------------------------------------------------------
     def setup(self) -> None:
@@ -217,6 +227,21 @@ class Worker:
         following micro-batches. The refit is stored in ``pipeline_refits`` so every
         worker scores with it from its next micro-batch on.
         """
+        state, refit_id, now_ms = self._refit_and_store()
+        state.warm_up()
+        self.state = state  # the swap
+        self._refit_id = refit_id
+        self._last_refit_ms = now_ms
+        self._refit_requested = False
+
+    def compute_refit(self) -> tuple[int, int]:
+        """A refit on a consistent snapshot, stored for the workers to install but not
+        swapped in here (what a :class:`~bridgewatch.pipeline.refit_job.RefitJob` runs);
+        returns (stored refit id, the snapshot's event offset)."""
+        state, refit_id, _ = self._refit_and_store()
+        return refit_id, state.position
+
+    def _refit_and_store(self) -> tuple[LiveState, int, int]:
         state = self._snapshot_state()
         refit = state.refit()
         now_ms = self.clock()
@@ -247,42 +272,77 @@ class Worker:
             # later events keep the rows of the notes they touch current.
             s.execute(delete(pipeline_pending))
             self._write_pending(s, state.count_pending(), now_ms, now_ms)
-        state.warm_up()
-        self.state = state  # the swap
-        self._refit_id = int(refit_id)
-        self._last_refit_ms = now_ms
-        self._refit_requested = False
+        return state, int(refit_id), now_ms
 
-    def _adopt_latest_refit(self, s: Session, state: LiveState) -> None:
-        """Install the newest stored refit if it is not the one in use."""
+    def _adopt_latest_refit(self, s: Session, state: LiveState) -> bool:
+        """Install the newest stored refit if it is not the one in use; whether it did."""
         latest = s.execute(
             select(pipeline_refits.c.id, pipeline_refits.c.created_at_ms)
             .order_by(pipeline_refits.c.id.desc())
             .limit(1)
         ).first()
         if latest is None or int(latest[0]) == self._refit_id:
-            return
+            return False
         try:
             payload = load_refit_payload(s.connection(), int(latest[0]))
         except LookupError:  # pruned by a newer refit since the query above: the next step
-            return
+            return False
         try:
             refit = Refit.from_bytes(payload)
         except (TypeError, AttributeError, ImportError) as exc:
             _log.warning("stored refit %d is not usable (%s): refitting", latest[0], exc)
             self._refit_requested = True
-            return
+            return False
         state.install(refit)
         self._refit_id = int(latest[0])
-        self._last_refit_ms = int(latest[1])
+        self._last_refit_ms = max(self._last_refit_ms, int(latest[1]))
+        return True
 
     def refit_due(self) -> bool:
-        """Whether a scheduled or requested refit should run now."""
+        """Whether a scheduled or requested refit should start now (never while a refit
+        job runs; a job that ended counts as the refit of its start time, failed or not,
+        so a failing refit is retried at the next interval, not in a loop)."""
+        if self._job is not None:
+            code = self._job.poll()
+            if code is None:
+                return False
+            job, self._job = self._job, None
+            self._last_refit_ms = max(self._last_refit_ms, job.created_at_ms)
+            if code != 0:
+                _log.error(
+                    "refit job failed (exit code %s); next attempt in %.0f s",
+                    code,
+                    self.settings.refit_interval_s,
+                )
         if self._refit_requested:
             return True
         if self.state is None:
             return False
         return self.clock() - self._last_refit_ms >= self.settings.refit_interval_s * 1000
+
+    def _start_refit(self) -> None:
+        """Refit: in a child process while this worker serves (``background_refit``), or
+        here when there is no state to serve yet or the database is in-memory SQLite."""
+        if self.settings.background_refit and self.state is not None:
+            try:
+                self._job = RefitJob(self.engine, self.config, self.settings, self.clock())
+            except ValueError as exc:  # in-memory SQLite: no other process can read it
+                _log.debug("refit in the worker: %s", exc)
+            else:
+                self._refit_requested = False
+                return
+        self.refit()
+
+    @property
+    def refit_job(self) -> RefitJob | None:
+        """The refit running in a child process, if any."""
+        return self._job
+
+    def stop_refit_job(self) -> None:
+        """Stop a running refit job (nothing of it is stored)."""
+        if self._job is not None:
+            self._job.stop()
+            self._job = None
 
     def _ensure_state(self) -> LiveState:
         if self.state is None:
@@ -361,7 +421,7 @@ class Worker:
     def step(self) -> StepResult:
         """Process one micro-batch in one transaction; returns what it did."""
         if self.refit_due():
-            self.refit()
+            self._start_refit()
         state = self._ensure_state()
         started = time.perf_counter()
         tl = Timeline() if timeline_log.isEnabledFor(logging.DEBUG) else None
@@ -377,7 +437,7 @@ class Worker:
                 if tl is not None:
                     tl.mark("lock")
                     server = self._server_cpu(s) if self._pg else None
-                self._adopt_latest_refit(s, state)
+                adopted = self._adopt_latest_refit(s, state)
                 if state.position > offset:
                     # Ahead of the committed offset: only possible if the offset was reset.
                     raise _Resync
@@ -397,6 +457,12 @@ class Worker:
                     # and holds.
                     state.frames.history = load_history(s.connection())
                     state.holds = load_holds(s.connection())
+                if adopted:
+                    # The refit's pending rows are as of its snapshot: recount them on the
+                    # events since (the later passes keep them current).
+                    now_ms = self.clock()
+                    s.execute(delete(pipeline_pending))
+                    self._write_pending(s, state.count_pending(), self._last_refit_ms, now_ms)
                 if self._gap is not None and self._gap[0] == offset + 1:
                     self._check_gap(s)
                 batch = self._contiguous(
@@ -717,6 +783,7 @@ class Worker:
         finally:
             if waiter is not None:
                 waiter.close()
+            self.stop_refit_job()
         return steps
 
     def setup_with_retry(self, stop: threading.Event) -> None:

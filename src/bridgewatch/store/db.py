@@ -10,7 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["make_engine", "make_session_factory", "psycopg_connect_kwargs"]
+__all__ = ["engine_recipe", "make_engine", "make_session_factory", "psycopg_connect_kwargs"]
 
 # Extra connection arguments of the engines made here (the search path of a test schema):
 # the asynchronous rating path opens its own connections and needs the same ones.
@@ -81,6 +81,21 @@ def psycopg_connect_kwargs(engine: Engine) -> dict[str, Any]:
     _args, kwargs = engine.dialect.create_connect_args(engine.url)
     kwargs.pop("context", None)  # SQLAlchemy's own type adapters
     return {**kwargs, **_EXTRA_CONNECT_ARGS.get(engine, {})}
+
+
+def engine_recipe(engine: Engine) -> dict[str, Any]:
+    """Keyword arguments of :func:`make_engine` that reach the database of ``engine`` from
+    another process: ``url`` (with its password) and, when ``make_engine`` set one, the
+    PostgreSQL ``search_path``. An in-memory SQLite database has no recipe (ValueError):
+    another process cannot see it."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and (not url.database or url.database == ":memory:"):
+        raise ValueError("an in-memory SQLite database cannot be opened by another process")
+    recipe: dict[str, Any] = {"url": url.render_as_string(hide_password=False)}
+    options = str(_EXTRA_CONNECT_ARGS.get(engine, {}).get("options", ""))
+    if options.startswith("-csearch_path="):
+        recipe["search_path"] = options.removeprefix("-csearch_path=")
+    return recipe
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
