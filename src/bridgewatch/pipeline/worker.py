@@ -238,10 +238,17 @@ class Worker:
         """A refit on a consistent snapshot, stored for the workers to install but not
         swapped in here (what a :class:`~bridgewatch.pipeline.refit_job.RefitJob` runs);
         returns (stored refit id, the snapshot's event offset)."""
-        state, refit_id, _ = self._refit_and_store()
+        state, refit_id, _ = self._refit_and_store(publish=False)
         return refit_id, state.position
 
-    def _refit_and_store(self) -> tuple[LiveState, int, int]:
+    def _refit_and_store(self, *, publish: bool = True) -> tuple[LiveState, int, int]:
+        """Refit on a snapshot and store it. ``publish``: also write the rows a refit
+        changes as of its snapshot (hold reasons, contributor and pending rows), for a
+        worker that swaps this state in; a refit job leaves them to the worker that
+        installs its refit (:meth:`_publish_installed`), which writes them as of its own
+        later events. The consumer's offset row (which every micro-batch locks) is
+        written last, so it is locked only for the commit, not while the refit's payload
+        is written."""
         state = self._snapshot_state()
         refit = state.refit()
         now_ms = self.clock()
@@ -252,27 +259,42 @@ class Worker:
                 snapshot_offset=state.position,
                 payload=refit.to_bytes(),
             )
+            if publish:
+                # The refit decides: the coordination holds end (the next pass rewrites
+                # the held notes' rows).
+                self._clear_hold_reasons(s)
+                # The refit's contributor figures (the passes write what changes after it).
+                if state.refit_rows is not None:
+                    self._write_contributors(s, state.refit_rows)
+                # What waits for the next refit, as of the snapshot; the passes that replay
+                # the later events keep the rows of the notes they touch current.
+                s.execute(delete(pipeline_pending))
+                self._write_pending(s, state.count_pending(), now_ms, now_ms)
+            state.refit_rows = None
             s.execute(
                 update(pipeline_offsets)
                 .where(pipeline_offsets.c.consumer == self.settings.consumer)
                 .values(last_refit_at_ms=now_ms)
             )
-            # The refit decides: the coordination holds end (the next pass rewrites the
-            # held notes' rows).
-            s.execute(
-                update(note_scores)
-                .where(note_scores.c.hold_reason.is_not(None))
-                .values(hold_reason=None, held_since_ms=None)
-            )
-            # The refit's contributor figures (the passes write what changes after it).
-            if state.refit_rows is not None:
-                self._write_contributors(s, state.refit_rows)
-                state.refit_rows = None
-            # What waits for the next refit, as of the snapshot; the passes that replay the
-            # later events keep the rows of the notes they touch current.
-            s.execute(delete(pipeline_pending))
-            self._write_pending(s, state.count_pending(), now_ms, now_ms)
         return state, int(refit_id), now_ms
+
+    def _clear_hold_reasons(self, s: Session) -> None:
+        s.execute(
+            update(note_scores)
+            .where(note_scores.c.hold_reason.is_not(None))
+            .values(hold_reason=None, held_since_ms=None)
+        )
+
+    def _publish_installed(self, s: Session, state: LiveState, *, clear_holds: bool) -> None:
+        """After installing a stored refit: its decisions replace the coordination holds
+        (the state released them; its next pass rewrites their rows; ``clear_holds``) and
+        the pending counts follow the raters it knows, on the events up to now. Its first
+        pass writes every contributor row (their last published figures were another
+        refit's)."""
+        if clear_holds:
+            self._clear_hold_reasons(s)
+        s.execute(delete(pipeline_pending))
+        self._write_pending(s, state.count_pending(), self._last_refit_ms, self.clock())
 
     def _adopt_latest_refit(self, s: Session, state: LiveState) -> bool:
         """Install the newest stored refit if it is not the one in use; whether it did."""
@@ -458,11 +480,9 @@ class Worker:
                     state.frames.history = load_history(s.connection())
                     state.holds = load_holds(s.connection())
                 if adopted:
-                    # The refit's pending rows are as of its snapshot: recount them on the
-                    # events since (the later passes keep them current).
-                    now_ms = self.clock()
-                    s.execute(delete(pipeline_pending))
-                    self._write_pending(s, state.count_pending(), self._last_refit_ms, now_ms)
+                    # Behind, the holds just loaded are the other worker's, which installed
+                    # this refit first (and cleared the ones it ended) or will.
+                    self._publish_installed(s, state, clear_holds=not behind)
                 if self._gap is not None and self._gap[0] == offset + 1:
                     self._check_gap(s)
                 batch = self._contiguous(
