@@ -140,3 +140,36 @@ def test_0002_keeps_tables_created_at_start_up_before_it(empty_engine: Engine) -
         assert conn.execute(select(web_accounts.c.username)).scalar_one() == "alice"
     if empty_engine.dialect.name == "postgresql":
         assert _trigger_count(empty_engine) == 1
+
+
+_COMPRESSION = text(
+    "SELECT c.relname || '.' || a.attname, a.attcompression FROM pg_attribute a "
+    "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = current_schema() AND (c.relname, a.attname) IN "
+    "(('note_scores', 'scorer_views'), ('pipeline_refit_chunks', 'data'))"
+)
+
+
+def test_0009_compresses_the_large_worker_values_with_lz4_on_postgresql(
+    empty_engine: Engine,
+) -> None:
+    upgrade_database(empty_engine)
+    if empty_engine.dialect.name != "postgresql":  # SQLite: nothing to set, nothing fails
+        command.downgrade(alembic_config(empty_engine), "0008")
+        upgrade_database(empty_engine)
+        return
+    with empty_engine.connect() as conn:
+        available = conn.execute(
+            text(
+                "SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                "WHERE name = 'default_toast_compression'"
+            )
+        ).scalar()
+        methods: dict[str, str] = {str(k): str(v) for k, v in conn.execute(_COMPRESSION)}
+    on = "l" if available else ""
+    assert methods == {"note_scores.scorer_views": on, "pipeline_refit_chunks.data": on}
+    command.downgrade(alembic_config(empty_engine), "0008")
+    with empty_engine.connect() as conn:
+        methods = {str(k): str(v) for k, v in conn.execute(_COMPRESSION)}
+    off = "p" if available else ""
+    assert methods == {"note_scores.scorer_views": off, "pipeline_refit_chunks.data": off}
