@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from typing import Any
@@ -170,6 +171,8 @@ def test_refit_request_in_the_log_triggers_a_refit(loaded: Engine, community: Co
     worker.step()
     assert worker.state is not before  # swapped
     assert not worker.refit_due()
+    # The refit's objects are out of the cyclic collector's way until the next refit.
+    assert gc.get_freeze_count() > 0
 
 
 def test_a_refit_job_runs_while_the_worker_serves_then_is_installed(
