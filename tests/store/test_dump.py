@@ -196,3 +196,56 @@ def test_imported_participants_join_at_their_first_row_so_a_fresh_import_exports
     given = _read(small_dump / "userEnrollment-00000.tsv")
     written = _read(tmp_path / "userEnrollment-00000.tsv")
     assert sorted(r["participantId"] for r in written) == sorted(r["participantId"] for r in given)
+
+
+def test_postgresql_snapshots_stream_the_same_frames_as_rows(
+    engine: Engine, small_dump: Path
+) -> None:
+    """On PostgreSQL the export (and every refit's snapshot) reads tables by COPY: the same
+    values as reading them row by row, text with separators, quotes, newlines and
+    backslashes, empty strings and NULLs included."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    import polars as pl
+    from sqlalchemy import select, update
+
+    from bridgewatch.model.columns import NOTES_COLUMNS, RATINGS_COLUMNS
+    from bridgewatch.store import dump
+    from bridgewatch.store.tables import notes, ratings
+
+    import_dump(engine, small_dump, now_ms=1)
+    with engine.begin() as conn:
+        ids = sorted(int(i) for i in conn.execute(select(notes.c.noteId)).scalars())
+        tricky = ['a,b\n"c"\tç \\N', "", "\u2400"]
+        for note_id, text in zip(ids, tricky, strict=False):
+            conn.execute(update(notes).where(notes.c.noteId == note_id).values(summary=text))
+    statements = {
+        "notes": (
+            select(*[notes.c[c] for c in NOTES_COLUMNS]).order_by(notes.c.noteId),
+            NOTES_COLUMNS,
+        ),
+        "ratings": (
+            select(*[ratings.c[c] for c in RATINGS_COLUMNS]).order_by(
+                ratings.c.noteId, ratings.c.raterParticipantId
+            ),
+            RATINGS_COLUMNS,
+        ),
+    }
+    with engine.connect() as conn:
+        for name, (stmt, columns) in statements.items():
+            streamed = dump._frame_copy(conn, stmt, columns)
+            rows = dump._frame_rows(conn, stmt, columns)
+            assert streamed.height == rows.height > 0, name
+            assert any(streamed[c].null_count() for c in columns), name  # NULLs are compared
+            for column in columns:
+                assert streamed[column].to_list() == rows[column].to_list(), (name, column)
+                if rows[column].dtype != pl.Null:
+                    assert streamed[column].dtype == rows[column].dtype, (name, column)
+        summaries = dict(
+            zip(
+                dump._frame_copy(conn, statements["notes"][0], NOTES_COLUMNS)["noteId"],
+                dump._frame_copy(conn, statements["notes"][0], NOTES_COLUMNS)["summary"],
+                strict=True,
+            )
+        )
+    assert [summaries[i] for i in ids[:3]] == tricky

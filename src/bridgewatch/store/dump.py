@@ -9,6 +9,7 @@ status history.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 from collections.abc import Iterable, Sequence
@@ -375,12 +376,59 @@ def import_dump(engine: Engine, directory: str | Path, *, now_ms: int) -> Import
 
 
 def _frame(conn: Connection, stmt: Select[Any], columns: Sequence[str]) -> pl.DataFrame:
+    """The rows of ``stmt`` as a frame with ``columns`` (integer and text columns only)."""
+    if conn.dialect.name == "postgresql":
+        return _frame_copy(conn, stmt, columns)
+    return _frame_rows(conn, stmt, columns)
+
+
+def _frame_rows(conn: Connection, stmt: Select[Any], columns: Sequence[str]) -> pl.DataFrame:
+    """:func:`_frame` through the rows of the result (any database)."""
     result = conn.execute(stmt)
     data: dict[str, list[Any]] = {c: [] for c in columns}
     for row in result:
         for column, value in zip(columns, row, strict=True):
             data[column].append(value)
     return pl.DataFrame(data, strict=False)
+
+
+# COPY's text for NULL: not a value a note, rating or identifier is expected to hold (a
+# field that holds exactly this text would read back as null).
+_COPY_NULL = "\u2400bw-null\u2400"
+
+
+def _frame_copy(conn: Connection, stmt: Select[Any], columns: Sequence[str]) -> pl.DataFrame:
+    """:func:`_frame` on PostgreSQL: the rows streamed by ``COPY (query) TO STDOUT`` as CSV,
+    in the caller's transaction, and parsed by polars with each column's type from the
+    statement (integers as Int64, everything else as text: the exported tables hold no
+    other kind), instead of a Python object per value: at a million ratings the snapshot a
+    refit reads took 6.5 s CPU and ~1.7 GiB of row objects that way."""
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    schema = {
+        name: pl.Int64 if column.type.python_type is int else pl.String
+        for name, column in zip(columns, stmt.selected_columns, strict=True)
+    }
+    raw: Any = conn.connection.driver_connection  # psycopg.Connection
+    buffer = io.BytesIO()
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, NULL '{_COPY_NULL}')") as copy,
+    ):
+        for block in copy:
+            buffer.write(block)
+    if buffer.tell() == 0:
+        return pl.DataFrame(schema=schema)
+    buffer.seek(0)
+    return pl.read_csv(
+        buffer,
+        has_header=False,
+        new_columns=list(columns),
+        schema=schema,
+        null_values=_COPY_NULL,
+        empty_string_is_null=False,
+        quote_char='"',
+        infer_schema=False,
+    )
 
 
 def _sha256(path: Path) -> str:
