@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 from scipy.optimize import minimize
@@ -112,6 +112,9 @@ def test_subproblem_solution_beats_a_dense_grid_and_local_searches(
 
 @settings(max_examples=150, deadline=None)
 @given(coef=_subproblems())
+# A near-tie: the axis point (4, 0) and the interior optimum (4, 1.3e-8) differ in value by
+# 1.6e-15, below the rounding of a value of -16; the solver may return either.
+@example(coef=(1.0, 0.0, 9.0, 4.0, 1.192092896e-07, 0.0))
 def test_subproblem_solution_meets_the_subgradient_conditions(coef: tuple[float, ...]) -> None:
     a00, a01, a11, b0, b1, pen = coef
     x0, x1 = diamond_argmin(*coef)
@@ -120,6 +123,11 @@ def test_subproblem_solution_meets_the_subgradient_conditions(coef: tuple[float,
     # Rounding scales with the terms summed into each gradient entry.
     size = (a00 + abs(a01) + a11 + pen) * (abs(x0) + abs(x1))
     tol = 1e-9 * (1 + abs(b0) + abs(b1) + size)
+    # The solver picks between candidate points by their value: points whose values tie
+    # within the value's rounding (eps·|q|) may be a distance d apart with a·d² ~ eps·|q|,
+    # so the gradient may be off by 2·a·d = 2·sqrt(a·eps·|q|).
+    value = abs(float(_q(x0, x1, coef)))
+    tol += 2 * np.sqrt(max(a00, a11) * 4 * np.finfo(float).eps * (1 + value))
     if x0 != 0 and x1 != 0:
         s = np.sign(x0 * x1)
         assert abs(g0 + pen * s * x1) <= tol
