@@ -12,16 +12,23 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.orm import Session
 
-from bridgewatch.pipeline.worker import Worker, WorkerConfig
+from bridgewatch.pipeline.worker import REFIT_REQUESTED, STATUS_CHANGED, Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.service import make_engine, upgrade_database
 from bridgewatch.store.dump import import_dump
-from bridgewatch.store.tables import events, note_status_history, pipeline_offsets
+from bridgewatch.store.events import append_event
+from bridgewatch.store.tables import (
+    events,
+    note_status_history,
+    pipeline_offsets,
+    pipeline_refits,
+)
 from tests.pipeline.conftest import Community
 from tests.pipeline.test_worker import _write
 
@@ -36,7 +43,9 @@ def _database(path: Path, community: Community) -> None:
     engine.dispose()
 
 
-def _worker(db: Path, *extra: str) -> subprocess.Popen[bytes]:
+def _worker(db: Path, *extra: str, log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    """``bridgewatch worker`` on ``db``; its stderr piped, or written to ``log`` (a refit
+    job it starts writes there too, and would block on a full pipe nobody reads)."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -53,7 +62,7 @@ def _worker(db: Path, *extra: str) -> subprocess.Popen[bytes]:
             *extra,
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.PIPE if log is None else log,
     )
 
 
@@ -126,6 +135,93 @@ def test_kill_9_mid_batch_loses_nothing_and_applies_nothing_twice(
     assert log_crashed == log_clean
     assert nsh_crashed == nsh_clean
     assert _offset(crashed) == _offset(clean) == log_crashed[-1][0]
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _refit_ids(db: Path) -> list[int]:
+    engine = create_engine(f"sqlite:///{db}")
+    try:
+        with engine.connect() as conn:
+            return [int(i) for i in conn.execute(select(pipeline_refits.c.id)).scalars()]
+    finally:
+        engine.dispose()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != "Z"
+
+
+def test_kill_9_during_a_refit_job_keeps_its_refit_and_loses_nothing(
+    community: Community, tmp_path: Path
+) -> None:
+    """The worker is killed while its refit runs in a child process: the orphaned job still
+    stores its refit, the next worker installs it and applies every event once."""
+    db, log = tmp_path / "db.sqlite3", tmp_path / "worker.log"
+    _database(db, community)
+    with log.open("ab") as stderr:
+        proc = _worker(db, log=stderr)
+    job = None
+    try:
+        deadline = time.monotonic() + 120
+        while _offset(db) == 0 and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()[-2000:]
+            time.sleep(0.02)
+        assert _refit_ids(db) == [1]  # the first refit runs in the worker itself
+        engine = make_engine(f"sqlite:///{db}")
+        with Session(engine) as s, s.begin():
+            append_event(
+                s,
+                now_ms=1,
+                event_type=REFIT_REQUESTED,
+                actor_participant_id=None,
+                entity_id="test",
+                payload={},
+            )
+        engine.dispose()
+        deadline = time.monotonic() + 120
+        while job is None and time.monotonic() < deadline:
+            job = next(iter(_children(proc.pid)), None)
+            time.sleep(0.02)
+        assert job is not None, "no refit job started"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 300
+        while _alive(job) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
+    assert not _alive(job), log.read_text()[-2000:]
+    assert _refit_ids(db) == [1, 2], log.read_text()[-2000:]  # stored after the worker died
+    _until_idle(db)
+    applied, _ = _outcome(db)
+    published = [(r[2], r[3]) for r in applied if r[1] == STATUS_CHANGED]
+    assert published and len(published) == len(set(published))  # none published twice
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        newest = int(conn.execute(select(func.max(events.c.id))).scalar_one())
+    engine.dispose()
+    assert _offset(db) == newest  # every event applied
+    assert _refit_ids(db) == [1, 2]  # the next worker installed it instead of refitting
 
 
 @pytest.fixture
