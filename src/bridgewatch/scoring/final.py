@@ -136,6 +136,8 @@ class FinalScoringResult:
     scored : bool, notes with a Core row (scoped ratings and captured, §2.4).
     rules : the Core rule table's outcome and trace (§6).
     num_final_round_ratings : int64, ``coreNumFinalRoundRatings`` (§5.6).
+    guarded : bool, notes captured only through the capture-share guard
+        (``NoteAggregates.guarded``; those without a verdict have no row); None without it.
     """
 
     main: NoteFit
@@ -151,6 +153,7 @@ class FinalScoringResult:
     scored: NDArray[np.bool_]
     rules: CoreRulesResult
     num_final_round_ratings: NDArray[np.int64]
+    guarded: NDArray[np.bool_] | None = None
 
 
 def fit_final_notes(
@@ -407,6 +410,8 @@ class NoteAggregates:
     signs, tags, incorrect : the aggregates (before the Core-row masking of the rules).
     scored : bool, notes with a Core row (§2.4).
     num_final_round_ratings : int64, ``coreNumFinalRoundRatings`` (§5.6).
+    guarded : bool, notes captured only through the capture-share guard
+        (:func:`capture_guarded`); None without the guard.
     """
 
     signs: SignAggregates
@@ -414,6 +419,7 @@ class NoteAggregates:
     incorrect: IncorrectAggregates
     scored: NDArray[np.bool_]
     num_final_round_ratings: NDArray[np.int64]
+    guarded: NDArray[np.bool_] | None = None
 
 
 def note_aggregates(
@@ -449,7 +455,30 @@ def note_aggregates(
     num_final = num_final_round_ratings(
         scoped, pre.helpfulness.has_row, pre.final_round.rater_intercepts, inputs.n_notes
     )
-    return NoteAggregates(signs, tags, incorrect, scored, num_final)
+    return NoteAggregates(
+        signs, tags, incorrect, scored, num_final, capture_guarded(inputs, config)
+    )
+
+
+def capture_guarded(inputs: CoreInputs, config: ScoringConfig) -> NDArray[np.bool_] | None:
+    """Notes of ``inputs.captured`` (a scorer's view) that only the capture-share guard
+    captures: below the capture share when every out-of-scope rating counts. None when the
+    guard is off (``EstablishmentConfig.guard_capture``, no ``established`` mask, or no
+    capture threshold)."""
+    guard = config.establishment
+    if (
+        guard is None
+        or not guard.guard_capture
+        or inputs.established is None
+        or config.scope.min_capture_share is None
+    ):
+        return None
+    post = inputs.post_pss
+    plain = capture_mask(
+        post.note_idx, inputs.in_scope[post.rater_idx], inputs.n_notes, config.scope
+    )
+    out: NDArray[np.bool_] = inputs.captured & ~plain
+    return out
 
 
 def num_final_round_ratings(
@@ -616,7 +645,7 @@ def assemble_final_result(
         sparse=sparse,
     )
     scored = agg.scored
-    undecided = _guarded_undecided(inputs, config, scored, rules.status)
+    undecided = _guarded_undecided(agg, scored, rules.status)
     if undecided is not None:
         # The capture-share guard keeps a scorer's verdict from being silenced by unproven
         # out-of-scope raters; where the scorer reaches none (Needs More Ratings) the note
@@ -655,6 +684,7 @@ def assemble_final_result(
         scored=scored,
         rules=rules,
         num_final_round_ratings=agg.num_final_round_ratings,
+        guarded=agg.guarded,
     )
 
 
@@ -669,10 +699,7 @@ _VERDICTS = np.array(
 
 
 def _guarded_undecided(
-    inputs: CoreInputs,
-    config: ScoringConfig,
-    scored: NDArray[np.bool_],
-    status: NDArray[np.int8],
+    agg: NoteAggregates, scored: NDArray[np.bool_], status: NDArray[np.int8]
 ) -> NDArray[np.bool_] | None:
     """Notes with a row only through the capture-share guard and no verdict on them.
 
@@ -690,22 +717,9 @@ def _guarded_undecided(
     -------
     bool array of shape (n_notes,), or None when the guard is off or no note qualifies.
     """
-    guard = config.establishment
-    if (
-        guard is None
-        or not guard.guard_capture
-        or inputs.established is None
-        or config.scope.min_capture_share is None
-    ):
+    if agg.guarded is None:
         return None
-    open_ = scored & (status >= 0) & ~np.isin(status, _VERDICTS)
-    if not open_.any():
-        return None
-    post = inputs.post_pss
-    plain = capture_mask(
-        post.note_idx, inputs.in_scope[post.rater_idx], inputs.n_notes, config.scope
-    )
-    out: NDArray[np.bool_] = open_ & ~plain
+    out: NDArray[np.bool_] = scored & agg.guarded & ~np.isin(status, _VERDICTS)
     return out if out.any() else None
 
 
