@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from bridgewatch.model import Ratings
+from bridgewatch.model import NoteStatus, Ratings
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.diligence import (
     DiligenceFinalResult,
@@ -33,6 +33,7 @@ from bridgewatch.scoring.manipulation import (
     rating_levels,
 )
 from bridgewatch.scoring.mf import PseudoRaterBounds, fit_note_params, pseudo_rater_bounds
+from bridgewatch.scoring.preprocess import capture_mask
 from bridgewatch.scoring.prescoring import PrescoringResult
 from bridgewatch.scoring.status import (
     CoreRuleInputs,
@@ -135,6 +136,8 @@ class FinalScoringResult:
     scored : bool, notes with a Core row (scoped ratings and captured, §2.4).
     rules : the Core rule table's outcome and trace (§6).
     num_final_round_ratings : int64, ``coreNumFinalRoundRatings`` (§5.6).
+    guarded : bool, notes captured only through the capture-share guard
+        (``NoteAggregates.guarded``; those without a verdict have no row); None without it.
     """
 
     main: NoteFit
@@ -150,6 +153,7 @@ class FinalScoringResult:
     scored: NDArray[np.bool_]
     rules: CoreRulesResult
     num_final_round_ratings: NDArray[np.int64]
+    guarded: NDArray[np.bool_] | None = None
 
 
 def fit_final_notes(
@@ -406,6 +410,8 @@ class NoteAggregates:
     signs, tags, incorrect : the aggregates (before the Core-row masking of the rules).
     scored : bool, notes with a Core row (§2.4).
     num_final_round_ratings : int64, ``coreNumFinalRoundRatings`` (§5.6).
+    guarded : bool, notes captured only through the capture-share guard
+        (:func:`capture_guarded`); None without the guard.
     """
 
     signs: SignAggregates
@@ -413,6 +419,7 @@ class NoteAggregates:
     incorrect: IncorrectAggregates
     scored: NDArray[np.bool_]
     num_final_round_ratings: NDArray[np.int64]
+    guarded: NDArray[np.bool_] | None = None
 
 
 def note_aggregates(
@@ -448,7 +455,30 @@ def note_aggregates(
     num_final = num_final_round_ratings(
         scoped, pre.helpfulness.has_row, pre.final_round.rater_intercepts, inputs.n_notes
     )
-    return NoteAggregates(signs, tags, incorrect, scored, num_final)
+    return NoteAggregates(
+        signs, tags, incorrect, scored, num_final, capture_guarded(inputs, config)
+    )
+
+
+def capture_guarded(inputs: CoreInputs, config: ScoringConfig) -> NDArray[np.bool_] | None:
+    """Notes of ``inputs.captured`` (a scorer's view) that only the capture-share guard
+    captures: below the capture share when every out-of-scope rating counts. None when the
+    guard is off (``EstablishmentConfig.guard_capture``, no ``established`` mask, or no
+    capture threshold)."""
+    guard = config.establishment
+    if (
+        guard is None
+        or not guard.guard_capture
+        or inputs.established is None
+        or config.scope.min_capture_share is None
+    ):
+        return None
+    post = inputs.post_pss
+    plain = capture_mask(
+        post.note_idx, inputs.in_scope[post.rater_idx], inputs.n_notes, config.scope
+    )
+    out: NDArray[np.bool_] = inputs.captured & ~plain
+    return out
 
 
 def num_final_round_ratings(
@@ -597,8 +627,121 @@ def assemble_final_result(
     agg = aggregates
     if agg is None:
         agg = note_aggregates(inputs, pre, config, main, tag_scale, push)
-    signs, scored = agg.signs, agg.scored
     sparse = previous is not None and rows is not None and aggregates is not None
+    tags, incorrect, low, rules = _rules(
+        inputs,
+        pre,
+        config,
+        agg,
+        agg.scored,
+        bounds,
+        main,
+        low_diligence,
+        intercept_no_high_vol,
+        intercept_no_correlated,
+        previous,
+        rows,
+        put,
+        sparse=sparse,
+    )
+    scored = agg.scored
+    undecided = _guarded_undecided(agg, scored, rules.status)
+    if undecided is not None:
+        # The capture-share guard keeps a scorer's verdict from being silenced by unproven
+        # out-of-scope raters; where the scorer reaches none (Needs More Ratings) the note
+        # has no row, as without the guard, and the next scorer of the chain decides.
+        scored = scored & ~undecided
+        if sparse:
+            assert rows is not None
+            rows = np.union1d(rows, np.flatnonzero(undecided)).astype(np.int64)
+        tags, incorrect, low, rules = _rules(
+            inputs,
+            pre,
+            config,
+            agg,
+            scored,
+            bounds,
+            main,
+            low_diligence,
+            intercept_no_high_vol,
+            intercept_no_correlated,
+            previous,
+            rows,
+            put,
+            sparse=sparse,
+        )
+    return FinalScoringResult(
+        main=main,
+        intercept_no_high_vol=intercept_no_high_vol,
+        intercept_no_correlated=intercept_no_correlated,
+        intercept_population_sampled=intercept_population_sampled,
+        bounds=bounds,
+        diligence=diligence,
+        low_diligence_intercept=low,
+        signs=agg.signs,
+        tags=tags,
+        incorrect=incorrect,
+        scored=scored,
+        rules=rules,
+        num_final_round_ratings=agg.num_final_round_ratings,
+        guarded=agg.guarded,
+    )
+
+
+_VERDICTS = np.array(
+    [
+        NoteStatus.CURRENTLY_RATED_HELPFUL,
+        NoteStatus.CURRENTLY_RATED_NOT_HELPFUL,
+        NoteStatus.FIRM_REJECT,
+    ],
+    dtype=np.int8,
+)
+
+
+def _guarded_undecided(
+    agg: NoteAggregates, scored: NDArray[np.bool_], status: NDArray[np.int8]
+) -> NDArray[np.bool_] | None:
+    """Notes with a row only through the capture-share guard and no verdict on them.
+
+    With ``EstablishmentConfig.guard_capture`` a note's capture share counts the ratings of
+    out-of-scope raters only when they are established, so that a flood of new accounts
+    outside the scorer's population cannot take a note out of its hands. The guard then
+    also gives the scorer notes that honest newcomers outside it rate: without attack, in
+    the attack bench (whole roster, seed 3), Core kept a good note that 4 of its 29 raters,
+    new and outside Core, would have handed to Expansion, and Core's Needs More Ratings
+    (intercept 0.32) overrode Expansion's helpful (0.42); at out-of-scope 20%, four such
+    notes (issue #15). What the guard protects is a verdict (helpful, not helpful, firm
+    reject); Needs More Ratings is none, so on those notes the scorer keeps no row.
+
+    Returns
+    -------
+    bool array of shape (n_notes,), or None when the guard is off or no note qualifies.
+    """
+    if agg.guarded is None:
+        return None
+    out: NDArray[np.bool_] = scored & agg.guarded & ~np.isin(status, _VERDICTS)
+    return out if out.any() else None
+
+
+def _rules(
+    inputs: CoreInputs,
+    pre: PrescoringResult,
+    config: ScoringConfig,
+    agg: NoteAggregates,
+    scored: NDArray[np.bool_],
+    bounds: PseudoRaterBounds | None,
+    main: NoteFit,
+    low_diligence: NDArray[np.float64],
+    intercept_no_high_vol: NDArray[np.float64],
+    intercept_no_correlated: NDArray[np.float64],
+    previous: FinalScoringResult | None,
+    rows: NDArray[np.int64] | None,
+    put: RowWriter | None,
+    *,
+    sparse: bool,
+) -> tuple[TagAggregates, IncorrectAggregates, NDArray[np.float64], CoreRulesResult]:
+    """The Core rule table on ``agg`` with rows for ``scored`` (the figures outside it NaN)."""
+    signs = agg.signs
     # Notes without a Core row (no scoped ratings, or below the capture share) have no Core
     # figures at all in the reference's outputs.
     if sparse:
@@ -631,19 +774,4 @@ def assemble_final_result(
         rules = update_core_rules(previous.rules, rule_inputs, rows)
     else:
         rules = apply_core_rules(rule_inputs, config.status, final_round=True)
-    num_final = agg.num_final_round_ratings
-    return FinalScoringResult(
-        main=main,
-        intercept_no_high_vol=intercept_no_high_vol,
-        intercept_no_correlated=intercept_no_correlated,
-        intercept_population_sampled=intercept_population_sampled,
-        bounds=bounds,
-        diligence=diligence,
-        low_diligence_intercept=low_diligence,
-        signs=signs,
-        tags=tags,
-        incorrect=incorrect,
-        scored=scored,
-        rules=rules,
-        num_final_round_ratings=num_final,
-    )
+    return tags, incorrect, low_diligence, rules

@@ -104,6 +104,37 @@ def test_honest_fast_raters_on_popular_notes_are_not_flagged() -> None:
     assert not result.coordinated.any() and not result.flagged.any()
 
 
+def test_a_chance_core_inside_an_honest_crowd_is_not_coordinated() -> None:
+    # A community of 300 members rates its three popular notes within the hour (bursts of
+    # ~100) and 40 other notes in small bursts of 8. Six members with few bursts were in
+    # all three large ones: each pair of them shares 3 of its <= 5 bursts, so they form a
+    # core of co-burst pairs (as five honest members of a modeling-group community did in
+    # the attack bench), but they are 6 of ~100 in each burst and make none on their own.
+    # A brigade of five on three quiet notes in the same data is still caught.
+    rng = np.random.default_rng(11)
+    r = _Ratings()
+    chance, crowd = range(6), np.arange(6, 300)
+    for note in range(3):
+        members = [*chance, *rng.choice(crowd, size=90, replace=False).tolist()]
+        for m in members:
+            r.add(note, int(m), 2, note * 600 + rng.random() * 40)
+    small = dict.fromkeys(chance, 0)
+    for note in range(3, 43):
+        for m in rng.choice(300, size=8, replace=False):
+            if int(m) in small:
+                if small[int(m)] == 2:  # the chance members keep <= 5 bursts
+                    continue
+                small[int(m)] += 1
+            r.add(note, int(m), 2, note * 600 + rng.random() * 30)
+    brigade = range(300, 305)
+    _brigade(r, brigade, range(50, 53), level=0, spread_min=20)
+    result = r.run([1] * 305)
+    assert result.n_pairs >= 15 + 10  # the chance six's pairs and the brigade's
+    assert not result.coordinated[:300].any() and result.coordinated[300:].all()
+    rows = np.array(r.rows)
+    np.testing.assert_array_equal(result.flagged, rows[:, 1] >= 300)
+
+
 def test_sleeper_honest_ratings_are_kept() -> None:
     r = _Ratings()
     _brigade(r, range(6), range(3), level=0, spread_min=15)

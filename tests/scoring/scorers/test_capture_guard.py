@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 
 from bridgewatch.io.dataset import load_dataset
+from bridgewatch.model import NoteStatus
 from bridgewatch.scoring.config import ScoringConfig
+from bridgewatch.scoring.final import run_final_scoring
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
+from bridgewatch.scoring.prescoring import run_prescoring
 from bridgewatch.scoring.reputation import EstablishmentConfig
 from bridgewatch.scoring.scorers.roster import core_scorer
 from bridgewatch.scoring.scorers.scope import scorer_inputs
@@ -70,3 +73,33 @@ def test_established_outsiders_still_count(shared: CoreInputs) -> None:
     off = dataclasses.replace(GUARDED, establishment=EstablishmentConfig(guard_capture=False))
     unguarded = scorer_inputs(_flooded(shared, established=False), core_scorer(off))
     np.testing.assert_array_equal(unguarded.captured, faithful.captured)
+
+
+def test_the_guard_keeps_verdicts_not_needs_more_ratings(shared: CoreInputs) -> None:
+    # The guard hands Core notes whose unproven raters are outside it. Honest newcomers
+    # outside Core make such notes too, and there Core's Needs More Ratings would override
+    # the scorer the note belongs to without the guard (issue #15): only Core's verdicts
+    # keep their row on them.
+    flooded = _flooded(shared, established=False)
+    faithful = scorer_inputs(
+        dataclasses.replace(flooded, established=None), core_scorer(ScoringConfig())
+    )
+    guarded = scorer_inputs(flooded, core_scorer(GUARDED))
+    pre = run_prescoring(guarded, GUARDED, np.random.default_rng(0))
+    rows = run_final_scoring(guarded, pre, GUARDED)
+    every = run_final_scoring(guarded, pre, ScoringConfig())  # the same, no row dropped
+    by_guard = guarded.captured & ~faithful.captured & every.scored
+    verdict = np.isin(
+        every.rules.status,
+        [
+            NoteStatus.CURRENTLY_RATED_HELPFUL,
+            NoteStatus.CURRENTLY_RATED_NOT_HELPFUL,
+            NoteStatus.FIRM_REJECT,
+        ],
+    )
+    assert (by_guard & verdict).any() and (by_guard & ~verdict).any()
+    np.testing.assert_array_equal(rows.scored, every.scored & ~(by_guard & ~verdict))
+    kept = rows.scored
+    np.testing.assert_array_equal(rows.rules.status[kept], every.rules.status[kept])
+    assert (rows.rules.status[~kept] == -1).all()
+    assert np.isnan(rows.tags.adjusted[~kept]).all()

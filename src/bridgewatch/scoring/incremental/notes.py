@@ -182,8 +182,18 @@ def scorer_notes(
     grams = _grams(final.main.ratings, n_notes, pre, config) if config.pseudo_raters else None
     # The tag and incorrect figures are masked outside the Core rows already; a note keeps
     # its row status unless redone, so masking them again later changes nothing.
+    # The row mask before the capture guard's (``final._guarded_undecided``): a guarded note
+    # without a verdict keeps no row, and a pass that does not redo it drops it again.
+    scored = final.scored
+    if final.guarded is not None:
+        scored = scored | (final.guarded & (final.signs.num_ratings > 0))
     aggregates = NoteAggregates(
-        final.signs, final.tags, final.incorrect, final.scored, final.num_final_round_ratings
+        final.signs,
+        final.tags,
+        final.incorrect,
+        scored,
+        final.num_final_round_ratings,
+        final.guarded,
     )
     return ScorerNotes(aggregates, cache, tally_final(final, n_notes), grams, final)
 
@@ -266,6 +276,13 @@ def _merge_aggregates(
         scored=put(prev.scored, rows, part.scored),
         num_final_round_ratings=put(
             prev.num_final_round_ratings, rows, part.num_final_round_ratings
+        ),
+        guarded=None
+        if part.guarded is None
+        else put(
+            np.zeros_like(prev.scored) if prev.guarded is None else prev.guarded,
+            rows,
+            part.guarded,
         ),
     )
 
