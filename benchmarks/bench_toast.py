@@ -34,48 +34,10 @@ def _server_cpu_s(pid: int) -> float:
 
 def _community(n: int, batch: int) -> tuple[list[tuple[int, str]], bytes]:
     """(note id, scorer_views) of one pass's rescored notes, and the refit's payload."""
-    import tempfile
-
-    import polars as pl
-
-    import bench_realtime as bench
     import pass_breakdown as pb
-    from bridgewatch.io import read_ratings, schemas
-    from bridgewatch.pipeline.state import Frames, LiveState
-    from bridgewatch.scoring.config import ScoringConfig
-    from bridgewatch.scoring.defences import with_defences
-    from bridgewatch.scoring.history import StatusHistory
-    from bridgewatch.scoring.incremental import IncrementalConfig, WatchConfig
 
-    with tempfile.TemporaryDirectory() as tmp:
-        config = bench.SimConfig(seed=3, n_notes=n // 30, n_raters=n // 15, n_ratings=n, days=20.0)
-        files = bench.write_community(bench.simulate(config), Path(tmp) / "c")
-        text = read_ratings(files.ratings[0])
-        text = text.with_columns(
-            pl.col(c).cast(pl.String) for c, t in text.schema.items() if isinstance(t, pl.Enum)
-        )
-        notes = pl.read_csv(files.notes, separator="\t", infer_schema_length=0)
-        enrollment = pl.read_csv(files.user_enrollment, separator="\t", infer_schema_length=0)
-        nsh = pl.read_csv(files.note_status_history, separator="\t", infer_schema_length=0)
-    state = LiveState(
-        frames=Frames(
-            notes=pb._typed(notes, schemas.NOTES.polars_schema),
-            ratings=pb._typed(text, schemas.RATINGS.polars_schema),
-            enrollment=pb._typed(enrollment, schemas.USER_ENROLLMENT.polars_schema),
-            history=StatusHistory.from_frame(
-                pb._typed(nsh, schemas.NOTE_STATUS_HISTORY.polars_schema)
-            ),
-        ),
-        position=0,
-        config=with_defences(ScoringConfig(topics=None)),
-        incremental=IncrementalConfig(diligence="frozen"),
-        defences=True,
-        watch=WatchConfig(),
-    )
+    state, events = pb.community(n)
     payload = state.refit().to_bytes()
-    note_ids = [str(x) for x in notes["noteId"].to_list()]
-    rater_ids = sorted(set(text["raterParticipantId"].to_list()))
-    events = bench.RatingEvents(note_ids, rater_ids, int(text["createdAtMillis"].max()))  # type: ignore[arg-type]
     state.warm_up()
     state.apply_events(events(1))
     state.rescore(events.now)

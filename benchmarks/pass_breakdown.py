@@ -69,20 +69,9 @@ def _wrap(spec: str, spent: dict[str, float]) -> None:
     setattr(owner, attr, timed)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("ratings", type=int, help="community size (ratings)")
-    parser.add_argument("--passes", type=int, default=6)
-    parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--targets", default="", help="comma-separated module:function")
-    parser.add_argument(
-        "--profile",
-        default="",
-        help="also write a cProfile of the timed passes to this file (slows them: the pass "
-        "CPU printed is then the profiled one)",
-    )
-    args = parser.parse_args()
-    n = args.ratings
+def community(n: int) -> tuple[LiveState, bench.RatingEvents]:
+    """A live state (not refitted yet: whole roster, defences on, frozen diligence) of a
+    simulated community of ``n`` ratings, and a source of random rating events on it."""
     with tempfile.TemporaryDirectory() as tmp_dir:
         config = bench.SimConfig(seed=3, n_notes=n // 30, n_raters=n // 15, n_ratings=n, days=20.0)
         files = bench.write_community(bench.simulate(config), Path(tmp_dir) / "c")
@@ -108,15 +97,30 @@ def main() -> int:
         defences=True,
         watch=WatchConfig(),
     )
-    state.refit()
     note_ids = [str(x) for x in notes["noteId"].to_list()]
     rater_ids = sorted(set(text["raterParticipantId"].to_list()))
     newest = int(text["createdAtMillis"].max())  # type: ignore[arg-type]
-    del text, notes, enrollment, nsh
+    return state, bench.RatingEvents(note_ids, rater_ids, newest)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("ratings", type=int, help="community size (ratings)")
+    parser.add_argument("--passes", type=int, default=6)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--targets", default="", help="comma-separated module:function")
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="also write a cProfile of the timed passes to this file (slows them: the pass "
+        "CPU printed is then the profiled one)",
+    )
+    args = parser.parse_args()
+    state, batch = community(args.ratings)
+    state.refit()
     state.refit_rows = None
     gc.collect()
     release_free_heap()
-    batch = bench.RatingEvents(note_ids, rater_ids, newest)
 
     state.warm_up()
     state.apply_events(batch(1))
@@ -144,8 +148,9 @@ def main() -> int:
         profile.dump_stats(args.profile)
     ms = np.array(times) * 1000
     print(
-        f"{n} ratings, {args.passes} passes of {args.batch_size} events: pass CPU median "
-        f"{np.median(ms):.0f} ms, min {ms.min():.0f} ms ({np.round(ms).astype(int).tolist()})"
+        f"{args.ratings} ratings, {args.passes} passes of {args.batch_size} events: pass CPU "
+        f"median {np.median(ms):.0f} ms, min {ms.min():.0f} ms "
+        f"({np.round(ms).astype(int).tolist()})"
     )
     for spec, total in sorted(spent.items(), key=lambda kv: -kv[1]):
         print(f"  {total * 1000 / args.passes:8.1f} ms/pass  {spec}")

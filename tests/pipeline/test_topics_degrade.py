@@ -9,15 +9,14 @@ import logging
 import numpy as np
 import pytest
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from bridgewatch.io.dataset import load_dataset
-from bridgewatch.pipeline.worker import REFIT_REQUESTED, Worker, WorkerConfig
+from bridgewatch.pipeline.worker import Worker, WorkerConfig
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.inputs import prepare_core_inputs
 from bridgewatch.scoring.topics import TopicConfig
-from bridgewatch.store.events import append_event
 from tests.pipeline.conftest import Community
+from tests.pipeline.test_worker import request_refit
 
 # The classifier reaches ~0.27 on this community (0.35 is needed): far below 0.999.
 FAILING = ScoringConfig(topics=dataclasses.replace(TopicConfig(), min_balanced_accuracy=0.999))
@@ -50,15 +49,7 @@ def test_worker_refit_goes_on_when_the_classifier_fails(
     while worker.step().consumed:
         pass
     assert "topic classifier failed" in caplog.text
-    with Session(loaded) as s, s.begin():
-        append_event(
-            s,
-            now_ms=1,
-            event_type=REFIT_REQUESTED,
-            actor_participant_id=None,
-            entity_id="cli",
-            payload={},
-        )
+    request_refit(loaded)
     caplog.clear()
     worker.step()
     before = worker.state

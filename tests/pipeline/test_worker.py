@@ -45,6 +45,19 @@ def _write(engine: Engine, rows: list[dict[str, Any]]) -> None:
             upsert_rating(s, now_ms=int(row["createdAtMillis"]), values=values)
 
 
+def request_refit(engine: Engine, now_ms: int = 1) -> None:
+    """A refit request in the event log, as ``worker --refit-now`` writes it."""
+    with Session(engine) as s, s.begin():
+        append_event(
+            s,
+            now_ms=now_ms,
+            event_type=REFIT_REQUESTED,
+            actor_participant_id=None,
+            entity_id="cli",
+            payload={},
+        )
+
+
 def _drain(worker: Worker) -> int:
     steps = 0
     while worker.step().consumed:
@@ -155,15 +168,7 @@ def test_refit_request_in_the_log_triggers_a_refit(loaded: Engine, community: Co
     worker.setup()
     _drain(worker)
     assert not worker.refit_due()
-    with Session(loaded) as s, s.begin():
-        append_event(
-            s,
-            now_ms=1,
-            event_type=REFIT_REQUESTED,
-            actor_participant_id=None,
-            entity_id="cli",
-            payload={},
-        )
+    request_refit(loaded)
     worker.step()
     assert worker.refit_due()
     _write(loaded, community.later[:50])
@@ -188,15 +193,7 @@ def test_a_refit_job_runs_while_the_worker_serves_then_is_installed(
     first = worker._refit_id
     state = worker.state
     assert state is not None
-    with Session(loaded) as s, s.begin():
-        append_event(
-            s,
-            now_ms=1,
-            event_type=REFIT_REQUESTED,
-            actor_participant_id=None,
-            entity_id="cli",
-            payload={},
-        )
+    request_refit(loaded)
     worker.step()  # reads the request
     assert worker.refit_due()
     _write(loaded, community.later[:100])

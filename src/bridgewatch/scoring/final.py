@@ -628,33 +628,11 @@ def assemble_final_result(
     if agg is None:
         agg = note_aggregates(inputs, pre, config, main, tag_scale, push)
     sparse = previous is not None and rows is not None and aggregates is not None
-    tags, incorrect, low, rules = _rules(
-        inputs,
-        pre,
-        config,
-        agg,
-        agg.scored,
-        bounds,
-        main,
-        low_diligence,
-        intercept_no_high_vol,
-        intercept_no_correlated,
-        previous,
-        rows,
-        put,
-        sparse=sparse,
-    )
-    scored = agg.scored
-    undecided = _guarded_undecided(agg, scored, rules.status)
-    if undecided is not None:
-        # The capture-share guard keeps a scorer's verdict from being silenced by unproven
-        # out-of-scope raters; where the scorer reaches none (Needs More Ratings) the note
-        # has no row, as without the guard, and the next scorer of the chain decides.
-        scored = scored & ~undecided
-        if sparse:
-            assert rows is not None
-            rows = np.union1d(rows, np.flatnonzero(undecided)).astype(np.int64)
-        tags, incorrect, low, rules = _rules(
+
+    def rules_on(
+        scored: NDArray[np.bool_], rows: NDArray[np.int64] | None
+    ) -> tuple[TagAggregates, IncorrectAggregates, NDArray[np.float64], CoreRulesResult]:
+        return _rules(
             inputs,
             pre,
             config,
@@ -670,6 +648,19 @@ def assemble_final_result(
             put,
             sparse=sparse,
         )
+
+    tags, incorrect, low, rules = rules_on(agg.scored, rows)
+    scored = agg.scored
+    undecided = _guarded_undecided(agg, scored, rules.status)
+    if undecided is not None:
+        # The capture-share guard keeps a scorer's verdict from being silenced by unproven
+        # out-of-scope raters; where the scorer reaches none (Needs More Ratings) the note
+        # has no row, as without the guard, and the next scorer of the chain decides.
+        scored = scored & ~undecided
+        if sparse:
+            assert rows is not None
+            rows = np.union1d(rows, np.flatnonzero(undecided)).astype(np.int64)
+        tags, incorrect, low, rules = rules_on(scored, rows)
     return FinalScoringResult(
         main=main,
         intercept_no_high_vol=intercept_no_high_vol,
