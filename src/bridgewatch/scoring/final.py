@@ -46,6 +46,7 @@ from bridgewatch.scoring.status import (
     compute_incorrect_aggregates,
     compute_sign_aggregates,
     compute_tag_aggregates,
+    moved_predicates,
     update_core_rules,
 )
 from bridgewatch.scoring.status import tag_scale as scale_of
@@ -649,6 +650,10 @@ def assemble_final_result(
             sparse=sparse,
         )
 
+    held_before: NDArray[np.bool_] | None = None
+    if sparse:
+        assert previous is not None and rows is not None
+        rows, held_before = _guard_rows(agg, previous, rows, bounds, low_diligence, inputs)
     tags, incorrect, low, rules = rules_on(agg.scored, rows)
     scored = agg.scored
     undecided = _guarded_undecided(agg, scored, rules.status)
@@ -657,10 +662,30 @@ def assemble_final_result(
         # out-of-scope raters; where the scorer reaches none (Needs More Ratings) the note
         # has no row, as without the guard, and the next scorer of the chain decides.
         scored = scored & ~undecided
-        if sparse:
-            assert rows is not None
-            rows = np.union1d(rows, np.flatnonzero(undecided)).astype(np.int64)
-        tags, incorrect, low, rules = rules_on(scored, rows)
+        if not sparse:
+            tags, incorrect, low, rules = rules_on(scored, rows)
+        else:
+            assert previous is not None and rows is not None
+            # The notes held before and not redone keep their figures without a Core row
+            # (held again); redone are the notes whose row comes or goes and the held notes
+            # the first pass redid with one.
+            if held_before is None:
+                changed = undecided
+            else:
+                changed = scored != previous.scored
+                changed[rows] |= undecided[rows]
+            if changed.any():
+                rows = np.union1d(rows, np.flatnonzero(changed)).astype(np.int64)
+                tags, incorrect, low, rules = rules_on(scored, rows)
+            else:
+                # Nothing comes or goes: the first pass already has this pass's outcome.
+                low = np.where(scored, low_diligence, np.nan)
+                rules = dataclasses.replace(
+                    rules,
+                    inputs=dataclasses.replace(
+                        rules.inputs, scored=scored, low_diligence_intercept=low
+                    ),
+                )
     return FinalScoringResult(
         main=main,
         intercept_no_high_vol=intercept_no_high_vol,
@@ -677,6 +702,48 @@ def assemble_final_result(
         num_final_round_ratings=agg.num_final_round_ratings,
         guarded=agg.guarded,
     )
+
+
+def _guard_rows(
+    agg: NoteAggregates,
+    previous: FinalScoringResult,
+    rows: NDArray[np.int64],
+    bounds: PseudoRaterBounds | None,
+    low_diligence: NDArray[np.float64],
+    inputs: CoreInputs,
+) -> tuple[NDArray[np.int64], NDArray[np.bool_] | None]:
+    """An incremental pass's rows for the capture-share guard's first rule pass.
+
+    The notes the previous pass held without a Core row (``agg.scored`` but not
+    ``previous.scored``; exact outside ``rows``, whose aggregates did not change) keep their
+    previous figures, so their first-pass status stays a non-verdict and they are held
+    again, unless a figure that a pass moves for every note (pseudo-rater bound,
+    low-diligence intercept, previous status) crosses a rule's threshold: those are added to
+    ``rows``, so that their first pass reads their aggregates, as the batch's does.
+
+    Returns
+    -------
+    (rows, held_before): int64 rows (a superset of ``rows``) and the bool array of shape
+    (n_notes,) of the notes held before, or None when the guard is off, the note index
+    changed, or nothing was held (then every held note is redone, as in the batch).
+    """
+    if agg.guarded is None or previous.scored.shape != agg.scored.shape:
+        return rows, None
+    held_before: NDArray[np.bool_] = agg.scored & ~previous.scored
+    if not held_before.any():
+        return rows, held_before
+    moved = None
+    if previous.rules.final_round and previous.rules.inputs.n_notes == agg.scored.shape[0]:
+        moved = moved_predicates(
+            previous.rules,
+            None if bounds is None else bounds.intercept_max,
+            low_diligence,
+            inputs.history.current_status,
+        )
+    extra = held_before if moved is None else held_before & moved
+    if extra.any():
+        rows = np.union1d(rows, np.flatnonzero(extra)).astype(np.int64)
+    return rows, held_before
 
 
 _VERDICTS = np.array(

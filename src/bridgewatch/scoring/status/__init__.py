@@ -19,6 +19,7 @@ from bridgewatch.scoring.status.rules import (
     apply_core_rules,
     label_array,
     labels_from_bitmask,
+    moved_predicates,
     provisional_statuses,
     update_core_rules,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "count_tags",
     "label_array",
     "labels_from_bitmask",
+    "moved_predicates",
     "provisional_statuses",
     "sum_tags_per_note",
     "tag_filter_thresholds",

@@ -428,6 +428,46 @@ def _take(obj: _T, rows: NDArray[np.int64], n: int) -> _T:
     return replace(obj, **changes)  # type: ignore[type-var]
 
 
+def moved_predicates(
+    previous: CoreRulesResult,
+    intercept_max: NDArray[np.floating] | None,
+    low_diligence_intercept: NDArray[np.floating] | None,
+    previous_status: NDArray[np.integer] | None,
+) -> NDArray[np.bool_] | None:
+    """Notes where one of the three figures a pass moves for every note crosses the
+    threshold its rule reads, against ``previous``' inputs (see :func:`update_core_rules`).
+
+    Parameters
+    ----------
+    previous : a final-round rule result on the same note index (n_notes notes).
+    intercept_max, low_diligence_intercept : float arrays of shape (n_notes,) or None.
+    previous_status : int8 array of shape (n_notes,) or None.
+
+    Returns
+    -------
+    bool array of shape (n_notes,) (a new array), or None when a figure is given on one
+    side only (every note must be redone).
+    """
+    config = previous.config
+    old = previous.inputs
+    checks = [
+        _flips(old.intercept_max, intercept_max, lambda a: a < config.crnh_ucb_threshold),
+        _flips(
+            old.low_diligence_intercept,
+            low_diligence_intercept,
+            lambda a: a > config.low_diligence_threshold,
+        ),
+        _flips(old.previous_status, previous_status, lambda a: a),
+    ]
+    redo = np.zeros(old.n_notes, dtype=np.bool_)
+    for c in checks:
+        if c is None:
+            return None
+        if c.shape[0]:
+            redo |= c
+    return redo
+
+
 def _flips(
     old: NDArray[np.floating] | NDArray[np.integer] | None,
     new: NDArray[np.floating] | NDArray[np.integer] | None,
@@ -481,22 +521,20 @@ def update_core_rules(
         and np.array_equal(old.tag_thresholds, inputs.tag_thresholds, equal_nan=True)
         and np.array_equal(old.classification, inputs.classification)
     )
-    checks = [
-        _flips(old.intercept_max, inputs.intercept_max, lambda a: a < config.crnh_ucb_threshold),
-        _flips(
-            old.low_diligence_intercept,
+    moved = (
+        moved_predicates(
+            previous,
+            inputs.intercept_max,
             inputs.low_diligence_intercept,
-            lambda a: a > config.low_diligence_threshold,
-        ),
-        _flips(old.previous_status, inputs.previous_status, lambda a: a),
-    ]
-    if not same or any(c is None for c in checks):
+            inputs.previous_status,
+        )
+        if same
+        else None
+    )
+    if moved is None:
         return apply_core_rules(inputs, config, final_round=True)
-    redo = np.zeros(n, dtype=np.bool_)
+    redo = moved
     redo[rows] = True
-    for c in checks:
-        if c is not None and c.shape[0]:
-            redo |= c
     picked = np.flatnonzero(redo).astype(np.int64)
     part = _apply(_take(inputs, picked, n), config, True, picked)
 
