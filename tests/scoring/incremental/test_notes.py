@@ -100,6 +100,7 @@ def _check_passes(dataset: Dataset, config: ScoringConfig) -> tuple[list[int], l
                 (a.low_diligence_intercept, b.low_diligence_intercept),
                 (a.rules.inputs.low_diligence_intercept, b.rules.inputs.low_diligence_intercept),
             ):
+                assert x is not None and y is not None
                 np.testing.assert_allclose(x, y, rtol=1e-12, err_msg=name)
         redone.append(int(step.resolved.sum()))
         held.append(_held(step))
