@@ -39,6 +39,7 @@ from bridgewatch.io.dataset import Dataset
 from bridgewatch.model import IdIndex, Ratings
 from bridgewatch.model.columns import ENROLLED_SINCE_COLUMN
 from bridgewatch.pipeline.contributors import (
+    COUNT_COLUMNS,
     ContributorFigures,
     ContributorRows,
     OutcomeTally,
@@ -89,13 +90,14 @@ from bridgewatch.scoring.run import score
 from bridgewatch.scoring.scorers import CORE_NAME, ScorerSpec
 from bridgewatch.scoring.status import CORE_RULE_NAMES, labels_from_bitmask
 from bridgewatch.store.dump import export_frames
-from bridgewatch.store.tables import enrollment as enrollment_rows
 from bridgewatch.store.tables import (
+    contributor_scores,
     events,
     note_scores,
     note_status_history,
     pipeline_offsets,
 )
+from bridgewatch.store.tables import enrollment as enrollment_rows
 
 __all__ = [
     "Frames",
@@ -104,6 +106,7 @@ __all__ = [
     "Refit",
     "StatusChange",
     "defences_on",
+    "load_contributor_figures",
     "load_history",
     "load_holds",
     "load_snapshot",
@@ -208,6 +211,63 @@ def load_holds(conn: Connection) -> dict[str, tuple[int, str]]:
         .order_by(note_scores.c.note_id)
     ).all()
     return {str(int(n)): (int(t or 0), str(r)) for n, t, r in rows}
+
+
+def load_contributor_figures(conn: Connection, like: ContributorFigures) -> ContributorFigures:
+    """The published contributor rows (``contributor_scores`` and ``enrollment``, another
+    worker's passes included) as figures on ``like``'s participant index, for a worker that
+    takes over from another to compare its next pass with (``changed_rows``).
+
+    Participants without a ``contributor_scores`` row are not listed; without an enrollment
+    row their enrollment figures are -1; ``rater_intercept`` and ``rater_factor`` are
+    ``like``'s (no row decision reads them).
+    """
+    ids = like.participant_ids
+    n = len(ids)
+    listed = np.zeros(n, dtype=np.bool_)
+    counts = np.zeros((n, len(COUNT_COLUMNS)), dtype=np.int64)
+    above = np.full(n, -1, dtype=np.int8)
+    rows = conn.execute(
+        select(
+            contributor_scores.c.participant_id,
+            contributor_scores.c.above_helpfulness_threshold,
+            *[contributor_scores.c[c] for c in COUNT_COLUMNS],
+        )
+    ).all()
+    if rows:
+        at = ids.lookup(np.asarray([str(r[0]) for r in rows], dtype=np.str_))
+        keep = at >= 0
+        at = at[keep]
+        table = np.asarray([[-1 if v is None else int(v) for v in r[1:]] for r in rows])
+        table = table[keep]
+        listed[at] = True
+        above[at] = table[:, 0].astype(np.int8)
+        counts[at] = np.maximum(table[:, 1:], 0)
+    enrollment = np.full((n, 5), -1, dtype=np.int64)
+    rows = conn.execute(
+        select(
+            enrollment_rows.c.participantId,
+            enrollment_rows.c.enrollmentState,
+            enrollment_rows.c.successfulRatingNeededToEarnIn,
+            enrollment_rows.c.timestampOfLastStateChange,
+            enrollment_rows.c.timestampOfLastEarnOut,
+            enrollment_rows.c.numberOfTimesEarnedOut,
+        )
+    ).all()
+    if rows:
+        at = ids.lookup(np.asarray([str(r[0]) for r in rows], dtype=np.str_))
+        keep = at >= 0
+        table = np.asarray([[-1 if v is None else int(v) for v in r[1:]] for r in rows])
+        enrollment[at[keep]] = table[keep]
+    return ContributorFigures(
+        participant_ids=ids,
+        listed=listed,
+        counts=counts,
+        rater_intercept=like.rater_intercept,
+        rater_factor=like.rater_factor,
+        above=above,
+        enrollment=enrollment,
+    )
 
 
 def max_event_id(conn: Connection) -> int:
@@ -657,6 +717,13 @@ class LiveState:
             live, refit, history, held, as_of_ms, before, touched_rows
         )
         return PassResult(rows, changes, pending, int(live.resolved.sum()), scores, contributors)
+
+    def adopt_published_contributors(self, conn: Connection) -> None:
+        """Take the published contributor rows as the figures the next pass compares with
+        (after another worker applied events: its passes wrote rows this state never saw, so
+        a row that it changed and this state's next pass changes back would be left stale)."""
+        if self._contributors is not None:
+            self._contributors = load_contributor_figures(conn, self._contributors)
 
     def _write_log(self) -> WriteLog:
         """Where a pass records its in-place writes: the open unit of work's log, or (no

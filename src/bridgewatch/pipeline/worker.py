@@ -493,6 +493,7 @@ class Worker:
                     # and holds.
                     state.frames.history = load_history(s.connection())
                     state.holds = load_holds(s.connection())
+                    state.adopt_published_contributors(s.connection())
                 if adopted:
                     # Behind, the holds just loaded are the other worker's, which installed
                     # this refit first (and cleared the ones it ended) or will.
