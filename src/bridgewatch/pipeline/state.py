@@ -218,56 +218,66 @@ def load_contributor_figures(conn: Connection, like: ContributorFigures) -> Cont
     worker's passes included) as figures on ``like``'s participant index, for a worker that
     takes over from another to compare its next pass with (``changed_rows``).
 
-    Participants without a ``contributor_scores`` row are not listed; without an enrollment
-    row their enrollment figures are -1; ``rater_intercept`` and ``rater_factor`` are
-    ``like``'s (no row decision reads them).
+    Participants without a ``contributor_scores`` row are not listed (NaN rater parameters);
+    without an enrollment row their enrollment figures are -1.
     """
     ids = like.participant_ids
     n = len(ids)
+    c = contributor_scores.c
+    at, values = _published(
+        conn,
+        ids,
+        c.participant_id,
+        c.core_rater_intercept,
+        c.core_rater_factor1,
+        c.above_helpfulness_threshold,
+        *[c[k] for k in COUNT_COLUMNS],
+    )
     listed = np.zeros(n, dtype=np.bool_)
-    counts = np.zeros((n, len(COUNT_COLUMNS)), dtype=np.int64)
+    listed[at] = True
+    params = np.full((n, 2), np.nan)
+    params[at] = values[:, :2]
     above = np.full(n, -1, dtype=np.int8)
-    rows = conn.execute(
-        select(
-            contributor_scores.c.participant_id,
-            contributor_scores.c.above_helpfulness_threshold,
-            *[contributor_scores.c[c] for c in COUNT_COLUMNS],
-        )
-    ).all()
-    if rows:
-        at = ids.lookup(np.asarray([str(r[0]) for r in rows], dtype=np.str_))
-        keep = at >= 0
-        at = at[keep]
-        table = np.asarray([[-1 if v is None else int(v) for v in r[1:]] for r in rows])
-        table = table[keep]
-        listed[at] = True
-        above[at] = table[:, 0].astype(np.int8)
-        counts[at] = np.maximum(table[:, 1:], 0)
+    above[at] = np.nan_to_num(values[:, 2], nan=-1).astype(np.int8)
+    counts = np.zeros((n, len(COUNT_COLUMNS)), dtype=np.int64)
+    counts[at] = np.nan_to_num(values[:, 3:], nan=0).astype(np.int64)
+    e = enrollment_rows.c
+    at, values = _published(
+        conn,
+        ids,
+        e.participantId,
+        e.enrollmentState,
+        e.successfulRatingNeededToEarnIn,
+        e.timestampOfLastStateChange,
+        e.timestampOfLastEarnOut,
+        e.numberOfTimesEarnedOut,
+    )
     enrollment = np.full((n, 5), -1, dtype=np.int64)
-    rows = conn.execute(
-        select(
-            enrollment_rows.c.participantId,
-            enrollment_rows.c.enrollmentState,
-            enrollment_rows.c.successfulRatingNeededToEarnIn,
-            enrollment_rows.c.timestampOfLastStateChange,
-            enrollment_rows.c.timestampOfLastEarnOut,
-            enrollment_rows.c.numberOfTimesEarnedOut,
-        )
-    ).all()
-    if rows:
-        at = ids.lookup(np.asarray([str(r[0]) for r in rows], dtype=np.str_))
-        keep = at >= 0
-        table = np.asarray([[-1 if v is None else int(v) for v in r[1:]] for r in rows])
-        enrollment[at[keep]] = table[keep]
+    enrollment[at] = np.nan_to_num(values, nan=-1).astype(np.int64)
     return ContributorFigures(
         participant_ids=ids,
         listed=listed,
         counts=counts,
-        rater_intercept=like.rater_intercept,
-        rater_factor=like.rater_factor,
+        rater_intercept=params[:, 0],
+        rater_factor=params[:, 1],
         above=above,
         enrollment=enrollment,
     )
+
+
+def _published(
+    conn: Connection, ids: IdIndex, key: Any, *columns: Any
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Rows of a per-participant table: the participants' rows in ``ids`` (int64 array of
+    shape (k,)) and their ``columns`` as float64 (k, len(columns)), NULL as NaN (exact for
+    the tables' integers, all below 2**53); rows of participants not in ``ids`` skipped."""
+    rows = conn.execute(select(key, *columns)).all()
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, len(columns)))
+    at = ids.lookup(np.asarray([str(r[0]) for r in rows], dtype=np.str_)).astype(np.int64)
+    values = np.array([r[1:] for r in rows], dtype=np.float64)  # None -> NaN
+    keep = at >= 0
+    return at[keep], values[keep]
 
 
 def max_event_id(conn: Connection) -> int:
