@@ -650,10 +650,9 @@ def assemble_final_result(
             sparse=sparse,
         )
 
-    held_before: NDArray[np.bool_] | None = None
     if sparse:
         assert previous is not None and rows is not None
-        rows, held_before = _guard_rows(agg, previous, rows, bounds, low_diligence, inputs)
+        rows = _guard_rows(agg, previous, rows, bounds, low_diligence, inputs)
     tags, incorrect, low, rules = rules_on(agg.scored, rows)
     scored = agg.scored
     undecided = _guarded_undecided(agg, scored, rules.status)
@@ -662,30 +661,11 @@ def assemble_final_result(
         # out-of-scope raters; where the scorer reaches none (Needs More Ratings) the note
         # has no row, as without the guard, and the next scorer of the chain decides.
         scored = scored & ~undecided
-        if not sparse:
-            tags, incorrect, low, rules = rules_on(scored, rows)
-        else:
-            assert previous is not None and rows is not None
-            # The notes held before and not redone keep their figures without a Core row
-            # (held again); redone are the notes whose row comes or goes and the held notes
-            # the first pass redid with one.
-            if held_before is None:
-                changed = undecided
-            else:
-                changed = scored != previous.scored
-                changed[rows] |= undecided[rows]
-            if changed.any():
-                rows = np.union1d(rows, np.flatnonzero(changed)).astype(np.int64)
-                tags, incorrect, low, rules = rules_on(scored, rows)
-            else:
-                # Nothing comes or goes: the first pass already has this pass's outcome.
-                low = np.where(scored, low_diligence, np.nan)
-                rules = dataclasses.replace(
-                    rules,
-                    inputs=dataclasses.replace(
-                        rules.inputs, scored=scored, low_diligence_intercept=low
-                    ),
-                )
+        # (The notes with a status here were given a row; the others already have none.)
+        gone = np.flatnonzero(undecided & (rules.status >= 0)).astype(np.int64)
+        tags, incorrect, low, rules = _without_rows(
+            gone, scored, tags, incorrect, low, rules, put if sparse else None
+        )
     return FinalScoringResult(
         main=main,
         intercept_no_high_vol=intercept_no_high_vol,
@@ -711,27 +691,27 @@ def _guard_rows(
     bounds: PseudoRaterBounds | None,
     low_diligence: NDArray[np.float64],
     inputs: CoreInputs,
-) -> tuple[NDArray[np.int64], NDArray[np.bool_] | None]:
-    """An incremental pass's rows for the capture-share guard's first rule pass.
+) -> NDArray[np.int64]:
+    """An incremental pass's rows for the rule table when the capture-share guard holds
+    notes.
 
     The notes the previous pass held without a Core row (``agg.scored`` but not
     ``previous.scored``; exact outside ``rows``, whose aggregates did not change) keep their
-    previous figures, so their first-pass status stays a non-verdict and they are held
-    again, unless a figure that a pass moves for every note (pseudo-rater bound,
-    low-diligence intercept, previous status) crosses a rule's threshold: those are added to
-    ``rows``, so that their first pass reads their aggregates, as the batch's does.
+    previous figures, so their status stays a non-verdict and they are held again, unless a
+    figure that a pass moves for every note (pseudo-rater bound, low-diligence intercept,
+    previous status) crosses a rule's threshold: those are added to ``rows``, so that the
+    rule table reads their aggregates, as the batch's does.
 
     Returns
     -------
-    (rows, held_before): int64 rows (a superset of ``rows``) and the bool array of shape
-    (n_notes,) of the notes held before, or None when the guard is off, the note index
-    changed, or nothing was held (then every held note is redone, as in the batch).
+    int64 rows, a superset of ``rows`` (``rows`` itself when the guard is off, nothing was
+    held or the note index changed).
     """
     if agg.guarded is None or previous.scored.shape != agg.scored.shape:
-        return rows, None
+        return rows
     held_before: NDArray[np.bool_] = agg.scored & ~previous.scored
     if not held_before.any():
-        return rows, held_before
+        return rows
     moved = None
     if previous.rules.final_round and previous.rules.inputs.n_notes == agg.scored.shape[0]:
         moved = moved_predicates(
@@ -743,7 +723,68 @@ def _guard_rows(
     extra = held_before if moved is None else held_before & moved
     if extra.any():
         rows = np.union1d(rows, np.flatnonzero(extra)).astype(np.int64)
-    return rows, held_before
+    return rows
+
+
+def _without_rows(
+    gone: NDArray[np.int64],
+    scored: NDArray[np.bool_],
+    tags: TagAggregates,
+    incorrect: IncorrectAggregates,
+    low: NDArray[np.float64],
+    rules: CoreRulesResult,
+    put: RowWriter | None,
+) -> tuple[TagAggregates, IncorrectAggregates, NDArray[np.float64], CoreRulesResult]:
+    """The rule table and Core figures of :func:`_rules` on ``scored``, from those on
+    ``scored`` plus the notes ``gone``.
+
+    Each rule reads its note's own figures only (§6.1), and a note outside ``scored`` has no
+    status (-1), rule, deciding rule, filter tag or figure (NaN); ``crnh_bound`` does not
+    read ``scored``. So taking notes out of the table is setting their rows, not a second
+    rule pass (the guard's holds made every pass apply the table twice).
+
+    Parameters
+    ----------
+    gone : int64 rows of the notes taken out.
+    scored : bool array of shape (n_notes,), the notes that keep a row.
+    tags, incorrect, low, rules : :func:`_rules`' outputs on ``scored`` plus the notes held
+        (``gone`` and those without a status there); the rule arrays and ``low`` are the
+        call's own (set in place).
+    put : how the tag and incorrect arrays' rows are set (an incremental pass's arrays that
+        it owns; None: in place, the arrays are the call's own).
+    """
+    # (The low-diligence intercepts are masked whole, so the notes held before too.)
+    low[~scored] = np.nan
+    if gone.shape[0]:
+
+        def blank(values: NDArray[np.float64]) -> NDArray[np.float64]:
+            if put is not None:
+                return put(values, gone, np.nan)
+            values[gone] = np.nan
+            return values
+
+        tags = TagAggregates(
+            blank(tags.rating_weight),
+            blank(tags.adjusted),
+            blank(tags.adjusted_ratio),
+            tags.distance_scale,
+        )
+        incorrect = IncorrectAggregates(
+            blank(incorrect.incorrect),
+            blank(incorrect.p_incorrect_user),
+            blank(incorrect.num_voters),
+            blank(incorrect.tf_idf),
+        )
+        rules.status[gone] = -1
+        rules.active_rules[gone] = 0
+        rules.decided_by[gone] = -1
+        rules.filter_tags[gone] = 0
+        conflicts = rules.inertia_conflicts
+        rules = dataclasses.replace(rules, inertia_conflicts=conflicts[scored[conflicts]])
+    inputs = dataclasses.replace(
+        rules.inputs, scored=scored, tags=tags, incorrect=incorrect, low_diligence_intercept=low
+    )
+    return tags, incorrect, low, dataclasses.replace(rules, inputs=inputs)
 
 
 _VERDICTS = np.array(

@@ -103,3 +103,16 @@ def test_the_guard_keeps_verdicts_not_needs_more_ratings(shared: CoreInputs) -> 
     np.testing.assert_array_equal(rows.rules.status[kept], every.rules.status[kept])
     assert (rows.rules.status[~kept] == -1).all()
     assert np.isnan(rows.tags.adjusted[~kept]).all()
+    # The held notes have no Core figure or rule, as notes outside the capture share.
+    assert np.isnan(rows.low_diligence_intercept[~kept]).all()
+    assert np.isnan(rows.incorrect.tf_idf[~kept]).all()
+    assert (rows.rules.active_rules[~kept] == 0).all()
+    assert (rows.rules.decided_by[~kept] == -1).all()
+    assert (rows.rules.filter_tags[~kept] == 0).all()
+    assert kept[rows.rules.inertia_conflicts].all()
+    np.testing.assert_array_equal(rows.rules.inputs.scored, kept)
+    for name in ("active_rules", "decided_by", "filter_tags", "crnh_bound"):
+        np.testing.assert_array_equal(
+            getattr(rows.rules, name)[kept], getattr(every.rules, name)[kept], err_msg=name
+        )
+    np.testing.assert_array_equal(rows.tags.adjusted[kept], every.tags.adjusted[kept])
