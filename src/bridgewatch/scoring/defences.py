@@ -869,17 +869,21 @@ def restored_raters(
     tests: tuple[UnexplainedResult | None, ...],
     config: UnexplainedConfig | None,
     stands: NDArray[np.bool_] | None = None,
+    flagged: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.bool_] | None:
     """Raters whose revoked establishment a scorer's run gives back once its tests are done
     (``UnexplainedConfig.restore_acquitted``): the revoked members of the revoked groups
     that one of its unexplained-ratings tests acquitted (judged on at least
     ``convict_min_notes`` of their notes, not convicted), none convicted, none of whose
-    members lost a rating to them, and with no member in ``stands``.
+    members lost a rating to them, and with no member in ``stands``; each of them
+    restored unless ``flagged`` (another defence of the scorer took its ratings out).
 
     A thin pool's members lost their verdicts on its targets in the run-wide pass
     (``ThinPoolResult.revoked``: established members included), before any test: with
     those ratings gone the tests have nothing left to catch, so their acquittal says
-    nothing and their revocation stands.
+    nothing and their revocation stands. So does a member's whose ratings another
+    defence took out before or between the tests (a burst): the tests did not judge what
+    it did.
 
     Parameters
     ----------
@@ -891,6 +895,8 @@ def restored_raters(
     config : the scorer's ``UnexplainedConfig`` (None: off).
     stands : bool array of shape (n_participants,), raters whose revocation stands
         whatever the tests say, with their groups (thin pools' members); None: none.
+    flagged : bool array of shape (n_participants,), raters another defence of the scorer
+        flagged (coordinated bursts, untrusted): their own revocation stands; None: none.
 
     Returns
     -------
@@ -932,6 +938,9 @@ def restored_raters(
     out = np.zeros(revoked.shape[0], dtype=np.bool_)
     member = revoked[:n] & (g >= 0)
     out[:n][member] = clear[g[member]]
+    if flagged is not None:
+        m = min(n, flagged.shape[0])
+        out[:m] &= ~flagged[:m]
     if not out.any():
         return None
     _log.info(

@@ -425,16 +425,25 @@ def _restored(
     defences: Defences,
 ) -> NDArray[np.bool_] | None:
     """``ScorerRun.restored``: the revoked raters whose groups the scorer's tests (before
-    prescoring and before the final fits) acquitted and none convicted."""
+    prescoring and before the final fits) acquitted and none convicted, but for raters
+    its other defences flagged (bursts, trust)."""
     first = None
+    flagged = np.zeros(view.n_participants, dtype=np.bool_)
     if screening is not None:
         first = screening.unexplained or screening.unexplained_clear
+        if screening.bursts is not None:
+            flagged |= screening.bursts.coordinated[: view.n_participants]
+    if defences.bursts is not None:
+        flagged |= defences.bursts.coordinated[: view.n_participants]
+    if defences.trust is not None:
+        flagged |= ~defences.trust.trusted[: view.n_participants]
     return restored_raters(
         shared.revoked,
         view.revoked_groups,
         (first, defences.unexplained),
         spec.config.unexplained,
         None if shared.thin_pools is None else shared.thin_pools.revoked,
+        flagged,
     )
 
 
