@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from bridgewatch.analysis.attack import (
     AttackBenchConfig,
@@ -19,7 +20,7 @@ from bridgewatch.analysis.attack import (
 )
 from bridgewatch.analysis.attack_metrics import flagged_raters, removed_ratings, revoked_raters
 from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.scoring.scorers import CORE_NAME
+from bridgewatch.scoring.scorers import CORE_NAME, scorer_inputs
 from bridgewatch.sim import simulate
 
 seed, share, kind = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
@@ -71,3 +72,13 @@ restored = getattr(run, "restored", None)
 if restored is not None:
     r = restored[:n]
     print(f"restored {int(r.sum())}: honest {int((r & ~adv).sum())} adv {int((r & adv).sum())}")
+# Where the honest removed ratings are: on the brigades' targets or elsewhere.
+target_ids = com.note_truth.filter(pl.col("attackTarget"))["noteId"].to_list()
+targets = np.isin(np.asarray(res.inputs.note_ids.ids, dtype=np.str_), target_ids)
+scoped = scorer_inputs(res.inputs, run.spec).scoped
+hon_removed = removed & ~adv[rater]
+on_target = targets[scoped.note_idx]
+print(
+    f"honest removed on targets {int((hon_removed & on_target).sum())}, "
+    f"elsewhere {int((hon_removed & ~on_target).sum())}"
+)
