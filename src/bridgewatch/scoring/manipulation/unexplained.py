@@ -173,16 +173,18 @@ class UnexplainedConfig:
         circle members in scope) while the circle's groups pooled 1.4-1.9 over 23-24 notes.
     restore_acquitted : a revoked group the conviction judged (tested on at least
         ``convict_min_notes`` of its notes) and acquitted in some test of the scorer's run,
-        and convicted in none, gets its members' establishment back once the run's tests
-        are done (``ScorerRun.restored``; True): the run reports them established and the
-        live worker's watch counts them proven. Revocation is a suspicion that sends a
-        group to the test; a group whose verdicts the model explains on its notes has
-        answered it. Nothing the run scores changes (both tests saw the group revoked):
-        the bench's honest niche circles, revoked in every community (135-149 raters),
-        were acquitted without losing a rating, and the watch held their new notes as
-        resting on unproven raters. An aged brigade is acquitted only if its verdicts are
-        what the model predicts on its notes; the same accounts, not co-rating beyond the
-        null before they strike, are never revoked at all.
+        convicted in none, with no member the tests flagged and none in a thin pool, gets
+        its members' establishment back once the run's tests are done, but for members
+        another defence flagged (bursts, trust) (``defences.restored_raters``,
+        ``ScorerRun.restored``; True): the run reports them established and the live
+        worker's watch counts them proven. Revocation is a suspicion that sends a group to
+        the test; a group whose verdicts the model explains on its notes has answered it.
+        Nothing the run scores changes (both tests saw the group revoked): the bench's
+        honest niche circles, revoked in every community without attack (135-149 raters),
+        are acquitted without losing a rating, and were otherwise left without a proven
+        record for the watch. An aged brigade is acquitted only if its verdicts are what
+        the model predicts on its notes; the same accounts, not co-rating beyond the null
+        before they strike, are never revoked at all.
     """
 
     min_established: int = 3
