@@ -164,7 +164,14 @@ def test_audit_counts_revoked_honest_raters_and_every_scorers_removals(tmp_path:
         status_history=files.note_status_history,
         enrollment=files.user_enrollment,
     )
-    config = with_defences(ScoringConfig(topics=None))
+    # The acquitted circle's establishment stays revoked (its restoration is tested in
+    # tests/scoring/test_run.py): what is counted here is the revocation.
+    from bridgewatch.scoring.manipulation import UnexplainedConfig
+
+    config = replace(
+        with_defences(ScoringConfig(topics=None)),
+        unexplained=UnexplainedConfig(restore_acquitted=False),
+    )
     roster = select_scorers(default_roster(config), ["MFCoreScorer", "MFExpansionScorer"])
     as_of = default_as_of_ms(data)
     result = score(data, config, as_of_ms=as_of, seed=1, scorers=roster, audit_defences=True)

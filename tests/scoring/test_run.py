@@ -548,3 +548,75 @@ def test_a_revoked_honest_circle_is_not_convicted_with_an_aged_brigade(tmp_path:
     assert convicted[attack].all() and not alone[attack].all()
     # ... but only the brigade is convicted: the circle loses the same ratings either way.
     np.testing.assert_array_equal(convicted[circle[rater]], alone[circle[rater]])
+
+
+def test_an_acquitted_honest_circle_regains_its_establishment_and_the_brigade_does_not(
+    tmp_path: Path,
+) -> None:
+    """Issue 15, circles keep their establishment: the honest circle (30 raters on 25 niche
+    notes) and the aged brigade beside it both co-rate beyond the null and are revoked for
+    the tests. The conviction acquits the circle (its verdicts are the model's) and it gets
+    its establishment back once the tests are done: the run counts it established again
+    and the live watch counts it proven. The brigade is convicted, loses every attack
+    rating and stays revoked. Nothing scored changes: both tests saw the circle revoked."""
+    from bridgewatch.analysis.attack_metrics import removed_ratings, revoked_raters
+    from bridgewatch.scoring.defences import with_defences
+    from bridgewatch.scoring.incremental.roster import roster_refit
+    from bridgewatch.scoring.manipulation import UnexplainedConfig
+    from bridgewatch.scoring.scorers import CORE_NAME, scorer_inputs
+
+    files, data = _aged_community(tmp_path, n_members=30, n_notes=25)
+    defended = with_defences(CONFIG)
+    restored, kept = (
+        score_core(data, config, as_of_ms=default_as_of_ms(data), seed=1)
+        for config in (
+            defended,
+            replace(defended, unexplained=UnexplainedConfig(restore_acquitted=False)),
+        )
+    )
+    truth = pl.read_csv(files.rater_truth, separator="\t", infer_schema_length=0)
+    ids = np.asarray(restored.inputs.participant_ids.ids, dtype=np.str_)
+    members = np.isin(ids, _members(files))
+    circle = np.isin(ids, truth.filter(pl.col("structure").is_not_null())["participantId"])
+    assert restored.inputs.established is not None
+    was = restored.inputs.established
+    # Without the restoration both are revoked ...
+    before = revoked_raters(kept)
+    assert before[members].all() and before[circle & was].sum() >= 20
+    # ... with it the circle is established again, the brigade is not: but for the few
+    # circle members whose ratings the side-aware bursts took (the tests did not judge
+    # those ratings).
+    after = revoked_raters(restored)
+    assert after[members].all()
+    assert restored.roster is not None
+    run = restored.roster[CORE_NAME]
+    assert run.defences is not None and run.defences.bursts is not None
+    burst = run.defences.bursts.coordinated
+    np.testing.assert_array_equal(after[circle], (before & burst)[circle])
+    assert (before & ~after)[circle].sum() >= 20
+    assert run.restored is not None
+    np.testing.assert_array_equal(run.restored, before & ~after)
+    assert not run.restored[members].any()
+    # The tests saw the circle revoked: the view keeps what they saw.
+    assert run.inputs.established is not None and not run.inputs.established[circle].any()
+    # The brigade is caught as before, the circle loses nothing, and nothing scored moves.
+    notes = pl.read_csv(files.note_truth, separator="\t", infer_schema_length=0)
+    targets = np.isin(
+        np.asarray(restored.inputs.note_ids.ids, dtype=np.str_),
+        notes.filter(pl.col("attackTarget").str.to_lowercase() == "true")["noteId"],
+    )
+    scoped = scorer_inputs(restored.inputs, run.spec).scoped
+    (rater, removed, _), (rater_kept, removed_kept, _) = (
+        removed_ratings(r) for r in (restored, kept)
+    )
+    np.testing.assert_array_equal(rater, rater_kept)
+    np.testing.assert_array_equal(removed, removed_kept)
+    assert removed[members[rater] & targets[scoped.note_idx]].all()
+    assert not removed[(circle & ~burst)[rater]].any()
+    assert restored.scored_notes.equals(kept.scored_notes)
+    # The live worker's refit counts the circle proven again, the brigade not.
+    refit, refit_kept = roster_refit(restored), roster_refit(kept)
+    assert refit.proven is not None and refit_kept.proven is not None
+    assert refit.proven[circle & was & ~burst].all()
+    assert not refit_kept.proven[circle & was].any()
+    assert not refit.proven[members].any()

@@ -244,7 +244,8 @@ def roster_removed_ratings(result: ScoringResult) -> tuple[NDArray[np.int64], ND
 
 def revoked_raters(result: ScoringResult) -> NDArray[np.bool_]:
     """Participants established before the run whose establishment the defences revoked
-    (established in the shared inputs, not in Core's screened view).
+    (established in the shared inputs, not in Core's screened view) and did not give back
+    (``ScorerRun.restored``: their group was acquitted).
 
     Returns
     -------
@@ -256,7 +257,10 @@ def revoked_raters(result: ScoringResult) -> NDArray[np.bool_]:
     after = None if run is None else run.inputs.established
     if before is None or after is None:
         return np.zeros(n, dtype=np.bool_)
-    return before[:n] & ~after[:n]
+    out: NDArray[np.bool_] = before[:n] & ~after[:n]
+    if run is not None and run.restored is not None:
+        out &= ~run.restored[:n]
+    return out
 
 
 def adversary_ratings_removed(result: ScoringResult, adversary: NDArray[np.bool_]) -> pl.DataFrame:

@@ -119,6 +119,7 @@ __all__ = [
     "SharedScreening",
     "apply_defences",
     "apply_reputation_defences",
+    "restored_raters",
     "screen_bursts",
     "screen_shared",
     "screen_unexplained",
@@ -862,6 +863,94 @@ def _acquit(
     )
 
 
+def restored_raters(
+    revoked: NDArray[np.bool_] | None,
+    groups: RevokedGroups | None,
+    tests: tuple[UnexplainedResult | None, ...],
+    config: UnexplainedConfig | None,
+    stands: NDArray[np.bool_] | None = None,
+    flagged: NDArray[np.bool_] | None = None,
+) -> NDArray[np.bool_] | None:
+    """Raters whose revoked establishment a scorer's run gives back once its tests are done
+    (``UnexplainedConfig.restore_acquitted``): the revoked members of the revoked groups
+    that one of its unexplained-ratings tests acquitted (judged on at least
+    ``convict_min_notes`` of their notes, not convicted), none convicted, none of whose
+    members lost a rating to them, and with no member in ``stands``; each of them
+    restored unless ``flagged`` (another defence of the scorer took its ratings out).
+
+    A thin pool's members lost their verdicts on its targets in the run-wide pass
+    (``ThinPoolResult.revoked``: established members included), before any test: with
+    those ratings gone the tests have nothing left to catch, so their acquittal says
+    nothing and their revocation stands. So does a member's whose ratings another
+    defence took out before or between the tests (a burst): the tests did not judge what
+    it did.
+
+    Parameters
+    ----------
+    revoked : bool array of shape (n_participants,), ``SharedScreening.revoked`` (None:
+        nothing was revoked).
+    groups : the revoked groups of the scorer's view (``CoreInputs.revoked_groups``).
+    tests : the scorer's unexplained-ratings tests (before prescoring, before the final
+        fits; None: not run).
+    config : the scorer's ``UnexplainedConfig`` (None: off).
+    stands : bool array of shape (n_participants,), raters whose revocation stands
+        whatever the tests say, with their groups (thin pools' members); None: none.
+    flagged : bool array of shape (n_participants,), raters another defence of the scorer
+        flagged (coordinated bursts, untrusted): their own revocation stands; None: none.
+
+    Returns
+    -------
+    bool array of shape (n_participants,), or None when nothing is restored.
+    """
+    if revoked is None or groups is None or config is None or not config.restore_acquitted:
+        return None
+    k = groups.n_groups
+    acquitted = np.zeros(k, dtype=np.bool_)
+    convicted = np.zeros(k, dtype=np.bool_)
+    for found in tests:
+        if found is None:
+            continue
+        # A test of another group index (a view without these groups) says nothing.
+        if found.acquitted is not None and found.acquitted.shape == (k,):
+            acquitted |= found.acquitted
+        if found.convicted is not None:
+            if found.convicted.shape != (k,):
+                return None
+            convicted |= found.convicted
+    clear = acquitted & ~convicted
+    if not clear.any():
+        return None
+    n = min(revoked.shape[0], groups.group.shape[0])
+    g = groups.group[:n]
+    for found in tests:
+        # A group with a member the tests flagged (a note caught before the acquittal took
+        # the group out of the per-note test, or in a test that did not judge it) keeps
+        # its suspicion.
+        if found is not None and found.flagged_raters.size:
+            hit = found.flagged_raters[found.flagged_raters < n]
+            clear[g[hit][g[hit] >= 0]] = False
+    if stands is not None:
+        m = min(n, stands.shape[0])
+        held = g[:m][stands[:m]]
+        clear[held[held >= 0]] = False
+    if not clear.any():
+        return None
+    out = np.zeros(revoked.shape[0], dtype=np.bool_)
+    member = revoked[:n] & (g >= 0)
+    out[:n][member] = clear[g[member]]
+    if flagged is not None:
+        m = min(n, flagged.shape[0])
+        out[:m] &= ~flagged[:m]
+    if not out.any():
+        return None
+    _log.info(
+        "unexplained: %d revoked raters of %d acquitted groups restored to established",
+        int(out.sum()),
+        int(clear.sum()),
+    )
+    return out
+
+
 def _pooled_bar(n_groups: int, config: UnexplainedConfig) -> float:
     """The bar of a group's pooled evidence (``conviction.py``): at least ``min_z`` and
     the one-sided Bonferroni bound for ``alpha`` over the revoked groups."""
@@ -905,8 +994,10 @@ def _test_unexplained(
             conviction.tested.tolist(),
             None if conviction.pooled is None else np.round(conviction.pooled, 1).tolist(),
         )
+        acquitted = (conviction.tested >= config.convict_min_notes) & ~conviction.convicted
         if config.acquit_groups:
             found = _acquit(inputs, model, config, found, conviction)
+        found = dataclasses.replace(found, acquitted=acquitted)
         if convicted:
             flagged = found.flagged | conviction.flagged
             found = dataclasses.replace(

@@ -165,8 +165,9 @@ class RosterRefit:
         next refit, like the PSS groups.
     proven : bool per participant, ``established`` without the raters whose establishment
         the co-rating defence revoked (``CoRatingConfig.revoke_established``: aged accounts
-        that co-rate far beyond the null), as the unexplained-ratings test saw them; the
-        coordination watch's proven record. None: ``established``.
+        that co-rate far beyond the null) and Core's unexplained-ratings tests did not
+        give back (``ScorerRun.restored``: their group acquitted); the coordination
+        watch's proven record. None: ``established``.
     """
 
     participant_ids: IdIndex
@@ -283,11 +284,14 @@ def _proven(
     result: ScoringResult, established: NDArray[np.bool_] | None
 ) -> NDArray[np.bool_] | None:
     """``established`` as the Core scorer's view saw it: without the raters the run-wide
-    co-rating pass revoked (None: no Core view with that mask)."""
+    co-rating pass revoked, unless Core's tests acquitted their group
+    (``ScorerRun.restored``) (None: no Core view with that mask)."""
     core = None if result.roster is None else result.roster.runs.get(CORE_NAME)
     seen = None if core is None else core.inputs.established
     if established is None or seen is None or seen.shape != established.shape:
         return None
+    if core is not None and core.restored is not None and core.restored.shape == seen.shape:
+        seen = seen | core.restored
     out: NDArray[np.bool_] = established & seen
     return out
 

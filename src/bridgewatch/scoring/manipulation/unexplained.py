@@ -171,6 +171,20 @@ class UnexplainedConfig:
         notes 1.00), and one bad circle note reached 4.66 over a bar of 4.55 in the
         Expansion scorers' view (26 honest ratings removed; 4.48 in Core's, with fewer
         circle members in scope) while the circle's groups pooled 1.4-1.9 over 23-24 notes.
+    restore_acquitted : a revoked group the conviction judged (tested on at least
+        ``convict_min_notes`` of its notes) and acquitted in some test of the scorer's run,
+        convicted in none, with no member the tests flagged and none in a thin pool, gets
+        its members' establishment back once the run's tests are done, but for members
+        another defence flagged (bursts, trust) (``defences.restored_raters``,
+        ``ScorerRun.restored``; True): the run reports them established and the live
+        worker's watch counts them proven. Revocation is a suspicion that sends a group to
+        the test; a group whose verdicts the model explains on its notes has answered it.
+        Nothing the run scores changes (both tests saw the group revoked): the bench's
+        honest niche circles, revoked in every community without attack (135-149 raters),
+        are acquitted without losing a rating, and were otherwise left without a proven
+        record for the watch. An aged brigade is acquitted only if its verdicts are what
+        the model predicts on its notes; the same accounts, not co-rating beyond the null
+        before they strike, are never revoked at all.
     """
 
     min_established: int = 3
@@ -194,6 +208,7 @@ class UnexplainedConfig:
     convict_pooled: bool = True
     convict_pooled_mean: float = 1.5
     acquit_groups: bool = True
+    restore_acquitted: bool = True
 
     def __post_init__(self) -> None:
         for name in ("min_established", "min_ratings", "convict_min_notes"):
@@ -234,6 +249,9 @@ class UnexplainedResult:
     convicted : bool array of shape (n_groups,) over the revoked co-rating groups
         (``CoreInputs.revoked_groups``): the groups convicted on their notes
         (``conviction.py``; their flags are in ``flagged``), or None when no group was.
+    acquitted : bool array of shape (n_groups,), the revoked groups the conviction judged
+        (tested on at least ``convict_min_notes`` of their notes) and did not convict, or
+        None when the conviction did not run.
     note_z : float64 array of shape (n_notes,), the step-3 statistic on the normal scale
         for the unproven mean residual *less the established raters' own mean residual*
         on the note (the refit's shrinkage leaves that at ``λ_i i_n / m_n``, a bias every
@@ -249,6 +267,7 @@ class UnexplainedResult:
     tested: NDArray[np.bool_]
     flagged_raters: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     convicted: NDArray[np.bool_] | None = None
+    acquitted: NDArray[np.bool_] | None = None
     note_z: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0, np.float64))
     z_star: float = float("inf")
 

@@ -33,6 +33,7 @@ from bridgewatch.scoring.defences import (
     SharedScreening,
     apply_defences,
     apply_reputation_defences,
+    restored_raters,
     screen_bursts,
     screen_shared,
     screen_unexplained,
@@ -164,6 +165,10 @@ class ScorerRun:
         that its own defences took out of its final fits (of its prescoring for a
         prescoring-only scorer), when the run audits them (``SharedScreening.audit``);
         None otherwise. Kept when ``without_ratings`` drops the ratings themselves.
+    restored : bool array of shape (n_participants,), raters whose establishment the
+        run-wide pass revoked (``SharedScreening.revoked``) and this scorer's tests gave
+        back once done (``defences.restored_raters``: their group acquitted, never
+        convicted; ``inputs.established`` stays what the tests saw); None: none.
     """
 
     spec: ScorerSpec
@@ -177,6 +182,7 @@ class ScorerRun:
     reputation: ReputationRun | None = None
     rule_file: bytes | None = None
     removed: NDArray[np.int64] | None = None
+    restored: NDArray[np.bool_] | None = None
 
 
 @dataclass(frozen=True)
@@ -267,6 +273,7 @@ def _final_reputation(spec: ScorerSpec, source: Prescored, shared: SharedScreeni
         defences,
         reputation=run,
         removed=removed_keys(shared, spec, defences.inputs),
+        restored=_restored(shared, source.inputs, spec, source.screening, defences),
     )
 
 
@@ -387,7 +394,16 @@ def _final(
     seconds = time.perf_counter() - start
     removed = removed_keys(shared, spec, defences.inputs)
     run = ScorerRun(
-        spec, view, pre, final, own + seconds, None, screening, defences, removed=removed
+        spec,
+        view,
+        pre,
+        final,
+        own + seconds,
+        None,
+        screening,
+        defences,
+        removed=removed,
+        restored=_restored(shared, view, spec, screening, defences),
     )
     if spec.name != CORE_NAME:
         run = without_ratings(run)
@@ -399,6 +415,36 @@ def _final(
         current_rss_mib(),
     )
     return run
+
+
+def _restored(
+    shared: SharedScreening,
+    view: CoreInputs,
+    spec: ScorerSpec,
+    screening: BurstScreening | None,
+    defences: Defences,
+) -> NDArray[np.bool_] | None:
+    """``ScorerRun.restored``: the revoked raters whose groups the scorer's tests (before
+    prescoring and before the final fits) acquitted and none convicted, but for raters
+    its other defences flagged (bursts, trust)."""
+    first = None
+    flagged = np.zeros(view.n_participants, dtype=np.bool_)
+    if screening is not None:
+        first = screening.unexplained or screening.unexplained_clear
+        if screening.bursts is not None:
+            flagged |= screening.bursts.coordinated[: view.n_participants]
+    if defences.bursts is not None:
+        flagged |= defences.bursts.coordinated[: view.n_participants]
+    if defences.trust is not None:
+        flagged |= ~defences.trust.trusted[: view.n_participants]
+    return restored_raters(
+        shared.revoked,
+        view.revoked_groups,
+        (first, defences.unexplained),
+        spec.config.unexplained,
+        None if shared.thin_pools is None else shared.thin_pools.revoked,
+        flagged,
+    )
 
 
 def _final_shared(
