@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConfigError
 from bridgewatch.model import NoteStatus
+from bridgewatch.pipeline.contributors import changed_rows
 from bridgewatch.pipeline.worker import (
     REFIT_REQUESTED,
     STATUS_CHANGED,
@@ -26,6 +27,8 @@ from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.store.events import append_event
 from bridgewatch.store.repositories.ratings import delete_rating, upsert_rating
 from bridgewatch.store.tables import (
+    contributor_scores,
+    enrollment,
     events,
     note_status_changes,
     note_status_history,
@@ -227,6 +230,62 @@ def test_a_refit_job_runs_while_the_worker_serves_then_is_installed(
     np.testing.assert_allclose(
         live_a.core.main.intercept, live_b.core.main.intercept, rtol=1e-9, atol=1e-12
     )
+
+
+def _table(engine: Engine, table: Any, key: str, skip: frozenset[str]) -> dict[str, dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(table)).mappings().all()
+    return {str(r[key]): {k: v for k, v in r.items() if k not in skip} for r in rows}
+
+
+def test_installing_a_refit_writes_only_the_contributor_rows_it_changed(
+    loaded: Engine, community: Community
+) -> None:
+    """The first pass after a worker installs a background refit compares its contributor
+    figures with those it published under the previous refit (by participant id): it writes
+    the rows that differ, not all of them, and the published tables are then what a full
+    rewrite of that pass's figures gives."""
+    settings = WorkerConfig(gap_timeout_s=0.0, batch_size=50)
+    worker = Worker(loaded, CONFIG, settings)
+    worker.setup()
+    _drain(worker)
+    first = worker._refit_id
+    request_refit(loaded)
+    worker.step()  # reads the request
+    _write(loaded, community.later[:100])
+    worker.step()  # starts the job, then applies a micro-batch
+    job = worker.refit_job
+    assert job is not None and job.wait(300) == 0
+    _write(loaded, community.later[100:200])
+    results = []
+    while (result := worker.step()).consumed:
+        results.append(result)
+    assert worker._refit_id is not None and worker._refit_id != first
+    state = worker.state
+    assert state is not None and state._contributors is not None and state._enrollment
+    install = results[0].scoring
+    assert install is not None
+    figures, known = state._contributors, state._enrollment[3]
+    full = changed_rows(figures, None, known, 0)
+    # The refit moves Core's rater parameters: their rows are rewritten; enrollment rows
+    # only where the state moved.
+    assert 0 < len(install.contributors.enrollment) < len(full.enrollment)
+    assert len(install.contributors.scores) <= len(full.scores)
+    scores = _table(loaded, contributor_scores, "participant_id", frozenset({"scored_at_ms"}))
+    for row in full.scores:
+        expected = {k: v for k, v in row.items() if k != "scored_at_ms"}
+        got = scores[row["participant_id"]]
+        for name, value in expected.items():
+            if isinstance(value, float):
+                assert got[name] == pytest.approx(value, rel=1e-12), name
+            else:
+                assert got[name] == value, name
+    # The enrollment columns that decide (a time alone does not make a row change).
+    enrolled = _table(loaded, enrollment, "participantId", frozenset())
+    for row in full.enrollment:
+        got = enrolled[row["participantId"]]
+        for name in ("enrollmentState", "successfulRatingNeededToEarnIn", "numberOfTimesEarnedOut"):
+            assert got[name] == row[name], name
 
 
 def test_a_worker_stopped_during_a_refit_job_stops_the_job(loaded: Engine) -> None:
