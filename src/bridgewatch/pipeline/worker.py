@@ -302,8 +302,9 @@ class Worker:
         """After installing a stored refit: its decisions replace the coordination holds
         (the state released them; its next pass rewrites their rows; ``clear_holds``) and
         the pending counts follow the raters it knows, on the events up to now. Its first
-        pass writes every contributor row (their last published figures were another
-        refit's)."""
+        pass rewrites every note's row and the contributor rows whose figures the refit
+        changed (compared by participant id with those published under the previous refit:
+        Core's rater parameters move at every refit, enrollment states rarely)."""
         if clear_holds:
             self._clear_hold_reasons(s)
         s.execute(delete(pipeline_pending))
@@ -322,16 +323,23 @@ class Worker:
             payload = load_refit_payload(s.connection(), int(latest[0]))
         except LookupError:  # pruned by a newer refit since the query above: the next step
             return False
+        self._mark("i_payload")
         try:
             refit = Refit.from_bytes(payload)
         except (TypeError, AttributeError, ImportError) as exc:
             _log.warning("stored refit %d is not usable (%s): refitting", latest[0], exc)
             self._refit_requested = True
             return False
+        del payload
+        self._mark("i_unpickle")
         state.install(refit)
         self._refit_id = int(latest[0])
         self._last_refit_ms = max(self._last_refit_ms, int(latest[1]))
+        self._mark("i_swap")
         _settle_heap()
+        self._mark("i_heap")
+        if self._timeline is not None:
+            self._timeline.facts["installed"] = 1
         return True
 
     def refit_due(self) -> bool:
@@ -497,6 +505,7 @@ class Worker:
                     # Behind, the holds just loaded are the other worker's, which installed
                     # this refit first (and cleared the ones it ended) or will.
                     self._publish_installed(s, state, clear_holds=not behind)
+                    self._mark("i_publish")
                 if self._gap is not None and self._gap[0] == offset + 1:
                     self._check_gap(s)
                 batch = self._contiguous(
@@ -512,7 +521,11 @@ class Worker:
                 if tl is not None:
                     tl.mark("read")
                 if not batch:
-                    if tl is not None:
+                    if tl is not None and tl.facts.get("installed"):
+                        # (An install is logged even without events: its own line.)
+                        tl.facts.update(events=0, last_event=offset)
+                        timeline_log.debug(tl.line())
+                    elif tl is not None:
                         self._waited_s = tl.phases["idle"][0] + time.perf_counter() - tl.started
                     self._timeline = None
                     return StepResult(0, 0, self._hold_pass(s, state), offset)
