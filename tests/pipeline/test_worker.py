@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 import time
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConfigError
 from bridgewatch.model import NoteStatus
+from bridgewatch.pipeline import worker as worker_module
 from bridgewatch.pipeline.contributors import changed_rows
 from bridgewatch.pipeline.worker import (
     REFIT_REQUESTED,
@@ -256,6 +258,8 @@ def test_installing_a_refit_writes_only_the_contributor_rows_it_changed(
     worker.step()  # starts the job, then applies a micro-batch
     job = worker.refit_job
     assert job is not None and job.wait(300) == 0
+    _drain(worker)  # nothing to serve: the worker installs the stored refit
+    assert worker._refit_id is not None and worker._refit_id != first
     _write(loaded, community.later[100:200])
     results = []
     while (result := worker.step()).consumed:
@@ -269,7 +273,7 @@ def test_installing_a_refit_writes_only_the_contributor_rows_it_changed(
     full = changed_rows(figures, None, known, 0)
     # The refit moves Core's rater parameters: their rows are rewritten; enrollment rows
     # only where the state moved.
-    assert 0 < len(install.contributors.enrollment) < len(full.enrollment)
+    assert len(install.contributors.enrollment) < len(full.enrollment)
     assert len(install.contributors.scores) <= len(full.scores)
     scores = _table(loaded, contributor_scores, "participant_id", frozenset({"scored_at_ms"}))
     for row in full.scores:
@@ -286,6 +290,52 @@ def test_installing_a_refit_writes_only_the_contributor_rows_it_changed(
         got = enrolled[row["participantId"]]
         for name in ("enrollmentState", "successfulRatingNeededToEarnIn", "numberOfTimesEarnedOut"):
             assert got[name] == row[name], name
+
+
+def test_a_stored_refit_is_read_in_the_background_while_the_worker_serves(
+    loaded: Engine, community: Community, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: the payload of a stored refit is read and unpickled in a thread; the
+    micro-batches go on with the previous refit meanwhile, and the refit is installed at
+    the first one after the read (or when there is nothing to serve), after which the
+    worker scores as a new worker that starts from it."""
+    if loaded.dialect.name != "postgresql":
+        pytest.skip("SQLite reads the payload in the micro-batch")
+    settings = WorkerConfig(gap_timeout_s=0.0, batch_size=50)
+    worker = Worker(loaded, CONFIG, settings)
+    worker.setup()
+    _drain(worker)
+    first = worker._refit_id
+    Worker(loaded, CONFIG, settings).compute_refit()  # as a refit job stores one
+    release = threading.Event()
+    load = worker_module._RefitLoader._load
+
+    def slow(self: Any) -> None:
+        assert release.wait(120)
+        load(self)
+
+    monkeypatch.setattr(worker_module._RefitLoader, "_load", slow)
+    _write(loaded, community.later[:100])
+    served = worker.step()
+    assert served.applied > 0 and worker._refit_id == first  # served on the previous refit
+    assert worker.step().applied > 0 and worker._refit_id == first
+    release.set()
+    _write(loaded, community.later[100:200])
+    _drain(worker)
+    assert worker._refit_id is not None and worker._refit_id != first
+    state = worker.state
+    assert state is not None and state.position == _offset(loaded)
+    fresh = Worker(loaded, CONFIG, settings)
+    fresh_state = fresh._ensure_state()
+    assert fresh._refit_id == worker._refit_id
+    state.rescore(state.store.newest_ms())
+    fresh_state.rescore(fresh_state.store.newest_ms())
+    live_a, live_b = state.last_pass, fresh_state.last_pass
+    assert live_a is not None and live_b is not None
+    np.testing.assert_array_equal(live_a.meta.final_status, live_b.meta.final_status)
+    np.testing.assert_allclose(
+        live_a.core.main.intercept, live_b.core.main.intercept, rtol=1e-9, atol=1e-12
+    )
 
 
 def test_a_worker_stopped_during_a_refit_job_stops_the_job(loaded: Engine) -> None:
