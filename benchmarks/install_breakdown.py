@@ -23,6 +23,7 @@ worker's timeline (``bench_realtime.py --refit-at``, ``lag_timeline.py --install
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
 import sys
 import time
@@ -76,6 +77,7 @@ def main() -> int:
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--after", type=int, default=2000, help="events after the snapshot")
+    parser.add_argument("--profile", help="write a cProfile (CPU time) of the first pass here")
     args = parser.parse_args()
     state, batch = community(args.ratings)
     state.refit()
@@ -120,8 +122,14 @@ def main() -> int:
     gc.collect()
     gc.freeze()
     heap = clock.lap()
+    profile = cProfile.Profile(time.process_time) if args.profile else None
+    if profile is not None:
+        profile.enable()
     state.apply_events(batch(args.batch_size))
     result = state.rescore(batch.now)
+    if profile is not None:
+        profile.disable()
+        profile.dump_stats(args.profile)
     first = clock.lap()
     contributors = result.contributors
     print(f"install: unpickle {_fmt(unpickle)}; swap {_fmt(swap)}; heap {_fmt(heap)}")
