@@ -338,6 +338,51 @@ def test_a_stored_refit_is_read_in_the_background_while_the_worker_serves(
     )
 
 
+def test_a_micro_batch_that_installs_a_refit_and_fails_leaves_a_state_that_agrees(
+    loaded: Engine, community: Community, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A micro-batch that installed a stored refit and then rolled back (a database error
+    in its writes) leaves a state that scores as a new worker on that refit does (the
+    rolled-back ``restore`` brings back the previous pass, not the previous refit)."""
+    settings = WorkerConfig(gap_timeout_s=0.0, batch_size=50)
+    worker = Worker(loaded, CONFIG, settings)
+    worker.setup()
+    _drain(worker)
+    first = worker._refit_id
+    Worker(loaded, CONFIG, settings).compute_refit()  # as a refit job stores one
+    _write(loaded, community.later[:200])
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(worker, "_publish_installed", fail)
+    for _ in range(200):
+        try:
+            worker.step()
+        except RuntimeError:
+            break
+        time.sleep(0.01)
+    else:
+        pytest.fail("the micro-batch never installed the refit")
+    monkeypatch.undo()
+    _write(loaded, community.later[200:300])
+    _drain(worker)
+    assert worker._refit_id is not None and worker._refit_id != first
+    state = worker.state
+    assert state is not None and state.position == _offset(loaded)
+    fresh = Worker(loaded, CONFIG, settings)
+    fresh_state = fresh._ensure_state()
+    assert fresh._refit_id == worker._refit_id
+    state.rescore(state.store.newest_ms())
+    fresh_state.rescore(fresh_state.store.newest_ms())
+    live_a, live_b = state.last_pass, fresh_state.last_pass
+    assert live_a is not None and live_b is not None
+    np.testing.assert_array_equal(live_a.meta.final_status, live_b.meta.final_status)
+    np.testing.assert_allclose(
+        live_a.core.main.intercept, live_b.core.main.intercept, rtol=1e-9, atol=1e-12
+    )
+
+
 def test_a_worker_stopped_during_a_refit_job_stops_the_job(loaded: Engine) -> None:
     worker = Worker(loaded, CONFIG, WorkerConfig(gap_timeout_s=0.0))
     worker.setup()
