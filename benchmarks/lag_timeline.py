@@ -7,8 +7,9 @@ Per phase: mean and median wall ms and mean CPU ms per micro-batch, and its shar
 wall time of all micro-batches (idle included). Micro-batches with fewer than
 ``--min-events`` events (the settle rating, the marker) are left out. ``--slowest K``
 also prints the K micro-batches with the longest busy time phase by phase (wall / CPU ms):
-the install of a background refit is one of them (its phases ``i_payload`` read, ``i_unpickle``,
-``i_swap``, ``i_heap`` collect and freeze, ``i_publish`` pending rows; fact ``installed``).
+the install of a stored refit is one of them (fact ``installed``; phases ``i_wait`` for the
+background read on PostgreSQL or ``i_payload`` read and unpickled on SQLite, ``i_swap``,
+``i_heap`` collect and freeze, ``i_publish`` pending rows).
 """
 
 from __future__ import annotations
