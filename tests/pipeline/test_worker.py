@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 import time
 from typing import Any
 
@@ -15,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from bridgewatch.errors import ConfigError
 from bridgewatch.model import NoteStatus
+from bridgewatch.pipeline import worker as worker_module
+from bridgewatch.pipeline.contributors import changed_rows
 from bridgewatch.pipeline.worker import (
     REFIT_REQUESTED,
     STATUS_CHANGED,
@@ -26,6 +29,8 @@ from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.store.events import append_event
 from bridgewatch.store.repositories.ratings import delete_rating, upsert_rating
 from bridgewatch.store.tables import (
+    contributor_scores,
+    enrollment,
     events,
     note_status_changes,
     note_status_history,
@@ -223,6 +228,155 @@ def test_a_refit_job_runs_while_the_worker_serves_then_is_installed(
     live_a, live_b = state.last_pass, fresh_state.last_pass
     assert live_a is not None and live_b is not None
     np.testing.assert_array_equal(live_a.inputs.note_ids.ids, live_b.inputs.note_ids.ids)
+    np.testing.assert_array_equal(live_a.meta.final_status, live_b.meta.final_status)
+    np.testing.assert_allclose(
+        live_a.core.main.intercept, live_b.core.main.intercept, rtol=1e-9, atol=1e-12
+    )
+
+
+def _table(engine: Engine, table: Any, key: str, skip: frozenset[str]) -> dict[str, dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(table)).mappings().all()
+    return {str(r[key]): {k: v for k, v in r.items() if k not in skip} for r in rows}
+
+
+def test_installing_a_refit_writes_only_the_contributor_rows_it_changed(
+    loaded: Engine, community: Community
+) -> None:
+    """The first pass after a worker installs a background refit compares its contributor
+    figures with those it published under the previous refit (by participant id): it writes
+    the rows that differ, not all of them, and the published tables are then what a full
+    rewrite of that pass's figures gives."""
+    settings = WorkerConfig(gap_timeout_s=0.0, batch_size=50)
+    worker = Worker(loaded, CONFIG, settings)
+    worker.setup()
+    _drain(worker)
+    first = worker._refit_id
+    request_refit(loaded)
+    worker.step()  # reads the request
+    _write(loaded, community.later[:100])
+    worker.step()  # starts the job, then applies a micro-batch
+    job = worker.refit_job
+    assert job is not None and job.wait(300) == 0
+    _drain(worker)  # nothing to serve: the worker installs the stored refit
+    assert worker._refit_id is not None and worker._refit_id != first
+    _write(loaded, community.later[100:200])
+    results = []
+    while (result := worker.step()).consumed:
+        results.append(result)
+    assert worker._refit_id is not None and worker._refit_id != first
+    state = worker.state
+    assert state is not None and state._contributors is not None and state._enrollment
+    install = results[0].scoring
+    assert install is not None
+    figures, known = state._contributors, state._enrollment[3]
+    full = changed_rows(figures, None, known, 0)
+    # The refit moves Core's rater parameters: their rows are rewritten; enrollment rows
+    # only where the state moved.
+    assert len(install.contributors.enrollment) < len(full.enrollment)
+    assert len(install.contributors.scores) <= len(full.scores)
+    scores = _table(loaded, contributor_scores, "participant_id", frozenset({"scored_at_ms"}))
+    for row in full.scores:
+        expected = {k: v for k, v in row.items() if k != "scored_at_ms"}
+        got = scores[row["participant_id"]]
+        for name, value in expected.items():
+            if isinstance(value, float):
+                assert got[name] == pytest.approx(value, rel=1e-12), name
+            else:
+                assert got[name] == value, name
+    # The enrollment columns that decide (a time alone does not make a row change).
+    enrolled = _table(loaded, enrollment, "participantId", frozenset())
+    for row in full.enrollment:
+        got = enrolled[row["participantId"]]
+        for name in ("enrollmentState", "successfulRatingNeededToEarnIn", "numberOfTimesEarnedOut"):
+            assert got[name] == row[name], name
+
+
+def test_a_stored_refit_is_read_in_the_background_while_the_worker_serves(
+    loaded: Engine, community: Community, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: the payload of a stored refit is read and unpickled in a thread; the
+    micro-batches go on with the previous refit meanwhile, and the refit is installed at
+    the first one after the read (or when there is nothing to serve), after which the
+    worker scores as a new worker that starts from it."""
+    if loaded.dialect.name != "postgresql":
+        pytest.skip("SQLite reads the payload in the micro-batch")
+    settings = WorkerConfig(gap_timeout_s=0.0, batch_size=50)
+    worker = Worker(loaded, CONFIG, settings)
+    worker.setup()
+    _drain(worker)
+    first = worker._refit_id
+    Worker(loaded, CONFIG, settings).compute_refit()  # as a refit job stores one
+    release = threading.Event()
+    load = worker_module._RefitLoader._load
+
+    def slow(self: Any) -> None:
+        assert release.wait(120)
+        load(self)
+
+    monkeypatch.setattr(worker_module._RefitLoader, "_load", slow)
+    _write(loaded, community.later[:100])
+    served = worker.step()
+    assert served.applied > 0 and worker._refit_id == first  # served on the previous refit
+    assert worker.step().applied > 0 and worker._refit_id == first
+    release.set()
+    _write(loaded, community.later[100:200])
+    _drain(worker)
+    assert worker._refit_id is not None and worker._refit_id != first
+    state = worker.state
+    assert state is not None and state.position == _offset(loaded)
+    fresh = Worker(loaded, CONFIG, settings)
+    fresh_state = fresh._ensure_state()
+    assert fresh._refit_id == worker._refit_id
+    state.rescore(state.store.newest_ms())
+    fresh_state.rescore(fresh_state.store.newest_ms())
+    live_a, live_b = state.last_pass, fresh_state.last_pass
+    assert live_a is not None and live_b is not None
+    np.testing.assert_array_equal(live_a.meta.final_status, live_b.meta.final_status)
+    np.testing.assert_allclose(
+        live_a.core.main.intercept, live_b.core.main.intercept, rtol=1e-9, atol=1e-12
+    )
+
+
+def test_a_micro_batch_that_installs_a_refit_and_fails_leaves_a_state_that_agrees(
+    loaded: Engine, community: Community, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A micro-batch that installed a stored refit and then rolled back (a database error
+    in its writes) leaves a state that scores as a new worker on that refit does (the
+    rolled-back ``restore`` brings back the previous pass, not the previous refit)."""
+    settings = WorkerConfig(gap_timeout_s=0.0, batch_size=50)
+    worker = Worker(loaded, CONFIG, settings)
+    worker.setup()
+    _drain(worker)
+    first = worker._refit_id
+    Worker(loaded, CONFIG, settings).compute_refit()  # as a refit job stores one
+    _write(loaded, community.later[:200])
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(worker, "_publish_installed", fail)
+    for _ in range(200):
+        try:
+            worker.step()
+        except RuntimeError:
+            break
+        time.sleep(0.01)
+    else:
+        pytest.fail("the micro-batch never installed the refit")
+    monkeypatch.undo()
+    _write(loaded, community.later[200:300])
+    _drain(worker)
+    assert worker._refit_id is not None and worker._refit_id != first
+    state = worker.state
+    assert state is not None and state.position == _offset(loaded)
+    fresh = Worker(loaded, CONFIG, settings)
+    fresh_state = fresh._ensure_state()
+    assert fresh._refit_id == worker._refit_id
+    state.rescore(state.store.newest_ms())
+    fresh_state.rescore(fresh_state.store.newest_ms())
+    live_a, live_b = state.last_pass, fresh_state.last_pass
+    assert live_a is not None and live_b is not None
     np.testing.assert_array_equal(live_a.meta.final_status, live_b.meta.final_status)
     np.testing.assert_allclose(
         live_a.core.main.intercept, live_b.core.main.intercept, rtol=1e-9, atol=1e-12

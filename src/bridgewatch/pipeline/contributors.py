@@ -162,6 +162,47 @@ def contributor_figures(
     )
 
 
+def _same(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Element-wise equal, NaN equal to NaN (both stored as NULL)."""
+    out: NDArray[np.bool_] = (a == b) | (np.isnan(a) & np.isnan(b))
+    return out
+
+
+def _absent(before: IdIndex, now: IdIndex) -> NDArray[np.bool_]:
+    """Bool per participant of ``now``: not in ``before``."""
+    out: NDArray[np.bool_] = before.lookup(np.asarray(now.ids, dtype=np.str_)) < 0
+    return out
+
+
+def _aligned(figures: ContributorFigures, index: IdIndex) -> ContributorFigures:
+    """``figures`` on ``index``'s rows (matched by participant id; a participant ``figures``
+    lacks is unlisted, with zero counts, NaN parameters and no enrollment); ``figures``
+    itself when it is already on ``index``."""
+    if figures.participant_ids is index:
+        return figures
+    rows = figures.participant_ids.lookup(np.asarray(index.ids, dtype=np.str_))
+    have = rows >= 0
+    at = np.where(have, rows, 0)
+
+    def take(values: NDArray[Any], missing: Any) -> NDArray[Any]:
+        if values.shape[0] == 0:
+            shape = (rows.shape[0], *values.shape[1:])
+            return np.full(shape, missing, dtype=values.dtype)
+        out = values[at]
+        out[~have] = missing
+        return out
+
+    return ContributorFigures(
+        participant_ids=index,
+        listed=take(figures.listed, False),
+        counts=take(figures.counts, 0),
+        rater_intercept=take(figures.rater_intercept, np.nan),
+        rater_factor=take(figures.rater_factor, np.nan),
+        above=take(figures.above, -1),
+        enrollment=take(figures.enrollment, -1),
+    )
+
+
 def _num(value: float) -> float | None:
     return None if not np.isfinite(value) else float(value)
 
@@ -193,7 +234,12 @@ def changed_rows(
     as_of_ms: int,
 ) -> ContributorRows:
     """The rows of the listed participants whose figures differ from ``previous`` (all
-    listed participants when None, or when the index changed).
+    listed participants when None).
+
+    ``previous`` may be another run's index (the figures a worker published before it
+    installed a new refit): its rows are matched by participant id, and a participant it
+    does not have counts as changed. Core's rater parameters count too (they change at
+    refits only).
 
     Parameters
     ----------
@@ -203,20 +249,29 @@ def changed_rows(
     as_of_ms : the pass's "now" (``scored_at_ms``).
     """
     listed = figures.listed
-    if previous is None or previous.participant_ids is not figures.participant_ids:
+    if previous is None:
         score_rows = listed.copy()
         enroll_rows = listed.copy()
     else:
+        old = _aligned(previous, figures.participant_ids)
+        new_row = (
+            _absent(previous.participant_ids, figures.participant_ids)
+            if old is not previous
+            else np.zeros_like(listed)
+        )
         score_rows = listed & (
-            (previous.listed != listed)
-            | np.any(previous.counts != figures.counts, axis=1)
-            | (previous.above != figures.above)
+            new_row
+            | (old.listed != listed)
+            | np.any(old.counts != figures.counts, axis=1)
+            | (old.above != figures.above)
+            | ~_same(old.rater_intercept, figures.rater_intercept)
+            | ~_same(old.rater_factor, figures.rater_factor)
         )
         # The state, target and earn-out count: a participant the run moves moves again on
         # every pass from the refit's table, with that pass's time as its change time, so the
         # times alone do not make a row change (the first pass that moves it writes them).
-        moved = previous.enrollment[:, _DECIDING] != figures.enrollment[:, _DECIDING]
-        enroll_rows = listed & ((previous.listed != listed) | np.any(moved, axis=1))
+        moved = old.enrollment[:, _DECIDING] != figures.enrollment[:, _DECIDING]
+        enroll_rows = listed & (new_row | (old.listed != listed) | np.any(moved, axis=1))
     ids = figures.participant_ids.ids
     scores = []
     for k in np.flatnonzero(score_rows).tolist():

@@ -659,7 +659,9 @@ class LiveState:
         self._refit = refit
         self._caches = {}
         self.last_pass = None
-        self._contributors = None
+        # ``_contributors`` stays: the figures last published, which the first pass with
+        # this refit compares its own with (by participant id), so that it writes only the
+        # contributor and enrollment rows the refit changed.
         self._tally = None
         self._context = None
         self._aligner = PrescoringAligner()

@@ -183,6 +183,7 @@ class Worker:
         self._timeline: Timeline | None = None
         self._waited_s = 0.0
         self._job: RefitJob | None = None  # the refit running in a child process
+        self._loader: _RefitLoader | None = None  # a stored refit being read (PostgreSQL)
 
     # ---- setup and refits --------------------------------------------------------------
     def setup(self) -> None:
@@ -302,36 +303,64 @@ class Worker:
         """After installing a stored refit: its decisions replace the coordination holds
         (the state released them; its next pass rewrites their rows; ``clear_holds``) and
         the pending counts follow the raters it knows, on the events up to now. Its first
-        pass writes every contributor row (their last published figures were another
-        refit's)."""
+        pass rewrites every note's row and the contributor rows whose figures the refit
+        changed (compared by participant id with those published under the previous refit:
+        Core's rater parameters move at every refit, enrollment states rarely)."""
         if clear_holds:
             self._clear_hold_reasons(s)
         s.execute(delete(pipeline_pending))
         self._write_pending(s, state.count_pending(), self._last_refit_ms, self.clock())
 
-    def _adopt_latest_refit(self, s: Session, state: LiveState) -> bool:
-        """Install the newest stored refit if it is not the one in use; whether it did."""
+    def _adopt_latest_refit(self, s: Session, state: LiveState, *, wait: bool = True) -> bool:
+        """Install the newest stored refit if it is not the one in use; whether it did.
+
+        On PostgreSQL the payload (~0.5 GB at 1M ratings) is read and unpickled in a
+        background thread (:class:`_RefitLoader`, on its own connection) while the worker
+        goes on with its micro-batches; ``wait`` False: install only if that is done (else
+        start it, or let it go on), True: wait for it. SQLite reads it here, in the
+        caller's transaction."""
         latest = s.execute(
             select(pipeline_refits.c.id, pipeline_refits.c.created_at_ms)
             .order_by(pipeline_refits.c.id.desc())
             .limit(1)
         ).first()
         if latest is None or int(latest[0]) == self._refit_id:
+            self._loader = None
             return False
-        try:
-            payload = load_refit_payload(s.connection(), int(latest[0]))
-        except LookupError:  # pruned by a newer refit since the query above: the next step
+        refit_id = int(latest[0])
+        loaded: Refit | BaseException
+        if self._pg:
+            loader = self._loader
+            if loader is None or loader.refit_id != refit_id:
+                loader = self._loader = _RefitLoader(self.engine, refit_id)
+            if not wait and loader.running():
+                return False
+            self._loader = None
+            loaded = loader.result()
+            self._mark("i_wait")
+        else:
+            try:
+                loaded = Refit.from_bytes(load_refit_payload(s.connection(), refit_id))
+            except (LookupError, TypeError, AttributeError, ImportError) as exc:
+                loaded = exc
+            self._mark("i_payload")
+        if isinstance(loaded, LookupError):  # pruned by a newer refit meanwhile: next step
             return False
-        try:
-            refit = Refit.from_bytes(payload)
-        except (TypeError, AttributeError, ImportError) as exc:
-            _log.warning("stored refit %d is not usable (%s): refitting", latest[0], exc)
+        if isinstance(loaded, (TypeError, AttributeError, ImportError)):
+            _log.warning("stored refit %d is not usable (%s): refitting", refit_id, loaded)
             self._refit_requested = True
             return False
+        if isinstance(loaded, BaseException):
+            raise loaded
+        refit = loaded
         state.install(refit)
-        self._refit_id = int(latest[0])
+        self._refit_id = refit_id
         self._last_refit_ms = max(self._last_refit_ms, int(latest[1]))
+        self._mark("i_swap")
         _settle_heap()
+        self._mark("i_heap")
+        if self._timeline is not None:
+            self._timeline.facts["installed"] = 1
         return True
 
     def refit_due(self) -> bool:
@@ -473,7 +502,8 @@ class Worker:
                 if tl is not None:
                     tl.mark("lock")
                     server = self._server_cpu(s) if self._pg else None
-                adopted = self._adopt_latest_refit(s, state)
+                # (A refit still being read is installed at a later micro-batch.)
+                adopted = self._adopt_latest_refit(s, state, wait=False)
                 if state.position > offset:
                     # Ahead of the committed offset: only possible if the offset was reset.
                     raise _Resync
@@ -498,6 +528,7 @@ class Worker:
                     # Behind, the holds just loaded are the other worker's, which installed
                     # this refit first (and cleared the ones it ended) or will.
                     self._publish_installed(s, state, clear_holds=not behind)
+                    self._mark("i_publish")
                 if self._gap is not None and self._gap[0] == offset + 1:
                     self._check_gap(s)
                 batch = self._contiguous(
@@ -512,8 +543,18 @@ class Worker:
                 read_s = time.perf_counter()
                 if tl is not None:
                     tl.mark("read")
+                if not batch and self._loader is not None and not adopted:
+                    # Nothing to serve: wait for the refit being read and install it now.
+                    adopted = self._adopt_latest_refit(s, state, wait=True)
+                    if adopted:
+                        self._publish_installed(s, state, clear_holds=not behind)
+                        self._mark("i_publish")
                 if not batch:
-                    if tl is not None:
+                    if tl is not None and tl.facts.get("installed"):
+                        # (An install is logged even without events: its own line.)
+                        tl.facts.update(events=0, last_event=offset)
+                        timeline_log.debug(tl.line())
+                    elif tl is not None:
                         self._waited_s = tl.phases["idle"][0] + time.perf_counter() - tl.started
                     self._timeline = None
                     return StepResult(0, 0, self._hold_pass(s, state), offset)
@@ -834,6 +875,50 @@ class Worker:
                 _log.warning("database unavailable, retrying in %.1f s: %s", backoff, exc)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
+
+
+class _RefitLoader:
+    """Reads and unpickles a stored refit in a daemon thread on its own connection, so that
+    the worker's micro-batches go on meanwhile (the read waits on the server; only the
+    unpickling holds the interpreter). :meth:`result` is the :class:`Refit`, or the
+    exception reading or unpickling it raised."""
+
+    def __init__(self, engine: Engine, refit_id: int) -> None:
+        self.refit_id = refit_id
+        self._engine = engine
+        self._result: Refit | BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._load, name=f"bridgewatch-refit-{refit_id}", daemon=True
+        )
+        self._thread.start()
+
+    def _load(self) -> None:
+        try:
+            started = time.perf_counter()
+            with self._engine.connect() as conn:
+                payload = load_refit_payload(conn, self.refit_id)
+            read = time.perf_counter()
+            self._result = Refit.from_bytes(payload)
+            _log.info(
+                "refit %d read in the background: %d MiB in %.1f s, unpickled in %.1f s",
+                self.refit_id,
+                len(payload) >> 20,
+                read - started,
+                time.perf_counter() - read,
+            )
+        except BaseException as exc:  # handed to the worker's thread by result()
+            self._result = exc
+
+    def running(self) -> bool:
+        """Whether the thread is still reading."""
+        return self._thread.is_alive()
+
+    def result(self) -> Refit | BaseException:
+        """The refit (or the exception), waiting for the thread if it still runs."""
+        self._thread.join()
+        if self._result is None:  # pragma: no cover - _load always sets it
+            raise RuntimeError("the refit loader ended without a result")
+        return self._result
 
 
 class _Resync(Exception):

@@ -12,6 +12,9 @@ together with the offsets and scores that go with it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from sqlalchemy import Connection, delete, insert, select
 
 from bridgewatch.store.tables import pipeline_refit_chunks, pipeline_refits
@@ -94,10 +97,27 @@ def load_refit_payload(conn: Connection, refit_id: int) -> bytes:
     ).first()
     if inline is None:
         raise LookupError(f"no stored refit {refit_id}")
-    pieces = conn.execute(
-        select(pipeline_refit_chunks.c.data)
-        .where(pipeline_refit_chunks.c.refit_id == refit_id)
-        .order_by(pipeline_refit_chunks.c.seq)
-    ).scalars()
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        pieces: Iterable[bytes] = _binary_pieces(conn, refit_id)
+    else:
+        pieces = conn.execute(
+            select(pipeline_refit_chunks.c.data)
+            .where(pipeline_refit_chunks.c.refit_id == refit_id)
+            .order_by(pipeline_refit_chunks.c.seq)
+        ).scalars()
     joined = b"".join(pieces)
     return joined if joined else bytes(inline[0])
+
+
+def _binary_pieces(conn: Connection, refit_id: int) -> list[bytes]:
+    """The pieces in PostgreSQL's binary format, on the caller's connection (and so in its
+    transaction). The text format a cursor uses by default sends a bytea as hex, twice its
+    size, for the server to encode and the client to decode: a 1M-rating refit (~0.5 GB)
+    took seconds more that way (64 MiB: 2.1 s against 0.4 s wall)."""
+    raw: Any = conn.connection.driver_connection  # a psycopg.Connection
+    with raw.cursor(binary=True) as cursor:
+        cursor.execute(
+            "SELECT data FROM pipeline_refit_chunks WHERE refit_id = %s ORDER BY seq",
+            (refit_id,),
+        )
+        return [bytes(row[0]) for row in cursor.fetchall()]
