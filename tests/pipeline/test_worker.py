@@ -32,6 +32,7 @@ from bridgewatch.store.tables import (
     contributor_scores,
     enrollment,
     events,
+    note_scores,
     note_status_changes,
     note_status_history,
     pipeline_offsets,
@@ -563,3 +564,60 @@ def test_a_held_note_is_released_when_its_hold_ends_without_any_event(
     assert late.scoring is not None and late.scoring.changes == []
     assert _count(loaded, select(func.max(events.c.id))) == before + 1
     assert worker.step().scoring is None and other.step().scoring is None  # nothing held
+
+
+def _published_intercepts(engine: Engine) -> dict[str, float | None]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(note_scores.c.note_id, note_scores.c.core_note_intercept)).all()
+    return {str(n): v for n, v in rows}
+
+
+def test_rows_a_refit_leaves_stale_are_rewritten_a_few_at_a_time(
+    loaded: Engine, community: Community
+) -> None:
+    """After a refit every published note row holds the previous refit's figures; the
+    passes and the idle steps rewrite ``refresh_rows`` of them at a time until every row
+    holds the new refit's (the install itself writes only what its pass rescored)."""
+    settings = WorkerConfig(gap_timeout_s=0.0, background_refit=False, refresh_rows=7)
+    worker = Worker(loaded, CONFIG, settings)
+    worker.setup()
+    _drain(worker)
+    _write(loaded, community.later)
+    _drain(worker)
+    while worker.step().consumed:
+        pass
+    while worker.state is not None and worker.state.stale_rows:
+        worker.step()
+    request_refit(loaded)
+    worker.step()  # reads the request
+    assert worker.refit_due()
+    worker.step()  # refits in place (foreground), then serves
+    state = worker.state
+    assert state is not None
+    live = state.last_pass  # the new refit's warm pass, on the same data
+    assert live is not None
+    ids = [str(n) for n in live.inputs.note_ids.ids]
+    # (A note without a Core row has no Core intercept in its row.)
+    core = np.where(live.core.scored, live.core.main.intercept, np.nan)
+    want = dict(zip(ids, core.tolist(), strict=True))
+
+    def stale() -> list[str]:
+        got = _published_intercepts(loaded)
+        return [
+            n
+            for n, v in want.items()
+            if n in got
+            and not (
+                (v != v and got[n] is None)
+                or (got[n] is not None and abs(got[n] - v) <= 1e-9 * max(1.0, abs(v)))
+            )
+        ]
+
+    before = stale()
+    assert len(before) > 7, "the refit moved too few rows to test the refresh"
+    steps = 0
+    while state.stale_rows:
+        worker.step()  # idle: 7 rows a step
+        steps += 1
+    assert steps >= 2
+    assert stale() == []

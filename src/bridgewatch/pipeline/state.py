@@ -413,6 +413,7 @@ class LiveState:
     defences: bool = False
     watch: WatchConfig | None = None
     holds: dict[str, tuple[int, str]] = field(default_factory=dict)
+    refresh_rows: int = 500
     _released: set[str] = field(default_factory=set)
     _refit: Refit | None = None
     _caches: dict[str, NoteFitCache] = field(default_factory=dict)
@@ -423,6 +424,9 @@ class LiveState:
     _rater_map: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     _note_map: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     _touched: set[str] = field(default_factory=set)
+    # Note ids whose ``note_scores`` row may predate the installed refit (see ``install``).
+    _stale: NDArray[np.str_] = field(default_factory=lambda: np.zeros(0, dtype=np.str_))
+    _as_of_ms: int = 0
     pending: dict[str, int] = field(default_factory=dict)
     _contributors: ContributorFigures | None = None
     _tally: OutcomeTally | None = None
@@ -472,6 +476,7 @@ class LiveState:
             self.last_pass,
             self._contributors,
             self._tally,
+            self._stale,
         )
 
     def restore(self, saved: _Saved) -> None:
@@ -486,6 +491,7 @@ class LiveState:
         self.last_pass = saved.last_pass
         self._contributors = saved.contributors
         self._tally = saved.tally
+        self._stale = saved.stale
 
     # ---- events -----------------------------------------------------------------------
     def apply_events(self, batch: Iterable[Mapping[str, Any]]) -> int:
@@ -659,6 +665,11 @@ class LiveState:
         self._refit = refit
         self._caches = {}
         self.last_pass = None
+        # Every published note row holds another refit's figures (intercepts, bounds, every
+        # scorer's view): the passes rewrite them, ``refresh_rows`` at a time beside the
+        # notes they rescore, and idle steps too (``refresh_scores``), so that an install
+        # does not stall the worker for a rewrite of every row.
+        self._stale = np.asarray(self.frames.history.note_id, dtype=np.str_).copy()
         # ``_contributors`` stays: the figures last published, which the first pass with
         # this refit compares its own with (by participant id), so that it writes only the
         # contributor and enrollment rows the refit changed.
@@ -720,6 +731,9 @@ class LiveState:
         self._released = set()
         touched[changed_idx] = True
         touched |= live.resolved
+        if not self._warming:
+            touched |= self._refresh_pick(inputs.note_ids, touched)
+        self._as_of_ms = as_of_ms
         scores = note_score_rows(
             live, np.flatnonzero(touched), as_of_ms, self.config, history, self.holds
         )
@@ -729,6 +743,43 @@ class LiveState:
             live, refit, history, held, as_of_ms, before, touched_rows
         )
         return PassResult(rows, changes, pending, int(live.resolved.sum()), scores, contributors)
+
+    @property
+    def stale_rows(self) -> int:
+        """Notes whose published ``note_scores`` row may predate the installed refit."""
+        return int(self._stale.shape[0])
+
+    def _refresh_pick(self, index: IdIndex, written: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        """Bool per row of ``index``: up to ``refresh_rows`` stale notes not in ``written``
+        (the rows a pass writes anyway); every note picked or written, and every note no
+        longer in the index, leaves the stale list."""
+        out = np.zeros(len(index), dtype=np.bool_)
+        if not self._stale.shape[0]:
+            return out
+        rows = index.lookup(self._stale)
+        todo = rows >= 0
+        todo[todo] = ~written[rows[todo]]
+        pick = np.flatnonzero(todo)[: max(self.refresh_rows, 0)]
+        out[rows[pick]] = True
+        todo[pick] = False
+        self._stale = self._stale[todo]
+        return out
+
+    def refresh_scores(self) -> list[dict[str, Any]]:
+        """The ``note_scores`` rows of up to ``refresh_rows`` stale notes, from the last
+        pass (for a worker with no event to apply); [] when none is stale."""
+        live = self.last_pass
+        if live is None or not self._stale.shape[0]:
+            return []
+        pick = self._refresh_pick(live.inputs.note_ids, np.zeros(live.inputs.n_notes, np.bool_))
+        return note_score_rows(
+            live,
+            np.flatnonzero(pick),
+            self._as_of_ms,
+            self.config,
+            self.frames.history,
+            self.holds,
+        )
 
     def adopt_published_contributors(self, conn: Connection) -> None:
         """Take the published contributor rows as the figures the next pass compares with
@@ -981,6 +1032,7 @@ class _Saved:
     last_pass: LivePass | None
     contributors: ContributorFigures | None
     tally: OutcomeTally | None
+    stale: NDArray[np.str_]
 
 
 def _rows_mask(index: IdIndex, ids: list[str]) -> NDArray[np.bool_]:

@@ -105,6 +105,11 @@ class WorkerConfig:
         (:mod:`bridgewatch.pipeline.refit_job`) while the passes go on with the previous
         refit; off, a refit stops the passes for as long as it takes. The first refit (no
         state yet) and refits of an in-memory SQLite database always run in the worker.
+    refit_nice : the refit job's CPU priority (``nice`` increment, 0-19).
+    refresh_rows : after a refit is installed, the published ``note_scores`` rows still hold
+        the previous refit's figures; each pass (and each idle step) rewrites up to this
+        many of them beside the notes it rescores, instead of every row at the install
+        (>= 1).
     """
 
     consumer: str = "worker"
@@ -119,10 +124,13 @@ class WorkerConfig:
     watch: WatchConfig = field(default_factory=WatchConfig)
     background_refit: bool = True
     refit_nice: int = 10
+    refresh_rows: int = 500
 
     def __post_init__(self) -> None:
         if self.batch_size <= 0:
             raise ConfigError("batch_size", self.batch_size, "> 0")
+        if self.refresh_rows <= 0:
+            raise ConfigError("refresh_rows", self.refresh_rows, ">= 1")
         if self.poll_interval_s <= 0:
             raise ConfigError("poll_interval_s", self.poll_interval_s, "> 0")
         if self.refit_interval_s <= 0:
@@ -217,6 +225,7 @@ class Worker:
             scorers=self.settings.scorers,
             defences=defences_on(self.config),
             watch=self.settings.watch if defences_on(self.config) else None,
+            refresh_rows=self.settings.refresh_rows,
         )
         state.holds = holds
         return state
@@ -557,7 +566,11 @@ class Worker:
                     elif tl is not None:
                         self._waited_s = tl.phases["idle"][0] + time.perf_counter() - tl.started
                     self._timeline = None
-                    return StepResult(0, 0, self._hold_pass(s, state), offset)
+                    held = self._hold_pass(s, state)
+                    if held is None:
+                        # Idle: rewrite some of the rows an installed refit left stale.
+                        self._bulk_upsert(s, note_scores, "note_id", state.refresh_scores())
+                    return StepResult(0, 0, held, offset)
                 applied = state.apply_events(batch)
                 if any(ev["event_type"] == REFIT_REQUESTED for ev in batch):
                     self._refit_requested = True
