@@ -194,6 +194,7 @@ def _start_worker(
     foreground_refit: bool = False,
 ) -> subprocess.Popen[bytes]:
     # BENCH_WORKER_LOG=path: the worker's debug log (one line per micro-batch) goes there.
+    # BENCH_REFRESH_ROWS=N: the worker's --refresh-rows (stale note rows rewritten per pass).
     log_path = os.environ.get("BENCH_WORKER_LOG")
     return subprocess.Popen(
         [
@@ -215,6 +216,11 @@ def _start_worker(
             diligence,
             "--defences" if defences else "--no-defences",
             *(["--foreground-refit"] if foreground_refit else []),
+            *(
+                ["--refresh-rows", os.environ["BENCH_REFRESH_ROWS"]]
+                if "BENCH_REFRESH_ROWS" in os.environ
+                else []
+            ),
         ],
         stdout=subprocess.DEVNULL,
         stderr=open(log_path, "a") if log_path else None,

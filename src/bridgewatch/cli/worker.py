@@ -92,6 +92,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--until-idle", action="store_true", help="exit once the log is fully processed"
     )
+    parser.add_argument(
+        "--refresh-rows",
+        type=int,
+        default=500,
+        help="note rows a pass (or idle step) rewrites when a refit left them stale; 0: none",
+    )
     parser.set_defaults(func=run)
 
 
@@ -139,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
                 ),
                 # --until-idle returns when the log is drained: a refit it starts must end.
                 background_refit=not (args.foreground_refit or args.until_idle),
+                refresh_rows=args.refresh_rows,
             ),
         )
         if args.until_idle:

@@ -754,12 +754,12 @@ class LiveState:
         (the rows a pass writes anyway); every note picked or written, and every note no
         longer in the index, leaves the stale list."""
         out = np.zeros(len(index), dtype=np.bool_)
-        if not self._stale.shape[0]:
+        if not self._stale.shape[0] or self.refresh_rows <= 0:
             return out
         rows = index.lookup(self._stale)
         todo = rows >= 0
         todo[todo] = ~written[rows[todo]]
-        pick = np.flatnonzero(todo)[: max(self.refresh_rows, 0)]
+        pick = np.flatnonzero(todo)[: self.refresh_rows]
         out[rows[pick]] = True
         todo[pick] = False
         self._stale = self._stale[todo]

@@ -109,7 +109,7 @@ class WorkerConfig:
     refresh_rows : after a refit is installed, the published ``note_scores`` rows still hold
         the previous refit's figures; each pass (and each idle step) rewrites up to this
         many of them beside the notes it rescores, instead of every row at the install
-        (>= 1).
+        (>= 0; 0: a row waits until its note is rescored).
     """
 
     consumer: str = "worker"
@@ -129,8 +129,8 @@ class WorkerConfig:
     def __post_init__(self) -> None:
         if self.batch_size <= 0:
             raise ConfigError("batch_size", self.batch_size, "> 0")
-        if self.refresh_rows <= 0:
-            raise ConfigError("refresh_rows", self.refresh_rows, ">= 1")
+        if self.refresh_rows < 0:
+            raise ConfigError("refresh_rows", self.refresh_rows, ">= 0")
         if self.poll_interval_s <= 0:
             raise ConfigError("poll_interval_s", self.poll_interval_s, "> 0")
         if self.refit_interval_s <= 0:
@@ -312,7 +312,8 @@ class Worker:
         """After installing a stored refit: its decisions replace the coordination holds
         (the state released them; its next pass rewrites their rows; ``clear_holds``) and
         the pending counts follow the raters it knows, on the events up to now. Its first
-        pass rewrites every note's row and the contributor rows whose figures the refit
+        pass writes the rows of the notes it rescores (the other note rows follow a few at a
+        time: ``WorkerConfig.refresh_rows``) and the contributor rows whose figures the refit
         changed (compared by participant id with those published under the previous refit:
         Core's rater parameters move at every refit, enrollment states rarely)."""
         if clear_holds:
