@@ -42,7 +42,6 @@ from bridgewatch.scoring.defences import with_defences
 from bridgewatch.scoring.incremental import IncrementalConfig
 from bridgewatch.sim import SimConfig
 from bridgewatch.store.db import make_engine
-from bridgewatch.store.events import append_event
 from bridgewatch.store.migrate import ensure_pipeline_schema, upgrade_database
 from bridgewatch.store.repositories.refits import load_refit_payload, store_refit
 from bridgewatch.store.tables import events, pipeline_refits
@@ -118,18 +117,7 @@ def run(args: argparse.Namespace) -> None:
     worker = bench._start_worker(url, 500, "frozen")
     stored: list[float] = []
     try:
-        with Session(engine) as s, s.begin():
-            append_event(
-                s,
-                now_ms=int(time.time() * 1000),
-                event_type="bench.ready",
-                actor_participant_id=None,
-                entity_id="bench",
-                payload={},
-            )
-        with engine.connect() as conn:
-            last = int(conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
-        bench._wait_for(engine, last, 900)
+        bench._await_worker(engine, 900)
         with engine.connect() as conn:
             first = int(conn.execute(select(func.max(pipeline_refits.c.id))).scalar_one())
         print(f"worker up on refit {first}")

@@ -227,6 +227,24 @@ def _start_worker(
     )
 
 
+def _await_worker(engine: Engine, timeout_s: float) -> None:
+    """Wait until a worker just started is up (its refit or the stored one, the warm-up): a
+    marker event that the offset passes only then, even when an earlier run's worker left
+    the offset at the end of the log."""
+    with Session(engine) as s, s.begin():
+        append_event(
+            s,
+            now_ms=int(time.time() * 1000),
+            event_type="bench.ready",
+            actor_participant_id=None,
+            entity_id="bench",
+            payload={},
+        )
+    with engine.connect() as conn:
+        last = int(conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
+    _wait_for(engine, last, timeout_s)
+
+
 def _wait_for(engine: Engine, target: int, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while _offset(engine) < target:
@@ -457,21 +475,7 @@ def _lag_run(
         url, args.batch_size, args.diligence, args.defences, args.refit_mode == "foreground"
     )
     try:
-        # A marker event: the offset passes it only once this worker is up (its refit or the
-        # stored one, the warm-up), even when an earlier run's worker left the offset at the
-        # end of the log.
-        with Session(engine) as s, s.begin():
-            append_event(
-                s,
-                now_ms=int(time.time() * 1000),
-                event_type="bench.ready",
-                actor_participant_id=None,
-                entity_id="bench",
-                payload={},
-            )
-        with engine.connect() as conn:
-            last = int(conn.execute(select(func.coalesce(func.max(events.c.id), 0))).scalar_one())
-        _wait_for(engine, last, 600)
+        _await_worker(engine, 600)
         if args.settle:
             # One rating first: the first pass after a refit publishes the refit's results
             # (every note whose row it changed), which is the swap's cost, not the lag's.

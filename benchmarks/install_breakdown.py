@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bridgewatch._allocator import release_free_heap
 from bridgewatch.pipeline.state import Refit, note_score_rows
-from pass_breakdown import community
+from pass_breakdown import published_community
 
 
 class _Clock:
@@ -79,14 +79,7 @@ def main() -> int:
     parser.add_argument("--after", type=int, default=2000, help="events after the snapshot")
     parser.add_argument("--profile", help="write a cProfile (CPU time) of the first pass here")
     args = parser.parse_args()
-    state, batch = community(args.ratings)
-    state.refit()
-    state.refit_rows = None
-    gc.collect()
-    release_free_heap()
-    state.warm_up()
-    state.apply_events(batch(1))
-    state.rescore(batch.now)  # publishes the first refit
+    state, batch = published_community(args.ratings)
     for _ in range(args.passes):
         state.apply_events(batch(args.batch_size))
         state.rescore(batch.now)

@@ -103,6 +103,20 @@ def community(n: int) -> tuple[LiveState, bench.RatingEvents]:
     return state, bench.RatingEvents(note_ids, rater_ids, newest)
 
 
+def published_community(n: int) -> tuple[LiveState, bench.RatingEvents]:
+    """:func:`community`, refitted, warmed up and with its first pass (which publishes the
+    refit) run on one rating event: the state every timed pass starts from."""
+    state, batch = community(n)
+    state.refit()
+    state.refit_rows = None
+    gc.collect()
+    release_free_heap()
+    state.warm_up()
+    state.apply_events(batch(1))
+    state.rescore(batch.now)  # publishes the refit
+    return state, batch
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("ratings", type=int, help="community size (ratings)")
@@ -116,15 +130,7 @@ def main() -> int:
         "CPU printed is then the profiled one)",
     )
     args = parser.parse_args()
-    state, batch = community(args.ratings)
-    state.refit()
-    state.refit_rows = None
-    gc.collect()
-    release_free_heap()
-
-    state.warm_up()
-    state.apply_events(batch(1))
-    state.rescore(batch.now)  # publishes the refit
+    state, batch = published_community(args.ratings)
     gc.collect()
     release_free_heap()
     state.apply_events(batch(args.batch_size))

@@ -92,6 +92,25 @@ def _offset(engine: Engine) -> int:
     return _count(engine, select(func.max(pipeline_offsets.c.last_event_id)))
 
 
+def _agrees_with_a_new_worker(engine: Engine, worker: Worker, settings: WorkerConfig) -> None:
+    """The worker is at the log's end and scores note by note as a new worker that starts
+    from the same stored refit and data (statuses; Core intercepts to rtol 1e-9)."""
+    state = worker.state
+    assert state is not None and state.position == _offset(engine)
+    fresh = Worker(engine, CONFIG, settings)
+    fresh_state = fresh._ensure_state()
+    assert fresh._refit_id == worker._refit_id
+    state.rescore(state.store.newest_ms())
+    fresh_state.rescore(fresh_state.store.newest_ms())
+    live_a, live_b = state.last_pass, fresh_state.last_pass
+    assert live_a is not None and live_b is not None
+    np.testing.assert_array_equal(live_a.inputs.note_ids.ids, live_b.inputs.note_ids.ids)
+    np.testing.assert_array_equal(live_a.meta.final_status, live_b.meta.final_status)
+    np.testing.assert_allclose(
+        live_a.core.main.intercept, live_b.core.main.intercept, rtol=1e-9, atol=1e-12
+    )
+
+
 def test_worker_applies_every_event_once_and_publishes_changes(
     loaded: Engine, community: Community
 ) -> None:
@@ -221,18 +240,7 @@ def test_a_refit_job_runs_while_the_worker_serves_then_is_installed(
     assert worker.state is state  # installed in place: the events since stay applied
     assert state.position == _offset(loaded)
     # A new worker that starts from the stored refit and the same data agrees note by note.
-    fresh = Worker(loaded, CONFIG, settings)
-    fresh_state = fresh._ensure_state()
-    assert fresh._refit_id == worker._refit_id
-    state.rescore(state.store.newest_ms())
-    fresh_state.rescore(fresh_state.store.newest_ms())
-    live_a, live_b = state.last_pass, fresh_state.last_pass
-    assert live_a is not None and live_b is not None
-    np.testing.assert_array_equal(live_a.inputs.note_ids.ids, live_b.inputs.note_ids.ids)
-    np.testing.assert_array_equal(live_a.meta.final_status, live_b.meta.final_status)
-    np.testing.assert_allclose(
-        live_a.core.main.intercept, live_b.core.main.intercept, rtol=1e-9, atol=1e-12
-    )
+    _agrees_with_a_new_worker(loaded, worker, settings)
 
 
 def _table(engine: Engine, table: Any, key: str, skip: frozenset[str]) -> dict[str, dict[str, Any]]:
@@ -324,19 +332,7 @@ def test_a_stored_refit_is_read_in_the_background_while_the_worker_serves(
     _write(loaded, community.later[100:200])
     _drain(worker)
     assert worker._refit_id is not None and worker._refit_id != first
-    state = worker.state
-    assert state is not None and state.position == _offset(loaded)
-    fresh = Worker(loaded, CONFIG, settings)
-    fresh_state = fresh._ensure_state()
-    assert fresh._refit_id == worker._refit_id
-    state.rescore(state.store.newest_ms())
-    fresh_state.rescore(fresh_state.store.newest_ms())
-    live_a, live_b = state.last_pass, fresh_state.last_pass
-    assert live_a is not None and live_b is not None
-    np.testing.assert_array_equal(live_a.meta.final_status, live_b.meta.final_status)
-    np.testing.assert_allclose(
-        live_a.core.main.intercept, live_b.core.main.intercept, rtol=1e-9, atol=1e-12
-    )
+    _agrees_with_a_new_worker(loaded, worker, settings)
 
 
 def test_a_micro_batch_that_installs_a_refit_and_fails_leaves_a_state_that_agrees(
@@ -369,19 +365,7 @@ def test_a_micro_batch_that_installs_a_refit_and_fails_leaves_a_state_that_agree
     _write(loaded, community.later[200:300])
     _drain(worker)
     assert worker._refit_id is not None and worker._refit_id != first
-    state = worker.state
-    assert state is not None and state.position == _offset(loaded)
-    fresh = Worker(loaded, CONFIG, settings)
-    fresh_state = fresh._ensure_state()
-    assert fresh._refit_id == worker._refit_id
-    state.rescore(state.store.newest_ms())
-    fresh_state.rescore(fresh_state.store.newest_ms())
-    live_a, live_b = state.last_pass, fresh_state.last_pass
-    assert live_a is not None and live_b is not None
-    np.testing.assert_array_equal(live_a.meta.final_status, live_b.meta.final_status)
-    np.testing.assert_allclose(
-        live_a.core.main.intercept, live_b.core.main.intercept, rtol=1e-9, atol=1e-12
-    )
+    _agrees_with_a_new_worker(loaded, worker, settings)
 
 
 def test_a_worker_stopped_during_a_refit_job_stops_the_job(loaded: Engine) -> None:
