@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -14,6 +15,7 @@ from bridgewatch.analysis.attack import (
     CellSpec,
     cell_table,
     defence_config,
+    diagnose_cell,
     drop_attack_ratings,
     run_attack_bench,
     run_cell,
@@ -365,3 +367,30 @@ def test_matched_reference_and_circle_losses_against_the_reference() -> None:
     assert (row["circle_good_ref"], row["circle_good_lost_ref"]) == (1, 0)
     unmatched = summarize([dataclasses.replace(cell, matched_crh_ids=None)]).row(0, named=True)
     assert unmatched["honest_helpful_drop_matched"] == pytest.approx(-100.0 * 2 / 6)
+
+
+def test_diagnose_cell_scores_one_cell_with_its_truth() -> None:
+    bench = AttackBenchConfig(
+        n_notes=300,
+        n_raters=600,
+        n_ratings=9_000,
+        days=20.0,
+        pool_targets=6,
+        structures=("circles-both",),
+        n_circles=1,
+        scorers="core",
+    )
+    cell = diagnose_cell(0, 0.1, "pool", bench)
+    n = cell.result.inputs.n_participants
+    assert cell.adversary.shape == cell.structure.shape == (n,)
+    truth = cell.community.rater_truth
+    ids = set(np.asarray(cell.result.inputs.participant_ids.ids)[cell.adversary].tolist())
+    assert ids == set(truth.filter(pl.col("isAdversary"))["participantId"].to_list()) & set(
+        cell.result.inputs.participant_ids.ids.tolist()
+    )
+    assert cell.adversary.any() and cell.structure.any()
+    assert not (cell.adversary & cell.structure).any()
+    # Scored with the defences (established raters are only known with them), Core alone.
+    assert cell.result.inputs.established is not None
+    roster = cell.result.roster
+    assert roster is not None and list(roster.runs) == ["MFCoreScorer"]

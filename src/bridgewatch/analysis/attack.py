@@ -519,6 +519,45 @@ def _truth_masks(result: ScoringResult, rater_truth: pl.DataFrame) -> tuple[np.n
     return adversary, structure
 
 
+@dataclass(frozen=True)
+class DiagnosedCell:
+    """One bench cell scored with the defences, for diagnostic scripts.
+
+    Attributes
+    ----------
+    community : the simulated community (its ``rater_truth`` names who is who).
+    result : the defended run.
+    adversary, structure : bool arrays of shape (n_participants,) over the run's participant
+        index: brigade accounts, members of an honest structure.
+    """
+
+    community: Community
+    result: ScoringResult
+    adversary: np.ndarray
+    structure: np.ndarray
+
+
+def diagnose_cell(
+    seed: int,
+    share: float,
+    kind: str,
+    bench: AttackBenchConfig | None = None,
+) -> DiagnosedCell:
+    """Simulate the cell (``seed``, attack ``share``, brigade ``kind``) of ``bench`` (default:
+    the bench's sizes with every honest structure) and score it with the defences on, with
+    ``bench.scorers``, as ``bridgewatch attack-bench --no-topics`` does."""
+    if bench is None:
+        bench = AttackBenchConfig(
+            structures=("circles-one", "circles-both", "group", "active"), scorers="core"
+        )
+    community = simulate(bench.community(seed, share, kind))
+    with tempfile.TemporaryDirectory() as tmp:
+        data = load_community(community, Path(tmp) / "cell")
+    result = score_dataset(data, defence_config(ScoringConfig(topics=None)), bench.scorers)
+    adversary, structure = _truth_masks(result, community.rater_truth)
+    return DiagnosedCell(community, result, adversary, structure)
+
+
 def run_cell(
     bench: AttackBenchConfig,
     cell: CellSpec,

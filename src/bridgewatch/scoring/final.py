@@ -226,6 +226,32 @@ def fit_final_notes(
     )
 
 
+_TAG_FIGURES = ("rating_weight", "adjusted", "adjusted_ratio")
+_INCORRECT_FIGURES = ("incorrect", "p_incorrect_user", "num_voters", "tf_idf")
+
+
+def _map_figures(
+    tags: TagAggregates,
+    incorrect: IncorrectAggregates,
+    f: Callable[[NDArray[np.float64], NDArray[np.float64] | None], NDArray[np.float64]],
+    previous: FinalScoringResult | None = None,
+) -> tuple[TagAggregates, IncorrectAggregates]:
+    """``tags`` and ``incorrect`` with each per-note array replaced by ``f(array, before)``,
+    ``before`` the same array of ``previous`` (None without it); run-wide figures kept."""
+
+    def mapped(figures: Any, before: Any, names: tuple[str, ...]) -> dict[str, Any]:
+        return {
+            k: f(getattr(figures, k), None if before is None else getattr(before, k)) for k in names
+        }
+
+    pt = None if previous is None else previous.tags
+    pi = None if previous is None else previous.incorrect
+    return (
+        dataclasses.replace(tags, **mapped(tags, pt, _TAG_FIGURES)),
+        dataclasses.replace(incorrect, **mapped(incorrect, pi, _INCORRECT_FIGURES)),
+    )
+
+
 def _only_scored(
     scored: NDArray[np.bool_],
     tags: TagAggregates,
@@ -234,26 +260,12 @@ def _only_scored(
 ) -> tuple[TagAggregates, IncorrectAggregates, NDArray[np.float64]]:
     """The per-note Core figures with NaN outside ``scored``."""
 
-    def keep(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    def keep(values: NDArray[np.float64], _: Any = None) -> NDArray[np.float64]:
         mask = scored if values.ndim == 1 else scored[:, None]
         out: NDArray[np.float64] = np.where(mask, values, np.nan)
         return out
 
-    return (
-        TagAggregates(
-            keep(tags.rating_weight),
-            keep(tags.adjusted),
-            keep(tags.adjusted_ratio),
-            tags.distance_scale,
-        ),
-        IncorrectAggregates(
-            keep(incorrect.incorrect),
-            keep(incorrect.p_incorrect_user),
-            keep(incorrect.num_voters),
-            keep(incorrect.tf_idf),
-        ),
-        keep(low_diligence),
-    )
+    return (*_map_figures(tags, incorrect, keep), keep(low_diligence))
 
 
 def _only_scored_rows(
@@ -270,7 +282,10 @@ def _only_scored_rows(
     moves them all). ``put`` sets the rows of ``previous``' arrays (default: in copies)."""
     sub = scored[rows]
 
-    def keep(before: NDArray[np.float64], values: NDArray[np.float64]) -> NDArray[np.float64]:
+    def keep(
+        values: NDArray[np.float64], before: NDArray[np.float64] | None
+    ) -> NDArray[np.float64]:
+        assert before is not None
         mask = sub if values.ndim == 1 else sub[:, None]
         now = np.where(mask, values[rows], np.nan)
         if put is not None:
@@ -279,20 +294,8 @@ def _only_scored_rows(
         out[rows] = now
         return out
 
-    pt, pi = previous.tags, previous.incorrect
     return (
-        TagAggregates(
-            keep(pt.rating_weight, tags.rating_weight),
-            keep(pt.adjusted, tags.adjusted),
-            keep(pt.adjusted_ratio, tags.adjusted_ratio),
-            tags.distance_scale,
-        ),
-        IncorrectAggregates(
-            keep(pi.incorrect, incorrect.incorrect),
-            keep(pi.p_incorrect_user, incorrect.p_incorrect_user),
-            keep(pi.num_voters, incorrect.num_voters),
-            keep(pi.tf_idf, incorrect.tf_idf),
-        ),
+        *_map_figures(tags, incorrect, keep, previous),
         np.where(scored, low_diligence, np.nan),
     )
 
@@ -757,24 +760,13 @@ def _without_rows(
     low[~scored] = np.nan
     if gone.shape[0]:
 
-        def blank(values: NDArray[np.float64]) -> NDArray[np.float64]:
+        def blank(values: NDArray[np.float64], _: Any = None) -> NDArray[np.float64]:
             if put is not None:
                 return put(values, gone, np.nan)
             values[gone] = np.nan
             return values
 
-        tags = TagAggregates(
-            blank(tags.rating_weight),
-            blank(tags.adjusted),
-            blank(tags.adjusted_ratio),
-            tags.distance_scale,
-        )
-        incorrect = IncorrectAggregates(
-            blank(incorrect.incorrect),
-            blank(incorrect.p_incorrect_user),
-            blank(incorrect.num_voters),
-            blank(incorrect.tf_idf),
-        )
+        tags, incorrect = _map_figures(tags, incorrect, blank)
         rules.status[gone] = -1
         rules.active_rules[gone] = 0
         rules.decided_by[gone] = -1

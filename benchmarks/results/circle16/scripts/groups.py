@@ -5,30 +5,17 @@ PYTHONPATH=src python benchmarks/results/circle16/scripts/groups.py SEED SHARE K
 """
 
 import sys
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from bridgewatch.analysis.attack import (
-    AttackBenchConfig,
-    _truth_masks,
-    defence_config,
-    load_community,
-    score_dataset,
-)
+from bridgewatch.analysis.attack import diagnose_cell
 from bridgewatch.analysis.attack_metrics import flagged_raters, removed_ratings, revoked_raters
-from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.scorers import CORE_NAME, scorer_inputs
-from bridgewatch.sim import simulate
 
 seed, share, kind = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-bench = AttackBenchConfig(structures=("circles-one", "circles-both", "group", "active"))
-com = simulate(bench.community(seed, share, kind))
-data = load_community(com, Path(tempfile.mkdtemp()) / "a")
-res = score_dataset(data, defence_config(ScoringConfig(topics=None)), "core")
-adv, struct = _truth_masks(res, com.rater_truth)
+cell = diagnose_cell(seed, share, kind)
+com, res, adv, struct = cell.community, cell.result, cell.adversary, cell.structure
 n = res.inputs.n_participants
 adv, struct = adv[:n], struct[:n]
 run = res.roster[CORE_NAME]

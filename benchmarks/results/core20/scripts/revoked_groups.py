@@ -4,27 +4,14 @@ PYTHONPATH=src python benchmarks/results/core20/scripts/revoked_groups.py SEED S
 """
 
 import sys
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
-from bridgewatch.analysis.attack import (
-    AttackBenchConfig,
-    _truth_masks,
-    defence_config,
-    load_community,
-    score_dataset,
-)
-from bridgewatch.scoring.config import ScoringConfig
-from bridgewatch.sim import simulate
+from bridgewatch.analysis.attack import diagnose_cell
 
 seed, share, kind = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-bench = AttackBenchConfig(structures=("circles-one", "circles-both", "group", "active"))
-com = simulate(bench.community(seed, share, kind))
-data = load_community(com, Path(tempfile.mkdtemp()) / "a")
-res = score_dataset(data, defence_config(ScoringConfig(topics=None)), "core")
-adv, struct = _truth_masks(res, com.rater_truth)
+cell = diagnose_cell(seed, share, kind)
+com, res, adv, struct = cell.community, cell.result, cell.adversary, cell.structure
 n = res.inputs.n_participants
 nn = res.inputs.n_notes
 run = (
