@@ -124,6 +124,13 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--targets", default="", help="comma-separated module:function")
     parser.add_argument(
+        "--refresh-rows",
+        type=int,
+        default=None,
+        help="stale note rows each pass rewrites (default: the state's; 0: none, as once "
+        "an install's rows are all refreshed)",
+    )
+    parser.add_argument(
         "--profile",
         default="",
         help="also write a cProfile of the timed passes to this file (slows them: the pass "
@@ -131,6 +138,8 @@ def main() -> int:
     )
     args = parser.parse_args()
     state, batch = published_community(args.ratings)
+    if args.refresh_rows is not None:
+        state.refresh_rows = args.refresh_rows
     gc.collect()
     release_free_heap()
     state.apply_events(batch(args.batch_size))
