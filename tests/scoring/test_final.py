@@ -18,6 +18,8 @@ from bridgewatch.scoring.final import (
     run_final_scoring,
 )
 from bridgewatch.scoring.inputs import CoreInputs, prepare_core_inputs
+from bridgewatch.scoring.mf.als import fit_mf
+from bridgewatch.scoring.mf.note_fit import _frozen_init
 from bridgewatch.scoring.prescoring import PrescoringResult, run_prescoring
 from tests.scoring.community import load_small_community
 
@@ -76,6 +78,53 @@ def test_a_mask_fits_as_the_subset_would(inputs: CoreInputs, pre: PrescoringResu
     np.testing.assert_array_equal(masked.intercept, subset.intercept)
     np.testing.assert_array_equal(masked.factor, subset.factor)
     np.testing.assert_array_equal(masked.ratings.note_idx, subset.ratings.note_idx)
+
+
+def test_a_fit_of_few_notes_runs_on_their_raters_with_the_same_bits(
+    inputs: CoreInputs, pre: PrescoringResult
+) -> None:
+    # A live pass fits a few notes' ratings: the fit then runs on their raters' rows alone
+    # (few ratings against the participant index). It must give the bits of the note fit
+    # on the whole participant index, weighted or not.
+    scoped = inputs.scoped
+    fitted = np.flatnonzero(np.bincount(scoped.note_idx) >= CONFIG.final_min_ratings_per_note)
+    counts = np.bincount(scoped.note_idx, minlength=inputs.n_notes)[fitted]
+    by_size = fitted[np.argsort(counts, kind="stable")]
+    notes = np.sort(by_size[np.cumsum(np.sort(counts)) * 4 < inputs.n_participants])
+    assert notes.shape[0] >= 2
+    few = np.isin(scoped.note_idx, notes)
+    weights = np.random.default_rng(5).uniform(0.2, 1.0, scoped.n_ratings)
+    for w in (None, weights):
+        piece = fit_final_notes(scoped, pre, CONFIG, pre.note_ratio, w, mask=few)
+        assert piece.ratings.n_ratings > 0
+        keep = few & _gated_raters(pre)[scoped.rater_idx]
+        # The fit on the whole participant index (fit_note_params without the compaction).
+        args = (scoped.note_idx[keep], scoped.rater_idx[keep], scoped.helpful_num[keep])
+        w_keep = None if w is None else w[keep]
+        init = _frozen_init(
+            *args, w_keep, inputs.n_notes, pre.final_round.rater_intercepts,
+            pre.final_round.rater_factors, pre.final_round.global_intercept, CONFIG.mf,
+        )  # fmt: skip
+        whole = fit_mf(
+            *args,
+            n_notes=inputs.n_notes,
+            n_raters=inputs.n_participants,
+            config=CONFIG.mf,
+            init=init,
+            freeze_raters=True,
+            freeze_global=True,
+            note_ratio=pre.note_ratio,
+            sign_identify=False,
+            weights=w_keep,
+        )
+        np.testing.assert_array_equal(piece.intercept, whole.params.note_intercepts)
+        np.testing.assert_array_equal(piece.factor, whole.params.note_factors[:, 0])
+        used = np.zeros(inputs.n_participants, dtype=bool)
+        used[piece.ratings.rater_idx] = True
+        np.testing.assert_array_equal(np.isfinite(piece.rater_factor), used)
+        np.testing.assert_array_equal(
+            piece.rater_factor[used], pre.final_round.rater_factors[used, 0]
+        )
 
 
 def test_unit_weights_fit_as_the_unweighted_fit(inputs: CoreInputs, pre: PrescoringResult) -> None:

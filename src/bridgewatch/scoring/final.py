@@ -33,6 +33,7 @@ from bridgewatch.scoring.manipulation import (
     rating_levels,
 )
 from bridgewatch.scoring.mf import PseudoRaterBounds, fit_note_params, pseudo_rater_bounds
+from bridgewatch.scoring.mf.note_fit import COMPACT_RATIO, fit_frozen_notes
 from bridgewatch.scoring.preprocess import capture_mask
 from bridgewatch.scoring.prescoring import PrescoringResult
 from bridgewatch.scoring.status import (
@@ -182,41 +183,56 @@ def fit_final_notes(
     instead (:func:`~bridgewatch.scoring.mf.fit_mf`).
     """
     n_notes = ratings.n_notes
+    n_participants = ratings.n_participants
     note_idx = ratings.note_idx
+    rater_idx = ratings.rater_idx
     counts = np.bincount(note_idx if mask is None else note_idx[mask], minlength=n_notes)
     rater_int = pre.final_round.rater_intercepts
     rater_fac = pre.final_round.rater_factors
-    gated = np.isfinite(rater_int) & pre.helpfulness.above_helpfulness_threshold
+    above = pre.helpfulness.above_helpfulness_threshold
     keep = (counts >= config.final_min_ratings_per_note)[note_idx]
-    keep &= gated[ratings.rater_idx]
+    if rater_idx.shape[0] < n_participants:
+        # A few notes' ratings (a live pass): the gate at the ratings' raters only.
+        keep &= np.isfinite(rater_int[rater_idx]) & above[rater_idx]
+    else:
+        keep &= (np.isfinite(rater_int) & above)[rater_idx]
     if mask is not None:
         keep &= mask
     del counts
     fit_ratings = ratings.subset(keep)
     fit_weights = None if weights is None else weights[keep]
     del keep
-    rater_factor = np.full(ratings.n_participants, np.nan)
+    rater_factor = np.full(n_participants, np.nan)
     if fit_ratings.n_ratings == 0:
         nan = np.full(n_notes, np.nan)
         return NoteFit(fit_ratings, nan, nan.copy(), rater_factor)
+    frozen = config.mf.normalized_loss is None
+    args = (fit_ratings.note_idx, fit_ratings.rater_idx, fit_ratings.helpful_num)
+    common: dict[str, Any] = {
+        "n_notes": n_notes,
+        "rater_intercepts": rater_int,
+        "rater_factors": rater_fac,
+        "global_intercept": pre.final_round.global_intercept,
+        "config": config.mf,
+        "note_ratio": note_ratio,
+        "weights": fit_weights,
+    }
+    if frozen and config.mf.adam is None and fit_ratings.n_ratings * COMPACT_RATIO < n_participants:
+        # A few notes' fit (a live pass): the sweep alone, on their raters' rows.
+        present = np.unique(fit_ratings.rater_idx)
+        intercepts, factors = fit_frozen_notes(*args, **common)
+        rater_factor[present] = rater_fac[present, 0]
+        return NoteFit(fit_ratings, intercepts, factors[:, 0], rater_factor)
     result = fit_note_params(
-        fit_ratings.note_idx,
-        fit_ratings.rater_idx,
-        fit_ratings.helpful_num,
-        n_notes=n_notes,
-        rater_intercepts=rater_int,
-        rater_factors=rater_fac,
-        global_intercept=pre.final_round.global_intercept,
-        config=config.mf,
-        note_ratio=note_ratio,
-        weights=fit_weights,
-        rng=None if config.mf.normalized_loss is None else np.random.default_rng(seed),
+        *args,
+        **common,
+        rng=None if frozen else np.random.default_rng(seed),
         start_seed=start_seed,
     )
-    used = np.bincount(fit_ratings.rater_idx, minlength=ratings.n_participants) > 0
+    used = np.bincount(fit_ratings.rater_idx, minlength=n_participants) > 0
     # The reference's rules read the rater parameters its MF returns: frozen ones, except
     # after group 14's stage 2, which trains raters too (multimodel §4.2 ⚠).
-    fitted_fac = rater_fac if config.mf.normalized_loss is None else result.params.rater_factors
+    fitted_fac = rater_fac if frozen else result.params.rater_factors
     rater_factor[used] = fitted_fac[used, 0]
     return NoteFit(
         fit_ratings,

@@ -10,6 +10,8 @@ from scipy.optimize import minimize
 
 from bridgewatch.errors import ConfigError, InputError
 from bridgewatch.scoring.mf import MFConfig, fit_mf, fit_note_params, pseudo_rater_bounds
+from bridgewatch.scoring.mf.config import AdamConfig
+from bridgewatch.scoring.mf.note_fit import fit_frozen_notes
 from bridgewatch.scoring.mf.params import MFInit
 from tests.scoring.mf.helpers import Problem, two_camps
 
@@ -110,6 +112,77 @@ def test_note_fit_equals_fit_mf_with_frozen_raters_and_engines_agree() -> None:
     np.testing.assert_allclose(als.params.note_factors, fast.params.note_factors, atol=1e-13)
     np.testing.assert_array_equal(fast.params.rater_intercepts, ri)
     assert fast.params.global_intercept == mu
+
+
+@pytest.mark.parametrize(
+    ("ratio", "weighted", "config"),
+    [
+        (7.0, False, MFConfig()),
+        (None, True, MFConfig()),
+        (4.0, True, MFConfig(diamond_lambda=0.02)),
+        (4.0, False, MFConfig(use_global_intercept=False)),
+    ],
+)
+def test_the_frozen_note_sweep_gives_the_note_fits_bits(
+    ratio: float | None, weighted: bool, config: MFConfig
+) -> None:
+    # A few notes' ratings in a large rater index (a live pass): the sweep alone, on the
+    # rows of those raters, gives fit_note_params' note parameters bit for bit; notes
+    # without ratings have none.
+    prob = two_camps(8, n_notes=12, n_raters=16)
+    big = 1000
+    rows = np.random.default_rng(4).permutation(big)[: prob.n_raters]  # spread over the index
+    ri = np.full(big, np.nan)
+    rf = np.full((big, 1), np.nan)
+    small_ri, small_rf, mu = _frozen(prob, 2)
+    ri[rows], rf[rows] = small_ri, small_rf
+    keep = prob.note_idx != 3  # note 3 has no ratings
+    note_idx, rater_idx, values = prob.note_idx[keep], rows[prob.rater_idx[keep]], prob.values[keep]
+    weights = np.random.default_rng(6).uniform(0.1, 1.0, values.shape[0]) if weighted else None
+    kwargs: dict[str, Any] = {
+        "n_notes": prob.n_notes,
+        "rater_intercepts": ri,
+        "rater_factors": rf,
+        "global_intercept": mu,
+        "config": config,
+        "note_ratio": ratio,
+        "weights": weights,
+    }
+    ints, facs = fit_frozen_notes(note_idx, rater_idx, values, **kwargs)
+    full = fit_note_params(note_idx, rater_idx, values, **kwargs)
+    np.testing.assert_array_equal(ints, full.params.note_intercepts)
+    np.testing.assert_array_equal(facs, full.params.note_factors)
+    assert np.isnan(ints[3]) and np.isnan(facs[3]).all()
+    assert np.isfinite(np.delete(ints, 3)).all()
+    # and the index-sized fit (no compaction) agrees with both to rounding
+    init = MFInit(
+        rater_intercepts=np.nan_to_num(ri),
+        rater_factors=np.nan_to_num(rf),
+        global_intercept=mu if config.use_global_intercept else None,
+    )
+    whole = fit_mf(
+        note_idx, rater_idx, values, n_notes=prob.n_notes, n_raters=big, config=config, init=init,
+        freeze_raters=True, freeze_global=True, note_ratio=ratio, sign_identify=False,
+        weights=weights, rng=np.random.default_rng(3),
+    )  # fmt: skip
+    np.testing.assert_allclose(ints, whole.params.note_intercepts, rtol=0, atol=1e-13)
+
+
+def test_the_frozen_note_sweep_rejects_bad_input_and_other_fits() -> None:
+    prob = two_camps(2)
+    ri, rf, mu = _frozen(prob)
+    args = (prob.note_idx, prob.rater_idx, prob.values)
+    kw: dict[str, Any] = {"rater_intercepts": ri, "rater_factors": rf, "global_intercept": mu}
+    with pytest.raises(InputError, match="indexes must lie"):
+        fit_frozen_notes(*args, n_notes=1, config=MFConfig(), **kw)
+    bad = ri.copy()
+    bad[prob.rater_idx[0]] = np.nan
+    with pytest.raises(InputError, match="no finite frozen parameters"):
+        fit_frozen_notes(
+            *args, n_notes=prob.n_notes, config=MFConfig(), **{**kw, "rater_intercepts": bad}
+        )
+    with pytest.raises(ConfigError, match="adam"):
+        fit_frozen_notes(*args, n_notes=prob.n_notes, config=MFConfig(adam=AdamConfig()), **kw)
 
 
 def test_note_fit_rejects_ratings_from_raters_without_params() -> None:

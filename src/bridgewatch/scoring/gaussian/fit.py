@@ -11,6 +11,7 @@ volume, no correlated, population sampled with ρ = 10, main) exactly as for MF 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,6 +23,7 @@ from bridgewatch.scoring.gaussian.aggregate import GaussianAggregate, aggregate_
 from bridgewatch.scoring.gaussian.config import GaussianConfig
 from bridgewatch.scoring.mf import fit_note_params
 from bridgewatch.scoring.mf.config import MFConfig
+from bridgewatch.scoring.mf.note_fit import COMPACT_RATIO, fit_frozen_notes
 from bridgewatch.scoring.prescoring import PrescoringResult
 
 __all__ = [
@@ -182,20 +184,25 @@ def fit_gaussian_notes(
         extra_rater_idx=extra,
     )
     mu = pre.final_round.global_intercept if config.use_global_intercept else 0.0
-    mf = fit_note_params(
-        fit.note_idx,
-        fit.rater_idx,
-        fit.helpful_num,
-        n_notes=n_notes,
-        rater_intercepts=pre.final_round.rater_intercepts,
-        rater_factors=pre.final_round.rater_factors,
-        global_intercept=mu,
-        config=mf_config,
-        note_ratio=note_ratio,
-    )
-    mf_factor = mf.params.note_factors[:, 0]
+    args = (fit.note_idx, fit.rater_idx, fit.helpful_num)
+    common: dict[str, Any] = {
+        "n_notes": n_notes,
+        "rater_intercepts": pre.final_round.rater_intercepts,
+        "rater_factors": pre.final_round.rater_factors,
+        "global_intercept": mu,
+        "config": mf_config,
+        "note_ratio": note_ratio,
+    }
+    few = fit.n_ratings * COMPACT_RATIO < ratings.n_participants
+    used: NDArray[np.integer] | NDArray[np.bool_]
+    if few and mf_config.adam is None and mf_config.normalized_loss is None:
+        # A few notes' fit (a live pass): the note sweep alone, on their raters' rows.
+        mf_factor = fit_frozen_notes(*args, **common)[1][:, 0]
+        used = np.unique(fit.rater_idx)
+    else:
+        mf_factor = fit_note_params(*args, **common).params.note_factors[:, 0]
+        used = np.bincount(fit.rater_idx, minlength=ratings.n_participants) > 0
     factor = np.where(np.isfinite(mf_factor), mf_factor, agg.factor_estimate)
-    used = np.bincount(fit.rater_idx, minlength=ratings.n_participants) > 0
     rater_factor[used] = factors[used]
     return GaussianNoteFit(
         fit,

@@ -35,7 +35,7 @@ class _Shift:
     rater_intercepts: float
 
 
-def _offset_step(
+def offset_step(
     se: float,
     w_total: float,
     mu: float,
@@ -209,7 +209,7 @@ class AlsSolver:
         self._pen = pen
         # The present rows as positions, for the sums and shifts of every sweep and loss:
         # gathering by positions is several times faster than by a mixed boolean mask, and
-        # the gathered values, so the sums, are the same (``_offset_step`` takes them too).
+        # the gathered values, so the sums, are the same (``offset_step`` takes them too).
         self._note_pos = np.flatnonzero(note_ok)
         self._rater_pos = np.flatnonzero(rater_ok)
         self._w_total = w_total
@@ -246,7 +246,7 @@ class AlsSolver:
             sse, se = self._eng.solve_raters(
                 ni, nf, ri, rf, mu, pen.rater_intercept, pen.rater_factor
             )
-        shift = _offset_step(
+        shift = offset_step(
             se,
             self._w_total,
             mu,

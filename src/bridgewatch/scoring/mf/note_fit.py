@@ -17,6 +17,7 @@ its stage-2 fit trains raters and μ too (:func:`fit_note_params_normalized`).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,22 +25,31 @@ from numpy.typing import NDArray
 
 from bridgewatch.errors import ConfigError, InputError
 from bridgewatch.scoring.mf import _numba, _reference
-from bridgewatch.scoring.mf._inputs import check_ratings
+from bridgewatch.scoring.mf._engines import make_engine
+from bridgewatch.scoring.mf._inputs import check_ratings, check_ratio
+from bridgewatch.scoring.mf._solver import offset_step
 from bridgewatch.scoring.mf.als import fit_mf
 from bridgewatch.scoring.mf.config import MFConfig
+from bridgewatch.scoring.mf.objective import penalties_for
 from bridgewatch.scoring.mf.params import MFInit, MFResult, PseudoRaterBounds
 
 __all__ = [
+    "COMPACT_RATIO",
     "BoundGrams",
     "PseudoRaterScale",
     "bound_grams",
     "bounds_from_grams",
+    "fit_frozen_notes",
     "fit_note_params",
     "fit_note_params_normalized",
     "pseudo_rater_bounds",
 ]
 
 FloatArray = NDArray[np.float64]
+
+# A frozen note fit with fewer than 1/COMPACT_RATIO ratings per rater of the index runs on
+# the rows of its raters alone (:func:`fit_note_params`).
+COMPACT_RATIO = 4
 
 
 def _check_frozen_raters(
@@ -192,16 +202,26 @@ def fit_note_params(
             start_seed=start_seed,
         )
     n_raters = int(rater_intercepts.shape[0])
+    used: NDArray[np.int64] | None = None
+    if values.shape[0] * COMPACT_RATIO < n_raters:
+        # Few ratings against the rater index (a live pass over a few notes): the fit runs
+        # on the rows of their raters alone, so that nothing costs the index's size. The
+        # note solves read the same frozen values and sum each note's ratings in the same
+        # order: the same bits (the fit on the whole index compacts to these rows too).
+        check_ratings(note_idx, rater_idx, values, weights, n_notes, n_raters)
+        used, local = np.unique(rater_idx, return_inverse=True)
+        rater_idx = local.astype(np.int32, copy=False)
+        rater_intercepts, rater_factors = rater_intercepts[used], rater_factors[used]
     init = _frozen_init(
         note_idx, rater_idx, values, weights, n_notes,
         rater_intercepts, rater_factors, global_intercept, cfg,
     )  # fmt: skip
-    return fit_mf(
+    result = fit_mf(
         note_idx,
         rater_idx,
         values,
         n_notes=n_notes,
-        n_raters=n_raters,
+        n_raters=int(rater_intercepts.shape[0]),
         config=cfg,
         init=init,
         freeze_raters=True,
@@ -211,6 +231,93 @@ def fit_note_params(
         weights=weights,
         engine=engine,
     )
+    if used is None:
+        return result
+    params = result.params
+    full_i = np.full(n_raters, np.nan)
+    full_f = np.full((n_raters, params.rater_factors.shape[1]), np.nan)
+    full_i[used] = params.rater_intercepts
+    full_f[used] = params.rater_factors
+    return dataclasses.replace(
+        result, params=dataclasses.replace(params, rater_intercepts=full_i, rater_factors=full_f)
+    )
+
+
+def fit_frozen_notes(
+    note_idx: NDArray[np.integer],
+    rater_idx: NDArray[np.integer],
+    values: NDArray[np.floating],
+    *,
+    n_notes: int,
+    rater_intercepts: NDArray[np.floating],
+    rater_factors: NDArray[np.floating],
+    global_intercept: float | None,
+    config: MFConfig,
+    note_ratio: float | None = None,
+    weights: NDArray[np.floating] | None = None,
+    engine: str = "numba",
+) -> tuple[FloatArray, FloatArray]:
+    """The note parameters of :func:`fit_note_params`, bit for bit, without its result's
+    rater arrays, loss and MSE: ``(note_intercepts (n_notes,), note_factors (n_notes, k))``,
+    NaN for notes without ratings.
+
+    The fit with raters and μ frozen is one exact sweep of :func:`fit_mf`: every note's
+    ridge solve, then the note-intercept shift of the offset step (zero but for rounding).
+    This runs that sweep alone on the rows of the ratings' raters, without the objective
+    passes, start checks and index-sized copies around it: a live pass makes some seventy
+    such fits of a few notes each. Only for ALS fits (no ``config.adam``, no
+    ``config.normalized_loss``: :func:`fit_note_params` otherwise). Arguments as there;
+    raises InputError on the same bad input.
+    """
+    cfg = config
+    if cfg.adam is not None:
+        raise ConfigError("adam", cfg.adam, "None (an ALS fit; fit_note_params runs Adam)")
+    if cfg.normalized_loss is not None:
+        raise ConfigError(
+            "normalized_loss", cfg.normalized_loss, "None (group 14's fit: fit_note_params)"
+        )
+    n_raters = int(rater_intercepts.shape[0])
+    check_ratings(note_idx, rater_idx, values, weights, n_notes, n_raters)
+    check_ratio("note_ratio", note_ratio)
+    used, local = np.unique(rater_idx, return_inverse=True)
+    raters = local.astype(np.int32, copy=False)
+    ri = np.asarray(rater_intercepts, dtype=np.float64)[used]
+    rf = np.asarray(rater_factors, dtype=np.float64)[used]
+    _check_frozen_raters(
+        raters, ri, rf, global_intercept, cfg.n_factors, need_global=cfg.use_global_intercept
+    )
+    mu = (
+        float(global_intercept)
+        if cfg.use_global_intercept and global_intercept is not None
+        else 0.0
+    )
+    note_ok = np.bincount(note_idx, minlength=n_notes) > 0
+    note_pos = np.flatnonzero(note_ok)
+    pen = penalties_for(
+        cfg,
+        n_ratings=int(values.shape[0]),
+        n_notes=int(note_pos.shape[0]),
+        n_raters=int(used.shape[0]),
+        note_ratio=note_ratio,
+    )
+    eng = make_engine(
+        engine, note_idx, raters, values, weights, n_notes, int(used.shape[0]),
+        need_rater_groups=False,
+    )  # fmt: skip
+    ni = np.zeros(n_notes)
+    nf = np.zeros((n_notes, cfg.n_factors))
+    _, se = eng.solve_notes(
+        ni, nf, ri, rf, mu, pen.note_intercept, pen.note_factor, pen.diamond, sums=True
+    )
+    w_total = float(values.shape[0] if weights is None else np.sum(weights, dtype=np.float64))
+    shift = offset_step(
+        se, w_total, mu, ni, ri, note_pos, np.arange(used.shape[0]), pen,
+        free_raters=False, free_global=False, shift_notes=pen.diamond == 0.0,
+    )  # fmt: skip
+    ni[note_pos] += shift.note_intercepts
+    ni[~note_ok] = np.nan
+    nf[~note_ok] = np.nan
+    return ni, nf
 
 
 def fit_note_params_normalized(
