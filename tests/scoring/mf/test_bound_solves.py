@@ -1,12 +1,15 @@
-"""The pseudo-rater bounds' per-note solves in one numba loop (bounds_from_grams engine
+"""The pseudo-rater bounds' per-note solves and spread in numba loops (bounds_from_grams engine
 "numba") equal the batched numpy solves ("numpy") to rounding, and a hand-solved note."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bridgewatch.scoring.mf import MFConfig
+from bridgewatch.scoring.mf._numba import spread_of_four
 from bridgewatch.scoring.mf.note_fit import BoundGrams, PseudoRaterScale, bounds_from_grams
 
 _FIELDS = (
@@ -87,3 +90,26 @@ def test_unknown_engine() -> None:
     scale = PseudoRaterScale(1, 1, 0.0, np.zeros(3))
     with pytest.raises(ValueError, match="engine"):
         bounds_from_grams(_grams(3, 0), scale, MFConfig(), engine="lapack")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.one_of(
+                st.floats(-3, 3, allow_nan=False), st.sampled_from([0.5, -1.25, float("nan")])
+            ),
+            min_size=4,
+            max_size=4,
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_the_spread_of_four_fits_is_numpys_max_min_and_median(columns: list[list[float]]) -> None:
+    block = np.array(columns, dtype=np.float64).T.copy()
+    out = np.empty((3, block.shape[1]))
+    spread_of_four(block, out)
+    with np.errstate(invalid="ignore"):
+        want = np.stack([block.max(axis=0), block.min(axis=0), np.median(block, axis=0)])
+    np.testing.assert_array_equal(out, want)

@@ -489,3 +489,31 @@ def pseudo_bound_solves(  # pragma: no cover
                 b0 + target,
                 b1 + fp * target,
             )
+
+
+@njit(cache=True)
+def spread_of_four(block: _Array, out: _Array) -> None:  # pragma: no cover
+    """Per column of ``block`` (4, n): max, min and median into ``out`` (3, n), as
+    ``np.max`` / ``np.min`` / ``np.median`` along axis 0 give them (the median of four is
+    the mean of the middle two, (a + b) / 2; a column with a NaN is NaN throughout)."""
+    for j in range(block.shape[1]):
+        a, b, c, d = block[0, j], block[1, j], block[2, j], block[3, j]
+        if np.isnan(a) or np.isnan(b) or np.isnan(c) or np.isnan(d):
+            out[0, j] = np.nan
+            out[1, j] = np.nan
+            out[2, j] = np.nan
+            continue
+        # sort the four by a fixed network
+        if a > b:
+            a, b = b, a
+        if c > d:
+            c, d = d, c
+        if a > c:
+            a, c = c, a
+        if b > d:
+            b, d = d, b
+        if b > c:
+            b, c = c, b
+        out[0, j] = d
+        out[1, j] = a
+        out[2, j] = (b + c) / 2.0

@@ -629,23 +629,32 @@ def bounds_from_grams(
     else:
         raise ValueError(f"engine={engine!r} is not allowed: expected 'numba' or 'numpy'")
 
-    def spread(block: FloatArray, fn: str) -> FloatArray:
-        out = np.full(n_notes, np.nan)
-        out[ok] = getattr(np, fn)(block, axis=0)
-        return out
+    def spread(block: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """max, min and median of the four fits per note (NaN for notes without ratings)."""
+        stats = np.empty((3, block.shape[1]))
+        if engine == "numba":
+            _numba.spread_of_four(np.ascontiguousarray(block), stats)
+        else:
+            stats[0], stats[1] = np.max(block, axis=0), np.min(block, axis=0)
+            stats[2] = np.median(block, axis=0)
+        out = np.full((3, n_notes), np.nan)
+        out[:, ok] = stats
+        return out[0], out[1], out[2]
 
     def orig(row: FloatArray) -> FloatArray:
         out = np.full(n_notes, np.nan)
         out[ok] = row
         return out
 
+    int_max, int_min, int_median = spread(ints)
+    fac_max, fac_min, fac_median = spread(facs)
     return PseudoRaterBounds(
-        intercept_max=spread(ints, "max"),
-        intercept_min=spread(ints, "min"),
-        intercept_median=spread(ints, "median"),
-        factor_max=spread(facs, "max"),
-        factor_min=spread(facs, "min"),
-        factor_median=spread(facs, "median"),
+        intercept_max=int_max,
+        intercept_min=int_min,
+        intercept_median=int_median,
+        factor_max=fac_max,
+        factor_min=fac_min,
+        factor_median=fac_median,
         intercept_refit_orig=orig(ints[0]),
         factor_refit_orig=orig(facs[0]),
         rating_count_all=grams.rating_count_all,
