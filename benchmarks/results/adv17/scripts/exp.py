@@ -10,6 +10,9 @@ variants = {
     "core6": {"min_partner_cells": 6},
     "core6tri2": {"min_partner_cells": 6, "min_edge_triangles": 2},
     "core5tri1": {"min_partner_cells": 5, "min_edge_triangles": 1},
+    "core5": {"min_partner_cells": 5},
+    "core4": {"min_partner_cells": 4},
+    "core4tri2": {"min_partner_cells": 4, "min_edge_triangles": 2},
 }
 for f in sys.argv[1:]:
     d = np.load(f"/work/data/adv17/scratch/{f}.npz")
