@@ -406,3 +406,62 @@ def test_a_thick_honest_helpful_block_beside_a_suppression_pool_is_left_alone() 
     found = find_thin_pools(note, rater, level, n_honest + members.size, ThinPoolConfig())
     assert not (found.group[:n_honest] >= 0).any()
     assert not found.flagged[rater < n_honest].any()
+
+
+def test_a_circle_merged_into_a_brigade_keeps_its_newcomers_ratings() -> None:
+    """Issue 15, session 17 (embedded 5%, seed 8): a thick brigade of new accounts whose
+    camouflage falls on a niche circle's notes forms one cell set with the circle; the
+    group is mostly unproven through the brigade, but on the circle's cells its members
+    are the circle, mostly established. The circle's newcomers keep their ratings there
+    (``per_cell_unproven``); the brigade loses its verdicts on its targets."""
+    rng = np.random.default_rng(17)
+    ratings = _Ratings([], [], [])
+    n_honest, n_notes = 1500, 600
+    _honest(rng, n_honest, n_notes, 15, ratings)
+    circle_notes = np.arange(n_notes, n_notes + 25, dtype=np.int64)
+    circle = _circle(rng, n_honest, circle_notes, 1.0, ratings)
+    targets = np.arange(n_notes + 25, n_notes + 35, dtype=np.int64)
+    for t in targets.tolist():  # good notes: their honest raters say HELPFUL
+        for a in rng.choice(n_honest, size=12, replace=False).tolist():
+            ratings.note.append(t)
+            ratings.rater.append(a)
+            ratings.level.append(2)
+    brigade = np.arange(n_honest + 30, n_honest + 180, dtype=np.int64)
+    c_note, c_rater = np.asarray(ratings.note), np.asarray(ratings.rater)
+    for a in brigade.tolist():
+        for t in targets.tolist():
+            ratings.note.append(t)
+            ratings.rater.append(a)
+            ratings.level.append(0)
+        for n in rng.choice(n_notes, size=15, replace=False).tolist():
+            ratings.note.append(n)
+            ratings.rater.append(a)
+            ratings.level.append(int(rng.integers(0, 3)))
+        # Half of them rate one circle note, with the circle's most common verdict there.
+        if rng.random() < 0.5:
+            continue
+        n = int(rng.choice(circle_notes))
+        on = (c_note == n) & np.isin(c_rater, circle)
+        ratings.note.append(n)
+        ratings.rater.append(a)
+        verdicts = np.asarray(ratings.level)[: c_note.size][on]
+        ratings.level.append(int(np.bincount(verdicts).argmax()))
+    note, rater, level = ratings.arrays()
+    n_raters = n_honest + 180
+    established = np.ones(n_raters, dtype=np.bool_)
+    established[brigade] = False
+    newcomers = circle[:4]
+    established[newcomers] = False
+
+    def flags(config: ThinPoolConfig) -> tuple[float, int]:
+        found = find_thin_pools(note, rater, level, n_raters, config, established=established)
+        on_target = np.isin(note, targets) & np.isin(rater, brigade)
+        lost = np.isin(note, circle_notes) & np.isin(rater, newcomers) & found.flagged
+        return float(found.flagged[on_target].mean()), int(lost.sum())
+
+    # Before: the merged group took the circle newcomers' ratings on the circle's notes.
+    caught, lost = flags(ThinPoolConfig(per_cell_unproven=False))
+    assert caught >= 0.95 and lost >= 20  # 78 with this seed
+    caught, lost = flags(ThinPoolConfig())
+    assert caught >= 0.95
+    assert lost == 0

@@ -42,10 +42,11 @@ into the rater x cell matrix: ``P s`` of its accounts on each target, ``P T s`` 
    unproven members' ratings on them are flagged when the group is at least
    ``min_unproven_share`` unproven, and the established members of thin pools are reported
    (``ThinPoolResult.revoked``; thick and split groups are left to co-rating's own
-   revocation pass): the defences revoke their establishment for the run, so
-   the unexplained-ratings test and group conviction judge their verdicts as they judge
-   new accounts' (an honest circle or topic community rates as the model predicts and
-   keeps its ratings).
+   revocation pass; a thick group's cell is flagged only when its members there are
+   ``min_unproven_share`` unproven too, ``per_cell_unproven``): the defences revoke
+   their establishment for the run, so the unexplained-ratings test and group
+   conviction judge their verdicts as they judge new accounts' (an honest circle or
+   topic community rates as the model predicts and keeps its ratings).
 
 The scorer drops flagged ratings before prescoring (``bridgewatch.scoring.defences``).
 """
@@ -141,6 +142,16 @@ class ThinPoolConfig:
         on the same benches), and stay. Only sets whose members so far rated on average
         at most ``max_thin_coverage`` of its notes take them in (a circle's rate most of
         theirs). ``pooled_low_cells`` at ``min_member_cells`` turns this off.
+    per_cell_unproven : a thick group's unproven members lose their ratings on a
+        concentrated cell only when the group's members on that cell are at least
+        ``min_unproven_share`` unproven too (True). The cell-pair core can join two blocks
+        into one set (issue #15, session 17: an embedded SUPPRESS brigade of 250 new
+        accounts whose camouflage fell on a niche circle's notes formed one set with the
+        circle's 52 cells, seed 8, 5%); the group, mostly unproven through the brigade,
+        then took 63 ratings of the circle's 8 newcomers on the circle's own notes,
+        although on those cells the group is the circle, mostly established (22 of 30),
+        which alone is left to co-rating's revocation. A group judged mostly unproven
+        as a whole is judged so on each of its cells. False: the group's share alone.
     pooled_low_conditioned : the low-hit intake's chance count is taken under the same
         conditions as the raters it is compared with (True): those raters gave no other
         verdict on the set's notes, so the null multiplies each rater's Poisson
@@ -187,6 +198,7 @@ class ThinPoolConfig:
     pooled_low_cells: int = 2
     pooled_low_share: float = 0.4
     pooled_low_conditioned: bool = True
+    per_cell_unproven: bool = True
 
     def __post_init__(self) -> None:
         for name in (
@@ -238,7 +250,8 @@ class ThinPoolResult:
         on their pool's concentrated cells.
     flagged : bool array of shape (n_ratings,), the ``concentrated`` ratings of every
         member of a thin pool (``coverage <= max_thin_coverage``) and of the unproven
-        members of other groups at least ``min_unproven_share`` unproven (every member's
+        members of other groups at least ``min_unproven_share`` unproven, as a whole and
+        on the cell (``per_cell_unproven``) (every member's
         without an ``established`` mask).
     revoked : bool array of shape (n_raters,), established members of thin pools (all
         False without an ``established`` mask).
@@ -711,6 +724,31 @@ def _coverage(
     return out
 
 
+def _unproven_cells(
+    cells: NDArray[np.int64],
+    raters: NDArray[np.int64],
+    g_of: NDArray[np.int64],
+    concentrated: NDArray[np.bool_],
+    established: NDArray[np.bool_],
+    config: ThinPoolConfig,
+) -> NDArray[np.bool_]:
+    """Per rating (n_ratings,): a concentrated rating whose (group, cell) holds at least
+    ``min_unproven_share`` unproven members (``ThinPoolConfig.per_cell_unproven``)."""
+    out = np.zeros(cells.shape[0], dtype=np.bool_)
+    on = concentrated & (g_of >= 0)
+    if not on.any():
+        return out
+    n_cells = int(cells.max()) + 1
+    keys, inv = np.unique(g_of[on] * n_cells + cells[on], return_inverse=True)
+    inv = inv.ravel()
+    total = np.bincount(inv, minlength=keys.size).astype(np.float64)
+    unproven = np.bincount(
+        inv, weights=(~established[raters[on]]).astype(np.float64), minlength=keys.size
+    )
+    out[on] = (unproven >= config.min_unproven_share * total)[inv]
+    return out
+
+
 def find_thin_pools(
     note_idx: NDArray[np.integer],
     rater_idx: NDArray[np.integer],
@@ -791,7 +829,10 @@ def find_thin_pools(
         # Thin pools lose every member's concentrated verdicts; thick groups (circles)
         # only their unproven members', and only when mostly unproven.
         flagged &= g_of >= 0
-        flagged[flagged] = thin[g_of[flagged]] | (flag_group[g_of[flagged]] & ~est[raters[flagged]])
+        thick = flag_group[g_of[flagged]] & ~est[raters[flagged]]
+        if config.per_cell_unproven:
+            thick &= _unproven_cells(cells, raters, g_of, concentrated, est, config)[flagged]
+        flagged[flagged] = thin[g_of[flagged]] | thick
     return ThinPoolResult(
         group, concentrated, flagged, revoked, int(edges.shape[0]), n_groups, coverage, unanimity
     )
