@@ -62,6 +62,7 @@ from bridgewatch.scoring.enrollment import EnrollmentTable
 from bridgewatch.scoring.history import StatusHistory, status_names
 from bridgewatch.scoring.incremental import (
     IncrementalConfig,
+    InputsTrail,
     LivePass,
     NoteContext,
     NoteFitCache,
@@ -72,8 +73,8 @@ from bridgewatch.scoring.incremental import (
     apply_holds,
     corroboration_holds,
     deviation_holds,
+    follow_inputs,
     is_corroboration_reason,
-    live_inputs,
     newly_helpful,
     rater_model,
     rescore_roster,
@@ -448,6 +449,8 @@ class LiveState:
     _warming: bool = False
     # The live rows and the pass's ratings, followed from pass to pass by the store's changes.
     _live: LiveRows = field(default_factory=LiveRows)
+    # The last pass's rating-level inputs, which the next pass updates (``follow_inputs``).
+    _trail: InputsTrail | None = None
 
     def __post_init__(self) -> None:
         if self.frames.ratings.height:
@@ -477,6 +480,7 @@ class LiveState:
             self._contributors,
             self._tally,
             self._stale,
+            self._trail,
         )
 
     def restore(self, saved: _Saved) -> None:
@@ -492,6 +496,7 @@ class LiveState:
         self._contributors = saved.contributors
         self._tally = saved.tally
         self._stale = saved.stale
+        self._trail = saved.trail
 
     # ---- events -----------------------------------------------------------------------
     def apply_events(self, batch: Iterable[Mapping[str, Any]]) -> int:
@@ -612,15 +617,25 @@ class LiveState:
         if ratings is None:
             # Ratings on notes in neither the notes nor the history: the batch path drops them
             # with its own rules.
+            self._trail = None
             return prepare_core_inputs(
                 self._dataset(refit.participant_ids),
                 config,
                 rater_cluster=refit.roster.rater_cluster,
                 rater_quasi_clique=refit.roster.rater_quasi_clique,
             )
-        return live_inputs(
-            context, ratings, history, config, established=refit.roster.established, **groups
+        # (The previous pass's inputs, updated for the ratings added since when that is all
+        # that changed: see ``follow_inputs``.)
+        inputs, self._trail = follow_inputs(
+            self._trail,
+            context,
+            ratings,
+            history,
+            config,
+            established=refit.roster.established,
+            **groups,
         )
+        return inputs
 
     # ---- scoring ----------------------------------------------------------------------
     def refit(self) -> Refit:
@@ -994,10 +1009,12 @@ class LiveState:
             # nothing).
             context, caches, last = self._context, self._caches, self.last_pass
             tally = self._tally  # counted over the warm pass's ratings, as ``last`` holds
+            trail = self._trail  # (the warm pass's inputs, which ``last`` holds)
             self.restore(saved)
             self._writes = outer
             self._context, self._caches, self.last_pass = context, caches, last
             self._tally = tally
+            self._trail = trail
 
     def count_pending(self) -> dict[str, int]:
         """Note id -> ratings by raters the installed refit does not know (sets ``pending``)."""
@@ -1033,6 +1050,7 @@ class _Saved:
     contributors: ContributorFigures | None
     tally: OutcomeTally | None
     stale: NDArray[np.str_]
+    trail: InputsTrail | None
 
 
 def _rows_mask(index: IdIndex, ids: list[str]) -> NDArray[np.bool_]:

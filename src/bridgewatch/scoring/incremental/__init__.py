@@ -34,7 +34,13 @@ from bridgewatch.scoring.incremental.final import (
     cache_from_final,
     rescore_final,
 )
-from bridgewatch.scoring.incremental.inputs import NoteContext, empty_ratings, live_inputs
+from bridgewatch.scoring.incremental.inputs import (
+    InputsTrail,
+    NoteContext,
+    empty_ratings,
+    follow_inputs,
+    live_inputs,
+)
 from bridgewatch.scoring.incremental.roster import (
     LivePass,
     PrescoringAligner,
@@ -65,6 +71,7 @@ __all__ = [
     "HeldDefences",
     "IncrementalConfig",
     "IncrementalResult",
+    "InputsTrail",
     "LivePass",
     "NoteContext",
     "NoteFitCache",
@@ -84,6 +91,7 @@ __all__ = [
     "deviation_holds",
     "empty_ratings",
     "established_fit",
+    "follow_inputs",
     "hold_defences",
     "is_corroboration_reason",
     "live_inputs",

@@ -140,13 +140,69 @@ def _fill_coverage(columns: FamilyColumns, run: ScorerRun) -> None:
     columns.scorer[rows] = run.spec.name
 
 
+def _single(run: ScorerRun, final: FinalScoringResult) -> FamilyColumns:
+    """The columns of a family with this one scorer: :func:`_fill` into empty columns, as
+    whole-column selects (a worker pass builds every family: scattering every scored row of
+    each array cost more than the selects)."""
+    scored = final.scored
+    main = final.main
+    nan = np.nan
+
+    def floats(values: NDArray[np.floating]) -> NDArray[np.float64]:
+        return np.where(scored, values, nan).astype(np.float64, copy=False)
+
+    status = np.where(scored, final.rules.status, _STATUS_NONE).astype(np.int8, copy=False)
+    rules = np.full(scored.shape[0], None, dtype=object)
+    rows = np.flatnonzero(scored)
+    rules[rows] = label_array(final.rules.active_rules[rows], CORE_RULE_NAMES)
+    num = final.num_final_round_ratings.astype(np.float64)
+    bounds = final.bounds
+    spec = run.spec
+    empty = np.full(scored.shape[0], nan)
+    topic = np.full(scored.shape[0], -1, dtype=np.int8)
+    confident = np.zeros(scored.shape[0], dtype=np.bool_)
+    if spec.topic is not None:
+        topic[scored] = spec.topic
+        confident = scored & topic_confidence(run)
+    return FamilyColumns(
+        intercept=floats(main.intercept),
+        factor=floats(main.factor),
+        status=status,
+        active_rules=rules,
+        num_final_round_ratings=np.where(scored & (num > 0), num, nan),
+        intercept_no_high_vol=floats(final.intercept_no_high_vol),
+        intercept_no_correlated=floats(final.intercept_no_correlated),
+        intercept_min=empty.copy() if bounds is None else floats(bounds.intercept_min),
+        intercept_max=empty.copy() if bounds is None else floats(bounds.intercept_max),
+        intercept_population_sampled=floats(final.intercept_population_sampled),
+        group=empty if spec.group is None else np.where(scored, float(spec.group), nan),
+        topic=topic,
+        topic_confident=confident,
+        scorer=np.where(scored, spec.name, "").astype(object),
+    )
+
+
 def family_columns(result: RosterResult, n_notes: int) -> dict[Family, FamilyColumns]:
     """Every family's coalesced per-note columns (families without a scorer: no rows)."""
-    out = {family: FamilyColumns.empty(n_notes) for family in Family}
+    runs: dict[Family, list[ScorerRun]] = {}
     for run in result.final_runs():
-        assert run.final is not None
-        _fill(out[run.spec.family], run, run.final)
-    for run in result.reputation_runs():
+        runs.setdefault(run.spec.family, []).append(run)
+    reputation = list(result.reputation_runs())
+    coverage = {run.spec.family for run in reputation}
+    out = {}
+    for family in Family:
+        mine = runs.get(family, [])
+        if len(mine) == 1 and family not in coverage:
+            final = mine[0].final
+            assert final is not None
+            if final.scored.shape == (n_notes,):
+                out[family] = _single(mine[0], final)
+                continue
+        out[family] = FamilyColumns.empty(n_notes)
+        for run in mine:
+            assert run.final is not None
+            _fill(out[family], run, run.final)
+    for run in reputation:
         _fill_coverage(out[run.spec.family], run)
     return out
 
