@@ -66,6 +66,7 @@ from bridgewatch.scoring.incremental import (
     LivePass,
     NoteContext,
     NoteFitCache,
+    PopularityCache,
     PrescoringAligner,
     RaterModel,
     RosterRefit,
@@ -451,6 +452,9 @@ class LiveState:
     _live: LiveRows = field(default_factory=LiveRows)
     # The last pass's rating-level inputs, which the next pass updates (``follow_inputs``).
     _trail: InputsTrail | None = None
+    # The watch's cell popularity, updated for the ratings added since (it checks that
+    # itself: nothing to undo).
+    _popularity: PopularityCache = field(default_factory=PopularityCache)
 
     def __post_init__(self) -> None:
         if self.frames.ratings.height:
@@ -891,6 +895,7 @@ class LiveState:
             as_of_ms,
             self.watch,
             established,
+            popularity=self._popularity,
         )
         if established is not None and self.watch.hold_unproven:
             rising = newly_helpful(live.inputs.history.current_status, live.history.current_status)

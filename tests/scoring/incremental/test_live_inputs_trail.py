@@ -14,6 +14,7 @@ from bridgewatch.pipeline.inputs import build_note_context
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.history import StatusHistory
 from bridgewatch.scoring.incremental import InputsTrail, NoteContext, follow_inputs, live_inputs
+from bridgewatch.scoring.incremental.watch import PopularityCache, _Popularity
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.preprocess.high_volume import counts_after
 from tests.scoring.community import load_small_community
@@ -105,12 +106,15 @@ def test_a_chain_of_passes_equals_live_inputs(dataset: Dataset, seed: int) -> No
     updated = 0
     rng = np.random.default_rng(seed)
     while start < n:
-        end = min(n, start + int(rng.integers(0, 400)))
+        end = min(n, start + int(rng.integers(0, 60)))
         part = _columns(ratings, start, end)
         if rng.random() < 0.15 and end > start:
             # Out of time order: older timestamps (the high-volume counts re-sort; a new
             # rating earlier than its (note, cluster)'s kept one takes the full path).
-            part["created_at_ms"] = part["created_at_ms"] - 40 * 86_400_000
+            # (And just after a high-volume window's cutoff: among its next leavers.)
+            day = 86_400_000
+            shift = [40 * day, 7 * day - 3_600_000, 28 * day - 7_200_000][int(rng.integers(3))]
+            part["created_at_ms"] = part["created_at_ms"] - shift
         current = buffers.write(start, part)
         got, new_trail = follow_inputs(trail, context, current, history, config, **groups)
         want = live_inputs(context, current, history, config, **groups)
@@ -165,3 +169,19 @@ def test_other_objects_take_the_full_path(dataset: Dataset) -> None:
     got, again = follow_inputs(trail, context, copy, history, config, **groups)
     assert again.follow is None
     _assert_same(got, live_inputs(context, copy, history, config, **groups))
+
+
+def test_the_popularity_cache_equals_a_count(dataset: Dataset) -> None:
+    ratings = _setup(dataset, 4)[1]
+    n = ratings.n_ratings
+    buffers = _Buffers(ratings, n)
+    cache = PopularityCache()
+    current = buffers.write(0, _columns(ratings, 0, n - 900))
+    for end in (n - 900, n - 850, n - 400, n):
+        current = buffers.write(buffers.size, _columns(ratings, buffers.size, end))
+        got, want = cache.get(current), _Popularity.count(current)
+        np.testing.assert_array_equal(got.cells, want.cells)
+        assert (got.total, got.share) == (want.total, want.share)
+    # Other buffers (a regathered pass, an undo): counted anew.
+    other = replace(current, note_idx=current.note_idx.copy())
+    assert cache.get(other).share == _Popularity.count(other).share

@@ -50,6 +50,7 @@ from bridgewatch.scoring.incremental.roster import (
     roster_refit,
 )
 from bridgewatch.scoring.incremental.watch import (
+    PopularityCache,
     RaterModel,
     WatchConfig,
     apply_holds,
@@ -76,6 +77,7 @@ __all__ = [
     "NoteContext",
     "NoteFitCache",
     "NotePlan",
+    "PopularityCache",
     "PrescoringAligner",
     "RaterModel",
     "RosterRefit",

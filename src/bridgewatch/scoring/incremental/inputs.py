@@ -33,7 +33,14 @@ from bridgewatch.scoring.preprocess import (
 )
 from bridgewatch.scoring.preprocess.high_volume import counts_after
 
-__all__ = ["InputsTrail", "NoteContext", "empty_ratings", "follow_inputs", "live_inputs"]
+__all__ = [
+    "InputsTrail",
+    "NoteContext",
+    "empty_ratings",
+    "extends",
+    "follow_inputs",
+    "live_inputs",
+]
 
 
 def empty_ratings(note_ids: IdIndex, participant_ids: IdIndex) -> Ratings:
@@ -164,9 +171,10 @@ def live_inputs(
 #   then gives up and the pass takes the full path);
 # - the capture share is two counts per note;
 # - the high-volume flag counts each rater's ratings after a cutoff that follows the newest
-#   rating: with the ratings kept in time order, moving the cutoff or adding ratings changes
-#   the counts of the ratings between the two cutoffs and of the new ratings alone (the
-#   quantile over the active raters is then taken as the batch takes it, O(participants)).
+#   rating: with the ratings just after the cutoff kept in time order (``_Window``), moving
+#   the cutoff or adding ratings changes the counts of the ratings between the two cutoffs
+#   and of the new ratings alone (the quantile over the active raters is then taken as the
+#   batch takes it, O(participants)).
 #
 # The kept, post-PSS and scoped ratings are written into buffers with spare room (views of
 # their first entries, as ``LiveRows`` does), so no step touches the earlier ratings.
@@ -232,9 +240,13 @@ def _on_tape(tape: _Tape, m: int, like: Ratings) -> Ratings:
     )
 
 
-def _appended(before: Ratings, now: Ratings) -> bool:
+def extends(before: Ratings, now: Ratings) -> bool:
     """Whether ``now``'s columns are ``before``'s buffers with entries after them (the same
-    memory, at least as long): ``before`` is then a prefix of ``now``."""
+    memory, at least as long): ``before`` is then a prefix of ``now``.
+
+    That holds for the buffers this module and ``pipeline.gather.LiveRows`` hand out: they
+    write only after the entries they handed out, and a change of anything earlier (an undo,
+    a killed row, a regather) gives new buffers."""
     if now.n_ratings < before.n_ratings or "_lazy_source" in now.__dict__:
         return False
     if now.note_ids is not before.note_ids or now.participant_ids is not before.participant_ids:
@@ -248,33 +260,87 @@ def _appended(before: Ratings, now: Ratings) -> bool:
     return True
 
 
+# How far past its cutoff a high-volume window keeps its ratings in time order: the cutoff
+# follows the newest rating, and once it moves past that horizon the window is counted anew
+# (a scan of the ratings, about once per horizon of event time).
+_HORIZON_MS = 6 * 3_600_000
+
+
+@dataclass(frozen=True)
+class _Window:
+    """One high-volume window: the ratings per rater created after ``cutoff``, and the
+    ratings created in ``(cutoff, limit]`` in time order (the next cutoffs' leavers)."""
+
+    cutoff: int
+    counts: NDArray[np.int64]
+    limit: int
+    times: NDArray[np.int64]
+    raters: NDArray[np.int32]
+
+
+def _window(ratings: Ratings, cutoff: int) -> _Window:
+    t = ratings.created_at_ms
+    counts = counts_after(
+        ratings.rater_idx, t, np.asarray([cutoff], dtype=np.int64), ratings.n_participants
+    )[0]
+    limit = cutoff + _HORIZON_MS
+    near = np.flatnonzero((t > cutoff) & (t <= limit))
+    order = near[np.argsort(t[near], kind="stable")]
+    return _Window(cutoff, counts, limit, t[order], ratings.rater_idx[order])
+
+
+def _window_updated(window: _Window, ratings: Ratings, start: int, cutoff: int) -> _Window:
+    """``window`` (of ``ratings``' first ``start`` entries) at ``cutoff`` with the ratings
+    after them."""
+    if cutoff < window.cutoff or cutoff > window.limit:
+        return _window(ratings, cutoff)
+    tail_t = ratings.created_at_ms[start:]
+    tail_r = ratings.rater_idx[start:]
+    gone = int(np.searchsorted(window.times, cutoff, side="right"))
+    fresh = tail_t > cutoff
+    if not gone and not fresh.any():
+        return _Window(cutoff, window.counts, window.limit, window.times, window.raters)
+    counts = window.counts.copy()
+    if gone:
+        np.subtract.at(counts, window.raters[:gone], 1)
+    np.add.at(counts, tail_r[fresh], 1)
+    times, raters = window.times[gone:], window.raters[gone:]
+    join = np.flatnonzero(fresh & (tail_t <= window.limit))
+    if join.shape[0]:
+        order = join[np.argsort(tail_t[join], kind="stable")]
+        at = np.searchsorted(times, tail_t[order], side="right")
+        times = np.insert(times, at, tail_t[order])
+        raters = np.insert(raters, at, tail_r[order])
+    return _Window(cutoff, counts, window.limit, times, raters)
+
+
 @dataclass(frozen=True)
 class _Recent:
-    """The high-volume flag's state: the ratings' times in ascending order with their
-    raters (tapes), and per window the ratings per rater after its cutoff."""
+    """The high-volume flag's state: each window's counts, the newest rating's time and the
+    notes with a rating (the safeguard's distinct notes)."""
 
-    times: _Tape  # "t": int64 created_at_ms, ascending; "r": int32 rater rows
-    size: int
     newest: int
-    cutoffs: NDArray[np.int64]
-    counts: NDArray[np.int64]  # (windows, n_participants)
-    seen: NDArray[np.bool_]  # notes with a rating
+    windows: tuple[_Window, ...]
+    seen: NDArray[np.bool_]
     distinct: int
+
+    @property
+    def counts(self) -> NDArray[np.int64]:
+        """int64 (windows, n_participants), as ``counts_after`` gives them."""
+        return np.stack([w.counts for w in self.windows])
+
+    @property
+    def cutoffs(self) -> NDArray[np.int64]:
+        return np.asarray([w.cutoff for w in self.windows], dtype=np.int64)
 
 
 def _recent(ratings: Ratings, config: ScoringConfig) -> _Recent:
-    order = np.argsort(ratings.created_at_ms, kind="stable")
-    t = ratings.created_at_ms[order]
-    r = ratings.rater_idx[order]
-    newest = int(t[-1]) if t.shape[0] else 0
-    windows = tuple(config.preprocess.high_volume_windows_ms)
-    cutoffs = np.asarray([newest - w for w in windows], dtype=np.int64)
-    counts = counts_after(r, t, cutoffs, ratings.n_participants)
+    t = ratings.created_at_ms
+    newest = int(t.max()) if t.shape[0] else 0
+    windows = tuple(_window(ratings, newest - w) for w in config.preprocess.high_volume_windows_ms)
     seen = np.zeros(ratings.n_notes, dtype=np.bool_)
     seen[ratings.note_idx] = True
-    return _Recent(
-        _Tape({"t": t, "r": r}), t.shape[0], newest, cutoffs, counts, seen, int(seen.sum())
-    )
+    return _Recent(newest, windows, seen, int(seen.sum()))
 
 
 def _recent_updated(state: _Recent, ratings: Ratings, start: int, config: ScoringConfig) -> _Recent:
@@ -282,51 +348,28 @@ def _recent_updated(state: _Recent, ratings: Ratings, start: int, config: Scorin
     tail_t = ratings.created_at_ms[start:]
     if tail_t.shape[0] == 0:
         return state
-    tail_order = np.argsort(tail_t, kind="stable")
-    t_new = tail_t[tail_order]
-    r_new = ratings.rater_idx[start:][tail_order]
-    size = state.size
-    old_t = state.times.view("t", size)
-    if size and t_new[0] < old_t[-1]:
-        # Out of time order: the full sort (ties keep the ratings' order, as the counts
-        # need no order at all).
-        return _recent(ratings, config)
-    tape = state.times.extended(size, {"t": t_new, "r": r_new})
-    newest = max(state.newest, int(t_new[-1]))
-    windows = tuple(config.preprocess.high_volume_windows_ms)
-    cutoffs = np.asarray([newest - w for w in windows], dtype=np.int64)
-    counts = state.counts.copy()
-    all_t = tape.view("t", size + t_new.shape[0])
-    all_r = tape.view("r", size + t_new.shape[0])
-    n_part = ratings.n_participants
-    for w in range(cutoffs.shape[0]):
-        old_c, new_c = int(state.cutoffs[w]), int(cutoffs[w])
-        # Old ratings between the two cutoffs leave (or enter) the window.
-        lo = int(np.searchsorted(old_t, min(old_c, new_c), side="right"))
-        hi = int(np.searchsorted(old_t, max(old_c, new_c), side="right"))
-        if hi > lo:
-            moved = np.bincount(all_r[lo:hi], minlength=n_part)
-            counts[w] += moved if new_c < old_c else -moved
-        fresh = r_new[t_new > new_c]
-        if fresh.shape[0]:
-            np.add.at(counts[w], fresh, 1)
-    del all_t
+    newest = max(state.newest, int(tail_t.max()))
+    windows = tuple(
+        _window_updated(window, ratings, start, newest - w)
+        for window, w in zip(state.windows, config.preprocess.high_volume_windows_ms, strict=True)
+    )
     notes = ratings.note_idx[start:]
     seen, distinct = state.seen, state.distinct
     if not bool(seen[notes].all()):
         seen = seen.copy()
         seen[notes] = True
         distinct = int(seen.sum())
-    return _Recent(tape, size + t_new.shape[0], newest, cutoffs, counts, seen, distinct)
+    return _Recent(newest, windows, seen, distinct)
 
 
-def _high_volume(state: _Recent, n_ratings: int, config: ScoringConfig) -> NDArray[np.bool_]:
+def _high_volume(
+    state: _Recent, n_ratings: int, n_part: int, config: ScoringConfig
+) -> NDArray[np.bool_]:
     """``flag_high_volume_raters`` from the kept counts (the same steps on the same counts)."""
-    n_part = state.counts.shape[1]
     flags = np.zeros(n_part, dtype=np.bool_)
     if n_ratings == 0 or state.distinct < config.preprocess.min_notes_for_safeguards:
         return flags
-    for counts in state.counts:
+    for counts in (w.counts for w in state.windows):
         active = counts > 0
         if not active.any():
             continue
@@ -353,11 +396,12 @@ def _firsts(kept: Ratings, rater_cluster: NDArray[np.int64]) -> _Firsts:
     at = np.flatnonzero(cluster >= 0)
     keys = kept.note_idx[at].astype(np.int64) * width + cluster[at]
     times = kept.created_at_ms[at]
-    order = np.lexsort((times, keys))
-    keys, times = keys[order], times[order]
-    first = np.ones(keys.shape[0], dtype=np.bool_)
-    first[1:] = keys[1:] != keys[:-1]
-    return _Firsts(keys[first], times[first], width)
+    order = np.argsort(keys)
+    keys = keys[order]
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    if starts.shape[0] == 0:
+        return _Firsts(keys, times[:0], width)
+    return _Firsts(keys[starts], np.minimum.reduceat(times[order], starts), width)
 
 
 @dataclass(frozen=True)
@@ -540,7 +584,7 @@ def _updated(
         correlated=post_tape.view("correlated", m_post),
         scoped=_on_tape(scoped_tape, m_scoped, ratings),
         scoped_correlated=scoped_tape.view("correlated", m_scoped),
-        high_volume=_high_volume(recent, m, trail.config),
+        high_volume=_high_volume(recent, m, base.n_participants, trail.config),
         captured=captured,
         history=history,
         rater_cluster=trail.rater_cluster,
@@ -576,7 +620,7 @@ def follow_inputs(
         and trail.rater_cluster is rater_cluster
         and trail.rater_quasi_clique is rater_quasi_clique
         and trail.ratings.n_ratings > 0
-        and _appended(trail.ratings, ratings)
+        and extends(trail.ratings, ratings)
     ):
         done = _updated(trail, ratings, history, established)
         if done is not None:

@@ -162,8 +162,10 @@ def _single(run: ScorerRun, final: FinalScoringResult) -> FamilyColumns:
     topic = np.full(scored.shape[0], -1, dtype=np.int8)
     confident = np.zeros(scored.shape[0], dtype=np.bool_)
     if spec.topic is not None:
-        topic[scored] = spec.topic
+        topic[rows] = spec.topic
         confident = scored & topic_confidence(run)
+    scorer = np.full(scored.shape[0], "", dtype=object)
+    scorer[rows] = spec.name
     return FamilyColumns(
         intercept=floats(main.intercept),
         factor=floats(main.factor),
@@ -178,7 +180,7 @@ def _single(run: ScorerRun, final: FinalScoringResult) -> FamilyColumns:
         group=empty if spec.group is None else np.where(scored, float(spec.group), nan),
         topic=topic,
         topic_confident=confident,
-        scorer=np.where(scored, spec.name, "").astype(object),
+        scorer=scorer,
     )
 
 
