@@ -73,6 +73,8 @@ def _setup(
     # Small clusters over a third of the raters, so that (note, cluster) pairs repeat, and
     # some quasi-clique raters.
     cluster = np.where(rng.random(n_part) < 0.35, rng.integers(0, 12, n_part), -1)
+    if seed == 5:
+        cluster[:] = -1  # (clusters that keep every rating)
     groups = {
         "rater_cluster": cluster.astype(np.int64),
         "rater_quasi_clique": np.where(rng.random(n_part) < 0.1, 1, -1).astype(np.int64),
@@ -95,7 +97,7 @@ def _assert_same(got: CoreInputs, want: CoreInputs) -> None:
     assert got.note_ids is want.note_ids
 
 
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [0, 1, 5])
 def test_a_chain_of_passes_equals_live_inputs(dataset: Dataset, seed: int) -> None:
     context, ratings, history, config, groups = _setup(dataset, seed)
     n = ratings.n_ratings

@@ -396,11 +396,11 @@ def _firsts(kept: Ratings, rater_cluster: NDArray[np.int64]) -> _Firsts:
     at = np.flatnonzero(cluster >= 0)
     keys = kept.note_idx[at].astype(np.int64) * width + cluster[at]
     times = kept.created_at_ms[at]
+    if keys.shape[0] == 0:
+        return _Firsts(keys, times, width)
     order = np.argsort(keys)
     keys = keys[order]
     starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-    if starts.shape[0] == 0:
-        return _Firsts(keys, times[:0], width)
     return _Firsts(keys[starts], np.minimum.reduceat(times[order], starts), width)
 
 
