@@ -59,6 +59,7 @@ from bridgewatch.scoring.contributors import (
     score_contributors,
 )
 from bridgewatch.scoring.enrollment import EnrollmentTable
+from bridgewatch.scoring.enrollment.update import emerging_cutoff_ms
 from bridgewatch.scoring.history import StatusHistory, status_names
 from bridgewatch.scoring.incremental import (
     IncrementalConfig,
@@ -69,6 +70,7 @@ from bridgewatch.scoring.incremental import (
     PopularityCache,
     PrescoringAligner,
     RaterModel,
+    RecentPerNote,
     RosterRefit,
     WatchConfig,
     apply_holds,
@@ -440,6 +442,8 @@ class LiveState:
     _model: tuple[Refit, RaterModel | None] | None = None
     # (refit, the model's residual spread) of the watch's recent-deviation test.
     _spread: tuple[Refit, float] | None = None
+    # (refit, its defences' flagged raters) of the watch.
+    _flagged: tuple[Refit, NDArray[np.bool_]] | None = None
     # (refit, the watch's proven record there); the participants proven at any refit so far.
     _proven: tuple[Refit, NDArray[np.bool_] | None] | None = None
     _proven_ids: NDArray[np.str_] = field(default_factory=lambda: np.zeros(0, dtype=np.str_))
@@ -455,6 +459,8 @@ class LiveState:
     # The watch's cell popularity, updated for the ratings added since (it checks that
     # itself: nothing to undo).
     _popularity: PopularityCache = field(default_factory=PopularityCache)
+    # The emerging-writer window's ratings per note, the same way.
+    _recent_notes: RecentPerNote = field(default_factory=RecentPerNote)
 
     def __post_init__(self) -> None:
         if self.frames.ratings.height:
@@ -868,12 +874,25 @@ class LiveState:
             rating_outcomes=tally.outcomes,
             rated=tally.rated,
             facts=facts,
+            recent_per_note=self._recent_per_note(inputs, as_of_ms),
         )
         pre = refit.roster.scorers[CORE_NAME].prescoring
         figures = contributor_figures(inputs, pre, contributors, is_rater=tally.rated)
         rows = changed_rows(figures, self._contributors, cached[3], as_of_ms)
         self._contributors = figures
         return rows
+
+    def _recent_per_note(self, inputs: CoreInputs, as_of_ms: int) -> NDArray[np.int64] | None:
+        """The emerging-writer window's ratings per note of the pass (its kept ratings),
+        followed from pass to pass (:class:`RecentPerNote` over the pass's ratings, the
+        filter's notes zeroed); None when the pass's inputs are not the trail's (the
+        contributor phase counts them)."""
+        trail = self._trail
+        if trail is None or trail.inputs is not inputs:
+            return None
+        raw = self._recent_notes.get(trail.ratings, emerging_cutoff_ms(as_of_ms))
+        out: NDArray[np.int64] = np.where(trail.keep_note, raw, 0)
+        return out
 
     def _hold(
         self, live: LivePass, refit: Refit, touched: NDArray[np.bool_], as_of_ms: int
@@ -887,7 +906,7 @@ class LiveState:
             return live.history, none
         note_ids = live.inputs.note_ids.ids
         established = self._watch_proven(refit)
-        flagged = refit.roster.flagged_raters
+        flagged = self._watch_flagged(refit)
         found = suspicious_notes(
             live.inputs.post_pss,
             np.flatnonzero(touched),
@@ -980,6 +999,15 @@ class LiveState:
             mask, self._proven_ids = sticky_proven(ids, proven, established, self._proven_ids)
         self._proven = (refit, mask)
         return mask
+
+    def _watch_flagged(self, refit: Refit) -> NDArray[np.bool_]:
+        """The raters the refit's defences flagged (``flagged_raters``), once per refit."""
+        cached = self._flagged
+        if cached is not None and cached[0] is refit:
+            return cached[1]
+        flagged = refit.roster.flagged_raters
+        self._flagged = (refit, flagged)
+        return flagged
 
     def _watch_model(self, refit: Refit) -> RaterModel | None:
         """The Core scorer's frozen raters for the unproven-support rule, built once per

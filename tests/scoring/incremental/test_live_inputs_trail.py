@@ -13,7 +13,13 @@ from bridgewatch.model.ratings import RATING_COLUMNS
 from bridgewatch.pipeline.inputs import build_note_context
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.history import StatusHistory
-from bridgewatch.scoring.incremental import InputsTrail, NoteContext, follow_inputs, live_inputs
+from bridgewatch.scoring.incremental import (
+    InputsTrail,
+    NoteContext,
+    RecentPerNote,
+    follow_inputs,
+    live_inputs,
+)
 from bridgewatch.scoring.incremental.watch import PopularityCache, _Popularity
 from bridgewatch.scoring.inputs import CoreInputs
 from bridgewatch.scoring.preprocess.high_volume import counts_after
@@ -187,3 +193,26 @@ def test_the_popularity_cache_equals_a_count(dataset: Dataset) -> None:
     # Other buffers (a regathered pass, an undo): counted anew.
     other = replace(current, note_idx=current.note_idx.copy())
     assert cache.get(other).share == _Popularity.count(other).share
+
+
+def test_recent_per_note_equals_a_count(dataset: Dataset) -> None:
+    ratings = _setup(dataset, 6)[1]
+    n = ratings.n_ratings
+    buffers = _Buffers(ratings, n)
+    recent = RecentPerNote()
+    rng = np.random.default_rng(6)
+    current = buffers.write(0, _columns(ratings, 0, n // 2))
+    hour = 3_600_000
+    cutoff = int(current.created_at_ms.max()) - 28 * 24 * hour
+    while buffers.size < n:
+        end = min(n, buffers.size + int(rng.integers(0, 60)))
+        current = buffers.write(buffers.size, _columns(ratings, buffers.size, end))
+        # The cutoff follows "now": mostly forward by minutes to hours, now and then back.
+        cutoff += int(rng.integers(-hour, 3 * hour)) if rng.random() < 0.1 else 600_000
+        want = counts_after(
+            current.note_idx,
+            current.created_at_ms,
+            np.asarray([cutoff], dtype=np.int64),
+            current.n_notes,
+        )[0]
+        np.testing.assert_array_equal(recent.get(current, cutoff), want)

@@ -37,6 +37,7 @@ from bridgewatch.scoring.incremental.final import (
 from bridgewatch.scoring.incremental.inputs import (
     InputsTrail,
     NoteContext,
+    RecentPerNote,
     empty_ratings,
     follow_inputs,
     live_inputs,
@@ -80,6 +81,7 @@ __all__ = [
     "PopularityCache",
     "PrescoringAligner",
     "RaterModel",
+    "RecentPerNote",
     "RosterRefit",
     "ScorerRefit",
     "WatchConfig",

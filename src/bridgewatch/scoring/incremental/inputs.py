@@ -36,6 +36,7 @@ from bridgewatch.scoring.preprocess.high_volume import counts_after
 __all__ = [
     "InputsTrail",
     "NoteContext",
+    "RecentPerNote",
     "empty_ratings",
     "extends",
     "follow_inputs",
@@ -268,50 +269,77 @@ _HORIZON_MS = 6 * 3_600_000
 
 @dataclass(frozen=True)
 class _Window:
-    """One high-volume window: the ratings per rater created after ``cutoff``, and the
-    ratings created in ``(cutoff, limit]`` in time order (the next cutoffs' leavers)."""
+    """The ratings per rater (or per note) created after ``cutoff``, and the ratings
+    created in ``(cutoff, limit]`` in time order with their rater (note): the next
+    cutoffs' leavers."""
 
     cutoff: int
     counts: NDArray[np.int64]
     limit: int
     times: NDArray[np.int64]
-    raters: NDArray[np.int32]
+    keys: NDArray[np.int32]
+    by_note: bool = False
 
 
-def _window(ratings: Ratings, cutoff: int) -> _Window:
+def _keys(ratings: Ratings, by_note: bool) -> tuple[NDArray[np.int32], int]:
+    if by_note:
+        return ratings.note_idx, ratings.n_notes
+    return ratings.rater_idx, ratings.n_participants
+
+
+def _window(ratings: Ratings, cutoff: int, by_note: bool = False) -> _Window:
     t = ratings.created_at_ms
-    counts = counts_after(
-        ratings.rater_idx, t, np.asarray([cutoff], dtype=np.int64), ratings.n_participants
-    )[0]
+    keys, n = _keys(ratings, by_note)
+    counts = counts_after(keys, t, np.asarray([cutoff], dtype=np.int64), n)[0]
     limit = cutoff + _HORIZON_MS
     near = np.flatnonzero((t > cutoff) & (t <= limit))
     order = near[np.argsort(t[near], kind="stable")]
-    return _Window(cutoff, counts, limit, t[order], ratings.rater_idx[order])
+    return _Window(cutoff, counts, limit, t[order], keys[order], by_note)
 
 
 def _window_updated(window: _Window, ratings: Ratings, start: int, cutoff: int) -> _Window:
     """``window`` (of ``ratings``' first ``start`` entries) at ``cutoff`` with the ratings
     after them."""
     if cutoff < window.cutoff or cutoff > window.limit:
-        return _window(ratings, cutoff)
+        return _window(ratings, cutoff, window.by_note)
     tail_t = ratings.created_at_ms[start:]
-    tail_r = ratings.rater_idx[start:]
+    tail_k = _keys(ratings, window.by_note)[0][start:]
     gone = int(np.searchsorted(window.times, cutoff, side="right"))
     fresh = tail_t > cutoff
     if not gone and not fresh.any():
-        return _Window(cutoff, window.counts, window.limit, window.times, window.raters)
+        return replace(window, cutoff=cutoff)
     counts = window.counts.copy()
     if gone:
-        np.subtract.at(counts, window.raters[:gone], 1)
-    np.add.at(counts, tail_r[fresh], 1)
-    times, raters = window.times[gone:], window.raters[gone:]
+        np.subtract.at(counts, window.keys[:gone], 1)
+    np.add.at(counts, tail_k[fresh], 1)
+    times, keys = window.times[gone:], window.keys[gone:]
     join = np.flatnonzero(fresh & (tail_t <= window.limit))
     if join.shape[0]:
         order = join[np.argsort(tail_t[join], kind="stable")]
         at = np.searchsorted(times, tail_t[order], side="right")
         times = np.insert(times, at, tail_t[order])
-        raters = np.insert(raters, at, tail_r[order])
-    return _Window(cutoff, counts, window.limit, times, raters)
+        keys = np.insert(keys, at, tail_k[order])
+    return _Window(cutoff, counts, window.limit, times, keys, window.by_note)
+
+
+class RecentPerNote:
+    """Per note, the ratings created after a cutoff (``counts_after(note_idx, ...)``, the
+    emerging-writer window of extended §2.7), updated for the ratings added since the
+    last ratings it counted (``extends``) and the cutoff's move, instead of a scan of every
+    rating; ratings that do not extend the last ones are counted anew (nothing to undo)."""
+
+    def __init__(self) -> None:
+        self._last: tuple[Ratings, _Window] | None = None
+
+    def get(self, ratings: Ratings, cutoff: int) -> NDArray[np.int64]:
+        """int64 (n_notes,): ``ratings`` per note created strictly after ``cutoff``."""
+        last = self._last
+        if last is not None and extends(last[0], ratings):
+            window = _window_updated(last[1], ratings, last[0].n_ratings, cutoff)
+        else:
+            window = _window(ratings, cutoff, by_note=True)
+        self._last = (ratings, window)
+        return window.counts
 
 
 @dataclass(frozen=True)
@@ -431,6 +459,13 @@ class InputsTrail:
     ratings: Ratings
     inputs: CoreInputs
     follow: _Follow | None = None
+
+    @property
+    def keep_note(self) -> NDArray[np.bool_]:
+        """Per note: its ratings pass the misleading/deleted filter."""
+        if self.follow is not None:
+            return self.follow.keep_note
+        return _keep_note(self.context, self.config)
 
 
 def _keep_note(context: NoteContext, config: ScoringConfig) -> NDArray[np.bool_]:
