@@ -10,7 +10,13 @@ import pytest
 from bridgewatch.scoring.config import ScoringConfig
 from bridgewatch.scoring.run import score
 from bridgewatch.scoring.scorers import family_columns
-from bridgewatch.scoring.scorers.columns import FamilyColumns, _fill, _fill_coverage
+from bridgewatch.scoring.scorers.columns import (
+    ColumnCache,
+    FamilyColumns,
+    _fill,
+    _fill_coverage,
+    _objects,
+)
 from bridgewatch.scoring.scorers.spec import Family
 from tests.scoring.community import load_small_community
 
@@ -46,3 +52,23 @@ def test_family_columns_equal_the_filled_rows(tmp_path_factory: pytest.TempPathF
             else:
                 assert a.tolist() == b.tolist(), (family, f.name)
     assert singles >= 3
+
+
+def test_the_column_cache_equals_fresh_columns() -> None:
+    rng = np.random.default_rng(0)
+    n = 500
+    cache = ColumnCache()
+    scored = rng.random(n) < 0.8
+    bits = rng.integers(0, 8, n).astype(np.uint32)
+    for step in range(12):
+        if step % 3:
+            flip = rng.integers(0, n, 20)
+            scored = scored.copy()
+            scored[flip] = ~scored[flip]
+            bits = bits.copy()
+            bits[rng.integers(0, n, 30)] = rng.integers(0, 8, 30).astype(np.uint32)
+        rules, names = cache.objects("S", scored, bits)
+        want_rules, want_names = _objects("S", scored, bits)
+        assert rules.tolist() == want_rules.tolist()
+        assert names.tolist() == want_names.tolist()
+        assert not rules.flags.writeable and not names.flags.writeable
