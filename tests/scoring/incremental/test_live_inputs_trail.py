@@ -150,8 +150,13 @@ def test_an_undone_pass_leaves_the_earlier_trail_valid(dataset: Dataset) -> None
     context, ratings, history, config, groups = _setup(dataset, 2)
     n = ratings.n_ratings
     buffers = _Buffers(ratings, n)
-    current = buffers.write(0, _columns(ratings, 0, n - 600))
+    current = buffers.write(0, _columns(ratings, 0, n - 700))
     trail = follow_inputs(None, context, current, history, config, **groups)[1]
+    current = buffers.write(n - 700, _columns(ratings, n - 700, n - 600))
+    trail = follow_inputs(trail, context, current, history, config, **groups)[1]
+    # (The first pass that extends a full pass's ratings is a full pass too: see
+    # ``follow_inputs``.)
+    assert trail.follow is None and trail.streak == 1
     current = buffers.write(n - 600, _columns(ratings, n - 600, n - 500))
     saved = follow_inputs(trail, context, current, history, config, **groups)[1]
     assert saved.follow is not None

@@ -459,6 +459,8 @@ class InputsTrail:
     ratings: Ratings
     inputs: CoreInputs
     follow: _Follow | None = None
+    # Passes in a row (this one included) whose ratings extended the previous pass's.
+    streak: int = 0
 
     @property
     def keep_note(self) -> NDArray[np.bool_]:
@@ -657,12 +659,20 @@ def follow_inputs(
         and trail.ratings.n_ratings > 0
         and extends(trail.ratings, ratings)
     ):
-        done = _updated(trail, ratings, history, established)
-        if done is not None:
-            inputs, follow = done
-            return inputs, InputsTrail(
-                context, config, rater_cluster, rater_quasi_clique, ratings, inputs, follow
-            )
+        streak = trail.streak + 1
+        # The update's state is built from a full pass's inputs (~2 full passes' work):
+        # only once the ratings have extended the last ones twice in a row, so that a
+        # stream of note events (each one a full pass) does not pay it every other pass.
+        if trail.follow is not None or streak >= _STREAK:
+            done = _updated(trail, ratings, history, established)
+            if done is not None:
+                inputs, follow = done
+                return inputs, InputsTrail(
+                    context, config, rater_cluster, rater_quasi_clique, ratings, inputs,
+                    follow, streak,
+                )  # fmt: skip
+    else:
+        streak = 0
     inputs = live_inputs(
         context,
         ratings,
@@ -672,4 +682,9 @@ def follow_inputs(
         rater_quasi_clique=rater_quasi_clique,
         established=established,
     )
-    return inputs, InputsTrail(context, config, rater_cluster, rater_quasi_clique, ratings, inputs)
+    return inputs, InputsTrail(
+        context, config, rater_cluster, rater_quasi_clique, ratings, inputs, None, streak
+    )
+
+
+_STREAK = 2
