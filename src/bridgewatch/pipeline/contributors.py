@@ -18,7 +18,7 @@ whose ratings or facts changed, subtracting their previous counts, and equals a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -387,24 +387,12 @@ class OutcomeTally:
         rows = np.flatnonzero(moved).astype(np.int64)
         counts = self.counts
         if rows.shape[0]:
-            was, now = ratings_of_notes(before, rows), ratings_of_notes(ratings, rows)
-            # Counted over the raters of those notes alone (a compact participant index):
-            # the counts of everyone else do not move, and a count over every participant
-            # costs O(participants) per outcome.
-            raters = np.union1d(was.rater_idx, now.rater_idx)
-            compact = IdIndex(np.asarray(ratings.participant_ids.ids)[raters])
-            old = outcome_counts(_on(was, raters, compact), _facts_of(self.facts, rows), config)
-            new = outcome_counts(_on(now, raters, compact), _facts_of(facts, rows), config)
-            counts = counts.copy()
-            counts[raters] += new - old
+            old = outcome_counts(
+                ratings_of_notes(before, rows), _facts_of(self.facts, rows), config
+            )
+            new = outcome_counts(ratings_of_notes(ratings, rows), _facts_of(facts, rows), config)
+            counts = counts - old + new
         return OutcomeTally(self.note_ids, self.participant_ids, facts, counts)
-
-
-def _on(ratings: Ratings, raters: NDArray[np.int32], compact: IdIndex) -> Ratings:
-    """``ratings`` with each rater's row in ``raters`` (ascending, every rater of them) on
-    the index ``compact`` of those raters."""
-    at = np.searchsorted(raters, ratings.rater_idx).astype(np.int32)
-    return replace(ratings, rater_idx=at, participant_ids=compact)
 
 
 def _facts_of(facts: ScoredNoteFacts, rows: NDArray[np.int64]) -> ScoredNoteFacts:
