@@ -373,8 +373,8 @@ class OutcomeTally:
             and before.participant_ids is self.participant_ids
             and self.note_ids.shape == ids.shape
             and before.note_ids.ids.shape == ids.shape
-            and np.array_equal(self.note_ids, ids)
-            and np.array_equal(before.note_ids.ids, ids)
+            and (self.note_ids is ids or np.array_equal(self.note_ids, ids))
+            and (before.note_ids.ids is ids or np.array_equal(before.note_ids.ids, ids))
             and np.array_equal(self.facts.author_idx, facts.author_idx)
         )
         if not same:

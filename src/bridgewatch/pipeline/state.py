@@ -59,21 +59,25 @@ from bridgewatch.scoring.contributors import (
     score_contributors,
 )
 from bridgewatch.scoring.enrollment import EnrollmentTable
+from bridgewatch.scoring.enrollment.update import emerging_cutoff_ms
 from bridgewatch.scoring.history import StatusHistory, status_names
 from bridgewatch.scoring.incremental import (
     IncrementalConfig,
+    InputsTrail,
     LivePass,
     NoteContext,
     NoteFitCache,
+    PopularityCache,
     PrescoringAligner,
     RaterModel,
+    RecentPerNote,
     RosterRefit,
     WatchConfig,
     apply_holds,
     corroboration_holds,
     deviation_holds,
+    follow_inputs,
     is_corroboration_reason,
-    live_inputs,
     newly_helpful,
     rater_model,
     rescore_roster,
@@ -438,6 +442,8 @@ class LiveState:
     _model: tuple[Refit, RaterModel | None] | None = None
     # (refit, the model's residual spread) of the watch's recent-deviation test.
     _spread: tuple[Refit, float] | None = None
+    # (refit, its defences' flagged raters) of the watch.
+    _flagged: tuple[Refit, NDArray[np.bool_]] | None = None
     # (refit, the watch's proven record there); the participants proven at any refit so far.
     _proven: tuple[Refit, NDArray[np.bool_] | None] | None = None
     _proven_ids: NDArray[np.str_] = field(default_factory=lambda: np.zeros(0, dtype=np.str_))
@@ -448,6 +454,13 @@ class LiveState:
     _warming: bool = False
     # The live rows and the pass's ratings, followed from pass to pass by the store's changes.
     _live: LiveRows = field(default_factory=LiveRows)
+    # The last pass's rating-level inputs, which the next pass updates (``follow_inputs``).
+    _trail: InputsTrail | None = None
+    # The watch's cell popularity, updated for the ratings added since (it checks that
+    # itself: nothing to undo).
+    _popularity: PopularityCache = field(default_factory=PopularityCache)
+    # The emerging-writer window's ratings per note, the same way.
+    _recent_notes: RecentPerNote = field(default_factory=RecentPerNote)
 
     def __post_init__(self) -> None:
         if self.frames.ratings.height:
@@ -477,6 +490,7 @@ class LiveState:
             self._contributors,
             self._tally,
             self._stale,
+            self._trail,
         )
 
     def restore(self, saved: _Saved) -> None:
@@ -492,6 +506,7 @@ class LiveState:
         self._contributors = saved.contributors
         self._tally = saved.tally
         self._stale = saved.stale
+        self._trail = saved.trail
 
     # ---- events -----------------------------------------------------------------------
     def apply_events(self, batch: Iterable[Mapping[str, Any]]) -> int:
@@ -612,15 +627,25 @@ class LiveState:
         if ratings is None:
             # Ratings on notes in neither the notes nor the history: the batch path drops them
             # with its own rules.
+            self._trail = None
             return prepare_core_inputs(
                 self._dataset(refit.participant_ids),
                 config,
                 rater_cluster=refit.roster.rater_cluster,
                 rater_quasi_clique=refit.roster.rater_quasi_clique,
             )
-        return live_inputs(
-            context, ratings, history, config, established=refit.roster.established, **groups
+        # (The previous pass's inputs, updated for the ratings added since when that is all
+        # that changed: see ``follow_inputs``.)
+        inputs, self._trail = follow_inputs(
+            self._trail,
+            context,
+            ratings,
+            history,
+            config,
+            established=refit.roster.established,
+            **groups,
         )
+        return inputs
 
     # ---- scoring ----------------------------------------------------------------------
     def refit(self) -> Refit:
@@ -849,12 +874,25 @@ class LiveState:
             rating_outcomes=tally.outcomes,
             rated=tally.rated,
             facts=facts,
+            recent_per_note=self._recent_per_note(inputs, as_of_ms),
         )
         pre = refit.roster.scorers[CORE_NAME].prescoring
         figures = contributor_figures(inputs, pre, contributors, is_rater=tally.rated)
         rows = changed_rows(figures, self._contributors, cached[3], as_of_ms)
         self._contributors = figures
         return rows
+
+    def _recent_per_note(self, inputs: CoreInputs, as_of_ms: int) -> NDArray[np.int64] | None:
+        """The emerging-writer window's ratings per note of the pass (its kept ratings),
+        followed from pass to pass (:class:`RecentPerNote` over the pass's ratings, the
+        filter's notes zeroed); None when the pass's inputs are not the trail's (the
+        contributor phase counts them)."""
+        trail = self._trail
+        if trail is None or trail.inputs is not inputs:
+            return None
+        raw = self._recent_notes.get(trail.ratings, emerging_cutoff_ms(as_of_ms))
+        out: NDArray[np.int64] = np.where(trail.keep_note, raw, 0)
+        return out
 
     def _hold(
         self, live: LivePass, refit: Refit, touched: NDArray[np.bool_], as_of_ms: int
@@ -868,7 +906,7 @@ class LiveState:
             return live.history, none
         note_ids = live.inputs.note_ids.ids
         established = self._watch_proven(refit)
-        flagged = refit.roster.flagged_raters
+        flagged = self._watch_flagged(refit)
         found = suspicious_notes(
             live.inputs.post_pss,
             np.flatnonzero(touched),
@@ -876,6 +914,7 @@ class LiveState:
             as_of_ms,
             self.watch,
             established,
+            popularity=self._popularity,
         )
         if established is not None and self.watch.hold_unproven:
             rising = newly_helpful(live.inputs.history.current_status, live.history.current_status)
@@ -961,6 +1000,15 @@ class LiveState:
         self._proven = (refit, mask)
         return mask
 
+    def _watch_flagged(self, refit: Refit) -> NDArray[np.bool_]:
+        """The raters the refit's defences flagged (``flagged_raters``), once per refit."""
+        cached = self._flagged
+        if cached is not None and cached[0] is refit:
+            return cached[1]
+        flagged = refit.roster.flagged_raters
+        self._flagged = (refit, flagged)
+        return flagged
+
     def _watch_model(self, refit: Refit) -> RaterModel | None:
         """The Core scorer's frozen raters for the unproven-support rule, built once per
         refit."""
@@ -994,10 +1042,12 @@ class LiveState:
             # nothing).
             context, caches, last = self._context, self._caches, self.last_pass
             tally = self._tally  # counted over the warm pass's ratings, as ``last`` holds
+            trail = self._trail  # (the warm pass's inputs, which ``last`` holds)
             self.restore(saved)
             self._writes = outer
             self._context, self._caches, self.last_pass = context, caches, last
             self._tally = tally
+            self._trail = trail
 
     def count_pending(self) -> dict[str, int]:
         """Note id -> ratings by raters the installed refit does not know (sets ``pending``)."""
@@ -1033,6 +1083,7 @@ class _Saved:
     contributors: ContributorFigures | None
     tally: OutcomeTally | None
     stale: NDArray[np.str_]
+    trail: InputsTrail | None
 
 
 def _rows_mask(index: IdIndex, ids: list[str]) -> NDArray[np.bool_]:

@@ -95,6 +95,7 @@ def score_contributors(
     rating_outcomes: RatingOutcomes | None = None,
     rated: NDArray[np.bool_] | None = None,
     facts: ScoredNoteFacts | None = None,
+    recent_per_note: NDArray[np.int64] | None = None,
 ) -> Contributors:
     """Contributor counts (§11.4) and the enrollment update (extended §2).
 
@@ -112,6 +113,8 @@ def score_contributors(
     rating_outcomes, rated : the rating outcomes and the participants with a rating, when
         the caller keeps them as running totals (see ``update_enrollment``).
     facts : :func:`note_facts` of the same arguments, when the caller has them.
+    recent_per_note : the emerging-writer window's ratings per note, when the caller keeps
+        them (see ``find_emerging_writers``).
     """
     ratings = inputs.ratings
     if facts is None:
@@ -129,6 +132,7 @@ def score_contributors(
         core_note_intercepts=core_intercept,
         rating_outcomes=rating_outcomes,
         rated=rated,
+        recent_per_note=recent_per_note,
     )
     return Contributors(enrollment=result)
 

@@ -27,6 +27,7 @@ from bridgewatch.scoring.preprocess.high_volume import counts_after
 
 __all__ = [
     "EnrollmentResult",
+    "emerging_cutoff_ms",
     "find_emerging_writers",
     "find_top_writers",
     "update_enrollment",
@@ -82,6 +83,11 @@ def find_top_writers(writing: WritingOutcomes, config: EnrollmentConfig) -> NDAr
     )
 
 
+def emerging_cutoff_ms(now_ms: int) -> int:
+    """The emerging-writer window's start: ratings created strictly after it are recent."""
+    return now_ms - _EMERGING_WINDOW_DAYS * _DAY_MS
+
+
 def find_emerging_writers(
     ratings: Ratings,
     notes: ScoredNoteFacts,
@@ -89,6 +95,7 @@ def find_emerging_writers(
     *,
     now_ms: int,
     config: EnrollmentConfig,
+    recent_per_note: NDArray[np.int64] | None = None,
 ) -> NDArray[np.bool_]:
     """Emerging writers (§2.7): mean Core intercept > 0.3 and >= 10 ratings in 28 days.
 
@@ -104,6 +111,9 @@ def find_emerging_writers(
         Core model note intercept of each note, NaN where the Core model gave none.
     now_ms : int
     config : EnrollmentConfig
+    recent_per_note : int64 array of shape (n_notes,), the ratings of each note created
+        after :func:`emerging_cutoff_ms` of ``now_ms``, when the caller keeps them (a live
+        pass); None: counted here.
 
     Returns
     -------
@@ -116,10 +126,11 @@ def find_emerging_writers(
     n_notes = np.bincount(author, minlength=n)
     score_sum = np.bincount(author, weights=intercepts, minlength=n)
     mean_score = np.divide(score_sum, n_notes, out=np.full(n, np.nan), where=n_notes > 0)
-    cutoff = np.asarray([now_ms - _EMERGING_WINDOW_DAYS * _DAY_MS], dtype=np.int64)
-    # (``np.bincount(note_idx[created_at_ms > cutoff])`` in one scan of the ratings.)
-    per_note = counts_after(ratings.note_idx, ratings.created_at_ms, cutoff, notes.n_notes)
-    recent_per_note = per_note[0]
+    if recent_per_note is None:
+        cutoff = np.asarray([emerging_cutoff_ms(now_ms)], dtype=np.int64)
+        # (``np.bincount(note_idx[created_at_ms > cutoff])`` in one scan of the ratings.)
+        per_note = counts_after(ratings.note_idx, ratings.created_at_ms, cutoff, notes.n_notes)
+        recent_per_note = per_note[0]
     recent_per_author = np.bincount(author, weights=recent_per_note[authored], minlength=n)
     with np.errstate(invalid="ignore"):
         good = mean_score > config.emerging_mean_note_score
@@ -136,6 +147,7 @@ def update_enrollment(
     core_note_intercepts: NDArray[np.float64] | None = None,
     rating_outcomes: RatingOutcomes | None = None,
     rated: NDArray[np.bool_] | None = None,
+    recent_per_note: NDArray[np.int64] | None = None,
 ) -> EnrollmentResult:
     """Score contributors and advance the enrollment state machine for one run (§2).
 
@@ -158,6 +170,8 @@ def update_enrollment(
         pass's running totals, :func:`~bridgewatch.scoring.enrollment.outcome_counts`).
     rated : bool array of shape (n_participants,), optional
         The participants with a rating in ``ratings``, when the caller keeps it.
+    recent_per_note : int64 array of shape (n_notes,), optional
+        See :func:`find_emerging_writers`.
 
     Returns
     -------
@@ -186,7 +200,12 @@ def update_enrollment(
         emerging = np.zeros(n, dtype=np.bool_)
     else:
         emerging = find_emerging_writers(
-            ratings, notes, core_note_intercepts, now_ms=now_ms, config=config
+            ratings,
+            notes,
+            core_note_intercepts,
+            now_ms=now_ms,
+            config=config,
+            recent_per_note=recent_per_note,
         )
     return EnrollmentResult(
         table=new_table,

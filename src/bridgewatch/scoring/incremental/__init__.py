@@ -34,7 +34,14 @@ from bridgewatch.scoring.incremental.final import (
     cache_from_final,
     rescore_final,
 )
-from bridgewatch.scoring.incremental.inputs import NoteContext, empty_ratings, live_inputs
+from bridgewatch.scoring.incremental.inputs import (
+    InputsTrail,
+    NoteContext,
+    RecentPerNote,
+    empty_ratings,
+    follow_inputs,
+    live_inputs,
+)
 from bridgewatch.scoring.incremental.roster import (
     LivePass,
     PrescoringAligner,
@@ -44,6 +51,7 @@ from bridgewatch.scoring.incremental.roster import (
     roster_refit,
 )
 from bridgewatch.scoring.incremental.watch import (
+    PopularityCache,
     RaterModel,
     WatchConfig,
     apply_holds,
@@ -65,12 +73,15 @@ __all__ = [
     "HeldDefences",
     "IncrementalConfig",
     "IncrementalResult",
+    "InputsTrail",
     "LivePass",
     "NoteContext",
     "NoteFitCache",
     "NotePlan",
+    "PopularityCache",
     "PrescoringAligner",
     "RaterModel",
+    "RecentPerNote",
     "RosterRefit",
     "ScorerRefit",
     "WatchConfig",
@@ -84,6 +95,7 @@ __all__ = [
     "deviation_holds",
     "empty_ratings",
     "established_fit",
+    "follow_inputs",
     "hold_defences",
     "is_corroboration_reason",
     "live_inputs",

@@ -78,7 +78,7 @@ from bridgewatch.scoring.scorers import (
     family_columns,
     scored_note_columns,
 )
-from bridgewatch.scoring.scorers.columns import FamilyColumns
+from bridgewatch.scoring.scorers.columns import ColumnCache, FamilyColumns
 from bridgewatch.scoring.scorers.gaussian_fit import gaussian_note_fitter
 from bridgewatch.scoring.scorers.meta import roster_meta
 from bridgewatch.scoring.scorers.scope import scorer_inputs
@@ -371,6 +371,8 @@ class PrescoringAligner:
         self._scopes: dict[CoreScopeConfig, NDArray[np.bool_]] = {}
         self._rows_base: NDArray[np.str_] | None = None
         self._note_rows: list[tuple[NDArray[np.str_], NDArray[np.int64]]] = []
+        # The family columns' object columns of the last pass (each pass checks them).
+        self.columns = ColumnCache()
 
     def _keyed(self, refit: RosterRefit, note_ids: NDArray[np.str_]) -> None:
         """Drop the cached alignments unless they are of ``refit`` and ``note_ids``."""
@@ -647,7 +649,7 @@ def rescore_roster(
     if CORE_NAME not in runs:
         raise ValueError("the refit has no MFCoreScorer result")
     roster = RosterResult(runs)
-    families = family_columns(roster, shared.n_notes)
+    families = family_columns(roster, shared.n_notes, align.columns)
     coverage = align.coverage(refit, note_ids)
     if coverage is not None:
         families[Family.COVERAGE] = coverage

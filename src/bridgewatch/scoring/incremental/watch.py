@@ -42,6 +42,7 @@ Pure: arrays in, arrays out; the caller keeps the held notes between passes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -55,6 +56,7 @@ from bridgewatch.scoring.history import StatusHistory
 from bridgewatch.scoring.incremental.compact import positions_in
 from bridgewatch.scoring.incremental.corroboration import CorroborationConfig
 from bridgewatch.scoring.incremental.deviation import DeviationConfig
+from bridgewatch.scoring.incremental.inputs import extends
 from bridgewatch.scoring.manipulation.co_rating import _poisson_sf, concentrated_cells
 from bridgewatch.scoring.manipulation.push_guard import rating_levels
 from bridgewatch.scoring.mf import MFConfig
@@ -62,6 +64,7 @@ from bridgewatch.scoring.prescoring import PrescoringResult
 from bridgewatch.scoring.status import StatusRulesConfig
 
 __all__ = [
+    "PopularityCache",
     "RaterModel",
     "WatchConfig",
     "apply_holds",
@@ -222,6 +225,7 @@ def suspicious_notes(
     as_of_ms: int,
     config: WatchConfig,
     established: NDArray[np.bool_] | None = None,
+    popularity: PopularityCache | None = None,
 ) -> dict[int, str]:
     """The notes of ``notes`` whose recent ratings look coordinated, with the reason.
 
@@ -236,6 +240,8 @@ def suspicious_notes(
     established : bool array of shape (n_participants,), raters the last refit counted as
         established (their meetings count from ``min_meetings_established``); None: every
         rater counts from ``min_meetings``.
+    popularity : the cell popularity of an earlier pass's ratings, updated here when
+        ``ratings`` only add ratings after those (None: counted over every rating).
 
     Returns
     -------
@@ -250,6 +256,7 @@ def suspicious_notes(
     look[notes] = 0
     mine = positions_in(ratings.note_idx, look)
     null: list[_Popularity] = []
+    count = _Popularity.count if popularity is None else popularity.get
     for window, min_run, min_suspect in (
         (config.window_ms, config.min_burst, config.min_suspect),
         (config.long_window_ms, config.min_long_run, config.min_long_suspect),
@@ -265,6 +272,7 @@ def suspicious_notes(
             min_run,
             min_suspect,
             null,
+            count,
         )
         for note, reason in found.items():
             out.setdefault(note, reason)
@@ -281,6 +289,7 @@ def _runs(
     min_run: int,
     min_suspect: int,
     null: list[_Popularity],
+    count: Callable[[Ratings], _Popularity] | None = None,
 ) -> dict[int, str]:
     """The notes whose same-verdict runs among the ``cand`` rows look coordinated
     (``null``: the cell popularity of ``meeting_p`` and ``group_cell_p``, counted once on
@@ -313,7 +322,7 @@ def _runs(
             )
             continue
         if (config.meeting_p is not None or config.group_cell_p is not None) and not null:
-            null.append(_Popularity.count(ratings))
+            null.append(_Popularity.count(ratings) if count is None else count(ratings))
         meeting = _keep_meeting(
             ratings, raters, note, established, config, mark, null[0] if null else None, pool
         )
@@ -428,6 +437,34 @@ class _Popularity:
         total = ratings.n_ratings
         share = float(np.dot(w, w)) / float(total) ** 2 if total else 0.0
         return cls(w, total, share)
+
+
+class PopularityCache:
+    """The cell popularity of the last ratings it was asked for, updated for the ratings
+    added after them (``ratings`` whose columns extend those:
+    :func:`~bridgewatch.scoring.incremental.inputs.extends`) instead of a scan of every
+    rating; the counts are integers in float64, so the sums are exact and the result equals
+    :meth:`_Popularity.count`. It holds no state a failed pass could leave wrong: ratings
+    that do not extend the last ones are counted anew."""
+
+    def __init__(self) -> None:
+        self._last: tuple[Ratings, _Popularity] | None = None
+
+    def get(self, ratings: Ratings) -> _Popularity:
+        last = self._last
+        if last is not None and extends(last[0], ratings):
+            start = last[0].n_ratings
+            if start == ratings.n_ratings:
+                return last[1]
+            w = last[1].cells + _cell_counts(
+                ratings.note_idx[start:], ratings.helpful_num[start:], ratings.n_notes
+            )
+            total = ratings.n_ratings
+            found = _Popularity(w, total, float(np.dot(w, w)) / float(total) ** 2)
+        else:
+            found = _Popularity.count(ratings)
+        self._last = (ratings, found)
+        return found
 
 
 @njit(cache=True)

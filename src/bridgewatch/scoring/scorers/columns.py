@@ -10,6 +10,7 @@ them as ``extra`` columns.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -22,6 +23,7 @@ from bridgewatch.scoring.scorers.spec import Family, ScorerKind
 from bridgewatch.scoring.status import CORE_RULE_NAMES, label_array
 
 __all__ = [
+    "ColumnCache",
     "FamilyColumns",
     "family_columns",
     "helpfulness_columns",
@@ -140,13 +142,130 @@ def _fill_coverage(columns: FamilyColumns, run: ScorerRun) -> None:
     columns.scorer[rows] = run.spec.name
 
 
-def family_columns(result: RosterResult, n_notes: int) -> dict[Family, FamilyColumns]:
-    """Every family's coalesced per-note columns (families without a scorer: no rows)."""
-    out = {family: FamilyColumns.empty(n_notes) for family in Family}
+class ColumnCache:
+    """Each scorer's object columns (active-rule labels, scorer name) of the last
+    :func:`family_columns` call, with the masks they were made from: a worker pass rebuilds
+    only the rows whose Core row or rule mask changed (building a column of Python objects
+    for every note costs ~1 ms a column and scorer). The columns it hands out are never
+    written after (read-only arrays), and each call checks the masks it was given against
+    its own record, so an undone pass leaves nothing to undo here."""
+
+    def __init__(self) -> None:
+        self._kept: dict[
+            str, tuple[NDArray[np.bool_], NDArray[Any], NDArray[np.object_], NDArray[np.object_]]
+        ] = {}
+
+    def objects(
+        self, name: str, scored: NDArray[np.bool_], bits: NDArray[Any]
+    ) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
+        """(active-rule labels, scorer names) of a scorer with Core rows ``scored`` and rule
+        masks ``bits`` (per note), as :func:`_fill` writes them into empty columns."""
+        kept = self._kept.get(name)
+        if kept is None or kept[0].shape != scored.shape or kept[1].dtype != bits.dtype:
+            rules, names = _objects(name, scored, bits)
+        else:
+            was, was_bits, rules, names = kept
+            moved = was != scored
+            changed = moved | (scored & (was_bits != bits))
+            if changed.any():
+                at = np.flatnonzero(changed)
+                on = at[scored[at]]
+                rules = rules.copy()
+                rules[at] = None
+                rules[on] = label_array(bits[on], CORE_RULE_NAMES)
+                rules.flags.writeable = False
+            if moved.any():
+                at = np.flatnonzero(moved)
+                names = names.copy()
+                names[at] = np.where(scored[at], name, "").astype(object)
+                names.flags.writeable = False
+        self._kept[name] = (scored.copy(), bits.copy(), rules, names)
+        return rules, names
+
+
+def _objects(
+    name: str, scored: NDArray[np.bool_], bits: NDArray[Any]
+) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
+    rows = np.flatnonzero(scored)
+    rules = np.full(scored.shape[0], None, dtype=object)
+    rules[rows] = label_array(bits[rows], CORE_RULE_NAMES)
+    names = np.full(scored.shape[0], "", dtype=object)
+    names[rows] = name
+    rules.flags.writeable = False
+    names.flags.writeable = False
+    return rules, names
+
+
+def _single(
+    run: ScorerRun, final: FinalScoringResult, cache: ColumnCache | None = None
+) -> FamilyColumns:
+    """The columns of a family with this one scorer: :func:`_fill` into empty columns, as
+    whole-column selects (a worker pass builds every family: scattering every scored row of
+    each array cost more than the selects); the object columns from ``cache`` when given."""
+    scored = final.scored
+    main = final.main
+    nan = np.nan
+    spec = run.spec
+
+    def floats(values: NDArray[np.floating]) -> NDArray[np.float64]:
+        return np.where(scored, values, nan).astype(np.float64, copy=False)
+
+    status = np.where(scored, final.rules.status, _STATUS_NONE).astype(np.int8, copy=False)
+    if cache is not None:
+        rules, scorer = cache.objects(spec.name, scored, final.rules.active_rules)
+    else:
+        rules, scorer = _objects(spec.name, scored, final.rules.active_rules)
+    rows = np.flatnonzero(scored)
+    num = final.num_final_round_ratings.astype(np.float64)
+    bounds = final.bounds
+    empty = np.full(scored.shape[0], nan)
+    topic = np.full(scored.shape[0], -1, dtype=np.int8)
+    confident = np.zeros(scored.shape[0], dtype=np.bool_)
+    if spec.topic is not None:
+        topic[rows] = spec.topic
+        confident = scored & topic_confidence(run)
+    return FamilyColumns(
+        intercept=floats(main.intercept),
+        factor=floats(main.factor),
+        status=status,
+        active_rules=rules,
+        num_final_round_ratings=np.where(scored & (num > 0), num, nan),
+        intercept_no_high_vol=floats(final.intercept_no_high_vol),
+        intercept_no_correlated=floats(final.intercept_no_correlated),
+        intercept_min=empty.copy() if bounds is None else floats(bounds.intercept_min),
+        intercept_max=empty.copy() if bounds is None else floats(bounds.intercept_max),
+        intercept_population_sampled=floats(final.intercept_population_sampled),
+        group=empty if spec.group is None else np.where(scored, float(spec.group), nan),
+        topic=topic,
+        topic_confident=confident,
+        scorer=scorer,
+    )
+
+
+def family_columns(
+    result: RosterResult, n_notes: int, cache: ColumnCache | None = None
+) -> dict[Family, FamilyColumns]:
+    """Every family's coalesced per-note columns (families without a scorer: no rows);
+    ``cache``: a :class:`ColumnCache` kept across calls (a worker's passes)."""
+    runs: dict[Family, list[ScorerRun]] = {}
     for run in result.final_runs():
-        assert run.final is not None
-        _fill(out[run.spec.family], run, run.final)
-    for run in result.reputation_runs():
+        runs.setdefault(run.spec.family, []).append(run)
+    reputation = list(result.reputation_runs())
+    coverage = {run.spec.family for run in reputation}
+    out = {}
+    for family in Family:
+        mine = runs.get(family, [])
+        if len(mine) == 1 and family not in coverage:
+            final = mine[0].final
+            assert final is not None
+            if final.scored.shape == (n_notes,):
+                out[family] = _single(mine[0], final, cache)
+                continue
+        out[family] = FamilyColumns.empty(n_notes)
+        for run in mine:
+            assert run.final is not None
+            _fill(out[family], run, run.final)
+    for run in reputation:
         _fill_coverage(out[run.spec.family], run)
     return out
 
