@@ -412,7 +412,7 @@ def test_fit_on_few_entities_of_a_large_index_runs_compact_and_agrees(
     spread_n, spread_r = prob.note_idx * 50 + 7, prob.rater_idx * 30 + 3  # 1,500 x 1,200 index
     kwargs: dict[str, Any] = {"n_notes": 1500, "n_raters": 1200}
     compact = fit_mf(spread_n, spread_r, prob.values, rng=np.random.default_rng(2), **kwargs)
-    monkeypatch.setattr(als, "_COMPACT_BELOW", 0.0)
+    monkeypatch.setattr(als, "COMPACT_BELOW", 0.0)
     full = fit_mf(spread_n, spread_r, prob.values, rng=np.random.default_rng(2), **kwargs)
     assert compact.n_iterations == full.n_iterations
     for name in ("note_intercepts", "note_factors", "rater_intercepts", "rater_factors"):

@@ -66,13 +66,13 @@ def _as_init(init: MFInit | MFParams | None) -> MFInit | None:
 
 
 # Fits whose present notes (or raters) are below this share of the index run on compact rows.
-_COMPACT_BELOW = 0.5
+COMPACT_BELOW = 0.5
 
 
 def _compact_rows(ok: NDArray[np.bool_]) -> NDArray[np.int64] | None:
     """Rows present in the fit when they are few enough to compact, else None."""
     kept = np.flatnonzero(ok)
-    return kept if kept.shape[0] < _COMPACT_BELOW * ok.shape[0] else None
+    return kept if kept.shape[0] < COMPACT_BELOW * ok.shape[0] else None
 
 
 def _compact_fit(

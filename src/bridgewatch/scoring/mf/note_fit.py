@@ -28,7 +28,7 @@ from bridgewatch.scoring.mf import _numba, _reference
 from bridgewatch.scoring.mf._engines import make_engine
 from bridgewatch.scoring.mf._inputs import check_ratings, check_ratio
 from bridgewatch.scoring.mf._solver import offset_step
-from bridgewatch.scoring.mf.als import fit_mf
+from bridgewatch.scoring.mf.als import COMPACT_BELOW, fit_mf
 from bridgewatch.scoring.mf.config import MFConfig
 from bridgewatch.scoring.mf.objective import penalties_for
 from bridgewatch.scoring.mf.params import MFInit, MFResult, PseudoRaterBounds
@@ -292,32 +292,43 @@ def fit_frozen_notes(
         else 0.0
     )
     note_ok = np.bincount(note_idx, minlength=n_notes) > 0
-    note_pos = np.flatnonzero(note_ok)
+    kept = np.flatnonzero(note_ok)
     pen = penalties_for(
         cfg,
         n_ratings=int(values.shape[0]),
-        n_notes=int(note_pos.shape[0]),
+        n_notes=int(kept.shape[0]),
         n_raters=int(used.shape[0]),
         note_ratio=note_ratio,
     )
+    # As fit_mf: the notes on compact rows when few of the index's are present (the
+    # error sums then add the same per-note terms in the same blocks: the same bits).
+    if kept.shape[0] < COMPACT_BELOW * n_notes:
+        row = np.full(n_notes, -1, dtype=np.int32)
+        row[kept] = np.arange(kept.shape[0], dtype=np.int32)
+        fit_notes: NDArray[np.integer] = row[note_idx]
+        n_rows, pos = int(kept.shape[0]), np.arange(kept.shape[0])
+    else:
+        fit_notes, n_rows, pos = note_idx, n_notes, kept
     eng = make_engine(
-        engine, note_idx, raters, values, weights, n_notes, int(used.shape[0]),
+        engine, fit_notes, raters, values, weights, n_rows, int(used.shape[0]),
         need_rater_groups=False,
     )  # fmt: skip
-    ni = np.zeros(n_notes)
-    nf = np.zeros((n_notes, cfg.n_factors))
+    ni = np.zeros(n_rows)
+    nf = np.zeros((n_rows, cfg.n_factors))
     _, se = eng.solve_notes(
         ni, nf, ri, rf, mu, pen.note_intercept, pen.note_factor, pen.diamond, sums=True
     )
     w_total = float(values.shape[0] if weights is None else np.sum(weights, dtype=np.float64))
     shift = offset_step(
-        se, w_total, mu, ni, ri, note_pos, np.arange(used.shape[0]), pen,
+        se, w_total, mu, ni, ri, pos, np.arange(used.shape[0]), pen,
         free_raters=False, free_global=False, shift_notes=pen.diamond == 0.0,
     )  # fmt: skip
-    ni[note_pos] += shift.note_intercepts
-    ni[~note_ok] = np.nan
-    nf[~note_ok] = np.nan
-    return ni, nf
+    ni[pos] += shift.note_intercepts
+    out_i = np.full(n_notes, np.nan)
+    out_f = np.full((n_notes, cfg.n_factors), np.nan)
+    out_i[kept] = ni[pos]
+    out_f[kept] = nf[pos]
+    return out_i, out_f
 
 
 def fit_note_params_normalized(
